@@ -1,0 +1,48 @@
+# candlecassette — see README.md.
+GO        ?= go
+BIN       ?= bin/candlecassette
+EXCHANGE  ?= binance_spot
+LISTEN    ?= 127.0.0.1:8080
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.Version=$(VERSION)
+
+.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/candlecassette
+
+## run: serve a synthetic Binance spot market on $(LISTEN)
+run: build
+	./$(BIN) synth $(EXCHANGE) --listen $(LISTEN)
+
+## test: everything CI runs: formatting, vet, unit tests with -race, real-client compat tests
+test: lint unit compat
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+compat: compat-go compat-ccxt
+
+compat-go:
+	cd compat && $(GO) test -race -count=1 ./...
+
+compat-ccxt:
+	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && npm test
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: fmt-check vet
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	cd compat && $(GO) vet ./...
+
+clean:
+	rm -rf bin

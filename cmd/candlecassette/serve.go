@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/replay"
+)
+
+// servingFlags are the flags every serving command (synth, replay, record)
+// takes.
+func servingFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on; port 0 picks a free port"},
+		&cli.Uint64Flag{Name: "seed", Usage: "seed of the synthetic market and of injected faults"},
+		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error (logs go to stderr)"},
+	}
+}
+
+func exchangeList() string { return strings.Join(plugins.Names(), ", ") }
+
+func newLogger(c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level})), nil
+}
+
+// serve starts a server for opts, prints the listening line and blocks
+// until the command's context ends, then shuts down cleanly.
+func serve(c *cli.Context, opts replay.Options) error {
+	logger, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	opts.Logger = logger
+	opts.Seed = c.Uint64("seed")
+	srv, err := replay.Start(opts, c.String("listen"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
+	<-c.Context.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Close(ctx)
+}
+
+func exchangeArg(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", fmt.Errorf("%s: want exactly one EXCHANGE argument, one of: %s", c.Command.Name, exchangeList())
+	}
+	name := c.Args().First()
+	if _, err := plugins.Lookup(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func pairsFlag() cli.Flag {
+	return &cli.StringFlag{Name: "pairs", Usage: "pairs to serve as BASE-QUOTE[:START_PRICE], comma separated (default: a few majors)"}
+}
+
+func parsePairs(c *cli.Context) ([]cc.Pair, error) {
+	ps, err := cc.ParsePairs(c.String("pairs"))
+	if err != nil {
+		return nil, fmt.Errorf("--pairs: %w", err)
+	}
+	return ps, nil
+}

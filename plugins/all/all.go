@@ -1,0 +1,5 @@
+// Package all switches on every built-in exchange plugin. Import it for its
+// side effects:
+//
+//	import _ "github.com/candlecassette/candlecassette/plugins/all"
+package all

@@ -1,0 +1,111 @@
+package plugins
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// ErrNotCandles is returned by DecodeCandles for a response that is not a
+// candle listing, and by DecodeFrame for a frame that holds no kline.
+var ErrNotCandles = errors.New("plugins: not a candle payload")
+
+// Plugin is one exchange API (an id as the CLI spells it).
+type Plugin interface {
+	// Name is the exchange id, e.g. "binance_spot".
+	Name() string
+	// Defaults are the exchange's upstream URLs and limits.
+	Defaults() Defaults
+	// Symbol spells a pair the exchange's way (BTCUSDT, BTC-USDT, ...).
+	Symbol(p cc.Pair) string
+	// Handler serves the exchange's REST and WS API over env. Unknown
+	// paths get the exchange's own 404 shape.
+	Handler(env *Env) http.Handler
+	// CandlesRequest builds the request a client sends to list candles for
+	// q: method, path and query relative to the server root. It lets the
+	// conformance suite and benchmarks drive every plugin the same way.
+	CandlesRequest(q Query) (*http.Request, error)
+	// DecodeCandles decodes the body of a candles response to req, for the
+	// cassette index. Other responses give ErrNotCandles.
+	DecodeCandles(req *http.Request, body []byte) (CandleSet, error)
+	// DecodeFrame decodes a server WS frame into the kline updates it
+	// carries; frames without klines give ErrNotCandles.
+	DecodeFrame(path string, frame []byte) ([]cc.Update, error)
+	// ServerError is the exchange's own body for an internal error, served
+	// by the network simulation's error injection.
+	ServerError() Response
+}
+
+// Defaults describe an exchange's real endpoints and limits.
+type Defaults struct {
+	UpstreamREST string // e.g. https://api.binance.com
+	UpstreamWS   string // e.g. wss://stream.binance.com:9443
+	MaxLimit     int    // most candles one REST request returns
+	// Intervals are the canonical intervals the exchange serves.
+	Intervals []cc.Interval
+	// VolatileParams are query/body params that replay ignores when it
+	// matches a recorded request (timestamps, signatures, ...).
+	VolatileParams []string
+	// SecretHeaders and SecretParams are redacted before recording.
+	SecretHeaders []string
+	SecretParams  []string
+}
+
+// Query is a normalized candles request.
+type Query struct {
+	Symbol   string // exchange-native symbol
+	Interval cc.Interval
+	Start    int64 // Unix ms; 0 means unset
+	End      int64 // Unix ms, inclusive; 0 means unset
+	Limit    int   // 0 means the exchange's default
+}
+
+// CandleSet is what a decoder found in one payload.
+type CandleSet struct {
+	Symbol   string
+	Interval cc.Interval
+	Candles  []cc.Candle // oldest first
+}
+
+// Response is a canned HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Env is what the serving stack gives a plugin's handler.
+type Env struct {
+	Market cc.Market
+	Feed   cc.Feed
+	Clock  *cc.Clock
+	// Pairs are the configured pairs with Symbol filled in by the plugin.
+	Pairs []cc.Pair
+	// Hub tracks WS sessions so the admin API can list and close them.
+	Hub *Hub
+	// Shaper, if set, delays, drops or aborts outgoing WS messages (the
+	// network simulation).
+	Shaper WSShaper
+	Logger *slog.Logger
+}
+
+// WSShaper decides the fate of each server WS message; the netsim layer
+// implements it.
+type WSShaper interface {
+	// Shape returns how long to hold the message, whether to drop it, and
+	// whether to close the connection abnormally instead.
+	Shape(path string) (delay time.Duration, drop, abort bool)
+}
+
+// PairBySymbol finds the configured pair with the given native symbol.
+func (e *Env) PairBySymbol(sym string) (cc.Pair, bool) {
+	for _, p := range e.Pairs {
+		if p.Symbol == sym {
+			return p, true
+		}
+	}
+	return cc.Pair{}, false
+}

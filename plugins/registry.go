@@ -1,0 +1,51 @@
+package plugins
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Plugin{}
+)
+
+// Register makes p available by its Name. It panics if the name is taken:
+// two plugins claiming one exchange id is a programming error.
+func Register(p Plugin) {
+	mu.Lock()
+	defer mu.Unlock()
+	name := p.Name()
+	if _, dup := registry[name]; dup {
+		panic(fmt.Sprintf("plugins: Register called twice for %q", name))
+	}
+	registry[name] = p
+}
+
+// Lookup returns the plugin registered under name.
+func Lookup(name string) (Plugin, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	p, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("plugins: unknown exchange %q (known: %v)", name, namesLocked())
+	}
+	return p, nil
+}
+
+// Names returns the registered exchange ids, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,356 @@
+package plugins
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// Protocol is an exchange's WS protocol, driven by a Session.
+type Protocol interface {
+	// Open runs once after the upgrade, before any client message is read:
+	// send a welcome, subscribe the streams named in the URL, ...
+	Open(s *Session) error
+	// Message handles one client data frame.
+	Message(s *Session, typ int, data []byte)
+}
+
+// WSOptions are an exchange's keepalive rules.
+type WSOptions struct {
+	// PingEvery is the cadence of server ping frames; 0 sends none.
+	PingEvery time.Duration
+	// ReadTimeout closes a connection from which nothing (data, ping or
+	// pong) arrived for this long; 0 never does.
+	ReadTimeout time.Duration
+	// MaxLifetime closes a connection this long after it opened (Binance:
+	// 24h); 0 means no limit.
+	MaxLifetime time.Duration
+	// ReadLimit caps a client frame's size; 0 means 64 KiB.
+	ReadLimit int64
+	// SendBuffer is the outgoing queue length; 0 means 256.
+	SendBuffer int
+}
+
+const writeWait = 10 * time.Second
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	CheckOrigin:     func(*http.Request) bool { return true },
+}
+
+// ErrSessionClosed is returned by Send after the session ended.
+var ErrSessionClosed = errors.New("plugins: ws session closed")
+
+type outMsg struct {
+	typ  int
+	data []byte
+	at   time.Time
+	// closeCode, when set, makes the writer send a close frame and stop.
+	closeCode int
+}
+
+// Session is one server-side WS connection. It owns one read loop (the
+// goroutine that called ServeWS) and one write pump; Send may be called
+// from any goroutine and keeps the order of calls.
+type Session struct {
+	env    *Env
+	conn   *websocket.Conn
+	req    *http.Request
+	opts   WSOptions
+	ctx    context.Context
+	cancel context.CancelFunc
+	send   chan outMsg
+
+	mu    sync.Mutex
+	subs  map[string]context.CancelFunc
+	order []string
+	// State is free for the protocol's per-connection data.
+	State any
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// ServeWS upgrades the request and runs proto on it until the connection
+// ends. It returns when the session is over.
+func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, opts WSOptions) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader already answered with an HTTP error
+	}
+	if opts.ReadLimit <= 0 {
+		opts.ReadLimit = 64 << 10
+	}
+	if opts.SendBuffer <= 0 {
+		opts.SendBuffer = 256
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		env: env, conn: conn, req: r, opts: opts, ctx: ctx, cancel: cancel,
+		send: make(chan outMsg, opts.SendBuffer),
+		subs: map[string]context.CancelFunc{},
+		done: make(chan struct{}),
+	}
+	if env.Hub != nil {
+		env.Hub.add(s)
+		defer env.Hub.remove(s)
+	}
+	go s.writePump()
+	defer func() {
+		cancel()
+		<-s.done
+		conn.Close()
+	}()
+	if opts.MaxLifetime > 0 {
+		t := time.AfterFunc(opts.MaxLifetime, func() { s.Close(websocket.CloseNormalClosure, "max lifetime") })
+		defer t.Stop()
+	}
+	if err := proto.Open(s); err != nil {
+		return
+	}
+	s.readLoop(proto)
+}
+
+func (s *Session) extendDeadline() {
+	if s.opts.ReadTimeout > 0 {
+		s.conn.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	}
+}
+
+func (s *Session) readLoop(proto Protocol) {
+	s.conn.SetReadLimit(s.opts.ReadLimit)
+	s.extendDeadline()
+	s.conn.SetPongHandler(func(string) error { s.extendDeadline(); return nil })
+	s.conn.SetPingHandler(func(data string) error {
+		s.extendDeadline()
+		err := s.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		return err
+	})
+	for {
+		typ, data, err := s.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		s.extendDeadline()
+		if s.env.Hub != nil {
+			s.env.Hub.received.Add(1)
+		}
+		proto.Message(s, typ, data)
+		if s.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (s *Session) writePump() {
+	defer close(s.done)
+	var ping <-chan time.Time
+	if s.opts.PingEvery > 0 {
+		t := time.NewTicker(s.opts.PingEvery)
+		defer t.Stop()
+		ping = t.C
+	}
+	var lastDue time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ping:
+			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := s.conn.WriteMessage(websocket.PingMessage, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+				s.cancel()
+				return
+			}
+		case m := <-s.send:
+			if m.closeCode != 0 {
+				s.writeClose(m.closeCode, string(m.data))
+				return
+			}
+			if s.env.Shaper != nil {
+				delay, drop, abort := s.env.Shaper.Shape(s.req.URL.Path)
+				if abort {
+					s.abort()
+					return
+				}
+				if drop {
+					if s.env.Hub != nil {
+						s.env.Hub.dropped.Add(1)
+					}
+					continue
+				}
+				// Delay from the moment the message was queued, never
+				// overtaking the one before: order is kept.
+				due := m.at.Add(delay)
+				if due.Before(lastDue) {
+					due = lastDue
+				}
+				lastDue = due
+				if wait := time.Until(due); wait > 0 {
+					timer.Reset(wait)
+					select {
+					case <-timer.C:
+					case <-s.ctx.Done():
+						timer.Stop()
+						return
+					}
+				}
+			}
+			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := s.conn.WriteMessage(m.typ, m.data); err != nil {
+				s.cancel()
+				return
+			}
+			if s.env.Hub != nil {
+				s.env.Hub.sent.Add(1)
+			}
+		}
+	}
+}
+
+func (s *Session) writeClose(code int, reason string) {
+	if code == websocket.CloseAbnormalClosure {
+		s.abort()
+		return
+	}
+	msg := websocket.FormatCloseMessage(code, reason)
+	s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	s.cancel()
+	// Cut the TCP connection so the read loop ends even if the client
+	// never answers the close frame.
+	s.conn.UnderlyingConn().Close()
+}
+
+// abort cuts the connection without a close frame (close code 1006 as the
+// client sees it).
+func (s *Session) abort() {
+	s.cancel()
+	s.conn.UnderlyingConn().Close()
+}
+
+// Request is the HTTP request that opened the session.
+func (s *Session) Request() *http.Request { return s.req }
+
+// Context ends when the session does.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Env is the serving environment.
+func (s *Session) Env() *Env { return s.env }
+
+// SendMessage queues a frame of the given type. It blocks while the queue is
+// full and fails once the session has ended.
+func (s *Session) SendMessage(typ int, data []byte) error {
+	select {
+	case s.send <- outMsg{typ: typ, data: data, at: time.Now()}:
+		return nil
+	case <-s.ctx.Done():
+		return ErrSessionClosed
+	}
+}
+
+// Send queues a text frame.
+func (s *Session) Send(data []byte) error { return s.SendMessage(websocket.TextMessage, data) }
+
+// SendJSON queues v encoded as JSON in a text frame.
+func (s *Session) SendJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.Send(b)
+}
+
+// Close ends the session with a close frame carrying code and reason, after
+// the messages already queued; 1006 cuts the connection without one.
+func (s *Session) Close(code int, reason string) {
+	s.closeOnce.Do(func() {
+		select {
+		case s.send <- outMsg{closeCode: code, data: []byte(reason)}:
+		case <-s.ctx.Done():
+		default:
+			// Queue full: close at once rather than wait behind it.
+			if code == websocket.CloseAbnormalClosure {
+				s.abort()
+			} else {
+				s.cancel()
+				s.conn.UnderlyingConn().Close()
+			}
+		}
+	})
+}
+
+// Subscribe starts pushing the (symbol, iv) stream under key: every update
+// from the Feed is passed to encode and the result sent (nil results are
+// skipped). Subscribing a key twice is a no-op.
+func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Duration, encode func(cc.Update) []byte) error {
+	s.mu.Lock()
+	if _, ok := s.subs[key]; ok {
+		s.mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.subs[key] = cancel
+	s.order = append(s.order, key)
+	s.mu.Unlock()
+	ch, err := s.env.Feed.Subscribe(ctx, symbol, iv, every)
+	if err != nil {
+		s.Unsubscribe(key)
+		return err
+	}
+	go func() {
+		for u := range ch {
+			if b := encode(u); b != nil {
+				if s.Send(b) != nil {
+					cancel()
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Unsubscribe stops the stream under key and reports whether it existed.
+func (s *Session) Unsubscribe(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cancel, ok := s.subs[key]
+	if !ok {
+		return false
+	}
+	cancel()
+	delete(s.subs, key)
+	for i, k := range s.order {
+		if k == key {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// Subscribed reports whether key is subscribed.
+func (s *Session) Subscribed(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.subs[key]
+	return ok
+}
+
+// Subscriptions lists the subscribed keys in the order they were added.
+func (s *Session) Subscriptions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.order...)
+}

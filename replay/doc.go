@@ -1,0 +1,12 @@
+// Package replay is the serving stack shared by the replay and synth modes:
+// it puts an exchange plugin in front of a Market (a cassette's index with
+// synthetic fill, or the synthetic market alone), on a virtual clock, behind
+// the admin API, network simulation and rate limits.
+//
+// Server is also the in-process fixture for users' own Go tests: start one
+// on 127.0.0.1:0, point a client at URL() and WSURL(), Close it at the end.
+//
+// # Concurrency
+//
+// A Server is safe for concurrent use; Close may be called once.
+package replay

@@ -1,0 +1,158 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// Options configure a Server. The zero value of each field is a sensible
+// default; Exchange is required.
+type Options struct {
+	// Exchange is the plugin id, e.g. "binance_spot".
+	Exchange string
+	// Pairs served; nil means cc.DefaultPairs.
+	Pairs []cc.Pair
+	// Seed of the synthetic market and of fault injection.
+	Seed uint64
+	// Market overrides the synthetic market (replay of a cassette).
+	Market cc.Market
+	// Clock is the virtual clock; nil means real time.
+	Clock *cc.Clock
+	// Logger receives request and error logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server serves one exchange's API.
+type Server struct {
+	plugin  plugins.Plugin
+	env     *plugins.Env
+	handler http.Handler
+	srv     *http.Server
+	ln      net.Listener
+
+	closeOnce sync.Once
+	serveErr  chan error
+}
+
+// New builds a Server without listening. Use Handler to mount it, or
+// Start/Serve to listen.
+func New(opts Options) (*Server, error) {
+	p, err := plugins.Lookup(opts.Exchange)
+	if err != nil {
+		return nil, err
+	}
+	pairs := opts.Pairs
+	if len(pairs) == 0 {
+		pairs = cc.DefaultPairs
+	}
+	pairs = append([]cc.Pair(nil), pairs...)
+	for i := range pairs {
+		pairs[i].Symbol = p.Symbol(pairs[i])
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = &cc.Clock{}
+	}
+	market := opts.Market
+	if market == nil {
+		market = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+	}
+	env := &plugins.Env{
+		Market: market,
+		Feed:   &cc.MarketFeed{Market: market, Clock: clock},
+		Clock:  clock,
+		Pairs:  pairs,
+		Hub:    plugins.NewHub(),
+		Logger: logger,
+	}
+	s := &Server{plugin: p, env: env, serveErr: make(chan error, 1)}
+	mux := http.NewServeMux()
+	mux.Handle("/__admin/", s.adminHandler())
+	mux.Handle("/", p.Handler(env))
+	s.handler = mux
+	return s, nil
+}
+
+// Start builds a Server and listens on addr ("127.0.0.1:0" picks a port).
+func Start(opts Options, addr string) (*Server, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("replay: listen %s: %w", addr, err)
+	}
+	s.Serve(ln)
+	return s, nil
+}
+
+// Serve serves on ln in the background until Close.
+func (s *Server) Serve(ln net.Listener) {
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		err := s.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+}
+
+// Handler is the full HTTP handler: admin API, then the exchange.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Plugin is the exchange plugin being served.
+func (s *Server) Plugin() plugins.Plugin { return s.plugin }
+
+// Env is the plugin's serving environment.
+func (s *Server) Env() *plugins.Env { return s.env }
+
+// Addr is the listening address (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the REST base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
+func (s *Server) WSURL() string { return "ws://" + s.Addr() }
+
+// Close stops listening, closes every WS session with 1001 (going away)
+// and waits up to ctx's deadline for requests in flight.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.srv == nil {
+			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
+			return
+		}
+		s.srv.RegisterOnShutdown(func() {
+			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
+		})
+		err = s.srv.Shutdown(ctx)
+		if err != nil {
+			s.srv.Close()
+		}
+		if serr := <-s.serveErr; err == nil {
+			err = serr
+		}
+	})
+	return err
+}
