@@ -1,0 +1,121 @@
+package candlecassette_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// stepMarket is a Market whose 1s candles close at their open second, so
+// any aggregate is easy to predict.
+type stepMarket struct{}
+
+func (stepMarket) Candles(_ context.Context, sym string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
+	if sym != "BTCUSDT" {
+		return nil, cc.ErrUnknownSymbol
+	}
+	var out []cc.Candle
+	for open := start; open < end && open <= now; open = iv.Next(open) {
+		last := min(now, iv.CloseTime(open))
+		out = append(out, cc.Candle{
+			OpenTime: open, CloseTime: iv.CloseTime(open),
+			Open:   cc.NewDecimal(open/1000, 0),
+			Close:  cc.NewDecimal(last/1000, 0),
+			Closed: now >= iv.CloseTime(open),
+		})
+	}
+	return out, nil
+}
+
+func TestMarketFeedPushesProgressThenFinal(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	// 120× speed: a virtual minute passes in half a real second.
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 120}
+	feed := &cc.MarketFeed{Market: stepMarket{}, Clock: clock}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := feed.Subscribe(ctx, "BTCUSDT", cc.Interval1m, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []cc.Update
+	deadline := time.After(5 * time.Second)
+	for len(got) < 30 {
+		select {
+		case u := <-ch:
+			got = append(got, u)
+		case <-deadline:
+			t.Fatalf("only %d updates in 5s", len(got))
+		}
+	}
+	cancel()
+	for range ch {
+	}
+	finals := 0
+	for i, u := range got {
+		c := u.Candle
+		if c.OpenTime != cc.Interval1m.Truncate(u.EventTime) {
+			t.Fatalf("update %d: open %d does not contain event time %d", i, c.OpenTime, u.EventTime)
+		}
+		if i > 0 && u.EventTime < got[i-1].EventTime {
+			t.Fatalf("update %d goes back in time", i)
+		}
+		if c.Closed {
+			finals++
+			if u.EventTime != c.CloseTime {
+				t.Fatalf("final candle pushed at %d, want its close %d", u.EventTime, c.CloseTime)
+			}
+			if i+1 < len(got) && got[i+1].Candle.OpenTime != cc.Interval1m.Next(c.OpenTime) {
+				t.Fatalf("after the final of %d came a candle opening at %d", c.OpenTime, got[i+1].Candle.OpenTime)
+			}
+		} else if i > 0 && got[i-1].Candle.OpenTime == c.OpenTime && got[i-1].Candle.Closed {
+			t.Fatal("an in-progress update followed the final of the same candle")
+		}
+	}
+	if finals == 0 {
+		t.Fatal("no final candle in a minute and more of virtual time")
+	}
+}
+
+func TestMarketFeedRefusesUnknownSymbol(t *testing.T) {
+	feed := &cc.MarketFeed{Market: stepMarket{}, Clock: &cc.Clock{}}
+	if _, err := feed.Subscribe(context.Background(), "NOPE", cc.Interval1m, time.Second); err == nil {
+		t.Fatal("subscribed to an unknown symbol")
+	}
+}
+
+func TestClockRunsAtSpeed(t *testing.T) {
+	real := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := real
+	base := time.Date(2020, 5, 1, 0, 0, 0, 0, time.UTC)
+	c := &cc.Clock{Base: base, Start: real, Speed: 10, Real: func() time.Time { return now }}
+	now = real.Add(3 * time.Second)
+	if got := c.Now(); !got.Equal(base.Add(30 * time.Second)) {
+		t.Fatalf("Now = %s, want base+30s", got)
+	}
+	if d := c.RealDuration(time.Minute); d != 6*time.Second {
+		t.Fatalf("RealDuration(1m) = %s at 10x", d)
+	}
+	var zero *cc.Clock
+	if d := time.Since(zero.Now()); d < 0 || d > time.Second {
+		t.Fatal("nil clock is not real time")
+	}
+}
+
+func TestAggregate(t *testing.T) {
+	d := cc.MustDecimal
+	cs := []cc.Candle{
+		{OpenTime: 0, CloseTime: 59999, Open: d("10"), High: d("12"), Low: d("9"), Close: d("11"), Volume: d("1.5"), Trades: 3, Closed: true},
+		{OpenTime: 60000, CloseTime: 119999, Open: d("11"), High: d("15"), Low: d("10.5"), Close: d("14"), Volume: d("0.25"), Trades: 2, Closed: true},
+		{OpenTime: 120000, CloseTime: 179999, Open: d("14"), High: d("14.5"), Low: d("8"), Close: d("8.5"), Volume: d("1"), Trades: 1, Closed: false},
+	}
+	a := cc.Aggregate(cs)
+	if a.OpenTime != 0 || a.CloseTime != 179999 || a.Open.String() != "10" || a.Close.String() != "8.5" ||
+		a.High.String() != "15" || a.Low.String() != "8" || a.Volume.String() != "2.75" || a.Trades != 6 || a.Closed {
+		t.Fatalf("Aggregate = %+v", a)
+	}
+}
