@@ -1,0 +1,259 @@
+package plugins_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// echoProto answers "sub" by subscribing BTCUSDT 1s, "unsub" by
+// unsubscribing, anything else by echoing it.
+type echoProto struct{}
+
+func (echoProto) Open(s *plugins.Session) error { return s.Send([]byte("welcome")) }
+
+func (echoProto) Message(s *plugins.Session, _ int, data []byte) {
+	switch string(data) {
+	case "sub":
+		err := s.Subscribe("k", "BTCUSDT", cc.Interval1s, time.Second, func(u cc.Update) []byte {
+			return []byte("kline " + u.Candle.Close.String())
+		})
+		if err != nil {
+			s.Send([]byte("error " + err.Error()))
+		}
+	case "unsub":
+		if !s.Unsubscribe("k") {
+			s.Send([]byte("not subscribed"))
+		} else {
+			s.Send([]byte("unsubscribed"))
+		}
+	default:
+		s.Send(data)
+	}
+}
+
+type fixedShaper struct {
+	delay time.Duration
+	drop  atomic.Bool
+	abort atomic.Bool
+}
+
+func (f *fixedShaper) Shape(string) (time.Duration, bool, bool) {
+	return f.delay, f.drop.Load(), f.abort.Load()
+}
+
+func newWSServer(t *testing.T, opts plugins.WSOptions, shaper plugins.WSShaper) (*plugins.Env, string) {
+	t.Helper()
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Pairs: pairs})
+	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
+	if shaper != nil {
+		env.Shaper = shaper
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plugins.ServeWS(env, w, r, echoProto{}, opts)
+	}))
+	t.Cleanup(func() {
+		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
+		srv.Close()
+	})
+	return env, "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+}
+
+func dial(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+func read(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSessionKeepsOrderAndEchoes(t *testing.T) {
+	_, url := newWSServer(t, plugins.WSOptions{}, nil)
+	c := dial(t, url)
+	if got := read(t, c); got != "welcome" {
+		t.Fatalf("first message %q", got)
+	}
+	for _, m := range []string{"a", "b", "c"} {
+		c.WriteMessage(websocket.TextMessage, []byte(m))
+	}
+	for _, want := range []string{"a", "b", "c"} {
+		if got := read(t, c); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestSessionSubscribePushesAndUnsubscribeStops(t *testing.T) {
+	env, url := newWSServer(t, plugins.WSOptions{}, nil)
+	c := dial(t, url)
+	read(t, c)
+	c.WriteMessage(websocket.TextMessage, []byte("sub"))
+	if got := read(t, c); !strings.HasPrefix(got, "kline ") {
+		t.Fatalf("got %q, want a kline push", got)
+	}
+	if st := env.Hub.Stats(); st.Connections != 1 || st.Subscriptions != 1 {
+		t.Fatalf("hub stats %+v", st)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("unsub"))
+	for {
+		got := read(t, c)
+		if got == "unsubscribed" {
+			break
+		}
+		if !strings.HasPrefix(got, "kline ") {
+			t.Fatalf("unexpected %q", got)
+		}
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("unsub"))
+	if got := read(t, c); got != "not subscribed" {
+		t.Fatalf("second unsubscribe answered %q", got)
+	}
+}
+
+func TestSessionReadTimeoutClosesSilentClient(t *testing.T) {
+	_, url := newWSServer(t, plugins.WSOptions{ReadTimeout: 200 * time.Millisecond}, nil)
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Without a read loop the client's library never answers pings; the
+	// server must give up on its own.
+	time.Sleep(400 * time.Millisecond)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+				t.Fatal("connection still open after the read timeout")
+			}
+			return
+		}
+	}
+}
+
+func TestSessionPingsAndPongExtendsDeadline(t *testing.T) {
+	_, url := newWSServer(t, plugins.WSOptions{PingEvery: 50 * time.Millisecond, ReadTimeout: 150 * time.Millisecond}, nil)
+	c := dial(t, url)
+	var pings atomic.Int32
+	c.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	read(t, c) // welcome
+	c.SetReadDeadline(time.Now().Add(600 * time.Millisecond))
+	_, _, err := c.ReadMessage()
+	if ne, ok := err.(interface{ Timeout() bool }); !ok || !ne.Timeout() {
+		t.Fatalf("a ponging client was disconnected: %v", err)
+	}
+	if pings.Load() < 5 {
+		t.Fatalf("%d pings in 600ms at a 50ms cadence", pings.Load())
+	}
+}
+
+func TestSessionShaperDelaysDropsAndAborts(t *testing.T) {
+	sh := &fixedShaper{delay: 150 * time.Millisecond}
+	env, url := newWSServer(t, plugins.WSOptions{}, sh)
+	c := dial(t, url)
+	start := time.Now()
+	read(t, c)
+	if d := time.Since(start); d < 140*time.Millisecond {
+		t.Fatalf("welcome arrived after %s, want at least the 150ms delay", d)
+	}
+	sh.drop.Store(true)
+	c.WriteMessage(websocket.TextMessage, []byte("lost"))
+	time.Sleep(300 * time.Millisecond)
+	if st := env.Hub.Stats(); st.MessagesDropped != 1 {
+		t.Fatalf("dropped %d messages, want 1", st.MessagesDropped)
+	}
+	sh.drop.Store(false)
+	sh.abort.Store(true)
+	c.WriteMessage(websocket.TextMessage, []byte("boom"))
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, _, err := c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
+		t.Fatalf("want an abnormal close (1006), got %v", err)
+	}
+}
+
+func TestHubCloseAllSendsCode(t *testing.T) {
+	env, url := newWSServer(t, plugins.WSOptions{}, nil)
+	c := dial(t, url)
+	read(t, c)
+	deadline := time.Now().Add(2 * time.Second)
+	for env.Hub.Stats().Connections != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := env.Hub.CloseAll(websocket.CloseServiceRestart, "restart"); n != 1 {
+		t.Fatalf("closed %d sessions", n)
+	}
+	_, _, err := c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
+		t.Fatalf("want close 1012, got %v", err)
+	}
+}
+
+// fakePlugin exists only to exercise the registry.
+type fakePlugin struct{ name string }
+
+func (f fakePlugin) Name() string                    { return f.name }
+func (fakePlugin) Defaults() plugins.Defaults        { return plugins.Defaults{} }
+func (fakePlugin) Symbol(p cc.Pair) string           { return p.Base + p.Quote }
+func (fakePlugin) Handler(*plugins.Env) http.Handler { return http.NotFoundHandler() }
+func (fakePlugin) ServerError() plugins.Response     { return plugins.Response{Status: 500} }
+func (fakePlugin) CandlesRequest(plugins.Query) (*http.Request, error) {
+	return nil, plugins.ErrNotCandles
+}
+func (fakePlugin) DecodeCandles(*http.Request, []byte) (plugins.CandleSet, error) {
+	return plugins.CandleSet{}, plugins.ErrNotCandles
+}
+func (fakePlugin) DecodeFrame(string, []byte) ([]cc.Update, error) { return nil, plugins.ErrNotCandles }
+
+func TestRegistry(t *testing.T) {
+	plugins.Register(fakePlugin{name: "zz_registry_test"})
+	defer plugins.Unregister("zz_registry_test")
+	p, err := plugins.Lookup("zz_registry_test")
+	if err != nil || p.Name() != "zz_registry_test" {
+		t.Fatalf("Lookup = %v, %v", p, err)
+	}
+	names := plugins.Names()
+	for i := 1; i < len(names); i++ {
+		if names[i-1] >= names[i] {
+			t.Fatalf("Names not sorted: %v", names)
+		}
+	}
+	t.Run("a second Register of the same name panics", func(t *testing.T) {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("registering a name twice did not panic")
+			}
+		}()
+		plugins.Register(fakePlugin{name: "zz_registry_test"})
+	})
+	t.Run("an unknown name is an error naming it", func(t *testing.T) {
+		if _, err := plugins.Lookup("nasdaq"); err == nil || !strings.Contains(err.Error(), "nasdaq") {
+			t.Fatalf("Lookup(nasdaq) = %v", err)
+		}
+	})
+}
