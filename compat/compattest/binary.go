@@ -1,0 +1,173 @@
+package compattest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// BinEnv names the environment variable that points at a prebuilt
+// candlecassette binary; when it is empty the binary is built once per test
+// process from this checkout.
+const BinEnv = "CANDLECASSETTE_BIN"
+
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Main runs the tests of a package that uses the harness and removes what
+// the harness built. Call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
+// RepoRoot is the root of the candlecassette checkout this harness belongs to.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Binary returns the path of the candlecassette binary: $CANDLECASSETTE_BIN,
+// or one built from this checkout once per test process.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(BinEnv); p != "" {
+		return p
+	}
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "candlecassette-compat-")
+		if build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "candlecassette")
+		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/candlecassette")
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build ./cmd/candlecassette: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.path
+}
+
+// syncBuffer collects a process's output for failure messages.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// StartBinary runs `candlecassette synth EXCHANGE --listen 127.0.0.1:0` until
+// the test ends, then stops it with SIGTERM and fails the test unless it
+// exits cleanly with status 0. It skips the test when the exchange is not
+// registered.
+func StartBinary(t testing.TB, exchange string, opts Options) *Server {
+	t.Helper()
+	RequireExchange(t, exchange)
+	args := []string{"synth", exchange, "--listen", "127.0.0.1:0", "--seed", strconv.FormatUint(opts.Seed, 10)}
+	if len(opts.Pairs) > 0 {
+		args = append(args, "--pairs", PairArg(opts.Pairs))
+	}
+	cmd := exec.Command(Binary(t), args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd, err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 1)
+	rest := &syncBuffer{}
+	go func() {
+		r := bufio.NewReader(stdout)
+		line, err := r.ReadString('\n')
+		if err == nil {
+			lines <- strings.TrimSpace(line)
+		}
+		close(lines)
+		io.Copy(rest, r) // until the process exits and closes stdout
+		exited <- cmd.Wait()
+	}()
+	stop := func() error {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return err
+		}
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			return errors.New("did not exit within 15s of SIGTERM")
+		}
+	}
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(60 * time.Second):
+	}
+	base, ok := strings.CutPrefix(line, "listening on ")
+	if !ok || !strings.HasPrefix(base, "http://127.0.0.1:") {
+		err := stop()
+		t.Fatalf("%s: want a first stdout line `listening on http://127.0.0.1:PORT`, got %q (exit: %v)\nstderr:\n%s", cmd, line, err, stderr)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("%s: unclean shutdown on SIGTERM: %v\nstderr:\n%s", cmd, err, stderr)
+		}
+		if extra := rest.String(); extra != "" {
+			t.Errorf("%s: unexpected stdout after the listening line: %q", cmd, extra)
+		}
+	})
+	return &Server{Exchange: exchange, URL: base, WSURL: "ws" + strings.TrimPrefix(base, "http")}
+}
+
+// PairArg spells pairs the way --pairs takes them.
+func PairArg(pairs []cc.Pair) string {
+	var ps []string
+	for _, p := range pairs {
+		s := p.Name()
+		if p.Price > 0 {
+			s += ":" + strconv.FormatFloat(p.Price, 'f', -1, 64)
+		}
+		ps = append(ps, s)
+	}
+	return strings.Join(ps, ",")
+}

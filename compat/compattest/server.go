@@ -1,0 +1,81 @@
+package compattest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	_ "github.com/candlecassette/candlecassette/plugins/all" // every built-in exchange
+	"github.com/candlecassette/candlecassette/replay"
+)
+
+// Options configure the server a test starts. The zero value serves the
+// default pairs with seed 0.
+type Options struct {
+	// Pairs served; nil means the server's defaults.
+	Pairs []cc.Pair
+	// Seed of the synthetic market.
+	Seed uint64
+}
+
+// Server is a running candlecassette server for one exchange id.
+type Server struct {
+	// Exchange is the exchange id being served, e.g. "binance_spot".
+	Exchange string
+	// URL is the REST base URL, e.g. http://127.0.0.1:41234.
+	URL string
+	// WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
+	WSURL string
+}
+
+// Registered reports whether the exchange id has a plugin in this build.
+func Registered(exchange string) bool {
+	_, err := plugins.Lookup(exchange)
+	return err == nil
+}
+
+// RequireExchange skips the test when the exchange id has no plugin yet, so
+// that compat tests may be written before their plugin lands.
+func RequireExchange(t testing.TB, exchange string) {
+	t.Helper()
+	if !Registered(exchange) {
+		t.Skipf("exchange %s is not registered yet (registered: %s)", exchange, strings.Join(plugins.Names(), ", "))
+	}
+}
+
+// Start serves exchange in-process on 127.0.0.1:0 (replay.Start) until the
+// test ends. It skips the test when the exchange is not registered.
+func Start(t testing.TB, exchange string, opts Options) *Server {
+	t.Helper()
+	RequireExchange(t, exchange)
+	srv, err := replay.Start(replay.Options{Exchange: exchange, Pairs: opts.Pairs, Seed: opts.Seed}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start %s: %v", exchange, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("close %s server: %v", exchange, err)
+		}
+	})
+	return &Server{Exchange: exchange, URL: srv.URL(), WSURL: srv.WSURL()}
+}
+
+// Target names a way of running the server under test.
+type Target struct {
+	// Name reads well in a subtest name: "in-process" or "binary".
+	Name string
+	// Start starts the server for exchange until the test ends.
+	Start func(t testing.TB, exchange string, opts Options) *Server
+}
+
+// Targets are the in-process server and the real binary, for tests that
+// should hold for both.
+var Targets = []Target{
+	{Name: "in-process", Start: Start},
+	{Name: "binary", Start: StartBinary},
+}

@@ -1,0 +1,22 @@
+module github.com/candlecassette/candlecassette/compat
+
+go 1.26.8
+
+// Node's dependencies for the ccxt tests are no Go packages.
+ignore ./ccxt/node_modules
+
+replace github.com/candlecassette/candlecassette => ../
+
+require (
+	github.com/adshao/go-binance/v2 v2.8.7
+	github.com/candlecassette/candlecassette v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/bitly/go-simplejson v0.5.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/jpillora/backoff v1.0.0 // indirect
+	github.com/kr/text v0.2.0 // indirect
+	github.com/shopspring/decimal v1.4.0 // indirect
+)
