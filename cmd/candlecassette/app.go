@@ -26,6 +26,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			synthCommand(),
+			exchangesCommand(),
 		},
 	}
 	return app.RunContext(ctx, args)
