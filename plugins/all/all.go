@@ -3,3 +3,7 @@
 //
 //	import _ "github.com/candlecassette/candlecassette/plugins/all"
 package all
+
+import (
+	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
+)

@@ -1,0 +1,222 @@
+package coinbase
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+const candlesPrefix = "/api/v3/brokerage/market/products/"
+
+type handler struct {
+	env *plugins.Env
+	mux *http.ServeMux
+}
+
+// Handler implements plugins.Plugin. The WS feed shares the root path with
+// REST: an upgrade request to "/" opens a market-data connection.
+func (*Plugin) Handler(env *plugins.Env) http.Handler {
+	h := &handler{env: env, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/v3/brokerage/market/products", h.products)
+	h.mux.HandleFunc("GET /api/v3/brokerage/market/products/{id}", h.product)
+	h.mux.HandleFunc("GET /api/v3/brokerage/market/products/{id}/candles", h.candles)
+	h.mux.HandleFunc("GET /api/v3/brokerage/time", h.brokerageTime)
+	h.mux.HandleFunc("GET /v2/time", h.v2Time)
+	h.mux.HandleFunc("GET /v2/currencies", h.fiatCurrencies)
+	h.mux.HandleFunc("GET /v2/currencies/crypto", h.cryptoCurrencies)
+	h.mux.HandleFunc("GET /v2/exchange-rates", h.exchangeRates)
+	h.mux.HandleFunc("/", h.fallback)
+	return h.mux
+}
+
+func (h *handler) fallback(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		plugins.ServeWS(h.env, w, r, &wsProto{}, wsOptions)
+		return
+	}
+	writeError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
+}
+
+// errorBody is Coinbase's error envelope.
+func errorBody(code, msg string) []byte {
+	b, _ := json.Marshal(struct {
+		Error        string `json:"error"`
+		ErrorDetails string `json:"error_details"`
+		Message      string `json:"message"`
+	}{code, msg, msg})
+	return b
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeRaw(w, status, errorBody(code, msg))
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal server error")
+		return
+	}
+	writeRaw(w, http.StatusOK, b)
+}
+
+func (h *handler) now() time.Time { return h.env.Clock.Now() }
+
+// candles serves GET /api/v3/brokerage/market/products/{id}/candles.
+func (h *handler) candles(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	pair, ok := h.env.PairBySymbol(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "product not found")
+		return
+	}
+	gs := q.Get("granularity")
+	iv, ok := granularities[gs]
+	if !ok {
+		if gs == "" || gs == "UNKNOWN_GRANULARITY" {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "granularity is required")
+		} else {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid granularity: "+strconv.Quote(gs))
+		}
+		return
+	}
+	start, err1 := parseSeconds(q.Get("start"))
+	end, err2 := parseSeconds(q.Get("end"))
+	switch {
+	case q.Get("start") == "" || q.Get("end") == "":
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "start and end are required")
+		return
+	case err1 != nil:
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid start: "+strconv.Quote(q.Get("start")))
+		return
+	case err2 != nil:
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid end: "+strconv.Quote(q.Get("end")))
+		return
+	case end < start:
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "start must be before end")
+		return
+	}
+	limit := 0
+	if ls := q.Get("limit"); ls != "" {
+		n, err := strconv.Atoi(ls)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid limit: "+strconv.Quote(ls))
+			return
+		}
+		if n > MaxCandles {
+			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "number of candles requested should be less than or equal to 350")
+			return
+		}
+		limit = n
+	}
+	dur := iv.Millis()
+	startMs, endMs := start*1000, end*1000
+	if limit == 0 && (endMs-startMs)/dur > MaxCandles {
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "number of candles requested should be less than or equal to 350")
+		return
+	}
+	// Buckets whose start lies in [start, end).
+	from := iv.Truncate(startMs)
+	if from < startMs {
+		from = iv.Next(from)
+	}
+	to := iv.Truncate(endMs - 1)
+	var cs []cc.Candle
+	if from <= to && endMs > startMs {
+		var err error
+		cs, err = h.env.Market.Candles(r.Context(), pair.Symbol, iv, from, iv.Next(to), h.env.Clock.NowMillis())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "INTERNAL", "internal server error")
+			return
+		}
+	}
+	if limit > 0 && len(cs) > limit {
+		cs = cs[len(cs)-limit:]
+	}
+	writeRaw(w, http.StatusOK, appendCandles(nil, cs))
+}
+
+// appendCandles writes {"candles":[...]} newest first.
+func appendCandles(b []byte, cs []cc.Candle) []byte {
+	b = append(b, `{"candles":[`...)
+	for i := len(cs) - 1; i >= 0; i-- {
+		if i != len(cs)-1 {
+			b = append(b, ',')
+		}
+		b = appendCandle(b, cs[i], "", false)
+	}
+	return append(b, "]}"...)
+}
+
+// appendCandle writes one candle object. REST lists low before high; the
+// WS channel lists high first and adds the product id.
+func appendCandle(b []byte, c cc.Candle, productID string, ws bool) []byte {
+	b = append(b, `{"start":"`...)
+	b = strconv.AppendInt(b, c.OpenTime/1000, 10)
+	if ws {
+		b = appendField(b, "high", c.High)
+		b = appendField(b, "low", c.Low)
+	} else {
+		b = appendField(b, "low", c.Low)
+		b = appendField(b, "high", c.High)
+	}
+	b = appendField(b, "open", c.Open)
+	b = appendField(b, "close", c.Close)
+	b = appendField(b, "volume", c.Volume)
+	if ws {
+		b = append(b, `","product_id":"`...)
+		b = append(b, productID...)
+	}
+	return append(b, `"}`...)
+}
+
+func appendField(b []byte, name string, d cc.Decimal) []byte {
+	b = append(b, `","`...)
+	b = append(b, name...)
+	b = append(b, `":"`...)
+	return d.AppendTrim(b, int(d.Scale))
+}
+
+func parseSeconds(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, errors.New("negative")
+	}
+	return n, nil
+}
+
+func (h *handler) brokerageTime(w http.ResponseWriter, r *http.Request) {
+	now := h.now().UTC()
+	writeJSON(w, struct {
+		ISO          string `json:"iso"`
+		EpochSeconds string `json:"epochSeconds"`
+		EpochMillis  string `json:"epochMillis"`
+	}{now.Format("2006-01-02T15:04:05Z"), strconv.FormatInt(now.Unix(), 10), strconv.FormatInt(now.UnixMilli(), 10)})
+}
+
+func (h *handler) v2Time(w http.ResponseWriter, r *http.Request) {
+	now := h.now().UTC()
+	type data struct {
+		ISO   string `json:"iso"`
+		Epoch int64  `json:"epoch"`
+	}
+	writeJSON(w, struct {
+		Data data `json:"data"`
+	}{data{now.Format("2006-01-02T15:04:05Z"), now.Unix()}})
+}

@@ -1,0 +1,125 @@
+// Package wiretest holds test helpers for exchange plugins: comparing the
+// shape of a JSON payload (keys in order, value kinds) with a golden file
+// taken from an exchange's documentation, and starting a plugin's server
+// on 127.0.0.1 with a virtual clock.
+//
+// Everything here is safe for concurrent use by parallel tests.
+package wiretest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Shape describes data's JSON structure: object keys in their order,
+// scalar kinds (string, number, bool, null), arrays element by element
+// except that an array's objects and arrays are described by the first
+// one alone (a list of candles has one shape however long it is, while a
+// candle row keeps every column). Two payloads that a client parses the same way have
+// the same shape.
+func Shape(data []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var sb strings.Builder
+	if err := shape(dec, &sb); err != nil {
+		return "", err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", fmt.Errorf("wiretest: trailing data after JSON value")
+	}
+	return sb.String(), nil
+}
+
+func shape(dec *json.Decoder, sb *strings.Builder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			sb.WriteByte('{')
+			first := true
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				if !first {
+					sb.WriteByte(',')
+				}
+				first = false
+				fmt.Fprintf(sb, "%s:", k)
+				if err := shape(dec, sb); err != nil {
+					return err
+				}
+			}
+			sb.WriteByte('}')
+		case '[':
+			sb.WriteByte('[')
+			var prev string
+			n := 0
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return err
+				}
+				var el strings.Builder
+				sub := json.NewDecoder(bytes.NewReader(raw))
+				sub.UseNumber()
+				if err := shape(sub, &el); err != nil {
+					return err
+				}
+				s := el.String()
+				composite := s[0] == '{' || s[0] == '['
+				if n > 0 && composite && prev != "" && (prev[0] == '{' || prev[0] == '[') {
+					continue
+				}
+				if n > 0 {
+					sb.WriteByte(',')
+				}
+				sb.WriteString(s)
+				prev = s
+				n++
+			}
+			sb.WriteByte(']')
+		}
+		_, err := dec.Token() // closing delimiter
+		return err
+	case string:
+		sb.WriteString("string")
+	case json.Number, float64:
+		sb.WriteString("number")
+	case bool:
+		sb.WriteString("bool")
+	case nil:
+		sb.WriteString("null")
+	}
+	return nil
+}
+
+// SameShape reports an error naming both shapes when got's shape differs
+// from the golden file's.
+func SameShape(goldenPath string, got []byte) error {
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		return err
+	}
+	ws, err := Shape(want)
+	if err != nil {
+		return fmt.Errorf("wiretest: golden %s: %w", goldenPath, err)
+	}
+	gs, err := Shape(got)
+	if err != nil {
+		return fmt.Errorf("wiretest: payload: %w (%s)", err, got)
+	}
+	if ws != gs {
+		return fmt.Errorf("wiretest: shape differs from %s\n got: %s\nwant: %s", goldenPath, gs, ws)
+	}
+	return nil
+}
