@@ -6,4 +6,5 @@ package all
 
 import (
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
+	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 )

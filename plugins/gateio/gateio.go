@@ -1,0 +1,211 @@
+package gateio
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+func init() {
+	plugins.Register(&Spot{})
+	plugins.Register(&Perpetual{api{perp: true}})
+}
+
+var (
+	_ plugins.Plugin = (*Spot)(nil)
+	_ plugins.Plugin = (*Perpetual)(nil)
+)
+
+// Spot is the gate_io_spot plugin.
+type Spot struct{ api }
+
+// Perpetual is the gate_io_perpetual plugin (USDT-settled contracts).
+type Perpetual struct{ api }
+
+// api implements everything both ids share; perp selects the candles
+// endpoint and WS path the id stands for.
+type api struct{ perp bool }
+
+// Name implements plugins.Plugin.
+func (a *api) Name() string {
+	if a.perp {
+		return "gate_io_perpetual"
+	}
+	return "gate_io_spot"
+}
+
+// Spot intervals: Gate's spelling to canonical.
+var spotIntervals = map[string]cc.Interval{
+	"1s": cc.Interval1s, "1m": cc.Interval1m, "5m": cc.Interval5m, "15m": cc.Interval15m,
+	"30m": cc.Interval30m, "1h": cc.Interval1h, "4h": cc.Interval4h, "8h": cc.Interval8h,
+	"1d": cc.Interval1d, "7d": cc.Interval1w, "30d": cc.Interval1M,
+}
+
+// Futures intervals: Gate's spelling to canonical.
+var futuresIntervals = map[string]cc.Interval{
+	"1m": cc.Interval1m, "5m": cc.Interval5m, "15m": cc.Interval15m, "30m": cc.Interval30m,
+	"1h": cc.Interval1h, "2h": cc.Interval2h, "4h": cc.Interval4h, "6h": cc.Interval6h,
+	"8h": cc.Interval8h, "12h": cc.Interval12h, "1d": cc.Interval1d, "7d": cc.Interval1w,
+	"1w": cc.Interval1w, "30d": cc.Interval1M,
+}
+
+// gateInterval spells a canonical interval Gate's way.
+func gateInterval(iv cc.Interval) (string, bool) {
+	switch iv {
+	case cc.Interval1w:
+		return "7d", true
+	case cc.Interval1M:
+		return "30d", true
+	}
+	if _, ok := futuresIntervals[string(iv)]; ok {
+		return string(iv), true
+	}
+	if _, ok := spotIntervals[string(iv)]; ok {
+		return string(iv), true
+	}
+	return "", false
+}
+
+func (a *api) intervals() map[string]cc.Interval {
+	if a.perp {
+		return futuresIntervals
+	}
+	return spotIntervals
+}
+
+// Defaults implements plugins.Plugin.
+func (a *api) Defaults() plugins.Defaults {
+	d := plugins.Defaults{
+		UpstreamREST:   "https://api.gateio.ws",
+		UpstreamWS:     "wss://api.gateio.ws",
+		MaxLimit:       1000,
+		VolatileParams: []string{"time", "id", "Timestamp"},
+		SecretHeaders:  []string{"KEY", "SIGN", "Timestamp"},
+		SecretParams:   []string{"api_key", "signature"},
+	}
+	if a.perp {
+		d.UpstreamWS = "wss://fx-ws.gateio.ws"
+		d.MaxLimit = 2000
+	}
+	seen := map[cc.Interval]bool{}
+	for _, iv := range cc.Intervals {
+		for _, c := range a.intervals() {
+			if c == iv && !seen[iv] {
+				seen[iv] = true
+				d.Intervals = append(d.Intervals, iv)
+			}
+		}
+	}
+	return d
+}
+
+// Symbol implements plugins.Plugin: Gate spells pairs and contracts
+// BASE_QUOTE.
+func (a *api) Symbol(p cc.Pair) string { return p.Base + "_" + p.Quote }
+
+// ServerError implements plugins.Plugin.
+func (a *api) ServerError() plugins.Response {
+	return plugins.Response{
+		Status: http.StatusInternalServerError,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   []byte(`{"label":"SERVER_ERROR","message":"Internal server error"}`),
+	}
+}
+
+// CandlesRequest implements plugins.Plugin. Gate rejects limit together
+// with from/to, so a query with a start is sent as a from/to range.
+func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
+	giv, ok := gateInterval(q.Interval)
+	if !ok {
+		return nil, fmt.Errorf("gateio: interval %q not served", q.Interval)
+	}
+	v := url.Values{}
+	path := "/api/v4/spot/candlesticks"
+	if a.perp {
+		path = "/api/v4/futures/usdt/candlesticks"
+		v.Set("contract", q.Symbol)
+	} else {
+		v.Set("currency_pair", q.Symbol)
+	}
+	v.Set("interval", giv)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	switch {
+	case q.Start > 0:
+		v.Set("from", strconv.FormatInt(q.Start/1000, 10))
+		to := q.End
+		start := q.Interval.Truncate(q.Start)
+		if start < q.Start {
+			start = q.Interval.Next(start)
+		}
+		if last := kit.Forward(q.Interval, start, limit); to <= 0 || to > last {
+			to = last
+		}
+		v.Set("to", strconv.FormatInt(to/1000, 10))
+	case q.End > 0:
+		v.Set("from", strconv.FormatInt(kit.Back(q.Interval, q.Interval.Truncate(q.End), limit)/1000, 10))
+		v.Set("to", strconv.FormatInt(q.End/1000, 10))
+	default:
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	return http.NewRequest(http.MethodGet, path+"?"+v.Encode(), nil)
+}
+
+// DecodeCandles implements plugins.Plugin for spot and futures candle
+// listings.
+func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, error) {
+	q := req.URL.Query()
+	switch {
+	case req.URL.Path == "/api/v4/spot/candlesticks":
+		iv, ok := spotIntervals[orDefault(q.Get("interval"), "30m")]
+		if !ok {
+			return plugins.CandleSet{}, plugins.ErrNotCandles
+		}
+		var rows [][]string
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return plugins.CandleSet{}, fmt.Errorf("%w: %v", plugins.ErrNotCandles, err)
+		}
+		set := plugins.CandleSet{Symbol: q.Get("currency_pair"), Interval: iv}
+		for _, r := range rows {
+			c, err := parseSpotRow(iv, r)
+			if err != nil {
+				return plugins.CandleSet{}, err
+			}
+			set.Candles = append(set.Candles, c)
+		}
+		return set, nil
+	case strings.HasPrefix(req.URL.Path, "/api/v4/futures/") && strings.HasSuffix(req.URL.Path, "/candlesticks"):
+		iv, ok := futuresIntervals[orDefault(q.Get("interval"), "5m")]
+		contract := q.Get("contract")
+		if !ok || strings.HasPrefix(contract, "mark_") || strings.HasPrefix(contract, "index_") {
+			return plugins.CandleSet{}, plugins.ErrNotCandles
+		}
+		var rows []futuresCandle
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return plugins.CandleSet{}, fmt.Errorf("%w: %v", plugins.ErrNotCandles, err)
+		}
+		mult := multiplierFor(rows)
+		set := plugins.CandleSet{Symbol: contract, Interval: iv}
+		for _, r := range rows {
+			set.Candles = append(set.Candles, r.candle(iv, mult, 0))
+		}
+		return set, nil
+	}
+	return plugins.CandleSet{}, plugins.ErrNotCandles
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

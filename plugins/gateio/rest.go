@@ -1,0 +1,279 @@
+package gateio
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+// server is one Handler: the plugin and its environment.
+type server struct {
+	a   *api
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin.
+func (a *api) Handler(env *plugins.Env) http.Handler {
+	s := &server{a: a, env: env}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v4/spot/time", s.time)
+	mux.HandleFunc("/api/v4/spot/currencies", s.currencies)
+	mux.HandleFunc("/api/v4/spot/currencies/{currency}", s.currency)
+	mux.HandleFunc("/api/v4/spot/currency_pairs", s.currencyPairs)
+	mux.HandleFunc("/api/v4/spot/currency_pairs/{pair}", s.currencyPair)
+	mux.HandleFunc("/api/v4/margin/currency_pairs", s.marginPairs)
+	mux.HandleFunc("/api/v4/spot/tickers", s.spotTickers)
+	mux.HandleFunc("/api/v4/spot/candlesticks", s.spotCandles)
+	mux.HandleFunc("/api/v4/futures/{settle}/contracts", s.contracts)
+	mux.HandleFunc("/api/v4/futures/{settle}/contracts/{contract}", s.contract)
+	mux.HandleFunc("/api/v4/futures/{settle}/tickers", s.futuresTickers)
+	mux.HandleFunc("/api/v4/futures/{settle}/candlesticks", s.futuresCandles)
+	mux.HandleFunc("/api/v4/delivery/{settle}/contracts", s.empty)
+	mux.HandleFunc("/api/v4/options/underlyings", s.empty)
+	mux.HandleFunc("/ws/v4/", s.spotWS)
+	mux.HandleFunc("/v4/ws/{settle}", s.futuresWS)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
+	})
+	return mux
+}
+
+// apiError writes Gate's error body.
+func apiError(w http.ResponseWriter, status int, label, msg string) {
+	kit.JSON(w, status, map[string]string{"label": label, "message": msg})
+}
+
+func (s *server) now() int64 { return s.env.Clock.NowMillis() }
+
+func (s *server) time(w http.ResponseWriter, r *http.Request) {
+	kit.JSON(w, http.StatusOK, map[string]int64{"server_time": s.now()})
+}
+
+func (s *server) empty(w http.ResponseWriter, r *http.Request) {
+	kit.Raw(w, http.StatusOK, []byte("[]"))
+}
+
+// window is a parsed candles range: open times in [from, to], inclusive.
+type window struct {
+	from, to int64
+	limit    int  // > 0: the latest limit candles up to to
+	latest   bool // no from/to given
+}
+
+// parseWindow applies Gate's from/to/limit rules for at most max points.
+func (s *server) parseWindow(w http.ResponseWriter, q url.Values, iv cc.Interval, max int) (window, bool) {
+	num := func(name string) (int64, bool, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid "+name+": "+v)
+			return 0, false, false
+		}
+		return n, true, true
+	}
+	from, hasFrom, ok := num("from")
+	if !ok {
+		return window{}, false
+	}
+	to, hasTo, ok := num("to")
+	if !ok {
+		return window{}, false
+	}
+	limit, hasLimit, ok := num("limit")
+	if !ok {
+		return window{}, false
+	}
+	now := s.now()
+	if hasLimit {
+		if hasFrom || hasTo {
+			apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "limit conflicts with from and to")
+			return window{}, false
+		}
+		if limit < 1 || limit > int64(max) {
+			apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "limit must be between 1 and "+strconv.Itoa(max))
+			return window{}, false
+		}
+	}
+	if !hasFrom && !hasTo {
+		if !hasLimit {
+			limit = 100
+		}
+		return window{from: 0, to: now, limit: int(limit), latest: true}, true
+	}
+	toMs := now
+	if hasTo {
+		toMs = to * 1000
+	}
+	fromMs := kit.Back(iv, iv.Truncate(toMs), 100)
+	if hasFrom {
+		fromMs = from * 1000
+	}
+	if fromMs > toMs {
+		return window{from: fromMs, to: fromMs - 1}, true
+	}
+	start := iv.Truncate(fromMs)
+	if start < fromMs {
+		start = iv.Next(start)
+	}
+	if kit.Count(iv, start, toMs, max) > max {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE",
+			"Too many points requested: maximum "+strconv.Itoa(max)+" points allowed")
+		return window{}, false
+	}
+	return window{from: fromMs, to: toMs}, true
+}
+
+func (s *server) candles(r *http.Request, sym string, iv cc.Interval, win window) ([]cc.Candle, error) {
+	if win.to < win.from {
+		return nil, nil
+	}
+	return kit.Span(r.Context(), s.env.Market, sym, iv, win.from, win.to, s.now(), win.limit, false)
+}
+
+func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	pair := q.Get("currency_pair")
+	if pair == "" {
+		apiError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAM", "Missing required parameter: currency_pair")
+		return
+	}
+	if _, ok := s.env.PairBySymbol(pair); !ok {
+		apiError(w, http.StatusBadRequest, "INVALID_CURRENCY_PAIR", "Invalid currency pair "+pair)
+		return
+	}
+	name := orDefault(q.Get("interval"), "30m")
+	iv, ok := spotIntervals[name]
+	if !ok {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
+		return
+	}
+	win, ok := s.parseWindow(w, q, iv, 1000)
+	if !ok {
+		return
+	}
+	cs, err := s.candles(r, pair, iv, win)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	b := make([]byte, 0, 16+len(cs)*128)
+	b = append(b, '[')
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendSpotRow(b, c)
+	}
+	b = append(b, ']')
+	kit.Raw(w, http.StatusOK, b)
+}
+
+func (s *server) internal(w http.ResponseWriter, err error) {
+	if errors.Is(err, cc.ErrUnknownSymbol) {
+		apiError(w, http.StatusBadRequest, "INVALID_CURRENCY_PAIR", err.Error())
+		return
+	}
+	if s.env.Logger != nil {
+		s.env.Logger.Error("gateio: candles", "err", err)
+	}
+	resp := s.a.ServerError()
+	kit.Raw(w, resp.Status, resp.Body)
+}
+
+// settlePairs are the configured pairs quoted in the settle currency: the
+// contracts Gate lists under /futures/{settle}.
+func (s *server) settlePairs(settle string) []cc.Pair {
+	var out []cc.Pair
+	for _, p := range s.env.Pairs {
+		if strings.EqualFold(p.Quote, settle) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *server) contractPair(settle, contract string) (cc.Pair, bool) {
+	p, ok := s.env.PairBySymbol(contract)
+	if !ok || !strings.EqualFold(p.Quote, settle) {
+		return cc.Pair{}, false
+	}
+	return p, true
+}
+
+func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	settle := r.PathValue("settle")
+	if settle != "usdt" && settle != "btc" {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid settle currency: "+settle)
+		return
+	}
+	contract := q.Get("contract")
+	if contract == "" {
+		apiError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAM", "Missing required parameter: contract")
+		return
+	}
+	p, ok := s.contractPair(settle, contract)
+	if !ok {
+		apiError(w, http.StatusBadRequest, "CONTRACT_NOT_FOUND", "Contract not found: "+contract)
+		return
+	}
+	name := orDefault(q.Get("interval"), "5m")
+	iv, ok := futuresIntervals[name]
+	if !ok {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
+		return
+	}
+	win, ok := s.parseWindow(w, q, iv, 2000)
+	if !ok {
+		return
+	}
+	cs, err := s.candles(r, contract, iv, win)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	mult := multiplier(p.Price)
+	b := make([]byte, 0, 16+len(cs)*128)
+	b = append(b, '[')
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFuturesRow(b, c, mult, "", false)
+	}
+	b = append(b, ']')
+	kit.Raw(w, http.StatusOK, b)
+}
+
+// multiplier is the contract size (quanto_multiplier) of a contract
+// trading near price: a power of ten worth roughly 1 to 10 quote units
+// (0.0001 BTC at 50000).
+func multiplier(price float64) cc.Decimal {
+	if price <= 0 {
+		price = 100
+	}
+	e := int(math.Floor(math.Log10(10 / price)))
+	if e >= 0 {
+		return cc.NewDecimal(int64(math.Pow10(e)), 0)
+	}
+	return cc.NewDecimal(1, -e)
+}
+
+// contracts counts volume in whole contracts of size mult.
+func contracts(vol, mult cc.Decimal) int64 {
+	if mult.Units == 0 {
+		return 0
+	}
+	f := vol.Float64() / mult.Float64()
+	return int64(math.Round(f))
+}

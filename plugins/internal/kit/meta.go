@@ -1,0 +1,123 @@
+package kit
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// PriceDecimals is the number of price decimals a pair trading near price
+// gets: about six significant digits, between 2 and 8. It matches what the
+// synthetic market quotes, so metadata and candles agree.
+func PriceDecimals(price float64) int {
+	if price <= 0 {
+		price = 100
+	}
+	d := 2 - int(math.Floor(math.Log10(price)))
+	return max(2, min(8, d+4))
+}
+
+// AmountDecimals is the quantity precision advertised for every pair; the
+// synthetic market quotes volumes with 5 decimals.
+const AmountDecimals = 5
+
+// Stats are a pair's rolling 24-hour figures.
+type Stats struct {
+	Open, High, Low, Last cc.Decimal
+	Volume, QuoteVolume   cc.Decimal
+	Trades                int64
+	OpenTime, CloseTime   int64
+}
+
+// Stats24h aggregates the hourly candles of the last 24 hours up to now.
+func Stats24h(ctx context.Context, m cc.Market, sym string, now int64) (Stats, error) {
+	iv := cc.Interval1h
+	end := iv.Truncate(now)
+	cs, err := m.Candles(ctx, sym, iv, end-23*iv.Millis(), iv.Next(end), now)
+	if err != nil {
+		return Stats{}, err
+	}
+	if len(cs) == 0 {
+		return Stats{}, cc.ErrUnknownSymbol
+	}
+	a := cc.Aggregate(cs)
+	return Stats{
+		Open: a.Open, High: a.High, Low: a.Low, Last: a.Close,
+		Volume: a.Volume, QuoteVolume: a.QuoteVolume, Trades: a.Trades,
+		OpenTime: a.OpenTime, CloseTime: now,
+	}, nil
+}
+
+// Pow10 returns 10^-n as a plain decimal string ("0.01" for 2, "1" for 0,
+// "100" for -2).
+func Pow10(n int) string {
+	switch {
+	case n == 0:
+		return "1"
+	case n > 0:
+		return cc.NewDecimal(1, n).String()
+	default:
+		return cc.NewDecimal(int64(math.Pow10(-n)), 0).String()
+	}
+}
+
+// JSON writes v with the given status as application/json.
+func JSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	Raw(w, status, b)
+}
+
+// Raw writes an already-encoded JSON body with the given status.
+func Raw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+var assetNames = map[string]string{
+	"BTC": "Bitcoin", "ETH": "Ethereum", "SOL": "Solana", "BNB": "BNB", "XRP": "XRP",
+	"USDT": "Tether", "USDC": "USD Coin", "USD": "US Dollar", "DOGE": "Dogecoin",
+	"ADA": "Cardano", "LTC": "Litecoin", "TRX": "TRON", "AVAX": "Avalanche",
+}
+
+// AssetName is a readable name for an asset code (the code itself when
+// unknown).
+func AssetName(code string) string {
+	if n, ok := assetNames[code]; ok {
+		return n
+	}
+	return code
+}
+
+// Assets lists the distinct base and quote assets of pairs, bases first,
+// in order of appearance.
+func Assets(pairs []cc.Pair) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range pairs {
+		if !seen[p.Base] {
+			seen[p.Base] = true
+			out = append(out, p.Base)
+		}
+	}
+	for _, p := range pairs {
+		if !seen[p.Quote] {
+			seen[p.Quote] = true
+			out = append(out, p.Quote)
+		}
+	}
+	return out
+}
+
+// Trim formats d without trailing fractional zeros ("42000.1", "3").
+func Trim(d cc.Decimal) string { return string(d.AppendTrim(nil, int(d.Scale))) }
+
+// Tick is one price step at the given decimals.
+func Tick(decimals int) cc.Decimal { return cc.NewDecimal(1, decimals) }
