@@ -155,7 +155,7 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, id := range []string{"gate_io_spot", "gate_io_perpetual"} {
 		t.Run(id, func(t *testing.T) {
 			s := kittest.Start(t, id, nil, nil)
-			since := cc.Interval1m.Truncate(time.Now().Add(-5*time.Hour).UnixMilli())
+			since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
 			var all []cc.Candle
 			for page := 0; page < 3; page++ {
 				req, err := s.Plugin.CandlesRequest(plugins.Query{Symbol: "ETH_USDT", Interval: cc.Interval1m, Start: since, Limit: 100})
