@@ -1,0 +1,359 @@
+package cassettes
+
+import (
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// blockLen is how many candles of nominal length one index block spans.
+// Candles are stored in blocks rather than one key each: per-key overhead
+// in bbolt would outweigh a compressed candle several times over.
+const blockLen = 1000
+
+// Series is a run of candles of one (symbol, interval), oldest first, as a
+// plugin decoded them from a response or frame.
+type Series struct {
+	Symbol   string
+	Interval cc.Interval
+	Candles  []cc.Candle
+}
+
+// SeriesKey names one (symbol, interval) index.
+type SeriesKey struct {
+	Symbol   string
+	Interval cc.Interval
+}
+
+func (k SeriesKey) bucket() []byte { return []byte(joinKey(k.Symbol, string(k.Interval))) }
+
+func (k SeriesKey) String() string { return k.Symbol + " " + string(k.Interval) }
+
+func parseSeriesKey(b []byte) (SeriesKey, bool) {
+	for i, c := range b {
+		if c == 0 {
+			return SeriesKey{Symbol: string(b[:i]), Interval: cc.Interval(b[i+1:])}, true
+		}
+	}
+	return SeriesKey{}, false
+}
+
+// blockStart is the open time of the block that holds a candle opening at t.
+func blockStart(iv cc.Interval, t int64) int64 {
+	span := iv.Millis() * blockLen
+	if span <= 0 {
+		span = blockLen
+	}
+	q := t / span
+	if t < 0 && t%span != 0 {
+		q--
+	}
+	return q * span
+}
+
+// mergeCandle decides which of an indexed candle and a newly recorded one
+// for the same open time is kept: a final candle is never replaced (the
+// first final recorded stays, so what replay serves never changes under
+// it); an in-progress one is replaced by anything recorded later.
+func mergeCandle(old, new cc.Candle) cc.Candle {
+	if old.Closed {
+		return old
+	}
+	return new
+}
+
+// mergeInto merges sorted candles add into sorted block cs.
+func mergeInto(cs, add []cc.Candle) []cc.Candle {
+	out := make([]cc.Candle, 0, len(cs)+len(add))
+	i, j := 0, 0
+	for i < len(cs) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(cs) && cs[i].OpenTime < add[j].OpenTime):
+			out = append(out, cs[i])
+			i++
+		case i == len(cs) || add[j].OpenTime < cs[i].OpenTime:
+			c := add[j]
+			j++
+			// Later duplicates inside add merge onto this one.
+			for j < len(add) && add[j].OpenTime == c.OpenTime {
+				c = mergeCandle(c, add[j])
+				j++
+			}
+			out = append(out, c)
+		default:
+			c := cs[i]
+			for j < len(add) && add[j].OpenTime == c.OpenTime {
+				c = mergeCandle(c, add[j])
+				j++
+			}
+			out = append(out, c)
+			i++
+		}
+	}
+	return out
+}
+
+// encodeBlock writes candles column by column with deltas, then zstd, so
+// runs of similar prices and regular times cost next to nothing.
+func encodeBlock(cs []cc.Candle) []byte {
+	b := make([]byte, 0, 16+len(cs)*40)
+	b = appendUvarint(b, uint64(len(cs)))
+	var prev int64
+	for _, c := range cs {
+		b = appendVarint(b, c.OpenTime-prev)
+		prev = c.OpenTime
+	}
+	for _, c := range cs {
+		b = appendVarint(b, c.CloseTime-c.OpenTime)
+	}
+	for f := range numDecimals {
+		var pu int64
+		for _, c := range cs {
+			d := decimalField(&c, f)
+			b = append(b, byte(d.Scale))
+			b = appendVarint(b, d.Units-pu)
+			pu = d.Units
+		}
+	}
+	prev = 0
+	for _, c := range cs {
+		b = appendVarint(b, c.Trades-prev)
+		prev = c.Trades
+	}
+	for _, c := range cs {
+		if c.Closed {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	return compress([]byte{kindBlock}, b)
+}
+
+const numDecimals = 8
+
+func decimalField(c *cc.Candle, f int) *cc.Decimal {
+	switch f {
+	case 0:
+		return &c.Open
+	case 1:
+		return &c.High
+	case 2:
+		return &c.Low
+	case 3:
+		return &c.Close
+	case 4:
+		return &c.Volume
+	case 5:
+		return &c.QuoteVolume
+	case 6:
+		return &c.TakerBuyBase
+	default:
+		return &c.TakerBuyQuote
+	}
+}
+
+func decodeBlock(v []byte) ([]cc.Candle, error) {
+	if len(v) == 0 || v[0] != kindBlock {
+		return nil, fmt.Errorf("%w: candle block of unknown kind", ErrCorrupt)
+	}
+	raw, err := decompress(v[1:])
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{b: raw}
+	n := r.uvarint()
+	if n > uint64(len(raw)) {
+		return nil, fmt.Errorf("%w: candle block count %d", ErrCorrupt, n)
+	}
+	cs := make([]cc.Candle, n)
+	var prev int64
+	for i := range cs {
+		prev += r.varint()
+		cs[i].OpenTime = prev
+	}
+	for i := range cs {
+		cs[i].CloseTime = cs[i].OpenTime + r.varint()
+	}
+	for f := range numDecimals {
+		var pu int64
+		for i := range cs {
+			s := int8(r.byte())
+			pu += r.varint()
+			*decimalField(&cs[i], f) = cc.Decimal{Units: pu, Scale: s}
+		}
+	}
+	prev = 0
+	for i := range cs {
+		prev += r.varint()
+		cs[i].Trades = prev
+	}
+	for i := range cs {
+		cs[i].Closed = r.byte() == 1
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// putSeries merges s into the index inside tx.
+func putSeries(tx *bolt.Tx, s Series) (int, error) {
+	if s.Symbol == "" || !s.Interval.Valid() || len(s.Candles) == 0 {
+		return 0, nil
+	}
+	root := tx.Bucket(bucketCandles)
+	b, err := root.CreateBucketIfNotExists(SeriesKey{s.Symbol, s.Interval}.bucket())
+	if err != nil {
+		return 0, err
+	}
+	cs := append([]cc.Candle(nil), s.Candles...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].OpenTime < cs[j].OpenTime })
+	for len(cs) > 0 {
+		start := blockStart(s.Interval, cs[0].OpenTime)
+		end := start + s.Interval.Millis()*blockLen
+		n := sort.Search(len(cs), func(i int) bool { return cs[i].OpenTime >= end })
+		key := timeKey(start)
+		var old []cc.Candle
+		if v := b.Get(key); v != nil {
+			if old, err = decodeBlock(v); err != nil {
+				return 0, err
+			}
+		}
+		if err := b.Put(key, encodeBlock(mergeInto(old, cs[:n]))); err != nil {
+			return 0, err
+		}
+		cs = cs[n:]
+	}
+	return len(s.Candles), nil
+}
+
+// Series lists the (symbol, interval) pairs that have candles, sorted.
+func (c *Cassette) Series() ([]SeriesKey, error) {
+	var out []SeriesKey
+	err := c.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCandles).ForEachBucket(func(k []byte) error {
+			if sk, ok := parseSeriesKey(k); ok {
+				out = append(out, sk)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Candles returns the indexed candles of (symbol, iv) whose open time is in
+// [start, end), oldest first. Missing candles are simply absent: use
+// Coverage to find the gaps.
+func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
+	var out []cc.Candle
+	err := c.eachBlock(SeriesKey{symbol, iv}, start, end, func(cs []cc.Candle) bool {
+		for _, x := range cs {
+			if x.OpenTime >= end {
+				return false
+			}
+			if x.OpenTime >= start {
+				out = append(out, x)
+			}
+		}
+		return true
+	})
+	return out, err
+}
+
+// eachBlock calls fn with each decoded block that may hold candles in
+// [start, end) until fn returns false.
+func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
+	return c.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+		if b == nil {
+			return nil
+		}
+		cur := b.Cursor()
+		for key, v := cur.Seek(timeKey(blockStart(k.Interval, start))); key != nil; key, v = cur.Next() {
+			if len(key) != 8 || keyTime(key) >= end {
+				break
+			}
+			cs, err := decodeBlock(v)
+			if err != nil {
+				return fmt.Errorf("candles %s: %w", k, err)
+			}
+			if !fn(cs) {
+				break
+			}
+		}
+		return nil
+	})
+}
+
+// Range is a run of consecutive candles: open times Start, Next(Start),
+// ... up to but excluding End.
+type Range struct {
+	Start int64 `json:"start"` // open time of the first candle, Unix ms
+	End   int64 `json:"end"`   // open time after the last candle, Unix ms
+	Count int   `json:"count"`
+	// Open counts the in-progress (not final) candles in the range.
+	Open int `json:"open,omitempty"`
+}
+
+// Coverage is what the index holds for one series: its runs of
+// consecutive candles, oldest first. The gaps are the spaces between them.
+type Coverage struct {
+	SeriesKey
+	Ranges []Range
+}
+
+// Gaps lists the missing stretches between ranges, as [Start, End) open
+// times.
+func (cv Coverage) Gaps() []Range {
+	var out []Range
+	for i := 1; i < len(cv.Ranges); i++ {
+		a, b := cv.Ranges[i-1], cv.Ranges[i]
+		n := 0
+		for t := a.End; t < b.Start && n < 1<<30; t = cv.Interval.Next(t) {
+			n++
+		}
+		out = append(out, Range{Start: a.End, End: b.Start, Count: n})
+	}
+	return out
+}
+
+// Total is the number of candles indexed.
+func (cv Coverage) Total() int {
+	n := 0
+	for _, r := range cv.Ranges {
+		n += r.Count
+	}
+	return n
+}
+
+// Coverage returns the ranges of consecutive candles indexed for
+// (symbol, iv).
+func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
+	cv := Coverage{SeriesKey: SeriesKey{symbol, iv}}
+	var cur *Range
+	err := c.eachBlock(cv.SeriesKey, minTime, maxTime, func(cs []cc.Candle) bool {
+		for _, x := range cs {
+			if cur != nil && x.OpenTime == cur.End {
+				cur.End = iv.Next(x.OpenTime)
+				cur.Count++
+			} else {
+				cv.Ranges = append(cv.Ranges, Range{Start: x.OpenTime, End: iv.Next(x.OpenTime), Count: 1})
+				cur = &cv.Ranges[len(cv.Ranges)-1]
+			}
+			if !x.Closed {
+				cur.Open++
+			}
+		}
+		return true
+	})
+	return cv, err
+}
+
+const (
+	minTime = -1 << 62
+	maxTime = 1 << 62
+)

@@ -1,0 +1,379 @@
+package cassettes
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FormatVersion is the cassette format this build writes and reads. A file
+// with another version gives ErrVersion.
+const FormatVersion = 1
+
+// magic marks the meta record of a cassette, telling it apart from any
+// other bbolt database.
+const magic = "candlecassette"
+
+// Defaults for Options fields left zero.
+const (
+	DefaultTimeout       = time.Second
+	DefaultFlushInterval = time.Second
+	DefaultBatchItems    = 1000
+)
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketInteractions = []byte("interactions")
+	bucketMatch        = []byte("match")
+	bucketConns        = []byte("conns")
+	bucketFrames       = []byte("frames")
+	bucketCandles      = []byte("candles")
+	keyMeta            = []byte("meta")
+	allBuckets         = [][]byte{bucketMeta, bucketInteractions, bucketMatch, bucketConns, bucketFrames, bucketCandles}
+)
+
+// Options configure Open. A nil *Options, and the zero value of every
+// field, mean the documented defaults.
+type Options struct {
+	// ReadOnly opens the file for reading only, under a shared lock, so
+	// several processes (parallel replays) can read one cassette at once.
+	// Writes then return ErrReadOnly.
+	ReadOnly bool
+	// Timeout is how long Open waits for the file lock held by another
+	// process before giving up with ErrLocked. 0 means DefaultTimeout; a
+	// negative value means wait forever.
+	Timeout time.Duration
+
+	// Exchange is the exchange id being recorded. It is required to create
+	// a cassette; when opening an existing one for writing, a different
+	// exchange gives ErrExchangeMismatch. Ignored for ReadOnly.
+	Exchange string
+	// ToolVersion, UpstreamREST and UpstreamWS are written to the meta
+	// record when the cassette is created (or updated when appending).
+	ToolVersion  string
+	UpstreamREST string
+	UpstreamWS   string
+	// VolatileParams are query, form and JSON body params left out of the
+	// match key (timestamps, nonces, ...), added to DefaultVolatileParams.
+	// They are stored in the meta record so replay matches the same way.
+	VolatileParams []string
+	// Redact names extra headers, params and JSON keys whose values are
+	// replaced by "REDACTED" before anything is written, on top of
+	// DefaultSecretHeaders and DefaultSecretParams.
+	Redact []string
+
+	// FlushInterval is the longest a write waits in memory before its batch
+	// is committed; 0 means DefaultFlushInterval.
+	FlushInterval time.Duration
+	// BatchItems commits a batch early once it holds this many items
+	// (interactions, frames, candle series); 0 means DefaultBatchItems.
+	BatchItems int
+	// OnCommit, if set, is called from the writer goroutine after each
+	// batch is durably committed.
+	OnCommit func(CommitInfo)
+	// NoSync skips fsync on commit: faster, but a crash may lose more than
+	// the last batch. For tests and benchmarks only.
+	NoSync bool
+}
+
+func (o *Options) timeout() time.Duration {
+	switch {
+	case o.Timeout == 0:
+		return DefaultTimeout
+	case o.Timeout < 0:
+		return 0 // bbolt: wait forever
+	}
+	return o.Timeout
+}
+
+// Meta is the cassette's meta record.
+type Meta struct {
+	Magic          string    `json:"magic"`
+	Format         int       `json:"format"`
+	Exchange       string    `json:"exchange"`
+	ToolVersion    string    `json:"tool_version,omitempty"`
+	UpstreamREST   string    `json:"upstream_rest,omitempty"`
+	UpstreamWS     string    `json:"upstream_ws,omitempty"`
+	VolatileParams []string  `json:"volatile_params,omitempty"`
+	Created        time.Time `json:"created"`
+	// From and To are the recorded time range: the first request or frame
+	// and the last response or frame. Zero until something is recorded.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Totals, kept up to date with each batch.
+	Interactions int64 `json:"interactions"`
+	Conns        int64 `json:"conns"`
+	Frames       int64 `json:"frames"`
+	// RawBytes is the uncompressed size of everything recorded (request
+	// and response lines, headers and bodies, frame payloads).
+	RawBytes int64 `json:"raw_bytes"`
+	// StoredBytes is the size of the encoded values written for them.
+	StoredBytes int64 `json:"stored_bytes"`
+}
+
+// Cassette is an open cassette file. Reads are safe for concurrent use;
+// writes go through a single background writer (see AddInteraction).
+type Cassette struct {
+	db       *bolt.DB
+	path     string
+	readOnly bool
+	volatile map[string]bool
+	red      *redactor
+	opts     Options
+
+	metaMu sync.Mutex
+	meta   Meta
+
+	nextConn atomic.Uint64
+	w        *writer
+	closed   atomic.Bool
+	closeMu  sync.Mutex
+}
+
+// Open opens the cassette at path, creating it with file mode mode if it
+// does not exist and opts is not ReadOnly. See Options; nil means defaults.
+//
+// A file that is not a cassette gives ErrNotCassette, a wrong format
+// version ErrVersion, a truncated or damaged file ErrTruncated or
+// ErrCorrupt, a lock held elsewhere ErrLocked; Open never panics on a bad
+// file.
+func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	fi, statErr := os.Stat(path)
+	exists := statErr == nil && fi.Size() > 0
+	if statErr == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is a directory", ErrNotCassette, path)
+	}
+	if o.ReadOnly && !exists {
+		if statErr != nil {
+			return nil, fmt.Errorf("cassettes: open %s: %w", path, statErr)
+		}
+		return nil, fmt.Errorf("%w: %s is empty", ErrNotCassette, path)
+	}
+	c := &Cassette{path: path, readOnly: o.ReadOnly, opts: o}
+	if exists {
+		// Validate under a read-only open first: a writable bbolt open
+		// reads the free list, which on a truncated file lies past its end.
+		db, meta, err := openChecked(path, o.timeout())
+		if err != nil {
+			return nil, err
+		}
+		if o.ReadOnly {
+			c.db, c.meta = db, meta
+			c.init()
+			return c, nil
+		}
+		db.Close()
+		if o.Exchange != "" && meta.Exchange != o.Exchange {
+			return nil, fmt.Errorf("%w: %s holds %s, not %s", ErrExchangeMismatch, path, meta.Exchange, o.Exchange)
+		}
+	} else if o.Exchange == "" {
+		return nil, ErrNoExchange
+	}
+	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: o.timeout(), NoSync: o.NoSync, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, mapOpenErr(path, err)
+	}
+	c.db = db
+	if err := c.initWritable(exists); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.init()
+	c.w = newWriter(c)
+	return c, nil
+}
+
+// openChecked opens path read-only and checks it is a complete cassette
+// of a supported version.
+func openChecked(path string, timeout time.Duration) (*bolt.DB, Meta, error) {
+	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return nil, Meta{}, mapOpenErr(path, err)
+	}
+	var meta Meta
+	err = safeView(db, func(tx *bolt.Tx) error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("%w: %s is %d bytes, its pages need %d", ErrTruncated, path, fi.Size(), tx.Size())
+		}
+		meta, err = readMeta(tx)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return db, meta, nil
+}
+
+func mapOpenErr(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch):
+		return fmt.Errorf("%w: %s is not a bbolt database", ErrNotCassette, path)
+	case errors.Is(err, berrors.ErrChecksum):
+		return fmt.Errorf("%w: %s: meta page checksum", ErrCorrupt, path)
+	case strings.Contains(err.Error(), "file size too small"):
+		return fmt.Errorf("%w: %s: %v", ErrTruncated, path, err)
+	}
+	return fmt.Errorf("cassettes: open %s: %w", path, err)
+}
+
+func readMeta(tx *bolt.Tx) (Meta, error) {
+	var m Meta
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return m, fmt.Errorf("%w: no meta record", ErrNotCassette)
+	}
+	raw := b.Get(keyMeta)
+	if raw == nil {
+		return m, fmt.Errorf("%w: no meta record", ErrNotCassette)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.Magic != magic {
+		return m, fmt.Errorf("%w: unrecognised meta record", ErrNotCassette)
+	}
+	if m.Format != FormatVersion {
+		return m, fmt.Errorf("%w: file has format %d, this build reads %d", ErrVersion, m.Format, FormatVersion)
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return m, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
+		}
+	}
+	return m, nil
+}
+
+func (c *Cassette) initWritable(exists bool) error {
+	o := c.opts
+	return c.db.Update(func(tx *bolt.Tx) error {
+		var m Meta
+		if tx.Bucket(bucketMeta) == nil {
+			if exists {
+				return fmt.Errorf("%w: %s has no meta record", ErrNotCassette, c.path)
+			}
+			m = Meta{Magic: magic, Format: FormatVersion, Exchange: o.Exchange, Created: time.Now().UTC()}
+		} else {
+			var err error
+			if m, err = readMeta(tx); err != nil {
+				return err
+			}
+		}
+		if o.ToolVersion != "" {
+			m.ToolVersion = o.ToolVersion
+		}
+		if o.UpstreamREST != "" {
+			m.UpstreamREST = o.UpstreamREST
+		}
+		if o.UpstreamWS != "" {
+			m.UpstreamWS = o.UpstreamWS
+		}
+		for _, p := range o.VolatileParams {
+			if !slices.Contains(m.VolatileParams, p) {
+				m.VolatileParams = append(m.VolatileParams, p)
+			}
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		c.meta = m
+		if seq := tx.Bucket(bucketConns).Sequence(); seq > 0 {
+			c.nextConn.Store(seq)
+		}
+		return putMeta(tx, m)
+	})
+}
+
+func putMeta(tx *bolt.Tx, m Meta) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyMeta, raw)
+}
+
+func (c *Cassette) init() {
+	c.volatile = volatileSet(c.meta.VolatileParams)
+	c.red = newRedactor(c.opts.Redact)
+	if !c.readOnly {
+		return
+	}
+	_ = safeView(c.db, func(tx *bolt.Tx) error {
+		c.nextConn.Store(tx.Bucket(bucketConns).Sequence())
+		return nil
+	})
+}
+
+// safeView runs fn in a read transaction and turns a panic inside bbolt
+// (a damaged page) into ErrCorrupt.
+func safeView(db *bolt.DB, fn func(tx *bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	return db.View(fn)
+}
+
+// view is safeView on c, failing after Close.
+func (c *Cassette) view(fn func(tx *bolt.Tx) error) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	return safeView(c.db, fn)
+}
+
+// Path is the file the cassette was opened from.
+func (c *Cassette) Path() string { return c.path }
+
+// ReadOnly reports whether the cassette was opened read-only.
+func (c *Cassette) ReadOnly() bool { return c.readOnly }
+
+// Meta returns the meta record as of the last committed batch.
+func (c *Cassette) Meta() Meta {
+	c.metaMu.Lock()
+	defer c.metaMu.Unlock()
+	m := c.meta
+	m.VolatileParams = slices.Clone(m.VolatileParams)
+	return m
+}
+
+// Close flushes pending writes, commits them and closes the file. It is
+// safe to call more than once.
+func (c *Cassette) Close() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed.Load() {
+		return nil
+	}
+	var err error
+	if c.w != nil {
+		err = c.w.close()
+	}
+	c.closed.Store(true)
+	if cerr := c.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

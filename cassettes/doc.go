@@ -1,0 +1,53 @@
+// Package cassettes is the cassette file format: one bbolt file holding
+// everything a recording session saw of an exchange, so replay can serve
+// it back offline.
+//
+// # Basics
+//
+// Open a cassette with Open(path, mode, *Options), bbolt style; nil options
+// mean defaults. A cassette holds:
+//
+//   - a meta record (Meta): format version, exchange id, tool version,
+//     upstream URLs, creation time, recorded time range and totals;
+//   - every REST interaction (Interaction) in recording order, indexed by a
+//     match key (MatchKey: method, path, sorted query without volatile
+//     params, body digest) so replay can find the recordings of a request
+//     (Matches, Lookup) in the order they were made;
+//   - every WS connection (Conn) and its frames (Frame) with direction,
+//     opcode and offset from the connection start (Frames, StreamFrames);
+//   - a candle index per (symbol, interval), keyed by open time (Candles,
+//     Coverage, Series). A final candle is never replaced; an in-progress
+//     one is replaced by any later recording of the same candle.
+//
+// Bodies, frames and candle blocks are zstd-compressed with one shared
+// encoder and decoder (EncodeAll/DecodeAll). Candles are stored in blocks
+// of consecutive candles, column by column with deltas.
+//
+// Writes (AddInteraction, AddCandles, BeginConn, AddFrame, EndConn) are
+// queued to one background writer that commits them in batches, one bbolt
+// transaction per batch of at most Options.BatchItems items or
+// Options.FlushInterval. A crash loses at most the batch in memory; bbolt's
+// copy-on-write commit means the file always opens at the last committed
+// batch. Close (and Flush) commit what is queued.
+//
+// Secrets are redacted before anything is queued: DefaultSecretHeaders in
+// requests and responses, DefaultSecretParams in queries, form and JSON
+// bodies and client WS frames (and every argument of a login/auth op),
+// plus Options.Redact. Values become "REDACTED".
+//
+// # Concurrency
+//
+// Reads are safe from any number of goroutines, also while writing. A
+// read-write Open takes an exclusive file lock, a ReadOnly open a shared
+// one, so several replay processes can share a cassette while no two
+// recorders can.
+//
+// # Caveats
+//
+// A file that is not a cassette, has another FormatVersion, is truncated,
+// damaged or locked gives ErrNotCassette, ErrVersion, ErrTruncated,
+// ErrCorrupt or ErrLocked, never a panic: reads run with faults turned into
+// panics and panics into ErrCorrupt. Server WS frames are stored as sent
+// (only client frames are scanned for secrets). Stored bodies are the
+// decoded bodies; see Interaction.
+package cassettes

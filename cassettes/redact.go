@@ -1,0 +1,263 @@
+package cassettes
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// Redacted replaces every secret value before it is written.
+const Redacted = "REDACTED"
+
+// DefaultSecretHeaders are always redacted, in requests and responses:
+// generic auth headers and each supported exchange's API-key, signature
+// and passphrase headers.
+var DefaultSecretHeaders = []string{
+	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key",
+	"X-MBX-APIKEY",                  // Binance
+	"X-BAPI-API-KEY", "X-BAPI-SIGN", // Bybit
+	"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", // OKX
+	"KC-API-KEY", "KC-API-SIGN", "KC-API-PASSPHRASE", // KuCoin
+	"CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-PASSPHRASE", // Coinbase
+	"API-Key", "API-Sign", // Kraken
+	"KEY", "SIGN", // Gate
+	"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time-Sign", // MEXC
+	"x-auth-key", "x-auth-signature", // AscendEX
+}
+
+// DefaultSecretParams are always redacted in query strings, form and JSON
+// bodies and client WS frames (JSON keys, any depth).
+var DefaultSecretParams = []string{
+	"signature", "sign", "sig", "apiKey", "api_key", "api-key", "listenKey",
+	"passphrase", "secret", "apiSecret", "api_secret", "access_token", "jwt",
+}
+
+// redactor holds the lower-cased names to redact.
+type redactor struct {
+	headers map[string]bool // canonical header keys
+	params  map[string]bool // lower-case
+}
+
+func newRedactor(extra []string) *redactor {
+	r := &redactor{headers: map[string]bool{}, params: map[string]bool{}}
+	for _, h := range DefaultSecretHeaders {
+		r.headers[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, p := range DefaultSecretParams {
+		r.params[strings.ToLower(p)] = true
+	}
+	for _, n := range extra {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		r.headers[http.CanonicalHeaderKey(n)] = true
+		r.params[strings.ToLower(n)] = true
+	}
+	return r
+}
+
+// header returns a copy of h with secret values redacted.
+func (r *redactor) header(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		if r.headers[http.CanonicalHeaderKey(k)] {
+			red := make([]string, len(vs))
+			for i := range red {
+				red[i] = Redacted
+			}
+			out[k] = red
+			continue
+		}
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// query redacts secret params in a raw query string, keeping its order
+// and everything else byte for byte.
+func (r *redactor) query(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	changed := false
+	for i, p := range parts {
+		name, _, hasValue := strings.Cut(p, "=")
+		if !hasValue {
+			continue
+		}
+		if r.params[strings.ToLower(unescape(name))] {
+			parts[i] = name + "=" + Redacted
+			changed = true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return strings.Join(parts, "&")
+}
+
+func unescape(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '+':
+			b.WriteByte(' ')
+		case s[i] == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]):
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// body redacts a request body: JSON by key, anything else as a form.
+func (r *redactor) body(b []byte) []byte {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
+		return b
+	}
+	if t[0] == '{' || t[0] == '[' {
+		if out, ok := r.json(t); ok {
+			return out
+		}
+		return b
+	}
+	if bytes.IndexByte(t, '=') < 0 {
+		return b
+	}
+	q := r.query(string(b))
+	if q == string(b) {
+		return b
+	}
+	return []byte(q)
+}
+
+// json redacts secret keys at any depth, and every argument of a login or
+// auth operation (Bybit's and OKX's {"op":"auth","args":[...]}). It
+// returns the re-encoded document and true if anything was redacted.
+func (r *redactor) json(b []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return b, false
+	}
+	if !r.redactValue(v) {
+		return b, false
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return b, false
+	}
+	return out, true
+}
+
+func (r *redactor) redactValue(v any) bool {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		if op, _ := x["op"].(string); isAuthOp(op) {
+			if args, ok := x["args"]; ok {
+				x["args"] = redactAll(args)
+				changed = true
+			}
+		}
+		for k, e := range x {
+			// Header names are matched as keys too, except the short
+			// generic ones (KEY, SIGN) that would hit innocent fields;
+			// Gate's {"auth":{"KEY":..,"SIGN":..}} is caught by name.
+			_, isMap := e.(map[string]any)
+			secret := r.params[strings.ToLower(k)] ||
+				(r.headers[http.CanonicalHeaderKey(k)] && len(k) > 4) ||
+				(strings.EqualFold(k, "auth") && isMap)
+			if secret {
+				x[k] = redactAll(e)
+				changed = true
+				continue
+			}
+			if r.redactValue(e) {
+				changed = true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if r.redactValue(e) {
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+func isAuthOp(op string) bool {
+	switch strings.ToLower(op) {
+	case "login", "auth", "authenticate", "auth.login":
+		return true
+	}
+	return false
+}
+
+// redactAll replaces every scalar inside v.
+func redactAll(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactAll(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = redactAll(e)
+		}
+		return x
+	}
+	return Redacted
+}
+
+// clientFrame redacts a client-to-server WS frame: JSON by key and auth
+// op, text that is not JSON left alone.
+func (r *redactor) clientFrame(p []byte) []byte {
+	t := bytes.TrimSpace(p)
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return p
+	}
+	out, _ := r.json(t)
+	if len(out) == len(t) && bytes.Equal(out, t) {
+		return p
+	}
+	return out
+}
+
+// url redacts secret params in a WS connection URL's query.
+func (r *redactor) url(u string) string {
+	base, q, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	return base + "?" + r.query(q)
+}
