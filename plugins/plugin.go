@@ -7,6 +7,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
 // ErrNotCandles is returned by DecodeCandles for a response that is not a
@@ -90,6 +91,35 @@ type Env struct {
 	// network simulation).
 	Shaper WSShaper
 	Logger *slog.Logger
+	// Limiter, if set, enforces the rate limits on WS clients' messages and
+	// streams (the rate-limit layer).
+	Limiter WSLimiter
+}
+
+// WSSizeShaper is an optional extension of WSShaper that shapes by message
+// size: hold is how long the message occupies a bandwidth-capped link, and
+// is added after the previous message of the same connection.
+type WSSizeShaper interface {
+	ShapeSize(path string, size int) (delay, hold time.Duration, drop, abort bool)
+}
+
+// WSLimiter enforces an exchange's limits on WS clients; the ratelimit
+// layer implements it. r is the request that opened the connection.
+type WSLimiter interface {
+	// AllowMessage is asked for every frame a client sends (data, ping,
+	// pong); when it says no, the session closes with code and reason.
+	AllowMessage(r *http.Request) (ok bool, code int, reason string)
+	// MaxStreams is the most streams one connection may subscribe; 0 means
+	// no limit. Subscribe beyond it fails with ErrTooManyStreams.
+	MaxStreams(r *http.Request) int
+}
+
+// RateLimited is implemented by plugins that declare their exchange's
+// rate-limit model (weights, windows, headers, bodies, WS limits). Plugins
+// without it are served under a generic model that limits nothing until
+// flags or the admin API set limits.
+type RateLimited interface {
+	RateLimits() ratelimit.Model
 }
 
 // WSShaper decides the fate of each server WS message; the netsim layer

@@ -49,6 +49,23 @@ var upgrader = websocket.Upgrader{
 // ErrSessionClosed is returned by Send after the session ended.
 var ErrSessionClosed = errors.New("plugins: ws session closed")
 
+// ErrTooManyStreams is returned by Subscribe when the connection already
+// has as many streams as Env.Limiter allows.
+var ErrTooManyStreams = errors.New("plugins: too many streams on one connection")
+
+// allowMessage asks the limiter about one more client frame and closes the
+// session the exchange's way when it says no.
+func (s *Session) allowMessage() bool {
+	if s.env.Limiter == nil {
+		return true
+	}
+	ok, code, reason := s.env.Limiter.AllowMessage(s.req)
+	if !ok {
+		s.Close(code, reason)
+	}
+	return ok
+}
+
 type outMsg struct {
 	typ  int
 	data []byte
@@ -128,9 +145,16 @@ func (s *Session) extendDeadline() {
 func (s *Session) readLoop(proto Protocol) {
 	s.conn.SetReadLimit(s.opts.ReadLimit)
 	s.extendDeadline()
-	s.conn.SetPongHandler(func(string) error { s.extendDeadline(); return nil })
+	s.conn.SetPongHandler(func(string) error {
+		s.extendDeadline()
+		s.allowMessage()
+		return nil
+	})
 	s.conn.SetPingHandler(func(data string) error {
 		s.extendDeadline()
+		if !s.allowMessage() {
+			return nil // closing: no pong
+		}
 		err := s.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
 		if err == websocket.ErrCloseSent {
 			return nil
@@ -145,6 +169,11 @@ func (s *Session) readLoop(proto Protocol) {
 		s.extendDeadline()
 		if s.env.Hub != nil {
 			s.env.Hub.received.Add(1)
+		}
+		if !s.allowMessage() {
+			// Closing with the limiter's code: keep reading until the
+			// writer has sent the close frame and cut the connection.
+			continue
 		}
 		proto.Message(s, typ, data)
 		if s.ctx.Err() != nil {
@@ -180,7 +209,13 @@ func (s *Session) writePump() {
 				return
 			}
 			if s.env.Shaper != nil {
-				delay, drop, abort := s.env.Shaper.Shape(s.req.URL.Path)
+				var delay, hold time.Duration
+				var drop, abort bool
+				if sz, ok := s.env.Shaper.(WSSizeShaper); ok {
+					delay, hold, drop, abort = sz.ShapeSize(s.req.URL.Path, len(m.data))
+				} else {
+					delay, drop, abort = s.env.Shaper.Shape(s.req.URL.Path)
+				}
 				if abort {
 					s.abort()
 					return
@@ -197,6 +232,7 @@ func (s *Session) writePump() {
 				if due.Before(lastDue) {
 					due = lastDue
 				}
+				due = due.Add(hold)
 				lastDue = due
 				if wait := time.Until(due); wait > 0 {
 					timer.Reset(wait)
@@ -299,6 +335,12 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	if _, ok := s.subs[key]; ok {
 		s.mu.Unlock()
 		return nil
+	}
+	if s.env.Limiter != nil {
+		if n := s.env.Limiter.MaxStreams(s.req); n > 0 && len(s.subs) >= n {
+			s.mu.Unlock()
+			return ErrTooManyStreams
+		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.subs[key] = cancel

@@ -1,24 +1,136 @@
 package replay
 
 import (
+	"bytes"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 )
 
-// adminHandler serves /__admin/. The netsim and rate-limit controls join
-// it as those layers land.
-func (s *Server) adminHandler() http.Handler {
+// maxAdminBody caps an admin request body.
+const maxAdminBody = 1 << 20
+
+// AdminHandler serves the admin API under /__admin/:
+//
+//	GET|PUT /__admin/conditions   network conditions, routes and schedules
+//	GET|PUT /__admin/limits       rate limits
+//	POST    /__admin/reset        counters and bans back to zero
+//	POST    /__admin/disconnect   close every WS connection (optional {"code":1006})
+//	GET     /__admin/status       connections, subscriptions, counters
+//
+// A PUT replaces only the fields it names. Bad input gets HTTP 400 with a
+// JSON {"error": "..."}; with an admin token, a request without it gets 401.
+func (st *Stack) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /__admin/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
-			"exchange": s.plugin.Name(),
-			"ws":       s.env.Hub.Stats(),
-		})
+		writeJSON(w, http.StatusOK, st.Status())
+	})
+	mux.HandleFunc("GET /__admin/conditions", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, st.Conditions())
+	})
+	mux.HandleFunc("PUT /__admin/conditions", func(w http.ResponseWriter, r *http.Request) {
+		b, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		if err := st.PatchConditions(b); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st.Conditions())
+	})
+	mux.HandleFunc("GET /__admin/limits", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, st.Limits())
+	})
+	mux.HandleFunc("PUT /__admin/limits", func(w http.ResponseWriter, r *http.Request) {
+		b, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		l := st.Limits()
+		if err := decodeStrict(b, &l); err != nil {
+			writeError(w, http.StatusBadRequest, "limits: "+err.Error())
+			return
+		}
+		if err := st.SetLimits(l); err != nil {
+			writeError(w, http.StatusBadRequest, "limits: "+err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, st.Limits())
+	})
+	mux.HandleFunc("POST /__admin/reset", func(w http.ResponseWriter, r *http.Request) {
+		st.ResetCounters()
+		writeJSON(w, http.StatusOK, st.Status())
+	})
+	mux.HandleFunc("POST /__admin/disconnect", func(w http.ResponseWriter, r *http.Request) {
+		b, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		var req struct {
+			Code int `json:"code"`
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			if err := decodeStrict(b, &req); err != nil {
+				writeError(w, http.StatusBadRequest, "disconnect: "+err.Error())
+				return
+			}
+		}
+		if req.Code != 0 && (req.Code < 1000 || req.Code > 4999) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("disconnect: code %d is not a WS close code", req.Code))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"closed": st.DisconnectAll(req.Code)})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown admin endpoint " + r.Method + " " + r.URL.Path})
+		writeError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	if st.token == "" {
+		return mux
+	}
+	want := []byte("Bearer " + st.token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="candlecassette admin"`)
+			writeError(w, http.StatusUnauthorized, "admin API needs Authorization: Bearer TOKEN (--admin-token)")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return nil, false
+	}
+	return b, true
+}
+
+// decodeStrict decodes one JSON object onto v, refusing unknown fields.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty body: want a JSON object")
+		}
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": strings.TrimPrefix(msg, "netsim: ")})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

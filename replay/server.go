@@ -13,7 +13,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/synth"
 )
 
@@ -32,10 +34,23 @@ type Options struct {
 	Clock *cc.Clock
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
+	// Conditions are the initial network conditions, per-route overrides
+	// and schedules (a --scenario file); the zero value is a perfect network.
+	Conditions netsim.Config
+	// Limits replace the limits of the plugin's rate-limit model; nil keeps
+	// the exchange's own.
+	Limits *ratelimit.Limits
+	// NoRateLimit counts usage but never refuses.
+	NoRateLimit bool
+	// AdminToken, if set, is required as a bearer token by /__admin/.
+	AdminToken string
 }
 
-// Server serves one exchange's API.
+// Server serves one exchange's API. The network-simulation, rate-limit and
+// admin controls of its Stack (SetConditions, SetLimits, ResetCounters,
+// DisconnectAll, Status, ...) are the Go fixture API.
 type Server struct {
+	*Stack
 	plugin  plugins.Plugin
 	env     *plugins.Env
 	handler http.Handler
@@ -81,11 +96,16 @@ func New(opts Options) (*Server, error) {
 		Hub:    plugins.NewHub(),
 		Logger: logger,
 	}
-	s := &Server{plugin: p, env: env, serveErr: make(chan error, 1)}
-	mux := http.NewServeMux()
-	mux.Handle("/__admin/", s.adminHandler())
-	mux.Handle("/", p.Handler(env))
-	s.handler = mux
+	stack, err := NewStack(p, env.Hub, StackOptions{
+		Seed: opts.Seed, Conditions: opts.Conditions, Limits: opts.Limits,
+		NoRateLimit: opts.NoRateLimit, AdminToken: opts.AdminToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	stack.Install(env)
+	s := &Server{Stack: stack, plugin: p, env: env, serveErr: make(chan error, 1)}
+	s.handler = stack.Wrap(p.Handler(env))
 	return s, nil
 }
 
@@ -139,11 +159,13 @@ func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
+		defer s.Stack.Close()
 		if s.srv == nil {
 			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
 			return
 		}
 		s.srv.RegisterOnShutdown(func() {
+			s.Stack.Close() // release held (hanging) requests
 			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
 		})
 		err = s.srv.Shutdown(ctx)

@@ -1,0 +1,36 @@
+// Package netsim simulates network conditions in front of a served
+// exchange API: latency with jitter (uniform or heavy-tailed), loss, error
+// injection, bandwidth limits, scheduled WS disconnects and outage windows,
+// and per-route overrides, for REST (an HTTP middleware) and WS (a message
+// shaper the WS framework consults for every server message).
+//
+// # Basics
+//
+// New builds a Sim from a Config (Conditions plus Routes, Disconnects and
+// Outages). Sim.Middleware wraps the exchange's HTTP handler; Sim.Shape and
+// Sim.ShapeSize decide the fate of each outgoing WS message (the serving
+// stack plugs the Sim in as the WS framework's shaper). SetConfig replaces
+// the configuration at run time; the next request or message sees it.
+//
+// REST loss has two modes: "drop" cuts the TCP connection without a
+// response; "hang" holds the request until the client gives up or the Sim
+// is closed (then the connection is cut). Error injection answers with the
+// exchange's own 5xx body, supplied by the caller (Options.Error). On WS,
+// loss drops a server message silently and the error rate closes the
+// connection abnormally (1006, no close frame).
+//
+// # Reproducibility
+//
+// Every random choice comes from a PCG source seeded by Options.Seed: one
+// stream for REST requests and one for WS messages, three draws per request
+// or message whatever the outcome. The same seed and the same sequence of
+// requests give the same faults. Requests that run concurrently reach the
+// source in whatever order they are scheduled, so only a sequential client
+// (or one whose requests do not overlap) gets a reproducible sequence.
+//
+// # Concurrency
+//
+// A Sim is safe for concurrent use. It owns one goroutine while a schedule
+// (Disconnects or Outages) is set; Close stops it and releases hung
+// requests.
+package netsim

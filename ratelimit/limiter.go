@@ -1,0 +1,431 @@
+package ratelimit
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Options configure a Limiter. The zero value is usable.
+type Options struct {
+	// Limits replace the model's own limits; nil keeps them.
+	Limits *Limits
+	// Now is the clock; nil means time.Now. Tests inject it.
+	Now func() time.Time
+}
+
+// Limiter enforces a Model per client IP. Build it with New.
+type Limiter struct {
+	model Model
+	now   func() time.Time
+
+	mu      sync.Mutex
+	limits  Limits
+	wins    []Window
+	gen     uint64 // bumped by SetLimits so WS connections pick up changes
+	clients map[string]*client
+	ops     int
+
+	stats counters
+}
+
+type counters struct {
+	requests, limited, banned, bans, wsRefused, wsLimited atomic.Int64
+}
+
+// Stats are a Limiter's counters since the last Reset.
+type Stats struct {
+	// Requests counts REST requests seen (refused ones included).
+	Requests int64 `json:"requests"`
+	// Limited counts 429 answers, Banned 418 answers, Bans the bans imposed.
+	Limited int64 `json:"limited"`
+	Banned  int64 `json:"banned"`
+	Bans    int64 `json:"bans"`
+	// WSRefused counts refused WS connection attempts, WSLimited the
+	// connections closed for sending too fast.
+	WSRefused int64 `json:"ws_refused"`
+	WSLimited int64 `json:"ws_limited"`
+	// BannedIPs counts IPs banned right now.
+	BannedIPs int `json:"banned_ips"`
+}
+
+type client struct {
+	used        []usage // one per window
+	refused     int     // 429s in the current primary window
+	bannedUntil time.Time
+	bans        int
+	wsConns     int
+	wsAttempts  usage
+	lastSeen    time.Time
+}
+
+type usage struct {
+	start time.Time
+	n     int
+}
+
+// roll starts a new window if the current one is over.
+func (u *usage) roll(now time.Time, period time.Duration, aligned bool) {
+	if period <= 0 {
+		return
+	}
+	if !u.start.IsZero() && now.Before(u.start.Add(period)) {
+		return
+	}
+	u.n = 0
+	if aligned {
+		u.start = time.UnixMilli(0).Add(now.Sub(time.UnixMilli(0)).Truncate(period))
+	} else {
+		u.start = now
+	}
+}
+
+// New returns a Limiter for m.
+func New(m Model, opts Options) *Limiter {
+	l := &Limiter{model: m, now: opts.Now, clients: map[string]*client{}}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	lim := m.Limits()
+	if opts.Limits != nil {
+		lim = *opts.Limits
+	}
+	l.limits = lim
+	l.wins = m.windows(lim)
+	return l
+}
+
+// Model is the model the Limiter enforces.
+func (l *Limiter) Model() Model { return l.model }
+
+// Limits returns the limits in force.
+func (l *Limiter) Limits() Limits {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limits
+}
+
+// SetLimits replaces the limits in force; the next request sees them.
+// Usage counted so far is kept when a window's period is unchanged.
+func (l *Limiter) SetLimits(lim Limits) error {
+	if err := lim.Validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.wins
+	l.limits = lim
+	l.wins = l.model.windows(lim)
+	l.gen++
+	for _, c := range l.clients {
+		used := make([]usage, len(l.wins))
+		for i, w := range l.wins {
+			if i < len(c.used) && i < len(old) && old[i].Period == w.Period {
+				used[i] = c.used[i]
+			}
+		}
+		c.used = used
+	}
+	return nil
+}
+
+// Reset forgets all usage, bans and counters (live WS connections stay
+// counted toward the per-IP concurrency limit).
+func (l *Limiter) Reset() {
+	l.mu.Lock()
+	for ip, c := range l.clients {
+		if c.wsConns == 0 {
+			delete(l.clients, ip)
+			continue
+		}
+		*c = client{wsConns: c.wsConns}
+	}
+	l.mu.Unlock()
+	l.stats.requests.Store(0)
+	l.stats.limited.Store(0)
+	l.stats.banned.Store(0)
+	l.stats.bans.Store(0)
+	l.stats.wsRefused.Store(0)
+	l.stats.wsLimited.Store(0)
+}
+
+// Stats returns the counters.
+func (l *Limiter) Stats() Stats {
+	st := Stats{
+		Requests:  l.stats.requests.Load(),
+		Limited:   l.stats.limited.Load(),
+		Banned:    l.stats.banned.Load(),
+		Bans:      l.stats.bans.Load(),
+		WSRefused: l.stats.wsRefused.Load(),
+		WSLimited: l.stats.wsLimited.Load(),
+	}
+	now := l.now()
+	l.mu.Lock()
+	for _, c := range l.clients {
+		if now.Before(c.bannedUntil) {
+			st.BannedIPs++
+		}
+	}
+	l.mu.Unlock()
+	return st
+}
+
+// ClientIP is the address limits are kept for: the host of RemoteAddr.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// Middleware enforces the REST windows on every request and the WS
+// connection limits on every WS handshake before passing it to next.
+func (l *Limiter) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			l.serveWS(next, w, r)
+			return
+		}
+		l.stats.requests.Add(1)
+		weight := 1
+		ip := ClientIP(r)
+		l.mu.Lock()
+		if l.limits.RESTWeighted && l.model.Weight != nil {
+			weight = max(l.model.Weight(r), 1)
+		}
+		refusal, headers := l.admit(ip, weight)
+		l.mu.Unlock()
+		h := w.Header()
+		for k, v := range headers {
+			h[k] = v
+		}
+		if refusal != nil {
+			l.refuse(w, *refusal)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (l *Limiter) clientLocked(ip string, now time.Time) *client {
+	l.ops++
+	if l.ops%1024 == 0 {
+		l.pruneLocked(now)
+	}
+	c := l.clients[ip]
+	if c == nil {
+		c = &client{}
+		l.clients[ip] = c
+	}
+	if len(c.used) != len(l.wins) {
+		c.used = make([]usage, len(l.wins))
+	}
+	c.lastSeen = now
+	return c
+}
+
+// pruneLocked forgets clients with nothing left to remember.
+func (l *Limiter) pruneLocked(now time.Time) {
+	var longest time.Duration = time.Duration(l.limits.WSConnPeriod)
+	for _, w := range l.wins {
+		longest = max(longest, w.Period)
+	}
+	for ip, c := range l.clients {
+		if c.wsConns == 0 && c.bans == 0 && now.Sub(c.lastSeen) > longest {
+			delete(l.clients, ip)
+		}
+	}
+}
+
+// admit counts a request of weight from ip and decides on it. It returns
+// the used-weight headers to send either way.
+func (l *Limiter) admit(ip string, weight int) (*Refusal, http.Header) {
+	now := l.now()
+	c := l.clientLocked(ip, now)
+	if now.Before(c.bannedUntil) && !l.limits.Disabled {
+		l.stats.banned.Add(1)
+		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: c.bannedUntil.Sub(now), Until: c.bannedUntil}, nil
+	}
+	var over *Refusal
+	for i, win := range l.wins {
+		u := &c.used[i]
+		before := u.start
+		u.roll(now, win.Period, win.Aligned)
+		if i == 0 && !u.start.Equal(before) {
+			c.refused = 0
+		}
+		u.n += weight
+		if u.n > win.Limit && over == nil && !l.limits.Disabled {
+			over = &Refusal{Kind: TooMany, Status: 429, IP: ip, Window: win, Used: u.n, RetryAfter: u.start.Add(win.Period).Sub(now)}
+		}
+	}
+	var hdr http.Header
+	if len(l.wins) > 0 && l.model.UsedHeaders != nil && l.wins[0].Period > 0 {
+		hdr = http.Header{}
+		v := []string{strconv.Itoa(c.used[0].n)}
+		for _, name := range l.model.UsedHeaders(l.wins[0].Period) {
+			hdr[http.CanonicalHeaderKey(name)] = v
+		}
+	}
+	if over == nil {
+		return nil, hdr
+	}
+	c.refused++
+	if b := l.model.Ban; b != nil && len(b.Durations) > 0 && c.refused > b.After {
+		c.bans++
+		d := b.Durations[min(c.bans, len(b.Durations))-1]
+		c.bannedUntil = now.Add(d)
+		c.refused = 0
+		l.stats.bans.Add(1)
+		l.stats.banned.Add(1)
+		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: d, Until: c.bannedUntil}, hdr
+	}
+	l.stats.limited.Add(1)
+	return over, hdr
+}
+
+// refuse writes the model's answer for f.
+func (l *Limiter) refuse(w http.ResponseWriter, f Refusal) {
+	build := l.model.Refuse
+	if build == nil {
+		build = genericRefusal
+	}
+	resp := build(f)
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	h.Set("Retry-After", strconv.FormatInt(retrySeconds(f.RetryAfter), 10))
+	status := resp.Status
+	if status == 0 {
+		status = f.Status
+	}
+	w.WriteHeader(status)
+	w.Write(resp.Body)
+}
+
+type connKey struct{}
+
+// wsConn is one WS connection's limiter state, carried in its request's
+// context from the middleware to the WS framework.
+type wsConn struct {
+	mu     sync.Mutex
+	bucket *rate.Limiter
+	gen    uint64
+}
+
+func (l *Limiter) serveWS(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	ip := ClientIP(r)
+	now := l.now()
+	l.mu.Lock()
+	c := l.clientLocked(ip, now)
+	lim := l.limits
+	var f *Refusal
+	if now.Before(c.bannedUntil) && !lim.Disabled {
+		f = &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: c.bannedUntil.Sub(now), Until: c.bannedUntil}
+	}
+	if lim.WSConnAttempts > 0 {
+		c.wsAttempts.roll(now, time.Duration(lim.WSConnPeriod), false)
+		c.wsAttempts.n++
+		if c.wsAttempts.n > lim.WSConnAttempts && f == nil && !lim.Disabled {
+			f = &Refusal{Kind: TooManyConns, Status: 429, IP: ip, Used: c.wsAttempts.n,
+				Window:     Window{Name: "CONNECTIONS", Limit: lim.WSConnAttempts, Period: time.Duration(lim.WSConnPeriod)},
+				RetryAfter: c.wsAttempts.start.Add(time.Duration(lim.WSConnPeriod)).Sub(now)}
+		}
+	}
+	if f == nil && lim.WSConnsPerIP > 0 && c.wsConns >= lim.WSConnsPerIP && !lim.Disabled {
+		f = &Refusal{Kind: TooManyConns, Status: 429, IP: ip, Used: c.wsConns + 1,
+			Window: Window{Name: "CONNECTIONS", Limit: lim.WSConnsPerIP}, RetryAfter: time.Second}
+	}
+	if f == nil {
+		c.wsConns++
+	}
+	conn := &wsConn{gen: l.gen, bucket: newBucket(lim)}
+	l.mu.Unlock()
+	if f != nil {
+		l.stats.wsRefused.Add(1)
+		l.refuse(w, *f)
+		return
+	}
+	defer func() {
+		l.mu.Lock()
+		if c := l.clients[ip]; c != nil && c.wsConns > 0 {
+			c.wsConns--
+		}
+		l.mu.Unlock()
+	}()
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), connKey{}, conn)))
+}
+
+func newBucket(lim Limits) *rate.Limiter {
+	if lim.WSLimit <= 0 {
+		return nil
+	}
+	burst := lim.WSBurst
+	if burst <= 0 {
+		burst = max(int(lim.WSLimit), 1)
+	}
+	return rate.NewLimiter(rate.Limit(lim.WSLimit), burst)
+}
+
+// AllowMessage reports whether the WS connection opened by r may have one
+// more client message (data, ping or pong frame). When it may not, the
+// connection is to be closed with code and reason, the exchange's way.
+// Connections that did not come through Middleware are always allowed.
+func (l *Limiter) AllowMessage(r *http.Request) (ok bool, code int, reason string) {
+	conn, _ := r.Context().Value(connKey{}).(*wsConn)
+	if conn == nil {
+		return true, 0, ""
+	}
+	l.mu.Lock()
+	lim, gen := l.limits, l.gen
+	l.mu.Unlock()
+	if lim.Disabled {
+		return true, 0, ""
+	}
+	conn.mu.Lock()
+	if conn.gen != gen {
+		conn.gen = gen
+		conn.bucket = newBucket(lim)
+	}
+	ok = conn.bucket == nil || conn.bucket.AllowN(l.now(), 1)
+	conn.mu.Unlock()
+	if ok {
+		return true, 0, ""
+	}
+	l.stats.wsLimited.Add(1)
+	code, reason = l.model.WS.CloseCode, l.model.WS.CloseReason
+	if code == 0 {
+		code = 1008 // policy violation
+	}
+	if reason == "" {
+		reason = "Too many requests"
+	}
+	return false, code, reason
+}
+
+// MaxStreams is the most streams the WS connection opened by r may
+// subscribe; 0 means no limit.
+func (l *Limiter) MaxStreams(r *http.Request) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limits.Disabled {
+		return 0
+	}
+	return l.limits.WSStreams
+}
