@@ -29,5 +29,5 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			exchangesCommand(),
 		},
 	}
-	return app.RunContext(ctx, args)
+	return app.RunContext(ctx, flagsFirst(app, args))
 }
