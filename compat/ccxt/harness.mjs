@@ -1,0 +1,392 @@
+// The ccxt compatibility harness: runs `candlecassette synth ID` and points
+// a real ccxt instance at it with nothing but its URLs changed.
+//
+// What it does for a test:
+//   - binary(): the candlecassette binary, $CANDLECASSETTE_BIN or built once
+//     from this checkout with `go build`;
+//   - registeredIds(bin): the exchange ids the binary serves (`candlecassette
+//     exchanges`), so that ids whose plugin has not landed are skipped;
+//   - startServer(bin, id): `synth ID --listen 127.0.0.1:0`, reading the
+//     `listening on http://HOST:PORT` line; stop() sends SIGTERM and reports
+//     the exit code;
+//   - makeExchange(entry, server): the ccxt class for the id with every
+//     http(s)/ws(s) URL under `urls.api` (and `urls.test`) rewritten to the
+//     server, paths kept;
+//   - installNetworkGuard(): fails the test if any socket connects, or any
+//     name is looked up, anywhere but 127.0.0.1;
+//   - checkSeries/checkJoin: alignment, gaps and overlaps of candles.
+//
+// Restricting loadMarkets. ccxt loads every market type an exchange has
+// (spot, linear, inverse, options, ...) by default, which would ask a spot
+// server for its perpetual sibling's metadata. Where ccxt has an option for
+// it, EXCHANGES below sets `options.fetchMarkets.types` to the market type
+// at hand (binance, bybit, okx, kucoin, gate, hyperliquid; gate also pins
+// the perpetual settlement currency to usdt). Where ccxt has no such option
+// (mexc, ascendex), the instance's fetchMarkets is replaced by ccxt's own
+// fetchSpotMarkets or fetchSwapMarkets of the same instance. Where ccxt's
+// default already asks only for the market type at hand (binanceusdm,
+// coinbase, kraken, kucoinfutures) nothing is changed. fetchCurrencies,
+// which loadMarkets runs first, is never switched off.
+//
+// Plain http/ws. ccxt refuses ws:// URLs until `loadHttpProxyAgent()`, its
+// own method, has given the instance a plain http.Agent; every instance gets
+// that call. AscendEX: ccxt dropped it after 4.5.59, so ascend_ex_spot runs
+// on the npm alias `ccxt-ascendex` (ccxt 4.5.59), which sends every request
+// through an https.Agent unless told otherwise, so that instance also uses
+// the http.Agent for REST (`agent`): a transport setting, not a URL.
+
+import { execFileSync, spawn } from 'node:child_process';
+import dns from 'node:dns';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The root of the candlecassette checkout. */
+export const repoRoot = path.resolve(here, '..', '..');
+
+/** One minute in ms, the timeframe of the candle checks. */
+export const MINUTE = 60_000;
+
+/**
+ * The exchange ids and how ccxt reaches each: npm package, ccxt class,
+ * market type, the symbols to look for (first present wins), and how
+ * loadMarkets is restricted to that market type.
+ */
+export const EXCHANGES = [
+  { id: 'binance_spot', ccxt: 'binance', type: 'spot', symbols: ['BTC/USDT'],
+    options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'binance_perpetual', ccxt: 'binanceusdm', type: 'swap', symbols: ['BTC/USDT:USDT'] },
+  { id: 'bybit_spot', ccxt: 'bybit', type: 'spot', symbols: ['BTC/USDT'],
+    options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'bybit_perpetual', ccxt: 'bybit', type: 'swap', symbols: ['BTC/USDT:USDT'],
+    options: { fetchMarkets: { types: ['linear'] } } },
+  { id: 'okx_spot', ccxt: 'okx', type: 'spot', symbols: ['BTC/USDT'],
+    options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'okx_perpetual', ccxt: 'okx', type: 'swap', symbols: ['BTC/USDT:USDT'],
+    options: { fetchMarkets: { types: ['swap'] } } },
+  { id: 'coinbase_advanced_trade', ccxt: 'coinbase', type: 'spot', symbols: ['BTC/USD', 'BTC/USDT', 'BTC/USDC'] },
+  { id: 'kraken_spot', ccxt: 'kraken', type: 'spot', symbols: ['BTC/USD', 'BTC/USDT'] },
+  { id: 'kucoin_spot', ccxt: 'kucoin', type: 'spot', symbols: ['BTC/USDT'],
+    options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'kucoin_perpetual', ccxt: 'kucoinfutures', type: 'swap', symbols: ['BTC/USDT:USDT'] },
+  { id: 'gate_io_spot', ccxt: 'gate', type: 'spot', symbols: ['BTC/USDT'],
+    options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'gate_io_perpetual', ccxt: 'gate', type: 'swap', symbols: ['BTC/USDT:USDT'],
+    options: { fetchMarkets: { types: ['swap'] }, swap: { fetchMarkets: { settlementCurrencies: ['usdt'] } } } },
+  { id: 'mexc_spot', ccxt: 'mexc', type: 'spot', symbols: ['BTC/USDT'], restrict: 'fetchSpotMarkets' },
+  { id: 'mexc_perpetual', ccxt: 'mexc', type: 'swap', symbols: ['BTC/USDT:USDT'], restrict: 'fetchSwapMarkets' },
+  { id: 'hyperliquid_spot', ccxt: 'hyperliquid', type: 'spot', symbols: ['BTC/USDC', 'UBTC/USDC', 'PURR/USDC'],
+    anySymbol: true, options: { fetchMarkets: { types: ['spot'] } } },
+  { id: 'hyperliquid_perpetual', ccxt: 'hyperliquid', type: 'swap', symbols: ['BTC/USDC:USDC'],
+    options: { fetchMarkets: { types: ['swap'] } } },
+  { id: 'ascend_ex_spot', pkg: 'ccxt-ascendex', ccxt: 'ascendex', type: 'spot', symbols: ['BTC/USDT'],
+    restrict: 'fetchSpotMarkets', httpAgent: true },
+];
+
+// ---------------------------------------------------------------- network guard
+
+/** isLoopback reports whether host is a loopback IP address (no names). */
+export function isLoopback(host) {
+  if (typeof host !== 'string') return false;
+  const h = host.replace(/^\[|\]$/g, '');
+  if (net.isIPv4(h)) return h.startsWith('127.');
+  if (net.isIPv6(h)) return h === '::1' || /^::ffff:127\./i.test(h);
+  return false;
+}
+
+// connectTarget finds host and port in the many shapes of Socket#connect's
+// arguments (Node passes its normalized [options, cb] array internally).
+function connectTarget(args) {
+  let a = args;
+  if (Array.isArray(a[0])) a = a[0];
+  if (a[0] !== null && typeof a[0] === 'object') {
+    const o = a[0];
+    return o.path !== undefined ? { path: o.path } : { host: o.host ?? 'localhost', port: o.port };
+  }
+  if (typeof a[0] === 'string' && !/^\d+$/.test(a[0])) return { path: a[0] };
+  return { host: typeof a[1] === 'string' ? a[1] : 'localhost', port: a[0] };
+}
+
+let guardState;
+
+/**
+ * installNetworkGuard patches net.Socket#connect (which tls.connect, http,
+ * undici and ws all go through), tls.connect and dns lookups so that any
+ * connection to anything but a loopback address, and any lookup of a host
+ * name (other than localhost), is refused and recorded. assertClean() throws if anything was recorded since the last
+ * call. Installing twice returns the same guard.
+ */
+export function installNetworkGuard() {
+  if (guardState) return guardState;
+  const violations = [];
+  const refuse = (what) => {
+    violations.push(what);
+    return new Error(`network guard: refused ${what}; only 127.0.0.1 is allowed`);
+  };
+  const origConnect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function guardedConnect(...args) {
+    const t = connectTarget(args);
+    if (t.path === undefined && !isLoopback(t.host)) {
+      const err = refuse(`connect to ${t.host}:${t.port}`);
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    return origConnect.apply(this, args);
+  };
+  const origTLS = tls.connect;
+  tls.connect = function guardedTLS(...args) {
+    const o = args.find((a) => a !== null && typeof a === 'object') ?? {};
+    const host = o.host ?? (typeof args[1] === 'string' ? args[1] : undefined);
+    if (host !== undefined && !o.socket && !isLoopback(host)) {
+      throw refuse(`TLS connect to ${host}`);
+    }
+    return origTLS.apply(this, args);
+  };
+  // Looking up an address literal or localhost asks no server; connect
+  // still refuses anything but loopback.
+  const lookupAllowed = (name) => net.isIP(String(name).replace(/^\[|\]$/g, '')) !== 0 || name === 'localhost';
+  const origLookup = dns.lookup;
+  dns.lookup = function guardedLookup(hostname, ...rest) {
+    if (!lookupAllowed(hostname)) {
+      const cb = rest.find((r) => typeof r === 'function');
+      const err = refuse(`DNS lookup of ${hostname}`);
+      if (cb) process.nextTick(cb, err);
+      return {};
+    }
+    return origLookup.call(this, hostname, ...rest);
+  };
+  const origPromiseLookup = dns.promises.lookup;
+  dns.promises.lookup = async function guardedPromiseLookup(hostname, ...rest) {
+    if (!lookupAllowed(hostname)) throw refuse(`DNS lookup of ${hostname}`);
+    return origPromiseLookup.call(this, hostname, ...rest);
+  };
+  guardState = {
+    violations,
+    assertClean() {
+      if (violations.length > 0) {
+        const list = violations.splice(0).join('; ');
+        throw new Error(`a request left 127.0.0.1: ${list}`);
+      }
+    },
+    uninstall() {
+      net.Socket.prototype.connect = origConnect;
+      tls.connect = origTLS;
+      dns.lookup = origLookup;
+      dns.promises.lookup = origPromiseLookup;
+      guardState = undefined;
+    },
+  };
+  return guardState;
+}
+
+// ---------------------------------------------------------------- the binary
+
+let built;
+
+/**
+ * binary returns the candlecassette binary: $CANDLECASSETTE_BIN, or one built
+ * from this checkout into a temporary directory once per process (removed
+ * at exit).
+ */
+export function binary() {
+  if (process.env.CANDLECASSETTE_BIN) return path.resolve(process.env.CANDLECASSETTE_BIN);
+  if (built) return built;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candlecassette-ccxt-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'candlecassette');
+  execFileSync('go', ['build', '-o', out, './cmd/candlecassette'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  built = out;
+  return out;
+}
+
+/** registeredIds asks the binary which exchange ids it serves. */
+export function registeredIds(bin) {
+  const out = execFileSync(bin, ['exchanges'], { encoding: 'utf8' });
+  return new Set(out.split('\n').map((s) => s.trim()).filter(Boolean));
+}
+
+/**
+ * startServer runs `candlecassette synth ID --listen 127.0.0.1:0` and waits
+ * for its `listening on http://HOST:PORT` line. The result has url (http),
+ * wsUrl (ws), stderr() (what the server logged) and stop(), which sends
+ * SIGTERM (or the given signal) and resolves to {code, signal, stdout}.
+ */
+export async function startServer(bin, id, { seed = 7, extraArgs = [], timeoutMs = 30_000 } = {}) {
+  const args = ['synth', id, '--listen', '127.0.0.1:0', '--seed', String(seed), ...extraArgs];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const lines = [];
+  const rl = readline.createInterface({ input: child.stdout });
+  const first = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${id}: no listening line within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
+    rl.on('line', (l) => {
+      lines.push(l);
+      if (lines.length === 1) { clearTimeout(timer); resolve(l); }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${id}: exited (code ${code}, signal ${signal}) before listening; stderr:\n${stderr}`));
+    });
+  });
+  const m = /^listening on (http:\/\/(127\.0\.0\.1:\d+))$/.exec(first);
+  if (!m) {
+    child.kill('SIGKILL');
+    throw new Error(`${id}: first stdout line ${JSON.stringify(first)} is not "listening on http://127.0.0.1:PORT"`);
+  }
+  return {
+    id,
+    url: m[1],
+    wsUrl: `ws://${m[2]}`,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const res = await exited;
+      clearTimeout(timer);
+      return { ...res, stdout: lines.slice(1) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- ccxt
+
+/**
+ * rewriteUrls deep-copies a ccxt urls tree with the scheme and host of every
+ * http(s) URL replaced by httpBase and of every ws(s) URL by wsBase; paths
+ * and queries are kept. Other values are copied as they are.
+ */
+export function rewriteUrls(node, httpBase, wsBase) {
+  if (typeof node === 'string') {
+    return node
+      .replace(/^https?:\/\/[^/?#]*/i, httpBase)
+      .replace(/^wss?:\/\/[^/?#]*/i, wsBase);
+  }
+  if (Array.isArray(node)) return node.map((v) => rewriteUrls(v, httpBase, wsBase));
+  if (node !== null && typeof node === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(node)) out[k] = rewriteUrls(v, httpBase, wsBase);
+    return out;
+  }
+  return node;
+}
+
+/** collectUrls lists every URL string in a urls tree. */
+export function collectUrls(node, out = []) {
+  if (typeof node === 'string') {
+    if (/^(https?|wss?):\/\//i.test(node)) out.push(node);
+  } else if (node !== null && typeof node === 'object') {
+    for (const v of Object.values(node)) collectUrls(v, out);
+  }
+  return out;
+}
+
+const modules = new Map();
+
+async function ccxtModule(pkg) {
+  if (!modules.has(pkg)) modules.set(pkg, (await import(pkg)).default);
+  return modules.get(pkg);
+}
+
+/** ccxtVersion is the version string of the ccxt package an entry uses. */
+export async function ccxtVersion(entry) {
+  return (await ccxtModule(entry.pkg ?? 'ccxt')).version;
+}
+
+/**
+ * makeExchange instantiates ccxt.pro[entry.ccxt] for server with only its
+ * urls (api and test) rewritten, the market-type restriction of the entry,
+ * and no other setting changed.
+ */
+export async function makeExchange(entry, server) {
+  const ccxt = await ccxtModule(entry.pkg ?? 'ccxt');
+  const Cls = ccxt.pro[entry.ccxt];
+  if (!Cls) throw new Error(`${entry.pkg ?? 'ccxt'} ${ccxt.version} has no class ${entry.ccxt}`);
+  const config = { timeout: 20_000 };
+  if (entry.options) config.options = entry.options;
+  const ex = new Cls(config);
+  const urls = { ...ex.urls, api: rewriteUrls(ex.urls.api, server.url, server.wsUrl) };
+  if (ex.urls.test) urls.test = rewriteUrls(ex.urls.test, server.url, server.wsUrl);
+  ex.urls = urls;
+  // ccxt refuses plain ws:// URLs until its http agent is loaded, by its own
+  // method for that.
+  await ex.loadHttpProxyAgent();
+  if (entry.httpAgent) ex.agent = ex.httpAgent;
+  if (entry.restrict) {
+    const fn = ex[entry.restrict];
+    if (typeof fn !== 'function') throw new Error(`${entry.ccxt} has no ${entry.restrict}`);
+    ex.fetchMarkets = (params = {}) => fn.call(ex, params);
+  }
+  return ex;
+}
+
+/**
+ * pickSymbol returns the first of entry.symbols that ex.markets has with the
+ * entry's market type, or (entry.anySymbol) the first market of that type.
+ */
+export function pickSymbol(entry, ex) {
+  for (const s of entry.symbols) {
+    const m = ex.markets[s];
+    if (m && m.type === entry.type) return s;
+  }
+  if (entry.anySymbol) {
+    const m = Object.values(ex.markets).find((mk) => mk.type === entry.type);
+    if (m) return m.symbol;
+  }
+  const have = Object.keys(ex.markets).slice(0, 20).join(', ');
+  throw new Error(`${entry.id}: none of ${entry.symbols.join(', ')} among the ${entry.type} markets ccxt loaded (${have})`);
+}
+
+// ---------------------------------------------------------------- candles
+
+/**
+ * checkSeries throws unless candles ([ts, o, h, l, c, v] rows, ccxt's OHLCV)
+ * are aligned to tfMs, oldest first, each one tfMs after the one before
+ * (no gap, no overlap), with low <= open, close <= high and volume >= 0.
+ */
+export function checkSeries(candles, tfMs, label = 'candles') {
+  const problems = [];
+  candles.forEach((c, i) => {
+    const [ts, o, h, l, cl, v] = c;
+    if (!Number.isInteger(ts) || ts % tfMs !== 0) problems.push(`#${i} ts ${ts} not aligned to ${tfMs} ms`);
+    if (i > 0) {
+      const want = candles[i - 1][0] + tfMs;
+      if (ts !== want) problems.push(`#${i} ts ${ts}, want ${want}: ${ts > want ? 'gap' : 'overlap'}`);
+    }
+    if (![o, h, l, cl, v].every(Number.isFinite)) problems.push(`#${i} non-numeric values ${JSON.stringify(c)}`);
+    else if (l > h || o < l || o > h || cl < l || cl > h || v < 0) problems.push(`#${i} inconsistent OHLCV ${JSON.stringify(c)}`);
+  });
+  if (problems.length) throw new Error(`${label}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+}
+
+/** checkJoin throws unless next starts exactly tfMs after prev ends. */
+export function checkJoin(prev, next, tfMs) {
+  const last = prev.at(-1)?.[0];
+  const first = next[0]?.[0];
+  if (last === undefined || first === undefined) throw new Error(`cannot join pages of ${prev.length} and ${next.length} candles`);
+  if (first !== last + tfMs) {
+    throw new Error(`next page starts at ${first}, want ${last + tfMs} right after ${last}: ${first > last + tfMs ? 'gap' : 'overlap'}`);
+  }
+}
+
+/** currentOpen is the open time of the tfMs candle in progress at ms. */
+export function currentOpen(tfMs, ms = Date.now()) {
+  return Math.floor(ms / tfMs) * tfMs;
+}
+
+/** withTimeout rejects if promise does not settle within ms. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
