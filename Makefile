@@ -25,11 +25,13 @@ unit:
 
 compat: compat-go compat-ccxt
 
-compat-go:
-	cd compat && $(GO) test -race -count=1 ./...
+## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary
+compat-go: build
+	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
 
-compat-ccxt:
-	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && npm test
+## compat-ccxt: ccxt (pinned in compat/ccxt/package-lock.json) against `candlecassette synth ID` for every registered id
+compat-ccxt: build
+	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) npm test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
