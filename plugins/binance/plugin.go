@@ -1,0 +1,153 @@
+package binance
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Kind tells the two Binance APIs apart.
+type Kind int
+
+const (
+	// Spot is the spot API (binance_spot).
+	Spot Kind = iota
+	// Perpetual is the USD-M futures API (binance_perpetual).
+	Perpetual
+)
+
+// The ids the plugins register under.
+const (
+	SpotName      = "binance_spot"
+	PerpetualName = "binance_perpetual"
+)
+
+// Options tune a Plugin. The zero value is Binance's own behaviour; tests
+// shorten the keepalive rules.
+type Options struct {
+	// PingEvery is the server ping cadence; 0 means Binance's (spot 20 s,
+	// futures 3 min).
+	PingEvery time.Duration
+	// PongTimeout closes a connection from which nothing arrived for this
+	// long; 0 means Binance's (spot 1 min, futures 10 min).
+	PongTimeout time.Duration
+	// MaxLifetime closes every connection after this long; 0 means 24 h.
+	MaxLifetime time.Duration
+}
+
+// Plugin is one Binance API. It implements plugins.Plugin.
+type Plugin struct {
+	kind Kind
+	opts Options
+}
+
+var _ plugins.Plugin = (*Plugin)(nil)
+
+func init() {
+	plugins.Register(New(Spot, Options{}))
+	plugins.Register(New(Perpetual, Options{}))
+}
+
+// New returns the plugin for kind with opts.
+func New(kind Kind, opts Options) *Plugin {
+	return &Plugin{kind: kind, opts: opts}
+}
+
+// Name implements plugins.Plugin.
+func (p *Plugin) Name() string {
+	if p.kind == Perpetual {
+		return PerpetualName
+	}
+	return SpotName
+}
+
+// Kind reports which API p serves.
+func (p *Plugin) Kind() Kind { return p.kind }
+
+// Defaults implements plugins.Plugin.
+func (p *Plugin) Defaults() plugins.Defaults {
+	d := plugins.Defaults{
+		UpstreamREST:   "https://api.binance.com",
+		UpstreamWS:     "wss://stream.binance.com:9443",
+		MaxLimit:       1000,
+		Intervals:      append([]cc.Interval(nil), cc.Intervals...),
+		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
+		SecretHeaders:  []string{"X-MBX-APIKEY"},
+		SecretParams:   []string{"signature", "listenKey"},
+	}
+	if p.kind == Perpetual {
+		d.UpstreamREST = "https://fapi.binance.com"
+		d.UpstreamWS = "wss://fstream.binance.com"
+		d.MaxLimit = 1500
+		d.Intervals = futuresIntervals()
+	}
+	return d
+}
+
+// futuresIntervals are the canonical intervals but 1s, which USD-M
+// futures do not serve.
+func futuresIntervals() []cc.Interval {
+	out := make([]cc.Interval, 0, len(cc.Intervals)-1)
+	for _, iv := range cc.Intervals {
+		if iv != cc.Interval1s {
+			out = append(out, iv)
+		}
+	}
+	return out
+}
+
+// validInterval reports whether p serves iv.
+func (p *Plugin) validInterval(s string) (cc.Interval, bool) {
+	iv := cc.Interval(s)
+	if !iv.Valid() || (p.kind == Perpetual && iv == cc.Interval1s) {
+		return "", false
+	}
+	return iv, true
+}
+
+// Symbol implements plugins.Plugin: BTC-USDT is BTCUSDT.
+func (p *Plugin) Symbol(pair cc.Pair) string {
+	return strings.ToUpper(pair.Base + pair.Quote)
+}
+
+// ServerError implements plugins.Plugin with Binance's -1001 body.
+func (p *Plugin) ServerError() plugins.Response {
+	return plugins.Response{
+		Status: http.StatusInternalServerError,
+		Header: http.Header{"Content-Type": {contentType}},
+		Body:   []byte(`{"code":-1001,"msg":"Internal error; unable to process your request. Please try again."}`),
+	}
+}
+
+// wsOptions are the keepalive rules for p's WS connections.
+func (p *Plugin) wsOptions() plugins.WSOptions {
+	o := plugins.WSOptions{PingEvery: 20 * time.Second, ReadTimeout: time.Minute, MaxLifetime: 24 * time.Hour}
+	if p.kind == Perpetual {
+		o.PingEvery, o.ReadTimeout = 3*time.Minute, 10*time.Minute
+	}
+	if p.opts.PingEvery > 0 {
+		o.PingEvery = p.opts.PingEvery
+	}
+	if p.opts.PongTimeout > 0 {
+		o.ReadTimeout = p.opts.PongTimeout
+	}
+	if p.opts.MaxLifetime > 0 {
+		o.MaxLifetime = p.opts.MaxLifetime
+	}
+	return o
+}
+
+// pushEvery is the kline stream cadence: spot pushes every 2 s (1 s for
+// the 1s interval), USD-M futures every 250 ms.
+func (p *Plugin) pushEvery(iv cc.Interval) time.Duration {
+	switch {
+	case p.kind == Perpetual:
+		return 250 * time.Millisecond
+	case iv == cc.Interval1s:
+		return time.Second
+	}
+	return 2 * time.Second
+}
