@@ -6,6 +6,7 @@ package all
 
 import (
 	_ "github.com/candlecassette/candlecassette/plugins/binance"
+	_ "github.com/candlecassette/candlecassette/plugins/bybit"
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 )

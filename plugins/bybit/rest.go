@@ -1,0 +1,255 @@
+package bybit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Bybit's error codes, as its V5 docs list them.
+const (
+	codeParams   = 10001 // request parameter error
+	codeInternal = 10016 // internal system error
+	codeRoute    = 10017 // route not found
+)
+
+// Error messages Bybit returns with retCode 10001.
+const (
+	msgSymbol   = "Not supported symbols"
+	msgInterval = "Invalid period!"
+	msgCategory = "Illegal category"
+)
+
+type handler struct {
+	ex  *Exchange
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin.
+func (e *Exchange) Handler(env *plugins.Env) http.Handler {
+	return &handler{ex: e, env: env}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == h.ex.wsPath {
+		plugins.ServeWS(h.env, w, r, &wsProtocol{h: h}, wsOptions)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.fail(w, http.StatusNotFound, codeRoute, "route not found")
+		return
+	}
+	q := r.URL.Query()
+	switch r.URL.Path {
+	case "/v5/market/kline":
+		h.kline(w, r, q, klineTrades)
+	case "/v5/market/mark-price-kline":
+		h.kline(w, r, q, klineMark)
+	case "/v5/market/index-price-kline":
+		h.kline(w, r, q, klineIndex)
+	case "/v5/market/instruments-info":
+		h.instruments(w, r, q)
+	case "/v5/market/tickers":
+		h.tickers(w, r, q)
+	case "/v5/market/time":
+		now := h.env.Clock.Now()
+		h.ok(w, mustJSON(map[string]string{
+			"timeSecond": strconv.FormatInt(now.Unix(), 10),
+			"timeNano":   strconv.FormatInt(now.UnixNano(), 10),
+		}))
+	default:
+		h.fail(w, http.StatusNotFound, codeRoute, "route not found")
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own plain structs are marshalled
+	}
+	return b
+}
+
+// ok writes Bybit's success envelope around result (raw JSON).
+func (h *handler) ok(w http.ResponseWriter, result []byte) {
+	b := make([]byte, 0, len(result)+96)
+	b = append(b, `{"retCode":0,"retMsg":"OK","result":`...)
+	b = append(b, result...)
+	b = append(b, `,"retExtInfo":{},"time":`...)
+	b = strconv.AppendInt(b, h.env.Clock.NowMillis(), 10)
+	b = append(b, '}')
+	writeBody(w, http.StatusOK, b)
+}
+
+// fail writes Bybit's error envelope. Bybit answers parameter errors with
+// HTTP 200 and the code in retCode.
+func (h *handler) fail(w http.ResponseWriter, status, code int, msg string) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"retCode":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"retMsg":`...)
+	b = append(b, mustJSON(msg)...)
+	b = append(b, `,"result":{},"retExtInfo":{},"time":`...)
+	b = strconv.AppendInt(b, h.env.Clock.NowMillis(), 10)
+	b = append(b, '}')
+	writeBody(w, status, b)
+}
+
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// served reports whether sym is one of this server's instruments in
+// category cat.
+func (h *handler) served(cat, sym string) bool {
+	if cat != h.ex.category {
+		return false
+	}
+	_, ok := h.env.PairBySymbol(sym)
+	return ok
+}
+
+type klineKind int
+
+const (
+	klineTrades klineKind = iota // 7 columns
+	klineMark                    // mark price: 5 columns, linear only
+	klineIndex                   // index price: 5 columns, linear only
+)
+
+// intParam parses an optional integer query parameter.
+func intParam(q url.Values, name string) (v int64, set bool, err error) {
+	s := q.Get(name)
+	if s == "" {
+		return 0, false, nil
+	}
+	v, err = strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, false, errors.New("params error: " + name + " invalid")
+	}
+	return v, true, nil
+}
+
+func (h *handler) kline(w http.ResponseWriter, r *http.Request, q url.Values, kind klineKind) {
+	cat := q.Get("category")
+	if cat == "" {
+		cat = "linear" // Bybit's default
+	}
+	valid := []string{"spot", "linear", "inverse"}
+	if kind != klineTrades {
+		valid = []string{"linear", "inverse"}
+	}
+	if !slices.Contains(valid, cat) {
+		h.fail(w, http.StatusOK, codeParams, msgCategory)
+		return
+	}
+	sym := q.Get("symbol")
+	if sym == "" {
+		h.fail(w, http.StatusOK, codeParams, "params error: symbol is required")
+		return
+	}
+	ivName := q.Get("interval")
+	iv, ok := intervals[ivName]
+	if !ok {
+		h.fail(w, http.StatusOK, codeParams, msgInterval)
+		return
+	}
+	var kq klineQuery
+	if err := kq.parse(q); err != nil {
+		h.fail(w, http.StatusOK, codeParams, err.Error())
+		return
+	}
+	if !h.served(cat, sym) {
+		h.fail(w, http.StatusOK, codeParams, msgSymbol)
+		return
+	}
+	h.writeKlines(w, r.Context(), cat, sym, iv, kq, kind)
+}
+
+// klineQuery holds a kline request's optional range and size.
+type klineQuery struct {
+	start, end       int64
+	hasStart, hasEnd bool
+	limit            int
+}
+
+func (k *klineQuery) parse(q url.Values) error {
+	var err error
+	if k.start, k.hasStart, err = intParam(q, "start"); err != nil {
+		return err
+	}
+	if k.end, k.hasEnd, err = intParam(q, "end"); err != nil {
+		return err
+	}
+	limit, hasLimit, err := intParam(q, "limit")
+	if err != nil {
+		return err
+	}
+	if !hasLimit || limit <= 0 {
+		limit = defaultLimit
+	}
+	k.limit = int(min(limit, maxLimit))
+	return nil
+}
+
+func (h *handler) writeKlines(w http.ResponseWriter, ctx context.Context, cat, sym string, iv cc.Interval, kq klineQuery, kind klineKind) {
+	now := h.env.Clock.NowMillis()
+	var cs []cc.Candle
+	if first, stop, ok := klineWindow(iv, kq.start, kq.end, kq.hasStart, kq.hasEnd, kq.limit, now); ok {
+		var err error
+		cs, err = h.env.Market.Candles(ctx, sym, iv, first, stop, now)
+		if err != nil {
+			if errors.Is(err, cc.ErrUnknownSymbol) {
+				h.fail(w, http.StatusOK, codeParams, msgSymbol)
+			} else {
+				h.fail(w, http.StatusOK, codeInternal, "Internal System Error.")
+			}
+			return
+		}
+	}
+	b := make([]byte, 0, 64+len(cs)*96)
+	b = append(b, `{"category":"`...)
+	b = append(b, cat...)
+	b = append(b, `","symbol":"`...)
+	b = append(b, sym...)
+	b = append(b, `","list":[`...)
+	for i := len(cs) - 1; i >= 0; i-- {
+		if i != len(cs)-1 {
+			b = append(b, ',')
+		}
+		b = appendRow(b, cs[i], kind == klineTrades)
+	}
+	b = append(b, "]}"...)
+	h.ok(w, b)
+}
+
+// appendRow writes one kline row: start, open, high, low, close and, for
+// trade klines, volume and turnover, all strings.
+func appendRow(b []byte, c cc.Candle, volumes bool) []byte {
+	b = append(b, `["`...)
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close} {
+		b = append(b, `","`...)
+		b = num(b, d)
+	}
+	if volumes {
+		b = append(b, `","`...)
+		b = num(b, c.Volume)
+		b = append(b, `","`...)
+		b = num(b, c.QuoteVolume)
+	}
+	return append(b, `"]`...)
+}
+
+// num writes d the way Bybit prints numbers: no trailing zeros.
+func num(b []byte, d cc.Decimal) []byte { return d.AppendTrim(b, int(d.Scale)) }
