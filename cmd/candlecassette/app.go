@@ -24,6 +24,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
+		// Return every error to the caller instead of letting urfave/cli
+		// call os.Exit (it does for an unknown command): main owns exit codes.
+		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			synthCommand(),
 			exchangesCommand(),
