@@ -1,0 +1,40 @@
+// Package record is the recording proxy: a reverse proxy in front of an
+// exchange's REST API and a relay for its WebSockets that passes every
+// byte through unchanged while storing it in a cassette.
+//
+// # Basics
+//
+// Start(opts, addr) listens, proxies every REST path to Options.UpstreamREST
+// and relays every WS upgrade to Options.UpstreamWS (the plugin's defaults
+// when empty; the client's path and query are appended to either base). The
+// status, headers and body of each upstream response reach the client as
+// the upstream sent them, compressed or not; the cassette gets the decoded
+// body. WS frames are relayed in both directions: text and binary
+// messages, pings and pongs, and close frames with their codes.
+//
+// Every interaction and frame goes to the cassette through one recording
+// goroutine, off the request path: it decodes compressed bodies, asks the
+// plugin to decode candles (DecodeCandles, DecodeFrame) for the index, and
+// queues everything with the cassette's batched writer, which redacts
+// secrets before anything is written.
+//
+// A plugin whose REST replies hand out WS endpoints (KuCoin's
+// bullet-public) implements Rewriter; the proxy then points those
+// endpoints at itself.
+//
+// # Concurrency
+//
+// A Server serves requests concurrently. Each relayed WS connection has
+// two pumps (one per direction), each the only reader of its side and,
+// for data frames, the only writer of the other; control frames use
+// WriteControl, which gorilla/websocket allows concurrently. Close stops
+// the listener, closes relays with 1001 (going away), drains the recording
+// queue and closes the cassette.
+//
+// # Caveats
+//
+// Bodies larger than Options.MaxBody are passed through but not recorded.
+// Brotli-encoded bodies are recorded as sent (still compressed). An
+// upstream that cannot be reached gets the client a 502 with a JSON error,
+// and nothing is recorded for it.
+package record

@@ -1,0 +1,156 @@
+package record
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// job is one thing to record; the recorder handles jobs in order.
+type job struct {
+	ix   *cassettes.Interaction
+	req  *http.Request
+	body []byte
+	enc  string
+
+	frame *cassettes.Frame
+	path  string
+
+	endConn uint64
+	at      time.Time
+	code    int
+
+	done chan struct{}
+}
+
+// recorder decodes what the proxy saw and queues it with the cassette, in
+// order, on one goroutine, so the request path only pays for a channel
+// send.
+type recorder struct {
+	s      *Server
+	jobs   chan job
+	exited chan struct{}
+}
+
+func newRecorder(s *Server) *recorder {
+	r := &recorder{s: s, jobs: make(chan job, 8192), exited: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+func (r *recorder) run() {
+	defer close(r.exited)
+	for j := range r.jobs {
+		switch {
+		case j.done != nil:
+			close(j.done)
+		case j.ix != nil:
+			r.recordInteraction(j)
+		case j.frame != nil:
+			r.recordFrame(j)
+		case j.endConn != 0:
+			r.check(r.s.cas.EndConn(j.endConn, j.at, j.code))
+		}
+	}
+}
+
+func (r *recorder) check(err error) {
+	if err != nil && !errors.Is(err, cassettes.ErrClosed) {
+		r.s.logger.Error("recording failed", "err", err)
+	}
+}
+
+// close records what is queued and stops; the caller ensures no more jobs
+// come.
+func (r *recorder) close() {
+	close(r.jobs)
+	<-r.exited
+}
+
+// sync waits until every job queued so far was handed to the cassette.
+func (r *recorder) sync() {
+	done := make(chan struct{})
+	r.jobs <- job{done: done}
+	<-done
+}
+
+func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
+	u := *req.URL
+	light := &http.Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Host: req.Host, RequestURI: req.RequestURI}
+	r.jobs <- job{ix: ix, req: light, body: body, enc: enc}
+}
+
+func (r *recorder) frame(f cassettes.Frame, path string) {
+	r.jobs <- job{frame: &f, path: path}
+}
+
+func (r *recorder) endConn(id uint64, at time.Time, code int) {
+	r.jobs <- job{endConn: id, at: at, code: code}
+}
+
+func (r *recorder) recordInteraction(j job) {
+	ix := j.ix
+	plain, err := decodeBody(j.enc, j.body)
+	if err != nil {
+		r.s.logger.Warn("recording body as sent", "path", ix.Path, "err", err)
+		plain = j.body
+	}
+	ix.Body = plain
+	var series []cassettes.Series
+	if ix.Status == http.StatusOK {
+		set, err := r.s.plugin.DecodeCandles(j.req, plain)
+		switch {
+		case err == nil && len(set.Candles) > 0:
+			// A REST body cannot say whether its last candle is final;
+			// the recording clock can: final once its close is past when
+			// the response came.
+			at := ix.Start.Add(ix.Duration).UnixMilli()
+			cs := make([]cc.Candle, len(set.Candles))
+			copy(cs, set.Candles)
+			for i := range cs {
+				cs[i].Closed = cs[i].CloseTime < at
+			}
+			series = append(series, cassettes.Series{Symbol: set.Symbol, Interval: set.Interval, Candles: cs})
+		case err != nil && !errors.Is(err, plugins.ErrNotCandles):
+			r.s.logger.Debug("candles not decoded", "path", ix.Path, "err", err)
+		}
+	}
+	r.check(r.s.cas.AddInteraction(ix, series...))
+}
+
+func (r *recorder) recordFrame(j job) {
+	f := *j.frame
+	var series []cassettes.Series
+	if f.Dir == cassettes.FromServer && (f.Opcode == 1 || f.Opcode == 2) {
+		ups, err := r.s.plugin.DecodeFrame(j.path, f.Payload)
+		if err == nil && len(ups) > 0 {
+			series = seriesOf(ups)
+			f.Stream = StreamLabel(ups[0].Symbol, ups[0].Interval)
+		}
+	}
+	r.check(r.s.cas.AddFrame(f, series...))
+}
+
+// StreamLabel is how frames carrying klines of (symbol, iv) are labelled
+// in the cassette, e.g. "BTCUSDT 1m".
+func StreamLabel(symbol string, iv cc.Interval) string { return symbol + " " + string(iv) }
+
+func seriesOf(ups []cc.Update) []cassettes.Series {
+	var out []cassettes.Series
+	idx := map[[2]string]int{}
+	for _, u := range ups {
+		k := [2]string{u.Symbol, string(u.Interval)}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, cassettes.Series{Symbol: u.Symbol, Interval: u.Interval})
+		}
+		out[i].Candles = append(out[i].Candles, u.Candle)
+	}
+	return out
+}

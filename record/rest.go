@@ -1,0 +1,133 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/candlecassette/candlecassette/cassettes"
+)
+
+// hopHeaders are connection-level headers a proxy must not forward.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+func removeHop(h http.Header) {
+	for _, f := range h["Connection"] {
+		for _, k := range strings.Split(f, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				h.Del(k)
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+}
+
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	start := s.opts.Now()
+	var reqBody []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBody+1))
+		if err != nil {
+			proxyError(w, http.StatusBadRequest, "reading request body: "+err.Error())
+			return
+		}
+		reqBody = b
+	}
+	target := s.restURL + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, bytes.NewReader(reqBody))
+	if err != nil {
+		proxyError(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	out.Header = r.Header.Clone()
+	removeHop(out.Header)
+	if out.Header == nil {
+		out.Header = http.Header{}
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = nil // send none, as the client did
+	}
+	out.ContentLength = int64(len(reqBody))
+	if len(reqBody) == 0 {
+		out.Body = http.NoBody
+	}
+	resp, err := s.opts.Transport.RoundTrip(out)
+	if err != nil {
+		if r.Context().Err() == nil {
+			s.logger.Warn("upstream request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			proxyError(w, http.StatusBadGateway, "upstream: "+err.Error())
+		}
+		return
+	}
+	defer resp.Body.Close()
+
+	// Read the whole body: it is recorded, and a KuCoin-style rewrite
+	// needs it whole.
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.logger.Warn("reading upstream body failed", "path", r.URL.Path, "err", err)
+		if len(body) == 0 {
+			proxyError(w, http.StatusBadGateway, "upstream body: "+err.Error())
+			return
+		}
+	}
+	hdr := resp.Header.Clone()
+	removeHop(hdr)
+	wire := body
+	enc := strings.ToLower(strings.TrimSpace(hdr.Get("Content-Encoding")))
+	if rw, ok := s.plugin.(Rewriter); ok && resp.StatusCode < 300 {
+		plain, derr := decodeBody(enc, body)
+		if derr == nil {
+			if nb := rw.RewriteResponse(r.URL.Path, plain, wsBase(r)); !bytes.Equal(nb, plain) {
+				wire = nb
+				hdr.Del("Content-Encoding")
+			}
+		}
+	}
+	dst := w.Header()
+	for k, vs := range hdr {
+		dst[k] = vs
+	}
+	dst.Set("Content-Length", strconv.Itoa(len(wire)))
+	w.WriteHeader(resp.StatusCode)
+	if r.Method != http.MethodHead {
+		w.Write(wire)
+	}
+	if int64(len(body)) > s.opts.MaxBody || int64(len(reqBody)) > s.opts.MaxBody {
+		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
+		return
+	}
+	reqHdr := r.Header.Clone()
+	ix := &cassettes.Interaction{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		RequestHeader: reqHdr, RequestBody: reqBody,
+		Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
+		Start: start, Duration: s.opts.Now().Sub(start),
+	}
+	s.rec.interaction(ix, r, body, enc)
+}
+
+// wsBase is the proxy's own WS base URL as the client reached it.
+func wsBase(r *http.Request) string {
+	if r.TLS != nil {
+		return "wss://" + r.Host
+	}
+	return "ws://" + r.Host
+}
+
+func proxyError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": "candlecassette record: " + msg})
+}

@@ -1,0 +1,234 @@
+package record
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/candlecassette/candlecassette/cassettes"
+)
+
+const (
+	writeWait = 10 * time.Second
+	// closeWait is how long a relay waits for the second half of a close
+	// handshake (or for a shutdown close to be answered).
+	closeWait = 3 * time.Second
+)
+
+// wsHeaders are handshake headers the dialer sets itself.
+var wsHeaders = []string{
+	"Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions",
+	"Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Host",
+}
+
+// relay is one client connection relayed to the upstream.
+type relay struct {
+	s      *Server
+	id     uint64
+	start  time.Time
+	path   string
+	req    *http.Request
+	client *websocket.Conn
+	up     *websocket.Conn
+
+	mu        sync.Mutex
+	closeCode int // first close code seen, 1006 if none
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.wsURL == "" {
+		proxyError(w, http.StatusBadGateway, s.plugin.Name()+" has no WS upstream; give --upstream-ws")
+		return
+	}
+	target := s.wsURL + r.URL.EscapedPath()
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	hdr := r.Header.Clone()
+	removeHop(hdr)
+	for _, k := range wsHeaders {
+		hdr.Del(k)
+	}
+	d := *s.opts.Dialer
+	d.Subprotocols = websocket.Subprotocols(r)
+	up, resp, err := d.DialContext(r.Context(), target, hdr)
+	if err != nil {
+		if resp != nil {
+			// The upstream refused the upgrade: pass its answer on.
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			for k, vs := range resp.Header {
+				w.Header()[k] = vs
+			}
+			removeHop(w.Header())
+			w.WriteHeader(resp.StatusCode)
+			w.Write(body)
+			return
+		}
+		s.logger.Warn("upstream WS dial failed", "url", target, "err", err)
+		proxyError(w, http.StatusBadGateway, "upstream WS: "+err.Error())
+		return
+	}
+	up.SetReadLimit(64 << 20)
+	var respHdr http.Header
+	u := websocket.Upgrader{
+		ReadBufferSize: 32 << 10, WriteBufferSize: 32 << 10,
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	if p := up.Subprotocol(); p != "" {
+		u.Subprotocols = []string{p}
+	}
+	client, err := u.Upgrade(w, r, respHdr)
+	if err != nil {
+		up.Close()
+		return
+	}
+	client.SetReadLimit(64 << 20)
+	start := s.opts.Now()
+	id, err := s.cas.BeginConn(r.URL.RequestURI(), start)
+	if err != nil {
+		s.logger.Error("recording WS connection failed", "err", err)
+	}
+	rl := &relay{s: s, id: id, start: start, path: r.URL.Path, req: r, client: client, up: up, closeCode: websocket.CloseAbnormalClosure}
+	s.relays.Add(1)
+	defer s.relays.Done()
+	s.connMu.Lock()
+	s.conns[rl] = struct{}{}
+	s.connMu.Unlock()
+	rl.run()
+	s.connMu.Lock()
+	delete(s.conns, rl)
+	s.connMu.Unlock()
+}
+
+func (rl *relay) run() {
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		rl.pump(rl.up, rl.client, cassettes.FromServer)
+		// The other side has closeWait to answer our relayed close.
+		rl.client.SetReadDeadline(time.Now().Add(closeWait))
+	}()
+	go func() {
+		defer wg.Done()
+		rl.pump(rl.client, rl.up, cassettes.FromClient)
+		rl.up.SetReadDeadline(time.Now().Add(closeWait))
+	}()
+	go func() {
+		select {
+		case <-rl.s.done:
+			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "proxy shutting down")
+			dl := time.Now().Add(writeWait)
+			rl.client.WriteControl(websocket.CloseMessage, msg, dl)
+			rl.up.WriteControl(websocket.CloseMessage, msg, dl)
+			rl.setCode(websocket.CloseGoingAway)
+			rl.client.SetReadDeadline(time.Now().Add(closeWait))
+			rl.up.SetReadDeadline(time.Now().Add(closeWait))
+		case <-stop:
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	rl.client.Close()
+	rl.up.Close()
+	if rl.id != 0 {
+		rl.s.rec.endConn(rl.id, rl.s.opts.Now(), rl.code())
+	}
+}
+
+func (rl *relay) setCode(code int) {
+	rl.mu.Lock()
+	if rl.closeCode == websocket.CloseAbnormalClosure {
+		rl.closeCode = code
+	}
+	rl.mu.Unlock()
+}
+
+func (rl *relay) code() int {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return rl.closeCode
+}
+
+func (rl *relay) record(dir cassettes.Direction, op int, payload []byte) {
+	if rl.id == 0 {
+		return
+	}
+	f := cassettes.Frame{Conn: rl.id, Dir: dir, Opcode: op, Offset: rl.s.opts.Now().Sub(rl.start), Payload: payload}
+	rl.s.rec.frame(f, rl.path)
+}
+
+// pump relays src's messages to dst until src closes or fails.
+func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
+	src.SetPingHandler(func(data string) error {
+		rl.record(dir, websocket.PingMessage, []byte(data))
+		err := dst.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(writeWait))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	src.SetPongHandler(func(data string) error {
+		rl.record(dir, websocket.PongMessage, []byte(data))
+		err := dst.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	// Closes are relayed by the loop below rather than echoed at once, so
+	// each end sees the other's close code.
+	src.SetCloseHandler(func(int, string) error { return nil })
+	for {
+		typ, data, err := src.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+				msg := websocket.FormatCloseMessage(ce.Code, ce.Text)
+				rl.record(dir, websocket.CloseMessage, msg)
+				rl.setCode(ce.Code)
+				dst.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+				return
+			}
+			// The connection broke without a close frame: break the
+			// other side too, the closest a relay gets to passing on 1006.
+			dst.UnderlyingConn().Close()
+			return
+		}
+		if dir == cassettes.FromClient && rl.s.opts.Limiter != nil {
+			if ok, code, reason := rl.s.opts.Limiter.AllowMessage(rl.req); !ok {
+				msg := websocket.FormatCloseMessage(code, reason)
+				rl.setCode(code)
+				src.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+				dst.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(writeWait))
+				return
+			}
+		}
+		rl.record(dir, typ, data)
+		if dir == cassettes.FromServer && rl.s.opts.Shaper != nil {
+			delay, drop, abort := rl.s.opts.Shaper.Shape(rl.path)
+			if abort {
+				dst.UnderlyingConn().Close()
+				src.Close()
+				return
+			}
+			if delay > 0 {
+				time.Sleep(delay)
+			}
+			if drop {
+				continue
+			}
+		}
+		dst.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := dst.WriteMessage(typ, data); err != nil {
+			src.Close()
+			return
+		}
+	}
+}
