@@ -9,4 +9,5 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/bybit"
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
+	_ "github.com/candlecassette/candlecassette/plugins/kraken"
 )

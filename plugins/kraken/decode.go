@@ -1,0 +1,154 @@
+package kraken
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// DecodeCandles implements plugins.Plugin for /0/public/OHLC responses.
+// The last row is the candle in progress.
+func (*Plugin) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, error) {
+	if req.URL.Path != "/0/public/OHLC" {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	q := req.URL.Query()
+	m := 1
+	if s := q.Get("interval"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return plugins.CandleSet{}, plugins.ErrNotCandles
+		}
+		m = v
+	}
+	iv, ok := minutes[m]
+	if !ok {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	var resp struct {
+		Error  []string                   `json:"error"`
+		Result map[string]json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return plugins.CandleSet{}, fmt.Errorf("kraken: OHLC body: %w", err)
+	}
+	if len(resp.Error) > 0 || resp.Result == nil {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	for key, raw := range resp.Result {
+		if key == "last" {
+			continue
+		}
+		sym, ok := symbolOfKey(key)
+		if !ok {
+			return plugins.CandleSet{}, fmt.Errorf("kraken: unknown pair key %q", key)
+		}
+		var rows [][]json.RawMessage
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return plugins.CandleSet{}, fmt.Errorf("kraken: OHLC rows: %w", err)
+		}
+		set := plugins.CandleSet{Symbol: sym, Interval: iv, Candles: make([]cc.Candle, 0, len(rows))}
+		for i, row := range rows {
+			c, err := decodeRow(row, iv)
+			if err != nil {
+				return plugins.CandleSet{}, err
+			}
+			c.Closed = i < len(rows)-1
+			set.Candles = append(set.Candles, c)
+		}
+		return set, nil
+	}
+	return plugins.CandleSet{}, plugins.ErrNotCandles
+}
+
+func decodeRow(row []json.RawMessage, iv cc.Interval) (cc.Candle, error) {
+	if len(row) < 8 {
+		return cc.Candle{}, fmt.Errorf("kraken: OHLC row has %d columns, want 8", len(row))
+	}
+	sec, err := strconv.ParseInt(string(row[0]), 10, 64)
+	if err != nil {
+		return cc.Candle{}, fmt.Errorf("kraken: OHLC time %s: %w", row[0], err)
+	}
+	var d [6]cc.Decimal
+	for i := range d {
+		if err := d[i].UnmarshalJSON(row[i+1]); err != nil {
+			return cc.Candle{}, fmt.Errorf("kraken: OHLC column %d: %w", i+1, err)
+		}
+	}
+	trades, err := strconv.ParseInt(string(bytes.TrimSpace(row[7])), 10, 64)
+	if err != nil {
+		return cc.Candle{}, fmt.Errorf("kraken: OHLC count %s: %w", row[7], err)
+	}
+	open := sec * 1000
+	vol := d[5]
+	quote := cc.DecimalFromFloat(vol.Float64()*d[4].Float64(), 8)
+	return cc.Candle{
+		OpenTime: open, CloseTime: iv.CloseTime(open),
+		Open: d[0], High: d[1], Low: d[2], Close: d[3], Volume: vol, QuoteVolume: quote,
+		Trades: trades,
+	}, nil
+}
+
+// DecodeFrame implements plugins.Plugin for WS v2 ohlc messages.
+func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
+	var msg struct {
+		Channel   string `json:"channel"`
+		Timestamp string `json:"timestamp"`
+		Data      []struct {
+			Symbol        string          `json:"symbol"`
+			Open          json.RawMessage `json:"open"`
+			High          json.RawMessage `json:"high"`
+			Low           json.RawMessage `json:"low"`
+			Close         json.RawMessage `json:"close"`
+			Trades        int64           `json:"trades"`
+			Volume        json.RawMessage `json:"volume"`
+			VWAP          json.RawMessage `json:"vwap"`
+			IntervalBegin string          `json:"interval_begin"`
+			Interval      int             `json:"interval"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(frame, &msg); err != nil || msg.Channel != "ohlc" || len(msg.Data) == 0 {
+		return nil, plugins.ErrNotCandles
+	}
+	at, err := time.Parse(time.RFC3339Nano, msg.Timestamp)
+	if err != nil {
+		return nil, fmt.Errorf("kraken: frame timestamp %q: %w", msg.Timestamp, err)
+	}
+	out := make([]cc.Update, 0, len(msg.Data))
+	for _, d := range msg.Data {
+		iv, ok := minutes[d.Interval]
+		if !ok {
+			return nil, fmt.Errorf("kraken: interval %d", d.Interval)
+		}
+		begin, err := time.Parse(time.RFC3339Nano, d.IntervalBegin)
+		if err != nil {
+			return nil, fmt.Errorf("kraken: interval_begin %q: %w", d.IntervalBegin, err)
+		}
+		sym, ok := symbolOfKey(d.Symbol)
+		if !ok {
+			return nil, fmt.Errorf("kraken: symbol %q", d.Symbol)
+		}
+		var v [6]cc.Decimal
+		for i, raw := range []json.RawMessage{d.Open, d.High, d.Low, d.Close, d.Volume, d.VWAP} {
+			if err := v[i].UnmarshalJSON(raw); err != nil {
+				return nil, fmt.Errorf("kraken: ohlc value %s: %w", raw, err)
+			}
+		}
+		open := begin.UnixMilli()
+		c := cc.Candle{
+			OpenTime: open, CloseTime: iv.CloseTime(open),
+			Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4],
+			QuoteVolume: cc.DecimalFromFloat(v[4].Float64()*v[5].Float64(), 8),
+			Trades:      d.Trades,
+			Closed:      iv.CloseTime(open) <= at.UnixMilli(),
+		}
+		out = append(out, cc.Update{Symbol: sym, Interval: iv, EventTime: at.UnixMilli(), Candle: c})
+	}
+	return out, nil
+}

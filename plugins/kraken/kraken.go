@@ -1,0 +1,88 @@
+package kraken
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Name is the exchange id of this plugin.
+const Name = "kraken_spot"
+
+// MaxRows is the most candles OHLC returns (Kraken keeps no more per
+// interval).
+const MaxRows = 720
+
+// Plugin serves Kraken Spot. The zero value is ready to use.
+type Plugin struct{}
+
+var _ plugins.Plugin = (*Plugin)(nil)
+
+func init() { plugins.Register(&Plugin{}) }
+
+// minutes maps Kraken's interval (minutes) to canonical intervals.
+var minutes = map[int]cc.Interval{
+	1: cc.Interval1m, 5: cc.Interval5m, 15: cc.Interval15m, 30: cc.Interval30m,
+	60: cc.Interval1h, 240: cc.Interval4h, 1440: cc.Interval1d, 10080: cc.Interval1w,
+}
+
+// minutesOf is the reverse of minutes.
+var minutesOf = func() map[cc.Interval]int {
+	m := map[cc.Interval]int{}
+	for k, v := range minutes {
+		m[v] = k
+	}
+	return m
+}()
+
+// Name implements plugins.Plugin.
+func (*Plugin) Name() string { return Name }
+
+// Defaults implements plugins.Plugin.
+func (*Plugin) Defaults() plugins.Defaults {
+	return plugins.Defaults{
+		UpstreamREST: "https://api.kraken.com",
+		UpstreamWS:   "wss://ws.kraken.com",
+		MaxLimit:     MaxRows,
+		Intervals: []cc.Interval{
+			cc.Interval1m, cc.Interval5m, cc.Interval15m, cc.Interval30m,
+			cc.Interval1h, cc.Interval4h, cc.Interval1d, cc.Interval1w,
+		},
+		VolatileParams: []string{"nonce", "otp"},
+		SecretHeaders:  []string{"API-Key", "API-Sign"},
+		SecretParams:   []string{"nonce", "otp", "token"},
+	}
+}
+
+// Symbol implements plugins.Plugin: the wsname spelling, XBT/USD.
+func (*Plugin) Symbol(p cc.Pair) string { return namesOf(p).wsname }
+
+// CandlesRequest implements plugins.Plugin. Kraken has no end or limit
+// parameter: it answers the (at most 720) candles after since.
+func (*Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
+	m, ok := minutesOf[q.Interval]
+	if !ok {
+		return nil, fmt.Errorf("kraken: interval %q not served", q.Interval)
+	}
+	v := url.Values{}
+	v.Set("pair", namesOfSymbol(q.Symbol).key)
+	v.Set("interval", strconv.Itoa(m))
+	if q.Start != 0 {
+		// Kraken answers candles opening after since.
+		v.Set("since", strconv.FormatInt(q.Start/1000-int64(m)*60, 10))
+	}
+	return http.NewRequest(http.MethodGet, "/0/public/OHLC?"+v.Encode(), nil)
+}
+
+// ServerError implements plugins.Plugin.
+func (*Plugin) ServerError() plugins.Response {
+	return plugins.Response{
+		Status: http.StatusInternalServerError,
+		Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}},
+		Body:   []byte(`{"error":["EGeneral:Internal error"]}`),
+	}
+}

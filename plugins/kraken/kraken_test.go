@@ -1,0 +1,269 @@
+package kraken_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/plugins/kraken"
+)
+
+var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
+
+var base = time.Date(2024, 3, 1, 12, 34, 56, 0, time.UTC)
+
+func fixedClock() *cc.Clock { return &cc.Clock{Base: base, Start: time.Now(), Speed: 1e-9} }
+
+type ohlcResp struct {
+	Error  []string
+	Result map[string]json.RawMessage
+}
+
+func getOHLC(t *testing.T, url, path string) (rows [][]any, last int64, errs []string) {
+	t.Helper()
+	st, body := wiretest.Get(t, url, path)
+	if st != 200 {
+		t.Fatalf("GET %s: %d %s", path, st, body)
+	}
+	var r ohlcResp
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range r.Result {
+		if k == "last" {
+			json.Unmarshal(v, &last)
+			continue
+		}
+		json.Unmarshal(v, &rows)
+	}
+	return rows, last, r.Error
+}
+
+func TestSymbolsFollowKrakenNaming(t *testing.T) {
+	p := &kraken.Plugin{}
+	for in, want := range map[cc.Pair]string{
+		{Base: "BTC", Quote: "USD"}:  "XBT/USD",
+		{Base: "ETH", Quote: "USDT"}: "ETH/USDT",
+		{Base: "DOGE", Quote: "EUR"}: "XDG/EUR",
+	} {
+		if got := p.Symbol(in); got != want {
+			t.Errorf("Symbol(%s) = %s, want %s", in.Name(), got, want)
+		}
+	}
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	_, body := wiretest.Get(t, srv.URL(), "/0/public/AssetPairs")
+	for _, want := range []string{`"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD"`, `"base":"XXBT"`, `"quote":"ZUSD"`, `"ETHUSDT":{"altname":"ETHUSDT","wsname":"ETH/USDT"`, `"base":"XETH","aclass_quote":"currency","quote":"USDT"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("AssetPairs lacks %s: %s", want, body)
+		}
+	}
+	_, body = wiretest.Get(t, srv.URL(), "/0/public/Assets")
+	for _, want := range []string{`"XXBT":{"aclass":"currency","altname":"XBT"`, `"ZUSD":{"aclass":"currency","altname":"USD"`, `"USDT":`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("Assets lacks %s: %s", want, body)
+		}
+	}
+}
+
+func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	for _, name := range []string{"XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD"} {
+		rows, last, errs := getOHLC(t, srv.URL(), "/0/public/OHLC?pair="+strings.ReplaceAll(name, "/", "%2F")+"&interval=5")
+		if len(errs) != 0 || len(rows) != 720 {
+			t.Fatalf("pair %s: %d rows, errors %v", name, len(rows), errs)
+		}
+		now := base.Truncate(5 * time.Minute).Unix()
+		if got := int64(rows[719][0].(float64)); got != now {
+			t.Fatalf("last row opens %d, want the in-progress %d", got, now)
+		}
+		if last != now-300 {
+			t.Fatalf("last = %d, want newest committed %d", last, now-300)
+		}
+		for i := 1; i < len(rows); i++ {
+			if rows[i][0].(float64)-rows[i-1][0].(float64) != 300 {
+				t.Fatalf("rows %d,%d not consecutive", i-1, i)
+			}
+		}
+	}
+}
+
+func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	since := base.Add(-5 * time.Hour).Truncate(time.Minute).Unix()
+	rows, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", since))
+	if got := int64(rows[0][0].(float64)); got != since+60 {
+		t.Fatalf("first row %d, want the one after since %d", got, since+60)
+	}
+	// ccxt-style paging: since = wanted start - one interval.
+	next := int64(rows[99][0].(float64))
+	rows2, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", next))
+	if got := int64(rows2[0][0].(float64)); got != next+60 {
+		t.Fatalf("second page starts %d, want %d", got, next+60)
+	}
+	// Kraken keeps 720 candles: an old since still gives the newest 720.
+	rows3, _, _ := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=1000")
+	if len(rows3) != 720 {
+		t.Fatalf("old since: %d rows, want 720", len(rows3))
+	}
+}
+
+func TestErrorsAreKrakenErrorArrays(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	cases := []struct{ name, path, want string }{
+		{"unknown pair", "/0/public/OHLC?pair=FOOBAR&interval=1", "EQuery:Unknown asset pair"},
+		{"bad interval", "/0/public/OHLC?pair=XBTUSD&interval=2", "EGeneral:Invalid arguments"},
+		{"interval not a number", "/0/public/OHLC?pair=XBTUSD&interval=x", "EGeneral:Invalid arguments"},
+		{"bad since", "/0/public/OHLC?pair=XBTUSD&since=yesterday", "EGeneral:Invalid arguments"},
+		{"missing pair", "/0/public/OHLC?interval=1", "EGeneral:Invalid arguments:pair"},
+		{"unknown asset pair in AssetPairs", "/0/public/AssetPairs?pair=NOPE", "EQuery:Unknown asset pair"},
+		{"unknown asset", "/0/public/Assets?asset=NOPE", "EQuery:Unknown asset"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, body := wiretest.Get(t, srv.URL(), c.path)
+			var r ohlcResp
+			json.Unmarshal(body, &r)
+			if st != 200 || len(r.Error) != 1 || r.Error[0] != c.want {
+				t.Fatalf("%d %s, want error %s", st, body, c.want)
+			}
+		})
+	}
+	st, body := wiretest.Get(t, srv.URL(), "/0/public/Nothing")
+	if st != 404 || !strings.Contains(string(body), "EGeneral:Unknown method") {
+		t.Fatalf("unknown method: %d %s", st, body)
+	}
+}
+
+func TestPayloadsMatchDocumentedShapes(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, fixedClock())
+	for golden, path := range map[string]string{
+		"testdata/ohlc.json":       "/0/public/OHLC?pair=XXBTZUSD&interval=1",
+		"testdata/assetpairs.json": "/0/public/AssetPairs",
+		"testdata/time.json":       "/0/public/Time",
+	} {
+		_, body := wiretest.Get(t, srv.URL(), path)
+		if err := wiretest.SameShape(golden, body); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestDecodeCandlesMatchesMarket(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	p := &kraken.Plugin{}
+	start := base.Add(-3 * time.Hour).Truncate(time.Hour)
+	req, err := p.CandlesRequest(plugins.Query{Symbol: "XBT/USD", Interval: cc.Interval15m, Start: start.UnixMilli()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+	set, err := p.DecodeCandles(req, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval15m, start.UnixMilli(), base.UnixMilli()+1, base.UnixMilli())
+	if set.Symbol != "XBT/USD" || len(set.Candles) != len(want) || len(want) != 15 {
+		t.Fatalf("decoded %s %d candles, market has %d", set.Symbol, len(set.Candles), len(want))
+	}
+	for i, c := range set.Candles {
+		w := want[i]
+		if c.OpenTime != w.OpenTime || c.Close.Cmp(w.Close) != 0 || c.High.Cmp(w.High) != 0 || c.Volume.Cmp(w.Volume) != 0 || c.Trades != w.Trades {
+			t.Fatalf("candle %d: %+v, want %+v", i, c, w)
+		}
+		if c.Closed != (i < len(set.Candles)-1) {
+			t.Fatalf("candle %d closed=%v", i, c.Closed)
+		}
+	}
+	if _, err := p.DecodeCandles(httptest.NewRequest("GET", "/0/public/Time", nil), []byte(`{}`)); err != plugins.ErrNotCandles {
+		t.Fatalf("Time decoded as candles: %v", err)
+	}
+}
+
+func read(t *testing.T, c interface {
+	ReadMessage() (int, []byte, error)
+}) (map[string]any, []byte) {
+	t.Helper()
+	for {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		if m["channel"] == "heartbeat" {
+			continue
+		}
+		return m, b
+	}
+}
+
+func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
+	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(b))
+	c := wiretest.Dial(t, srv.URL()+"/v2")
+	if m, raw := read(t, c); m["channel"] != "status" {
+		t.Fatalf("first message %s, want status", raw)
+	}
+	c.WriteJSON(map[string]any{"method": "ping", "req_id": 7})
+	if m, raw := read(t, c); m["method"] != "pong" || m["req_id"] != 7.0 {
+		t.Fatalf("ping answer %s", raw)
+	}
+	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 1}, "req_id": 1})
+	m, raw := read(t, c)
+	if err := wiretest.SameShape("testdata/ws_subscribe_ack.json", raw); err != nil || m["success"] != true {
+		t.Fatalf("ack %s: %v", raw, err)
+	}
+	m, raw = read(t, c)
+	if m["type"] != "snapshot" || len(m["data"].([]any)) != 10 {
+		t.Fatalf("want a 10-candle snapshot, got %s", raw)
+	}
+	p := &kraken.Plugin{}
+	begins := map[string]bool{}
+	var lastBegin string
+	for len(begins) < 2 {
+		m, raw = read(t, c)
+		if err := wiretest.SameShape("testdata/ws_ohlc.json", raw); err != nil {
+			t.Fatal(err)
+		}
+		d := m["data"].([]any)[0].(map[string]any)
+		lastBegin = d["interval_begin"].(string)
+		begins[lastBegin] = true
+		ups, err := p.DecodeFrame("/v2", raw)
+		if err != nil || ups[0].Symbol != "XBT/USD" || ups[0].Interval != cc.Interval1m {
+			t.Fatalf("DecodeFrame: %v %+v", err, ups)
+		}
+	}
+	if lastBegin != "2024-03-01T12:05:00.000000000Z" {
+		t.Fatalf("rolled over to %s", lastBegin)
+	}
+}
+
+func TestWSv2Errors(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, nil)
+	c := wiretest.Dial(t, srv.URL()+"/v2")
+	read(t, c) // status
+	cases := []struct {
+		msg  any
+		want string
+	}{
+		{map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"FOO/BAR"}, "interval": 1}, "req_id": 2}, "Currency pair not supported FOO/BAR"},
+		{map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 2}, "req_id": 3}, "Subscription ohlc interval not supported"},
+		{map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}}, "req_id": 4}, "Subscription ohlc requires interval"},
+		{map[string]any{"method": "frobnicate", "req_id": 5}, "Method not found"},
+	}
+	for _, cs := range cases {
+		c.WriteJSON(cs.msg)
+		m, raw := read(t, c)
+		if m["success"] != false || m["error"] != cs.want {
+			t.Fatalf("got %s, want error %q", raw, cs.want)
+		}
+	}
+}

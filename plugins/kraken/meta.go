@@ -1,0 +1,158 @@
+package kraken
+
+import (
+	"net/http"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+type asset struct {
+	Aclass          string  `json:"aclass"`
+	Altname         string  `json:"altname"`
+	Decimals        int     `json:"decimals"`
+	DisplayDecimals int     `json:"display_decimals"`
+	CollateralValue float64 `json:"collateral_value,omitempty"`
+	Status          string  `json:"status"`
+}
+
+// assets serves /0/public/Assets: every base and quote of the served
+// pairs, keyed by asset id.
+func (h *handler) assets(w http.ResponseWriter, r *http.Request) {
+	form, _ := params(r)
+	want := map[string]bool{}
+	for _, a := range strings.Split(get(form, "asset"), ",") {
+		if a != "" {
+			want[strings.ToUpper(a)] = true
+		}
+	}
+	out := map[string]asset{}
+	for _, p := range h.env.Pairs {
+		n := namesOf(p)
+		for _, side := range []struct{ id, altname string }{{n.base, alt(p.Base)}, {n.quote, alt(p.Quote)}} {
+			if len(want) > 0 && !want[side.id] && !want[side.altname] {
+				continue
+			}
+			a := asset{Aclass: "currency", Altname: side.altname, Decimals: 10, DisplayDecimals: 5, CollateralValue: 1, Status: "enabled"}
+			if strings.HasPrefix(side.id, "Z") && len(side.id) == 4 {
+				a.Decimals, a.DisplayDecimals = 4, 2
+			}
+			out[side.id] = a
+		}
+	}
+	if len(out) == 0 {
+		fail(w, "EQuery:Unknown asset")
+		return
+	}
+	ok(w, out)
+}
+
+type assetPair struct {
+	Altname           string      `json:"altname"`
+	Wsname            string      `json:"wsname"`
+	AclassBase        string      `json:"aclass_base"`
+	Base              string      `json:"base"`
+	AclassQuote       string      `json:"aclass_quote"`
+	Quote             string      `json:"quote"`
+	Lot               string      `json:"lot"`
+	CostDecimals      int         `json:"cost_decimals"`
+	PairDecimals      int         `json:"pair_decimals"`
+	LotDecimals       int         `json:"lot_decimals"`
+	LotMultiplier     int         `json:"lot_multiplier"`
+	LeverageBuy       []int       `json:"leverage_buy"`
+	LeverageSell      []int       `json:"leverage_sell"`
+	Fees              [][]float64 `json:"fees"`
+	FeesMaker         [][]float64 `json:"fees_maker"`
+	FeeVolumeCurrency string      `json:"fee_volume_currency"`
+	MarginCall        int         `json:"margin_call"`
+	MarginStop        int         `json:"margin_stop"`
+	Ordermin          string      `json:"ordermin"`
+	Costmin           string      `json:"costmin"`
+	TickSize          string      `json:"tick_size"`
+	Status            string      `json:"status"`
+}
+
+// assetPairs serves /0/public/AssetPairs.
+func (h *handler) assetPairs(w http.ResponseWriter, r *http.Request) {
+	form, _ := params(r)
+	out := map[string]assetPair{}
+	var names []string
+	if s := get(form, "pair"); s != "" {
+		names = strings.Split(s, ",")
+	}
+	var pairs []cc.Pair
+	if len(names) == 0 {
+		pairs = h.env.Pairs
+	}
+	for _, name := range names {
+		p, _, found := h.lookup(name)
+		if !found {
+			fail(w, "EQuery:Unknown asset pair")
+			return
+		}
+		pairs = append(pairs, p)
+	}
+	for _, p := range pairs {
+		n := namesOf(p)
+		places := h.priceDecimals(r.Context(), p)
+		out[n.key] = assetPair{
+			Altname: n.altname, Wsname: n.wsname,
+			AclassBase: "currency", Base: n.base, AclassQuote: "currency", Quote: n.quote,
+			Lot: "unit", CostDecimals: 5, PairDecimals: places, LotDecimals: 8, LotMultiplier: 1,
+			LeverageBuy: []int{2, 3, 4, 5}, LeverageSell: []int{2, 3, 4, 5},
+			Fees:              [][]float64{{0, 0.4}, {10000, 0.35}, {50000, 0.24}, {100000, 0.22}, {250000, 0.2}, {500000, 0.18}, {1000000, 0.16}},
+			FeesMaker:         [][]float64{{0, 0.25}, {10000, 0.2}, {50000, 0.14}, {100000, 0.12}, {250000, 0.1}, {500000, 0.08}, {1000000, 0.06}},
+			FeeVolumeCurrency: "ZUSD", MarginCall: 80, MarginStop: 40,
+			Ordermin: "0.0001", Costmin: "0.5",
+			TickSize: cc.NewDecimal(1, places).String(),
+			Status:   "online",
+		}
+	}
+	ok(w, out)
+}
+
+// ticker serves /0/public/Ticker from the last 24 hours of candles.
+func (h *handler) ticker(w http.ResponseWriter, r *http.Request) {
+	form, _ := params(r)
+	var pairs []cc.Pair
+	if s := get(form, "pair"); s != "" {
+		for _, name := range strings.Split(s, ",") {
+			p, _, found := h.lookup(name)
+			if !found {
+				fail(w, "EQuery:Unknown asset pair")
+				return
+			}
+			pairs = append(pairs, p)
+		}
+	} else {
+		pairs = h.env.Pairs
+	}
+	now := h.env.Clock.NowMillis()
+	out := map[string]any{}
+	for _, p := range pairs {
+		iv := cc.Interval1h
+		cur := iv.Truncate(now)
+		cs, err := h.env.Market.Candles(r.Context(), p.Symbol, iv, cur-23*iv.Millis(), iv.Next(cur), now)
+		if err != nil || len(cs) == 0 {
+			fail(w, "EGeneral:Internal error")
+			return
+		}
+		a := cc.Aggregate(cs)
+		today := cc.Aggregate(cs[max(0, len(cs)-1-int((cur-cc.Interval1d.Truncate(now))/iv.Millis())):])
+		places := int(a.Close.Scale)
+		f := func(d cc.Decimal) string { return d.Fixed(places) }
+		v := func(d cc.Decimal) string { return d.Fixed(8) }
+		out[namesOf(p).key] = map[string]any{
+			"a": []string{f(a.Close), "1", "1.000"},
+			"b": []string{f(a.Close), "1", "1.000"},
+			"c": []string{f(a.Close), "0.00100000"},
+			"v": []string{v(today.Volume), v(a.Volume)},
+			"p": []string{f(vwap(today, places)), f(vwap(a, places))},
+			"t": []int64{today.Trades, a.Trades},
+			"l": []string{f(today.Low), f(a.Low)},
+			"h": []string{f(today.High), f(a.High)},
+			"o": f(today.Open),
+		}
+	}
+	ok(w, out)
+}

@@ -1,0 +1,224 @@
+package kraken
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+type handler struct {
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin. Public endpoints answer GET and POST
+// (form body) alike, as Kraken's do.
+func (*Plugin) Handler(env *plugins.Env) http.Handler {
+	h := &handler{env: env}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/0/public/OHLC", h.ohlc)
+	mux.HandleFunc("/0/public/Assets", h.assets)
+	mux.HandleFunc("/0/public/AssetPairs", h.assetPairs)
+	mux.HandleFunc("/0/public/Ticker", h.ticker)
+	mux.HandleFunc("/0/public/Time", h.time)
+	mux.HandleFunc("/0/public/SystemStatus", h.systemStatus)
+	mux.HandleFunc("/v2", func(w http.ResponseWriter, r *http.Request) {
+		plugins.ServeWS(env, w, r, &wsProto{}, wsOptions)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(w, http.StatusNotFound, []byte(`{"error":["EGeneral:Unknown method"]}`))
+	})
+	return mux
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// fail answers a Kraken error; Kraken reports them with HTTP 200.
+func fail(w http.ResponseWriter, errs ...string) {
+	b, _ := json.Marshal(struct {
+		Error []string `json:"error"`
+	}{errs})
+	writeRaw(w, http.StatusOK, b)
+}
+
+func ok(w http.ResponseWriter, result any) {
+	b, err := json.Marshal(struct {
+		Error  []string `json:"error"`
+		Result any      `json:"result"`
+	}{[]string{}, result})
+	if err != nil {
+		fail(w, "EGeneral:Internal error")
+		return
+	}
+	writeRaw(w, http.StatusOK, b)
+}
+
+func params(r *http.Request) (map[string][]string, bool) {
+	if err := r.ParseForm(); err != nil {
+		return nil, false
+	}
+	return r.Form, true
+}
+
+func get(form map[string][]string, k string) string {
+	if v := form[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// lookup finds the configured pair a client names by key, altname, wsname
+// or WS v2 symbol.
+func (h *handler) lookup(name string) (cc.Pair, pairNames, bool) {
+	name = strings.ToUpper(name)
+	for _, p := range h.env.Pairs {
+		n := namesOf(p)
+		if name == n.key || name == n.altname || name == n.wsname || name == n.v2 {
+			return p, n, true
+		}
+	}
+	return cc.Pair{}, pairNames{}, false
+}
+
+// ohlc serves /0/public/OHLC.
+func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
+	form, good := params(r)
+	if !good {
+		fail(w, "EGeneral:Invalid arguments")
+		return
+	}
+	pairName := get(form, "pair")
+	if pairName == "" {
+		fail(w, "EGeneral:Invalid arguments:pair")
+		return
+	}
+	p, n, found := h.lookup(pairName)
+	if !found {
+		fail(w, "EQuery:Unknown asset pair")
+		return
+	}
+	m := 1
+	if s := get(form, "interval"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			fail(w, "EGeneral:Invalid arguments")
+			return
+		}
+		m = v
+	}
+	iv, good := minutes[m]
+	if !good {
+		fail(w, "EGeneral:Invalid arguments")
+		return
+	}
+	var since int64 = -1
+	if s := get(form, "since"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			fail(w, "EGeneral:Invalid arguments")
+			return
+		}
+		since = v
+	}
+	now := h.env.Clock.NowMillis()
+	cur := iv.Truncate(now)
+	from := cur
+	for i := 1; i < MaxRows; i++ {
+		from = iv.Prev(from)
+	}
+	if since >= 0 {
+		// Candles opening after since.
+		first := iv.Truncate(since * 1000)
+		if first <= since*1000 {
+			first = iv.Next(first)
+		}
+		from = max(from, first)
+	}
+	var cs []cc.Candle
+	if from <= cur {
+		var err error
+		cs, err = h.env.Market.Candles(r.Context(), p.Symbol, iv, from, iv.Next(cur), now)
+		if err != nil {
+			fail(w, "EGeneral:Internal error")
+			return
+		}
+	}
+	places := h.priceDecimals(r.Context(), p)
+	b := append([]byte(`{"error":[],"result":{"`), n.key...)
+	b = append(b, `":[`...)
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRow(b, c, places)
+	}
+	b = append(b, `],"last":`...)
+	last := iv.Prev(cur)
+	if since >= 0 && len(cs) == 0 {
+		last = since
+	}
+	b = strconv.AppendInt(b, last/1000, 10)
+	b = append(b, "}}"...)
+	writeRaw(w, http.StatusOK, b)
+}
+
+// appendRow writes [time,"open","high","low","close","vwap","volume",count].
+func appendRow(b []byte, c cc.Candle, places int) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, c.OpenTime/1000, 10)
+	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close, vwap(c, places)} {
+		b = append(b, `,"`...)
+		b = d.Append(b, places)
+		b = append(b, '"')
+	}
+	b = append(b, `,"`...)
+	b = c.Volume.Append(b, 8)
+	b = append(b, `",`...)
+	b = strconv.AppendInt(b, c.Trades, 10)
+	return append(b, ']')
+}
+
+// vwap is the quote volume over the base volume, or the close when nothing
+// traded.
+func vwap(c cc.Candle, places int) cc.Decimal {
+	v := c.Volume.Float64()
+	if v <= 0 || c.QuoteVolume.IsZero() {
+		return c.Close
+	}
+	return cc.DecimalFromFloat(c.QuoteVolume.Float64()/v, places)
+}
+
+// priceDecimals is the pair's price precision: that of its candles.
+func (h *handler) priceDecimals(ctx context.Context, p cc.Pair) int {
+	now := h.env.Clock.NowMillis()
+	open := cc.Interval1m.Truncate(now)
+	cs, err := h.env.Market.Candles(ctx, p.Symbol, cc.Interval1m, open, open+60_000, now)
+	if err != nil || len(cs) == 0 {
+		return 2
+	}
+	return int(cs[0].Close.Scale)
+}
+
+func (h *handler) time(w http.ResponseWriter, r *http.Request) {
+	now := h.env.Clock.Now().UTC()
+	ok(w, struct {
+		Unixtime int64  `json:"unixtime"`
+		RFC1123  string `json:"rfc1123"`
+	}{now.Unix(), now.Format("Mon, 02 Jan 06 15:04:05 -0700")})
+}
+
+func (h *handler) systemStatus(w http.ResponseWriter, r *http.Request) {
+	ok(w, struct {
+		Status    string `json:"status"`
+		Timestamp string `json:"timestamp"`
+	}{"online", h.env.Clock.Now().UTC().Format(time.RFC3339)})
+}

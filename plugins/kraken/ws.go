@@ -1,0 +1,233 @@
+package kraken
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// wsOptions: Kraken sends no protocol pings; clients ping at the
+// application level ({"method":"ping"}).
+var wsOptions = plugins.WSOptions{}
+
+// snapshotRows is how many recent candles a subscription's snapshot holds.
+const snapshotRows = 10
+
+var connectionIDs atomic.Int64
+
+// wsRequest is a client's v2 request.
+type wsRequest struct {
+	Method string `json:"method"`
+	Params struct {
+		Channel  string   `json:"channel"`
+		Symbol   []string `json:"symbol"`
+		Interval *int     `json:"interval"`
+		Snapshot *bool    `json:"snapshot"`
+	} `json:"params"`
+	ReqID *int64 `json:"req_id,omitempty"`
+}
+
+// wsProto is one v2 connection.
+type wsProto struct {
+	mu        sync.Mutex
+	heartbeat bool
+}
+
+var _ plugins.Protocol = (*wsProto)(nil)
+
+func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+func (p *wsProto) Open(s *plugins.Session) error {
+	return s.SendJSON(map[string]any{
+		"channel": "status",
+		"type":    "update",
+		"data": []any{map[string]any{
+			"version": "2.0.10", "system": "online", "api_version": "v2",
+			"connection_id": 1_000_000 + connectionIDs.Add(1),
+		}},
+	})
+}
+
+// reply is an ack or error; fields Kraken leaves out are omitted.
+type reply struct {
+	Error   string         `json:"error,omitempty"`
+	Method  string         `json:"method"`
+	ReqID   *int64         `json:"req_id,omitempty"`
+	Result  map[string]any `json:"result,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+	Symbol  string         `json:"symbol,omitempty"`
+	TimeIn  string         `json:"time_in"`
+	TimeOut string         `json:"time_out"`
+}
+
+func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
+	timeIn := rfc3339(time.Now())
+	yes, no := true, false
+	var req wsRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		s.SendJSON(reply{Error: "Malformed request", Method: "", Success: &no, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		return
+	}
+	switch req.Method {
+	case "ping":
+		s.SendJSON(reply{Method: "pong", ReqID: req.ReqID, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		return
+	case "subscribe", "unsubscribe":
+	default:
+		s.SendJSON(reply{Error: "Method not found", Method: req.Method, ReqID: req.ReqID, Success: &no, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		return
+	}
+	fail := func(msg, sym string) {
+		s.SendJSON(reply{Error: msg, Method: req.Method, ReqID: req.ReqID, Success: &no, Symbol: sym, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+	}
+	switch req.Params.Channel {
+	case "heartbeat":
+		p.startHeartbeat(s)
+		return
+	case "ohlc":
+	case "":
+		fail("Missing channel", "")
+		return
+	default:
+		fail("Channel "+req.Params.Channel+" not supported", "")
+		return
+	}
+	if req.Params.Interval == nil {
+		fail("Subscription ohlc requires interval", "")
+		return
+	}
+	iv, good := minutes[*req.Params.Interval]
+	if !good {
+		fail("Subscription ohlc interval not supported", "")
+		return
+	}
+	if len(req.Params.Symbol) == 0 {
+		fail("Missing symbol", "")
+		return
+	}
+	env := s.Env()
+	for _, sym := range req.Params.Symbol {
+		native, _ := symbolOfKey(strings.ToUpper(sym))
+		pair, found := env.PairBySymbol(native)
+		if !found {
+			fail("Currency pair not supported "+sym, sym)
+			continue
+		}
+		key := "ohlc:" + sym + ":" + strconv.Itoa(*req.Params.Interval)
+		result := map[string]any{"channel": "ohlc", "interval": *req.Params.Interval, "symbol": sym}
+		if req.Method == "unsubscribe" {
+			if !s.Unsubscribe(key) {
+				fail("Subscription Not Found", sym)
+				continue
+			}
+			s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+			continue
+		}
+		if s.Subscribed(key) {
+			fail("Already subscribed", sym)
+			continue
+		}
+		snapshot := req.Params.Snapshot == nil || *req.Params.Snapshot
+		result["snapshot"] = snapshot
+		s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		first := true
+		sym := sym
+		m := *req.Params.Interval
+		err := s.Subscribe(key, pair.Symbol, iv, time.Second, func(u cc.Update) []byte {
+			if first {
+				first = false
+				if snapshot {
+					return p.snapshot(s, pair.Symbol, sym, m, iv, u)
+				}
+			}
+			return encodeOHLC("update", sym, m, u.EventTime, []cc.Candle{u.Candle})
+		})
+		if err != nil {
+			fail("Subscription failed", sym)
+			continue
+		}
+		p.startHeartbeat(s)
+	}
+}
+
+// snapshot encodes the candle in progress with the ones before it.
+func (p *wsProto) snapshot(s *plugins.Session, native, sym string, m int, iv cc.Interval, u cc.Update) []byte {
+	from := u.Candle.OpenTime
+	for i := 1; i < snapshotRows; i++ {
+		from = iv.Prev(from)
+	}
+	cs, err := s.Env().Market.Candles(s.Context(), native, iv, from, u.Candle.OpenTime, u.EventTime)
+	if err != nil {
+		cs = nil
+	}
+	return encodeOHLC("snapshot", sym, m, u.EventTime, append(cs, u.Candle))
+}
+
+// encodeOHLC writes an ohlc channel message.
+func encodeOHLC(kind, sym string, m int, at int64, cs []cc.Candle) []byte {
+	b := append([]byte(`{"channel":"ohlc","type":"`), kind...)
+	b = append(b, `","timestamp":"`...)
+	b = append(b, rfc3339(time.UnixMilli(at))...)
+	b = append(b, `","data":[`...)
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		places := int(c.Close.Scale)
+		b = append(b, `{"symbol":"`...)
+		b = append(b, sym...)
+		b = append(b, `","open":`...)
+		b = c.Open.AppendTrim(b, places)
+		b = append(b, `,"high":`...)
+		b = c.High.AppendTrim(b, places)
+		b = append(b, `,"low":`...)
+		b = c.Low.AppendTrim(b, places)
+		b = append(b, `,"close":`...)
+		b = c.Close.AppendTrim(b, places)
+		b = append(b, `,"trades":`...)
+		b = strconv.AppendInt(b, c.Trades, 10)
+		b = append(b, `,"volume":`...)
+		b = c.Volume.AppendTrim(b, 8)
+		b = append(b, `,"vwap":`...)
+		b = vwap(c, places).AppendTrim(b, places)
+		b = append(b, `,"interval_begin":"`...)
+		b = append(b, time.UnixMilli(c.OpenTime).UTC().Format("2006-01-02T15:04:05.000000000Z")...)
+		b = append(b, `","interval":`...)
+		b = strconv.AppendInt(b, int64(m), 10)
+		b = append(b, `,"timestamp":"`...)
+		b = append(b, rfc3339(time.UnixMilli(c.CloseTime+1))...)
+		b = append(b, `"}`...)
+	}
+	return append(b, "]}"...)
+}
+
+// startHeartbeat begins the once-a-second heartbeat channel Kraken sends
+// to every subscribed connection.
+func (p *wsProto) startHeartbeat(s *plugins.Session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.heartbeat {
+		return
+	}
+	p.heartbeat = true
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.Context().Done():
+				return
+			case <-t.C:
+				if s.Send([]byte(`{"channel":"heartbeat"}`)) != nil {
+					return
+				}
+			}
+		}
+	}()
+}
