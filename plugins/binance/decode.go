@@ -116,6 +116,8 @@ type wsKline struct {
 	T1 int64      `json:"T"`
 	S  string     `json:"s"`
 	I  string     `json:"i"`
+	F  int64      `json:"f"`
+	LT int64      `json:"L"`
 	O  cc.Decimal `json:"o"`
 	C  cc.Decimal `json:"c"`
 	H  cc.Decimal `json:"h"`

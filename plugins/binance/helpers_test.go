@@ -59,7 +59,10 @@ func priceAt(base, t int64) int64 { return base + (t/1000*37)%20011 - 10000 }
 
 func baseCandle(base int64, b cc.Interval, open, now int64) cc.Candle {
 	next := b.Next(open)
-	end := min(next, now)
+	end := next
+	if now < next-1 {
+		end = now // in progress
+	}
 	o, c := priceAt(base, open), priceAt(base, end)
 	k := open / b.Millis()
 	vol := 12345 + k%1000

@@ -1,0 +1,128 @@
+package binance
+
+import (
+	"strconv"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// klineStream is a parsed <symbol>@kline_<interval> or (futures)
+// <pair>_perpetual@continuousKline_<interval> stream name.
+type klineStream struct {
+	symbol     string // upper case, as in REST
+	iv         cc.Interval
+	continuous bool
+}
+
+// parseStream reads a kline stream name. Symbols are matched case
+// insensitively; intervals are case sensitive (1m is not 1M).
+func (s *server) parseStream(name string) (klineStream, bool) {
+	sym, kind, ok := strings.Cut(name, "@")
+	if !ok || sym == "" {
+		return klineStream{}, false
+	}
+	var st klineStream
+	var ivs string
+	switch {
+	case strings.HasPrefix(kind, "kline_"):
+		ivs = kind[len("kline_"):]
+	case s.p.kind == Perpetual && strings.HasPrefix(kind, "continuousKline_"):
+		pair, ct, ok := strings.Cut(sym, "_")
+		if !ok || !strings.EqualFold(ct, "perpetual") {
+			return klineStream{}, false
+		}
+		sym, ivs, st.continuous = pair, kind[len("continuousKline_"):], true
+	default:
+		return klineStream{}, false
+	}
+	iv, ok := s.p.validInterval(ivs)
+	if !ok {
+		return klineStream{}, false
+	}
+	st.symbol, st.iv = strings.ToUpper(sym), iv
+	return st, true
+}
+
+// klineEncoder turns updates into kline events for stream name on c,
+// wrapped as {"stream","data"} while c is combined.
+func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Update) []byte {
+	spec, _ := s.spec(st.symbol)
+	return func(u cc.Update) []byte {
+		b := make([]byte, 0, 512)
+		combined := c.combined.Load()
+		if combined {
+			b = append(b, `{"stream":`...)
+			b = strconv.AppendQuote(b, name)
+			b = append(b, `,"data":`...)
+		}
+		b = s.appendKlineEvent(b, spec, st, u)
+		if combined {
+			b = append(b, '}')
+		}
+		return b
+	}
+}
+
+// appendKlineEvent encodes u exactly as Binance's kline payload:
+// {"e":"kline","E":..,"s":"BTCUSDT","k":{"t","T","s","i","f","L","o","c",
+// "h","l","v","n","x","q","V","Q","B"}}; continuous klines carry "ps" and
+// "ct" instead of "s".
+func (s *server) appendKlineEvent(b []byte, spec symbolSpec, st klineStream, u cc.Update) []byte {
+	price, qty, quote := 8, 8, 8
+	if s.p.kind == Perpetual {
+		price, qty, quote = spec.priceDec, spec.qtyDec, 5
+	}
+	c := u.Candle
+	if st.continuous {
+		b = append(b, `{"e":"continuous_kline","E":`...)
+	} else {
+		b = append(b, `{"e":"kline","E":`...)
+	}
+	b = strconv.AppendInt(b, u.EventTime, 10)
+	if st.continuous {
+		b = append(b, `,"ps":"`...)
+		b = append(b, st.symbol...)
+		b = append(b, `","ct":"PERPETUAL","k":{"t":`...)
+	} else {
+		b = append(b, `,"s":"`...)
+		b = append(b, st.symbol...)
+		b = append(b, `","k":{"t":`...)
+	}
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	b = append(b, `,"T":`...)
+	b = strconv.AppendInt(b, c.CloseTime, 10)
+	if !st.continuous {
+		b = append(b, `,"s":"`...)
+		b = append(b, st.symbol...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"i":"`...)
+	b = append(b, u.Interval...)
+	b = append(b, `","f":`...)
+	b = strconv.AppendInt(b, firstTradeID(c), 10)
+	b = append(b, `,"L":`...)
+	b = strconv.AppendInt(b, lastTradeID(c), 10)
+	b = appendField(b, "o", c.Open, price)
+	b = appendField(b, "c", c.Close, price)
+	b = appendField(b, "h", c.High, price)
+	b = appendField(b, "l", c.Low, price)
+	b = appendField(b, "v", c.Volume, qty)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, c.Trades, 10)
+	b = append(b, `,"x":`...)
+	b = strconv.AppendBool(b, c.Closed)
+	b = appendField(b, "q", c.QuoteVolume, quote)
+	b = appendField(b, "V", c.TakerBuyBase, qty)
+	b = appendField(b, "Q", c.TakerBuyQuote, quote)
+	return append(b, `,"B":"0"}}`...)
+}
+
+// appendField appends ,"key":"<d>" with at least places decimals.
+func appendField(b []byte, key string, d cc.Decimal, places int) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, `":"`...)
+	b = d.Append(b, max(places, int(d.Scale)))
+	return append(b, '"')
+}
