@@ -324,9 +324,10 @@ type connKey struct{}
 // wsConn is one WS connection's limiter state, carried in its request's
 // context from the middleware to the WS framework.
 type wsConn struct {
-	mu     sync.Mutex
-	bucket *rate.Limiter
-	gen    uint64
+	mu      sync.Mutex
+	bucket  *rate.Limiter
+	gen     uint64
+	limited bool // refused once: the connection is being closed
 }
 
 func (l *Limiter) serveWS(next http.Handler, w http.ResponseWriter, r *http.Request) {
@@ -404,11 +405,17 @@ func (l *Limiter) AllowMessage(r *http.Request) (ok bool, code int, reason strin
 		conn.bucket = newBucket(lim)
 	}
 	ok = conn.bucket == nil || conn.bucket.AllowN(l.now(), 1)
+	first := !ok && !conn.limited
+	if !ok {
+		conn.limited = true
+	}
 	conn.mu.Unlock()
 	if ok {
 		return true, 0, ""
 	}
-	l.stats.wsLimited.Add(1)
+	if first {
+		l.stats.wsLimited.Add(1)
+	}
 	code, reason = l.model.WS.CloseCode, l.model.WS.CloseReason
 	if code == 0 {
 		code = 1008 // policy violation

@@ -40,6 +40,8 @@ type Options struct {
 	// Limits replace the limits of the plugin's rate-limit model; nil keeps
 	// the exchange's own.
 	Limits *ratelimit.Limits
+	// AdjustLimits, if set, edits the limits before they take effect.
+	AdjustLimits func(*ratelimit.Limits)
 	// NoRateLimit counts usage but never refuses.
 	NoRateLimit bool
 	// AdminToken, if set, is required as a bearer token by /__admin/.
@@ -97,7 +99,7 @@ func New(opts Options) (*Server, error) {
 		Logger: logger,
 	}
 	stack, err := NewStack(p, env.Hub, StackOptions{
-		Seed: opts.Seed, Conditions: opts.Conditions, Limits: opts.Limits,
+		Seed: opts.Seed, Conditions: opts.Conditions, Limits: opts.Limits, AdjustLimits: opts.AdjustLimits,
 		NoRateLimit: opts.NoRateLimit, AdminToken: opts.AdminToken,
 	})
 	if err != nil {

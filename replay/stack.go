@@ -22,6 +22,9 @@ type StackOptions struct {
 	Conditions netsim.Config
 	// Limits replace the limits of the plugin's model; nil keeps them.
 	Limits *ratelimit.Limits
+	// AdjustLimits, if set, edits the limits (the model's or Limits) before
+	// they take effect: the rate-limit flags.
+	AdjustLimits func(*ratelimit.Limits)
 	// NoRateLimit switches enforcement off (usage is still counted and
 	// reported in headers).
 	NoRateLimit bool
@@ -61,6 +64,9 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, er
 	lim := model.Limits()
 	if opts.Limits != nil {
 		lim = *opts.Limits
+	}
+	if opts.AdjustLimits != nil {
+		opts.AdjustLimits(&lim)
 	}
 	if opts.NoRateLimit {
 		lim.Disabled = true

@@ -17,11 +17,11 @@ import (
 // servingFlags are the flags every serving command (synth, replay, record)
 // takes.
 func servingFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on; port 0 picks a free port"},
 		&cli.Uint64Flag{Name: "seed", Usage: "seed of the synthetic market and of injected faults"},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error (logs go to stderr)"},
-	}
+	}, netFlags()...)
 }
 
 func exchangeList() string { return strings.Join(plugins.Names(), ", ") }
@@ -42,7 +42,11 @@ func serve(c *cli.Context, opts replay.Options) error {
 		return err
 	}
 	opts.Logger = logger
-	opts.Seed = c.Uint64("seed")
+	so, err := stackOptions(c)
+	if err != nil {
+		return err
+	}
+	applyStack(&opts, so)
 	srv, err := replay.Start(opts, c.String("listen"))
 	if err != nil {
 		return err

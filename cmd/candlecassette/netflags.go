@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/candlecassette/candlecassette/netsim"
+	"github.com/candlecassette/candlecassette/ratelimit"
+	"github.com/candlecassette/candlecassette/replay"
+)
+
+// netFlags are the network-simulation, rate-limit and admin flags of every
+// serving command.
+func netFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "latency", Usage: "latency added to every REST response and WS server message, e.g. 100ms"},
+		&cli.DurationFlag{Name: "jitter", Usage: "spread of the latency: ± uniformly, or the mean of the tail with --latency-dist pareto"},
+		&cli.StringFlag{Name: "latency-dist", Value: netsim.DistUniform, Usage: "latency distribution: uniform or pareto (heavy-tailed)"},
+		&cli.Float64Flag{Name: "loss", Usage: "probability that a REST request is lost or a WS message dropped (0..1)"},
+		&cli.StringFlag{Name: "loss-mode", Value: netsim.LossDrop, Usage: "a lost REST request is dropped (connection cut, no response) or hangs until the client gives up: drop or hang"},
+		&cli.Float64Flag{Name: "error-rate", Usage: "probability of the exchange's own 5xx answer (WS: an abnormal close) (0..1)"},
+		&cli.Int64Flag{Name: "bandwidth", Usage: "cap on REST bodies and WS messages in bytes per second; 0 means unlimited"},
+		&cli.PathFlag{Name: "scenario", Usage: "JSON or YAML file of conditions, per-route overrides and schedules (the shape of /__admin/conditions); the flags above override its top level"},
+		&cli.IntFlag{Name: "rest-limit", Usage: "REST requests per --rest-period per client IP (each request counts 1 unless --rest-weighted); default: the exchange's own model"},
+		&cli.DurationFlag{Name: "rest-period", Usage: "window of --rest-limit (default: the exchange's, e.g. 1m)"},
+		&cli.BoolFlag{Name: "rest-weighted", Usage: "count --rest-limit in the exchange's per-endpoint weights instead of requests"},
+		&cli.Float64Flag{Name: "ws-limit", Usage: "client WS messages per second per connection (default: the exchange's, e.g. 5)"},
+		&cli.IntFlag{Name: "ws-burst", Usage: "client WS messages allowed at once (default: --ws-limit)"},
+		&cli.IntFlag{Name: "ws-conns-per-ip", Usage: "concurrent WS connections per client IP; 0 means unlimited"},
+		&cli.BoolFlag{Name: "no-rate-limit", Usage: "never refuse a request (usage is still counted and reported in headers)"},
+		&cli.StringFlag{Name: "admin-token", EnvVars: []string{"CANDLECASSETTE_ADMIN_TOKEN"}, Usage: "require Authorization: Bearer TOKEN on /__admin/"},
+	}
+}
+
+// stackOptions reads the flags of netFlags into the serving stack's
+// options. Rate-limit flags adjust the exchange's own model's limits.
+func stackOptions(c *cli.Context) (replay.StackOptions, error) {
+	so := replay.StackOptions{
+		Seed:        c.Uint64("seed"),
+		NoRateLimit: c.Bool("no-rate-limit"),
+		AdminToken:  c.String("admin-token"),
+	}
+	if path := c.Path("scenario"); path != "" {
+		cfg, err := readScenario(path)
+		if err != nil {
+			return so, err
+		}
+		so.Conditions = cfg
+	}
+	cond := &so.Conditions.Conditions
+	if c.IsSet("latency") {
+		cond.Latency = netsim.Duration(c.Duration("latency"))
+	}
+	if c.IsSet("jitter") {
+		cond.Jitter = netsim.Duration(c.Duration("jitter"))
+	}
+	if c.IsSet("latency-dist") || cond.LatencyDist == "" {
+		cond.LatencyDist = c.String("latency-dist")
+	}
+	if c.IsSet("loss") {
+		cond.Loss = c.Float64("loss")
+	}
+	if c.IsSet("loss-mode") || cond.LossMode == "" {
+		cond.LossMode = c.String("loss-mode")
+	}
+	if c.IsSet("error-rate") {
+		cond.ErrorRate = c.Float64("error-rate")
+	}
+	if c.IsSet("bandwidth") {
+		cond.Bandwidth = c.Int64("bandwidth")
+	}
+	if err := so.Conditions.Validate(); err != nil {
+		return so, fmt.Errorf("network conditions: %w", err)
+	}
+	var adjust []func(*ratelimit.Limits)
+	if c.IsSet("rest-limit") {
+		n, weighted := c.Int("rest-limit"), c.Bool("rest-weighted")
+		adjust = append(adjust, func(l *ratelimit.Limits) {
+			l.RESTLimit, l.RESTWeighted = n, weighted
+			if l.RESTPeriod <= 0 {
+				l.RESTPeriod = ratelimit.Duration(time.Minute)
+			}
+		})
+	}
+	if c.IsSet("rest-period") {
+		d := ratelimit.Duration(c.Duration("rest-period"))
+		adjust = append(adjust, func(l *ratelimit.Limits) { l.RESTPeriod = d })
+	}
+	if c.IsSet("ws-limit") {
+		v := c.Float64("ws-limit")
+		adjust = append(adjust, func(l *ratelimit.Limits) { l.WSLimit, l.WSBurst = v, 0 })
+	}
+	if c.IsSet("ws-burst") {
+		v := c.Int("ws-burst")
+		adjust = append(adjust, func(l *ratelimit.Limits) { l.WSBurst = v })
+	}
+	if c.IsSet("ws-conns-per-ip") {
+		v := c.Int("ws-conns-per-ip")
+		adjust = append(adjust, func(l *ratelimit.Limits) { l.WSConnsPerIP = v })
+	}
+	if len(adjust) > 0 {
+		so.AdjustLimits = func(l *ratelimit.Limits) {
+			for _, f := range adjust {
+				f(l)
+			}
+		}
+	}
+	return so, nil
+}
+
+// readScenario reads a JSON or (by extension .yaml/.yml) YAML scenario.
+func readScenario(path string) (netsim.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--scenario: %w", err)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		// YAML is read as a generic tree and re-encoded as JSON, so the
+		// field names, durations and checks are those of the JSON form.
+		var tree any
+		if err := yaml.Unmarshal(b, &tree); err != nil {
+			return netsim.Config{}, fmt.Errorf("--scenario %s: %w", path, err)
+		}
+		if tree == nil {
+			tree = map[string]any{}
+		}
+		if b, err = json.Marshal(tree); err != nil {
+			return netsim.Config{}, fmt.Errorf("--scenario %s: %w", path, err)
+		}
+	}
+	cfg, err := netsim.ParseConfig(b)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--scenario %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// applyStack copies the stack options into a server's options.
+func applyStack(opts *replay.Options, so replay.StackOptions) {
+	opts.Seed = so.Seed
+	opts.Conditions = so.Conditions
+	opts.Limits = so.Limits
+	opts.AdjustLimits = so.AdjustLimits
+	opts.NoRateLimit = so.NoRateLimit
+	opts.AdminToken = so.AdminToken
+}
