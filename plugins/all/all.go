@@ -10,4 +10,5 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 	_ "github.com/candlecassette/candlecassette/plugins/kraken"
+	_ "github.com/candlecassette/candlecassette/plugins/kucoin"
 )

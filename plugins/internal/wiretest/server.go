@@ -59,7 +59,9 @@ func Do(t testing.TB, method, url string) (int, []byte) {
 // 10 s read deadline; it is closed when the test ends.
 func Dial(t testing.TB, url string) *websocket.Conn {
 	t.Helper()
-	url = "ws" + strings.TrimPrefix(url, "http")
+	if strings.HasPrefix(url, "http") {
+		url = "ws" + strings.TrimPrefix(url, "http")
+	}
 	c, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,24 @@
+// Package kucoin holds the kucoin_spot and kucoin_perpetual plugins:
+// KuCoin's public spot API (/api/v1/market/candles, /api/v2/symbols,
+// /api/v3/currencies, /api/v1/market/allTickers, /api/v1/timestamp), the
+// futures API (/api/v1/kline/query, /api/v1/contracts/active) and the
+// token-based WebSocket feed both share: POST /api/v1/bullet-public hands
+// out this server's own WS endpoint and a token, and the socket speaks
+// KuCoin's welcome/subscribe/ack/ping/pong protocol with candle topics
+// /market/candles:BTC-USDT_1min and /contractMarket/limitCandle:XBTUSDTM_1min.
+//
+// # Basics
+//
+// Spot candles are rows of strings [time(s), open, close, high, low,
+// volume, turnover], newest first, at most 1500; futures candles are rows
+// of numbers [time(ms), open, high, low, close, volume, turnover], oldest
+// first, at most 500, with volume counted in contracts. Errors are
+// {"code":"400100","msg":"..."}.
+//
+// Both plugins serve each other's metadata endpoints: real clients talk to
+// the spot and futures hosts, which here are one listener.
+//
+// # Concurrency
+//
+// The plugin values are stateless; each WS connection's state is its own.
+package kucoin

@@ -1,0 +1,264 @@
+package kucoin_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/plugins/kucoin"
+)
+
+var pairs = []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
+
+var base = time.Date(2024, 3, 1, 12, 34, 56, 0, time.UTC)
+
+func fixedClock() *cc.Clock { return &cc.Clock{Base: base, Start: time.Now(), Speed: 1e-9} }
+
+type envelope struct {
+	Code string          `json:"code"`
+	Msg  string          `json:"msg"`
+	Data json.RawMessage `json:"data"`
+}
+
+func get(t *testing.T, url, path string) envelope {
+	t.Helper()
+	st, body := wiretest.Get(t, url, path)
+	if st != 200 {
+		t.Fatalf("GET %s: %d %s", path, st, body)
+	}
+	var e envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	return e
+}
+
+func TestSymbols(t *testing.T) {
+	if got := kucoin.Spot.Symbol(pairs[0]); got != "BTC-USDT" {
+		t.Errorf("spot symbol %s", got)
+	}
+	if got := kucoin.Perpetual.Symbol(pairs[0]); got != "XBTUSDTM" {
+		t.Errorf("futures symbol %s", got)
+	}
+}
+
+func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	since := base.Add(-10 * time.Hour).Truncate(time.Hour).Unix()
+	var opens []int64
+	for page := int64(0); page < 2; page++ {
+		s := since + page*100*60
+		e := get(t, srv.URL(), fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+100*60))
+		var rows [][]string
+		json.Unmarshal(e.Data, &rows)
+		if e.Code != "200000" || len(rows) != 100 {
+			t.Fatalf("page %d: code %s, %d rows", page, e.Code, len(rows))
+		}
+		for i := len(rows) - 1; i >= 0; i-- {
+			v, _ := strconv.ParseInt(rows[i][0], 10, 64)
+			opens = append(opens, v)
+		}
+	}
+	if opens[0] != since {
+		t.Fatalf("first candle %d, want %d", opens[0], since)
+	}
+	for i := 1; i < len(opens); i++ {
+		if opens[i]-opens[i-1] != 60 {
+			t.Fatalf("gap or overlap at %d: %d, %d", i, opens[i-1], opens[i])
+		}
+	}
+	// No range: the newest 1500, ending with the one in progress.
+	e := get(t, srv.URL(), "/api/v1/market/candles?symbol=BTC-USDT&type=1min")
+	var rows [][]string
+	json.Unmarshal(e.Data, &rows)
+	if len(rows) != kucoin.MaxSpotCandles || rows[0][0] != strconv.FormatInt(base.Truncate(time.Minute).Unix(), 10) {
+		t.Fatalf("%d rows, newest %s", len(rows), rows[0][0])
+	}
+}
+
+func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.PerpetualName, pairs, fixedClock())
+	from := base.Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
+	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from, from+99*60000))
+	var rows [][]float64
+	json.Unmarshal(e.Data, &rows)
+	if len(rows) != 100 || int64(rows[0][0]) != from || int64(rows[99][0]) != from+99*60000 {
+		t.Fatalf("%d rows from %v", len(rows), rows[0][0])
+	}
+	e = get(t, srv.URL(), "/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=0")
+	json.Unmarshal(e.Data, &rows)
+	if len(rows) != kucoin.MaxFuturesCandles {
+		t.Fatalf("uncapped: %d rows", len(rows))
+	}
+}
+
+func TestErrorsUseKucoinCodes(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	for _, path := range []string{
+		"/api/v1/market/candles?symbol=FOO-BAR&type=1min",
+		"/api/v1/market/candles?symbol=BTC-USDT&type=1m",
+		"/api/v1/market/candles?type=1min",
+		"/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=abc",
+		"/api/v1/kline/query?symbol=NOPE&granularity=1",
+		"/api/v1/kline/query?symbol=XBTUSDTM&granularity=2",
+	} {
+		e := get(t, srv.URL(), path)
+		if e.Code != "400100" || e.Msg == "" {
+			t.Errorf("%s: code %s msg %q", path, e.Code, e.Msg)
+		}
+	}
+	st, body := wiretest.Get(t, srv.URL(), "/api/v1/nothing")
+	if st != 404 || !strings.Contains(string(body), `"code":"404000"`) {
+		t.Fatalf("unknown path: %d %s", st, body)
+	}
+}
+
+func TestShapesMatchDocumentation(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	s := base.Add(-time.Hour).Unix()
+	for golden, path := range map[string]string{
+		"testdata/spot_candles.json":    fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+120),
+		"testdata/futures_candles.json": fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", s*1000, s*1000+60000),
+	} {
+		_, body := wiretest.Get(t, srv.URL(), path)
+		if err := wiretest.SameShape(golden, body); err != nil {
+			t.Error(err)
+		}
+	}
+	st, body := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+	if st != 200 {
+		t.Fatal(st)
+	}
+	if err := wiretest.SameShape("testdata/bullet.json", body); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(string(body), `"endpoint":"ws://`+srv.Addr()+`/endpoint"`) {
+		t.Errorf("bullet does not name this server: %s", body)
+	}
+}
+
+func TestMetadataForClients(t *testing.T) {
+	for _, name := range []string{kucoin.SpotName, kucoin.PerpetualName} {
+		srv := wiretest.Start(t, name, pairs, fixedClock())
+		for _, path := range []string{"/api/v2/symbols", "/api/v3/currencies", "/api/v1/market/allTickers", "/api/v1/contracts/active", "/api/v1/timestamp"} {
+			e := get(t, srv.URL(), path)
+			if e.Code != "200000" || len(e.Data) < 2 {
+				t.Errorf("%s %s: %s %s", name, path, e.Code, e.Data)
+			}
+		}
+		e := get(t, srv.URL(), "/api/v1/contracts/active")
+		if !strings.Contains(string(e.Data), `"symbol":"XBTUSDTM"`) || !strings.Contains(string(e.Data), `"multiplier":0.001`) {
+			t.Errorf("contracts: %s", e.Data)
+		}
+		e = get(t, srv.URL(), "/api/v1/timestamp")
+		if string(e.Data) != strconv.FormatInt(base.UnixMilli(), 10) {
+			t.Errorf("timestamp %s, want the virtual clock %d", e.Data, base.UnixMilli())
+		}
+	}
+}
+
+func TestDecodeCandles(t *testing.T) {
+	for _, p := range []*kucoin.Plugin{kucoin.Spot, kucoin.Perpetual} {
+		srv := wiretest.Start(t, p.Name(), pairs, fixedClock())
+		sym := p.Symbol(pairs[0])
+		start := base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli()
+		req, err := p.CandlesRequest(plugins.Query{Symbol: sym, Interval: cc.Interval5m, Start: start, Limit: 12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+		set, err := p.DecodeCandles(req, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := srv.Env().Market.Candles(t.Context(), sym, cc.Interval5m, start, start+12*300000, base.UnixMilli())
+		if len(set.Candles) < 12 || set.Symbol != sym {
+			t.Fatalf("%s: decoded %d candles for %s", p.Name(), len(set.Candles), set.Symbol)
+		}
+		for i, w := range want {
+			c := set.Candles[i]
+			if c.OpenTime != w.OpenTime || c.Open.Cmp(w.Open) != 0 || c.Close.Cmp(w.Close) != 0 || c.High.Cmp(w.High) != 0 || c.Low.Cmp(w.Low) != 0 {
+				t.Fatalf("%s candle %d: %+v want %+v", p.Name(), i, c, w)
+			}
+		}
+	}
+}
+
+func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
+	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
+	for _, tc := range []struct {
+		name, topic, subject string
+	}{
+		{kucoin.SpotName, "/market/candles:BTC-USDT_1min", "trade.candles.update"},
+		{kucoin.PerpetualName, "/contractMarket/limitCandle:XBTUSDTM_1min", "candle.stick"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := wiretest.Start(t, tc.name, pairs, wiretest.FastClock(b))
+			_, body := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+			var bullet struct {
+				Data struct {
+					Token           string
+					InstanceServers []struct{ Endpoint string }
+				}
+			}
+			json.Unmarshal(body, &bullet)
+			c := wiretest.Dial(t, bullet.Data.InstanceServers[0].Endpoint+"?token="+bullet.Data.Token+"&connectId=abc")
+			var m map[string]any
+			c.ReadJSON(&m)
+			if m["type"] != "welcome" || m["id"] != "abc" {
+				t.Fatalf("welcome: %v", m)
+			}
+			c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": tc.topic, "response": true})
+			c.WriteJSON(map[string]any{"id": "2", "type": "ping"})
+			seen := map[string]bool{}
+			var firstOpen, lastOpen string
+			p, _ := plugins.Lookup(tc.name)
+			for !(seen["ack"] && seen["pong"]) || firstOpen == lastOpen {
+				_, raw, err := c.ReadMessage()
+				if err != nil {
+					t.Fatal(err)
+				}
+				json.Unmarshal(raw, &m)
+				switch m["type"] {
+				case "ack", "pong":
+					seen[m["type"].(string)] = true
+				case "message":
+					if m["subject"] != tc.subject || m["topic"] != tc.topic {
+						t.Fatalf("push %s", raw)
+					}
+					if tc.name == kucoin.SpotName {
+						if err := wiretest.SameShape("testdata/ws_spot_candles.json", raw); err != nil {
+							t.Fatal(err)
+						}
+					}
+					open := m["data"].(map[string]any)["candles"].([]any)[0].(string)
+					if firstOpen == "" {
+						firstOpen = open
+					}
+					lastOpen = open
+					if ups, err := p.DecodeFrame("/endpoint", raw); err != nil || len(ups) != 1 || ups[0].Interval != cc.Interval1m {
+						t.Fatalf("DecodeFrame: %v %+v", err, ups)
+					}
+				default:
+					t.Fatalf("unexpected %s", raw)
+				}
+			}
+			if f, _ := strconv.ParseInt(firstOpen, 10, 64); f != b.Truncate(time.Minute).Unix() {
+				t.Fatalf("first candle %s", firstOpen)
+			}
+			c.WriteJSON(map[string]any{"id": "3", "type": "subscribe", "topic": "/market/candles:NOPE-USDT_1min", "response": true})
+			for {
+				c.ReadJSON(&m)
+				if m["type"] == "error" {
+					break
+				}
+			}
+		})
+	}
+}

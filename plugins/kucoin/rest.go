@@ -1,0 +1,264 @@
+package kucoin
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+type handler struct {
+	env     *plugins.Env
+	futures bool
+}
+
+// Handler implements plugins.Plugin. Spot and futures share one listener
+// here, so each plugin answers the other's metadata and candle endpoints
+// too; the WS endpoint the bullet hands out is /endpoint (the root path
+// also upgrades).
+func (p *Plugin) Handler(env *plugins.Env) http.Handler {
+	h := &handler{env: env, futures: p.futures}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/market/candles", h.spotCandles)
+	mux.HandleFunc("GET /api/v1/kline/query", h.futuresCandles)
+	mux.HandleFunc("GET /api/v2/symbols", h.symbols)
+	mux.HandleFunc("GET /api/v1/symbols", h.symbols)
+	mux.HandleFunc("GET /api/v3/currencies", h.currencies)
+	mux.HandleFunc("GET /api/v1/currencies", h.currencies)
+	mux.HandleFunc("GET /api/v1/market/allTickers", h.allTickers)
+	mux.HandleFunc("GET /api/v1/contracts/active", h.contracts)
+	mux.HandleFunc("GET /api/v1/contracts/{symbol}", h.contract)
+	mux.HandleFunc("GET /api/v1/timestamp", h.timestamp)
+	mux.HandleFunc("GET /api/v1/status", h.status)
+	mux.HandleFunc("POST /api/v1/bullet-public", h.bullet)
+	mux.HandleFunc("/endpoint", h.ws)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			h.ws(w, r)
+			return
+		}
+		writeRaw(w, http.StatusNotFound, []byte(`{"code":"404000","msg":"Not Found"}`))
+	})
+	return mux
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// fail answers a KuCoin business error; KuCoin reports parameter errors
+// in the body with HTTP 200.
+func fail(w http.ResponseWriter, code, msg string) {
+	b, _ := json.Marshal(struct {
+		Code string `json:"code"`
+		Msg  string `json:"msg"`
+	}{code, msg})
+	writeRaw(w, http.StatusOK, b)
+}
+
+func ok(w http.ResponseWriter, data any) {
+	b, err := json.Marshal(struct {
+		Code string `json:"code"`
+		Data any    `json:"data"`
+	}{"200000", data})
+	if err != nil {
+		writeRaw(w, http.StatusInternalServerError, []byte(`{"code":"500000","msg":"Internal Server Error"}`))
+		return
+	}
+	writeRaw(w, http.StatusOK, b)
+}
+
+func okRaw(w http.ResponseWriter, data []byte) {
+	b := append([]byte(`{"code":"200000","data":`), data...)
+	writeRaw(w, http.StatusOK, append(b, '}'))
+}
+
+// spotPair finds a configured pair by its spot symbol.
+func (h *handler) spotPair(sym string) (cc.Pair, bool) {
+	for _, p := range h.env.Pairs {
+		if spotSymbol(p) == sym {
+			return p, true
+		}
+	}
+	return cc.Pair{}, false
+}
+
+// contractPair finds a configured pair by its contract symbol.
+func (h *handler) contractPair(sym string) (cc.Pair, bool) {
+	for _, p := range h.env.Pairs {
+		if contractSymbol(p) == sym {
+			return p, true
+		}
+	}
+	return cc.Pair{}, false
+}
+
+// spotCandles serves GET /api/v1/market/candles.
+func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sym := q.Get("symbol")
+	if sym == "" {
+		fail(w, "400100", "symbol can not be empty")
+		return
+	}
+	pair, found := h.spotPair(sym)
+	if !found {
+		fail(w, "400100", "This pair is not provided at present")
+		return
+	}
+	iv, found := typeNames[q.Get("type")]
+	if !found {
+		fail(w, "400100", "Unsupported type: "+strconv.Quote(q.Get("type")))
+		return
+	}
+	startAt, err1 := optInt(q.Get("startAt"))
+	endAt, err2 := optInt(q.Get("endAt"))
+	if err1 != nil || err2 != nil || startAt < 0 || endAt < 0 {
+		fail(w, "400100", "startAt or endAt invalid")
+		return
+	}
+	now := h.env.Clock.NowMillis()
+	endMs := endAt * 1000
+	if endAt == 0 || endMs > now+1 {
+		endMs = now + 1
+	}
+	cs, err := h.span(r, pair, iv, startAt*1000, endMs, now, MaxSpotCandles)
+	if err != nil {
+		fail(w, "500000", "Internal Server Error")
+		return
+	}
+	b := []byte{'['}
+	for i := len(cs) - 1; i >= 0; i-- {
+		if i != len(cs)-1 {
+			b = append(b, ',')
+		}
+		b = appendSpotRow(b, cs[i])
+	}
+	okRaw(w, append(b, ']'))
+}
+
+// span returns the candles opening in [fromMs, toMs), at most max of them,
+// the newest ones when there are more.
+func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, toMs, now int64, max int) ([]cc.Candle, error) {
+	if toMs <= fromMs {
+		return nil, nil
+	}
+	from := iv.Truncate(fromMs)
+	if from < fromMs {
+		from = iv.Next(from)
+	}
+	last := iv.Truncate(toMs - 1)
+	if last < from {
+		return nil, nil
+	}
+	// Only the newest max candles: move from forward.
+	if iv.Fixed() {
+		if n := (last-from)/iv.Millis() + 1; n > int64(max) {
+			from = last - int64(max-1)*iv.Millis()
+		}
+	}
+	cs, err := h.env.Market.Candles(r.Context(), pair.Symbol, iv, from, iv.Next(last), now)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) > max {
+		cs = cs[len(cs)-max:]
+	}
+	return cs, nil
+}
+
+func optInt(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// appendSpotRow writes ["time","open","close","high","low","volume","turnover"].
+func appendSpotRow(b []byte, c cc.Candle) []byte {
+	b = append(b, `["`...)
+	b = strconv.AppendInt(b, c.OpenTime/1000, 10)
+	for _, d := range []cc.Decimal{c.Open, c.Close, c.High, c.Low, c.Volume, c.QuoteVolume} {
+		b = append(b, `","`...)
+		b = d.AppendTrim(b, int(d.Scale))
+	}
+	return append(b, `"]`...)
+}
+
+// futuresCandles serves GET /api/v1/kline/query.
+func (h *handler) futuresCandles(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sym := q.Get("symbol")
+	pair, found := h.contractPair(sym)
+	if !found {
+		fail(w, "400100", "The contract does not exist: "+sym)
+		return
+	}
+	g, err := strconv.Atoi(q.Get("granularity"))
+	iv, found := granularities[g]
+	if err != nil || !found {
+		fail(w, "400100", "granularity invalid")
+		return
+	}
+	from, err1 := optInt(q.Get("from"))
+	to, err2 := optInt(q.Get("to"))
+	if err1 != nil || err2 != nil || from < 0 || to < 0 {
+		fail(w, "400100", "from or to invalid")
+		return
+	}
+	now := h.env.Clock.NowMillis()
+	if to == 0 || to > now {
+		to = now
+	}
+	cs, err := h.span(r, pair, iv, from, to+1, now, MaxFuturesCandles)
+	if err != nil {
+		fail(w, "500000", "Internal Server Error")
+		return
+	}
+	mult := multiplier(sym)
+	b := []byte{'['}
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFuturesRow(b, c, mult)
+	}
+	okRaw(w, append(b, ']'))
+}
+
+// lots converts a base volume to whole contracts.
+func lots(v, mult cc.Decimal) int64 {
+	m := mult.Float64()
+	if m <= 0 {
+		return 0
+	}
+	return int64(v.Float64()/m + 0.5)
+}
+
+// appendFuturesRow writes [time(ms),open,high,low,close,volume,turnover].
+func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close} {
+		b = append(b, ',')
+		b = d.AppendTrim(b, int(d.Scale))
+	}
+	b = append(b, ',')
+	b = strconv.AppendInt(b, lots(c.Volume, mult), 10)
+	b = append(b, ',')
+	b = c.QuoteVolume.AppendTrim(b, int(c.QuoteVolume.Scale))
+	return append(b, ']')
+}
+
+func (h *handler) timestamp(w http.ResponseWriter, r *http.Request) {
+	okRaw(w, strconv.AppendInt(nil, h.env.Clock.NowMillis(), 10))
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	ok(w, map[string]string{"status": "open", "msg": ""})
+}
