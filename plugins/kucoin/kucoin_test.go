@@ -262,3 +262,19 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 		})
 	}
 }
+
+func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
+	in := []byte(`{"code":"200000","data":{"token":"tok","instanceServers":[{"endpoint":"wss://ws-api-spot.kucoin.com/","encrypt":true,"protocol":"websocket","pingInterval":18000,"pingTimeout":10000}]}}`)
+	out := kucoin.Spot.RewriteResponse("/api/v1/bullet-public", in, "ws://127.0.0.1:9999")
+	want := `{"code":"200000","data":{"token":"tok","instanceServers":[{"endpoint":"ws://127.0.0.1:9999/","encrypt":false,"protocol":"websocket","pingInterval":18000,"pingTimeout":10000}]}}`
+	if string(out) != want {
+		t.Fatalf("got %s\nwant %s", out, want)
+	}
+	if got := kucoin.Spot.RewriteResponse("/api/v1/timestamp", in, "ws://x"); string(got) != string(in) {
+		t.Fatalf("other path rewritten: %s", got)
+	}
+	bad := []byte(`{"code":"400100","msg":"x"}`)
+	if got := kucoin.Perpetual.RewriteResponse("/api/v1/bullet-public", bad, "ws://x"); string(got) != string(bad) {
+		t.Fatalf("error body rewritten: %s", got)
+	}
+}
