@@ -11,4 +11,5 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 	_ "github.com/candlecassette/candlecassette/plugins/kraken"
 	_ "github.com/candlecassette/candlecassette/plugins/kucoin"
+	_ "github.com/candlecassette/candlecassette/plugins/mexc"
 )

@@ -2,7 +2,6 @@ package gateio
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -256,24 +255,8 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 }
 
 // multiplier is the contract size (quanto_multiplier) of a contract
-// trading near price: a power of ten worth roughly 1 to 10 quote units
-// (0.0001 BTC at 50000).
-func multiplier(price float64) cc.Decimal {
-	if price <= 0 {
-		price = 100
-	}
-	e := int(math.Floor(math.Log10(10 / price)))
-	if e >= 0 {
-		return cc.NewDecimal(int64(math.Pow10(e)), 0)
-	}
-	return cc.NewDecimal(1, -e)
-}
+// trading near price.
+func multiplier(price float64) cc.Decimal { return kit.ContractSize(price) }
 
 // contracts counts volume in whole contracts of size mult.
-func contracts(vol, mult cc.Decimal) int64 {
-	if mult.Units == 0 {
-		return 0
-	}
-	f := vol.Float64() / mult.Float64()
-	return int64(math.Round(f))
-}
+func contracts(vol, mult cc.Decimal) int64 { return kit.Contracts(vol, mult) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -121,3 +122,44 @@ func Trim(d cc.Decimal) string { return string(d.AppendTrim(nil, int(d.Scale))) 
 
 // Tick is one price step at the given decimals.
 func Tick(decimals int) cc.Decimal { return cc.NewDecimal(1, decimals) }
+
+// ContractSize is the size of one contract of a perpetual trading near
+// price: a power of ten worth roughly 1 to 10 quote units (0.0001 BTC at
+// 50000), the way exchanges size linear contracts.
+func ContractSize(price float64) cc.Decimal {
+	if price <= 0 {
+		price = 100
+	}
+	e := int(math.Floor(math.Log10(10 / price)))
+	if e >= 0 {
+		return cc.NewDecimal(int64(math.Pow10(e)), 0)
+	}
+	return cc.NewDecimal(1, -e)
+}
+
+// Contracts counts a base volume in whole contracts of size size.
+func Contracts(vol, size cc.Decimal) int64 {
+	if size.Units == 0 {
+		return 0
+	}
+	return int64(math.Round(vol.Float64() / size.Float64()))
+}
+
+// LenientDecimal parses s exactly when it fits a Decimal and otherwise
+// (more digits than 64 bits hold, as some exchanges print) rounds it to 10
+// fractional digits or fewer.
+func LenientDecimal(s string) (cc.Decimal, error) {
+	d, err := cc.ParseDecimal(s)
+	if err == nil {
+		return d, nil
+	}
+	f, ferr := strconv.ParseFloat(s, 64)
+	if ferr != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return cc.Decimal{}, err
+	}
+	places := 10
+	for places > 0 && math.Abs(f)*math.Pow10(places) > 9e17 {
+		places--
+	}
+	return cc.DecimalFromFloat(f, places).Rescale(places), nil
+}

@@ -1,0 +1,227 @@
+package mexc
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+// num is a JSON number spelled exactly as given.
+type num = json.Number
+
+func dnum(d cc.Decimal) num { return num(kit.Trim(d)) }
+
+func (s *server) exchangeInfo(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	want := map[string]bool{}
+	if v := q.Get("symbol"); v != "" {
+		want[v] = true
+	}
+	if v := q.Get("symbols"); v != "" {
+		for _, x := range splitList(v) {
+			want[x] = true
+		}
+	}
+	syms := []any{}
+	for _, p := range s.env.Pairs {
+		if len(want) > 0 && !want[spotName(p)] {
+			continue
+		}
+		dec := kit.PriceDecimals(p.Price)
+		syms = append(syms, map[string]any{
+			"symbol": spotName(p), "status": "1", "baseAsset": p.Base,
+			"baseAssetPrecision": kit.AmountDecimals, "quoteAsset": p.Quote,
+			"quotePrecision": dec, "quoteAssetPrecision": dec,
+			"baseCommissionPrecision": kit.AmountDecimals, "quoteCommissionPrecision": dec,
+			"orderTypes":           []string{"LIMIT", "MARKET", "LIMIT_MAKER"},
+			"isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
+			"quoteAmountPrecision": "1", "baseSizePrecision": "0",
+			"permissions": []string{"SPOT"}, "filters": []any{},
+			"maxQuoteAmount": "2000000", "makerCommission": "0", "takerCommission": "0.0005",
+			"quoteAmountPrecisionMarket": "1", "maxQuoteAmountMarket": "100000",
+			"fullName": kit.AssetName(p.Base), "tradeSideType": 1,
+		})
+	}
+	if len(want) > 0 && len(syms) == 0 {
+		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
+		return
+	}
+	kit.JSON(w, http.StatusOK, map[string]any{
+		"timezone": "CST", "serverTime": s.now(), "rateLimits": []any{},
+		"exchangeFilters": []any{}, "symbols": syms,
+	})
+}
+
+func splitList(v string) []string {
+	var out []string
+	var arr []string
+	if json.Unmarshal([]byte(v), &arr) == nil {
+		return arr
+	}
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == ',' {
+			if i > start {
+				out = append(out, v[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func (s *server) defaultSymbols(w http.ResponseWriter, r *http.Request) {
+	syms := []string{}
+	for _, p := range s.env.Pairs {
+		syms = append(syms, spotName(p))
+	}
+	kit.JSON(w, http.StatusOK, map[string]any{"code": 0, "data": syms, "msg": nil})
+}
+
+func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
+	want := r.URL.Query().Get("symbol")
+	ps := s.symbolFilter(want, spotName)
+	if want != "" && len(ps) == 0 {
+		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
+		return
+	}
+	out := []any{}
+	for _, p := range ps {
+		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		if err != nil {
+			s.failed(w, false, err)
+			return
+		}
+		chg := st.Last.Add(cc.Decimal{Units: -st.Open.Units, Scale: st.Open.Scale})
+		pct := "0"
+		if o := st.Open.Float64(); o != 0 {
+			pct = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 8, 64)
+		}
+		out = append(out, map[string]any{
+			"symbol": spotName(p), "priceChange": kit.Trim(chg), "priceChangePercent": pct,
+			"prevClosePrice": kit.Trim(st.Open), "lastPrice": kit.Trim(st.Last),
+			"bidPrice": kit.Trim(st.Last), "bidQty": "1",
+			"askPrice": kit.Trim(st.Last.Add(kit.Tick(int(st.Last.Scale)))), "askQty": "1",
+			"openPrice": kit.Trim(st.Open), "highPrice": kit.Trim(st.High), "lowPrice": kit.Trim(st.Low),
+			"volume": kit.Trim(st.Volume), "quoteVolume": kit.Trim(st.QuoteVolume),
+			"openTime": st.OpenTime, "closeTime": st.CloseTime, "count": nil,
+		})
+	}
+	if want != "" {
+		kit.JSON(w, http.StatusOK, out[0])
+		return
+	}
+	kit.JSON(w, http.StatusOK, out)
+}
+
+func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
+	want := r.URL.Query().Get("symbol")
+	ps := s.symbolFilter(want, spotName)
+	if want != "" && len(ps) == 0 {
+		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
+		return
+	}
+	out := []any{}
+	for _, p := range ps {
+		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		if err != nil {
+			s.failed(w, false, err)
+			return
+		}
+		out = append(out, map[string]any{"symbol": spotName(p), "price": kit.Trim(st.Last)})
+	}
+	if want != "" {
+		kit.JSON(w, http.StatusOK, out[0])
+		return
+	}
+	kit.JSON(w, http.StatusOK, out)
+}
+
+func contractInfo(p cc.Pair, id int) map[string]any {
+	dec := kit.PriceDecimals(p.Price)
+	return map[string]any{
+		"symbol": contractName(p), "displayName": contractName(p) + "永续",
+		"displayNameEn": contractName(p) + " PERPETUAL", "positionOpenType": 3,
+		"baseCoin": p.Base, "quoteCoin": p.Quote, "settleCoin": p.Quote,
+		"contractSize": dnum(kit.ContractSize(p.Price)), "minLeverage": 1, "maxLeverage": 200,
+		"priceScale": dec, "volScale": 0, "amountScale": 4,
+		"priceUnit": num(kit.Pow10(dec)), "volUnit": 1, "minVol": 1, "maxVol": 1000000,
+		"bidLimitPriceRate": num("0.2"), "askLimitPriceRate": num("0.2"),
+		"takerFeeRate": num("0.0002"), "makerFeeRate": 0,
+		"maintenanceMarginRate": num("0.004"), "initialMarginRate": num("0.005"),
+		"riskBaseVol": 10000, "riskIncrVol": 200000, "riskIncrMmr": num("0.004"),
+		"riskIncrImr": num("0.004"), "riskLevelLimit": 5, "priceCoefficientVariation": num("0.1"),
+		"indexOrigin": []string{"BINANCE", "GATEIO", "HUOBI", "MXC"}, "state": 0,
+		"isNew": false, "isHot": true, "isHidden": false, "conceptPlate": []string{},
+		"riskLimitType": "BY_VOLUME", "maxNumOrders": []int{200, 50},
+		"marketOrderMaxLevel": 20, "marketOrderPriceLimitRate1": num("0.2"),
+		"marketOrderPriceLimitRate2": num("0.005"), "triggerProtect": num("0.1"),
+		"appraisal": 0, "showAppraisalCountdown": 0, "automaticDelivery": 0,
+		"apiAllowed": false, "depthStepList": []string{kit.Pow10(dec)},
+		"limitMaxVol": 1000000, "threshold": 0, "baseCoinIconUrl": "",
+		"id": id, "vid": "128f589271cb4951b03e71e6323eb7be", "baseCoinId": "",
+		"createTime": 1591242684000, "openingTime": 0, "openingCountdownOption": 1,
+		"showBeforeOpen": true, "isMaxLeverage": true, "isZeroFeeRate": false,
+	}
+}
+
+func (s *server) contractDetail(w http.ResponseWriter, r *http.Request) {
+	want := r.URL.Query().Get("symbol")
+	if want != "" {
+		for i, p := range s.env.Pairs {
+			if contractName(p) == want {
+				contractOK(w, contractInfo(p, i+1))
+				return
+			}
+		}
+		contractError(w, 1001, "Contract does not exist!")
+		return
+	}
+	out := []any{}
+	for i, p := range s.env.Pairs {
+		out = append(out, contractInfo(p, i+1))
+	}
+	contractOK(w, out)
+}
+
+func (s *server) contractTicker(w http.ResponseWriter, r *http.Request) {
+	want := r.URL.Query().Get("symbol")
+	ps := s.symbolFilter(want, contractName)
+	if want != "" && len(ps) == 0 {
+		contractError(w, 1001, "Contract does not exist!")
+		return
+	}
+	out := []any{}
+	for i, p := range ps {
+		now := s.now()
+		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, now)
+		if err != nil {
+			s.failed(w, true, err)
+			return
+		}
+		last := dnum(st.Last)
+		rise := "0"
+		if o := st.Open.Float64(); o != 0 {
+			rise = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 4, 64)
+		}
+		out = append(out, map[string]any{
+			"contractId": i + 1, "symbol": contractName(p), "lastPrice": last,
+			"bid1": last, "ask1": dnum(st.Last.Add(kit.Tick(int(st.Last.Scale)))),
+			"volume24": kit.Contracts(st.Volume, kit.ContractSize(p.Price)),
+			"amount24": dnum(st.QuoteVolume), "holdVol": 0,
+			"lower24Price": dnum(st.Low), "high24Price": dnum(st.High),
+			"riseFallRate": num(rise), "riseFallValue": dnum(st.Last.Add(cc.Decimal{Units: -st.Open.Units, Scale: st.Open.Scale})),
+			"indexPrice": last, "fairPrice": last, "fundingRate": num("0.0001"),
+			"maxBidPrice": dnum(st.Last.Rescale(int(st.Last.Scale))), "minAskPrice": dnum(st.Last),
+			"timestamp": now,
+		})
+	}
+	if want != "" {
+		contractOK(w, out[0])
+		return
+	}
+	contractOK(w, out)
+}

@@ -1,0 +1,254 @@
+package mexc
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+type server struct {
+	a   *api
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin.
+func (a *api) Handler(env *plugins.Env) http.Handler {
+	s := &server{a: a, env: env}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v3/ping", func(w http.ResponseWriter, r *http.Request) { kit.Raw(w, 200, []byte("{}")) })
+	mux.HandleFunc("/api/v3/time", s.spotTime)
+	mux.HandleFunc("/api/v3/exchangeInfo", s.exchangeInfo)
+	mux.HandleFunc("/api/v3/defaultSymbols", s.defaultSymbols)
+	mux.HandleFunc("/api/v3/klines", s.spotKlines)
+	mux.HandleFunc("/api/v3/ticker/24hr", s.ticker24h)
+	mux.HandleFunc("/api/v3/ticker/price", s.tickerPrice)
+	mux.HandleFunc("/api/v1/contract/ping", s.contractPing)
+	mux.HandleFunc("/api/v1/contract/detail", s.contractDetail)
+	mux.HandleFunc("/api/v1/contract/ticker", s.contractTicker)
+	mux.HandleFunc("/api/v1/contract/kline/{symbol}", s.contractKlines)
+	mux.HandleFunc("/ws", s.spotWS)
+	mux.HandleFunc("/edge", s.contractWS)
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		kit.JSON(w, http.StatusNotFound, map[string]any{"success": false, "code": 404, "message": "Not Found"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		kit.JSON(w, http.StatusNotFound, map[string]any{"code": 404, "msg": "Not Found"})
+	})
+	return mux
+}
+
+func (s *server) now() int64 { return s.env.Clock.NowMillis() }
+
+// spotError writes MEXC spot's error body.
+func spotError(w http.ResponseWriter, status, code int, msg string) {
+	kit.JSON(w, status, map[string]any{"code": code, "msg": msg})
+}
+
+// contractError writes the contract API's error body (HTTP 200, as MEXC
+// does).
+func contractError(w http.ResponseWriter, code int, msg string) {
+	kit.JSON(w, http.StatusOK, map[string]any{"success": false, "code": code, "message": msg})
+}
+
+func contractOK(w http.ResponseWriter, data any) {
+	kit.JSON(w, http.StatusOK, map[string]any{"success": true, "code": 0, "data": data})
+}
+
+// pairBySpot finds a pair by its spot name (BTCUSDT).
+func (s *server) pairBySpot(sym string) (cc.Pair, bool) {
+	for _, p := range s.env.Pairs {
+		if p.Base+p.Quote == sym {
+			return p, true
+		}
+	}
+	return cc.Pair{}, false
+}
+
+// pairByContract finds a pair by its contract name (BTC_USDT).
+func (s *server) pairByContract(sym string) (cc.Pair, bool) {
+	for _, p := range s.env.Pairs {
+		if p.Base+"_"+p.Quote == sym {
+			return p, true
+		}
+	}
+	return cc.Pair{}, false
+}
+
+func (s *server) spotTime(w http.ResponseWriter, r *http.Request) {
+	kit.JSON(w, http.StatusOK, map[string]int64{"serverTime": s.now()})
+}
+
+func (s *server) failed(w http.ResponseWriter, contract bool, err error) {
+	if s.env.Logger != nil && !errors.Is(err, cc.ErrUnknownSymbol) {
+		s.env.Logger.Error("mexc: market", "err", err)
+	}
+	if contract {
+		kit.Raw(w, http.StatusOK, []byte(`{"success":false,"code":9999,"message":"Public abnormal"}`))
+		return
+	}
+	spotError(w, http.StatusInternalServerError, -1000, "An unknown error occurred while processing the request.")
+}
+
+func (s *server) spotKlines(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sym := q.Get("symbol")
+	if sym == "" {
+		spotError(w, http.StatusBadRequest, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+		return
+	}
+	ivName := q.Get("interval")
+	if ivName == "" {
+		spotError(w, http.StatusBadRequest, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.")
+		return
+	}
+	p, ok := s.pairBySpot(sym)
+	if !ok {
+		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
+		return
+	}
+	iv, ok := spotIntervals[ivName]
+	if !ok {
+		spotError(w, http.StatusBadRequest, -1121, "Invalid interval.")
+		return
+	}
+	num := func(name string) (int64, bool, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			spotError(w, http.StatusBadRequest, -1100, "Illegal characters found in parameter '"+name+"'; legal range is '^[0-9]{1,20}$'.")
+			return 0, false, false
+		}
+		return n, true, true
+	}
+	start, hasStart, ok := num("startTime")
+	if !ok {
+		return
+	}
+	end, hasEnd, ok := num("endTime")
+	if !ok {
+		return
+	}
+	limit, hasLimit, ok := num("limit")
+	if !ok {
+		return
+	}
+	if !hasLimit {
+		limit = 500
+	}
+	if limit < 1 || limit > 1000 {
+		spotError(w, http.StatusBadRequest, -1130, "Data sent for parameter 'limit' is not valid.")
+		return
+	}
+	if hasStart && hasEnd && start >= end {
+		kit.Raw(w, http.StatusOK, []byte("[]"))
+		return
+	}
+	now := s.now()
+	to := now
+	if hasEnd {
+		to = end - 1 // exclusive
+	}
+	var cs []cc.Candle
+	var err error
+	if hasStart {
+		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, start, to, now, int(limit), true)
+	} else {
+		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, 0, to, now, int(limit), false)
+	}
+	if err != nil {
+		s.failed(w, false, err)
+		return
+	}
+	b := make([]byte, 0, 16+len(cs)*140)
+	b = append(b, '[')
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendSpotRow(b, iv, c)
+	}
+	b = append(b, ']')
+	kit.Raw(w, http.StatusOK, b)
+}
+
+func (s *server) contractPing(w http.ResponseWriter, r *http.Request) {
+	contractOK(w, s.now())
+}
+
+func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sym := r.PathValue("symbol")
+	p, ok := s.pairByContract(sym)
+	if !ok {
+		contractError(w, 1001, "Contract does not exist!")
+		return
+	}
+	iv, ok := wsIntervals[orDefault(q.Get("interval"), "Min1")]
+	if !ok {
+		contractError(w, 600, "Parameter error")
+		return
+	}
+	num := func(name string) (int64, bool, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			contractError(w, 600, "Parameter error")
+			return 0, false, false
+		}
+		return n, true, true
+	}
+	start, hasStart, ok := num("start")
+	if !ok {
+		return
+	}
+	end, hasEnd, ok := num("end")
+	if !ok {
+		return
+	}
+	now := s.now()
+	to := now
+	if hasEnd {
+		to = end * 1000
+	}
+	var cs []cc.Candle
+	var err error
+	if hasStart {
+		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, start*1000, to, now, 2000, true)
+	} else {
+		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, 0, to, now, 2000, false)
+	}
+	if err != nil {
+		s.failed(w, true, err)
+		return
+	}
+	b := append([]byte(`{"success":true,"code":0,"data":`), encodeColumns(cs, kit.ContractSize(p.Price))...)
+	b = append(b, '}')
+	kit.Raw(w, http.StatusOK, b)
+}
+
+// symbolFilter returns the pairs a ticker request asks for.
+func (s *server) symbolFilter(want string, name func(cc.Pair) string) []cc.Pair {
+	if want == "" {
+		return s.env.Pairs
+	}
+	var out []cc.Pair
+	for _, p := range s.env.Pairs {
+		if name(p) == want {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func spotName(p cc.Pair) string     { return p.Base + p.Quote }
+func contractName(p cc.Pair) string { return p.Base + "_" + p.Quote }
