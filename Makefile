@@ -25,9 +25,10 @@ unit:
 
 compat: compat-go compat-ccxt
 
-## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary
+## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary;
+## -mod=mod lets compat/go.sum catch up with dependencies the main module adds
 compat-go: build
-	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -mod=mod -race -count=1 ./...
 
 ## compat-ccxt: ccxt (pinned in compat/ccxt/package-lock.json) against `candlecassette synth ID` for every registered id
 compat-ccxt: build
@@ -44,7 +45,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	cd compat && $(GO) vet ./...
+	cd compat && $(GO) vet -mod=mod ./...
 
 clean:
 	rm -rf bin

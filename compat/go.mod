@@ -19,4 +19,5 @@ require (
 	github.com/jpillora/backoff v1.0.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/shopspring/decimal v1.4.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
