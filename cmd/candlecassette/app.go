@@ -29,6 +29,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			synthCommand(),
+			recordCommand(),
+			inspectCommand(),
 			exchangesCommand(),
 		},
 	}

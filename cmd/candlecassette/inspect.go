@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "describe a cassette: exchange, time range, interactions, streams, candle coverage and gaps",
+		ArgsUsage: "FILE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("inspect: want exactly one FILE argument")
+			}
+			cas, err := cassettes.Open(c.Args().First(), 0, &cassettes.Options{ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			defer cas.Close()
+			s, err := cas.Summarize()
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				return enc.Encode(s)
+			}
+			printSummary(c.App.Writer, s)
+			return nil
+		},
+	}
+}
+
+func fmtMs(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05Z") }
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func printSummary(w io.Writer, s *cassettes.Summary) {
+	m := s.Meta
+	fmt.Fprintf(w, "cassette:  %s\n", s.Path)
+	fmt.Fprintf(w, "exchange:  %s\n", m.Exchange)
+	fmt.Fprintf(w, "format:    %d (written by %s)\n", m.Format, orDash(m.ToolVersion))
+	fmt.Fprintf(w, "upstream:  REST %s  WS %s\n", orDash(m.UpstreamREST), orDash(m.UpstreamWS))
+	fmt.Fprintf(w, "created:   %s\n", fmtTime(m.Created))
+	fmt.Fprintf(w, "recorded:  %s .. %s", fmtTime(m.From), fmtTime(m.To))
+	if !m.From.IsZero() {
+		fmt.Fprintf(w, " (%s)", m.To.Sub(m.From).Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "size:      %d bytes on disk, %d bytes of raw traffic, ratio %.3f\n", s.FileSize, m.RawBytes, s.Ratio)
+
+	fmt.Fprintf(w, "\ninteractions: %d\n", m.Interactions)
+	for _, k := range sortedKeys(s.Paths) {
+		fmt.Fprintf(w, "  %-48s %d\n", k, s.Paths[k])
+	}
+	fmt.Fprintf(w, "\nws connections: %d, frames: %d\n", s.Conns, m.Frames)
+	for _, k := range sortedKeys(s.ConnPaths) {
+		fmt.Fprintf(w, "  path   %-41s %d\n", k, s.ConnPaths[k])
+	}
+	for _, k := range sortedKeys(s.Streams) {
+		fmt.Fprintf(w, "  stream %-41s %d\n", k, s.Streams[k])
+	}
+	fmt.Fprintf(w, "\ncandles: %d series\n", len(s.Coverage))
+	for _, cv := range s.Coverage {
+		fmt.Fprintf(w, "  %s %s: %d candles in %d range(s), %d gap(s)\n", cv.Symbol, cv.Interval, cv.Candles, len(cv.Ranges), len(cv.Gaps))
+		iv := cc.Interval(cv.Interval)
+		for _, r := range cv.Ranges {
+			open := ""
+			if r.Open > 0 {
+				open = fmt.Sprintf(", %d in progress", r.Open)
+			}
+			fmt.Fprintf(w, "    range %s .. %s  %d candles%s\n", fmtMs(r.Start), fmtMs(iv.Prev(r.End)), r.Count, open)
+		}
+		for _, g := range cv.Gaps {
+			fmt.Fprintf(w, "    gap   %s .. %s  %d missing\n", fmtMs(g.Start), fmtMs(iv.Prev(g.End)), g.Count)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
