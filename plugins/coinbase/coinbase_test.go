@@ -15,6 +15,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/coinbase"
 	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/replay"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -313,3 +314,18 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 }
 
 var _ = io.EOF
+
+func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
+	// The window opens at the client's first request, so ten quick
+	// requests pass and the eleventh is refused.
+	srv := wiretest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: fixedClock()})
+	for i := 1; i <= 10; i++ {
+		if st, b := wiretest.Get(t, srv.URL(), "/api/v3/brokerage/time"); st != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i, st, b)
+		}
+	}
+	st, b := wiretest.Get(t, srv.URL(), "/api/v3/brokerage/time")
+	if st != http.StatusTooManyRequests || !strings.Contains(string(b), `"error":"RATE_LIMIT_EXCEEDED"`) {
+		t.Fatalf("11th request: %d %s", st, b)
+	}
+}

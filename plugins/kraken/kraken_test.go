@@ -12,6 +12,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/plugins/kraken"
+	"github.com/candlecassette/candlecassette/replay"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -265,5 +266,18 @@ func TestWSv2Errors(t *testing.T) {
 		if m["success"] != false || m["error"] != cs.want {
 			t.Fatalf("got %s, want error %q", raw, cs.want)
 		}
+	}
+}
+
+func TestRateLimitAnswersWithKrakenError(t *testing.T) {
+	srv := wiretest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: fixedClock()})
+	for i := 1; i <= 15; i++ {
+		if st, b := wiretest.Get(t, srv.URL(), "/0/public/Time"); st != 200 || strings.Contains(string(b), "Too many") {
+			t.Fatalf("call %d: %d %s", i, st, b)
+		}
+	}
+	st, b := wiretest.Get(t, srv.URL(), "/0/public/Time")
+	if st != 429 || string(b) != `{"error":["EGeneral:Too many requests"]}` {
+		t.Fatalf("16th call: %d %s", st, b)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
+	"github.com/candlecassette/candlecassette/replay"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -276,5 +277,19 @@ func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
 	bad := []byte(`{"code":"400100","msg":"x"}`)
 	if got := kucoin.Perpetual.RewriteResponse("/api/v1/bullet-public", bad, "ws://x"); string(got) != string(bad) {
 		t.Fatalf("error body rewritten: %s", got)
+	}
+}
+
+func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
+	srv := wiretest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: fixedClock()})
+	// bullet-public weighs 10 in the 2000-per-30s public pool.
+	for i := 1; i <= 200; i++ {
+		if st, b := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public"); st != 200 {
+			t.Fatalf("call %d: %d %s", i, st, b)
+		}
+	}
+	st, b := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+	if st != 429 || string(b) != `{"code":"429000","msg":"Too Many Requests"}` {
+		t.Fatalf("201st call: %d %s", st, b)
 	}
 }

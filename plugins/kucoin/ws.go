@@ -2,6 +2,7 @@ package kucoin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -134,6 +135,10 @@ func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
 		err := s.Subscribe(t.key, t.native, t.iv, time.Second, func(u cc.Update) []byte {
 			return encodePush(t, u)
 		})
+		if errors.Is(err, plugins.ErrTooManyStreams) {
+			sendErr(s, m.ID, 509, "exceed max subscription count limitation of 400 per session")
+			return
+		}
 		if err != nil {
 			sendErr(s, m.ID, 500, "internal error")
 			return

@@ -14,11 +14,18 @@ import (
 	"github.com/candlecassette/candlecassette/replay"
 )
 
-// Start serves exchange on 127.0.0.1:0 for the test's lifetime. A nil
-// clock means real time.
+// Start serves exchange on 127.0.0.1:0 for the test's lifetime with rate
+// limits counted but never enforced, so functional tests may send as fast
+// as they like. A nil clock means real time.
 func Start(t testing.TB, exchange string, pairs []cc.Pair, clock *cc.Clock) *replay.Server {
 	t.Helper()
-	srv, err := replay.Start(replay.Options{Exchange: exchange, Pairs: pairs, Clock: clock, Seed: 7}, "127.0.0.1:0")
+	return StartWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Clock: clock, Seed: 7, NoRateLimit: true})
+}
+
+// StartWith serves opts on 127.0.0.1:0 for the test's lifetime.
+func StartWith(t testing.TB, opts replay.Options) *replay.Server {
+	t.Helper()
+	srv, err := replay.Start(opts, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
