@@ -12,4 +12,5 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/kraken"
 	_ "github.com/candlecassette/candlecassette/plugins/kucoin"
 	_ "github.com/candlecassette/candlecassette/plugins/mexc"
+	_ "github.com/candlecassette/candlecassette/plugins/okx"
 )

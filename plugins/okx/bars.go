@@ -1,0 +1,225 @@
+package okx
+
+import (
+	"context"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+const (
+	defaultLimit = 100
+	maxLimit     = 300
+	// recentBars is how many of the latest bars /market/candles serves.
+	recentBars = 1440
+
+	hour = int64(3_600_000)
+	day  = 24 * hour
+	// hk is the offset of Hong Kong time (UTC+8), where OKX's plain 6H and
+	// longer bars open.
+	hk = 8 * hour
+	// monday moves epoch-aligned weeks to start on Monday (1970-01-01 was
+	// a Thursday).
+	monday = 4 * day
+)
+
+// bar is one of OKX's bar sizes.
+type bar struct {
+	// iv is the canonical interval whose candles are exactly these bars;
+	// empty for bars aggregated here.
+	iv cc.Interval
+	// Aggregated bars: a fixed length (with its alignment base), or a
+	// number of calendar months; both aligned in the time zone shift ms
+	// east of UTC.
+	length, base int64
+	months       int
+	shift        int64
+	// historyOnly bars are not served by /market/candles.
+	historyOnly bool
+}
+
+var bars = map[string]bar{
+	"1s":  {iv: cc.Interval1s, historyOnly: true},
+	"1m":  {iv: cc.Interval1m},
+	"3m":  {iv: cc.Interval3m},
+	"5m":  {iv: cc.Interval5m},
+	"15m": {iv: cc.Interval15m},
+	"30m": {iv: cc.Interval30m},
+	"1H":  {iv: cc.Interval1h},
+	"2H":  {iv: cc.Interval2h},
+	"4H":  {iv: cc.Interval4h},
+	// Hong Kong time opening prices.
+	"6H":  {length: 6 * hour, shift: hk},
+	"12H": {length: 12 * hour, shift: hk},
+	"1D":  {length: day, shift: hk},
+	"2D":  {length: 2 * day, shift: hk},
+	"3D":  {length: 3 * day, shift: hk},
+	"1W":  {length: 7 * day, base: monday, shift: hk},
+	"1M":  {months: 1, shift: hk},
+	"3M":  {months: 3, shift: hk},
+	// UTC opening prices.
+	"6Hutc":  {iv: cc.Interval6h},
+	"12Hutc": {iv: cc.Interval12h},
+	"1Dutc":  {iv: cc.Interval1d},
+	"2Dutc":  {length: 2 * day},
+	"3Dutc":  {iv: cc.Interval3d},
+	"1Wutc":  {iv: cc.Interval1w},
+	"1Mutc":  {iv: cc.Interval1M},
+	"3Mutc":  {months: 3},
+}
+
+// barName is the bar a client asks for to get a canonical interval.
+var barName = map[cc.Interval]string{
+	cc.Interval1s: "1s", cc.Interval1m: "1m", cc.Interval3m: "3m", cc.Interval5m: "5m",
+	cc.Interval15m: "15m", cc.Interval30m: "30m", cc.Interval1h: "1H", cc.Interval2h: "2H",
+	cc.Interval4h: "4H", cc.Interval6h: "6Hutc", cc.Interval12h: "12Hutc", cc.Interval1d: "1Dutc",
+	cc.Interval3d: "3Dutc", cc.Interval1w: "1Wutc", cc.Interval1M: "1Mutc",
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// open is the open time of the bar containing t.
+func (b bar) open(t int64) int64 {
+	switch {
+	case b.iv != "":
+		return b.iv.Truncate(t)
+	case b.months > 0:
+		local := time.UnixMilli(t + b.shift).UTC()
+		m := (int(local.Month()) - 1) / b.months * b.months
+		return time.Date(local.Year(), time.Month(m+1), 1, 0, 0, 0, 0, time.UTC).UnixMilli() - b.shift
+	default:
+		off := b.base - b.shift
+		return floorDiv(t-off, b.length)*b.length + off
+	}
+}
+
+// next is the open time of the bar after the one opening at open.
+func (b bar) next(open int64) int64 {
+	switch {
+	case b.iv != "":
+		return b.iv.Next(open)
+	case b.months > 0:
+		local := time.UnixMilli(open + b.shift).UTC()
+		return time.Date(local.Year(), local.Month()+time.Month(b.months), 1, 0, 0, 0, 0, time.UTC).UnixMilli() - b.shift
+	default:
+		return open + b.length
+	}
+}
+
+// prev is the open time of the bar before the one opening at open.
+func (b bar) prev(open int64) int64 {
+	switch {
+	case b.iv != "":
+		return b.iv.Prev(open)
+	case b.months > 0:
+		local := time.UnixMilli(open + b.shift).UTC()
+		return time.Date(local.Year(), local.Month()-time.Month(b.months), 1, 0, 0, 0, 0, time.UTC).UnixMilli() - b.shift
+	default:
+		return open - b.length
+	}
+}
+
+// window picks the bars an OKX candles request returns: the newest limit
+// bars that open before after (when set), after before (when set), not
+// after the bar in progress at now and, when recent > 0, among the latest
+// recent bars. It returns the oldest and newest open times; ok is false
+// when no bar qualifies.
+func (b bar) window(now, after, before int64, hasAfter, hasBefore bool, limit, recent int) (first, last int64, ok bool) {
+	cur := b.open(now)
+	last = cur
+	if hasAfter {
+		if o := b.open(after - 1); o < last {
+			last = o
+		}
+	}
+	admits := func(o int64) bool { return !hasBefore || o > before }
+	var oldest int64
+	if recent > 0 {
+		oldest = cur
+		for i := 1; i < recent; i++ {
+			oldest = b.prev(oldest)
+		}
+	}
+	if !admits(last) || (recent > 0 && last < oldest) {
+		return 0, 0, false
+	}
+	first = last
+	for n := 1; n < limit; n++ {
+		p := b.prev(first)
+		if !admits(p) || (recent > 0 && p < oldest) {
+			break
+		}
+		first = p
+	}
+	return first, last, true
+}
+
+// candles returns the bars of sym opening in [first, last], oldest first,
+// as the market stands at now.
+func (b bar) candles(ctx context.Context, m cc.Market, sym string, first, last, now int64) ([]cc.Candle, error) {
+	if b.iv != "" {
+		return m.Candles(ctx, sym, b.iv, first, b.iv.Next(last), now)
+	}
+	var out []cc.Candle
+	for o := first; o <= last && o <= now; o = b.next(o) {
+		c, ok, err := aggregate(ctx, m, sym, o, b.next(o), now)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// aggregate folds the market's candles covering [from, to) into one, up
+// to now, reading the longest canonical candles that fit (months, days,
+// hours, minutes) so a long bar costs a few reads.
+func aggregate(ctx context.Context, m cc.Market, sym string, from, to, now int64) (cc.Candle, bool, error) {
+	var agg cc.Candle
+	have := false
+	for t := from; t < to && t <= now; {
+		iv := piece(t, to)
+		runEnd := iv.Next(t)
+		for runEnd < to && piece(runEnd, to) == iv {
+			runEnd = iv.Next(runEnd)
+		}
+		cs, err := m.Candles(ctx, sym, iv, t, runEnd, now)
+		if err != nil {
+			return cc.Candle{}, false, err
+		}
+		for _, c := range cs {
+			if !have {
+				agg, have = c, true
+			} else {
+				agg = agg.Merge(c)
+			}
+		}
+		t = runEnd
+	}
+	if !have {
+		return cc.Candle{}, false, nil
+	}
+	agg.OpenTime = from
+	agg.CloseTime = to - 1
+	agg.Closed = now >= to-1
+	return agg, true, nil
+}
+
+// piece is the longest canonical interval whose candle opening at t ends
+// by to.
+func piece(t, to int64) cc.Interval {
+	for _, iv := range []cc.Interval{cc.Interval1M, cc.Interval1d, cc.Interval1h} {
+		if iv.Truncate(t) == t && iv.Next(t) <= to {
+			return iv
+		}
+	}
+	return cc.Interval1m
+}

@@ -1,0 +1,49 @@
+// Package okx serves OKX's V5 public market-data API for two exchange ids:
+// okx_spot (instType SPOT, BTC-USDT) and okx_perpetual (instType SWAP,
+// BTC-USDT-SWAP).
+//
+// # REST
+//
+// GET /api/v5/market/candles and /api/v5/market/history-candles answer as
+// OKX does: bar 1m 3m 5m 15m 30m 1H 2H 4H, Hong Kong-aligned (UTC+8) 6H
+// 12H 1D 2D 3D 1W 1M 3M, UTC-aligned 6Hutc 12Hutc 1Dutc 2Dutc 3Dutc 1Wutc
+// 1Mutc 3Mutc, and 1s on history-candles only; after and before are
+// exclusive cursors (older than, newer than); limit defaults to 100 and is
+// capped at 300; rows are newest first as
+// [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm], every value a string,
+// confirm "0" for the candle in progress. /market/candles serves only the
+// latest 1,440 bars (older windows are empty, as on OKX, and clients switch
+// to history-candles). Errors use OKX's codes and statuses: 50014 and 51000
+// with HTTP 400, 51001 (unknown instrument) with HTTP 200.
+//
+// Bars that match a canonical interval are read from the Market directly.
+// The others (the Hong Kong-aligned bars, 2D/2Dutc and 3M/3Mutc) are
+// aggregated from the Market's month, day, hour and minute candles covering
+// each bar, so they agree with every other interval. OKX documents the
+// UTC+8 alignment but not the epoch of 2D and 3D bars; they are taken as
+// multiples of 2 and 3 days from the Unix epoch (shifted by 8 hours for the
+// Hong Kong ones), which the canonical 3d interval also uses.
+//
+// GET /api/v5/public/instruments, /api/v5/public/time,
+// /api/v5/market/ticker and /api/v5/market/tickers are generated for the
+// configured pairs. A server lists only its own instrument type; the other
+// types ccxt's default loadMarkets asks for (SWAP or SPOT, FUTURES, OPTION)
+// get valid empty lists. Perpetuals have a contract value (ctVal) of a
+// power of ten worth about 100 quote units at the pair's start price; vol is
+// in contracts, volCcy in base currency.
+//
+// # WS
+//
+// /ws/v5/business carries the candle channels (candle1m, candle1Dutc, ...):
+// {"op":"subscribe","args":[{"channel","instId"}]} is acknowledged per
+// channel with {"event":"subscribe","arg",...,"connId"}, errors are
+// {"event":"error","code","msg","connId"} (60012 invalid request, 60018
+// unknown channel or instrument, also for candles asked on /ws/v5/public),
+// the text "ping" is answered with "pong", and a connection on which
+// nothing moved for 30 seconds is closed. Pushes come about every 500ms of
+// virtual time, with confirm "1" once the candle has closed.
+//
+// # Concurrency
+//
+// The Exchange values are immutable; handlers are safe for concurrent use.
+package okx

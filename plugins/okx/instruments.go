@@ -1,0 +1,247 @@
+package okx
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// listTime is the listing time of every generated instrument
+// (2020-01-01T00:00:00Z): before any candle a client is likely to ask for.
+const listTime = "1577836800000"
+
+// instrument is OKX's instrument shape, the same for every type; fields
+// that do not apply are "".
+type instrument struct {
+	Alias             string   `json:"alias"`
+	AuctionEndTime    string   `json:"auctionEndTime"`
+	BaseCcy           string   `json:"baseCcy"`
+	Category          string   `json:"category"`
+	ContTdSwTime      string   `json:"contTdSwTime"`
+	CtMult            string   `json:"ctMult"`
+	CtType            string   `json:"ctType"`
+	CtVal             string   `json:"ctVal"`
+	CtValCcy          string   `json:"ctValCcy"`
+	ExpTime           string   `json:"expTime"`
+	FutureSettlement  bool     `json:"futureSettlement"`
+	GroupID           string   `json:"groupId"`
+	InstFamily        string   `json:"instFamily"`
+	InstID            string   `json:"instId"`
+	InstIDCode        int      `json:"instIdCode"`
+	InstType          string   `json:"instType"`
+	Lever             string   `json:"lever"`
+	ListTime          string   `json:"listTime"`
+	LotSz             string   `json:"lotSz"`
+	MaxIcebergSz      string   `json:"maxIcebergSz"`
+	MaxLmtAmt         string   `json:"maxLmtAmt"`
+	MaxLmtSz          string   `json:"maxLmtSz"`
+	MaxMktAmt         string   `json:"maxMktAmt"`
+	MaxMktSz          string   `json:"maxMktSz"`
+	MaxStopSz         string   `json:"maxStopSz"`
+	MaxTriggerSz      string   `json:"maxTriggerSz"`
+	MaxTwapSz         string   `json:"maxTwapSz"`
+	MinSz             string   `json:"minSz"`
+	OpenType          string   `json:"openType"`
+	OptType           string   `json:"optType"`
+	PreMktSwTime      string   `json:"preMktSwTime"`
+	QuoteCcy          string   `json:"quoteCcy"`
+	RuleType          string   `json:"ruleType"`
+	SettleCcy         string   `json:"settleCcy"`
+	State             string   `json:"state"`
+	Stk               string   `json:"stk"`
+	TickSz            string   `json:"tickSz"`
+	TradeQuoteCcyList []string `json:"tradeQuoteCcyList"`
+	Uly               string   `json:"uly"`
+}
+
+// step is 10^-places as OKX prints it ("0.01", "1").
+func step(places int) string {
+	if places <= 0 {
+		return "1"
+	}
+	return cc.Decimal{Units: 1, Scale: int8(places)}.String()
+}
+
+// scales reads the price and quantity precision of instID from its recent
+// 1m candles, so the instrument's tick and lot sizes match the numbers the
+// server prints (synthetic or recorded alike).
+func (h *handler) scales(ctx context.Context, instID string) (price, qty int) {
+	now := h.env.Clock.NowMillis()
+	last := cc.Interval1m.Truncate(now)
+	cs, err := h.env.Market.Candles(ctx, instID, cc.Interval1m, last-9*60_000, last+60_000, now)
+	if err != nil || len(cs) == 0 {
+		return 2, 6
+	}
+	for _, c := range cs {
+		price = max(price, int(c.Open.Scale), int(c.High.Scale), int(c.Low.Scale), int(c.Close.Scale))
+		qty = max(qty, int(c.Volume.Scale))
+	}
+	return price, qty
+}
+
+func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Values) {
+	typ := q.Get("instType")
+	switch typ {
+	case "":
+		h.emptyParam(w, "instType")
+		return
+	case "SPOT", "MARGIN", "SWAP", "FUTURES":
+	case "OPTION":
+		if q.Get("instFamily") == "" && q.Get("uly") == "" {
+			h.emptyParam(w, "instFamily")
+			return
+		}
+	default:
+		h.paramError(w, "instType")
+		return
+	}
+	list := []instrument{}
+	if typ == h.ex.instType {
+		id, family := q.Get("instId"), q.Get("instFamily")
+		for i, p := range h.env.Pairs {
+			if (id != "" && p.Symbol != id) || (family != "" && p.Base+"-"+p.Quote != family) {
+				continue
+			}
+			list = append(list, h.instrument(r.Context(), i, p))
+		}
+	}
+	h.ok(w, mustJSON(list))
+}
+
+func (h *handler) instrument(ctx context.Context, i int, p cc.Pair) instrument {
+	px, qty := h.scales(ctx, p.Symbol)
+	in := instrument{
+		InstID: p.Symbol, InstIDCode: 1000 + i, InstType: h.ex.instType,
+		Category: "1", ListTime: listTime, State: "live", RuleType: "normal",
+		TickSz: step(px), TradeQuoteCcyList: []string{},
+		MaxIcebergSz: "9999999999", MaxTriggerSz: "9999999999", MaxTwapSz: "9999999999",
+		MaxLmtSz: "9999999999", MaxLmtAmt: "20000000",
+	}
+	if h.ex.instType == "SWAP" {
+		exp := ctExp(p.Price)
+		lot := max(qty+exp, 0)
+		in.GroupID = "2"
+		in.CtMult, in.CtType, in.CtValCcy = "1", "linear", p.Base
+		if exp < 0 {
+			in.CtVal = step(-exp)
+		} else {
+			in.CtVal = strconv.FormatInt(pow10(exp), 10)
+		}
+		in.InstFamily, in.Uly, in.SettleCcy = p.Base+"-"+p.Quote, p.Base+"-"+p.Quote, p.Quote
+		in.Lever = "100"
+		in.LotSz, in.MinSz = step(lot), step(lot)
+		in.MaxMktSz, in.MaxStopSz = "100000", "100000"
+		return in
+	}
+	in.GroupID = "1"
+	in.BaseCcy, in.QuoteCcy = p.Base, p.Quote
+	in.Lever = "10"
+	in.LotSz, in.MinSz = step(qty), step(qty)
+	in.MaxMktAmt, in.MaxMktSz, in.MaxStopSz = "1000000", "1000000", "1000000"
+	in.OpenType = "fix_price"
+	in.TradeQuoteCcyList = []string{p.Quote}
+	return in
+}
+
+func pow10(n int) int64 {
+	v := int64(1)
+	for ; n > 0; n-- {
+		v *= 10
+	}
+	return v
+}
+
+// day24 is the last 24 hours of instID as one candle, from hourly candles.
+func day24(ctx context.Context, m cc.Market, instID string, now int64) (cc.Candle, bool) {
+	last := cc.Interval1h.Truncate(now)
+	cs, err := m.Candles(ctx, instID, cc.Interval1h, last-23*hour, last+hour, now)
+	if err != nil || len(cs) == 0 {
+		return cc.Candle{}, false
+	}
+	return cc.Aggregate(cs), true
+}
+
+func str(d cc.Decimal) string { return string(num(nil, d)) }
+
+// tickerOf is OKX's ticker for instID at now.
+func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[string]string, bool) {
+	d, ok := day24(ctx, h.env.Market, instID, now)
+	if !ok {
+		return nil, false
+	}
+	tick := cc.Decimal{Units: 1, Scale: d.Close.Scale}
+	vol, volCcy := d.Volume, d.QuoteVolume
+	if h.ex.instType == "SWAP" {
+		vol, volCcy = shift(d.Volume, -h.contractExp(instID)), d.Volume
+	}
+	// Start of day: the open of the day candle in UTC and in UTC+8.
+	sod := func(b bar) string {
+		cs, err := b.candles(ctx, h.env.Market, instID, b.open(now), b.open(now), now)
+		if err != nil || len(cs) == 0 {
+			return str(d.Close)
+		}
+		return str(cs[0].Open)
+	}
+	return map[string]string{
+		"instType":  h.ex.instType,
+		"instId":    instID,
+		"last":      str(d.Close),
+		"lastSz":    "1",
+		"askPx":     str(d.Close.Add(tick)),
+		"askSz":     "1",
+		"bidPx":     str(d.Close.Add(cc.Decimal{Units: -1, Scale: d.Close.Scale})),
+		"bidSz":     "1",
+		"open24h":   str(d.Open),
+		"high24h":   str(d.High),
+		"low24h":    str(d.Low),
+		"volCcy24h": str(volCcy),
+		"vol24h":    str(vol),
+		"ts":        strconv.FormatInt(now, 10),
+		"sodUtc0":   sod(bars["1Dutc"]),
+		"sodUtc8":   sod(bars["1D"]),
+	}, true
+}
+
+func (h *handler) ticker(w http.ResponseWriter, r *http.Request, q url.Values) {
+	id := q.Get("instId")
+	if id == "" {
+		h.emptyParam(w, "instId")
+		return
+	}
+	if _, ok := h.pairOf(id); !ok {
+		h.fail(w, http.StatusOK, "51001", msgNoInstrument)
+		return
+	}
+	t, ok := h.tickerOf(r.Context(), id, h.env.Clock.NowMillis())
+	if !ok {
+		h.fail(w, http.StatusServiceUnavailable, "50001", msgUnavailable)
+		return
+	}
+	h.ok(w, mustJSON([]map[string]string{t}))
+}
+
+func (h *handler) tickers(w http.ResponseWriter, r *http.Request, q url.Values) {
+	typ := q.Get("instType")
+	switch typ {
+	case "":
+		h.emptyParam(w, "instType")
+		return
+	case "SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN":
+	default:
+		h.paramError(w, "instType")
+		return
+	}
+	list := []map[string]string{}
+	if typ == h.ex.instType {
+		now := h.env.Clock.NowMillis()
+		for _, p := range h.env.Pairs {
+			if t, ok := h.tickerOf(r.Context(), p.Symbol, now); ok {
+				list = append(list, t)
+			}
+		}
+	}
+	h.ok(w, mustJSON(list))
+}

@@ -1,0 +1,124 @@
+package okx_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/candlecassette/candlecassette/plugins/okx"
+)
+
+type instrumentsResp struct {
+	Code string `json:"code"`
+	Msg  string `json:"msg"`
+	Data []struct {
+		InstID, InstType, BaseCcy, QuoteCcy, SettleCcy, Uly, InstFamily string
+		CtVal, CtType, State, TickSz, LotSz, MinSz                      string
+	} `json:"data"`
+}
+
+func TestInstrumentsListOwnTypeOnly(t *testing.T) {
+	spot := newFixture(t, okx.Spot, frozen(t0))
+	var r instrumentsResp
+	_, body := spot.get(t, "/api/v5/public/instruments?instType=SPOT", &r)
+	if r.Code != "0" || len(r.Data) != 4 {
+		t.Fatalf("spot instruments: %s", body)
+	}
+	checkShape(t, "instruments_spot.json", body, false)
+	in := r.Data[0]
+	if in.InstID != "BTC-USDT" || in.BaseCcy != "BTC" || in.QuoteCcy != "USDT" || in.State != "live" || in.InstType != "SPOT" {
+		t.Errorf("spot instrument %+v", in)
+	}
+	// The tick size matches the prices served.
+	var c candlesResp
+	spot.get(t, "/api/v5/market/candles?instId=XRP-USDT&limit=1", &c)
+	if decimals(r.Data[2].TickSz) < decimals(c.Data[0][4]) {
+		t.Errorf("XRP tick %s coarser than close %s", r.Data[2].TickSz, c.Data[0][4])
+	}
+
+	swap := newFixture(t, okx.Perpetual, frozen(t0))
+	_, body = swap.get(t, "/api/v5/public/instruments?instType=SWAP", &r)
+	checkShape(t, "instruments_spot.json", body, false)
+	in = r.Data[1]
+	if in.InstID != "ETH-USDT-SWAP" || in.Uly != "ETH-USDT" || in.InstFamily != "ETH-USDT" || in.SettleCcy != "USDT" || in.CtType != "linear" || in.CtVal != "0.1" {
+		t.Errorf("swap instrument %+v", in)
+	}
+	swap.get(t, "/api/v5/public/instruments?instType=SWAP&instId=SOL-USDT-SWAP", &r)
+	if len(r.Data) != 1 || r.Data[0].InstID != "SOL-USDT-SWAP" {
+		t.Errorf("instId filter: %+v", r.Data)
+	}
+
+	// What ccxt's default loadMarkets also asks for: valid, empty.
+	for f, qs := range map[*fixture][]string{
+		spot: {"instType=FUTURES", "instType=SWAP", "instType=OPTION&uly=BTC-USD", "instType=OPTION&uly=ETH-USD"},
+		swap: {"instType=SPOT", "instType=FUTURES", "instType=OPTION&instFamily=BTC-USD"},
+	} {
+		for _, q := range qs {
+			var e instrumentsResp
+			_, body := f.get(t, "/api/v5/public/instruments?"+q, &e)
+			if e.Code != "0" || e.Data == nil || len(e.Data) != 0 {
+				t.Errorf("%s: %s", q, body)
+			}
+		}
+	}
+}
+
+func decimals(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			return len(s) - i - 1
+		}
+	}
+	return 0
+}
+
+func TestInstrumentsErrors(t *testing.T) {
+	f := newFixture(t, okx.Spot, frozen(t0))
+	for q, want := range map[string][3]string{
+		"":                 {"400", "50014", "Parameter instType can not be empty."},
+		"instType=STOCK":   {"400", "51000", "Parameter instType error"},
+		"instType=OPTION":  {"400", "50014", "Parameter instFamily can not be empty."},
+		"instType=spot&x=": {"400", "51000", "Parameter instType error"},
+	} {
+		var r instrumentsResp
+		status, body := f.get(t, "/api/v5/public/instruments?"+q, &r)
+		if strconv.Itoa(status) != want[0] || r.Code != want[1] || r.Msg != want[2] {
+			t.Errorf("%q: %d %s, want %v", q, status, body, want)
+		}
+	}
+}
+
+func TestTimeAndTickers(t *testing.T) {
+	f := newFixture(t, okx.Perpetual, frozen(t0))
+	var tr struct {
+		Data []struct{ Ts string } `json:"data"`
+	}
+	_, body := f.get(t, "/api/v5/public/time", &tr)
+	checkShape(t, "time.json", body, false)
+	if len(tr.Data) != 1 || tr.Data[0].Ts != strconv.FormatInt(t0.UnixMilli(), 10) {
+		t.Errorf("time: %s", body)
+	}
+	var tk struct {
+		Code string              `json:"code"`
+		Data []map[string]string `json:"data"`
+	}
+	_, body = f.get(t, "/api/v5/market/ticker?instId=BTC-USDT-SWAP", &tk)
+	checkShape(t, "ticker.json", body, false)
+	var c candlesResp
+	f.get(t, "/api/v5/market/candles?instId=BTC-USDT-SWAP&limit=1", &c)
+	if tk.Data[0]["last"] != c.Data[0][4] || tk.Data[0]["instType"] != "SWAP" {
+		t.Errorf("ticker %v, latest candle %v", tk.Data[0], c.Data[0])
+	}
+	_, body = f.get(t, "/api/v5/market/tickers?instType=SWAP", &tk)
+	if len(tk.Data) != 4 {
+		t.Errorf("tickers: %s", body)
+	}
+	checkShape(t, "ticker.json", body, false)
+	f.get(t, "/api/v5/market/tickers?instType=SPOT", &tk)
+	if tk.Code != "0" || len(tk.Data) != 0 {
+		t.Errorf("spot tickers on the perpetual server: %+v", tk)
+	}
+	var e candlesResp
+	if status, _ := f.get(t, "/api/v5/market/ticker?instId=NOPE-USDT-SWAP", &e); status != 200 || e.Code != "51001" {
+		t.Errorf("unknown ticker: %d %+v", status, e)
+	}
+}

@@ -1,0 +1,102 @@
+package okx
+
+import (
+	"math"
+	"net/http"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Exchange is one OKX instrument type served as an exchange id.
+type Exchange struct {
+	name     string
+	instType string // SPOT or SWAP
+}
+
+var (
+	// Spot is okx_spot: instType SPOT, instruments such as BTC-USDT.
+	Spot = &Exchange{name: "okx_spot", instType: "SPOT"}
+	// Perpetual is okx_perpetual: instType SWAP, instruments such as
+	// BTC-USDT-SWAP (USDT-margined linear perpetuals).
+	Perpetual = &Exchange{name: "okx_perpetual", instType: "SWAP"}
+)
+
+var _ plugins.Plugin = (*Exchange)(nil)
+
+func init() {
+	plugins.Register(Spot)
+	plugins.Register(Perpetual)
+}
+
+// Name implements plugins.Plugin.
+func (e *Exchange) Name() string { return e.name }
+
+// InstType is the OKX instrument type the exchange id serves.
+func (e *Exchange) InstType() string { return e.instType }
+
+// Symbol spells a pair the OKX way: BTC-USDT, or BTC-USDT-SWAP for the
+// perpetual.
+func (e *Exchange) Symbol(p cc.Pair) string {
+	if e.instType == "SWAP" {
+		return p.Base + "-" + p.Quote + "-SWAP"
+	}
+	return p.Base + "-" + p.Quote
+}
+
+// Defaults implements plugins.Plugin.
+func (e *Exchange) Defaults() plugins.Defaults {
+	var ivs []cc.Interval
+	for _, iv := range cc.Intervals {
+		if _, ok := barName[iv]; ok {
+			ivs = append(ivs, iv)
+		}
+	}
+	return plugins.Defaults{
+		UpstreamREST:   "https://www.okx.com",
+		UpstreamWS:     "wss://ws.okx.com:8443",
+		MaxLimit:       maxLimit,
+		Intervals:      ivs,
+		VolatileParams: nil, // OKX signs with headers only
+		SecretHeaders:  []string{"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "OK-ACCESS-TIMESTAMP"},
+		SecretParams:   nil,
+	}
+}
+
+// ServerError implements plugins.Plugin: OKX's 50001 "Service temporarily
+// unavailable" with HTTP 503.
+func (e *Exchange) ServerError() plugins.Response {
+	return plugins.Response{
+		Status: http.StatusServiceUnavailable,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   []byte(`{"code":"50001","msg":"Service temporarily unavailable. Please try again later.","data":[]}`),
+	}
+}
+
+// ctExp is the power of ten of a perpetual's contract value: the one that
+// makes a contract worth about 100 quote units at price (BTC at 50,000:
+// 0.01; ETH at 3,000: 0.1; SOL at 150: 1), as OKX's own ctVal are.
+func ctExp(price float64) int {
+	if price <= 0 {
+		return 0
+	}
+	return int(math.Ceil(math.Log10(100 / price)))
+}
+
+// shift returns d × 10^e exactly (e may be negative).
+func shift(d cc.Decimal, e int) cc.Decimal {
+	for ; e > 0; e-- {
+		if d.Scale > 0 {
+			d.Scale--
+		} else {
+			d.Units *= 10
+		}
+	}
+	for ; e < 0; e++ {
+		d.Scale++
+	}
+	return d
+}
+
+// pairOf finds the configured pair of an instrument id.
+func (h *handler) pairOf(instID string) (cc.Pair, bool) { return h.env.PairBySymbol(instID) }

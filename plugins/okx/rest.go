@@ -1,0 +1,232 @@
+package okx
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// OKX's error messages, from its error code table.
+const (
+	msgNoInstrument = "Instrument ID, Instrument ID code, or Spread ID doesn't exist."
+	msgUnavailable  = "Service temporarily unavailable. Please try again later."
+)
+
+type handler struct {
+	ex  *Exchange
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin.
+func (e *Exchange) Handler(env *plugins.Env) http.Handler {
+	return &handler{ex: e, env: env}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/ws/v5/business", "/ws/v5/public":
+		plugins.ServeWS(h.env, w, r, &wsProtocol{h: h, business: r.URL.Path == "/ws/v5/business"}, wsOptions)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.fail(w, http.StatusNotFound, "404", "Not Found")
+		return
+	}
+	q := r.URL.Query()
+	switch r.URL.Path {
+	case "/api/v5/market/candles":
+		h.candles(w, r, q, false)
+	case "/api/v5/market/history-candles":
+		h.candles(w, r, q, true)
+	case "/api/v5/public/instruments":
+		h.instruments(w, r, q)
+	case "/api/v5/market/ticker":
+		h.ticker(w, r, q)
+	case "/api/v5/market/tickers":
+		h.tickers(w, r, q)
+	case "/api/v5/public/time":
+		h.ok(w, mustJSON([]map[string]string{{"ts": strconv.FormatInt(h.env.Clock.NowMillis(), 10)}}))
+	default:
+		h.fail(w, http.StatusNotFound, "404", "Not Found")
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own plain values are marshalled
+	}
+	return b
+}
+
+// ok writes OKX's success envelope around data (a raw JSON array).
+func (h *handler) ok(w http.ResponseWriter, data []byte) {
+	b := make([]byte, 0, len(data)+32)
+	b = append(b, `{"code":"0","msg":"","data":`...)
+	b = append(b, data...)
+	b = append(b, '}')
+	writeBody(w, http.StatusOK, b)
+}
+
+// fail writes OKX's error envelope.
+func (h *handler) fail(w http.ResponseWriter, status int, code, msg string) {
+	writeBody(w, status, errorBody(code, msg))
+}
+
+func errorBody(code, msg string) []byte {
+	b := append([]byte(`{"code":"`), code...)
+	b = append(b, `","msg":`...)
+	b = append(b, mustJSON(msg)...)
+	return append(b, `,"data":[]}`...)
+}
+
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// paramError is OKX's 51000 "Parameter {name} error" (HTTP 400).
+func (h *handler) paramError(w http.ResponseWriter, name string) {
+	h.fail(w, http.StatusBadRequest, "51000", "Parameter "+name+" error")
+}
+
+// emptyParam is OKX's 50014 "Parameter {name} can not be empty." (HTTP 400).
+func (h *handler) emptyParam(w http.ResponseWriter, name string) {
+	h.fail(w, http.StatusBadRequest, "50014", "Parameter "+name+" can not be empty.")
+}
+
+// candlesQuery is a parsed candles request.
+type candlesQuery struct {
+	instID              string
+	bar                 bar
+	after, before       int64
+	hasAfter, hasBefore bool
+	limit               int
+}
+
+// parseCandles validates a candles request; on failure it has written
+// OKX's error and returns false.
+func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, history bool) (candlesQuery, bool) {
+	var cq candlesQuery
+	cq.instID = q.Get("instId")
+	if cq.instID == "" {
+		h.emptyParam(w, "instId")
+		return cq, false
+	}
+	name := q.Get("bar")
+	if name == "" {
+		name = "1m"
+	}
+	b, ok := bars[name]
+	if !ok || (b.historyOnly && !history) {
+		h.paramError(w, "bar")
+		return cq, false
+	}
+	cq.bar = b
+	for _, p := range []struct {
+		name string
+		v    *int64
+		set  *bool
+	}{{"after", &cq.after, &cq.hasAfter}, {"before", &cq.before, &cq.hasBefore}} {
+		if s := q.Get(p.name); s != "" {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				h.paramError(w, p.name)
+				return cq, false
+			}
+			*p.v, *p.set = v, true
+		}
+	}
+	cq.limit = defaultLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			h.paramError(w, "limit")
+			return cq, false
+		}
+		if n > 0 {
+			cq.limit = min(n, maxLimit)
+		}
+	}
+	if _, ok := h.pairOf(cq.instID); !ok {
+		h.fail(w, http.StatusOK, "51001", msgNoInstrument)
+		return cq, false
+	}
+	return cq, true
+}
+
+func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, history bool) {
+	cq, ok := h.parseCandles(w, q, history)
+	if !ok {
+		return
+	}
+	now := h.env.Clock.NowMillis()
+	recent := recentBars
+	if history {
+		recent = 0
+	}
+	var cs []cc.Candle
+	if first, last, ok := cq.bar.window(now, cq.after, cq.before, cq.hasAfter, cq.hasBefore, cq.limit, recent); ok {
+		var err error
+		cs, err = cq.bar.candles(r.Context(), h.env.Market, cq.instID, first, last, now)
+		if err != nil {
+			if errors.Is(err, cc.ErrUnknownSymbol) {
+				h.fail(w, http.StatusOK, "51001", msgNoInstrument)
+			} else {
+				h.fail(w, http.StatusServiceUnavailable, "50001", msgUnavailable)
+			}
+			return
+		}
+	}
+	exp := h.contractExp(cq.instID)
+	b := make([]byte, 0, 2+len(cs)*128)
+	b = append(b, '[')
+	for i := len(cs) - 1; i >= 0; i-- {
+		if i != len(cs)-1 {
+			b = append(b, ',')
+		}
+		b = h.appendRow(b, cs[i], exp)
+	}
+	b = append(b, ']')
+	h.ok(w, b)
+}
+
+// contractExp is the power of ten of instID's contract value; spot
+// instruments have none (their vol is in base currency).
+func (h *handler) contractExp(instID string) (exp int) {
+	if h.ex.instType != "SWAP" {
+		return 0
+	}
+	p, _ := h.pairOf(instID)
+	return ctExp(p.Price)
+}
+
+// appendRow writes [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]. For
+// spot, vol is in base and volCcy in quote currency; for perpetuals vol is
+// in contracts and volCcy in base currency.
+func (h *handler) appendRow(b []byte, c cc.Candle, exp int) []byte {
+	b = append(b, `["`...)
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	vol, volCcy := c.Volume, c.QuoteVolume
+	if h.ex.instType == "SWAP" {
+		vol, volCcy = shift(c.Volume, -exp), c.Volume
+	}
+	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close, vol, volCcy, c.QuoteVolume} {
+		b = append(b, `","`...)
+		b = num(b, d)
+	}
+	if c.Closed {
+		return append(b, `","1"]`...)
+	}
+	return append(b, `","0"]`...)
+}
+
+// num writes d the way OKX prints numbers: no trailing zeros.
+func num(b []byte, d cc.Decimal) []byte { return d.AppendTrim(b, int(d.Scale)) }
