@@ -9,6 +9,7 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/bybit"
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
+	_ "github.com/candlecassette/candlecassette/plugins/hyperliquid"
 	_ "github.com/candlecassette/candlecassette/plugins/kraken"
 	_ "github.com/candlecassette/candlecassette/plugins/kucoin"
 	_ "github.com/candlecassette/candlecassette/plugins/mexc"

@@ -1,0 +1,42 @@
+// Package hyperliquid serves Hyperliquid's public API for the ids
+// hyperliquid_spot and hyperliquid_perpetual.
+//
+// Hyperliquid has one REST endpoint, POST /info, whose JSON body's "type"
+// selects the query, and one WS endpoint, /ws:
+//
+//	POST /info {"type":"candleSnapshot","req":{"coin","interval","startTime","endTime"}}
+//	POST /info {"type":"meta"|"metaAndAssetCtxs"|"spotMeta"|"spotMetaAndAssetCtxs"|
+//	            "perpDexs"|"allMids"|"exchangeStatus"}
+//	WS   /ws   {"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}}
+//	           {"method":"ping"} → {"channel":"pong"}
+//
+// Candles are objects {t, T, s, i, o, c, h, l, v, n} (ms times, decimal
+// strings, trade count), oldest first, at most 5000 per request; the range
+// [startTime, endTime] is inclusive and the candle in progress is
+// included. A body that does not deserialize gets HTTP 422 with a plain
+// text "Failed to deserialize the JSON body into the target type: ..."
+// message, as Hyperliquid's server does.
+//
+// # Coins
+//
+// Perpetuals are named by their base ("BTC"), quoted and settled in USDC.
+// Spot pairs are named "@<index>" from spotMeta's universe ("PURR/USDC"
+// for index 0): BASE-QUOTE pairs are served as Hyperliquid's Unit tokens
+// against USDC where Hyperliquid has them (BTC → UBTC "Unit Bitcoin" at
+// @142, ETH → UETH at @151, SOL → USOL at @156), other bases keep their
+// name at an index derived from the pair name. USD-like quotes (USDT, USD)
+// become USDC. The spot asset-context array is indexed by universe index,
+// so slots between served pairs hold zeroed contexts.
+//
+// # Caveats
+//
+// Prices keep the synthetic market's precision rather than Hyperliquid's
+// five significant figures. WS candle pushes carry no event time nor a
+// closed flag: decoded pushes are reported as in progress with EventTime
+// 0; the candle is final once a push for the next one arrives. The 5000
+// most-recent-candles history limit is not enforced.
+//
+// # Concurrency
+//
+// The plugin values are stateless; handlers are safe for concurrent use.
+package hyperliquid

@@ -1,0 +1,190 @@
+package hyperliquid
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+func maxLeverage(base string) int {
+	switch base {
+	case "BTC":
+		return 40
+	case "ETH":
+		return 25
+	}
+	return 10
+}
+
+// perpPairs are the pairs listed as perpetuals: one per base.
+func (s *server) perpPairs() []cc.Pair {
+	seen := map[string]bool{}
+	var out []cc.Pair
+	for _, p := range s.env.Pairs {
+		if !seen[p.Base] {
+			seen[p.Base] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *server) meta() map[string]any {
+	universe := []any{}
+	tables := []any{}
+	seenTable := map[int]bool{}
+	for _, p := range s.perpPairs() {
+		lev := maxLeverage(p.Base)
+		universe = append(universe, map[string]any{
+			"szDecimals": kit.AmountDecimals, "name": p.Base, "maxLeverage": lev, "marginTableId": lev,
+		})
+		if !seenTable[lev] {
+			seenTable[lev] = true
+			tables = append(tables, []any{lev, map[string]any{
+				"description": "", "marginTiers": []any{map[string]any{"lowerBound": "0.0", "maxLeverage": lev}},
+			}})
+		}
+	}
+	return map[string]any{"universe": universe, "marginTables": tables, "collateralToken": 0}
+}
+
+// hlNum formats d the way Hyperliquid prints numbers.
+func hlNum(d cc.Decimal) string {
+	s := kit.Trim(d)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+func (s *server) perpCtxs(r *http.Request) ([]any, error) {
+	out := []any{}
+	for _, p := range s.perpPairs() {
+		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		if err != nil {
+			return nil, err
+		}
+		px := hlNum(st.Last)
+		out = append(out, map[string]any{
+			"funding": "0.0000125", "openInterest": "0.0", "prevDayPx": hlNum(st.Open),
+			"dayNtlVlm": hlNum(st.QuoteVolume), "premium": "0.0", "oraclePx": px, "markPx": px,
+			"midPx": px, "impactPxs": []string{px, hlNum(st.Last.Add(kit.Tick(int(st.Last.Scale))))},
+			"dayBaseVlm": hlNum(st.Volume),
+		})
+	}
+	return out, nil
+}
+
+// spotMarket is one served spot pair with its tokens.
+type spotMarket struct {
+	pair        cc.Pair
+	index       int
+	base, quote int // token indexes
+}
+
+// spotLayout lists the tokens (USDC first, index = position) and the spot
+// markets sorted by universe index.
+func (s *server) spotLayout() (tokens []map[string]any, markets []spotMarket) {
+	tokIndex := map[string]int{}
+	addToken := func(name string, full *string, sz, wei int) int {
+		if i, ok := tokIndex[name]; ok {
+			return i
+		}
+		i := len(tokens)
+		tokIndex[name] = i
+		var fullName any
+		if full != nil {
+			fullName = *full
+		}
+		tokens = append(tokens, map[string]any{
+			"name": name, "szDecimals": sz, "weiDecimals": wei, "index": i,
+			"tokenId": tokenID(name), "isCanonical": i < 2, "evmContract": nil,
+			"fullName": fullName, "deployerTradingFeeShare": "0.0",
+		})
+		return i
+	}
+	addToken("USDC", nil, 8, 8)
+	seen := map[int]bool{}
+	for _, p := range s.env.Pairs {
+		idx := spotIndex(p)
+		if seen[idx] {
+			continue
+		}
+		seen[idx] = true
+		name, full := spotBase(p)
+		b := addToken(name, full, kit.AmountDecimals, 8)
+		q := addToken(spotQuote(p.Quote), nil, 8, 8)
+		markets = append(markets, spotMarket{pair: p, index: idx, base: b, quote: q})
+	}
+	sort.Slice(markets, func(i, j int) bool { return markets[i].index < markets[j].index })
+	return tokens, markets
+}
+
+// tokenID is a stable 16-byte hex id per token name.
+func tokenID(name string) string {
+	var h uint64 = 1469598103934665603
+	var g uint64 = 7809847782465536322
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 1099511628211
+		g = (g ^ uint64(name[i])) * 1099511628211
+	}
+	return "0x" + strconv.FormatUint(h|1<<63, 16) + strconv.FormatUint(g|1<<63, 16)
+}
+
+func (s *server) spotMeta() map[string]any {
+	tokens, markets := s.spotLayout()
+	universe := []any{}
+	for _, m := range markets {
+		universe = append(universe, map[string]any{
+			"tokens": []int{m.base, m.quote}, "name": spotCoin(m.pair), "index": m.index,
+			"isCanonical": m.index == 0,
+		})
+	}
+	return map[string]any{"universe": universe, "tokens": tokens}
+}
+
+// spotCtxs are the spot asset contexts indexed by universe index.
+func (s *server) spotCtxs(r *http.Request) ([]any, error) {
+	_, markets := s.spotLayout()
+	n := 0
+	if len(markets) > 0 {
+		n = markets[len(markets)-1].index + 1
+	}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{
+			"prevDayPx": "0.0", "dayNtlVlm": "0.0", "markPx": "0.0", "midPx": nil,
+			"circulatingSupply": "0.0", "coin": "@" + strconv.Itoa(i), "totalSupply": "0.0", "dayBaseVlm": "0.0",
+		}
+	}
+	for _, m := range markets {
+		st, err := kit.Stats24h(r.Context(), s.env.Market, m.pair.Symbol, s.now())
+		if err != nil {
+			return nil, err
+		}
+		px := hlNum(st.Last)
+		out[m.index] = map[string]any{
+			"prevDayPx": hlNum(st.Open), "dayNtlVlm": hlNum(st.QuoteVolume), "markPx": px,
+			"midPx": px, "circulatingSupply": "21000000.0", "coin": spotCoin(m.pair),
+			"totalSupply": "21000000.0", "dayBaseVlm": hlNum(st.Volume),
+		}
+	}
+	return out, nil
+}
+
+func (s *server) allMids(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range s.env.Pairs {
+		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		if err != nil {
+			return nil, err
+		}
+		out[p.Base] = hlNum(st.Last)
+		out[spotCoin(p)] = hlNum(st.Last)
+	}
+	return out, nil
+}
