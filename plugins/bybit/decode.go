@@ -148,3 +148,10 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	}
 	return out, nil
 }
+
+// KlineSubscription tells the conformance suite how a client streams
+// (symbol, iv) klines: this category's socket and a subscribe message.
+func (e *Exchange) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
+	msg := fmt.Sprintf(`{"op":"subscribe","req_id":"1","args":["kline.%s.%s"]}`, intervalName[iv], symbol)
+	return e.wsPath, [][]byte{[]byte(msg)}
+}

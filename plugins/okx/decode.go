@@ -173,3 +173,10 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	}
 	return out, nil
 }
+
+// KlineSubscription tells the conformance suite how a client streams
+// (symbol, iv) candles: the business socket and a subscribe message.
+func (e *Exchange) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
+	msg := fmt.Sprintf(`{"op":"subscribe","args":[{"channel":"candle%s","instId":%q}]}`, barName[iv], symbol)
+	return "/ws/v5/business", [][]byte{[]byte(msg)}
+}
