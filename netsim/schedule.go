@@ -8,10 +8,17 @@ func (s *Sim) schedule() {
 	defer close(s.exited)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	last := time.Now()
+	// Events strictly after last are still to come; an event set for the
+	// very moment a schedule changed (offset 0) is one of them.
+	var seen time.Time
+	var last time.Time
 	for {
 		s.mu.Lock()
-		at, code, ok := nextEvent(s.cfg, s.epoch, last)
+		if s.rescheduled != seen {
+			seen = s.rescheduled
+			last = seen.Add(-time.Nanosecond)
+		}
+		at, code, ok := nextEvent(s.cfg, s.epochD, s.epochO, last)
 		s.mu.Unlock()
 		wait := time.Hour
 		if ok {
@@ -28,7 +35,6 @@ func (s *Sim) schedule() {
 				default:
 				}
 			}
-			last = time.Now()
 		case <-timer.C:
 			if ok {
 				reason := "scheduled disconnect"
@@ -44,7 +50,7 @@ func (s *Sim) schedule() {
 
 // nextEvent finds the first scheduled event strictly after after: its time
 // and the close code to disconnect with.
-func nextEvent(c Config, epoch, after time.Time) (at time.Time, code int, ok bool) {
+func nextEvent(c Config, epochD, epochO, after time.Time) (at time.Time, code int, ok bool) {
 	consider := func(first time.Time, every time.Duration, cc int) {
 		t := first
 		if !t.After(after) {
@@ -63,10 +69,10 @@ func nextEvent(c Config, epoch, after time.Time) (at time.Time, code int, ok boo
 		if cc == 0 {
 			cc = 1006
 		}
-		consider(d.At.resolve(epoch), time.Duration(d.Every), cc)
+		consider(d.At.resolve(epochD), time.Duration(d.Every), cc)
 	}
 	for _, o := range c.Outages {
-		consider(o.At.resolve(epoch), time.Duration(o.Every), 1006)
+		consider(o.At.resolve(epochO), time.Duration(o.Every), 1006)
 	}
 	return at, code, ok
 }

@@ -36,11 +36,15 @@ type Options struct {
 type Sim struct {
 	opts Options
 
-	mu    sync.Mutex
-	cfg   Config
-	epoch time.Time // when the schedule was set
-	rest  *rand.Rand
-	ws    *rand.Rand
+	mu  sync.Mutex
+	cfg Config
+	// When the Disconnects and the Outages were last changed: their
+	// offsets count from there.
+	epochD, epochO time.Time
+	// rescheduled is when a schedule last changed.
+	rescheduled time.Time
+	rest        *rand.Rand
+	ws          *rand.Rand
 
 	kick   chan struct{}
 	done   chan struct{}
@@ -93,7 +97,9 @@ func New(opts Options) (*Sim, error) {
 		exited: make(chan struct{}),
 	}
 	s.cfg = normalize(opts.Config)
-	s.epoch = time.Now()
+	s.epochD = time.Now()
+	s.epochO = s.epochD
+	s.rescheduled = s.epochD
 	s.seed()
 	go s.schedule()
 	return s, nil
@@ -125,15 +131,20 @@ func cloneConfig(c Config) Config {
 }
 
 // SetConfig replaces the configuration; the next request or message sees
-// it. A changed schedule starts over from now.
+// it. Changed Disconnects (or Outages) start over from now; an unchanged
+// list keeps its course.
 func (s *Sim) SetConfig(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	c = normalize(cloneConfig(c))
 	s.mu.Lock()
-	if !reflect.DeepEqual(c.Disconnects, s.cfg.Disconnects) || !reflect.DeepEqual(c.Outages, s.cfg.Outages) {
-		s.epoch = time.Now()
+	now := time.Now()
+	if !reflect.DeepEqual(c.Disconnects, s.cfg.Disconnects) {
+		s.epochD, s.rescheduled = now, now
+	}
+	if !reflect.DeepEqual(c.Outages, s.cfg.Outages) {
+		s.epochO, s.rescheduled = now, now
 	}
 	s.cfg = c
 	s.mu.Unlock()
@@ -253,7 +264,7 @@ func sample(c Conditions, u float64) time.Duration {
 
 func (s *Sim) inOutageLocked(now time.Time) bool {
 	for _, o := range s.cfg.Outages {
-		start := o.At.resolve(s.epoch)
+		start := o.At.resolve(s.epochO)
 		if now.Before(start) {
 			continue
 		}

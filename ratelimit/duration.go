@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -10,9 +11,22 @@ import (
 // string ("1m", "500ms"). A JSON number is taken as nanoseconds.
 type Duration time.Duration
 
-// MarshalJSON writes d as a Go duration string.
+// MarshalJSON writes d as a Go duration string, without zero trailing
+// units ("1m", not "1m0s").
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
+	return json.Marshal(d.String())
+}
+
+// String is the duration as Go spells it, without zero trailing units.
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // UnmarshalJSON reads a Go duration string or a number of nanoseconds.

@@ -200,10 +200,13 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		}
 		l.stats.requests.Add(1)
 		weight := 1
+		if l.model.Weight != nil {
+			weight = max(l.model.Weight(r), 1)
+		}
 		ip := ClientIP(r)
 		l.mu.Lock()
-		if l.limits.RESTWeighted && l.model.Weight != nil {
-			weight = max(l.model.Weight(r), 1)
+		if !l.limits.RESTWeighted {
+			weight = 1
 		}
 		refusal, headers := l.admit(ip, weight)
 		l.mu.Unlock()

@@ -439,3 +439,66 @@ func TestDisconnectClosesEveryWSClient(t *testing.T) {
 		t.Errorf("after an abnormal disconnect: %v, want 1006", err)
 	}
 }
+
+func TestHungRequestsAreReleasedWhenTheServerCloses(t *testing.T) {
+	srv, err := replay.Start(replay.Options{Exchange: stackExchangeName,
+		Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 1, LossMode: netsim.LossHang}}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get(srv.URL() + "/api/ping")
+		done <- err
+	}()
+	for srv.Status().Faults.Hung < 1 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("a hung request returned before the server closed")
+	case <-time.After(200 * time.Millisecond):
+	}
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if el := time.Since(t0); el > 3*time.Second {
+		t.Errorf("Close took %v with a hung request", el)
+	}
+	if err := <-done; err == nil {
+		t.Error("the hung request got a response")
+	}
+}
+
+func TestScheduledDisconnectsAndOutagesReachWSClients(t *testing.T) {
+	srv := start(t, replay.Options{Conditions: netsim.Config{
+		Disconnects: []netsim.Disconnect{{At: netsim.When{Offset: 100 * time.Millisecond}, Code: 1012}},
+	}})
+	c := dial(t, srv)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 1012) {
+		t.Fatalf("scheduled disconnect: %v, want close 1012", err)
+	}
+	// An outage cuts live connections, refuses new ones and loses REST.
+	c = dial(t, srv)
+	if err := srv.PatchConditions([]byte(`{"outages":[{"at":"0s","duration":"1s"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err == nil || websocket.IsCloseError(err, 1000, 1001, 1012) {
+		t.Fatalf("outage start: %v, want the connection cut without a close frame", err)
+	}
+	if _, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+"/ws", nil); err == nil {
+		t.Fatal("a WS handshake succeeded during the outage")
+	}
+	if _, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get(srv.URL() + "/api/ping"); err == nil {
+		t.Fatal("a REST request was answered during the outage")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r, _ := get(t, srv.URL()+"/api/ping"); r.StatusCode != 200 {
+		t.Fatalf("after the outage: %d", r.StatusCode)
+	}
+}

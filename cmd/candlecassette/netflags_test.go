@@ -64,7 +64,7 @@ disconnects:
 	}
 	var lim map[string]any
 	adminGet(t, s.url+"/__admin/limits", "tok", &lim)
-	if lim["rest_limit"] != 10.0 || lim["rest_period"] != "1m0s" || lim["rest_weighted"] != false || lim["ws_limit"] != 5.0 {
+	if lim["rest_limit"] != 10.0 || lim["rest_period"] != "1m" || lim["rest_weighted"] != false || lim["ws_limit"] != 5.0 {
 		t.Errorf("limits %v", lim)
 	}
 }
