@@ -46,6 +46,18 @@ type Options struct {
 	NoRateLimit bool
 	// AdminToken, if set, is required as a bearer token by /__admin/.
 	AdminToken string
+
+	// Cassette is the path of a cassette to replay, opened read-only (so
+	// several servers may share it). Exchange then defaults to the
+	// cassette's; a different one is an error.
+	Cassette string
+	// ClockMode is what "now" is when replaying: ClockRecorded (default,
+	// the start of the recording), ClockNow (real time, recorded times
+	// shifted) or an RFC3339 instant. Ignored without a Cassette.
+	ClockMode string
+	// Speed scales the virtual clock and recorded WS streams: 0 or 1 is real
+	// time, 10 ten times faster, math.Inf(1) as fast as possible.
+	Speed float64
 }
 
 // Server serves one exchange's API. The network-simulation, rate-limit and
@@ -58,6 +70,7 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
+	tape    *tape // the cassette being replayed, if any
 
 	closeOnce sync.Once
 	serveErr  chan error
@@ -66,6 +79,21 @@ type Server struct {
 // New builds a Server without listening. Use Handler to mount it, or
 // Start/Serve to listen.
 func New(opts Options) (*Server, error) {
+	var tp *tape
+	if opts.Cassette != "" {
+		var err error
+		if tp, err = openTape(&opts); err != nil {
+			return nil, err
+		}
+	}
+	s, err := newServer(opts, tp)
+	if err != nil && tp != nil {
+		tp.close()
+	}
+	return s, err
+}
+
+func newServer(opts Options, tp *tape) (*Server, error) {
 	p, err := plugins.Lookup(opts.Exchange)
 	if err != nil {
 		return nil, err
@@ -76,19 +104,26 @@ func New(opts Options) (*Server, error) {
 	}
 	pairs = append([]cc.Pair(nil), pairs...)
 	for i := range pairs {
-		pairs[i].Symbol = p.Symbol(pairs[i])
+		if pairs[i].Symbol == "" {
+			pairs[i].Symbol = p.Symbol(pairs[i])
+		}
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	clock := opts.Clock
-	if clock == nil {
-		clock = &cc.Clock{}
+	if tp != nil {
+		clock = tp.clock
+	} else if clock == nil {
+		clock = &cc.Clock{Speed: opts.Speed}
 	}
 	market := opts.Market
 	if market == nil {
 		market = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+	}
+	if tp != nil {
+		market = tp.market(market)
 	}
 	env := &plugins.Env{
 		Market: market,
@@ -106,8 +141,15 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	stack.Install(env)
-	s := &Server{Stack: stack, plugin: p, env: env, serveErr: make(chan error, 1)}
-	s.handler = stack.Wrap(p.Handler(env))
+	s := &Server{Stack: stack, plugin: p, env: env, tape: tp, serveErr: make(chan error, 1)}
+	if tp != nil {
+		env.Feed = tp.feed(p, env.Feed)
+	}
+	inner := p.Handler(env)
+	if tp != nil {
+		inner = newRecordedREST(tp.c, p, tp.times, inner)
+	}
+	s.handler = stack.Wrap(inner)
 	return s, nil
 }
 
@@ -162,6 +204,9 @@ func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		defer s.Stack.Close()
+		if s.tape != nil {
+			defer s.tape.close()
+		}
 		if s.srv == nil {
 			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
 			return

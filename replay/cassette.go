@@ -1,0 +1,184 @@
+package replay
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Clock modes for Options.ClockMode.
+const (
+	// ClockRecorded starts the virtual clock at the start of the recording.
+	ClockRecorded = "recorded"
+	// ClockNow runs on real time and shifts every recorded timestamp so the
+	// newest recorded candle is the current one.
+	ClockNow = "now"
+)
+
+// tape is an open cassette being replayed.
+type tape struct {
+	c     *cassettes.Cassette
+	meta  cassettes.Meta
+	index *cassetteIndex
+	shift int64 // ms added to recorded candle times (--clock now)
+	times timeShifter
+	clock *cc.Clock
+}
+
+// openTape opens opts.Cassette read-only, fills in opts.Exchange from it
+// and adds its recorded symbols to opts.Pairs.
+func openTape(opts *Options) (*tape, error) {
+	c, err := cassettes.Open(opts.Cassette, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	t := &tape{c: c, meta: c.Meta(), index: newCassetteIndex(c)}
+	fail := func(err error) (*tape, error) {
+		c.Close()
+		return nil, err
+	}
+	switch {
+	case opts.Exchange == "":
+		opts.Exchange = t.meta.Exchange
+	case opts.Exchange != t.meta.Exchange:
+		return fail(fmt.Errorf("replay: cassette %s holds %s, not %s", opts.Cassette, t.meta.Exchange, opts.Exchange))
+	}
+	p, err := plugins.Lookup(opts.Exchange)
+	if err != nil {
+		return fail(fmt.Errorf("replay: cassette %s: %w", opts.Cassette, err))
+	}
+	if err := t.addPairs(opts, p); err != nil {
+		return fail(err)
+	}
+	if err := t.setClock(opts); err != nil {
+		return fail(err)
+	}
+	return t, nil
+}
+
+// addPairs serves every recorded symbol, priced at its last recorded close
+// so the synthetic fill starts where the recording is.
+func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
+	keys, err := t.c.Series()
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	pairs := opts.Pairs
+	if len(pairs) == 0 {
+		pairs = cc.DefaultPairs
+	}
+	pairs = append([]cc.Pair(nil), pairs...)
+	have := map[string]bool{}
+	for i := range pairs {
+		pairs[i].Symbol = p.Symbol(pairs[i])
+		have[pairs[i].Symbol] = true
+	}
+	for _, k := range keys {
+		last, ok, err := t.index.Before(k.Symbol, k.Interval, math.MaxInt64/2)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		if !ok {
+			continue
+		}
+		price := last.Close.Float64()
+		if have[k.Symbol] {
+			for i := range pairs {
+				if pairs[i].Symbol == k.Symbol && opts.Pairs == nil {
+					pairs[i].Price = price
+				}
+			}
+			continue
+		}
+		have[k.Symbol] = true
+		pair := splitSymbol(k.Symbol)
+		pair.Symbol = k.Symbol
+		pair.Price = price
+		pairs = append(pairs, pair)
+	}
+	opts.Pairs = pairs
+	return nil
+}
+
+// knownQuotes are tried, longest first, to split a native symbol such as
+// BTCUSDT into base and quote when the cassette is all we know of it.
+var knownQuotes = []string{"FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "EUR", "BTC", "ETH", "BNB", "TRY", "GBP", "JPY"}
+
+func splitSymbol(sym string) cc.Pair {
+	for _, sep := range []string{"-", "_", "/"} {
+		if b, q, ok := strings.Cut(sym, sep); ok {
+			return cc.Pair{Base: strings.ToUpper(b), Quote: strings.ToUpper(q)}
+		}
+	}
+	up := strings.ToUpper(sym)
+	for _, q := range knownQuotes {
+		if strings.HasSuffix(up, q) && len(up) > len(q) {
+			return cc.Pair{Base: up[:len(up)-len(q)], Quote: q}
+		}
+	}
+	return cc.Pair{Base: up, Quote: "USD"}
+}
+
+// setClock builds the virtual clock from opts.ClockMode and opts.Speed.
+func (t *tape) setClock(opts *Options) error {
+	speed := opts.Speed
+	if speed < 0 || math.IsNaN(speed) {
+		return fmt.Errorf("replay: speed %v must be positive", speed)
+	}
+	now := time.Now()
+	from := t.meta.From
+	if from.IsZero() {
+		from = t.meta.Created
+	}
+	switch mode := opts.ClockMode; mode {
+	case "", ClockRecorded:
+		t.clock = &cc.Clock{Base: from, Start: now, Speed: speed}
+	case ClockNow:
+		newest, ivs, err := t.index.latest()
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		if len(ivs) > 0 {
+			t.shift = shiftFor(newest, now.UnixMilli(), ivs)
+		} else {
+			t.shift = now.Sub(from).Milliseconds()
+		}
+		t.times = timeShifter{fromMs: from.UnixMilli(), toMs: t.meta.To.UnixMilli(), shift: now.Sub(from).Milliseconds()}
+		if t.meta.To.IsZero() {
+			t.times.toMs = t.times.fromMs
+		}
+		if speed == 0 || speed == 1 {
+			t.clock = &cc.Clock{}
+		} else {
+			t.clock = &cc.Clock{Base: now, Start: now, Speed: speed}
+		}
+	default:
+		at, err := time.Parse(time.RFC3339, mode)
+		if err != nil {
+			return fmt.Errorf("replay: --clock %q: want recorded, now or an RFC3339 instant", mode)
+		}
+		t.clock = &cc.Clock{Base: at, Start: now, Speed: speed}
+	}
+	return nil
+}
+
+// market serves the cassette's index, filled in by syn, on the tape's
+// time shift.
+func (t *tape) market(syn cc.Market) cc.Market {
+	var m cc.Market = &FilledMarket{Recorded: t.index, Synth: syn}
+	if t.shift != 0 {
+		m = shiftedMarket{inner: m, shift: t.shift}
+	}
+	return m
+}
+
+func (t *tape) feed(p plugins.Plugin, live cc.Feed) cc.Feed {
+	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, cache: map[string][]timedUpdate{}}
+}
+
+func (t *tape) close() error { return t.c.Close() }

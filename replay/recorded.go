@@ -1,0 +1,119 @@
+package replay
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// rewriter is the optional plugin interface (record.Rewriter) of exchanges
+// whose REST replies name WS endpoints, such as KuCoin's bullet-public.
+type rewriter interface {
+	RewriteResponse(path string, body []byte, wsBase string) []byte
+}
+
+// maxRequestBody caps the request body read for matching.
+const maxRequestBody = 1 << 20
+
+// recordedREST answers a request with the recorded interaction whose
+// normalized request matches it (volatile params ignored). The same
+// request recorded several times replays in recorded order, then repeats
+// the last. Anything unmatched goes to next: the plugin over the candle
+// index and the synthetic market.
+type recordedREST struct {
+	c      *cassettes.Cassette
+	plugin plugins.Plugin
+	next   http.Handler
+	// times, when shifting, moves embedded timestamps; candle listings are
+	// then left to the plugin, which serves the shifted index.
+	times timeShifter
+
+	mu    sync.Mutex
+	cache map[string][]*cassettes.Interaction
+	seen  map[string]int
+}
+
+func newRecordedREST(c *cassettes.Cassette, p plugins.Plugin, times timeShifter, next http.Handler) *recordedREST {
+	return &recordedREST{c: c, plugin: p, next: next, times: times,
+		cache: map[string][]*cassettes.Interaction{}, seen: map[string]int{}}
+}
+
+func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") != "" {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+		if err != nil {
+			http.Error(w, "replay: reading request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	ix, err := h.match(r, body)
+	if err != nil {
+		http.Error(w, "replay: reading cassette: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if ix == nil {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	respBody := ix.Body
+	if h.times.shift != 0 {
+		if _, err := h.plugin.DecodeCandles(r, ix.Body); err == nil {
+			// A candle listing: the shifted index answers it.
+			h.next.ServeHTTP(w, r)
+			return
+		}
+		respBody = h.times.body(respBody)
+	}
+	if rw, ok := h.plugin.(rewriter); ok {
+		// WS endpoints handed out in REST replies point at this server.
+		respBody = rw.RewriteResponse(r.URL.Path, respBody, "ws://"+r.Host)
+	}
+	hdr := w.Header()
+	for k, vs := range ix.ResponseHeader {
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Encoding", "Content-Length", "Transfer-Encoding", "Connection", "Date":
+			// The body is stored decoded; net/http sets the rest.
+			continue
+		}
+		hdr[k] = append([]string(nil), vs...)
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(respBody)))
+	w.WriteHeader(ix.Status)
+	if r.Method != http.MethodHead {
+		w.Write(respBody)
+	}
+}
+
+// match returns the interaction to replay for r, or nil.
+func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, error) {
+	key := h.c.MatchKey(r.Method, r.URL.Path, r.URL.RawQuery, body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ixs, ok := h.cache[key]
+	if !ok {
+		var err error
+		ixs, err = h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
+		if err != nil {
+			return nil, err
+		}
+		h.cache[key] = ixs
+	}
+	if len(ixs) == 0 {
+		return nil, nil
+	}
+	n := h.seen[key]
+	h.seen[key] = n + 1
+	return ixs[min(n, len(ixs)-1)], nil
+}
