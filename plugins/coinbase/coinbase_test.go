@@ -329,3 +329,7 @@ func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 		t.Fatalf("11th request: %d %s", st, b)
 	}
 }
+
+func BenchmarkCandles350(b *testing.B) {
+	wiretest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
+}

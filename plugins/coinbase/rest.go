@@ -40,6 +40,11 @@ func (h *handler) fallback(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(h.env, w, r, &wsProto{}, wsOptions)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/v2/") {
+		// The Coinbase App v2 API has its own error list shape.
+		writeRaw(w, http.StatusNotFound, []byte(`{"errors":[{"id":"not_found","message":"Not found"}]}`))
+		return
+	}
 	writeError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
 }
 
@@ -86,11 +91,7 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request) {
 	gs := q.Get("granularity")
 	iv, ok := granularities[gs]
 	if !ok {
-		if gs == "" || gs == "UNKNOWN_GRANULARITY" {
-			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "granularity is required")
-		} else {
-			writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid granularity: "+strconv.Quote(gs))
-		}
+		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "granularity argument is invalid")
 		return
 	}
 	start, err1 := parseSeconds(q.Get("start"))

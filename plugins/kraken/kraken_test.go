@@ -281,3 +281,7 @@ func TestRateLimitAnswersWithKrakenError(t *testing.T) {
 		t.Fatalf("16th call: %d %s", st, b)
 	}
 }
+
+func BenchmarkOHLC720(b *testing.B) {
+	wiretest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
+}

@@ -142,11 +142,12 @@ func (p *Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	at := msg.Data.Time / 1_000_000
 	if futures {
 		at = msg.Data.Time
-		vol, err := decimals(msg.Data.Candles[5:6])
+		vol, err := decimals(msg.Data.Candles[6:7])
 		if err != nil {
 			return nil, err
 		}
 		c.Volume = mulLots(vol[0], multiplier(msg.Data.Symbol))
+		c.QuoteVolume = cc.Decimal{}
 	}
 	c.Closed = c.CloseTime <= at
 	return []cc.Update{{Symbol: msg.Data.Symbol, Interval: iv, EventTime: at, Candle: c}}, nil

@@ -293,3 +293,11 @@ func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
 		t.Fatalf("201st call: %d %s", st, b)
 	}
 }
+
+func BenchmarkSpotCandles1500(b *testing.B) {
+	wiretest.BenchCandles(b, kucoin.SpotName, pairs[0], cc.Interval1m, kucoin.MaxSpotCandles)
+}
+
+func BenchmarkFuturesCandles500(b *testing.B) {
+	wiretest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
+}

@@ -113,7 +113,7 @@ func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
 	}
 	iv, found := typeNames[q.Get("type")]
 	if !found {
-		fail(w, "400100", "Unsupported type: "+strconv.Quote(q.Get("type")))
+		fail(w, "400100", "This type of Candlestick is currently not provided.")
 		return
 	}
 	startAt, err1 := optInt(q.Get("startAt"))

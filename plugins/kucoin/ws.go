@@ -149,9 +149,10 @@ func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
 	}
 }
 
-// encodePush writes a candle push: spot rows carry base volume and
-// turnover, futures rows carry contracts and turnover; spot's "time" is
-// in nanoseconds, futures' in milliseconds.
+// encodePush writes a candle push, ["time(s)", open, close, high, low,
+// ...]: spot rows end with base volume and turnover, futures rows with the
+// contract count twice; spot's "time" is in nanoseconds, futures' in
+// milliseconds.
 func encodePush(t target, u cc.Update) []byte {
 	c := u.Candle
 	b := append([]byte(`{"topic":"`), t.key...)
@@ -171,12 +172,19 @@ func encodePush(t target, u cc.Update) []byte {
 	}
 	b = append(b, `","`...)
 	if t.futures {
-		b = strconv.AppendInt(b, lots(c.Volume, multiplier(t.symbol)), 10)
+		// KuCoin documents [5] as volume and [6] as turnover, but the live
+		// feed sends the contract count in both ("61.0", "61"), and
+		// clients (ccxt) read the volume from [6]; serve what the feed
+		// sends.
+		n := lots(c.Volume, multiplier(t.symbol))
+		b = strconv.AppendInt(b, n, 10)
+		b = append(b, `.0","`...)
+		b = strconv.AppendInt(b, n, 10)
 	} else {
 		b = c.Volume.AppendTrim(b, int(c.Volume.Scale))
+		b = append(b, `","`...)
+		b = c.QuoteVolume.AppendTrim(b, int(c.QuoteVolume.Scale))
 	}
-	b = append(b, `","`...)
-	b = c.QuoteVolume.AppendTrim(b, int(c.QuoteVolume.Scale))
 	b = append(b, `"],"time":`...)
 	if t.futures {
 		b = strconv.AppendInt(b, u.EventTime, 10)
