@@ -96,9 +96,10 @@ func mergeInto(cs, add []cc.Candle) []cc.Candle {
 	return out
 }
 
-// encodeBlock writes candles column by column with deltas, then zstd, so
-// runs of similar prices and regular times cost next to nothing.
-func encodeBlock(cs []cc.Candle) []byte {
+// encodeBlock1 writes candles column by column with plain deltas, then
+// zstd: the first block encoding, still read; new blocks use
+// encodeBlock2.
+func encodeBlock1(cs []cc.Candle) []byte {
 	b := make([]byte, 0, 16+len(cs)*40)
 	b = appendUvarint(b, uint64(len(cs)))
 	var prev int64
@@ -157,12 +158,15 @@ func decimalField(c *cc.Candle, f int) *cc.Decimal {
 }
 
 func decodeBlock(v []byte) ([]cc.Candle, error) {
-	if len(v) == 0 || v[0] != kindBlock {
+	if len(v) == 0 || (v[0] != kindBlock && v[0] != kindBlock2) {
 		return nil, fmt.Errorf("%w: candle block of unknown kind", ErrCorrupt)
 	}
 	raw, err := decompress(v[1:])
 	if err != nil {
 		return nil, err
+	}
+	if v[0] == kindBlock2 {
+		return decodeBlock2(raw)
 	}
 	r := &reader{b: raw}
 	n := r.uvarint()
@@ -200,18 +204,21 @@ func decodeBlock(v []byte) ([]cc.Candle, error) {
 	return cs, nil
 }
 
-// putSeries merges s into the index inside tx.
-func putSeries(tx *bolt.Tx, s Series) (int, error) {
+// putSeries merges s into the index inside tx. It returns how many
+// candles it was given and the final candles of s that the index now
+// holds exactly as given (the ones a body template may refer to).
+func putSeries(tx *bolt.Tx, s Series) (int, []cc.Candle, error) {
 	if s.Symbol == "" || !s.Interval.Valid() || len(s.Candles) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	root := tx.Bucket(bucketCandles)
 	b, err := root.CreateBucketIfNotExists(SeriesKey{s.Symbol, s.Interval}.bucket())
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	cs := append([]cc.Candle(nil), s.Candles...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].OpenTime < cs[j].OpenTime })
+	var stable []cc.Candle
 	for len(cs) > 0 {
 		start := blockStart(s.Interval, cs[0].OpenTime)
 		end := start + s.Interval.Millis()*blockLen
@@ -220,15 +227,25 @@ func putSeries(tx *bolt.Tx, s Series) (int, error) {
 		var old []cc.Candle
 		if v := b.Get(key); v != nil {
 			if old, err = decodeBlock(v); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
-		if err := b.Put(key, encodeBlock(mergeInto(old, cs[:n]))); err != nil {
-			return 0, err
+		merged := mergeInto(old, cs[:n])
+		if err := b.Put(key, encodeBlock2(merged)); err != nil {
+			return 0, nil, err
+		}
+		j := 0
+		for _, c := range cs[:n] {
+			for j < len(merged) && merged[j].OpenTime < c.OpenTime {
+				j++
+			}
+			if c.Closed && j < len(merged) && merged[j] == c {
+				stable = append(stable, c)
+			}
 		}
 		cs = cs[n:]
 	}
-	return len(s.Candles), nil
+	return len(s.Candles), stable, nil
 }
 
 // Series lists the (symbol, interval) pairs that have candles, sorted.
@@ -267,26 +284,28 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 // eachBlock calls fn with each decoded block that may hold candles in
 // [start, end) until fn returns false.
 func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
-	return c.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
-		if b == nil {
-			return nil
-		}
-		cur := b.Cursor()
-		for key, v := cur.Seek(timeKey(blockStart(k.Interval, start))); key != nil; key, v = cur.Next() {
-			if len(key) != 8 || keyTime(key) >= end {
-				break
-			}
-			cs, err := decodeBlock(v)
-			if err != nil {
-				return fmt.Errorf("candles %s: %w", k, err)
-			}
-			if !fn(cs) {
-				break
-			}
-		}
+	return c.view(func(tx *bolt.Tx) error { return eachBlockTx(tx, k, start, end, fn) })
+}
+
+func eachBlockTx(tx *bolt.Tx, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
+	b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+	if b == nil {
 		return nil
-	})
+	}
+	cur := b.Cursor()
+	for key, v := cur.Seek(timeKey(blockStart(k.Interval, start))); key != nil; key, v = cur.Next() {
+		if len(key) != 8 || keyTime(key) >= end {
+			break
+		}
+		cs, err := decodeBlock(v)
+		if err != nil {
+			return fmt.Errorf("candles %s: %w", k, err)
+		}
+		if !fn(cs) {
+			break
+		}
+	}
+	return nil
 }
 
 // Range is a run of consecutive candles: open times Start, Next(Start),

@@ -20,6 +20,8 @@ const (
 	kindBlock       = 1
 	kindInteraction = 2
 	kindFrames      = 3
+	kindBlock2      = 4
+	kindTemplate    = 5 // an interaction whose body refers to the candle index
 )
 
 // Interaction is one recorded REST exchange.
@@ -47,7 +49,9 @@ func (ix *Interaction) rawSize() int {
 		len(ix.RequestBody) + 16 + headerSize(ix.ResponseHeader) + len(ix.Body)
 }
 
-func encodeInteraction(ix *Interaction) []byte {
+// encodeInteraction stores ix; with a template t, its body is stored as
+// the template (see template.go).
+func encodeInteraction(ix *Interaction, t *template) []byte {
 	b := make([]byte, 0, 256+len(ix.Body)+len(ix.RequestBody))
 	b = appendString(b, ix.Method)
 	b = appendString(b, ix.Path)
@@ -57,14 +61,20 @@ func encodeInteraction(ix *Interaction) []byte {
 	b = appendBytes(b, ix.RequestBody)
 	b = appendUvarint(b, uint64(ix.Status))
 	b = appendHeader(b, ix.ResponseHeader)
-	b = appendBytes(b, ix.Body)
+	kind := byte(kindInteraction)
+	if t != nil {
+		kind = kindTemplate
+		b = appendTemplate(b, t)
+	} else {
+		b = appendBytes(b, ix.Body)
+	}
 	b = appendVarint(b, ix.Start.UnixNano())
 	b = appendVarint(b, int64(ix.Duration))
-	return compress([]byte{kindInteraction}, b)
+	return compress([]byte{kind}, b)
 }
 
-func decodeInteraction(seq uint64, v []byte) (*Interaction, error) {
-	if len(v) == 0 || v[0] != kindInteraction {
+func decodeInteraction(tx *bolt.Tx, seq uint64, v []byte) (*Interaction, error) {
+	if len(v) == 0 || (v[0] != kindInteraction && v[0] != kindTemplate) {
 		return nil, fmt.Errorf("%w: interaction %d of unknown kind", ErrCorrupt, seq)
 	}
 	raw, err := decompress(v[1:])
@@ -81,11 +91,21 @@ func decodeInteraction(seq uint64, v []byte) (*Interaction, error) {
 	ix.RequestBody = r.bytes()
 	ix.Status = int(r.uvarint())
 	ix.ResponseHeader = r.header()
-	ix.Body = r.bytes()
+	var t *template
+	if v[0] == kindTemplate {
+		t = readTemplate(r)
+	} else {
+		ix.Body = r.bytes()
+	}
 	ix.Start = time.Unix(0, r.varint()).UTC()
 	ix.Duration = time.Duration(r.varint())
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("interaction %d: %w", seq, err)
+	}
+	if t != nil {
+		if ix.Body, err = t.resolve(tx); err != nil {
+			return nil, fmt.Errorf("interaction %d: %w", seq, err)
+		}
 	}
 	return ix, nil
 }
@@ -206,7 +226,7 @@ func (c *Cassette) Interaction(seq uint64) (*Interaction, error) {
 			return fmt.Errorf("cassettes: no interaction %d", seq)
 		}
 		var err error
-		ix, err = decodeInteraction(seq, v)
+		ix, err = decodeInteraction(tx, seq, v)
 		return err
 	})
 	return ix, err
@@ -220,7 +240,7 @@ func (c *Cassette) Interactions(fn func(*Interaction) error) error {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: interaction key", ErrCorrupt)
 			}
-			ix, err := decodeInteraction(keyU64(k), v)
+			ix, err := decodeInteraction(tx, keyU64(k), v)
 			if err != nil {
 				return err
 			}

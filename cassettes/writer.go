@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	cc "github.com/candlecassette/candlecassette"
 )
 
 // CommitInfo describes one committed batch, for Options.OnCommit.
@@ -194,12 +196,15 @@ func (w *writer) commit(batch []item) error {
 			delete(pending, id)
 			return frames.Put(append(u64(id), u64(fs[0].Seq)...), v)
 		}
+		var stable []cc.Candle // of the last series put
 		putSeriesAll := func(ss []Series) error {
+			stable = nil
 			for _, s := range ss {
-				n, err := putSeries(tx, s)
+				n, st, err := putSeries(tx, s)
 				if err != nil {
 					return err
 				}
+				stable = st
 				info.Candles += n
 			}
 			return nil
@@ -213,7 +218,19 @@ func (w *writer) commit(batch []item) error {
 					return err
 				}
 				ix.Seq = seq
-				v := encodeInteraction(ix)
+				// Candles first: the body may then be stored as a
+				// template over the candles the index now holds.
+				if err := putSeriesAll(it.series); err != nil {
+					return err
+				}
+				var tmpl *template
+				if len(it.series) == 1 && len(stable) > 0 {
+					key := SeriesKey{it.series[0].Symbol, it.series[0].Interval}
+					if t := makeTemplate(ix.Body, key, stable); t != nil && t.check(ix.Body, stable) {
+						tmpl = t
+					}
+				}
+				v := encodeInteraction(ix, tmpl)
 				if err := ixs.Put(u64(seq), v); err != nil {
 					return err
 				}
@@ -230,9 +247,6 @@ func (w *writer) commit(batch []item) error {
 				info.Interactions++
 				touch(ix.Start)
 				touch(ix.Start.Add(ix.Duration))
-				if err := putSeriesAll(it.series); err != nil {
-					return err
-				}
 			case itemSeries:
 				if err := putSeriesAll(it.series); err != nil {
 					return err
