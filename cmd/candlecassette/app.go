@@ -30,6 +30,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Commands: []*cli.Command{
 			synthCommand(),
 			recordCommand(),
+			replayCommand(),
 			inspectCommand(),
 			exchangesCommand(),
 		},

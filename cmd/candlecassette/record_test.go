@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,37 +70,8 @@ func fetch(t *testing.T, u string) []byte {
 // startRecord runs `record args...` in this process until stop.
 func startRecord(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &output{}, &output{}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, append([]string{"candlecassette", "record"}, args...), stdout, stderr) }()
-	var once sync.Once
-	var runErr error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(15 * time.Second):
-				runErr = fmt.Errorf("record did not return within 15s")
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() { stop() })
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := listeningLine.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("record returned before listening: %v\n%s", err, stderr)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("record: no listening line; stdout %q stderr %s", stdout, stderr)
-	return "", nil
+	s := startServing(t, append([]string{"record"}, args...)...)
+	return s.url, s.stop
 }
 
 func TestRecordThenInspect(t *testing.T) {

@@ -59,11 +59,18 @@ type serving struct {
 // listening line.
 func startSynth(t *testing.T, args ...string) *serving {
 	t.Helper()
+	return startServing(t, append([]string{"synth"}, args...)...)
+}
+
+// startServing runs a serving command (synth, replay, record) until the
+// test ends and waits for the listening line.
+func startServing(t *testing.T, args ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &output{}, &output{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, append([]string{"candlecassette", "synth"}, args...), stdout, stderr)
+		done <- Run(ctx, append([]string{"candlecassette"}, args...), stdout, stderr)
 	}()
 	var once sync.Once
 	var runErr error
@@ -73,7 +80,7 @@ func startSynth(t *testing.T, args ...string) *serving {
 			select {
 			case runErr = <-done:
 			case <-time.After(15 * time.Second):
-				runErr = fmt.Errorf("synth did not return within 15s of cancellation")
+				runErr = fmt.Errorf("%s did not return within 15s of cancellation", args[0])
 			}
 		})
 		return runErr
@@ -86,11 +93,11 @@ func startSynth(t *testing.T, args ...string) *serving {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("synth %v returned before listening: %v\nstdout: %q\nstderr: %s", args, err, stdout, stderr)
+			t.Fatalf("%v returned before listening: %v\nstdout: %q\nstderr: %s", args, err, stdout, stderr)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatalf("synth %v: no `listening on http://127.0.0.1:PORT` line within 15s; stdout %q, stderr %s", args, stdout, stderr)
+	t.Fatalf("%v: no `listening on http://127.0.0.1:PORT` line within 15s; stdout %q, stderr %s", args, stdout, stderr)
 	return nil
 }
 
