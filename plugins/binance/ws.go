@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 )
 
@@ -138,4 +139,16 @@ func (p *wsProtocol) Message(s *plugins.Session, _ int, data []byte) {
 		}
 		s.Send(okReply(req.id, v))
 	}
+}
+
+// KlineSubscription says how a client streams klines, for the conformance
+// suite: dial /ws/0 (/market/ws/0 on futures), as ccxt does, and
+// SUBSCRIBE to <symbol>@kline_<interval>.
+func (p *Plugin) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
+	path := "/ws/0"
+	if p.kind == Perpetual {
+		path = "/market/ws/0"
+	}
+	msg := `{"method":"SUBSCRIBE","params":["` + strings.ToLower(symbol) + `@kline_` + string(iv) + `"],"id":1}`
+	return path, [][]byte{[]byte(msg)}
 }

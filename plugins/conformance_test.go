@@ -1,0 +1,26 @@
+package plugins_test
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	_ "github.com/candlecassette/candlecassette/plugins/all"
+	"github.com/candlecassette/candlecassette/plugins/plugintest"
+)
+
+// TestConformance runs the shared suite on every registered exchange.
+func TestConformance(t *testing.T) {
+	names := plugins.Names()
+	if len(names) == 0 {
+		t.Fatal("no plugin registered")
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			p, err := plugins.Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plugintest.Run(t, p)
+		})
+	}
+}

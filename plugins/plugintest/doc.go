@@ -1,0 +1,30 @@
+// Package plugintest is the conformance suite every exchange plugin runs:
+// Run(t, p) serves p through the real serving stack (replay.New) on
+// 127.0.0.1 with a fixed clock and checks what any correct plugin must do,
+// whatever its exchange's wire format:
+//
+//   - registry: a lower-case id that plugins.Lookup finds;
+//   - Defaults: real-looking upstream URLs, a positive MaxLimit, valid
+//     intervals shortest first, no empty secret or volatile names;
+//   - Symbol: non-empty and distinct for distinct pairs;
+//   - candles: for several intervals, CandlesRequest → HTTP → DecodeCandles
+//     gives exactly the Market's candles for the window asked (aligned,
+//     contiguous, ordered, no gaps or overlaps, limit respected), and
+//     consecutive startTime-style pages join without a gap;
+//   - errors: an unknown symbol is refused (non-2xx or a body the decoder
+//     rejects), an unknown path is a 4xx, ServerError is a non-empty 5xx;
+//   - determinism: the same request twice, and to a second server built
+//     the same way, gives byte-identical bodies;
+//   - WS (optional): a plugin implementing KlineSubscriber is subscribed
+//     to a kline stream, and its first update must be the Market's candle
+//     in progress.
+//
+// Plugins tell the suite about documented exchange quirks through small
+// optional interfaces (KlineSubscriber, LimitIgnorer, UnknownSymbolEmpty) that use only basic
+// and root-package types, so a plugin never imports this package.
+//
+// # Concurrency
+//
+// Run uses subtests but no t.Parallel; it starts and closes its own
+// servers and leaks no goroutines beyond the serving stack's.
+package plugintest
