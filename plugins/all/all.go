@@ -5,6 +5,7 @@
 package all
 
 import (
+	_ "github.com/candlecassette/candlecassette/plugins/ascendex"
 	_ "github.com/candlecassette/candlecassette/plugins/binance"
 	_ "github.com/candlecassette/candlecassette/plugins/bybit"
 	_ "github.com/candlecassette/candlecassette/plugins/coinbase"

@@ -1,0 +1,177 @@
+package ascendex
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+func init() { plugins.Register(&Spot{}) }
+
+var _ plugins.Plugin = (*Spot)(nil)
+
+// Spot is the ascend_ex_spot plugin.
+type Spot struct{}
+
+// Name implements plugins.Plugin.
+func (*Spot) Name() string { return "ascend_ex_spot" }
+
+// intervals maps AscendEX's interval names to canonical ones.
+var intervals = map[string]cc.Interval{
+	"1": cc.Interval1m, "5": cc.Interval5m, "15": cc.Interval15m, "30": cc.Interval30m,
+	"60": cc.Interval1h, "120": cc.Interval2h, "240": cc.Interval4h, "360": cc.Interval6h,
+	"720": cc.Interval12h, "1d": cc.Interval1d, "1w": cc.Interval1w, "1m": cc.Interval1M,
+}
+
+// intervalOrder lists the names as barhist/info does.
+var intervalOrder = []string{"1", "5", "15", "30", "60", "120", "240", "360", "720", "1d", "1w", "1m"}
+
+func nameOf(iv cc.Interval) (string, bool) {
+	for _, n := range intervalOrder {
+		if intervals[n] == iv {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// maxBars is the most bars one barhist request returns.
+const maxBars = 500
+
+// Defaults implements plugins.Plugin.
+func (*Spot) Defaults() plugins.Defaults {
+	d := plugins.Defaults{
+		UpstreamREST:   "https://ascendex.com",
+		UpstreamWS:     "wss://ascendex.com",
+		MaxLimit:       maxBars,
+		VolatileParams: []string{"requestTime", "x-auth-timestamp"},
+		SecretHeaders:  []string{"x-auth-key", "x-auth-signature", "x-auth-timestamp"},
+		SecretParams:   []string{"key", "sig"},
+	}
+	for _, iv := range cc.Intervals {
+		if _, ok := nameOf(iv); ok {
+			d.Intervals = append(d.Intervals, iv)
+		}
+	}
+	return d
+}
+
+// Symbol implements plugins.Plugin: BASE/QUOTE.
+func (*Spot) Symbol(p cc.Pair) string { return p.Base + "/" + p.Quote }
+
+// ServerError implements plugins.Plugin.
+func (*Spot) ServerError() plugins.Response {
+	return plugins.Response{
+		Status: http.StatusInternalServerError,
+		Header: http.Header{"Content-Type": {"application/json"}},
+		Body:   []byte(`{"code":100101,"reason":"UNKNOWN_ERROR","message":"Internal server error"}`),
+	}
+}
+
+// CandlesRequest implements plugins.Plugin.
+func (*Spot) CandlesRequest(q plugins.Query) (*http.Request, error) {
+	name, ok := nameOf(q.Interval)
+	if !ok {
+		return nil, fmt.Errorf("ascendex: interval %q not served", q.Interval)
+	}
+	v := url.Values{}
+	v.Set("symbol", q.Symbol)
+	v.Set("interval", name)
+	n := q.Limit
+	if n <= 0 || n > maxBars {
+		n = maxBars
+	}
+	switch {
+	case q.Start > 0:
+		start := q.Interval.Truncate(q.Start)
+		if start < q.Start {
+			start = q.Interval.Next(start)
+		}
+		to := q.Interval.CloseTime(kit.Forward(q.Interval, start, n))
+		if q.End > 0 && q.End < to {
+			to = q.End
+		}
+		v.Set("from", strconv.FormatInt(q.Start, 10))
+		v.Set("to", strconv.FormatInt(to, 10))
+	case q.End > 0:
+		v.Set("to", strconv.FormatInt(q.End, 10))
+		v.Set("n", strconv.Itoa(n))
+	default:
+		v.Set("n", strconv.Itoa(n))
+	}
+	return http.NewRequest(http.MethodGet, "/api/pro/v1/barhist?"+v.Encode(), nil)
+}
+
+// bar is one barhist entry or WS push.
+type bar struct {
+	M    string `json:"m"`
+	S    string `json:"s"`
+	Data struct {
+		I  string     `json:"i"`
+		Ts int64      `json:"ts"`
+		O  cc.Decimal `json:"o"`
+		C  cc.Decimal `json:"c"`
+		H  cc.Decimal `json:"h"`
+		L  cc.Decimal `json:"l"`
+		V  cc.Decimal `json:"v"`
+	} `json:"data"`
+}
+
+func (b *bar) candle(iv cc.Interval, closed bool) cc.Candle {
+	d := b.Data
+	mid := (d.O.Float64() + d.C.Float64()) / 2
+	return cc.Candle{
+		OpenTime: d.Ts, CloseTime: iv.CloseTime(d.Ts),
+		Open: d.O, High: d.H, Low: d.L, Close: d.C, Volume: d.V,
+		QuoteVolume: cc.DecimalFromFloat(d.V.Float64()*mid, 8), Closed: closed,
+	}
+}
+
+// DecodeCandles implements plugins.Plugin for barhist replies.
+func (*Spot) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, error) {
+	if req.URL.Path != "/api/pro/v1/barhist" {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	q := req.URL.Query()
+	iv, ok := intervals[q.Get("interval")]
+	if !ok {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	var resp struct {
+		Code int   `json:"code"`
+		Data []bar `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil || resp.Code != 0 {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
+	set := plugins.CandleSet{Symbol: q.Get("symbol"), Interval: iv}
+	n := len(resp.Data)
+	// The last bar is final only when the range ends after its close and
+	// every bar of the range came back (else the present cut it short).
+	lastOpen := true
+	if from, err := strconv.ParseInt(q.Get("from"), 10, 64); err == nil && n > 0 {
+		to, err := strconv.ParseInt(q.Get("to"), 10, 64)
+		if err == nil {
+			start := iv.Truncate(from)
+			if start < from {
+				start = iv.Next(start)
+			}
+			lastTs := resp.Data[n-1].Data.Ts
+			lastOpen = kit.Count(iv, start, to, maxBars) > n || iv.CloseTime(lastTs) > to
+		}
+	}
+	for i := range resp.Data {
+		b := &resp.Data[i]
+		if b.M != "bar" {
+			return plugins.CandleSet{}, plugins.ErrNotCandles
+		}
+		set.Candles = append(set.Candles, b.candle(iv, i < n-1 || !lastOpen))
+	}
+	return set, nil
+}

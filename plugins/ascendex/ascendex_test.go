@@ -1,0 +1,248 @@
+package ascendex_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	_ "github.com/candlecassette/candlecassette/plugins/ascendex"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+)
+
+func golden(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func barhist(t *testing.T, s *kittest.Server, query string) (int, []json.RawMessage, []byte) {
+	t.Helper()
+	status, body := s.Get(t, "/api/pro/v1/barhist?"+query)
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var resp struct {
+		Code int
+		Data []json.RawMessage
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	return resp.Code, resp.Data, body
+}
+
+func TestBarhistMatchesTheDocumentedShape(t *testing.T) {
+	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
+	code, bars, body := barhist(t, s, "symbol=BTC%2FUSDT&interval=1&n=1")
+	if code != 0 || len(bars) != 1 {
+		t.Fatalf("%s", body)
+	}
+	if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, "barhist.json")); got != want {
+		t.Errorf("shape\n got %s\nwant %s", got, want)
+	}
+	if strings.Contains(string(body), `"message"`) {
+		t.Error("a success reply carries a message field, which ccxt reads as an error")
+	}
+}
+
+func TestBarRanges(t *testing.T) {
+	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
+	now := time.Now().UnixMilli()
+	open := cc.Interval1m.Truncate(now)
+	ts := func(b json.RawMessage) int64 {
+		var x struct{ Data struct{ Ts int64 } }
+		json.Unmarshal(b, &x)
+		return x.Data.Ts
+	}
+	t.Run("default is the ten latest bars", func(t *testing.T) {
+		_, bars, _ := barhist(t, s, "symbol=ETH/USDT&interval=1")
+		if len(bars) != 10 || ts(bars[9]) != open {
+			t.Errorf("%d bars, last at %d, now's bar opens %d", len(bars), ts(bars[len(bars)-1]), open)
+		}
+	})
+	t.Run("from and to are inclusive", func(t *testing.T) {
+		from := open - 30*60000
+		_, bars, _ := barhist(t, s, "symbol=ETH/USDT&interval=1&from="+itoa(from)+"&to="+itoa(from+5*60000))
+		if len(bars) != 6 || ts(bars[0]) != from || ts(bars[5]) != from+5*60000 {
+			t.Errorf("%d bars", len(bars))
+		}
+	})
+	t.Run("a wide range keeps the 500 most recent bars", func(t *testing.T) {
+		from := open - 1000*60000
+		_, bars, _ := barhist(t, s, "symbol=ETH/USDT&interval=1&from="+itoa(from)+"&to="+itoa(open))
+		if len(bars) != 500 || ts(bars[499]) != open {
+			t.Errorf("%d bars", len(bars))
+		}
+	})
+	t.Run("n caps a range", func(t *testing.T) {
+		from := open - 100*60000
+		_, bars, _ := barhist(t, s, "symbol=ETH/USDT&interval=1&n=5&from="+itoa(from)+"&to="+itoa(open))
+		if len(bars) != 5 || ts(bars[4]) != open {
+			t.Errorf("%d bars", len(bars))
+		}
+	})
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func TestBadRequestsGetAscendEXErrors(t *testing.T) {
+	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
+	cases := []struct {
+		name, query string
+		code        int
+	}{
+		{"missing symbol", "interval=1", 100001},
+		{"missing interval", "symbol=BTC/USDT", 100001},
+		{"unknown interval", "symbol=BTC/USDT&interval=2", 100006},
+		{"unknown symbol", "symbol=FOO/USDT&interval=1", 100008},
+		{"bad number", "symbol=BTC/USDT&interval=1&from=x", 100013},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := s.Get(t, "/api/pro/v1/barhist?"+tc.query)
+			var e struct {
+				Code    int
+				Reason  string
+				Message string
+			}
+			if json.Unmarshal(body, &e) != nil || status != 200 || e.Code != tc.code || e.Reason == "" || e.Message == "" {
+				t.Errorf("got %d %s, want code %d", status, body, tc.code)
+			}
+		})
+	}
+}
+
+func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
+	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
+	since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
+	var all []cc.Candle
+	for page := 0; page < 3; page++ {
+		req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "ETH/USDT", Interval: cc.Interval1m, Start: since, Limit: 100})
+		status, body := s.Do(t, req)
+		set, err := s.Plugin.DecodeCandles(req, body)
+		if status != 200 || err != nil || len(set.Candles) != 100 {
+			t.Fatalf("page %d: %d %v %d", page, status, err, len(set.Candles))
+		}
+		all = append(all, set.Candles...)
+		since = set.Candles[99].OpenTime + 60000
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].OpenTime != all[i-1].OpenTime+60000 || !all[i-1].Closed {
+			t.Fatalf("gap, overlap or open bar at %d", i)
+		}
+	}
+	// A range that reaches the present ends with the bar in progress.
+	now := time.Now().UnixMilli()
+	req, _ := http.NewRequest("GET", "/api/pro/v1/barhist?symbol=ETH%2FUSDT&interval=1&from="+itoa(now-5*60000)+"&to="+itoa(now+10*60000), nil)
+	_, body := s.Do(t, req)
+	set, err := s.Plugin.DecodeCandles(req, body)
+	if err != nil || len(set.Candles) == 0 || set.Candles[len(set.Candles)-1].Closed {
+		t.Errorf("last bar of a range into the future decoded as closed: %v", err)
+	}
+}
+
+func TestDecodeTheDocumentedExamples(t *testing.T) {
+	p, _ := plugins.Lookup("ascend_ex_spot")
+	req, _ := http.NewRequest("GET", "/api/pro/v1/barhist?symbol="+url.QueryEscape("BTC/USDT")+"&interval=1&from=1590228000000&to=1590228000000", nil)
+	set, err := p.DecodeCandles(req, golden(t, "barhist.json"))
+	if err != nil || len(set.Candles) != 1 {
+		t.Fatal(err)
+	}
+	if c := set.Candles[0]; c.OpenTime != 1590228000000 || c.Close.String() != "9131.94" || c.Volume.String() != "25.20648" || c.CloseTime != 1590228059999 {
+		t.Errorf("%+v", c)
+	}
+	us, err := p.DecodeFrame("/api/pro/v2/stream", golden(t, "ws_bar.json"))
+	if err != nil || len(us) != 1 || us[0].Symbol != "ASD/USDT" || us[0].Candle.Close.String() != "0.04970" {
+		t.Fatalf("%v %+v", err, us)
+	}
+	if _, err := p.DecodeFrame("/api/pro/v2/stream", golden(t, "ws_sub_ack.json")); err == nil {
+		t.Error("an ack decoded as a bar")
+	}
+}
+
+func TestProductsFitTheDocumentedShapes(t *testing.T) {
+	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
+	for _, tc := range []struct{ path, golden string }{
+		{"/api/pro/v1/products", "products.json"},
+		{"/api/pro/v1/cash/products", "cash_products.json"},
+	} {
+		status, body := s.Get(t, tc.path)
+		if status != 200 {
+			t.Fatal(status)
+		}
+		if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, tc.golden)); got != want {
+			t.Errorf("%s\n got %s\nwant %s", tc.path, got, want)
+		}
+	}
+	status, body := s.Get(t, "/api/pro/v1/exchange-info?requestTime=1000")
+	if status != 200 || !strings.Contains(string(body), `"requestTimeEcho":1000`) || !strings.Contains(string(body), `"requestReceiveAt":`) {
+		t.Errorf("exchange-info %s", body)
+	}
+	status, body = s.Get(t, "/api/pro/v2/assets")
+	if status != 200 || !strings.Contains(string(body), `"assetCode":"USDT"`) {
+		t.Errorf("assets %s", body)
+	}
+}
+
+func TestWSSubscribePingAndPushes(t *testing.T) {
+	base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
+	s := kittest.Start(t, "ascend_ex_spot", nil, kittest.FastClock(base))
+	ws := s.Dial(t, "/api/pro/v2/stream")
+	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["m"] != "connected" {
+		t.Fatalf("greeting %v", m)
+	}
+	ws.Send(`{"op":"ping","id":"p1"}`)
+	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["m"] != "pong" {
+		t.Fatalf("ping answered %v", m)
+	}
+	ws.Send(`{"op":"sub","id":"abc123","ch":"bar:1:BTC/USDT"}`)
+	_, ack := ws.Read(5 * time.Second)
+	if got, want := kittest.ShapeOf(t, ack), kittest.ShapeOf(t, golden(t, "ws_sub_ack.json")); got != want || !strings.Contains(string(ack), `"id":"abc123"`) {
+		t.Fatalf("ack %s", ack)
+	}
+	var first int64
+	var last cc.Candle
+	moved := false
+	for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); {
+		_, frame := ws.Read(5 * time.Second)
+		if got, want := kittest.ShapeOf(t, frame), kittest.ShapeOf(t, golden(t, "ws_bar.json")); got != want {
+			t.Fatalf("push shape\n got %s\nwant %s", got, want)
+		}
+		us, err := s.Plugin.DecodeFrame("/api/pro/v2/stream", frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := us[0].Candle
+		switch {
+		case first == 0:
+			first, last = c.OpenTime, c
+		case c.OpenTime == first:
+			last = c
+		case c.OpenTime == first+60000:
+			moved = true
+		}
+	}
+	if !moved {
+		t.Fatal("no bar for the next minute")
+	}
+	final, err := s.Env.Market.Candles(t.Context(), "BTC/USDT", cc.Interval1m, first, first+60000, first+60000)
+	if err != nil || last.Close.Cmp(final[0].Close) != 0 {
+		t.Errorf("last push %+v, final bar %+v", last, final)
+	}
+	ws.Send(`{"op":"sub","id":"x","ch":"bar:1:FOO/USDT"}`)
+	m := ws.ReadJSON(5*time.Second, func(m map[string]any) bool { return m["m"] == "error" })
+	if m["code"] != json.Number("100008") {
+		t.Errorf("bad symbol answered %v", m)
+	}
+}

@@ -1,0 +1,185 @@
+package ascendex
+
+import (
+	"net/http"
+	"strconv"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+type server struct {
+	p   *Spot
+	env *plugins.Env
+}
+
+// Handler implements plugins.Plugin.
+func (p *Spot) Handler(env *plugins.Env) http.Handler {
+	s := &server{p: p, env: env}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/pro/v1/barhist", s.barhist)
+	mux.HandleFunc("/api/pro/v1/barhist/info", s.barhistInfo)
+	mux.HandleFunc("/api/pro/v1/products", s.products)
+	mux.HandleFunc("/api/pro/v1/cash/products", s.cashProducts)
+	mux.HandleFunc("/api/pro/v1/assets", s.assetsV1)
+	mux.HandleFunc("/api/pro/v2/assets", s.assetsV2)
+	mux.HandleFunc("/api/pro/v1/exchange-info", s.exchangeInfo)
+	mux.HandleFunc("/api/pro/v1/ticker", s.ticker)
+	mux.HandleFunc("/api/pro/v2/futures/contract", func(w http.ResponseWriter, r *http.Request) {
+		ok(w, []any{})
+	})
+	for _, v := range []string{"v1", "v2"} {
+		mux.HandleFunc("/api/pro/"+v+"/stream", s.ws)
+		mux.HandleFunc("/{group}/api/pro/"+v+"/stream", s.ws)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		kit.JSON(w, http.StatusNotFound, map[string]any{"code": 100001, "reason": "INVALID_HTTP_INPUT", "message": "Not Found"})
+	})
+	return mux
+}
+
+func (s *server) now() int64 { return s.env.Clock.NowMillis() }
+
+func ok(w http.ResponseWriter, data any) {
+	kit.JSON(w, http.StatusOK, map[string]any{"code": 0, "data": data})
+}
+
+// apiError writes AscendEX's error body (HTTP 200, as AscendEX does).
+func apiError(w http.ResponseWriter, code int, reason, msg string) {
+	kit.JSON(w, http.StatusOK, map[string]any{"code": code, "reason": reason, "message": msg})
+}
+
+func (s *server) failed(w http.ResponseWriter, err error) {
+	if s.env.Logger != nil {
+		s.env.Logger.Error("ascendex: market", "err", err)
+	}
+	resp := s.p.ServerError()
+	kit.Raw(w, resp.Status, resp.Body)
+}
+
+func (s *server) barhist(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sym := q.Get("symbol")
+	if sym == "" {
+		apiError(w, 100001, "INVALID_HTTP_INPUT", "Http request is invalid: missing required parameter symbol")
+		return
+	}
+	ivName := q.Get("interval")
+	if ivName == "" {
+		apiError(w, 100001, "INVALID_HTTP_INPUT", "Http request is invalid: missing required parameter interval")
+		return
+	}
+	iv, known := intervals[ivName]
+	if !known {
+		apiError(w, 100006, "INVALID_ARGUMENT", "Invalid interval "+ivName)
+		return
+	}
+	if _, found := s.env.PairBySymbol(sym); !found {
+		apiError(w, 100008, "SYMBOL_ERROR", "Invalid symbol "+sym)
+		return
+	}
+	num := func(name string) (int64, bool, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			apiError(w, 100013, "INVALID_NUM_FORMAT", "Invalid number format: "+name+"="+v)
+			return 0, false, false
+		}
+		return n, true, true
+	}
+	from, hasFrom, good := num("from")
+	if !good {
+		return
+	}
+	to, hasTo, good := num("to")
+	if !good {
+		return
+	}
+	n, hasN, good := num("n")
+	if !good {
+		return
+	}
+	if !hasN {
+		n = 10
+	}
+	if n < 1 {
+		apiError(w, 100006, "INVALID_ARGUMENT", "n must be positive")
+		return
+	}
+	n = min(n, maxBars)
+	now := s.now()
+	if !hasTo {
+		to = now
+	}
+	var cs []cc.Candle
+	var err error
+	if hasFrom {
+		// The range [from, to], at most 500 bars; the most recent ones
+		// when it holds more. An n smaller than the range wins.
+		limit := maxBars
+		if hasN {
+			limit = int(n)
+		}
+		cs, err = kit.Span(r.Context(), s.env.Market, sym, iv, from, to, now, limit, false)
+	} else {
+		cs, err = kit.Span(r.Context(), s.env.Market, sym, iv, 0, to, now, int(n), false)
+	}
+	if err != nil {
+		s.failed(w, err)
+		return
+	}
+	b := make([]byte, 0, 32+len(cs)*150)
+	b = append(b, `{"code":0,"data":[`...)
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendBar(b, sym, ivName, c)
+	}
+	b = append(b, "]}"...)
+	kit.Raw(w, http.StatusOK, b)
+}
+
+// appendBar writes one {"m":"bar",...} entry (REST and WS share it).
+func appendBar(b []byte, sym, ivName string, c cc.Candle) []byte {
+	b = append(b, `{"m":"bar","s":`...)
+	b = strconv.AppendQuote(b, sym)
+	b = append(b, `,"data":{"i":"`...)
+	b = append(b, ivName...)
+	b = append(b, `","ts":`...)
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	for _, f := range []struct {
+		k string
+		d cc.Decimal
+	}{{"o", c.Open}, {"c", c.Close}, {"h", c.High}, {"l", c.Low}, {"v", c.Volume}} {
+		b = append(b, `,"`...)
+		b = append(b, f.k...)
+		b = append(b, `":"`...)
+		b = f.d.Append(b, int(f.d.Scale))
+		b = append(b, '"')
+	}
+	return append(b, "}}"...)
+}
+
+func (s *server) barhistInfo(w http.ResponseWriter, r *http.Request) {
+	out := []any{}
+	for _, n := range intervalOrder {
+		out = append(out, map[string]any{"name": n, "intervalInMillis": intervals[n].Millis()})
+	}
+	ok(w, out)
+}
+
+func (s *server) exchangeInfo(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	var echo any
+	latency := int64(0)
+	if v, err := strconv.ParseInt(r.URL.Query().Get("requestTime"), 10, 64); err == nil {
+		echo = v
+		latency = max(0, now-v)
+	}
+	ok(w, map[string]any{"requestTimeEcho": echo, "requestReceiveAt": now, "latency": latency})
+}
