@@ -86,11 +86,10 @@ func decodeRow(row []json.RawMessage, iv cc.Interval) (cc.Candle, error) {
 		return cc.Candle{}, fmt.Errorf("kraken: OHLC count %s: %w", row[7], err)
 	}
 	open := sec * 1000
-	vol := d[5]
-	quote := cc.DecimalFromFloat(vol.Float64()*d[4].Float64(), 8)
+	// The quote volume is left out: vwap × volume only approximates it.
 	return cc.Candle{
 		OpenTime: open, CloseTime: iv.CloseTime(open),
-		Open: d[0], High: d[1], Low: d[2], Close: d[3], Volume: vol, QuoteVolume: quote,
+		Open: d[0], High: d[1], Low: d[2], Close: d[3], Volume: d[5],
 		Trades: trades,
 	}, nil
 }
@@ -144,9 +143,8 @@ func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		c := cc.Candle{
 			OpenTime: open, CloseTime: iv.CloseTime(open),
 			Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4],
-			QuoteVolume: cc.DecimalFromFloat(v[4].Float64()*v[5].Float64(), 8),
-			Trades:      d.Trades,
-			Closed:      iv.CloseTime(open) <= at.UnixMilli(),
+			Trades: d.Trades,
+			Closed: iv.CloseTime(open) <= at.UnixMilli(),
 		}
 		out = append(out, cc.Update{Symbol: sym, Interval: iv, EventTime: at.UnixMilli(), Candle: c})
 	}

@@ -86,3 +86,15 @@ func (*Plugin) ServerError() plugins.Response {
 		Body:   []byte(`{"error":["EGeneral:Internal error"]}`),
 	}
 }
+
+// IgnoresLimit tells the conformance suite that OHLC answers its fixed
+// page (up to 720 candles after since) whatever a client wants.
+func (*Plugin) IgnoresLimit() bool { return true }
+
+// KlineSubscription tells the conformance suite how a client streams
+// (symbol, iv) over WS v2.
+func (*Plugin) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
+	n := namesOfSymbol(symbol)
+	msg := fmt.Sprintf(`{"method":"subscribe","params":{"channel":"ohlc","symbol":[%q],"interval":%d},"req_id":1}`, n.v2, minutesOf[iv])
+	return "/v2", [][]byte{[]byte(msg)}
+}

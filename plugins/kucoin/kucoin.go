@@ -174,7 +174,8 @@ func (p *Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
 		v.Set("granularity", strconv.Itoa(g))
 		from, to := window(q, MaxFuturesCandles)
 		v.Set("from", strconv.FormatInt(from, 10))
-		v.Set("to", strconv.FormatInt(to, 10))
+		v.Set("to", strconv.FormatInt(to-1, 10)) // to is inclusive
+
 		return http.NewRequest(http.MethodGet, "/api/v1/kline/query?"+v.Encode(), nil)
 	}
 	t, ok := typeOf[q.Interval]
@@ -216,4 +217,16 @@ func (p *Plugin) ServerError() plugins.Response {
 		Header: http.Header{"Content-Type": {"application/json"}},
 		Body:   []byte(`{"code":"500000","msg":"Internal Server Error"}`),
 	}
+}
+
+// KlineSubscription tells the conformance suite how a client streams
+// (symbol, iv): the bullet's endpoint with a token, and a subscribe to the
+// candle topic.
+func (p *Plugin) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
+	topic := spotTopic
+	if p.futures {
+		topic = futuresTopic
+	}
+	msg := `{"id":"1","type":"subscribe","topic":"` + topic + symbol + "_" + typeOf[iv] + `","response":true}`
+	return "/endpoint?token=conformance&connectId=conformance", [][]byte{[]byte(msg)}
 }

@@ -231,13 +231,23 @@ func (h *handler) futuresCandles(w http.ResponseWriter, r *http.Request) {
 	okRaw(w, append(b, ']'))
 }
 
-// lots converts a base volume to whole contracts.
-func lots(v, mult cc.Decimal) int64 {
-	m := mult.Float64()
-	if m <= 0 {
-		return 0
+// lots converts a base volume to contracts. Multipliers are powers of
+// ten, so the division is a shift of the decimal point and exact: the
+// synthetic market's volumes come back digit for digit (as fractional
+// contracts where they are not whole).
+func lots(v, mult cc.Decimal) cc.Decimal {
+	u, sc := mult.Units, int(mult.Scale)
+	for u >= 10 && u%10 == 0 {
+		u /= 10
+		sc--
 	}
-	return int64(v.Float64()/m + 0.5)
+	// mult = 10^-sc, so v / mult = v × 10^sc.
+	out := cc.Decimal{Units: v.Units, Scale: v.Scale - int8(sc)}
+	for out.Scale < 0 {
+		out.Units *= 10
+		out.Scale++
+	}
+	return out
 }
 
 // appendFuturesRow writes [time(ms),open,high,low,close,volume,turnover].
@@ -249,7 +259,8 @@ func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal) []byte {
 		b = d.AppendTrim(b, int(d.Scale))
 	}
 	b = append(b, ',')
-	b = strconv.AppendInt(b, lots(c.Volume, mult), 10)
+	n := lots(c.Volume, mult)
+	b = n.AppendTrim(b, int(n.Scale))
 	b = append(b, ',')
 	b = c.QuoteVolume.AppendTrim(b, int(c.QuoteVolume.Scale))
 	return append(b, ']')

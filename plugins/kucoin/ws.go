@@ -173,13 +173,12 @@ func encodePush(t target, u cc.Update) []byte {
 	b = append(b, `","`...)
 	if t.futures {
 		// KuCoin documents [5] as volume and [6] as turnover, but the live
-		// feed sends the contract count in both ("61.0", "61"), and
-		// clients (ccxt) read the volume from [6]; serve what the feed
-		// sends.
+		// feed sends the contract count in both, and clients (ccxt) read
+		// the volume from [6]; serve what the feed sends.
 		n := lots(c.Volume, multiplier(t.symbol))
-		b = strconv.AppendInt(b, n, 10)
-		b = append(b, `.0","`...)
-		b = strconv.AppendInt(b, n, 10)
+		b = n.AppendTrim(b, int(n.Scale))
+		b = append(b, `","`...)
+		b = n.AppendTrim(b, int(n.Scale))
 	} else {
 		b = c.Volume.AppendTrim(b, int(c.Volume.Scale))
 		b = append(b, `","`...)
