@@ -114,7 +114,7 @@ func recordSession(t *testing.T, path string, calls []string, wsStream string, w
 	return bodies, frames
 }
 
-func startReplay(t *testing.T, opts replay.Options) *replay.Server {
+func startReplay(t testing.TB, opts replay.Options) *replay.Server {
 	t.Helper()
 	srv, err := replay.Start(opts, "127.0.0.1:0")
 	if err != nil {
