@@ -96,7 +96,7 @@ func newEnv(clock *cc.Clock) *plugins.Env {
 
 // serve starts p over env on 127.0.0.1 and closes every WS session and
 // the server at the end of the test.
-func serve(t *testing.T, p *binance.Plugin, env *plugins.Env) *httptest.Server {
+func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler(env))
 	t.Cleanup(func() {
@@ -106,11 +106,11 @@ func serve(t *testing.T, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 	return srv
 }
 
-func spotServer(t *testing.T) *httptest.Server {
+func spotServer(t testing.TB) *httptest.Server {
 	return serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(fixedClock(fixedNow)))
 }
 
-func futuresServer(t *testing.T) *httptest.Server {
+func futuresServer(t testing.TB) *httptest.Server {
 	return serve(t, binance.New(binance.Perpetual, binance.Options{}), newEnv(fixedClock(fixedNow)))
 }
 
