@@ -123,14 +123,20 @@ type bar struct {
 	} `json:"data"`
 }
 
+// candle converts b. Bars carry no quote volume; it stays zero.
 func (b *bar) candle(iv cc.Interval, closed bool) cc.Candle {
 	d := b.Data
-	mid := (d.O.Float64() + d.C.Float64()) / 2
 	return cc.Candle{
 		OpenTime: d.Ts, CloseTime: iv.CloseTime(d.Ts),
-		Open: d.O, High: d.H, Low: d.L, Close: d.C, Volume: d.V,
-		QuoteVolume: cc.DecimalFromFloat(d.V.Float64()*mid, 8), Closed: closed,
+		Open: d.O, High: d.H, Low: d.L, Close: d.C, Volume: d.V, Closed: closed,
 	}
+}
+
+// KlineSubscription tells the conformance suite how a client streams
+// klines.
+func (*Spot) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
+	name, _ := nameOf(iv)
+	return "/api/pro/v2/stream", [][]byte{[]byte(`{"op":"sub","id":"1","ch":"bar:` + name + `:` + symbol + `"}`)}
 }
 
 // DecodeCandles implements plugins.Plugin for barhist replies.

@@ -209,3 +209,15 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+// KlineSubscription tells the conformance suite how a client streams
+// klines.
+func (a *api) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
+	name, _ := gateInterval(iv)
+	path, channel := "/ws/v4/", "spot.candlesticks"
+	if a.perp {
+		path, channel = "/v4/ws/usdt", "futures.candlesticks"
+	}
+	msg := fmt.Sprintf(`{"id":1,"time":0,"channel":%q,"event":"subscribe","payload":[%q,%q]}`, channel, name, symbol)
+	return path, [][]byte{[]byte(msg)}
+}

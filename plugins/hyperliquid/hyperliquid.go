@@ -191,13 +191,12 @@ type candle struct {
 	N     int64      `json:"n"`
 }
 
+// candle converts k. Hyperliquid carries no quote volume; it stays zero.
 func (k candle) candle(iv cc.Interval, closed bool) cc.Candle {
-	mid := (k.O.Float64() + k.C.Float64()) / 2
 	return cc.Candle{
 		OpenTime: k.T, CloseTime: iv.CloseTime(k.T),
 		Open: k.O, High: k.H, Low: k.L, Close: k.C, Volume: k.V,
-		QuoteVolume: cc.DecimalFromFloat(k.V.Float64()*mid, 8),
-		Trades:      k.N, Closed: closed,
+		Trades: k.N, Closed: closed,
 	}
 }
 
@@ -224,6 +223,9 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
 	var rows []candle
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return plugins.CandleSet{}, plugins.ErrNotCandles
+	}
 	if err := json.Unmarshal(body, &rows); err != nil {
 		return plugins.CandleSet{}, fmt.Errorf("%w: %v", plugins.ErrNotCandles, err)
 	}
@@ -235,4 +237,11 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		set.Candles = append(set.Candles, r.candle(iv, closed))
 	}
 	return set, nil
+}
+
+// KlineSubscription tells the conformance suite how a client streams
+// klines.
+func (a *api) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
+	msg := fmt.Sprintf(`{"method":"subscribe","subscription":{"type":"candle","coin":%q,"interval":%q}}`, symbol, iv)
+	return "/ws", [][]byte{[]byte(msg)}
 }

@@ -110,9 +110,9 @@ func TestBadBodiesGetHyperliquidErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("unknown coin has no candles", func(t *testing.T) {
+	t.Run("unknown coin is a 500 with null", func(t *testing.T) {
 		status, body := s.Post(t, "/info", `{"type":"candleSnapshot","req":{"coin":"NOPE","interval":"1m","startTime":1}}`)
-		if status != 200 || string(body) != "[]" {
+		if status != 500 || string(body) != "null" {
 			t.Errorf("%d %s", status, body)
 		}
 	})

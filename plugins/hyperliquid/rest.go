@@ -216,14 +216,15 @@ func (s *server) candleSnapshot(w http.ResponseWriter, r *http.Request, body []b
 	}
 	pair, found := s.pairByCoin(coin)
 	if !found {
-		// An unknown coin has no candles.
-		kit.Raw(w, http.StatusOK, []byte("[]"))
+		// Hyperliquid fails a query about an unknown asset with a 500 and
+		// a JSON null.
+		kit.Raw(w, http.StatusInternalServerError, []byte("null"))
 		return
 	}
 	cs, err := kit.Span(r.Context(), s.env.Market, pair.Symbol, iv, start, end, now, maxCandles, true)
 	if err != nil {
 		if errors.Is(err, cc.ErrUnknownSymbol) {
-			kit.Raw(w, http.StatusOK, []byte("[]"))
+			kit.Raw(w, http.StatusInternalServerError, []byte("null"))
 			return
 		}
 		s.failed(w, err)

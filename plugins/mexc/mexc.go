@@ -211,3 +211,13 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+// KlineSubscription tells the conformance suite how a client streams
+// klines.
+func (a *api) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
+	name, _ := nameOf(wsIntervals, iv)
+	if a.perp {
+		return "/edge", [][]byte{[]byte(fmt.Sprintf(`{"method":"sub.kline","param":{"symbol":%q,"interval":%q}}`, symbol, name))}
+	}
+	return "/ws", [][]byte{[]byte(fmt.Sprintf(`{"method":"SUBSCRIPTION","params":["spot@public.kline.v3.api.pb@%s@%s"]}`, symbol, name))}
+}
