@@ -262,3 +262,100 @@ func TestReplayWSStreamAtSpeed(t *testing.T) {
 		})
 	}
 }
+
+func TestReplayRepeatsInRecordedOrderAndIgnoresVolatileParams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "btc.db")
+	// The upstream's clock moves between the calls, so each recorded body
+	// differs; the volatile params differ too.
+	calls := []string{"/api/v3/time?timestamp=1&recvWindow=5000", "/api/v3/time?timestamp=2&recvWindow=5000"}
+	var bodies []string
+	up, err := replay.Start(replay.Options{Exchange: "binance_spot"}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Start(record.Options{Exchange: "binance_spot", Cassette: path, UpstreamREST: up.URL(), UpstreamWS: up.WSURL(),
+		CassetteOptions: cassettes.Options{NoSync: true}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		bodies = append(bodies, string(fetch(t, rec.URL()+c)))
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx := context.Background()
+	rec.Close(ctx)
+	up.Close(ctx)
+	if bodies[0] == bodies[1] {
+		t.Fatalf("upstream answered the same time twice: %s", bodies[0])
+	}
+
+	// Two replays share the cassette: it is opened read-only.
+	a := startReplay(t, replay.Options{Cassette: path})
+	b := startReplay(t, replay.Options{Cassette: path})
+	for _, srv := range []*replay.Server{a, b} {
+		want := []string{bodies[0], bodies[1], bodies[1], bodies[1]}
+		for i, w := range want {
+			got := string(fetch(t, fmt.Sprintf("%s/api/v3/time?timestamp=%d&recvWindow=60000&signature=x%d", srv.URL(), 100+i, i)))
+			if got != w {
+				t.Fatalf("call %d got %s, want %s (recorded order, then the last again)", i, got, w)
+			}
+		}
+	}
+}
+
+func TestReplayClockAtAnInstant(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "btc.db")
+	recordSession(t, path, []string{fmt.Sprintf("/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=%d&limit=10", winStart)}, "", 0)
+	at := time.Date(2024, 3, 1, 0, 5, 30, 0, time.UTC)
+	srv := startReplay(t, replay.Options{Cassette: path, ClockMode: at.Format(time.RFC3339)})
+	var st struct {
+		ServerTime int64 `json:"serverTime"`
+	}
+	json.Unmarshal(fetch(t, srv.URL()+"/api/v3/time"), &st)
+	if d := st.ServerTime - at.UnixMilli(); d < 0 || d > 5000 {
+		t.Fatalf("server time %s, want %s", time.UnixMilli(st.ServerTime).UTC(), at)
+	}
+	// The latest candles end at the clock: the 00:05 candle is in progress.
+	got := klines(t, fetch(t, srv.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=3"))
+	if len(got) != 3 || got[2].open != at.Truncate(time.Minute).UnixMilli() {
+		t.Fatalf("latest candles %v, want the last opening at 00:05", got)
+	}
+}
+
+func TestReplayStreamBySubscribeMessage(t *testing.T) {
+	srv := startReplay(t, replay.Options{Cassette: exampleCassette, Speed: 5})
+	conn, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	conn.WriteJSON(map[string]any{"method": "SUBSCRIBE", "params": []string{"btcusdt@kline_1s"}, "id": 7})
+	var ack map[string]any
+	if err := conn.ReadJSON(&ack); err != nil || ack["id"] != float64(7) {
+		t.Fatalf("ack %v, %v", ack, err)
+	}
+	// Binance's keys differ only by case ("e"/"E", "t"/"T"), so both of
+	// each pair are declared for encoding/json's case-insensitive matching.
+	var ev struct {
+		E         string `json:"e"`
+		EventTime int64  `json:"E"`
+		K         struct {
+			T         int64  `json:"t"`
+			CloseTime int64  `json:"T"`
+			I         string `json:"i"`
+		} `json:"k"`
+	}
+	if err := conn.ReadJSON(&ev); err != nil || ev.E != "kline" || ev.K.I != "1s" {
+		t.Fatalf("event %+v, %v", ev, err)
+	}
+	c, err := cassettes.Open(exampleCassette, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cv, _ := c.Coverage("BTCUSDT", "1s")
+	if len(cv.Ranges) == 0 || ev.K.T < cv.Ranges[0].Start || ev.K.T >= cv.Ranges[len(cv.Ranges)-1].End {
+		t.Fatalf("first pushed candle %d is not a recorded one (%+v)", ev.K.T, cv.Ranges)
+	}
+}
