@@ -156,17 +156,26 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 	}
 }
 
-// snapshot encodes the candle in progress with the ones before it.
+// snapshot encodes the market as it stands at the first update's event
+// time: the candle in progress there and the ones before it. The first
+// update is usually that candle in progress; a feed catching up on an
+// older candle (replay) still gets a snapshot of the present.
 func (p *wsProto) snapshot(s *plugins.Session, native, sym string, m int, iv cc.Interval, u cc.Update) []byte {
-	from := u.Candle.OpenTime
+	cur := iv.Truncate(u.EventTime)
+	from := cur
 	for i := 1; i < snapshotRows; i++ {
 		from = iv.Prev(from)
 	}
-	cs, err := s.Env().Market.Candles(s.Context(), native, iv, from, u.Candle.OpenTime, u.EventTime)
+	cs, err := s.Env().Market.Candles(s.Context(), native, iv, from, iv.Next(cur), u.EventTime)
 	if err != nil {
 		cs = nil
 	}
-	return encodeOHLC("snapshot", sym, m, u.EventTime, append(cs, u.Candle))
+	if n := len(cs); n > 0 && cs[n-1].OpenTime == u.Candle.OpenTime {
+		cs[n-1] = u.Candle
+	} else if n == 0 || u.Candle.OpenTime > cs[n-1].OpenTime {
+		cs = append(cs, u.Candle)
+	}
+	return encodeOHLC("snapshot", sym, m, u.EventTime, cs)
 }
 
 // encodeOHLC writes an ohlc channel message.
