@@ -10,14 +10,19 @@ replace github.com/candlecassette/candlecassette => ../
 require (
 	github.com/adshao/go-binance/v2 v2.8.7
 	github.com/candlecassette/candlecassette v0.0.0-00010101000000-000000000000
+	github.com/gorilla/websocket v1.5.3
+	github.com/hirokisan/bybit/v2 v2.36.0
 )
 
 require (
 	github.com/bitly/go-simplejson v0.5.0 // indirect
+	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jpillora/backoff v1.0.0 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/shopspring/decimal v1.4.0 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
