@@ -28,6 +28,10 @@
 // coinbase, kraken, kucoinfutures) nothing is changed. fetchCurrencies,
 // which loadMarkets runs first, is never switched off.
 //
+// MEXC spot: ccxt subscribes to MEXC's protobuf kline channel and decodes it
+// with protobufjs, an optional peer dependency of ccxt that a user of mexc
+// installs; package.json pins it.
+//
 // Plain http/ws. ccxt refuses ws:// URLs until `loadHttpProxyAgent()`, its
 // own method, has given the instance a plain http.Agent; every instance gets
 // that call. AscendEX: ccxt dropped it after 4.5.59, so ascend_ex_spot runs
