@@ -67,15 +67,15 @@ func pow10Str(n int) string { return "1" + strings.Repeat("0", n) + ".00000000" 
 func spotFilters(sp symbolSpec, mag int) []any {
 	qtyDec := max(0, min(8, mag+1))
 	return []any{
-		map[string]any{"filterType": "PRICE_FILTER", "minPrice": fixed8(sp.priceDec), "maxPrice": pow10Str(max(mag+2, 4)), "tickSize": fixed8(sp.priceDec)},
-		map[string]any{"filterType": "LOT_SIZE", "minQty": fixed8(qtyDec), "maxQty": "9000.00000000", "stepSize": fixed8(qtyDec)},
-		map[string]any{"filterType": "ICEBERG_PARTS", "limit": 10},
-		map[string]any{"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": "100.00000000", "stepSize": "0.00000000"},
-		map[string]any{"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000, "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
-		map[string]any{"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5", "bidMultiplierDown": "0.2", "askMultiplierUp": "5", "askMultiplierDown": "0.2", "avgPriceMins": 5},
-		map[string]any{"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5},
-		map[string]any{"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-		map[string]any{"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
+		object{{"filterType", "PRICE_FILTER"}, {"minPrice", fixed8(sp.priceDec)}, {"maxPrice", pow10Str(max(mag+2, 4))}, {"tickSize", fixed8(sp.priceDec)}},
+		object{{"filterType", "LOT_SIZE"}, {"minQty", fixed8(qtyDec)}, {"maxQty", "9000.00000000"}, {"stepSize", fixed8(qtyDec)}},
+		object{{"filterType", "ICEBERG_PARTS"}, {"limit", 10}},
+		object{{"filterType", "MARKET_LOT_SIZE"}, {"minQty", "0.00000000"}, {"maxQty", "100.00000000"}, {"stepSize", "0.00000000"}},
+		object{{"filterType", "TRAILING_DELTA"}, {"minTrailingAboveDelta", 10}, {"maxTrailingAboveDelta", 2000}, {"minTrailingBelowDelta", 10}, {"maxTrailingBelowDelta", 2000}},
+		object{{"filterType", "PERCENT_PRICE_BY_SIDE"}, {"bidMultiplierUp", "5"}, {"bidMultiplierDown", "0.2"}, {"askMultiplierUp", "5"}, {"askMultiplierDown", "0.2"}, {"avgPriceMins", 5}},
+		object{{"filterType", "NOTIONAL"}, {"minNotional", "5.00000000"}, {"applyMinToMarket", true}, {"maxNotional", "9000000.00000000"}, {"applyMaxToMarket", false}, {"avgPriceMins", 5}},
+		object{{"filterType", "MAX_NUM_ORDERS"}, {"maxNumOrders", 200}},
+		object{{"filterType", "MAX_NUM_ALGO_ORDERS"}, {"maxNumAlgoOrders", 5}},
 	}
 }
 

@@ -71,13 +71,13 @@ func futuresFilters(sp symbolSpec) []any {
 	mag := magnitude(sp)
 	maxPrice := "1" + strings.Repeat("0", max(mag+2, 4))
 	return []any{
-		map[string]any{"filterType": "PRICE_FILTER", "minPrice": step(sp.priceDec), "maxPrice": maxPrice, "tickSize": step(sp.priceDec)},
-		map[string]any{"filterType": "LOT_SIZE", "minQty": step(sp.qtyDec), "maxQty": "1000000", "stepSize": step(sp.qtyDec)},
-		map[string]any{"filterType": "MARKET_LOT_SIZE", "minQty": step(sp.qtyDec), "maxQty": "100000", "stepSize": step(sp.qtyDec)},
-		map[string]any{"filterType": "MAX_NUM_ORDERS", "limit": 200},
-		map[string]any{"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
-		map[string]any{"filterType": "MIN_NOTIONAL", "notional": "5"},
-		map[string]any{"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+		object{{"minPrice", step(sp.priceDec)}, {"maxPrice", maxPrice}, {"filterType", "PRICE_FILTER"}, {"tickSize", step(sp.priceDec)}},
+		object{{"stepSize", step(sp.qtyDec)}, {"filterType", "LOT_SIZE"}, {"maxQty", "1000000"}, {"minQty", step(sp.qtyDec)}},
+		object{{"stepSize", step(sp.qtyDec)}, {"filterType", "MARKET_LOT_SIZE"}, {"maxQty", "100000"}, {"minQty", step(sp.qtyDec)}},
+		object{{"limit", 200}, {"filterType", "MAX_NUM_ORDERS"}},
+		object{{"limit", 10}, {"filterType", "MAX_NUM_ALGO_ORDERS"}},
+		object{{"notional", "5"}, {"filterType", "MIN_NOTIONAL"}},
+		object{{"multiplierDecimal", "4"}, {"multiplierUp", "1.0500"}, {"multiplierDown", "0.9500"}, {"filterType", "PERCENT_PRICE"}},
 	}
 }
 

@@ -95,29 +95,43 @@ func (s *server) qtyPlaces(sp symbolSpec) int {
 	return 8
 }
 
-func (s *server) ticker24h(sp symbolSpec, st stats, mini bool) any {
+// ticker24h lists the fields in Binance's order: spot FULL, spot MINI or
+// futures.
+func (s *server) ticker24h(sp symbolSpec, st stats, mini bool) object {
 	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
-	m := map[string]any{
-		"symbol": sp.symbol, "openPrice": num(st.open, pp), "highPrice": num(st.high, pp),
-		"lowPrice": num(st.low, pp), "lastPrice": num(st.last, pp),
-		"volume": num(st.vol, qp), "quoteVolume": num(st.qvol, pp),
-		"openTime": st.openTime, "closeTime": st.closeTime,
-		"firstId": st.firstID, "lastId": st.lastID, "count": st.trades,
+	tail := object{
+		{"openTime", st.openTime}, {"closeTime", st.closeTime},
+		{"firstId", st.firstID}, {"lastId", st.lastID}, {"count", st.trades},
 	}
+	ohlcv := object{
+		{"openPrice", num(st.open, pp)}, {"highPrice", num(st.high, pp)}, {"lowPrice", num(st.low, pp)},
+	}
+	vols := object{{"volume", num(st.vol, qp)}, {"quoteVolume", num(st.qvol, pp)}}
+	o := object{{"symbol", sp.symbol}}
 	if mini {
-		return m
+		o = append(o, ohlcv...)
+		o = append(o, field{"lastPrice", num(st.last, pp)})
+		o = append(o, vols...)
+		return append(o, tail...)
 	}
-	m["priceChange"] = num(st.change(), pp)
-	m["priceChangePercent"] = st.changePercent()
-	m["weightedAvgPrice"] = st.weightedAvg(pp)
-	m["lastQty"] = num(st.lastQty, qp)
+	o = append(o, object{
+		{"priceChange", num(st.change(), pp)}, {"priceChangePercent", st.changePercent()},
+		{"weightedAvgPrice", st.weightedAvg(pp)},
+	}...)
+	if s.p.kind == Spot {
+		o = append(o, field{"prevClosePrice", num(st.open, pp)})
+	}
+	o = append(o, field{"lastPrice", num(st.last, pp)}, field{"lastQty", num(st.lastQty, qp)})
 	if s.p.kind == Spot {
 		tick := cc.NewDecimal(1, sp.priceDec)
-		m["prevClosePrice"] = num(st.open, pp)
-		m["bidPrice"], m["bidQty"] = num(st.last, pp), num(st.lastQty, qp)
-		m["askPrice"], m["askQty"] = num(st.last.Add(tick), pp), num(st.lastQty, qp)
+		o = append(o, object{
+			{"bidPrice", num(st.last, pp)}, {"bidQty", num(st.lastQty, qp)},
+			{"askPrice", num(st.last.Add(tick), pp)}, {"askQty", num(st.lastQty, qp)},
+		}...)
 	}
-	return m
+	o = append(o, ohlcv...)
+	o = append(o, vols...)
+	return append(o, tail...)
 }
 
 // eachSymbol answers one object for symbol=, an array otherwise.
@@ -161,11 +175,11 @@ func (s *server) handleTicker24h(w http.ResponseWriter, r *http.Request, q param
 
 func (s *server) handleTickerPrice(w http.ResponseWriter, r *http.Request, q params) {
 	s.eachSymbol(w, r, q, func(sp symbolSpec, st stats) any {
-		m := map[string]any{"symbol": sp.symbol, "price": num(st.last, s.pricePlaces(sp))}
+		o := object{{"symbol", sp.symbol}, {"price", num(st.last, s.pricePlaces(sp))}}
 		if s.p.kind == Perpetual {
-			m["time"] = st.closeTime
+			o = append(o, field{"time", st.closeTime})
 		}
-		return m
+		return o
 	})
 }
 
@@ -190,7 +204,7 @@ func (s *server) handleAvgPrice(w http.ResponseWriter, r *http.Request, q params
 	}
 	a := cc.Aggregate(cs)
 	st := stats{last: a.Close, vol: a.Volume, qvol: a.QuoteVolume}
-	writeJSON(w, http.StatusOK, map[string]any{"mins": 5, "price": st.weightedAvg(8), "closeTime": now})
+	writeJSON(w, http.StatusOK, object{{"mins", 5}, {"price", st.weightedAvg(8)}, {"closeTime", now}})
 }
 
 // handlePremiumIndex serves /fapi/v1/premiumIndex: the mark price follows
@@ -198,11 +212,11 @@ func (s *server) handleAvgPrice(w http.ResponseWriter, r *http.Request, q params
 func (s *server) handlePremiumIndex(w http.ResponseWriter, r *http.Request, q params) {
 	s.eachSymbol(w, r, q, func(sp symbolSpec, st stats) any {
 		const eight = 8 * 3_600_000
-		return map[string]any{
-			"symbol": sp.symbol, "markPrice": num(st.last, 8), "indexPrice": num(st.last, 8),
-			"estimatedSettlePrice": num(st.last, 8), "lastFundingRate": "0.00010000",
-			"interestRate": "0.00010000", "nextFundingTime": (st.closeTime/eight + 1) * eight,
-			"time": st.closeTime,
+		return object{
+			{"symbol", sp.symbol}, {"markPrice", num(st.last, 8)}, {"indexPrice", num(st.last, 8)},
+			{"estimatedSettlePrice", num(st.last, 8)}, {"lastFundingRate", "0.00010000"},
+			{"interestRate", "0.00010000"}, {"nextFundingTime", (st.closeTime/eight + 1) * eight},
+			{"time", st.closeTime},
 		}
 	})
 }
