@@ -107,6 +107,11 @@ func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
 	if got := int64(rows2[0][0].(float64)); got != next+60 {
 		t.Fatalf("second page starts %d, want %d", got, next+60)
 	}
+	// The row in progress is always there, even for a since in the future.
+	rows4, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", base.Unix()+3600))
+	if len(rows4) != 1 || int64(rows4[0][0].(float64)) != base.Truncate(time.Minute).Unix() {
+		t.Fatalf("since in the future: %v, want just the row in progress", rows4)
+	}
 	// Kraken keeps 720 candles: an old since still gives the newest 720.
 	rows3, _, _ := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=1000")
 	if len(rows3) != 720 {

@@ -89,7 +89,9 @@ func (h *handler) lookup(name string) (cc.Pair, pairNames, bool) {
 	return cc.Pair{}, pairNames{}, false
 }
 
-// ohlc serves /0/public/OHLC.
+// ohlc serves /0/public/OHLC: up to the 720 most recent candles opening
+// after since, oldest first, the last one always the candle in progress;
+// `last` is the open time of the newest committed candle.
 func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 	form, good := params(r)
 	if !good {
@@ -141,16 +143,13 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 		if first <= since*1000 {
 			first = iv.Next(first)
 		}
-		from = max(from, first)
+		// The row in progress is always present, whatever since says.
+		from = min(max(from, first), cur)
 	}
-	var cs []cc.Candle
-	if from <= cur {
-		var err error
-		cs, err = h.env.Market.Candles(r.Context(), p.Symbol, iv, from, iv.Next(cur), now)
-		if err != nil {
-			fail(w, "EGeneral:Internal error")
-			return
-		}
+	cs, err := h.env.Market.Candles(r.Context(), p.Symbol, iv, from, iv.Next(cur), now)
+	if err != nil {
+		fail(w, "EGeneral:Internal error")
+		return
 	}
 	places := h.priceDecimals(r.Context(), p)
 	b := append([]byte(`{"error":[],"result":{"`), n.key...)
@@ -162,11 +161,7 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 		b = appendRow(b, c, places)
 	}
 	b = append(b, `],"last":`...)
-	last := iv.Prev(cur)
-	if since >= 0 && len(cs) == 0 {
-		last = since
-	}
-	b = strconv.AppendInt(b, last/1000, 10)
+	b = strconv.AppendInt(b, iv.Prev(cur)/1000, 10)
 	b = append(b, "}}"...)
 	writeRaw(w, http.StatusOK, b)
 }
