@@ -34,6 +34,7 @@ func (s *server) klineQuery(q params, symParam string) (sym string, sp span, err
 		return "", sp, errInvalidInterval()
 	}
 	sp.iv = iv
+	sp.listed = s.p.listed()
 	if sp.start, sp.hasStart, err = q.optInt("startTime"); err != nil {
 		return
 	}

@@ -175,3 +175,26 @@ func TestCandlesRequestRoundTrip(t *testing.T) {
 		t.Error("futures built a 1s request")
 	}
 }
+
+// TestKlinesStartAtListing: an early startTime gets the first candles
+// after the market opened, and a window wholly before it gets none.
+func TestKlinesStartAtListing(t *testing.T) {
+	for _, tc := range []struct {
+		kind  binance.Kind
+		path  string
+		first int64
+	}{
+		{binance.Spot, "/api/v3/klines", 1502928000000},       // 2017-08-17
+		{binance.Perpetual, "/fapi/v1/klines", 1569369600000}, // 2019-09-25
+	} {
+		p := binance.New(tc.kind, binance.Options{})
+		srv := serve(t, p, newEnv(fixedClock(fixedNow)))
+		cs := fetch(t, p, srv.URL, tc.path+"?symbol=BTCUSDT&interval=1d&startTime=0&limit=3")
+		if len(cs) != 3 || cs[0].OpenTime != tc.first {
+			t.Errorf("%s: %d rows from %v, want 3 from %d", tc.path, len(cs), cs, tc.first)
+		}
+		if cs := fetch(t, p, srv.URL, tc.path+"?symbol=BTCUSDT&interval=1d&endTime=1000000"); len(cs) != 0 {
+			t.Errorf("%s: %d rows before the listing", tc.path, len(cs))
+		}
+	}
+}

@@ -108,6 +108,19 @@ func (p *Plugin) validInterval(s string) (cc.Interval, bool) {
 	return iv, true
 }
 
+// spotListed is when Binance spot opened (BTCUSDT's first kline,
+// 2017-08-17 04:00 UTC); USD-M futures opened with BTCUSDT on
+// futuresOnboard. Klines never reach back before them, as on Binance,
+// which also bounds the work an early startTime can ask for.
+const spotListed = 1502942400000
+
+func (p *Plugin) listed() int64 {
+	if p.kind == Perpetual {
+		return futuresOnboard
+	}
+	return spotListed
+}
+
 // Symbol implements plugins.Plugin: BTC-USDT is BTCUSDT.
 func (p *Plugin) Symbol(pair cc.Pair) string {
 	return strings.ToUpper(pair.Base + pair.Quote)

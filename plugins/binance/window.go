@@ -17,6 +17,9 @@ type span struct {
 	limit    int
 	// tz is the timeZone offset in ms; candles open on local boundaries.
 	tz int64
+	// listed is when the market opened: no candle opens before the one
+	// containing it, however early startTime is.
+	listed int64
 }
 
 // grid maps an interval onto a time zone: candles open where the local
@@ -69,17 +72,22 @@ func candles(ctx context.Context, m cc.Market, sym string, sp span, now int64) (
 	}
 	lastOpen := g.truncate(last)
 	var first, stop int64
+	listedOpen := g.truncate(sp.listed)
+	if lastOpen < listedOpen {
+		return []cc.Candle{}, nil
+	}
 	if sp.hasStart {
 		first = g.truncate(sp.start)
 		if first < sp.start {
 			first = g.next(first)
 		}
+		first = max(first, listedOpen)
 		if first > lastOpen {
 			return []cc.Candle{}, nil
 		}
 		stop = min(g.advance(first, sp.limit), g.next(lastOpen))
 	} else {
-		first = g.back(lastOpen, sp.limit-1)
+		first = max(g.back(lastOpen, sp.limit-1), listedOpen)
 		stop = g.next(lastOpen)
 	}
 	if g.tz == 0 {
