@@ -92,10 +92,18 @@ func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
 	if len(rows) != 100 || int64(rows[0][0]) != from || int64(rows[99][0]) != from+99*60000 {
 		t.Fatalf("%d rows from %v", len(rows), rows[0][0])
 	}
-	e = get(t, srv.URL(), "/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=0")
+	// Only a start time: the 500 candles from it.
+	from = base.Add(-20 * time.Hour).Truncate(time.Minute).UnixMilli()
+	e = get(t, srv.URL(), fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d", from))
 	json.Unmarshal(e.Data, &rows)
-	if len(rows) != kucoin.MaxFuturesCandles {
-		t.Fatalf("uncapped: %d rows", len(rows))
+	if len(rows) != kucoin.MaxFuturesCandles || int64(rows[0][0]) != from {
+		t.Fatalf("from only: %d rows from %v, want 500 from %d", len(rows), rows[0][0], from)
+	}
+	// Neither: the 500 closest to now, ending with the one in progress.
+	e = get(t, srv.URL(), "/api/v1/kline/query?symbol=XBTUSDTM&granularity=1")
+	json.Unmarshal(e.Data, &rows)
+	if len(rows) != kucoin.MaxFuturesCandles || int64(rows[499][0]) != base.Truncate(time.Minute).UnixMilli() {
+		t.Fatalf("no range: %d rows ending %v", len(rows), rows[len(rows)-1][0])
 	}
 }
 

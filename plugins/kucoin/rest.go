@@ -127,7 +127,7 @@ func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
 	if endAt == 0 || endMs > now+1 {
 		endMs = now + 1
 	}
-	cs, err := h.span(r, pair, iv, startAt*1000, endMs, now, MaxSpotCandles)
+	cs, err := h.span(r, pair, iv, startAt*1000, endMs, now, MaxSpotCandles, false)
 	if err != nil {
 		fail(w, "500000", "Internal Server Error")
 		return
@@ -142,9 +142,9 @@ func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
 	okRaw(w, append(b, ']'))
 }
 
-// span returns the candles opening in [fromMs, toMs), at most max of them,
-// the newest ones when there are more.
-func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, toMs, now int64, max int) ([]cc.Candle, error) {
+// span returns the candles opening in [fromMs, toMs), at most max of
+// them: the oldest ones when fromStart, else the newest.
+func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, toMs, now int64, max int, fromStart bool) ([]cc.Candle, error) {
 	if toMs <= fromMs {
 		return nil, nil
 	}
@@ -156,10 +156,13 @@ func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, to
 	if last < from {
 		return nil, nil
 	}
-	// Only the newest max candles: move from forward.
 	if iv.Fixed() {
 		if n := (last-from)/iv.Millis() + 1; n > int64(max) {
-			from = last - int64(max-1)*iv.Millis()
+			if fromStart {
+				last = from + int64(max-1)*iv.Millis()
+			} else {
+				from = last - int64(max-1)*iv.Millis()
+			}
 		}
 	}
 	cs, err := h.env.Market.Candles(r.Context(), pair.Symbol, iv, from, iv.Next(last), now)
@@ -167,7 +170,11 @@ func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, to
 		return nil, err
 	}
 	if len(cs) > max {
-		cs = cs[len(cs)-max:]
+		if fromStart {
+			cs = cs[:max]
+		} else {
+			cs = cs[len(cs)-max:]
+		}
 	}
 	return cs, nil
 }
@@ -215,7 +222,9 @@ func (h *handler) futuresCandles(w http.ResponseWriter, r *http.Request) {
 	if to == 0 || to > now {
 		to = now
 	}
-	cs, err := h.span(r, pair, iv, from, to+1, now, MaxFuturesCandles)
+	// KuCoin: with a start time, the 500 candles from it; with only an
+	// end time (or neither), the 500 closest to it.
+	cs, err := h.span(r, pair, iv, from, to+1, now, MaxFuturesCandles, from > 0)
 	if err != nil {
 		fail(w, "500000", "Internal Server Error")
 		return
