@@ -1,0 +1,78 @@
+package plugintest_test
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/plugins/plugintest"
+)
+
+func TestSuitePassesACorrectPlugin(t *testing.T) {
+	p, err := plugins.Lookup(binance.SpotName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugintest.Run(t, p)
+}
+
+// broken wraps binance_spot with one defect, chosen by name.
+type broken struct {
+	plugins.Plugin
+	defect string
+}
+
+func (b broken) Name() string { return "zz_broken_" + b.defect }
+
+func (b broken) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, error) {
+	set, err := b.Plugin.DecodeCandles(req, body)
+	switch {
+	case b.defect == "gap" && len(set.Candles) > 2:
+		set.Candles = append(set.Candles[:1], set.Candles[2:]...)
+	case b.defect == "price" && len(set.Candles) > 0:
+		set.Candles[0].Close = set.Candles[0].Close.Add(set.Candles[0].Close)
+	}
+	return set, err
+}
+
+func (b broken) ServerError() plugins.Response {
+	r := b.Plugin.ServerError()
+	if b.defect == "servererror" {
+		r.Status = http.StatusOK
+	}
+	return r
+}
+
+// TestSuiteCatchesDefects runs the suite on deliberately broken plugins in
+// a child process (a failing suite fails its test) and checks each defect
+// is reported.
+func TestSuiteCatchesDefects(t *testing.T) {
+	if defect := os.Getenv("PLUGINTEST_DEFECT"); defect != "" {
+		base, _ := plugins.Lookup(binance.SpotName)
+		p := broken{Plugin: base, defect: defect}
+		plugins.Register(p)
+		plugintest.Run(t, p)
+		return
+	}
+	for _, tc := range []struct{ defect, want string }{
+		{"gap", "gap, overlap or wrong order"},
+		{"price", "differs from the market:  close"},
+		{"servererror", "want a non-empty 5xx"},
+	} {
+		t.Run(tc.defect, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesDefects$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "PLUGINTEST_DEFECT="+tc.defect)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a plugin with defect %q:\n%s", tc.defect, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("defect %q not reported as %q:\n%.2000s", tc.defect, tc.want, out)
+			}
+		})
+	}
+}
