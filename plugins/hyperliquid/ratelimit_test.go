@@ -1,0 +1,55 @@
+package hyperliquid_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+)
+
+func post(body string) func() *http.Request {
+	return func() *http.Request {
+		r, _ := http.NewRequest("POST", "/info", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+}
+
+func TestInfoWeightsShareTheMinuteBudget(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)
+	t.Run("meta weighs 20: the 61st is refused", func(t *testing.T) {
+		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		base := s.Limited(t, now)
+		if status, body := kittest.Hammer(t, base, 60, post(`{"type":"meta"}`)); status != 200 {
+			t.Fatalf("60th meta: %d %s", status, body)
+		}
+		if status, _ := kittest.Hammer(t, base, 1, post(`{"type":"meta"}`)); status != 429 {
+			t.Errorf("61st meta: %d", status)
+		}
+	})
+	t.Run("exchangeStatus weighs 2: 600 pass", func(t *testing.T) {
+		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		base := s.Limited(t, now)
+		if status, body := kittest.Hammer(t, base, 600, post(`{"type":"exchangeStatus"}`)); status != 200 {
+			t.Fatalf("600th exchangeStatus: %d %s", status, body)
+		}
+		if status, _ := kittest.Hammer(t, base, 1, post(`{"type":"exchangeStatus"}`)); status != 429 {
+			t.Errorf("601st: %d", status)
+		}
+	})
+	t.Run("a long candleSnapshot weighs more and its body still arrives", func(t *testing.T) {
+		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		base := s.Limited(t, now)
+		// 5000 minutes: 20 + 83 = 103 weight; 11 fit in 1200, the 12th not.
+		q := `{"type":"candleSnapshot","req":{"coin":"BTC","interval":"1m","startTime":1700000000000,"endTime":1700299940000}}`
+		status, body := kittest.Hammer(t, base, 11, post(q))
+		if status != 200 || !strings.HasPrefix(string(body), `[{"t":1700000040000`) {
+			t.Fatalf("11th snapshot: %d %.100s", status, body)
+		}
+		if status, _ := kittest.Hammer(t, base, 1, post(q)); status != 429 {
+			t.Errorf("12th snapshot: %d", status)
+		}
+	})
+}

@@ -1,0 +1,51 @@
+package kittest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
+)
+
+// Limited serves s's plugin behind its own rate-limit model with a clock
+// frozen at now, and returns the base URL.
+func (s *Server) Limited(t testing.TB, now time.Time) string {
+	t.Helper()
+	rl, ok := s.Plugin.(plugins.RateLimited)
+	if !ok {
+		t.Fatalf("%s declares no rate-limit model", s.Plugin.Name())
+	}
+	l := ratelimit.New(rl.RateLimits(), ratelimit.Options{Now: func() time.Time { return now }})
+	ts := httptest.NewServer(l.Middleware(s.Plugin.Handler(s.Env)))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// Hammer sends req (built fresh by mk for every call) n times to base and
+// returns the status and body of the last answer.
+func Hammer(t testing.TB, base string, n int, mk func() *http.Request) (int, []byte) {
+	t.Helper()
+	var status int
+	var body []byte
+	for i := 0; i < n; i++ {
+		req := mk()
+		u := base + req.URL.RequestURI()
+		r2, err := http.NewRequest(req.Method, u, req.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2.Header = req.Header
+		resp, err := http.DefaultClient.Do(r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	return status, body
+}
