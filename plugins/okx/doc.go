@@ -28,9 +28,10 @@
 // /api/v5/market/ticker and /api/v5/market/tickers are generated for the
 // configured pairs. A server lists only its own instrument type; the other
 // types ccxt's default loadMarkets asks for (SWAP or SPOT, FUTURES, OPTION)
-// get valid empty lists. Perpetuals have a contract value (ctVal) of a
-// power of ten worth about 100 quote units at the pair's start price; vol is
-// in contracts, volCcy in base currency.
+// get valid empty lists. Perpetuals have OKX's own contract value (ctVal)
+// for well-known bases (BTC 0.01, ETH 0.1, XRP 100, ...), else the power of
+// ten worth about 100 quote units at the pair's price; vol is in
+// contracts, volCcy in base currency.
 //
 // # WS
 //

@@ -121,7 +121,7 @@ func (h *handler) instrument(ctx context.Context, i int, p cc.Pair) instrument {
 		MaxLmtSz: "9999999999", MaxLmtAmt: "20000000",
 	}
 	if h.ex.instType == "SWAP" {
-		exp := ctExp(p.Price)
+		exp := ctExp(p)
 		lot := max(qty+exp, 0)
 		in.GroupID = "2"
 		in.CtMult, in.CtType, in.CtValCcy = "1", "linear", p.Base

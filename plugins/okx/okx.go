@@ -73,14 +73,24 @@ func (e *Exchange) ServerError() plugins.Response {
 	}
 }
 
-// ctExp is the power of ten of a perpetual's contract value: the one that
-// makes a contract worth about 100 quote units at price (BTC at 50,000:
-// 0.01; ETH at 3,000: 0.1; SOL at 150: 1), as OKX's own ctVal are.
-func ctExp(price float64) int {
-	if price <= 0 {
+// ctExps are the powers of ten of OKX's own contract values (ctVal) for
+// the USDT perpetuals of well-known bases: BTC-USDT-SWAP is 0.01 BTC.
+var ctExps = map[string]int{
+	"BTC": -2, "ETH": -1, "BNB": -2, "SOL": 0, "LTC": 0, "LINK": 0, "DOT": 0, "AVAX": 0,
+	"XRP": 2, "ADA": 2, "DOGE": 3, "TRX": 3,
+}
+
+// ctExp is the power of ten of a perpetual's contract value: OKX's own for
+// well-known bases, else the one that makes a contract worth about 100
+// quote units at the pair's price, as OKX's are.
+func ctExp(p cc.Pair) int {
+	if e, ok := ctExps[p.Base]; ok {
+		return e
+	}
+	if p.Price <= 0 {
 		return 0
 	}
-	return int(math.Ceil(math.Log10(100 / price)))
+	return int(math.Ceil(math.Log10(100 / p.Price)))
 }
 
 // shift returns d × 10^e exactly (e may be negative).

@@ -205,7 +205,7 @@ func (h *handler) contractExp(instID string) (exp int) {
 		return 0
 	}
 	p, _ := h.pairOf(instID)
-	return ctExp(p.Price)
+	return ctExp(p)
 }
 
 // appendRow writes [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]. For

@@ -162,7 +162,7 @@ func TestPerpetualVolumesAreContractsAndBase(t *testing.T) {
 	for _, in := range ins.Data {
 		ctVals[in.InstID] = in.CtVal
 	}
-	want := map[string]string{"BTC-USDT-SWAP": "0.01", "ETH-USDT-SWAP": "0.1", "SOL-USDT-SWAP": "1", "XRP-USDT-SWAP": "1000"}
+	want := map[string]string{"BTC-USDT-SWAP": "0.01", "ETH-USDT-SWAP": "0.1", "SOL-USDT-SWAP": "1", "XRP-USDT-SWAP": "100"}
 	for id, ct := range want {
 		if ctVals[id] != ct {
 			t.Errorf("%s ctVal %q, want %q", id, ctVals[id], ct)
