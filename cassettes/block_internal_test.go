@@ -40,7 +40,7 @@ func TestBlockEncodingsRoundTripExactly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for round := 0; round < 50; round++ {
 		cs := randomCandles(rng, 1+rng.IntN(1200))
-		for name, enc := range map[string]func([]cc.Candle) []byte{"v1": encodeBlock1, "v2": encodeBlock2} {
+		for name, enc := range map[string]func([]cc.Candle) []byte{"v1": encodeBlock1, "v2": encodeBlock2, "v3": encodeBlock3} {
 			got, err := decodeBlock(enc(cs))
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -77,8 +77,11 @@ func TestBlockV2IsSmallForMarketLikeCandles(t *testing.T) {
 			TakerBuyBase: cc.Decimal{Units: tbb * 1e4, Scale: 8}, TakerBuyQuote: cc.Decimal{Units: qv * int64(tbb) / max(vol, 1) * 100, Scale: 8},
 			Trades: 100 + rng.Int64N(2000), Closed: true}
 	}
-	v1, v2 := len(encodeBlock1(cs)), len(encodeBlock2(cs))
-	t.Logf("1000 candles: v1 %d bytes, v2 %d bytes (%.1f B/candle)", v1, v2, float64(v2)/1000)
+	v1, v2, v3 := len(encodeBlock1(cs)), len(encodeBlock2(cs)), len(encodeBlock3(cs))
+	t.Logf("1000 candles: v1 %d bytes, v2 %d bytes, v3 %d bytes (%.1f B/candle)", v1, v2, v3, float64(v3)/1000)
+	if v3 >= v2 {
+		t.Errorf("v3 block %d bytes is not smaller than v2's %d", v3, v2)
+	}
 	if v2 >= v1*3/4 {
 		t.Errorf("v2 block %d bytes is not clearly smaller than v1's %d", v2, v1)
 	}

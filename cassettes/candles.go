@@ -158,6 +158,9 @@ func decimalField(c *cc.Candle, f int) *cc.Decimal {
 }
 
 func decodeBlock(v []byte) ([]cc.Candle, error) {
+	if len(v) > 0 && v[0] == kindBlock3 {
+		return decodeBlock3(v[1:])
+	}
 	if len(v) == 0 || (v[0] != kindBlock && v[0] != kindBlock2) {
 		return nil, fmt.Errorf("%w: candle block of unknown kind", ErrCorrupt)
 	}
@@ -231,7 +234,7 @@ func putSeries(tx *bolt.Tx, s Series) (int, []cc.Candle, error) {
 			}
 		}
 		merged := mergeInto(old, cs[:n])
-		if err := b.Put(key, encodeBlock2(merged)); err != nil {
+		if err := b.Put(key, encodeBlock3(merged)); err != nil {
 			return 0, nil, err
 		}
 		j := 0

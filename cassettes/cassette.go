@@ -368,12 +368,21 @@ func (c *Cassette) Close() error {
 		return nil
 	}
 	var err error
+	var used int64
 	if c.w != nil {
 		err = c.w.close()
+		// bbolt grows the file ahead in large steps; give back what the
+		// pages do not use, so the file is as small as its data.
+		_ = safeView(c.db, func(tx *bolt.Tx) error { used = tx.Size(); return nil })
 	}
 	c.closed.Store(true)
 	if cerr := c.db.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && used > 0 {
+		if fi, serr := os.Stat(c.path); serr == nil && fi.Size() > used {
+			err = os.Truncate(c.path, used)
+		}
 	}
 	return err
 }

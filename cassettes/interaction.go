@@ -22,6 +22,7 @@ const (
 	kindFrames      = 3
 	kindBlock2      = 4
 	kindTemplate    = 5 // an interaction whose body refers to the candle index
+	kindBlock3      = 6
 )
 
 // Interaction is one recorded REST exchange.

@@ -1,0 +1,231 @@
+package cassettes
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/compress/fse"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// Candle blocks of kind kindBlock3 hold the same transformed columns as
+// kindBlock2 (see block.go), stored as byte planes: each column's values,
+// zigzagged, are split into their lowest bytes, next bytes, and so on, and
+// each plane is entropy-coded (FSE) on its own. Small residuals then cost
+// close to their entropy, where varints cost whole bytes and zstd cannot
+// win much back on noisy digits.
+
+// The transformed columns of a block, in this order.
+const (
+	colOpenTime = iota
+	colCloseTime
+	colScale // numDecimals scale columns, f-order
+	colOpen  = colScale + numDecimals
+	colClose = colOpen + 1
+	colHigh  = colOpen + 2
+	colLow   = colOpen + 3
+	colVol   = colOpen + 4
+	colQuote = colOpen + 5
+	colTBB   = colOpen + 6
+	colTBQ   = colOpen + 7
+	colTrade = colOpen + 8
+	colShut  = colOpen + 9
+	numCols  = colShut + 1
+)
+
+var fsePool = sync.Pool{New: func() any { return &fse.Scratch{} }}
+
+// blockColumns transforms cs into numCols columns and the common powers
+// of ten they were divided by.
+func blockColumns(cs []cc.Candle) ([numDecimals]int, [][]int64) {
+	var z [numDecimals]int
+	for f := range z {
+		z[f] = 18
+	}
+	for i := range cs {
+		for f, d := range decimals(&cs[i]) {
+			z[f] = min(z[f], trailingZeros(d.Units))
+		}
+	}
+	zp := min(z[fOpen], z[fHigh], z[fLow], z[fClose])
+	z[fOpen], z[fHigh], z[fLow], z[fClose] = zp, zp, zp, zp
+	cols := make([][]int64, numCols)
+	for i := range cols {
+		cols[i] = make([]int64, len(cs))
+	}
+	u := func(c *cc.Candle, f int) int64 { return decimals(c)[f].Units / pow10i[z[f]] }
+	var prevT, prevClose int64
+	for i := range cs {
+		c := &cs[i]
+		cols[colOpenTime][i] = c.OpenTime - prevT
+		prevT = c.OpenTime
+		cols[colCloseTime][i] = c.CloseTime - c.OpenTime
+		for f, d := range decimals(c) {
+			cols[colScale+f][i] = int64(d.Scale)
+		}
+		o, cl, h, l := u(c, fOpen), u(c, fClose), u(c, fHigh), u(c, fLow)
+		cols[colOpen][i] = o - prevClose
+		prevClose = cl
+		cols[colClose][i] = cl - o
+		cols[colHigh][i] = h - max(o, cl)
+		cols[colLow][i] = min(o, cl) - l
+		cols[colVol][i] = u(c, fVolume)
+		cols[colQuote][i] = u(c, fQuote) - predictQuote(c, z[fQuote])
+		cols[colTBB][i] = u(c, fTBB)
+		cols[colTBQ][i] = u(c, fTBQ) - predictTBQ(c, z[fTBQ])
+		cols[colTrade][i] = c.Trades
+		if c.Closed {
+			cols[colShut][i] = 1
+		}
+	}
+	return z, cols
+}
+
+// columnsCandles inverts blockColumns.
+func columnsCandles(z [numDecimals]int, cols [][]int64) []cc.Candle {
+	n := len(cols[0])
+	cs := make([]cc.Candle, n)
+	var prevT, prevClose int64
+	for i := range cs {
+		c := &cs[i]
+		prevT += cols[colOpenTime][i]
+		c.OpenTime = prevT
+		c.CloseTime = c.OpenTime + cols[colCloseTime][i]
+		ds := decimals(c)
+		for f, d := range ds {
+			d.Scale = int8(cols[colScale+f][i])
+		}
+		o := prevClose + cols[colOpen][i]
+		cl := o + cols[colClose][i]
+		prevClose = cl
+		h := max(o, cl) + cols[colHigh][i]
+		l := min(o, cl) - cols[colLow][i]
+		ds[fOpen].Units = o * pow10i[z[fOpen]]
+		ds[fClose].Units = cl * pow10i[z[fClose]]
+		ds[fHigh].Units = h * pow10i[z[fHigh]]
+		ds[fLow].Units = l * pow10i[z[fLow]]
+		ds[fVolume].Units = cols[colVol][i] * pow10i[z[fVolume]]
+		ds[fQuote].Units = (cols[colQuote][i] + predictQuote(c, z[fQuote])) * pow10i[z[fQuote]]
+		ds[fTBB].Units = cols[colTBB][i] * pow10i[z[fTBB]]
+		ds[fTBQ].Units = (cols[colTBQ][i] + predictTBQ(c, z[fTBQ])) * pow10i[z[fTBQ]]
+		c.Trades = cols[colTrade][i]
+		c.Closed = cols[colShut][i] == 1
+	}
+	return cs
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// Plane encodings.
+const (
+	planeRaw = 0
+	planeFSE = 1
+	planeRLE = 2
+)
+
+func encodeBlock3(cs []cc.Candle) []byte {
+	z, cols := blockColumns(cs)
+	n := len(cs)
+	b := make([]byte, 0, 64+n*16)
+	b = append(b, kindBlock3)
+	b = appendUvarint(b, uint64(n))
+	for _, zf := range z {
+		b = append(b, byte(zf))
+	}
+	s := fsePool.Get().(*fse.Scratch)
+	defer fsePool.Put(s)
+	plane := make([]byte, n)
+	for _, col := range cols {
+		width := 0
+		for _, v := range col {
+			u := zigzag(v)
+			w := 0
+			for u != 0 {
+				w++
+				u >>= 8
+			}
+			width = max(width, w)
+		}
+		b = append(b, byte(width))
+		for p := 0; p < width; p++ {
+			for i, v := range col {
+				plane[i] = byte(zigzag(v) >> (8 * p))
+			}
+			out, err := fse.Compress(plane, s)
+			switch {
+			case err == nil && len(out) < n:
+				b = append(b, planeFSE)
+				b = appendBytes(b, out)
+			case errors.Is(err, fse.ErrUseRLE):
+				b = append(b, planeRLE, plane[0])
+			default:
+				b = append(b, planeRaw)
+				b = append(b, plane...)
+			}
+		}
+	}
+	return b
+}
+
+func decodeBlock3(v []byte) ([]cc.Candle, error) {
+	r := &reader{b: v}
+	n := r.uvarint()
+	if r.err != nil || n > 1<<24 {
+		return nil, fmt.Errorf("%w: candle block count", ErrCorrupt)
+	}
+	var z [numDecimals]int
+	for f := range z {
+		if z[f] = int(r.byte()); z[f] > 18 {
+			return nil, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, z[f])
+		}
+	}
+	s := fsePool.Get().(*fse.Scratch)
+	defer fsePool.Put(s)
+	s.DecompressLimit = int(n)
+	cols := make([][]int64, numCols)
+	for c := range cols {
+		width := int(r.byte())
+		if width > 8 {
+			return nil, fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
+		}
+		vals := make([]uint64, n)
+		for p := 0; p < width && r.err == nil; p++ {
+			var plane []byte
+			switch r.byte() {
+			case planeFSE:
+				out, err := fse.Decompress(r.bytes(), s)
+				if err != nil || uint64(len(out)) != n {
+					return nil, fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
+				}
+				plane = out
+			case planeRLE:
+				c := r.byte()
+				for i := range vals {
+					vals[i] |= uint64(c) << (8 * p)
+				}
+				continue
+			case planeRaw:
+				if uint64(len(r.b)) < n {
+					return nil, fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
+				}
+				plane, r.b = r.b[:n], r.b[n:]
+			default:
+				return nil, fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
+			}
+			for i, x := range plane {
+				vals[i] |= uint64(x) << (8 * p)
+			}
+		}
+		cols[c] = make([]int64, n)
+		for i, u := range vals {
+			cols[c][i] = unzigzag(u)
+		}
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	return columnsCandles(z, cols), nil
+}
