@@ -221,9 +221,21 @@ func TestReplayClockNowMakesNewestCandleCurrent(t *testing.T) {
 	}
 }
 
+func eventTime(t *testing.T, frame []byte) int64 {
+	t.Helper()
+	var ev struct {
+		Type string `json:"e"` // declared so "e" does not land in E
+		E    int64  `json:"E"`
+	}
+	if err := json.Unmarshal(frame, &ev); err != nil || ev.E == 0 {
+		t.Fatalf("frame %s has no event time: %v", frame, err)
+	}
+	return ev.E
+}
+
 func TestReplayWSStreamAtSpeed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "btc.db")
-	const n = 4
+	const n = 6
 	_, recorded := recordSession(t, path, nil, "btcusdt@kline_1s", n)
 
 	for _, speed := range []float64{1, 10} {
@@ -257,8 +269,8 @@ func TestReplayWSStreamAtSpeed(t *testing.T) {
 					}
 				}
 			}
-			// n frames of a 1s stream span about n-1 seconds when recorded.
-			span := time.Duration(float64(n-1) * float64(time.Second) / speed)
+			// The frames' event times say how long they spanned when recorded.
+			span := time.Duration(float64(eventTime(t, recorded[n-1])-eventTime(t, recorded[0])) * float64(time.Millisecond) / speed)
 			if elapsed < span/2 || elapsed > span*2+300*time.Millisecond {
 				t.Fatalf("%d frames took %s at speed %v, want about %s", n, elapsed, speed, span)
 			}
