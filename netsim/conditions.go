@@ -185,6 +185,18 @@ type Outage struct {
 	Every    Duration `json:"every,omitempty"`
 }
 
+// Slowdown is a window of degraded service from At for Duration, repeated
+// Every if set: meanwhile every REST body and WS message is capped at
+// Bandwidth bytes per second (if set) and Latency is added on top of the
+// conditions' own.
+type Slowdown struct {
+	At        When     `json:"at"`
+	Duration  Duration `json:"duration"`
+	Every     Duration `json:"every,omitempty"`
+	Bandwidth int64    `json:"bandwidth,omitempty"`
+	Latency   Duration `json:"latency,omitempty"`
+}
+
 // Config is a whole network-simulation setting: the default conditions
 // (inlined in JSON), per-route overrides (first match wins) and schedules.
 // It is also the shape of a scenario file and of /__admin/conditions.
@@ -193,6 +205,7 @@ type Config struct {
 	Routes      []Route      `json:"routes,omitempty"`
 	Disconnects []Disconnect `json:"disconnects,omitempty"`
 	Outages     []Outage     `json:"outages,omitempty"`
+	Slowdowns   []Slowdown   `json:"slowdowns,omitempty"`
 }
 
 // Validate reports the first invalid setting.
@@ -224,7 +237,32 @@ func (c Config) Validate() error {
 			return fmt.Errorf("outages[%d]: every must be at least the duration", i)
 		}
 	}
+	for i, sd := range c.Slowdowns {
+		switch {
+		case sd.Duration <= 0:
+			return fmt.Errorf("slowdowns[%d]: duration must be positive", i)
+		case sd.Every < 0 || (sd.Every > 0 && sd.Every < sd.Duration):
+			return fmt.Errorf("slowdowns[%d]: every must be at least the duration", i)
+		case sd.Bandwidth < 0 || sd.Latency < 0:
+			return fmt.Errorf("slowdowns[%d]: bandwidth and latency must not be negative", i)
+		case sd.Bandwidth == 0 && sd.Latency == 0:
+			return fmt.Errorf("slowdowns[%d]: needs a bandwidth or a latency", i)
+		}
+	}
 	return nil
+}
+
+// inWindow reports whether now falls in the window that opens at start for
+// dur, repeated every (if positive).
+func inWindow(now, start time.Time, dur, every Duration) bool {
+	if now.Before(start) {
+		return false
+	}
+	since := now.Sub(start)
+	if every > 0 {
+		since %= time.Duration(every)
+	}
+	return since < time.Duration(dur)
 }
 
 // ParseConfig decodes a JSON Config strictly: unknown fields are errors.
@@ -255,6 +293,9 @@ func Patch(c *Config, b []byte) error {
 	}
 	if _, ok := named["outages"]; ok {
 		next.Outages = nil
+	}
+	if _, ok := named["slowdowns"]; ok {
+		next.Slowdowns = nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -6,8 +6,8 @@
 //
 // # Basics
 //
-// New builds a Sim from a Config (Conditions plus Routes, Disconnects and
-// Outages). Sim.Middleware wraps the exchange's HTTP handler; Sim.Shape and
+// New builds a Sim from a Config (Conditions plus Routes, and the
+// schedules: Disconnects, Outages and Slowdowns). Sim.Middleware wraps the exchange's HTTP handler; Sim.Shape and
 // Sim.ShapeSize decide the fate of each outgoing WS message (the serving
 // stack plugs the Sim in as the WS framework's shaper). SetConfig replaces
 // the configuration at run time; the next request or message sees it.

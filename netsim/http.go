@@ -65,11 +65,22 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 // sleep waits d unless the client gives up or the Sim closes first; it
 // reports whether the wait ran its course, and if not, whether the Sim is
 // closing.
+//
+// A busy machine wakes timers late; the Sim learns by how much on average
+// and sets its timers that much early, so the mean added latency stays
+// what was asked for.
 func (s *Sim) sleep(r *http.Request, d time.Duration) (ok, closing bool) {
-	t := time.NewTimer(d)
+	deadline := time.Now().Add(d)
+	early := min(time.Duration(s.lateness.Load()), d, maxEarly)
+	t := time.NewTimer(d - early)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		// Integral control: move the estimate an eighth of the way to
+		// the error just seen (late > 0, early < 0).
+		err := time.Since(deadline)
+		est := time.Duration(s.lateness.Load()) + err/8
+		s.lateness.Store(int64(min(max(est, 0), maxEarly)))
 		return true, false
 	case <-r.Context().Done():
 		return false, false
@@ -77,6 +88,9 @@ func (s *Sim) sleep(r *http.Request, d time.Duration) (ok, closing bool) {
 		return false, true
 	}
 }
+
+// maxEarly bounds the timer-lateness compensation.
+const maxEarly = 10 * time.Millisecond
 
 // cut drops the client's connection without a response.
 func cut(w http.ResponseWriter) {

@@ -40,11 +40,14 @@ type Sim struct {
 	cfg Config
 	// When the Disconnects and the Outages were last changed: their
 	// offsets count from there.
-	epochD, epochO time.Time
+	epochD, epochO, epochS time.Time
 	// rescheduled is when a schedule last changed.
 	rescheduled time.Time
 	rest        *rand.Rand
 	ws          *rand.Rand
+
+	// lateness is how late timers fire on average, in ns (see sleep).
+	lateness atomic.Int64
 
 	kick   chan struct{}
 	done   chan struct{}
@@ -54,7 +57,7 @@ type Sim struct {
 	stats struct {
 		requests, delayed, dropped, hung, errors, outage, bandwidth atomic.Int64
 		wsMessages, wsDelayed, wsDropped, wsAborted, wsRefused      atomic.Int64
-		disconnects, disconnected                                   atomic.Int64
+		disconnects, disconnected, slowed                           atomic.Int64
 	}
 }
 
@@ -83,6 +86,8 @@ type Stats struct {
 	// Disconnected the connections they closed.
 	Disconnects  int64 `json:"disconnects"`
 	Disconnected int64 `json:"disconnected"`
+	// Slowed counts requests and messages served during a slowdown.
+	Slowed int64 `json:"slowed"`
 }
 
 // New returns a Sim for opts. Its Config must be valid.
@@ -99,6 +104,7 @@ func New(opts Options) (*Sim, error) {
 	s.cfg = normalize(opts.Config)
 	s.epochD = time.Now()
 	s.epochO = s.epochD
+	s.epochS = s.epochD
 	s.rescheduled = s.epochD
 	s.seed()
 	go s.schedule()
@@ -127,6 +133,7 @@ func cloneConfig(c Config) Config {
 	c.Routes = append([]Route(nil), c.Routes...)
 	c.Disconnects = append([]Disconnect(nil), c.Disconnects...)
 	c.Outages = append([]Outage(nil), c.Outages...)
+	c.Slowdowns = append([]Slowdown(nil), c.Slowdowns...)
 	return c
 }
 
@@ -146,6 +153,9 @@ func (s *Sim) SetConfig(c Config) error {
 	if !reflect.DeepEqual(c.Outages, s.cfg.Outages) {
 		s.epochO, s.rescheduled = now, now
 	}
+	if !reflect.DeepEqual(c.Slowdowns, s.cfg.Slowdowns) {
+		s.epochS = now
+	}
 	s.cfg = c
 	s.mu.Unlock()
 	select {
@@ -164,7 +174,7 @@ func (s *Sim) Reset() {
 	for _, c := range []*atomic.Int64{
 		&s.stats.requests, &s.stats.delayed, &s.stats.dropped, &s.stats.hung, &s.stats.errors,
 		&s.stats.outage, &s.stats.bandwidth, &s.stats.wsMessages, &s.stats.wsDelayed,
-		&s.stats.wsDropped, &s.stats.wsAborted, &s.stats.wsRefused, &s.stats.disconnects, &s.stats.disconnected,
+		&s.stats.wsDropped, &s.stats.wsAborted, &s.stats.wsRefused, &s.stats.disconnects, &s.stats.disconnected, &s.stats.slowed,
 	} {
 		c.Store(0)
 	}
@@ -179,6 +189,7 @@ func (s *Sim) Stats() Stats {
 		WSMessages: s.stats.wsMessages.Load(), WSDelayed: s.stats.wsDelayed.Load(),
 		WSDropped: s.stats.wsDropped.Load(), WSAborted: s.stats.wsAborted.Load(), WSRefused: s.stats.wsRefused.Load(),
 		Disconnects: s.stats.disconnects.Load(), Disconnected: s.stats.disconnected.Load(),
+		Slowed: s.stats.slowed.Load(),
 	}
 }
 
@@ -233,7 +244,21 @@ func (s *Sim) decide(path string, rest bool) verdict {
 		}
 	}
 	out := s.inOutageLocked(now)
+	slowed := false
+	for _, sd := range s.cfg.Slowdowns {
+		if inWindow(now, sd.At.resolve(s.epochS), sd.Duration, sd.Every) {
+			slowed = true
+			c.Latency += sd.Latency
+			if sd.Bandwidth > 0 {
+				c.Bandwidth = sd.Bandwidth
+			}
+			break
+		}
+	}
 	s.mu.Unlock()
+	if slowed {
+		s.stats.slowed.Add(1)
+	}
 	v := verdict{lossMode: c.LossMode, bandwidth: c.Bandwidth, outage: out}
 	v.lost = out || uLoss < c.Loss
 	v.fail = !v.lost && uErr < c.ErrorRate
@@ -264,15 +289,7 @@ func sample(c Conditions, u float64) time.Duration {
 
 func (s *Sim) inOutageLocked(now time.Time) bool {
 	for _, o := range s.cfg.Outages {
-		start := o.At.resolve(s.epochO)
-		if now.Before(start) {
-			continue
-		}
-		since := now.Sub(start)
-		if o.Every > 0 {
-			since %= time.Duration(o.Every)
-		}
-		if since < time.Duration(o.Duration) {
+		if inWindow(now, o.At.resolve(s.epochO), o.Duration, o.Every) {
 			return true
 		}
 	}

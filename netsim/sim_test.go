@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,66 +48,87 @@ func freshClient(timeout time.Duration) *http.Client {
 
 func ms(d time.Duration) netsim.Duration { return netsim.Duration(d) }
 
-// meanLatency fetches url n times from workers goroutines and returns the
-// mean round trip.
-func meanLatency(t *testing.T, url string, n, workers int) time.Duration {
+// roundTrips fetches every url in turn, rounds times from each of workers
+// goroutines, and returns the round trips per url. Interleaving the urls
+// lets a busy machine slow them alike.
+func roundTrips(t *testing.T, urls []string, rounds, workers int) [][]time.Duration {
 	t.Helper()
-	var total atomic.Int64
+	out := make([][]time.Duration, len(urls))
+	var mu sync.Mutex
 	var wg sync.WaitGroup
-	jobs := make(chan struct{}, n)
-	for range n {
-		jobs <- struct{}{}
-	}
-	close(jobs)
-	errs := make(chan error, n)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range jobs {
-				start := time.Now()
-				resp, err := http.Get(url)
-				if err != nil {
-					errs <- err
-					return
+			for range rounds {
+				for i, url := range urls {
+					start := time.Now()
+					resp, err := http.Get(url)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					d := time.Since(start)
+					mu.Lock()
+					out[i] = append(out[i], d)
+					mu.Unlock()
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				total.Add(int64(time.Since(start)))
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
+	return out
+}
+
+// trimmedMean is the mean of ds without its lowest and highest tenth: a
+// scheduling hiccup on a busy machine does not move it, and for a latency
+// symmetric around its mean it is that mean.
+func trimmedMean(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	cut := len(ds) / 10
+	ds = ds[cut : len(ds)-cut]
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
 	}
-	return time.Duration(total.Load() / int64(n))
+	return sum / time.Duration(len(ds))
+}
+
+func quantile(ds []time.Duration, q float64) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[int(q*float64(len(ds)-1))]
 }
 
 func TestMeanAddedLatencyIsWithin5msOfTheSetting(t *testing.T) {
 	_, base := newServer(t, 1, netsim.Config{}, "ok")
 	_, slow := newServer(t, 1, netsim.Config{Conditions: netsim.Conditions{Latency: ms(100 * time.Millisecond), Jitter: ms(10 * time.Millisecond)}}, "ok")
-	baseline := meanLatency(t, base.URL, 200, 8)
-	mean := meanLatency(t, slow.URL, 200, 8)
-	added := mean - baseline
-	t.Logf("baseline %v, mean %v, added %v", baseline, mean, added)
+	rt := roundTrips(t, []string{slow.URL, base.URL}, 25, 8)
+	added := trimmedMean(rt[0]) - trimmedMean(rt[1])
+	t.Logf("baseline %v, with latency %v, added %v", trimmedMean(rt[1]), trimmedMean(rt[0]), added)
 	if added < 95*time.Millisecond || added > 105*time.Millisecond {
 		t.Errorf("mean added latency %v, want 100ms ± 5ms", added)
 	}
 }
 
-func TestParetoLatencyHasTheMeanOfLatencyPlusJitter(t *testing.T) {
-	_, base := newServer(t, 1, netsim.Config{}, "ok")
+func TestParetoLatencyIsHeavyTailed(t *testing.T) {
 	_, slow := newServer(t, 3, netsim.Config{Conditions: netsim.Conditions{
 		Latency: ms(20 * time.Millisecond), Jitter: ms(20 * time.Millisecond), LatencyDist: netsim.DistPareto,
 	}}, "ok")
-	baseline := meanLatency(t, base.URL, 100, 8)
-	added := meanLatency(t, slow.URL, 400, 16) - baseline
-	t.Logf("added %v", added)
-	// Mean 40 ms; the standard error over 400 draws is under 2 ms.
-	if added < 32*time.Millisecond || added > 48*time.Millisecond {
-		t.Errorf("mean added latency %v, want about 40ms", added)
+	rt := roundTrips(t, []string{slow.URL}, 25, 16)[0]
+	// Lomax with shape 3 and mean 20 ms: median 10.4 ms, 95th percentile
+	// 68.6 ms, on top of the 20 ms latency. A uniform ±20 ms would never
+	// pass 40 ms.
+	med, p95 := quantile(rt, 0.5), quantile(rt, 0.95)
+	t.Logf("median %v, p95 %v", med, p95)
+	if med < 26*time.Millisecond || med > 38*time.Millisecond {
+		t.Errorf("median %v, want about 30ms", med)
+	}
+	if p95 < 60*time.Millisecond {
+		t.Errorf("95th percentile %v, want a tail past 60ms", p95)
 	}
 }
 
@@ -373,5 +395,32 @@ func TestPatchChangesOnlyTheNamedFields(t *testing.T) {
 	}
 	if _, err := netsim.ParseConfig([]byte(`{"latency":"100ms","jitter":"10ms","loss":0.05,"loss_mode":"drop","error_rate":0.1}`)); err != nil {
 		t.Errorf("DESIGN.md's example: %v", err)
+	}
+}
+
+func TestASlowdownWindowCapsBandwidthAndAddsLatencyUntilItEnds(t *testing.T) {
+	body := strings.Repeat("y", 2000)
+	cfg := netsim.Config{Slowdowns: []netsim.Slowdown{{Duration: ms(time.Second), Bandwidth: 10000, Latency: ms(100 * time.Millisecond)}}}
+	sim, srv := newServer(t, 1, cfg, body)
+	start := time.Now()
+	if _, st, got := outcome(http.DefaultClient, srv.URL); st != 200 || got != body {
+		t.Fatalf("status %d, %d bytes", st, len(got))
+	}
+	// 100 ms of latency plus 2000 bytes at 10000 B/s.
+	if el := time.Since(start); el < 250*time.Millisecond {
+		t.Errorf("during the slowdown the request took %v, want about 300ms", el)
+	}
+	time.Sleep(time.Until(start.Add(1100 * time.Millisecond)))
+	start = time.Now()
+	outcome(http.DefaultClient, srv.URL)
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Errorf("after the slowdown the request took %v", el)
+	}
+	if st := sim.Stats(); st.Slowed != 1 {
+		t.Errorf("slowed %d, want 1", st.Slowed)
+	}
+	var bad netsim.Config
+	if err := netsim.Patch(&bad, []byte(`{"slowdowns":[{"at":"1s","duration":"1s"}]}`)); err == nil {
+		t.Error("a slowdown that slows nothing was accepted")
 	}
 }
