@@ -1,0 +1,31 @@
+package bybit_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// BenchmarkKline1000 serves Bybit's largest page, 1000 1m klines, through
+// the plugin's handler (market reads included, no network).
+func BenchmarkKline1000(b *testing.B) {
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Seed: 7, Exchange: "bybit_spot", Pairs: pairs})
+	clock := frozen(t0)
+	h := bybit.Spot.Handler(&plugins.Env{Market: m, Clock: clock, Pairs: pairs, Feed: &cc.MarketFeed{Market: m, Clock: clock}})
+	req := httptest.NewRequest(http.MethodGet, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=1000", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || w.Body.Len() < 1000*50 {
+			b.Fatalf("%d %.200s", w.Code, w.Body.Bytes())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/row")
+}
