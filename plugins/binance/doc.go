@@ -28,6 +28,12 @@
 //     reject limit outside [1, 1500] with -1130.
 //   - Only kline streams carry data. Other stream names are accepted and
 //     listed, as Binance accepts any name, but stay silent.
+//   - Klines start at the market's listing (spot 2017-08-17, USD-M
+//     2019-09-25) however early startTime is, as on Binance.
+//   - Kline streams push every 2 s (1 s for 1s) on spot and every 250 ms
+//     on USD-M futures, Binance's documented speeds; futures serve no 1s.
+//   - The mark and index prices follow the last price, so premium index
+//     klines are zero and funding is a flat 0.01% every 8 hours.
 //   - Trade ids are synthetic: a candle's first trade id is its open time in
 //     milliseconds, so ids grow with time and never repeat across candles
 //     of one interval.

@@ -53,6 +53,8 @@ func TestRESTGolden(t *testing.T) {
 		{"futures_klines.json", fut.URL, "/fapi/v1/klines?symbol=BTCUSDT&interval=15m&limit=3"},
 		{"futures_continuous_klines.json", fut.URL, "/fapi/v1/continuousKlines?pair=BTCUSDT&contractType=PERPETUAL&interval=1h&limit=2"},
 		{"futures_markprice_klines.json", fut.URL, "/fapi/v1/markPriceKlines?symbol=BTCUSDT&interval=1h&limit=2"},
+		{"futures_premiumindex_klines.json", fut.URL, "/fapi/v1/premiumIndexKlines?symbol=BTCUSDT&interval=1h&limit=2"},
+		{"futures_indexprice_klines.json", fut.URL, "/fapi/v1/indexPriceKlines?pair=BTCUSDT&interval=1d&limit=1"},
 		{"futures_exchangeinfo.json", fut.URL, "/fapi/v1/exchangeInfo"},
 		{"futures_premiumindex.json", fut.URL, "/fapi/v1/premiumIndex?symbol=ETHUSDT"},
 		{"futures_ticker_price.json", fut.URL, "/fapi/v1/ticker/price?symbol=BTCUSDT"},

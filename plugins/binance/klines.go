@@ -123,6 +123,10 @@ func (s *server) appendRows(b []byte, kind klineKind, spec symbolSpec, cs []cc.C
 		b = append(b, '[')
 		b = strconv.AppendInt(b, c.OpenTime, 10)
 		for _, d := range [...]cc.Decimal{c.Open, c.High, c.Low, c.Close} {
+			if kind == premiumKlines {
+				// The mark price follows the index: the premium is nil.
+				d = cc.Decimal{}
+			}
 			b = appendStr(b, d, price)
 		}
 		if kind == tradeKlines {
