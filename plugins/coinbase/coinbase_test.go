@@ -333,3 +333,63 @@ func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 func BenchmarkCandles350(b *testing.B) {
 	wiretest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
 }
+
+func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
+	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	for golden, path := range map[string]string{
+		"testdata/v2_currencies.json":        "/v2/currencies",
+		"testdata/v2_currencies_crypto.json": "/v2/currencies/crypto",
+		"testdata/v2_time.json":              "/v2/time",
+	} {
+		_, body := wiretest.Get(t, srv.URL(), path)
+		if err := wiretest.SameShape(golden, body); err != nil {
+			t.Error(err)
+		}
+	}
+	_, body := wiretest.Get(t, srv.URL(), "/v2/exchange-rates?currency=BTC")
+	var r struct {
+		Data struct {
+			Currency string
+			Rates    map[string]string
+		}
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Data.Currency != "BTC" {
+		t.Fatalf("exchange-rates: %v %s", err, body)
+	}
+	// One BTC buys about its price in USD; BTC itself is 1.
+	usd, _ := strconv.ParseFloat(r.Data.Rates["USD"], 64)
+	btc, _ := strconv.ParseFloat(r.Data.Rates["BTC"], 64)
+	if btc != 1 || usd < 1000 {
+		t.Fatalf("rates USD=%v BTC=%v", usd, btc)
+	}
+	if st, b := wiretest.Get(t, srv.URL(), "/v2/exchange-rates?currency=NOPE"); st != 400 || !strings.Contains(string(b), `"errors":[{"id":"invalid_request"`) {
+		t.Fatalf("bad currency: %d %s", st, b)
+	}
+	if st, b := wiretest.Get(t, srv.URL(), "/v2/nothing"); st != 404 || !strings.Contains(string(b), `"id":"not_found"`) {
+		t.Fatalf("v2 unknown path: %d %s", st, b)
+	}
+}
+
+func TestWSUnsubscribeStopsCandles(t *testing.T) {
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.FastClock(base))
+	c := wiretest.Dial(t, srv.URL()+"/")
+	sub := map[string]any{"type": "subscribe", "product_ids": []string{"BTC-USD"}, "channel": "candles"}
+	c.WriteJSON(sub)
+	for m := readJSON(t, c); m["channel"] != "candles"; m = readJSON(t, c) {
+	}
+	sub["type"] = "unsubscribe"
+	c.WriteJSON(sub)
+	for {
+		m := readJSON(t, c)
+		if m["channel"] == "subscriptions" {
+			if !strings.Contains(m["_raw"].(string), `"subscriptions":{}`) {
+				t.Fatalf("after unsubscribe: %s", m["_raw"])
+			}
+			break
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+	if _, b, err := c.ReadMessage(); err == nil {
+		t.Fatalf("message after unsubscribing: %s", b)
+	}
+}

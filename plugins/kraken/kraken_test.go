@@ -290,3 +290,64 @@ func TestRateLimitAnswersWithKrakenError(t *testing.T) {
 func BenchmarkOHLC720(b *testing.B) {
 	wiretest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
 }
+
+func TestMetadataShapesMatchDocumentation(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	for golden, path := range map[string]string{
+		"testdata/ticker.json": "/0/public/Ticker?pair=XBTUSD",
+		"testdata/assets.json": "/0/public/Assets?asset=XBT",
+	} {
+		_, body := wiretest.Get(t, srv.URL(), path)
+		if err := wiretest.SameFields(golden, body); err != nil {
+			t.Error(err)
+		}
+	}
+	// Public endpoints take a form body as well as a query.
+	st, body := wiretest.Do(t, "POST", srv.URL()+"/0/public/OHLC?pair=XBTUSD&interval=60")
+	if st != 200 || !strings.Contains(string(body), `"XXBTZUSD":[[`) {
+		t.Fatalf("POST OHLC: %d %.200s", st, body)
+	}
+}
+
+func TestWSv2Unsubscribe(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(base))
+	c := wiretest.Dial(t, srv.URL()+"/v2")
+	read(t, c) // status
+	msg := map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 5}, "req_id": 9}
+	c.WriteJSON(msg)
+	if m, raw := read(t, c); m["success"] != true {
+		t.Fatalf("subscribe: %s", raw)
+	}
+	c.WriteJSON(msg)
+	for {
+		m, raw := read(t, c)
+		if m["method"] == "subscribe" {
+			if m["success"] != false || m["error"] != "Already subscribed" {
+				t.Fatalf("second subscribe: %s", raw)
+			}
+			break
+		}
+	}
+	msg["method"] = "unsubscribe"
+	c.WriteJSON(msg)
+	for {
+		m, raw := read(t, c)
+		if m["method"] == "unsubscribe" {
+			if m["success"] != true {
+				t.Fatalf("unsubscribe: %s", raw)
+			}
+			break
+		}
+	}
+	c.WriteJSON(msg)
+	for {
+		m, raw := read(t, c)
+		if m["channel"] == "ohlc" {
+			continue // queued before the unsubscribe
+		}
+		if m["success"] != false || m["error"] != "Subscription Not Found" {
+			t.Fatalf("second unsubscribe: %s", raw)
+		}
+		return
+	}
+}

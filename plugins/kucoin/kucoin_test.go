@@ -309,3 +309,82 @@ func BenchmarkSpotCandles1500(b *testing.B) {
 func BenchmarkFuturesCandles500(b *testing.B) {
 	wiretest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
 }
+
+func TestMetadataShapesMatchDocumentation(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	for golden, path := range map[string]string{
+		"testdata/symbols.json":    "/api/v2/symbols",
+		"testdata/currencies.json": "/api/v3/currencies",
+		"testdata/alltickers.json": "/api/v1/market/allTickers",
+		"testdata/timestamp.json":  "/api/v1/timestamp",
+	} {
+		_, body := wiretest.Get(t, srv.URL(), path)
+		if err := wiretest.SameFields(golden, body); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestWSUnsubscribeAndErrors(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.FastClock(base))
+	// No token: an error and a close.
+	c := wiretest.Dial(t, srv.URL()+"/endpoint")
+	var m map[string]any
+	if err := c.ReadJSON(&m); err != nil || m["type"] != "error" || m["code"] != 401.0 {
+		t.Fatalf("without token: %v %v", m, err)
+	}
+	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c.ReadJSON(&m) // welcome
+	topic := "/market/candles:BTC-USDT_1min"
+	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
+	for m["type"] != "message" {
+		c.ReadJSON(&m)
+	}
+	c.WriteJSON(map[string]any{"id": "2", "type": "unsubscribe", "topic": topic, "response": true})
+	for !(m["type"] == "ack" && m["id"] == "2") {
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A push already being encoded when the ack went out may follow it;
+	// after that, silence.
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			break
+		}
+	}
+	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c.ReadJSON(&m)
+	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
+	c.WriteJSON(map[string]any{"id": "2", "type": "unsubscribe", "topic": topic, "response": true})
+	for !(m["type"] == "ack" && m["id"] == "2") {
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	pushes := 0
+	for {
+		c.SetReadDeadline(deadline)
+		if _, _, err := c.ReadMessage(); err != nil {
+			break
+		}
+		pushes++
+	}
+	if pushes > 1 {
+		t.Fatalf("%d pushes after unsubscribing", pushes)
+	}
+	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c.ReadJSON(&m)
+	for _, bad := range []string{"/market/candles:BTC-USDT_1m", "/market/ticker:BTC-USDT", "/contractMarket/limitCandle:XBTUSDTM_6hour"} {
+		c.WriteJSON(map[string]any{"id": "3", "type": "subscribe", "topic": bad, "response": true})
+		if err := c.ReadJSON(&m); err != nil || m["type"] != "error" {
+			t.Fatalf("topic %s: %v %v", bad, m, err)
+		}
+	}
+	c.WriteJSON(map[string]any{"id": "4", "type": "frobnicate"})
+	if err := c.ReadJSON(&m); err != nil || m["type"] != "error" {
+		t.Fatalf("unknown type: %v %v", m, err)
+	}
+}

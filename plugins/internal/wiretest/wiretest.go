@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -21,11 +22,17 @@ import (
 // one alone (a list of candles has one shape however long it is, while a
 // candle row keeps every column). Two payloads that a client parses the same way have
 // the same shape.
-func Shape(data []byte) (string, error) {
+func Shape(data []byte) (string, error) { return shapeOf(data, false) }
+
+// UnorderedShape is Shape with each object's keys sorted, for payloads
+// whose key order carries no meaning for clients.
+func UnorderedShape(data []byte) (string, error) { return shapeOf(data, true) }
+
+func shapeOf(data []byte, sorted bool) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var sb strings.Builder
-	if err := shape(dec, &sb); err != nil {
+	if err := shape(dec, &sb, sorted); err != nil {
 		return "", err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -34,7 +41,7 @@ func Shape(data []byte) (string, error) {
 	return sb.String(), nil
 }
 
-func shape(dec *json.Decoder, sb *strings.Builder) error {
+func shape(dec *json.Decoder, sb *strings.Builder, sorted bool) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -43,22 +50,24 @@ func shape(dec *json.Decoder, sb *strings.Builder) error {
 	case json.Delim:
 		switch t {
 		case '{':
-			sb.WriteByte('{')
-			first := true
+			var fields []string
 			for dec.More() {
 				k, err := dec.Token()
 				if err != nil {
 					return err
 				}
-				if !first {
-					sb.WriteByte(',')
-				}
-				first = false
-				fmt.Fprintf(sb, "%s:", k)
-				if err := shape(dec, sb); err != nil {
+				var f strings.Builder
+				fmt.Fprintf(&f, "%s:", k)
+				if err := shape(dec, &f, sorted); err != nil {
 					return err
 				}
+				fields = append(fields, f.String())
 			}
+			if sorted {
+				slices.Sort(fields)
+			}
+			sb.WriteByte('{')
+			sb.WriteString(strings.Join(fields, ","))
 			sb.WriteByte('}')
 		case '[':
 			sb.WriteByte('[')
@@ -72,7 +81,7 @@ func shape(dec *json.Decoder, sb *strings.Builder) error {
 				var el strings.Builder
 				sub := json.NewDecoder(bytes.NewReader(raw))
 				sub.UseNumber()
-				if err := shape(sub, &el); err != nil {
+				if err := shape(sub, &el, sorted); err != nil {
 					return err
 				}
 				s := el.String()
@@ -105,16 +114,21 @@ func shape(dec *json.Decoder, sb *strings.Builder) error {
 
 // SameShape reports an error naming both shapes when got's shape differs
 // from the golden file's.
-func SameShape(goldenPath string, got []byte) error {
+func SameShape(goldenPath string, got []byte) error { return same(goldenPath, got, false) }
+
+// SameFields is SameShape ignoring the order of object keys.
+func SameFields(goldenPath string, got []byte) error { return same(goldenPath, got, true) }
+
+func same(goldenPath string, got []byte, sorted bool) error {
 	want, err := os.ReadFile(goldenPath)
 	if err != nil {
 		return err
 	}
-	ws, err := Shape(want)
+	ws, err := shapeOf(want, sorted)
 	if err != nil {
 		return fmt.Errorf("wiretest: golden %s: %w", goldenPath, err)
 	}
-	gs, err := Shape(got)
+	gs, err := shapeOf(got, sorted)
 	if err != nil {
 		return fmt.Errorf("wiretest: payload: %w (%s)", err, got)
 	}

@@ -27,6 +27,9 @@ func TestShapeKeepsKeyOrderAndKinds(t *testing.T) {
 			}
 		})
 	}
+	if got, _ := wiretest.UnorderedShape([]byte(`{"b":1,"a":{"d":"x","c":null}}`)); got != `{a:{c:null,d:string},b:number}` {
+		t.Fatalf("UnorderedShape = %s", got)
+	}
 	if _, err := wiretest.Shape([]byte(`{"a":1} x`)); err == nil {
 		t.Fatal("trailing data accepted")
 	}
