@@ -1,7 +1,9 @@
 package record
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -81,6 +83,11 @@ func (r *recorder) sync() {
 func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
 	u := *req.URL
 	light := &http.Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Host: req.Host, RequestURI: req.RequestURI}
+	if b := ix.RequestBody; len(b) > 0 {
+		// Decoders that need the request body (Hyperliquid's POST /info
+		// names the candles in it) read it through GetBody.
+		light.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
 	r.jobs <- job{ix: ix, req: light, body: body, enc: enc}
 }
 

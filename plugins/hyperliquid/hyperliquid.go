@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -177,6 +178,23 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	return req, nil
 }
 
+// requestBody reads req's body without consuming it: through GetBody
+// when set, else by reading Body and putting an unread copy back.
+func requestBody(req *http.Request) []byte {
+	if req.GetBody != nil {
+		if r, err := req.GetBody(); err == nil {
+			b, _ := readAll(r)
+			return b
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	b, _ := readAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
 // candle is Hyperliquid's candle object (REST and WS).
 type candle struct {
 	T     int64      `json:"t"`
@@ -206,14 +224,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 	if req.URL.Path != "/info" {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
-	var rb []byte
-	if req.GetBody != nil {
-		if r, err := req.GetBody(); err == nil {
-			rb, _ = readAll(r)
-		}
-	} else if req.Body != nil {
-		rb, _ = readAll(req.Body)
-	}
+	rb := requestBody(req)
 	var snap snapshotReq
 	if err := json.Unmarshal(rb, &snap); err != nil || snap.Type != "candleSnapshot" || snap.Req == nil {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
