@@ -31,6 +31,10 @@ type StackOptions struct {
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
 	// every /__admin/ request.
 	AdminToken string
+	// Disconnect closes every WS connection with a close code and returns
+	// how many it closed, for a stack without a plugins.Hub (the record
+	// mode's relay); with a hub, Hub.CloseAll is used.
+	Disconnect func(code int, reason string) int
 }
 
 // Stack is the netsim + rate-limit + admin layering of one served
@@ -51,12 +55,14 @@ type Stack struct {
 	sim     *netsim.Sim
 	limiter *ratelimit.Limiter
 	token   string
+	// disconnect stands in for hub.CloseAll when there is no hub.
+	disconnect func(code int, reason string) int
 }
 
 // NewStack builds the layers for plugin p. hub is the WS session hub that
-// disconnects act on; nil makes disconnects no-ops.
+// disconnects act on; without one, opts.Disconnect does (or nothing).
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, error) {
-	st := &Stack{plugin: p, hub: hub, token: opts.AdminToken}
+	st := &Stack{plugin: p, hub: hub, token: opts.AdminToken, disconnect: opts.Disconnect}
 	var model ratelimit.Model
 	if rl, ok := p.(plugins.RateLimited); ok {
 		model = rl.RateLimits()
@@ -92,10 +98,13 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, er
 }
 
 func (st *Stack) closeAll(code int, reason string) int {
-	if st.hub == nil {
-		return 0
+	if st.hub != nil {
+		return st.hub.CloseAll(code, reason)
 	}
-	return st.hub.CloseAll(code, reason)
+	if st.disconnect != nil {
+		return st.disconnect(code, reason)
+	}
+	return 0
 }
 
 // Install makes env's WS sessions go through the stack: messages shaped by

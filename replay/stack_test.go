@@ -529,3 +529,28 @@ func TestScheduledDisconnectsAndOutagesReachWSClients(t *testing.T) {
 		t.Fatalf("after the outage: %d", r.StatusCode)
 	}
 }
+
+func TestAStackWithoutAHubDisconnectsThroughItsOption(t *testing.T) {
+	p, err := plugins.Lookup(stackExchangeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotCode int
+	st, err := replay.NewStack(p, nil, replay.StackOptions{Disconnect: func(code int, reason string) int {
+		gotCode = code
+		return 3
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := st.DisconnectAll(1001); n != 3 || gotCode != 1001 {
+		t.Fatalf("DisconnectAll: %d closed, code %d", n, gotCode)
+	}
+	if _, err := replay.NewStack(p, nil, replay.StackOptions{Limits: &ratelimit.Limits{RESTLimit: 5}}); err == nil {
+		t.Error("limits without a period were accepted")
+	}
+	if _, err := replay.NewStack(p, nil, replay.StackOptions{Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 3}}}); err == nil {
+		t.Error("a loss of 3 was accepted")
+	}
+}
