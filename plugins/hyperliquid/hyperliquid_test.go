@@ -259,3 +259,26 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 		t.Errorf("bad coin answered %v", m)
 	}
 }
+
+func TestDecodeCandlesLeavesTheRequestBodyReadable(t *testing.T) {
+	p, _ := plugins.Lookup("hyperliquid_perpetual")
+	body := `{"type":"candleSnapshot","req":{"coin":"BTC","interval":"15m","startTime":1681923600000,"endTime":1681924499999}}`
+	req, _ := http.NewRequest("POST", "/info", strings.NewReader(body))
+	req.GetBody = nil // as a server-side request has it
+	set, err := p.DecodeCandles(req, golden(t, "candle_snapshot.json"))
+	if err != nil || set.Symbol != "BTC" || set.Interval != cc.Interval15m || len(set.Candles) != 1 || !set.Candles[0].Closed {
+		t.Fatalf("%v %+v", err, set)
+	}
+	if c := set.Candles[0]; c.OpenTime != 1681923600000 || c.Close.String() != "29258.0" || c.Trades != 189 || c.Volume.String() != "0.98639" {
+		t.Errorf("%+v", c)
+	}
+	rest, _ := io.ReadAll(req.Body)
+	if string(rest) != body {
+		t.Errorf("body after decoding: %q", rest)
+	}
+	// A body that is not a candle query is not candles.
+	other, _ := http.NewRequest("POST", "/info", strings.NewReader(`{"type":"meta"}`))
+	if _, err := p.DecodeCandles(other, []byte(`{"universe":[]}`)); err == nil {
+		t.Error("meta decoded as candles")
+	}
+}
