@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"bytes"
+	"errors"
 	"compress/gzip"
 	"context"
 	"io"
@@ -401,5 +402,63 @@ func TestUpstreamDownGives502AndRecordsNothing(t *testing.T) {
 	srv.Flush()
 	if n := srv.Cassette().Meta().Interactions; n != 0 {
 		t.Errorf("%d interactions recorded for a dead upstream", n)
+	}
+}
+
+func TestCloseAllDisconnectsRelays(t *testing.T) {
+	up := newUpstream(t)
+	path := filepath.Join(t.TempDir(), "disc.cassette")
+	srv := startProxy(t, up, path)
+	dial := func() *websocket.Conn {
+		ws, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+"/ws/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ws
+	}
+	readErr := func(ws *websocket.Conn) error {
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return err
+			}
+		}
+	}
+	ws := dial()
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.CloseAll(4000, "maintenance") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the relay never registered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var ce *websocket.CloseError
+	if err := readErr(ws); !errors.As(err, &ce) || ce.Code != 4000 || ce.Text != "maintenance" {
+		t.Errorf("client saw %v, want close 4000 maintenance", err)
+	}
+	ws.Close()
+
+	ws = dial()
+	for srv.CloseAll(1006, "") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := readErr(ws); errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+		t.Errorf("after a cut the client saw a clean close %v", err)
+	}
+	ws.Close()
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conns, _ := c.Conns()
+	if len(conns) != 2 || conns[0].CloseCode != 4000 || conns[1].CloseCode != websocket.CloseAbnormalClosure {
+		for _, cn := range conns {
+			t.Logf("conn %+v", *cn)
+		}
+		t.Errorf("recorded close codes wrong")
 	}
 }

@@ -232,3 +232,21 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 		}
 	}
 }
+
+// closeWith ends the relay from the proxy's side: a close frame with code
+// to both ends, or for 1006 the connections cut.
+func (rl *relay) closeWith(code int, reason string) {
+	if code == 0 || code == websocket.CloseAbnormalClosure {
+		rl.setCode(websocket.CloseAbnormalClosure)
+		rl.client.UnderlyingConn().Close()
+		rl.up.UnderlyingConn().Close()
+		return
+	}
+	rl.setCode(code)
+	msg := websocket.FormatCloseMessage(code, reason)
+	dl := time.Now().Add(writeWait)
+	rl.client.WriteControl(websocket.CloseMessage, msg, dl)
+	rl.up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), dl)
+	rl.client.SetReadDeadline(time.Now().Add(closeWait))
+	rl.up.SetReadDeadline(time.Now().Add(closeWait))
+}
