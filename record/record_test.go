@@ -2,9 +2,9 @@ package record_test
 
 import (
 	"bytes"
-	"errors"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
