@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -52,7 +53,15 @@ func runRecord(c *cli.Context) error {
 		return err
 	}
 	// The network simulation and rate limits apply on the client side of
-	// the proxy, as in every serving mode.
+	// the proxy, as in every serving mode; its disconnects close the
+	// relays.
+	var proxy atomic.Pointer[record.Server]
+	so.Disconnect = func(code int, reason string) int {
+		if srv := proxy.Load(); srv != nil {
+			return srv.CloseAll(code, reason)
+		}
+		return 0
+	}
 	st, err := replay.NewStack(p, nil, so)
 	if err != nil {
 		return err
@@ -90,6 +99,7 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
+	proxy.Store(srv)
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
 	<-c.Context.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

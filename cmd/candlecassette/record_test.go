@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
@@ -156,5 +159,54 @@ func TestRecordRefusesAnotherExchangesCassette(t *testing.T) {
 	_, stderr, err := run(t, "record", p.Name(), "--cassette", path, "--listen", "127.0.0.1:0", "--upstream-rest", "http://127.0.0.1:1")
 	if err == nil || !strings.Contains(err.Error(), "another exchange") {
 		t.Errorf("record into another exchange's cassette: %v %s", err, stderr)
+	}
+}
+
+func TestRecordAdminDisconnectClosesRelays(t *testing.T) {
+	p := recordExchange(t)
+	if p.Name() != "binance_spot" {
+		t.Skip("uses Binance's WS path")
+	}
+	up := synthUpstream(t, p)
+	path := filepath.Join(t.TempDir(), "disc.cassette")
+	url, stop := startRecord(t, p.Name(), "--cassette", path, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/ws/btcusdt@kline_1m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, msg, err := ws.ReadMessage(); err != nil || !strings.Contains(string(msg), "kline") {
+		t.Fatalf("first relayed message %q, %v", msg, err)
+	}
+	resp, err := http.Post(url+"/__admin/disconnect", "application/json", strings.NewReader(`{"code":4001}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var ce *websocket.CloseError
+	for {
+		if _, _, err = ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if !errors.As(err, &ce) || ce.Code != 4001 {
+		t.Errorf("after an admin disconnect the client saw %v, want close 4001", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conns, _ := c.Conns()
+	if len(conns) != 1 || conns[0].CloseCode != 4001 || conns[0].Streams[p.Symbol(cc.DefaultPairs[0])+" 1m"] == 0 {
+		t.Errorf("recorded connection: %+v", conns)
+	}
+	if cv, _ := c.Coverage(p.Symbol(cc.DefaultPairs[0]), cc.Interval1m); cv.Total() == 0 {
+		t.Error("the WS klines were not indexed")
 	}
 }
