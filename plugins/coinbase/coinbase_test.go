@@ -3,7 +3,6 @@ package coinbase_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -313,8 +312,6 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 	}
 }
 
-var _ = io.EOF
-
 func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 	// The window opens at the client's first request, so ten quick
 	// requests pass and the eleventh is refused.
@@ -393,3 +390,5 @@ func TestWSUnsubscribeStopsCandles(t *testing.T) {
 		t.Fatalf("message after unsubscribing: %s", b)
 	}
 }
+
+func mustReq(path string) *http.Request { return httptest.NewRequest("GET", path, nil) }

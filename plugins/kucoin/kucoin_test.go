@@ -3,6 +3,8 @@ package kucoin_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -387,4 +389,13 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 	if err := c.ReadJSON(&m); err != nil || m["type"] != "error" {
 		t.Fatalf("unknown type: %v %v", m, err)
 	}
+}
+
+func queryAt(sym string, start time.Time, limit int) plugins.Query {
+	return plugins.Query{Symbol: sym, Interval: cc.Interval1m, Start: start.UnixMilli(), Limit: limit}
+}
+
+func mustReq(t *testing.T, path string) *http.Request {
+	t.Helper()
+	return httptest.NewRequest("GET", path, nil)
 }
