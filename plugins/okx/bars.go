@@ -10,6 +10,8 @@ import (
 const (
 	defaultLimit = 100
 	maxLimit     = 300
+	// maxPriceLimit caps mark and index price candle pages.
+	maxPriceLimit = 100
 	// recentBars is how many of the latest bars /market/candles serves.
 	recentBars = 1440
 

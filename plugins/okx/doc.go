@@ -24,6 +24,11 @@
 // multiples of 2 and 3 days from the Unix epoch (shifted by 8 hours for the
 // Hong Kong ones), which the canonical 3d interval also uses.
 //
+// The mark and index price listings (/api/v5/market/mark-price-candles,
+// index-candles and their history- variants) take the same parameters,
+// with at most 100 rows of [ts,o,h,l,c,confirm]; an index is named
+// BASE-QUOTE (BTC-USDT) on either server. Both follow the traded price.
+//
 // GET /api/v5/public/instruments, /api/v5/public/time,
 // /api/v5/market/ticker and /api/v5/market/tickers are generated for the
 // configured pairs. A server lists only its own instrument type; the other

@@ -17,17 +17,22 @@ const (
 
 // weights per path: 40/limit of each endpoint's documented requests per 2s.
 var weights = map[string]int{
-	"/api/v5/market/candles":         1, // 40 / 2s
-	"/api/v5/market/history-candles": 2, // 20 / 2s
-	"/api/v5/public/instruments":     2, // 20 / 2s
-	"/api/v5/market/ticker":          2, // 20 / 2s
-	"/api/v5/market/tickers":         2, // 20 / 2s
-	"/api/v5/public/time":            4, // 10 / 2s
+	"/api/v5/market/candles":                    1, // 40 / 2s
+	"/api/v5/market/history-candles":            2, // 20 / 2s
+	"/api/v5/public/instruments":                2, // 20 / 2s
+	"/api/v5/market/ticker":                     2, // 20 / 2s
+	"/api/v5/market/tickers":                    2, // 20 / 2s
+	"/api/v5/public/time":                       4, // 10 / 2s
+	"/api/v5/market/mark-price-candles":         2, // 20 / 2s
+	"/api/v5/market/index-candles":              2, // 20 / 2s
+	"/api/v5/market/history-mark-price-candles": 4, // 10 / 2s
+	"/api/v5/market/history-index-candles":      4, // 10 / 2s
 }
 
 // RateLimits implements plugins.RateLimited: OKX's per-IP public limits
-// (candles 40, history-candles, instruments and tickers 20, time 10
-// requests per 2 seconds) in one 2-second window of 40 with matching
+// (candles 40; history-candles, mark and index candles, instruments and
+// tickers 20; time and the mark and index histories 10 requests per 2
+// seconds) in one 2-second window of 40 with matching
 // weights, so that one endpoint alone is refused exactly where OKX refuses
 // it (mixing endpoints shares the budget, which is stricter than OKX). A
 // refused request gets HTTP 429 {"msg":"Too Many Requests","code":"50011"}.

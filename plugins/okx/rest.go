@@ -39,10 +39,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	switch r.URL.Path {
-	case "/api/v5/market/candles":
-		h.candles(w, r, q, false)
-	case "/api/v5/market/history-candles":
-		h.candles(w, r, q, true)
+	case "/api/v5/market/candles", "/api/v5/market/history-candles",
+		"/api/v5/market/mark-price-candles", "/api/v5/market/history-mark-price-candles",
+		"/api/v5/market/index-candles", "/api/v5/market/history-index-candles":
+		h.candles(w, r, q, endpoints[r.URL.Path])
 	case "/api/v5/public/instruments":
 		h.instruments(w, r, q)
 	case "/api/v5/market/ticker":
@@ -102,9 +102,27 @@ func (h *handler) emptyParam(w http.ResponseWriter, name string) {
 	h.fail(w, http.StatusBadRequest, "50014", "Parameter "+name+" can not be empty.")
 }
 
+// endpoint is one of OKX's candle listings.
+type endpoint struct {
+	history bool // every bar, not only the latest 1,440
+	price   bool // mark or index price: rows [ts,o,h,l,c,confirm]
+	index   bool // instId names an index (BTC-USDT) rather than an instrument
+	max     int  // most rows per request
+}
+
+var endpoints = map[string]endpoint{
+	"/api/v5/market/candles":                    {max: maxLimit},
+	"/api/v5/market/history-candles":            {history: true, max: maxLimit},
+	"/api/v5/market/mark-price-candles":         {price: true, max: maxPriceLimit},
+	"/api/v5/market/history-mark-price-candles": {history: true, price: true, max: maxPriceLimit},
+	"/api/v5/market/index-candles":              {price: true, index: true, max: maxPriceLimit},
+	"/api/v5/market/history-index-candles":      {history: true, price: true, index: true, max: maxPriceLimit},
+}
+
 // candlesQuery is a parsed candles request.
 type candlesQuery struct {
-	instID              string
+	instID              string // the market's symbol
+	exp                 int    // contract value exponent (perpetual trade candles)
 	bar                 bar
 	after, before       int64
 	hasAfter, hasBefore bool
@@ -113,7 +131,7 @@ type candlesQuery struct {
 
 // parseCandles validates a candles request; on failure it has written
 // OKX's error and returns false.
-func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, history bool) (candlesQuery, bool) {
+func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, ep endpoint) (candlesQuery, bool) {
 	var cq candlesQuery
 	cq.instID = q.Get("instId")
 	if cq.instID == "" {
@@ -125,7 +143,7 @@ func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, history bool
 		name = "1m"
 	}
 	b, ok := bars[name]
-	if !ok || (b.historyOnly && !history) {
+	if !ok || (b.historyOnly && (!ep.history || ep.price)) {
 		h.paramError(w, "bar")
 		return cq, false
 	}
@@ -152,24 +170,38 @@ func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, history bool
 			return cq, false
 		}
 		if n > 0 {
-			cq.limit = min(n, maxLimit)
+			cq.limit = min(n, ep.max)
 		}
+	}
+	if ep.index {
+		// An index is named BASE-QUOTE whatever the instrument type.
+		for _, p := range h.env.Pairs {
+			if p.Base+"-"+p.Quote == cq.instID {
+				cq.instID = p.Symbol
+				return cq, true
+			}
+		}
+		h.fail(w, http.StatusOK, "51001", msgNoInstrument)
+		return cq, false
 	}
 	if _, ok := h.pairOf(cq.instID); !ok {
 		h.fail(w, http.StatusOK, "51001", msgNoInstrument)
 		return cq, false
 	}
+	if !ep.price {
+		cq.exp = h.contractExp(cq.instID)
+	}
 	return cq, true
 }
 
-func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, history bool) {
-	cq, ok := h.parseCandles(w, q, history)
+func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, ep endpoint) {
+	cq, ok := h.parseCandles(w, q, ep)
 	if !ok {
 		return
 	}
 	now := h.env.Clock.NowMillis()
 	recent := recentBars
-	if history {
+	if ep.history {
 		recent = 0
 	}
 	var cs []cc.Candle
@@ -185,14 +217,17 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, 
 			return
 		}
 	}
-	exp := h.contractExp(cq.instID)
 	b := make([]byte, 0, 2+len(cs)*128)
 	b = append(b, '[')
 	for i := len(cs) - 1; i >= 0; i-- {
 		if i != len(cs)-1 {
 			b = append(b, ',')
 		}
-		b = h.appendRow(b, cs[i], exp)
+		if ep.price {
+			b = appendPriceRow(b, cs[i])
+		} else {
+			b = h.appendRow(b, cs[i], cq.exp)
+		}
 	}
 	b = append(b, ']')
 	h.ok(w, b)
@@ -219,6 +254,20 @@ func (h *handler) appendRow(b []byte, c cc.Candle, exp int) []byte {
 		vol, volCcy = shift(c.Volume, -exp), c.Volume
 	}
 	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close, vol, volCcy, c.QuoteVolume} {
+		b = append(b, `","`...)
+		b = num(b, d)
+	}
+	if c.Closed {
+		return append(b, `","1"]`...)
+	}
+	return append(b, `","0"]`...)
+}
+
+// appendPriceRow writes a mark or index price row: [ts,o,h,l,c,confirm].
+func appendPriceRow(b []byte, c cc.Candle) []byte {
+	b = append(b, `["`...)
+	b = strconv.AppendInt(b, c.OpenTime, 10)
+	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close} {
 		b = append(b, `","`...)
 		b = num(b, d)
 	}

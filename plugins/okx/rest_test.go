@@ -303,3 +303,36 @@ func TestUnknownPathIsNotFound(t *testing.T) {
 		t.Errorf("status %d", status)
 	}
 }
+
+func TestMarkAndIndexPriceCandles(t *testing.T) {
+	f := newFixture(t, okx.Perpetual, frozen(t0))
+	var trades candlesResp
+	f.get(t, "/api/v5/market/candles?instId=ETH-USDT-SWAP&bar=15m&limit=5", &trades)
+	for _, path := range []string{
+		"mark-price-candles?instId=ETH-USDT-SWAP", "history-mark-price-candles?instId=ETH-USDT-SWAP",
+		"index-candles?instId=ETH-USDT", "history-index-candles?instId=ETH-USDT",
+	} {
+		var r candlesResp
+		f.get(t, "/api/v5/market/"+path+"&bar=15m&limit=5", &r)
+		if r.Code != "0" || len(r.Data) != 5 {
+			t.Fatalf("%s: %+v", path, r)
+		}
+		for i, row := range r.Data {
+			tr := trades.Data[i]
+			if len(row) != 6 || row[0] != tr[0] || row[1] != tr[1] || row[4] != tr[4] || row[5] != tr[8] {
+				t.Errorf("%s row %d: %v, trade candle %v", path, i, row, tr)
+			}
+		}
+	}
+	var r candlesResp
+	f.get(t, "/api/v5/market/mark-price-candles?instId=ETH-USDT-SWAP&limit=300", &r)
+	if len(r.Data) != 100 {
+		t.Errorf("mark price limit 300 gave %d rows, want the cap of 100", len(r.Data))
+	}
+	for _, path := range []string{"index-candles?instId=ETH-USDT-SWAP", "mark-price-candles?instId=ETH-USDT"} {
+		var e candlesResp
+		if status, body := f.get(t, "/api/v5/market/"+path, &e); status != 200 || e.Code != "51001" {
+			t.Errorf("%s: %d %s", path, status, body)
+		}
+	}
+}
