@@ -282,3 +282,57 @@ func isTimeout(err error) bool {
 	ne, ok := err.(interface{ Timeout() bool })
 	return ok && ne.Timeout()
 }
+
+func TestSeveralRawStreamsInOnePath(t *testing.T) {
+	srv := spotServer(t)
+	c := dial(t, srv.URL, "/ws/btcusdt@kline_1m/ethusdt@kline_3m")
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		ev := decodeEvent(t, read(t, c))
+		seen[ev.S+" "+ev.K.I] = true
+	}
+	if !seen["BTCUSDT 1m"] || !seen["ETHUSDT 3m"] {
+		t.Errorf("streams seen: %v", seen)
+	}
+}
+
+func TestSetPropertyCombinedFalseUnwraps(t *testing.T) {
+	srv := spotServer(t)
+	c := dial(t, srv.URL, "/stream")
+	send(t, c, `{"method":"SET_PROPERTY","params":["combined",false],"id":1}`)
+	if got := string(read(t, c)); got != `{"result":null,"id":1}` {
+		t.Fatalf("ack = %s", got)
+	}
+	send(t, c, `{"method":"SUBSCRIBE","params":["ethusdt@kline_1d"],"id":2}`)
+	if got := string(read(t, c)); got != `{"result":null,"id":2}` {
+		t.Fatalf("ack = %s", got)
+	}
+	if ev := decodeEvent(t, read(t, c)); ev.S != "ETHUSDT" || ev.K.I != "1d" {
+		t.Errorf("event %+v", ev)
+	}
+}
+
+func TestUnknownSymbolStreamIsSilent(t *testing.T) {
+	srv := spotServer(t)
+	c := dial(t, srv.URL, "/ws")
+	send(t, c, `{"method":"SUBSCRIBE","params":["nopeusdt@kline_1m","btcusdt@kline_5m"],"id":1}`)
+	if got := string(read(t, c)); got != `{"result":null,"id":1}` {
+		t.Fatalf("ack = %s", got)
+	}
+	if ev := decodeEvent(t, read(t, c)); ev.S != "BTCUSDT" {
+		t.Fatalf("event for %s", ev.S)
+	}
+	send(t, c, `{"method":"LIST_SUBSCRIPTIONS","id":2}`)
+	for {
+		b := read(t, c)
+		if !strings.Contains(string(b), `"e":"kline"`) {
+			if string(b) != `{"result":["nopeusdt@kline_1m","btcusdt@kline_5m"],"id":2}` {
+				t.Errorf("list = %s", b)
+			}
+			return
+		}
+		if ev := decodeEvent(t, b); ev.S != "BTCUSDT" {
+			t.Fatalf("event for %s", ev.S)
+		}
+	}
+}
