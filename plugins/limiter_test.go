@@ -1,0 +1,119 @@
+package plugins_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// countingLimiter allows the first allow client frames of every
+// connection's request path and at most streams streams.
+type countingLimiter struct {
+	allow   int64
+	streams int
+	seen    atomic.Int64
+}
+
+func (l *countingLimiter) AllowMessage(*http.Request) (bool, int, string) {
+	if l.seen.Add(1) > l.allow {
+		return false, 4008, "slow down"
+	}
+	return true, 0, ""
+}
+
+func (l *countingLimiter) MaxStreams(*http.Request) int { return l.streams }
+
+// streamProto subscribes "sub KEY" under KEY and echoes anything else.
+type streamProto struct{}
+
+func (streamProto) Open(*plugins.Session) error { return nil }
+
+func (streamProto) Message(s *plugins.Session, _ int, data []byte) {
+	if key, ok := strings.CutPrefix(string(data), "sub "); ok {
+		err := s.Subscribe(key, "BTCUSDT", cc.Interval1m, time.Hour, func(cc.Update) []byte { return nil })
+		if errors.Is(err, plugins.ErrTooManyStreams) {
+			s.Send([]byte("too many"))
+			return
+		}
+		s.Send([]byte("ok " + key))
+		return
+	}
+	s.Send(data)
+}
+
+// sizeShaper holds every message for a millisecond per byte.
+type sizeShaper struct{}
+
+func (sizeShaper) Shape(string) (time.Duration, bool, bool) { return 0, false, false }
+func (sizeShaper) ShapeSize(_ string, n int) (time.Duration, time.Duration, bool, bool) {
+	return 0, time.Duration(n) * time.Millisecond, false, false
+}
+
+func limitedServer(t *testing.T, lim plugins.WSLimiter, shaper plugins.WSShaper) string {
+	t.Helper()
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Pairs: pairs})
+	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}},
+		Pairs: pairs, Hub: plugins.NewHub(), Limiter: lim, Shaper: shaper}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plugins.ServeWS(env, w, r, streamProto{}, plugins.WSOptions{})
+	}))
+	t.Cleanup(func() {
+		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
+		srv.Close()
+	})
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+}
+
+func TestALimiterClosesAClientThatSendsTooMuchWithItsCode(t *testing.T) {
+	c := dial(t, limitedServer(t, &countingLimiter{allow: 2}, nil))
+	for _, m := range []string{"a", "b", "c", "d"} {
+		c.WriteMessage(websocket.TextMessage, []byte(m))
+	}
+	if got := read(t, c) + read(t, c); got != "ab" {
+		t.Fatalf("echoes %q, want the two allowed frames", got)
+	}
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4008 || ce.Text != "slow down" {
+		t.Fatalf("after the limit: %v, want close 4008 \"slow down\"", err)
+	}
+}
+
+func TestALimiterCapsStreamsPerConnection(t *testing.T) {
+	c := dial(t, limitedServer(t, &countingLimiter{allow: 100, streams: 2}, nil))
+	// A key already subscribed is a no-op, not a new stream.
+	for _, tc := range []struct{ key, want string }{{"a", "ok a"}, {"b", "ok b"}, {"c", "too many"}, {"a", "ok a"}} {
+		c.WriteMessage(websocket.TextMessage, []byte("sub "+tc.key))
+		if got := read(t, c); got != tc.want {
+			t.Fatalf("sub %s: %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestASizeShaperSpacesMessagesByTheirHoldTime(t *testing.T) {
+	c := dial(t, limitedServer(t, nil, sizeShaper{}))
+	msg := strings.Repeat("z", 100) // held 100 ms each
+	start := time.Now()
+	for range 3 {
+		c.WriteMessage(websocket.TextMessage, []byte(msg))
+	}
+	for range 3 {
+		read(t, c)
+	}
+	// The holds add up: the third message leaves 300 ms after the first
+	// was queued, not 100 ms.
+	if el := time.Since(start); el < 280*time.Millisecond {
+		t.Fatalf("three 100-byte messages at 1 byte/ms took %v, want about 300ms", el)
+	}
+}
