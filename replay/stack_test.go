@@ -554,3 +554,39 @@ func TestAStackWithoutAHubDisconnectsThroughItsOption(t *testing.T) {
 		t.Error("a loss of 3 was accepted")
 	}
 }
+
+func TestWSLossDropsMessagesAndErrorsCutTheConnection(t *testing.T) {
+	srv := start(t, replay.Options{})
+	c := dial(t, srv)
+	c.WriteMessage(websocket.TextMessage, []byte("before"))
+	if _, m, _ := c.ReadMessage(); string(m) != "before" {
+		t.Fatalf("echo %q", m)
+	}
+	if err := srv.PatchConditions([]byte(`{"routes":[{"prefix":"/ws","loss":1}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("lost"))
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, m, err := c.ReadMessage(); err == nil {
+		t.Fatalf("a message got through loss 1: %q", m)
+	}
+	if st := srv.Status(); st.Faults.WSDropped != 1 || st.WS.MessagesDropped != 1 {
+		t.Errorf("dropped: faults %d, hub %d; want 1", st.Faults.WSDropped, st.WS.MessagesDropped)
+	}
+	// REST is untouched by a /ws route.
+	if r, _ := get(t, srv.URL()+"/api/ping"); r.StatusCode != 200 {
+		t.Fatalf("REST under a /ws route: %d", r.StatusCode)
+	}
+	srv.PatchConditions([]byte(`{"routes":[{"prefix":"/ws","error_rate":1}]}`))
+	c2 := dial(t, srv)
+	c2.WriteMessage(websocket.TextMessage, []byte("boom"))
+	c2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c2.ReadMessage()
+	var ce *websocket.CloseError
+	if err == nil || (errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure) {
+		t.Fatalf("error rate 1: %v, want the connection cut (1006)", err)
+	}
+	if st := srv.Status(); st.Faults.WSAborted != 1 {
+		t.Errorf("aborted %d, want 1", st.Faults.WSAborted)
+	}
+}
