@@ -225,3 +225,58 @@ func piece(t, to int64) cc.Interval {
 	}
 	return cc.Interval1m
 }
+
+// barTracker follows one aggregated bar of a stream through time. It
+// keeps the aggregate of the bar's hours that have closed, so each update
+// reads only the hour in progress: a Hong Kong month costs one hourly
+// candle per push instead of a month of them. Market candles that have
+// closed never change (a Market is deterministic), which makes this exact.
+// A barTracker is used by one goroutine.
+type barTracker struct {
+	bar       bar
+	market    cc.Market
+	sym       string
+	started   bool
+	open      int64 // the bar being followed
+	prefix    cc.Candle
+	hasPrefix bool
+	prefixEnd int64 // prefix covers [open, prefixEnd)
+}
+
+// at returns the bar in progress at t as the market stands at t.
+func (k *barTracker) at(ctx context.Context, t int64) (cc.Candle, bool, error) {
+	if o := k.bar.open(t); !k.started || o != k.open {
+		k.started, k.open, k.prefixEnd, k.hasPrefix = true, o, o, false
+	}
+	// Hong Kong and UTC bars open on the hour, so hours tile them.
+	if h := cc.Interval1h.Truncate(t); h > k.prefixEnd {
+		c, ok, err := aggregate(ctx, k.market, k.sym, k.prefixEnd, h, t)
+		if err != nil {
+			return cc.Candle{}, false, err
+		}
+		if ok {
+			if k.hasPrefix {
+				k.prefix = k.prefix.Merge(c)
+			} else {
+				k.prefix, k.hasPrefix = c, true
+			}
+		}
+		k.prefixEnd = h
+	}
+	next := k.bar.next(k.open)
+	tail, ok, err := aggregate(ctx, k.market, k.sym, k.prefixEnd, next, t)
+	if err != nil {
+		return cc.Candle{}, false, err
+	}
+	out := tail
+	switch {
+	case k.hasPrefix && ok:
+		out = k.prefix.Merge(tail)
+	case k.hasPrefix:
+		out = k.prefix
+	case !ok:
+		return cc.Candle{}, false, nil
+	}
+	out.OpenTime, out.CloseTime, out.Closed = k.open, next-1, t >= next-1
+	return out, true, nil
+}

@@ -140,9 +140,9 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, a wsArg) string {
 		// Aggregated bars follow the minute feed: each push is the bar as
 		// the market stands at the update's time.
 		iv = cc.Interval1m
+		tracker := &barTracker{bar: b, market: p.h.env.Market, sym: a.InstID}
 		encode = func(u cc.Update) []byte {
-			o := b.open(u.EventTime)
-			cand, ok, err := aggregate(s.Context(), p.h.env.Market, a.InstID, o, b.next(o), u.EventTime)
+			cand, ok, err := tracker.at(s.Context(), u.EventTime)
 			if err != nil || !ok {
 				return nil
 			}
