@@ -462,3 +462,22 @@ func TestCloseAllDisconnectsRelays(t *testing.T) {
 		t.Errorf("recorded close codes wrong")
 	}
 }
+
+func TestHeadKeepsTheUpstreamLength(t *testing.T) {
+	up := newUpstream(t)
+	srv := startProxy(t, up, filepath.Join(t.TempDir(), "head.cassette"))
+	u := "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=3&startTime=" + strconv.FormatInt(t0, 10)
+	direct, err := http.Head(up.URL + u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct.Body.Close()
+	proxied, err := http.Head(srv.URL() + u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxied.Body.Close()
+	if direct.ContentLength <= 0 || proxied.ContentLength != direct.ContentLength {
+		t.Errorf("HEAD Content-Length: proxied %d, direct %d", proxied.ContentLength, direct.ContentLength)
+	}
+}

@@ -99,7 +99,10 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range hdr {
 		dst[k] = vs
 	}
-	dst.Set("Content-Length", strconv.Itoa(len(wire)))
+	if r.Method != http.MethodHead || len(wire) > 0 {
+		// (A HEAD answer keeps the upstream's length of the GET body.)
+		dst.Set("Content-Length", strconv.Itoa(len(wire)))
+	}
 	w.WriteHeader(resp.StatusCode)
 	if r.Method != http.MethodHead {
 		w.Write(wire)
