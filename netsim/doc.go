@@ -28,6 +28,15 @@
 // source in whatever order they are scheduled, so only a sequential client
 // (or one whose requests do not overlap) gets a reproducible sequence.
 //
+// # Caveats
+//
+// Go's http.Transport (and some other clients) silently retries an
+// idempotent request once when a reused keep-alive connection is cut before
+// any response, so such a client sees fewer losses than the loss rate; every
+// retry is a new request with its own draw. Latency is waited before the
+// handler runs, and timers are set early by their learned average lateness
+// so the mean added latency stays what was asked for on a busy machine.
+//
 // # Concurrency
 //
 // A Sim is safe for concurrent use. It owns one goroutine while a schedule
