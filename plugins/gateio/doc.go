@@ -21,9 +21,12 @@
 //
 // # Caveats
 //
-// Gate's 10s (and futures' 30s) intervals have no canonical equivalent and
-// are rejected as invalid. Futures' 7d (seven days since the Unix epoch) is
-// served as the canonical Monday-aligned week, like 1w.
+// Gate's 10s (and futures' 30s) intervals have no canonical equivalent:
+// they are served by folding the market's 1s candles (REST and WS), and
+// their listings are not decoded for the cassette index. Futures' 7d
+// (seven days since the Unix epoch) is served as the canonical
+// Monday-aligned week, like 1w. Futures listings carry no closed flag nor
+// contract size: the decoder infers the size from sum ≈ v × size × price.
 //
 // # Concurrency
 //

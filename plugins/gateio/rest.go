@@ -60,14 +60,48 @@ func (s *server) empty(w http.ResponseWriter, r *http.Request) {
 }
 
 // window is a parsed candles range: open times in [from, to], inclusive.
-type window struct {
-	from, to int64
-	limit    int  // > 0: the latest limit candles up to to
-	latest   bool // no from/to given
+type window struct{ from, to int64 }
+
+// grid is the time grid of an interval: a canonical interval, or for
+// Gate's sub-minute intervals (10s, 30s), a fixed step in ms.
+type grid struct {
+	iv cc.Interval
+	ms int64
+}
+
+func (g grid) truncate(t int64) int64 {
+	if g.ms > 0 {
+		return t - ((t%g.ms)+g.ms)%g.ms
+	}
+	return g.iv.Truncate(t)
+}
+
+func (g grid) next(t int64) int64 {
+	if g.ms > 0 {
+		return t + g.ms
+	}
+	return g.iv.Next(t)
+}
+
+func (g grid) back(open int64, n int) int64 {
+	if g.ms > 0 {
+		return open - int64(n-1)*g.ms
+	}
+	return kit.Back(g.iv, open, n)
+}
+
+func (g grid) count(from, to int64, max int) int {
+	if g.ms > 0 {
+		if to < from {
+			return 0
+		}
+		return int(min(int64(max)+1, (to-from)/g.ms+1))
+	}
+	return kit.Count(g.iv, from, to, max)
 }
 
 // parseWindow applies Gate's from/to/limit rules for at most max points.
-func (s *server) parseWindow(w http.ResponseWriter, q url.Values, iv cc.Interval, max int) (window, bool) {
+func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max int) (window, bool) {
 	num := func(name string) (int64, bool, bool) {
 		v := q.Get(name)
 		if v == "" {
@@ -107,24 +141,24 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, iv cc.Interval
 		if !hasLimit {
 			limit = 100
 		}
-		return window{from: 0, to: now, limit: int(limit), latest: true}, true
+		return window{from: g.back(g.truncate(now), int(limit)), to: now}, true
 	}
 	toMs := now
 	if hasTo {
 		toMs = to * 1000
 	}
-	fromMs := kit.Back(iv, iv.Truncate(toMs), 100)
+	fromMs := g.back(g.truncate(toMs), 100)
 	if hasFrom {
 		fromMs = from * 1000
 	}
 	if fromMs > toMs {
 		return window{from: fromMs, to: fromMs - 1}, true
 	}
-	start := iv.Truncate(fromMs)
+	start := g.truncate(fromMs)
 	if start < fromMs {
-		start = iv.Next(start)
+		start = g.next(start)
 	}
-	if kit.Count(iv, start, toMs, max) > max {
+	if g.count(start, toMs, max) > max {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE",
 			"Too many points requested: maximum "+strconv.Itoa(max)+" points allowed")
 		return window{}, false
@@ -132,11 +166,16 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, iv cc.Interval
 	return window{from: fromMs, to: toMs}, true
 }
 
-func (s *server) candles(r *http.Request, sym string, iv cc.Interval, win window) ([]cc.Candle, error) {
+// candles returns the candles of the window on grid g, never past now.
+func (s *server) candles(r *http.Request, sym string, g grid, win window) ([]cc.Candle, error) {
 	if win.to < win.from {
 		return nil, nil
 	}
-	return kit.Span(r.Context(), s.env.Market, sym, iv, win.from, win.to, s.now(), win.limit, false)
+	now := s.now()
+	if g.ms > 0 {
+		return s.seconds(r.Context(), sym, g.ms, win.from, min(win.to, now), now)
+	}
+	return kit.Span(r.Context(), s.env.Market, sym, g.iv, win.from, win.to, now, 0, true)
 }
 
 func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
@@ -151,16 +190,16 @@ func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := orDefault(q.Get("interval"), "30m")
-	iv, ok := spotIntervals[name]
+	g, ok := spotGrid(name)
 	if !ok {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
 		return
 	}
-	win, ok := s.parseWindow(w, q, iv, 1000)
+	win, ok := s.parseWindow(w, q, g, 1000)
 	if !ok {
 		return
 	}
-	cs, err := s.candles(r, pair, iv, win)
+	cs, err := s.candles(r, pair, g, win)
 	if err != nil {
 		s.internal(w, err)
 		return
@@ -227,16 +266,16 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := orDefault(q.Get("interval"), "5m")
-	iv, ok := futuresIntervals[name]
+	g, ok := futuresGrid(name)
 	if !ok {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
 		return
 	}
-	win, ok := s.parseWindow(w, q, iv, 2000)
+	win, ok := s.parseWindow(w, q, g, 2000)
 	if !ok {
 		return
 	}
-	cs, err := s.candles(r, contract, iv, win)
+	cs, err := s.candles(r, contract, g, win)
 	if err != nil {
 		s.internal(w, err)
 		return

@@ -122,11 +122,10 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 		return
 	}
 	ivName, sym := payload[0], payload[1]
-	ivs := spotIntervals
+	g, ok := spotGrid(ivName)
 	if p.prefix == "futures" {
-		ivs = futuresIntervals
+		g, ok = futuresGrid(ivName)
 	}
-	iv, ok := ivs[ivName]
 	if !ok {
 		p.fail(sess, &req, 2, "invalid argument: unknown interval "+ivName)
 		return
@@ -144,7 +143,24 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 	case "subscribe":
 		p.reply(sess, &req, "subscribe", map[string]string{"status": "success"}, nil)
 		enc := p.encoder(key, pair)
-		if err := sess.Subscribe(key, sym, iv, pushEvery, enc); err != nil {
+		iv, every := g.iv, pushEvery
+		if g.ms > 0 {
+			// Sub-minute candles are folded from the 1s stream: each 1s
+			// update is turned into the bucket it falls in, final with
+			// the bucket's last second.
+			iv, every = cc.Interval1s, time.Second
+			ms, inner := g.ms, enc
+			enc = func(u cc.Update) []byte {
+				c, ok := p.s.bucket(sess.Context(), sym, ms, u.EventTime)
+				if !ok {
+					return nil
+				}
+				c.Closed = u.Candle.Closed && (u.Candle.OpenTime+1000)%ms == 0
+				u.Candle = c
+				return inner(u)
+			}
+		}
+		if err := sess.Subscribe(key, sym, iv, every, enc); err != nil {
 			p.fail(sess, &req, 3, "server error: "+err.Error())
 		}
 	case "unsubscribe":
