@@ -173,7 +173,7 @@ func (h *handler) kline(w http.ResponseWriter, r *http.Request, q url.Values, ki
 		h.fail(w, http.StatusOK, codeParams, msgSymbol)
 		return
 	}
-	h.writeKlines(w, r.Context(), cat, sym, iv, kq, kind)
+	h.writeKlines(r.Context(), w, cat, sym, iv, kq, kind)
 }
 
 // klineQuery holds a kline request's optional range and size.
@@ -202,7 +202,7 @@ func (k *klineQuery) parse(q url.Values) error {
 	return nil
 }
 
-func (h *handler) writeKlines(w http.ResponseWriter, ctx context.Context, cat, sym string, iv cc.Interval, kq klineQuery, kind klineKind) {
+func (h *handler) writeKlines(ctx context.Context, w http.ResponseWriter, cat, sym string, iv cc.Interval, kq klineQuery, kind klineKind) {
 	now := h.env.Clock.NowMillis()
 	var cs []cc.Candle
 	if first, stop, ok := klineWindow(iv, kq.start, kq.end, kq.hasStart, kq.hasEnd, kq.limit, now); ok {
