@@ -98,19 +98,18 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 				return
 			}
 		}
-		spec, _ := s.spec(sym)
-		writeBody(w, http.StatusOK, s.appendRows(nil, kind, spec, cs))
+		writeBody(w, http.StatusOK, s.appendRows(nil, kind, cs))
 	}
 }
 
 // appendRows encodes candles as Binance's 12-field rows. Spot quotes every
-// number with 8 decimals; futures quote prices and quantities at the
-// symbol's precision and quote volumes with 5 decimals. A value with more
-// digits than that keeps them all: a recorded candle is never rounded.
-func (s *server) appendRows(b []byte, kind klineKind, spec symbolSpec, cs []cc.Candle) []byte {
+// number with 8 decimals (more if a value has more: a recorded candle is
+// never rounded); futures quote each value at its own precision, which for
+// recorded candles is the symbol's and for synthetic ones the market's.
+func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle) []byte {
 	price, qty, quote := 8, 8, 8
 	if s.p.kind == Perpetual {
-		price, qty, quote = spec.priceDec, spec.qtyDec, 5
+		price, qty, quote = 0, 0, 0 // each value at its own precision
 	}
 	if kind != tradeKlines {
 		price = 8

@@ -79,18 +79,18 @@ func (st stats) weightedAvg(places int) string {
 	return cc.DecimalFromFloat(st.qvol.Float64()/st.vol.Float64(), places).Fixed(places)
 }
 
-// pricePlaces and qtyPlaces are how many decimals tickers quote: spot
-// always 8, futures the symbol's precision.
-func (s *server) pricePlaces(sp symbolSpec) int {
+// pricePlaces and qtyPlaces are how many decimals tickers pad to: spot
+// always 8, futures none (each value keeps the market's precision).
+func (s *server) pricePlaces(symbolSpec) int {
 	if s.p.kind == Perpetual {
-		return sp.priceDec
+		return 0
 	}
 	return 8
 }
 
-func (s *server) qtyPlaces(sp symbolSpec) int {
+func (s *server) qtyPlaces(symbolSpec) int {
 	if s.p.kind == Perpetual {
-		return sp.qtyDec
+		return 0
 	}
 	return 8
 }
@@ -116,7 +116,7 @@ func (s *server) ticker24h(sp symbolSpec, st stats, mini bool) object {
 	}
 	o = append(o, object{
 		{"priceChange", num(st.change(), pp)}, {"priceChangePercent", st.changePercent()},
-		{"weightedAvgPrice", st.weightedAvg(pp)},
+		{"weightedAvgPrice", st.weightedAvg(max(pp, sp.priceDec))},
 	}...)
 	if s.p.kind == Spot {
 		o = append(o, field{"prevClosePrice", num(st.open, pp)})

@@ -47,7 +47,6 @@ func (s *server) parseStream(name string) (klineStream, bool) {
 // klineEncoder turns updates into kline events for stream name on c,
 // wrapped as {"stream","data"} while c is combined.
 func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Update) []byte {
-	spec, _ := s.spec(st.symbol)
 	return func(u cc.Update) []byte {
 		b := make([]byte, 0, 512)
 		combined := c.combined.Load()
@@ -56,7 +55,7 @@ func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Upda
 			b = strconv.AppendQuote(b, name)
 			b = append(b, `,"data":`...)
 		}
-		b = s.appendKlineEvent(b, spec, st, u)
+		b = s.appendKlineEvent(b, st, u)
 		if combined {
 			b = append(b, '}')
 		}
@@ -68,10 +67,10 @@ func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Upda
 // {"e":"kline","E":..,"s":"BTCUSDT","k":{"t","T","s","i","f","L","o","c",
 // "h","l","v","n","x","q","V","Q","B"}}; continuous klines carry "ps" and
 // "ct" instead of "s".
-func (s *server) appendKlineEvent(b []byte, spec symbolSpec, st klineStream, u cc.Update) []byte {
+func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte {
 	price, qty, quote := 8, 8, 8
 	if s.p.kind == Perpetual {
-		price, qty, quote = spec.priceDec, spec.qtyDec, 5
+		price, qty, quote = 0, 0, 0 // each value at its own precision
 	}
 	c := u.Candle
 	if st.continuous {
