@@ -314,7 +314,7 @@ export async function makeExchange(entry, server) {
   const ccxt = await ccxtModule(entry.pkg ?? 'ccxt');
   const Cls = ccxt.pro[entry.ccxt];
   if (!Cls) throw new Error(`${entry.pkg ?? 'ccxt'} ${ccxt.version} has no class ${entry.ccxt}`);
-  const config = { timeout: 20_000 };
+  const config = {};
   if (entry.options) config.options = entry.options;
   const ex = new Cls(config);
   const urls = { ...ex.urls, api: rewriteUrls(ex.urls.api, server.url, server.wsUrl) };
