@@ -88,8 +88,10 @@ func checkEvent(t *testing.T, e wsKline, symbol, interval string) {
 	if e.start != iv.Truncate(e.start) || e.end != iv.CloseTime(e.start) {
 		t.Errorf("push %+v: t/T not the bounds of one %s candle", e, interval)
 	}
+	// A push is for the candle in progress when it was sent; allow a few
+	// seconds for delivery on a loaded machine.
 	now := time.Now().UnixMilli()
-	if e.start > now || (!e.final && e.start < iv.Truncate(now)-iv.Millis()) {
+	if e.start > now || now-e.end > 5000 {
 		t.Errorf("push %+v: not the candle in progress (now %d)", e, now)
 	}
 	for _, f := range []struct{ name, s string }{{"o", e.o}, {"h", e.h}, {"l", e.l}, {"c", e.c}, {"v", e.v}} {
