@@ -8,6 +8,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 func appendStr(b []byte, d cc.Decimal) []byte {
@@ -75,12 +76,7 @@ func encodeColumns(cs []cc.Candle, size cc.Decimal) []byte {
 	return append(b, '}')
 }
 
-func contractsOf(vol, size cc.Decimal) int64 {
-	if size.Units == 0 {
-		return 0
-	}
-	return int64(math.Round(vol.Float64() / size.Float64()))
-}
+func contractsOf(vol, size cc.Decimal) int64 { return kit.Contracts(vol, size) }
 
 func parseSpotRow(iv cc.Interval, r []json.RawMessage) (cc.Candle, error) {
 	if len(r) < 8 {

@@ -137,10 +137,25 @@ func ContractSize(price float64) cc.Decimal {
 	return cc.NewDecimal(1, -e)
 }
 
-// Contracts counts a base volume in whole contracts of size size.
+// Contracts counts a base volume in whole contracts of size size,
+// rounding half away from zero exactly when size is a power of ten (as
+// ContractSize gives), so that contracts × size equals the volume rounded
+// to size's decimals.
 func Contracts(vol, size cc.Decimal) int64 {
-	if size.Units == 0 {
+	switch {
+	case size.Units == 0:
 		return 0
+	case size.Units == 1 && size.Scale >= 0:
+		return vol.Rescale(int(size.Scale)).Units
+	case size.Scale == 0 && size.Units > 0:
+		e, u := 0, size.Units
+		for u%10 == 0 {
+			u /= 10
+			e++
+		}
+		if u == 1 && int(vol.Scale)+e <= 18 {
+			return cc.Decimal{Units: vol.Units, Scale: vol.Scale + int8(e)}.Rescale(0).Units
+		}
 	}
 	return int64(math.Round(vol.Float64() / size.Float64()))
 }

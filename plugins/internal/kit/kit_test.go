@@ -1,0 +1,109 @@
+package kit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+func TestBackForwardAndCountAgree(t *testing.T) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	for _, iv := range []cc.Interval{cc.Interval1m, cc.Interval1h, cc.Interval1w, cc.Interval1M} {
+		open := iv.Truncate(jan)
+		for _, n := range []int{1, 2, 13} {
+			first := kit.Back(iv, open, n)
+			if got := kit.Count(iv, first, open, 1000); got != n {
+				t.Errorf("%s: Count(Back(%d)) = %d", iv, n, got)
+			}
+			if got := kit.Forward(iv, first, n); got != open {
+				t.Errorf("%s: Forward(Back(x, %d), %d) = %d, want %d", iv, n, n, got, open)
+			}
+		}
+	}
+	if got := kit.Count(cc.Interval1m, 0, 1<<50, 500); got != 501 {
+		t.Errorf("a huge range counts %d, want max+1", got)
+	}
+	if got := kit.Count(cc.Interval1m, 120000, 60000, 10); got != 0 {
+		t.Errorf("an empty range counts %d", got)
+	}
+}
+
+func TestSpan(t *testing.T) {
+	m := synth.New(synth.Options{Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "X"}}})
+	now := time.Date(2026, 1, 1, 12, 30, 30, 0, time.UTC).UnixMilli()
+	open := cc.Interval1m.Truncate(now)
+	ctx := context.Background()
+	cases := []struct {
+		name           string
+		from, to       int64
+		limit          int
+		fromStart      bool
+		first, n       int64
+		lastInProgress bool
+	}{
+		{"inclusive bounds", open - 600000, open - 300000, 0, true, open - 600000, 6, false},
+		{"unaligned from rounds up", open - 600000 + 1, open - 300000, 0, true, open - 540000, 5, false},
+		{"clamped at now", open - 120000, now + 3600000, 0, true, open - 120000, 3, true},
+		{"limit from the start", open - 600000, now, 4, true, open - 600000, 4, false},
+		{"limit from the end", 0, now, 4, false, open - 180000, 4, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := kit.Span(ctx, m, "X", cc.Interval1m, tc.from, tc.to, now, tc.limit, tc.fromStart)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(cs)) != tc.n || cs[0].OpenTime != tc.first {
+				t.Fatalf("%d candles from %d, want %d from %d", len(cs), cs[0].OpenTime, tc.n, tc.first)
+			}
+			if last := cs[len(cs)-1]; last.Closed == tc.lastInProgress {
+				t.Errorf("last candle closed %v", last.Closed)
+			}
+		})
+	}
+	if cs, err := kit.Span(ctx, m, "X", cc.Interval1m, now+60000, now+120000, now, 0, true); err != nil || len(cs) != 0 {
+		t.Errorf("a future range gave %d candles, %v", len(cs), err)
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		price      float64
+		dec        int
+		size, tick string
+	}{
+		{50000, 2, "0.0001", "0.01"},
+		{3000, 3, "0.001", "0.001"},
+		{0.6, 7, "10", "0.0000001"},
+		{0, 4, "0.1", "0.0001"},
+	} {
+		if got := kit.PriceDecimals(tc.price); got != tc.dec {
+			t.Errorf("PriceDecimals(%v) = %d, want %d", tc.price, got, tc.dec)
+		}
+		if got := kit.ContractSize(tc.price).String(); got != tc.size {
+			t.Errorf("ContractSize(%v) = %s, want %s", tc.price, got, tc.size)
+		}
+		if got := kit.Pow10(tc.dec); got != tc.tick {
+			t.Errorf("Pow10(%d) = %s, want %s", tc.dec, got, tc.tick)
+		}
+	}
+	if got := kit.Contracts(cc.MustDecimal("0.02345"), cc.MustDecimal("0.0001")); got != 235 {
+		t.Errorf("Contracts = %d", got)
+	}
+	if d, err := kit.LenientDecimal("233.740269343644737245"); err != nil || d.String() != "233.7402693436" {
+		t.Errorf("LenientDecimal of 21 digits = %s, %v", d, err)
+	}
+	if d, err := kit.LenientDecimal("42.10"); err != nil || d.String() != "42.10" {
+		t.Errorf("LenientDecimal keeps exact input: %s, %v", d, err)
+	}
+	if _, err := kit.LenientDecimal("x"); err == nil {
+		t.Error("LenientDecimal accepted x")
+	}
+	if got := kit.Trim(cc.MustDecimal("42000.100")); got != "42000.1" {
+		t.Errorf("Trim = %s", got)
+	}
+}
