@@ -18,6 +18,10 @@ const (
 	PerpetualName = "kucoin_perpetual"
 )
 
+// Launch is when KuCoin opened (2017-09-15T00:00:00Z, Unix ms): candle
+// endpoints list nothing before it, as the exchange has no older data.
+const Launch = int64(1505433600000)
+
 // Row caps of the two candle endpoints.
 const (
 	MaxSpotCandles    = 1500

@@ -399,3 +399,18 @@ func mustReq(t *testing.T, path string) *http.Request {
 	t.Helper()
 	return httptest.NewRequest("GET", path, nil)
 }
+
+func TestNoCandlesBeforeLaunch(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	launch := kucoin.Launch / 1000
+	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1400000000&endAt=%d", launch+10*86400))
+	var rows [][]string
+	json.Unmarshal(e.Data, &rows)
+	if len(rows) != 10 || rows[9][0] != strconv.FormatInt(launch, 10) {
+		t.Fatalf("%d daily rows around the launch, oldest %v; want 10 from %d", len(rows), rows, launch)
+	}
+	e = get(t, srv.URL(), "/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1000000000&endAt=1400000000")
+	if string(e.Data) != "[]" {
+		t.Fatalf("candles before launch: %s", e.Data)
+	}
+}

@@ -142,9 +142,13 @@ func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
 	okRaw(w, append(b, ']'))
 }
 
-// span returns the candles opening in [fromMs, toMs), at most max of
+// span returns the candles opening in [fromMs, toMs), at most limit of
 // them: the oldest ones when fromStart, else the newest.
-func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, toMs, now int64, max int, fromStart bool) ([]cc.Candle, error) {
+func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, toMs, now int64, limit int, fromStart bool) ([]cc.Candle, error) {
+	// Nothing trades before KuCoin opened; without this floor a bare
+	// request for monthly candles would make the market compute 1500
+	// months.
+	fromMs = max(fromMs, Launch)
 	if toMs <= fromMs {
 		return nil, nil
 	}
@@ -157,11 +161,11 @@ func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, to
 		return nil, nil
 	}
 	if iv.Fixed() {
-		if n := (last-from)/iv.Millis() + 1; n > int64(max) {
+		if n := (last-from)/iv.Millis() + 1; n > int64(limit) {
 			if fromStart {
-				last = from + int64(max-1)*iv.Millis()
+				last = from + int64(limit-1)*iv.Millis()
 			} else {
-				from = last - int64(max-1)*iv.Millis()
+				from = last - int64(limit-1)*iv.Millis()
 			}
 		}
 	}
@@ -169,11 +173,11 @@ func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, to
 	if err != nil {
 		return nil, err
 	}
-	if len(cs) > max {
+	if len(cs) > limit {
 		if fromStart {
-			cs = cs[:max]
+			cs = cs[:limit]
 		} else {
-			cs = cs[len(cs)-max:]
+			cs = cs[len(cs)-limit:]
 		}
 	}
 	return cs, nil
