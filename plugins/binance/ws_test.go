@@ -204,7 +204,7 @@ func TestRequestErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"bad JSON is code 3", `{"method":`, `{"error":{"code":3,"msg":"Invalid JSON: EOF while parsing a value at line 1 column 10"},"id":null}`},
 		{"garbage is code 3", `hello`, `{"error":{"code":3,"msg":"Invalid JSON: expected value at line 1 column 1"},"id":null}`},
-		{"an unknown method names the known ones", `{"method":"SUBSCRIB","params":[],"id":4}`, "{\"error\":{\"code\":2,\"msg\":\"Invalid request: unknown variant `SUBSCRIB`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 40\"},\"id\":4}"},
+		{"an unknown method names the known ones", `{"method":"SUBSCRIB","params":[],"id":4}`, "{\"error\":{\"code\":2,\"msg\":\"Invalid request: unknown variant `SUBSCRIB`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 20\"},\"id\":4}"},
 		{"a missing method", `{"params":[],"id":5}`, "{\"error\":{\"code\":2,\"msg\":\"Invalid request: missing field `method` at line 1 column 20\"},\"id\":5}"},
 		{"a missing id", `{"method":"LIST_SUBSCRIPTIONS"}`, `{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}`},
 		{"an id with symbols", `{"method":"LIST_SUBSCRIPTIONS","id":"a-b"}`, `{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}`},

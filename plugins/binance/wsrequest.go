@@ -117,7 +117,7 @@ func parseRequest(data []byte) (*wsRequest, *wsError) {
 			}
 		}
 	default:
-		return nil, invalid(id, "unknown variant `%s`, expected one of %s at line 1 column %d", req.method, methods, end)
+		return nil, invalid(id, "unknown variant `%s`, expected one of %s at line 1 column %d", req.method, methods, valueEnd(data, "method"))
 	}
 	return req, nil
 }
@@ -144,6 +144,29 @@ func validID(raw json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// valueEnd is the column just past the value of the top-level key in
+// data, where serde_json reports a bad value; 0 if key is absent.
+func valueEnd(data []byte, key string) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return 0
+		}
+		if t == key {
+			return int(dec.InputOffset())
+		}
+	}
+	return 0
 }
 
 // jsonKind names a JSON value the way serde's errors do.
