@@ -93,4 +93,7 @@ func TestWSGolden(t *testing.T) {
 	checkGolden(t, "ws_list_subscriptions.json", read(t, c))
 	send(t, c, `{"method":"PING","id":4}`)
 	checkGolden(t, "ws_error_unknown_method.json", read(t, c))
+
+	mark := dial(t, fut.URL, "/market/ws/btcusdt@markPrice@1s")
+	checkGolden(t, "ws_futures_markprice.json", read(t, mark))
 }

@@ -98,7 +98,11 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, name string) {
 	}
 	encode := p.s.klineEncoder(name, st, c)
 	// An unknown symbol fails in the Feed; the stream then stays silent.
-	_ = s.Subscribe(name, st.symbol, st.iv, p.s.p.pushEvery(st.iv), encode)
+	every := p.s.p.pushEvery(st.iv)
+	if st.mark > 0 {
+		every = st.mark
+	}
+	_ = s.Subscribe(name, st.symbol, st.iv, every, encode)
 }
 
 func (p *wsProtocol) unsubscribe(s *plugins.Session, c *conn, name string) {

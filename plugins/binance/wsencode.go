@@ -3,16 +3,21 @@ package binance
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 )
 
 // klineStream is a parsed <symbol>@kline_<interval> or (futures)
-// <pair>_perpetual@continuousKline_<interval> stream name.
+// <pair>_perpetual@continuousKline_<interval> or <symbol>@markPrice[@1s]
+// stream name.
 type klineStream struct {
 	symbol     string // upper case, as in REST
 	iv         cc.Interval
 	continuous bool
+	// mark, for markPrice streams, is their push cadence (3 s or 1 s);
+	// they follow the 1m candle's close.
+	mark time.Duration
 }
 
 // parseStream reads a kline stream name. Symbols are matched case
@@ -25,6 +30,12 @@ func (s *server) parseStream(name string) (klineStream, bool) {
 	var st klineStream
 	var ivs string
 	switch {
+	case s.p.kind == Perpetual && (kind == "markPrice" || kind == "markPrice@1s"):
+		st.mark = 3 * time.Second
+		if kind == "markPrice@1s" {
+			st.mark = time.Second
+		}
+		ivs = string(cc.Interval1m)
 	case strings.HasPrefix(kind, "kline_"):
 		ivs = kind[len("kline_"):]
 	case s.p.kind == Perpetual && strings.HasPrefix(kind, "continuousKline_"):
@@ -55,7 +66,11 @@ func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Upda
 			b = strconv.AppendQuote(b, name)
 			b = append(b, `,"data":`...)
 		}
-		b = s.appendKlineEvent(b, st, u)
+		if st.mark > 0 {
+			b = appendMarkPrice(b, st, u)
+		} else {
+			b = s.appendKlineEvent(b, st, u)
+		}
 		if combined {
 			b = append(b, '}')
 		}
@@ -115,6 +130,23 @@ func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte 
 	b = appendField(b, "V", c.TakerBuyBase, qty)
 	b = appendField(b, "Q", c.TakerBuyQuote, quote)
 	return append(b, `,"B":"0"}}`...)
+}
+
+// appendMarkPrice encodes a futures markPriceUpdate: mark, index and
+// settle prices follow the last price; funding is 0.01% every 8 hours.
+func appendMarkPrice(b []byte, st klineStream, u cc.Update) []byte {
+	const eight = 8 * 3_600_000
+	b = append(b, `{"e":"markPriceUpdate","E":`...)
+	b = strconv.AppendInt(b, u.EventTime, 10)
+	b = append(b, `,"s":"`...)
+	b = append(b, st.symbol...)
+	b = append(b, '"')
+	b = appendField(b, "p", u.Candle.Close, 8)
+	b = appendField(b, "i", u.Candle.Close, 8)
+	b = appendField(b, "P", u.Candle.Close, 8)
+	b = append(b, `,"r":"0.00010000","T":`...)
+	b = strconv.AppendInt(b, (u.EventTime/eight+1)*eight, 10)
+	return append(b, '}')
 }
 
 // appendField appends ,"key":"<d>" with at least places decimals.
