@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -36,6 +37,9 @@ type recorder struct {
 	s      *Server
 	jobs   chan job
 	exited chan struct{}
+
+	mu     sync.RWMutex // guards closed against sends
+	closed bool
 }
 
 func newRecorder(s *Server) *recorder {
@@ -66,18 +70,33 @@ func (r *recorder) check(err error) {
 	}
 }
 
-// close records what is queued and stops; the caller ensures no more jobs
-// come.
+// close records what is queued and stops; later jobs are dropped.
 func (r *recorder) close() {
-	close(r.jobs)
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.jobs)
+	}
+	r.mu.Unlock()
 	<-r.exited
+}
+
+func (r *recorder) send(j job) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return false
+	}
+	r.jobs <- j
+	return true
 }
 
 // sync waits until every job queued so far was handed to the cassette.
 func (r *recorder) sync() {
 	done := make(chan struct{})
-	r.jobs <- job{done: done}
-	<-done
+	if r.send(job{done: done}) {
+		<-done
+	}
 }
 
 func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
@@ -88,15 +107,15 @@ func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, bod
 		// names the candles in it) read it through GetBody.
 		light.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	r.jobs <- job{ix: ix, req: light, body: body, enc: enc}
+	r.send(job{ix: ix, req: light, body: body, enc: enc})
 }
 
 func (r *recorder) frame(f cassettes.Frame, path string) {
-	r.jobs <- job{frame: &f, path: path}
+	r.send(job{frame: &f, path: path})
 }
 
 func (r *recorder) endConn(id uint64, at time.Time, code int) {
-	r.jobs <- job{endConn: id, at: at, code: code}
+	r.send(job{endConn: id, at: at, code: code})
 }
 
 func (r *recorder) recordInteraction(j job) {

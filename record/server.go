@@ -264,15 +264,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveREST(w, r)
 }
 
-// CloseAll closes every relayed WS connection with code and reason, to
-// the client and to the upstream, and returns how many it closed. Code
+// CloseAll closes every relayed WS connection that is not already
+// closing with code and reason, to the client and to the upstream, and
+// returns how many it closed. Code
 // 1006 (or 0) cuts the connections without a close frame. It is the
 // network simulation's and the admin API's disconnect in record mode.
 func (s *Server) CloseAll(code int, reason string) int {
 	s.connMu.Lock()
 	rls := make([]*relay, 0, len(s.conns))
 	for rl := range s.conns {
-		rls = append(rls, rl)
+		if !rl.closing.Load() {
+			rls = append(rls, rl)
+		}
 	}
 	s.connMu.Unlock()
 	for _, rl := range rls {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -37,9 +38,21 @@ type relay struct {
 
 	mu        sync.Mutex
 	closeCode int // first close code seen, 1006 if none
+	// closing is set once either end closed or the proxy closed it.
+	closing atomic.Bool
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	// Counted before the upgrade, while Shutdown still waits for this
+	// handler, so Close's wait for relays cannot miss it.
+	s.relays.Add(1)
+	defer s.relays.Done()
+	select {
+	case <-s.done:
+		proxyError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	default:
+	}
 	if s.wsURL == "" {
 		proxyError(w, http.StatusBadGateway, s.plugin.Name()+" has no WS upstream; give --upstream-ws")
 		return
@@ -94,8 +107,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.logger.Error("recording WS connection failed", "err", err)
 	}
 	rl := &relay{s: s, id: id, start: start, path: r.URL.Path, req: r, client: client, up: up, closeCode: websocket.CloseAbnormalClosure}
-	s.relays.Add(1)
-	defer s.relays.Done()
 	s.connMu.Lock()
 	s.conns[rl] = struct{}{}
 	s.connMu.Unlock()
@@ -112,12 +123,14 @@ func (rl *relay) run() {
 	go func() {
 		defer wg.Done()
 		rl.pump(rl.up, rl.client, cassettes.FromServer)
+		rl.closing.Store(true)
 		// The other side has closeWait to answer our relayed close.
 		rl.client.SetReadDeadline(time.Now().Add(closeWait))
 	}()
 	go func() {
 		defer wg.Done()
 		rl.pump(rl.client, rl.up, cassettes.FromClient)
+		rl.closing.Store(true)
 		rl.up.SetReadDeadline(time.Now().Add(closeWait))
 	}()
 	go func() {
@@ -236,6 +249,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 // closeWith ends the relay from the proxy's side: a close frame with code
 // to both ends, or for 1006 the connections cut.
 func (rl *relay) closeWith(code int, reason string) {
+	rl.closing.Store(true)
 	if code == 0 || code == websocket.CloseAbnormalClosure {
 		rl.setCode(websocket.CloseAbnormalClosure)
 		rl.client.UnderlyingConn().Close()
