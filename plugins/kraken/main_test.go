@@ -1,0 +1,9 @@
+package kraken_test
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+)
+
+func TestMain(m *testing.M) { wiretest.Main(m) }
