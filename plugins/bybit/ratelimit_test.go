@@ -1,33 +1,40 @@
 package bybit_test
 
 import (
-	"context"
-	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
+// fakeNow is a settable clock for the limiter.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeNow) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) add(d time.Duration) {
+	f.mu.Lock()
+	f.t = f.t.Add(d)
+	f.mu.Unlock()
+}
+
 func TestIPLimitGives403AndABan(t *testing.T) {
-	srv, err := replay.Start(replay.Options{Exchange: "bybit_spot", Clock: frozen(t0)}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	}()
+	clock := &fakeNow{t: t0}
+	f := newFixture(t, bybit.Spot, frozen(t0))
+	lim := ratelimit.New(bybit.Spot.RateLimits(), ratelimit.Options{Now: clock.now})
+	h := lim.Middleware(bybit.Spot.Handler(f.env))
 	get := func() (int, string) {
-		resp, err := http.Get(srv.URL() + "/v5/market/time")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, "/v5/market/time", nil)
+		r.RemoteAddr = "127.0.0.1:5555"
+		h.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
 	}
 	for i := 1; i <= 600; i++ {
 		if status, body := get(); status != http.StatusOK {
@@ -37,8 +44,14 @@ func TestIPLimitGives403AndABan(t *testing.T) {
 	if status, body := get(); status != http.StatusForbidden || body != "access too frequent" {
 		t.Fatalf("request 601: %d %q, want 403 access too frequent", status, body)
 	}
-	// Banned: still refused after the 5-second window would have rolled.
+	// Banned: still refused once the 5-second window has rolled ...
+	clock.add(6 * time.Second)
 	if status, _ := get(); status != http.StatusForbidden {
-		t.Errorf("request 602: %d, want 403 while banned", status)
+		t.Errorf("6s later: %d, want 403 while banned", status)
+	}
+	// ... until the 10-minute ban is over.
+	clock.add(10 * time.Minute)
+	if status, body := get(); status != http.StatusOK {
+		t.Errorf("after the ban: %d %s", status, body)
 	}
 }

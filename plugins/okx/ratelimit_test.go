@@ -1,14 +1,28 @@
 package okx_test
 
 import (
-	"context"
-	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
+
+// fakeNow is a settable clock for the limiter.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeNow) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) add(d time.Duration) {
+	f.mu.Lock()
+	f.t = f.t.Add(d)
+	f.mu.Unlock()
+}
 
 func TestEndpointLimitsGive429With50011(t *testing.T) {
 	for _, tt := range []struct {
@@ -17,26 +31,20 @@ func TestEndpointLimitsGive429With50011(t *testing.T) {
 	}{
 		{"/api/v5/market/candles?instId=BTC-USDT&limit=1", 40},
 		{"/api/v5/market/history-candles?instId=BTC-USDT&limit=1", 20},
+		{"/api/v5/public/instruments?instType=SPOT", 20},
 		{"/api/v5/public/time", 10},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
-			srv, err := replay.Start(replay.Options{Exchange: "okx_spot", Clock: frozen(t0)}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				srv.Close(ctx)
-			}()
+			clock := &fakeNow{t: t0}
+			f := newFixture(t, okx.Spot, frozen(t0))
+			lim := ratelimit.New(okx.Spot.RateLimits(), ratelimit.Options{Now: clock.now})
+			h := lim.Middleware(okx.Spot.Handler(f.env))
 			get := func() (int, string) {
-				resp, err := http.Get(srv.URL() + tt.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				return resp.StatusCode, string(b)
+				w := httptest.NewRecorder()
+				r := httptest.NewRequest(http.MethodGet, tt.path, nil)
+				r.RemoteAddr = "127.0.0.1:5555"
+				h.ServeHTTP(w, r)
+				return w.Code, w.Body.String()
 			}
 			for i := 1; i <= tt.limit; i++ {
 				if status, body := get(); status != http.StatusOK {
@@ -45,6 +53,11 @@ func TestEndpointLimitsGive429With50011(t *testing.T) {
 			}
 			if status, body := get(); status != http.StatusTooManyRequests || body != `{"msg":"Too Many Requests","code":"50011"}` {
 				t.Errorf("request %d: %d %s", tt.limit+1, status, body)
+			}
+			// The 2-second window rolls over.
+			clock.add(2 * time.Second)
+			if status, body := get(); status != http.StatusOK {
+				t.Errorf("2s later: %d %s", status, body)
 			}
 		})
 	}
