@@ -17,7 +17,9 @@
 // low, open, base volume, window closed]; futures candles are objects
 // {t, v contracts, c, h, l, o, sum quote volume}. Both come oldest first.
 // Errors are {"label": ..., "message": ...} with HTTP 400 (404 for
-// unknown routes, 500 for injected server errors).
+// unknown routes, 500 for injected server errors). As Gate does, limit
+// together with from/to is rejected, a range may hold at most 1000 (spot)
+// or 2000 (futures) points, and spot candles reach 10000 points back.
 //
 // # Caveats
 //

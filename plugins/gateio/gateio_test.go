@@ -125,11 +125,12 @@ func TestBadRequestsGetGateErrors(t *testing.T) {
 		{"unknown interval", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=3m", 400, "INVALID_PARAM_VALUE"},
 		{"limit with from", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&from=1700000000&limit=10", 400, "INVALID_PARAM_VALUE"},
 		{"limit too big", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&limit=1001", 400, "INVALID_PARAM_VALUE"},
-		{"range over 1000 points", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1m&from=1700000040&to=1700060040", 400, "INVALID_PARAM_VALUE"},
+		{"range over 1000 points", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1h&from=" + strconv.FormatInt(time.Now().Unix()/3600*3600-2000*3600, 10) + "&to=" + strconv.FormatInt(time.Now().Unix()/3600*3600-1000*3600, 10), 400, "INVALID_PARAM_VALUE"},
 		{"bad number", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&from=abc", 400, "INVALID_PARAM_VALUE"},
 		{"unknown contract", "/api/v4/futures/usdt/candlesticks?contract=FOO_USDT", 400, "CONTRACT_NOT_FOUND"},
 		{"futures range over 2000 points", "/api/v4/futures/usdt/candlesticks?contract=BTC_USDT&interval=1m&from=1700000040&to=1700120040", 400, "INVALID_PARAM_VALUE"},
 		{"unknown route", "/api/v4/spot/nothing", 404, "NOT_FOUND"},
+		{"spot from more than 10000 points ago", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1m&from=" + strconv.FormatInt(time.Now().Unix()-10010*60, 10) + "&to=" + strconv.FormatInt(time.Now().Unix()-10000*60, 10), 400, "INVALID_PARAM_VALUE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -100,8 +100,14 @@ func (g grid) count(from, to int64, max int) int {
 	return kit.Count(g.iv, from, to, max)
 }
 
-// parseWindow applies Gate's from/to/limit rules for at most max points.
-func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max int) (window, bool) {
+// spotHistory is how many candles back spot candlesticks reach: an older
+// from gets "Candlestick too long ago" (undocumented, but what Gate
+// answers).
+const spotHistory = 10000
+
+// parseWindow applies Gate's from/to/limit rules for at most max points,
+// reaching at most history candles back from now (0: no limit).
+func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max, history int) (window, bool) {
 	num := func(name string) (int64, bool, bool) {
 		v := q.Get(name)
 		if v == "" {
@@ -151,6 +157,11 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max in
 	if hasFrom {
 		fromMs = from * 1000
 	}
+	if history > 0 && fromMs < g.back(g.truncate(now), history+1) {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE",
+			"Candlestick too long ago. Maximum "+strconv.Itoa(history)+" points ago are allowed")
+		return window{}, false
+	}
 	if fromMs > toMs {
 		return window{from: fromMs, to: fromMs - 1}, true
 	}
@@ -195,7 +206,7 @@ func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
 		return
 	}
-	win, ok := s.parseWindow(w, q, g, 1000)
+	win, ok := s.parseWindow(w, q, g, 1000, spotHistory)
 	if !ok {
 		return
 	}
@@ -271,7 +282,7 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
 		return
 	}
-	win, ok := s.parseWindow(w, q, g, 2000)
+	win, ok := s.parseWindow(w, q, g, 2000, 0)
 	if !ok {
 		return
 	}
