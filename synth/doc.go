@@ -1,8 +1,49 @@
 // Package synth is the deterministic synthetic market: candles are a pure
-// function of (seed, exchange, symbol, interval, open time), so any two
-// requests, and the WS stream, agree.
+// function of (seed, exchange, pair, interval, open time), so any two
+// requests, and the WS stream, agree, and any window is generated directly.
+//
+// # Construction
+//
+// Time is a tree of epoch-aligned blocks: 4096 days, 256 days, 16 days, 4
+// days, a day, 6 hours, an hour, 15, 5 and 1 minutes, 10 seconds and a
+// second. Each node carries open, high, low, close, a variance budget,
+// volume, quote volume, trades and taker volumes, and its children are
+// drawn from a generator seeded by a hash of (seed, pair, level, index),
+// conditioned on the node: a Brownian bridge from open to close pinned at
+// the node's high and low inside the children where a raw bridge peaks and
+// troughs, with the children's extremes drawn from the exact law of a
+// bridge's maximum truncated to the node's range; the variance budget is
+// shared among children by log-normal weights (a multiplicative cascade,
+// which makes volatility cluster and returns fat-tailed) and an intraday
+// and weekly seasonal profile; volume follows volatility, the size of the
+// move and the season; trades follow volume; the taker-buy share leans
+// with the return. Root boundaries are stationary draws, so the price
+// level never depends on a distance from some origin.
+//
+// From the day level down every quantity is an integer (price ticks, lots,
+// lot×tick quote units) and a node's integers are exactly the aggregate of
+// its children's, so an hourly candle is exactly the aggregate of its
+// minutes, and those of their seconds. An interval's candle is one node or
+// the aggregate of consecutive nodes of the coarsest level that tiles it
+// (weeks, 3-day candles and calendar months aggregate days). The cost of a
+// window is proportional to its length plus the depth of the tree.
+//
+// Pairs share a market stream: with probability equal to a pair's market
+// loading (BTC 0.98, ETH 0.92, other majors 0.6–0.7) a node's children
+// take their shape from the market's draws, so ETH follows BTC in part.
+// The same pair on another exchange shares every draw above the 6-hour
+// level and adds a little noise of the venue's own below it: a small
+// basis. A pair's price at Options.RefTime is its start price.
 //
 // # Concurrency
 //
-// A Market is immutable after New and safe for concurrent use.
+// A Market is immutable after New and safe for concurrent use; generators
+// with their caches are pooled per Market.
+//
+// # Caveats
+//
+// The candle containing "now" is the aggregate of the whole seconds
+// elapsed in it; the second in progress is not shown until it closes.
+// Volumes are plausible for the large USDT pairs, not calibrated to any
+// particular venue.
 package synth

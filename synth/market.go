@@ -3,35 +3,42 @@ package synth
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
+	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
 )
 
-// Options configure a Market. The zero value serves DefaultPairs with seed 0.
+// DefaultRefTime is the reference instant used when Options.RefTime is 0:
+// 2024-01-01T00:00:00Z. Each pair trades at its start price then.
+const DefaultRefTime = int64(1704067200000)
+
+// Options configure a Market. The zero value serves cc.DefaultPairs with
+// seed 0 at DefaultRefTime.
 type Options struct {
-	Seed     uint64
+	// Seed selects the market; the same seed gives the same candles.
+	Seed uint64
+	// Exchange names the venue (e.g. "binance_spot"). The same pair on two
+	// exchanges follows the same path up to a small basis.
 	Exchange string
 	// Pairs are the symbols served, with Symbol set to the exchange's
-	// spelling; their Price pins the price at RefTime.
+	// spelling (the BASE-QUOTE name when empty). Price is the price at
+	// RefTime; 0 takes a default for the asset (BTC 50000, ETH 3000, ...).
+	// A pair's path depends on its BASE-QUOTE name, not on its spelling.
 	Pairs []cc.Pair
 	// RefTime (Unix ms) is when each pair trades at its Price; 0 means
-	// 2024-01-01T00:00:00Z.
+	// DefaultRefTime. At a UTC day boundary the pin is exact; elsewhere
+	// within a tick or two.
 	RefTime int64
 }
 
-// Market is the synthetic market. It implements cc.Market.
+// Market is the synthetic market. It implements cc.Market and is safe for
+// concurrent use.
 type Market struct {
 	opts    Options
-	symbols map[string]symbolParams
-}
-
-type symbolParams struct {
-	price float64
-	tick  int // price decimals
-	lot   int // volume decimals
-	key   uint64
+	mktKey  uint64
+	symbols map[string]*symbol
+	pool    sync.Pool // of *gen
 }
 
 var _ cc.Market = (*Market)(nil)
@@ -42,137 +49,207 @@ func New(opts Options) *Market {
 		opts.Pairs = cc.DefaultPairs
 	}
 	if opts.RefTime == 0 {
-		opts.RefTime = 1704067200000
+		opts.RefTime = DefaultRefTime
 	}
-	m := &Market{opts: opts, symbols: map[string]symbolParams{}}
+	m := &Market{opts: opts, symbols: map[string]*symbol{}}
+	m.mktKey = mix64(opts.Seed ^ mix64(hashString("market")))
+	m.pool.New = func() any { return newGen() }
+	g := newGen()
 	for _, p := range opts.Pairs {
-		sym := p.Symbol
-		if sym == "" {
-			sym = p.Name()
-		}
-		price := p.Price
-		if price <= 0 {
-			price = 100
-		}
-		m.symbols[sym] = symbolParams{price: price, tick: priceDecimals(price), lot: 5, key: hashString(p.Name())}
+		s := newSymbol(p, opts.Seed, opts.Exchange)
+		m.pin(g, s)
+		m.symbols[s.native] = s
 	}
 	return m
 }
 
-func priceDecimals(p float64) int {
-	d := 2 - int(math.Floor(math.Log10(p)))
-	return max(2, min(8, d+4))
+// pin sets s.shift so that the price at RefTime is s.price. The day's
+// open is pinned exactly; inside a day the tick rounding of the lower
+// levels moves the price slightly with the shift, so a few fixed-point
+// steps follow.
+func (m *Market) pin(g *gen, s *symbol) {
+	ref := m.opts.RefTime
+	target := math.Log(s.price / s.tick)
+	g.use(m, s)
+	s.shift = target - g.at(dayLevel, ref).lo
+	for range 3 {
+		g.use(m, nil)
+		g.use(m, s)
+		p := g.priceAt(ref)
+		if p <= 0 {
+			break
+		}
+		d := target - math.Log(float64(p))
+		if math.Abs(d) < 1e-12 {
+			break
+		}
+		s.shift += d
+	}
+	g.use(m, nil)
 }
 
-// Candles implements cc.Market.
-func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
-	sp, ok := m.symbols[symbol]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+// priceAt is the open of the 1s candle containing t, in ticks.
+func (g *gen) priceAt(t int64) int64 { return g.at(leafLevel, t).o }
+
+// Symbols lists the exchange-native symbols served.
+func (m *Market) Symbols() []string {
+	out := make([]string, 0, len(m.symbols))
+	for _, p := range m.opts.Pairs {
+		s := p.Symbol
+		if s == "" {
+			s = p.Name()
+		}
+		out = append(out, s)
 	}
+	return out
+}
+
+// TickSize and LotSize report the price and quantity increments of a
+// symbol as Decimals (e.g. 0.01 and 0.00001 for BTC-USDT), for plugins
+// that publish exchange filters.
+func (m *Market) TickSize(symbol string) (tick, lot cc.Decimal, err error) {
+	s, ok := m.symbols[symbol]
+	if !ok {
+		return cc.Decimal{}, cc.Decimal{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return cc.NewDecimal(1, s.tickDec), cc.NewDecimal(1, s.lotDec), nil
+}
+
+func (m *Market) get(symbol string) (*gen, *symbol, error) {
+	s, ok := m.symbols[symbol]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	g := m.pool.Get().(*gen)
+	g.use(m, s)
+	return g, s, nil
+}
+
+// Candles implements cc.Market: the candles of iv opening in [start, end),
+// oldest first, none opening after now. The candle containing now is in
+// progress (Closed false): the aggregate of the whole seconds elapsed in
+// it, or a flat, empty candle at its open when none has.
+func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
 	if !iv.Valid() {
 		return nil, fmt.Errorf("synth: invalid interval %q", iv)
 	}
-	var out []cc.Candle
-	for open := iv.Truncate(start); open < end && open <= now; open = iv.Next(open) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	g, s, err := m.get(symbol)
+	if err != nil {
+		return nil, err
+	}
+	defer m.pool.Put(g)
+	start = iv.Truncate(start)
+	end = min(end, now+1)
+	if start >= end {
+		return nil, nil
+	}
+	out := make([]cc.Candle, 0, estimate(iv, start, end))
+	L := baseLevel(iv)
+	dur := levels[L].dur
+	for open := start; open < end; {
+		if len(out)&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, m.candle(sp, iv, open, now))
+		next := iv.Next(open)
+		var a agg
+		if next-1 <= now {
+			for idx, last := floorDiv(open, dur), floorDiv(next, dur); idx < last; idx++ {
+				a.add(g.node(L, idx))
+			}
+		} else {
+			for idx := floorDiv(open, dur); idx*dur <= now; idx++ {
+				g.prefix(L, idx, now, &a)
+			}
+			if a.n == 0 {
+				a.flat(g.node(L, floorDiv(open, dur)).o)
+			}
+		}
+		out = append(out, a.candle(s, open, next, next-1 <= now))
+		open = next
 	}
 	return out, nil
 }
 
-// candle aggregates the base candles (1s for the 1s interval, 1m otherwise)
-// inside [open, next) up to now.
-func (m *Market) candle(sp symbolParams, iv cc.Interval, open, now int64) cc.Candle {
-	base := cc.Interval1m
-	if iv == cc.Interval1s {
-		base = cc.Interval1s
+// estimate is the number of candles of iv in [start, end).
+func estimate(iv cc.Interval, start, end int64) int {
+	n := (end - start) / iv.Millis()
+	if iv == cc.Interval1M {
+		n += 2
 	}
-	next := iv.Next(open)
-	var agg cc.Candle
-	first := true
-	for t := open; t < next && t <= now; t = base.Next(t) {
-		c := m.base(sp, base, t, now)
-		if first {
-			agg, first = c, false
-		} else {
-			agg = agg.Merge(c)
+	return int(min(n+1, 1<<20))
+}
+
+// baseLevel is the coarsest tree level whose blocks tile iv's candles.
+func baseLevel(iv cc.Interval) int {
+	if iv == cc.Interval1M || iv == cc.Interval1w || iv == cc.Interval3d {
+		return dayLevel
+	}
+	d := iv.Millis()
+	for L := dayLevel; L < nLevels; L++ {
+		if d%levels[L].dur == 0 {
+			return L
 		}
 	}
-	agg.OpenTime = open
-	agg.CloseTime = next - 1
-	agg.Closed = now >= next-1
-	return agg
+	return leafLevel
 }
 
-func (m *Market) priceAt(sp symbolParams, t int64) float64 {
-	// A sum of value-noise octaves: smooth at long scales, rough at short.
-	x := float64(t-m.opts.RefTime) / 60000
-	var n float64
-	amp := 0.002
-	for scale := 1.0; scale < 1e7; scale *= 4 {
-		n += amp * valueNoise(m.opts.Seed^sp.key, x/scale, scale)
-		amp *= 2
+// prefix adds to a the part of node (L, idx) complete at now: whole
+// children, down to whole seconds.
+func (g *gen) prefix(L int, idx, now int64, a *agg) {
+	dur := levels[L].dur
+	if idx*dur+dur-1 <= now {
+		a.add(g.node(L, idx))
+		return
 	}
-	return sp.price * math.Exp(n-valueNoise(m.opts.Seed^sp.key, 0, 0)*0)
+	if L == leafLevel || idx*dur > now {
+		return
+	}
+	f := int64(levels[L+1].fan)
+	cd := levels[L+1].dur
+	for j := idx * f; j < idx*f+f && j*cd <= now; j++ {
+		g.prefix(L+1, j, now, a)
+	}
 }
 
-func (m *Market) base(sp symbolParams, iv cc.Interval, open, now int64) cc.Candle {
-	next := iv.Next(open)
-	end := next
-	closed := now >= next-1
-	if !closed {
-		end = now
+// agg accumulates consecutive nodes into a candle, exactly.
+type agg struct {
+	n                         int
+	o, c, h, l                int64
+	vol, trades, qv, tbb, tbq int64
+}
+
+func (a *agg) add(n *node) {
+	if a.n == 0 {
+		a.o, a.h, a.l = n.o, n.h, n.l
+	} else {
+		a.h, a.l = max(a.h, n.h), min(a.l, n.l)
 	}
-	o := m.priceAt(sp, open)
-	c := m.priceAt(sp, end)
-	k := uint64(open) ^ sp.key ^ m.opts.Seed
-	hi := math.Max(o, c) * (1 + 0.0005*unit(k^0x9e37))
-	lo := math.Min(o, c) * (1 - 0.0005*unit(k^0x7f4a))
-	frac := float64(end-open) / float64(next-open)
-	vol := (0.5 + 2*unit(k^0x1234)) * 1000 / sp.price * frac * float64(next-open) / 60000
-	vol = math.Max(vol, 1e-5)
-	vd := cc.DecimalFromFloat(vol, sp.lot)
-	mid := (o + c) / 2
-	tb := cc.DecimalFromFloat(vol*(0.3+0.4*unit(k^0x55)), sp.lot)
+	a.c = n.c
+	a.vol += n.vol
+	a.trades += n.trades
+	a.qv += n.qv
+	a.tbb += n.tbb
+	a.tbq += n.tbq
+	a.n++
+}
+
+func (a *agg) flat(p int64) { a.o, a.c, a.h, a.l = p, p, p, p }
+
+func (a *agg) candle(s *symbol, open, next int64, closed bool) cc.Candle {
 	return cc.Candle{
 		OpenTime:      open,
 		CloseTime:     next - 1,
-		Open:          cc.DecimalFromFloat(o, sp.tick),
-		High:          cc.DecimalFromFloat(hi, sp.tick),
-		Low:           cc.DecimalFromFloat(lo, sp.tick),
-		Close:         cc.DecimalFromFloat(c, sp.tick),
-		Volume:        vd,
-		QuoteVolume:   cc.DecimalFromFloat(vd.Float64()*mid, 8),
-		Trades:        int64(1 + vol*sp.price/50),
-		TakerBuyBase:  tb,
-		TakerBuyQuote: cc.DecimalFromFloat(tb.Float64()*mid, 8),
+		Open:          cc.NewDecimal(a.o, s.tickDec),
+		High:          cc.NewDecimal(a.h, s.tickDec),
+		Low:           cc.NewDecimal(a.l, s.tickDec),
+		Close:         cc.NewDecimal(a.c, s.tickDec),
+		Volume:        cc.NewDecimal(a.vol, s.lotDec),
+		QuoteVolume:   cc.NewDecimal(a.qv, s.quoteDec),
+		Trades:        a.trades,
+		TakerBuyBase:  cc.NewDecimal(a.tbb, s.lotDec),
+		TakerBuyQuote: cc.NewDecimal(a.tbq, s.quoteDec),
 		Closed:        closed,
 	}
-}
-
-func valueNoise(seed uint64, x, scale float64) float64 {
-	i := math.Floor(x)
-	f := x - i
-	a := unit(seed^uint64(int64(i))*0x9E3779B97F4A7C15^math.Float64bits(scale)) - 0.5
-	b := unit(seed^uint64(int64(i)+1)*0x9E3779B97F4A7C15^math.Float64bits(scale)) - 0.5
-	f = f * f * (3 - 2*f)
-	return a + (b-a)*f
-}
-
-// unit maps k to [0,1) with splitmix64.
-func unit(k uint64) float64 {
-	k += 0x9E3779B97F4A7C15
-	k = (k ^ (k >> 30)) * 0xBF58476D1CE4E5B9
-	k = (k ^ (k >> 27)) * 0x94D049BB133111EB
-	k ^= k >> 31
-	return float64(k>>11) / (1 << 53)
-}
-
-func hashString(s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
 }

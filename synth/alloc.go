@@ -1,0 +1,84 @@
+package synth
+
+import "math"
+
+// inf stands for "no upper bound" in integer allocations; sums saturate
+// there instead of overflowing.
+const inf = int64(1) << 62
+
+func satAdd(a, b int64) int64 {
+	if a >= inf-b {
+		return inf
+	}
+	return a + b
+}
+
+// alloc splits total into out[:k] so that sum(out) == total exactly, each
+// out[i] as close to its share of tgt (tgt[i]/sum(tgt)·total) as rounding
+// allows, and within [lo[i], hi[i]] whenever sum(lo) <= total <= sum(hi).
+// When that is infeasible the bounds fall back to [olo[i], ohi[i]], which
+// the caller guarantees feasible. Targets must be >= 0; a part whose hi is
+// 0 gets nothing.
+//
+// The split is sequential: each part takes its rounded target (carrying
+// the rounding error forward) clamped so that the parts after it can still
+// be filled within their bounds; the last part takes the rest.
+func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
+	var sumLo, sumHi int64
+	for i := 0; i < k; i++ {
+		sumLo = satAdd(sumLo, lo[i])
+		sumHi = satAdd(sumHi, hi[i])
+	}
+	if total < sumLo || total > sumHi {
+		lo, hi = olo, ohi
+	}
+	// Suffix sums of the bounds: what parts i+1.. can absorb.
+	var restLo, restHi [maxFan + 1]int64
+	for i := k - 1; i >= 0; i-- {
+		restLo[i] = satAdd(restLo[i+1], lo[i])
+		restHi[i] = satAdd(restHi[i+1], hi[i])
+	}
+	var st float64
+	for i := 0; i < k; i++ {
+		if hi[i] > 0 {
+			st += tgt[i]
+		}
+	}
+	scale := 0.0
+	if st > 0 {
+		scale = float64(total) / st
+	}
+	rem := total
+	carry := 0.0
+	for i := 0; i < k-1; i++ {
+		t := 0.0
+		if hi[i] > 0 {
+			t = tgt[i] * scale
+		}
+		x := int64(math.Round(t + carry))
+		x = max(lo[i], min(hi[i], x))
+		// Leave what the rest can take: rem-x within [restLo, restHi].
+		if restHi[i+1] < inf {
+			x = max(x, rem-restHi[i+1])
+		}
+		x = min(x, rem-restLo[i+1])
+		carry += t - float64(x)
+		out[i] = x
+		rem -= x
+	}
+	out[k-1] = rem
+}
+
+// mulDiv returns a*b/c rounded down, for non-negative operands, without
+// intermediate overflow.
+func mulDiv(a, b, c int64) int64 {
+	if c <= 0 {
+		return 0
+	}
+	hi, lo := mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return inf
+	}
+	q, _ := div64(hi, lo, uint64(c))
+	return int64(q)
+}

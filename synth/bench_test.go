@@ -1,0 +1,56 @@
+package synth_test
+
+import (
+	"context"
+	"testing"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+func benchMarket() *synth.Market {
+	return synth.New(synth.Options{Seed: 7, Exchange: "binance_spot",
+		Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}})
+}
+
+// BenchmarkCandles1m generates 1m windows of 1000 candles at successive
+// places (so nothing is cached between iterations) and reports candles
+// per second.
+func BenchmarkCandles1m(b *testing.B) {
+	m := benchMarket()
+	ctx := context.Background()
+	const n = 1000
+	start := int64(1735689600000) // 2025-01-01
+	b.ReportAllocs()
+	b.ResetTimer()
+	total := 0
+	for i := 0; i < b.N; i++ {
+		s := start + int64(i)*n*60000
+		cs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1m, s, s+n*60000, s+n*60000)
+		if err != nil || len(cs) != n {
+			b.Fatalf("got %d candles, %v", len(cs), err)
+		}
+		total += len(cs)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "candles/s")
+}
+
+// BenchmarkCandles1d1000 serves a 1000-row 1d window, the largest a
+// Binance klines request returns.
+func BenchmarkCandles1d1000(b *testing.B) {
+	m := benchMarket()
+	ctx := context.Background()
+	const n = 1000
+	day := int64(86_400_000)
+	start := int64(1600000000000) / day * day
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := start + int64(i%50)*day*37
+		cs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1d, s, s+n*day, s+n*day)
+		if err != nil || len(cs) != n {
+			b.Fatalf("got %d candles, %v", len(cs), err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/window")
+}

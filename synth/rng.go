@@ -1,0 +1,160 @@
+package synth
+
+import (
+	"math"
+	"math/bits"
+)
+
+// stream is a reseedable source of draws: Wang Yi's wyrand counter
+// generator with ziggurat normal and exponential variates (Marsaglia and
+// Tsang). Every tree node reseeds its streams from a hash of its
+// coordinates, so draws never depend on what was generated before: that is
+// what makes the market random-access. It is written out here rather than
+// wrapped around math/rand/v2 so that the hot path has no interface calls
+// and reseeding costs nothing.
+type stream struct{ s uint64 }
+
+func (r *stream) reset(key uint64) { r.s = key }
+
+func (r *stream) next() uint64 {
+	r.s += 0xa0761d6478bd642f
+	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
+	return hi ^ lo
+}
+
+// unit is uniform in [0, 1).
+func (r *stream) unit() float64 { return float64(r.next()>>11) * 0x1p-53 }
+
+// norm is a standard normal variate.
+func (r *stream) norm() float64 {
+	for {
+		u := r.next()
+		i := u & 0x7f
+		j := uint32(u >> 32)
+		x := float64(j) * zn.w[i]
+		if u&0x80 != 0 {
+			x = -x
+		}
+		if j < zn.k[i] {
+			return x
+		}
+		if i == 0 {
+			// The tail beyond zigR.
+			for {
+				a := -math.Log(r.unit()+0x1p-60) / zigR
+				b := -math.Log(r.unit() + 0x1p-60)
+				if b+b >= a*a {
+					if u&0x80 != 0 {
+						return -(zigR + a)
+					}
+					return zigR + a
+				}
+			}
+		}
+		if zn.f[i]+r.unit()*(zn.f[i-1]-zn.f[i]) < math.Exp(-0.5*x*x) {
+			return x
+		}
+	}
+}
+
+// normClip is a normal variate clipped to ±6, for log-normal factors.
+func (r *stream) normClip() float64 { return max(-6, min(6, r.norm())) }
+
+// expo is a standard exponential variate, never 0.
+func (r *stream) expo() float64 {
+	for {
+		u := r.next()
+		i := u & 0xff
+		j := uint32(u >> 32)
+		x := float64(j) * ze.w[i]
+		if j < ze.k[i] {
+			return x + 1e-12
+		}
+		if i == 0 {
+			return zigRE - math.Log(r.unit()+0x1p-60)
+		}
+		if ze.f[i]+r.unit()*(ze.f[i-1]-ze.f[i]) < math.Exp(-x) {
+			return x + 1e-12
+		}
+	}
+}
+
+// Ziggurat tables: 128 layers for the normal, 256 for the exponential,
+// computed once (Marsaglia and Tsang, "The Ziggurat Method for
+// Generating Random Variables", 2000) for 32-bit magnitudes.
+const (
+	zigR  = 3.442619855899
+	zigV  = 9.91256303526217e-3
+	zigRE = 7.69711747013104972
+	zigVE = 3.949659822581572e-3
+)
+
+var zn struct {
+	k [128]uint32
+	w [128]float64
+	f [128]float64
+}
+
+var ze struct {
+	k [256]uint32
+	w [256]float64
+	f [256]float64
+}
+
+func init() {
+	const m = 1 << 32
+	dn, tn := zigR, zigR
+	q := zigV / math.Exp(-0.5*dn*dn)
+	zn.k[0] = uint32(dn / q * m)
+	zn.k[1] = 0
+	zn.w[0] = q / m
+	zn.w[127] = dn / m
+	zn.f[0] = 1
+	zn.f[127] = math.Exp(-0.5 * dn * dn)
+	for i := 126; i >= 1; i-- {
+		dn = math.Sqrt(-2 * math.Log(zigV/dn+math.Exp(-0.5*dn*dn)))
+		zn.k[i+1] = uint32(dn / tn * m)
+		tn = dn
+		zn.f[i] = math.Exp(-0.5 * dn * dn)
+		zn.w[i] = dn / m
+	}
+	de, te := zigRE, zigRE
+	q = zigVE / math.Exp(-de)
+	ze.k[0] = uint32(de / q * m)
+	ze.k[1] = 0
+	ze.w[0] = q / m
+	ze.w[255] = de / m
+	ze.f[0] = 1
+	ze.f[255] = math.Exp(-de)
+	for i := 254; i >= 1; i-- {
+		de = -math.Log(zigVE/de + math.Exp(-de))
+		ze.k[i+1] = uint32(de / te * m)
+		te = de
+		ze.f[i] = math.Exp(-de)
+		ze.w[i] = de / m
+	}
+}
+
+// mix64 is the splitmix64 finalizer: a bijective avalanche of x.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// nodeKey is the seed of the draws that split node idx of level.
+func nodeKey(key uint64, level int, idx int64) uint64 {
+	return mix64(key + mix64(uint64(idx)*0x9e3779b97f4a7c15+uint64(level+1)*0xd1b54a32d192ed03))
+}
+
+// hashString is FNV-1a, inlined so that it does not allocate.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

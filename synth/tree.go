@@ -1,0 +1,180 @@
+package synth
+
+import (
+	"math"
+	"math/bits"
+)
+
+const (
+	secMs  = int64(1000)
+	minMs  = 60 * secMs
+	hourMs = 60 * minMs
+	dayMs  = 24 * hourMs
+)
+
+// The tree of time blocks. Every level is aligned to the Unix epoch and
+// divides the one above it, so a node's children are its sub-blocks. The
+// candle of any interval is one node or the aggregate of consecutive nodes
+// of the coarsest level that divides it (weeks, months and 3d candles
+// aggregate days).
+const (
+	nLevels   = 12
+	dayLevel  = 4  // first level stored in ticks and lots; coarser levels are in logs and floats
+	leafLevel = 11 // 1s
+	maxFan    = 16
+)
+
+type level struct {
+	dur int64 // ms
+	fan int   // children of a node of the level above
+	// lam is the standard deviation of the log-normal noise in how the
+	// parent's variance is shared among these children (the volatility
+	// cascade); it makes volatility cluster and returns fat-tailed.
+	lam float64
+}
+
+var levels = [nLevels]level{
+	{dur: 4096 * dayMs},
+	{dur: 256 * dayMs, fan: 16, lam: 0.30},
+	{dur: 16 * dayMs, fan: 16, lam: 0.40},
+	{dur: 4 * dayMs, fan: 4, lam: 0.45},
+	{dur: dayMs, fan: 4, lam: 0.45},
+	{dur: 6 * hourMs, fan: 4, lam: 0.45},
+	{dur: hourMs, fan: 6, lam: 0.50},
+	{dur: 15 * minMs, fan: 4, lam: 0.50},
+	{dur: 5 * minMs, fan: 3, lam: 0.50},
+	{dur: minMs, fan: 5, lam: 0.55},
+	{dur: 10 * secMs, fan: 6, lam: 0.50},
+	{dur: secMs, fan: 10, lam: 0.50},
+}
+
+// node is one block of the tree. Levels up to dayLevel carry log prices
+// and float budgets; levels from dayLevel down carry exact integers: prices
+// in ticks, volumes in lots, quote volumes in lot×tick units. Each integer
+// of a node is exactly the aggregate of its children's.
+type node struct {
+	t0 int64 // open time, Unix ms
+
+	// Log prices open, close, high, low (levels <= dayLevel).
+	lo, lc, lh, ll float64
+	// v is the variance of the log return over the node: its share of the
+	// volatility budget.
+	v float64
+	// Volume and trade-count budgets (levels < dayLevel).
+	fvol, ftr float64
+
+	o, c, h, l                int64 // ticks
+	vol, trades, qv, tbb, tbq int64 // lots, count, lot×tick, lots, lot×tick
+}
+
+// gen walks the tree for one symbol. It caches, per level, the children
+// of the last node it split, so a run of consecutive nodes splits each
+// ancestor once. A gen is used by one goroutine at a time (Market pools
+// them).
+type gen struct {
+	m *Market
+	s *symbol
+
+	own, mkt, ex stream
+
+	rootOK  bool
+	rootIdx int64
+	root    node
+
+	valid  [nLevels]bool
+	cached [nLevels]int64 // index of the parent whose children kids[L] holds
+	kids   [nLevels][maxFan]node
+
+	// Scratch for splits.
+	w, w0, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
+	tr, lo, hi, olo, ohi, bt                                [maxFan + 1]int64
+	uH, uL                                                  float64 // where in their children the extremes fall
+}
+
+func newGen() *gen {
+	g := &gen{}
+
+	return g
+}
+
+// use points g at symbol s, dropping caches of another symbol.
+func (g *gen) use(m *Market, s *symbol) {
+	if g.m == m && g.s == s {
+		return
+	}
+	g.m, g.s = m, s
+	g.rootOK = false
+	g.valid = [nLevels]bool{}
+}
+
+// node returns node idx (floor(t0/dur)) of level L. The pointer is valid
+// until the next call that splits a node of level L-1.
+func (g *gen) node(L int, idx int64) *node {
+	if L == 0 {
+		if !g.rootOK || g.rootIdx != idx {
+			g.makeRoot(idx)
+		}
+		return &g.root
+	}
+	f := int64(levels[L].fan)
+	p := floorDiv(idx, f)
+	if !g.valid[L] || g.cached[L] != p {
+		parent := g.node(L-1, p)
+		if L <= dayLevel {
+			g.splitMacro(L, parent, p)
+		} else {
+			g.splitMicro(L, parent, p)
+		}
+		g.valid[L], g.cached[L] = true, p
+	}
+	return &g.kids[L][idx-p*f]
+}
+
+// at returns the node of level L containing time t.
+func (g *gen) at(L int, t int64) *node { return g.node(L, floorDiv(t, levels[L].dur)) }
+
+// boundary is the log price at the start of root block r: a stationary
+// draw, so that the price level is a pure function of time however far
+// from any origin. Root blocks are 4096 days long.
+func (g *gen) boundary(r int64) float64 {
+	s := g.s
+	g.own.reset(nodeKey(s.key, -1, r))
+	g.mkt.reset(nodeKey(g.m.mktKey, -1, r))
+	z := s.beta*g.mkt.norm() + math.Sqrt(1-s.beta*s.beta)*g.own.norm()
+	return 0.5 * z
+}
+
+func (g *gen) makeRoot(r int64) {
+	s := g.s
+	o, c := g.boundary(r), g.boundary(r+1)
+	g.own.reset(nodeKey(s.key, 0, r))
+	n := &g.root
+	*n = node{t0: r * levels[0].dur, lo: o, lc: c}
+	days := float64(levels[0].dur / dayMs)
+	n.v = s.dayVol * s.dayVol * days * math.Exp(0.3*g.own.norm()-0.045)
+	n.lh, n.ll = bridgeExtremes(o, c, n.v, g.own.expo(), g.own.expo())
+	n.fvol = s.dayLots * days * math.Exp(0.2*g.own.norm()-0.02)
+	n.ftr = n.fvol / s.tradeLot
+	g.rootOK, g.rootIdx = true, r
+}
+
+// bridgeExtremes draws the maximum and minimum of a Brownian bridge from a
+// to b with total variance v, given two standard exponential draws: the
+// exact marginal law P(max > m) = exp(-2(m-a)(m-b)/v).
+func bridgeExtremes(a, b, v, e1, e2 float64) (hi, lo float64) {
+	d := (b - a) * (b - a)
+	hi = (a + b + math.Sqrt(d+2*v*e1)) / 2
+	lo = (a + b - math.Sqrt(d+2*v*e2)) / 2
+	return hi, lo
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func mul64(a, b uint64) (hi, lo uint64)    { return bits.Mul64(a, b) }
+func div64(hi, lo, y uint64) (q, r uint64) { return bits.Div64(hi, lo, y) }
