@@ -26,8 +26,8 @@
 //
 //   - Spot klines clamp limit above 1000 to 1000 as Binance does; futures
 //     reject limit outside [1, 1500] with -1130.
-//   - Only kline streams (and, on futures, continuousKline and markPrice)
-//     carry data. Other stream names are accepted and listed, as Binance
+//   - Only kline, ticker and miniTicker streams (and, on futures,
+//     continuousKline and markPrice) carry data. Other stream names are accepted and listed, as Binance
 //     accepts any name, but stay silent.
 //   - Klines start at the market's listing (spot 2017-08-17, USD-M
 //     2019-09-25) however early startTime is, as on Binance.

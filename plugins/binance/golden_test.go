@@ -94,6 +94,18 @@ func TestWSGolden(t *testing.T) {
 	send(t, c, `{"method":"PING","id":4}`)
 	checkGolden(t, "ws_error_unknown_method.json", read(t, c))
 
+	tick := dial(t, spot.URL, "/stream?streams=btcusdt@ticker/ethusdt@miniTicker")
+	for range 2 {
+		b := read(t, tick)
+		if bytes.Contains(b, []byte(`"stream":"btcusdt@ticker"`)) {
+			checkGolden(t, "ws_spot_ticker.json", b)
+		} else {
+			checkGolden(t, "ws_spot_miniticker.json", b)
+		}
+	}
+	ftick := dial(t, fut.URL, "/market/ws/btcusdt@ticker")
+	checkGolden(t, "ws_futures_ticker.json", read(t, ftick))
+
 	mark := dial(t, fut.URL, "/market/ws/btcusdt@markPrice@1s")
 	checkGolden(t, "ws_futures_markprice.json", read(t, mark))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -99,8 +100,11 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, name string) {
 	encode := p.s.klineEncoder(name, st, c)
 	// An unknown symbol fails in the Feed; the stream then stays silent.
 	every := p.s.p.pushEvery(st.iv)
-	if st.mark > 0 {
+	switch {
+	case st.mark > 0:
 		every = st.mark
+	case st.ticker != "":
+		every = time.Second
 	}
 	_ = s.Subscribe(name, st.symbol, st.iv, every, encode)
 }

@@ -18,6 +18,9 @@ type klineStream struct {
 	// mark, for markPrice streams, is their push cadence (3 s or 1 s);
 	// they follow the 1m candle's close.
 	mark time.Duration
+	// ticker is "ticker" or "miniTicker" for 24-hour ticker streams,
+	// pushed every second.
+	ticker string
 }
 
 // parseStream reads a kline stream name. Symbols are matched case
@@ -36,6 +39,8 @@ func (s *server) parseStream(name string) (klineStream, bool) {
 			st.mark = time.Second
 		}
 		ivs = string(cc.Interval1m)
+	case kind == "ticker" || kind == "miniTicker":
+		st.ticker, ivs = kind, string(cc.Interval1m)
 	case strings.HasPrefix(kind, "kline_"):
 		ivs = kind[len("kline_"):]
 	case s.p.kind == Perpetual && strings.HasPrefix(kind, "continuousKline_"):
@@ -66,10 +71,17 @@ func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Upda
 			b = strconv.AppendQuote(b, name)
 			b = append(b, `,"data":`...)
 		}
-		if st.mark > 0 {
+		n := len(b)
+		switch {
+		case st.ticker != "":
+			b = s.appendTicker(b, st, u)
+		case st.mark > 0:
 			b = appendMarkPrice(b, st, u)
-		} else {
+		default:
 			b = s.appendKlineEvent(b, st, u)
+		}
+		if len(b) == n {
+			return nil // nothing to say: skip the push
 		}
 		if combined {
 			b = append(b, '}')
