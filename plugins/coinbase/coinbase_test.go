@@ -101,6 +101,7 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 		{"start not a number", "/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=abc&end=1", 400, "INVALID_ARGUMENT"},
 		{"more than 350 buckets", fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", s, s+351*60), 400, "INVALID_ARGUMENT"},
 		{"limit above 350", fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d&limit=351", s, s+60), 400, "INVALID_ARGUMENT"},
+		{"start beyond any date", "/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=9223372036854775807&end=9223372036854775807", 400, "INVALID_ARGUMENT"},
 		{"end before start", fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", s, s-60), 400, "INVALID_ARGUMENT"},
 		{"unknown product detail", "/api/v3/brokerage/market/products/NOPE-USD", 404, "NOT_FOUND"},
 		{"unknown route", "/api/v3/brokerage/nothing", 404, "NOT_FOUND"},

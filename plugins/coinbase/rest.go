@@ -191,13 +191,17 @@ func appendField(b []byte, name string, d cc.Decimal) []byte {
 	return d.AppendTrim(b, int(d.Scale))
 }
 
+// maxSeconds bounds timestamps (about year 36800) so that converting them
+// to milliseconds cannot overflow.
+const maxSeconds = 1 << 40
+
 func parseSeconds(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, err
 	}
-	if n < 0 {
-		return 0, errors.New("negative")
+	if n < 0 || n > maxSeconds {
+		return 0, errors.New("out of range")
 	}
 	return n, nil
 }

@@ -112,6 +112,10 @@ func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
 	if len(rows4) != 1 || int64(rows4[0][0].(float64)) != base.Truncate(time.Minute).Unix() {
 		t.Fatalf("since in the future: %v, want just the row in progress", rows4)
 	}
+	rows5, _, errs := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=9223372036854775807")
+	if len(errs) != 0 || len(rows5) != 1 {
+		t.Fatalf("since at the int64 limit: %d rows, %v", len(rows5), errs)
+	}
 	// Kraken keeps 720 candles: an old since still gives the newest 720.
 	rows3, _, _ := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=1000")
 	if len(rows3) != 720 {

@@ -129,7 +129,9 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 			fail(w, "EGeneral:Invalid arguments")
 			return
 		}
-		since = v
+		// Far-future values only mean "nothing committed after now";
+		// the bound keeps since*1000 from overflowing.
+		since = min(v, 1<<40)
 	}
 	now := h.env.Clock.NowMillis()
 	cur := iv.Truncate(now)

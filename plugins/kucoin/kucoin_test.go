@@ -124,6 +124,14 @@ func TestErrorsUseKucoinCodes(t *testing.T) {
 			t.Errorf("%s: code %s msg %q", path, e.Code, e.Msg)
 		}
 	}
+	for _, path := range []string{
+		"/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=9223372036854775807&endAt=9223372036854775807",
+		"/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=9223372036854775807&to=9223372036854775807",
+	} {
+		if e := get(t, srv.URL(), path); e.Code != "200000" || string(e.Data) != "[]" {
+			t.Errorf("%s: %s %s", path, e.Code, e.Data)
+		}
+	}
 	st, body := wiretest.Get(t, srv.URL(), "/api/v1/nothing")
 	if st != 404 || !strings.Contains(string(body), `"code":"404000"`) {
 		t.Fatalf("unknown path: %d %s", st, body)

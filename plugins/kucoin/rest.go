@@ -183,11 +183,15 @@ func (h *handler) span(r *http.Request, pair cc.Pair, iv cc.Interval, fromMs, to
 	return cs, nil
 }
 
+// optInt parses an optional timestamp; far-future values are capped (at
+// 2^50, beyond any date in milliseconds) so that converting seconds to
+// milliseconds cannot overflow.
 func optInt(s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	return strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
+	return min(n, 1<<50), err
 }
 
 // appendSpotRow writes ["time","open","close","high","low","volume","turnover"].
