@@ -139,7 +139,9 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 	}
 	defer m.pool.Put(g)
 	start = iv.Truncate(start)
-	end = min(end, now+1)
+	if now < end {
+		end = now + 1
+	}
 	if start >= end {
 		return nil, nil
 	}
