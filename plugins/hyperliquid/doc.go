@@ -13,7 +13,8 @@
 // Candles are objects {t, T, s, i, o, c, h, l, v, n} (ms times, decimal
 // strings, trade count), oldest first, at most 5000 per request; the range
 // [startTime, endTime] is inclusive and the candle in progress is
-// included. A body that does not deserialize gets HTTP 422 with a plain
+// included; only the most recent 5000 candles of an interval exist. A
+// body that does not deserialize gets HTTP 422 with a plain
 // text "Failed to deserialize the JSON body into the target type: ..."
 // message, as Hyperliquid's server does.
 //
@@ -33,8 +34,7 @@
 // Prices keep the synthetic market's precision rather than Hyperliquid's
 // five significant figures. WS candle pushes carry no event time nor a
 // closed flag: decoded pushes are reported as in progress with EventTime
-// 0; the candle is final once a push for the next one arrives. The 5000
-// most-recent-candles history limit is not enforced.
+// 0; the candle is final once a push for the next one arrives.
 //
 // # Concurrency
 //

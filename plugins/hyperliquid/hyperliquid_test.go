@@ -80,6 +80,19 @@ func TestRangeIsInclusiveCappedAndIncludesTheCandleInProgress(t *testing.T) {
 	if json.Unmarshal(body, &rows) != nil || len(rows) != 5000 {
 		t.Errorf("a week of 1m gave %d rows", len(rows))
 	}
+	var last struct {
+		Open  int64 `json:"t"`
+		Close int64 `json:"T"`
+	}
+	json.Unmarshal(rows[len(rows)-1], &last)
+	if last.Open != cc.Interval1m.Truncate(now) {
+		t.Errorf("a week of 1m ends at %d: only the latest 5000 candles exist", last.Open)
+	}
+	// Older than the latest 5000 there is nothing.
+	_, body = s.Post(t, "/info", `{"type":"candleSnapshot","req":{"coin":"ETH","interval":"1m","startTime":`+itoa(start-7*86400_000)+`,"endTime":`+itoa(start-6*86400_000)+`}}`)
+	if string(body) != "[]" {
+		t.Errorf("candles a week old: %.100s", body)
+	}
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -221,6 +221,10 @@ func (s *server) candleSnapshot(w http.ResponseWriter, r *http.Request, body []b
 		kit.Raw(w, http.StatusInternalServerError, []byte("null"))
 		return
 	}
+	// Only the most recent 5000 candles are available.
+	if earliest := kit.Back(iv, iv.Truncate(now), maxCandles); start < earliest {
+		start = earliest
+	}
 	cs, err := kit.Span(r.Context(), s.env.Market, pair.Symbol, iv, start, end, now, maxCandles, true)
 	if err != nil {
 		if errors.Is(err, cc.ErrUnknownSymbol) {
