@@ -37,7 +37,8 @@ type relay struct {
 	up     *websocket.Conn
 
 	mu        sync.Mutex
-	closeCode int // first close code seen, 1006 if none
+	closeCode int // first close code seen
+	codeSet   bool
 	// closing is set once either end closed or the proxy closed it.
 	closing atomic.Bool
 }
@@ -106,7 +107,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.logger.Error("recording WS connection failed", "err", err)
 	}
-	rl := &relay{s: s, id: id, start: start, path: r.URL.Path, req: r, client: client, up: up, closeCode: websocket.CloseAbnormalClosure}
+	rl := &relay{s: s, id: id, start: start, path: r.URL.Path, req: r, client: client, up: up}
 	s.connMu.Lock()
 	s.conns[rl] = struct{}{}
 	s.connMu.Unlock()
@@ -155,17 +156,22 @@ func (rl *relay) run() {
 	}
 }
 
+// setCode records the connection's close code; the first one wins.
 func (rl *relay) setCode(code int) {
 	rl.mu.Lock()
-	if rl.closeCode == websocket.CloseAbnormalClosure {
-		rl.closeCode = code
+	if !rl.codeSet {
+		rl.closeCode, rl.codeSet = code, true
 	}
 	rl.mu.Unlock()
 }
 
+// code is the close code to record: 1006 if none was seen.
 func (rl *relay) code() int {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	if !rl.codeSet {
+		return websocket.CloseAbnormalClosure
+	}
 	return rl.closeCode
 }
 
@@ -211,6 +217,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			}
 			// The connection broke without a close frame: break the
 			// other side too, the closest a relay gets to passing on 1006.
+			rl.setCode(websocket.CloseAbnormalClosure)
 			dst.UnderlyingConn().Close()
 			return
 		}
