@@ -208,9 +208,9 @@ func decodeBlock(v []byte) ([]cc.Candle, error) {
 }
 
 // putSeries merges s into the index inside tx. It returns how many
-// candles it was given and the final candles of s that the index now
-// holds exactly as given (the ones a body template may refer to).
-func putSeries(tx *bolt.Tx, s Series) (int, []cc.Candle, error) {
+// candles it was given and the final candles the index now holds at their
+// open times (what a body template may refer to).
+func putSeries(tx *bolt.Tx, s Series) (int, map[int64]cc.Candle, error) {
 	if s.Symbol == "" || !s.Interval.Valid() || len(s.Candles) == 0 {
 		return 0, nil, nil
 	}
@@ -221,7 +221,7 @@ func putSeries(tx *bolt.Tx, s Series) (int, []cc.Candle, error) {
 	}
 	cs := append([]cc.Candle(nil), s.Candles...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].OpenTime < cs[j].OpenTime })
-	var stable []cc.Candle
+	finals := make(map[int64]cc.Candle, len(cs))
 	for len(cs) > 0 {
 		start := blockStart(s.Interval, cs[0].OpenTime)
 		end := start + s.Interval.Millis()*blockLen
@@ -242,13 +242,13 @@ func putSeries(tx *bolt.Tx, s Series) (int, []cc.Candle, error) {
 			for j < len(merged) && merged[j].OpenTime < c.OpenTime {
 				j++
 			}
-			if c.Closed && j < len(merged) && merged[j] == c {
-				stable = append(stable, c)
+			if j < len(merged) && merged[j].Closed {
+				finals[c.OpenTime] = merged[j]
 			}
 		}
 		cs = cs[n:]
 	}
-	return len(s.Candles), stable, nil
+	return len(s.Candles), finals, nil
 }
 
 // Series lists the (symbol, interval) pairs that have candles, sorted.

@@ -196,18 +196,28 @@ func (w *writer) commit(batch []item) error {
 			delete(pending, id)
 			return frames.Put(append(u64(id), u64(fs[0].Seq)...), v)
 		}
-		var stable []cc.Candle // of the last series put
-		putSeriesAll := func(ss []Series) error {
-			stable = nil
-			for _, s := range ss {
-				n, st, err := putSeries(tx, s)
-				if err != nil {
-					return err
+		// The batch's candles are merged first, one block rewrite per
+		// series and block however many items touched it; bodies are then
+		// stored as templates over the final candles the index holds.
+		finals := map[SeriesKey]map[int64]cc.Candle{}
+		pendingSeries := map[SeriesKey][]cc.Candle{}
+		var keys []SeriesKey
+		for _, it := range batch {
+			for _, s := range it.series {
+				k := SeriesKey{s.Symbol, s.Interval}
+				if _, ok := pendingSeries[k]; !ok {
+					keys = append(keys, k)
 				}
-				stable = st
-				info.Candles += n
+				pendingSeries[k] = append(pendingSeries[k], s.Candles...)
 			}
-			return nil
+		}
+		for _, k := range keys {
+			n, f, err := putSeries(tx, Series{Symbol: k.Symbol, Interval: k.Interval, Candles: pendingSeries[k]})
+			if err != nil {
+				return err
+			}
+			info.Candles += n
+			finals[k] = f
 		}
 		for _, it := range batch {
 			switch it.kind {
@@ -218,16 +228,13 @@ func (w *writer) commit(batch []item) error {
 					return err
 				}
 				ix.Seq = seq
-				// Candles first: the body may then be stored as a
-				// template over the candles the index now holds.
-				if err := putSeriesAll(it.series); err != nil {
-					return err
-				}
 				var tmpl *template
-				if len(it.series) == 1 && len(stable) > 0 {
+				if len(it.series) == 1 {
 					key := SeriesKey{it.series[0].Symbol, it.series[0].Interval}
-					if t := makeTemplate(ix.Body, key, stable); t != nil && t.check(ix.Body, stable) {
-						tmpl = t
+					if stable := stableCandles(it.series[0].Candles, finals[key]); len(stable) > 0 {
+						if t := makeTemplate(ix.Body, key, stable); t != nil && t.check(ix.Body, stable) {
+							tmpl = t
+						}
 					}
 				}
 				v := encodeInteraction(ix, tmpl)
@@ -247,10 +254,7 @@ func (w *writer) commit(batch []item) error {
 				info.Interactions++
 				touch(ix.Start)
 				touch(ix.Start.Add(ix.Duration))
-			case itemSeries:
-				if err := putSeriesAll(it.series); err != nil {
-					return err
-				}
+			case itemSeries: // merged above
 			case itemConnStart:
 				st := w.conn(it.conn)
 				if st == nil {
@@ -289,9 +293,6 @@ func (w *writer) commit(batch []item) error {
 				meta.RawBytes += int64(len(f.Payload) + 2)
 				info.Frames++
 				touch(st.rec.Start.Add(f.Offset))
-				if err := putSeriesAll(it.series); err != nil {
-					return err
-				}
 			case itemConnEnd:
 				st := w.conn(it.conn)
 				if st == nil {
@@ -444,4 +445,16 @@ func (c *Cassette) Flush() error {
 		return err
 	}
 	return <-done
+}
+
+// stableCandles are the candles of cs that the index holds, final and
+// exactly as given.
+func stableCandles(cs []cc.Candle, finals map[int64]cc.Candle) []cc.Candle {
+	var out []cc.Candle
+	for _, c := range cs {
+		if f, ok := finals[c.OpenTime]; ok && c.Closed && f == c {
+			out = append(out, c)
+		}
+	}
+	return out
 }
