@@ -45,7 +45,7 @@ func (p *Plugin) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSe
 		var c cc.Candle
 		var err error
 		if p.futures {
-			c, err = futuresRow(row, iv, multiplier(sym))
+			c, err = futuresRow(row, iv, sym)
 		} else {
 			c, err = spotRow(row, iv)
 		}
@@ -90,8 +90,8 @@ func spotRow(row []json.RawMessage, iv cc.Interval) (cc.Candle, error) {
 	return cc.Candle{OpenTime: open, CloseTime: iv.CloseTime(open), Open: d[1], Close: d[2], High: d[3], Low: d[4], Volume: d[5], QuoteVolume: d[6]}, nil
 }
 
-// futuresRow decodes [time(ms),open,high,low,close,volume(lots),turnover].
-func futuresRow(row []json.RawMessage, iv cc.Interval, mult cc.Decimal) (cc.Candle, error) {
+// futuresRow decodes [time(ms),open,high,low,close,volume(contracts),turnover].
+func futuresRow(row []json.RawMessage, iv cc.Interval, contract string) (cc.Candle, error) {
 	if len(row) < 6 {
 		return cc.Candle{}, fmt.Errorf("kucoin: futures candle has %d columns, want 6 or 7", len(row))
 	}
@@ -100,8 +100,9 @@ func futuresRow(row []json.RawMessage, iv cc.Interval, mult cc.Decimal) (cc.Cand
 		return cc.Candle{}, err
 	}
 	open := d[0].Units
-	c := cc.Candle{OpenTime: open, CloseTime: iv.CloseTime(open), Open: d[1], High: d[2], Low: d[3], Close: d[4], Volume: mulLots(d[5], mult)}
-	if len(d) > 6 {
+	c := cc.Candle{OpenTime: open, CloseTime: iv.CloseTime(open), Open: d[1], High: d[2], Low: d[3], Close: d[4]}
+	c.Volume, c.QuoteVolume = fromContracts(d[5], c.Close, contract)
+	if len(d) > 6 && !inverse(contract) {
 		c.QuoteVolume = d[6]
 	}
 	return c, nil
@@ -146,8 +147,7 @@ func (p *Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.Volume = mulLots(vol[0], multiplier(msg.Data.Symbol))
-		c.QuoteVolume = cc.Decimal{}
+		c.Volume, c.QuoteVolume = fromContracts(vol[0], c.Close, msg.Data.Symbol)
 	}
 	c.Closed = c.CloseTime <= at
 	return []cc.Update{{Symbol: msg.Data.Symbol, Interval: iv, EventTime: at, Candle: c}}, nil

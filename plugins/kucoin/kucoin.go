@@ -136,6 +136,32 @@ func futuresBase(code string) string {
 
 func contractSymbol(p cc.Pair) string { return futuresBase(p.Base) + p.Quote + "M" }
 
+// inverse reports whether contract is coin-margined: quoted in USD and
+// settled in its base asset (XBTUSDM), one contract being worth 1 USD.
+func inverse(contract string) bool { return strings.HasSuffix(contract, "USDM") }
+
+// contracts is a candle's volume in contracts: base volume over the
+// multiplier for linear contracts, the USD turnover for inverse ones.
+func contracts(c cc.Candle, contract string) cc.Decimal {
+	if inverse(contract) {
+		return c.QuoteVolume
+	}
+	return lots(c.Volume, multiplier(contract))
+}
+
+// fromContracts is the inverse of contracts: base and quote volume. For
+// inverse contracts the base volume is only approximate (turnover over
+// the close).
+func fromContracts(n, close cc.Decimal, contract string) (base, quote cc.Decimal) {
+	if inverse(contract) {
+		if close.IsZero() {
+			return cc.Decimal{}, n
+		}
+		return cc.DecimalFromFloat(n.Float64()/close.Float64(), 8), n
+	}
+	return mulLots(n, multiplier(contract)), cc.Decimal{}
+}
+
 // multiplier is the base quantity of one contract, as KuCoin lists it for
 // the majors; it depends only on the symbol so decoders can undo it.
 func multiplier(contract string) cc.Decimal {

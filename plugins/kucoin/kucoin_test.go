@@ -422,3 +422,28 @@ func TestNoCandlesBeforeLaunch(t *testing.T) {
 		t.Fatalf("candles before launch: %s", e.Data)
 	}
 }
+
+func TestInverseContractsForUSDPairs(t *testing.T) {
+	usd := []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}
+	srv := wiretest.Start(t, kucoin.PerpetualName, usd, fixedClock())
+	e := get(t, srv.URL(), "/api/v1/contracts/active")
+	for _, want := range []string{`"symbol":"XBTUSDM"`, `"isInverse":true`, `"settleCurrency":"XBT"`, `"multiplier":-1`} {
+		if !strings.Contains(string(e.Data), want) {
+			t.Errorf("contract lacks %s: %.400s", want, e.Data)
+		}
+	}
+	from := base.Add(-2 * time.Hour).Truncate(time.Hour).UnixMilli()
+	req, _ := kucoin.Perpetual.CandlesRequest(plugins.Query{Symbol: "XBTUSDM", Interval: cc.Interval1m, Start: from, Limit: 5})
+	_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+	set, err := kucoin.Perpetual.DecodeCandles(req, body)
+	want, _ := srv.Env().Market.Candles(t.Context(), "XBTUSDM", cc.Interval1m, from, from+5*60000, base.UnixMilli())
+	if err != nil || len(set.Candles) != 5 {
+		t.Fatalf("%v %d candles", err, len(set.Candles))
+	}
+	for i, c := range set.Candles {
+		// One inverse contract is 1 USD: the volume column is the turnover.
+		if c.QuoteVolume.Cmp(want[i].QuoteVolume) != 0 {
+			t.Fatalf("candle %d: contracts %s, turnover %s", i, c.QuoteVolume, want[i].QuoteVolume)
+		}
+	}
+}

@@ -138,21 +138,24 @@ func (h *handler) contractOf(ctx context.Context, p cc.Pair) (map[string]any, er
 	}
 	sym := contractSymbol(p)
 	base := futuresBase(p.Base)
-	mult := multiplier(sym)
+	mult, settle, root := multiplier(sym), p.Quote, p.Quote
+	if inverse(sym) {
+		mult, settle, root = cc.NewDecimal(-1, 0), base, base
+	}
 	now := h.env.Clock.NowMillis()
 	nextFunding := 28_800_000 - now%28_800_000
 	tick := cc.NewDecimal(1, int(d.Close.Scale))
 	return map[string]any{
-		"symbol": sym, "rootSymbol": p.Quote, "type": "FFWCSX",
+		"symbol": sym, "rootSymbol": root, "type": "FFWCSX",
 		"firstOpenDate": int64(1585555200000), "expireDate": nil, "settleDate": nil,
-		"baseCurrency": base, "quoteCurrency": p.Quote, "settleCurrency": p.Quote,
+		"baseCurrency": base, "quoteCurrency": p.Quote, "settleCurrency": settle,
 		"maxOrderQty": 1000000, "maxPrice": 1000000.0, "lotSize": 1,
 		"tickSize": num(tick), "indexPriceTickSize": num(tick), "multiplier": num(mult),
 		"initialMargin": 0.008, "maintainMargin": 0.004, "maxRiskLimit": 100000,
 		"minRiskLimit": 100000, "riskStep": 50000,
 		"makerFeeRate": 0.0002, "takerFeeRate": 0.0006, "takerFixFee": 0.0, "makerFixFee": 0.0,
-		"settlementFee": nil, "isDeleverage": true, "isQuanto": base != p.Base,
-		"isInverse": false, "markMethod": "FairPrice", "fairMethod": "FundingRate",
+		"settlementFee": nil, "isDeleverage": true, "isQuanto": base != p.Base && !inverse(sym),
+		"isInverse": inverse(sym), "markMethod": "FairPrice", "fairMethod": "FundingRate",
 		"fundingBaseSymbol": "." + base + "INT8H", "fundingQuoteSymbol": "." + p.Quote + "INT8H",
 		"fundingRateSymbol": "." + sym + "FPI8H", "indexSymbol": ".K" + base + p.Quote,
 		"settlementSymbol": "", "status": "Open",

@@ -237,13 +237,12 @@ func (h *handler) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		fail(w, "500000", "Internal Server Error")
 		return
 	}
-	mult := multiplier(sym)
 	b := []byte{'['}
 	for i, c := range cs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendFuturesRow(b, c, mult)
+		b = appendFuturesRow(b, c, sym)
 	}
 	okRaw(w, append(b, ']'))
 }
@@ -268,7 +267,7 @@ func lots(v, mult cc.Decimal) cc.Decimal {
 }
 
 // appendFuturesRow writes [time(ms),open,high,low,close,volume,turnover].
-func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal) []byte {
+func appendFuturesRow(b []byte, c cc.Candle, contract string) []byte {
 	b = append(b, '[')
 	b = strconv.AppendInt(b, c.OpenTime, 10)
 	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close} {
@@ -276,7 +275,7 @@ func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal) []byte {
 		b = d.AppendTrim(b, int(d.Scale))
 	}
 	b = append(b, ',')
-	n := lots(c.Volume, mult)
+	n := contracts(c, contract)
 	b = n.AppendTrim(b, int(n.Scale))
 	b = append(b, ',')
 	b = c.QuoteVolume.AppendTrim(b, int(c.QuoteVolume.Scale))

@@ -175,7 +175,7 @@ func encodePush(t target, u cc.Update) []byte {
 		// KuCoin documents [5] as volume and [6] as turnover, but the live
 		// feed sends the contract count in both, and clients (ccxt) read
 		// the volume from [6]; serve what the feed sends.
-		n := lots(c.Volume, multiplier(t.symbol))
+		n := contracts(c, t.symbol)
 		b = n.AppendTrim(b, int(n.Scale))
 		b = append(b, `","`...)
 		b = n.AppendTrim(b, int(n.Scale))
