@@ -146,7 +146,7 @@ func TestSpotWSClientOverFiveMessagesPerSecondIsDisconnected(t *testing.T) {
 		}
 		replies++
 	}
-	if !websocket.IsCloseError(err, 1008) || replies != 5 {
-		t.Fatalf("%d replies then %v, want 5 then close 1008", replies, err)
+	if !websocket.IsCloseError(err, 1008) || replies < 5 || replies > 7 { // a burst of 5; a slow reader may see a token refill
+		t.Fatalf("%d replies then %v, want about 5 then close 1008", replies, err)
 	}
 }
