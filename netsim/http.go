@@ -132,6 +132,8 @@ type throttled struct {
 	done <-chan struct{}
 }
 
+// Write sends p in chunks, pausing after each for the time it takes at
+// the cap; it stops early when the client or the Sim goes away.
 func (t *throttled) Write(p []byte) (int, error) {
 	chunk := int(max(t.bps/20, 1))
 	written := 0

@@ -98,6 +98,7 @@ func (m Model) windows(l Limits) []Window {
 	return out
 }
 
+// String summarizes the limits for logs.
 func (l Limits) String() string {
 	return fmt.Sprintf("rest %d/%s ws %g/s burst %d conns/ip %d", l.RESTLimit, time.Duration(l.RESTPeriod), l.WSLimit, l.WSBurst, l.WSConnsPerIP)
 }
