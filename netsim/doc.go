@@ -39,7 +39,7 @@
 //
 // # Concurrency
 //
-// A Sim is safe for concurrent use. It owns one goroutine while a schedule
-// (Disconnects or Outages) is set; Close stops it and releases hung
-// requests.
+// A Sim is safe for concurrent use. It owns one goroutine, the scheduler of
+// Disconnects and Outages, from New until Close; Close also releases hung
+// requests. Every Sim must be closed.
 package netsim
