@@ -210,3 +210,64 @@ func TestRecordAdminDisconnectClosesRelays(t *testing.T) {
 		t.Error("the WS klines were not indexed")
 	}
 }
+
+// KuCoin hands out its WS endpoint in a REST reply: through the proxy the
+// endpoint must be the proxy, and connecting there reaches the upstream.
+func TestRecordRewritesKuCoinBulletToItself(t *testing.T) {
+	p, err := plugins.Lookup("kucoin_spot")
+	if err != nil {
+		t.Skip("kucoin_spot not registered")
+	}
+	up := synthUpstream(t, p)
+	path := filepath.Join(t.TempDir(), "kucoin.cassette")
+	url, stop := startRecord(t, p.Name(), "--cassette", path, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit")
+	resp, err := http.Post(url+"/api/v1/bullet-public", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bullet struct {
+		Data struct {
+			Token           string `json:"token"`
+			InstanceServers []struct {
+				Endpoint string `json:"endpoint"`
+			} `json:"instanceServers"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&bullet)
+	resp.Body.Close()
+	if err != nil || len(bullet.Data.InstanceServers) == 0 {
+		t.Fatalf("bullet-public: %v %+v", err, bullet)
+	}
+	ep := bullet.Data.InstanceServers[0].Endpoint
+	proxyWS := "ws" + strings.TrimPrefix(url, "http")
+	if !strings.HasPrefix(ep, proxyWS) {
+		t.Fatalf("endpoint %q does not point at the proxy %s", ep, proxyWS)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(ep+"?token="+bullet.Data.Token+"&connectId=c1", nil)
+	if err != nil {
+		t.Fatalf("dialing the rewritten endpoint: %v", err)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, msg, err := ws.ReadMessage()
+	if err != nil || !strings.Contains(string(msg), "welcome") {
+		t.Errorf("first message through the relayed endpoint: %q, %v", msg, err)
+	}
+	ws.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The cassette keeps the upstream's own answer; replay rewrites it.
+	ixs, _ := c.Lookup("POST", "/api/v1/bullet-public", "", nil)
+	if len(ixs) != 1 || strings.Contains(string(ixs[0].Body), strings.TrimPrefix(url, "http://")) {
+		t.Errorf("recorded bullet reply: %d interactions", len(ixs))
+	}
+	if conns, _ := c.Conns(); len(conns) != 1 {
+		t.Errorf("recorded %d WS connections, want 1", len(conns))
+	}
+}
