@@ -8,13 +8,16 @@
 //     exchanges`), so that ids whose plugin has not landed are skipped;
 //   - startServer(bin, id): `synth ID --listen 127.0.0.1:0`, reading the
 //     `listening on http://HOST:PORT` line; stop() sends SIGTERM and reports
-//     the exit code;
+//     the exit code; startRecorder and startReplay do the same for `record`
+//     (in front of an upstream server) and `replay --cassette`;
 //   - makeExchange(entry, server): the ccxt class for the id with every
 //     http(s)/ws(s) URL under `urls.api` (and `urls.test`) rewritten to the
 //     server, paths kept;
 //   - installNetworkGuard(): fails the test if any socket connects, or any
 //     name is looked up, anywhere but 127.0.0.1;
-//   - checkSeries/checkJoin: alignment, gaps and overlaps of candles.
+//   - checkSeries/checkJoin: alignment, gaps and overlaps of candles;
+//     fetchPages and watchCurrent: the fetchOHLCV paging and watchOHLCV
+//     checks every test file shares.
 //
 // Restricting loadMarkets. ccxt loads every market type an exchange has
 // (spot, linear, inverse, options, ...) by default, which would ask a spot
@@ -222,7 +225,28 @@ export function registeredIds(bin) {
  * SIGTERM (or the given signal) and resolves to {code, signal, stdout}.
  */
 export async function startServer(bin, id, { seed = 7, extraArgs = [], timeoutMs = 30_000 } = {}) {
-  const args = ['synth', id, '--listen', '127.0.0.1:0', '--seed', String(seed), ...extraArgs];
+  return startCommand(bin, ['synth', id, '--listen', '127.0.0.1:0', '--seed', String(seed), ...extraArgs], id, timeoutMs);
+}
+
+/**
+ * startRecorder runs `candlecassette record ID --cassette FILE` in front of
+ * upstream (a server from startServer), like startServer.
+ */
+export async function startRecorder(bin, id, { cassette, upstream, timeoutMs = 30_000 }) {
+  return startCommand(bin, ['record', id, '--listen', '127.0.0.1:0', '--cassette', cassette,
+    '--upstream-rest', upstream.url, '--upstream-ws', upstream.wsUrl], `${id} recorder`, timeoutMs);
+}
+
+/** startReplay runs `candlecassette replay --cassette FILE`, like startServer. */
+export async function startReplay(bin, { cassette, label = 'replay', extraArgs = [], timeoutMs = 30_000 }) {
+  return startCommand(bin, ['replay', '--cassette', cassette, '--listen', '127.0.0.1:0', ...extraArgs], label, timeoutMs);
+}
+
+/**
+ * startCommand runs a serving command of the binary and waits for its
+ * `listening on http://127.0.0.1:PORT` line (see startServer).
+ */
+export async function startCommand(bin, args, label, timeoutMs = 30_000) {
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -231,29 +255,29 @@ export async function startServer(bin, id, { seed = 7, extraArgs = [], timeoutMs
   const lines = [];
   const rl = readline.createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id}: no listening line within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`${label}: no listening line within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
     rl.on('line', (l) => {
       lines.push(l);
       if (lines.length === 1) { clearTimeout(timer); resolve(l); }
     });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`${id}: exited (code ${code}, signal ${signal}) before listening; stderr:\n${stderr}`));
+      reject(new Error(`${label}: exited (code ${code}, signal ${signal}) before listening; stderr:\n${stderr}`));
     });
   });
   const m = /^listening on (http:\/\/(127\.0\.0\.1:\d+))$/.exec(first);
   if (!m) {
     child.kill('SIGKILL');
-    throw new Error(`${id}: first stdout line ${JSON.stringify(first)} is not "listening on http://127.0.0.1:PORT"`);
+    throw new Error(`${label}: first stdout line ${JSON.stringify(first)} is not "listening on http://127.0.0.1:PORT"`);
   }
   return {
-    id,
+    id: label,
     url: m[1],
     wsUrl: `ws://${m[2]}`,
     stderr: () => stderr,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+    async stop(signal = 'SIGTERM', stopTimeoutMs = 15_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
       const res = await exited;
       clearTimeout(timer);
       return { ...res, stdout: lines.slice(1) };
@@ -393,4 +417,45 @@ export function withTimeout(promise, ms, what) {
     promise,
     new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
   ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------- checks
+
+/**
+ * fetchPages asks ccxt for two consecutive pages of limit 1m candles from
+ * since and throws unless each has limit candles, the first starts at since,
+ * all are aligned and contiguous and page two joins page one with no gap or
+ * overlap. It returns the two pages.
+ */
+export async function fetchPages(ex, symbol, since, limit) {
+  const page1 = await ex.fetchOHLCV(symbol, '1m', since, limit);
+  if (page1.length !== limit) throw new Error(`page 1 has ${page1.length} candles, want ${limit}`);
+  if (page1[0][0] !== since) throw new Error(`page 1 starts at ${page1[0][0]}, want since ${since}`);
+  checkSeries(page1, MINUTE, 'page 1');
+  const page2 = await ex.fetchOHLCV(symbol, '1m', page1.at(-1)[0] + MINUTE, limit);
+  if (page2.length !== limit) throw new Error(`page 2 has ${page2.length} candles, want ${limit}`);
+  checkJoin(page1, page2, MINUTE);
+  checkSeries(page2, MINUTE, 'page 2');
+  return [page1, page2];
+}
+
+/**
+ * watchCurrent waits for a watchOHLCV update and throws unless its last
+ * candle is aligned and opened within slackMs before now (the candle in
+ * progress, give or take slackMs), then waits for a second update that does
+ * not go back in time. It returns the last candle of the first update.
+ */
+export async function watchCurrent(ex, symbol, { slackMs = 0, timeoutMs = 30_000 } = {}) {
+  const before = Date.now();
+  const candles = await withTimeout(ex.watchOHLCV(symbol, '1m'), timeoutMs, 'watchOHLCV');
+  const afterMs = Date.now();
+  if (!Array.isArray(candles) || candles.length === 0) throw new Error('watchOHLCV gave no candles');
+  checkSeries(candles, MINUTE, 'watchOHLCV');
+  const ts = candles.at(-1)[0];
+  const lo = currentOpen(MINUTE, before - slackMs);
+  const hi = currentOpen(MINUTE, afterMs);
+  if (ts < lo || ts > hi) throw new Error(`watchOHLCV's last candle opens at ${ts}, want the candle in progress (${lo}..${hi})`);
+  const more = await withTimeout(ex.watchOHLCV(symbol, '1m'), timeoutMs, 'second watchOHLCV update');
+  if (more.length === 0 || more.at(-1)[0] < ts) throw new Error('second watchOHLCV update went back in time');
+  return candles.at(-1);
 }
