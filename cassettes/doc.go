@@ -19,9 +19,17 @@
 //     Coverage, Series). A final candle is never replaced; an in-progress
 //     one is replaced by any later recording of the same candle.
 //
-// Bodies, frames and candle blocks are zstd-compressed with one shared
-// encoder and decoder (EncodeAll/DecodeAll). Candles are stored in blocks
-// of consecutive candles, column by column with deltas.
+// Bodies and frames are zstd-compressed with one shared encoder and
+// decoder (EncodeAll/DecodeAll). Candles are stored in blocks of up to
+// 1000 candle lengths, column by column as residuals from simple
+// predictions (open from the previous close, quote volume from volume ×
+// typical price, ...), each byte plane entropy-coded (block3.go). A candle
+// response body is stored as a template over the index: the body with the
+// values of indexed final candles cut out and references to put them back
+// (template.go); it is rebuilt byte for byte on read, and the writer
+// checks that before choosing it. Together these keep a recorded stream of
+// klines to a small fraction of its raw size (BenchmarkRecordKlines in
+// package record measures it).
 //
 // Writes (AddInteraction, AddCandles, BeginConn, AddFrame, EndConn) are
 // queued to one background writer that commits them in batches, one bbolt
