@@ -120,15 +120,16 @@ func TestParetoLatencyIsHeavyTailed(t *testing.T) {
 	}}, "ok")
 	rt := roundTrips(t, []string{slow.URL}, 25, 16)[0]
 	// Lomax with shape 3 and mean 20 ms: median 10.4 ms, 95th percentile
-	// 68.6 ms, on top of the 20 ms latency. A uniform ±20 ms would never
-	// pass 40 ms.
+	// 68.6 ms, on top of the 20 ms latency. A uniform ±20 ms would put
+	// the 95th percentile 18 ms above the median.
 	med, p95 := quantile(rt, 0.5), quantile(rt, 0.95)
 	t.Logf("median %v, p95 %v", med, p95)
-	if med < 26*time.Millisecond || med > 38*time.Millisecond {
+	// A busy machine shifts both; the spread between them is the tail.
+	if med < 26*time.Millisecond || med > 50*time.Millisecond {
 		t.Errorf("median %v, want about 30ms", med)
 	}
-	if p95 < 60*time.Millisecond {
-		t.Errorf("95th percentile %v, want a tail past 60ms", p95)
+	if p95-med < 35*time.Millisecond {
+		t.Errorf("95th percentile %v is within 35ms of the median %v: no heavy tail", p95, med)
 	}
 }
 
