@@ -1,0 +1,28 @@
+package ascendex
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
+)
+
+var _ plugins.RateLimited = (*Spot)(nil)
+
+// RateLimits implements plugins.RateLimited: AscendEX's all-endpoint pool
+// of 100 requests per second per IP (the limit long-lived connectors
+// throttle to; AscendEX's pages give no public-data figure); the request
+// over it gets HTTP 429 with a body in AscendEX's error shape.
+func (*Spot) RateLimits() ratelimit.Model {
+	return ratelimit.Model{
+		REST: []ratelimit.Window{{Name: "all_endpoints", Limit: 100, Period: time.Second}},
+		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
+			return ratelimit.Response{
+				Status: f.Status,
+				Header: http.Header{"Content-Type": {"application/json"}},
+				Body:   []byte(`{"code":100101,"reason":"TOO_MANY_REQUESTS","message":"Too many requests"}`),
+			}
+		},
+	}
+}
