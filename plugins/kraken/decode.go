@@ -123,7 +123,8 @@ func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	for _, d := range msg.Data {
 		iv, ok := minutes[d.Interval]
 		if !ok {
-			return nil, fmt.Errorf("kraken: interval %d", d.Interval)
+			// The 15-day candle has no canonical interval to index.
+			return nil, plugins.ErrNotCandles
 		}
 		begin, err := time.Parse(time.RFC3339Nano, d.IntervalBegin)
 		if err != nil {

@@ -23,6 +23,8 @@
 //
 // # Caveats
 //
-// The 21600-minute (15-day) interval is refused: the canonical interval
-// set has no 15-day candle.
+// The 21600-minute (15-day) candle has no canonical interval: it is folded
+// from daily candles, in buckets aligned to multiples of 15 days since the
+// Unix epoch, and decoders leave it out of the cassette index. No candle
+// opens before Kraken did (Launch).
 package kraken

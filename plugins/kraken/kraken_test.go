@@ -355,3 +355,55 @@ func TestWSv2Unsubscribe(t *testing.T) {
 		return
 	}
 }
+
+func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	const span = 15 * 86400
+	since := base.Unix() - 5*span
+	rows, last, errs := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=21600&since=%d", since))
+	if len(errs) != 0 || len(rows) < 5 {
+		t.Fatalf("%d rows, %v", len(rows), errs)
+	}
+	cur := base.Unix() - base.Unix()%span
+	if int64(rows[len(rows)-1][0].(float64)) != cur || last != cur-span {
+		t.Fatalf("last row %v, last %d; want the 15-day bucket %d in progress", rows[len(rows)-1][0], last, cur)
+	}
+	for _, row := range rows {
+		open := int64(row[0].(float64))
+		if open%span != 0 {
+			t.Fatalf("row opens at %d, not on a 15-day boundary", open)
+		}
+		days, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval1d, open*1000, (open+span)*1000, base.UnixMilli())
+		agg := cc.Aggregate(days)
+		if row[1] != agg.Open.String() || row[4] != agg.Close.String() || row[6] != agg.Volume.Fixed(8) {
+			t.Fatalf("row %v, daily aggregate open %s close %s volume %s", row, agg.Open, agg.Close, agg.Volume.Fixed(8))
+		}
+	}
+	// Nothing before Kraken opened.
+	rows, _, _ = getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=21600")
+	if first := int64(rows[0][0].(float64)) * 1000; first < kraken.Launch || first-kraken.Launch >= 15*86400000 {
+		t.Fatalf("first 15-day row at %d, want the one after launch %d", first, kraken.Launch)
+	}
+}
+
+func TestWSFifteenDayStream(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(base))
+	c := wiretest.Dial(t, srv.URL()+"/v2")
+	read(t, c)
+	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 21600}, "req_id": 1})
+	if m, raw := read(t, c); m["success"] != true {
+		t.Fatalf("subscribe: %s", raw)
+	}
+	for _, want := range []string{"snapshot", "update"} {
+		m, raw := read(t, c)
+		d := m["data"].([]any)
+		last := d[len(d)-1].(map[string]any)
+		begin, _ := time.Parse(time.RFC3339Nano, last["interval_begin"].(string))
+		if m["type"] != want || last["interval"] != 21600.0 || begin.Unix()%(15*86400) != 0 || begin.After(base) {
+			t.Fatalf("want %s of the 15-day candle in progress, got %s", want, raw)
+		}
+		if _, err := (&kraken.Plugin{}).DecodeFrame("/v2", raw); err != plugins.ErrNotCandles {
+			t.Fatalf("15-day frame decoded for the index: %v", err)
+		}
+	}
+}

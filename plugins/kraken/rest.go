@@ -117,7 +117,7 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 		}
 		m = v
 	}
-	iv, good := minutes[m]
+	f, good := frameOf(m)
 	if !good {
 		fail(w, "EGeneral:Invalid arguments")
 		return
@@ -134,21 +134,21 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 		since = min(v, 1<<40)
 	}
 	now := h.env.Clock.NowMillis()
-	cur := iv.Truncate(now)
+	cur := f.truncate(now)
 	from := cur
 	for i := 1; i < MaxRows; i++ {
-		from = iv.Prev(from)
+		from = f.prev(from)
 	}
 	if since >= 0 {
 		// Candles opening after since.
-		first := iv.Truncate(since * 1000)
+		first := f.truncate(since * 1000)
 		if first <= since*1000 {
-			first = iv.Next(first)
+			first = f.next(first)
 		}
 		// The row in progress is always present, whatever since says.
 		from = min(max(from, first), cur)
 	}
-	cs, err := h.env.Market.Candles(r.Context(), p.Symbol, iv, from, iv.Next(cur), now)
+	cs, err := f.candles(r.Context(), h.env.Market, p.Symbol, from, f.next(cur), now)
 	if err != nil {
 		fail(w, "EGeneral:Internal error")
 		return
@@ -163,7 +163,7 @@ func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
 		b = appendRow(b, c, places)
 	}
 	b = append(b, `],"last":`...)
-	b = strconv.AppendInt(b, iv.Prev(cur)/1000, 10)
+	b = strconv.AppendInt(b, f.prev(cur)/1000, 10)
 	b = append(b, "}}"...)
 	writeRaw(w, http.StatusOK, b)
 }

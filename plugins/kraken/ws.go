@@ -102,7 +102,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		fail("Subscription ohlc requires interval", "")
 		return
 	}
-	iv, good := minutes[*req.Params.Interval]
+	f, good := frameOf(*req.Params.Interval)
 	if !good {
 		fail("Subscription ohlc interval not supported", "")
 		return
@@ -139,11 +139,12 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		first := true
 		sym := sym
 		m := *req.Params.Interval
-		err := s.Subscribe(key, pair.Symbol, iv, time.Second, func(u cc.Update) []byte {
+		err := s.Subscribe(key, pair.Symbol, f.iv, time.Second, func(u cc.Update) []byte {
+			u = f.update(s.Context(), env.Market, pair.Symbol, u)
 			if first {
 				first = false
 				if snapshot {
-					return p.snapshot(s, pair.Symbol, sym, m, iv, u)
+					return p.snapshot(s, pair.Symbol, sym, f, u)
 				}
 			}
 			return encodeOHLC("update", sym, m, u.EventTime, []cc.Candle{u.Candle})
@@ -160,13 +161,13 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 // time: the candle in progress there and the ones before it. The first
 // update is usually that candle in progress; a feed catching up on an
 // older candle (replay) still gets a snapshot of the present.
-func (p *wsProto) snapshot(s *plugins.Session, native, sym string, m int, iv cc.Interval, u cc.Update) []byte {
-	cur := iv.Truncate(u.EventTime)
+func (p *wsProto) snapshot(s *plugins.Session, native, sym string, f frame, u cc.Update) []byte {
+	cur := f.truncate(u.EventTime)
 	from := cur
 	for i := 1; i < snapshotRows; i++ {
-		from = iv.Prev(from)
+		from = f.prev(from)
 	}
-	cs, err := s.Env().Market.Candles(s.Context(), native, iv, from, iv.Next(cur), u.EventTime)
+	cs, err := f.candles(s.Context(), s.Env().Market, native, from, f.next(cur), u.EventTime)
 	if err != nil {
 		cs = nil
 	}
@@ -175,7 +176,7 @@ func (p *wsProto) snapshot(s *plugins.Session, native, sym string, m int, iv cc.
 	} else if n == 0 || u.Candle.OpenTime > cs[n-1].OpenTime {
 		cs = append(cs, u.Candle)
 	}
-	return encodeOHLC("snapshot", sym, m, u.EventTime, cs)
+	return encodeOHLC("snapshot", sym, f.minutes, u.EventTime, cs)
 }
 
 // encodeOHLC writes an ohlc channel message.
