@@ -106,7 +106,7 @@ type futuresCandle struct {
 
 // candle converts f; mult converts contracts to base volume when the
 // payload carries no base amount.
-func (f futuresCandle) candle(iv cc.Interval, mult float64, _ int64) cc.Candle {
+func (f futuresCandle) candle(iv cc.Interval, mult float64) cc.Candle {
 	ts, _ := f.T.Float64()
 	open := int64(ts) * 1000
 	c := cc.Candle{

@@ -196,7 +196,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		mult := multiplierFor(rows)
 		set := plugins.CandleSet{Symbol: contract, Interval: iv}
 		for _, r := range rows {
-			set.Candles = append(set.Candles, r.candle(iv, mult, 0))
+			set.Candles = append(set.Candles, r.candle(iv, mult))
 		}
 		return set, nil
 	}

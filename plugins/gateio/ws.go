@@ -266,7 +266,7 @@ func (a *api) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		if !ok || !known {
 			return nil, fmt.Errorf("%w: subscription %q", plugins.ErrNotCandles, r.N)
 		}
-		c := r.candle(iv, 0, 0)
+		c := r.candle(iv, 0)
 		if spot {
 			// Spot pushes carry quote volume in v and base volume in a.
 			c.QuoteVolume, _ = cc.ParseDecimal(r.V.String())
