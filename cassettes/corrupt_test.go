@@ -155,3 +155,57 @@ func TestMissingFileAndNewCassetteWithoutExchange(t *testing.T) {
 		t.Errorf("creating without an exchange: %v", err)
 	}
 }
+
+// Damage inside the file (stray bytes, a page of noise, a zeroed page)
+// must come out of every read as an error of this package, never as a
+// panic or a fault.
+func TestDamagedPagesGiveErrorsNotPanics(t *testing.T) {
+	real := realCassette(t)
+	whole, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	detected := 0
+	for round := 0; round < 45; round++ {
+		b := append([]byte(nil), whole...)
+		pg := 2 + rng.IntN(len(b)/4096-2) // the meta pages are checksummed
+		switch round % 3 {
+		case 0:
+			for k := 0; k < 1+rng.IntN(20); k++ {
+				b[8192+rng.IntN(len(b)-8192)] = byte(rng.IntN(256))
+			}
+		case 1:
+			for i := pg * 4096; i < (pg+1)*4096; i++ {
+				b[i] = byte(rng.IntN(256))
+			}
+		case 2:
+			clear(b[pg*4096 : (pg+1)*4096])
+		}
+		p := filepath.Join(t.TempDir(), "damaged.cassette")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := cassettes.Open(p, 0, &cassettes.Options{ReadOnly: true})
+		errs := []error{err}
+		if err == nil {
+			_, err1 := c.Summarize()
+			err2 := c.Interactions(func(*cassettes.Interaction) error { return nil })
+			_, err3 := c.Candles("BTCUSDT", cc.Interval1m, t0, t0+5000*60_000)
+			c.Close()
+			errs = []error{err1, err2, err3}
+		}
+		for _, err := range errs {
+			switch {
+			case err == nil:
+			case errors.Is(err, cassettes.ErrCorrupt), errors.Is(err, cassettes.ErrNotCassette), errors.Is(err, cassettes.ErrTruncated):
+				detected++
+			default:
+				t.Errorf("round %d: an error that is none of the package's: %v", round, err)
+			}
+		}
+	}
+	if detected == 0 {
+		t.Error("45 damaged files and not one error: the damage tests nothing")
+	}
+}
