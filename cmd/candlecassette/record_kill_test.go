@@ -147,3 +147,59 @@ func TestRecorderSurvivesKill9(t *testing.T) {
 		t.Errorf("inspect of junk printed %d lines: %q", lines, eout.String())
 	}
 }
+
+// TestRecorderFlushesOnSIGTERM: a SIGTERM (or SIGINT) ends the recorder
+// cleanly with everything it answered in the cassette, even with a flush
+// interval longer than the session.
+func TestRecorderFlushesOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	p := recordExchange(t)
+	up := synthUpstream(t, p)
+	bin := filepath.Join(t.TempDir(), "candlecassette")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		path := filepath.Join(t.TempDir(), "term.cassette")
+		cmd := exec.Command(bin, "record", p.Name(), "--cassette", path, "--listen", "127.0.0.1:0",
+			"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit", "--flush-interval", "1h")
+		stdout, _ := cmd.StdoutPipe()
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		m := listeningLine.FindStringSubmatch(line)
+		if err != nil || m == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("listening line %q: %v", line, err)
+		}
+		base := cc.Interval1h.Truncate(time.Now().UnixMilli()) - 24*3_600_000
+		const n = 7
+		for i := 0; i < n; i++ {
+			resp, err := http.Get(candlesURL(t, p, m[1], base+int64(i)*60*60_000, 60))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		cmd.Process.Signal(sig)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v: recorder exited with %v\n%s", sig, err, &stderr)
+		}
+		c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cv, _ := c.Coverage(p.Symbol(cc.DefaultPairs[0]), cc.Interval1m)
+		if got := c.Meta().Interactions; got != n || cv.Total() != n*60 {
+			t.Errorf("%v: %d interactions and %d candles in the cassette, want %d and %d", sig, got, cv.Total(), n, n*60)
+		}
+		c.Close()
+	}
+}
