@@ -447,3 +447,17 @@ func TestInverseContractsForUSDPairs(t *testing.T) {
 		}
 	}
 }
+
+func TestWSAckComesBeforeTheFirstPush(t *testing.T) {
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.FastClock(base))
+	for i := 0; i < 5; i++ {
+		c := wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+		var m map[string]any
+		c.ReadJSON(&m) // welcome
+		c.WriteJSON(map[string]any{"id": "s", "type": "subscribe", "topic": "/market/candles:BTC-USDT_1min", "response": true})
+		if err := c.ReadJSON(&m); err != nil || m["type"] != "ack" || m["id"] != "s" {
+			t.Fatalf("first reply %v (%v), want the ack", m, err)
+		}
+		c.Close()
+	}
+}

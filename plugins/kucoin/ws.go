@@ -126,6 +126,10 @@ func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
 		sendErr(s, m.ID, 404, "topic "+m.Topic+" is not found")
 		return
 	}
+	// KuCoin acknowledges before the first push of the topic.
+	if m.Response {
+		s.SendJSON(map[string]any{"id": m.ID, "type": "ack"})
+	}
 	for _, t := range targets {
 		if m.Type == "unsubscribe" {
 			s.Unsubscribe(t.key)
@@ -143,9 +147,6 @@ func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
 			sendErr(s, m.ID, 500, "internal error")
 			return
 		}
-	}
-	if m.Response {
-		s.SendJSON(map[string]any{"id": m.ID, "type": "ack"})
 	}
 }
 
