@@ -189,6 +189,14 @@ func TestProductsFitTheDocumentedShapes(t *testing.T) {
 	if status != 200 || !strings.Contains(string(body), `"requestTimeEcho":1000`) || !strings.Contains(string(body), `"requestReceiveAt":`) {
 		t.Errorf("exchange-info %s", body)
 	}
+	status, body = s.Get(t, "/api/pro/v1/ticker?symbol=BTC/USDT")
+	if status != 200 || !strings.HasPrefix(string(body), `{"code":0,"data":{`) {
+		t.Errorf("one ticker: %s", body)
+	}
+	status, body = s.Get(t, "/api/pro/v1/ticker?symbol=BTC/USDT,ETH/USDT")
+	if status != 200 || !strings.HasPrefix(string(body), `{"code":0,"data":[`) || strings.Count(string(body), `"symbol"`) != 2 {
+		t.Errorf("two tickers: %s", body)
+	}
 	status, body = s.Get(t, "/api/pro/v2/assets")
 	if status != 200 || !strings.Contains(string(body), `"assetCode":"USDT"`) {
 		t.Errorf("assets %s", body)

@@ -2,6 +2,7 @@ package ascendex
 
 import (
 	"net/http"
+	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
@@ -65,16 +66,23 @@ func (s *server) assetsV2(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ticker(w http.ResponseWriter, r *http.Request) {
+	// symbol may list several symbols, comma separated; one symbol gets
+	// one object, several (or none) a list.
 	want := r.URL.Query().Get("symbol")
 	var ps []cc.Pair
-	for _, p := range s.env.Pairs {
-		if want == "" || p.Symbol == want {
-			ps = append(ps, p)
-		}
+	if want == "" {
+		ps = s.env.Pairs
 	}
-	if want != "" && len(ps) == 0 {
-		apiError(w, 100008, "SYMBOL_ERROR", "Invalid symbol "+want)
-		return
+	for _, sym := range strings.Split(want, ",") {
+		if sym == "" {
+			continue
+		}
+		p, ok := s.env.PairBySymbol(strings.TrimSpace(sym))
+		if !ok {
+			apiError(w, 100008, "SYMBOL_ERROR", "Invalid symbol "+sym)
+			return
+		}
+		ps = append(ps, p)
 	}
 	out := []any{}
 	for _, p := range ps {
@@ -90,7 +98,7 @@ func (s *server) ticker(w http.ResponseWriter, r *http.Request) {
 			"bid": []string{st.Last.String(), "1"}, "type": "spot",
 		})
 	}
-	if want != "" {
+	if want != "" && !strings.Contains(want, ",") {
 		ok(w, out[0])
 		return
 	}
