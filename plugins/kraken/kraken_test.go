@@ -256,6 +256,22 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	}
 }
 
+func TestWSv2HeartbeatChannel(t *testing.T) {
+	srv := wiretest.Start(t, kraken.Name, pairs, nil)
+	c := wiretest.Dial(t, srv.URL()+"/v2")
+	read(t, c) // status
+	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "heartbeat"}, "req_id": 3})
+	if m, raw := read(t, c); m["success"] != true || m["req_id"] != 3.0 {
+		t.Fatalf("heartbeat ack: %s", raw)
+	}
+	for i := 0; i < 2; i++ {
+		_, b, err := c.ReadMessage()
+		if err != nil || string(b) != `{"channel":"heartbeat"}` {
+			t.Fatalf("heartbeat %d: %s %v", i, b, err)
+		}
+	}
+}
+
 func TestWSv2Errors(t *testing.T) {
 	srv := wiretest.Start(t, kraken.Name, pairs, nil)
 	c := wiretest.Dial(t, srv.URL()+"/v2")

@@ -88,7 +88,12 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 	}
 	switch req.Params.Channel {
 	case "heartbeat":
-		p.startHeartbeat(s)
+		if req.Method == "subscribe" {
+			s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: map[string]any{"channel": "heartbeat"}, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+			p.startHeartbeat(s)
+			return
+		}
+		fail("Subscription Not Found", "")
 		return
 	case "ohlc":
 	case "":
