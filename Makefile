@@ -37,6 +37,10 @@ compat-ccxt: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## realism: synthetic BTC-USDT 1m vs real Binance data (../shared/data), side by side
+realism:
+	$(GO) test -count=1 -run TestRealism -v ./synth
+
 lint: fmt-check vet
 
 fmt-check:

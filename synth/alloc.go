@@ -1,7 +1,5 @@
 package synth
 
-import "math"
-
 // inf stands for "no upper bound" in integer allocations; sums saturate
 // there instead of overflowing.
 const inf = int64(1) << 62
@@ -55,7 +53,7 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
 		if hi[i] > 0 {
 			t = tgt[i] * scale
 		}
-		x := int64(math.Round(t + carry))
+		x := int64(t + carry + 0.5) // rounds; negatives are clamped below
 		x = max(lo[i], min(hi[i], x))
 		// Leave what the rest can take: rem-x within [restLo, restHi].
 		if restHi[i+1] < inf {

@@ -5,7 +5,7 @@
 // # Construction
 //
 // Time is a tree of epoch-aligned blocks: 4096 days, 256 days, 16 days, 4
-// days, a day, 6 hours, an hour, 15, 5 and 1 minutes, 10 seconds and a
+// days, a day, 6 hours, an hour, 15 minutes, a minute, 10 seconds and a
 // second. Each node carries open, high, low, close, a variance budget,
 // volume, quote volume, trades and taker volumes, and its children are
 // drawn from a generator seeded by a hash of (seed, pair, level, index),

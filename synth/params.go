@@ -20,7 +20,7 @@ type profile struct {
 
 var profiles = map[string]profile{
 	"BTC":  {usdPrice: 50000, dayVol: 0.030, dayUSD: 1.5e9, tradeUSD: 800, marketBeta: 0.98},
-	"ETH":  {usdPrice: 3000, dayVol: 0.036, dayUSD: 8e8, tradeUSD: 500, marketBeta: 0.92},
+	"ETH":  {usdPrice: 3000, dayVol: 0.036, dayUSD: 8e8, tradeUSD: 500, marketBeta: 0.96},
 	"SOL":  {usdPrice: 150, dayVol: 0.050, dayUSD: 3e8, tradeUSD: 300, marketBeta: 0.70},
 	"BNB":  {usdPrice: 600, dayVol: 0.030, dayUSD: 1e8, tradeUSD: 300, marketBeta: 0.65},
 	"XRP":  {usdPrice: 0.6, dayVol: 0.045, dayUSD: 1.5e8, tradeUSD: 200, marketBeta: 0.60},

@@ -2,16 +2,18 @@ package synth
 
 import "math"
 
-// Tuning of the cascade and of the volume model (see the realism report).
-var (
-	volOwn    = math.Sqrt(1 - volBeta*volBeta)
-	volBeta   = 0.7  // share of each volatility shock common to all symbols
-	actVol    = 1.0  // activity ∝ (variance weight)^actVol: volume follows volatility
-	actNoise  = 0.15 // log-normal noise of activity beyond volatility
-	volRet    = 1.0  // extra volume per unit of |standardized return|
-	takerTilt = 0.12 // taker-buy share moves with the sign of the return
-	takerSd   = 0.03 // and has some noise of its own
-	tradeExp  = 0.85 // trades ∝ volume^tradeExp
+// Tuning of the cascade and of the volume model, set against the realism
+// report (TestRealism, `make realism`).
+const (
+	volBeta   = 0.7                // share of each volatility shock common to all symbols
+	volOwn    = 0.7141428428542850 // sqrt(1 - volBeta²)
+	actVol    = 1.0                // activity ∝ (variance weight)^actVol: volume follows volatility
+	actNoise  = 0.15               // log-normal noise of activity beyond volatility
+	volRet    = 1.0                // extra volume per unit of |standardized return|
+	volRange  = 0.5                // extra volume per unit of standardized range
+	takerTilt = 0.12               // taker-buy share moves with the sign of the return
+	takerSd   = 0.03               // and has some noise of its own
+	tradeExp  = 0.85               // trades ∝ volume^tradeExp
 )
 
 // Seasonal tables, derived once from hourActivity and weekdayActivity:
@@ -88,29 +90,30 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 	g.mkt.reset(nodeKey(g.m.mktKey, L, pidx))
 	g.ex.reset(nodeKey(s.exKey, L, pidx))
 	// With probability beta the split takes the market's draws for the
-	// shape of the path, otherwise its own.
+	// shape of the path, otherwise its own (volatility still co-moves).
 	follow := g.own.unit() < s.beta
 	for i := 0; i < k; i++ {
-		zm, em := g.mkt.normClip(), g.mkt.norm()
+		z, e := g.mkt.normClip(), g.mkt.norm()
 		e1, e2 := g.mkt.expo(), g.mkt.expo()
-		zo, eo := g.own.normClip(), g.own.norm()
-		e1o, e2o := g.own.expo(), g.own.expo()
-		nv, nb := g.own.normClip(), g.own.norm()
-		z, e := zm, em
 		if !follow {
-			z, e, e1, e2 = volBeta*zm+volOwn*zo, eo, e1o, e2o
+			z = volBeta*z + volOwn*g.own.normClip()
+			e, e1, e2 = g.own.norm(), g.own.expo(), g.own.expo()
 		}
-		ex := g.ex.norm()
+		nv, nb := g.own.normClip(), g.own.norm()
+		g.ua[i] = g.own.unit()
 		sa, sv := season(L, t0+int64(i)*lv.dur)
-		g.w[i] = sv * math.Exp(lv.lam*z)
-		g.act[i] = sa * math.Exp(actVol*lv.lam*z+actNoise*nv)
+		g.w[i] = sv * fastExp(lv.lam*z)
+		g.act[i] = sa * fastExp(actVol*lv.act*lv.lam*z+actNoise*nv)
 		g.epsSym[i] = mix.co * e
-		g.eps[i] = g.epsSym[i] + mix.cx*ex
+		g.eps[i] = g.epsSym[i]
+		if mix.cx != 0 {
+			g.eps[i] += mix.cx * g.ex.norm()
+		}
 		g.e1[i], g.e2[i], g.nb[i] = e1, e2, nb
 	}
 	g.uH, g.uL = g.mkt.unit(), g.mkt.unit()
-	if u, v := g.own.unit(), g.own.unit(); !follow {
-		g.uH, g.uL = u, v
+	if !follow {
+		g.uH, g.uL = g.own.unit(), g.own.unit()
 	}
 }
 
@@ -301,19 +304,16 @@ func fold(x, l, h float64) float64 {
 }
 
 // truncExtreme draws the maximum of a Brownian bridge from a to b with
-// variance v conditioned to stay at or below top, from a standard
-// exponential e: inverse transform of P(max > x) = exp(-2(x-a)(x-b)/v)
-// restricted to [max(a,b), top].
+// variance v, kept at or below top, from a standard exponential e. The
+// untruncated law is P(max > x) = exp(-2(x-a)(x-b)/v): the draw inverts it
+// with e replaced by a soft minimum of e and the exponent at the top,
+// e·c/(e+c), which is e itself far from the top and never reaches it.
 func truncExtreme(a, b, v, e, top float64) float64 {
-	ceil := 2 * (top - a) * (top - b) / v // exponent at the top
-	if ceil <= 0 {
+	c := 2 * (top - a) * (top - b) / v // exponent at the top
+	if c <= 0 {
 		return max(a, b)
 	}
-	// Conditioning on max <= top maps e to -log(e^-e + e^-ceil -
-	// e^-(e+ceil)); when e is far below ceil that is e itself.
-	if e > ceil-8 {
-		e -= math.Log1p(math.Exp(e-ceil) - math.Exp(-ceil))
-	}
+	e = e * c / (e + c)
 	d := (b - a) * (b - a)
 	return min(top, (a+b+math.Sqrt(d+2*v*e))/2)
 }
@@ -332,13 +332,15 @@ func (g *gen) boost(i int, x, p2 float64) {
 	}
 }
 
-// boosted is the activity multiplier of child i for the variance boost
-// gave it: activity follows variance as in the cascade.
-func (g *gen) boosted(i int) float64 {
-	if g.w[i] <= g.w0[i] || g.w0[i] == 0 {
+// boosted is the activity multiplier of child i of level L for the
+// variance boost gave it: below the hour, activity follows variance as in
+// the cascade (a spike to an extreme trades heavily). Above, it would
+// drown the intraday profile.
+func (g *gen) boosted(L, i int) float64 {
+	if L <= 6 || g.w[i] <= g.w0[i] || g.w0[i] == 0 {
 		return 1
 	}
-	return math.Pow(g.w[i]/g.w0[i], actVol)
+	return fastPow(g.w[i]/g.w0[i], actVol)
 }
 
 // splitMacro splits a node above the day level into its children, in log
@@ -361,9 +363,9 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 	var sa, st float64
 	for i := 0; i < k; i++ {
 		z := (g.b[i+1] - g.b[i]) / math.Sqrt(g.w[i])
-		g.tgt[i] = g.act[i] * g.boosted(i) * (1 + volRet*math.Abs(z))
+		g.tgt[i] = g.act[i] * (1 + volRet*math.Abs(z))
 		g.nb[i] = takerShare(z, g.nb[i])
-		sa += math.Pow(g.tgt[i], tradeExp)
+		sa += fastPow(g.tgt[i], tradeExp)
 		st += g.tgt[i]
 	}
 	for i := 0; i < k; i++ {
@@ -372,7 +374,7 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 		n.lh = max(g.hr[i], n.lo, n.lc)
 		n.ll = min(g.lr[i], n.lo, n.lc)
 		n.fvol = p.fvol * g.tgt[i] / st
-		n.ftr = p.ftr * math.Pow(g.tgt[i], tradeExp) / sa
+		n.ftr = p.ftr * fastPow(g.tgt[i], tradeExp) / sa
 	}
 	g.kids[L][iH].lh = p.lh
 	g.kids[L][iL].ll = p.ll
@@ -425,12 +427,11 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	}
 	g.draw(L, k, p.t0, pidx)
 	// Which children trade at all comes first: a child without trades
-	// must be flat and empty. (The counts themselves are set last, from
-	// the volumes.)
-	for i := 0; i < k; i++ {
-		g.lo[i], g.hi[i] = 0, inf
-	}
-	alloc(p.trades, k, g.act[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.tr[:])
+	// must be flat and empty. A child expecting n trades has none with
+	// probability e^-n (Poisson); at least one child trades, and no more
+	// children than there are trades. (The counts themselves are set
+	// last, from the volumes.)
+	g.activate(k, p.trades)
 	var sw float64
 	for i := 0; i < k; i++ {
 		if g.tr[i] == 0 {
@@ -463,7 +464,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		if g.w[i] > 0 {
 			z = (g.b[i+1] - g.b[i]) / (math.Sqrt(g.w[i]) * price)
 		}
-		g.tgt[i] = g.act[i] * g.boosted(i) * (1 + volRet*math.Abs(z))
+		g.tgt[i] = g.act[i] * g.boosted(L, i) * (1 + volRet*math.Abs(z))
+		if g.w0[i] > 0 {
+			// The range the child covers, against its share of the
+			// cascade: a wide range trades heavily.
+			g.tgt[i] *= 1 + volRange*(g.hr[i]-g.lr[i])/(math.Sqrt(g.w0[i])*price)
+		}
 		g.nb[i] = takerShare(z, g.nb[i])
 		g.lo[i], g.hi[i] = 0, 0
 		if g.tr[i] > 0 {
@@ -540,7 +546,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		n := &kids[i]
 		g.tgt[i], g.lo[i], g.hi[i] = 0, 0, 0
 		if g.tr[i] > 0 {
-			g.tgt[i] = math.Pow(float64(n.vol), tradeExp)
+			g.tgt[i] = fastPow(float64(n.vol), tradeExp)
 			g.lo[i], g.hi[i] = 1, n.vol
 		}
 	}
@@ -593,6 +599,40 @@ func (n *node) bandQV() (lo, hi int64) {
 	return n.vol*n.l + m, n.vol*n.h - m
 }
 
+// activate sets g.tr[i] to 1 for the children that trade, 0 for the
+// others.
+func (g *gen) activate(k int, trades int64) {
+	var sa float64
+	for i := 0; i < k; i++ {
+		sa += g.act[i]
+	}
+	n := int64(0)
+	best := 0
+	for i := 0; i < k; i++ {
+		g.tr[i] = 1
+		if want := float64(trades) * g.act[i] / sa; want < 20 && g.ua[i] < math.Exp(-want) {
+			g.tr[i] = 0
+		}
+		n += g.tr[i]
+		if g.act[i] > g.act[best] {
+			best = i
+		}
+	}
+	if n == 0 {
+		g.tr[best], n = 1, 1
+	}
+	for n > trades { // drop the least active
+		j := -1
+		for i := 0; i < k; i++ {
+			if g.tr[i] == 1 && (j < 0 || g.act[i] < g.act[j]) {
+				j = i
+			}
+		}
+		g.tr[j] = 0
+		n--
+	}
+}
+
 // reachVWAP shifts volume between children so that the parent's quote
 // volume lies within the sum of their bands: lots move from the children
 // whose bands sit farthest from the parent's VWAP to the child holding the
@@ -608,6 +648,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
 	switch {
 	case p.qv > capHi:
 		need := float64(p.qv - capHi)
+		iH = g.receiver(kids, iH, true)
 		_, top := kids[iH].band()
 		for need > 0 {
 			j, jhi := -1, 0.0 // the lowest band that can give lots
@@ -627,6 +668,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
 		}
 	case p.qv < capLo:
 		need := float64(capLo - p.qv)
+		iL = g.receiver(kids, iL, false)
 		bottom, _ := kids[iL].band()
 		for need > 0 {
 			j, jlo := -1, 0.0 // the highest band that can give lots
@@ -645,6 +687,31 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
 			need -= float64(d) * gain
 		}
 	}
+}
+
+// receiver is the child that takes volume to raise (up) or lower the
+// children's VWAP: i, the holder of the parent's extreme, if it trades,
+// else the trading child whose band reaches farthest that way.
+func (g *gen) receiver(kids []node, i int, up bool) int {
+	if kids[i].vol > 0 {
+		return i
+	}
+	best := -1
+	for j := range kids {
+		if kids[j].vol == 0 {
+			continue
+		}
+		lo, hi := kids[j].band()
+		if best < 0 {
+			best = j
+			continue
+		}
+		blo, bhi := kids[best].band()
+		if (up && hi > bhi) || (!up && lo < blo) {
+			best = j
+		}
+	}
+	return best
 }
 
 // typical is where a node's trading is expected to average, in ticks:

@@ -18,9 +18,9 @@ const (
 // of the coarsest level that divides it (weeks, months and 3d candles
 // aggregate days).
 const (
-	nLevels   = 12
+	nLevels   = 11
 	dayLevel  = 4  // first level stored in ticks and lots; coarser levels are in logs and floats
-	leafLevel = 11 // 1s
+	leafLevel = 10 // 1s
 	maxFan    = 16
 )
 
@@ -31,21 +31,24 @@ type level struct {
 	// parent's variance is shared among these children (the volatility
 	// cascade); it makes volatility cluster and returns fat-tailed.
 	lam float64
+	// act is how strongly activity (volume) follows the cascade at this
+	// level, as a multiple of lam: below 1 at the hour levels, so that
+	// the intraday profile shows through.
+	act float64
 }
 
 var levels = [nLevels]level{
 	{dur: 4096 * dayMs},
-	{dur: 256 * dayMs, fan: 16, lam: 0.30},
-	{dur: 16 * dayMs, fan: 16, lam: 0.40},
-	{dur: 4 * dayMs, fan: 4, lam: 0.45},
-	{dur: dayMs, fan: 4, lam: 0.45},
-	{dur: 6 * hourMs, fan: 4, lam: 0.45},
-	{dur: hourMs, fan: 6, lam: 0.50},
-	{dur: 15 * minMs, fan: 4, lam: 0.50},
-	{dur: 5 * minMs, fan: 3, lam: 0.50},
-	{dur: minMs, fan: 5, lam: 0.55},
-	{dur: 10 * secMs, fan: 6, lam: 0.50},
-	{dur: secMs, fan: 10, lam: 0.50},
+	{dur: 256 * dayMs, fan: 16, lam: 0.30, act: 0.7},
+	{dur: 16 * dayMs, fan: 16, lam: 0.40, act: 0.7},
+	{dur: 4 * dayMs, fan: 4, lam: 0.45, act: 0.7},
+	{dur: dayMs, fan: 4, lam: 0.45, act: 0.7},
+	{dur: 6 * hourMs, fan: 4, lam: 0.45, act: 0.25},
+	{dur: hourMs, fan: 6, lam: 0.60, act: 0.25},
+	{dur: 15 * minMs, fan: 4, lam: 0.70, act: 1},
+	{dur: minMs, fan: 15, lam: 1.20, act: 1},
+	{dur: 10 * secMs, fan: 6, lam: 0.50, act: 1},
+	{dur: secMs, fan: 10, lam: 0.50, act: 1},
 }
 
 // node is one block of the tree. Levels up to dayLevel carry log prices
@@ -86,9 +89,9 @@ type gen struct {
 	kids   [nLevels][maxFan]node
 
 	// Scratch for splits.
-	w, w0, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
-	tr, lo, hi, olo, ohi, bt                                [maxFan + 1]int64
-	uH, uL                                                  float64 // where in their children the extremes fall
+	w, w0, act, eps, epsSym, e1, e2, nb, ua, b, nz, hr, lr, tgt [maxFan + 1]float64
+	tr, lo, hi, olo, ohi, bt                                    [maxFan + 1]int64
+	uH, uL                                                      float64 // where in their children the extremes fall
 }
 
 func newGen() *gen {
