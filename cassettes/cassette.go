@@ -20,6 +20,11 @@ import (
 // with another version gives ErrVersion.
 const FormatVersion = 1
 
+// pageSize is the bbolt page size of new cassettes. Candle blocks and
+// bodies are values of a few KB that bbolt stores in whole pages; small
+// pages waste less of the last one. (An existing file keeps its own.)
+const pageSize = 1024
+
 // magic marks the meta record of a cassette, telling it apart from any
 // other bbolt database.
 const magic = "candlecassette"
@@ -183,7 +188,7 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 	} else if o.Exchange == "" {
 		return nil, ErrNoExchange
 	}
-	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: o.timeout(), NoSync: o.NoSync, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, mode, &bolt.Options{Timeout: o.timeout(), NoSync: o.NoSync, FreelistType: bolt.FreelistMapType, PageSize: pageSize})
 	if err != nil {
 		return nil, mapOpenErr(path, err)
 	}
