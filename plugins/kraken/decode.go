@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -94,8 +95,12 @@ func decodeRow(row []json.RawMessage, iv cc.Interval) (cc.Candle, error) {
 	}, nil
 }
 
-// DecodeFrame implements plugins.Plugin for WS v2 ohlc messages.
+// DecodeFrame implements plugins.Plugin for WS v2 ohlc messages and v1
+// ohlc arrays.
 func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
+	if t := bytes.TrimSpace(frame); len(t) > 0 && t[0] == '[' {
+		return decodeV1(t)
+	}
 	var msg struct {
 		Channel   string `json:"channel"`
 		Timestamp string `json:"timestamp"`
@@ -150,4 +155,49 @@ func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		out = append(out, cc.Update{Symbol: sym, Interval: iv, EventTime: at.UnixMilli(), Candle: c})
 	}
 	return out, nil
+}
+
+// decodeV1 decodes [channelID,["time","etime",open,high,low,close,vwap,
+// volume,count],"ohlc-N","XBT/USD"].
+func decodeV1(frame []byte) ([]cc.Update, error) {
+	var msg []json.RawMessage
+	if err := json.Unmarshal(frame, &msg); err != nil || len(msg) != 4 {
+		return nil, plugins.ErrNotCandles
+	}
+	var name, pair string
+	if json.Unmarshal(msg[2], &name) != nil || !strings.HasPrefix(name, "ohlc-") || json.Unmarshal(msg[3], &pair) != nil {
+		return nil, plugins.ErrNotCandles
+	}
+	m, err := strconv.Atoi(strings.TrimPrefix(name, "ohlc-"))
+	iv, ok := minutes[m]
+	if err != nil || !ok {
+		return nil, plugins.ErrNotCandles
+	}
+	var cols []json.RawMessage
+	if err := json.Unmarshal(msg[1], &cols); err != nil || len(cols) < 9 {
+		return nil, fmt.Errorf("kraken: v1 ohlc row: %s", msg[1])
+	}
+	var d [8]cc.Decimal
+	for i := range d {
+		if err := d[i].UnmarshalJSON(cols[i]); err != nil {
+			return nil, fmt.Errorf("kraken: v1 ohlc column %d: %w", i, err)
+		}
+	}
+	trades, err := strconv.ParseInt(string(cols[8]), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("kraken: v1 ohlc count %s: %w", cols[8], err)
+	}
+	at := d[0].Rescale(3).Units
+	end := d[1].Rescale(3).Units
+	open := iv.Truncate(end - 1)
+	sym, ok := symbolOfKey(pair)
+	if !ok {
+		return nil, fmt.Errorf("kraken: v1 pair %q", pair)
+	}
+	c := cc.Candle{
+		OpenTime: open, CloseTime: iv.CloseTime(open),
+		Open: d[2], High: d[3], Low: d[4], Close: d[5], Volume: d[7], Trades: trades,
+		Closed: iv.CloseTime(open) <= at,
+	}
+	return []cc.Update{{Symbol: sym, Interval: iv, EventTime: at, Candle: c}}, nil
 }

@@ -1,6 +1,8 @@
 // Package kraken is the kraken_spot plugin: Kraken's public Spot REST API
-// (/0/public/OHLC, Assets, AssetPairs, Ticker, Time) and the Spot
-// WebSocket v2 feed at /v2 (ohlc and heartbeat channels, ping/pong).
+// (/0/public/OHLC, Assets, AssetPairs, Ticker, Time), the Spot
+// WebSocket v2 feed at /v2 (ohlc and heartbeat channels, ping/pong) and
+// the v1 feed at the root path (ohlc-N channels as arrays, ping/pong,
+// heartbeat events).
 //
 // # Basics
 //

@@ -423,3 +423,53 @@ func TestWSFifteenDayStream(t *testing.T) {
 		}
 	}
 }
+
+func TestWSv1AtTheRoot(t *testing.T) {
+	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(b))
+	c := wiretest.Dial(t, srv.URL()+"/")
+	var m map[string]any
+	if err := c.ReadJSON(&m); err != nil || m["event"] != "systemStatus" || m["status"] != "online" {
+		t.Fatalf("first message %v %v", m, err)
+	}
+	c.WriteJSON(map[string]any{"event": "ping", "reqid": 5})
+	if c.ReadJSON(&m); m["event"] != "pong" || m["reqid"] != 5.0 {
+		t.Fatalf("pong: %v", m)
+	}
+	c.WriteJSON(map[string]any{"event": "subscribe", "pair": []string{"XBT/FOO"}, "subscription": map[string]any{"name": "ohlc"}})
+	if c.ReadJSON(&m); m["status"] != "error" || m["errorMessage"] != "Currency pair not supported" {
+		t.Fatalf("bad pair: %v", m)
+	}
+	c.WriteJSON(map[string]any{"event": "subscribe", "pair": []string{"XBT/USD"}, "subscription": map[string]any{"name": "ohlc", "interval": 1}, "reqid": 42})
+	_, raw, _ := c.ReadMessage()
+	if err := wiretest.SameShape("testdata/ws1_subscribed.json", raw); err != nil {
+		t.Fatal(err)
+	}
+	p := &kraken.Plugin{}
+	var opens []int64
+	for len(opens) == 0 || opens[len(opens)-1] == opens[0] {
+		_, raw, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(raw) == `{"event":"heartbeat"}` {
+			continue
+		}
+		if err := wiretest.SameShape("testdata/ws1_ohlc.json", raw); err != nil {
+			t.Fatal(err)
+		}
+		ups, err := p.DecodeFrame("/", raw)
+		if err != nil || ups[0].Symbol != "XBT/USD" || ups[0].Interval != cc.Interval1m {
+			t.Fatalf("DecodeFrame: %v %+v", err, ups)
+		}
+		u := ups[0]
+		want, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval1m, u.Candle.OpenTime, u.Candle.OpenTime+60000, u.EventTime)
+		if len(want) != 1 || u.Candle.Open.Cmp(want[0].Open) != 0 || u.Candle.Volume.Cmp(want[0].Volume) != 0 {
+			t.Fatalf("pushed %+v, market %+v", u.Candle, want)
+		}
+		opens = append(opens, u.Candle.OpenTime)
+	}
+	if opens[0] != b.Truncate(time.Minute).UnixMilli() || opens[len(opens)-1] != opens[0]+60000 {
+		t.Fatalf("candles %v", opens)
+	}
+}

@@ -17,7 +17,7 @@ type handler struct {
 }
 
 // Handler implements plugins.Plugin. Public endpoints answer GET and POST
-// (form body) alike, as Kraken's do.
+// (form body) alike, as Kraken's do; WS v2 is at /v2 and v1 at the root.
 func (*Plugin) Handler(env *plugins.Env) http.Handler {
 	h := &handler{env: env}
 	mux := http.NewServeMux()
@@ -31,6 +31,11 @@ func (*Plugin) Handler(env *plugins.Env) http.Handler {
 		plugins.ServeWS(env, w, r, &wsProto{}, wsOptions)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			// ws.kraken.com: the v1 API at the root.
+			plugins.ServeWS(env, w, r, &wsV1{}, wsOptions)
+			return
+		}
 		writeRaw(w, http.StatusNotFound, []byte(`{"error":["EGeneral:Unknown method"]}`))
 	})
 	return mux
