@@ -69,13 +69,15 @@ func (h *Hub) Stats() HubStats {
 
 // CloseAll closes every session with the given close code (1006 means an
 // abnormal close: the TCP connection is cut without a close frame). It
-// returns how many sessions were closed.
+// returns how many sessions it closed, not counting those already ending.
 func (h *Hub) CloseAll(code int, reason string) int {
-	ss := h.snapshot()
-	for _, s := range ss {
-		s.Close(code, reason)
+	n := 0
+	for _, s := range h.snapshot() {
+		if s.close(code, reason) {
+			n++
+		}
 	}
-	return len(ss)
+	return n
 }
 
 // ResetCounters zeroes the message counters (not the live sessions).

@@ -92,6 +92,11 @@ type Session struct {
 	// State is free for the protocol's per-connection data.
 	State any
 
+	// handling is open while the protocol handles a client message (or
+	// Open runs); pushes of streams subscribed meanwhile wait for it to
+	// close, so a reply sent after Subscribe (an ack) still goes first.
+	handling chan struct{}
+
 	closeOnce sync.Once
 	done      chan struct{}
 }
@@ -130,10 +135,26 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		t := time.AfterFunc(opts.MaxLifetime, func() { s.Close(websocket.CloseNormalClosure, "max lifetime") })
 		defer t.Stop()
 	}
-	if err := proto.Open(s); err != nil {
+	if err := s.handle(func() error { return proto.Open(s) }); err != nil {
 		return
 	}
 	s.readLoop(proto)
+}
+
+// handle runs fn (the protocol's Open or Message) with the handling gate
+// up; see Session.handling.
+func (s *Session) handle(fn func() error) error {
+	gate := make(chan struct{})
+	s.mu.Lock()
+	s.handling = gate
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.handling = nil
+		s.mu.Unlock()
+		close(gate)
+	}()
+	return fn()
 }
 
 func (s *Session) extendDeadline() {
@@ -175,7 +196,7 @@ func (s *Session) readLoop(proto Protocol) {
 			// writer has sent the close frame and cut the connection.
 			continue
 		}
-		proto.Message(s, typ, data)
+		s.handle(func() error { proto.Message(s, typ, data); return nil })
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -311,7 +332,18 @@ func (s *Session) SendJSON(v any) error {
 // Close ends the session with a close frame carrying code and reason, after
 // the messages already queued; 1006 cuts the connection without one.
 func (s *Session) Close(code int, reason string) {
+	s.close(code, reason)
+}
+
+// close is Close reporting whether this call started the close (false when
+// the session was already ending).
+func (s *Session) close(code int, reason string) bool {
+	if s.ctx.Err() != nil {
+		return false
+	}
+	started := false
 	s.closeOnce.Do(func() {
+		started = true
 		select {
 		case s.send <- outMsg{closeCode: code, data: []byte(reason)}:
 		case <-s.ctx.Done():
@@ -325,6 +357,7 @@ func (s *Session) Close(code int, reason string) {
 			}
 		}
 	})
+	return started
 }
 
 // Subscribe starts pushing the (symbol, iv) stream under key: every update
@@ -345,6 +378,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.subs[key] = cancel
 	s.order = append(s.order, key)
+	gate := s.handling
 	s.mu.Unlock()
 	ch, err := s.env.Feed.Subscribe(ctx, symbol, iv, every)
 	if err != nil {
@@ -352,6 +386,12 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		return err
 	}
 	go func() {
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+			}
+		}
 		for u := range ch {
 			if b := encode(u); b != nil {
 				if s.Send(b) != nil {
