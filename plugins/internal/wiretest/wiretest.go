@@ -1,9 +1,3 @@
-// Package wiretest holds test helpers for exchange plugins: comparing the
-// shape of a JSON payload (keys in order, value kinds) with a golden file
-// taken from an exchange's documentation, and starting a plugin's server
-// on 127.0.0.1 with a virtual clock.
-//
-// Everything here is safe for concurrent use by parallel tests.
 package wiretest
 
 import (
