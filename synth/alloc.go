@@ -22,25 +22,24 @@ func satAdd(a, b int64) int64 {
 // the rounding error forward) clamped so that the parts after it can still
 // be filled within their bounds; the last part takes the rest.
 func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
-	var sumLo, sumHi int64
-	for i := 0; i < k; i++ {
-		sumLo = satAdd(sumLo, lo[i])
-		sumHi = satAdd(sumHi, hi[i])
-	}
-	if total < sumLo || total > sumHi {
-		lo, hi = olo, ohi
-	}
-	// Suffix sums of the bounds: what parts i+1.. can absorb.
+	// Suffix sums of the bounds (what parts i.. can absorb) and the sum of
+	// the targets, in one backward pass.
 	var restLo, restHi [maxFan + 1]int64
-	for i := k - 1; i >= 0; i-- {
-		restLo[i] = satAdd(restLo[i+1], lo[i])
-		restHi[i] = satAdd(restHi[i+1], hi[i])
-	}
 	var st float64
-	for i := 0; i < k; i++ {
-		if hi[i] > 0 {
-			st += tgt[i]
+	bounds := func(lo, hi []int64) {
+		st = 0
+		for i := k - 1; i >= 0; i-- {
+			restLo[i] = restLo[i+1] + lo[i] // lo never saturates
+			restHi[i] = satAdd(restHi[i+1], hi[i])
+			if hi[i] > 0 {
+				st += tgt[i]
+			}
 		}
+	}
+	bounds(lo, hi)
+	if total < restLo[0] || total > restHi[0] {
+		lo, hi = olo, ohi
+		bounds(lo, hi)
 	}
 	scale := 0.0
 	if st > 0 {
@@ -56,8 +55,8 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
 		x := int64(t + carry + 0.5) // rounds; negatives are clamped below
 		x = max(lo[i], min(hi[i], x))
 		// Leave what the rest can take: rem-x within [restLo, restHi].
-		if restHi[i+1] < inf {
-			x = max(x, rem-restHi[i+1])
+		if r := restHi[i+1]; r < inf {
+			x = max(x, rem-r)
 		}
 		x = min(x, rem-restLo[i+1])
 		carry += t - float64(x)

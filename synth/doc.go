@@ -29,7 +29,7 @@
 // window is proportional to its length plus the depth of the tree.
 //
 // Pairs share a market stream: with probability equal to a pair's market
-// loading (BTC 0.98, ETH 0.92, other majors 0.6–0.7) a node's children
+// loading (BTC 0.98, ETH 0.96, other majors 0.6–0.7) a node's children
 // take their shape from the market's draws, so ETH follows BTC in part.
 // The same pair on another exchange shares every draw above the 6-hour
 // level and adds a little noise of the venue's own below it: a small

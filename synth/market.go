@@ -148,13 +148,20 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 	out := make([]cc.Candle, 0, estimate(iv, start, end))
 	L := baseLevel(iv)
 	dur := levels[L].dur
+	step := int64(0) // candle length, 0 for calendar months
+	if iv.Fixed() {
+		step = iv.Millis()
+	}
 	for open := start; open < end; {
 		if len(out)&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		next := iv.Next(open)
+		next := open + step
+		if step == 0 {
+			next = iv.Next(open)
+		}
 		var a agg
 		if next-1 <= now {
 			for idx, last := floorDiv(open, dur), floorDiv(next, dur); idx < last; idx++ {

@@ -314,3 +314,33 @@ func TestUnknownSymbolAndInterval(t *testing.T) {
 		t.Error("invalid interval accepted")
 	}
 }
+
+func TestConcurrentRequestsAgree(t *testing.T) {
+	m := newMarket(13)
+	start := ms("2025-08-01T00:00:00Z")
+	ivs := []cc.Interval{cc.Interval1m, cc.Interval1h, cc.Interval1s, cc.Interval1d}
+	want := map[cc.Interval][]cc.Candle{}
+	for _, iv := range ivs {
+		want[iv] = candles(t, newMarket(13), "ETHUSDT", iv, start, start+300*iv.Millis(), far)
+	}
+	errs := make(chan string, 8*len(ivs))
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, iv := range ivs {
+				got, err := m.Candles(ctx, "ETHUSDT", iv, start, start+300*iv.Millis(), far)
+				if err != nil || !reflect.DeepEqual(got, want[iv]) {
+					errs <- string(iv)
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for iv := range errs {
+		t.Errorf("%s: a concurrent request disagrees with a sequential one", iv)
+	}
+}

@@ -144,7 +144,9 @@ func (g *gen) boundary(r int64) float64 {
 	g.own.reset(nodeKey(s.key, -1, r))
 	g.mkt.reset(nodeKey(g.m.mktKey, -1, r))
 	z := s.beta*g.mkt.norm() + math.Sqrt(1-s.beta*s.beta)*g.own.norm()
-	return 0.5 * z
+	// Half an e-fold for a BTC-like asset, in proportion for calmer ones
+	// (a stablecoin stays near its peg).
+	return 0.5 * s.dayVol / 0.03 * z
 }
 
 func (g *gen) makeRoot(r int64) {
