@@ -481,3 +481,74 @@ func TestHeadKeepsTheUpstreamLength(t *testing.T) {
 		t.Errorf("HEAD Content-Length: proxied %d, direct %d", proxied.ContentLength, direct.ContentLength)
 	}
 }
+
+// stubShaper delays every server message and drops the ones it is told.
+type stubShaper struct {
+	delay time.Duration
+	mu    sync.Mutex
+	n     int
+	drop  map[int]bool
+}
+
+func (s *stubShaper) Shape(string) (time.Duration, bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return s.delay, s.drop[s.n], false
+}
+
+func TestShapedRelayDelaysWithoutAddingUpAndDrops(t *testing.T) {
+	up := newUpstream(t)
+	path := filepath.Join(t.TempDir(), "shaped.cassette")
+	shaper := &stubShaper{delay: 150 * time.Millisecond, drop: map[int]bool{2: true}}
+	srv, err := record.Start(record.Options{
+		Exchange: fakeName, Cassette: path, UpstreamREST: up.URL, UpstreamWS: "ws" + strings.TrimPrefix(up.URL, "http"),
+		Shaper: shaper,
+	}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	ws, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+"/ws/btcusdt@kline_1m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"ping"}`))
+	start := time.Now()
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":["btcusdt@kline_1m"],"id":1}`))
+	var got []string
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(got) < 3 {
+		_, m, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, string(m))
+	}
+	elapsed := time.Since(start)
+	// Four messages came at once: each is held 150ms from its arrival, so
+	// all are out after about 150ms, not 4×150ms.
+	if elapsed < 150*time.Millisecond || elapsed > 450*time.Millisecond {
+		t.Errorf("three shaped messages took %v, want about 150ms", elapsed)
+	}
+	if !strings.Contains(got[0], `"result"`) || !strings.Contains(got[1], `"kline"`) || got[2] != "\xde\xad\xbe\xef" {
+		t.Errorf("client got %q: want the ack, the second kline and the binary frame (the first kline dropped)", got)
+	}
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+	time.Sleep(50 * time.Millisecond)
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if m := c.Meta(); m.Frames < 6 {
+		t.Errorf("recorded %d frames: the dropped one should be recorded too (it was sent upstream)", m.Frames)
+	}
+	if conns, _ := c.Conns(); len(conns) != 1 || conns[0].Streams["BTCUSDT 1m"] != 2 {
+		t.Errorf("recorded kline frames: %+v", conns)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 const (
@@ -183,8 +184,15 @@ func (rl *relay) record(dir cassettes.Direction, op int, payload []byte) {
 	rl.s.rec.frame(f, rl.path)
 }
 
-// pump relays src's messages to dst until src closes or fails.
+// pump relays src's messages to dst until src closes or fails. Server
+// messages under a network simulation go through a shaped queue (see
+// shapedWriter) so their delays do not add up.
 func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
+	var sh *shapedQueue
+	if dir == cassettes.FromServer && rl.s.opts.Shaper != nil {
+		sh = rl.startShaped(src, dst)
+		defer sh.finish()
+	}
 	src.SetPingHandler(func(data string) error {
 		rl.record(dir, websocket.PingMessage, []byte(data))
 		err := dst.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(writeWait))
@@ -212,6 +220,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 				msg := websocket.FormatCloseMessage(ce.Code, ce.Text)
 				rl.record(dir, websocket.CloseMessage, msg)
 				rl.setCode(ce.Code)
+				sh.finish() // data before the close goes out first
 				dst.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
 				return
 			}
@@ -231,24 +240,96 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			}
 		}
 		rl.record(dir, typ, data)
-		if dir == cassettes.FromServer && rl.s.opts.Shaper != nil {
-			delay, drop, abort := rl.s.opts.Shaper.Shape(rl.path)
-			if abort {
-				dst.UnderlyingConn().Close()
-				src.Close()
-				return
-			}
-			if delay > 0 {
-				time.Sleep(delay)
-			}
-			if drop {
-				continue
-			}
+		if sh != nil {
+			sh.q <- outMsg{typ: typ, data: data, at: time.Now()}
+			continue
 		}
 		dst.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := dst.WriteMessage(typ, data); err != nil {
 			src.Close()
 			return
+		}
+	}
+}
+
+// outMsg is a server message waiting for its shaped send time.
+type outMsg struct {
+	typ  int
+	data []byte
+	at   time.Time // when it arrived from the upstream
+}
+
+// shapedQueue feeds shapedWriter; finish closes it and waits until what
+// was queued is written (or dropped).
+type shapedQueue struct {
+	q    chan outMsg
+	done chan struct{}
+}
+
+func (sh *shapedQueue) finish() {
+	if sh == nil || sh.q == nil {
+		return
+	}
+	close(sh.q)
+	<-sh.done
+	sh.q = nil
+}
+
+func (rl *relay) startShaped(src, dst *websocket.Conn) *shapedQueue {
+	sh := &shapedQueue{q: make(chan outMsg, 1024), done: make(chan struct{})}
+	go rl.shapedWriter(src, dst, sh.q, sh.done)
+	return sh
+}
+
+// shapedWriter sends server messages to the client as the network
+// simulation says: each held its delay from when it arrived, never
+// overtaking the one before, plus the time a bandwidth cap holds it;
+// dropped, or the connection cut, as drawn.
+func (rl *relay) shapedWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan<- struct{}) {
+	defer close(done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var lastDue time.Time
+	cut := false
+	for m := range q {
+		if cut {
+			continue // drain until the pump stops
+		}
+		var delay, hold time.Duration
+		var drop, abort bool
+		if sz, ok := rl.s.opts.Shaper.(plugins.WSSizeShaper); ok {
+			delay, hold, drop, abort = sz.ShapeSize(rl.path, len(m.data))
+		} else {
+			delay, drop, abort = rl.s.opts.Shaper.Shape(rl.path)
+		}
+		if abort {
+			rl.setCode(websocket.CloseAbnormalClosure)
+			dst.UnderlyingConn().Close()
+			src.UnderlyingConn().Close()
+			cut = true
+			continue
+		}
+		if drop {
+			continue
+		}
+		due := m.at.Add(delay)
+		if due.Before(lastDue) {
+			due = lastDue
+		}
+		due = due.Add(hold)
+		lastDue = due
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-rl.s.done:
+				timer.Stop()
+			}
+		}
+		dst.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := dst.WriteMessage(m.typ, m.data); err != nil {
+			src.UnderlyingConn().Close()
+			cut = true
 		}
 	}
 }
