@@ -26,8 +26,14 @@
 //
 // A Server serves requests concurrently. Each relayed WS connection has
 // two pumps (one per direction), each the only reader of its side and,
-// for data frames, the only writer of the other; control frames use
-// WriteControl, which gorilla/websocket allows concurrently. Close stops
+// for data frames, the only writer of the other (under a network
+// simulation, server frames are written by a third goroutine that holds
+// each until its shaped send time, keeping order); control frames use
+// WriteControl, which gorilla/websocket allows concurrently.
+//
+// Options.Wrap, Shaper and Limiter put the network simulation and rate
+// limits on the client side of the proxy (the command wires the same
+// stack as every serving mode); CloseAll is its disconnect. Close stops
 // the listener, closes relays with 1001 (going away), drains the recording
 // queue and closes the cassette.
 //
