@@ -43,7 +43,9 @@ type recorder struct {
 }
 
 func newRecorder(s *Server) *recorder {
-	r := &recorder{s: s, jobs: make(chan job, 8192), exited: make(chan struct{})}
+	// A bounded queue: when the cassette cannot keep up, requests wait
+	// (after their answer is sent) rather than memory growing.
+	r := &recorder{s: s, jobs: make(chan job, 1024), exited: make(chan struct{})}
 	go r.run()
 	return r
 }

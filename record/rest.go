@@ -107,6 +107,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(wire)
 	}
+	// The client has its whole answer now, even if queuing the recording
+	// below has to wait for the recorder to catch up.
+	http.NewResponseController(w).Flush()
 	if int64(len(body)) > s.opts.MaxBody || int64(len(reqBody)) > s.opts.MaxBody {
 		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
 		return
