@@ -102,6 +102,34 @@ func StartBinary(t testing.TB, exchange string, opts Options) *Server {
 	if len(opts.Pairs) > 0 {
 		args = append(args, "--pairs", PairArg(opts.Pairs))
 	}
+	return StartCommand(t, exchange, args...)
+}
+
+// StartRecorder runs `candlecassette record EXCHANGE --cassette FILE` in
+// front of upstream, like StartBinary. Stop it (Server.Stop) before reading
+// the cassette: the recording is complete once it has exited.
+func StartRecorder(t testing.TB, exchange string, upstream *Server, cassette string, extra ...string) *Server {
+	t.Helper()
+	RequireExchange(t, exchange)
+	args := append([]string{"record", exchange, "--listen", "127.0.0.1:0", "--cassette", cassette,
+		"--upstream-rest", upstream.URL, "--upstream-ws", upstream.WSURL}, extra...)
+	return StartCommand(t, exchange, args...)
+}
+
+// StartReplay runs `candlecassette replay --cassette FILE`, like StartBinary;
+// exchange only names the server.
+func StartReplay(t testing.TB, exchange, cassette string, extra ...string) *Server {
+	t.Helper()
+	args := append([]string{"replay", "--cassette", cassette, "--listen", "127.0.0.1:0"}, extra...)
+	return StartCommand(t, exchange, args...)
+}
+
+// StartCommand runs the binary with args, a serving command that prints
+// `listening on http://127.0.0.1:PORT` first, and returns that server. When
+// the test ends (or on Server.Stop) it gets SIGTERM, and the test fails
+// unless it exits with status 0 within 15s and printed nothing more.
+func StartCommand(t testing.TB, exchange string, args ...string) *Server {
+	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -125,18 +153,29 @@ func StartBinary(t testing.TB, exchange string, opts Options) *Server {
 		io.Copy(rest, r) // until the process exits and closes stdout
 		exited <- cmd.Wait()
 	}()
+	var once sync.Once
+	var stopErr error
 	stop := func() error {
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return err
-		}
-		select {
-		case err := <-exited:
-			return err
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			return errors.New("did not exit within 15s of SIGTERM")
-		}
+		once.Do(func() {
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				stopErr = err
+				return
+			}
+			select {
+			case err := <-exited:
+				stopErr = err
+			case <-time.After(15 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+				stopErr = errors.New("did not exit within 15s of SIGTERM")
+			}
+			if stopErr != nil {
+				stopErr = fmt.Errorf("%s: unclean shutdown on SIGTERM: %w\nstderr:\n%s", cmd, stopErr, stderr)
+			} else if extra := rest.String(); extra != "" {
+				stopErr = fmt.Errorf("%s: unexpected stdout after the listening line: %q", cmd, extra)
+			}
+		})
+		return stopErr
 	}
 	var line string
 	select {
@@ -146,17 +185,14 @@ func StartBinary(t testing.TB, exchange string, opts Options) *Server {
 	base, ok := strings.CutPrefix(line, "listening on ")
 	if !ok || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		err := stop()
-		t.Fatalf("%s: want a first stdout line `listening on http://127.0.0.1:PORT`, got %q (exit: %v)\nstderr:\n%s", cmd, line, err, stderr)
+		t.Fatalf("%s: want a first stdout line `listening on http://127.0.0.1:PORT`, got %q (%v)\nstderr:\n%s", cmd, line, err, stderr)
 	}
 	t.Cleanup(func() {
 		if err := stop(); err != nil {
-			t.Errorf("%s: unclean shutdown on SIGTERM: %v\nstderr:\n%s", cmd, err, stderr)
-		}
-		if extra := rest.String(); extra != "" {
-			t.Errorf("%s: unexpected stdout after the listening line: %q", cmd, extra)
+			t.Error(err)
 		}
 	})
-	return &Server{Exchange: exchange, URL: base, WSURL: "ws" + strings.TrimPrefix(base, "http")}
+	return &Server{Exchange: exchange, URL: base, WSURL: "ws" + strings.TrimPrefix(base, "http"), stop: stop}
 }
 
 // PairArg spells pairs the way --pairs takes them.

@@ -2,7 +2,9 @@ package compattest
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +31,14 @@ type Server struct {
 	URL string
 	// WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
 	WSURL string
+
+	stop func() error
 }
+
+// Stop shuts the server down now rather than when the test ends (a process
+// gets SIGTERM) and reports an unclean shutdown; later calls return the
+// same result.
+func (s *Server) Stop() error { return s.stop() }
 
 // Registered reports whether the exchange id has a plugin in this build.
 func Registered(exchange string) bool {
@@ -55,14 +64,24 @@ func Start(t testing.TB, exchange string, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("start %s: %v", exchange, err)
 	}
+	var once sync.Once
+	var closeErr error
+	stop := func() error {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Close(ctx); err != nil {
+				closeErr = fmt.Errorf("close %s server: %w", exchange, err)
+			}
+		})
+		return closeErr
+	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("close %s server: %v", exchange, err)
+		if err := stop(); err != nil {
+			t.Error(err)
 		}
 	})
-	return &Server{Exchange: exchange, URL: srv.URL(), WSURL: srv.WSURL()}
+	return &Server{Exchange: exchange, URL: srv.URL(), WSURL: srv.WSURL(), stop: stop}
 }
 
 // Target names a way of running the server under test.
