@@ -1,6 +1,8 @@
 // Package compattest is the shared harness for real-client compatibility
 // tests: it starts a candlecassette server for an exchange id (in-process
-// through replay.Start, or the real binary built once per test process),
+// through replay.Start, or the real binary built once per test process, as
+// `synth`, as a `record` proxy in front of another server, or as a `replay`
+// of a cassette),
 // guards HTTP clients so that they can reach nothing but the loopback
 // interface, and checks candle series for alignment, gaps and overlaps.
 //
