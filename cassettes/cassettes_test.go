@@ -361,3 +361,41 @@ func TestAppendingAndExchangeMismatch(t *testing.T) {
 		t.Errorf("write on read-only: %v", err)
 	}
 }
+
+func TestLearnedSecretsAreScrubbedWhereverTheyRecur(t *testing.T) {
+	c, path := mustCreate(t, nil)
+	key := "AbCdEfGh0123456789apikey"
+	lk := "LiStEnKeY0123456789abcdefgh"
+	c.AddInteraction(&cassettes.Interaction{Method: "POST", Path: "/api/v3/userDataStream", Status: 200,
+		RequestHeader: http.Header{"X-Mbx-Apikey": {key}},
+		Body:          []byte(`{"listenKey":"` + lk + `"}`)})
+	// Later: the key in a body and a path, the listen key in a WS URL and
+	// in server frames; a per-request signature is not hunted for.
+	c.AddInteraction(&cassettes.Interaction{Method: "PUT", Path: "/api/v3/userDataStream/" + lk, Query: "signature=abcdef0123456789", Status: 200,
+		Body: []byte(`{"echo":"` + key + `","note":"abcdef0123456789"}`)})
+	id, _ := c.BeginConn("/ws/"+lk, time.Now())
+	c.AddFrame(cassettes.Frame{Conn: id, Dir: cassettes.FromServer, Opcode: 1, Payload: []byte(`{"stream":"` + lk + `"}`)})
+	c.EndConn(id, time.Now(), 1000)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openRO(t, path)
+	var all []string
+	r.Interactions(func(ix *cassettes.Interaction) error {
+		all = append(all, ix.Path, ix.Query, string(ix.Body), strings.Join(ix.RequestHeader.Values("X-Mbx-Apikey"), ","))
+		return nil
+	})
+	conns, _ := r.Conns()
+	all = append(all, conns[0].URL)
+	r.Frames(id, func(f cassettes.Frame) error { all = append(all, string(f.Payload)); return nil })
+	joined := strings.Join(all, "\n")
+	if strings.Contains(joined, key) || strings.Contains(joined, lk) {
+		t.Errorf("a learned secret survived:\n%s", joined)
+	}
+	if !strings.Contains(joined, `"note":"abcdef0123456789"`) {
+		t.Errorf("a signature value was scrubbed from an unrelated field:\n%s", joined)
+	}
+	if !strings.Contains(joined, "/ws/REDACTED") || !strings.Contains(joined, `{"stream":"REDACTED"}`) {
+		t.Errorf("the listen key was not replaced where it recurred:\n%s", joined)
+	}
+}

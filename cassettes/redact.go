@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Redacted replaces every secret value before it is written.
@@ -33,10 +34,71 @@ var DefaultSecretParams = []string{
 	"passphrase", "secret", "apiSecret", "api_secret", "access_token", "jwt",
 }
 
-// redactor holds the lower-cased names to redact.
+// redactor holds the names to redact and the secret values seen so far.
+//
+// Values redacted by name are also remembered (API keys, listen keys,
+// passphrases; not per-request signatures) and scrubbed wherever they turn
+// up again: a listen key handed out in a response body and then used in a
+// WS URL path, an API key echoed in a body.
 type redactor struct {
 	headers map[string]bool // canonical header keys
 	params  map[string]bool // lower-case
+
+	mu      sync.Mutex
+	secrets []string // learned values, oldest first, at most maxSecrets
+}
+
+const (
+	maxSecrets     = 256
+	minSecretBytes = 8 // shorter values are too likely to occur innocently
+)
+
+// learn remembers a secret value named name, unless it is a one-off
+// signature or too short to scrub safely.
+func (r *redactor) learn(name, v string) {
+	n := strings.ToLower(name)
+	if len(v) < minSecretBytes || v == Redacted || strings.Contains(n, "sign") || n == "sig" {
+		return
+	}
+	if _, tok, ok := strings.Cut(v, " "); ok && len(tok) >= minSecretBytes {
+		r.learn(name, tok) // "Bearer TOKEN": the token alone too
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.secrets {
+		if s == v {
+			return
+		}
+	}
+	if len(r.secrets) == maxSecrets {
+		r.secrets = r.secrets[1:]
+	}
+	r.secrets = append(r.secrets, v)
+}
+
+func (r *redactor) known() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.secrets
+}
+
+// scrub replaces every learned secret in b.
+func (r *redactor) scrub(b []byte) []byte {
+	for _, s := range r.known() {
+		if bytes.Contains(b, []byte(s)) {
+			b = bytes.ReplaceAll(b, []byte(s), []byte(Redacted))
+		}
+	}
+	return b
+}
+
+func (r *redactor) scrubString(v string) string {
+	for _, s := range r.known() {
+		if strings.Contains(v, s) {
+			v = strings.ReplaceAll(v, s, Redacted)
+		}
+	}
+	return v
 }
 
 func newRedactor(extra []string) *redactor {
@@ -68,6 +130,7 @@ func (r *redactor) header(h http.Header) http.Header {
 		if r.headers[http.CanonicalHeaderKey(k)] {
 			red := make([]string, len(vs))
 			for i := range red {
+				r.learn(k, vs[i])
 				red[i] = Redacted
 			}
 			out[k] = red
@@ -92,6 +155,8 @@ func (r *redactor) query(raw string) string {
 			continue
 		}
 		if r.params[strings.ToLower(unescape(name))] {
+			_, v, _ := strings.Cut(p, "=")
+			r.learn(unescape(name), unescape(v))
 			parts[i] = name + "=" + Redacted
 			changed = true
 		}
@@ -183,7 +248,7 @@ func (r *redactor) redactValue(v any) bool {
 	case map[string]any:
 		if op, _ := x["op"].(string); isAuthOp(op) {
 			if args, ok := x["args"]; ok {
-				x["args"] = redactAll(args)
+				x["args"] = r.redactAll("args", args)
 				changed = true
 			}
 		}
@@ -196,7 +261,7 @@ func (r *redactor) redactValue(v any) bool {
 				(r.headers[http.CanonicalHeaderKey(k)] && len(k) > 4) ||
 				(strings.EqualFold(k, "auth") && isMap)
 			if secret {
-				x[k] = redactAll(e)
+				x[k] = r.redactAll(k, e)
 				changed = true
 				continue
 			}
@@ -222,21 +287,50 @@ func isAuthOp(op string) bool {
 	return false
 }
 
-// redactAll replaces every scalar inside v.
-func redactAll(v any) any {
+// redactAll replaces every scalar inside v, learning the values.
+func (r *redactor) redactAll(name string, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = redactAll(e)
+			x[k] = r.redactAll(k, e)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = redactAll(e)
+			x[i] = r.redactAll(name, e)
 		}
 		return x
+	case string:
+		r.learn(name, x)
 	}
 	return Redacted
+}
+
+// responseBody redacts secret keys in a JSON response body (a listen key
+// handed out, ...). Bodies that name no secret key are returned as they
+// are without being parsed.
+func (r *redactor) responseBody(b []byte) []byte {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') || !r.namesSecret(t) {
+		return b
+	}
+	out, _ := r.json(t)
+	if bytes.Equal(out, t) {
+		return b
+	}
+	return out
+}
+
+// namesSecret reports whether b holds a JSON key spelled like a secret
+// param (case-insensitively for ASCII).
+func (r *redactor) namesSecret(b []byte) bool {
+	lower := bytes.ToLower(b)
+	for p := range r.params {
+		if bytes.Contains(lower, []byte(`"`+p+`"`)) {
+			return true
+		}
+	}
+	return false
 }
 
 // clientFrame redacts a client-to-server WS frame: JSON by key and auth
@@ -253,11 +347,11 @@ func (r *redactor) clientFrame(p []byte) []byte {
 	return out
 }
 
-// url redacts secret params in a WS connection URL's query.
+// url redacts secret params in a WS connection URL's query, and learned
+// secrets anywhere in it (a listen key in the path).
 func (r *redactor) url(u string) string {
-	base, q, ok := strings.Cut(u, "?")
-	if !ok {
-		return u
+	if base, q, ok := strings.Cut(u, "?"); ok {
+		u = base + "?" + r.query(q)
 	}
-	return base + "?" + r.query(q)
+	return r.scrubString(u)
 }

@@ -372,6 +372,12 @@ func (c *Cassette) AddInteraction(ix *Interaction, candles ...Series) error {
 	ix.ResponseHeader = c.red.header(ix.ResponseHeader)
 	ix.Query = c.red.query(ix.Query)
 	ix.RequestBody = c.red.body(ix.RequestBody)
+	ix.Body = c.red.responseBody(ix.Body)
+	// Secrets learned above or earlier, wherever else they appear.
+	ix.Path = c.red.scrubString(ix.Path)
+	ix.Query = c.red.scrubString(ix.Query)
+	ix.RequestBody = c.red.scrub(ix.RequestBody)
+	ix.Body = c.red.scrub(ix.Body)
 	ix.MatchKey = c.MatchKey(ix.Method, ix.Path, ix.Query, ix.RequestBody)
 	return w.send(item{kind: itemInteraction, ix: ix, series: candles})
 }
@@ -419,6 +425,7 @@ func (c *Cassette) AddFrame(f Frame, candles ...Series) error {
 	if f.Dir == FromClient {
 		f.Payload = c.red.clientFrame(f.Payload)
 	}
+	f.Payload = c.red.scrub(f.Payload)
 	return w.send(item{kind: itemFrame, frame: f, series: candles})
 }
 

@@ -29,6 +29,7 @@ const (
 	apiKey    = "sEcReT-aPi-KeY-0123456789"
 	signature = "5ig0f4c0ffee5ig0f4c0ffee"
 	wsSecret  = "ws-l0gin-s3cret-args"
+	listenKey = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
 	t0        = int64(1_704_067_200_000)
 )
 
@@ -67,6 +68,10 @@ func newUpstream(t *testing.T) *upstream {
 		zw := gzip.NewWriter(w)
 		zw.Write([]byte(`{"zipped":"yes, this body travelled gzip-compressed"}`))
 		zw.Close()
+	})
+	mux.HandleFunc("/api/v3/userDataStream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"listenKey":"` + listenKey + `"}`))
 	})
 	mux.HandleFunc("/api/v3/order", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Custom", "teapot")
@@ -550,5 +555,51 @@ func TestShapedRelayDelaysWithoutAddingUpAndDrops(t *testing.T) {
 	}
 	if conns, _ := c.Conns(); len(conns) != 1 || conns[0].Streams["BTCUSDT 1m"] != 2 {
 		t.Errorf("recorded kline frames: %+v", conns)
+	}
+}
+
+// A listen key handed out in a REST answer and then used in a WS path is
+// a secret too: it must not reach the file anywhere.
+func TestListenKeysAreRedactedEverywhere(t *testing.T) {
+	up := newUpstream(t)
+	path := filepath.Join(t.TempDir(), "lk.cassette")
+	srv := startProxy(t, up, path)
+	req, _ := http.NewRequest("POST", srv.URL()+"/api/v3/userDataStream", nil)
+	req.Header.Set("X-MBX-APIKEY", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), listenKey) {
+		t.Fatalf("the client did not get the listen key: %s", body)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+"/ws/"+listenKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":["`+listenKey+`"],"id":1}`))
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":2}`))
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := 0; i < 4; i++ {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+	time.Sleep(50 * time.Millisecond)
+	ws.Close()
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	raw := readRaw(t, path)
+	for _, s := range []string{listenKey, apiKey} {
+		if bytes.Contains(raw.all, []byte(s)) {
+			t.Errorf("secret %.12s... found in the cassette", s)
+		}
+	}
+	if !bytes.Contains(raw.all, []byte("/ws/REDACTED")) || !bytes.Contains(raw.all, []byte(`"listenKey":"REDACTED"`)) {
+		t.Error("the redacted listen key is not where it was used")
 	}
 }

@@ -23,9 +23,11 @@ type job struct {
 	frame *cassettes.Frame
 	path  string
 
-	endConn uint64
-	at      time.Time
-	code    int
+	conn      *connRef
+	beginConn string // the URL, for a connection's first job
+	endConn   bool
+	at        time.Time
+	code      int
 
 	done chan struct{}
 }
@@ -58,10 +60,19 @@ func (r *recorder) run() {
 			close(j.done)
 		case j.ix != nil:
 			r.recordInteraction(j)
+		case j.beginConn != "":
+			id, err := r.s.cas.BeginConn(j.beginConn, j.at)
+			r.check(err)
+			j.conn.id = id
 		case j.frame != nil:
-			r.recordFrame(j)
-		case j.endConn != 0:
-			r.check(r.s.cas.EndConn(j.endConn, j.at, j.code))
+			if j.conn.id != 0 {
+				j.frame.Conn = j.conn.id
+				r.recordFrame(j)
+			}
+		case j.endConn:
+			if j.conn.id != 0 {
+				r.check(r.s.cas.EndConn(j.conn.id, j.at, j.code))
+			}
 		}
 	}
 }
@@ -112,12 +123,22 @@ func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, bod
 	r.send(job{ix: ix, req: light, body: body, enc: enc})
 }
 
-func (r *recorder) frame(f cassettes.Frame, path string) {
-	r.send(job{frame: &f, path: path})
+// connRef names a WS connection in the queue; only the recorder
+// goroutine reads or writes id (0 until the cassette has the connection).
+type connRef struct{ id uint64 }
+
+func (r *recorder) beginConn(url string, at time.Time) *connRef {
+	ref := &connRef{}
+	r.send(job{conn: ref, beginConn: url, at: at})
+	return ref
 }
 
-func (r *recorder) endConn(id uint64, at time.Time, code int) {
-	r.send(job{endConn: id, at: at, code: code})
+func (r *recorder) frame(ref *connRef, f cassettes.Frame, path string) {
+	r.send(job{conn: ref, frame: &f, path: path})
+}
+
+func (r *recorder) endConn(ref *connRef, at time.Time, code int) {
+	r.send(job{conn: ref, endConn: true, at: at, code: code})
 }
 
 func (r *recorder) recordInteraction(j job) {

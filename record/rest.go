@@ -107,21 +107,21 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(wire)
 	}
-	// The client has its whole answer now, even if queuing the recording
-	// below has to wait for the recorder to catch up.
-	http.NewResponseController(w).Flush()
-	if int64(len(body)) > s.opts.MaxBody || int64(len(reqBody)) > s.opts.MaxBody {
+	// Queued before the client can have the whole answer, so anything it
+	// does next (a WS connection with a listen key from this answer) is
+	// recorded after it.
+	if int64(len(body)) <= s.opts.MaxBody && int64(len(reqBody)) <= s.opts.MaxBody {
+		ix := &cassettes.Interaction{
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			RequestHeader: r.Header.Clone(), RequestBody: reqBody,
+			Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
+			Start: start, Duration: s.opts.Now().Sub(start),
+		}
+		s.rec.interaction(ix, r, body, enc)
+	} else {
 		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
-		return
 	}
-	reqHdr := r.Header.Clone()
-	ix := &cassettes.Interaction{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		RequestHeader: reqHdr, RequestBody: reqBody,
-		Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
-		Start: start, Duration: s.opts.Now().Sub(start),
-	}
-	s.rec.interaction(ix, r, body, enc)
+	http.NewResponseController(w).Flush()
 }
 
 // wsBase is the proxy's own WS base URL as the client reached it.

@@ -30,7 +30,7 @@ var wsHeaders = []string{
 // relay is one client connection relayed to the upstream.
 type relay struct {
 	s      *Server
-	id     uint64
+	conn   *connRef
 	start  time.Time
 	path   string
 	req    *http.Request
@@ -104,11 +104,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	client.SetReadLimit(64 << 20)
 	start := s.opts.Now()
-	id, err := s.cas.BeginConn(r.URL.RequestURI(), start)
-	if err != nil {
-		s.logger.Error("recording WS connection failed", "err", err)
-	}
-	rl := &relay{s: s, id: id, start: start, path: r.URL.Path, req: r, client: client, up: up}
+	// The connection is recorded through the recorder's queue, after the
+	// REST answers before it (a listen key handed out there is then known
+	// to the redaction when this URL is stored).
+	ref := s.rec.beginConn(r.URL.RequestURI(), start)
+	rl := &relay{s: s, conn: ref, start: start, path: r.URL.Path, req: r, client: client, up: up}
 	s.connMu.Lock()
 	s.conns[rl] = struct{}{}
 	s.connMu.Unlock()
@@ -152,9 +152,7 @@ func (rl *relay) run() {
 	close(stop)
 	rl.client.Close()
 	rl.up.Close()
-	if rl.id != 0 {
-		rl.s.rec.endConn(rl.id, rl.s.opts.Now(), rl.code())
-	}
+	rl.s.rec.endConn(rl.conn, rl.s.opts.Now(), rl.code())
 }
 
 // setCode records the connection's close code; the first one wins.
@@ -177,11 +175,8 @@ func (rl *relay) code() int {
 }
 
 func (rl *relay) record(dir cassettes.Direction, op int, payload []byte) {
-	if rl.id == 0 {
-		return
-	}
-	f := cassettes.Frame{Conn: rl.id, Dir: dir, Opcode: op, Offset: rl.s.opts.Now().Sub(rl.start), Payload: payload}
-	rl.s.rec.frame(f, rl.path)
+	f := cassettes.Frame{Dir: dir, Opcode: op, Offset: rl.s.opts.Now().Sub(rl.start), Payload: payload}
+	rl.s.rec.frame(rl.conn, f, rl.path)
 }
 
 // pump relays src's messages to dst until src closes or fails. Server
