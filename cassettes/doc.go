@@ -40,8 +40,12 @@
 //
 // Secrets are redacted before anything is queued: DefaultSecretHeaders in
 // requests and responses, DefaultSecretParams in queries, form and JSON
-// bodies and client WS frames (and every argument of a login/auth op),
-// plus Options.Redact. Values become "REDACTED".
+// request bodies, JSON response bodies and client WS frames (and every
+// argument of a login/auth op), plus Options.Redact. Values become
+// "REDACTED". The values so redacted (except per-request signatures) are
+// remembered and scrubbed wherever they recur: a listen key handed out in
+// a response and then used in a WS path, an API key echoed in a body. A
+// response body is then no longer byte for byte what the client got.
 //
 // # Concurrency
 //
