@@ -19,8 +19,8 @@ func satAdd(a, b int64) int64 {
 // 0 gets nothing.
 //
 // The split is sequential: each part takes its rounded target (carrying
-// the rounding error forward) clamped so that the parts after it can still
-// be filled within their bounds; the last part takes the rest.
+// rounding and clamping errors forward) clamped so that the parts after it
+// can still be filled within their bounds; the last part takes the rest.
 func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
 	// Suffix sums of the bounds (what parts i.. can absorb) and the sum of
 	// the targets, in one backward pass.
@@ -45,21 +45,27 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
 	if st > 0 {
 		scale = float64(total) / st
 	}
+	// Parts take the differences of the rounded running total of their
+	// targets; what a bound takes away is owed to the next part. (The
+	// running total and the debt are separate chains, which keeps the loop
+	// fast.)
 	rem := total
-	carry := 0.0
+	var cum float64
+	var prev, debt int64
 	for i := 0; i < k-1; i++ {
-		t := 0.0
 		if hi[i] > 0 {
-			t = tgt[i] * scale
+			cum += tgt[i] * scale
 		}
-		x := int64(t + carry + 0.5) // rounds; negatives are clamped below
-		x = max(lo[i], min(hi[i], x))
+		r := int64(cum + 0.5)
+		want := r - prev + debt
+		prev = r
+		x := max(lo[i], min(hi[i], want))
 		// Leave what the rest can take: rem-x within [restLo, restHi].
 		if r := restHi[i+1]; r < inf {
 			x = max(x, rem-r)
 		}
 		x = min(x, rem-restLo[i+1])
-		carry += t - float64(x)
+		debt = want - x
 		out[i] = x
 		rem -= x
 	}

@@ -152,6 +152,7 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 	if iv.Fixed() {
 		step = iv.Millis()
 	}
+	idx := floorDiv(start, dur) // the first node of the candle opening at open
 	for open := start; open < end; {
 		if len(out)&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
@@ -164,7 +165,11 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 		}
 		var a agg
 		if next-1 <= now {
-			for idx, last := floorDiv(open, dur), floorDiv(next, dur); idx < last; idx++ {
+			last := idx + step/dur
+			if step == 0 {
+				last = floorDiv(next, dur)
+			}
+			for ; idx < last; idx++ {
 				a.add(g.node(L, idx))
 			}
 		} else {

@@ -23,7 +23,10 @@ func (r *stream) next() uint64 {
 }
 
 // unit is uniform in [0, 1).
-func (r *stream) unit() float64 { return float64(r.next()>>11) * 0x1p-53 }
+func (r *stream) unit() float64 { return unitOf(r.next()) }
+
+// unitOf maps 64 random bits to [0, 1).
+func unitOf(u uint64) float64 { return float64(u>>11) * 0x1p-53 }
 
 // norm is a standard normal variate.
 func (r *stream) norm() float64 {

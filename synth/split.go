@@ -13,7 +13,8 @@ const (
 	volRange  = 0.5                // extra volume per unit of standardized range
 	takerTilt = 0.12               // taker-buy share moves with the sign of the return
 	takerSd   = 0.03               // and has some noise of its own
-	tradeExp  = 0.85               // trades ∝ volume^tradeExp
+	tradeExp  = 0.85               // above a day: trades ∝ volume^tradeExp
+	tradeBend = 0.15               // below: trades ∝ x(1+b)/(1+bx), x relative volume
 )
 
 // Seasonal tables, derived once from hourActivity and weekdayActivity:
@@ -100,10 +101,19 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 			e, e1, e2 = g.own.norm(), g.own.expo(), g.own.expo()
 		}
 		nv, nb := g.own.normClip(), g.own.norm()
-		g.ua[i] = g.own.unit()
-		sa, sv := season(L, t0+int64(i)*lv.dur)
-		g.w[i] = sv * fastExp(lv.lam*z)
-		g.act[i] = sa * fastExp(actVol*lv.act*lv.lam*z+actNoise*nv)
+		sa, sv := 1.0, 1.0
+		if L <= 6 {
+			sa, sv = season(L, t0+int64(i)*lv.dur)
+		}
+		f := math.Exp(lv.lam * z)
+		g.w[i] = sv * f
+		if lv.act == 1 && actVol == 1 {
+			// The same factor; the noise's exponential to second order.
+			a := actNoise * nv
+			g.act[i] = sa * f * (1 + a + a*a/2)
+		} else {
+			g.act[i] = sa * math.Exp(actVol*lv.act*lv.lam*z+actNoise*nv)
+		}
 		g.epsSym[i] = mix.co * e
 		g.eps[i] = g.epsSym[i]
 		if mix.cx != 0 {
@@ -115,6 +125,7 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 	if !follow {
 		g.uH, g.uL = g.own.unit(), g.own.unit()
 	}
+	g.actKey = g.own.next()
 }
 
 // shape lays out the children's path. g.w[:k] holds the children's
@@ -263,7 +274,8 @@ func (g *gen) shape(k int, o, c, h, l, p float64) (iH, iL int) {
 func (g *gen) extremes(k int, o, c, sumV, p2 float64) (iH, iL int) {
 	var sumE float64
 	for i := 0; i < k; i++ {
-		sumE += g.epsSym[k-1-i] * math.Sqrt(g.w[i])
+		g.tgt[i] = g.epsSym[k-1-i] * math.Sqrt(g.w[i]) // scratch
+		sumE += g.tgt[i]
 	}
 	sp := math.Sqrt(p2)
 	x, cumV, cumE := o, 0.0, 0.0
@@ -273,7 +285,7 @@ func (g *gen) extremes(k int, o, c, sumV, p2 float64) (iH, iL int) {
 			continue
 		}
 		cumV += g.w[i]
-		cumE += g.epsSym[k-1-i] * math.Sqrt(g.w[i])
+		cumE += g.tgt[i]
 		f := cumV / sumV
 		y := o + (c-o)*f + (cumE-f*sumE)*sp
 		hi, lo := bridgeExtremes(x, y, g.w[i]*p2, g.e1[i], g.e2[i])
@@ -540,13 +552,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		kids[i].qv = g.bt[i]
 	}
 	// Trade counts follow volume, slightly less than proportionally: big
-	// blocks of volume have bigger trades. At least one trade per trading
-	// child, at most one per lot.
+	// blocks of volume have bigger trades. x·(1+a)/(1+a·x), with x the
+	// volume relative to the mean child's, behaves like x^(1-a) near the
+	// mean and saturates for the biggest blocks. At least one trade per
+	// trading child, at most one per lot.
+	mean := float64(p.vol) / float64(k)
 	for i := 0; i < k; i++ {
 		n := &kids[i]
 		g.tgt[i], g.lo[i], g.hi[i] = 0, 0, 0
 		if g.tr[i] > 0 {
-			g.tgt[i] = fastPow(float64(n.vol), tradeExp)
+			x := float64(n.vol) / mean
+			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
 			g.lo[i], g.hi[i] = 1, n.vol
 		}
 	}
@@ -610,7 +626,7 @@ func (g *gen) activate(k int, trades int64) {
 	best := 0
 	for i := 0; i < k; i++ {
 		g.tr[i] = 1
-		if want := float64(trades) * g.act[i] / sa; want < 20 && g.ua[i] < math.Exp(-want) {
+		if want := float64(trades) * g.act[i] / sa; want < 20 && unitOf(mix64(g.actKey+uint64(i))) < math.Exp(-want) {
 			g.tr[i] = 0
 		}
 		n += g.tr[i]

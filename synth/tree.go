@@ -89,9 +89,10 @@ type gen struct {
 	kids   [nLevels][maxFan]node
 
 	// Scratch for splits.
-	w, w0, act, eps, epsSym, e1, e2, nb, ua, b, nz, hr, lr, tgt [maxFan + 1]float64
-	tr, lo, hi, olo, ohi, bt                                    [maxFan + 1]int64
-	uH, uL                                                      float64 // where in their children the extremes fall
+	w, w0, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
+	tr, lo, hi, olo, ohi, bt                                [maxFan + 1]int64
+	uH, uL                                                  float64 // where in their children the extremes fall
+	actKey                                                  uint64  // seed of the draws deciding which children trade
 }
 
 func newGen() *gen {
@@ -120,16 +121,17 @@ func (g *gen) node(L int, idx int64) *node {
 		return &g.root
 	}
 	f := int64(levels[L].fan)
-	p := floorDiv(idx, f)
-	if !g.valid[L] || g.cached[L] != p {
-		parent := g.node(L-1, p)
-		if L <= dayLevel {
-			g.splitMacro(L, parent, p)
-		} else {
-			g.splitMicro(L, parent, p)
-		}
-		g.valid[L], g.cached[L] = true, p
+	if first := g.cached[L] * f; g.valid[L] && idx >= first && idx < first+f {
+		return &g.kids[L][idx-first] // no division on the hot path
 	}
+	p := floorDiv(idx, f)
+	parent := g.node(L-1, p)
+	if L <= dayLevel {
+		g.splitMacro(L, parent, p)
+	} else {
+		g.splitMicro(L, parent, p)
+	}
+	g.valid[L], g.cached[L] = true, p
 	return &g.kids[L][idx-p*f]
 }
 
