@@ -373,21 +373,21 @@ func (c *Cassette) Close() error {
 		return nil
 	}
 	var err error
-	var used int64
 	if c.w != nil {
 		err = c.w.close()
 		// bbolt grows the file ahead in large steps; give back what the
-		// pages do not use, so the file is as small as its data.
+		// pages do not use, so the file is as small as its data. This is
+		// done while the lock is still held, and nothing touches the
+		// pages past the last one any more.
+		var used int64
 		_ = safeView(c.db, func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+		if fi, serr := os.Stat(c.path); err == nil && serr == nil && used > 0 && fi.Size() > used {
+			err = os.Truncate(c.path, used)
+		}
 	}
 	c.closed.Store(true)
 	if cerr := c.db.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil && used > 0 {
-		if fi, serr := os.Stat(c.path); serr == nil && fi.Size() > used {
-			err = os.Truncate(c.path, used)
-		}
 	}
 	return err
 }
