@@ -35,6 +35,15 @@
 // level and adds a little noise of the venue's own below it: a small
 // basis. A pair's price at Options.RefTime is its start price.
 //
+// Market.Bridge serves replay's gap filling: the market's own path for a
+// stretch, shifted so that it starts on a recorded close and ends on the
+// next recorded open.
+//
+// Tick and lot sizes follow the price: about five significant digits of
+// price (at least cents) and a lot worth ten cents to a dollar. Without a
+// start price a pair takes a default for its base asset (BTC 50000, ETH
+// 3000, ...); unknown assets trade like a mid-cap altcoin at 100.
+//
 // # Concurrency
 //
 // A Market is immutable after New and safe for concurrent use; generators
@@ -45,5 +54,9 @@
 // The candle containing "now" is the aggregate of the whole seconds
 // elapsed in it; the second in progress is not shown until it closes.
 // Volumes are plausible for the large USDT pairs, not calibrated to any
-// particular venue.
+// particular venue. Candles are identical across runs and machines for
+// the same GOARCH (and GOAMD64 level): where the compiler fuses
+// multiply-adds (arm64, amd64 v3) the last bits of a draw, and so the
+// path, may differ from a build that does not.
+// A 1s window costs a node per second: ask for seconds in small windows.
 package synth

@@ -104,9 +104,10 @@ func (m *Market) Symbols() []string {
 	return out
 }
 
-// TickSize and LotSize report the price and quantity increments of a
-// symbol as Decimals (e.g. 0.01 and 0.00001 for BTC-USDT), for plugins
-// that publish exchange filters.
+// TickSize reports a symbol's price and quantity increments (tick and
+// lot) as Decimals, e.g. 0.01 and 0.00001 for BTC-USDT at 50000, for
+// plugins that publish exchange filters. Every price the market serves is
+// a multiple of the tick, every base volume a multiple of the lot.
 func (m *Market) TickSize(symbol string) (tick, lot cc.Decimal, err error) {
 	s, ok := m.symbols[symbol]
 	if !ok {
