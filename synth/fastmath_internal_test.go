@@ -5,6 +5,14 @@ import (
 	"testing"
 )
 
+func TestFastExpIsCloseToMathExp(t *testing.T) {
+	for x := -30.0; x <= 30; x += 0.01237 {
+		if got, want := fastExp(x), math.Exp(x); math.Abs(got/want-1) > 1e-6 {
+			t.Fatalf("fastExp(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
+
 func TestFastPowIsCloseToMathPow(t *testing.T) {
 	for _, x := range []float64{1e-9, 0.3, 1, 1.5, 1.999, 2, 7, 1234.5, 9.9e14} {
 		for _, y := range []float64{0.5, 0.85, 1, 2} {

@@ -105,7 +105,7 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 		if L <= 6 {
 			sa, sv = season(L, t0+int64(i)*lv.dur)
 		}
-		f := math.Exp(lv.lam * z)
+		f := fastExp(lv.lam * z)
 		g.w[i] = sv * f
 		if lv.act == 1 && actVol == 1 {
 			// The same factor; the noise's exponential to second order.
@@ -147,6 +147,7 @@ func (g *gen) shape(k int, o, c, h, l, p float64) (iH, iL int) {
 	var sumV float64
 	for i := 0; i < k; i++ {
 		sumV += g.w[i]
+		g.bst[i] = 1
 	}
 	if sumV == 0 || h <= l {
 		for j := 0; j <= k; j++ {
@@ -340,6 +341,7 @@ func (g *gen) boost(i int, x, p2 float64) {
 	d := math.Abs(g.b[i+1] - g.b[i])
 	need := 2 * x * (x + d) / math.Ln2 / p2
 	if need > g.w[i] {
+		g.bst[i] = need / g.w[i]
 		g.w[i] = need
 	}
 }
@@ -349,10 +351,10 @@ func (g *gen) boost(i int, x, p2 float64) {
 // the cascade (a spike to an extreme trades heavily). Above, it would
 // drown the intraday profile.
 func (g *gen) boosted(L, i int) float64 {
-	if L <= 6 || g.w[i] <= g.w0[i] || g.w0[i] == 0 {
+	if L <= 6 || g.bst[i] <= 1 {
 		return 1
 	}
-	return fastPow(g.w[i]/g.w0[i], actVol)
+	return fastPow(g.bst[i], actVol)
 }
 
 // splitMacro splits a node above the day level into its children, in log

@@ -89,10 +89,10 @@ type gen struct {
 	kids   [nLevels][maxFan]node
 
 	// Scratch for splits.
-	w, w0, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
-	tr, lo, hi, olo, ohi, bt                                [maxFan + 1]int64
-	uH, uL                                                  float64 // where in their children the extremes fall
-	actKey                                                  uint64  // seed of the draws deciding which children trade
+	w, w0, bst, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
+	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
+	uH, uL                                                       float64 // where in their children the extremes fall
+	actKey                                                       uint64  // seed of the draws deciding which children trade
 }
 
 func newGen() *gen {
