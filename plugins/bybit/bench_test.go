@@ -8,6 +8,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/synth"
 )
 
@@ -16,7 +17,7 @@ import (
 func BenchmarkKline1000(b *testing.B) {
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
 	m := synth.New(synth.Options{Seed: 7, Exchange: "bybit_spot", Pairs: pairs})
-	clock := frozen(t0)
+	clock := kittest.Frozen(t0)
 	h := bybit.Spot.Handler(&plugins.Env{Market: m, Clock: clock, Pairs: pairs, Feed: &cc.MarketFeed{Market: m, Clock: clock}})
 	req := httptest.NewRequest(http.MethodGet, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=1000", nil)
 	b.ReportAllocs()

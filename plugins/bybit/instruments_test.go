@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
 
 type instrumentsResp struct {
@@ -29,9 +30,9 @@ type instrumentsResp struct {
 }
 
 func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
-	spot := newFixture(t, bybit.Spot, frozen(t0))
+	spot := newFixture(t, bybit.Spot, kittest.Frozen(t0))
 	var r instrumentsResp
-	spot.get(t, "/v5/market/instruments-info?category=spot", &r)
+	spot.GetJSON(t, "/v5/market/instruments-info?category=spot", &r)
 	if r.RetCode != 0 || len(r.Result.List) != 3 || r.Result.NextPageCursor != nil {
 		t.Fatalf("spot instruments: %+v", r)
 	}
@@ -41,14 +42,14 @@ func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
 	}
 	// The filters follow the precision of the prices served.
 	var k klineResp
-	spot.get(t, "/v5/market/kline?category=spot&symbol=XRPUSDT&interval=1&limit=1", &k)
+	spot.GetJSON(t, "/v5/market/kline?category=spot&symbol=XRPUSDT&interval=1&limit=1", &k)
 	if tick := r.Result.List[2].PriceFilter.TickSize; len(tick) < 3 || decimals(tick) < decimals(k.Result.List[0][4]) {
 		t.Errorf("XRP tick size %s coarser than the close price %s", tick, k.Result.List[0][4])
 	}
 
-	linear := newFixture(t, bybit.Perpetual, frozen(t0))
+	linear := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
 	var l instrumentsResp
-	linear.get(t, "/v5/market/instruments-info?category=linear&limit=1000", &l)
+	linear.GetJSON(t, "/v5/market/instruments-info?category=linear&limit=1000", &l)
 	if l.RetCode != 0 || len(l.Result.List) != 3 || l.Result.NextPageCursor == nil || *l.Result.NextPageCursor != "" {
 		t.Fatalf("linear instruments: %+v", l)
 	}
@@ -71,12 +72,12 @@ func decimals(s string) int {
 }
 
 func TestInstrumentsCursorVisitsEveryInstrumentOnce(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, frozen(t0))
+	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
 	var seen []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
 		var r instrumentsResp
-		f.get(t, "/v5/market/instruments-info?category=linear&limit=2&cursor="+url.QueryEscape(cursor), &r)
+		f.GetJSON(t, "/v5/market/instruments-info?category=linear&limit=2&cursor="+url.QueryEscape(cursor), &r)
 		if r.RetCode != 0 {
 			t.Fatalf("page %d: %+v", page, r)
 		}
@@ -108,10 +109,10 @@ func TestInstrumentsOtherCategoriesAreValidAndEmpty(t *testing.T) {
 		},
 	}
 	for ex, qs := range queries {
-		f := newFixture(t, ex, frozen(t0))
+		f := newFixture(t, ex, kittest.Frozen(t0))
 		for _, q := range qs {
 			var r instrumentsResp
-			f.get(t, "/v5/market/instruments-info?"+q, &r)
+			f.GetJSON(t, "/v5/market/instruments-info?"+q, &r)
 			if r.RetCode != 0 || r.Result.List == nil || len(r.Result.List) != 0 {
 				t.Errorf("%s %s: %+v", ex.Name(), q, r)
 			}
@@ -131,13 +132,13 @@ func mustQuery(q string) url.Values {
 }
 
 func TestInstrumentsFilterAndErrors(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, frozen(t0))
+	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
 	var r instrumentsResp
-	f.get(t, "/v5/market/instruments-info?category=linear&symbol=ETHUSDT", &r)
+	f.GetJSON(t, "/v5/market/instruments-info?category=linear&symbol=ETHUSDT", &r)
 	if len(r.Result.List) != 1 || r.Result.List[0].Symbol != "ETHUSDT" {
 		t.Errorf("symbol filter: %+v", r)
 	}
-	f.get(t, "/v5/market/instruments-info?category=linear&baseCoin=XRP", &r)
+	f.GetJSON(t, "/v5/market/instruments-info?category=linear&baseCoin=XRP", &r)
 	if len(r.Result.List) != 1 || r.Result.List[0].Symbol != "XRPUSDT" {
 		t.Errorf("baseCoin filter: %+v", r)
 	}
@@ -148,7 +149,7 @@ func TestInstrumentsFilterAndErrors(t *testing.T) {
 		"category=linear&limit=0":   "params error: limit invalid",
 	} {
 		var e instrumentsResp
-		f.get(t, "/v5/market/instruments-info?"+q, &e)
+		f.GetJSON(t, "/v5/market/instruments-info?"+q, &e)
 		if e.RetCode != 10001 || e.RetMsg != msg {
 			t.Errorf("%q: got %d %q, want 10001 %q", q, e.RetCode, e.RetMsg, msg)
 		}
@@ -157,20 +158,20 @@ func TestInstrumentsFilterAndErrors(t *testing.T) {
 
 func TestTickersReportTheLast24Hours(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
-		f := newFixture(t, ex, frozen(t0))
+		f := newFixture(t, ex, kittest.Frozen(t0))
 		var r struct {
 			RetCode int `json:"retCode"`
 			Result  struct {
 				List []map[string]string `json:"list"`
 			} `json:"result"`
 		}
-		f.get(t, "/v5/market/tickers?category="+ex.Category()+"&symbol=BTCUSDT", &r)
+		f.GetJSON(t, "/v5/market/tickers?category="+ex.Category()+"&symbol=BTCUSDT", &r)
 		if r.RetCode != 0 || len(r.Result.List) != 1 {
 			t.Fatalf("%s: %+v", ex.Name(), r)
 		}
 		tk := r.Result.List[0]
 		var k klineResp
-		f.get(t, "/v5/market/kline?category="+ex.Category()+"&symbol=BTCUSDT&interval=1&limit=1", &k)
+		f.GetJSON(t, "/v5/market/kline?category="+ex.Category()+"&symbol=BTCUSDT&interval=1&limit=1", &k)
 		if tk["lastPrice"] != k.Result.List[0][4] {
 			t.Errorf("%s: lastPrice %s, latest close %s", ex.Name(), tk["lastPrice"], k.Result.List[0][4])
 		}

@@ -3,32 +3,17 @@ package bybit_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins/bybit"
-	"github.com/candlecassette/candlecassette/ratelimit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
 
-// fakeNow is a settable clock for the limiter.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeNow) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
-func (f *fakeNow) add(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
-
 func TestIPLimitGives403AndABan(t *testing.T) {
-	clock := &fakeNow{t: t0}
-	f := newFixture(t, bybit.Spot, frozen(t0))
-	lim := ratelimit.New(bybit.Spot.RateLimits(), ratelimit.Options{Now: clock.now})
-	h := lim.Middleware(bybit.Spot.Handler(f.env))
+	clock := kittest.NewManualNow(t0)
+	f := newFixture(t, bybit.Spot, kittest.Frozen(t0))
+	h := f.LimitedHandler(t, clock.Now)
 	get := func() (int, string) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodGet, "/v5/market/time", nil)
@@ -45,12 +30,12 @@ func TestIPLimitGives403AndABan(t *testing.T) {
 		t.Fatalf("request 601: %d %q, want 403 access too frequent", status, body)
 	}
 	// Banned: still refused once the 5-second window has rolled ...
-	clock.add(6 * time.Second)
+	clock.Add(6 * time.Second)
 	if status, _ := get(); status != http.StatusForbidden {
 		t.Errorf("6s later: %d, want 403 while banned", status)
 	}
 	// ... until the 10-minute ban is over.
-	clock.add(10 * time.Minute)
+	clock.Add(10 * time.Minute)
 	if status, body := get(); status != http.StatusOK {
 		t.Errorf("after the ban: %d %s", status, body)
 	}

@@ -10,6 +10,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
 
 func opens(t *testing.T, list [][]string) []int64 {
@@ -28,13 +29,13 @@ func opens(t *testing.T, list [][]string) []int64 {
 func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
-			f := newFixture(t, ex, frozen(t0))
+			f := newFixture(t, ex, kittest.Frozen(t0))
 			since := cc.Interval1m.Truncate(t0.UnixMilli()) - 1000*60_000
 			var all []int64
 			start := since
 			for page := 0; page < 3; page++ {
 				var r klineResp
-				f.get(t, fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&limit=100&interval=1&category=%s", start, ex.Category()), &r)
+				f.GetJSON(t, fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&limit=100&interval=1&category=%s", start, ex.Category()), &r)
 				if r.RetCode != 0 || r.Result.Category != ex.Category() || r.Result.Symbol != "BTCUSDT" {
 					t.Fatalf("page %d: %+v", page, r)
 				}
@@ -66,12 +67,12 @@ func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 }
 
 func TestKlineRowsAreTheMarketsCandles(t *testing.T) {
-	f := newFixture(t, bybit.Spot, frozen(t0))
+	f := newFixture(t, bybit.Spot, kittest.Frozen(t0))
 	now := t0.UnixMilli()
 	var r klineResp
-	f.get(t, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=60&limit=5", &r)
+	f.GetJSON(t, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=60&limit=5", &r)
 	cur := cc.Interval1h.Truncate(now)
-	want, err := f.market.Candles(context.Background(), "ETHUSDT", cc.Interval1h, cur-4*3_600_000, cur+3_600_000, now)
+	want, err := f.Env.Market.Candles(context.Background(), "ETHUSDT", cc.Interval1h, cur-4*3_600_000, cur+3_600_000, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestKlineWindows(t *testing.T) {
 	now := t0.UnixMilli()
 	cur := cc.Interval1m.Truncate(now)
 	hour := cc.Interval1h.Truncate(now)
-	f := newFixture(t, bybit.Perpetual, frozen(t0))
+	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
 	tests := []struct {
 		name        string
 		query       string
@@ -119,7 +120,7 @@ func TestKlineWindows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var r klineResp
-			f.get(t, "/v5/market/kline?symbol=BTCUSDT&"+tt.query, &r)
+			f.GetJSON(t, "/v5/market/kline?symbol=BTCUSDT&"+tt.query, &r)
 			if r.RetCode != 0 {
 				t.Fatalf("retCode %d %s", r.RetCode, r.RetMsg)
 			}
@@ -155,9 +156,9 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.ex, frozen(t0))
+			f := newFixture(t, tt.ex, kittest.Frozen(t0))
 			var r klineResp
-			status, body := f.get(t, "/v5/market/kline?"+tt.query, &r)
+			status, body := f.GetJSON(t, "/v5/market/kline?"+tt.query, &r)
 			if status != http.StatusOK || r.RetCode != tt.code || r.RetMsg != tt.msg {
 				t.Errorf("got HTTP %d %s, want HTTP 200 retCode %d %q", status, body, tt.code, tt.msg)
 			}
@@ -165,7 +166,7 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 			var got any
 			json.Unmarshal(body, &got)
 			want := map[string]any{"retCode": 0.0, "retMsg": "", "result": map[string]any{}, "retExtInfo": map[string]any{}, "time": 0.0}
-			if d := sameShape(want, got, "$", false); len(d) > 0 {
+			if d := kittest.ShapeDiff(want, got, "$", false); len(d) > 0 {
 				t.Errorf("error body shape: %v", d)
 			}
 		})
@@ -173,51 +174,51 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 }
 
 func TestUnknownPathIsRouteNotFound(t *testing.T) {
-	f := newFixture(t, bybit.Spot, frozen(t0))
+	f := newFixture(t, bybit.Spot, kittest.Frozen(t0))
 	var r klineResp
-	status, body := f.get(t, "/v5/market/nope", &r)
+	status, body := f.GetJSON(t, "/v5/market/nope", &r)
 	if status != http.StatusNotFound || r.RetCode != 10017 {
 		t.Errorf("got %d %s", status, body)
 	}
 }
 
 func TestMarkAndIndexKlinesForLinear(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, frozen(t0))
+	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
 	for _, path := range []string{"mark-price-kline", "index-price-kline"} {
 		var r klineResp
-		f.get(t, "/v5/market/"+path+"?category=linear&symbol=BTCUSDT&interval=15&limit=4", &r)
+		f.GetJSON(t, "/v5/market/"+path+"?category=linear&symbol=BTCUSDT&interval=15&limit=4", &r)
 		if r.RetCode != 0 || len(r.Result.List) != 4 || len(r.Result.List[0]) != 5 {
 			t.Errorf("%s: %+v", path, r)
 		}
 	}
 	var r klineResp
-	f.get(t, "/v5/market/mark-price-kline?category=spot&symbol=BTCUSDT&interval=15", &r)
+	f.GetJSON(t, "/v5/market/mark-price-kline?category=spot&symbol=BTCUSDT&interval=15", &r)
 	if r.RetCode != 10001 {
 		t.Errorf("mark price klines for spot: %+v", r)
 	}
 }
 
 func TestServerTimeIsTheVirtualClock(t *testing.T) {
-	f := newFixture(t, bybit.Spot, frozen(t0))
+	f := newFixture(t, bybit.Spot, kittest.Frozen(t0))
 	var r struct {
 		Result struct{ TimeSecond, TimeNano string } `json:"result"`
 		Time   int64                                 `json:"time"`
 	}
-	_, body := f.get(t, "/v5/market/time", &r)
+	_, body := f.GetJSON(t, "/v5/market/time", &r)
 	if r.Result.TimeSecond != strconv.FormatInt(t0.Unix(), 10) || r.Result.TimeNano != strconv.FormatInt(t0.UnixNano(), 10) || r.Time != t0.UnixMilli() {
 		t.Errorf("time: %s", body)
 	}
-	checkShape(t, "time.json", body, false)
+	kittest.CheckShape(t, "time.json", body, false)
 }
 
 func TestResponsesHaveTheDocumentedShape(t *testing.T) {
-	spot := newFixture(t, bybit.Spot, frozen(t0))
-	linear := newFixture(t, bybit.Perpetual, frozen(t0))
-	_, body := spot.get(t, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=60&limit=3", nil)
-	checkShape(t, "kline.json", body, false)
-	_, body = spot.get(t, "/v5/market/instruments-info?category=spot", nil)
-	checkShape(t, "instruments_spot.json", body, false)
-	_, body = linear.get(t, "/v5/market/instruments-info?category=linear", nil)
+	spot := newFixture(t, bybit.Spot, kittest.Frozen(t0))
+	linear := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
+	_, body := spot.GetJSON(t, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=60&limit=3", nil)
+	kittest.CheckShape(t, "kline.json", body, false)
+	_, body = spot.GetJSON(t, "/v5/market/instruments-info?category=spot", nil)
+	kittest.CheckShape(t, "instruments_spot.json", body, false)
+	_, body = linear.GetJSON(t, "/v5/market/instruments-info?category=linear", nil)
 	// Bybit's table lists fields its example lacks (displayName, ...).
-	checkShape(t, "instruments_linear.json", body, true)
+	kittest.CheckShape(t, "instruments_linear.json", body, true)
 }

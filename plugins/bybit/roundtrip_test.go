@@ -10,6 +10,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 )
@@ -45,16 +46,16 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			}
 			page := fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&limit=100&interval=1&category=%s", winStart, ex.Category())
 			calls := []string{"/v5/market/instruments-info?category=" + ex.Category(), page}
-			recorder := &fixture{url: rec.URL()}
+			recorder := kittest.At(rec.URL())
 			recorded := map[string][]byte{}
 			for _, c := range calls {
-				_, recorded[c] = recorder.get(t, c, nil)
+				_, recorded[c] = recorder.GetJSON(t, c, nil)
 			}
 			// A short WS session through the proxy.
-			c := recorder.dial(t, "/v5/public/"+ex.Category())
-			send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
+			c := recorder.Conn(t, "/v5/public/"+ex.Category())
+			kittest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
 			for i := 0; i < 2; i++ {
-				readJSON(t, c, nil)
+				kittest.ReadFrame(t, c, nil)
 			}
 			c.Close()
 			closeAll(t, rec, up)
@@ -67,16 +68,16 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			if srv.Plugin().Name() != ex.Name() {
 				t.Fatalf("replay serves %s", srv.Plugin().Name())
 			}
-			replayed := &fixture{url: srv.URL()}
+			replayed := kittest.At(srv.URL())
 			for _, call := range calls {
-				if _, got := replayed.get(t, call, nil); string(got) != string(recorded[call]) {
+				if _, got := replayed.GetJSON(t, call, nil); string(got) != string(recorded[call]) {
 					t.Errorf("%s: replayed body differs:\n%s\n%s", call, got, recorded[call])
 				}
 			}
 			// A window never asked verbatim comes from the candle index.
 			var whole, part klineResp
-			replayed.get(t, page, &whole)
-			replayed.get(t, fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&end=%d&interval=1&category=%s", winStart+10*60_000, winStart+19*60_000, ex.Category()), &part)
+			replayed.GetJSON(t, page, &whole)
+			replayed.GetJSON(t, fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&end=%d&interval=1&category=%s", winStart+10*60_000, winStart+19*60_000, ex.Category()), &part)
 			if len(part.Result.List) != 10 || len(whole.Result.List) != 100 {
 				t.Fatalf("sub-window %d rows, recorded %d", len(part.Result.List), len(whole.Result.List))
 			}
@@ -86,10 +87,10 @@ func TestRecordThenReplayOffline(t *testing.T) {
 				}
 			}
 			// Live klines still flow on the replayed socket.
-			ws := replayed.dial(t, "/v5/public/"+ex.Category())
-			send(t, ws, `{"op":"subscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
+			ws := replayed.Conn(t, "/v5/public/"+ex.Category())
+			kittest.Send(t, ws, `{"op":"subscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
 			for i := 0; i < 5; i++ {
-				frame := readJSON(t, ws, nil)
+				frame := kittest.ReadFrame(t, ws, nil)
 				us, err := ex.DecodeFrame("/v5/public/"+ex.Category(), frame)
 				if err == nil && len(us) == 1 && us[0].Symbol == "BTCUSDT" && us[0].Interval == cc.Interval1m {
 					return

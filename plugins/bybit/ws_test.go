@@ -12,6 +12,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
 
 type ack struct {
@@ -35,13 +36,6 @@ type push struct {
 	} `json:"data"`
 }
 
-func send(t *testing.T, c *websocket.Conn, msg string) {
-	t.Helper()
-	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSubscribeAckAndPongFollowEachCategory(t *testing.T) {
 	tests := []struct {
 		ex                 *bybit.Exchange
@@ -54,35 +48,35 @@ func TestSubscribeAckAndPongFollowEachCategory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ex.Name(), func(t *testing.T) {
-			f := newFixture(t, tt.ex, frozen(t0))
-			c := f.dial(t, tt.path)
+			f := newFixture(t, tt.ex, kittest.Frozen(t0))
+			c := f.Conn(t, tt.path)
 			// ccxt's exact first message, with its extra field.
-			send(t, c, `{"op":"subscribe","req_id":1,"args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
+			kittest.Send(t, c, `{"op":"subscribe","req_id":1,"args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
 			var a ack
-			body := readJSON(t, c, &a)
+			body := kittest.ReadFrame(t, c, &a)
 			if !a.Success || a.Op != "subscribe" || a.RetMsg != tt.subMsg || a.ReqID == nil || *a.ReqID != "1" || a.ConnID == "" {
 				t.Errorf("subscribe ack: %s", body)
 			}
-			checkShape(t, tt.subGolden, body, false)
+			kittest.CheckShape(t, tt.subGolden, body, false)
 			// The first push (the candle in progress) comes at once.
 			var p push
-			readJSON(t, c, &p)
+			kittest.ReadFrame(t, c, &p)
 			if p.Topic != "kline.1.BTCUSDT" || len(p.Data) != 1 {
 				t.Fatalf("push: %+v", p)
 			}
 			if tt.ex == bybit.Spot {
-				send(t, c, `{"op":"ping"}`)
+				kittest.Send(t, c, `{"op":"ping"}`)
 			} else {
-				send(t, c, `{"req_id":"","op":"ping"}`)
+				kittest.Send(t, c, `{"req_id":"","op":"ping"}`)
 			}
 			for {
 				var m map[string]any
-				body = readJSON(t, c, &m)
+				body = kittest.ReadFrame(t, c, &m)
 				if m["op"] == "ping" {
 					break
 				}
 			}
-			checkShape(t, tt.pongGol, body, false)
+			kittest.CheckShape(t, tt.pongGol, body, false)
 			var pong ack
 			json.Unmarshal(body, &pong)
 			if pong.RetMsg != "pong" || pong.ConnID != a.ConnID {
@@ -97,7 +91,7 @@ func nextAck(t *testing.T, c *websocket.Conn) ack {
 	t.Helper()
 	for {
 		var m map[string]json.RawMessage
-		body := readJSON(t, c, &m)
+		body := kittest.ReadFrame(t, c, &m)
 		if _, ok := m["op"]; ok {
 			var a ack
 			json.Unmarshal(body, &a)
@@ -107,8 +101,8 @@ func nextAck(t *testing.T, c *websocket.Conn) ack {
 }
 
 func TestSubscribeErrors(t *testing.T) {
-	f := newFixture(t, bybit.Spot, frozen(t0))
-	c := f.dial(t, "/v5/public/spot")
+	f := newFixture(t, bybit.Spot, kittest.Frozen(t0))
+	c := f.Conn(t, "/v5/public/spot")
 	tests := []struct {
 		msg, retMsg string
 		ok          bool
@@ -124,7 +118,7 @@ func TestSubscribeErrors(t *testing.T) {
 		{`not json`, "error:request not supported", false},
 	}
 	for _, tt := range tests {
-		send(t, c, tt.msg)
+		kittest.Send(t, c, tt.msg)
 		a := nextAck(t, c)
 		if a.Success != tt.ok || a.RetMsg != tt.retMsg {
 			t.Errorf("%s: got success=%v %q, want %v %q", tt.msg, a.Success, a.RetMsg, tt.ok, tt.retMsg)
@@ -134,34 +128,15 @@ func TestSubscribeErrors(t *testing.T) {
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
 	f := newFixture(t, bybit.Perpetual, &cc.Clock{Base: t0, Start: time.Now(), Speed: 20})
-	c := f.dial(t, "/v5/public/linear")
-	send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
+	c := f.Conn(t, "/v5/public/linear")
+	kittest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
 	nextAck(t, c)
-	send(t, c, `{"op":"unsubscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
+	kittest.Send(t, c, `{"op":"unsubscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
 	a := nextAck(t, c)
 	if !a.Success || a.Op != "unsubscribe" {
 		t.Fatalf("unsubscribe ack: %+v", a)
 	}
-	expectSilence(t, c)
-}
-
-// expectSilence fails if c receives anything from 100ms to 500ms from now.
-// At 20× a push is due every 25-50ms; one already in flight when the
-// unsubscribe arrived may still land in the first 100ms.
-func expectSilence(t *testing.T, c *websocket.Conn) {
-	t.Helper()
-	grace := time.Now().Add(100 * time.Millisecond)
-	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	for {
-		_, data, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if time.Now().After(grace) {
-			t.Errorf("push after unsubscribe: %s", data)
-			return
-		}
-	}
+	kittest.ExpectSilence(t, c)
 }
 
 func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
@@ -171,8 +146,8 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 	base := time.UnixMilli(cc.Interval1m.Truncate(t0.UnixMilli()) + 58_000)
 	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 60}
 	f := newFixture(t, bybit.Spot, clock)
-	c := f.dial(t, "/v5/public/spot")
-	send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
+	c := f.Conn(t, "/v5/public/spot")
+	kittest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
 	nextAck(t, c)
 	var sawOpen, sawFinal, sawNext bool
 	var final push
@@ -180,8 +155,8 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !(sawFinal && sawNext) && time.Now().Before(deadline) {
 		var p push
-		body := readJSON(t, c, &p)
-		checkShape(t, "ws_kline.json", body, false)
+		body := kittest.ReadFrame(t, c, &p)
+		kittest.CheckShape(t, "ws_kline.json", body, false)
 		d := p.Data[0]
 		if p.Type != "snapshot" || d.Interval != "1" || d.End != d.Start+59_999 {
 			t.Fatalf("push: %s", body)
@@ -214,7 +189,7 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 		t.Fatalf("in progress %v, final %v, next %v", sawOpen, sawFinal, sawNext)
 	}
 	// The final push is the closed candle REST serves.
-	want, err := f.market.Candles(context.Background(), "BTCUSDT", cc.Interval1m, open, open+60_000, open+120_000)
+	want, err := f.Env.Market.Candles(context.Background(), "BTCUSDT", cc.Interval1m, open, open+60_000, open+120_000)
 	if err != nil || len(want) != 1 {
 		t.Fatal(err)
 	}
@@ -225,21 +200,21 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 }
 
 func TestDecodeFrameReadsPushes(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, frozen(t0))
-	c := f.dial(t, "/v5/public/linear")
-	send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.15.XRPUSDT"]}`)
-	ackBody := readJSON(t, c, nil)
+	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))
+	c := f.Conn(t, "/v5/public/linear")
+	kittest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.15.XRPUSDT"]}`)
+	ackBody := kittest.ReadFrame(t, c, nil)
 	if _, err := bybit.Perpetual.DecodeFrame("/v5/public/linear", ackBody); err == nil {
 		t.Errorf("an ack decoded as klines")
 	}
-	frame := readJSON(t, c, nil)
+	frame := kittest.ReadFrame(t, c, nil)
 	us, err := bybit.Perpetual.DecodeFrame("/v5/public/linear", frame)
 	if err != nil || len(us) != 1 {
 		t.Fatalf("decode %s: %v", frame, err)
 	}
 	u := us[0]
 	now := t0.UnixMilli()
-	want, _ := f.market.Candles(context.Background(), "XRPUSDT", cc.Interval15m, cc.Interval15m.Truncate(now), cc.Interval15m.Truncate(now)+900_000, now)
+	want, _ := f.Env.Market.Candles(context.Background(), "XRPUSDT", cc.Interval15m, cc.Interval15m.Truncate(now), cc.Interval15m.Truncate(now)+900_000, now)
 	if u.Symbol != "XRPUSDT" || u.Interval != cc.Interval15m || u.EventTime != now || u.Candle.Closed {
 		t.Errorf("update %+v", u)
 	}
@@ -251,7 +226,7 @@ func TestDecodeFrameReadsPushes(t *testing.T) {
 		t.Error("a ticker frame decoded as klines")
 	}
 	// The documented example decodes too.
-	doc, _ := json.Marshal(golden(t, "ws_kline.json"))
+	doc, _ := json.Marshal(kittest.GoldenJSON(t, "ws_kline.json"))
 	us, err = p.DecodeFrame("/v5/public/spot", doc)
 	if err != nil || len(us) != 1 || us[0].Candle.Close.String() != "16677" || us[0].Interval != cc.Interval5m || us[0].EventTime != 1672324988882 {
 		t.Errorf("doc example: %+v %v", us, err)
@@ -260,7 +235,7 @@ func TestDecodeFrameReadsPushes(t *testing.T) {
 
 func TestDecodeCandlesRoundTrip(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
-		f := newFixture(t, ex, frozen(t0))
+		f := newFixture(t, ex, kittest.Frozen(t0))
 		now := t0.UnixMilli()
 		start := cc.Interval5m.Truncate(now) - 20*300_000
 		req, err := ex.CandlesRequest(plugins.Query{Symbol: "ETHUSDT", Interval: cc.Interval5m, Start: start, Limit: 50})
@@ -270,12 +245,12 @@ func TestDecodeCandlesRoundTrip(t *testing.T) {
 		if !strings.Contains(req.URL.RawQuery, "category="+ex.Category()) {
 			t.Errorf("request %s lacks the category", req.URL)
 		}
-		_, body := f.get(t, req.URL.String(), nil)
+		_, body := f.GetJSON(t, req.URL.String(), nil)
 		set, err := ex.DecodeCandles(req, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := f.market.Candles(context.Background(), "ETHUSDT", cc.Interval5m, start, cc.Interval5m.Truncate(now)+300_000, now)
+		want, _ := f.Env.Market.Candles(context.Background(), "ETHUSDT", cc.Interval5m, start, cc.Interval5m.Truncate(now)+300_000, now)
 		if set.Symbol != "ETHUSDT" || set.Interval != cc.Interval5m || len(set.Candles) != len(want) || len(want) != 21 {
 			t.Fatalf("set %s %s %d candles, market %d", set.Symbol, set.Interval, len(set.Candles), len(want))
 		}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
@@ -17,44 +18,44 @@ type instrumentsResp struct {
 }
 
 func TestInstrumentsListOwnTypeOnly(t *testing.T) {
-	spot := newFixture(t, okx.Spot, frozen(t0))
+	spot := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	var r instrumentsResp
-	_, body := spot.get(t, "/api/v5/public/instruments?instType=SPOT", &r)
+	_, body := spot.GetJSON(t, "/api/v5/public/instruments?instType=SPOT", &r)
 	if r.Code != "0" || len(r.Data) != 4 {
 		t.Fatalf("spot instruments: %s", body)
 	}
-	checkShape(t, "instruments_spot.json", body, false)
+	kittest.CheckShape(t, "instruments_spot.json", body, false)
 	in := r.Data[0]
 	if in.InstID != "BTC-USDT" || in.BaseCcy != "BTC" || in.QuoteCcy != "USDT" || in.State != "live" || in.InstType != "SPOT" {
 		t.Errorf("spot instrument %+v", in)
 	}
 	// The tick size matches the prices served.
 	var c candlesResp
-	spot.get(t, "/api/v5/market/candles?instId=XRP-USDT&limit=1", &c)
+	spot.GetJSON(t, "/api/v5/market/candles?instId=XRP-USDT&limit=1", &c)
 	if decimals(r.Data[2].TickSz) < decimals(c.Data[0][4]) {
 		t.Errorf("XRP tick %s coarser than close %s", r.Data[2].TickSz, c.Data[0][4])
 	}
 
-	swap := newFixture(t, okx.Perpetual, frozen(t0))
-	_, body = swap.get(t, "/api/v5/public/instruments?instType=SWAP", &r)
-	checkShape(t, "instruments_spot.json", body, false)
+	swap := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
+	_, body = swap.GetJSON(t, "/api/v5/public/instruments?instType=SWAP", &r)
+	kittest.CheckShape(t, "instruments_spot.json", body, false)
 	in = r.Data[1]
 	if in.InstID != "ETH-USDT-SWAP" || in.Uly != "ETH-USDT" || in.InstFamily != "ETH-USDT" || in.SettleCcy != "USDT" || in.CtType != "linear" || in.CtVal != "0.1" {
 		t.Errorf("swap instrument %+v", in)
 	}
-	swap.get(t, "/api/v5/public/instruments?instType=SWAP&instId=SOL-USDT-SWAP", &r)
+	swap.GetJSON(t, "/api/v5/public/instruments?instType=SWAP&instId=SOL-USDT-SWAP", &r)
 	if len(r.Data) != 1 || r.Data[0].InstID != "SOL-USDT-SWAP" {
 		t.Errorf("instId filter: %+v", r.Data)
 	}
 
 	// What ccxt's default loadMarkets also asks for: valid, empty.
-	for f, qs := range map[*fixture][]string{
+	for f, qs := range map[*kittest.Server][]string{
 		spot: {"instType=FUTURES", "instType=SWAP", "instType=OPTION&uly=BTC-USD", "instType=OPTION&uly=ETH-USD"},
 		swap: {"instType=SPOT", "instType=FUTURES", "instType=OPTION&instFamily=BTC-USD"},
 	} {
 		for _, q := range qs {
 			var e instrumentsResp
-			_, body := f.get(t, "/api/v5/public/instruments?"+q, &e)
+			_, body := f.GetJSON(t, "/api/v5/public/instruments?"+q, &e)
 			if e.Code != "0" || e.Data == nil || len(e.Data) != 0 {
 				t.Errorf("%s: %s", q, body)
 			}
@@ -72,7 +73,7 @@ func decimals(s string) int {
 }
 
 func TestInstrumentsErrors(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0))
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	for q, want := range map[string][3]string{
 		"":                 {"400", "50014", "Parameter instType can not be empty."},
 		"instType=STOCK":   {"400", "51000", "Parameter instType error"},
@@ -80,7 +81,7 @@ func TestInstrumentsErrors(t *testing.T) {
 		"instType=spot&x=": {"400", "51000", "Parameter instType error"},
 	} {
 		var r instrumentsResp
-		status, body := f.get(t, "/api/v5/public/instruments?"+q, &r)
+		status, body := f.GetJSON(t, "/api/v5/public/instruments?"+q, &r)
 		if strconv.Itoa(status) != want[0] || r.Code != want[1] || r.Msg != want[2] {
 			t.Errorf("%q: %d %s, want %v", q, status, body, want)
 		}
@@ -88,12 +89,12 @@ func TestInstrumentsErrors(t *testing.T) {
 }
 
 func TestTimeAndTickers(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, frozen(t0))
+	f := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
 	var tr struct {
 		Data []struct{ Ts string } `json:"data"`
 	}
-	_, body := f.get(t, "/api/v5/public/time", &tr)
-	checkShape(t, "time.json", body, false)
+	_, body := f.GetJSON(t, "/api/v5/public/time", &tr)
+	kittest.CheckShape(t, "time.json", body, false)
 	if len(tr.Data) != 1 || tr.Data[0].Ts != strconv.FormatInt(t0.UnixMilli(), 10) {
 		t.Errorf("time: %s", body)
 	}
@@ -101,24 +102,24 @@ func TestTimeAndTickers(t *testing.T) {
 		Code string              `json:"code"`
 		Data []map[string]string `json:"data"`
 	}
-	_, body = f.get(t, "/api/v5/market/ticker?instId=BTC-USDT-SWAP", &tk)
-	checkShape(t, "ticker.json", body, false)
+	_, body = f.GetJSON(t, "/api/v5/market/ticker?instId=BTC-USDT-SWAP", &tk)
+	kittest.CheckShape(t, "ticker.json", body, false)
 	var c candlesResp
-	f.get(t, "/api/v5/market/candles?instId=BTC-USDT-SWAP&limit=1", &c)
+	f.GetJSON(t, "/api/v5/market/candles?instId=BTC-USDT-SWAP&limit=1", &c)
 	if tk.Data[0]["last"] != c.Data[0][4] || tk.Data[0]["instType"] != "SWAP" {
 		t.Errorf("ticker %v, latest candle %v", tk.Data[0], c.Data[0])
 	}
-	_, body = f.get(t, "/api/v5/market/tickers?instType=SWAP", &tk)
+	_, body = f.GetJSON(t, "/api/v5/market/tickers?instType=SWAP", &tk)
 	if len(tk.Data) != 4 {
 		t.Errorf("tickers: %s", body)
 	}
-	checkShape(t, "ticker.json", body, false)
-	f.get(t, "/api/v5/market/tickers?instType=SPOT", &tk)
+	kittest.CheckShape(t, "ticker.json", body, false)
+	f.GetJSON(t, "/api/v5/market/tickers?instType=SPOT", &tk)
 	if tk.Code != "0" || len(tk.Data) != 0 {
 		t.Errorf("spot tickers on the perpetual server: %+v", tk)
 	}
 	var e candlesResp
-	if status, _ := f.get(t, "/api/v5/market/ticker?instId=NOPE-USDT-SWAP", &e); status != 200 || e.Code != "51001" {
+	if status, _ := f.GetJSON(t, "/api/v5/market/ticker?instId=NOPE-USDT-SWAP", &e); status != 200 || e.Code != "51001" {
 		t.Errorf("unknown ticker: %d %+v", status, e)
 	}
 }

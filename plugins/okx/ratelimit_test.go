@@ -3,26 +3,12 @@ package okx_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
-	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-// fakeNow is a settable clock for the limiter.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *fakeNow) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
-func (f *fakeNow) add(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
-}
 
 func TestEndpointLimitsGive429With50011(t *testing.T) {
 	for _, tt := range []struct {
@@ -35,10 +21,9 @@ func TestEndpointLimitsGive429With50011(t *testing.T) {
 		{"/api/v5/public/time", 10},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
-			clock := &fakeNow{t: t0}
-			f := newFixture(t, okx.Spot, frozen(t0))
-			lim := ratelimit.New(okx.Spot.RateLimits(), ratelimit.Options{Now: clock.now})
-			h := lim.Middleware(okx.Spot.Handler(f.env))
+			clock := kittest.NewManualNow(t0)
+			f := newFixture(t, okx.Spot, kittest.Frozen(t0))
+			h := f.LimitedHandler(t, clock.Now)
 			get := func() (int, string) {
 				w := httptest.NewRecorder()
 				r := httptest.NewRequest(http.MethodGet, tt.path, nil)
@@ -55,7 +40,7 @@ func TestEndpointLimitsGive429With50011(t *testing.T) {
 				t.Errorf("request %d: %d %s", tt.limit+1, status, body)
 			}
 			// The 2-second window rolls over.
-			clock.add(2 * time.Second)
+			clock.Add(2 * time.Second)
 			if status, body := get(); status != http.StatusOK {
 				t.Errorf("2s later: %d %s", status, body)
 			}

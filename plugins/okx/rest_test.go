@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
@@ -35,7 +36,7 @@ func ccxtPage(path, inst, bar string, since, dur int64, limit int) string {
 func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, ex := range []*okx.Exchange{okx.Spot, okx.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
-			f := newFixture(t, ex, frozen(t0))
+			f := newFixture(t, ex, kittest.Frozen(t0))
 			inst := ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
 			cur := cc.Interval1m.Truncate(t0.UnixMilli())
 			for _, tt := range []struct {
@@ -51,7 +52,7 @@ func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 				since := tt.since
 				for page := 0; page < 3; page++ {
 					var r candlesResp
-					f.get(t, ccxtPage(tt.path, inst, "1m", since, minute, 100), &r)
+					f.GetJSON(t, ccxtPage(tt.path, inst, "1m", since, minute, 100), &r)
 					if r.Code != "0" || len(r.Data) != 100 {
 						t.Fatalf("%s page %d: code %s, %d rows", tt.path, page, r.Code, len(r.Data))
 					}
@@ -85,7 +86,7 @@ func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 func TestCandlesWindows(t *testing.T) {
 	now := t0.UnixMilli()
 	cur := cc.Interval1m.Truncate(now)
-	f := newFixture(t, okx.Spot, frozen(t0))
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	tests := []struct {
 		name        string
 		query       string
@@ -109,7 +110,7 @@ func TestCandlesWindows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var r candlesResp
-			f.get(t, "/api/v5/market/"+tt.query, &r)
+			f.GetJSON(t, "/api/v5/market/"+tt.query, &r)
 			if r.Code != "0" {
 				t.Fatalf("code %s %s", r.Code, r.Msg)
 			}
@@ -125,12 +126,12 @@ func TestCandlesWindows(t *testing.T) {
 }
 
 func TestCandlesInProgressAndConfirmed(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0))
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	now := t0.UnixMilli()
 	var r candlesResp
-	f.get(t, "/api/v5/market/candles?instId=ETH-USDT&bar=1H&limit=3", &r)
+	f.GetJSON(t, "/api/v5/market/candles?instId=ETH-USDT&bar=1H&limit=3", &r)
 	cur := cc.Interval1h.Truncate(now)
-	want, err := f.market.Candles(context.Background(), "ETH-USDT", cc.Interval1h, cur-2*3_600_000, cur+3_600_000, now)
+	want, err := f.Env.Market.Candles(context.Background(), "ETH-USDT", cc.Interval1h, cur-2*3_600_000, cur+3_600_000, now)
 	if err != nil || len(want) != 3 || len(r.Data) != 3 {
 		t.Fatalf("%d rows, market %d (%v)", len(r.Data), len(want), err)
 	}
@@ -153,11 +154,11 @@ func TestCandlesInProgressAndConfirmed(t *testing.T) {
 func trim(d cc.Decimal) string { return string(d.AppendTrim(nil, int(d.Scale))) }
 
 func TestPerpetualVolumesAreContractsAndBase(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, frozen(t0))
+	f := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
 	var ins struct {
 		Data []struct{ InstID, CtVal, LotSz string } `json:"data"`
 	}
-	f.get(t, "/api/v5/public/instruments?instType=SWAP", &ins)
+	f.GetJSON(t, "/api/v5/public/instruments?instType=SWAP", &ins)
 	ctVals := map[string]string{}
 	for _, in := range ins.Data {
 		ctVals[in.InstID] = in.CtVal
@@ -168,7 +169,7 @@ func TestPerpetualVolumesAreContractsAndBase(t *testing.T) {
 			t.Errorf("%s ctVal %q, want %q", id, ctVals[id], ct)
 		}
 		var r candlesResp
-		f.get(t, "/api/v5/market/candles?instId="+id+"&limit=5", &r)
+		f.GetJSON(t, "/api/v5/market/candles?instId="+id+"&limit=5", &r)
 		ctv := cc.MustDecimal(ct).Float64()
 		for _, row := range r.Data {
 			vol, base := cc.MustDecimal(row[5]).Float64(), cc.MustDecimal(row[6]).Float64()
@@ -200,9 +201,9 @@ func TestCandlesErrorsAreOKXs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.ex, frozen(t0))
+			f := newFixture(t, tt.ex, kittest.Frozen(t0))
 			var r candlesResp
-			status, body := f.get(t, "/api/v5/market/"+tt.query, &r)
+			status, body := f.GetJSON(t, "/api/v5/market/"+tt.query, &r)
 			if status != tt.status || r.Code != tt.code || r.Msg != tt.msg || r.Data == nil || len(r.Data) != 0 {
 				t.Errorf("got HTTP %d %s, want %d code %s %q", status, body, tt.status, tt.code, tt.msg)
 			}
@@ -211,7 +212,7 @@ func TestCandlesErrorsAreOKXs(t *testing.T) {
 }
 
 func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0)) // t0 is 2026-11-25T12:34:56Z, a Wednesday
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0)) // t0 is 2026-11-25T12:34:56Z, a Wednesday
 	at := func(s string) int64 {
 		tm, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -238,7 +239,7 @@ func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.bar, func(t *testing.T) {
 			var r candlesResp
-			f.get(t, "/api/v5/market/candles?instId=SOL-USDT&limit=2&bar="+tt.bar, &r)
+			f.GetJSON(t, "/api/v5/market/candles?instId=SOL-USDT&limit=2&bar="+tt.bar, &r)
 			os := opens(t, r.Data)
 			if len(os) != 2 || os[0] != at(tt.newest) || os[1] != at(tt.older) {
 				t.Fatalf("opens %v, want %s and %s", os, tt.newest, tt.older)
@@ -251,20 +252,20 @@ func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
 }
 
 func TestAggregatedBarsAgreeWithShorterOnes(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0))
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	// A Hong Kong day is the 24 hourly bars from 16:00 UTC.
 	var day, hours candlesResp
-	f.get(t, "/api/v5/market/history-candles?instId=BTC-USDT&bar=1D&limit=2", &day)
+	f.GetJSON(t, "/api/v5/market/history-candles?instId=BTC-USDT&bar=1D&limit=2", &day)
 	closed := day.Data[1]
 	open, _ := strconv.ParseInt(closed[0], 10, 64)
-	f.get(t, fmt.Sprintf("/api/v5/market/history-candles?instId=BTC-USDT&bar=1H&limit=24&before=%d&after=%d", open-1, open+24*3_600_000), &hours)
+	f.GetJSON(t, fmt.Sprintf("/api/v5/market/history-candles?instId=BTC-USDT&bar=1H&limit=24&before=%d&after=%d", open-1, open+24*3_600_000), &hours)
 	checkFold(t, closed, hours.Data)
 	// A UTC quarter is its three months.
 	var quarter, months candlesResp
-	f.get(t, "/api/v5/market/history-candles?instId=BTC-USDT&bar=3Mutc&limit=2", &quarter)
+	f.GetJSON(t, "/api/v5/market/history-candles?instId=BTC-USDT&bar=3Mutc&limit=2", &quarter)
 	q := quarter.Data[1]
 	qOpen, _ := strconv.ParseInt(q[0], 10, 64)
-	f.get(t, fmt.Sprintf("/api/v5/market/history-candles?instId=BTC-USDT&bar=1Mutc&before=%d&after=%d", qOpen-1, at(t, 2026, 10)), &months)
+	f.GetJSON(t, fmt.Sprintf("/api/v5/market/history-candles?instId=BTC-USDT&bar=1Mutc&before=%d&after=%d", qOpen-1, at(t, 2026, 10)), &months)
 	checkFold(t, q, months.Data)
 }
 
@@ -298,22 +299,22 @@ func checkFold(t *testing.T, bar []string, parts [][]string) {
 }
 
 func TestUnknownPathIsNotFound(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0))
-	if status, _ := f.get(t, "/api/v5/market/nope", nil); status != http.StatusNotFound {
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
+	if status, _ := f.GetJSON(t, "/api/v5/market/nope", nil); status != http.StatusNotFound {
 		t.Errorf("status %d", status)
 	}
 }
 
 func TestMarkAndIndexPriceCandles(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, frozen(t0))
+	f := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
 	var trades candlesResp
-	f.get(t, "/api/v5/market/candles?instId=ETH-USDT-SWAP&bar=15m&limit=5", &trades)
+	f.GetJSON(t, "/api/v5/market/candles?instId=ETH-USDT-SWAP&bar=15m&limit=5", &trades)
 	for _, path := range []string{
 		"mark-price-candles?instId=ETH-USDT-SWAP", "history-mark-price-candles?instId=ETH-USDT-SWAP",
 		"index-candles?instId=ETH-USDT", "history-index-candles?instId=ETH-USDT",
 	} {
 		var r candlesResp
-		f.get(t, "/api/v5/market/"+path+"&bar=15m&limit=5", &r)
+		f.GetJSON(t, "/api/v5/market/"+path+"&bar=15m&limit=5", &r)
 		if r.Code != "0" || len(r.Data) != 5 {
 			t.Fatalf("%s: %+v", path, r)
 		}
@@ -325,13 +326,13 @@ func TestMarkAndIndexPriceCandles(t *testing.T) {
 		}
 	}
 	var r candlesResp
-	f.get(t, "/api/v5/market/mark-price-candles?instId=ETH-USDT-SWAP&limit=300", &r)
+	f.GetJSON(t, "/api/v5/market/mark-price-candles?instId=ETH-USDT-SWAP&limit=300", &r)
 	if len(r.Data) != 100 {
 		t.Errorf("mark price limit 300 gave %d rows, want the cap of 100", len(r.Data))
 	}
 	for _, path := range []string{"index-candles?instId=ETH-USDT-SWAP", "mark-price-candles?instId=ETH-USDT"} {
 		var e candlesResp
-		if status, body := f.get(t, "/api/v5/market/"+path, &e); status != 200 || e.Code != "51001" {
+		if status, body := f.GetJSON(t, "/api/v5/market/"+path, &e); status != 200 || e.Code != "51001" {
 			t.Errorf("%s: %d %s", path, status, body)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
@@ -46,15 +47,15 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			}
 			page := ccxtPage("history-candles", inst, "1m", winStart, minute, 100)
 			calls := []string{"/api/v5/public/instruments?instType=" + ex.InstType(), page}
-			recorder := &fixture{url: rec.URL()}
+			recorder := kittest.At(rec.URL())
 			recorded := map[string][]byte{}
 			for _, c := range calls {
-				_, recorded[c] = recorder.get(t, c, nil)
+				_, recorded[c] = recorder.GetJSON(t, c, nil)
 			}
-			c := recorder.dial(t, "/ws/v5/business")
-			send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+			c := recorder.Conn(t, "/ws/v5/business")
+			kittest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 			for i := 0; i < 2; i++ {
-				readJSON(t, c, nil)
+				kittest.ReadFrame(t, c, nil)
 			}
 			c.Close()
 			closeAll(t, rec, up)
@@ -67,16 +68,16 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			if srv.Plugin().Name() != ex.Name() {
 				t.Fatalf("replay serves %s", srv.Plugin().Name())
 			}
-			replayed := &fixture{url: srv.URL()}
+			replayed := kittest.At(srv.URL())
 			for _, call := range calls {
-				if _, got := replayed.get(t, call, nil); string(got) != string(recorded[call]) {
+				if _, got := replayed.GetJSON(t, call, nil); string(got) != string(recorded[call]) {
 					t.Errorf("%s: replayed body differs:\n%s\n%s", call, got, recorded[call])
 				}
 			}
 			// A window never asked verbatim comes from the candle index.
 			var whole, part candlesResp
-			replayed.get(t, page, &whole)
-			replayed.get(t, fmt.Sprintf("/api/v5/market/history-candles?instId=%s&before=%d&after=%d", inst, winStart+10*minute-1, winStart+20*minute), &part)
+			replayed.GetJSON(t, page, &whole)
+			replayed.GetJSON(t, fmt.Sprintf("/api/v5/market/history-candles?instId=%s&before=%d&after=%d", inst, winStart+10*minute-1, winStart+20*minute), &part)
 			if len(part.Data) != 10 || len(whole.Data) != 100 {
 				t.Fatalf("sub-window %d rows, recorded %d", len(part.Data), len(whole.Data))
 			}
@@ -85,10 +86,10 @@ func TestRecordThenReplayOffline(t *testing.T) {
 					t.Errorf("row %d: %v, recorded %v", i, row, whole.Data[80+i])
 				}
 			}
-			ws := replayed.dial(t, "/ws/v5/business")
-			send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+			ws := replayed.Conn(t, "/ws/v5/business")
+			kittest.Send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 			for i := 0; i < 5; i++ {
-				frame := readJSON(t, ws, nil)
+				frame := kittest.ReadFrame(t, ws, nil)
 				us, err := ex.DecodeFrame("/ws/v5/business", frame)
 				if err == nil && len(us) == 1 && us[0].Symbol == inst && us[0].Interval == cc.Interval1m {
 					return

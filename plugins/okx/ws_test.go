@@ -12,6 +12,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
@@ -28,19 +29,12 @@ type event struct {
 	Data [][]string `json:"data"`
 }
 
-func send(t *testing.T, c *websocket.Conn, msg string) {
-	t.Helper()
-	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // nextEvent skips pushes and returns the next event message.
 func nextEvent(t *testing.T, c *websocket.Conn) (event, []byte) {
 	t.Helper()
 	for {
 		var e event
-		body := readJSON(t, c, &e)
+		body := kittest.ReadFrame(t, c, &e)
 		if e.Event != "" {
 			return e, body
 		}
@@ -48,41 +42,41 @@ func nextEvent(t *testing.T, c *websocket.Conn) (event, []byte) {
 }
 
 func TestSubscribeAckPushAndPingPong(t *testing.T) {
-	f := newFixture(t, okx.Spot, frozen(t0))
-	c := f.dial(t, "/ws/v5/business")
-	send(t, c, "ping")
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
+	c := f.Conn(t, "/ws/v5/business")
+	kittest.Send(t, c, "ping")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, data, err := c.ReadMessage(); err != nil || string(data) != "pong" {
 		t.Fatalf("ping: %q %v", data, err)
 	}
 	// ccxt's exact first message.
-	send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
+	kittest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
 	var ack event
-	body := readJSON(t, c, &ack)
+	body := kittest.ReadFrame(t, c, &ack)
 	if ack.Event != "subscribe" || ack.Arg == nil || ack.Arg.Channel != "candle1m" || ack.Arg.InstID != "BTC-USDT" || ack.ConnID == "" {
 		t.Fatalf("ack: %s", body)
 	}
 	// The first push is the candle in progress now, as REST has it.
 	var first event
-	body = readJSON(t, c, &first)
-	checkShape(t, "ws_candle.json", body, false)
+	body = kittest.ReadFrame(t, c, &first)
+	kittest.CheckShape(t, "ws_candle.json", body, false)
 	now := t0.UnixMilli()
-	want, _ := f.market.Candles(context.Background(), "BTC-USDT", cc.Interval1m, cc.Interval1m.Truncate(now), now+1, now)
+	want, _ := f.Env.Market.Candles(context.Background(), "BTC-USDT", cc.Interval1m, cc.Interval1m.Truncate(now), now+1, now)
 	row := first.Data[0]
 	if first.Arg.Channel != "candle1m" || row[0] != strconv.FormatInt(want[0].OpenTime, 10) || row[4] != trim(want[0].Close) || row[5] != trim(want[0].Volume) || row[8] != "0" {
 		t.Errorf("push %v, market %+v", row, want[0])
 	}
 	// With an id, OKX echoes it: the documented shape.
-	send(t, c, `{"id":"1512","op":"subscribe","args":[{"channel":"candle1D","instId":"BTC-USDT"}]}`)
+	kittest.Send(t, c, `{"id":"1512","op":"subscribe","args":[{"channel":"candle1D","instId":"BTC-USDT"}]}`)
 	e, body := nextEvent(t, c)
-	checkShape(t, "ws_subscribe.json", body, false)
+	kittest.CheckShape(t, "ws_subscribe.json", body, false)
 	if e.ID != "1512" || e.ConnID != ack.ConnID {
 		t.Errorf("ack %s, first ack conn %s", body, ack.ConnID)
 	}
 	for {
 		var p event
-		body = readJSON(t, c, &p)
-		checkShape(t, "ws_candle.json", body, false)
+		body = kittest.ReadFrame(t, c, &p)
+		kittest.CheckShape(t, "ws_candle.json", body, false)
 		if p.Arg.Channel == "candle1D" {
 			break
 		}
@@ -90,8 +84,8 @@ func TestSubscribeAckPushAndPingPong(t *testing.T) {
 }
 
 func TestWSErrors(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, frozen(t0))
-	c := f.dial(t, "/ws/v5/business")
+	f := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
+	c := f.Conn(t, "/ws/v5/business")
 	tests := []struct {
 		msg, code, text string
 	}{
@@ -102,18 +96,18 @@ func TestWSErrors(t *testing.T) {
 		{`{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT-SWAP"}]}`, "60018", "Wrong URL or channel:tickers,instId:BTC-USDT-SWAP doesn't exist. Please use the correct URL, channel and parameters referring to API document."},
 	}
 	for _, tt := range tests {
-		send(t, c, tt.msg)
+		kittest.Send(t, c, tt.msg)
 		e, body := nextEvent(t, c)
 		if e.Event != "error" || e.Code != tt.code || e.Msg != tt.text {
 			t.Errorf("%s: got %s", tt.msg, body)
 		}
 		if tt.code == "60012" && e.ID != "" {
-			checkShape(t, "ws_error.json", body, false)
+			kittest.CheckShape(t, "ws_error.json", body, false)
 		}
 	}
 	// Candles are on the business socket only.
-	pub := f.dial(t, "/ws/v5/public")
-	send(t, pub, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}]}`)
+	pub := f.Conn(t, "/ws/v5/public")
+	kittest.Send(t, pub, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}]}`)
 	if e, body := nextEvent(t, pub); e.Event != "error" || e.Code != "60018" {
 		t.Errorf("candles on the public socket: %s", body)
 	}
@@ -121,33 +115,14 @@ func TestWSErrors(t *testing.T) {
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
 	f := newFixture(t, okx.Spot, &cc.Clock{Base: t0, Start: time.Now(), Speed: 20})
-	c := f.dial(t, "/ws/v5/business")
-	send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
+	c := f.Conn(t, "/ws/v5/business")
+	kittest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
 	nextEvent(t, c)
-	send(t, c, `{"op":"unsubscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
+	kittest.Send(t, c, `{"op":"unsubscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
 	if e, body := nextEvent(t, c); e.Event != "unsubscribe" || e.Arg == nil || e.Arg.InstID != "ETH-USDT" {
 		t.Fatalf("unsubscribe ack: %s", body)
 	}
-	expectSilence(t, c)
-}
-
-// expectSilence fails if c receives anything from 100ms to 500ms from now.
-// At 20× a push is due every 25-50ms; one already in flight when the
-// unsubscribe arrived may still land in the first 100ms.
-func expectSilence(t *testing.T, c *websocket.Conn) {
-	t.Helper()
-	grace := time.Now().Add(100 * time.Millisecond)
-	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-	for {
-		_, data, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if time.Now().After(grace) {
-			t.Errorf("push after unsubscribe: %s", data)
-			return
-		}
-	}
+	kittest.ExpectSilence(t, c)
 }
 
 func TestPushesInProgressThenConfirmed(t *testing.T) {
@@ -164,8 +139,8 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 			// which is also a minute close: 1/3s of real time.
 			start := time.Date(2026, 11, 25, 3, 59, 40, 0, time.UTC)
 			f := newFixture(t, okx.Spot, &cc.Clock{Base: start, Start: time.Now(), Speed: 60})
-			c := f.dial(t, "/ws/v5/business")
-			send(t, c, `{"op":"subscribe","args":[{"channel":"`+tt.channel+`","instId":"BTC-USDT"}]}`)
+			c := f.Conn(t, "/ws/v5/business")
+			kittest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tt.channel+`","instId":"BTC-USDT"}]}`)
 			nextEvent(t, c)
 			var sawOpen, sawFinal, sawNext bool
 			// The bar followed is the first one seen in progress.
@@ -173,7 +148,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for !(sawFinal && sawNext) && time.Now().Before(deadline) {
 				var p event
-				body := readJSON(t, c, &p)
+				body := kittest.ReadFrame(t, c, &p)
 				row := p.Data[0]
 				ts, _ := strconv.ParseInt(row[0], 10, 64)
 				if open < 0 {
@@ -199,7 +174,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 					sawFinal = true
 					// The confirmed bar is what REST serves.
 					var r candlesResp
-					f.get(t, "/api/v5/market/history-candles?instId=BTC-USDT&limit=1&bar="+tt.channel[len("candle"):]+"&after="+strconv.FormatInt(open+1, 10), &r)
+					f.GetJSON(t, "/api/v5/market/history-candles?instId=BTC-USDT&limit=1&bar="+tt.channel[len("candle"):]+"&after="+strconv.FormatInt(open+1, 10), &r)
 					if len(r.Data) != 1 || r.Data[0][0] != row[0] || r.Data[0][2] != row[2] || r.Data[0][4] != row[4] || r.Data[0][5] != row[5] {
 						t.Errorf("final push %v, REST %v", row, r.Data)
 					}
@@ -223,7 +198,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	// Pushes come every 500ms: a subscribed connection stays open.
 	defer okx.SetIdleTimeout(1500 * time.Millisecond)()
 	f := newFixture(t, okx.Spot, &cc.Clock{Base: t0, Start: time.Now()})
-	c := f.dial(t, "/ws/v5/business")
+	c := f.Conn(t, "/ws/v5/business")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err := c.ReadMessage()
 	var ce *websocket.CloseError
@@ -231,8 +206,8 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 		t.Errorf("idle connection: %v", err)
 	}
 	// A subscribed connection receives data and stays open.
-	c2 := f.dial(t, "/ws/v5/business")
-	send(t, c2, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
+	c2 := f.Conn(t, "/ws/v5/business")
+	kittest.Send(t, c2, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
 	nextEvent(t, c2)
 	c2.SetReadDeadline(time.Now().Add(3 * time.Second))
 	for {
@@ -247,7 +222,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	for _, ex := range []*okx.Exchange{okx.Spot, okx.Perpetual} {
-		f := newFixture(t, ex, frozen(t0))
+		f := newFixture(t, ex, kittest.Frozen(t0))
 		inst := ex.Symbol(cc.Pair{Base: "XRP", Quote: "USDT"})
 		now := t0.UnixMilli()
 		start := cc.Interval15m.Truncate(now) - 30*900_000
@@ -260,7 +235,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, body := f.get(t, req.URL.String(), nil)
+			_, body := f.GetJSON(t, req.URL.String(), nil)
 			set, err := ex.DecodeCandles(req, body)
 			if err != nil {
 				t.Fatal(err)
@@ -273,7 +248,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 				to = cc.Interval15m.Truncate(now) + 900_000
 				from = to - int64(q.Limit)*900_000
 			}
-			want, _ := f.market.Candles(context.Background(), inst, cc.Interval15m, from, to, now)
+			want, _ := f.Env.Market.Candles(context.Background(), inst, cc.Interval15m, from, to, now)
 			if set.Symbol != inst || set.Interval != cc.Interval15m || len(set.Candles) != len(want) || len(want) == 0 {
 				t.Fatalf("%s %+v: %s %s %d candles, market %d", ex.Name(), q, set.Symbol, set.Interval, len(set.Candles), len(want))
 			}
@@ -287,11 +262,11 @@ func TestDecodeRoundTrip(t *testing.T) {
 		}
 	}
 	// Hong Kong bars have no canonical interval to index under.
-	f := newFixture(t, okx.Spot, frozen(t0))
+	f := newFixture(t, okx.Spot, kittest.Frozen(t0))
 	path := "/api/v5/market/candles?instId=BTC-USDT&bar=1D"
 	req, _ := okx.Spot.CandlesRequest(plugins.Query{Symbol: "BTC-USDT", Interval: cc.Interval1d})
 	req.URL.RawQuery = "instId=BTC-USDT&bar=1D"
-	_, body := f.get(t, path, nil)
+	_, body := f.GetJSON(t, path, nil)
 	if _, err := okx.Spot.DecodeCandles(req, body); !errors.Is(err, plugins.ErrNotCandles) {
 		t.Errorf("HK day bars: %v", err)
 	}
@@ -301,7 +276,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeFrame(t *testing.T) {
-	doc, _ := json.Marshal(golden(t, "ws_candle.json"))
+	doc, _ := json.Marshal(kittest.GoldenJSON(t, "ws_candle.json"))
 	// candle1D, the doc example's channel, is a Hong Kong bar: it has no
 	// canonical interval to index under.
 	if _, err := okx.Spot.DecodeFrame("/ws/v5/business", doc); !errors.Is(err, plugins.ErrNotCandles) {

@@ -1,9 +1,12 @@
-// Package kittest holds test helpers for the plugins built on kit: a real
-// server for one plugin on 127.0.0.1:0 over the synthetic market, JSON
-// shape comparison against documented examples, and a WS client that reads
-// frames with a deadline.
+// Package kittest holds test helpers for exchange plugins: a real server
+// for one plugin on 127.0.0.1:0 over the synthetic market (Start, or At for
+// a server started elsewhere), JSON shape comparison against documented
+// examples (Shape, and ShapeDiff/CheckShape against golden files under
+// testdata/), WS clients that read frames with a deadline, a frozen
+// virtual clock and a hand-moved clock for rate limiters.
 //
-// It is imported only by tests.
+// It is imported only by tests. Everything here is safe for parallel
+// tests; servers and connections are closed when the test ends.
 package kittest
 
 import (

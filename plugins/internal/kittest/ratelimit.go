@@ -15,14 +15,21 @@ import (
 // frozen at now, and returns the base URL.
 func (s *Server) Limited(t testing.TB, now time.Time) string {
 	t.Helper()
+	ts := httptest.NewServer(s.LimitedHandler(t, func() time.Time { return now }))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// LimitedHandler is s's plugin behind its own rate-limit model with the
+// limiter reading the time from now, for tests that move the clock.
+func (s *Server) LimitedHandler(t testing.TB, now func() time.Time) http.Handler {
+	t.Helper()
 	rl, ok := s.Plugin.(plugins.RateLimited)
 	if !ok {
 		t.Fatalf("%s declares no rate-limit model", s.Plugin.Name())
 	}
-	l := ratelimit.New(rl.RateLimits(), ratelimit.Options{Now: func() time.Time { return now }})
-	ts := httptest.NewServer(l.Middleware(s.Plugin.Handler(s.Env)))
-	t.Cleanup(ts.Close)
-	return ts.URL
+	l := ratelimit.New(rl.RateLimits(), ratelimit.Options{Now: now})
+	return l.Middleware(s.Plugin.Handler(s.Env))
 }
 
 // Hammer sends req (built fresh by mk for every call) n times to base and
