@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,15 +14,6 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/ascendex"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
-
-func golden(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func barhist(t *testing.T, s *kittest.Server, query string) (int, []json.RawMessage, []byte) {
 	t.Helper()
@@ -48,7 +37,7 @@ func TestBarhistMatchesTheDocumentedShape(t *testing.T) {
 	if code != 0 || len(bars) != 1 {
 		t.Fatalf("%s", body)
 	}
-	if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, "barhist.json")); got != want {
+	if got, want := kittest.ShapeOf(t, body), kittest.GoldenShape(t, "barhist.json"); got != want {
 		t.Errorf("shape\n got %s\nwant %s", got, want)
 	}
 	if strings.Contains(string(body), `"message"`) {
@@ -155,18 +144,18 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("ascend_ex_spot")
 	req, _ := http.NewRequest("GET", "/api/pro/v1/barhist?symbol="+url.QueryEscape("BTC/USDT")+"&interval=1&from=1590228000000&to=1590228000000", nil)
-	set, err := p.DecodeCandles(req, golden(t, "barhist.json"))
+	set, err := p.DecodeCandles(req, kittest.Golden(t, "barhist.json"))
 	if err != nil || len(set.Candles) != 1 {
 		t.Fatal(err)
 	}
 	if c := set.Candles[0]; c.OpenTime != 1590228000000 || c.Close.String() != "9131.94" || c.Volume.String() != "25.20648" || c.CloseTime != 1590228059999 {
 		t.Errorf("%+v", c)
 	}
-	us, err := p.DecodeFrame("/api/pro/v2/stream", golden(t, "ws_bar.json"))
+	us, err := p.DecodeFrame("/api/pro/v2/stream", kittest.Golden(t, "ws_bar.json"))
 	if err != nil || len(us) != 1 || us[0].Symbol != "ASD/USDT" || us[0].Candle.Close.String() != "0.04970" {
 		t.Fatalf("%v %+v", err, us)
 	}
-	if _, err := p.DecodeFrame("/api/pro/v2/stream", golden(t, "ws_sub_ack.json")); err == nil {
+	if _, err := p.DecodeFrame("/api/pro/v2/stream", kittest.Golden(t, "ws_sub_ack.json")); err == nil {
 		t.Error("an ack decoded as a bar")
 	}
 }
@@ -181,7 +170,7 @@ func TestProductsFitTheDocumentedShapes(t *testing.T) {
 		if status != 200 {
 			t.Fatal(status)
 		}
-		if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, tc.golden)); got != want {
+		if got, want := kittest.ShapeOf(t, body), kittest.GoldenShape(t, tc.golden); got != want {
 			t.Errorf("%s\n got %s\nwant %s", tc.path, got, want)
 		}
 	}
@@ -216,7 +205,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	}
 	ws.Send(`{"op":"sub","id":"abc123","ch":"bar:1:BTC/USDT"}`)
 	_, ack := ws.Read(5 * time.Second)
-	if got, want := kittest.ShapeOf(t, ack), kittest.ShapeOf(t, golden(t, "ws_sub_ack.json")); got != want || !strings.Contains(string(ack), `"id":"abc123"`) {
+	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_sub_ack.json"); got != want || !strings.Contains(string(ack), `"id":"abc123"`) {
 		t.Fatalf("ack %s", ack)
 	}
 	var first int64
@@ -224,7 +213,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	moved := false
 	for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); {
 		_, frame := ws.Read(5 * time.Second)
-		if got, want := kittest.ShapeOf(t, frame), kittest.ShapeOf(t, golden(t, "ws_bar.json")); got != want {
+		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_bar.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
 		us, err := s.Plugin.DecodeFrame("/api/pro/v2/stream", frame)

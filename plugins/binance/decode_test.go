@@ -3,23 +3,13 @@ package binance_test
 import (
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
-
-func golden(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestDecodeFrame(t *testing.T) {
 	p := binance.New(binance.Spot, binance.Options{})
@@ -34,7 +24,7 @@ func TestDecodeFrame(t *testing.T) {
 		{"a futures kline event", "ws_futures_kline.json", "BTCUSDT", cc.Interval1h, 1773842400000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ups, err := p.DecodeFrame("/ws", golden(t, tc.file))
+			ups, err := p.DecodeFrame("/ws", kittest.Golden(t, tc.file))
 			if err != nil || len(ups) != 1 {
 				t.Fatalf("%v %v", ups, err)
 			}

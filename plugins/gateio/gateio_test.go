@@ -3,8 +3,6 @@ package gateio_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,15 +13,6 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
-
-func golden(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 	cases := []struct {
@@ -47,7 +36,7 @@ func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 			if err := json.Unmarshal(body, &rows); err != nil || len(rows) != 3 {
 				t.Fatalf("want 3 rows, got %d (%v): %s", len(rows), err, body)
 			}
-			want := kittest.ShapeOf(t, golden(t, tc.golden))
+			want := kittest.GoldenShape(t, tc.golden)
 			if got := kittest.ShapeOf(t, []byte("["+string(rows[0])+"]")); got != want {
 				t.Errorf("shape\n got %s\nwant %s", got, want)
 			}
@@ -74,7 +63,7 @@ func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("gate_io_spot")
 	req, _ := http.NewRequest("GET", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1m", nil)
-	set, err := p.DecodeCandles(req, golden(t, "spot_candlesticks.json"))
+	set, err := p.DecodeCandles(req, kittest.Golden(t, "spot_candlesticks.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +73,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		t.Errorf("spot row decoded as %+v", c)
 	}
 	req, _ = http.NewRequest("GET", "/api/v4/futures/usdt/candlesticks?contract=BTC_USDT&interval=1m", nil)
-	set, err = p.DecodeCandles(req, golden(t, "futures_candlesticks.json"))
+	set, err = p.DecodeCandles(req, kittest.Golden(t, "futures_candlesticks.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +81,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 	if c.OpenTime != 1539852480000 || c.High.String() != "1.032" || c.QuoteVolume.String() != "3580" {
 		t.Errorf("futures row decoded as %+v", c)
 	}
-	us, err := p.DecodeFrame("/ws/v4/", golden(t, "ws_spot_update.json"))
+	us, err := p.DecodeFrame("/ws/v4/", kittest.Golden(t, "ws_spot_update.json"))
 	if err != nil || len(us) != 1 {
 		t.Fatalf("spot frame: %v %v", us, err)
 	}
@@ -101,11 +90,11 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		u.Candle.QuoteVolume.String() != "2362.32035" || u.Candle.Closed {
 		t.Errorf("spot update decoded as %+v", u)
 	}
-	us, err = p.DecodeFrame("/v4/ws/usdt", golden(t, "ws_futures_update.json"))
+	us, err = p.DecodeFrame("/v4/ws/usdt", kittest.Golden(t, "ws_futures_update.json"))
 	if err != nil || len(us) != 1 || us[0].Symbol != "BTC_USD" || us[0].Candle.Close.String() != "95.4" {
 		t.Fatalf("futures frame: %+v %v", us, err)
 	}
-	if _, err := p.DecodeFrame("/ws/v4/", golden(t, "ws_pong.json")); err == nil {
+	if _, err := p.DecodeFrame("/ws/v4/", kittest.Golden(t, "ws_pong.json")); err == nil {
 		t.Error("a pong decoded as candles")
 	}
 	if _, err := p.DecodeCandles(req, []byte(`{"label":"X"}`)); err == nil {
@@ -285,16 +274,16 @@ func TestWSRepliesMatchTheDocumentedShape(t *testing.T) {
 	ws := s.Dial(t, "/ws/v4/")
 	ws.Send(`{"time":1,"channel":"spot.ping"}`)
 	_, pong := ws.Read(5 * time.Second)
-	if got, want := kittest.ShapeOf(t, pong), kittest.ShapeOf(t, golden(t, "ws_pong.json")); got != want {
+	if got, want := kittest.ShapeOf(t, pong), kittest.GoldenShape(t, "ws_pong.json"); got != want {
 		t.Errorf("pong shape\n got %s\nwant %s", got, want)
 	}
 	ws.Send(`{"id":1,"time":1,"channel":"spot.candlesticks","event":"subscribe","payload":["1m","BTC_USDT"]}`)
 	_, ack := ws.Read(5 * time.Second)
-	if got, want := kittest.ShapeOf(t, ack), kittest.ShapeOf(t, golden(t, "ws_subscribe_ack.json")); got != want {
+	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_subscribe_ack.json"); got != want {
 		t.Errorf("ack shape\n got %s\nwant %s", got, want)
 	}
 	_, push := ws.Read(5 * time.Second)
-	if got, want := kittest.ShapeOf(t, push), kittest.ShapeOf(t, golden(t, "ws_spot_update.json")); got != want {
+	if got, want := kittest.ShapeOf(t, push), kittest.GoldenShape(t, "ws_spot_update.json"); got != want {
 		t.Errorf("push shape\n got %s\nwant %s", got, want)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,15 +14,6 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/hyperliquid"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
-
-func golden(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestCandleSnapshotMatchesTheDocumentedShape(t *testing.T) {
 	for _, tc := range []struct{ id, coin string }{{"hyperliquid_perpetual", "BTC"}, {"hyperliquid_spot", "@142"}} {
@@ -42,7 +31,7 @@ func TestCandleSnapshotMatchesTheDocumentedShape(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("status %d: %s", status, body)
 			}
-			if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, "candle_snapshot.json")); got != want {
+			if got, want := kittest.ShapeOf(t, body), kittest.GoldenShape(t, "candle_snapshot.json"); got != want {
 				t.Errorf("shape\n got %s\nwant %s", got, want)
 			}
 			var rows []map[string]any
@@ -170,7 +159,7 @@ func TestMetadataFitsTheDocumentedShapes(t *testing.T) {
 	if status != 200 {
 		t.Fatal(status)
 	}
-	if got, want := kittest.ShapeOf(t, body), kittest.ShapeOf(t, golden(t, "meta_and_asset_ctxs.json")); got != want {
+	if got, want := kittest.ShapeOf(t, body), kittest.GoldenShape(t, "meta_and_asset_ctxs.json"); got != want {
 		t.Errorf("metaAndAssetCtxs\n got %s\nwant %s", got, want)
 	}
 	status, body = s.Post(t, "/info", `{"type":"spotMeta"}`)
@@ -185,7 +174,7 @@ func TestMetadataFitsTheDocumentedShapes(t *testing.T) {
 		Tokens   []map[string]any
 		Universe []map[string]any
 	}
-	json.Unmarshal(golden(t, "spot_meta.json"), &want)
+	json.Unmarshal(kittest.Golden(t, "spot_meta.json"), &want)
 	if kittest.Shape(sm.Universe[0]) != kittest.Shape(want.Universe[0]) {
 		t.Errorf("spot universe %s, documented %s", kittest.Shape(sm.Universe[0]), kittest.Shape(want.Universe[0]))
 	}
@@ -232,7 +221,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	}
 	ws.Send(`{"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}}`)
 	_, ack := ws.Read(5 * time.Second)
-	if got, want := kittest.ShapeOf(t, ack), kittest.ShapeOf(t, golden(t, "ws_subscription_response.json")); got != want {
+	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_subscription_response.json"); got != want {
 		t.Fatalf("ack %s", ack)
 	}
 	var first int64
@@ -240,7 +229,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	moved := false
 	for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); {
 		_, frame := ws.Read(5 * time.Second)
-		if got, want := kittest.ShapeOf(t, frame), kittest.ShapeOf(t, golden(t, "ws_candle.json")); got != want {
+		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_candle.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
 		us, err := s.Plugin.DecodeFrame("/ws", frame)
@@ -278,7 +267,7 @@ func TestDecodeCandlesLeavesTheRequestBodyReadable(t *testing.T) {
 	body := `{"type":"candleSnapshot","req":{"coin":"BTC","interval":"15m","startTime":1681923600000,"endTime":1681924499999}}`
 	req, _ := http.NewRequest("POST", "/info", strings.NewReader(body))
 	req.GetBody = nil // as a server-side request has it
-	set, err := p.DecodeCandles(req, golden(t, "candle_snapshot.json"))
+	set, err := p.DecodeCandles(req, kittest.Golden(t, "candle_snapshot.json"))
 	if err != nil || set.Symbol != "BTC" || set.Interval != cc.Interval15m || len(set.Candles) != 1 || !set.Candles[0].Closed {
 		t.Fatalf("%v %+v", err, set)
 	}

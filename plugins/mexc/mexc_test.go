@@ -3,8 +3,6 @@ package mexc_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,15 +15,6 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/mexc"
 )
 
-func golden(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestSpotKlinesMatchTheDocumentedShape(t *testing.T) {
 	s := kittest.Start(t, "mexc_spot", nil, nil)
 	req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTCUSDT", Interval: cc.Interval1m, Limit: 3})
@@ -37,7 +26,7 @@ func TestSpotKlinesMatchTheDocumentedShape(t *testing.T) {
 	if err := json.Unmarshal(body, &rows); err != nil || len(rows) != 3 {
 		t.Fatalf("want 3 rows: %s", body)
 	}
-	if got, want := kittest.ShapeOf(t, []byte("["+string(rows[0])+"]")), kittest.ShapeOf(t, golden(t, "spot_klines.json")); got != want {
+	if got, want := kittest.ShapeOf(t, []byte("["+string(rows[0])+"]")), kittest.GoldenShape(t, "spot_klines.json"); got != want {
 		t.Errorf("shape\n got %s\nwant %s", got, want)
 	}
 	set, err := s.Plugin.DecodeCandles(req, body)
@@ -66,7 +55,7 @@ func TestContractKlinesMatchTheDocumentedShape(t *testing.T) {
 	}
 	one, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTC_USDT", Interval: cc.Interval1m, Start: since, Limit: 1})
 	_, oneBody := s.Do(t, one)
-	if got, want := kittest.ShapeOf(t, oneBody), kittest.ShapeOf(t, golden(t, "contract_kline.json")); got != want {
+	if got, want := kittest.ShapeOf(t, oneBody), kittest.GoldenShape(t, "contract_kline.json"); got != want {
 		t.Errorf("shape\n got %s\nwant %s", got, want)
 	}
 	set, err := s.Plugin.DecodeCandles(req, body)
@@ -83,7 +72,7 @@ func TestContractKlinesMatchTheDocumentedShape(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("mexc_spot")
 	req, _ := http.NewRequest("GET", "/api/v3/klines?symbol=BTCUSDT&interval=1m", nil)
-	set, err := p.DecodeCandles(req, golden(t, "spot_klines.json"))
+	set, err := p.DecodeCandles(req, kittest.Golden(t, "spot_klines.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,17 +80,17 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		t.Errorf("spot row: %+v", c)
 	}
 	req, _ = http.NewRequest("GET", "/api/v1/contract/kline/BTC_USDT?interval=Min60", nil)
-	set, err = p.DecodeCandles(req, golden(t, "contract_kline.json"))
+	set, err = p.DecodeCandles(req, kittest.Golden(t, "contract_kline.json"))
 	if err != nil || set.Interval != cc.Interval1h || set.Candles[0].OpenTime != 1609740600000 || set.Candles[0].High.String() != "33094.0" {
 		t.Fatalf("contract: %v %+v", err, set)
 	}
-	us, err := p.DecodeFrame("/edge", golden(t, "ws_contract_push.json"))
+	us, err := p.DecodeFrame("/edge", kittest.Golden(t, "ws_contract_push.json"))
 	if err != nil || len(us) != 1 || us[0].Interval != cc.Interval1h || us[0].Candle.Open.String() != "6894.5" || us[0].Symbol != "BTC_USDT" {
 		t.Fatalf("contract push: %v %+v", err, us)
 	}
 	// The spot push is protobuf, encoded from MEXC's documented example by
 	// protobufjs with the schema ccxt compiles in.
-	us, err = p.DecodeFrame("/ws", golden(t, "ws_spot_kline.pb"))
+	us, err = p.DecodeFrame("/ws", kittest.Golden(t, "ws_spot_kline.pb"))
 	if err != nil || len(us) != 1 {
 		t.Fatalf("spot push: %v", err)
 	}
@@ -110,7 +99,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		u.Candle.Volume.String() != "3.12599854" || u.Candle.QuoteVolume.String() != "366804.43" || u.Candle.Closed {
 		t.Errorf("spot push: %+v", u)
 	}
-	if _, err := p.DecodeFrame("/ws", golden(t, "ws_spot_sub_ack.json")); err == nil {
+	if _, err := p.DecodeFrame("/ws", kittest.Golden(t, "ws_spot_sub_ack.json")); err == nil {
 		t.Error("an ack decoded as candles")
 	}
 }
@@ -212,7 +201,7 @@ func TestMetadata(t *testing.T) {
 	var want struct {
 		Data []json.RawMessage
 	}
-	json.Unmarshal(golden(t, "contract_detail.json"), &want)
+	json.Unmarshal(kittest.Golden(t, "contract_detail.json"), &want)
 	// Every documented field is served (ours has more).
 	var gm, wm map[string]any
 	json.Unmarshal(got.Data[0], &gm)
@@ -255,7 +244,7 @@ func TestSpotWSProtobufPushes(t *testing.T) {
 	ch := "spot@public.kline.v3.api.pb@BTCUSDT@Min1"
 	ws.Send(`{"method":"SUBSCRIPTION","params":["` + ch + `"]}`)
 	typ, ack := ws.Read(5 * time.Second)
-	if typ != websocket.TextMessage || kittest.ShapeOf(t, ack) != kittest.ShapeOf(t, golden(t, "ws_spot_sub_ack.json")) || !strings.Contains(string(ack), ch) {
+	if typ != websocket.TextMessage || kittest.ShapeOf(t, ack) != kittest.GoldenShape(t, "ws_spot_sub_ack.json") || !strings.Contains(string(ack), ch) {
 		t.Fatalf("ack %s", ack)
 	}
 	var open int64
@@ -299,14 +288,14 @@ func TestContractWSPushes(t *testing.T) {
 	}
 	ws.Send(`{"method":"sub.kline","param":{"symbol":"BTC_USDT","interval":"Min1"}}`)
 	_, ack := ws.Read(5 * time.Second)
-	if kittest.ShapeOf(t, ack) != kittest.ShapeOf(t, golden(t, "ws_contract_sub_ack.json")) || !strings.Contains(string(ack), `"rs.sub.kline"`) {
+	if kittest.ShapeOf(t, ack) != kittest.GoldenShape(t, "ws_contract_sub_ack.json") || !strings.Contains(string(ack), `"rs.sub.kline"`) {
 		t.Fatalf("ack %s", ack)
 	}
 	var open int64
 	sawOpen, sawFinal := false, false
 	for deadline := time.Now().Add(10 * time.Second); !sawFinal && time.Now().Before(deadline); {
 		_, frame := ws.Read(5 * time.Second)
-		if got, want := kittest.ShapeOf(t, frame), kittest.ShapeOf(t, golden(t, "ws_contract_push.json")); got != want {
+		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_contract_push.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
 		us, err := s.Plugin.DecodeFrame("/edge", frame)

@@ -93,3 +93,9 @@ func CheckShape(t testing.TB, goldenName string, body []byte, extra bool) {
 		t.Errorf("shape differs from %s:\n%s\nbody: %s", goldenName, strings.Join(d, "\n"), body)
 	}
 }
+
+// GoldenShape is the Shape of testdata/name.
+func GoldenShape(t testing.TB, name string) string {
+	t.Helper()
+	return ShapeOf(t, Golden(t, name))
+}
