@@ -344,3 +344,23 @@ func TestConcurrentRequestsAgree(t *testing.T) {
 		t.Errorf("%s: a concurrent request disagrees with a sequential one", iv)
 	}
 }
+
+// The in-progress candle of every interval agrees with the 1m candles up
+// to now, the last of them in progress too.
+func TestInProgressCandlesAgreeAcrossIntervals(t *testing.T) {
+	m := newMarket(14)
+	now := ms("2025-10-09T17:42:31Z") + 250
+	for _, iv := range []cc.Interval{cc.Interval5m, cc.Interval4h, cc.Interval1d, cc.Interval3d, cc.Interval1w, cc.Interval1M} {
+		open := iv.Truncate(now)
+		got := candles(t, m, "XRPUSDT", iv, open, iv.Next(open), now)
+		mins := candles(t, m, "XRPUSDT", cc.Interval1m, open, iv.Next(open), now)
+		if len(got) != 1 || got[0].Closed || mins[len(mins)-1].Closed {
+			t.Fatalf("%s: want one candle in progress, got %d", iv, len(got))
+		}
+		want := cc.Aggregate(mins)
+		want.CloseTime = iv.CloseTime(open) // Aggregate ends at the last minute's close
+		if got[0] != want {
+			t.Fatalf("%s in progress:\n got %+v\nwant %+v", iv, got[0], want)
+		}
+	}
+}
