@@ -24,3 +24,17 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+// TestRobustness sends every registered exchange malformed REST requests
+// and garbage WS frames through the serving stack.
+func TestRobustness(t *testing.T) {
+	for _, name := range plugins.Names() {
+		t.Run(name, func(t *testing.T) {
+			p, err := plugins.Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plugintest.RunRobustness(t, p)
+		})
+	}
+}

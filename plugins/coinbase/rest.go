@@ -135,6 +135,14 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request) {
 		from = iv.Next(from)
 	}
 	to := iv.Truncate(endMs - 1)
+	if limit > 0 {
+		// Only the newest limit buckets are answered: never build the
+		// rest (start=0 would ask for decades of candles).
+		newest := min(to, iv.Truncate(h.env.Clock.NowMillis()))
+		if lo := newest - int64(limit-1)*dur; lo > from {
+			from = lo
+		}
+	}
 	var cs []cc.Candle
 	if from <= to && endMs > startMs {
 		var err error

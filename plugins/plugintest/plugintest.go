@@ -176,6 +176,7 @@ func newHarness(t *testing.T, p plugins.Plugin, opts Options) *harness {
 	t.Cleanup(func() {
 		srv.Env().Hub.CloseAll(1001, "conformance over")
 		hs.Close()
+		srv.Close(context.Background()) // stops the network simulation's scheduler
 	})
 	return &harness{p: p, srv: srv, http: hs, now: opts.Now.UnixMilli(), pairs: srv.Env().Pairs}
 }
