@@ -79,18 +79,9 @@ func (s *server) barhist(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 100008, "SYMBOL_ERROR", "Invalid symbol "+sym)
 		return
 	}
-	num := func(name string) (int64, bool, bool) {
-		v := q.Get(name)
-		if v == "" {
-			return 0, false, true
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			apiError(w, 100013, "INVALID_NUM_FORMAT", "Invalid number format: "+name+"="+v)
-			return 0, false, false
-		}
-		return n, true, true
-	}
+	num := kit.NumParams(q, 0, func(name, v string) {
+		apiError(w, 100013, "INVALID_NUM_FORMAT", "Invalid number format: "+name+"="+v)
+	})
 	from, hasFrom, good := num("from")
 	if !good {
 		return

@@ -2,6 +2,7 @@ package gateio
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -108,18 +109,9 @@ const spotHistory = 10000
 // parseWindow applies Gate's from/to/limit rules for at most max points,
 // reaching at most history candles back from now (0: no limit).
 func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max, history int) (window, bool) {
-	num := func(name string) (int64, bool, bool) {
-		v := q.Get(name)
-		if v == "" {
-			return 0, false, true
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid "+name+": "+v)
-			return 0, false, false
-		}
-		return n, true, true
-	}
+	num := kit.NumParams(q, math.MinInt64, func(name, v string) {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid "+name+": "+v)
+	})
 	from, hasFrom, ok := num("from")
 	if !ok {
 		return window{}, false

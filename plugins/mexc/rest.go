@@ -3,7 +3,6 @@ package mexc
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -115,18 +114,9 @@ func (s *server) spotKlines(w http.ResponseWriter, r *http.Request) {
 		spotError(w, http.StatusBadRequest, -1121, "Invalid interval.")
 		return
 	}
-	num := func(name string) (int64, bool, bool) {
-		v := q.Get(name)
-		if v == "" {
-			return 0, false, true
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			spotError(w, http.StatusBadRequest, -1100, "Illegal characters found in parameter '"+name+"'; legal range is '^[0-9]{1,20}$'.")
-			return 0, false, false
-		}
-		return n, true, true
-	}
+	num := kit.NumParams(q, 0, func(name, v string) {
+		spotError(w, http.StatusBadRequest, -1100, "Illegal characters found in parameter '"+name+"'; legal range is '^[0-9]{1,20}$'.")
+	})
 	start, hasStart, ok := num("startTime")
 	if !ok {
 		return
@@ -195,18 +185,9 @@ func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
 		contractError(w, 600, "Parameter error")
 		return
 	}
-	num := func(name string) (int64, bool, bool) {
-		v := q.Get(name)
-		if v == "" {
-			return 0, false, true
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			contractError(w, 600, "Parameter error")
-			return 0, false, false
-		}
-		return n, true, true
-	}
+	num := kit.NumParams(q, 0, func(string, string) {
+		contractError(w, 600, "Parameter error")
+	})
 	start, hasStart, ok := num("start")
 	if !ok {
 		return
