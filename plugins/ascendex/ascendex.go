@@ -54,11 +54,7 @@ func (*Spot) Defaults() plugins.Defaults {
 		SecretHeaders:  []string{"x-auth-key", "x-auth-signature", "x-auth-timestamp"},
 		SecretParams:   []string{"key", "sig"},
 	}
-	for _, iv := range cc.Intervals {
-		if _, ok := nameOf(iv); ok {
-			d.Intervals = append(d.Intervals, iv)
-		}
-	}
+	d.Intervals = kit.Served(intervals)
 	return d
 }
 
@@ -67,11 +63,7 @@ func (*Spot) Symbol(p cc.Pair) string { return p.Base + "/" + p.Quote }
 
 // ServerError implements plugins.Plugin.
 func (*Spot) ServerError() plugins.Response {
-	return plugins.Response{
-		Status: http.StatusInternalServerError,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   []byte(`{"code":100101,"reason":"UNKNOWN_ERROR","message":"Internal server error"}`),
-	}
+	return kit.ServerError(`{"code":100101,"reason":"UNKNOWN_ERROR","message":"Internal server error"}`)
 }
 
 // CandlesRequest implements plugins.Plugin.

@@ -94,15 +94,7 @@ func (a *api) Defaults() plugins.Defaults {
 		d.UpstreamWS = "wss://fx-ws.gateio.ws"
 		d.MaxLimit = 2000
 	}
-	seen := map[cc.Interval]bool{}
-	for _, iv := range cc.Intervals {
-		for _, c := range a.intervals() {
-			if c == iv && !seen[iv] {
-				seen[iv] = true
-				d.Intervals = append(d.Intervals, iv)
-			}
-		}
-	}
+	d.Intervals = kit.Served(a.intervals())
 	return d
 }
 
@@ -112,11 +104,7 @@ func (a *api) Symbol(p cc.Pair) string { return p.Base + "_" + p.Quote }
 
 // ServerError implements plugins.Plugin.
 func (a *api) ServerError() plugins.Response {
-	return plugins.Response{
-		Status: http.StatusInternalServerError,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   []byte(`{"label":"SERVER_ERROR","message":"Internal server error"}`),
-	}
+	return kit.ServerError(`{"label":"SERVER_ERROR","message":"Internal server error"}`)
 }
 
 // CandlesRequest implements plugins.Plugin. Gate rejects limit together

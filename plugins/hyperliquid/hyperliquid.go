@@ -63,11 +63,7 @@ func (a *api) Defaults() plugins.Defaults {
 		VolatileParams: []string{"endTime", "nonce", "signature"},
 		SecretParams:   []string{"signature", "nonce"},
 	}
-	for _, iv := range cc.Intervals {
-		if _, ok := intervals[string(iv)]; ok {
-			d.Intervals = append(d.Intervals, iv)
-		}
-	}
+	d.Intervals = kit.Served(intervals)
 	return d
 }
 
@@ -139,11 +135,7 @@ func spotCoin(p cc.Pair) string {
 
 // ServerError implements plugins.Plugin.
 func (a *api) ServerError() plugins.Response {
-	return plugins.Response{
-		Status: http.StatusInternalServerError,
-		Header: http.Header{"Content-Type": {"application/json"}},
-		Body:   []byte("null"),
-	}
+	return kit.ServerError("null")
 }
 
 // CandlesRequest implements plugins.Plugin: a POST /info candleSnapshot.

@@ -80,11 +80,7 @@ func (a *api) Defaults() plugins.Defaults {
 		d.VolatileParams = []string{"end"}
 		ivs = wsIntervals
 	}
-	for _, iv := range cc.Intervals {
-		if _, ok := nameOf(ivs, iv); ok {
-			d.Intervals = append(d.Intervals, iv)
-		}
-	}
+	d.Intervals = kit.Served(ivs)
 	return d
 }
 
@@ -99,13 +95,10 @@ func (a *api) Symbol(p cc.Pair) string {
 
 // ServerError implements plugins.Plugin.
 func (a *api) ServerError() plugins.Response {
-	h := http.Header{"Content-Type": {"application/json"}}
 	if a.perp {
-		return plugins.Response{Status: http.StatusInternalServerError, Header: h,
-			Body: []byte(`{"success":false,"code":9999,"message":"Public abnormal"}`)}
+		return kit.ServerError(`{"success":false,"code":9999,"message":"Public abnormal"}`)
 	}
-	return plugins.Response{Status: http.StatusInternalServerError, Header: h,
-		Body: []byte(`{"code":-1000,"msg":"An unknown error occurred while processing the request."}`)}
+	return kit.ServerError(`{"code":-1000,"msg":"An unknown error occurred while processing the request."}`)
 }
 
 // CandlesRequest implements plugins.Plugin.
