@@ -1,6 +1,7 @@
 package gateio
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -154,7 +155,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 	q := req.URL.Query()
 	switch {
 	case req.URL.Path == "/api/v4/spot/candlesticks":
-		iv, ok := spotIntervals[orDefault(q.Get("interval"), "30m")]
+		iv, ok := spotIntervals[cmp.Or(q.Get("interval"), "30m")]
 		if !ok {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
 		}
@@ -172,7 +173,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		}
 		return set, nil
 	case strings.HasPrefix(req.URL.Path, "/api/v4/futures/") && strings.HasSuffix(req.URL.Path, "/candlesticks"):
-		iv, ok := futuresIntervals[orDefault(q.Get("interval"), "5m")]
+		iv, ok := futuresIntervals[cmp.Or(q.Get("interval"), "5m")]
 		contract := q.Get("contract")
 		if !ok || strings.HasPrefix(contract, "mark_") || strings.HasPrefix(contract, "index_") {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
@@ -189,13 +190,6 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		return set, nil
 	}
 	return plugins.CandleSet{}, plugins.ErrNotCandles
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // KlineSubscription tells the conformance suite how a client streams

@@ -1,6 +1,7 @@
 package gateio
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
@@ -192,7 +193,7 @@ func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "INVALID_CURRENCY_PAIR", "Invalid currency pair "+pair)
 		return
 	}
-	name := orDefault(q.Get("interval"), "30m")
+	name := cmp.Or(q.Get("interval"), "30m")
 	g, ok := spotGrid(name)
 	if !ok {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
@@ -268,7 +269,7 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "CONTRACT_NOT_FOUND", "Contract not found: "+contract)
 		return
 	}
-	name := orDefault(q.Get("interval"), "5m")
+	name := cmp.Or(q.Get("interval"), "5m")
 	g, ok := futuresGrid(name)
 	if !ok {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)

@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -177,7 +178,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		}
 		return set, nil
 	case strings.HasPrefix(req.URL.Path, "/api/v1/contract/kline/") && !strings.Contains(req.URL.Path[len("/api/v1/contract/kline/"):], "/"):
-		iv, ok := wsIntervals[orDefault(q.Get("interval"), "Min1")]
+		iv, ok := wsIntervals[cmp.Or(q.Get("interval"), "Min1")]
 		if !ok {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
 		}
@@ -196,13 +197,6 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		return plugins.CandleSet{Symbol: sym, Interval: iv, Candles: cs}, nil
 	}
 	return plugins.CandleSet{}, plugins.ErrNotCandles
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // KlineSubscription tells the conformance suite how a client streams

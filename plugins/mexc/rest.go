@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 
@@ -180,7 +181,7 @@ func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
 		contractError(w, 1001, "Contract does not exist!")
 		return
 	}
-	iv, ok := wsIntervals[orDefault(q.Get("interval"), "Min1")]
+	iv, ok := wsIntervals[cmp.Or(q.Get("interval"), "Min1")]
 	if !ok {
 		contractError(w, 600, "Parameter error")
 		return

@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -154,7 +155,7 @@ func (p *contractProto) Message(sess *plugins.Session, typ int, data []byte) {
 	case "ping":
 		sess.SendJSON(map[string]any{"channel": "pong", "data": p.s.now()})
 	case "sub.kline", "unsub.kline":
-		ivName := orDefault(req.Param.Interval, "Min1")
+		ivName := cmp.Or(req.Param.Interval, "Min1")
 		iv, ok := wsIntervals[ivName]
 		if !ok {
 			p.send(sess, "rs.error", "interval not support")
