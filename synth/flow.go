@@ -1,0 +1,143 @@
+package synth
+
+import "math"
+
+// vwapMargin keeps every VWAP at least 1/vwapMargin of its range away
+// from the range's ends. The children of a node can then always reach its
+// VWAP: the child holding the node's high has a high-side bound at least
+// as high as the node's own.
+const vwapMargin = 5
+
+// band is the range a node's VWAP is aimed at, per lot, in ticks.
+func (n *node) band() (lo, hi float64) {
+	m := float64(n.h-n.l) / vwapMargin
+	return float64(n.l) + m, float64(n.h) - m
+}
+
+// bandQV is band as quote volume: the range of n.qv it aims at.
+func (n *node) bandQV() (lo, hi int64) {
+	m := n.vol * (n.h - n.l) / vwapMargin
+	return n.vol*n.l + m, n.vol*n.h - m
+}
+
+// activate sets g.tr[i] to 1 for the children that trade, 0 for the
+// others.
+func (g *gen) activate(k int, trades int64) {
+	var sa float64
+	for i := 0; i < k; i++ {
+		sa += g.act[i]
+	}
+	n := int64(0)
+	best := 0
+	for i := 0; i < k; i++ {
+		g.tr[i] = 1
+		if want := float64(trades) * g.act[i] / sa; want < 20 && unitOf(mix64(g.actKey+uint64(i))) < math.Exp(-want) {
+			g.tr[i] = 0
+		}
+		n += g.tr[i]
+		if g.act[i] > g.act[best] {
+			best = i
+		}
+	}
+	if n == 0 {
+		g.tr[best], n = 1, 1
+	}
+	for n > trades { // drop the least active
+		j := -1
+		for i := 0; i < k; i++ {
+			if g.tr[i] == 1 && (j < 0 || g.act[i] < g.act[j]) {
+				j = i
+			}
+		}
+		g.tr[j] = 0
+		n--
+	}
+}
+
+// reachVWAP shifts volume between children so that the parent's quote
+// volume lies within the sum of their bands: lots move from the children
+// whose bands sit farthest from the parent's VWAP to the child holding the
+// parent's extreme on that side. Every trading child keeps at least one
+// lot.
+func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
+	var capHi, capLo int64
+	for i := range kids {
+		lo, hi := kids[i].bandQV()
+		capHi += hi
+		capLo += lo
+	}
+	switch {
+	case p.qv > capHi:
+		need := float64(p.qv - capHi)
+		iH = g.receiver(kids, iH, true)
+		_, top := kids[iH].band()
+		for need > 0 {
+			j, jhi := -1, 0.0 // the lowest band that can give lots
+			for i := range kids {
+				if _, hi := kids[i].band(); i != iH && kids[i].vol > 1 && hi < top && (j < 0 || hi < jhi) {
+					j, jhi = i, hi
+				}
+			}
+			if j < 0 {
+				return
+			}
+			gain := top - jhi
+			d := min(kids[j].vol-1, int64(math.Ceil(need/gain)))
+			kids[j].vol -= d
+			kids[iH].vol += d
+			need -= float64(d) * gain
+		}
+	case p.qv < capLo:
+		need := float64(capLo - p.qv)
+		iL = g.receiver(kids, iL, false)
+		bottom, _ := kids[iL].band()
+		for need > 0 {
+			j, jlo := -1, 0.0 // the highest band that can give lots
+			for i := range kids {
+				if lo, _ := kids[i].band(); i != iL && kids[i].vol > 1 && lo > bottom && (j < 0 || lo > jlo) {
+					j, jlo = i, lo
+				}
+			}
+			if j < 0 {
+				return
+			}
+			gain := jlo - bottom
+			d := min(kids[j].vol-1, int64(math.Ceil(need/gain)))
+			kids[j].vol -= d
+			kids[iL].vol += d
+			need -= float64(d) * gain
+		}
+	}
+}
+
+// receiver is the child that takes volume to raise (up) or lower the
+// children's VWAP: i, the holder of the parent's extreme, if it trades,
+// else the trading child whose band reaches farthest that way.
+func (g *gen) receiver(kids []node, i int, up bool) int {
+	if kids[i].vol > 0 {
+		return i
+	}
+	best := -1
+	for j := range kids {
+		if kids[j].vol == 0 {
+			continue
+		}
+		lo, hi := kids[j].band()
+		if best < 0 {
+			best = j
+			continue
+		}
+		blo, bhi := kids[best].band()
+		if (up && hi > bhi) || (!up && lo < blo) {
+			best = j
+		}
+	}
+	return best
+}
+
+// typical is where a node's trading is expected to average, in ticks:
+// the time average of a bridge from open to close, pulled a little toward
+// the extremes it touched.
+func (n *node) typical() float64 {
+	return 0.375*float64(n.o+n.c) + 0.125*float64(n.h+n.l)
+}
