@@ -1,7 +1,8 @@
 // Package candlecassette holds the domain types shared by every part of
 // candlecassette: the normalized candle model, exact decimals, intervals,
-// trading pairs, the virtual clock and the Market interface through which
-// exchange plugins read candles.
+// trading pairs, the virtual clock, the Market interface through which
+// exchange plugins read candles, and the JSON Duration that netsim and
+// ratelimit configurations share.
 //
 // candlecassette stands in for a crypto exchange's market-data API. The
 // subpackages are named for what they wrap: cassettes (the bbolt file

@@ -1,52 +1,16 @@
 package ratelimit
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
+
+	cc "github.com/candlecassette/candlecassette"
 )
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration
-// string ("1m", "500ms"). A JSON number is taken as nanoseconds.
-type Duration time.Duration
-
-// MarshalJSON writes d as a Go duration string, without zero trailing
-// units ("1m", not "1m0s").
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(d.String())
-}
-
-// String is the duration as Go spells it, without zero trailing units.
-func (d Duration) String() string {
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// UnmarshalJSON reads a Go duration string or a number of nanoseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var n int64
-		if err2 := json.Unmarshal(b, &n); err2 != nil {
-			return fmt.Errorf("duration must be a string such as \"1m\" or \"500ms\": %s", b)
-		}
-		*d = Duration(n)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("bad duration %q: %w", s, err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// string ("1m", "500ms"); a JSON number is taken as nanoseconds. It is
+// the root package's Duration, shared with netsim.
+type Duration = cc.Duration
 
 // IntervalTag spells a period the way Binance's headers do: intervalNum
 // followed by S, M, H or D ("1M" for one minute, "10S", "1D").
