@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // launchTime is the listing time given to every generated instrument
@@ -109,23 +110,6 @@ func scaled(units int64, places int) string {
 	return cc.Decimal{Units: units, Scale: int8(places)}.String()
 }
 
-// scales reads the price and quantity precision of sym from its recent
-// 1m candles, so the instrument filters match the numbers the server
-// prints (synthetic or recorded alike).
-func (h *handler) scales(ctx context.Context, sym string) (price, qty int) {
-	now := h.env.Clock.NowMillis()
-	last := cc.Interval1m.Truncate(now)
-	cs, err := h.env.Market.Candles(ctx, sym, cc.Interval1m, last-9*60_000, last+60_000, now)
-	if err != nil || len(cs) == 0 {
-		return 2, 6
-	}
-	for _, c := range cs {
-		price = max(price, int(c.Open.Scale), int(c.High.Scale), int(c.Low.Scale), int(c.Close.Scale))
-		qty = max(qty, int(c.Volume.Scale))
-	}
-	return price, qty
-}
-
 func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Values) {
 	cat := q.Get("category")
 	switch cat {
@@ -192,7 +176,7 @@ func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Valu
 }
 
 func (h *handler) instrument(ctx context.Context, i int, p cc.Pair) any {
-	px, qty := h.scales(ctx, p.Symbol)
+	px, qty := kit.Scales(ctx, h.env.Market, p.Symbol, h.env.Clock.NowMillis())
 	risk := riskParameters{PriceLimitRatioX: "0.01", PriceLimitRatioY: "0.02"}
 	if h.ex.category == "spot" {
 		return spotInstrument{

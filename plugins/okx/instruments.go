@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // listTime is the listing time of every generated instrument
@@ -65,23 +66,6 @@ func step(places int) string {
 	return cc.Decimal{Units: 1, Scale: int8(places)}.String()
 }
 
-// scales reads the price and quantity precision of instID from its recent
-// 1m candles, so the instrument's tick and lot sizes match the numbers the
-// server prints (synthetic or recorded alike).
-func (h *handler) scales(ctx context.Context, instID string) (price, qty int) {
-	now := h.env.Clock.NowMillis()
-	last := cc.Interval1m.Truncate(now)
-	cs, err := h.env.Market.Candles(ctx, instID, cc.Interval1m, last-9*60_000, last+60_000, now)
-	if err != nil || len(cs) == 0 {
-		return 2, 6
-	}
-	for _, c := range cs {
-		price = max(price, int(c.Open.Scale), int(c.High.Scale), int(c.Low.Scale), int(c.Close.Scale))
-		qty = max(qty, int(c.Volume.Scale))
-	}
-	return price, qty
-}
-
 func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Values) {
 	typ := q.Get("instType")
 	switch typ {
@@ -112,7 +96,7 @@ func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Valu
 }
 
 func (h *handler) instrument(ctx context.Context, i int, p cc.Pair) instrument {
-	px, qty := h.scales(ctx, p.Symbol)
+	px, qty := kit.Scales(ctx, h.env.Market, p.Symbol, h.env.Clock.NowMillis())
 	in := instrument{
 		InstID: p.Symbol, InstIDCode: 1000 + i, InstType: h.ex.instType,
 		Category: "1", ListTime: listTime, State: "live", RuleType: "normal",

@@ -107,3 +107,25 @@ func TestNumbers(t *testing.T) {
 		t.Errorf("Trim = %s", got)
 	}
 }
+
+func TestScalesFollowTheMarketsDecimals(t *testing.T) {
+	m := synth.New(synth.Options{Pairs: []cc.Pair{
+		{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTC"},
+		{Base: "XRP", Quote: "USDT", Price: 0.6, Symbol: "XRP"},
+	}})
+	now := time.Date(2026, 1, 1, 12, 30, 30, 0, time.UTC).UnixMilli()
+	ctx := context.Background()
+	for _, sym := range []string{"BTC", "XRP"} {
+		price, qty := kit.Scales(ctx, m, sym, now)
+		cs, err := m.Candles(ctx, sym, cc.Interval1m, cc.Interval1m.Truncate(now), now, now)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("%s: %v %v", sym, cs, err)
+		}
+		if c := cs[0]; price < int(c.Close.Scale) || qty < int(c.Volume.Scale) || price == 0 {
+			t.Errorf("%s: scales %d/%d below the candle's %d/%d", sym, price, qty, c.Close.Scale, c.Volume.Scale)
+		}
+	}
+	if p, q := kit.Scales(ctx, m, "NOPE", now); p != 2 || q != 6 {
+		t.Errorf("an unknown symbol gives %d/%d, want the 2/6 guess", p, q)
+	}
+}

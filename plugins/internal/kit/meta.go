@@ -178,3 +178,20 @@ func LenientDecimal(s string) (cc.Decimal, error) {
 	}
 	return cc.DecimalFromFloat(f, places).Rescale(places), nil
 }
+
+// Scales reads the price and quantity precision of sym from its last ten
+// 1m candles up to now, so that instrument filters (tick and lot sizes)
+// match the numbers the server prints, synthetic or recorded alike. With
+// no candles it guesses 2 and 6.
+func Scales(ctx context.Context, m cc.Market, sym string, now int64) (price, qty int) {
+	last := cc.Interval1m.Truncate(now)
+	cs, err := m.Candles(ctx, sym, cc.Interval1m, last-9*60_000, last+60_000, now)
+	if err != nil || len(cs) == 0 {
+		return 2, 6
+	}
+	for _, c := range cs {
+		price = max(price, int(c.Open.Scale), int(c.High.Scale), int(c.Low.Scale), int(c.Close.Scale))
+		qty = max(qty, int(c.Volume.Scale))
+	}
+	return price, qty
+}
