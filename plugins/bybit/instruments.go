@@ -111,14 +111,8 @@ func scaled(units int64, places int) string {
 }
 
 func (h *handler) instruments(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cat := q.Get("category")
-	switch cat {
-	case "spot", "linear", "inverse", "option":
-	case "":
-		h.fail(w, http.StatusOK, codeParams, "params error: category is required")
-		return
-	default:
-		h.fail(w, http.StatusOK, codeParams, msgCategory)
+	cat, ok := h.category(w, q)
+	if !ok {
 		return
 	}
 	limit := 500

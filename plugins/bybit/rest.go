@@ -109,6 +109,22 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	w.Write(b)
 }
 
+// category reads the category parameter of the instruments and tickers
+// endpoints (every Bybit category is valid; none is an error), answering
+// the error itself and reporting false when it is not valid.
+func (h *handler) category(w http.ResponseWriter, q url.Values) (string, bool) {
+	cat := q.Get("category")
+	switch cat {
+	case "spot", "linear", "inverse", "option":
+		return cat, true
+	case "":
+		h.fail(w, http.StatusOK, codeParams, "params error: category is required")
+	default:
+		h.fail(w, http.StatusOK, codeParams, msgCategory)
+	}
+	return "", false
+}
+
 // served reports whether sym is one of this server's instruments in
 // category cat.
 func (h *handler) served(cat, sym string) bool {

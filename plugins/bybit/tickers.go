@@ -32,14 +32,8 @@ func pcnt(open, last cc.Decimal) string {
 }
 
 func (h *handler) tickers(w http.ResponseWriter, r *http.Request, q url.Values) {
-	cat := q.Get("category")
-	switch cat {
-	case "spot", "linear", "inverse", "option":
-	case "":
-		h.fail(w, http.StatusOK, codeParams, "params error: category is required")
-		return
-	default:
-		h.fail(w, http.StatusOK, codeParams, msgCategory)
+	cat, ok := h.category(w, q)
+	if !ok {
 		return
 	}
 	sym := q.Get("symbol")
