@@ -21,10 +21,11 @@ func satAdd(a, b int64) int64 {
 // The split is sequential: each part takes its rounded target (carrying
 // rounding and clamping errors forward) clamped so that the parts after it
 // can still be filled within their bounds; the last part takes the rest.
-func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
+func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64, scratch *allocScratch) {
 	// Suffix sums of the bounds (what parts i.. can absorb) and the sum of
 	// the targets, in one backward pass.
-	var restLo, restHi [maxFan + 1]int64
+	restLo, restHi := &scratch.lo, &scratch.hi
+	restLo[k], restHi[k] = 0, 0
 	var st float64
 	bounds := func(lo, hi []int64) {
 		st = 0
@@ -71,6 +72,9 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64) {
 	}
 	out[k-1] = rem
 }
+
+// allocScratch holds alloc's suffix sums, so that no call zeroes arrays.
+type allocScratch struct{ lo, hi [maxFan + 1]int64 }
 
 // mulDiv returns a*b/c rounded down, for non-negative operands, without
 // intermediate overflow.

@@ -34,10 +34,9 @@ func (r *stream) norm() float64 {
 		u := r.next()
 		i := u & 0x7f
 		j := uint32(u >> 32)
-		x := float64(j) * zn.w[i]
-		if u&0x80 != 0 {
-			x = -x
-		}
+		// The sign from bit 7, without a branch (it would mispredict
+		// half the time).
+		x := math.Float64frombits(math.Float64bits(float64(j)*zn.w[i]) ^ (u&0x80)<<56)
 		if j < zn.k[i] {
 			return x
 		}

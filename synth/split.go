@@ -226,7 +226,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.tgt[i] *= max(0.05, 1+th*g.w0[i])
 		}
 	}
-	alloc(p.vol, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:])
+	alloc(p.vol, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].vol = g.bt[i]
 	}
@@ -265,7 +265,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			break
 		}
 	}
-	alloc(p.qv, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:])
+	alloc(p.qv, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].qv = g.bt[i]
 	}
@@ -284,7 +284,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.lo[i], g.hi[i] = 1, n.vol
 		}
 	}
-	alloc(p.trades, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:])
+	alloc(p.trades, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].trades = g.bt[i]
 	}
@@ -294,7 +294,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	alloc(p.tbb, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:])
+	alloc(p.tbb, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
@@ -309,7 +309,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.hi[i] = min(n.tbb*n.h, n.qv-sell*n.l)
 		g.olo[i], g.ohi[i] = 0, n.qv
 	}
-	alloc(p.tbq, k, g.tgt[:], g.lo[:], g.hi[:], g.olo[:], g.ohi[:], g.bt[:])
+	alloc(p.tbq, k, g.tgt[:], g.lo[:], g.hi[:], g.olo[:], g.ohi[:], g.bt[:], &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}

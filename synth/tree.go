@@ -93,6 +93,7 @@ type gen struct {
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64 // where in their children the extremes fall
 	actKey                                                       uint64  // seed of the draws deciding which children trade
+	as                                                           allocScratch
 }
 
 func newGen() *gen {
