@@ -25,7 +25,7 @@ func fastPow(x, y float64) float64 {
 func fastExp(x float64) float64 {
 	x *= math.Log2E
 	n := float64(int64(x+1024)) - 1024 // floor, as x+1024 > 0
-	t := (x - n) * math.Ln2 // 2^(x-n) = e^t, t in [0, ln 2)
+	t := (x - n) * math.Ln2            // 2^(x-n) = e^t, t in [0, ln 2)
 	p := 1 + t*(1+t*(1.0/2+t*(1.0/6+t*(1.0/24+t*(1.0/120+t*(1.0/720+t*(1.0/5040)))))))
 	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
 }
