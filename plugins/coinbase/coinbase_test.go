@@ -22,27 +22,19 @@ var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Q
 // base is a fixed virtual "now": 2024-03-01T12:34:56Z.
 var base = time.Date(2024, 3, 1, 12, 34, 56, 0, time.UTC)
 
-func fixedClock() *cc.Clock { return &cc.Clock{Base: base, Start: time.Now(), Speed: 1e-9} }
-
 type wireCandle struct {
 	Start, Low, High, Open, Close, Volume string
 }
 
 func getCandles(t *testing.T, url, path string) []wireCandle {
 	t.Helper()
-	st, body := wiretest.Get(t, url, path)
-	if st != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, st, body)
-	}
 	var resp struct{ Candles []wireCandle }
-	if err := json.Unmarshal(body, &resp); err != nil {
-		t.Fatal(err)
-	}
+	wiretest.GetJSON(t, url, path, &resp)
 	return resp.Candles
 }
 
 func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	start := base.Add(-2 * time.Hour).Truncate(time.Minute).Unix()
 	cs := getCandles(t, srv.URL(), fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", start, start+300*60))
 	if len(cs) != 121 {
@@ -65,7 +57,7 @@ func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
 }
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	since := base.Add(-30 * time.Hour).Truncate(time.Hour).Unix()
 	var all []int64
 	for page := 0; page < 3; page++ {
@@ -87,7 +79,7 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 }
 
 func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	s := base.Add(-time.Hour).Unix()
 	cases := []struct {
 		name, path string
@@ -126,23 +118,17 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	s := base.Add(-time.Hour).Unix()
-	cases := []struct{ golden, path string }{
-		{"testdata/candles.json", fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_HOUR&start=%d&end=%d", s-3600*5, s)},
-		{"testdata/product.json", "/api/v3/brokerage/market/products/BTC-USD"},
-		{"testdata/time.json", "/api/v3/brokerage/time"},
-	}
-	for _, c := range cases {
-		_, body := wiretest.Get(t, srv.URL(), c.path)
-		if err := wiretest.SameShape(c.golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
+		"testdata/candles.json": fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_HOUR&start=%d&end=%d", s-3600*5, s),
+		"testdata/product.json": "/api/v3/brokerage/market/products/BTC-USD",
+		"testdata/time.json":    "/api/v3/brokerage/time",
+	})
 }
 
 func TestMarketLoadingEndpoints(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	_, body := wiretest.Get(t, srv.URL(), "/api/v3/brokerage/market/products")
 	var list struct {
 		Products []struct {
@@ -173,7 +159,7 @@ func TestMarketLoadingEndpoints(t *testing.T) {
 }
 
 func TestDecodeCandlesRoundTrip(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	p := &coinbase.Plugin{}
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "BTC-USD", Interval: cc.Interval15m, Start: base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli(), Limit: 10})
 	if err != nil {
@@ -316,7 +302,7 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 	// The window opens at the client's first request, so ten quick
 	// requests pass and the eleventh is refused.
-	srv := wiretest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: fixedClock()})
+	srv := wiretest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: wiretest.StillClock(base)})
 	for i := 1; i <= 10; i++ {
 		if st, b := wiretest.Get(t, srv.URL(), "/api/v3/brokerage/time"); st != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i, st, b)
@@ -333,17 +319,12 @@ func BenchmarkCandles350(b *testing.B) {
 }
 
 func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
-	for golden, path := range map[string]string{
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
 		"testdata/v2_currencies.json":        "/v2/currencies",
 		"testdata/v2_currencies_crypto.json": "/v2/currencies/crypto",
 		"testdata/v2_time.json":              "/v2/time",
-	} {
-		_, body := wiretest.Get(t, srv.URL(), path)
-		if err := wiretest.SameShape(golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	})
 	_, body := wiretest.Get(t, srv.URL(), "/v2/exchange-rates?currency=BTC")
 	var r struct {
 		Data struct {

@@ -15,7 +15,7 @@ import (
 // A limit with a window reaching back to 1970 used to build decades of
 // minute candles before keeping the newest few: the request hung.
 func TestLimitWithAHugeWindowAnswersTheNewestAtOnce(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, end := range []int64{base.Unix(), base.AddDate(1, 0, 0).Unix()} {
 		url := fmt.Sprintf("%s/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=0&end=%d&limit=5", srv.URL(), end)

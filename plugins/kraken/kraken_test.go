@@ -19,8 +19,6 @@ var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Q
 
 var base = time.Date(2024, 3, 1, 12, 34, 56, 0, time.UTC)
 
-func fixedClock() *cc.Clock { return &cc.Clock{Base: base, Start: time.Now(), Speed: 1e-9} }
-
 type ohlcResp struct {
 	Error  []string
 	Result map[string]json.RawMessage
@@ -28,14 +26,8 @@ type ohlcResp struct {
 
 func getOHLC(t *testing.T, url, path string) (rows [][]any, last int64, errs []string) {
 	t.Helper()
-	st, body := wiretest.Get(t, url, path)
-	if st != 200 {
-		t.Fatalf("GET %s: %d %s", path, st, body)
-	}
 	var r ohlcResp
-	if err := json.Unmarshal(body, &r); err != nil {
-		t.Fatal(err)
-	}
+	wiretest.GetJSON(t, url, path, &r)
 	for k, v := range r.Result {
 		if k == "last" {
 			json.Unmarshal(v, &last)
@@ -57,7 +49,7 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 			t.Errorf("Symbol(%s) = %s, want %s", in.Name(), got, want)
 		}
 	}
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	_, body := wiretest.Get(t, srv.URL(), "/0/public/AssetPairs")
 	for _, want := range []string{`"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD"`, `"base":"XXBT"`, `"quote":"ZUSD"`, `"ETHUSDT":{"altname":"ETHUSDT","wsname":"ETH/USDT"`, `"base":"XETH","aclass_quote":"currency","quote":"USDT"`} {
 		if !strings.Contains(string(body), want) {
@@ -73,7 +65,7 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 }
 
 func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	for _, name := range []string{"XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD"} {
 		rows, last, errs := getOHLC(t, srv.URL(), "/0/public/OHLC?pair="+strings.ReplaceAll(name, "/", "%2F")+"&interval=5")
 		if len(errs) != 0 || len(rows) != 720 {
@@ -95,7 +87,7 @@ func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
 }
 
 func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	since := base.Add(-5 * time.Hour).Truncate(time.Minute).Unix()
 	rows, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", since))
 	if got := int64(rows[0][0].(float64)); got != since+60 {
@@ -124,7 +116,7 @@ func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
 }
 
 func TestErrorsAreKrakenErrorArrays(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	cases := []struct{ name, path, want string }{
 		{"unknown pair", "/0/public/OHLC?pair=FOOBAR&interval=1", "EQuery:Unknown asset pair"},
 		{"bad interval", "/0/public/OHLC?pair=XBTUSD&interval=2", "EGeneral:Invalid arguments"},
@@ -151,21 +143,16 @@ func TestErrorsAreKrakenErrorArrays(t *testing.T) {
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, fixedClock())
-	for golden, path := range map[string]string{
+	srv := wiretest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, wiretest.StillClock(base))
+	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
 		"testdata/ohlc.json":       "/0/public/OHLC?pair=XXBTZUSD&interval=1",
 		"testdata/assetpairs.json": "/0/public/AssetPairs",
 		"testdata/time.json":       "/0/public/Time",
-	} {
-		_, body := wiretest.Get(t, srv.URL(), path)
-		if err := wiretest.SameShape(golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	})
 }
 
 func TestDecodeCandlesMatchesMarket(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	p := &kraken.Plugin{}
 	start := base.Add(-3 * time.Hour).Truncate(time.Hour)
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "XBT/USD", Interval: cc.Interval15m, Start: start.UnixMilli()})
@@ -295,7 +282,7 @@ func TestWSv2Errors(t *testing.T) {
 }
 
 func TestRateLimitAnswersWithKrakenError(t *testing.T) {
-	srv := wiretest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: fixedClock()})
+	srv := wiretest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: wiretest.StillClock(base)})
 	for i := 1; i <= 15; i++ {
 		if st, b := wiretest.Get(t, srv.URL(), "/0/public/Time"); st != 200 || strings.Contains(string(b), "Too many") {
 			t.Fatalf("call %d: %d %s", i, st, b)
@@ -312,16 +299,11 @@ func BenchmarkOHLC720(b *testing.B) {
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
-	for golden, path := range map[string]string{
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	wiretest.FieldsMatch(t, srv.URL(), map[string]string{
 		"testdata/ticker.json": "/0/public/Ticker?pair=XBTUSD",
 		"testdata/assets.json": "/0/public/Assets?asset=XBT",
-	} {
-		_, body := wiretest.Get(t, srv.URL(), path)
-		if err := wiretest.SameFields(golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	})
 	// Public endpoints take a form body as well as a query.
 	st, body := wiretest.Do(t, "POST", srv.URL()+"/0/public/OHLC?pair=XBTUSD&interval=60")
 	if st != 200 || !strings.Contains(string(body), `"XXBTZUSD":[[`) {
@@ -373,7 +355,7 @@ func TestWSv2Unsubscribe(t *testing.T) {
 }
 
 func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, fixedClock())
+	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
 	const span = 15 * 86400
 	since := base.Unix() - 5*span
 	rows, last, errs := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=21600&since=%d", since))

@@ -21,8 +21,6 @@ var pairs = []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}, {Base: "ETH", 
 
 var base = time.Date(2024, 3, 1, 12, 34, 56, 0, time.UTC)
 
-func fixedClock() *cc.Clock { return &cc.Clock{Base: base, Start: time.Now(), Speed: 1e-9} }
-
 type envelope struct {
 	Code string          `json:"code"`
 	Msg  string          `json:"msg"`
@@ -31,14 +29,8 @@ type envelope struct {
 
 func get(t *testing.T, url, path string) envelope {
 	t.Helper()
-	st, body := wiretest.Get(t, url, path)
-	if st != 200 {
-		t.Fatalf("GET %s: %d %s", path, st, body)
-	}
 	var e envelope
-	if err := json.Unmarshal(body, &e); err != nil {
-		t.Fatalf("%v: %s", err, body)
-	}
+	wiretest.GetJSON(t, url, path, &e)
 	return e
 }
 
@@ -52,7 +44,7 @@ func TestSymbols(t *testing.T) {
 }
 
 func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
 	since := base.Add(-10 * time.Hour).Truncate(time.Hour).Unix()
 	var opens []int64
 	for page := int64(0); page < 2; page++ {
@@ -86,7 +78,7 @@ func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
 }
 
 func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.PerpetualName, pairs, fixedClock())
+	srv := wiretest.Start(t, kucoin.PerpetualName, pairs, wiretest.StillClock(base))
 	from := base.Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
 	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from, from+99*60000))
 	var rows [][]float64
@@ -110,7 +102,7 @@ func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
 }
 
 func TestErrorsUseKucoinCodes(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
 	for _, path := range []string{
 		"/api/v1/market/candles?symbol=FOO-BAR&type=1min",
 		"/api/v1/market/candles?symbol=BTC-USDT&type=1m",
@@ -139,17 +131,12 @@ func TestErrorsUseKucoinCodes(t *testing.T) {
 }
 
 func TestShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
 	s := base.Add(-time.Hour).Unix()
-	for golden, path := range map[string]string{
+	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
 		"testdata/spot_candles.json":    fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+120),
 		"testdata/futures_candles.json": fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", s*1000, s*1000+60000),
-	} {
-		_, body := wiretest.Get(t, srv.URL(), path)
-		if err := wiretest.SameShape(golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	})
 	st, body := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
 	if st != 200 {
 		t.Fatal(st)
@@ -164,7 +151,7 @@ func TestShapesMatchDocumentation(t *testing.T) {
 
 func TestMetadataForClients(t *testing.T) {
 	for _, name := range []string{kucoin.SpotName, kucoin.PerpetualName} {
-		srv := wiretest.Start(t, name, pairs, fixedClock())
+		srv := wiretest.Start(t, name, pairs, wiretest.StillClock(base))
 		for _, path := range []string{"/api/v2/symbols", "/api/v3/currencies", "/api/v1/market/allTickers", "/api/v1/contracts/active", "/api/v1/timestamp"} {
 			e := get(t, srv.URL(), path)
 			if e.Code != "200000" || len(e.Data) < 2 {
@@ -184,7 +171,7 @@ func TestMetadataForClients(t *testing.T) {
 
 func TestDecodeCandles(t *testing.T) {
 	for _, p := range []*kucoin.Plugin{kucoin.Spot, kucoin.Perpetual} {
-		srv := wiretest.Start(t, p.Name(), pairs, fixedClock())
+		srv := wiretest.Start(t, p.Name(), pairs, wiretest.StillClock(base))
 		sym := p.Symbol(pairs[0])
 		start := base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli()
 		req, err := p.CandlesRequest(plugins.Query{Symbol: sym, Interval: cc.Interval5m, Start: start, Limit: 12})
@@ -299,7 +286,7 @@ func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
 }
 
 func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
-	srv := wiretest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: fixedClock()})
+	srv := wiretest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: wiretest.StillClock(base)})
 	// bullet-public weighs 10 in the 2000-per-30s public pool.
 	for i := 1; i <= 200; i++ {
 		if st, b := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public"); st != 200 {
@@ -321,18 +308,13 @@ func BenchmarkFuturesCandles500(b *testing.B) {
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
-	for golden, path := range map[string]string{
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
+	wiretest.FieldsMatch(t, srv.URL(), map[string]string{
 		"testdata/symbols.json":    "/api/v2/symbols",
 		"testdata/currencies.json": "/api/v3/currencies",
 		"testdata/alltickers.json": "/api/v1/market/allTickers",
 		"testdata/timestamp.json":  "/api/v1/timestamp",
-	} {
-		_, body := wiretest.Get(t, srv.URL(), path)
-		if err := wiretest.SameFields(golden, body); err != nil {
-			t.Error(err)
-		}
-	}
+	})
 }
 
 func TestWSUnsubscribeAndErrors(t *testing.T) {
@@ -409,7 +391,7 @@ func mustReq(t *testing.T, path string) *http.Request {
 }
 
 func TestNoCandlesBeforeLaunch(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, fixedClock())
+	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
 	launch := kucoin.Launch / 1000
 	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1400000000&endAt=%d", launch+10*86400))
 	var rows [][]string
@@ -425,7 +407,7 @@ func TestNoCandlesBeforeLaunch(t *testing.T) {
 
 func TestInverseContractsForUSDPairs(t *testing.T) {
 	usd := []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}
-	srv := wiretest.Start(t, kucoin.PerpetualName, usd, fixedClock())
+	srv := wiretest.Start(t, kucoin.PerpetualName, usd, wiretest.StillClock(base))
 	e := get(t, srv.URL(), "/api/v1/contracts/active")
 	for _, want := range []string{`"symbol":"XBTUSDM"`, `"isInverse":true`, `"settleCurrency":"XBT"`, `"multiplier":-1`} {
 		if !strings.Contains(string(e.Data), want) {

@@ -23,7 +23,7 @@ func BenchCandles(b *testing.B, exchange string, pair cc.Pair, iv cc.Interval, r
 	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	srv, err := replay.New(replay.Options{
 		Exchange: exchange, Pairs: []cc.Pair{pair}, NoRateLimit: true,
-		Clock: &cc.Clock{Base: now, Start: time.Now(), Speed: 1e-9},
+		Clock: StillClock(now),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,13 @@
 package wiretest_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 )
@@ -34,3 +40,48 @@ func TestShapeKeepsKeyOrderAndKinds(t *testing.T) {
 		t.Fatal("trailing data accepted")
 	}
 }
+
+func TestShapesMatchReportsEachDifferingPayload(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/same", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"a":2,"b":"y"}`) })
+	mux.HandleFunc("/reordered", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"b":"y","a":2}`) })
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	golden := filepath.Join(t.TempDir(), "golden.json")
+	if err := os.WriteFile(golden, []byte(`{"a":1,"b":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		check  func(testing.TB, string, map[string]string)
+		path   string
+		failed bool
+	}{
+		{"the same shape passes", wiretest.ShapesMatch, "/same", false},
+		{"another key order fails ShapesMatch", wiretest.ShapesMatch, "/reordered", true},
+		{"another key order passes FieldsMatch", wiretest.FieldsMatch, "/reordered", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recordingT{TB: t}
+			tc.check(rec, ts.URL, map[string]string{golden: tc.path})
+			if rec.failed != tc.failed {
+				t.Errorf("failed = %v, want %v", rec.failed, tc.failed)
+			}
+		})
+	}
+	var v struct{ A int }
+	if body := wiretest.GetJSON(t, ts.URL, "/same", &v); v.A != 2 || len(body) == 0 {
+		t.Errorf("GetJSON decoded %+v from %s", v, body)
+	}
+	if c := wiretest.StillClock(time.Unix(100, 0)); c.Now().Unix() != 100 {
+		t.Errorf("still clock reads %v", c.Now())
+	}
+}
+
+// recordingT notes Error calls instead of failing the test.
+type recordingT struct {
+	testing.TB
+	failed bool
+}
+
+func (r *recordingT) Error(args ...any) { r.failed = true }
