@@ -27,7 +27,7 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64, scr
 	restLo, restHi := &scratch.lo, &scratch.hi
 	restLo[k], restHi[k] = 0, 0
 	var st float64
-	bounds := func(lo, hi []int64) {
+	for try := 0; ; try++ {
 		st = 0
 		for i := k - 1; i >= 0; i-- {
 			restLo[i] = restLo[i+1] + lo[i] // lo never saturates
@@ -36,11 +36,10 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64, scr
 				st += tgt[i]
 			}
 		}
-	}
-	bounds(lo, hi)
-	if total < restLo[0] || total > restHi[0] {
+		if try == 1 || (restLo[0] <= total && total <= restHi[0]) {
+			break
+		}
 		lo, hi = olo, ohi
-		bounds(lo, hi)
 	}
 	scale := 0.0
 	if st > 0 {

@@ -2,9 +2,9 @@ package synth
 
 import "math"
 
-// fastPow is x^y for x > 0 (0 otherwise), relative error about
-// 1e-6·|y·log x|: enough for allocation targets, where math.Pow would
-// dominate the cost of a split. Prices never go through it.
+// fastPow is x^y for x > 0 (0 otherwise) and |y·ln x| < 700, relative
+// error about 1e-6·|y·ln x|: enough for allocation targets, where math.Pow
+// would dominate the cost of a split. Prices never go through it.
 func fastPow(x, y float64) float64 {
 	if x <= 0 {
 		return 0
@@ -16,7 +16,7 @@ func fastPow(x, y float64) float64 {
 	s := (m - 1) / (m + 1)
 	s2 := s * s
 	ln := 2 * s * (1 + s2*(1.0/3+s2*(1.0/5+s2*(1.0/7+s2/9))))
-	return math.Exp((e*math.Ln2 + ln) * y)
+	return fastExp((e*math.Ln2 + ln) * y)
 }
 
 // fastExp is e^x for |x| < 700, relative error below 1e-7, for the
