@@ -201,6 +201,11 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		l.stats.requests.Add(1)
 		weight := 1
 		if l.model.Weight != nil {
+			// Weight may read the body and put a copy back: it gets, and
+			// next is passed, a shallow copy, so the server's own request
+			// keeps its body and the server still sees a body left partly
+			// unread (else it would parse the rest as the next request).
+			r = r.WithContext(r.Context())
 			weight = max(l.model.Weight(r), 1)
 		}
 		ip := ClientIP(r)

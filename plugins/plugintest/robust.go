@@ -21,6 +21,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"go.uber.org/goleak"
 )
 
 // RouteLister is implemented by plugins that list what they serve, so the
@@ -142,9 +143,13 @@ func RunRobustnessWith(t *testing.T, p plugins.Plugin, opts Options) {
 		opts.Now = DefaultNow
 	}
 	t.Run("rest", func(t *testing.T) {
+		before := goleak.IgnoreCurrent()
 		h := newRobustHarness(t, p, opts)
-		defer h.close()
 		checkRobustREST(t, h)
+		h.close()
+		if err := findLeaks(before); err != nil {
+			t.Errorf("goroutines left after the server closed: %v", err)
+		}
 	})
 	t.Run("ws", func(t *testing.T) { checkRobustWS(t, p, opts) })
 }
@@ -590,6 +595,9 @@ func checkRobustREST(t *testing.T, h *robustHarness) {
 			continue
 		}
 		statuses[res.status]++
+		if !h.catch.reached(id) && wellFormed(c) {
+			fail("%s: answered %d %.100q by the HTTP server itself, without the handler seeing the request (is the connection out of step after the previous request?)", c, res.status, res.body)
+		}
 		if dr, ok := h.p.(DocumentedReplies); ok && dr.DocumentedReply(res.status, res.body) {
 			continue
 		}
@@ -656,6 +664,22 @@ func (h *robustHarness) send(c restCase, id string) (answer, error) {
 	return answer{status: res.StatusCode, body: b}, nil
 }
 
+// wellFormed reports whether Go's client sends c as a valid HTTP request
+// line, which the server must hand to the handler: no control, space or
+// non-ASCII byte in the path or query, within the header size limit.
+func wellFormed(c restCase) bool {
+	u := c.path + c.query
+	if len(u) > 64<<10 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // clientSide marks a request the Go client refused to send: not a server
 // failure.
 type clientSide struct{ error }
@@ -673,4 +697,15 @@ func isClientSideError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// findLeaks is goleak.Find retried for a few seconds: closed sessions and
+// connections take a moment to unwind.
+func findLeaks(before goleak.Option) error {
+	err := goleak.Find(before)
+	for deadline := time.Now().Add(requestTimeout); err != nil && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		err = goleak.Find(before)
+	}
+	return err
 }

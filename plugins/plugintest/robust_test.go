@@ -1,0 +1,78 @@
+package plugintest_test
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/plugins/plugintest"
+)
+
+// fragile wraps binance_spot's handler with one robustness defect.
+type fragile struct {
+	plugins.Plugin
+	defect string
+}
+
+func (f fragile) Name() string { return "zz_fragile_" + f.defect }
+
+func (f fragile) Handler(env *plugins.Env) http.Handler {
+	next := f.Plugin.Handler(env)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case f.defect == "panic" && r.URL.Query().Get("limit") == "NaN":
+			panic("limit NaN")
+		case f.defect == "empty" && r.Method == http.MethodDelete:
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		case f.defect == "5xx" && r.URL.Query().Get("symbol") == "ZZZQUSDT":
+			http.Error(w, "boom", http.StatusBadGateway)
+			return
+		case f.defect == "leak" && r.URL.Path == "/.env":
+			go func() { select {} }()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func TestRobustnessPassesBinanceSpot(t *testing.T) {
+	p, err := plugins.Lookup(binance.SpotName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugintest.RunRobustness(t, p)
+}
+
+// TestRobustnessCatchesDefects runs the robustness suite on deliberately
+// fragile plugins in a child process and checks each defect is reported.
+func TestRobustnessCatchesDefects(t *testing.T) {
+	if defect := os.Getenv("PLUGINTEST_ROBUST_DEFECT"); defect != "" {
+		base, _ := plugins.Lookup(binance.SpotName)
+		p := fragile{Plugin: base, defect: defect}
+		plugins.Register(p)
+		plugintest.RunRobustness(t, p)
+		return
+	}
+	for _, tc := range []struct{ defect, want string }{
+		{"panic", "handler panicked"},
+		{"empty", "DELETE /api/v3/klines: status 400 with an empty body"},
+		{"5xx", "status 502: boom"},
+		{"leak", "goroutines left after the server closed"},
+	} {
+		t.Run(tc.defect, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRobustnessCatchesDefects$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "PLUGINTEST_ROBUST_DEFECT="+tc.defect)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a plugin with defect %q:\n%.2000s", tc.defect, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("defect %q not reported as %q:\n%.3000s", tc.defect, tc.want, out)
+			}
+		})
+	}
+}
