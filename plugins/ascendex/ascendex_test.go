@@ -208,11 +208,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_sub_ack.json"); got != want || !strings.Contains(string(ack), `"id":"abc123"`) {
 		t.Fatalf("ack %s", ack)
 	}
-	var first int64
-	var last cc.Candle
-	moved := false
-	for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); {
-		_, frame := ws.Read(5 * time.Second)
+	last := ws.FollowCandle(60000, func(_ int, frame []byte) cc.Candle {
 		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_bar.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
@@ -220,19 +216,9 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := us[0].Candle
-		switch {
-		case first == 0:
-			first, last = c.OpenTime, c
-		case c.OpenTime == first:
-			last = c
-		case c.OpenTime == first+60000:
-			moved = true
-		}
-	}
-	if !moved {
-		t.Fatal("no bar for the next minute")
-	}
+		return us[0].Candle
+	})
+	first := last.OpenTime
 	final, err := s.Env.Market.Candles(t.Context(), "BTC/USDT", cc.Interval1m, first, first+60000, first+60000)
 	if err != nil || last.Close.Cmp(final[0].Close) != 0 {
 		t.Errorf("last push %+v, final bar %+v", last, final)

@@ -224,11 +224,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_subscription_response.json"); got != want {
 		t.Fatalf("ack %s", ack)
 	}
-	var first int64
-	var lastOfFirst cc.Candle
-	moved := false
-	for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); {
-		_, frame := ws.Read(5 * time.Second)
+	lastOfFirst := ws.FollowCandle(60000, func(_ int, frame []byte) cc.Candle {
 		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_candle.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
@@ -236,20 +232,9 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := us[0].Candle
-		switch {
-		case first == 0:
-			first = c.OpenTime
-			lastOfFirst = c
-		case c.OpenTime == first:
-			lastOfFirst = c
-		case c.OpenTime == first+60000:
-			moved = true
-		}
-	}
-	if !moved {
-		t.Fatal("no push for the next candle")
-	}
+		return us[0].Candle
+	})
+	first := lastOfFirst.OpenTime
 	// The last push of the first candle is its final state.
 	final, err := s.Env.Market.Candles(t.Context(), "BTC", cc.Interval1m, first, first+60000, first+60000)
 	if err != nil || lastOfFirst.Close.Cmp(final[0].Close) != 0 || lastOfFirst.Volume.Cmp(final[0].Volume) != 0 {

@@ -247,10 +247,7 @@ func TestSpotWSProtobufPushes(t *testing.T) {
 	if typ != websocket.TextMessage || kittest.ShapeOf(t, ack) != kittest.GoldenShape(t, "ws_spot_sub_ack.json") || !strings.Contains(string(ack), ch) {
 		t.Fatalf("ack %s", ack)
 	}
-	var open int64
-	sawOpen, sawFinal := false, false
-	for deadline := time.Now().Add(10 * time.Second); !sawFinal && time.Now().Before(deadline); {
-		typ, frame := ws.Read(5 * time.Second)
+	ws.WatchClose(func(typ int, frame []byte) cc.Candle {
 		if typ != websocket.BinaryMessage {
 			t.Fatalf("push is not binary: %s", frame)
 		}
@@ -262,15 +259,8 @@ func TestSpotWSProtobufPushes(t *testing.T) {
 		if u.Symbol != "BTCUSDT" || u.Interval != cc.Interval1m {
 			t.Fatalf("push %+v", u)
 		}
-		if !u.Candle.Closed && !sawOpen {
-			sawOpen, open = true, u.Candle.OpenTime
-		} else if u.Candle.Closed && sawOpen && u.Candle.OpenTime == open {
-			sawFinal = true
-		}
-	}
-	if !sawOpen || !sawFinal {
-		t.Fatalf("in progress %v, final %v", sawOpen, sawFinal)
-	}
+		return u.Candle
+	})
 	ws.Send(`{"method":"SUBSCRIPTION","params":["spot@public.kline.v3.api.pb@NOPE@Min1"]}`)
 	m := ws.ReadJSON(5*time.Second, func(m map[string]any) bool { _, ok := m["msg"]; return ok })
 	if !strings.Contains(m["msg"].(string), "Not Subscribed successfully") {
@@ -291,10 +281,7 @@ func TestContractWSPushes(t *testing.T) {
 	if kittest.ShapeOf(t, ack) != kittest.GoldenShape(t, "ws_contract_sub_ack.json") || !strings.Contains(string(ack), `"rs.sub.kline"`) {
 		t.Fatalf("ack %s", ack)
 	}
-	var open int64
-	sawOpen, sawFinal := false, false
-	for deadline := time.Now().Add(10 * time.Second); !sawFinal && time.Now().Before(deadline); {
-		_, frame := ws.Read(5 * time.Second)
+	ws.WatchClose(func(_ int, frame []byte) cc.Candle {
 		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_contract_push.json"); got != want {
 			t.Fatalf("push shape\n got %s\nwant %s", got, want)
 		}
@@ -302,14 +289,6 @@ func TestContractWSPushes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u := us[0]
-		if !u.Candle.Closed && !sawOpen {
-			sawOpen, open = true, u.Candle.OpenTime
-		} else if u.Candle.Closed && sawOpen && u.Candle.OpenTime == open {
-			sawFinal = true
-		}
-	}
-	if !sawOpen || !sawFinal {
-		t.Fatalf("in progress %v, final %v", sawOpen, sawFinal)
-	}
+		return us[0].Candle
+	})
 }
