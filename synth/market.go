@@ -181,7 +181,8 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 				a.flat(g.node(L, floorDiv(open, dur)).o)
 			}
 		}
-		out = append(out, a.candle(s, open, next, next-1 <= now))
+		out = append(out, cc.Candle{})
+		a.fill(&out[len(out)-1], s, open, next, next-1 <= now)
 		open = next
 	}
 	return out, nil
@@ -252,19 +253,17 @@ func (a *agg) add(n *node) {
 
 func (a *agg) flat(p int64) { a.o, a.c, a.h, a.l = p, p, p, p }
 
-func (a *agg) candle(s *symbol, open, next int64, closed bool) cc.Candle {
-	return cc.Candle{
-		OpenTime:      open,
-		CloseTime:     next - 1,
-		Open:          cc.NewDecimal(a.o, s.tickDec),
-		High:          cc.NewDecimal(a.h, s.tickDec),
-		Low:           cc.NewDecimal(a.l, s.tickDec),
-		Close:         cc.NewDecimal(a.c, s.tickDec),
-		Volume:        cc.NewDecimal(a.vol, s.lotDec),
-		QuoteVolume:   cc.NewDecimal(a.qv, s.quoteDec),
-		Trades:        a.trades,
-		TakerBuyBase:  cc.NewDecimal(a.tbb, s.lotDec),
-		TakerBuyQuote: cc.NewDecimal(a.tbq, s.quoteDec),
-		Closed:        closed,
-	}
+// fill writes the candle of [open, next) into c, in place.
+func (a *agg) fill(c *cc.Candle, s *symbol, open, next int64, closed bool) {
+	c.OpenTime, c.CloseTime = open, next-1
+	c.Open = cc.NewDecimal(a.o, s.tickDec)
+	c.High = cc.NewDecimal(a.h, s.tickDec)
+	c.Low = cc.NewDecimal(a.l, s.tickDec)
+	c.Close = cc.NewDecimal(a.c, s.tickDec)
+	c.Volume = cc.NewDecimal(a.vol, s.lotDec)
+	c.QuoteVolume = cc.NewDecimal(a.qv, s.quoteDec)
+	c.Trades = a.trades
+	c.TakerBuyBase = cc.NewDecimal(a.tbb, s.lotDec)
+	c.TakerBuyQuote = cc.NewDecimal(a.tbq, s.quoteDec)
+	c.Closed = closed
 }

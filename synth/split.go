@@ -317,5 +317,5 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 
 // round converts a mapped price to ticks inside the parent's range.
 func (g *gen) round(x float64, p *node) int64 {
-	return max(p.l, min(p.h, int64(math.Round(x))))
+	return max(p.l, min(p.h, int64(x+0.5))) // x > 0: rounds half up
 }
