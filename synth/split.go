@@ -189,17 +189,16 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 
 	// Volume: activity, more where the price moved, at least a lot in a
 	// child that trades.
+	// Moves are measured against each child's share of the cascade: a
+	// big move or a wide range trades heavily.
 	for i := 0; i < k; i++ {
-		z := 0.0
-		if g.w[i] > 0 {
-			z = (g.b[i+1] - g.b[i]) / (math.Sqrt(g.w[i]) * price)
-		}
-		g.tgt[i] = g.act[i] * g.boosted(L, i) * (1 + volRet*math.Abs(z))
+		z, rz := 0.0, 0.0
 		if g.w0[i] > 0 {
-			// The range the child covers, against its share of the
-			// cascade: a wide range trades heavily.
-			g.tgt[i] *= 1 + volRange*(g.hr[i]-g.lr[i])/(math.Sqrt(g.w0[i])*price)
+			isd := 1 / (math.Sqrt(g.w0[i]) * price)
+			z = (g.b[i+1] - g.b[i]) * isd
+			rz = (g.hr[i] - g.lr[i]) * isd
 		}
+		g.tgt[i] = g.act[i] * g.boosted(L, i) * (1 + volRet*math.Abs(z)) * (1 + volRange*rz)
 		g.nb[i] = takerShare(z, g.nb[i])
 		g.lo[i], g.hi[i] = 0, 0
 		if g.tr[i] > 0 {
