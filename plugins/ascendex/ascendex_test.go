@@ -208,16 +208,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_sub_ack.json"); got != want || !strings.Contains(string(ack), `"id":"abc123"`) {
 		t.Fatalf("ack %s", ack)
 	}
-	last := ws.FollowCandle(60000, func(_ int, frame []byte) cc.Candle {
-		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_bar.json"); got != want {
-			t.Fatalf("push shape\n got %s\nwant %s", got, want)
-		}
-		us, err := s.Plugin.DecodeFrame("/api/pro/v2/stream", frame)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return us[0].Candle
-	})
+	last := ws.FollowCandle(60000, s.ShapedCandles(t, "/api/pro/v2/stream", "ws_bar.json"))
 	first := last.OpenTime
 	final, err := s.Env.Market.Candles(t.Context(), "BTC/USDT", cc.Interval1m, first, first+60000, first+60000)
 	if err != nil || last.Close.Cmp(final[0].Close) != 0 {

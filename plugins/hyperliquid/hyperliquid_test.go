@@ -224,16 +224,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	if got, want := kittest.ShapeOf(t, ack), kittest.GoldenShape(t, "ws_subscription_response.json"); got != want {
 		t.Fatalf("ack %s", ack)
 	}
-	lastOfFirst := ws.FollowCandle(60000, func(_ int, frame []byte) cc.Candle {
-		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_candle.json"); got != want {
-			t.Fatalf("push shape\n got %s\nwant %s", got, want)
-		}
-		us, err := s.Plugin.DecodeFrame("/ws", frame)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return us[0].Candle
-	})
+	lastOfFirst := ws.FollowCandle(60000, s.ShapedCandles(t, "/ws", "ws_candle.json"))
 	first := lastOfFirst.OpenTime
 	// The last push of the first candle is its final state.
 	final, err := s.Env.Market.Candles(t.Context(), "BTC", cc.Interval1m, first, first+60000, first+60000)

@@ -281,14 +281,5 @@ func TestContractWSPushes(t *testing.T) {
 	if kittest.ShapeOf(t, ack) != kittest.GoldenShape(t, "ws_contract_sub_ack.json") || !strings.Contains(string(ack), `"rs.sub.kline"`) {
 		t.Fatalf("ack %s", ack)
 	}
-	ws.WatchClose(func(_ int, frame []byte) cc.Candle {
-		if got, want := kittest.ShapeOf(t, frame), kittest.GoldenShape(t, "ws_contract_push.json"); got != want {
-			t.Fatalf("push shape\n got %s\nwant %s", got, want)
-		}
-		us, err := s.Plugin.DecodeFrame("/edge", frame)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return us[0].Candle
-	})
+	ws.WatchClose(s.ShapedCandles(t, "/edge", "ws_contract_push.json"))
 }

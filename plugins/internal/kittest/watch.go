@@ -1,6 +1,7 @@
 package kittest
 
 import (
+	"testing"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -49,4 +50,24 @@ func (w *WS) FollowCandle(step int64, candle Candler) cc.Candle {
 	}
 	w.t.Fatal("no push for the next candle")
 	return first
+}
+
+// ShapedCandles is a Candler for s's plugin: every frame must have the
+// Shape of testdata/golden and decode (DecodeFrame at path) to an update,
+// whose candle it returns.
+func (s *Server) ShapedCandles(t testing.TB, path, golden string) Candler {
+	return func(_ int, frame []byte) cc.Candle {
+		t.Helper()
+		if got, want := ShapeOf(t, frame), GoldenShape(t, golden); got != want {
+			t.Fatalf("push shape\n got %s\nwant %s", got, want)
+		}
+		us, err := s.Plugin.DecodeFrame(path, frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(us) == 0 {
+			t.Fatalf("no update in %s", frame)
+		}
+		return us[0].Candle
+	}
 }
