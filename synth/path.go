@@ -11,8 +11,8 @@ import "math"
 // peaks and troughs (so a rising parent tends to make its high late). The
 // path is then drawn again as a Brownian bridge pinned at o, at h inside
 // that child, at l inside the other and at c, folded back into [l, h];
-// the other children's highs and lows follow the bridge-extreme law
-// truncated to the parent's range. The children's variances are first
+// the other children's highs and lows follow the bridge-extreme law,
+// softly truncated to the parent's range. The children's variances are first
 // rescaled toward the variance the parent's range implies, and the
 // children holding the extremes get the variance that makes their
 // excursion typical. The children's extremes are then exactly the

@@ -24,10 +24,12 @@ const (
 // where the parent's extremes fall inside their children.
 //
 // Symbols are tied together through the market stream, whose draws are
-// the same for every symbol (the draw order is fixed): normal draws mix
-// market and own noise by the symbol's loading; exponential and uniform
-// draws are taken from the market with probability equal to the loading
-// (a mixture coupling, which keeps their laws exact).
+// the same for every symbol (the draw order is fixed): with probability
+// equal to the symbol's loading a split takes all the draws that shape its
+// path from the market (a mixture coupling, which keeps every law exact),
+// otherwise its own, its volatility shocks still mixed with the market's.
+// Activity noise and taker noise are always the symbol's own; the
+// exchange's basis noise is added below basisLevel.
 func (g *gen) draw(L, k int, t0, pidx int64) {
 	s := g.s
 	lv := &levels[L]
