@@ -1,7 +1,6 @@
 package ascendex_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 func TestTheRequestOverAscendEXsPoolGets429(t *testing.T) {
 	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
 	base := s.Limited(t, time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC))
-	get := func() *http.Request { r, _ := http.NewRequest("GET", "/api/pro/v1/barhist/info", nil); return r }
+	get := kittest.GET("/api/pro/v1/barhist/info")
 	if status, body := kittest.Hammer(t, base, 100, get); status != 200 {
 		t.Fatalf("request 100: %d %s", status, body)
 	}

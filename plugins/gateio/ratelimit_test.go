@@ -1,7 +1,6 @@
 package gateio_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 func TestTheRequestOverGatesLimitGets429(t *testing.T) {
 	s := kittest.Start(t, "gate_io_spot", nil, nil)
 	base := s.Limited(t, time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC))
-	get := func() *http.Request { r, _ := http.NewRequest("GET", "/api/v4/spot/time", nil); return r }
+	get := kittest.GET("/api/v4/spot/time")
 	if status, body := kittest.Hammer(t, base, 200, get); status != 200 {
 		t.Fatalf("request 200: %d %s", status, body)
 	}

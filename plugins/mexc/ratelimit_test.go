@@ -1,7 +1,6 @@
 package mexc_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +13,11 @@ func TestMEXCLimits(t *testing.T) {
 	t.Run("spot: exchangeInfo weighs 10 of 500 per 10 s", func(t *testing.T) {
 		s := kittest.Start(t, "mexc_spot", nil, nil)
 		base := s.Limited(t, now)
-		info := func() *http.Request { r, _ := http.NewRequest("GET", "/api/v3/exchangeInfo", nil); return r }
+		info := kittest.GET("/api/v3/exchangeInfo")
 		if status, body := kittest.Hammer(t, base, 50, info); status != 200 {
 			t.Fatalf("50th exchangeInfo: %d %s", status, body)
 		}
-		status, _ := kittest.Hammer(t, base, 1, func() *http.Request { r, _ := http.NewRequest("GET", "/api/v3/time", nil); return r })
+		status, _ := kittest.Hammer(t, base, 1, kittest.GET("/api/v3/time"))
 		if status != 429 {
 			t.Errorf("after 500 weight: %d", status)
 		}
@@ -26,7 +25,7 @@ func TestMEXCLimits(t *testing.T) {
 	t.Run("contract: 20 per 2 s, then code 510", func(t *testing.T) {
 		s := kittest.Start(t, "mexc_perpetual", nil, nil)
 		base := s.Limited(t, now)
-		ping := func() *http.Request { r, _ := http.NewRequest("GET", "/api/v1/contract/ping", nil); return r }
+		ping := kittest.GET("/api/v1/contract/ping")
 		if status, _ := kittest.Hammer(t, base, 20, ping); status != 200 {
 			t.Fatalf("20th ping: %d", status)
 		}

@@ -56,3 +56,12 @@ func Hammer(t testing.TB, base string, n int, mk func() *http.Request) (int, []b
 	}
 	return status, body
 }
+
+// GET makes requests for Hammer: a fresh bodiless GET of path (with
+// query) on every call.
+func GET(path string) func() *http.Request {
+	return func() *http.Request {
+		r, _ := http.NewRequest(http.MethodGet, path, nil)
+		return r
+	}
+}
