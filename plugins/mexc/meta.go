@@ -82,25 +82,13 @@ func (s *server) defaultSymbols(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
-	want := r.URL.Query().Get("symbol")
-	ps := s.symbolFilter(want, spotName)
-	if want != "" && len(ps) == 0 {
-		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
-		return
-	}
-	out := []any{}
-	for _, p := range ps {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
-		if err != nil {
-			s.failed(w, false, err)
-			return
-		}
+	s.spotTickers(w, r, func(p cc.Pair, st kit.Stats) any {
 		chg := st.Last.Add(cc.Decimal{Units: -st.Open.Units, Scale: st.Open.Scale})
 		pct := "0"
 		if o := st.Open.Float64(); o != 0 {
 			pct = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 8, 64)
 		}
-		out = append(out, map[string]any{
+		return map[string]any{
 			"symbol": spotName(p), "priceChange": kit.Trim(chg), "priceChangePercent": pct,
 			"prevClosePrice": kit.Trim(st.Open), "lastPrice": kit.Trim(st.Last),
 			"bidPrice": kit.Trim(st.Last), "bidQty": "1",
@@ -108,16 +96,20 @@ func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
 			"openPrice": kit.Trim(st.Open), "highPrice": kit.Trim(st.High), "lowPrice": kit.Trim(st.Low),
 			"volume": kit.Trim(st.Volume), "quoteVolume": kit.Trim(st.QuoteVolume),
 			"openTime": st.OpenTime, "closeTime": st.CloseTime, "count": nil,
-		})
-	}
-	if want != "" {
-		kit.JSON(w, http.StatusOK, out[0])
-		return
-	}
-	kit.JSON(w, http.StatusOK, out)
+		}
+	})
 }
 
 func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
+	s.spotTickers(w, r, func(p cc.Pair, st kit.Stats) any {
+		return map[string]any{"symbol": spotName(p), "price": kit.Trim(st.Last)}
+	})
+}
+
+// spotTickers answers a spot ticker endpoint: a row built by row from each
+// pair's 24-hour figures, for every pair or, as one object, for the
+// symbol asked for.
+func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc.Pair, kit.Stats) any) {
 	want := r.URL.Query().Get("symbol")
 	ps := s.symbolFilter(want, spotName)
 	if want != "" && len(ps) == 0 {
@@ -131,7 +123,7 @@ func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
 			s.failed(w, false, err)
 			return
 		}
-		out = append(out, map[string]any{"symbol": spotName(p), "price": kit.Trim(st.Last)})
+		out = append(out, row(p, st))
 	}
 	if want != "" {
 		kit.JSON(w, http.StatusOK, out[0])
