@@ -59,6 +59,17 @@ func (r *stream) norm() float64 {
 	}
 }
 
+// small returns two cheap, nearly normal variates (mean 0, variance 1,
+// bounded by ±3.46: each the sum of four 8-bit uniforms) from one draw,
+// for small noise terms whose tails do not matter.
+func (r *stream) small() (a, b float64) {
+	u := r.next()
+	const s = 3.4641016151377544 / 510 // sqrt(12/4) / (4 · 255 / 2)
+	a = (float64(u&0xff+u>>8&0xff+u>>16&0xff+u>>24&0xff) - 510) * s
+	b = (float64(u>>32&0xff+u>>40&0xff+u>>48&0xff+u>>56) - 510) * s
+	return a, b
+}
+
 // normClip is a normal variate clipped to ±6, for log-normal factors.
 func (r *stream) normClip() float64 { return max(-6, min(6, r.norm())) }
 

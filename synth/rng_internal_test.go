@@ -46,6 +46,18 @@ func TestStreamDistributions(t *testing.T) {
 	if p := tail / n; math.Abs(p-math.Exp(-5)) > 0.0003 {
 		t.Errorf("exponential: P(x>5) = %.5f, want %.5f", p, math.Exp(-5))
 	}
+	s1, s2 = 0, 0
+	for range n / 2 {
+		a, b := r.small()
+		if math.Abs(a) > 3.47 || math.Abs(b) > 3.47 {
+			t.Fatalf("small draws %v, %v beyond ±3.46", a, b)
+		}
+		s1 += a + b
+		s2 += a*a + b*b
+	}
+	if mean, vr := s1/n, s2/n; math.Abs(mean) > 0.005 || math.Abs(vr-1) > 0.01 {
+		t.Errorf("small: mean %.4f variance %.4f, want 0, 1", mean, vr)
+	}
 	s1 = 0
 	for range n {
 		u := r.unit()

@@ -47,7 +47,7 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 			z = volBeta*z + volOwn*g.own.normClip()
 			e, e1, e2 = g.own.norm(), g.own.expo(), g.own.expo()
 		}
-		nv, nb := g.own.normClip(), g.own.norm()
+		nv, nb := g.own.small()
 		sa, sv := 1.0, 1.0
 		if L <= 6 {
 			sa, sv = season(L, t0+int64(i)*lv.dur)
