@@ -35,8 +35,7 @@ type wsRequest struct {
 
 // wsProto is one v2 connection.
 type wsProto struct {
-	mu        sync.Mutex
-	heartbeat bool
+	heartbeats
 }
 
 var _ plugins.Protocol = (*wsProto)(nil)
@@ -225,24 +224,29 @@ func encodeOHLC(kind, sym string, m int, at int64, cs []cc.Candle) []byte {
 // startHeartbeat begins the once-a-second heartbeat channel Kraken sends
 // to every subscribed connection.
 func (p *wsProto) startHeartbeat(s *plugins.Session) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.heartbeat {
-		return
-	}
-	p.heartbeat = true
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.Context().Done():
-				return
-			case <-t.C:
-				if s.Send([]byte(`{"channel":"heartbeat"}`)) != nil {
+	p.start(s, `{"channel":"heartbeat"}`)
+}
+
+// heartbeats sends a connection's heartbeat frames (v1 and v2 alike).
+type heartbeats struct{ once sync.Once }
+
+// start sends frame on s once a second, from the first call on (later
+// calls do nothing) until the session ends or a send fails.
+func (h *heartbeats) start(s *plugins.Session, frame string) {
+	h.once.Do(func() {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-s.Context().Done():
 					return
+				case <-t.C:
+					if s.Send([]byte(frame)) != nil { // a fresh copy each time, as the stack may keep it
+						return
+					}
 				}
 			}
-		}
-	}()
+		}()
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,8 +14,7 @@ import (
 // wsV1 is a connection of Kraken's WS API v1 (ws.kraken.com, here the
 // root path): event objects for control, arrays for data, XBT/USD pairs.
 type wsV1 struct {
-	mu        sync.Mutex
-	heartbeat bool
+	heartbeats
 }
 
 var _ plugins.Protocol = (*wsV1)(nil)
@@ -163,25 +161,7 @@ func appendSeconds(b []byte, ms int64) []byte {
 	return cc.NewDecimal(ms*1000, 6).Append(b, 6)
 }
 
+// startHeartbeat begins v1's once-a-second heartbeat events.
 func (p *wsV1) startHeartbeat(s *plugins.Session) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.heartbeat {
-		return
-	}
-	p.heartbeat = true
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.Context().Done():
-				return
-			case <-t.C:
-				if s.Send([]byte(`{"event":"heartbeat"}`)) != nil {
-					return
-				}
-			}
-		}
-	}()
+	p.start(s, `{"event":"heartbeat"}`)
 }
