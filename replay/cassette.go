@@ -169,7 +169,7 @@ func (t *tape) setClock(opts *Options) error {
 
 // market serves the cassette's index, filled in by syn, on the tape's
 // time shift.
-func (t *tape) market(syn cc.Market) cc.Market {
+func (t *tape) market(syn Synthetic) cc.Market {
 	var m cc.Market = &FilledMarket{Recorded: t.index, Synth: syn}
 	if t.shift != 0 {
 		m = shiftedMarket{inner: m, shift: t.shift}

@@ -2,7 +2,6 @@ package replay
 
 import (
 	"context"
-	"math"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -25,7 +24,14 @@ type Recorded interface {
 // two recordings is bridged from one to the other).
 type FilledMarket struct {
 	Recorded Recorded
-	Synth    cc.Market
+	Synth    Synthetic
+}
+
+// Synthetic is the synthetic market as replay uses it (synth.Market): its
+// candles, and bridges from recorded data to recorded data.
+type Synthetic interface {
+	cc.Market
+	Bridge(ctx context.Context, symbol string, iv cc.Interval, from cc.Candle, to *cc.Candle, start, end, now int64) ([]cc.Candle, error)
 }
 
 var _ cc.Market = (*FilledMarket)(nil)
@@ -71,14 +77,12 @@ func (m *FilledMarket) Candles(ctx context.Context, symbol string, iv cc.Interva
 	return out, nil
 }
 
-// fill returns synthetic candles for [start, end), rescaled so they join the
-// recorded neighbours. before holds the candles served so far in the
-// window; after the recorded ones following the gap.
+// fill returns synthetic candles for [start, end) that join the recorded
+// neighbours: before holds the candles served so far in the window, after
+// the recorded ones following the gap. The synthetic market bridges from
+// the last recorded close (or, before any recording, from its own price)
+// to the next recorded open.
 func (m *FilledMarket) fill(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64, before, after []cc.Candle) ([]cc.Candle, error) {
-	syn, err := m.Synth.Candles(ctx, symbol, iv, start, end, now)
-	if err != nil || len(syn) == 0 {
-		return syn, err
-	}
 	var prev, next *cc.Candle
 	if len(before) > 0 {
 		prev = &before[len(before)-1]
@@ -94,86 +98,17 @@ func (m *FilledMarket) fill(ctx context.Context, symbol string, iv cc.Interval, 
 	} else if ok && c.OpenTime <= now {
 		next = &c
 	}
-	return Join(syn, prev, next), nil
-}
-
-// Join rescales the synthetic stretch syn so that its first open equals
-// prev.Close and its last close equals next.Open (either may be nil). The
-// correction is a log-linear drift across the stretch, the deterministic
-// part of a Brownian bridge pinned at both ends: the shape and volatility of
-// the synthetic path are kept, only its level moves. Prices keep the
-// recorded neighbours' decimal places.
-func Join(syn []cc.Candle, prev, next *cc.Candle) []cc.Candle {
-	n := len(syn)
-	if n == 0 || (prev == nil && next == nil) {
-		return syn
-	}
-	first, last := syn[0].Open.Float64(), syn[n-1].Close.Float64()
-	if first <= 0 || last <= 0 {
-		return syn
-	}
-	var a, b float64 // log offset at the start and the end of the stretch
 	switch {
-	case prev != nil && next != nil:
-		a = math.Log(prev.Close.Float64() / first)
-		b = math.Log(next.Open.Float64() / last)
-	case prev != nil:
-		a = math.Log(prev.Close.Float64() / first)
-		b = a
-	default:
-		b = math.Log(next.Open.Float64() / last)
-		a = b
-	}
-	scale := int(syn[0].Open.Scale)
-	if prev != nil {
-		scale = int(prev.Close.Scale)
-	} else if next != nil {
-		scale = int(next.Open.Scale)
-	}
-	factor := func(k int) float64 { return math.Exp(a + (b-a)*float64(k)/float64(n)) }
-	out := make([]cc.Candle, n)
-	for k, c := range syn {
-		fo, fc := factor(k), factor(k+1)
-		o := c.Open.Float64() * fo
-		cl := c.Close.Float64() * fc
-		h := math.Max(c.High.Float64()*math.Max(fo, fc), math.Max(o, cl))
-		l := math.Min(c.Low.Float64()*math.Min(fo, fc), math.Min(o, cl))
-		c.Open = cc.DecimalFromFloat(o, scale)
-		c.Close = cc.DecimalFromFloat(cl, scale)
-		c.High = cc.DecimalFromFloat(h, scale)
-		c.Low = cc.DecimalFromFloat(l, scale)
-		// Quote volumes follow the price level.
-		mid := math.Sqrt(fo * fc)
-		c.QuoteVolume = cc.DecimalFromFloat(c.QuoteVolume.Float64()*mid, int(c.QuoteVolume.Scale))
-		c.TakerBuyQuote = cc.DecimalFromFloat(c.TakerBuyQuote.Float64()*mid, int(c.TakerBuyQuote.Scale))
-		out[k] = c
-	}
-	// Pin the ends exactly; rounding must not leave a one-tick jump.
-	if prev != nil {
-		out[0].Open = prev.Close
-		out[0] = widen(out[0])
-	}
-	if next != nil {
-		out[n-1].Close = next.Open
-		out[n-1] = widen(out[n-1])
-	}
-	// Consecutive synthetic candles share their boundary price.
-	for k := 1; k < n; k++ {
-		out[k].Open = out[k-1].Close
-		out[k] = widen(out[k])
-	}
-	return out
-}
-
-// widen makes high and low contain open and close.
-func widen(c cc.Candle) cc.Candle {
-	for _, p := range []cc.Decimal{c.Open, c.Close} {
-		if p.Cmp(c.High) > 0 {
-			c.High = p
+	case prev == nil && next == nil:
+		return m.Synth.Candles(ctx, symbol, iv, start, end, now)
+	case prev == nil:
+		// Nothing recorded before: start from the market's own price.
+		p := iv.Prev(start)
+		cs, err := m.Synth.Candles(ctx, symbol, iv, p, start, now)
+		if err != nil || len(cs) == 0 {
+			return nil, err
 		}
-		if p.Cmp(c.Low) < 0 {
-			c.Low = p
-		}
+		prev = &cs[0]
 	}
-	return c
+	return m.Synth.Bridge(ctx, symbol, iv, *prev, next, start, end, now)
 }

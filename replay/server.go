@@ -28,7 +28,8 @@ type Options struct {
 	Pairs []cc.Pair
 	// Seed of the synthetic market and of fault injection.
 	Seed uint64
-	// Market overrides the synthetic market (replay of a cassette).
+	// Market replaces the synthetic market; ignored with a Cassette, whose
+	// index is filled in by the synthetic market.
 	Market cc.Market
 	// Clock is the virtual clock; nil means real time.
 	Clock *cc.Clock
@@ -119,11 +120,11 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		clock = &cc.Clock{Speed: opts.Speed}
 	}
 	market := opts.Market
-	if market == nil {
+	switch {
+	case tp != nil:
+		market = tp.market(synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs}))
+	case market == nil:
 		market = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
-	}
-	if tp != nil {
-		market = tp.market(market)
 	}
 	env := &plugins.Env{
 		Market: market,
