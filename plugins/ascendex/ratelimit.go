@@ -1,10 +1,10 @@
 package ascendex
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -16,13 +16,7 @@ var _ plugins.RateLimited = (*Spot)(nil)
 // over it gets HTTP 429 with a body in AscendEX's error shape.
 func (*Spot) RateLimits() ratelimit.Model {
 	return ratelimit.Model{
-		REST: []ratelimit.Window{{Name: "all_endpoints", Limit: 100, Period: time.Second}},
-		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-			return ratelimit.Response{
-				Status: f.Status,
-				Header: http.Header{"Content-Type": {"application/json"}},
-				Body:   []byte(`{"code":100101,"reason":"TOO_MANY_REQUESTS","message":"Too many requests"}`),
-			}
-		},
+		REST:   []ratelimit.Window{{Name: "all_endpoints", Limit: 100, Period: time.Second}},
+		Refuse: kit.RefuseJSON(`{"code":100101,"reason":"TOO_MANY_REQUESTS","message":"Too many requests"}`),
 	}
 }

@@ -1,10 +1,10 @@
 package gateio
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -27,14 +27,8 @@ const (
 // most 50 messages a second.
 func (a *api) RateLimits() ratelimit.Model {
 	return ratelimit.Model{
-		REST: []ratelimit.Window{{Name: "public", Limit: publicLimit, Period: publicPeriod}},
-		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-			return ratelimit.Response{
-				Status: f.Status,
-				Header: http.Header{"Content-Type": {"application/json"}},
-				Body:   []byte(`{"label":"TOO_MANY_REQUESTS","message":"Request Rate limit Exceeded"}`),
-			}
-		},
-		WS: ratelimit.WSModel{MessageRate: 50, CloseCode: 1008, CloseReason: "too many requests"},
+		REST:   []ratelimit.Window{{Name: "public", Limit: publicLimit, Period: publicPeriod}},
+		Refuse: kit.RefuseJSON(`{"label":"TOO_MANY_REQUESTS","message":"Request Rate limit Exceeded"}`),
+		WS:     ratelimit.WSModel{MessageRate: 50, CloseCode: 1008, CloseReason: "too many requests"},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -62,13 +63,7 @@ func (a *api) RateLimits() ratelimit.Model {
 	return ratelimit.Model{
 		REST:   []ratelimit.Window{{Name: "weight", Limit: 1200, Period: time.Minute}},
 		Weight: infoWeight,
-		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-			return ratelimit.Response{
-				Status: f.Status,
-				Header: http.Header{"Content-Type": {"application/json"}},
-				Body:   []byte("null"),
-			}
-		},
+		Refuse: kit.RefuseJSON("null"),
 		WS: ratelimit.WSModel{
 			MessageRate: 2000.0 / 60, Burst: 100, MaxStreams: 1000, ConnsPerIP: 100,
 			CloseCode: 1008, CloseReason: "rate limited",

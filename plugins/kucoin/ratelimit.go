@@ -1,10 +1,10 @@
 package kucoin
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -58,13 +58,7 @@ func (p *Plugin) RateLimits() ratelimit.Model {
 	return ratelimit.Model{
 		REST:   []ratelimit.Window{{Name: "public", Limit: publicPoolQuota, Period: publicPoolPeriod}},
 		Weight: ratelimit.ByPath(weights, 2),
-		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-			return ratelimit.Response{
-				Status: f.Status,
-				Header: http.Header{"Content-Type": {"application/json"}},
-				Body:   []byte(`{"code":"429000","msg":"Too Many Requests"}`),
-			}
-		},
+		Refuse: kit.RefuseJSON(`{"code":"429000","msg":"Too Many Requests"}`),
 		WS: ratelimit.WSModel{
 			MessageRate:  wsMessagesPer10s / 10,
 			Burst:        wsMessagesPer10s,

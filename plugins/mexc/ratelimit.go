@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -47,15 +48,9 @@ func (a *api) RateLimits() ratelimit.Model {
 	ws := ratelimit.WSModel{MessageRate: 100, MaxStreams: 30, CloseCode: 1008, CloseReason: "too many requests"}
 	if a.perp {
 		return ratelimit.Model{
-			REST: []ratelimit.Window{{Name: "contract", Limit: 20, Period: 2 * time.Second}},
-			Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-				return ratelimit.Response{
-					Status: f.Status,
-					Header: http.Header{"Content-Type": {"application/json"}},
-					Body:   []byte(`{"success":false,"code":510,"message":"Requests are too frequent!"}`),
-				}
-			},
-			WS: ws,
+			REST:   []ratelimit.Window{{Name: "contract", Limit: 20, Period: 2 * time.Second}},
+			Refuse: kit.RefuseJSON(`{"success":false,"code":510,"message":"Requests are too frequent!"}`),
+			WS:     ws,
 		}
 	}
 	return ratelimit.Model{
@@ -66,13 +61,7 @@ func (a *api) RateLimits() ratelimit.Model {
 			}
 			return spotWeight(r)
 		},
-		Refuse: func(f ratelimit.Refusal) ratelimit.Response {
-			return ratelimit.Response{
-				Status: f.Status,
-				Header: http.Header{"Content-Type": {"application/json"}},
-				Body:   []byte(`{"code":429,"msg":"Too many requests, please try again later."}`),
-			}
-		},
-		WS: ws,
+		Refuse: kit.RefuseJSON(`{"code":429,"msg":"Too many requests, please try again later."}`),
+		WS:     ws,
 	}
 }

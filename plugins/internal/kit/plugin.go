@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
 // Served lists the canonical intervals that names (an exchange's interval
@@ -52,5 +53,17 @@ func NumParams(q url.Values, min int64, bad func(name, value string)) func(name 
 			return 0, false, false
 		}
 		return n, true, true
+	}
+}
+
+// RefuseJSON is a ratelimit.Model.Refuse that answers every refusal with
+// the limiter's status and body as application/json.
+func RefuseJSON(body string) func(ratelimit.Refusal) ratelimit.Response {
+	return func(f ratelimit.Refusal) ratelimit.Response {
+		return ratelimit.Response{
+			Status: f.Status,
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   []byte(body),
+		}
 	}
 }

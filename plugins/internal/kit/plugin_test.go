@@ -9,6 +9,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
 func TestServedListsEachIntervalOnceInCanonicalOrder(t *testing.T) {
@@ -54,5 +55,15 @@ func TestNumParams(t *testing.T) {
 				t.Errorf("got %d %v %v, reported %q", n, present, ok, reported)
 			}
 		})
+	}
+}
+
+func TestRefuseJSONKeepsTheLimitersStatus(t *testing.T) {
+	refuse := kit.RefuseJSON(`{"code":429}`)
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusTeapot} {
+		r := refuse(ratelimit.Refusal{Status: status})
+		if r.Status != status || r.Header.Get("Content-Type") != "application/json" || string(r.Body) != `{"code":429}` {
+			t.Errorf("%d: %+v", status, r)
+		}
 	}
 }
