@@ -70,7 +70,14 @@ func Start(t testing.TB, name string, pairs []cc.Pair, clock *cc.Clock) *Server 
 // Do sends req (relative to the server root) and returns status and body.
 func (s *Server) Do(t testing.TB, req *http.Request) (int, []byte) {
 	t.Helper()
-	u := s.URL + req.URL.RequestURI()
+	return send(t, s.URL, req)
+}
+
+// send sends req (relative to a server root) to base and returns status
+// and body.
+func send(t testing.TB, base string, req *http.Request) (int, []byte) {
+	t.Helper()
+	u := base + req.URL.RequestURI()
 	r2, err := http.NewRequest(req.Method, u, req.Body)
 	if err != nil {
 		t.Fatal(err)

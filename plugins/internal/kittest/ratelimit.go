@@ -1,7 +1,6 @@
 package kittest
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -39,20 +38,7 @@ func Hammer(t testing.TB, base string, n int, mk func() *http.Request) (int, []b
 	var status int
 	var body []byte
 	for i := 0; i < n; i++ {
-		req := mk()
-		u := base + req.URL.RequestURI()
-		r2, err := http.NewRequest(req.Method, u, req.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2.Header = req.Header
-		resp, err := http.DefaultClient.Do(r2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		status = resp.StatusCode
+		status, body = send(t, base, mk())
 	}
 	return status, body
 }
