@@ -157,7 +157,7 @@ func decimalField(c *cc.Candle, f int) *cc.Decimal {
 	}
 }
 
-func decodeBlock(v []byte) ([]cc.Candle, error) {
+func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
 	if len(v) > 0 && v[0] == kindBlock3 {
 		return decodeBlock3(v[1:])
 	}
