@@ -80,6 +80,7 @@ type outMsg struct {
 type Session struct {
 	env    *Env
 	conn   *websocket.Conn
+	bc     *batchConn // under conn; nil if the upgrader did not hijack through it
 	req    *http.Request
 	opts   WSOptions
 	ctx    context.Context
@@ -104,7 +105,8 @@ type Session struct {
 // ServeWS upgrades the request and runs proto on it until the connection
 // ends. It returns when the session is over.
 func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, opts WSOptions) {
-	conn, err := upgrader.Upgrade(w, r, nil)
+	bw := &batchWriter{ResponseWriter: w}
+	conn, err := upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return // the upgrader already answered with an HTTP error
 	}
@@ -116,7 +118,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
-		env: env, conn: conn, req: r, opts: opts, ctx: ctx, cancel: cancel,
+		env: env, conn: conn, bc: bw.conn, req: r, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
 		subs: map[string]context.CancelFunc{},
 		done: make(chan struct{}),
@@ -225,56 +227,113 @@ func (s *Session) writePump() {
 				return
 			}
 		case m := <-s.send:
-			if m.closeCode != 0 {
-				s.writeClose(m.closeCode, string(m.data))
-				return
-			}
-			if s.env.Shaper != nil {
-				var delay, hold time.Duration
-				var drop, abort bool
-				if sz, ok := s.env.Shaper.(WSSizeShaper); ok {
-					delay, hold, drop, abort = sz.ShapeSize(s.req.URL.Path, len(m.data))
-				} else {
-					delay, drop, abort = s.env.Shaper.Shape(s.req.URL.Path)
-				}
-				if abort {
-					s.abort()
+			// Write every message already queued as one batch: one
+			// syscall rather than one per message.
+			s.beginBatch()
+			for {
+				if !s.writeQueued(m, &lastDue, timer) {
 					return
 				}
-				if drop {
-					if s.env.Hub != nil {
-						s.env.Hub.dropped.Add(1)
-					}
-					continue
-				}
-				// Delay from the moment the message was queued, never
-				// overtaking the one before: order is kept.
-				due := m.at.Add(delay)
-				if due.Before(lastDue) {
-					due = lastDue
-				}
-				due = due.Add(hold)
-				lastDue = due
-				if wait := time.Until(due); wait > 0 {
-					timer.Reset(wait)
-					select {
-					case <-timer.C:
-					case <-s.ctx.Done():
-						timer.Stop()
+				if s.bc != nil && s.bc.pending() >= maxBatch {
+					if !s.flushBatch() {
 						return
 					}
+					s.beginBatch()
 				}
+				select {
+				case m = <-s.send:
+					continue
+				default:
+				}
+				break
 			}
-			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := s.conn.WriteMessage(m.typ, m.data); err != nil {
-				s.cancel()
+			if !s.flushBatch() {
 				return
-			}
-			if s.env.Hub != nil {
-				s.env.Hub.sent.Add(1)
 			}
 		}
 	}
+}
+
+func (s *Session) beginBatch() {
+	if s.bc != nil {
+		s.bc.begin()
+	}
+}
+
+// flushBatch writes the batch out; false means the connection failed.
+func (s *Session) flushBatch() bool {
+	if s.bc == nil {
+		return true
+	}
+	if err := s.bc.flush(); err != nil {
+		s.cancel()
+		return false
+	}
+	return true
+}
+
+// writeQueued writes one queued message, shaped by the network simulation;
+// false means the session is over.
+func (s *Session) writeQueued(m outMsg, lastDue *time.Time, timer *time.Timer) bool {
+	{
+		if m.closeCode != 0 {
+			s.flushBatch()
+			s.writeClose(m.closeCode, string(m.data))
+			return false
+		}
+		if s.env.Shaper != nil {
+			var delay, hold time.Duration
+			var drop, abort bool
+			if sz, ok := s.env.Shaper.(WSSizeShaper); ok {
+				delay, hold, drop, abort = sz.ShapeSize(s.req.URL.Path, len(m.data))
+			} else {
+				delay, drop, abort = s.env.Shaper.Shape(s.req.URL.Path)
+			}
+			if abort {
+				s.abort()
+				return false
+			}
+			if drop {
+				if s.env.Hub != nil {
+					s.env.Hub.dropped.Add(1)
+				}
+				return true
+			}
+			// Delay from the moment the message was queued, never
+			// overtaking the one before: order is kept.
+			due := m.at.Add(delay)
+			if due.Before(*lastDue) {
+				due = *lastDue
+			}
+			due = due.Add(hold)
+			*lastDue = due
+			if wait := time.Until(due); wait > 0 {
+				// What is gathered goes out before the wait.
+				if !s.flushBatch() {
+					return false
+				}
+				timer.Reset(wait)
+				select {
+				case <-timer.C:
+				case <-s.ctx.Done():
+					timer.Stop()
+					return false
+				}
+				s.beginBatch()
+			}
+		}
+		if s.bc == nil {
+			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		}
+		if err := s.conn.WriteMessage(m.typ, m.data); err != nil {
+			s.cancel()
+			return false
+		}
+		if s.env.Hub != nil {
+			s.env.Hub.sent.Add(1)
+		}
+	}
+	return true
 }
 
 func (s *Session) writeClose(code int, reason string) {

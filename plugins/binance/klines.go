@@ -89,16 +89,26 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 				return
 			}
 		}
+		key := klineKey{path: r.URL.Path, sym: sym, sp: sp}
+		if b, ok := s.klines.get(key); ok {
+			writeBody(w, http.StatusOK, b)
+			return
+		}
 		var cs []cc.Candle
+		now := s.env.Clock.NowMillis()
 		if !(sp.hasStart && sp.hasEnd && sp.start > sp.end) {
 			var err error
-			cs, err = candles(r.Context(), s.env.Market, sym, sp, s.env.Clock.NowMillis())
+			cs, err = candles(r.Context(), s.env.Market, sym, sp, now)
 			if err != nil {
 				writeError(w, err)
 				return
 			}
 		}
-		writeBody(w, http.StatusOK, s.appendRows(nil, kind, cs))
+		b := s.appendRows(make([]byte, 0, 64+len(cs)*170), kind, cs)
+		if settled(sp, cs, now) {
+			s.klines.put(key, b)
+		}
+		writeBody(w, http.StatusOK, b)
 	}
 }
 

@@ -35,6 +35,8 @@ type server struct {
 	bySym  map[string]int
 	routes map[string]route
 	proto  *wsProtocol
+	// klines caches the answers of settled kline windows.
+	klines klineCache
 }
 
 // Handler implements plugins.Plugin.
