@@ -2,21 +2,18 @@ package kittest_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/ascendex"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
 	_ "github.com/candlecassette/candlecassette/plugins/hyperliquid"
+	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	_ "github.com/candlecassette/candlecassette/plugins/mexc"
-	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 )
 
@@ -71,42 +68,19 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(t.TempDir(), "c.db")
-			up, err := replay.Start(replay.Options{Exchange: tc.id, Seed: 42}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec, err := record.Start(record.Options{
-				Exchange: tc.id, Cassette: path, UpstreamREST: up.URL(), UpstreamWS: up.WSURL(),
-				CassetteOptions: cassettes.Options{NoSync: true},
-			}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
 			page := plugins.Query{Symbol: tc.sym, Interval: cc.Interval1m, Start: start, Limit: 100}
-			req, _ := p.CandlesRequest(page)
-			recorded := send(t, rec.URL(), req)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := rec.Close(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := up.Close(ctx); err != nil {
-				t.Fatal(err)
-			}
-
-			srv, err := replay.Start(replay.Options{Cassette: path}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close(ctx)
-			req, _ = p.CandlesRequest(page)
-			if got := send(t, srv.URL(), req); !bytes.Equal(got, recorded) {
-				t.Fatalf("replayed page differs from the recording:\n%.300s\n%.300s", got, recorded)
+			var bodies [][]byte // the page through the recorder, then from the replay
+			_, _, srv := wiretest.RoundTripWith(t, replay.Options{Exchange: tc.id, Seed: 42}, nil, func(t *testing.T, url string) {
+				req, _ := p.CandlesRequest(page)
+				bodies = append(bodies, send(t, url, req))
+			})
+			recorded, replayed := bodies[0], bodies[1]
+			if !bytes.Equal(replayed, recorded) {
+				t.Fatalf("replayed page differs from the recording:\n%.300s\n%.300s", replayed, recorded)
 			}
 			want := decode(t, p, page, recorded)
 			sub := plugins.Query{Symbol: tc.sym, Interval: cc.Interval1m, Start: want[10].OpenTime, Limit: 10}
-			req, _ = p.CandlesRequest(sub)
+			req, _ := p.CandlesRequest(sub)
 			got := decode(t, p, sub, send(t, srv.URL(), req))
 			if len(got) != 10 {
 				t.Fatalf("sub-window: %d candles", len(got))

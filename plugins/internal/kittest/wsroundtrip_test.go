@@ -1,18 +1,16 @@
 package kittest_test
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/record"
+	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/replay"
 )
 
@@ -67,33 +65,11 @@ func TestRecordThenReplayWS(t *testing.T) {
 		t.Run(tc.id, func(t *testing.T) {
 			p, _ := plugins.Lookup(tc.id)
 			path, msgs := p.(subscriber).KlineSubscription(tc.sym, cc.Interval1m)
-			file := filepath.Join(t.TempDir(), "c.db")
-			up, err := replay.Start(replay.Options{Exchange: tc.id, Seed: 42, Speed: 10}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec, err := record.Start(record.Options{
-				Exchange: tc.id, Cassette: file, UpstreamREST: up.URL(), UpstreamWS: up.WSURL(),
-				CassetteOptions: cassettes.Options{NoSync: true},
-			}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			recorded := streamUpdates(t, p, rec.WSURL(), path, msgs, n)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := rec.Close(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := up.Close(ctx); err != nil {
-				t.Fatal(err)
-			}
-			srv, err := replay.Start(replay.Options{Cassette: file, Speed: 10}, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close(ctx)
-			replayed := streamUpdates(t, p, srv.WSURL(), path, msgs, n)
+			var runs [][]cc.Update // through the recorder, then from the replay
+			wiretest.RoundTripWith(t, replay.Options{Exchange: tc.id, Seed: 42, Speed: 10}, nil, func(t *testing.T, url string) {
+				runs = append(runs, streamUpdates(t, p, "ws"+strings.TrimPrefix(url, "http"), path, msgs, n))
+			})
+			recorded, replayed := runs[0], runs[1]
 			for i := range recorded {
 				a, b := replayed[i].Candle, recorded[i].Candle
 				if a.OpenTime != b.OpenTime || a.Open.Cmp(b.Open) != 0 || a.Close.Cmp(b.Close) != 0 ||

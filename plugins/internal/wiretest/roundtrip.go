@@ -33,8 +33,16 @@ type Session func(t *testing.T, url string)
 // the test's lifetime.
 func RoundTrip(t *testing.T, exchange string, pairs []cc.Pair, calls []Call, live Session) (recorded, replayed [][]byte, srv *replay.Server) {
 	t.Helper()
+	return RoundTripWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Seed: 11, NoRateLimit: true}, calls, live)
+}
+
+// RoundTripWith is RoundTrip with the synthetic upstream's options given
+// in full; the replay gets the same Speed and NoRateLimit.
+func RoundTripWith(t *testing.T, upstream replay.Options, calls []Call, live Session) (recorded, replayed [][]byte, srv *replay.Server) {
+	t.Helper()
+	exchange := upstream.Exchange
 	path := filepath.Join(t.TempDir(), exchange+".cassette")
-	up, err := replay.Start(replay.Options{Exchange: exchange, Pairs: pairs, Seed: 11, NoRateLimit: true}, "127.0.0.1:0")
+	up, err := replay.Start(upstream, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +78,7 @@ func RoundTrip(t *testing.T, exchange string, pairs []cc.Pair, calls []Call, liv
 	if err := up.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv = StartWith(t, replay.Options{Cassette: path, NoRateLimit: true})
+	srv = StartWith(t, replay.Options{Cassette: path, NoRateLimit: upstream.NoRateLimit, Speed: upstream.Speed})
 	if srv.Plugin().Name() != exchange {
 		t.Fatalf("replay serves %s, recorded %s", srv.Plugin().Name(), exchange)
 	}
