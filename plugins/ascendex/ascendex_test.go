@@ -114,23 +114,7 @@ func TestBadRequestsGetAscendEXErrors(t *testing.T) {
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	s := kittest.Start(t, "ascend_ex_spot", nil, nil)
-	since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
-	var all []cc.Candle
-	for page := 0; page < 3; page++ {
-		req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "ETH/USDT", Interval: cc.Interval1m, Start: since, Limit: 100})
-		status, body := s.Do(t, req)
-		set, err := s.Plugin.DecodeCandles(req, body)
-		if status != 200 || err != nil || len(set.Candles) != 100 {
-			t.Fatalf("page %d: %d %v %d", page, status, err, len(set.Candles))
-		}
-		all = append(all, set.Candles...)
-		since = set.Candles[99].OpenTime + 60000
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].OpenTime != all[i-1].OpenTime+60000 || !all[i-1].Closed {
-			t.Fatalf("gap, overlap or open bar at %d", i)
-		}
-	}
+	s.PagesJoin(t, "ETH/USDT", 3, 100)
 	// A range that reaches the present ends with the bar in progress.
 	now := time.Now().UnixMilli()
 	req, _ := http.NewRequest("GET", "/api/pro/v1/barhist?symbol=ETH%2FUSDT&interval=1&from="+itoa(now-5*60000)+"&to="+itoa(now+10*60000), nil)

@@ -144,33 +144,7 @@ func TestBadRequestsGetGateErrors(t *testing.T) {
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, id := range []string{"gate_io_spot", "gate_io_perpetual"} {
 		t.Run(id, func(t *testing.T) {
-			s := kittest.Start(t, id, nil, nil)
-			since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
-			var all []cc.Candle
-			for page := 0; page < 3; page++ {
-				req, err := s.Plugin.CandlesRequest(plugins.Query{Symbol: "ETH_USDT", Interval: cc.Interval1m, Start: since, Limit: 100})
-				if err != nil {
-					t.Fatal(err)
-				}
-				status, body := s.Do(t, req)
-				if status != 200 {
-					t.Fatalf("status %d: %s", status, body)
-				}
-				set, err := s.Plugin.DecodeCandles(req, body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(set.Candles) != 100 {
-					t.Fatalf("page %d has %d candles", page, len(set.Candles))
-				}
-				all = append(all, set.Candles...)
-				since = set.Candles[len(set.Candles)-1].OpenTime + 60000
-			}
-			for i := 1; i < len(all); i++ {
-				if all[i].OpenTime != all[i-1].OpenTime+60000 {
-					t.Fatalf("gap or overlap at %d: %d then %d", i, all[i-1].OpenTime, all[i].OpenTime)
-				}
-			}
+			kittest.Start(t, id, nil, nil).PagesJoin(t, "ETH_USDT", 3, 100)
 		})
 	}
 }

@@ -133,24 +133,7 @@ func TestBadBodiesGetHyperliquidErrors(t *testing.T) {
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	s := kittest.Start(t, "hyperliquid_spot", nil, nil)
-	since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
-	var all []cc.Candle
-	for page := 0; page < 3; page++ {
-		req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "@151", Interval: cc.Interval1m, Start: since, Limit: 100})
-		status, body := s.Do(t, req)
-		req2, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "@151", Interval: cc.Interval1m, Start: since, Limit: 100})
-		set, err := s.Plugin.DecodeCandles(req2, body)
-		if status != 200 || err != nil || len(set.Candles) != 100 {
-			t.Fatalf("page %d: %d %v %d", page, status, err, len(set.Candles))
-		}
-		all = append(all, set.Candles...)
-		since = set.Candles[99].OpenTime + 60000
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].OpenTime != all[i-1].OpenTime+60000 || !all[i-1].Closed {
-			t.Fatalf("gap, overlap or open candle at %d", i)
-		}
-	}
+	s.PagesJoin(t, "@151", 3, 100)
 }
 
 func TestMetadataFitsTheDocumentedShapes(t *testing.T) {

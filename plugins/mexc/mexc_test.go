@@ -156,27 +156,7 @@ func TestBadRequestsGetMEXCErrors(t *testing.T) {
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, tc := range []struct{ id, sym string }{{"mexc_spot", "ETHUSDT"}, {"mexc_perpetual", "ETH_USDT"}} {
 		t.Run(tc.id, func(t *testing.T) {
-			s := kittest.Start(t, tc.id, nil, nil)
-			since := cc.Interval1m.Truncate(time.Now().Add(-5 * time.Hour).UnixMilli())
-			var all []cc.Candle
-			for page := 0; page < 3; page++ {
-				req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: tc.sym, Interval: cc.Interval1m, Start: since, Limit: 100})
-				status, body := s.Do(t, req)
-				if status != 200 {
-					t.Fatalf("status %d: %s", status, body)
-				}
-				set, err := s.Plugin.DecodeCandles(req, body)
-				if err != nil || len(set.Candles) != 100 {
-					t.Fatalf("page %d: %v, %d candles", page, err, len(set.Candles))
-				}
-				all = append(all, set.Candles...)
-				since = set.Candles[99].OpenTime + 60000
-			}
-			for i := 1; i < len(all); i++ {
-				if all[i].OpenTime != all[i-1].OpenTime+60000 {
-					t.Fatalf("gap or overlap at %d", i)
-				}
-			}
+			kittest.Start(t, tc.id, nil, nil).PagesJoin(t, tc.sym, 3, 100)
 		})
 	}
 }
