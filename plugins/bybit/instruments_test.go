@@ -43,7 +43,7 @@ func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
 	// The filters follow the precision of the prices served.
 	var k klineResp
 	spot.GetJSON(t, "/v5/market/kline?category=spot&symbol=XRPUSDT&interval=1&limit=1", &k)
-	if tick := r.Result.List[2].PriceFilter.TickSize; len(tick) < 3 || decimals(tick) < decimals(k.Result.List[0][4]) {
+	if tick := r.Result.List[2].PriceFilter.TickSize; len(tick) < 3 || kittest.Decimals(tick) < kittest.Decimals(k.Result.List[0][4]) {
 		t.Errorf("XRP tick size %s coarser than the close price %s", tick, k.Result.List[0][4])
 	}
 
@@ -54,22 +54,13 @@ func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
 		t.Fatalf("linear instruments: %+v", l)
 	}
 	for _, in := range l.Result.List {
-		if in.ContractType != "LinearPerpetual" || in.SettleCoin != "USDT" || in.PriceScale != itoa(decimals(in.PriceFilter.TickSize)) {
+		if in.ContractType != "LinearPerpetual" || in.SettleCoin != "USDT" || in.PriceScale != itoa(kittest.Decimals(in.PriceFilter.TickSize)) {
 			t.Errorf("linear instrument: %+v", in)
 		}
 	}
 }
 
 func itoa(n int) string { return string(rune('0' + n)) }
-
-func decimals(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return len(s) - i - 1
-		}
-	}
-	return 0
-}
 
 func TestInstrumentsCursorVisitsEveryInstrumentOnce(t *testing.T) {
 	f := newFixture(t, bybit.Perpetual, kittest.Frozen(t0))

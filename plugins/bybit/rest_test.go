@@ -10,21 +10,9 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
-
-func opens(t *testing.T, list [][]string) []int64 {
-	t.Helper()
-	out := make([]int64, len(list))
-	for i, row := range list {
-		v, err := strconv.ParseInt(row[0], 10, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = v
-	}
-	return out
-}
 
 func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
@@ -39,7 +27,7 @@ func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 				if r.RetCode != 0 || r.Result.Category != ex.Category() || r.Result.Symbol != "BTCUSDT" {
 					t.Fatalf("page %d: %+v", page, r)
 				}
-				os := opens(t, r.Result.List)
+				os := kittest.OpenTimes(t, r.Result.List)
 				if len(os) != 100 {
 					t.Fatalf("page %d: %d rows, want 100", page, len(os))
 				}
@@ -81,7 +69,7 @@ func TestKlineRowsAreTheMarketsCandles(t *testing.T) {
 	}
 	for i, row := range r.Result.List {
 		c := want[len(want)-1-i]
-		exp := []string{strconv.FormatInt(c.OpenTime, 10), trim(c.Open), trim(c.High), trim(c.Low), trim(c.Close), trim(c.Volume), trim(c.QuoteVolume)}
+		exp := []string{strconv.FormatInt(c.OpenTime, 10), kit.Trim(c.Open), kit.Trim(c.High), kit.Trim(c.Low), kit.Trim(c.Close), kit.Trim(c.Volume), kit.Trim(c.QuoteVolume)}
 		if fmt.Sprint(row) != fmt.Sprint(exp) {
 			t.Errorf("row %d = %v, want %v", i, row, exp)
 		}
@@ -93,8 +81,6 @@ func TestKlineRowsAreTheMarketsCandles(t *testing.T) {
 		t.Errorf("time = %d, want the virtual now %d", r.Time, now)
 	}
 }
-
-func trim(d cc.Decimal) string { return string(d.AppendTrim(nil, int(d.Scale))) }
 
 func TestKlineWindows(t *testing.T) {
 	now := t0.UnixMilli()
@@ -124,7 +110,7 @@ func TestKlineWindows(t *testing.T) {
 			if r.RetCode != 0 {
 				t.Fatalf("retCode %d %s", r.RetCode, r.RetMsg)
 			}
-			os := opens(t, r.Result.List)
+			os := kittest.OpenTimes(t, r.Result.List)
 			if len(os) != tt.rows {
 				t.Fatalf("%d rows, want %d", len(os), tt.rows)
 			}

@@ -12,6 +12,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 )
 
@@ -194,7 +195,7 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := final.Data[0]
-	if d.Close != trim(want[0].Close) || d.High != trim(want[0].High) || d.Volume != trim(want[0].Volume) || final.Ts != open+59_999 {
+	if d.Close != kit.Trim(want[0].Close) || d.High != kit.Trim(want[0].High) || d.Volume != kit.Trim(want[0].Volume) || final.Ts != open+59_999 {
 		t.Errorf("final push %+v, market candle %+v", d, want[0])
 	}
 }

@@ -32,7 +32,7 @@ func TestInstrumentsListOwnTypeOnly(t *testing.T) {
 	// The tick size matches the prices served.
 	var c candlesResp
 	spot.GetJSON(t, "/api/v5/market/candles?instId=XRP-USDT&limit=1", &c)
-	if decimals(r.Data[2].TickSz) < decimals(c.Data[0][4]) {
+	if kittest.Decimals(r.Data[2].TickSz) < kittest.Decimals(c.Data[0][4]) {
 		t.Errorf("XRP tick %s coarser than close %s", r.Data[2].TickSz, c.Data[0][4])
 	}
 
@@ -61,15 +61,6 @@ func TestInstrumentsListOwnTypeOnly(t *testing.T) {
 			}
 		}
 	}
-}
-
-func decimals(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return len(s) - i - 1
-		}
-	}
-	return 0
 }
 
 func TestInstrumentsErrors(t *testing.T) {

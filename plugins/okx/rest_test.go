@@ -9,22 +9,10 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
-
-func opens(t *testing.T, data [][]string) []int64 {
-	t.Helper()
-	out := make([]int64, len(data))
-	for i, row := range data {
-		v, err := strconv.ParseInt(row[0], 10, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = v
-	}
-	return out
-}
 
 const minute = int64(60_000)
 
@@ -56,7 +44,7 @@ func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 					if r.Code != "0" || len(r.Data) != 100 {
 						t.Fatalf("%s page %d: code %s, %d rows", tt.path, page, r.Code, len(r.Data))
 					}
-					os := opens(t, r.Data)
+					os := kittest.OpenTimes(t, r.Data)
 					for i := 1; i < len(os); i++ {
 						if os[i] != os[i-1]-minute {
 							t.Fatalf("%s page %d: not newest first one minute apart: %d then %d", tt.path, page, os[i-1], os[i])
@@ -114,7 +102,7 @@ func TestCandlesWindows(t *testing.T) {
 			if r.Code != "0" {
 				t.Fatalf("code %s %s", r.Code, r.Msg)
 			}
-			os := opens(t, r.Data)
+			os := kittest.OpenTimes(t, r.Data)
 			if len(os) != tt.rows {
 				t.Fatalf("%d rows, want %d", len(os), tt.rows)
 			}
@@ -141,7 +129,7 @@ func TestCandlesInProgressAndConfirmed(t *testing.T) {
 		if c.Closed {
 			conf = "1"
 		}
-		exp := []string{strconv.FormatInt(c.OpenTime, 10), trim(c.Open), trim(c.High), trim(c.Low), trim(c.Close), trim(c.Volume), trim(c.QuoteVolume), trim(c.QuoteVolume), conf}
+		exp := []string{strconv.FormatInt(c.OpenTime, 10), kit.Trim(c.Open), kit.Trim(c.High), kit.Trim(c.Low), kit.Trim(c.Close), kit.Trim(c.Volume), kit.Trim(c.QuoteVolume), kit.Trim(c.QuoteVolume), conf}
 		if fmt.Sprint(row) != fmt.Sprint(exp) {
 			t.Errorf("row %d = %v, want %v", i, row, exp)
 		}
@@ -150,8 +138,6 @@ func TestCandlesInProgressAndConfirmed(t *testing.T) {
 		t.Errorf("confirm flags %s %s, want 0 then 1", r.Data[0][8], r.Data[1][8])
 	}
 }
-
-func trim(d cc.Decimal) string { return string(d.AppendTrim(nil, int(d.Scale))) }
 
 func TestPerpetualVolumesAreContractsAndBase(t *testing.T) {
 	f := newFixture(t, okx.Perpetual, kittest.Frozen(t0))
@@ -240,7 +226,7 @@ func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
 		t.Run(tt.bar, func(t *testing.T) {
 			var r candlesResp
 			f.GetJSON(t, "/api/v5/market/candles?instId=SOL-USDT&limit=2&bar="+tt.bar, &r)
-			os := opens(t, r.Data)
+			os := kittest.OpenTimes(t, r.Data)
 			if len(os) != 2 || os[0] != at(tt.newest) || os[1] != at(tt.older) {
 				t.Fatalf("opens %v, want %s and %s", os, tt.newest, tt.older)
 			}

@@ -12,6 +12,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
@@ -63,7 +64,7 @@ func TestSubscribeAckPushAndPingPong(t *testing.T) {
 	now := t0.UnixMilli()
 	want, _ := f.Env.Market.Candles(context.Background(), "BTC-USDT", cc.Interval1m, cc.Interval1m.Truncate(now), now+1, now)
 	row := first.Data[0]
-	if first.Arg.Channel != "candle1m" || row[0] != strconv.FormatInt(want[0].OpenTime, 10) || row[4] != trim(want[0].Close) || row[5] != trim(want[0].Volume) || row[8] != "0" {
+	if first.Arg.Channel != "candle1m" || row[0] != strconv.FormatInt(want[0].OpenTime, 10) || row[4] != kit.Trim(want[0].Close) || row[5] != kit.Trim(want[0].Volume) || row[8] != "0" {
 		t.Errorf("push %v, market %+v", row, want[0])
 	}
 	// With an id, OKX echoes it: the documented shape.
