@@ -37,6 +37,27 @@ const (
 
 var fsePool = sync.Pool{New: func() any { return &fse.Scratch{} }}
 
+// colScratch holds a block's decoded columns while its candles are built.
+type colScratch struct {
+	vals []uint64
+	ints []int64
+	cols [][]int64
+}
+
+func (sc *colScratch) grow(n int) {
+	if cap(sc.vals) < n {
+		sc.vals = make([]uint64, n)
+	}
+	if cap(sc.ints) < numCols*n {
+		sc.ints = make([]int64, numCols*n)
+	}
+	if sc.cols == nil {
+		sc.cols = make([][]int64, numCols)
+	}
+}
+
+var colPool = sync.Pool{New: func() any { return &colScratch{} }}
+
 // blockColumns transforms cs into numCols columns and the common powers
 // of ten they were divided by.
 func blockColumns(cs []cc.Candle) ([numDecimals]int, [][]int64) {
@@ -171,61 +192,112 @@ func encodeBlock3(cs []cc.Candle) []byte {
 }
 
 func decodeBlock3(v []byte) ([]cc.Candle, error) {
+	// The columns are scratch, pooled: only the candles outlive the call.
+	sc := colPool.Get().(*colScratch)
+	defer colPool.Put(sc)
+	z, err := decodeColumns3(v, sc, allColumns)
+	if err != nil {
+		return nil, err
+	}
+	return columnsCandles(z, sc.cols[:numCols]), nil
+}
+
+// allColumns selects every column for decodeColumns3.
+const allColumns = 1<<numCols - 1
+
+// blockTimes3 decodes only the open times and closed flags of a block —
+// what coverage needs — skipping the compressed planes of the other
+// columns. fn gets each candle's open time and whether it is closed.
+func blockTimes3(v []byte, fn func(open int64, closed bool)) error {
+	sc := colPool.Get().(*colScratch)
+	defer colPool.Put(sc)
+	if _, err := decodeColumns3(v, sc, 1<<colOpenTime|1<<colShut); err != nil {
+		return err
+	}
+	var t int64
+	for i, d := range sc.cols[colOpenTime] {
+		t += d
+		fn(t, sc.cols[colShut][i] == 1)
+	}
+	return nil
+}
+
+// decodeColumns3 decodes the columns of a kindBlock3 block selected by
+// the bit mask want into sc.cols (the others are skipped, left nil).
+func decodeColumns3(v []byte, sc *colScratch, want uint64) (z [numDecimals]int, err error) {
 	r := &reader{b: v}
 	n := r.uvarint()
 	if r.err != nil || n > 1<<24 {
-		return nil, fmt.Errorf("%w: candle block count", ErrCorrupt)
+		return z, fmt.Errorf("%w: candle block count", ErrCorrupt)
 	}
-	var z [numDecimals]int
 	for f := range z {
 		if z[f] = int(r.byte()); z[f] > 18 {
-			return nil, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, z[f])
+			return z, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, z[f])
 		}
 	}
 	s := fsePool.Get().(*fse.Scratch)
 	defer fsePool.Put(s)
 	s.DecompressLimit = int(n)
-	cols := make([][]int64, numCols)
+	sc.grow(int(n))
+	cols := sc.cols[:numCols]
 	for c := range cols {
+		cols[c] = nil
 		width := int(r.byte())
 		if width > 8 {
-			return nil, fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
+			return z, fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
 		}
-		vals := make([]uint64, n)
+		use := want&(1<<c) != 0
+		vals := sc.vals[:n]
+		if use {
+			clear(vals)
+		}
 		for p := 0; p < width && r.err == nil; p++ {
 			var plane []byte
 			switch r.byte() {
 			case planeFSE:
-				out, err := fse.Decompress(r.bytes(), s)
+				in := r.bytes()
+				if !use {
+					continue
+				}
+				out, err := fse.Decompress(in, s)
 				if err != nil || uint64(len(out)) != n {
-					return nil, fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
+					return z, fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
 				}
 				plane = out
 			case planeRLE:
 				c := r.byte()
+				if !use {
+					continue
+				}
 				for i := range vals {
 					vals[i] |= uint64(c) << (8 * p)
 				}
 				continue
 			case planeRaw:
 				if uint64(len(r.b)) < n {
-					return nil, fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
+					return z, fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
 				}
 				plane, r.b = r.b[:n], r.b[n:]
+				if !use {
+					continue
+				}
 			default:
-				return nil, fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
+				return z, fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
 			}
 			for i, x := range plane {
 				vals[i] |= uint64(x) << (8 * p)
 			}
 		}
-		cols[c] = make([]int64, n)
+		if !use {
+			continue
+		}
+		cols[c] = sc.ints[c*int(n) : (c+1)*int(n)]
 		for i, u := range vals {
 			cols[c][i] = unzigzag(u)
 		}
 	}
 	if err := r.done(); err != nil {
-		return nil, err
+		return z, err
 	}
-	return columnsCandles(z, cols), nil
+	return z, nil
 }

@@ -270,6 +270,10 @@ func (c *Cassette) Series() ([]SeriesKey, error) {
 // Coverage to find the gaps.
 func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
 	var out []cc.Candle
+	if d := iv.Duration().Milliseconds(); d > 0 && end > start {
+		// Room for a full window (up to a few blocks) at once.
+		out = make([]cc.Candle, 0, min((end-start)/d+1, 4*blockLen))
+	}
 	err := c.eachBlock(SeriesKey{symbol, iv}, start, end, func(cs []cc.Candle) bool {
 		for _, x := range cs {
 			if x.OpenTime >= end {
@@ -281,6 +285,9 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 		}
 		return true
 	})
+	if len(out) == 0 {
+		out = nil // as before the preallocation: no candles is nil
+	}
 	return out, err
 }
 
@@ -357,20 +364,44 @@ func (cv Coverage) Total() int {
 func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 	cv := Coverage{SeriesKey: SeriesKey{symbol, iv}}
 	var cur *Range
-	err := c.eachBlock(cv.SeriesKey, minTime, maxTime, func(cs []cc.Candle) bool {
-		for _, x := range cs {
-			if cur != nil && x.OpenTime == cur.End {
-				cur.End = iv.Next(x.OpenTime)
-				cur.Count++
-			} else {
-				cv.Ranges = append(cv.Ranges, Range{Start: x.OpenTime, End: iv.Next(x.OpenTime), Count: 1})
-				cur = &cv.Ranges[len(cv.Ranges)-1]
+	add := func(open int64, closed bool) {
+		if cur != nil && open == cur.End {
+			cur.End = iv.Next(open)
+			cur.Count++
+		} else {
+			cv.Ranges = append(cv.Ranges, Range{Start: open, End: iv.Next(open), Count: 1})
+			cur = &cv.Ranges[len(cv.Ranges)-1]
+		}
+		if !closed {
+			cur.Open++
+		}
+	}
+	err := c.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCandles).Bucket(cv.SeriesKey.bucket())
+		if b == nil {
+			return nil
+		}
+		cur := b.Cursor()
+		for key, v := cur.First(); key != nil; key, v = cur.Next() {
+			if len(key) != 8 {
+				break
 			}
-			if !x.Closed {
-				cur.Open++
+			if len(v) > 0 && v[0] == kindBlock3 {
+				// Only the times: the other columns are skipped undecoded.
+				if err := blockTimes3(v[1:], add); err != nil {
+					return fmt.Errorf("candles %s: %w", cv.SeriesKey, err)
+				}
+				continue
+			}
+			cs, err := decodeBlock(v)
+			if err != nil {
+				return fmt.Errorf("candles %s: %w", cv.SeriesKey, err)
+			}
+			for _, x := range cs {
+				add(x.OpenTime, x.Closed)
 			}
 		}
-		return true
+		return nil
 	})
 	return cv, err
 }
