@@ -6,19 +6,15 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
-	"github.com/candlecassette/candlecassette/synth"
 )
 
 // BenchmarkKline1000 serves Bybit's largest page, 1000 1m klines, through
 // the plugin's handler (market reads included, no network).
 func BenchmarkKline1000(b *testing.B) {
-	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
-	m := synth.New(synth.Options{Seed: 7, Exchange: "bybit_spot", Pairs: pairs})
-	clock := kittest.Frozen(t0)
-	h := bybit.Spot.Handler(&plugins.Env{Market: m, Clock: clock, Pairs: pairs, Feed: &cc.MarketFeed{Market: m, Clock: clock}})
+	p, env := kittest.NewEnv(b, bybit.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, kittest.Frozen(t0))
+	h := p.Handler(env)
 	req := httptest.NewRequest(http.MethodGet, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=1000", nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -6,17 +6,13 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
-	"github.com/candlecassette/candlecassette/synth"
 )
 
 func benchHandler(b *testing.B) http.Handler {
-	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTC-USDT"}}
-	m := synth.New(synth.Options{Seed: 7, Exchange: "okx_spot", Pairs: pairs})
-	clock := kittest.Frozen(t0)
-	return okx.Spot.Handler(&plugins.Env{Market: m, Clock: clock, Pairs: pairs, Feed: &cc.MarketFeed{Market: m, Clock: clock}})
+	p, env := kittest.NewEnv(b, okx.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, kittest.Frozen(t0))
+	return p.Handler(env)
 }
 
 func benchCandles(b *testing.B, query string, rows int) {

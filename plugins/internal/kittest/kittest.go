@@ -40,6 +40,21 @@ type Server struct {
 // clock (nil: real time) until the test ends.
 func Start(t testing.TB, name string, pairs []cc.Pair, clock *cc.Clock) *Server {
 	t.Helper()
+	p, env := NewEnv(t, name, pairs, clock)
+	ts := httptest.NewServer(p.Handler(env))
+	t.Cleanup(func() {
+		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
+		ts.Close()
+	})
+	return &Server{URL: ts.URL, WSURL: "ws" + strings.TrimPrefix(ts.URL, "http"), Env: env, Plugin: p}
+}
+
+// NewEnv is plugin name and the environment Start serves it in, for
+// benchmarks that call its handler without a server: a synthetic market
+// (seed 7) of pairs (nil: BTC-USDT and ETH-USDT) spelled the plugin's
+// way, with clock (nil: real time).
+func NewEnv(t testing.TB, name string, pairs []cc.Pair, clock *cc.Clock) (plugins.Plugin, *plugins.Env) {
+	t.Helper()
 	p, err := plugins.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -59,12 +74,7 @@ func Start(t testing.TB, name string, pairs []cc.Pair, clock *cc.Clock) *Server 
 		Market: m, Feed: &cc.MarketFeed{Market: m, Clock: clock}, Clock: clock,
 		Pairs: pairs, Hub: plugins.NewHub(),
 	}
-	ts := httptest.NewServer(p.Handler(env))
-	t.Cleanup(func() {
-		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
-		ts.Close()
-	})
-	return &Server{URL: ts.URL, WSURL: "ws" + strings.TrimPrefix(ts.URL, "http"), Env: env, Plugin: p}
+	return p, env
 }
 
 // Do sends req (relative to the server root) and returns status and body.
