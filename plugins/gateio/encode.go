@@ -42,6 +42,19 @@ func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal, n string, ws bool)
 	b = strconv.AppendInt(b, c.OpenTime/1000, 10)
 	b = append(b, `,"v":`...)
 	b = strconv.AppendInt(b, contracts(c.Volume, mult), 10)
+	b = appendPrices(b, c)
+	if ws {
+		b = appendPushTail(b, c, n)
+	} else {
+		b = append(b, `,"sum":`...)
+		b = appendStr(b, c.QuoteVolume)
+	}
+	return append(b, '}')
+}
+
+// appendPrices writes the "c", "h", "l" and "o" members of a candle
+// object, each after a comma.
+func appendPrices(b []byte, c cc.Candle) []byte {
 	b = append(b, `,"c":`...)
 	b = appendStr(b, c.Close)
 	b = append(b, `,"h":`...)
@@ -49,19 +62,18 @@ func appendFuturesRow(b []byte, c cc.Candle, mult cc.Decimal, n string, ws bool)
 	b = append(b, `,"l":`...)
 	b = appendStr(b, c.Low)
 	b = append(b, `,"o":`...)
-	b = appendStr(b, c.Open)
-	if ws {
-		b = append(b, `,"n":"`...)
-		b = append(b, n...)
-		b = append(b, `","a":`...)
-		b = appendStr(b, c.Volume)
-		b = append(b, `,"w":`...)
-		b = strconv.AppendBool(b, c.Closed)
-	} else {
-		b = append(b, `,"sum":`...)
-		b = appendStr(b, c.QuoteVolume)
-	}
-	return append(b, '}')
+	return appendStr(b, c.Open)
+}
+
+// appendPushTail writes what a WS push adds to a candle object: the
+// subscription name n, the base amount and the window-closed flag.
+func appendPushTail(b []byte, c cc.Candle, n string) []byte {
+	b = append(b, `,"n":"`...)
+	b = append(b, n...)
+	b = append(b, `","a":`...)
+	b = appendStr(b, c.Volume)
+	b = append(b, `,"w":`...)
+	return strconv.AppendBool(b, c.Closed)
 }
 
 func parseSpotRow(iv cc.Interval, r []string) (cc.Candle, error) {
