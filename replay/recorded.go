@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -33,14 +34,37 @@ type recordedREST struct {
 	// then left to the plugin, which serves the shifted index.
 	times timeShifter
 
-	mu    sync.Mutex
-	cache map[string][]*cassettes.Interaction
-	seen  map[string]int
+	mu sync.RWMutex
+	// byKey holds the interactions of each match key looked up so far;
+	// byRaw finds them again from a bodiless request's raw method, path
+	// and query without normalizing it (bounded: volatile params such as
+	// timestamp make every raw query new).
+	byKey map[string]*matched
+	byRaw map[string]*matched
+}
+
+// maxRawKeys bounds recordedREST.byRaw.
+const maxRawKeys = 10_000
+
+// matched is the recorded interactions of one match key and how many
+// times they were replayed.
+type matched struct {
+	ixs  []*cassettes.Interaction
+	seen atomic.Int64
+}
+
+// next is the interaction to replay: recorded order, then the last again.
+func (m *matched) next() *cassettes.Interaction {
+	if len(m.ixs) == 0 {
+		return nil
+	}
+	n := m.seen.Add(1) - 1
+	return m.ixs[min(n, int64(len(m.ixs)-1))]
 }
 
 func newRecordedREST(c *cassettes.Cassette, p plugins.Plugin, times timeShifter, next http.Handler) *recordedREST {
 	return &recordedREST{c: c, plugin: p, next: next, times: times,
-		cache: map[string][]*cassettes.Interaction{}, seen: map[string]int{}}
+		byKey: map[string]*matched{}, byRaw: map[string]*matched{}}
 }
 
 func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,22 +122,38 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // match returns the interaction to replay for r, or nil.
 func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, error) {
+	var raw string
+	if len(body) == 0 {
+		raw = r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
+		h.mu.RLock()
+		m := h.byRaw[raw]
+		h.mu.RUnlock()
+		if m != nil {
+			return m.next(), nil
+		}
+	}
 	key := h.c.MatchKey(r.Method, r.URL.Path, r.URL.RawQuery, body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ixs, ok := h.cache[key]
-	if !ok {
-		var err error
-		ixs, err = h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
+	h.mu.RLock()
+	m := h.byKey[key]
+	h.mu.RUnlock()
+	if m == nil {
+		ixs, err := h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
 		if err != nil {
 			return nil, err
 		}
-		h.cache[key] = ixs
+		h.mu.Lock()
+		if m = h.byKey[key]; m == nil { // another request may have won
+			m = &matched{ixs: ixs}
+			h.byKey[key] = m
+		}
+		h.mu.Unlock()
 	}
-	if len(ixs) == 0 {
-		return nil, nil
+	if raw != "" {
+		h.mu.Lock()
+		if len(h.byRaw) < maxRawKeys {
+			h.byRaw[raw] = m
+		}
+		h.mu.Unlock()
 	}
-	n := h.seen[key]
-	h.seen[key] = n + 1
-	return ixs[min(n, len(ixs)-1)], nil
+	return m.next(), nil
 }
