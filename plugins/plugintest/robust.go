@@ -301,6 +301,22 @@ func (h *robustHarness) restCases(t *testing.T) []restCase {
 		add(restCase{method: c.method, path: c.path + "/", query: c.query, body: c.body, ctype: c.ctype})
 		add(restCase{method: c.method, path: strings.ToUpper(c.path), query: c.query, body: c.body, ctype: c.ctype})
 	}
+	// The admin API shares the listener: bad bodies must be refused
+	// cleanly too. Last, so nothing it might accept affects the cases
+	// above.
+	for _, p := range []string{"/__admin/conditions", "/__admin/limits"} {
+		for _, b := range badBodies {
+			cases = append(cases, restCase{method: http.MethodPut, path: p, body: b, ctype: "application/json"})
+		}
+		for _, b := range []string{`{"latency":"-1s"}`, `{"loss":2}`, `{"latency":"1e400h"}`, `{"rest_limit":-5}`, `{"ws_limit":"x"}`, `{"jitter":null}`} {
+			cases = append(cases, restCase{method: http.MethodPut, path: p, body: []byte(b), ctype: "application/json"})
+		}
+	}
+	for _, b := range [][]byte{[]byte("{"), []byte(`{"code":"x"}`), []byte(`{"code":-1}`), []byte(`{"code":99999}`)} {
+		cases = append(cases, restCase{method: http.MethodPost, path: "/__admin/disconnect", body: b, ctype: "application/json"})
+	}
+	cases = append(cases, restCase{method: http.MethodPost, path: "/__admin/reset", body: []byte("[")},
+		restCase{method: http.MethodDelete, path: "/__admin/status"}, restCase{path: "/__admin/nope"})
 	return cases
 }
 

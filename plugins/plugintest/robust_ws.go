@@ -187,7 +187,7 @@ func unsubscribeOf(msg []byte) []byte {
 }
 
 // wsStormSize bounds the storms so the suite stays fast.
-const wsStormSize = 1000
+const wsStormSize = 500
 
 // checkRobustWS runs the WS scenarios on every WS path of p on a server of
 // its own, then checks no session goroutine outlives it.
@@ -381,6 +381,23 @@ func robustWSPath(t *testing.T, h *robustHarness, path string, valid [][]byte, s
 				[]byte(`{"type":"ping","id":"1"}`), []byte(`{"method":"PING"}`), []byte(`{"op":"ping","req_id":"x"}`), []byte(`{"method":"ping","req_id":1}`))
 		}
 		sendAll(t, pw, websocket.TextMessage, cap(list))
+	})
+	t.Run("connection cut with streams open", func(t *testing.T) {
+		w, err := dialWS(h.http.URL, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range valid {
+			sent++
+			w.write(websocket.TextMessage, v)
+		}
+		select { // let the streams start pushing
+		case <-w.frames:
+		case <-w.done:
+		case <-time.After(time.Second):
+		}
+		w.c.UnderlyingConn().Close() // no close frame
+		<-w.done
 	})
 	// Every session of this path must have ended once its client left.
 	deadline := time.Now().Add(requestTimeout)
