@@ -401,6 +401,10 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 				add(x.OpenTime, x.Closed)
 			}
 		}
+		if c.readOnly {
+			// The scan touched every page of the series: let them go.
+			dropResident(tx)
+		}
 		return nil
 	})
 	return cv, err

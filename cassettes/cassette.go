@@ -178,6 +178,7 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 		}
 		if o.ReadOnly {
 			c.db, c.meta = db, meta
+			adviseRandom(db, fi.Size())
 			c.init()
 			return c, nil
 		}

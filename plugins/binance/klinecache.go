@@ -7,7 +7,7 @@ import (
 )
 
 // klineCacheBytes bounds the encoded answers one server keeps.
-const klineCacheBytes = 32 << 20
+const klineCacheBytes = 16 << 20
 
 // klineKey names one klines answer: the endpoint and the validated query.
 type klineKey struct {
