@@ -19,8 +19,25 @@
 //     to a kline stream, and its first update must be the Market's candle
 //     in progress.
 //
+// RunRobustness(t, p) is the bad-input suite, run for every registered
+// plugin by plugins/conformance_test.go: through the same stack (behind a
+// handler that records panics) it sends several hundred malformed REST
+// requests — unknown and malformed paths, every candles parameter
+// replaced by garbage, overflowing, negative, NaN, unicode, far-past and
+// far-future values, dropped and duplicated, JSON bodies with every leaf
+// replaced, wrong methods, 4 MiB bodies, millennia-long windows at every
+// interval, bad admin bodies — and on every WS path junk frames, an 8 MiB
+// frame, subscription and ping storms and a cut connection. Every request
+// must be answered within 5 s with a non-5xx, non-empty body (unless the
+// plugin reports the reply as documented, DocumentedReplies), well-formed
+// requests must reach the handler (a connection left out of step fails),
+// WS sessions must close cleanly or stay responsive (a ping answered),
+// and no goroutine may outlive the server. Plugins list their routes
+// through RouteLister so every route is reached.
+//
 // Plugins tell the suite about documented exchange quirks through small
-// optional interfaces (KlineSubscriber, LimitIgnorer, UnknownSymbolEmpty) that use only basic
+// optional interfaces (KlineSubscriber, LimitIgnorer, UnknownSymbolEmpty,
+// RouteLister, DocumentedReplies) that use only basic
 // and root-package types, so a plugin never imports this package.
 //
 // # Concurrency

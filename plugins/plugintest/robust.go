@@ -44,6 +44,10 @@ type DocumentedReplies interface {
 // answered before the suite calls it a hang.
 const requestTimeout = 5 * time.Second
 
+// slowCase is the time past which a request is reported in the log (it
+// passes, but walks more than it should).
+const slowCase = 250 * time.Millisecond
+
 // panicCatcher wraps the serving stack, recording handler panics (the HTTP
 // server would otherwise swallow them into a reset connection) and the
 // requests that reached it.
@@ -362,6 +366,16 @@ func (h *robustHarness) edgeQueries(sym string, d plugins.Defaults) []plugins.Qu
 	for _, other := range cc.Intervals {
 		qs = append(qs, with(func(q *plugins.Query) { q.Interval = other; q.Start, q.End = 0, 0 }))
 	}
+	// Windows spanning millennia at every served interval: nothing may walk
+	// them candle by candle.
+	for _, iv := range d.Intervals {
+		for _, w := range [][3]int64{
+			{year1, year9999, 0}, {year1, year9999, int64(d.MaxLimit)}, {1, h.now, 3}, {year1, 0, 2}, {0, year9999, 2},
+			{h.now - iv.Millis()*int64(d.MaxLimit)*1000, h.now, int64(d.MaxLimit)},
+		} {
+			qs = append(qs, plugins.Query{Symbol: sym, Interval: iv, Start: w[0], End: w[1], Limit: int(w[2])})
+		}
+	}
 	return qs
 }
 
@@ -593,11 +607,15 @@ func checkRobustREST(t *testing.T, h *robustHarness) {
 	start := time.Now()
 	statuses := map[int]int{}
 	reached := 0
+	var slow []string
 	for i, c := range cases {
 		id := fmt.Sprint(i)
 		t0 := time.Now()
 		res, err := h.send(c, id)
 		took := time.Since(t0)
+		if took > slowCase {
+			slow = append(slow, fmt.Sprintf("%v %s", took.Round(time.Millisecond), c))
+		}
 		if h.catch.reached(id) {
 			reached++
 		}
@@ -633,6 +651,9 @@ func checkRobustREST(t *testing.T, h *robustHarness) {
 	// suite tests nothing.
 	if reached < len(cases)*9/10 {
 		t.Errorf("only %d of %d requests reached the handler", reached, len(cases))
+	}
+	if len(slow) > 0 {
+		t.Logf("%d requests took over %v: %q", len(slow), slowCase, slow[:min(len(slow), 10)])
 	}
 	t.Logf("%s: %d malformed REST requests (%d reached the plugin) in %v; statuses %v", h.p.Name(), len(cases), reached, time.Since(start).Round(time.Millisecond), statuses)
 }
