@@ -20,10 +20,10 @@ type config struct {
 	work        string // temp dir of this run
 	keep        bool
 	wrkTime     time.Duration
+	wrkRounds   int
 	wsFrames    int
 	wsClients   int
 	wsSeconds   int
-	indexN      int
 	benchTime   string
 	cacheDir    string
 }
@@ -45,12 +45,12 @@ func main() {
 			cfg.only[strings.TrimSpace(s)] = true
 		}
 	}
-	cfg.wrkTime, cfg.wsFrames, cfg.wsClients, cfg.wsSeconds, cfg.indexN, cfg.benchTime = 5*time.Second, 1_000_000, 1000, 10, 10_000_000, "1s"
+	cfg.wrkTime, cfg.wrkRounds, cfg.wsFrames, cfg.wsClients, cfg.wsSeconds, cfg.benchTime = 4*time.Second, 3, 1_000_000, 1000, 10, "1s"
 	switch {
 	case cfg.quick:
-		cfg.wrkTime, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 2*time.Second, 300_000, 4, "300ms"
+		cfg.wrkTime, cfg.wrkRounds, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 2*time.Second, 1, 300_000, 4, "300ms"
 	case cfg.full:
-		cfg.wrkTime, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 10*time.Second, 2_000_000, 20, "3s"
+		cfg.wrkTime, cfg.wrkRounds, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 8*time.Second, 5, 2_000_000, 20, "3s"
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

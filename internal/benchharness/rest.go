@@ -8,10 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -290,22 +292,40 @@ func restSection(ctx context.Context, cfg *config, t *table) error {
 			return fmt.Errorf("nginx limit=%d: %d bytes, %v", l, len(nb), err)
 		}
 	}
+	// The floor of Go's net/http: the same bodies from memory, no stack.
+	floor, err := startFloor(bodies)
+	if err != nil {
+		return err
+	}
+	defer floor.Close()
 	for _, l := range limits {
-		for _, who := range []struct{ name, url string }{{"replay", rep.url}, {"synth", syn.url}} {
+		for _, who := range []struct{ name, url string }{{"replay", rep.url}, {"synth", syn.url}, {"net/http floor", floor.URL}} {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			// Warm both, then nginx and candlecassette back to back.
+			// Warm up, then nginx and candlecassette back to back, in
+			// alternating rounds; each side's median round counts.
 			runWrk(ctx, wrk, who.url+klinesPath(l), time.Second)
-			ng, err := runWrk(ctx, wrk, ngxURL+klinesPath(l), cfg.wrkTime)
-			if err != nil {
-				return err
+			var ngs, ccs []wrkResult
+			for range cfg.wrkRounds {
+				ng, err := runWrk(ctx, wrk, ngxURL+klinesPath(l), cfg.wrkTime)
+				if err != nil {
+					return err
+				}
+				cc, err := runWrk(ctx, wrk, who.url+klinesPath(l), cfg.wrkTime)
+				if err != nil {
+					return err
+				}
+				ngs, ccs = append(ngs, ng), append(ccs, cc)
 			}
-			cc, err := runWrk(ctx, wrk, who.url+klinesPath(l), cfg.wrkTime)
-			if err != nil {
-				return err
-			}
+			ng, cc := medianWrk(ngs), medianWrk(ccs)
 			name := fmt.Sprintf("%s limit=%d", who.name, l)
+			if who.name == "net/http floor" {
+				// Context, not a target: how close Go's HTTP server alone
+				// gets to nginx on this machine.
+				t.info(sec, name+": req/s ratio | p99 ratio vs nginx", fmt.Sprintf("%s× | %s×", fmtNum(cc.rps/ng.rps), fmtNum(float64(cc.p99)/float64(ng.p99))))
+				continue
+			}
 			t.info(sec, name+": req/s cc | nginx", fmt.Sprintf("%s | %s", fmtNum(cc.rps), fmtNum(ng.rps)))
 			t.info(sec, name+": p50 cc | nginx", ms(cc.p50)+" | "+ms(ng.p50))
 			t.atLeast(sec, name+": req/s ratio cc/nginx", cc.rps/ng.rps, 0.8, "×")
@@ -316,4 +336,42 @@ func restSection(ctx context.Context, cfg *config, t *table) error {
 		}
 	}
 	return nil
+}
+
+// startFloor serves the bodies from memory with a bare net/http handler in
+// the harness process: what any Go server pays before its own work.
+func startFloor(bodies map[int][]byte) (*httptest.Server, error) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		b, ok := bodies[l]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	})
+	return httptest.NewServer(h), nil
+}
+
+// medianWrk is the median of rounds, figure by figure; errors add up.
+func medianWrk(rs []wrkResult) wrkResult {
+	pick := func(f func(wrkResult) float64) float64 {
+		vs := make([]float64, len(rs))
+		for i, r := range rs {
+			vs[i] = f(r)
+		}
+		slices.Sort(vs)
+		return vs[len(vs)/2]
+	}
+	m := wrkResult{
+		rps: pick(func(r wrkResult) float64 { return r.rps }),
+		p50: time.Duration(pick(func(r wrkResult) float64 { return float64(r.p50) })),
+		p99: time.Duration(pick(func(r wrkResult) float64 { return float64(r.p99) })),
+	}
+	for _, r := range rs {
+		m.errors += r.errors
+	}
+	return m
 }

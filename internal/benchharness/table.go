@@ -41,7 +41,8 @@ type row struct {
 type table struct{ rows []row }
 
 func (t *table) add(section, name, value, target string, st status) {
-	t.rows = append(t.rows, row{section, name, value, target, st})
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) } // Markdown cells
+	t.rows = append(t.rows, row{esc(section), esc(name), esc(value), esc(target), st})
 }
 
 // info adds a figure without a target.
