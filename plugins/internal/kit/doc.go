@@ -1,8 +1,9 @@
 // Package kit holds small helpers shared by exchange plugins (gateio,
 // mexc, hyperliquid and ascendex above all): candle windows over a Market
 // (inclusive ranges, counting back from an end, clamping to now), 24-hour
-// ticker statistics, price precision for market metadata, JSON replies,
-// optional integer query parameters and served-interval lists.
+// ticker statistics, price precision for market metadata (Scales reads
+// it off the market), JSON replies, server-error and rate-limit refusal
+// bodies, optional integer query parameters and served-interval lists.
 //
 // Everything here is stateless and safe for concurrent use.
 package kit

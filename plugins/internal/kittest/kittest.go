@@ -2,8 +2,10 @@
 // for one plugin on 127.0.0.1:0 over the synthetic market (Start, or At for
 // a server started elsewhere), JSON shape comparison against documented
 // examples (Shape, and ShapeDiff/CheckShape against golden files under
-// testdata/), WS clients that read frames with a deadline, a frozen
-// virtual clock and a hand-moved clock for rate limiters.
+// testdata/), WS clients that read frames with a deadline and watch a
+// candle through its pushes (WatchClose, FollowCandle), a paging check
+// (PagesJoin), a frozen virtual clock and a hand-moved clock for rate
+// limiters (with Limited, LimitedHandler and Hammer).
 //
 // It is imported only by tests. Everything here is safe for parallel
 // tests; servers and connections are closed when the test ends.
