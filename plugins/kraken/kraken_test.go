@@ -283,12 +283,9 @@ func TestWSv2Errors(t *testing.T) {
 
 func TestRateLimitAnswersWithKrakenError(t *testing.T) {
 	srv := wiretest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: wiretest.StillClock(base)})
-	for i := 1; i <= 15; i++ {
-		if st, b := wiretest.Get(t, srv.URL(), "/0/public/Time"); st != 200 || strings.Contains(string(b), "Too many") {
-			t.Fatalf("call %d: %d %s", i, st, b)
-		}
-	}
-	st, b := wiretest.Get(t, srv.URL(), "/0/public/Time")
+	st, b := wiretest.Exhaust(t, "GET", srv.URL()+"/0/public/Time", 15, func(st int, b []byte) bool {
+		return st == 200 && !strings.Contains(string(b), "Too many")
+	})
 	if st != 429 || string(b) != `{"error":["EGeneral:Too many requests"]}` {
 		t.Fatalf("16th call: %d %s", st, b)
 	}

@@ -288,12 +288,7 @@ func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
 func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
 	srv := wiretest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: wiretest.StillClock(base)})
 	// bullet-public weighs 10 in the 2000-per-30s public pool.
-	for i := 1; i <= 200; i++ {
-		if st, b := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public"); st != 200 {
-			t.Fatalf("call %d: %d %s", i, st, b)
-		}
-	}
-	st, b := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+	st, b := wiretest.Exhaust(t, "POST", srv.URL()+"/api/v1/bullet-public", 200, nil)
 	if st != 429 || string(b) != `{"code":"429000","msg":"Too Many Requests"}` {
 		t.Fatalf("201st call: %d %s", st, b)
 	}

@@ -53,3 +53,20 @@ func matchAll(t testing.TB, base string, goldens map[string]string, same func(st
 		}
 	}
 }
+
+// Exhaust sends n bodiless method requests to url, failing the test
+// unless ok (nil: 200 OK) accepts every answer, then sends one more and
+// returns its status and body: a rate-limit test's "n pass, the next is
+// refused".
+func Exhaust(t testing.TB, method, url string, n int, ok func(status int, body []byte) bool) (int, []byte) {
+	t.Helper()
+	if ok == nil {
+		ok = func(status int, _ []byte) bool { return status == http.StatusOK }
+	}
+	for i := 1; i <= n; i++ {
+		if st, b := Do(t, method, url); !ok(st, b) {
+			t.Fatalf("request %d of %d: %d %s", i, n, st, b)
+		}
+	}
+	return Do(t, method, url)
+}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,3 +86,29 @@ type recordingT struct {
 }
 
 func (r *recordingT) Error(args ...any) { r.failed = true }
+
+func TestExhaustSendsNThenOneMore(t *testing.T) {
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		if calls.Add(1) > 3 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, "slow down")
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer ts.Close()
+	st, body := wiretest.Exhaust(t, http.MethodPost, ts.URL, 3, nil)
+	if st != http.StatusTooManyRequests || string(body) != "slow down" || calls.Load() != 4 {
+		t.Errorf("after 3: %d %s, %d calls", st, body, calls.Load())
+	}
+	var seen []string
+	wiretest.Exhaust(t, http.MethodPost, ts.URL, 0, func(int, []byte) bool { seen = append(seen, "x"); return true })
+	if len(seen) != 0 || calls.Load() != 5 {
+		t.Errorf("n = 0 checked %d answers and made %d calls in all", len(seen), calls.Load())
+	}
+}
