@@ -227,7 +227,9 @@ func blockTimes3(v []byte, fn func(open int64, closed bool)) error {
 func decodeColumns3(v []byte, sc *colScratch, want uint64) (z [numDecimals]int, err error) {
 	r := &reader{b: v}
 	n := r.uvarint()
-	if r.err != nil || n > 1<<24 {
+	// A block spans blockLen intervals (a few more candles for short
+	// months); a larger count is damage, caught before it sizes buffers.
+	if r.err != nil || n > 2*blockLen {
 		return z, fmt.Errorf("%w: candle block count", ErrCorrupt)
 	}
 	for f := range z {
