@@ -96,12 +96,12 @@ func TestReplayedStreamKeepsRecordedTiming(t *testing.T) {
 	path := streamCassette(t, n, every)
 	for _, speed := range []float64{1, 4} {
 		errs := replayTiming(t, path, n, every, speed)
-		// The target is 5 ms p99 (see BenchmarkReplayedStreamTiming); the
-		// test bound is loose so a loaded CI machine cannot make it flake,
-		// yet a replay that ignored offsets (2 s late by the last frame) or
-		// speed (1.5 s at 4×) would miss it by far.
-		if got := percentile(errs, 0.99); got > 300*time.Millisecond {
-			t.Fatalf("speed %v: p99 timing error %s", speed, got)
+		// The target is 5 ms p99, reported by BenchmarkReplayedStreamTiming.
+		// The test checks the median, which a stall of a loaded CI machine
+		// cannot move far, yet a replay that ignored offsets (1 s late at
+		// the median frame) or speed (0.75 s at 4×) would miss by far.
+		if got := percentile(errs, 0.5); got > 100*time.Millisecond {
+			t.Fatalf("speed %v: median timing error %s", speed, got)
 		}
 	}
 }
