@@ -294,8 +294,23 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 // eachBlock calls fn with each decoded block that may hold candles in
 // [start, end) until fn returns false.
 func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
-	return c.view(func(tx *bolt.Tx) error { return eachBlockTx(tx, k, start, end, fn) })
+	return c.view(func(tx *bolt.Tx) error {
+		n := int64(0)
+		err := eachBlockTx(tx, k, start, end, func(cs []cc.Candle) bool { n++; return fn(cs) })
+		if c.readOnly && c.blocksRead.Add(n) >= residentBlocks {
+			// Random windows over a large cassette would otherwise leave
+			// the whole file resident in the map over time.
+			c.blocksRead.Store(0)
+			dropResident(tx)
+		}
+		return err
+	})
 }
+
+// residentBlocks is how many block reads a read-only cassette serves
+// before it releases the mapped pages they touched (a block and its
+// readahead touch a few 4 KiB pages: some tens of MiB).
+const residentBlocks = 1024
 
 func eachBlockTx(tx *bolt.Tx, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
 	b := tx.Bucket(bucketCandles).Bucket(k.bucket())

@@ -141,8 +141,11 @@ type Cassette struct {
 
 	nextConn atomic.Uint64
 	w        *writer
-	closed   atomic.Bool
-	closeMu  sync.Mutex
+	// blocksRead counts candle block reads since the mapped pages were
+	// last released (read-only cassettes; see residentBlocks).
+	blocksRead atomic.Int64
+	closed     atomic.Bool
+	closeMu    sync.Mutex
 }
 
 // Open opens the cassette at path, creating it with file mode mode if it
