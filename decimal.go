@@ -217,16 +217,30 @@ func (d Decimal) Append(b []byte, places int) []byte {
 		return strconv.AppendInt(b, u, 10)
 	}
 	p := pow10[places]
-	b = strconv.AppendInt(b, u/p, 10)
+	q := u / p
+	b = strconv.AppendInt(b, q, 10)
 	b = append(b, '.')
-	frac := u % p
+	frac := u - q*p
+	// Fractional digits two at a time, from the right (the hot path of
+	// every candle listing).
 	var buf [maxScale]byte
-	for i := places - 1; i >= 0; i-- {
-		buf[i] = byte('0' + frac%10)
-		frac /= 10
+	i := places
+	for i >= 2 {
+		d := frac % 100
+		frac /= 100
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*d], digitPairs[2*d+1]
+	}
+	if i == 1 {
+		buf[0] = byte('0' + frac%10)
 	}
 	return append(b, buf[:places]...)
 }
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"404142434445464748495051525354555657585960616263646566676869" +
+	"707172737475767778798081828384858687888990919293949596979899"
 
 // AppendTrim appends d with at most places fractional digits and without
 // trailing zeros ("42000.1", "3"), the style some exchanges use.
