@@ -43,8 +43,15 @@ type recordedREST struct {
 	byRaw map[string]*matched
 }
 
-// maxRawKeys bounds recordedREST.byRaw.
+// maxRawKeys bounds recordedREST.byRaw, and the unrecorded requests kept
+// in byKey.
 const maxRawKeys = 10_000
+
+func (h *recordedREST) full() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.byKey) >= maxRawKeys
+}
 
 // matched is the recorded interactions of one match key and how many
 // times they were replayed.
@@ -140,6 +147,11 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		ixs, err := h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
 		if err != nil {
 			return nil, err
+		}
+		if len(ixs) == 0 && h.full() {
+			// Unrecorded requests are remembered only while there is room:
+			// a client walking ever new windows must not grow the cache.
+			return nil, nil
 		}
 		h.mu.Lock()
 		if m = h.byKey[key]; m == nil { // another request may have won
