@@ -17,8 +17,15 @@ type stream struct{ s uint64 }
 func (r *stream) reset(key uint64) { r.s = key }
 
 func (r *stream) next() uint64 {
-	r.s += 0xa0761d6478bd642f
-	hi, lo := bits.Mul64(r.s, r.s^0xe7037ed1a0b428db)
+	r.s += wyInc
+	return wyMix(r.s)
+}
+
+const wyInc = 0xa0761d6478bd642f
+
+// wyMix is wyrand's output for the state s.
+func wyMix(s uint64) uint64 {
+	hi, lo := bits.Mul64(s, s^0xe7037ed1a0b428db)
 	return hi ^ lo
 }
 
@@ -28,18 +35,35 @@ func (r *stream) unit() float64 { return unitOf(r.next()) }
 // unitOf maps 64 random bits to [0, 1).
 func unitOf(u uint64) float64 { return float64(u>>11) * 0x1p-53 }
 
-// norm is a standard normal variate.
+// norm is a standard normal variate. The common case (about 99% of
+// draws, zigNorm) inlines; normSlow finishes the others.
 func (r *stream) norm() float64 {
+	u := r.next()
+	if x, ok := zigNorm(u); ok {
+		return x
+	} else {
+		return r.normSlow(u, x)
+	}
+}
+
+// zigNorm maps 64 random bits to a normal variate when they fall inside
+// one of the ziggurat's rectangles (ok); otherwise x is the candidate that
+// normSlow tests.
+func zigNorm(u uint64) (x float64, ok bool) {
+	i := u & 0x7f
+	j := uint32(u >> 32)
+	// The sign from bit 7, without a branch (it would mispredict half the
+	// time).
+	x = math.Float64frombits(math.Float64bits(float64(j)*zn.w[i]) ^ (u&0x80)<<56)
+	return x, j < zn.k[i]
+}
+
+// normSlow finishes a normal draw whose first 64 bits u (giving x) fell
+// outside the ziggurat's rectangles: the tail or a wedge, else a fresh
+// draw.
+func (r *stream) normSlow(u uint64, x float64) float64 {
 	for {
-		u := r.next()
 		i := u & 0x7f
-		j := uint32(u >> 32)
-		// The sign from bit 7, without a branch (it would mispredict
-		// half the time).
-		x := math.Float64frombits(math.Float64bits(float64(j)*zn.w[i]) ^ (u&0x80)<<56)
-		if j < zn.k[i] {
-			return x
-		}
 		if i == 0 {
 			// The tail beyond zigR.
 			for {
@@ -54,6 +78,11 @@ func (r *stream) norm() float64 {
 			}
 		}
 		if zn.f[i]+r.unit()*(zn.f[i-1]-zn.f[i]) < math.Exp(-0.5*x*x) {
+			return x
+		}
+		u = r.next()
+		var ok bool
+		if x, ok = zigNorm(u); ok {
 			return x
 		}
 	}
@@ -73,23 +102,108 @@ func (r *stream) small() (a, b float64) {
 // normClip is a normal variate clipped to ±6, for log-normal factors.
 func (r *stream) normClip() float64 { return max(-6, min(6, r.norm())) }
 
-// expo is a standard exponential variate, never 0.
+// expo is a standard exponential variate, never 0. Like norm, the common
+// case (zigExpo) inlines and expoSlow finishes the others.
 func (r *stream) expo() float64 {
+	u := r.next()
+	if x, ok := zigExpo(u); ok {
+		return x
+	} else {
+		return r.expoSlow(u, x)
+	}
+}
+
+// zigExpo maps 64 random bits to an exponential variate when they fall
+// inside one of the ziggurat's rectangles (ok); otherwise x is the
+// candidate that expoSlow tests.
+func zigExpo(u uint64) (x float64, ok bool) {
+	i := u & 0xff
+	j := uint32(u >> 32)
+	x = float64(j) * ze.w[i]
+	if j < ze.k[i] {
+		return x + 1e-12, true
+	}
+	return x, false
+}
+
+// expoSlow finishes an exponential draw whose first 64 bits u (giving x)
+// fell outside the ziggurat's rectangles.
+func (r *stream) expoSlow(u uint64, x float64) float64 {
 	for {
-		u := r.next()
 		i := u & 0xff
-		j := uint32(u >> 32)
-		x := float64(j) * ze.w[i]
-		if j < ze.k[i] {
-			return x + 1e-12
-		}
 		if i == 0 {
 			return zigRE - math.Log(r.unit()+0x1p-60)
 		}
 		if ze.f[i]+r.unit()*(ze.f[i-1]-ze.f[i]) < math.Exp(-x) {
 			return x + 1e-12
 		}
+		u = r.next()
+		var ok bool
+		if x, ok = zigExpo(u); ok {
+			return x
+		}
 	}
+}
+
+// shapeDraws makes, for each of k children in turn, the draws that shape
+// its path: a clipped normal z (normClip), a normal e (norm) and two
+// exponentials e1, e2 (expo), the same values as those calls in that
+// order. The state stays in a register and the common cases inline.
+func (r *stream) shapeDraws(k int, z, e, e1, e2 *[maxFan + 1]float64) {
+	s := r.s
+	for i := 0; i < k && i < len(z); i++ {
+		s += wyInc
+		u := wyMix(s)
+		x, ok := zigNorm(u)
+		if !ok {
+			r.s = s
+			x = r.normSlow(u, x)
+			s = r.s
+		}
+		z[i] = max(-6, min(6, x))
+		s += wyInc
+		u = wyMix(s)
+		if x, ok = zigNorm(u); !ok {
+			r.s = s
+			x = r.normSlow(u, x)
+			s = r.s
+		}
+		e[i] = x
+		s += wyInc
+		u = wyMix(s)
+		if x, ok = zigExpo(u); !ok {
+			r.s = s
+			x = r.expoSlow(u, x)
+			s = r.s
+		}
+		e1[i] = x
+		s += wyInc
+		u = wyMix(s)
+		if x, ok = zigExpo(u); !ok {
+			r.s = s
+			x = r.expoSlow(u, x)
+			s = r.s
+		}
+		e2[i] = x
+	}
+	r.s = s
+}
+
+// norms fills out[:k] with normal variates (norm), in order.
+func (r *stream) norms(k int, out *[maxFan + 1]float64) {
+	s := r.s
+	for i := 0; i < k && i < len(out); i++ {
+		s += wyInc
+		u := wyMix(s)
+		x, ok := zigNorm(u)
+		if !ok {
+			r.s = s
+			x = r.normSlow(u, x)
+			s = r.s
+		}
+		out[i] = x
+	}
+	r.s = s
 }
 
 // Ziggurat tables: 128 layers for the normal, 256 for the exponential,

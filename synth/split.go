@@ -40,14 +40,30 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 	// With probability beta the split takes the market's draws for the
 	// shape of the path, otherwise its own (volatility still co-moves).
 	follow := g.own.unit() < s.beta
-	for i := 0; i < k; i++ {
-		z, e := g.mkt.normClip(), g.mkt.norm()
-		e1, e2 := g.mkt.expo(), g.mkt.expo()
-		if !follow {
-			z = volBeta*z + volOwn*g.own.normClip()
-			e, e1, e2 = g.own.norm(), g.own.expo(), g.own.expo()
+	// The streams are independent, so each is drawn in one pass (the
+	// order of the draws within a stream is what fixes the values).
+	g.mkt.shapeDraws(k, &g.z, &g.e, &g.e1, &g.e2)
+	if follow {
+		g.uH, g.uL = g.mkt.unit(), g.mkt.unit()
+	} else {
+		for i := 0; i < k; i++ {
+			g.z[i] = volBeta*g.z[i] + volOwn*g.own.normClip()
+			g.e[i], g.e1[i], g.e2[i] = g.own.norm(), g.own.expo(), g.own.expo()
+			g.nv[i], g.nb[i] = g.own.small()
 		}
-		nv, nb := g.own.small()
+		g.uH, g.uL = g.own.unit(), g.own.unit()
+	}
+	if follow {
+		for i := 0; i < k; i++ {
+			g.nv[i], g.nb[i] = g.own.small()
+		}
+	}
+	g.actKey = g.own.next()
+	if mix.cx != 0 {
+		g.ex.norms(k, &g.exn)
+	}
+	for i := 0; i < k; i++ {
+		z := g.z[i]
 		sa, sv := 1.0, 1.0
 		if L <= 6 {
 			sa, sv = season(L, t0+int64(i)*lv.dur)
@@ -56,23 +72,17 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 		g.w[i] = sv * f
 		if lv.act == 1 && actVol == 1 {
 			// The same factor; the noise's exponential to second order.
-			a := actNoise * nv
+			a := actNoise * g.nv[i]
 			g.act[i] = sa * f * (1 + a + a*a/2)
 		} else {
-			g.act[i] = sa * math.Exp(actVol*lv.act*lv.lam*z+actNoise*nv)
+			g.act[i] = sa * math.Exp(actVol*lv.act*lv.lam*z+actNoise*g.nv[i])
 		}
-		g.epsSym[i] = mix.co * e
+		g.epsSym[i] = mix.co * g.e[i]
 		g.eps[i] = g.epsSym[i]
 		if mix.cx != 0 {
-			g.eps[i] += mix.cx * g.ex.norm()
+			g.eps[i] += mix.cx * g.exn[i]
 		}
-		g.e1[i], g.e2[i], g.nb[i] = e1, e2, nb
 	}
-	g.uH, g.uL = g.mkt.unit(), g.mkt.unit()
-	if !follow {
-		g.uH, g.uL = g.own.unit(), g.own.unit()
-	}
-	g.actKey = g.own.next()
 }
 
 // splitMacro splits a node above the day level into its children, in log
