@@ -207,6 +207,12 @@ func (s *Session) readLoop(proto Protocol) {
 
 func (s *Session) writePump() {
 	defer close(s.done)
+	if s.bc != nil {
+		// Whatever a batch still holds — a close frame the read loop
+		// answered with while it was open — goes out before the
+		// connection is closed.
+		defer s.bc.flush()
+	}
 	var ping <-chan time.Time
 	if s.opts.PingEvery > 0 {
 		t := time.NewTicker(s.opts.PingEvery)
