@@ -21,7 +21,10 @@ func satAdd(a, b int64) int64 {
 // The split is sequential: each part takes its rounded target (carrying
 // rounding and clamping errors forward) clamped so that the parts after it
 // can still be filled within their bounds; the last part takes the rest.
-func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64, scratch *allocScratch) {
+func alloc(total int64, k int, tgt *fvec, lo, hi, olo, ohi, out *ivec, scratch *allocScratch) {
+	if k <= 0 || k > maxFan {
+		panic("synth: alloc: bad number of parts")
+	}
 	// Suffix sums of the bounds (what parts i.. can absorb) and the sum of
 	// the targets, in one backward pass.
 	restLo, restHi := &scratch.lo, &scratch.hi
@@ -71,6 +74,13 @@ func alloc(total int64, k int, tgt []float64, lo, hi, olo, ohi, out []int64, scr
 	}
 	out[k-1] = rem
 }
+
+// fvec and ivec are the per-child scratch vectors of a split (one more
+// entry than children, for boundaries).
+type (
+	fvec = [maxFan + 1]float64
+	ivec = [maxFan + 1]int64
+)
 
 // allocScratch holds alloc's suffix sums, so that no call zeroes arrays.
 type allocScratch struct{ lo, hi [maxFan + 1]int64 }

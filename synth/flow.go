@@ -31,8 +31,12 @@ func (g *gen) activate(k int, trades int64) {
 	best := 0
 	for i := 0; i < k; i++ {
 		g.tr[i] = 1
-		if want := float64(trades) * g.act[i] / sa; want < 20 && unitOf(mix64(g.actKey+uint64(i))) < math.Exp(-want) {
-			g.tr[i] = 0
+		// want >= 20 for sure (no division needed) when the product is
+		// at least 21·sa.
+		if a := float64(trades) * g.act[i]; a < 21*sa {
+			if want := a / sa; want < 20 && unitOf(mix64(g.actKey+uint64(i))) < math.Exp(-want) {
+				g.tr[i] = 0
+			}
 		}
 		n += g.tr[i]
 		if g.act[i] > g.act[best] {

@@ -16,12 +16,14 @@ import "math"
 // rescaled toward the variance the parent's range implies, and the
 // children holding the extremes get the variance that makes their
 // excursion typical. The children's extremes are then exactly the
-// parent's. shape returns the children holding the parent's high and low.
+// parent's. shape returns the children holding the parent's high and low,
+// and leaves the square roots of the variances it was given in g.sq.
 func (g *gen) shape(k int, o, c, h, l, p float64) (iH, iL int) {
 	var sumV float64
 	for i := 0; i < k; i++ {
 		sumV += g.w[i]
 		g.bst[i] = 1
+		g.sq[i] = math.Sqrt(g.w[i])
 	}
 	if sumV == 0 || h <= l {
 		for j := 0; j <= k; j++ {
@@ -149,7 +151,7 @@ func (g *gen) shape(k int, o, c, h, l, p float64) (iH, iL int) {
 func (g *gen) extremes(k int, o, c, sumV, p2 float64) (iH, iL int) {
 	var sumE float64
 	for i := 0; i < k; i++ {
-		g.tgt[i] = g.epsSym[k-1-i] * math.Sqrt(g.w[i]) // scratch
+		g.tgt[i] = g.epsSym[k-1-i] * g.sq[i] // scratch
 		sumE += g.tgt[i]
 	}
 	sp := math.Sqrt(p2)

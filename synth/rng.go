@@ -91,12 +91,24 @@ func (r *stream) normSlow(u uint64, x float64) float64 {
 // small returns two cheap, nearly normal variates (mean 0, variance 1,
 // bounded by ±3.46: each the sum of four 8-bit uniforms) from one draw,
 // for small noise terms whose tails do not matter.
-func (r *stream) small() (a, b float64) {
-	u := r.next()
+func (r *stream) small() (a, b float64) { return smallOf(r.next()) }
+
+// smallOf is small for the 64 random bits u.
+func smallOf(u uint64) (a, b float64) {
 	const s = 3.4641016151377544 / 510 // sqrt(12/4) / (4 · 255 / 2)
 	a = (float64(u&0xff+u>>8&0xff+u>>16&0xff+u>>24&0xff) - 510) * s
 	b = (float64(u>>32&0xff+u>>40&0xff+u>>48&0xff+u>>56) - 510) * s
 	return a, b
+}
+
+// smalls fills a[:k] and b[:k] with k pairs of small draws, in order.
+func (r *stream) smalls(k int, a, b *[maxFan + 1]float64) {
+	s := r.s
+	for i := 0; i < k && i < len(a); i++ {
+		s += wyInc
+		a[i], b[i] = smallOf(wyMix(s))
+	}
+	r.s = s
 }
 
 // normClip is a normal variate clipped to ±6, for log-normal factors.

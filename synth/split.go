@@ -54,9 +54,7 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 		g.uH, g.uL = g.own.unit(), g.own.unit()
 	}
 	if follow {
-		for i := 0; i < k; i++ {
-			g.nv[i], g.nb[i] = g.own.small()
-		}
+		g.own.smalls(k, &g.nv, &g.nb)
 	}
 	g.actKey = g.own.next()
 	if mix.cx != 0 {
@@ -181,8 +179,9 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		sw += g.w[i]
 	}
+	share := p.v / sw
 	for i := 0; i < k; i++ {
-		g.w[i] *= p.v / sw
+		g.w[i] *= share
 	}
 	price := float64(p.o+p.c) / 2
 	g.w0 = g.w
@@ -206,7 +205,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 0; i < k; i++ {
 		z, rz := 0.0, 0.0
 		if g.w0[i] > 0 {
-			isd := 1 / (math.Sqrt(g.w0[i]) * price)
+			isd := 1 / (g.sq[i] * price) // sq: shape's sqrt(w0)
 			z = (g.b[i+1] - g.b[i]) * isd
 			rz = (g.hr[i] - g.lr[i]) * isd
 		}
@@ -237,7 +236,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.tgt[i] *= max(0.05, 1+th*g.w0[i])
 		}
 	}
-	alloc(p.vol, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
+	alloc(p.vol, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].vol = g.bt[i]
 	}
@@ -253,8 +252,18 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		n := &kids[i]
 		g.tgt[i] = float64(n.vol) * n.typical()
 	}
-	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -1} {
-		var sumLo, sumHi int64
+	var sumLo, sumHi int64
+	for i := 0; i < k; i++ {
+		n := &kids[i]
+		g.lo[i], g.hi[i] = n.bandQV()
+		sumLo = satAdd(sumLo, g.lo[i])
+		sumHi = satAdd(sumHi, g.hi[i])
+	}
+	for _, div := range [...]int64{4 * vwapMargin, 0, -1} {
+		if sumLo <= p.qv && p.qv <= sumHi {
+			break
+		}
+		sumLo, sumHi = 0, 0
 		for i := 0; i < k; i++ {
 			n := &kids[i]
 			switch {
@@ -272,11 +281,8 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			sumLo = satAdd(sumLo, g.lo[i])
 			sumHi = satAdd(sumHi, g.hi[i])
 		}
-		if sumLo <= p.qv && p.qv <= sumHi {
-			break
-		}
 	}
-	alloc(p.qv, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
+	alloc(p.qv, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].qv = g.bt[i]
 	}
@@ -295,7 +301,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.lo[i], g.hi[i] = 1, n.vol
 		}
 	}
-	alloc(p.trades, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
+	alloc(p.trades, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].trades = g.bt[i]
 	}
@@ -305,7 +311,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	alloc(p.tbb, k, g.tgt[:], g.lo[:], g.hi[:], g.lo[:], g.hi[:], g.bt[:], &g.as)
+	alloc(p.tbb, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
@@ -320,7 +326,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.hi[i] = min(n.tbb*n.h, n.qv-sell*n.l)
 		g.olo[i], g.ohi[i] = 0, n.qv
 	}
-	alloc(p.tbq, k, g.tgt[:], g.lo[:], g.hi[:], g.olo[:], g.ohi[:], g.bt[:], &g.as)
+	alloc(p.tbq, k, &g.tgt, &g.lo, &g.hi, &g.olo, &g.ohi, &g.bt, &g.as)
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}

@@ -84,13 +84,16 @@ type gen struct {
 	rootIdx int64
 	root    node
 
-	valid  [nLevels]bool
-	cached [nLevels]int64 // index of the parent whose children kids[L] holds
+	// kids[L] holds nodes first[L] to first[L]+count[L]-1 of level L
+	// (count 0: none; always so for the root level).
+	first [nLevels]int64
+	count [nLevels]uint64
 	kids   [nLevels][maxFan]node
 
 	// Scratch for splits.
 	w, w0, bst, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
 	z, e, nv, exn                                                [maxFan + 1]float64 // raw draws
+	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64 // where in their children the extremes fall
 	actKey                                                       uint64  // seed of the draws deciding which children trade
@@ -99,7 +102,7 @@ type gen struct {
 
 func newGen() *gen {
 	g := &gen{}
-
+	g.drop()
 	return g
 }
 
@@ -110,12 +113,29 @@ func (g *gen) use(m *Market, s *symbol) {
 	}
 	g.m, g.s = m, s
 	g.rootOK = false
-	g.valid = [nLevels]bool{}
+	g.drop()
 }
 
 // node returns node idx (floor(t0/dur)) of level L. The pointer is valid
 // until the next call that splits a node of level L-1.
 func (g *gen) node(L int, idx int64) *node {
+	if uint(L) < nLevels {
+		if j := idx - g.first[L]; uint64(j) < g.count[L] {
+			// No division on the hot path; the mask only proves the
+			// index in range (j < fan <= maxFan).
+			return &g.kids[L][j&(maxFan-1)]
+		}
+	}
+	return g.nodeSlow(L, idx)
+}
+
+// drop forgets every cached split.
+func (g *gen) drop() {
+	g.count = [nLevels]uint64{}
+}
+
+// nodeSlow is node when the node's parent is not the one last split.
+func (g *gen) nodeSlow(L int, idx int64) *node {
 	if L == 0 {
 		if !g.rootOK || g.rootIdx != idx {
 			g.makeRoot(idx)
@@ -123,9 +143,6 @@ func (g *gen) node(L int, idx int64) *node {
 		return &g.root
 	}
 	f := int64(levels[L].fan)
-	if first := g.cached[L] * f; g.valid[L] && idx >= first && idx < first+f {
-		return &g.kids[L][idx-first] // no division on the hot path
-	}
 	p := floorDiv(idx, f)
 	parent := g.node(L-1, p)
 	if L <= dayLevel {
@@ -133,7 +150,7 @@ func (g *gen) node(L int, idx int64) *node {
 	} else {
 		g.splitMicro(L, parent, p)
 	}
-	g.valid[L], g.cached[L] = true, p
+	g.first[L], g.count[L] = p*f, uint64(f)
 	return &g.kids[L][idx-p*f]
 }
 
