@@ -164,6 +164,24 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 		if step == 0 {
 			next = iv.Next(open)
 		}
+		if len(out) < cap(out) {
+			out = out[:len(out)+1] // zeroed by make; fill sets every field
+		} else {
+			out = append(out, cc.Candle{})
+		}
+		if step == dur && next-1 <= now {
+			// A closed candle of one node (1s, 1m, 15m, 1h, 6h, 1d).
+			var n *node
+			if j := idx - g.first[L]; uint64(j) < g.count[L] {
+				n = &g.kids[L][j&(maxFan-1)] // g.node, inlined
+			} else {
+				n = g.nodeSlow(L, idx)
+			}
+			fillNode(&out[len(out)-1], n, s, open, next)
+			idx++
+			open = next
+			continue
+		}
 		var a agg
 		if next-1 <= now {
 			last := idx + step/dur
@@ -181,7 +199,6 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 				a.flat(g.node(L, floorDiv(open, dur)).o)
 			}
 		}
-		out = append(out, cc.Candle{})
 		a.fill(&out[len(out)-1], s, open, next, next-1 <= now)
 		open = next
 	}
@@ -252,6 +269,22 @@ func (a *agg) add(n *node) {
 }
 
 func (a *agg) flat(p int64) { a.o, a.c, a.h, a.l = p, p, p, p }
+
+// fillNode writes the closed candle of [open, next), which is the node n,
+// into c: what fill writes for an agg of n alone.
+func fillNode(c *cc.Candle, n *node, s *symbol, open, next int64) {
+	c.OpenTime, c.CloseTime = open, next-1
+	c.Open = cc.NewDecimal(n.o, s.tickDec)
+	c.High = cc.NewDecimal(n.h, s.tickDec)
+	c.Low = cc.NewDecimal(n.l, s.tickDec)
+	c.Close = cc.NewDecimal(n.c, s.tickDec)
+	c.Volume = cc.NewDecimal(n.vol, s.lotDec)
+	c.QuoteVolume = cc.NewDecimal(n.qv, s.quoteDec)
+	c.Trades = n.trades
+	c.TakerBuyBase = cc.NewDecimal(n.tbb, s.lotDec)
+	c.TakerBuyQuote = cc.NewDecimal(n.tbq, s.quoteDec)
+	c.Closed = true
+}
 
 // fill writes the candle of [open, next) into c, in place.
 func (a *agg) fill(c *cc.Candle, s *symbol, open, next int64, closed bool) {
