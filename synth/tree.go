@@ -88,7 +88,7 @@ type gen struct {
 	// (count 0: none; always so for the root level).
 	first [nLevels]int64
 	count [nLevels]uint64
-	kids   [nLevels][maxFan]node
+	kids  [nLevels][maxFan]node
 
 	// Scratch for splits.
 	w, w0, bst, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
