@@ -110,31 +110,73 @@ func columnsCandles(z [numDecimals]int, cols [][]int64) []cc.Candle {
 	cs := make([]cc.Candle, n)
 	var prevT, prevClose int64
 	for i := range cs {
-		c := &cs[i]
 		prevT += cols[colOpenTime][i]
-		c.OpenTime = prevT
-		c.CloseTime = c.OpenTime + cols[colCloseTime][i]
-		ds := decimals(c)
-		for f, d := range ds {
-			d.Scale = int8(cols[colScale+f][i])
-		}
 		o := prevClose + cols[colOpen][i]
 		cl := o + cols[colClose][i]
 		prevClose = cl
-		h := max(o, cl) + cols[colHigh][i]
-		l := min(o, cl) - cols[colLow][i]
-		ds[fOpen].Units = o * pow10i[z[fOpen]]
-		ds[fClose].Units = cl * pow10i[z[fClose]]
-		ds[fHigh].Units = h * pow10i[z[fHigh]]
-		ds[fLow].Units = l * pow10i[z[fLow]]
-		ds[fVolume].Units = cols[colVol][i] * pow10i[z[fVolume]]
-		ds[fQuote].Units = (cols[colQuote][i] + predictQuote(c, z[fQuote])) * pow10i[z[fQuote]]
-		ds[fTBB].Units = cols[colTBB][i] * pow10i[z[fTBB]]
-		ds[fTBQ].Units = (cols[colTBQ][i] + predictTBQ(c, z[fTBQ])) * pow10i[z[fTBQ]]
-		c.Trades = cols[colTrade][i]
-		c.Closed = cols[colShut][i] == 1
+		fillCandle(&cs[i], z, cols, i, prevT, o, cl)
 	}
 	return cs
+}
+
+// fillCandle builds row i of the columns into c, given its open time and
+// its open and close units (running sums over the rows before it).
+func fillCandle(c *cc.Candle, z [numDecimals]int, cols [][]int64, i int, open, o, cl int64) {
+	c.OpenTime = open
+	c.CloseTime = c.OpenTime + cols[colCloseTime][i]
+	ds := decimals(c)
+	for f, d := range ds {
+		d.Scale = int8(cols[colScale+f][i])
+	}
+	h := max(o, cl) + cols[colHigh][i]
+	l := min(o, cl) - cols[colLow][i]
+	ds[fOpen].Units = o * pow10i[z[fOpen]]
+	ds[fClose].Units = cl * pow10i[z[fClose]]
+	ds[fHigh].Units = h * pow10i[z[fHigh]]
+	ds[fLow].Units = l * pow10i[z[fLow]]
+	ds[fVolume].Units = cols[colVol][i] * pow10i[z[fVolume]]
+	ds[fQuote].Units = (cols[colQuote][i] + predictQuote(c, z[fQuote])) * pow10i[z[fQuote]]
+	ds[fTBB].Units = cols[colTBB][i] * pow10i[z[fTBB]]
+	ds[fTBQ].Units = (cols[colTBQ][i] + predictTBQ(c, z[fTBQ])) * pow10i[z[fTBQ]]
+	c.Trades = cols[colTrade][i]
+	c.Closed = cols[colShut][i] == 1
+}
+
+// appendRange3 decodes a kindBlock3 block (v after its kind byte) and
+// appends to dst only the candles opening in [start, end), building no
+// other row: a window read decodes two blocks but keeps about one. more
+// is false once a candle at or past end was seen. Scales are checked as
+// decodeBlock does.
+func appendRange3(dst []cc.Candle, v []byte, start, end int64) (out []cc.Candle, more bool, err error) {
+	sc := colPool.Get().(*colScratch)
+	defer colPool.Put(sc)
+	z, err := decodeColumns3(v, sc, allColumns)
+	if err != nil {
+		return dst, false, err
+	}
+	cols := sc.cols[:numCols]
+	var prevT, prevClose int64
+	for i := range cols[colOpenTime] {
+		prevT += cols[colOpenTime][i]
+		o := prevClose + cols[colOpen][i]
+		cl := o + cols[colClose][i]
+		prevClose = cl
+		if prevT < start {
+			continue
+		}
+		if prevT >= end {
+			return dst, false, nil
+		}
+		dst = append(dst, cc.Candle{})
+		c := &dst[len(dst)-1]
+		fillCandle(c, z, cols, i, prevT, o, cl)
+		for _, d := range decimals(c) {
+			if d.Scale < 0 || d.Scale > 18 {
+				return dst[:len(dst)-1], false, fmt.Errorf("%w: candle block scale %d", ErrCorrupt, d.Scale)
+			}
+		}
+	}
+	return dst, true, nil
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }

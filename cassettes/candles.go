@@ -274,16 +274,51 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 		// Room for a full window (up to a few blocks) at once.
 		out = make([]cc.Candle, 0, min((end-start)/d+1, 4*blockLen))
 	}
-	err := c.eachBlock(SeriesKey{symbol, iv}, start, end, func(cs []cc.Candle) bool {
-		for _, x := range cs {
-			if x.OpenTime >= end {
-				return false
+	k := SeriesKey{symbol, iv}
+	err := c.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+		if b == nil {
+			return nil
+		}
+		n := int64(0)
+		defer func() {
+			if c.readOnly && c.blocksRead.Add(n) >= residentBlocks {
+				c.blocksRead.Store(0)
+				dropResident(tx)
 			}
-			if x.OpenTime >= start {
-				out = append(out, x)
+		}()
+		cur := b.Cursor()
+		for key, v := cur.Seek(timeKey(blockStart(iv, start))); key != nil; key, v = cur.Next() {
+			if len(key) != 8 || keyTime(key) >= end {
+				break
+			}
+			n++
+			if len(v) > 0 && v[0] == kindBlock3 {
+				// Only the rows in the window are built.
+				var more bool
+				var err error
+				if out, more, err = appendRange3(out, v[1:], start, end); err != nil {
+					return fmt.Errorf("candles %s: %w", k, err)
+				}
+				if !more {
+					break
+				}
+				continue
+			}
+			cs, err := decodeBlock(v)
+			if err != nil {
+				return fmt.Errorf("candles %s: %w", k, err)
+			}
+			for _, x := range cs {
+				if x.OpenTime >= end {
+					return nil
+				}
+				if x.OpenTime >= start {
+					out = append(out, x)
+				}
 			}
 		}
-		return true
+		return nil
 	})
 	if len(out) == 0 {
 		out = nil // as before the preallocation: no candles is nil
