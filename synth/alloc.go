@@ -11,38 +11,26 @@ func satAdd(a, b int64) int64 {
 	return a + b
 }
 
-// alloc splits total into out[:k] so that sum(out) == total exactly, each
-// out[i] as close to its share of tgt (tgt[i]/sum(tgt)·total) as rounding
-// allows, and within [lo[i], hi[i]] whenever sum(lo) <= total <= sum(hi).
-// When that is infeasible the bounds fall back to [olo[i], ohi[i]], which
-// the caller guarantees feasible. Targets must be >= 0; a part whose hi is
-// 0 gets nothing.
+// alloc splits total into g.bt[:k] so that sum == total exactly, each
+// part as close to its share of g.tgt (tgt[i]/sum(tgt)·total) as rounding
+// allows, and within [g.lo[i], g.hi[i]] whenever sum(lo) <= total <=
+// sum(hi). When that is infeasible the bounds fall back to [g.olo[i],
+// g.ohi[i]] if fallback is set (the caller guarantees those feasible).
+// Targets must be >= 0; a part whose hi is 0 gets nothing.
 //
 // The split is sequential: each part takes its rounded target (carrying
 // rounding and clamping errors forward) clamped so that the parts after it
 // can still be filled within their bounds; the last part takes the rest.
-func alloc(total int64, k int, tgt *fvec, lo, hi, olo, ohi, out *ivec, scratch *allocScratch) {
+// Everything lives in g, so the loops need one base register.
+func (g *gen) alloc(total int64, k int, fallback bool) {
 	if k <= 0 || k > maxFan {
 		panic("synth: alloc: bad number of parts")
 	}
-	// Suffix sums of the bounds (what parts i.. can absorb) and the sum of
-	// the targets, in one backward pass.
-	restLo, restHi := &scratch.lo, &scratch.hi
-	restLo[k], restHi[k] = 0, 0
-	var st float64
-	for try := 0; ; try++ {
-		st = 0
-		for i := k - 1; i >= 0; i-- {
-			restLo[i] = restLo[i+1] + lo[i] // lo never saturates
-			restHi[i] = satAdd(restHi[i+1], hi[i])
-			if hi[i] > 0 {
-				st += tgt[i]
-			}
-		}
-		if try == 1 || (restLo[0] <= total && total <= restHi[0]) {
-			break
-		}
-		lo, hi = olo, ohi
+	lo, hi := &g.lo, &g.hi
+	st := g.allocSums(k, lo, hi)
+	if fallback && (g.as.lo[0] > total || total > g.as.hi[0]) {
+		lo, hi = &g.olo, &g.ohi
+		st = g.allocSums(k, lo, hi)
 	}
 	scale := 0.0
 	if st > 0 {
@@ -56,23 +44,43 @@ func alloc(total int64, k int, tgt *fvec, lo, hi, olo, ohi, out *ivec, scratch *
 	var cum float64
 	var prev, debt int64
 	for i := 0; i < k-1; i++ {
-		if hi[i] > 0 {
-			cum += tgt[i] * scale
+		h := hi[i]
+		if h > 0 {
+			cum += g.tgt[i] * scale
 		}
 		r := int64(cum + 0.5)
 		want := r - prev + debt
 		prev = r
-		x := max(lo[i], min(hi[i], want))
+		x := max(lo[i], min(h, want))
 		// Leave what the rest can take: rem-x within [restLo, restHi].
-		if r := restHi[i+1]; r < inf {
+		if r := g.as.hi[i+1]; r < inf {
 			x = max(x, rem-r)
 		}
-		x = min(x, rem-restLo[i+1])
+		x = min(x, rem-g.as.lo[i+1])
 		debt = want - x
-		out[i] = x
+		g.bt[i] = x
 		rem -= x
 	}
-	out[k-1] = rem
+	g.bt[k-1] = rem
+}
+
+// allocSums sets g.as to the suffix sums of the bounds (what parts i..
+// can absorb; hi saturating at inf) and returns the sum of the targets of
+// the parts that can take anything, added from the last part back.
+func (g *gen) allocSums(k int, lo, hi *ivec) float64 {
+	var st float64
+	var sLo, sHi int64
+	g.as.lo[k], g.as.hi[k] = 0, 0
+	for i := k - 1; i >= 0; i-- {
+		h := hi[i]
+		sLo += lo[i] // lo never saturates
+		sHi = satAdd(sHi, h)
+		g.as.lo[i], g.as.hi[i] = sLo, sHi
+		if h > 0 {
+			st += g.tgt[i]
+		}
+	}
+	return st
 }
 
 // fvec and ivec are the per-child scratch vectors of a split (one more

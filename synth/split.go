@@ -236,7 +236,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.tgt[i] *= max(0.05, 1+th*g.w0[i])
 		}
 	}
-	alloc(p.vol, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
+	g.alloc(p.vol, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].vol = g.bt[i]
 	}
@@ -282,7 +282,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			sumHi = satAdd(sumHi, g.hi[i])
 		}
 	}
-	alloc(p.qv, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
+	g.alloc(p.qv, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].qv = g.bt[i]
 	}
@@ -301,7 +301,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.lo[i], g.hi[i] = 1, n.vol
 		}
 	}
-	alloc(p.trades, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
+	g.alloc(p.trades, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].trades = g.bt[i]
 	}
@@ -311,7 +311,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	alloc(p.tbb, k, &g.tgt, &g.lo, &g.hi, &g.lo, &g.hi, &g.bt, &g.as)
+	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
@@ -326,7 +326,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.hi[i] = min(n.tbb*n.h, n.qv-sell*n.l)
 		g.olo[i], g.ohi[i] = 0, n.qv
 	}
-	alloc(p.tbq, k, &g.tgt, &g.lo, &g.hi, &g.olo, &g.ohi, &g.bt, &g.as)
+	g.alloc(p.tbq, k, true)
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}
