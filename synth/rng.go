@@ -172,7 +172,15 @@ func (r *stream) shapeDraws(k int, z, e, e1, e2 *[maxFan + 1]float64) {
 			x = r.normSlow(u, x)
 			s = r.s
 		}
-		z[i] = max(-6, min(6, x))
+		// normClip by comparisons: the same as max and min for every
+		// input (-0 and NaN pass through), shorter.
+		if x > 6 {
+			x = 6
+		}
+		if x < -6 {
+			x = -6
+		}
+		z[i] = x
 		s += wyInc
 		u = wyMix(s)
 		if x, ok = zigNorm(u); !ok {

@@ -150,7 +150,16 @@ func (g *gen) ticks(x float64) int64 {
 // takerShare is the taker-buy share of a block whose standardized return
 // is z: above one half when the price rose.
 func takerShare(z, noise float64) float64 {
-	return max(0.05, min(0.95, 0.5+takerTilt*z/(1+math.Abs(z))+takerSd*noise))
+	// Clamped to [0.05, 0.95] by comparisons: the same as max and min for
+	// every input (NaN stays NaN, a zero becomes 0.05), shorter.
+	s := 0.5 + takerTilt*z/(1+math.Abs(z)) + takerSd*noise
+	if s > 0.95 {
+		s = 0.95
+	}
+	if s < 0.05 {
+		s = 0.05
+	}
+	return s
 }
 
 // splitMicro splits a node of level dayLevel or below into integer
@@ -223,7 +232,8 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	var sx, sxx float64
 	for i := 0; i < k; i++ {
 		n := &kids[i]
-		x := n.typical() - vwap
+		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
+		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
 		if g.hi[i] > 0 {
 			sx += g.tgt[i] * x
@@ -233,7 +243,11 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	if sxx > 0 {
 		th := -sx / sxx
 		for i := 0; i < k; i++ {
-			g.tgt[i] *= max(0.05, 1+th*g.w0[i])
+			f := 1 + th*g.w0[i]
+			if f < 0.05 { // max(0.05, f), without the NaN and zero fix-ups
+				f = 0.05
+			}
+			g.tgt[i] *= f
 		}
 	}
 	g.alloc(p.vol, k, false)
@@ -250,7 +264,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// margins, then to anything.
 	for i := 0; i < k; i++ {
 		n := &kids[i]
-		g.tgt[i] = float64(n.vol) * n.typical()
+		g.tgt[i] = float64(n.vol) * g.typ[i]
 	}
 	var sumLo, sumHi int64
 	for i := 0; i < k; i++ {

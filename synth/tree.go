@@ -94,6 +94,7 @@ type gen struct {
 	w, w0, bst, act, eps, epsSym, e1, e2, nb, b, nz, hr, lr, tgt [maxFan + 1]float64
 	z, e, nv, exn                                                [maxFan + 1]float64 // raw draws
 	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
+	typ                                                          [maxFan + 1]float64 // typical prices of the children
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64 // where in their children the extremes fall
 	actKey                                                       uint64  // seed of the draws deciding which children trade
