@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,6 +40,19 @@ type WSOptions struct {
 }
 
 const writeWait = 10 * time.Second
+
+// timerLateness is how late (ns) the write pumps' delay timers fire on
+// average on this machine; maxEarly bounds the compensation.
+var timerLateness atomic.Int64
+
+const maxEarly = 10 * time.Millisecond
+
+// learnLateness moves the estimate an eighth of the way to err, how late
+// (> 0) or early (< 0) a delayed message just went out.
+func learnLateness(err time.Duration) {
+	est := time.Duration(timerLateness.Load()) + err/8
+	timerLateness.Store(int64(min(max(est, 0), maxEarly)))
+}
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  4096,
@@ -318,9 +332,12 @@ func (s *Session) writeQueued(m outMsg, lastDue *time.Time, timer *time.Timer) b
 				if !s.flushBatch() {
 					return false
 				}
-				timer.Reset(wait)
+				// A busy machine wakes timers late: set them early by the
+				// lateness learned so far, so the mean delay stays as asked.
+				timer.Reset(wait - min(time.Duration(timerLateness.Load()), wait, maxEarly))
 				select {
 				case <-timer.C:
+					learnLateness(time.Since(due))
 				case <-s.ctx.Done():
 					timer.Stop()
 					return false
