@@ -62,16 +62,19 @@ func (g *gen) activate(k int, trades int64) {
 // volume lies within the sum of their bands: lots move from the children
 // whose bands sit farthest from the parent's VWAP to the child holding the
 // parent's extreme on that side. Every trading child keeps at least one
-// lot.
-func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
+// lot. It reports whether any volume moved; if none did, g.lo and g.hi
+// hold the children's bands (bandQV).
+func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 	var capHi, capLo int64
 	for i := range kids {
 		lo, hi := kids[i].bandQV()
+		g.lo[i], g.hi[i] = lo, hi
 		capHi += hi
 		capLo += lo
 	}
 	switch {
 	case p.qv > capHi:
+		moved = true // (conservatively: the bands are recomputed)
 		need := float64(p.qv - capHi)
 		iH = g.receiver(kids, iH, true)
 		_, top := kids[iH].band()
@@ -92,6 +95,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
 			need -= float64(d) * gain
 		}
 	case p.qv < capLo:
+		moved = true
 		need := float64(capLo - p.qv)
 		iL = g.receiver(kids, iL, false)
 		bottom, _ := kids[iL].band()
@@ -112,6 +116,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) {
 			need -= float64(d) * gain
 		}
 	}
+	return moved
 }
 
 // receiver is the child that takes volume to raise (up) or lower the

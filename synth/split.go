@@ -200,8 +200,10 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.bt[i] = g.round(g.b[i], p)
 	}
 	for i := 0; i < k; i++ {
+		// Field by field: the log-price and float-budget fields of nodes
+		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
-		*n = node{t0: p.t0 + int64(i)*dur, o: g.bt[i], c: g.bt[i+1], v: g.w[i]}
+		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
 		n.h = max(g.round(g.hr[i], p), n.o, n.c)
 		n.l = min(g.round(g.lr[i], p), n.o, n.c)
 	}
@@ -258,18 +260,18 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// its range. The parent's VWAP must be reachable from the children's
 	// ranges; where it is not, volume moves toward the child holding the
 	// parent's extreme (that is where the trading was).
-	g.reachVWAP(kids, p, iH, iL)
+	moved := g.reachVWAP(kids, p, iH, iL)
 	// Aim inside the middle of each range, so that no VWAP sits on an
 	// extreme its own children could not reach; fall back to narrower
-	// margins, then to anything.
-	for i := 0; i < k; i++ {
-		n := &kids[i]
-		g.tgt[i] = float64(n.vol) * g.typ[i]
-	}
+	// margins, then to anything. (Unless volume moved, reachVWAP left the
+	// bands in g.lo and g.hi.)
 	var sumLo, sumHi int64
 	for i := 0; i < k; i++ {
 		n := &kids[i]
-		g.lo[i], g.hi[i] = n.bandQV()
+		g.tgt[i] = float64(n.vol) * g.typ[i]
+		if moved {
+			g.lo[i], g.hi[i] = n.bandQV()
+		}
 		sumLo = satAdd(sumLo, g.lo[i])
 		sumHi = satAdd(sumHi, g.hi[i])
 	}
