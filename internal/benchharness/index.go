@@ -41,7 +41,7 @@ func buildIndex(dir string) (string, int, error) {
 	for _, s := range indexSeries {
 		total += s.n * len(indexSymbols)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("index-%d.cassette", total))
+	path := filepath.Join(dir, fmt.Sprintf("index-v%d-%d.cassette", cassettes.FormatVersion, total))
 	if _, err := os.Stat(path); err == nil {
 		return path, total, nil
 	}

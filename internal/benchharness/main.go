@@ -16,6 +16,7 @@ import (
 type config struct {
 	quick, full bool
 	only        map[string]bool
+	root        string // module root
 	bin         string // built binary
 	work        string // temp dir of this run
 	keep        bool
@@ -73,6 +74,7 @@ func runAll(ctx context.Context, cfg *config) int {
 	} else {
 		defer os.RemoveAll(cfg.work)
 	}
+	cfg.root = root
 	logf("building the binary")
 	cfg.bin = filepath.Join(cfg.work, "candlecassette")
 	if out, err := run(ctx, root, "go", "build", "-o", cfg.bin, "./cmd/candlecassette"); err != nil {

@@ -47,7 +47,7 @@ func appendKlineFrame(b []byte, sym string, i int, every time.Duration) []byte {
 // streamCassette writes (or reuses from the cache dir) a cassette with one
 // recorded connection per symbol, n kline frames each, every apart.
 func streamCassette(dir string, syms []string, n int, every time.Duration) (string, error) {
-	path := filepath.Join(dir, fmt.Sprintf("ws-%s-%d-%s.cassette", strings.Join(syms, "_"), n, every))
+	path := filepath.Join(dir, fmt.Sprintf("ws-v%d-%s-%d-%s.cassette", cassettes.FormatVersion, strings.Join(syms, "_"), n, every))
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
