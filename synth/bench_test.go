@@ -62,3 +62,29 @@ func BenchmarkCandles1d1000(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/window")
 	}
 }
+
+// BenchmarkCandles1s generates 1s windows of 1000 candles at successive
+// places and reports candles per second of wall-clock time and of process
+// CPU time.
+func BenchmarkCandles1s(b *testing.B) {
+	m := benchMarket()
+	ctx := context.Background()
+	const n = 1000
+	start := int64(1735689600000) // 2025-01-01
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	total := 0
+	for i := 0; i < b.N; i++ {
+		s := start + int64(i)*n*1000
+		cs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1s, s, s+n*1000, s+n*1000)
+		if err != nil || len(cs) != n {
+			b.Fatalf("got %d candles, %v", len(cs), err)
+		}
+		total += len(cs)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "candles/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(total)/cpu.Seconds(), "candles/cpu-s")
+	}
+}

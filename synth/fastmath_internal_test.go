@@ -25,3 +25,16 @@ func TestFastPowIsCloseToMathPow(t *testing.T) {
 		t.Error("fastPow of a non-positive number is not 0")
 	}
 }
+
+// poissonZero must decide exactly as math.Exp would, including next to
+// the bound, where it falls back to math.Exp.
+func TestPoissonZeroAgreesWithMathExp(t *testing.T) {
+	for want := 0.0; want < 20; want += 0.000731 {
+		e := math.Exp(-want)
+		for _, u := range []float64{0, e * (1 - 2e-5), e * (1 - 1e-6), math.Nextafter(e, 0), e, math.Nextafter(e, 1), e * (1 + 1e-6), e * (1 + 2e-5), 0.5, 0.999} {
+			if got := poissonZero(u, want); got != (u < e) {
+				t.Fatalf("poissonZero(%v, %v) = %v, want %v", u, want, got, u < e)
+			}
+		}
+	}
+}
