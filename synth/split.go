@@ -199,6 +199,19 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 1; i < k; i++ {
 		g.bt[i] = g.round(g.b[i], p)
 	}
+	// One pass per child: its prices (the children holding the parent's
+	// extremes get them exactly), its volume target and the sums of the
+	// VWAP tilt below.
+	//
+	// Volume: activity, more where the price moved, at least a lot in a
+	// child that trades. Moves are measured against each child's share of
+	// the cascade: a big move or a wide range trades heavily.
+	//
+	// Tilt volume toward the children priced like the parent's VWAP, so
+	// that their typical prices average to it (a linear tilt, solved in
+	// closed form): VWAPs then stay near typical prices all the way down.
+	vwap := float64(p.qv) / float64(p.vol)
+	var sx, sxx float64
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
 		// below the day level are never written or read (they stay 0).
@@ -206,14 +219,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
 		n.h = max(g.round(g.hr[i], p), n.o, n.c)
 		n.l = min(g.round(g.lr[i], p), n.o, n.c)
-	}
-	kids[iH].h, kids[iL].l = p.h, p.l
+		if i == iH {
+			n.h = p.h
+		}
+		if i == iL {
+			n.l = p.l
+		}
 
-	// Volume: activity, more where the price moved, at least a lot in a
-	// child that trades.
-	// Moves are measured against each child's share of the cascade: a
-	// big move or a wide range trades heavily.
-	for i := 0; i < k; i++ {
 		z, rz := 0.0, 0.0
 		if g.w0[i] > 0 {
 			isd := 1 / (g.sq[i] * price) // sq: shape's sqrt(w0)
@@ -226,14 +238,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		if g.tr[i] > 0 {
 			g.lo[i], g.hi[i] = 1, inf
 		}
-	}
-	// Tilt volume toward the children priced like the parent's VWAP, so
-	// that their typical prices average to it (a linear tilt, solved in
-	// closed form): VWAPs then stay near typical prices all the way down.
-	vwap := float64(p.qv) / float64(p.vol)
-	var sx, sxx float64
-	for i := 0; i < k; i++ {
-		n := &kids[i]
+
 		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
@@ -299,9 +304,6 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 	}
 	g.alloc(p.qv, k, false)
-	for i := 0; i < k; i++ {
-		kids[i].qv = g.bt[i]
-	}
 	// Trade counts follow volume, slightly less than proportionally: big
 	// blocks of volume have bigger trades. x·(1+a)/(1+a·x), with x the
 	// volume relative to the mean child's, behaves like x^(1-a) near the
@@ -310,6 +312,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	mean := float64(p.vol) / float64(k)
 	for i := 0; i < k; i++ {
 		n := &kids[i]
+		n.qv = g.bt[i]
 		g.tgt[i], g.lo[i], g.hi[i] = 0, 0, 0
 		if g.tr[i] > 0 {
 			x := float64(n.vol) / mean
@@ -318,21 +321,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 	}
 	g.alloc(p.trades, k, false)
-	for i := 0; i < k; i++ {
-		kids[i].trades = g.bt[i]
-	}
 	// Taker buys: a share of volume that leans with the return.
 	for i := 0; i < k; i++ {
 		n := &kids[i]
+		n.trades = g.bt[i]
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
-		kids[i].tbb = g.bt[i]
-	}
-	for i := 0; i < k; i++ {
 		n := &kids[i]
+		n.tbb = g.bt[i]
 		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {
