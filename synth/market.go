@@ -154,7 +154,43 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 		step = iv.Millis()
 	}
 	idx := floorDiv(start, dur) // the first node of the candle opening at open
-	for open := start; open < end; {
+	open := start
+	if step == dur {
+		// Closed candles of one node each (1s, 1m, 15m, 1h, 6h, 1d) in
+		// a tight loop; the loop below finishes with the one in progress.
+		for open < end && open+step-1 <= now {
+			if len(out)&1023 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			var nd *node
+			if j := idx - g.first[L]; uint64(j) < g.count[L] {
+				nd = &g.kids[L][j&(maxFan-1)] // g.node, inlined
+			} else {
+				nd = g.nodeSlow(L, idx)
+			}
+			if len(out) == cap(out) {
+				out = append(out, cc.Candle{})[:len(out)]
+			}
+			out = out[:len(out)+1] // zeroed by make; every field is set
+			c := &out[len(out)-1]
+			c.OpenTime, c.CloseTime = open, open+step-1
+			c.Open = cc.NewDecimal(nd.o, s.tickDec)
+			c.High = cc.NewDecimal(nd.h, s.tickDec)
+			c.Low = cc.NewDecimal(nd.l, s.tickDec)
+			c.Close = cc.NewDecimal(nd.c, s.tickDec)
+			c.Volume = cc.NewDecimal(nd.vol, s.lotDec)
+			c.QuoteVolume = cc.NewDecimal(nd.qv, s.quoteDec)
+			c.Trades = nd.trades
+			c.TakerBuyBase = cc.NewDecimal(nd.tbb, s.lotDec)
+			c.TakerBuyQuote = cc.NewDecimal(nd.tbq, s.quoteDec)
+			c.Closed = true
+			idx++
+			open += step
+		}
+	}
+	for open < end {
 		if len(out)&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -168,19 +204,6 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 			out = out[:len(out)+1] // zeroed by make; fill sets every field
 		} else {
 			out = append(out, cc.Candle{})
-		}
-		if step == dur && next-1 <= now {
-			// A closed candle of one node (1s, 1m, 15m, 1h, 6h, 1d).
-			var n *node
-			if j := idx - g.first[L]; uint64(j) < g.count[L] {
-				n = &g.kids[L][j&(maxFan-1)] // g.node, inlined
-			} else {
-				n = g.nodeSlow(L, idx)
-			}
-			fillNode(&out[len(out)-1], n, s, open, next)
-			idx++
-			open = next
-			continue
 		}
 		var a agg
 		if next-1 <= now {
@@ -269,22 +292,6 @@ func (a *agg) add(n *node) {
 }
 
 func (a *agg) flat(p int64) { a.o, a.c, a.h, a.l = p, p, p, p }
-
-// fillNode writes the closed candle of [open, next), which is the node n,
-// into c: what fill writes for an agg of n alone.
-func fillNode(c *cc.Candle, n *node, s *symbol, open, next int64) {
-	c.OpenTime, c.CloseTime = open, next-1
-	c.Open = cc.NewDecimal(n.o, s.tickDec)
-	c.High = cc.NewDecimal(n.h, s.tickDec)
-	c.Low = cc.NewDecimal(n.l, s.tickDec)
-	c.Close = cc.NewDecimal(n.c, s.tickDec)
-	c.Volume = cc.NewDecimal(n.vol, s.lotDec)
-	c.QuoteVolume = cc.NewDecimal(n.qv, s.quoteDec)
-	c.Trades = n.trades
-	c.TakerBuyBase = cc.NewDecimal(n.tbb, s.lotDec)
-	c.TakerBuyQuote = cc.NewDecimal(n.tbq, s.quoteDec)
-	c.Closed = true
-}
 
 // fill writes the candle of [open, next) into c, in place.
 func (a *agg) fill(c *cc.Candle, s *symbol, open, next int64, closed bool) {
