@@ -368,6 +368,37 @@ func eachBlockTx(tx *bolt.Tx, k SeriesKey, start, end int64, fn func([]cc.Candle
 	return nil
 }
 
+// Last returns the newest indexed candle of (symbol, iv), reading only
+// the last block: what replay needs at start, without the full scan
+// Coverage does.
+func (c *Cassette) Last(symbol string, iv cc.Interval) (cc.Candle, bool, error) {
+	k := SeriesKey{symbol, iv}
+	var last cc.Candle
+	found := false
+	err := c.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+		if b == nil {
+			return nil
+		}
+		cur := b.Cursor()
+		for key, v := cur.Last(); key != nil; key, v = cur.Prev() {
+			if len(key) != 8 {
+				continue
+			}
+			cs, err := decodeBlock(v)
+			if err != nil {
+				return fmt.Errorf("candles %s: %w", k, err)
+			}
+			if len(cs) > 0 {
+				last, found = cs[len(cs)-1], true
+				return nil
+			}
+		}
+		return nil
+	})
+	return last, found, err
+}
+
 // Range is a run of consecutive candles: open times Start, Next(Start),
 // ... up to but excluding End.
 type Range struct {

@@ -79,7 +79,7 @@ func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
 		have[pairs[i].Symbol] = true
 	}
 	for _, k := range keys {
-		last, ok, err := t.index.Before(k.Symbol, k.Interval, math.MaxInt64/2)
+		last, ok, err := t.c.Last(k.Symbol, k.Interval)
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
