@@ -35,13 +35,24 @@ var indexSymbols = []cc.Pair{
 // indexFrom is the open time of every series' first candle (2019-01-01).
 const indexFrom = int64(1546300800000)
 
-// buildIndex writes the 10M-candle cassette once into the cache dir.
-func buildIndex(dir string) (string, int, error) {
+// indexTotal is how many candles the index holds.
+func indexTotal() int {
 	total := 0
 	for _, s := range indexSeries {
 		total += s.n * len(indexSymbols)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("index-v%d-%d.cassette", cassettes.FormatVersion, total))
+	return total
+}
+
+// indexPath is where the index cassette is cached.
+func indexPath(dir string, total int) string {
+	return filepath.Join(dir, fmt.Sprintf("index-v%d-%d.cassette", cassettes.FormatVersion, total))
+}
+
+// buildIndex writes the 10M-candle cassette once into the cache dir.
+func buildIndex(dir string) (string, int, error) {
+	total := indexTotal()
+	path := indexPath(dir, total)
 	if _, err := os.Stat(path); err == nil {
 		return path, total, nil
 	}
