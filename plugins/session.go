@@ -113,7 +113,10 @@ type Session struct {
 	handling chan struct{}
 
 	closeOnce sync.Once
-	done      chan struct{}
+	// closing is set once the server decided to close: pings are no
+	// longer answered, as the connection is going away.
+	closing atomic.Bool
+	done    chan struct{}
 }
 
 // ServeWS upgrades the request and runs proto on it until the connection
@@ -189,7 +192,7 @@ func (s *Session) readLoop(proto Protocol) {
 	})
 	s.conn.SetPingHandler(func(data string) error {
 		s.extendDeadline()
-		if !s.allowMessage() {
+		if !s.allowMessage() || s.closing.Load() {
 			return nil // closing: no pong
 		}
 		err := s.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
@@ -426,6 +429,7 @@ func (s *Session) close(code int, reason string) bool {
 	started := false
 	s.closeOnce.Do(func() {
 		started = true
+		s.closing.Store(true)
 		select {
 		case s.send <- outMsg{closeCode: code, data: []byte(reason)}:
 		case <-s.ctx.Done():
