@@ -162,6 +162,7 @@ func Start(opts Options, addr string) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.Close(context.Background()) // the stack's goroutines and the cassette
 		return nil, fmt.Errorf("replay: listen %s: %w", addr, err)
 	}
 	s.Serve(ln)
