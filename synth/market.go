@@ -10,8 +10,9 @@ import (
 )
 
 // DefaultRefTime is the reference instant used when Options.RefTime is 0:
-// 2024-01-01T00:00:00Z. Each pair trades at its start price then.
-const DefaultRefTime = int64(1704067200000)
+// 2026-01-01T00:00:00Z. Each pair trades at its start price then, so a
+// market served today starts near the prices it was configured with.
+const DefaultRefTime = int64(1767225600000)
 
 // Options configure a Market. The zero value serves cc.DefaultPairs with
 // seed 0 at DefaultRefTime.
