@@ -16,18 +16,26 @@ func benchMarket() *synth.Market {
 // BenchmarkCandles1m generates 1m windows of 1000 candles at successive
 // places (so nothing is cached between iterations) and reports candles
 // per second of wall-clock time and of process CPU time.
-func BenchmarkCandles1m(b *testing.B) {
+func BenchmarkCandles1m(b *testing.B) { benchWindows(b, cc.Interval1m) }
+
+// BenchmarkCandles1s is BenchmarkCandles1m for 1s windows.
+func BenchmarkCandles1s(b *testing.B) { benchWindows(b, cc.Interval1s) }
+
+// benchWindows generates 1000-candle windows of iv, each starting where
+// the last ended, and reports candles per second of wall-clock and CPU time.
+func benchWindows(b *testing.B, iv cc.Interval) {
 	m := benchMarket()
 	ctx := context.Background()
 	const n = 1000
+	span := n * iv.Millis()
 	start := int64(1735689600000) // 2025-01-01
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		s := start + int64(i)*n*60000
-		cs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1m, s, s+n*60000, s+n*60000)
+		s := start + int64(i)*span
+		cs, err := m.Candles(ctx, "BTCUSDT", iv, s, s+span, s+span)
 		if err != nil || len(cs) != n {
 			b.Fatalf("got %d candles, %v", len(cs), err)
 		}
@@ -60,31 +68,5 @@ func BenchmarkCandles1d1000(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/window")
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/window")
-	}
-}
-
-// BenchmarkCandles1s generates 1s windows of 1000 candles at successive
-// places and reports candles per second of wall-clock time and of process
-// CPU time.
-func BenchmarkCandles1s(b *testing.B) {
-	m := benchMarket()
-	ctx := context.Background()
-	const n = 1000
-	start := int64(1735689600000) // 2025-01-01
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	total := 0
-	for i := 0; i < b.N; i++ {
-		s := start + int64(i)*n*1000
-		cs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1s, s, s+n*1000, s+n*1000)
-		if err != nil || len(cs) != n {
-			b.Fatalf("got %d candles, %v", len(cs), err)
-		}
-		total += len(cs)
-	}
-	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "candles/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(total)/cpu.Seconds(), "candles/cpu-s")
 	}
 }
