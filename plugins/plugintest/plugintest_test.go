@@ -58,20 +58,31 @@ func TestSuiteCatchesDefects(t *testing.T) {
 		plugintest.Run(t, p)
 		return
 	}
-	for _, tc := range []struct{ defect, want string }{
+	expectReported(t, "TestSuiteCatchesDefects", "PLUGINTEST_DEFECT", []defectCase{
 		{"gap", "gap, overlap or wrong order"},
 		{"price", "differs from the market:  close"},
 		{"servererror", "want a non-empty 5xx"},
-	} {
+	})
+}
+
+// defectCase is a deliberate defect and the report it must produce.
+type defectCase struct{ defect, want string }
+
+// expectReported reruns test in a child process once per case with env set
+// to the defect, and checks the child fails with the expected report (a
+// failing suite fails its test, so it cannot run in this process).
+func expectReported(t *testing.T, test, env string, cases []defectCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.defect, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesDefects$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "PLUGINTEST_DEFECT="+tc.defect)
+			cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+			cmd.Env = append(os.Environ(), env+"="+tc.defect)
 			out, err := cmd.CombinedOutput()
 			if err == nil {
-				t.Fatalf("the suite passed a plugin with defect %q:\n%s", tc.defect, out)
+				t.Fatalf("the suite passed a plugin with defect %q:\n%.2000s", tc.defect, out)
 			}
 			if !strings.Contains(string(out), tc.want) {
-				t.Errorf("defect %q not reported as %q:\n%.2000s", tc.defect, tc.want, out)
+				t.Errorf("defect %q not reported as %q:\n%.3000s", tc.defect, tc.want, out)
 			}
 		})
 	}

@@ -3,8 +3,6 @@ package plugintest_test
 import (
 	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/candlecassette/candlecassette/plugins"
@@ -57,22 +55,10 @@ func TestRobustnessCatchesDefects(t *testing.T) {
 		plugintest.RunRobustness(t, p)
 		return
 	}
-	for _, tc := range []struct{ defect, want string }{
+	expectReported(t, "TestRobustnessCatchesDefects", "PLUGINTEST_ROBUST_DEFECT", []defectCase{
 		{"panic", "handler panicked"},
 		{"empty", "DELETE /api/v3/klines: status 400 with an empty body"},
 		{"5xx", "status 502: boom"},
 		{"leak", "goroutines left after the server closed"},
-	} {
-		t.Run(tc.defect, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestRobustnessCatchesDefects$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "PLUGINTEST_ROBUST_DEFECT="+tc.defect)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("the suite passed a plugin with defect %q:\n%.2000s", tc.defect, out)
-			}
-			if !strings.Contains(string(out), tc.want) {
-				t.Errorf("defect %q not reported as %q:\n%.3000s", tc.defect, tc.want, out)
-			}
-		})
-	}
+	})
 }
