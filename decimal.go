@@ -198,8 +198,14 @@ func (d Decimal) Fixed(places int) string {
 	return string(d.Append(nil, places))
 }
 
-// Append appends d formatted with exactly places fractional digits to b.
-// It allocates nothing beyond b's growth; encoders on hot paths use it.
+// Append appends d formatted with exactly places fractional digits to b,
+// rounding half away from zero when digits are dropped and padding with
+// zeros otherwise. It allocates nothing beyond b's growth; encoders on hot
+// paths use it.
+//
+// It never multiplies the mantissa up to the wanted places (padding is
+// written as zeros), so values near the int64 limits format exactly, and its
+// only divisions are by constants, which compile to multiplications.
 func (d Decimal) Append(b []byte, places int) []byte {
 	if places < 0 {
 		places = 0
@@ -207,34 +213,116 @@ func (d Decimal) Append(b []byte, places int) []byte {
 	if places > maxScale {
 		places = maxScale
 	}
-	r := d.Rescale(places)
-	u := r.Units
-	if u < 0 {
+	neg := d.Units < 0
+	u := uint64(d.Units)
+	if neg {
+		u = -u // exact for math.MinInt64 too
+	}
+	s := int(d.Scale)
+	if s > places {
+		u = roundDown(u, s-places)
+		s = places
+	}
+	if neg && u != 0 {
 		b = append(b, '-')
-		u = -u
 	}
-	if places == 0 {
-		return strconv.AppendInt(b, u, 10)
+	var buf [20]byte
+	i := formatUint(&buf, u)
+	digits := buf[i:]
+	switch {
+	case s <= 0:
+		b = append(b, digits...)
+		if u != 0 {
+			b = appendZeros(b, -s)
+		}
+		if places == 0 {
+			return b
+		}
+		b = append(b, '.')
+	case len(digits) > s:
+		n := len(digits) - s
+		b = append(b, digits[:n]...)
+		b = append(b, '.')
+		b = append(b, digits[n:]...)
+	default:
+		b = append(b, '0', '.')
+		b = appendZeros(b, s-len(digits))
+		b = append(b, digits...)
 	}
-	p := pow10[places]
+	return appendZeros(b, places-max(s, 0))
+}
+
+// roundDown drops k ≥ 1 decimal digits of u, rounding half away from zero
+// (u is a magnitude).
+func roundDown(u uint64, k int) uint64 {
+	if k >= len(pow10u) {
+		return 0 // u < 2^64 < 10^20 / 2: below half a unit
+	}
+	p := pow10u[k]
 	q := u / p
-	b = strconv.AppendInt(b, q, 10)
-	b = append(b, '.')
-	frac := u - q*p
-	// Fractional digits two at a time, from the right (the hot path of
-	// every candle listing).
-	var buf [maxScale]byte
-	i := places
-	for i >= 2 {
-		d := frac % 100
-		frac /= 100
+	if r := u - q*p; r >= p-r {
+		q++
+	}
+	return q
+}
+
+// pow10u holds 10^0 to 10^19, every power of ten a uint64 holds.
+var pow10u = func() [20]uint64 {
+	var p [20]uint64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// formatUint writes u's decimal digits at the end of buf and returns the
+// index of the first one. Eight-digit blocks are split off with one 64-bit
+// division each, and their digits are produced two at a time in 32-bit
+// arithmetic.
+func formatUint(buf *[20]byte, u uint64) int {
+	i := len(buf)
+	for u >= 1e8 {
+		q := u / 1e8
+		lo := uint32(u - q*1e8)
+		u = q
+		for j := 0; j < 4; j++ {
+			d := lo % 100
+			lo /= 100
+			i -= 2
+			buf[i], buf[i+1] = digitPairs[2*d], digitPairs[2*d+1]
+		}
+	}
+	v := uint32(u)
+	for v >= 100 {
+		d := v % 100
+		v /= 100
 		i -= 2
 		buf[i], buf[i+1] = digitPairs[2*d], digitPairs[2*d+1]
 	}
-	if i == 1 {
-		buf[0] = byte('0' + frac%10)
+	if v >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else {
+		i--
+		buf[i] = byte('0' + v)
 	}
-	return append(b, buf[:places]...)
+	return i
+}
+
+// zeros pads fractional digits.
+const zeros = "000000000000000000000000000000000000000000000000000000000000000000"
+
+// appendZeros appends n zeros (none if n ≤ 0).
+func appendZeros(b []byte, n int) []byte {
+	for n > len(zeros) {
+		b = append(b, zeros...)
+		n -= len(zeros)
+	}
+	if n > 0 {
+		b = append(b, zeros[:n]...)
+	}
+	return b
 }
 
 // digitPairs holds "00" to "99".

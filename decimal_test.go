@@ -2,6 +2,10 @@ package candlecassette_test
 
 import (
 	"errors"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -110,5 +114,91 @@ func BenchmarkDecimalAppend(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = d.Append(buf[:0], 8)
+	}
+}
+
+// refAppend is the plain definition Append must match: |Units| scaled to
+// places digits with math/big, rounded half away from zero, sign kept
+// unless the result is zero.
+func refAppend(d cc.Decimal, places int) string {
+	places = min(max(places, 0), 18)
+	n := new(big.Int).Abs(big.NewInt(d.Units))
+	ten := big.NewInt(10)
+	if k := places - int(d.Scale); k >= 0 {
+		n.Mul(n, new(big.Int).Exp(ten, big.NewInt(int64(k)), nil))
+	} else {
+		p := new(big.Int).Exp(ten, big.NewInt(int64(-k)), nil)
+		q, r := new(big.Int).QuoRem(n, p, new(big.Int))
+		if r.Lsh(r, 1).Cmp(p) >= 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		n = q
+	}
+	digits := n.String()
+	if len(digits) <= places {
+		digits = strings.Repeat("0", places+1-len(digits)) + digits
+	}
+	s := digits
+	if places > 0 {
+		s = digits[:len(digits)-places] + "." + digits[len(digits)-places:]
+	}
+	if d.Units < 0 && n.Sign() != 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+func TestDecimalAppendMatchesReference(t *testing.T) {
+	units := []int64{
+		0, 1, -1, 5, -5, 9, 10, 99, 100, 12345678, 99999999, 100000000, 4200001000000,
+		-4200001000000, 999999999999999999, 1000000000000000000, math.MaxInt64,
+		math.MaxInt64 - 1, math.MinInt64, math.MinInt64 + 1, 5_000_000_000_000_000_000 / 1000,
+	}
+	for k := 0; k <= 18; k++ {
+		p := int64(1)
+		for range k {
+			p *= 10
+		}
+		units = append(units, p, -p, p-1, 1-p, p/2, -p/2, 5*p/10, p+p/2)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1500 {
+		// Mantissas of every length, both signs.
+		u := int64(rng.Uint64() >> rng.IntN(64))
+		if rng.IntN(2) == 0 {
+			u = -u
+		}
+		units = append(units, u)
+	}
+	checked := 0
+	prefix := []byte("x:")
+	for _, u := range units {
+		for scale := -2; scale <= 20; scale++ {
+			for places := -1; places <= 19; places++ {
+				d := cc.Decimal{Units: u, Scale: int8(scale)}
+				want := refAppend(d, places)
+				got := d.Append(prefix, places)
+				if string(got[:len(prefix)]) != "x:" || string(got[len(prefix):]) != want {
+					t.Fatalf("Decimal{%d, %d}.Append(places %d) = %q, want %q", u, scale, places, got[len(prefix):], want)
+				}
+				checked++
+			}
+		}
+	}
+	t.Logf("%d values match", checked)
+}
+
+func TestDecimalAppendTrimMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		d := cc.Decimal{Units: int64(rng.Uint64()>>rng.IntN(64)) * int64(1-2*rng.IntN(2)), Scale: int8(rng.IntN(19))}
+		places := rng.IntN(19)
+		want := refAppend(d, places)
+		if strings.Contains(want, ".") {
+			want = strings.TrimRight(strings.TrimRight(want, "0"), ".")
+		}
+		if got := string(d.AppendTrim(nil, places)); got != want {
+			t.Fatalf("Decimal{%d, %d}.AppendTrim(%d) = %q, want %q", d.Units, d.Scale, places, got, want)
+		}
 	}
 }
