@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/h1"
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
@@ -69,7 +70,7 @@ type Server struct {
 	plugin  plugins.Plugin
 	env     *plugins.Env
 	handler http.Handler
-	srv     *http.Server
+	srv     *h1.Server
 	ln      net.Listener
 	tape    *tape // the cassette being replayed, if any
 
@@ -172,10 +173,10 @@ func Start(opts Options, addr string) (*Server, error) {
 // Serve serves on ln in the background until Close.
 func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &h1.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
+		if errors.Is(err, h1.ErrServerClosed) {
 			err = nil
 		}
 		s.serveErr <- err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"testing"
@@ -160,7 +159,7 @@ func checkSymbols(t *testing.T, p plugins.Plugin) {
 type harness struct {
 	p     plugins.Plugin
 	srv   *replay.Server
-	http  *httptest.Server
+	http  *server
 	now   int64
 	pairs []cc.Pair
 }
@@ -172,7 +171,7 @@ func newHarness(t *testing.T, p plugins.Plugin, opts Options) *harness {
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := newServer(srv.Handler())
 	t.Cleanup(func() {
 		srv.Env().Hub.CloseAll(1001, "conformance over")
 		hs.Close()

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"runtime/debug"
 	"sort"
@@ -100,7 +99,7 @@ type robustHarness struct {
 	p      plugins.Plugin
 	srv    *replay.Server
 	catch  *panicCatcher
-	http   *httptest.Server
+	http   *server
 	now    int64
 	pairs  []cc.Pair
 	client *http.Client
@@ -112,7 +111,7 @@ func newRobustHarness(t *testing.T, p plugins.Plugin, opts Options) *robustHarne
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}
 	c := &panicCatcher{h: srv.Handler(), seen: map[string]bool{}}
-	hs := httptest.NewServer(c)
+	hs := newServer(c)
 	h := &robustHarness{p: p, srv: srv, catch: c, http: hs, now: opts.Now.UnixMilli(), pairs: srv.Env().Pairs}
 	h.client = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	return h

@@ -1,0 +1,342 @@
+package h1
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Connection states, as Shutdown sees them.
+const (
+	stateIdle   = iota // waiting for a request; nothing of it read yet
+	stateActive        // reading or serving a request
+	stateGone          // hijacked or handed to the fallback
+)
+
+// conn is one client connection served here.
+type conn struct {
+	srv    *Server
+	rwc    net.Conn
+	remote string
+	state  atomic.Int32
+
+	buf []byte // read buffer; buf[off:] is read but not yet consumed
+	off int
+
+	wbuf []byte // a response body gathered before its head is sent
+	hbuf []byte // a response head being built
+	keys []string
+
+	body bodyReader
+	bg   [1]byte // the background read's byte (the next request's first)
+}
+
+// maxDrain is how much of an unread request body is discarded to keep the
+// connection; beyond it the connection closes, as net/http does.
+const maxDrain = 256 << 10
+
+func (c *conn) serve() {
+	defer func() {
+		if p := recover(); p != nil && p != http.ErrAbortHandler {
+			c.srv.logf("h1: panic serving %s: %v\n%s", c.remote, p, debug.Stack())
+		}
+		if c.state.Load() != stateGone {
+			c.rwc.Close()
+		}
+		c.srv.untrack(c)
+	}()
+	c.remote = c.rwc.RemoteAddr().String()
+	c.buf = make([]byte, 0, 4096)
+	for {
+		c.state.Store(stateIdle)
+		if c.srv.shutting.Load() {
+			return
+		}
+		end, ok := c.readHead()
+		if !ok {
+			return
+		}
+		if end < 0 {
+			c.handOff()
+			return
+		}
+		h, ok := parseHead(c.buf[c.off : c.off+end])
+		var u *url.URL
+		if ok {
+			u, ok = parseTarget(h.target)
+		}
+		if !ok {
+			c.handOff()
+			return
+		}
+		c.off += end
+		if !c.serveOne(&h, u) {
+			return
+		}
+	}
+}
+
+// readHead reads until buf[off:] holds a whole request head and returns
+// its length; -1 when the head is one for the fallback (too large, LF-only
+// line ends, cut short by EOF); false when the connection failed, timed
+// out or closed between requests.
+func (c *conn) readHead() (int, bool) {
+	s := c.srv
+	deadline := false
+	if s.IdleTimeout > 0 && len(c.buf) == c.off {
+		c.rwc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+		deadline = true
+	}
+	headerDeadline := false
+	for {
+		if p := c.buf[c.off:]; len(p) > 0 {
+			c.state.Store(stateActive)
+			if end := headEnd(p); end != 0 {
+				if deadline {
+					c.rwc.SetReadDeadline(time.Time{})
+				}
+				return end, true // a head, or -1 for one net/http should parse
+			}
+			if len(p) >= maxHead {
+				return -1, true
+			}
+			if s.ReadHeaderTimeout > 0 && !headerDeadline {
+				c.rwc.SetReadDeadline(time.Now().Add(s.ReadHeaderTimeout))
+				deadline, headerDeadline = true, true
+			}
+		}
+		if c.off > 0 {
+			n := copy(c.buf[:cap(c.buf)], c.buf[c.off:])
+			c.buf, c.off = c.buf[:n], 0
+		}
+		if len(c.buf) == cap(c.buf) {
+			c.buf = append(c.buf, make([]byte, cap(c.buf))...)[:len(c.buf)]
+		}
+		n, err := c.rwc.Read(c.buf[len(c.buf):cap(c.buf)])
+		c.buf = c.buf[:len(c.buf)+n]
+		if err != nil && n == 0 {
+			var ne net.Error
+			if len(c.buf) > c.off && !(errors.As(err, &ne) && ne.Timeout()) {
+				// A head cut short: net/http has its own answer to that.
+				return -1, true
+			}
+			return 0, false
+		}
+	}
+}
+
+// handOff gives the connection, with what was read of it, to the
+// fallback server.
+func (c *conn) handOff() {
+	c.rwc.SetReadDeadline(time.Time{})
+	pc := &prefixConn{Conn: c.rwc, buf: append([]byte(nil), c.buf[c.off:]...)}
+	c.state.Store(stateGone)
+	if !c.srv.hand.give(pc) {
+		c.rwc.Close()
+	}
+}
+
+// serveOne runs the handler for one request; false means the connection
+// is done (closed, hijacked, or to be closed).
+func (c *conn) serveOne(h *head, u *url.URL) bool {
+	ctx := &reqCtx{c: c}
+	req := &http.Request{
+		Method:        h.method,
+		URL:           u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    h.protoMinor,
+		Header:        h.header,
+		Body:          http.NoBody,
+		ContentLength: h.length,
+		Close:         h.close,
+		Host:          h.host,
+		RemoteAddr:    c.remote,
+		RequestURI:    h.target,
+	}
+	if h.protoMinor == 0 {
+		req.Proto = "HTTP/1.0"
+	}
+	c.body = bodyReader{c: c, left: h.length}
+	if h.length > 0 {
+		req.Body = &c.body
+	}
+	req = req.WithContext(ctx)
+	w := &response{c: c, req: req, ctx: ctx, header: make(http.Header, 4), declared: -1,
+		head: h.method == http.MethodHead, protoMinor: h.protoMinor, closeAfter: h.close}
+
+	c.srv.Handler.ServeHTTP(w, req)
+	if w.hijacked {
+		ctx.cancel()
+		return false
+	}
+	gone := ctx.end()
+	w.finish()
+	if gone || w.closeAfter {
+		return false
+	}
+	if c.body.left > 0 {
+		if c.body.left > maxDrain {
+			return false
+		}
+		if _, err := io.Copy(io.Discard, &c.body); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyReader is a request body of known length: first what the read
+// buffer holds, then the connection.
+type bodyReader struct {
+	c    *conn
+	left int64
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	var n int
+	var err error
+	if pend := b.c.buf[b.c.off:]; len(pend) > 0 {
+		n = copy(p, pend)
+		b.c.off += n
+	} else {
+		n, err = b.c.rwc.Read(p)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	b.left -= int64(n)
+	if b.left == 0 && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (b *bodyReader) Close() error { return nil }
+
+// reqCtx is a request's context. It is canceled when the handler returns,
+// and — once somebody waits on Done, as a simulated delay does — when the
+// client goes away: only then does a background read watch the connection,
+// so a plain request pays for neither a goroutine nor a cancel func.
+type reqCtx struct {
+	c        *conn
+	mu       sync.Mutex
+	done     chan struct{}
+	err      error
+	ended    bool
+	bg       chan struct{} // closed when the background read returns
+	aborting atomic.Bool
+	gotByte  bool // the background read got the next request's first byte
+}
+
+func (x *reqCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (x *reqCtx) Value(key any) any {
+	switch key {
+	case http.LocalAddrContextKey:
+		return x.c.rwc.LocalAddr()
+	case http.ServerContextKey:
+		return x.c.srv.fallback
+	}
+	return nil
+}
+
+func (x *reqCtx) Done() <-chan struct{} {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.done == nil {
+		x.done = make(chan struct{})
+		if x.err != nil {
+			close(x.done)
+		} else {
+			x.watchLocked()
+		}
+	}
+	return x.done
+}
+
+func (x *reqCtx) Err() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.err
+}
+
+// watchLocked starts the background read, unless the request body is
+// still unread or the next request is already buffered: then the client
+// is plainly there.
+func (x *reqCtx) watchLocked() {
+	c := x.c
+	if x.ended || c.body.left > 0 || len(c.buf) > c.off {
+		return
+	}
+	x.bg = make(chan struct{})
+	go func() {
+		defer close(x.bg)
+		n, err := c.rwc.Read(c.bg[:])
+		if n == 1 {
+			x.gotByte = true
+			return
+		}
+		if x.aborting.Load() {
+			return
+		}
+		_ = err // EOF or a reset: the client is gone
+		x.cancel()
+	}()
+}
+
+func (x *reqCtx) cancel() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.err == nil {
+		x.err = context.Canceled
+		if x.done != nil {
+			close(x.done)
+		}
+	}
+}
+
+// stopWatch ends the background read, keeping a byte it read; true if it
+// saw the client go away.
+func (x *reqCtx) stopWatch() (gone bool) {
+	x.mu.Lock()
+	x.ended = true
+	bg := x.bg
+	x.mu.Unlock()
+	if bg == nil {
+		return false
+	}
+	x.aborting.Store(true)
+	x.c.rwc.SetReadDeadline(aLongTimeAgo)
+	<-bg
+	x.c.rwc.SetReadDeadline(time.Time{})
+	if x.gotByte {
+		x.c.buf = append(x.c.buf, x.c.bg[0])
+		x.gotByte = false
+	}
+	return x.Err() != nil
+}
+
+// end is called when the handler returned: stop watching, cancel.
+func (x *reqCtx) end() (gone bool) {
+	gone = x.stopWatch()
+	x.cancel()
+	return gone
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+var errAfterHandler = errors.New("h1: write after the handler returned")

@@ -1,0 +1,268 @@
+// Package h1 is a small HTTP/1.1 server for the hot path: the plain
+// requests a load test or a client library sends (a method, an
+// origin-form target, a few headers, a Content-Length body or none) are
+// parsed and answered here, on one goroutine per connection, with the
+// response head and body leaving in one writev. Every connection it does
+// not fully understand — a WebSocket upgrade, a chunked or 100-continue
+// body, a malformed, oversized or HTTP/2 head — is handed, with the bytes
+// already read put back in front, to a standard net/http server running the
+// same handler, which then owns that connection. Clients see one server.
+//
+// net/http spends most of a small request's time around the handler
+// (a background read goroutine per request, a cancelable context, header
+// parsing through textproto); this server skips what a mock exchange does
+// not need, and measures about 1.5–2× net/http's requests/s on the
+// benchmark harness's klines load test.
+package h1
+
+import (
+	"context"
+	"errors"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server serves HTTP/1.1 on a listener; see the package doc.
+type Server struct {
+	// Handler answers every request, here and on the fallback.
+	Handler http.Handler
+	// ReadHeaderTimeout bounds reading a request head once its first
+	// byte arrived; zero means no limit.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout bounds waiting for the next request on a kept-alive
+	// connection; zero means no limit (as net/http without ReadTimeout).
+	IdleTimeout time.Duration
+	// ErrorLog receives handler panics; nil means the log package's
+	// standard logger.
+	ErrorLog *log.Logger
+
+	mu         sync.Mutex
+	ln         net.Listener
+	fallback   *http.Server
+	hand       *handoff
+	fbDone     chan struct{}
+	conns      map[*conn]struct{}
+	onShutdown []func()
+	shutting   atomic.Bool
+	hooksOnce  sync.Once
+}
+
+// ErrServerClosed is what Serve returns after Shutdown or Close.
+var ErrServerClosed = http.ErrServerClosed
+
+// Serve accepts connections on ln until Shutdown or Close, serving each on
+// its own goroutine. It always returns a non-nil error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.shutting.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	if s.ln != nil {
+		s.mu.Unlock()
+		return errors.New("h1: Serve called twice")
+	}
+	s.ln = ln
+	s.conns = make(map[*conn]struct{})
+	s.hand = newHandoff(ln.Addr())
+	s.fallback = &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		ErrorLog:          s.ErrorLog,
+	}
+	s.fbDone = make(chan struct{})
+	fb, hand, fbDone := s.fallback, s.hand, s.fbDone
+	s.mu.Unlock()
+	go func() {
+		defer close(fbDone)
+		fb.Serve(hand)
+	}()
+
+	var backoff time.Duration
+	for {
+		rwc, err := ln.Accept()
+		if err != nil {
+			if s.shutting.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: back off as
+				// net/http does rather than spin.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := &conn{srv: s, rwc: rwc}
+		if !s.track(c) {
+			rwc.Close()
+			return ErrServerClosed
+		}
+		go c.serve()
+	}
+}
+
+// track registers c; false once the server is shutting down.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// RegisterOnShutdown registers f to run (on its own goroutine) when
+// Shutdown or Close begins, as http.Server's hook: the place to close
+// hijacked connections such as WebSockets, which no server tracks.
+func (s *Server) RegisterOnShutdown(f func()) {
+	s.mu.Lock()
+	s.onShutdown = append(s.onShutdown, f)
+	s.mu.Unlock()
+}
+
+// begin stops accepting and runs the shutdown hooks, once.
+func (s *Server) begin() (fb *http.Server, fbDone chan struct{}) {
+	s.mu.Lock()
+	s.shutting.Store(true)
+	ln, hooks := s.ln, s.onShutdown
+	fb, fbDone = s.fallback, s.fbDone
+	s.mu.Unlock()
+	s.hooksOnce.Do(func() {
+		if ln != nil {
+			ln.Close()
+		}
+		for _, f := range hooks {
+			go f()
+		}
+	})
+	return fb, fbDone
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for
+// requests in flight (here and on the fallback) until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	fb, fbDone := s.begin()
+	var fbErr error
+	if fb != nil {
+		fbErr = fb.Shutdown(ctx)
+		if fbErr == nil {
+			<-fbDone
+		}
+	}
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for wait := time.Millisecond; ; {
+		if s.closeIdle() {
+			return fbErr
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if wait < 100*time.Millisecond {
+				wait *= 2
+				tick.Reset(wait)
+			}
+		}
+	}
+}
+
+// closeIdle closes the connections waiting for a request; true when none
+// is left.
+func (s *Server) closeIdle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.state.Load() == stateIdle {
+			c.rwc.Close()
+		}
+	}
+	return len(s.conns) == 0
+}
+
+// Close closes the listener and every connection at once, here and on
+// the fallback.
+func (s *Server) Close() error {
+	fb, _ := s.begin()
+	var err error
+	if fb != nil {
+		err = fb.Close()
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.rwc.Close()
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// handoff is the fallback server's listener: connections this server
+// gives up on arrive through it.
+type handoff struct {
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+	addr net.Addr
+}
+
+func newHandoff(addr net.Addr) *handoff {
+	return &handoff{ch: make(chan net.Conn), done: make(chan struct{}), addr: addr}
+}
+
+func (h *handoff) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.ch:
+		return c, nil
+	case <-h.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (h *handoff) Close() error {
+	h.once.Do(func() { close(h.done) })
+	return nil
+}
+
+func (h *handoff) Addr() net.Addr { return h.addr }
+
+// give passes c to the fallback; false if it is closed.
+func (h *handoff) give(c net.Conn) bool {
+	select {
+	case h.ch <- c:
+		return true
+	case <-h.done:
+		return false
+	}
+}
+
+// prefixConn reads buf before the connection itself.
+type prefixConn struct {
+	net.Conn
+	buf []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.buf) > 0 {
+		n := copy(p, c.buf)
+		c.buf = c.buf[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
