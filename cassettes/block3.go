@@ -202,32 +202,40 @@ func encodeBlock3(cs []cc.Candle) []byte {
 	defer fsePool.Put(s)
 	plane := make([]byte, n)
 	for _, col := range cols {
-		width := 0
-		for _, v := range col {
-			u := zigzag(v)
-			w := 0
-			for u != 0 {
-				w++
-				u >>= 8
-			}
-			width = max(width, w)
+		b = appendPlanes(b, col, s, plane)
+	}
+	return b
+}
+
+// appendPlanes appends col as byte planes: its width in bytes, then each
+// plane FSE-coded, run-length coded or raw, whichever is smallest.
+func appendPlanes(b []byte, col []int64, s *fse.Scratch, plane []byte) []byte {
+	n := len(col)
+	width := 0
+	for _, v := range col {
+		u := zigzag(v)
+		w := 0
+		for u != 0 {
+			w++
+			u >>= 8
 		}
-		b = append(b, byte(width))
-		for p := 0; p < width; p++ {
-			for i, v := range col {
-				plane[i] = byte(zigzag(v) >> (8 * p))
-			}
-			out, err := fse.Compress(plane, s)
-			switch {
-			case err == nil && len(out) < n:
-				b = append(b, planeFSE)
-				b = appendBytes(b, out)
-			case errors.Is(err, fse.ErrUseRLE):
-				b = append(b, planeRLE, plane[0])
-			default:
-				b = append(b, planeRaw)
-				b = append(b, plane...)
-			}
+		width = max(width, w)
+	}
+	b = append(b, byte(width))
+	for p := 0; p < width; p++ {
+		for i, v := range col {
+			plane[i] = byte(zigzag(v) >> (8 * p))
+		}
+		out, err := fse.Compress(plane[:n], s)
+		switch {
+		case err == nil && len(out) < n:
+			b = append(b, planeFSE)
+			b = appendBytes(b, out)
+		case errors.Is(err, fse.ErrUseRLE):
+			b = append(b, planeRLE, plane[0])
+		default:
+			b = append(b, planeRaw)
+			b = append(b, plane[:n]...)
 		}
 	}
 	return b
@@ -286,51 +294,10 @@ func decodeColumns3(v []byte, sc *colScratch, want uint64) (z [numDecimals]int, 
 	cols := sc.cols[:numCols]
 	for c := range cols {
 		cols[c] = nil
-		width := int(r.byte())
-		if width > 8 {
-			return z, fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
-		}
 		use := want&(1<<c) != 0
 		vals := sc.vals[:n]
-		if use {
-			clear(vals)
-		}
-		for p := 0; p < width && r.err == nil; p++ {
-			var plane []byte
-			switch r.byte() {
-			case planeFSE:
-				in := r.bytes()
-				if !use {
-					continue
-				}
-				out, err := fse.Decompress(in, s)
-				if err != nil || uint64(len(out)) != n {
-					return z, fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
-				}
-				plane = out
-			case planeRLE:
-				c := r.byte()
-				if !use {
-					continue
-				}
-				for i := range vals {
-					vals[i] |= uint64(c) << (8 * p)
-				}
-				continue
-			case planeRaw:
-				if uint64(len(r.b)) < n {
-					return z, fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
-				}
-				plane, r.b = r.b[:n], r.b[n:]
-				if !use {
-					continue
-				}
-			default:
-				return z, fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
-			}
-			for i, x := range plane {
-				vals[i] |= uint64(x) << (8 * p)
-			}
+		if err := readPlanes(r, s, vals, use); err != nil {
+			return z, err
 		}
 		if !use {
 			continue
@@ -344,4 +311,56 @@ func decodeColumns3(v []byte, sc *colScratch, want uint64) (z [numDecimals]int, 
 		return z, err
 	}
 	return z, nil
+}
+
+// readPlanes reads one column of byte planes (see appendPlanes) into
+// vals, zigzagged, when use; else it only skips them. s.DecompressLimit
+// must be len(vals).
+func readPlanes(r *reader, s *fse.Scratch, vals []uint64, use bool) error {
+	n := uint64(len(vals))
+	width := int(r.byte())
+	if width > 8 {
+		return fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
+	}
+	if use {
+		clear(vals)
+	}
+	for p := 0; p < width && r.err == nil; p++ {
+		var plane []byte
+		switch r.byte() {
+		case planeFSE:
+			in := r.bytes()
+			if !use {
+				continue
+			}
+			out, err := fse.Decompress(in, s)
+			if err != nil || uint64(len(out)) != n {
+				return fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
+			}
+			plane = out
+		case planeRLE:
+			c := r.byte()
+			if !use {
+				continue
+			}
+			for i := range vals {
+				vals[i] |= uint64(c) << (8 * p)
+			}
+			continue
+		case planeRaw:
+			if uint64(len(r.b)) < n {
+				return fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
+			}
+			plane, r.b = r.b[:n], r.b[n:]
+			if !use {
+				continue
+			}
+		default:
+			return fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
+		}
+		for i, x := range plane {
+			vals[i] |= uint64(x) << (8 * p)
+		}
+	}
+	return r.done()
 }

@@ -40,7 +40,7 @@ func TestBlockEncodingsRoundTripExactly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for round := 0; round < 50; round++ {
 		cs := randomCandles(rng, 1+rng.IntN(1200))
-		for name, enc := range map[string]func([]cc.Candle) []byte{"v1": encodeBlock1, "v2": encodeBlock2, "v3": encodeBlock3} {
+		for name, enc := range map[string]func([]cc.Candle) []byte{"v1": encodeBlock1, "v2": encodeBlock2, "v3": encodeBlock3, "v4": encodeBlock4} {
 			got, err := decodeBlock(enc(cs))
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

@@ -158,6 +158,9 @@ func decimalField(c *cc.Candle, f int) *cc.Decimal {
 }
 
 func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
+	if len(v) > 0 && v[0] == kindBlock4 {
+		return decodeBlock4(v[1:])
+	}
 	if len(v) > 0 && v[0] == kindBlock3 {
 		return decodeBlock3(v[1:])
 	}
@@ -234,7 +237,7 @@ func putSeries(tx *bolt.Tx, s Series) (int, map[int64]cc.Candle, error) {
 			}
 		}
 		merged := mergeInto(old, cs[:n])
-		if err := b.Put(key, encodeBlock3(merged)); err != nil {
+		if err := b.Put(key, encodeBlock4(merged)); err != nil {
 			return 0, nil, err
 		}
 		j := 0
@@ -293,11 +296,15 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				break
 			}
 			n++
-			if len(v) > 0 && v[0] == kindBlock3 {
+			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
 				// Only the rows in the window are built.
+				appendRange := appendRange3
+				if v[0] == kindBlock4 {
+					appendRange = appendRange4
+				}
 				var more bool
 				var err error
-				if out, more, err = appendRange3(out, v[1:], start, end); err != nil {
+				if out, more, err = appendRange(out, v[1:], start, end); err != nil {
 					return fmt.Errorf("candles %s: %w", k, err)
 				}
 				if !more {
@@ -467,9 +474,13 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 			if len(key) != 8 {
 				break
 			}
-			if len(v) > 0 && v[0] == kindBlock3 {
+			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
 				// Only the times: the other columns are skipped undecoded.
-				if err := blockTimes3(v[1:], add); err != nil {
+				blockTimes := blockTimes3
+				if v[0] == kindBlock4 {
+					blockTimes = blockTimes4
+				}
+				if err := blockTimes(v[1:], add); err != nil {
 					return fmt.Errorf("candles %s: %w", cv.SeriesKey, err)
 				}
 				continue

@@ -16,10 +16,12 @@ func FuzzDecodeBlock(f *testing.F) {
 		cs := randomCandles(rng, n)
 		f.Add(encodeBlock1(cs))
 		f.Add(encodeBlock2(cs))
-		f.Add(append([]byte{kindBlock3}, encodeBlock3(cs)...))
+		f.Add(encodeBlock3(cs))
+		f.Add(encodeBlock4(cs))
 	}
 	f.Add([]byte{})
 	f.Add([]byte{kindBlock3, 0xff, 0xff, 0xff, 0x07})
+	f.Add([]byte{kindBlock4, 0xff, 0xff, 0xff, 0x07})
 	f.Add([]byte{kindBlock2, 0x28, 0xb5, 0x2f, 0xfd})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		cs, err := decodeBlock(v)
@@ -73,7 +75,7 @@ func TestBlockWithAnImpossibleScaleIsCorrupt(t *testing.T) {
 		cs := randomCandles(rand.New(rand.NewPCG(1, 1)), 3)
 		cs[1].Open.Scale = scale
 		for kind, enc := range map[string][]byte{
-			"block1": encodeBlock1(cs), "block2": encodeBlock2(cs), "block3": append([]byte{kindBlock3}, encodeBlock3(cs)...),
+			"block1": encodeBlock1(cs), "block2": encodeBlock2(cs), "block3": encodeBlock3(cs), "block4": encodeBlock4(cs),
 		} {
 			if got, err := decodeBlock(enc); !errors.Is(err, ErrCorrupt) {
 				t.Errorf("%s with scale %d: %d candles, %v; want ErrCorrupt", kind, scale, len(got), err)

@@ -268,7 +268,7 @@ func TestRecordsRESTAndWSFaithfullyWithoutSecrets(t *testing.T) {
 			t.Errorf("%q not found in the cassette", s)
 		}
 	}
-	if raw.values[2]+raw.values[5] != 3 || raw.values[3] == 0 || raw.values[1]+raw.values[4]+raw.values[6] == 0 {
+	if raw.values[2]+raw.values[5] != 3 || raw.values[3] == 0 || raw.values[1]+raw.values[4]+raw.values[6]+raw.values[7] == 0 {
 		t.Errorf("raw records by kind: %v, want 3 interactions, frame chunks and candle blocks", raw.values)
 	}
 

@@ -1,0 +1,637 @@
+package cassettes
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	"github.com/klauspost/compress/fse"
+	"github.com/klauspost/compress/huff0"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// Candle blocks of kind kindBlock4 hold the transformed columns of
+// kindBlock3 (block3.go), coded value by value rather than byte plane by
+// byte plane. Each value, zigzagged, is split into a class — the value
+// itself below 16, else its bit length and the two bits under its top
+// bit — and the bits below those, stored raw. Only the classes are
+// entropy-coded (one Huffman table per column, huff0), so a noisy column
+// costs one table and one fast decode instead of one FSE table and
+// decode per byte plane, and the raw bits need no decoding at all.
+//
+// The encoder also picks, per column, what fits the block best:
+//
+//   - a constant column is one varint (regular open times, close
+//     offsets, scales, closed flags);
+//   - a column of few distinct values that are not small (a price that
+//     moves in steps of 5 ticks) keeps kindBlock3's byte planes, where
+//     FSE finds the repetition that raw bits cannot;
+//   - classes may be coded as the step from the previous row's class
+//     (volume clusters: a busy minute follows a busy minute);
+//   - quote volume is predicted from volume × a typical price (two
+//     weightings), taker-buy base and trade count from volume × a ratio
+//     fitted to the block (stored as a float64).
+//
+// As in kindBlock2 and 3, predictions are pure functions of values
+// already decoded, computed the same way on both sides, and only
+// residuals are stored (wrapping int64 arithmetic), so the round trip is
+// exact whatever the data.
+
+// kindBlock4 is the record kind of these blocks (see the other kinds in
+// interaction.go).
+const kindBlock4 = 7
+
+// Column tags: the low two bits are the mode, bit 2 says classes are
+// stored as steps from the previous class, bits 3-5 pick the predictor.
+const (
+	modeConst  = 0
+	modeCoded  = 1
+	modePlanes = 2 // byte planes as in kindBlock3, for few distinct values
+
+	tagClassDelta = 1 << 2
+	tagPredShift  = 3
+)
+
+// Predictors. For colQuote: predOHLC4 (open+high+low+close)/4,
+// predOHLC6 (2·open+high+low+2·close)/6; for colTBB and colTrade:
+// predNone or predVolume (volume × a fitted ratio).
+const (
+	predNone   = 0
+	predVolume = 1
+	predOHLC4  = 0
+	predOHLC6  = 1
+)
+
+// Class stream encodings.
+const (
+	classRaw  = 0
+	classRLE  = 1
+	classHuff = 2
+)
+
+// classInfo is, per class, the value's bits above the raw ones and how
+// many raw bits follow.
+var classInfo = func() (t [256]struct {
+	base  uint64
+	extra uint8
+}) {
+	for c := range t {
+		if c < 16 {
+			t[c].base = uint64(c)
+			continue
+		}
+		b := (c-16)/4 + 5 // bit length
+		e := b - 3
+		t[c].base = uint64(4|(c-16)&3) << e
+		t[c].extra = uint8(e)
+	}
+	return t
+}()
+
+// classOf4 splits u into its class and the count of raw bits below it.
+func classOf4(u uint64) (byte, int) {
+	if u < 16 {
+		return byte(u), 0
+	}
+	b := bits.Len64(u)
+	return byte(16 + (b-5)*4 + int(u>>(b-3))&3), b - 3
+}
+
+// predictQuote6 is predictQuote with the typical price (2o+h+l+2c)/6.
+func predictQuote6(c *cc.Candle, zq int) int64 {
+	sum := float64(2*float64(c.Open.Units)) + float64(c.High.Units) + float64(c.Low.Units) + float64(2*float64(c.Close.Units))
+	x := float64(float64(c.Volume.Units) * sum)
+	x = float64(x / 6)
+	return roundPred(float64(x * pow10f(int(c.QuoteVolume.Scale)-int(c.Volume.Scale)-int(c.Open.Scale)-zq)))
+}
+
+// predictRatio is volume units × k, rounded.
+func predictRatio(vol int64, k float64) int64 { return roundPred(float64(float64(vol) * k)) }
+
+// fitRatio is the ratio of ys to vols over the block, 0 when there is
+// none.
+func fitRatio(vols, ys []int64) float64 {
+	var sv, sy float64
+	for i := range vols {
+		sv += float64(vols[i])
+		sy += float64(ys[i])
+	}
+	k := sy / sv
+	if math.IsNaN(k) || math.IsInf(k, 0) {
+		return 0
+	}
+	return k
+}
+
+var huffPool = sync.Pool{New: func() any { return &huff0.Scratch{} }}
+
+// bitWriter packs raw bits, least significant first.
+type bitWriter struct {
+	b     []byte
+	acc   uint64
+	nbits uint
+}
+
+func (w *bitWriter) write(v uint64, n uint) {
+	if n > 32 {
+		w.write(v&(1<<32-1), 32)
+		v, n = v>>32, n-32
+	}
+	w.acc |= (v & (1<<n - 1)) << w.nbits
+	w.nbits += n
+	for w.nbits >= 32 {
+		w.b = binary.LittleEndian.AppendUint32(w.b, uint32(w.acc))
+		w.acc >>= 32
+		w.nbits -= 32
+	}
+}
+
+func (w *bitWriter) flush() []byte {
+	for w.nbits > 0 {
+		w.b = append(w.b, byte(w.acc))
+		w.acc >>= 8
+		w.nbits = max(w.nbits, 8) - 8
+	}
+	return w.b
+}
+
+// encodeColumn4 codes col as classes (steps between classes when delta)
+// followed by the raw bits, in a new slice.
+func encodeColumn4(col []int64, delta bool, hs *huff0.Scratch, cls []byte) []byte {
+	w := bitWriter{b: make([]byte, 0, len(col)*3)}
+	var prev byte
+	for i, v := range col {
+		c, e := classOf4(zigzag(v))
+		cls[i] = c - prev
+		if delta {
+			prev = c
+		}
+		w.write(zigzag(v), uint(e))
+	}
+	raw := w.flush()
+	b := make([]byte, 0, len(raw)+len(cls)+16)
+	hs.Reuse = huff0.ReusePolicyNone
+	out, _, err := huff0.Compress1X(cls, hs)
+	switch {
+	case err == nil && len(out) < len(cls):
+		b = append(b, classHuff)
+		b = appendBytes(b, out)
+	case errors.Is(err, huff0.ErrUseRLE):
+		b = append(b, classRLE, cls[0])
+	default:
+		b = append(b, classRaw)
+		b = append(b, cls...)
+	}
+	return appendBytes(b, raw)
+}
+
+// appendColumn4 appends the smallest coding of col: a constant, or
+// classes coded plainly or as steps. param (a predictor's fitted ratio)
+// follows the tag.
+func appendColumn4(b []byte, tag byte, param []byte, col []int64, hs *huff0.Scratch, cls []byte) []byte {
+	same := true
+	for _, v := range col {
+		if v != col[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		b = append(b, tag|modeConst)
+		b = append(b, param...)
+		var x int64
+		if len(col) > 0 {
+			x = col[0]
+		}
+		return appendVarint(b, x)
+	}
+	mode := byte(modeCoded)
+	body := encodeColumn4(col, false, hs, cls)
+	if steps := encodeColumn4(col, true, hs, cls); len(steps) < len(body) {
+		body, mode = steps, modeCoded|tagClassDelta
+	}
+	fs := fsePool.Get().(*fse.Scratch)
+	defer fsePool.Put(fs)
+	if planes := appendPlanes(nil, col, fs, cls); len(planes) < len(body) {
+		body, mode = planes, modePlanes
+	}
+	b = append(b, tag|mode)
+	b = append(b, param...)
+	return append(b, body...)
+}
+
+// columnCost is the size appendColumn4 gives col.
+func columnCost(col []int64, hs *huff0.Scratch, cls []byte) int {
+	return len(appendColumn4(nil, 0, nil, col, hs, cls))
+}
+
+func encodeBlock4(cs []cc.Candle) []byte {
+	z, cols := blockColumns(cs)
+	n := len(cs)
+	b := make([]byte, 0, 64+n*16)
+	b = append(b, kindBlock4)
+	b = appendUvarint(b, uint64(n))
+	for _, zf := range z {
+		b = append(b, byte(zf))
+	}
+	// Open times: the first, then steps minus the usual step (the first
+	// row's step), so a regular series is a constant zero column.
+	var t0, step int64
+	if n > 0 {
+		t0 = cs[0].OpenTime
+		cols[colOpenTime][0] = 0
+	}
+	if n > 1 {
+		step = cs[1].OpenTime - cs[0].OpenTime
+	}
+	b = appendVarint(b, t0)
+	b = appendVarint(b, step)
+	// Opens are steps from the previous close; the first one's is here.
+	var open0 int64
+	if n > 0 {
+		open0 = cols[colOpen][0]
+		cols[colOpen][0] = 0
+	}
+	b = appendVarint(b, open0)
+	for i := 1; i < n; i++ {
+		cols[colOpenTime][i] = cs[i].OpenTime - cs[i-1].OpenTime - step
+	}
+	hs := huffPool.Get().(*huff0.Scratch)
+	defer huffPool.Put(hs)
+	cls := make([]byte, n)
+	vols := cols[colVol]
+	for c, col := range cols {
+		switch c {
+		case colQuote:
+			// blockColumns predicted with predictQuote; try predictQuote6.
+			alt := make([]int64, n)
+			for i := range cs {
+				alt[i] = col[i] + predictQuote(&cs[i], z[fQuote]) - predictQuote6(&cs[i], z[fQuote])
+			}
+			if columnCost(alt, hs, cls) < columnCost(col, hs, cls) {
+				b = appendColumn4(b, predOHLC6<<tagPredShift, nil, alt, hs, cls)
+			} else {
+				b = appendColumn4(b, predOHLC4<<tagPredShift, nil, col, hs, cls)
+			}
+		case colTBB, colTrade:
+			k := fitRatio(vols, col)
+			alt := make([]int64, n)
+			for i := range alt {
+				alt[i] = col[i] - predictRatio(vols[i], k)
+			}
+			param := binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
+			if k != 0 && columnCost(alt, hs, cls)+8 < columnCost(col, hs, cls) {
+				b = appendColumn4(b, predVolume<<tagPredShift, param, alt, hs, cls)
+			} else {
+				b = appendColumn4(b, predNone<<tagPredShift, nil, col, hs, cls)
+			}
+		default:
+			b = appendColumn4(b, 0, nil, col, hs, cls)
+		}
+	}
+	return b
+}
+
+// block4 is a decoded kindBlock4 header: what building candles from its
+// columns needs besides the columns.
+type block4 struct {
+	z               [numDecimals]int
+	open0           int64 // the first open, in units of its scale / 10^z
+	quotePred       int
+	tbbK, tradeK    float64
+	tbbPred, trPred bool
+}
+
+// scratch4 holds a block's decoded columns and buffers while its candles
+// are built.
+type scratch4 struct {
+	ints  []int64
+	vals  []uint64
+	cols  [numCols][]int64
+	cls   []byte
+	extra []byte
+	hs    huff0.Scratch
+}
+
+var scratch4Pool = sync.Pool{New: func() any { return &scratch4{} }}
+
+var errBlock4 = fmt.Errorf("%w: candle block", ErrCorrupt)
+
+// decodeColumns4 decodes the columns of a kindBlock4 block (v after its
+// kind byte) selected by the bit mask want into sc.cols (the others are
+// left nil). Open times are decoded to absolute times.
+func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error) {
+	r := &reader{b: v}
+	n := r.uvarint()
+	if r.err != nil || n > 2*blockLen {
+		return blk, fmt.Errorf("%w: candle block count", ErrCorrupt)
+	}
+	for f := range blk.z {
+		if blk.z[f] = int(r.byte()); blk.z[f] > 18 {
+			return blk, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, blk.z[f])
+		}
+	}
+	t0, step := r.varint(), r.varint()
+	blk.open0 = r.varint()
+	if cap(sc.ints) < numCols*int(n) {
+		sc.ints = make([]int64, numCols*int(n))
+		sc.cls = make([]byte, n)
+	}
+	sc.cls = sc.cls[:n]
+	for c := range sc.cols {
+		sc.cols[c] = nil
+		tag := r.byte()
+		if r.err != nil {
+			break
+		}
+		pred := int(tag >> tagPredShift)
+		var k float64
+		switch c {
+		case colQuote:
+			if pred > predOHLC6 {
+				return blk, fmt.Errorf("%w: candle block predictor %d", ErrCorrupt, pred)
+			}
+			blk.quotePred = pred
+		case colTBB, colTrade:
+			if pred > predVolume {
+				return blk, fmt.Errorf("%w: candle block predictor %d", ErrCorrupt, pred)
+			}
+			if pred == predVolume {
+				if len(r.b) < 8 {
+					return blk, fmt.Errorf("%w: candle block cut short", ErrCorrupt)
+				}
+				k = math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+				r.b = r.b[8:]
+			}
+			if c == colTBB {
+				blk.tbbPred, blk.tbbK = pred == predVolume, k
+			} else {
+				blk.trPred, blk.tradeK = pred == predVolume, k
+			}
+		default:
+			if pred != 0 {
+				return blk, fmt.Errorf("%w: candle block predictor %d", ErrCorrupt, pred)
+			}
+		}
+		use := want&(1<<c) != 0
+		col := sc.ints[c*int(n) : (c+1)*int(n)]
+		switch tag & 3 {
+		case modeConst:
+			x := r.varint()
+			if use {
+				for i := range col {
+					col[i] = x
+				}
+			}
+		case modeCoded:
+			if err := decodeCoded4(r, sc, col, tag&tagClassDelta != 0, use); err != nil {
+				return blk, err
+			}
+		case modePlanes:
+			if tag&tagClassDelta != 0 {
+				return blk, fmt.Errorf("%w: candle block column mode", ErrCorrupt)
+			}
+			if err := readPlanes4(r, sc, col, use); err != nil {
+				return blk, err
+			}
+		default:
+			return blk, fmt.Errorf("%w: candle block column mode %d", ErrCorrupt, tag&3)
+		}
+		if use {
+			sc.cols[c] = col
+		}
+	}
+	if err := r.done(); err != nil {
+		return blk, err
+	}
+	if len(r.b) != 0 {
+		return blk, fmt.Errorf("%w: candle block has %d trailing bytes", ErrCorrupt, len(r.b))
+	}
+	if ts := sc.cols[colOpenTime]; ts != nil {
+		t := t0
+		for i, d := range ts {
+			if i > 0 {
+				t += step + d
+			}
+			ts[i] = t
+		}
+	}
+	return blk, nil
+}
+
+// readPlanes4 reads one column of byte planes from r into col (when
+// use).
+func readPlanes4(r *reader, sc *scratch4, col []int64, use bool) error {
+	if cap(sc.vals) < len(col) {
+		sc.vals = make([]uint64, len(col))
+	}
+	vals := sc.vals[:len(col)]
+	fs := fsePool.Get().(*fse.Scratch)
+	defer fsePool.Put(fs)
+	fs.DecompressLimit = len(col)
+	if err := readPlanes(r, fs, vals, use); err != nil {
+		return err
+	}
+	if use {
+		for i, u := range vals {
+			col[i] = unzigzag(u)
+		}
+	}
+	return nil
+}
+
+// decodeCoded4 reads one coded column from r into col (when use).
+func decodeCoded4(r *reader, sc *scratch4, col []int64, delta, use bool) error {
+	n := len(col)
+	cls := sc.cls
+	switch r.byte() {
+	case classRaw:
+		if len(r.b) < n {
+			return fmt.Errorf("%w: candle block classes cut short", ErrCorrupt)
+		}
+		copy(cls, r.b[:n])
+		r.b = r.b[n:]
+	case classRLE:
+		x := r.byte()
+		for i := range cls {
+			cls[i] = x
+		}
+	case classHuff:
+		in := r.bytes()
+		if r.err != nil {
+			return r.done()
+		}
+		if !use {
+			break
+		}
+		hs, rest, err := huff0.ReadTable(in, &sc.hs)
+		if err != nil {
+			return fmt.Errorf("%w: candle block classes: %v", ErrCorrupt, err)
+		}
+		out, err := hs.Decoder().Decompress1X(cls[:0:n], rest)
+		if err != nil || len(out) != n {
+			return fmt.Errorf("%w: candle block classes: %v", ErrCorrupt, err)
+		}
+	default:
+		return fmt.Errorf("%w: candle block class coding", ErrCorrupt)
+	}
+	raw := r.bytes()
+	if r.err != nil {
+		return r.done()
+	}
+	if !use {
+		return nil
+	}
+	// The raw bits are read 8 bytes at a time from a padded copy.
+	sc.extra = append(append(sc.extra[:0], raw...), make([]byte, 16)...)
+	ex := sc.extra
+	limit := uint(len(raw)) * 8
+	var pos uint
+	var prev byte
+	for i, d := range cls {
+		c := d
+		if delta {
+			c += prev
+			prev = c
+		}
+		ci := &classInfo[c]
+		u := ci.base
+		if e := uint(ci.extra); e > 0 {
+			if pos+e > limit {
+				return fmt.Errorf("%w: candle block raw bits cut short", ErrCorrupt)
+			}
+			w := binary.LittleEndian.Uint64(ex[pos>>3:]) >> (pos & 7)
+			if e > 56 {
+				w = w&(1<<32-1) | binary.LittleEndian.Uint64(ex[(pos+32)>>3:])>>((pos+32)&7)<<32
+			}
+			u |= w & (1<<e - 1)
+			pos += e
+		}
+		col[i] = unzigzag(u)
+	}
+	if limit-pos >= 8 {
+		return fmt.Errorf("%w: candle block has unused raw bits", ErrCorrupt)
+	}
+	return nil
+}
+
+// fill4 builds row i of the columns into c, given its open and close
+// units (running sums over the rows before it).
+func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64) {
+	z := &blk.z
+	c.OpenTime = cols[colOpenTime][i]
+	c.CloseTime = c.OpenTime + cols[colCloseTime][i]
+	c.Open.Scale = int8(cols[colScale+fOpen][i])
+	c.High.Scale = int8(cols[colScale+fHigh][i])
+	c.Low.Scale = int8(cols[colScale+fLow][i])
+	c.Close.Scale = int8(cols[colScale+fClose][i])
+	c.Volume.Scale = int8(cols[colScale+fVolume][i])
+	c.QuoteVolume.Scale = int8(cols[colScale+fQuote][i])
+	c.TakerBuyBase.Scale = int8(cols[colScale+fTBB][i])
+	c.TakerBuyQuote.Scale = int8(cols[colScale+fTBQ][i])
+	h := max(o, cl) + cols[colHigh][i]
+	l := min(o, cl) - cols[colLow][i]
+	c.Open.Units = o * pow10i[z[fOpen]]
+	c.Close.Units = cl * pow10i[z[fClose]]
+	c.High.Units = h * pow10i[z[fHigh]]
+	c.Low.Units = l * pow10i[z[fLow]]
+	vol := cols[colVol][i]
+	c.Volume.Units = vol * pow10i[z[fVolume]]
+	q := cols[colQuote][i]
+	if blk.quotePred == predOHLC6 {
+		q += predictQuote6(c, z[fQuote])
+	} else {
+		q += predictQuote(c, z[fQuote])
+	}
+	c.QuoteVolume.Units = q * pow10i[z[fQuote]]
+	tbb := cols[colTBB][i]
+	if blk.tbbPred {
+		tbb += predictRatio(vol, blk.tbbK)
+	}
+	c.TakerBuyBase.Units = tbb * pow10i[z[fTBB]]
+	c.TakerBuyQuote.Units = (cols[colTBQ][i] + predictTBQ(c, z[fTBQ])) * pow10i[z[fTBQ]]
+	c.Trades = cols[colTrade][i]
+	if blk.trPred {
+		c.Trades += predictRatio(vol, blk.tradeK)
+	}
+	c.Closed = cols[colShut][i] == 1
+}
+
+// appendRange4 decodes a kindBlock4 block (v after its kind byte) and
+// appends to dst only the candles opening in [start, end), as
+// appendRange3 does.
+func appendRange4(dst []cc.Candle, v []byte, start, end int64) (out []cc.Candle, more bool, err error) {
+	sc := scratch4Pool.Get().(*scratch4)
+	defer scratch4Pool.Put(sc)
+	blk, err := decodeColumns4(v, sc, allColumns)
+	if err != nil {
+		return dst, false, err
+	}
+	cols := &sc.cols
+	prevClose := blk.open0
+	for i, t := range cols[colOpenTime] {
+		o := prevClose + cols[colOpen][i]
+		cl := o + cols[colClose][i]
+		prevClose = cl
+		if t < start {
+			continue
+		}
+		if t >= end {
+			return dst, false, nil
+		}
+		dst = append(dst, cc.Candle{})
+		c := &dst[len(dst)-1]
+		blk.fill(c, cols, i, o, cl)
+		if err := checkScales(c); err != nil {
+			return dst[:len(dst)-1], false, err
+		}
+	}
+	return dst, true, nil
+}
+
+// checkScales refuses a candle with a scale no Decimal supports.
+func checkScales(c *cc.Candle) error {
+	for _, s := range [numDecimals]int8{c.Open.Scale, c.High.Scale, c.Low.Scale, c.Close.Scale, c.Volume.Scale, c.QuoteVolume.Scale, c.TakerBuyBase.Scale, c.TakerBuyQuote.Scale} {
+		if uint8(s) > 18 {
+			return fmt.Errorf("%w: candle block scale %d", ErrCorrupt, s)
+		}
+	}
+	return nil
+}
+
+func decodeBlock4(v []byte) ([]cc.Candle, error) {
+	sc := scratch4Pool.Get().(*scratch4)
+	defer scratch4Pool.Put(sc)
+	blk, err := decodeColumns4(v, sc, allColumns)
+	if err != nil {
+		return nil, err
+	}
+	cols := &sc.cols
+	cs := make([]cc.Candle, len(cols[colOpenTime]))
+	prevClose := blk.open0
+	for i := range cs {
+		o := prevClose + cols[colOpen][i]
+		cl := o + cols[colClose][i]
+		prevClose = cl
+		blk.fill(&cs[i], cols, i, o, cl)
+	}
+	return cs, nil
+}
+
+// blockTimes4 decodes only the open times and closed flags of a block,
+// as blockTimes3 does.
+func blockTimes4(v []byte, fn func(open int64, closed bool)) error {
+	sc := scratch4Pool.Get().(*scratch4)
+	defer scratch4Pool.Put(sc)
+	if _, err := decodeColumns4(v, sc, 1<<colOpenTime|1<<colShut); err != nil {
+		return err
+	}
+	for i, t := range sc.cols[colOpenTime] {
+		fn(t, sc.cols[colShut][i] == 1)
+	}
+	return nil
+}
