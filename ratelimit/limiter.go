@@ -29,7 +29,8 @@ type Limiter struct {
 	mu      sync.Mutex
 	limits  Limits
 	wins    []Window
-	gen     uint64 // bumped by SetLimits so WS connections pick up changes
+	used    []string // the model's used-weight header names for wins[0], canonical
+	gen     uint64   // bumped by SetLimits so WS connections pick up changes
 	clients map[string]*client
 	ops     int
 
@@ -99,7 +100,22 @@ func New(m Model, opts Options) *Limiter {
 	}
 	l.limits = lim
 	l.wins = m.windows(lim)
+	l.used = l.usedHeaderNames()
 	return l
+}
+
+// usedHeaderNames are the headers reporting the primary window's usage,
+// worked out once per change of limits rather than on every request.
+func (l *Limiter) usedHeaderNames() []string {
+	if len(l.wins) == 0 || l.model.UsedHeaders == nil || l.wins[0].Period <= 0 {
+		return nil
+	}
+	names := l.model.UsedHeaders(l.wins[0].Period)
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = http.CanonicalHeaderKey(n)
+	}
+	return out
 }
 
 // Model is the model the Limiter enforces.
@@ -123,6 +139,7 @@ func (l *Limiter) SetLimits(lim Limits) error {
 	old := l.wins
 	l.limits = lim
 	l.wins = l.model.windows(lim)
+	l.used = l.usedHeaderNames()
 	l.gen++
 	for _, c := range l.clients {
 		used := make([]usage, len(l.wins))
@@ -201,11 +218,14 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		l.stats.requests.Add(1)
 		weight := 1
 		if l.model.Weight != nil {
-			// Weight may read the body and put a copy back: it gets, and
-			// next is passed, a shallow copy, so the server's own request
-			// keeps its body and the server still sees a body left partly
-			// unread (else it would parse the rest as the next request).
-			r = r.WithContext(r.Context())
+			if r.Body != nil && r.Body != http.NoBody {
+				// Weight may read the body and put a copy back: it gets,
+				// and next is passed, a shallow copy, so the server's own
+				// request keeps its body and the server still sees a body
+				// left partly unread (else it would parse the rest as the
+				// next request).
+				r = r.WithContext(r.Context())
+			}
 			weight = max(l.model.Weight(r), 1)
 		}
 		ip := ClientIP(r)
@@ -213,12 +233,8 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		if !l.limits.RESTWeighted {
 			weight = 1
 		}
-		refusal, headers := l.admit(ip, weight)
+		refusal := l.admit(ip, weight, w.Header())
 		l.mu.Unlock()
-		h := w.Header()
-		for k, v := range headers {
-			h[k] = v
-		}
 		if refusal != nil {
 			l.refuse(w, *refusal)
 			return
@@ -259,12 +275,12 @@ func (l *Limiter) pruneLocked(now time.Time) {
 
 // admit counts a request of weight from ip and decides on it. It returns
 // the used-weight headers to send either way.
-func (l *Limiter) admit(ip string, weight int) (*Refusal, http.Header) {
+func (l *Limiter) admit(ip string, weight int, hdr http.Header) *Refusal {
 	now := l.now()
 	c := l.clientLocked(ip, now)
 	if now.Before(c.bannedUntil) && !l.limits.Disabled {
 		l.stats.banned.Add(1)
-		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: c.bannedUntil.Sub(now), Until: c.bannedUntil}, nil
+		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: c.bannedUntil.Sub(now), Until: c.bannedUntil}
 	}
 	var over *Refusal
 	for i, win := range l.wins {
@@ -279,16 +295,14 @@ func (l *Limiter) admit(ip string, weight int) (*Refusal, http.Header) {
 			over = &Refusal{Kind: TooMany, Status: 429, IP: ip, Window: win, Used: u.n, RetryAfter: u.start.Add(win.Period).Sub(now)}
 		}
 	}
-	var hdr http.Header
-	if len(l.wins) > 0 && l.model.UsedHeaders != nil && l.wins[0].Period > 0 {
-		hdr = http.Header{}
+	if len(l.used) > 0 {
 		v := []string{strconv.Itoa(c.used[0].n)}
-		for _, name := range l.model.UsedHeaders(l.wins[0].Period) {
-			hdr[http.CanonicalHeaderKey(name)] = v
+		for _, name := range l.used {
+			hdr[name] = v
 		}
 	}
 	if over == nil {
-		return nil, hdr
+		return nil
 	}
 	c.refused++
 	if b := l.model.Ban; b != nil && len(b.Durations) > 0 && c.refused > b.After {
@@ -298,10 +312,10 @@ func (l *Limiter) admit(ip string, weight int) (*Refusal, http.Header) {
 		c.refused = 0
 		l.stats.bans.Add(1)
 		l.stats.banned.Add(1)
-		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: d, Until: c.bannedUntil}, hdr
+		return &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: d, Until: c.bannedUntil}
 	}
 	l.stats.limited.Add(1)
-	return over, hdr
+	return over
 }
 
 // refuse writes the model's answer for f.

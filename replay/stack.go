@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strings"
 
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -117,11 +118,20 @@ func (st *Stack) Install(env *plugins.Env) {
 // Wrap puts the layers around h: /__admin/ is served by the admin API and
 // exempt from the rest; every other request meets the rate limits, then
 // the network simulation, then h.
+//
+// The split is a prefix test rather than a ServeMux: every request passes
+// here, and a mux's pattern match allocates, and would answer unclean
+// paths ("//api/v3/klines") with a redirect no exchange sends.
 func (st *Stack) Wrap(h http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/__admin/", st.AdminHandler())
-	mux.Handle("/", st.limiter.Middleware(st.sim.Middleware(h)))
-	return mux
+	admin := st.AdminHandler()
+	exchange := st.limiter.Middleware(st.sim.Middleware(h))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/__admin/") {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		exchange.ServeHTTP(w, r)
+	})
 }
 
 // Sim is the network simulation.

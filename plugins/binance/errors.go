@@ -84,10 +84,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, b)
 }
 
+// contentTypeValue is the header value, shared by every response (len ==
+// cap: an Add copies rather than writing into it).
+var contentTypeValue = []string{contentType}
+
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = contentTypeValue
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	w.Write(b)
 }

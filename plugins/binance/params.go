@@ -11,43 +11,82 @@ import (
 // ^[A-Z0-9-_.]{1,20}$, and (spot only) a parameter the endpoint does not
 // read is an error.
 type params struct {
-	q url.Values
+	kv []param // in the order sent; names are unique
 }
 
+type param struct{ name, value string }
+
 // parseParams checks the raw query for duplicates and, when allowed is not
-// nil, for parameters the endpoint does not read (-1104).
+// nil, for parameters the endpoint does not read (-1104). It reads the
+// query as url.ParseQuery does (empty pairs skipped; a semicolon or a bad
+// escape is an error) into a short list rather than a map: a request has a
+// handful of parameters, and this runs on every one.
 func parseParams(raw string, allowed []string) (params, *apiError) {
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return params{}, badRequest(-1100, "Illegal characters found in a parameter.")
+	var p params
+	dup := false
+	if raw != "" {
+		p.kv = make([]param, 0, 1+strings.Count(raw, "&"))
 	}
-	for _, vs := range q {
-		if len(vs) > 1 {
-			return params{}, errDuplicateParam()
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.Contains(pair, ";") {
+			return params{}, badRequest(-1100, "Illegal characters found in a parameter.")
 		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return params{}, badRequest(-1100, "Illegal characters found in a parameter.")
+		}
+		if p.has(k) {
+			dup = true // refused once the whole query parsed: -1100 comes first
+			continue
+		}
+		p.kv = append(p.kv, param{k, v})
+	}
+	if dup {
+		return params{}, errDuplicateParam()
 	}
 	if allowed != nil {
 		read := 0
 		for _, name := range allowed {
-			if q.Has(name) {
+			if p.has(name) {
 				read++
 			}
 		}
-		if read != len(q) {
-			return params{}, errUnreadParams(read, len(q))
+		if read != len(p.kv) {
+			return params{}, errUnreadParams(read, len(p.kv))
 		}
 	}
-	return params{q: q}, nil
+	return p, nil
 }
 
 // has reports whether name was sent (even empty).
-func (p params) has(name string) bool { return p.q.Has(name) }
+func (p params) has(name string) bool {
+	for _, kv := range p.kv {
+		if kv.name == name {
+			return true
+		}
+	}
+	return false
+}
 
-func (p params) get(name string) string { return p.q.Get(name) }
+func (p params) get(name string) string {
+	for _, kv := range p.kv {
+		if kv.name == name {
+			return kv.value
+		}
+	}
+	return ""
+}
 
 // symbol reads a mandatory symbol-like parameter.
 func (p params) symbol(name string) (string, *apiError) {
-	s := p.q.Get(name)
+	s := p.get(name)
 	if s == "" {
 		return "", errMandatory(name)
 	}
@@ -59,7 +98,7 @@ func (p params) symbol(name string) (string, *apiError) {
 
 // optSymbol reads an optional symbol parameter; ok is false when absent.
 func (p params) optSymbol(name string) (sym string, ok bool, err *apiError) {
-	if !p.q.Has(name) {
+	if !p.has(name) {
 		return "", false, nil
 	}
 	sym, err = p.symbol(name)
@@ -68,10 +107,10 @@ func (p params) optSymbol(name string) (sym string, ok bool, err *apiError) {
 
 // symbols reads the optional JSON-array parameter symbols=["A","B"].
 func (p params) symbols() (syms []string, ok bool, err *apiError) {
-	if !p.q.Has("symbols") {
+	if !p.has("symbols") {
 		return nil, false, nil
 	}
-	s := p.q.Get("symbols")
+	s := p.get("symbols")
 	if s == "" {
 		return nil, false, errMandatory("symbols")
 	}
@@ -99,10 +138,10 @@ func (p params) symbols() (syms []string, ok bool, err *apiError) {
 
 // optInt reads an optional non-negative integer; ok is false when absent.
 func (p params) optInt(name string) (v int64, ok bool, err *apiError) {
-	if !p.q.Has(name) {
+	if !p.has(name) {
 		return 0, false, nil
 	}
-	s := p.q.Get(name)
+	s := p.get(name)
 	if s == "" || len(s) > 20 || strings.Trim(s, "0123456789") != "" {
 		return 0, false, errIllegalChars(name, numberRange)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +117,7 @@ func periodWords(p time.Duration) string {
 
 // spotWeight is the REQUEST_WEIGHT of a spot request.
 func spotWeight(r *http.Request) int {
-	q := r.URL.Query()
+	q := rawQuery(r.URL.RawQuery)
 	switch r.URL.Path {
 	case "/api/v3/ping", "/api/v3/time":
 		return 1
@@ -160,7 +161,7 @@ func spotWeight(r *http.Request) int {
 
 // futuresWeight is the REQUEST_WEIGHT of a USD-M futures request.
 func futuresWeight(r *http.Request) int {
-	q := r.URL.Query()
+	q := rawQuery(r.URL.RawQuery)
 	switch r.URL.Path {
 	case "/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/openInterest", "/fapi/v1/fundingInfo", "/fapi/v1/fundingRate":
 		return 1
@@ -225,4 +226,41 @@ func symbolCount(raw string) (int, bool) {
 		return len(syms), true
 	}
 	return strings.Count(raw, ",") + 1, true
+}
+
+// rawQuery answers Get and Has as url.Values would, straight from the raw
+// query: weighing a request must not cost a parse of its whole query.
+type rawQuery string
+
+// Get is the first value of key ("" if none).
+func (q rawQuery) Get(key string) string {
+	v, _ := q.lookup(key)
+	return v
+}
+
+// Has reports whether key was sent.
+func (q rawQuery) Has(key string) bool {
+	_, ok := q.lookup(key)
+	return ok
+}
+
+func (q rawQuery) lookup(key string) (string, bool) {
+	raw := string(q)
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue // url.ParseQuery drops these too
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			continue
+		}
+		return v, true
+	}
+	return "", false
 }
