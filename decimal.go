@@ -1,9 +1,12 @@
 package candlecassette
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -203,53 +206,160 @@ func (d Decimal) Fixed(places int) string {
 // zeros otherwise. It allocates nothing beyond b's growth; encoders on hot
 // paths use it.
 //
-// It never multiplies the mantissa up to the wanted places (padding is
-// written as zeros), so values near the int64 limits format exactly, and its
-// only divisions are by constants, which compile to multiplications.
+// The common case (a magnitude below 10^16 with at most 8 fractional
+// digits, to be shown with at least as many places: every price, volume
+// and millisecond time seen in practice) is handled here, without another
+// call: the mantissa becomes eight ASCII digits in one register (swar8),
+// or sixteen in two, and the digits go out with unaligned 8-byte stores into
+// b's spare capacity. The store of the fraction also writes the padding
+// zeros; a store's surplus bytes are overwritten by the next one or cut off
+// by the final length, which is why eight bytes more than the result are
+// reserved. The length comes from the mantissa alone, not from the digits,
+// because where the next number starts hangs on it: the digit arithmetic
+// stays off that chain. Everything else goes through appendOther.
 func (d Decimal) Append(b []byte, places int) []byte {
-	if places < 0 {
-		places = 0
-	}
-	if places > maxScale {
-		places = maxScale
-	}
 	neg := d.Units < 0
 	u := uint64(d.Units)
 	if neg {
 		u = -u // exact for math.MinInt64 too
 	}
 	s := int(d.Scale)
-	if s > places {
-		u = roundDown(u, s-places)
-		s = places
+	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 {
+		return d.appendOther(b, places)
 	}
-	if neg && u != 0 {
+	ni := max(digitCount(u)-s, 1) // integer digits
+	n := ni
+	if places > 0 {
+		n += 1 + places
+	}
+	if neg {
+		n++
+	}
+	// u as 16 digits with leading zeros: wh the first eight, wl the last.
+	wh, wl := uint64(ascii0), uint64(0)
+	if u < 1e8 {
+		wl = swar8(uint32(u))
+	} else {
+		h := u / 1e8
+		wh, wl = swar8(uint32(h)), swar8(uint32(u-h*1e8))
+	}
+	start := len(b)
+	b = slices.Grow(b, n+8)
+	out := b[start : start+n+8]
+	p := 0
+	if neg {
+		out[0] = '-'
+		p = 1
+	}
+	// The integer digits are digits 16-s-ni to 16-s: those in wh first,
+	// then wl from its start (its fraction digits are overwritten below).
+	if inh := ni - (8 - s); inh > 0 {
+		binary.LittleEndian.PutUint64(out[p:], wh>>(64-8*uint(inh)))
+		binary.LittleEndian.PutUint64(out[p+inh:], wl)
+	} else {
+		binary.LittleEndian.PutUint64(out[p:], wl>>(8*uint(8-s-ni)))
+	}
+	p += ni
+	if places > 0 {
+		out[p] = '.'
+		p++
+		// The last s digits, then zeros (shifts by 64 give 0 in Go).
+		binary.LittleEndian.PutUint64(out[p:], wl>>(64-8*uint(s))|ascii0<<(8*uint(s)))
+		for k := 8; k < places; k += 8 {
+			binary.LittleEndian.PutUint64(out[p+k:], ascii0)
+		}
+	}
+	return b[:start+n]
+}
+
+// appendOther is Append outside its fast path: places out of range,
+// digits to round away, a negative scale, more than 8 fractional digits or
+// a magnitude of 10^16 or more. It never multiplies the mantissa up to the
+// wanted places (padding is written as zeros), so values near the int64
+// limits format exactly.
+func (d Decimal) appendOther(b []byte, places int) []byte {
+	places = min(max(places, 0), maxScale)
+	neg := d.Units < 0
+	u := uint64(d.Units)
+	if neg {
+		u = -u
+	}
+	s := int(d.Scale)
+	switch {
+	case s > places:
+		// Rounded, the magnitude is below 2^63 and the scale is places.
+		r := int64(roundDown(u, s-places))
+		if neg {
+			r = -r
+		}
+		return Decimal{Units: r, Scale: int8(places)}.Append(b, places)
+	case s < 0:
+		return appendScaledUp(b, neg, u, -s, places)
+	case s <= 8 && u < 1e16:
+		return d.Append(b, places) // only places was out of range
+	}
+	ni := max(digitCount(u)-s, 1) // integer digits
+	n := ni + places + 1          // places ≥ s > 0 here unless u ≥ 10^16
+	if places == 0 {
+		n--
+	}
+	if neg {
+		n++
+	}
+	start := len(b)
+	b = slices.Grow(b, n)[:start+n]
+	out := b[start:]
+	e := n
+	for ; e > n-(places-s); e-- {
+		out[e-1] = '0'
+	}
+	if places > 0 {
+		u = putDigits(out, e, u, s)
+		e -= s + 1
+		out[e] = '.'
+	}
+	putDigits(out, e, u, ni)
+	if neg {
+		out[0] = '-'
+	}
+	return b
+}
+
+// ascii0 is eight '0' characters as one little-endian word.
+const ascii0 = 0x3030303030303030
+
+// swar8 returns the eight decimal digits of x < 10^8, with leading zeros,
+// as ASCII in one little-endian word (first digit in the lowest byte). The
+// lanes are split in parallel: 4+4 digits, then 2+2 per half, then 1+1 per
+// pair; the multiply-and-shift quotients are exact for the lane widths used
+// (x/100 for x < 10^4 as x·10486>>20, x/10 for x < 100 as x·103>>10).
+func swar8(x uint32) uint64 {
+	v := uint64(x/10000) | uint64(x%10000)<<32
+	q := (v * 10486 >> 20) & 0x0000007F0000007F
+	v = q | (v-q*100)<<16
+	q = (v * 103 >> 10) & 0x000F000F000F000F
+	v = q | (v-q*10)<<8
+	return v | ascii0
+}
+
+// appendScaledUp appends u × 10^k (a negative scale, never seen from an
+// exchange) with places zero decimals, without multiplying.
+func appendScaledUp(b []byte, neg bool, u uint64, k, places int) []byte {
+	if neg {
 		b = append(b, '-')
 	}
 	var buf [20]byte
-	i := formatUint(&buf, u)
-	digits := buf[i:]
-	switch {
-	case s <= 0:
-		b = append(b, digits...)
-		if u != 0 {
-			b = appendZeros(b, -s)
-		}
-		if places == 0 {
-			return b
-		}
-		b = append(b, '.')
-	case len(digits) > s:
-		n := len(digits) - s
-		b = append(b, digits[:n]...)
-		b = append(b, '.')
-		b = append(b, digits[n:]...)
-	default:
-		b = append(b, '0', '.')
-		b = appendZeros(b, s-len(digits))
-		b = append(b, digits...)
+	nd := digitCount(u)
+	putDigits(buf[:], len(buf), u, nd)
+	b = append(b, buf[len(buf)-nd:]...)
+	if u != 0 {
+		b = appendZeros(b, k)
 	}
-	return appendZeros(b, places-max(s, 0))
+	if places > 0 {
+		b = append(b, '.')
+		b = appendZeros(b, places)
+	}
+	return b
 }
 
 // roundDown drops k ≥ 1 decimal digits of u, rounding half away from zero
@@ -276,38 +386,47 @@ var pow10u = func() [20]uint64 {
 	return p
 }()
 
-// formatUint writes u's decimal digits at the end of buf and returns the
-// index of the first one. Eight-digit blocks are split off with one 64-bit
-// division each, and their digits are produced two at a time in 32-bit
-// arithmetic.
-func formatUint(buf *[20]byte, u uint64) int {
-	i := len(buf)
-	for u >= 1e8 {
+// digitCount is the number of decimal digits of u (1 for 0).
+func digitCount(u uint64) int {
+	// 1233/4096 ≈ log10(2): t is the digit count or one less.
+	t := bits.Len64(u|1) * 1233 >> 12
+	if u >= pow10u[t] {
+		t++
+	}
+	return max(t, 1)
+}
+
+// putDigits writes the k lowest decimal digits of u into out, ending just
+// before index e, and returns what is left of u (u / 10^k). Eight-digit
+// blocks are split off with one 64-bit division each and written as four
+// independent digit pairs in 32-bit arithmetic.
+func putDigits(out []byte, e int, u uint64, k int) uint64 {
+	for ; k >= 8; k -= 8 {
 		q := u / 1e8
 		lo := uint32(u - q*1e8)
 		u = q
-		for j := 0; j < 4; j++ {
-			d := lo % 100
-			lo /= 100
-			i -= 2
-			buf[i], buf[i+1] = digitPairs[2*d], digitPairs[2*d+1]
-		}
+		hi, lo := lo/10000, lo%10000
+		a, b, c, d := hi/100, hi%100, lo/100, lo%100
+		o := out[e-8 : e]
+		o[0], o[1] = digitPairs[2*a], digitPairs[2*a+1]
+		o[2], o[3] = digitPairs[2*b], digitPairs[2*b+1]
+		o[4], o[5] = digitPairs[2*c], digitPairs[2*c+1]
+		o[6], o[7] = digitPairs[2*d], digitPairs[2*d+1]
+		e -= 8
 	}
-	v := uint32(u)
-	for v >= 100 {
-		d := v % 100
-		v /= 100
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*d], digitPairs[2*d+1]
+	for ; k >= 2; k -= 2 {
+		q := u / 100
+		d := u - q*100
+		u = q
+		out[e-2], out[e-1] = digitPairs[2*d], digitPairs[2*d+1]
+		e -= 2
 	}
-	if v >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*v], digitPairs[2*v+1]
-	} else {
-		i--
-		buf[i] = byte('0' + v)
+	if k == 1 {
+		q := u / 10
+		out[e-1] = byte('0' + u - q*10)
+		u = q
 	}
-	return i
+	return u
 }
 
 // zeros pads fractional digits.
