@@ -61,12 +61,30 @@ func trailingZeros(u int64) int {
 	return n
 }
 
-// pow10f is 10^e as a float64 for e in [-40, 40].
+// pow10f is 10^e as a float64 (exact for e in [0, 22]); predictions
+// depend on its exact values, so they must never change. The exponents
+// scales give are looked up, computed once by pow10calc.
 func pow10f(e int) float64 {
+	if uint(e+pow10Off) < uint(len(pow10tab)) {
+		return pow10tab[e+pow10Off]
+	}
+	return pow10calc(e)
+}
+
+const pow10Off = 64
+
+var pow10tab = func() (t [2*pow10Off + 1]float64) {
+	for i := range t {
+		t[i] = pow10calc(i - pow10Off)
+	}
+	return t
+}()
+
+func pow10calc(e int) float64 {
 	if e >= 0 {
 		return float64(pow10i[min(e, 18)]) * math.Pow10(max(e-18, 0))
 	}
-	return 1 / pow10f(-e)
+	return 1 / pow10calc(-e)
 }
 
 // roundPred turns a prediction into an integer, 0 when it is unusable.

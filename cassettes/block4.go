@@ -54,17 +54,40 @@ const (
 
 	tagClassDelta = 1 << 2
 	tagPredShift  = 3
+	tagClassRef   = 1 << 6
 )
 
-// Predictors. For colQuote: predOHLC4 (open+high+low+close)/4,
-// predOHLC6 (2·open+high+low+2·close)/6; for colTBB and colTrade:
-// predNone or predVolume (volume × a fitted ratio).
+// classRefs is, per column, the column whose value's class in the same
+// row its classes may be coded against (tag bit tagClassRef): residuals
+// that scale with volume are coded relative to volume's size, taker-buy
+// quote relative to taker-buy base's. -1 for none.
+var classRefs = func() (r [numCols]int) {
+	for c := range r {
+		r[c] = -1
+	}
+	r[colQuote], r[colTBB], r[colTrade] = colVol, colVol, colVol
+	r[colTBQ] = colTBB
+	return r
+}()
+
+// Predictors. For colQuote: predOHLC4 (open+high+low+close)/4 or
+// predOHLC6 (2·open+high+low+2·close)/6, plus with predWick volume ×
+// (upper wick − lower wick) × a fitted factor (the average price leans
+// to the longer wick); for colTBB and colTrade: predNone or predVolume
+// (volume × a fitted ratio).
 const (
 	predNone   = 0
 	predVolume = 1
 	predOHLC4  = 0
 	predOHLC6  = 1
+	predWick   = 2
 )
+
+// wickTerm is the predWick part of a quote prediction from the scaled
+// volume and wicks of a row.
+func wickTerm(vol, upper, lower int64, k float64) int64 {
+	return roundPred(float64(float64(float64(vol)*float64(upper-lower)) * k))
+}
 
 // Class stream encodings.
 const (
@@ -159,9 +182,10 @@ func (w *bitWriter) flush() []byte {
 	return w.b
 }
 
-// encodeColumn4 codes col as classes (steps between classes when delta)
-// followed by the raw bits, in a new slice.
-func encodeColumn4(col []int64, delta bool, hs *huff0.Scratch, cls []byte) []byte {
+// encodeColumn4 codes col as classes (steps between classes when delta,
+// less ref's classes when ref is not nil) followed by the raw bits, in a
+// new slice.
+func encodeColumn4(col []int64, delta bool, ref []byte, hs *huff0.Scratch, cls []byte) []byte {
 	w := bitWriter{b: make([]byte, 0, len(col)*3)}
 	var prev byte
 	for i, v := range col {
@@ -169,6 +193,9 @@ func encodeColumn4(col []int64, delta bool, hs *huff0.Scratch, cls []byte) []byt
 		cls[i] = c - prev
 		if delta {
 			prev = c
+		}
+		if ref != nil {
+			cls[i] -= ref[i]
 		}
 		w.write(zigzag(v), uint(e))
 	}
@@ -189,10 +216,10 @@ func encodeColumn4(col []int64, delta bool, hs *huff0.Scratch, cls []byte) []byt
 	return appendBytes(b, raw)
 }
 
-// appendColumn4 appends the smallest coding of col: a constant, or
-// classes coded plainly or as steps. param (a predictor's fitted ratio)
-// follows the tag.
-func appendColumn4(b []byte, tag byte, param []byte, col []int64, hs *huff0.Scratch, cls []byte) []byte {
+// appendColumn4 appends the smallest coding of col: a constant, classes
+// coded plainly, as steps or against ref (when not nil), or byte planes.
+// param (a predictor's fitted ratio) follows the tag.
+func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte) []byte {
 	same := true
 	for _, v := range col {
 		if v != col[0] {
@@ -210,9 +237,14 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, hs *huff0.Scra
 		return appendVarint(b, x)
 	}
 	mode := byte(modeCoded)
-	body := encodeColumn4(col, false, hs, cls)
-	if steps := encodeColumn4(col, true, hs, cls); len(steps) < len(body) {
+	body := encodeColumn4(col, false, nil, hs, cls)
+	if steps := encodeColumn4(col, true, nil, hs, cls); len(steps) < len(body) {
 		body, mode = steps, modeCoded|tagClassDelta
+	}
+	if ref != nil {
+		if rel := encodeColumn4(col, false, ref, hs, cls); len(rel) < len(body) {
+			body, mode = rel, modeCoded|tagClassRef
+		}
 	}
 	fs := fsePool.Get().(*fse.Scratch)
 	defer fsePool.Put(fs)
@@ -225,8 +257,17 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, hs *huff0.Scra
 }
 
 // columnCost is the size appendColumn4 gives col.
-func columnCost(col []int64, hs *huff0.Scratch, cls []byte) int {
-	return len(appendColumn4(nil, 0, nil, col, hs, cls))
+func columnCost(col []int64, ref []byte, hs *huff0.Scratch, cls []byte) int {
+	return len(appendColumn4(nil, 0, nil, col, ref, hs, cls))
+}
+
+// valueClasses sets dst[i] to the class of col[i].
+func valueClasses(dst []byte, col []int64) []byte {
+	dst = dst[:len(col)]
+	for i, v := range col {
+		dst[i], _ = classOf4(zigzag(v))
+	}
+	return dst
 }
 
 func encodeBlock4(cs []cc.Candle) []byte {
@@ -264,19 +305,17 @@ func encodeBlock4(cs []cc.Candle) []byte {
 	defer huffPool.Put(hs)
 	cls := make([]byte, n)
 	vols := cols[colVol]
+	refs := [numCols][]byte{}
+	refs[colVol] = valueClasses(make([]byte, n), vols)
+	refs[colTBB] = valueClasses(make([]byte, n), cols[colTBB])
 	for c, col := range cols {
+		var ref []byte
+		if rc := classRefs[c]; rc >= 0 {
+			ref = refs[rc]
+		}
 		switch c {
 		case colQuote:
-			// blockColumns predicted with predictQuote; try predictQuote6.
-			alt := make([]int64, n)
-			for i := range cs {
-				alt[i] = col[i] + predictQuote(&cs[i], z[fQuote]) - predictQuote6(&cs[i], z[fQuote])
-			}
-			if columnCost(alt, hs, cls) < columnCost(col, hs, cls) {
-				b = appendColumn4(b, predOHLC6<<tagPredShift, nil, alt, hs, cls)
-			} else {
-				b = appendColumn4(b, predOHLC4<<tagPredShift, nil, col, hs, cls)
-			}
+			b = appendQuote4(b, cs, z, cols, ref, hs, cls)
 		case colTBB, colTrade:
 			k := fitRatio(vols, col)
 			alt := make([]int64, n)
@@ -284,16 +323,56 @@ func encodeBlock4(cs []cc.Candle) []byte {
 				alt[i] = col[i] - predictRatio(vols[i], k)
 			}
 			param := binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
-			if k != 0 && columnCost(alt, hs, cls)+8 < columnCost(col, hs, cls) {
-				b = appendColumn4(b, predVolume<<tagPredShift, param, alt, hs, cls)
+			if k != 0 && columnCost(alt, ref, hs, cls)+8 < columnCost(col, ref, hs, cls) {
+				b = appendColumn4(b, predVolume<<tagPredShift, param, alt, ref, hs, cls)
 			} else {
-				b = appendColumn4(b, predNone<<tagPredShift, nil, col, hs, cls)
+				b = appendColumn4(b, predNone<<tagPredShift, nil, col, ref, hs, cls)
 			}
 		default:
-			b = appendColumn4(b, 0, nil, col, hs, cls)
+			b = appendColumn4(b, 0, nil, col, ref, hs, cls)
 		}
 	}
 	return b
+}
+
+// appendQuote4 appends the quote column with the predictor that codes
+// it smallest.
+func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, ref []byte, hs *huff0.Scratch, cls []byte) []byte {
+	n := len(cs)
+	// blockColumns predicted with predictQuote.
+	base := [2][]int64{cols[colQuote], make([]int64, n)}
+	for i := range cs {
+		base[predOHLC6][i] = cols[colQuote][i] + predictQuote(&cs[i], z[fQuote]) - predictQuote6(&cs[i], z[fQuote])
+	}
+	best, bestCost := byte(0), math.MaxInt
+	var bestCol []int64
+	var bestParam []byte
+	for p := range byte(4) {
+		col := base[p&1]
+		var param []byte
+		if p&predWick != 0 {
+			// The factor fitted to the residuals by least squares.
+			var sxy, sxx float64
+			for i := range col {
+				x := float64(float64(cols[colVol][i]) * float64(cols[colHigh][i]-cols[colLow][i]))
+				sxy += x * float64(col[i])
+				sxx += x * x
+			}
+			k := sxy / sxx
+			if math.IsNaN(k) || math.IsInf(k, 0) || k == 0 {
+				continue
+			}
+			wick := make([]int64, n)
+			for i := range wick {
+				wick[i] = col[i] - wickTerm(cols[colVol][i], cols[colHigh][i], cols[colLow][i], k)
+			}
+			col, param = wick, binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
+		}
+		if c := columnCost(col, ref, hs, cls) + len(param); c < bestCost {
+			best, bestCost, bestCol, bestParam = p, c, col, param
+		}
+	}
+	return appendColumn4(b, best<<tagPredShift, bestParam, bestCol, ref, hs, cls)
 }
 
 // block4 is a decoded kindBlock4 header: what building candles from its
@@ -302,6 +381,7 @@ type block4 struct {
 	z               [numDecimals]int
 	open0           int64 // the first open, in units of its scale / 10^z
 	quotePred       int
+	quoteK          float64 // predWick's factor
 	tbbK, tradeK    float64
 	tbbPred, trPred bool
 }
@@ -311,20 +391,36 @@ type block4 struct {
 type scratch4 struct {
 	ints  []int64
 	vals  []uint64
+	ref   []byte
 	cols  [numCols][]int64
 	cls   []byte
 	extra []byte
 	hs    huff0.Scratch
+	// lo and hi are the rows decoded (see decodeColumns4).
+	lo, hi int
 }
 
 var scratch4Pool = sync.Pool{New: func() any { return &scratch4{} }}
 
-var errBlock4 = fmt.Errorf("%w: candle block", ErrCorrupt)
+// prefixCols are the columns a row needs the rows before it for: the
+// running open and close, and the columns others' classes refer to.
+const prefixCols = 1<<colOpen | 1<<colClose | 1<<colVol | 1<<colTBB
 
 // decodeColumns4 decodes the columns of a kindBlock4 block (v after its
 // kind byte) selected by the bit mask want into sc.cols (the others are
 // left nil). Open times are decoded to absolute times.
-func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error) {
+//
+// With win nil every row is decoded. Else only the rows a read of the
+// open times [win[0], win[1]) builds are, sc.lo to sc.hi (the rows
+// before that too for prefixCols, whose running sums need them); the
+// other values are left as they were, and only the bits read are checked.
+func decodeColumns4(v []byte, sc *scratch4, want uint64, win *[2]int64) (blk block4, err error) {
+	// A column coded against another needs that one.
+	for c := numCols - 1; c >= 0; c-- {
+		if rc := classRefs[c]; rc >= 0 && want&(1<<c) != 0 {
+			want |= 1 << rc
+		}
+	}
 	r := &reader{b: v}
 	n := r.uvarint()
 	if r.err != nil || n > 2*blockLen {
@@ -342,20 +438,28 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error)
 		sc.cls = make([]byte, n)
 	}
 	sc.cls = sc.cls[:n]
+	sc.lo, sc.hi = 0, int(n)
 	for c := range sc.cols {
 		sc.cols[c] = nil
 		tag := r.byte()
 		if r.err != nil {
 			break
 		}
-		pred := int(tag >> tagPredShift)
+		pred := int(tag>>tagPredShift) & 7
 		var k float64
 		switch c {
 		case colQuote:
-			if pred > predOHLC6 {
+			if pred > predOHLC6|predWick {
 				return blk, fmt.Errorf("%w: candle block predictor %d", ErrCorrupt, pred)
 			}
 			blk.quotePred = pred
+			if pred&predWick != 0 {
+				if len(r.b) < 8 {
+					return blk, fmt.Errorf("%w: candle block cut short", ErrCorrupt)
+				}
+				blk.quoteK = math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+				r.b = r.b[8:]
+			}
 		case colTBB, colTrade:
 			if pred > predVolume {
 				return blk, fmt.Errorf("%w: candle block predictor %d", ErrCorrupt, pred)
@@ -379,6 +483,10 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error)
 		}
 		use := want&(1<<c) != 0
 		col := sc.ints[c*int(n) : (c+1)*int(n)]
+		lo, hi := sc.lo, sc.hi
+		if prefixCols&(1<<c) != 0 {
+			lo = 0
+		}
 		switch tag & 3 {
 		case modeConst:
 			x := r.varint()
@@ -388,11 +496,17 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error)
 				}
 			}
 		case modeCoded:
-			if err := decodeCoded4(r, sc, col, tag&tagClassDelta != 0, use); err != nil {
+			var ref []byte
+			if tag&tagClassRef != 0 && use {
+				if ref = refClasses(sc, &blk, c); ref == nil {
+					return blk, fmt.Errorf("%w: candle block class reference", ErrCorrupt)
+				}
+			}
+			if err := decodeCoded4(r, sc, col, tag&tagClassDelta != 0, ref, use, lo, hi); err != nil {
 				return blk, err
 			}
 		case modePlanes:
-			if tag&tagClassDelta != 0 {
+			if tag&(tagClassDelta|tagClassRef) != 0 {
 				return blk, fmt.Errorf("%w: candle block column mode", ErrCorrupt)
 			}
 			if err := readPlanes4(r, sc, col, use); err != nil {
@@ -401,8 +515,21 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error)
 		default:
 			return blk, fmt.Errorf("%w: candle block column mode %d", ErrCorrupt, tag&3)
 		}
-		if use {
-			sc.cols[c] = col
+		if !use {
+			continue
+		}
+		sc.cols[c] = col
+		if c == colOpenTime {
+			t := t0
+			for i, d := range col {
+				if i > 0 {
+					t += step + d
+				}
+				col[i] = t
+			}
+			if win != nil {
+				sc.lo, sc.hi = rowsIn(col, win[0], win[1])
+			}
 		}
 	}
 	if err := r.done(); err != nil {
@@ -411,16 +538,55 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64) (blk block4, err error)
 	if len(r.b) != 0 {
 		return blk, fmt.Errorf("%w: candle block has %d trailing bytes", ErrCorrupt, len(r.b))
 	}
-	if ts := sc.cols[colOpenTime]; ts != nil {
-		t := t0
-		for i, d := range ts {
-			if i > 0 {
-				t += step + d
-			}
-			ts[i] = t
+	return blk, nil
+}
+
+// rowsIn gives the rows a read of [start, end) builds from open times ts:
+// from the first opening at or after start up to the first opening at or
+// after end (and start) — the loop of appendRange4.
+func rowsIn(ts []int64, start, end int64) (lo, hi int) {
+	lo = len(ts)
+	for i, t := range ts {
+		if t >= start {
+			lo = i
+			break
 		}
 	}
-	return blk, nil
+	hi = len(ts)
+	for i := lo; i < len(ts); i++ {
+		if ts[i] >= end {
+			hi = i
+			break
+		}
+	}
+	return lo, hi
+}
+
+// refClasses returns the classes column c's classes are coded against
+// (see classRefs): those of volume or of taker-buy base values, which are
+// decoded before c (rows up to sc.hi). nil when c has no reference.
+func refClasses(sc *scratch4, blk *block4, c int) []byte {
+	rc := classRefs[c]
+	if rc < 0 || sc.cols[rc] == nil {
+		return nil
+	}
+	col := sc.cols[rc]
+	if cap(sc.ref) < len(col) {
+		sc.ref = make([]byte, len(col))
+	}
+	sc.ref = sc.ref[:len(col)]
+	if rc == colTBB && blk.tbbPred {
+		vols := sc.cols[colVol]
+		if vols == nil {
+			return nil
+		}
+		for i, v := range col[:sc.hi] {
+			sc.ref[i], _ = classOf4(zigzag(v + predictRatio(vols[i], blk.tbbK)))
+		}
+		return sc.ref
+	}
+	valueClasses(sc.ref[:sc.hi], col[:sc.hi])
+	return sc.ref
 }
 
 // readPlanes4 reads one column of byte planes from r into col (when
@@ -445,7 +611,7 @@ func readPlanes4(r *reader, sc *scratch4, col []int64, use bool) error {
 }
 
 // decodeCoded4 reads one coded column from r into col (when use).
-func decodeCoded4(r *reader, sc *scratch4, col []int64, delta, use bool) error {
+func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, use bool, lo, hi int) error {
 	n := len(col)
 	cls := sc.cls
 	switch r.byte() {
@@ -492,11 +658,29 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta, use bool) error {
 	limit := uint(len(raw)) * 8
 	var pos uint
 	var prev byte
-	for i, d := range cls {
-		c := d
+	// Rows before lo are only skipped: their classes say how many bits.
+	for i := range lo {
+		c := cls[i]
 		if delta {
 			c += prev
 			prev = c
+		}
+		if ref != nil {
+			c += ref[i]
+		}
+		pos += uint(classInfo[c].extra)
+	}
+	if pos > limit {
+		return fmt.Errorf("%w: candle block raw bits cut short", ErrCorrupt)
+	}
+	for i := lo; i < hi; i++ {
+		c := cls[i]
+		if delta {
+			c += prev
+			prev = c
+		}
+		if ref != nil {
+			c += ref[i]
 		}
 		ci := &classInfo[c]
 		u := ci.base
@@ -513,7 +697,7 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta, use bool) error {
 		}
 		col[i] = unzigzag(u)
 	}
-	if limit-pos >= 8 {
+	if hi == n && limit-pos >= 8 {
 		return fmt.Errorf("%w: candle block has unused raw bits", ErrCorrupt)
 	}
 	return nil
@@ -542,10 +726,13 @@ func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64
 	vol := cols[colVol][i]
 	c.Volume.Units = vol * pow10i[z[fVolume]]
 	q := cols[colQuote][i]
-	if blk.quotePred == predOHLC6 {
+	if blk.quotePred&predOHLC6 != 0 {
 		q += predictQuote6(c, z[fQuote])
 	} else {
 		q += predictQuote(c, z[fQuote])
+	}
+	if blk.quotePred&predWick != 0 {
+		q += wickTerm(vol, cols[colHigh][i], cols[colLow][i], blk.quoteK)
 	}
 	c.QuoteVolume.Units = q * pow10i[z[fQuote]]
 	tbb := cols[colTBB][i]
@@ -567,21 +754,18 @@ func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64
 func appendRange4(dst []cc.Candle, v []byte, start, end int64) (out []cc.Candle, more bool, err error) {
 	sc := scratch4Pool.Get().(*scratch4)
 	defer scratch4Pool.Put(sc)
-	blk, err := decodeColumns4(v, sc, allColumns)
+	blk, err := decodeColumns4(v, sc, allColumns, &[2]int64{start, end})
 	if err != nil {
 		return dst, false, err
 	}
 	cols := &sc.cols
 	prevClose := blk.open0
-	for i, t := range cols[colOpenTime] {
+	for i, t := range cols[colOpenTime][:sc.hi] {
 		o := prevClose + cols[colOpen][i]
 		cl := o + cols[colClose][i]
 		prevClose = cl
 		if t < start {
 			continue
-		}
-		if t >= end {
-			return dst, false, nil
 		}
 		dst = append(dst, cc.Candle{})
 		c := &dst[len(dst)-1]
@@ -590,7 +774,8 @@ func appendRange4(dst []cc.Candle, v []byte, start, end int64) (out []cc.Candle,
 			return dst[:len(dst)-1], false, err
 		}
 	}
-	return dst, true, nil
+	// A row at or past end stopped the read.
+	return dst, sc.hi == len(cols[colOpenTime]), nil
 }
 
 // checkScales refuses a candle with a scale no Decimal supports.
@@ -606,7 +791,7 @@ func checkScales(c *cc.Candle) error {
 func decodeBlock4(v []byte) ([]cc.Candle, error) {
 	sc := scratch4Pool.Get().(*scratch4)
 	defer scratch4Pool.Put(sc)
-	blk, err := decodeColumns4(v, sc, allColumns)
+	blk, err := decodeColumns4(v, sc, allColumns, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -627,7 +812,7 @@ func decodeBlock4(v []byte) ([]cc.Candle, error) {
 func blockTimes4(v []byte, fn func(open int64, closed bool)) error {
 	sc := scratch4Pool.Get().(*scratch4)
 	defer scratch4Pool.Put(sc)
-	if _, err := decodeColumns4(v, sc, 1<<colOpenTime|1<<colShut); err != nil {
+	if _, err := decodeColumns4(v, sc, 1<<colOpenTime|1<<colShut, nil); err != nil {
 		return err
 	}
 	for i, t := range sc.cols[colOpenTime] {
