@@ -89,7 +89,8 @@ func pow10calc(e int) float64 {
 
 // roundPred turns a prediction into an integer, 0 when it is unusable.
 func roundPred(x float64) int64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 1e18 {
+	// One comparison refuses NaN and infinities too.
+	if !(math.Abs(x) <= 1e18) {
 		return 0
 	}
 	return int64(math.Round(x))

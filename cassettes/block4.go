@@ -202,6 +202,7 @@ func encodeColumn4(col []int64, delta bool, ref []byte, hs *huff0.Scratch, cls [
 	raw := w.flush()
 	b := make([]byte, 0, len(raw)+len(cls)+16)
 	hs.Reuse = huff0.ReusePolicyNone
+	hs.TableLog = 8
 	out, _, err := huff0.Compress1X(cls, hs)
 	switch {
 	case err == nil && len(out) < len(cls):
