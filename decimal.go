@@ -213,8 +213,11 @@ func (d Decimal) Fixed(places int) string {
 // or sixteen in two, and the digits go out with unaligned 8-byte stores into
 // b's spare capacity. The store of the fraction also writes the padding
 // zeros; a store's surplus bytes are overwritten by the next one or cut off
-// by the final length, which is why eight bytes more than the result are
-// reserved. The length comes from the mantissa alone, not from the digits,
+// by the final length, so up to eight bytes of b's capacity past the result
+// may be overwritten (scratch, as far as append semantics go). The fast
+// path wants fastRoom bytes of spare capacity; a b with less is grown
+// first, in appendOther, so the fast path makes no call (a call would make
+// the compiler spill its registers). The length comes from the mantissa alone, not from the digits,
 // because where the next number starts hangs on it: the digit arithmetic
 // stays off that chain. Everything else goes through appendOther.
 func (d Decimal) Append(b []byte, places int) []byte {
@@ -224,7 +227,8 @@ func (d Decimal) Append(b []byte, places int) []byte {
 		u = -u // exact for math.MinInt64 too
 	}
 	s := int(d.Scale)
-	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 {
+	start := len(b)
+	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 || cap(b)-start < fastRoom {
 		return d.appendOther(b, places)
 	}
 	ni := max(digitCount(u)-s, 1) // integer digits
@@ -243,9 +247,7 @@ func (d Decimal) Append(b []byte, places int) []byte {
 		h := u / 1e8
 		wh, wl = swar8(uint32(h)), swar8(uint32(u-h*1e8))
 	}
-	start := len(b)
-	b = slices.Grow(b, n+8)
-	out := b[start : start+n+8]
+	out := b[start : start+fastRoom]
 	p := 0
 	if neg {
 		out[0] = '-'
@@ -272,6 +274,10 @@ func (d Decimal) Append(b []byte, places int) []byte {
 	return b[:start+n]
 }
 
+// fastRoom is the spare capacity Append's fast path needs: the longest
+// result (a sign, 16 digits, a point, 18 places) and 8 bytes of slack.
+const fastRoom = 1 + 16 + 1 + maxScale + 8
+
 // appendOther is Append outside its fast path: places out of range,
 // digits to round away, a negative scale, more than 8 fractional digits or
 // a magnitude of 10^16 or more. It never multiplies the mantissa up to the
@@ -296,7 +302,8 @@ func (d Decimal) appendOther(b []byte, places int) []byte {
 	case s < 0:
 		return appendScaledUp(b, neg, u, -s, places)
 	case s <= 8 && u < 1e16:
-		return d.Append(b, places) // only places was out of range
+		// Only places was out of range, or b lacked room.
+		return d.Append(slices.Grow(b, fastRoom), places)
 	}
 	ni := max(digitCount(u)-s, 1) // integer digits
 	n := ni + places + 1          // places ≥ s > 0 here unless u ≥ 10^16

@@ -171,15 +171,25 @@ func TestDecimalAppendMatchesReference(t *testing.T) {
 		units = append(units, u)
 	}
 	checked := 0
-	prefix := []byte("x:")
+	// A short buffer (Append must grow it) and one with room to spare
+	// whose spare bytes are dirty (the fast path writes into them).
+	short := []byte("x:")
+	roomy := make([]byte, 2, 256)
 	for _, u := range units {
 		for scale := -2; scale <= 20; scale++ {
 			for places := -1; places <= 19; places++ {
 				d := cc.Decimal{Units: u, Scale: int8(scale)}
 				want := refAppend(d, places)
-				got := d.Append(prefix, places)
-				if string(got[:len(prefix)]) != "x:" || string(got[len(prefix):]) != want {
-					t.Fatalf("Decimal{%d, %d}.Append(places %d) = %q, want %q", u, scale, places, got[len(prefix):], want)
+				for _, b := range [][]byte{short, roomy} {
+					b = b[:2]
+					copy(b, "x:")
+					for i := 2; i < cap(b); i++ {
+						b[:cap(b)][i] = '#'
+					}
+					got := d.Append(b, places)
+					if string(got[:2]) != "x:" || string(got[2:]) != want {
+						t.Fatalf("Decimal{%d, %d}.Append(places %d, cap %d) = %q, want %q", u, scale, places, cap(b), got, want)
+					}
 				}
 				checked++
 			}
