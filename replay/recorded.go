@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -122,7 +123,13 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(respBody)))
 	w.WriteHeader(ix.Status)
-	if r.Method != http.MethodHead {
+	switch {
+	case r.Method == http.MethodHead:
+	case len(respBody) == len(ix.Body) && unsafe.SliceData(respBody) == unsafe.SliceData(ix.Body):
+		// The recorded body itself, which stays as it is while the
+		// cassette is served.
+		plugins.WriteStatic(w, respBody)
+	default:
 		w.Write(respBody)
 	}
 }

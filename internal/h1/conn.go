@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,6 +25,7 @@ const (
 type conn struct {
 	srv    *Server
 	rwc    net.Conn
+	raw    syscall.RawConn // for sendfile; nil if rwc has no file descriptor
 	remote string
 	state  atomic.Int32
 
@@ -53,6 +55,9 @@ func (c *conn) serve() {
 		c.srv.untrack(c)
 	}()
 	c.remote = c.rwc.RemoteAddr().String()
+	if sc, ok := c.rwc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	c.buf = make([]byte, 0, 4096)
 	for {
 		c.state.Store(stateIdle)

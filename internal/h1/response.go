@@ -125,6 +125,36 @@ func (w *response) Write(p []byte) (int, error) {
 	return w.writeBody(p)
 }
 
+// WriteStatic is Write for a body that is never modified again, ever (a
+// cached answer): written whole, matching the handler's Content-Length, a
+// body of staticMin bytes or more goes out by sendfile from a memory file
+// it is copied to once (see static.go). Anything else is an ordinary
+// Write. Handlers reach it through plugins.WriteStatic.
+func (w *response) WriteStatic(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	c := w.c
+	if len(p) < staticMin || c.raw == nil || w.head || w.committed || w.done || w.hijacked || w.err != nil ||
+		len(c.wbuf) > 0 || w.written != 0 || w.declared != int64(len(p)) || !bodyAllowed(w.status) {
+		return w.Write(p)
+	}
+	st := &c.srv.static
+	ref, ok := st.acquire(p)
+	if !ok {
+		return w.Write(p)
+	}
+	defer st.release(ref)
+	w.written = int64(len(p))
+	head := w.buildHead(false, p)
+	if err := sendStatic(c.raw, head, ref.a.fd, ref.off, len(p)); err != nil {
+		w.err = err
+		w.closeAfter = true
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // writeBody sends p after the head went out.
 func (w *response) writeBody(p []byte) (int, error) {
 	if w.head {
@@ -164,6 +194,28 @@ func (w *response) send(bufs ...[]byte) error {
 // final means the handler returned: the body is whole, so it gets a
 // Content-Length rather than chunks.
 func (w *response) commit(final bool, extra []byte) error {
+	c := w.c
+	b := w.buildHead(final, extra)
+	body := c.wbuf
+	if w.head || !bodyAllowed(w.status) {
+		body, extra = nil, nil
+	}
+	var err error
+	switch {
+	case w.chunked && len(body) > 0:
+		size := fmt.Appendf(nil, "%x\r\n", len(body))
+		err = w.send(b, size, body, crlf)
+	default:
+		err = w.send(b, body, extra)
+	}
+	c.wbuf = c.wbuf[:0]
+	return err
+}
+
+// buildHead marks the response committed, settles its framing and returns
+// the head (status line, headers, blank line) in c.hbuf. sniff is the
+// first body bytes when the buffer holds none.
+func (w *response) buildHead(final bool, sniff []byte) []byte {
 	w.committed = true
 	c := w.c
 	allowed := bodyAllowed(w.status)
@@ -180,9 +232,8 @@ func (w *response) commit(final bool, extra []byte) error {
 	}
 	if allowed && !w.head || len(c.wbuf) > 0 {
 		if _, ok := w.header["Content-Type"]; !ok && w.header.Get("Content-Encoding") == "" {
-			sniff := c.wbuf
-			if len(sniff) == 0 {
-				sniff = extra
+			if len(c.wbuf) > 0 {
+				sniff = c.wbuf
 			}
 			if len(sniff) > 0 {
 				w.header["Content-Type"] = []string{http.DetectContentType(sniff)}
@@ -212,21 +263,7 @@ func (w *response) commit(final bool, extra []byte) error {
 	}
 	b = append(b, "\r\n"...)
 	c.hbuf = b
-
-	body := c.wbuf
-	if w.head || !allowed {
-		body, extra = nil, nil
-	}
-	var err error
-	switch {
-	case w.chunked && len(body) > 0:
-		size := fmt.Appendf(nil, "%x\r\n", len(body))
-		err = w.send(b, size, body, crlf)
-	default:
-		err = w.send(b, body, extra)
-	}
-	c.wbuf = c.wbuf[:0]
-	return err
+	return b
 }
 
 // appendHeaderLines writes the handler's headers, sorted by name, as

@@ -49,6 +49,7 @@ type Server struct {
 	onShutdown []func()
 	shutting   atomic.Bool
 	hooksOnce  sync.Once
+	static     staticStore
 }
 
 // ErrServerClosed is what Serve returns after Shutdown or Close.
@@ -145,6 +146,7 @@ func (s *Server) begin() (fb *http.Server, fbDone chan struct{}) {
 	fb, fbDone = s.fallback, s.fbDone
 	s.mu.Unlock()
 	s.hooksOnce.Do(func() {
+		s.static.close()
 		if ln != nil {
 			ln.Close()
 		}

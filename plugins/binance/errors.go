@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 const contentType = "application/json;charset=UTF-8"
@@ -94,6 +95,15 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// writeCached is writeBody for a cached answer, never modified again.
+func writeCached(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = contentTypeValue
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(http.StatusOK)
+	plugins.WriteStatic(w, b)
 }
 
 // writeError sends err as Binance would: an *apiError as is, an unknown

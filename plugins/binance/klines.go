@@ -91,7 +91,7 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 		}
 		key := klineKey{path: r.URL.Path, sym: sym, sp: sp}
 		if b, ok := s.klines.get(key); ok {
-			writeBody(w, http.StatusOK, b)
+			writeCached(w, b)
 			return
 		}
 		var cs []cc.Candle
