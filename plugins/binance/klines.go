@@ -45,7 +45,7 @@ func (s *server) klineQuery(q params, symParam string) (sym string, sp span, err
 	if err != nil {
 		return
 	}
-	max := int64(s.p.Defaults().MaxLimit)
+	max := int64(s.p.maxLimit()) // not Defaults(): it builds slices, and this runs per request
 	switch {
 	case !hasLimit:
 		sp.limit = 500

@@ -72,7 +72,7 @@ func (p *Plugin) Defaults() plugins.Defaults {
 	d := plugins.Defaults{
 		UpstreamREST:   "https://api.binance.com",
 		UpstreamWS:     "wss://stream.binance.com:9443",
-		MaxLimit:       1000,
+		MaxLimit:       p.maxLimit(),
 		Intervals:      append([]cc.Interval(nil), cc.Intervals...),
 		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
@@ -81,10 +81,17 @@ func (p *Plugin) Defaults() plugins.Defaults {
 	if p.kind == Perpetual {
 		d.UpstreamREST = "https://fapi.binance.com"
 		d.UpstreamWS = "wss://fstream.binance.com"
-		d.MaxLimit = 1500
 		d.Intervals = futuresIntervals()
 	}
 	return d
+}
+
+// maxLimit is the largest klines page: 1000 on spot, 1500 on USD-M.
+func (p *Plugin) maxLimit() int {
+	if p.kind == Perpetual {
+		return 1500
+	}
+	return 1000
 }
 
 // futuresIntervals are the canonical intervals but 1s, which USD-M
