@@ -119,7 +119,9 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The body is stored decoded; net/http sets the rest.
 			continue
 		}
-		hdr[k] = append([]string(nil), vs...)
+		// Shared, capped at its length: an Add copies instead of
+		// writing into the recorded slice.
+		hdr[k] = vs[:len(vs):len(vs)]
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(respBody)))
 	w.WriteHeader(ix.Status)
