@@ -231,7 +231,7 @@ func (d Decimal) Append(b []byte, places int) []byte {
 	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 || cap(b)-start < fastRoom {
 		return d.appendOther(b, places)
 	}
-	ni := max(digitCount(u)-s, 1) // integer digits
+	ni := max(digitCount0(u)-s, 1) // integer digits
 	n := ni
 	if places > 0 {
 		n += 1 + places
@@ -394,13 +394,16 @@ var pow10u = func() [20]uint64 {
 }()
 
 // digitCount is the number of decimal digits of u (1 for 0).
-func digitCount(u uint64) int {
+func digitCount(u uint64) int { return max(digitCount0(u), 1) }
+
+// digitCount0 is the number of decimal digits of u, 0 for 0.
+func digitCount0(u uint64) int {
 	// 1233/4096 ≈ log10(2): t is the digit count or one less.
-	t := bits.Len64(u|1) * 1233 >> 12
+	t := bits.Len64(u) * 1233 >> 12
 	if u >= pow10u[t] {
 		t++
 	}
-	return max(t, 1)
+	return t
 }
 
 // putDigits writes the k lowest decimal digits of u into out, ending just
