@@ -337,16 +337,17 @@ const ascii0 = 0x3030303030303030
 
 // swar8 returns the eight decimal digits of x < 10^8, with leading zeros,
 // as ASCII in one little-endian word (first digit in the lowest byte). The
-// lanes are split in parallel: 4+4 digits, then 2+2 per half, then 1+1 per
-// pair; the multiply-and-shift quotients are exact for the lane widths used
-// (x/100 for x < 10^4 as x·10486>>20, x/10 for x < 100 as x·103>>10).
+// lanes are split in parallel, 4+4 digits, then 2+2 per half, then 1+1 per
+// pair: a lane holding h·m+l becomes h·2^w+l by adding h·(2^w-m), with the
+// quotients h from multiply-and-shift, exact for the lane widths used
+// (x/100 for x < 10^4 as x·10486>>20, x/10 for x < 100 as x·103>>10). The
+// most significant digit ends in the top byte; a byte swap puts it first.
 func swar8(x uint32) uint64 {
-	v := uint64(x/10000) | uint64(x%10000)<<32
-	q := (v * 10486 >> 20) & 0x0000007F0000007F
-	v = q | (v-q*100)<<16
-	q = (v * 103 >> 10) & 0x000F000F000F000F
-	v = q | (v-q*10)<<8
-	return v | ascii0
+	v := uint64(x)
+	v += uint64(x/10000) * (1<<32 - 10000)
+	v += (v * 10486 >> 20 & 0x0000007F0000007F) * (1<<16 - 100)
+	v += (v * 103 >> 10 & 0x000F000F000F000F) * (1<<8 - 10)
+	return bits.ReverseBytes64(v) | ascii0
 }
 
 // appendScaledUp appends u × 10^k (a negative scale, never seen from an
