@@ -98,22 +98,39 @@ func roundPred(x float64) int64 {
 
 // predictQuote is the quote volume (in units of its scale, divided by
 // 10^zq) expected from volume × typical price.
-func predictQuote(c *cc.Candle, zq int) int64 {
+func predictQuote(c *cc.Candle, zq int) int64 { return predictQuoteF(c, quoteFactor(c, zq)) }
+
+// quoteFactor is the power of ten predictQuote scales by.
+func quoteFactor(c *cc.Candle, zq int) float64 {
+	return pow10f(int(c.QuoteVolume.Scale) - int(c.Volume.Scale) - int(c.Open.Scale) - zq)
+}
+
+// predictQuoteF is predictQuote given its quoteFactor (a block whose
+// scales do not change computes it once).
+func predictQuoteF(c *cc.Candle, f float64) int64 {
 	sum := float64(c.Open.Units) + float64(c.High.Units) + float64(c.Low.Units) + float64(c.Close.Units)
 	x := float64(float64(c.Volume.Units) * sum)
 	x = float64(x / 4)
-	return roundPred(float64(x * pow10f(int(c.QuoteVolume.Scale)-int(c.Volume.Scale)-int(c.Open.Scale)-zq)))
+	return roundPred(float64(x * f))
 }
 
 // predictTBQ is the taker-buy quote volume expected from quote volume ×
 // taker-buy base / volume.
-func predictTBQ(c *cc.Candle, zt int) int64 {
+func predictTBQ(c *cc.Candle, zt int) int64 { return predictTBQF(c, tbqFactor(c, zt)) }
+
+// tbqFactor is the power of ten predictTBQ scales by.
+func tbqFactor(c *cc.Candle, zt int) float64 {
+	return pow10f(int(c.TakerBuyQuote.Scale) - int(c.QuoteVolume.Scale) - int(c.TakerBuyBase.Scale) + int(c.Volume.Scale) - zt)
+}
+
+// predictTBQF is predictTBQ given its tbqFactor.
+func predictTBQF(c *cc.Candle, f float64) int64 {
 	if c.Volume.Units == 0 {
 		return 0
 	}
 	x := float64(float64(c.QuoteVolume.Units) * float64(c.TakerBuyBase.Units))
 	x = float64(x / float64(c.Volume.Units))
-	return roundPred(float64(x * pow10f(int(c.TakerBuyQuote.Scale)-int(c.QuoteVolume.Scale)-int(c.TakerBuyBase.Scale)+int(c.Volume.Scale)-zt)))
+	return roundPred(float64(x * f))
 }
 
 func encodeBlock2(cs []cc.Candle) []byte {

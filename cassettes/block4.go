@@ -51,6 +51,7 @@ const (
 	modeConst  = 0
 	modeCoded  = 1
 	modePlanes = 2 // byte planes as in kindBlock3, for few distinct values
+	modeHuff   = 3 // classes Huffman-coded with the raw bits (huffman.go)
 
 	tagClassDelta = 1 << 2
 	tagPredShift  = 3
@@ -125,11 +126,14 @@ func classOf4(u uint64) (byte, int) {
 }
 
 // predictQuote6 is predictQuote with the typical price (2o+h+l+2c)/6.
-func predictQuote6(c *cc.Candle, zq int) int64 {
+func predictQuote6(c *cc.Candle, zq int) int64 { return predictQuote6F(c, quoteFactor(c, zq)) }
+
+// predictQuote6F is predictQuote6 given its quoteFactor.
+func predictQuote6F(c *cc.Candle, f float64) int64 {
 	sum := float64(2*float64(c.Open.Units)) + float64(c.High.Units) + float64(c.Low.Units) + float64(2*float64(c.Close.Units))
 	x := float64(float64(c.Volume.Units) * sum)
 	x = float64(x / 6)
-	return roundPred(float64(x * pow10f(int(c.QuoteVolume.Scale)-int(c.Volume.Scale)-int(c.Open.Scale)-zq)))
+	return roundPred(float64(x * f))
 }
 
 // predictRatio is volume units × k, rounded.
@@ -217,6 +221,53 @@ func encodeColumn4(col []int64, delta bool, ref []byte, hs *huff0.Scratch, cls [
 	return appendBytes(b, raw)
 }
 
+// encodeHuff4 codes col for modeHuff, in a new slice: the first class
+// and the count of classes, then the classes (steps between classes when
+// delta, less ref's classes when ref is not nil) as a table and Huffman
+// codes, then the values' raw bits.
+func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
+	var freq [256]int
+	var prev byte
+	for i, v := range col {
+		c, _ := classOf4(zigzag(v))
+		s := c - prev
+		if delta {
+			prev = c
+		}
+		if ref != nil {
+			s -= ref[i]
+		}
+		cls[i] = s
+		freq[s]++
+	}
+	lo, hi := 255, 0
+	for s, f := range freq {
+		if f > 0 {
+			lo, hi = min(lo, s), max(hi, s)
+		}
+	}
+	var lens [256]uint8
+	var codes [256]uint16
+	cw := bitWriter{b: make([]byte, 0, len(col))}
+	if hi > lo {
+		huffLengths(&freq, &lens)
+		huffCodes(&lens, &codes)
+		appendHuffLengths(&cw, &lens, lo, hi)
+	}
+	rw := bitWriter{b: make([]byte, 0, len(col)*3)}
+	for i, v := range col {
+		s := cls[i]
+		cw.write(uint64(codes[s]), uint(lens[s]))
+		u := zigzag(v)
+		_, e := classOf4(u)
+		rw.write(u, uint(e))
+	}
+	b := make([]byte, 0, len(cw.b)+len(rw.b)+16)
+	b = append(b, byte(lo), byte(hi-lo))
+	b = appendBytes(b, cw.flush())
+	return appendBytes(b, rw.flush())
+}
+
 // appendColumn4 appends the smallest coding of col: a constant, classes
 // coded plainly, as steps or against ref (when not nil), or byte planes.
 // param (a predictor's fitted ratio) follows the tag.
@@ -237,19 +288,21 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 		}
 		return appendVarint(b, x)
 	}
-	mode := byte(modeCoded)
-	body := encodeColumn4(col, false, nil, hs, cls)
-	if steps := encodeColumn4(col, true, nil, hs, cls); len(steps) < len(body) {
-		body, mode = steps, modeCoded|tagClassDelta
+	mode := byte(modeHuff)
+	body := encodeHuff4(col, false, nil, cls)
+	if steps := encodeHuff4(col, true, nil, cls); len(steps) < len(body) {
+		body, mode = steps, modeHuff|tagClassDelta
 	}
 	if ref != nil {
-		if rel := encodeColumn4(col, false, ref, hs, cls); len(rel) < len(body) {
-			body, mode = rel, modeCoded|tagClassRef
+		if rel := encodeHuff4(col, false, ref, cls); len(rel) < len(body) {
+			body, mode = rel, modeHuff|tagClassRef
 		}
 	}
 	fs := fsePool.Get().(*fse.Scratch)
 	defer fsePool.Put(fs)
-	if planes := appendPlanes(nil, col, fs, cls); len(planes) < len(body) {
+	// Byte planes decode slower (an FSE pass per plane): only for a
+	// clear gain.
+	if planes := appendPlanes(nil, col, fs, cls); len(planes)+len(body)/32 < len(body) {
 		body, mode = planes, modePlanes
 	}
 	b = append(b, tag|mode)
@@ -379,10 +432,20 @@ func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, 
 // block4 is a decoded kindBlock4 header: what building candles from its
 // columns needs besides the columns.
 type block4 struct {
-	z               [numDecimals]int
-	open0           int64 // the first open, in units of its scale / 10^z
-	quotePred       int
-	quoteK          float64 // predWick's factor
+	z         [numDecimals]int
+	open0     int64 // the first open, in units of its scale / 10^z
+	quotePred int
+	quoteK    float64 // predWick's factor
+	// konst marks the constant columns, kval their values. The scale,
+	// close offset and closed columns are then not stored row by row
+	// for a window read (lazyCols); fill uses kval.
+	konst uint64
+	kval  [numCols]int64
+	// With every scale constant: the scales, whether they are valid and
+	// the powers of ten the predictions scale by.
+	scales          [numDecimals]int8
+	scalesOK        bool
+	fQuote, fTBQ    float64
 	tbbK, tradeK    float64
 	tbbPred, trPred bool
 }
@@ -397,11 +460,19 @@ type scratch4 struct {
 	cls   []byte
 	extra []byte
 	hs    huff0.Scratch
+	codes []byte
+	tab   [256]uint16 // modeHuff decode table
 	// lo and hi are the rows decoded (see decodeColumns4).
 	lo, hi int
 }
 
 var scratch4Pool = sync.Pool{New: func() any { return &scratch4{} }}
+
+// lazyCols are the columns a window read leaves unstored when constant.
+const lazyCols = (1<<numDecimals-1)<<colScale | 1<<colCloseTime | 1<<colShut
+
+// allScales is the mask of the scale columns.
+const allScales = (1<<numDecimals - 1) << colScale
 
 // prefixCols are the columns a row needs the rows before it for: the
 // running open and close, and the columns others' classes refer to.
@@ -491,19 +562,25 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64, win *[2]int64) (blk blo
 		switch tag & 3 {
 		case modeConst:
 			x := r.varint()
-			if use {
+			blk.konst |= 1 << c
+			blk.kval[c] = x
+			if use && (win == nil || lazyCols&(1<<c) == 0) {
 				for i := range col {
 					col[i] = x
 				}
 			}
-		case modeCoded:
+		case modeCoded, modeHuff:
 			var ref []byte
 			if tag&tagClassRef != 0 && use {
 				if ref = refClasses(sc, &blk, c); ref == nil {
 					return blk, fmt.Errorf("%w: candle block class reference", ErrCorrupt)
 				}
 			}
-			if err := decodeCoded4(r, sc, col, tag&tagClassDelta != 0, ref, use, lo, hi); err != nil {
+			decode := decodeCoded4
+			if tag&3 == modeHuff {
+				decode = decodeHuff4
+			}
+			if err := decode(r, sc, col, tag&tagClassDelta != 0, ref, use, lo, hi); err != nil {
 				return blk, err
 			}
 		case modePlanes:
@@ -538,6 +615,26 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64, win *[2]int64) (blk blo
 	}
 	if len(r.b) != 0 {
 		return blk, fmt.Errorf("%w: candle block has %d trailing bytes", ErrCorrupt, len(r.b))
+	}
+	if win != nil && blk.konst&allScales != allScales {
+		// fill reads the scales row by row: store the constant ones too.
+		for c := colScale; c < colScale+numDecimals; c++ {
+			if blk.konst&(1<<c) != 0 && sc.cols[c] != nil {
+				col := sc.cols[c]
+				for i := sc.lo; i < sc.hi; i++ {
+					col[i] = blk.kval[c]
+				}
+			}
+		}
+	}
+	if blk.konst&allScales == allScales {
+		var c cc.Candle
+		for f, d := range decimals(&c) {
+			d.Scale = int8(blk.kval[colScale+f])
+			blk.scales[f] = d.Scale
+		}
+		blk.scalesOK = checkScales(&c) == nil
+		blk.fQuote, blk.fTBQ = quoteFactor(&c, blk.z[fQuote]), tbqFactor(&c, blk.z[fTBQ])
 	}
 	return blk, nil
 }
@@ -653,6 +750,13 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, 
 	if !use {
 		return nil
 	}
+	return readRawBits(sc, raw, cls, col, delta, ref, lo, hi)
+}
+
+// readRawBits rebuilds col's rows lo to hi from their classes (cls, as
+// stored: steps when delta, less ref when not nil) and the raw bits
+// after each class's top bits; the rows before lo are only skipped.
+func readRawBits(sc *scratch4, raw, cls []byte, col []int64, delta bool, ref []byte, lo, hi int) error {
 	// The raw bits are read 8 bytes at a time from a padded copy.
 	sc.extra = append(append(sc.extra[:0], raw...), make([]byte, 16)...)
 	ex := sc.extra
@@ -698,10 +802,41 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, 
 		}
 		col[i] = unzigzag(u)
 	}
-	if hi == n && limit-pos >= 8 {
+	if hi == len(col) && limit-pos >= 8 {
 		return fmt.Errorf("%w: candle block has unused raw bits", ErrCorrupt)
 	}
 	return nil
+}
+
+// decodeHuff4 reads one modeHuff column from r into col (when use),
+// rows lo to hi (see readRawBits); codes from hi on are not decoded.
+func decodeHuff4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, use bool, lo, hi int) error {
+	sym0, n := int(r.byte()), int(r.byte())+1
+	codes := r.bytes()
+	raw := r.bytes()
+	if r.err != nil {
+		return r.done()
+	}
+	if sym0+n > 256 {
+		return fmt.Errorf("%w: candle block symbols %d+%d", ErrCorrupt, sym0, n)
+	}
+	if !use {
+		return nil
+	}
+	sc.codes = append(append(sc.codes[:0], codes...), make([]byte, 16)...)
+	br := bitReader{b: sc.codes, limit: uint(len(codes)) * 8}
+	tab := &sc.tab
+	if err := readHuffTable(&br, tab, sym0, n); err != nil {
+		return err
+	}
+	cls := sc.cls[:len(col)]
+	if err := br.decodeSymbols(tab, cls[:hi]); err != nil {
+		return err
+	}
+	if hi == len(col) && br.limit-br.pos >= 8 {
+		return fmt.Errorf("%w: candle block has unused code bits", ErrCorrupt)
+	}
+	return readRawBits(sc, raw, cls, col, delta, ref, lo, hi)
 }
 
 // fill4 builds row i of the columns into c, given its open and close
@@ -709,15 +844,26 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, 
 func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64) {
 	z := &blk.z
 	c.OpenTime = cols[colOpenTime][i]
-	c.CloseTime = c.OpenTime + cols[colCloseTime][i]
-	c.Open.Scale = int8(cols[colScale+fOpen][i])
-	c.High.Scale = int8(cols[colScale+fHigh][i])
-	c.Low.Scale = int8(cols[colScale+fLow][i])
-	c.Close.Scale = int8(cols[colScale+fClose][i])
-	c.Volume.Scale = int8(cols[colScale+fVolume][i])
-	c.QuoteVolume.Scale = int8(cols[colScale+fQuote][i])
-	c.TakerBuyBase.Scale = int8(cols[colScale+fTBB][i])
-	c.TakerBuyQuote.Scale = int8(cols[colScale+fTBQ][i])
+	if blk.konst&(1<<colCloseTime) != 0 {
+		c.CloseTime = c.OpenTime + blk.kval[colCloseTime]
+	} else {
+		c.CloseTime = c.OpenTime + cols[colCloseTime][i]
+	}
+	constScales := blk.konst&allScales == allScales
+	if constScales {
+		sc := &blk.scales
+		c.Open.Scale, c.High.Scale, c.Low.Scale, c.Close.Scale = sc[fOpen], sc[fHigh], sc[fLow], sc[fClose]
+		c.Volume.Scale, c.QuoteVolume.Scale, c.TakerBuyBase.Scale, c.TakerBuyQuote.Scale = sc[fVolume], sc[fQuote], sc[fTBB], sc[fTBQ]
+	} else {
+		c.Open.Scale = int8(cols[colScale+fOpen][i])
+		c.High.Scale = int8(cols[colScale+fHigh][i])
+		c.Low.Scale = int8(cols[colScale+fLow][i])
+		c.Close.Scale = int8(cols[colScale+fClose][i])
+		c.Volume.Scale = int8(cols[colScale+fVolume][i])
+		c.QuoteVolume.Scale = int8(cols[colScale+fQuote][i])
+		c.TakerBuyBase.Scale = int8(cols[colScale+fTBB][i])
+		c.TakerBuyQuote.Scale = int8(cols[colScale+fTBQ][i])
+	}
 	h := max(o, cl) + cols[colHigh][i]
 	l := min(o, cl) - cols[colLow][i]
 	c.Open.Units = o * pow10i[z[fOpen]]
@@ -726,11 +872,15 @@ func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64
 	c.Low.Units = l * pow10i[z[fLow]]
 	vol := cols[colVol][i]
 	c.Volume.Units = vol * pow10i[z[fVolume]]
+	fq, ft := blk.fQuote, blk.fTBQ
+	if !constScales {
+		fq, ft = quoteFactor(c, z[fQuote]), tbqFactor(c, z[fTBQ])
+	}
 	q := cols[colQuote][i]
 	if blk.quotePred&predOHLC6 != 0 {
-		q += predictQuote6(c, z[fQuote])
+		q += predictQuote6F(c, fq)
 	} else {
-		q += predictQuote(c, z[fQuote])
+		q += predictQuoteF(c, fq)
 	}
 	if blk.quotePred&predWick != 0 {
 		q += wickTerm(vol, cols[colHigh][i], cols[colLow][i], blk.quoteK)
@@ -741,12 +891,16 @@ func (blk *block4) fill(c *cc.Candle, cols *[numCols][]int64, i int, o, cl int64
 		tbb += predictRatio(vol, blk.tbbK)
 	}
 	c.TakerBuyBase.Units = tbb * pow10i[z[fTBB]]
-	c.TakerBuyQuote.Units = (cols[colTBQ][i] + predictTBQ(c, z[fTBQ])) * pow10i[z[fTBQ]]
+	c.TakerBuyQuote.Units = (cols[colTBQ][i] + predictTBQF(c, ft)) * pow10i[z[fTBQ]]
 	c.Trades = cols[colTrade][i]
 	if blk.trPred {
 		c.Trades += predictRatio(vol, blk.tradeK)
 	}
-	c.Closed = cols[colShut][i] == 1
+	if blk.konst&(1<<colShut) != 0 {
+		c.Closed = blk.kval[colShut] == 1
+	} else {
+		c.Closed = cols[colShut][i] == 1
+	}
 }
 
 // appendRange4 decodes a kindBlock4 block (v after its kind byte) and
@@ -768,9 +922,16 @@ func appendRange4(dst []cc.Candle, v []byte, start, end int64) (out []cc.Candle,
 		if t < start {
 			continue
 		}
-		dst = append(dst, cc.Candle{})
+		if len(dst) < cap(dst) {
+			dst = dst[:len(dst)+1] // fill sets every field
+		} else {
+			dst = append(dst, cc.Candle{})
+		}
 		c := &dst[len(dst)-1]
 		blk.fill(c, cols, i, o, cl)
+		if blk.scalesOK {
+			continue
+		}
 		if err := checkScales(c); err != nil {
 			return dst[:len(dst)-1], false, err
 		}

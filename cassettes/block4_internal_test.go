@@ -1,9 +1,11 @@
 package cassettes
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -99,12 +101,30 @@ func TestBlock4RoundTripsEdgeCasesExactly(t *testing.T) {
 					t.Fatalf("candle %d:\n got %+v\nwant %+v", i, got[i], cs[i])
 				}
 			}
-			// Window reads build the same candles, only those in the window.
-			if len(cs) > 2 && cs[1].OpenTime < cs[len(cs)-1].OpenTime {
-				lo, hi := cs[1].OpenTime, cs[len(cs)-1].OpenTime
-				win, more, err := appendRange4(nil, v[1:], lo, hi)
-				if err != nil || more || len(win) != len(cs)-2 || win[0] != cs[1] || win[len(win)-1] != cs[len(cs)-2] {
-					t.Fatalf("window [%d, %d): %d candles, more %v, %v", lo, hi, len(win), more, err)
+			// Window reads build the same candles, only those in the
+			// window, also right after another block left its values in
+			// the pooled scratch.
+			dirty := encodeBlock4(randomCandles(rand.New(rand.NewPCG(8, 8)), 2*blockLen))
+			for _, w := range [][2]int{{1, len(cs) - 1}, {0, len(cs)}, {len(cs) / 3, len(cs) / 2}, {len(cs) - 1, len(cs)}} {
+				from, to := w[0], w[1]
+				if from >= to || !slices.IsSortedFunc(cs, func(a, b cc.Candle) int { return cmp.Compare(a.OpenTime, b.OpenTime) }) {
+					continue // a window of unsorted times is no run of rows
+				}
+				start, end := cs[from].OpenTime, int64(maxTime)
+				if to < len(cs) {
+					end = cs[to].OpenTime
+				}
+				if _, err := decodeBlock(dirty); err != nil {
+					t.Fatal(err)
+				}
+				win, more, err := appendRange4(nil, v[1:], start, end)
+				if err != nil || more != (to == len(cs)) || len(win) != to-from {
+					t.Fatalf("window of rows [%d, %d): %d candles, more %v, %v", from, to, len(win), more, err)
+				}
+				for i := range win {
+					if win[i] != cs[from+i] {
+						t.Fatalf("window of rows [%d, %d), candle %d:\n got %+v\nwant %+v", from, to, i, win[i], cs[from+i])
+					}
 				}
 			}
 			var times []int64
