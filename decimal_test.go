@@ -212,3 +212,23 @@ func TestDecimalAppendTrimMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecimalAppend compares Append with refAppend on any mantissa, scale
+// and places (go test -fuzz FuzzDecimalAppend to search beyond the seeds).
+func FuzzDecimalAppend(f *testing.F) {
+	f.Add(int64(4200001), int8(2), 8)
+	f.Add(int64(math.MinInt64), int8(18), 18)
+	f.Add(int64(math.MaxInt64), int8(0), 18)
+	f.Add(int64(-5), int8(1), 0)
+	f.Add(int64(1704067200000), int8(0), 0)
+	f.Fuzz(func(t *testing.T, units int64, scale int8, places int) {
+		d := cc.Decimal{Units: units, Scale: scale}
+		if scale < -30 || scale > 40 {
+			t.Skip("refAppend builds 10^|scale| with math/big")
+		}
+		want := refAppend(d, places)
+		if got := string(d.Append(make([]byte, 0, 64), places)); got != want {
+			t.Fatalf("Decimal{%d, %d}.Append(%d) = %q, want %q", units, scale, places, got, want)
+		}
+	})
+}
