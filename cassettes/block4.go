@@ -186,6 +186,11 @@ func (w *bitWriter) flush() []byte {
 	return w.b
 }
 
+// writeHuff0 makes appendColumn4 write modeCoded columns, as the first
+// kind-4 writers did; only tests set it, so the reader of such blocks
+// stays covered.
+var writeHuff0 = false
+
 // encodeColumn4 codes col as classes (steps between classes when delta,
 // less ref's classes when ref is not nil) followed by the raw bits, in a
 // new slice.
@@ -289,13 +294,18 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 		return appendVarint(b, x)
 	}
 	mode := byte(modeHuff)
-	body := encodeHuff4(col, false, nil, cls)
-	if steps := encodeHuff4(col, true, nil, cls); len(steps) < len(body) {
-		body, mode = steps, modeHuff|tagClassDelta
+	enc := func(delta bool, ref []byte) []byte { return encodeHuff4(col, delta, ref, cls) }
+	if writeHuff0 {
+		mode = modeCoded
+		enc = func(delta bool, ref []byte) []byte { return encodeColumn4(col, delta, ref, hs, cls) }
+	}
+	body := enc(false, nil)
+	if steps := enc(true, nil); len(steps) < len(body) {
+		body, mode = steps, mode|tagClassDelta
 	}
 	if ref != nil {
-		if rel := encodeHuff4(col, false, ref, cls); len(rel) < len(body) {
-			body, mode = rel, modeHuff|tagClassRef
+		if rel := enc(false, ref); len(rel) < len(body) {
+			body, mode = rel, mode&3|tagClassRef
 		}
 	}
 	fs := fsePool.Get().(*fse.Scratch)
