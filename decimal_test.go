@@ -174,7 +174,7 @@ func TestDecimalAppendMatchesReference(t *testing.T) {
 	// A short buffer (Append must grow it) and one with room to spare
 	// whose spare bytes are dirty (the fast path writes into them).
 	short := []byte("x:")
-	roomy := make([]byte, 2, 256)
+	roomy := make([]byte, 2, 64)
 	for _, u := range units {
 		for scale := -2; scale <= 20; scale++ {
 			for places := -1; places <= 19; places++ {
