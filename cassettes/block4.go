@@ -276,7 +276,11 @@ func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
 // appendColumn4 appends the smallest coding of col: a constant, classes
 // coded plainly, as steps or against ref (when not nil), or byte planes.
 // param (a predictor's fitted ratio) follows the tag.
-func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte) []byte {
+//
+// Without planes byte planes are not tried (they cost the most time to
+// try): predictors are compared without them, then the winner is coded
+// with them.
+func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte, planes bool) []byte {
 	same := true
 	for _, v := range col {
 		if v != col[0] {
@@ -293,36 +297,107 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 		}
 		return appendVarint(b, x)
 	}
+	var body []byte
 	mode := byte(modeHuff)
-	enc := func(delta bool, ref []byte) []byte { return encodeHuff4(col, delta, ref, cls) }
 	if writeHuff0 {
 		mode = modeCoded
-		enc = func(delta bool, ref []byte) []byte { return encodeColumn4(col, delta, ref, hs, cls) }
-	}
-	body := enc(false, nil)
-	if steps := enc(true, nil); len(steps) < len(body) {
-		body, mode = steps, mode|tagClassDelta
-	}
-	if ref != nil {
-		if rel := enc(false, ref); len(rel) < len(body) {
-			body, mode = rel, mode&3|tagClassRef
+		body = encodeColumn4(col, false, nil, hs, cls)
+		if steps := encodeColumn4(col, true, nil, hs, cls); len(steps) < len(body) {
+			body, mode = steps, mode|tagClassDelta
 		}
+		if ref != nil {
+			if rel := encodeColumn4(col, false, ref, hs, cls); len(rel) < len(body) {
+				body, mode = rel, mode&3|tagClassRef
+			}
+		}
+	} else {
+		_, flags := huffChoice(col, ref, cls)
+		if flags&tagClassRef == 0 {
+			ref = nil
+		}
+		body, mode = encodeHuff4(col, flags&tagClassDelta != 0, ref, cls), mode|flags
 	}
-	fs := fsePool.Get().(*fse.Scratch)
-	defer fsePool.Put(fs)
-	// Byte planes decode slower (an FSE pass per plane): only for a
-	// clear gain.
-	if planes := appendPlanes(nil, col, fs, cls); len(planes)+len(body)/32 < len(body) {
-		body, mode = planes, modePlanes
+	if planes {
+		fs := fsePool.Get().(*fse.Scratch)
+		defer fsePool.Put(fs)
+		// Byte planes decode slower (an FSE pass per plane): only for a
+		// clear gain.
+		if p := appendPlanes(nil, col, fs, cls); len(p)+len(body)/32 < len(body) {
+			body, mode = p, modePlanes
+		}
 	}
 	b = append(b, tag|mode)
 	b = append(b, param...)
 	return append(b, body...)
 }
 
-// columnCost is the size appendColumn4 gives col.
-func columnCost(col []int64, ref []byte, hs *huff0.Scratch, cls []byte) int {
-	return len(appendColumn4(nil, 0, nil, col, ref, hs, cls))
+// huffSize is the size of encodeHuff4's coding of col, computed without
+// writing it.
+func huffSize(col []int64, delta bool, ref []byte) int {
+	var freq [256]int
+	extra := 0
+	var prev byte
+	for i, v := range col {
+		c, e := classOf4(zigzag(v))
+		s := c - prev
+		if delta {
+			prev = c
+		}
+		if ref != nil {
+			s -= ref[i]
+		}
+		freq[s]++
+		extra += e
+	}
+	lo, hi := 255, 0
+	for s, f := range freq {
+		if f > 0 {
+			lo, hi = min(lo, s), max(hi, s)
+		}
+	}
+	codeBits := 0
+	if hi > lo {
+		var lens [256]uint8
+		huffLengths(&freq, &lens)
+		codeBits = huffLengthsBits(&lens, lo, hi)
+		for s := lo; s <= hi; s++ {
+			codeBits += freq[s] * int(lens[s])
+		}
+	}
+	cb, rb := (codeBits+7)/8, (extra+7)/8
+	return 2 + uvarintLen(cb) + cb + uvarintLen(rb) + rb
+}
+
+func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
+
+// huffChoice gives the smallest modeHuff coding of col, plain, as class
+// steps or against ref: its size and tag flags.
+func huffChoice(col []int64, ref []byte, cls []byte) (int, byte) {
+	size, flags := huffSize(col, false, nil), byte(0)
+	if n := huffSize(col, true, nil); n < size {
+		size, flags = n, tagClassDelta
+	}
+	if ref != nil {
+		if n := huffSize(col, false, ref); n < size {
+			size, flags = n, tagClassRef
+		}
+	}
+	return size, flags
+}
+
+// columnSize is about what appendColumn4 without planes gives col, for
+// comparing predictors.
+func columnSize(param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte) int {
+	if writeHuff0 {
+		return len(appendColumn4(nil, 0, param, col, ref, hs, cls, false))
+	}
+	for _, v := range col {
+		if v != col[0] {
+			n, _ := huffChoice(col, ref, cls)
+			return 1 + len(param) + n
+		}
+	}
+	return 1 + len(param) + len(binary.AppendVarint(nil, col[0]))
 }
 
 // valueClasses sets dst[i] to the class of col[i].
@@ -386,14 +461,16 @@ func encodeBlock4(cs []cc.Candle) []byte {
 			for i := range alt {
 				alt[i] = col[i] - predictRatio(vols[i], k)
 			}
-			param := binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
-			if k != 0 && columnCost(alt, ref, hs, cls)+8 < columnCost(col, ref, hs, cls) {
-				b = appendColumn4(b, predVolume<<tagPredShift, param, alt, ref, hs, cls)
-			} else {
-				b = appendColumn4(b, predNone<<tagPredShift, nil, col, ref, hs, cls)
+			tag, param, best := byte(predNone<<tagPredShift), []byte(nil), col
+			if k != 0 {
+				p := binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
+				if columnSize(p, alt, ref, hs, cls) < columnSize(nil, col, ref, hs, cls) {
+					tag, param, best = predVolume<<tagPredShift, p, alt
+				}
 			}
+			b = appendColumn4(b, tag, param, best, ref, hs, cls, true)
 		default:
-			b = appendColumn4(b, 0, nil, col, ref, hs, cls)
+			b = appendColumn4(b, 0, nil, col, ref, hs, cls, true)
 		}
 	}
 	return b
@@ -408,9 +485,10 @@ func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, 
 	for i := range cs {
 		base[predOHLC6][i] = cols[colQuote][i] + predictQuote(&cs[i], z[fQuote]) - predictQuote6(&cs[i], z[fQuote])
 	}
-	best, bestCost := byte(0), math.MaxInt
-	var bestCol []int64
+	best := math.MaxInt
+	var bestTag byte
 	var bestParam []byte
+	var bestCol []int64
 	for p := range byte(4) {
 		col := base[p&1]
 		var param []byte
@@ -432,11 +510,11 @@ func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, 
 			}
 			col, param = wick, binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
 		}
-		if c := columnCost(col, ref, hs, cls) + len(param); c < bestCost {
-			best, bestCost, bestCol, bestParam = p, c, col, param
+		if n := columnSize(param, col, ref, hs, cls); n < best {
+			best, bestTag, bestParam, bestCol = n, p<<tagPredShift, param, col
 		}
 	}
-	return appendColumn4(b, best<<tagPredShift, bestParam, bestCol, ref, hs, cls)
+	return appendColumn4(b, bestTag, bestParam, bestCol, ref, hs, cls, true)
 }
 
 // block4 is a decoded kindBlock4 header: what building candles from its

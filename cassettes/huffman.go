@@ -25,59 +25,56 @@ const huffMaxLen = 8
 // frequencies freq (0 for symbols that do not occur), at most huffMaxLen.
 // At least two symbols must occur.
 func huffLengths(freq *[256]int, lens *[256]uint8) {
-	type node struct{ w, parent int }
-	var syms []int
+	var syms, w [256]int
+	k := 0
 	for s, f := range freq {
 		if f > 0 {
-			syms = append(syms, s)
+			syms[k], w[k] = s, f
+			k++
 		}
 	}
-	w := make([]int, len(syms))
-	for i, s := range syms {
-		w[i] = freq[s]
-	}
+	var order [256]int
+	var weight, parent, depth [511]int
 	for {
 		// Leaves sorted by weight, then internal nodes in the order they
 		// are made (their weights never decrease): two queues.
-		order := make([]int, len(syms))
-		for i := range order {
+		for i := range k {
 			order[i] = i
 		}
-		slices.SortStableFunc(order, func(a, b int) int { return w[a] - w[b] })
-		k := len(syms)
-		nodes := make([]node, 0, 2*k-1)
-		for _, i := range order {
-			nodes = append(nodes, node{w: w[i]})
+		slices.SortStableFunc(order[:k], func(a, b int) int { return w[a] - w[b] })
+		for j, i := range order[:k] {
+			weight[j] = w[i]
 		}
-		leaf, inner := 0, k
+		leaf, inner, made := 0, k, k
 		pick := func() int {
-			if leaf < k && (inner >= len(nodes) || nodes[leaf].w <= nodes[inner].w) {
+			if leaf < k && (inner >= made || weight[leaf] <= weight[inner]) {
 				leaf++
 				return leaf - 1
 			}
 			inner++
 			return inner - 1
 		}
-		for len(nodes) < 2*k-1 {
+		for made < 2*k-1 {
 			a, b := pick(), pick()
-			nodes = append(nodes, node{w: nodes[a].w + nodes[b].w})
-			nodes[a].parent, nodes[b].parent = len(nodes)-1, len(nodes)-1
+			weight[made] = weight[a] + weight[b]
+			parent[a], parent[b] = made, made
+			made++
 		}
-		depth := make([]int, len(nodes))
+		depth[made-1] = 0
 		longest := 0
-		for i := len(nodes) - 2; i >= 0; i-- {
-			depth[i] = depth[nodes[i].parent] + 1
+		for i := made - 2; i >= 0; i-- {
+			depth[i] = depth[parent[i]] + 1
 			longest = max(longest, depth[i])
 		}
 		if longest <= huffMaxLen {
-			for j, i := range order {
+			for j, i := range order[:k] {
 				lens[syms[i]] = uint8(depth[j])
 			}
 			return
 		}
 		// Too deep: flatten the weights and build again (all equal
 		// weights give a balanced tree, at most 8 deep for 256 symbols).
-		for i := range w {
+		for i := range k {
 			w[i] = w[i]>>1 | 1
 		}
 	}
@@ -103,6 +100,23 @@ func huffCodes(lens *[256]uint8, codes *[256]uint16) {
 		codes[s] = uint16(bits.Reverse16(uint16(next[l])) >> (16 - l))
 		next[l]++
 	}
+}
+
+// huffLengthsBits is how many bits appendHuffLengths writes.
+func huffLengthsBits(lens *[256]uint8, lo, hi int) int {
+	n, prev := 0, 0
+	for s := lo; s <= hi; s++ {
+		switch l := int(lens[s]); l - prev {
+		case 0:
+			n++
+		case 1, -1:
+			n += 3
+		default:
+			n += 6
+		}
+		prev = int(lens[s])
+	}
+	return n
 }
 
 // appendHuffLengths writes the code lengths of symbols lo..hi as steps

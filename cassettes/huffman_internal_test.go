@@ -101,3 +101,22 @@ func TestDamagedHuffmanTablesAreCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// huffSize, which encoders use to compare codings without writing them,
+// is exactly what encodeHuff4 writes.
+func TestHuffSizeIsTheCodedSize(t *testing.T) {
+	for name, cs := range edgeBlocks() {
+		_, cols := blockColumns(cs)
+		ref := valueClasses(make([]byte, len(cs)), cols[colVol])
+		cls := make([]byte, len(cs))
+		for c, col := range cols {
+			for _, delta := range []bool{false, true} {
+				for _, r := range [][]byte{nil, ref} {
+					if got, want := huffSize(col, delta, r), len(encodeHuff4(col, delta, r, cls)); got != want {
+						t.Fatalf("%s column %d (delta %v, ref %v): huffSize %d, coded %d", name, c, delta, r != nil, got, want)
+					}
+				}
+			}
+		}
+	}
+}
