@@ -16,10 +16,18 @@ import (
 // use b's spare capacity: up to eight bytes past the result can be
 // overwritten.
 func (d Decimal) Append(b []byte, places int) []byte {
+	s := int(d.Scale)
+	if uint(s) > 8 || s > places || places > maxScale || d.Units <= -1e16 || d.Units >= 1e16 || cap(b)-len(b) < fastRoom {
+		var fast bool
+		if b, d, places, fast = d.prepare(b, places); !fast {
+			return d.appendOther(b, places)
+		}
+		s = int(d.Scale)
+	}
 	neg := d.Units < 0
 	u := uint64(d.Units)
 	if neg {
-		u = -u // exact for math.MinInt64 too
+		u = -u
 	}
 	// The fast path: a magnitude below 10^16 with at most 8 fractional
 	// digits, shown with at least as many places (every price, volume and
@@ -28,15 +36,13 @@ func (d Decimal) Append(b []byte, places int) []byte {
 	// (swar8), or sixteen in two, which go out with unaligned 8-byte stores
 	// whose surplus bytes are overwritten by the next store or cut off by
 	// the final length; the store of the fraction also writes the padding.
-	// It makes no call (a call would make the compiler spill registers):
-	// anything else, growing b included, is appendOther's. The length comes
-	// from the mantissa, not from the digits, because where the next number
+	// It makes no call with values live across it (that would make the
+	// compiler spill registers): rounding, growing b and the rest are
+	// prepare's and appendOther's, neither of which calls Append (a
+	// recursion would make b escape to the heap). The length comes from
+	// the mantissa, not from the digits, because where the next number
 	// starts hangs on it: the digit arithmetic stays off that chain.
-	s := int(d.Scale)
 	start := len(b)
-	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 || cap(b)-start < fastRoom {
-		return d.appendOther(b, places)
-	}
 	ni := max(digitCount0(u)-s, 1) // integer digits
 	n := ni
 	if places > 0 {
@@ -84,35 +90,47 @@ func (d Decimal) Append(b []byte, places int) []byte {
 // result (a sign, 16 digits, a point, 18 places) and 8 bytes of slack.
 const fastRoom = 1 + 16 + 1 + maxScale + 8
 
-// appendOther is Append outside its fast path: places out of range,
-// digits to round away, a negative scale, more than 8 fractional digits or
-// a magnitude of 10^16 or more. It never multiplies the mantissa up to the
-// wanted places (padding is written as zeros), so values near the int64
-// limits format exactly.
-func (d Decimal) appendOther(b []byte, places int) []byte {
+// prepare brings Append's arguments to its fast path where it can: places
+// into 0..18, digits beyond places rounded away (half away from zero; the
+// magnitude is then below 2^63), b grown to fastRoom bytes of spare room.
+// fast reports whether d now fits the fast path.
+func (d Decimal) prepare(b []byte, places int) (_ []byte, _ Decimal, _ int, fast bool) {
 	places = min(max(places, 0), maxScale)
+	if s := int(d.Scale); s > places {
+		neg := d.Units < 0
+		u := uint64(d.Units)
+		if neg {
+			u = -u
+		}
+		r := int64(roundDown(u, s-places))
+		if neg {
+			r = -r
+		}
+		d = Decimal{Units: r, Scale: int8(places)}
+	}
+	if d.Scale < 0 || d.Scale > 8 || d.Units <= -1e16 || d.Units >= 1e16 {
+		return b, d, places, false
+	}
+	return slices.Grow(b, fastRoom), d, places, true
+}
+
+// appendOther is Append outside its fast path, after prepare: a negative
+// scale, more than 8 fractional digits or a magnitude of 10^16 or more,
+// with 0 ≤ places ≤ 18 and Scale ≤ places. It never multiplies the
+// mantissa up to the wanted places (padding is written as zeros), so
+// values near the int64 limits format exactly.
+func (d Decimal) appendOther(b []byte, places int) []byte {
 	neg := d.Units < 0
 	u := uint64(d.Units)
 	if neg {
 		u = -u
 	}
 	s := int(d.Scale)
-	switch {
-	case s > places:
-		// Rounded, the magnitude is below 2^63 and the scale is places.
-		r := int64(roundDown(u, s-places))
-		if neg {
-			r = -r
-		}
-		return Decimal{Units: r, Scale: int8(places)}.Append(b, places)
-	case s < 0:
+	if s < 0 {
 		return appendScaledUp(b, neg, u, -s, places)
-	case s <= 8 && u < 1e16:
-		// Only places was out of range, or b lacked room.
-		return d.Append(slices.Grow(b, fastRoom), places)
 	}
 	ni := max(digitCount(u)-s, 1) // integer digits
-	n := ni + places + 1          // places ≥ s > 0 here unless u ≥ 10^16
+	n := ni + places + 1          // places ≥ s > 8 here unless u ≥ 10^16
 	if places == 0 {
 		n--
 	}

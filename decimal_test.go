@@ -232,3 +232,18 @@ func FuzzDecimalAppend(f *testing.F) {
 		}
 	})
 }
+
+// TestDecimalAppendKeepsBufferOnStack guards the encoders' zero-allocation
+// paths: a buffer on the caller's stack must stay there (it would move to
+// the heap if Append leaked b anywhere but its result).
+func TestDecimalAppendKeepsBufferOnStack(t *testing.T) {
+	d := cc.MustDecimal("42000.01")
+	n := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		var buf [64]byte
+		n += len(d.Append(buf[:0], 8))
+	})
+	if allocs != 0 {
+		t.Fatalf("Append into a stack buffer: %v allocations per run, want 0", allocs)
+	}
+}
