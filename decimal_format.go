@@ -17,17 +17,22 @@ import (
 // overwritten.
 func (d Decimal) Append(b []byte, places int) []byte {
 	s := int(d.Scale)
-	if uint(s) > 8 || s > places || places > maxScale || d.Units <= -1e16 || d.Units >= 1e16 || cap(b)-len(b) < fastRoom {
+	neg := d.Units < 0
+	u := uint64(d.Units)
+	if neg {
+		u = -u
+	}
+	if uint(s) > 8 || s > places || places > maxScale || u >= 1e16 || cap(b)-len(b) < fastRoom {
 		var fast bool
 		if b, d, places, fast = d.prepare(b, places); !fast {
 			return d.appendOther(b, places)
 		}
 		s = int(d.Scale)
-	}
-	neg := d.Units < 0
-	u := uint64(d.Units)
-	if neg {
-		u = -u
+		neg = d.Units < 0
+		u = uint64(d.Units)
+		if neg {
+			u = -u
+		}
 	}
 	// The fast path: a magnitude below 10^16 with at most 8 fractional
 	// digits, shown with at least as many places (every price, volume and
