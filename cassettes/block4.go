@@ -775,6 +775,17 @@ func refClasses(sc *scratch4, blk *block4, c int) []byte {
 	return sc.ref
 }
 
+// padded returns s readable 16 bytes past its end: s itself when what
+// follows it (its capacity, see reader.bytesWithTail) suffices, else a
+// padded copy in *buf.
+func padded(buf *[]byte, s []byte) []byte {
+	if cap(s)-len(s) >= 16 {
+		return s[:len(s)+16]
+	}
+	*buf = append(append((*buf)[:0], s...), make([]byte, 16)...)
+	return *buf
+}
+
 // readPlanes4 reads one column of byte planes from r into col (when
 // use).
 func readPlanes4(r *reader, sc *scratch4, col []int64, use bool) error {
@@ -831,7 +842,7 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, 
 	default:
 		return fmt.Errorf("%w: candle block class coding", ErrCorrupt)
 	}
-	raw := r.bytes()
+	raw := r.bytesWithTail()
 	if r.err != nil {
 		return r.done()
 	}
@@ -844,10 +855,12 @@ func decodeCoded4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, 
 // readRawBits rebuilds col's rows lo to hi from their classes (cls, as
 // stored: steps when delta, less ref when not nil) and the raw bits
 // after each class's top bits; the rows before lo are only skipped.
+//
+// raw is followed in memory by what the block holds after it (see
+// withTail), which the reads may run into.
 func readRawBits(sc *scratch4, raw, cls []byte, col []int64, delta bool, ref []byte, lo, hi int) error {
-	// The raw bits are read 8 bytes at a time from a padded copy.
-	sc.extra = append(append(sc.extra[:0], raw...), make([]byte, 16)...)
-	ex := sc.extra
+	// The raw bits are read 8 bytes at a time.
+	ex := padded(&sc.extra, raw)
 	limit := uint(len(raw)) * 8
 	var pos uint
 	var prev byte
@@ -900,8 +913,8 @@ func readRawBits(sc *scratch4, raw, cls []byte, col []int64, delta bool, ref []b
 // rows lo to hi (see readRawBits); codes from hi on are not decoded.
 func decodeHuff4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, use bool, lo, hi int) error {
 	sym0, n := int(r.byte()), int(r.byte())+1
-	codes := r.bytes()
-	raw := r.bytes()
+	codes := r.bytesWithTail()
+	raw := r.bytesWithTail()
 	if r.err != nil {
 		return r.done()
 	}
@@ -911,8 +924,7 @@ func decodeHuff4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, u
 	if !use {
 		return nil
 	}
-	sc.codes = append(append(sc.codes[:0], codes...), make([]byte, 16)...)
-	br := bitReader{b: sc.codes, limit: uint(len(codes)) * 8}
+	br := bitReader{b: padded(&sc.codes, codes), limit: uint(len(codes)) * 8}
 	tab := &sc.tab
 	if err := readHuffTable(&br, tab, sym0, n); err != nil {
 		return err

@@ -94,6 +94,23 @@ func (r *reader) bytes() []byte {
 	return out
 }
 
+// bytesWithTail is bytes with the capacity of the rest of the buffer:
+// for bit readers that read a few bytes ahead (the bytes after it are
+// only read, never written).
+func (r *reader) bytesWithTail() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShort
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
 func (r *reader) string() string { return string(r.bytes()) }
 
 func (r *reader) header() http.Header {
