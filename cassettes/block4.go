@@ -929,14 +929,62 @@ func decodeHuff4(r *reader, sc *scratch4, col []int64, delta bool, ref []byte, u
 	if err := readHuffTable(&br, tab, sym0, n); err != nil {
 		return err
 	}
-	cls := sc.cls[:len(col)]
-	if err := br.decodeSymbols(tab, cls[:hi]); err != nil {
-		return err
+	// One pass over the rows reads both streams: codes from cb, raw bits
+	// from rb; the rows before lo only advance the raw bit position.
+	cb, cpos, climit := br.b, br.pos, br.limit
+	rb, rpos, rlimit := padded(&sc.extra, raw), uint(0), uint(len(raw))*8
+	var prev byte
+	for i := 0; i < hi; {
+		if cpos > climit {
+			return fmt.Errorf("%w: candle block codes cut short", ErrCorrupt)
+		}
+		// 56 bits in hand: seven codes of at most 8 bits.
+		buf := binary.LittleEndian.Uint64(cb[cpos>>3:]) >> (cpos & 7)
+		used := uint(0)
+		for k := min(hi-i, 7); k > 0; k-- {
+			t := tab[byte(buf)]
+			if t&huffValid == 0 {
+				return fmt.Errorf("%w: candle block code", ErrCorrupt)
+			}
+			l := uint(t>>huffLenShift) & 15
+			buf >>= l
+			used += l
+			c := byte(t)
+			if delta {
+				c += prev
+				prev = c
+			}
+			if ref != nil {
+				c += ref[i]
+			}
+			ci := &classInfo[c]
+			e := uint(ci.extra)
+			if i >= lo {
+				u := ci.base
+				if e > 0 {
+					if rpos+e > rlimit {
+						return fmt.Errorf("%w: candle block raw bits cut short", ErrCorrupt)
+					}
+					w := binary.LittleEndian.Uint64(rb[rpos>>3:]) >> (rpos & 7)
+					if e > 56 {
+						w = w&(1<<32-1) | binary.LittleEndian.Uint64(rb[(rpos+32)>>3:])>>((rpos+32)&7)<<32
+					}
+					u |= w & (1<<e - 1)
+				}
+				col[i] = unzigzag(u)
+			}
+			rpos += e
+			i++
+		}
+		cpos += used
 	}
-	if hi == len(col) && br.limit-br.pos >= 8 {
-		return fmt.Errorf("%w: candle block has unused code bits", ErrCorrupt)
+	if cpos > climit || rpos > rlimit {
+		return fmt.Errorf("%w: candle block bits cut short", ErrCorrupt)
 	}
-	return readRawBits(sc, raw, cls, col, delta, ref, lo, hi)
+	if hi == len(col) && (climit-cpos >= 8 || rlimit-rpos >= 8) {
+		return fmt.Errorf("%w: candle block has unused bits", ErrCorrupt)
+	}
+	return nil
 }
 
 // fill4 builds row i of the columns into c, given its open and close

@@ -239,33 +239,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// decodeSymbols decodes len(dst) symbols with tab.
-func (br *bitReader) decodeSymbols(tab *[256]uint16, dst []byte) error {
-	pos, limit, b := br.pos, br.limit, br.b
-	for i := 0; i < len(dst); {
-		if pos > limit {
-			return fmt.Errorf("%w: candle block codes cut short", ErrCorrupt)
-		}
-		// 56 bits in hand: seven codes of at most 8 bits.
-		buf := binary.LittleEndian.Uint64(b[pos>>3:]) >> (pos & 7)
-		used := uint(0)
-		for k := min(len(dst)-i, 7); k > 0; k-- {
-			t := tab[byte(buf)]
-			if t&huffValid == 0 {
-				return fmt.Errorf("%w: candle block code", ErrCorrupt)
-			}
-			l := uint(t>>huffLenShift) & 15
-			buf >>= l
-			used += l
-			dst[i] = byte(t)
-			i++
-		}
-		pos += used
-	}
-	if pos > limit {
-		return fmt.Errorf("%w: candle block codes cut short", ErrCorrupt)
-	}
-	br.pos = pos
-	return nil
-}
