@@ -543,7 +543,8 @@ type block4 struct {
 type scratch4 struct {
 	ints  []int64
 	vals  []uint64
-	ref   []byte
+	refs  [2][]byte // refClasses of volume, of taker-buy base
+	refOK [2]bool
 	cols  [numCols][]int64
 	cls   []byte
 	extra []byte
@@ -599,6 +600,7 @@ func decodeColumns4(v []byte, sc *scratch4, want uint64, win *[2]int64) (blk blo
 	}
 	sc.cls = sc.cls[:n]
 	sc.lo, sc.hi = 0, int(n)
+	sc.refOK = [2]bool{}
 	for c := range sc.cols {
 		sc.cols[c] = nil
 		tag := r.byte()
@@ -756,23 +758,32 @@ func refClasses(sc *scratch4, blk *block4, c int) []byte {
 	if rc < 0 || sc.cols[rc] == nil {
 		return nil
 	}
-	col := sc.cols[rc]
-	if cap(sc.ref) < len(col) {
-		sc.ref = make([]byte, len(col))
+	slot := 0
+	if rc == colTBB {
+		slot = 1
 	}
-	sc.ref = sc.ref[:len(col)]
+	col := sc.cols[rc]
+	ref := sc.refs[slot]
+	if sc.refOK[slot] {
+		return ref // computed for an earlier column of this block
+	}
+	if cap(ref) < len(col) {
+		ref = make([]byte, len(col))
+	}
+	ref = ref[:len(col)]
 	if rc == colTBB && blk.tbbPred {
 		vols := sc.cols[colVol]
 		if vols == nil {
 			return nil
 		}
 		for i, v := range col[:sc.hi] {
-			sc.ref[i], _ = classOf4(zigzag(v + predictRatio(vols[i], blk.tbbK)))
+			ref[i], _ = classOf4(zigzag(v + predictRatio(vols[i], blk.tbbK)))
 		}
-		return sc.ref
+	} else {
+		valueClasses(ref[:sc.hi], col[:sc.hi])
 	}
-	valueClasses(sc.ref[:sc.hi], col[:sc.hi])
-	return sc.ref
+	sc.refs[slot], sc.refOK[slot] = ref, true
+	return ref
 }
 
 // padded returns s readable 16 bytes past its end: s itself when what

@@ -175,7 +175,6 @@ func readHuffTable(br *bitReader, tab *[256]uint16, lo, n int) error {
 		}
 		return nil
 	}
-	clear(tab[:])
 	var lens [256]uint8
 	var count [16]int
 	l, used := 0, uint(0)
@@ -217,6 +216,9 @@ func readHuffTable(br *bitReader, tab *[256]uint16, lo, n int) error {
 	}
 	if space > 1<<huffMaxLen {
 		return fmt.Errorf("%w: candle block code lengths", ErrCorrupt)
+	}
+	if space < 1<<huffMaxLen {
+		clear(tab[:]) // an incomplete code leaves entries invalid
 	}
 	for s := lo; s < lo+n; s++ {
 		l := lens[s]
