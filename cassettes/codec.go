@@ -21,7 +21,8 @@ var (
 		zstd.WithWindowSize(1<<22))
 	decoder, _ = zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(2),
-		zstd.WithDecoderMaxMemory(1<<30))
+		zstd.WithDecoderMaxMemory(1<<30),
+		zstd.WithDecoderDictRaw(recordDictID, recordDict))
 )
 
 func compress(dst, src []byte) []byte { return encoder.EncodeAll(src, dst) }

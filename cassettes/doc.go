@@ -20,7 +20,10 @@
 //     one is replaced by any later recording of the same candle.
 //
 // Bodies and frames are zstd-compressed with one shared encoder and
-// decoder (EncodeAll/DecodeAll). Candles are stored in blocks of up to
+// decoder (EncodeAll/DecodeAll); interaction records (method, path,
+// headers, body or template) with a static raw dictionary of the strings
+// exchange APIs and clients repeat (dict.go, RecordDictionary), which
+// halves a recorded page's record. Candles are stored in blocks of up to
 // 1000 candle lengths, column by column as residuals from simple
 // predictions (open from the previous close, quote volume from volume ×
 // typical price, ...), each value split into a Huffman-coded size class

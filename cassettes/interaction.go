@@ -71,7 +71,7 @@ func encodeInteraction(ix *Interaction, t *template) []byte {
 	}
 	b = appendVarint(b, ix.Start.UnixNano())
 	b = appendVarint(b, int64(ix.Duration))
-	return compress([]byte{kind}, b)
+	return recordEncoder.EncodeAll(b, []byte{kind})
 }
 
 func decodeInteraction(tx *bolt.Tx, seq uint64, v []byte) (*Interaction, error) {

@@ -183,6 +183,12 @@ func (w *writer) commit(batch []item) error {
 		match := tx.Bucket(bucketMatch)
 		frames := tx.Bucket(bucketFrames)
 		conns := tx.Bucket(bucketConns)
+		// Interactions and frames are keyed by sequence, so always
+		// appended: full pages instead of bbolt's default half-full
+		// splits. Match keys of a recording mostly grow too (paging
+		// walks startTime forward); an insert in the middle still works,
+		// it only splits a page sooner.
+		ixs.FillPercent, frames.FillPercent, match.FillPercent = 1, 1, 1
 		// Frames of one connection in this batch go into one chunk.
 		pending := map[uint64][]Frame{}
 		var order []uint64

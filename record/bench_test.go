@@ -33,6 +33,9 @@ func BenchmarkRecordKlines(b *testing.B) {
 	}
 	defer up.Close(context.Background())
 	path := filepath.Join(b.TempDir(), "bench.cassette")
+	if p := os.Getenv("BENCH_KEEP"); p != "" {
+		path = p
+	}
 	srv, err := record.Start(record.Options{Exchange: "binance_spot", Cassette: path, UpstreamREST: up.URL(), CassetteOptions: cassettes.Options{NoSync: os.Getenv("BENCH_NOSYNC") != ""}}, "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

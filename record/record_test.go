@@ -323,7 +323,8 @@ func readRaw(t *testing.T, path string) rawCassette {
 		t.Fatal(err)
 	}
 	out := rawCassette{all: file, values: map[byte]int{}}
-	dec, _ := zstd.NewReader(nil)
+	// Interaction records name the cassettes' documented dictionary.
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderDictRaw(cassettes.RecordDictionary()))
 	defer dec.Close()
 	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true})
 	if err != nil {
