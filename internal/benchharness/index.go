@@ -44,9 +44,16 @@ func indexTotal() int {
 	return total
 }
 
+// indexBlockKind is the candle block kind cassettes writes now (kind 7,
+// cassettes/block4.go); bump it when a new kind is introduced.
+const indexBlockKind = 7
+
 // indexPath is where the index cassette is cached.
 func indexPath(dir string, total int) string {
-	return filepath.Join(dir, fmt.Sprintf("index-v%d-%d.cassette", cassettes.FormatVersion, total))
+	// The block kind is in the name too: a cache written with older
+	// blocks (same format version, still readable) would measure the old
+	// encoding.
+	return filepath.Join(dir, fmt.Sprintf("index-v%d-b%d-%d.cassette", cassettes.FormatVersion, indexBlockKind, total))
 }
 
 // buildIndex writes the 10M-candle cassette once into the cache dir.
