@@ -151,8 +151,11 @@ func (c *conn) handOff() {
 // serveOne runs the handler for one request; false means the connection
 // is done (closed, hijacked, or to be closed).
 func (c *conn) serveOne(h *head, u *url.URL) bool {
-	ctx := &reqCtx{c: c}
-	req := &http.Request{
+	// One allocation for the response and the request's context.
+	x := &reqState{}
+	ctx := &x.ctx
+	ctx.c = c
+	base := http.Request{ // on the stack: WithContext copies it once
 		Method:        h.method,
 		URL:           u,
 		Proto:         "HTTP/1.1",
@@ -167,14 +170,15 @@ func (c *conn) serveOne(h *head, u *url.URL) bool {
 		RequestURI:    h.target,
 	}
 	if h.protoMinor == 0 {
-		req.Proto = "HTTP/1.0"
+		base.Proto = "HTTP/1.0"
 	}
 	c.body = bodyReader{c: c, left: h.length}
 	if h.length > 0 {
-		req.Body = &c.body
+		base.Body = &c.body
 	}
-	req = req.WithContext(ctx)
-	w := &response{c: c, req: req, ctx: ctx, header: make(http.Header, 4), declared: -1,
+	req := base.WithContext(ctx)
+	w := &x.resp
+	*w = response{c: c, req: req, ctx: ctx, header: make(http.Header, 4), declared: -1,
 		head: h.method == http.MethodHead, protoMinor: h.protoMinor, closeAfter: h.close}
 
 	c.srv.Handler.ServeHTTP(w, req)
@@ -196,6 +200,12 @@ func (c *conn) serveOne(h *head, u *url.URL) bool {
 		}
 	}
 	return true
+}
+
+// reqState is one request's response and context, allocated together.
+type reqState struct {
+	resp response
+	ctx  reqCtx
 }
 
 // bodyReader is a request body of known length: first what the read

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // head is a request head this server can serve itself.
@@ -61,9 +62,11 @@ func headEnd(b []byte) int {
 // duplicated framing headers, a body other than Content-Length, Expect,
 // Upgrade. It is deliberately strict: whatever it refuses is still served,
 // by the fallback, exactly as net/http would.
-func parseHead(b []byte) (h head, ok bool) {
-	b = b[:len(b)-2] // keep the last header line's CRLF as its terminator
-	i := bytes.Index(b, crlf)
+func parseHead(raw []byte) (h head, ok bool) {
+	// One copy of the head: the target, names and values are its
+	// substrings, not an allocation each.
+	b := string(raw[:len(raw)-2]) // keep the last header line's CRLF as its terminator
+	i := strings.Index(b, "\r\n")
 	if i < 0 {
 		return h, false
 	}
@@ -71,7 +74,7 @@ func parseHead(b []byte) (h head, ok bool) {
 	b = b[i+2:]
 
 	// Request line: METHOD SP target SP HTTP/1.x
-	sp1 := bytes.IndexByte(line, ' ')
+	sp1 := strings.IndexByte(line, ' ')
 	if sp1 < 0 {
 		return h, false
 	}
@@ -79,17 +82,17 @@ func parseHead(b []byte) (h head, ok bool) {
 		return h, false
 	}
 	rest := line[sp1+1:]
-	sp2 := bytes.IndexByte(rest, ' ')
+	sp2 := strings.IndexByte(rest, ' ')
 	if sp2 <= 0 || rest[0] != '/' {
 		return h, false
 	}
 	target, proto := rest[:sp2], rest[sp2+1:]
-	for _, c := range target {
-		if c <= ' ' || c >= 0x7f {
+	for i := range len(target) {
+		if c := target[i]; c <= ' ' || c >= 0x7f {
 			return h, false
 		}
 	}
-	switch string(proto) {
+	switch proto {
 	case "HTTP/1.1":
 		h.protoMinor = 1
 	case "HTTP/1.0":
@@ -98,12 +101,13 @@ func parseHead(b []byte) (h head, ok bool) {
 	default:
 		return h, false
 	}
-	h.target = string(target)
+	h.target = target
 
 	h.header = make(http.Header, 8)
+	vals := make([]string, 0, 8)
 	hostSeen, lengthSeen := false, false
 	for len(b) > 0 {
-		i := bytes.Index(b, crlf)
+		i := strings.Index(b, "\r\n")
 		if i <= 0 {
 			return h, false // a bare CR or LF, or an empty line inside the head
 		}
@@ -112,19 +116,19 @@ func parseHead(b []byte) (h head, ok bool) {
 		if line[0] == ' ' || line[0] == '\t' {
 			return h, false // obsolete line folding
 		}
-		colon := bytes.IndexByte(line, ':')
+		colon := strings.IndexByte(line, ':')
 		if colon <= 0 {
 			return h, false
 		}
 		name := line[:colon]
-		for _, c := range name {
-			if !isToken(c) {
+		for i := range len(name) {
+			if !isToken(name[i]) {
 				return h, false
 			}
 		}
 		value := trimOWS(line[colon+1:])
-		for _, c := range value {
-			if c < ' ' && c != '\t' || c == 0x7f {
+		for i := range len(value) {
+			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
 				return h, false
 			}
 		}
@@ -135,14 +139,14 @@ func parseHead(b []byte) (h head, ok bool) {
 				return h, false
 			}
 			hostSeen = true
-			h.host = string(value)
+			h.host = value
 			continue // promoted to Request.Host, as net/http does
 		case "Content-Length":
 			if lengthSeen {
 				return h, false
 			}
 			lengthSeen = true
-			n, err := strconv.ParseUint(string(value), 10, 63)
+			n, err := strconv.ParseUint(value, 10, 63)
 			if err != nil || len(value) == 0 || value[0] == '+' {
 				return h, false
 			}
@@ -150,7 +154,7 @@ func parseHead(b []byte) (h head, ok bool) {
 		case "Transfer-Encoding", "Expect", "Upgrade", "Http2-Settings", "Trailer":
 			return h, false
 		case "Connection":
-			for _, tok := range bytes.Split(value, []byte(",")) {
+			for tok := range strings.SplitSeq(value, ",") {
 				tok = trimOWS(tok)
 				switch {
 				case asciiEqualFold(tok, "close"):
@@ -164,7 +168,15 @@ func parseHead(b []byte) (h head, ok bool) {
 				}
 			}
 		}
-		h.header[key] = append(h.header[key], string(value))
+		if prev, ok := h.header[key]; ok {
+			h.header[key] = append(prev, value)
+		} else {
+			// Values share one backing array, each slice capped at
+			// its length so that appending to one copies it.
+			vals = append(vals, value)
+			n := len(vals)
+			h.header[key] = vals[n-1 : n : n]
+		}
 	}
 	if h.protoMinor == 1 && !hostSeen {
 		return h, false // net/http answers 400: missing required Host header
@@ -176,8 +188,8 @@ var crlf = []byte("\r\n")
 
 // knownMethod returns the method as a constant string (no allocation), or
 // "" for a method left to the fallback.
-func knownMethod(b []byte) string {
-	switch string(b) {
+func knownMethod(b string) string {
+	switch b {
 	case "GET":
 		return http.MethodGet
 	case "HEAD":
@@ -198,13 +210,13 @@ func knownMethod(b []byte) string {
 
 // canonicalKey is http.CanonicalHeaderKey without an allocation for the
 // headers clients commonly send.
-func canonicalKey(name []byte) string {
+func canonicalKey(name string) string {
 	for _, k := range commonKeys {
 		if len(k) == len(name) && asciiEqualFold(name, k) {
 			return k
 		}
 	}
-	return http.CanonicalHeaderKey(string(name))
+	return http.CanonicalHeaderKey(name)
 }
 
 var commonKeys = [...]string{
@@ -215,7 +227,7 @@ var commonKeys = [...]string{
 	"Keep-Alive", "Trailer", "Http2-Settings",
 }
 
-func asciiEqualFold(b []byte, s string) bool {
+func asciiEqualFold(b, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
@@ -234,7 +246,7 @@ func asciiEqualFold(b []byte, s string) bool {
 	return true
 }
 
-func trimOWS(b []byte) []byte {
+func trimOWS(b string) string {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
@@ -259,11 +271,12 @@ func isToken(c byte) bool {
 
 // validHost accepts the host[:port] forms clients send; anything else
 // (including an empty Host) goes to net/http's own checks.
-func validHost(b []byte) bool {
+func validHost(b string) bool {
 	if len(b) == 0 {
 		return false
 	}
-	for _, c := range b {
+	for i := range len(b) {
+		c := b[i]
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_':
