@@ -232,25 +232,8 @@ func encodeColumn4(col []int64, delta bool, ref []byte, hs *huff0.Scratch, cls [
 // codes, then the values' raw bits.
 func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
 	var freq [256]int
-	var prev byte
-	for i, v := range col {
-		c, _ := classOf4(zigzag(v))
-		s := c - prev
-		if delta {
-			prev = c
-		}
-		if ref != nil {
-			s -= ref[i]
-		}
-		cls[i] = s
-		freq[s]++
-	}
-	lo, hi := 255, 0
-	for s, f := range freq {
-		if f > 0 {
-			lo, hi = min(lo, s), max(hi, s)
-		}
-	}
+	classSymbols(col, delta, ref, cls, &freq)
+	lo, hi := symbolRange(&freq)
 	var lens [256]uint8
 	var codes [256]uint16
 	cw := bitWriter{b: make([]byte, 0, len(col))}
@@ -331,11 +314,11 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 	return append(b, body...)
 }
 
-// huffSize is the size of encodeHuff4's coding of col, computed without
-// writing it.
-func huffSize(col []int64, delta bool, ref []byte) int {
-	var freq [256]int
-	extra := 0
+// classSymbols counts, into freq, the symbols modeHuff codes for col: each
+// value's class, less the previous class when delta, less ref's class when
+// ref is not nil. The symbols go to cls when it is not nil; the result is
+// the count of raw low bits the values add.
+func classSymbols(col []int64, delta bool, ref []byte, cls []byte, freq *[256]int) (extra int) {
 	var prev byte
 	for i, v := range col {
 		c, e := classOf4(zigzag(v))
@@ -346,15 +329,33 @@ func huffSize(col []int64, delta bool, ref []byte) int {
 		if ref != nil {
 			s -= ref[i]
 		}
+		if cls != nil {
+			cls[i] = s
+		}
 		freq[s]++
 		extra += e
 	}
-	lo, hi := 255, 0
+	return extra
+}
+
+// symbolRange is the lowest and highest symbol freq counts (lo > hi when
+// none).
+func symbolRange(freq *[256]int) (lo, hi int) {
+	lo, hi = 255, 0
 	for s, f := range freq {
 		if f > 0 {
 			lo, hi = min(lo, s), max(hi, s)
 		}
 	}
+	return lo, hi
+}
+
+// huffSize is the size of encodeHuff4's coding of col, computed without
+// writing it.
+func huffSize(col []int64, delta bool, ref []byte) int {
+	var freq [256]int
+	extra := classSymbols(col, delta, ref, nil, &freq)
+	lo, hi := symbolRange(&freq)
 	codeBits := 0
 	if hi > lo {
 		var lens [256]uint8

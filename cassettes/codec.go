@@ -82,17 +82,8 @@ func (r *reader) byte() byte {
 }
 
 func (r *reader) bytes() []byte {
-	n := r.uvarint()
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShort
-		return nil
-	}
-	out := r.b[:n:n]
-	r.b = r.b[n:]
-	return out
+	out := r.bytesWithTail()
+	return out[:len(out):len(out)]
 }
 
 // bytesWithTail is bytes with the capacity of the rest of the buffer:
