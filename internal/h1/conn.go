@@ -124,7 +124,13 @@ func (c *conn) readHead() (int, bool) {
 		if len(c.buf) == cap(c.buf) {
 			c.buf = append(c.buf, make([]byte, cap(c.buf))...)[:len(c.buf)]
 		}
-		n, err := c.rwc.Read(c.buf[len(c.buf):cap(c.buf)])
+		var n int
+		var err error
+		if rawIO && c.raw != nil {
+			n, err = rawRead(c.raw, c.buf[len(c.buf):cap(c.buf)])
+		} else {
+			n, err = c.rwc.Read(c.buf[len(c.buf):cap(c.buf)])
+		}
 		c.buf = c.buf[:len(c.buf)+n]
 		if err != nil && n == 0 {
 			var ne net.Error

@@ -181,6 +181,14 @@ func (w *response) send(bufs ...[]byte) error {
 	if w.err != nil {
 		return w.err
 	}
+	if rawIO && w.c.raw != nil {
+		if err := rawWritev(w.c.raw, bufs); err != nil {
+			w.err = err
+			w.closeAfter = true
+			return err
+		}
+		return nil
+	}
 	nb := net.Buffers(bufs)
 	if _, err := nb.WriteTo(w.c.rwc); err != nil {
 		w.err = err
