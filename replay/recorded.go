@@ -123,7 +123,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// writing into the recorded slice.
 		hdr[k] = vs[:len(vs):len(vs)]
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(respBody)))
+	hdr["Content-Length"] = []string{strconv.Itoa(len(respBody))}
 	w.WriteHeader(ix.Status)
 	switch {
 	case r.Method == http.MethodHead:
@@ -138,11 +138,13 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // match returns the interaction to replay for r, or nil.
 func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, error) {
-	var raw string
+	var raw []byte
 	if len(body) == 0 {
-		raw = r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
+		var buf [256]byte // the key is built here, and looked up without a copy
+		raw = append(append(append(append(buf[:0], r.Method...), ' '), r.URL.Path...), '?')
+		raw = append(raw, r.URL.RawQuery...)
 		h.mu.RLock()
-		m := h.byRaw[raw]
+		m := h.byRaw[string(raw)]
 		h.mu.RUnlock()
 		if m != nil {
 			return m.next(), nil
@@ -169,10 +171,10 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		}
 		h.mu.Unlock()
 	}
-	if raw != "" {
+	if raw != nil {
 		h.mu.Lock()
 		if len(h.byRaw) < maxRawKeys {
-			h.byRaw[raw] = m
+			h.byRaw[string(raw)] = m
 		}
 		h.mu.Unlock()
 	}
