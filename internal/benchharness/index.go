@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -145,7 +146,14 @@ func indexSection(ctx context.Context, cfg *config, t *table) error {
 	slices.Sort(opens)
 	t.lessThan(sec, "open (read-only), median of 7", float64(opens[len(opens)/2])/1e6, 100, "ms")
 
-	// Random 1000-row windows read from the index.
+	// Random 1000-row windows read from the index. The file is read
+	// through once first: the figure is the decoding of a window, not the
+	// disk under a page cache that other work on the machine may have
+	// emptied since the cached file was built (a cold run measured 649 µs
+	// p50 and 3.3 ms p99 against 147 µs and 0.6 ms warm).
+	if err := warmFile(path); err != nil {
+		return err
+	}
 	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
 	if err != nil {
 		return err
@@ -224,4 +232,15 @@ func indexSection(ctx context.Context, cfg *config, t *table) error {
 	t.lessThan(sec, fmt.Sprintf("replay RSS peak serving %d random windows", requests), hwm/1024, 150, "MB")
 	t.info(sec, "replay RSS now (anonymous | total)", fmt.Sprintf("%s | %s MB", fmtNum(anon/1024), fmtNum(rss/1024)))
 	return nil
+}
+
+// warmFile reads path once, into the page cache.
+func warmFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
 }
