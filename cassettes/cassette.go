@@ -16,9 +16,15 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// FormatVersion is the cassette format this build writes and reads. A file
-// with another version gives ErrVersion.
-const FormatVersion = 1
+// FormatVersion is the cassette format this build writes; it reads
+// formats OldestFormat to FormatVersion. A file with another version gives
+// ErrVersion. Format 2 added candle blocks of kind 7 and interaction
+// records compressed with RecordDictionary, which format-1 readers cannot
+// decode: opening a format-1 file for writing marks it format 2.
+const FormatVersion = 2
+
+// OldestFormat is the oldest format this build reads.
+const OldestFormat = 1
 
 // pageSize is the bbolt page size of new cassettes. Candle blocks and
 // bodies are values of a few KB that bbolt stores in whole pages; small
@@ -259,8 +265,8 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 	if err := json.Unmarshal(raw, &m); err != nil || m.Magic != magic {
 		return m, fmt.Errorf("%w: unrecognised meta record", ErrNotCassette)
 	}
-	if m.Format != FormatVersion {
-		return m, fmt.Errorf("%w: file has format %d, this build reads %d", ErrVersion, m.Format, FormatVersion)
+	if m.Format < OldestFormat || m.Format > FormatVersion {
+		return m, fmt.Errorf("%w: file has format %d, this build reads %d to %d", ErrVersion, m.Format, OldestFormat, FormatVersion)
 	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
@@ -284,6 +290,8 @@ func (c *Cassette) initWritable(exists bool) error {
 			if m, err = readMeta(tx); err != nil {
 				return err
 			}
+			// What this build appends needs a reader of its format.
+			m.Format = FormatVersion
 		}
 		if o.ToolVersion != "" {
 			m.ToolVersion = o.ToolVersion

@@ -62,10 +62,10 @@
 //
 // # Caveats
 //
-// A file that is not a cassette, has another FormatVersion, is truncated,
-// damaged or locked gives ErrNotCassette, ErrVersion, ErrTruncated,
-// ErrCorrupt or ErrLocked, never a panic: reads run with faults turned into
-// panics and panics into ErrCorrupt. Server WS frames are stored as sent
+// A file that is not a cassette, has a format outside OldestFormat to
+// FormatVersion, is truncated, damaged or locked gives ErrNotCassette,
+// ErrVersion, ErrTruncated, ErrCorrupt or ErrLocked, never a panic: reads
+// run with faults turned into panics and panics into ErrCorrupt. Server WS frames are stored as sent
 // (only client frames are scanned for secrets). Stored bodies are the
 // decoded bodies; see Interaction.
 package cassettes
