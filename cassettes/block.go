@@ -217,15 +217,7 @@ func decodeBlock2(raw []byte) ([]cc.Candle, error) {
 			return nil, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, z[f])
 		}
 	}
-	cs := make([]cc.Candle, n)
-	var prev int64
-	for i := range cs {
-		prev += r.varint()
-		cs[i].OpenTime = prev
-	}
-	for i := range cs {
-		cs[i].CloseTime = cs[i].OpenTime + r.varint()
-	}
+	cs := readTimes(r, int(n))
 	for f := range numDecimals {
 		for i := range cs {
 			decimals(&cs[i])[f].Scale = int8(r.byte())

@@ -179,15 +179,7 @@ func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
 	if n > uint64(len(raw)) {
 		return nil, fmt.Errorf("%w: candle block count %d", ErrCorrupt, n)
 	}
-	cs := make([]cc.Candle, n)
-	var prev int64
-	for i := range cs {
-		prev += r.varint()
-		cs[i].OpenTime = prev
-	}
-	for i := range cs {
-		cs[i].CloseTime = cs[i].OpenTime + r.varint()
-	}
+	cs := readTimes(r, int(n))
 	for f := range numDecimals {
 		var pu int64
 		for i := range cs {
@@ -196,7 +188,7 @@ func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
 			*decimalField(&cs[i], f) = cc.Decimal{Units: pu, Scale: s}
 		}
 	}
-	prev = 0
+	var prev int64
 	for i := range cs {
 		prev += r.varint()
 		cs[i].Trades = prev
@@ -506,3 +498,18 @@ const (
 	minTime = -1 << 62
 	maxTime = 1 << 62
 )
+
+// readTimes reads the time columns of kind-1 and kind-2 blocks into n new
+// candles: open times as deltas, then close times as offsets from them.
+func readTimes(r *reader, n int) []cc.Candle {
+	cs := make([]cc.Candle, n)
+	var prev int64
+	for i := range cs {
+		prev += r.varint()
+		cs[i].OpenTime = prev
+	}
+	for i := range cs {
+		cs[i].CloseTime = cs[i].OpenTime + r.varint()
+	}
+	return cs
+}

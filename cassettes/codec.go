@@ -11,14 +11,18 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// encoderOptions configure every zstd encoder of the package.
+var encoderOptions = []zstd.EOption{
+	zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+	zstd.WithEncoderConcurrency(2),
+	zstd.WithWindowSize(1 << 22),
+}
+
 // The shared zstd encoder and decoder. EncodeAll and DecodeAll are safe for
 // concurrent use, so one of each serves every cassette in the process
 // rather than one per value.
 var (
-	encoder, _ = zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
-		zstd.WithEncoderConcurrency(2),
-		zstd.WithWindowSize(1<<22))
+	encoder, _ = zstd.NewWriter(nil, encoderOptions...)
 	decoder, _ = zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(2),
 		zstd.WithDecoderMaxMemory(1<<30),

@@ -88,7 +88,4 @@ func RecordDictionary() (id uint32, content []byte) {
 
 // recordEncoder compresses interaction records with recordDict.
 var recordEncoder, _ = zstd.NewWriter(nil,
-	zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
-	zstd.WithEncoderConcurrency(2),
-	zstd.WithWindowSize(1<<22),
-	zstd.WithEncoderDictRaw(recordDictID, recordDict))
+	append(encoderOptions[:len(encoderOptions):len(encoderOptions)], zstd.WithEncoderDictRaw(recordDictID, recordDict))...)

@@ -147,9 +147,7 @@ func (w *response) WriteStatic(p []byte) (int, error) {
 	defer st.release(ref)
 	w.written = int64(len(p))
 	head := w.buildHead(false, p)
-	if err := sendStatic(c.raw, head, ref.a.fd, ref.off, len(p)); err != nil {
-		w.err = err
-		w.closeAfter = true
+	if err := w.fail(sendStatic(c.raw, head, ref.a.fd, ref.off, len(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -181,21 +179,24 @@ func (w *response) send(bufs ...[]byte) error {
 	if w.err != nil {
 		return w.err
 	}
+	var err error
 	if rawIO && w.c.raw != nil {
-		if err := rawWritev(w.c.raw, bufs); err != nil {
-			w.err = err
-			w.closeAfter = true
-			return err
-		}
-		return nil
+		err = rawWritev(w.c.raw, bufs)
+	} else {
+		nb := net.Buffers(bufs)
+		_, err = nb.WriteTo(w.c.rwc)
 	}
-	nb := net.Buffers(bufs)
-	if _, err := nb.WriteTo(w.c.rwc); err != nil {
+	return w.fail(err)
+}
+
+// fail records a write error (nil is none): the response is broken and
+// the connection closes after it.
+func (w *response) fail(err error) error {
+	if err != nil {
 		w.err = err
 		w.closeAfter = true
-		return err
 	}
-	return nil
+	return err
 }
 
 // commit sends the head, then what the body buffer holds, then extra.

@@ -90,20 +90,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 var contentTypeValue = []string{contentType}
 
 func writeBody(w http.ResponseWriter, status int, b []byte) {
-	h := w.Header()
-	h["Content-Type"] = contentTypeValue
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	w.WriteHeader(status)
+	writeHead(w, status, len(b))
 	w.Write(b)
 }
 
 // writeCached is writeBody for a cached answer, never modified again.
 func writeCached(w http.ResponseWriter, b []byte) {
+	writeHead(w, http.StatusOK, len(b))
+	plugins.WriteStatic(w, b)
+}
+
+// writeHead sends the status and the headers of an n-byte JSON body.
+func writeHead(w http.ResponseWriter, status, n int) {
 	h := w.Header()
 	h["Content-Type"] = contentTypeValue
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	w.WriteHeader(http.StatusOK)
-	plugins.WriteStatic(w, b)
+	h["Content-Length"] = []string{strconv.Itoa(n)}
+	w.WriteHeader(status)
 }
 
 // writeError sends err as Binance would: an *apiError as is, an unknown
