@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"iter"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,26 +28,15 @@ func parseParams(raw string, allowed []string) (params, *apiError) {
 	if raw != "" {
 		p.kv = make([]param, 0, 1+strings.Count(raw, "&"))
 	}
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if strings.Contains(pair, ";") {
+	for kv, ok := range queryPairs(raw) {
+		if !ok {
 			return params{}, badRequest(-1100, "Illegal characters found in a parameter.")
 		}
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			return params{}, badRequest(-1100, "Illegal characters found in a parameter.")
-		}
-		if p.has(k) {
+		if p.has(kv.name) {
 			dup = true // refused once the whole query parsed: -1100 comes first
 			continue
 		}
-		p.kv = append(p.kv, param{k, v})
+		p.kv = append(p.kv, kv)
 	}
 	if dup {
 		return params{}, errDuplicateParam()
@@ -63,6 +53,33 @@ func parseParams(raw string, allowed []string) (params, *apiError) {
 		}
 	}
 	return p, nil
+}
+
+// queryPairs yields the pairs of a raw query as url.ParseQuery reads them:
+// empty pairs skipped, a pair with a semicolon or a bad escape yielded
+// with ok false (ParseQuery drops it and reports an error).
+func queryPairs(raw string) iter.Seq2[param, bool] {
+	return func(yield func(param, bool) bool) {
+		for raw != "" {
+			var pair string
+			pair, raw, _ = strings.Cut(raw, "&")
+			if pair == "" {
+				continue
+			}
+			if strings.Contains(pair, ";") {
+				if !yield(param{}, false) {
+					return
+				}
+				continue
+			}
+			k, v, _ := strings.Cut(pair, "=")
+			k, err1 := url.QueryUnescape(k)
+			v, err2 := url.QueryUnescape(v)
+			if !yield(param{k, v}, err1 == nil && err2 == nil) {
+				return
+			}
+		}
+	}
 }
 
 // has reports whether name was sent (even empty).

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -245,22 +244,10 @@ func (q rawQuery) Has(key string) bool {
 }
 
 func (q rawQuery) lookup(key string) (string, bool) {
-	raw := string(q)
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" || strings.Contains(pair, ";") {
-			continue // url.ParseQuery drops these too
+	for kv, ok := range queryPairs(string(q)) {
+		if ok && kv.name == key { // ParseQuery drops the pairs !ok
+			return kv.value, true
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil || k != key {
-			continue
-		}
-		if v, err = url.QueryUnescape(v); err != nil {
-			continue
-		}
-		return v, true
 	}
 	return "", false
 }
