@@ -5,6 +5,8 @@
 //
 // Server is also the in-process fixture for users' own Go tests: start one
 // on 127.0.0.1:0, point a client at URL() and WSURL(), Close it at the end.
+// Every built-in exchange is available by its id without further imports;
+// plugins.Register adds others.
 //
 // # Concurrency
 //
