@@ -1,14 +1,27 @@
 package plugins
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gorilla/websocket"
 )
 
-// Hub tracks the live WS sessions of one server so the admin API can count
-// and close them. The zero value is not usable; call NewHub.
+// Hub owns the live WS sessions of one server: the admin API counts and
+// closes them through it, and Shutdown ends them all and waits for every
+// goroutine they started. Sessions are rooted on the hub's context, so
+// nothing a session runs outlives the hub. The zero value is not usable;
+// call NewHub.
 type Hub struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	// wg counts the sessions being served; each waits for its own
+	// goroutines (writer, subscriptions, the protocol's) before it is done.
+	wg sync.WaitGroup
+
 	mu       sync.Mutex
+	closed   bool
 	sessions map[*Session]struct{}
 	opened   atomic.Int64
 	sent     atomic.Int64
@@ -17,7 +30,10 @@ type Hub struct {
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{sessions: map[*Session]struct{}{}} }
+func NewHub() *Hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{ctx: ctx, cancel: cancel, sessions: map[*Session]struct{}{}}
+}
 
 // HubStats is a snapshot of a hub's counters.
 type HubStats struct {
@@ -29,17 +45,59 @@ type HubStats struct {
 	MessagesReceived int64 `json:"messages_received"`
 }
 
-func (h *Hub) add(s *Session) {
+// add registers s; false once the hub is shutting down.
+func (h *Hub) add(s *Session) bool {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	// Under mu, before Shutdown can set closed and Wait: no Add races the
+	// Wait.
+	h.wg.Add(1)
 	h.sessions[s] = struct{}{}
-	h.mu.Unlock()
 	h.opened.Add(1)
+	return true
 }
 
+// remove unregisters s once it and its goroutines are over.
 func (h *Hub) remove(s *Session) {
 	h.mu.Lock()
 	delete(h.sessions, s)
 	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// Shutdown refuses new sessions, closes every live one with 1001 (going
+// away) after what it has queued, and waits until every session and every
+// goroutine a session started has returned. If ctx ends first, the
+// remaining connections are cut, the sessions' contexts cancelled, and
+// Shutdown still waits for them to end (which then takes no longer than
+// a write deadline) before returning ctx's error. Afterwards nothing the
+// hub served touches the Env: a cassette behind it may be closed.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.CloseAll(websocket.CloseGoingAway, "server shutting down")
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		h.cancel()
+		for _, s := range h.snapshot() {
+			s.abort()
+		}
+		<-done
+	}
+	h.cancel()
+	return err
 }
 
 func (h *Hub) snapshot() []*Session {

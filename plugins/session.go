@@ -117,6 +117,12 @@ type Session struct {
 	// longer answered, as the connection is going away.
 	closing atomic.Bool
 	done    chan struct{}
+
+	// wg counts the goroutines the session owns (the write pump,
+	// subscriptions, the protocol's own through Go); ServeWS returns only
+	// after all of them. ended, under mu, refuses new ones once it waits.
+	wg    sync.WaitGroup
+	ended bool
 }
 
 // ServeWS upgrades the request and runs proto on it until the connection
@@ -133,7 +139,11 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	if opts.SendBuffer <= 0 {
 		opts.SendBuffer = 256
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := context.Background()
+	if env.Hub != nil {
+		parent = env.Hub.ctx
+	}
+	ctx, cancel := context.WithCancel(parent)
 	s := &Session{
 		env: env, conn: conn, bc: bw.conn, req: r, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
@@ -141,13 +151,23 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		done: make(chan struct{}),
 	}
 	if env.Hub != nil {
-		env.Hub.add(s)
+		if !env.Hub.add(s) {
+			// The server is shutting down: say so and go.
+			conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
+			cancel()
+			conn.Close()
+			return
+		}
 		defer env.Hub.remove(s)
 	}
-	go s.writePump()
+	s.Go(s.writePump)
 	defer func() {
+		s.mu.Lock()
+		s.ended = true
+		s.mu.Unlock()
 		cancel()
-		<-s.done
+		s.wg.Wait()
 		conn.Close()
 	}()
 	if opts.MaxLifetime > 0 {
@@ -471,7 +491,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		s.Unsubscribe(key)
 		return err
 	}
-	go func() {
+	s.Go(func() {
 		if gate != nil {
 			select {
 			case <-gate:
@@ -485,8 +505,24 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 				}
 			}
 		}
-	}()
+	})
 	return nil
+}
+
+// Go runs f on a goroutine the session owns: the session is not over, and
+// the server's Close does not return, until f has. f must return soon after
+// Context() is done. Once the session is ending, Go does nothing.
+func (s *Session) Go(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
 }
 
 // Unsubscribe stops the stream under key and reports whether it existed.

@@ -202,7 +202,9 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 
 // Close stops listening, closes every WS session with 1001 (going away)
-// and waits up to ctx's deadline for requests in flight.
+// and waits up to ctx's deadline for requests in flight. It returns only
+// after every session, subscription and feed goroutine has ended (cutting
+// the connections that outlive ctx), and closes the cassette after that.
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -210,20 +212,22 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.tape != nil {
 			defer s.tape.close()
 		}
-		if s.srv == nil {
-			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
-			return
+		if s.srv != nil {
+			s.srv.RegisterOnShutdown(func() {
+				s.Stack.Close() // release held (hanging) requests
+				s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
+			})
+			err = s.srv.Shutdown(ctx)
+			if err != nil {
+				s.srv.Close()
+			}
+			if serr := <-s.serveErr; err == nil {
+				err = serr
+			}
 		}
-		s.srv.RegisterOnShutdown(func() {
-			s.Stack.Close() // release held (hanging) requests
-			s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
-		})
-		err = s.srv.Shutdown(ctx)
-		if err != nil {
-			s.srv.Close()
-		}
-		if serr := <-s.serveErr; err == nil {
-			err = serr
+		// Hijacked connections are no server's: the hub owns them.
+		if herr := s.env.Hub.Shutdown(ctx); err == nil {
+			err = herr
 		}
 	})
 	return err

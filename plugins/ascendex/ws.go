@@ -35,7 +35,7 @@ func (p *proto) Open(sess *plugins.Session) error {
 	if err := sess.SendJSON(map[string]string{"m": "connected", "type": "unauth"}); err != nil {
 		return err
 	}
-	go func() {
+	sess.Go(func() {
 		t := time.NewTicker(pingEvery)
 		defer t.Stop()
 		for {
@@ -49,7 +49,8 @@ func (p *proto) Open(sess *plugins.Session) error {
 				}
 			}
 		}
-	}()
+	})
+
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package coinbase
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -55,7 +56,7 @@ func (p *wsProto) Open(s *plugins.Session) error {
 			s.Close(websocket.CloseNormalClosure, "subscribe timeout")
 		}
 	})
-	go func() { <-s.Context().Done(); t.Stop() }()
+	context.AfterFunc(s.Context(), func() { t.Stop() })
 	return nil
 }
 
@@ -108,7 +109,8 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		p.subscribed = true
 		if start {
 			p.hbGen++
-			go p.beat(s, p.hbGen)
+			gen := p.hbGen
+			s.Go(func() { p.beat(s, gen) })
 		}
 		p.mu.Unlock()
 	case "candles":

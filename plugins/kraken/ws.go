@@ -234,7 +234,7 @@ type heartbeats struct{ once sync.Once }
 // calls do nothing) until the session ends or a send fails.
 func (h *heartbeats) start(s *plugins.Session, frame string) {
 	h.once.Do(func() {
-		go func() {
+		s.Go(func() {
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
 			for {
@@ -247,6 +247,7 @@ func (h *heartbeats) start(s *plugins.Session, frame string) {
 					}
 				}
 			}
-		}()
+		})
+
 	})
 }

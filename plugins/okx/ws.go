@@ -69,7 +69,7 @@ func (p *wsProtocol) Open(s *plugins.Session) error {
 	c.touch()
 	s.State = c
 	idle := time.Duration(idleTimeout.Load())
-	go func() {
+	s.Go(func() {
 		t := time.NewTicker(idle / 30)
 		defer t.Stop()
 		for {
@@ -83,7 +83,8 @@ func (p *wsProtocol) Open(s *plugins.Session) error {
 				}
 			}
 		}
-	}()
+	})
+
 	return nil
 }
 
