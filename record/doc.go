@@ -43,4 +43,10 @@
 // Brotli-encoded bodies are recorded as sent (still compressed). An
 // upstream that cannot be reached gets the client a 502 with a JSON error,
 // and nothing is recorded for it.
+//
+// A write the cassette refuses (a full disk, a failed commit) does not
+// stop the proxy: clients keep their answers, each distinct error is
+// logged once and counted in WriteErrors, and Close returns an error. The
+// cassette stops taking writes after its first failed commit, so what
+// follows it is lost, not retried; what was committed before stays.
 package record

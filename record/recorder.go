@@ -63,23 +63,28 @@ func (r *recorder) run() {
 		case j.beginConn != "":
 			id, err := r.s.cas.BeginConn(j.beginConn, j.at)
 			r.check(err)
-			j.conn.id = id
+			j.conn.id, j.conn.err = id, err
 		case j.frame != nil:
 			if j.conn.id != 0 {
 				j.frame.Conn = j.conn.id
 				r.recordFrame(j)
+			} else {
+				r.check(j.conn.err) // lost with its connection's start
 			}
 		case j.endConn:
 			if j.conn.id != 0 {
 				r.check(r.s.cas.EndConn(j.conn.id, j.at, j.code))
+			} else {
+				r.check(j.conn.err)
 			}
 		}
 	}
 }
 
+// check counts a failed write; the tally logs each distinct error once.
 func (r *recorder) check(err error) {
 	if err != nil && !errors.Is(err, cassettes.ErrClosed) {
-		r.s.logger.Error("recording failed", "err", err)
+		r.s.writeErrs.add(err)
 	}
 }
 
@@ -124,8 +129,12 @@ func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, bod
 }
 
 // connRef names a WS connection in the queue; only the recorder
-// goroutine reads or writes id (0 until the cassette has the connection).
-type connRef struct{ id uint64 }
+// goroutine reads or writes id (0 until the cassette has the connection)
+// and err (why the cassette refused the connection's start, if it did).
+type connRef struct {
+	id  uint64
+	err error
+}
 
 func (r *recorder) beginConn(url string, at time.Time) *connRef {
 	ref := &connRef{}

@@ -88,6 +88,8 @@ type Server struct {
 	ln      net.Listener
 	logger  *slog.Logger
 
+	writeErrs errorTally
+
 	relays sync.WaitGroup
 	connMu sync.Mutex
 	conns  map[*relay]struct{}
@@ -119,6 +121,7 @@ func New(opts Options) (*Server, error) {
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
 	}
+	s.writeErrs = errorTally{logger: s.logger, now: s.opts.Now}
 	if s.opts.MaxBody <= 0 {
 		s.opts.MaxBody = 64 << 20
 	}
@@ -224,15 +227,27 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // WSURL is the WS base URL clients point at.
 func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 
-// Flush commits everything recorded so far to the cassette.
+// Flush commits everything recorded so far to the cassette. A failure is
+// also counted in WriteErrors.
 func (s *Server) Flush() error {
 	s.rec.sync()
-	return s.cas.Flush()
+	err := s.cas.Flush()
+	s.rec.check(err)
+	return err
 }
+
+// WriteErrors reports the writes to the cassette that failed so far while
+// the proxy went on answering. Count is 0 for a complete recording.
+func (s *Server) WriteErrors() WriteErrors { return s.writeErrs.snapshot() }
+
+// ErrWritesFailed is returned by Close when the proxy answered requests
+// whose recording the cassette refused (see WriteErrors).
+var ErrWritesFailed = errors.New("record: writes to the cassette failed")
 
 // Close stops listening, closes relays with 1001 (going away), waits for
 // requests in flight up to ctx's deadline, then records what is queued and
-// closes the cassette.
+// closes the cassette. If any write to the cassette failed, now or
+// earlier, the error says so (ErrWritesFailed, or the cassette's own).
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -248,8 +263,13 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		s.relays.Wait()
 		s.rec.close()
-		if cerr := s.cas.Close(); err == nil {
+		cerr := s.cas.Close()
+		s.rec.check(cerr) // the last batch's commit, or an earlier failure
+		if err == nil {
 			err = cerr
+		}
+		if we := s.writeErrs.snapshot(); err == nil && we.Count > 0 {
+			err = fmt.Errorf("%w: %d, last: %s", ErrWritesFailed, we.Count, we.LastError)
 		}
 		s.closeErr = err
 	})

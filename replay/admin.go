@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +22,10 @@ const maxAdminBody = 1 << 20
 //	GET     /__admin/status       connections, subscriptions, counters
 //
 // A PUT replaces only the fields it names. Bad input gets HTTP 400 with a
-// JSON {"error": "..."}; with an admin token, a request without it gets 401.
+// JSON {"error": "..."}; with an admin token, a request without it gets
+// 401. A request a web page could have sent — a foreign Origin or Host,
+// Sec-Fetch-Site: cross-site — gets 403, and a mutating call with a body
+// that is not Content-Type: application/json gets 415 (adminguard.go).
 func (st *Stack) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /__admin/status", func(w http.ResponseWriter, r *http.Request) {
@@ -89,19 +91,7 @@ func (st *Stack) AdminHandler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+r.URL.Path)
 	})
-	if st.token == "" {
-		return mux
-	}
-	want := []byte("Bearer " + st.token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="candlecassette admin"`)
-			writeError(w, http.StatusUnauthorized, "admin API needs Authorization: Bearer TOKEN (--admin-token)")
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return st.admin.wrap(mux)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {

@@ -48,6 +48,9 @@ type Options struct {
 	NoRateLimit bool
 	// AdminToken, if set, is required as a bearer token by /__admin/.
 	AdminToken string
+	// AdminAllowHosts are extra Host names the admin API answers under
+	// (see StackOptions.AdminAllowHosts).
+	AdminAllowHosts []string
 
 	// Cassette is the path of a cassette to replay, opened read-only (so
 	// several servers may share it). Exchange then defaults to the
@@ -137,7 +140,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	}
 	stack, err := NewStack(p, env.Hub, StackOptions{
 		Seed: opts.Seed, Conditions: opts.Conditions, Limits: opts.Limits, AdjustLimits: opts.AdjustLimits,
-		NoRateLimit: opts.NoRateLimit, AdminToken: opts.AdminToken,
+		NoRateLimit: opts.NoRateLimit, AdminToken: opts.AdminToken, AdminAllowHosts: opts.AdminAllowHosts,
 	})
 	if err != nil {
 		return nil, err

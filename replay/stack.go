@@ -30,8 +30,18 @@ type StackOptions struct {
 	// reported in headers).
 	NoRateLimit bool
 	// AdminToken, if set, must come as "Authorization: Bearer TOKEN" on
-	// every /__admin/ request.
+	// every /__admin/ request (the scheme in any case).
 	AdminToken string
+	// AdminAllowHosts are extra names (or addresses) the admin API answers
+	// under as Host, e.g. a docker-compose service name; a port given is
+	// ignored. Loopback names and addresses, and the address a client
+	// connected to, are always allowed; any other Host is refused, so a
+	// DNS-rebound web page cannot reach the admin API.
+	AdminAllowHosts []string
+	// Recorder, if set, reports the record mode's health under "recorder"
+	// in Status: what record.Server.WriteErrors returns. (A func of any
+	// because replay does not import record.)
+	Recorder func() any
 	// Disconnect closes every WS connection with a close code and returns
 	// how many it closed, for a stack without a plugins.Hub (the record
 	// mode's relay); with a hub, Hub.CloseAll is used.
@@ -55,7 +65,9 @@ type Stack struct {
 	hub     *plugins.Hub
 	sim     *netsim.Sim
 	limiter *ratelimit.Limiter
-	token   string
+	admin   adminPolicy
+	// recorder reports the record mode's write errors, if set.
+	recorder func() any
 	// disconnect stands in for hub.CloseAll when there is no hub.
 	disconnect func(code int, reason string) int
 }
@@ -63,7 +75,8 @@ type Stack struct {
 // NewStack builds the layers for plugin p. hub is the WS session hub that
 // disconnects act on; without one, opts.Disconnect does (or nothing).
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, error) {
-	st := &Stack{plugin: p, hub: hub, token: opts.AdminToken, disconnect: opts.Disconnect}
+	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
+		recorder: opts.Recorder, disconnect: opts.Disconnect}
 	var model ratelimit.Model
 	if rl, ok := p.(plugins.RateLimited); ok {
 		model = rl.RateLimits()
@@ -193,6 +206,10 @@ type Status struct {
 	Faults netsim.Stats `json:"faults"`
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
+	// Recorder is the record mode's report of writes to the cassette that
+	// failed while the proxy kept answering (StackOptions.Recorder); absent
+	// in the other modes.
+	Recorder any `json:"recorder,omitempty"`
 }
 
 // Status returns the counters.
@@ -205,6 +222,9 @@ func (st *Stack) Status() Status {
 	s.Requests = s.RateLimits.Requests
 	if st.hub != nil {
 		s.WS = st.hub.Stats()
+	}
+	if st.recorder != nil {
+		s.Recorder = st.recorder()
 	}
 	return s
 }

@@ -286,6 +286,9 @@ type admin struct {
 func (a admin) do(method, path, body string) (int, string) {
 	a.t.Helper()
 	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,7 @@ func netFlags() []cli.Flag {
 		&cli.IntFlag{Name: "ws-conns-per-ip", Usage: "concurrent WS connections per client IP; 0 means unlimited"},
 		&cli.BoolFlag{Name: "no-rate-limit", Usage: "never refuse a request (usage is still counted and reported in headers)"},
 		&cli.StringFlag{Name: "admin-token", EnvVars: []string{"CANDLECASSETTE_ADMIN_TOKEN"}, Usage: "require Authorization: Bearer TOKEN on /__admin/"},
+		&cli.StringSliceFlag{Name: "admin-allow-host", EnvVars: []string{"CANDLECASSETTE_ADMIN_ALLOW_HOST"}, Usage: "a Host name /__admin/ answers under besides loopback names and the address reached, e.g. a docker-compose service name; repeat or comma separate"},
 	}
 }
 
@@ -46,6 +48,13 @@ func stackOptions(c *cli.Context) (replay.StackOptions, error) {
 		Seed:        c.Uint64("seed"),
 		NoRateLimit: c.Bool("no-rate-limit"),
 		AdminToken:  c.String("admin-token"),
+	}
+	for _, v := range c.StringSlice("admin-allow-host") {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				so.AdminAllowHosts = append(so.AdminAllowHosts, h)
+			}
+		}
 	}
 	if path := c.Path("scenario"); path != "" {
 		cfg, err := readScenario(path)
@@ -151,4 +160,20 @@ func applyStack(opts *replay.Options, so replay.StackOptions) {
 	opts.AdjustLimits = so.AdjustLimits
 	opts.NoRateLimit = so.NoRateLimit
 	opts.AdminToken = so.AdminToken
+	opts.AdminAllowHosts = so.AdminAllowHosts
+}
+
+// warnOpenAdmin warns on stderr when the server at addr (the bound
+// address) is reachable from other machines and its admin API has no
+// token. stdout keeps its one listening line.
+func warnOpenAdmin(c *cli.Context, so replay.StackOptions, addr string) {
+	if so.AdminToken != "" {
+		return
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Addr().Unmap().IsLoopback() {
+		return
+	}
+	fmt.Fprintf(c.App.ErrWriter, "candlecassette: warning: listening on %s, beyond this machine, with no --admin-token: "+
+		"anyone who can reach the port can change /__admin/ conditions and limits (web pages and foreign Host names are "+
+		"refused, other clients are not); set --admin-token or CANDLECASSETTE_ADMIN_TOKEN\n", addr)
 }

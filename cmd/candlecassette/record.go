@@ -62,6 +62,14 @@ func runRecord(c *cli.Context) error {
 		}
 		return 0
 	}
+	// A full disk must not pass unseen: /__admin/status shows the failed
+	// writes while the proxy keeps answering, and the exit code says so.
+	so.Recorder = func() any {
+		if srv := proxy.Load(); srv != nil {
+			return srv.WriteErrors()
+		}
+		return record.WriteErrors{Errors: []record.ErrorCount{}}
+	}
 	st, err := replay.NewStack(p, nil, so)
 	if err != nil {
 		return err
@@ -100,9 +108,17 @@ func runRecord(c *cli.Context) error {
 		return fmt.Errorf("record: %w", err)
 	}
 	proxy.Store(srv)
+	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
 	<-c.Context.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Close(ctx)
+	err = srv.Close(ctx)
+	if we := srv.WriteErrors(); we.Count > 0 {
+		// main prints this one line on stderr and exits 1; the log above
+		// has one line per distinct error.
+		return fmt.Errorf("record: %d writes to %s failed (%d distinct errors; last: %s): the cassette lacks what they held",
+			we.Count, c.Path("cassette"), len(we.Errors), we.LastError)
+	}
+	return err
 }

@@ -51,6 +51,7 @@ func serve(c *cli.Context, opts replay.Options) error {
 	if err != nil {
 		return err
 	}
+	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
 	<-c.Context.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,101 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/record"
+)
+
+// refuseWrites makes every later write to the open file at path fail, as
+// on a full or failed disk: each descriptor this process holds for path is
+// replaced (dup3) by a read-only one of the same file, so the kernel
+// refuses its writes while fstat and bbolt's mapping still see the file.
+// (The record package's test has the same helper.)
+func refuseWrites(t *testing.T, path string) {
+	t.Helper()
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	path, err = filepath.EvalSymlinks(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd == int(ro.Fd()) {
+			continue
+		}
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || target != path {
+			continue
+		}
+		if err := syscall.Dup3(int(ro.Fd()), fd, syscall.O_CLOEXEC); err != nil {
+			t.Fatalf("dup3 over fd %d: %v", fd, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("no open descriptor for %s", path)
+	}
+}
+
+func TestRecordOntoAFailingDiskKeepsProxyingReportsAndExitsNonZero(t *testing.T) {
+	p := recordExchange(t)
+	up := synthUpstream(t, p)
+	path := filepath.Join(t.TempDir(), "failing.cassette")
+	s := serveCmd(t, "record", p.Name(), "--cassette", path, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit", "--batch-items", "1")
+	var st struct {
+		Recorder *record.WriteErrors `json:"recorder"`
+	}
+	if adminGet(t, s.url+"/__admin/status", "", &st); st.Recorder == nil || st.Recorder.Count != 0 || st.Recorder.Errors == nil {
+		t.Fatalf("status of a healthy recording: %+v, want a recorder section with 0 errors", st.Recorder)
+	}
+
+	refuseWrites(t, path)
+	base := cc.Interval1h.Truncate(time.Now().UnixMilli()) - 6*3_600_000
+	// Each answer is queued and committed alone; the first commit fails
+	// and every later write reports the same failure.
+	requests := 0
+	for ; requests < 100 && st.Recorder.Count < 3; requests++ {
+		fetch(t, candlesURL(t, p, s.url, base+int64(requests)*60_000, 5)) // 200, or fetch fails the test
+		time.Sleep(5 * time.Millisecond)
+		adminGet(t, s.url+"/__admin/status", "", &st)
+	}
+	we := st.Recorder
+	if we.Count < 3 {
+		t.Fatalf("after %d proxied requests onto a failing disk, status shows %+v", requests, we)
+	}
+	if len(we.Errors) != 1 || we.Errors[0].Count != we.Count || we.LastError != we.Errors[0].Error ||
+		!strings.Contains(we.LastError, "bad file descriptor") {
+		t.Errorf("status recorder section %+v, want one distinct write error counted %d times", we, we.Count)
+	}
+
+	err := s.stop()
+	t.Logf("stderr:\n%sRun: %v", s.stderr, err)
+	if err == nil || !strings.Contains(err.Error(), "writes to "+path+" failed (1 distinct errors") ||
+		!strings.Contains(err.Error(), "bad file descriptor") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("record's error (main prints it on stderr and exits 1): %v, want a one-line summary", err)
+	}
+	if n := strings.Count(s.stderr.String(), "recording failed"); n != 1 {
+		t.Errorf("%d log lines for %d identical failures, want 1:\n%s", n, we.Count, s.stderr)
+	}
+	if out := s.stdout.String(); !anyListeningLine.MatchString(out) {
+		t.Errorf("stdout is not exactly the listening line: %q", out)
+	}
+}

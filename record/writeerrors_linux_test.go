@@ -1,0 +1,151 @@
+//go:build linux
+
+package record_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/record"
+)
+
+// refuseWrites makes every later write to the open file at path fail, as
+// on a full or failed disk: each descriptor this process holds for path is
+// replaced (dup3) by a read-only one of the same file, so the kernel
+// refuses its writes (EBADF) while fstat and the mapping bbolt reads
+// through still see the file as it was. (/dev/full would give ENOSPC, but
+// bbolt stats the file on commit and refuses a size-0 device first.)
+func refuseWrites(t *testing.T, path string) {
+	t.Helper()
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	path, err = filepath.EvalSymlinks(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd == int(ro.Fd()) {
+			continue
+		}
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || target != path {
+			continue
+		}
+		if err := syscall.Dup3(int(ro.Fd()), fd, syscall.O_CLOEXEC); err != nil {
+			t.Fatalf("dup3 over fd %d: %v", fd, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("no open descriptor for %s", path)
+	}
+}
+
+// logBuffer is a goroutine-safe log destination.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestAFailingDiskKeepsProxyingAndIsReportedOnce(t *testing.T) {
+	up := newUpstream(t)
+	path := filepath.Join(t.TempDir(), "full.cassette")
+	var logs logBuffer
+	srv, err := record.Start(record.Options{
+		Exchange: fakeName, Cassette: path,
+		UpstreamREST: up.URL, UpstreamWS: "ws" + strings.TrimPrefix(up.URL, "http"),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		// Batches commit only on Flush, so the test says when a commit
+		// meets the full disk.
+		CassetteOptions: cassettes.Options{FlushInterval: time.Hour},
+	}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	klines := func(i int) {
+		t.Helper()
+		resp, body := get(t, http.DefaultClient, srv.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=2&startTime="+
+			strconv.FormatInt(t0+int64(i)*120_000, 10), nil)
+		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("[[")) {
+			t.Fatalf("request %d through the proxy: %d %.80s", i, resp.StatusCode, body)
+		}
+	}
+	klines(0)
+	if err := srv.Flush(); err != nil {
+		t.Fatalf("flush before the disk failed: %v", err)
+	}
+	if we := srv.WriteErrors(); we.Count != 0 || len(we.Errors) != 0 {
+		t.Fatalf("write errors before the disk failed: %+v", we)
+	}
+
+	refuseWrites(t, path)
+	klines(1) // queued; its batch's commit fails
+	ferr := srv.Flush()
+	if ferr == nil || !strings.Contains(ferr.Error(), "bad file descriptor") {
+		t.Fatalf("flush onto a failed disk: %v, want the write's EBADF", ferr)
+	}
+	const later = 5
+	for i := 2; i < 2+later; i++ {
+		klines(i) // the proxy still answers; the cassette refuses each
+	}
+	srv.Flush()
+
+	we := srv.WriteErrors()
+	if want := int64(1 + later + 1); we.Count != want { // flush, items, flush
+		t.Errorf("write errors counted %d, want %d: %+v", we.Count, want, we)
+	}
+	if len(we.Errors) != 1 || we.Errors[0].Count != we.Count || we.Errors[0].Error != ferr.Error() {
+		t.Errorf("distinct errors %+v, want %q counted %d times", we.Errors, ferr, we.Count)
+	}
+	if we.LastError != we.Errors[0].Error || we.LastErrorAt.IsZero() || we.Errors[0].FirstAt.After(we.Errors[0].LastAt) {
+		t.Errorf("last error %q at %v; distinct %+v", we.LastError, we.LastErrorAt, we.Errors)
+	}
+	if n := strings.Count(logs.String(), "recording failed"); n != 1 {
+		t.Errorf("%d log lines for %d identical failures, want 1:\n%s", n, we.Count, logs.String())
+	}
+
+	err = srv.Close(context.Background())
+	if err == nil || err.Error() != ferr.Error() {
+		t.Errorf("Close after failed writes: %v, want %q", err, ferr)
+	}
+	c, err := cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("the cassette is unreadable after the disk failed: %v", err)
+	}
+	defer c.Close()
+	if n := c.Meta().Interactions; n != 1 {
+		t.Errorf("the cassette holds %d interactions, want the 1 committed before the disk failed", n)
+	}
+}
