@@ -14,6 +14,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/plugintest"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // fuzzTarget is one plugin with the requests and WS paths its decoders
@@ -108,7 +109,7 @@ func FuzzDecode(f *testing.F) {
 
 // candlesBody is the plugin's own reply to its first candles request.
 func candlesBody(f *testing.F, ft fuzzTarget) []byte {
-	srv, err := replay.New(replay.Options{Exchange: ft.p.Name(), Clock: plugintest.FixedClock(plugintest.DefaultNow), NoRateLimit: true})
+	srv, err := replay.New(replay.Options{Exchange: ft.p.Name(), Clock: plugintest.FixedClock(plugintest.DefaultNow), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		f.Fatal(err)
 	}

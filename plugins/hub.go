@@ -8,21 +8,35 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Hub owns the live WS sessions of one server: the admin API counts and
-// closes them through it, and Shutdown ends them all and waits for every
-// goroutine they started. Sessions are rooted on the hub's context, so
-// nothing a session runs outlives the hub. The zero value is not usable;
-// call NewHub.
+// Conn is a WS connection a Hub owns: a plugin's Session, or the record
+// mode's relay.
+type Conn interface {
+	// CloseWS closes the connection with a close frame carrying code and
+	// reason, after what it has queued; 1006 cuts it without one. It
+	// reports whether this call started the close (false when the
+	// connection was already ending).
+	CloseWS(code int, reason string) bool
+	// Abort cuts the connection at once.
+	Abort()
+	// Streams is how many streams the connection has subscribed.
+	Streams() int
+}
+
+// Hub owns the live WS connections of one server: the admin API and the
+// network simulation count and close them through it, and Shutdown ends
+// them all and waits for every goroutine they started. Connections are
+// rooted on the hub's Context, so nothing a connection runs outlives the
+// hub. The zero value is not usable; call NewHub.
 type Hub struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	// wg counts the sessions being served; each waits for its own
+	// wg counts the connections being served; each waits for its own
 	// goroutines (writer, subscriptions, the protocol's) before it is done.
 	wg sync.WaitGroup
 
 	mu       sync.Mutex
 	closed   bool
-	sessions map[*Session]struct{}
+	conns    map[Conn]struct{}
 	opened   atomic.Int64
 	sent     atomic.Int64
 	dropped  atomic.Int64
@@ -32,7 +46,7 @@ type Hub struct {
 // NewHub returns an empty hub.
 func NewHub() *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{ctx: ctx, cancel: cancel, sessions: map[*Session]struct{}{}}
+	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]struct{}{}}
 }
 
 // HubStats is a snapshot of a hub's counters.
@@ -45,36 +59,43 @@ type HubStats struct {
 	MessagesReceived int64 `json:"messages_received"`
 }
 
-// add registers s; false once the hub is shutting down.
-func (h *Hub) add(s *Session) bool {
+// Context ends when the hub shuts down for good (Shutdown's deadline
+// passed, or all connections ended): root a connection's work on it.
+func (h *Hub) Context() context.Context { return h.ctx }
+
+// Track registers c until done is called, which the connection does once
+// it and every goroutine it started are over. ok is false once the hub is
+// shutting down: the connection must then be refused.
+func (h *Hub) Track(c Conn) (done func(), ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return false
+		return nil, false
 	}
 	// Under mu, before Shutdown can set closed and Wait: no Add races the
 	// Wait.
 	h.wg.Add(1)
-	h.sessions[s] = struct{}{}
+	h.conns[c] = struct{}{}
 	h.opened.Add(1)
-	return true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.conns, c)
+			h.mu.Unlock()
+			h.wg.Done()
+		})
+	}, true
 }
 
-// remove unregisters s once it and its goroutines are over.
-func (h *Hub) remove(s *Session) {
-	h.mu.Lock()
-	delete(h.sessions, s)
-	h.mu.Unlock()
-	h.wg.Done()
-}
-
-// Shutdown refuses new sessions, closes every live one with 1001 (going
-// away) after what it has queued, and waits until every session and every
-// goroutine a session started has returned. If ctx ends first, the
-// remaining connections are cut, the sessions' contexts cancelled, and
-// Shutdown still waits for them to end (which then takes no longer than
-// a write deadline) before returning ctx's error. Afterwards nothing the
-// hub served touches the Env: a cassette behind it may be closed.
+// Shutdown refuses new connections, closes every live one with 1001
+// (going away) after what it has queued, and waits until every connection
+// and every goroutine a connection started has returned. If ctx ends
+// first, the remaining connections are cut, the hub's context cancelled,
+// and Shutdown still waits for them to end (which then takes no longer
+// than a write deadline) before returning ctx's error. Afterwards nothing
+// the hub served touches what the server serves from: a cassette behind
+// it may be closed.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -91,8 +112,8 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		h.cancel()
-		for _, s := range h.snapshot() {
-			s.abort()
+		for _, c := range h.snapshot() {
+			c.Abort()
 		}
 		<-done
 	}
@@ -100,12 +121,12 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func (h *Hub) snapshot() []*Session {
+func (h *Hub) snapshot() []Conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*Session, 0, len(h.sessions))
-	for s := range h.sessions {
-		out = append(out, s)
+	out := make([]Conn, 0, len(h.conns))
+	for c := range h.conns {
+		out = append(out, c)
 	}
 	return out
 }
@@ -118,27 +139,33 @@ func (h *Hub) Stats() HubStats {
 		MessagesDropped:  h.dropped.Load(),
 		MessagesReceived: h.received.Load(),
 	}
-	for _, s := range h.snapshot() {
+	for _, c := range h.snapshot() {
 		st.Connections++
-		st.Subscriptions += len(s.Subscriptions())
+		st.Subscriptions += c.Streams()
 	}
 	return st
 }
 
-// CloseAll closes every session with the given close code (1006 means an
-// abnormal close: the TCP connection is cut without a close frame). It
-// returns how many sessions it closed, not counting those already ending.
+// CloseAll closes every connection with the given close code (1006 means
+// an abnormal close: the TCP connection is cut without a close frame). It
+// returns how many it closed, not counting those already ending.
 func (h *Hub) CloseAll(code int, reason string) int {
 	n := 0
-	for _, s := range h.snapshot() {
-		if s.close(code, reason) {
+	for _, c := range h.snapshot() {
+		if c.CloseWS(code, reason) {
 			n++
 		}
 	}
 	return n
 }
 
-// ResetCounters zeroes the message counters (not the live sessions).
+// CountSent, CountDropped and CountReceived count messages of a
+// connection that is no Session (the record relay).
+func (h *Hub) CountSent()     { h.sent.Add(1) }
+func (h *Hub) CountDropped()  { h.dropped.Add(1) }
+func (h *Hub) CountReceived() { h.received.Add(1) }
+
+// ResetCounters zeroes the message counters (not the live connections).
 func (h *Hub) ResetCounters() {
 	h.opened.Store(0)
 	h.sent.Store(0)

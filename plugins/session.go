@@ -60,6 +60,8 @@ var upgrader = websocket.Upgrader{
 	CheckOrigin:     func(*http.Request) bool { return true },
 }
 
+var _ Conn = (*Session)(nil)
+
 // ErrSessionClosed is returned by Send after the session ended.
 var ErrSessionClosed = errors.New("plugins: ws session closed")
 
@@ -141,7 +143,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	}
 	parent := context.Background()
 	if env.Hub != nil {
-		parent = env.Hub.ctx
+		parent = env.Hub.Context()
 	}
 	ctx, cancel := context.WithCancel(parent)
 	s := &Session{
@@ -151,7 +153,8 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		done: make(chan struct{}),
 	}
 	if env.Hub != nil {
-		if !env.Hub.add(s) {
+		done, ok := env.Hub.Track(s)
+		if !ok {
 			// The server is shutting down: say so and go.
 			conn.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
@@ -159,7 +162,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 			conn.Close()
 			return
 		}
-		defer env.Hub.remove(s)
+		defer done()
 	}
 	s.Go(s.writePump)
 	defer func() {
@@ -438,6 +441,20 @@ func (s *Session) SendJSON(v any) error {
 // the messages already queued; 1006 cuts the connection without one.
 func (s *Session) Close(code int, reason string) {
 	s.close(code, reason)
+}
+
+// CloseWS is Close reporting whether this call started the close; it
+// makes a Session a Conn of its Hub.
+func (s *Session) CloseWS(code int, reason string) bool { return s.close(code, reason) }
+
+// Abort cuts the connection at once, without a close frame.
+func (s *Session) Abort() { s.abort() }
+
+// Streams is how many streams the session has subscribed.
+func (s *Session) Streams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.subs)
 }
 
 // close is Close reporting whether this call started the close (false when

@@ -18,6 +18,7 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/binance"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // BenchmarkRecordKlines records 1000-row pages of 1m BTCUSDT klines from a
@@ -27,7 +28,7 @@ import (
 // latency the proxy adds at the median while the upstream computes every
 // page (BenchmarkProxyLatency measures that without the upstream's work).
 func BenchmarkRecordKlines(b *testing.B) {
-	up, err := replay.Start(replay.Options{Exchange: "binance_spot", NoRateLimit: true}, "127.0.0.1:0")
+	up, err := replay.Start(replay.Options{Exchange: "binance_spot", Serve: serve.Options{NoRateLimit: true}}, "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func BenchmarkRecordKlines(b *testing.B) {
 // answer as usual; the figure is the median of the proxied times minus the
 // median of the direct ones.
 func BenchmarkProxyLatency(b *testing.B) {
-	syn, err := replay.Start(replay.Options{Exchange: "binance_spot", NoRateLimit: true}, "127.0.0.1:0")
+	syn, err := replay.Start(replay.Options{Exchange: "binance_spot", Serve: serve.Options{NoRateLimit: true}}, "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,9 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/record"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 const (
@@ -488,28 +490,16 @@ func TestHeadKeepsTheUpstreamLength(t *testing.T) {
 	}
 }
 
-// stubShaper delays every server message and drops the ones it is told.
-type stubShaper struct {
-	delay time.Duration
-	mu    sync.Mutex
-	n     int
-	drop  map[int]bool
-}
-
-func (s *stubShaper) Shape(string) (time.Duration, bool, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return s.delay, s.drop[s.n], false
-}
-
 func TestShapedRelayDelaysWithoutAddingUpAndDrops(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "shaped.cassette")
-	shaper := &stubShaper{delay: 150 * time.Millisecond, drop: map[int]bool{2: true}}
+	// 150ms latency and 30% loss; seed 7 draws "keep, drop, keep, keep"
+	// for the first four server messages (the fault sequence is a pure
+	// function of the seed).
 	srv, err := record.Start(record.Options{
 		Exchange: fakeName, Cassette: path, UpstreamREST: up.URL, UpstreamWS: "ws" + strings.TrimPrefix(up.URL, "http"),
-		Shaper: shaper,
+		Serve: serve.Options{Seed: 7, Conditions: netsim.Config{Conditions: netsim.Conditions{
+			Latency: netsim.Duration(150 * time.Millisecond), Loss: 0.3}}},
 	}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // Rewriter is an optional plugin interface for exchanges whose REST
@@ -62,42 +63,31 @@ type Options struct {
 	// Dialer dials upstream WS; nil means one with a 10 s handshake timeout
 	// and no compression.
 	Dialer *websocket.Dialer
-	// Wrap, if set, wraps the proxy handler (the network simulation and
-	// rate limits on the client side of the proxy, and their admin API).
-	Wrap func(http.Handler) http.Handler
-	// Shaper, if set, delays, drops or aborts frames relayed to the client.
-	Shaper plugins.WSShaper
-	// Limiter, if set, limits the frames clients send.
-	Limiter MessageLimiter
-	// Logger receives errors and per-batch commits; nil discards them.
-	Logger *slog.Logger
+	// Serve configures the front on the client side of the proxy, as in
+	// every serving mode: network conditions, rate limits, the admin API
+	// (whose status reports the recorder's write errors) and the logger,
+	// which also receives the proxy's errors and per-batch commits.
+	Serve serve.Options
 	// Now is the clock for recorded times; nil means time.Now.
 	Now func() time.Time
 }
 
-// Server is a running recording proxy.
+// Server is a running recording proxy: the front (serve.Server,
+// embedded) around the proxy handler.
 type Server struct {
+	*serve.Server
 	opts    Options
 	plugin  plugins.Plugin
 	cas     *cassettes.Cassette
 	restURL string
 	wsURL   string
 	rec     *recorder
-	handler http.Handler
-	srv     *http.Server
-	ln      net.Listener
 	logger  *slog.Logger
 
 	writeErrs errorTally
 
-	relays sync.WaitGroup
-	connMu sync.Mutex
-	conns  map[*relay]struct{}
-	done   chan struct{} // closed by Close: relays end
-
 	closeOnce sync.Once
 	closeErr  error
-	serveErr  chan error
 }
 
 // New opens the cassette and builds the proxy without listening; mount
@@ -108,13 +98,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	d := p.Defaults()
-	s := &Server{opts: opts, plugin: p, conns: map[*relay]struct{}{}, done: make(chan struct{}), serveErr: make(chan error, 1)}
+	s := &Server{opts: opts, plugin: p}
 	s.restURL = strings.TrimRight(firstNonEmpty(opts.UpstreamREST, d.UpstreamREST), "/")
 	s.wsURL = strings.TrimRight(firstNonEmpty(opts.UpstreamWS, d.UpstreamWS), "/")
 	if s.restURL == "" {
 		return nil, fmt.Errorf("record: %s has no default REST upstream; give one", p.Name())
 	}
-	s.logger = opts.Logger
+	s.logger = opts.Serve.Logger
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -148,12 +138,19 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.cas = cas
-	s.rec = newRecorder(s)
-	var h http.Handler = http.HandlerFunc(s.serveHTTP)
-	if opts.Wrap != nil {
-		h = opts.Wrap(h)
+	so := opts.Serve
+	so.Logger = s.logger
+	// A full disk must not pass unseen: /__admin/status shows the failed
+	// writes while the proxy keeps answering.
+	so.Recorder = func() any { return s.WriteErrors() }
+	front, err := serve.New(p, so)
+	if err != nil {
+		cas.Close()
+		return nil, err
 	}
-	s.handler = h
+	s.Server = front
+	s.rec = newRecorder(s)
+	front.Handle(http.HandlerFunc(s.serveHTTP))
 	return s, nil
 }
 
@@ -187,45 +184,18 @@ func Start(opts Options, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	if err := s.Listen(addr); err != nil {
 		s.Close(context.Background())
-		return nil, fmt.Errorf("record: listen %s: %w", addr, err)
+		return nil, fmt.Errorf("record: %w", err)
 	}
-	s.Serve(ln)
 	return s, nil
 }
-
-// Serve serves on ln in the background until Close.
-func (s *Server) Serve(ln net.Listener) {
-	s.ln = ln
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.serveErr <- err
-	}()
-}
-
-// Handler is the proxy (wrapped by Options.Wrap).
-func (s *Server) Handler() http.Handler { return s.handler }
 
 // Cassette is the cassette being recorded into.
 func (s *Server) Cassette() *cassettes.Cassette { return s.cas }
 
 // Plugin is the exchange plugin.
 func (s *Server) Plugin() plugins.Plugin { return s.plugin }
-
-// Addr is the listening address.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// URL is the REST base URL clients point at.
-func (s *Server) URL() string { return "http://" + s.Addr() }
-
-// WSURL is the WS base URL clients point at.
-func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 
 // Flush commits everything recorded so far to the cassette. A failure is
 // also counted in WriteErrors.
@@ -250,18 +220,8 @@ var ErrWritesFailed = errors.New("record: writes to the cassette failed")
 // earlier, the error says so (ErrWritesFailed, or the cassette's own).
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
-		close(s.done)
-		var err error
-		if s.srv != nil {
-			err = s.srv.Shutdown(ctx)
-			if err != nil {
-				s.srv.Close()
-			}
-			if serr := <-s.serveErr; err == nil {
-				err = serr
-			}
-		}
-		s.relays.Wait()
+		// The front stops accepting and waits for every relay.
+		err := s.Server.Close(ctx)
 		s.rec.close()
 		cerr := s.cas.Close()
 		s.rec.check(cerr) // the last batch's commit, or an earlier failure
@@ -286,20 +246,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // CloseAll closes every relayed WS connection that is not already
 // closing with code and reason, to the client and to the upstream, and
-// returns how many it closed. Code
-// 1006 (or 0) cuts the connections without a close frame. It is the
-// network simulation's and the admin API's disconnect in record mode.
-func (s *Server) CloseAll(code int, reason string) int {
-	s.connMu.Lock()
-	rls := make([]*relay, 0, len(s.conns))
-	for rl := range s.conns {
-		if !rl.closing.Load() {
-			rls = append(rls, rl)
-		}
-	}
-	s.connMu.Unlock()
-	for _, rl := range rls {
-		rl.closeWith(code, reason)
-	}
-	return len(rls)
-}
+// returns how many it closed. Code 1006 (or 0) cuts the connections
+// without a close frame. The admin API and the network simulation reach
+// the relays the same way, through the front's Hub.
+func (s *Server) CloseAll(code int, reason string) int { return s.Hub().CloseAll(code, reason) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/record"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // refuseWrites makes every later write to the open file at path fail, as
@@ -85,7 +86,7 @@ func TestAFailingDiskKeepsProxyingAndIsReportedOnce(t *testing.T) {
 	srv, err := record.Start(record.Options{
 		Exchange: fakeName, Cassette: path,
 		UpstreamREST: up.URL, UpstreamWS: "ws" + strings.TrimPrefix(up.URL, "http"),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Serve: serve.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
 		// Batches commit only on Flush, so the test says when a commit
 		// meets the full disk.
 		CassetteOptions: cassettes.Options{FlushInterval: time.Hour},

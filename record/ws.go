@@ -1,6 +1,7 @@
 package record
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -45,16 +46,6 @@ type relay struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	// Counted before the upgrade, while Shutdown still waits for this
-	// handler, so Close's wait for relays cannot miss it.
-	s.relays.Add(1)
-	defer s.relays.Done()
-	select {
-	case <-s.done:
-		proxyError(w, http.StatusServiceUnavailable, "shutting down")
-		return
-	default:
-	}
 	if s.wsURL == "" {
 		proxyError(w, http.StatusBadGateway, s.plugin.Name()+" has no WS upstream; give --upstream-ws")
 		return
@@ -109,19 +100,44 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// to the redaction when this URL is stored).
 	ref := s.rec.beginConn(r.URL.RequestURI(), start)
 	rl := &relay{s: s, conn: ref, start: start, path: r.URL.Path, req: r, client: client, up: up}
-	s.connMu.Lock()
-	s.conns[rl] = struct{}{}
-	s.connMu.Unlock()
+	done, ok := s.Hub().Track(rl)
+	if !ok {
+		// The proxy is shutting down.
+		rl.closeWith(websocket.CloseGoingAway, "server shutting down")
+		client.Close()
+		up.Close()
+		s.rec.endConn(ref, s.opts.Now(), websocket.CloseGoingAway)
+		return
+	}
+	defer done()
 	rl.run()
-	s.connMu.Lock()
-	delete(s.conns, rl)
-	s.connMu.Unlock()
 }
+
+var _ plugins.Conn = (*relay)(nil)
+
+// CloseWS ends the relay from the proxy's side (see closeWith); false if
+// it was already closing.
+func (rl *relay) CloseWS(code int, reason string) bool {
+	if rl.closing.Load() {
+		return false
+	}
+	rl.closeWith(code, reason)
+	return true
+}
+
+// Abort cuts both connections at once.
+func (rl *relay) Abort() { rl.closeWith(websocket.CloseAbnormalClosure, "") }
+
+// Streams is 0: a relay does not know the streams it carries.
+func (rl *relay) Streams() int { return 0 }
 
 func (rl *relay) run() {
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
 	wg.Add(2)
+	// The front's shutdown closes the relay through CloseWS (1001); what
+	// outlives it is cut when the hub's context ends.
+	stopCut := context.AfterFunc(rl.s.Hub().Context(), rl.Abort)
+	defer stopCut()
 	go func() {
 		defer wg.Done()
 		rl.pump(rl.up, rl.client, cassettes.FromServer)
@@ -135,21 +151,8 @@ func (rl *relay) run() {
 		rl.closing.Store(true)
 		rl.up.SetReadDeadline(time.Now().Add(closeWait))
 	}()
-	go func() {
-		select {
-		case <-rl.s.done:
-			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "proxy shutting down")
-			dl := time.Now().Add(writeWait)
-			rl.client.WriteControl(websocket.CloseMessage, msg, dl)
-			rl.up.WriteControl(websocket.CloseMessage, msg, dl)
-			rl.setCode(websocket.CloseGoingAway)
-			rl.client.SetReadDeadline(time.Now().Add(closeWait))
-			rl.up.SetReadDeadline(time.Now().Add(closeWait))
-		case <-stop:
-		}
-	}()
+
 	wg.Wait()
-	close(stop)
 	rl.client.Close()
 	rl.up.Close()
 	rl.s.rec.endConn(rl.conn, rl.s.opts.Now(), rl.code())
@@ -184,7 +187,7 @@ func (rl *relay) record(dir cassettes.Direction, op int, payload []byte) {
 // shapedWriter) so their delays do not add up.
 func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 	var sh *shapedQueue
-	if dir == cassettes.FromServer && rl.s.opts.Shaper != nil {
+	if dir == cassettes.FromServer && rl.s.Sim() != nil {
 		sh = rl.startShaped(src, dst)
 		defer sh.finish()
 	}
@@ -225,8 +228,8 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			dst.UnderlyingConn().Close()
 			return
 		}
-		if dir == cassettes.FromClient && rl.s.opts.Limiter != nil {
-			if ok, code, reason := rl.s.opts.Limiter.AllowMessage(rl.req); !ok {
+		if dir == cassettes.FromClient && rl.s.Limiter() != nil {
+			if ok, code, reason := rl.s.Limiter().AllowMessage(rl.req); !ok {
 				msg := websocket.FormatCloseMessage(code, reason)
 				rl.setCode(code)
 				src.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
@@ -292,11 +295,7 @@ func (rl *relay) shapedWriter(src, dst *websocket.Conn, q <-chan outMsg, done ch
 		}
 		var delay, hold time.Duration
 		var drop, abort bool
-		if sz, ok := rl.s.opts.Shaper.(plugins.WSSizeShaper); ok {
-			delay, hold, drop, abort = sz.ShapeSize(rl.path, len(m.data))
-		} else {
-			delay, drop, abort = rl.s.opts.Shaper.Shape(rl.path)
-		}
+		delay, hold, drop, abort = rl.s.Sim().ShapeSize(rl.path, len(m.data))
 		if abort {
 			rl.setCode(websocket.CloseAbnormalClosure)
 			dst.UnderlyingConn().Close()
@@ -317,7 +316,7 @@ func (rl *relay) shapedWriter(src, dst *websocket.Conn, q <-chan outMsg, done ch
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
-			case <-rl.s.done:
+			case <-rl.s.Hub().Context().Done():
 				timer.Stop()
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 const benchKlines = "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000&startTime=1704067200000"
@@ -33,7 +34,7 @@ func benchHandler(b *testing.B, h http.Handler) {
 // BenchmarkSynthKlines1000 serves a closed 1000-row window of the
 // synthetic market.
 func BenchmarkSynthKlines1000(b *testing.B) {
-	srv, err := replay.New(replay.Options{Exchange: "binance_spot", NoRateLimit: true})
+	srv, err := replay.New(replay.Options{Exchange: "binance_spot", Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func BenchmarkSynthKlines1000(b *testing.B) {
 // BenchmarkRecordedKlines1000 serves the same window recorded in a
 // cassette (the recorded-interaction path).
 func BenchmarkRecordedKlines1000(b *testing.B) {
-	syn, err := replay.New(replay.Options{Exchange: "binance_spot", NoRateLimit: true})
+	syn, err := replay.New(replay.Options{Exchange: "binance_spot", Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func BenchmarkRecordedKlines1000(b *testing.B) {
 	if err := c.Close(); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := replay.New(replay.Options{Cassette: path, NoRateLimit: true})
+	srv, err := replay.New(replay.Options{Cassette: path, Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,21 +2,13 @@ package replay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
-	"time"
-
-	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/h1"
-	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/ratelimit"
+	"github.com/candlecassette/candlecassette/serve"
 	"github.com/candlecassette/candlecassette/synth"
 )
 
@@ -27,30 +19,17 @@ type Options struct {
 	Exchange string
 	// Pairs served; nil means cc.DefaultPairs.
 	Pairs []cc.Pair
-	// Seed of the synthetic market and of fault injection.
+	// Seed of the synthetic market (and of fault injection, unless
+	// Serve.Seed is set).
 	Seed uint64
 	// Market replaces the synthetic market; ignored with a Cassette, whose
 	// index is filled in by the synthetic market.
 	Market cc.Market
 	// Clock is the virtual clock; nil means real time.
 	Clock *cc.Clock
-	// Logger receives request and error logs; nil discards them.
-	Logger *slog.Logger
-	// Conditions are the initial network conditions, per-route overrides
-	// and schedules (a --scenario file); the zero value is a perfect network.
-	Conditions netsim.Config
-	// Limits replace the limits of the plugin's rate-limit model; nil keeps
-	// the exchange's own.
-	Limits *ratelimit.Limits
-	// AdjustLimits, if set, edits the limits before they take effect.
-	AdjustLimits func(*ratelimit.Limits)
-	// NoRateLimit counts usage but never refuses.
-	NoRateLimit bool
-	// AdminToken, if set, is required as a bearer token by /__admin/.
-	AdminToken string
-	// AdminAllowHosts are extra Host names the admin API answers under
-	// (see StackOptions.AdminAllowHosts).
-	AdminAllowHosts []string
+	// Serve configures the front: network conditions, rate limits, the
+	// admin API, the logger. Its Seed, if 0, is Seed.
+	Serve serve.Options
 
 	// Cassette is the path of a cassette to replay, opened read-only (so
 	// several servers may share it). Exchange then defaults to the
@@ -65,20 +44,18 @@ type Options struct {
 	Speed float64
 }
 
-// Server serves one exchange's API. The network-simulation, rate-limit and
-// admin controls of its Stack (SetConditions, SetLimits, ResetCounters,
-// DisconnectAll, Status, ...) are the Go fixture API.
+// Server serves one exchange's API: the front (serve.Server, embedded:
+// its network-simulation, rate-limit and admin controls — SetConditions,
+// SetLimits, ResetCounters, DisconnectAll, Status, ... — are the Go fixture
+// API) around the plugin over the synthetic market or a cassette.
 type Server struct {
-	*Stack
-	plugin  plugins.Plugin
-	env     *plugins.Env
-	handler http.Handler
-	srv     *h1.Server
-	ln      net.Listener
-	tape    *tape // the cassette being replayed, if any
+	*serve.Server
+	plugin plugins.Plugin
+	env    *plugins.Env
+	tape   *tape // the cassette being replayed, if any
 
 	closeOnce sync.Once
-	serveErr  chan error
+	closeErr  error
 }
 
 // New builds a Server without listening. Use Handler to mount it, or
@@ -113,9 +90,16 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 			pairs[i].Symbol = p.Symbol(pairs[i])
 		}
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	so := opts.Serve
+	if so.Seed == 0 {
+		so.Seed = opts.Seed
+	}
+	if so.Logger == nil {
+		so.Logger = slog.New(slog.DiscardHandler)
+	}
+	front, err := serve.New(p, so)
+	if err != nil {
+		return nil, err
 	}
 	clock := opts.Clock
 	if tp != nil {
@@ -135,18 +119,10 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 		Clock:  clock,
 		Pairs:  pairs,
-		Hub:    plugins.NewHub(),
-		Logger: logger,
+		Hub:    front.Hub(),
+		Logger: so.Logger,
 	}
-	stack, err := NewStack(p, env.Hub, StackOptions{
-		Seed: opts.Seed, Conditions: opts.Conditions, Limits: opts.Limits, AdjustLimits: opts.AdjustLimits,
-		NoRateLimit: opts.NoRateLimit, AdminToken: opts.AdminToken, AdminAllowHosts: opts.AdminAllowHosts,
-	})
-	if err != nil {
-		return nil, err
-	}
-	stack.Install(env)
-	s := &Server{Stack: stack, plugin: p, env: env, tape: tp, serveErr: make(chan error, 1)}
+	front.Install(env)
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
 	}
@@ -154,8 +130,8 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if tp != nil {
 		inner = newRecordedREST(tp.c, p, tp.times, inner)
 	}
-	s.handler = stack.Wrap(inner)
-	return s, nil
+	front.Handle(inner)
+	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
 }
 
 // Start builds a Server and listens on addr ("127.0.0.1:0" picks a port).
@@ -164,30 +140,12 @@ func Start(opts Options, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	if err := s.Listen(addr); err != nil {
 		s.Close(context.Background()) // the stack's goroutines and the cassette
-		return nil, fmt.Errorf("replay: listen %s: %w", addr, err)
+		return nil, fmt.Errorf("replay: %w", err)
 	}
-	s.Serve(ln)
 	return s, nil
 }
-
-// Serve serves on ln in the background until Close.
-func (s *Server) Serve(ln net.Listener) {
-	s.ln = ln
-	s.srv = &h1.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		err := s.srv.Serve(ln)
-		if errors.Is(err, h1.ErrServerClosed) {
-			err = nil
-		}
-		s.serveErr <- err
-	}()
-}
-
-// Handler is the full HTTP handler: admin API, then the exchange.
-func (s *Server) Handler() http.Handler { return s.handler }
 
 // Plugin is the exchange plugin being served.
 func (s *Server) Plugin() plugins.Plugin { return s.plugin }
@@ -195,43 +153,16 @@ func (s *Server) Plugin() plugins.Plugin { return s.plugin }
 // Env is the plugin's serving environment.
 func (s *Server) Env() *plugins.Env { return s.env }
 
-// Addr is the listening address (host:port).
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// URL is the REST base URL, e.g. http://127.0.0.1:41234.
-func (s *Server) URL() string { return "http://" + s.Addr() }
-
-// WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
-func (s *Server) WSURL() string { return "ws://" + s.Addr() }
-
 // Close stops listening, closes every WS session with 1001 (going away)
 // and waits up to ctx's deadline for requests in flight. It returns only
 // after every session, subscription and feed goroutine has ended (cutting
 // the connections that outlive ctx), and closes the cassette after that.
 func (s *Server) Close(ctx context.Context) error {
-	var err error
 	s.closeOnce.Do(func() {
-		defer s.Stack.Close()
+		s.closeErr = s.Server.Close(ctx)
 		if s.tape != nil {
-			defer s.tape.close()
-		}
-		if s.srv != nil {
-			s.srv.RegisterOnShutdown(func() {
-				s.Stack.Close() // release held (hanging) requests
-				s.env.Hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
-			})
-			err = s.srv.Shutdown(ctx)
-			if err != nil {
-				s.srv.Close()
-			}
-			if serr := <-s.serveErr; err == nil {
-				err = serr
-			}
-		}
-		// Hijacked connections are no server's: the hub owns them.
-		if herr := s.env.Hub.Shutdown(ctx); err == nil {
-			err = herr
+			s.tape.close()
 		}
 	})
-	return err
+	return s.closeErr
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // owned matches the goroutines a server owns for a session — its read
@@ -79,7 +80,7 @@ func TestCloseWaitsForEverySessionAndSubscription(t *testing.T) {
 			return replay.Options{Cassette: path, Speed: 1}
 		}},
 		{"synthetic okx_spot (a protocol with its own goroutine per session)", func(*testing.T) replay.Options {
-			return replay.Options{Exchange: "okx_spot", Seed: 3, NoRateLimit: true} // OKX admits 3 connections a second
+			return replay.Options{Exchange: "okx_spot", Seed: 3, Serve: serve.Options{NoRateLimit: true}} // OKX admits 3 connections a second
 		}},
 	}
 	for _, tc := range cases {

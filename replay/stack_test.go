@@ -23,6 +23,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // stackExchange is a tiny test-only exchange: GET /api/ping (weight 1),
@@ -138,8 +139,10 @@ func trimmedMean(ds []time.Duration) time.Duration {
 
 func TestRESTAndWSLatencyMeasuredFromOutside(t *testing.T) {
 	fast := start(t, replay.Options{})
-	slow := start(t, replay.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{
-		Latency: netsim.Duration(100 * time.Millisecond), Jitter: netsim.Duration(10 * time.Millisecond)}}})
+	slow := start(t, replay.Options{
+		Serve: serve.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{
+			Latency: netsim.Duration(100 * time.Millisecond), Jitter: netsim.Duration(10 * time.Millisecond)}}},
+	})
 	// Requests to the two servers alternate, so a busy machine slows both
 	// alike.
 	var mu sync.Mutex
@@ -207,7 +210,7 @@ func TestRESTAndWSLatencyMeasuredFromOutside(t *testing.T) {
 }
 
 func TestErrorRateServesTheExchangesOwnBody(t *testing.T) {
-	srv := start(t, replay.Options{Seed: 3, NoRateLimit: true, Conditions: netsim.Config{Conditions: netsim.Conditions{ErrorRate: 0.3}}})
+	srv := start(t, replay.Options{Seed: 3, Serve: serve.Options{NoRateLimit: true, Conditions: netsim.Config{Conditions: netsim.Conditions{ErrorRate: 0.3}}}})
 	const n = 2000
 	errs := 0
 	for range n {
@@ -232,9 +235,11 @@ func TestErrorRateServesTheExchangesOwnBody(t *testing.T) {
 }
 
 func TestRestLimitRefusesTheEleventhRequestWithRetryAfter(t *testing.T) {
-	srv := start(t, replay.Options{AdjustLimits: func(l *ratelimit.Limits) {
-		l.RESTLimit, l.RESTPeriod, l.RESTWeighted = 10, ratelimit.Duration(time.Minute), false
-	}})
+	srv := start(t, replay.Options{
+		Serve: serve.Options{AdjustLimits: func(l *ratelimit.Limits) {
+			l.RESTLimit, l.RESTPeriod, l.RESTWeighted = 10, ratelimit.Duration(time.Minute), false
+		}},
+	})
 	for i := 1; i <= 10; i++ {
 		resp, _ := get(t, srv.URL()+"/api/heavy")
 		if resp.StatusCode != 200 || resp.Header.Get("X-MBX-USED-WEIGHT-1M") != strconv.Itoa(i) {
@@ -343,7 +348,7 @@ func TestAdminChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	if r, _ := get(t, srv.URL()+"/api/ping"); r.StatusCode != 200 || r.Header.Get("X-MBX-USED-WEIGHT-1M") != "1" {
 		t.Fatalf("after reset: %d used %s", r.StatusCode, r.Header.Get("X-MBX-USED-WEIGHT-1M"))
 	}
-	var st replay.Status
+	var st serve.Status
 	_, body = a.do("GET", "/__admin/status", "")
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Exchange != stackExchangeName || st.Requests != 1 {
 		t.Errorf("status %s", body)
@@ -377,7 +382,7 @@ func TestAdminBadInputGets400(t *testing.T) {
 }
 
 func TestAdminTokenIsRequired(t *testing.T) {
-	srv := start(t, replay.Options{AdminToken: "s3cret"})
+	srv := start(t, replay.Options{Serve: serve.Options{AdminToken: "s3cret"}})
 	for _, tok := range []string{"", "wrong"} {
 		if code, _ := (admin{t: t, base: srv.URL(), token: tok}).do("GET", "/__admin/status", ""); code != 401 {
 			t.Errorf("token %q: %d, want 401", tok, code)
@@ -467,8 +472,10 @@ func TestDisconnectClosesEveryWSClient(t *testing.T) {
 }
 
 func TestHungRequestsAreReleasedWhenTheServerCloses(t *testing.T) {
-	srv, err := replay.Start(replay.Options{Exchange: stackExchangeName,
-		Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 1, LossMode: netsim.LossHang}}}, "127.0.0.1:0")
+	srv, err := replay.Start(replay.Options{
+		Exchange: stackExchangeName,
+		Serve:    serve.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 1, LossMode: netsim.LossHang}}},
+	}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,9 +507,11 @@ func TestHungRequestsAreReleasedWhenTheServerCloses(t *testing.T) {
 }
 
 func TestScheduledDisconnectsAndOutagesReachWSClients(t *testing.T) {
-	srv := start(t, replay.Options{Conditions: netsim.Config{
-		Disconnects: []netsim.Disconnect{{At: netsim.When{Offset: 100 * time.Millisecond}, Code: 1012}},
-	}})
+	srv := start(t, replay.Options{
+		Serve: serve.Options{Conditions: netsim.Config{
+			Disconnects: []netsim.Disconnect{{At: netsim.When{Offset: 100 * time.Millisecond}, Code: 1012}},
+		}},
+	})
 	c := dial(t, srv)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 1012) {
@@ -533,27 +542,46 @@ func TestScheduledDisconnectsAndOutagesReachWSClients(t *testing.T) {
 	}
 }
 
-func TestAStackWithoutAHubDisconnectsThroughItsOption(t *testing.T) {
+// fakeConn is a WS connection of the hub's that records how it was closed.
+type fakeConn struct{ code int }
+
+func (c *fakeConn) CloseWS(code int, _ string) bool { c.code = code; return true }
+func (c *fakeConn) Abort()                          { c.code = 1006 }
+func (c *fakeConn) Streams() int                    { return 2 }
+
+func TestTheFrontDisconnectsEveryConnectionOfItsHub(t *testing.T) {
 	p, err := plugins.Lookup(stackExchangeName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gotCode int
-	st, err := replay.NewStack(p, nil, replay.StackOptions{Disconnect: func(code int, reason string) int {
-		gotCode = code
-		return 3
-	}})
+	front, err := serve.New(p, serve.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if n := st.DisconnectAll(1001); n != 3 || gotCode != 1001 {
-		t.Fatalf("DisconnectAll: %d closed, code %d", n, gotCode)
+	conns := []*fakeConn{{}, {}, {}}
+	for _, c := range conns {
+		done, ok := front.Hub().Track(c)
+		if !ok {
+			t.Fatal("a live hub refused a connection")
+		}
+		defer done()
 	}
-	if _, err := replay.NewStack(p, nil, replay.StackOptions{Limits: &ratelimit.Limits{RESTLimit: 5}}); err == nil {
+	if st := front.Status(); st.WS.Connections != 3 || st.WS.Subscriptions != 6 {
+		t.Errorf("status counts %+v, want 3 connections with 6 streams", st.WS)
+	}
+	if n := front.DisconnectAll(1001); n != 3 {
+		t.Fatalf("DisconnectAll closed %d, want 3", n)
+	}
+	for i, c := range conns {
+		if c.code != 1001 {
+			t.Errorf("connection %d closed with %d, want 1001", i, c.code)
+		}
+	}
+	front.Stack.Close()
+	if _, err := serve.New(p, serve.Options{Limits: &ratelimit.Limits{RESTLimit: 5}}); err == nil {
 		t.Error("limits without a period were accepted")
 	}
-	if _, err := replay.NewStack(p, nil, replay.StackOptions{Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 3}}}); err == nil {
+	if _, err := serve.New(p, serve.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{Loss: 3}}}); err == nil {
 		t.Error("a loss of 3 was accepted")
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/ratelimit"
-	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // netFlags are the network-simulation, rate-limit and admin flags of every
@@ -41,10 +41,10 @@ func netFlags() []cli.Flag {
 	}
 }
 
-// stackOptions reads the flags of netFlags into the serving stack's
-// options. Rate-limit flags adjust the exchange's own model's limits.
-func stackOptions(c *cli.Context) (replay.StackOptions, error) {
-	so := replay.StackOptions{
+// frontOptions reads the flags of netFlags into the front's options.
+// Rate-limit flags adjust the exchange's own model's limits.
+func frontOptions(c *cli.Context) (serve.Options, error) {
+	so := serve.Options{
 		Seed:        c.Uint64("seed"),
 		NoRateLimit: c.Bool("no-rate-limit"),
 		AdminToken:  c.String("admin-token"),
@@ -152,21 +152,10 @@ func readScenario(path string) (netsim.Config, error) {
 	return cfg, nil
 }
 
-// applyStack copies the stack options into a server's options.
-func applyStack(opts *replay.Options, so replay.StackOptions) {
-	opts.Seed = so.Seed
-	opts.Conditions = so.Conditions
-	opts.Limits = so.Limits
-	opts.AdjustLimits = so.AdjustLimits
-	opts.NoRateLimit = so.NoRateLimit
-	opts.AdminToken = so.AdminToken
-	opts.AdminAllowHosts = so.AdminAllowHosts
-}
-
 // warnOpenAdmin warns on stderr when the server at addr (the bound
 // address) is reachable from other machines and its admin API has no
 // token. stdout keeps its one listening line.
-func warnOpenAdmin(c *cli.Context, so replay.StackOptions, addr string) {
+func warnOpenAdmin(c *cli.Context, so serve.Options, addr string) {
 	if so.AdminToken != "" {
 		return
 	}

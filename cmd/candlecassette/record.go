@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/candlecassette/candlecassette/cassettes"
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/record"
-	"github.com/candlecassette/candlecassette/replay"
 )
 
 func recordCommand() *cli.Command {
@@ -44,37 +41,11 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	so, err := stackOptions(c)
+	so, err := frontOptions(c)
 	if err != nil {
 		return err
 	}
-	p, err := plugins.Lookup(name)
-	if err != nil {
-		return err
-	}
-	// The network simulation and rate limits apply on the client side of
-	// the proxy, as in every serving mode; its disconnects close the
-	// relays.
-	var proxy atomic.Pointer[record.Server]
-	so.Disconnect = func(code int, reason string) int {
-		if srv := proxy.Load(); srv != nil {
-			return srv.CloseAll(code, reason)
-		}
-		return 0
-	}
-	// A full disk must not pass unseen: /__admin/status shows the failed
-	// writes while the proxy keeps answering, and the exit code says so.
-	so.Recorder = func() any {
-		if srv := proxy.Load(); srv != nil {
-			return srv.WriteErrors()
-		}
-		return record.WriteErrors{Errors: []record.ErrorCount{}}
-	}
-	st, err := replay.NewStack(p, nil, so)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	so.Logger = logger
 	var redact []string
 	for _, v := range c.StringSlice("redact") {
 		for _, n := range strings.Split(v, ",") {
@@ -90,10 +61,7 @@ func runRecord(c *cli.Context) error {
 		UpstreamWS:   c.String("upstream-ws"),
 		Redact:       redact,
 		ToolVersion:  Version,
-		Wrap:         st.Wrap,
-		Shaper:       st.Sim(),
-		Limiter:      st.Limiter(),
-		Logger:       logger,
+		Serve:        so,
 		CassetteOptions: cassettes.Options{
 			FlushInterval: c.Duration("flush-interval"),
 			BatchItems:    c.Int("batch-items"),
@@ -107,7 +75,6 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	proxy.Store(srv)
 	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
 	<-c.Context.Done()

@@ -19,6 +19,7 @@ import (
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // recordExchange picks the exchange the record tests run against.
@@ -37,7 +38,7 @@ func recordExchange(t *testing.T) plugins.Plugin {
 // the real one.
 func synthUpstream(t *testing.T, p plugins.Plugin) *replay.Server {
 	t.Helper()
-	up, err := replay.Start(replay.Options{Exchange: p.Name(), NoRateLimit: true}, "127.0.0.1:0")
+	up, err := replay.Start(replay.Options{Exchange: p.Name(), Serve: serve.Options{NoRateLimit: true}}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func replayCommand() *cli.Command {
 					return err
 				}
 			}
-			return serve(c, opts)
+			return runServer(c, opts)
 		},
 	}
 }

@@ -34,19 +34,19 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level})), nil
 }
 
-// serve starts a server for opts, prints the listening line and blocks
+// runServer starts a server for opts, prints the listening line and blocks
 // until the command's context ends, then shuts down cleanly.
-func serve(c *cli.Context, opts replay.Options) error {
+func runServer(c *cli.Context, opts replay.Options) error {
 	logger, err := newLogger(c)
 	if err != nil {
 		return err
 	}
-	opts.Logger = logger
-	so, err := stackOptions(c)
+	so, err := frontOptions(c)
 	if err != nil {
 		return err
 	}
-	applyStack(&opts, so)
+	so.Logger = logger
+	opts.Seed, opts.Serve = so.Seed, so
 	srv, err := replay.Start(opts, c.String("listen"))
 	if err != nil {
 		return err

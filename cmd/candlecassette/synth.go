@@ -21,7 +21,7 @@ func synthCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return serve(c, replay.Options{Exchange: name, Pairs: pairs})
+			return runServer(c, replay.Options{Exchange: name, Pairs: pairs})
 		},
 	}
 }

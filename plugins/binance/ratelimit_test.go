@@ -13,6 +13,7 @@ import (
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/replay"
+	front "github.com/candlecassette/candlecassette/serve"
 )
 
 // limited serves exchange through the full stack (rate limits and netsim).
@@ -99,9 +100,11 @@ func TestFuturesKlineWeightFollowsLimit(t *testing.T) {
 }
 
 func TestSpotRefusesWithBinances1003AndThenBans(t *testing.T) {
-	srv := limited(t, "binance_spot", replay.Options{AdjustLimits: func(l *ratelimit.Limits) {
-		l.RESTLimit, l.RESTWeighted = 10, false
-	}})
+	srv := limited(t, "binance_spot", replay.Options{
+		Serve: front.Options{AdjustLimits: func(l *ratelimit.Limits) {
+			l.RESTLimit, l.RESTWeighted = 10, false
+		}},
+	})
 	for i := 1; i <= 10; i++ {
 		if st, h, _ := fetchLimited(t, srv.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1"); st != 200 || h.Get("X-MBX-USED-WEIGHT-1M") != strconv.Itoa(i) {
 			t.Fatalf("request %d: %d used %s", i, st, h.Get("X-MBX-USED-WEIGHT-1M"))
@@ -121,7 +124,7 @@ func TestSpotRefusesWithBinances1003AndThenBans(t *testing.T) {
 }
 
 func TestInjectedErrorsAreBinances1001(t *testing.T) {
-	srv := limited(t, "binance_spot", replay.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{ErrorRate: 1}}})
+	srv := limited(t, "binance_spot", replay.Options{Serve: front.Options{Conditions: netsim.Config{Conditions: netsim.Conditions{ErrorRate: 1}}}})
 	st, h, body := fetchLimited(t, srv.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m")
 	if st != 500 || body != `{"code":-1001,"msg":"Internal error; unable to process your request. Please try again."}` || h.Get("X-MBX-USED-WEIGHT-1M") != "2" {
 		t.Fatalf("%d %s used %s", st, body, h.Get("X-MBX-USED-WEIGHT-1M"))

@@ -13,6 +13,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // Options tune Run. The zero value serves cc.DefaultPairs with seed 7 at
@@ -167,7 +168,7 @@ type harness struct {
 func newHarness(t *testing.T, p plugins.Plugin, opts Options) *harness {
 	// Rate limits would refuse the suite's bursts; the suite checks the
 	// plugin, not the limiter.
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), NoRateLimit: true})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}

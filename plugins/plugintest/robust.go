@@ -20,6 +20,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 	"go.uber.org/goleak"
 )
 
@@ -106,7 +107,7 @@ type robustHarness struct {
 }
 
 func newRobustHarness(t *testing.T, p plugins.Plugin, opts Options) *robustHarness {
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), NoRateLimit: true})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}

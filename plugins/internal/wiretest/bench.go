@@ -9,6 +9,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // BenchCandles measures one exchange's candles endpoint in process (no
@@ -23,8 +24,10 @@ func BenchCandles(b *testing.B, exchange string, pair cc.Pair, iv cc.Interval, r
 	}
 	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	srv, err := replay.New(replay.Options{
-		Exchange: exchange, Pairs: []cc.Pair{pair}, NoRateLimit: true,
-		Clock: StillClock(now),
+		Exchange: exchange,
+		Pairs:    []cc.Pair{pair},
+		Clock:    StillClock(now),
+		Serve:    serve.Options{NoRateLimit: true},
 	})
 	if err != nil {
 		b.Fatal(err)

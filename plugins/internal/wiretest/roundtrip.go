@@ -12,6 +12,7 @@ import (
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // Call is one REST request of a round trip.
@@ -33,7 +34,7 @@ type Session func(t *testing.T, url string)
 // the test's lifetime.
 func RoundTrip(t *testing.T, exchange string, pairs []cc.Pair, calls []Call, live Session) (recorded, replayed [][]byte, srv *replay.Server) {
 	t.Helper()
-	return RoundTripWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Seed: 11, NoRateLimit: true}, calls, live)
+	return RoundTripWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Seed: 11, Serve: serve.Options{NoRateLimit: true}}, calls, live)
 }
 
 // RoundTripWith is RoundTrip with the synthetic upstream's options given
@@ -78,7 +79,7 @@ func RoundTripWith(t *testing.T, upstream replay.Options, calls []Call, live Ses
 	if err := up.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv = StartWith(t, replay.Options{Cassette: path, NoRateLimit: upstream.NoRateLimit, Speed: upstream.Speed})
+	srv = StartWith(t, replay.Options{Cassette: path, Speed: upstream.Speed, Serve: serve.Options{NoRateLimit: upstream.Serve.NoRateLimit}})
 	if srv.Plugin().Name() != exchange {
 		t.Fatalf("replay serves %s, recorded %s", srv.Plugin().Name(), exchange)
 	}

@@ -12,6 +12,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // Start serves exchange on 127.0.0.1:0 for the test's lifetime with rate
@@ -19,7 +20,7 @@ import (
 // as they like. A nil clock means real time.
 func Start(t testing.TB, exchange string, pairs []cc.Pair, clock *cc.Clock) *replay.Server {
 	t.Helper()
-	return StartWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Clock: clock, Seed: 7, NoRateLimit: true})
+	return StartWith(t, replay.Options{Exchange: exchange, Pairs: pairs, Clock: clock, Seed: 7, Serve: serve.Options{NoRateLimit: true}})
 }
 
 // StartWith serves opts on 127.0.0.1:0 for the test's lifetime.

@@ -1,4 +1,4 @@
-package replay_test
+package serve_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // rawAdmin sends one request as a browser or a client would shape it:
@@ -79,7 +80,7 @@ func TestAdminRefusesWhatAWebPageCouldSend(t *testing.T) {
 			map[string]string{"Content-Type": "text/plain"}, 415, "application/json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if code, _ := rawAdmin(t, srv, "GET", "/api/ping", "", nil); code != 200 {
+			if code, _ := rawAdmin(t, srv, "GET", "/api/v3/ping", "", nil); code != 200 {
 				t.Fatalf("ping: %d", code)
 			}
 			before := srv.Status()
@@ -97,14 +98,14 @@ func TestAdminRefusesWhatAWebPageCouldSend(t *testing.T) {
 		})
 	}
 	t.Run("the exchange API answers any Host", func(t *testing.T) {
-		if code, _ := rawAdmin(t, srv, "GET", "/api/ping", "", map[string]string{"Host": rebound, "Origin": "http://evil.example"}); code != 200 {
+		if code, _ := rawAdmin(t, srv, "GET", "/api/v3/ping", "", map[string]string{"Host": rebound, "Origin": "http://evil.example"}); code != 200 {
 			t.Errorf("ping under a foreign Host: %d", code)
 		}
 	})
 }
 
 func TestAdminAnswersTheDeveloper(t *testing.T) {
-	srv := start(t, replay.Options{AdminAllowHosts: []string{"Mock.Internal:9999", " exchange-mock "}})
+	srv := start(t, replay.Options{Serve: serve.Options{AdminAllowHosts: []string{"Mock.Internal:9999", " exchange-mock "}}})
 	own := "127.0.0.1:" + port(srv)
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -143,7 +144,7 @@ func TestAdminAnswersTheDeveloper(t *testing.T) {
 }
 
 func TestAdminBearerSchemeIsCaseInsensitive(t *testing.T) {
-	srv := start(t, replay.Options{AdminToken: "s3cret"})
+	srv := start(t, replay.Options{Serve: serve.Options{AdminToken: "s3cret"}})
 	for auth, want := range map[string]int{
 		"Bearer s3cret":  200,
 		"bearer s3cret":  200,

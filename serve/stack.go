@@ -1,7 +1,8 @@
-package replay
+package serve
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"strings"
@@ -11,11 +12,11 @@ import (
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
-// StackOptions configure the layers every serving mode puts in front of a
-// plugin: the network simulation, the rate limits and the admin API. The
-// zero value is a perfect network under the plugin's own rate-limit model
-// and an open admin API.
-type StackOptions struct {
+// Options configure the front every serving mode puts before an
+// exchange: the network simulation, the rate limits, the admin API and the
+// HTTP server. The zero value is a perfect network under the plugin's own
+// rate-limit model and an admin API open to loopback names.
+type Options struct {
 	// Seed seeds the fault injection.
 	Seed uint64
 	// Conditions are the initial network conditions, routes and schedules
@@ -40,26 +41,21 @@ type StackOptions struct {
 	AdminAllowHosts []string
 	// Recorder, if set, reports the record mode's health under "recorder"
 	// in Status: what record.Server.WriteErrors returns. (A func of any
-	// because replay does not import record.)
+	// because serve does not import record.)
 	Recorder func() any
-	// Disconnect closes every WS connection with a close code and returns
-	// how many it closed, for a stack without a plugins.Hub (the record
-	// mode's relay); with a hub, Hub.CloseAll is used.
-	Disconnect func(code int, reason string) int
+	// Logger receives the server's errors; nil discards them.
+	Logger *slog.Logger
 }
 
 // Stack is the netsim + rate-limit + admin layering of one served
-// exchange. Server builds one; the record mode builds its own around its
-// proxy:
+// exchange, in front of the mode's innermost handler:
 //
-//	st, err := replay.NewStack(plugin, hub, opts)
-//	handler := st.Wrap(proxy)   // /__admin/ exempt → rate limit → netsim → proxy
-//	// WS relay: per server frame st.Sim().Shape(path) (or ShapeSize);
-//	// per client frame st.Limiter().AllowMessage(r) with the handshake's r.
-//	defer st.Close()
+//	/__admin/ (exempt) | rate limit → netsim → handler
 //
-// A plugin served through plugins.ServeWS gets the WS side for free once
-// Install has set its Env's Shaper and Limiter.
+// Its WS side reaches the connections through the Hub: disconnects close
+// them, and a plugin served through plugins.ServeWS gets its messages
+// shaped and limited once Install has set its Env's Shaper and Limiter.
+// Server builds one; its methods are the Go fixture API.
 type Stack struct {
 	plugin  plugins.Plugin
 	hub     *plugins.Hub
@@ -68,15 +64,12 @@ type Stack struct {
 	admin   adminPolicy
 	// recorder reports the record mode's write errors, if set.
 	recorder func() any
-	// disconnect stands in for hub.CloseAll when there is no hub.
-	disconnect func(code int, reason string) int
 }
 
-// NewStack builds the layers for plugin p. hub is the WS session hub that
-// disconnects act on; without one, opts.Disconnect does (or nothing).
-func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, error) {
+// NewStack builds the layers for plugin p over the connections of hub.
+func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
-		recorder: opts.Recorder, disconnect: opts.Disconnect}
+		recorder: opts.Recorder}
 	var model ratelimit.Model
 	if rl, ok := p.(plugins.RateLimited); ok {
 		model = rl.RateLimits()
@@ -92,7 +85,7 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, er
 		lim.Disabled = true
 	}
 	if err := lim.Validate(); err != nil {
-		return nil, fmt.Errorf("replay: limits: %w", err)
+		return nil, fmt.Errorf("serve: limits: %w", err)
 	}
 	st.limiter = ratelimit.New(model, ratelimit.Options{Limits: &lim})
 	serverError := p.ServerError()
@@ -102,23 +95,13 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, er
 		Error: func(*http.Request) netsim.Response {
 			return netsim.Response{Status: serverError.Status, Header: maps.Clone(serverError.Header), Body: serverError.Body}
 		},
-		Disconnect: st.closeAll,
+		Disconnect: hub.CloseAll,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("replay: conditions: %w", err)
+		return nil, fmt.Errorf("serve: conditions: %w", err)
 	}
 	st.sim = sim
 	return st, nil
-}
-
-func (st *Stack) closeAll(code int, reason string) int {
-	if st.hub != nil {
-		return st.hub.CloseAll(code, reason)
-	}
-	if st.disconnect != nil {
-		return st.disconnect(code, reason)
-	}
-	return 0
 }
 
 // Install makes env's WS sessions go through the stack: messages shaped by
@@ -184,9 +167,7 @@ func (st *Stack) SetLimits(l ratelimit.Limits) error { return st.limiter.SetLimi
 func (st *Stack) ResetCounters() {
 	st.limiter.Reset()
 	st.sim.Reset()
-	if st.hub != nil {
-		st.hub.ResetCounters()
-	}
+	st.hub.ResetCounters()
 }
 
 // DisconnectAll closes every WS connection with code (0 means 1006: cut
@@ -207,7 +188,7 @@ type Status struct {
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
 	// Recorder is the record mode's report of writes to the cassette that
-	// failed while the proxy kept answering (StackOptions.Recorder); absent
+	// failed while the proxy kept answering (Options.Recorder); absent
 	// in the other modes.
 	Recorder any `json:"recorder,omitempty"`
 }
@@ -220,9 +201,7 @@ func (st *Stack) Status() Status {
 		RateLimits: st.limiter.Stats(),
 	}
 	s.Requests = s.RateLimits.Requests
-	if st.hub != nil {
-		s.WS = st.hub.Stats()
-	}
+	s.WS = st.hub.Stats()
 	if st.recorder != nil {
 		s.Recorder = st.recorder()
 	}
