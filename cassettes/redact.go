@@ -245,9 +245,11 @@ func (r *redactor) body(b []byte) []byte {
 	return []byte(q)
 }
 
-// json redacts secret keys at any depth, and every argument of a login or
-// auth operation (Bybit's and OKX's {"op":"auth","args":[...]}). It
-// returns the re-encoded document and true if anything was redacted.
+// json redacts secret keys at any depth, and every string of a login
+// message but what says what it is (Bybit's and OKX's
+// {"op":"auth","args":[...]}, AscendEX's {"op":"auth","key":..}; see
+// redactAuth). It returns the re-encoded document and true if anything
+// was redacted.
 func (r *redactor) json(b []byte) ([]byte, bool) { return r.jsonAs(b, false) }
 
 // jsonAs is json; fromServer leaves out the client-only names.
