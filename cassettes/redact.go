@@ -366,6 +366,9 @@ func (r *redactor) responseBody(b []byte) []byte {
 func (r *redactor) namesSecret(b []byte) bool {
 	lower := bytes.ToLower(b)
 	for p := range r.params {
+		if clientOnlyParams[p] {
+			continue // not redacted in responses: no reason to parse
+		}
 		if bytes.Contains(lower, []byte(`"`+p+`"`)) {
 			return true
 		}
