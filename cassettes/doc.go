@@ -45,13 +45,20 @@
 // batch. Close (and Flush) commit what is queued.
 //
 // Secrets are redacted before anything is queued: DefaultSecretHeaders in
-// requests and responses, DefaultSecretParams in queries, form and JSON
-// request bodies, JSON response bodies and client WS frames (and every
-// argument of a login/auth op), plus Options.Redact. Values become
-// "REDACTED". The values so redacted (except per-request signatures) are
-// remembered and scrubbed wherever they recur: a listen key handed out in
-// a response and then used in a WS path, an API key echoed in a body. A
-// response body is then no longer byte for byte what the client got.
+// requests and responses, DefaultSecretParams in queries (so in match keys),
+// WS URLs, form and JSON request bodies, JSON response bodies and client WS
+// frames, plus Options.Redact. A client message that logs in (an op,
+// method, event, action, type or channel such as auth, login,
+// session.logon, spot.login) loses every string but those saying what it
+// is and when; a text frame that logs in in words ("login KEY SIG") keeps
+// only its first word. WS URL path segments and streams= names that look
+// like tokens (16 or more letters and digits, no '@' or '.') are redacted:
+// Binance's /ws/<listenKey>. Values become "REDACTED"; numbers are never
+// secrets. The values so redacted (except per-request signatures) are
+// remembered and scrubbed wherever they recur, header values and server
+// frames included: a listen key handed out in a response and then used in
+// a WS path, an API key echoed in a body. A response body is then no
+// longer byte for byte what the client got.
 //
 // # Concurrency
 //
@@ -65,7 +72,7 @@
 // A file that is not a cassette, has a format outside OldestFormat to
 // FormatVersion, is truncated, damaged or locked gives ErrNotCassette,
 // ErrVersion, ErrTruncated, ErrCorrupt or ErrLocked, never a panic: reads
-// run with faults turned into panics and panics into ErrCorrupt. Server WS frames are stored as sent
-// (only client frames are scanned for secrets). Stored bodies are the
+// run with faults turned into panics and panics into ErrCorrupt. Server WS frames are not parsed for
+// secrets, only scrubbed of the learned ones. Stored bodies are the
 // decoded bodies; see Interaction.
 package cassettes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -27,12 +28,22 @@ var DefaultSecretHeaders = []string{
 	"x-auth-key", "x-auth-signature", // AscendEX
 }
 
-// DefaultSecretParams are always redacted in query strings, form and JSON
-// bodies and client WS frames (JSON keys, any depth).
+// DefaultSecretParams are always redacted in query strings (the match key
+// included), WS URLs, form and JSON request bodies, client WS frames and
+// JSON response bodies (as JSON keys, at any depth). They are also left out
+// of every match key (see DefaultVolatileParams), since their values are
+// gone. Only string values are secrets: a number under one of these names
+// (Hyperliquid's "token":0, a coin index) is data.
 var DefaultSecretParams = []string{
-	"signature", "sign", "sig", "apiKey", "api_key", "api-key", "listenKey",
-	"passphrase", "secret", "apiSecret", "api_secret", "access_token", "jwt",
+	"signature", "sign", "sig", "apiKey", "api_key", "api-key", "listenKey", "listen_key",
+	"passphrase", "secret", "apiSecret", "api_secret", "secretKey", "secret_key",
+	"access_token", "accessToken", "auth_token", "token", "jwt", "password", "otp",
+	"key", // only from the client: AscendEX's WS auth, Coinbase Exchange's subscribe, ?key=
 }
+
+// clientOnlyParams are DefaultSecretParams too generic to look for in
+// response bodies, where they name data as often as credentials.
+var clientOnlyParams = map[string]bool{"key": true}
 
 // redactor holds the names to redact and the secret values seen so far.
 //
@@ -63,6 +74,13 @@ func (r *redactor) learn(name, v string) {
 	if _, tok, ok := strings.Cut(v, " "); ok && len(tok) >= minSecretBytes {
 		r.learn(name, tok) // "Bearer TOKEN": the token alone too
 	}
+	r.remember(v)
+	if e := url.QueryEscape(v); e != v {
+		r.remember(e) // as it reappears in a later URL or form
+	}
+}
+
+func (r *redactor) remember(v string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range r.secrets {
@@ -120,7 +138,8 @@ func newRedactor(extra []string) *redactor {
 	return r
 }
 
-// header returns a copy of h with secret values redacted.
+// header returns a copy of h with secret values redacted: by name, and
+// secrets learned before wherever they recur in other headers.
 func (r *redactor) header(h http.Header) http.Header {
 	if h == nil {
 		return nil
@@ -136,7 +155,11 @@ func (r *redactor) header(h http.Header) http.Header {
 			out[k] = red
 			continue
 		}
-		out[k] = append([]string(nil), vs...)
+		cp := make([]string, len(vs))
+		for i, v := range vs {
+			cp[i] = r.scrubString(v)
+		}
+		out[k] = cp
 	}
 	return out
 }
@@ -222,17 +245,22 @@ func (r *redactor) body(b []byte) []byte {
 	return []byte(q)
 }
 
-// json redacts secret keys at any depth, and every argument of a login or
-// auth operation (Bybit's and OKX's {"op":"auth","args":[...]}). It
-// returns the re-encoded document and true if anything was redacted.
-func (r *redactor) json(b []byte) ([]byte, bool) {
+// json redacts secret keys at any depth, and every string of a login
+// message but what says what it is (Bybit's and OKX's
+// {"op":"auth","args":[...]}, AscendEX's {"op":"auth","key":..}; see
+// redactAuth). It returns the re-encoded document and true if anything
+// was redacted.
+func (r *redactor) json(b []byte) ([]byte, bool) { return r.jsonAs(b, false) }
+
+// jsonAs is json; fromServer leaves out the client-only names.
+func (r *redactor) jsonAs(b []byte, fromServer bool) ([]byte, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return b, false
 	}
-	if !r.redactValue(v) {
+	if !r.redactValue(v, fromServer) {
 		return b, false
 	}
 	out, err := json.Marshal(v)
@@ -242,36 +270,28 @@ func (r *redactor) json(b []byte) ([]byte, bool) {
 	return out, true
 }
 
-func (r *redactor) redactValue(v any) bool {
+func (r *redactor) redactValue(v any, fromServer bool) bool {
 	changed := false
 	switch x := v.(type) {
 	case map[string]any:
-		if op, _ := x["op"].(string); isAuthOp(op) {
-			if args, ok := x["args"]; ok {
-				x["args"] = r.redactAll("args", args)
-				changed = true
-			}
+		if !fromServer && isAuthMessage(x) {
+			return r.redactAuth(x)
 		}
 		for k, e := range x {
-			// Header names are matched as keys too, except the short
-			// generic ones (KEY, SIGN) that would hit innocent fields;
-			// Gate's {"auth":{"KEY":..,"SIGN":..}} is caught by name.
-			_, isMap := e.(map[string]any)
-			secret := r.params[strings.ToLower(k)] ||
-				(r.headers[http.CanonicalHeaderKey(k)] && len(k) > 4) ||
-				(strings.EqualFold(k, "auth") && isMap)
-			if secret {
-				x[k] = r.redactAll(k, e)
-				changed = true
+			if r.secretKey(k, e, fromServer) {
+				if red := r.redactAll(k, e); !equalScalar(red, e) {
+					x[k] = red
+					changed = true
+				}
 				continue
 			}
-			if r.redactValue(e) {
+			if r.redactValue(e, fromServer) {
 				changed = true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if r.redactValue(e) {
+			if r.redactValue(e, fromServer) {
 				changed = true
 			}
 		}
@@ -279,15 +299,34 @@ func (r *redactor) redactValue(v any) bool {
 	return changed
 }
 
-func isAuthOp(op string) bool {
-	switch strings.ToLower(op) {
-	case "login", "auth", "authenticate", "auth.login":
-		return true
+// secretKey reports whether the JSON key k holding e is a secret.
+// Header names are matched as keys too, except the short generic ones
+// (KEY, SIGN) that would hit innocent fields; Gate's
+// {"auth":{"KEY":..,"SIGN":..}} is caught by name.
+func (r *redactor) secretKey(k string, e any, fromServer bool) bool {
+	lk := strings.ToLower(k)
+	if fromServer && clientOnlyParams[lk] {
+		return false
 	}
-	return false
+	_, isMap := e.(map[string]any)
+	return r.params[lk] ||
+		(r.headers[http.CanonicalHeaderKey(k)] && len(k) > 4) ||
+		(lk == "auth" && isMap)
 }
 
-// redactAll replaces every scalar inside v, learning the values.
+// equalScalar reports whether redactAll left a scalar as it was (a
+// number under a secret name).
+func equalScalar(a, b any) bool {
+	switch a.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return a == b
+}
+
+// redactAll replaces every string inside v, learning the values. Numbers,
+// booleans and nulls are kept: no exchange's credential is one, and a
+// number under a secret-looking name is data.
 func (r *redactor) redactAll(name string, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -302,8 +341,9 @@ func (r *redactor) redactAll(name string, v any) any {
 		return x
 	case string:
 		r.learn(name, x)
+		return Redacted
 	}
-	return Redacted
+	return v
 }
 
 // responseBody redacts secret keys in a JSON response body (a listen key
@@ -314,7 +354,7 @@ func (r *redactor) responseBody(b []byte) []byte {
 	if len(t) == 0 || (t[0] != '{' && t[0] != '[') || !r.namesSecret(t) {
 		return b
 	}
-	out, _ := r.json(t)
+	out, _ := r.jsonAs(t, true)
 	if bytes.Equal(out, t) {
 		return b
 	}
@@ -326,32 +366,12 @@ func (r *redactor) responseBody(b []byte) []byte {
 func (r *redactor) namesSecret(b []byte) bool {
 	lower := bytes.ToLower(b)
 	for p := range r.params {
+		if clientOnlyParams[p] {
+			continue // not redacted in responses: no reason to parse
+		}
 		if bytes.Contains(lower, []byte(`"`+p+`"`)) {
 			return true
 		}
 	}
 	return false
-}
-
-// clientFrame redacts a client-to-server WS frame: JSON by key and auth
-// op, text that is not JSON left alone.
-func (r *redactor) clientFrame(p []byte) []byte {
-	t := bytes.TrimSpace(p)
-	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
-		return p
-	}
-	out, _ := r.json(t)
-	if len(out) == len(t) && bytes.Equal(out, t) {
-		return p
-	}
-	return out
-}
-
-// url redacts secret params in a WS connection URL's query, and learned
-// secrets anywhere in it (a listen key in the path).
-func (r *redactor) url(u string) string {
-	if base, q, ok := strings.Cut(u, "?"); ok {
-		u = base + "?" + r.query(q)
-	}
-	return r.scrubString(u)
 }

@@ -57,6 +57,9 @@ func (c *Cassette) Summarize() (*Summary, error) {
 				break
 			}
 		}
+		// A cassette recorded before listen keys in paths were redacted
+		// must not print them either.
+		p = redactPathTokens(p, nil)
 		s.ConnPaths[p] += conn.Frames
 	}
 	series, err := c.Series()

@@ -126,8 +126,10 @@ func New(opts Options) (*Server, error) {
 	co.Exchange = p.Name()
 	co.ToolVersion = firstNonEmpty(opts.ToolVersion, co.ToolVersion)
 	co.UpstreamREST, co.UpstreamWS = s.restURL, s.wsURL
-	co.VolatileParams = append(append([]string(nil), co.VolatileParams...), d.VolatileParams...)
 	co.Redact = append(append(append(append([]string(nil), co.Redact...), opts.Redact...), d.SecretHeaders...), d.SecretParams...)
+	// A redacted param must not be in the match key either: the recording
+	// holds REDACTED where replay's client sends the real value.
+	co.VolatileParams = append(append(append(append([]string(nil), co.VolatileParams...), d.VolatileParams...), d.SecretParams...), opts.Redact...)
 	if co.OnCommit == nil {
 		co.OnCommit = func(ci cassettes.CommitInfo) {
 			s.logger.Info("batch committed", "batch", ci.Batch, "interactions", ci.Interactions, "frames", ci.Frames, "candles", ci.Candles, "took", ci.Duration)

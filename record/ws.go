@@ -75,7 +75,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			w.Write(body)
 			return
 		}
-		s.logger.Warn("upstream WS dial failed", "url", target, "err", err)
+		// The target is not logged: its path and query may hold a token.
+		s.logger.Warn("upstream WS dial failed", "upstream", s.wsURL, "err", err)
 		proxyError(w, http.StatusBadGateway, "upstream WS: "+err.Error())
 		return
 	}

@@ -76,7 +76,7 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		Intervals:      append([]cc.Interval(nil), cc.Intervals...),
 		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
-		SecretParams:   []string{"signature", "listenKey"},
+		SecretParams:   []string{"signature", "listenKey", "apiKey"}, // apiKey: the WS API's session.logon and signed requests
 	}
 	if p.kind == Perpetual {
 		d.UpstreamREST = "https://fapi.binance.com"

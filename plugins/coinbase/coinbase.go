@@ -68,7 +68,7 @@ func (*Plugin) Defaults() plugins.Defaults {
 			"Authorization", "CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-TIMESTAMP",
 			"CB-ACCESS-PASSPHRASE", "CB-VERSION",
 		},
-		SecretParams: []string{"jwt", "api_key", "signature"},
+		SecretParams: []string{"jwt", "api_key", "signature", "key", "passphrase"}, // key, passphrase: the Exchange feed's authenticated subscribe
 	}
 }
 

@@ -71,7 +71,7 @@ func (a *api) Defaults() plugins.Defaults {
 		MaxLimit:       1000,
 		VolatileParams: []string{"timestamp", "signature", "recvWindow", "endTime"},
 		SecretHeaders:  []string{"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time"},
-		SecretParams:   []string{"signature"},
+		SecretParams:   []string{"signature", "apiKey", "listenKey"}, // futures WS login param; spot user data ?listenKey=
 	}
 	ivs := spotIntervals
 	if a.perp {

@@ -59,7 +59,7 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		Intervals:      ivs,
 		VolatileParams: nil, // OKX signs with headers only
 		SecretHeaders:  []string{"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "OK-ACCESS-TIMESTAMP"},
-		SecretParams:   nil,
+		SecretParams:   []string{"apiKey", "passphrase", "sign"}, // the WS {"op":"login","args":[...]}
 	}
 }
 
