@@ -64,10 +64,7 @@ type Stack struct {
 // disconnects act on; without one, opts.Disconnect does (or nothing).
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, token: opts.AdminToken, disconnect: opts.Disconnect}
-	var model ratelimit.Model
-	if rl, ok := p.(plugins.RateLimited); ok {
-		model = rl.RateLimits()
-	}
+	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
 		lim = *opts.Limits

@@ -95,7 +95,7 @@ func (h *harness) window(t *testing.T, q plugins.Query, want []int64) []cc.Candl
 	}
 	got := set.Candles
 	checkSeries(t, q.Interval, got)
-	li, ignores := h.p.(LimitIgnorer)
+	li, ignores := h.p.(plugins.LimitIgnorer)
 	if !(ignores && li.IgnoresLimit()) {
 		if len(got) > q.Limit {
 			t.Errorf("%d candles for limit %d", len(got), q.Limit)
