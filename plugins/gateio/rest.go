@@ -85,11 +85,13 @@ func (g grid) next(t int64) int64 {
 	return g.iv.Next(t)
 }
 
-func (g grid) back(open int64, n int) int64 {
+// add returns the open time n candles after open (before it for
+// negative n).
+func (g grid) add(open int64, n int) int64 {
 	if g.ms > 0 {
-		return open - int64(n-1)*g.ms
+		return open + int64(n)*g.ms
 	}
-	return kit.Back(g.iv, open, n)
+	return g.iv.Add(open, n)
 }
 
 func (g grid) count(from, to int64, max int) int {
@@ -99,7 +101,7 @@ func (g grid) count(from, to int64, max int) int {
 		}
 		return int(min(int64(max)+1, (to-from)/g.ms+1))
 	}
-	return kit.Count(g.iv, from, to, max)
+	return int(min(g.iv.Count(from, to), int64(max)+1))
 }
 
 // spotHistory is how many candles back spot candlesticks reach: an older
@@ -140,17 +142,17 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max, h
 		if !hasLimit {
 			limit = 100
 		}
-		return window{from: g.back(g.truncate(now), int(limit)), to: now}, true
+		return window{from: g.add(g.truncate(now), 1-int(limit)), to: now}, true
 	}
 	toMs := now
 	if hasTo {
 		toMs = to * 1000
 	}
-	fromMs := g.back(g.truncate(toMs), 100)
+	fromMs := g.add(g.truncate(toMs), 1-100)
 	if hasFrom {
 		fromMs = from * 1000
 	}
-	if history > 0 && fromMs < g.back(g.truncate(now), history+1) {
+	if history > 0 && fromMs < g.add(g.truncate(now), -history) {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE",
 			"Candlestick too long ago. Maximum "+strconv.Itoa(history)+" points ago are allowed")
 		return window{}, false

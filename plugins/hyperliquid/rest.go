@@ -222,7 +222,7 @@ func (s *server) candleSnapshot(w http.ResponseWriter, r *http.Request, body []b
 		return
 	}
 	// Only the most recent 5000 candles are available.
-	if earliest := kit.Back(iv, iv.Truncate(now), maxCandles); start < earliest {
+	if earliest := iv.Add(iv.Truncate(now), 1-maxCandles); start < earliest {
 		start = earliest
 	}
 	cs, err := kit.Span(r.Context(), s.env.Market, pair.Symbol, iv, start, end, now, maxCandles, true)

@@ -191,7 +191,7 @@ func (h *harness) do(t *testing.T, req *http.Request) (int, []byte) {
 // in progress, with every bound set: the form every exchange accepts.
 func (h *harness) pastQuery(sym string, iv cc.Interval, n int) plugins.Query {
 	last := iv.Prev(iv.Truncate(h.now))
-	return plugins.Query{Symbol: sym, Interval: iv, Start: back(iv, last, n-1), End: last, Limit: n}
+	return plugins.Query{Symbol: sym, Interval: iv, Start: iv.Add(last, 1-n), End: last, Limit: n}
 }
 
 func checkUnknownSymbol(t *testing.T, h *harness) {

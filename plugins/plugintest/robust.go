@@ -365,7 +365,7 @@ func (h *robustHarness) edgeQueries(sym string, d plugins.Defaults) []plugins.Qu
 // pastQueryFor is harness.pastQuery for the robustness harness.
 func (h *robustHarness) pastQueryFor(sym string, iv cc.Interval, n int) plugins.Query {
 	last := iv.Prev(iv.Truncate(h.now))
-	return plugins.Query{Symbol: sym, Interval: iv, Start: back(iv, last, n-1), End: last, Limit: n}
+	return plugins.Query{Symbol: sym, Interval: iv, Start: iv.Add(last, 1-n), End: last, Limit: n}
 }
 
 // candlesRequest calls p.CandlesRequest, turning a panic into an error.
