@@ -27,13 +27,21 @@ type server struct {
 // Handler implements plugins.Plugin.
 func (a *api) Handler(env *plugins.Env) http.Handler {
 	s := &server{a: a, env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/info", s.info)
-	mux.HandleFunc("/ws", s.ws)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound) // Hyperliquid answers unknown paths with an empty 404
 	})
-	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (a *api) Routes() (rest, ws []string) { return (&server{a: a}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from. /info
+// takes any method and answers all but POST itself.
+func (s *server) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/info", Probes: []string{"POST /info"}, Handler: s.info},
+		{Pattern: "/ws", WS: true, Handler: s.ws},
+	}
 }
 
 func (s *server) now() int64 { return s.env.Clock.NowMillis() }
