@@ -67,8 +67,8 @@
 //  2. Import it blank in plugins/all/all.go.
 //  3. Run go test -race ./plugins/ (the conformance and robustness
 //     suites pick it up through the registry) and the family's own tests.
-//  4. Add its row to the real-client tables (the ccxt harness and its
-//     passing list) and the README's exchange list.
+//  4. Add its row to the real-client tables (compat/ccxt and its
+//     passing.json) and the README's exchange list.
 //
 // # Concurrency
 //
