@@ -98,6 +98,47 @@ func (iv Interval) Truncate(t int64) int64 {
 	}
 }
 
+// Ceil returns the open time of the first candle opening at or after t:
+// t itself when a candle opens at t, else the open after Truncate(t).
+func (iv Interval) Ceil(t int64) int64 {
+	o := iv.Truncate(t)
+	if o < t {
+		o = iv.Next(o)
+	}
+	return o
+}
+
+// Add returns the open time n candles after the candle opening at open
+// (before it for negative n); Add(open, 0) is open. This is the one way
+// to step over candles, and its meaning has no off-by-one to remember:
+// the n candles ending with the one opening at last start at
+// Add(last, 1-n), and the n candles from first end with the one opening
+// at Add(first, n-1). Months step by calendar month, in constant time.
+func (iv Interval) Add(open int64, n int) int64 {
+	if n == 0 {
+		return open
+	}
+	if iv == Interval1M {
+		tm := time.UnixMilli(open).UTC()
+		return time.Date(tm.Year(), tm.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	}
+	return open + int64(n)*intervalDur[iv]
+}
+
+// Count returns how many candles open in [from, to], both inclusive, for
+// an aligned from (a candle's open time); 0 when to < from. Months are
+// counted by calendar month, in constant time.
+func (iv Interval) Count(from, to int64) int64 {
+	if to < from {
+		return 0
+	}
+	if iv == Interval1M {
+		f, t := time.UnixMilli(from).UTC(), time.UnixMilli(to).UTC()
+		return int64(t.Year()-f.Year())*12 + int64(t.Month()-f.Month()) + 1
+	}
+	return (to-from)/intervalDur[iv] + 1
+}
+
 // Next returns the open time of the candle after the one opening at open.
 func (iv Interval) Next(open int64) int64 {
 	if iv == Interval1M {

@@ -44,10 +44,8 @@ func fuzzTargets(f *testing.F) []fuzzTarget {
 		for _, iv := range p.Defaults().Intervals[:min(2, len(p.Defaults().Intervals))] {
 			ft.queries = append(ft.queries, plugins.Query{Symbol: sym, Interval: iv, Start: iv.Truncate(now) - 10*iv.Millis(), End: iv.Truncate(now), Limit: 10})
 		}
-		if rl, ok := p.(plugintest.RouteLister); ok {
-			_, ft.paths = rl.Routes()
-		}
-		if ks, ok := p.(plugintest.KlineSubscriber); ok {
+		_, ft.paths = p.Routes()
+		if ks, ok := p.(plugins.KlineSubscriber); ok {
 			path, _ := ks.KlineSubscription(sym, p.Defaults().Intervals[0])
 			ft.paths = append(ft.paths, path)
 		}

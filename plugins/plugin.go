@@ -7,38 +7,11 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
 // ErrNotCandles is returned by DecodeCandles for a response that is not a
 // candle listing, and by DecodeFrame for a frame that holds no kline.
 var ErrNotCandles = errors.New("plugins: not a candle payload")
-
-// Plugin is one exchange API (an id as the CLI spells it).
-type Plugin interface {
-	// Name is the exchange id, e.g. "binance_spot".
-	Name() string
-	// Defaults are the exchange's upstream URLs and limits.
-	Defaults() Defaults
-	// Symbol spells a pair the exchange's way (BTCUSDT, BTC-USDT, ...).
-	Symbol(p cc.Pair) string
-	// Handler serves the exchange's REST and WS API over env. Unknown
-	// paths get the exchange's own 404 shape.
-	Handler(env *Env) http.Handler
-	// CandlesRequest builds the request a client sends to list candles for
-	// q: method, path and query relative to the server root. It lets the
-	// conformance suite and benchmarks drive every plugin the same way.
-	CandlesRequest(q Query) (*http.Request, error)
-	// DecodeCandles decodes the body of a candles response to req, for the
-	// cassette index. Other responses give ErrNotCandles.
-	DecodeCandles(req *http.Request, body []byte) (CandleSet, error)
-	// DecodeFrame decodes a server WS frame into the kline updates it
-	// carries; frames without klines give ErrNotCandles.
-	DecodeFrame(path string, frame []byte) ([]cc.Update, error)
-	// ServerError is the exchange's own body for an internal error, served
-	// by the network simulation's error injection.
-	ServerError() Response
-}
 
 // Defaults describe an exchange's real endpoints and limits.
 type Defaults struct {
@@ -112,14 +85,6 @@ type WSLimiter interface {
 	// MaxStreams is the most streams one connection may subscribe; 0 means
 	// no limit. Subscribe beyond it fails with ErrTooManyStreams.
 	MaxStreams(r *http.Request) int
-}
-
-// RateLimited is implemented by plugins that declare their exchange's
-// rate-limit model (weights, windows, headers, bodies, WS limits). Plugins
-// without it are served under a generic model that limits nothing until
-// flags or the admin API set limits.
-type RateLimited interface {
-	RateLimits() ratelimit.Model
 }
 
 // WSShaper decides the fate of each server WS message; the netsim layer

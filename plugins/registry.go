@@ -11,9 +11,14 @@ var (
 	registry = map[string]Plugin{}
 )
 
-// Register makes p available by its Name. It panics if the name is taken:
-// two plugins claiming one exchange id is a programming error.
+// Register makes p available by its Name. It panics if p breaks the
+// contract (see Validate; the message names the plugin and every defect)
+// or if the name is taken: both are programming errors, best found when
+// the binary starts, as Caddy finds a bad module at RegisterModule.
 func Register(p Plugin) {
+	if err := Validate(p); err != nil {
+		panic(err.Error())
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	name := p.Name()

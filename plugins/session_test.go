@@ -12,6 +12,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/synth"
 )
 
@@ -217,11 +218,21 @@ func TestHubCloseAllSendsCode(t *testing.T) {
 // fakePlugin exists only to exercise the registry.
 type fakePlugin struct{ name string }
 
-func (f fakePlugin) Name() string                    { return f.name }
-func (fakePlugin) Defaults() plugins.Defaults        { return plugins.Defaults{} }
+func (f fakePlugin) Name() string { return f.name }
+func (fakePlugin) Defaults() plugins.Defaults {
+	return plugins.Defaults{UpstreamREST: "https://api.example.com", UpstreamWS: "wss://ws.example.com", MaxLimit: 500, Intervals: []cc.Interval{cc.Interval1m, cc.Interval1h}}
+}
+func (fakePlugin) Routes() (rest, ws []string) {
+	return []string{"/api/klines", "POST /api/token"}, []string{"/ws"}
+}
+func (fakePlugin) RateLimits() ratelimit.Model {
+	return ratelimit.Model{REST: []ratelimit.Window{{Name: "requests", Limit: 10, Period: time.Second}}}
+}
 func (fakePlugin) Symbol(p cc.Pair) string           { return p.Base + p.Quote }
 func (fakePlugin) Handler(*plugins.Env) http.Handler { return http.NotFoundHandler() }
-func (fakePlugin) ServerError() plugins.Response     { return plugins.Response{Status: 500} }
+func (fakePlugin) ServerError() plugins.Response {
+	return plugins.Response{Status: 500, Body: []byte(`{"error":"internal"}`)}
+}
 func (fakePlugin) CandlesRequest(plugins.Query) (*http.Request, error) {
 	return nil, plugins.ErrNotCandles
 }

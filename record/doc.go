@@ -19,7 +19,7 @@
 // secrets before anything is written.
 //
 // A plugin whose REST replies hand out WS endpoints (KuCoin's
-// bullet-public) implements Rewriter; the proxy then points those
+// bullet-public) implements plugins.Rewriter; the proxy then points those
 // endpoints at itself.
 //
 // # Concurrency

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
 // fakeEx is a Binance-shaped exchange registered for these tests only, so
@@ -23,6 +25,7 @@ func (fakeEx) Name() string { return fakeName }
 func (fakeEx) Defaults() plugins.Defaults {
 	return plugins.Defaults{
 		UpstreamREST: "http://127.0.0.1:1", UpstreamWS: "ws://127.0.0.1:1", MaxLimit: 1000,
+		Intervals:      []cc.Interval{cc.Interval1m, cc.Interval1h},
 		VolatileParams: []string{"timestamp"}, SecretHeaders: []string{"X-Fake-Secret"}, SecretParams: []string{"fakeToken"},
 	}
 }
@@ -31,7 +34,13 @@ func (fakeEx) Handler(*plugins.Env) http.Handler { return http.NotFoundHandler()
 func (fakeEx) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	return http.NewRequest("GET", fmt.Sprintf("/api/v3/klines?symbol=%s&interval=%s&startTime=%d&limit=%d", q.Symbol, q.Interval, q.Start, q.Limit), nil)
 }
-func (fakeEx) ServerError() plugins.Response { return plugins.Response{Status: 500} }
+func (fakeEx) ServerError() plugins.Response {
+	return plugins.Response{Status: 500, Body: []byte(`{"code":-1001}`)}
+}
+func (fakeEx) Routes() (rest, ws []string) { return []string{"/api/v3/klines"}, []string{"/ws"} }
+func (fakeEx) RateLimits() ratelimit.Model {
+	return ratelimit.Model{REST: []ratelimit.Window{{Name: "REQUEST_WEIGHT", Limit: 6000, Period: time.Minute}}}
+}
 
 func (fakeEx) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, error) {
 	if req.URL.Path != "/api/v3/klines" {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 // hopHeaders are connection-level headers a proxy must not forward.
@@ -86,7 +87,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	removeHop(hdr)
 	wire := body
 	enc := strings.ToLower(strings.TrimSpace(hdr.Get("Content-Encoding")))
-	if rw, ok := s.plugin.(Rewriter); ok && resp.StatusCode < 300 {
+	if rw, ok := s.plugin.(plugins.Rewriter); ok && resp.StatusCode < 300 {
 		plain, derr := decodeBody(enc, body)
 		if derr == nil {
 			if nb := rw.RewriteResponse(r.URL.Path, plain, wsBase(r)); !bytes.Equal(nb, plain) {

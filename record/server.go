@@ -18,15 +18,6 @@ import (
 	"github.com/candlecassette/candlecassette/serve"
 )
 
-// Rewriter is an optional plugin interface for exchanges whose REST
-// replies name WS endpoints (KuCoin's POST /api/v1/bullet-public): it
-// returns body with those endpoints pointed at proxyWSBase (e.g.
-// ws://127.0.0.1:8080), or body unchanged. The cassette keeps the original
-// body; replay rewrites to itself the same way.
-type Rewriter interface {
-	RewriteResponse(path string, body []byte, proxyWSBase string) []byte
-}
-
 // MessageLimiter is the rate-limit layer's view of WS client messages
 // (the ratelimit package's Limiter implements it): a client message it
 // refuses closes the relay with code and reason.

@@ -13,12 +13,6 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 )
 
-// rewriter is the optional plugin interface (record.Rewriter) of exchanges
-// whose REST replies name WS endpoints, such as KuCoin's bullet-public.
-type rewriter interface {
-	RewriteResponse(path string, body []byte, wsBase string) []byte
-}
-
 // maxRequestBody caps the request body read for matching.
 const maxRequestBody = 1 << 20
 
@@ -108,7 +102,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		respBody = h.times.body(respBody)
 	}
-	if rw, ok := h.plugin.(rewriter); ok {
+	if rw, ok := h.plugin.(plugins.Rewriter); ok {
 		// WS endpoints handed out in REST replies point at this server.
 		respBody = rw.RewriteResponse(r.URL.Path, respBody, "ws://"+r.Host)
 	}

@@ -37,9 +37,14 @@ func init() { plugins.Register(stackExchange{}) }
 
 var errorBody = `{"code":-1001,"msg":"Internal error; unable to process your request. Please try again."}`
 
-func (stackExchange) Name() string               { return stackExchangeName }
-func (stackExchange) Defaults() plugins.Defaults { return plugins.Defaults{MaxLimit: 1000} }
-func (stackExchange) Symbol(p cc.Pair) string    { return p.Base + p.Quote }
+func (stackExchange) Name() string { return stackExchangeName }
+func (stackExchange) Defaults() plugins.Defaults {
+	return plugins.Defaults{UpstreamREST: "http://127.0.0.1:1", UpstreamWS: "ws://127.0.0.1:1", MaxLimit: 1000, Intervals: []cc.Interval{cc.Interval1m}}
+}
+func (stackExchange) Routes() (rest, ws []string) {
+	return []string{"/api/ping", "/api/heavy"}, []string{"/ws"}
+}
+func (stackExchange) Symbol(p cc.Pair) string { return p.Base + p.Quote }
 func (stackExchange) CandlesRequest(plugins.Query) (*http.Request, error) {
 	return nil, errors.New("not implemented")
 }

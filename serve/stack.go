@@ -70,10 +70,7 @@ type Stack struct {
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
 		recorder: opts.Recorder}
-	var model ratelimit.Model
-	if rl, ok := p.(plugins.RateLimited); ok {
-		model = rl.RateLimits()
-	}
+	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
 		lim = *opts.Limits

@@ -81,11 +81,8 @@ func (*Spot) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	}
 	switch {
 	case q.Start > 0:
-		start := q.Interval.Truncate(q.Start)
-		if start < q.Start {
-			start = q.Interval.Next(start)
-		}
-		to := q.Interval.CloseTime(kit.Forward(q.Interval, start, n))
+		start := q.Interval.Ceil(q.Start)
+		to := q.Interval.CloseTime(q.Interval.Add(start, n-1))
 		if q.End > 0 && q.End < to {
 			to = q.End
 		}
@@ -156,12 +153,9 @@ func (*Spot) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, e
 	if from, err := strconv.ParseInt(q.Get("from"), 10, 64); err == nil && n > 0 {
 		to, err := strconv.ParseInt(q.Get("to"), 10, 64)
 		if err == nil {
-			start := iv.Truncate(from)
-			if start < from {
-				start = iv.Next(start)
-			}
+			start := iv.Ceil(from)
 			lastTs := resp.Data[n-1].Data.Ts
-			lastOpen = kit.Count(iv, start, to, maxBars) > n || iv.CloseTime(lastTs) > to
+			lastOpen = iv.Count(start, to) > int64(n) || iv.CloseTime(lastTs) > to
 		}
 	}
 	for i := range resp.Data {

@@ -3,14 +3,11 @@ package ascendex
 import (
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
-var _ plugins.RateLimited = (*Spot)(nil)
-
-// RateLimits implements plugins.RateLimited: AscendEX's all-endpoint pool
+// RateLimits implements plugins.Plugin: AscendEX's all-endpoint pool
 // of 100 requests per second per IP (the limit long-lived connectors
 // throttle to; AscendEX's pages give no public-data figure); the request
 // over it gets HTTP 429 with a body in AscendEX's error shape.

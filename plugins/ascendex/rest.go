@@ -17,26 +17,31 @@ type server struct {
 // Handler implements plugins.Plugin.
 func (p *Spot) Handler(env *plugins.Env) http.Handler {
 	s := &server{p: p, env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/pro/v1/barhist", s.barhist)
-	mux.HandleFunc("/api/pro/v1/barhist/info", s.barhistInfo)
-	mux.HandleFunc("/api/pro/v1/products", s.products)
-	mux.HandleFunc("/api/pro/v1/cash/products", s.cashProducts)
-	mux.HandleFunc("/api/pro/v1/assets", s.assetsV1)
-	mux.HandleFunc("/api/pro/v2/assets", s.assetsV2)
-	mux.HandleFunc("/api/pro/v1/exchange-info", s.exchangeInfo)
-	mux.HandleFunc("/api/pro/v1/ticker", s.ticker)
-	mux.HandleFunc("/api/pro/v2/futures/contract", func(w http.ResponseWriter, r *http.Request) {
-		ok(w, []any{})
-	})
-	for _, v := range []string{"v1", "v2"} {
-		mux.HandleFunc("/api/pro/"+v+"/stream", s.ws)
-		mux.HandleFunc("/{group}/api/pro/"+v+"/stream", s.ws)
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		kit.JSON(w, http.StatusNotFound, map[string]any{"code": 100001, "reason": "INVALID_HTTP_INPUT", "message": "Not Found"})
 	})
-	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (p *Spot) Routes() (rest, ws []string) { return (&server{p: p}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from.
+func (s *server) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/api/pro/v1/barhist", Handler: s.barhist},
+		{Pattern: "/api/pro/v1/barhist/info", Handler: s.barhistInfo},
+		{Pattern: "/api/pro/v1/products", Handler: s.products},
+		{Pattern: "/api/pro/v1/cash/products", Handler: s.cashProducts},
+		{Pattern: "/api/pro/v1/assets", Handler: s.assetsV1},
+		{Pattern: "/api/pro/v2/assets", Handler: s.assetsV2},
+		{Pattern: "/api/pro/v1/exchange-info", Handler: s.exchangeInfo},
+		{Pattern: "/api/pro/v1/ticker", Handler: s.ticker},
+		{Pattern: "/api/pro/v2/futures/contract", Handler: func(w http.ResponseWriter, r *http.Request) { ok(w, []any{}) }},
+		{Pattern: "/api/pro/v1/stream", WS: true, Handler: s.ws},
+		{Pattern: "/{group}/api/pro/v1/stream", WS: true, Probes: []string{"/1/api/pro/v1/stream"}, Handler: s.ws},
+		{Pattern: "/api/pro/v2/stream", WS: true, Handler: s.ws},
+		{Pattern: "/{group}/api/pro/v2/stream", WS: true, Probes: []string{"/1/api/pro/v2/stream"}, Handler: s.ws},
+	}
 }
 
 func (s *server) now() int64 { return s.env.Clock.NowMillis() }

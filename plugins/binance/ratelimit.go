@@ -8,11 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-var _ plugins.RateLimited = (*Plugin)(nil)
 
 // Binance's published limits (exchangeInfo rateLimits and the API docs'
 // LIMITS pages).
@@ -26,7 +23,7 @@ const (
 	wsConnAttemptsPer5Min  = 300
 )
 
-// RateLimits implements plugins.RateLimited with Binance's model: weights
+// RateLimits implements plugins.Plugin with Binance's model: weights
 // per endpoint (and by limit or symbol count where Binance varies them) in
 // a REQUEST_WEIGHT minute aligned to the clock, X-MBX-USED-WEIGHT-1M on
 // every answer, 429 with Retry-After and -1003, then 418 bans from 2

@@ -2,8 +2,8 @@ package binance
 
 import "sort"
 
-// Routes lists the REST routes and WS paths served, for the robustness
-// suite (plugintest.RouteLister). The REST list is the handler's own table.
+// Routes implements plugins.Plugin. The REST list is the handler's own
+// table; the WS paths are samples, since isWSPath matches them by prefix.
 func (p *Plugin) Routes() (rest, ws []string) {
 	for path := range (&server{p: p}).buildRoutes() {
 		rest = append(rest, path)

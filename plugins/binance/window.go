@@ -33,27 +33,9 @@ func (g grid) truncate(t int64) int64 { return g.iv.Truncate(t+g.tz) - g.tz }
 func (g grid) next(open int64) int64  { return g.iv.Next(open+g.tz) - g.tz }
 func (g grid) prev(open int64) int64  { return g.iv.Prev(open+g.tz) - g.tz }
 
-// advance returns the open time n candles after open.
-func (g grid) advance(open int64, n int) int64 {
-	if g.iv.Fixed() {
-		return open + int64(n)*g.iv.Millis()
-	}
-	for ; n > 0; n-- {
-		open = g.next(open)
-	}
-	return open
-}
-
-// back returns the open time n candles before open.
-func (g grid) back(open int64, n int) int64 {
-	if g.iv.Fixed() {
-		return open - int64(n)*g.iv.Millis()
-	}
-	for ; n > 0; n-- {
-		open = g.prev(open)
-	}
-	return open
-}
+// add returns the open time n candles after open (before it for
+// negative n), on local boundaries: cc.Interval.Add in the zone.
+func (g grid) add(open int64, n int) int64 { return g.iv.Add(open+g.tz, n) - g.tz }
 
 // candles answers sp from m as Binance does: from startTime forward when
 // it is given, otherwise the last limit candles up to endTime (or now,
@@ -85,9 +67,9 @@ func candles(ctx context.Context, m cc.Market, sym string, sp span, now int64) (
 		if first > lastOpen {
 			return []cc.Candle{}, nil
 		}
-		stop = min(g.advance(first, sp.limit), g.next(lastOpen))
+		stop = min(g.add(first, sp.limit), g.next(lastOpen))
 	} else {
-		first = max(g.back(lastOpen, sp.limit-1), listedOpen)
+		first = max(g.add(lastOpen, 1-sp.limit), listedOpen)
 		stop = g.next(lastOpen)
 	}
 	if g.tz == 0 {

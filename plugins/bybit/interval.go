@@ -28,37 +28,6 @@ var intervalName = func() map[cc.Interval]string {
 	return m
 }()
 
-// advance returns the open time n candles after open.
-func advance(iv cc.Interval, open int64, n int) int64 {
-	if iv.Fixed() {
-		return open + int64(n)*iv.Millis()
-	}
-	for ; n > 0; n-- {
-		open = iv.Next(open)
-	}
-	return open
-}
-
-// back returns the open time n candles before open.
-func back(iv cc.Interval, open int64, n int) int64 {
-	if iv.Fixed() {
-		return open - int64(n)*iv.Millis()
-	}
-	for ; n > 0; n-- {
-		open = iv.Prev(open)
-	}
-	return open
-}
-
-// ceilOpen is the first open time at or after t.
-func ceilOpen(iv cc.Interval, t int64) int64 {
-	o := iv.Truncate(t)
-	if o < t {
-		o = iv.Next(o)
-	}
-	return o
-}
-
 // klineWindow turns a kline request into the open-time range [first, stop)
 // to read. With start, the limit candles from start onwards (not past end
 // or now); without, the limit candles up to end (or now). ok is false when
@@ -69,12 +38,12 @@ func klineWindow(iv cc.Interval, start, end int64, hasStart, hasEnd bool, limit 
 		last = iv.Truncate(end)
 	}
 	if hasStart {
-		first = ceilOpen(iv, start)
+		first = iv.Ceil(start)
 		if first > last {
 			return 0, 0, false
 		}
-		stop = min(advance(iv, first, limit), iv.Next(last))
+		stop = min(iv.Add(first, limit), iv.Next(last))
 		return first, stop, true
 	}
-	return back(iv, last, limit-1), iv.Next(last), true
+	return iv.Add(last, 1-limit), iv.Next(last), true
 }

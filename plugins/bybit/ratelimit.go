@@ -16,7 +16,7 @@ const (
 	wsConnSpan  = 5 * time.Minute
 )
 
-// RateLimits implements plugins.RateLimited: at most 600 requests per IP
+// RateLimits implements plugins.Plugin: at most 600 requests per IP
 // in a 5-second window; the request over it gets HTTP 403 "access too
 // frequent" and the IP stays refused (403) for 10 minutes. On WS, at most
 // 500 connections per IP in 5 minutes.

@@ -37,6 +37,39 @@ func (e *Exchange) Handler(env *plugins.Env) http.Handler {
 	return &handler{ex: e, env: env}
 }
 
+// restRoute serves one GET (or HEAD) REST path with its parsed query.
+type restRoute func(h *handler, w http.ResponseWriter, r *http.Request, q url.Values)
+
+// restRoutes is the REST route table both ServeHTTP and Routes are built
+// from; the one WS path is the Exchange's wsPath.
+var restRoutes = map[string]restRoute{
+	"/v5/market/kline":             klineRoute(klineTrades),
+	"/v5/market/mark-price-kline":  klineRoute(klineMark),
+	"/v5/market/index-price-kline": klineRoute(klineIndex),
+	"/v5/market/instruments-info":  (*handler).instruments,
+	"/v5/market/tickers":           (*handler).tickers,
+	"/v5/market/time": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
+		now := h.env.Clock.Now()
+		h.ok(w, mustJSON(map[string]string{
+			"timeSecond": strconv.FormatInt(now.Unix(), 10),
+			"timeNano":   strconv.FormatInt(now.UnixNano(), 10),
+		}))
+	},
+}
+
+func klineRoute(kind klineKind) restRoute {
+	return func(h *handler, w http.ResponseWriter, r *http.Request, q url.Values) { h.kline(w, r, q, kind) }
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (e *Exchange) Routes() (rest, ws []string) {
+	for path := range restRoutes {
+		rest = append(rest, path)
+	}
+	slices.Sort(rest)
+	return rest, []string{e.wsPath}
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == h.ex.wsPath {
 		plugins.ServeWS(h.env, w, r, &wsProtocol{h: h}, wsOptions)
@@ -46,27 +79,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusNotFound, codeRoute, "route not found")
 		return
 	}
-	q := r.URL.Query()
-	switch r.URL.Path {
-	case "/v5/market/kline":
-		h.kline(w, r, q, klineTrades)
-	case "/v5/market/mark-price-kline":
-		h.kline(w, r, q, klineMark)
-	case "/v5/market/index-price-kline":
-		h.kline(w, r, q, klineIndex)
-	case "/v5/market/instruments-info":
-		h.instruments(w, r, q)
-	case "/v5/market/tickers":
-		h.tickers(w, r, q)
-	case "/v5/market/time":
-		now := h.env.Clock.Now()
-		h.ok(w, mustJSON(map[string]string{
-			"timeSecond": strconv.FormatInt(now.Unix(), 10),
-			"timeNano":   strconv.FormatInt(now.UnixNano(), 10),
-		}))
-	default:
+	route, ok := restRoutes[r.URL.Path]
+	if !ok {
 		h.fail(w, http.StatusNotFound, codeRoute, "route not found")
+		return
 	}
+	route(h, w, r, r.URL.Query())
 }
 
 func mustJSON(v any) []byte {

@@ -4,11 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-var _ plugins.RateLimited = (*Plugin)(nil)
 
 // Coinbase's published limits for unauthenticated clients.
 const (
@@ -17,7 +14,7 @@ const (
 	wsConnectionsPerSecond  = 750 // WS connection attempts, per IP
 )
 
-// RateLimits implements plugins.RateLimited: Advanced Trade's public REST
+// RateLimits implements plugins.Plugin: Advanced Trade's public REST
 // allows 10 requests per second per IP and answers more with 429 and
 // RATE_LIMIT_EXCEEDED; the WS feed takes 8 messages per second from an
 // unauthenticated client and 750 connection attempts per second per IP.

@@ -10,29 +10,39 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 const candlesPrefix = "/api/v3/brokerage/market/products/"
 
 type handler struct {
 	env *plugins.Env
-	mux *http.ServeMux
 }
 
 // Handler implements plugins.Plugin. The WS feed shares the root path with
 // REST: an upgrade request to "/" opens a market-data connection.
 func (*Plugin) Handler(env *plugins.Env) http.Handler {
-	h := &handler{env: env, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /api/v3/brokerage/market/products", h.products)
-	h.mux.HandleFunc("GET /api/v3/brokerage/market/products/{id}", h.product)
-	h.mux.HandleFunc("GET /api/v3/brokerage/market/products/{id}/candles", h.candles)
-	h.mux.HandleFunc("GET /api/v3/brokerage/time", h.brokerageTime)
-	h.mux.HandleFunc("GET /v2/time", h.v2Time)
-	h.mux.HandleFunc("GET /v2/currencies", h.fiatCurrencies)
-	h.mux.HandleFunc("GET /v2/currencies/crypto", h.cryptoCurrencies)
-	h.mux.HandleFunc("GET /v2/exchange-rates", h.exchangeRates)
-	h.mux.HandleFunc("/", h.fallback)
-	return h.mux
+	h := &handler{env: env}
+	return h.routes().Mux(h.fallback)
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (*Plugin) Routes() (rest, ws []string) { return (&handler{}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from.
+func (h *handler) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "GET /api/v3/brokerage/market/products", Handler: h.products},
+		{Pattern: "GET /api/v3/brokerage/market/products/{id}", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD"}, Handler: h.product},
+		{Pattern: "GET /api/v3/brokerage/market/products/{id}/candles", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD/candles"}, Handler: h.candles},
+		{Pattern: "GET /api/v3/brokerage/time", Handler: h.brokerageTime},
+		{Pattern: "GET /v2/time", Handler: h.v2Time},
+		{Pattern: "GET /v2/currencies", Handler: h.fiatCurrencies},
+		{Pattern: "GET /v2/currencies/crypto", Handler: h.cryptoCurrencies},
+		{Pattern: "GET /v2/exchange-rates", Handler: h.exchangeRates},
+		// The WS feed: an upgrade at the root (fallback tells it apart).
+		{Pattern: "/{$}", WS: true, Handler: h.fallback},
+	}
 }
 
 func (h *handler) fallback(w http.ResponseWriter, r *http.Request) {

@@ -132,16 +132,13 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	case q.Start > 0:
 		v.Set("from", strconv.FormatInt(q.Start/1000, 10))
 		to := q.End
-		start := q.Interval.Truncate(q.Start)
-		if start < q.Start {
-			start = q.Interval.Next(start)
-		}
-		if last := kit.Forward(q.Interval, start, limit); to <= 0 || to > last {
+		start := q.Interval.Ceil(q.Start)
+		if last := q.Interval.Add(start, limit-1); to <= 0 || to > last {
 			to = last
 		}
 		v.Set("to", strconv.FormatInt(to/1000, 10))
 	case q.End > 0:
-		v.Set("from", strconv.FormatInt(kit.Back(q.Interval, q.Interval.Truncate(q.End), limit)/1000, 10))
+		v.Set("from", strconv.FormatInt(q.Interval.Add(q.Interval.Truncate(q.End), 1-limit)/1000, 10))
 		v.Set("to", strconv.FormatInt(q.End/1000, 10))
 	default:
 		v.Set("limit", strconv.Itoa(limit))

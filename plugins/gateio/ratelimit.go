@@ -3,14 +3,8 @@ package gateio
 import (
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
-)
-
-var (
-	_ plugins.RateLimited = (*Spot)(nil)
-	_ plugins.RateLimited = (*Perpetual)(nil)
 )
 
 // Gate's public limit: 200 requests per 10 seconds per IP (Gate counts it
@@ -21,7 +15,7 @@ const (
 	publicPeriod = 10 * time.Second
 )
 
-// RateLimits implements plugins.RateLimited: 200 public requests per 10
+// RateLimits implements plugins.Plugin: 200 public requests per 10
 // seconds per IP; the request over it gets HTTP 429 with Gate's
 // {"label":"TOO_MANY_REQUESTS",...} body. On WS, a connection may send at
 // most 50 messages a second.

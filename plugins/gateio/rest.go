@@ -23,27 +23,34 @@ type server struct {
 // Handler implements plugins.Plugin.
 func (a *api) Handler(env *plugins.Env) http.Handler {
 	s := &server{a: a, env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v4/spot/time", s.time)
-	mux.HandleFunc("/api/v4/spot/currencies", s.currencies)
-	mux.HandleFunc("/api/v4/spot/currencies/{currency}", s.currency)
-	mux.HandleFunc("/api/v4/spot/currency_pairs", s.currencyPairs)
-	mux.HandleFunc("/api/v4/spot/currency_pairs/{pair}", s.currencyPair)
-	mux.HandleFunc("/api/v4/margin/currency_pairs", s.marginPairs)
-	mux.HandleFunc("/api/v4/spot/tickers", s.spotTickers)
-	mux.HandleFunc("/api/v4/spot/candlesticks", s.spotCandles)
-	mux.HandleFunc("/api/v4/futures/{settle}/contracts", s.contracts)
-	mux.HandleFunc("/api/v4/futures/{settle}/contracts/{contract}", s.contract)
-	mux.HandleFunc("/api/v4/futures/{settle}/tickers", s.futuresTickers)
-	mux.HandleFunc("/api/v4/futures/{settle}/candlesticks", s.futuresCandles)
-	mux.HandleFunc("/api/v4/delivery/{settle}/contracts", s.empty)
-	mux.HandleFunc("/api/v4/options/underlyings", s.empty)
-	mux.HandleFunc("/ws/v4/", s.spotWS)
-	mux.HandleFunc("/v4/ws/{settle}", s.futuresWS)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
 	})
-	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (a *api) Routes() (rest, ws []string) { return (&server{a: a}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from.
+func (s *server) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/api/v4/spot/time", Handler: s.time},
+		{Pattern: "/api/v4/spot/currencies", Handler: s.currencies},
+		{Pattern: "/api/v4/spot/currencies/{currency}", Probes: []string{"/api/v4/spot/currencies/BTC"}, Handler: s.currency},
+		{Pattern: "/api/v4/spot/currency_pairs", Handler: s.currencyPairs},
+		{Pattern: "/api/v4/spot/currency_pairs/{pair}", Probes: []string{"/api/v4/spot/currency_pairs/BTC_USDT"}, Handler: s.currencyPair},
+		{Pattern: "/api/v4/margin/currency_pairs", Handler: s.marginPairs},
+		{Pattern: "/api/v4/spot/tickers", Handler: s.spotTickers},
+		{Pattern: "/api/v4/spot/candlesticks", Handler: s.spotCandles},
+		{Pattern: "/api/v4/futures/{settle}/contracts", Probes: []string{"/api/v4/futures/usdt/contracts"}, Handler: s.contracts},
+		{Pattern: "/api/v4/futures/{settle}/contracts/{contract}", Probes: []string{"/api/v4/futures/usdt/contracts/BTC_USDT"}, Handler: s.contract},
+		{Pattern: "/api/v4/futures/{settle}/tickers", Probes: []string{"/api/v4/futures/usdt/tickers"}, Handler: s.futuresTickers},
+		{Pattern: "/api/v4/futures/{settle}/candlesticks", Probes: []string{"/api/v4/futures/usdt/candlesticks", "/api/v4/futures/btc/candlesticks"}, Handler: s.futuresCandles},
+		{Pattern: "/api/v4/delivery/{settle}/contracts", Probes: []string{"/api/v4/delivery/usdt/contracts"}, Handler: s.empty},
+		{Pattern: "/api/v4/options/underlyings", Handler: s.empty},
+		{Pattern: "/ws/v4/", WS: true, Handler: s.spotWS},
+		{Pattern: "/v4/ws/{settle}", WS: true, Probes: []string{"/v4/ws/usdt", "/v4/ws/btc"}, Handler: s.futuresWS},
+	}
 }
 
 // apiError writes Gate's error body.
@@ -85,11 +92,13 @@ func (g grid) next(t int64) int64 {
 	return g.iv.Next(t)
 }
 
-func (g grid) back(open int64, n int) int64 {
+// add returns the open time n candles after open (before it for
+// negative n).
+func (g grid) add(open int64, n int) int64 {
 	if g.ms > 0 {
-		return open - int64(n-1)*g.ms
+		return open + int64(n)*g.ms
 	}
-	return kit.Back(g.iv, open, n)
+	return g.iv.Add(open, n)
 }
 
 func (g grid) count(from, to int64, max int) int {
@@ -99,7 +108,7 @@ func (g grid) count(from, to int64, max int) int {
 		}
 		return int(min(int64(max)+1, (to-from)/g.ms+1))
 	}
-	return kit.Count(g.iv, from, to, max)
+	return int(min(g.iv.Count(from, to), int64(max)+1))
 }
 
 // spotHistory is how many candles back spot candlesticks reach: an older
@@ -140,17 +149,17 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max, h
 		if !hasLimit {
 			limit = 100
 		}
-		return window{from: g.back(g.truncate(now), int(limit)), to: now}, true
+		return window{from: g.add(g.truncate(now), 1-int(limit)), to: now}, true
 	}
 	toMs := now
 	if hasTo {
 		toMs = to * 1000
 	}
-	fromMs := g.back(g.truncate(toMs), 100)
+	fromMs := g.add(g.truncate(toMs), 1-100)
 	if hasFrom {
 		fromMs = from * 1000
 	}
-	if history > 0 && fromMs < g.back(g.truncate(now), history+1) {
+	if history > 0 && fromMs < g.add(g.truncate(now), -history) {
 		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE",
 			"Candlestick too long ago. Maximum "+strconv.Itoa(history)+" points ago are allowed")
 		return window{}, false

@@ -150,11 +150,11 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	}
 	switch {
 	case start > 0 && end == 0:
-		end = q.Interval.CloseTime(kit.Forward(q.Interval, q.Interval.Truncate(start), n))
+		end = q.Interval.CloseTime(q.Interval.Add(q.Interval.Truncate(start), n-1))
 	case start > 0 && q.Limit > 0:
-		end = min(end, q.Interval.CloseTime(kit.Forward(q.Interval, q.Interval.Truncate(start), n)))
+		end = min(end, q.Interval.CloseTime(q.Interval.Add(q.Interval.Truncate(start), n-1)))
 	case start == 0 && end > 0:
-		start = kit.Back(q.Interval, q.Interval.Truncate(end), n)
+		start = q.Interval.Add(q.Interval.Truncate(end), 1-n)
 	case start == 0 && end == 0:
 		return nil, fmt.Errorf("hyperliquid: candleSnapshot needs a start or an end time")
 	}

@@ -7,14 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
-)
-
-var (
-	_ plugins.RateLimited = (*Spot)(nil)
-	_ plugins.RateLimited = (*Perpetual)(nil)
 )
 
 // weight2 are the info requests Hyperliquid weighs 2; other documented
@@ -54,7 +48,7 @@ func infoWeight(r *http.Request) int {
 	return 20
 }
 
-// RateLimits implements plugins.RateLimited: REST requests share 1200
+// RateLimits implements plugins.Plugin: REST requests share 1200
 // weight per minute per IP (exchangeStatus and allMids weigh 2, other
 // info requests 20, candleSnapshot 1 more per 60 candles); over it HTTP
 // 429. On WS: 100 connections per IP, 2000 messages a minute, 1000

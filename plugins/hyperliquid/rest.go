@@ -27,13 +27,21 @@ type server struct {
 // Handler implements plugins.Plugin.
 func (a *api) Handler(env *plugins.Env) http.Handler {
 	s := &server{a: a, env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/info", s.info)
-	mux.HandleFunc("/ws", s.ws)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound) // Hyperliquid answers unknown paths with an empty 404
 	})
-	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (a *api) Routes() (rest, ws []string) { return (&server{a: a}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from. /info
+// takes any method and answers all but POST itself.
+func (s *server) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/info", Probes: []string{"POST /info"}, Handler: s.info},
+		{Pattern: "/ws", WS: true, Handler: s.ws},
+	}
 }
 
 func (s *server) now() int64 { return s.env.Clock.NowMillis() }
@@ -222,7 +230,7 @@ func (s *server) candleSnapshot(w http.ResponseWriter, r *http.Request, body []b
 		return
 	}
 	// Only the most recent 5000 candles are available.
-	if earliest := kit.Back(iv, iv.Truncate(now), maxCandles); start < earliest {
+	if earliest := iv.Add(iv.Truncate(now), 1-maxCandles); start < earliest {
 		start = earliest
 	}
 	cs, err := kit.Span(r.Context(), s.env.Market, pair.Symbol, iv, start, end, now, maxCandles, true)

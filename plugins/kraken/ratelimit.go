@@ -4,11 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-var _ plugins.RateLimited = (*Plugin)(nil)
 
 // Kraken's public REST budget: about one call per second per IP, with
 // short bursts tolerated.
@@ -17,7 +14,7 @@ const (
 	publicPeriod = 15 * time.Second
 )
 
-// RateLimits implements plugins.RateLimited: Kraken's public endpoints
+// RateLimits implements plugins.Plugin: Kraken's public endpoints
 // allow about one call per second per IP; it is modelled as 15 calls per
 // 15-second window so that the short bursts Kraken lets through (a client
 // loading Assets, AssetPairs and Time together) pass. A refused call gets

@@ -10,6 +10,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 type handler struct {
@@ -20,25 +21,37 @@ type handler struct {
 // (form body) alike, as Kraken's do; WS v2 is at /v2 and v1 at the root.
 func (*Plugin) Handler(env *plugins.Env) http.Handler {
 	h := &handler{env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/0/public/OHLC", h.ohlc)
-	mux.HandleFunc("/0/public/Assets", h.assets)
-	mux.HandleFunc("/0/public/AssetPairs", h.assetPairs)
-	mux.HandleFunc("/0/public/Ticker", h.ticker)
-	mux.HandleFunc("/0/public/Time", h.time)
-	mux.HandleFunc("/0/public/SystemStatus", h.systemStatus)
-	mux.HandleFunc("/v2", func(w http.ResponseWriter, r *http.Request) {
-		plugins.ServeWS(env, w, r, &wsProto{}, wsOptions)
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			// ws.kraken.com: the v1 API at the root.
-			plugins.ServeWS(env, w, r, &wsV1{}, wsOptions)
-			return
-		}
-		writeRaw(w, http.StatusNotFound, []byte(`{"error":["EGeneral:Unknown method"]}`))
-	})
-	return mux
+	return h.routes().Mux(notFound)
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeRaw(w, http.StatusNotFound, []byte(`{"error":["EGeneral:Unknown method"]}`))
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (*Plugin) Routes() (rest, ws []string) { return (&handler{}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from.
+func (h *handler) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/0/public/OHLC", Probes: []string{"/0/public/OHLC", "POST /0/public/OHLC"}, Handler: h.ohlc},
+		{Pattern: "/0/public/Assets", Handler: h.assets},
+		{Pattern: "/0/public/AssetPairs", Handler: h.assetPairs},
+		{Pattern: "/0/public/Ticker", Handler: h.ticker},
+		{Pattern: "/0/public/Time", Handler: h.time},
+		{Pattern: "/0/public/SystemStatus", Handler: h.systemStatus},
+		{Pattern: "/v2", WS: true, Handler: func(w http.ResponseWriter, r *http.Request) {
+			plugins.ServeWS(h.env, w, r, &wsProto{}, wsOptions)
+		}},
+		// ws.kraken.com: the v1 API at the root; anything else there is a 404.
+		{Pattern: "/{$}", WS: true, Handler: func(w http.ResponseWriter, r *http.Request) {
+			if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				notFound(w, r)
+				return
+			}
+			plugins.ServeWS(h.env, w, r, &wsV1{}, wsOptions)
+		}},
+	}
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {

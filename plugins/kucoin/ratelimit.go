@@ -3,12 +3,9 @@ package kucoin
 import (
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-var _ plugins.RateLimited = (*Plugin)(nil)
 
 // KuCoin's public resource pools (VIP0) and WS limits.
 const (
@@ -42,7 +39,7 @@ var (
 	}
 )
 
-// RateLimits implements plugins.RateLimited: KuCoin's public resource pool
+// RateLimits implements plugins.Plugin: KuCoin's public resource pool
 // of 2000 weight per 30 seconds per IP with per-endpoint weights; a
 // refused call gets HTTP 429 and {"code":"429000","msg":"Too Many
 // Requests"}. On WS, 100 client messages per 10 seconds per connection,

@@ -8,6 +8,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 type handler struct {
@@ -21,28 +22,38 @@ type handler struct {
 // also upgrades).
 func (p *Plugin) Handler(env *plugins.Env) http.Handler {
 	h := &handler{env: env, futures: p.futures}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/market/candles", h.spotCandles)
-	mux.HandleFunc("GET /api/v1/kline/query", h.futuresCandles)
-	mux.HandleFunc("GET /api/v2/symbols", h.symbols)
-	mux.HandleFunc("GET /api/v1/symbols", h.symbols)
-	mux.HandleFunc("GET /api/v3/currencies", h.currencies)
-	mux.HandleFunc("GET /api/v1/currencies", h.currencies)
-	mux.HandleFunc("GET /api/v1/market/allTickers", h.allTickers)
-	mux.HandleFunc("GET /api/v1/contracts/active", h.contracts)
-	mux.HandleFunc("GET /api/v1/contracts/{symbol}", h.contract)
-	mux.HandleFunc("GET /api/v1/timestamp", h.timestamp)
-	mux.HandleFunc("GET /api/v1/status", h.status)
-	mux.HandleFunc("POST /api/v1/bullet-public", h.bullet)
-	mux.HandleFunc("/endpoint", h.ws)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return h.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			h.ws(w, r)
 			return
 		}
 		writeRaw(w, http.StatusNotFound, []byte(`{"code":"404000","msg":"Not Found"}`))
 	})
-	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (p *Plugin) Routes() (rest, ws []string) {
+	return (&handler{futures: p.futures}).routes().Routes()
+}
+
+// routes is the route table both Handler and Routes are built from. A WS
+// upgrade at "/" is served too, by the not-found handler.
+func (h *handler) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "GET /api/v1/market/candles", Handler: h.spotCandles},
+		{Pattern: "GET /api/v1/kline/query", Handler: h.futuresCandles},
+		{Pattern: "GET /api/v2/symbols", Handler: h.symbols},
+		{Pattern: "GET /api/v1/symbols", Handler: h.symbols},
+		{Pattern: "GET /api/v3/currencies", Handler: h.currencies},
+		{Pattern: "GET /api/v1/currencies", Handler: h.currencies},
+		{Pattern: "GET /api/v1/market/allTickers", Handler: h.allTickers},
+		{Pattern: "GET /api/v1/contracts/active", Handler: h.contracts},
+		{Pattern: "GET /api/v1/contracts/{symbol}", Probes: []string{"/api/v1/contracts/XBTUSDTM"}, Handler: h.contract},
+		{Pattern: "GET /api/v1/timestamp", Handler: h.timestamp},
+		{Pattern: "GET /api/v1/status", Handler: h.status},
+		{Pattern: "POST /api/v1/bullet-public", Handler: h.bullet},
+		{Pattern: "/endpoint", WS: true, Probes: []string{"/endpoint", "/endpoint?token=x", "/endpoint?token=conformance&connectId=%ff"}, Handler: h.ws},
+	}
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {

@@ -9,8 +9,8 @@ import (
 // RewriteResponse points the WS endpoints of a bullet-public (or
 // bullet-private) reply at proxyWSBase, keeping each endpoint's path, so a
 // client of the recording proxy or of replay connects back to it. Other
-// bodies come back unchanged. It implements the recorder's optional
-// Rewriter interface.
+// bodies come back unchanged. It implements plugins.Rewriter, which the
+// recording proxy and replay both use.
 func (p *Plugin) RewriteResponse(path string, body []byte, proxyWSBase string) []byte {
 	if !strings.HasPrefix(path, "/api/v1/bullet-") {
 		return body

@@ -115,7 +115,7 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 			v.Set("start", strconv.FormatInt(q.Start/1000, 10))
 			end := q.End
 			if q.Limit > 0 {
-				if last := kit.Forward(q.Interval, q.Interval.Truncate(q.Start), q.Limit); end == 0 || end > last {
+				if last := q.Interval.Add(q.Interval.Truncate(q.Start), q.Limit-1); end == 0 || end > last {
 					end = last
 				}
 			}
@@ -127,7 +127,7 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 			if n <= 0 {
 				n = 2000
 			}
-			v.Set("start", strconv.FormatInt(kit.Back(q.Interval, q.Interval.Truncate(q.End), n)/1000, 10))
+			v.Set("start", strconv.FormatInt(q.Interval.Add(q.Interval.Truncate(q.End), 1-n)/1000, 10))
 			v.Set("end", strconv.FormatInt(q.End/1000, 10))
 		} else if q.Limit > 0 {
 			// The contract API has no limit; ask for the latest window.

@@ -5,14 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
-)
-
-var (
-	_ plugins.RateLimited = (*Spot)(nil)
-	_ plugins.RateLimited = (*Perpetual)(nil)
 )
 
 // spotWeights are the documented weights of the spot market endpoints;
@@ -37,7 +31,7 @@ func spotWeight(r *http.Request) int {
 	return 1
 }
 
-// RateLimits implements plugins.RateLimited.
+// RateLimits implements plugins.Plugin.
 //
 // mexc_spot: 500 weight per 10 seconds per IP (exchangeInfo weighs 10, an
 // all-symbol 24hr ticker 40, most market endpoints 1); over it HTTP 429.

@@ -18,27 +18,36 @@ type server struct {
 // Handler implements plugins.Plugin.
 func (a *api) Handler(env *plugins.Env) http.Handler {
 	s := &server{a: a, env: env}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v3/ping", func(w http.ResponseWriter, r *http.Request) { kit.Raw(w, 200, []byte("{}")) })
-	mux.HandleFunc("/api/v3/time", s.spotTime)
-	mux.HandleFunc("/api/v3/exchangeInfo", s.exchangeInfo)
-	mux.HandleFunc("/api/v3/defaultSymbols", s.defaultSymbols)
-	mux.HandleFunc("/api/v3/klines", s.spotKlines)
-	mux.HandleFunc("/api/v3/ticker/24hr", s.ticker24h)
-	mux.HandleFunc("/api/v3/ticker/price", s.tickerPrice)
-	mux.HandleFunc("/api/v1/contract/ping", s.contractPing)
-	mux.HandleFunc("/api/v1/contract/detail", s.contractDetail)
-	mux.HandleFunc("/api/v1/contract/ticker", s.contractTicker)
-	mux.HandleFunc("/api/v1/contract/kline/{symbol}", s.contractKlines)
-	mux.HandleFunc("/ws", s.spotWS)
-	mux.HandleFunc("/edge", s.contractWS)
+	mux := s.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
+		kit.JSON(w, http.StatusNotFound, map[string]any{"code": 404, "msg": "Not Found"})
+	})
+	// The contract API's own 404 shape, for unknown paths under it.
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		kit.JSON(w, http.StatusNotFound, map[string]any{"success": false, "code": 404, "message": "Not Found"})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		kit.JSON(w, http.StatusNotFound, map[string]any{"code": 404, "msg": "Not Found"})
-	})
 	return mux
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (a *api) Routes() (rest, ws []string) { return (&server{a: a}).routes().Routes() }
+
+// routes is the route table both Handler and Routes are built from.
+func (s *server) routes() kit.Table {
+	return kit.Table{
+		{Pattern: "/api/v3/ping", Handler: func(w http.ResponseWriter, r *http.Request) { kit.Raw(w, 200, []byte("{}")) }},
+		{Pattern: "/api/v3/time", Handler: s.spotTime},
+		{Pattern: "/api/v3/exchangeInfo", Handler: s.exchangeInfo},
+		{Pattern: "/api/v3/defaultSymbols", Handler: s.defaultSymbols},
+		{Pattern: "/api/v3/klines", Handler: s.spotKlines},
+		{Pattern: "/api/v3/ticker/24hr", Handler: s.ticker24h},
+		{Pattern: "/api/v3/ticker/price", Handler: s.tickerPrice},
+		{Pattern: "/api/v1/contract/ping", Handler: s.contractPing},
+		{Pattern: "/api/v1/contract/detail", Handler: s.contractDetail},
+		{Pattern: "/api/v1/contract/ticker", Handler: s.contractTicker},
+		{Pattern: "/api/v1/contract/kline/{symbol}", Probes: []string{"/api/v1/contract/kline/BTC_USDT", "/api/v1/contract/kline/"}, Handler: s.contractKlines},
+		{Pattern: "/ws", WS: true, Handler: s.spotWS},
+		{Pattern: "/edge", WS: true, Handler: s.contractWS},
+	}
 }
 
 func (s *server) now() int64 { return s.env.Clock.NowMillis() }

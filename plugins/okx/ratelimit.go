@@ -29,7 +29,7 @@ var weights = map[string]int{
 	"/api/v5/market/history-index-candles":      4, // 10 / 2s
 }
 
-// RateLimits implements plugins.RateLimited: OKX's per-IP public limits
+// RateLimits implements plugins.Plugin: OKX's per-IP public limits
 // (candles 40; history-candles, mark and index candles, instruments and
 // tickers 20; time and the mark and index histories 10 requests per 2
 // seconds) in one 2-second window of 40 with matching

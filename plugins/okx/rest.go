@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -27,9 +29,44 @@ func (e *Exchange) Handler(env *plugins.Env) http.Handler {
 	return &handler{ex: e, env: env}
 }
 
+// restRoute serves one GET (or HEAD) REST path with its parsed query.
+type restRoute func(h *handler, w http.ResponseWriter, r *http.Request, q url.Values)
+
+// restRoutes and wsPaths are the route table both ServeHTTP and Routes
+// are built from.
+var (
+	restRoutes = map[string]restRoute{
+		"/api/v5/market/candles":                    candlesRoute,
+		"/api/v5/market/history-candles":            candlesRoute,
+		"/api/v5/market/mark-price-candles":         candlesRoute,
+		"/api/v5/market/history-mark-price-candles": candlesRoute,
+		"/api/v5/market/index-candles":              candlesRoute,
+		"/api/v5/market/history-index-candles":      candlesRoute,
+		"/api/v5/public/instruments":                (*handler).instruments,
+		"/api/v5/market/ticker":                     (*handler).ticker,
+		"/api/v5/market/tickers":                    (*handler).tickers,
+		"/api/v5/public/time": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
+			h.ok(w, mustJSON([]map[string]string{{"ts": strconv.FormatInt(h.env.Clock.NowMillis(), 10)}}))
+		},
+	}
+	wsPaths = []string{"/ws/v5/public", "/ws/v5/business"}
+)
+
+func candlesRoute(h *handler, w http.ResponseWriter, r *http.Request, q url.Values) {
+	h.candles(w, r, q, endpoints[r.URL.Path])
+}
+
+// Routes implements plugins.Plugin from the handler's own table.
+func (e *Exchange) Routes() (rest, ws []string) {
+	for path := range restRoutes {
+		rest = append(rest, path)
+	}
+	sort.Strings(rest)
+	return rest, slices.Clone(wsPaths)
+}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/ws/v5/business", "/ws/v5/public":
+	if slices.Contains(wsPaths, r.URL.Path) {
 		plugins.ServeWS(h.env, w, r, &wsProtocol{h: h, business: r.URL.Path == "/ws/v5/business"}, wsOptions)
 		return
 	}
@@ -37,23 +74,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusNotFound, "404", "Not Found")
 		return
 	}
-	q := r.URL.Query()
-	switch r.URL.Path {
-	case "/api/v5/market/candles", "/api/v5/market/history-candles",
-		"/api/v5/market/mark-price-candles", "/api/v5/market/history-mark-price-candles",
-		"/api/v5/market/index-candles", "/api/v5/market/history-index-candles":
-		h.candles(w, r, q, endpoints[r.URL.Path])
-	case "/api/v5/public/instruments":
-		h.instruments(w, r, q)
-	case "/api/v5/market/ticker":
-		h.ticker(w, r, q)
-	case "/api/v5/market/tickers":
-		h.tickers(w, r, q)
-	case "/api/v5/public/time":
-		h.ok(w, mustJSON([]map[string]string{{"ts": strconv.FormatInt(h.env.Clock.NowMillis(), 10)}}))
-	default:
+	route, ok := restRoutes[r.URL.Path]
+	if !ok {
 		h.fail(w, http.StatusNotFound, "404", "Not Found")
+		return
 	}
+	route(h, w, r, r.URL.Query())
 }
 
 func mustJSON(v any) []byte {

@@ -26,14 +26,6 @@ func pickIntervals(served []cc.Interval) []cc.Interval {
 	return out
 }
 
-// back returns the open time n candles of iv before open.
-func back(iv cc.Interval, open int64, n int) int64 {
-	for ; n > 0; n-- {
-		open = iv.Prev(open)
-	}
-	return open
-}
-
 func opensFrom(iv cc.Interval, first int64, n int) []int64 {
 	out := make([]int64, n)
 	for i := range out {
@@ -50,16 +42,16 @@ func checkCandles(t *testing.T, h *harness) {
 	for _, iv := range pickIntervals(d.Intervals) {
 		cur := iv.Truncate(h.now)
 		t.Run(fmt.Sprintf("%s window ending with the candle in progress", iv), func(t *testing.T) {
-			first := back(iv, cur, k-1)
+			first := iv.Add(cur, 1-k)
 			h.window(t, plugins.Query{Symbol: sym, Interval: iv, Start: first, End: cur, Limit: k}, opensFrom(iv, first, k))
 		})
 		t.Run(fmt.Sprintf("%s window in the past", iv), func(t *testing.T) {
-			first := back(iv, cur, 3*k)
-			last := back(iv, cur, 2*k+1)
+			first := iv.Add(cur, -3*k)
+			last := iv.Add(cur, -(2*k + 1))
 			h.window(t, plugins.Query{Symbol: sym, Interval: iv, Start: first, End: last, Limit: k}, opensFrom(iv, first, k))
 		})
 		t.Run(fmt.Sprintf("%s pages from a start time join", iv), func(t *testing.T) {
-			first := back(iv, cur, 3*k)
+			first := iv.Add(cur, -3*k)
 			page1 := h.window(t, plugins.Query{Symbol: sym, Interval: iv, Start: first, Limit: k}, opensFrom(iv, first, k))
 			if len(page1) == 0 {
 				return
@@ -95,7 +87,7 @@ func (h *harness) window(t *testing.T, q plugins.Query, want []int64) []cc.Candl
 	}
 	got := set.Candles
 	checkSeries(t, q.Interval, got)
-	li, ignores := h.p.(LimitIgnorer)
+	li, ignores := h.p.(plugins.LimitIgnorer)
 	if !(ignores && li.IgnoresLimit()) {
 		if len(got) > q.Limit {
 			t.Errorf("%d candles for limit %d", len(got), q.Limit)

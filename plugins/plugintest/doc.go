@@ -3,7 +3,7 @@
 // 127.0.0.1 with a fixed clock and checks what any correct plugin must do,
 // whatever its exchange's wire format:
 //
-//   - registry: a lower-case id that plugins.Lookup finds;
+//   - registry: plugins.Validate accepts it and plugins.Lookup finds it;
 //   - Defaults: real-looking upstream URLs, a positive MaxLimit, valid
 //     intervals shortest first, no empty secret or volatile names;
 //   - Symbol: non-empty and distinct for distinct pairs;
@@ -15,7 +15,7 @@
 //     rejects), an unknown path is a 4xx, ServerError is a non-empty 5xx;
 //   - determinism: the same request twice, and to a second server built
 //     the same way, gives byte-identical bodies;
-//   - WS (optional): a plugin implementing KlineSubscriber is subscribed
+//   - WS (optional): a plugin implementing plugins.KlineSubscriber is subscribed
 //     to a kline stream, and its first update must be the Market's candle
 //     in progress.
 //
@@ -29,16 +29,16 @@
 // interval, bad admin bodies — and on every WS path junk frames, an 8 MiB
 // frame, subscription and ping storms and a cut connection. Every request
 // must be answered within 5 s with a non-5xx, non-empty body (unless the
-// plugin reports the reply as documented, DocumentedReplies), well-formed
+// plugin reports the reply as documented, plugins.DocumentedReplies), well-formed
 // requests must reach the handler (a connection left out of step fails),
 // WS sessions must close cleanly or stay responsive (a ping answered),
-// and no goroutine may outlive the server. Plugins list their routes
-// through RouteLister so every route is reached.
+// and no goroutine may outlive the server. Every route of Plugin.Routes is
+// reached.
 //
-// Plugins tell the suite about documented exchange quirks through small
-// optional interfaces (KlineSubscriber, LimitIgnorer, UnknownSymbolEmpty,
-// RouteLister, DocumentedReplies) that use only basic
-// and root-package types, so a plugin never imports this package.
+// Plugins tell the suite about documented exchange quirks through the
+// optional interfaces declared with the rest of the contract in package
+// plugins (KlineSubscriber, LimitIgnorer, UnknownSymbolEmpty,
+// DocumentedReplies), so a plugin never imports this package.
 //
 // # Concurrency
 //

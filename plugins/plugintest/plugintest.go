@@ -28,27 +28,6 @@ type Options struct {
 // DefaultNow is mid-candle for every interval from 1s to 1M.
 var DefaultNow = time.Date(2026, 3, 18, 14, 37, 25, 500_000_000, time.UTC)
 
-// KlineSubscriber is implemented by plugins that can say how a client
-// streams klines: the WS path (with query) to dial and the messages to send
-// once connected so that (symbol, iv) updates flow.
-type KlineSubscriber interface {
-	KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte)
-}
-
-// LimitIgnorer is implemented by plugins whose exchange answers a fixed
-// page whatever limit is asked (Kraken's OHLC). For them the suite checks
-// the window asked for inside a longer answer.
-type LimitIgnorer interface {
-	IgnoresLimit() bool
-}
-
-// UnknownSymbolEmpty is implemented by plugins whose exchange answers a
-// candles request for an unknown symbol with an empty 2xx list rather
-// than an error.
-type UnknownSymbolEmpty interface {
-	EmptyForUnknownSymbol() bool
-}
-
 // FixedClock is a clock stopped at t.
 func FixedClock(t time.Time) *cc.Clock {
 	return &cc.Clock{Base: t, Start: t, Real: func() time.Time { return t }}
@@ -77,7 +56,7 @@ func RunWith(t *testing.T, p plugins.Plugin, opts Options) {
 	t.Run("unknown path", func(t *testing.T) { checkUnknownPath(t, h) })
 	t.Run("server error", func(t *testing.T) { checkServerError(t, p) })
 	t.Run("determinism", func(t *testing.T) { checkDeterminism(t, h, opts) })
-	if ks, ok := p.(KlineSubscriber); ok {
+	if ks, ok := p.(plugins.KlineSubscriber); ok {
 		t.Run("ws klines", func(t *testing.T) { checkWS(t, h, ks) })
 	}
 }
@@ -88,6 +67,9 @@ func checkRegistry(t *testing.T, p plugins.Plugin) {
 	name := p.Name()
 	if !idPattern.MatchString(name) {
 		t.Errorf("name %q is not a lower-case exchange id", name)
+	}
+	if err := plugins.Validate(p); err != nil {
+		t.Error(err)
 	}
 	got, err := plugins.Lookup(name)
 	if err != nil {
@@ -210,7 +192,7 @@ func (h *harness) do(t *testing.T, req *http.Request) (int, []byte) {
 // in progress, with every bound set: the form every exchange accepts.
 func (h *harness) pastQuery(sym string, iv cc.Interval, n int) plugins.Query {
 	last := iv.Prev(iv.Truncate(h.now))
-	return plugins.Query{Symbol: sym, Interval: iv, Start: back(iv, last, n-1), End: last, Limit: n}
+	return plugins.Query{Symbol: sym, Interval: iv, Start: iv.Add(last, 1-n), End: last, Limit: n}
 }
 
 func checkUnknownSymbol(t *testing.T, h *harness) {
@@ -222,7 +204,7 @@ func checkUnknownSymbol(t *testing.T, h *harness) {
 	status, body := h.do(t, req)
 	if status >= 200 && status < 300 {
 		set, err := h.p.DecodeCandles(req, body)
-		if ue, ok := h.p.(UnknownSymbolEmpty); ok && ue.EmptyForUnknownSymbol() && err == nil && len(set.Candles) == 0 {
+		if ue, ok := h.p.(plugins.UnknownSymbolEmpty); ok && ue.EmptyForUnknownSymbol() && err == nil && len(set.Candles) == 0 {
 			return
 		}
 		if err == nil {

@@ -24,22 +24,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// RouteLister is implemented by plugins that list what they serve, so the
-// robustness suite reaches every route and not only the candles one. REST
-// routes are written "METHOD /path" (the method defaults to GET); WS paths
-// may carry a query (a token, a stream list).
-type RouteLister interface {
-	Routes() (rest, ws []string)
-}
-
-// DocumentedReplies is implemented by plugins whose exchange answers some
-// bad input with a 5xx or an empty body (Hyperliquid: a 500 and a JSON
-// null for an unknown coin, a bare 405 for a GET on /info). The robustness
-// suite accepts exactly the replies it reports true for.
-type DocumentedReplies interface {
-	DocumentedReply(status int, body []byte) bool
-}
-
 // requestTimeout is how long one malformed request may take to be
 // answered before the suite calls it a hang.
 const requestTimeout = 5 * time.Second
@@ -382,7 +366,7 @@ func (h *robustHarness) edgeQueries(sym string, d plugins.Defaults) []plugins.Qu
 // pastQueryFor is harness.pastQuery for the robustness harness.
 func (h *robustHarness) pastQueryFor(sym string, iv cc.Interval, n int) plugins.Query {
 	last := iv.Prev(iv.Truncate(h.now))
-	return plugins.Query{Symbol: sym, Interval: iv, Start: back(iv, last, n-1), End: last, Limit: n}
+	return plugins.Query{Symbol: sym, Interval: iv, Start: iv.Add(last, 1-n), End: last, Limit: n}
 }
 
 // candlesRequest calls p.CandlesRequest, turning a panic into an error.
@@ -557,21 +541,19 @@ func splitRoute(rt string) (method, path string) {
 	return http.MethodGet, rt
 }
 
-// routes lists the plugin's REST routes and WS paths: its own list when it
-// implements RouteLister, else its candles path and kline stream path.
+// routes lists the plugin's REST routes and WS paths: its own list, plus
+// its candles path and kline stream path if the list lacks them.
 func (h *robustHarness) routes() (rest, ws []string) {
 	return pluginRoutes(h.p, h.pairs[0].Symbol)
 }
 
 func pluginRoutes(p plugins.Plugin, sym string) (rest, ws []string) {
-	if rl, ok := p.(RouteLister); ok {
-		rest, ws = rl.Routes()
-	}
+	rest, ws = p.Routes()
 	iv := pickIntervals(p.Defaults().Intervals)[0]
 	if req, err := candlesRequest(p, plugins.Query{Symbol: sym, Interval: iv, Start: DefaultNow.UnixMilli() - iv.Millis()*5, End: DefaultNow.UnixMilli() - iv.Millis(), Limit: 5}); err == nil {
 		rest = appendNew(rest, req.Method+" "+req.URL.EscapedPath())
 	}
-	if ks, ok := p.(KlineSubscriber); ok {
+	if ks, ok := p.(plugins.KlineSubscriber); ok {
 		path, _ := ks.KlineSubscription(sym, iv)
 		ws = appendNew(ws, path)
 	}
@@ -632,7 +614,7 @@ func checkRobustREST(t *testing.T, h *robustHarness) {
 		if !h.catch.reached(id) && wellFormed(c) {
 			fail("%s: answered %d %.100q by the HTTP server itself, without the handler seeing the request (is the connection out of step after the previous request?)", c, res.status, res.body)
 		}
-		if dr, ok := h.p.(DocumentedReplies); ok && dr.DocumentedReply(res.status, res.body) {
+		if dr, ok := h.p.(plugins.DocumentedReplies); ok && dr.DocumentedReply(res.status, res.body) {
 			continue
 		}
 		if res.status >= 500 {

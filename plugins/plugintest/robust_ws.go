@@ -202,7 +202,7 @@ func checkRobustWS(t *testing.T, p plugins.Plugin, opts Options) {
 	}
 	iv := pickIntervals(p.Defaults().Intervals)[0]
 	var valid [][]byte
-	if ks, ok := p.(KlineSubscriber); ok {
+	if ks, ok := p.(plugins.KlineSubscriber); ok {
 		_, valid = ks.KlineSubscription(sym, iv)
 	}
 	frames, pings := 0, 0

@@ -16,7 +16,7 @@ import (
 // checkWS subscribes through the plugin's own recipe and checks the
 // updates up to the candle in progress: each must be the Market's candle
 // at its open time, and the one in progress must arrive.
-func checkWS(t *testing.T, h *harness, ks KlineSubscriber) {
+func checkWS(t *testing.T, h *harness, ks plugins.KlineSubscriber) {
 	iv := pickIntervals(h.p.Defaults().Intervals)[0]
 	sym := h.pairs[0].Symbol
 	path, msgs := ks.KlineSubscription(sym, iv)

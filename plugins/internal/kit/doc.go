@@ -1,6 +1,7 @@
 // Package kit holds small helpers shared by exchange plugins (gateio,
 // mexc, hyperliquid and ascendex above all): candle windows over a Market
-// (inclusive ranges, counting back from an end, clamping to now), 24-hour
+// (inclusive ranges, counting back from an end, clamping to now), route
+// tables that build both a plugin's dispatch and its Routes list, 24-hour
 // ticker statistics, price precision for market metadata (Scales reads
 // it off the market), JSON replies, server-error and rate-limit refusal
 // bodies, optional integer query parameters and served-interval lists.

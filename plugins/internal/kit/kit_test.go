@@ -10,28 +10,6 @@ import (
 	"github.com/candlecassette/candlecassette/synth"
 )
 
-func TestBackForwardAndCountAgree(t *testing.T) {
-	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	for _, iv := range []cc.Interval{cc.Interval1m, cc.Interval1h, cc.Interval1w, cc.Interval1M} {
-		open := iv.Truncate(jan)
-		for _, n := range []int{1, 2, 13} {
-			first := kit.Back(iv, open, n)
-			if got := kit.Count(iv, first, open, 1000); got != n {
-				t.Errorf("%s: Count(Back(%d)) = %d", iv, n, got)
-			}
-			if got := kit.Forward(iv, first, n); got != open {
-				t.Errorf("%s: Forward(Back(x, %d), %d) = %d, want %d", iv, n, n, got, open)
-			}
-		}
-	}
-	if got := kit.Count(cc.Interval1m, 0, 1<<50, 500); got != 501 {
-		t.Errorf("a huge range counts %d, want max+1", got)
-	}
-	if got := kit.Count(cc.Interval1m, 120000, 60000, 10); got != 0 {
-		t.Errorf("an empty range counts %d", got)
-	}
-}
-
 func TestSpan(t *testing.T) {
 	m := synth.New(synth.Options{Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "X"}}})
 	now := time.Date(2026, 1, 1, 12, 30, 30, 0, time.UTC).UnixMilli()

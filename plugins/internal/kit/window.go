@@ -17,76 +17,19 @@ func Span(ctx context.Context, m cc.Market, sym string, iv cc.Interval, from, to
 	if from < 0 {
 		from = 0
 	}
-	start := iv.Truncate(from)
-	if start < from {
-		start = iv.Next(start)
-	}
+	start := iv.Ceil(from)
 	if to < start {
 		return nil, nil
 	}
 	last := iv.Truncate(to)
 	if limit > 0 {
 		if fromStart {
-			if e := Forward(iv, start, limit); e < last {
+			if e := iv.Add(start, limit-1); e < last {
 				last = e
 			}
-		} else if b := Back(iv, last, limit); b > start {
+		} else if b := iv.Add(last, 1-limit); b > start {
 			start = b
 		}
 	}
 	return m.Candles(ctx, sym, iv, start, iv.Next(last), now)
-}
-
-// Back returns the open time of the candle n-1 candles before open, so
-// that [Back(iv, open, n), open] holds n candles.
-func Back(iv cc.Interval, open int64, n int) int64 {
-	if n <= 1 {
-		return open
-	}
-	if iv.Fixed() {
-		return open - int64(n-1)*iv.Millis()
-	}
-	for i := 1; i < n; i++ {
-		open = iv.Prev(open)
-	}
-	return open
-}
-
-// Forward returns the open time of the candle n-1 candles after open, so
-// that [open, Forward(iv, open, n)] holds n candles.
-func Forward(iv cc.Interval, open int64, n int) int64 {
-	if n <= 1 {
-		return open
-	}
-	if iv.Fixed() {
-		return open + int64(n-1)*iv.Millis()
-	}
-	for i := 1; i < n; i++ {
-		open = iv.Next(open)
-	}
-	return open
-}
-
-// Count is the number of candles of iv with open times in [from, to]
-// (from aligned), saturating at max+1 so callers can test "more than max"
-// cheaply even for huge ranges.
-func Count(iv cc.Interval, from, to int64, max int) int {
-	if to < from {
-		return 0
-	}
-	if iv.Fixed() {
-		n := (to-from)/iv.Millis() + 1
-		if n > int64(max) {
-			return max + 1
-		}
-		return int(n)
-	}
-	n := 0
-	for t := from; t <= to; t = iv.Next(t) {
-		n++
-		if n > max {
-			return n
-		}
-	}
-	return n
 }

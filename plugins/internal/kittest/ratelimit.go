@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
 
@@ -23,11 +22,7 @@ func (s *Server) Limited(t testing.TB, now time.Time) string {
 // limiter reading the time from now, for tests that move the clock.
 func (s *Server) LimitedHandler(t testing.TB, now func() time.Time) http.Handler {
 	t.Helper()
-	rl, ok := s.Plugin.(plugins.RateLimited)
-	if !ok {
-		t.Fatalf("%s declares no rate-limit model", s.Plugin.Name())
-	}
-	l := ratelimit.New(rl.RateLimits(), ratelimit.Options{Now: now})
+	l := ratelimit.New(s.Plugin.RateLimits(), ratelimit.Options{Now: now})
 	return l.Middleware(s.Plugin.Handler(s.Env))
 }
 

@@ -1,0 +1,93 @@
+package plugins
+
+import (
+	"net/http"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/ratelimit"
+)
+
+// This file is the whole plugin contract: Plugin, which every exchange
+// implements and Register validates (see Validate), and the optional
+// abilities a plugin may add, found by type assertion by the packages
+// that use them (record, replay, plugintest). An ability every plugin has
+// belongs in Plugin, where the compiler checks it.
+
+// Plugin is one exchange API (an id as the CLI spells it).
+type Plugin interface {
+	// Name is the exchange id, e.g. "binance_spot": lower-case letters
+	// and digits in words joined by '_' (the CLI's spelling).
+	Name() string
+	// Defaults are the exchange's upstream URLs, candle limits, intervals
+	// and the request parts replay ignores or recording redacts.
+	Defaults() Defaults
+	// Symbol spells a pair the exchange's way (BTCUSDT, BTC-USDT, ...).
+	Symbol(p cc.Pair) string
+	// Handler serves the exchange's REST and WS API over env. Unknown
+	// paths get the exchange's own 404 shape.
+	Handler(env *Env) http.Handler
+	// Routes lists what Handler serves, so that the robustness suite and
+	// the fuzzer reach every route and not only the candles one. REST
+	// routes are written "METHOD /path" or "/path" (GET); a route with a
+	// path parameter is listed with a sample value ("/products/BTC-USD").
+	// WS paths may carry a query (a token, a stream list). Build it from
+	// the same table as the handler's dispatch (kit.Table) so the two
+	// cannot drift.
+	Routes() (rest, ws []string)
+	// RateLimits is the exchange's rate-limit model: REST windows and
+	// weights, used-weight headers, refusal bodies, bans and WS limits.
+	// Flags and the admin API override its numbers, not its shape.
+	RateLimits() ratelimit.Model
+	// CandlesRequest builds the request a client sends to list candles for
+	// q: method, path and query relative to the server root. It lets the
+	// conformance suite and benchmarks drive every plugin the same way.
+	CandlesRequest(q Query) (*http.Request, error)
+	// DecodeCandles decodes the body of a candles response to req, for the
+	// cassette index. Other responses give ErrNotCandles.
+	DecodeCandles(req *http.Request, body []byte) (CandleSet, error)
+	// DecodeFrame decodes a server WS frame into the kline updates it
+	// carries; frames without klines give ErrNotCandles.
+	DecodeFrame(path string, frame []byte) ([]cc.Update, error)
+	// ServerError is the exchange's own body for an internal error, served
+	// by the network simulation's error injection: a 5xx with a body.
+	ServerError() Response
+}
+
+// KlineSubscriber is implemented by plugins whose exchange streams klines
+// over WS: the path (with query) to dial and the messages to send once
+// connected so that (symbol, iv) updates flow. The conformance suite
+// subscribes through it; the fuzzer and the robustness suite dial it.
+type KlineSubscriber interface {
+	KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte)
+}
+
+// Rewriter is implemented by plugins whose exchange's REST replies name WS
+// endpoints (KuCoin's POST /api/v1/bullet-public): RewriteResponse returns
+// body with those endpoints pointed at wsBase (e.g. ws://127.0.0.1:8080),
+// or body unchanged. The recording proxy rewrites what it forwards (the
+// cassette keeps the original body) and replay rewrites what it serves.
+type Rewriter interface {
+	RewriteResponse(path string, body []byte, wsBase string) []byte
+}
+
+// LimitIgnorer is implemented by plugins whose exchange answers a fixed
+// page whatever limit is asked (Kraken's OHLC). For them the conformance
+// suite checks the window asked for inside a longer answer.
+type LimitIgnorer interface {
+	IgnoresLimit() bool
+}
+
+// UnknownSymbolEmpty is implemented by plugins whose exchange answers a
+// candles request for an unknown symbol with an empty 2xx list rather
+// than an error; the conformance suite then accepts that answer.
+type UnknownSymbolEmpty interface {
+	EmptyForUnknownSymbol() bool
+}
+
+// DocumentedReplies is implemented by plugins whose exchange answers some
+// bad input with a 5xx or an empty body (Hyperliquid: a 500 and a JSON
+// null for an unknown coin, a bare 405 for a GET on /info). The robustness
+// suite accepts exactly the replies it reports true for.
+type DocumentedReplies interface {
+	DocumentedReply(status int, body []byte) bool
+}
