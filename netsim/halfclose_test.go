@@ -23,7 +23,7 @@ import (
 func TestHalfClosedClientGetsTheBodyOrNothing(t *testing.T) {
 	body := `{"symbol":"BTCUSDT","prices":"` + strings.Repeat("1234.5,", 30) + `"}`
 	conditions := map[string]netsim.Conditions{
-		"latency":               {Latency: ms(100 * time.Millisecond)},
+		"latency":   {Latency: ms(100 * time.Millisecond)},
 		"bandwidth": {Bandwidth: 1000}, // 50-byte chunks, 50 ms apart
 	}
 	servers := map[string]func(net.Listener, http.Handler) (stop func()){

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/internal/h1"
 	"github.com/candlecassette/candlecassette/plugins"
 )
 
@@ -73,6 +75,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for recorded times; nil means time.Now.
 	Now func() time.Time
+	// MaxConns caps the client connections open at once (relayed
+	// WebSockets included); past it a new one is answered 503 and closed.
+	// Zero means 10000.
+	MaxConns int
 }
 
 // Server is a running recording proxy.
@@ -85,6 +91,7 @@ type Server struct {
 	rec     *recorder
 	handler http.Handler
 	srv     *http.Server
+	limit   *h1.LimitListener
 	ln      net.Listener
 	logger  *slog.Logger
 
@@ -196,14 +203,29 @@ func Start(opts Options, addr string) (*Server, error) {
 // Serve serves on ln in the background until Close.
 func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.limit = &h1.LimitListener{Listener: ln, Max: cmp.Or(s.opts.MaxConns, 10000)}
+	if s.logger != nil {
+		s.limit.ErrorLog = slog.NewLogLogger(s.logger.Handler(), slog.LevelError)
+	}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: s.limit.ErrorLog}
 	go func() {
-		err := s.srv.Serve(ln)
+		err := s.srv.Serve(s.limit)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		s.serveErr <- err
 	}()
+}
+
+// ConnStats reports the client connections open now and those refused
+// at MaxConns; zeros before Serve.
+func (s *Server) ConnStats() (open, refused int64) {
+	if s.limit == nil {
+		return 0, 0
+	}
+	st := s.limit.Stats()
+	return st.Open, st.Refused
 }
 
 // Handler is the proxy (wrapped by Options.Wrap).

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,15 @@ type Options struct {
 	NoRateLimit bool
 	// AdminToken, if set, is required as a bearer token by /__admin/.
 	AdminToken string
+	// MaxConns caps the connections open at once; past it a new one is
+	// answered 503 and closed. Zero means DefaultMaxConns.
+	MaxConns int
+	// ReadHeaderTimeout bounds a request head, from the accept for the
+	// first; zero means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection without a next request
+	// (not a WebSocket); zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 
 	// Cassette is the path of a cassette to replay, opened read-only (so
 	// several servers may share it). Exchange then defaults to the
@@ -62,6 +72,14 @@ type Options struct {
 	Speed float64
 }
 
+// Defaults of the connection limits in Options, as servers built on
+// net/http commonly set them.
+const (
+	DefaultMaxConns          = 10000
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
 // Server serves one exchange's API. The network-simulation, rate-limit and
 // admin controls of its Stack (SetConditions, SetLimits, ResetCounters,
 // DisconnectAll, Status, ...) are the Go fixture API.
@@ -71,6 +89,7 @@ type Server struct {
 	env     *plugins.Env
 	handler http.Handler
 	srv     *h1.Server
+	opts    Options
 	ln      net.Listener
 	tape    *tape // the cassette being replayed, if any
 
@@ -143,7 +162,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		return nil, err
 	}
 	stack.Install(env)
-	s := &Server{Stack: stack, plugin: p, env: env, tape: tp, serveErr: make(chan error, 1)}
+	s := &Server{Stack: stack, plugin: p, env: env, tape: tp, opts: opts, serveErr: make(chan error, 1)}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
 	}
@@ -173,7 +192,17 @@ func Start(opts Options, addr string) (*Server, error) {
 // Serve serves on ln in the background until Close.
 func (s *Server) Serve(ln net.Listener) {
 	s.ln = ln
-	s.srv = &h1.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &h1.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: cmp.Or(s.opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       cmp.Or(s.opts.IdleTimeout, DefaultIdleTimeout),
+		MaxConns:          cmp.Or(s.opts.MaxConns, DefaultMaxConns),
+	}
+	if s.opts.Logger != nil {
+		s.srv.ErrorLog = slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelError)
+	}
+	srv := s.srv
+	s.Stack.connStats.Store(&connStatsFunc{func() ConnStats { return ConnStats(srv.Stats()) }})
 	go func() {
 		err := s.srv.Serve(ln)
 		if errors.Is(err, h1.ErrServerClosed) {

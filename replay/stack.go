@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -36,7 +37,31 @@ type StackOptions struct {
 	// how many it closed, for a stack without a plugins.Hub (the record
 	// mode's relay); with a hub, Hub.CloseAll is used.
 	Disconnect func(code int, reason string) int
+	// ConnStats, if set, reports the serving connections' counters in
+	// Status (a Server sets it from its own).
+	ConnStats func() ConnStats
 }
+
+// ConnStats counts what the HTTP server did with connections besides
+// answering requests: how many are open, and those it ended without an
+// answer.
+type ConnStats struct {
+	// Open is the number of connections open, WebSockets included.
+	Open int64 `json:"open"`
+	// AcceptErrors counts failed accepts (out of file descriptors, ...)
+	// that the server waited out.
+	AcceptErrors int64 `json:"accept_errors"`
+	// Refused counts connections answered 503 at the --max-conns cap.
+	Refused int64 `json:"refused"`
+	// HeaderTimeouts counts connections closed because a request head
+	// did not arrive in time (nothing sent, or a slow head).
+	HeaderTimeouts int64 `json:"header_timeouts"`
+	// IdleCloses counts kept-alive connections closed after the idle
+	// timeout.
+	IdleCloses int64 `json:"idle_closes"`
+}
+
+type connStatsFunc struct{ f func() ConnStats }
 
 // Stack is the netsim + rate-limit + admin layering of one served
 // exchange. Server builds one; the record mode builds its own around its
@@ -58,12 +83,16 @@ type Stack struct {
 	token   string
 	// disconnect stands in for hub.CloseAll when there is no hub.
 	disconnect func(code int, reason string) int
+	connStats  atomic.Pointer[connStatsFunc] // set once the server serves
 }
 
 // NewStack builds the layers for plugin p. hub is the WS session hub that
 // disconnects act on; without one, opts.Disconnect does (or nothing).
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts StackOptions) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, token: opts.AdminToken, disconnect: opts.Disconnect}
+	if opts.ConnStats != nil {
+		st.connStats.Store(&connStatsFunc{opts.ConnStats})
+	}
 	var model ratelimit.Model
 	if rl, ok := p.(plugins.RateLimited); ok {
 		model = rl.RateLimits()
@@ -193,6 +222,8 @@ type Status struct {
 	Faults netsim.Stats `json:"faults"`
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
+	// Conns counts the HTTP server's connections, when it reports them.
+	Conns *ConnStats `json:"conns,omitempty"`
 }
 
 // Status returns the counters.
@@ -205,6 +236,10 @@ func (st *Stack) Status() Status {
 	s.Requests = s.RateLimits.Requests
 	if st.hub != nil {
 		s.WS = st.hub.Stats()
+	}
+	if cs := st.connStats.Load(); cs != nil {
+		c := cs.f()
+		s.Conns = &c
 	}
 	return s
 }

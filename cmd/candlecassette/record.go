@@ -62,6 +62,17 @@ func runRecord(c *cli.Context) error {
 		}
 		return 0
 	}
+	so.ConnStats = func() replay.ConnStats {
+		var st replay.ConnStats
+		if srv := proxy.Load(); srv != nil {
+			st.Open, st.Refused = srv.ConnStats()
+		}
+		return st
+	}
+	maxConns, err := maxConns(c)
+	if err != nil {
+		return err
+	}
 	st, err := replay.NewStack(p, nil, so)
 	if err != nil {
 		return err
@@ -86,6 +97,7 @@ func runRecord(c *cli.Context) error {
 		Shaper:       st.Sim(),
 		Limiter:      st.Limiter(),
 		Logger:       logger,
+		MaxConns:     maxConns,
 		CassetteOptions: cassettes.Options{
 			FlushInterval: c.Duration("flush-interval"),
 			BatchItems:    c.Int("batch-items"),

@@ -3,6 +3,7 @@ package h1
 import (
 	"errors"
 	"io"
+	"log"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -128,12 +129,99 @@ func (s *Server) refuse(rwc net.Conn) {
 	go func() {
 		defer s.refusers.Done()
 		defer s.stats.refusing.Add(-1)
-		rwc.SetDeadline(time.Now().Add(rstAvoidance))
-		if _, err := io.WriteString(rwc, refusal); err == nil {
-			closeWriteAndWait(rwc)
-		}
-		rwc.Close()
+		sendRefusal(rwc)
 	}()
+}
+
+func sendRefusal(rwc net.Conn) {
+	rwc.SetDeadline(time.Now().Add(rstAvoidance))
+	if _, err := io.WriteString(rwc, refusal); err == nil {
+		closeWriteAndWait(rwc)
+	}
+	rwc.Close()
+}
+
+// LimitListener caps the connections a server other than this one (a
+// net/http server) has open, as Server.MaxConns does: past Max, Accept
+// answers a new connection 503 and closes it itself, counts it and logs
+// once per run of refusals. Accept must be called from one goroutine.
+type LimitListener struct {
+	net.Listener
+	// Max is the cap; zero means none.
+	Max int
+	// ErrorLog receives the refusals; nil means the log package's
+	// standard logger.
+	ErrorLog *log.Logger
+
+	open, refused atomic.Int64
+	refusing      atomic.Int32
+	run           burst
+}
+
+// Accept returns the next connection under the cap.
+func (l *LimitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.Max > 0 && l.open.Load() >= int64(l.Max) {
+			l.refused.Add(1)
+			if l.run.hit() {
+				l.logf("h1: %d connections open (the cap): refusing new ones with 503", l.Max)
+			}
+			if l.refusing.Add(1) > maxRefusing {
+				l.refusing.Add(-1)
+				c.Close()
+				continue
+			}
+			go func() {
+				defer l.refusing.Add(-1)
+				sendRefusal(c)
+			}()
+			continue
+		}
+		if n, d := l.run.end(); n > 0 {
+			l.logf("h1: accepting again after refusing %d connections in %v", n, d.Round(time.Millisecond))
+		}
+		l.open.Add(1)
+		return &limitedConn{Conn: c, l: l}, nil
+	}
+}
+
+// Stats reports Open and Refused.
+func (l *LimitListener) Stats() Stats {
+	return Stats{Open: l.open.Load(), Refused: l.refused.Load()}
+}
+
+func (l *LimitListener) logf(format string, args ...any) {
+	if l.ErrorLog != nil {
+		l.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// limitedConn counts itself closed once; it keeps CloseWrite, which
+// net/http uses for a clean close.
+type limitedConn struct {
+	net.Conn
+	l      *LimitListener
+	closed atomic.Bool
+}
+
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+func (c *limitedConn) Close() error {
+	if !c.closed.Swap(true) {
+		c.l.open.Add(-1)
+	}
+	return c.Conn.Close()
 }
 
 // rstAvoidance is how long a connection closed with its request unread is
