@@ -29,10 +29,13 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 		v := s.decide(r.URL.Path, true)
 		if v.delay > 0 {
 			s.stats.delayed.Add(1)
-			if ok, closing := s.sleep(r, v.delay); !ok {
-				if closing {
-					cut(w)
-				}
+			if !s.sleep(r, v.delay) {
+				// The client went away, or the Sim is closing: no answer.
+				// Returning without one would have the server send an
+				// empty 200, and a client that only half-closed its side
+				// (its EOF cancels the context) would read that as the
+				// answer.
+				cut(w)
 				return
 			}
 		}
@@ -55,7 +58,11 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 			s.writeError(w, r)
 		case v.bandwidth > 0:
 			s.stats.bandwidth.Add(1)
-			next.ServeHTTP(&throttled{ResponseWriter: w, bps: v.bandwidth, r: r, done: s.done}, r)
+			tw := &throttled{ResponseWriter: w, bps: v.bandwidth, r: r, done: s.done}
+			next.ServeHTTP(tw, r)
+			if tw.stopped {
+				cut(w) // a body cut short must not end as if whole
+			}
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -63,13 +70,12 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 }
 
 // sleep waits d unless the client gives up or the Sim closes first; it
-// reports whether the wait ran its course, and if not, whether the Sim is
-// closing.
+// reports whether the wait ran its course.
 //
 // A busy machine wakes timers late; the Sim learns by how much on average
 // and sets its timers that much early, so the mean added latency stays
 // what was asked for.
-func (s *Sim) sleep(r *http.Request, d time.Duration) (ok, closing bool) {
+func (s *Sim) sleep(r *http.Request, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	early := min(time.Duration(s.lateness.Load()), d, maxEarly)
 	t := time.NewTimer(d - early)
@@ -81,18 +87,20 @@ func (s *Sim) sleep(r *http.Request, d time.Duration) (ok, closing bool) {
 		err := time.Since(deadline)
 		est := time.Duration(s.lateness.Load()) + err/8
 		s.lateness.Store(int64(min(max(est, 0), maxEarly)))
-		return true, false
+		return true
 	case <-r.Context().Done():
-		return false, false
+		return false
 	case <-s.done:
-		return false, true
+		return false
 	}
 }
 
 // maxEarly bounds the timer-lateness compensation.
 const maxEarly = 10 * time.Millisecond
 
-// cut drops the client's connection without a response.
+// cut drops the client's connection without a response, or, once the
+// response has started, aborts it (the server then closes the connection
+// without ending the body).
 func cut(w http.ResponseWriter) {
 	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 		conn.Close()
@@ -127,9 +135,10 @@ func (s *Sim) writeError(w http.ResponseWriter, r *http.Request) {
 // a twentieth of a second.
 type throttled struct {
 	http.ResponseWriter
-	bps  int64
-	r    *http.Request
-	done <-chan struct{}
+	bps     int64
+	r       *http.Request
+	done    <-chan struct{}
+	stopped bool // the client or the Sim went away mid-body
 }
 
 // Write sends p in chunks, pausing after each for the time it takes at
@@ -151,9 +160,11 @@ func (t *throttled) Write(p []byte) (int, error) {
 		case <-timer.C:
 		case <-t.r.Context().Done():
 			timer.Stop()
+			t.stopped = true
 			return written, t.r.Context().Err()
 		case <-t.done:
 			timer.Stop()
+			t.stopped = true
 			return written, http.ErrServerClosed
 		}
 	}

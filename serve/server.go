@@ -1,13 +1,13 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/candlecassette/candlecassette/internal/h1"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -74,10 +74,18 @@ func (s *Server) Serve(ln net.Listener) {
 		panic("serve: Serve before Handle")
 	}
 	s.ln = ln
-	s.srv = &h1.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &h1.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: cmp.Or(s.opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       cmp.Or(s.opts.IdleTimeout, DefaultIdleTimeout),
+		MaxConns:          cmp.Or(s.opts.MaxConns, DefaultMaxConns),
+	}
 	if s.opts.Logger != nil {
 		s.srv.ErrorLog = slogLogger(s.opts.Logger)
 	}
+	srv := s.srv
+	stats := func() ConnStats { return ConnStats(srv.Stats()) }
+	s.Stack.connStats.Store(&stats)
 	s.srv.RegisterOnShutdown(func() {
 		s.Stack.Close() // release held (hanging) requests
 		s.hub.CloseAll(1001, "server shutting down")

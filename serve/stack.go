@@ -6,6 +6,8 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -45,6 +47,44 @@ type Options struct {
 	Recorder func() any
 	// Logger receives the server's errors; nil discards them.
 	Logger *slog.Logger
+
+	// MaxConns caps the connections open at once (WebSockets included);
+	// past it a new one is answered 503 and closed. Zero means
+	// DefaultMaxConns.
+	MaxConns int
+	// ReadHeaderTimeout bounds a request head, from the accept for the
+	// first; zero means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection without a next request
+	// (not a WebSocket); zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+}
+
+// Defaults of the connection limits in Options, as servers built on
+// net/http commonly set them.
+const (
+	DefaultMaxConns          = 10000
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
+// ConnStats counts what the HTTP server did with connections besides
+// answering requests: how many are open, and those it ended without an
+// answer.
+type ConnStats struct {
+	// Open is the number of connections open, WebSockets included.
+	Open int64 `json:"open"`
+	// AcceptErrors counts failed accepts (out of file descriptors, ...)
+	// that the server waited out.
+	AcceptErrors int64 `json:"accept_errors"`
+	// Refused counts connections answered 503 at the --max-conns cap.
+	Refused int64 `json:"refused"`
+	// HeaderTimeouts counts connections closed because a request head
+	// did not arrive in time (nothing sent, or a slow head).
+	HeaderTimeouts int64 `json:"header_timeouts"`
+	// IdleCloses counts kept-alive connections closed after the idle
+	// timeout.
+	IdleCloses int64 `json:"idle_closes"`
 }
 
 // Stack is the netsim + rate-limit + admin layering of one served
@@ -64,6 +104,8 @@ type Stack struct {
 	admin   adminPolicy
 	// recorder reports the record mode's write errors, if set.
 	recorder func() any
+	// connStats reports the listener's counters once the Server serves.
+	connStats atomic.Pointer[func() ConnStats]
 }
 
 // NewStack builds the layers for plugin p over the connections of hub.
@@ -184,6 +226,8 @@ type Status struct {
 	Faults netsim.Stats `json:"faults"`
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
+	// Conns counts the HTTP server's connections, once it serves.
+	Conns *ConnStats `json:"conns,omitempty"`
 	// Recorder is the record mode's report of writes to the cassette that
 	// failed while the proxy kept answering (Options.Recorder); absent
 	// in the other modes.
@@ -199,6 +243,10 @@ func (st *Stack) Status() Status {
 	}
 	s.Requests = s.RateLimits.Requests
 	s.WS = st.hub.Stats()
+	if f := st.connStats.Load(); f != nil {
+		cs := (*f)()
+		s.Conns = &cs
+	}
 	if st.recorder != nil {
 		s.Recorder = st.recorder()
 	}

@@ -49,6 +49,10 @@ func frontOptions(c *cli.Context) (serve.Options, error) {
 		NoRateLimit: c.Bool("no-rate-limit"),
 		AdminToken:  c.String("admin-token"),
 	}
+	var err error
+	if so.MaxConns, err = maxConns(c); err != nil {
+		return so, err
+	}
 	for _, v := range c.StringSlice("admin-allow-host") {
 		for _, h := range strings.Split(v, ",") {
 			if h = strings.TrimSpace(h); h != "" {

@@ -12,6 +12,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // servingFlags are the flags every serving command (synth, replay, record)
@@ -21,8 +22,29 @@ func servingFlags() []cli.Flag {
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "address to listen on; port 0 picks a free port"},
 		&cli.Uint64Flag{Name: "seed", Usage: "seed of the synthetic market and of injected faults"},
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error (logs go to stderr)"},
+		&cli.IntFlag{Name: "max-conns", Usage: "connections open at once (WebSockets included) before new ones are answered 503; default 10000, or fewer under a lower open-file limit"},
 	}, netFlags()...)
 }
+
+// maxConns is --max-conns, or its default: 10000, and no more than the
+// open-file limit leaves after a margin for cassettes, logs and the like.
+func maxConns(c *cli.Context) (int, error) {
+	if c.IsSet("max-conns") {
+		n := c.Int("max-conns")
+		if n <= 0 {
+			return 0, fmt.Errorf("--max-conns %d: want a positive number", n)
+		}
+		return n, nil
+	}
+	n := serve.DefaultMaxConns
+	if lim, ok := openFileLimit(); ok && lim < uint64(n)+fdMargin {
+		n = max(int(lim)-fdMargin, 1)
+	}
+	return n, nil
+}
+
+// fdMargin is the file descriptors left to everything but connections.
+const fdMargin = 128
 
 func exchangeList() string { return strings.Join(plugins.Names(), ", ") }
 

@@ -38,10 +38,14 @@ type conn struct {
 
 	body bodyReader
 	bg   [1]byte // the background read's byte (the next request's first)
+
+	lingering    bool // close the write side first: a request body is left unread
+	headTimedOut bool // the head being handed off was cut by ReadHeaderTimeout
 }
 
 // maxDrain is how much of an unread request body is discarded to keep the
-// connection; beyond it the connection closes, as net/http does.
+// connection; from it on the connection closes (the response says so), as
+// net/http does with its maxPostHandlerReadBytes.
 const maxDrain = 256 << 10
 
 func (c *conn) serve() {
@@ -50,7 +54,11 @@ func (c *conn) serve() {
 			c.srv.logf("h1: panic serving %s: %v\n%s", c.remote, p, debug.Stack())
 		}
 		if c.state.Load() != stateGone {
+			if c.lingering {
+				closeWriteAndWait(c.rwc)
+			}
 			c.rwc.Close()
+			c.srv.stats.open.Add(-1)
 		}
 		c.srv.untrack(c)
 	}()
@@ -59,12 +67,12 @@ func (c *conn) serve() {
 		c.raw, _ = sc.SyscallConn()
 	}
 	c.buf = make([]byte, 0, 4096)
-	for {
+	for first := true; ; first = false {
 		c.state.Store(stateIdle)
 		if c.srv.shutting.Load() {
 			return
 		}
-		end, ok := c.readHead()
+		end, ok := c.readHead(first)
 		if !ok {
 			return
 		}
@@ -88,23 +96,39 @@ func (c *conn) serve() {
 	}
 }
 
+// Which read deadline readHead has set.
+const (
+	noDeadline = iota
+	idleDeadline
+	headerDeadline
+)
+
 // readHead reads until buf[off:] holds a whole request head and returns
 // its length; -1 when the head is one for the fallback (too large, LF-only
-// line ends, cut short by EOF); false when the connection failed, timed
+// line ends, cut short by EOF or ReadHeaderTimeout); false when the connection failed, timed
 // out or closed between requests.
-func (c *conn) readHead() (int, bool) {
+//
+// Deadlines as net/http's: the first head must be complete within
+// ReadHeaderTimeout of the accept; a later one within ReadHeaderTimeout of
+// its first byte, which must come within IdleTimeout.
+func (c *conn) readHead(first bool) (int, bool) {
 	s := c.srv
-	deadline := false
-	if s.IdleTimeout > 0 && len(c.buf) == c.off {
-		c.rwc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
-		deadline = true
+	deadline := noDeadline
+	if len(c.buf) == c.off {
+		switch {
+		case first && s.ReadHeaderTimeout > 0:
+			c.rwc.SetReadDeadline(time.Now().Add(s.ReadHeaderTimeout))
+			deadline = headerDeadline
+		case !first && s.IdleTimeout > 0:
+			c.rwc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+			deadline = idleDeadline
+		}
 	}
-	headerDeadline := false
 	for {
 		if p := c.buf[c.off:]; len(p) > 0 {
 			c.state.Store(stateActive)
 			if end := headEnd(p); end != 0 {
-				if deadline {
+				if deadline != noDeadline {
 					c.rwc.SetReadDeadline(time.Time{})
 				}
 				return end, true // a head, or -1 for one net/http should parse
@@ -112,9 +136,13 @@ func (c *conn) readHead() (int, bool) {
 			if len(p) >= maxHead {
 				return -1, true
 			}
-			if s.ReadHeaderTimeout > 0 && !headerDeadline {
+			switch {
+			case s.ReadHeaderTimeout > 0 && deadline != headerDeadline:
 				c.rwc.SetReadDeadline(time.Now().Add(s.ReadHeaderTimeout))
-				deadline, headerDeadline = true, true
+				deadline = headerDeadline
+			case s.ReadHeaderTimeout <= 0 && deadline == idleDeadline:
+				c.rwc.SetReadDeadline(time.Time{}) // no longer idle; no head limit
+				deadline = noDeadline
 			}
 		}
 		if c.off > 0 {
@@ -134,8 +162,21 @@ func (c *conn) readHead() (int, bool) {
 		c.buf = c.buf[:len(c.buf)+n]
 		if err != nil && n == 0 {
 			var ne net.Error
-			if len(c.buf) > c.off && !(errors.As(err, &ne) && ne.Timeout()) {
-				// A head cut short: net/http has its own answer to that.
+			timeout := errors.As(err, &ne) && ne.Timeout()
+			if timeout {
+				switch deadline {
+				case headerDeadline:
+					s.stats.headerTimeouts.Add(1)
+				case idleDeadline:
+					s.stats.idleCloses.Add(1)
+				}
+			}
+			if len(c.buf) > c.off {
+				// A head cut short by EOF or the timeout: net/http has
+				// its own answer to that (for the timeout, none, or 400
+				// when the cut line has no colon; never a 408), so it
+				// gets the bytes, then the same error.
+				c.headTimedOut = timeout
 				return -1, true
 			}
 			return 0, false
@@ -147,10 +188,10 @@ func (c *conn) readHead() (int, bool) {
 // fallback server.
 func (c *conn) handOff() {
 	c.rwc.SetReadDeadline(time.Time{})
-	pc := &prefixConn{Conn: c.rwc, buf: append([]byte(nil), c.buf[c.off:]...)}
+	pc := &prefixConn{Conn: c.rwc, buf: append([]byte(nil), c.buf[c.off:]...), srv: c.srv, timedOut: c.headTimedOut}
 	c.state.Store(stateGone)
 	if !c.srv.hand.give(pc) {
-		c.rwc.Close()
+		pc.Close()
 	}
 }
 
@@ -194,13 +235,20 @@ func (c *conn) serveOne(h *head, u *url.URL) bool {
 	}
 	gone := ctx.end()
 	w.finish()
-	if gone || w.closeAfter {
+	if gone {
+		return false
+	}
+	if c.body.left >= maxDrain {
+		// The rest of the body is left unread (the response said
+		// Connection: close); closing on it would reset the connection,
+		// which can lose the response.
+		c.lingering = true
+		return false
+	}
+	if w.closeAfter {
 		return false
 	}
 	if c.body.left > 0 {
-		if c.body.left > maxDrain {
-			return false
-		}
 		if _, err := io.Copy(io.Discard, &c.body); err != nil {
 			return false
 		}

@@ -252,6 +252,12 @@ func (w *response) buildHead(final bool, sniff []byte) []byte {
 	if v, ok := w.header["Connection"]; ok && len(v) > 0 && strings.EqualFold(strings.TrimSpace(v[0]), "close") {
 		w.closeAfter = true
 	}
+	if c.body.left >= maxDrain {
+		// Too much body unread to drain it: say so, as net/http does
+		// (overriding the handler's Connection header).
+		w.closeAfter = true
+		delete(w.header, "Connection")
+	}
 
 	b := appendStatusLine(c.hbuf[:0], w.status)
 	b = w.appendHeaderLines(b)
@@ -371,9 +377,9 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hijacked = true
 	c := w.c
 	c.state.Store(stateGone)
-	pending := append([]byte(nil), c.buf[c.off:]...)
-	rw := bufio.NewReadWriter(bufio.NewReader(&prefixConn{Conn: c.rwc, buf: pending}), bufio.NewWriter(c.rwc))
-	return c.rwc, rw, nil
+	pc := &prefixConn{Conn: c.rwc, buf: append([]byte(nil), c.buf[c.off:]...), srv: c.srv}
+	rw := bufio.NewReadWriter(bufio.NewReader(pc), bufio.NewWriter(c.rwc))
+	return pc, rw, nil
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.

@@ -21,6 +21,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,14 +31,24 @@ import (
 type Server struct {
 	// Handler answers every request, here and on the fallback.
 	Handler http.Handler
-	// ReadHeaderTimeout bounds reading a request head once its first
-	// byte arrived; zero means no limit.
+	// ReadHeaderTimeout bounds reading a request head: the first from the
+	// accept, as net/http does (a connection that sends nothing is closed
+	// then), a later one from its first byte. Zero means no limit. The
+	// connection then closes as net/http closes it: without a response,
+	// or with its 400 when the line cut short has no colon; never a 408.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds waiting for the next request on a kept-alive
 	// connection; zero means no limit (as net/http without ReadTimeout).
+	// Neither timeout applies to a hijacked connection (a WebSocket).
 	IdleTimeout time.Duration
-	// ErrorLog receives handler panics; nil means the log package's
-	// standard logger.
+	// MaxConns caps the connections open at once, counting those handed
+	// to the fallback and hijacked ones until they are closed: past it, a
+	// new connection is answered 503 Service Unavailable and closed,
+	// rather than the process running out of file descriptors. Zero means
+	// no cap.
+	MaxConns int
+	// ErrorLog receives handler panics, accept errors and refusals (once
+	// per burst); nil means the log package's standard logger.
 	ErrorLog *log.Logger
 
 	mu         sync.Mutex
@@ -50,6 +61,8 @@ type Server struct {
 	shutting   atomic.Bool
 	hooksOnce  sync.Once
 	static     staticStore
+	stats      counters
+	refusers   sync.WaitGroup
 }
 
 // ErrServerClosed is what Serve returns after Shutdown or Close.
@@ -86,25 +99,45 @@ func (s *Server) Serve(ln net.Listener) error {
 	}()
 
 	var backoff time.Duration
+	var failing, refusing burst
 	for {
 		rwc, err := ln.Accept()
 		if err != nil {
 			if s.shutting.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off as
-				// net/http does rather than spin.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
+			if !temporaryAccept(err) {
+				return err
 			}
-			return err
+			// Out of file descriptors and the like: back off and retry,
+			// as net/http does, rather than spin or give up serving.
+			s.stats.acceptErrors.Add(1)
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if failing.hit() {
+				s.logf("h1: accept error: %v; retrying every %v to 1s until it works", err, backoff)
+			}
+			time.Sleep(backoff)
+			continue
 		}
 		backoff = 0
+		if n, d := failing.end(); n > 0 {
+			s.logf("h1: accepting again after %d accept errors in %v", n, d.Round(time.Millisecond))
+		}
+		if s.MaxConns > 0 && s.stats.open.Load() >= int64(s.MaxConns) {
+			s.stats.refused.Add(1)
+			if refusing.hit() {
+				s.logf("h1: %d connections open (the cap): refusing new ones with 503", s.MaxConns)
+			}
+			s.refuse(rwc)
+			continue
+		}
+		if n, d := refusing.end(); n > 0 {
+			s.logf("h1: accepting again after refusing %d connections in %v", n, d.Round(time.Millisecond))
+		}
+		s.stats.open.Add(1)
 		c := &conn{srv: s, rwc: rwc}
 		if !s.track(c) {
+			s.stats.open.Add(-1)
 			rwc.Close()
 			return ErrServerClosed
 		}
@@ -168,6 +201,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			<-fbDone
 		}
 	}
+	s.refusers.Wait() // each ends within rstAvoidance
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for wait := time.Millisecond; ; {
@@ -212,6 +246,7 @@ func (s *Server) Close() error {
 		c.rwc.Close()
 	}
 	s.mu.Unlock()
+	s.refusers.Wait()
 	return err
 }
 
@@ -254,10 +289,17 @@ func (h *handoff) give(c net.Conn) bool {
 	}
 }
 
-// prefixConn reads buf before the connection itself.
+// prefixConn is a connection this server no longer serves itself (handed
+// to the fallback, or hijacked): it reads buf before the connection, keeps
+// the half-close of a TCP connection available (net/http closes with a
+// FIN first after answering 431 or leaving a long body unread), and counts
+// the connection closed when it is.
 type prefixConn struct {
 	net.Conn
-	buf []byte
+	buf      []byte
+	timedOut bool // buf is all there will be: then a read deadline error
+	srv      *Server
+	closed   atomic.Bool
 }
 
 func (c *prefixConn) Read(p []byte) (int, error) {
@@ -266,5 +308,23 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 		c.buf = c.buf[n:]
 		return n, nil
 	}
+	if c.timedOut {
+		return 0, os.ErrDeadlineExceeded
+	}
 	return c.Conn.Read(p)
+}
+
+// CloseWrite shuts the write side down, if the connection has one.
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+func (c *prefixConn) Close() error {
+	if !c.closed.Swap(true) {
+		c.srv.stats.open.Add(-1)
+	}
+	return c.Conn.Close()
 }
