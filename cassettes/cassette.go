@@ -194,6 +194,12 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.ReadOnly && meta.Format >= SealedFormat {
+			if err := checkMetaFile(path); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
 		if o.ReadOnly {
 			c.db, c.meta = db, meta
 			adviseRandom(db, fi.Size())
@@ -245,6 +251,19 @@ func openChecked(path string, timeout time.Duration) (*bolt.DB, Meta, error) {
 		return nil, Meta{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return db, meta, nil
+}
+
+// checkMetaFile runs checkPages on the file at path.
+func checkMetaFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cassettes: open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := checkPages(f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 func mapOpenErr(path string, err error) error {

@@ -192,3 +192,4 @@ func openMeta(raw []byte) (js []byte, sealed bool, err error) {
 	}
 	return nil, false, err
 }
+

@@ -3,8 +3,8 @@ package cassettes_test
 import (
 	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
 	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -120,6 +121,10 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	} else if clock == nil {
 		clock = &cc.Clock{Speed: opts.Speed}
 	}
+	d := &damage{logger: logger, count: new(atomic.Int64)}
+	if tp != nil {
+		tp.d = d
+	}
 	market := opts.Market
 	switch {
 	case tp != nil:
@@ -143,13 +148,14 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		return nil, err
 	}
 	stack.Install(env)
+	stack.corruptReads = d.count
 	s := &Server{Stack: stack, plugin: p, env: env, tape: tp, serveErr: make(chan error, 1)}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
 	}
 	inner := p.Handler(env)
 	if tp != nil {
-		inner = newRecordedREST(tp.c, p, tp.times, inner)
+		inner = newRecordedREST(tp.c, p, tp.times, d, inner)
 	}
 	s.handler = stack.Wrap(inner)
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -58,6 +59,8 @@ type Stack struct {
 	token   string
 	// disconnect stands in for hub.CloseAll when there is no hub.
 	disconnect func(code int, reason string) int
+	// corruptReads counts damaged cassette reads (replay), if set.
+	corruptReads *atomic.Int64
 }
 
 // NewStack builds the layers for plugin p. hub is the WS session hub that
@@ -174,6 +177,9 @@ func (st *Stack) ResetCounters() {
 	if st.hub != nil {
 		st.hub.ResetCounters()
 	}
+	if st.corruptReads != nil {
+		st.corruptReads.Store(0)
+	}
 }
 
 // DisconnectAll closes every WS connection with code (0 means 1006: cut
@@ -193,6 +199,9 @@ type Status struct {
 	Faults netsim.Stats `json:"faults"`
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
+	// CorruptReads counts the requests and streams a damaged cassette
+	// failed (answered with the exchange's server error, and logged).
+	CorruptReads int64 `json:"corrupt_reads"`
 }
 
 // Status returns the counters.
@@ -203,6 +212,9 @@ func (st *Stack) Status() Status {
 		RateLimits: st.limiter.Stats(),
 	}
 	s.Requests = s.RateLimits.Requests
+	if st.corruptReads != nil {
+		s.CorruptReads = st.corruptReads.Load()
+	}
 	if st.hub != nil {
 		s.WS = st.hub.Stats()
 	}
