@@ -34,10 +34,6 @@ const sumLen = 4
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// ErrChecksum: a stored value does not match its checksum. It wraps
-// ErrCorrupt, and reaches callers inside a *CorruptError naming where.
-var ErrChecksum = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
-
 // CorruptError locates damage found on read: the bucket and key of the
 // value that failed its checksum or could not be decoded. It unwraps to
 // ErrChecksum or ErrCorrupt.
@@ -192,4 +188,3 @@ func openMeta(raw []byte) (js []byte, sealed bool, err error) {
 	}
 	return nil, false, err
 }
-
