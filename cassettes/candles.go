@@ -251,9 +251,9 @@ func putSeries(tx *bolt.Tx, sealed sealing, s Series) (n int, added int64, final
 
 // readBlock opens and decodes the block stored under key in series k.
 func readBlock(sealed sealing, k SeriesKey, key, v []byte) ([]cc.Candle, error) {
-	p, err := sealed.open(candleBucket(k), key, v)
-	if err != nil {
-		return nil, err
+	p, ok := sealed.check(key, v)
+	if !ok {
+		return nil, corruptAt(candleBucket(k), key, ErrChecksum)
 	}
 	cs, err := decodeBlock(p)
 	if err != nil {
@@ -318,8 +318,9 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				dropResident(tx)
 			}
 		}()
+		bucket := candleBucket(k) // once: named in errors only
 		cur := b.Cursor()
-		key, v, err := seek(cur, candleBucket(k), timeKey(blockStart(iv, start)))
+		key, v, err := seek(cur, bucket, timeKey(blockStart(iv, start)))
 		if err != nil {
 			return err
 		}
@@ -328,7 +329,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				break
 			}
 			n++
-			if v, err = c.sealed.open(candleBucket(k), key, v); err != nil {
+			if v, err = c.sealed.open(bucket, key, v); err != nil {
 				return err
 			}
 			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
@@ -339,7 +340,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				}
 				var more bool
 				if out, more, err = appendRange(out, v[1:], start, end); err != nil {
-					return corruptAt(candleBucket(k), key, err)
+					return corruptAt(bucket, key, err)
 				}
 				if !more {
 					break
@@ -348,7 +349,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 			}
 			cs, err := decodeBlock(v)
 			if err != nil {
-				return corruptAt(candleBucket(k), key, err)
+				return corruptAt(bucket, key, err)
 			}
 			for _, x := range cs {
 				if x.OpenTime >= end {

@@ -109,14 +109,23 @@ func (s sealing) put(b *bolt.Bucket, key, payload []byte) error {
 // memory, so its capacity runs to the end of v (decoders that read a few
 // bytes ahead read the seal, never write it).
 func (s sealing) open(bucket string, key, v []byte) ([]byte, error) {
+	p, ok := s.check(key, v)
+	if !ok {
+		return nil, corruptAt(bucket, key, ErrChecksum)
+	}
+	return p, nil
+}
+
+// check is open for callers that name the bucket only on failure.
+func (s sealing) check(key, v []byte) ([]byte, bool) {
 	if !s {
-		return v, nil
+		return v, true
 	}
 	n := len(v) - sumLen
 	if n < 0 || binary.LittleEndian.Uint32(v[n:]) != sum(key, v[:n]) {
-		return nil, corruptAt(bucket, key, ErrChecksum)
+		return nil, false
 	}
-	return v[:n], nil
+	return v[:n], true
 }
 
 // seek is cur.Seek(target) that proves no key ≥ target was skipped.
