@@ -203,20 +203,22 @@ func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
 }
 
 // putSeries merges s into the index inside tx. It returns how many
-// candles it was given and the final candles the index now holds at their
-// open times (what a body template may refer to).
-func putSeries(tx *bolt.Tx, s Series) (int, map[int64]cc.Candle, error) {
+// candles it was given, how many more the index now holds, and the final
+// candles the index now holds at their open times (what a body template
+// may refer to).
+func putSeries(tx *bolt.Tx, sealed sealing, s Series) (n int, added int64, finals map[int64]cc.Candle, err error) {
 	if s.Symbol == "" || !s.Interval.Valid() || len(s.Candles) == 0 {
-		return 0, nil, nil
+		return 0, 0, nil, nil
 	}
+	sk := SeriesKey{s.Symbol, s.Interval}
 	root := tx.Bucket(bucketCandles)
-	b, err := root.CreateBucketIfNotExists(SeriesKey{s.Symbol, s.Interval}.bucket())
+	b, err := root.CreateBucketIfNotExists(sk.bucket())
 	if err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
 	cs := append([]cc.Candle(nil), s.Candles...)
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].OpenTime < cs[j].OpenTime })
-	finals := make(map[int64]cc.Candle, len(cs))
+	finals = make(map[int64]cc.Candle, len(cs))
 	for len(cs) > 0 {
 		start := blockStart(s.Interval, cs[0].OpenTime)
 		end := start + s.Interval.Millis()*blockLen
@@ -224,14 +226,15 @@ func putSeries(tx *bolt.Tx, s Series) (int, map[int64]cc.Candle, error) {
 		key := timeKey(start)
 		var old []cc.Candle
 		if v := b.Get(key); v != nil {
-			if old, err = decodeBlock(v); err != nil {
-				return 0, nil, err
+			if old, err = readBlock(sealed, sk, key, v); err != nil {
+				return 0, 0, nil, err
 			}
 		}
 		merged := mergeInto(old, cs[:n])
-		if err := b.Put(key, encodeBlock4(merged)); err != nil {
-			return 0, nil, err
+		if err := sealed.put(b, key, encodeBlock4(merged)); err != nil {
+			return 0, 0, nil, err
 		}
+		added += int64(len(merged) - len(old))
 		j := 0
 		for _, c := range cs[:n] {
 			for j < len(merged) && merged[j].OpenTime < c.OpenTime {
@@ -243,19 +246,52 @@ func putSeries(tx *bolt.Tx, s Series) (int, map[int64]cc.Candle, error) {
 		}
 		cs = cs[n:]
 	}
-	return len(s.Candles), finals, nil
+	return len(s.Candles), added, finals, nil
 }
 
-// Series lists the (symbol, interval) pairs that have candles, sorted.
+// readBlock opens and decodes the block stored under key in series k.
+func readBlock(sealed sealing, k SeriesKey, key, v []byte) ([]cc.Candle, error) {
+	p, ok := sealed.check(key, v)
+	if !ok {
+		return nil, corruptAt(candleBucket(k), key, ErrChecksum)
+	}
+	cs, err := decodeBlock(p)
+	if err != nil {
+		return nil, corruptAt(candleBucket(k), key, err)
+	}
+	return cs, nil
+}
+
+// Series lists the (symbol, interval) pairs that have candles, sorted. In
+// a sealed cassette the series buckets must be the ones the series list
+// names (a damaged bucket name would otherwise hide a series).
 func (c *Cassette) Series() ([]SeriesKey, error) {
 	var out []SeriesKey
 	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCandles).ForEachBucket(func(k []byte) error {
+		var list seriesList
+		if c.sealed {
+			var err error
+			if list, err = readSeriesList(tx); err != nil {
+				return err
+			}
+		}
+		seen := 0
+		err := tx.Bucket(bucketCandles).ForEachBucket(func(k []byte) error {
+			if c.sealed {
+				if _, ok := list[string(k)]; !ok {
+					return corruptAt(string(bucketCandles), k, fmt.Errorf("%w: series bucket not in the series list", ErrCorrupt))
+				}
+				seen++
+			}
 			if sk, ok := parseSeriesKey(k); ok {
 				out = append(out, sk)
 			}
 			return nil
 		})
+		if err == nil && c.sealed && seen != len(list) {
+			err = corruptAt(string(bucketMeta), keySeries, fmt.Errorf("%w: the series list names %d series, the index holds %d", ErrCorrupt, len(list), seen))
+		}
+		return err
 	})
 	return out, err
 }
@@ -282,12 +318,20 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				dropResident(tx)
 			}
 		}()
+		bucket := candleBucket(k) // once: named in errors only
 		cur := b.Cursor()
-		for key, v := cur.Seek(timeKey(blockStart(iv, start))); key != nil; key, v = cur.Next() {
+		key, v, err := seek(cur, bucket, timeKey(blockStart(iv, start)))
+		if err != nil {
+			return err
+		}
+		for ; key != nil; key, v = cur.Next() {
 			if len(key) != 8 || keyTime(key) >= end {
 				break
 			}
 			n++
+			if v, err = c.sealed.open(bucket, key, v); err != nil {
+				return err
+			}
 			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
 				// Only the rows in the window are built.
 				appendRange := appendRange3
@@ -295,9 +339,8 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 					appendRange = appendRange4
 				}
 				var more bool
-				var err error
 				if out, more, err = appendRange(out, v[1:], start, end); err != nil {
-					return fmt.Errorf("candles %s: %w", k, err)
+					return corruptAt(bucket, key, err)
 				}
 				if !more {
 					break
@@ -306,7 +349,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 			}
 			cs, err := decodeBlock(v)
 			if err != nil {
-				return fmt.Errorf("candles %s: %w", k, err)
+				return corruptAt(bucket, key, err)
 			}
 			for _, x := range cs {
 				if x.OpenTime >= end {
@@ -330,7 +373,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
 	return c.view(func(tx *bolt.Tx) error {
 		n := int64(0)
-		err := eachBlockTx(tx, k, start, end, func(cs []cc.Candle) bool { n++; return fn(cs) })
+		err := eachBlockTx(tx, c.sealed, k, start, end, func(cs []cc.Candle) bool { n++; return fn(cs) })
 		if c.readOnly && c.blocksRead.Add(n) >= residentBlocks {
 			// Random windows over a large cassette would otherwise leave
 			// the whole file resident in the map over time.
@@ -346,19 +389,23 @@ func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle)
 // readahead touch a few 4 KiB pages: some tens of MiB).
 const residentBlocks = 1024
 
-func eachBlockTx(tx *bolt.Tx, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
+func eachBlockTx(tx *bolt.Tx, sealed sealing, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
 	b := tx.Bucket(bucketCandles).Bucket(k.bucket())
 	if b == nil {
 		return nil
 	}
 	cur := b.Cursor()
-	for key, v := cur.Seek(timeKey(blockStart(k.Interval, start))); key != nil; key, v = cur.Next() {
+	key, v, err := seek(cur, candleBucket(k), timeKey(blockStart(k.Interval, start)))
+	if err != nil {
+		return err
+	}
+	for ; key != nil; key, v = cur.Next() {
 		if len(key) != 8 || keyTime(key) >= end {
 			break
 		}
-		cs, err := decodeBlock(v)
+		cs, err := readBlock(sealed, k, key, v)
 		if err != nil {
-			return fmt.Errorf("candles %s: %w", k, err)
+			return err
 		}
 		if !fn(cs) {
 			break
@@ -384,9 +431,9 @@ func (c *Cassette) Last(symbol string, iv cc.Interval) (cc.Candle, bool, error) 
 			if len(key) != 8 {
 				continue
 			}
-			cs, err := decodeBlock(v)
+			cs, err := readBlock(c.sealed, k, key, v)
 			if err != nil {
-				return fmt.Errorf("candles %s: %w", k, err)
+				return err
 			}
 			if len(cs) > 0 {
 				last, found = cs[len(cs)-1], true
@@ -459,12 +506,26 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 	err := c.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCandles).Bucket(cv.SeriesKey.bucket())
 		if b == nil {
+			if c.sealed {
+				list, err := readSeriesList(tx)
+				if err != nil {
+					return err
+				}
+				if _, ok := list[string(cv.SeriesKey.bucket())]; ok {
+					return corruptAt(string(bucketCandles), cv.SeriesKey.bucket(), fmt.Errorf("%w: series bucket missing", ErrCorrupt))
+				}
+			}
 			return nil
 		}
+		bucket := candleBucket(cv.SeriesKey)
 		cur := b.Cursor()
 		for key, v := cur.First(); key != nil; key, v = cur.Next() {
 			if len(key) != 8 {
 				break
+			}
+			v, err := c.sealed.open(bucket, key, v)
+			if err != nil {
+				return err
 			}
 			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
 				// Only the times: the other columns are skipped undecoded.
@@ -473,16 +534,27 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 					blockTimes = blockTimes4
 				}
 				if err := blockTimes(v[1:], add); err != nil {
-					return fmt.Errorf("candles %s: %w", cv.SeriesKey, err)
+					return corruptAt(bucket, key, err)
 				}
 				continue
 			}
 			cs, err := decodeBlock(v)
 			if err != nil {
-				return fmt.Errorf("candles %s: %w", cv.SeriesKey, err)
+				return corruptAt(bucket, key, err)
 			}
 			for _, x := range cs {
 				add(x.OpenTime, x.Closed)
+			}
+		}
+		if c.sealed {
+			// Every candle the series list counts, no more and no less:
+			// a damaged page can hide blocks from a cursor.
+			list, err := readSeriesList(tx)
+			if err != nil {
+				return err
+			}
+			if want, got := list[string(cv.SeriesKey.bucket())], int64(cv.Total()); want != got {
+				return corruptAt(bucket, nil, fmt.Errorf("%w: the series list counts %d candles, the index holds %d", ErrCorrupt, want, got))
 			}
 		}
 		if c.readOnly {

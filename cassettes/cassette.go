@@ -20,8 +20,15 @@ import (
 // formats OldestFormat to FormatVersion. A file with another version gives
 // ErrVersion. Format 2 added candle blocks of kind 7 and interaction
 // records compressed with RecordDictionary, which format-1 readers cannot
-// decode: opening a format-1 file for writing marks it format 2.
-const FormatVersion = 2
+// decode: opening a format-1 file for writing marks it format 2. Format 3
+// seals every value with a checksum (checksum.go). A file of format 1 or
+// 2 opened for writing is not sealed after the fact: it stays unsealed
+// (format 2) throughout, so a file never claims checksums some of its
+// values lack.
+const FormatVersion = 3
+
+// SealedFormat is the first format whose values carry checksums.
+const SealedFormat = 3
 
 // OldestFormat is the oldest format this build reads.
 const OldestFormat = 1
@@ -138,6 +145,8 @@ type Cassette struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	// sealed: the values carry checksums (format 3 on).
+	sealed   sealing
 	volatile map[string]bool
 	red      *redactor
 	opts     Options
@@ -184,6 +193,12 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 		db, meta, err := openChecked(path, o.timeout())
 		if err != nil {
 			return nil, err
+		}
+		if o.ReadOnly && meta.Format >= SealedFormat {
+			if err := checkMetaFile(path); err != nil {
+				db.Close()
+				return nil, err
+			}
 		}
 		if o.ReadOnly {
 			c.db, c.meta = db, meta
@@ -238,6 +253,19 @@ func openChecked(path string, timeout time.Duration) (*bolt.DB, Meta, error) {
 	return db, meta, nil
 }
 
+// checkMetaFile runs checkPages on the file at path.
+func checkMetaFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cassettes: open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := checkPages(f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 func mapOpenErr(path string, err error) error {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
@@ -262,11 +290,19 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 	if raw == nil {
 		return m, fmt.Errorf("%w: no meta record", ErrNotCassette)
 	}
-	if err := json.Unmarshal(raw, &m); err != nil || m.Magic != magic {
+	js, sealed, err := openMeta(raw)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(js, &m); err != nil || m.Magic != magic {
 		return m, fmt.Errorf("%w: unrecognised meta record", ErrNotCassette)
 	}
 	if m.Format < OldestFormat || m.Format > FormatVersion {
 		return m, fmt.Errorf("%w: file has format %d, this build reads %d to %d", ErrVersion, m.Format, OldestFormat, FormatVersion)
+	}
+	if sealed != (m.Format >= SealedFormat) {
+		// A seal that does not match the format is damage, not a format.
+		return m, corruptAt(string(bucketMeta), keyMeta, fmt.Errorf("%w: format %d meta record sealed=%v", ErrCorrupt, m.Format, sealed))
 	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
@@ -290,8 +326,9 @@ func (c *Cassette) initWritable(exists bool) error {
 			if m, err = readMeta(tx); err != nil {
 				return err
 			}
-			// What this build appends needs a reader of its format.
-			m.Format = FormatVersion
+			// What this build appends needs a reader of format 2 at
+			// least; an unsealed file stays unsealed (see FormatVersion).
+			m.Format = max(m.Format, 2)
 		}
 		if o.ToolVersion != "" {
 			m.ToolVersion = o.ToolVersion
@@ -313,6 +350,7 @@ func (c *Cassette) initWritable(exists bool) error {
 			}
 		}
 		c.meta = m
+		c.sealed = m.Format >= SealedFormat
 		if seq := tx.Bucket(bucketConns).Sequence(); seq > 0 {
 			c.nextConn.Store(seq)
 		}
@@ -325,10 +363,11 @@ func putMeta(tx *bolt.Tx, m Meta) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketMeta).Put(keyMeta, raw)
+	return sealing(m.Format >= SealedFormat).put(tx.Bucket(bucketMeta), keyMeta, raw)
 }
 
 func (c *Cassette) init() {
+	c.sealed = c.meta.Format >= SealedFormat
 	c.volatile = volatileSet(c.meta.VolatileParams)
 	c.red = newRedactor(c.opts.Redact)
 	if !c.readOnly {

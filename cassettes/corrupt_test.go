@@ -1,8 +1,10 @@
 package cassettes_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,6 +16,13 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
 )
+
+// sealValue seals a value the way format 3 does: CRC-32C of key and
+// payload, appended little-endian.
+func sealValue(key, payload []byte) []byte {
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	return binary.LittleEndian.AppendUint32(payload, crc32.Update(crc32.Update(0, tab, key), tab, payload))
+}
 
 // realCassette writes a cassette big enough to span many pages.
 func realCassette(t *testing.T) string {
@@ -71,11 +80,14 @@ func TestBadFilesGiveClearErrors(t *testing.T) {
 	}
 	db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("meta"))
+		raw := b.Get([]byte("meta"))
 		var m map[string]any
-		json.Unmarshal(b.Get([]byte("meta")), &m)
+		if err := json.Unmarshal(raw[:len(raw)-4], &m); err != nil { // less the seal
+			t.Fatal(err)
+		}
 		m["format"] = cassettes.FormatVersion + 1
-		raw, _ := json.Marshal(m)
-		return b.Put([]byte("meta"), raw)
+		raw, _ = json.Marshal(m)
+		return b.Put([]byte("meta"), sealValue([]byte("meta"), raw))
 	})
 	db.Close()
 

@@ -37,7 +37,7 @@ func TestRecordDictionary(t *testing.T) {
 	if h.DictionaryID != recordDictID {
 		t.Fatalf("record names dictionary %#x, want %#x", h.DictionaryID, recordDictID)
 	}
-	got, err := decodeInteraction(nil, 7, v)
+	got, err := decodeInteraction(nil, false, 7, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestRecordDictionary(t *testing.T) {
 	if err := h.Decode(old[1:]); err != nil || h.DictionaryID != 0 {
 		t.Fatalf("plain record: dictionary %#x, %v", h.DictionaryID, err)
 	}
-	if got, err := decodeInteraction(nil, 7, old); err != nil || !bytes.Equal(encodeInteraction(got, nil), v) {
+	if got, err := decodeInteraction(nil, false, 7, old); err != nil || !bytes.Equal(encodeInteraction(got, nil), v) {
 		t.Fatalf("plain record: %v", err)
 	}
 	if len(v) >= len(old)*3/4 {
@@ -65,7 +65,7 @@ func TestRecordDictionary(t *testing.T) {
 	// A frame naming a dictionary this build lacks is corrupt, not a panic.
 	other, _ := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(recordDictID+1, []byte("some other dictionary")))
 	bad := other.EncodeAll(raw, []byte{kindInteraction})
-	if _, err := decodeInteraction(nil, 7, bad); err == nil {
+	if _, err := decodeInteraction(nil, false, 7, bad); err == nil {
 		t.Fatal("a record naming an unknown dictionary decoded")
 	}
 }

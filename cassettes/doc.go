@@ -60,6 +60,18 @@
 // a WS path, an API key echoed in a body. A response body is then no
 // longer byte for byte what the client got.
 //
+// From format 3 every stored value (candle blocks, interaction records,
+// match entries, WS connection and frame records, the meta record and the
+// series list) ends in a CRC-32C of its key and payload, checked once per
+// value read, before decoding (checksum.go). What no checksum covers is
+// held to sealed counts: the series list names every series and its
+// candle count, frame chunks follow on from sequence 1 up to the count
+// their connection record holds, and a read-only open checks both bbolt
+// meta pages and walks the page tree for references out of range or
+// reached twice (pagecheck.go). Verify reads and checks everything,
+// bbolt's tx.Check included. Formats 1 and 2 have no checksums and are
+// read as they are; a writable open leaves them unsealed.
+//
 // # Concurrency
 //
 // Reads are safe from any number of goroutines, also while writing. A
@@ -72,7 +84,11 @@
 // A file that is not a cassette, has a format outside OldestFormat to
 // FormatVersion, is truncated, damaged or locked gives ErrNotCassette,
 // ErrVersion, ErrTruncated, ErrCorrupt or ErrLocked, never a panic: reads
-// run with faults turned into panics and panics into ErrCorrupt. Server WS frames are not parsed for
+// run with faults turned into panics and panics into ErrCorrupt. A value
+// that fails its checksum gives ErrChecksum (an ErrCorrupt) inside a
+// *CorruptError naming the bucket and key; a damaged value never decodes
+// to other data in a sealed cassette. In formats 1 and 2 a damaged value
+// may still decode to other numbers. Server WS frames are not parsed for
 // secrets, only scrubbed of the learned ones. Stored bodies are the
 // decoded bodies; see Interaction.
 package cassettes

@@ -1,6 +1,9 @@
 package cassettes
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error returned by this package that concerns the
 // file itself wraps one of these, so callers test with errors.Is.
@@ -28,4 +31,8 @@ var (
 	ErrClosed = errors.New("cassettes: cassette is closed")
 	// ErrNoExchange: a new cassette was created without Options.Exchange.
 	ErrNoExchange = errors.New("cassettes: a new cassette needs an exchange id")
+	// ErrChecksum: a stored value does not match its checksum (format 3
+	// on). It wraps ErrCorrupt, and reaches callers inside a
+	// *CorruptError naming the bucket and key.
+	ErrChecksum = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 )

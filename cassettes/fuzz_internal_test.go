@@ -84,7 +84,7 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add([]byte{kindInteraction})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		if len(v) == 0 || v[0] != kindTemplate {
-			decodeInteraction(nil, 1, v)
+			decodeInteraction(nil, false, 1, v)
 		}
 		decodeConn(1, v)
 	})

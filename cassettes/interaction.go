@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -74,7 +75,21 @@ func encodeInteraction(ix *Interaction, t *template) []byte {
 	return recordEncoder.EncodeAll(b, []byte{kind})
 }
 
-func decodeInteraction(tx *bolt.Tx, seq uint64, v []byte) (*Interaction, error) {
+// readInteraction opens and decodes interaction seq stored as v.
+func readInteraction(tx *bolt.Tx, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
+	key := u64(seq)
+	p, err := sealed.open(string(bucketInteractions), key, v)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := decodeInteraction(tx, sealed, seq, p)
+	if err != nil {
+		return nil, corruptAt(string(bucketInteractions), key, err)
+	}
+	return ix, nil
+}
+
+func decodeInteraction(tx *bolt.Tx, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
 	if len(v) == 0 || (v[0] != kindInteraction && v[0] != kindTemplate) {
 		return nil, fmt.Errorf("%w: interaction %d of unknown kind", ErrCorrupt, seq)
 	}
@@ -104,7 +119,7 @@ func decodeInteraction(tx *bolt.Tx, seq uint64, v []byte) (*Interaction, error) 
 		return nil, fmt.Errorf("interaction %d: %w", seq, err)
 	}
 	if t != nil {
-		if ix.Body, err = t.resolve(tx); err != nil {
+		if ix.Body, err = t.resolve(tx, sealed); err != nil {
 			return nil, fmt.Errorf("interaction %d: %w", seq, err)
 		}
 	}
@@ -218,16 +233,18 @@ func dropKeys(v any, drop map[string]bool) any {
 	return v
 }
 
+var errNoInteraction = errors.New("cassettes: no interaction")
+
 // Interaction returns the interaction with sequence number seq.
 func (c *Cassette) Interaction(seq uint64) (*Interaction, error) {
 	var ix *Interaction
 	err := c.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketInteractions).Get(u64(seq))
 		if v == nil {
-			return fmt.Errorf("cassettes: no interaction %d", seq)
+			return fmt.Errorf("%w %d", errNoInteraction, seq)
 		}
 		var err error
-		ix, err = decodeInteraction(tx, seq, v)
+		ix, err = readInteraction(tx, c.sealed, seq, v)
 		return err
 	})
 	return ix, err
@@ -239,9 +256,9 @@ func (c *Cassette) Interactions(fn func(*Interaction) error) error {
 	return c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketInteractions).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
-				return fmt.Errorf("%w: interaction key", ErrCorrupt)
+				return corruptAt(string(bucketInteractions), k, fmt.Errorf("%w: interaction key", ErrCorrupt))
 			}
-			ix, err := decodeInteraction(tx, keyU64(k), v)
+			ix, err := readInteraction(tx, c.sealed, keyU64(k), v)
 			if err != nil {
 				return err
 			}
@@ -257,7 +274,14 @@ func (c *Cassette) Matches(key string) ([]uint64, error) {
 	prefix := append([]byte(key), 0)
 	err := c.view(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketMatch).Cursor()
-		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		k, v, err := seek(cur, string(bucketMatch), prefix)
+		if err != nil {
+			return err
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			if _, err := c.sealed.open(string(bucketMatch), k, v); err != nil {
+				return err
+			}
 			if len(k) != len(prefix)+8 {
 				continue
 			}
@@ -278,6 +302,10 @@ func (c *Cassette) Lookup(method, path, rawQuery string, body []byte) ([]*Intera
 	out := make([]*Interaction, 0, len(seqs))
 	for _, s := range seqs {
 		ix, err := c.Interaction(s)
+		if errors.Is(err, errNoInteraction) {
+			// The match index names it: the record was lost to damage.
+			err = corruptAt(string(bucketInteractions), u64(s), fmt.Errorf("%w: %v", ErrCorrupt, err))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +318,10 @@ func (c *Cassette) Lookup(method, path, rawQuery string, body []byte) ([]*Intera
 func (c *Cassette) PathCounts() (map[string]int, error) {
 	out := map[string]int{}
 	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMatch).ForEach(func(k, _ []byte) error {
+		return tx.Bucket(bucketMatch).ForEach(func(k, v []byte) error {
+			if _, err := c.sealed.open(string(bucketMatch), k, v); err != nil {
+				return err
+			}
 			i := bytes.IndexByte(k, 0)
 			if i < 0 {
 				return nil

@@ -1,6 +1,7 @@
 package cassettes_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -79,6 +80,52 @@ func BenchmarkMatchKey(b *testing.B) {
 	for b.Loop() {
 		if k := c.MatchKey("GET", "/api/v3/klines", q, nil); len(k) < 20 {
 			b.Fatal(k)
+		}
+	}
+}
+
+// BenchmarkReadInteraction looks up a recorded request among 2000 and
+// decodes its interaction, as replay does for a request it has not seen
+// (a 40-row klines page stored as a template over the index, so the
+// lookup also reads a candle block).
+func BenchmarkReadInteraction(b *testing.B) {
+	const n, start = 2000, int64(1_704_067_200_000)
+	path := filepath.Join(b.TempDir(), "ix.cassette")
+	c, err := cassettes.Open(path, 0o644, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := walkCandles(n*40, start, 3)
+	queries := make([]string, n)
+	for i := range queries {
+		page := cs[i*40 : i*40+40]
+		queries[i] = fmt.Sprintf("symbol=BTCUSDT&interval=1m&startTime=%d&limit=40", page[0].OpenTime)
+		body := []byte("[")
+		for j, k := range page {
+			if j > 0 {
+				body = append(body, ',')
+			}
+			body = fmt.Appendf(body, `[%d,"%s","%s","%s","%s","%s",%d,"%s",%d,"%s","%s","0"]`, k.OpenTime, k.Open, k.High, k.Low, k.Close, k.Volume, k.CloseTime, k.QuoteVolume, k.Trades, k.TakerBuyBase, k.TakerBuyQuote)
+		}
+		body = append(body, ']')
+		ix := &cassettes.Interaction{Method: "GET", Path: "/api/v3/klines", Query: queries[i], Status: 200, Body: body}
+		if err := c.AddInteraction(ix, cassettes.Series{Symbol: "BTCUSDT", Interval: cc.Interval1m, Candles: page}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if c, err = cassettes.Open(path, 0, &cassettes.Options{ReadOnly: true}); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	rng := rand.New(rand.NewPCG(4, 4))
+	b.ReportAllocs()
+	for b.Loop() {
+		ixs, err := c.Lookup("GET", "/api/v3/klines", queries[rng.IntN(n)], nil)
+		if err != nil || len(ixs) != 1 || len(ixs[0].Body) < 1000 {
+			b.Fatalf("lookup: %d interactions, %v", len(ixs), err)
 		}
 	}
 }

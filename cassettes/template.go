@@ -243,7 +243,7 @@ func readTemplate(r *reader) *template {
 }
 
 // resolve rebuilds a template's body from the index inside tx.
-func (t *template) resolve(tx *bolt.Tx) ([]byte, error) {
+func (t *template) resolve(tx *bolt.Tx, sealed sealing) ([]byte, error) {
 	if len(t.opens) == 0 {
 		return t.build(nil)
 	}
@@ -252,7 +252,7 @@ func (t *template) resolve(tx *bolt.Tx) ([]byte, error) {
 		lo, hi = min(lo, o), max(hi, o)
 	}
 	byOpen := make(map[int64]*cc.Candle, len(t.opens))
-	err := eachBlockTx(tx, t.series, lo, hi+1, func(cs []cc.Candle) bool {
+	err := eachBlockTx(tx, sealed, t.series, lo, hi+1, func(cs []cc.Candle) bool {
 		for i := range cs {
 			if cs[i].OpenTime >= lo && cs[i].OpenTime <= hi {
 				byOpen[cs[i].OpenTime] = &cs[i]

@@ -200,7 +200,7 @@ func (w *writer) commit(batch []item) error {
 			v := encodeFrames(fs)
 			meta.StoredBytes += int64(len(v))
 			delete(pending, id)
-			return frames.Put(append(u64(id), u64(fs[0].Seq)...), v)
+			return c.sealed.put(frames, append(u64(id), u64(fs[0].Seq)...), v)
 		}
 		// The batch's candles are merged first, one block rewrite per
 		// series and block however many items touched it; bodies are then
@@ -217,13 +217,28 @@ func (w *writer) commit(batch []item) error {
 				pendingSeries[k] = append(pendingSeries[k], s.Candles...)
 			}
 		}
+		var list seriesList
+		if c.sealed && len(keys) > 0 {
+			var err error
+			if list, err = readSeriesList(tx); err != nil {
+				return err
+			}
+		}
 		for _, k := range keys {
-			n, f, err := putSeries(tx, Series{Symbol: k.Symbol, Interval: k.Interval, Candles: pendingSeries[k]})
+			n, added, f, err := putSeries(tx, c.sealed, Series{Symbol: k.Symbol, Interval: k.Interval, Candles: pendingSeries[k]})
 			if err != nil {
 				return err
 			}
+			if list != nil && n > 0 {
+				list[string(k.bucket())] += added
+			}
 			info.Candles += n
 			finals[k] = f
+		}
+		if list != nil {
+			if err := putSeriesList(tx, list); err != nil {
+				return err
+			}
 		}
 		for _, it := range batch {
 			switch it.kind {
@@ -244,14 +259,14 @@ func (w *writer) commit(batch []item) error {
 					}
 				}
 				v := encodeInteraction(ix, tmpl)
-				if err := ixs.Put(u64(seq), v); err != nil {
+				if err := c.sealed.put(ixs, u64(seq), v); err != nil {
 					return err
 				}
 				mk := append([]byte(ix.MatchKey), 0)
 				if len(mk)+8 > bolt.MaxKeySize {
 					mk = append([]byte(ix.MatchKey[:bolt.MaxKeySize-16]), 0)
 				}
-				if err := match.Put(append(mk, u64(seq)...), nil); err != nil {
+				if err := c.sealed.put(match, append(mk, u64(seq)...), nil); err != nil {
 					return err
 				}
 				meta.Interactions++
@@ -318,7 +333,7 @@ func (w *writer) commit(batch []item) error {
 			}
 		}
 		for _, st := range dirty {
-			if err := conns.Put(u64(st.rec.ID), encodeConn(&st.rec)); err != nil {
+			if err := c.sealed.put(conns, u64(st.rec.ID), encodeConn(&st.rec)); err != nil {
 				return err
 			}
 		}

@@ -159,11 +159,15 @@ func (c *Cassette) Conns() ([]*Conn, error) {
 	err := c.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketConns).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
-				return fmt.Errorf("%w: conn key", ErrCorrupt)
+				return corruptAt(string(bucketConns), k, fmt.Errorf("%w: conn key", ErrCorrupt))
 			}
-			conn, err := decodeConn(keyU64(k), v)
+			p, err := c.sealed.open(string(bucketConns), k, v)
 			if err != nil {
 				return err
+			}
+			conn, err := decodeConn(keyU64(k), p)
+			if err != nil {
+				return corruptAt(string(bucketConns), k, err)
 			}
 			out = append(out, conn)
 			return nil
@@ -176,26 +180,63 @@ func (c *Cassette) Conns() ([]*Conn, error) {
 // returns an error, which is returned.
 func (c *Cassette) Frames(conn uint64, fn func(Frame) error) error {
 	return c.view(func(tx *bolt.Tx) error {
-		return eachFrame(tx, conn, fn)
+		want := int64(-1)
+		if c.sealed {
+			if v := tx.Bucket(bucketConns).Get(u64(conn)); v != nil {
+				p, err := c.sealed.open(string(bucketConns), u64(conn), v)
+				if err != nil {
+					return err
+				}
+				rec, err := decodeConn(conn, p)
+				if err != nil {
+					return corruptAt(string(bucketConns), u64(conn), err)
+				}
+				want = rec.Frames
+			}
+		}
+		return eachFrame(tx, c.sealed, conn, want, fn)
 	})
 }
 
-func eachFrame(tx *bolt.Tx, conn uint64, fn func(Frame) error) error {
+// eachFrame calls fn with the frames of conn in order. In a sealed
+// cassette it checks the chunks follow on from each other (frame sequence
+// numbers from 1 without a gap) and hold the count the connection record
+// has (want; -1 if unknown), so a chunk a damaged page hides is an error
+// rather than a shorter stream.
+func eachFrame(tx *bolt.Tx, sealed sealing, conn uint64, want int64, fn func(Frame) error) error {
 	prefix := u64(conn)
+	bucket := string(bucketFrames)
 	cur := tx.Bucket(bucketFrames).Cursor()
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+	k, v, err := seek(cur, bucket, prefix)
+	if err != nil {
+		return err
+	}
+	next := uint64(1)
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 		if len(k) != 16 {
-			return fmt.Errorf("%w: frame key", ErrCorrupt)
+			return corruptAt(bucket, k, fmt.Errorf("%w: frame key", ErrCorrupt))
 		}
-		fs, err := decodeFrames(conn, keyU64(k[8:]), v)
+		p, err := sealed.open(bucket, k, v)
 		if err != nil {
 			return err
 		}
+		first := keyU64(k[8:])
+		if sealed && first != next {
+			return corruptAt(bucket, k, fmt.Errorf("%w: frames of conn %d resume at %d, want %d", ErrCorrupt, conn, first, next))
+		}
+		fs, err := decodeFrames(conn, first, p)
+		if err != nil {
+			return corruptAt(bucket, k, err)
+		}
+		next = first + uint64(len(fs))
 		for _, f := range fs {
 			if err := fn(f); err != nil {
 				return err
 			}
 		}
+	}
+	if sealed && want >= 0 && int64(next-1) != want {
+		return corruptAt(string(bucketConns), prefix, fmt.Errorf("%w: conn %d records %d frames, %d are stored", ErrCorrupt, conn, want, next-1))
 	}
 	return nil
 }
@@ -213,7 +254,7 @@ func (c *Cassette) StreamFrames(stream string, fn func(Frame) error) error {
 			if conn.Streams[stream] == 0 {
 				continue
 			}
-			err := eachFrame(tx, conn.ID, func(f Frame) error {
+			err := eachFrame(tx, c.sealed, conn.ID, conn.Frames, func(f Frame) error {
 				if f.Stream != stream {
 					return nil
 				}

@@ -28,6 +28,8 @@ type tape struct {
 	shift int64 // ms added to recorded candle times (--clock now)
 	times timeShifter
 	clock *cc.Clock
+	// d reports damaged reads (set by newServer).
+	d *damage
 }
 
 // openTape opens opts.Cassette read-only, fills in opts.Exchange from it
@@ -174,11 +176,11 @@ func (t *tape) market(syn Synthetic) cc.Market {
 	if t.shift != 0 {
 		m = shiftedMarket{inner: m, shift: t.shift}
 	}
-	return m
+	return guardedMarket{inner: m, d: t.d}
 }
 
 func (t *tape) feed(p plugins.Plugin, live cc.Feed) cc.Feed {
-	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, cache: map[string][]timedUpdate{}}
+	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, d: t.d, cache: map[string][]timedUpdate{}}
 }
 
 func (t *tape) close() error { return t.c.Close() }

@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -50,7 +52,14 @@ func (x *cassetteIndex) Range(symbol string, iv cc.Interval, start, end int64) (
 	if i == len(rs) || rs[i].Start >= end {
 		return nil, nil
 	}
-	return x.c.Candles(symbol, iv, start, end)
+	cs, err := x.c.Candles(symbol, iv, start, end)
+	if err == nil {
+		err = checkWindow(cassettes.SeriesKey{Symbol: symbol, Interval: iv}, rs[i:], start, end, cs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 // Before implements Recorded.
@@ -87,10 +96,15 @@ func (x *cassetteIndex) From(symbol string, iv cc.Interval, t int64) (cc.Candle,
 	return x.one(symbol, iv, open)
 }
 
+// one reads the candle at open, which the coverage says is recorded.
 func (x *cassetteIndex) one(symbol string, iv cc.Interval, open int64) (cc.Candle, bool, error) {
 	cs, err := x.c.Candles(symbol, iv, open, iv.Next(open))
-	if err != nil || len(cs) == 0 {
+	if err != nil {
 		return cc.Candle{}, false, err
+	}
+	if len(cs) != 1 || cs[0].OpenTime != open {
+		return cc.Candle{}, false, &cassettes.CorruptError{Bucket: "candles/" + cassettes.SeriesKey{Symbol: symbol, Interval: iv}.String(),
+			Key: strconv.FormatInt(open, 10), Err: fmt.Errorf("%w: the candle the index covers at %d reads as %d candles", cassettes.ErrCorrupt, open, len(cs))}
 	}
 	return cs[0], true, nil
 }

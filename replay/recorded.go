@@ -2,7 +2,10 @@ package replay
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -25,6 +28,9 @@ type recordedREST struct {
 	c      *cassettes.Cassette
 	plugin plugins.Plugin
 	next   http.Handler
+	// d reports damaged reads; serverError is what they are answered with.
+	d           *damage
+	serverError plugins.Response
 	// times, when shifting, moves embedded timestamps; candle listings are
 	// then left to the plugin, which serves the shifted index.
 	times timeShifter
@@ -64,9 +70,20 @@ func (m *matched) next() *cassettes.Interaction {
 	return m.ixs[min(n, int64(len(m.ixs)-1))]
 }
 
-func newRecordedREST(c *cassettes.Cassette, p plugins.Plugin, times timeShifter, next http.Handler) *recordedREST {
-	return &recordedREST{c: c, plugin: p, next: next, times: times,
+func newRecordedREST(c *cassettes.Cassette, p plugins.Plugin, times timeShifter, d *damage, next http.Handler) *recordedREST {
+	return &recordedREST{c: c, plugin: p, next: next, times: times, d: d, serverError: p.ServerError(),
 		byKey: map[string]*matched{}, byRaw: map[string]*matched{}}
+}
+
+// serveNext hands r to the plugin, watching for damaged index reads (see
+// damageWriter).
+func (h *recordedREST) serveNext(w http.ResponseWriter, r *http.Request) {
+	slot := &damageSlot{}
+	dw := &damageWriter{ResponseWriter: w, slot: slot, resp: h.serverError}
+	h.next.ServeHTTP(dw, r.WithContext(context.WithValue(r.Context(), damageKey{}, slot)))
+	if slot.failed.Load() && !dw.wrote {
+		dw.WriteHeader(http.StatusOK) // the plugin wrote nothing: the error still goes out
+	}
 }
 
 func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,18 +103,23 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ix, err := h.match(r, body)
 	if err != nil {
-		http.Error(w, "replay: reading cassette: "+err.Error(), http.StatusInternalServerError)
+		if errors.Is(err, cassettes.ErrCorrupt) {
+			h.d.report(r.Context(), err)
+		} else {
+			h.d.logger.Error("replay: reading cassette", slog.String("err", err.Error()))
+		}
+		writeResponse(w, h.serverError)
 		return
 	}
 	if ix == nil {
-		h.next.ServeHTTP(w, r)
+		h.serveNext(w, r)
 		return
 	}
 	respBody := ix.Body
 	if h.times.shift != 0 {
 		if _, err := h.plugin.DecodeCandles(r, ix.Body); err == nil {
 			// A candle listing: the shifted index answers it.
-			h.next.ServeHTTP(w, r)
+			h.serveNext(w, r)
 			return
 		}
 		respBody = h.times.body(respBody)

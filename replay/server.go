@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -97,6 +98,13 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if so.Logger == nil {
 		so.Logger = slog.New(slog.DiscardHandler)
 	}
+	// A damaged cassette read is answered with the exchange's server
+	// error, logged with its bucket and key, and counted in the status.
+	d := &damage{logger: so.Logger, count: new(atomic.Int64)}
+	if tp != nil {
+		tp.d = d
+	}
+	so.CorruptReads = d.count
 	front, err := serve.New(p, so)
 	if err != nil {
 		return nil, err
@@ -128,7 +136,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	}
 	inner := p.Handler(env)
 	if tp != nil {
-		inner = newRecordedREST(tp.c, p, tp.times, inner)
+		inner = newRecordedREST(tp.c, p, tp.times, d, inner)
 	}
 	front.Handle(inner)
 	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil

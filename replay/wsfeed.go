@@ -22,6 +22,7 @@ type recordedFeed struct {
 	clock  *cc.Clock
 	live   cc.Feed
 	shift  int64 // ms added to every recorded time (--clock now)
+	d      *damage
 
 	mu    sync.Mutex
 	cache map[string][]timedUpdate
@@ -86,6 +87,7 @@ func (f *recordedFeed) updates(symbol string, iv cc.Interval) ([]timedUpdate, er
 func (f *recordedFeed) Subscribe(ctx context.Context, symbol string, iv cc.Interval, every time.Duration) (<-chan cc.Update, error) {
 	ups, err := f.updates(symbol, iv)
 	if err != nil {
+		f.d.report(ctx, err)
 		return nil, err
 	}
 	if len(ups) == 0 {

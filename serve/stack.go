@@ -45,6 +45,10 @@ type Options struct {
 	// in Status: what record.Server.WriteErrors returns. (A func of any
 	// because serve does not import record.)
 	Recorder func() any
+	// CorruptReads, if set, is the mode's count of requests and streams a
+	// damaged cassette failed (replay: answered with the exchange's server
+	// error, and logged); Status reports it and ResetCounters zeroes it.
+	CorruptReads *atomic.Int64
 	// Logger receives the server's errors; nil discards them.
 	Logger *slog.Logger
 
@@ -104,6 +108,8 @@ type Stack struct {
 	admin   adminPolicy
 	// recorder reports the record mode's write errors, if set.
 	recorder func() any
+	// corruptReads counts damaged cassette reads (replay), if set.
+	corruptReads *atomic.Int64
 	// connStats reports the listener's counters once the Server serves.
 	connStats atomic.Pointer[func() ConnStats]
 }
@@ -111,7 +117,7 @@ type Stack struct {
 // NewStack builds the layers for plugin p over the connections of hub.
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
-		recorder: opts.Recorder}
+		recorder: opts.Recorder, corruptReads: opts.CorruptReads}
 	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
@@ -207,6 +213,9 @@ func (st *Stack) ResetCounters() {
 	st.limiter.Reset()
 	st.sim.Reset()
 	st.hub.ResetCounters()
+	if st.corruptReads != nil {
+		st.corruptReads.Store(0)
+	}
 }
 
 // DisconnectAll closes every WS connection with code (0 means 1006: cut
@@ -226,6 +235,9 @@ type Status struct {
 	Faults netsim.Stats `json:"faults"`
 	// RateLimits counts the limits hit.
 	RateLimits ratelimit.Stats `json:"rate_limits"`
+	// CorruptReads counts the requests and streams a damaged cassette
+	// failed (answered with the exchange's server error, and logged).
+	CorruptReads int64 `json:"corrupt_reads"`
 	// Conns counts the HTTP server's connections, once it serves.
 	Conns *ConnStats `json:"conns,omitempty"`
 	// Recorder is the record mode's report of writes to the cassette that
@@ -243,6 +255,9 @@ func (st *Stack) Status() Status {
 	}
 	s.Requests = s.RateLimits.Requests
 	s.WS = st.hub.Stats()
+	if st.corruptReads != nil {
+		s.CorruptReads = st.corruptReads.Load()
+	}
 	if f := st.connStats.Load(); f != nil {
 		cs := (*f)()
 		s.Conns = &cs

@@ -18,8 +18,12 @@ func inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "describe a cassette: exchange, time range, interactions, streams, candle coverage and gaps",
 		ArgsUsage: "FILE",
+		Description: "Every value the summary is built from is checked as it is read (format 3 seals each\n" +
+			"with a CRC-32C). --verify then reads and checks every value in the file, and bbolt's\n" +
+			"own consistency; it exits 1 naming the first damaged bucket and key.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
+			&cli.BoolFlag{Name: "verify", Usage: "read and check every value in the file, not only what the summary needs"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -32,14 +36,28 @@ func inspectCommand() *cli.Command {
 			defer cas.Close()
 			s, err := cas.Summarize()
 			if err != nil {
-				return err
+				return fmt.Errorf("inspect %s: %w", c.Args().First(), err)
+			}
+			var verified *cassettes.Verified
+			if c.Bool("verify") {
+				v, err := cas.Verify()
+				if err != nil {
+					return fmt.Errorf("inspect --verify %s: %w", c.Args().First(), err)
+				}
+				verified = &v
 			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
-				return enc.Encode(s)
+				return enc.Encode(struct {
+					*cassettes.Summary
+					Verified *cassettes.Verified `json:"verified,omitempty"`
+				}{s, verified})
 			}
 			printSummary(c.App.Writer, s)
+			if verified != nil {
+				printVerified(c.App.Writer, verified)
+			}
 			return nil
 		},
 	}
@@ -59,6 +77,11 @@ func printSummary(w io.Writer, s *cassettes.Summary) {
 	fmt.Fprintf(w, "cassette:  %s\n", s.Path)
 	fmt.Fprintf(w, "exchange:  %s\n", m.Exchange)
 	fmt.Fprintf(w, "format:    %d (written by %s)\n", m.Format, orDash(m.ToolVersion))
+	if m.Format >= cassettes.SealedFormat {
+		fmt.Fprintf(w, "checksums: crc32c on every value, checked as read\n")
+	} else {
+		fmt.Fprintf(w, "checksums: none (format %d)\n", m.Format)
+	}
 	fmt.Fprintf(w, "upstream:  REST %s  WS %s\n", orDash(m.UpstreamREST), orDash(m.UpstreamWS))
 	fmt.Fprintf(w, "created:   %s\n", fmtTime(m.Created))
 	fmt.Fprintf(w, "recorded:  %s .. %s", fmtTime(m.From), fmtTime(m.To))
@@ -94,6 +117,17 @@ func printSummary(w io.Writer, s *cassettes.Summary) {
 			fmt.Fprintf(w, "    gap   %s .. %s  %d missing\n", fmtMs(g.Start), fmtMs(iv.Prev(g.End)), g.Count)
 		}
 	}
+}
+
+func printVerified(w io.Writer, v *cassettes.Verified) {
+	how := "decoded"
+	if v.Sealed {
+		how = "checksums and decoding"
+	}
+	fmt.Fprintf(w, "\nverified:  ok (%s; bbolt consistency check of %d pages)\n", how, v.Pages)
+	fmt.Fprintf(w, "  %d interactions, %d match entries\n", v.Interactions, v.MatchKeys)
+	fmt.Fprintf(w, "  %d ws connections, %d frames in %d chunks\n", v.Conns, v.Frames, v.FrameChunks)
+	fmt.Fprintf(w, "  %d candles in %d blocks of %d series\n", v.Candles, v.Blocks, v.Series)
 }
 
 func orDash(s string) string {
