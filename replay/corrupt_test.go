@@ -51,9 +51,9 @@ func ask(t testing.TB, path string, requests []string) ([]answer, string, serve.
 	t.Helper()
 	var logs bytes.Buffer
 	s, err := replay.New(replay.Options{
-	Cassette: path,
-	Serve: serve.Options{NoRateLimit: true, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
-})
+		Cassette: path,
+		Serve:    serve.Options{NoRateLimit: true, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
+	})
 	if err != nil {
 		return nil, "", serve.Status{}, err
 	}
