@@ -171,11 +171,18 @@ func (c *conn) readHead(first bool) (int, bool) {
 					s.stats.idleCloses.Add(1)
 				}
 			}
+			if timeout && deadline == headerDeadline && len(c.buf) > c.off {
+				// A head begun and not finished in time: 408, then a
+				// clean close (slowHead says why not net/http's silence).
+				c.rwc.SetDeadline(time.Now().Add(rstAvoidance))
+				if _, err := io.WriteString(c.rwc, slowHead); err == nil {
+					closeWriteAndWait(c.rwc)
+				}
+				return 0, false
+			}
 			if len(c.buf) > c.off {
-				// A head cut short by EOF or the timeout: net/http has
-				// its own answer to that (for the timeout, none, or 400
-				// when the cut line has no colon; never a 408), so it
-				// gets the bytes, then the same error.
+				// A head cut short by EOF: net/http has its own answer to
+				// that, so it gets the bytes, then the same error.
 				c.headTimedOut = timeout
 				return -1, true
 			}

@@ -102,6 +102,14 @@ func (b *burst) end() (n int64, d time.Duration) {
 // than this many descriptors above MaxConns.
 const maxRefusing = 64
 
+// slowHead is what a connection gets whose request head began but did not
+// end within ReadHeaderTimeout (a slowloris, or a client stuck mid-head).
+// net/http closes such a connection without a word (or answers 400 when
+// the cut line has no colon); nginx and Apache say 408 first, and so do
+// we: a client should learn why its request got no answer.
+const slowHead = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+	"Connection: close\r\nContent-Length: 48\r\n\r\nrequest head not received within the time limit\n"
+
 // refusal is what a connection over MaxConns gets.
 const refusal = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" +
 	"Connection: close\r\nRetry-After: 1\r\nContent-Length: 39\r\n\r\ntoo many open connections; retry later\n"

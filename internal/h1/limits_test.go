@@ -169,30 +169,33 @@ func timeoutPair(t *testing.T, h http.Handler, header, idle time.Duration) (fast
 func TestTimeoutsSameAsNetHTTP(t *testing.T) {
 	const header, idle = 200 * time.Millisecond, 300 * time.Millisecond
 	fast, fastAddr, stdAddr := timeoutPair(t, http.HandlerFunc(echo), header, idle)
+	// slow marks a head begun and not finished in time: there h1
+	// deliberately differs from net/http, which closes without a word (or
+	// answers 400 when the line the timeout cut has no colon, as textproto
+	// parses what it got before looking at the error): h1 says 408 first,
+	// then closes as cleanly.
 	cases := []struct {
 		name  string
+		slow  bool
 		run   func(c net.Conn, br *bufio.Reader) []string
 		count func(Stats) int64
 	}{
-		{"nothing sent since the accept", func(c net.Conn, br *bufio.Reader) []string {
+		{"nothing sent since the accept", false, func(c net.Conn, br *bufio.Reader) []string {
 			return ending(c, br, "GET", 5*time.Second)
 		}, func(s Stats) int64 { return s.HeaderTimeouts }},
-		// net/http answers 400 when the line the timeout cut has no colon
-		// (textproto parses what it got before looking at the error), and
-		// nothing otherwise.
-		{"a head stalled in a header name", func(c net.Conn, br *bufio.Reader) []string {
+		{"a head stalled in a header name", true, func(c net.Conn, br *bufio.Reader) []string {
 			io.WriteString(c, "GET / HTTP/1.1\r\nHo")
 			return ending(c, br, "GET", 5*time.Second)
 		}, func(s Stats) int64 { return s.HeaderTimeouts }},
-		{"a head stalled in a header value", func(c net.Conn, br *bufio.Reader) []string {
+		{"a head stalled in a header value", true, func(c net.Conn, br *bufio.Reader) []string {
 			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x")
 			return ending(c, br, "GET", 5*time.Second)
 		}, func(s Stats) int64 { return s.HeaderTimeouts }},
-		{"a head stalled in the request line", func(c net.Conn, br *bufio.Reader) []string {
+		{"a head stalled in the request line", true, func(c net.Conn, br *bufio.Reader) []string {
 			io.WriteString(c, "GET / HT")
 			return ending(c, br, "GET", 5*time.Second)
 		}, func(s Stats) int64 { return s.HeaderTimeouts }},
-		{"a head trickled a byte at a time", func(c net.Conn, br *bufio.Reader) []string {
+		{"a head trickled a byte at a time", true, func(c net.Conn, br *bufio.Reader) []string {
 			stop := make(chan struct{})
 			wrote := make(chan struct{})
 			go func() {
@@ -212,15 +215,15 @@ func TestTimeoutsSameAsNetHTTP(t *testing.T) {
 			out := ending(c, br, "GET", 3*time.Second)
 			close(stop)
 			<-wrote
-			// The bytes still arriving when the server closes (after
-			// net/http's 400) can turn the close into a reset that loses
-			// the 400: what is compared is that it closed at all.
-			if last := out[len(out)-1]; last == "EOF" || last == "reset" || strings.Contains(last, "reset by peer") {
-				return []string{"EOF"}
+			// The bytes still arriving when the server closes (after its
+			// 408, or net/http's 400) can turn the close into a reset
+			// that loses the answer: what counts is that it closed.
+			if last := out[len(out)-1]; last == "reset" || strings.Contains(last, "reset by peer") {
+				out[len(out)-1] = "EOF"
 			}
 			return out
 		}, func(s Stats) int64 { return s.HeaderTimeouts }},
-		{"quiet after a request", func(c net.Conn, br *bufio.Reader) []string {
+		{"quiet after a request", false, func(c net.Conn, br *bufio.Reader) []string {
 			io.WriteString(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
 			return ending(c, br, "GET", 5*time.Second)
 		}, func(s Stats) int64 { return s.IdleCloses }},
@@ -237,7 +240,15 @@ func TestTimeoutsSameAsNetHTTP(t *testing.T) {
 				got[i] = tc.run(c, bufio.NewReader(c))
 				c.Close()
 			}
-			if !slices.Equal(got[0], got[1]) {
+			switch {
+			case tc.slow:
+				if !strings.HasPrefix(got[0][0], "408 ") && !(tc.name == "a head trickled a byte at a time" && len(got[0]) == 1) {
+					t.Errorf("h1 answered a stalled head with\n%s\nwant a 408 before the close", strings.Join(got[0], "\n"))
+				}
+				if last := got[1][len(got[1])-1]; last != "EOF" {
+					t.Errorf("net/http ended a stalled head with %q, want a close", last)
+				}
+			case !slices.Equal(got[0], got[1]):
 				t.Errorf("h1:\n%s\nnet/http:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 			}
 			if last := got[0][len(got[0])-1]; last != "EOF" {

@@ -33,9 +33,11 @@ type Server struct {
 	Handler http.Handler
 	// ReadHeaderTimeout bounds reading a request head: the first from the
 	// accept, as net/http does (a connection that sends nothing is closed
-	// then), a later one from its first byte. Zero means no limit. The
-	// connection then closes as net/http closes it: without a response,
-	// or with its 400 when the line cut short has no colon; never a 408.
+	// then), a later one from its first byte. Zero means no limit. A
+	// connection that sent nothing is closed without a response, as by
+	// net/http; one whose head began gets 408 Request Timeout before the
+	// close (net/http says nothing, or 400 when the cut line has no
+	// colon).
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds waiting for the next request on a kept-alive
 	// connection; zero means no limit (as net/http without ReadTimeout).
