@@ -346,7 +346,16 @@ func readRaw(t *testing.T, path string) rawCassette {
 				if top == "interactions" || top == "frames" || top == "candles" {
 					out.values[v[0]]++
 				}
-				if plain, err := dec.DecodeAll(v[1:], nil); err == nil {
+				// Format 3 seals a value with a 4-byte CRC-32C after the
+				// payload; older values end with it.
+				body := v[1:]
+				if len(v) > 5 {
+					if plain, err := dec.DecodeAll(v[1:len(v)-4], nil); err == nil {
+						out.all = append(out.all, plain...)
+						body = nil
+					}
+				}
+				if plain, err := dec.DecodeAll(body, nil); body != nil && err == nil {
 					out.all = append(out.all, plain...)
 				}
 			}

@@ -96,6 +96,21 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// Queued before the client gets any of the answer (a server may send a
+	// complete Content-Length body before the handler returns), so that
+	// anything it does next (a WS connection with a listen key from this
+	// answer) is recorded after it.
+	if int64(len(body)) <= s.opts.MaxBody && int64(len(reqBody)) <= s.opts.MaxBody {
+		ix := &cassettes.Interaction{
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			RequestHeader: r.Header.Clone(), RequestBody: reqBody,
+			Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
+			Start: start, Duration: s.opts.Now().Sub(start),
+		}
+		s.rec.interaction(ix, r, body, enc)
+	} else {
+		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
+	}
 	dst := w.Header()
 	for k, vs := range hdr {
 		dst[k] = vs
@@ -107,20 +122,6 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(resp.StatusCode)
 	if r.Method != http.MethodHead {
 		w.Write(wire)
-	}
-	// Queued before the client can have the whole answer, so anything it
-	// does next (a WS connection with a listen key from this answer) is
-	// recorded after it.
-	if int64(len(body)) <= s.opts.MaxBody && int64(len(reqBody)) <= s.opts.MaxBody {
-		ix := &cassettes.Interaction{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			RequestHeader: r.Header.Clone(), RequestBody: reqBody,
-			Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
-			Start: start, Duration: s.opts.Now().Sub(start),
-		}
-		s.rec.interaction(ix, r, body, enc)
-	} else {
-		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
 	}
 	http.NewResponseController(w).Flush()
 }
