@@ -14,7 +14,8 @@
 //
 //   - Name: the exchange id as the CLI spells it (gate_io_spot).
 //   - Defaults: the real upstream URLs, MaxLimit, the canonical intervals
-//     served (shortest first), volatile params and secrets to redact.
+//     served (shortest first) and the exchange's name for each
+//     (IntervalNames), volatile params and secrets to redact.
 //   - Symbol, CandlesRequest, DecodeCandles, DecodeFrame: the translation.
 //   - Handler: the exchange's REST and WS API over an Env (market, feed,
 //     clock, pairs); WS protocols run on Session through ServeWS.
@@ -23,6 +24,15 @@
 //     the list cannot drift from what is served.
 //   - RateLimits: the exchange's rate-limit model (ratelimit.Model).
 //   - ServerError: the exchange's own 5xx body.
+//
+// Declare the exchange's interval names once, as an IntervalNames table
+// (intervals.go), and read it both ways: Parse to understand a request or
+// a recorded frame, Name to spell a reply, a stream or CandlesRequest. Set
+// Defaults.Intervals to its Intervals() and Defaults.IntervalNames to it.
+// An exchange with a second spelling (MEXC's WS "Min1" beside REST "1m")
+// declares that table too; a second accepted spelling of one interval is
+// a second row (the first is the one written). A nil table means the
+// canonical spelling ("1m", "1h", "1M").
 //
 // Step over candles with the root package's interval arithmetic
 // (Interval.Add, Ceil, Count, Truncate, Next), not loops of your own: the n
@@ -42,7 +52,8 @@
 // when the name is not an id (lower-case words joined by '_'), when
 // Defaults lack absolute http(s)/ws(s) upstreams, a positive MaxLimit or
 // valid intervals shortest first without repeats, or name an empty
-// secret; when Symbol is empty; when Routes lists no REST route, a route
+// secret; when IntervalNames does not name exactly Intervals, or uses a
+// name twice; when Symbol is empty; when Routes lists no REST route, a route
 // that is not "METHOD /path" or "/path", an unknown method, a WS path not
 // starting with '/', or anything twice; when RateLimits has no REST window
 // or a window without a positive limit and period, a negative WS limit or
@@ -64,11 +75,24 @@
 //
 //  1. Create plugins/<family>/ with a doc.go, the plugin type(s), an
 //     init() calling Register, and a var _ plugins.Plugin guard.
-//  2. Import it blank in plugins/all/all.go.
-//  3. Run go test -race ./plugins/ (the conformance and robustness
-//     suites pick it up through the registry) and the family's own tests.
-//  4. Add its row to the real-client tables (compat/ccxt and its
-//     passing.json) and the README's exchange list.
+//  2. Import it blank in plugins/all/all.go (Go cannot import by
+//     discovery; plugins/all's test fails, naming the folder, until you
+//     do).
+//  3. Run go test -race ./plugins/ ./plugins/all/ (the conformance and
+//     robustness suites pick it up through the registry) and the family's
+//     own tests.
+//  4. Add its row to the CCXT table in compat/ccxt/harness.mjs, keyed by
+//     the folder and the market ("spot", or "perpetual" for an id ending
+//     in _perpetual): the ccxt class and how loadMarkets is kept to that
+//     market. Everything else the ccxt tests read from the binary
+//     (candlecassette exchanges --json: ids, routes, WS paths, interval
+//     names, pairs as the exchange spells them); test/registry.test.mjs
+//     fails for a registered id without a row. The new id must then pass
+//     make compat-ccxt, unless listed under todo in passing.json.
+//
+// Nothing else lists the exchanges: the README points at candlecassette
+// exchanges, and plugins/all's test checks that every id it names is
+// registered.
 //
 // # Concurrency
 //

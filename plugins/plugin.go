@@ -20,6 +20,10 @@ type Defaults struct {
 	MaxLimit     int    // most candles one REST request returns
 	// Intervals are the canonical intervals the exchange serves.
 	Intervals []cc.Interval
+	// IntervalNames spells each of Intervals the way the exchange's
+	// candles requests do, both ways; Register checks that it names
+	// exactly Intervals. Nil means the canonical spelling (Binance's).
+	IntervalNames IntervalNames
 	// VolatileParams are query/body params that replay ignores when it
 	// matches a recorded request (timestamps, signatures, ...).
 	VolatileParams []string

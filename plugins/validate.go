@@ -82,6 +82,11 @@ func validateDefaults(d Defaults, bad func(string, ...any)) {
 			bad("Defaults.Intervals: %s after %s, want shortest first and no repeats", iv, d.Intervals[i-1])
 		}
 	}
+	if d.IntervalNames != nil {
+		for _, defect := range d.IntervalNames.defects(d.Intervals) {
+			bad("Defaults.IntervalNames: %s", defect)
+		}
+	}
 	for _, l := range []struct {
 		what string
 		list []string

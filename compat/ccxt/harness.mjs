@@ -4,8 +4,10 @@
 // What it does for a test:
 //   - binary(): the candlecassette binary, $CANDLECASSETTE_BIN or built once
 //     from this checkout with `go build`;
-//   - registeredIds(bin): the exchange ids the binary serves (`candlecassette
-//     exchanges`), so that ids whose plugin has not landed are skipped;
+//   - registry(bin): what the binary serves (`candlecassette exchanges
+//     --json`), and entries(): each id joined with its row of CCXT, the one
+//     table of what only ccxt knows (class, loadMarkets restriction, its own
+//     market names), so that a new exchange needs a folder and a row;
 //   - startServer(bin, id): `synth ID --listen 127.0.0.1:0`, reading the
 //     `listening on http://HOST:PORT` line; stop() sends SIGTERM and reports
 //     the exit code; startRecorder and startReplay do the same for `record`
@@ -22,13 +24,13 @@
 // Restricting loadMarkets. ccxt loads every market type an exchange has
 // (spot, linear, inverse, options, ...) by default, which would ask a spot
 // server for its perpetual sibling's metadata. Where ccxt has an option for
-// it, EXCHANGES below sets `options.fetchMarkets.types` to the market type
+// it, CCXT below sets `options.fetchMarkets.types` to the market type
 // at hand (binance, bybit, okx, kucoin, gate, hyperliquid; gate also pins
 // the perpetual settlement currency to usdt). Where ccxt has no such option
 // (mexc, ascendex), the instance's fetchMarkets is replaced by ccxt's own
-// fetchSpotMarkets or fetchSwapMarkets of the same instance. Where ccxt's
-// default already asks only for the market type at hand (binanceusdm,
-// coinbase, kraken, kucoinfutures) nothing is changed. fetchCurrencies,
+// fetchSpotMarkets or fetchSwapMarkets of the same instance (`restrict`).
+// Where ccxt's default already asks only for the market type at hand
+// (binanceusdm, coinbase, kraken, kucoinfutures) nothing is changed. fetchCurrencies,
 // which loadMarkets runs first, is never switched off.
 //
 // MEXC spot: ccxt subscribes to MEXC's protobuf kline channel and decodes it
@@ -61,40 +63,114 @@ export const repoRoot = path.resolve(here, '..', '..');
 export const MINUTE = 60_000;
 
 /**
- * The exchange ids and how ccxt reaches each: npm package, ccxt class,
- * market type, the symbols to look for (first present wins), and how
- * loadMarkets is restricted to that market type.
+ * CCXT is everything the registry cannot say: how ccxt reaches each
+ * exchange family, by market ("spot" or "perpetual", as `candlecassette
+ * exchanges --json` reports it). A row has the ccxt class (`ccxt`), the npm
+ * package when it is not ccxt (`pkg`), how loadMarkets is restricted to the
+ * market at hand (`options`, or `restrict`: the instance method that
+ * replaces fetchMarkets), `httpAgent` (REST through the plain http.Agent),
+ * and where ccxt names markets its own way, `quote` (the quote ccxt uses
+ * instead of the pair's), `symbols` (names to try before the pairs') and
+ * `anySymbol` (else the first market of the type).
+ *
+ * Everything else comes from the binary: which ids exist, their family and
+ * market, and the pairs they serve (see entries). A registered id without
+ * a row here fails test/registry.test.mjs, naming the row to add.
  */
-export const EXCHANGES = [
-  { id: 'binance_spot', ccxt: 'binance', type: 'spot', symbols: ['BTC/USDT'],
-    options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'binance_perpetual', ccxt: 'binanceusdm', type: 'swap', symbols: ['BTC/USDT:USDT'] },
-  { id: 'bybit_spot', ccxt: 'bybit', type: 'spot', symbols: ['BTC/USDT'],
-    options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'bybit_perpetual', ccxt: 'bybit', type: 'swap', symbols: ['BTC/USDT:USDT'],
-    options: { fetchMarkets: { types: ['linear'] } } },
-  { id: 'okx_spot', ccxt: 'okx', type: 'spot', symbols: ['BTC/USDT'],
-    options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'okx_perpetual', ccxt: 'okx', type: 'swap', symbols: ['BTC/USDT:USDT'],
-    options: { fetchMarkets: { types: ['swap'] } } },
-  { id: 'coinbase_advanced_trade', ccxt: 'coinbase', type: 'spot', symbols: ['BTC/USD', 'BTC/USDT', 'BTC/USDC'] },
-  { id: 'kraken_spot', ccxt: 'kraken', type: 'spot', symbols: ['BTC/USD', 'BTC/USDT'] },
-  { id: 'kucoin_spot', ccxt: 'kucoin', type: 'spot', symbols: ['BTC/USDT'],
-    options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'kucoin_perpetual', ccxt: 'kucoinfutures', type: 'swap', symbols: ['BTC/USDT:USDT'] },
-  { id: 'gate_io_spot', ccxt: 'gate', type: 'spot', symbols: ['BTC/USDT'],
-    options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'gate_io_perpetual', ccxt: 'gate', type: 'swap', symbols: ['BTC/USDT:USDT'],
-    options: { fetchMarkets: { types: ['swap'] }, swap: { fetchMarkets: { settlementCurrencies: ['usdt'] } } } },
-  { id: 'mexc_spot', ccxt: 'mexc', type: 'spot', symbols: ['BTC/USDT'], restrict: 'fetchSpotMarkets' },
-  { id: 'mexc_perpetual', ccxt: 'mexc', type: 'swap', symbols: ['BTC/USDT:USDT'], restrict: 'fetchSwapMarkets' },
-  { id: 'hyperliquid_spot', ccxt: 'hyperliquid', type: 'spot', symbols: ['BTC/USDC', 'UBTC/USDC', 'PURR/USDC'],
-    anySymbol: true, options: { fetchMarkets: { types: ['spot'] } } },
-  { id: 'hyperliquid_perpetual', ccxt: 'hyperliquid', type: 'swap', symbols: ['BTC/USDC:USDC'],
-    options: { fetchMarkets: { types: ['swap'] } } },
-  { id: 'ascend_ex_spot', pkg: 'ccxt-ascendex', ccxt: 'ascendex', type: 'spot', symbols: ['BTC/USDT'],
-    restrict: 'fetchSpotMarkets', httpAgent: true },
-];
+export const CCXT = {
+  binance: {
+    spot: { ccxt: 'binance', options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'binanceusdm' },
+  },
+  bybit: {
+    spot: { ccxt: 'bybit', options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'bybit', options: { fetchMarkets: { types: ['linear'] } } },
+  },
+  okx: {
+    spot: { ccxt: 'okx', options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'okx', options: { fetchMarkets: { types: ['swap'] } } },
+  },
+  coinbase: {
+    spot: { ccxt: 'coinbase' },
+  },
+  kraken: {
+    spot: { ccxt: 'kraken' },
+  },
+  kucoin: {
+    spot: { ccxt: 'kucoin', options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'kucoinfutures' },
+  },
+  gateio: {
+    spot: { ccxt: 'gate', options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'gate', options: { fetchMarkets: { types: ['swap'] }, swap: { fetchMarkets: { settlementCurrencies: ['usdt'] } } } },
+  },
+  mexc: {
+    spot: { ccxt: 'mexc', restrict: 'fetchSpotMarkets' },
+    perpetual: { ccxt: 'mexc', restrict: 'fetchSwapMarkets' },
+  },
+  hyperliquid: {
+    // ccxt names Hyperliquid's spot tokens its own way, and its perpetuals
+    // settle in USDC whatever the pair's quote.
+    spot: { ccxt: 'hyperliquid', symbols: ['BTC/USDC', 'UBTC/USDC', 'PURR/USDC'], anySymbol: true,
+      options: { fetchMarkets: { types: ['spot'] } } },
+    perpetual: { ccxt: 'hyperliquid', quote: 'USDC', options: { fetchMarkets: { types: ['swap'] } } },
+  },
+  ascendex: {
+    spot: { pkg: 'ccxt-ascendex', ccxt: 'ascendex', restrict: 'fetchSpotMarkets', httpAgent: true },
+  },
+};
+
+/** ccxtType is ccxt's market type for a registry market. */
+const ccxtType = (market) => (market === 'perpetual' ? 'swap' : 'spot');
+
+/**
+ * registry asks the binary what it serves (`candlecassette exchanges
+ * --json`): one object per exchange id with its family (folder under
+ * plugins/), market, upstreams, intervals with their native names, default
+ * pairs with their native symbols, REST routes and WS paths.
+ */
+export function registry(bin) {
+  return JSON.parse(execFileSync(bin, ['exchanges', '--json'], { encoding: 'utf8' }));
+}
+
+/**
+ * entry joins one registry listing with its CCXT row into what the tests
+ * use: id, ccxt, pkg, type, the symbols to look for (first present wins:
+ * the row's own names, then each default pair as ccxt spells it,
+ * BASE/QUOTE or BASE/QUOTE:SETTLE for perpetuals), the rest of the row and
+ * the listing itself (`exchange`). It throws, naming the row to add, when
+ * CCXT has none for the listing's family and market.
+ */
+export function entry(listing) {
+  const row = CCXT[listing.family]?.[listing.market];
+  if (!row) {
+    throw new Error(`${listing.id} is registered (plugins/${listing.family}) but compat/ccxt/harness.mjs has no ` +
+      `CCXT.${listing.family}.${listing.market} row: add the ccxt class that reaches it`);
+  }
+  const type = ccxtType(listing.market);
+  const fromPairs = listing.pairs.map(({ base, quote }) => {
+    const q = row.quote ?? quote;
+    return type === 'swap' ? `${base}/${q}:${q}` : `${base}/${q}`;
+  });
+  return { ...row, id: listing.id, type, symbols: [...new Set([...(row.symbols ?? []), ...fromPairs])], exchange: listing };
+}
+
+/**
+ * entries is an entry for every registered id that has a CCXT row, in id
+ * order; ids without one are left to test/registry.test.mjs to report.
+ */
+export function entries(listings) {
+  return listings.filter((l) => CCXT[l.family]?.[l.market]).map(entry);
+}
+
+/**
+ * readPassing reads passing.json: the ids that do not pass yet (`todo`,
+ * per test file: exchanges, roundtrip). Every other registered id must pass.
+ */
+export function readPassing() {
+  const p = JSON.parse(fs.readFileSync(path.join(here, 'passing.json'), 'utf8'));
+  return { exchanges: new Set(p.todo?.exchanges ?? []), roundtrip: new Set(p.todo?.roundtrip ?? []) };
+}
 
 // ---------------------------------------------------------------- network guard
 
@@ -210,12 +286,6 @@ export function binary() {
   execFileSync('go', ['build', '-o', out, './cmd/candlecassette'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   built = out;
   return out;
-}
-
-/** registeredIds asks the binary which exchange ids it serves. */
-export function registeredIds(bin) {
-  const out = execFileSync(bin, ['exchanges'], { encoding: 'utf8' });
-  return new Set(out.split('\n').map((s) => s.trim()).filter(Boolean));
 }
 
 /**

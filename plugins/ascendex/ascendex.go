@@ -22,23 +22,16 @@ type Spot struct{}
 // Name implements plugins.Plugin.
 func (*Spot) Name() string { return "ascend_ex_spot" }
 
-// intervals maps AscendEX's interval names to canonical ones.
-var intervals = map[string]cc.Interval{
-	"1": cc.Interval1m, "5": cc.Interval5m, "15": cc.Interval15m, "30": cc.Interval30m,
-	"60": cc.Interval1h, "120": cc.Interval2h, "240": cc.Interval4h, "360": cc.Interval6h,
-	"720": cc.Interval12h, "1d": cc.Interval1d, "1w": cc.Interval1w, "1m": cc.Interval1M,
-}
-
-// intervalOrder lists the names as barhist/info does.
-var intervalOrder = []string{"1", "5", "15", "30", "60", "120", "240", "360", "720", "1d", "1w", "1m"}
-
-func nameOf(iv cc.Interval) (string, bool) {
-	for _, n := range intervalOrder {
-		if intervals[n] == iv {
-			return n, true
-		}
-	}
-	return "", false
+// intervals are AscendEX's interval names (barhist's "interval", the WS
+// channel bar:{interval}:{symbol}), in the order barhist/info lists them.
+// "1m" is a month.
+var intervals = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1"}, {Interval: cc.Interval5m, Name: "5"},
+	{Interval: cc.Interval15m, Name: "15"}, {Interval: cc.Interval30m, Name: "30"},
+	{Interval: cc.Interval1h, Name: "60"}, {Interval: cc.Interval2h, Name: "120"},
+	{Interval: cc.Interval4h, Name: "240"}, {Interval: cc.Interval6h, Name: "360"},
+	{Interval: cc.Interval12h, Name: "720"}, {Interval: cc.Interval1d, Name: "1d"},
+	{Interval: cc.Interval1w, Name: "1w"}, {Interval: cc.Interval1M, Name: "1m"},
 }
 
 // maxBars is the most bars one barhist request returns.
@@ -54,7 +47,7 @@ func (*Spot) Defaults() plugins.Defaults {
 		SecretHeaders:  []string{"x-auth-key", "x-auth-signature", "x-auth-timestamp"},
 		SecretParams:   []string{"key", "sig"},
 	}
-	d.Intervals = kit.Served(intervals)
+	d.Intervals, d.IntervalNames = intervals.Intervals(), intervals
 	return d
 }
 
@@ -68,7 +61,7 @@ func (*Spot) ServerError() plugins.Response {
 
 // CandlesRequest implements plugins.Plugin.
 func (*Spot) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	name, ok := nameOf(q.Interval)
+	name, ok := intervals.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("ascendex: interval %q not served", q.Interval)
 	}
@@ -124,7 +117,7 @@ func (b *bar) candle(iv cc.Interval, closed bool) cc.Candle {
 // KlineSubscription tells the conformance suite how a client streams
 // klines.
 func (*Spot) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
-	name, _ := nameOf(iv)
+	name, _ := intervals.Name(iv)
 	return "/api/pro/v2/stream", [][]byte{[]byte(`{"op":"sub","id":"1","ch":"bar:` + name + `:` + symbol + `"}`)}
 }
 
@@ -134,7 +127,7 @@ func (*Spot) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, e
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
 	q := req.URL.Query()
-	iv, ok := intervals[q.Get("interval")]
+	iv, ok := intervals.Parse(q.Get("interval"))
 	if !ok {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}

@@ -75,7 +75,7 @@ func (s *server) barhist(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 100001, "INVALID_HTTP_INPUT", "Http request is invalid: missing required parameter interval")
 		return
 	}
-	iv, known := intervals[ivName]
+	iv, known := intervals.Parse(ivName)
 	if !known {
 		apiError(w, 100006, "INVALID_ARGUMENT", "Invalid interval "+ivName)
 		return
@@ -163,8 +163,8 @@ func appendBar(b []byte, sym, ivName string, c cc.Candle) []byte {
 
 func (s *server) barhistInfo(w http.ResponseWriter, r *http.Request) {
 	out := []any{}
-	for _, n := range intervalOrder {
-		out = append(out, map[string]any{"name": n, "intervalInMillis": intervals[n].Millis()})
+	for _, r := range intervals {
+		out = append(out, map[string]any{"name": r.Name, "intervalInMillis": r.Interval.Millis()})
 	}
 	ok(w, out)
 }

@@ -106,7 +106,7 @@ func (p *proto) sub(sess *plugins.Session, req *wsReq) {
 		return
 	}
 	ivName, sym := parts[1], parts[2]
-	iv, known := intervals[ivName]
+	iv, known := intervals.Parse(ivName)
 	if !known {
 		p.fail(sess, req, 100006, "INVALID_ARGUMENT", "Invalid interval "+ivName)
 		return
@@ -140,7 +140,7 @@ func (*Spot) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	if err := json.Unmarshal(frame, &b); err != nil || b.M != "bar" {
 		return nil, plugins.ErrNotCandles
 	}
-	iv, ok := intervals[b.Data.I]
+	iv, ok := intervals.Parse(b.Data.I)
 	if !ok {
 		return nil, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, b.Data.I)
 	}

@@ -27,12 +27,13 @@ func (p *Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	if q.Symbol == "" {
 		return nil, fmt.Errorf("binance: candles request without a symbol")
 	}
-	if _, ok := p.validInterval(string(q.Interval)); !ok {
+	name, ok := p.intervals().Name(q.Interval)
+	if !ok {
 		return nil, fmt.Errorf("binance: %s does not serve interval %q", p.Name(), q.Interval)
 	}
 	v := url.Values{}
 	v.Set("symbol", q.Symbol)
-	v.Set("interval", string(q.Interval))
+	v.Set("interval", name)
 	if q.Start != 0 {
 		v.Set("startTime", strconv.FormatInt(q.Start, 10))
 	}

@@ -2,6 +2,7 @@ package binance
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,7 +74,8 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		UpstreamREST:   "https://api.binance.com",
 		UpstreamWS:     "wss://stream.binance.com:9443",
 		MaxLimit:       p.maxLimit(),
-		Intervals:      append([]cc.Interval(nil), cc.Intervals...),
+		Intervals:      spotIntervals.Intervals(),
+		IntervalNames:  spotIntervals,
 		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
 		SecretParams:   []string{"signature", "listenKey", "apiKey"}, // apiKey: the WS API's session.logon and signed requests
@@ -81,7 +83,7 @@ func (p *Plugin) Defaults() plugins.Defaults {
 	if p.kind == Perpetual {
 		d.UpstreamREST = "https://fapi.binance.com"
 		d.UpstreamWS = "wss://fstream.binance.com"
-		d.Intervals = futuresIntervals()
+		d.Intervals, d.IntervalNames = futuresIntervals.Intervals(), futuresIntervals
 	}
 	return d
 }
@@ -94,25 +96,26 @@ func (p *Plugin) maxLimit() int {
 	return 1000
 }
 
-// futuresIntervals are the canonical intervals but 1s, which USD-M
-// futures do not serve.
-func futuresIntervals() []cc.Interval {
-	out := make([]cc.Interval, 0, len(cc.Intervals)-1)
-	for _, iv := range cc.Intervals {
-		if iv != cc.Interval1s {
-			out = append(out, iv)
-		}
+// spotIntervals are spot's interval names ("interval", the stream
+// <symbol>@kline_<interval>): every canonical interval, spelled the
+// canonical way, which is Binance's.
+var spotIntervals = plugins.CanonicalNames(cc.Intervals)
+
+// futuresIntervals are USD-M's: the canonical intervals but 1s.
+var futuresIntervals = plugins.CanonicalNames(slices.DeleteFunc(slices.Clone(cc.Intervals),
+	func(iv cc.Interval) bool { return iv == cc.Interval1s }))
+
+// intervals is p's interval-name table.
+func (p *Plugin) intervals() plugins.IntervalNames {
+	if p.kind == Perpetual {
+		return futuresIntervals
 	}
-	return out
+	return spotIntervals
 }
 
-// validInterval reports whether p serves iv.
+// validInterval reports whether p serves the interval named s.
 func (p *Plugin) validInterval(s string) (cc.Interval, bool) {
-	iv := cc.Interval(s)
-	if !iv.Valid() || (p.kind == Perpetual && iv == cc.Interval1s) {
-		return "", false
-	}
-	return iv, true
+	return p.intervals().Parse(s)
 }
 
 // spotListed is when Binance spot opened (BTCUSDT's first kline,

@@ -42,15 +42,12 @@ func (e *Exchange) Symbol(p cc.Pair) string { return p.Base + p.Quote }
 
 // Defaults implements plugins.Plugin.
 func (e *Exchange) Defaults() plugins.Defaults {
-	ivs := make([]cc.Interval, 0, len(intervalNames))
-	for _, n := range intervalNames {
-		ivs = append(ivs, intervals[n])
-	}
 	return plugins.Defaults{
-		UpstreamREST: "https://api.bybit.com",
-		UpstreamWS:   "wss://stream.bybit.com",
-		MaxLimit:     maxLimit,
-		Intervals:    ivs,
+		UpstreamREST:  "https://api.bybit.com",
+		UpstreamWS:    "wss://stream.bybit.com",
+		MaxLimit:      maxLimit,
+		Intervals:     intervals.Intervals(),
+		IntervalNames: intervals,
 		// Signed requests carry their timestamp and receive window in
 		// headers (and these params in older clients).
 		VolatileParams: []string{"timestamp", "recv_window", "sign"},

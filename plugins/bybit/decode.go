@@ -15,7 +15,7 @@ import (
 // CandlesRequest implements plugins.Plugin: GET /v5/market/kline with the
 // category of this exchange id.
 func (e *Exchange) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	name, ok := intervalName[q.Interval]
+	name, ok := intervals.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("bybit: interval %q not served", q.Interval)
 	}
@@ -52,7 +52,7 @@ func (e *Exchange) DecodeCandles(req *http.Request, body []byte) (plugins.Candle
 	if req == nil || req.URL == nil || req.URL.Path != "/v5/market/kline" {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
-	iv, ok := intervals[req.URL.Query().Get("interval")]
+	iv, ok := intervals.Parse(req.URL.Query().Get("interval"))
 	if !ok {
 		return plugins.CandleSet{}, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, req.URL.Query().Get("interval"))
 	}
@@ -124,7 +124,7 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	if len(parts) != 3 || parts[0] != "kline" {
 		return nil, plugins.ErrNotCandles
 	}
-	iv, ok := intervals[parts[1]]
+	iv, ok := intervals.Parse(parts[1])
 	if !ok {
 		return nil, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, parts[1])
 	}
@@ -152,6 +152,7 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 // KlineSubscription tells the conformance suite how a client streams
 // (symbol, iv) klines: this category's socket and a subscribe message.
 func (e *Exchange) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
-	msg := fmt.Sprintf(`{"op":"subscribe","req_id":"1","args":["kline.%s.%s"]}`, intervalName[iv], symbol)
+	name, _ := intervals.Name(iv)
+	msg := fmt.Sprintf(`{"op":"subscribe","req_id":"1","args":["kline.%s.%s"]}`, name, symbol)
 	return e.wsPath, [][]byte{[]byte(msg)}
 }

@@ -1,32 +1,28 @@
 package bybit
 
-import cc "github.com/candlecassette/candlecassette"
+import (
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
 
 const (
 	defaultLimit = 200
 	maxLimit     = 1000
 )
 
-// intervalNames are Bybit's kline intervals, shortest first.
-var intervalNames = []string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
-
-// intervals maps Bybit's names onto canonical intervals. Bybit's day, week
-// and month candles open at 00:00 UTC, Monday and the 1st, as the
-// canonical ones do.
-var intervals = map[string]cc.Interval{
-	"1": cc.Interval1m, "3": cc.Interval3m, "5": cc.Interval5m, "15": cc.Interval15m,
-	"30": cc.Interval30m, "60": cc.Interval1h, "120": cc.Interval2h, "240": cc.Interval4h,
-	"360": cc.Interval6h, "720": cc.Interval12h, "D": cc.Interval1d, "W": cc.Interval1w,
-	"M": cc.Interval1M,
+// intervals are Bybit's kline interval names (REST "interval" and the WS
+// topic kline.{interval}.{symbol}), shortest first. Bybit's day, week and
+// month candles open at 00:00 UTC, Monday and the 1st, as the canonical
+// ones do.
+var intervals = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1"}, {Interval: cc.Interval3m, Name: "3"},
+	{Interval: cc.Interval5m, Name: "5"}, {Interval: cc.Interval15m, Name: "15"},
+	{Interval: cc.Interval30m, Name: "30"}, {Interval: cc.Interval1h, Name: "60"},
+	{Interval: cc.Interval2h, Name: "120"}, {Interval: cc.Interval4h, Name: "240"},
+	{Interval: cc.Interval6h, Name: "360"}, {Interval: cc.Interval12h, Name: "720"},
+	{Interval: cc.Interval1d, Name: "D"}, {Interval: cc.Interval1w, Name: "W"},
+	{Interval: cc.Interval1M, Name: "M"},
 }
-
-var intervalName = func() map[cc.Interval]string {
-	m := make(map[cc.Interval]string, len(intervals))
-	for n, iv := range intervals {
-		m[iv] = n
-	}
-	return m
-}()
 
 // klineWindow turns a kline request into the open-time range [first, stop)
 // to read. With start, the limit candles from start onwards (not past end

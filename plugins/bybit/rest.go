@@ -193,7 +193,7 @@ func (h *handler) kline(w http.ResponseWriter, r *http.Request, q url.Values, ki
 		return
 	}
 	ivName := q.Get("interval")
-	iv, ok := intervals[ivName]
+	iv, ok := intervals.Parse(ivName)
 	if !ok {
 		h.fail(w, http.StatusOK, codeParams, msgInterval)
 		return

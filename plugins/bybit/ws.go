@@ -150,7 +150,7 @@ func (p *wsProtocol) parseTopic(t string) (sym string, iv cc.Interval, ivName st
 	if len(parts) != 3 || parts[0] != "kline" {
 		return "", "", "", false
 	}
-	iv, ok = intervals[parts[1]]
+	iv, ok = intervals.Parse(parts[1])
 	if !ok || !p.h.served(p.h.ex.category, parts[2]) {
 		return "", "", "", false
 	}

@@ -28,27 +28,19 @@ var _ plugins.Plugin = (*Plugin)(nil)
 
 func init() { plugins.Register(&Plugin{}) }
 
-// granularities maps Coinbase's granularity enum to canonical intervals.
-var granularities = map[string]cc.Interval{
-	"ONE_MINUTE":     cc.Interval1m,
-	"FIVE_MINUTE":    cc.Interval5m,
-	"FIFTEEN_MINUTE": cc.Interval15m,
-	"THIRTY_MINUTE":  cc.Interval30m,
-	"ONE_HOUR":       cc.Interval1h,
-	"TWO_HOUR":       cc.Interval2h,
-	"FOUR_HOUR":      cc.Interval4h,
-	"SIX_HOUR":       cc.Interval6h,
-	"ONE_DAY":        cc.Interval1d,
+// granularities is Coinbase's granularity enum (the candles request's
+// "granularity").
+var granularities = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "ONE_MINUTE"},
+	{Interval: cc.Interval5m, Name: "FIVE_MINUTE"},
+	{Interval: cc.Interval15m, Name: "FIFTEEN_MINUTE"},
+	{Interval: cc.Interval30m, Name: "THIRTY_MINUTE"},
+	{Interval: cc.Interval1h, Name: "ONE_HOUR"},
+	{Interval: cc.Interval2h, Name: "TWO_HOUR"},
+	{Interval: cc.Interval4h, Name: "FOUR_HOUR"},
+	{Interval: cc.Interval6h, Name: "SIX_HOUR"},
+	{Interval: cc.Interval1d, Name: "ONE_DAY"},
 }
-
-// granularityOf is the reverse of granularities.
-var granularityOf = func() map[cc.Interval]string {
-	m := map[cc.Interval]string{}
-	for k, v := range granularities {
-		m[v] = k
-	}
-	return m
-}()
 
 // Name implements plugins.Plugin.
 func (*Plugin) Name() string { return Name }
@@ -56,13 +48,11 @@ func (*Plugin) Name() string { return Name }
 // Defaults implements plugins.Plugin.
 func (*Plugin) Defaults() plugins.Defaults {
 	return plugins.Defaults{
-		UpstreamREST: "https://api.coinbase.com",
-		UpstreamWS:   "wss://advanced-trade-ws.coinbase.com",
-		MaxLimit:     MaxCandles,
-		Intervals: []cc.Interval{
-			cc.Interval1m, cc.Interval5m, cc.Interval15m, cc.Interval30m,
-			cc.Interval1h, cc.Interval2h, cc.Interval4h, cc.Interval6h, cc.Interval1d,
-		},
+		UpstreamREST:   "https://api.coinbase.com",
+		UpstreamWS:     "wss://advanced-trade-ws.coinbase.com",
+		MaxLimit:       MaxCandles,
+		Intervals:      granularities.Intervals(),
+		IntervalNames:  granularities,
 		VolatileParams: []string{"jwt", "timestamp"},
 		SecretHeaders: []string{
 			"Authorization", "CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-TIMESTAMP",
@@ -79,7 +69,7 @@ func (*Plugin) Symbol(p cc.Pair) string { return p.Base + "-" + p.Quote }
 // end; a missing end is derived from start and the limit (or now), a
 // missing start from end and the limit.
 func (*Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	g, ok := granularityOf[q.Interval]
+	g, ok := granularities.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("coinbase: interval %q not served", q.Interval)
 	}

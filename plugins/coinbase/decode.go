@@ -43,7 +43,7 @@ func (*Plugin) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet,
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
 	id := strings.TrimSuffix(strings.TrimPrefix(path, candlesPrefix), "/candles")
-	iv, ok := granularities[req.URL.Query().Get("granularity")]
+	iv, ok := granularities.Parse(req.URL.Query().Get("granularity"))
 	if !ok || id == "" || strings.Contains(id, "/") {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}

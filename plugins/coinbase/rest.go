@@ -99,7 +99,7 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gs := q.Get("granularity")
-	iv, ok := granularities[gs]
+	iv, ok := granularities.Parse(gs)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "granularity argument is invalid")
 		return

@@ -42,39 +42,31 @@ func (a *api) Name() string {
 	return "gate_io_spot"
 }
 
-// Spot intervals: Gate's spelling to canonical.
-var spotIntervals = map[string]cc.Interval{
-	"1s": cc.Interval1s, "1m": cc.Interval1m, "5m": cc.Interval5m, "15m": cc.Interval15m,
-	"30m": cc.Interval30m, "1h": cc.Interval1h, "4h": cc.Interval4h, "8h": cc.Interval8h,
-	"1d": cc.Interval1d, "7d": cc.Interval1w, "30d": cc.Interval1M,
+// spotIntervals are Gate's spot interval names (candlesticks' "interval",
+// the spot.candlesticks payload and its pushes' "n").
+var spotIntervals = plugins.IntervalNames{
+	{Interval: cc.Interval1s, Name: "1s"}, {Interval: cc.Interval1m, Name: "1m"},
+	{Interval: cc.Interval5m, Name: "5m"}, {Interval: cc.Interval15m, Name: "15m"},
+	{Interval: cc.Interval30m, Name: "30m"}, {Interval: cc.Interval1h, Name: "1h"},
+	{Interval: cc.Interval4h, Name: "4h"}, {Interval: cc.Interval8h, Name: "8h"},
+	{Interval: cc.Interval1d, Name: "1d"}, {Interval: cc.Interval1w, Name: "7d"},
+	{Interval: cc.Interval1M, Name: "30d"},
 }
 
-// Futures intervals: Gate's spelling to canonical.
-var futuresIntervals = map[string]cc.Interval{
-	"1m": cc.Interval1m, "5m": cc.Interval5m, "15m": cc.Interval15m, "30m": cc.Interval30m,
-	"1h": cc.Interval1h, "2h": cc.Interval2h, "4h": cc.Interval4h, "6h": cc.Interval6h,
-	"8h": cc.Interval8h, "12h": cc.Interval12h, "1d": cc.Interval1d, "7d": cc.Interval1w,
-	"1w": cc.Interval1w, "30d": cc.Interval1M,
+// futuresIntervals are Gate's futures interval names; "1w" is accepted
+// beside "7d", which is what a week is spelled as.
+var futuresIntervals = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1m"}, {Interval: cc.Interval5m, Name: "5m"},
+	{Interval: cc.Interval15m, Name: "15m"}, {Interval: cc.Interval30m, Name: "30m"},
+	{Interval: cc.Interval1h, Name: "1h"}, {Interval: cc.Interval2h, Name: "2h"},
+	{Interval: cc.Interval4h, Name: "4h"}, {Interval: cc.Interval6h, Name: "6h"},
+	{Interval: cc.Interval8h, Name: "8h"}, {Interval: cc.Interval12h, Name: "12h"},
+	{Interval: cc.Interval1d, Name: "1d"}, {Interval: cc.Interval1w, Name: "7d"},
+	{Interval: cc.Interval1w, Name: "1w"}, {Interval: cc.Interval1M, Name: "30d"},
 }
 
-// gateInterval spells a canonical interval Gate's way.
-func gateInterval(iv cc.Interval) (string, bool) {
-	switch iv {
-	case cc.Interval1w:
-		return "7d", true
-	case cc.Interval1M:
-		return "30d", true
-	}
-	if _, ok := futuresIntervals[string(iv)]; ok {
-		return string(iv), true
-	}
-	if _, ok := spotIntervals[string(iv)]; ok {
-		return string(iv), true
-	}
-	return "", false
-}
-
-func (a *api) intervals() map[string]cc.Interval {
+// intervals is the interval-name table of this exchange id.
+func (a *api) intervals() plugins.IntervalNames {
 	if a.perp {
 		return futuresIntervals
 	}
@@ -95,7 +87,7 @@ func (a *api) Defaults() plugins.Defaults {
 		d.UpstreamWS = "wss://fx-ws.gateio.ws"
 		d.MaxLimit = 2000
 	}
-	d.Intervals = kit.Served(a.intervals())
+	d.Intervals, d.IntervalNames = a.intervals().Intervals(), a.intervals()
 	return d
 }
 
@@ -111,7 +103,7 @@ func (a *api) ServerError() plugins.Response {
 // CandlesRequest implements plugins.Plugin. Gate rejects limit together
 // with from/to, so a query with a start is sent as a from/to range.
 func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	giv, ok := gateInterval(q.Interval)
+	giv, ok := a.intervals().Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("gateio: interval %q not served", q.Interval)
 	}
@@ -152,7 +144,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 	q := req.URL.Query()
 	switch {
 	case req.URL.Path == "/api/v4/spot/candlesticks":
-		iv, ok := spotIntervals[cmp.Or(q.Get("interval"), "30m")]
+		iv, ok := spotIntervals.Parse(cmp.Or(q.Get("interval"), "30m"))
 		if !ok {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
 		}
@@ -170,7 +162,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		}
 		return set, nil
 	case strings.HasPrefix(req.URL.Path, "/api/v4/futures/") && strings.HasSuffix(req.URL.Path, "/candlesticks"):
-		iv, ok := futuresIntervals[cmp.Or(q.Get("interval"), "5m")]
+		iv, ok := futuresIntervals.Parse(cmp.Or(q.Get("interval"), "5m"))
 		contract := q.Get("contract")
 		if !ok || strings.HasPrefix(contract, "mark_") || strings.HasPrefix(contract, "index_") {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
@@ -192,7 +184,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 // KlineSubscription tells the conformance suite how a client streams
 // klines.
 func (a *api) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
-	name, _ := gateInterval(iv)
+	name, _ := a.intervals().Name(iv)
 	path, channel := "/ws/v4/", "spot.candlesticks"
 	if a.perp {
 		path, channel = "/v4/ws/usdt", "futures.candlesticks"

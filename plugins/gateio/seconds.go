@@ -17,7 +17,7 @@ func spotGrid(name string) (grid, bool) {
 	if ms, ok := spotSeconds[name]; ok {
 		return grid{ms: ms}, true
 	}
-	iv, ok := spotIntervals[name]
+	iv, ok := spotIntervals.Parse(name)
 	return grid{iv: iv}, ok
 }
 
@@ -25,7 +25,7 @@ func futuresGrid(name string) (grid, bool) {
 	if ms, ok := futuresSeconds[name]; ok {
 		return grid{ms: ms}, true
 	}
-	iv, ok := futuresIntervals[name]
+	iv, ok := futuresIntervals.Parse(name)
 	return grid{iv: iv}, ok
 }
 

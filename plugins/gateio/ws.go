@@ -250,7 +250,7 @@ func (a *api) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	var out []cc.Update
 	for _, r := range rows {
 		ivName, sym, ok := strings.Cut(r.N, "_")
-		iv, known := ivs[ivName]
+		iv, known := ivs.Parse(ivName)
 		if !ok || !known {
 			return nil, fmt.Errorf("%w: subscription %q", plugins.ErrNotCandles, r.N)
 		}

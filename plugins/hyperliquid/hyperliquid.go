@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -40,16 +41,26 @@ func (a *api) Name() string {
 	return "hyperliquid_spot"
 }
 
-// intervals are Hyperliquid's candle intervals; they are spelled the
-// canonical way.
-var intervals = map[string]cc.Interval{
-	"1m": cc.Interval1m, "3m": cc.Interval3m, "5m": cc.Interval5m, "15m": cc.Interval15m,
-	"30m": cc.Interval30m, "1h": cc.Interval1h, "2h": cc.Interval2h, "4h": cc.Interval4h,
-	"8h": cc.Interval8h, "12h": cc.Interval12h, "1d": cc.Interval1d, "3d": cc.Interval3d,
-	"1w": cc.Interval1w, "1M": cc.Interval1M,
-}
+// intervals are Hyperliquid's candle intervals (candleSnapshot's and the
+// candle subscription's "interval"); they are spelled the canonical way.
+var intervals = plugins.CanonicalNames([]cc.Interval{
+	cc.Interval1m, cc.Interval3m, cc.Interval5m, cc.Interval15m, cc.Interval30m,
+	cc.Interval1h, cc.Interval2h, cc.Interval4h, cc.Interval8h, cc.Interval12h,
+	cc.Interval1d, cc.Interval3d, cc.Interval1w, cc.Interval1M,
+})
 
-const intervalList = "`1m`, `3m`, `5m`, `15m`, `30m`, `1h`, `2h`, `4h`, `8h`, `12h`, `1d`, `3d`, `1w`, `1M`"
+// intervalList names every interval as the exchange's deserializer error
+// lists them: `1m`, `3m`, ..., `1M`.
+var intervalList = func() string {
+	var b strings.Builder
+	for i, r := range intervals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`" + r.Name + "`")
+	}
+	return b.String()
+}()
 
 // maxCandles is the most candles one candleSnapshot returns.
 const maxCandles = 5000
@@ -63,7 +74,7 @@ func (a *api) Defaults() plugins.Defaults {
 		VolatileParams: []string{"endTime", "nonce", "signature"},
 		SecretParams:   []string{"signature", "nonce"},
 	}
-	d.Intervals = kit.Served(intervals)
+	d.Intervals, d.IntervalNames = intervals.Intervals(), intervals
 	return d
 }
 
@@ -140,7 +151,8 @@ func (a *api) ServerError() plugins.Response {
 
 // CandlesRequest implements plugins.Plugin: a POST /info candleSnapshot.
 func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	if _, ok := intervals[string(q.Interval)]; !ok {
+	name, ok := intervals.Name(q.Interval)
+	if !ok {
 		return nil, fmt.Errorf("hyperliquid: interval %q not served", q.Interval)
 	}
 	start, end := q.Start, q.End
@@ -160,7 +172,7 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	}
 	body, _ := json.Marshal(map[string]any{
 		"type": "candleSnapshot",
-		"req":  map[string]any{"coin": q.Symbol, "interval": string(q.Interval), "startTime": start, "endTime": end},
+		"req":  map[string]any{"coin": q.Symbol, "interval": name, "startTime": start, "endTime": end},
 	})
 	req, err := http.NewRequest(http.MethodPost, "/info", bytes.NewReader(body))
 	if err != nil {
@@ -221,7 +233,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 	if err := json.Unmarshal(rb, &snap); err != nil || snap.Type != "candleSnapshot" || snap.Req == nil {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
-	iv, ok := intervals[snap.Req.Interval]
+	iv, ok := intervals.Parse(snap.Req.Interval)
 	if !ok {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}

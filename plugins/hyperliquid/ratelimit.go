@@ -40,7 +40,7 @@ func infoWeight(r *http.Request) int {
 	case req.Type == "userRole":
 		return 60
 	case req.Type == "candleSnapshot" && req.Req != nil:
-		if iv, ok := intervals[req.Req.Interval]; ok && req.Req.EndTime > req.Req.StartTime {
+		if iv, ok := intervals.Parse(req.Req.Interval); ok && req.Req.EndTime > req.Req.StartTime {
 			n := min(int64(maxCandles), (req.Req.EndTime-req.Req.StartTime)/iv.Millis()+1)
 			return 20 + int(n/60)
 		}

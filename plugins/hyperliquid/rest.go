@@ -205,7 +205,7 @@ func (s *server) candleSnapshot(w http.ResponseWriter, r *http.Request, body []b
 	if !ok {
 		return
 	}
-	iv, known := intervals[ivName]
+	iv, known := intervals.Parse(ivName)
 	if !known {
 		deserializeError(w, body, fmt.Sprintf("req.interval: unknown variant `%s`, expected one of %s", ivName, intervalList))
 		return

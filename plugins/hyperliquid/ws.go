@@ -61,7 +61,7 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 			wsError(sess, "Invalid subscription "+string(key))
 			return
 		}
-		iv, ok := intervals[sub.Interval]
+		iv, ok := intervals.Parse(sub.Interval)
 		pair, found := p.s.pairByCoin(sub.Coin)
 		if !ok || !found {
 			wsError(sess, "Invalid subscription "+string(key))
@@ -103,7 +103,7 @@ func (a *api) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	if err := json.Unmarshal(frame, &msg); err != nil || msg.Channel != "candle" {
 		return nil, plugins.ErrNotCandles
 	}
-	iv, ok := intervals[msg.Data.I]
+	iv, ok := intervals.Parse(msg.Data.I)
 	if !ok {
 		return nil, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, msg.Data.I)
 	}

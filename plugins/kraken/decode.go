@@ -28,7 +28,7 @@ func (*Plugin) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet,
 		}
 		m = v
 	}
-	iv, ok := minutes[m]
+	iv, ok := intervalOf(m)
 	if !ok {
 		return plugins.CandleSet{}, plugins.ErrNotCandles
 	}
@@ -126,7 +126,7 @@ func (*Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	}
 	out := make([]cc.Update, 0, len(msg.Data))
 	for _, d := range msg.Data {
-		iv, ok := minutes[d.Interval]
+		iv, ok := intervalOf(d.Interval)
 		if !ok {
 			// The 15-day candle has no canonical interval to index.
 			return nil, plugins.ErrNotCandles
@@ -169,7 +169,7 @@ func decodeV1(frame []byte) ([]cc.Update, error) {
 		return nil, plugins.ErrNotCandles
 	}
 	m, err := strconv.Atoi(strings.TrimPrefix(name, "ohlc-"))
-	iv, ok := minutes[m]
+	iv, ok := intervalOf(m)
 	if err != nil || !ok {
 		return nil, plugins.ErrNotCandles
 	}

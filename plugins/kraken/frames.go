@@ -27,7 +27,7 @@ func frameOf(m int) (frame, bool) {
 	if m == 21600 {
 		return frame{minutes: m, iv: cc.Interval1d, span: fifteenDays}, true
 	}
-	iv, ok := minutes[m]
+	iv, ok := intervalOf(m)
 	return frame{minutes: m, iv: iv}, ok
 }
 

@@ -24,20 +24,25 @@ var _ plugins.Plugin = (*Plugin)(nil)
 
 func init() { plugins.Register(&Plugin{}) }
 
-// minutes maps Kraken's interval (minutes) to canonical intervals.
-var minutes = map[int]cc.Interval{
-	1: cc.Interval1m, 5: cc.Interval5m, 15: cc.Interval15m, 30: cc.Interval30m,
-	60: cc.Interval1h, 240: cc.Interval4h, 1440: cc.Interval1d, 10080: cc.Interval1w,
+// minutes are Kraken's intervals, in minutes (OHLC's "interval", the WS
+// v1 channel ohlc-{minutes} and v2 "interval"), that are canonical ones;
+// the 15-day candle (21600) is not (see frameOf).
+var minutes = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1"}, {Interval: cc.Interval5m, Name: "5"},
+	{Interval: cc.Interval15m, Name: "15"}, {Interval: cc.Interval30m, Name: "30"},
+	{Interval: cc.Interval1h, Name: "60"}, {Interval: cc.Interval4h, Name: "240"},
+	{Interval: cc.Interval1d, Name: "1440"}, {Interval: cc.Interval1w, Name: "10080"},
 }
 
-// minutesOf is the reverse of minutes.
-var minutesOf = func() map[cc.Interval]int {
-	m := map[cc.Interval]int{}
-	for k, v := range minutes {
-		m[v] = k
-	}
+// intervalOf is the canonical interval of m minutes.
+func intervalOf(m int) (cc.Interval, bool) { return minutes.Parse(strconv.Itoa(m)) }
+
+// minutesOf is iv in minutes, 0 if Kraken does not serve it.
+func minutesOf(iv cc.Interval) int {
+	name, _ := minutes.Name(iv)
+	m, _ := strconv.Atoi(name)
 	return m
-}()
+}
 
 // Name implements plugins.Plugin.
 func (*Plugin) Name() string { return Name }
@@ -45,13 +50,11 @@ func (*Plugin) Name() string { return Name }
 // Defaults implements plugins.Plugin.
 func (*Plugin) Defaults() plugins.Defaults {
 	return plugins.Defaults{
-		UpstreamREST: "https://api.kraken.com",
-		UpstreamWS:   "wss://ws.kraken.com",
-		MaxLimit:     MaxRows,
-		Intervals: []cc.Interval{
-			cc.Interval1m, cc.Interval5m, cc.Interval15m, cc.Interval30m,
-			cc.Interval1h, cc.Interval4h, cc.Interval1d, cc.Interval1w,
-		},
+		UpstreamREST:   "https://api.kraken.com",
+		UpstreamWS:     "wss://ws.kraken.com",
+		MaxLimit:       MaxRows,
+		Intervals:      minutes.Intervals(),
+		IntervalNames:  minutes,
 		VolatileParams: []string{"nonce", "otp"},
 		SecretHeaders:  []string{"API-Key", "API-Sign"},
 		SecretParams:   []string{"nonce", "otp", "token"},
@@ -64,8 +67,8 @@ func (*Plugin) Symbol(p cc.Pair) string { return namesOf(p).wsname }
 // CandlesRequest implements plugins.Plugin. Kraken has no end or limit
 // parameter: it answers the (at most 720) candles after since.
 func (*Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	m, ok := minutesOf[q.Interval]
-	if !ok {
+	m := minutesOf(q.Interval)
+	if m == 0 {
 		return nil, fmt.Errorf("kraken: interval %q not served", q.Interval)
 	}
 	v := url.Values{}
@@ -95,6 +98,6 @@ func (*Plugin) IgnoresLimit() bool { return true }
 // (symbol, iv) over WS v2.
 func (*Plugin) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
 	n := namesOfSymbol(symbol)
-	msg := fmt.Sprintf(`{"method":"subscribe","params":{"channel":"ohlc","symbol":[%q],"interval":%d},"req_id":1}`, n.v2, minutesOf[iv])
+	msg := fmt.Sprintf(`{"method":"subscribe","params":{"channel":"ohlc","symbol":[%q],"interval":%d},"req_id":1}`, n.v2, minutesOf(iv))
 	return "/v2", [][]byte{[]byte(msg)}
 }

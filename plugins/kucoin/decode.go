@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,10 +19,9 @@ func (p *Plugin) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSe
 	var ok bool
 	switch {
 	case !p.futures && req.URL.Path == "/api/v1/market/candles":
-		iv, ok = typeNames[q.Get("type")]
+		iv, ok = typeNames.Parse(q.Get("type"))
 	case p.futures && req.URL.Path == "/api/v1/kline/query":
-		g, _ := strconv.Atoi(q.Get("granularity"))
-		iv, ok = granularities[g]
+		iv, ok = granularity(q.Get("granularity"))
 	}
 	sym := q.Get("symbol")
 	if !ok || sym == "" {
@@ -132,7 +130,7 @@ func (p *Plugin) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		return nil, plugins.ErrNotCandles
 	}
 	i := strings.LastIndexByte(msg.Topic, '_')
-	iv, ok := typeNames[msg.Topic[i+1:]]
+	iv, ok := typeNames.Parse(msg.Topic[i+1:])
 	if i < 0 || !ok || len(msg.Data.Candles) < 7 {
 		return nil, plugins.ErrNotCandles
 	}

@@ -46,35 +46,53 @@ func init() {
 	plugins.Register(Perpetual)
 }
 
-// typeNames maps spot kline types (also the WS topic suffixes) to
-// canonical intervals.
-var typeNames = map[string]cc.Interval{
-	"1min": cc.Interval1m, "3min": cc.Interval3m, "5min": cc.Interval5m,
-	"15min": cc.Interval15m, "30min": cc.Interval30m, "1hour": cc.Interval1h,
-	"2hour": cc.Interval2h, "4hour": cc.Interval4h, "6hour": cc.Interval6h,
-	"8hour": cc.Interval8h, "12hour": cc.Interval12h, "1day": cc.Interval1d,
-	"1week": cc.Interval1w, "1month": cc.Interval1M,
+// typeNames are the spot kline types (/api/v1/market/candles "type", the
+// WS topic suffix): kucoin_spot's Defaults.IntervalNames.
+var typeNames = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1min"}, {Interval: cc.Interval3m, Name: "3min"},
+	{Interval: cc.Interval5m, Name: "5min"},
+	{Interval: cc.Interval15m, Name: "15min"}, {Interval: cc.Interval30m, Name: "30min"},
+	{Interval: cc.Interval1h, Name: "1hour"},
+	{Interval: cc.Interval2h, Name: "2hour"}, {Interval: cc.Interval4h, Name: "4hour"},
+	{Interval: cc.Interval6h, Name: "6hour"},
+	{Interval: cc.Interval8h, Name: "8hour"}, {Interval: cc.Interval12h, Name: "12hour"},
+	{Interval: cc.Interval1d, Name: "1day"},
+	{Interval: cc.Interval1w, Name: "1week"}, {Interval: cc.Interval1M, Name: "1month"},
 }
 
-var typeOf = func() map[cc.Interval]string {
-	m := map[cc.Interval]string{}
-	for k, v := range typeNames {
-		m[v] = k
+// granularities are the futures kline granularities in minutes
+// (/api/v1/kline/query "granularity"): kucoin_perpetual's
+// Defaults.IntervalNames.
+var granularities = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1"}, {Interval: cc.Interval5m, Name: "5"},
+	{Interval: cc.Interval15m, Name: "15"}, {Interval: cc.Interval30m, Name: "30"},
+	{Interval: cc.Interval1h, Name: "60"}, {Interval: cc.Interval2h, Name: "120"},
+	{Interval: cc.Interval4h, Name: "240"}, {Interval: cc.Interval8h, Name: "480"},
+	{Interval: cc.Interval12h, Name: "720"}, {Interval: cc.Interval1d, Name: "1440"},
+	{Interval: cc.Interval1w, Name: "10080"},
+}
+
+// futuresTypes are the interval names the futures candle topic takes
+// (/contractMarket/limitCandle:XBTUSDTM_1min): the spot types of the
+// futures intervals.
+var futuresTypes = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1min"}, {Interval: cc.Interval5m, Name: "5min"},
+	{Interval: cc.Interval15m, Name: "15min"},
+	{Interval: cc.Interval30m, Name: "30min"}, {Interval: cc.Interval1h, Name: "1hour"},
+	{Interval: cc.Interval2h, Name: "2hour"},
+	{Interval: cc.Interval4h, Name: "4hour"}, {Interval: cc.Interval8h, Name: "8hour"},
+	{Interval: cc.Interval12h, Name: "12hour"},
+	{Interval: cc.Interval1d, Name: "1day"}, {Interval: cc.Interval1w, Name: "1week"},
+}
+
+// granularity parses a futures granularity as the exchange does: any
+// integer spelling of the minutes.
+func granularity(s string) (cc.Interval, bool) {
+	g, err := strconv.Atoi(s)
+	if err != nil {
+		return "", false
 	}
-	return m
-}()
-
-// granularities are the futures kline granularities in minutes.
-var granularities = map[int]cc.Interval{
-	1: cc.Interval1m, 5: cc.Interval5m, 15: cc.Interval15m, 30: cc.Interval30m,
-	60: cc.Interval1h, 120: cc.Interval2h, 240: cc.Interval4h, 480: cc.Interval8h,
-	720: cc.Interval12h, 1440: cc.Interval1d, 10080: cc.Interval1w,
-}
-
-// futuresTypes are the WS interval names the futures candle topic takes.
-var futuresTypes = map[string]bool{
-	"1min": true, "5min": true, "15min": true, "30min": true, "1hour": true, "2hour": true,
-	"4hour": true, "8hour": true, "12hour": true, "1day": true, "1week": true,
+	return granularities.Parse(strconv.Itoa(g))
 }
 
 // Name implements plugins.Plugin.
@@ -102,16 +120,10 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		d.UpstreamREST = "https://api-futures.kucoin.com"
 		d.UpstreamWS = "wss://ws-api-futures.kucoin.com"
 		d.MaxLimit = MaxFuturesCandles
-		for _, iv := range []cc.Interval{cc.Interval1m, cc.Interval5m, cc.Interval15m, cc.Interval30m, cc.Interval1h, cc.Interval2h, cc.Interval4h, cc.Interval8h, cc.Interval12h, cc.Interval1d, cc.Interval1w} {
-			d.Intervals = append(d.Intervals, iv)
-		}
+		d.Intervals, d.IntervalNames = granularities.Intervals(), granularities
 		return d
 	}
-	for _, iv := range cc.Intervals {
-		if _, ok := typeOf[iv]; ok {
-			d.Intervals = append(d.Intervals, iv)
-		}
-	}
+	d.Intervals, d.IntervalNames = typeNames.Intervals(), typeNames
 	return d
 }
 
@@ -192,23 +204,18 @@ func (p *Plugin) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	v := url.Values{}
 	v.Set("symbol", q.Symbol)
 	if p.futures {
-		g := 0
-		for m, iv := range granularities {
-			if iv == q.Interval {
-				g = m
-			}
-		}
-		if g == 0 {
+		g, ok := granularities.Name(q.Interval)
+		if !ok {
 			return nil, fmt.Errorf("kucoin: interval %q not served by futures", q.Interval)
 		}
-		v.Set("granularity", strconv.Itoa(g))
+		v.Set("granularity", g)
 		from, to := window(q, MaxFuturesCandles)
 		v.Set("from", strconv.FormatInt(from, 10))
 		v.Set("to", strconv.FormatInt(to-1, 10)) // to is inclusive
 
 		return http.NewRequest(http.MethodGet, "/api/v1/kline/query?"+v.Encode(), nil)
 	}
-	t, ok := typeOf[q.Interval]
+	t, ok := typeNames.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("kucoin: interval %q not served by spot", q.Interval)
 	}
@@ -253,10 +260,11 @@ func (p *Plugin) ServerError() plugins.Response {
 // (symbol, iv): the bullet's endpoint with a token, and a subscribe to the
 // candle topic.
 func (p *Plugin) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
-	topic := spotTopic
+	topic, types := spotTopic, typeNames
 	if p.futures {
-		topic = futuresTopic
+		topic, types = futuresTopic, futuresTypes
 	}
-	msg := `{"id":"1","type":"subscribe","topic":"` + topic + symbol + "_" + typeOf[iv] + `","response":true}`
+	kind, _ := types.Name(iv)
+	msg := `{"id":"1","type":"subscribe","topic":"` + topic + symbol + "_" + kind + `","response":true}`
 	return "/endpoint?token=conformance&connectId=conformance", [][]byte{[]byte(msg)}
 }

@@ -122,7 +122,7 @@ func (h *handler) spotCandles(w http.ResponseWriter, r *http.Request) {
 		fail(w, "400100", "This pair is not provided at present")
 		return
 	}
-	iv, found := typeNames[q.Get("type")]
+	iv, found := typeNames.Parse(q.Get("type"))
 	if !found {
 		fail(w, "400100", "This type of Candlestick is currently not provided.")
 		return
@@ -225,9 +225,8 @@ func (h *handler) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		fail(w, "400100", "The contract does not exist: "+sym)
 		return
 	}
-	g, err := strconv.Atoi(q.Get("granularity"))
-	iv, found := granularities[g]
-	if err != nil || !found {
+	iv, found := granularity(q.Get("granularity"))
+	if !found {
 		fail(w, "400100", "granularity invalid")
 		return
 	}

@@ -102,8 +102,12 @@ func (p *wsProto) parse(topic string) ([]target, bool) {
 			return nil, false
 		}
 		sym, kind := item[:i], item[i+1:]
-		iv, ok := typeNames[kind]
-		if !ok || (futures && !futuresTypes[kind]) {
+		types := typeNames
+		if futures {
+			types = futuresTypes
+		}
+		iv, ok := types.Parse(kind)
+		if !ok {
 			return nil, false
 		}
 		var pair cc.Pair

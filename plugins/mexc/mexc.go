@@ -40,27 +40,24 @@ func (a *api) Name() string {
 	return "mexc_spot"
 }
 
-// spotIntervals are the spot REST names.
-var spotIntervals = map[string]cc.Interval{
-	"1m": cc.Interval1m, "5m": cc.Interval5m, "15m": cc.Interval15m, "30m": cc.Interval30m,
-	"60m": cc.Interval1h, "4h": cc.Interval4h, "1d": cc.Interval1d, "1W": cc.Interval1w,
-	"1M": cc.Interval1M,
+// spotIntervals are the spot REST names (/api/v3/klines "interval"):
+// mexc_spot's Defaults.IntervalNames.
+var spotIntervals = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "1m"}, {Interval: cc.Interval5m, Name: "5m"},
+	{Interval: cc.Interval15m, Name: "15m"}, {Interval: cc.Interval30m, Name: "30m"},
+	{Interval: cc.Interval1h, Name: "60m"}, {Interval: cc.Interval4h, Name: "4h"},
+	{Interval: cc.Interval1d, Name: "1d"}, {Interval: cc.Interval1w, Name: "1W"},
+	{Interval: cc.Interval1M, Name: "1M"},
 }
 
-// wsIntervals are the contract REST/WS and spot WS names.
-var wsIntervals = map[string]cc.Interval{
-	"Min1": cc.Interval1m, "Min5": cc.Interval5m, "Min15": cc.Interval15m, "Min30": cc.Interval30m,
-	"Min60": cc.Interval1h, "Hour4": cc.Interval4h, "Hour8": cc.Interval8h, "Day1": cc.Interval1d,
-	"Week1": cc.Interval1w, "Month1": cc.Interval1M,
-}
-
-func nameOf(m map[string]cc.Interval, iv cc.Interval) (string, bool) {
-	for k, v := range m {
-		if v == iv {
-			return k, true
-		}
-	}
-	return "", false
+// wsIntervals are the contract REST and WS names, which spot WS channels
+// use too: mexc_perpetual's Defaults.IntervalNames.
+var wsIntervals = plugins.IntervalNames{
+	{Interval: cc.Interval1m, Name: "Min1"}, {Interval: cc.Interval5m, Name: "Min5"},
+	{Interval: cc.Interval15m, Name: "Min15"}, {Interval: cc.Interval30m, Name: "Min30"},
+	{Interval: cc.Interval1h, Name: "Min60"}, {Interval: cc.Interval4h, Name: "Hour4"},
+	{Interval: cc.Interval8h, Name: "Hour8"}, {Interval: cc.Interval1d, Name: "Day1"},
+	{Interval: cc.Interval1w, Name: "Week1"}, {Interval: cc.Interval1M, Name: "Month1"},
 }
 
 // Defaults implements plugins.Plugin.
@@ -81,7 +78,7 @@ func (a *api) Defaults() plugins.Defaults {
 		d.VolatileParams = []string{"end"}
 		ivs = wsIntervals
 	}
-	d.Intervals = kit.Served(ivs)
+	d.Intervals, d.IntervalNames = ivs.Intervals(), ivs
 	return d
 }
 
@@ -106,7 +103,7 @@ func (a *api) ServerError() plugins.Response {
 func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 	v := url.Values{}
 	if a.perp {
-		name, ok := nameOf(wsIntervals, q.Interval)
+		name, ok := wsIntervals.Name(q.Interval)
 		if !ok {
 			return nil, fmt.Errorf("mexc: interval %q not served", q.Interval)
 		}
@@ -136,7 +133,7 @@ func (a *api) CandlesRequest(q plugins.Query) (*http.Request, error) {
 		}
 		return http.NewRequest(http.MethodGet, "/api/v1/contract/kline/"+url.PathEscape(q.Symbol)+"?"+v.Encode(), nil)
 	}
-	name, ok := nameOf(spotIntervals, q.Interval)
+	name, ok := spotIntervals.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("mexc: interval %q not served", q.Interval)
 	}
@@ -160,7 +157,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 	q := req.URL.Query()
 	switch {
 	case req.URL.Path == "/api/v3/klines":
-		iv, ok := spotIntervals[q.Get("interval")]
+		iv, ok := spotIntervals.Parse(q.Get("interval"))
 		if !ok {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
 		}
@@ -178,7 +175,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 		}
 		return set, nil
 	case strings.HasPrefix(req.URL.Path, "/api/v1/contract/kline/") && !strings.Contains(req.URL.Path[len("/api/v1/contract/kline/"):], "/"):
-		iv, ok := wsIntervals[cmp.Or(q.Get("interval"), "Min1")]
+		iv, ok := wsIntervals.Parse(cmp.Or(q.Get("interval"), "Min1"))
 		if !ok {
 			return plugins.CandleSet{}, plugins.ErrNotCandles
 		}
@@ -202,7 +199,7 @@ func (a *api) DecodeCandles(req *http.Request, body []byte) (plugins.CandleSet, 
 // KlineSubscription tells the conformance suite how a client streams
 // klines.
 func (a *api) KlineSubscription(symbol string, iv cc.Interval) (string, [][]byte) {
-	name, _ := nameOf(wsIntervals, iv)
+	name, _ := wsIntervals.Name(iv)
 	if a.perp {
 		return "/edge", [][]byte{[]byte(fmt.Sprintf(`{"method":"sub.kline","param":{"symbol":%q,"interval":%q}}`, symbol, name))}
 	}

@@ -212,7 +212,7 @@ func decodeKline(b []byte) (k klinePush, ok bool, err error) {
 
 // update converts a decoded push to the normalized form.
 func (k *klinePush) update() (cc.Update, error) {
-	iv, known := wsIntervals[k.Interval]
+	iv, known := wsIntervals.Parse(k.Interval)
 	if !known {
 		return cc.Update{}, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, k.Interval)
 	}

@@ -119,7 +119,7 @@ func (s *server) spotKlines(w http.ResponseWriter, r *http.Request) {
 		spotError(w, http.StatusBadRequest, -1121, "Invalid symbol.")
 		return
 	}
-	iv, ok := spotIntervals[ivName]
+	iv, ok := spotIntervals.Parse(ivName)
 	if !ok {
 		spotError(w, http.StatusBadRequest, -1121, "Invalid interval.")
 		return
@@ -190,7 +190,7 @@ func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
 		contractError(w, 1001, "Contract does not exist!")
 		return
 	}
-	iv, ok := wsIntervals[cmp.Or(q.Get("interval"), "Min1")]
+	iv, ok := wsIntervals.Parse(cmp.Or(q.Get("interval"), "Min1"))
 	if !ok {
 		contractError(w, 600, "Parameter error")
 		return

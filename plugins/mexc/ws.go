@@ -94,7 +94,7 @@ func (p *spotProto) subscribe(sess *plugins.Session, ch string) bool {
 	if !ok {
 		return false
 	}
-	iv, ok := wsIntervals[ivName]
+	iv, ok := wsIntervals.Parse(ivName)
 	if !ok {
 		return false
 	}
@@ -156,7 +156,7 @@ func (p *contractProto) Message(sess *plugins.Session, typ int, data []byte) {
 		sess.SendJSON(map[string]any{"channel": "pong", "data": p.s.now()})
 	case "sub.kline", "unsub.kline":
 		ivName := cmp.Or(req.Param.Interval, "Min1")
-		iv, ok := wsIntervals[ivName]
+		iv, ok := wsIntervals.Parse(ivName)
 		if !ok {
 			p.send(sess, "rs.error", "interval not support")
 			return
@@ -250,7 +250,7 @@ func (a *api) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: amount %q", plugins.ErrNotCandles, d.A)
 		}
-		iv, ok := wsIntervals[d.Interval]
+		iv, ok := wsIntervals.Parse(d.Interval)
 		if !ok {
 			return nil, fmt.Errorf("%w: interval %q", plugins.ErrNotCandles, d.Interval)
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 const (
@@ -25,10 +26,25 @@ const (
 	monday = 4 * day
 )
 
+// barNames are the bars whose candles are exactly a canonical interval's,
+// by the name a client asks for ("bar", the candle{bar} channel): the
+// exchange's Defaults.IntervalNames. Every other bar of bars is
+// aggregated here.
+var barNames = plugins.IntervalNames{
+	{Interval: cc.Interval1s, Name: "1s"}, {Interval: cc.Interval1m, Name: "1m"},
+	{Interval: cc.Interval3m, Name: "3m"}, {Interval: cc.Interval5m, Name: "5m"},
+	{Interval: cc.Interval15m, Name: "15m"}, {Interval: cc.Interval30m, Name: "30m"},
+	{Interval: cc.Interval1h, Name: "1H"}, {Interval: cc.Interval2h, Name: "2H"},
+	{Interval: cc.Interval4h, Name: "4H"}, {Interval: cc.Interval6h, Name: "6Hutc"},
+	{Interval: cc.Interval12h, Name: "12Hutc"}, {Interval: cc.Interval1d, Name: "1Dutc"},
+	{Interval: cc.Interval3d, Name: "3Dutc"}, {Interval: cc.Interval1w, Name: "1Wutc"},
+	{Interval: cc.Interval1M, Name: "1Mutc"},
+}
+
 // bar is one of OKX's bar sizes.
 type bar struct {
-	// iv is the canonical interval whose candles are exactly these bars;
-	// empty for bars aggregated here.
+	// iv is the canonical interval whose candles are exactly these bars
+	// (from barNames); empty for bars aggregated here.
 	iv cc.Interval
 	// Aggregated bars: a fixed length (with its alignment base), or a
 	// number of calendar months; both aligned in the time zone shift ms
@@ -40,16 +56,18 @@ type bar struct {
 	historyOnly bool
 }
 
-var bars = map[string]bar{
-	"1s":  {iv: cc.Interval1s, historyOnly: true},
-	"1m":  {iv: cc.Interval1m},
-	"3m":  {iv: cc.Interval3m},
-	"5m":  {iv: cc.Interval5m},
-	"15m": {iv: cc.Interval15m},
-	"30m": {iv: cc.Interval30m},
-	"1H":  {iv: cc.Interval1h},
-	"2H":  {iv: cc.Interval2h},
-	"4H":  {iv: cc.Interval4h},
+// bars are every bar OKX serves by name; a bar of barNames gets its
+// canonical interval from there.
+var bars = withIntervals(map[string]bar{
+	"1s":  {historyOnly: true},
+	"1m":  {},
+	"3m":  {},
+	"5m":  {},
+	"15m": {},
+	"30m": {},
+	"1H":  {},
+	"2H":  {},
+	"4H":  {},
 	// Hong Kong time opening prices.
 	"6H":  {length: 6 * hour, shift: hk},
 	"12H": {length: 12 * hour, shift: hk},
@@ -60,22 +78,28 @@ var bars = map[string]bar{
 	"1M":  {months: 1, shift: hk},
 	"3M":  {months: 3, shift: hk},
 	// UTC opening prices.
-	"6Hutc":  {iv: cc.Interval6h},
-	"12Hutc": {iv: cc.Interval12h},
-	"1Dutc":  {iv: cc.Interval1d},
+	"6Hutc":  {},
+	"12Hutc": {},
+	"1Dutc":  {},
 	"2Dutc":  {length: 2 * day},
-	"3Dutc":  {iv: cc.Interval3d},
-	"1Wutc":  {iv: cc.Interval1w},
-	"1Mutc":  {iv: cc.Interval1M},
+	"3Dutc":  {},
+	"1Wutc":  {},
+	"1Mutc":  {},
 	"3Mutc":  {months: 3},
-}
+})
 
-// barName is the bar a client asks for to get a canonical interval.
-var barName = map[cc.Interval]string{
-	cc.Interval1s: "1s", cc.Interval1m: "1m", cc.Interval3m: "3m", cc.Interval5m: "5m",
-	cc.Interval15m: "15m", cc.Interval30m: "30m", cc.Interval1h: "1H", cc.Interval2h: "2H",
-	cc.Interval4h: "4H", cc.Interval6h: "6Hutc", cc.Interval12h: "12Hutc", cc.Interval1d: "1Dutc",
-	cc.Interval3d: "3Dutc", cc.Interval1w: "1Wutc", cc.Interval1M: "1Mutc",
+// withIntervals gives each bar of barNames its canonical interval. It
+// panics on a name of barNames that bars lacks, so the two cannot drift.
+func withIntervals(m map[string]bar) map[string]bar {
+	for _, r := range barNames {
+		b, ok := m[r.Name]
+		if !ok {
+			panic("okx: bar " + r.Name + " of barNames is not among the bars")
+		}
+		b.iv = r.Interval
+		m[r.Name] = b
+	}
+	return m
 }
 
 func floorDiv(a, b int64) int64 {

@@ -19,7 +19,7 @@ import (
 // ccxt asks. Requests without a range get the latest bars from
 // /api/v5/market/candles.
 func (e *Exchange) CandlesRequest(q plugins.Query) (*http.Request, error) {
-	name, ok := barName[q.Interval]
+	name, ok := barNames.Name(q.Interval)
 	if !ok {
 		return nil, fmt.Errorf("okx: interval %q not served", q.Interval)
 	}
@@ -98,14 +98,13 @@ func canonical(name string) (cc.Interval, error) {
 	if name == "" {
 		name = "1m"
 	}
-	b, ok := bars[name]
-	if !ok {
-		return "", fmt.Errorf("%w: bar %q", plugins.ErrNotCandles, name)
+	if iv, ok := barNames.Parse(name); ok {
+		return iv, nil
 	}
-	if b.iv == "" {
+	if _, ok := bars[name]; ok {
 		return "", fmt.Errorf("%w: bar %q has no canonical interval", plugins.ErrNotCandles, name)
 	}
-	return b.iv, nil
+	return "", fmt.Errorf("%w: bar %q", plugins.ErrNotCandles, name)
 }
 
 // parseRow reads [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]. The base
@@ -177,6 +176,7 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 // KlineSubscription tells the conformance suite how a client streams
 // (symbol, iv) candles: the business socket and a subscribe message.
 func (e *Exchange) KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte) {
-	msg := fmt.Sprintf(`{"op":"subscribe","args":[{"channel":"candle%s","instId":%q}]}`, barName[iv], symbol)
+	name, _ := barNames.Name(iv)
+	msg := fmt.Sprintf(`{"op":"subscribe","args":[{"channel":"candle%s","instId":%q}]}`, name, symbol)
 	return "/ws/v5/business", [][]byte{[]byte(msg)}
 }

@@ -46,17 +46,12 @@ func (e *Exchange) Symbol(p cc.Pair) string {
 
 // Defaults implements plugins.Plugin.
 func (e *Exchange) Defaults() plugins.Defaults {
-	var ivs []cc.Interval
-	for _, iv := range cc.Intervals {
-		if _, ok := barName[iv]; ok {
-			ivs = append(ivs, iv)
-		}
-	}
 	return plugins.Defaults{
 		UpstreamREST:   "https://www.okx.com",
 		UpstreamWS:     "wss://ws.okx.com:8443",
 		MaxLimit:       maxLimit,
-		Intervals:      ivs,
+		Intervals:      barNames.Intervals(),
+		IntervalNames:  barNames,
 		VolatileParams: nil, // OKX signs with headers only
 		SecretHeaders:  []string{"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "OK-ACCESS-TIMESTAMP"},
 		SecretParams:   []string{"apiKey", "passphrase", "sign"}, // the WS {"op":"login","args":[...]}

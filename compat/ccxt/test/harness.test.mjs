@@ -94,11 +94,40 @@ describe('network guard', () => {
   });
 });
 
+describe('entry', () => {
+  const listing = (over) => ({ id: 'x_perpetual', family: 'binance', market: 'perpetual',
+    pairs: [{ base: 'BTC', quote: 'USDT', symbol: 'BTCUSDT' }, { base: 'ETH', quote: 'USDT', symbol: 'ETHUSDT' }], ...over });
+
+  it('spells the registry\'s pairs the ccxt way for the market', () => {
+    assert.deepEqual(h.entry(listing()).symbols, ['BTC/USDT:USDT', 'ETH/USDT:USDT']);
+    assert.equal(h.entry(listing()).type, 'swap');
+    assert.equal(h.entry(listing()).ccxt, 'binanceusdm');
+    const spot = h.entry(listing({ id: 'x_spot', market: 'spot' }));
+    assert.deepEqual([spot.type, spot.ccxt, spot.symbols[0]], ['spot', 'binance', 'BTC/USDT']);
+  });
+
+  it('puts a row\'s own names first and its quote in place of the pair\'s', () => {
+    const perp = h.entry(listing({ family: 'hyperliquid' }));
+    assert.deepEqual(perp.symbols, ['BTC/USDC:USDC', 'ETH/USDC:USDC']);
+    const spot = h.entry(listing({ family: 'hyperliquid', market: 'spot' }));
+    assert.equal(spot.symbols[0], 'BTC/USDC');
+    assert.ok(spot.symbols.includes('ETH/USDT') && spot.anySymbol);
+  });
+
+  it('fails loudly, naming the row to add, for an exchange the table lacks', () => {
+    assert.throws(() => h.entry(listing({ id: 'newex_spot', family: 'newex', market: 'spot' })),
+      /newex_spot is registered \(plugins\/newex\) but compat\/ccxt\/harness\.mjs has no CCXT\.newex\.spot row/);
+    assert.throws(() => h.entry(listing({ family: 'coinbase' })), /no CCXT\.coinbase\.perpetual row/);
+    assert.deepEqual(h.entries([listing({ family: 'newex' }), listing()]).map((e) => e.id), ['x_perpetual']);
+  });
+});
+
 describe('makeExchange', () => {
   const fake = { url: 'http://127.0.0.1:9', wsUrl: 'ws://127.0.0.1:9' };
+  const EXCHANGES = h.entries(h.registry(h.binary()));
 
   it('points every ccxt URL at the server and nothing else', async () => {
-    for (const entry of h.EXCHANGES) {
+    for (const entry of EXCHANGES) {
       const ex = await h.makeExchange(entry, fake);
       const urls = h.collectUrls(ex.urls.api);
       assert.ok(urls.length > 0, `${entry.id}: no URLs`);
@@ -109,7 +138,7 @@ describe('makeExchange', () => {
   });
 
   it('restricts loadMarkets to the market type at hand only as documented', async () => {
-    const byId = Object.fromEntries(h.EXCHANGES.map((e) => [e.id, e]));
+    const byId = Object.fromEntries(EXCHANGES.map((e) => [e.id, e]));
     const mexc = await h.makeExchange(byId.mexc_spot, fake);
     assert.equal(Object.hasOwn(mexc, 'fetchMarkets'), true, 'mexc_spot needs its fetchMarkets replaced');
     const usdm = await h.makeExchange(byId.binance_perpetual, fake);
@@ -122,7 +151,7 @@ describe('makeExchange', () => {
   it('with a URL left unrewritten, the guard catches ccxt leaving 127.0.0.1', async () => {
     const guard = h.installNetworkGuard();
     guard.assertClean();
-    const entry = h.EXCHANGES.find((e) => e.id === 'gate_io_spot');
+    const entry = EXCHANGES.find((e) => e.id === 'gate_io_spot');
     const ex = await h.makeExchange(entry, fake);
     ex.urls.api.public.spot = 'https://api.gateio.ws/api/v4'; // as ccxt has it
     await assert.rejects(ex.fetchTime());

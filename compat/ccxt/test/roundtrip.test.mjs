@@ -6,8 +6,8 @@
 //      the cassette; a fresh ccxt loads markets, gets exactly the candles it
 //      got while recording, and still receives live klines.
 //
-// Ids listed under "roundtrip" in ../passing.json must pass; other registered
-// ids run as TODO tests (reported, not fatal). CCXT_STRICT=1 and CCXT_IDS
+// Every id must pass but those under todo.roundtrip in ../passing.json,
+// which run as TODO tests (reported, not fatal). CCXT_STRICT=1 and CCXT_IDS
 // work as in exchanges.test.mjs.
 
 import assert from 'node:assert/strict';
@@ -20,10 +20,10 @@ import * as h from '../harness.mjs';
 
 const guard = h.installNetworkGuard();
 const bin = h.binary();
-const registered = h.registeredIds(bin);
+const EXCHANGES = h.entries(h.registry(bin));
 const only = process.env.CCXT_IDS ? new Set(process.env.CCXT_IDS.split(',').map((s) => s.trim())) : undefined;
 const strict = process.env.CCXT_STRICT === '1';
-const required = new Set(JSON.parse(fs.readFileSync(new URL('../passing.json', import.meta.url), 'utf8')).roundtrip ?? []);
+const todoIds = h.readPassing().roundtrip;
 
 const outcome = new Map();
 const CHECKS = ['record', 'replay'];
@@ -36,11 +36,9 @@ const cleanExit = async (proc, what) => {
     `${what} did not exit cleanly on SIGTERM; stderr:\n${proc.stderr()}`);
 };
 
-for (const entry of h.EXCHANGES) {
-  let skip = false;
-  if (only && !only.has(entry.id)) skip = `${entry.id}: not in CCXT_IDS`;
-  else if (!registered.has(entry.id)) skip = `${entry.id}: no plugin registered in this build yet`;
-  const todo = !strict && !required.has(entry.id) && `${entry.id} is not under "roundtrip" in compat/ccxt/passing.json yet: reported, not fatal`;
+for (const entry of EXCHANGES) {
+  const skip = only && !only.has(entry.id) ? `${entry.id}: not in CCXT_IDS` : false;
+  const todo = !strict && todoIds.has(entry.id) && `${entry.id} is under todo.roundtrip in compat/ccxt/passing.json: reported, not fatal`;
 
   describe(`${entry.id} record → replay with ccxt ${entry.pkg ?? 'ccxt'}.pro.${entry.ccxt}`, { skip }, () => {
     const state = {};
@@ -112,16 +110,16 @@ for (const entry of h.EXCHANGES) {
 after(() => {
   let passed = 0;
   let ran = 0;
-  const rows = h.EXCHANGES.map((e) => {
+  const rows = EXCHANGES.map((e) => {
     const o = outcome.get(e.id);
     if (!o) return `${e.id}: skipped`;
     ran++;
     const failed = CHECKS.filter((c) => o[c] !== 'ok');
     if (failed.length === 0) passed++;
-    const tag = required.has(e.id) || strict ? '' : ' (not required yet)';
+    const tag = todoIds.has(e.id) && !strict ? ' (todo: not required yet)' : '';
     if (failed.length === 0) return `${e.id}: passed${tag}`;
     const why = failed.map((c) => `${c}: ${String(o[c]?.message ?? 'not run').split('\n')[0].slice(0, 200)}`);
     return `${e.id}: FAILED${tag} ${why.join(' | ')}`;
   });
-  console.log(`ccxt record → replay: ${passed} of ${ran} ids run pass (${h.EXCHANGES.length} ids in all)\n  ${rows.join('\n  ')}`);
+  console.log(`ccxt record → replay: ${passed} of ${ran} ids run pass (${EXCHANGES.length} ids in all)\n  ${rows.join('\n  ')}`);
 });

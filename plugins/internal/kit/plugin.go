@@ -5,26 +5,9 @@ import (
 	"net/url"
 	"strconv"
 
-	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-// Served lists the canonical intervals that names (an exchange's interval
-// spellings) maps to, each once and in cc.Intervals order, as
-// plugins.Defaults.Intervals wants them.
-func Served(names map[string]cc.Interval) []cc.Interval {
-	var out []cc.Interval
-	for _, iv := range cc.Intervals {
-		for _, c := range names {
-			if c == iv {
-				out = append(out, iv)
-				break
-			}
-		}
-	}
-	return out
-}
 
 // ServerError is an HTTP 500 carrying body as application/json, for
 // plugins.Plugin.ServerError.

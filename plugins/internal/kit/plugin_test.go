@@ -4,24 +4,11 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"testing"
 
-	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/ratelimit"
 )
-
-func TestServedListsEachIntervalOnceInCanonicalOrder(t *testing.T) {
-	names := map[string]cc.Interval{"1d": cc.Interval1d, "7d": cc.Interval1w, "1w": cc.Interval1w, "1m": cc.Interval1m}
-	want := []cc.Interval{cc.Interval1m, cc.Interval1d, cc.Interval1w}
-	if got := kit.Served(names); !slices.Equal(got, want) {
-		t.Errorf("Served = %v, want %v", got, want)
-	}
-	if got := kit.Served(nil); len(got) != 0 {
-		t.Errorf("Served(nil) = %v", got)
-	}
-}
 
 func TestServerErrorIsA500WithAJSONBody(t *testing.T) {
 	r := kit.ServerError(`{"code":1}`)
