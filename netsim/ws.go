@@ -97,15 +97,3 @@ func (s *Sim) shape(path string, n int) (delay, hold time.Duration, drop, abort 
 	return v.delay, hold, false, false
 }
 
-// Shape is the fate of one WS message on a connection to path, for the
-// WS framework's shaper (plugins.WSShaper) until it takes a Link.
-func (s *Sim) Shape(path string) (delay time.Duration, drop, abort bool) {
-	delay, _, drop, abort = s.shape(path, 0)
-	return delay, drop, abort
-}
-
-// ShapeSize is Shape for a message of n bytes, with the time a bandwidth
-// cap holds it.
-func (s *Sim) ShapeSize(path string, n int) (delay, hold time.Duration, drop, abort bool) {
-	return s.shape(path, n)
-}

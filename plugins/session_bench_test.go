@@ -26,7 +26,7 @@ func BenchmarkSessionEcho(b *testing.B) {
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
 	m := synth.New(synth.Options{Pairs: pairs})
 	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
-	benchPipeline(env, sim)
+	pipeline(env, sim, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(env, w, r, echoProto{}, plugins.WSOptions{})
 	}))
@@ -51,6 +51,3 @@ func BenchmarkSessionEcho(b *testing.B) {
 		}
 	}
 }
-
-// benchPipeline puts sim under env's WS sessions.
-func benchPipeline(env *plugins.Env, sim *netsim.Sim) { env.Shaper = sim }

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -205,12 +204,14 @@ func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// Middleware enforces the REST windows on every request and the WS
-// connection limits on every WS handshake before passing it to next.
+// Middleware enforces the REST windows on every request before passing
+// it to next. WS handshakes pass through: the WS framework admits them
+// with WSConn as it upgrades them, which holds the connection's standing
+// for as long as it lives.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isUpgrade(r) {
-			l.serveWS(next, w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		l.stats.requests.Add(1)
@@ -338,27 +339,3 @@ func (l *Limiter) refuse(w http.ResponseWriter, f Refusal) {
 	w.WriteHeader(status)
 	w.Write(resp.Body)
 }
-
-type connKey struct{}
-
-func (l *Limiter) serveWS(next http.Handler, w http.ResponseWriter, r *http.Request) {
-	conn, ok := l.WSConn(w, r)
-	if !ok {
-		return
-	}
-	defer conn.Close()
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), connKey{}, conn)))
-}
-
-// AllowMessage is Conn.AllowMessage for the connection opened by r through
-// Middleware; others are always allowed.
-func (l *Limiter) AllowMessage(r *http.Request) (ok bool, code int, reason string) {
-	conn, _ := r.Context().Value(connKey{}).(*Conn)
-	if conn == nil {
-		return true, 0, ""
-	}
-	return conn.AllowMessage()
-}
-
-// MaxStreams is Conn.MaxStreams for any connection.
-func (l *Limiter) MaxStreams(r *http.Request) int { return l.maxStreams() }
