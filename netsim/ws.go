@@ -96,4 +96,3 @@ func (s *Sim) shape(path string, n int) (delay, hold time.Duration, drop, abort 
 	}
 	return v.delay, hold, false, false
 }
-
