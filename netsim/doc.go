@@ -1,16 +1,20 @@
 // Package netsim simulates network conditions in front of a served
 // exchange API: latency with jitter (uniform or heavy-tailed), loss, error
 // injection, bandwidth limits, scheduled WS disconnects and outage windows,
-// and per-route overrides, for REST (an HTTP middleware) and WS (a message
-// shaper the WS framework consults for every server message).
+// and per-route overrides, for REST (an HTTP middleware) and WS (a Link
+// per connection that every server message crosses).
 //
 // # Basics
 //
 // New builds a Sim from a Config (Conditions plus Routes, and the
-// schedules: Disconnects, Outages and Slowdowns). Sim.Middleware wraps the exchange's HTTP handler; Sim.Shape and
-// Sim.ShapeSize decide the fate of each outgoing WS message (the serving
-// stack plugs the Sim in as the WS framework's shaper). SetConfig replaces
-// the configuration at run time; the next request or message sees it.
+// schedules: Disconnects, Outages and Slowdowns). Sim.Middleware wraps the
+// exchange's HTTP handler. Sim.Link hands each WS connection its link:
+// Link.Schedule decides the fate and due time of each outgoing message
+// (latency from when it was queued, never overtaking the one before, plus
+// a bandwidth cap's hold) and Link.Wait holds it until then (the serving
+// stack gives every connection its link as the connection opens).
+// SetConfig replaces the configuration at run time; the next request or
+// message sees it.
 //
 // REST loss has two modes: "drop" cuts the TCP connection without a
 // response; "hang" holds the request until the client gives up or the Sim
@@ -39,7 +43,8 @@
 //
 // # Concurrency
 //
-// A Sim is safe for concurrent use. It owns one goroutine, the scheduler of
+// A Sim is safe for concurrent use; a Link is used by one goroutine, its
+// connection's writer. A Sim owns one goroutine, the scheduler of
 // Disconnects and Outages, from New until Close; Close also releases hung
 // requests. Every Sim must be closed.
 package netsim

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/candlecassette/candlecassette/netsim"
 )
@@ -52,8 +53,9 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		for _, path := range []string{"/", "/api/v3/klines", "/ws"} {
 			serve(path)
-			s.Shape(path)
-			s.ShapeSize(path, 1<<20)
+			l := s.Link(path)
+			l.Schedule(0, time.Now())
+			l.Schedule(1<<20, time.Now())
 		}
 		if err := s.SetConfig(c); err != nil {
 			t.Fatalf("SetConfig refuses a parsed config: %v", err)

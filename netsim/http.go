@@ -10,7 +10,7 @@ import (
 // it: latency, then loss (drop or hang), an injected error, or next's
 // answer (its body throttled to the bandwidth cap). WS handshakes pass
 // through untouched except during an outage, when they are cut; their
-// messages are shaped by Shape.
+// messages cross a Link.
 func (s *Sim) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
@@ -77,16 +77,11 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 // what was asked for.
 func (s *Sim) sleep(r *http.Request, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	early := min(time.Duration(s.lateness.Load()), d, maxEarly)
-	t := time.NewTimer(d - early)
+	t := time.NewTimer(d - s.lateness.early(d))
 	defer t.Stop()
 	select {
 	case <-t.C:
-		// Integral control: move the estimate an eighth of the way to
-		// the error just seen (late > 0, early < 0).
-		err := time.Since(deadline)
-		est := time.Duration(s.lateness.Load()) + err/8
-		s.lateness.Store(int64(min(max(est, 0), maxEarly)))
+		s.lateness.learn(time.Since(deadline))
 		return true
 	case <-r.Context().Done():
 		return false
@@ -94,9 +89,6 @@ func (s *Sim) sleep(r *http.Request, d time.Duration) bool {
 		return false
 	}
 }
-
-// maxEarly bounds the timer-lateness compensation.
-const maxEarly = 10 * time.Millisecond
 
 // cut drops the client's connection without a response, or, once the
 // response has started, aborts it (the server then closes the connection

@@ -46,8 +46,9 @@ type Sim struct {
 	rest        *rand.Rand
 	ws          *rand.Rand
 
-	// lateness is how late timers fire on average, in ns (see sleep).
-	lateness atomic.Int64
+	// lateness is how late timers fire on this machine, learnt by every
+	// wait the Sim times (REST delays and WS links).
+	lateness lateness
 
 	kick   chan struct{}
 	done   chan struct{}

@@ -339,7 +339,7 @@ func TestBandwidthCapSlowsTheBody(t *testing.T) {
 	}
 }
 
-func TestShapeDropsAbortsAndDelaysWSMessages(t *testing.T) {
+func TestALinkDropsAbortsAndDelaysWSMessagesAtTheConfiguredRates(t *testing.T) {
 	sim, err := netsim.New(netsim.Options{Seed: 5, Config: netsim.Config{Conditions: netsim.Conditions{
 		Latency: ms(50 * time.Millisecond), Loss: 0.25, ErrorRate: 0.1, Bandwidth: 1000,
 	}}})
@@ -350,15 +350,18 @@ func TestShapeDropsAbortsAndDelaysWSMessages(t *testing.T) {
 	const n = 4000
 	drops, aborts := 0, 0
 	for range n {
-		delay, hold, drop, abort := sim.ShapeSize("/ws", 500)
+		// A link per message: each is alone on its connection, so its due
+		// time is its latency plus its own hold.
+		at := time.Now()
+		due, drop, abort := sim.Link("/ws").Schedule(500, at)
 		switch {
 		case drop:
 			drops++
 		case abort:
 			aborts++
 		default:
-			if delay != 50*time.Millisecond || hold != 500*time.Millisecond {
-				t.Fatalf("delay %v hold %v, want 50ms and 500ms", delay, hold)
+			if d := due.Sub(at); d != 550*time.Millisecond {
+				t.Fatalf("due after %v, want 50ms latency + 500ms hold", d)
 			}
 		}
 	}

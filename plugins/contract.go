@@ -1,7 +1,9 @@
 package plugins
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/ratelimit"
@@ -90,4 +92,34 @@ type UnknownSymbolEmpty interface {
 // suite accepts exactly the replies it reports true for.
 type DocumentedReplies interface {
 	DocumentedReply(status int, body []byte) bool
+}
+
+// The front's side of a WS connection: what a connection's messages pass
+// through, whoever serves it (a Session, the record mode's relay). The
+// Hub hands both out as the connection opens (see Policy); netsim and
+// ratelimit implement them without importing this package.
+
+// Link is the simulated network under one WS connection's outgoing
+// messages; netsim.Link implements it. It is used by one goroutine, the
+// connection's writer.
+type Link interface {
+	// Schedule decides the fate of a message of n bytes queued at time
+	// at: dropped, the connection cut without a close frame instead
+	// (abort), or written at due. It is called once per message, in the
+	// order they are sent.
+	Schedule(n int, at time.Time) (due time.Time, drop, abort bool)
+	// Wait sleeps until due; false means ctx ended first. A writer that
+	// batches flushes what it gathered before it waits.
+	Wait(ctx context.Context, due time.Time) bool
+}
+
+// Limit is the rate limit on what one WS connection's client sends;
+// ratelimit.Conn implements it.
+type Limit interface {
+	// AllowMessage is asked for every frame the client sends (data, ping,
+	// pong); when it says no, the connection closes with code and reason.
+	AllowMessage() (ok bool, code int, reason string)
+	// MaxStreams is the most streams the connection may subscribe; 0
+	// means no limit. Subscribe beyond it fails with ErrTooManyStreams.
+	MaxStreams() int
 }

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -35,6 +36,7 @@ type Hub struct {
 	wg sync.WaitGroup
 
 	mu       sync.Mutex
+	policy   Policy
 	closed   bool
 	conns    map[Conn]struct{}
 	opened   atomic.Int64
@@ -47,6 +49,56 @@ type Hub struct {
 func NewHub() *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]struct{}{}}
+}
+
+// Pipeline is what one WS connection's messages pass through, handed out
+// by the hub's Policy as the connection opens. A nil field lets messages
+// through untouched.
+type Pipeline struct {
+	// Link carries the connection's outgoing messages (the network
+	// simulation).
+	Link Link
+	// Limit rates what the connection's client sends (the rate limits).
+	Limit Limit
+}
+
+// Policy admits a WS handshake before the upgrade and gives the
+// connection its Pipeline; the front (serve.Stack) installs one with
+// SetPolicy. A refused handshake has been answered on w (the exchange's
+// 429, say) and ok is false. Otherwise release gives back what the
+// connection holds (its place among its client's connections); it is
+// called once, when the connection is over, and may be nil.
+type Policy func(w http.ResponseWriter, r *http.Request) (p Pipeline, release func(), ok bool)
+
+// SetPolicy makes p admit every connection opened from now on; nil
+// admits all, with an empty Pipeline.
+func (h *Hub) SetPolicy(p Policy) {
+	h.mu.Lock()
+	h.policy = p
+	h.mu.Unlock()
+}
+
+// Admit asks the hub's policy about the WS handshake r before the
+// upgrade, and so before Track: the connection gets its Pipeline, or is
+// refused with an HTTP answer already written to w (ok false). The caller
+// calls release (never nil; only its first call counts) once the
+// connection is over, before Track's done, so that a connection the hub
+// no longer counts holds nothing either.
+func (h *Hub) Admit(w http.ResponseWriter, r *http.Request) (p Pipeline, release func(), ok bool) {
+	h.mu.Lock()
+	policy := h.policy
+	h.mu.Unlock()
+	if policy == nil {
+		return Pipeline{}, func() {}, true
+	}
+	p, release, ok = policy(w, r)
+	if !ok {
+		return Pipeline{}, func() {}, false
+	}
+	if release == nil {
+		return p, func() {}, true
+	}
+	return p, sync.OnceFunc(release), true
 }
 
 // HubStats is a snapshot of a hub's counters.

@@ -1,6 +1,7 @@
 package plugins_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/synth"
 )
@@ -24,14 +26,14 @@ type countingLimiter struct {
 	seen    atomic.Int64
 }
 
-func (l *countingLimiter) AllowMessage(*http.Request) (bool, int, string) {
+func (l *countingLimiter) AllowMessage() (bool, int, string) {
 	if l.seen.Add(1) > l.allow {
 		return false, 4008, "slow down"
 	}
 	return true, 0, ""
 }
 
-func (l *countingLimiter) MaxStreams(*http.Request) int { return l.streams }
+func (l *countingLimiter) MaxStreams() int { return l.streams }
 
 // streamProto subscribes "sub KEY" under KEY and echoes anything else.
 type streamProto struct{}
@@ -51,20 +53,17 @@ func (streamProto) Message(s *plugins.Session, _ int, data []byte) {
 	s.Send(data)
 }
 
-// sizeShaper holds every message for a millisecond per byte.
-type sizeShaper struct{}
-
-func (sizeShaper) Shape(string) (time.Duration, bool, bool) { return 0, false, false }
-func (sizeShaper) ShapeSize(_ string, n int) (time.Duration, time.Duration, bool, bool) {
-	return 0, time.Duration(n) * time.Millisecond, false, false
-}
-
-func limitedServer(t *testing.T, lim plugins.WSLimiter, shaper plugins.WSShaper) string {
+func limitedServer(t *testing.T, lim *countingLimiter, sim *netsim.Sim) string {
 	t.Helper()
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
 	m := synth.New(synth.Options{Pairs: pairs})
 	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}},
-		Pairs: pairs, Hub: plugins.NewHub(), Limiter: lim, Shaper: shaper}
+		Pairs: pairs, Hub: plugins.NewHub()}
+	var limit plugins.Limit
+	if lim != nil {
+		limit = lim
+	}
+	pipeline(env, sim, limit)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(env, w, r, streamProto{}, plugins.WSOptions{})
 	}))
@@ -101,8 +100,9 @@ func TestALimiterCapsStreamsPerConnection(t *testing.T) {
 	}
 }
 
-func TestASizeShaperSpacesMessagesByTheirHoldTime(t *testing.T) {
-	c := dial(t, limitedServer(t, nil, sizeShaper{}))
+func TestABandwidthCappedLinkSpacesMessagesByTheirHoldTime(t *testing.T) {
+	// 1000 B/s: a millisecond per byte.
+	c := dial(t, limitedServer(t, nil, newSim(t, netsim.Conditions{Bandwidth: 1000})))
 	msg := strings.Repeat("z", 100) // held 100 ms each
 	start := time.Now()
 	for range 3 {
@@ -115,5 +115,49 @@ func TestASizeShaperSpacesMessagesByTheirHoldTime(t *testing.T) {
 	// was queued, not 100 ms.
 	if el := time.Since(start); el < 280*time.Millisecond {
 		t.Fatalf("three 100-byte messages at 1 byte/ms took %v, want about 300ms", el)
+	}
+}
+
+func TestAHubPolicyRefusesAHandshakeBeforeTheUpgradeAndReleasesAfterTheSession(t *testing.T) {
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Pairs: pairs})
+	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}},
+		Pairs: pairs, Hub: plugins.NewHub()}
+	var admitted, released atomic.Int64
+	env.Hub.SetPolicy(func(w http.ResponseWriter, r *http.Request) (plugins.Pipeline, func(), bool) {
+		if r.URL.Query().Get("refuse") != "" {
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"code":-1003}`))
+			return plugins.Pipeline{}, nil, false
+		}
+		admitted.Add(1)
+		return plugins.Pipeline{}, func() { released.Add(1) }, true
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plugins.ServeWS(env, w, r, streamProto{}, plugins.WSOptions{})
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+	_, resp, err := websocket.DefaultDialer.Dial(url+"?refuse=1", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a refused handshake: %v, %v; want the policy's 429", resp, err)
+	}
+	c := dial(t, url)
+	c.WriteMessage(websocket.TextMessage, []byte("hi"))
+	if got := read(t, c); got != "hi" {
+		t.Fatalf("echo %q", got)
+	}
+	if released.Load() != 0 {
+		t.Fatal("released while the session runs")
+	}
+	// Once the hub says every connection is over, each has given back
+	// what its admission holds.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := env.Hub.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if admitted.Load() != 1 || released.Load() != 1 {
+		t.Fatalf("admitted %d, released %d; want 1 and 1", admitted.Load(), released.Load())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -55,48 +54,19 @@ type Response struct {
 	Body   []byte
 }
 
-// Env is what the serving stack gives a plugin's handler.
+// Env is what a plugin's handler answers from: the market, its feed and
+// clock, the configured pairs, and the Hub its WS connections are served
+// through (which gives each the front's network link and rate limit).
 type Env struct {
 	Market cc.Market
 	Feed   cc.Feed
 	Clock  *cc.Clock
 	// Pairs are the configured pairs with Symbol filled in by the plugin.
 	Pairs []cc.Pair
-	// Hub tracks WS sessions so the admin API can list and close them.
-	Hub *Hub
-	// Shaper, if set, delays, drops or aborts outgoing WS messages (the
-	// network simulation).
-	Shaper WSShaper
+	// Hub tracks WS sessions so the admin API can list and close them,
+	// and admits them under the front's policy.
+	Hub    *Hub
 	Logger *slog.Logger
-	// Limiter, if set, enforces the rate limits on WS clients' messages and
-	// streams (the rate-limit layer).
-	Limiter WSLimiter
-}
-
-// WSSizeShaper is an optional extension of WSShaper that shapes by message
-// size: hold is how long the message occupies a bandwidth-capped link, and
-// is added after the previous message of the same connection.
-type WSSizeShaper interface {
-	ShapeSize(path string, size int) (delay, hold time.Duration, drop, abort bool)
-}
-
-// WSLimiter enforces an exchange's limits on WS clients; the ratelimit
-// layer implements it. r is the request that opened the connection.
-type WSLimiter interface {
-	// AllowMessage is asked for every frame a client sends (data, ping,
-	// pong); when it says no, the session closes with code and reason.
-	AllowMessage(r *http.Request) (ok bool, code int, reason string)
-	// MaxStreams is the most streams one connection may subscribe; 0 means
-	// no limit. Subscribe beyond it fails with ErrTooManyStreams.
-	MaxStreams(r *http.Request) int
-}
-
-// WSShaper decides the fate of each server WS message; the netsim layer
-// implements it.
-type WSShaper interface {
-	// Shape returns how long to hold the message, whether to drop it, and
-	// whether to close the connection abnormally instead.
-	Shape(path string) (delay time.Duration, drop, abort bool)
 }
 
 // PairBySymbol finds the configured pair with the given native symbol.

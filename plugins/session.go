@@ -41,19 +41,6 @@ type WSOptions struct {
 
 const writeWait = 10 * time.Second
 
-// timerLateness is how late (ns) the write pumps' delay timers fire on
-// average on this machine; maxEarly bounds the compensation.
-var timerLateness atomic.Int64
-
-const maxEarly = 10 * time.Millisecond
-
-// learnLateness moves the estimate an eighth of the way to err, how late
-// (> 0) or early (< 0) a delayed message just went out.
-func learnLateness(err time.Duration) {
-	est := time.Duration(timerLateness.Load()) + err/8
-	timerLateness.Store(int64(min(max(est, 0), maxEarly)))
-}
-
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  4096,
 	WriteBufferSize: 4096,
@@ -66,16 +53,16 @@ var _ Conn = (*Session)(nil)
 var ErrSessionClosed = errors.New("plugins: ws session closed")
 
 // ErrTooManyStreams is returned by Subscribe when the connection already
-// has as many streams as Env.Limiter allows.
+// has as many streams as its Limit allows.
 var ErrTooManyStreams = errors.New("plugins: too many streams on one connection")
 
-// allowMessage asks the limiter about one more client frame and closes the
-// session the exchange's way when it says no.
+// allowMessage asks the connection's Limit about one more client frame
+// and closes the session the exchange's way when it says no.
 func (s *Session) allowMessage() bool {
-	if s.env.Limiter == nil {
+	if s.pipe.Limit == nil {
 		return true
 	}
-	ok, code, reason := s.env.Limiter.AllowMessage(s.req)
+	ok, code, reason := s.pipe.Limit.AllowMessage()
 	if !ok {
 		s.Close(code, reason)
 	}
@@ -94,10 +81,13 @@ type outMsg struct {
 // goroutine that called ServeWS) and one write pump; Send may be called
 // from any goroutine and keeps the order of calls.
 type Session struct {
-	env    *Env
-	conn   *websocket.Conn
-	bc     *batchConn // under conn; nil if the upgrader did not hijack through it
-	req    *http.Request
+	env  *Env
+	conn *websocket.Conn
+	bc   *batchConn // under conn; nil if the upgrader did not hijack through it
+	req  *http.Request
+	// pipe is what the connection's messages pass through: its network
+	// link and its client's rate limit, from the Hub's policy.
+	pipe   Pipeline
 	opts   WSOptions
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -128,8 +118,19 @@ type Session struct {
 }
 
 // ServeWS upgrades the request and runs proto on it until the connection
-// ends. It returns when the session is over.
+// ends. It returns when the session is over. The connection is admitted
+// by env.Hub first (see Hub.Admit): a refused one gets the Hub policy's
+// HTTP answer and no upgrade.
 func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, opts WSOptions) {
+	var pipe Pipeline
+	release := func() {}
+	if env.Hub != nil {
+		var ok bool
+		if pipe, release, ok = env.Hub.Admit(w, r); !ok {
+			return
+		}
+		defer release() // if the session never starts
+	}
 	bw := &batchWriter{ResponseWriter: w}
 	conn, err := upgrader.Upgrade(bw, r, nil)
 	if err != nil {
@@ -147,7 +148,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	}
 	ctx, cancel := context.WithCancel(parent)
 	s := &Session{
-		env: env, conn: conn, bc: bw.conn, req: r, opts: opts, ctx: ctx, cancel: cancel,
+		env: env, conn: conn, bc: bw.conn, req: r, pipe: pipe, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
 		subs: map[string]context.CancelFunc{},
 		done: make(chan struct{}),
@@ -164,6 +165,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		}
 		defer done()
 	}
+	defer release() // before done: the hub counts nothing it holds
 	s.Go(s.writePump)
 	defer func() {
 		s.mu.Lock()
@@ -259,9 +261,6 @@ func (s *Session) writePump() {
 		defer t.Stop()
 		ping = t.C
 	}
-	var lastDue time.Time
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -277,7 +276,7 @@ func (s *Session) writePump() {
 			// syscall rather than one per message.
 			s.beginBatch()
 			for {
-				if !s.writeQueued(m, &lastDue, timer) {
+				if !s.writeQueued(m) {
 					return
 				}
 				if s.bc != nil && s.bc.pending() >= maxBatch {
@@ -318,69 +317,46 @@ func (s *Session) flushBatch() bool {
 	return true
 }
 
-// writeQueued writes one queued message, shaped by the network simulation;
-// false means the session is over.
-func (s *Session) writeQueued(m outMsg, lastDue *time.Time, timer *time.Timer) bool {
-	{
-		if m.closeCode != 0 {
+// writeQueued writes one queued message when its link says, or drops it,
+// or cuts the connection; false means the session is over.
+func (s *Session) writeQueued(m outMsg) bool {
+	if m.closeCode != 0 {
+		s.flushBatch()
+		s.writeClose(m.closeCode, string(m.data))
+		return false
+	}
+	if link := s.pipe.Link; link != nil {
+		due, drop, abort := link.Schedule(len(m.data), m.at)
+		if abort {
+			// The messages written before the cut were due: they go out
+			// first, as the relay's do, rather than die in the batch.
 			s.flushBatch()
-			s.writeClose(m.closeCode, string(m.data))
+			s.abort()
 			return false
 		}
-		if s.env.Shaper != nil {
-			var delay, hold time.Duration
-			var drop, abort bool
-			if sz, ok := s.env.Shaper.(WSSizeShaper); ok {
-				delay, hold, drop, abort = sz.ShapeSize(s.req.URL.Path, len(m.data))
-			} else {
-				delay, drop, abort = s.env.Shaper.Shape(s.req.URL.Path)
+		if drop {
+			if s.env.Hub != nil {
+				s.env.Hub.dropped.Add(1)
 			}
-			if abort {
-				s.abort()
+			return true
+		}
+		if time.Until(due) > 0 {
+			// What is gathered goes out before the wait.
+			if !s.flushBatch() || !link.Wait(s.ctx, due) {
 				return false
 			}
-			if drop {
-				if s.env.Hub != nil {
-					s.env.Hub.dropped.Add(1)
-				}
-				return true
-			}
-			// Delay from the moment the message was queued, never
-			// overtaking the one before: order is kept.
-			due := m.at.Add(delay)
-			if due.Before(*lastDue) {
-				due = *lastDue
-			}
-			due = due.Add(hold)
-			*lastDue = due
-			if wait := time.Until(due); wait > 0 {
-				// What is gathered goes out before the wait.
-				if !s.flushBatch() {
-					return false
-				}
-				// A busy machine wakes timers late: set them early by the
-				// lateness learned so far, so the mean delay stays as asked.
-				timer.Reset(wait - min(time.Duration(timerLateness.Load()), wait, maxEarly))
-				select {
-				case <-timer.C:
-					learnLateness(time.Since(due))
-				case <-s.ctx.Done():
-					timer.Stop()
-					return false
-				}
-				s.beginBatch()
-			}
+			s.beginBatch()
 		}
-		if s.bc == nil {
-			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-		}
-		if err := s.conn.WriteMessage(m.typ, m.data); err != nil {
-			s.cancel()
-			return false
-		}
-		if s.env.Hub != nil {
-			s.env.Hub.sent.Add(1)
-		}
+	}
+	if s.bc == nil {
+		s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	}
+	if err := s.conn.WriteMessage(m.typ, m.data); err != nil {
+		s.cancel()
+		return false
+	}
+	if s.env.Hub != nil {
+		s.env.Hub.sent.Add(1)
 	}
 	return true
 }
@@ -492,8 +468,8 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		s.mu.Unlock()
 		return nil
 	}
-	if s.env.Limiter != nil {
-		if n := s.env.Limiter.MaxStreams(s.req); n > 0 && len(s.subs) >= n {
+	if s.pipe.Limit != nil {
+		if n := s.pipe.Limit.MaxStreams(); n > 0 && len(s.subs) >= n {
 			s.mu.Unlock()
 			return ErrTooManyStreams
 		}

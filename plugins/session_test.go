@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/synth"
@@ -42,24 +43,34 @@ func (echoProto) Message(s *plugins.Session, _ int, data []byte) {
 	}
 }
 
-type fixedShaper struct {
-	delay time.Duration
-	drop  atomic.Bool
-	abort atomic.Bool
+// pipeline makes env's hub give every connection a link of sim (if set)
+// and lim (if set).
+func pipeline(env *plugins.Env, sim *netsim.Sim, lim plugins.Limit) {
+	env.Hub.SetPolicy(func(_ http.ResponseWriter, r *http.Request) (plugins.Pipeline, func(), bool) {
+		p := plugins.Pipeline{Limit: lim}
+		if sim != nil {
+			p.Link = sim.Link(r.URL.Path)
+		}
+		return p, nil, true
+	})
 }
 
-func (f *fixedShaper) Shape(string) (time.Duration, bool, bool) {
-	return f.delay, f.drop.Load(), f.abort.Load()
+func newSim(t testing.TB, c netsim.Conditions) *netsim.Sim {
+	t.Helper()
+	sim, err := netsim.New(netsim.Options{Seed: 1, Config: netsim.Config{Conditions: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	return sim
 }
 
-func newWSServer(t *testing.T, opts plugins.WSOptions, shaper plugins.WSShaper) (*plugins.Env, string) {
+func newWSServer(t *testing.T, opts plugins.WSOptions, sim *netsim.Sim) (*plugins.Env, string) {
 	t.Helper()
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
 	m := synth.New(synth.Options{Pairs: pairs})
 	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
-	if shaper != nil {
-		env.Shaper = shaper
-	}
+	pipeline(env, sim, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(env, w, r, echoProto{}, opts)
 	}))
@@ -173,23 +184,22 @@ func TestSessionPingsAndPongExtendsDeadline(t *testing.T) {
 	}
 }
 
-func TestSessionShaperDelaysDropsAndAborts(t *testing.T) {
-	sh := &fixedShaper{delay: 150 * time.Millisecond}
-	env, url := newWSServer(t, plugins.WSOptions{}, sh)
+func TestSessionsLinkDelaysDropsAndAborts(t *testing.T) {
+	sim := newSim(t, netsim.Conditions{Latency: netsim.Duration(150 * time.Millisecond)})
+	env, url := newWSServer(t, plugins.WSOptions{}, sim)
 	c := dial(t, url)
 	start := time.Now()
 	read(t, c)
 	if d := time.Since(start); d < 140*time.Millisecond {
 		t.Fatalf("welcome arrived after %s, want at least the 150ms delay", d)
 	}
-	sh.drop.Store(true)
+	sim.SetConfig(netsim.Config{Conditions: netsim.Conditions{Loss: 1}})
 	c.WriteMessage(websocket.TextMessage, []byte("lost"))
 	time.Sleep(300 * time.Millisecond)
 	if st := env.Hub.Stats(); st.MessagesDropped != 1 {
 		t.Fatalf("dropped %d messages, want 1", st.MessagesDropped)
 	}
-	sh.drop.Store(false)
-	sh.abort.Store(true)
+	sim.SetConfig(netsim.Config{Conditions: netsim.Conditions{ErrorRate: 1}})
 	c.WriteMessage(websocket.TextMessage, []byte("boom"))
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	_, _, err := c.ReadMessage()

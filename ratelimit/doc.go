@@ -9,14 +9,16 @@
 //
 // A plugin describes its exchange in a Model (see Model, Window, Ban and
 // WSModel). New builds a Limiter from it; Limiter.Middleware wraps the
-// exchange's HTTP handler, and the same Limiter answers the WS framework's
-// per-message questions (AllowMessage, MaxStreams) for connections that came
-// through the middleware. Limits is the run-time view of the model that
+// exchange's HTTP handler for REST. A WS handshake is admitted as it is
+// upgraded by Limiter.WSConn, which answers a refusal itself and otherwise
+// hands out the connection's Conn: it answers the per-message questions
+// (AllowMessage, MaxStreams) and holds the connection's place among its
+// client's until Close. Limits is the run-time view of the model that
 // flags and the admin API read and replace.
 //
 // # Concurrency
 //
-// A Limiter is safe for concurrent use. State is kept per client IP (the
+// A Limiter and its Conns are safe for concurrent use. State is kept per client IP (the
 // host of the request's RemoteAddr; forwarding headers are not trusted).
 //
 // # Caveats

@@ -35,8 +35,11 @@ func FuzzLimits(f *testing.F) {
 		for _, path := range []string{"/", "/heavy", "/heavy"} {
 			r := httptest.NewRequest(http.MethodGet, path, nil)
 			h.ServeHTTP(httptest.NewRecorder(), r)
-			l.AllowMessage(r)
-			l.MaxStreams(r)
+			if conn, ok := l.WSConn(httptest.NewRecorder(), r); ok {
+				conn.AllowMessage()
+				conn.MaxStreams()
+				conn.Close()
+			}
 		}
 		if err := l.SetLimits(lim); err != nil {
 			t.Fatalf("SetLimits refuses valid limits %+v: %v", lim, err)

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -9,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Options configure a Limiter. The zero value is usable.
@@ -207,12 +204,14 @@ func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// Middleware enforces the REST windows on every request and the WS
-// connection limits on every WS handshake before passing it to next.
+// Middleware enforces the REST windows on every request before passing
+// it to next. WS handshakes pass through: the WS framework admits them
+// with WSConn as it upgrades them, which holds the connection's standing
+// for as long as it lives.
 func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isUpgrade(r) {
-			l.serveWS(next, w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		l.stats.requests.Add(1)
@@ -339,122 +338,4 @@ func (l *Limiter) refuse(w http.ResponseWriter, f Refusal) {
 	}
 	w.WriteHeader(status)
 	w.Write(resp.Body)
-}
-
-type connKey struct{}
-
-// wsConn is one WS connection's limiter state, carried in its request's
-// context from the middleware to the WS framework.
-type wsConn struct {
-	mu      sync.Mutex
-	bucket  *rate.Limiter
-	gen     uint64
-	limited bool // refused once: the connection is being closed
-}
-
-func (l *Limiter) serveWS(next http.Handler, w http.ResponseWriter, r *http.Request) {
-	ip := ClientIP(r)
-	now := l.now()
-	l.mu.Lock()
-	c := l.clientLocked(ip, now)
-	lim := l.limits
-	var f *Refusal
-	if now.Before(c.bannedUntil) && !lim.Disabled {
-		f = &Refusal{Kind: Banned, Status: 418, IP: ip, RetryAfter: c.bannedUntil.Sub(now), Until: c.bannedUntil}
-	}
-	if lim.WSConnAttempts > 0 {
-		c.wsAttempts.roll(now, time.Duration(lim.WSConnPeriod), false)
-		c.wsAttempts.n++
-		if c.wsAttempts.n > lim.WSConnAttempts && f == nil && !lim.Disabled {
-			f = &Refusal{Kind: TooManyConns, Status: 429, IP: ip, Used: c.wsAttempts.n,
-				Window:     Window{Name: "CONNECTIONS", Limit: lim.WSConnAttempts, Period: time.Duration(lim.WSConnPeriod)},
-				RetryAfter: c.wsAttempts.start.Add(time.Duration(lim.WSConnPeriod)).Sub(now)}
-		}
-	}
-	if f == nil && lim.WSConnsPerIP > 0 && c.wsConns >= lim.WSConnsPerIP && !lim.Disabled {
-		f = &Refusal{Kind: TooManyConns, Status: 429, IP: ip, Used: c.wsConns + 1,
-			Window: Window{Name: "CONNECTIONS", Limit: lim.WSConnsPerIP}, RetryAfter: time.Second}
-	}
-	if f == nil {
-		c.wsConns++
-	}
-	conn := &wsConn{gen: l.gen, bucket: newBucket(lim)}
-	l.mu.Unlock()
-	if f != nil {
-		l.stats.wsRefused.Add(1)
-		l.refuse(w, *f)
-		return
-	}
-	defer func() {
-		l.mu.Lock()
-		if c := l.clients[ip]; c != nil && c.wsConns > 0 {
-			c.wsConns--
-		}
-		l.mu.Unlock()
-	}()
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), connKey{}, conn)))
-}
-
-func newBucket(lim Limits) *rate.Limiter {
-	if lim.WSLimit <= 0 {
-		return nil
-	}
-	burst := lim.WSBurst
-	if burst <= 0 {
-		burst = max(int(lim.WSLimit), 1)
-	}
-	return rate.NewLimiter(rate.Limit(lim.WSLimit), burst)
-}
-
-// AllowMessage reports whether the WS connection opened by r may have one
-// more client message (data, ping or pong frame). When it may not, the
-// connection is to be closed with code and reason, the exchange's way.
-// Connections that did not come through Middleware are always allowed.
-func (l *Limiter) AllowMessage(r *http.Request) (ok bool, code int, reason string) {
-	conn, _ := r.Context().Value(connKey{}).(*wsConn)
-	if conn == nil {
-		return true, 0, ""
-	}
-	l.mu.Lock()
-	lim, gen := l.limits, l.gen
-	l.mu.Unlock()
-	if lim.Disabled {
-		return true, 0, ""
-	}
-	conn.mu.Lock()
-	if conn.gen != gen {
-		conn.gen = gen
-		conn.bucket = newBucket(lim)
-	}
-	ok = conn.bucket == nil || conn.bucket.AllowN(l.now(), 1)
-	first := !ok && !conn.limited
-	if !ok {
-		conn.limited = true
-	}
-	conn.mu.Unlock()
-	if ok {
-		return true, 0, ""
-	}
-	if first {
-		l.stats.wsLimited.Add(1)
-	}
-	code, reason = l.model.WS.CloseCode, l.model.WS.CloseReason
-	if code == 0 {
-		code = 1008 // policy violation
-	}
-	if reason == "" {
-		reason = "Too many requests"
-	}
-	return false, code, reason
-}
-
-// MaxStreams is the most streams the WS connection opened by r may
-// subscribe; 0 means no limit.
-func (l *Limiter) MaxStreams(r *http.Request) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.limits.Disabled {
-		return 0
-	}
-	return l.limits.WSStreams
 }

@@ -1,7 +1,6 @@
 package ratelimit_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -175,55 +174,88 @@ func TestWSMessageRateAndConnectionLimits(t *testing.T) {
 	m.WS = ratelimit.WSModel{MessageRate: 5, CloseCode: 1008, CloseReason: "Too many requests", ConnsPerIP: 1, ConnAttempts: 3, ConnPeriod: 5 * time.Minute, MaxStreams: 2}
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := ratelimit.New(m, ratelimit.Options{Now: clk.Now})
-	entered := make(chan *http.Request)
-	release := make(chan struct{})
-	h := l.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entered <- r
-		<-release
-	}))
-	upgrade := func() *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodGet, "/ws", nil).WithContext(context.Background())
+	open := func() (*ratelimit.Conn, *httptest.ResponseRecorder) {
+		r := httptest.NewRequest(http.MethodGet, "/ws", nil)
 		r.RemoteAddr = "192.0.2.9:1"
 		r.Header.Set("Upgrade", "websocket")
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec
+		conn, ok := l.WSConn(rec, r)
+		if ok != (conn != nil) || ok != (rec.Code == 200 && rec.Body.Len() == 0) {
+			t.Fatalf("WSConn: ok %v, conn %v, answered %d %q", ok, conn != nil, rec.Code, rec.Body)
+		}
+		return conn, rec
 	}
-	done := make(chan struct{})
-	go func() { upgrade(); close(done) }()
-	r := <-entered
+	conn, _ := open()
+	if conn == nil {
+		t.Fatal("the first connection was refused")
+	}
 	for i := range 5 {
-		if ok, _, _ := l.AllowMessage(r); !ok {
+		if ok, _, _ := conn.AllowMessage(); !ok {
 			t.Fatalf("message %d refused within the burst", i+1)
 		}
 	}
-	if ok, code, reason := l.AllowMessage(r); ok || code != 1008 || reason != "Too many requests" {
+	if ok, code, reason := conn.AllowMessage(); ok || code != 1008 || reason != "Too many requests" {
 		t.Fatalf("sixth message: ok %v code %d reason %q, want refused with 1008", ok, code, reason)
 	}
 	clk.Add(200 * time.Millisecond)
-	if ok, _, _ := l.AllowMessage(r); !ok {
+	if ok, _, _ := conn.AllowMessage(); !ok {
 		t.Fatal("a token refilled after 200 ms was refused")
 	}
-	if n := l.MaxStreams(r); n != 2 {
+	if n := conn.MaxStreams(); n != 2 {
 		t.Errorf("MaxStreams %d, want 2", n)
 	}
-	// A second concurrent connection from the same IP is refused.
-	if rec := upgrade(); rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
+	// A second concurrent connection from the same IP is refused, with
+	// the exchange's answer written before any upgrade.
+	if c2, rec := open(); c2 != nil || rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("second concurrent connection: %d, want 429 with Retry-After", rec.Code)
 	}
-	close(release)
-	<-done
+	// Closing gives the place back, once: a second Close must not free a
+	// place another connection holds.
+	conn.Close()
+	conn.Close()
 	// Attempts: two used, the third passes, the fourth is over 3 per 5 min.
-	release = make(chan struct{})
-	close(release)
-	go func() { <-entered }()
-	if rec := upgrade(); rec.Code != 200 {
+	third, rec := open()
+	if third == nil {
 		t.Fatalf("third attempt: %d", rec.Code)
 	}
-	if rec := upgrade(); rec.Code != 429 {
+	third.Close()
+	if c, rec := open(); c != nil || rec.Code != 429 {
 		t.Fatalf("fourth attempt in 5 min: %d, want 429", rec.Code)
 	}
 	if st := l.Stats(); st.WSRefused != 2 || st.WSLimited != 1 {
 		t.Errorf("stats %+v, want 2 refused, 1 limited", st)
+	}
+}
+
+func TestAWSConnFollowsLimitsChangedWhileItIsOpen(t *testing.T) {
+	m := testModel()
+	m.WS = ratelimit.WSModel{MessageRate: 1, ConnsPerIP: 1, MaxStreams: 2}
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := ratelimit.New(m, ratelimit.Options{Now: clk.Now})
+	r := httptest.NewRequest(http.MethodGet, "/ws", nil)
+	conn, ok := l.WSConn(httptest.NewRecorder(), r)
+	if !ok {
+		t.Fatal("refused")
+	}
+	defer conn.Close()
+	conn.AllowMessage()
+	if ok, _, _ := conn.AllowMessage(); ok {
+		t.Fatal("a second message at 1/s was allowed")
+	}
+	lim := l.Limits()
+	lim.WSLimit, lim.WSBurst, lim.WSStreams = 100, 100, 7
+	if err := l.SetLimits(lim); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := conn.AllowMessage(); !ok {
+		t.Error("after raising the rate, the next message was refused")
+	}
+	if n := conn.MaxStreams(); n != 7 {
+		t.Errorf("MaxStreams %d after SetLimits, want 7", n)
+	}
+	lim.Disabled = true
+	l.SetLimits(lim)
+	if n := conn.MaxStreams(); n != 0 {
+		t.Errorf("MaxStreams %d with limits disabled, want 0 (no limit)", n)
 	}
 }

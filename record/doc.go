@@ -26,16 +26,18 @@
 //
 // A Server serves requests concurrently. Each relayed WS connection has
 // two pumps (one per direction), each the only reader of its side and,
-// for data frames, the only writer of the other (under a network
-// simulation, server frames are written by a third goroutine that holds
-// each until its shaped send time, keeping order); control frames use
+// for data frames, the only writer of the other (server frames are
+// written by a third goroutine that holds each on the connection's
+// netsim link until due, keeping order); control frames use
 // WriteControl, which gorilla/websocket allows concurrently.
 //
-// Options.Wrap, Shaper and Limiter put the network simulation and rate
-// limits on the client side of the proxy (the command wires the same
-// stack as every serving mode); CloseAll is its disconnect. Close stops
-// the listener, closes relays with 1001 (going away), drains the recording
-// queue and closes the cassette.
+// The front (serve.Server, Options.Serve) puts the network simulation and
+// rate limits on the client side of the proxy, as in every serving mode:
+// a relay is admitted by its Hub before the upstream is dialled and gets
+// the same pipeline a plugin's session does (a netsim link for server
+// frames, a ratelimit conn for client frames). Close stops the listener,
+// closes relays with 1001 (going away), drains the recording queue and
+// closes the cassette.
 //
 // # Caveats
 //

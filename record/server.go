@@ -18,13 +18,6 @@ import (
 	"github.com/candlecassette/candlecassette/serve"
 )
 
-// MessageLimiter is the rate-limit layer's view of WS client messages
-// (the ratelimit package's Limiter implements it): a client message it
-// refuses closes the relay with code and reason.
-type MessageLimiter interface {
-	AllowMessage(r *http.Request) (ok bool, code int, reason string)
-}
-
 // Options configure a Server. Exchange and Cassette are required; every
 // other zero value is a sensible default.
 type Options struct {

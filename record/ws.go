@@ -30,11 +30,13 @@ var wsHeaders = []string{
 
 // relay is one client connection relayed to the upstream.
 type relay struct {
-	s      *Server
-	conn   *connRef
-	start  time.Time
-	path   string
-	req    *http.Request
+	s     *Server
+	conn  *connRef
+	start time.Time
+	path  string
+	// pipe is the connection's network link and client rate limit, from
+	// the front's policy (the same a plugin's session gets).
+	pipe   plugins.Pipeline
 	client *websocket.Conn
 	up     *websocket.Conn
 
@@ -54,6 +56,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
+	// The front admits the client before the proxy dials: a refused one
+	// gets the exchange's answer and costs the upstream nothing.
+	pipe, release, ok := s.Hub().Admit(w, r)
+	if !ok {
+		return
+	}
+	defer release() // if the relay never starts
 	hdr := r.Header.Clone()
 	removeHop(hdr)
 	for _, k := range wsHeaders {
@@ -100,7 +109,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// REST answers before it (a listen key handed out there is then known
 	// to the redaction when this URL is stored).
 	ref := s.rec.beginConn(r.URL.RequestURI(), start)
-	rl := &relay{s: s, conn: ref, start: start, path: r.URL.Path, req: r, client: client, up: up}
+	rl := &relay{s: s, conn: ref, start: start, path: r.URL.Path, pipe: pipe, client: client, up: up}
 	done, ok := s.Hub().Track(rl)
 	if !ok {
 		// The proxy is shutting down.
@@ -111,6 +120,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer done()
+	defer release() // before done: the hub counts nothing it holds
 	rl.run()
 }
 
@@ -184,12 +194,12 @@ func (rl *relay) record(dir cassettes.Direction, op int, payload []byte) {
 }
 
 // pump relays src's messages to dst until src closes or fails. Server
-// messages under a network simulation go through a shaped queue (see
-// shapedWriter) so their delays do not add up.
+// messages cross the connection's link through a queue (see linkWriter),
+// so the pump keeps reading while they wait for their due times.
 func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
-	var sh *shapedQueue
-	if dir == cassettes.FromServer && rl.s.Sim() != nil {
-		sh = rl.startShaped(src, dst)
+	var sh *linkQueue
+	if dir == cassettes.FromServer && rl.pipe.Link != nil {
+		sh = rl.startLinkWriter(src, dst)
 		defer sh.finish()
 	}
 	src.SetPingHandler(func(data string) error {
@@ -229,8 +239,11 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			dst.UnderlyingConn().Close()
 			return
 		}
-		if dir == cassettes.FromClient && rl.s.Limiter() != nil {
-			if ok, code, reason := rl.s.Limiter().AllowMessage(rl.req); !ok {
+		if dir == cassettes.FromClient {
+			rl.s.Hub().CountReceived()
+		}
+		if lim := rl.pipe.Limit; dir == cassettes.FromClient && lim != nil {
+			if ok, code, reason := lim.AllowMessage(); !ok {
 				msg := websocket.FormatCloseMessage(code, reason)
 				rl.setCode(code)
 				src.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
@@ -248,24 +261,27 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			src.Close()
 			return
 		}
+		if dir == cassettes.FromServer {
+			rl.s.Hub().CountSent()
+		}
 	}
 }
 
-// outMsg is a server message waiting for its shaped send time.
+// outMsg is a server message waiting for its link's due time.
 type outMsg struct {
 	typ  int
 	data []byte
 	at   time.Time // when it arrived from the upstream
 }
 
-// shapedQueue feeds shapedWriter; finish closes it and waits until what
-// was queued is written (or dropped).
-type shapedQueue struct {
+// linkQueue feeds linkWriter; finish closes it and waits until what was
+// queued is written (or dropped).
+type linkQueue struct {
 	q    chan outMsg
 	done chan struct{}
 }
 
-func (sh *shapedQueue) finish() {
+func (sh *linkQueue) finish() {
 	if sh == nil || sh.q == nil {
 		return
 	}
@@ -274,58 +290,48 @@ func (sh *shapedQueue) finish() {
 	sh.q = nil
 }
 
-func (rl *relay) startShaped(src, dst *websocket.Conn) *shapedQueue {
-	sh := &shapedQueue{q: make(chan outMsg, 1024), done: make(chan struct{})}
-	go rl.shapedWriter(src, dst, sh.q, sh.done)
+func (rl *relay) startLinkWriter(src, dst *websocket.Conn) *linkQueue {
+	sh := &linkQueue{q: make(chan outMsg, 1024), done: make(chan struct{})}
+	go rl.linkWriter(src, dst, sh.q, sh.done)
 	return sh
 }
 
-// shapedWriter sends server messages to the client as the network
-// simulation says: each held its delay from when it arrived, never
-// overtaking the one before, plus the time a bandwidth cap holds it;
-// dropped, or the connection cut, as drawn.
-func (rl *relay) shapedWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan<- struct{}) {
+// linkWriter sends server messages to the client as the connection's link
+// schedules them (netsim.Link: the same scheduler a plugin's session
+// uses): dropped, the connection cut, or written when due. A cut, or the
+// hub's context ending during a wait, stops the writing; the queue is
+// still drained until the pump stops.
+func (rl *relay) linkWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan<- struct{}) {
 	defer close(done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	var lastDue time.Time
+	link, hub := rl.pipe.Link, rl.s.Hub()
 	cut := false
 	for m := range q {
 		if cut {
-			continue // drain until the pump stops
+			continue
 		}
-		var delay, hold time.Duration
-		var drop, abort bool
-		delay, hold, drop, abort = rl.s.Sim().ShapeSize(rl.path, len(m.data))
-		if abort {
+		due, drop, abort := link.Schedule(len(m.data), m.at)
+		switch {
+		case abort:
 			rl.setCode(websocket.CloseAbnormalClosure)
 			dst.UnderlyingConn().Close()
 			src.UnderlyingConn().Close()
 			cut = true
 			continue
-		}
-		if drop {
+		case drop:
+			hub.CountDropped()
 			continue
 		}
-		due := m.at.Add(delay)
-		if due.Before(lastDue) {
-			due = lastDue
-		}
-		due = due.Add(hold)
-		lastDue = due
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-rl.s.Hub().Context().Done():
-				timer.Stop()
-			}
+		if !link.Wait(hub.Context(), due) {
+			cut = true
+			continue
 		}
 		dst.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := dst.WriteMessage(m.typ, m.data); err != nil {
 			src.UnderlyingConn().Close()
 			cut = true
+			continue
 		}
+		hub.CountSent()
 	}
 }
 

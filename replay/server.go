@@ -130,7 +130,6 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		Hub:    front.Hub(),
 		Logger: so.Logger,
 	}
-	front.Install(env)
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
 	}

@@ -14,10 +14,17 @@
 //
 //	front, err := serve.New(plugin, serve.Options{Seed: 7})
 //	env.Hub = front.Hub()             // connections the handler upgrades
-//	front.Install(env)                // their messages shaped and limited
 //	front.Handle(plugin.Handler(env)) // the innermost handler
 //	err = front.Listen("127.0.0.1:0")
 //	defer front.Close(ctx)
+//
+// The Env holds only what the plugin answers from. The network simulation
+// and the rate limits reach WS connections through the Hub, whose policy
+// the Stack is: every connection the handler upgrades (plugins.ServeWS,
+// the record relay) is admitted as it opens and gets one pipeline — a
+// netsim.Link that schedules and holds its outgoing messages, a
+// ratelimit.Conn that rates its client's — so REST and WS meet the same
+// layers in the same order.
 //
 // The Stack's methods (SetConditions, PatchConditions, SetLimits,
 // ResetCounters, DisconnectAll, Status) are the Go fixture API, and

@@ -96,10 +96,12 @@ type ConnStats struct {
 //
 //	/__admin/ (exempt) | rate limit → netsim → handler
 //
-// Its WS side reaches the connections through the Hub: disconnects close
-// them, and a plugin served through plugins.ServeWS gets its messages
-// shaped and limited once Install has set its Env's Shaper and Limiter.
-// Server builds one; its methods are the Go fixture API.
+// Its WS side reaches the connections through the Hub: the Stack is the
+// Hub's policy, so every connection — a plugin's session, the record
+// relay — is admitted by the rate limits as it opens and gets its
+// pipeline (a netsim.Link for its messages, a ratelimit.Conn for its
+// client's), and disconnects close them. Server builds one; its methods
+// are the Go fixture API.
 type Stack struct {
 	plugin  plugins.Plugin
 	hub     *plugins.Hub
@@ -146,14 +148,19 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) 
 		return nil, fmt.Errorf("serve: conditions: %w", err)
 	}
 	st.sim = sim
+	hub.SetPolicy(st.admitWS)
 	return st, nil
 }
 
-// Install makes env's WS sessions go through the stack: messages shaped by
-// the network simulation, client messages and streams limited.
-func (st *Stack) Install(env *plugins.Env) {
-	env.Shaper = st.sim
-	env.Limiter = st.limiter
+// admitWS is the Hub's policy: a WS handshake is admitted by the rate
+// limits (or refused with the exchange's answer), and the connection gets
+// its network link and its limit.
+func (st *Stack) admitWS(w http.ResponseWriter, r *http.Request) (plugins.Pipeline, func(), bool) {
+	conn, ok := st.limiter.WSConn(w, r)
+	if !ok {
+		return plugins.Pipeline{}, nil, false
+	}
+	return plugins.Pipeline{Link: st.sim.Link(r.URL.Path), Limit: conn}, conn.Close, true
 }
 
 // Wrap puts the layers around h: /__admin/ is served by the admin API and
@@ -178,7 +185,7 @@ func (st *Stack) Wrap(h http.Handler) http.Handler {
 // Sim is the network simulation.
 func (st *Stack) Sim() *netsim.Sim { return st.sim }
 
-// Limiter is the rate limiter; it implements plugins.WSLimiter.
+// Limiter is the rate limiter.
 func (st *Stack) Limiter() *ratelimit.Limiter { return st.limiter }
 
 // Close stops the simulation's schedule and releases requests it holds.
