@@ -37,13 +37,19 @@ func maxConns(c *cli.Context) (int, error) {
 		return n, nil
 	}
 	n := serve.DefaultMaxConns
-	if lim, ok := openFileLimit(); ok && lim < uint64(n)+fdMargin {
-		n = max(int(lim)-fdMargin, 1)
+	if lim, ok := openFileLimit(); ok {
+		// Leave fdMargin descriptors to the rest (cassette, logs, upstream
+		// connections), or a quarter under a very low limit.
+		margin := min(fdMargin, lim/4)
+		if lim < uint64(n)+margin {
+			n = max(int(lim-margin), 1)
+		}
 	}
 	return n, nil
 }
 
-// fdMargin is the file descriptors left to everything but connections.
+// fdMargin is the file descriptors left to everything but connections
+// (at most a quarter of the limit).
 const fdMargin = 128
 
 func exchangeList() string { return strings.Join(plugins.Names(), ", ") }
