@@ -29,6 +29,17 @@ type Defaults struct {
 	// SecretHeaders and SecretParams are redacted before recording.
 	SecretHeaders []string
 	SecretParams  []string
+	// Hosts are the real exchange's host names that clients reach the
+	// REST and WS APIs this id serves at — every one its official docs
+	// and ccxt name (api.binance.com, api1.binance.com, ...,
+	// stream.binance.com) — lower case, without scheme or port. Proxy
+	// mode routes a request by its host with the port stripped
+	// (stream.binance.com:9443 is stream.binance.com), and the local CA
+	// signs for these names only. Several ids may share a host (www.okx.com
+	// serves okx_spot and okx_perpetual): see Hosts(). The hosts of
+	// UpstreamREST and UpstreamWS must be listed; only a plugin whose
+	// upstreams are loopback (a test double) may leave Hosts empty.
+	Hosts []string
 }
 
 // Query is a normalized candles request.

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -52,5 +53,31 @@ func namesLocked() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Hosts returns every host name the registered plugins declare
+// (Defaults.Hosts), each with the sorted ids that declare it: the table
+// proxy mode routes by and the names the local CA is constrained to. A
+// host may belong to several ids (spot and perpetual on one API host).
+func Hosts() map[string][]string {
+	mu.RLock()
+	ps := make([]Plugin, 0, len(registry))
+	for _, p := range registry {
+		ps = append(ps, p)
+	}
+	mu.RUnlock()
+	out := map[string][]string{}
+	for _, p := range ps { // Defaults outside the lock: it may Lookup
+		name := p.Name()
+		for _, h := range p.Defaults().Hosts {
+			if !slices.Contains(out[h], name) {
+				out[h] = append(out[h], name)
+			}
+		}
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
 	return out
 }

@@ -230,7 +230,8 @@ type fakePlugin struct{ name string }
 
 func (f fakePlugin) Name() string { return f.name }
 func (fakePlugin) Defaults() plugins.Defaults {
-	return plugins.Defaults{UpstreamREST: "https://api.example.com", UpstreamWS: "wss://ws.example.com", MaxLimit: 500, Intervals: []cc.Interval{cc.Interval1m, cc.Interval1h}}
+	return plugins.Defaults{UpstreamREST: "https://api.example.com", UpstreamWS: "wss://ws.example.com", MaxLimit: 500, Intervals: []cc.Interval{cc.Interval1m, cc.Interval1h},
+		Hosts: []string{"api.example.com", "ws.example.com"}}
 }
 func (fakePlugin) Routes() (rest, ws []string) {
 	return []string{"/api/klines", "POST /api/token"}, []string{"/ws"}

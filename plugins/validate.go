@@ -3,6 +3,7 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -26,8 +27,11 @@ var restMethods = map[string]bool{
 // without serving anything: an id-shaped name; Defaults with absolute
 // http(s) and ws(s) upstreams, a positive MaxLimit, valid intervals
 // shortest first without repeats and no empty param or header names;
-// a non-empty Symbol; at least one REST route, every route well formed
-// ("METHOD /path" or "/path", WS paths starting with '/') and none twice;
+// Hosts that are lower-case DNS names without scheme or port, listed
+// once, and that hold the hosts of the upstreams (unless those are
+// loopback, as a test double's are); a non-empty Symbol; at least one
+// REST route, every route well formed ("METHOD /path" or "/path", WS
+// paths starting with '/') and none twice;
 // a rate-limit model with at least one REST window, each with a positive
 // limit and period, and sane WS limits; a 5xx ServerError with a body.
 // Register panics with its error; the conformance suite reports it.
@@ -87,6 +91,7 @@ func validateDefaults(d Defaults, bad func(string, ...any)) {
 			bad("Defaults.IntervalNames: %s", defect)
 		}
 	}
+	validateHosts(d, bad)
 	for _, l := range []struct {
 		what string
 		list []string
@@ -98,6 +103,55 @@ func validateDefaults(d Defaults, bad func(string, ...any)) {
 			}
 		}
 	}
+}
+
+// validateHosts checks Defaults.Hosts: each a lower-case DNS name (no
+// scheme, port or trailing dot), none twice, and the upstreams' hosts
+// among them unless loopback.
+func validateHosts(d Defaults, bad func(string, ...any)) {
+	seen := map[string]bool{}
+	for _, h := range d.Hosts {
+		if !validHost(h) {
+			bad("Defaults.Hosts: %q is not a lower-case DNS host name (no scheme, port or trailing dot)", h)
+		}
+		if seen[h] {
+			bad("Defaults.Hosts: %q listed twice", h)
+		}
+		seen[h] = true
+	}
+	for _, up := range []struct{ what, raw string }{{"UpstreamREST", d.UpstreamREST}, {"UpstreamWS", d.UpstreamWS}} {
+		u, err := url.Parse(up.raw)
+		if err != nil || u.Host == "" {
+			continue // reported by checkURL
+		}
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h == "localhost" || ip != nil && ip.IsLoopback() {
+			continue
+		}
+		if !seen[h] {
+			bad("Defaults.Hosts lacks %q, the host of %s", h, up.what)
+		}
+	}
+}
+
+// validHost reports whether h is a lower-case DNS host name, not an IP
+// literal: dot-separated labels of letters, digits and inner hyphens, 1 to
+// 63 bytes each, 253 in all.
+func validHost(h string) bool {
+	if h == "" || len(h) > 253 || net.ParseIP(h) != nil {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if b := label[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func validateRoutes(rest, ws []string, bad func(string, ...any)) {

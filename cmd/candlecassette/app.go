@@ -33,6 +33,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			replayCommand(),
 			inspectCommand(),
 			exchangesCommand(),
+			caCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))

@@ -58,7 +58,10 @@ type exchangeListing struct {
 	Market       string `json:"market"`
 	UpstreamREST string `json:"upstream_rest"`
 	UpstreamWS   string `json:"upstream_ws"`
-	MaxLimit     int    `json:"max_limit"`
+	// Hosts are the real hostnames its clients reach (proxy mode routes
+	// by them), without ports.
+	Hosts    []string `json:"hosts"`
+	MaxLimit int      `json:"max_limit"`
 	// Intervals are the canonical intervals served, shortest first, each
 	// with the exchange's name for it.
 	Intervals []intervalListing `json:"intervals"`
@@ -87,6 +90,7 @@ func describe(p plugins.Plugin) exchangeListing {
 		UpstreamREST: d.UpstreamREST, UpstreamWS: d.UpstreamWS, MaxLimit: d.MaxLimit,
 		Intervals: []intervalListing{}, Pairs: []pairListing{},
 		REST: append([]string{}, rest...), WS: append([]string{}, ws...),
+		Hosts: append([]string{}, d.Hosts...),
 	}
 	if strings.HasSuffix(l.ID, "_perpetual") {
 		l.Market = "perpetual"

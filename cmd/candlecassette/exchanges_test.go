@@ -30,6 +30,9 @@ func TestExchangesJSONDescribesEveryRegisteredID(t *testing.T) {
 	for _, l := range list {
 		p, _ := plugins.Lookup(l.ID)
 		d := p.Defaults()
+		if !slices.Equal(l.Hosts, d.Hosts) || len(l.Hosts) == 0 {
+			t.Errorf("%s: hosts %v, want the declared %v", l.ID, l.Hosts, d.Hosts)
+		}
 		if len(l.Intervals) != len(d.Intervals) || len(l.Pairs) != len(cc.DefaultPairs) || len(l.REST) == 0 {
 			t.Errorf("%s: %d intervals (want %d), %d pairs, %d REST routes", l.ID, len(l.Intervals), len(d.Intervals), len(l.Pairs), len(l.REST))
 		}

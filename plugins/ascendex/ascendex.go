@@ -43,6 +43,7 @@ func (*Spot) Defaults() plugins.Defaults {
 		UpstreamREST:   "https://ascendex.com",
 		UpstreamWS:     "wss://ascendex.com",
 		MaxLimit:       maxBars,
+		Hosts:          []string{"ascendex.com"}, // REST and WS (/api/pro/v2/stream, :443)
 		VolatileParams: []string{"requestTime", "x-auth-timestamp"},
 		SecretHeaders:  []string{"x-auth-key", "x-auth-signature", "x-auth-timestamp"},
 		SecretParams:   []string{"key", "sig"},

@@ -80,13 +80,29 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
 		SecretParams:   []string{"signature", "listenKey", "apiKey"}, // apiKey: the WS API's session.logon and signed requests
 	}
+	d.Hosts = spotHosts
 	if p.kind == Perpetual {
 		d.UpstreamREST = "https://fapi.binance.com"
 		d.UpstreamWS = "wss://fstream.binance.com"
+		d.Hosts = futuresHosts
 		d.Intervals, d.IntervalNames = futuresIntervals.Intervals(), futuresIntervals
 	}
 	return d
 }
+
+// spotHosts are the spot API's hosts: REST on api, api1-4, api-gcp and
+// the market-data-only data-api.binance.vision; market streams on
+// stream.binance.com (ports 9443 and 443) and data-stream.binance.vision;
+// the WS API on ws-api.binance.com.
+var spotHosts = []string{
+	"api.binance.com", "api1.binance.com", "api2.binance.com", "api3.binance.com", "api4.binance.com",
+	"api-gcp.binance.com", "data-api.binance.vision",
+	"stream.binance.com", "data-stream.binance.vision", "ws-api.binance.com",
+}
+
+// futuresHosts are USD-M futures' hosts: REST on fapi, market streams on
+// fstream, the WS API on ws-fapi. (COIN-M's dapi/dstream are no id's.)
+var futuresHosts = []string{"fapi.binance.com", "fstream.binance.com", "ws-fapi.binance.com"}
 
 // maxLimit is the largest klines page: 1000 on spot, 1500 on USD-M.
 func (p *Plugin) maxLimit() int {

@@ -48,6 +48,7 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		MaxLimit:      maxLimit,
 		Intervals:     intervals.Intervals(),
 		IntervalNames: intervals,
+		Hosts:         hosts,
 		// Signed requests carry their timestamp and receive window in
 		// headers (and these params in older clients).
 		VolatileParams: []string{"timestamp", "recv_window", "sign"},
@@ -55,6 +56,11 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		SecretParams:   []string{"api_key", "sign"},
 	}
 }
+
+// hosts are Bybit's mainnet API hosts for every category: REST on
+// api.bybit.com and its alternative api.bytick.com, WS on stream.bybit.com
+// and stream.bytick.com (/v5/public/spot, /v5/public/linear, ...).
+var hosts = []string{"api.bybit.com", "api.bytick.com", "stream.bybit.com", "stream.bytick.com"}
 
 // ServerError implements plugins.Plugin: Bybit's internal-error body
 // (retCode 10016) with HTTP 500, as served during an incident.

@@ -53,6 +53,7 @@ func (*Plugin) Defaults() plugins.Defaults {
 		MaxLimit:       MaxCandles,
 		Intervals:      granularities.Intervals(),
 		IntervalNames:  granularities,
+		Hosts:          []string{"api.coinbase.com", "advanced-trade-ws.coinbase.com", "advanced-trade-ws-user.coinbase.com"}, // REST (v3 and v2); market and user WS
 		VolatileParams: []string{"jwt", "timestamp"},
 		SecretHeaders: []string{
 			"Authorization", "CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-TIMESTAMP",

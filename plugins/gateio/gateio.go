@@ -83,8 +83,13 @@ func (a *api) Defaults() plugins.Defaults {
 		SecretHeaders:  []string{"KEY", "SIGN", "Timestamp"},
 		SecretParams:   []string{"api_key", "signature"},
 	}
+	// REST for every market and spot WS (/ws/v4/) on api.gateio.ws;
+	// futures also on the futures-only REST host fx-api.gateio.ws, and
+	// futures WS (/v4/ws/usdt) on fx-ws.gateio.ws.
+	d.Hosts = []string{"api.gateio.ws"}
 	if a.perp {
 		d.UpstreamWS = "wss://fx-ws.gateio.ws"
+		d.Hosts = []string{"api.gateio.ws", "fx-api.gateio.ws", "fx-ws.gateio.ws"}
 		d.MaxLimit = 2000
 	}
 	d.Intervals, d.IntervalNames = a.intervals().Intervals(), a.intervals()

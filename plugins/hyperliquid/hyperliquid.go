@@ -71,6 +71,7 @@ func (a *api) Defaults() plugins.Defaults {
 		UpstreamREST:   "https://api.hyperliquid.xyz",
 		UpstreamWS:     "wss://api.hyperliquid.xyz",
 		MaxLimit:       maxCandles,
+		Hosts:          []string{"api.hyperliquid.xyz"}, // POST /info, /exchange and WS /ws, spot and perpetuals alike
 		VolatileParams: []string{"endTime", "nonce", "signature"},
 		SecretParams:   []string{"signature", "nonce"},
 	}

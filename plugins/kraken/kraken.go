@@ -55,6 +55,7 @@ func (*Plugin) Defaults() plugins.Defaults {
 		MaxLimit:       MaxRows,
 		Intervals:      minutes.Intervals(),
 		IntervalNames:  minutes,
+		Hosts:          []string{"api.kraken.com", "ws.kraken.com", "ws-auth.kraken.com"}, // REST; WS v1 and /v2, public and authenticated
 		VolatileParams: []string{"nonce", "otp"},
 		SecretHeaders:  []string{"API-Key", "API-Sign"},
 		SecretParams:   []string{"nonce", "otp", "token"},

@@ -116,9 +116,14 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		},
 		SecretParams: []string{"token"},
 	}
+	// REST, and the WS endpoint bullet-public hands out.
+	d.Hosts = []string{"api.kucoin.com", "ws-api-spot.kucoin.com"}
 	if p.futures {
 		d.UpstreamREST = "https://api-futures.kucoin.com"
 		d.UpstreamWS = "wss://ws-api-futures.kucoin.com"
+		// Futures clients also ask the spot host for /api/v3/currencies
+		// (ccxt kucoinfutures' loadMarkets), which this id serves too.
+		d.Hosts = []string{"api-futures.kucoin.com", "ws-api-futures.kucoin.com", "api.kucoin.com"}
 		d.MaxLimit = MaxFuturesCandles
 		d.Intervals, d.IntervalNames = granularities.Intervals(), granularities
 		return d

@@ -70,10 +70,13 @@ func (a *api) Defaults() plugins.Defaults {
 		SecretHeaders:  []string{"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time"},
 		SecretParams:   []string{"signature", "apiKey", "listenKey"}, // futures WS login param; spot user data ?listenKey=
 	}
+	// Spot REST; spot WS (wbs-api, which replaced wbs.mexc.com in 2025).
+	d.Hosts = []string{"api.mexc.com", "wbs-api.mexc.com"}
 	ivs := spotIntervals
 	if a.perp {
 		d.UpstreamREST = "https://contract.mexc.com"
 		d.UpstreamWS = "wss://contract.mexc.com"
+		d.Hosts = []string{"contract.mexc.com"} // REST and WS (/edge)
 		d.MaxLimit = 2000
 		d.VolatileParams = []string{"end"}
 		ivs = wsIntervals

@@ -53,10 +53,17 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		Intervals:      barNames.Intervals(),
 		IntervalNames:  barNames,
 		VolatileParams: nil, // OKX signs with headers only
+		Hosts:          hosts,
 		SecretHeaders:  []string{"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "OK-ACCESS-TIMESTAMP"},
 		SecretParams:   []string{"apiKey", "passphrase", "sign"}, // the WS {"op":"login","args":[...]}
 	}
 }
+
+// hosts are OKX's API hosts, the same for every instrument type: REST on
+// www.okx.com (and aws.okx.com for clients hosted on AWS), WS on
+// ws.okx.com:8443 (wsaws.okx.com on AWS) and demo trading's
+// wspap.okx.com:8443 (its REST is www.okx.com with a header).
+var hosts = []string{"www.okx.com", "aws.okx.com", "ws.okx.com", "wsaws.okx.com", "wspap.okx.com"}
 
 // ServerError implements plugins.Plugin: OKX's 50001 "Service temporarily
 // unavailable" with HTTP 503.
