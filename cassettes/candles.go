@@ -30,7 +30,8 @@ type SeriesKey struct {
 
 func (k SeriesKey) bucket() []byte { return []byte(joinKey(k.Symbol, string(k.Interval))) }
 
-func (k SeriesKey) String() string { return k.Symbol + " " + string(k.Interval) }
+// String is the series' stream label (see StreamLabel).
+func (k SeriesKey) String() string { return StreamLabel(k.Symbol, k.Interval) }
 
 func parseSeriesKey(b []byte) (SeriesKey, bool) {
 	for i, c := range b {
