@@ -27,9 +27,11 @@
 // 1000 candle lengths, column by column as residuals from simple
 // predictions (open from the previous close, quote volume from volume ×
 // typical price, ...), each value split into a Huffman-coded size class
-// and raw low bits (block4.go; older files' blocks of kinds 1-3 are still
-// read, and a block is rewritten in the newest kind when it changes). A
-// window read decodes only the rows it returns. A candle
+// and raw low bits (block4.go). Block kinds are read through one codec
+// table (blockcodec.go); only the newest kind is written, and the older
+// kinds that files in the field hold are read by the legacy reader
+// (block_legacy.go) until a change rewrites their block in the newest
+// kind. A window read decodes only the rows it returns. A candle
 // response body is stored as a template over the index: the body with the
 // values of indexed final candles cut out and references to put them back
 // (template.go); it is rebuilt byte for byte on read, and the writer
