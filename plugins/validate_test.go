@@ -85,6 +85,7 @@ func TestValidateRefusesEachDefect(t *testing.T) {
 		{"a relative upstream", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.UpstreamREST = "api.example.com" }}, `Defaults.UpstreamREST "api.example.com" is not an absolute`},
 		{"a WS upstream with an HTTP scheme", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.UpstreamWS = "https://ws.example.com" }}, `Defaults.UpstreamWS "https://ws.example.com"`},
 		{"an empty secret header", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.SecretHeaders = []string{"X-Key", ""} }}, "Defaults.SecretHeaders has an empty name"},
+		{"an empty login op", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.LoginOps = []string{" "} }}, "Defaults.LoginOps has an empty name"},
 		{"an empty symbol", defective{fakePlugin: ok, symbol: ptr("")}, "Symbol(BTC-USDT) is empty"},
 		{"no REST routes", defective{fakePlugin: ok, ws: []string{"/ws"}}, "Routes lists no REST route"},
 		{"a route without a path", defective{fakePlugin: ok, rest: []string{"GET"}}, `REST route "GET" is not`},

@@ -77,6 +77,7 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
 		SecretParams:   []string{"signature", "listenKey", "apiKey"}, // apiKey: the WS API's session.logon and signed requests
+		LoginOps:       []string{"session.logon"},                    // the WS API's {"method":"session.logon","params":{...}}
 	}
 	if p.kind == Perpetual {
 		d.UpstreamREST = "https://fapi.binance.com"

@@ -90,6 +90,7 @@ func (a *api) Defaults() plugins.Defaults {
 		VolatileParams: []string{"time", "id", "Timestamp"},
 		SecretHeaders:  []string{"KEY", "SIGN", "Timestamp"},
 		SecretParams:   []string{"api_key", "signature"},
+		LoginOps:       []string{"spot.login", "futures.login"}, // the WS API's {"channel":"spot.login","payload":{...}}
 	}
 	if a.perp {
 		d.UpstreamWS = "wss://fx-ws.gateio.ws"
