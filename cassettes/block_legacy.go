@@ -10,9 +10,10 @@ import (
 )
 
 // The legacy reader: candle blocks of the kinds this build no longer
-// writes, as cassettes in the field hold them. Kind 1 stored plain deltas
-// under zstd; kind 2 the transformed columns of block.go as varints under
-// zstd; kind 3 the same columns as byte planes. They are read, never
+// writes, as cassettes in the field hold them. kindBlock1 (byte 1) stored
+// plain deltas under zstd; kindBlock2 (byte 4) the transformed columns of
+// block.go as varints under zstd; kindBlock3 (byte 6) the same columns as
+// byte planes. They are read, never
 // written: a block a new recording changes is rewritten whole in the
 // newest kind (putSeries). Their encoders survive in the tests only
 // (block_legacy_internal_test.go), to make blocks of each kind to read.

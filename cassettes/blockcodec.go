@@ -13,9 +13,12 @@ import (
 // with an old one, is written in it (encodeBlock). The older kinds are
 // gathered in the legacy reader (block_legacy.go).
 
-// blockCodec reads one kind of candle block. p is the block after its
-// kind byte.
+// blockCodec reads one kind of candle block, and writes it if it is the
+// newest kind. p is the block after its kind byte.
 type blockCodec struct {
+	// encode writes cs, sorted by open time, as a whole block, kind byte
+	// included. Only the newest kind has one.
+	encode func(cs []cc.Candle) []byte
 	// decode builds every row of the block. Scales are checked by
 	// decodeBlock, not here.
 	decode func(p []byte) ([]cc.Candle, error)
@@ -34,7 +37,7 @@ var blockCodecs = [...]*blockCodec{
 	kindBlock1: legacyBlock1,
 	kindBlock2: legacyBlock2,
 	kindBlock3: legacyBlock3,
-	kindBlock4: {decode: decodeBlock4, window: appendRange4, times: blockTimes4},
+	kindBlock4: {encode: encodeBlock4, decode: decodeBlock4, window: appendRange4, times: blockTimes4},
 }
 
 // kindBlockNewest is the kind every block is written in.
@@ -42,7 +45,7 @@ const kindBlockNewest = kindBlock4
 
 // encodeBlock encodes cs, sorted by open time, as a block of the newest
 // kind.
-func encodeBlock(cs []cc.Candle) []byte { return encodeBlock4(cs) }
+func encodeBlock(cs []cc.Candle) []byte { return blockCodecs[kindBlockNewest].encode(cs) }
 
 // blockCodecOf returns the codec of block v and the block after its kind
 // byte.

@@ -34,6 +34,9 @@ func TestEveryBlockKindReadsTheSameWholeByWindowAndByTimes(t *testing.T) {
 			continue
 		}
 		kinds++
+		if (c.encode != nil) != (k == kindBlockNewest) {
+			t.Errorf("kind %d has an encoder: %v; only the newest kind, %d, is written", k, c.encode != nil, kindBlockNewest)
+		}
 		if encoders[byte(k)] == nil {
 			t.Errorf("kind %d is read but has no encoder to test it with", k)
 		}
