@@ -1,14 +1,20 @@
 package cassettes
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
+
+	"github.com/klauspost/compress/fse"
 
 	cc "github.com/candlecassette/candlecassette"
 )
 
-// Candle blocks of kind kindBlock2 are written column by column, each
-// column transformed so what is left to store is small and repetitive:
+// The column model every candle block kind since kind 2 is built on (the
+// kinds themselves are listed in blockcodec.go). A block is stored column
+// by column, each column transformed so what is left to store is small
+// and repetitive:
 //
 //   - times as deltas (constant for a regular series);
 //   - each decimal column divided by its largest common power of ten
@@ -21,8 +27,9 @@ import (
 // Predictions are pure functions of values already decoded, computed the
 // same way on both sides (multiplications and divisions only, so no
 // fused multiply-add can change a rounding), and only residuals are
-// stored: the round trip is exact whatever the data. zstd then squeezes
-// the varints.
+// stored: the round trip is exact whatever the data. Kind 2 stored the
+// columns as zstd-compressed varints, kind 3 as byte planes (below), kind
+// 4 value by value (block4.go).
 
 const (
 	fOpen = iota
@@ -133,8 +140,31 @@ func predictTBQF(c *cc.Candle, f float64) int64 {
 	return roundPred(float64(x * f))
 }
 
-func encodeBlock2(cs []cc.Candle) []byte {
-	// Common powers of ten: one for the price group, one per other column.
+const numDecimals = 8
+
+// The transformed columns of a block, in this order.
+const (
+	colOpenTime = iota
+	colCloseTime
+	colScale // numDecimals scale columns, f-order
+	colOpen  = colScale + numDecimals
+	colClose = colOpen + 1
+	colHigh  = colOpen + 2
+	colLow   = colOpen + 3
+	colVol   = colOpen + 4
+	colQuote = colOpen + 5
+	colTBB   = colOpen + 6
+	colTBQ   = colOpen + 7
+	colTrade = colOpen + 8
+	colShut  = colOpen + 9
+	numCols  = colShut + 1
+)
+
+var fsePool = sync.Pool{New: func() any { return &fse.Scratch{} }}
+
+// blockColumns transforms cs into numCols columns and the common powers
+// of ten they were divided by.
+func blockColumns(cs []cc.Candle) ([numDecimals]int, [][]int64) {
 	var z [numDecimals]int
 	for f := range z {
 		z[f] = 18
@@ -146,131 +176,139 @@ func encodeBlock2(cs []cc.Candle) []byte {
 	}
 	zp := min(z[fOpen], z[fHigh], z[fLow], z[fClose])
 	z[fOpen], z[fHigh], z[fLow], z[fClose] = zp, zp, zp, zp
-
-	b := make([]byte, 0, 32+len(cs)*24)
-	b = appendUvarint(b, uint64(len(cs)))
-	for _, zf := range z {
-		b = append(b, byte(zf))
-	}
-	var prev int64
-	for _, c := range cs {
-		b = appendVarint(b, c.OpenTime-prev)
-		prev = c.OpenTime
-	}
-	for _, c := range cs {
-		b = appendVarint(b, c.CloseTime-c.OpenTime)
-	}
-	for f := range numDecimals {
-		for i := range cs {
-			b = append(b, byte(decimals(&cs[i])[f].Scale))
-		}
+	cols := make([][]int64, numCols)
+	for i := range cols {
+		cols[i] = make([]int64, len(cs))
 	}
 	u := func(c *cc.Candle, f int) int64 { return decimals(c)[f].Units / pow10i[z[f]] }
-	var prevClose int64
+	var prevT, prevClose int64
 	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fOpen)-prevClose)
-		prevClose = u(&cs[i], fClose)
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fClose)-u(&cs[i], fOpen))
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fHigh)-max(u(&cs[i], fOpen), u(&cs[i], fClose)))
-	}
-	for i := range cs {
-		b = appendVarint(b, min(u(&cs[i], fOpen), u(&cs[i], fClose))-u(&cs[i], fLow))
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fVolume))
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fQuote)-predictQuote(&cs[i], z[fQuote]))
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fTBB))
-	}
-	for i := range cs {
-		b = appendVarint(b, u(&cs[i], fTBQ)-predictTBQ(&cs[i], z[fTBQ]))
-	}
-	for _, c := range cs {
-		b = appendVarint(b, c.Trades)
-	}
-	for _, c := range cs {
+		c := &cs[i]
+		cols[colOpenTime][i] = c.OpenTime - prevT
+		prevT = c.OpenTime
+		cols[colCloseTime][i] = c.CloseTime - c.OpenTime
+		for f, d := range decimals(c) {
+			cols[colScale+f][i] = int64(d.Scale)
+		}
+		o, cl, h, l := u(c, fOpen), u(c, fClose), u(c, fHigh), u(c, fLow)
+		cols[colOpen][i] = o - prevClose
+		prevClose = cl
+		cols[colClose][i] = cl - o
+		cols[colHigh][i] = h - max(o, cl)
+		cols[colLow][i] = min(o, cl) - l
+		cols[colVol][i] = u(c, fVolume)
+		cols[colQuote][i] = u(c, fQuote) - predictQuote(c, z[fQuote])
+		cols[colTBB][i] = u(c, fTBB)
+		cols[colTBQ][i] = u(c, fTBQ) - predictTBQ(c, z[fTBQ])
+		cols[colTrade][i] = c.Trades
 		if c.Closed {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+			cols[colShut][i] = 1
 		}
 	}
-	return compress([]byte{kindBlock2}, b)
+	return z, cols
 }
 
-func decodeBlock2(raw []byte) ([]cc.Candle, error) {
-	r := &reader{b: raw}
-	n := r.uvarint()
-	if n > uint64(len(raw)) {
-		return nil, fmt.Errorf("%w: candle block count %d", ErrCorrupt, n)
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// Byte planes: a column's values, zigzagged, split into their lowest
+// bytes, next bytes, and so on, each plane entropy-coded (FSE) on its own.
+// Small residuals then cost close to their entropy, where varints cost
+// whole bytes. Kind 3 stored every column so; kind 4 keeps them for
+// columns of few distinct values that are not small.
+
+// Plane encodings.
+const (
+	planeRaw = 0
+	planeFSE = 1
+	planeRLE = 2
+)
+
+// appendPlanes appends col as byte planes: its width in bytes, then each
+// plane FSE-coded, run-length coded or raw, whichever is smallest.
+func appendPlanes(b []byte, col []int64, s *fse.Scratch, plane []byte) []byte {
+	n := len(col)
+	width := 0
+	for _, v := range col {
+		u := zigzag(v)
+		w := 0
+		for u != 0 {
+			w++
+			u >>= 8
+		}
+		width = max(width, w)
 	}
-	var z [numDecimals]int
-	for f := range z {
-		if z[f] = int(r.byte()); z[f] > 18 {
-			return nil, fmt.Errorf("%w: candle block exponent %d", ErrCorrupt, z[f])
+	b = append(b, byte(width))
+	for p := 0; p < width; p++ {
+		for i, v := range col {
+			plane[i] = byte(zigzag(v) >> (8 * p))
+		}
+		out, err := fse.Compress(plane[:n], s)
+		switch {
+		case err == nil && len(out) < n:
+			b = append(b, planeFSE)
+			b = appendBytes(b, out)
+		case errors.Is(err, fse.ErrUseRLE):
+			b = append(b, planeRLE, plane[0])
+		default:
+			b = append(b, planeRaw)
+			b = append(b, plane[:n]...)
 		}
 	}
-	cs := readTimes(r, int(n))
-	for f := range numDecimals {
-		for i := range cs {
-			decimals(&cs[i])[f].Scale = int8(r.byte())
+	return b
+}
+
+// allColumns selects every column for a column decoder.
+const allColumns = 1<<numCols - 1
+
+// readPlanes reads one column of byte planes (see appendPlanes) into
+// vals, zigzagged, when use; else it only skips them. s.DecompressLimit
+// must be len(vals).
+func readPlanes(r *reader, s *fse.Scratch, vals []uint64, use bool) error {
+	n := uint64(len(vals))
+	width := int(r.byte())
+	if width > 8 {
+		return fmt.Errorf("%w: candle block column width %d", ErrCorrupt, width)
+	}
+	if use {
+		clear(vals)
+	}
+	for p := 0; p < width && r.err == nil; p++ {
+		var plane []byte
+		switch r.byte() {
+		case planeFSE:
+			in := r.bytes()
+			if !use {
+				continue
+			}
+			out, err := fse.Decompress(in, s)
+			if err != nil || uint64(len(out)) != n {
+				return fmt.Errorf("%w: candle block plane: %v", ErrCorrupt, err)
+			}
+			plane = out
+		case planeRLE:
+			c := r.byte()
+			if !use {
+				continue
+			}
+			for i := range vals {
+				vals[i] |= uint64(c) << (8 * p)
+			}
+			continue
+		case planeRaw:
+			if uint64(len(r.b)) < n {
+				return fmt.Errorf("%w: candle block plane cut short", ErrCorrupt)
+			}
+			plane, r.b = r.b[:n], r.b[n:]
+			if !use {
+				continue
+			}
+		default:
+			return fmt.Errorf("%w: candle block plane kind", ErrCorrupt)
+		}
+		for i, x := range plane {
+			vals[i] |= uint64(x) << (8 * p)
 		}
 	}
-	// Columns in scaled units first, then multiplied back.
-	us := make([][numDecimals]int64, n)
-	openDelta := make([]int64, n)
-	for i := range openDelta {
-		openDelta[i] = r.varint()
-	}
-	var prevClose int64
-	for i := range us {
-		us[i][fOpen] = prevClose + openDelta[i]
-		us[i][fClose] = us[i][fOpen] + r.varint()
-		prevClose = us[i][fClose]
-	}
-	for i := range us {
-		us[i][fHigh] = max(us[i][fOpen], us[i][fClose]) + r.varint()
-	}
-	for i := range us {
-		us[i][fLow] = min(us[i][fOpen], us[i][fClose]) - r.varint()
-	}
-	set := func(i, f int) {
-		decimals(&cs[i])[f].Units = us[i][f] * pow10i[z[f]]
-	}
-	for i := range us {
-		for _, f := range []int{fOpen, fHigh, fLow, fClose} {
-			set(i, f)
-		}
-		us[i][fVolume] = r.varint()
-		set(i, fVolume)
-	}
-	for i := range us {
-		us[i][fQuote] = r.varint() + predictQuote(&cs[i], z[fQuote])
-		set(i, fQuote)
-	}
-	for i := range us {
-		us[i][fTBB] = r.varint()
-		set(i, fTBB)
-	}
-	for i := range us {
-		us[i][fTBQ] = r.varint() + predictTBQ(&cs[i], z[fTBQ])
-		set(i, fTBQ)
-	}
-	for i := range cs {
-		cs[i].Trades = r.varint()
-	}
-	for i := range cs {
-		cs[i].Closed = r.byte() == 1
-	}
-	if err := r.done(); err != nil {
-		return nil, err
-	}
-	return cs, nil
+	return r.done()
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Candle blocks of kind kindBlock4 hold the transformed columns of
-// kindBlock3 (block3.go), coded value by value rather than byte plane by
+// kindBlock3 (block.go), coded value by value rather than byte plane by
 // byte plane. Each value, zigzagged, is split into a class — the value
 // itself below 16, else its bit length and the two bits under its top
 // bit — and the bits below those, stored raw. Only the classes are
@@ -40,10 +40,6 @@ import (
 // already decoded, computed the same way on both sides, and only
 // residuals are stored (wrapping int64 arithmetic), so the round trip is
 // exact whatever the data.
-
-// kindBlock4 is the record kind of these blocks (see the other kinds in
-// interaction.go).
-const kindBlock4 = 7
 
 // Column tags: the low two bits are the mode, bit 2 says classes are
 // stored as steps from the previous class, bits 3-5 pick the predictor.

@@ -30,7 +30,8 @@ type SeriesKey struct {
 
 func (k SeriesKey) bucket() []byte { return []byte(joinKey(k.Symbol, string(k.Interval))) }
 
-func (k SeriesKey) String() string { return k.Symbol + " " + string(k.Interval) }
+// String is the series' stream label (see StreamLabel).
+func (k SeriesKey) String() string { return StreamLabel(k.Symbol, k.Interval) }
 
 func parseSeriesKey(b []byte) (SeriesKey, bool) {
 	for i, c := range b {
@@ -96,112 +97,6 @@ func mergeInto(cs, add []cc.Candle) []cc.Candle {
 	return out
 }
 
-// encodeBlock1 writes candles column by column with plain deltas, then
-// zstd: the first block encoding, still read; new blocks use
-// encodeBlock2.
-func encodeBlock1(cs []cc.Candle) []byte {
-	b := make([]byte, 0, 16+len(cs)*40)
-	b = appendUvarint(b, uint64(len(cs)))
-	var prev int64
-	for _, c := range cs {
-		b = appendVarint(b, c.OpenTime-prev)
-		prev = c.OpenTime
-	}
-	for _, c := range cs {
-		b = appendVarint(b, c.CloseTime-c.OpenTime)
-	}
-	for f := range numDecimals {
-		var pu int64
-		for _, c := range cs {
-			d := decimalField(&c, f)
-			b = append(b, byte(d.Scale))
-			b = appendVarint(b, d.Units-pu)
-			pu = d.Units
-		}
-	}
-	prev = 0
-	for _, c := range cs {
-		b = appendVarint(b, c.Trades-prev)
-		prev = c.Trades
-	}
-	for _, c := range cs {
-		if c.Closed {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-	}
-	return compress([]byte{kindBlock}, b)
-}
-
-const numDecimals = 8
-
-func decimalField(c *cc.Candle, f int) *cc.Decimal {
-	switch f {
-	case 0:
-		return &c.Open
-	case 1:
-		return &c.High
-	case 2:
-		return &c.Low
-	case 3:
-		return &c.Close
-	case 4:
-		return &c.Volume
-	case 5:
-		return &c.QuoteVolume
-	case 6:
-		return &c.TakerBuyBase
-	default:
-		return &c.TakerBuyQuote
-	}
-}
-
-func decodeBlockAnyKind(v []byte) ([]cc.Candle, error) {
-	if len(v) > 0 && v[0] == kindBlock4 {
-		return decodeBlock4(v[1:])
-	}
-	if len(v) > 0 && v[0] == kindBlock3 {
-		return decodeBlock3(v[1:])
-	}
-	if len(v) == 0 || (v[0] != kindBlock && v[0] != kindBlock2) {
-		return nil, fmt.Errorf("%w: candle block of unknown kind", ErrCorrupt)
-	}
-	raw, err := decompress(v[1:])
-	if err != nil {
-		return nil, err
-	}
-	if v[0] == kindBlock2 {
-		return decodeBlock2(raw)
-	}
-	r := &reader{b: raw}
-	n := r.uvarint()
-	if n > uint64(len(raw)) {
-		return nil, fmt.Errorf("%w: candle block count %d", ErrCorrupt, n)
-	}
-	cs := readTimes(r, int(n))
-	for f := range numDecimals {
-		var pu int64
-		for i := range cs {
-			s := int8(r.byte())
-			pu += r.varint()
-			*decimalField(&cs[i], f) = cc.Decimal{Units: pu, Scale: s}
-		}
-	}
-	var prev int64
-	for i := range cs {
-		prev += r.varint()
-		cs[i].Trades = prev
-	}
-	for i := range cs {
-		cs[i].Closed = r.byte() == 1
-	}
-	if err := r.done(); err != nil {
-		return nil, err
-	}
-	return cs, nil
-}
-
 // putSeries merges s into the index inside tx. It returns how many
 // candles it was given, how many more the index now holds, and the final
 // candles the index now holds at their open times (what a body template
@@ -231,7 +126,7 @@ func putSeries(tx *bolt.Tx, sealed sealing, s Series) (n int, added int64, final
 			}
 		}
 		merged := mergeInto(old, cs[:n])
-		if err := sealed.put(b, key, encodeBlock4(merged)); err != nil {
+		if err := sealed.put(b, key, encodeBlock(merged)); err != nil {
 			return 0, 0, nil, err
 		}
 		added += int64(len(merged) - len(old))
@@ -302,8 +197,13 @@ func (c *Cassette) Series() ([]SeriesKey, error) {
 func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
 	var out []cc.Candle
 	if d := iv.Duration().Milliseconds(); d > 0 && end > start {
-		// Room for a full window (up to a few blocks) at once.
-		out = make([]cc.Candle, 0, min((end-start)/d+1, 4*blockLen))
+		// Room for a full window (up to a few blocks) at once. end-start
+		// wraps negative for bounds near the ends of int64.
+		n := (end - start) / d
+		if n < 0 || n >= 4*blockLen {
+			n = 4*blockLen - 1
+		}
+		out = make([]cc.Candle, 0, n+1)
 	}
 	k := SeriesKey{symbol, iv}
 	err := c.view(func(tx *bolt.Tx) error {
@@ -332,32 +232,17 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 			if v, err = c.sealed.open(bucket, key, v); err != nil {
 				return err
 			}
-			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
-				// Only the rows in the window are built.
-				appendRange := appendRange3
-				if v[0] == kindBlock4 {
-					appendRange = appendRange4
-				}
-				var more bool
-				if out, more, err = appendRange(out, v[1:], start, end); err != nil {
-					return corruptAt(bucket, key, err)
-				}
-				if !more {
-					break
-				}
-				continue
-			}
-			cs, err := decodeBlock(v)
+			codec, p, err := blockCodecOf(v)
 			if err != nil {
 				return corruptAt(bucket, key, err)
 			}
-			for _, x := range cs {
-				if x.OpenTime >= end {
-					return nil
-				}
-				if x.OpenTime >= start {
-					out = append(out, x)
-				}
+			// Only the rows in the window are built (where the kind allows).
+			var more bool
+			if out, more, err = codec.window(out, p, start, end); err != nil {
+				return corruptAt(bucket, key, err)
+			}
+			if !more {
+				break
 			}
 		}
 		return nil
@@ -527,23 +412,14 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 			if err != nil {
 				return err
 			}
-			if len(v) > 0 && (v[0] == kindBlock3 || v[0] == kindBlock4) {
-				// Only the times: the other columns are skipped undecoded.
-				blockTimes := blockTimes3
-				if v[0] == kindBlock4 {
-					blockTimes = blockTimes4
-				}
-				if err := blockTimes(v[1:], add); err != nil {
-					return corruptAt(bucket, key, err)
-				}
-				continue
-			}
-			cs, err := decodeBlock(v)
+			codec, p, err := blockCodecOf(v)
 			if err != nil {
 				return corruptAt(bucket, key, err)
 			}
-			for _, x := range cs {
-				add(x.OpenTime, x.Closed)
+			// Only the times: the other columns are skipped undecoded
+			// (where the kind allows).
+			if err := codec.times(p, add); err != nil {
+				return corruptAt(bucket, key, err)
 			}
 		}
 		if c.sealed {
@@ -570,18 +446,3 @@ const (
 	minTime = -1 << 62
 	maxTime = 1 << 62
 )
-
-// readTimes reads the time columns of kind-1 and kind-2 blocks into n new
-// candles: open times as deltas, then close times as offsets from them.
-func readTimes(r *reader, n int) []cc.Candle {
-	cs := make([]cc.Candle, n)
-	var prev int64
-	for i := range cs {
-		prev += r.varint()
-		cs[i].OpenTime = prev
-	}
-	for i := range cs {
-		cs[i].CloseTime = cs[i].OpenTime + r.varint()
-	}
-	return cs
-}

@@ -85,10 +85,19 @@ type Options struct {
 	// match key (timestamps, nonces, ...), added to DefaultVolatileParams.
 	// They are stored in the meta record so replay matches the same way.
 	VolatileParams []string
+	// Secrets are an exchange's own secret headers, params and WS login
+	// verbs, redacted on top of the generic names (DefaultSecretHeaders,
+	// DefaultSecretParams, the generic login verbs). The recorder fills
+	// them in from the plugins' declarations.
+	Secrets Secrets
 	// Redact names extra headers, params and JSON keys whose values are
-	// replaced by "REDACTED" before anything is written, on top of
-	// DefaultSecretHeaders and DefaultSecretParams.
+	// replaced by "REDACTED" before anything is written, each both as a
+	// header and as a param.
 	Redact []string
+	// BeforeSave is a stage run on every interaction, WS connection and
+	// frame given to the cassette, before it is redacted and queued (see
+	// Hooks).
+	BeforeSave Hooks
 
 	// FlushInterval is the longest a write waits in memory before its batch
 	// is committed; 0 means DefaultFlushInterval.
@@ -369,7 +378,7 @@ func putMeta(tx *bolt.Tx, m Meta) error {
 func (c *Cassette) init() {
 	c.sealed = c.meta.Format >= SealedFormat
 	c.volatile = volatileSet(c.meta.VolatileParams)
-	c.red = newRedactor(c.opts.Redact)
+	c.red = newRedactor(c.opts.Secrets, c.opts.Redact)
 	if !c.readOnly {
 		return
 	}

@@ -67,7 +67,8 @@ func minuteCandles(open int64, n int, closed bool) []cc.Candle {
 const t0 = int64(1_704_067_200_000) // 2024-01-01T00:00:00Z
 
 func TestInteractionsRoundTripInOrderWithSecretsRedacted(t *testing.T) {
-	c, path := mustCreate(t, &cassettes.Options{VolatileParams: []string{"requestId"}, Redact: []string{"X-Custom-Token"}})
+	c, path := mustCreate(t, &cassettes.Options{VolatileParams: []string{"requestId"}, Redact: []string{"X-Custom-Token"},
+		Secrets: cassettes.Secrets{Headers: []string{"X-MBX-APIKEY"}}})
 	start := time.UnixMilli(t0).UTC()
 	for i, body := range []string{"first", "second", "third"} {
 		h := http.Header{"X-Mbx-Apikey": {"k3y-secret"}, "X-Custom-Token": {"tok-secret"}, "Accept": {"application/json"}}
@@ -363,7 +364,8 @@ func TestAppendingAndExchangeMismatch(t *testing.T) {
 }
 
 func TestLearnedSecretsAreScrubbedWhereverTheyRecur(t *testing.T) {
-	c, path := mustCreate(t, nil)
+	// The exchange declares its API-key header (as its plugin does).
+	c, path := mustCreate(t, &cassettes.Options{Secrets: cassettes.Secrets{Headers: []string{"X-MBX-APIKEY"}}})
 	key := "AbCdEfGh0123456789apikey"
 	lk := "LiStEnKeY0123456789abcdefgh"
 	c.AddInteraction(&cassettes.Interaction{Method: "POST", Path: "/api/v3/userDataStream", Status: 200,

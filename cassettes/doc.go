@@ -27,9 +27,11 @@
 // 1000 candle lengths, column by column as residuals from simple
 // predictions (open from the previous close, quote volume from volume ×
 // typical price, ...), each value split into a Huffman-coded size class
-// and raw low bits (block4.go; older files' blocks of kinds 1-3 are still
-// read, and a block is rewritten in the newest kind when it changes). A
-// window read decodes only the rows it returns. A candle
+// and raw low bits (block4.go). Block kinds are read through one codec
+// table (blockcodec.go); only the newest kind is written, and the older
+// kinds that files in the field hold are read by the legacy reader
+// (block_legacy.go) until a change rewrites their block in the newest
+// kind. A window read decodes only the rows it returns. A candle
 // response body is stored as a template over the index: the body with the
 // values of indexed final candles cut out and references to put them back
 // (template.go); it is rebuilt byte for byte on read, and the writer
@@ -44,21 +46,26 @@
 // copy-on-write commit means the file always opens at the last committed
 // batch. Close (and Flush) commit what is queued.
 //
-// Secrets are redacted before anything is queued: DefaultSecretHeaders in
-// requests and responses, DefaultSecretParams in queries (so in match keys),
-// WS URLs, form and JSON request bodies, JSON response bodies and client WS
-// frames, plus Options.Redact. A client message that logs in (an op,
-// method, event, action, type or channel such as auth, login,
-// session.logon, spot.login) loses every string but those saying what it
-// is and when; a text frame that logs in in words ("login KEY SIG") keeps
-// only its first word. WS URL path segments and streams= names that look
-// like tokens (16 or more letters and digits, no '@' or '.') are redacted:
-// Binance's /ws/<listenKey>. Values become "REDACTED"; numbers are never
-// secrets. The values so redacted (except per-request signatures) are
-// remembered and scrubbed wherever they recur, header values and server
-// frames included: a listen key handed out in a response and then used in
-// a WS path, an API key echoed in a body. A response body is then no
-// longer byte for byte what the client got.
+// Everything given to save first passes the caller's BeforeSave stage
+// (Hooks, go-vcr's BeforeSaveHook; the recorder owns it), then secrets
+// are redacted, before anything is queued. The package knows only
+// generic names: DefaultSecretHeaders in requests and responses,
+// DefaultSecretParams in queries (so in match keys), WS URLs, form and
+// JSON request bodies, JSON response bodies and client WS frames, and
+// generic login verbs. An exchange's own names come in Options.Secrets
+// (the recorder passes what the plugins declare) and Options.Redact. A
+// client message that logs in (an op, method, event, action, type or
+// channel such as auth, login, x.logon, or one of Secrets.LoginOps)
+// loses every string but those saying what it is and when; a text frame
+// that logs in in words ("login KEY SIG") keeps only its first word. WS
+// URL path segments and streams= names that look like tokens (16 or more
+// letters and digits, no '@' or '.') are redacted: a listen key as
+// /ws/<listenKey>. Values become "REDACTED"; numbers are never secrets.
+// The values so redacted (except per-request signatures) are remembered
+// and scrubbed wherever they recur, header values and server frames
+// included: a listen key handed out in a response and then used in a WS
+// path, an API key echoed in a body. A response body is then no longer
+// byte for byte what the client got.
 //
 // From format 3 every stored value (candle blocks, interaction records,
 // match entries, WS connection and frame records, the meta record and the

@@ -16,16 +16,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Record kinds: the first byte of every stored value.
-const (
-	kindBlock       = 1
-	kindInteraction = 2
-	kindFrames      = 3
-	kindBlock2      = 4
-	kindTemplate    = 5 // an interaction whose body refers to the candle index
-	kindBlock3      = 6
-)
-
 // Interaction is one recorded REST exchange.
 //
 // Body is the decoded (identity) response body even when the upstream sent

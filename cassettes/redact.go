@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -13,19 +14,11 @@ import (
 const Redacted = "REDACTED"
 
 // DefaultSecretHeaders are always redacted, in requests and responses:
-// generic auth headers and each supported exchange's API-key, signature
-// and passphrase headers.
+// the generic auth headers. An exchange's own API-key, signature and
+// passphrase headers are declared by its plugin and reach the cassette
+// through Options.Secrets.
 var DefaultSecretHeaders = []string{
 	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key",
-	"X-MBX-APIKEY",                  // Binance
-	"X-BAPI-API-KEY", "X-BAPI-SIGN", // Bybit
-	"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", // OKX
-	"KC-API-KEY", "KC-API-SIGN", "KC-API-PASSPHRASE", // KuCoin
-	"CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-PASSPHRASE", // Coinbase
-	"API-Key", "API-Sign", // Kraken
-	"KEY", "SIGN", // Gate
-	"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time-Sign", // MEXC
-	"x-auth-key", "x-auth-signature", // AscendEX
 }
 
 // DefaultSecretParams are always redacted in query strings (the match key
@@ -33,12 +26,30 @@ var DefaultSecretHeaders = []string{
 // JSON response bodies (as JSON keys, at any depth). They are also left out
 // of every match key (see DefaultVolatileParams), since their values are
 // gone. Only string values are secrets: a number under one of these names
-// (Hyperliquid's "token":0, a coin index) is data.
+// ("token":0 naming a coin by its index) is data.
 var DefaultSecretParams = []string{
 	"signature", "sign", "sig", "apiKey", "api_key", "api-key", "listenKey", "listen_key",
 	"passphrase", "secret", "apiSecret", "api_secret", "secretKey", "secret_key",
 	"access_token", "accessToken", "auth_token", "token", "jwt", "password", "otp",
-	"key", // only from the client: AscendEX's WS auth, Coinbase Exchange's subscribe, ?key=
+	"key", // only from the client: a WS auth or subscribe's key, ?key=
+}
+
+// Secrets name what is redacted on top of the generic names
+// (DefaultSecretHeaders, DefaultSecretParams and the generic login verbs
+// of authOps): one exchange's own credentials, as its plugin declares
+// them. The recorder passes them in Options.Secrets.
+type Secrets struct {
+	// Headers are header names, any case, redacted in requests and
+	// responses; those longer than 4 bytes are JSON keys to redact too.
+	Headers []string
+	// Params are query, form and JSON body names, any case.
+	Params []string
+	// LoginOps are the values of a client WS message's op, method, event,
+	// action, type or channel field that make it a login (compared whole,
+	// any case), and the words that open a text frame that logs in. Every
+	// string in such a message is redacted but what says what it is and
+	// when.
+	LoginOps []string
 }
 
 // clientOnlyParams are DefaultSecretParams too generic to look for in
@@ -54,6 +65,7 @@ var clientOnlyParams = map[string]bool{"key": true}
 type redactor struct {
 	headers map[string]bool // canonical header keys
 	params  map[string]bool // lower-case
+	logins  map[string]bool // lower-case login verbs and words besides the generic ones
 
 	mu      sync.Mutex
 	secrets []string // learned values, oldest first, at most maxSecrets
@@ -119,13 +131,24 @@ func (r *redactor) scrubString(v string) string {
 	return v
 }
 
-func newRedactor(extra []string) *redactor {
-	r := &redactor{headers: map[string]bool{}, params: map[string]bool{}}
-	for _, h := range DefaultSecretHeaders {
-		r.headers[http.CanonicalHeaderKey(h)] = true
+// newRedactor redacts the generic names, s, and extra (names of headers
+// and params alike: Options.Redact).
+func newRedactor(s Secrets, extra []string) *redactor {
+	r := &redactor{headers: map[string]bool{}, params: map[string]bool{}, logins: map[string]bool{}}
+	for _, h := range slices.Concat(DefaultSecretHeaders, s.Headers) {
+		if h = strings.TrimSpace(h); h != "" {
+			r.headers[http.CanonicalHeaderKey(h)] = true
+		}
 	}
-	for _, p := range DefaultSecretParams {
-		r.params[strings.ToLower(p)] = true
+	for _, p := range slices.Concat(DefaultSecretParams, s.Params) {
+		if p = strings.TrimSpace(p); p != "" {
+			r.params[strings.ToLower(p)] = true
+		}
+	}
+	for _, op := range s.LoginOps {
+		if op = strings.TrimSpace(op); op != "" {
+			r.logins[strings.ToLower(op)] = true
+		}
 	}
 	for _, n := range extra {
 		n = strings.TrimSpace(n)
@@ -246,9 +269,8 @@ func (r *redactor) body(b []byte) []byte {
 }
 
 // json redacts secret keys at any depth, and every string of a login
-// message but what says what it is (Bybit's and OKX's
-// {"op":"auth","args":[...]}, AscendEX's {"op":"auth","key":..}; see
-// redactAuth). It returns the re-encoded document and true if anything
+// message but what says what it is ({"op":"auth","args":[...]},
+// {"op":"auth","key":..}; see redactAuth). It returns the re-encoded document and true if anything
 // was redacted.
 func (r *redactor) json(b []byte) ([]byte, bool) { return r.jsonAs(b, false) }
 
@@ -274,7 +296,7 @@ func (r *redactor) redactValue(v any, fromServer bool) bool {
 	changed := false
 	switch x := v.(type) {
 	case map[string]any:
-		if !fromServer && isAuthMessage(x) {
+		if !fromServer && r.isAuthMessage(x) {
 			return r.redactAuth(x)
 		}
 		for k, e := range x {
@@ -300,9 +322,9 @@ func (r *redactor) redactValue(v any, fromServer bool) bool {
 }
 
 // secretKey reports whether the JSON key k holding e is a secret.
-// Header names are matched as keys too, except the short generic ones
-// (KEY, SIGN) that would hit innocent fields; Gate's
-// {"auth":{"KEY":..,"SIGN":..}} is caught by name.
+// Header names are matched as keys too, except the short ones (KEY,
+// SIGN) that would hit innocent fields; an {"auth":{"KEY":..,"SIGN":..}}
+// object is caught by its name.
 func (r *redactor) secretKey(k string, e any, fromServer bool) bool {
 	lk := strings.ToLower(k)
 	if fromServer && clientOnlyParams[lk] {

@@ -11,11 +11,10 @@ import (
 // and in client frames (every exchange's login or auth message, JSON or
 // not).
 
-// authOps are the values of an op/method/event/action/type/channel field
-// that make a client message a login, compared on their last dot-separated
-// word: Bybit's and AscendEX's "op":"auth", OKX's "op":"login", MEXC's
-// "method":"login", Binance's WS API "method":"session.logon", Gate's
-// "channel":"spot.login", "action":"authenticate".
+// authOps are the generic values of an op/method/event/action/type/channel
+// field that make a client message a login, compared on their last word
+// after a '.' or '/' ("auth", "login", "session.logon", "spot.login",
+// "authenticate"). An exchange's own spellings are Secrets.LoginOps.
 var authOps = map[string]bool{
 	"auth": true, "login": true, "logon": true, "authenticate": true,
 	"authorize": true, "signin": true,
@@ -33,17 +32,20 @@ var authFields = map[string]bool{
 var authVerbFields = []string{"op", "method", "event", "action", "type", "channel"}
 
 // isAuthMessage reports whether a client message is a login.
-func isAuthMessage(m map[string]any) bool {
+func (r *redactor) isAuthMessage(m map[string]any) bool {
 	for _, f := range authVerbFields {
-		if v, ok := m[f].(string); ok && isAuthOp(v) {
+		if v, ok := m[f].(string); ok && r.isAuthOp(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func isAuthOp(op string) bool {
+func (r *redactor) isAuthOp(op string) bool {
 	op = strings.ToLower(op)
+	if r.logins[op] {
+		return true
+	}
 	if i := strings.LastIndexAny(op, "./"); i >= 0 {
 		op = op[i+1:]
 	}
@@ -51,8 +53,8 @@ func isAuthOp(op string) bool {
 }
 
 // redactAuth redacts a login message: every string in it but the fields
-// that say what it is and when (AscendEX's {"op":"auth","key":..,"sig":..},
-// OKX's and Bybit's args, Gate's payload, MEXC's param).
+// that say what it is and when (its key and sig, its args, payload or
+// param).
 func (r *redactor) redactAuth(m map[string]any) bool {
 	changed := false
 	for k, e := range m {
@@ -73,11 +75,11 @@ func (r *redactor) redactAuth(m map[string]any) bool {
 }
 
 // authWords open a text (non-JSON) client frame that logs in, e.g.
-// "login KEY SIGNATURE" or "auth:TOKEN".
+// "login KEY SIGNATURE" or "auth:TOKEN"; so do Secrets.LoginOps.
 var authWords = map[string]bool{
 	"login": true, "logon": true, "auth": true, "authenticate": true, "authorize": true,
 	"signin": true, "key": true, "apikey": true, "api_key": true, "token": true,
-	"bearer": true, "session.logon": true,
+	"bearer": true,
 }
 
 // clientFrame redacts a client-to-server WS frame: JSON by key and login
@@ -103,7 +105,7 @@ func (r *redactor) clientFrame(p []byte) []byte {
 func (r *redactor) textFrame(p []byte) []byte {
 	s := string(p)
 	first, rest, _ := cutAny(strings.TrimSpace(s), " \t\r\n:,;|")
-	if authWords[strings.ToLower(first)] && strings.TrimSpace(rest) != "" {
+	if w := strings.ToLower(first); (authWords[w] || r.logins[w]) && strings.TrimSpace(rest) != "" {
 		for _, w := range strings.FieldsFunc(rest, func(c rune) bool { return strings.ContainsRune(" \t\r\n:,;|", c) }) {
 			r.learn(first, w)
 		}
@@ -127,8 +129,8 @@ func cutAny(s, seps string) (before, after string, found bool) {
 
 // url redacts a WS connection URL (path and query): secret params by
 // name; path segments and combined stream names that are opaque tokens
-// (Binance's /ws/<listenKey> and /stream?streams=<listenKey>/...); and
-// secrets learned before, anywhere in it.
+// (a listen key as /ws/<listenKey> or in /stream?streams=<listenKey>/...);
+// and secrets learned before, anywhere in it.
 func (r *redactor) url(u string) string {
 	base, q, hasQuery := strings.Cut(u, "?")
 	base = r.pathTokens(base)
@@ -169,7 +171,7 @@ func redactPathTokens(p string, seen func(string)) string {
 }
 
 // streamTokens replaces token-like names in a streams= or stream= list
-// (Binance's combined streams, where a listen key is one of the names).
+// (combined streams, where a listen key may be one of the names).
 func (r *redactor) streamTokens(q string) string {
 	parts := strings.Split(q, "&")
 	changed := false
@@ -197,7 +199,7 @@ func (r *redactor) streamTokens(q string) string {
 // minTokenBytes is the shortest path segment taken for a token: longer
 // than any WS path word or stream name of the supported exchanges that
 // has no '@' or '.', shorter than their listen keys (60 characters at
-// Binance) and session tokens.
+// the longest) and session tokens.
 const minTokenBytes = 16
 
 // looksLikeToken reports whether s is an opaque credential rather than a

@@ -381,13 +381,16 @@ func (c *Cassette) writer() (*writer, error) {
 }
 
 // AddInteraction queues ix, and the candles a plugin decoded from it, for
-// the next batch. Secrets are redacted and the match key computed before
-// anything is written; ix is owned by the cassette from here on (the
+// the next batch. The BeforeSave hook runs, then secrets are redacted and
+// the match key computed, before anything is written; ix is owned by the cassette from here on (the
 // caller must not change it). It blocks only when the queue is full.
 func (c *Cassette) AddInteraction(ix *Interaction, candles ...Series) error {
 	w, err := c.writer()
 	if err != nil {
 		return err
+	}
+	if h := c.opts.BeforeSave.Interaction; h != nil {
+		h(ix)
 	}
 	ix.RequestHeader = c.red.header(ix.RequestHeader)
 	ix.ResponseHeader = c.red.header(ix.ResponseHeader)
@@ -419,6 +422,9 @@ func (c *Cassette) BeginConn(url string, start time.Time) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if h := c.opts.BeforeSave.Conn; h != nil {
+		url = h(url)
+	}
 	id := c.nextConn.Add(1)
 	w.connMu.Lock()
 	w.conns[id] = &connState{rec: Conn{ID: id, URL: c.red.url(url), Start: start.UTC(), Streams: map[string]int64{}}}
@@ -442,6 +448,11 @@ func (c *Cassette) AddFrame(f Frame, candles ...Series) error {
 	}
 	if w.conn(f.Conn) == nil {
 		return fmt.Errorf("%w: %d", errNoConn, f.Conn)
+	}
+	if h := c.opts.BeforeSave.Frame; h != nil {
+		conn := f.Conn
+		h(&f)
+		f.Conn = conn
 	}
 	if f.Dir == FromClient {
 		f.Payload = c.red.clientFrame(f.Payload)

@@ -15,7 +15,10 @@
 //   - Name: the exchange id as the CLI spells it (gate_io_spot).
 //   - Defaults: the real upstream URLs, MaxLimit, the canonical intervals
 //     served (shortest first) and the exchange's name for each
-//     (IntervalNames), volatile params and secrets to redact.
+//     (IntervalNames), the real host names (Hosts), volatile params, and
+//     the exchange's own secrets (SecretHeaders, SecretParams, LoginOps):
+//     the cassette only knows generic names, so a credential the plugin
+//     does not declare reaches the file.
 //   - Symbol, CandlesRequest, DecodeCandles, DecodeFrame: the translation.
 //   - Handler: the exchange's REST and WS API over an Env (market, feed,
 //     clock, pairs); WS protocols run on Session through ServeWS.

@@ -26,9 +26,18 @@ type Defaults struct {
 	// VolatileParams are query/body params that replay ignores when it
 	// matches a recorded request (timestamps, signatures, ...).
 	VolatileParams []string
-	// SecretHeaders and SecretParams are redacted before recording.
+	// SecretHeaders, SecretParams and LoginOps are the exchange's own
+	// secrets, redacted before recording on top of the generic names the
+	// cassettes package knows (Authorization, Cookie, signature, apiKey,
+	// token, listenKey, ...): its API-key, signature and passphrase
+	// headers; the query, form and JSON names that carry credentials; and
+	// the op/method/event/channel values of its WS login messages (every
+	// string in such a message is redacted but what says what it is). A
+	// recording redacts every registered exchange's secrets (see
+	// record.Options.BeforeSave).
 	SecretHeaders []string
 	SecretParams  []string
+	LoginOps      []string
 	// Hosts are the real exchange's host names that clients reach the
 	// REST and WS APIs this id serves at — every one its official docs
 	// and ccxt name (api.binance.com, api1.binance.com, ...,

@@ -95,7 +95,7 @@ func validateDefaults(d Defaults, bad func(string, ...any)) {
 	for _, l := range []struct {
 		what string
 		list []string
-	}{{"VolatileParams", d.VolatileParams}, {"SecretHeaders", d.SecretHeaders}, {"SecretParams", d.SecretParams}} {
+	}{{"VolatileParams", d.VolatileParams}, {"SecretHeaders", d.SecretHeaders}, {"SecretParams", d.SecretParams}, {"LoginOps", d.LoginOps}} {
 		for _, s := range l.list {
 			if strings.TrimSpace(s) == "" {
 				bad("Defaults.%s has an empty name", l.what)

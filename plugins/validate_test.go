@@ -93,6 +93,7 @@ func TestValidateRefusesEachDefect(t *testing.T) {
 		{"an IP as host", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.Hosts = append(d.Hosts, "10.1.2.3") }}, `"10.1.2.3" is not a lower-case DNS host name`},
 		{"a host with a trailing dot", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.Hosts = append(d.Hosts, "x.example.com.") }}, `"x.example.com." is not a lower-case DNS host name`},
 		{"a host listed twice", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.Hosts = append(d.Hosts, "api.example.com") }}, `Defaults.Hosts: "api.example.com" listed twice`},
+		{"an empty login op", defective{fakePlugin: ok, defaults: func(d *plugins.Defaults) { d.LoginOps = []string{" "} }}, "Defaults.LoginOps has an empty name"},
 		{"an empty symbol", defective{fakePlugin: ok, symbol: ptr("")}, "Symbol(BTC-USDT) is empty"},
 		{"no REST routes", defective{fakePlugin: ok, ws: []string{"/ws"}}, "Routes lists no REST route"},
 		{"a route without a path", defective{fakePlugin: ok, rest: []string{"GET"}}, `REST route "GET" is not`},

@@ -15,8 +15,11 @@
 // Every interaction and frame goes to the cassette through one recording
 // goroutine, off the request path: it decodes compressed bodies, asks the
 // plugin to decode candles (DecodeCandles, DecodeFrame) for the index, and
-// queues everything with the cassette's batched writer, which redacts
-// secrets before anything is written.
+// queues everything with the cassette's batched writer. On the way in,
+// the recorder's BeforeSave hooks run (go-vcr's BeforeSaveHook), then the
+// cassette redacts the secrets the plugins declare (every registered
+// plugin's SecretHeaders, SecretParams and LoginOps, secrets.go) on top of
+// its generic names, before anything is written.
 //
 // A plugin whose REST replies hand out WS endpoints (KuCoin's
 // bullet-public) implements plugins.Rewriter; the proxy then points those

@@ -26,7 +26,7 @@ func (fakeEx) Defaults() plugins.Defaults {
 	return plugins.Defaults{
 		UpstreamREST: "http://127.0.0.1:1", UpstreamWS: "ws://127.0.0.1:1", MaxLimit: 1000,
 		Intervals:      []cc.Interval{cc.Interval1m, cc.Interval1h},
-		VolatileParams: []string{"timestamp"}, SecretHeaders: []string{"X-Fake-Secret"}, SecretParams: []string{"fakeToken"},
+		VolatileParams: []string{"timestamp"}, SecretHeaders: []string{"X-Fake-Secret", "X-MBX-APIKEY"}, SecretParams: []string{"fakeToken"},
 	}
 }
 func (fakeEx) Symbol(p cc.Pair) string           { return p.Base + p.Quote }

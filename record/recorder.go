@@ -187,15 +187,11 @@ func (r *recorder) recordFrame(j job) {
 		ups, err := r.s.plugin.DecodeFrame(j.path, f.Payload)
 		if err == nil && len(ups) > 0 {
 			series = seriesOf(ups)
-			f.Stream = StreamLabel(ups[0].Symbol, ups[0].Interval)
+			f.Stream = cassettes.StreamLabel(ups[0].Symbol, ups[0].Interval)
 		}
 	}
 	r.check(r.s.cas.AddFrame(f, series...))
 }
-
-// StreamLabel is how frames carrying klines of (symbol, iv) are labelled
-// in the cassette, e.g. "BTCUSDT 1m".
-func StreamLabel(symbol string, iv cc.Interval) string { return symbol + " " + string(iv) }
 
 func seriesOf(ups []cc.Update) []cassettes.Series {
 	var out []cassettes.Series

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,15 +28,23 @@ type Options struct {
 	// appended to) by Start and closed by Close.
 	Cassette string
 	// CassetteOptions tune the cassette (batching, lock timeout, OnCommit);
-	// Exchange, upstreams, volatile params and redaction are filled in.
+	// Exchange, upstreams, volatile params, secrets and BeforeSave are
+	// filled in.
 	CassetteOptions cassettes.Options
 	// UpstreamREST and UpstreamWS are base URLs (scheme, host, port);
 	// empty means the plugin's defaults (the real exchange).
 	UpstreamREST string
 	UpstreamWS   string
 	// Redact names extra headers and params to redact, on top of the
-	// built-in lists and the plugin's SecretHeaders/SecretParams.
+	// cassette's generic names and the secrets every registered plugin
+	// declares (SecretHeaders, SecretParams, LoginOps in its Defaults).
 	Redact []string
+	// BeforeSave is the recorder's hook stage (go-vcr's BeforeSaveHook):
+	// it runs on every interaction, WS connection and frame the proxy
+	// captured, on the recorder's goroutine, before the cassette redacts
+	// and queues it. What is redacted is not configured here: the
+	// plugins declare it.
+	BeforeSave cassettes.Hooks
 	// ToolVersion is written to the cassette's meta record.
 	ToolVersion string
 	// MaxBody is the largest request or response body recorded; 0 means
@@ -110,10 +119,12 @@ func New(opts Options) (*Server, error) {
 	co.Exchange = p.Name()
 	co.ToolVersion = firstNonEmpty(opts.ToolVersion, co.ToolVersion)
 	co.UpstreamREST, co.UpstreamWS = s.restURL, s.wsURL
-	co.Redact = append(append(append(append([]string(nil), co.Redact...), opts.Redact...), d.SecretHeaders...), d.SecretParams...)
+	co.Secrets = secretsOf(p)
+	co.Redact = slices.Concat(co.Redact, opts.Redact)
+	co.BeforeSave = opts.BeforeSave
 	// A redacted param must not be in the match key either: the recording
 	// holds REDACTED where replay's client sends the real value.
-	co.VolatileParams = append(append(append(append([]string(nil), co.VolatileParams...), d.VolatileParams...), d.SecretParams...), opts.Redact...)
+	co.VolatileParams = slices.Concat(co.VolatileParams, d.VolatileParams, co.Secrets.Params, opts.Redact)
 	if co.OnCommit == nil {
 		co.OnCommit = func(ci cassettes.CommitInfo) {
 			s.logger.Info("batch committed", "batch", ci.Batch, "interactions", ci.Interactions, "frames", ci.Frames, "candles", ci.Candles, "took", ci.Duration)

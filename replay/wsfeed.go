@@ -35,12 +35,10 @@ type timedUpdate struct {
 
 var _ cc.Feed = (*recordedFeed)(nil)
 
-func streamLabel(symbol string, iv cc.Interval) string { return symbol + " " + string(iv) }
-
 // updates decodes the recorded frames of one stream, from the first
 // connection that carried it.
 func (f *recordedFeed) updates(symbol string, iv cc.Interval) ([]timedUpdate, error) {
-	label := streamLabel(symbol, iv)
+	label := cassettes.StreamLabel(symbol, iv)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ups, ok := f.cache[label]; ok {

@@ -47,6 +47,7 @@ func (*Spot) Defaults() plugins.Defaults {
 		VolatileParams: []string{"requestTime", "x-auth-timestamp"},
 		SecretHeaders:  []string{"x-auth-key", "x-auth-signature", "x-auth-timestamp"},
 		SecretParams:   []string{"key", "sig"},
+		LoginOps:       []string{"auth"}, // {"op":"auth","key":..,"sig":..}
 	}
 	d.Intervals, d.IntervalNames = intervals.Intervals(), intervals
 	return d

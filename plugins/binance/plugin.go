@@ -79,6 +79,7 @@ func (p *Plugin) Defaults() plugins.Defaults {
 		VolatileParams: []string{"timestamp", "signature", "recvWindow"},
 		SecretHeaders:  []string{"X-MBX-APIKEY"},
 		SecretParams:   []string{"signature", "listenKey", "apiKey"}, // apiKey: the WS API's session.logon and signed requests
+		LoginOps:       []string{"session.logon"},                    // the WS API's {"method":"session.logon","params":{...}}
 	}
 	d.Hosts = spotHosts
 	if p.kind == Perpetual {

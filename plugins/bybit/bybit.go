@@ -54,6 +54,7 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		VolatileParams: []string{"timestamp", "recv_window", "sign"},
 		SecretHeaders:  []string{"X-BAPI-API-KEY", "X-BAPI-SIGN", "X-BAPI-TIMESTAMP", "X-BAPI-RECV-WINDOW"},
 		SecretParams:   []string{"api_key", "sign"},
+		LoginOps:       []string{"auth"}, // {"op":"auth","args":[key, expires, signature]}
 	}
 }
 

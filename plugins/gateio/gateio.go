@@ -82,6 +82,7 @@ func (a *api) Defaults() plugins.Defaults {
 		VolatileParams: []string{"time", "id", "Timestamp"},
 		SecretHeaders:  []string{"KEY", "SIGN", "Timestamp"},
 		SecretParams:   []string{"api_key", "signature"},
+		LoginOps:       []string{"spot.login", "futures.login"}, // the WS API's {"channel":"spot.login","payload":{...}}
 	}
 	// REST for every market and spot WS (/ws/v4/) on api.gateio.ws;
 	// futures also on the futures-only REST host fx-api.gateio.ws, and

@@ -67,8 +67,9 @@ func (a *api) Defaults() plugins.Defaults {
 		UpstreamWS:     "wss://wbs-api.mexc.com",
 		MaxLimit:       1000,
 		VolatileParams: []string{"timestamp", "signature", "recvWindow", "endTime"},
-		SecretHeaders:  []string{"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time"},
+		SecretHeaders:  []string{"X-MEXC-APIKEY", "ApiKey", "Signature", "Request-Time", "Request-Time-Sign"},
 		SecretParams:   []string{"signature", "apiKey", "listenKey"}, // futures WS login param; spot user data ?listenKey=
+		LoginOps:       []string{"login"},                            // futures {"method":"login","param":{...}}
 	}
 	// Spot REST; spot WS (wbs-api, which replaced wbs.mexc.com in 2025).
 	d.Hosts = []string{"api.mexc.com", "wbs-api.mexc.com"}

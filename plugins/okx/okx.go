@@ -56,6 +56,7 @@ func (e *Exchange) Defaults() plugins.Defaults {
 		Hosts:          hosts,
 		SecretHeaders:  []string{"OK-ACCESS-KEY", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE", "OK-ACCESS-TIMESTAMP"},
 		SecretParams:   []string{"apiKey", "passphrase", "sign"}, // the WS {"op":"login","args":[...]}
+		LoginOps:       []string{"login"},
 	}
 }
 
