@@ -128,7 +128,7 @@ func TestSubscribeErrors(t *testing.T) {
 }
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, &cc.Clock{Base: t0, Start: time.Now(), Speed: 20})
+	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 20))
 	c := f.Conn(t, "/v5/public/linear")
 	cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
 	nextAck(t, c)
@@ -145,7 +145,7 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 	// takes a second. The candle followed is the first one seen in
 	// progress, however long subscribing took.
 	base := time.UnixMilli(cc.Interval1m.Truncate(t0.UnixMilli()) + 58_000)
-	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 60}
+	clock := cctest.Clock(base, 60)
 	f := newFixture(t, bybit.Spot, clock)
 	c := f.Conn(t, "/v5/public/spot")
 	cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)

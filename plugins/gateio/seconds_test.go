@@ -73,7 +73,7 @@ func TestTenSecondCandlesFoldIntoTheMinute(t *testing.T) {
 
 func TestTenSecondWSCandlesGoFromInProgressToFinal(t *testing.T) {
 	base := time.Now().Truncate(10 * time.Second).Add(-20 * time.Second)
-	s := cctest.Start(t, "gate_io_spot", nil, &cc.Clock{Base: base, Start: time.Now(), Speed: 10})
+	s := cctest.Start(t, "gate_io_spot", nil, cctest.Clock(base, 10))
 	ws := s.Dial(t, "/ws/v4/")
 	ws.Send(`{"id":1,"time":1,"channel":"spot.candlesticks","event":"subscribe","payload":["10s","BTC_USDT"]}`)
 	ws.ReadJSON(5*time.Second, func(m map[string]any) bool { return m["event"] == "subscribe" })

@@ -115,7 +115,7 @@ func TestWSErrors(t *testing.T) {
 }
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
-	f := newFixture(t, okx.Spot, &cc.Clock{Base: t0, Start: time.Now(), Speed: 20})
+	f := newFixture(t, okx.Spot, cctest.Clock(t0, 20))
 	c := f.Conn(t, "/ws/v5/business")
 	cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
 	nextEvent(t, c)
@@ -139,7 +139,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 			// 60× from 20s before the next 6H Hong Kong bar (04:00 UTC),
 			// which is also a minute close: 1/3s of real time.
 			start := time.Date(2026, 11, 25, 3, 59, 40, 0, time.UTC)
-			f := newFixture(t, okx.Spot, &cc.Clock{Base: start, Start: time.Now(), Speed: 60})
+			f := newFixture(t, okx.Spot, cctest.Clock(start, 60))
 			c := f.Conn(t, "/ws/v5/business")
 			cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tt.channel+`","instId":"BTC-USDT"}]}`)
 			nextEvent(t, c)
@@ -198,7 +198,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 func TestIdleConnectionsAreClosed(t *testing.T) {
 	// Pushes come every 500ms: a subscribed connection stays open.
 	defer okx.SetIdleTimeout(1500 * time.Millisecond)()
-	f := newFixture(t, okx.Spot, &cc.Clock{Base: t0, Start: time.Now()})
+	f := newFixture(t, okx.Spot, cctest.Clock(t0, 1))
 	c := f.Conn(t, "/ws/v5/business")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err := c.ReadMessage()
