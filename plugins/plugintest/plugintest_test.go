@@ -74,7 +74,7 @@ func TestSuiteCatchesDefects(t *testing.T) {
 		plugintest.Run(t, p)
 		return
 	}
-	expectReported(t, "TestSuiteCatchesDefects", "PLUGINTEST_DEFECT", []defectCase{
+	expectReported(t, "^TestSuiteCatchesDefects$", "PLUGINTEST_DEFECT", []defectCase{
 		{"gap", "gap, overlap or wrong order"},
 		{"price", "differs from the market:  close"},
 		// plugins.Register refuses it, so the registry check reports it.
@@ -86,15 +86,16 @@ func TestSuiteCatchesDefects(t *testing.T) {
 // defectCase is a deliberate defect and the report it must produce.
 type defectCase struct{ defect, want string }
 
-// expectReported reruns test in a child process once per case with env set
-// to the defect, and checks the child fails with the expected report (a
-// failing suite fails its test, so it cannot run in this process).
-func expectReported(t *testing.T, test, env string, cases []defectCase) {
+// expectReported reruns the tests matching run (a -test.run pattern) in a
+// child process once per case with env set to the defect, and checks the
+// child fails with the expected report (a failing suite fails its test,
+// so it cannot run in this process).
+func expectReported(t *testing.T, run, env string, cases []defectCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.defect, func(t *testing.T) {
 			t.Parallel() // each in a process of its own
-			cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.count=1")
 			cmd.Env = append(os.Environ(), env+"="+tc.defect)
 			out, err := cmd.CombinedOutput()
 			if err == nil {
