@@ -12,6 +12,7 @@ require (
 	github.com/candlecassette/candlecassette v0.0.0-00010101000000-000000000000
 	github.com/gorilla/websocket v1.5.3
 	github.com/hirokisan/bybit/v2 v2.36.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -16,6 +16,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // every server is its own; nothing package-level is set
 			p, err := plugins.Lookup(name)
 			if err != nil {
 				t.Fatal(err)
@@ -30,6 +31,9 @@ func TestConformance(t *testing.T) {
 func TestRobustness(t *testing.T) {
 	for _, name := range plugins.Names() {
 		t.Run(name, func(t *testing.T) {
+			// Parallel: the suite tells each server's goroutines apart by
+			// label when it checks for leaks.
+			t.Parallel()
 			p, err := plugins.Lookup(name)
 			if err != nil {
 				t.Fatal(err)

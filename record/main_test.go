@@ -3,15 +3,11 @@ package record_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 )
 
 // Every goroutine the proxy starts (relay pumps, the recorder, the
-// cassette writer) must be gone once the tests' servers are closed; idle
-// keep-alive connections of the test clients are not the proxy's.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-	)
-}
+// cassette writer, its upstream transport's connections) must be gone once
+// the tests' servers are closed; idle keep-alive connections of the
+// shared test client are closed first, as they are not the proxy's.
+func TestMain(m *testing.M) { cctest.Main(m) }

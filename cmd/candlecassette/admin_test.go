@@ -72,9 +72,11 @@ func TestListeningBeyondLoopbackWithoutATokenWarnsOnStderr(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := serveCmd(t, append([]string{"synth", "binance_spot"}, tc.args...)...)
-			if resp, err := http.Get(s.url + "/api/v3/ping"); err != nil || resp.StatusCode != 200 {
+			resp, err := http.Get(s.url + "/api/v3/ping")
+			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("ping: %v %v", resp, err)
 			}
+			resp.Body.Close() // else its connection outlives the test
 			if err := s.stop(); err != nil {
 				t.Fatal(err)
 			}

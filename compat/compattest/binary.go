@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -32,12 +35,31 @@ var build struct {
 	err  error
 }
 
-// Main runs the tests of a package that uses the harness and removes what
-// the harness built. Call it from TestMain.
+// sdkGoroutines are goroutines client libraries leave behind for a while
+// after their connection closed: go-binance's keep-alive goroutine (one
+// per WS connection, spot and futures) waits for its ticker
+// (WebsocketTimeout, 60 s by default) before it notices.
+var sdkGoroutines = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/adshao/go-binance/v2.keepAlive.func2"),
+	goleak.IgnoreAnyFunction("github.com/adshao/go-binance/v2/futures.keepAlive.func2"),
+}
+
+// Main runs the tests of a package that uses the harness, removes what
+// the harness built, and fails the run if a goroutine outlived the tests
+// (goleak; the client libraries' own lingering goroutines and the shared
+// HTTP client's idle connections, which belong to no server, excepted).
+// Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(sdkGoroutines...); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak: goroutines outlived the tests:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
 )
@@ -17,11 +18,6 @@ import (
 // fixedNow is the instant the fixed-clock tests live at: mid-candle for
 // every interval from 1m up.
 var fixedNow = time.Date(2026, 3, 18, 14, 37, 25, 500_000_000, time.UTC)
-
-// fixedClock never moves.
-func fixedClock(t time.Time) *cc.Clock {
-	return &cc.Clock{Base: t, Start: t, Real: func() time.Time { return t }}
-}
 
 // testMarket is a small deterministic Market independent of the synthetic
 // generator, so golden files only change when the wire format does. Base
@@ -95,7 +91,10 @@ func newEnv(clock *cc.Clock) *plugins.Env {
 }
 
 // serve starts p over env on 127.0.0.1 and closes every WS session and
-// the server at the end of the test.
+// the server at the end of the test. The tests here serve plugin
+// instances with options of their own (ping cadence) over a Market of
+// their own, which the registry and so cctest.Start cannot: they call the
+// plugin's handler directly.
 func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler(env))
@@ -107,11 +106,11 @@ func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 }
 
 func spotServer(t testing.TB) *httptest.Server {
-	return serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(fixedClock(fixedNow)))
+	return serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(cctest.Clock(fixedNow, 0)))
 }
 
 func futuresServer(t testing.TB) *httptest.Server {
-	return serve(t, binance.New(binance.Perpetual, binance.Options{}), newEnv(fixedClock(fixedNow)))
+	return serve(t, binance.New(binance.Perpetual, binance.Options{}), newEnv(cctest.Clock(fixedNow, 0)))
 }
 
 func get(t *testing.T, url string) (int, []byte) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
 )
@@ -24,18 +25,10 @@ func (m *countingMarket) Candles(ctx context.Context, sym string, iv cc.Interval
 	return m.testMarket.Candles(ctx, sym, iv, start, end, now)
 }
 
-// movingClock is a clock tests move by hand.
-type movingClock struct{ now atomic.Int64 }
-
-func (c *movingClock) clock() *cc.Clock {
-	return &cc.Clock{Real: func() time.Time { return time.UnixMilli(c.now.Load()) }}
-}
-
 func TestSettledKlineWindowsAreAnsweredAgainWithoutTheMarket(t *testing.T) {
-	var mc movingClock
-	mc.now.Store(fixedNow.UnixMilli())
+	mc := cctest.NewManualNow(fixedNow) // real time, moved by hand
 	m := &countingMarket{}
-	clock := mc.clock()
+	clock := &cc.Clock{Real: mc.Now}
 	env := &plugins.Env{Market: m, Feed: &cc.MarketFeed{Market: m, Clock: clock}, Clock: clock, Pairs: testPairs, Hub: plugins.NewHub()}
 	srv := serve(t, binance.New(binance.Spot, binance.Options{}), env)
 	past := fixedNow.Add(-48 * time.Hour).UnixMilli()
@@ -54,8 +47,8 @@ func TestSettledKlineWindowsAreAnsweredAgainWithoutTheMarket(t *testing.T) {
 			url := srv.URL + "/api/v3/klines?" + tc.query
 			_, first := get(t, url)
 			before := m.calls.Load()
-			mc.now.Add(90_000) // time passes: unsettled answers change
-			defer mc.now.Add(-90_000)
+			mc.Add(90 * time.Second) // time passes: unsettled answers change
+			defer mc.Add(-90 * time.Second)
 			code, again := get(t, url)
 			if code != 200 {
 				t.Fatalf("status %d: %s", code, again)

@@ -3,9 +3,9 @@ package binance_test
 import (
 	"testing"
 
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind: every
 // WS session, feed and pump must end with its connection.
-func TestMain(m *testing.M) { wiretest.Main(m) }
+func TestMain(m *testing.M) { cctest.Main(m) }

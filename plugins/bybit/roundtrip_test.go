@@ -6,9 +6,8 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 )
 
 // 2024-03-01T00:00:00Z: a historical window start.
@@ -18,24 +17,24 @@ func TestRecordThenReplayOffline(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
 			page := fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&limit=100&interval=1&category=%s", winStart, ex.Category())
-			calls := []wiretest.Call{{Path: "/v5/market/instruments-info?category=" + ex.Category()}, {Path: page}}
+			calls := []cctest.Call{{Path: "/v5/market/instruments-info?category=" + ex.Category()}, {Path: page}}
 			// A short WS session through the proxy, then against the replay.
 			live := func(t *testing.T, url string) {
-				c := kittest.At(url).Conn(t, "/v5/public/"+ex.Category())
-				kittest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
+				c := cctest.At(url).Conn(t, "/v5/public/"+ex.Category())
+				cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
 				for i := 0; i < 2; i++ {
-					kittest.ReadFrame(t, c, nil)
+					cctest.ReadFrame(t, c, nil)
 				}
 				c.Close()
 			}
-			recorded, replayed, srv := wiretest.RoundTrip(t, ex.Name(), nil, calls, live)
+			recorded, replayed, srv := cctest.RoundTrip(t, ex.Name(), nil, calls, live)
 			for i, call := range calls {
 				if !bytes.Equal(replayed[i], recorded[i]) {
 					t.Errorf("%s: replayed body differs:\n%s\n%s", call.Path, replayed[i], recorded[i])
 				}
 			}
 			// A window never asked verbatim comes from the candle index.
-			rs := kittest.At(srv.URL())
+			rs := cctest.At(srv.URL)
 			var whole, part klineResp
 			rs.GetJSON(t, page, &whole)
 			rs.GetJSON(t, fmt.Sprintf("/v5/market/kline?symbol=BTCUSDT&start=%d&end=%d&interval=1&category=%s", winStart+10*60_000, winStart+19*60_000, ex.Category()), &part)
@@ -49,9 +48,9 @@ func TestRecordThenReplayOffline(t *testing.T) {
 			}
 			// Live klines still flow on the replayed socket.
 			ws := rs.Conn(t, "/v5/public/"+ex.Category())
-			kittest.Send(t, ws, `{"op":"subscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
+			cctest.Send(t, ws, `{"op":"subscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
 			for i := 0; i < 5; i++ {
-				frame := kittest.ReadFrame(t, ws, nil)
+				frame := cctest.ReadFrame(t, ws, nil)
 				us, err := ex.DecodeFrame("/v5/public/"+ex.Category(), frame)
 				if err == nil && len(us) == 1 && us[0].Symbol == "BTCUSDT" && us[0].Interval == cc.Interval1m {
 					return

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/coinbase"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/replay"
 )
 
@@ -29,14 +29,14 @@ type wireCandle struct {
 func getCandles(t *testing.T, url, path string) []wireCandle {
 	t.Helper()
 	var resp struct{ Candles []wireCandle }
-	wiretest.GetJSON(t, url, path, &resp)
+	cctest.GetJSON(t, url, path, &resp)
 	return resp.Candles
 }
 
 func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	start := base.Add(-2 * time.Hour).Truncate(time.Minute).Unix()
-	cs := getCandles(t, srv.URL(), fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", start, start+300*60))
+	cs := getCandles(t, srv.URL, fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", start, start+300*60))
 	if len(cs) != 121 {
 		// The window reaches past now: only the minutes from 2h ago up to
 		// the in-progress one exist.
@@ -57,12 +57,12 @@ func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
 }
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	since := base.Add(-30 * time.Hour).Truncate(time.Hour).Unix()
 	var all []int64
 	for page := 0; page < 3; page++ {
 		s := since + int64(page)*100*300
-		cs := getCandles(t, srv.URL(), fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=FIVE_MINUTE&start=%d&end=%d", s, s+100*300))
+		cs := getCandles(t, srv.URL, fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=FIVE_MINUTE&start=%d&end=%d", s, s+100*300))
 		if len(cs) != 100 {
 			t.Fatalf("page %d: %d candles, want 100", page, len(cs))
 		}
@@ -79,7 +79,7 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 }
 
 func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
 	cases := []struct {
 		name, path string
@@ -100,7 +100,7 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, body := wiretest.Get(t, srv.URL(), c.path)
+			st, body := cctest.Get(t, srv.URL, c.path)
 			if st != c.status {
 				t.Fatalf("status %d, want %d: %s", st, c.status, body)
 			}
@@ -111,25 +111,25 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 		})
 	}
 	// Exactly 350 buckets is allowed.
-	cs := getCandles(t, srv.URL(), fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", s-400*60, s-50*60))
+	cs := getCandles(t, srv.URL, fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", s-400*60, s-50*60))
 	if len(cs) != 350 {
 		t.Fatalf("350-bucket window gave %d candles", len(cs))
 	}
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
-	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
-		"testdata/candles.json": fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_HOUR&start=%d&end=%d", s-3600*5, s),
-		"testdata/product.json": "/api/v3/brokerage/market/products/BTC-USD",
-		"testdata/time.json":    "/api/v3/brokerage/time",
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+		"candles.json": fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_HOUR&start=%d&end=%d", s-3600*5, s),
+		"product.json": "/api/v3/brokerage/market/products/BTC-USD",
+		"time.json":    "/api/v3/brokerage/time",
 	})
 }
 
 func TestMarketLoadingEndpoints(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
-	_, body := wiretest.Get(t, srv.URL(), "/api/v3/brokerage/market/products")
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	_, body := cctest.Get(t, srv.URL, "/api/v3/brokerage/market/products")
 	var list struct {
 		Products []struct {
 			ProductID string `json:"product_id"`
@@ -142,30 +142,30 @@ func TestMarketLoadingEndpoints(t *testing.T) {
 	if list.NumProducts != 2 || list.Products[0].ProductID != "BTC-USD" || list.Products[1].ProductID != "ETH-USDT" {
 		t.Fatalf("products: %s", body)
 	}
-	_, body = wiretest.Get(t, srv.URL(), "/api/v3/brokerage/market/products?product_type=FUTURE")
+	_, body = cctest.Get(t, srv.URL, "/api/v3/brokerage/market/products?product_type=FUTURE")
 	if !strings.Contains(string(body), `"products":[]`) {
 		t.Fatalf("FUTURE products should be empty: %s", body)
 	}
 	for _, path := range []string{"/v2/currencies", "/v2/currencies/crypto", "/v2/exchange-rates", "/v2/time"} {
-		st, body := wiretest.Get(t, srv.URL(), path)
+		st, body := cctest.Get(t, srv.URL, path)
 		if st != 200 || !strings.HasPrefix(string(body), `{"data":`) {
 			t.Fatalf("%s: %d %s", path, st, body)
 		}
 	}
-	_, body = wiretest.Get(t, srv.URL(), "/v2/time")
+	_, body = cctest.Get(t, srv.URL, "/v2/time")
 	if !strings.Contains(string(body), strconv.FormatInt(base.Unix(), 10)) {
 		t.Fatalf("/v2/time does not follow the virtual clock: %s", body)
 	}
 }
 
 func TestDecodeCandlesRoundTrip(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	p := &coinbase.Plugin{}
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "BTC-USD", Interval: cc.Interval15m, Start: base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli(), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, body := wiretest.Get(t, srv.URL(), req.URL.String())
+	st, body := cctest.Get(t, srv.URL, req.URL.String())
 	if st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -173,7 +173,7 @@ func TestDecodeCandlesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := srv.Env().Market.Candles(t.Context(), "BTC-USD", cc.Interval15m, base.Add(-5*time.Hour).Truncate(time.Hour).UnixMilli(), base.Add(-5*time.Hour).Truncate(time.Hour).Add(150*time.Minute).UnixMilli(), base.UnixMilli())
+	want, _ := srv.Env.Market.Candles(t.Context(), "BTC-USD", cc.Interval15m, base.Add(-5*time.Hour).Truncate(time.Hour).UnixMilli(), base.Add(-5*time.Hour).Truncate(time.Hour).Add(150*time.Minute).UnixMilli(), base.UnixMilli())
 	if len(set.Candles) != 10 || set.Symbol != "BTC-USD" || set.Interval != cc.Interval15m {
 		t.Fatalf("decoded %d candles %s %s", len(set.Candles), set.Symbol, set.Interval)
 	}
@@ -208,8 +208,8 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 	// 50 s before a five-minute boundary, at 60x: the bucket closes after
 	// about a second of real time.
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.FastClock(b))
-	c := wiretest.Dial(t, srv.URL()+"/")
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(b, 60))
+	c := cctest.Dial(t, srv.URL+"/")
 	if err := c.WriteJSON(map[string]any{"type": "subscribe", "product_ids": []string{"BTC-USD"}, "channel": "candles"}); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 				t.Fatalf("subscriptions ack: %s", m["_raw"])
 			}
 		case "candles":
-			if err := wiretest.SameShape("testdata/ws_candles.json", []byte(m["_raw"].(string))); err != nil {
+			if err := cctest.SameShape("ws_candles.json", []byte(m["_raw"].(string)), cctest.KeysInOrder); err != nil {
 				t.Fatal(err)
 			}
 			ev := m["events"].([]any)[0].(map[string]any)
@@ -256,8 +256,8 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 }
 
 func TestWSHeartbeatsAndErrors(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, nil)
-	c := wiretest.Dial(t, srv.URL()+"/")
+	srv := cctest.Start(t, coinbase.Name, pairs, nil)
+	c := cctest.Dial(t, srv.URL+"/")
 	c.WriteJSON(map[string]any{"type": "subscribe", "product_ids": []string{"NOPE-USD"}, "channel": "candles"})
 	m := readJSON(t, c)
 	if m["type"] != "error" || m["message"] == "" {
@@ -274,7 +274,7 @@ func TestWSHeartbeatsAndErrors(t *testing.T) {
 	}
 	for i := 1; i <= 2; i++ {
 		m := readJSON(t, c)
-		if err := wiretest.SameShape("testdata/ws_heartbeats.json", []byte(m["_raw"].(string))); err != nil {
+		if err := cctest.SameShape("ws_heartbeats.json", []byte(m["_raw"].(string)), cctest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		if got := m["events"].([]any)[0].(map[string]any)["heartbeat_counter"].(float64); got != float64(i) {
@@ -287,8 +287,8 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 5 s")
 	}
-	srv := wiretest.Start(t, coinbase.Name, pairs, nil)
-	c := wiretest.Dial(t, srv.URL()+"/")
+	srv := cctest.Start(t, coinbase.Name, pairs, nil)
+	c := cctest.Dial(t, srv.URL+"/")
 	start := time.Now()
 	_, _, err := c.ReadMessage()
 	if err == nil {
@@ -302,25 +302,25 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 	// The window opens at the client's first request, so ten quick
 	// requests pass and the eleventh is refused.
-	srv := wiretest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: wiretest.StillClock(base)})
-	st, b := wiretest.Exhaust(t, http.MethodGet, srv.URL()+"/api/v3/brokerage/time", 10, nil)
+	srv := cctest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
+	st, b := cctest.Exhaust(t, 10, cctest.Req(http.MethodGet, srv.URL+"/api/v3/brokerage/time", ""), nil)
 	if st != http.StatusTooManyRequests || !strings.Contains(string(b), `"error":"RATE_LIMIT_EXCEEDED"`) {
 		t.Fatalf("11th request: %d %s", st, b)
 	}
 }
 
 func BenchmarkCandles350(b *testing.B) {
-	wiretest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
+	cctest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
 }
 
 func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
-	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
-		"testdata/v2_currencies.json":        "/v2/currencies",
-		"testdata/v2_currencies_crypto.json": "/v2/currencies/crypto",
-		"testdata/v2_time.json":              "/v2/time",
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+		"v2_currencies.json":        "/v2/currencies",
+		"v2_currencies_crypto.json": "/v2/currencies/crypto",
+		"v2_time.json":              "/v2/time",
 	})
-	_, body := wiretest.Get(t, srv.URL(), "/v2/exchange-rates?currency=BTC")
+	_, body := cctest.Get(t, srv.URL, "/v2/exchange-rates?currency=BTC")
 	var r struct {
 		Data struct {
 			Currency string
@@ -336,17 +336,17 @@ func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
 	if btc != 1 || usd < 1000 {
 		t.Fatalf("rates USD=%v BTC=%v", usd, btc)
 	}
-	if st, b := wiretest.Get(t, srv.URL(), "/v2/exchange-rates?currency=NOPE"); st != 400 || !strings.Contains(string(b), `"errors":[{"id":"invalid_request"`) {
+	if st, b := cctest.Get(t, srv.URL, "/v2/exchange-rates?currency=NOPE"); st != 400 || !strings.Contains(string(b), `"errors":[{"id":"invalid_request"`) {
 		t.Fatalf("bad currency: %d %s", st, b)
 	}
-	if st, b := wiretest.Get(t, srv.URL(), "/v2/nothing"); st != 404 || !strings.Contains(string(b), `"id":"not_found"`) {
+	if st, b := cctest.Get(t, srv.URL, "/v2/nothing"); st != 404 || !strings.Contains(string(b), `"id":"not_found"`) {
 		t.Fatalf("v2 unknown path: %d %s", st, b)
 	}
 }
 
 func TestWSUnsubscribeStopsCandles(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.FastClock(base))
-	c := wiretest.Dial(t, srv.URL()+"/")
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 60))
+	c := cctest.Dial(t, srv.URL+"/")
 	sub := map[string]any{"type": "subscribe", "product_ids": []string{"BTC-USD"}, "channel": "candles"}
 	c.WriteJSON(sub)
 	for m := readJSON(t, c); m["channel"] != "candles"; m = readJSON(t, c) {

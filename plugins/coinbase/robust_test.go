@@ -8,17 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/coinbase"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 )
 
 // A limit with a window reaching back to 1970 used to build decades of
 // minute candles before keeping the newest few: the request hung.
 func TestLimitWithAHugeWindowAnswersTheNewestAtOnce(t *testing.T) {
-	srv := wiretest.Start(t, coinbase.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, end := range []int64{base.Unix(), base.AddDate(1, 0, 0).Unix()} {
-		url := fmt.Sprintf("%s/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=0&end=%d&limit=5", srv.URL(), end)
+		url := fmt.Sprintf("%s/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=0&end=%d&limit=5", srv.URL, end)
 		res, err := client.Get(url)
 		if err != nil {
 			t.Fatalf("end %d: %v", end, err)

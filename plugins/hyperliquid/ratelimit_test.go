@@ -7,51 +7,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 )
-
-func post(body string) func() *http.Request {
-	return func() *http.Request {
-		r, _ := http.NewRequest("POST", "/info", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		return r
-	}
-}
 
 func TestInfoWeightsShareTheMinuteBudget(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)
 	t.Run("meta weighs 20: the 61st is refused", func(t *testing.T) {
-		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
-		if status, body := kittest.Hammer(t, base, 60, post(`{"type":"meta"}`)); status != 200 {
-			t.Fatalf("60th meta: %d %s", status, body)
-		}
-		if status, _ := kittest.Hammer(t, base, 1, post(`{"type":"meta"}`)); status != 429 {
+		if status, _ := cctest.Exhaust(t, 60, cctest.Req(http.MethodPost, base+"/info", `{"type":"meta"}`), nil); status != 429 {
 			t.Errorf("61st meta: %d", status)
 		}
 	})
 	t.Run("exchangeStatus weighs 2: 600 pass", func(t *testing.T) {
-		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
-		if status, body := kittest.Hammer(t, base, 600, post(`{"type":"exchangeStatus"}`)); status != 200 {
-			t.Fatalf("600th exchangeStatus: %d %s", status, body)
-		}
-		if status, _ := kittest.Hammer(t, base, 1, post(`{"type":"exchangeStatus"}`)); status != 429 {
+		if status, _ := cctest.Exhaust(t, 600, cctest.Req(http.MethodPost, base+"/info", `{"type":"exchangeStatus"}`), nil); status != 429 {
 			t.Errorf("601st: %d", status)
 		}
 	})
 	t.Run("a long candleSnapshot weighs more and its body still arrives", func(t *testing.T) {
-		s := kittest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
 		// 5000 minutes: 20 + 83 = 103 weight; 11 fit in 1200, the 12th not.
 		end := time.Now().UnixMilli() / 60000 * 60000
 		start := end - 5100*60000 // older than the 5000 kept: still weighs 5000 candles
 		q := `{"type":"candleSnapshot","req":{"coin":"BTC","interval":"1m","startTime":` + strconv.FormatInt(start, 10) + `,"endTime":` + strconv.FormatInt(end, 10) + `}}`
-		status, body := kittest.Hammer(t, base, 11, post(q))
-		if status != 200 || !strings.HasPrefix(string(body), `[{"t":`) || strings.Count(string(body), `"t":`) < 4999 {
-			t.Fatalf("11th snapshot: %d %.100s", status, body)
+		whole := func(status int, body []byte) bool {
+			return status == 200 && strings.HasPrefix(string(body), `[{"t":`) && strings.Count(string(body), `"t":`) >= 4999
 		}
-		if status, _ := kittest.Hammer(t, base, 1, post(q)); status != 429 {
+		if status, _ := cctest.Exhaust(t, 11, cctest.Req(http.MethodPost, base+"/info", q), whole); status != 429 {
 			t.Errorf("12th snapshot: %d", status)
 		}
 	})

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/plugins/kraken"
 	"github.com/candlecassette/candlecassette/replay"
 )
@@ -27,7 +27,7 @@ type ohlcResp struct {
 func getOHLC(t *testing.T, url, path string) (rows [][]any, last int64, errs []string) {
 	t.Helper()
 	var r ohlcResp
-	wiretest.GetJSON(t, url, path, &r)
+	cctest.GetJSON(t, url, path, &r)
 	for k, v := range r.Result {
 		if k == "last" {
 			json.Unmarshal(v, &last)
@@ -49,14 +49,14 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 			t.Errorf("Symbol(%s) = %s, want %s", in.Name(), got, want)
 		}
 	}
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
-	_, body := wiretest.Get(t, srv.URL(), "/0/public/AssetPairs")
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	_, body := cctest.Get(t, srv.URL, "/0/public/AssetPairs")
 	for _, want := range []string{`"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD"`, `"base":"XXBT"`, `"quote":"ZUSD"`, `"ETHUSDT":{"altname":"ETHUSDT","wsname":"ETH/USDT"`, `"base":"XETH","aclass_quote":"currency","quote":"USDT"`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("AssetPairs lacks %s: %s", want, body)
 		}
 	}
-	_, body = wiretest.Get(t, srv.URL(), "/0/public/Assets")
+	_, body = cctest.Get(t, srv.URL, "/0/public/Assets")
 	for _, want := range []string{`"XXBT":{"aclass":"currency","altname":"XBT"`, `"ZUSD":{"aclass":"currency","altname":"USD"`, `"USDT":`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("Assets lacks %s: %s", want, body)
@@ -65,9 +65,9 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 }
 
 func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
 	for _, name := range []string{"XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD"} {
-		rows, last, errs := getOHLC(t, srv.URL(), "/0/public/OHLC?pair="+strings.ReplaceAll(name, "/", "%2F")+"&interval=5")
+		rows, last, errs := getOHLC(t, srv.URL, "/0/public/OHLC?pair="+strings.ReplaceAll(name, "/", "%2F")+"&interval=5")
 		if len(errs) != 0 || len(rows) != 720 {
 			t.Fatalf("pair %s: %d rows, errors %v", name, len(rows), errs)
 		}
@@ -87,36 +87,36 @@ func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
 }
 
 func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
 	since := base.Add(-5 * time.Hour).Truncate(time.Minute).Unix()
-	rows, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", since))
+	rows, _, _ := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", since))
 	if got := int64(rows[0][0].(float64)); got != since+60 {
 		t.Fatalf("first row %d, want the one after since %d", got, since+60)
 	}
 	// ccxt-style paging: since = wanted start - one interval.
 	next := int64(rows[99][0].(float64))
-	rows2, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", next))
+	rows2, _, _ := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", next))
 	if got := int64(rows2[0][0].(float64)); got != next+60 {
 		t.Fatalf("second page starts %d, want %d", got, next+60)
 	}
 	// The row in progress is always there, even for a since in the future.
-	rows4, _, _ := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", base.Unix()+3600))
+	rows4, _, _ := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", base.Unix()+3600))
 	if len(rows4) != 1 || int64(rows4[0][0].(float64)) != base.Truncate(time.Minute).Unix() {
 		t.Fatalf("since in the future: %v, want just the row in progress", rows4)
 	}
-	rows5, _, errs := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=9223372036854775807")
+	rows5, _, errs := getOHLC(t, srv.URL, "/0/public/OHLC?pair=XBTUSD&interval=1&since=9223372036854775807")
 	if len(errs) != 0 || len(rows5) != 1 {
 		t.Fatalf("since at the int64 limit: %d rows, %v", len(rows5), errs)
 	}
 	// Kraken keeps 720 candles: an old since still gives the newest 720.
-	rows3, _, _ := getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=1&since=1000")
+	rows3, _, _ := getOHLC(t, srv.URL, "/0/public/OHLC?pair=XBTUSD&interval=1&since=1000")
 	if len(rows3) != 720 {
 		t.Fatalf("old since: %d rows, want 720", len(rows3))
 	}
 }
 
 func TestErrorsAreKrakenErrorArrays(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
 	cases := []struct{ name, path, want string }{
 		{"unknown pair", "/0/public/OHLC?pair=FOOBAR&interval=1", "EQuery:Unknown asset pair"},
 		{"bad interval", "/0/public/OHLC?pair=XBTUSD&interval=2", "EGeneral:Invalid arguments"},
@@ -128,7 +128,7 @@ func TestErrorsAreKrakenErrorArrays(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, body := wiretest.Get(t, srv.URL(), c.path)
+			st, body := cctest.Get(t, srv.URL, c.path)
 			var r ohlcResp
 			json.Unmarshal(body, &r)
 			if st != 200 || len(r.Error) != 1 || r.Error[0] != c.want {
@@ -136,35 +136,35 @@ func TestErrorsAreKrakenErrorArrays(t *testing.T) {
 			}
 		})
 	}
-	st, body := wiretest.Get(t, srv.URL(), "/0/public/Nothing")
+	st, body := cctest.Get(t, srv.URL, "/0/public/Nothing")
 	if st != 404 || !strings.Contains(string(body), "EGeneral:Unknown method") {
 		t.Fatalf("unknown method: %d %s", st, body)
 	}
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, wiretest.StillClock(base))
-	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
-		"testdata/ohlc.json":       "/0/public/OHLC?pair=XXBTZUSD&interval=1",
-		"testdata/assetpairs.json": "/0/public/AssetPairs",
-		"testdata/time.json":       "/0/public/Time",
+	srv := cctest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, cctest.Clock(base, 1e-9))
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+		"ohlc.json":       "/0/public/OHLC?pair=XXBTZUSD&interval=1",
+		"assetpairs.json": "/0/public/AssetPairs",
+		"time.json":       "/0/public/Time",
 	})
 }
 
 func TestDecodeCandlesMatchesMarket(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
 	p := &kraken.Plugin{}
 	start := base.Add(-3 * time.Hour).Truncate(time.Hour)
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "XBT/USD", Interval: cc.Interval15m, Start: start.UnixMilli()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+	_, body := cctest.Get(t, srv.URL, req.URL.String())
 	set, err := p.DecodeCandles(req, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval15m, start.UnixMilli(), base.UnixMilli()+1, base.UnixMilli())
+	want, _ := srv.Env.Market.Candles(t.Context(), "XBT/USD", cc.Interval15m, start.UnixMilli(), base.UnixMilli()+1, base.UnixMilli())
 	if set.Symbol != "XBT/USD" || len(set.Candles) != len(want) || len(want) != 15 {
 		t.Fatalf("decoded %s %d candles, market has %d", set.Symbol, len(set.Candles), len(want))
 	}
@@ -204,8 +204,8 @@ func read(t *testing.T, c interface {
 
 func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(b))
-	c := wiretest.Dial(t, srv.URL()+"/v2")
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(b, 60))
+	c := cctest.Dial(t, srv.URL+"/v2")
 	if m, raw := read(t, c); m["channel"] != "status" {
 		t.Fatalf("first message %s, want status", raw)
 	}
@@ -215,7 +215,7 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	}
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 1}, "req_id": 1})
 	m, raw := read(t, c)
-	if err := wiretest.SameShape("testdata/ws_subscribe_ack.json", raw); err != nil || m["success"] != true {
+	if err := cctest.SameShape("ws_subscribe_ack.json", raw, cctest.KeysInOrder); err != nil || m["success"] != true {
 		t.Fatalf("ack %s: %v", raw, err)
 	}
 	m, raw = read(t, c)
@@ -227,7 +227,7 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	var lastBegin string
 	for len(begins) < 2 {
 		m, raw = read(t, c)
-		if err := wiretest.SameShape("testdata/ws_ohlc.json", raw); err != nil {
+		if err := cctest.SameShape("ws_ohlc.json", raw, cctest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		d := m["data"].([]any)[0].(map[string]any)
@@ -244,8 +244,8 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 }
 
 func TestWSv2HeartbeatChannel(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, nil)
-	c := wiretest.Dial(t, srv.URL()+"/v2")
+	srv := cctest.Start(t, kraken.Name, pairs, nil)
+	c := cctest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "heartbeat"}, "req_id": 3})
 	if m, raw := read(t, c); m["success"] != true || m["req_id"] != 3.0 {
@@ -260,8 +260,8 @@ func TestWSv2HeartbeatChannel(t *testing.T) {
 }
 
 func TestWSv2Errors(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, nil)
-	c := wiretest.Dial(t, srv.URL()+"/v2")
+	srv := cctest.Start(t, kraken.Name, pairs, nil)
+	c := cctest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	cases := []struct {
 		msg  any
@@ -282,8 +282,8 @@ func TestWSv2Errors(t *testing.T) {
 }
 
 func TestRateLimitAnswersWithKrakenError(t *testing.T) {
-	srv := wiretest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: wiretest.StillClock(base)})
-	st, b := wiretest.Exhaust(t, "GET", srv.URL()+"/0/public/Time", 15, func(st int, b []byte) bool {
+	srv := cctest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
+	st, b := cctest.Exhaust(t, 15, cctest.Req("GET", srv.URL+"/0/public/Time", ""), func(st int, b []byte) bool {
 		return st == 200 && !strings.Contains(string(b), "Too many")
 	})
 	if st != 429 || string(b) != `{"error":["EGeneral:Too many requests"]}` {
@@ -292,25 +292,25 @@ func TestRateLimitAnswersWithKrakenError(t *testing.T) {
 }
 
 func BenchmarkOHLC720(b *testing.B) {
-	wiretest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
+	cctest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
-	wiretest.FieldsMatch(t, srv.URL(), map[string]string{
-		"testdata/ticker.json": "/0/public/Ticker?pair=XBTUSD",
-		"testdata/assets.json": "/0/public/Assets?asset=XBT",
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysAnyOrder, map[string]string{
+		"ticker.json": "/0/public/Ticker?pair=XBTUSD",
+		"assets.json": "/0/public/Assets?asset=XBT",
 	})
 	// Public endpoints take a form body as well as a query.
-	st, body := wiretest.Do(t, "POST", srv.URL()+"/0/public/OHLC?pair=XBTUSD&interval=60")
+	st, body := cctest.Do(t, "POST", srv.URL+"/0/public/OHLC?pair=XBTUSD&interval=60")
 	if st != 200 || !strings.Contains(string(body), `"XXBTZUSD":[[`) {
 		t.Fatalf("POST OHLC: %d %.200s", st, body)
 	}
 }
 
 func TestWSv2Unsubscribe(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(base))
-	c := wiretest.Dial(t, srv.URL()+"/v2")
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 60))
+	c := cctest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	msg := map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 5}, "req_id": 9}
 	c.WriteJSON(msg)
@@ -352,10 +352,10 @@ func TestWSv2Unsubscribe(t *testing.T) {
 }
 
 func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
 	const span = 15 * 86400
 	since := base.Unix() - 5*span
-	rows, last, errs := getOHLC(t, srv.URL(), fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=21600&since=%d", since))
+	rows, last, errs := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=21600&since=%d", since))
 	if len(errs) != 0 || len(rows) < 5 {
 		t.Fatalf("%d rows, %v", len(rows), errs)
 	}
@@ -368,22 +368,22 @@ func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
 		if open%span != 0 {
 			t.Fatalf("row opens at %d, not on a 15-day boundary", open)
 		}
-		days, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval1d, open*1000, (open+span)*1000, base.UnixMilli())
+		days, _ := srv.Env.Market.Candles(t.Context(), "XBT/USD", cc.Interval1d, open*1000, (open+span)*1000, base.UnixMilli())
 		agg := cc.Aggregate(days)
 		if row[1] != agg.Open.String() || row[4] != agg.Close.String() || row[6] != agg.Volume.Fixed(8) {
 			t.Fatalf("row %v, daily aggregate open %s close %s volume %s", row, agg.Open, agg.Close, agg.Volume.Fixed(8))
 		}
 	}
 	// Nothing before Kraken opened.
-	rows, _, _ = getOHLC(t, srv.URL(), "/0/public/OHLC?pair=XBTUSD&interval=21600")
+	rows, _, _ = getOHLC(t, srv.URL, "/0/public/OHLC?pair=XBTUSD&interval=21600")
 	if first := int64(rows[0][0].(float64)) * 1000; first < kraken.Launch || first-kraken.Launch >= 15*86400000 {
 		t.Fatalf("first 15-day row at %d, want the one after launch %d", first, kraken.Launch)
 	}
 }
 
 func TestWSFifteenDayStream(t *testing.T) {
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(base))
-	c := wiretest.Dial(t, srv.URL()+"/v2")
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 60))
+	c := cctest.Dial(t, srv.URL+"/v2")
 	read(t, c)
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 21600}, "req_id": 1})
 	if m, raw := read(t, c); m["success"] != true {
@@ -405,8 +405,8 @@ func TestWSFifteenDayStream(t *testing.T) {
 
 func TestWSv1AtTheRoot(t *testing.T) {
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := wiretest.Start(t, kraken.Name, pairs, wiretest.FastClock(b))
-	c := wiretest.Dial(t, srv.URL()+"/")
+	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(b, 60))
+	c := cctest.Dial(t, srv.URL+"/")
 	var m map[string]any
 	if err := c.ReadJSON(&m); err != nil || m["event"] != "systemStatus" || m["status"] != "online" {
 		t.Fatalf("first message %v %v", m, err)
@@ -421,7 +421,7 @@ func TestWSv1AtTheRoot(t *testing.T) {
 	}
 	c.WriteJSON(map[string]any{"event": "subscribe", "pair": []string{"XBT/USD"}, "subscription": map[string]any{"name": "ohlc", "interval": 1}, "reqid": 42})
 	_, raw, _ := c.ReadMessage()
-	if err := wiretest.SameShape("testdata/ws1_subscribed.json", raw); err != nil {
+	if err := cctest.SameShape("ws1_subscribed.json", raw, cctest.KeysInOrder); err != nil {
 		t.Fatal(err)
 	}
 	p := &kraken.Plugin{}
@@ -434,7 +434,7 @@ func TestWSv1AtTheRoot(t *testing.T) {
 		if string(raw) == `{"event":"heartbeat"}` {
 			continue
 		}
-		if err := wiretest.SameShape("testdata/ws1_ohlc.json", raw); err != nil {
+		if err := cctest.SameShape("ws1_ohlc.json", raw, cctest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		ups, err := p.DecodeFrame("/", raw)
@@ -442,7 +442,7 @@ func TestWSv1AtTheRoot(t *testing.T) {
 			t.Fatalf("DecodeFrame: %v %+v", err, ups)
 		}
 		u := ups[0]
-		want, _ := srv.Env().Market.Candles(t.Context(), "XBT/USD", cc.Interval1m, u.Candle.OpenTime, u.Candle.OpenTime+60000, u.EventTime)
+		want, _ := srv.Env.Market.Candles(t.Context(), "XBT/USD", cc.Interval1m, u.Candle.OpenTime, u.Candle.OpenTime+60000, u.EventTime)
 		if len(want) != 1 || u.Candle.Open.Cmp(want[0].Open) != 0 || u.Candle.Volume.Cmp(want[0].Volume) != 0 {
 			t.Fatalf("pushed %+v, market %+v", u.Candle, want)
 		}

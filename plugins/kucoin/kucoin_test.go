@@ -11,8 +11,8 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
 	"github.com/candlecassette/candlecassette/replay"
 )
@@ -30,7 +30,7 @@ type envelope struct {
 func get(t *testing.T, url, path string) envelope {
 	t.Helper()
 	var e envelope
-	wiretest.GetJSON(t, url, path, &e)
+	cctest.GetJSON(t, url, path, &e)
 	return e
 }
 
@@ -44,12 +44,12 @@ func TestSymbols(t *testing.T) {
 }
 
 func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
 	since := base.Add(-10 * time.Hour).Truncate(time.Hour).Unix()
 	var opens []int64
 	for page := int64(0); page < 2; page++ {
 		s := since + page*100*60
-		e := get(t, srv.URL(), fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+100*60))
+		e := get(t, srv.URL, fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+100*60))
 		var rows [][]string
 		json.Unmarshal(e.Data, &rows)
 		if e.Code != "200000" || len(rows) != 100 {
@@ -69,7 +69,7 @@ func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
 		}
 	}
 	// No range: the newest 1500, ending with the one in progress.
-	e := get(t, srv.URL(), "/api/v1/market/candles?symbol=BTC-USDT&type=1min")
+	e := get(t, srv.URL, "/api/v1/market/candles?symbol=BTC-USDT&type=1min")
 	var rows [][]string
 	json.Unmarshal(e.Data, &rows)
 	if len(rows) != kucoin.MaxSpotCandles || rows[0][0] != strconv.FormatInt(base.Truncate(time.Minute).Unix(), 10) {
@@ -78,9 +78,9 @@ func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
 }
 
 func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.PerpetualName, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kucoin.PerpetualName, pairs, cctest.Clock(base, 1e-9))
 	from := base.Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
-	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from, from+99*60000))
+	e := get(t, srv.URL, fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from, from+99*60000))
 	var rows [][]float64
 	json.Unmarshal(e.Data, &rows)
 	if len(rows) != 100 || int64(rows[0][0]) != from || int64(rows[99][0]) != from+99*60000 {
@@ -88,13 +88,13 @@ func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
 	}
 	// Only a start time: the 500 candles from it.
 	from = base.Add(-20 * time.Hour).Truncate(time.Minute).UnixMilli()
-	e = get(t, srv.URL(), fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d", from))
+	e = get(t, srv.URL, fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d", from))
 	json.Unmarshal(e.Data, &rows)
 	if len(rows) != kucoin.MaxFuturesCandles || int64(rows[0][0]) != from {
 		t.Fatalf("from only: %d rows from %v, want 500 from %d", len(rows), rows[0][0], from)
 	}
 	// Neither: the 500 closest to now, ending with the one in progress.
-	e = get(t, srv.URL(), "/api/v1/kline/query?symbol=XBTUSDTM&granularity=1")
+	e = get(t, srv.URL, "/api/v1/kline/query?symbol=XBTUSDTM&granularity=1")
 	json.Unmarshal(e.Data, &rows)
 	if len(rows) != kucoin.MaxFuturesCandles || int64(rows[499][0]) != base.Truncate(time.Minute).UnixMilli() {
 		t.Fatalf("no range: %d rows ending %v", len(rows), rows[len(rows)-1][0])
@@ -102,7 +102,7 @@ func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
 }
 
 func TestErrorsUseKucoinCodes(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
 	for _, path := range []string{
 		"/api/v1/market/candles?symbol=FOO-BAR&type=1min",
 		"/api/v1/market/candles?symbol=BTC-USDT&type=1m",
@@ -111,7 +111,7 @@ func TestErrorsUseKucoinCodes(t *testing.T) {
 		"/api/v1/kline/query?symbol=NOPE&granularity=1",
 		"/api/v1/kline/query?symbol=XBTUSDTM&granularity=2",
 	} {
-		e := get(t, srv.URL(), path)
+		e := get(t, srv.URL, path)
 		if e.Code != "400100" || e.Msg == "" {
 			t.Errorf("%s: code %s msg %q", path, e.Code, e.Msg)
 		}
@@ -120,28 +120,28 @@ func TestErrorsUseKucoinCodes(t *testing.T) {
 		"/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=9223372036854775807&endAt=9223372036854775807",
 		"/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=9223372036854775807&to=9223372036854775807",
 	} {
-		if e := get(t, srv.URL(), path); e.Code != "200000" || string(e.Data) != "[]" {
+		if e := get(t, srv.URL, path); e.Code != "200000" || string(e.Data) != "[]" {
 			t.Errorf("%s: %s %s", path, e.Code, e.Data)
 		}
 	}
-	st, body := wiretest.Get(t, srv.URL(), "/api/v1/nothing")
+	st, body := cctest.Get(t, srv.URL, "/api/v1/nothing")
 	if st != 404 || !strings.Contains(string(body), `"code":"404000"`) {
 		t.Fatalf("unknown path: %d %s", st, body)
 	}
 }
 
 func TestShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
-	wiretest.ShapesMatch(t, srv.URL(), map[string]string{
-		"testdata/spot_candles.json":    fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+120),
-		"testdata/futures_candles.json": fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", s*1000, s*1000+60000),
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+		"spot_candles.json":    fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+120),
+		"futures_candles.json": fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", s*1000, s*1000+60000),
 	})
-	st, body := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+	st, body := cctest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
 	if st != 200 {
 		t.Fatal(st)
 	}
-	if err := wiretest.SameShape("testdata/bullet.json", body); err != nil {
+	if err := cctest.SameShape("bullet.json", body, cctest.KeysInOrder); err != nil {
 		t.Error(err)
 	}
 	if !strings.Contains(string(body), `"endpoint":"ws://`+srv.Addr()+`/endpoint"`) {
@@ -151,18 +151,18 @@ func TestShapesMatchDocumentation(t *testing.T) {
 
 func TestMetadataForClients(t *testing.T) {
 	for _, name := range []string{kucoin.SpotName, kucoin.PerpetualName} {
-		srv := wiretest.Start(t, name, pairs, wiretest.StillClock(base))
+		srv := cctest.Start(t, name, pairs, cctest.Clock(base, 1e-9))
 		for _, path := range []string{"/api/v2/symbols", "/api/v3/currencies", "/api/v1/market/allTickers", "/api/v1/contracts/active", "/api/v1/timestamp"} {
-			e := get(t, srv.URL(), path)
+			e := get(t, srv.URL, path)
 			if e.Code != "200000" || len(e.Data) < 2 {
 				t.Errorf("%s %s: %s %s", name, path, e.Code, e.Data)
 			}
 		}
-		e := get(t, srv.URL(), "/api/v1/contracts/active")
+		e := get(t, srv.URL, "/api/v1/contracts/active")
 		if !strings.Contains(string(e.Data), `"symbol":"XBTUSDTM"`) || !strings.Contains(string(e.Data), `"multiplier":0.001`) {
 			t.Errorf("contracts: %s", e.Data)
 		}
-		e = get(t, srv.URL(), "/api/v1/timestamp")
+		e = get(t, srv.URL, "/api/v1/timestamp")
 		if string(e.Data) != strconv.FormatInt(base.UnixMilli(), 10) {
 			t.Errorf("timestamp %s, want the virtual clock %d", e.Data, base.UnixMilli())
 		}
@@ -171,19 +171,19 @@ func TestMetadataForClients(t *testing.T) {
 
 func TestDecodeCandles(t *testing.T) {
 	for _, p := range []*kucoin.Plugin{kucoin.Spot, kucoin.Perpetual} {
-		srv := wiretest.Start(t, p.Name(), pairs, wiretest.StillClock(base))
+		srv := cctest.Start(t, p.Name(), pairs, cctest.Clock(base, 1e-9))
 		sym := p.Symbol(pairs[0])
 		start := base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli()
 		req, err := p.CandlesRequest(plugins.Query{Symbol: sym, Interval: cc.Interval5m, Start: start, Limit: 12})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+		_, body := cctest.Get(t, srv.URL, req.URL.String())
 		set, err := p.DecodeCandles(req, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := srv.Env().Market.Candles(t.Context(), sym, cc.Interval5m, start, start+12*300000, base.UnixMilli())
+		want, _ := srv.Env.Market.Candles(t.Context(), sym, cc.Interval5m, start, start+12*300000, base.UnixMilli())
 		if len(set.Candles) < 12 || set.Symbol != sym {
 			t.Fatalf("%s: decoded %d candles for %s", p.Name(), len(set.Candles), set.Symbol)
 		}
@@ -205,8 +205,8 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 		{kucoin.PerpetualName, "/contractMarket/limitCandle:XBTUSDTM_1min", "candle.stick"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := wiretest.Start(t, tc.name, pairs, wiretest.FastClock(b))
-			_, body := wiretest.Do(t, "POST", srv.URL()+"/api/v1/bullet-public")
+			srv := cctest.Start(t, tc.name, pairs, cctest.Clock(b, 60))
+			_, body := cctest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
 			var bullet struct {
 				Data struct {
 					Token           string
@@ -214,7 +214,7 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 				}
 			}
 			json.Unmarshal(body, &bullet)
-			c := wiretest.Dial(t, bullet.Data.InstanceServers[0].Endpoint+"?token="+bullet.Data.Token+"&connectId=abc")
+			c := cctest.Dial(t, bullet.Data.InstanceServers[0].Endpoint+"?token="+bullet.Data.Token+"&connectId=abc")
 			var m map[string]any
 			c.ReadJSON(&m)
 			if m["type"] != "welcome" || m["id"] != "abc" {
@@ -239,7 +239,7 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 						t.Fatalf("push %s", raw)
 					}
 					if tc.name == kucoin.SpotName {
-						if err := wiretest.SameShape("testdata/ws_spot_candles.json", raw); err != nil {
+						if err := cctest.SameShape("ws_spot_candles.json", raw, cctest.KeysInOrder); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -286,41 +286,41 @@ func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
 }
 
 func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
-	srv := wiretest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: wiretest.StillClock(base)})
+	srv := cctest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
 	// bullet-public weighs 10 in the 2000-per-30s public pool.
-	st, b := wiretest.Exhaust(t, "POST", srv.URL()+"/api/v1/bullet-public", 200, nil)
+	st, b := cctest.Exhaust(t, 200, cctest.Req("POST", srv.URL+"/api/v1/bullet-public", ""), nil)
 	if st != 429 || string(b) != `{"code":"429000","msg":"Too Many Requests"}` {
 		t.Fatalf("201st call: %d %s", st, b)
 	}
 }
 
 func BenchmarkSpotCandles1500(b *testing.B) {
-	wiretest.BenchCandles(b, kucoin.SpotName, pairs[0], cc.Interval1m, kucoin.MaxSpotCandles)
+	cctest.BenchCandles(b, kucoin.SpotName, pairs[0], cc.Interval1m, kucoin.MaxSpotCandles)
 }
 
 func BenchmarkFuturesCandles500(b *testing.B) {
-	wiretest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
+	cctest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
-	wiretest.FieldsMatch(t, srv.URL(), map[string]string{
-		"testdata/symbols.json":    "/api/v2/symbols",
-		"testdata/currencies.json": "/api/v3/currencies",
-		"testdata/alltickers.json": "/api/v1/market/allTickers",
-		"testdata/timestamp.json":  "/api/v1/timestamp",
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
+	cctest.ShapesMatch(t, srv.URL, cctest.KeysAnyOrder, map[string]string{
+		"symbols.json":    "/api/v2/symbols",
+		"currencies.json": "/api/v3/currencies",
+		"alltickers.json": "/api/v1/market/allTickers",
+		"timestamp.json":  "/api/v1/timestamp",
 	})
 }
 
 func TestWSUnsubscribeAndErrors(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.FastClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 60))
 	// No token: an error and a close.
-	c := wiretest.Dial(t, srv.URL()+"/endpoint")
+	c := cctest.Dial(t, srv.URL+"/endpoint")
 	var m map[string]any
 	if err := c.ReadJSON(&m); err != nil || m["type"] != "error" || m["code"] != 401.0 {
 		t.Fatalf("without token: %v %v", m, err)
 	}
-	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m) // welcome
 	topic := "/market/candles:BTC-USDT_1min"
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
@@ -341,7 +341,7 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 			break
 		}
 	}
-	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m)
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
 	c.WriteJSON(map[string]any{"id": "2", "type": "unsubscribe", "topic": topic, "response": true})
@@ -362,7 +362,7 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 	if pushes > 1 {
 		t.Fatalf("%d pushes after unsubscribing", pushes)
 	}
-	c = wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m)
 	for _, bad := range []string{"/market/candles:BTC-USDT_1m", "/market/ticker:BTC-USDT", "/contractMarket/limitCandle:XBTUSDTM_6hour"} {
 		c.WriteJSON(map[string]any{"id": "3", "type": "subscribe", "topic": bad, "response": true})
@@ -386,15 +386,15 @@ func mustReq(t *testing.T, path string) *http.Request {
 }
 
 func TestNoCandlesBeforeLaunch(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.StillClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
 	launch := kucoin.Launch / 1000
-	e := get(t, srv.URL(), fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1400000000&endAt=%d", launch+10*86400))
+	e := get(t, srv.URL, fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1400000000&endAt=%d", launch+10*86400))
 	var rows [][]string
 	json.Unmarshal(e.Data, &rows)
 	if len(rows) != 10 || rows[9][0] != strconv.FormatInt(launch, 10) {
 		t.Fatalf("%d daily rows around the launch, oldest %v; want 10 from %d", len(rows), rows, launch)
 	}
-	e = get(t, srv.URL(), "/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1000000000&endAt=1400000000")
+	e = get(t, srv.URL, "/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1000000000&endAt=1400000000")
 	if string(e.Data) != "[]" {
 		t.Fatalf("candles before launch: %s", e.Data)
 	}
@@ -402,8 +402,8 @@ func TestNoCandlesBeforeLaunch(t *testing.T) {
 
 func TestInverseContractsForUSDPairs(t *testing.T) {
 	usd := []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}
-	srv := wiretest.Start(t, kucoin.PerpetualName, usd, wiretest.StillClock(base))
-	e := get(t, srv.URL(), "/api/v1/contracts/active")
+	srv := cctest.Start(t, kucoin.PerpetualName, usd, cctest.Clock(base, 1e-9))
+	e := get(t, srv.URL, "/api/v1/contracts/active")
 	for _, want := range []string{`"symbol":"XBTUSDM"`, `"isInverse":true`, `"settleCurrency":"XBT"`, `"multiplier":-1`} {
 		if !strings.Contains(string(e.Data), want) {
 			t.Errorf("contract lacks %s: %.400s", want, e.Data)
@@ -411,9 +411,9 @@ func TestInverseContractsForUSDPairs(t *testing.T) {
 	}
 	from := base.Add(-2 * time.Hour).Truncate(time.Hour).UnixMilli()
 	req, _ := kucoin.Perpetual.CandlesRequest(plugins.Query{Symbol: "XBTUSDM", Interval: cc.Interval1m, Start: from, Limit: 5})
-	_, body := wiretest.Get(t, srv.URL(), req.URL.String())
+	_, body := cctest.Get(t, srv.URL, req.URL.String())
 	set, err := kucoin.Perpetual.DecodeCandles(req, body)
-	want, _ := srv.Env().Market.Candles(t.Context(), "XBTUSDM", cc.Interval1m, from, from+5*60000, base.UnixMilli())
+	want, _ := srv.Env.Market.Candles(t.Context(), "XBTUSDM", cc.Interval1m, from, from+5*60000, base.UnixMilli())
 	if err != nil || len(set.Candles) != 5 {
 		t.Fatalf("%v %d candles", err, len(set.Candles))
 	}
@@ -426,9 +426,9 @@ func TestInverseContractsForUSDPairs(t *testing.T) {
 }
 
 func TestWSAckComesBeforeTheFirstPush(t *testing.T) {
-	srv := wiretest.Start(t, kucoin.SpotName, pairs, wiretest.FastClock(base))
+	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 60))
 	for i := 0; i < 5; i++ {
-		c := wiretest.Dial(t, srv.URL()+"/endpoint?token=t")
+		c := cctest.Dial(t, srv.URL+"/endpoint?token=t")
 		var m map[string]any
 		c.ReadJSON(&m) // welcome
 		c.WriteJSON(map[string]any{"id": "s", "type": "subscribe", "topic": "/market/candles:BTC-USDT_1min", "response": true})

@@ -3,7 +3,7 @@ package kucoin_test
 import (
 	"testing"
 
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 )
 
-func TestMain(m *testing.M) { wiretest.Main(m) }
+func TestMain(m *testing.M) { cctest.Main(m) }

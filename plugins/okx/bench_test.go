@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
 func benchHandler(b *testing.B) http.Handler {
-	p, env := kittest.NewEnv(b, okx.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, kittest.Frozen(t0))
+	s := cctest.Start(b, okx.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, cctest.Clock(t0, 0))
+	p, env := s.Plugin, s.Env
 	return p.Handler(env)
 }
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
@@ -14,9 +14,9 @@ import (
 var t0 = time.Date(2026, 11, 25, 12, 34, 56, 789_000_000, time.UTC)
 
 // newFixture serves ex for BTC, ETH, XRP and SOL against USDT with clock.
-func newFixture(t *testing.T, ex *okx.Exchange, clock *cc.Clock) *kittest.Server {
+func newFixture(t *testing.T, ex *okx.Exchange, clock *cc.Clock) *cctest.Server {
 	t.Helper()
-	return kittest.Start(t, ex.Name(), []cc.Pair{
+	return cctest.Start(t, ex.Name(), []cc.Pair{
 		{Base: "BTC", Quote: "USDT", Price: 50000},
 		{Base: "ETH", Quote: "USDT", Price: 3000},
 		{Base: "XRP", Quote: "USDT", Price: 0.6},

@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 )
 
@@ -19,24 +18,24 @@ func TestRecordThenReplayOffline(t *testing.T) {
 		t.Run(ex.Name(), func(t *testing.T) {
 			inst := ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
 			page := ccxtPage("history-candles", inst, "1m", winStart, minute, 100)
-			calls := []wiretest.Call{{Path: "/api/v5/public/instruments?instType=" + ex.InstType()}, {Path: page}}
+			calls := []cctest.Call{{Path: "/api/v5/public/instruments?instType=" + ex.InstType()}, {Path: page}}
 			// A short WS session through the proxy, then against the replay.
 			live := func(t *testing.T, url string) {
-				c := kittest.At(url).Conn(t, "/ws/v5/business")
-				kittest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+				c := cctest.At(url).Conn(t, "/ws/v5/business")
+				cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 				for i := 0; i < 2; i++ {
-					kittest.ReadFrame(t, c, nil)
+					cctest.ReadFrame(t, c, nil)
 				}
 				c.Close()
 			}
-			recorded, replayed, srv := wiretest.RoundTrip(t, ex.Name(), nil, calls, live)
+			recorded, replayed, srv := cctest.RoundTrip(t, ex.Name(), nil, calls, live)
 			for i, call := range calls {
 				if !bytes.Equal(replayed[i], recorded[i]) {
 					t.Errorf("%s: replayed body differs:\n%s\n%s", call.Path, replayed[i], recorded[i])
 				}
 			}
 			// A window never asked verbatim comes from the candle index.
-			rs := kittest.At(srv.URL())
+			rs := cctest.At(srv.URL)
 			var whole, part candlesResp
 			rs.GetJSON(t, page, &whole)
 			rs.GetJSON(t, fmt.Sprintf("/api/v5/market/history-candles?instId=%s&before=%d&after=%d", inst, winStart+10*minute-1, winStart+20*minute), &part)
@@ -49,9 +48,9 @@ func TestRecordThenReplayOffline(t *testing.T) {
 				}
 			}
 			ws := rs.Conn(t, "/ws/v5/business")
-			kittest.Send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+			cctest.Send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 			for i := 0; i < 5; i++ {
-				frame := kittest.ReadFrame(t, ws, nil)
+				frame := cctest.ReadFrame(t, ws, nil)
 				us, err := ex.DecodeFrame("/ws/v5/business", frame)
 				if err == nil && len(us) == 1 && us[0].Symbol == inst && us[0].Interval == cc.Interval1m {
 					return

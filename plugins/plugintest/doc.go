@@ -17,7 +17,14 @@
 //     the same way, gives byte-identical bodies;
 //   - WS (optional): a plugin implementing plugins.KlineSubscriber is subscribed
 //     to a kline stream, and its first update must be the Market's candle
-//     in progress.
+//     in progress;
+//   - record then replay: through the real recording proxy in front of a
+//     synthetic upstream (both on 127.0.0.1:0) a candles page of two pairs
+//     and the first kline updates of a stream are recorded; with both
+//     closed, the replay of the cassette must answer the pages (asked in
+//     the other order) byte for byte, decoding to the candles the upstream
+//     answered directly, serve a window inside a page from the candle
+//     index, and stream the recorded updates.
 //
 // RunRobustness(t, p) is the bad-input suite, run for every registered
 // plugin by plugins/conformance_test.go: through the same stack (behind a
@@ -32,8 +39,8 @@
 // plugin reports the reply as documented, plugins.DocumentedReplies), well-formed
 // requests must reach the handler (a connection left out of step fails),
 // WS sessions must close cleanly or stay responsive (a ping answered),
-// and no goroutine may outlive the server. Every route of Plugin.Routes is
-// reached.
+// and no goroutine the server started may outlive it. Every route of
+// Plugin.Routes is reached.
 //
 // Plugins tell the suite about documented exchange quirks through the
 // optional interfaces declared with the rest of the contract in package
@@ -42,6 +49,11 @@
 //
 // # Concurrency
 //
-// Run uses subtests but no t.Parallel; it starts and closes its own
-// servers and leaks no goroutines beyond the serving stack's.
+// Run and RunRobustness use subtests but no t.Parallel of their own;
+// they start and close their own servers and set nothing package-level,
+// so a caller may run one plugin per parallel subtest, as
+// plugins/conformance_test.go does. RunRobustness's leak checks follow
+// the goroutines its servers started (by pprof label, see
+// internal/cctest.Goroutines), not every goroutine of the process, so
+// parallel siblings do not count as its leaks.
 package plugintest

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
@@ -27,11 +28,6 @@ type Options struct {
 
 // DefaultNow is mid-candle for every interval from 1s to 1M.
 var DefaultNow = time.Date(2026, 3, 18, 14, 37, 25, 500_000_000, time.UTC)
-
-// FixedClock is a clock stopped at t.
-func FixedClock(t time.Time) *cc.Clock {
-	return &cc.Clock{Base: t, Start: t, Real: func() time.Time { return t }}
-}
 
 // Run runs the whole suite on p with default options.
 func Run(t *testing.T, p plugins.Plugin) { RunWith(t, p, Options{}) }
@@ -59,6 +55,7 @@ func RunWith(t *testing.T, p plugins.Plugin, opts Options) {
 	if ks, ok := p.(plugins.KlineSubscriber); ok {
 		t.Run("ws klines", func(t *testing.T) { checkWS(t, h, ks) })
 	}
+	t.Run("record then replay offline", func(t *testing.T) { checkRoundTrip(t, p, opts) })
 }
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -150,7 +147,7 @@ type harness struct {
 func newHarness(t *testing.T, p plugins.Plugin, opts Options) *harness {
 	// Rate limits would refuse the suite's bursts; the suite checks the
 	// plugin, not the limiter.
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), Serve: serve.Options{NoRateLimit: true}})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: cctest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}

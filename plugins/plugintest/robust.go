@@ -18,10 +18,10 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
-	"go.uber.org/goleak"
 )
 
 // requestTimeout is how long one malformed request may take to be
@@ -91,7 +91,7 @@ type robustHarness struct {
 }
 
 func newRobustHarness(t *testing.T, p plugins.Plugin, opts Options) *robustHarness {
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: FixedClock(opts.Now), Serve: serve.Options{NoRateLimit: true}})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: cctest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}
@@ -131,11 +131,15 @@ func RunRobustnessWith(t *testing.T, p plugins.Plugin, opts Options) {
 		opts.Now = DefaultNow
 	}
 	t.Run("rest", func(t *testing.T) {
-		before := goleak.IgnoreCurrent()
-		h := newRobustHarness(t, p, opts)
-		checkRobustREST(t, h)
-		h.close()
-		if err := findLeaks(before); err != nil {
+		// The server's goroutines, told from those of plugins checked in
+		// parallel by their label.
+		g := cctest.NewGoroutines(t.Name())
+		g.Track(func() {
+			h := newRobustHarness(t, p, opts)
+			defer h.close()
+			checkRobustREST(t, h)
+		})
+		if err := g.Leaked(requestTimeout); err != nil {
 			t.Errorf("goroutines left after the server closed: %v", err)
 		}
 	})
@@ -716,15 +720,4 @@ func isClientSideError(err error) bool {
 		return true
 	}
 	return false
-}
-
-// findLeaks is goleak.Find retried for a few seconds: closed sessions and
-// connections take a moment to unwind.
-func findLeaks(before goleak.Option) error {
-	err := goleak.Find(before)
-	for deadline := time.Now().Add(requestTimeout); err != nil && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-		err = goleak.Find(before)
-	}
-	return err
 }

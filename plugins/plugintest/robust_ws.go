@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"github.com/candlecassette/candlecassette/plugins"
 )
@@ -192,7 +192,16 @@ const wsStormSize = 500
 // checkRobustWS runs the WS scenarios on every WS path of p on a server of
 // its own, then checks no session goroutine outlives it.
 func checkRobustWS(t *testing.T, p plugins.Plugin, opts Options) {
-	before := goleak.IgnoreCurrent()
+	g := cctest.NewGoroutines(t.Name())
+	g.Track(func() { robustWS(t, p, opts) })
+	if err := g.Leaked(requestTimeout); err != nil {
+		t.Errorf("goroutines left after the WS sessions closed: %v", err)
+	}
+}
+
+// robustWS runs the scenarios of checkRobustWS; every goroutine it starts
+// must have ended when it returns.
+func robustWS(t *testing.T, p plugins.Plugin, opts Options) {
 	h := newRobustHarness(t, p, opts)
 	sym := h.pairs[0].Symbol
 	_, paths := h.routes()
@@ -217,9 +226,6 @@ func checkRobustWS(t *testing.T, p plugins.Plugin, opts Options) {
 	}
 	st := h.srv.Env().Hub.Stats()
 	h.close()
-	if err := findLeaks(before); err != nil {
-		t.Errorf("goroutines left after the WS sessions closed: %v", err)
-	}
 	// Frames after a close the server chose are never read: most must be.
 	if st.MessagesReceived < int64(frames)/2 {
 		t.Errorf("the server read %d of the %d frames sent", st.MessagesReceived, frames)

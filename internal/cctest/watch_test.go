@@ -1,21 +1,20 @@
-package kittest_test
+package cctest_test
 
 import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/plugins/internal/kittest"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 )
 
 // scripted serves one WS connection that pushes frames and then waits
 // for the client to go.
-func scripted(t *testing.T, frames ...string) *kittest.Server {
+func scripted(t *testing.T, frames ...string) *cctest.Server {
 	t.Helper()
 	up := websocket.Upgrader{}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,10 +31,10 @@ func scripted(t *testing.T, frames ...string) *kittest.Server {
 		c.ReadMessage() // until the client closes
 	}))
 	t.Cleanup(ts.Close)
-	return &kittest.Server{URL: ts.URL, WSURL: "ws" + strings.TrimPrefix(ts.URL, "http")}
+	return cctest.At(ts.URL)
 }
 
-func pushed(t *testing.T) kittest.Candler {
+func pushed(t *testing.T) cctest.Candler {
 	return func(_ int, frame []byte) cc.Candle {
 		var c struct {
 			T      int64

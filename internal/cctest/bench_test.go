@@ -1,11 +1,11 @@
-package kittest_test
+package cctest_test
 
 import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/plugins/internal/wiretest"
 )
 
 // BenchmarkCandles measures each id's candles endpoint in process at its
@@ -19,7 +19,7 @@ func BenchmarkCandles(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			wiretest.BenchCandles(b, id, pair, cc.Interval1m, min(p.Defaults().MaxLimit, 1000))
+			cctest.BenchCandles(b, id, pair, cc.Interval1m, min(p.Defaults().MaxLimit, 1000))
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package kittest
+package cctest
 
 import (
 	"testing"
@@ -53,13 +53,13 @@ func (w *WS) FollowCandle(step int64, candle Candler) cc.Candle {
 }
 
 // ShapedCandles is a Candler for s's plugin: every frame must have the
-// Shape of testdata/golden and decode (DecodeFrame at path) to an update,
+// shape of testdata/golden (keys in any order) and decode (DecodeFrame at path) to an update,
 // whose candle it returns.
 func (s *Server) ShapedCandles(t testing.TB, path, golden string) Candler {
 	return func(_ int, frame []byte) cc.Candle {
 		t.Helper()
-		if got, want := ShapeOf(t, frame), GoldenShape(t, golden); got != want {
-			t.Fatalf("push shape\n got %s\nwant %s", got, want)
+		if err := SameShape(golden, frame, KeysAnyOrder); err != nil {
+			t.Fatalf("push: %v", err)
 		}
 		us, err := s.Plugin.DecodeFrame(path, frame)
 		if err != nil {

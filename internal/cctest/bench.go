@@ -1,4 +1,4 @@
-package wiretest
+package cctest
 
 import (
 	"net/http"
@@ -26,7 +26,7 @@ func BenchCandles(b *testing.B, exchange string, pair cc.Pair, iv cc.Interval, r
 	srv, err := replay.New(replay.Options{
 		Exchange: exchange,
 		Pairs:    []cc.Pair{pair},
-		Clock:    StillClock(now),
+		Clock:    Clock(now, 0),
 		Serve:    serve.Options{NoRateLimit: true},
 	})
 	if err != nil {

@@ -1,0 +1,11 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/internal/cctest"
+)
+
+// TestMain fails the package if a command run in process leaves a
+// goroutine behind once it returned.
+func TestMain(m *testing.M) { cctest.Main(m) }

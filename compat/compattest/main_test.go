@@ -1,0 +1,9 @@
+package compattest_test
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/compat/compattest"
+)
+
+func TestMain(m *testing.M) { compattest.Main(m) }

@@ -1,0 +1,9 @@
+package cctest_test
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/internal/cctest"
+)
+
+func TestMain(m *testing.M) { cctest.Main(m) }

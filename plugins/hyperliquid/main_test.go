@@ -1,0 +1,11 @@
+package hyperliquid_test
+
+import (
+	"testing"
+
+	"github.com/candlecassette/candlecassette/internal/cctest"
+)
+
+// TestMain fails the package if a test leaves a goroutine behind: every
+// server, WS session and feed must end with its test.
+func TestMain(m *testing.M) { cctest.Main(m) }
