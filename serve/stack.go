@@ -118,9 +118,9 @@ type ConnStats struct {
 // client's), and disconnects close them. Server builds one; its methods
 // are the Go fixture API.
 type Stack struct {
-	plugin  plugins.Plugin
-	hub     *plugins.Hub
-	hosts   []string
+	plugin plugins.Plugin
+	hub    *plugins.Hub
+	hosts  []string
 	// handler is the exchange's requests' way in once Handle was called:
 	// rate limit → netsim → the mode's handler, without the admin split.
 	handler http.Handler
