@@ -19,14 +19,14 @@ import (
 // CA: Leaf mints a certificate for the ClientHello's server name, or for
 // the address reached when there is none, as Options.TLS wants.
 type testCA struct {
-	t      *testing.T
+	t      testing.TB
 	cert   *x509.Certificate
 	key    *ecdsa.PrivateKey
 	pool   *x509.CertPool
 	serial atomic.Int64
 }
 
-func newTestCA(t *testing.T) *testCA {
+func newTestCA(t testing.TB) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

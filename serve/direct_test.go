@@ -1,9 +1,11 @@
 package serve_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,30 +68,8 @@ func TestDirectRequestsAnswerAsBefore(t *testing.T) {
 	}
 	defer now.Close(context.Background())
 
-	p, _ := plugins.Lookup("binance_spot")
-	hub := plugins.NewHub()
-	st, err := serve.NewStack(p, hub, serve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := &h1.Server{Handler: st.Wrap(p.Handler(synthEnv(p, hub))), ReadHeaderTimeout: serve.DefaultReadHeaderTimeout,
-		IdleTimeout: serve.DefaultIdleTimeout, MaxConns: serve.DefaultMaxConns}
-	done := make(chan struct{})
-	go func() { defer close(done); before.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		before.Shutdown(ctx)
-		<-done
-		hub.Shutdown(ctx)
-		st.Close()
-	}()
-
-	got, want := roundTrip(t, now.Addr()), roundTrip(t, ln.Addr().String())
+	before := startBefore(t, serve.Options{})
+	got, want := roundTrip(t, now.Addr()), roundTrip(t, before)
 	if testing.Verbose() {
 		t.Logf("answers:\n%s", strings.Join(got, "\n----\n"))
 	}
@@ -97,5 +77,85 @@ func TestDirectRequestsAnswerAsBefore(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("%q:\nnow:\n%s\nbefore:\n%s", directRequests[i], got[i], want[i])
 		}
+	}
+}
+
+// startBefore serves binance_spot's synthetic market as Server served it
+// before proxy mode — h1 without a Front, Stack.Wrap around the handler —
+// and returns its address.
+func startBefore(t testing.TB, opts serve.Options) string {
+	t.Helper()
+	p, _ := plugins.Lookup("binance_spot")
+	hub := plugins.NewHub()
+	st, err := serve.NewStack(p, hub, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &h1.Server{Handler: st.Wrap(p.Handler(synthEnv(p, hub))), ReadHeaderTimeout: serve.DefaultReadHeaderTimeout,
+		IdleTimeout: serve.DefaultIdleTimeout, MaxConns: serve.DefaultMaxConns}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+		hub.Shutdown(ctx)
+		st.Close()
+	})
+	return ln.Addr().String()
+}
+
+// BenchmarkDirect is a direct request — kept alive, or on a connection of
+// its own — to the server as it was before proxy mode and as it is now,
+// with TLS and hosts set: what the look at first bytes and the route by
+// host cost the fast path.
+func BenchmarkDirect(b *testing.B) {
+	opts := serve.Options{NoRateLimit: true}
+	now := newFront(b, newTestCA(b), opts, "binance_spot")
+	if err := now.Listen("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { now.Close(context.Background()) })
+	addrs := map[string]string{"before": startBefore(b, opts), "now": now.Addr()}
+	const req = "GET " + klinesQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+	for _, name := range []string{"before", "now"} {
+		b.Run("keepalive/"+name, func(b *testing.B) {
+			c, err := net.Dial("tcp", addrs[name])
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for b.Loop() {
+				io.WriteString(c, req)
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+		b.Run("newconn/"+name, func(b *testing.B) {
+			for b.Loop() {
+				c, err := net.Dial("tcp", addrs[name])
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.WriteString(c, req)
+				res, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				c.Close()
+			}
+		})
 	}
 }

@@ -54,7 +54,7 @@ func startFront(t *testing.T, ca *testCA, opts serve.Options, names ...string) *
 	return srv
 }
 
-func newFront(t *testing.T, ca *testCA, opts serve.Options, names ...string) *serve.Server {
+func newFront(t testing.TB, ca *testCA, opts serve.Options, names ...string) *serve.Server {
 	t.Helper()
 	var exs []serve.Exchange
 	for _, n := range names {
