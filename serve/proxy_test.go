@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
 	"github.com/candlecassette/candlecassette/synth"
 )
@@ -517,4 +519,33 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// The modes reach proxy mode through Options alone: replay's server with
+// Options.TLS and Options.Hosts answers its exchange's hosts through the
+// proxy and keeps answering direct requests.
+func TestAModeGetsProxyModeThroughOptions(t *testing.T) {
+	ca := newTestCA(t)
+	srv := start(t, replay.Options{Serve: serve.Options{TLS: ca.Leaf, Hosts: func(p plugins.Plugin) []string { return testHosts[p.Name()] }}})
+	res, body := get(t, proxyClient(t, srv.Server, ca), "https://api.binance.com/api/v3/ping")
+	if res.StatusCode != http.StatusOK || body != "{}" {
+		t.Fatalf("through the proxy: %d %q", res.StatusCode, body)
+	}
+	if res, body = get(t, http.DefaultClient, srv.URL()+"/api/v3/ping"); res.StatusCode != http.StatusOK || body != "{}" {
+		t.Fatalf("direct: %d %q", res.StatusCode, body)
+	}
+	if h := srv.Hosts(); len(h) != 2 || h[0] != "api.binance.com" {
+		t.Fatalf("hosts %q", h)
+	}
+}
+
+// A hostname belongs to one exchange.
+func TestTwoExchangesClaimingOneHostIsAnError(t *testing.T) {
+	b, _ := plugins.Lookup("binance_spot")
+	o, _ := plugins.Lookup("okx_spot")
+	_, err := serve.NewMulti(serve.Options{}, serve.Exchange{Plugin: b, Hosts: []string{"API.binance.com:443"}},
+		serve.Exchange{Plugin: o, Hosts: []string{"www.okx.com", "api.binance.com."}})
+	if !errors.Is(err, serve.ErrHostTaken) || !strings.Contains(err.Error(), "api.binance.com by binance_spot and okx_spot") {
+		t.Fatalf("got %v, want ErrHostTaken naming the host and both ids", err)
+	}
 }
