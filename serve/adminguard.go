@@ -101,7 +101,14 @@ func (p adminPolicy) hostAllowed(r *http.Request) bool {
 	if r.Host == "" {
 		return true // HTTP/1.0 without Host: no browser sends that
 	}
-	name := hostName(r.Host)
+	la, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	return p.ownName(hostName(r.Host), la)
+}
+
+// ownName says whether name (lower case, no port) is one this server is
+// reached under: a loopback name or address, the address la the client
+// connected to, or a name allowed with --admin-allow-host.
+func (p adminPolicy) ownName(name string, la net.Addr) bool {
 	if name == "localhost" || strings.HasSuffix(name, ".localhost") || p.allowHosts[name] {
 		return true
 	}
@@ -115,7 +122,7 @@ func (p adminPolicy) hostAllowed(r *http.Request) bool {
 	}
 	// The address the client connected to is ours by definition: with
 	// --listen 0.0.0.0 that is whichever interface it came in on.
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+	if la != nil {
 		if ap, err := netip.ParseAddrPort(la.String()); err == nil && ap.Addr().Unmap() == ip {
 			return true
 		}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -51,6 +52,20 @@ type Options struct {
 	CorruptReads *atomic.Int64
 	// Logger receives the server's errors; nil discards them.
 	Logger *slog.Logger
+
+	// TLS, if set, gives the certificate for a TLS connection — sent
+	// straight to the port or through a CONNECT tunnel — from its
+	// ClientHello, as tls.Config.GetCertificate does: the local CA's
+	// leaf for the server name, or for the address reached when the
+	// client sent none. It is asked only for the names served (an
+	// exchange's host, or this server's own names; see proxy.go); nil
+	// means TLS is not terminated, and a ClientHello is answered as any
+	// other bytes that are not HTTP.
+	TLS func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// Hosts, if set, gives the real hostnames of an exchange that its
+	// Exchange does not list: the names its requests arrive under
+	// through the proxy. Nil means none beyond Exchange.Hosts.
+	Hosts func(plugins.Plugin) []string
 
 	// MaxConns caps the connections open at once (WebSockets included);
 	// past it a new one is answered 503 and closed. Zero means
@@ -103,8 +118,12 @@ type ConnStats struct {
 // client's), and disconnects close them. Server builds one; its methods
 // are the Go fixture API.
 type Stack struct {
-	plugin  plugins.Plugin
-	hub     *plugins.Hub
+	plugin plugins.Plugin
+	hub    *plugins.Hub
+	hosts  []string
+	// handler is the exchange's requests' way in once Handle was called:
+	// rate limit → netsim → the mode's handler, without the admin split.
+	handler http.Handler
 	sim     *netsim.Sim
 	limiter *ratelimit.Limiter
 	admin   adminPolicy
@@ -161,6 +180,25 @@ func (st *Stack) admitWS(w http.ResponseWriter, r *http.Request) (plugins.Pipeli
 		return plugins.Pipeline{}, nil, false
 	}
 	return plugins.Pipeline{Link: st.sim.Link(r.URL.Path), Limit: conn}, conn.Close, true
+}
+
+// Plugin is the exchange served.
+func (st *Stack) Plugin() plugins.Plugin { return st.plugin }
+
+// Hub owns the exchange's WS connections: the mode's handler upgrades them
+// through it, so that the rate limits admit them, disconnects reach them
+// and Close waits for them.
+func (st *Stack) Hub() *plugins.Hub { return st.hub }
+
+// Hosts are the real hostnames the exchange is reached under through the
+// proxy (lower case, without ports).
+func (st *Stack) Hosts() []string { return st.hosts }
+
+// Handle puts the exchange's layers (rate limits, then the network
+// simulation) around h, the mode's innermost handler for this exchange.
+// Call it once, before the Server serves.
+func (st *Stack) Handle(h http.Handler) {
+	st.handler = st.limiter.Middleware(st.sim.Middleware(h))
 }
 
 // Wrap puts the layers around h: /__admin/ is served by the admin API and

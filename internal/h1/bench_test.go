@@ -2,10 +2,12 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +73,64 @@ func BenchmarkLoopback(b *testing.B) {
 		}
 		res.Body.Close()
 	}
+}
+
+// BenchmarkNewConn is a connection per request: dial, one request and its
+// 16 KB answer, close — what a client without keep-alive costs, and where
+// a look at a connection's first bytes (Server.Front) would show.
+func BenchmarkNewConn(b *testing.B) {
+	benchNewConn(b, func(*Server) {})
+}
+
+func benchNewConn(b *testing.B, configure func(*Server)) {
+	body := make([]byte, 16<<10)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = []string{"application/json"}
+		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.Write(body)
+	})}
+	configure(s)
+	go s.Serve(ln)
+	defer s.Close()
+	addr := ln.Addr().String()
+	head := strings.Replace(benchHead, "keep-alive", "close", 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.WriteString(c, head); err != nil {
+			b.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := io.Copy(io.Discard, res.Body); n != int64(len(body)) {
+			b.Fatalf("%d bytes", n)
+		}
+		c.Close()
+	}
+}
+
+// BenchmarkNewConnFront is BenchmarkNewConn with a Front that looks at
+// the first bytes and leaves the connection as it is, as a proxy's
+// listener does for a direct request.
+func BenchmarkNewConnFront(b *testing.B) {
+	benchNewConn(b, func(s *Server) {
+		s.Front = func(c net.Conn, first []byte) (net.Conn, error) {
+			if first[0] == 0x16 || bytes.HasPrefix(first, []byte("CONNECT ")) {
+				b.Fatal("not a direct request")
+			}
+			return nil, nil
+		}
+	})
 }

@@ -2,6 +2,7 @@ package h1
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -27,6 +28,8 @@ type conn struct {
 	rwc    net.Conn
 	raw    syscall.RawConn // for sendfile; nil if rwc has no file descriptor
 	remote string
+	tls    *tls.ConnectionState // Request.TLS, when Front put a TLS connection in place
+	ctx    context.Context      // Server.ConnContext's, for request values; nil without
 	state  atomic.Int32
 
 	buf []byte // read buffer; buf[off:] is read but not yet consumed
@@ -41,6 +44,7 @@ type conn struct {
 
 	lingering    bool // close the write side first: a request body is left unread
 	headTimedOut bool // the head being handed off was cut by ReadHeaderTimeout
+	headDeadline bool // front left the first head's deadline set
 }
 
 // maxDrain is how much of an unread request body is discarded to keep the
@@ -67,6 +71,10 @@ func (c *conn) serve() {
 		c.raw, _ = sc.SyscallConn()
 	}
 	c.buf = make([]byte, 0, 4096)
+	if c.srv.Front != nil && !c.front() {
+		return
+	}
+	c.connContext()
 	for first := true; ; first = false {
 		c.state.Store(stateIdle)
 		if c.srv.shutting.Load() {
@@ -114,7 +122,9 @@ const (
 func (c *conn) readHead(first bool) (int, bool) {
 	s := c.srv
 	deadline := noDeadline
-	if len(c.buf) == c.off {
+	if first && c.headDeadline {
+		deadline = headerDeadline // set by front, from the accept
+	} else if len(c.buf) == c.off {
 		switch {
 		case first && s.ReadHeaderTimeout > 0:
 			c.rwc.SetReadDeadline(time.Now().Add(s.ReadHeaderTimeout))
@@ -222,6 +232,7 @@ func (c *conn) serveOne(h *head, u *url.URL) bool {
 		Host:          h.host,
 		RemoteAddr:    c.remote,
 		RequestURI:    h.target,
+		TLS:           c.tls,
 	}
 	if h.protoMinor == 0 {
 		base.Proto = "HTTP/1.0"
@@ -326,6 +337,9 @@ func (x *reqCtx) Value(key any) any {
 		return x.c.rwc.LocalAddr()
 	case http.ServerContextKey:
 		return x.c.srv.fallback
+	}
+	if x.c.ctx != nil {
+		return x.c.ctx.Value(key)
 	}
 	return nil
 }

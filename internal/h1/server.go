@@ -52,6 +52,27 @@ type Server struct {
 	// ErrorLog receives handler panics, accept errors and refusals (once
 	// per burst); nil means the log package's standard logger.
 	ErrorLog *log.Logger
+	// Front, if set, is shown the first bytes of every connection (what
+	// its first read returned, at least one byte, still unconsumed in
+	// first) on the connection's own goroutine, under ReadHeaderTimeout
+	// counted from the accept. It returns nil to have the connection
+	// served as it is — first is then parsed as the start of a request —,
+	// or a connection to serve in its place, which must itself yield first
+	// before anything else if it wants it read (a TLS server over the
+	// bytes, a CONNECT tunnel it has answered). An error closes the
+	// connection: Front has said what it had to. The replacement is served
+	// with plain reads and writes (no raw system calls, no sendfile unless
+	// it is a socket), ReadHeaderTimeout counted again for its first
+	// request, and Request.TLS set when it has a ConnectionState method,
+	// as *tls.Conn has, here and on the fallback.
+	Front func(c net.Conn, first []byte) (net.Conn, error)
+	// ConnContext, if set, gives the values of the requests of a
+	// connection: it is called once per connection served (after Front,
+	// with the connection Front returned) with a background context, and
+	// requests see the values of the context it returns, not its
+	// cancellation (as a request's context outlives nothing but its
+	// handler). On the fallback it is net/http's ConnContext.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
 	mu         sync.Mutex
 	ln         net.Listener
@@ -87,7 +108,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.conns = make(map[*conn]struct{})
 	s.hand = newHandoff(ln.Addr())
 	s.fallback = &http.Server{
-		Handler:           s.Handler,
+		Handler:           s.fallbackHandler(),
+		ConnContext:       s.fallbackConnContext,
 		ReadHeaderTimeout: s.ReadHeaderTimeout,
 		IdleTimeout:       s.IdleTimeout,
 		ErrorLog:          s.ErrorLog,
