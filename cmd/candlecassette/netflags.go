@@ -1,20 +1,24 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/candlecassette/candlecassette/netsim"
+	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/serve"
+	"github.com/candlecassette/candlecassette/serve/ca"
 )
 
 // netFlags are the network-simulation, rate-limit and admin flags of every
@@ -38,6 +42,46 @@ func netFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-rate-limit", Usage: "never refuse a request (usage is still counted and reported in headers)"},
 		&cli.StringFlag{Name: "admin-token", EnvVars: []string{"CANDLECASSETTE_ADMIN_TOKEN"}, Usage: "require Authorization: Bearer TOKEN on /__admin/"},
 		&cli.StringSliceFlag{Name: "admin-allow-host", EnvVars: []string{"CANDLECASSETTE_ADMIN_ALLOW_HOST"}, Usage: "a Host name /__admin/ answers under besides loopback names and the address reached, e.g. a docker-compose service name; repeat or comma separate"},
+		&cli.StringFlag{Name: "ca-dir", EnvVars: []string{ca.EnvDir}, Usage: "directory of the local CA that signs the exchanges' hostnames in proxy mode (default: the user config dir's candlecassette/ca; created on first use, see `candlecassette ca`)"},
+		&cli.BoolFlag{Name: "no-tls", Usage: "do not terminate TLS (no local CA is loaded): proxy mode then takes only plain-HTTP requests"},
+	}
+}
+
+// proxyOptions sets what proxy mode needs: the exchanges' real hostnames,
+// and TLS terminated with leaves of the local CA. The CA is loaded (or
+// created) at the first TLS handshake, not at start: a server whose
+// clients all connect directly never touches the CA directory. A CA that
+// cannot be loaded (a read-only home, say) fails that handshake and is
+// reported on stderr once.
+func proxyOptions(c *cli.Context, so *serve.Options) {
+	so.Hosts = func(p plugins.Plugin) []string { return p.Defaults().Hosts }
+	if c.Bool("no-tls") {
+		return
+	}
+	dir, stderr := c.String("ca-dir"), c.App.ErrWriter
+	var (
+		once      sync.Once
+		authority *ca.CA
+		loadErr   error
+	)
+	so.TLS = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		once.Do(func() {
+			authority, loadErr = loadCA(dir)
+			switch {
+			case loadErr != nil:
+				loadErr = fmt.Errorf("the local CA: %w", loadErr)
+				fmt.Fprintf(stderr, "candlecassette: TLS refused in proxy mode: %v\n", loadErr)
+			case authority.Report().Created:
+				fmt.Fprintf(stderr, "candlecassette: created the local CA; clients must trust %s (see `candlecassette ca`)\n", authority.CertPath())
+			case authority.Report().Reissued != "":
+				fmt.Fprintf(stderr, "candlecassette: re-issued the local CA certificate (%s); clients must trust the new %s\n",
+					authority.Report().Reissued, authority.CertPath())
+			}
+		})
+		if loadErr != nil {
+			return nil, loadErr
+		}
+		return authority.GetCertificate(hello)
 	}
 }
 
@@ -53,6 +97,7 @@ func frontOptions(c *cli.Context) (serve.Options, error) {
 	if so.MaxConns, err = maxConns(c); err != nil {
 		return so, err
 	}
+	proxyOptions(c, &so)
 	for _, v := range c.StringSlice("admin-allow-host") {
 		for _, h := range strings.Split(v, ",") {
 			if h = strings.TrimSpace(h); h != "" {
