@@ -17,8 +17,11 @@ build:
 run: build
 	./$(BIN) synth $(EXCHANGE) --listen $(LISTEN)
 
-## test: everything CI runs: formatting, vet, unit tests with -race, real-client compat tests
-test: lint unit compat
+## test: everything CI runs: formatting, vet, unit tests with -race, real-client compat tests.
+## The three suites run side by side (-O keeps each one's output together): the Go unit tests
+## are CPU-bound, the compat suites mostly wait on their servers.
+test: lint
+	$(MAKE) --no-print-directory -O -j3 unit compat-go compat-ccxt
 
 unit:
 	$(GO) test -race -count=1 ./...
