@@ -37,12 +37,12 @@ compat-go: build
 compat-ccxt: build
 	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) npm test
 
-## bench: the performance harness (internal/benchharness): hot-path `go test -bench` benchmarks with
+## bench: the performance harness (cmd/benchharness): hot-path `go test -bench` benchmarks with
 ## -benchmem, REST under wrk side by side with nginx, WS, cassette index, recording, startup;
 ## prints one table of figures against targets. BENCHFLAGS=-quick for a short run, -full for a long one.
 ## Needs root to apt-get install wrk and nginx-light when missing. Not part of `make test`.
 bench:
-	$(GO) run ./internal/benchharness $(BENCHFLAGS)
+	$(GO) run ./cmd/benchharness $(BENCHFLAGS)
 
 ## realism: synthetic BTC-USDT 1m vs real Binance data (../shared/data), side by side
 realism:

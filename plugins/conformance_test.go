@@ -5,7 +5,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/all"
-	"github.com/candlecassette/candlecassette/plugins/plugintest"
+	"github.com/candlecassette/candlecassette/replay/plugintest"
 )
 
 // TestConformance runs the shared suite on every registered exchange.

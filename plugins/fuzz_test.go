@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
-	"github.com/candlecassette/candlecassette/plugins/plugintest"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/plugintest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/candlecassette/candlecassette/serve"
 )
 
@@ -108,7 +108,7 @@ func FuzzDecode(f *testing.F) {
 
 // candlesBody is the plugin's own reply to its first candles request.
 func candlesBody(f *testing.F, ft fuzzTarget) []byte {
-	srv, err := replay.New(replay.Options{Exchange: ft.p.Name(), Clock: cctest.Clock(plugintest.DefaultNow, 0), Serve: serve.Options{NoRateLimit: true}})
+	srv, err := replay.New(replay.Options{Exchange: ft.p.Name(), Clock: replaytest.Clock(plugintest.DefaultNow, 0), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/ascendex"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
-func barhist(t *testing.T, s *cctest.Server, query string) (int, []json.RawMessage, []byte) {
+func barhist(t *testing.T, s *replaytest.Server, query string) (int, []json.RawMessage, []byte) {
 	t.Helper()
 	status, body := s.Get(t, "/api/pro/v1/barhist?"+query)
 	if status != http.StatusOK {
@@ -32,12 +32,12 @@ func barhist(t *testing.T, s *cctest.Server, query string) (int, []json.RawMessa
 }
 
 func TestBarhistMatchesTheDocumentedShape(t *testing.T) {
-	s := cctest.Start(t, "ascend_ex_spot", nil, nil)
+	s := replaytest.Start(t, "ascend_ex_spot", nil, nil)
 	code, bars, body := barhist(t, s, "symbol=BTC%2FUSDT&interval=1&n=1")
 	if code != 0 || len(bars) != 1 {
 		t.Fatalf("%s", body)
 	}
-	if err := cctest.SameShape("barhist.json", body, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("barhist.json", body, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("shape: %v", err)
 	}
 	if strings.Contains(string(body), `"message"`) {
@@ -46,7 +46,7 @@ func TestBarhistMatchesTheDocumentedShape(t *testing.T) {
 }
 
 func TestBarRanges(t *testing.T) {
-	s := cctest.Start(t, "ascend_ex_spot", nil, nil)
+	s := replaytest.Start(t, "ascend_ex_spot", nil, nil)
 	now := time.Now().UnixMilli()
 	open := cc.Interval1m.Truncate(now)
 	ts := func(b json.RawMessage) int64 {
@@ -86,7 +86,7 @@ func TestBarRanges(t *testing.T) {
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 func TestBadRequestsGetAscendEXErrors(t *testing.T) {
-	s := cctest.Start(t, "ascend_ex_spot", nil, nil)
+	s := replaytest.Start(t, "ascend_ex_spot", nil, nil)
 	cases := []struct {
 		name, query string
 		code        int
@@ -113,7 +113,7 @@ func TestBadRequestsGetAscendEXErrors(t *testing.T) {
 }
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
-	s := cctest.Start(t, "ascend_ex_spot", nil, nil)
+	s := replaytest.Start(t, "ascend_ex_spot", nil, nil)
 	s.PagesJoin(t, "ETH/USDT", 3, 100)
 	// A range that reaches the present ends with the bar in progress.
 	now := time.Now().UnixMilli()
@@ -128,24 +128,24 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("ascend_ex_spot")
 	req, _ := http.NewRequest("GET", "/api/pro/v1/barhist?symbol="+url.QueryEscape("BTC/USDT")+"&interval=1&from=1590228000000&to=1590228000000", nil)
-	set, err := p.DecodeCandles(req, cctest.Golden(t, "barhist.json"))
+	set, err := p.DecodeCandles(req, replaytest.Golden(t, "barhist.json"))
 	if err != nil || len(set.Candles) != 1 {
 		t.Fatal(err)
 	}
 	if c := set.Candles[0]; c.OpenTime != 1590228000000 || c.Close.String() != "9131.94" || c.Volume.String() != "25.20648" || c.CloseTime != 1590228059999 {
 		t.Errorf("%+v", c)
 	}
-	us, err := p.DecodeFrame("/api/pro/v2/stream", cctest.Golden(t, "ws_bar.json"))
+	us, err := p.DecodeFrame("/api/pro/v2/stream", replaytest.Golden(t, "ws_bar.json"))
 	if err != nil || len(us) != 1 || us[0].Symbol != "ASD/USDT" || us[0].Candle.Close.String() != "0.04970" {
 		t.Fatalf("%v %+v", err, us)
 	}
-	if _, err := p.DecodeFrame("/api/pro/v2/stream", cctest.Golden(t, "ws_sub_ack.json")); err == nil {
+	if _, err := p.DecodeFrame("/api/pro/v2/stream", replaytest.Golden(t, "ws_sub_ack.json")); err == nil {
 		t.Error("an ack decoded as a bar")
 	}
 }
 
 func TestProductsFitTheDocumentedShapes(t *testing.T) {
-	s := cctest.Start(t, "ascend_ex_spot", nil, nil)
+	s := replaytest.Start(t, "ascend_ex_spot", nil, nil)
 	for _, tc := range []struct{ path, golden string }{
 		{"/api/pro/v1/products", "products.json"},
 		{"/api/pro/v1/cash/products", "cash_products.json"},
@@ -154,7 +154,7 @@ func TestProductsFitTheDocumentedShapes(t *testing.T) {
 		if status != 200 {
 			t.Fatal(status)
 		}
-		if err := cctest.SameShape(tc.golden, body, cctest.KeysAnyOrder); err != nil {
+		if err := replaytest.SameShape(tc.golden, body, replaytest.KeysAnyOrder); err != nil {
 			t.Errorf("%s: %v", tc.path, err)
 		}
 	}
@@ -178,7 +178,7 @@ func TestProductsFitTheDocumentedShapes(t *testing.T) {
 
 func TestWSSubscribePingAndPushes(t *testing.T) {
 	base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
-	s := cctest.Start(t, "ascend_ex_spot", nil, cctest.Clock(base, 60))
+	s := replaytest.Start(t, "ascend_ex_spot", nil, replaytest.Clock(base, 60))
 	ws := s.Dial(t, "/api/pro/v2/stream")
 	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["m"] != "connected" {
 		t.Fatalf("greeting %v", m)
@@ -189,7 +189,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	}
 	ws.Send(`{"op":"sub","id":"abc123","ch":"bar:1:BTC/USDT"}`)
 	_, ack := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_sub_ack.json", ack, cctest.KeysAnyOrder); err != nil || !strings.Contains(string(ack), `"id":"abc123"`) {
+	if err := replaytest.SameShape("ws_sub_ack.json", ack, replaytest.KeysAnyOrder); err != nil || !strings.Contains(string(ack), `"id":"abc123"`) {
 		t.Fatalf("ack %s: %v", ack, err)
 	}
 	last := ws.FollowCandle(60000, s.ShapedCandles(t, "/api/pro/v2/stream", "ws_bar.json"))

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestDecodeFrame(t *testing.T) {
@@ -24,7 +24,7 @@ func TestDecodeFrame(t *testing.T) {
 		{"a futures kline event", "ws_futures_kline.json", "BTCUSDT", cc.Interval1h, 1773842400000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ups, err := p.DecodeFrame("/ws", cctest.Golden(t, tc.file))
+			ups, err := p.DecodeFrame("/ws", replaytest.Golden(t, tc.file))
 			if err != nil || len(ups) != 1 {
 				t.Fatalf("%v %v", ups, err)
 			}

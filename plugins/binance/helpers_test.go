@@ -10,9 +10,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // fixedNow is the instant the fixed-clock tests live at: mid-candle for
@@ -93,7 +93,7 @@ func newEnv(clock *cc.Clock) *plugins.Env {
 // serve starts p over env on 127.0.0.1 and closes every WS session and
 // the server at the end of the test. The tests here serve plugin
 // instances with options of their own (ping cadence) over a Market of
-// their own, which the registry and so cctest.Start cannot: they call the
+// their own, which the registry and so replaytest.Start cannot: they call the
 // plugin's handler directly.
 func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 	t.Helper()
@@ -106,11 +106,11 @@ func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 }
 
 func spotServer(t testing.TB) *httptest.Server {
-	return serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(cctest.Clock(fixedNow, 0)))
+	return serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(replaytest.Clock(fixedNow, 0)))
 }
 
 func futuresServer(t testing.TB) *httptest.Server {
-	return serve(t, binance.New(binance.Perpetual, binance.Options{}), newEnv(cctest.Clock(fixedNow, 0)))
+	return serve(t, binance.New(binance.Perpetual, binance.Options{}), newEnv(replaytest.Clock(fixedNow, 0)))
 }
 
 func get(t *testing.T, url string) (int, []byte) {

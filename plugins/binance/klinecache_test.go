@@ -9,9 +9,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // countingMarket counts the Market calls behind the klines answers.
@@ -26,7 +26,7 @@ func (m *countingMarket) Candles(ctx context.Context, sym string, iv cc.Interval
 }
 
 func TestSettledKlineWindowsAreAnsweredAgainWithoutTheMarket(t *testing.T) {
-	mc := cctest.NewManualNow(fixedNow) // real time, moved by hand
+	mc := replaytest.NewManualNow(fixedNow) // real time, moved by hand
 	m := &countingMarket{}
 	clock := &cc.Clock{Real: mc.Now}
 	env := &plugins.Env{Market: m, Feed: &cc.MarketFeed{Market: m, Clock: clock}, Clock: clock, Pairs: testPairs, Hub: plugins.NewHub()}

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // fetch lists candles through the server and decodes them with the
@@ -87,7 +87,7 @@ func TestStartTimePagesJoin(t *testing.T) {
 		for _, iv := range []cc.Interval{cc.Interval1m, cc.Interval15m, cc.Interval4h} {
 			t.Run(fmt.Sprintf("%s %s", tc.path, iv), func(t *testing.T) {
 				p := binance.New(tc.kind, binance.Options{})
-				srv := serve(t, p, newEnv(cctest.Clock(fixedNow, 0)))
+				srv := serve(t, p, newEnv(replaytest.Clock(fixedNow, 0)))
 				now := fixedNow.UnixMilli()
 				since := iv.Truncate(now) - 250*iv.Millis() + 1234
 				var all []cc.Candle
@@ -155,7 +155,7 @@ func TestTimeZoneShiftsBoundaries(t *testing.T) {
 func TestCandlesRequestRoundTrip(t *testing.T) {
 	for _, kind := range []binance.Kind{binance.Spot, binance.Perpetual} {
 		p := binance.New(kind, binance.Options{})
-		srv := serve(t, p, newEnv(cctest.Clock(fixedNow, 0)))
+		srv := serve(t, p, newEnv(replaytest.Clock(fixedNow, 0)))
 		iv := cc.Interval5m
 		start := iv.Truncate(fixedNow.UnixMilli()) - 20*iv.Millis()
 		req, err := p.CandlesRequest(plugins.Query{Symbol: "BTCUSDT", Interval: iv, Start: start, End: start + 9*iv.Millis(), Limit: 50})
@@ -189,7 +189,7 @@ func TestKlinesStartAtListing(t *testing.T) {
 		{binance.Perpetual, "/fapi/v1/klines", 1569369600000}, // 2019-09-25
 	} {
 		p := binance.New(tc.kind, binance.Options{})
-		srv := serve(t, p, newEnv(cctest.Clock(fixedNow, 0)))
+		srv := serve(t, p, newEnv(replaytest.Clock(fixedNow, 0)))
 		cs := fetch(t, p, srv.URL, tc.path+"?symbol=BTCUSDT&interval=1d&startTime=0&limit=3")
 		if len(cs) != 3 || cs[0].OpenTime != tc.first {
 			t.Errorf("%s: %d rows from %v, want 3 from %d", tc.path, len(cs), cs, tc.first)

@@ -11,8 +11,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func dial(t *testing.T, base, path string) *websocket.Conn {
@@ -231,7 +231,7 @@ func TestRequestErrors(t *testing.T) {
 // equal to the market's closed candle, then the next one in progress.
 func TestFinalCandleArrivesAtClose(t *testing.T) {
 	base := time.Date(2026, 3, 18, 14, 37, 58, 0, time.UTC)
-	clock := cctest.Clock(base, 60)
+	clock := replaytest.Clock(base, 60)
 	srv := serve(t, binance.New(binance.Spot, binance.Options{}), newEnv(clock))
 	c := dial(t, srv.URL, "/ws/btcusdt@kline_1m")
 	open := cc.Interval1m.Truncate(base.UnixMilli())
@@ -257,7 +257,7 @@ func TestFinalCandleArrivesAtClose(t *testing.T) {
 
 func TestClientThatNeverPongsIsClosed(t *testing.T) {
 	p := binance.New(binance.Spot, binance.Options{PingEvery: 50 * time.Millisecond, PongTimeout: 300 * time.Millisecond})
-	srv := serve(t, p, newEnv(cctest.Clock(fixedNow, 0)))
+	srv := serve(t, p, newEnv(replaytest.Clock(fixedNow, 0)))
 
 	mute := dial(t, srv.URL, "/ws")
 	var pings atomic.Int32

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // BenchmarkKline1000 serves Bybit's largest page, 1000 1m klines, through
 // the plugin's handler (market reads included, no network).
 func BenchmarkKline1000(b *testing.B) {
-	s := cctest.Start(b, bybit.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, cctest.Clock(t0, 0))
+	s := replaytest.Start(b, bybit.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, replaytest.Clock(t0, 0))
 	p, env := s.Plugin, s.Env
 	h := p.Handler(env)
 	req := httptest.NewRequest(http.MethodGet, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=1000", nil)

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // t0 is the virtual "now" of the REST tests: 2026-11-25T12:34:56.789Z,
@@ -14,9 +14,9 @@ import (
 var t0 = time.Date(2026, 11, 25, 12, 34, 56, 789_000_000, time.UTC)
 
 // newFixture serves ex for BTC, ETH and XRP against USDT with clock.
-func newFixture(t *testing.T, ex *bybit.Exchange, clock *cc.Clock) *cctest.Server {
+func newFixture(t *testing.T, ex *bybit.Exchange, clock *cc.Clock) *replaytest.Server {
 	t.Helper()
-	return cctest.Start(t, ex.Name(), []cc.Pair{
+	return replaytest.Start(t, ex.Name(), []cc.Pair{
 		{Base: "BTC", Quote: "USDT", Price: 50000},
 		{Base: "ETH", Quote: "USDT", Price: 3000},
 		{Base: "XRP", Quote: "USDT", Price: 0.6},

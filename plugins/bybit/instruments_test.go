@@ -5,8 +5,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 type instrumentsResp struct {
@@ -30,7 +30,7 @@ type instrumentsResp struct {
 }
 
 func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
-	spot := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	spot := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	var r instrumentsResp
 	spot.GetJSON(t, "/v5/market/instruments-info?category=spot", &r)
 	if r.RetCode != 0 || len(r.Result.List) != 3 || r.Result.NextPageCursor != nil {
@@ -43,18 +43,18 @@ func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
 	// The filters follow the precision of the prices served.
 	var k klineResp
 	spot.GetJSON(t, "/v5/market/kline?category=spot&symbol=XRPUSDT&interval=1&limit=1", &k)
-	if tick := r.Result.List[2].PriceFilter.TickSize; len(tick) < 3 || cctest.Decimals(tick) < cctest.Decimals(k.Result.List[0][4]) {
+	if tick := r.Result.List[2].PriceFilter.TickSize; len(tick) < 3 || replaytest.Decimals(tick) < replaytest.Decimals(k.Result.List[0][4]) {
 		t.Errorf("XRP tick size %s coarser than the close price %s", tick, k.Result.List[0][4])
 	}
 
-	linear := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	linear := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	var l instrumentsResp
 	linear.GetJSON(t, "/v5/market/instruments-info?category=linear&limit=1000", &l)
 	if l.RetCode != 0 || len(l.Result.List) != 3 || l.Result.NextPageCursor == nil || *l.Result.NextPageCursor != "" {
 		t.Fatalf("linear instruments: %+v", l)
 	}
 	for _, in := range l.Result.List {
-		if in.ContractType != "LinearPerpetual" || in.SettleCoin != "USDT" || in.PriceScale != itoa(cctest.Decimals(in.PriceFilter.TickSize)) {
+		if in.ContractType != "LinearPerpetual" || in.SettleCoin != "USDT" || in.PriceScale != itoa(replaytest.Decimals(in.PriceFilter.TickSize)) {
 			t.Errorf("linear instrument: %+v", in)
 		}
 	}
@@ -63,7 +63,7 @@ func TestInstrumentsListTheConfiguredPairs(t *testing.T) {
 func itoa(n int) string { return string(rune('0' + n)) }
 
 func TestInstrumentsCursorVisitsEveryInstrumentOnce(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	var seen []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
@@ -100,7 +100,7 @@ func TestInstrumentsOtherCategoriesAreValidAndEmpty(t *testing.T) {
 		},
 	}
 	for ex, qs := range queries {
-		f := newFixture(t, ex, cctest.Clock(t0, 0))
+		f := newFixture(t, ex, replaytest.Clock(t0, 0))
 		for _, q := range qs {
 			var r instrumentsResp
 			f.GetJSON(t, "/v5/market/instruments-info?"+q, &r)
@@ -123,7 +123,7 @@ func mustQuery(q string) url.Values {
 }
 
 func TestInstrumentsFilterAndErrors(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	var r instrumentsResp
 	f.GetJSON(t, "/v5/market/instruments-info?category=linear&symbol=ETHUSDT", &r)
 	if len(r.Result.List) != 1 || r.Result.List[0].Symbol != "ETHUSDT" {
@@ -149,7 +149,7 @@ func TestInstrumentsFilterAndErrors(t *testing.T) {
 
 func TestTickersReportTheLast24Hours(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
-		f := newFixture(t, ex, cctest.Clock(t0, 0))
+		f := newFixture(t, ex, replaytest.Clock(t0, 0))
 		var r struct {
 			RetCode int `json:"retCode"`
 			Result  struct {

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestIPLimitGives403AndABan(t *testing.T) {
-	clock := cctest.NewManualNow(t0)
-	f := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	clock := replaytest.NewManualNow(t0)
+	f := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	h := f.LimitedHandler(t, clock.Now)
 	get := func() (int, string) {
 		w := httptest.NewRecorder()

@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
-			f := newFixture(t, ex, cctest.Clock(t0, 0))
+			f := newFixture(t, ex, replaytest.Clock(t0, 0))
 			since := cc.Interval1m.Truncate(t0.UnixMilli()) - 1000*60_000
 			var all []int64
 			start := since
@@ -27,7 +27,7 @@ func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 				if r.RetCode != 0 || r.Result.Category != ex.Category() || r.Result.Symbol != "BTCUSDT" {
 					t.Fatalf("page %d: %+v", page, r)
 				}
-				os := cctest.OpenTimes(t, r.Result.List)
+				os := replaytest.OpenTimes(t, r.Result.List)
 				if len(os) != 100 {
 					t.Fatalf("page %d: %d rows, want 100", page, len(os))
 				}
@@ -55,7 +55,7 @@ func TestKlineStartAndLimitPageForwardWithoutGapOrOverlap(t *testing.T) {
 }
 
 func TestKlineRowsAreTheMarketsCandles(t *testing.T) {
-	f := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	now := t0.UnixMilli()
 	var r klineResp
 	f.GetJSON(t, "/v5/market/kline?category=spot&symbol=ETHUSDT&interval=60&limit=5", &r)
@@ -86,7 +86,7 @@ func TestKlineWindows(t *testing.T) {
 	now := t0.UnixMilli()
 	cur := cc.Interval1m.Truncate(now)
 	hour := cc.Interval1h.Truncate(now)
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	tests := []struct {
 		name        string
 		query       string
@@ -110,7 +110,7 @@ func TestKlineWindows(t *testing.T) {
 			if r.RetCode != 0 {
 				t.Fatalf("retCode %d %s", r.RetCode, r.RetMsg)
 			}
-			os := cctest.OpenTimes(t, r.Result.List)
+			os := replaytest.OpenTimes(t, r.Result.List)
 			if len(os) != tt.rows {
 				t.Fatalf("%d rows, want %d", len(os), tt.rows)
 			}
@@ -142,7 +142,7 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.ex, cctest.Clock(t0, 0))
+			f := newFixture(t, tt.ex, replaytest.Clock(t0, 0))
 			var r klineResp
 			status, body := f.GetJSON(t, "/v5/market/kline?"+tt.query, &r)
 			if status != http.StatusOK || r.RetCode != tt.code || r.RetMsg != tt.msg {
@@ -152,7 +152,7 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 			var got any
 			json.Unmarshal(body, &got)
 			want := map[string]any{"retCode": 0.0, "retMsg": "", "result": map[string]any{}, "retExtInfo": map[string]any{}, "time": 0.0}
-			if err := cctest.SameValueShape(want, got); err != nil {
+			if err := replaytest.SameValueShape(want, got); err != nil {
 				t.Errorf("error body: %v", err)
 			}
 		})
@@ -160,7 +160,7 @@ func TestKlineErrorsAreBybits(t *testing.T) {
 }
 
 func TestUnknownPathIsRouteNotFound(t *testing.T) {
-	f := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	var r klineResp
 	status, body := f.GetJSON(t, "/v5/market/nope", &r)
 	if status != http.StatusNotFound || r.RetCode != 10017 {
@@ -169,7 +169,7 @@ func TestUnknownPathIsRouteNotFound(t *testing.T) {
 }
 
 func TestMarkAndIndexKlinesForLinear(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	for _, path := range []string{"mark-price-kline", "index-price-kline"} {
 		var r klineResp
 		f.GetJSON(t, "/v5/market/"+path+"?category=linear&symbol=BTCUSDT&interval=15&limit=4", &r)
@@ -185,7 +185,7 @@ func TestMarkAndIndexKlinesForLinear(t *testing.T) {
 }
 
 func TestServerTimeIsTheVirtualClock(t *testing.T) {
-	f := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	var r struct {
 		Result struct{ TimeSecond, TimeNano string } `json:"result"`
 		Time   int64                                 `json:"time"`
@@ -194,17 +194,17 @@ func TestServerTimeIsTheVirtualClock(t *testing.T) {
 	if r.Result.TimeSecond != strconv.FormatInt(t0.Unix(), 10) || r.Result.TimeNano != strconv.FormatInt(t0.UnixNano(), 10) || r.Time != t0.UnixMilli() {
 		t.Errorf("time: %s", body)
 	}
-	cctest.CheckShape(t, "time.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "time.json", body, replaytest.KeysAnyOrder)
 }
 
 func TestResponsesHaveTheDocumentedShape(t *testing.T) {
-	spot := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
-	linear := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	spot := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
+	linear := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	_, body := spot.GetJSON(t, "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=60&limit=3", nil)
-	cctest.CheckShape(t, "kline.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "kline.json", body, replaytest.KeysAnyOrder)
 	_, body = spot.GetJSON(t, "/v5/market/instruments-info?category=spot", nil)
-	cctest.CheckShape(t, "instruments_spot.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "instruments_spot.json", body, replaytest.KeysAnyOrder)
 	_, body = linear.GetJSON(t, "/v5/market/instruments-info?category=linear", nil)
 	// Bybit's table lists fields its example lacks (displayName, ...).
-	cctest.CheckShape(t, "instruments_linear.json", body, cctest.KeysAtLeast)
+	replaytest.CheckShape(t, "instruments_linear.json", body, replaytest.KeysAtLeast)
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 type ack struct {
@@ -49,35 +49,35 @@ func TestSubscribeAckAndPongFollowEachCategory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ex.Name(), func(t *testing.T) {
-			f := newFixture(t, tt.ex, cctest.Clock(t0, 0))
+			f := newFixture(t, tt.ex, replaytest.Clock(t0, 0))
 			c := f.Conn(t, tt.path)
 			// ccxt's exact first message, with its extra field.
-			cctest.Send(t, c, `{"op":"subscribe","req_id":1,"args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
+			replaytest.Send(t, c, `{"op":"subscribe","req_id":1,"args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
 			var a ack
-			body := cctest.ReadFrame(t, c, &a)
+			body := replaytest.ReadFrame(t, c, &a)
 			if !a.Success || a.Op != "subscribe" || a.RetMsg != tt.subMsg || a.ReqID == nil || *a.ReqID != "1" || a.ConnID == "" {
 				t.Errorf("subscribe ack: %s", body)
 			}
-			cctest.CheckShape(t, tt.subGolden, body, cctest.KeysAnyOrder)
+			replaytest.CheckShape(t, tt.subGolden, body, replaytest.KeysAnyOrder)
 			// The first push (the candle in progress) comes at once.
 			var p push
-			cctest.ReadFrame(t, c, &p)
+			replaytest.ReadFrame(t, c, &p)
 			if p.Topic != "kline.1.BTCUSDT" || len(p.Data) != 1 {
 				t.Fatalf("push: %+v", p)
 			}
 			if tt.ex == bybit.Spot {
-				cctest.Send(t, c, `{"op":"ping"}`)
+				replaytest.Send(t, c, `{"op":"ping"}`)
 			} else {
-				cctest.Send(t, c, `{"req_id":"","op":"ping"}`)
+				replaytest.Send(t, c, `{"req_id":"","op":"ping"}`)
 			}
 			for {
 				var m map[string]any
-				body = cctest.ReadFrame(t, c, &m)
+				body = replaytest.ReadFrame(t, c, &m)
 				if m["op"] == "ping" {
 					break
 				}
 			}
-			cctest.CheckShape(t, tt.pongGol, body, cctest.KeysAnyOrder)
+			replaytest.CheckShape(t, tt.pongGol, body, replaytest.KeysAnyOrder)
 			var pong ack
 			json.Unmarshal(body, &pong)
 			if pong.RetMsg != "pong" || pong.ConnID != a.ConnID {
@@ -92,7 +92,7 @@ func nextAck(t *testing.T, c *websocket.Conn) ack {
 	t.Helper()
 	for {
 		var m map[string]json.RawMessage
-		body := cctest.ReadFrame(t, c, &m)
+		body := replaytest.ReadFrame(t, c, &m)
 		if _, ok := m["op"]; ok {
 			var a ack
 			json.Unmarshal(body, &a)
@@ -102,7 +102,7 @@ func nextAck(t *testing.T, c *websocket.Conn) ack {
 }
 
 func TestSubscribeErrors(t *testing.T) {
-	f := newFixture(t, bybit.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Spot, replaytest.Clock(t0, 0))
 	c := f.Conn(t, "/v5/public/spot")
 	tests := []struct {
 		msg, retMsg string
@@ -119,7 +119,7 @@ func TestSubscribeErrors(t *testing.T) {
 		{`not json`, "error:request not supported", false},
 	}
 	for _, tt := range tests {
-		cctest.Send(t, c, tt.msg)
+		replaytest.Send(t, c, tt.msg)
 		a := nextAck(t, c)
 		if a.Success != tt.ok || a.RetMsg != tt.retMsg {
 			t.Errorf("%s: got success=%v %q, want %v %q", tt.msg, a.Success, a.RetMsg, tt.ok, tt.retMsg)
@@ -128,16 +128,16 @@ func TestSubscribeErrors(t *testing.T) {
 }
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 20))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 20))
 	c := f.Conn(t, "/v5/public/linear")
-	cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
+	replaytest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)
 	nextAck(t, c)
-	cctest.Send(t, c, `{"op":"unsubscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
+	replaytest.Send(t, c, `{"op":"unsubscribe","req_id":"2","args":["kline.1.BTCUSDT"]}`)
 	a := nextAck(t, c)
 	if !a.Success || a.Op != "unsubscribe" {
 		t.Fatalf("unsubscribe ack: %+v", a)
 	}
-	cctest.ExpectSilence(t, c)
+	replaytest.ExpectSilence(t, c)
 }
 
 func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
@@ -145,10 +145,10 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 	// takes a second. The candle followed is the first one seen in
 	// progress, however long subscribing took.
 	base := time.UnixMilli(cc.Interval1m.Truncate(t0.UnixMilli()) + 58_000)
-	clock := cctest.Clock(base, 60)
+	clock := replaytest.Clock(base, 60)
 	f := newFixture(t, bybit.Spot, clock)
 	c := f.Conn(t, "/v5/public/spot")
-	cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
+	replaytest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"],"callerMethodName":"watchOHLCV"}`)
 	nextAck(t, c)
 	var sawOpen, sawFinal, sawNext bool
 	var final push
@@ -156,8 +156,8 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !(sawFinal && sawNext) && time.Now().Before(deadline) {
 		var p push
-		body := cctest.ReadFrame(t, c, &p)
-		cctest.CheckShape(t, "ws_kline.json", body, cctest.KeysAnyOrder)
+		body := replaytest.ReadFrame(t, c, &p)
+		replaytest.CheckShape(t, "ws_kline.json", body, replaytest.KeysAnyOrder)
 		d := p.Data[0]
 		if p.Type != "snapshot" || d.Interval != "1" || d.End != d.Start+59_999 {
 			t.Fatalf("push: %s", body)
@@ -201,14 +201,14 @@ func TestPushesTheCandleInProgressThenTheClosedOne(t *testing.T) {
 }
 
 func TestDecodeFrameReadsPushes(t *testing.T) {
-	f := newFixture(t, bybit.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
 	c := f.Conn(t, "/v5/public/linear")
-	cctest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.15.XRPUSDT"]}`)
-	ackBody := cctest.ReadFrame(t, c, nil)
+	replaytest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["kline.15.XRPUSDT"]}`)
+	ackBody := replaytest.ReadFrame(t, c, nil)
 	if _, err := bybit.Perpetual.DecodeFrame("/v5/public/linear", ackBody); err == nil {
 		t.Errorf("an ack decoded as klines")
 	}
-	frame := cctest.ReadFrame(t, c, nil)
+	frame := replaytest.ReadFrame(t, c, nil)
 	us, err := bybit.Perpetual.DecodeFrame("/v5/public/linear", frame)
 	if err != nil || len(us) != 1 {
 		t.Fatalf("decode %s: %v", frame, err)
@@ -227,7 +227,7 @@ func TestDecodeFrameReadsPushes(t *testing.T) {
 		t.Error("a ticker frame decoded as klines")
 	}
 	// The documented example decodes too.
-	doc, _ := json.Marshal(cctest.GoldenJSON(t, "ws_kline.json"))
+	doc, _ := json.Marshal(replaytest.GoldenJSON(t, "ws_kline.json"))
 	us, err = p.DecodeFrame("/v5/public/spot", doc)
 	if err != nil || len(us) != 1 || us[0].Candle.Close.String() != "16677" || us[0].Interval != cc.Interval5m || us[0].EventTime != 1672324988882 {
 		t.Errorf("doc example: %+v %v", us, err)
@@ -236,7 +236,7 @@ func TestDecodeFrameReadsPushes(t *testing.T) {
 
 func TestDecodeCandlesRoundTrip(t *testing.T) {
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
-		f := newFixture(t, ex, cctest.Clock(t0, 0))
+		f := newFixture(t, ex, replaytest.Clock(t0, 0))
 		now := t0.UnixMilli()
 		start := cc.Interval5m.Truncate(now) - 20*300_000
 		req, err := ex.CandlesRequest(plugins.Query{Symbol: "ETHUSDT", Interval: cc.Interval5m, Start: start, Limit: 50})

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/coinbase"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -29,12 +29,12 @@ type wireCandle struct {
 func getCandles(t *testing.T, url, path string) []wireCandle {
 	t.Helper()
 	var resp struct{ Candles []wireCandle }
-	cctest.GetJSON(t, url, path, &resp)
+	replaytest.GetJSON(t, url, path, &resp)
 	return resp.Candles
 }
 
 func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	start := base.Add(-2 * time.Hour).Truncate(time.Minute).Unix()
 	cs := getCandles(t, srv.URL, fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=%d&end=%d", start, start+300*60))
 	if len(cs) != 121 {
@@ -57,7 +57,7 @@ func TestCandlesAreNewestFirstSecondsAndHalfOpen(t *testing.T) {
 }
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	since := base.Add(-30 * time.Hour).Truncate(time.Hour).Unix()
 	var all []int64
 	for page := 0; page < 3; page++ {
@@ -79,7 +79,7 @@ func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 }
 
 func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
 	cases := []struct {
 		name, path string
@@ -100,7 +100,7 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, body := cctest.Get(t, srv.URL, c.path)
+			st, body := replaytest.Get(t, srv.URL, c.path)
 			if st != c.status {
 				t.Fatalf("status %d, want %d: %s", st, c.status, body)
 			}
@@ -118,9 +118,9 @@ func TestCandleErrorsUseCoinbaseEnvelope(t *testing.T) {
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysInOrder, map[string]string{
 		"candles.json": fmt.Sprintf("/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_HOUR&start=%d&end=%d", s-3600*5, s),
 		"product.json": "/api/v3/brokerage/market/products/BTC-USD",
 		"time.json":    "/api/v3/brokerage/time",
@@ -128,8 +128,8 @@ func TestPayloadsMatchDocumentedShapes(t *testing.T) {
 }
 
 func TestMarketLoadingEndpoints(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
-	_, body := cctest.Get(t, srv.URL, "/api/v3/brokerage/market/products")
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
+	_, body := replaytest.Get(t, srv.URL, "/api/v3/brokerage/market/products")
 	var list struct {
 		Products []struct {
 			ProductID string `json:"product_id"`
@@ -142,30 +142,30 @@ func TestMarketLoadingEndpoints(t *testing.T) {
 	if list.NumProducts != 2 || list.Products[0].ProductID != "BTC-USD" || list.Products[1].ProductID != "ETH-USDT" {
 		t.Fatalf("products: %s", body)
 	}
-	_, body = cctest.Get(t, srv.URL, "/api/v3/brokerage/market/products?product_type=FUTURE")
+	_, body = replaytest.Get(t, srv.URL, "/api/v3/brokerage/market/products?product_type=FUTURE")
 	if !strings.Contains(string(body), `"products":[]`) {
 		t.Fatalf("FUTURE products should be empty: %s", body)
 	}
 	for _, path := range []string{"/v2/currencies", "/v2/currencies/crypto", "/v2/exchange-rates", "/v2/time"} {
-		st, body := cctest.Get(t, srv.URL, path)
+		st, body := replaytest.Get(t, srv.URL, path)
 		if st != 200 || !strings.HasPrefix(string(body), `{"data":`) {
 			t.Fatalf("%s: %d %s", path, st, body)
 		}
 	}
-	_, body = cctest.Get(t, srv.URL, "/v2/time")
+	_, body = replaytest.Get(t, srv.URL, "/v2/time")
 	if !strings.Contains(string(body), strconv.FormatInt(base.Unix(), 10)) {
 		t.Fatalf("/v2/time does not follow the virtual clock: %s", body)
 	}
 }
 
 func TestDecodeCandlesRoundTrip(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	p := &coinbase.Plugin{}
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "BTC-USD", Interval: cc.Interval15m, Start: base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli(), Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, body := cctest.Get(t, srv.URL, req.URL.String())
+	st, body := replaytest.Get(t, srv.URL, req.URL.String())
 	if st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -208,8 +208,8 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 	// 50 s before a five-minute boundary, at 60x: the bucket closes after
 	// about a second of real time.
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(b, 60))
-	c := cctest.Dial(t, srv.URL+"/")
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(b, 60))
+	c := replaytest.Dial(t, srv.URL+"/")
 	if err := c.WriteJSON(map[string]any{"type": "subscribe", "product_ids": []string{"BTC-USD"}, "channel": "candles"}); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 				t.Fatalf("subscriptions ack: %s", m["_raw"])
 			}
 		case "candles":
-			if err := cctest.SameShape("ws_candles.json", []byte(m["_raw"].(string)), cctest.KeysInOrder); err != nil {
+			if err := replaytest.SameShape("ws_candles.json", []byte(m["_raw"].(string)), replaytest.KeysInOrder); err != nil {
 				t.Fatal(err)
 			}
 			ev := m["events"].([]any)[0].(map[string]any)
@@ -256,8 +256,8 @@ func TestWSCandlesSnapshotThenUpdatesThenNextBucket(t *testing.T) {
 }
 
 func TestWSHeartbeatsAndErrors(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, nil)
-	c := cctest.Dial(t, srv.URL+"/")
+	srv := replaytest.Start(t, coinbase.Name, pairs, nil)
+	c := replaytest.Dial(t, srv.URL+"/")
 	c.WriteJSON(map[string]any{"type": "subscribe", "product_ids": []string{"NOPE-USD"}, "channel": "candles"})
 	m := readJSON(t, c)
 	if m["type"] != "error" || m["message"] == "" {
@@ -274,7 +274,7 @@ func TestWSHeartbeatsAndErrors(t *testing.T) {
 	}
 	for i := 1; i <= 2; i++ {
 		m := readJSON(t, c)
-		if err := cctest.SameShape("ws_heartbeats.json", []byte(m["_raw"].(string)), cctest.KeysInOrder); err != nil {
+		if err := replaytest.SameShape("ws_heartbeats.json", []byte(m["_raw"].(string)), replaytest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		if got := m["events"].([]any)[0].(map[string]any)["heartbeat_counter"].(float64); got != float64(i) {
@@ -287,8 +287,8 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 5 s")
 	}
-	srv := cctest.Start(t, coinbase.Name, pairs, nil)
-	c := cctest.Dial(t, srv.URL+"/")
+	srv := replaytest.Start(t, coinbase.Name, pairs, nil)
+	c := replaytest.Dial(t, srv.URL+"/")
 	start := time.Now()
 	_, _, err := c.ReadMessage()
 	if err == nil {
@@ -302,25 +302,25 @@ func TestWSClosesWithoutSubscription(t *testing.T) {
 func TestRateLimitAnswersWithCoinbase429(t *testing.T) {
 	// The window opens at the client's first request, so ten quick
 	// requests pass and the eleventh is refused.
-	srv := cctest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
-	st, b := cctest.Exhaust(t, 10, cctest.Req(http.MethodGet, srv.URL+"/api/v3/brokerage/time", ""), nil)
+	srv := replaytest.StartWith(t, replay.Options{Exchange: coinbase.Name, Pairs: pairs, Clock: replaytest.Clock(base, 1e-9)})
+	st, b := replaytest.Exhaust(t, 10, replaytest.Req(http.MethodGet, srv.URL+"/api/v3/brokerage/time", ""), nil)
 	if st != http.StatusTooManyRequests || !strings.Contains(string(b), `"error":"RATE_LIMIT_EXCEEDED"`) {
 		t.Fatalf("11th request: %d %s", st, b)
 	}
 }
 
 func BenchmarkCandles350(b *testing.B) {
-	cctest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
+	replaytest.BenchCandles(b, coinbase.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, coinbase.MaxCandles)
 }
 
 func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysInOrder, map[string]string{
 		"v2_currencies.json":        "/v2/currencies",
 		"v2_currencies_crypto.json": "/v2/currencies/crypto",
 		"v2_time.json":              "/v2/time",
 	})
-	_, body := cctest.Get(t, srv.URL, "/v2/exchange-rates?currency=BTC")
+	_, body := replaytest.Get(t, srv.URL, "/v2/exchange-rates?currency=BTC")
 	var r struct {
 		Data struct {
 			Currency string
@@ -336,17 +336,17 @@ func TestCoinbaseAppV2ShapesMatchDocumentation(t *testing.T) {
 	if btc != 1 || usd < 1000 {
 		t.Fatalf("rates USD=%v BTC=%v", usd, btc)
 	}
-	if st, b := cctest.Get(t, srv.URL, "/v2/exchange-rates?currency=NOPE"); st != 400 || !strings.Contains(string(b), `"errors":[{"id":"invalid_request"`) {
+	if st, b := replaytest.Get(t, srv.URL, "/v2/exchange-rates?currency=NOPE"); st != 400 || !strings.Contains(string(b), `"errors":[{"id":"invalid_request"`) {
 		t.Fatalf("bad currency: %d %s", st, b)
 	}
-	if st, b := cctest.Get(t, srv.URL, "/v2/nothing"); st != 404 || !strings.Contains(string(b), `"id":"not_found"`) {
+	if st, b := replaytest.Get(t, srv.URL, "/v2/nothing"); st != 404 || !strings.Contains(string(b), `"id":"not_found"`) {
 		t.Fatalf("v2 unknown path: %d %s", st, b)
 	}
 }
 
 func TestWSUnsubscribeStopsCandles(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 60))
-	c := cctest.Dial(t, srv.URL+"/")
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 60))
+	c := replaytest.Dial(t, srv.URL+"/")
 	sub := map[string]any{"type": "subscribe", "product_ids": []string{"BTC-USD"}, "channel": "candles"}
 	c.WriteJSON(sub)
 	for m := readJSON(t, c); m["channel"] != "candles"; m = readJSON(t, c) {

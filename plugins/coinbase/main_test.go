@@ -3,7 +3,7 @@ package coinbase_test
 import (
 	"testing"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
-func TestMain(m *testing.M) { cctest.Main(m) }
+func TestMain(m *testing.M) { replaytest.Main(m) }

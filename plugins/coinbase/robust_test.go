@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/coinbase"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // A limit with a window reaching back to 1970 used to build decades of
 // minute candles before keeping the newest few: the request hung.
 func TestLimitWithAHugeWindowAnswersTheNewestAtOnce(t *testing.T) {
-	srv := cctest.Start(t, coinbase.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(base, 1e-9))
 	client := &http.Client{Timeout: 5 * time.Second}
 	for _, end := range []int64{base.Unix(), base.AddDate(1, 0, 0).Unix()} {
 		url := fmt.Sprintf("%s/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start=0&end=%d&limit=5", srv.URL, end)

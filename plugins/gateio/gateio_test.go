@@ -9,9 +9,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/gateio"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestCandlesMatchTheDocumentedShape(t *testing.T) {
@@ -23,7 +23,7 @@ func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.id, func(t *testing.T) {
-			s := cctest.Start(t, tc.id, nil, nil)
+			s := replaytest.Start(t, tc.id, nil, nil)
 			req, err := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTC_USDT", Interval: cc.Interval1m, Limit: 3})
 			if err != nil {
 				t.Fatal(err)
@@ -36,7 +36,7 @@ func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 			if err := json.Unmarshal(body, &rows); err != nil || len(rows) != 3 {
 				t.Fatalf("want 3 rows, got %d (%v): %s", len(rows), err, body)
 			}
-			if err := cctest.SameShape(tc.golden, []byte("["+string(rows[0])+"]"), cctest.KeysAnyOrder); err != nil {
+			if err := replaytest.SameShape(tc.golden, []byte("["+string(rows[0])+"]"), replaytest.KeysAnyOrder); err != nil {
 				t.Errorf("shape: %v", err)
 			}
 			set, err := s.Plugin.DecodeCandles(req, body)
@@ -62,7 +62,7 @@ func TestCandlesMatchTheDocumentedShape(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("gate_io_spot")
 	req, _ := http.NewRequest("GET", "/api/v4/spot/candlesticks?currency_pair=BTC_USDT&interval=1m", nil)
-	set, err := p.DecodeCandles(req, cctest.Golden(t, "spot_candlesticks.json"))
+	set, err := p.DecodeCandles(req, replaytest.Golden(t, "spot_candlesticks.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		t.Errorf("spot row decoded as %+v", c)
 	}
 	req, _ = http.NewRequest("GET", "/api/v4/futures/usdt/candlesticks?contract=BTC_USDT&interval=1m", nil)
-	set, err = p.DecodeCandles(req, cctest.Golden(t, "futures_candlesticks.json"))
+	set, err = p.DecodeCandles(req, replaytest.Golden(t, "futures_candlesticks.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 	if c.OpenTime != 1539852480000 || c.High.String() != "1.032" || c.QuoteVolume.String() != "3580" {
 		t.Errorf("futures row decoded as %+v", c)
 	}
-	us, err := p.DecodeFrame("/ws/v4/", cctest.Golden(t, "ws_spot_update.json"))
+	us, err := p.DecodeFrame("/ws/v4/", replaytest.Golden(t, "ws_spot_update.json"))
 	if err != nil || len(us) != 1 {
 		t.Fatalf("spot frame: %v %v", us, err)
 	}
@@ -89,11 +89,11 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		u.Candle.QuoteVolume.String() != "2362.32035" || u.Candle.Closed {
 		t.Errorf("spot update decoded as %+v", u)
 	}
-	us, err = p.DecodeFrame("/v4/ws/usdt", cctest.Golden(t, "ws_futures_update.json"))
+	us, err = p.DecodeFrame("/v4/ws/usdt", replaytest.Golden(t, "ws_futures_update.json"))
 	if err != nil || len(us) != 1 || us[0].Symbol != "BTC_USD" || us[0].Candle.Close.String() != "95.4" {
 		t.Fatalf("futures frame: %+v %v", us, err)
 	}
-	if _, err := p.DecodeFrame("/ws/v4/", cctest.Golden(t, "ws_pong.json")); err == nil {
+	if _, err := p.DecodeFrame("/ws/v4/", replaytest.Golden(t, "ws_pong.json")); err == nil {
 		t.Error("a pong decoded as candles")
 	}
 	if _, err := p.DecodeCandles(req, []byte(`{"label":"X"}`)); err == nil {
@@ -102,7 +102,7 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 }
 
 func TestBadRequestsGetGateErrors(t *testing.T) {
-	s := cctest.Start(t, "gate_io_spot", nil, nil)
+	s := replaytest.Start(t, "gate_io_spot", nil, nil)
 	cases := []struct {
 		name, path string
 		status     int
@@ -143,13 +143,13 @@ func TestBadRequestsGetGateErrors(t *testing.T) {
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, id := range []string{"gate_io_spot", "gate_io_perpetual"} {
 		t.Run(id, func(t *testing.T) {
-			cctest.Start(t, id, nil, nil).PagesJoin(t, "ETH_USDT", 3, 100)
+			replaytest.Start(t, id, nil, nil).PagesJoin(t, "ETH_USDT", 3, 100)
 		})
 	}
 }
 
 func TestMetadataListsTheConfiguredMarkets(t *testing.T) {
-	s := cctest.Start(t, "gate_io_perpetual", nil, nil)
+	s := replaytest.Start(t, "gate_io_perpetual", nil, nil)
 	status, body := s.Get(t, "/api/v4/spot/currency_pairs")
 	var pairs []map[string]any
 	if status != 200 || json.Unmarshal(body, &pairs) != nil || len(pairs) != 2 || pairs[0]["id"] != "BTC_USDT" {
@@ -193,7 +193,7 @@ func TestWSSubscribeAckPingAndPushes(t *testing.T) {
 		t.Run(tc.id, func(t *testing.T) {
 			// Start 20 virtual seconds before a minute closes, at 60x.
 			base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
-			s := cctest.Start(t, tc.id, nil, cctest.Clock(base, 60))
+			s := replaytest.Start(t, tc.id, nil, replaytest.Clock(base, 60))
 			ws := s.Dial(t, tc.path)
 			ws.Send(`{"time":1,"channel":"` + tc.channel + `.ping"}`)
 			pong := ws.ReadJSON(5*time.Second, func(m map[string]any) bool { return true })
@@ -229,20 +229,20 @@ func TestWSSubscribeAckPingAndPushes(t *testing.T) {
 }
 
 func TestWSRepliesMatchTheDocumentedShape(t *testing.T) {
-	s := cctest.Start(t, "gate_io_spot", nil, nil)
+	s := replaytest.Start(t, "gate_io_spot", nil, nil)
 	ws := s.Dial(t, "/ws/v4/")
 	ws.Send(`{"time":1,"channel":"spot.ping"}`)
 	_, pong := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_pong.json", pong, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("ws_pong.json", pong, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("pong shape: %v", err)
 	}
 	ws.Send(`{"id":1,"time":1,"channel":"spot.candlesticks","event":"subscribe","payload":["1m","BTC_USDT"]}`)
 	_, ack := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_subscribe_ack.json", ack, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("ws_subscribe_ack.json", ack, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("ack shape: %v", err)
 	}
 	_, push := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_spot_update.json", push, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("ws_spot_update.json", push, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("push shape: %v", err)
 	}
 }

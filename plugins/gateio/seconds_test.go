@@ -7,7 +7,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // parseRows decodes spot rows into (open, candle) pairs.
@@ -30,7 +30,7 @@ func parseRows(t *testing.T, body []byte) []cc.Candle {
 }
 
 func TestTenSecondCandlesFoldIntoTheMinute(t *testing.T) {
-	s := cctest.Start(t, "gate_io_spot", nil, nil)
+	s := replaytest.Start(t, "gate_io_spot", nil, nil)
 	minute := cc.Interval1m.Truncate(time.Now().Add(-time.Hour).UnixMilli())
 	from := strconv.FormatInt(minute/1000, 10)
 	to := strconv.FormatInt(minute/1000+50, 10)
@@ -73,7 +73,7 @@ func TestTenSecondCandlesFoldIntoTheMinute(t *testing.T) {
 
 func TestTenSecondWSCandlesGoFromInProgressToFinal(t *testing.T) {
 	base := time.Now().Truncate(10 * time.Second).Add(-20 * time.Second)
-	s := cctest.Start(t, "gate_io_spot", nil, cctest.Clock(base, 10))
+	s := replaytest.Start(t, "gate_io_spot", nil, replaytest.Clock(base, 10))
 	ws := s.Dial(t, "/ws/v4/")
 	ws.Send(`{"id":1,"time":1,"channel":"spot.candlesticks","event":"subscribe","payload":["10s","BTC_USDT"]}`)
 	ws.ReadJSON(5*time.Second, func(m map[string]any) bool { return m["event"] == "subscribe" })

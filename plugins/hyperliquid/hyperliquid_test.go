@@ -10,15 +10,15 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/hyperliquid"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestCandleSnapshotMatchesTheDocumentedShape(t *testing.T) {
 	for _, tc := range []struct{ id, coin string }{{"hyperliquid_perpetual", "BTC"}, {"hyperliquid_spot", "@142"}} {
 		t.Run(tc.id, func(t *testing.T) {
-			s := cctest.Start(t, tc.id, nil, nil)
+			s := replaytest.Start(t, tc.id, nil, nil)
 			if got := s.Env.Pairs[0].Symbol; got != tc.coin {
 				t.Fatalf("BTC-USDT is spelled %q, want %q", got, tc.coin)
 			}
@@ -31,7 +31,7 @@ func TestCandleSnapshotMatchesTheDocumentedShape(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("status %d: %s", status, body)
 			}
-			if err := cctest.SameShape("candle_snapshot.json", body, cctest.KeysAnyOrder); err != nil {
+			if err := replaytest.SameShape("candle_snapshot.json", body, replaytest.KeysAnyOrder); err != nil {
 				t.Errorf("shape: %v", err)
 			}
 			var rows []map[string]any
@@ -44,7 +44,7 @@ func TestCandleSnapshotMatchesTheDocumentedShape(t *testing.T) {
 }
 
 func TestRangeIsInclusiveCappedAndIncludesTheCandleInProgress(t *testing.T) {
-	s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
+	s := replaytest.Start(t, "hyperliquid_perpetual", nil, nil)
 	now := time.Now().UnixMilli()
 	start := cc.Interval1m.Truncate(now) - 9*60000
 	req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "ETH", Interval: cc.Interval1m, Start: start, End: now + 3600_000})
@@ -87,7 +87,7 @@ func TestRangeIsInclusiveCappedAndIncludesTheCandleInProgress(t *testing.T) {
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 func TestBadBodiesGetHyperliquidErrors(t *testing.T) {
-	s := cctest.Start(t, "hyperliquid_spot", nil, nil)
+	s := replaytest.Start(t, "hyperliquid_spot", nil, nil)
 	cases := []struct {
 		name, body string
 		status     int
@@ -132,17 +132,17 @@ func TestBadBodiesGetHyperliquidErrors(t *testing.T) {
 }
 
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
-	s := cctest.Start(t, "hyperliquid_spot", nil, nil)
+	s := replaytest.Start(t, "hyperliquid_spot", nil, nil)
 	s.PagesJoin(t, "@151", 3, 100)
 }
 
 func TestMetadataFitsTheDocumentedShapes(t *testing.T) {
-	s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
+	s := replaytest.Start(t, "hyperliquid_perpetual", nil, nil)
 	status, body := s.Post(t, "/info", `{"type":"metaAndAssetCtxs"}`)
 	if status != 200 {
 		t.Fatal(status)
 	}
-	if err := cctest.SameShape("meta_and_asset_ctxs.json", body, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("meta_and_asset_ctxs.json", body, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("metaAndAssetCtxs: %v", err)
 	}
 	status, body = s.Post(t, "/info", `{"type":"spotMeta"}`)
@@ -157,8 +157,8 @@ func TestMetadataFitsTheDocumentedShapes(t *testing.T) {
 		Tokens   []map[string]any
 		Universe []map[string]any
 	}
-	json.Unmarshal(cctest.Golden(t, "spot_meta.json"), &want)
-	if err := cctest.SameValueShape(want.Universe[0], sm.Universe[0]); err != nil {
+	json.Unmarshal(replaytest.Golden(t, "spot_meta.json"), &want)
+	if err := replaytest.SameValueShape(want.Universe[0], sm.Universe[0]); err != nil {
 		t.Errorf("spot universe: %v", err)
 	}
 	for i, tok := range sm.Tokens {
@@ -196,7 +196,7 @@ func TestMetadataFitsTheDocumentedShapes(t *testing.T) {
 
 func TestWSSubscribePingAndPushes(t *testing.T) {
 	base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
-	s := cctest.Start(t, "hyperliquid_perpetual", nil, cctest.Clock(base, 60))
+	s := replaytest.Start(t, "hyperliquid_perpetual", nil, replaytest.Clock(base, 60))
 	ws := s.Dial(t, "/ws")
 	ws.Send(`{"method":"ping"}`)
 	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["channel"] != "pong" {
@@ -204,7 +204,7 @@ func TestWSSubscribePingAndPushes(t *testing.T) {
 	}
 	ws.Send(`{"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}}`)
 	_, ack := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_subscription_response.json", ack, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("ws_subscription_response.json", ack, replaytest.KeysAnyOrder); err != nil {
 		t.Fatalf("ack %s: %v", ack, err)
 	}
 	lastOfFirst := ws.FollowCandle(60000, s.ShapedCandles(t, "/ws", "ws_candle.json"))
@@ -226,7 +226,7 @@ func TestDecodeCandlesLeavesTheRequestBodyReadable(t *testing.T) {
 	body := `{"type":"candleSnapshot","req":{"coin":"BTC","interval":"15m","startTime":1681923600000,"endTime":1681924499999}}`
 	req, _ := http.NewRequest("POST", "/info", strings.NewReader(body))
 	req.GetBody = nil // as a server-side request has it
-	set, err := p.DecodeCandles(req, cctest.Golden(t, "candle_snapshot.json"))
+	set, err := p.DecodeCandles(req, replaytest.Golden(t, "candle_snapshot.json"))
 	if err != nil || set.Symbol != "BTC" || set.Interval != cc.Interval15m || len(set.Candles) != 1 || !set.Candles[0].Closed {
 		t.Fatalf("%v %+v", err, set)
 	}

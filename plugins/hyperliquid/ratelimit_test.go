@@ -7,27 +7,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestInfoWeightsShareTheMinuteBudget(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)
 	t.Run("meta weighs 20: the 61st is refused", func(t *testing.T) {
-		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := replaytest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
-		if status, _ := cctest.Exhaust(t, 60, cctest.Req(http.MethodPost, base+"/info", `{"type":"meta"}`), nil); status != 429 {
+		if status, _ := replaytest.Exhaust(t, 60, replaytest.Req(http.MethodPost, base+"/info", `{"type":"meta"}`), nil); status != 429 {
 			t.Errorf("61st meta: %d", status)
 		}
 	})
 	t.Run("exchangeStatus weighs 2: 600 pass", func(t *testing.T) {
-		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := replaytest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
-		if status, _ := cctest.Exhaust(t, 600, cctest.Req(http.MethodPost, base+"/info", `{"type":"exchangeStatus"}`), nil); status != 429 {
+		if status, _ := replaytest.Exhaust(t, 600, replaytest.Req(http.MethodPost, base+"/info", `{"type":"exchangeStatus"}`), nil); status != 429 {
 			t.Errorf("601st: %d", status)
 		}
 	})
 	t.Run("a long candleSnapshot weighs more and its body still arrives", func(t *testing.T) {
-		s := cctest.Start(t, "hyperliquid_perpetual", nil, nil)
+		s := replaytest.Start(t, "hyperliquid_perpetual", nil, nil)
 		base := s.Limited(t, now)
 		// 5000 minutes: 20 + 83 = 103 weight; 11 fit in 1200, the 12th not.
 		end := time.Now().UnixMilli() / 60000 * 60000
@@ -36,7 +36,7 @@ func TestInfoWeightsShareTheMinuteBudget(t *testing.T) {
 		whole := func(status int, body []byte) bool {
 			return status == 200 && strings.HasPrefix(string(body), `[{"t":`) && strings.Count(string(body), `"t":`) >= 4999
 		}
-		if status, _ := cctest.Exhaust(t, 11, cctest.Req(http.MethodPost, base+"/info", q), whole); status != 429 {
+		if status, _ := replaytest.Exhaust(t, 11, replaytest.Req(http.MethodPost, base+"/info", q), whole); status != 429 {
 			t.Errorf("12th snapshot: %d", status)
 		}
 	})

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/kraken"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -27,7 +27,7 @@ type ohlcResp struct {
 func getOHLC(t *testing.T, url, path string) (rows [][]any, last int64, errs []string) {
 	t.Helper()
 	var r ohlcResp
-	cctest.GetJSON(t, url, path, &r)
+	replaytest.GetJSON(t, url, path, &r)
 	for k, v := range r.Result {
 		if k == "last" {
 			json.Unmarshal(v, &last)
@@ -49,14 +49,14 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 			t.Errorf("Symbol(%s) = %s, want %s", in.Name(), got, want)
 		}
 	}
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
-	_, body := cctest.Get(t, srv.URL, "/0/public/AssetPairs")
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
+	_, body := replaytest.Get(t, srv.URL, "/0/public/AssetPairs")
 	for _, want := range []string{`"XXBTZUSD":{"altname":"XBTUSD","wsname":"XBT/USD"`, `"base":"XXBT"`, `"quote":"ZUSD"`, `"ETHUSDT":{"altname":"ETHUSDT","wsname":"ETH/USDT"`, `"base":"XETH","aclass_quote":"currency","quote":"USDT"`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("AssetPairs lacks %s: %s", want, body)
 		}
 	}
-	_, body = cctest.Get(t, srv.URL, "/0/public/Assets")
+	_, body = replaytest.Get(t, srv.URL, "/0/public/Assets")
 	for _, want := range []string{`"XXBT":{"aclass":"currency","altname":"XBT"`, `"ZUSD":{"aclass":"currency","altname":"USD"`, `"USDT":`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("Assets lacks %s: %s", want, body)
@@ -65,7 +65,7 @@ func TestSymbolsFollowKrakenNaming(t *testing.T) {
 }
 
 func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
 	for _, name := range []string{"XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD"} {
 		rows, last, errs := getOHLC(t, srv.URL, "/0/public/OHLC?pair="+strings.ReplaceAll(name, "/", "%2F")+"&interval=5")
 		if len(errs) != 0 || len(rows) != 720 {
@@ -87,7 +87,7 @@ func TestOHLCIsAscendingWithLastRowInProgress(t *testing.T) {
 }
 
 func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
 	since := base.Add(-5 * time.Hour).Truncate(time.Minute).Unix()
 	rows, _, _ := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=1&since=%d", since))
 	if got := int64(rows[0][0].(float64)); got != since+60 {
@@ -116,7 +116,7 @@ func TestOHLCSinceIsExclusiveAndPagesJoin(t *testing.T) {
 }
 
 func TestErrorsAreKrakenErrorArrays(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
 	cases := []struct{ name, path, want string }{
 		{"unknown pair", "/0/public/OHLC?pair=FOOBAR&interval=1", "EQuery:Unknown asset pair"},
 		{"bad interval", "/0/public/OHLC?pair=XBTUSD&interval=2", "EGeneral:Invalid arguments"},
@@ -128,7 +128,7 @@ func TestErrorsAreKrakenErrorArrays(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st, body := cctest.Get(t, srv.URL, c.path)
+			st, body := replaytest.Get(t, srv.URL, c.path)
 			var r ohlcResp
 			json.Unmarshal(body, &r)
 			if st != 200 || len(r.Error) != 1 || r.Error[0] != c.want {
@@ -136,15 +136,15 @@ func TestErrorsAreKrakenErrorArrays(t *testing.T) {
 			}
 		})
 	}
-	st, body := cctest.Get(t, srv.URL, "/0/public/Nothing")
+	st, body := replaytest.Get(t, srv.URL, "/0/public/Nothing")
 	if st != 404 || !strings.Contains(string(body), "EGeneral:Unknown method") {
 		t.Fatalf("unknown method: %d %s", st, body)
 	}
 }
 
 func TestPayloadsMatchDocumentedShapes(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, cctest.Clock(base, 1e-9))
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+	srv := replaytest.Start(t, kraken.Name, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}, replaytest.Clock(base, 1e-9))
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysInOrder, map[string]string{
 		"ohlc.json":       "/0/public/OHLC?pair=XXBTZUSD&interval=1",
 		"assetpairs.json": "/0/public/AssetPairs",
 		"time.json":       "/0/public/Time",
@@ -152,14 +152,14 @@ func TestPayloadsMatchDocumentedShapes(t *testing.T) {
 }
 
 func TestDecodeCandlesMatchesMarket(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
 	p := &kraken.Plugin{}
 	start := base.Add(-3 * time.Hour).Truncate(time.Hour)
 	req, err := p.CandlesRequest(plugins.Query{Symbol: "XBT/USD", Interval: cc.Interval15m, Start: start.UnixMilli()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body := cctest.Get(t, srv.URL, req.URL.String())
+	_, body := replaytest.Get(t, srv.URL, req.URL.String())
 	set, err := p.DecodeCandles(req, body)
 	if err != nil {
 		t.Fatal(err)
@@ -204,8 +204,8 @@ func read(t *testing.T, c interface {
 
 func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(b, 60))
-	c := cctest.Dial(t, srv.URL+"/v2")
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(b, 60))
+	c := replaytest.Dial(t, srv.URL+"/v2")
 	if m, raw := read(t, c); m["channel"] != "status" {
 		t.Fatalf("first message %s, want status", raw)
 	}
@@ -215,7 +215,7 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	}
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 1}, "req_id": 1})
 	m, raw := read(t, c)
-	if err := cctest.SameShape("ws_subscribe_ack.json", raw, cctest.KeysInOrder); err != nil || m["success"] != true {
+	if err := replaytest.SameShape("ws_subscribe_ack.json", raw, replaytest.KeysInOrder); err != nil || m["success"] != true {
 		t.Fatalf("ack %s: %v", raw, err)
 	}
 	m, raw = read(t, c)
@@ -227,7 +227,7 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	var lastBegin string
 	for len(begins) < 2 {
 		m, raw = read(t, c)
-		if err := cctest.SameShape("ws_ohlc.json", raw, cctest.KeysInOrder); err != nil {
+		if err := replaytest.SameShape("ws_ohlc.json", raw, replaytest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		d := m["data"].([]any)[0].(map[string]any)
@@ -244,8 +244,8 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 }
 
 func TestWSv2HeartbeatChannel(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, nil)
-	c := cctest.Dial(t, srv.URL+"/v2")
+	srv := replaytest.Start(t, kraken.Name, pairs, nil)
+	c := replaytest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "heartbeat"}, "req_id": 3})
 	if m, raw := read(t, c); m["success"] != true || m["req_id"] != 3.0 {
@@ -260,8 +260,8 @@ func TestWSv2HeartbeatChannel(t *testing.T) {
 }
 
 func TestWSv2Errors(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, nil)
-	c := cctest.Dial(t, srv.URL+"/v2")
+	srv := replaytest.Start(t, kraken.Name, pairs, nil)
+	c := replaytest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	cases := []struct {
 		msg  any
@@ -282,8 +282,8 @@ func TestWSv2Errors(t *testing.T) {
 }
 
 func TestRateLimitAnswersWithKrakenError(t *testing.T) {
-	srv := cctest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
-	st, b := cctest.Exhaust(t, 15, cctest.Req("GET", srv.URL+"/0/public/Time", ""), func(st int, b []byte) bool {
+	srv := replaytest.StartWith(t, replay.Options{Exchange: kraken.Name, Pairs: pairs, Clock: replaytest.Clock(base, 1e-9)})
+	st, b := replaytest.Exhaust(t, 15, replaytest.Req("GET", srv.URL+"/0/public/Time", ""), func(st int, b []byte) bool {
 		return st == 200 && !strings.Contains(string(b), "Too many")
 	})
 	if st != 429 || string(b) != `{"error":["EGeneral:Too many requests"]}` {
@@ -292,25 +292,25 @@ func TestRateLimitAnswersWithKrakenError(t *testing.T) {
 }
 
 func BenchmarkOHLC720(b *testing.B) {
-	cctest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
+	replaytest.BenchCandles(b, kraken.Name, cc.Pair{Base: "BTC", Quote: "USD", Price: 50000}, cc.Interval1m, kraken.MaxRows)
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysAnyOrder, map[string]string{
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysAnyOrder, map[string]string{
 		"ticker.json": "/0/public/Ticker?pair=XBTUSD",
 		"assets.json": "/0/public/Assets?asset=XBT",
 	})
 	// Public endpoints take a form body as well as a query.
-	st, body := cctest.Do(t, "POST", srv.URL+"/0/public/OHLC?pair=XBTUSD&interval=60")
+	st, body := replaytest.Do(t, "POST", srv.URL+"/0/public/OHLC?pair=XBTUSD&interval=60")
 	if st != 200 || !strings.Contains(string(body), `"XXBTZUSD":[[`) {
 		t.Fatalf("POST OHLC: %d %.200s", st, body)
 	}
 }
 
 func TestWSv2Unsubscribe(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 60))
-	c := cctest.Dial(t, srv.URL+"/v2")
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 60))
+	c := replaytest.Dial(t, srv.URL+"/v2")
 	read(t, c) // status
 	msg := map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 5}, "req_id": 9}
 	c.WriteJSON(msg)
@@ -352,7 +352,7 @@ func TestWSv2Unsubscribe(t *testing.T) {
 }
 
 func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 1e-9))
 	const span = 15 * 86400
 	since := base.Unix() - 5*span
 	rows, last, errs := getOHLC(t, srv.URL, fmt.Sprintf("/0/public/OHLC?pair=XBTUSD&interval=21600&since=%d", since))
@@ -382,8 +382,8 @@ func TestFifteenDayCandlesFoldDailyOnes(t *testing.T) {
 }
 
 func TestWSFifteenDayStream(t *testing.T) {
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(base, 60))
-	c := cctest.Dial(t, srv.URL+"/v2")
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(base, 60))
+	c := replaytest.Dial(t, srv.URL+"/v2")
 	read(t, c)
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 21600}, "req_id": 1})
 	if m, raw := read(t, c); m["success"] != true {
@@ -405,8 +405,8 @@ func TestWSFifteenDayStream(t *testing.T) {
 
 func TestWSv1AtTheRoot(t *testing.T) {
 	b := time.Date(2024, 3, 1, 12, 4, 10, 0, time.UTC)
-	srv := cctest.Start(t, kraken.Name, pairs, cctest.Clock(b, 60))
-	c := cctest.Dial(t, srv.URL+"/")
+	srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(b, 60))
+	c := replaytest.Dial(t, srv.URL+"/")
 	var m map[string]any
 	if err := c.ReadJSON(&m); err != nil || m["event"] != "systemStatus" || m["status"] != "online" {
 		t.Fatalf("first message %v %v", m, err)
@@ -421,7 +421,7 @@ func TestWSv1AtTheRoot(t *testing.T) {
 	}
 	c.WriteJSON(map[string]any{"event": "subscribe", "pair": []string{"XBT/USD"}, "subscription": map[string]any{"name": "ohlc", "interval": 1}, "reqid": 42})
 	_, raw, _ := c.ReadMessage()
-	if err := cctest.SameShape("ws1_subscribed.json", raw, cctest.KeysInOrder); err != nil {
+	if err := replaytest.SameShape("ws1_subscribed.json", raw, replaytest.KeysInOrder); err != nil {
 		t.Fatal(err)
 	}
 	p := &kraken.Plugin{}
@@ -434,7 +434,7 @@ func TestWSv1AtTheRoot(t *testing.T) {
 		if string(raw) == `{"event":"heartbeat"}` {
 			continue
 		}
-		if err := cctest.SameShape("ws1_ohlc.json", raw, cctest.KeysInOrder); err != nil {
+		if err := replaytest.SameShape("ws1_ohlc.json", raw, replaytest.KeysInOrder); err != nil {
 			t.Fatal(err)
 		}
 		ups, err := p.DecodeFrame("/", raw)

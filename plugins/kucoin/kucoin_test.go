@@ -11,10 +11,10 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 var pairs = []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}, {Base: "ETH", Quote: "USDT", Price: 3000}}
@@ -30,7 +30,7 @@ type envelope struct {
 func get(t *testing.T, url, path string) envelope {
 	t.Helper()
 	var e envelope
-	cctest.GetJSON(t, url, path, &e)
+	replaytest.GetJSON(t, url, path, &e)
 	return e
 }
 
@@ -44,7 +44,7 @@ func TestSymbols(t *testing.T) {
 }
 
 func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 1e-9))
 	since := base.Add(-10 * time.Hour).Truncate(time.Hour).Unix()
 	var opens []int64
 	for page := int64(0); page < 2; page++ {
@@ -78,7 +78,7 @@ func TestSpotCandlesNewestFirstSecondsAndPaging(t *testing.T) {
 }
 
 func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
-	srv := cctest.Start(t, kucoin.PerpetualName, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.PerpetualName, pairs, replaytest.Clock(base, 1e-9))
 	from := base.Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
 	e := get(t, srv.URL, fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from, from+99*60000))
 	var rows [][]float64
@@ -102,7 +102,7 @@ func TestFuturesCandlesAscendingMillisAndCapped(t *testing.T) {
 }
 
 func TestErrorsUseKucoinCodes(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 1e-9))
 	for _, path := range []string{
 		"/api/v1/market/candles?symbol=FOO-BAR&type=1min",
 		"/api/v1/market/candles?symbol=BTC-USDT&type=1m",
@@ -124,24 +124,24 @@ func TestErrorsUseKucoinCodes(t *testing.T) {
 			t.Errorf("%s: %s %s", path, e.Code, e.Data)
 		}
 	}
-	st, body := cctest.Get(t, srv.URL, "/api/v1/nothing")
+	st, body := replaytest.Get(t, srv.URL, "/api/v1/nothing")
 	if st != 404 || !strings.Contains(string(body), `"code":"404000"`) {
 		t.Fatalf("unknown path: %d %s", st, body)
 	}
 }
 
 func TestShapesMatchDocumentation(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 1e-9))
 	s := base.Add(-time.Hour).Unix()
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysInOrder, map[string]string{
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysInOrder, map[string]string{
 		"spot_candles.json":    fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1min&startAt=%d&endAt=%d", s, s+120),
 		"futures_candles.json": fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", s*1000, s*1000+60000),
 	})
-	st, body := cctest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
+	st, body := replaytest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
 	if st != 200 {
 		t.Fatal(st)
 	}
-	if err := cctest.SameShape("bullet.json", body, cctest.KeysInOrder); err != nil {
+	if err := replaytest.SameShape("bullet.json", body, replaytest.KeysInOrder); err != nil {
 		t.Error(err)
 	}
 	if !strings.Contains(string(body), `"endpoint":"ws://`+srv.Addr()+`/endpoint"`) {
@@ -151,7 +151,7 @@ func TestShapesMatchDocumentation(t *testing.T) {
 
 func TestMetadataForClients(t *testing.T) {
 	for _, name := range []string{kucoin.SpotName, kucoin.PerpetualName} {
-		srv := cctest.Start(t, name, pairs, cctest.Clock(base, 1e-9))
+		srv := replaytest.Start(t, name, pairs, replaytest.Clock(base, 1e-9))
 		for _, path := range []string{"/api/v2/symbols", "/api/v3/currencies", "/api/v1/market/allTickers", "/api/v1/contracts/active", "/api/v1/timestamp"} {
 			e := get(t, srv.URL, path)
 			if e.Code != "200000" || len(e.Data) < 2 {
@@ -171,14 +171,14 @@ func TestMetadataForClients(t *testing.T) {
 
 func TestDecodeCandles(t *testing.T) {
 	for _, p := range []*kucoin.Plugin{kucoin.Spot, kucoin.Perpetual} {
-		srv := cctest.Start(t, p.Name(), pairs, cctest.Clock(base, 1e-9))
+		srv := replaytest.Start(t, p.Name(), pairs, replaytest.Clock(base, 1e-9))
 		sym := p.Symbol(pairs[0])
 		start := base.Add(-5 * time.Hour).Truncate(time.Hour).UnixMilli()
 		req, err := p.CandlesRequest(plugins.Query{Symbol: sym, Interval: cc.Interval5m, Start: start, Limit: 12})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, body := cctest.Get(t, srv.URL, req.URL.String())
+		_, body := replaytest.Get(t, srv.URL, req.URL.String())
 		set, err := p.DecodeCandles(req, body)
 		if err != nil {
 			t.Fatal(err)
@@ -205,8 +205,8 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 		{kucoin.PerpetualName, "/contractMarket/limitCandle:XBTUSDTM_1min", "candle.stick"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := cctest.Start(t, tc.name, pairs, cctest.Clock(b, 60))
-			_, body := cctest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
+			srv := replaytest.Start(t, tc.name, pairs, replaytest.Clock(b, 60))
+			_, body := replaytest.Do(t, "POST", srv.URL+"/api/v1/bullet-public")
 			var bullet struct {
 				Data struct {
 					Token           string
@@ -214,7 +214,7 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 				}
 			}
 			json.Unmarshal(body, &bullet)
-			c := cctest.Dial(t, bullet.Data.InstanceServers[0].Endpoint+"?token="+bullet.Data.Token+"&connectId=abc")
+			c := replaytest.Dial(t, bullet.Data.InstanceServers[0].Endpoint+"?token="+bullet.Data.Token+"&connectId=abc")
 			var m map[string]any
 			c.ReadJSON(&m)
 			if m["type"] != "welcome" || m["id"] != "abc" {
@@ -239,7 +239,7 @@ func TestWSBulletWelcomeAckPingAndPushes(t *testing.T) {
 						t.Fatalf("push %s", raw)
 					}
 					if tc.name == kucoin.SpotName {
-						if err := cctest.SameShape("ws_spot_candles.json", raw, cctest.KeysInOrder); err != nil {
+						if err := replaytest.SameShape("ws_spot_candles.json", raw, replaytest.KeysInOrder); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -286,25 +286,25 @@ func TestRewriteResponsePointsBulletAtProxy(t *testing.T) {
 }
 
 func TestRateLimitPoolWeighsEndpoints(t *testing.T) {
-	srv := cctest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: cctest.Clock(base, 1e-9)})
+	srv := replaytest.StartWith(t, replay.Options{Exchange: kucoin.SpotName, Pairs: pairs, Clock: replaytest.Clock(base, 1e-9)})
 	// bullet-public weighs 10 in the 2000-per-30s public pool.
-	st, b := cctest.Exhaust(t, 200, cctest.Req("POST", srv.URL+"/api/v1/bullet-public", ""), nil)
+	st, b := replaytest.Exhaust(t, 200, replaytest.Req("POST", srv.URL+"/api/v1/bullet-public", ""), nil)
 	if st != 429 || string(b) != `{"code":"429000","msg":"Too Many Requests"}` {
 		t.Fatalf("201st call: %d %s", st, b)
 	}
 }
 
 func BenchmarkSpotCandles1500(b *testing.B) {
-	cctest.BenchCandles(b, kucoin.SpotName, pairs[0], cc.Interval1m, kucoin.MaxSpotCandles)
+	replaytest.BenchCandles(b, kucoin.SpotName, pairs[0], cc.Interval1m, kucoin.MaxSpotCandles)
 }
 
 func BenchmarkFuturesCandles500(b *testing.B) {
-	cctest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
+	replaytest.BenchCandles(b, kucoin.PerpetualName, pairs[0], cc.Interval1m, kucoin.MaxFuturesCandles)
 }
 
 func TestMetadataShapesMatchDocumentation(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
-	cctest.ShapesMatch(t, srv.URL, cctest.KeysAnyOrder, map[string]string{
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 1e-9))
+	replaytest.ShapesMatch(t, srv.URL, replaytest.KeysAnyOrder, map[string]string{
 		"symbols.json":    "/api/v2/symbols",
 		"currencies.json": "/api/v3/currencies",
 		"alltickers.json": "/api/v1/market/allTickers",
@@ -313,14 +313,14 @@ func TestMetadataShapesMatchDocumentation(t *testing.T) {
 }
 
 func TestWSUnsubscribeAndErrors(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 60))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 60))
 	// No token: an error and a close.
-	c := cctest.Dial(t, srv.URL+"/endpoint")
+	c := replaytest.Dial(t, srv.URL+"/endpoint")
 	var m map[string]any
 	if err := c.ReadJSON(&m); err != nil || m["type"] != "error" || m["code"] != 401.0 {
 		t.Fatalf("without token: %v %v", m, err)
 	}
-	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
+	c = replaytest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m) // welcome
 	topic := "/market/candles:BTC-USDT_1min"
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
@@ -341,7 +341,7 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 			break
 		}
 	}
-	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
+	c = replaytest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m)
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
 	c.WriteJSON(map[string]any{"id": "2", "type": "unsubscribe", "topic": topic, "response": true})
@@ -362,7 +362,7 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 	if pushes > 1 {
 		t.Fatalf("%d pushes after unsubscribing", pushes)
 	}
-	c = cctest.Dial(t, srv.URL+"/endpoint?token=t")
+	c = replaytest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m)
 	for _, bad := range []string{"/market/candles:BTC-USDT_1m", "/market/ticker:BTC-USDT", "/contractMarket/limitCandle:XBTUSDTM_6hour"} {
 		c.WriteJSON(map[string]any{"id": "3", "type": "subscribe", "topic": bad, "response": true})
@@ -386,7 +386,7 @@ func mustReq(t *testing.T, path string) *http.Request {
 }
 
 func TestNoCandlesBeforeLaunch(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 1e-9))
 	launch := kucoin.Launch / 1000
 	e := get(t, srv.URL, fmt.Sprintf("/api/v1/market/candles?symbol=BTC-USDT&type=1day&startAt=1400000000&endAt=%d", launch+10*86400))
 	var rows [][]string
@@ -402,7 +402,7 @@ func TestNoCandlesBeforeLaunch(t *testing.T) {
 
 func TestInverseContractsForUSDPairs(t *testing.T) {
 	usd := []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}
-	srv := cctest.Start(t, kucoin.PerpetualName, usd, cctest.Clock(base, 1e-9))
+	srv := replaytest.Start(t, kucoin.PerpetualName, usd, replaytest.Clock(base, 1e-9))
 	e := get(t, srv.URL, "/api/v1/contracts/active")
 	for _, want := range []string{`"symbol":"XBTUSDM"`, `"isInverse":true`, `"settleCurrency":"XBT"`, `"multiplier":-1`} {
 		if !strings.Contains(string(e.Data), want) {
@@ -411,7 +411,7 @@ func TestInverseContractsForUSDPairs(t *testing.T) {
 	}
 	from := base.Add(-2 * time.Hour).Truncate(time.Hour).UnixMilli()
 	req, _ := kucoin.Perpetual.CandlesRequest(plugins.Query{Symbol: "XBTUSDM", Interval: cc.Interval1m, Start: from, Limit: 5})
-	_, body := cctest.Get(t, srv.URL, req.URL.String())
+	_, body := replaytest.Get(t, srv.URL, req.URL.String())
 	set, err := kucoin.Perpetual.DecodeCandles(req, body)
 	want, _ := srv.Env.Market.Candles(t.Context(), "XBTUSDM", cc.Interval1m, from, from+5*60000, base.UnixMilli())
 	if err != nil || len(set.Candles) != 5 {
@@ -426,9 +426,9 @@ func TestInverseContractsForUSDPairs(t *testing.T) {
 }
 
 func TestWSAckComesBeforeTheFirstPush(t *testing.T) {
-	srv := cctest.Start(t, kucoin.SpotName, pairs, cctest.Clock(base, 60))
+	srv := replaytest.Start(t, kucoin.SpotName, pairs, replaytest.Clock(base, 60))
 	for i := 0; i < 5; i++ {
-		c := cctest.Dial(t, srv.URL+"/endpoint?token=t")
+		c := replaytest.Dial(t, srv.URL+"/endpoint?token=t")
 		var m map[string]any
 		c.ReadJSON(&m) // welcome
 		c.WriteJSON(map[string]any{"id": "s", "type": "subscribe", "topic": "/market/candles:BTC-USDT_1min", "response": true})

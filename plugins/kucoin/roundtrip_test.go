@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // streams asks for a bullet, dials the endpoint it names and waits for a
 // candle push on topic; it returns the endpoint.
 func streams(t *testing.T, url, topic string) string {
 	t.Helper()
-	_, body := cctest.Do(t, "POST", url+"/api/v1/bullet-public")
+	_, body := replaytest.Do(t, "POST", url+"/api/v1/bullet-public")
 	var b struct {
 		Data struct {
 			Token           string
@@ -30,9 +30,9 @@ func streams(t *testing.T, url, topic string) string {
 	if !strings.HasPrefix(ep, "ws://"+strings.TrimPrefix(url, "http://")) {
 		t.Fatalf("bullet names %s, not the server at %s", ep, url)
 	}
-	c := cctest.Dial(t, ep+"?token="+b.Data.Token+"&connectId=rt")
+	c := replaytest.Dial(t, ep+"?token="+b.Data.Token+"&connectId=rt")
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": topic, "response": true})
-	if !cctest.ReadUntil(t, c, 20, func(f []byte) bool { return bytes.Contains(f, []byte(`"type":"message"`)) }) {
+	if !replaytest.ReadUntil(t, c, 20, func(f []byte) bool { return bytes.Contains(f, []byte(`"type":"message"`)) }) {
 		t.Fatalf("no push on %s via %s", topic, ep)
 	}
 	c.Close()
@@ -48,8 +48,8 @@ func TestRecordThenReplayOffline(t *testing.T) {
 		{kucoin.PerpetualName, fmt.Sprintf("/api/v1/kline/query?symbol=XBTUSDTM&granularity=1&from=%d&to=%d", from.UnixMilli(), from.UnixMilli()+6000000), "/contractMarket/limitCandle:XBTUSDTM_1min"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			calls := []cctest.Call{{Path: "/api/v3/currencies"}, {Path: "/api/v2/symbols"}, {Path: "/api/v1/contracts/active"}, {Path: tc.candles}}
-			rec, rep, srv := cctest.RoundTrip(t, tc.name, pairs, calls, func(t *testing.T, url string) { streams(t, url, tc.topic) })
+			calls := []replaytest.Call{{Path: "/api/v3/currencies"}, {Path: "/api/v2/symbols"}, {Path: "/api/v1/contracts/active"}, {Path: tc.candles}}
+			rec, rep, srv := replaytest.RoundTrip(t, tc.name, pairs, calls, func(t *testing.T, url string) { streams(t, url, tc.topic) })
 			for i, c := range calls {
 				if !bytes.Equal(rec[i], rep[i]) {
 					t.Errorf("%s: replayed body differs:\n%.300s\n%.300s", c.Path, rep[i], rec[i])
@@ -61,7 +61,7 @@ func TestRecordThenReplayOffline(t *testing.T) {
 				p = kucoin.Perpetual
 			}
 			req, _ := p.CandlesRequest(queryAt(p.Symbol(pairs[0]), from.Add(30*time.Minute), 10))
-			_, body := cctest.Get(t, srv.URL, req.URL.String())
+			_, body := replaytest.Get(t, srv.URL, req.URL.String())
 			set, err := p.DecodeCandles(req, body)
 			if err != nil || len(set.Candles) != 10 || set.Candles[0].OpenTime != from.Add(30*time.Minute).UnixMilli() {
 				t.Fatalf("sub-window: %v %d candles %.200s", err, len(set.Candles), body)

@@ -3,9 +3,9 @@ package mexc_test
 import (
 	"testing"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind: every
 // server, WS session and feed must end with its test.
-func TestMain(m *testing.M) { cctest.Main(m) }
+func TestMain(m *testing.M) { replaytest.Main(m) }

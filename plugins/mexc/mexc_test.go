@@ -10,13 +10,13 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	_ "github.com/candlecassette/candlecassette/plugins/mexc"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestSpotKlinesMatchTheDocumentedShape(t *testing.T) {
-	s := cctest.Start(t, "mexc_spot", nil, nil)
+	s := replaytest.Start(t, "mexc_spot", nil, nil)
 	req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTCUSDT", Interval: cc.Interval1m, Limit: 3})
 	status, body := s.Do(t, req)
 	if status != 200 {
@@ -26,7 +26,7 @@ func TestSpotKlinesMatchTheDocumentedShape(t *testing.T) {
 	if err := json.Unmarshal(body, &rows); err != nil || len(rows) != 3 {
 		t.Fatalf("want 3 rows: %s", body)
 	}
-	if err := cctest.SameShape("spot_klines.json", []byte("["+string(rows[0])+"]"), cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("spot_klines.json", []byte("["+string(rows[0])+"]"), replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("shape: %v", err)
 	}
 	set, err := s.Plugin.DecodeCandles(req, body)
@@ -46,7 +46,7 @@ func TestSpotKlinesMatchTheDocumentedShape(t *testing.T) {
 }
 
 func TestContractKlinesMatchTheDocumentedShape(t *testing.T) {
-	s := cctest.Start(t, "mexc_perpetual", nil, nil)
+	s := replaytest.Start(t, "mexc_perpetual", nil, nil)
 	since := cc.Interval1m.Truncate(time.Now().Add(-time.Hour).UnixMilli())
 	req, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTC_USDT", Interval: cc.Interval1m, Start: since, Limit: 5})
 	status, body := s.Do(t, req)
@@ -55,7 +55,7 @@ func TestContractKlinesMatchTheDocumentedShape(t *testing.T) {
 	}
 	one, _ := s.Plugin.CandlesRequest(plugins.Query{Symbol: "BTC_USDT", Interval: cc.Interval1m, Start: since, Limit: 1})
 	_, oneBody := s.Do(t, one)
-	if err := cctest.SameShape("contract_kline.json", oneBody, cctest.KeysAnyOrder); err != nil {
+	if err := replaytest.SameShape("contract_kline.json", oneBody, replaytest.KeysAnyOrder); err != nil {
 		t.Errorf("shape: %v", err)
 	}
 	set, err := s.Plugin.DecodeCandles(req, body)
@@ -72,7 +72,7 @@ func TestContractKlinesMatchTheDocumentedShape(t *testing.T) {
 func TestDecodeTheDocumentedExamples(t *testing.T) {
 	p, _ := plugins.Lookup("mexc_spot")
 	req, _ := http.NewRequest("GET", "/api/v3/klines?symbol=BTCUSDT&interval=1m", nil)
-	set, err := p.DecodeCandles(req, cctest.Golden(t, "spot_klines.json"))
+	set, err := p.DecodeCandles(req, replaytest.Golden(t, "spot_klines.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,17 +80,17 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		t.Errorf("spot row: %+v", c)
 	}
 	req, _ = http.NewRequest("GET", "/api/v1/contract/kline/BTC_USDT?interval=Min60", nil)
-	set, err = p.DecodeCandles(req, cctest.Golden(t, "contract_kline.json"))
+	set, err = p.DecodeCandles(req, replaytest.Golden(t, "contract_kline.json"))
 	if err != nil || set.Interval != cc.Interval1h || set.Candles[0].OpenTime != 1609740600000 || set.Candles[0].High.String() != "33094.0" {
 		t.Fatalf("contract: %v %+v", err, set)
 	}
-	us, err := p.DecodeFrame("/edge", cctest.Golden(t, "ws_contract_push.json"))
+	us, err := p.DecodeFrame("/edge", replaytest.Golden(t, "ws_contract_push.json"))
 	if err != nil || len(us) != 1 || us[0].Interval != cc.Interval1h || us[0].Candle.Open.String() != "6894.5" || us[0].Symbol != "BTC_USDT" {
 		t.Fatalf("contract push: %v %+v", err, us)
 	}
 	// The spot push is protobuf, encoded from MEXC's documented example by
 	// protobufjs with the schema ccxt compiles in.
-	us, err = p.DecodeFrame("/ws", cctest.Golden(t, "ws_spot_kline.pb"))
+	us, err = p.DecodeFrame("/ws", replaytest.Golden(t, "ws_spot_kline.pb"))
 	if err != nil || len(us) != 1 {
 		t.Fatalf("spot push: %v", err)
 	}
@@ -99,13 +99,13 @@ func TestDecodeTheDocumentedExamples(t *testing.T) {
 		u.Candle.Volume.String() != "3.12599854" || u.Candle.QuoteVolume.String() != "366804.43" || u.Candle.Closed {
 		t.Errorf("spot push: %+v", u)
 	}
-	if _, err := p.DecodeFrame("/ws", cctest.Golden(t, "ws_spot_sub_ack.json")); err == nil {
+	if _, err := p.DecodeFrame("/ws", replaytest.Golden(t, "ws_spot_sub_ack.json")); err == nil {
 		t.Error("an ack decoded as candles")
 	}
 }
 
 func TestBadRequestsGetMEXCErrors(t *testing.T) {
-	s := cctest.Start(t, "mexc_spot", nil, nil)
+	s := replaytest.Start(t, "mexc_spot", nil, nil)
 	spot := []struct {
 		name, path string
 		status     int
@@ -156,13 +156,13 @@ func TestBadRequestsGetMEXCErrors(t *testing.T) {
 func TestPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, tc := range []struct{ id, sym string }{{"mexc_spot", "ETHUSDT"}, {"mexc_perpetual", "ETH_USDT"}} {
 		t.Run(tc.id, func(t *testing.T) {
-			cctest.Start(t, tc.id, nil, nil).PagesJoin(t, tc.sym, 3, 100)
+			replaytest.Start(t, tc.id, nil, nil).PagesJoin(t, tc.sym, 3, 100)
 		})
 	}
 }
 
 func TestMetadata(t *testing.T) {
-	s := cctest.Start(t, "mexc_spot", nil, nil)
+	s := replaytest.Start(t, "mexc_spot", nil, nil)
 	status, body := s.Get(t, "/api/v3/exchangeInfo")
 	var info struct {
 		Symbols []map[string]any
@@ -181,7 +181,7 @@ func TestMetadata(t *testing.T) {
 	var want struct {
 		Data []json.RawMessage
 	}
-	json.Unmarshal(cctest.Golden(t, "contract_detail.json"), &want)
+	json.Unmarshal(replaytest.Golden(t, "contract_detail.json"), &want)
 	// Every documented field is served (ours has more).
 	var gm, wm map[string]any
 	json.Unmarshal(got.Data[0], &gm)
@@ -192,7 +192,7 @@ func TestMetadata(t *testing.T) {
 			t.Errorf("contract detail lacks %q", k)
 			continue
 		}
-		if err := cctest.SameValueShape(v, g); err != nil {
+		if err := replaytest.SameValueShape(v, g); err != nil {
 			t.Errorf("contract detail %q: %v", k, err)
 		}
 	}
@@ -215,7 +215,7 @@ func TestMetadata(t *testing.T) {
 
 func TestSpotWSProtobufPushes(t *testing.T) {
 	base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
-	s := cctest.Start(t, "mexc_spot", nil, cctest.Clock(base, 60))
+	s := replaytest.Start(t, "mexc_spot", nil, replaytest.Clock(base, 60))
 	ws := s.Dial(t, "/ws")
 	ws.Send(`{"method":"ping"}`)
 	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["msg"] != "PONG" {
@@ -224,7 +224,7 @@ func TestSpotWSProtobufPushes(t *testing.T) {
 	ch := "spot@public.kline.v3.api.pb@BTCUSDT@Min1"
 	ws.Send(`{"method":"SUBSCRIPTION","params":["` + ch + `"]}`)
 	typ, ack := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_spot_sub_ack.json", ack, cctest.KeysAnyOrder); typ != websocket.TextMessage || err != nil || !strings.Contains(string(ack), ch) {
+	if err := replaytest.SameShape("ws_spot_sub_ack.json", ack, replaytest.KeysAnyOrder); typ != websocket.TextMessage || err != nil || !strings.Contains(string(ack), ch) {
 		t.Fatalf("ack %s: %v", ack, err)
 	}
 	ws.WatchClose(func(typ int, frame []byte) cc.Candle {
@@ -250,7 +250,7 @@ func TestSpotWSProtobufPushes(t *testing.T) {
 
 func TestContractWSPushes(t *testing.T) {
 	base := time.Now().Truncate(time.Minute).Add(-20 * time.Second)
-	s := cctest.Start(t, "mexc_perpetual", nil, cctest.Clock(base, 60))
+	s := replaytest.Start(t, "mexc_perpetual", nil, replaytest.Clock(base, 60))
 	ws := s.Dial(t, "/edge")
 	ws.Send(`{"method":"ping"}`)
 	if m := ws.ReadJSON(5*time.Second, func(map[string]any) bool { return true }); m["channel"] != "pong" {
@@ -258,7 +258,7 @@ func TestContractWSPushes(t *testing.T) {
 	}
 	ws.Send(`{"method":"sub.kline","param":{"symbol":"BTC_USDT","interval":"Min1"}}`)
 	_, ack := ws.Read(5 * time.Second)
-	if err := cctest.SameShape("ws_contract_sub_ack.json", ack, cctest.KeysAnyOrder); err != nil || !strings.Contains(string(ack), `"rs.sub.kline"`) {
+	if err := replaytest.SameShape("ws_contract_sub_ack.json", ack, replaytest.KeysAnyOrder); err != nil || !strings.Contains(string(ack), `"rs.sub.kline"`) {
 		t.Fatalf("ack %s: %v", ack, err)
 	}
 	ws.WatchClose(s.ShapedCandles(t, "/edge", "ws_contract_push.json"))

@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func benchHandler(b *testing.B) http.Handler {
-	s := cctest.Start(b, okx.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, cctest.Clock(t0, 0))
+	s := replaytest.Start(b, okx.Spot.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, replaytest.Clock(t0, 0))
 	p, env := s.Plugin, s.Env
 	return p.Handler(env)
 }

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 type instrumentsResp struct {
@@ -18,13 +18,13 @@ type instrumentsResp struct {
 }
 
 func TestInstrumentsListOwnTypeOnly(t *testing.T) {
-	spot := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	spot := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	var r instrumentsResp
 	_, body := spot.GetJSON(t, "/api/v5/public/instruments?instType=SPOT", &r)
 	if r.Code != "0" || len(r.Data) != 4 {
 		t.Fatalf("spot instruments: %s", body)
 	}
-	cctest.CheckShape(t, "instruments_spot.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "instruments_spot.json", body, replaytest.KeysAnyOrder)
 	in := r.Data[0]
 	if in.InstID != "BTC-USDT" || in.BaseCcy != "BTC" || in.QuoteCcy != "USDT" || in.State != "live" || in.InstType != "SPOT" {
 		t.Errorf("spot instrument %+v", in)
@@ -32,13 +32,13 @@ func TestInstrumentsListOwnTypeOnly(t *testing.T) {
 	// The tick size matches the prices served.
 	var c candlesResp
 	spot.GetJSON(t, "/api/v5/market/candles?instId=XRP-USDT&limit=1", &c)
-	if cctest.Decimals(r.Data[2].TickSz) < cctest.Decimals(c.Data[0][4]) {
+	if replaytest.Decimals(r.Data[2].TickSz) < replaytest.Decimals(c.Data[0][4]) {
 		t.Errorf("XRP tick %s coarser than close %s", r.Data[2].TickSz, c.Data[0][4])
 	}
 
-	swap := newFixture(t, okx.Perpetual, cctest.Clock(t0, 0))
+	swap := newFixture(t, okx.Perpetual, replaytest.Clock(t0, 0))
 	_, body = swap.GetJSON(t, "/api/v5/public/instruments?instType=SWAP", &r)
-	cctest.CheckShape(t, "instruments_spot.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "instruments_spot.json", body, replaytest.KeysAnyOrder)
 	in = r.Data[1]
 	if in.InstID != "ETH-USDT-SWAP" || in.Uly != "ETH-USDT" || in.InstFamily != "ETH-USDT" || in.SettleCcy != "USDT" || in.CtType != "linear" || in.CtVal != "0.1" {
 		t.Errorf("swap instrument %+v", in)
@@ -49,7 +49,7 @@ func TestInstrumentsListOwnTypeOnly(t *testing.T) {
 	}
 
 	// What ccxt's default loadMarkets also asks for: valid, empty.
-	for f, qs := range map[*cctest.Server][]string{
+	for f, qs := range map[*replaytest.Server][]string{
 		spot: {"instType=FUTURES", "instType=SWAP", "instType=OPTION&uly=BTC-USD", "instType=OPTION&uly=ETH-USD"},
 		swap: {"instType=SPOT", "instType=FUTURES", "instType=OPTION&instFamily=BTC-USD"},
 	} {
@@ -64,7 +64,7 @@ func TestInstrumentsListOwnTypeOnly(t *testing.T) {
 }
 
 func TestInstrumentsErrors(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	for q, want := range map[string][3]string{
 		"":                 {"400", "50014", "Parameter instType can not be empty."},
 		"instType=STOCK":   {"400", "51000", "Parameter instType error"},
@@ -80,12 +80,12 @@ func TestInstrumentsErrors(t *testing.T) {
 }
 
 func TestTimeAndTickers(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Perpetual, replaytest.Clock(t0, 0))
 	var tr struct {
 		Data []struct{ Ts string } `json:"data"`
 	}
 	_, body := f.GetJSON(t, "/api/v5/public/time", &tr)
-	cctest.CheckShape(t, "time.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "time.json", body, replaytest.KeysAnyOrder)
 	if len(tr.Data) != 1 || tr.Data[0].Ts != strconv.FormatInt(t0.UnixMilli(), 10) {
 		t.Errorf("time: %s", body)
 	}
@@ -94,7 +94,7 @@ func TestTimeAndTickers(t *testing.T) {
 		Data []map[string]string `json:"data"`
 	}
 	_, body = f.GetJSON(t, "/api/v5/market/ticker?instId=BTC-USDT-SWAP", &tk)
-	cctest.CheckShape(t, "ticker.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "ticker.json", body, replaytest.KeysAnyOrder)
 	var c candlesResp
 	f.GetJSON(t, "/api/v5/market/candles?instId=BTC-USDT-SWAP&limit=1", &c)
 	if tk.Data[0]["last"] != c.Data[0][4] || tk.Data[0]["instType"] != "SWAP" {
@@ -104,7 +104,7 @@ func TestTimeAndTickers(t *testing.T) {
 	if len(tk.Data) != 4 {
 		t.Errorf("tickers: %s", body)
 	}
-	cctest.CheckShape(t, "ticker.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "ticker.json", body, replaytest.KeysAnyOrder)
 	f.GetJSON(t, "/api/v5/market/tickers?instType=SPOT", &tk)
 	if tk.Code != "0" || len(tk.Data) != 0 {
 		t.Errorf("spot tickers on the perpetual server: %+v", tk)

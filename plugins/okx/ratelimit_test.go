@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestEndpointLimitsGive429With50011(t *testing.T) {
@@ -21,8 +21,8 @@ func TestEndpointLimitsGive429With50011(t *testing.T) {
 		{"/api/v5/public/time", 10},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
-			clock := cctest.NewManualNow(t0)
-			f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+			clock := replaytest.NewManualNow(t0)
+			f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 			h := f.LimitedHandler(t, clock.Now)
 			get := func() (int, string) {
 				w := httptest.NewRecorder()

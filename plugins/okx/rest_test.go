@@ -9,9 +9,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 const minute = int64(60_000)
@@ -24,7 +24,7 @@ func ccxtPage(path, inst, bar string, since, dur int64, limit int) string {
 func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 	for _, ex := range []*okx.Exchange{okx.Spot, okx.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
-			f := newFixture(t, ex, cctest.Clock(t0, 0))
+			f := newFixture(t, ex, replaytest.Clock(t0, 0))
 			inst := ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
 			cur := cc.Interval1m.Truncate(t0.UnixMilli())
 			for _, tt := range []struct {
@@ -44,7 +44,7 @@ func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 					if r.Code != "0" || len(r.Data) != 100 {
 						t.Fatalf("%s page %d: code %s, %d rows", tt.path, page, r.Code, len(r.Data))
 					}
-					os := cctest.OpenTimes(t, r.Data)
+					os := replaytest.OpenTimes(t, r.Data)
 					for i := 1; i < len(os); i++ {
 						if os[i] != os[i-1]-minute {
 							t.Fatalf("%s page %d: not newest first one minute apart: %d then %d", tt.path, page, os[i-1], os[i])
@@ -74,7 +74,7 @@ func TestCcxtPagesJoinWithoutGapOrOverlap(t *testing.T) {
 func TestCandlesWindows(t *testing.T) {
 	now := t0.UnixMilli()
 	cur := cc.Interval1m.Truncate(now)
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	tests := []struct {
 		name        string
 		query       string
@@ -102,7 +102,7 @@ func TestCandlesWindows(t *testing.T) {
 			if r.Code != "0" {
 				t.Fatalf("code %s %s", r.Code, r.Msg)
 			}
-			os := cctest.OpenTimes(t, r.Data)
+			os := replaytest.OpenTimes(t, r.Data)
 			if len(os) != tt.rows {
 				t.Fatalf("%d rows, want %d", len(os), tt.rows)
 			}
@@ -114,7 +114,7 @@ func TestCandlesWindows(t *testing.T) {
 }
 
 func TestCandlesInProgressAndConfirmed(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	now := t0.UnixMilli()
 	var r candlesResp
 	f.GetJSON(t, "/api/v5/market/candles?instId=ETH-USDT&bar=1H&limit=3", &r)
@@ -140,7 +140,7 @@ func TestCandlesInProgressAndConfirmed(t *testing.T) {
 }
 
 func TestPerpetualVolumesAreContractsAndBase(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Perpetual, replaytest.Clock(t0, 0))
 	var ins struct {
 		Data []struct{ InstID, CtVal, LotSz string } `json:"data"`
 	}
@@ -187,7 +187,7 @@ func TestCandlesErrorsAreOKXs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.ex, cctest.Clock(t0, 0))
+			f := newFixture(t, tt.ex, replaytest.Clock(t0, 0))
 			var r candlesResp
 			status, body := f.GetJSON(t, "/api/v5/market/"+tt.query, &r)
 			if status != tt.status || r.Code != tt.code || r.Msg != tt.msg || r.Data == nil || len(r.Data) != 0 {
@@ -198,7 +198,7 @@ func TestCandlesErrorsAreOKXs(t *testing.T) {
 }
 
 func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0)) // t0 is 2026-11-25T12:34:56Z, a Wednesday
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0)) // t0 is 2026-11-25T12:34:56Z, a Wednesday
 	at := func(s string) int64 {
 		tm, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -226,7 +226,7 @@ func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
 		t.Run(tt.bar, func(t *testing.T) {
 			var r candlesResp
 			f.GetJSON(t, "/api/v5/market/candles?instId=SOL-USDT&limit=2&bar="+tt.bar, &r)
-			os := cctest.OpenTimes(t, r.Data)
+			os := replaytest.OpenTimes(t, r.Data)
 			if len(os) != 2 || os[0] != at(tt.newest) || os[1] != at(tt.older) {
 				t.Fatalf("opens %v, want %s and %s", os, tt.newest, tt.older)
 			}
@@ -238,7 +238,7 @@ func TestHongKongBarsOpenAtUTCPlus8Midnight(t *testing.T) {
 }
 
 func TestAggregatedBarsAgreeWithShorterOnes(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	// A Hong Kong day is the 24 hourly bars from 16:00 UTC.
 	var day, hours candlesResp
 	f.GetJSON(t, "/api/v5/market/history-candles?instId=BTC-USDT&bar=1D&limit=2", &day)
@@ -285,14 +285,14 @@ func checkFold(t *testing.T, bar []string, parts [][]string) {
 }
 
 func TestUnknownPathIsNotFound(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	if status, _ := f.GetJSON(t, "/api/v5/market/nope", nil); status != http.StatusNotFound {
 		t.Errorf("status %d", status)
 	}
 }
 
 func TestMarkAndIndexPriceCandles(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Perpetual, replaytest.Clock(t0, 0))
 	var trades candlesResp
 	f.GetJSON(t, "/api/v5/market/candles?instId=ETH-USDT-SWAP&bar=15m&limit=5", &trades)
 	for _, path := range []string{

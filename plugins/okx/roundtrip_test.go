@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // 2024-03-01T00:00:00Z: a historical window start.
@@ -18,24 +18,24 @@ func TestRecordThenReplayOffline(t *testing.T) {
 		t.Run(ex.Name(), func(t *testing.T) {
 			inst := ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
 			page := ccxtPage("history-candles", inst, "1m", winStart, minute, 100)
-			calls := []cctest.Call{{Path: "/api/v5/public/instruments?instType=" + ex.InstType()}, {Path: page}}
+			calls := []replaytest.Call{{Path: "/api/v5/public/instruments?instType=" + ex.InstType()}, {Path: page}}
 			// A short WS session through the proxy, then against the replay.
 			live := func(t *testing.T, url string) {
-				c := cctest.At(url).Conn(t, "/ws/v5/business")
-				cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+				c := replaytest.At(url).Conn(t, "/ws/v5/business")
+				replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 				for i := 0; i < 2; i++ {
-					cctest.ReadFrame(t, c, nil)
+					replaytest.ReadFrame(t, c, nil)
 				}
 				c.Close()
 			}
-			recorded, replayed, srv := cctest.RoundTrip(t, ex.Name(), nil, calls, live)
+			recorded, replayed, srv := replaytest.RoundTrip(t, ex.Name(), nil, calls, live)
 			for i, call := range calls {
 				if !bytes.Equal(replayed[i], recorded[i]) {
 					t.Errorf("%s: replayed body differs:\n%s\n%s", call.Path, replayed[i], recorded[i])
 				}
 			}
 			// A window never asked verbatim comes from the candle index.
-			rs := cctest.At(srv.URL)
+			rs := replaytest.At(srv.URL)
 			var whole, part candlesResp
 			rs.GetJSON(t, page, &whole)
 			rs.GetJSON(t, fmt.Sprintf("/api/v5/market/history-candles?instId=%s&before=%d&after=%d", inst, winStart+10*minute-1, winStart+20*minute), &part)
@@ -48,9 +48,9 @@ func TestRecordThenReplayOffline(t *testing.T) {
 				}
 			}
 			ws := rs.Conn(t, "/ws/v5/business")
-			cctest.Send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
+			replaytest.Send(t, ws, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"`+inst+`"}]}`)
 			for i := 0; i < 5; i++ {
-				frame := cctest.ReadFrame(t, ws, nil)
+				frame := replaytest.ReadFrame(t, ws, nil)
 				us, err := ex.DecodeFrame("/ws/v5/business", frame)
 				if err == nil && len(us) == 1 && us[0].Symbol == inst && us[0].Interval == cc.Interval1m {
 					return

@@ -11,10 +11,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/okx"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 type event struct {
@@ -35,7 +35,7 @@ func nextEvent(t *testing.T, c *websocket.Conn) (event, []byte) {
 	t.Helper()
 	for {
 		var e event
-		body := cctest.ReadFrame(t, c, &e)
+		body := replaytest.ReadFrame(t, c, &e)
 		if e.Event != "" {
 			return e, body
 		}
@@ -43,24 +43,24 @@ func nextEvent(t *testing.T, c *websocket.Conn) (event, []byte) {
 }
 
 func TestSubscribeAckPushAndPingPong(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	c := f.Conn(t, "/ws/v5/business")
-	cctest.Send(t, c, "ping")
+	replaytest.Send(t, c, "ping")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, data, err := c.ReadMessage(); err != nil || string(data) != "pong" {
 		t.Fatalf("ping: %q %v", data, err)
 	}
 	// ccxt's exact first message.
-	cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
+	replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
 	var ack event
-	body := cctest.ReadFrame(t, c, &ack)
+	body := replaytest.ReadFrame(t, c, &ack)
 	if ack.Event != "subscribe" || ack.Arg == nil || ack.Arg.Channel != "candle1m" || ack.Arg.InstID != "BTC-USDT" || ack.ConnID == "" {
 		t.Fatalf("ack: %s", body)
 	}
 	// The first push is the candle in progress now, as REST has it.
 	var first event
-	body = cctest.ReadFrame(t, c, &first)
-	cctest.CheckShape(t, "ws_candle.json", body, cctest.KeysAnyOrder)
+	body = replaytest.ReadFrame(t, c, &first)
+	replaytest.CheckShape(t, "ws_candle.json", body, replaytest.KeysAnyOrder)
 	now := t0.UnixMilli()
 	want, _ := f.Env.Market.Candles(context.Background(), "BTC-USDT", cc.Interval1m, cc.Interval1m.Truncate(now), now+1, now)
 	row := first.Data[0]
@@ -68,16 +68,16 @@ func TestSubscribeAckPushAndPingPong(t *testing.T) {
 		t.Errorf("push %v, market %+v", row, want[0])
 	}
 	// With an id, OKX echoes it: the documented shape.
-	cctest.Send(t, c, `{"id":"1512","op":"subscribe","args":[{"channel":"candle1D","instId":"BTC-USDT"}]}`)
+	replaytest.Send(t, c, `{"id":"1512","op":"subscribe","args":[{"channel":"candle1D","instId":"BTC-USDT"}]}`)
 	e, body := nextEvent(t, c)
-	cctest.CheckShape(t, "ws_subscribe.json", body, cctest.KeysAnyOrder)
+	replaytest.CheckShape(t, "ws_subscribe.json", body, replaytest.KeysAnyOrder)
 	if e.ID != "1512" || e.ConnID != ack.ConnID {
 		t.Errorf("ack %s, first ack conn %s", body, ack.ConnID)
 	}
 	for {
 		var p event
-		body = cctest.ReadFrame(t, c, &p)
-		cctest.CheckShape(t, "ws_candle.json", body, cctest.KeysAnyOrder)
+		body = replaytest.ReadFrame(t, c, &p)
+		replaytest.CheckShape(t, "ws_candle.json", body, replaytest.KeysAnyOrder)
 		if p.Arg.Channel == "candle1D" {
 			break
 		}
@@ -85,7 +85,7 @@ func TestSubscribeAckPushAndPingPong(t *testing.T) {
 }
 
 func TestWSErrors(t *testing.T) {
-	f := newFixture(t, okx.Perpetual, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Perpetual, replaytest.Clock(t0, 0))
 	c := f.Conn(t, "/ws/v5/business")
 	tests := []struct {
 		msg, code, text string
@@ -97,33 +97,33 @@ func TestWSErrors(t *testing.T) {
 		{`{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT-SWAP"}]}`, "60018", "Wrong URL or channel:tickers,instId:BTC-USDT-SWAP doesn't exist. Please use the correct URL, channel and parameters referring to API document."},
 	}
 	for _, tt := range tests {
-		cctest.Send(t, c, tt.msg)
+		replaytest.Send(t, c, tt.msg)
 		e, body := nextEvent(t, c)
 		if e.Event != "error" || e.Code != tt.code || e.Msg != tt.text {
 			t.Errorf("%s: got %s", tt.msg, body)
 		}
 		if tt.code == "60012" && e.ID != "" {
-			cctest.CheckShape(t, "ws_error.json", body, cctest.KeysAnyOrder)
+			replaytest.CheckShape(t, "ws_error.json", body, replaytest.KeysAnyOrder)
 		}
 	}
 	// Candles are on the business socket only.
 	pub := f.Conn(t, "/ws/v5/public")
-	cctest.Send(t, pub, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}]}`)
+	replaytest.Send(t, pub, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}]}`)
 	if e, body := nextEvent(t, pub); e.Event != "error" || e.Code != "60018" {
 		t.Errorf("candles on the public socket: %s", body)
 	}
 }
 
 func TestUnsubscribeStopsPushes(t *testing.T) {
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 20))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 20))
 	c := f.Conn(t, "/ws/v5/business")
-	cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
+	replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
 	nextEvent(t, c)
-	cctest.Send(t, c, `{"op":"unsubscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
+	replaytest.Send(t, c, `{"op":"unsubscribe","args":[{"channel":"candle1m","instId":"ETH-USDT"}]}`)
 	if e, body := nextEvent(t, c); e.Event != "unsubscribe" || e.Arg == nil || e.Arg.InstID != "ETH-USDT" {
 		t.Fatalf("unsubscribe ack: %s", body)
 	}
-	cctest.ExpectSilence(t, c)
+	replaytest.ExpectSilence(t, c)
 }
 
 func TestPushesInProgressThenConfirmed(t *testing.T) {
@@ -139,9 +139,9 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 			// 60× from 20s before the next 6H Hong Kong bar (04:00 UTC),
 			// which is also a minute close: 1/3s of real time.
 			start := time.Date(2026, 11, 25, 3, 59, 40, 0, time.UTC)
-			f := newFixture(t, okx.Spot, cctest.Clock(start, 60))
+			f := newFixture(t, okx.Spot, replaytest.Clock(start, 60))
 			c := f.Conn(t, "/ws/v5/business")
-			cctest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tt.channel+`","instId":"BTC-USDT"}]}`)
+			replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tt.channel+`","instId":"BTC-USDT"}]}`)
 			nextEvent(t, c)
 			var sawOpen, sawFinal, sawNext bool
 			// The bar followed is the first one seen in progress.
@@ -149,7 +149,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for !(sawFinal && sawNext) && time.Now().Before(deadline) {
 				var p event
-				body := cctest.ReadFrame(t, c, &p)
+				body := replaytest.ReadFrame(t, c, &p)
 				row := p.Data[0]
 				ts, _ := strconv.ParseInt(row[0], 10, 64)
 				if open < 0 {
@@ -198,7 +198,7 @@ func TestPushesInProgressThenConfirmed(t *testing.T) {
 func TestIdleConnectionsAreClosed(t *testing.T) {
 	// Pushes come every 500ms: a subscribed connection stays open.
 	defer okx.SetIdleTimeout(1500 * time.Millisecond)()
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 1))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 1))
 	c := f.Conn(t, "/ws/v5/business")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err := c.ReadMessage()
@@ -208,7 +208,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	}
 	// A subscribed connection receives data and stays open.
 	c2 := f.Conn(t, "/ws/v5/business")
-	cctest.Send(t, c2, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
+	replaytest.Send(t, c2, `{"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]}`)
 	nextEvent(t, c2)
 	c2.SetReadDeadline(time.Now().Add(3 * time.Second))
 	for {
@@ -223,7 +223,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	for _, ex := range []*okx.Exchange{okx.Spot, okx.Perpetual} {
-		f := newFixture(t, ex, cctest.Clock(t0, 0))
+		f := newFixture(t, ex, replaytest.Clock(t0, 0))
 		inst := ex.Symbol(cc.Pair{Base: "XRP", Quote: "USDT"})
 		now := t0.UnixMilli()
 		start := cc.Interval15m.Truncate(now) - 30*900_000
@@ -263,7 +263,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 		}
 	}
 	// Hong Kong bars have no canonical interval to index under.
-	f := newFixture(t, okx.Spot, cctest.Clock(t0, 0))
+	f := newFixture(t, okx.Spot, replaytest.Clock(t0, 0))
 	path := "/api/v5/market/candles?instId=BTC-USDT&bar=1D"
 	req, _ := okx.Spot.CandlesRequest(plugins.Query{Symbol: "BTC-USDT", Interval: cc.Interval1d})
 	req.URL.RawQuery = "instId=BTC-USDT&bar=1D"
@@ -277,7 +277,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeFrame(t *testing.T) {
-	doc, _ := json.Marshal(cctest.GoldenJSON(t, "ws_candle.json"))
+	doc, _ := json.Marshal(replaytest.GoldenJSON(t, "ws_candle.json"))
 	// candle1D, the doc example's channel, is a Hong Kong bar: it has no
 	// canonical interval to index under.
 	if _, err := okx.Spot.DecodeFrame("/ws/v5/business", doc); !errors.Is(err, plugins.ErrNotCandles) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
-	"github.com/candlecassette/candlecassette/plugins/plugintest"
+	"github.com/candlecassette/candlecassette/replay/plugintest"
 )
 
 // fragile wraps binance_spot's handler with one robustness defect.

@@ -1,4 +1,4 @@
-package cctest
+package replaytest
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func parseShape(data []byte) (*node, error) {
 		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("cctest: trailing data after JSON value")
+		return nil, fmt.Errorf("replaytest: trailing data after JSON value")
 	}
 	return n, nil
 }
@@ -82,7 +82,7 @@ func parseNode(dec *json.Decoder) (*node, error) {
 	case nil:
 		return &node{kind: "null"}, nil
 	}
-	return nil, fmt.Errorf("cctest: unexpected JSON token %v", tok)
+	return nil, fmt.Errorf("replaytest: unexpected JSON token %v", tok)
 }
 
 // ShapeDiff is the JSON-shape comparer: it reports, one line per place,
@@ -99,11 +99,11 @@ func parseNode(dec *json.Decoder) (*node, error) {
 func ShapeDiff(want, got []byte, keys Keys) ([]string, error) {
 	w, err := parseShape(want)
 	if err != nil {
-		return nil, fmt.Errorf("cctest: want: %w", err)
+		return nil, fmt.Errorf("replaytest: want: %w", err)
 	}
 	g, err := parseShape(got)
 	if err != nil {
-		return nil, fmt.Errorf("cctest: got: %w (%.300s)", err, got)
+		return nil, fmt.Errorf("replaytest: got: %w (%.300s)", err, got)
 	}
 	var out []string
 	diffShape(w, g, "$", keys, &out)
@@ -198,7 +198,7 @@ func SameShape(golden string, got []byte, keys Keys) error {
 		return fmt.Errorf("%s: %w", golden, err)
 	}
 	if len(d) > 0 {
-		return fmt.Errorf("cctest: shape differs from %s:\n%s\nbody: %.1000s", golden, strings.Join(d, "\n"), got)
+		return fmt.Errorf("replaytest: shape differs from %s:\n%s\nbody: %.1000s", golden, strings.Join(d, "\n"), got)
 	}
 	return nil
 }
@@ -238,7 +238,7 @@ func SameValueShape(want, got any) error {
 		return err
 	}
 	if len(d) > 0 {
-		return fmt.Errorf("cctest: shape differs:\n%s\ngot: %.1000s", strings.Join(d, "\n"), g)
+		return fmt.Errorf("replaytest: shape differs:\n%s\ngot: %.1000s", strings.Join(d, "\n"), g)
 	}
 	return nil
 }

@@ -1,11 +1,11 @@
-package cctest_test
+package replaytest_test
 
 import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // BenchmarkCandles measures each id's candles endpoint in process at its
@@ -19,7 +19,7 @@ func BenchmarkCandles(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cctest.BenchCandles(b, id, pair, cc.Interval1m, min(p.Defaults().MaxLimit, 1000))
+			replaytest.BenchCandles(b, id, pair, cc.Interval1m, min(p.Defaults().MaxLimit, 1000))
 		})
 	}
 }

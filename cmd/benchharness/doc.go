@@ -7,7 +7,7 @@
 // overhead and process startup — and prints one table of figures, each
 // next to its target and a pass/miss mark.
 //
-// Run it with `make bench` or `go run ./internal/benchharness` from the
+// Run it with `make bench` or `go run ./cmd/benchharness` from the
 // repository root (-quick for a shorter run, -full for a longer one; see
 // -h). wrk and nginx come from the Debian packages wrk and nginx-light,
 // which the harness installs with apt-get when they are missing and it

@@ -1,4 +1,4 @@
-// Package cctest is the one test-support package of candlecassette, as
+// Package replaytest is the one test-support package of candlecassette, as
 // bbolt has internal/btesting: every server it starts is the real one
 // (replay.Start over the synthetic market or a cassette, record.Start for
 // the recording proxy) on 127.0.0.1:0, closed when the test ends.
@@ -34,4 +34,4 @@
 //
 // Everything here is safe for parallel tests; servers and connections
 // are closed when the test ends.
-package cctest
+package replaytest

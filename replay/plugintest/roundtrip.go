@@ -9,9 +9,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/candlecassette/candlecassette/serve"
 )
 
@@ -43,7 +43,7 @@ func checkRoundTrip(t *testing.T, p plugins.Plugin, opts Options) {
 	var recorded [][]byte       // the pages through the proxy
 	var direct [][]cc.Candle    // the pages straight from the upstream
 	var recordedUps []cc.Update // the stream through the proxy
-	path := cctest.Record(t, upstream, func(t *testing.T, proxy, up string) {
+	path := replaytest.Record(t, upstream, func(t *testing.T, proxy, up string) {
 		for _, q := range queries {
 			body := fetch(t, p, proxy, q)
 			recorded = append(recorded, body)
@@ -53,7 +53,7 @@ func checkRoundTrip(t *testing.T, p plugins.Plugin, opts Options) {
 			recordedUps = klineUpdates(t, p, ks, proxy, queries[0].Symbol, iv)
 		}
 	})
-	srv := cctest.Replay(t, path, replay.Options{Speed: 10, Serve: serve.Options{NoRateLimit: true}})
+	srv := replaytest.Replay(t, path, replay.Options{Speed: 10, Serve: serve.Options{NoRateLimit: true}})
 	// In the reverse order of the recording: a replay that matched requests
 	// by their order, not their content, would answer the wrong pair.
 	for i := len(queries) - 1; i >= 0; i-- {
@@ -104,7 +104,7 @@ func fetch(t *testing.T, p plugins.Plugin, base string, q plugins.Query) []byte 
 	if err != nil {
 		t.Fatalf("CandlesRequest(%+v): %v", q, err)
 	}
-	status, body := cctest.At(base).Do(t, req)
+	status, body := replaytest.At(base).Do(t, req)
 	if status < 200 || status >= 300 {
 		t.Fatalf("%s %s: %d %.300s", req.Method, req.URL, status, body)
 	}
@@ -134,7 +134,7 @@ func decodeWindow(t *testing.T, p plugins.Plugin, q plugins.Query, body []byte) 
 func klineUpdates(t *testing.T, p plugins.Plugin, ks plugins.KlineSubscriber, base, sym string, iv cc.Interval) []cc.Update {
 	t.Helper()
 	path, msgs := ks.KlineSubscription(sym, iv)
-	conn := cctest.Dial(t, base+path)
+	conn := replaytest.Dial(t, base+path)
 	defer conn.Close()
 	for _, m := range msgs {
 		if err := conn.WriteMessage(websocket.TextMessage, m); err != nil {

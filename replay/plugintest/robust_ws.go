@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/gorilla/websocket"
 
 	"github.com/candlecassette/candlecassette/plugins"
@@ -192,7 +192,7 @@ const wsStormSize = 500
 // checkRobustWS runs the WS scenarios on every WS path of p on a server of
 // its own, then checks no session goroutine outlives it.
 func checkRobustWS(t *testing.T, p plugins.Plugin, opts Options) {
-	g := cctest.NewGoroutines(t.Name())
+	g := replaytest.NewGoroutines(t.Name())
 	g.Track(func() { robustWS(t, p, opts) })
 	if err := g.Leaked(requestTimeout); err != nil {
 		t.Errorf("goroutines left after the WS sessions closed: %v", err)

@@ -1,4 +1,4 @@
-package cctest_test
+package replaytest_test
 
 import (
 	"encoding/json"
@@ -9,12 +9,12 @@ import (
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // scripted serves one WS connection that pushes frames and then waits
 // for the client to go.
-func scripted(t *testing.T, frames ...string) *cctest.Server {
+func scripted(t *testing.T, frames ...string) *replaytest.Server {
 	t.Helper()
 	up := websocket.Upgrader{}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,10 +31,10 @@ func scripted(t *testing.T, frames ...string) *cctest.Server {
 		c.ReadMessage() // until the client closes
 	}))
 	t.Cleanup(ts.Close)
-	return cctest.At(ts.URL)
+	return replaytest.At(ts.URL)
 }
 
-func pushed(t *testing.T) cctest.Candler {
+func pushed(t *testing.T) replaytest.Candler {
 	return func(_ int, frame []byte) cc.Candle {
 		var c struct {
 			T      int64

@@ -54,6 +54,6 @@
 // so a caller may run one plugin per parallel subtest, as
 // plugins/conformance_test.go does. RunRobustness's leak checks follow
 // the goroutines its servers started (by pprof label, see
-// internal/cctest.Goroutines), not every goroutine of the process, so
+// internal/replaytest.Goroutines), not every goroutine of the process, so
 // parallel siblings do not count as its leaks.
 package plugintest

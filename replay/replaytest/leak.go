@@ -1,4 +1,4 @@
-package cctest
+package replaytest
 
 import (
 	"bytes"
@@ -48,14 +48,14 @@ func NewGoroutines(name string) *Goroutines {
 // Track runs f on the calling goroutine with g's label, which every
 // goroutine started meanwhile inherits.
 func (g *Goroutines) Track(f func()) {
-	pprof.Do(context.Background(), pprof.Labels("cctest", g.label), func(context.Context) { f() })
+	pprof.Do(context.Background(), pprof.Labels("replaytest", g.label), func(context.Context) { f() })
 }
 
 // Leaked waits up to wait for g's goroutines to end (closed sessions and
 // connections take a moment to unwind) and returns an error with the
 // stacks of those still running, or nil. Call it outside Track.
 func (g *Goroutines) Leaked(wait time.Duration) error {
-	want := fmt.Sprintf("# labels: {%q:%q}", "cctest", g.label)
+	want := fmt.Sprintf("# labels: {%q:%q}", "replaytest", g.label)
 	deadline := time.Now().Add(wait)
 	for {
 		var buf bytes.Buffer
@@ -70,7 +70,7 @@ func (g *Goroutines) Leaked(wait time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("cctest: %d goroutine stacks of %s still running:\n%s", len(left), g.label, strings.Join(left, "\n\n"))
+			return fmt.Errorf("replaytest: %d goroutine stacks of %s still running:\n%s", len(left), g.label, strings.Join(left, "\n\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-package cctest
+package replaytest
 
 import (
 	"time"

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/candlecassette/candlecassette/serve"
 )
 
@@ -147,7 +147,7 @@ type harness struct {
 func newHarness(t *testing.T, p plugins.Plugin, opts Options) *harness {
 	// Rate limits would refuse the suite's bursts; the suite checks the
 	// plugin, not the limiter.
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: cctest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: replaytest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}

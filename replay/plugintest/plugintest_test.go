@@ -10,7 +10,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/binance"
-	"github.com/candlecassette/candlecassette/plugins/plugintest"
+	"github.com/candlecassette/candlecassette/replay/plugintest"
 )
 
 func TestSuitePassesACorrectPlugin(t *testing.T) {

@@ -1,4 +1,4 @@
-package cctest_test
+package replaytest_test
 
 import (
 	"io"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlecassette/candlecassette/internal/cctest"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestShapesMatchReportsEachDifferingPayload(t *testing.T) {
@@ -31,24 +31,24 @@ func TestShapesMatchReportsEachDifferingPayload(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		keys   cctest.Keys
+		keys   replaytest.Keys
 		path   string
 		failed bool
 	}{
-		{"the same shape passes", cctest.KeysInOrder, "/same", false},
-		{"another key order fails in order", cctest.KeysInOrder, "/reordered", true},
-		{"another key order passes in any order", cctest.KeysAnyOrder, "/reordered", false},
+		{"the same shape passes", replaytest.KeysInOrder, "/same", false},
+		{"another key order fails in order", replaytest.KeysInOrder, "/reordered", true},
+		{"another key order passes in any order", replaytest.KeysAnyOrder, "/reordered", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recordingT{TB: t}
-			cctest.ShapesMatch(rec, ts.URL, tc.keys, map[string]string{golden: tc.path})
+			replaytest.ShapesMatch(rec, ts.URL, tc.keys, map[string]string{golden: tc.path})
 			if rec.failed != tc.failed {
 				t.Errorf("failed = %v, want %v", rec.failed, tc.failed)
 			}
 		})
 	}
 	var v struct{ A int }
-	if body := cctest.GetJSON(t, ts.URL, "/same", &v); v.A != 2 || len(body) == 0 {
+	if body := replaytest.GetJSON(t, ts.URL, "/same", &v); v.A != 2 || len(body) == 0 {
 		t.Errorf("GetJSON decoded %+v from %s", v, body)
 	}
 }
@@ -76,12 +76,12 @@ func TestExhaustSendsNThenOneMore(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer ts.Close()
-	st, body := cctest.Exhaust(t, 3, cctest.Req(http.MethodPost, ts.URL, ""), nil)
+	st, body := replaytest.Exhaust(t, 3, replaytest.Req(http.MethodPost, ts.URL, ""), nil)
 	if st != http.StatusTooManyRequests || string(body) != "slow down" || calls.Load() != 4 {
 		t.Errorf("after 3: %d %s, %d calls", st, body, calls.Load())
 	}
 	var seen []string
-	cctest.Exhaust(t, 0, cctest.Req(http.MethodPost, ts.URL, ""), func(int, []byte) bool { seen = append(seen, "x"); return true })
+	replaytest.Exhaust(t, 0, replaytest.Req(http.MethodPost, ts.URL, ""), func(int, []byte) bool { seen = append(seen, "x"); return true })
 	if len(seen) != 0 || calls.Load() != 5 {
 		t.Errorf("n = 0 checked %d answers and made %d calls in all", len(seen), calls.Load())
 	}
@@ -92,7 +92,7 @@ func TestGoroutinesTellTrackedOnesFromOthers(t *testing.T) {
 	var other sync.WaitGroup
 	other.Add(1)
 	go func() { defer other.Done(); <-stop }() // not tracked: never reported
-	g := cctest.NewGoroutines(t.Name())
+	g := replaytest.NewGoroutines(t.Name())
 	var mine sync.WaitGroup
 	g.Track(func() {
 		mine.Add(1)

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/internal/cctest"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/candlecassette/candlecassette/serve"
 )
 
@@ -91,7 +91,7 @@ type robustHarness struct {
 }
 
 func newRobustHarness(t *testing.T, p plugins.Plugin, opts Options) *robustHarness {
-	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: cctest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
+	srv, err := replay.New(replay.Options{Exchange: p.Name(), Pairs: opts.Pairs, Seed: opts.Seed, Clock: replaytest.Clock(opts.Now, 0), Serve: serve.Options{NoRateLimit: true}})
 	if err != nil {
 		t.Fatalf("replay.New(%s): %v", p.Name(), err)
 	}
@@ -133,7 +133,7 @@ func RunRobustnessWith(t *testing.T, p plugins.Plugin, opts Options) {
 	t.Run("rest", func(t *testing.T) {
 		// The server's goroutines, told from those of plugins checked in
 		// parallel by their label.
-		g := cctest.NewGoroutines(t.Name())
+		g := replaytest.NewGoroutines(t.Name())
 		g.Track(func() {
 			h := newRobustHarness(t, p, opts)
 			defer h.close()

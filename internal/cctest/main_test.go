@@ -1,9 +1,0 @@
-package cctest_test
-
-import (
-	"testing"
-
-	"github.com/candlecassette/candlecassette/internal/cctest"
-)
-
-func TestMain(m *testing.M) { cctest.Main(m) }
