@@ -20,9 +20,9 @@ func synthCommand() *cli.Command {
 			"exchange under its real hostnames (see `candlecassette exchanges --json`), over one synthetic\n" +
 			"market: the same pair moves together on every exchange, a few basis points apart. Hosts that\n" +
 			"sibling ids share (www.okx.com, api.bybit.com, api.gateio.ws, api.hyperliquid.xyz, api.kucoin.com)\n" +
-			"answer both ids' markets as the real host does. Either way one line `listening on http://HOST:PORT`\n" +
-			"goes to stdout; on several exchanges a direct request (naming none of their hosts) is answered\n" +
-			"421 with the ids and hosts served, and each id's admin API is at /__admin/ID/.",
+			"answer both ids' markets as the real host does. Either way stdout gets the one listening line\n" +
+			"with the port's http://HOST:PORT; on several exchanges a direct request (naming none of their\n" +
+			"hosts) is answered 421 with the ids and hosts served, and each id's admin API is at /__admin/ID/.",
 		Flags: append(servingFlags(), pairsFlag(),
 			&cli.BoolFlag{Name: "all", Usage: "serve every registered exchange at once, each under its real hostnames (proxy mode)"}),
 		Action: func(c *cli.Context) error {
