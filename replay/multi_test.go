@@ -195,6 +195,38 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+// Bybit keeps its categories on separate sockets of one host: each path
+// is its category's id's.
+func TestBybitSocketsGoToTheirCategorysID(t *testing.T) {
+	m := startMulti(t, "bybit_spot", "bybit_perpetual")
+	for _, tc := range []struct{ path, id string }{{"/v5/public/spot", "bybit_spot"}, {"/v5/public/linear", "bybit_perpetual"}} {
+		conn, _, err := m.dialer.Dial("wss://stream.bybit.com"+tc.path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"op":"subscribe","req_id":"1","args":["kline.1.BTCUSDT"]}`)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			_, msg, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: %v", tc.path, err)
+			}
+			if strings.Contains(string(msg), `"topic":"kline.1.BTCUSDT"`) {
+				break
+			}
+		}
+		if st := m.srv.Exchange(tc.id).Status(); st.WS.Connections != 1 {
+			t.Errorf("%s: %s's hub holds %d connections, want this one", tc.path, tc.id, st.WS.Connections)
+		}
+		conn.Close()
+		for deadline := time.Now().Add(5 * time.Second); m.srv.Exchange(tc.id).Status().WS.Connections != 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
 // ccxt subscribes okx spot and swap candles on one business socket, and
 // Hyperliquid's spot and perpetual candles on one /ws: each connection
 // gets both markets' pushes, each encoded its market's way.
