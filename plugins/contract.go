@@ -72,6 +72,29 @@ type Rewriter interface {
 	RewriteResponse(path string, body []byte, wsBase string) []byte
 }
 
+// SharedHostRouter is implemented by plugins whose exchange serves the
+// markets of several ids on one real host — www.okx.com answers SPOT and
+// SWAP, api.bybit.com every category, api.hyperliquid.xyz's /info spot and
+// perpetuals — so that a process serving those ids answers the host as
+// the exchange does (serve.NewMulti lets siblings share a host, and
+// refuses any other two ids claiming one).
+type SharedHostRouter interface {
+	// Siblings are the ids that may share this id's hosts, its own
+	// included: the ids Owner chooses between.
+	Siblings() []string
+	// Owner names the sibling whose handler answers r, read from r's
+	// path, query or body (a body read must be put back for the handler).
+	// It is called on the plugin of the first id serving the host; a
+	// request any sibling answers alike (the server time) gets that id's
+	// own Name, as does an id not served in the process. "" means r is
+	// for all of them at once: a WS connection on which the exchange
+	// carries every market (OKX's /ws/v5/business, Hyperliquid's /ws).
+	// The front serves it with this id's plugin over the union of the
+	// siblings' markets, so the plugin must serve each stream by its
+	// symbol, not by its own id.
+	Owner(r *http.Request) string
+}
+
 // LimitIgnorer is implemented by plugins whose exchange answers a fixed
 // page whatever limit is asked (Kraken's OHLC). For them the conformance
 // suite checks the window asked for inside a longer answer.

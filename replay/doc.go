@@ -8,6 +8,10 @@
 // Every built-in exchange is available by its id without further imports;
 // plugins.Register adds others.
 //
+// Options.Exchanges serves several exchanges on one port, each under its
+// real hostnames (proxy mode), over one synthetic market and one clock;
+// see multi.go.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use; Close may be called once.

@@ -18,6 +18,13 @@ import (
 type Options struct {
 	// Exchange is the plugin id, e.g. "binance_spot".
 	Exchange string
+	// Exchanges, if set, replaces Exchange: the ids served at once on
+	// one port, each under its real hostnames (Serve.Hosts) with its own
+	// front (conditions, limits, admin at /__admin/ID/), over one
+	// synthetic market and one clock (see multi.go). Direct requests,
+	// which name no exchange's host, are answered 421. Not with a
+	// Cassette or a Market.
+	Exchanges []string
 	// Pairs served; nil means cc.DefaultPairs.
 	Pairs []cc.Pair
 	// Seed of the synthetic market (and of fault injection, unless
@@ -53,7 +60,8 @@ type Server struct {
 	*serve.Server
 	plugin plugins.Plugin
 	env    *plugins.Env
-	tape   *tape // the cassette being replayed, if any
+	envs   map[string]*plugins.Env // by id, with Exchanges
+	tape   *tape                   // the cassette being replayed, if any
 
 	closeOnce sync.Once
 	closeErr  error
@@ -62,6 +70,9 @@ type Server struct {
 // New builds a Server without listening. Use Handler to mount it, or
 // Start/Serve to listen.
 func New(opts Options) (*Server, error) {
+	if len(opts.Exchanges) > 0 {
+		return newMulti(opts)
+	}
 	var tp *tape
 	if opts.Cassette != "" {
 		var err error
@@ -81,16 +92,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs := opts.Pairs
-	if len(pairs) == 0 {
-		pairs = cc.DefaultPairs
-	}
-	pairs = append([]cc.Pair(nil), pairs...)
-	for i := range pairs {
-		if pairs[i].Symbol == "" {
-			pairs[i].Symbol = p.Symbol(pairs[i])
-		}
-	}
+	pairs := spelled(p, opts.Pairs)
 	so := opts.Serve
 	if so.Seed == 0 {
 		so.Seed = opts.Seed
@@ -141,6 +143,21 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
 }
 
+// spelled is a copy of pairs (nil means cc.DefaultPairs) with each
+// Symbol unset spelled p's way.
+func spelled(p plugins.Plugin, pairs []cc.Pair) []cc.Pair {
+	if len(pairs) == 0 {
+		pairs = cc.DefaultPairs
+	}
+	pairs = append([]cc.Pair(nil), pairs...)
+	for i := range pairs {
+		if pairs[i].Symbol == "" {
+			pairs[i].Symbol = p.Symbol(pairs[i])
+		}
+	}
+	return pairs
+}
+
 // Start builds a Server and listens on addr ("127.0.0.1:0" picks a port).
 func Start(opts Options, addr string) (*Server, error) {
 	s, err := New(opts)
@@ -157,8 +174,17 @@ func Start(opts Options, addr string) (*Server, error) {
 // Plugin is the exchange plugin being served.
 func (s *Server) Plugin() plugins.Plugin { return s.plugin }
 
-// Env is the plugin's serving environment.
+// Env is the plugin's serving environment (the first exchange's, with
+// Exchanges).
 func (s *Server) Env() *plugins.Env { return s.env }
+
+// EnvOf is the serving environment of the exchange id served, or nil.
+func (s *Server) EnvOf(id string) *plugins.Env {
+	if s.envs == nil && s.plugin.Name() == id {
+		return s.env
+	}
+	return s.envs[id]
+}
 
 // Close stops listening, closes every WS session with 1001 (going away)
 // and waits up to ctx's deadline for requests in flight. It returns only

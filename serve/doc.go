@@ -82,9 +82,13 @@
 // reached, and Options.AdminAllowHosts, and refuses requests a web page
 // could send (see Options.AdminToken and adminguard.go).
 //
-// A hostname belongs to one exchange: two ids that share a real host
-// (www.okx.com for spot and swap) cannot both claim it yet (ErrHostTaken);
-// that needs a handler answering for both.
+// A hostname belongs to one exchange, or to sibling ids that share the
+// real host (www.okx.com for spot and swap; plugins.SharedHostRouter):
+// the first of them leads the host and picks per request which sibling
+// answers, and a WS connection for all of them (OKX's business socket)
+// is served by the lead's Stack and its shared handler over the union of
+// their markets (shared.go). Any other two ids claiming one host are
+// refused (ErrHostTaken).
 //
 // Connections terminated or tunnelled are served by h1 with plain reads
 // and writes (no raw system calls or sendfile), and absolute-form requests

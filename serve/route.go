@@ -13,7 +13,8 @@ import (
 //
 //  1. A name an exchange claims (Exchange.Hosts, Options.Hosts) goes to
 //     that exchange's Stack: rate limits, network simulation, the mode's
-//     handler. Never to the admin API: under an exchange's name the server
+//     handler; on a name sibling ids share, to the Stack of the sibling
+//     the request is for (shared.go). Never to the admin API: under an exchange's name the server
 //     is that exchange, and /__admin/ there is the exchange's 404.
 //  2. A proxied request — an absolute-form target, or one on a connection
 //     opened for an exchange's host (CONNECT, or TLS naming it) — under
@@ -55,11 +56,11 @@ func (s *Server) router() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, port := splitHost(r.Host)
-		if st := s.hosts[name]; st != nil {
+		if hr := s.hosts[name]; hr != nil {
 			if r.URL.Host != "" {
 				r = originForm(r)
 			}
-			st.handler.ServeHTTP(w, r)
+			hr.handler(r).ServeHTTP(w, r)
 			return
 		}
 		if proxied(r) && !s.selfRequest(r, name, port) {

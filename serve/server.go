@@ -24,7 +24,8 @@ type Exchange struct {
 	Plugin plugins.Plugin
 	// Hosts are the real hostnames its requests arrive under through the
 	// proxy ("api.binance.com"; a port is ignored), added to what
-	// Options.Hosts gives. A name may belong to one exchange only.
+	// Options.Hosts gives. A name may belong to one exchange only, or to
+	// siblings that share it (plugins.SharedHostRouter; see shared.go).
 	Hosts []string
 }
 
@@ -41,7 +42,7 @@ type Server struct {
 	*Stack
 	stacks  []*Stack
 	byName  map[string]*Stack
-	hosts   map[string]*Stack
+	hosts   map[string]*hostRoute
 	opts    Options
 	logger  *slog.Logger
 	admin   adminPolicy // the admin API's guard; its names are this server's own
@@ -57,7 +58,8 @@ type Server struct {
 }
 
 // ErrHostTaken is returned by NewMulti when two exchanges claim one
-// hostname.
+// hostname and are not siblings that share it (see
+// plugins.SharedHostRouter).
 var ErrHostTaken = errors.New("serve: hostname claimed by two exchanges")
 
 // New builds the front for plugin p alone. The mode then builds its
@@ -81,7 +83,7 @@ func NewMulti(opts Options, exchanges ...Exchange) (*Server, error) {
 	}
 	s := &Server{
 		byName:   map[string]*Stack{},
-		hosts:    map[string]*Stack{},
+		hosts:    map[string]*hostRoute{},
 		opts:     opts,
 		logger:   cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		admin:    newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
@@ -105,15 +107,17 @@ func NewMulti(opts Options, exchanges ...Exchange) (*Server, error) {
 			if n == "" || slices.Contains(st.hosts, n) {
 				continue
 			}
-			if other := s.hosts[n]; other != nil {
-				for _, st := range s.stacks {
+			if hr := s.hosts[n]; hr != nil {
+				if err := hr.share(st); err != nil {
+					for _, st := range s.stacks {
+						st.Close()
+					}
 					st.Close()
+					return nil, fmt.Errorf("%w: %s by %s and %s (%v)", ErrHostTaken, n, hr.lead.plugin.Name(), name, err)
 				}
-				st.Close()
-				return nil, fmt.Errorf("%w: %s by %s and %s (one host answering for two ids needs a handler that serves both)",
-					ErrHostTaken, n, other.plugin.Name(), name)
+			} else {
+				s.hosts[n] = &hostRoute{lead: st, stacks: []*Stack{st}}
 			}
-			s.hosts[n] = st
 			st.hosts = append(st.hosts, n)
 		}
 		s.byName[name] = st

@@ -124,6 +124,9 @@ type Stack struct {
 	// handler is the exchange's requests' way in once Handle was called:
 	// rate limit → netsim → the mode's handler, without the admin split.
 	handler http.Handler
+	// shared is the way in of requests for every sibling at once on a
+	// host this exchange leads (shared.go), if the mode gave one.
+	shared  http.Handler
 	sim     *netsim.Sim
 	limiter *ratelimit.Limiter
 	admin   adminPolicy

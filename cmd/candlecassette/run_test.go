@@ -236,8 +236,10 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		needsKnown bool
 	}{
 		{"an unknown exchange", []string{"synth", "nasdaq"}, `unknown exchange "nasdaq"`, false},
-		{"no exchange", []string{"synth"}, "want exactly one EXCHANGE argument", false},
-		{"an extra argument", []string{"synth", known, "extra"}, "want exactly one EXCHANGE argument", false},
+		{"no exchange", []string{"synth"}, "want an EXCHANGE argument (or several, or --all)", false},
+		{"an extra argument that is no exchange", []string{"synth", known, "extra"}, `unknown exchange "extra"`, true},
+		{"an exchange twice", []string{"synth", known, known}, known + " given twice", true},
+		{"--all beside a named exchange", []string{"synth", "--all", known}, "not both", false},
 		{"pairs without a quote", []string{"synth", known, "--pairs", "BTCUSDT"}, "--pairs", true},
 		{"a pair with a bad price", []string{"synth", known, "--pairs", "BTC-USDT:cheap"}, "--pairs", true},
 		{"a bad log level", []string{"synth", known, "--log-level", "loud", "--listen", "127.0.0.1:0"}, "--log-level", true},

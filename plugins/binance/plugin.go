@@ -102,8 +102,11 @@ var spotHosts = []string{
 }
 
 // futuresHosts are USD-M futures' hosts: REST on fapi, market streams on
-// fstream, the WS API on ws-fapi. (COIN-M's dapi/dstream are no id's.)
-var futuresHosts = []string{"fapi.binance.com", "fstream.binance.com", "ws-fapi.binance.com"}
+// fstream, the WS API on ws-fapi; and COIN-M's REST host dapi, whose
+// exchangeInfo (empty), ping and time binance_perpetual answers because
+// ccxt binance's default loadMarkets asks for COIN-M markets there and
+// waits out a 10 s timeout if nothing answers. (dstream is no id's.)
+var futuresHosts = []string{"fapi.binance.com", "fstream.binance.com", "ws-fapi.binance.com", "dapi.binance.com"}
 
 // maxLimit is the largest klines page: 1000 on spot, 1500 on USD-M.
 func (p *Plugin) maxLimit() int {

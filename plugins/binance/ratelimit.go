@@ -159,7 +159,8 @@ func spotWeight(r *http.Request) int {
 func futuresWeight(r *http.Request) int {
 	q := rawQuery(r.URL.RawQuery)
 	switch r.URL.Path {
-	case "/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/openInterest", "/fapi/v1/fundingInfo", "/fapi/v1/fundingRate":
+	case "/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/openInterest", "/fapi/v1/fundingInfo", "/fapi/v1/fundingRate",
+		"/dapi/v1/ping", "/dapi/v1/time", "/dapi/v1/exchangeInfo":
 		return 1
 	case "/fapi/v1/klines", "/fapi/v1/continuousKlines", "/fapi/v1/markPriceKlines",
 		"/fapi/v1/indexPriceKlines", "/fapi/v1/premiumIndexKlines":

@@ -102,6 +102,8 @@ func (s *server) buildRoutes() map[string]route {
 	}
 	rs["/fapi/v1/ping"] = route{h: s.handlePing}
 	rs["/fapi/v1/time"] = route{h: s.handleTime}
+	rs["/dapi/v1/ping"] = route{h: s.handlePing} // dapi.binance.com: see futuresHosts
+	rs["/dapi/v1/time"] = route{h: s.handleTime}
 	rs["/fapi/v1/klines"] = route{h: s.handleKlines(tradeKlines, "symbol")}
 	rs["/fapi/v1/continuousKlines"] = route{h: s.handleKlines(tradeKlines, "pair")}
 	rs["/fapi/v1/markPriceKlines"] = route{h: s.handleKlines(markKlines, "symbol")}

@@ -147,8 +147,13 @@ func (s *server) failed(w http.ResponseWriter, err error) {
 	kit.Raw(w, resp.Status, resp.Body)
 }
 
-// pairByCoin resolves a perpetual or spot coin name to its pair.
+// pairByCoin resolves a perpetual or spot coin name to its pair: the
+// pair spelled coin first, so that a handler over both markets (a shared
+// socket, see Owner) tells BTC the perpetual from @142 the spot pair.
 func (s *server) pairByCoin(coin string) (cc.Pair, bool) {
+	if p, ok := s.env.PairBySymbol(coin); ok {
+		return p, true
+	}
 	for _, p := range s.env.Pairs {
 		if p.Base == coin || spotCoin(p) == coin {
 			return p, true

@@ -158,8 +158,8 @@ func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[s
 	}
 	tick := cc.Decimal{Units: 1, Scale: d.Close.Scale}
 	vol, volCcy := d.Volume, d.QuoteVolume
-	if h.ex.instType == "SWAP" {
-		vol, volCcy = shift(d.Volume, -h.contractExp(instID)), d.Volume
+	if exp, swap := h.contractExp(instID); swap {
+		vol, volCcy = shift(d.Volume, -exp), d.Volume
 	}
 	// Start of day: the open of the day candle in UTC and in UTC+8.
 	sod := func(b bar) string {

@@ -149,6 +149,7 @@ var endpoints = map[string]endpoint{
 type candlesQuery struct {
 	instID              string // the market's symbol
 	exp                 int    // contract value exponent (perpetual trade candles)
+	swap                bool   // a perpetual's trade candles: vol in contracts
 	bar                 bar
 	after, before       int64
 	hasAfter, hasBefore bool
@@ -215,7 +216,7 @@ func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, ep endpoint)
 		return cq, false
 	}
 	if !ep.price {
-		cq.exp = h.contractExp(cq.instID)
+		cq.exp, cq.swap = h.contractExp(cq.instID)
 	}
 	return cq, true
 }
@@ -252,31 +253,32 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, 
 		if ep.price {
 			b = appendPriceRow(b, cs[i])
 		} else {
-			b = h.appendRow(b, cs[i], cq.exp)
+			b = h.appendRow(b, cs[i], cq.exp, cq.swap)
 		}
 	}
 	b = append(b, ']')
 	h.ok(w, b)
 }
 
-// contractExp is the power of ten of instID's contract value; spot
-// instruments have none (their vol is in base currency).
-func (h *handler) contractExp(instID string) (exp int) {
-	if h.ex.instType != "SWAP" {
-		return 0
+// contractExp is the power of ten of instID's contract value, and
+// whether it has one: spot instruments have none (their vol is in base
+// currency).
+func (h *handler) contractExp(instID string) (exp int, swap bool) {
+	if !isSwap(instID) {
+		return 0, false
 	}
 	p, _ := h.pairOf(instID)
-	return ctExp(p)
+	return ctExp(p), true
 }
 
 // appendRow writes [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]. For
 // spot, vol is in base and volCcy in quote currency; for perpetuals vol is
 // in contracts and volCcy in base currency.
-func (h *handler) appendRow(b []byte, c cc.Candle, exp int) []byte {
+func (h *handler) appendRow(b []byte, c cc.Candle, exp int, swap bool) []byte {
 	b = append(b, `["`...)
 	b = strconv.AppendInt(b, c.OpenTime, 10)
 	vol, volCcy := c.Volume, c.QuoteVolume
-	if h.ex.instType == "SWAP" {
+	if swap {
 		vol, volCcy = shift(c.Volume, -exp), c.Volume
 	}
 	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close, vol, volCcy, c.QuoteVolume} {

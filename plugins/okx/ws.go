@@ -131,10 +131,10 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, a wsArg) string {
 	}
 	key := a.Channel + ":" + a.InstID
 	arg := a
-	exp := p.h.contractExp(a.InstID)
+	exp, swap := p.h.contractExp(a.InstID)
 	encode := func(u cc.Update) []byte {
 		c.touch()
-		return p.appendPush(nil, arg, u.Candle, exp)
+		return p.appendPush(nil, arg, u.Candle, exp, swap)
 	}
 	iv := b.iv
 	if iv == "" {
@@ -148,7 +148,7 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, a wsArg) string {
 				return nil
 			}
 			c.touch()
-			return p.appendPush(nil, arg, cand, exp)
+			return p.appendPush(nil, arg, cand, exp, swap)
 		}
 	}
 	if err := s.Subscribe(key, a.InstID, iv, pushEvery, encode); err != nil {
@@ -158,12 +158,12 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, a wsArg) string {
 }
 
 // appendPush writes {"arg":{...},"data":[[ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]]}.
-func (p *wsProtocol) appendPush(b []byte, a wsArg, c cc.Candle, exp int) []byte {
+func (p *wsProtocol) appendPush(b []byte, a wsArg, c cc.Candle, exp int, swap bool) []byte {
 	b = append(b, `{"arg":{"channel":"`...)
 	b = append(b, a.Channel...)
 	b = append(b, `","instId":"`...)
 	b = append(b, a.InstID...)
 	b = append(b, `"},"data":[`...)
-	b = p.h.appendRow(b, c, exp)
+	b = p.h.appendRow(b, c, exp, swap)
 	return append(b, "]}"...)
 }

@@ -1,0 +1,156 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// Several exchanges in one process (Options.Exchanges), as a bot that
+// talks to several sees them through the proxy:
+//
+//   - One front (serve.NewMulti) routes each request by its hostname to
+//     its exchange's Stack: every id keeps its own conditions, limits and
+//     admin API (/__admin/ID/...). A direct request names no exchange and
+//     is answered 421 with the hosts served.
+//   - One market underneath: every id's synthetic market has the same
+//     seed and pairs, and synth derives a pair's path from (seed, pair)
+//     alone, the exchange adding a small basis of its own below the
+//     6-hour level (synth's doc). So BTC-USDT on binance_spot, okx_spot
+//     and bybit_perpetual move together, a few basis points apart, and
+//     agree on every 6-hour candle. One clock gives them one "now".
+//   - Hosts sibling ids share (www.okx.com for okx_spot and okx_perpetual)
+//     are answered per request by the sibling the request is for
+//     (plugins.SharedHostRouter). A connection for all of them at once
+//     (an OKX business socket with spot and swap candles) is served by
+//     the first sibling's plugin over the union of their Envs: markets
+//     and feeds by symbol, pairs concatenated; where two siblings spell a
+//     pair alike (Bybit's BTCUSDT), the first's wins, which is why Bybit
+//     keeps its categories on separate sockets.
+
+// newMulti builds the Server of opts.Exchanges over the synthetic market.
+func newMulti(opts Options) (*Server, error) {
+	switch {
+	case opts.Cassette != "":
+		return nil, errors.New("replay: Exchanges serve the synthetic market; a cassette names its own exchange")
+	case opts.Market != nil:
+		return nil, errors.New("replay: Exchanges each get their own synthetic market; Market serves one exchange")
+	case opts.Exchange != "" && opts.Exchange != opts.Exchanges[0]:
+		return nil, fmt.Errorf("replay: Exchange %s and Exchanges %v: give one or the other", opts.Exchange, opts.Exchanges)
+	}
+	exs := make([]serve.Exchange, 0, len(opts.Exchanges))
+	for _, id := range opts.Exchanges {
+		p, err := plugins.Lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		exs = append(exs, serve.Exchange{Plugin: p})
+	}
+	so := opts.Serve
+	if so.Seed == 0 {
+		so.Seed = opts.Seed
+	}
+	if so.Logger == nil {
+		so.Logger = slog.New(slog.DiscardHandler)
+	}
+	if so.Hosts == nil {
+		so.Hosts = func(p plugins.Plugin) []string { return p.Defaults().Hosts }
+	}
+	front, err := serve.NewMulti(so, exs...)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = &cc.Clock{Speed: opts.Speed}
+	}
+	// Each exchange spells the pairs its own way.
+	pairs := append([]cc.Pair(nil), opts.Pairs...)
+	for i := range pairs {
+		pairs[i].Symbol = ""
+	}
+	envs := make(map[string]*plugins.Env, len(exs))
+	for _, st := range front.Exchanges() {
+		p := st.Plugin()
+		ps := spelled(p, pairs)
+		market := synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: ps})
+		env := &plugins.Env{
+			Market: market,
+			Feed:   &cc.MarketFeed{Market: market, Clock: clock},
+			Clock:  clock,
+			Pairs:  ps,
+			Hub:    st.Hub(),
+			Logger: so.Logger,
+		}
+		envs[p.Name()] = env
+		st.Handle(p.Handler(env))
+	}
+	for _, st := range front.Exchanges() {
+		others := front.SharedWith(st.Plugin().Name())
+		if len(others) == 0 {
+			continue
+		}
+		u := union(envs[st.Plugin().Name()], others, envs)
+		u.Hub = st.Hub()
+		st.HandleShared(st.Plugin().Handler(u))
+	}
+	first := front.Exchanges()[0].Plugin()
+	return &Server{Server: front, plugin: first, env: envs[first.Name()], envs: envs}, nil
+}
+
+// union is lead's Env with the markets, feeds and pairs of the exchanges
+// named added: what a connection carrying all their streams is served
+// from. A symbol already listed keeps its first exchange.
+func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *plugins.Env {
+	u := *lead
+	markets, feeds := unionMarket{}, unionFeed{}
+	u.Pairs = nil
+	for _, env := range append([]*plugins.Env{lead}, lookup(others, envs)...) {
+		for _, p := range env.Pairs {
+			if _, dup := markets[p.Symbol]; dup {
+				continue
+			}
+			markets[p.Symbol], feeds[p.Symbol] = env.Market, env.Feed
+			u.Pairs = append(u.Pairs, p)
+		}
+	}
+	u.Market, u.Feed = markets, feeds
+	return &u
+}
+
+func lookup(ids []string, envs map[string]*plugins.Env) []*plugins.Env {
+	out := make([]*plugins.Env, len(ids))
+	for i, id := range ids {
+		out[i] = envs[id]
+	}
+	return out
+}
+
+// unionMarket serves each symbol from its exchange's market.
+type unionMarket map[string]cc.Market
+
+func (u unionMarket) Candles(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
+	m, ok := u[symbol]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return m.Candles(ctx, symbol, iv, start, end, now)
+}
+
+// unionFeed streams each symbol from its exchange's feed.
+type unionFeed map[string]cc.Feed
+
+func (u unionFeed) Subscribe(ctx context.Context, symbol string, iv cc.Interval, every time.Duration) (<-chan cc.Update, error) {
+	f, ok := u[symbol]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return f.Subscribe(ctx, symbol, iv, every)
+}
