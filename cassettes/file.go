@@ -115,13 +115,20 @@ func OpenFile(path string, mode os.FileMode, opts *Options) (*File, error) {
 				// Another process turned it into one between the looks.
 				err = fmt.Errorf("%w: %s is a format-%d cassette of %s", ErrSingleExchange, path, m.Format, m.Exchange)
 			}
+			if err != nil {
+				return err
+			}
 			f.meta = m
-			return err
+			if o.ToolVersion == "" || o.ToolVersion == m.ToolVersion {
+				return nil
+			}
+			f.meta.ToolVersion = o.ToolVersion
+			return putMeta(tx, f.meta)
 		}
 		if exists {
 			return fmt.Errorf("%w: %s has no meta record", ErrNotCassette, path)
 		}
-		f.meta = Meta{Magic: magic, Format: FormatVersion, Created: time.Now().UTC()}
+		f.meta = Meta{Magic: magic, Format: FormatVersion, ToolVersion: o.ToolVersion, Created: time.Now().UTC()}
 		for _, name := range [][]byte{bucketMeta, bucketExchanges} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err

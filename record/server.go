@@ -181,6 +181,7 @@ func New(opts Options) (*Server, error) {
 	if multi {
 		fo := opts.CassetteOptions
 		fo.ReadOnly = false
+		fo.ToolVersion = firstNonEmpty(opts.ToolVersion, fo.ToolVersion)
 		s.file, err = cassettes.OpenFile(opts.Cassette, 0o644, &fo)
 	} else {
 		x := s.exchanges[0]
