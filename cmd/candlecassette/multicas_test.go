@@ -291,3 +291,38 @@ func TestRecordPassthroughTunnelsForeignHostsUnrecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordAllStartsWithEveryExchangeAndAnEmptySessionIsAnEmptyFile:
+// --all serves every registered exchange on the proxy port (a host two ids
+// share goes to the first); a session that touched none leaves a format-4
+// file holding no exchange, which inspect describes and replay refuses.
+func TestRecordAllStartsWithEveryExchangeAndAnEmptySessionIsAnEmptyFile(t *testing.T) {
+	testCAPool(t)
+	path := filepath.Join(t.TempDir(), "all.cassette")
+	rec := startServing(t, "record", "--all", "--cassette", path, "--listen", "127.0.0.1:0")
+	resp, err := http.Get(rec.url + "/__admin/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Exchanges map[string]json.RawMessage `json:"exchanges"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil || len(st.Exchanges) != len(plugins.Names()) {
+		t.Fatalf("record --all serves %d exchanges (%v), want %d", len(st.Exchanges), err, len(plugins.Names()))
+	}
+	if err := rec.stop(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := run(t, "inspect", path)
+	if err != nil || !strings.Contains(stdout, "exchanges: 0 (-)") || !strings.Contains(stdout, "format:    4") {
+		t.Errorf("inspect of an empty session: %v\n%s", err, stdout)
+	}
+	if _, _, err := run(t, "replay", "--cassette", path, "--listen", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "holds no exchange") {
+		t.Errorf("replay of a file of no exchange: %v", err)
+	}
+	if _, _, err := run(t, "record", "--all", "binance_spot", "--cassette", path); err == nil {
+		t.Error("--all with a list was accepted")
+	}
+}
