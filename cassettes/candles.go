@@ -101,7 +101,7 @@ func mergeInto(cs, add []cc.Candle) []cc.Candle {
 // candles it was given, how many more the index now holds, and the final
 // candles the index now holds at their open times (what a body template
 // may refer to).
-func putSeries(tx *bolt.Tx, sealed sealing, s Series) (n int, added int64, finals map[int64]cc.Candle, err error) {
+func putSeries(tx store, sealed sealing, s Series) (n int, added int64, finals map[int64]cc.Candle, err error) {
 	if s.Symbol == "" || !s.Interval.Valid() || len(s.Candles) == 0 {
 		return 0, 0, nil, nil
 	}
@@ -166,12 +166,12 @@ func (c *Cassette) Series() ([]SeriesKey, error) {
 		var list seriesList
 		if c.sealed {
 			var err error
-			if list, err = readSeriesList(tx); err != nil {
+			if list, err = readSeriesList(c.root(tx)); err != nil {
 				return err
 			}
 		}
 		seen := 0
-		err := tx.Bucket(bucketCandles).ForEachBucket(func(k []byte) error {
+		err := c.root(tx).Bucket(bucketCandles).ForEachBucket(func(k []byte) error {
 			if c.sealed {
 				if _, ok := list[string(k)]; !ok {
 					return corruptAt(string(bucketCandles), k, fmt.Errorf("%w: series bucket not in the series list", ErrCorrupt))
@@ -207,7 +207,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 	}
 	k := SeriesKey{symbol, iv}
 	err := c.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+		b := c.root(tx).Bucket(bucketCandles).Bucket(k.bucket())
 		if b == nil {
 			return nil
 		}
@@ -258,7 +258,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
 	return c.view(func(tx *bolt.Tx) error {
 		n := int64(0)
-		err := eachBlockTx(tx, c.sealed, k, start, end, func(cs []cc.Candle) bool { n++; return fn(cs) })
+		err := eachBlockTx(c.root(tx), c.sealed, k, start, end, func(cs []cc.Candle) bool { n++; return fn(cs) })
 		if c.readOnly && c.blocksRead.Add(n) >= residentBlocks {
 			// Random windows over a large cassette would otherwise leave
 			// the whole file resident in the map over time.
@@ -274,7 +274,7 @@ func (c *Cassette) eachBlock(k SeriesKey, start, end int64, fn func([]cc.Candle)
 // readahead touch a few 4 KiB pages: some tens of MiB).
 const residentBlocks = 1024
 
-func eachBlockTx(tx *bolt.Tx, sealed sealing, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
+func eachBlockTx(tx store, sealed sealing, k SeriesKey, start, end int64, fn func([]cc.Candle) bool) error {
 	b := tx.Bucket(bucketCandles).Bucket(k.bucket())
 	if b == nil {
 		return nil
@@ -307,7 +307,7 @@ func (c *Cassette) Last(symbol string, iv cc.Interval) (cc.Candle, bool, error) 
 	var last cc.Candle
 	found := false
 	err := c.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCandles).Bucket(k.bucket())
+		b := c.root(tx).Bucket(bucketCandles).Bucket(k.bucket())
 		if b == nil {
 			return nil
 		}
@@ -389,10 +389,10 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 		}
 	}
 	err := c.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCandles).Bucket(cv.SeriesKey.bucket())
+		b := c.root(tx).Bucket(bucketCandles).Bucket(cv.SeriesKey.bucket())
 		if b == nil {
 			if c.sealed {
-				list, err := readSeriesList(tx)
+				list, err := readSeriesList(c.root(tx))
 				if err != nil {
 					return err
 				}
@@ -425,7 +425,7 @@ func (c *Cassette) Coverage(symbol string, iv cc.Interval) (Coverage, error) {
 		if c.sealed {
 			// Every candle the series list counts, no more and no less:
 			// a damaged page can hide blocks from a cursor.
-			list, err := readSeriesList(tx)
+			list, err := readSeriesList(c.root(tx))
 			if err != nil {
 				return err
 			}

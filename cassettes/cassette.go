@@ -16,7 +16,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// FormatVersion is the cassette format this build writes; it reads
+// FormatVersion is the newest cassette format this build writes; it reads
 // formats OldestFormat to FormatVersion. A file with another version gives
 // ErrVersion. Format 2 added candle blocks of kind 7 and interaction
 // records compressed with RecordDictionary, which format-1 readers cannot
@@ -24,11 +24,22 @@ import (
 // seals every value with a checksum (checksum.go). A file of format 1 or
 // 2 opened for writing is not sealed after the fact: it stays unsealed
 // (format 2) throughout, so a file never claims checksums some of its
-// values lack.
-const FormatVersion = 3
+// values lack. Format 4 holds several exchanges, each in a bucket of its
+// own laid out as a format-3 file is (file.go); Open still creates a
+// single-exchange cassette in format 3, OpenFile a format-4 file.
+const FormatVersion = 4
+
+// SingleFormat is the format of a new single-exchange cassette (Open):
+// the newest whose file holds one exchange at its top level, so that
+// builds before format 4 read it.
+const SingleFormat = 3
 
 // SealedFormat is the first format whose values carry checksums.
 const SealedFormat = 3
+
+// MultiFormat is the first format that holds several exchanges, each in
+// its own bucket under "exchanges" (file.go).
+const MultiFormat = 4
 
 // OldestFormat is the oldest format this build reads.
 const OldestFormat = 1
@@ -58,7 +69,18 @@ var (
 	bucketCandles      = []byte("candles")
 	keyMeta            = []byte("meta")
 	allBuckets         = [][]byte{bucketMeta, bucketInteractions, bucketMatch, bucketConns, bucketFrames, bucketCandles}
+	// bucketExchanges holds a format-4 file's exchanges, one bucket each
+	// (named by id) holding allBuckets.
+	bucketExchanges = []byte("exchanges")
 )
+
+// store is where one exchange's buckets are: the file's top level
+// (*bolt.Tx) in formats 1 to 3, the exchange's bucket under "exchanges"
+// (*bolt.Bucket) in format 4.
+type store interface {
+	Bucket(name []byte) *bolt.Bucket
+	CreateBucketIfNotExists(name []byte) (*bolt.Bucket, error)
+}
 
 // Options configure Open. A nil *Options, and the zero value of every
 // field, mean the documented defaults.
@@ -125,14 +147,18 @@ func (o *Options) timeout() time.Duration {
 
 // Meta is the cassette's meta record.
 type Meta struct {
-	Magic          string    `json:"magic"`
-	Format         int       `json:"format"`
-	Exchange       string    `json:"exchange"`
-	ToolVersion    string    `json:"tool_version,omitempty"`
-	UpstreamREST   string    `json:"upstream_rest,omitempty"`
-	UpstreamWS     string    `json:"upstream_ws,omitempty"`
-	VolatileParams []string  `json:"volatile_params,omitempty"`
-	Created        time.Time `json:"created"`
+	Magic          string   `json:"magic"`
+	Format         int      `json:"format"`
+	Exchange       string   `json:"exchange"`
+	ToolVersion    string   `json:"tool_version,omitempty"`
+	UpstreamREST   string   `json:"upstream_rest,omitempty"`
+	UpstreamWS     string   `json:"upstream_ws,omitempty"`
+	VolatileParams []string `json:"volatile_params,omitempty"`
+	// Exchanges are the ids a format-4 file holds, in the order they were
+	// added: in the file's own meta record only, whose Exchange is empty.
+	// An exchange's meta record in such a file names that exchange alone.
+	Exchanges []string  `json:"exchanges,omitempty"`
+	Created   time.Time `json:"created"`
 	// From and To are the recorded time range: the first request or frame
 	// and the last response or frame. Zero until something is recorded.
 	From time.Time `json:"from,omitzero"`
@@ -154,6 +180,14 @@ type Cassette struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	// file is the format-4 file this cassette is one exchange of, or nil;
+	// its buckets are then under exchanges/<name>, and prefix
+	// ("exchanges/<name>/") names them in errors. ownsFile: Close closes
+	// the file too (an exchange opened with Open rather than OpenFile).
+	file     *File
+	name     []byte
+	prefix   string
+	ownsFile bool
 	// sealed: the values carry checksums (format 3 on).
 	sealed   sealing
 	volatile map[string]bool
@@ -202,6 +236,10 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 		db, meta, err := openChecked(path, o.timeout())
 		if err != nil {
 			return nil, err
+		}
+		if meta.Format >= MultiFormat {
+			db.Close()
+			return openOneOf(path, mode, o)
 		}
 		if o.ReadOnly && meta.Format >= SealedFormat {
 			if err := checkMetaFile(path); err != nil {
@@ -313,6 +351,9 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 		// A seal that does not match the format is damage, not a format.
 		return m, corruptAt(string(bucketMeta), keyMeta, fmt.Errorf("%w: format %d meta record sealed=%v", ErrCorrupt, m.Format, sealed))
 	}
+	if m.Format >= MultiFormat {
+		return m, checkFileBuckets(tx, m)
+	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
 			return m, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
@@ -324,15 +365,28 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 func (c *Cassette) initWritable(exists bool) error {
 	o := c.opts
 	return c.db.Update(func(tx *bolt.Tx) error {
+		if c.file != nil {
+			if err := c.file.addExchange(tx, string(c.name)); err != nil {
+				return err
+			}
+		}
 		var m Meta
-		if tx.Bucket(bucketMeta) == nil {
-			if exists {
+		if c.root(tx).Bucket(bucketMeta) == nil {
+			if exists && c.file == nil {
 				return fmt.Errorf("%w: %s has no meta record", ErrNotCassette, c.path)
 			}
-			m = Meta{Magic: magic, Format: FormatVersion, Exchange: o.Exchange, Created: time.Now().UTC()}
+			m = Meta{Magic: magic, Format: SingleFormat, Exchange: o.Exchange, Created: time.Now().UTC()}
+			if c.file != nil {
+				m.Format = c.file.meta.Format
+			}
 		} else {
 			var err error
-			if m, err = readMeta(tx); err != nil {
+			if c.file != nil {
+				m, err = readExchangeMeta(c.root(tx), string(c.name), c.file.meta.Format)
+			} else {
+				m, err = readMeta(tx)
+			}
+			if err != nil {
 				return err
 			}
 			// What this build appends needs a reader of format 2 at
@@ -354,20 +408,20 @@ func (c *Cassette) initWritable(exists bool) error {
 			}
 		}
 		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if _, err := c.root(tx).CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		c.meta = m
 		c.sealed = m.Format >= SealedFormat
-		if seq := tx.Bucket(bucketConns).Sequence(); seq > 0 {
+		if seq := c.root(tx).Bucket(bucketConns).Sequence(); seq > 0 {
 			c.nextConn.Store(seq)
 		}
-		return putMeta(tx, m)
+		return putMeta(c.root(tx), m)
 	})
 }
 
-func putMeta(tx *bolt.Tx, m Meta) error {
+func putMeta(tx store, m Meta) error {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -383,7 +437,7 @@ func (c *Cassette) init() {
 		return
 	}
 	_ = safeView(c.db, func(tx *bolt.Tx) error {
-		c.nextConn.Store(tx.Bucket(bucketConns).Sequence())
+		c.nextConn.Store(c.root(tx).Bucket(bucketConns).Sequence())
 		return nil
 	})
 }
@@ -401,12 +455,32 @@ func safeView(db *bolt.DB, fn func(tx *bolt.Tx) error) (err error) {
 	return db.View(fn)
 }
 
-// view is safeView on c, failing after Close.
+// view is safeView on c, failing after Close. Damage found in an
+// exchange of a format-4 file is named by its full bucket path.
 func (c *Cassette) view(fn func(tx *bolt.Tx) error) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	return safeView(c.db, fn)
+	err := safeView(c.db, fn)
+	var ce *CorruptError
+	if c.prefix != "" && errors.As(err, &ce) && !strings.HasPrefix(ce.Bucket, string(bucketExchanges)+"/") {
+		ce.Bucket = c.prefix + ce.Bucket
+	}
+	return err
+}
+
+// root is where c's buckets are in tx (see store).
+func (c *Cassette) root(tx *bolt.Tx) store {
+	if c.file == nil {
+		return tx
+	}
+	b := tx.Bucket(bucketExchanges).Bucket(c.name)
+	if b == nil {
+		// Checked at open: only a file changed under a read-only open
+		// (which bbolt's locks rule out) gets here.
+		panic(fmt.Sprintf("cassettes: exchange bucket %s missing", c.name))
+	}
+	return b
 }
 
 // Path is the file the cassette was opened from.
@@ -427,6 +501,12 @@ func (c *Cassette) Meta() Meta {
 // Close flushes pending writes, commits them and closes the file. It is
 // safe to call more than once.
 func (c *Cassette) Close() error {
+	if c.file != nil {
+		if c.ownsFile {
+			return c.file.Close()
+		}
+		return c.closeView()
+	}
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
 	if c.closed.Load() {
@@ -435,14 +515,8 @@ func (c *Cassette) Close() error {
 	var err error
 	if c.w != nil {
 		err = c.w.close()
-		// bbolt grows the file ahead in large steps; give back what the
-		// pages do not use, so the file is as small as its data. This is
-		// done while the lock is still held, and nothing touches the
-		// pages past the last one any more.
-		var used int64
-		_ = safeView(c.db, func(tx *bolt.Tx) error { used = tx.Size(); return nil })
-		if fi, serr := os.Stat(c.path); err == nil && serr == nil && used > 0 && fi.Size() > used {
-			err = os.Truncate(c.path, used)
+		if terr := trimFile(c.db, c.path); err == nil {
+			err = terr
 		}
 	}
 	c.closed.Store(true)
@@ -450,4 +524,33 @@ func (c *Cassette) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// closeView closes an exchange of a format-4 file: its writer commits
+// what is queued and stops; the file stays open.
+func (c *Cassette) closeView() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed.Load() {
+		return nil
+	}
+	var err error
+	if c.w != nil {
+		err = c.w.close()
+	}
+	c.closed.Store(true)
+	return err
+}
+
+// trimFile gives back what bbolt grew the file by ahead, in large steps,
+// and its pages do not use, so the file is as small as its data. It runs
+// while the writer's lock is still held, once nothing touches the pages
+// past the last one any more.
+func trimFile(db *bolt.DB, path string) error {
+	var used int64
+	_ = safeView(db, func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	if fi, err := os.Stat(path); err == nil && used > 0 && fi.Size() > used {
+		return os.Truncate(path, used)
+	}
+	return nil
 }

@@ -133,7 +133,7 @@ func TestInteractionsRoundTripInOrderWithSecretsRedacted(t *testing.T) {
 		t.Errorf("a different symbol matched %d recordings", len(other))
 	}
 	m := r.Meta()
-	if m.Exchange != "binance_spot" || m.Format != cassettes.FormatVersion || m.Interactions != 4 {
+	if m.Exchange != "binance_spot" || m.Format != cassettes.SingleFormat || m.Interactions != 4 {
 		t.Errorf("meta = %+v", m)
 	}
 	if !m.From.Equal(time.UnixMilli(t0)) || !m.To.Equal(time.UnixMilli(t0).Add(2*time.Second+3*time.Millisecond)) {

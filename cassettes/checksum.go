@@ -158,7 +158,7 @@ var keySeries = []byte("series")
 // name.
 type seriesList map[string]int64
 
-func readSeriesList(tx *bolt.Tx) (seriesList, error) {
+func readSeriesList(tx store) (seriesList, error) {
 	v := tx.Bucket(bucketMeta).Get(keySeries)
 	if v == nil {
 		return seriesList{}, nil
@@ -174,7 +174,7 @@ func readSeriesList(tx *bolt.Tx) (seriesList, error) {
 	return l, nil
 }
 
-func putSeriesList(tx *bolt.Tx, l seriesList) error {
+func putSeriesList(tx store, l seriesList) error {
 	raw, err := json.Marshal(l)
 	if err != nil {
 		return err

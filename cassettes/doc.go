@@ -79,6 +79,21 @@
 // bbolt's tx.Check included. Formats 1 and 2 have no checksums and are
 // read as they are; a writable open leaves them unsealed.
 //
+// # Several exchanges in one file
+//
+// One bot session talks to several exchanges; format 4 keeps them in one
+// file (file.go). OpenFile opens a file with every exchange it holds, or
+// creates one of none; File.Exchange gives (or, writing, adds) one
+// exchange as a Cassette whose buckets are those above, under
+// exchanges/<id>/, with its own meta record, match keys, connections,
+// candle index, writer and options (redaction, BeforeSave, volatile
+// params). The file's meta record lists the exchange ids. Files of
+// formats 1 to 3 hold one exchange at the top level and open through
+// OpenFile as a File of that one. Open keeps creating format-3
+// (single-exchange) files, and opens one exchange of a format-4 file
+// (Options.Exchange, or the only one it holds). Verify and Summarize on a
+// File cover every exchange; damage is named by its full bucket path.
+//
 // # Concurrency
 //
 // Reads are safe from any number of goroutines, also while writing. A

@@ -25,6 +25,16 @@ var (
 	// ErrExchangeMismatch: a cassette of one exchange was opened for
 	// recording another.
 	ErrExchangeMismatch = errors.New("cassettes: cassette belongs to another exchange")
+	// ErrSingleExchange: a cassette of format 1 to 3, which holds one
+	// exchange at its top level, was opened to take several (OpenFile for
+	// writing).
+	ErrSingleExchange = errors.New("cassettes: a single-exchange cassette cannot hold other exchanges")
+	// ErrNoSuchExchange: the file holds no recording of the exchange asked
+	// for.
+	ErrNoSuchExchange = errors.New("cassettes: exchange not in the cassette")
+	// ErrMultiExchange: Open was given a file of several exchanges without
+	// naming one (Options.Exchange); OpenFile opens them all.
+	ErrMultiExchange = errors.New("cassettes: cassette holds several exchanges")
 	// ErrReadOnly: a write on a cassette opened with Options.ReadOnly.
 	ErrReadOnly = errors.New("cassettes: cassette is open read-only")
 	// ErrClosed: use of a closed cassette or writer.

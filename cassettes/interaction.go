@@ -66,7 +66,7 @@ func encodeInteraction(ix *Interaction, t *template) []byte {
 }
 
 // readInteraction opens and decodes interaction seq stored as v.
-func readInteraction(tx *bolt.Tx, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
+func readInteraction(tx store, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
 	key := u64(seq)
 	p, err := sealed.open(string(bucketInteractions), key, v)
 	if err != nil {
@@ -79,7 +79,7 @@ func readInteraction(tx *bolt.Tx, sealed sealing, seq uint64, v []byte) (*Intera
 	return ix, nil
 }
 
-func decodeInteraction(tx *bolt.Tx, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
+func decodeInteraction(tx store, sealed sealing, seq uint64, v []byte) (*Interaction, error) {
 	if len(v) == 0 || (v[0] != kindInteraction && v[0] != kindTemplate) {
 		return nil, fmt.Errorf("%w: interaction %d of unknown kind", ErrCorrupt, seq)
 	}
@@ -229,12 +229,12 @@ var errNoInteraction = errors.New("cassettes: no interaction")
 func (c *Cassette) Interaction(seq uint64) (*Interaction, error) {
 	var ix *Interaction
 	err := c.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketInteractions).Get(u64(seq))
+		v := c.root(tx).Bucket(bucketInteractions).Get(u64(seq))
 		if v == nil {
 			return fmt.Errorf("%w %d", errNoInteraction, seq)
 		}
 		var err error
-		ix, err = readInteraction(tx, c.sealed, seq, v)
+		ix, err = readInteraction(c.root(tx), c.sealed, seq, v)
 		return err
 	})
 	return ix, err
@@ -244,11 +244,11 @@ func (c *Cassette) Interaction(seq uint64) (*Interaction, error) {
 // returns an error, which is returned.
 func (c *Cassette) Interactions(fn func(*Interaction) error) error {
 	return c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketInteractions).ForEach(func(k, v []byte) error {
+		return c.root(tx).Bucket(bucketInteractions).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
 				return corruptAt(string(bucketInteractions), k, fmt.Errorf("%w: interaction key", ErrCorrupt))
 			}
-			ix, err := readInteraction(tx, c.sealed, keyU64(k), v)
+			ix, err := readInteraction(c.root(tx), c.sealed, keyU64(k), v)
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func (c *Cassette) Matches(key string) ([]uint64, error) {
 	var out []uint64
 	prefix := append([]byte(key), 0)
 	err := c.view(func(tx *bolt.Tx) error {
-		cur := tx.Bucket(bucketMatch).Cursor()
+		cur := c.root(tx).Bucket(bucketMatch).Cursor()
 		k, v, err := seek(cur, string(bucketMatch), prefix)
 		if err != nil {
 			return err
@@ -308,7 +308,7 @@ func (c *Cassette) Lookup(method, path, rawQuery string, body []byte) ([]*Intera
 func (c *Cassette) PathCounts() (map[string]int, error) {
 	out := map[string]int{}
 	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMatch).ForEach(func(k, v []byte) error {
+		return c.root(tx).Bucket(bucketMatch).ForEach(func(k, v []byte) error {
 			if _, err := c.sealed.open(string(bucketMatch), k, v); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cassettes
 
 import (
+	"fmt"
 	"os"
 	"sort"
 )
@@ -82,11 +83,57 @@ func (c *Cassette) Summarize() (*Summary, error) {
 			Ranges: cv.Ranges, Gaps: cv.Gaps(),
 		})
 	}
+	if c.file != nil {
+		// One exchange of several: what its values take, not the file.
+		if s.Meta.RawBytes > 0 {
+			s.Ratio = float64(s.Meta.StoredBytes) / float64(s.Meta.RawBytes)
+		}
+		return s, nil
+	}
 	if fi, err := os.Stat(c.path); err == nil {
 		s.FileSize = fi.Size()
 	}
 	if s.Meta.RawBytes > 0 {
 		s.Ratio = float64(s.FileSize) / float64(s.Meta.RawBytes)
+	}
+	return s, nil
+}
+
+// FileSummary is `candlecassette inspect` of a file of several exchanges
+// (format 4): the file's record, and one Summary per exchange, whose
+// FileSize is 0 and Ratio is its stored bytes over its raw bytes.
+type FileSummary struct {
+	Path string `json:"path"`
+	// Meta is the file's meta record (format, created, exchanges).
+	Meta Meta `json:"meta"`
+	// FileSize is the file's size, RawBytes the raw traffic of every
+	// exchange, Ratio their quotient (0 when nothing was recorded).
+	FileSize  int64      `json:"file_size"`
+	RawBytes  int64      `json:"raw_bytes"`
+	Ratio     float64    `json:"ratio"`
+	Exchanges []*Summary `json:"exchanges"`
+}
+
+// Summarize reads the whole file and summarizes each exchange.
+func (f *File) Summarize() (*FileSummary, error) {
+	s := &FileSummary{Path: f.path, Meta: f.Meta(), Exchanges: []*Summary{}}
+	for _, id := range f.Exchanges() {
+		c, err := f.Exchange(id, nil)
+		if err != nil {
+			return nil, err
+		}
+		es, err := c.Summarize()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		s.RawBytes += es.Meta.RawBytes
+		s.Exchanges = append(s.Exchanges, es)
+	}
+	if fi, err := os.Stat(f.path); err == nil {
+		s.FileSize = fi.Size()
+	}
+	if s.RawBytes > 0 {
+		s.Ratio = float64(s.FileSize) / float64(s.RawBytes)
 	}
 	return s, nil
 }

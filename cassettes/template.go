@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	bolt "go.etcd.io/bbolt"
-
 	cc "github.com/candlecassette/candlecassette"
 )
 
@@ -243,7 +241,7 @@ func readTemplate(r *reader) *template {
 }
 
 // resolve rebuilds a template's body from the index inside tx.
-func (t *template) resolve(tx *bolt.Tx, sealed sealing) ([]byte, error) {
+func (t *template) resolve(tx store, sealed sealing) ([]byte, error) {
 	if len(t.opens) == 0 {
 		return t.build(nil)
 	}

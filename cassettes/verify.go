@@ -32,14 +32,28 @@ type Verified struct {
 // where the format has them, and the totals of the meta record and the
 // series list held to what is stored. The first damage found is returned,
 // a *CorruptError naming its bucket and key where it has one.
+//
+// An exchange of a format-4 file is checked with the whole file's pages;
+// File.Verify checks the pages once and every exchange.
 func (c *Cassette) Verify() (Verified, error) {
 	v := Verified{Format: c.meta.Format, Sealed: bool(c.sealed)}
+	pages, err := c.checkFile()
+	v.Pages = pages
+	if err != nil {
+		return v, err
+	}
+	return c.verifyValues(v)
+}
+
+// checkFile checks the file's bbolt meta pages (sealed formats) and runs
+// bbolt's consistency check, returning the pages it walked.
+func (c *Cassette) checkFile() (pages int64, err error) {
 	if c.sealed {
 		if err := checkMetaFile(c.path); err != nil {
-			return v, err
+			return 0, err
 		}
 	}
-	err := c.view(func(tx *bolt.Tx) error {
+	err = c.view(func(tx *bolt.Tx) error {
 		var first error
 		for err := range tx.Check() { // drained: the check runs on a goroutine of its own
 			if first == nil {
@@ -49,19 +63,21 @@ func (c *Cassette) Verify() (Verified, error) {
 		if first != nil {
 			return first
 		}
-		v.Pages = int64(tx.Size()) / int64(c.db.Info().PageSize)
+		pages = int64(tx.Size()) / int64(c.db.Info().PageSize)
 		return nil
 	})
-	if err != nil {
-		return v, err
-	}
+	return pages, err
+}
+
+// verifyValues is Verify after the file checks: every value of c.
+func (c *Cassette) verifyValues(v Verified) (Verified, error) {
 	meta := c.Meta()
 	if err := c.Interactions(func(*Interaction) error { v.Interactions++; return nil }); err != nil {
 		return v, err
 	}
-	err = c.view(func(tx *bolt.Tx) error {
-		ixs := tx.Bucket(bucketInteractions)
-		return tx.Bucket(bucketMatch).ForEach(func(k, val []byte) error {
+	err := c.view(func(tx *bolt.Tx) error {
+		ixs := c.root(tx).Bucket(bucketInteractions)
+		return c.root(tx).Bucket(bucketMatch).ForEach(func(k, val []byte) error {
 			if _, err := c.sealed.open(string(bucketMatch), k, val); err != nil {
 				return err
 			}
@@ -88,7 +104,7 @@ func (c *Cassette) Verify() (Verified, error) {
 		}
 	}
 	err = c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFrames).ForEach(func(k, val []byte) error {
+		return c.root(tx).Bucket(bucketFrames).ForEach(func(k, val []byte) error {
 			v.FrameChunks++
 			if len(k) != 16 || !known[keyU64(k)] {
 				return corruptAt(string(bucketFrames), k, fmt.Errorf("%w: frames of no recorded connection", ErrCorrupt))
@@ -126,8 +142,56 @@ func (c *Cassette) Verify() (Verified, error) {
 			err = fmt.Errorf("%w: meta counts %d connections and %d frames, %d and %d are stored", ErrCorrupt, meta.Conns, meta.Frames, v.Conns, v.Frames)
 		}
 		if err != nil {
-			return v, corruptAt(string(bucketMeta), keyMeta, err)
+			return v, corruptAt(c.prefix+string(bucketMeta), keyMeta, err)
 		}
 	}
 	return v, nil
+}
+
+// FileVerified is what File.Verify read and checked: the file's pages
+// once, then every exchange.
+type FileVerified struct {
+	Format int   `json:"format"`
+	Sealed bool  `json:"sealed"`
+	Pages  int64 `json:"pages"`
+	// Exchanges are the exchanges' checks, in the file's order.
+	Exchanges []ExchangeVerified `json:"exchanges"`
+}
+
+// ExchangeVerified is one exchange's part of FileVerified.
+type ExchangeVerified struct {
+	Exchange string `json:"exchange"`
+	Verified
+}
+
+// Verify reads and checks the whole file: its pages once (as
+// Cassette.Verify does), then every value of every exchange. The first
+// damage found is returned, naming the exchange's bucket path.
+func (f *File) Verify() (FileVerified, error) {
+	fv := FileVerified{Format: f.Meta().Format, Sealed: f.Meta().Format >= SealedFormat}
+	ids := f.Exchanges()
+	for i, id := range ids {
+		c, err := f.Exchange(id, nil)
+		if err != nil {
+			return fv, err
+		}
+		v := Verified{Format: c.meta.Format, Sealed: bool(c.sealed)}
+		if i == 0 {
+			if fv.Pages, err = c.checkFile(); err != nil {
+				return fv, err
+			}
+		}
+		v.Pages = fv.Pages
+		v, err = c.verifyValues(v)
+		fv.Exchanges = append(fv.Exchanges, ExchangeVerified{Exchange: id, Verified: v})
+		if err != nil {
+			return fv, fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	if len(ids) == 0 && fv.Sealed {
+		if err := checkMetaFile(f.path); err != nil {
+			return fv, err
+		}
+	}
+	return fv, nil
 }

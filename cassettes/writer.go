@@ -179,10 +179,10 @@ func (w *writer) commit(batch []item) error {
 	}
 	var dirty []*connState
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		ixs := tx.Bucket(bucketInteractions)
-		match := tx.Bucket(bucketMatch)
-		frames := tx.Bucket(bucketFrames)
-		conns := tx.Bucket(bucketConns)
+		ixs := c.root(tx).Bucket(bucketInteractions)
+		match := c.root(tx).Bucket(bucketMatch)
+		frames := c.root(tx).Bucket(bucketFrames)
+		conns := c.root(tx).Bucket(bucketConns)
 		// Interactions and frames are keyed by sequence, so always
 		// appended: full pages instead of bbolt's default half-full
 		// splits. Match keys of a recording mostly grow too (paging
@@ -220,12 +220,12 @@ func (w *writer) commit(batch []item) error {
 		var list seriesList
 		if c.sealed && len(keys) > 0 {
 			var err error
-			if list, err = readSeriesList(tx); err != nil {
+			if list, err = readSeriesList(c.root(tx)); err != nil {
 				return err
 			}
 		}
 		for _, k := range keys {
-			n, added, f, err := putSeries(tx, c.sealed, Series{Symbol: k.Symbol, Interval: k.Interval, Candles: pendingSeries[k]})
+			n, added, f, err := putSeries(c.root(tx), c.sealed, Series{Symbol: k.Symbol, Interval: k.Interval, Candles: pendingSeries[k]})
 			if err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ func (w *writer) commit(batch []item) error {
 			finals[k] = f
 		}
 		if list != nil {
-			if err := putSeriesList(tx, list); err != nil {
+			if err := putSeriesList(c.root(tx), list); err != nil {
 				return err
 			}
 		}
@@ -337,7 +337,7 @@ func (w *writer) commit(batch []item) error {
 				return err
 			}
 		}
-		return putMeta(tx, meta)
+		return putMeta(c.root(tx), meta)
 	})
 	w.connMu.Lock()
 	for _, st := range dirty {

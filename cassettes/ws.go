@@ -157,7 +157,7 @@ func decodeFrames(conn, first uint64, v []byte) ([]Frame, error) {
 func (c *Cassette) Conns() ([]*Conn, error) {
 	var out []*Conn
 	err := c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConns).ForEach(func(k, v []byte) error {
+		return c.root(tx).Bucket(bucketConns).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
 				return corruptAt(string(bucketConns), k, fmt.Errorf("%w: conn key", ErrCorrupt))
 			}
@@ -182,7 +182,7 @@ func (c *Cassette) Frames(conn uint64, fn func(Frame) error) error {
 	return c.view(func(tx *bolt.Tx) error {
 		want := int64(-1)
 		if c.sealed {
-			if v := tx.Bucket(bucketConns).Get(u64(conn)); v != nil {
+			if v := c.root(tx).Bucket(bucketConns).Get(u64(conn)); v != nil {
 				p, err := c.sealed.open(string(bucketConns), u64(conn), v)
 				if err != nil {
 					return err
@@ -194,7 +194,7 @@ func (c *Cassette) Frames(conn uint64, fn func(Frame) error) error {
 				want = rec.Frames
 			}
 		}
-		return eachFrame(tx, c.sealed, conn, want, fn)
+		return eachFrame(c.root(tx), c.sealed, conn, want, fn)
 	})
 }
 
@@ -203,7 +203,7 @@ func (c *Cassette) Frames(conn uint64, fn func(Frame) error) error {
 // numbers from 1 without a gap) and hold the count the connection record
 // has (want; -1 if unknown), so a chunk a damaged page hides is an error
 // rather than a shorter stream.
-func eachFrame(tx *bolt.Tx, sealed sealing, conn uint64, want int64, fn func(Frame) error) error {
+func eachFrame(tx store, sealed sealing, conn uint64, want int64, fn func(Frame) error) error {
 	prefix := u64(conn)
 	bucket := string(bucketFrames)
 	cur := tx.Bucket(bucketFrames).Cursor()
@@ -254,7 +254,7 @@ func (c *Cassette) StreamFrames(stream string, fn func(Frame) error) error {
 			if conn.Streams[stream] == 0 {
 				continue
 			}
-			err := eachFrame(tx, c.sealed, conn.ID, conn.Frames, func(f Frame) error {
+			err := eachFrame(c.root(tx), c.sealed, conn.ID, conn.Frames, func(f Frame) error {
 				if f.Stream != stream {
 					return nil
 				}

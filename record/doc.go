@@ -21,6 +21,19 @@
 // plugin's SecretHeaders, SecretParams and LoginOps, secrets.go) on top of
 // its generic names, before anything is written.
 //
+// # Several exchanges, one cassette
+//
+// Options.Exchanges records several exchanges at once, as one bot session
+// talks to them: the front serves each by its real hostnames (serve's
+// proxy mode: CONNECT, TLS with the local CA, absolute-form), a request
+// goes to its exchange's upstream (Options.Upstreams) or else to the host
+// it names, and the cassette is one file of format 4 with a part per
+// exchange the session touched, each opened at its first recording with
+// that exchange's upstreams and volatile params; redaction and the
+// BeforeSave stage run per part as for one exchange, and a failed write
+// is counted in WriteErrors with the exchange's id. Options.Passthrough
+// lets traffic for other hosts through, untouched and unrecorded.
+//
 // A plugin whose REST replies hand out WS endpoints (KuCoin's
 // bullet-public) implements plugins.Rewriter; the proxy then points those
 // endpoints at itself.

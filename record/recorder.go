@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 // job is one thing to record; the recorder handles jobs in order.
 type job struct {
+	x    *exchange // whose recording it is
 	ix   *cassettes.Interaction
 	req  *http.Request
 	body []byte
@@ -61,31 +63,51 @@ func (r *recorder) run() {
 		case j.ix != nil:
 			r.recordInteraction(j)
 		case j.beginConn != "":
-			id, err := r.s.cas.BeginConn(j.beginConn, j.at)
-			r.check(err)
+			var id uint64
+			cas, err := r.cassette(j.x)
+			if err == nil {
+				id, err = cas.BeginConn(j.beginConn, j.at)
+				r.check(j.x, err)
+			}
 			j.conn.id, j.conn.err = id, err
 		case j.frame != nil:
 			if j.conn.id != 0 {
 				j.frame.Conn = j.conn.id
 				r.recordFrame(j)
 			} else {
-				r.check(j.conn.err) // lost with its connection's start
+				r.check(j.x, j.conn.err) // lost with its connection's start
 			}
 		case j.endConn:
 			if j.conn.id != 0 {
-				r.check(r.s.cas.EndConn(j.conn.id, j.at, j.code))
+				r.check(j.x, j.x.cas.EndConn(j.conn.id, j.at, j.code))
 			} else {
-				r.check(j.conn.err)
+				r.check(j.x, j.conn.err)
 			}
 		}
 	}
 }
 
-// check counts a failed write; the tally logs each distinct error once.
-func (r *recorder) check(err error) {
-	if err != nil && !errors.Is(err, cassettes.ErrClosed) {
-		r.s.writeErrs.add(err)
+// check counts a failed write of x's recording (nil: of the cassette as
+// a whole); the tally logs each distinct error once. In a cassette of
+// several exchanges the error names the exchange.
+func (r *recorder) check(x *exchange, err error) {
+	if err == nil || errors.Is(err, cassettes.ErrClosed) {
+		return
 	}
+	if x != nil && r.s.file != nil {
+		err = fmt.Errorf("%s: %w", x.plugin.Name(), err)
+	}
+	r.s.writeErrs.add(err)
+}
+
+// cassette is x's part of the cassette; a failure to open it counts as a
+// failed write, once per job it loses.
+func (r *recorder) cassette(x *exchange) (*cassettes.Cassette, error) {
+	c, err := x.cassette()
+	if err != nil {
+		r.check(x, err)
+	}
+	return c, err
 }
 
 // close records what is queued and stops; later jobs are dropped.
@@ -117,7 +139,7 @@ func (r *recorder) sync() {
 	}
 }
 
-func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
+func (r *recorder) interaction(x *exchange, ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
 	u := *req.URL
 	light := &http.Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Host: req.Host, RequestURI: req.RequestURI}
 	if b := ix.RequestBody; len(b) > 0 {
@@ -125,32 +147,37 @@ func (r *recorder) interaction(ix *cassettes.Interaction, req *http.Request, bod
 		// names the candles in it) read it through GetBody.
 		light.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	r.send(job{ix: ix, req: light, body: body, enc: enc})
+	r.send(job{x: x, ix: ix, req: light, body: body, enc: enc})
 }
 
 // connRef names a WS connection in the queue; only the recorder
 // goroutine reads or writes id (0 until the cassette has the connection)
 // and err (why the cassette refused the connection's start, if it did).
 type connRef struct {
+	x   *exchange
 	id  uint64
 	err error
 }
 
-func (r *recorder) beginConn(url string, at time.Time) *connRef {
-	ref := &connRef{}
-	r.send(job{conn: ref, beginConn: url, at: at})
+func (r *recorder) beginConn(x *exchange, url string, at time.Time) *connRef {
+	ref := &connRef{x: x}
+	r.send(job{x: x, conn: ref, beginConn: url, at: at})
 	return ref
 }
 
 func (r *recorder) frame(ref *connRef, f cassettes.Frame, path string) {
-	r.send(job{conn: ref, frame: &f, path: path})
+	r.send(job{x: ref.x, conn: ref, frame: &f, path: path})
 }
 
 func (r *recorder) endConn(ref *connRef, at time.Time, code int) {
-	r.send(job{conn: ref, endConn: true, at: at, code: code})
+	r.send(job{x: ref.x, conn: ref, endConn: true, at: at, code: code})
 }
 
 func (r *recorder) recordInteraction(j job) {
+	cas, err := r.cassette(j.x)
+	if err != nil {
+		return
+	}
 	ix := j.ix
 	plain, err := decodeBody(j.enc, j.body)
 	if err != nil {
@@ -160,7 +187,7 @@ func (r *recorder) recordInteraction(j job) {
 	ix.Body = plain
 	var series []cassettes.Series
 	if ix.Status == http.StatusOK {
-		set, err := r.s.plugin.DecodeCandles(j.req, plain)
+		set, err := j.x.plugin.DecodeCandles(j.req, plain)
 		switch {
 		case err == nil && len(set.Candles) > 0:
 			// A REST body cannot say whether its last candle is final;
@@ -177,20 +204,20 @@ func (r *recorder) recordInteraction(j job) {
 			r.s.logger.Debug("candles not decoded", "path", ix.Path, "err", err)
 		}
 	}
-	r.check(r.s.cas.AddInteraction(ix, series...))
+	r.check(j.x, cas.AddInteraction(ix, series...))
 }
 
 func (r *recorder) recordFrame(j job) {
 	f := *j.frame
 	var series []cassettes.Series
 	if f.Dir == cassettes.FromServer && (f.Opcode == 1 || f.Opcode == 2) {
-		ups, err := r.s.plugin.DecodeFrame(j.path, f.Payload)
+		ups, err := j.x.plugin.DecodeFrame(j.path, f.Payload)
 		if err == nil && len(ups) > 0 {
 			series = seriesOf(ups)
 			f.Stream = cassettes.StreamLabel(ups[0].Symbol, ups[0].Interval)
 		}
 	}
-	r.check(r.s.cas.AddFrame(f, series...))
+	r.check(j.x, j.x.cas.AddFrame(f, series...))
 }
 
 func seriesOf(ups []cc.Update) []cassettes.Series {

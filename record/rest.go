@@ -31,7 +31,8 @@ func removeHop(h http.Header) {
 	}
 }
 
-func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+func (x *exchange) serveREST(w http.ResponseWriter, r *http.Request) {
+	s := x.s
 	start := s.opts.Now()
 	var reqBody []byte
 	if r.Body != nil && r.Body != http.NoBody {
@@ -42,7 +43,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		reqBody = b
 	}
-	target := s.restURL + r.URL.EscapedPath()
+	target := x.upstream(r, x.restURL, x.restFixed) + r.URL.EscapedPath()
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
@@ -87,7 +88,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	removeHop(hdr)
 	wire := body
 	enc := strings.ToLower(strings.TrimSpace(hdr.Get("Content-Encoding")))
-	if rw, ok := s.plugin.(plugins.Rewriter); ok && resp.StatusCode < 300 {
+	if rw, ok := x.plugin.(plugins.Rewriter); ok && resp.StatusCode < 300 {
 		plain, derr := decodeBody(enc, body)
 		if derr == nil {
 			if nb := rw.RewriteResponse(r.URL.Path, plain, wsBase(r)); !bytes.Equal(nb, plain) {
@@ -107,7 +108,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 			Status: resp.StatusCode, ResponseHeader: resp.Header.Clone(),
 			Start: start, Duration: s.opts.Now().Sub(start),
 		}
-		s.rec.interaction(ix, r, body, enc)
+		s.rec.interaction(x, ix, r, body, enc)
 	} else {
 		s.logger.Warn("body too large to record", "path", r.URL.Path, "bytes", len(body))
 	}

@@ -31,6 +31,8 @@ var wsHeaders = []string{
 // relay is one client connection relayed to the upstream.
 type relay struct {
 	s     *Server
+	x     *exchange
+	hub   *plugins.Hub
 	conn  *connRef
 	start time.Time
 	path  string
@@ -47,18 +49,20 @@ type relay struct {
 	closing atomic.Bool
 }
 
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if s.wsURL == "" {
-		proxyError(w, http.StatusBadGateway, s.plugin.Name()+" has no WS upstream; give --upstream-ws")
+func (x *exchange) serveWS(w http.ResponseWriter, r *http.Request) {
+	s, hub := x.s, x.stack.Hub()
+	if x.wsURL == "" {
+		proxyError(w, http.StatusBadGateway, x.plugin.Name()+" has no WS upstream; give --upstream-ws")
 		return
 	}
-	target := s.wsURL + r.URL.EscapedPath()
+	base := x.upstream(r, x.wsURL, x.wsFixed)
+	target := base + r.URL.EscapedPath()
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
 	// The front admits the client before the proxy dials: a refused one
 	// gets the exchange's answer and costs the upstream nothing.
-	pipe, release, ok := s.Hub().Admit(w, r)
+	pipe, release, ok := hub.Admit(w, r)
 	if !ok {
 		return
 	}
@@ -85,7 +89,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The target is not logged: its path and query may hold a token.
-		s.logger.Warn("upstream WS dial failed", "upstream", s.wsURL, "err", err)
+		s.logger.Warn("upstream WS dial failed", "upstream", base, "err", err)
 		proxyError(w, http.StatusBadGateway, "upstream WS: "+err.Error())
 		return
 	}
@@ -108,9 +112,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The connection is recorded through the recorder's queue, after the
 	// REST answers before it (a listen key handed out there is then known
 	// to the redaction when this URL is stored).
-	ref := s.rec.beginConn(r.URL.RequestURI(), start)
-	rl := &relay{s: s, conn: ref, start: start, path: r.URL.Path, pipe: pipe, client: client, up: up}
-	done, ok := s.Hub().Track(rl)
+	ref := s.rec.beginConn(x, r.URL.RequestURI(), start)
+	rl := &relay{s: s, x: x, hub: hub, conn: ref, start: start, path: r.URL.Path, pipe: pipe, client: client, up: up}
+	done, ok := hub.Track(rl)
 	if !ok {
 		// The proxy is shutting down.
 		rl.closeWith(websocket.CloseGoingAway, "server shutting down")
@@ -147,7 +151,7 @@ func (rl *relay) run() {
 	wg.Add(2)
 	// The front's shutdown closes the relay through CloseWS (1001); what
 	// outlives it is cut when the hub's context ends.
-	stopCut := context.AfterFunc(rl.s.Hub().Context(), rl.Abort)
+	stopCut := context.AfterFunc(rl.hub.Context(), rl.Abort)
 	defer stopCut()
 	go func() {
 		defer wg.Done()
@@ -240,7 +244,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			return
 		}
 		if dir == cassettes.FromClient {
-			rl.s.Hub().CountReceived()
+			rl.hub.CountReceived()
 		}
 		if lim := rl.pipe.Limit; dir == cassettes.FromClient && lim != nil {
 			if ok, code, reason := lim.AllowMessage(); !ok {
@@ -262,7 +266,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			return
 		}
 		if dir == cassettes.FromServer {
-			rl.s.Hub().CountSent()
+			rl.hub.CountSent()
 		}
 	}
 }
@@ -303,7 +307,7 @@ func (rl *relay) startLinkWriter(src, dst *websocket.Conn) *linkQueue {
 // still drained until the pump stops.
 func (rl *relay) linkWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan<- struct{}) {
 	defer close(done)
-	link, hub := rl.pipe.Link, rl.s.Hub()
+	link, hub := rl.pipe.Link, rl.hub
 	cut := false
 	for m := range q {
 		if cut {

@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ const (
 	ClockNow = "now"
 )
 
-// tape is an open cassette being replayed.
+// tape is an open cassette being replayed: one exchange's part of it.
 type tape struct {
 	c     *cassettes.Cassette
 	meta  cassettes.Meta
@@ -30,35 +31,61 @@ type tape struct {
 	clock *cc.Clock
 	// d reports damaged reads (set by newServer).
 	d *damage
+	// file is the cassette file, closed with the tape that owns it (the
+	// first, of a file of several exchanges); nil for the others.
+	file *cassettes.File
 }
 
-// openTape opens opts.Cassette read-only, fills in opts.Exchange from it
-// and adds its recorded symbols to opts.Pairs.
-func openTape(opts *Options) (*tape, error) {
-	c, err := cassettes.Open(opts.Cassette, 0, &cassettes.Options{ReadOnly: true})
+// openCassette opens opts.Cassette read-only (so several servers may
+// share it), with every exchange it holds.
+func openCassette(opts Options) (*cassettes.File, error) {
+	f, err := cassettes.OpenFile(opts.Cassette, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	return f, nil
+}
+
+// openTape opens the exchange of f that opts names, or its only one,
+// fills in opts.Exchange and adds its recorded symbols to opts.Pairs. The
+// tape owns f: its close closes f, and so does a failure here.
+func openTape(opts *Options, f *cassettes.File) (*tape, error) {
+	t, err := newTape(opts, f, time.Time{})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t.file = f
+	return t, nil
+}
+
+// newTape opens the exchange of f that opts names (or f's only one) as a
+// tape. from, if set, is where the recorded clock starts (the earliest
+// recording of a file of several exchanges, so they share one clock).
+func newTape(opts *Options, f *cassettes.File, from time.Time) (*tape, error) {
+	ids := f.Exchanges()
+	switch {
+	case opts.Exchange == "" && len(ids) == 1:
+		opts.Exchange = ids[0]
+	case opts.Exchange == "":
+		return nil, fmt.Errorf("replay: cassette %s holds no exchange", opts.Cassette)
+	case !slices.Contains(ids, opts.Exchange):
+		return nil, fmt.Errorf("replay: cassette %s holds %s, not %s", opts.Cassette, strings.Join(ids, ", "), opts.Exchange)
+	}
+	c, err := f.Exchange(opts.Exchange, nil)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	t := &tape{c: c, meta: c.Meta(), index: newCassetteIndex(c)}
-	fail := func(err error) (*tape, error) {
-		c.Close()
-		return nil, err
-	}
-	switch {
-	case opts.Exchange == "":
-		opts.Exchange = t.meta.Exchange
-	case opts.Exchange != t.meta.Exchange:
-		return fail(fmt.Errorf("replay: cassette %s holds %s, not %s", opts.Cassette, t.meta.Exchange, opts.Exchange))
-	}
 	p, err := plugins.Lookup(opts.Exchange)
 	if err != nil {
-		return fail(fmt.Errorf("replay: cassette %s: %w", opts.Cassette, err))
+		return nil, fmt.Errorf("replay: cassette %s: %w", opts.Cassette, err)
 	}
 	if err := t.addPairs(opts, p); err != nil {
-		return fail(err)
+		return nil, err
 	}
-	if err := t.setClock(opts); err != nil {
-		return fail(err)
+	if err := t.setClock(opts, from); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -126,14 +153,17 @@ func splitSymbol(sym string) cc.Pair {
 	return cc.Pair{Base: up, Quote: "USD"}
 }
 
-// setClock builds the virtual clock from opts.ClockMode and opts.Speed.
-func (t *tape) setClock(opts *Options) error {
+// setClock builds the virtual clock from opts.ClockMode and opts.Speed;
+// the recording starts at from, or if zero at the tape's own start.
+func (t *tape) setClock(opts *Options, from time.Time) error {
 	speed := opts.Speed
 	if speed < 0 || math.IsNaN(speed) {
 		return fmt.Errorf("replay: speed %v must be positive", speed)
 	}
 	now := time.Now()
-	from := t.meta.From
+	if from.IsZero() {
+		from = t.meta.From
+	}
 	if from.IsZero() {
 		from = t.meta.Created
 	}
@@ -183,4 +213,10 @@ func (t *tape) feed(p plugins.Plugin, live cc.Feed) cc.Feed {
 	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, d: t.d, cache: map[string][]timedUpdate{}}
 }
 
-func (t *tape) close() error { return t.c.Close() }
+// close closes the cassette file if this tape owns it.
+func (t *tape) close() error {
+	if t.file == nil {
+		return nil
+	}
+	return t.file.Close()
+}

@@ -12,6 +12,11 @@
 // real hostnames (proxy mode), over one synthetic market and one clock;
 // see multi.go.
 //
+// A cassette of several exchanges (recorded with record.Options.Exchanges)
+// is served whole by one server that picks the exchange by the request's
+// host, as serve's proxy mode does (multitape.go); Options.Exchange serves
+// one of them alone.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use; Close may be called once.

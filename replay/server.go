@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -75,8 +76,14 @@ func New(opts Options) (*Server, error) {
 	}
 	var tp *tape
 	if opts.Cassette != "" {
-		var err error
-		if tp, err = openTape(&opts); err != nil {
+		f, err := openCassette(opts)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Exchange == "" && len(f.Exchanges()) > 1 {
+			return newMultiTape(opts, f) // every exchange, by host (multitape.go)
+		}
+		if tp, err = openTape(&opts, f); err != nil {
 			return nil, err
 		}
 	}
@@ -92,7 +99,22 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs := spelled(p, opts.Pairs)
+	so, d := frontOptions(opts)
+	if tp != nil {
+		tp.d = d
+	}
+	front, err := serve.New(p, so)
+	if err != nil {
+		return nil, err
+	}
+	env, inner := mount(opts, p, tp, front.Hub(), so.Logger, d)
+	front.Handle(inner)
+	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
+}
+
+// frontOptions are opts.Serve with the defaults every server takes: the
+// seed, a logger, and the count of damaged cassette reads (d).
+func frontOptions(opts Options) (serve.Options, *damage) {
 	so := opts.Serve
 	if so.Seed == 0 {
 		so.Seed = opts.Seed
@@ -103,14 +125,15 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	// A damaged cassette read is answered with the exchange's server
 	// error, logged with its bucket and key, and counted in the status.
 	d := &damage{logger: so.Logger, count: new(atomic.Int64)}
-	if tp != nil {
-		tp.d = d
-	}
 	so.CorruptReads = d.count
-	front, err := serve.New(p, so)
-	if err != nil {
-		return nil, err
-	}
+	return so, d
+}
+
+// mount builds exchange p's innermost handler over its market (the tape
+// tp filled in by the synthetic market, or opts' market) and its Env,
+// whose WS connections hub owns.
+func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *slog.Logger, d *damage) (*plugins.Env, http.Handler) {
+	pairs := spelled(p, opts.Pairs)
 	clock := opts.Clock
 	if tp != nil {
 		clock = tp.clock
@@ -129,8 +152,8 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 		Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 		Clock:  clock,
 		Pairs:  pairs,
-		Hub:    front.Hub(),
-		Logger: so.Logger,
+		Hub:    hub,
+		Logger: logger,
 	}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
@@ -139,8 +162,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if tp != nil {
 		inner = newRecordedREST(tp.c, p, tp.times, d, inner)
 	}
-	front.Handle(inner)
-	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
+	return env, inner
 }
 
 // spelled is a copy of pairs (nil means cc.DefaultPairs) with each

@@ -51,8 +51,10 @@
 // ClientHello is terminated, a CONNECT answered and its tunnel looked at
 // again, anything else is HTTP as before. Requests are routed by their
 // hostname (route.go); a host no exchange claims is refused, never
-// dialled — serve has no way out to the network. Each exchange keeps its
-// own Stack: conditions set on one apply to it alone.
+// dialled — serve has no way out to the network unless the mode gives it
+// one (Options.Passthrough, record's --passthrough: such traffic is then
+// tunnelled or forwarded untouched, passthrough.go). Each exchange keeps
+// its own Stack: conditions set on one apply to it alone.
 //
 // Direct requests (plain HTTP to the port, naming no exchange's host) are
 // served as before on a server of one exchange, whatever their Host; a

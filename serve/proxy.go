@@ -120,6 +120,9 @@ func (s *Server) connect(c net.Conn, first []byte) (net.Conn, error) {
 	}
 	st := s.hosts[name]
 	if st == nil && !s.self(name, port, c.LocalAddr()) {
+		if s.pass != nil {
+			return nil, s.tunnel(c, br, net.JoinHostPort(name, port))
+		}
 		s.logger.Warn("proxy: refused CONNECT to a host not served", "host", target, "client", c.RemoteAddr())
 		refuse(c, http.StatusForbidden, s.notServedText(target))
 		return nil, errRefused

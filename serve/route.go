@@ -21,7 +21,9 @@ import (
 //     any other name is refused with 403 naming the host, unless the name
 //     is this server's own (a loopback name or address, the address
 //     reached, --admin-allow-host) on its port. Nothing is ever dialled:
-//     the server has no way out to the network.
+//     the server has no way out to the network — unless the mode set
+//     Options.Passthrough, which forwards an absolute-form request for
+//     such a name untouched (passthrough.go).
 //  3. The rest is a direct request, as before proxy mode: /__admin/ is the
 //     admin API (behind its guard, adminguard.go), anything else the
 //     exchange's on a server of one exchange, whatever the Host. A server
@@ -64,6 +66,10 @@ func (s *Server) router() http.Handler {
 			return
 		}
 		if proxied(r) && !s.selfRequest(r, name, port) {
+			if s.pass != nil && r.URL.Host != "" {
+				s.pass.forward.ServeHTTP(w, r) // Options.Passthrough
+				return
+			}
 			s.notServed(w, r, name)
 			return
 		}

@@ -50,7 +50,8 @@ type Server struct {
 	tls     *tls.Config
 	srv     *h1.Server
 	ln      net.Listener
-	port    string // the listening port, for CONNECT targets naming this server
+	port    string       // the listening port, for CONNECT targets naming this server
+	pass    *passthrough // Options.Passthrough, or nil
 
 	closeOnce sync.Once
 	closeErr  error
@@ -124,6 +125,9 @@ func NewMulti(opts Options, exchanges ...Exchange) (*Server, error) {
 		s.stacks = append(s.stacks, st)
 	}
 	s.Stack = s.stacks[0]
+	if opts.Passthrough != nil {
+		s.pass = newPassthrough(opts.Passthrough)
+	}
 	if opts.TLS != nil {
 		s.tls = &tls.Config{
 			MinVersion:     tls.VersionTLS12,
@@ -195,6 +199,7 @@ func (s *Server) Serve(ln net.Listener) {
 		st.connStats.Store(&stats)
 	}
 	s.srv.RegisterOnShutdown(func() {
+		s.pass.close() // tunnels end with the server
 		for _, st := range s.stacks {
 			st.Close() // release held (hanging) requests
 			st.hub.CloseAll(1001, "server shutting down")
@@ -240,6 +245,7 @@ func (s *Server) Close(ctx context.Context) error {
 				err = serr
 			}
 		}
+		s.pass.close()
 		// Hijacked connections are no HTTP server's: the hubs own them.
 		for _, st := range s.stacks {
 			if herr := st.hub.Shutdown(ctx); err == nil {

@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -66,6 +68,15 @@ type Options struct {
 	// Exchange does not list: the names its requests arrive under
 	// through the proxy. Nil means none beyond Exchange.Hosts.
 	Hosts func(plugins.Plugin) []string
+
+	// Passthrough, if set, lets proxied traffic for a host no exchange
+	// here claims through, untouched and seen by no exchange's Stack: a
+	// CONNECT to it is dialled with Passthrough and the tunnel piped both
+	// ways; an absolute-form request for it is forwarded over connections
+	// Passthrough dials (passthrough.go). Nil — the default, and always so
+	// in synth and replay — refuses such traffic, and the server dials
+	// nothing. Record mode sets it for --passthrough.
+	Passthrough func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// MaxConns caps the connections open at once (WebSockets included);
 	// past it a new one is answered 503 and closed. Zero means

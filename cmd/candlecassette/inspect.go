@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -16,11 +17,12 @@ import (
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "describe a cassette: exchange, time range, interactions, streams, candle coverage and gaps",
+		Usage:     "describe a cassette: exchange(s), time range, interactions, streams, candle coverage and gaps",
 		ArgsUsage: "FILE",
 		Description: "Every value the summary is built from is checked as it is read (format 3 seals each\n" +
 			"with a CRC-32C). --verify then reads and checks every value in the file, and bbolt's\n" +
-			"own consistency; it exits 1 naming the first damaged bucket and key.",
+			"own consistency; it exits 1 naming the first damaged bucket and key. A cassette of several\n" +
+			"exchanges (format 4) gets one section per exchange, and --verify checks every one.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
 			&cli.BoolFlag{Name: "verify", Usage: "read and check every value in the file, not only what the summary needs"},
@@ -29,11 +31,18 @@ func inspectCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return fmt.Errorf("inspect: want exactly one FILE argument")
 			}
-			cas, err := cassettes.Open(c.Args().First(), 0, &cassettes.Options{ReadOnly: true})
+			f, err := cassettes.OpenFile(c.Args().First(), 0, &cassettes.Options{ReadOnly: true})
 			if err != nil {
 				return err
 			}
-			defer cas.Close()
+			defer f.Close()
+			if f.Multi() {
+				return inspectFile(c, f)
+			}
+			cas, err := f.Exchange(f.Meta().Exchange, nil)
+			if err != nil {
+				return err
+			}
 			s, err := cas.Summarize()
 			if err != nil {
 				return fmt.Errorf("inspect %s: %w", c.Args().First(), err)
@@ -90,7 +99,12 @@ func printSummary(w io.Writer, s *cassettes.Summary) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "size:      %d bytes on disk, %d bytes of raw traffic, ratio %.3f\n", s.FileSize, m.RawBytes, s.Ratio)
+	printContents(w, s)
+}
 
+// printContents prints what one exchange's recording holds.
+func printContents(w io.Writer, s *cassettes.Summary) {
+	m := s.Meta
 	fmt.Fprintf(w, "\ninteractions: %d\n", m.Interactions)
 	for _, k := range sortedKeys(s.Paths) {
 		fmt.Fprintf(w, "  %-48s %d\n", k, s.Paths[k])
@@ -144,4 +158,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// inspectFile describes a cassette of several exchanges: the file, then a
+// section per exchange as a single-exchange cassette's.
+func inspectFile(c *cli.Context, f *cassettes.File) error {
+	path := c.Args().First()
+	s, err := f.Summarize()
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", path, err)
+	}
+	var verified *cassettes.FileVerified
+	if c.Bool("verify") {
+		v, err := f.Verify()
+		if err != nil {
+			return fmt.Errorf("inspect --verify %s: %w", path, err)
+		}
+		verified = &v
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			*cassettes.FileSummary
+			Verified *cassettes.FileVerified `json:"verified,omitempty"`
+		}{s, verified})
+	}
+	m := s.Meta
+	fmt.Fprintf(w, "cassette:  %s\n", s.Path)
+	fmt.Fprintf(w, "exchanges: %d (%s)\n", len(m.Exchanges), orDash(strings.Join(m.Exchanges, ", ")))
+	fmt.Fprintf(w, "format:    %d (several exchanges, one part each; written by %s)\n", m.Format, orDash(m.ToolVersion))
+	fmt.Fprintf(w, "checksums: crc32c on every value, checked as read\n")
+	fmt.Fprintf(w, "created:   %s\n", fmtTime(m.Created))
+	fmt.Fprintf(w, "size:      %d bytes on disk, %d bytes of raw traffic, ratio %.3f\n", s.FileSize, s.RawBytes, s.Ratio)
+	for i, es := range s.Exchanges {
+		em := es.Meta
+		fmt.Fprintf(w, "\n== %s ==\n", em.Exchange)
+		fmt.Fprintf(w, "upstream:  REST %s  WS %s\n", orDash(em.UpstreamREST), orDash(em.UpstreamWS))
+		fmt.Fprintf(w, "recorded:  %s .. %s\n", fmtTime(em.From), fmtTime(em.To))
+		fmt.Fprintf(w, "stored:    %d bytes of values for %d bytes of raw traffic, ratio %.3f\n", em.StoredBytes, em.RawBytes, es.Ratio)
+		printContents(w, es)
+		if verified != nil && i < len(verified.Exchanges) {
+			v := verified.Exchanges[i].Verified
+			printVerified(w, &v)
+		}
+	}
+	if verified != nil {
+		fmt.Fprintf(w, "\nverified:  ok, %d exchanges (bbolt consistency check of %d pages)\n", len(verified.Exchanges), verified.Pages)
+	}
+	return nil
 }

@@ -102,7 +102,7 @@ func TestRecordThenInspect(t *testing.T) {
 	}
 	sym := p.Symbol(cc.DefaultPairs[0])
 	for _, want := range []string{
-		"exchange:  " + p.Name(), "format:    " + strconv.Itoa(cassettes.FormatVersion), "interactions: 2",
+		"exchange:  " + p.Name(), "format:    " + strconv.Itoa(cassettes.SingleFormat), "interactions: 2",
 		sym + " 1m: 120 candles in 2 range(s), 1 gap(s)",
 		"range " + fmtMs(base) + " .. " + fmtMs(base+59*60_000) + "  60 candles",
 		"gap   " + fmtMs(base+60*60_000) + " .. " + fmtMs(base+89*60_000) + "  30 missing",
