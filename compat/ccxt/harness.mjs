@@ -16,7 +16,8 @@
 //     http(s)/ws(s) URL under `urls.api` (and `urls.test`) rewritten to the
 //     server, paths kept;
 //   - installNetworkGuard(): fails the test if any socket connects, or any
-//     name is looked up, anywhere but 127.0.0.1;
+//     name is looked up, anywhere but 127.0.0.1, and lists the connections
+//     it let through (takeConnections) for tests that allow only a proxy;
 //   - checkSeries/checkJoin: alignment, gaps and overlaps of candles;
 //     fetchPages and watchCurrent: the fetchOHLCV paging and watchOHLCV
 //     checks every test file shares.
@@ -165,11 +166,16 @@ export function entries(listings) {
 
 /**
  * readPassing reads passing.json: the ids that do not pass yet (`todo`,
- * per test file: exchanges, roundtrip). Every other registered id must pass.
+ * per test file: exchanges, roundtrip, proxy — the last by id, with why).
+ * Every other registered id must pass.
  */
 export function readPassing() {
   const p = JSON.parse(fs.readFileSync(path.join(here, 'passing.json'), 'utf8'));
-  return { exchanges: new Set(p.todo?.exchanges ?? []), roundtrip: new Set(p.todo?.roundtrip ?? []) };
+  return {
+    exchanges: new Set(p.todo?.exchanges ?? []),
+    roundtrip: new Set(p.todo?.roundtrip ?? []),
+    proxy: new Set(Object.keys(p.todo?.proxy ?? {})),
+  };
 }
 
 // ---------------------------------------------------------------- network guard
@@ -208,6 +214,9 @@ let guardState;
 export function installNetworkGuard() {
   if (guardState) return guardState;
   const violations = [];
+  // Every connection let through, as host:port, for tests that allow fewer
+  // places than all of 127.0.0.1 (takeConnections).
+  const connections = [];
   const refuse = (what) => {
     violations.push(what);
     return new Error(`network guard: refused ${what}; only 127.0.0.1 is allowed`);
@@ -220,6 +229,7 @@ export function installNetworkGuard() {
       process.nextTick(() => this.destroy(err));
       return this;
     }
+    if (t.path === undefined) connections.push(`${t.host}:${t.port}`);
     return origConnect.apply(this, args);
   };
   const origTLS = tls.connect;
@@ -251,6 +261,10 @@ export function installNetworkGuard() {
   };
   guardState = {
     violations,
+    /** takeConnections returns the host:port of every connection let through since the last call. */
+    takeConnections() {
+      return connections.splice(0);
+    },
     assertClean() {
       if (violations.length > 0) {
         const list = violations.splice(0).join('; ');
@@ -424,6 +438,26 @@ export async function makeExchange(entry, server) {
     ex.fetchMarkets = (params = {}) => fn.call(ex, params);
   }
   return ex;
+}
+
+/**
+ * makeProxiedExchange instantiates ccxt.pro[entry.ccxt] as a user whose
+ * code talks to the real exchange would, with candlecassette as its proxy:
+ * the `httpsProxy` option and one WS proxy option set to proxyUrl —
+ * `wsProxy` (ccxt then sends absolute-form requests in clear, `GET
+ * https://host/path` with the upgrade) or `wssProxy` (CONNECT, then TLS) —
+ * and nothing else: urls, market types and every other option are ccxt's
+ * defaults (the row's options and restrict are for direct mode and are not
+ * used). ccxt reads no proxy environment variable. TLS is trusted through
+ * NODE_EXTRA_CA_CERTS, which node reads only when it starts
+ * (run-tests.mjs). WS through a proxy needs the http-proxy-agent and
+ * https-proxy-agent packages, both: ccxt loads them together or not at all.
+ */
+export async function makeProxiedExchange(entry, proxyUrl, wsOption = 'wsProxy') {
+  const ccxt = await ccxtModule(entry.pkg ?? 'ccxt');
+  const Cls = ccxt.pro[entry.ccxt];
+  if (!Cls) throw new Error(`${entry.pkg ?? 'ccxt'} ${ccxt.version} has no class ${entry.ccxt}`);
+  return new Cls({ httpsProxy: proxyUrl, [wsOption]: proxyUrl });
 }
 
 /**

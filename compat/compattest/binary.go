@@ -54,6 +54,9 @@ func Main(m *testing.M) {
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
 	}
+	if programs.dir != "" {
+		os.RemoveAll(programs.dir)
+	}
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {
 		if err := goleak.Find(sdkGoroutines...); err != nil {

@@ -1,12 +1,18 @@
 package compattest_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/compat/compattest"
@@ -123,5 +129,66 @@ func TestSetVarRestoresTheValue(t *testing.T) {
 	})
 	if v != "old" {
 		t.Errorf("v = %q after the test, want it restored", v)
+	}
+}
+
+func TestTapWritesDownEveryConnectionAndRelaysIt(t *testing.T) {
+	srv := compattest.Start(t, "binance_spot", compattest.Options{})
+	tap := compattest.NewTap(t, srv)
+	addr := strings.TrimPrefix(tap.URL, "http://")
+	send := func(req string) string {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%q through the tap: %v", req, err)
+		}
+		resp.Body.Close()
+		return resp.Status
+	}
+	if got := send("GET /api/v3/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); got != "200 OK" {
+		t.Errorf("a direct ping through the tap: %s, want 200 OK", got)
+	}
+	if got := send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"); got != "403 Forbidden" {
+		t.Errorf("CONNECT to a host not served, through the tap: %s, want the server's 403", got)
+	}
+	targets, others := tap.Connects()
+	if !slices.Equal(targets, []string{"example.com:443"}) || !slices.Equal(others, []string{"GET /api/v3/ping HTTP/1.1"}) {
+		t.Errorf("the tap wrote down CONNECT targets %q and other lines %q", targets, others)
+	}
+}
+
+func TestProxyEnvLeavesOnlyTheTestsProxyAndCertificate(t *testing.T) {
+	t.Setenv("http_proxy", "http://elsewhere:1")
+	t.Setenv("NO_PROXY", "*")
+	t.Setenv("SSL_CERT_DIR", "/etc/ssl/certs")
+	t.Setenv("COMPATTEST_KEEP", "1")
+	env := compattest.ProxyEnv(t, "http://127.0.0.1:9", "/tmp/ca.pem")
+	got := map[string][]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		got[strings.ToUpper(k)] = append(got[strings.ToUpper(k)], v)
+	}
+	for k, want := range map[string]string{"HTTPS_PROXY": "http://127.0.0.1:9", "SSL_CERT_FILE": "/tmp/ca.pem", "COMPATTEST_KEEP": "1"} {
+		if !slices.Equal(got[k], []string{want}) {
+			t.Errorf("%s = %q, want only %q", k, got[k], want)
+		}
+	}
+	for _, k := range []string{"HTTP_PROXY", "NO_PROXY"} {
+		if len(got[k]) > 0 {
+			t.Errorf("%s = %q is left for the client", k, got[k])
+		}
+	}
+	if dirs := got["SSL_CERT_DIR"]; len(dirs) != 1 || dirs[0] == "/etc/ssl/certs" {
+		t.Errorf("SSL_CERT_DIR = %q, want one empty directory of the test", dirs)
+	} else if ents, err := os.ReadDir(dirs[0]); err != nil || len(ents) != 0 {
+		t.Errorf("SSL_CERT_DIR %s: %d entries, %v", dirs[0], len(ents), err)
 	}
 }

@@ -3,8 +3,11 @@ package readme_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -14,7 +17,10 @@ import (
 	"github.com/adshao/go-binance/v2"
 	"github.com/adshao/go-binance/v2/futures"
 
+	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
+	"github.com/candlecassette/candlecassette/serve/ca"
 )
 
 // TestBotAgainstBinance is the fixture-API block of the README, verbatim.
@@ -101,6 +107,38 @@ func TestPointGoBinanceAtIt(t *testing.T) {
 	}
 	if _, port, _ := net.SplitHostPort(srv.Addr()); port != "8080" {
 		t.Errorf("server on %s", srv.Addr())
+	}
+}
+
+// TestBotThroughTheProxy is the README's proxy-mode fixture block,
+// verbatim.
+func TestBotThroughTheProxy(t *testing.T) {
+	authority, err := ca.Load(t.TempDir(), &ca.Options{Hosts: []string{"api.binance.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := replay.Start(replay.Options{Exchange: "binance_spot", Seed: 1, Serve: serve.Options{
+		TLS:   authority.GetCertificate,                                      // TLS for the exchange's names, signed by the CA
+		Hosts: func(p plugins.Plugin) []string { return p.Defaults().Hosts }, // api.binance.com, stream.binance.com, ...
+	}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+
+	proxy, _ := url.Parse(srv.URL())
+	client := binance.NewClient("", "") // BaseURL stays https://api.binance.com
+	client.HTTPClient = &http.Client{Transport: &http.Transport{
+		Proxy:           http.ProxyURL(proxy),
+		TLSClientConfig: &tls.Config{RootCAs: authority.Pool()},
+	}}
+
+	klines, err := client.NewKlinesService().Symbol("BTCUSDT").Interval("1h").Limit(24).Do(context.Background())
+	if err != nil || len(klines) != 24 {
+		t.Fatalf("klines through the proxy: %d, %v", len(klines), err)
+	}
+	if n := srv.Status().Requests; n != 1 { // the server's counters saw the request
+		t.Errorf("the server served %d requests, want 1", n)
 	}
 }
 

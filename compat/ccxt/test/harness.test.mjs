@@ -68,6 +68,18 @@ describe('network guard', () => {
     guard.assertClean();
   });
 
+  it('lists the connections it let through, for tests that allow only a proxy', async () => {
+    const guard = h.installNetworkGuard();
+    guard.takeConnections();
+    const srv = net.createServer((s) => s.end());
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const { port } = srv.address();
+    await new Promise((resolve, reject) => net.connect(port, '127.0.0.1').on('close', resolve).on('error', reject).resume());
+    srv.close();
+    assert.deepEqual(guard.takeConnections(), [`127.0.0.1:${port}`]);
+    assert.deepEqual(guard.takeConnections(), [], 'takeConnections must empty the list');
+  });
+
   it('refuses and reports a connection anywhere else', async () => {
     const guard = h.installNetworkGuard();
     // 0.0.0.0 reaches this machine on Linux, so even a broken guard sends
