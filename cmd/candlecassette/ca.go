@@ -94,8 +94,10 @@ func printTrust(w io.Writer, authority *ca.CA) {
 
 Then send the client through candlecassette (synth, replay or record on %[2]s):
   export HTTPS_PROXY=%[2]s
-  (Python aiohttp reads it with trust_env=True; ccxt reads no proxy variable: set its
-  httpsProxy and wssProxy options to %[2]s)
+  (Python aiohttp reads the proxy variables with trust_env=True, by the URL's scheme:
+  also export WSS_PROXY=%[2]s for wss://. ccxt reads no proxy variable: set its
+  httpsProxy and wsProxy (or wssProxy) options to %[2]s, with the npm packages
+  http-proxy-agent and https-proxy-agent installed)
   e.g. curl --cacert %[1]s --proxy %[2]s https://api.binance.com/api/v3/time
 `, path, proxyURL)
 }
