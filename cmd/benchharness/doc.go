@@ -1,7 +1,10 @@
 // Command benchharness is candlecassette's performance harness: it runs
 // the hot-path `go test -bench` benchmarks with -benchmem, then end-to-end
 // measurements against the built binary — REST under wrk side by side with
-// nginx serving the same body as a static file, WS throughput at --speed
+// nginx serving the same body as a static file, the same over TLS 1.3
+// (https://127.0.0.1:PORT against nginx with a certificate of the same
+// local CA) and the time from dial to first byte through CONNECT and a TLS
+// handshake, WS throughput at --speed
 // max and delivery delay with 1,000 clients at speed 1, a 10M-candle
 // cassette index (open time, RSS, random window reads), recording proxy
 // overhead and process startup — and prints one table of figures, each

@@ -30,14 +30,14 @@ type config struct {
 }
 
 // sections in the order they run.
-var sections = []string{"gobench", "rest", "ws", "index", "record", "startup"}
+var sections = []string{"gobench", "rest", "tls", "ws", "index", "record", "startup"}
 
 func main() {
 	var cfg config
 	only := flag.String("only", "", "comma-separated sections to run (default all): "+strings.Join(sections, ","))
 	flag.BoolVar(&cfg.quick, "quick", false, "short run: fewer iterations, shorter wrk runs, smaller index and WS recordings")
 	flag.BoolVar(&cfg.full, "full", false, "long run: longer wrk runs and more iterations (steadier figures)")
-	flag.BoolVar(&cfg.keep, "keep", false, "keep the run's temp dir (cassettes, nginx config, logs)")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the run's temp dir (cassettes, nginx config, CA, logs)")
 	flag.StringVar(&cfg.cacheDir, "cache", filepath.Join(os.TempDir(), "candlecassette-bench"), "where the 10M-candle index cassette is built once and reused")
 	flag.Parse()
 	if *only != "" {
@@ -98,6 +98,8 @@ func runAll(ctx context.Context, cfg *config) int {
 			err = goBenchmarks(ctx, cfg, root, t)
 		case "rest":
 			err = restSection(ctx, cfg, t)
+		case "tls":
+			err = tlsSection(ctx, cfg, t)
 		case "ws":
 			err = wsSection(ctx, cfg, t)
 		case "index":

@@ -75,9 +75,17 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// nginxTLS has startNginx listen with TLS 1.3 only, with this certificate
+// and key (PEM files), and check it with client.
+type nginxTLS struct {
+	cert, key string
+	client    *http.Client
+}
+
 // startNginx serves bodies (limit → body) as static files on loopback for
-// the klines path, whatever the query, picked by the limit param.
-func startNginx(nginx, dir string, bodies map[int][]byte) (*exec.Cmd, string, error) {
+// the klines path, whatever the query, picked by the limit param; over TLS
+// when tlsOpts is not nil.
+func startNginx(nginx, dir string, bodies map[int][]byte, tlsOpts *nginxTLS) (*exec.Cmd, string, error) {
 	www := filepath.Join(dir, "www")
 	if err := os.MkdirAll(www, 0o755); err != nil {
 		return nil, "", err
@@ -93,6 +101,19 @@ func startNginx(nginx, dir string, bodies map[int][]byte) (*exec.Cmd, string, er
 	port, err := freePort()
 	if err != nil {
 		return nil, "", err
+	}
+	listen, scheme, client := fmt.Sprintf("listen 127.0.0.1:%d;", port), "http", httpClient
+	if tlsOpts != nil {
+		// TLS 1.3 with the one suite Go's server picks for a client that
+		// prefers AES (wrk's OpenSSL does): AES-128-GCM on both sides.
+		// Session resumption is left at its default; wrk keeps its
+		// connections alive, so it only matters for its first requests.
+		listen = fmt.Sprintf(`listen 127.0.0.1:%d ssl;
+    ssl_certificate %s;
+    ssl_certificate_key %s;
+    ssl_protocols TLSv1.3;
+    ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;`, port, tlsOpts.cert, tlsOpts.key)
+		scheme, client = "https", tlsOpts.client
 	}
 	conf := fmt.Sprintf(`daemon off;
 worker_processes auto;
@@ -112,12 +133,12 @@ http {
   map $arg_limit $klines {
 %[3]s  }
   server {
-    listen 127.0.0.1:%[2]d;
+    %[2]s
     root %[4]s;
     location = /api/v3/klines { default_type application/json; try_files $klines =404; }
   }
 }
-`, dir, port, mapLines.String(), www)
+`, dir, listen, mapLines.String(), www)
 	os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
@@ -129,9 +150,9 @@ http {
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	base := fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		if b, err := fetch(base + klinesPath(100)); err == nil && len(b) > 0 {
+		if b, err := fetchWith(client, base+klinesPath(1000)); err == nil && len(b) > 0 {
 			return cmd, base, nil
 		}
 		if time.Now().After(deadline) {
@@ -158,8 +179,10 @@ func stopNginx(cmd *exec.Cmd) {
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
-func fetch(url string) ([]byte, error) {
-	resp, err := httpClient.Get(url)
+func fetch(url string) ([]byte, error) { return fetchWith(httpClient, url) }
+
+func fetchWith(client *http.Client, url string) ([]byte, error) {
+	resp, err := client.Get(url)
 	if err != nil {
 		return nil, err
 	}
@@ -239,49 +262,16 @@ func restSection(ctx context.Context, cfg *config, t *table) error {
 	dir := filepath.Join(cfg.work, "rest")
 	os.MkdirAll(dir, 0o755)
 	limits := []int{1000, 100}
-
-	syn, err := startCC(cfg.bin, "synth", "binance_spot", "--listen", "127.0.0.1:0", "--no-rate-limit")
+	syn, rep, bodies, err := startSynthAndReplay(ctx, cfg, dir, limits)
 	if err != nil {
 		return err
 	}
 	defer syn.stop()
-	cassette := filepath.Join(dir, "rest.cassette")
-	rec, err := startCC(cfg.bin, "record", "binance_spot", "--cassette", cassette, "--listen", "127.0.0.1:0", "--upstream-rest", syn.url)
-	if err != nil {
-		return err
-	}
-	for _, l := range limits {
-		if _, err := fetch(rec.url + klinesPath(l)); err != nil {
-			rec.stop()
-			return fmt.Errorf("recording: %w", err)
-		}
-	}
-	if err := rec.stop(); err != nil {
-		return fmt.Errorf("record did not exit cleanly: %v: %s", err, rec.log.String())
-	}
-	rep, err := startCC(cfg.bin, "replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--no-rate-limit")
-	if err != nil {
-		return err
-	}
 	defer rep.stop()
-
-	bodies := map[int][]byte{}
 	for _, l := range limits {
-		rb, err := fetch(rep.url + klinesPath(l))
-		if err != nil {
-			return err
-		}
-		sb, err := fetch(syn.url + klinesPath(l))
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(rb, sb) {
-			return fmt.Errorf("limit=%d: replay and synth bodies differ (%d vs %d bytes)", l, len(rb), len(sb))
-		}
-		bodies[l] = rb
-		t.info(sec, fmt.Sprintf("limit=%d body", l), fmt.Sprintf("%d bytes, identical from replay, synth and nginx", len(rb)))
+		t.info(sec, fmt.Sprintf("limit=%d body", l), fmt.Sprintf("%d bytes, identical from replay, synth and nginx", len(bodies[l])))
 	}
-	ngx, ngxURL, err := startNginx(nginx, dir, bodies)
+	ngx, ngxURL, err := startNginx(nginx, dir, bodies, nil)
 	if err != nil {
 		return err
 	}
@@ -305,20 +295,10 @@ func restSection(ctx context.Context, cfg *config, t *table) error {
 			}
 			// Warm up, then nginx and candlecassette back to back, in
 			// alternating rounds; each side's median round counts.
-			runWrk(ctx, wrk, who.url+klinesPath(l), time.Second)
-			var ngs, ccs []wrkResult
-			for range cfg.wrkRounds {
-				ng, err := runWrk(ctx, wrk, ngxURL+klinesPath(l), cfg.wrkTime)
-				if err != nil {
-					return err
-				}
-				cc, err := runWrk(ctx, wrk, who.url+klinesPath(l), cfg.wrkTime)
-				if err != nil {
-					return err
-				}
-				ngs, ccs = append(ngs, ng), append(ccs, cc)
+			ng, cc, err := wrkSideBySide(ctx, cfg, wrk, ngxURL+klinesPath(l), who.url+klinesPath(l))
+			if err != nil {
+				return err
 			}
-			ng, cc := medianWrk(ngs), medianWrk(ccs)
 			name := fmt.Sprintf("%s limit=%d", who.name, l)
 			if who.name == "net/http floor" {
 				// Context, not a target: how close Go's HTTP server alone
@@ -336,6 +316,78 @@ func restSection(ctx context.Context, cfg *config, t *table) error {
 		}
 	}
 	return nil
+}
+
+// startSynthAndReplay starts `candlecassette synth binance_spot`, records
+// the klines windows of limits from it through `candlecassette record`
+// into a cassette in dir, and serves that with `candlecassette replay`;
+// both servers run with --no-rate-limit and the extra flags. bodies are
+// the windows' answers, checked identical from both.
+func startSynthAndReplay(ctx context.Context, cfg *config, dir string, limits []int, extra ...string) (syn, rep *proc, bodies map[int][]byte, err error) {
+	syn, err = startCC(cfg.bin, append([]string{"synth", "binance_spot", "--listen", "127.0.0.1:0", "--no-rate-limit"}, extra...)...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*proc, *proc, map[int][]byte, error) {
+		syn.stop()
+		if rep != nil {
+			rep.stop()
+		}
+		return nil, nil, nil, err
+	}
+	cassette := filepath.Join(dir, "rest.cassette")
+	rec, err := startCC(cfg.bin, "record", "binance_spot", "--cassette", cassette, "--listen", "127.0.0.1:0", "--upstream-rest", syn.url)
+	if err != nil {
+		return fail(err)
+	}
+	for _, l := range limits {
+		if _, err := fetch(rec.url + klinesPath(l)); err != nil {
+			rec.stop()
+			return fail(fmt.Errorf("recording: %w", err))
+		}
+	}
+	if err := rec.stop(); err != nil {
+		return fail(fmt.Errorf("record did not exit cleanly: %v: %s", err, rec.log.String()))
+	}
+	rep, err = startCC(cfg.bin, append([]string{"replay", "--cassette", cassette, "--listen", "127.0.0.1:0", "--no-rate-limit"}, extra...)...)
+	if err != nil {
+		return fail(err)
+	}
+	bodies = map[int][]byte{}
+	for _, l := range limits {
+		rb, err := fetch(rep.url + klinesPath(l))
+		if err != nil {
+			return fail(err)
+		}
+		sb, err := fetch(syn.url + klinesPath(l))
+		if err != nil {
+			return fail(err)
+		}
+		if !bytes.Equal(rb, sb) {
+			return fail(fmt.Errorf("limit=%d: replay and synth bodies differ (%d vs %d bytes)", l, len(rb), len(sb)))
+		}
+		bodies[l] = rb
+	}
+	return syn, rep, bodies, nil
+}
+
+// wrkSideBySide drives nginx's URL and cc's with wrk in alternating
+// rounds after a warm-up of cc, and returns each side's median round.
+func wrkSideBySide(ctx context.Context, cfg *config, wrk, ngxURL, ccURL string) (ng, cc wrkResult, err error) {
+	runWrk(ctx, wrk, ccURL, time.Second)
+	var ngs, ccs []wrkResult
+	for range cfg.wrkRounds {
+		n, err := runWrk(ctx, wrk, ngxURL, cfg.wrkTime)
+		if err != nil {
+			return ng, cc, err
+		}
+		c, err := runWrk(ctx, wrk, ccURL, cfg.wrkTime)
+		if err != nil {
+			return ng, cc, err
+		}
+		ngs, ccs = append(ngs, n), append(ccs, c)
+	}
+	return medianWrk(ngs), medianWrk(ccs), nil
 }
 
 // startFloor serves the bodies from memory with a bare net/http handler in

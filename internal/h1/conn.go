@@ -37,6 +37,7 @@ type conn struct {
 
 	wbuf []byte // a response body gathered before its head is sent
 	hbuf []byte // a response head being built
+	gbuf []byte // response parts gathered for one Write; only without a socket (gather.go)
 	keys []string
 
 	body bodyReader
@@ -140,6 +141,12 @@ func (c *conn) readHead(first bool) (int, bool) {
 			if end := headEnd(p); end != 0 {
 				if deadline != noDeadline {
 					c.rwc.SetReadDeadline(time.Time{})
+				}
+				if end > maxHead {
+					// Whether a long head arrived in one read or in
+					// several (TLS reads 16 KB at a time) must not decide
+					// who serves it.
+					end = -1
 				}
 				return end, true // a head, or -1 for one net/http should parse
 			}

@@ -173,8 +173,9 @@ func (w *response) writeBody(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// send writes bufs with one writev; an error closes the connection after
-// this request.
+// send writes bufs with one writev on a socket, gathered into whole TLS
+// records' worth on anything else (gather.go); an error closes the
+// connection after this request.
 func (w *response) send(bufs ...[]byte) error {
 	if w.err != nil {
 		return w.err
@@ -183,8 +184,7 @@ func (w *response) send(bufs ...[]byte) error {
 	if rawIO && w.c.raw != nil {
 		err = rawWritev(w.c.raw, bufs)
 	} else {
-		nb := net.Buffers(bufs)
-		_, err = nb.WriteTo(w.c.rwc)
+		err = w.c.writeGathered(bufs) // gather.go
 	}
 	return w.fail(err)
 }
