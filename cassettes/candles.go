@@ -205,9 +205,9 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 		}
 		out = make([]cc.Candle, 0, n+1)
 	}
-	k := SeriesKey{symbol, iv}
+	sn := c.seriesNamesOf(SeriesKey{symbol, iv})
 	err := c.view(func(tx *bolt.Tx) error {
-		b := c.root(tx).Bucket(bucketCandles).Bucket(k.bucket())
+		b := c.root(tx).Bucket(bucketCandles).Bucket(sn.key)
 		if b == nil {
 			return nil
 		}
@@ -218,7 +218,7 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 				dropResident(tx)
 			}
 		}()
-		bucket := candleBucket(k) // once: named in errors only
+		bucket := sn.name // named in errors only
 		cur := b.Cursor()
 		key, v, err := seek(cur, bucket, timeKey(blockStart(iv, start)))
 		if err != nil {

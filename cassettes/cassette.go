@@ -204,6 +204,38 @@ type Cassette struct {
 	blocksRead atomic.Int64
 	closed     atomic.Bool
 	closeMu    sync.Mutex
+
+	// seriesMu guards series: each candle series' bucket key and the
+	// bucket name errors give, made once rather than on every read.
+	seriesMu sync.RWMutex
+	series   map[SeriesKey]seriesNames
+}
+
+// seriesNames are a candle series' bucket key and its name in errors.
+type seriesNames struct {
+	key  []byte
+	name string
+}
+
+// seriesNamesOf returns k's bucket key and error name, made on first use:
+// a window read on the replay hot path allocates neither.
+func (c *Cassette) seriesNamesOf(k SeriesKey) seriesNames {
+	c.seriesMu.RLock()
+	sn, ok := c.series[k]
+	c.seriesMu.RUnlock()
+	if ok {
+		return sn
+	}
+	sn = seriesNames{key: k.bucket(), name: candleBucket(k)}
+	c.seriesMu.Lock()
+	if c.series == nil {
+		c.series = map[SeriesKey]seriesNames{}
+	}
+	if len(c.series) < 4096 { // bounded: symbols come from requests
+		c.series[k] = sn
+	}
+	c.seriesMu.Unlock()
+	return sn
 }
 
 // Open opens the cassette at path, creating it with file mode mode if it
