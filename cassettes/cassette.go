@@ -238,6 +238,29 @@ func (c *Cassette) seriesNamesOf(k SeriesKey) seriesNames {
 	return sn
 }
 
+// checkPath copies opts (nil means defaults) and gives the size of the
+// file at path (0: none, or empty): a directory is no cassette, and a
+// read-only open needs a non-empty file.
+func checkPath(path string, opts *Options) (o Options, size int64, err error) {
+	if opts != nil {
+		o = *opts
+	}
+	fi, statErr := os.Stat(path)
+	if statErr == nil && fi.IsDir() {
+		return o, 0, fmt.Errorf("%w: %s is a directory", ErrNotCassette, path)
+	}
+	if statErr == nil {
+		size = fi.Size()
+	}
+	if o.ReadOnly && size == 0 {
+		if statErr != nil {
+			return o, 0, fmt.Errorf("cassettes: open %s: %w", path, statErr)
+		}
+		return o, 0, fmt.Errorf("%w: %s is empty", ErrNotCassette, path)
+	}
+	return o, size, nil
+}
+
 // Open opens the cassette at path, creating it with file mode mode if it
 // does not exist and opts is not ReadOnly. See Options; nil means defaults.
 //
@@ -246,21 +269,11 @@ func (c *Cassette) seriesNamesOf(k SeriesKey) seriesNames {
 // ErrCorrupt, a lock held elsewhere ErrLocked; Open never panics on a bad
 // file.
 func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
+	o, size, err := checkPath(path, opts)
+	if err != nil {
+		return nil, err
 	}
-	fi, statErr := os.Stat(path)
-	exists := statErr == nil && fi.Size() > 0
-	if statErr == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a directory", ErrNotCassette, path)
-	}
-	if o.ReadOnly && !exists {
-		if statErr != nil {
-			return nil, fmt.Errorf("cassettes: open %s: %w", path, statErr)
-		}
-		return nil, fmt.Errorf("%w: %s is empty", ErrNotCassette, path)
-	}
+	exists := size > 0
 	c := &Cassette{path: path, readOnly: o.ReadOnly, opts: o}
 	if exists {
 		// Validate under a read-only open first: a writable bbolt open
@@ -281,7 +294,7 @@ func Open(path string, mode os.FileMode, opts *Options) (*Cassette, error) {
 		}
 		if o.ReadOnly {
 			c.db, c.meta = db, meta
-			adviseRandom(db, fi.Size())
+			adviseRandom(db, size)
 			c.init()
 			return c, nil
 		}

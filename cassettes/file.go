@@ -57,21 +57,11 @@ type File struct {
 // for writing it gives ErrSingleExchange (use Open, which appends to it).
 // Errors are Open's.
 func OpenFile(path string, mode os.FileMode, opts *Options) (*File, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
+	o, size, err := checkPath(path, opts)
+	if err != nil {
+		return nil, err
 	}
-	fi, statErr := os.Stat(path)
-	exists := statErr == nil && fi.Size() > 0
-	if statErr == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a directory", ErrNotCassette, path)
-	}
-	if o.ReadOnly && !exists {
-		if statErr != nil {
-			return nil, fmt.Errorf("cassettes: open %s: %w", path, statErr)
-		}
-		return nil, fmt.Errorf("%w: %s is empty", ErrNotCassette, path)
-	}
+	exists := size > 0
 	f := &File{path: path, readOnly: o.ReadOnly, opts: o, views: map[string]*Cassette{}}
 	if exists {
 		db, meta, err := openChecked(path, o.timeout())
@@ -99,7 +89,7 @@ func OpenFile(path string, mode os.FileMode, opts *Options) (*File, error) {
 				return nil, err
 			}
 			f.db, f.meta = db, meta
-			adviseRandom(db, fi.Size())
+			adviseRandom(db, size)
 			return f, nil
 		}
 		db.Close()
