@@ -91,7 +91,7 @@ func (x *exchange) serveREST(w http.ResponseWriter, r *http.Request) {
 	if rw, ok := x.plugin.(plugins.Rewriter); ok && resp.StatusCode < 300 {
 		plain, derr := decodeBody(enc, body)
 		if derr == nil {
-			if nb := rw.RewriteResponse(r.URL.Path, plain, wsBase(r)); !bytes.Equal(nb, plain) {
+			if nb := rw.RewriteResponse(r.URL.Path, plain, plugins.WSBase(r)); !bytes.Equal(nb, plain) {
 				wire = nb
 				hdr.Del("Content-Encoding")
 			}
@@ -125,14 +125,6 @@ func (x *exchange) serveREST(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire)
 	}
 	http.NewResponseController(w).Flush()
-}
-
-// wsBase is the proxy's own WS base URL as the client reached it.
-func wsBase(r *http.Request) string {
-	if r.TLS != nil {
-		return "wss://" + r.Host
-	}
-	return "ws://" + r.Host
 }
 
 func proxyError(w http.ResponseWriter, status int, msg string) {

@@ -126,7 +126,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rw, ok := h.plugin.(plugins.Rewriter); ok {
 		// WS endpoints handed out in REST replies point at this server.
-		respBody = rw.RewriteResponse(r.URL.Path, respBody, "ws://"+r.Host)
+		respBody = rw.RewriteResponse(r.URL.Path, respBody, plugins.WSBase(r))
 	}
 	hdr := w.Header()
 	for k, vs := range ix.ResponseHeader {

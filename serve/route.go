@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 // Routing by hostname. Every request names a host — the Host header, the
@@ -115,7 +117,11 @@ func (s *Server) self(name, port string, la net.Addr) bool {
 // originForm is r with its absolute-form target made origin-form, as the
 // exchange's handler expects; Host keeps the name.
 func originForm(r *http.Request) *http.Request {
-	r2 := r.WithContext(r.Context())
+	ctx := r.Context()
+	if plugins.ClientTLS(r) {
+		ctx = plugins.WithClientTLS(ctx) // the scheme goes; what it said stays
+	}
+	r2 := r.WithContext(ctx)
 	u := *r.URL
 	u.Scheme, u.Host, u.User = "", "", nil
 	r2.URL = &u

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 // day is a pair's rolling 24-hour aggregate.
@@ -218,10 +219,7 @@ const (
 // bullet serves POST /api/v1/bullet-public: a token and this server's own
 // WS endpoint, built from the Host the client used.
 func (h *handler) bullet(w http.ResponseWriter, r *http.Request) {
-	scheme := "ws"
-	if r.TLS != nil {
-		scheme = "wss"
-	}
+	secure := plugins.ClientTLS(r)
 	var tok [48]byte
 	rand.Read(tok[:])
 	type server struct {
@@ -234,5 +232,5 @@ func (h *handler) bullet(w http.ResponseWriter, r *http.Request) {
 	ok(w, struct {
 		Token           string   `json:"token"`
 		InstanceServers []server `json:"instanceServers"`
-	}{hex.EncodeToString(tok[:]), []server{{scheme + "://" + r.Host + "/endpoint", r.TLS != nil, "websocket", pingInterval, pingTimeout}}})
+	}{hex.EncodeToString(tok[:]), []server{{plugins.WSBase(r) + "/endpoint", secure, "websocket", pingInterval, pingTimeout}}})
 }
