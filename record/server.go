@@ -31,7 +31,11 @@ type Options struct {
 	// of several exchanges (format 4): the front routes each request by
 	// its host (serve's proxy mode) to the exchange that claims it, and
 	// the cassette gets a part for each exchange the session touched.
-	// Direct requests are refused (421) when more than one is given.
+	// On a host sibling ids share (www.okx.com), a request goes to the
+	// sibling it is for and is recorded under it, as synth routes it; a
+	// connection for every sibling at once goes to the first given (see
+	// claims). Direct requests are refused (421) when more than one is
+	// given.
 	// Exclusive with Exchange.
 	Exchanges []string
 	// Cassette is the file to record into; it is opened (created or

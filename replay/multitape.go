@@ -16,8 +16,12 @@ import (
 // request's host, as serve's proxy mode routes it: each exchange answers
 // from its own part of the cassette — recorded interactions, candle index,
 // streams — filled in by its own synthetic market, all on one virtual
-// clock that starts at the earliest recording. A direct request names no
-// exchange and gets serve's 421. Options.Exchange picks one exchange of
+// clock that starts at the earliest recording. A host sibling ids of the
+// cassette share (www.okx.com for okx_spot and okx_perpetual) is declared
+// for each, so the front answers each request on it from the part of the
+// sibling the lead's Owner names — where record filed it — and a
+// connection for all of them from the lead's part (sharedEnv). A direct
+// request names no exchange and gets serve's 421. Options.Exchange picks one exchange of
 // such a cassette to serve alone, as a single-exchange cassette is.
 
 // newMultiTape serves every exchange of f, which holds several; the
