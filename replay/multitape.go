@@ -21,8 +21,9 @@ import (
 // for each, so the front answers each request on it from the part of the
 // sibling the lead's Owner names — where record filed it — and a
 // connection for all of them from the lead's part (sharedEnv). A direct
-// request names no exchange and gets serve's 421. Options.Exchange picks one exchange of
-// such a cassette to serve alone, as a single-exchange cassette is.
+// request names no exchange and gets serve's 421. Options.Exchange picks
+// one exchange of such a cassette to serve alone, as a single-exchange
+// cassette is.
 
 // newMultiTape serves every exchange of f, which holds several; the
 // server owns f.
