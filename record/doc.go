@@ -34,6 +34,14 @@
 // is counted in WriteErrors with the exchange's id. Options.Passthrough
 // lets traffic for other hosts through, untouched and unrecorded.
 //
+// A host sibling ids share (plugins.SharedHostRouter: www.okx.com answers
+// okx_spot and okx_perpetual) is routed as synth routes it: the first
+// sibling's Owner names the id a request is for, whose upstream gets it
+// and whose part records it. A connection for every sibling at once (an
+// OKX business socket carrying spot and swap candles) cannot be split: it
+// is relayed to the first sibling's upstream and recorded under it, and
+// replay serves it from that part over the siblings' markets together.
+//
 // A plugin whose REST replies hand out WS endpoints (KuCoin's
 // bullet-public) implements plugins.Rewriter; the proxy then points those
 // endpoints at itself.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
@@ -122,5 +123,30 @@ func TestSeveralExchangesRecordIntoOneFileEachRedactedAndHooked(t *testing.T) {
 	}
 	if len(hooked) != 2 {
 		t.Errorf("BeforeSave saw %v, want one interaction of each exchange", hooked)
+	}
+}
+
+// TestEverySiblingClaimsTheHostsItShares: recording every registered
+// exchange at once, each sibling of a shared host is reached under it
+// (the front picks per request, by the lead's Owner), not only the first.
+func TestEverySiblingClaimsTheHostsItShares(t *testing.T) {
+	srv, err := record.New(record.Options{
+		Exchanges:       plugins.Names(),
+		Cassette:        filepath.Join(t.TempDir(), "all.cassette"),
+		Serve:           serve.Options{NoRateLimit: true},
+		CassetteOptions: cassettes.Options{NoSync: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	for id, host := range map[string]string{
+		"okx_spot": "www.okx.com", "okx_perpetual": "www.okx.com",
+		"bybit_spot": "api.bybit.com", "bybit_perpetual": "api.bybit.com",
+		"hyperliquid_spot": "api.hyperliquid.xyz", "hyperliquid_perpetual": "api.hyperliquid.xyz",
+	} {
+		if st := srv.Exchange(id); st == nil || !slices.Contains(st.Hosts(), host) {
+			t.Errorf("%s is not reached under %s", id, host)
+		}
 	}
 }

@@ -31,7 +31,11 @@ type Options struct {
 	// of several exchanges (format 4): the front routes each request by
 	// its host (serve's proxy mode) to the exchange that claims it, and
 	// the cassette gets a part for each exchange the session touched.
-	// Direct requests are refused (421) when more than one is given.
+	// On a host sibling ids share (www.okx.com), a request goes to the
+	// sibling it is for and is recorded under it, as synth routes it; a
+	// connection for every sibling at once goes to the first given (see
+	// claims). Direct requests are refused (421) when more than one is
+	// given.
 	// Exclusive with Exchange.
 	Exchanges []string
 	// Cassette is the file to record into; it is opened (created or
@@ -260,12 +264,20 @@ func (s *Server) newExchange(id string, multi bool) (*exchange, error) {
 }
 
 // claims are the exchanges for the front with the hosts each is reached
-// at (hosts(p), or its declared Hosts). A host two of them declare (spot
-// and perpetual on one API host) goes to the first: the front routes a
-// host to one exchange, and the recording can file its traffic under one
-// id only.
+// at (hosts(p), or its declared Hosts). A host sibling ids share
+// (plugins.SharedHostRouter: www.okx.com for okx_spot and okx_perpetual)
+// is claimed by every sibling recorded, so that the front routes each
+// request on it as synth does: by the lead's Owner, to the sibling it
+// names, whose proxy forwards it to its own upstream and records it in
+// its own part of the cassette. A request Owner gives to every sibling at
+// once (an OKX business socket carrying spot and swap candles) goes to
+// the lead (the first of them given), and is recorded under it: replay
+// serves such a connection from the lead's part, over the siblings'
+// markets together (replay's multitape.go). A host two exchanges that
+// are not siblings declare goes to the first, with a warning: the
+// recording can file its traffic under one id only.
 func (s *Server) claims(hosts func(plugins.Plugin) []string) []serve.Exchange {
-	owner := map[string]string{}
+	owner := map[string]plugins.Plugin{}
 	var out []serve.Exchange
 	for _, x := range s.exchanges {
 		hs := x.plugin.Defaults().Hosts
@@ -276,17 +288,32 @@ func (s *Server) claims(hosts func(plugins.Plugin) []string) []serve.Exchange {
 		for _, h := range hs {
 			name := hostName(h)
 			if o, ok := owner[name]; ok {
-				if o != x.plugin.Name() {
-					s.logger.Warn("a host two recorded exchanges use is recorded under the first", "host", name, "recorded_as", o, "also", x.plugin.Name())
+				if o.Name() == x.plugin.Name() {
+					continue
 				}
-				continue
+				if !siblings(o, x.plugin) {
+					s.logger.Warn("a host two recorded exchanges use is recorded under the first", "host", name, "recorded_as", o.Name(), "also", x.plugin.Name())
+					continue
+				}
+			} else {
+				owner[name] = x.plugin
 			}
-			owner[name] = x.plugin.Name()
 			own = append(own, h)
 		}
 		out = append(out, serve.Exchange{Plugin: x.plugin, Hosts: own})
 	}
 	return out
+}
+
+// siblings says whether b may share lead's hosts
+// (plugins.SharedHostRouter).
+func siblings(lead, b plugins.Plugin) bool {
+	r, ok := lead.(plugins.SharedHostRouter)
+	if !ok {
+		return false
+	}
+	_, ok = b.(plugins.SharedHostRouter)
+	return ok && slices.Contains(r.Siblings(), b.Name())
 }
 
 // hostName is a Host header's or host list entry's name: lower case,

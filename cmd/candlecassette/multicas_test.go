@@ -293,8 +293,8 @@ func TestRecordPassthroughTunnelsForeignHostsUnrecorded(t *testing.T) {
 }
 
 // TestRecordAllStartsWithEveryExchangeAndAnEmptySessionIsAnEmptyFile:
-// --all serves every registered exchange on the proxy port (a host two ids
-// share goes to the first); a session that touched none leaves a format-4
+// --all serves every registered exchange on the proxy port (a host sibling
+// ids share goes to the one each request is for); a session that touched none leaves a format-4
 // file holding no exchange, which inspect describes and replay refuses.
 func TestRecordAllStartsWithEveryExchangeAndAnEmptySessionIsAnEmptyFile(t *testing.T) {
 	testCAPool(t)
