@@ -12,10 +12,11 @@
 // server refuses no host (ccxt asked only for the exchange's own hosts),
 // and ccxt's urls are still its own.
 //
-// VARIANTS are the ways of reaching the proxy; a multi-exchange server
-// (`synth --all`) becomes another: a row here. Ids under todo.proxy in
-// ../passing.json (those whose default loadMarkets needs a host of a
-// sibling id) run as TODO tests. CCXT_STRICT=1 makes them required;
+// VARIANTS are the ways of reaching a single-id proxy; the same checks
+// against one multi-exchange process (synth --all, record --all and the
+// replay of its cassette) are test/proxyall-ids.test.mjs. Ids under
+// todo.proxy in ../passing.json (those whose default loadMarkets needs a
+// host of a sibling id: they pass there) run as TODO tests. CCXT_STRICT=1 makes them required;
 // CCXT_IDS=a,b runs only those ids.
 
 import assert from 'node:assert/strict';
