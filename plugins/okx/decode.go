@@ -84,7 +84,7 @@ func (e *Exchange) DecodeCandles(req *http.Request, body []byte) (plugins.Candle
 	}
 	set := plugins.CandleSet{Symbol: q.Get("instId"), Interval: iv, Candles: make([]cc.Candle, 0, len(cb.Data))}
 	for i := len(cb.Data) - 1; i >= 0; i-- {
-		c, err := e.parseRow(iv, cb.Data[i])
+		c, err := e.parseRow(iv, e.swapRow(set.Symbol), cb.Data[i])
 		if err != nil {
 			return plugins.CandleSet{}, err
 		}
@@ -107,10 +107,20 @@ func canonical(name string) (cc.Interval, error) {
 	return "", fmt.Errorf("%w: bar %q", plugins.ErrNotCandles, name)
 }
 
+// swapRow says whether instID's candle rows are a swap's: by the
+// instrument, as the handler encodes them (a socket on the shared business
+// host carries spot and swap rows alike), else by this plugin's type.
+func (e *Exchange) swapRow(instID string) bool {
+	if instID == "" {
+		return e.instType == "SWAP"
+	}
+	return isSwap(instID)
+}
+
 // parseRow reads [ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]. The base
-// volume is vol for spot and volCcy for perpetuals (whose vol counts
+// volume is vol for spot and volCcy for a swap (whose vol counts
 // contracts).
-func (e *Exchange) parseRow(iv cc.Interval, row []string) (cc.Candle, error) {
+func (e *Exchange) parseRow(iv cc.Interval, swap bool, row []string) (cc.Candle, error) {
 	if len(row) < 9 {
 		return cc.Candle{}, fmt.Errorf("okx: candle row has %d fields, want 9", len(row))
 	}
@@ -120,7 +130,7 @@ func (e *Exchange) parseRow(iv cc.Interval, row []string) (cc.Candle, error) {
 	}
 	c := cc.Candle{OpenTime: ts, CloseTime: iv.CloseTime(ts), Closed: row[8] == "1"}
 	baseCol := 5
-	if e.instType == "SWAP" {
+	if swap {
 		baseCol = 6
 	}
 	for _, f := range []struct {
@@ -160,7 +170,7 @@ func (e *Exchange) DecodeFrame(path string, frame []byte) ([]cc.Update, error) {
 	}
 	out := make([]cc.Update, 0, len(f.Data))
 	for _, row := range f.Data {
-		c, err := e.parseRow(iv, row)
+		c, err := e.parseRow(iv, e.swapRow(f.Arg.InstID), row)
 		if err != nil {
 			return nil, err
 		}
