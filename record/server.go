@@ -2,11 +2,14 @@ package record
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -82,6 +85,13 @@ type Options struct {
 	// Dialer dials upstream WS; nil means one with a 10 s handshake timeout
 	// and no compression.
 	Dialer *websocket.Dialer
+	// UpstreamProxy, if set, is an HTTP proxy the default Transport and
+	// Dialer reach the upstreams through (CONNECT for https/wss), and
+	// UpstreamRootCAs, if set, the roots they trust: how a recording is
+	// made from another candlecassette reached through its proxy port
+	// (its local CA), or from behind a corporate proxy.
+	UpstreamProxy   *url.URL
+	UpstreamRootCAs *x509.CertPool
 	// Serve configures the front on the client side of the proxy, as in
 	// every serving mode: network conditions, rate limits, the admin API
 	// (whose status reports the recorder's write errors) and the logger,
@@ -158,11 +168,22 @@ func New(opts Options) (*Server, error) {
 	if s.opts.MaxBody <= 0 {
 		s.opts.MaxBody = 64 << 20
 	}
+	var tlsConf *tls.Config
+	if s.opts.UpstreamRootCAs != nil {
+		tlsConf = &tls.Config{RootCAs: s.opts.UpstreamRootCAs}
+	}
+	var proxy func(*http.Request) (*url.URL, error)
+	if s.opts.UpstreamProxy != nil {
+		proxy = http.ProxyURL(s.opts.UpstreamProxy)
+	}
 	if s.opts.Transport == nil {
-		s.opts.Transport = newTransport()
+		tr := newTransport()
+		tr.Proxy, tr.TLSClientConfig = proxy, tlsConf
+		s.opts.Transport = tr
 	}
 	if s.opts.Dialer == nil {
-		s.opts.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: nil, ReadBufferSize: 32 << 10, WriteBufferSize: 32 << 10}
+		s.opts.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: proxy, TLSClientConfig: tlsConf,
+			ReadBufferSize: 32 << 10, WriteBufferSize: 32 << 10}
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {

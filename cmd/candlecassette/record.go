@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +35,8 @@ func recordCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Usage: "record every registered exchange, each by its real hostnames, into one cassette"},
 			&cli.StringFlag{Name: "upstream-rest", Usage: "REST base URL to proxy to (one EXCHANGE; default: the host the client asked for, or the exchange's)"},
 			&cli.StringFlag{Name: "upstream-ws", Usage: "WS base URL to relay to (one EXCHANGE; default: the host the client asked for, or the exchange's)"},
+			&cli.StringFlag{Name: "upstream-proxy", Usage: "`URL` of an HTTP proxy to reach the upstreams through (CONNECT for https/wss), e.g. another candlecassette's port"},
+			&cli.PathFlag{Name: "upstream-ca", Usage: "PEM `FILE` of the roots to trust for https/wss upstreams (with --upstream-proxy at a candlecassette: its ca.pem)"},
 			&cli.StringSliceFlag{Name: "upstream", Usage: "`ID=URL`: proxy exchange ID to URL instead of its real hosts; an http(s) URL is its REST base and, as ws(s), its WS base; a ws(s) URL its WS base only; repeat for each"},
 			&cli.BoolFlag{Name: "passthrough", Usage: "let proxied traffic for hosts no recorded exchange uses through, untouched and unrecorded (default: refused)"},
 			&cli.StringSliceFlag{Name: "redact", Usage: "extra header, param or JSON key names to redact, comma separated"},
@@ -62,6 +66,30 @@ func recordIDs(c *cli.Context) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// upstreamTransport reads --upstream-proxy and --upstream-ca.
+func upstreamTransport(c *cli.Context) (*url.URL, *x509.CertPool, error) {
+	var proxy *url.URL
+	if v := c.String("upstream-proxy"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("--upstream-proxy %q: want an http(s)://HOST:PORT URL", v)
+		}
+		proxy = u
+	}
+	var pool *x509.CertPool
+	if path := c.Path("upstream-ca"); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--upstream-ca: %w", err)
+		}
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--upstream-ca %s: no PEM certificate in it", path)
+		}
+	}
+	return proxy, pool, nil
 }
 
 // parseUpstreams reads --upstream ID=URL flags.
@@ -127,15 +155,21 @@ func runRecord(c *cli.Context) error {
 			}
 		}
 	}
+	upProxy, upCAs, err := upstreamTransport(c)
+	if err != nil {
+		return err
+	}
 	opts := record.Options{
-		Cassette:     c.Path("cassette"),
-		UpstreamREST: c.String("upstream-rest"),
-		UpstreamWS:   c.String("upstream-ws"),
-		Upstreams:    ups,
-		Passthrough:  c.Bool("passthrough"),
-		Redact:       redact,
-		ToolVersion:  Version,
-		Serve:        so,
+		UpstreamProxy:   upProxy,
+		UpstreamRootCAs: upCAs,
+		Cassette:        c.Path("cassette"),
+		UpstreamREST:    c.String("upstream-rest"),
+		UpstreamWS:      c.String("upstream-ws"),
+		Upstreams:       ups,
+		Passthrough:     c.Bool("passthrough"),
+		Redact:          redact,
+		ToolVersion:     Version,
+		Serve:           so,
 		CassetteOptions: cassettes.Options{
 			FlushInterval: c.Duration("flush-interval"),
 			BatchItems:    c.Int("batch-items"),

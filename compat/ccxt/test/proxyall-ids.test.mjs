@@ -8,8 +8,11 @@
 //   1. `synth --all`: so ids whose default loadMarkets asks a sibling id's
 //      hosts (binance → fapi/dapi, kucoin → api-futures, mexc perpetual →
 //      api.mexc.com) pass too;
-//   2. `record --all --cassette F`, with `--upstream ID=URL` for each id to
-//      a single-id `synth ID` process; the recorder and the upstreams then
+//   2. `record --all --cassette F --upstream-proxy URL --upstream-ca PEM`:
+//      the recorder reaches the real hostnames through the proxy port of an
+//      upstream `synth --all` (trusting its CA), so a host two ids share —
+//      ws.okx.com's one business socket for spot and swap — is served
+//      whole, as by the real exchange; the recorder and the upstream then
 //      exit cleanly;
 //   3. with the upstreams gone, `replay --cassette F` (another seed), where
 //      a fresh ccxt per id must get exactly the candles recorded in 2.
@@ -17,9 +20,8 @@
 // Every id must pass but those under ../passing.json's todo.proxyall (synth
 // --all), todo.recordall (record --all) and todo.replayall (the replay), by
 // id with the reason, which run as TODO tests. CCXT_STRICT=1 makes them
-// required; CCXT_IDS=a,b runs only those ids (the recorder's upstreams are
-// started for every id all the same: ccxt's default loadMarkets asks
-// siblings).
+// required; CCXT_IDS=a,b runs only those ids (the upstream serves every id
+// all the same: ccxt's default loadMarkets asks siblings).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -76,13 +78,18 @@ const VARIANTS = [
       sh.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candlecassette-proxyall-'));
       sh.cassette = path.join(sh.dir, 'all.cassette');
       cassetteDir = sh.dir;
-      sh.upstreams = await Promise.all(ALL_IDS.map((id) => h.startServer(bin, id, { seed: 11 })));
-      const ups = ALL_IDS.flatMap((id, i) => ['--upstream', `${id}=${sh.upstreams[i].url}`]);
-      return h.startCommand(bin, ['record', '--all', '--listen', '127.0.0.1:0', '--cassette', sh.cassette, ...ups], 'record --all');
+      // One upstream for every id, reached as a client would reach the
+      // exchange: through its proxy port, trusting the CA both processes
+      // share (run-tests.mjs made it: CANDLECASSETTE_CA_DIR, and its
+      // certificate is NODE_EXTRA_CA_CERTS).
+      const upstream = await h.startCommand(bin, ['synth', '--all', '--listen', '127.0.0.1:0', '--seed', '11'], 'the upstream synth --all');
+      sh.upstreams = [upstream];
+      return h.startCommand(bin, ['record', '--all', '--listen', '127.0.0.1:0', '--cassette', sh.cassette,
+        '--upstream-proxy', upstream.url, '--upstream-ca', process.env.NODE_EXTRA_CA_CERTS], 'record --all');
     },
     async stop(sh) {
       await cleanExit(sh.server, 'record --all');
-      for (const [i, up] of sh.upstreams.entries()) await cleanExit(up, `the upstream synth ${ALL_IDS[i]}`);
+      for (const up of sh.upstreams) await cleanExit(up, 'the upstream synth --all');
       assert.ok(fs.statSync(sh.cassette).size > 0, 'the cassette is empty');
       cassette = sh.cassette;
     },
