@@ -3,56 +3,15 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/record"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
-
-// refuseWrites makes every later write to the open file at path fail, as
-// on a full or failed disk: each descriptor this process holds for path is
-// replaced (dup3) by a read-only one of the same file, so the kernel
-// refuses its writes while fstat and bbolt's mapping still see the file.
-// (The record package's test has the same helper.)
-func refuseWrites(t *testing.T, path string) {
-	t.Helper()
-	ro, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	path, err = filepath.EvalSymlinks(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	n := 0
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd == int(ro.Fd()) {
-			continue
-		}
-		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || target != path {
-			continue
-		}
-		if err := syscall.Dup3(int(ro.Fd()), fd, syscall.O_CLOEXEC); err != nil {
-			t.Fatalf("dup3 over fd %d: %v", fd, err)
-		}
-		n++
-	}
-	if n == 0 {
-		t.Fatalf("no open descriptor for %s", path)
-	}
-}
 
 func TestRecordOntoAFailingDiskKeepsProxyingReportsAndExitsNonZero(t *testing.T) {
 	p := recordExchange(t)
@@ -67,7 +26,7 @@ func TestRecordOntoAFailingDiskKeepsProxyingReportsAndExitsNonZero(t *testing.T)
 		t.Fatalf("status of a healthy recording: %+v, want a recorder section with 0 errors", st.Recorder)
 	}
 
-	refuseWrites(t, path)
+	replaytest.RefuseWrites(t, path)
 	base := cc.Interval1h.Truncate(time.Now().UnixMilli()) - 6*3_600_000
 	// Each answer is queued and committed alone; the first commit fails
 	// and every later write reports the same failure.
