@@ -45,6 +45,7 @@
 // through an https.Agent unless told otherwise, so that instance also uses
 // the http.Agent for REST (`agent`): a transport setting, not a URL.
 
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import dns from 'node:dns';
 import fs from 'node:fs';
@@ -567,4 +568,20 @@ export async function watchCurrent(ex, symbol, { slackMs = 0, timeoutMs = 30_000
   const more = await withTimeout(ex.watchOHLCV(symbol, '1m'), timeoutMs, 'second watchOHLCV update');
   if (more.length === 0 || more.at(-1)[0] < ts) throw new Error('second watchOHLCV update went back in time');
   return candles.at(-1);
+}
+
+/**
+ * assertProxyOnly is proxy mode's check after each ccxt step: the network
+ * guard saw nothing leave 127.0.0.1, every socket ccxt opened went to one
+ * of the proxies' addresses, and the server (whose stderr cursor.logSeen
+ * marks what was read already; it is moved on first) refused no host.
+ */
+export function assertProxyOnly(guard, proxies, proxyAddr, server, cursor) {
+  guard.assertClean();
+  const elsewhere = guard.takeConnections().filter((c) => !proxies.has(c));
+  assert.deepEqual(elsewhere, [], `ccxt connected elsewhere than the proxy ${proxyAddr}`);
+  const log = server.stderr();
+  const refused = log.slice(cursor.logSeen).split('\n').filter((l) => /proxy: refused/.test(l));
+  cursor.logSeen = log.length;
+  assert.deepEqual(refused, [], 'the server refused a host ccxt asked for (not the exchange\'s own)');
 }
