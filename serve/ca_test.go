@@ -1,82 +1,39 @@
 package serve_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
-	"net/netip"
-	"sync/atomic"
+	"slices"
 	"testing"
-	"time"
+
+	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve/ca"
 )
 
-// testCA is a throwaway certificate authority standing in for the local
-// CA: Leaf mints a certificate for the ClientHello's server name, or for
-// the address reached when there is none, as Options.TLS wants.
+// testCA is the local CA (serve/ca) in a temporary directory, allowed to
+// sign every registered exchange's hosts and www.example.com — a name no
+// exchange serves, so that a refusal of it is the front's, not the CA's.
+// Leaf is its GetCertificate, for Options.TLS.
 type testCA struct {
-	t      testing.TB
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
-	pool   *x509.CertPool
-	serial atomic.Int64
+	*ca.CA
+	pool *x509.CertPool
 }
 
 func newTestCA(t testing.TB) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	hosts := []string{"www.example.com"}
+	for h := range plugins.Hosts() {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	authority, err := ca.Load(t.TempDir(), &ca.Options{Hosts: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "candlecassette test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &testCA{t: t, cert: cert, key: key, pool: x509.NewCertPool()}
-	ca.pool.AddCert(cert)
-	ca.serial.Store(1)
-	return ca
+	return &testCA{CA: authority, pool: authority.Pool()}
 }
 
 // Leaf is a tls.Config.GetCertificate.
-func (ca *testCA) Leaf(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(ca.serial.Add(1)),
-		Subject:      pkix.Name{CommonName: hello.ServerName},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if hello.ServerName != "" {
-		tmpl.DNSNames = []string{hello.ServerName}
-	} else if ap, err := netip.ParseAddrPort(hello.Conn.LocalAddr().String()); err == nil {
-		tmpl.IPAddresses = []net.IP{ap.Addr().AsSlice()}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+func (c *testCA) Leaf(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.GetCertificate(hello)
 }
