@@ -18,6 +18,7 @@ import (
 	_ "github.com/candlecassette/candlecassette/plugins/all"
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 // 2024-03-01T00:00:00Z: a fixed, historical window start.
@@ -116,16 +117,7 @@ func recordSession(t *testing.T, path string, calls []string, wsStream string, w
 
 func startReplay(t testing.TB, opts replay.Options) *replay.Server {
 	t.Helper()
-	srv, err := replay.Start(opts, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
-	return srv
+	return replaytest.StartWith(t, opts).Server
 }
 
 func TestRecordThenReplayOffline(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/ratelimit"
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 	"github.com/candlecassette/candlecassette/serve"
 )
 
@@ -104,16 +105,7 @@ func start(t *testing.T, opts replay.Options) *replay.Server {
 	t.Helper()
 	opts.Exchange = stackExchangeName
 	opts.Pairs = []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}
-	srv, err := replay.Start(opts, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
-	return srv
+	return replaytest.StartWith(t, opts).Server
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {

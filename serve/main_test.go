@@ -1,13 +1,12 @@
 package serve_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -19,14 +18,5 @@ func start(t *testing.T, opts replay.Options) *replay.Server {
 	if opts.Exchange == "" {
 		opts.Exchange = "binance_spot"
 	}
-	srv, err := replay.Start(opts, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
-	return srv
+	return replaytest.StartWith(t, opts).Server
 }
