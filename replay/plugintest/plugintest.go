@@ -26,14 +26,9 @@ type Options struct {
 	Now time.Time
 }
 
-// DefaultNow is mid-candle for every interval from 1s to 1M.
-var DefaultNow = time.Date(2026, 3, 18, 14, 37, 25, 500_000_000, time.UTC)
-
-// Run runs the whole suite on p with default options.
-func Run(t *testing.T, p plugins.Plugin) { RunWith(t, p, Options{}) }
-
-// RunWith runs the whole suite on p.
-func RunWith(t *testing.T, p plugins.Plugin, opts Options) {
+// withDefaults fills in what opts leaves zero: the default pairs, seed 7
+// and DefaultNow.
+func (opts Options) withDefaults() Options {
 	if len(opts.Pairs) == 0 {
 		opts.Pairs = cc.DefaultPairs
 	}
@@ -43,6 +38,18 @@ func RunWith(t *testing.T, p plugins.Plugin, opts Options) {
 	if opts.Now.IsZero() {
 		opts.Now = DefaultNow
 	}
+	return opts
+}
+
+// DefaultNow is mid-candle for every interval from 1s to 1M.
+var DefaultNow = time.Date(2026, 3, 18, 14, 37, 25, 500_000_000, time.UTC)
+
+// Run runs the whole suite on p with default options.
+func Run(t *testing.T, p plugins.Plugin) { RunWith(t, p, Options{}) }
+
+// RunWith runs the whole suite on p.
+func RunWith(t *testing.T, p plugins.Plugin, opts Options) {
+	opts = opts.withDefaults()
 	t.Run("registry", func(t *testing.T) { checkRegistry(t, p) })
 	t.Run("defaults", func(t *testing.T) { checkDefaults(t, p) })
 	t.Run("symbols", func(t *testing.T) { checkSymbols(t, p) })

@@ -121,15 +121,7 @@ func RunRobustness(t *testing.T, p plugins.Plugin) { RunRobustnessWith(t, p, Opt
 // exchange's own unknown-path reply is empty); a WS session must answer or
 // close cleanly, stay responsive, and leave no goroutine behind once closed.
 func RunRobustnessWith(t *testing.T, p plugins.Plugin, opts Options) {
-	if len(opts.Pairs) == 0 {
-		opts.Pairs = cc.DefaultPairs
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 7
-	}
-	if opts.Now.IsZero() {
-		opts.Now = DefaultNow
-	}
+	opts = opts.withDefaults()
 	t.Run("rest", func(t *testing.T) {
 		// The server's goroutines, told from those of plugins checked in
 		// parallel by their label.
