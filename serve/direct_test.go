@@ -58,7 +58,7 @@ func roundTrip(t *testing.T, addr string) []string {
 
 // A direct request is answered byte for byte as before proxy mode: the
 // server with TLS and hosts set against the stack served the way Server
-// served it until now (h1 without a Front, Stack.Wrap around the
+// served it until now (h1 without a Front, oldWrap around the
 // handler).
 func TestDirectRequestsAnswerAsBefore(t *testing.T) {
 	ca := newTestCA(t)
@@ -81,7 +81,7 @@ func TestDirectRequestsAnswerAsBefore(t *testing.T) {
 }
 
 // startBefore serves binance_spot's synthetic market as Server served it
-// before proxy mode — h1 without a Front, Stack.Wrap around the handler —
+// before proxy mode — h1 without a Front, oldWrap around the handler —
 // and returns its address.
 func startBefore(t testing.TB, opts serve.Options) string {
 	t.Helper()
@@ -95,7 +95,7 @@ func startBefore(t testing.TB, opts serve.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &h1.Server{Handler: st.Wrap(p.Handler(synthEnv(p, hub))), ReadHeaderTimeout: serve.DefaultReadHeaderTimeout,
+	srv := &h1.Server{Handler: oldWrap(st, p.Handler(synthEnv(p, hub))), ReadHeaderTimeout: serve.DefaultReadHeaderTimeout,
 		IdleTimeout: serve.DefaultIdleTimeout, MaxConns: serve.DefaultMaxConns}
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
@@ -158,4 +158,20 @@ func BenchmarkDirect(b *testing.B) {
 			}
 		})
 	}
+}
+
+// oldWrap is the layering every mode had before the front routed by host:
+// /__admin/ split off by a path prefix, every other request through the
+// rate limits, then the network simulation, then h. The direct-request
+// tests hold the front's answers to it.
+func oldWrap(st *serve.Stack, h http.Handler) http.Handler {
+	admin := st.AdminHandler()
+	exchange := st.Limiter().Middleware(st.Sim().Middleware(h))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/__admin/") {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		exchange.ServeHTTP(w, r)
+	})
 }

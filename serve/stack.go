@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -213,25 +212,6 @@ func (st *Stack) Hosts() []string { return st.hosts }
 // Call it once, before the Server serves.
 func (st *Stack) Handle(h http.Handler) {
 	st.handler = st.limiter.Middleware(st.sim.Middleware(h))
-}
-
-// Wrap puts the layers around h: /__admin/ is served by the admin API and
-// exempt from the rest; every other request meets the rate limits, then
-// the network simulation, then h.
-//
-// The split is a prefix test rather than a ServeMux: every request passes
-// here, and a mux's pattern match allocates, and would answer unclean
-// paths ("//api/v3/klines") with a redirect no exchange sends.
-func (st *Stack) Wrap(h http.Handler) http.Handler {
-	admin := st.AdminHandler()
-	exchange := st.limiter.Middleware(st.sim.Middleware(h))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/__admin/") {
-			admin.ServeHTTP(w, r)
-			return
-		}
-		exchange.ServeHTTP(w, r)
-	})
 }
 
 // Sim is the network simulation.
