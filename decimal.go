@@ -217,3 +217,21 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	*d = v
 	return nil
 }
+
+// Mul returns d × e exactly, at the sum of the two scales. Products beyond
+// int64 are the caller's concern: the market's prices and sizes (ticks and
+// lots) multiply well inside it.
+// Beyond 18 fractional digits the product is rounded half away from zero.
+func (d Decimal) Mul(e Decimal) Decimal {
+	u, s := d.Units*e.Units, int(d.Scale)+int(e.Scale)
+	for s > maxScale {
+		q, r := u/10, u%10
+		if r >= 5 {
+			q++
+		} else if r <= -5 {
+			q--
+		}
+		u, s = q, s-1
+	}
+	return Decimal{Units: u, Scale: int8(s)}
+}

@@ -247,3 +247,17 @@ func TestDecimalAppendKeepsBufferOnStack(t *testing.T) {
 		t.Fatalf("Append into a stack buffer: %v allocations per run, want 0", allocs)
 	}
 }
+
+func TestDecimalMul(t *testing.T) {
+	for _, c := range []struct{ a, b, want string }{
+		{"50000.01", "0.00012", "6.0000012"},
+		{"-1.5", "2", "-3.0"},
+		{"0.000000001", "0.0000000015", "0.000000000000000002"},
+		{"0.000000001", "0.0000000014", "0.000000000000000001"},
+	} {
+		got := cc.MustDecimal(c.a).Mul(cc.MustDecimal(c.b)).String()
+		if got != c.want {
+			t.Errorf("%s × %s = %s, want %s", c.a, c.b, got, c.want)
+		}
+	}
+}
