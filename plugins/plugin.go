@@ -81,6 +81,13 @@ type Env struct {
 	Market cc.Market
 	Feed   cc.Feed
 	Clock  *cc.Clock
+	// Tape, Quotes and Derivs serve trades, the touch and a perpetual's
+	// mark, index and funding, from the same market as Market. Each is
+	// nil when the mode has none; a plugin then answers those routes with
+	// the exchange's own error.
+	Tape   cc.Tape
+	Quotes cc.Quoter
+	Derivs cc.Derivatives
 	// Pairs are the configured pairs with Symbol filled in by the plugin.
 	Pairs []cc.Pair
 	// Hub tracks WS sessions so the admin API can list and close them,
