@@ -91,6 +91,7 @@ func newMulti(opts Options) (*Server, error) {
 		}
 		envs[p.Name()] = env
 		st.Handle(p.Handler(env))
+		st.SetMarket(view(env, nil))
 	}
 	for _, st := range front.Exchanges() {
 		others := front.SharedWith(st.Plugin().Name())

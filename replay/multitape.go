@@ -66,6 +66,7 @@ func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
 	for i, st := range front.Exchanges() {
 		env, inner := mount(each[i], st.Plugin(), tapes[i], st.Hub(), so.Logger, d)
 		st.Handle(inner)
+		st.SetMarket(view(env, tapes[i]))
 		envs[st.Plugin().Name()] = env
 		if i == 0 {
 			s.plugin, s.env = st.Plugin(), env

@@ -109,6 +109,7 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	}
 	env, inner := mount(opts, p, tp, front.Hub(), so.Logger, d)
 	front.Handle(inner)
+	front.SetMarket(view(env, tp))
 	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
 }
 

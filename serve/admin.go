@@ -20,6 +20,8 @@ const maxAdminBody = 1 << 20
 //	POST    /__admin/reset        counters and bans back to zero
 //	POST    /__admin/disconnect   close every WS connection (optional {"code":1006})
 //	GET     /__admin/status       connections, subscriptions, counters
+//	GET     /__admin/market, candles, coverage, limits/usage (market.go)
+//	GET     /__admin/ui           the dashboard (ui.go; the page needs no token, its data does)
 //
 // A PUT replaces only the fields it names. Bad input gets HTTP 400 with a
 // JSON {"error": "..."}; with an admin token, a request without it gets
@@ -88,6 +90,7 @@ func (st *Stack) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"closed": st.DisconnectAll(req.Code)})
 	})
+	st.registerMarket(mux) // market.go: market, candles, coverage, limits/usage
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+r.URL.Path)
 	})

@@ -196,13 +196,25 @@ func (s *Server) adminRouter() http.Handler {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"exchanges": all})
 		})
+		mux.HandleFunc("GET /__admin/market", func(w http.ResponseWriter, r *http.Request) {
+			all := make([]any, len(s.stacks))
+			for i, st := range s.stacks {
+				all[i] = st.marketInfo()
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"exchanges": all})
+		})
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("this server serves several exchanges: their admin APIs are at /__admin/ID/... for ID in %s",
 				strings.Join(s.names(), ", ")))
 		})
 		bare = s.admin.wrap(mux)
 	}
+	page := s.admin.uiPage()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUIPath(r.URL.Path) {
+			page.ServeHTTP(w, r) // the dashboard, for every exchange served (ui.go)
+			return
+		}
 		rest := r.URL.Path[len("/__admin/"):]
 		id, sub, _ := strings.Cut(rest, "/")
 		if h := each[id]; h != nil {

@@ -146,6 +146,8 @@ type Stack struct {
 	corruptReads *atomic.Int64
 	// connStats reports the listener's counters once the Server serves.
 	connStats atomic.Pointer[func() ConnStats]
+	// market is what the mode serves, for the admin API's views (market.go).
+	market atomic.Pointer[MarketView]
 }
 
 // NewStack builds the layers for plugin p over the connections of hub.
