@@ -10,6 +10,8 @@ replace github.com/candlecassette/candlecassette => ../
 require (
 	github.com/adshao/go-binance/v2 v2.8.7
 	github.com/candlecassette/candlecassette v0.0.0-00010101000000-000000000000
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/gorilla/websocket v1.5.3
 	github.com/hirokisan/bybit/v2 v2.36.0
 	go.uber.org/goleak v1.3.0
@@ -17,6 +19,7 @@ require (
 
 require (
 	github.com/bitly/go-simplejson v0.5.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jpillora/backoff v1.0.0 // indirect

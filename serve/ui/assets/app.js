@@ -23,6 +23,7 @@
     busy: false,
     lastNow: 0,      // the market's now, from the last candles answer
     windowEnd: 0,    // the chart's window ends here (Unix ms); 0: at now
+    windowStart: 0,  // and starts here, when windowEnd is set
   };
   // For tests and the curious: what the chart was last given.
   window.ccDashboard = { candles: [], refreshes: 0 };
@@ -180,7 +181,11 @@
     const symbol = $('symbol').value, interval = $('interval').value;
     if (!symbol || !interval) return;
     const q = new URLSearchParams({ symbol, interval, limit: '300' });
-    if (state.windowEnd) q.set('end', String(state.windowEnd));
+    if (state.windowEnd) {
+      q.set('end', String(state.windowEnd));
+      q.set('start', String(state.windowStart));
+      q.set('limit', '1500');
+    }
     let data;
     try {
       data = await api(exPath('candles?' + q));
@@ -294,9 +299,12 @@
         ![...$('interval').options].some((o) => o.value === s.interval)) return;
     $('symbol').value = s.symbol;
     $('interval').value = s.interval;
+    // From the start of the last run (as far as one answer reaches) to
+    // an hour of candles past its end: recorded, then synthetic.
     const last = s.ranges[s.ranges.length - 1];
     const step = (last.end - last.start) / Math.max(last.count, 1);
     state.windowEnd = Math.round(last.end + 60 * step);
+    state.windowStart = Math.round(Math.max(last.start, state.windowEnd - 1500 * step));
     $('latest').hidden = false;
     state.chartKey = '';
     refresh();
@@ -330,7 +338,7 @@
   }
 
   function nonzero(o) {
-    return Object.entries(o).filter(([, v]) => v).map(([k, v]) => k.replace(/_/g, ' ') + ' ' + v).join(', ') || 'none';
+    return Object.entries(o).filter(([k, v]) => v && k !== 'requests').map(([k, v]) => k.replace(/_/g, ' ') + ' ' + v).join(', ') || 'none';
   }
 
   async function loadUsage() {

@@ -1,0 +1,530 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/candlecassette/candlecassette/compat/compattest"
+	"github.com/candlecassette/candlecassette/replay"
+	"github.com/candlecassette/candlecassette/serve"
+)
+
+// The dashboard at /__admin/ui, in Debian's chromium driven by chromedp,
+// against an in-process server replaying the committed example cassette
+// (BTCUSDT 1m for 2024-03-01 00:00-03:20 UTC, filled in synthetically
+// around it).
+
+// ArtifactsEnv names the directory screenshots go to; unset, they go to
+// compat/ui/artifacts (gitignored).
+const ArtifactsEnv = "CANDLECASSETTE_UI_ARTIFACTS"
+
+var cassette = filepath.Join(compattest.RepoRoot(), "cassettes", "testdata", "binance_spot.cassette")
+
+// wait bounds every wait on the page: generous, for a busy 2-core machine.
+const wait = 90 * time.Second
+
+// chromium finds the browser, or skips the test outside CI.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium on PATH: .ci/run installs Debian's chromium")
+	}
+	t.Skip("no chromium on PATH (apt-get install chromium)")
+	return ""
+}
+
+// page is one browser tab on the dashboard, with what it logged and
+// every URL it requested.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+	srv string // host:port of the server under test
+
+	mu        sync.Mutex
+	requests  []string
+	statuses  map[string]int64 // by URL path, the last status
+	problems  []string         // console errors and exceptions
+	allowHTTP func(path string, status int64) bool
+}
+
+func newPage(t *testing.T, srvURL string, allowHTTP func(path string, status int64) bool) *page {
+	t.Helper()
+	exe := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.WindowSize(1280, 1400),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // chromium refuses to run as root with its sandbox
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancel()
+		acancel()
+	})
+	u, _ := url.Parse(srvURL)
+	p := &page{t: t, ctx: ctx, srv: u.Host, statuses: map[string]int64{}, allowHTTP: allowHTTP}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	if err := chromedp.Listen(ctx, p.event); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *page) event(ev any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		p.requests = append(p.requests, ev.Request.URL)
+	case *network.EventResponseReceived:
+		if u, err := url.Parse(ev.Response.URL); err == nil {
+			p.statuses[u.Path] = ev.Response.Status
+			if ev.Response.Status >= 400 && (p.allowHTTP == nil || !p.allowHTTP(u.Path, ev.Response.Status)) {
+				p.problems = append(p.problems, fmt.Sprintf("HTTP %d for %s", ev.Response.Status, ev.Response.URL))
+			}
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var args []string
+			for _, a := range ev.Args {
+				args = append(args, string(a.Value)+a.Description)
+			}
+			p.problems = append(p.problems, "console."+string(ev.Type)+": "+strings.Join(args, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		p.problems = append(p.problems, "exception: "+msg)
+	case *log.EventEntryAdded:
+		// A failed load is reported here too; the response handler
+		// above judges those (source "network").
+		if e := ev.Entry; e.Level == log.EntryLevelError && e.Source != log.EntrySourceNetwork {
+			p.problems = append(p.problems, fmt.Sprintf("browser log (%s): %s %s", e.Source, e.Text, e.URL))
+		}
+	}
+}
+
+// check fails the test for a console error, an exception, an HTTP error
+// not allowed, or a request that left the server.
+func (p *page) check() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pr := range p.problems {
+		p.t.Errorf("page: %s", pr)
+	}
+	if len(p.requests) == 0 {
+		p.t.Error("no request seen: the network listener saw nothing")
+	}
+	for _, r := range p.requests {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "data" && (u.Scheme != "http" || u.Host != p.srv)) {
+			p.t.Errorf("the page requested %s, which is not the server under test (%s)", r, p.srv)
+		}
+	}
+}
+
+func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.fail(what, err)
+	}
+}
+
+// until waits for the JS expression to be true.
+func (p *page) until(what, expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(wait), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		p.fail(what, err)
+	}
+}
+
+func evalJS[T any](p *page, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		p.fail("evaluating "+expr, err)
+	}
+	return v
+}
+
+func (p *page) fail(what string, err error) {
+	p.t.Helper()
+	p.screenshot("failure-" + p.t.Name())
+	text := evalText(p)
+	p.t.Fatalf("%s: %v\npage state: %s", what, err, text)
+}
+
+func evalText(p *page) string {
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('state').textContent + ' | ' +
+		document.getElementById('chart-error').textContent + ' | ' + document.getElementById('login-error').textContent`))
+	return s
+}
+
+// screenshot writes the page as name.png to the artifacts directory and
+// returns its path.
+func (p *page) screenshot(name string) string {
+	p.t.Helper()
+	dir := os.Getenv(ArtifactsEnv)
+	if dir == "" {
+		dir = "artifacts"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.t.Logf("screenshot: %v", err)
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Logf("screenshot: %v", err)
+		return ""
+	}
+	path := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(name)+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Logf("screenshot: %v", err)
+	}
+	p.t.Logf("screenshot: %s", path)
+	return path
+}
+
+func startServer(t *testing.T, token string) *replay.Server {
+	t.Helper()
+	s, err := replay.Start(replay.Options{Cassette: cassette, Serve: serve.Options{AdminToken: token}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Close(ctx)
+	})
+	return s
+}
+
+func getJSON(t *testing.T, u, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+// requestLogMissing allows the 404 of /__admin/requests on a server built
+// without the request log: the page shows "not available".
+func requestLogMissing(path string, status int64) bool {
+	return path == "/__admin/requests" && status == http.StatusNotFound
+}
+
+type uiCandle struct {
+	Time   int64  `json:"time"`
+	Open   string `json:"open"`
+	High   string `json:"high"`
+	Low    string `json:"low"`
+	Close  string `json:"close"`
+	Volume string `json:"volume"`
+	Closed bool   `json:"closed"`
+	Source string `json:"source"`
+}
+
+func num(t *testing.T, v any) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+	if err != nil {
+		t.Fatalf("not a number: %v", v)
+	}
+	return f
+}
+
+// klines is Binance's own REST answer for [start, end).
+func klines(t *testing.T, base string, start, end int64) [][]any {
+	t.Helper()
+	var rows [][]any
+	getJSON(t, fmt.Sprintf("%s/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=%d&endTime=%d&limit=1000", base, start, end-1), "", &rows)
+	return rows
+}
+
+func sameCandles(t *testing.T, got []uiCandle, rows [][]any) {
+	t.Helper()
+	if len(got) != len(rows) {
+		t.Fatalf("the chart has %d candles, the klines route %d for the same window", len(got), len(rows))
+	}
+	for i, c := range got {
+		k := rows[i]
+		if int64(num(t, k[0])) != c.Time || num(t, k[1]) != num(t, c.Open) || num(t, k[2]) != num(t, c.High) ||
+			num(t, k[3]) != num(t, c.Low) || num(t, k[4]) != num(t, c.Close) || num(t, k[5]) != num(t, c.Volume) {
+			t.Fatalf("candle %d: chart %+v, klines %v", i, c, k)
+		}
+	}
+}
+
+// pixels counts the chart canvases' pixels in the colours of recorded
+// and synthetic candles (app.js COLORS), and the pixels drawn at all.
+const pixelsJS = `(() => {
+  const want = { index: [[0x26,0xa6,0x9a],[0xef,0x53,0x50]], synthetic: [[0x7b,0x8c,0xde],[0xc1,0x7a,0xc9]] };
+  const out = { index: 0, synthetic: 0, painted: 0, canvases: 0 };
+  for (const c of document.querySelectorAll('#chart canvas')) {
+    if (!c.width || !c.height) continue;
+    out.canvases++;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i+3] === 0) continue;
+      const [r, g, b] = [d[i], d[i+1], d[i+2]];
+      if (r < 250 || g < 250 || b < 250) out.painted++;
+      for (const [k, cols] of Object.entries(want))
+        for (const [cr, cg, cb] of cols)
+          if (Math.abs(r-cr) <= 2 && Math.abs(g-cg) <= 2 && Math.abs(b-cb) <= 2) out[k]++;
+    }
+  }
+  return out;
+})()`
+
+type pixelCount struct {
+	Index     int `json:"index"`
+	Synthetic int `json:"synthetic"`
+	Painted   int `json:"painted"`
+	Canvases  int `json:"canvases"`
+}
+
+func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
+	s := startServer(t, "")
+	p := newPage(t, s.URL(), func(path string, status int64) bool {
+		// The refused changes below are answered 400, on purpose.
+		refused := status == http.StatusBadRequest && (strings.HasSuffix(path, "/conditions") || strings.HasSuffix(path, "/limits"))
+		return refused || requestLogMissing(path, status)
+	})
+	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
+
+	// The live chart: the newest 300 candles up to the market's now.
+	p.until("the chart's first data", `document.getElementById('chart').dataset.count === '300' && window.ccDashboard.refreshes > 0`)
+	live := evalJS[[]uiCandle](p, `window.ccDashboard.candles`)
+	if len(live) != 300 {
+		t.Fatalf("live chart: %d candles", len(live))
+	}
+	// Every closed candle is the klines route's (the last may be in progress).
+	closed := live[:len(live)-1]
+	sameCandles(t, closed, klines(t, s.URL(), closed[0].Time, closed[len(closed)-1].Time+60_000))
+
+	// The coverage timeline lists the recorded series; a click charts
+	// the end of the recording, where recorded candles give way to
+	// synthetic ones.
+	var cov struct {
+		Series []serve.SeriesCoverage `json:"series"`
+	}
+	getJSON(t, s.URL()+"/__admin/coverage", "", &cov)
+	var run serve.CoverageRange
+	for _, sc := range cov.Series {
+		if sc.Symbol == "BTCUSDT" && sc.Interval == "1m" {
+			run = sc.Ranges[len(sc.Ranges)-1]
+		}
+	}
+	if run.Count != 200 {
+		t.Fatalf("coverage of BTCUSDT 1m: %+v", cov)
+	}
+	p.until("the coverage timeline", `document.querySelector('.cov-row[data-symbol="BTCUSDT"][data-interval="1m"] .run') !== null`)
+	p.do("clicking the coverage row", chromedp.Click(chromedp.CSS(`.cov-row[data-symbol="BTCUSDT"][data-interval="1m"]`)))
+	wantEnd := run.End + 60*60_000
+	wantN := int((wantEnd - run.Start) / 60_000)
+	p.until("the chart at the end of the recording", fmt.Sprintf(`document.getElementById('chart').dataset.end === '%d' && window.ccDashboard.candles.length === %d`, wantEnd, wantN))
+	got := evalJS[[]uiCandle](p, `window.ccDashboard.candles`)
+	if got[0].Time != run.Start {
+		t.Fatalf("the chart starts at %d, want the recording's start %d", got[0].Time, run.Start)
+	}
+	sameCandles(t, got, klines(t, s.URL(), got[0].Time, wantEnd))
+	var nIndex int
+	for _, c := range got {
+		want := "synthetic"
+		if c.Time >= run.Start && c.Time < run.End {
+			want = "index"
+			nIndex++
+		}
+		if c.Source != want {
+			t.Fatalf("candle at %d: source %s, want %s", c.Time, c.Source, want)
+		}
+	}
+	if nIndex != 200 {
+		t.Fatalf("%d recorded candles in the window, want 200", nIndex)
+	}
+	// The canvas shows both: recorded candles and synthetic ones in their
+	// own colours.
+	p.until("the chart drawn", `document.querySelectorAll('#chart canvas').length > 0`)
+	var px pixelCount
+	p.until("recorded and synthetic candles painted", `(() => { const o = `+pixelsJS+`; return o.index > 500 && o.synthetic > 100; })()`)
+	px = evalJS[pixelCount](p, pixelsJS)
+	if px.Painted < 5000 {
+		t.Errorf("chart canvases: %+v: nearly blank", px)
+	}
+	t.Logf("chart pixels: %+v", px)
+	shot := p.screenshot("dashboard")
+	if os.Getenv("CANDLECASSETTE_UI_README_SHOT") != "" && shot != "" {
+		readmeShot(t, p)
+	}
+
+	// A latency change made in the form is in /__admin/conditions at once.
+	p.do("setting the latency",
+		chromedp.SetValue(chromedp.ID("cond-latency"), "150ms"),
+		chromedp.SetValue(chromedp.ID("cond-jitter"), "5ms"),
+		chromedp.Click(chromedp.ID("conditions-apply")))
+	p.until("the conditions applied", `document.getElementById('conditions-ok').textContent === 'conditions applied'`)
+	var cond struct {
+		Latency string  `json:"latency"`
+		Jitter  string  `json:"jitter"`
+		Loss    float64 `json:"loss"`
+	}
+	getJSON(t, s.URL()+"/__admin/conditions", "", &cond)
+	if cond.Latency != "150ms" || cond.Jitter != "5ms" {
+		t.Fatalf("/__admin/conditions after the UI's change: %+v, want latency 150ms jitter 5ms", cond)
+	}
+
+	// A value the API refuses shows the API's message, and changes nothing.
+	p.do("setting a bad loss",
+		chromedp.SetValue(chromedp.ID("cond-loss"), "2"),
+		chromedp.Click(chromedp.ID("conditions-apply")))
+	p.until("the API's error shown", `document.getElementById('conditions-error').textContent.includes('loss must be between 0 and 1')`)
+	getJSON(t, s.URL()+"/__admin/conditions", "", &cond)
+	if cond.Loss != 0 || cond.Latency != "150ms" {
+		t.Fatalf("conditions after a refused change: %+v", cond)
+	}
+
+	// An outage started from the page is in the schedule.
+	p.do("starting an outage",
+		chromedp.SetValue(chromedp.ID("outage-seconds"), "45"),
+		chromedp.Click(chromedp.ID("outage-start")))
+	p.until("the outage applied", `document.getElementById('conditions-ok').textContent.startsWith('outage of 45s')`)
+	var sched struct {
+		Outages []struct {
+			At       string `json:"at"`
+			Duration string `json:"duration"`
+		} `json:"outages"`
+	}
+	getJSON(t, s.URL()+"/__admin/conditions", "", &sched)
+	if len(sched.Outages) != 1 || sched.Outages[0].Duration != "45s" {
+		t.Fatalf("outages after the UI's outage: %+v", sched)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, sched.Outages[0].At); err != nil || time.Since(at).Abs() > time.Minute {
+		t.Fatalf("outage at %q, want about now", sched.Outages[0].At)
+	}
+
+	// Rate limits: a change lands; a refused one shows the API's message.
+	p.do("setting the REST limit",
+		chromedp.SetValue(chromedp.ID("lim-rest-limit"), "777"),
+		chromedp.Click(chromedp.ID("limits-apply")))
+	p.until("the limits applied", `document.getElementById('limits-ok').textContent === 'limits applied'`)
+	var lim struct {
+		RESTLimit int `json:"rest_limit"`
+	}
+	getJSON(t, s.URL()+"/__admin/limits", "", &lim)
+	if lim.RESTLimit != 777 {
+		t.Fatalf("/__admin/limits after the UI's change: %+v", lim)
+	}
+	p.do("setting a bad REST period",
+		chromedp.SetValue(chromedp.ID("lim-rest-period"), "soon"),
+		chromedp.Click(chromedp.ID("limits-apply")))
+	p.until("the limits error shown", `document.getElementById('limits-error').textContent.startsWith('limits: ')`)
+
+	// The usage table shows this test's klines requests' client.
+	p.until("usage per client", `[...document.querySelectorAll('#usage tbody td')].some((td) => td.textContent === '127.0.0.1')`)
+	p.check()
+}
+
+func TestDashboardAsksForTheAdminToken(t *testing.T) {
+	s := startServer(t, "s3cret")
+	p := newPage(t, s.URL(), func(path string, status int64) bool {
+		return requestLogMissing(path, status) || (status == http.StatusUnauthorized && strings.HasPrefix(path, "/__admin/"))
+	})
+	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
+	p.until("the login form", `!document.getElementById('login').hidden && document.getElementById('app').hidden`)
+
+	p.do("a wrong token",
+		chromedp.SetValue(chromedp.ID("token"), "guess"),
+		chromedp.Click(chromedp.ID("login-submit")))
+	p.until("the refusal shown", `document.getElementById('login-error').textContent.includes('refused this token')`)
+	if n := evalJS[string](p, `document.getElementById('chart').dataset.count`); n != "0" {
+		t.Fatalf("chart with a wrong token: %s candles", n)
+	}
+	p.screenshot("login-refused")
+
+	p.do("the right token",
+		chromedp.SetValue(chromedp.ID("token"), "s3cret"),
+		chromedp.Click(chromedp.ID("login-submit")))
+	p.until("the data", `document.getElementById('login').hidden && Number(document.getElementById('chart').dataset.count) > 0`)
+	if tok := evalJS[string](p, `sessionStorage.getItem('candlecassette.adminToken')`); tok != "s3cret" {
+		t.Fatalf("token kept: %q", tok)
+	}
+	p.screenshot("login-accepted")
+	p.check()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.statuses["/__admin/market"] != 200 {
+		t.Errorf("last /__admin/market status %d, want 200", p.statuses["/__admin/market"])
+	}
+}
+
+// readmeShot writes docs/ui.png: the dashboard at a README's width.
+func readmeShot(t *testing.T, p *page) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(compattest.RepoRoot(), "docs", "ui.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("README screenshot: %s", path)
+}
