@@ -6,7 +6,7 @@ LISTEN    ?= 127.0.0.1:8080
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 
-.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean
+.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean ui-shot
 
 all: build
 
@@ -28,8 +28,8 @@ unit:
 
 compat: compat-go compat-ccxt
 
-## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary;
-## -mod=mod lets compat/go.sum catch up with dependencies the main module adds
+## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary,
+## and the dashboard in headless chromium (compat/ui); -mod=mod lets compat/go.sum catch up with dependencies the main module adds
 compat-go: build
 	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -mod=mod -race -count=1 ./...
 
@@ -61,3 +61,7 @@ vet:
 
 clean:
 	rm -rf bin
+
+## ui-shot: re-take docs/ui.png, the README's screenshot of /__admin/ui (needs chromium)
+ui-shot:
+	cd compat && CANDLECASSETTE_UI_README_SHOT=1 $(GO) test -mod=mod -count=1 -run TestDashboardShows ./ui/

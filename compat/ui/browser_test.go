@@ -518,10 +518,14 @@ func readmeShot(t *testing.T, p *page) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, wait)
 	defer cancel()
+	n := evalJS[int](p, `window.ccDashboard.refreshes`)
+	p.do("a README-sized window", chromedp.EmulateViewport(1200, 1020))
+	p.until("a refresh at that size", fmt.Sprintf(`window.ccDashboard.refreshes > %d`, n+1))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.do("the window back", chromedp.ResetViewport())
 	path := filepath.Join(compattest.RepoRoot(), "docs", "ui.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
