@@ -166,3 +166,34 @@ func TestAdminViewsOfAReplayedCassette(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// On a server of several exchanges the page is at /__admin/ui too, and
+// /__admin/market lists every exchange, whose views are at /__admin/ID/.
+func TestAdminViewsOfSeveralExchanges(t *testing.T) {
+	s, err := replay.Start(replay.Options{Exchanges: []string{"binance_spot", "okx_spot"}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	var market struct {
+		Exchanges []struct {
+			ID     string              `json:"id"`
+			Market bool                `json:"market"`
+			Pairs  []map[string]string `json:"pairs"`
+		} `json:"exchanges"`
+	}
+	if code := adminGet(t, s.URL()+"/__admin/market", "", &market); code != 200 || len(market.Exchanges) != 2 ||
+		market.Exchanges[1].ID != "okx_spot" || !market.Exchanges[1].Market || market.Exchanges[1].Pairs[0]["symbol"] != "BTC-USDT" {
+		t.Fatalf("market: %d %+v", code, market)
+	}
+	var got struct {
+		Candles []serve.AdminCandle `json:"candles"`
+	}
+	if code := adminGet(t, s.URL()+"/__admin/okx_spot/candles?symbol=BTC-USDT&interval=1h&limit=5", "", &got); code != 200 ||
+		len(got.Candles) != 5 || got.Candles[4].Time-got.Candles[0].Time != 4*3_600_000 || got.Candles[0].Source != serve.SourceSynthetic {
+		t.Fatalf("okx candles: %d %+v", code, got)
+	}
+	if code := adminGet(t, s.URL()+"/__admin/ui", "", nil); code != 200 {
+		t.Fatalf("page on a server of several: %d", code)
+	}
+}
