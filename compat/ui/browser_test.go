@@ -358,6 +358,16 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	closed := live[:len(live)-1]
 	sameCandles(t, closed, klines(t, s.URL(), closed[0].Time, closed[len(closed)-1].Time+60_000))
 
+	// Live: on the 1s interval a new candle shows up within seconds.
+	p.do("picking 1s", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('interval');
+		s.value = '1s'; s.dispatchEvent(new Event('change')); })()`))
+	p.until("the 1s chart", `document.getElementById('chart').dataset.interval === '1s' && window.ccDashboard.candles.length === 300`)
+	first := evalJS[string](p, `document.getElementById('chart').dataset.last`)
+	p.until("a newer 1s candle", fmt.Sprintf(`Number(document.getElementById('chart').dataset.last) > %s`, first))
+	p.do("back to 1m", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('interval');
+		s.value = '1m'; s.dispatchEvent(new Event('change')); })()`))
+	p.until("the 1m chart again", `document.getElementById('chart').dataset.interval === '1m'`)
+
 	// The coverage timeline lists the recorded series; a click charts
 	// the end of the recording, where recorded candles give way to
 	// synthetic ones.
