@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 
 	"github.com/candlecassette/candlecassette/compat/compattest"
 	"github.com/candlecassette/candlecassette/replay"
@@ -467,6 +468,18 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	if at, err := time.Parse(time.RFC3339Nano, sched.Outages[0].At); err != nil || time.Since(at).Abs() > time.Minute {
 		t.Fatalf("outage at %q, want about now", sched.Outages[0].At)
 	}
+	// End it from the JSON editor, which PUTs what it holds.
+	p.do("ending the outage",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#conditions-json').closest('details').open = true`),
+		chromedp.SetValue(chromedp.ID("conditions-json"), `{"outages": []}`),
+		chromedp.Click(chromedp.ID("conditions-json-apply")))
+	p.until("the outage ended", `document.getElementById('conditions-ok').textContent === 'conditions applied' &&
+		!document.getElementById('conditions-json').value.includes('"outages"')`)
+	sched.Outages = nil
+	getJSON(t, s.URL()+"/__admin/conditions", "", &sched)
+	if len(sched.Outages) != 0 {
+		t.Fatalf("outages after the JSON editor emptied them: %+v", sched)
+	}
 
 	// Rate limits: a change lands; a refused one shows the API's message.
 	p.do("setting the REST limit",
@@ -485,8 +498,39 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 		chromedp.Click(chromedp.ID("limits-apply")))
 	p.until("the limits error shown", `document.getElementById('limits-error').textContent.startsWith('limits: ')`)
 
+	// The last requests, with status, source and the fault injected.
+	requestLog(t, p, s.URL())
+
 	// The usage table shows this test's klines requests' client.
 	p.until("usage per client", `[...document.querySelectorAll('#usage tbody td')].some((td) => td.textContent === '127.0.0.1')`)
+
+	// Disconnect all closes a live WS connection; the page shows it in
+	// the connections first, and how many it closed after.
+	ws, _, err := websocket.DefaultDialer.Dial(s.WSURL()+"/ws/btcusdt@kline_1m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	p.until("the WS connection shown", `[...document.querySelectorAll('#status dt')].some((dt) => dt.textContent === 'WS connections' && dt.nextElementSibling.textContent === '1')`)
+	p.do("disconnecting all", chromedp.Click(chromedp.ID("disconnect")))
+	p.until("the disconnect's answer", `document.getElementById('actions-result').textContent === 'closed 1 WS connection(s)'`)
+	ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			break // closed by the server
+		}
+	}
+
+	// Reset forgets the usage.
+	p.do("resetting", chromedp.Click(chromedp.ID("reset")))
+	p.until("the reset's answer", `document.getElementById('actions-result').textContent === 'counters, usage and bans reset'`)
+	var usage struct {
+		Clients []any `json:"clients"`
+	}
+	getJSON(t, s.URL()+"/__admin/limits/usage", "", &usage)
+	if len(usage.Clients) != 0 {
+		t.Fatalf("usage after the page's reset: %+v", usage)
+	}
 	p.check()
 }
 
@@ -541,4 +585,47 @@ func readmeShot(t *testing.T, p *page) {
 		t.Fatal(err)
 	}
 	t.Logf("README screenshot: %s", path)
+}
+
+// requestLog checks the page's table of the last requests against
+// GET /__admin/requests: a klines request answered normally, and one the
+// network simulation failed, with its fault.
+func requestLog(t *testing.T, p *page, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/__admin/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		p.until("the request log marked not available", `document.getElementById('requests-note').textContent.includes('not available')`)
+		return
+	}
+	put := func(body string) {
+		req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("PUT conditions %s: %v %v", body, resp, err)
+		}
+		resp.Body.Close()
+	}
+	put(`{"latency":"0s","jitter":"0s","error_rate":1}`)
+	resp, err = http.Get(base + "/api/v3/klines?symbol=ETHUSDT&interval=5m&limit=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	put(`{"error_rate":0}`)
+	if resp.StatusCode < 500 {
+		t.Fatalf("klines under error_rate 1: %d", resp.StatusCode)
+	}
+	p.until("the failed request in the table", fmt.Sprintf(`[...document.querySelectorAll('#requests tbody tr')].some((tr) => {
+		const td = [...tr.children].map((c) => c.textContent);
+		return td[2].startsWith('/api/v3/klines?') && td[2].includes('ETHUSDT') && td[3] === '%d' && td[5] !== '' && tr.className === 'fail';
+	})`, resp.StatusCode))
+	p.until("a served request in the table", `[...document.querySelectorAll('#requests tbody tr')].some((tr) => {
+		const td = [...tr.children].map((c) => c.textContent);
+		return td[2].startsWith('/api/v3/klines?') && td[3] === '200' && ['exact', 'index', 'synthetic'].includes(td[4]);
+	})`)
 }
