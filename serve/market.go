@@ -108,7 +108,7 @@ func (st *Stack) marketInfo() map[string]any {
 		"id":        st.plugin.Name(),
 		"intervals": st.plugin.Defaults().Intervals,
 		"pairs":     pairs,
-		"market":    v != nil,
+		"market":    v != nil && v.Market != nil,
 		"replay":    v != nil && v.Coverage != nil,
 	}
 	if v == nil {
