@@ -255,7 +255,9 @@
     const data = await api(exPath('coverage'));
     const box = $('coverage');
     if (!data.replay) {
-      box.replaceChildren(text('p', 'Not replaying a cassette: every candle comes from the synthetic market.', 'muted'));
+      box.replaceChildren(text('p', state.ex.market
+        ? 'Not replaying a cassette: every candle comes from the synthetic market.'
+        : 'This mode answers from the real exchange: there is no cassette coverage to show.', 'muted'));
       return;
     }
     const series = (data.series || []).filter((s) => s.ranges.length);
