@@ -5,18 +5,26 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/urfave/cli/v2"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		code := 1
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) { // diff: 1 drift, 2 error
+			code = ec.ExitCode()
+		}
 		fmt.Fprintln(os.Stderr, "candlecassette:", err)
 		stop()
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
