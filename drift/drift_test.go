@@ -195,3 +195,68 @@ func TestDiffOfTwoRecordingsOfOneAPIIsQuiet(t *testing.T) {
 		t.Fatalf("two recordings of the same API differ:\n%s", text(r))
 	}
 }
+
+// TestDiffOfTwoMEXCRecordingsIsQuiet: MEXC pushes klines as protobuf;
+// two sessions of other values read the same, and the frames are read
+// as protobuf messages, not as opaque binary.
+func TestDiffOfTwoMEXCRecordingsIsQuiet(t *testing.T) {
+	t.Parallel()
+	p, err := plugins.Lookup("mexc_spot")
+	if err != nil {
+		t.Skip(err)
+	}
+	ks, ok := p.(plugins.KlineSubscriber)
+	if !ok {
+		t.Skip("mexc_spot streams no klines")
+	}
+	session := func(t *testing.T, proxy, _ string) {
+		path, msgs := ks.KlineSubscription(p.Symbol(cc.DefaultPairs[0]), cc.Interval1m)
+		ws := replaytest.Dial(t, proxy+path)
+		for _, m := range msgs {
+			replaytest.Send(t, ws, string(m))
+		}
+		binary := 0
+		for i := 0; i < 8 && binary < 2; i++ {
+			if mt, _, err := ws.ReadMessage(); err != nil {
+				t.Fatal(err)
+			} else if mt == 2 {
+				binary++
+			}
+		}
+		if binary < 2 {
+			t.Fatal("no protobuf pushes")
+		}
+		ws.Close()
+	}
+	var paths []string
+	for _, seed := range []uint64{1, 2} {
+		paths = append(paths, replaytest.Record(t, replay.Options{Exchange: "mexc_spot", Seed: seed, Serve: serve.Options{NoRateLimit: true}}, session))
+	}
+	r, err := drift.Diff(paths[0], paths[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Drift {
+		t.Fatalf("two MEXC recordings differ:\n%s", text(r))
+	}
+	// Against a recording of REST only, the protobuf stream is removed,
+	// named by its channel.
+	rest := replaytest.Record(t, replay.Options{Exchange: "mexc_spot", Seed: 3, Serve: serve.Options{NoRateLimit: true}}, func(t *testing.T, proxy, _ string) {
+		path, _ := ks.KlineSubscription(p.Symbol(cc.DefaultPairs[0]), cc.Interval1m)
+		replaytest.Dial(t, proxy+path).Close()
+	})
+	r, err = drift.Diff(paths[0], rest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(text(r))
+	found := false
+	for _, c := range r.Changes {
+		if c.Kind == drift.KindMessageRemoved && strings.Contains(c.Where, "protobuf #1=spot@public.kline.v3.api.pb@{symbol}@Min1") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the protobuf kline messages are not reported as removed:\n%s", text(r))
+	}
+}

@@ -183,7 +183,12 @@ func profileOf(c *cassettes.Cassette, nm *names) (*profile, error) {
 				return nil
 			}
 			v := parseBody(decompressed(f.Payload), f.Opcode == 1)
-			kind, disc := messageKind(v, nm)
+			var local []string
+			if sym, _, ok := cassettes.ParseStreamLabel(f.Stream); ok {
+				local = append(local, sym)
+			}
+			local = append(local, bodySymbols(v)...)
+			kind, disc := messageKind(v, nm, local)
 			m := s.kinds[kind]
 			if m == nil {
 				m = &message{disc: disc, node: newNode()}
@@ -253,7 +258,8 @@ func endpointName(ix *cassettes.Interaction, nm *names) (string, []string) {
 }
 
 // bodySymbols are the symbols a JSON request body names, at any depth
-// (Hyperliquid: {"type":"candleSnapshot","req":{"coin":"BTC",...}}).
+// (Hyperliquid: {"type":"candleSnapshot","req":{"coin":"BTC",...}}), or
+// a WS message ({"s":"BTCUSDT",...}).
 func bodySymbols(v any) []string {
 	var out []string
 	if m, ok := v.(map[string]any); ok {
@@ -285,11 +291,11 @@ func streamName(raw string, nm *names) string {
 // messageKind names a server message by its discriminating members
 // (e=kline; channel=candle1m; a protobuf frame by its channel, field 1),
 // symbols templated; a message without any by its key set.
-func messageKind(v any, nm *names) (string, map[string]string) {
+func messageKind(v any, nm *names, local []string) (string, map[string]string) {
 	disc := map[string]string{}
 	var parts []string
 	add := func(path, val string) {
-		val = nm.template(val, nil)
+		val = nm.template(val, local)
 		disc[path] = val
 		parts = append(parts, path[2:]+"="+val)
 	}
