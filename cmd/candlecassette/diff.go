@@ -34,11 +34,11 @@ func diffCommand() *cli.Command {
 			&cli.BoolFlag{Name: "only-shared", Usage: "compare only what both recorded: no endpoint, stream or message kind added or removed"},
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit("diff: "+err.Error(), exitError)
+			return exitWith(exitError, "diff: "+err.Error())
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
-				return cli.Exit("diff: want two cassette files A B", exitError)
+				return exitWith(exitError, "diff: want two cassette files A B")
 			}
 			return runDiff(c.App.Writer, c.Args().Get(0), c.Args().Get(1), c.Bool("json"), c.Bool("only-shared"))
 		},
@@ -46,11 +46,11 @@ func diffCommand() *cli.Command {
 }
 
 // runDiff diffs a and b and prints the report to w; the error carries
-// the exit status (cli.ExitCoder): 1 drift, 2 failure.
+// the exit status (statusError): 1 drift, 2 failure.
 func runDiff(w io.Writer, a, b string, asJSON, onlyShared bool) error {
 	r, err := drift.Diff(a, b, &drift.Options{OnlyShared: onlyShared})
 	if err != nil {
-		return cli.Exit("diff: "+err.Error(), exitError)
+		return exitWith(exitError, "diff: "+err.Error())
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -60,13 +60,25 @@ func runDiff(w io.Writer, a, b string, asJSON, onlyShared bool) error {
 		err = r.WriteText(w)
 	}
 	if err != nil {
-		return cli.Exit("diff: "+err.Error(), exitError)
+		return exitWith(exitError, "diff: "+err.Error())
 	}
 	if r.Drift {
-		return cli.Exit(fmt.Sprintf("diff: %d change(s) from %s to %s", len(r.Changes), a, b), exitDrift)
+		return exitWith(exitDrift, fmt.Sprintf("diff: %d change(s) from %s to %s", len(r.Changes), a, b))
 	}
 	return nil
 }
+
+// statusError is an error that sets the process's exit status: main
+// exits with ExitStatus instead of 1.
+type statusError struct {
+	msg  string
+	code int
+}
+
+func (e *statusError) Error() string   { return e.msg }
+func (e *statusError) ExitStatus() int { return e.code }
+
+func exitWith(code int, msg string) error { return &statusError{msg: msg, code: code} }
 
 // checkAgainst opens record --against's OLD cassette before recording
 // starts, so that a wrong path fails at once (exit 2), not after the
@@ -77,7 +89,7 @@ func checkAgainst(old string) error {
 	}
 	f, err := cassettes.OpenFile(old, 0, &cassettes.Options{ReadOnly: true})
 	if err != nil {
-		return cli.Exit("record --against: "+err.Error(), exitError)
+		return exitWith(exitError, "record --against: "+err.Error())
 	}
 	return f.Close()
 }

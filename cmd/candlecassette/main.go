@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/urfave/cli/v2"
 )
 
 func main() {
@@ -19,9 +17,9 @@ func main() {
 	defer stop()
 	if err := Run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
 		code := 1
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) { // diff: 1 drift, 2 error
-			code = ec.ExitCode()
+		var st interface{ ExitStatus() int }
+		if errors.As(err, &st) { // diff: 1 drift, 2 error
+			code = st.ExitStatus()
 		}
 		fmt.Fprintln(os.Stderr, "candlecassette:", err)
 		stop()
