@@ -40,7 +40,10 @@
 // A schema is what the samples show: a field that is null in one message
 // in a thousand may show as a type change if only one side caught it,
 // and a trimmed decimal field counts as a fixed number of places only
-// once a sample proves the padding (a fraction ending in 0). Two columns
+// once a sample proves the padding (a fraction ending in 0). Decimal
+// places follow a market's tick and lot sizes, and an endpoint's schema
+// sums every market it was asked for: a session of other symbols, or a
+// market whose tick size changed, shows as a number format change. Two columns
 // of a row with the same kind and format may swap unnoticed. Object key
 // order is not compared (no client relies on it). A protobuf field seen
 // once is a scalar, seen twice an array.
