@@ -40,7 +40,8 @@
 // A schema is what the samples show: a field that is null in one message
 // in a thousand may show as a type change if only one side caught it,
 // and a trimmed decimal field counts as a fixed number of places only
-// once a sample proves the padding (a fraction ending in 0). Decimal
+// once a sample proves the padding (a fraction of two or more places
+// ending in 0). Decimal
 // places follow a market's tick and lot sizes, and an endpoint's schema
 // sums every market it was asked for: a session of other symbols, or a
 // market whose tick size changed, shows as a number format change. Two columns

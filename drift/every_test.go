@@ -67,7 +67,10 @@ func TestDiffOfTwoRecordingsOfEveryExchangeIsQuiet(t *testing.T) {
 				checkRecorded(t, p, path)
 				paths = append(paths, path)
 			}
-			r, err := drift.Diff(paths[0], paths[1], nil)
+			// A short stream may end before a kind of push (an update
+			// after the snapshot, a heartbeat) comes on one side only:
+			// compare the shapes of what both caught.
+			r, err := drift.Diff(paths[0], paths[1], &drift.Options{OnlyShared: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -166,7 +166,7 @@ type numFmt struct {
 	noDot  int
 	exp    int
 	dps    map[int]int
-	padded bool // a fraction ending in 0: a fixed number of places is proven
+	padded bool // a fraction of 2 or more places ending in 0: a fixed number of places is proven
 }
 
 func (f *numFmt) add(s string) {
@@ -186,7 +186,9 @@ func (f *numFmt) add(s string) {
 	}
 	frac := mant[dot+1:]
 	f.dps[len(frac)]++
-	if strings.HasSuffix(frac, "0") {
+	// "0.10" proves two places; "0.0" does not prove one: a float's
+	// shortest spelling (Hyperliquid's, Python's repr) keeps one zero.
+	if len(frac) >= 2 && strings.HasSuffix(frac, "0") {
 		f.padded = true
 	}
 }

@@ -24,6 +24,8 @@ func TestNumberFormatsCompatibleOnlyWhenValuesCouldShareOneFormat(t *testing.T) 
 		{"padded then integers", []string{"50000.00"}, []string{"50000"}, false},
 		{"integers then trimmed places", []string{"12", "13"}, []string{"12.5"}, true},
 		{"plain then scientific notation", []string{"0.00001"}, []string{"1e-05"}, false},
+		{"shortest float spellings, one side all zero", []string{"0.42541", "7.5"}, []string{"0.0", "0.0"}, true},
+		{"padded 1 place is not proven by x.0", []string{"3.0", "4.0"}, []string{"3.25"}, true},
 		{"scientific both sides", []string{"1e-05"}, []string{"2.5E-7"}, true},
 	} {
 		if got := compatible(fmtOf(tc.a...), fmtOf(tc.b...)); got != tc.want {
