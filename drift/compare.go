@@ -75,12 +75,27 @@ func compareKinds(a, b *Node, path string) *Change {
 	if slices.Equal(ka, kb) {
 		return nil
 	}
+	if a.idLike() && b.idLike() && slices.Equal(foldIDs(ka), foldIDs(kb)) {
+		return nil // hex tokens, all digits on one side by chance
+	}
 	numA := a.has(kindNumStr) || a.has(kindNumber)
 	numB := b.has(kindNumStr) || b.has(kindNumber)
 	if numA && numB && slices.Equal(dropNumeric(ka), dropNumeric(kb)) {
 		return &Change{Kind: KindNumberFormat, Path: path, Old: a.numericDescription(), New: b.numericDescription()}
 	}
 	return &Change{Kind: KindType, Path: path, Old: strings.Join(ka, "|"), New: strings.Join(kb, "|")}
+}
+
+// foldIDs counts numeric strings as strings.
+func foldIDs(ks []string) []string {
+	out := slices.Clone(ks)
+	for i, k := range out {
+		if k == kindNumStr {
+			out[i] = kindString
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func dropNumeric(ks []string) []string {

@@ -1,6 +1,10 @@
 package drift_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,8 +81,59 @@ func TestDiffOfTwoRecordingsOfEveryExchangeIsQuiet(t *testing.T) {
 			if r.Drift {
 				t.Errorf("two recordings of %s differ:\n%s", name, text(r))
 			}
+
+			// The same session from an exchange that now quotes its bare
+			// numbers and unquotes its numeric strings.
+			up := replaytest.StartAltered(t, replay.Options{Exchange: name, Seed: 3, Serve: serve.Options{NoRateLimit: true}}, replaytest.Alter{
+				REST: func(_ *http.Request, status int, v any) (int, any) {
+					if status == 200 {
+						v = flipQuotes(v)
+					}
+					return status, v
+				},
+				WS: func(_ string, v any) any { return flipQuotes(v) },
+			})
+			flipped := replaytest.RecordFrom(t, name, up, genericSession(p))
+			r, err = drift.Diff(paths[0], flipped, &drift.Options{OnlyShared: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest := 0
+			for _, c := range r.Changes {
+				if c.Kind != drift.KindNumberFormat {
+					t.Errorf("unexpected change: %s", c)
+				}
+				if !strings.HasPrefix(c.Where, "WS ") {
+					rest++
+				}
+			}
+			if rest == 0 {
+				t.Errorf("no number format change in the candle answers:\n%s", text(r))
+			}
 		})
 	}
+}
+
+// flipQuotes quotes every bare number of v and unquotes every numeric
+// string.
+func flipQuotes(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		return string(x)
+	case string:
+		if _, err := strconv.ParseFloat(x, 64); err == nil && x != "" && !strings.ContainsAny(x, "xXnN_") {
+			return json.Number(x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = flipQuotes(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = flipQuotes(e)
+		}
+	}
+	return v
 }
 
 // checkRecorded fails unless the session left its traces: the three

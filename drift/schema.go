@@ -27,8 +27,11 @@ type Node struct {
 	elem  *Node             // every array element
 	pos   []*Node           // array elements by position, while every array had one length ≤ maxTuple
 	arrN  int               // arrays seen
-	minL  int
-	maxL  int
+	// nonHex counts plain strings with other than hex digits: ids such as
+	// OKX's connId are hex, and all digits now and then.
+	nonHex int
+	minL   int
+	maxL   int
 }
 
 // Kinds of value, as they are named in a Change.
@@ -71,6 +74,9 @@ func (n *Node) observe(v any, key func(string) string) {
 			n.str.add(x)
 		} else {
 			n.scalar(kindString, "")
+			if !isHex(x) {
+				n.nonHex++
+			}
 		}
 	case rawKind:
 		n.kinds[string(x)]++
@@ -130,6 +136,22 @@ func (n *Node) scalar(kind, example string) {
 		}
 		n.ex[kind] = example
 	}
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// idLike: n's strings could all be tokens of hex digits (some all
+// digits, so numeric strings): plain ones are hex, numeric ones integers.
+func (n *Node) idLike() bool {
+	return (n.has(kindString) || n.has(kindNumStr)) && n.nonHex == 0 &&
+		n.str.noDot == n.str.n && n.str.exp == 0
 }
 
 // kindSet is the sorted list of kinds n holds.

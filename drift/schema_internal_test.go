@@ -54,3 +54,30 @@ func TestTemplateReplacesSymbolsOnlyAsWholeWords(t *testing.T) {
 		}
 	}
 }
+
+func nodeOf(vals ...any) *Node {
+	n := newNode()
+	for _, v := range vals {
+		n.observe(v, func(k string) string { return k })
+	}
+	return n
+}
+
+func TestHexTokensThatHappenToBeDigitsAreNoTypeChange(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b []any
+		want bool // a change
+	}{
+		{"hex ids, all digits once", []any{"a4d3ae55"}, []any{"12345678"}, false},
+		{"hex ids, mixed on one side", []any{"a4d3ae55", "00112233"}, []any{"ffee0011"}, false},
+		{"a quoted time that became a date", []any{"1700000000000"}, []any{"2023-11-14T22:13:20Z"}, true},
+		{"a flag that became a word", []any{"0", "1"}, []any{"true"}, true},
+		{"a price that became a word", []any{"0.5"}, []any{"abc"}, true},
+	} {
+		got := len(compareNodes(nodeOf(tc.a...), nodeOf(tc.b...), "$")) > 0
+		if got != tc.want {
+			t.Errorf("%s: change = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
