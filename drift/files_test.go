@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -67,6 +68,15 @@ func gz(b string) []byte {
 	return buf.Bytes()
 }
 
+func zst(b string) []byte {
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		panic(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll([]byte(b), nil)
+}
+
 func answer(path, ctype string, status int, body []byte) *cassettes.Interaction {
 	return &cassettes.Interaction{Method: "GET", Path: path, Status: status,
 		ResponseHeader: http.Header{"Content-Type": {ctype}}, Body: body}
@@ -102,7 +112,7 @@ func TestDiffReadsCompressedTextAndProtobufBodies(t *testing.T) {
 	})
 	again := write(t, "again", exchange{
 		rest: []*cassettes.Interaction{
-			answer("/api/v3/ticker/price", "application/json", 200, []byte(`{"symbol":"BTCUSDT","price":"51234.50"}`)),
+			answer("/api/v3/ticker/price", "application/json", 200, zst(`{"symbol":"BTCUSDT","price":"51234.50"}`)),
 			answer("/api/v3/ping", "text/plain", 200, []byte("pong")),
 		},
 		frames: []frame{kline("ETHUSDT", "3100.40"), kline("BTCUSDT", "49999.90")},
@@ -119,7 +129,7 @@ func TestDiffReadsCompressedTextAndProtobufBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Drift {
-		t.Errorf("same shapes, other values, one body gzip-compressed: %v", r.Changes)
+		t.Errorf("same shapes, other values, bodies gzip- and zstd-compressed: %v", r.Changes)
 	}
 	r, err = drift.Diff(old, changed, nil)
 	if err != nil {
