@@ -315,10 +315,13 @@ func (m *Market) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error
 	if !ok {
 		return nil, nil
 	}
-	var out []cc.Trade
-	if q.Limit > 0 {
-		out = make([]cc.Trade, 0, q.Limit)
+	// Ids count trades: the answer's size is known (ids jump only
+	// between blocks, a window across one is sized by what is left).
+	n := hi - lo
+	if r0, _, end := m.rootOf(g, lo); hi > end || r0 != (hi-1)>>idShift-idBias {
+		n = end - lo + 1024
 	}
+	out := make([]cc.Trade, 0, min(n, 1<<20))
 	rootMs := levels[0].dur
 	for n := 0; first < hi; n++ {
 		if n&1023 == 1023 {

@@ -22,6 +22,7 @@ type taker struct {
 	n      int
 	base   int64
 	size   int64 // lots, the sum of its prints'
+	off    int64 // Σ level×size of its prints
 	t      int64
 }
 
@@ -190,18 +191,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 
 	// Sizes: heavy tailed per print, each at least a lot, per side
 	// summing to B and S exactly.
-	for i := range tg.pr {
-		tg.pr[i].w = sizeWeight(r)
-	}
-	tg.allocSizes(true, B, nb)
-	tg.allocSizes(false, S, ns)
-	for j := range tg.ord {
-		o := &tg.ord[j]
-		o.size = 0
-		for _, p := range tg.pr[o.first : o.first+o.n] {
-			o.size += p.sz
-		}
-	}
+	tg.sizes(r, B, nb, S, ns)
 
 	// Quote volumes per side, exactly: n.tbq for the buys, the rest for
 	// the sells.
@@ -384,57 +374,65 @@ func sizeWeight(r *stream) float64 {
 	return fastExp(1.1 * r.normClip())
 }
 
-// allocSizes gives the prints of one side their sizes: each at least a
-// lot, total lots in all, in proportion to their weights.
-func (tg *tapeGen) allocSizes(buy bool, total, n int64) {
-	if n == 0 {
-		return
-	}
-	var sw float64
-	for j := range tg.ord {
-		if o := &tg.ord[j]; o.buy == buy {
-			for i := o.first; i < o.first+o.n; i++ {
-				sw += tg.pr[i].w
-			}
-		}
-	}
-	extra := total - n
-	if extra < 0 {
-		extra = 0
-	}
-	scale := float64(extra) / sw
-	var cum float64
-	var given, seen int64
+// sizes gives every print a heavy-tailed size, at least a lot, the buy
+// prints' summing to B and the sells' to S exactly (cumulative rounding
+// of the weights' shares, per side), and every order its size and the
+// quote of its levels above (below, for a sell) its base.
+func (tg *tapeGen) sizes(r *stream, B, nb, S, ns int64) {
+	var sw [2]float64
 	for j := range tg.ord {
 		o := &tg.ord[j]
-		if o.buy != buy {
-			continue
+		side := 0
+		if o.buy {
+			side = 1
 		}
 		for i := o.first; i < o.first+o.n; i++ {
-			seen++
-			cum += tg.pr[i].w * scale
-			x := int64(cum+0.5) - given
-			if seen == n {
-				x = extra - given
-			}
-			x = max(0, min(x, extra-given))
-			given += x
-			tg.pr[i].sz = 1 + x
+			w := sizeWeight(r)
+			tg.pr[i].w = w
+			sw[side] += w
 		}
+	}
+	extra := [2]int64{max(0, S-ns), max(0, B-nb)}
+	left := [2]int64{ns, nb}
+	var scale [2]float64
+	for k := range scale {
+		if sw[k] > 0 {
+			scale[k] = float64(extra[k]) / sw[k]
+		}
+	}
+	var cum [2]float64
+	var given [2]int64
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		k := 0
+		if o.buy {
+			k = 1
+		}
+		var size, off int64
+		for i := o.first; i < o.first+o.n; i++ {
+			left[k]--
+			cum[k] += tg.pr[i].w * scale[k]
+			x := int64(cum[k]+0.5) - given[k]
+			if left[k] == 0 {
+				x = extra[k] - given[k]
+			}
+			x = max(0, min(x, extra[k]-given[k]))
+			given[k] += x
+			sz := 1 + x
+			tg.pr[i].sz = sz
+			size += sz
+			off += tg.pr[i].lvl * sz
+		}
+		o.size, o.off = size, off
 	}
 }
 
 // quote is order o's Σ price×size.
-func (tg *tapeGen) quote(o *taker) int64 {
-	q := o.base * o.size
-	for _, p := range tg.pr[o.first : o.first+o.n] {
-		if o.buy {
-			q += p.lvl * p.sz
-		} else {
-			q -= p.lvl * p.sz
-		}
+func (o *taker) quote() int64 {
+	if o.buy {
+		return o.base*o.size + o.off
 	}
-	return q
+	return o.base*o.size - o.off
 }
 
 // room is how far order o's base may move down (dn <= 0) and up while its
@@ -460,7 +458,7 @@ func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
 			continue
 		}
 		any = true
-		cur += tg.quote(o)
+		cur += o.quote()
 		if !o.pin {
 			zFree += o.size
 		}
