@@ -75,6 +75,7 @@ func TestProbeTapeExactness(t *testing.T) {
 		g, s, _ := m.get(p.Name())
 		tg := &tapeGen{}
 		cnt := map[string]int{}
+		byN := map[int64]int{}
 		tot, trading := 0, 0
 		for _, start := range []int64{1735689600 + 3*3600, 1735689600 + 15*3600} {
 			for i := int64(0); i < 20000; i++ {
@@ -89,11 +90,16 @@ func TestProbeTapeExactness(t *testing.T) {
 						cnt["infeasible"]++
 					} else {
 						cnt[bad]++
+						nb := nd.trades
+						if nb > 10 {
+							nb = 10 + (nb/10)*10
+						}
+						byN[nb]++
 					}
 				}
 			}
 		}
-		t.Logf("%s: %d leaves, %d trading, mismatches %v", p.Name(), tot, trading, cnt)
+		t.Logf("%s: %d leaves, %d trading, mismatches %v by N %v", p.Name(), tot, trading, cnt, byN)
 	}
 }
 

@@ -101,6 +101,12 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	remB, remS := nb, ns
 	prevBuy := r.unit() < float64(nb)/float64(N)
 	simple := N <= 8
+	// A side whose VWAP is within two ticks of the high or the low has
+	// (nearly) all its prints there: no sweeps.
+	var flatSide [2]bool // sells, buys
+	for k, z := range [2][2]int64{{S, n.qv - n.tbq}, {B, n.tbq}} {
+		flatSide[k] = z[0] > 0 && (z[1]-z[0]*n.l < 2*z[0] || z[0]*n.h-z[1] < 2*z[0])
+	}
 	for rem > 0 {
 		buy := false
 		switch {
@@ -138,7 +144,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 		k = min(k, int(*side))
 		first := len(tg.ord) == 0
 		last := k == rem
-		if first || last {
+		if first || last || (buy && flatSide[1]) || (!buy && flatSide[0]) {
 			levels = 1
 		}
 		levels = min(levels, k, int(min(n.h-n.l+1, 3)))
@@ -191,7 +197,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 
 	// Sizes: heavy tailed per print, each at least a lot, per side
 	// summing to B and S exactly.
-	tg.sizes(r, B, nb, S, ns)
+	tg.sizes(r, B, S)
 
 	// Quote volumes per side, exactly: n.tbq for the buys, the rest for
 	// the sells.
@@ -378,22 +384,24 @@ func sizeWeight(r *stream) float64 {
 // prints' summing to B and the sells' to S exactly (cumulative rounding
 // of the weights' shares, per side), and every order its size and the
 // quote of its levels above (below, for a sell) its base.
-func (tg *tapeGen) sizes(r *stream, B, nb, S, ns int64) {
+func (tg *tapeGen) sizes(r *stream, B, S int64) {
 	var sw [2]float64
+	var cnt [2]int64
 	for j := range tg.ord {
 		o := &tg.ord[j]
 		side := 0
 		if o.buy {
 			side = 1
 		}
+		cnt[side] += int64(o.n)
 		for i := o.first; i < o.first+o.n; i++ {
 			w := sizeWeight(r)
 			tg.pr[i].w = w
 			sw[side] += w
 		}
 	}
-	extra := [2]int64{max(0, S-ns), max(0, B-nb)}
-	left := [2]int64{ns, nb}
+	extra := [2]int64{max(0, S-cnt[0]), max(0, B-cnt[1])}
+	left := cnt
 	var scale [2]float64
 	for k := range scale {
 		if sw[k] > 0 {
@@ -537,13 +545,23 @@ func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
 		if d == 0 {
 			return false
 		}
-		k := min(E/d, ob.size-int64(ob.n))
+		// Whole steps of d, then one more past E (so that the free
+		// orders, saturated toward E, can take back the overshoot).
+		k := E / d
+		last := k == 0
+		if last {
+			k = 1
+		}
+		k = min(k, ob.size-int64(ob.n))
 		if k <= 0 {
 			break
 		}
 		tg.resize(oa, oa.size+k)
 		tg.resize(ob, ob.size-k)
 		E -= k * d
+		if last {
+			break
+		}
 	}
 	return E == 0 || tg.filler(buy, E, n)
 }
@@ -552,25 +570,31 @@ func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
 // single-level free orders: their lots are shared between two adjacent
 // prices. One of them must have room toward E.
 func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
-	a, b := -1, -1
-	for j := range tg.ord {
-		o := &tg.ord[j]
-		if o.buy != buy || o.pin || o.levels != 1 {
+	tries := 0
+	for a := range tg.ord {
+		oa := &tg.ord[a]
+		if oa.buy != buy || oa.pin || oa.levels != 1 || (E > 0 && oa.base >= n.h) || (E < 0 && oa.base <= n.l) {
 			continue
 		}
-		if a < 0 && ((E > 0 && o.base < n.h) || (E < 0 && o.base > n.l)) {
-			a = j
-		} else if b < 0 {
-			b = j
-		}
-		if a >= 0 && b >= 0 {
-			break
+		for b := range tg.ord {
+			ob := &tg.ord[b]
+			if b == a || ob.buy != buy || ob.pin || ob.levels != 1 {
+				continue
+			}
+			if tg.fill2(oa, ob, E, n) {
+				return true
+			}
+			if tries++; tries > 12 {
+				return false
+			}
 		}
 	}
-	if a < 0 || b < 0 {
-		return false
-	}
-	oa, ob := &tg.ord[a], &tg.ord[b]
+	return false
+}
+
+// fill2 re-prices orders oa and ob (single level, free) at two adjacent
+// prices and shares their lots so that their Σ price×size grows by E.
+func (tg *tapeGen) fill2(oa, ob *taker, E int64, n *node) bool {
 	Z := oa.size + ob.size
 	T := oa.base*oa.size + ob.base*ob.size + E
 	plo := floorDiv(T, Z)
@@ -656,8 +680,11 @@ func (tg *tapeGen) times(r *stream, t0 int64, M int) {
 	}
 }
 
-// sidePins swaps the sides of pinned orders with free ones so that each
-// pinned price sits on the side whose target VWAP it is nearer.
+// sidePins swaps the sides of pinned orders with free single-level ones
+// so that each pinned price sits on the side whose target VWAP it is
+// nearer; a side whose VWAP is the high (or the low) can hold no print
+// below (above) it, so a pin elsewhere goes to the other side. Print
+// counts per side move with the swaps and stay within the side's lots.
 func (tg *tapeGen) sidePins(n *node) {
 	S := n.vol - n.tbb
 	if n.tbb == 0 || S == 0 {
@@ -665,22 +692,62 @@ func (tg *tapeGen) sidePins(n *node) {
 	}
 	vb := float64(n.tbq) / float64(n.tbb)
 	vs := float64(n.qv-n.tbq) / float64(S)
+	var cnt [2]int64 // prints per side: sells, buys
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.buy {
+			cnt[1] += int64(o.n)
+		} else {
+			cnt[0] += int64(o.n)
+		}
+	}
+	lots := [2]int64{S, n.tbb}
 	for j := range tg.ord {
 		o := &tg.ord[j]
 		if !o.pin {
 			continue
 		}
 		p := float64(o.base)
-		wantBuy := math.Abs(p-vb) < math.Abs(p-vs)
-		if o.buy == wantBuy || math.Abs(p-vb) == math.Abs(p-vs) {
+		db, ds := math.Abs(p-vb), math.Abs(p-vs)
+		wantBuy := db < ds
+		switch {
+		case (n.tbq == n.tbb*n.h || n.tbq == n.tbb*n.l) && o.base*n.tbb != n.tbq:
+			wantBuy = false // the buys are all at one extreme
+		case (n.qv-n.tbq == S*n.h || n.qv-n.tbq == S*n.l) && o.base*S != n.qv-n.tbq:
+			wantBuy = true
+		case db == ds:
 			continue
 		}
+		if o.buy == wantBuy {
+			continue
+		}
+		to, from := 0, 1 // the pin moves from side "from" to side "to"
+		if wantBuy {
+			to, from = 1, 0
+		}
+		best := -1
 		for k := range tg.ord {
 			f := &tg.ord[k]
-			if !f.pin && f.buy == wantBuy && f.n == o.n && f.levels == 1 {
-				f.buy, o.buy = o.buy, f.buy
+			if f.pin || f.buy != wantBuy || f.levels != 1 {
+				continue
+			}
+			// After the swap: side to loses f.n prints and gains o.n.
+			nt := cnt[to] - int64(f.n) + int64(o.n)
+			nf := cnt[from] - int64(o.n) + int64(f.n)
+			if nt > lots[to] || nf > lots[from] || nf < 1 || nt < 1 {
+				continue
+			}
+			best = k
+			if f.n == o.n {
 				break
 			}
 		}
+		if best < 0 {
+			continue
+		}
+		f := &tg.ord[best]
+		cnt[to] += int64(o.n - f.n)
+		cnt[from] += int64(f.n - o.n)
+		f.buy, o.buy = o.buy, f.buy
 	}
 }
