@@ -62,10 +62,16 @@
 // buys' Σ price×size is the leaf's taker-buy quote volume and the sells'
 // the rest: the trades then aggregate exactly to the leaf (count, OHLC,
 // volume, quote volume, taker-buy volumes) whenever the leaf allows it.
-// Not every leaf the generator makes does (a second with one trade whose
-// open and close differ, a taker-buy quote volume outside what its
-// taker-buy volume can reach between low and high); those leaves get the
-// nearest tape the solver finds.
+// Not every leaf the generator makes allows it yet: about a quarter of
+// the seconds with trades hold fewer trades than distinct open, high,
+// low and close (one trade while the price moved: the path is drawn
+// before the counts), and with few trades the arithmetic of few prices
+// and sizes often has no exact solution. Those leaves get the nearest
+// tape the solver finds: always the count, the times, prices inside
+// [low, high] and a lot at least per trade, and the volume and taker-buy
+// volume whenever the count allows two sides. The taker split is made
+// tradeable in splitMicro (feasible.go).
+// TestTradesAggregateToCandles measures it.
 //
 // Trade ids count trades: the first id of a leaf is its 4096-day block's
 // base ((block+1024)<<40) plus the trades of the block before the leaf,

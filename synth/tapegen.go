@@ -281,15 +281,28 @@ func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 		return start
 	}
 	a = pick(-1)
-	tg.ord[a].pin = true
+	tg.pin(a)
 	if two {
 		b = pick(a)
-		tg.ord[b].pin = true
+		tg.pin(b)
 		if b < a {
 			a, b = b, a
 		}
 	}
 	return a, b
+}
+
+// pin marks order j pinned, folding a sweep into one level (a pinned
+// price is the order's only price).
+func (tg *tapeGen) pin(j int) {
+	o := &tg.ord[j]
+	o.pin = true
+	if o.levels > 1 {
+		o.levels = 1
+		for i := o.first; i < o.first+o.n; i++ {
+			tg.pr[i].lvl = 0
+		}
+	}
 }
 
 // path sets each order's base price.
@@ -458,6 +471,16 @@ func (o *taker) room(n *node) (dn, up int64) {
 // each in turn, then the last lots through two single-level orders whose
 // prices and sizes are solved exactly. It reports whether it got there.
 func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
+	// Each round starts from where the last left the orders.
+	for range 3 {
+		if tg.fixQuoteOnce(buy, target, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func (tg *tapeGen) fixQuoteOnce(buy bool, target int64, n *node) bool {
 	var cur, zFree int64
 	any := false
 	for j := range tg.ord {
@@ -478,11 +501,8 @@ func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
 	if E == 0 {
 		return true
 	}
-	if zFree == 0 {
-		return false
-	}
 	// One shift for all, twice (clamping leaves some over).
-	for pass := 0; pass < 2 && E != 0; pass++ {
+	for pass := 0; pass < 2 && E != 0 && zFree > 0; pass++ {
 		d := int64(math.Round(float64(E) / float64(zFree)))
 		if d == 0 {
 			break
@@ -570,6 +590,13 @@ func (tg *tapeGen) fixQuote(buy bool, target int64, n *node) bool {
 // single-level free orders: their lots are shared between two adjacent
 // prices. One of them must have room toward E.
 func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
+	// One free order of two prints or more can absorb E alone, as a
+	// sweep of two adjacent levels.
+	for a := range tg.ord {
+		if o := &tg.ord[a]; o.buy == buy && !o.pin && o.n >= 2 && tg.fill1(o, E, n) {
+			return true
+		}
+	}
 	tries := 0
 	for a := range tg.ord {
 		oa := &tg.ord[a]
@@ -590,6 +617,60 @@ func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
 		}
 	}
 	return false
+}
+
+// fill1 re-prices order o so that its Σ price×size grows by E: its
+// prints at a base price, the last one level further (up for a buy, down
+// for a sell) holding the remainder.
+func (tg *tapeGen) fill1(o *taker, E int64, n *node) bool {
+	Z := o.size
+	T := o.quote() + E
+	k := int64(o.n)
+	var base, x int64 // x lots one level beyond base
+	if o.buy {
+		base = floorDiv(T, Z)
+		x = T - base*Z
+		if base < n.l || base > n.h || (x > 0 && base+1 > n.h) {
+			return false
+		}
+	} else {
+		base = -floorDiv(-T, Z) // ceil
+		x = base*Z - T
+		if base < n.l || base > n.h || (x > 0 && base-1 < n.l) {
+			return false
+		}
+	}
+	if x > 0 && (x < 1 || Z-x < k-1) {
+		return false
+	}
+	ps := tg.pr[o.first : o.first+o.n]
+	if x == 0 {
+		for i := range ps {
+			ps[i].lvl = 0
+		}
+		o.base, o.levels, o.off = base, 1, 0
+		return true
+	}
+	// The first k-1 prints share Z-x lots at base (keeping their
+	// proportions), the last takes x one level on.
+	o.levels = 1
+	o.size = Z - x
+	old := Z - ps[k-1].sz
+	rest := Z - x - (k - 1)
+	var given int64
+	for i := 0; i < int(k)-1; i++ {
+		y := int64(0)
+		if i == int(k)-2 {
+			y = rest - given
+		} else if old > k-1 {
+			y = min(mulDiv(ps[i].sz-1, rest, old-(k-1)), rest-given)
+		}
+		given += y
+		ps[i].sz, ps[i].lvl = 1+y, 0
+	}
+	ps[k-1].sz, ps[k-1].lvl = x, 1
+	o.base, o.levels, o.size, o.off = base, 2, Z, x
+	return true
 }
 
 // fill2 re-prices orders oa and ob (single level, free) at two adjacent
