@@ -430,6 +430,7 @@ func leafFeasible(c cc.Candle) bool {
 func TestTradesAggregateToCandles(t *testing.T) {
 	hours := []string{"2025-03-02T04:00:00Z", "2025-03-05T15:00:00Z"} // a Sunday night, a Wednesday afternoon
 	var total, trading, feasible, exact, big, bigExact int
+	missByN := map[string]int{} // feasible, not exact, by trade count
 	for _, seed := range []uint64{1, 2, 3} {
 		for _, ex := range []string{"binance_spot", "okx"} {
 			m := tapeMarket(seed, ex)
@@ -482,6 +483,16 @@ func TestTradesAggregateToCandles(t *testing.T) {
 						}
 						if leafFeasible(c) {
 							feasible++
+							if !ok {
+								b := "40+"
+								switch {
+								case n < 10:
+									b = string(rune('0' + n))
+								case n < 40:
+									b = "10-39"
+								}
+								missByN[b]++
+							}
 							if n >= 40 {
 								big++
 								if ok {
@@ -501,6 +512,7 @@ func TestTradesAggregateToCandles(t *testing.T) {
 	}
 	t.Logf("%d seconds, %d with trades: %d pass leafFeasible, %d exact (%.1f%% of trading, %.1f%% of feasible); 40+ trades: %d/%d exact",
 		total, trading, feasible, exact, 100*float64(exact)/float64(trading), 100*float64(exact)/float64(feasible), bigExact, big)
+	t.Logf("feasible but not exact, by trade count: %v", missByN)
 	if total < 100_000 {
 		t.Fatalf("only %d seconds", total)
 	}

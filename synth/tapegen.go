@@ -45,9 +45,6 @@ type tapeGen struct {
 	idx int64
 	ok  bool
 	nd  node
-	// inexact counts leaves whose trades could not match the node
-	// exactly (see leafExact); tests read it.
-	inexact int
 }
 
 const tapeSalt = 0x7a9e5c3b1d2f4e61
@@ -61,8 +58,26 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	if N <= 0 {
 		return
 	}
+	// Small leaves have few ways to add up exactly: other draws (sides,
+	// pins, sizes) are tried in a fixed order until one does.
+	tries := 1
+	if N <= 8 {
+		tries = 8
+	}
+	for a := 0; a < tries; a++ {
+		if tg.build(s, idx, n, a) {
+			break
+		}
+	}
+	tg.emit(first)
+}
+
+// build lays out the orders of leaf idx from the draws of attempt a and
+// reports whether they aggregate exactly to n.
+func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int) bool {
+	N := int(n.trades)
 	r := &tg.rng
-	r.reset(nodeKey(s.exKey^tapeSalt, nLevels, idx))
+	r.reset(nodeKey(s.exKey^tapeSalt, nLevels, idx) + uint64(a)*0x9e3779b97f4a7c15)
 	V, B := n.vol, n.tbb
 	S := V - B
 
@@ -203,13 +218,14 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	// the sells.
 	okB := tg.fixQuote(true, n.tbq, n)
 	okS := tg.fixQuote(false, n.qv-n.tbq, n)
-	if !okB || !okS {
-		tg.inexact++
-	}
 
 	// Times: distinct microseconds inside the second, in bursts.
 	tg.times(r, idx*1_000_000, M)
+	return okB && okS && int64(N) >= n.pins() && (N >= 2 || B == 0 || S == 0)
+}
 
+// emit writes the orders' prints as trades numbered from first.
+func (tg *tapeGen) emit(first int64) {
 	// The trades, aggregated by order and price.
 	id := first
 	for j := range tg.ord {
@@ -597,6 +613,9 @@ func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
 			return true
 		}
 	}
+	if tg.fillPin(buy, E, n) {
+		return true
+	}
 	tries := 0
 	for a := range tg.ord {
 		oa := &tg.ord[a]
@@ -613,6 +632,44 @@ func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
 			}
 			if tries++; tries > 12 {
 				return false
+			}
+		}
+	}
+	return false
+}
+
+// fillPin makes up E with a pinned single-level order and a free one of
+// one print (small leaves): their lots are shared anew, the free one at a
+// price p with z lots such that z·(p - pin) is what the pair must add
+// over the pin's price: a divisor search over the range, for few prints.
+func (tg *tapeGen) fillPin(buy bool, E int64, n *node) bool {
+	if len(tg.pr) > 16 || n.h-n.l > 4096 {
+		return false
+	}
+	for a := range tg.ord {
+		pa := &tg.ord[a]
+		if pa.buy != buy || !pa.pin || pa.levels != 1 {
+			continue
+		}
+		for b := range tg.ord {
+			f := &tg.ord[b]
+			if f.buy != buy || f.pin || f.levels != 1 || f.n != 1 {
+				continue
+			}
+			Z := pa.size + f.size
+			R := f.base*f.size + pa.base*pa.size + E - pa.base*Z // = z·(p - pin)
+			for p := n.l; p <= n.h; p++ {
+				d := p - pa.base
+				if d == 0 || R%d != 0 {
+					continue
+				}
+				z := R / d
+				if z >= 1 && Z-z >= int64(pa.n) {
+					f.base = p
+					tg.resize(f, z)
+					tg.resize(pa, Z-z)
+					return true
+				}
 			}
 		}
 	}
