@@ -88,6 +88,7 @@ func newMulti(opts Options) (*Server, error) {
 			Pairs:  ps,
 			Hub:    st.Hub(),
 			Logger: so.Logger,
+			Tape:   market, Quotes: market,
 		}
 		envs[p.Name()] = env
 		st.Handle(p.Handler(env))

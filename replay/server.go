@@ -142,11 +142,14 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		clock = &cc.Clock{Speed: opts.Speed}
 	}
 	market := opts.Market
+	syn, _ := market.(*synth.Market) // the trade tape and touch, until recorded trades are indexed
 	switch {
 	case tp != nil:
-		market = tp.market(synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs}))
+		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		market = tp.market(syn)
 	case market == nil:
-		market = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		market = syn
 	}
 	env := &plugins.Env{
 		Market: market,
@@ -155,6 +158,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		Pairs:  pairs,
 		Hub:    hub,
 		Logger: logger,
+		Tape:   syn.Tape(), Quotes: syn.Quoter(),
 	}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)

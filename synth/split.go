@@ -328,10 +328,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
+	fixTrades(kids)          // feasible.go: a trade per pinned price
+	g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
+		kids[i].tbb = g.bt[i]
+	}
+	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	for i := 0; i < k; i++ {
 		n := &kids[i]
-		n.tbb = g.bt[i]
 		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {
