@@ -356,7 +356,7 @@
   async function loadRequests() {
     let data;
     try {
-      data = await api('/__admin/requests');
+      data = await api(exPath('requests'));
     } catch (e) {
       if (e instanceof APIError && (e.status === 404 || e.status === 405)) {
         $('requests-note').textContent = 'Request log not available on this server.';
@@ -366,7 +366,7 @@
       throw e;
     }
     const all = (data && data.requests) || [];
-    const mine = state.exchanges.length > 1 ? all.filter((r) => !r.exchange || r.exchange === state.ex.id) : all;
+    const mine = all.filter((r) => !r.exchange || r.exchange === state.ex.id);
     const last = mine.slice(-50).reverse();
     $('requests-note').textContent = last.length ? `newest first, ${last.length} of ${mine.length}` : 'No request yet.';
     $('requests').tBodies[0].replaceChildren(...last.map((r) => {
