@@ -35,6 +35,14 @@
 // level and adds a little noise of the venue's own below it: a small
 // basis. A pair's price at Options.RefTime is its start price.
 //
+// Derivatives (NewDerivatives) is a perpetual's side of a Market: an
+// index (the pair on a virtual spot venue, within ±0.3% of the last
+// price), a premium index, a mark price (index times a smoothed premium,
+// within the venue's band of the index), funding on the venue's schedule
+// and cap (perpRules: 8-hourly at 00, 08 and 16 UTC, Hyperliquid hourly)
+// and open interest. Mark and index candles aggregate exactly across
+// intervals like the market's own; see perp.go.
+//
 // Market.Bridge serves replay's gap filling: the market's own path for a
 // stretch, shifted so that it starts on a recorded close and ends on the
 // next recorded open.

@@ -72,8 +72,12 @@ type symbol struct {
 	beta     float64 // market factor loading
 	key      uint64  // seed of this symbol's own draws
 	exKey    uint64  // seed of this (exchange, symbol)'s basis draws
-	shift    float64 // log(price in ticks) at RefTime minus the tree's value there
-	lvl      [nLevels]levelMix
+	// A venue can follow another's basis noise: with exRho != 0, exKey is
+	// the other venue's and exOwn seeds the rest (see Derivatives).
+	exRho float64
+	exOwn uint64
+	shift float64 // log(price in ticks) at RefTime minus the tree's value there
+	lvl   [nLevels]levelMix
 }
 
 // levelMix is how the bridge innovations of one level mix the symbol's

@@ -59,6 +59,16 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 	g.actKey = g.own.next()
 	if mix.cx != 0 {
 		g.ex.norms(k, &g.exn)
+		if s.exRho != 0 {
+			// A venue following another's noise (the index follows the
+			// perpetual's venue): its own noise is the rest.
+			g.ex.reset(nodeKey(s.exOwn, L, pidx))
+			g.ex.norms(k, &g.nz)
+			c := math.Sqrt(1 - s.exRho*s.exRho)
+			for i := 0; i < k; i++ {
+				g.exn[i] = s.exRho*g.exn[i] + c*g.nz[i]
+			}
+		}
 	}
 	for i := 0; i < k; i++ {
 		z := g.z[i]
