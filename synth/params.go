@@ -53,9 +53,9 @@ var hourActivity = [24]float64{
 // Day-of-week multipliers (Sunday first): weekends trade much less.
 var weekdayActivity = [7]float64{0.62, 1.02, 1.08, 1.08, 1.06, 1.05, 0.58}
 
-// Volatility follows activity, slightly less than proportionally in
-// standard deviation: variance multiplier = activity^seasonVarExp.
-const seasonVarExp = 1.5
+// Volatility follows activity: variance multiplier =
+// activity^seasonVarExp, the variance in proportion to activity.
+const seasonVarExp = 1.0
 
 // symbol is everything the generator needs about one served pair.
 type symbol struct {

@@ -34,6 +34,7 @@ type bar struct {
 type figures struct {
 	n        int
 	kurtosis float64     // excess kurtosis of 1m log returns
+	tail     float64     // q99.9 of |r| over its median
 	acf      [61]float64 // autocorrelation of |r| at lags 1..60
 	acfMean  float64     // mean of acf[1..60]
 	retVol   float64     // correlation of |r| with volume
@@ -63,6 +64,9 @@ func measure(bars []bar) figures {
 	m2 /= float64(n)
 	m4 /= float64(n)
 	f.kurtosis = m4/(m2*m2) - 3
+	sorted := slices.Clone(a)
+	slices.Sort(sorted)
+	f.tail = sorted[min(n-1, n*999/1000)] / sorted[n/2]
 	ma := mean(a)
 	var den float64
 	for _, x := range a {
@@ -191,6 +195,11 @@ func TestRealism(t *testing.T) {
 	kurt := over(func(f figures) float64 { return f.kurtosis })
 	row("excess kurtosis of log returns", rf.kurtosis, kurt)
 	within("excess kurtosis", rf.kurtosis, kurt)
+	tail := over(func(f figures) float64 { return f.tail })
+	row("tail: q99.9 |r| / median |r|", rf.tail, tail)
+	if tail.med < rf.tail/1.5 || tail.med > rf.tail*1.5 {
+		t.Errorf("tail of |r|: synthetic median %.3f is not within a factor of 1.5 of real %.3f", tail.med, rf.tail)
+	}
 	for lag := 1; lag <= 60; lag++ {
 		s := over(func(f figures) float64 { return f.acf[lag] })
 		switch lag {
