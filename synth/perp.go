@@ -13,7 +13,7 @@ import (
 // The perpetual side of the synthetic market (cc.Derivatives).
 //
 // Index: the pair's path on a virtual spot venue ("index": it shares the
-// perpetual's draws above the 6-hour level and has venue noise below, 0.9
+// perpetual's draws above the 6-hour level and has venue noise below, 0.97
 // correlated with the perpetual venue's, so that the two deviate by about
 // half what two independent venues do), times a
 // factor constant over each 15-minute block: 1−q, where q is a slow basis
@@ -38,7 +38,11 @@ import (
 // monotone, so the highs and lows of every coarser candle are exactly
 // those of its blocks, and every interval aggregates exactly from finer
 // ones. A mark or index candle costs a block node per 15 minutes it
-// spans (plus the minutes or seconds of a finer candle).
+// spans (plus the minutes or seconds of a finer candle). In a volatile
+// block (a jump, or nine times a typical block's variance: the venues can
+// part by a percent inside one) each minute takes an index factor of its
+// own, held as the block's is, and the block is the aggregate of its
+// minutes.
 //
 // Funding settles on the venue's schedule (perpRules): rate =
 // clamp(avg + clamp(interest − avg, ±0.05%), ±cap) scaled to the period,
@@ -61,7 +65,8 @@ const (
 	interestClamp = 0.0005 // the clamp of interest − premium: ±0.05%
 	markBlocks    = 2      // 15-minute blocks averaged into the mark's premium
 	premiumMax    = 0.003  // |premium index| at most 0.3%, inside every band
-	indexFollow   = 0.9    // correlation of the index venue's noise with the perpetual's
+	fineVar       = 9      // a block this many times a typical block's variance is fine
+	indexFollow   = 0.97   // correlation of the index venue's noise with the perpetual's
 	premiumScale  = 8      // decimal places of premium and funding rates
 	indexVenue    = "index"
 )
@@ -166,10 +171,16 @@ type walker struct {
 	br, bf [4]float64
 	bTag   [4]int64
 	bOK    [4]bool
+	bFine  [4]bool
+	// The factor of minute fmCur of a fine block.
+	fmOK  bool
+	fmCur int64
+	fmF   float64
 	// The factors of block cur.
 	curOK       bool
 	cur         int64
 	idxF, markF float64
+	premP       float64 // the mark's premium over the index
 	// The premium at the open and the close of minute mCur, 1e-8 units.
 	mOK         bool
 	mCur        int64
@@ -235,22 +246,59 @@ func (w *walker) block(k int64) (r, f float64) {
 		return w.br[j], w.bf[j]
 	}
 	ln, sn := w.gl.node(blockLevel, k), w.gs.node(blockLevel, k)
-	dh := math.Log(float64(ln.h) / float64(sn.h))
-	dl := math.Log(float64(ln.l) / float64(sn.l))
-	dc := math.Log(float64(ln.c) / float64(sn.c))
-	const b = premiumMax
-	lo, hi := max(dh, dl, dc)-b, min(dh, dl, dc)+b
-	lf := math.Log(1 - w.basis(k*blockMs/minMs))
-	if lo <= hi {
-		lf = max(lo, min(hi, lf))
+	lf := clampFactor(ln, sn, math.Log(1-w.basis(k*blockMs/minMs)))
+	fine := ln.jx > 0 || ln.v > fineVar*w.s.dayVol*w.s.dayVol*float64(blockMs)/float64(dayMs)
+	if fine {
+		// The premium at the close is the last minute's.
+		m := k*(blockMs/minMs) + blockMs/minMs - 1
+		lm, sm := w.gl.node(minLevel, m), w.gs.node(minLevel, m)
+		r = math.Exp(math.Log(float64(lm.c)/float64(sm.c)) - clampFactor(lm, sm, lf))
 	} else {
-		lf = (lo + hi) / 2
+		r = math.Exp(math.Log(float64(ln.c)/float64(sn.c)) - lf)
 	}
+	r = max(-premiumMax, min(premiumMax, r-1))
 	f = math.Exp(lf)
-	// As premiumMinute of the block's last minute (the same closes).
-	r = max(-b, min(b, float64(ln.c)/(float64(sn.c)*f)-1))
-	w.br[j], w.bf[j], w.bTag[j], w.bOK[j] = r, f, k, true
+	w.br[j], w.bf[j], w.bFine[j], w.bTag[j], w.bOK[j] = r, f, fine, k, true
 	return r, f
+}
+
+// clampFactor is the log index factor nearest pref that keeps the
+// index's high, low and close within premiumMax of last's over a node
+// (l the last venue's, s the spot venue's), or the one that centres them
+// where none can.
+func clampFactor(l, s *node, pref float64) float64 {
+	dh := math.Log(float64(l.h) / float64(s.h))
+	dl := math.Log(float64(l.l) / float64(s.l))
+	dc := math.Log(float64(l.c) / float64(s.c))
+	lo, hi := max(dh, dl, dc)-premiumMax, min(dh, dl, dc)+premiumMax
+	if lo > hi {
+		return (lo + hi) / 2
+	}
+	return max(lo, min(hi, pref))
+}
+
+// fine reports whether block k is volatile enough (a jump, or a variance
+// fineVar times a typical block's) for its minutes to take factors of
+// their own: the two venues can part within such a block.
+func (w *walker) fine(k int64) bool {
+	w.block(k)
+	return w.bFine[k&3]
+}
+
+// minuteFactor is the index factor of minute m: its block's, or in a
+// fine block the minute's own, held as the block's is.
+func (w *walker) minuteFactor(m int64) float64 {
+	k := floorDiv(m*minMs, blockMs)
+	_, f := w.block(k)
+	if !w.bFine[k&3] {
+		return f
+	}
+	if w.fmOK && w.fmCur == m {
+		return w.fmF
+	}
+	v := math.Exp(clampFactor(w.gl.node(minLevel, m), w.gs.node(minLevel, m), math.Log(f)))
+	w.fmCur, w.fmF, w.fmOK = m, v, true
+	return v
 }
 
 // factors sets the index and mark factors of block k: the mark's premium
@@ -267,14 +315,14 @@ func (w *walker) factors(k int64) {
 	p /= markBlocks
 	p = max(-w.d.rule.band, min(w.d.rule.band, p))
 	_, f := w.block(k)
-	w.idxF, w.markF = f, f*(1+p)
+	w.idxF, w.markF, w.premP = f, f*(1+p), p
 	w.cur, w.curOK = k, true
 }
 
 // premiumMinute is the premium index at the close of minute m: the last
 // close over the index close, minus one, within ±premiumMax.
 func (w *walker) premiumMinute(m int64) float64 {
-	_, f := w.block(floorDiv(m*minMs, blockMs))
+	f := w.minuteFactor(m)
 	ln, sn := w.gl.node(minLevel, m), w.gs.node(minLevel, m)
 	return max(-premiumMax, min(premiumMax, float64(ln.c)/(float64(sn.c)*f)-1))
 }
@@ -321,10 +369,22 @@ func (w *walker) add(kind cc.PriceKind, L int, idx int64, a *agg) {
 		o, c := w.premiumAt(t0), w.premiumAt(t0+dur)
 		n = node{o: o, c: c, h: max(o, c), l: min(o, c)}
 	default:
-		w.factors(floorDiv(t0, blockMs))
+		k := floorDiv(t0, blockMs)
+		w.factors(k)
 		f := w.idxF
+		if w.fine(k) {
+			if L == blockLevel {
+				// Minute by minute, each with its own factor.
+				m0 := k * (blockMs / minMs)
+				for m := m0; m < m0+blockMs/minMs; m++ {
+					w.add(kind, minLevel, m, a)
+				}
+				return
+			}
+			f = w.minuteFactor(floorDiv(t0, minMs))
+		}
 		if kind == cc.MarkPrice {
-			f = w.markF
+			f *= 1 + w.premP
 		}
 		sn := w.gs.node(L, idx)
 		n = node{o: scaled(sn.o, f), c: scaled(sn.c, f), h: scaled(sn.h, f), l: scaled(sn.l, f)}

@@ -39,7 +39,7 @@ func TestMarkWithinBandOfIndexAndNearLast(t *testing.T) {
 			m, d := perpMarket(seed, tc.ex)
 			start := ms("2025-02-01T00:00:00Z") + int64(seed)*37*86_400_000
 			end := start + 3*86_400_000
-			for _, sym := range []string{"BTCUSDT", "ETHUSDT"} {
+			for _, sym := range []string{"BTCUSDT", "ETHUSDT", "XRPUSDT"} {
 				last := candles(t, m, sym, cc.Interval1m, start, end, far)
 				mark := prices(t, d, cc.MarkPrice, sym, cc.Interval1m, start, end, far)
 				index := prices(t, d, cc.IndexPrice, sym, cc.Interval1m, start, end, far)
@@ -399,4 +399,30 @@ func benchMark(b *testing.B, iv cc.Interval, n int64) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "candles/s")
+}
+
+// Over weeks of several seeds, volatile blocks and jumps included (whose
+// minutes take factors of their own), every 15m and hourly mark and index
+// candle is the aggregate of its minutes.
+func TestPriceSeriesAggregateInVolatileBlocks(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		_, d := perpMarket(seed, "binance_perpetual")
+		start := ms("2024-01-01T00:00:00Z") + int64(seed)*86_400_000
+		end := start + 14*86_400_000
+		for _, kind := range []cc.PriceKind{cc.MarkPrice, cc.IndexPrice} {
+			mins := prices(t, d, kind, "BTCUSDT", cc.Interval1m, start, end, far)
+			for _, iv := range []cc.Interval{cc.Interval15m, cc.Interval1h} {
+				got := prices(t, d, kind, "BTCUSDT", iv, start, end, far)
+				n := int(iv.Millis() / 60000)
+				if len(got)*n != len(mins) {
+					t.Fatalf("%d %s and %d minutes", len(got), iv, len(mins))
+				}
+				for i, c := range got {
+					if want := cc.Aggregate(mins[i*n : i*n+n]); c != want {
+						t.Fatalf("seed %d kind %d %s %d:\n got %+v\nwant %+v", seed, kind, iv, i, c, want)
+					}
+				}
+			}
+		}
+	}
 }
