@@ -287,7 +287,10 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// that their typical prices average to it (a linear tilt, solved in
 	// closed form): VWAPs then stay near typical prices all the way down.
 	vwap := float64(p.qv) / float64(p.vol)
-	isdP := 1 / (math.Sqrt(p.v/float64(k)) * price) // 1 / a typical child's sd, price units
+	isdP := 0.0 // 1 / a typical minute's sd in the parent, price units
+	if L == minLevel {
+		isdP = 1 / (math.Sqrt(p.v/float64(k)) * price)
+	}
 	var sx, sxx float64
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
