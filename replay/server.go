@@ -154,6 +154,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		Market: market,
 		Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 		Clock:  clock,
+		Derivs: derivs(p.Name(), opts.Seed, pairs, market),
 		Pairs:  pairs,
 		Hub:    hub,
 		Logger: logger,
