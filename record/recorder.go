@@ -140,6 +140,9 @@ func (r *recorder) sync() {
 }
 
 func (r *recorder) interaction(x *exchange, ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
+	if r == nil {
+		return // a Forwarder without a cassette
+	}
 	u := *req.URL
 	light := &http.Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Host: req.Host, RequestURI: req.RequestURI}
 	if b := ix.RequestBody; len(b) > 0 {

@@ -23,6 +23,7 @@ type recordedFeed struct {
 	live   cc.Feed
 	shift  int64 // ms added to every recorded time (--clock now)
 	d      *damage
+	tape   *tape // counts use and misses (missing.go); nil in tests
 
 	mu    sync.Mutex
 	cache map[string][]timedUpdate
@@ -89,8 +90,12 @@ func (f *recordedFeed) Subscribe(ctx context.Context, symbol string, iv cc.Inter
 		return nil, err
 	}
 	if len(ups) == 0 {
+		if err := f.tape.streamMiss(f.plugin, symbol, iv); err != nil {
+			return nil, err
+		}
 		return f.live.Subscribe(ctx, symbol, iv, every)
 	}
+	f.tape.streamHit(symbol, iv)
 	ch := make(chan cc.Update, 64)
 	go f.play(ctx, ups, symbol, iv, every, ch)
 	return ch, nil
