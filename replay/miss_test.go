@@ -165,7 +165,7 @@ func TestErrorModeAnswersInEachExchangesOwnErrorShape(t *testing.T) {
 			}
 			// Recent enough for every exchange's lookback (Gate's 10000
 			// points); the miss is a window before the recording.
-			start := time.Now().Add(-3*time.Hour).Truncate(time.Hour).UnixMilli()
+			start := time.Now().Add(-3 * time.Hour).Truncate(time.Hour).UnixMilli()
 			cas, _ := recordCalls(t, id, candlesPath(t, p, start, 50))
 			s := replaytest.Replay(t, cas, replay.Options{OnMiss: replay.MissError, Serve: serve.Options{NoRateLimit: true}})
 			miss := candlesPath(t, p, start-2*3_600_000, 50)
