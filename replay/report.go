@@ -129,7 +129,7 @@ func (t *tape) unused() ([]Unused, error) {
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
-			return out[i].Kind > out[j].Kind // rest first
+			return out[i].Kind < out[j].Kind // rest, then ws
 		}
 		return out[i].Key < out[j].Key
 	})

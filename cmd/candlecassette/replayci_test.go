@@ -150,6 +150,9 @@ func TestReplayInCIFailsExactlyWhenTheClientsRequestsChange(t *testing.T) {
 				}
 			}
 			tt.check(t, readReport(t, reportPath))
+			if raw, _ := os.ReadFile(reportPath); bytes.Contains(raw, []byte(`\u0026`)) {
+				t.Errorf("the report escapes the keys' & for HTML:\n%s", raw)
+			}
 			if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(reportPath), ".*tmp")); len(leftovers) > 0 {
 				t.Errorf("temporary files left beside the report: %v", leftovers)
 			}

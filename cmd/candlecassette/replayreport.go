@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -138,15 +139,18 @@ func runReplay(c *cli.Context, opts replay.Options, exit *replayExit) error {
 // writeReport writes rep to path atomically: a temporary file beside it,
 // synced, then renamed over it, so a reader never sees half a report.
 func writeReport(path string, rep *replay.Report) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keys hold & and <: keep them readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
 		return fmt.Errorf("replay: report: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("replay: report: %w", err)
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(buf.Bytes())
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
