@@ -42,12 +42,14 @@ type tape struct {
 	// MissUpstream, the REST handlers over this tape (their match counts
 	// say which recorded interactions were used) and the recorded streams
 	// subscribed.
-	mode    OnMiss
-	u       *usage
-	fwd     *record.Forwarder
-	useMu   sync.Mutex
-	rests   []*recordedREST
-	streams map[string]int64
+	mode OnMiss
+	u    *usage
+	fwd  *record.Forwarder
+	// wsUpstream is the WS base URL MissUpstream subscribes streams at.
+	wsUpstream string
+	useMu      sync.Mutex
+	rests      []*recordedREST
+	streams    map[string]int64
 	// appended are the match keys MissUpstream added to the cassette
 	// this session (RecordMissing).
 	appended map[string]bool

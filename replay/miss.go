@@ -43,9 +43,9 @@ const (
 	// MissCloseCode.
 	MissError OnMiss = "error"
 	// MissUpstream forwards a REST miss to the real exchange (or
-	// Options.Upstreams) and serves its answer; with RecordMissing the
-	// answer is appended to the cassette. A WS stream miss is served
-	// synthetic (see Options.OnMiss).
+	// Options.Upstreams) and serves its answer, and serves a stream miss
+	// from the upstream's stream (upstreamws.go); with RecordMissing both
+	// are appended to the cassette.
 	MissUpstream OnMiss = "upstream"
 )
 

@@ -357,3 +357,43 @@ func TestMissOptionsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+func TestUpstreamModeStreamsWhatTheCassetteLacksAndAppendsIt(t *testing.T) {
+	p, _ := plugins.Lookup("binance_spot")
+	btc := p.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
+	cas, _ := recordCalls(t, p.Name(), candlesPath(t, p, winStart, 10))
+	up := replaytest.StartWith(t, replay.Options{Exchange: p.Name(), Pairs: replaytest.DefaultPairs, Seed: 5, Serve: serve.Options{NoRateLimit: true}})
+	isKline := func(b []byte) bool {
+		ups, err := p.DecodeFrame("", b)
+		return err == nil && len(ups) > 0 && ups[0].Symbol == btc
+	}
+
+	srv, err := replay.Start(replay.Options{Cassette: cas, OnMiss: replay.MissUpstream, RecordMissing: true,
+		Upstreams: map[string]record.Upstream{p.Name(): {REST: up.URL, WS: up.WSURL}}, Serve: serve.Options{NoRateLimit: true}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wsSubscribe(t, p, srv.URL(), btc)
+	if !replaytest.ReadUntil(t, c, 20, isKline) {
+		t.Fatal("no kline from the upstream")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rep, err := srv.CloseReport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Streams.Upstream != 1 || rep.MissesTotal != 1 || rep.Misses[0].Key != "WS "+cassettes.StreamLabel(btc, cc.Interval1m) {
+		t.Fatalf("report %+v: want the stream served from the upstream, as a miss", rep)
+	}
+
+	// The next run replays the appended stream.
+	s := replaytest.Replay(t, cas, replay.Options{OnMiss: replay.MissError, Speed: 100, Serve: serve.Options{NoRateLimit: true}})
+	c = wsSubscribe(t, p, s.URL, btc)
+	if !replaytest.ReadUntil(t, c, 20, isKline) {
+		t.Fatal("the appended stream does not replay")
+	}
+	if rep := report(t, s); rep.Streams.Exact != 1 || rep.MissesTotal != 0 {
+		t.Fatalf("report %+v: want the appended stream a hit", rep)
+	}
+}

@@ -135,6 +135,9 @@ func (t *tape) setMisses(opts Options, u *usage) error {
 		return fmt.Errorf("replay: %w", err)
 	}
 	t.fwd = fwd
+	p, _ := plugins.Lookup(opts.Exchange) // NewForwarder looked it up
+	up := opts.Upstreams[opts.Exchange]
+	t.wsUpstream = wsBase(up.WS, up.REST, p)
 	return nil
 }
 
@@ -270,18 +273,25 @@ func (e *StreamMissError) WSClose() (int, string) {
 var _ plugins.WSCloser = (*StreamMissError)(nil)
 
 // streamMiss counts a subscription to (symbol, iv), which the cassette
-// did not record, and refuses it under MissError.
-func (t *tape) streamMiss(p plugins.Plugin, symbol string, iv cc.Interval) error {
+// did not record, refuses it under MissError and serves it from the
+// upstream under MissUpstream (upstreamws.go). handled is false when the
+// synthetic feed is to serve it.
+func (t *tape) streamMiss(ctx context.Context, p plugins.Plugin, symbol string, iv cc.Interval) (ch <-chan cc.Update, handled bool, err error) {
 	if t == nil || t.u == nil {
-		return nil
+		return nil, false, nil
 	}
 	label := cassettes.StreamLabel(symbol, iv)
 	t.u.miss(p.Name(), "ws", missKeyPrefixWS+label)
-	if t.mode == MissError {
-		return &StreamMissError{Exchange: p.Name(), Stream: label}
+	switch t.mode {
+	case MissError:
+		return nil, true, &StreamMissError{Exchange: p.Name(), Stream: label}
+	case MissUpstream:
+		if ch, ok, err := t.upstreamStream(ctx, p, symbol, iv); ok {
+			return ch, true, err
+		}
 	}
 	t.u.stream(serve.SourceSynthetic)
-	return nil
+	return nil, false, nil
 }
 
 // streamHit counts a subscription to a recorded stream.

@@ -59,9 +59,10 @@ type Options struct {
 	// MissUpstream. Every mode counts and logs misses (Status, Report).
 	// Needs a Cassette unless MissSynth.
 	OnMiss OnMiss
-	// Upstreams are where MissUpstream forwards an exchange's REST misses,
-	// by id; an id not named goes to its plugin's default upstream (the
-	// real exchange).
+	// Upstreams are where MissUpstream forwards an exchange's misses, by
+	// id: REST requests to REST, stream subscriptions to WS (or, if only
+	// REST is given, to it as ws/wss); an id not named goes to its
+	// plugin's default upstreams (the real exchange).
 	Upstreams map[string]record.Upstream
 	// RecordMissing appends what MissUpstream forwards to the cassette
 	// (go-vcr's "new episodes"), redacted and indexed as record does; the

@@ -90,8 +90,8 @@ func (f *recordedFeed) Subscribe(ctx context.Context, symbol string, iv cc.Inter
 		return nil, err
 	}
 	if len(ups) == 0 {
-		if err := f.tape.streamMiss(f.plugin, symbol, iv); err != nil {
-			return nil, err
+		if ch, handled, err := f.tape.streamMiss(ctx, f.plugin, symbol, iv); handled {
+			return ch, err
 		}
 		return f.live.Subscribe(ctx, symbol, iv, every)
 	}

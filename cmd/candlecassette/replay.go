@@ -22,7 +22,7 @@ func replayCommand() *cli.Command {
 			"candles window wholly inside the recorded candle index, or a WS subscription to a stream it did not\n" +
 			"record. --on-miss synth serves it from the synthetic market (default), error answers it with the\n" +
 			"exchange's own error body, status 501 and an X-Candlecassette-Miss header (a WS subscription: the\n" +
-			"exchange's error frame, then close 1008), upstream forwards it to the real exchange (REST). Every\n" +
+			"exchange's error frame, then close 1008), upstream forwards it to the real exchange. Every\n" +
 			"miss is logged once per distinct request and counted in /__admin/status under \"replay\".\n" +
 			"--report FILE writes what was served from where, the misses and the recordings never used, at exit\n" +
 			"(SIGINT/SIGTERM included); --fail-on-miss and --fail-on-unused then exit 3.",
