@@ -131,19 +131,26 @@ func (m notingSynth) Bridge(ctx context.Context, symbol string, iv cc.Interval, 
 	return m.inner.Bridge(ctx, symbol, iv, from, to, start, end, now)
 }
 
-// sourceWriter tells the front where the answer came from as the plugin
-// starts writing it (serve.NoteSource must come before the header).
+// sourceWriter tells the front (serve.NoteSource must come before the
+// header) and counted where the answer came from as the plugin starts
+// writing it: before the client can see it, so a status read after an
+// answer includes it.
 type sourceWriter struct {
 	http.ResponseWriter
-	r     *http.Request
-	slot  *sourceSlot
-	noted bool
+	r       *http.Request
+	slot    *sourceSlot
+	counted func(serve.Source)
+	noted   bool
 }
 
+// note is called at the first write, and after the plugin in case it
+// wrote nothing.
 func (w *sourceWriter) note() {
 	if !w.noted {
 		w.noted = true
-		serve.NoteSource(w.r, w.slot.source())
+		src := w.slot.source()
+		serve.NoteSource(w.r, src)
+		w.counted(src)
 	}
 }
 

@@ -177,11 +177,9 @@ func (t *tape) hit(r *http.Request, src serve.Source) {
 // from.
 func (h *recordedREST) serveIndexed(w http.ResponseWriter, r *http.Request) {
 	slot := &sourceSlot{}
-	sw := &sourceWriter{ResponseWriter: w, r: r, slot: slot}
+	sw := &sourceWriter{ResponseWriter: w, r: r, slot: slot, counted: h.tape.u.hit}
 	h.serveNext(sw, r.WithContext(context.WithValue(r.Context(), sourceKey{}, slot)))
-	if h.tape.u != nil {
-		h.tape.u.hit(slot.source())
-	}
+	sw.note()
 }
 
 // unmatched answers r, which no recorded interaction matches (key is its
@@ -194,14 +192,14 @@ func (h *recordedREST) unmatched(w http.ResponseWriter, r *http.Request, body []
 	if t.mode == MissSynth || t.mode == "" {
 		// Served as it comes, and classified once the plugin has read the
 		// market.
-		h.serveNext(&sourceWriter{ResponseWriter: w, r: r, slot: slot}, rs)
-		src := slot.source()
-		if t.u != nil {
+		sw := &sourceWriter{ResponseWriter: w, r: r, slot: slot, counted: func(src serve.Source) {
 			t.u.hit(src)
 			if src != serve.SourceIndex {
 				t.u.miss(h.plugin.Name(), "rest", key)
 			}
-		}
+		}}
+		h.serveNext(sw, rs)
+		sw.note()
 		return
 	}
 	// Held until the plugin's answer is known to come from the index.
