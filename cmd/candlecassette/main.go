@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/urfave/cli/v2"
 )
 
 func main() {
@@ -24,12 +22,21 @@ func main() {
 	}
 }
 
-// exitCode is 1, or the code an error made with cli.Exit carries (replay's
-// 3 for a cassette not exactly used).
+// exitCode is 1, or the status an exitError carries (replay's 3 for a
+// cassette not exactly used). urfave/cli's own cli.Exit errors (its 3 for
+// an unknown command) stay 1.
 func exitCode(err error) int {
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) && ec.ExitCode() != 0 {
-		return ec.ExitCode()
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code != 0 {
+		return ee.code
 	}
 	return 1
 }
+
+// exitError is an error that ends the process with code rather than 1.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }

@@ -131,7 +131,7 @@ func runReplay(c *cli.Context, opts replay.Options, exit *replayExit) error {
 	}
 	if reasons := rep.Failures(exit.failMiss, exit.failUsed); len(reasons) > 0 {
 		// main prints this one line on stderr and exits with the code.
-		return cli.Exit("replay: "+strings.Join(reasons, "; "), exitFixtureMismatch)
+		return &exitError{code: exitFixtureMismatch, msg: "replay: " + strings.Join(reasons, "; ")}
 	}
 	return nil
 }
