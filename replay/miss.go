@@ -20,7 +20,9 @@ import (
 // window recorded (serve.SourceIndex). Anything else is a miss: an
 // unrecorded endpoint, an unrecorded request to a recorded one, or a
 // candles window that is partly or wholly outside the recording (the
-// synthetic market would have to fill some of it). A WS subscription is a
+// synthetic market would have to fill some of it). A window reaching past
+// the virtual clock's now is cut there, as the exchange cuts it, and is a
+// hit if the recording holds the rest. A WS subscription is a
 // hit when the cassette carried that stream, and a miss otherwise; where
 // a recorded stream ends and replay carries on with synthetic updates,
 // that is not a miss (the client asked for what was recorded).
