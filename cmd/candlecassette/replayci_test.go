@@ -79,22 +79,23 @@ func TestReplayInCIFailsExactlyWhenTheClientsRequestsChange(t *testing.T) {
 	changed := candlesURL(t, p, "", start+3*86_400_000, 50)
 	for _, tt := range []struct {
 		name     string
+		sig      syscall.Signal
 		requests []string
 		code     int
 		stderr   string
 		check    func(t *testing.T, rep replay.Report)
 	}{
-		{"the same requests pass", client, 0, "", func(t *testing.T, rep replay.Report) {
+		{"the same requests pass (stopped by SIGINT)", syscall.SIGINT, client, 0, "", func(t *testing.T, rep replay.Report) {
 			if rep.MissesTotal != 0 || len(rep.Unused) != 0 || rep.Served.Exact != 2 {
 				t.Errorf("report %+v, want 2 exact answers, nothing missed or unused", rep)
 			}
 		}},
-		{"a changed request fails and is named", []string{client[0], changed}, exitFixtureMismatch, "missed the cassette", func(t *testing.T, rep replay.Report) {
+		{"a changed request fails and is named", syscall.SIGTERM, []string{client[0], changed}, exitFixtureMismatch, "missed the cassette", func(t *testing.T, rep replay.Report) {
 			if rep.MissesTotal != 1 || len(rep.Misses) != 1 || !strings.Contains(rep.Misses[0].Key, "startTime=1709510400000") {
 				t.Errorf("misses %+v, want the changed window", rep.Misses)
 			}
 		}},
-		{"a dropped request fails and is listed unused", client[:1], exitFixtureMismatch, "never used", func(t *testing.T, rep replay.Report) {
+		{"a dropped request fails and is listed unused", syscall.SIGTERM, client[:1], exitFixtureMismatch, "never used", func(t *testing.T, rep replay.Report) {
 			if rep.MissesTotal != 0 || len(rep.Unused) != 1 || !strings.Contains(rep.Unused[0].Key, "startTime=1709257200000") {
 				t.Errorf("unused %+v, want the dropped window", rep.Unused)
 			}
@@ -123,7 +124,7 @@ func TestReplayInCIFailsExactlyWhenTheClientsRequestsChange(t *testing.T) {
 					t.Errorf("%s: %d with miss header %q", path, code, miss)
 				}
 			}
-			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Process.Signal(tt.sig)
 			err = cmd.Wait()
 			code := 0
 			var ee *exec.ExitError
