@@ -209,10 +209,24 @@ func (h *heldResponse) sendTo(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// MissMessage is the message a miss's error body carries (for plugins
+// with plugins.MissReplier), naming the request by its key.
+func MissMessage(key string) string {
+	if len(key) > 512 {
+		key = key[:512] + "..."
+	}
+	return "candlecassette: the cassette has no answer for " + key + " (--on-miss error)"
+}
+
 // missAnswer writes MissError's answer to r: the exchange's own error body
-// (plugins.Plugin.ServerError, the shape its clients parse as that
-// exchange's error) with MissStatus and the key in MissHeader.
-func missAnswer(w http.ResponseWriter, serverError plugins.Response, key string) {
+// — its MissReply naming the request, or else its ServerError: the shape
+// its clients parse as that exchange's error — with MissStatus and the
+// key in MissHeader.
+func missAnswer(w http.ResponseWriter, p plugins.Plugin, key string) {
+	serverError := p.ServerError()
+	if mr, ok := p.(plugins.MissReplier); ok {
+		serverError = mr.MissReply(MissMessage(key))
+	}
 	h := w.Header()
 	h.Del("Content-Encoding")
 	for k, vs := range serverError.Header {

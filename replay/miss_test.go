@@ -170,7 +170,14 @@ func TestErrorModeAnswersInEachExchangesOwnErrorShape(t *testing.T) {
 			s := replaytest.Replay(t, cas, replay.Options{OnMiss: replay.MissError, Serve: serve.Options{NoRateLimit: true}})
 			miss := candlesPath(t, p, start-2*3_600_000, 50)
 			a := getFull(t, s.URL+miss)
+			key := a.header.Get(replay.MissHeader)
 			want := p.ServerError()
+			if mr, ok := p.(plugins.MissReplier); ok {
+				want = mr.MissReply(replay.MissMessage(key))
+				if !strings.Contains(string(a.body), "startTime=") && !strings.Contains(string(a.body), "after=") && !strings.Contains(string(a.body), "start=") {
+					t.Errorf("the error body does not name the request: %s", a.body)
+				}
+			}
 			if a.status != replay.MissStatus {
 				t.Fatalf("status %d, want %d", a.status, replay.MissStatus)
 			}
@@ -181,7 +188,6 @@ func TestErrorModeAnswersInEachExchangesOwnErrorShape(t *testing.T) {
 			if ct := want.Header.Get("Content-Type"); ct != "" && a.header.Get("Content-Type") != ct {
 				t.Fatalf("content type %q, want %q", a.header.Get("Content-Type"), ct)
 			}
-			key := a.header.Get(replay.MissHeader)
 			rep := report(t, s)
 			if len(rep.Misses) != 1 || rep.Misses[0].Key != key || key == "" {
 				t.Fatalf("header names %q, report %v", key, missKeys(rep))

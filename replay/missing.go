@@ -212,7 +212,7 @@ func (h *recordedREST) unmatched(w http.ResponseWriter, r *http.Request, body []
 	}
 	t.u.miss(h.plugin.Name(), "rest", key)
 	if t.mode == MissError || t.fwd == nil {
-		missAnswer(w, h.serverError, key)
+		missAnswer(w, h.plugin, key)
 		return
 	}
 	t.hit(r, serve.SourceUpstream)
