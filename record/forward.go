@@ -84,21 +84,6 @@ func NewForwarder(o ForwardOptions) (*Forwarder, error) {
 // error, and nothing is recorded.
 func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.x.serveREST(w, r) }
 
-// Upstream is the base URL requests go to.
-func (f *Forwarder) Upstream() string { return f.x.restURL }
-
-// Flush waits until every forwarded interaction so far was handed to the
-// cassette and commits it.
-func (f *Forwarder) Flush() error {
-	if f.s.rec == nil {
-		return nil
-	}
-	f.s.rec.sync()
-	err := f.s.cas.Flush()
-	f.s.rec.check(nil, err)
-	return err
-}
-
 // Close records what is queued (the cassette stays open) and reports
 // writes the cassette refused, as the recording proxy's Close does.
 func (f *Forwarder) Close() error {
