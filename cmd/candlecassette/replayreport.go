@@ -30,7 +30,7 @@ func missFlags() []cli.Flag {
 		&cli.StringFlag{Name: "on-miss", Value: string(replay.MissSynth), Usage: "what a request the cassette cannot answer gets: synth (the synthetic market), error (the exchange's error body, status 501, header X-Candlecassette-Miss) or upstream (the real exchange)"},
 		&cli.BoolFlag{Name: "record-missing", Usage: "with --on-miss upstream: append what the upstream answers to the cassette (opened writable; one writer at a time)"},
 		&cli.StringFlag{Name: "upstream-rest", Usage: "REST base `URL` misses are forwarded to (one exchange; default: the real exchange)"},
-		&cli.StringFlag{Name: "upstream-ws", Usage: "WS base `URL` streams the cassette lacks are subscribed at (one exchange; default: the real exchange)"},
+		&cli.StringFlag{Name: "upstream-ws", Usage: "WS base `URL` streams the cassette lacks are subscribed at (one exchange; default: --upstream-rest as ws(s), else the real exchange)"},
 		&cli.StringSliceFlag{Name: "upstream", Usage: "`ID=URL`: forward exchange ID's misses to URL (a cassette of several exchanges); repeat for each"},
 		&cli.PathFlag{Name: "report", Usage: "write a JSON report to `FILE` at exit: answers by source, misses, recordings never used, faults injected"},
 		&cli.BoolFlag{Name: "report-text", Usage: "also print the report for people to stderr at exit"},
