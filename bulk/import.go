@@ -3,6 +3,7 @@ package bulk
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -107,19 +108,16 @@ func Import(cas *cassettes.Cassette, files []string, o ImportOptions) (ImportRes
 		o.Progress.Start(len(paths), total)
 		defer o.Progress.Finish()
 	}
-	var buf []cc.Candle
 	for i, p := range paths {
 		var prog func(int64)
 		if o.Progress != nil {
 			prog = o.Progress.Bytes
 		}
-		fr, cs, err := readFile(p, infos[i], o, buf[:0], prog)
+		fr, err := readFile(p, infos[i], o, prog, func(cs []cc.Candle) error {
+			return bulk.Put(cassettes.Series{Symbol: infos[i].Symbol, Interval: infos[i].Interval, Candles: cs})
+		})
 		if err != nil {
 			return res, err
-		}
-		buf = cs
-		if err := bulk.Put(cassettes.Series{Symbol: fr.Symbol, Interval: fr.Interval, Candles: cs}); err != nil {
-			return res, fmt.Errorf("%s: %w", p, err)
 		}
 		res.Files = append(res.Files, fr)
 		if o.Progress != nil {
@@ -134,35 +132,73 @@ func Import(cas *cassettes.Cassette, files []string, o ImportOptions) (ImportRes
 	return res, nil
 }
 
-// readFile parses one file (verifying its checksum) into dst.
-func readFile(path string, ni NameInfo, o ImportOptions, dst []cc.Candle, progress func(int64)) (FileResult, []cc.Candle, error) {
-	fr := FileResult{Name: path, Symbol: ni.Symbol, Interval: ni.Interval}
+// readFile parses one file (verifying its checksum), handing its candles
+// to put in chunks. Parsing runs in a goroutine of its own, one chunk
+// ahead of put (which encodes blocks on the other cores).
+func readFile(path string, ni NameInfo, o ImportOptions, progress func(int64), put func([]cc.Candle) error) (FileResult, error) {
+	fr := FileResult{Name: path, Symbol: ni.Symbol, Interval: ni.Interval, First: math.MaxInt64, Last: math.MinInt64}
 	in, err := openInput(path, o.JSONL, progress)
 	if err != nil {
-		return fr, dst, err
+		return fr, err
 	}
 	defer in.done()
 	p := &parser{name: in.name, iv: ni.Interval, cols: o.Columns, unit: o.TimeUnit, jsonl: in.jsonl}
-	if cap(dst) == 0 {
-		dst = make([]cc.Candle, 0, in.size/60+16)
-	}
-	cs, err := p.parse(in.r, dst)
-	if err != nil {
-		return fr, cs, err
-	}
-	if err := in.verify(); err != nil {
-		return fr, cs, err
-	}
-	fr.Checksum = in.hash != nil
-	fr.Candles = len(cs)
-	if len(cs) > 0 {
-		fr.First, fr.Last = cs[0].OpenTime, cs[0].OpenTime
+	chunks := make(chan []cc.Candle, 2)
+	free := make(chan []cc.Candle, 4)
+	stop := make(chan struct{})
+	parseErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		parseErr <- p.parse(in.r, func() []cc.Candle {
+			select {
+			case b := <-free:
+				return b[:0]
+			default:
+				return make([]cc.Candle, 0, chunkCandles+chunkCandles/4)
+			}
+		}, func(cs []cc.Candle) error {
+			select {
+			case chunks <- cs:
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		})
+	}()
+	var putErr error
+	for cs := range chunks {
+		if putErr == nil {
+			putErr = put(cs)
+			if putErr != nil {
+				close(stop)
+			}
+		}
+		fr.Candles += len(cs)
 		for _, c := range cs {
 			fr.First, fr.Last = min(fr.First, c.OpenTime), max(fr.Last, c.OpenTime)
 		}
+		select {
+		case free <- cs:
+		default:
+		}
 	}
-	return fr, cs, nil
+	if err := <-parseErr; err != nil && !errors.Is(err, errStopped) {
+		return fr, err
+	}
+	if putErr != nil {
+		return fr, fmt.Errorf("%s: %w", path, putErr)
+	}
+	if err := in.verify(); err != nil {
+		return fr, err
+	}
+	fr.Checksum = in.hash != nil
+	if fr.Candles == 0 {
+		fr.First, fr.Last = 0, 0
+	}
+	return fr, nil
 }
+
+var errStopped = errors.New("stopped")
 
 // OpenWritable opens (or creates) the cassette at path for writing
 // exchange's data. A new file is a format-4 file (it can take other

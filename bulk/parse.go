@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
 )
 
 // LineError is bad input at a line of a file.
@@ -49,14 +50,42 @@ type parser struct {
 
 func (p *parser) fail(err error) error { return &LineError{File: p.name, Line: p.line, Err: err} }
 
-// parse reads all of r, appending candles to dst.
-func (p *parser) parse(r io.Reader, dst []cc.Candle) ([]cc.Candle, error) {
+// chunkCandles is about how many candles parse hands its sink at once,
+// cut at an index block boundary so no block is written twice.
+const chunkCandles = 1 << 15
+
+// parse reads all of r, handing candles to sink in chunks (each a slice
+// sink owns). get gives an empty slice to fill.
+func (p *parser) parse(r io.Reader, get func() []cc.Candle, sink func([]cc.Candle) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
+	buf := get()
+	flush := func(all bool) error {
+		if len(buf) == 0 {
+			return nil
+		}
+		cut := len(buf)
+		if !all {
+			bs := cassettes.BlockStart(p.iv, buf[len(buf)-1].OpenTime)
+			for cut > 0 && buf[cut-1].OpenTime >= bs {
+				cut--
+			}
+			if cut == 0 {
+				cut = len(buf) // unsorted or one huge block: cut anywhere
+			}
+		}
+		next := get()
+		next = append(next, buf[cut:]...)
+		if err := sink(buf[:cut]); err != nil {
+			return err
+		}
+		buf = next
+		return nil
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			p.line++
-			return dst, p.fail(fmt.Errorf("line longer than %d bytes", br.Size()))
+			return p.fail(fmt.Errorf("line longer than %d bytes", br.Size()))
 		}
 		if len(line) > 0 {
 			p.line++
@@ -71,18 +100,23 @@ func (p *parser) parse(r io.Reader, dst []cc.Candle) ([]cc.Candle, error) {
 					c, ok, perr = p.csvRow(line)
 				}
 				if perr != nil {
-					return dst, p.fail(perr)
+					return p.fail(perr)
 				}
 				if ok {
-					dst = append(dst, c)
+					buf = append(buf, c)
+					if len(buf) >= chunkCandles {
+						if err := flush(false); err != nil {
+							return err
+						}
+					}
 				}
 			}
 		}
 		if err == io.EOF {
-			return dst, nil
+			return flush(true)
 		}
 		if err != nil {
-			return dst, p.fail(fmt.Errorf("read: %w", err))
+			return p.fail(fmt.Errorf("read: %w", err))
 		}
 	}
 }
