@@ -3,8 +3,8 @@ package cassettes
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
