@@ -35,6 +35,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			exchangesCommand(),
 			caCommand(),
 			importCommand(),
+			exportCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))
