@@ -3,10 +3,10 @@ package bulk_test
 import (
 	"io"
 	"os"
-	"syscall"
-	"time"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/candlecassette/candlecassette/bulk"
 )
