@@ -36,6 +36,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			caCommand(),
 			importCommand(),
 			exportCommand(),
+			mergeCommand(),
+			trimCommand(),
+			compactCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))
