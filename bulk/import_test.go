@@ -410,3 +410,27 @@ func TestImportGenericCSVAndJSONL(t *testing.T) {
 		})
 	}
 }
+
+// TestParseNameBinanceLayouts: symbol, interval and period from the
+// archive names of spot, USD-M, COIN-M, monthly and daily files.
+func TestParseNameBinanceLayouts(t *testing.T) {
+	for _, tc := range []struct {
+		path        string
+		sym, period string
+		iv          cc.Interval
+		ok          bool
+	}{
+		{"data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip", "BTCUSDT", "2024-01", cc.Interval1m, true},
+		{"data/spot/daily/klines/ETHUSDT/1s/ETHUSDT-1s-2025-03-09.zip", "ETHUSDT", "2025-03-09", cc.Interval1s, true},
+		{"data/futures/um/monthly/klines/BTCUSDT/4h/BTCUSDT-4h-2023-12.zip", "BTCUSDT", "2023-12", cc.Interval4h, true},
+		{"data/futures/cm/daily/klines/BTCUSD_PERP/1h/BTCUSD_PERP-1h-2024-02-29.zip", "BTCUSD_PERP", "2024-02-29", cc.Interval1h, true},
+		{"BTCUSDT-1mo-2024-01.csv", "BTCUSDT", "2024-01", cc.Interval1M, true},
+		{"binance-spot-BTCUSDT-1h-2021-Q1.csv", "BTCUSDT", "", cc.Interval1h, true},
+		{"candles.csv", "", "", "", false},
+	} {
+		ni, ok := bulk.ParseName(tc.path)
+		if ok != tc.ok || ni.Symbol != tc.sym || ni.Interval != tc.iv || ni.Period != tc.period {
+			t.Errorf("%s: %+v %v, want %s %s %s %v", tc.path, ni, ok, tc.sym, tc.iv, tc.period, tc.ok)
+		}
+	}
+}
