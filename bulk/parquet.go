@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"reflect"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -103,6 +105,12 @@ func writeParquet(w io.Writer, each func(func([]Row) error) error, withSource bo
 			return 0, fmt.Errorf("parquet: column %s needs %d digits, more than DECIMAL's 38", name, p)
 		}
 	}
+	if !slices.ContainsFunc(specs[:], func(sp decimalSpec) bool { return sp.wide }) {
+		if withSource {
+			return writeParquetTyped(w, each, specs, func(r *Row, p *pqRowSource) { p.pqRow = toPQ(r, &specs); p.Source = r.Source })
+		}
+		return writeParquetTyped(w, each, specs, func(r *Row, p *pqRow) { *p = toPQ(r, &specs) })
+	}
 	schema := parquet.NewSchema("candle", group)
 	col := func(name string) int {
 		l, ok := schema.Lookup(name)
@@ -180,6 +188,74 @@ func writeParquet(w io.Writer, each func(func([]Row) error) error, withSource bo
 			buf[i] = pr
 		}
 		if _, err := pw.WriteRows(buf[:len(rows)]); err != nil {
+			return err
+		}
+		n += int64(len(rows))
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, pw.Close()
+}
+
+// pqRow is a Parquet row of the typed writer, parquet-go's fast path
+// (values go straight into column buffers). The decimals' scales are set
+// per file with parquet.StructTag.
+type pqRow struct {
+	Exchange      string `parquet:"exchange,dict"`
+	Symbol        string `parquet:"symbol,dict"`
+	Interval      string `parquet:"interval,dict"`
+	OpenTime      int64  `parquet:"open_time,timestamp(millisecond)"`
+	Open          int64  `parquet:"open"`
+	High          int64  `parquet:"high"`
+	Low           int64  `parquet:"low"`
+	Close         int64  `parquet:"close"`
+	Volume        int64  `parquet:"volume"`
+	CloseTime     int64  `parquet:"close_time,timestamp(millisecond)"`
+	QuoteVolume   int64  `parquet:"quote_volume"`
+	Trades        int64  `parquet:"trades"`
+	TakerBuyBase  int64  `parquet:"taker_buy_base"`
+	TakerBuyQuote int64  `parquet:"taker_buy_quote"`
+}
+
+// pqRowSource is pqRow with the source column (--source both).
+type pqRowSource struct {
+	pqRow
+	Source string `parquet:"source,dict"`
+}
+
+func toPQ(r *Row, specs *[8]decimalSpec) pqRow {
+	units := func(j int, d cc.Decimal) int64 {
+		u := d.Units
+		if k := specs[j].scale - int(d.Scale); k > 0 {
+			u *= pow10[k]
+		}
+		return u
+	}
+	c := &r.Candle
+	return pqRow{Exchange: r.Exchange, Symbol: r.Symbol, Interval: string(r.Interval), OpenTime: c.OpenTime, CloseTime: c.CloseTime, Trades: c.Trades,
+		Open: units(0, c.Open), High: units(1, c.High), Low: units(2, c.Low), Close: units(3, c.Close), Volume: units(4, c.Volume),
+		QuoteVolume: units(5, c.QuoteVolume), TakerBuyBase: units(6, c.TakerBuyBase), TakerBuyQuote: units(7, c.TakerBuyQuote)}
+}
+
+// writeParquetTyped writes rows through parquet-go's typed writer.
+func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, specs [8]decimalSpec, conv func(*Row, *T)) (int64, error) {
+	opts := []parquet.WriterOption{parquet.Compression(&snappy.Codec{}), parquet.PageBufferSize(1 << 20)}
+	// Tags are replaced by Go field name (parquet-go's column path).
+	goNames := [...]string{"Open", "High", "Low", "Close", "Volume", "QuoteVolume", "TakerBuyBase", "TakerBuyQuote"}
+	for i, name := range decimalColumns {
+		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18)"`, name, specs[i].scale)), goNames[i]))
+	}
+	pw := parquet.NewGenericWriter[T](w, opts...)
+	var buf []T
+	var n int64
+	err := each(func(rows []Row) error {
+		buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
+		for i := range rows {
+			conv(&rows[i], &buf[i])
+		}
+		if _, err := pw.Write(buf); err != nil {
 			return err
 		}
 		n += int64(len(rows))
