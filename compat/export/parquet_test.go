@@ -237,3 +237,80 @@ func TestParquetReadBackWithArrow(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetWideDecimalsAndSource: a column whose values need more than
+// 18 digits at its scale (each value fits an int64, but 11 integer digits
+// and 12 fractional ones do not together) is DECIMAL(38, s) over a 16-byte fixed array,
+// exact; --source both adds a string source column. Read with Arrow.
+func TestParquetWideDecimalsAndSource(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "WIDEUSDT-1h-2024-01.csv")
+	rows := "open_time,open,high,low,close,volume,quote_volume\n" +
+		"1704067200000,1.5,2.25,1.125,2,12345678901.1234567,-98765432109876.5432\n" +
+		"1704070800000,2,3,1,2.5,0.000000000001,0.00000001\n"
+	os.WriteFile(src, []byte(rows), 0o644)
+	cas := filepath.Join(dir, "wide.cassette")
+	c, closeFn, err := bulk.OpenWritable(cas, "binance_spot", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bulk.Import(c, []string{src}, bulk.ImportOptions{})
+	if cerr := closeFn(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	out := filepath.Join(dir, "wide.parquet")
+	f, _ := os.Create(out)
+	res, err := bulk.Export(cas, f, bulk.ExportOptions{Format: bulk.FormatParquet, Source: bulk.SourceBoth})
+	f.Close()
+	if err != nil || res.Rows != 2 {
+		t.Fatalf("export: %d rows, %v", res.Rows, err)
+	}
+	rdr, err := file.OpenParquetFile(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Close()
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	get := func(name string) arrow.Array {
+		idx := tbl.Schema().FieldIndices(name)
+		if len(idx) != 1 {
+			t.Fatalf("no column %s", name)
+		}
+		return tbl.Column(idx[0]).Data().Chunk(0)
+	}
+	want := map[string][2]string{
+		"volume":       {"12345678901.1234567", "0.000000000001"},
+		"quote_volume": {"-98765432109876.5432", "0.00000001"},
+		"open":         {"1.500", "2.000"},
+	}
+	for name, w := range want {
+		col := rdr.MetaData().Schema.Column(rdr.MetaData().Schema.ColumnIndexByName(name))
+		d := col.LogicalType().(interface {
+			Precision() int32
+			Scale() int32
+		})
+		for i := 0; i < 2; i++ {
+			got := get(name).(*array.Decimal128).Value(i).ToString(d.Scale())
+			if cc.MustDecimal(got).Cmp(cc.MustDecimal(w[i])) != 0 {
+				t.Fatalf("%s row %d: %s, want %s (DECIMAL(%d,%d))", name, i, got, w[i], d.Precision(), d.Scale())
+			}
+		}
+		wantWide := name != "open"
+		if (col.PhysicalType() == parquet.Types.FixedLenByteArray) != wantWide || (d.Precision() == 38) != wantWide {
+			t.Fatalf("%s: %s DECIMAL(%d,%d); want wide=%v", name, col.PhysicalType(), d.Precision(), d.Scale(), wantWide)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if s := get("source").(*array.String).Value(i); s != "recorded" {
+			t.Fatalf("source row %d: %q", i, s)
+		}
+	}
+}
