@@ -46,8 +46,8 @@ var aliases = map[string]Field{
 	"closetime": FieldCloseTime, "endtime": FieldCloseTime,
 	"quotevolume": FieldQuoteVolume, "quoteassetvolume": FieldQuoteVolume, "quoteav": FieldQuoteVolume, "q": FieldQuoteVolume, "turnover": FieldQuoteVolume,
 	"trades": FieldTrades, "count": FieldTrades, "numberoftrades": FieldTrades, "n": FieldTrades,
-	"takerbuybasevolume": FieldTakerBuyBase, "takerbuybaseassetvolume": FieldTakerBuyBase, "takerbuyvolume": FieldTakerBuyBase, "tbbaseav": FieldTakerBuyBase,
-	"takerbuyquotevolume": FieldTakerBuyQuote, "takerbuyquoteassetvolume": FieldTakerBuyQuote, "tbquoteav": FieldTakerBuyQuote,
+	"takerbuybase": FieldTakerBuyBase, "takerbuybasevolume": FieldTakerBuyBase, "takerbuybaseassetvolume": FieldTakerBuyBase, "takerbuyvolume": FieldTakerBuyBase, "tbbaseav": FieldTakerBuyBase,
+	"takerbuyquote": FieldTakerBuyQuote, "takerbuyquotevolume": FieldTakerBuyQuote, "takerbuyquoteassetvolume": FieldTakerBuyQuote, "tbquoteav": FieldTakerBuyQuote,
 }
 
 func normName(s string) string {
