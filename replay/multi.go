@@ -85,6 +85,7 @@ func newMulti(opts Options) (*Server, error) {
 			Market: market,
 			Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 			Clock:  clock,
+			Derivs: derivs(p.Name(), opts.Seed, ps, market),
 			Pairs:  ps,
 			Hub:    st.Hub(),
 			Logger: so.Logger,

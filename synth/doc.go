@@ -17,8 +17,13 @@
 // which makes volatility cluster and returns fat-tailed) and an intraday
 // and weekly seasonal profile; volume follows volatility, the size of the
 // move and the season; trades follow volume; the taker-buy share leans
-// with the return. Root boundaries are stationary draws, so the price
-// level never depends on a distance from some origin.
+// with the return. Now and then (about four times a month) a jump pours
+// a burst of variance into one minute, carried down from the day through
+// one node of each level: the rare extreme 1m returns that give returns
+// their kurtosis, while the cascade stays mild enough for the bulk of
+// the distribution (q99.9 of |r| over its median about 26, real BTCUSDT
+// 21). Root boundaries are stationary draws, so the price level never
+// depends on a distance from some origin.
 //
 // From the day level down every quantity is an integer (price ticks, lots,
 // lot×tick quote units) and a node's integers are exactly the aggregate of
@@ -34,6 +39,14 @@
 // The same pair on another exchange shares every draw above the 6-hour
 // level and adds a little noise of the venue's own below it: a small
 // basis. A pair's price at Options.RefTime is its start price.
+//
+// Derivatives (NewDerivatives) is a perpetual's side of a Market: an
+// index (the pair on a virtual spot venue, within ±0.3% of the last
+// price), a premium index, a mark price (index times a smoothed premium,
+// within the venue's band of the index), funding on the venue's schedule
+// and cap (perpRules: 8-hourly at 00, 08 and 16 UTC, Hyperliquid hourly)
+// and open interest. Mark and index candles aggregate exactly across
+// intervals like the market's own; see perp.go.
 //
 // Market.Bridge serves replay's gap filling: the market's own path for a
 // stretch, shifted so that it starts on a recorded close and ends on the
