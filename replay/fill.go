@@ -4,6 +4,7 @@ import (
 	"context"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // Recorded is the candle index of a cassette as replay reads it.
@@ -48,6 +49,9 @@ func (m *FilledMarket) Candles(ctx context.Context, symbol string, iv cc.Interva
 	rec, err := m.Recorded.Range(symbol, iv, start, end)
 	if err != nil {
 		return nil, err
+	}
+	if len(rec) > 0 {
+		serve.NoteSourceContext(ctx, serve.SourceIndex) // else the synthetic market's, the mode's default
 	}
 	out := make([]cc.Candle, 0, len(rec))
 	next := start

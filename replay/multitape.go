@@ -82,7 +82,7 @@ func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
 		p := st.Plugin()
 		u := sharedEnv(front, tapes[i], append([]string{p.Name()}, others...), envs, served(opts.Pairs))
 		u.Hub = st.Hub()
-		st.HandleShared(newRecordedREST(tapes[i].c, p, tapes[i].times, d, p.Handler(u)))
+		st.HandleShared(newRecordedREST(tapes[i].c, p, tapes[i].times, d, serve.Sourced(serve.SourceSynthetic, p.Handler(u))))
 	}
 	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // maxRequestBody caps the request body read for matching.
@@ -140,6 +141,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr[k] = vs[:len(vs):len(vs)]
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(respBody))}
+	serve.NoteSource(r, serve.SourceExact)
 	w.WriteHeader(ix.Status)
 	switch {
 	case r.Method == http.MethodHead:
