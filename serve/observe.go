@@ -22,12 +22,13 @@ import (
 // RequestLogSize of them are kept per exchange (GET /__admin/requests) and
 // each one moves the Prometheus counters (metrics.go).
 //
-// It costs no allocation on a served connection: the request's state lives
-// in the connection's values (connVals, installed once per connection by
-// the server's ConnContext), reused by each request of the connection in
-// turn — HTTP/1.1 serves them one after the other. A request handed to the
-// Handler directly (in-process tests, benchmarks) is served as a pooled
-// copy carrying a context of its own (inProcess).
+// It costs no allocation: on a connection the front looked into (TLS,
+// CONNECT), the request's state lives in the connection's values
+// (connVals, which such a connection has anyway), reused by each request
+// of the connection in turn — HTTP/1.1 serves them one after the other.
+// Any other request (a plain connection, a Handler called in process) is
+// served as a copy, reused from a free list, carrying a context of its
+// own (inProcess).
 
 // RequestLogSize is how many requests each exchange's log keeps.
 const RequestLogSize = 500
@@ -221,8 +222,8 @@ func (st *Stack) serveObserved(next http.Handler, sl *obsSlot, w http.ResponseWr
 }
 
 // inProcess is the request and context a request served without a
-// connection's values (a Handler called in process) is observed under:
-// reused, so that observing it costs no allocation either. req's context
+// connection's values (a plain connection, a Handler called in process)
+// is observed under: reused, so that observing it costs no allocation either. req's context
 // is ctx from its making; each use copies the request's fields into it.
 type inProcess struct {
 	ctx obsCtx

@@ -3,8 +3,12 @@ package serve
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 // TestCopyRequestCopiesEveryField guards copyRequest against a field
@@ -65,3 +69,44 @@ func TestCopyRequestCopiesEveryField(t *testing.T) {
 		t.Error("copyRequest changed the context")
 	}
 }
+
+// TestObserveAllocatesNothing: observing a request — in process, or on a
+// connection's values — costs no allocation.
+func TestObserveAllocatesNothing(t *testing.T) {
+	p, err := plugins.Lookup("binance_spot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStack(p, plugins.NewHub(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := st.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		NoteSource(r, SourceExact)
+		w.WriteHeader(http.StatusOK)
+	}))
+	w := &discard{h: http.Header{}}
+	r := httptest.NewRequest(http.MethodGet, "/api/v3/ping?x=1", nil)
+	h.ServeHTTP(w, r)
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); n != 0 {
+		t.Errorf("in process: %v allocations per request", n)
+	}
+	rc := r.WithContext(&connVals{Context: context.Background()})
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, rc) }); n != 0 {
+		t.Errorf("on a connection's values: %v allocations per request", n)
+	}
+	recs := st.Requests(time.Time{})
+	if len(recs) != 2002 && len(recs) != RequestLogSize {
+		t.Fatalf("logged %d", len(recs))
+	}
+	if last := recs[len(recs)-1]; last.Source != SourceExact || last.Status != 200 || last.Route != "/api/v3/ping" {
+		t.Errorf("logged %+v", last)
+	}
+}
+
+type discard struct{ h http.Header }
+
+func (w *discard) Header() http.Header         { return w.h }
+func (w *discard) WriteHeader(int)             {}
+func (w *discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -76,11 +76,12 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
-	v := &connVals{Context: ctx}
 	if sc, ok := c.(*sniffed); ok && sc.way != nil {
-		v.way = sc.way
+		return &connVals{Context: ctx, way: sc.way}
 	}
-	return v
+	// A plain connection allocates nothing: its requests are observed
+	// through the Stack's reused in-process values (observe.go).
+	return ctx
 }
 
 const connectPrefix = "CONNECT "
