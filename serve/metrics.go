@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,6 +91,9 @@ type stackObs struct {
 	exchange string
 	log      requestLog
 	inProc   inProcessFree
+	served   atomic.Int64
+	bytes    atomic.Int64
+	failed   atomic.Int64
 	secret   map[string]bool
 	routes   map[string]string // a REST path the plugin lists → its route class
 
@@ -144,7 +148,12 @@ func (o *stackObs) route(r *http.Request) string {
 }
 
 // count moves the request metrics for one request.
-func (o *stackObs) count(route string, status int, src Source, d time.Duration) {
+func (o *stackObs) count(route string, status int, src Source, d time.Duration, bytes int64) {
+	o.served.Add(1)
+	o.bytes.Add(bytes)
+	if status == 0 || status >= 500 {
+		o.failed.Add(1)
+	}
 	k := childKey{route: route, status: status, source: src}
 	o.mu.RLock()
 	c := o.children[k]
@@ -212,13 +221,15 @@ var (
 		"IP bans the rate limits imposed.", []string{"exchange"}, nil)
 	descBanned = prometheus.NewDesc("candlecassette_ratelimit_banned_ips",
 		"IPs banned right now.", []string{"exchange"}, nil)
+	descBytes = prometheus.NewDesc("candlecassette_http_response_bytes_total",
+		"REST response body bytes sent.", []string{"exchange"}, nil)
 	descCorrupt = prometheus.NewDesc("candlecassette_cassette_checksum_failures_total",
 		"Requests and streams a damaged cassette read failed (checksum or decoding).", []string{"exchange"}, nil)
 )
 
 func (stackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWSConns, descWSSubs, descWSOpened, descWSSent, descWSDropped, descWSReceived,
-		descWSFaults, descRefusals, descBans, descBanned, descCorrupt} {
+		descWSFaults, descRefusals, descBans, descBanned, descBytes, descCorrupt} {
 		ch <- d
 	}
 }
@@ -255,6 +266,7 @@ func (c stackCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descRefusals, rl.WSLimited, "ws_limited")
 		counter(descBans, rl.Bans)
 		gauge(descBanned, float64(rl.BannedIPs))
+		counter(descBytes, st.obs.bytes.Load())
 		if st.corruptReads != nil {
 			counter(descCorrupt, st.corruptReads.Load())
 		}

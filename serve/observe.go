@@ -120,6 +120,7 @@ func (c *obsCtx) Value(key any) any {
 type obs struct {
 	w        http.ResponseWriter
 	status   int
+	bytes    int64 // body bytes written
 	source   Source
 	fault    string
 	admitted bool // passed the rate limits
@@ -138,7 +139,9 @@ func (o *obs) Write(p []byte) (int, error) {
 	if o.status == 0 {
 		o.status = http.StatusOK
 	}
-	return o.w.Write(p)
+	n, err := o.w.Write(p)
+	o.bytes += int64(n)
+	return n, err
 }
 
 // WriteStatic keeps the server's path for bodies that never change
@@ -147,7 +150,9 @@ func (o *obs) WriteStatic(p []byte) (int, error) {
 	if o.status == 0 {
 		o.status = http.StatusOK
 	}
-	return plugins.WriteStatic(o.w, p)
+	n, err := plugins.WriteStatic(o.w, p)
+	o.bytes += int64(n)
+	return n, err
 }
 
 func (o *obs) Flush() { http.NewResponseController(o.w).Flush() }
@@ -299,7 +304,7 @@ func (st *Stack) finish(r *http.Request, o *obs, start time.Time) {
 		}
 	}
 	route := st.obs.route(r)
-	st.obs.count(route, o.status, o.source, d)
+	st.obs.count(route, o.status, o.source, d, o.bytes)
 	st.obs.log.add(RequestRecord{
 		Time: start, Exchange: st.plugin.Name(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Route: route, Status: o.status, Source: o.source, Fault: fault, Duration: d, Client: r.RemoteAddr,
@@ -348,6 +353,19 @@ func (l *requestLog) reset() {
 	clear(l.buf)
 	l.next, l.full = 0, false
 	l.mu.Unlock()
+}
+
+// Traffic counts the REST requests a Stack served since it started.
+type Traffic struct {
+	Requests int64 // answered or not
+	Bytes    int64 // response body bytes sent
+	// Failed counts requests answered with a 5xx status or not at all.
+	Failed int64
+}
+
+// Traffic returns the REST traffic served (not reset by ResetCounters).
+func (st *Stack) Traffic() Traffic {
+	return Traffic{Requests: st.obs.served.Load(), Bytes: st.obs.bytes.Load(), Failed: st.obs.failed.Load()}
 }
 
 // Requests returns the last requests served (at most RequestLogSize),

@@ -42,6 +42,7 @@ func recordCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "redact", Usage: "extra header, param or JSON key names to redact, comma separated"},
 			&cli.DurationFlag{Name: "flush-interval", Value: cassettes.DefaultFlushInterval, Usage: "longest a recorded item waits before its batch is committed"},
 			&cli.IntFlag{Name: "batch-items", Value: cassettes.DefaultBatchItems, Usage: "commit a batch early once it holds this many items"},
+			&cli.DurationFlag{Name: "status-every", Value: 10 * time.Second, Usage: "when stderr is not a terminal, log a status line (requests, frames, bytes, cassette size, errors) this often; 0: never (on a terminal one line is redrawn in place)"},
 		),
 		Action: runRecord,
 	}
@@ -191,7 +192,14 @@ func runRecord(c *cli.Context) error {
 	}
 	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		showStatus(c.Context, c.App.ErrWriter, logger, isTerminal(c.App.ErrWriter), c.Duration("status-every"),
+			func() recordProgress { return progressOf(srv, c.Path("cassette")) })
+	}()
 	<-c.Context.Done()
+	<-statusDone
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Close(ctx)
