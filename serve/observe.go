@@ -22,13 +22,16 @@ import (
 // RequestLogSize of them are kept per exchange (GET /__admin/requests) and
 // each one moves the Prometheus counters (metrics.go).
 //
-// It costs no allocation: on a connection the front looked into (TLS,
-// CONNECT), the request's state lives in the connection's values
-// (connVals, which such a connection has anyway), reused by each request
+// It costs no allocation per request: on a connection, the request's
+// state lives in the connection's values (connVals, one allocation per
+// connection, made by the server's ConnContext), reused by each request
 // of the connection in turn — HTTP/1.1 serves them one after the other.
-// Any other request (a plain connection, a Handler called in process) is
-// served as a copy, reused from a free list, carrying a context of its
-// own (inProcess).
+// A request handed to the Handler in process with a background context
+// (tests, benchmarks) is served as a copy, reused from a free list, whose
+// context never changes (inProcess); any other gets a context of its own.
+//
+// Neither context is ever pointed at another parent: a context derived
+// from a request's (an upstream request in record mode) may outlive it.
 
 // RequestLogSize is how many requests each exchange's log keeps.
 const RequestLogSize = 500
@@ -207,8 +210,12 @@ func (st *Stack) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		sl, _ := r.Context().Value(slotKey{}).(*obsSlot)
 		if sl == nil || sl.cur != nil {
-			st.observeInProcess(next, w, r, start)
-			return
+			if r.Context() == context.Background() {
+				st.observeInProcess(next, w, r, start)
+				return
+			}
+			c := &obsCtx{Context: r.Context()}
+			sl, r = &c.slot, r.WithContext(c)
 		}
 		st.serveObserved(next, sl, w, r, start)
 	})
@@ -226,10 +233,11 @@ func (st *Stack) serveObserved(next http.Handler, sl *obsSlot, w http.ResponseWr
 	st.finish(r, o, start)
 }
 
-// inProcess is the request and context a request served without a
-// connection's values (a plain connection, a Handler called in process)
-// is observed under: reused, so that observing it costs no allocation either. req's context
-// is ctx from its making; each use copies the request's fields into it.
+// inProcess is the request and context a request handed to the Handler
+// in process with a background context is observed under: reused, so that
+// observing it costs no allocation either. req's context is ctx, whose
+// parent is context.Background() for good; each use copies the request's
+// fields into req.
 type inProcess struct {
 	ctx obsCtx
 	req *http.Request
@@ -254,7 +262,7 @@ func (f *inProcessFree) get() *inProcess {
 		return p
 	}
 	f.mu.Unlock()
-	p := &inProcess{}
+	p := &inProcess{ctx: obsCtx{Context: context.Background()}}
 	p.req = (&http.Request{}).WithContext(&p.ctx)
 	return p
 }
@@ -269,12 +277,10 @@ func (f *inProcessFree) put(p *inProcess) {
 
 func (st *Stack) observeInProcess(next http.Handler, w http.ResponseWriter, r *http.Request, start time.Time) {
 	p := st.obs.inProc.get()
-	p.ctx.Context = r.Context()
 	copyRequest(p.req, r)
 	st.serveObserved(next, &p.ctx.slot, w, p.req, start)
 	// Not reached on a panic: p is then left to the garbage collector.
 	copyRequest(p.req, &http.Request{})
-	p.ctx.Context = nil
 	st.obs.inProc.put(p)
 }
 

@@ -76,12 +76,11 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
+	v := &connVals{Context: ctx}
 	if sc, ok := c.(*sniffed); ok && sc.way != nil {
-		return &connVals{Context: ctx, way: sc.way}
+		v.way = sc.way
 	}
-	// A plain connection allocates nothing: its requests are observed
-	// through the Stack's reused in-process values (observe.go).
-	return ctx
+	return v
 }
 
 const connectPrefix = "CONNECT "

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -195,7 +196,9 @@ func runRecord(c *cli.Context) error {
 	statusDone := make(chan struct{})
 	go func() {
 		defer close(statusDone)
-		showStatus(c.Context, c.App.ErrWriter, logger, isTerminal(c.App.ErrWriter), c.Duration("status-every"),
+		// The status is logged whatever --log-level (which is for the server's own logs).
+		status := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+		showStatus(c.Context, c.App.ErrWriter, status, isTerminal(c.App.ErrWriter), c.Duration("status-every"),
 			func() recordProgress { return progressOf(srv, c.Path("cassette")) })
 	}()
 	<-c.Context.Done()
