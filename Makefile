@@ -31,8 +31,9 @@ compat: compat-go compat-ccxt
 
 ## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary;
 ## -mod=mod lets compat/go.sum catch up with dependencies the main module adds
-compat-go: build
-	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -mod=mod -race -count=1 ./...
+## (after image-test: the README's testcontainers-go block runs the image it built)
+compat-go: build image-test
+	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) CANDLECASSETTE_IMAGE=$(IMAGE) $(GO) test -mod=mod -race -count=1 ./...
 
 ## compat-ccxt: ccxt (pinned in compat/ccxt/package-lock.json) against `candlecassette synth ID` for every registered id,
 ## with rewritten URLs and unchanged through proxy mode (npm test's run-tests.mjs makes the CA in a temporary directory)
