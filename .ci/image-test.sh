@@ -47,7 +47,11 @@ wait_docker() {
 }
 start_dockerd() {
 	local log=$1; shift
-	sudo_ dockerd "$@" >"$log" 2>&1 &
+	if [[ "$(id -u)" == "0" ]]; then
+		dockerd "$@" >"$log" 2>&1 &
+	else
+		sudo dockerd "$@" >"$log" 2>&1 & # sudo passes our kill on to it
+	fi
 	our_dockerd=$!
 	wait_docker
 }
