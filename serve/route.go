@@ -28,7 +28,8 @@ import (
 //     Options.Passthrough, which forwards an absolute-form request for
 //     such a name untouched (passthrough.go).
 //  3. The rest is a direct request, as before proxy mode: /__admin/ is the
-//     admin API (behind its guard, adminguard.go), anything else the
+//     admin API (behind its guard, adminguard.go), /metrics the Prometheus
+//     metrics (behind the same guard, metrics.go), anything else the
 //     exchange's on a server of one exchange, whatever the Host. A server
 //     of several exchanges cannot tell which one a direct request is for
 //     and answers 421 Misdirected Request, naming the hosts it serves.
