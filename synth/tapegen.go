@@ -61,8 +61,8 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	// Small leaves have few ways to add up exactly: other draws (sides,
 	// pins, sizes) are tried in a fixed order until one does.
 	tries := 1
-	if N <= 8 {
-		tries = 8
+	if N <= 8 && int64(N) >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol) {
+		tries = 4 // (hopeless leaves are not retried)
 	}
 	for a := 0; a < tries; a++ {
 		if tg.build(s, idx, n, a) {
@@ -643,7 +643,7 @@ func (tg *tapeGen) filler(buy bool, E int64, n *node) bool {
 // price p with z lots such that z·(p - pin) is what the pair must add
 // over the pin's price: a divisor search over the range, for few prints.
 func (tg *tapeGen) fillPin(buy bool, E int64, n *node) bool {
-	if len(tg.pr) > 16 || n.h-n.l > 4096 {
+	if len(tg.pr) > 16 || n.h-n.l > 256 {
 		return false
 	}
 	for a := range tg.ord {
