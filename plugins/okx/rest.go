@@ -36,6 +36,13 @@ type restRoute func(h *handler, w http.ResponseWriter, r *http.Request, q url.Va
 // are built from.
 var (
 	restRoutes = map[string]restRoute{
+		"/api/v5/market/trades":                     (*handler).trades,
+		"/api/v5/market/history-trades":             (*handler).historyTrades,
+		"/api/v5/market/index-tickers":              (*handler).indexTickers,
+		"/api/v5/public/mark-price":                 (*handler).markPrice,
+		"/api/v5/public/funding-rate":               (*handler).fundingRate,
+		"/api/v5/public/funding-rate-history":       (*handler).fundingHistory,
+		"/api/v5/public/open-interest":              (*handler).openInterest,
 		"/api/v5/market/candles":                    candlesRoute,
 		"/api/v5/market/history-candles":            candlesRoute,
 		"/api/v5/market/mark-price-candles":         candlesRoute,
@@ -45,13 +52,6 @@ var (
 		"/api/v5/public/instruments":                (*handler).instruments,
 		"/api/v5/market/ticker":                     (*handler).ticker,
 		"/api/v5/market/tickers":                    (*handler).tickers,
-		"/api/v5/market/trades":                     (*handler).trades,
-		"/api/v5/market/history-trades":             (*handler).historyTrades,
-		"/api/v5/market/index-tickers":              (*handler).indexTickers,
-		"/api/v5/public/mark-price":                 (*handler).markPrice,
-		"/api/v5/public/funding-rate":               (*handler).fundingRate,
-		"/api/v5/public/funding-rate-history":       (*handler).fundingHistory,
-		"/api/v5/public/open-interest":              (*handler).openInterest,
 		// ccxt's fetchStatus: the scheduled maintenances, none here.
 		"/api/v5/system/status": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
 			h.ok(w, []byte("[]"))
