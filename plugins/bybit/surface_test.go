@@ -292,3 +292,49 @@ func TestMarkIndexPremiumKlines(t *testing.T) {
 		t.Errorf("spot premium klines: %s", body)
 	}
 }
+
+// TestRecentTradesAggregateToTheirCandle: the trades recent-trade serves
+// inside the last closed minute it covers whole are the tape's prints of
+// that minute, ids consecutive, prices inside the kline's range; whether
+// open, close and volume match exactly (the tape is not yet exact for
+// every minute) is logged.
+func TestRecentTradesAggregateToTheirCandle(t *testing.T) {
+	f := newFixture(t, bybit.Perpetual, replaytest.Clock(t0, 0))
+	r := getList(t, f, "/v5/market/recent-trade?category=linear&symbol=XRPUSDT&limit=1000")
+	oldest := n(t, r.Result.List[len(r.Result.List)-1], "time")
+	now := t0.UnixMilli()
+	open := cc.Interval1m.Truncate(now) - 60_000 // the last closed minute
+	if oldest >= open {
+		t.Skipf("1000 trades reach back to %d only, after the minute at %d", oldest, open)
+	}
+	var in []map[string]any
+	for i := len(r.Result.List) - 1; i >= 0; i-- { // oldest first
+		o := r.Result.List[i]
+		if tm := n(t, o, "time"); tm >= open && tm < open+60_000 {
+			in = append(in, o)
+		}
+	}
+	var k klineResp
+	f.GetJSON(t, "/v5/market/kline?category=linear&symbol=XRPUSDT&interval=1&limit=1&start="+strconv.FormatInt(open, 10), &k)
+	if len(k.Result.List) == 0 || k.Result.List[0][0] != strconv.FormatInt(open, 10) {
+		t.Fatalf("kline %+v", k)
+	}
+	row := k.Result.List[0]
+	ts, err := f.Env.Tape.Trades(context.Background(), cc.TradeQuery{Symbol: "XRPUSDT", Start: open * 1000, End: (open + 60_000) * 1000, Now: now * 1000})
+	if err != nil || len(ts) != len(in) || len(in) == 0 {
+		t.Fatalf("served %d trades in the minute, the tape %d (%v)", len(in), len(ts), err)
+	}
+	hi, lo, vol := cc.MustDecimal(row[2]), cc.MustDecimal(row[3]), cc.Decimal{}
+	for i, o := range in {
+		px := cc.MustDecimal(s(o, "price"))
+		if n(t, o, "execId") != ts[i].ID || px.Cmp(hi) > 0 || px.Cmp(lo) < 0 {
+			t.Fatalf("trade %v (tape %+v) outside [%v, %v] or out of order", o, ts[i], lo, hi)
+		}
+		if i > 0 && ts[i].ID != ts[i-1].ID+1 {
+			t.Fatalf("ids %d then %d", ts[i-1].ID, ts[i].ID)
+		}
+		vol = vol.Add(cc.MustDecimal(s(o, "size")))
+	}
+	exact := s(in[0], "price") == row[1] && s(in[len(in)-1], "price") == row[4] && vol.Cmp(cc.MustDecimal(row[5])) == 0
+	t.Logf("%d trades in the minute; aggregate exactly to its kline: %v", len(in), exact)
+}
