@@ -146,6 +146,11 @@ func str(d cc.Decimal) string { return string(num(nil, d)) }
 // contracts, its volCcy24h in base currency.
 func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[string]string, bool) {
 	d, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, instID, 24*hour, now)
+	if err != nil && h.env.Tape != nil {
+		// A socket carrying both markets has one market's tape: the other's
+		// tickers go without the last trade's size.
+		d, err = cc.RollingStats(ctx, h.env.Market, nil, instID, 24*hour, now)
+	}
 	if err != nil || d.Last.IsZero() {
 		return nil, false
 	}

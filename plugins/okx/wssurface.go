@@ -44,6 +44,10 @@ func (p *wsProtocol) publicChannel(s *plugins.Session, c *conn, a wsArg, wrong s
 		if _, ok := h.pairOf(sym); !ok {
 			return true, wrong
 		}
+		if _, ok := h.lastTrade(s.Context(), sym, env.Clock.NowMillis()); !ok {
+			// A socket carrying both markets has one market's tape.
+			return true, wrong
+		}
 		exp, swap := h.contractExp(sym)
 		cur := tradeCursor{start: h.nowMicros() + 1}
 		every = tradesEvery
