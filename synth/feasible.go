@@ -18,18 +18,99 @@ package synth
 // pins is the number of trades node n needs for its prices: one when it
 // is flat, else the open and the close plus the high and the low where
 // they differ from both.
-func (n *node) pins() int64 {
-	if n.h == n.l {
+func (n *node) pins() int64 { return pinsOf(n.o, n.h, n.l, n.c) }
+
+func pinsOf(o, h, l, c int64) int64 {
+	if h == l {
 		return 1
 	}
 	k := int64(2)
-	if n.h != n.o && n.h != n.c {
+	if h != o && h != c {
 		k++
 	}
-	if n.l != n.o && n.l != n.c {
+	if l != o && l != c {
 		k++
 	}
 	return k
+}
+
+// fitPins sets g.pn[i] to the trades child i needs for its prices (0 for
+// a child without trades) and makes the children's path tradeable with
+// the parent's trades: consecutive children share close and open, so a
+// child can move the price only with trades of its own, and when the
+// trading children's moves need more trades than the parent has (a quiet
+// block whose few trades are spread over children that all moved), the
+// path is flattened: the whole move of the parent (o, h, l, c) goes into
+// one child, the trading child with the largest variance, the children
+// before it hold the open and those after it the close, and trading
+// children beyond what the parent's remaining trades allow stop trading
+// (the least active first; their variance goes to the carrier). Called
+// by splitMicro after the path is drawn (g.bt, g.hr, g.lr) and before
+// volumes are split; updates iH and iL.
+func (g *gen) fitPins(k int, p *node, iH, iL *int) {
+	var sum int64
+	for i := 0; i < k; i++ {
+		o, c := g.bt[i], g.bt[i+1]
+		h := max(g.round(g.hr[i], p), o, c)
+		l := min(g.round(g.lr[i], p), o, c)
+		if i == *iH {
+			h = p.h
+		}
+		if i == *iL {
+			l = p.l
+		}
+		g.pn[i] = pinsOf(o, h, l, c)
+		if g.tr[i] == 0 {
+			if g.pn[i] > 1 { // a child without trades must be flat
+				sum = inf
+			}
+			g.pn[i] = 0
+		}
+		sum = satAdd(sum, g.pn[i])
+	}
+	need := p.pins()
+	if sum <= p.trades || need > p.trades {
+		return
+	}
+	j, n := -1, int64(0) // the carrier; trading children
+	for i := 0; i < k; i++ {
+		if g.tr[i] > 0 {
+			n++
+			if j < 0 || g.w[i] > g.w[j] {
+				j = i
+			}
+		}
+	}
+	for ; n-1 > p.trades-need; n-- { // stop the least active other
+		d := -1
+		for i := 0; i < k; i++ {
+			if i != j && g.tr[i] > 0 && (d < 0 || g.act[i] < g.act[d]) {
+				d = i
+			}
+		}
+		g.tr[d] = 0
+		g.w[j] += g.w[d]
+		g.w[d] = 0
+	}
+	g.w0 = g.w
+	for i := 0; i <= k; i++ {
+		x, b := p.o, float64(p.o)
+		if i > j {
+			x, b = p.c, float64(p.c)
+		}
+		g.bt[i], g.b[i] = x, b
+		if i < k {
+			g.hr[i], g.lr[i] = b, b
+			if i > j {
+				g.hr[i], g.lr[i] = float64(p.c), float64(p.c)
+			}
+			g.pn[i] = g.tr[i]
+		}
+	}
+	g.bt[k], g.b[k] = p.c, float64(p.c)
+	g.hr[j], g.lr[j] = float64(p.h), float64(p.l)
+	g.pn[j] = need
+	*iH, *iL = j, j
 }
 
 // fixTrades gives each trading child at least a trade per pinned price,
@@ -243,4 +324,75 @@ func (g *gen) tiltTakers(kids []node, p *node, k int) {
 		x := g.tgt[i] + th*float64(n.vol)*(float64(n.qv)/float64(n.vol)-vbar)
 		g.tgt[i] = max(0, min(float64(n.vol), x))
 	}
+}
+
+// exactLeaves gives the leaves (1s children of a 10s node, after every
+// split) quote volumes their tapes can reach exactly (tapegen.go): the
+// leaves of few trades (natural) take their natural draws' Σ price×size
+// per side, and the differences go to one leaf, the absorber, which
+// solves its orders for them: the trading leaves are tried in order of
+// trades, most first. An absorber's new quote volumes must stay inside
+// what its prices allow (and, for a small one, its tape must add up);
+// if none can, the leaves keep their split. The parent's totals do not
+// change.
+func (g *gen) exactLeaves(kids []node) {
+	if g.tg == nil {
+		g.tg = &tapeGen{}
+	}
+	tg := g.tg
+	var dq, dt int64
+	nat := 0
+	for i := range kids {
+		n := &kids[i]
+		g.olo[i], g.ohi[i] = n.qv, n.tbq // the split's, and scratch for the natural draws'
+		g.lo[i], g.hi[i] = n.qv, n.tbq
+		if n.natural() {
+			g.lo[i], g.hi[i] = tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+			dq += n.qv - g.lo[i]
+			dt += n.tbq - g.hi[i]
+			nat++
+		}
+	}
+	if dq == 0 && dt == 0 {
+		for i := range kids {
+			kids[i].qv, kids[i].tbq = g.lo[i], g.hi[i]
+		}
+		return
+	}
+	done := uint32(0)
+	for range kids {
+		a := -1
+		for i := range kids {
+			if done&(1<<i) == 0 && kids[i].trades > 0 && (a < 0 || kids[i].trades > kids[a].trades) {
+				a = i
+			}
+		}
+		if a < 0 {
+			break
+		}
+		done |= 1 << a
+		A := &kids[a]
+		// The absorber takes the others' differences: its own split
+		// values plus what the natural leaves gave up.
+		q, t := g.olo[a]+dq, g.ohi[a]+dt
+		if A.natural() {
+			q, t = g.olo[a]+dq-(g.olo[a]-g.lo[a]), g.ohi[a]+dt-(g.ohi[a]-g.hi[a])
+		}
+		S := A.vol - A.tbb
+		if t < A.tbb*A.l || t > A.tbb*A.h || q-t < S*A.l || q-t > S*A.h {
+			continue
+		}
+		A.qv, A.tbq = q, t
+		if A.trades <= naturalMax && !tg.lay(g.s, floorDiv(A.t0, secMs), A, false) {
+			A.qv, A.tbq = g.olo[a], g.ohi[a]
+			continue
+		}
+		for i := range kids {
+			if i != a {
+				kids[i].qv, kids[i].tbq = g.lo[i], g.hi[i]
+			}
+		}
+		return
+	}
+	_ = nat
 }

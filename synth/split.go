@@ -134,7 +134,7 @@ func (g *gen) fixDay(n *node, share float64) {
 	n.o, n.c = g.ticks(n.lo), g.ticks(n.lc)
 	n.h = max(g.ticks(n.lh), n.o, n.c)
 	n.l = min(g.ticks(n.ll), n.o, n.c)
-	n.trades = max(1, int64(math.Round(n.ftr)))
+	n.trades = max(n.pins(), int64(math.Round(n.ftr)))
 	n.vol = max(n.trades, int64(math.Round(n.fvol)))
 	lo, hi := n.bandQV()
 	n.qv = max(lo, min(hi, int64(math.Round(float64(n.vol)*n.typical()))))
@@ -199,6 +199,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 1; i < k; i++ {
 		g.bt[i] = g.round(g.b[i], p)
 	}
+	g.fitPins(k, p, &iH, &iL) // feasible.go: a trade per price, or a flatter path
 	// One pass per child: its prices (the children holding the parent's
 	// extremes get them exactly), its volume target and the sums of the
 	// VWAP tilt below.
@@ -236,7 +237,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.nb[i] = takerShare(z, g.nb[i])
 		g.lo[i], g.hi[i] = 0, 0
 		if g.tr[i] > 0 {
-			g.lo[i], g.hi[i] = 1, inf
+			g.lo[i], g.hi[i] = g.pn[i], inf
 		}
 
 		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
@@ -317,7 +318,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		if g.tr[i] > 0 {
 			x := float64(n.vol) / mean
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
-			g.lo[i], g.hi[i] = 1, n.vol
+			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}
 	}
 	g.alloc(p.trades, k, false)
@@ -349,6 +350,9 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	g.alloc(p.tbq, k, true)
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
+	}
+	if L == leafLevel {
+		g.exactLeaves(kids) // feasible.go: quote volumes the tapes reach
 	}
 }
 

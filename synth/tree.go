@@ -96,9 +96,11 @@ type gen struct {
 	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
 	typ                                                          [maxFan + 1]float64 // typical prices of the children
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
-	uH, uL                                                       float64 // where in their children the extremes fall
-	actKey                                                       uint64  // seed of the draws deciding which children trade
+	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
+	uH, uL                                                       float64           // where in their children the extremes fall
+	actKey                                                       uint64            // seed of the draws deciding which children trade
 	as                                                           allocScratch
+	tg                                                           *tapeGen // scratch of exactLeaves
 }
 
 func newGen() *gen {
