@@ -329,70 +329,77 @@ func (g *gen) tiltTakers(kids []node, p *node, k int) {
 // exactLeaves gives the leaves (1s children of a 10s node, after every
 // split) quote volumes their tapes can reach exactly (tapegen.go): the
 // leaves of few trades (natural) take their natural draws' Σ price×size
-// per side, and the differences go to one leaf, the absorber, which
-// solves its orders for them: the trading leaves are tried in order of
-// trades, most first. An absorber's new quote volumes must stay inside
-// what its prices allow (and, for a small one, its tape must add up);
-// if none can, the leaves keep their split. The parent's totals do not
-// change.
+// per side, and the differences, per side, go to absorbers, which solve
+// their orders for them: the trading leaves in order of trades, most
+// first, each taking what its prices allow of what is left (a small one
+// only if its tape then adds up). Whatever no leaf can take stays with
+// the leaf of most trades (whose tape then misses it). The parent's
+// totals do not change.
 func (g *gen) exactLeaves(kids []node) {
+	const absorbMargin = 8
 	if g.tg == nil {
 		g.tg = &tapeGen{}
 	}
 	tg := g.tg
-	var dq, dt int64
-	nat := 0
+	var rB, rS int64 // what the natural draws left over, buys and sells
 	for i := range kids {
 		n := &kids[i]
-		g.olo[i], g.ohi[i] = n.qv, n.tbq // the split's, and scratch for the natural draws'
-		g.lo[i], g.hi[i] = n.qv, n.tbq
 		if n.natural() {
-			g.lo[i], g.hi[i] = tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
-			dq += n.qv - g.lo[i]
-			dt += n.tbq - g.hi[i]
-			nat++
+			qv, tbq := tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+			rB += n.tbq - tbq
+			rS += (n.qv - n.tbq) - (qv - tbq)
+			n.qv, n.tbq = qv, tbq
 		}
 	}
-	if dq == 0 && dt == 0 {
-		for i := range kids {
-			kids[i].qv, kids[i].tbq = g.lo[i], g.hi[i]
-		}
-		return
-	}
-	done := uint32(0)
+	done, top := uint32(0), -1
 	for range kids {
+		if rB == 0 && rS == 0 {
+			return
+		}
 		a := -1
 		for i := range kids {
-			if done&(1<<i) == 0 && kids[i].trades > 0 && (a < 0 || kids[i].trades > kids[a].trades) {
+			if done&(1<<i) == 0 && kids[i].trades > 1 && (a < 0 || kids[i].trades > kids[a].trades) {
 				a = i
 			}
 		}
 		if a < 0 {
 			break
 		}
+		if top < 0 {
+			top = a
+		}
 		done |= 1 << a
 		A := &kids[a]
-		// The absorber takes the others' differences: its own split
-		// values plus what the natural leaves gave up.
-		q, t := g.olo[a]+dq, g.ohi[a]+dt
-		if A.natural() {
-			q, t = g.olo[a]+dq-(g.olo[a]-g.lo[a]), g.ohi[a]+dt-(g.ohi[a]-g.hi[a])
-		}
 		S := A.vol - A.tbb
-		if t < A.tbb*A.l || t > A.tbb*A.h || q-t < S*A.l || q-t > S*A.h {
+		b0, s0 := A.tbq, A.qv-A.tbq
+		// A leaf too big to check takes only what keeps its VWAPs off its
+		// extremes (where the solver may miss).
+		var mb, ms int64
+		if A.trades > naturalMax {
+			mb, ms = A.tbb*(A.h-A.l)/absorbMargin, S*(A.h-A.l)/absorbMargin
+		}
+		b := max(A.tbb*A.l+mb, min(A.tbb*A.h-mb, b0+rB))
+		s := max(S*A.l+ms, min(S*A.h-ms, s0+rS))
+		b = min(max(b, min(b0, b0+rB)), max(b0, b0+rB)) // never away from the target
+		s = min(max(s, min(s0, s0+rS)), max(s0, s0+rS))
+		if b == b0 && s == s0 {
 			continue
 		}
-		A.qv, A.tbq = q, t
+		A.qv, A.tbq = b+s, b
 		if A.trades <= naturalMax && !tg.lay(g.s, floorDiv(A.t0, secMs), A, false) {
-			A.qv, A.tbq = g.olo[a], g.ohi[a]
+			A.qv, A.tbq = b0+s0, b0
 			continue
 		}
+		rB -= b - b0
+		rS -= s - s0
+	}
+	if top < 0 {
 		for i := range kids {
-			if i != a {
-				kids[i].qv, kids[i].tbq = g.lo[i], g.hi[i]
+			if kids[i].trades > 0 && (top < 0 || kids[i].trades > kids[top].trades) {
+				top = i
 			}
 		}
-		return
 	}
-	_ = nat
+	kids[top].tbq += rB
+	kids[top].qv += rB + rS
 }
