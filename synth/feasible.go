@@ -344,6 +344,7 @@ func (g *gen) exactLeaves(kids []node) {
 	var rB, rS int64 // what the natural draws left over, buys and sells
 	for i := range kids {
 		n := &kids[i]
+		g.olo[i], g.ohi[i] = n.qv, n.tbq
 		if n.natural() {
 			qv, tbq := tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
 			rB += n.tbq - tbq
@@ -385,14 +386,23 @@ func (g *gen) exactLeaves(kids []node) {
 		if b == b0 && s == s0 {
 			continue
 		}
-		A.qv, A.tbq = b+s, b
-		if A.trades <= naturalMax && !tg.lay(g.s, floorDiv(A.t0, secMs), A, false) {
+		// A small one is checked: all of it, else half, else a quarter.
+		ok := false
+		for try := 0; try < 3 && !ok; try++ {
+			A.qv, A.tbq = b+s, b
+			ok = A.trades > naturalMax || tg.lay(g.s, floorDiv(A.t0, secMs), A, false)
+			b, s = b0+(b-b0)/2, s0+(s-s0)/2
+		}
+		if !ok {
 			A.qv, A.tbq = b0+s0, b0
 			continue
 		}
-		rB -= b - b0
-		rS -= s - s0
+		rB -= A.tbq - b0
+		rS -= A.qv - A.tbq - s0
 	}
+	// What is left goes to the leaf of most trades, as far as its prices
+	// allow (its tape then misses); where they do not, leaves go back to
+	// their split one by one (their tapes then solve for it) until they do.
 	if top < 0 {
 		for i := range kids {
 			if kids[i].trades > 0 && (top < 0 || kids[i].trades > kids[top].trades) {
@@ -400,6 +410,24 @@ func (g *gen) exactLeaves(kids []node) {
 			}
 		}
 	}
-	kids[top].tbq += rB
-	kids[top].qv += rB + rS
+	n := &kids[top]
+	S := n.vol - n.tbb
+	for i := 0; ; i++ {
+		b, s := n.tbq+rB, n.qv-n.tbq+rS
+		if b >= n.tbb*n.l && b <= n.tbb*n.h && s >= S*n.l && s <= S*n.h {
+			n.qv, n.tbq = b+s, b
+			return
+		}
+		if i == len(kids) {
+			break
+		}
+		if c := &kids[i]; i != top {
+			rB += c.tbq - g.ohi[i]
+			rS += (c.qv - c.tbq) - (g.olo[i] - g.ohi[i])
+			c.qv, c.tbq = g.olo[i], g.ohi[i]
+		}
+	}
+	for i := range kids {
+		kids[i].qv, kids[i].tbq = g.olo[i], g.ohi[i]
+	}
 }
