@@ -153,7 +153,7 @@ func (n *node) bandLo(t int64) int64 { return max(t*n.l, n.qv-(n.vol-t)*n.h) }
 // volume lies outside the sum of the children's bands, taker-buy lots
 // move from the children where they reach least toward it to those where
 // they reach most, until it lies inside.
-func fixTakers(kids []node, p *node) {
+func fixTakers(kids []node, p *node, bands bool) {
 	for i := range kids {
 		n := &kids[i]
 		if n.trades != 1 || n.tbb == 0 || n.tbb == n.vol {
@@ -166,6 +166,9 @@ func fixTakers(kids []node, p *node) {
 				break
 			}
 		}
+	}
+	if !bands {
+		return
 	}
 	var sLo, sHi int64
 	for i := range kids {
@@ -430,4 +433,113 @@ func (g *gen) exactLeaves(kids []node) {
 	for i := range kids {
 		kids[i].qv, kids[i].tbq = g.olo[i], g.ohi[i]
 	}
+}
+
+// quietMax is the most trades of a quiet 10s block: its leaves do not
+// depend on its quote volumes, which quietBlocks sets from them.
+const quietMax = naturalMax
+
+// quietBlocks gives each quiet 10s block (children of a minute) whose
+// trading leaves can all take their natural draws the quote volumes of
+// those draws, so that every one of its leaves is exact (a block of few
+// trades often has no leaf that can absorb the others' differences); the
+// differences go to the other blocks, most trades first, each as far as
+// its prices allow with its VWAPs an eighth of its range off its
+// extremes (its own leaves then absorb them). If they cannot take it
+// all, the blocks keep their split. The minute's totals do not change.
+func (g *gen) quietBlocks(kids []node, pidx int64) {
+	var q0, t0 [maxFan]int64
+	var rB, rS int64
+	quiet := uint32(0)
+	for i := range kids {
+		c := &kids[i]
+		q0[i], t0[i] = c.qv, c.tbq
+		if c.trades == 0 || c.trades > quietMax {
+			continue
+		}
+		q, t, ok := g.naturalBlock(c, pidx*int64(len(kids))+int64(i))
+		if !ok {
+			continue
+		}
+		quiet |= 1 << i
+		rB += c.tbq - t
+		rS += (c.qv - c.tbq) - (q - t)
+		c.qv, c.tbq = q, t
+	}
+	if quiet != 0 {
+		g.count[leafLevel] = 0 // the nested splits overwrote the leaves
+	}
+	done := quiet
+	for range kids {
+		if rB == 0 && rS == 0 {
+			return
+		}
+		a := -1
+		for i := range kids {
+			if done&(1<<i) == 0 && kids[i].trades > 1 && (a < 0 || kids[i].trades > kids[a].trades) {
+				a = i
+			}
+		}
+		if a < 0 {
+			break
+		}
+		done |= 1 << a
+		A := &kids[a]
+		S := A.vol - A.tbb
+		b0, s0 := A.tbq, A.qv-A.tbq
+		mb, ms := A.tbb*(A.h-A.l)/8, S*(A.h-A.l)/8
+		b := max(A.tbb*A.l+mb, min(A.tbb*A.h-mb, b0+rB))
+		s := max(S*A.l+ms, min(S*A.h-ms, s0+rS))
+		b = min(max(b, min(b0, b0+rB)), max(b0, b0+rB))
+		s = min(max(s, min(s0, s0+rS)), max(s0, s0+rS))
+		A.qv, A.tbq = b+s, b
+		rB -= b - b0
+		rS -= s - s0
+	}
+	for i := range kids {
+		kids[i].qv, kids[i].tbq = q0[i], t0[i]
+	}
+}
+
+// naturalBlock splits quiet block c (10s node idx) into its leaves and
+// returns the sum of their natural draws' quote volumes, all and the
+// buys', if every trading leaf can take its natural draw. It overwrites
+// the cached leaves (the caller forgets them) and the split scratch.
+func (g *gen) naturalBlock(c *node, idx int64) (qv, tbq int64, ok bool) {
+	g.nested, g.moved = true, false
+	g.splitMicro(leafLevel, c, idx)
+	g.nested = false
+	if g.moved {
+		return 0, 0, false
+	}
+	if g.tg == nil {
+		g.tg = &tapeGen{}
+	}
+	kids := g.kids[leafLevel][:levels[leafLevel].fan]
+	for i := range kids {
+		n := &kids[i]
+		if n.trades == 0 {
+			continue
+		}
+		if !n.natural() {
+			return 0, 0, false
+		}
+		q, t := g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+		qv += q
+		tbq += t
+	}
+	return qv, tbq, true
+}
+
+// outsideRanges reports whether p's VWAP is outside what its children's
+// volumes allow between their lows and highs (and records it in g.moved).
+func (g *gen) outsideRanges(kids []node, p *node) bool {
+	var lo, hi int64
+	for i := range kids {
+		lo += kids[i].vol * kids[i].l
+		hi += kids[i].vol * kids[i].h
+	}
+	out := p.qv < lo || p.qv > hi
+	g.moved = g.moved || out
+	return out
 }

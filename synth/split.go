@@ -213,6 +213,10 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// closed form): VWAPs then stay near typical prices all the way down.
 	vwap := float64(p.qv) / float64(p.vol)
 	var sx, sxx float64
+	// A quiet block's leaves do not depend on its quote volumes (no VWAP
+	// tilt, no reachVWAP, no taker tilt), so that quietBlocks can set
+	// them from its leaves' natural tapes (feasible.go).
+	quiet := L == leafLevel && p.trades <= quietMax
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
 		// below the day level are never written or read (they stay 0).
@@ -243,7 +247,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
-		if g.hi[i] > 0 {
+		if g.hi[i] > 0 && !quiet {
 			sx += g.tgt[i] * x
 			sxx += g.tgt[i] * x * x
 		}
@@ -266,7 +270,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// its range. The parent's VWAP must be reachable from the children's
 	// ranges; where it is not, volume moves toward the child holding the
 	// parent's extreme (that is where the trading was).
-	moved := g.reachVWAP(kids, p, iH, iL)
+	// (A quiet block moves volume only when its VWAP is outside what its
+	// children's full ranges allow, which its leaves' natural quote
+	// volumes never are; naturalBlock then does not use it.)
+	moved := true
+	if !quiet || g.outsideRanges(kids, p) {
+		moved = g.reachVWAP(kids, p, iH, iL)
+	}
 	// Aim inside the middle of each range, so that no VWAP sits on an
 	// extreme its own children could not reach; fall back to narrower
 	// margins, then to anything. (Unless volume moved, reachVWAP left the
@@ -329,13 +339,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	fixTrades(kids)          // feasible.go: a trade per pinned price
-	g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
+	fixTrades(kids) // feasible.go: a trade per pinned price
+	if !quiet {
+		g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
+	}
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
-	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	fixTakers(kids, p, !quiet) // feasible.go: a taker split every child can trade
 	for i := 0; i < k; i++ {
 		n := &kids[i]
 		sell := n.vol - n.tbb
@@ -351,8 +363,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}
-	if L == leafLevel {
+	switch {
+	case g.nested:
+	case L == leafLevel:
 		g.exactLeaves(kids) // feasible.go: quote volumes the tapes reach
+	case L == leafLevel-1:
+		g.quietBlocks(kids, pidx) // feasible.go: quiet blocks' from their leaves
 	}
 }
 

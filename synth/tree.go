@@ -101,6 +101,7 @@ type gen struct {
 	actKey                                                       uint64            // seed of the draws deciding which children trade
 	as                                                           allocScratch
 	tg                                                           *tapeGen // scratch of exactLeaves
+	nested, moved                                                bool     // quietBlocks is splitting a block (naturalBlock); a quiet block moved volume
 }
 
 func newGen() *gen {
