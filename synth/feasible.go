@@ -11,9 +11,10 @@ package synth
 // the taker split's fallback left over eight in ten of BTCUSDT's trading
 // seconds with a taker-buy quote volume no tape can reach; after it,
 // 0.2–1.2% across BTC, XRP and a default altcoin); the others repair
-// what is left where siblings allow.
-// Still open: a second with one trade while its price moved (the path is
-// drawn before the counts are known).
+// what is left where siblings allow. fitPins gives every trading child a
+// trade per price (flattening the path where the parent has too few),
+// and exactLeaves and quietBlocks give small leaves the quote volumes
+// their natural tapes reach (tapegen.go).
 
 // pins is the number of trades node n needs for its prices: one when it
 // is flat, else the open and the close plus the high and the low where
@@ -355,7 +356,7 @@ func (g *gen) exactLeaves(kids []node) {
 			n.qv, n.tbq = qv, tbq
 		}
 	}
-	done, top := uint32(0), -1
+	done, top, checks := uint32(0), -1, 0
 	for range kids {
 		if rB == 0 && rS == 0 {
 			return
@@ -389,16 +390,15 @@ func (g *gen) exactLeaves(kids []node) {
 		if b == b0 && s == s0 {
 			continue
 		}
-		// A small one is checked: all of it, else half, else a quarter.
-		ok := false
-		for try := 0; try < 3 && !ok; try++ {
-			A.qv, A.tbq = b+s, b
-			ok = A.trades > naturalMax || tg.lay(g.s, floorDiv(A.t0, secMs), A, false)
-			b, s = b0+(b-b0)/2, s0+(s-s0)/2
-		}
-		if !ok {
-			A.qv, A.tbq = b0+s0, b0
-			continue
+		// A small one is checked (at most two of them, on their first
+		// draw only).
+		A.qv, A.tbq = b+s, b
+		if A.trades <= naturalMax {
+			checks++
+			if checks > 2 || !tg.lay(g.s, floorDiv(A.t0, secMs), A, false, 1) {
+				A.qv, A.tbq = b0+s0, b0
+				continue
+			}
 		}
 		rB -= A.tbq - b0
 		rS -= A.qv - A.tbq - s0

@@ -57,7 +57,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	if n.trades <= 0 {
 		return
 	}
-	tg.lay(s, idx, n, true)
+	tg.lay(s, idx, n, true, 4)
 	tg.emit(first)
 }
 
@@ -66,7 +66,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 // taker-buy volume alone, with no solving for the quote volumes. The split
 // that makes leaves (exactLeaves, feasible.go) gives such a leaf the
 // natural draw's quote volumes, so that its tape adds up exactly.
-const naturalMax = 39
+const naturalMax = 8
 
 // natural reports whether leaf n may take its natural draw: few trades,
 // a trade per price, one side only for a single trade.
@@ -80,8 +80,10 @@ func (n *node) natural() bool {
 // first where the leaf allows it, and is kept when its quote volumes are
 // the leaf's; otherwise the orders are solved for the leaf's quote
 // volumes, small leaves trying other draws (sides, pins, sizes) in a fixed
-// order until one adds up. Times are laid out unless times is false.
-func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
+// order until one adds up (at most tries draws: genLeaf tries 4, and a
+// check that a leaf adds up with fewer holds for genLeaf too). Times are
+// laid out unless times is false.
+func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool, tries int) bool {
 	N := int(n.trades)
 	if n.natural() {
 		qv, tbq := tg.naturalQuote(s, idx, n, times)
@@ -89,9 +91,8 @@ func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 			return true
 		}
 	}
-	tries := 1
-	if N <= 8 && int64(N) >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol) {
-		tries = 4 // (hopeless leaves are not retried)
+	if N > 8 || int64(N) < n.pins() || (N < 2 && n.tbb != 0 && n.tbb != n.vol) {
+		tries = 1 // (big leaves and hopeless ones are not retried)
 	}
 	for a := 0; a < tries; a++ {
 		if tg.build(s, idx, n, a, false, times) {
