@@ -333,11 +333,11 @@ func (g *gen) tiltTakers(kids []node, p *node, k int) {
 // exactLeaves gives the leaves (1s children of a 10s node, after every
 // split) quote volumes their tapes can reach exactly (tapegen.go): the
 // leaves of few trades (natural) take their natural draws' Σ price×size
-// per side, and the differences, per side, go to absorbers, which solve
-// their orders for them: the trading leaves in order of trades, most
-// first, each taking what its prices allow of what is left (a small one
-// only if its tape then adds up). Whatever no leaf can take stays with
-// the leaf of most trades (whose tape then misses it). The parent's
+// per side, and the differences, per side, go to absorbers, leaves of more
+// trades that solve their orders for them: most trades first, each taking
+// what keeps its VWAPs an eighth of its range off its extremes. What is
+// left goes to the leaf of most trades inside its prices (its tape then
+// misses), else leaves return to their split one by one. The parent's
 // totals do not change.
 func (g *gen) exactLeaves(kids []node) {
 	const absorbMargin = 8
@@ -356,14 +356,15 @@ func (g *gen) exactLeaves(kids []node) {
 			n.qv, n.tbq = qv, tbq
 		}
 	}
-	done, top, checks := uint32(0), -1, 0
+	done, top := uint32(0), -1
 	for range kids {
 		if rB == 0 && rS == 0 {
 			return
 		}
 		a := -1
 		for i := range kids {
-			if done&(1<<i) == 0 && kids[i].trades > 1 && (a < 0 || kids[i].trades > kids[a].trades) {
+			// (A small leaf's solver misses too often to absorb.)
+			if done&(1<<i) == 0 && kids[i].trades > naturalMax && (a < 0 || kids[i].trades > kids[a].trades) {
 				a = i
 			}
 		}
@@ -377,29 +378,14 @@ func (g *gen) exactLeaves(kids []node) {
 		A := &kids[a]
 		S := A.vol - A.tbb
 		b0, s0 := A.tbq, A.qv-A.tbq
-		// A leaf too big to check takes only what keeps its VWAPs off its
-		// extremes (where the solver may miss).
-		var mb, ms int64
-		if A.trades > naturalMax {
-			mb, ms = A.tbb*(A.h-A.l)/absorbMargin, S*(A.h-A.l)/absorbMargin
-		}
+		// It takes only what keeps its VWAPs off its extremes (where the
+		// solver may miss).
+		mb, ms := A.tbb*(A.h-A.l)/absorbMargin, S*(A.h-A.l)/absorbMargin
 		b := max(A.tbb*A.l+mb, min(A.tbb*A.h-mb, b0+rB))
 		s := max(S*A.l+ms, min(S*A.h-ms, s0+rS))
 		b = min(max(b, min(b0, b0+rB)), max(b0, b0+rB)) // never away from the target
 		s = min(max(s, min(s0, s0+rS)), max(s0, s0+rS))
-		if b == b0 && s == s0 {
-			continue
-		}
-		// A small one is checked (at most two of them, on their first
-		// draw only).
 		A.qv, A.tbq = b+s, b
-		if A.trades <= naturalMax {
-			checks++
-			if checks > 2 || !tg.lay(g.s, floorDiv(A.t0, secMs), A, false, 1) {
-				A.qv, A.tbq = b0+s0, b0
-				continue
-			}
-		}
 		rB -= A.tbq - b0
 		rS -= A.qv - A.tbq - s0
 	}
@@ -451,13 +437,14 @@ func (g *gen) quietBlocks(kids []node, pidx int64) {
 	var q0, t0 [maxFan]int64
 	var rB, rS int64
 	quiet := uint32(0)
+	g.qmask = 0
 	for i := range kids {
 		c := &kids[i]
 		q0[i], t0[i] = c.qv, c.tbq
-		if c.trades == 0 || c.trades > quietMax {
+		if c.trades == 0 || c.trades > quietMax || i >= qFan {
 			continue
 		}
-		q, t, ok := g.naturalBlock(c, pidx*int64(len(kids))+int64(i))
+		q, t, ok := g.naturalBlock(c, pidx*int64(len(kids))+int64(i), &g.qleaf[i])
 		if !ok {
 			continue
 		}
@@ -472,6 +459,7 @@ func (g *gen) quietBlocks(kids []node, pidx int64) {
 	done := quiet
 	for range kids {
 		if rB == 0 && rS == 0 {
+			g.qmask, g.qbase = quiet, pidx*int64(len(kids))
 			return
 		}
 		a := -1
@@ -503,9 +491,10 @@ func (g *gen) quietBlocks(kids []node, pidx int64) {
 
 // naturalBlock splits quiet block c (10s node idx) into its leaves and
 // returns the sum of their natural draws' quote volumes, all and the
-// buys', if every trading leaf can take its natural draw. It overwrites
-// the cached leaves (the caller forgets them) and the split scratch.
-func (g *gen) naturalBlock(c *node, idx int64) (qv, tbq int64, ok bool) {
+// buys', if every trading leaf can take its natural draw; the leaves,
+// with those quote volumes, go to out. It overwrites the cached leaves
+// (the caller forgets them) and the split scratch.
+func (g *gen) naturalBlock(c *node, idx int64, out *[maxFan]node) (qv, tbq int64, ok bool) {
 	g.nested, g.moved = true, false
 	g.splitMicro(leafLevel, c, idx)
 	g.nested = false
@@ -525,9 +514,11 @@ func (g *gen) naturalBlock(c *node, idx int64) (qv, tbq int64, ok bool) {
 			return 0, 0, false
 		}
 		q, t := g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+		n.qv, n.tbq = q, t
 		qv += q
 		tbq += t
 	}
+	copy(out[:], kids)
 	return qv, tbq, true
 }
 

@@ -168,6 +168,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	k := levels[L].fan
 	dur := levels[L].dur
 	kids := g.kids[L][:k]
+	if L == leafLevel && g.qmask != 0 && !g.nested {
+		// A quiet block quietBlocks split ahead: the same leaves.
+		if j := pidx - g.qbase; uint64(j) < qFan && g.qmask&(1<<j) != 0 {
+			copy(kids, g.qleaf[j][:k])
+			return
+		}
+	}
 	if p.trades == 0 {
 		for i := range kids {
 			kids[i] = node{t0: p.t0 + int64(i)*dur, o: p.c, c: p.c, h: p.c, l: p.c}

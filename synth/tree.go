@@ -102,7 +102,15 @@ type gen struct {
 	as                                                           allocScratch
 	tg                                                           *tapeGen // scratch of exactLeaves
 	nested, moved                                                bool     // quietBlocks is splitting a block (naturalBlock); a quiet block moved volume
+	// The leaves quietBlocks split ahead, for the blocks qbase+j with bit
+	// j of qmask set (their final leaves: splitMicro copies them).
+	qleaf [qFan][maxFan]node
+	qmask uint32
+	qbase int64
 }
+
+// qFan is the most blocks of a minute whose leaves quietBlocks keeps.
+const qFan = 6
 
 func newGen() *gen {
 	g := &gen{}
@@ -136,6 +144,7 @@ func (g *gen) node(L int, idx int64) *node {
 // drop forgets every cached split.
 func (g *gen) drop() {
 	g.count = [nLevels]uint64{}
+	g.qmask = 0
 }
 
 // nodeSlow is node when the node's parent is not the one last split.
