@@ -65,16 +65,17 @@
 // The splits see to it that leaves do: every trading node has a trade per
 // distinct open, high, low and close (where a block has too few trades
 // for its children's moves, one child carries the whole move and the
-// others hold the price: fitPins), and a leaf of at most 5 trades
+// others hold the price: fitPins), and a leaf of at most 4 trades
 // (naturalMax) takes the quote volumes of its natural tape, laid out
 // without solving, the differences going to siblings that solve for them
 // (exactLeaves); a quiet 10s block takes the sum of its leaves' natural
-// quote volumes from its minute (quietBlocks). About 88% of the seconds
+// quote volumes from its minute (quietBlocks). About 86% of the seconds
 // with trades are then exact; the rest are leaves whose block could not
 // absorb the differences (mostly quiet blocks of a quiet minute) and
-// seconds of 6 to 39 trades whose solver misses. naturalMax trades
+// seconds of 5 to 39 trades whose solver misses. naturalMax trades
 // exactness for the cost of 1s candles, which lay out the natural tapes
-// (8: ~90% exact, 1s candles ~25% slower; 5: ~10% slower at most). The
+// (4: 86% exact, 1s candles up to ~6% slower than without the natural
+// draws; 5: 88%, ~10-20%; 8: 90%, ~25%). The
 // leaves that are not exact get the nearest tape the solver finds: always
 // the count, the times, prices inside [low, high] and a lot at least per
 // trade, and the volume and taker-buy volume whenever the count allows

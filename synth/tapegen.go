@@ -66,9 +66,10 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 // taker-buy volume alone, with no solving for the quote volumes. The split
 // that makes leaves (exactLeaves, feasible.go) gives such a leaf the
 // natural draw's quote volumes, so that its tape adds up exactly. Every
-// such leaf costs 1s candles a layout: 5 keeps them within ~10% of their
-// speed without (8 gains 2 points of exact seconds for ~25%).
-const naturalMax = 5
+// such leaf costs 1s candles a layout: 4 keeps them within ~6% of their
+// speed without (5: 88% of seconds exact instead of 86%, for 10-20%; 8:
+// 90% for ~25%).
+const naturalMax = 4
 
 // natural reports whether leaf n may take its natural draw: few trades,
 // a trade per price, one side only for a single trade.
