@@ -264,12 +264,6 @@ func getJSON(t *testing.T, u, token string, v any) {
 	}
 }
 
-// requestLogMissing allows the 404 of /__admin/requests on a server built
-// without the request log: the page shows "not available".
-func requestLogMissing(path string, status int64) bool {
-	return strings.HasSuffix(path, "/requests") && strings.HasPrefix(path, "/__admin/") && status == http.StatusNotFound
-}
-
 type uiCandle struct {
 	Time   int64  `json:"time"`
 	Open   string `json:"open"`
@@ -345,7 +339,7 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	p := newPage(t, s.URL(), func(path string, status int64) bool {
 		// The refused changes below are answered 400, on purpose.
 		refused := status == http.StatusBadRequest && (strings.HasSuffix(path, "/conditions") || strings.HasSuffix(path, "/limits"))
-		return refused || requestLogMissing(path, status)
+		return refused
 	})
 	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
 
@@ -498,7 +492,8 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 		chromedp.Click(chromedp.ID("limits-apply")))
 	p.until("the limits error shown", `document.getElementById('limits-error').textContent.startsWith('limits: ')`)
 
-	// The last requests, with status, source and the fault injected.
+	// The last requests, with status, source and the fault injected
+	// (GET /__admin/requests).
 	requestLog(t, p, s.URL())
 
 	// The usage table shows this test's klines requests' client.
@@ -537,7 +532,7 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 func TestDashboardAsksForTheAdminToken(t *testing.T) {
 	s := startServer(t, "s3cret")
 	p := newPage(t, s.URL(), func(path string, status int64) bool {
-		return requestLogMissing(path, status) || (status == http.StatusUnauthorized && strings.HasPrefix(path, "/__admin/"))
+		return status == http.StatusUnauthorized && strings.HasPrefix(path, "/__admin/")
 	})
 	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
 	p.until("the login form", `!document.getElementById('login').hidden && document.getElementById('app').hidden`)
@@ -597,9 +592,8 @@ func requestLog(t *testing.T, p *page, base string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		p.until("the request log marked not available", `document.getElementById('requests-note').textContent.includes('not available')`)
-		return
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /__admin/requests: %d", resp.StatusCode)
 	}
 	put := func(body string) {
 		req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
