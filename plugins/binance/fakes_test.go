@@ -50,6 +50,9 @@ func (f fakeTape) secondTrades(c cc.Candle) []cc.Trade {
 func (f fakeTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error) {
 	nowMs := q.Now / 1000
 	hi := nowMs / 1000 // seconds, inclusive
+	// The trades of a second come from its whole candle, so they do not
+	// change as it fills; those after now are left out.
+	whole := (hi + 1) * 1000
 	if q.End != 0 {
 		hi = min(hi, (q.End-1)/1_000_000)
 	}
@@ -76,7 +79,7 @@ func (f fakeTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, erro
 	if q.Newest {
 		for top := hi; top >= lo; top -= chunk {
 			from := max(lo, top-chunk+1)
-			cs, err := f.m.Candles(ctx, q.Symbol, cc.Interval1s, from*1000, (top+1)*1000, nowMs)
+			cs, err := f.m.Candles(ctx, q.Symbol, cc.Interval1s, from*1000, (top+1)*1000, whole)
 			if err != nil {
 				return nil, err
 			}
@@ -98,7 +101,7 @@ func (f fakeTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, erro
 	}
 	for bot := lo; bot <= hi; bot += chunk {
 		to := min(hi, bot+chunk-1)
-		cs, err := f.m.Candles(ctx, q.Symbol, cc.Interval1s, bot*1000, (to+1)*1000, nowMs)
+		cs, err := f.m.Candles(ctx, q.Symbol, cc.Interval1s, bot*1000, (to+1)*1000, whole)
 		if err != nil {
 			return nil, err
 		}

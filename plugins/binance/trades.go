@@ -323,8 +323,15 @@ func (s *server) handleAggTrades(w http.ResponseWriter, r *http.Request, q param
 
 // appendAgg encodes {"a","p","q","f","l","T","m","M"} (futures without M).
 func (s *server) appendAgg(b []byte, a agg, unit timeUnit) []byte {
+	b = append(b, '{')
+	b = s.appendAggFields(b, a, unit)
+	return append(b, '}')
+}
+
+// appendAggFields appends the fields of an aggregate without braces.
+func (s *server) appendAggFields(b []byte, a agg, unit timeUnit) []byte {
 	pp, qp := s.pricePlaces(symbolSpec{}), s.qtyPlaces(symbolSpec{})
-	b = append(b, `{"a":`...)
+	b = append(b, `"a":`...)
 	b = strconv.AppendInt(b, a.id, 10)
 	b = appendField(b, "p", a.price, pp)
 	b = appendField(b, "q", a.qty, qp)
@@ -339,7 +346,7 @@ func (s *server) appendAgg(b []byte, a agg, unit timeUnit) []byte {
 	if s.p.kind == Spot {
 		b = append(b, `,"M":true`...)
 	}
-	return append(b, '}')
+	return b
 }
 
 // timeUnit is how a spot answer writes times: milliseconds, or with

@@ -98,6 +98,10 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, name string) {
 	if !c.add(name) {
 		return
 	}
+	if ss, ok := p.s.parseSurfaceStream(name); ok {
+		p.subscribeSurface(s, c, name, ss)
+		return
+	}
 	st, ok := p.s.parseStream(name)
 	if !ok {
 		return
