@@ -52,7 +52,7 @@ func errNoDerivs() *apiError { return errInvalidSymbol() }
 // else the last ones up to endTime or now.
 func (s *server) handleFundingRate(w http.ResponseWriter, r *http.Request, q params) {
 	specs := s.specs
-	if q.has("symbol") {
+	if q.get("symbol") != "" { // go-binance sends symbol= even when unset
 		sym, aerr := q.symbol("symbol")
 		if aerr != nil {
 			writeError(w, aerr)
