@@ -156,6 +156,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(s.env, w, r, s.proto, s.p.wsOptions())
 		return
 	}
+	if r.URL.Path == s.p.wsAPIPath() {
+		plugins.ServeWS(s.env, w, r, &wsAPI{s: s}, s.p.wsOptions())
+		return
+	}
+	s.serveREST(w, r)
+}
+
+// serveREST answers a REST request (and the WS API's requests, which are
+// REST requests in another envelope).
+func (s *server) serveREST(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[r.URL.Path]
 	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		notFound(w)
