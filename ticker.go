@@ -92,9 +92,12 @@ func WindowStats(ctx context.Context, m Market, tape Tape, symbol string, start,
 	}
 	s1, m1 := Interval1s, Interval1m
 	s0 := s1.Truncate(start)
-	head := m1.Ceil(s0)      // the first minute boundary at or after s0
-	tail := m1.Truncate(now) // the minute containing now
-	stop := s1.Next(s1.Truncate(now))
+	stop := s1.Truncate(now + 1) // the first second not closed by now
+	head := m1.Ceil(s0)          // the first minute boundary at or after s0
+	tail := m1.Truncate(stop)    // the minute the closed seconds end in
+	if s0 >= stop {
+		return st, nil
+	}
 	var parts [][]Candle
 	if head >= tail {
 		cs, err := m.Candles(ctx, symbol, s1, s0, stop, now)

@@ -54,7 +54,8 @@ func TestWindowStatsRagged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		secs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1s, cc.Interval1s.Truncate(start), cc.Interval1s.Truncate(now)+1000, now)
+		// The closed seconds: the one in progress at now is left out.
+		secs, err := m.Candles(ctx, "BTCUSDT", cc.Interval1s, cc.Interval1s.Truncate(start), cc.Interval1s.Truncate(now+1), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,9 +72,29 @@ func TestWindowStatsRagged(t *testing.T) {
 		if st.High.Cmp(b.High) > 0 || st.Low.Cmp(b.Low) < 0 || st.Volume.Cmp(b.Volume) > 0 || st.Trades > b.Trades {
 			t.Fatalf("window %d: stats %+v outside 1m bounds %+v", window, st, b)
 		}
-		if st.Last != b.Close {
-			t.Fatalf("window %d: last %v, the minute in progress closes at %v", window, st.Last, b.Close)
+		if !secs[len(secs)-1].Closed || secs[len(secs)-1].CloseTime != cc.Interval1s.Truncate(now)-1 {
+			t.Fatalf("window %d: the last second counted %+v", window, secs[len(secs)-1])
 		}
+	}
+}
+
+// TestWindowStatsClosedSeconds: a window ending on a second's last
+// millisecond counts that second; one ending inside it does not.
+func TestWindowStatsClosedSeconds(t *testing.T) {
+	ctx := context.Background()
+	m := tickerMarket()
+	sec := int64(1767225600000) + 5*86_400_000 + 42_000
+	a, err := cc.WindowStats(ctx, m, nil, "BTCUSDT", sec-10_000, sec+999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := cc.WindowStats(ctx, m, nil, "BTCUSDT", sec-10_000, sec+998)
+	cs, _ := m.Candles(ctx, "BTCUSDT", cc.Interval1s, sec, sec+1000, sec+999)
+	if a.Trades != b.Trades+cs[0].Trades || a.Last != cs[0].Close || a.Volume.Cmp(b.Volume.Add(cs[0].Volume)) != 0 {
+		t.Fatalf("closed at %d: %+v\nopen: %+v\nsecond %+v", sec+999, a, b, cs[0])
+	}
+	if e, _ := cc.WindowStats(ctx, m, nil, "BTCUSDT", sec+10, sec+500); e.Trades != 0 || e.FirstID != -1 {
+		t.Fatalf("no closed second: %+v", e)
 	}
 }
 

@@ -276,10 +276,13 @@ func (s *server) eachPrice(w http.ResponseWriter, r *http.Request, q params, one
 	writeJSON(w, http.StatusOK, out)
 }
 
-// lastPrice is the price at now: the close of the 1s candle containing it.
+// lastPrice is the price at now: the close of the last second closed by
+// now, which is the last trade's price (a tape holds no trades of the
+// second in progress), as the tickers' lastPrice (cc.WindowStats).
 func (s *server) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
 	iv := cc.Interval1s
-	cs, err := s.env.Market.Candles(ctx, sym, iv, iv.Truncate(now), iv.Next(iv.Truncate(now)), now)
+	stop := iv.Truncate(now + 1)
+	cs, err := s.env.Market.Candles(ctx, sym, iv, stop-1000, stop, now)
 	if err != nil {
 		return cc.Decimal{}, err
 	}

@@ -82,9 +82,12 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 		if srv.env.Tape == nil {
 			return
 		}
-		cursor := srv.nowMicros() + 1 // trades after the subscription
+		// Trades after the subscription, then after the last one sent: a
+		// trade reaches the tape when its second closes, so the cursor is
+		// an id, not a time.
+		cur := tradeCursor{start: srv.nowMicros() + 1}
 		encode = func(u cc.Update) []byte {
-			cursor = srv.pushTrades(s, c, name, st, cursor, u.EventTime)
+			srv.pushTrades(s, c, name, st, &cur, u.EventTime)
 			return nil
 		}
 	case "bookTicker":
@@ -147,22 +150,28 @@ func (s *server) wrap(c *conn, name string, event []byte) []byte {
 // tradePage bounds one tape query of a trade stream.
 const tradePage = 5000
 
-// pushTrades sends the trades in [cursor, upTo's end] one event each
-// (aggregates for aggTrade) and returns the next cursor.
-func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfaceStream, cursor, upTo int64) int64 {
-	end := (upTo + 1) * 1000
-	if end <= cursor {
-		return cursor
-	}
-	q := cc.TradeQuery{Symbol: st.symbol, Start: cursor, End: end, Limit: tradePage, Now: end - 1}
+// tradeCursor is where a trade stream goes on from: the first trade at
+// or after start, then the one after id last.
+type tradeCursor struct {
+	start int64 // µs
+	last  int64 // 0 until a trade went out
+}
+
+// pushTrades sends the tape's trades after cur up to upTo (ms), one event
+// each (aggregates for aggTrade), and moves cur past them.
+func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfaceStream, cur *tradeCursor, upTo int64) {
+	now := upTo*1000 + 999
+	q := cc.TradeQuery{Symbol: st.symbol, Start: cur.start, End: now + 1, Limit: tradePage, Now: now}
 	for {
+		if cur.last != 0 {
+			q.FromID = cur.last + 1
+		}
 		ts, err := s.env.Tape.Trades(ses.Context(), q)
 		if err != nil || len(ts) == 0 {
-			return end
+			return
 		}
-		full := len(ts) == tradePage
 		if st.kind == "aggTrade" {
-			if full {
+			if len(ts) == tradePage {
 				// Keep the last aggregate, which may go on, for the next page.
 				cut := len(ts)
 				for cut > 0 && ts[cut-1].AggID == ts[len(ts)-1].AggID {
@@ -174,20 +183,20 @@ func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfa
 			}
 			for _, a := range aggregate(ts, nil, false) {
 				if ses.Send(s.wrap(c, name, s.appendAggEvent(nil, st.symbol, a, st.unit))) != nil {
-					return end
+					return
 				}
 			}
 		} else {
 			for _, t := range ts {
 				if ses.Send(s.wrap(c, name, s.appendTradeEvent(nil, st.symbol, t, st.unit))) != nil {
-					return end
+					return
 				}
 			}
 		}
-		if !full {
-			return end
+		cur.last = ts[len(ts)-1].ID
+		if len(ts) < tradePage {
+			return
 		}
-		q.FromID = ts[len(ts)-1].ID + 1
 	}
 }
 
