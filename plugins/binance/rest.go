@@ -102,6 +102,9 @@ func (s *server) buildRoutes() map[string]route {
 		rs["/api/v3/ticker/24hr"] = route{h: s.handleTicker24h, reads: []string{"symbol", "symbols", "type", "symbolStatus"}}
 		rs["/api/v3/avgPrice"] = route{h: s.handleAvgPrice, reads: []string{"symbol"}}
 		rs["/api/v3/trades"] = route{h: s.handleTrades, reads: []string{"symbol", "limit"}}
+		// The legacy path Binance still serves, which go-binance's
+		// NewRecentTradesService calls.
+		rs["/api/v1/trades"] = rs["/api/v3/trades"]
 		rs["/api/v3/historicalTrades"] = route{h: s.handleHistoricalTrades, reads: []string{"symbol", "limit", "fromId"}}
 		rs["/api/v3/aggTrades"] = route{h: s.handleAggTrades, reads: []string{"symbol", "fromId", "startTime", "endTime", "limit"}}
 		rs["/api/v3/ticker/bookTicker"] = route{h: s.handleBookTicker, reads: []string{"symbol", "symbols", "symbolStatus"}}

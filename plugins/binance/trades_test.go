@@ -91,6 +91,7 @@ func TestRecentTradesShapeLimitsAndOrder(t *testing.T) {
 	}{
 		{binance.Spot, "/api/v3/trades", "id price qty quoteQty time isBuyerMaker isBestMatch"},
 		{binance.Perpetual, "/fapi/v1/trades", "id price qty quoteQty time isBuyerMaker isRPITrade"},
+		{binance.Spot, "/api/v1/trades", "id price qty quoteQty time isBuyerMaker isBestMatch"},
 	} {
 		base, _ := synthServer(t, tc.kind)
 		status, body := get(t, base+tc.path+"?symbol=BTCUSDT")
