@@ -299,7 +299,8 @@ func (s *server) handleAggTrades(w http.ResponseWriter, r *http.Request, q param
 			}
 			return
 		}
-		if s.p.kind == Perpetual && tq.End-1000-tq.Start >= aggTradesMaxSpan*1000 {
+		// An hour exactly passes: ccxt asks for [since, since+1h].
+		if s.p.kind == Perpetual && vals[2]-vals[1] > aggTradesMaxSpan {
 			writeError(w, badRequest(-1127, "More than 1 hours between startTime and endTime."))
 			return
 		}

@@ -255,11 +255,11 @@ func TestAggTradesAggregateTheTape(t *testing.T) {
 	}
 	// USD-M refuses windows of an hour or more.
 	base, _ := synthServer(t, binance.Perpetual)
-	status, body := get(t, base+"/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=1773838000000&endTime=1773841600000")
+	status, body := get(t, base+"/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=1773838000000&endTime=1773841600001")
 	if status != 400 || string(body) != `{"code":-1127,"msg":"More than 1 hours between startTime and endTime."}` {
 		t.Errorf("futures >1h: %d %s", status, body)
 	}
-	if status, body := get(t, base+"/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=1773838000000&endTime=1773841599999"); status != 200 {
+	if status, body := get(t, base+"/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=1773838000000&endTime=1773841600000"); status != 200 {
 		t.Errorf("futures <1h: %d %.100s", status, body)
 	}
 }
