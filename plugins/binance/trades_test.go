@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/binance"
@@ -483,5 +484,61 @@ func TestSystemStatus(t *testing.T) {
 		if status, body := get(t, base+"/sapi/v1/system/status"); status != 200 || string(body) != `{"status":0,"msg":"normal"}` {
 			t.Errorf("%d %s", status, body)
 		}
+	}
+}
+
+// TestAggTradesBounds: endTime alone gives the newest up to it; a start
+// after the end is empty on spot and -1023 on USD-M; a microsecond
+// startTime (spot) selects as its millisecond.
+func TestAggTradesBounds(t *testing.T) {
+	base, _ := synthServer(t, binance.Spot)
+	end := fixedNow.UnixMilli() - 600_000
+	_, body := get(t, base+"/api/v3/aggTrades?symbol=ETHUSDT&limit=4&endTime="+strconv.FormatInt(end, 10))
+	var aggs []aggRow
+	if json.Unmarshal(body, &aggs) != nil || len(aggs) != 4 || aggs[3].T > end {
+		t.Fatalf("endTime alone: %s", body)
+	}
+	_, next := get(t, base+"/api/v3/aggTrades?symbol=ETHUSDT&limit=1&fromId="+strconv.FormatInt(aggs[3].L+1, 10))
+	var after []aggRow
+	if json.Unmarshal(next, &after) != nil || len(after) != 1 || after[0].T <= end {
+		t.Errorf("the aggregate after the newest up to endTime is not after it: %s", next)
+	}
+	if status, body := get(t, base+"/api/v3/aggTrades?symbol=ETHUSDT&startTime=1773844000000&endTime=1773843000000"); status != 200 || string(body) != "[]" {
+		t.Errorf("spot start after end: %d %s", status, body)
+	}
+	_, ms := get(t, base+"/api/v3/aggTrades?symbol=ETHUSDT&limit=3&startTime=1773844000000")
+	_, us := get(t, base+"/api/v3/aggTrades?symbol=ETHUSDT&limit=3&startTime=1773844000000000")
+	if string(ms) != string(us) || len(ms) < 50 {
+		t.Errorf("µs startTime:\n%s\n%s", ms, us)
+	}
+	fut, _ := synthServer(t, binance.Perpetual)
+	if status, body := get(t, fut+"/fapi/v1/aggTrades?symbol=ETHUSDT&startTime=1773844000000&endTime=1773843000000"); status != 400 || !strings.Contains(string(body), "-1023") {
+		t.Errorf("futures start after end: %d %s", status, body)
+	}
+}
+
+// TestTradeStreamUnsubscribe: after UNSUBSCRIBE a trade stream says no
+// more.
+func TestTradeStreamUnsubscribe(t *testing.T) {
+	clock := replaytest.Clock(fixedNow, 20)
+	srv := serve(t, binance.New(binance.Spot, binance.Options{}), synthEnv(clock, "binance_spot"))
+	c := dial(t, srv.URL, "/ws/0")
+	send(t, c, `{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}`)
+	if b := read(t, c); string(b) != `{"result":null,"id":1}` {
+		t.Fatalf("ack %s", b)
+	}
+	if b := read(t, c); !strings.Contains(string(b), `"e":"trade"`) {
+		t.Fatalf("no trade: %s", b)
+	}
+	send(t, c, `{"method":"UNSUBSCRIBE","params":["btcusdt@trade"],"id":2}`)
+	for {
+		b := read(t, c)
+		if string(b) == `{"result":null,"id":2}` {
+			break
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(700 * time.Millisecond))
+	if _, b, err := c.ReadMessage(); err == nil {
+		t.Errorf("a push after UNSUBSCRIBE: %s", b)
 	}
 }
