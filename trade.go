@@ -118,3 +118,13 @@ type Derivatives interface {
 	// Perp is the state at now.
 	Perp(ctx context.Context, symbol string, now int64) (PerpState, error)
 }
+
+// TradeIDs numbers a market's trades by time, for the candle fields that
+// carry trade ids (Binance's kline "f" and "L", ticker "F" and "L"). A
+// Tape that numbers its trades implements it.
+type TradeIDs interface {
+	// FirstTradeID is the id of the first trade at or after t (Unix
+	// microseconds): a candle [open, close] holds the ids
+	// [FirstTradeID(open), FirstTradeID(close+1)).
+	FirstTradeID(ctx context.Context, symbol string, t int64) (int64, error)
+}

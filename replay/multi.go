@@ -85,9 +85,11 @@ func newMulti(opts Options) (*Server, error) {
 			Market: market,
 			Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 			Clock:  clock,
+			Derivs: derivs(p.Name(), opts.Seed, ps, market),
 			Pairs:  ps,
 			Hub:    st.Hub(),
 			Logger: so.Logger,
+			Tape:   market, Quotes: market,
 		}
 		envs[p.Name()] = env
 		st.Handle(p.Handler(env))

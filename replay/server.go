@@ -141,19 +141,24 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		clock = &cc.Clock{Speed: opts.Speed}
 	}
 	market := opts.Market
+	syn, _ := market.(*synth.Market) // the trade tape and touch, until recorded trades are indexed
 	switch {
 	case tp != nil:
-		market = tp.market(synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs}))
+		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		market = tp.market(syn)
 	case market == nil:
-		market = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		market = syn
 	}
 	env := &plugins.Env{
 		Market: market,
 		Feed:   &cc.MarketFeed{Market: market, Clock: clock},
 		Clock:  clock,
+		Derivs: derivs(p.Name(), opts.Seed, pairs, market),
 		Pairs:  pairs,
 		Hub:    hub,
 		Logger: logger,
+		Tape:   syn.Tape(), Quotes: syn.Quoter(),
 	}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)

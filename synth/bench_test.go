@@ -70,3 +70,54 @@ func BenchmarkCandles1d1000(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/window")
 	}
 }
+
+// BenchmarkTrades generates the BTCUSDT tape in successive windows of a
+// minute (sequential generation) and reports trades per second of
+// wall-clock and CPU time.
+func BenchmarkTrades(b *testing.B) {
+	m := benchMarket()
+	ctx := context.Background()
+	start := int64(1735689600000) * 1000 // 2025-01-01, µs
+	const span = int64(60_000_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	total := 0
+	for i := 0; i < b.N; i++ {
+		s := start + int64(i)*span
+		ts, err := m.Trades(ctx, cc.TradeQuery{Symbol: "BTCUSDT", Start: s, End: s + span})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += len(ts)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "trades/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(total)/cpu.Seconds(), "trades/cpu-s")
+	}
+}
+
+// BenchmarkTradeWindow1000 asks for 1000 trades from a time anywhere in
+// a century (nothing cached between iterations but the day tables of
+// the 4096-day blocks it visits), as a trades endpoint with startTime
+// and limit does.
+func BenchmarkTradeWindow1000(b *testing.B) {
+	m := benchMarket()
+	ctx := context.Background()
+	lo := int64(946684800000) * 1000 // 2000-01-01, µs
+	span := int64(100*365*86_400) * 1_000_000
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		s := lo + int64(uint64(i)*0x9e3779b97f4a7c15%uint64(span))
+		ts, err := m.Trades(ctx, cc.TradeQuery{Symbol: "BTCUSDT", Start: s, Limit: 1000})
+		if err != nil || len(ts) != 1000 {
+			b.Fatalf("got %d trades, %v", len(ts), err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/window")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/window")
+	}
+}

@@ -17,8 +17,13 @@
 // which makes volatility cluster and returns fat-tailed) and an intraday
 // and weekly seasonal profile; volume follows volatility, the size of the
 // move and the season; trades follow volume; the taker-buy share leans
-// with the return. Root boundaries are stationary draws, so the price
-// level never depends on a distance from some origin.
+// with the return. Now and then (about four times a month) a jump pours
+// a burst of variance into one minute, carried down from the day through
+// one node of each level: the rare extreme 1m returns that give returns
+// their kurtosis, while the cascade stays mild enough for the bulk of
+// the distribution (q99.9 of |r| over its median about 26, real BTCUSDT
+// 21). Root boundaries are stationary draws, so the price level never
+// depends on a distance from some origin.
 //
 // From the day level down every quantity is an integer (price ticks, lots,
 // lot×tick quote units) and a node's integers are exactly the aggregate of
@@ -35,6 +40,14 @@
 // level and adds a little noise of the venue's own below it: a small
 // basis. A pair's price at Options.RefTime is its start price.
 //
+// Derivatives (NewDerivatives) is a perpetual's side of a Market: an
+// index (the pair on a virtual spot venue, within ±0.3% of the last
+// price), a premium index, a mark price (index times a smoothed premium,
+// within the venue's band of the index), funding on the venue's schedule
+// and cap (perpRules: 8-hourly at 00, 08 and 16 UTC, Hyperliquid hourly)
+// and open interest. Mark and index candles aggregate exactly across
+// intervals like the market's own; see perp.go.
+//
 // Market.Bridge serves replay's gap filling: the market's own path for a
 // stretch, shifted so that it starts on a recorded close and ends on the
 // next recorded open.
@@ -43,6 +56,56 @@
 // price (at least cents) and a lot worth ten cents to a dollar. Without a
 // start price a pair takes a default for its base asset (BTC 50000, ETH
 // 3000, ...); unknown assets trade like a mid-cap altcoin at 100.
+//
+// # Trades and the touch
+//
+// Market is also a cc.Tape, a cc.Quoter and a cc.TradeIDs. The trades of
+// a 1s leaf are generated from the leaf node alone, with draws seeded by
+// (seed, exchange, pair, second), so any window is generated directly.
+// A leaf's trades are taker orders at distinct microseconds strictly
+// inside the second, in bursts; an order fills against one or more
+// resting orders (prints) at one price level, or sweeps two or three
+// adjacent levels (upward for a buy, downward for a sell), all its
+// prints sharing its time. Prints of one order at one price form an
+// aggregate (AggID is its first print's ID). Sizes are heavy tailed
+// (log-normal with a Pareto tail), at least a lot. The first print is at
+// the leaf's open, the last at its close, one at its high and one at its
+// low (single-level orders); a bridge through those gives the other
+// orders' prices, which are then moved, order by order, so that the
+// buys' Σ price×size is the leaf's taker-buy quote volume and the sells'
+// the rest: the trades then aggregate exactly to the leaf (count, OHLC,
+// volume, quote volume, taker-buy volumes) whenever the leaf allows it.
+// Not every leaf the generator makes allows it yet: about a quarter of
+// the seconds with trades hold fewer trades than distinct open, high,
+// low and close (one trade while the price moved: the path is drawn
+// before the counts), and with few trades the arithmetic of few prices
+// and sizes often has no exact solution. Those leaves get the nearest
+// tape the solver finds: always the count, the times, prices inside
+// [low, high] and a lot at least per trade, and the volume and taker-buy
+// volume whenever the count allows two sides. The taker split is made
+// tradeable in splitMicro (feasible.go).
+// TestTradesAggregateToCandles measures it.
+//
+// Trade ids count trades: the first id of a leaf is its 4096-day block's
+// base ((block+1024)<<40) plus the trades of the block before the leaf,
+// from per-block day prefix sums (cached per Market) and the tree's
+// counts below a day; an id finds its leaf by descending the same
+// counts. Every TradeQuery bound becomes an id range, so Limit and Newest
+// cost the window, not the span. The trades of the second in progress
+// are not on the tape, as its 1s candle is not in Candles.
+//
+// The touch (Touch at instant t, before the trades stamped t) is
+// derived from the tape, so a book built on it agrees with every trade:
+// when an order prints, the best level on its side (the ask for a buy,
+// the bid for a sell) is at its first print's price and holds what
+// printed there plus, unless the order sweeps on, some resting lots; the
+// other side is a spread away (one tick mostly for the majors, wider for
+// thin pairs and a little wider in volatile seconds). After the order,
+// the taker's side is at its last print's price with the lots left
+// resting there, the other side unchanged. The quotes then move to the
+// next order's touch at an instant between the two orders (quoteInstant:
+// soon after the last order, never in its microsecond). A book can take
+// the same levels as its top and fill the depth below.
 //
 // # Concurrency
 //

@@ -40,6 +40,7 @@ type Market struct {
 	mktKey  uint64
 	symbols map[string]*symbol
 	pool    sync.Pool // of *gen
+	tapes   tapeCache // the trade tape's scratch and id index (tape.go)
 }
 
 var _ cc.Market = (*Market)(nil)

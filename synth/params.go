@@ -53,9 +53,9 @@ var hourActivity = [24]float64{
 // Day-of-week multipliers (Sunday first): weekends trade much less.
 var weekdayActivity = [7]float64{0.62, 1.02, 1.08, 1.08, 1.06, 1.05, 0.58}
 
-// Volatility follows activity, slightly less than proportionally in
-// standard deviation: variance multiplier = activity^seasonVarExp.
-const seasonVarExp = 1.5
+// Volatility follows activity: variance multiplier =
+// activity^seasonVarExp, the variance in proportion to activity.
+const seasonVarExp = 1.0
 
 // symbol is everything the generator needs about one served pair.
 type symbol struct {
@@ -72,8 +72,12 @@ type symbol struct {
 	beta     float64 // market factor loading
 	key      uint64  // seed of this symbol's own draws
 	exKey    uint64  // seed of this (exchange, symbol)'s basis draws
-	shift    float64 // log(price in ticks) at RefTime minus the tree's value there
-	lvl      [nLevels]levelMix
+	// A venue can follow another's basis noise: with exRho != 0, exKey is
+	// the other venue's and exOwn seeds the rest (see Derivatives).
+	exRho float64
+	exOwn uint64
+	shift float64 // log(price in ticks) at RefTime minus the tree's value there
+	lvl   [nLevels]levelMix
 }
 
 // levelMix is how the bridge innovations of one level mix the symbol's

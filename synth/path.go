@@ -37,10 +37,12 @@ func (g *gen) shape(k int, o, c, h, l, p float64) (iH, iL int) {
 	p2 := p * p
 	iH, iL = g.extremes(k, o, c, sumV, p2)
 
-	// The range implies a variance (Parkinson); move halfway (in logs)
-	// toward it.
+	// The range implies a variance (Parkinson); move a quarter of the way
+	// (in logs) toward it. (Halfway made the range's own randomness a
+	// second cascade down the levels, and the 1m returns' tail three times
+	// too heavy.)
 	rv := (h - l) * (h - l) / (4 * math.Ln2) / p2
-	f := max(0.25, min(4, math.Sqrt(rv/sumV)))
+	f := max(0.25, min(4, math.Pow(rv/sumV, 0.25)))
 	sumV = 0
 	last := 0 // the last child with variance: the path reaches c at its end
 	for i := 0; i < k; i++ {
@@ -165,7 +167,13 @@ func (g *gen) extremes(k int, o, c, sumV, p2 float64) (iH, iL int) {
 		cumE += g.tgt[i]
 		f := cumV / sumV
 		y := o + (c-o)*f + (cumE-f*sumE)*sp
-		hi, lo := bridgeExtremes(x, y, g.w[i]*p2, g.e1[i], g.e2[i])
+		v := g.w[i] * p2
+		if i == g.jumpKid {
+			// A jump is a move, not a wick: the extremes around it are
+			// where it starts and ends, so the pins fall beside it.
+			v = 0
+		}
+		hi, lo := bridgeExtremes(x, y, v, g.e1[i], g.e2[i])
 		if hi > best {
 			best, iH = hi, i
 		}

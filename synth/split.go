@@ -5,16 +5,29 @@ import "math"
 // Tuning of the cascade and of the volume model, set against the realism
 // report (TestRealism, `make realism`).
 const (
-	volBeta   = 0.7                // share of each volatility shock common to all symbols
-	volOwn    = 0.7141428428542850 // sqrt(1 - volBeta²)
-	actVol    = 1.0                // activity ∝ (variance weight)^actVol: volume follows volatility
-	actNoise  = 0.15               // log-normal noise of activity beyond volatility
-	volRet    = 1.0                // extra volume per unit of |standardized return|
-	volRange  = 0.5                // extra volume per unit of standardized range
-	takerTilt = 0.12               // taker-buy share moves with the sign of the return
-	takerSd   = 0.03               // and has some noise of its own
-	tradeExp  = 0.85               // above a day: trades ∝ volume^tradeExp
-	tradeBend = 0.15               // below: trades ∝ x(1+b)/(1+bx), x relative volume
+	volBeta      = 0.7                // share of each volatility shock common to all symbols
+	volOwn       = 0.7141428428542850 // sqrt(1 - volBeta²)
+	actVol       = 1.0                // activity ∝ (variance weight)^actVol: volume follows volatility
+	actNoise     = 0.15               // log-normal noise of activity beyond volatility
+	volRet       = 1.0                // extra volume per unit of |standardized return|
+	volRange     = 0.5                // extra volume per unit of standardized range
+	volRetMinute = 3.0                // volRet for the minutes: a minute's volume follows its move
+	takerTilt    = 0.12               // taker-buy share moves with the sign of the return
+	takerSd      = 0.03               // and has some noise of its own
+	tradeExp     = 0.85               // above a day: trades ∝ volume^tradeExp
+	tradeBend    = 0.15               // below: trades ∝ x(1+b)/(1+bx), x relative volume
+
+	// Jumps (gen.jump): in a split of jumpLevel, with probability
+	// jumpRate (about four a month), one child gets an excess variance of
+	// J² typical minutes,
+	// J Pareto-distributed from jumpMin (tail exponent 2) up to jumpMax,
+	// carried down to one minute; activity rises as the variance^jumpAct.
+	jumpLevel = dayLevel // days, in the split of a 4-day node
+	jumpLast  = minLevel
+	jumpRate  = 0.5
+	jumpMin   = 20.0
+	jumpMax   = 60.0
+	jumpAct   = 0.3
 )
 
 // draw makes the random draws of the k children of parent pidx at level
@@ -59,6 +72,16 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 	g.actKey = g.own.next()
 	if mix.cx != 0 {
 		g.ex.norms(k, &g.exn)
+		if s.exRho != 0 {
+			// A venue following another's noise (the index follows the
+			// perpetual's venue): its own noise is the rest.
+			g.ex.reset(nodeKey(s.exOwn, L, pidx))
+			g.ex.norms(k, &g.nz)
+			c := math.Sqrt(1 - s.exRho*s.exRho)
+			for i := 0; i < k; i++ {
+				g.exn[i] = s.exRho*g.exn[i] + c*g.nz[i]
+			}
+		}
 	}
 	for i := 0; i < k; i++ {
 		z := g.z[i]
@@ -81,6 +104,44 @@ func (g *gen) draw(L, k int, t0, pidx int64) {
 			g.eps[i] += mix.cx * g.exn[i]
 		}
 	}
+	g.jumpKid, g.jumpE = -1, 0
+	if L == jumpLevel || (g.pjx > 0 && L <= jumpLast) {
+		g.jump(L, k)
+	}
+}
+
+// jump starts a jump (with probability jumpRate, in a split of
+// jumpLevel) or passes one on (in a split of a node carrying one): child
+// jumpKid gets the excess variance jumpE on top of its share of the rest,
+// and its own split does the same, down to a minute. Its siblings are as
+// calm as they would be. A crash or a squeeze in one minute: rare extreme
+// 1m returns, which give the returns their kurtosis without widening the
+// bulk of the distribution (the cascade's log-normal weights cannot do
+// one without the other). The activity of the child carrying the jump
+// rises with its variance.
+func (g *gen) jump(L, k int) {
+	u := g.own.next()
+	e := g.pjx
+	if e == 0 {
+		if unitOf(u) >= jumpRate {
+			return
+		}
+		j := min(jumpMax, jumpMin/math.Sqrt(unitOf(mix64(u))+0x1p-53))
+		minutes := float64(levels[L-1].dur / minMs)
+		e = j * j * g.pv / minutes
+	}
+	j := int(u&0xffff) % k
+	var sw float64
+	for i := 0; i < k; i++ {
+		sw += g.w[i]
+	}
+	// The child's normal share of what the parent has without the jump.
+	share := g.w[j] / sw * max(0, g.pv-e)
+	if share <= 0 {
+		return
+	}
+	g.act[j] *= math.Pow((share+e)/share, jumpAct)
+	g.jumpKid, g.jumpE = j, e
 }
 
 // splitMacro splits a node above the day level into its children, in log
@@ -90,13 +151,18 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 	s := g.s
 	k := levels[L].fan
 	dur := levels[L].dur
+	g.pjx, g.pv = p.jx, p.v
 	g.draw(L, k, p.t0, pidx)
 	var sw float64
 	for i := 0; i < k; i++ {
 		sw += g.w[i]
 	}
+	base := p.v - g.jumpE // what the children share; the jump goes on top
 	for i := 0; i < k; i++ {
-		g.w[i] *= p.v / sw
+		g.w[i] *= base / sw
+	}
+	if g.jumpKid >= 0 {
+		g.w[g.jumpKid] += g.jumpE
 	}
 	g.w0 = g.w
 	iH, iL := g.shape(k, p.lo, p.lc, p.lh, p.ll, 1)
@@ -115,6 +181,9 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 		n.ll = min(g.lr[i], n.lo, n.lc)
 		n.fvol = p.fvol * g.tgt[i] / st
 		n.ftr = p.ftr * fastPow(g.tgt[i], tradeExp) / sa
+		if i == g.jumpKid {
+			n.jx = g.jumpE
+		}
 	}
 	g.kids[L][iH].lh = p.lh
 	g.kids[L][iL].ll = p.ll
@@ -174,6 +243,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		return
 	}
+	g.pjx, g.pv = p.jx, p.v
 	g.draw(L, k, p.t0, pidx)
 	// Which children trade at all comes first: a child without trades
 	// must be flat and empty. A child expecting n trades has none with
@@ -188,9 +258,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		sw += g.w[i]
 	}
-	share := p.v / sw
+	if g.jumpKid >= 0 && g.tr[g.jumpKid] == 0 {
+		g.jumpKid, g.jumpE = -1, 0 // a child that does not trade cannot jump
+	}
+	share := (p.v - g.jumpE) / sw
 	for i := 0; i < k; i++ {
 		g.w[i] *= share
+	}
+	if g.jumpKid >= 0 {
+		g.w[g.jumpKid] += g.jumpE
 	}
 	price := float64(p.o+p.c) / 2
 	g.w0 = g.w
@@ -211,12 +287,20 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// that their typical prices average to it (a linear tilt, solved in
 	// closed form): VWAPs then stay near typical prices all the way down.
 	vwap := float64(p.qv) / float64(p.vol)
+	isdP := 0.0 // 1 / a typical minute's sd in the parent, price units
+	if L == minLevel {
+		isdP = 1 / (math.Sqrt(p.v/float64(k)) * price)
+	}
 	var sx, sxx float64
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
 		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
+		n.jx = 0
+		if i == g.jumpKid {
+			n.jx = g.jumpE
+		}
 		n.h = max(g.round(g.hr[i], p), n.o, n.c)
 		n.l = min(g.round(g.lr[i], p), n.o, n.c)
 		if i == iH {
@@ -232,7 +316,14 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			z = (g.b[i+1] - g.b[i]) * isd
 			rz = (g.hr[i] - g.lr[i]) * isd
 		}
-		g.tgt[i] = g.act[i] * g.boosted(L, i) * (1 + volRet*math.Abs(z)) * (1 + volRange*rz)
+		mv := volRet * math.Abs(z)
+		if L == minLevel {
+			// A minute's volume follows its move against the typical
+			// minute of its parent, not only against its own variance: the
+			// biggest moves trade the most.
+			mv = volRetMinute * math.Abs(g.b[i+1]-g.b[i]) * isdP
+		}
+		g.tgt[i] = g.act[i] * g.boosted(L, i) * (1 + mv) * (1 + volRange*rz)
 		g.nb[i] = takerShare(z, g.nb[i])
 		g.lo[i], g.hi[i] = 0, 0
 		if g.tr[i] > 0 {
@@ -328,10 +419,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
+	fixTrades(kids)          // feasible.go: a trade per pinned price
+	g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
+		kids[i].tbb = g.bt[i]
+	}
+	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	for i := 0; i < k; i++ {
 		n := &kids[i]
-		n.tbb = g.bt[i]
 		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {

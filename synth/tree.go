@@ -39,14 +39,14 @@ type level struct {
 
 var levels = [nLevels]level{
 	{dur: 4096 * dayMs},
-	{dur: 256 * dayMs, fan: 16, lam: 0.30, act: 0.7},
-	{dur: 16 * dayMs, fan: 16, lam: 0.40, act: 0.7},
-	{dur: 4 * dayMs, fan: 4, lam: 0.45, act: 0.7},
-	{dur: dayMs, fan: 4, lam: 0.45, act: 0.7},
-	{dur: 6 * hourMs, fan: 4, lam: 0.45, act: 0.25},
-	{dur: hourMs, fan: 6, lam: 0.60, act: 0.25},
-	{dur: 15 * minMs, fan: 4, lam: 0.70, act: 1},
-	{dur: minMs, fan: 15, lam: 1.20, act: 1},
+	{dur: 256 * dayMs, fan: 16, lam: 0.2, act: 0.7},
+	{dur: 16 * dayMs, fan: 16, lam: 0.25, act: 0.7},
+	{dur: 4 * dayMs, fan: 4, lam: 0.25, act: 0.7},
+	{dur: dayMs, fan: 4, lam: 0.25, act: 0.7},
+	{dur: 6 * hourMs, fan: 4, lam: 0.25, act: 0.25},
+	{dur: hourMs, fan: 6, lam: 0.4, act: 0.25},
+	{dur: 15 * minMs, fan: 4, lam: 0.6, act: 1},
+	{dur: minMs, fan: 15, lam: 0.3, act: 1},
 	{dur: 10 * secMs, fan: 6, lam: 0.50, act: 1},
 	{dur: secMs, fan: 10, lam: 0.50, act: 1},
 }
@@ -68,6 +68,10 @@ type node struct {
 
 	o, c, h, l                int64 // ticks
 	vol, trades, qv, tbb, tbq int64 // lots, count, lot×tick, lots, lot×tick
+
+	// jx is the excess variance of a jump (see gen.jump) the node carries
+	// down to one of its minutes; 0 for most nodes.
+	jx float64
 }
 
 // gen walks the tree for one symbol. It caches, per level, the children
@@ -98,6 +102,9 @@ type gen struct {
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64 // where in their children the extremes fall
 	actKey                                                       uint64  // seed of the draws deciding which children trade
+	pjx, pv                                                      float64 // the excess variance and the variance of the node being split
+	jumpKid                                                      int     // the child carrying a jump, or -1
+	jumpE                                                        float64 // its excess variance
 	as                                                           allocScratch
 }
 

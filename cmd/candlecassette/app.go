@@ -34,6 +34,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			inspectCommand(),
 			exchangesCommand(),
 			caCommand(),
+			diffCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))

@@ -118,6 +118,8 @@ func TestBinary(t *testing.T) {
 		{"bad --pairs exits 1", []string{"synth", exchange, "--pairs", "BTC", "--listen", "127.0.0.1:0"}, 1, "", "--pairs"},
 		{"an extra argument that is no exchange exits 1", []string{"synth", exchange, "more", "--listen", "127.0.0.1:0"}, 1, "", `candlecassette: plugins: unknown exchange "more"`},
 		{"an unknown command exits 1", []string{"launch"}, 1, "", "launch"},
+		{"diff of one API exits 0", []string{"diff", "../../cassettes/testdata/binance_spot-format2.cassette", "../../cassettes/testdata/binance_spot.cassette"}, 0, "0 change(s)", ""},
+		{"diff of a file that is no cassette exits 2", []string{"diff", "../../cassettes/testdata/binance_spot.cassette", "binary_test.go"}, 2, "", "candlecassette: diff: cassettes: "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,8 +16,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		code := 1
+		var st interface{ ExitStatus() int }
+		if errors.As(err, &st) { // diff: 1 drift, 2 error
+			code = st.ExitStatus()
+		}
 		fmt.Fprintln(os.Stderr, "candlecassette:", err)
 		stop()
-		os.Exit(1)
+		os.Exit(code)
 	}
 }

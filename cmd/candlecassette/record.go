@@ -42,6 +42,7 @@ func recordCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "redact", Usage: "extra header, param or JSON key names to redact, comma separated"},
 			&cli.DurationFlag{Name: "flush-interval", Value: cassettes.DefaultFlushInterval, Usage: "longest a recorded item waits before its batch is committed"},
 			&cli.IntFlag{Name: "batch-items", Value: cassettes.DefaultBatchItems, Usage: "commit a batch early once it holds this many items"},
+			&cli.PathFlag{Name: "against", Usage: "`OLD` cassette to diff the new recording with once it is closed (as `diff OLD FILE`): exit 1 on drift, the recording kept; 2 if the diff fails"},
 		),
 		Action: runRecord,
 	}
@@ -159,6 +160,9 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAgainst(c.Path("against")); err != nil {
+		return err
+	}
 	opts := record.Options{
 		UpstreamProxy:   upProxy,
 		UpstreamRootCAs: upCAs,
@@ -200,6 +204,9 @@ func runRecord(c *cli.Context) error {
 		// has one line per distinct error.
 		return fmt.Errorf("record: %d writes to %s failed (%d distinct errors; last: %s): the cassette lacks what they held",
 			we.Count, c.Path("cassette"), len(we.Errors), we.LastError)
+	}
+	if old := c.Path("against"); err == nil && old != "" {
+		return runDiff(c.App.Writer, old, c.Path("cassette"), false, false)
 	}
 	return err
 }

@@ -19,9 +19,6 @@ import (
 // volume too. The share of exact minutes is logged.
 func TestTradesAggregateToTheirCandles(t *testing.T) {
 	env := synthEnv(replaytest.Clock(fixedNow, 0), "binance_spot")
-	if _, fake := env.Tape.(fakeTape); fake {
-		t.Skip("needs the synthetic tape, which aggregates to the candles")
-	}
 	srv := serve(t, binance.New(binance.Spot, binance.Options{}), env)
 	now := fixedNow.UnixMilli()
 	ctx := context.Background()

@@ -129,9 +129,10 @@ func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte 
 	b = append(b, `,"i":"`...)
 	b = append(b, u.Interval...)
 	b = append(b, `","f":`...)
-	b = strconv.AppendInt(b, firstTradeID(c), 10)
+	first, last := s.klineTradeIDs(st.symbol, c)
+	b = strconv.AppendInt(b, first, 10)
 	b = append(b, `,"L":`...)
-	b = strconv.AppendInt(b, lastTradeID(c), 10)
+	b = strconv.AppendInt(b, last, 10)
 	b = appendField(b, "o", c.Open, price)
 	b = appendField(b, "c", c.Close, price)
 	b = appendField(b, "h", c.High, price)
@@ -193,4 +194,27 @@ func lastTradeID(c cc.Candle) int64 {
 		return -1
 	}
 	return c.OpenTime + c.Trades - 1
+}
+
+// klineTradeIDs are the ids of kline c's first and last trades: the
+// tape's when the market numbers its trades (cc.TradeIDs), else ids
+// counted from the open time (firstTradeID). -1 for both without trades,
+// as on Binance. A kline in progress holds the trades of its closed
+// seconds, c.Trades of them from its first.
+func (s *server) klineTradeIDs(symbol string, c cc.Candle) (first, last int64) {
+	ids, ok := s.env.Tape.(cc.TradeIDs)
+	if !ok || c.Trades == 0 {
+		return firstTradeID(c), lastTradeID(c)
+	}
+	ctx := context.Background()
+	f, err := ids.FirstTradeID(ctx, symbol, c.OpenTime*1000)
+	if err != nil {
+		return firstTradeID(c), lastTradeID(c)
+	}
+	if c.Closed {
+		if e, err := ids.FirstTradeID(ctx, symbol, (c.CloseTime+1)*1000); err == nil {
+			return f, e - 1
+		}
+	}
+	return f, f + c.Trades - 1
 }

@@ -170,6 +170,9 @@ func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfa
 		if err != nil || len(ts) == 0 {
 			return
 		}
+		// One batch may hold many events: stop as soon as the stream is
+		// unsubscribed, not at the batch's end.
+		send := func(b []byte) bool { return ses.Subscribed(name) && ses.Send(b) == nil }
 		if st.kind == "aggTrade" {
 			if len(ts) == tradePage {
 				// Keep the last aggregate, which may go on, for the next page.
@@ -182,13 +185,13 @@ func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfa
 				}
 			}
 			for _, a := range aggregate(ts, nil, false) {
-				if ses.Send(s.wrap(c, name, s.appendAggEvent(nil, st.symbol, a, st.unit))) != nil {
+				if !send(s.wrap(c, name, s.appendAggEvent(nil, st.symbol, a, st.unit))) {
 					return
 				}
 			}
 		} else {
 			for _, t := range ts {
-				if ses.Send(s.wrap(c, name, s.appendTradeEvent(nil, st.symbol, t, st.unit))) != nil {
+				if !send(s.wrap(c, name, s.appendTradeEvent(nil, st.symbol, t, st.unit))) {
 					return
 				}
 			}

@@ -70,20 +70,29 @@ func RoundTripWith(t *testing.T, upstream replay.Options, calls []Call, live Ses
 // it returns nothing listens where the recording was made.
 func Record(t *testing.T, upstream replay.Options, session func(t *testing.T, proxy, upstream string)) string {
 	t.Helper()
-	exchange := upstream.Exchange
-	path := filepath.Join(t.TempDir(), exchange+".cassette")
 	up, err := replay.Start(upstream, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recordThrough(t, upstream.Exchange, up.URL(), up.WSURL(), up.Close, session)
+}
+
+// recordThrough runs session through a recording proxy of exchange in front of
+// the upstream at rest and ws, then closes the proxy and (closeUp, if not
+// nil) the upstream, and returns the cassette's path.
+func recordThrough(t *testing.T, exchange, rest, ws string, closeUp func(context.Context) error, session func(t *testing.T, proxy, upstream string)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), exchange+".cassette")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rec, err := record.Start(record.Options{
-		Exchange: exchange, Cassette: path, UpstreamREST: up.URL(), UpstreamWS: up.WSURL(),
+		Exchange: exchange, Cassette: path, UpstreamREST: rest, UpstreamWS: ws,
 		CassetteOptions: cassettes.Options{NoSync: true},
 	}, "127.0.0.1:0")
 	if err != nil {
-		up.Close(ctx)
+		if closeUp != nil {
+			closeUp(ctx)
+		}
 		t.Fatal(err)
 	}
 	closed := false
@@ -97,12 +106,15 @@ func Record(t *testing.T, upstream replay.Options, session func(t *testing.T, pr
 		if err := rec.Close(ctx); err != nil {
 			t.Errorf("closing the recorder: %v", err)
 		}
-		if err := up.Close(ctx); err != nil {
+		if closeUp == nil {
+			return
+		}
+		if err := closeUp(ctx); err != nil {
 			t.Errorf("closing the upstream: %v", err)
 		}
 	}
 	defer closeBoth() // also when session fails the test
-	session(t, rec.URL(), up.URL())
+	session(t, rec.URL(), rest)
 	closeBoth()
 	return path
 }
