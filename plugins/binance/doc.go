@@ -53,6 +53,7 @@
 //     2019-09-25) however early startTime is, as on Binance.
 //   - Kline streams push every 2 s (1 s for 1s) on spot and every 250 ms
 //     on USD-M futures, Binance's documented speeds; futures serve no 1s.
-//   - Kline f/L trade ids are synthetic: a candle's first trade id is its
-//     open time in milliseconds (until the tape numbers them).
+//   - Kline f/L trade ids are the tape's (cc.TradeIDs); without a tape
+//     that numbers its trades, a candle's first trade id is its open time
+//     in milliseconds.
 package binance
