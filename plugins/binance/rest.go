@@ -109,6 +109,7 @@ func (s *server) buildRoutes() map[string]route {
 		rs["/api/v3/aggTrades"] = route{h: s.handleAggTrades, reads: []string{"symbol", "fromId", "startTime", "endTime", "limit"}}
 		rs["/api/v3/ticker/bookTicker"] = route{h: s.handleBookTicker, reads: []string{"symbol", "symbols", "symbolStatus"}}
 		rs["/api/v3/ticker"] = route{h: s.handleRollingTicker, reads: []string{"symbol", "symbols", "windowSize", "type", "symbolStatus"}}
+		rs["/api/v3/ticker/tradingDay"] = route{h: s.handleTradingDay, reads: []string{"symbol", "symbols", "timeZone", "type", "symbolStatus"}}
 		return rs
 	}
 	rs["/fapi/v1/ping"] = route{h: s.handlePing}

@@ -119,19 +119,15 @@ func (s *server) ticker(sp symbolSpec, st stats, kind tickerKind, unit timeUnit)
 }
 
 // eachSymbol answers one object for symbol=, an array otherwise, each
-// from the figures over the window from now−span (on a minute boundary
-// when minute is set) to now.
-func (s *server) eachSymbol(w http.ResponseWriter, r *http.Request, q params, span int64, minute, touch bool, one func(symbolSpec, stats) any) {
+// from the figures over the window from from(now) to now.
+func (s *server) eachSymbol(w http.ResponseWriter, r *http.Request, q params, from func(now int64) int64, touch bool, one func(symbolSpec, stats) any) {
 	specs, single, aerr := s.selectSymbols(q)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
 	now := s.env.Clock.NowMillis()
-	start := now - span
-	if minute {
-		start = cc.Interval1m.Truncate(start)
-	}
+	start := from(now)
 	out := make([]any, 0, len(specs))
 	for _, sp := range specs {
 		st, err := s.windowStats(r.Context(), sp, start, now, touch)
@@ -173,7 +169,8 @@ func (s *server) handleTicker24h(w http.ResponseWriter, r *http.Request, q param
 		kind = tickerMini
 	}
 	unit := timeUnitOf(r)
-	s.eachSymbol(w, r, q, day, false, !mini && s.p.kind == Spot, func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+	s.eachSymbol(w, r, q, func(now int64) int64 { return now - day }, !mini && s.p.kind == Spot,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
 }
 
 // handleRollingTicker serves /api/v3/ticker: a window of windowSize (1m to
@@ -206,7 +203,42 @@ func (s *server) handleRollingTicker(w http.ResponseWriter, r *http.Request, q p
 		kind = tickerMini
 	}
 	unit := timeUnitOf(r)
-	s.eachSymbol(w, r, q, span, true, false, func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+	s.eachSymbol(w, r, q, func(now int64) int64 { return cc.Interval1m.Truncate(now - span) }, false,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+}
+
+// handleTradingDay serves /api/v3/ticker/tradingDay: the figures since the
+// trading day began — midnight in timeZone (UTC by default) — in the
+// rolling ticker's fields, for symbol= or symbols= (at most 100).
+func (s *server) handleTradingDay(w http.ResponseWriter, r *http.Request, q params) {
+	if !q.has("symbol") && !q.has("symbols") {
+		writeError(w, badRequest(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"))
+		return
+	}
+	if syms, ok, _ := q.symbols(); ok && len(syms) > 100 {
+		writeError(w, badRequest(-1101, "Too many values sent for parameter 'symbols', maximum allowed is 100."))
+		return
+	}
+	var tz int64
+	if q.has("timeZone") {
+		var ok bool
+		if tz, ok = parseTimeZone(q.get("timeZone")); !ok {
+			writeError(w, errInvalidParam("timeZone"))
+			return
+		}
+	}
+	mini, aerr := tickerType(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	kind := tickerRolling
+	if mini {
+		kind = tickerMini
+	}
+	unit := timeUnitOf(r)
+	s.eachSymbol(w, r, q, func(now int64) int64 { return grid{iv: cc.Interval1d, tz: tz}.truncate(now) }, false,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
 }
 
 // parseWindowSize reads 1m..59m, 1h..23h or 1d..7d into ms.

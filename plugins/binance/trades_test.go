@@ -542,3 +542,34 @@ func TestTradeStreamUnsubscribe(t *testing.T) {
 		t.Errorf("a push after UNSUBSCRIBE: %s", b)
 	}
 }
+
+// TestTradingDayTicker: since midnight in timeZone, the day's aggregate
+// (cc.DayStats for UTC).
+func TestTradingDayTicker(t *testing.T) {
+	base, env := synthServer(t, binance.Spot)
+	now := fixedNow.UnixMilli()
+	_, body := get(t, base+"/api/v3/ticker/tradingDay?symbol=BTCUSDT")
+	want := "symbol priceChange priceChangePercent weightedAvgPrice openPrice highPrice lowPrice lastPrice volume quoteVolume openTime closeTime firstId lastId count"
+	if got := strings.Join(keys(t, body), " "); got != want {
+		t.Fatalf("fields %q: %s", got, body)
+	}
+	var tk struct {
+		OpenPrice, LastPrice string
+		OpenTime, CloseTime  int64
+		Count                int64
+	}
+	json.Unmarshal(body, &tk)
+	st, err := cc.DayStats(context.Background(), env().m, nil, "BTCUSDT", now)
+	if err != nil || tk.OpenTime != cc.Interval1d.Truncate(now) || tk.CloseTime != now || tk.Count != st.Trades ||
+		cc.MustDecimal(tk.OpenPrice).Cmp(st.Open) != 0 || cc.MustDecimal(tk.LastPrice).Cmp(st.Last) != 0 {
+		t.Errorf("tradingDay %s, DayStats %+v (%v)", body, st, err)
+	}
+	_, body = get(t, base+"/api/v3/ticker/tradingDay?symbol=BTCUSDT&timeZone=-5")
+	json.Unmarshal(body, &tk)
+	if tk.OpenTime != cc.Interval1d.Truncate(now-5*3_600_000)+5*3_600_000 {
+		t.Errorf("timeZone -5: open %d", tk.OpenTime)
+	}
+	if status, body := get(t, base+"/api/v3/ticker/tradingDay?symbol=BTCUSDT&timeZone=99"); status != 400 {
+		t.Errorf("bad timeZone: %d %s", status, body)
+	}
+}

@@ -33,6 +33,7 @@ var wsAPIMethods = map[string]string{
 	"ticker.book":       "/api/v3/ticker/bookTicker",
 	"ticker.24hr":       "/api/v3/ticker/24hr",
 	"ticker":            "/api/v3/ticker",
+	"ticker.tradingDay": "/api/v3/ticker/tradingDay",
 	"avgPrice":          "/api/v3/avgPrice",
 }
 
