@@ -143,6 +143,14 @@ func TestInteractionsRoundTripInOrderWithSecretsRedacted(t *testing.T) {
 	if err != nil || counts["GET /api/v3/klines"] != 3 || counts["POST /info"] != 1 {
 		t.Errorf("PathCounts = %v, %v", counts, err)
 	}
+	// MatchCounts gives each match key its number of interactions, the
+	// keys Lookup finds them under.
+	keys, err := r.MatchCounts()
+	klines := r.MatchKey("GET", "/api/v3/klines", "symbol=BTCUSDT&interval=1m", nil)
+	info := r.MatchKey("POST", "/info", "", []byte(`{"type":"candleSnapshot"}`))
+	if err != nil || len(keys) != 2 || keys[klines] != 3 || keys[info] != 1 {
+		t.Errorf("MatchCounts = %v, %v; want %q 3 times and %q once", keys, err, klines, info)
+	}
 }
 
 func TestCandleIndexKeepsFinalsAndReadsRanges(t *testing.T) {

@@ -63,6 +63,16 @@ type KlineSubscriber interface {
 	KlineSubscription(symbol string, iv cc.Interval) (path string, messages [][]byte)
 }
 
+// MissReplier is implemented by plugins that can say in their exchange's
+// own error shape that a request was not answered, with a message: replay
+// answers a request its cassette lacks (--on-miss error) with
+// MissReply(msg), and plugins without it with ServerError. The body is
+// the exchange's error envelope (code and message fields as its clients
+// parse them), so the client's error names the request that missed.
+type MissReplier interface {
+	MissReply(msg string) Response
+}
+
 // Rewriter is implemented by plugins whose exchange's REST replies name WS
 // endpoints (KuCoin's POST /api/v1/bullet-public): RewriteResponse returns
 // body with those endpoints pointed at wsBase (e.g. ws://127.0.0.1:8080),

@@ -459,6 +459,16 @@ func (s *Session) close(code int, reason string) bool {
 	return started
 }
 
+// WSCloser is implemented by Feed errors that end the connection: a
+// Subscribe the Feed refuses with one returns the error to the protocol
+// (which answers as the exchange does, with an error frame or silence)
+// and then closes the session with WSClose's code and reason — replay's
+// --on-miss error for a stream the cassette did not record.
+type WSCloser interface {
+	error
+	WSClose() (code int, reason string)
+}
+
 // Subscribe starts pushing the (symbol, iv) stream under key: every update
 // from the Feed is passed to encode and the result sent (nil results are
 // skipped). Subscribing a key twice is a no-op.
@@ -482,6 +492,20 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	ch, err := s.env.Feed.Subscribe(ctx, symbol, iv, every)
 	if err != nil {
 		s.Unsubscribe(key)
+		var ce WSCloser
+		if errors.As(err, &ce) {
+			// After the protocol's own reply to this (an error frame).
+			code, reason := ce.WSClose()
+			s.Go(func() {
+				if gate != nil {
+					select {
+					case <-gate:
+					case <-s.ctx.Done():
+					}
+				}
+				s.Close(code, reason)
+			})
+		}
 		return err
 	}
 	s.Go(func() {

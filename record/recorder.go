@@ -140,6 +140,9 @@ func (r *recorder) sync() {
 }
 
 func (r *recorder) interaction(x *exchange, ix *cassettes.Interaction, req *http.Request, body []byte, enc string) {
+	if r == nil {
+		return // a Forwarder without a cassette
+	}
 	u := *req.URL
 	light := &http.Request{Method: req.Method, URL: &u, Header: req.Header.Clone(), Host: req.Host, RequestURI: req.RequestURI}
 	if b := ix.RequestBody; len(b) > 0 {
@@ -209,15 +212,24 @@ func (r *recorder) recordInteraction(j job) {
 
 func (r *recorder) recordFrame(j job) {
 	f := *j.frame
-	var series []cassettes.Series
-	if f.Dir == cassettes.FromServer && (f.Opcode == 1 || f.Opcode == 2) {
-		ups, err := j.x.plugin.DecodeFrame(j.path, f.Payload)
-		if err == nil && len(ups) > 0 {
-			series = seriesOf(ups)
-			f.Stream = cassettes.StreamLabel(ups[0].Symbol, ups[0].Interval)
-		}
-	}
+	series := FrameSeries(j.x.plugin, j.path, &f)
 	r.check(j.x, j.x.cas.AddFrame(f, series...))
+}
+
+// FrameSeries decodes a server data frame f of a WS connection to path
+// with p, as the recorder does before it stores the frame: it labels f
+// with its stream (f.Stream) and returns the candles for the index. Other
+// frames (acks, client messages, control frames) get no label and none.
+func FrameSeries(p plugins.Plugin, path string, f *cassettes.Frame) []cassettes.Series {
+	if f.Dir != cassettes.FromServer || (f.Opcode != 1 && f.Opcode != 2) {
+		return nil
+	}
+	ups, err := p.DecodeFrame(path, f.Payload)
+	if err != nil || len(ups) == 0 {
+		return nil
+	}
+	f.Stream = cassettes.StreamLabel(ups[0].Symbol, ups[0].Interval)
+	return seriesOf(ups)
 }
 
 func seriesOf(ups []cc.Update) []cassettes.Series {

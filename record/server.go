@@ -264,17 +264,12 @@ func (s *Server) newExchange(id string, multi bool) (*exchange, error) {
 	if x.restURL == "" {
 		return nil, fmt.Errorf("record: %s has no default REST upstream; give one", p.Name())
 	}
-	co := opts.CassetteOptions
-	co.ReadOnly = false
-	co.Exchange = p.Name()
+	co, err := CassetteOptions(id, opts.CassetteOptions, x.restURL, x.wsURL, opts.Redact)
+	if err != nil {
+		return nil, err
+	}
 	co.ToolVersion = firstNonEmpty(opts.ToolVersion, co.ToolVersion)
-	co.UpstreamREST, co.UpstreamWS = x.restURL, x.wsURL
-	co.Secrets = secretsOf(p)
-	co.Redact = slices.Concat(co.Redact, opts.Redact)
 	co.BeforeSave = opts.BeforeSave
-	// A redacted param must not be in the match key either: the recording
-	// holds REDACTED where replay's client sends the real value.
-	co.VolatileParams = slices.Concat(co.VolatileParams, d.VolatileParams, co.Secrets.Params, opts.Redact)
 	if co.OnCommit == nil {
 		co.OnCommit = func(ci cassettes.CommitInfo) {
 			s.logger.Info("batch committed", "exchange", p.Name(), "batch", ci.Batch, "interactions", ci.Interactions, "frames", ci.Frames, "candles", ci.Candles, "took", ci.Duration)

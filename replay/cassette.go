@@ -5,11 +5,13 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/record"
 )
 
 // Clock modes for Options.ClockMode.
@@ -33,12 +35,32 @@ type tape struct {
 	d *damage
 	// file is the cassette file, closed with the tape that owns it (the
 	// first, of a file of several exchanges); nil for the others.
-	file *cassettes.File
+	file cassetteFile
+
+	// What a miss gets and where hits and misses are counted (miss.go,
+	// missing.go): the mode, the Server's usage, the Forwarder of
+	// MissUpstream, the REST handlers over this tape (their match counts
+	// say which recorded interactions were used) and the recorded streams
+	// subscribed.
+	mode OnMiss
+	u    *usage
+	fwd  *record.Forwarder
+	// wsUpstream is the WS base URL MissUpstream subscribes streams at.
+	wsUpstream string
+	useMu      sync.Mutex
+	rests      []*recordedREST
+	streams    map[string]int64
+	// appended are the match keys MissUpstream added to the cassette
+	// this session (RecordMissing).
+	appended map[string]bool
 }
 
 // openCassette opens opts.Cassette read-only (so several servers may
 // share it), with every exchange it holds.
-func openCassette(opts Options) (*cassettes.File, error) {
+func openCassette(opts Options) (cassetteFile, error) {
+	if opts.RecordMissing {
+		return openWritable(opts)
+	}
 	f, err := cassettes.OpenFile(opts.Cassette, 0, &cassettes.Options{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
@@ -49,7 +71,7 @@ func openCassette(opts Options) (*cassettes.File, error) {
 // openTape opens the exchange of f that opts names, or its only one,
 // fills in opts.Exchange and adds its recorded symbols to opts.Pairs. The
 // tape owns f: its close closes f, and so does a failure here.
-func openTape(opts *Options, f *cassettes.File) (*tape, error) {
+func openTape(opts *Options, f cassetteFile) (*tape, error) {
 	t, err := newTape(opts, f, time.Time{})
 	if err != nil {
 		f.Close()
@@ -62,7 +84,7 @@ func openTape(opts *Options, f *cassettes.File) (*tape, error) {
 // newTape opens the exchange of f that opts names (or f's only one) as a
 // tape. from, if set, is where the recorded clock starts (the earliest
 // recording of a file of several exchanges, so they share one clock).
-func newTape(opts *Options, f *cassettes.File, from time.Time) (*tape, error) {
+func newTape(opts *Options, f cassetteFile, from time.Time) (*tape, error) {
 	ids := f.Exchanges()
 	switch {
 	case opts.Exchange == "" && len(ids) == 1:
@@ -206,11 +228,11 @@ func (t *tape) market(syn Synthetic) cc.Market {
 	if t.shift != 0 {
 		m = shiftedMarket{inner: m, shift: t.shift}
 	}
-	return guardedMarket{inner: m, d: t.d}
+	return guardedMarket{inner: notingMarket{m}, d: t.d}
 }
 
 func (t *tape) feed(p plugins.Plugin, live cc.Feed) cc.Feed {
-	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, d: t.d, cache: map[string][]timedUpdate{}}
+	return &recordedFeed{c: t.c, plugin: p, clock: t.clock, live: live, shift: t.shift, d: t.d, cache: map[string][]timedUpdate{}, tape: t}
 }
 
 // close closes the cassette file if this tape owns it.

@@ -17,6 +17,21 @@
 // host, as serve's proxy mode does (multitape.go); Options.Exchange serves
 // one of them alone.
 //
+// # Misses and the report
+//
+// A request the cassette cannot answer — no recorded interaction matches
+// it and the candle index alone does not hold its window — or a WS
+// subscription to a stream it did not record is a miss (miss.go).
+// Options.OnMiss says what it gets: the synthetic market (MissSynth, the
+// default), the exchange's own error body with status 501 and an
+// X-Candlecassette-Miss header (MissError; a stream: the exchange's
+// failed-subscription reply, then close 1008), or the real exchange
+// (MissUpstream, through record.Forwarder; with RecordMissing the answer
+// is appended to the cassette, opened writable under record's lock).
+// Every mode logs each distinct miss once and counts it; Status shows the
+// counts under "replay", and Report (or CloseReport, at exit) adds the
+// recorded requests and streams never used and the faults injected.
+//
 // # Concurrency
 //
 // A Server is safe for concurrent use; Close may be called once.

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -15,6 +16,10 @@ import (
 // and kept; lookups of neighbours are then a binary search.
 type cassetteIndex struct {
 	c *cassettes.Cassette
+
+	// live is set when the cassette takes writes while it is served
+	// (--record-missing): coverage is then read afresh for every window.
+	live bool
 
 	mu       sync.Mutex
 	coverage map[cassettes.SeriesKey][]cassettes.Range
@@ -37,12 +42,24 @@ func (x *cassetteIndex) ranges(symbol string, iv cc.Interval) ([]cassettes.Range
 	if err != nil {
 		return nil, err
 	}
-	x.coverage[k] = cv.Ranges
+	if !x.live {
+		x.coverage[k] = cv.Ranges
+	}
 	return cv.Ranges, nil
 }
 
 // Range implements Recorded.
 func (x *cassetteIndex) Range(symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
+	cs, err := x.window(symbol, iv, start, end)
+	if x.live && errors.Is(err, cassettes.ErrCorrupt) {
+		// A batch of appended candles may have committed between the
+		// coverage read and the window's: read both again, once.
+		cs, err = x.window(symbol, iv, start, end)
+	}
+	return cs, err
+}
+
+func (x *cassetteIndex) window(symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
 	rs, err := x.ranges(symbol, iv)
 	if err != nil || len(rs) == 0 {
 		return nil, err

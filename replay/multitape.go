@@ -6,7 +6,6 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
-	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/serve"
 )
@@ -27,14 +26,14 @@ import (
 
 // newMultiTape serves every exchange of f, which holds several; the
 // server owns f.
-func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
+func newMultiTape(opts Options, f cassetteFile) (*Server, error) {
 	ids := f.Exchanges()
 	from, err := earliest(f, ids)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	so, d := frontOptions(opts)
+	so, d, u := frontOptions(opts)
 	var (
 		tapes []*tape
 		each  []Options
@@ -46,10 +45,16 @@ func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
 		o.Exchange = id
 		t, err := newTape(&o, f, from)
 		if err != nil {
+			closeForwarders(tapes)
 			f.Close()
 			return nil, err
 		}
 		t.d = d
+		if err := t.setMisses(o, u); err != nil {
+			closeForwarders(tapes)
+			f.Close()
+			return nil, err
+		}
 		p, _ := plugins.Lookup(id) // newTape looked it up
 		tapes, each = append(tapes, t), append(each, o)
 		exs = append(exs, serve.Exchange{Plugin: p, Hosts: ownHosts(p, so.Hosts, owner)})
@@ -57,10 +62,11 @@ func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
 	so.Hosts = nil // in exs
 	front, err := serve.NewMulti(so, exs...)
 	if err != nil {
+		closeForwarders(tapes)
 		f.Close()
 		return nil, err
 	}
-	s := &Server{Server: front, tape: tapes[0]}
+	s := &Server{Server: front, tape: tapes[0], tapes: tapes, usage: u}
 	tapes[0].file = f
 	envs := make(map[string]*plugins.Env, len(ids))
 	for i, st := range front.Exchanges() {
@@ -82,7 +88,7 @@ func newMultiTape(opts Options, f *cassettes.File) (*Server, error) {
 		p := st.Plugin()
 		u := sharedEnv(front, tapes[i], append([]string{p.Name()}, others...), envs, served(opts.Pairs))
 		u.Hub = st.Hub()
-		st.HandleShared(newRecordedREST(tapes[i].c, p, tapes[i].times, d, p.Handler(u)))
+		st.HandleShared(tapes[i].newRecordedREST(p, d, p.Handler(u)))
 	}
 	return s, nil
 }
@@ -169,7 +175,7 @@ func siblings(lead, b plugins.Plugin) bool {
 
 // earliest is when the first of the exchanges' recordings starts (the
 // file's creation if none recorded anything).
-func earliest(f *cassettes.File, ids []string) (time.Time, error) {
+func earliest(f cassetteFile, ids []string) (time.Time, error) {
 	from := f.Meta().Created
 	first := true
 	for _, id := range ids {
@@ -182,4 +188,12 @@ func earliest(f *cassettes.File, ids []string) (time.Time, error) {
 		}
 	}
 	return from, nil
+}
+
+// closeForwarders ends the upstream forwarders of tapes built before a
+// failure.
+func closeForwarders(tapes []*tape) {
+	for _, t := range tapes {
+		t.closeForwarder()
+	}
 }

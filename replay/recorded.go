@@ -14,6 +14,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // maxRequestBody caps the request body read for matching.
@@ -36,6 +37,10 @@ type recordedREST struct {
 	times timeShifter
 
 	mu sync.RWMutex
+	// tape is what the handler serves and counts its hits and misses on
+	// (missing.go).
+	tape *tape
+
 	// byKey holds the interactions of each match key looked up so far;
 	// byRaw finds them again from a bodiless request's raw method, path
 	// and query without normalizing it (bounded: volatile params such as
@@ -57,6 +62,7 @@ func (h *recordedREST) full() bool {
 // matched is the recorded interactions of one match key and how many
 // times they were replayed.
 type matched struct {
+	key  string // the match key
 	ixs  []*cassettes.Interaction
 	seen atomic.Int64
 }
@@ -101,7 +107,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	ix, err := h.match(r, body)
+	ix, key, err := h.match(r, body)
 	if err != nil {
 		if errors.Is(err, cassettes.ErrCorrupt) {
 			h.d.report(r.Context(), err)
@@ -112,14 +118,14 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ix == nil {
-		h.serveNext(w, r)
+		h.unmatched(w, r, body, key)
 		return
 	}
 	respBody := ix.Body
 	if h.times.shift != 0 {
 		if _, err := h.plugin.DecodeCandles(r, ix.Body); err == nil {
 			// A candle listing: the shifted index answers it.
-			h.serveNext(w, r)
+			h.serveIndexed(w, r)
 			return
 		}
 		respBody = h.times.body(respBody)
@@ -140,6 +146,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr[k] = vs[:len(vs):len(vs)]
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(respBody))}
+	h.tape.hit(r, serve.SourceExact)
 	w.WriteHeader(ix.Status)
 	switch {
 	case r.Method == http.MethodHead:
@@ -152,8 +159,9 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// match returns the interaction to replay for r, or nil.
-func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, error) {
+// match returns the interaction to replay for r, or nil, and r's match
+// key.
+func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, string, error) {
 	var raw []byte
 	if len(body) == 0 {
 		var buf [256]byte // the key is built here, and looked up without a copy
@@ -163,7 +171,7 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		m := h.byRaw[string(raw)]
 		h.mu.RUnlock()
 		if m != nil {
-			return m.next(), nil
+			return m.next(), m.key, nil
 		}
 	}
 	key := h.c.MatchKey(r.Method, r.URL.Path, r.URL.RawQuery, body)
@@ -173,16 +181,16 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 	if m == nil {
 		ixs, err := h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
 		if err != nil {
-			return nil, err
+			return nil, key, err
 		}
 		if len(ixs) == 0 && h.full() {
 			// Unrecorded requests are remembered only while there is room:
 			// a client walking ever new windows must not grow the cache.
-			return nil, nil
+			return nil, key, nil
 		}
 		h.mu.Lock()
 		if m = h.byKey[key]; m == nil { // another request may have won
-			m = &matched{ixs: ixs}
+			m = &matched{key: key, ixs: ixs}
 			h.byKey[key] = m
 		}
 		h.mu.Unlock()
@@ -194,5 +202,5 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		}
 		h.mu.Unlock()
 	}
-	return m.next(), nil
+	return m.next(), m.key, nil
 }

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/serve"
 	"github.com/candlecassette/candlecassette/synth"
 )
@@ -51,6 +53,26 @@ type Options struct {
 	// Speed scales the virtual clock and recorded WS streams: 0 or 1 is real
 	// time, 10 ten times faster, math.Inf(1) as fast as possible.
 	Speed float64
+
+	// OnMiss is what a request the cassette cannot answer gets (see
+	// miss.go for what a miss is): MissSynth (""), MissError or
+	// MissUpstream. Every mode counts and logs misses (Status, Report).
+	// Needs a Cassette unless MissSynth.
+	OnMiss OnMiss
+	// Upstreams are where MissUpstream forwards an exchange's misses, by
+	// id: REST requests to REST, stream subscriptions to WS (or, if only
+	// REST is given, to it as ws/wss); an id not named goes to its
+	// plugin's default upstreams (the real exchange).
+	Upstreams map[string]record.Upstream
+	// RecordMissing appends what MissUpstream forwards to the cassette
+	// (go-vcr's "new episodes"), redacted and indexed as record does; the
+	// next replay answers it. The cassette is then opened writable, under
+	// the lock record takes: one writer at a time, and no reader in
+	// another process meanwhile (a second gets cassettes.ErrLocked).
+	RecordMissing bool
+	// UpstreamTransport makes MissUpstream's requests; nil means the
+	// recording proxy's.
+	UpstreamTransport http.RoundTripper
 }
 
 // Server serves one exchange's API: the front (serve.Server, embedded:
@@ -63,6 +85,8 @@ type Server struct {
 	env    *plugins.Env
 	envs   map[string]*plugins.Env // by id, with Exchanges
 	tape   *tape                   // the cassette being replayed, if any
+	tapes  []*tape                 // every exchange's part of it
+	usage  *usage                  // hits and misses (miss.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -71,6 +95,9 @@ type Server struct {
 // New builds a Server without listening. Use Handler to mount it, or
 // Start/Serve to listen.
 func New(opts Options) (*Server, error) {
+	if err := checkMissOptions(&opts); err != nil {
+		return nil, err
+	}
 	if len(opts.Exchanges) > 0 {
 		return newMulti(opts)
 	}
@@ -89,6 +116,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s, err := newServer(opts, tp)
 	if err != nil && tp != nil {
+		tp.closeForwarder()
 		tp.close()
 	}
 	return s, err
@@ -99,9 +127,14 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, d := frontOptions(opts)
+	so, d, u := frontOptions(opts)
+	s := &Server{plugin: p, tape: tp, usage: u}
 	if tp != nil {
 		tp.d = d
+		s.tapes = []*tape{tp}
+		if err := tp.setMisses(opts, u); err != nil {
+			return nil, err
+		}
 	}
 	front, err := serve.New(p, so)
 	if err != nil {
@@ -109,12 +142,14 @@ func newServer(opts Options, tp *tape) (*Server, error) {
 	}
 	env, inner := mount(opts, p, tp, front.Hub(), so.Logger, d)
 	front.Handle(inner)
-	return &Server{Server: front, plugin: p, env: env, tape: tp}, nil
+	s.Server, s.env = front, env
+	return s, nil
 }
 
 // frontOptions are opts.Serve with the defaults every server takes: the
-// seed, a logger, and the count of damaged cassette reads (d).
-func frontOptions(opts Options) (serve.Options, *damage) {
+// seed, a logger, the count of damaged cassette reads (d) and, replaying a
+// cassette, the hits and misses under "replay" in the status (u).
+func frontOptions(opts Options) (serve.Options, *damage, *usage) {
 	so := opts.Serve
 	if so.Seed == 0 {
 		so.Seed = opts.Seed
@@ -126,7 +161,12 @@ func frontOptions(opts Options) (serve.Options, *damage) {
 	// error, logged with its bucket and key, and counted in the status.
 	d := &damage{logger: so.Logger, count: new(atomic.Int64)}
 	so.CorruptReads = d.count
-	return so, d
+	var u *usage
+	if opts.Cassette != "" {
+		u = newUsage(so.Logger, opts.OnMiss)
+		so.Replay = func() any { return u.status() }
+	}
+	return so, d, u
 }
 
 // mount builds exchange p's innermost handler over its market (the tape
@@ -145,7 +185,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	switch {
 	case tp != nil:
 		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
-		market = tp.market(syn)
+		market = tp.market(notingSynth{syn})
 	case market == nil:
 		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
 		market = syn
@@ -165,7 +205,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	}
 	inner := p.Handler(env)
 	if tp != nil {
-		inner = newRecordedREST(tp.c, p, tp.times, d, inner)
+		inner = tp.newRecordedREST(p, d, inner)
 	}
 	return env, inner
 }
@@ -218,11 +258,44 @@ func (s *Server) EnvOf(id string) *plugins.Env {
 // after every session, subscription and feed goroutine has ended (cutting
 // the connections that outlive ctx), and closes the cassette after that.
 func (s *Server) Close(ctx context.Context) error {
+	_, err := s.close(ctx, false)
+	return err
+}
+
+// CloseReport closes the server as Close does and returns the session's
+// Report, built once every request has ended and what MissUpstream
+// fetched is in the cassette, before the cassette closes: what `replay
+// --report` writes at exit. A server without a cassette has no report.
+func (s *Server) CloseReport(ctx context.Context) (*Report, error) {
+	return s.close(ctx, true)
+}
+
+func (s *Server) close(ctx context.Context, report bool) (*Report, error) {
+	var rep *Report
+	ran := false
 	s.closeOnce.Do(func() {
+		ran = true
 		s.closeErr = s.Server.Close(ctx)
+		// What upstream misses queued goes to the cassette before it closes.
+		for _, t := range s.tapes {
+			if err := t.closeForwarder(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
+		if report {
+			var err error
+			if rep, err = s.Report(); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
 		if s.tape != nil {
-			s.tape.close()
+			if err := s.tape.close(); err != nil && s.closeErr == nil {
+				s.closeErr = fmt.Errorf("replay: %w", err)
+			}
 		}
 	})
-	return s.closeErr
+	if report && !ran && s.closeErr == nil {
+		return nil, errors.New("replay: server already closed")
+	}
+	return rep, s.closeErr
 }

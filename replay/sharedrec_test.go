@@ -224,4 +224,20 @@ func TestSiblingsRecordAndReplayThroughTheirSharedHost(t *testing.T) {
 			t.Errorf("%s on the shared socket replayed %s, recorded %s", id, got[id], row)
 		}
 	}
+
+	// The report covers both sections: every request and stream was
+	// used; an unrecorded request is a miss of the sibling it is for.
+	if code, body := getVia(t, client, base+"market/history-candles?instId=BTC-USDT-SWAP&bar=1m&after=1600000000000&limit=3"); code != 200 {
+		t.Logf("unrecorded request: %d %s", code, body)
+	}
+	rep, err := srv.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unused) != 0 || rep.Served.Exact != int64(len(requests)) || rep.Streams.Exact != 2 {
+		t.Errorf("report of a full replay: unused %+v, served %+v, streams %+v", rep.Unused, rep.Served, rep.Streams)
+	}
+	if len(rep.Misses) != 1 || rep.Misses[0].Exchange != "okx_perpetual" || !strings.Contains(rep.Misses[0].Key, "after=1600000000000") {
+		t.Errorf("misses %+v, want the swap request under okx_perpetual", rep.Misses)
+	}
 }

@@ -23,6 +23,7 @@ type recordedFeed struct {
 	live   cc.Feed
 	shift  int64 // ms added to every recorded time (--clock now)
 	d      *damage
+	tape   *tape // counts use and misses (missing.go); nil in tests
 
 	mu    sync.Mutex
 	cache map[string][]timedUpdate
@@ -88,8 +89,18 @@ func (f *recordedFeed) Subscribe(ctx context.Context, symbol string, iv cc.Inter
 		f.d.report(ctx, err)
 		return nil, err
 	}
+	cont := isContinuing(ctx)
 	if len(ups) == 0 {
+		if cont {
+			return f.live.Subscribe(ctx, symbol, iv, every)
+		}
+		if ch, handled, err := f.tape.streamMiss(ctx, f.plugin, symbol, iv); handled {
+			return ch, err
+		}
 		return f.live.Subscribe(ctx, symbol, iv, every)
+	}
+	if !cont {
+		f.tape.streamHit(symbol, iv)
 	}
 	ch := make(chan cc.Update, 64)
 	go f.play(ctx, ups, symbol, iv, every, ch)
@@ -127,8 +138,9 @@ func (f *recordedFeed) play(ctx context.Context, ups []timedUpdate, symbol strin
 			return
 		}
 	}
-	// The recording of this stream is over: carry on live.
-	live, err := f.live.Subscribe(ctx, symbol, iv, every)
+	// The recording of this stream is over: carry on live (not a miss,
+	// when live is a sibling's recordedFeed: see continuing).
+	live, err := f.live.Subscribe(continuing(ctx), symbol, iv, every)
 	if err != nil {
 		return
 	}
@@ -139,4 +151,18 @@ func (f *recordedFeed) play(ctx context.Context, ups []timedUpdate, symbol strin
 			return
 		}
 	}
+}
+
+type continuingKey struct{}
+
+// continuing marks a subscription that carries on a recorded stream whose
+// recording ended: neither a hit nor a miss of the feed it reaches (a
+// sibling's recordedFeed, on a shared socket), and never refused.
+func continuing(ctx context.Context) context.Context {
+	return context.WithValue(ctx, continuingKey{}, true)
+}
+
+func isContinuing(ctx context.Context) bool {
+	v, _ := ctx.Value(continuingKey{}).(bool)
+	return v
 }

@@ -47,6 +47,10 @@ type Options struct {
 	// in Status: what record.Server.WriteErrors returns. (A func of any
 	// because serve does not import record.)
 	Recorder func() any
+	// Replay, if set, reports the replay mode's hits by source and
+	// misses by key under "replay" in Status (a func of any because serve
+	// does not import replay).
+	Replay func() any
 	// CorruptReads, if set, is the mode's count of requests and streams a
 	// damaged cassette failed (replay: answered with the exchange's server
 	// error, and logged); Status reports it and ResetCounters zeroes it.
@@ -142,6 +146,8 @@ type Stack struct {
 	admin   adminPolicy
 	// recorder reports the record mode's write errors, if set.
 	recorder func() any
+	// replay reports replay's hits and misses, if set.
+	replay func() any
 	// corruptReads counts damaged cassette reads (replay), if set.
 	corruptReads *atomic.Int64
 	// connStats reports the listener's counters once the Server serves.
@@ -151,7 +157,7 @@ type Stack struct {
 // NewStack builds the layers for plugin p over the connections of hub.
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
-		recorder: opts.Recorder, corruptReads: opts.CorruptReads}
+		recorder: opts.Recorder, corruptReads: opts.CorruptReads, replay: opts.Replay}
 	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
@@ -283,6 +289,9 @@ type Status struct {
 	// failed while the proxy kept answering (Options.Recorder); absent
 	// in the other modes.
 	Recorder any `json:"recorder,omitempty"`
+	// Replay is the replay mode's hits by source and misses by key
+	// (Options.Replay); absent in the other modes.
+	Replay any `json:"replay,omitempty"`
 }
 
 // Status returns the counters.
@@ -303,6 +312,9 @@ func (st *Stack) Status() Status {
 	}
 	if st.recorder != nil {
 		s.Recorder = st.recorder()
+	}
+	if st.replay != nil {
+		s.Replay = st.replay()
 	}
 	return s
 }

@@ -35,6 +35,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			exchangesCommand(),
 			caCommand(),
 			diffCommand(),
+			importCommand(),
+			exportCommand(),
+			mergeCommand(),
+			trimCommand(),
+			compactCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))

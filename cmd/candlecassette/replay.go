@@ -17,13 +17,21 @@ func replayCommand() *cli.Command {
 		Name:  "replay",
 		Usage: "serve a cassette back offline, filling what it lacks from the synthetic market",
 		Description: "The exchange comes from the cassette, opened read-only so several replays can share it.\n" +
-			"Without --cassette, --exchange ID serves a purely synthetic market (as synth ID).",
-		Flags: append(servingFlags(), pairsFlag(),
+			"Without --cassette, --exchange ID serves a purely synthetic market (as synth ID).\n\n" +
+			"A miss is a request the cassette cannot answer: no recorded interaction matches it and it is not a\n" +
+			"candles window wholly inside the recorded candle index, or a WS subscription to a stream it did not\n" +
+			"record. --on-miss synth serves it from the synthetic market (default), error answers it with the\n" +
+			"exchange's own error body, status 501 and an X-Candlecassette-Miss header (a WS subscription: the\n" +
+			"exchange's error frame, then close 1008), upstream forwards it to the real exchange. Every\n" +
+			"miss is logged once per distinct request and counted in /__admin/status under \"replay\".\n" +
+			"--report FILE writes what was served from where, the misses and the recordings never used, at exit\n" +
+			"(SIGINT/SIGTERM included); --fail-on-miss and --fail-on-unused then exit 3.",
+		Flags: append(append(servingFlags(), pairsFlag(),
 			&cli.StringFlag{Name: "cassette", Usage: "cassette `FILE` to replay"},
 			&cli.StringFlag{Name: "exchange", Usage: "exchange `ID`: required without --cassette, checked against it otherwise"},
 			&cli.StringFlag{Name: "clock", Value: replay.ClockRecorded, Usage: "what now is: recorded (the recording's start), now (recorded times shifted to the present) or an RFC3339 instant"},
 			&cli.StringFlag{Name: "speed", Value: "1", Usage: "virtual clock and replayed stream speed: 0.5, 1, 10, ... or max"},
-		),
+		), missFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("replay: unexpected argument %q (the exchange comes from --cassette or --exchange)", c.Args().First())
@@ -51,7 +59,14 @@ func replayCommand() *cli.Command {
 					return err
 				}
 			}
-			return runServer(c, opts)
+			exit, err := missOptions(c, &opts)
+			if err != nil {
+				return err
+			}
+			if exit == nil {
+				return runServer(c, opts)
+			}
+			return runReplay(c, opts, exit)
 		},
 	}
 }

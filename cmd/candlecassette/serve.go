@@ -65,26 +65,36 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 // runServer starts a server for opts, prints the listening line and blocks
 // until the command's context ends, then shuts down cleanly.
 func runServer(c *cli.Context, opts replay.Options) error {
-	logger, err := newLogger(c)
+	srv, err := startServer(c, opts)
 	if err != nil {
 		return err
 	}
+	<-c.Context.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Close(ctx)
+}
+
+// startServer starts a server for opts with the serving flags and prints
+// the listening line.
+func startServer(c *cli.Context, opts replay.Options) (*replay.Server, error) {
+	logger, err := newLogger(c)
+	if err != nil {
+		return nil, err
+	}
 	so, err := frontOptions(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	so.Logger = logger
 	opts.Seed, opts.Serve = so.Seed, so
 	srv, err := replay.Start(opts, c.String("listen"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
-	<-c.Context.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Close(ctx)
+	return srv, nil
 }
 
 func exchangeArg(c *cli.Context) (string, error) {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/bulk"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "read exchange public-data kline files (Binance data.binance.vision .zip/.csv, plain CSV/JSONL) into a cassette's candle index",
+		ArgsUsage: "FILES...",
+		Description: "Binance spot, USD-M and COIN-M kline files, monthly or daily, .zip or .csv (also .gz),\n" +
+			"with or without a header row, ms or µs timestamps (detected per file). A FILE.CHECKSUM\n" +
+			"beside a file is verified; a mismatch imports nothing. Symbol and interval come from the\n" +
+			"file name (BTCUSDT-1m-2024-01.zip) unless given. Other CSV/JSONL files map their columns\n" +
+			"by header name or with --columns. Everything is written in one transaction: any bad file\n" +
+			"(reported as file:line) imports nothing. Candles already indexed are compared: identical\n" +
+			"ones are fine, differing ones are reported and kept unless --overwrite.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cassette", Usage: "cassette file (created if missing)", Required: true},
+			&cli.StringFlag{Name: "exchange", Usage: "exchange id the candles belong to (see `candlecassette exchanges`), e.g. binance_spot", Required: true},
+			&cli.StringFlag{Name: "symbol", Usage: "symbol (default: from each file name)"},
+			&cli.StringFlag{Name: "interval", Usage: "interval, e.g. 1m (default: from each file name)"},
+			&cli.StringFlag{Name: "columns", Usage: "column mapping field=column,... (fields: time, open, high, low, close, volume, close_time, quote_volume, trades, taker_buy_base, taker_buy_quote; columns by header name or 1-based position)"},
+			&cli.StringFlag{Name: "time-unit", Usage: "time column unit: ms, us, s, rfc3339 (also YYYY-MM-DD HH:MM:SS, UTC) or auto", Value: "auto"},
+			&cli.BoolFlag{Name: "jsonl", Usage: "read every file as JSON lines (default: by extension .jsonl)"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "replace indexed candles that differ from imported ones"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "plain lines, no progress bar even on a terminal"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return errors.New("import: want FILES")
+			}
+			exchange := c.String("exchange")
+			if _, err := plugins.Lookup(exchange); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			o := bulk.ImportOptions{Symbol: c.String("symbol"), Overwrite: c.Bool("overwrite"), JSONL: c.Bool("jsonl")}
+			if s := c.String("interval"); s != "" {
+				iv, err := cc.ParseInterval(s)
+				if err != nil {
+					return fmt.Errorf("import: --interval: %w", err)
+				}
+				o.Interval = iv
+			}
+			var err error
+			if o.Columns, err = bulk.ParseColumns(c.String("columns")); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			if o.TimeUnit, err = bulk.ParseTimeUnit(c.String("time-unit")); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			o.Progress = newImportProgress(c.App.ErrWriter, c.Bool("no-progress"))
+			path := c.String("cassette")
+			_, statErr := os.Stat(path)
+			created := errors.Is(statErr, os.ErrNotExist)
+			cas, closeCas, err := bulk.OpenWritable(path, exchange, Version)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			res, err := bulk.Import(cas, c.Args().Slice(), o)
+			if cerr := closeCas(); err == nil && cerr != nil {
+				err = cerr
+			}
+			if err != nil {
+				if created {
+					os.Remove(path) // nothing was imported: leave no empty cassette behind
+				}
+				return fmt.Errorf("import: %w", err)
+			}
+			printImport(c.App.Writer, path, exchange, res)
+			return nil
+		},
+	}
+}
+
+func printImport(w io.Writer, path, exchange string, res bulk.ImportResult) {
+	r := res.Report
+	rate := float64(r.Given) / res.Duration.Seconds()
+	fmt.Fprintf(w, "imported %d candles from %d files into %s (%s) in %s (%.0f candles/s): %d new, %d identical, %d replaced\n",
+		r.Given, len(res.Files), path, exchange, res.Duration.Round(time.Millisecond), rate, r.Added, r.Same, r.Replaced)
+	if r.Conflicts > 0 {
+		kept := "the indexed ones kept (--overwrite replaces them)"
+		if r.Replaced > 0 && r.Replaced >= r.Conflicts {
+			kept = "replaced (--overwrite)"
+		}
+		fmt.Fprintf(w, "%d candles differ from the indexed ones, %s; first %d:\n", r.Conflicts, kept, len(r.Examples))
+		for _, e := range r.Examples {
+			fmt.Fprintf(w, "  %s %s\n    indexed:  %s\n    imported: %s\n", e.Key, fmtMs(e.Old.OpenTime), candleLine(e.Old), candleLine(e.New))
+		}
+	}
+}
+
+func candleLine(c cc.Candle) string {
+	return fmt.Sprintf("o=%s h=%s l=%s c=%s v=%s close_time=%d qv=%s n=%d tbb=%s tbq=%s",
+		c.Open, c.High, c.Low, c.Close, c.Volume, c.CloseTime, c.QuoteVolume, c.Trades, c.TakerBuyBase, c.TakerBuyQuote)
+}
+
+// importProgress draws a progress bar (schollz/progressbar) over the
+// bytes of all files on a terminal, and prints one line per file
+// otherwise (logs, CI).
+type importProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+	n   int
+	of  int
+}
+
+func newImportProgress(w io.Writer, plain bool) *importProgress {
+	p := &importProgress{w: w}
+	if f, ok := w.(*os.File); ok && !plain && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions64(1, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription("import"), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true))
+	}
+	return p
+}
+
+func (p *importProgress) Start(files int, bytes int64) {
+	p.of = files
+	if p.bar != nil {
+		p.bar.ChangeMax64(bytes)
+	}
+}
+
+func (p *importProgress) Bytes(n int64) {
+	if p.bar != nil {
+		_ = p.bar.Add64(n)
+	}
+}
+
+func (p *importProgress) FileDone(f bulk.FileResult) {
+	p.n++
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("import %d/%d %s", p.n, p.of, f.Symbol))
+		return
+	}
+	check := ""
+	if f.Checksum {
+		check = ", checksum ok"
+	}
+	span := ""
+	if f.Candles > 0 {
+		span = fmt.Sprintf(" %s .. %s", fmtMs(f.First), fmtMs(f.Last))
+	}
+	fmt.Fprintf(p.w, "[%d/%d] %s: %d candles %s %s%s%s\n", p.n, p.of, f.Name, f.Candles, f.Symbol, f.Interval, span, check)
+}
+
+func (p *importProgress) Finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

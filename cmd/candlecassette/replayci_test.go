@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/candlecassette/candlecassette/replay"
+)
+
+// readReport reads a --report file.
+func readReport(t *testing.T, path string) replay.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the report was not written: %v", err)
+	}
+	var rep replay.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("report %s: %v", b, err)
+	}
+	return rep
+}
+
+func status(t *testing.T, u string) (int, http.Header) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// TestReplayInCIFailsExactlyWhenTheClientsRequestsChange is a CI job: a
+// fixture recorded from a client's requests is replayed by the real
+// binary with --on-miss error --fail-on-miss --fail-on-unused --report,
+// stopped with SIGTERM as a CI runner stops it. The same requests pass
+// (exit 0, nothing missed or unused); a changed request fails (exit 3,
+// the report names the miss); a dropped one fails (exit 3, the report
+// lists it unused). The report is written every time.
+func TestReplayInCIFailsExactlyWhenTheClientsRequestsChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	p := recordExchange(t)
+	up := synthUpstream(t, p)
+	dir := t.TempDir()
+	fixture := filepath.Join(dir, "fixture.cassette")
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	client := []string{
+		candlesURL(t, p, "", start, 100),
+		candlesURL(t, p, "", start+100*60_000, 50),
+	}
+	recURL, stopRec := startRecord(t, p.Name(), "--cassette", fixture, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit")
+	for _, path := range client {
+		fetch(t, recURL+path)
+	}
+	if err := stopRec(); err != nil {
+		t.Fatal(err)
+	}
+
+	bin := filepath.Join(dir, "candlecassette")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	changed := candlesURL(t, p, "", start+3*86_400_000, 50)
+	for _, tt := range []struct {
+		name     string
+		sig      syscall.Signal
+		requests []string
+		code     int
+		stderr   string
+		check    func(t *testing.T, rep replay.Report)
+	}{
+		{"the same requests pass (stopped by SIGINT)", syscall.SIGINT, client, 0, "", func(t *testing.T, rep replay.Report) {
+			if rep.MissesTotal != 0 || len(rep.Unused) != 0 || rep.Served.Exact != 2 {
+				t.Errorf("report %+v, want 2 exact answers, nothing missed or unused", rep)
+			}
+		}},
+		{"a changed request fails and is named", syscall.SIGTERM, []string{client[0], changed}, exitFixtureMismatch, "missed the cassette", func(t *testing.T, rep replay.Report) {
+			if rep.MissesTotal != 1 || len(rep.Misses) != 1 || !strings.Contains(rep.Misses[0].Key, "startTime=1709510400000") {
+				t.Errorf("misses %+v, want the changed window", rep.Misses)
+			}
+		}},
+		{"a dropped request fails and is listed unused", syscall.SIGTERM, client[:1], exitFixtureMismatch, "never used", func(t *testing.T, rep replay.Report) {
+			if rep.MissesTotal != 0 || len(rep.Unused) != 1 || !strings.Contains(rep.Unused[0].Key, "startTime=1709257200000") {
+				t.Errorf("unused %+v, want the dropped window", rep.Unused)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reportPath := filepath.Join(t.TempDir(), "r.json")
+			cmd := exec.Command(bin, "replay", "--cassette", fixture, "--listen", "127.0.0.1:0", "--no-rate-limit",
+				"--on-miss", "error", "--fail-on-miss", "--fail-on-unused", "--report", reportPath, "--report-text")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			m := listeningLine.FindStringSubmatch(line)
+			if err != nil || m == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("listening line %q: %v\n%s", line, err, &stderr)
+			}
+			for _, path := range tt.requests {
+				code, h := status(t, m[1]+path)
+				if miss := h.Get(replay.MissHeader); (code == 200) == (miss != "") || (code != 200 && code != replay.MissStatus) {
+					t.Errorf("%s: %d with miss header %q", path, code, miss)
+				}
+			}
+			cmd.Process.Signal(tt.sig)
+			err = cmd.Wait()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, &stderr)
+			}
+			if !strings.Contains(stderr.String(), "replay report: "+fixture) {
+				t.Errorf("--report-text printed no report:\n%s", &stderr)
+			}
+			if tt.stderr != "" {
+				var last string
+				for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+					if strings.HasPrefix(l, "candlecassette: ") {
+						last = l
+					}
+				}
+				if !strings.Contains(last, tt.stderr) {
+					t.Errorf("the failure line %q does not say %q; stderr:\n%s", last, tt.stderr, &stderr)
+				}
+			}
+			tt.check(t, readReport(t, reportPath))
+			if raw, _ := os.ReadFile(reportPath); bytes.Contains(raw, []byte(`\u0026`)) {
+				t.Errorf("the report escapes the keys' & for HTML:\n%s", raw)
+			}
+			if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(reportPath), ".*tmp")); len(leftovers) > 0 {
+				t.Errorf("temporary files left beside the report: %v", leftovers)
+			}
+		})
+	}
+}
+
+// TestReplayRecordMissingThenReplaysItOffline runs the command in process:
+// --on-miss upstream --record-missing fetches an unrecorded window from
+// the upstream and appends it; the next run, with --on-miss error and no
+// upstream, answers it from the cassette.
+func TestReplayRecordMissingThenReplaysItOffline(t *testing.T) {
+	p := recordExchange(t)
+	up := synthUpstream(t, p)
+	fixture := filepath.Join(t.TempDir(), "fixture.cassette")
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	recURL, stopRec := startRecord(t, p.Name(), "--cassette", fixture, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit")
+	fetch(t, candlesURL(t, p, recURL, start, 60))
+	if err := stopRec(); err != nil {
+		t.Fatal(err)
+	}
+	later := candlesURL(t, p, "", start+86_400_000, 60)
+	want := fetch(t, up.URL()+later)
+
+	s := startServing(t, "replay", "--cassette", fixture, "--listen", "127.0.0.1:0", "--no-rate-limit",
+		"--on-miss", "upstream", "--record-missing", "--upstream-rest", up.URL())
+	// One writer at a time.
+	_, _, err := run(t, "replay", "--cassette", fixture, "--listen", "127.0.0.1:0", "--on-miss", "upstream", "--record-missing")
+	if err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("a second --record-missing got %v, want a lock error", err)
+	}
+	if got := fetch(t, s.url+later); string(got) != string(want) {
+		t.Fatalf("forwarded %s\nwant %s", got, want)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	reportPath := filepath.Join(t.TempDir(), "r.json")
+	s = startServing(t, "replay", "--cassette", fixture, "--listen", "127.0.0.1:0", "--no-rate-limit",
+		"--on-miss", "error", "--fail-on-miss", "--report", reportPath)
+	if got := fetch(t, s.url+later); string(got) != string(want) {
+		t.Fatalf("appended answer replays as %s\nwant %s", got, want)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("replay of the appended cassette: %v", err)
+	}
+	if rep := readReport(t, reportPath); rep.MissesTotal != 0 || rep.Served.Exact != 1 {
+		t.Fatalf("report %+v, want the appended request answered exactly", rep)
+	}
+}
+
+func TestReplayMissFlagsAreChecked(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an unknown on-miss", []string{"--exchange", "binance_spot", "--on-miss", "ignore"}, "--on-miss"},
+		{"error without a cassette", []string{"--exchange", "binance_spot", "--on-miss", "error"}, "needs a cassette"},
+		{"a report without a cassette", []string{"--exchange", "binance_spot", "--report", "r.json"}, "--cassette"},
+		{"an upstream without on-miss upstream", []string{"--exchange", "binance_spot", "--upstream-rest", "http://127.0.0.1:1"}, "--on-miss upstream"},
+		{"a bad --upstream", []string{"--exchange", "binance_spot", "--on-miss", "upstream", "--upstream", "binance_spot"}, "ID=URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := run(t, append([]string{"replay", "--listen", "127.0.0.1:0"}, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
