@@ -6,22 +6,23 @@ LISTEN    ?= 127.0.0.1:8080
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 
-.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean
+.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean image image-test
 
 all: build
 
+## build: static (CGO_ENABLED=0), as the image packs it: `make image` then only relinks
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/candlecassette
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/candlecassette
 
 ## run: serve a synthetic Binance spot market on $(LISTEN)
 run: build
 	./$(BIN) synth $(EXCHANGE) --listen $(LISTEN)
 
-## test: everything CI runs: formatting, vet, unit tests with -race, real-client compat tests.
-## The three suites run side by side (-O keeps each one's output together): the Go unit tests
-## are CPU-bound, the compat suites mostly wait on their servers.
+## test: everything CI runs: formatting, vet, unit tests with -race, real-client compat tests,
+## the container image. The suites run side by side (-O keeps each one's output together): the
+## Go unit tests are CPU-bound, the compat suites and the image check mostly wait.
 test: lint
-	$(MAKE) --no-print-directory -O -j3 unit compat-go compat-ccxt
+	$(MAKE) --no-print-directory -O -j4 unit compat-go compat-ccxt image-test
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -30,8 +31,9 @@ compat: compat-go compat-ccxt
 
 ## compat-go: go-binance (and other Go SDKs) against the in-process server and the built binary;
 ## -mod=mod lets compat/go.sum catch up with dependencies the main module adds
-compat-go: build
-	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) $(GO) test -mod=mod -race -count=1 ./...
+## (after image-test: the README's testcontainers-go block runs the image it built)
+compat-go: build image-test
+	cd compat && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) CANDLECASSETTE_IMAGE=$(IMAGE) $(GO) test -mod=mod -race -count=1 ./...
 
 ## compat-ccxt: ccxt (pinned in compat/ccxt/package-lock.json) against `candlecassette synth ID` for every registered id,
 ## with rewritten URLs and unchanged through proxy mode (npm test's run-tests.mjs makes the CA in a temporary directory)
@@ -61,3 +63,21 @@ vet:
 
 clean:
 	rm -rf bin
+
+## image: the container image $(IMAGE): the static binary (CGO_ENABLED=0), built here first, packed
+## FROM scratch with a non-root user (65532), the CA bundle (record/proxy reach exchanges over TLS)
+## and the /cassettes volume; bin/image is the build context, so docker pulls and compiles nothing
+IMAGE     ?= candlecassette:dev
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+image:
+	rm -rf bin/image && mkdir -p bin/image/etc/ssl/certs bin/image/cassettes
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w $(LDFLAGS)" -o bin/image/candlecassette ./cmd/candlecassette
+	printf 'root:x:0:0:root:/:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n' >bin/image/etc/passwd
+	printf 'root:x:0:\nnonroot:x:65532:\n' >bin/image/etc/group
+	cp $(CA_BUNDLE) bin/image/etc/ssl/certs/ca-certificates.crt
+	docker build -q -t $(IMAGE) -f Dockerfile bin/image
+
+## image-test: build the image and serve klines from it on the host network (.ci/image-test.sh;
+## installs docker.io and starts dockerd when missing, under CI=true or as root)
+image-test: build
+	IMAGE=$(IMAGE) BIN=$(BIN) .ci/image-test.sh

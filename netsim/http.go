@@ -29,6 +29,7 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 		v := s.decide(r.URL.Path, true)
 		if v.delay > 0 {
 			s.stats.delayed.Add(1)
+			s.fault(r, FaultLatency)
 			if !s.sleep(r, v.delay) {
 				// The client went away, or the Sim is closing: no answer.
 				// Returning without one would have the server send an
@@ -41,10 +42,14 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 		}
 		if v.outage {
 			s.stats.outage.Add(1)
+			s.fault(r, FaultOutage)
 		}
 		switch {
 		case v.lost && v.lossMode == LossHang:
 			s.stats.hung.Add(1)
+			if !v.outage {
+				s.fault(r, FaultHang)
+			}
 			select {
 			case <-r.Context().Done():
 			case <-s.done:
@@ -52,12 +57,17 @@ func (s *Sim) Middleware(next http.Handler) http.Handler {
 			cut(w)
 		case v.lost:
 			s.stats.dropped.Add(1)
+			if !v.outage {
+				s.fault(r, FaultDrop)
+			}
 			cut(w)
 		case v.fail:
 			s.stats.errors.Add(1)
+			s.fault(r, FaultError)
 			s.writeError(w, r)
 		case v.bandwidth > 0:
 			s.stats.bandwidth.Add(1)
+			s.fault(r, FaultThrottle)
 			tw := &throttled{ResponseWriter: w, bps: v.bandwidth, r: r, done: s.done}
 			next.ServeHTTP(tw, r)
 			if tw.stopped {

@@ -30,6 +30,27 @@ type Options struct {
 	// returns how many it closed (plugins.Hub.CloseAll); nil means
 	// scheduled disconnects do nothing.
 	Disconnect func(code int, reason string) int
+	// Fault, if set, is told of every fault put on a REST request (one
+	// of the Fault* kinds), as it is applied, with the request: the
+	// serving front's request log and metrics. It must be quick.
+	Fault func(r *http.Request, kind string)
+}
+
+// The faults a REST request can meet, as Options.Fault names them.
+const (
+	FaultLatency  = "latency"  // delayed
+	FaultDrop     = "drop"     // connection cut without an answer
+	FaultHang     = "hang"     // held without an answer until the client gives up
+	FaultOutage   = "outage"   // lost to an outage window (dropped or held)
+	FaultError    = "error"    // answered with the exchange's server error
+	FaultThrottle = "throttle" // body slowed by a bandwidth cap
+)
+
+// fault tells Options.Fault of kind.
+func (s *Sim) fault(r *http.Request, kind string) {
+	if s.opts.Fault != nil {
+		s.opts.Fault(r, kind)
+	}
 }
 
 // Sim is a network simulation. Build it with New; Close it when done.

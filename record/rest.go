@@ -10,6 +10,7 @@ import (
 
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/serve"
 )
 
 // hopHeaders are connection-level headers a proxy must not forward.
@@ -32,6 +33,7 @@ func removeHop(h http.Header) {
 }
 
 func (x *exchange) serveREST(w http.ResponseWriter, r *http.Request) {
+	serve.NoteSource(r, serve.SourceUpstream)
 	s := x.s
 	start := s.opts.Now()
 	var reqBody []byte

@@ -92,7 +92,7 @@ func newMulti(opts Options) (*Server, error) {
 			Tape:   market, Quotes: market,
 		}
 		envs[p.Name()] = env
-		st.Handle(p.Handler(env))
+		st.Handle(serve.Sourced(serve.SourceSynthetic, p.Handler(env)))
 	}
 	for _, st := range front.Exchanges() {
 		others := front.SharedWith(st.Plugin().Name())
@@ -101,7 +101,7 @@ func newMulti(opts Options) (*Server, error) {
 		}
 		u := union(envs[st.Plugin().Name()], others, envs)
 		u.Hub = st.Hub()
-		st.HandleShared(st.Plugin().Handler(u))
+		st.HandleShared(serve.Sourced(serve.SourceSynthetic, st.Plugin().Handler(u)))
 	}
 	first := front.Exchanges()[0].Plugin()
 	return &Server{Server: front, plugin: first, env: envs[first.Name()], envs: envs}, nil

@@ -88,7 +88,7 @@ func newMultiTape(opts Options, f cassetteFile) (*Server, error) {
 		p := st.Plugin()
 		u := sharedEnv(front, tapes[i], append([]string{p.Name()}, others...), envs, served(opts.Pairs))
 		u.Hub = st.Hub()
-		st.HandleShared(tapes[i].newRecordedREST(p, d, p.Handler(u)))
+		st.HandleShared(tapes[i].newRecordedREST(p, d, serve.Sourced(serve.SourceSynthetic, p.Handler(u))))
 	}
 	return s, nil
 }

@@ -203,7 +203,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
 	}
-	inner := p.Handler(env)
+	inner := serve.Sourced(serve.SourceSynthetic, p.Handler(env)) // the index and the tape say when they answer
 	if tp != nil {
 		inner = tp.newRecordedREST(p, d, inner)
 	}

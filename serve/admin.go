@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxAdminBody caps an admin request body.
@@ -20,6 +21,8 @@ const maxAdminBody = 1 << 20
 //	POST    /__admin/reset        counters and bans back to zero
 //	POST    /__admin/disconnect   close every WS connection (optional {"code":1006})
 //	GET     /__admin/status       connections, subscriptions, counters
+//	GET     /__admin/requests     the last RequestLogSize requests (?since=RFC3339Nano)
+//	GET     /__admin/health       {"status":"ok"}, without the token (liveness checks)
 //
 // A PUT replaces only the fields it names. Bad input gets HTTP 400 with a
 // JSON {"error": "..."}; with an admin token, a request without it gets
@@ -88,10 +91,82 @@ func (st *Stack) AdminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]int{"closed": st.DisconnectAll(req.Code)})
 	})
+	mux.HandleFunc("GET /__admin/requests", func(w http.ResponseWriter, r *http.Request) {
+		since, ok := sinceParam(w, r)
+		if !ok {
+			return
+		}
+		writeRequests(w, st.Requests(since))
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+r.URL.Path)
 	})
-	return st.admin.wrap(mux)
+	return st.admin.withHealth(st.admin.wrap(mux))
+}
+
+// health answers liveness checks: cheap, and without the admin token.
+var health = []byte(`{"status":"ok"}` + "\n")
+
+// withHealth serves GET /__admin/health behind the Origin and Host checks
+// only (a container's HEALTHCHECK has no token), and the rest with h.
+func (p adminPolicy) withHealth(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/__admin/health" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if msg := p.foreign(r); msg != "" {
+			writeError(w, http.StatusForbidden, msg)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "health: GET only")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(health)
+	})
+}
+
+// sinceParam reads ?since=RFC3339Nano (zero when absent).
+func sinceParam(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
+	v := r.URL.Query().Get("since")
+	if v == "" {
+		return time.Time{}, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "requests: since: want an RFC 3339 time such as 2026-01-02T15:04:05.999Z: "+err.Error())
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// requestJSON is a RequestRecord as GET /__admin/requests gives it.
+type requestJSON struct {
+	Time       string  `json:"time"`
+	Exchange   string  `json:"exchange"`
+	Method     string  `json:"method"`
+	Path       string  `json:"path"`
+	Query      string  `json:"query"`
+	Route      string  `json:"route"`
+	Status     int     `json:"status"`
+	Source     Source  `json:"source"`
+	Fault      string  `json:"fault"`
+	DurationMS float64 `json:"duration_ms"`
+	Client     string  `json:"client"`
+}
+
+func writeRequests(w http.ResponseWriter, recs []RequestRecord) {
+	out := make([]requestJSON, len(recs))
+	for i, r := range recs {
+		out[i] = requestJSON{Time: r.Time.UTC().Format(time.RFC3339Nano), Exchange: r.Exchange, Method: r.Method, Path: r.Path,
+			Query: r.Query, Route: r.Route, Status: r.Status, Source: r.Source, Fault: r.Fault,
+			DurationMS: float64(r.Duration.Microseconds()) / 1000, Client: r.Client}
+	}
+	writeJSON(w, http.StatusOK, map[string][]requestJSON{"requests": out})
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {

@@ -63,6 +63,16 @@
 // direct requests: under an exchange's hostname the server is that
 // exchange. Each exchange's admin API is also at /__admin/ID/...
 //
+// # Observation
+//
+// Every REST request an exchange serves is recorded as it finishes
+// (observe.go): the last RequestLogSize at GET /__admin/requests and in
+// Stack.Requests, with the source of its answer (a mode's handler calls
+// NoteSource), the fault injected, the route, status and duration; and
+// counted in the Server's Prometheus registry, served at /metrics
+// (metrics.go). GET /__admin/health answers liveness checks without the
+// admin token. Observing costs a request no allocation.
+//
 // # Shutdown
 //
 // Close stops accepting, closes every WS connection with 1001 (going

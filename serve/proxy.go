@@ -70,15 +70,17 @@ func (c *sniffed) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// connContext is the h1 server's ConnContext: a connection's way in.
+// connContext is the h1 server's ConnContext: a connection's way in, and
+// the slot its requests are observed in (observe.go).
 func connContext(ctx context.Context, c net.Conn) context.Context {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
+	v := &connVals{Context: ctx}
 	if sc, ok := c.(*sniffed); ok && sc.way != nil {
-		return context.WithValue(ctx, wayKey{}, sc.way)
+		v.way = sc.way
 	}
-	return ctx
+	return v
 }
 
 const connectPrefix = "CONNECT "

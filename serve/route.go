@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/candlecassette/candlecassette/plugins"
@@ -27,7 +28,8 @@ import (
 //     Options.Passthrough, which forwards an absolute-form request for
 //     such a name untouched (passthrough.go).
 //  3. The rest is a direct request, as before proxy mode: /__admin/ is the
-//     admin API (behind its guard, adminguard.go), anything else the
+//     admin API (behind its guard, adminguard.go), /metrics the Prometheus
+//     metrics (behind the same guard, metrics.go), anything else the
 //     exchange's on a server of one exchange, whatever the Host. A server
 //     of several exchanges cannot tell which one a direct request is for
 //     and answers 421 Misdirected Request, naming the hosts it serves.
@@ -39,6 +41,7 @@ import (
 // router is the Server's handler.
 func (s *Server) router() http.Handler {
 	admin := s.adminRouter()
+	metrics := s.metricsHandler()
 	var direct http.Handler
 	if len(s.stacks) == 1 {
 		only := s.stacks[0].handler
@@ -47,12 +50,20 @@ func (s *Server) router() http.Handler {
 				admin.ServeHTTP(w, r)
 				return
 			}
+			if r.URL.Path == "/metrics" {
+				metrics.ServeHTTP(w, r)
+				return
+			}
 			only.ServeHTTP(w, r)
 		})
 	} else {
 		direct = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasPrefix(r.URL.Path, "/__admin/") {
 				admin.ServeHTTP(w, r)
+				return
+			}
+			if r.URL.Path == "/metrics" {
+				metrics.ServeHTTP(w, r)
 				return
 			}
 			s.misdirected(w, r)
@@ -196,11 +207,23 @@ func (s *Server) adminRouter() http.Handler {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"exchanges": all})
 		})
+		mux.HandleFunc("GET /__admin/requests", func(w http.ResponseWriter, r *http.Request) {
+			since, ok := sinceParam(w, r)
+			if !ok {
+				return
+			}
+			var all []RequestRecord
+			for _, st := range s.stacks {
+				all = append(all, st.Requests(since)...)
+			}
+			slices.SortStableFunc(all, func(a, b RequestRecord) int { return a.Time.Compare(b.Time) })
+			writeRequests(w, all)
+		})
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("this server serves several exchanges: their admin APIs are at /__admin/ID/... for ID in %s",
 				strings.Join(s.names(), ", ")))
 		})
-		bare = s.admin.wrap(mux)
+		bare = s.admin.withHealth(s.admin.wrap(mux))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest := r.URL.Path[len("/__admin/"):]
@@ -233,4 +256,11 @@ func splitHost(hostport string) (name, port string) {
 		h, port = h[:i], h[i+1:]
 	}
 	return strings.ToLower(strings.TrimSuffix(h, ".")), port
+}
+
+// metricsHandler serves /metrics (Prometheus text format) on direct
+// requests, under the admin API's rules: exempt from the rate limits and
+// the network simulation, behind its guard and token.
+func (s *Server) metricsHandler() http.Handler {
+	return s.admin.wrap(s.metrics.handler)
 }

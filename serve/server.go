@@ -46,6 +46,7 @@ type Server struct {
 	opts    Options
 	logger  *slog.Logger
 	admin   adminPolicy // the admin API's guard; its names are this server's own
+	metrics *metrics
 	handler http.Handler
 	tls     *tls.Config
 	srv     *h1.Server
@@ -89,16 +90,18 @@ func NewMulti(opts Options, exchanges ...Exchange) (*Server, error) {
 		logger:   cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		admin:    newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
 		serveErr: make(chan error, 1),
+		metrics:  newMetrics(),
 	}
 	for _, ex := range exchanges {
 		name := ex.Plugin.Name()
 		if s.byName[name] != nil {
 			return nil, fmt.Errorf("serve: exchange %s given twice", name)
 		}
-		st, err := NewStack(ex.Plugin, plugins.NewHub(), opts)
+		st, err := newStack(ex.Plugin, plugins.NewHub(), opts, s.metrics)
 		if err != nil {
 			return nil, err
 		}
+		s.metrics.add(st)
 		hosts := ex.Hosts
 		if opts.Hosts != nil {
 			hosts = append(slices.Clip(hosts), opts.Hosts(ex.Plugin)...)

@@ -74,7 +74,7 @@ func (hr *hostRoute) handler(r *http.Request) http.Handler {
 // markets. Without it, such requests go to the handler given to Handle.
 // Call it at most once, before the Server serves.
 func (st *Stack) HandleShared(h http.Handler) {
-	st.shared = st.limiter.Middleware(st.sim.Middleware(h))
+	st.shared = st.layers(h)
 }
 
 func (st *Stack) sharedHandler() http.Handler {

@@ -152,12 +152,25 @@ type Stack struct {
 	corruptReads *atomic.Int64
 	// connStats reports the listener's counters once the Server serves.
 	connStats atomic.Pointer[func() ConnStats]
+	// obs is the request log and the metrics (observe.go, metrics.go).
+	obs *stackObs
 }
 
 // NewStack builds the layers for plugin p over the connections of hub.
+// Its metrics are on a registry of its own (see Server.Registry for a
+// Server's).
 func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) {
+	m := newMetrics()
+	st, err := newStack(p, hub, opts, m)
+	if err == nil {
+		m.add(st)
+	}
+	return st, err
+}
+
+func newStack(p plugins.Plugin, hub *plugins.Hub, opts Options, m *metrics) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
-		recorder: opts.Recorder, corruptReads: opts.CorruptReads, replay: opts.Replay}
+		recorder: opts.Recorder, corruptReads: opts.CorruptReads, replay: opts.Replay, obs: newStackObs(p, m)}
 	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
@@ -181,6 +194,7 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) 
 			return netsim.Response{Status: serverError.Status, Header: maps.Clone(serverError.Header), Body: serverError.Body}
 		},
 		Disconnect: hub.CloseAll,
+		Fault:      st.noteFault,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: conditions: %w", err)
@@ -213,11 +227,11 @@ func (st *Stack) Hub() *plugins.Hub { return st.hub }
 // proxy (lower case, without ports).
 func (st *Stack) Hosts() []string { return st.hosts }
 
-// Handle puts the exchange's layers (rate limits, then the network
-// simulation) around h, the mode's innermost handler for this exchange.
-// Call it once, before the Server serves.
+// Handle puts the exchange's layers (the request log and metrics, rate
+// limits, then the network simulation) around h, the mode's innermost
+// handler for this exchange. Call it once, before the Server serves.
 func (st *Stack) Handle(h http.Handler) {
-	st.handler = st.limiter.Middleware(st.sim.Middleware(h))
+	st.handler = st.layers(h)
 }
 
 // Sim is the network simulation.

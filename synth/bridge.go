@@ -117,6 +117,7 @@ func (m *Market) Bridge(ctx context.Context, symbol string, iv cc.Interval, from
 		out[k] = n
 		prevClose = n.Close
 	}
+	generated.Add(int64(len(out)))
 	return out, nil
 }
 

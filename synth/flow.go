@@ -97,7 +97,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		for need > 0 {
 			j, jhi := -1, 0.0 // the lowest band that can give lots
 			for i := range kids {
-				if _, hi := kids[i].band(); i != iH && kids[i].vol > 1 && hi < top && (j < 0 || hi < jhi) {
+				if _, hi := kids[i].band(); i != iH && kids[i].vol > g.pn[i] && hi < top && (j < 0 || hi < jhi) {
 					j, jhi = i, hi
 				}
 			}
@@ -105,7 +105,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 				return
 			}
 			gain := top - jhi
-			d := min(kids[j].vol-1, int64(math.Ceil(need/gain)))
+			d := min(kids[j].vol-g.pn[j], int64(math.Ceil(need/gain)))
 			kids[j].vol -= d
 			kids[iH].vol += d
 			need -= float64(d) * gain
@@ -118,7 +118,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		for need > 0 {
 			j, jlo := -1, 0.0 // the highest band that can give lots
 			for i := range kids {
-				if lo, _ := kids[i].band(); i != iL && kids[i].vol > 1 && lo > bottom && (j < 0 || lo > jlo) {
+				if lo, _ := kids[i].band(); i != iL && kids[i].vol > g.pn[i] && lo > bottom && (j < 0 || lo > jlo) {
 					j, jlo = i, lo
 				}
 			}
@@ -126,7 +126,7 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 				return
 			}
 			gain := jlo - bottom
-			d := min(kids[j].vol-1, int64(math.Ceil(need/gain)))
+			d := min(kids[j].vol-g.pn[j], int64(math.Ceil(need/gain)))
 			kids[j].vol -= d
 			kids[iL].vol += d
 			need -= float64(d) * gain

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -227,6 +228,7 @@ func (m *Market) Candles(ctx context.Context, symbol string, iv cc.Interval, sta
 		a.fill(&out[len(out)-1], s, open, next, next-1 <= now)
 		open = next
 	}
+	generated.Add(int64(len(out)))
 	return out, nil
 }
 
@@ -309,3 +311,10 @@ func (a *agg) fill(c *cc.Candle, s *symbol, open, next int64, closed bool) {
 	c.TakerBuyQuote = cc.NewDecimal(a.tbq, s.quoteDec)
 	c.Closed = closed
 }
+
+// generated counts the candles every Market of the process generated.
+var generated atomic.Int64
+
+// Generated is the number of candles the synthetic markets of this process
+// have generated (Candles and Bridge), for the metrics.
+func Generated() int64 { return generated.Load() }

@@ -203,7 +203,7 @@ func (g *gen) fixDay(n *node, share float64) {
 	n.o, n.c = g.ticks(n.lo), g.ticks(n.lc)
 	n.h = max(g.ticks(n.lh), n.o, n.c)
 	n.l = min(g.ticks(n.ll), n.o, n.c)
-	n.trades = max(1, int64(math.Round(n.ftr)))
+	n.trades = max(n.pins(), int64(math.Round(n.ftr)))
 	n.vol = max(n.trades, int64(math.Round(n.fvol)))
 	lo, hi := n.bandQV()
 	n.qv = max(lo, min(hi, int64(math.Round(float64(n.vol)*n.typical()))))
@@ -237,6 +237,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	k := levels[L].fan
 	dur := levels[L].dur
 	kids := g.kids[L][:k]
+	if L == leafLevel && g.qmask != 0 && !g.nested {
+		// A quiet block quietBlocks split ahead: the same leaves.
+		if j := pidx - g.qbase; uint64(j) < qFan && g.qmask&(1<<j) != 0 {
+			copy(kids, g.qleaf[j][:k])
+			return
+		}
+	}
 	if p.trades == 0 {
 		for i := range kids {
 			kids[i] = node{t0: p.t0 + int64(i)*dur, o: p.c, c: p.c, h: p.c, l: p.c}
@@ -275,6 +282,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 1; i < k; i++ {
 		g.bt[i] = g.round(g.b[i], p)
 	}
+	g.fitPins(k, p, &iH, &iL) // feasible.go: a trade per price, or a flatter path
 	// One pass per child: its prices (the children holding the parent's
 	// extremes get them exactly), its volume target and the sums of the
 	// VWAP tilt below.
@@ -292,6 +300,10 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		isdP = 1 / (math.Sqrt(p.v/float64(k)) * price)
 	}
 	var sx, sxx float64
+	// A quiet block's leaves do not depend on its quote volumes (no VWAP
+	// tilt, no reachVWAP, no taker tilt), so that quietBlocks can set
+	// them from its leaves' natural tapes (feasible.go).
+	quiet := L == leafLevel && p.trades <= quietMax
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
 		// below the day level are never written or read (they stay 0).
@@ -327,13 +339,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.nb[i] = takerShare(z, g.nb[i])
 		g.lo[i], g.hi[i] = 0, 0
 		if g.tr[i] > 0 {
-			g.lo[i], g.hi[i] = 1, inf
+			g.lo[i], g.hi[i] = g.pn[i], inf
 		}
 
 		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
-		if g.hi[i] > 0 {
+		if g.hi[i] > 0 && !quiet {
 			sx += g.tgt[i] * x
 			sxx += g.tgt[i] * x * x
 		}
@@ -356,7 +368,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// its range. The parent's VWAP must be reachable from the children's
 	// ranges; where it is not, volume moves toward the child holding the
 	// parent's extreme (that is where the trading was).
-	moved := g.reachVWAP(kids, p, iH, iL)
+	// (A quiet block moves volume only when its VWAP is outside what its
+	// children's full ranges allow, which its leaves' natural quote
+	// volumes never are; naturalBlock then does not use it.)
+	moved := true
+	if !quiet || g.outsideRanges(kids, p) {
+		moved = g.reachVWAP(kids, p, iH, iL)
+	}
 	// Aim inside the middle of each range, so that no VWAP sits on an
 	// extreme its own children could not reach; fall back to narrower
 	// margins, then to anything. (Unless volume moved, reachVWAP left the
@@ -408,7 +426,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		if g.tr[i] > 0 {
 			x := float64(n.vol) / mean
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
-			g.lo[i], g.hi[i] = 1, n.vol
+			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}
 	}
 	g.alloc(p.trades, k, false)
@@ -419,13 +437,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	fixTrades(kids)          // feasible.go: a trade per pinned price
-	g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
+	fixTrades(kids) // feasible.go: a trade per pinned price
+	if !quiet {
+		g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
+	}
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
-	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	fixTakers(kids, p, !quiet) // feasible.go: a taker split every child can trade
 	for i := 0; i < k; i++ {
 		n := &kids[i]
 		sell := n.vol - n.tbb
@@ -440,6 +460,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	g.alloc(p.tbq, k, true)
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
+	}
+	switch {
+	case g.nested:
+	case L == leafLevel:
+		g.exactLeaves(kids) // feasible.go: quote volumes the tapes reach
+	case L == leafLevel-1:
+		g.quietBlocks(kids, pidx) // feasible.go: quiet blocks' from their leaves
 	}
 }
 

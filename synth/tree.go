@@ -100,13 +100,24 @@ type gen struct {
 	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
 	typ                                                          [maxFan + 1]float64 // typical prices of the children
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
-	uH, uL                                                       float64 // where in their children the extremes fall
-	actKey                                                       uint64  // seed of the draws deciding which children trade
-	pjx, pv                                                      float64 // the excess variance and the variance of the node being split
-	jumpKid                                                      int     // the child carrying a jump, or -1
-	jumpE                                                        float64 // its excess variance
+	uH, uL                                                       float64           // where in their children the extremes fall
+	actKey                                                       uint64            // seed of the draws deciding which children trade
+	pjx, pv                                                      float64           // the excess variance and the variance of the node being split
+	jumpKid                                                      int               // the child carrying a jump, or -1
+	jumpE                                                        float64           // its excess variance
+	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
 	as                                                           allocScratch
+	tg                                                           *tapeGen // scratch of exactLeaves
+	nested, moved                                                bool     // quietBlocks is splitting a block (naturalBlock); a quiet block moved volume
+	// The leaves quietBlocks split ahead, for the blocks qbase+j with bit
+	// j of qmask set (their final leaves: splitMicro copies them).
+	qleaf [qFan][maxFan]node
+	qmask uint32
+	qbase int64
 }
+
+// qFan is the most blocks of a minute whose leaves quietBlocks keeps.
+const qFan = 6
 
 func newGen() *gen {
 	g := &gen{}
@@ -140,6 +151,7 @@ func (g *gen) node(L int, idx int64) *node {
 // drop forgets every cached split.
 func (g *gen) drop() {
 	g.count = [nLevels]uint64{}
+	g.qmask = 0
 }
 
 // nodeSlow is node when the node's parent is not the one last split.

@@ -40,6 +40,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			mergeCommand(),
 			trimCommand(),
 			compactCommand(),
+			healthCommand(),
 		},
 	}
 	return app.RunContext(ctx, flagsFirst(app, args))

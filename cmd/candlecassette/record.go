@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -43,6 +44,7 @@ func recordCommand() *cli.Command {
 			&cli.DurationFlag{Name: "flush-interval", Value: cassettes.DefaultFlushInterval, Usage: "longest a recorded item waits before its batch is committed"},
 			&cli.IntFlag{Name: "batch-items", Value: cassettes.DefaultBatchItems, Usage: "commit a batch early once it holds this many items"},
 			&cli.PathFlag{Name: "against", Usage: "`OLD` cassette to diff the new recording with once it is closed (as `diff OLD FILE`): exit 1 on drift, the recording kept; 2 if the diff fails"},
+			&cli.DurationFlag{Name: "status-every", Value: 10 * time.Second, Usage: "when stderr is not a terminal, log a status line (requests, frames, bytes, cassette size, errors) this often; 0: never (on a terminal one line is redrawn in place)"},
 		),
 		Action: runRecord,
 	}
@@ -195,7 +197,16 @@ func runRecord(c *cli.Context) error {
 	}
 	warnOpenAdmin(c, so, srv.Addr())
 	fmt.Fprintf(c.App.Writer, "listening on %s\n", srv.URL())
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		// The status is logged whatever --log-level (which is for the server's own logs).
+		status := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+		showStatus(c.Context, c.App.ErrWriter, status, isTerminal(c.App.ErrWriter), c.Duration("status-every"),
+			func() recordProgress { return progressOf(srv, c.Path("cassette")) })
+	}()
 	<-c.Context.Done()
+	<-statusDone
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Close(ctx)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/adshao/go-binance/v2"
 	"github.com/adshao/go-binance/v2/futures"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
@@ -139,6 +141,60 @@ func TestBotThroughTheProxy(t *testing.T) {
 	}
 	if n := srv.Status().Requests; n != 1 { // the server's counters saw the request
 		t.Errorf("the server served %d requests, want 1", n)
+	}
+}
+
+// TestTheImageWithTestcontainers is the README's testcontainers-go block,
+// verbatim, against the image `make image` built (CANDLECASSETTE_IMAGE
+// names another). make test builds it first (compat-go needs image-test).
+// Without a docker daemon it is skipped — unless CI=true, where it fails.
+func TestTheImageWithTestcontainers(t *testing.T) {
+	t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true") // the reaper is an image to pull
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && (os.Getenv("DOCKER_HOST") == "" || strings.HasPrefix(os.Getenv("DOCKER_HOST"), "unix://")) {
+		// A daemon on this machine publishes ports here; inside a container
+		// (a CI sandbox) testcontainers would guess the default gateway.
+		t.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	image := "candlecassette:dev"
+	if v := os.Getenv("CANDLECASSETTE_IMAGE"); v != "" {
+		image = v
+	}
+	provider, err := testcontainers.NewDockerProvider()
+	if err == nil {
+		defer provider.Close()
+		err = provider.Health(context.Background())
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and no docker daemon: %v", err)
+		}
+		t.Skipf("no docker daemon (%v): skipped outside CI; run make image-test as root or with CI=true to set one up", err)
+	}
+	if _, err := provider.Client().ImageInspect(context.Background(), image); err != nil {
+		t.Fatalf("image %s not found (%v): run make image first", image, err)
+	}
+	testTheImage(t, image)
+}
+
+func testTheImage(t *testing.T, image string) {
+	ctx := context.Background()
+	ctr, err := testcontainers.Run(ctx, image, // "candlecassette:dev", as make image tags it
+		testcontainers.WithExposedPorts("8080/tcp"),
+		testcontainers.WithWaitStrategy(wait.ForLog("listening on")),
+	)
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := ctr.PortEndpoint(ctx, "8080/tcp", "http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := binance.NewClient("", "")
+	client.BaseURL = base // the container's synthetic Binance (klines answer under any Host; /__admin/ only under its own names)
+	klines, err := client.NewKlinesService().Symbol("BTCUSDT").Interval("1m").Limit(10).Do(ctx)
+	if err != nil || len(klines) != 10 {
+		t.Fatalf("klines from the container: %d, %v", len(klines), err)
 	}
 }
 

@@ -59,6 +59,10 @@ var restRoutes = map[string]restRoute{
 			"timeNano":   strconv.FormatInt(now.UnixNano(), 10),
 		}))
 	},
+	"/v5/market/recent-trade":              (*handler).recentTrade,
+	"/v5/market/funding/history":           (*handler).fundingHistory,
+	"/v5/market/open-interest":             (*handler).openInterest,
+	"/v5/market/premium-index-price-kline": klineRoute(klinePremium),
 }
 
 func klineRoute(kind klineKind) restRoute {
@@ -165,6 +169,21 @@ const (
 	klineIndex                   // index price: 5 columns, linear only
 )
 
+// klinePremium is the premium index: 5 columns, linear only.
+const klinePremium = klineIndex + 1
+
+// priceKind is the derivatives' series of a kline kind.
+var priceKind = map[klineKind]cc.PriceKind{klineMark: cc.MarkPrice, klineIndex: cc.IndexPrice, klinePremium: cc.PremiumIndex}
+
+// klineMarket is the market kind's klines come from: the traded candles,
+// or the derivatives' mark, index or premium series.
+func (h *handler) klineMarket(kind klineKind) cc.Market {
+	if kind == klineTrades || h.env.Derivs == nil {
+		return h.env.Market
+	}
+	return h.env.Derivs.Prices(priceKind[kind])
+}
+
 // intParam parses an optional integer query parameter.
 func intParam(q url.Values, name string) (v int64, set bool, err error) {
 	s := q.Get(name)
@@ -245,7 +264,11 @@ func (h *handler) writeKlines(ctx context.Context, w http.ResponseWriter, cat, s
 	var cs []cc.Candle
 	if first, stop, ok := klineWindow(iv, kq.start, kq.end, kq.hasStart, kq.hasEnd, kq.limit, now); ok {
 		var err error
-		cs, err = h.env.Market.Candles(ctx, sym, iv, first, stop, now)
+		if kind != klineTrades && h.env.Derivs == nil {
+			h.sourceError(w, errNoDerivs)
+			return
+		}
+		cs, err = h.klineMarket(kind).Candles(ctx, sym, iv, first, stop, now)
 		if err != nil {
 			if errors.Is(err, cc.ErrUnknownSymbol) {
 				h.fail(w, http.StatusOK, codeParams, msgSymbol)

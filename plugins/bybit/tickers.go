@@ -9,26 +9,19 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 )
 
-// day24 is the last 24 hours of sym as one candle: open 24h ago, high,
-// low, last price and volumes, from the market's hourly candles.
-func day24(ctx context.Context, m cc.Market, sym string, now int64) (cc.Candle, bool) {
-	last := cc.Interval1h.Truncate(now)
-	cs, err := m.Candles(ctx, sym, cc.Interval1h, last-23*3_600_000, last+3_600_000, now)
-	if err != nil || len(cs) == 0 {
-		return cc.Candle{}, false
-	}
-	return cc.Aggregate(cs), true
-}
+// Tickers: the rolling 24 hours (cc.RollingStats, exact at 1s, up to the
+// last second closed), the touch from env.Quotes, and for linear the mark,
+// index, funding and open interest from env.Derivs.
+
+const day = 86_400_000
 
 func str(d cc.Decimal) string { return string(num(nil, d)) }
 
-// pcnt is (last-open)/open with 4 decimals, Bybit's price24hPcnt.
-func pcnt(open, last cc.Decimal) string {
-	o := open.Float64()
-	if o == 0 {
-		return "0"
-	}
-	return strconv.FormatFloat((last.Float64()-o)/o, 'f', 4, 64)
+// pcnt is (last−open)/open as Bybit's price24hPcnt: a fraction, to 4
+// decimals (the percentage to 2).
+func pcnt(st cc.Stats) string {
+	p := st.ChangePercent(2)
+	return str(cc.Decimal{Units: p.Units, Scale: p.Scale + 2})
 }
 
 func (h *handler) tickers(w http.ResponseWriter, r *http.Request, q url.Values) {
@@ -48,55 +41,83 @@ func (h *handler) tickers(w http.ResponseWriter, r *http.Request, q url.Values) 
 			if sym != "" && p.Symbol != sym {
 				continue
 			}
-			if t, ok := h.ticker(r.Context(), p.Symbol, now); ok {
-				list = append(list, t)
+			t, err := h.ticker(r.Context(), p.Symbol, now)
+			if err != nil {
+				h.sourceError(w, err)
+				return
 			}
+			list = append(list, t)
 		}
 	}
 	h.ok(w, mustJSON(map[string]any{"category": cat, "list": list}))
 }
 
-func (h *handler) ticker(ctx context.Context, sym string, now int64) (map[string]string, bool) {
-	d, ok := day24(ctx, h.env.Market, sym, now)
-	if !ok {
-		return nil, false
+// ticker is sym's ticker object at now (ms), every documented field of
+// the category.
+func (h *handler) ticker(ctx context.Context, sym string, now int64) (map[string]string, error) {
+	st, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, sym, day, now)
+	if err != nil {
+		return nil, err
 	}
-	tick := cc.Decimal{Units: 1, Scale: d.Close.Scale}
-	bid := d.Close.Add(cc.Decimal{Units: -1, Scale: d.Close.Scale})
-	ask := d.Close.Add(tick)
+	if st.Last.IsZero() {
+		return nil, cc.ErrUnknownSymbol
+	}
+	tc := h.touch(ctx, sym, st.Last, now)
 	t := map[string]string{
 		"symbol":        sym,
-		"bid1Price":     str(bid),
-		"bid1Size":      "1",
-		"ask1Price":     str(ask),
-		"ask1Size":      "1",
-		"lastPrice":     str(d.Close),
-		"prevPrice24h":  str(d.Open),
-		"price24hPcnt":  pcnt(d.Open, d.Close),
-		"highPrice24h":  str(d.High),
-		"lowPrice24h":   str(d.Low),
-		"turnover24h":   str(d.QuoteVolume),
-		"volume24h":     str(d.Volume),
-		"usdIndexPrice": str(d.Close),
+		"bid1Price":     str(tc.Bid),
+		"bid1Size":      str(tc.BidSize),
+		"ask1Price":     str(tc.Ask),
+		"ask1Size":      str(tc.AskSize),
+		"lastPrice":     str(st.Last),
+		"prevPrice24h":  str(st.Open),
+		"price24hPcnt":  pcnt(st),
+		"highPrice24h":  str(st.High),
+		"lowPrice24h":   str(st.Low),
+		"turnover24h":   str(st.QuoteVolume),
+		"volume24h":     str(st.Volume),
+		"usdIndexPrice": str(st.Last),
 	}
-	if h.ex.category == "linear" {
-		delete(t, "usdIndexPrice")
-		const eightHours = 8 * 3_600_000
-		t["indexPrice"] = str(d.Close)
-		t["markPrice"] = str(d.Close)
-		t["prevPrice1h"] = str(d.Close)
-		t["openInterest"] = str(d.Volume)
-		t["openInterestValue"] = str(d.QuoteVolume)
-		t["fundingRate"] = "0.0001"
-		t["nextFundingTime"] = strconv.FormatInt((now/eightHours+1)*eightHours, 10)
-		t["predictedDeliveryPrice"] = ""
-		t["basisRate"] = ""
-		t["deliveryFeeRate"] = ""
-		t["deliveryTime"] = "0"
-		t["basis"] = ""
-		t["preOpenPrice"] = ""
-		t["preQty"] = ""
-		t["curPreListingPhase"] = ""
+	if h.ex.category != "linear" {
+		return t, nil
 	}
-	return t, true
+	delete(t, "usdIndexPrice")
+	hour, err := cc.RollingStats(ctx, h.env.Market, nil, sym, 3_600_000, now)
+	if err != nil {
+		return nil, err
+	}
+	t["prevPrice1h"] = str(hour.Open)
+	if h.env.Derivs == nil {
+		return nil, errNoDerivs
+	}
+	ps, err := h.env.Derivs.Perp(ctx, sym, now)
+	if err != nil {
+		return nil, err
+	}
+	t["indexPrice"] = str(ps.Index)
+	t["markPrice"] = str(ps.Mark)
+	t["openInterest"] = str(ps.OpenInterest)
+	t["openInterestValue"] = ps.OpenInterest.Mul(ps.Mark).Fixed(2)
+	t["fundingRate"] = str(ps.FundingRate)
+	t["nextFundingTime"] = strconv.FormatInt(ps.NextFunding, 10)
+	t["fundingIntervalHour"] = "8"
+	t["fundingCap"] = fundingCap
+	t["predictedDeliveryPrice"] = ""
+	t["basisRate"] = ""
+	t["deliveryFeeRate"] = ""
+	t["deliveryTime"] = "0"
+	t["basis"] = ""
+	t["preOpenPrice"] = ""
+	t["preQty"] = ""
+	t["curPreListingPhase"] = ""
+	return t, nil
 }
+
+// fundingCap is Bybit's funding rate cap on the majors, per settlement.
+const fundingCap = "0.00375"
+
+type noDerivs struct{}
+
+func (noDerivs) Error() string { return "bybit: no perpetual data in this mode" }
+
+var errNoDerivs error = noDerivs{}

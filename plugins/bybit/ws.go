@@ -118,6 +118,16 @@ func (p *wsProtocol) Message(s *plugins.Session, _ int, data []byte) {
 func (p *wsProtocol) subscribe(s *plugins.Session, topics []string) string {
 	var invalid, dup []string
 	for _, t := range topics {
+		if s.Subscribed(t) {
+			dup = append(dup, t)
+			continue
+		}
+		if handled, ok := p.surfaceTopic(s, t); handled {
+			if !ok {
+				invalid = append(invalid, t)
+			}
+			continue
+		}
 		sym, iv, ivName, ok := p.parseTopic(t)
 		if !ok {
 			invalid = append(invalid, t)

@@ -27,7 +27,26 @@
 // The mark and index price listings (/api/v5/market/mark-price-candles,
 // index-candles and their history- variants) take the same parameters,
 // with at most 100 rows of [ts,o,h,l,c,confirm]; an index is named
-// BASE-QUOTE (BTC-USDT) on either server. Both follow the traded price.
+// BASE-QUOTE (BTC-USDT) and is the perpetual's. On a perpetual both come
+// from env.Derivs (the mark and index series, not the traded candles); a
+// spot pair's (or a mode without derivatives) are its traded candles.
+//
+// Trades come from env.Tape: /api/v5/market/trades (the latest; limit
+// default 100, capped at 500) and /api/v5/market/history-trades (type=1
+// pages by tradeId, type=2 by ts in ms; after = older than, before = newer
+// than; limit at most 100), newest first as
+// {"instId","side","sz","px","source","tradeId","ts"}, a perpetual's sz in
+// contracts. /api/v5/market/ticker and tickers are the rolling 24 hours
+// (cc.RollingStats: exact at 1s, up to the last second closed, so last is
+// the last trade's price), lastSz from the tape and the touch from
+// env.Quotes. From env.Derivs: /api/v5/public/mark-price (instType
+// required; MARGIN lists spot pairs at their price), funding-rate (the
+// next settlement's estimate, OKX's 00:00/08:00/16:00 UTC schedule, cap
+// ±0.375%), funding-rate-history (fundingTime paging with after/before,
+// limit default and max 400), open-interest (oi in contracts, oiCcy in
+// base, oiUsd at the mark) and /api/v5/market/index-tickers (instId or
+// quoteCcy). /api/v5/system/status lists no maintenance. Without a tape or
+// derivatives (a mode that has none) those routes answer 50001.
 //
 // GET /api/v5/public/instruments, /api/v5/public/time,
 // /api/v5/market/ticker and /api/v5/market/tickers are generated for the
@@ -47,7 +66,15 @@
 // unknown channel or instrument, also for candles asked on /ws/v5/public),
 // the text "ping" is answered with "pong", and a connection on which
 // nothing moved for 30 seconds is closed. Pushes come about every 500ms of
-// virtual time, with confirm "1" once the candle has closed.
+// virtual time, with confirm "1" once the candle has closed. It also
+// carries mark-price-candle<bar> and index-candle<bar> ([ts,o,h,l,c,confirm]
+// from the derivatives' series).
+//
+// /ws/v5/public carries trades (one push per taker order: its prints
+// summed, count, the last tradeId and seqId; each trade once, in order),
+// tickers, mark-price and index-tickers (pushed when they change),
+// funding-rate (every 30s) and open-interest (every 3s), each push
+// {"arg":{"channel","instId"},"data":[{...}]} with the REST object.
 //
 // # Concurrency
 //

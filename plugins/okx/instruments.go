@@ -138,55 +138,72 @@ func pow10(n int) int64 {
 	return v
 }
 
-// day24 is the last 24 hours of instID as one candle, from hourly candles.
-func day24(ctx context.Context, m cc.Market, instID string, now int64) (cc.Candle, bool) {
-	last := cc.Interval1h.Truncate(now)
-	cs, err := m.Candles(ctx, instID, cc.Interval1h, last-23*hour, last+hour, now)
-	if err != nil || len(cs) == 0 {
-		return cc.Candle{}, false
-	}
-	return cc.Aggregate(cs), true
-}
-
 func str(d cc.Decimal) string { return string(num(nil, d)) }
 
-// tickerOf is OKX's ticker for instID at now.
+// tickerOf is OKX's ticker for instID at now: the rolling 24 hours
+// (cc.RollingStats, exact at 1s) up to the last second closed, the last
+// trade's size and the touch from the quoter. A perpetual's sizes are in
+// contracts, its volCcy24h in base currency.
 func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[string]string, bool) {
-	d, ok := day24(ctx, h.env.Market, instID, now)
-	if !ok {
+	d, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, instID, 24*hour, now)
+	if err != nil && h.env.Tape != nil {
+		// A socket carrying both markets has one market's tape: the other's
+		// tickers go without the last trade's size.
+		d, err = cc.RollingStats(ctx, h.env.Market, nil, instID, 24*hour, now)
+	}
+	if err != nil || d.Last.IsZero() {
 		return nil, false
 	}
-	tick := cc.Decimal{Units: 1, Scale: d.Close.Scale}
-	vol, volCcy := d.Volume, d.QuoteVolume
-	if exp, swap := h.contractExp(instID); swap {
-		vol, volCcy = shift(d.Volume, -exp), d.Volume
+	exp, swap := h.contractExp(instID)
+	size := func(x cc.Decimal) string {
+		if swap {
+			return str(shift(x, -exp))
+		}
+		return str(x)
 	}
+	vol, volCcy := str(d.Volume), str(d.QuoteVolume)
+	if swap {
+		vol, volCcy = size(d.Volume), str(d.Volume)
+	}
+	lastSz := "0"
+	if d.LastID >= 0 {
+		lastSz = size(d.LastQty)
+	}
+	t := h.touch(ctx, instID, d.Last, now)
 	// Start of day: the open of the day candle in UTC and in UTC+8.
 	sod := func(b bar) string {
 		cs, err := b.candles(ctx, h.env.Market, instID, b.open(now), b.open(now), now)
 		if err != nil || len(cs) == 0 {
-			return str(d.Close)
+			return str(d.Last)
 		}
 		return str(cs[0].Open)
 	}
 	return map[string]string{
-		"instType":  h.ex.instType,
+		"instType":  typeName(instID),
 		"instId":    instID,
-		"last":      str(d.Close),
-		"lastSz":    "1",
-		"askPx":     str(d.Close.Add(tick)),
-		"askSz":     "1",
-		"bidPx":     str(d.Close.Add(cc.Decimal{Units: -1, Scale: d.Close.Scale})),
-		"bidSz":     "1",
+		"last":      str(d.Last),
+		"lastSz":    lastSz,
+		"askPx":     str(t.Ask),
+		"askSz":     size(t.AskSize),
+		"bidPx":     str(t.Bid),
+		"bidSz":     size(t.BidSize),
 		"open24h":   str(d.Open),
 		"high24h":   str(d.High),
 		"low24h":    str(d.Low),
-		"volCcy24h": str(volCcy),
-		"vol24h":    str(vol),
+		"volCcy24h": volCcy,
+		"vol24h":    vol,
 		"ts":        strconv.FormatInt(now, 10),
 		"sodUtc0":   sod(bars["1Dutc"]),
 		"sodUtc8":   sod(bars["1D"]),
 	}, true
+}
+
+// typeName is the instType of an instrument id in market data.
+func typeName(id string) string {
+	if isSwap(id) {
+		return "SWAP"
+	}
+	return "SPOT"
 }
 
 func (h *handler) ticker(w http.ResponseWriter, r *http.Request, q url.Values) {

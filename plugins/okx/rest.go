@@ -36,6 +36,13 @@ type restRoute func(h *handler, w http.ResponseWriter, r *http.Request, q url.Va
 // are built from.
 var (
 	restRoutes = map[string]restRoute{
+		"/api/v5/market/trades":                     (*handler).trades,
+		"/api/v5/market/history-trades":             (*handler).historyTrades,
+		"/api/v5/market/index-tickers":              (*handler).indexTickers,
+		"/api/v5/public/mark-price":                 (*handler).markPrice,
+		"/api/v5/public/funding-rate":               (*handler).fundingRate,
+		"/api/v5/public/funding-rate-history":       (*handler).fundingHistory,
+		"/api/v5/public/open-interest":              (*handler).openInterest,
 		"/api/v5/market/candles":                    candlesRoute,
 		"/api/v5/market/history-candles":            candlesRoute,
 		"/api/v5/market/mark-price-candles":         candlesRoute,
@@ -138,15 +145,16 @@ type endpoint struct {
 	price   bool // mark or index price: rows [ts,o,h,l,c,confirm]
 	index   bool // instId names an index (BTC-USDT) rather than an instrument
 	max     int  // most rows per request
+	kind    cc.PriceKind
 }
 
 var endpoints = map[string]endpoint{
 	"/api/v5/market/candles":                    {max: maxLimit},
 	"/api/v5/market/history-candles":            {history: true, max: maxLimit},
-	"/api/v5/market/mark-price-candles":         {price: true, max: maxPriceLimit},
-	"/api/v5/market/history-mark-price-candles": {history: true, price: true, max: maxPriceLimit},
-	"/api/v5/market/index-candles":              {price: true, index: true, max: maxPriceLimit},
-	"/api/v5/market/history-index-candles":      {history: true, price: true, index: true, max: maxPriceLimit},
+	"/api/v5/market/mark-price-candles":         {price: true, max: maxPriceLimit, kind: cc.MarkPrice},
+	"/api/v5/market/history-mark-price-candles": {history: true, price: true, max: maxPriceLimit, kind: cc.MarkPrice},
+	"/api/v5/market/index-candles":              {price: true, index: true, max: maxPriceLimit, kind: cc.IndexPrice},
+	"/api/v5/market/history-index-candles":      {history: true, price: true, index: true, max: maxPriceLimit, kind: cc.IndexPrice},
 }
 
 // candlesQuery is a parsed candles request.
@@ -205,7 +213,12 @@ func (h *handler) parseCandles(w http.ResponseWriter, q url.Values, ep endpoint)
 		}
 	}
 	if ep.index {
-		// An index is named BASE-QUOTE whatever the instrument type.
+		// An index is named BASE-QUOTE whatever the instrument type: the
+		// perpetual's index series where there are derivatives.
+		if sym, ok := h.indexSymbol(cq.instID); ok && h.env.Derivs != nil {
+			cq.instID = sym
+			return cq, true
+		}
 		for _, p := range h.env.Pairs {
 			if p.Base+"-"+p.Quote == cq.instID {
 				cq.instID = p.Symbol
@@ -238,7 +251,7 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, 
 	var cs []cc.Candle
 	if first, last, ok := cq.bar.window(now, cq.after, cq.before, cq.hasAfter, cq.hasBefore, cq.limit, recent); ok {
 		var err error
-		cs, err = cq.bar.candles(r.Context(), h.env.Market, cq.instID, first, last, now)
+		cs, err = cq.bar.candles(r.Context(), h.priceMarket(ep.kind, cq.instID), cq.instID, first, last, now)
 		if err != nil {
 			if errors.Is(err, cc.ErrUnknownSymbol) {
 				h.fail(w, http.StatusOK, "51001", msgNoInstrument)
@@ -262,6 +275,16 @@ func (h *handler) candles(w http.ResponseWriter, r *http.Request, q url.Values, 
 	}
 	b = append(b, ']')
 	h.ok(w, b)
+}
+
+// priceMarket is the market of kind's candles for sym: the derivatives'
+// mark or index series for a perpetual, else the traded candles (a spot
+// pair's mark and index are its price).
+func (h *handler) priceMarket(kind cc.PriceKind, sym string) cc.Market {
+	if kind == cc.LastPrice || h.env.Derivs == nil || !isSwap(sym) {
+		return h.env.Market
+	}
+	return h.env.Derivs.Prices(kind)
 }
 
 // contractExp is the power of ten of instID's contract value, and

@@ -304,11 +304,24 @@ func TestMarkAndIndexPriceCandles(t *testing.T) {
 		if r.Code != "0" || len(r.Data) != 5 {
 			t.Fatalf("%s: %+v", path, r)
 		}
+		differ := false
 		for i, row := range r.Data {
 			tr := trades.Data[i]
-			if len(row) != 6 || row[0] != tr[0] || row[1] != tr[1] || row[4] != tr[4] || row[5] != tr[8] {
+			if len(row) != 6 || row[0] != tr[0] || row[5] != tr[8] {
 				t.Errorf("%s row %d: %v, trade candle %v", path, i, row, tr)
+				continue
 			}
+			// Mark and index follow the traded price within the band
+			// (0.5%) and are series of their own.
+			c, _ := strconv.ParseFloat(row[4], 64)
+			tc, _ := strconv.ParseFloat(tr[4], 64)
+			if c < tc*0.995 || c > tc*1.005 {
+				t.Errorf("%s row %d: close %v, traded close %v: outside the band", path, i, row[4], tr[4])
+			}
+			differ = differ || row[1] != tr[1] || row[4] != tr[4] || row[2] != tr[2]
+		}
+		if !differ {
+			t.Errorf("%s: the same candles as the traded price", path)
 		}
 	}
 	var r candlesResp

@@ -24,6 +24,11 @@ func (e *Exchange) Owner(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/ws/") {
 		return ""
 	}
+	switch r.URL.Path {
+	case "/api/v5/market/index-tickers", "/api/v5/market/index-candles", "/api/v5/market/history-index-candles":
+		// Indices (BTC-USDT) are the perpetual's.
+		return Perpetual.name
+	}
 	q := r.URL.Query()
 	switch q.Get("instType") {
 	case "SPOT", "MARGIN":

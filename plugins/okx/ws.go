@@ -121,6 +121,9 @@ func (p *wsProtocol) Message(s *plugins.Session, _ int, data []byte) {
 func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, a wsArg) string {
 	wrong := "Wrong URL or channel:" + a.Channel + ",instId:" + a.InstID +
 		" doesn't exist. Please use the correct URL, channel and parameters referring to API document."
+	if handled, msg := p.publicChannel(s, c, a, wrong); handled {
+		return msg
+	}
 	name, isCandle := strings.CutPrefix(a.Channel, "candle")
 	b, ok := bars[name]
 	if !isCandle || !ok || !p.business {

@@ -1,0 +1,262 @@
+package okx
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// The public channels beside candles, on /ws/v5/public: trades (one push
+// per taker order: the aggregate of its prints, count and the last
+// tradeId), tickers, mark-price and index-tickers (when they change),
+// funding-rate and open-interest (on OKX's slower cadence); and on
+// /ws/v5/business the mark-price-candle<bar> and index-candle<bar>
+// channels, [ts,o,h,l,c,confirm] rows. Each push is
+// {"arg":{"channel","instId"},"data":[...]} as the candle channel's.
+
+// The cadences in virtual time (OKX's documented push frequencies).
+const (
+	tradesEvery   = 100 * time.Millisecond
+	tickersEvery  = 100 * time.Millisecond
+	markEvery     = 200 * time.Millisecond
+	fundingEvery  = 30 * time.Second
+	interestEvery = 3 * time.Second
+	tradesPage    = 5000
+)
+
+// publicChannel starts one of the channels above; handled is false for
+// channels it does not know, msg OKX's 60018 text when it refuses.
+func (p *wsProtocol) publicChannel(s *plugins.Session, c *conn, a wsArg, wrong string) (handled bool, msg string) {
+	h := p.h
+	env := h.env
+	key := a.Channel + ":" + a.InstID
+	sym := a.InstID
+	var every time.Duration
+	var encode func(cc.Update) []byte
+	switch a.Channel {
+	case "trades":
+		if p.business || env.Tape == nil {
+			return true, wrong
+		}
+		if _, ok := h.pairOf(sym); !ok {
+			return true, wrong
+		}
+		if _, ok := h.lastTrade(s.Context(), sym, env.Clock.NowMillis()); !ok {
+			// A socket carrying both markets has one market's tape.
+			return true, wrong
+		}
+		exp, swap := h.contractExp(sym)
+		cur := tradeCursor{start: h.nowMicros() + 1}
+		every = tradesEvery
+		encode = func(u cc.Update) []byte {
+			p.pushTrades(s, c, a, &cur, u.EventTime, exp, swap)
+			return nil
+		}
+	case "tickers":
+		if p.business {
+			return true, wrong
+		}
+		if _, ok := h.pairOf(sym); !ok {
+			return true, wrong
+		}
+		var last string
+		every = tickersEvery
+		encode = func(u cc.Update) []byte {
+			t, ok := h.tickerOf(s.Context(), sym, u.EventTime)
+			if !ok {
+				return nil
+			}
+			return p.changed(c, a, &last, t, "ts")
+		}
+	case "mark-price", "funding-rate", "open-interest":
+		if p.business || env.Derivs == nil || !isSwap(sym) {
+			return true, wrong
+		}
+		if _, ok := h.pairOf(sym); !ok {
+			return true, wrong
+		}
+		var last string
+		every = map[string]time.Duration{"mark-price": markEvery, "funding-rate": fundingEvery, "open-interest": interestEvery}[a.Channel]
+		encode = func(u cc.Update) []byte {
+			var m map[string]string
+			var err error
+			switch a.Channel {
+			case "mark-price":
+				var st cc.PerpState
+				if st, err = h.perp(s.Context(), sym, u.EventTime); err == nil {
+					m = map[string]string{"instType": "SWAP", "instId": sym, "markPx": str(st.Mark), "ts": strconv.FormatInt(u.EventTime, 10)}
+				}
+			case "funding-rate":
+				m, err = h.fundingOf(s.Context(), sym, u.EventTime)
+			default:
+				m, err = h.openInterestOf(s.Context(), sym, u.EventTime)
+			}
+			if err != nil {
+				return nil
+			}
+			if a.Channel == "mark-price" {
+				return p.changed(c, a, &last, m, "ts")
+			}
+			return p.push(c, a, m)
+		}
+	case "index-tickers":
+		if p.business || env.Derivs == nil {
+			return true, wrong
+		}
+		var ok bool
+		if sym, ok = h.indexSymbol(a.InstID); !ok {
+			return true, wrong
+		}
+		var last string
+		every = tickersEvery
+		encode = func(u cc.Update) []byte {
+			m, err := h.indexTickerOf(s.Context(), a.InstID, sym, u.EventTime)
+			if err != nil {
+				return nil
+			}
+			return p.changed(c, a, &last, m, "ts")
+		}
+	default:
+		return p.priceCandleChannel(s, c, a, wrong)
+	}
+	if err := s.Subscribe(key, sym, cc.Interval1s, every, encode); err != nil {
+		return true, wrong
+	}
+	return true, ""
+}
+
+// priceCandleChannel starts mark-price-candle<bar> or index-candle<bar>
+// on the business socket.
+func (p *wsProtocol) priceCandleChannel(s *plugins.Session, c *conn, a wsArg, wrong string) (bool, string) {
+	var kind cc.PriceKind
+	var name string
+	if n, ok := strings.CutPrefix(a.Channel, "mark-price-candle"); ok {
+		kind, name = cc.MarkPrice, n
+	} else if n, ok := strings.CutPrefix(a.Channel, "index-candle"); ok {
+		kind, name = cc.IndexPrice, n
+	} else {
+		return false, ""
+	}
+	h := p.h
+	b, ok := bars[name]
+	if !ok || b.historyOnly || !p.business || h.env.Derivs == nil {
+		return true, wrong
+	}
+	sym := a.InstID
+	if kind == cc.IndexPrice {
+		if sym, ok = h.indexSymbol(a.InstID); !ok {
+			return true, wrong
+		}
+	} else if _, ok := h.pairOf(sym); !ok || !isSwap(sym) {
+		return true, wrong
+	}
+	m := h.env.Derivs.Prices(kind)
+	tracker := &barTracker{bar: b, market: m, sym: sym}
+	encode := func(u cc.Update) []byte {
+		cand, ok, err := tracker.at(s.Context(), u.EventTime)
+		if err != nil || !ok {
+			return nil
+		}
+		c.touch()
+		out := appendArg(nil, a)
+		out = appendPriceRow(out, cand)
+		return append(out, "]}"...)
+	}
+	if err := s.Subscribe(a.Channel+":"+a.InstID, sym, cc.Interval1s, pushEvery, encode); err != nil {
+		return true, wrong
+	}
+	return true, ""
+}
+
+// appendArg opens a push: {"arg":{"channel":..,"instId":..},"data":[
+func appendArg(b []byte, a wsArg) []byte {
+	b = append(b, `{"arg":{"channel":"`...)
+	b = append(b, a.Channel...)
+	b = append(b, `","instId":"`...)
+	b = append(b, a.InstID...)
+	return append(b, `"},"data":[`...)
+}
+
+// push is one object's push.
+func (p *wsProtocol) push(c *conn, a wsArg, m map[string]string) []byte {
+	c.touch()
+	b := appendArg(nil, a)
+	b = append(b, mustJSON(m)...)
+	return append(b, "]}"...)
+}
+
+// changed is m's push when it differs from the last one sent other than
+// in the field ignore (the timestamp), else nil.
+func (p *wsProtocol) changed(c *conn, a wsArg, last *string, m map[string]string, ignore string) []byte {
+	keep := m[ignore]
+	delete(m, ignore)
+	body := string(mustJSON(m))
+	m[ignore] = keep
+	if body == *last {
+		return nil
+	}
+	*last = body
+	return p.push(c, a, m)
+}
+
+// tradeCursor is where a trades channel goes on from: the first trade at
+// or after start (µs), then the one after id last.
+type tradeCursor struct {
+	start, last int64
+}
+
+// pushTrades sends the aggregates of the tape's trades after cur up to
+// upTo (ms) and moves cur past them. An aggregate still going on at the
+// end of a full page waits for the next.
+func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *tradeCursor, upTo int64, exp int, swap bool) {
+	now := upTo*1000 + 999
+	q := cc.TradeQuery{Symbol: a.InstID, Start: cur.start, Limit: tradesPage, Now: now}
+	for {
+		if cur.last != 0 {
+			q.FromID = cur.last + 1
+		}
+		ts, err := p.h.env.Tape.Trades(s.Context(), q)
+		if err != nil || len(ts) == 0 {
+			return
+		}
+		if len(ts) == tradesPage {
+			cut := len(ts)
+			for cut > 0 && ts[cut-1].AggID == ts[len(ts)-1].AggID {
+				cut--
+			}
+			if cut > 0 {
+				ts = ts[:cut]
+			}
+		}
+		for i := 0; i < len(ts); {
+			j := i
+			size := cc.Decimal{}
+			for ; j < len(ts) && ts[j].AggID == ts[i].AggID; j++ {
+				size = size.Add(ts[j].Size)
+			}
+			agg := ts[j-1]
+			agg.Size = size
+			b := appendArg(nil, a)
+			b = appendTrade(b, a.InstID, agg, exp, swap)
+			// the trades channel's own fields: count and seqId after ts
+			b = b[:len(b)-1]
+			b = append(b, `,"count":"`...)
+			b = strconv.AppendInt(b, int64(j-i), 10)
+			b = append(b, `","seqId":`...)
+			b = strconv.AppendInt(b, agg.ID, 10)
+			b = append(b, "}]}"...)
+			c.touch()
+			if s.Send(b) != nil {
+				return
+			}
+			i = j
+		}
+		cur.last = ts[len(ts)-1].ID
+		if len(ts) < tradesPage {
+			return
+		}
+	}
+}
