@@ -144,6 +144,7 @@ func (h *handler) spotTicker(ctx context.Context, p cc.Pair, now int64, all bool
 		"changePrice": trim(st.Change()),
 		"high":        trim(st.High), "low": trim(st.Low), "vol": trim(st.Volume), "volValue": trim(st.QuoteVolume),
 		"last": trim(st.Last), "averagePrice": trim(st.WeightedAvg(places)),
+		"open":         trim(st.Open),
 		"takerFeeRate": "0.001", "makerFeeRate": "0.001",
 		"takerCoefficient": "1", "makerCoefficient": "1",
 	}
@@ -174,6 +175,7 @@ func (h *handler) stats(w http.ResponseWriter, r *http.Request) {
 		fail(w, "500000", "Internal Server Error")
 		return
 	}
+	delete(m, "open") // the snapshot push's, not a stats field
 	ok(w, m)
 }
 
@@ -187,6 +189,7 @@ func (h *handler) allTickers(w http.ResponseWriter, r *http.Request) {
 			fail(w, "500000", "Internal Server Error")
 			return
 		}
+		delete(m, "open")
 		tickers = append(tickers, m)
 	}
 	ok(w, map[string]any{"time": now, "ticker": tickers})
