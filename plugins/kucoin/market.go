@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -222,25 +223,12 @@ func (h *handler) futuresTicker(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		return
 	}
-	ctx := r.Context()
-	now := h.env.Clock.NowMillis()
-	t, _, err := h.lastTrade(ctx, p.Symbol)
+	m, err := h.futuresTickerObject(r.Context(), p, sym, h.env.Clock.NowMillis())
 	if err != nil {
 		fail(w, "500000", "Internal Server Error")
 		return
 	}
-	tc, err := h.touch(ctx, p.Symbol, t.Price, now)
-	if err != nil {
-		fail(w, "500000", "Internal Server Error")
-		return
-	}
-	ok(w, map[string]any{
-		"sequence": t.ID, "symbol": sym, "side": takerSide(t),
-		"size": num(tradeContracts(t, sym)), "tradeId": strconv.FormatInt(t.ID, 10),
-		"price": trim(t.Price), "bestBidPrice": trim(tc.Bid), "bestBidSize": num(lots(tc.BidSize, multiplier(sym))),
-		"bestAskPrice": trim(tc.Ask), "bestAskSize": num(lots(tc.AskSize, multiplier(sym))),
-		"ts": now * 1_000_000,
-	})
+	ok(w, m)
 }
 
 // tradeHistory serves GET /api/v1/trade/history (futures): the last 100
@@ -337,6 +325,155 @@ func (h *handler) fundingHistory(w http.ResponseWriter, r *http.Request) {
 	out := make([]map[string]any, 0, len(fs))
 	for i := len(fs) - 1; i >= 0; i-- {
 		out = append(out, map[string]any{"symbol": sym, "fundingRate": num(fs[i].Rate), "timepoint": fs[i].Time})
+	}
+	ok(w, out)
+}
+
+// futuresTickerObject is one contract's ticker (GET /api/v1/ticker and
+// each entry of /api/v1/allTickers).
+func (h *handler) futuresTickerObject(ctx context.Context, p cc.Pair, sym string, now int64) (map[string]any, error) {
+	t, _, err := h.lastTrade(ctx, p.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := h.touch(ctx, p.Symbol, t.Price, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"sequence": t.ID, "symbol": sym, "side": takerSide(t),
+		"size": num(tradeContracts(t, sym)), "tradeId": strconv.FormatInt(t.ID, 10),
+		"price": trim(t.Price), "bestBidPrice": trim(tc.Bid), "bestBidSize": num(lots(tc.BidSize, multiplier(sym))),
+		"bestAskPrice": trim(tc.Ask), "bestAskSize": num(lots(tc.AskSize, multiplier(sym))),
+		"ts": now * 1_000_000,
+	}, nil
+}
+
+// futuresAllTickers serves GET /api/v1/allTickers (futures).
+func (h *handler) futuresAllTickers(w http.ResponseWriter, r *http.Request) {
+	if h.env.Tape == nil {
+		ok(w, []any{})
+		return
+	}
+	now := h.env.Clock.NowMillis()
+	out := []map[string]any{}
+	for _, p := range h.env.Pairs {
+		m, err := h.futuresTickerObject(r.Context(), p, contractSymbol(p), now)
+		if err != nil {
+			fail(w, "500000", "Internal Server Error")
+			return
+		}
+		out = append(out, m)
+	}
+	ok(w, out)
+}
+
+// utaKline serves the unified account's GET /api/ua/v1/market/kline:
+// tradeType SPOT or FUTURES, symbol (a contract's with -mark-price or
+// -index-price for those series, from env.Derivs), interval, startAt and
+// endAt in seconds; rows [time(s), open, close, high, low, volume,
+// turnover], newest first, at most 1500.
+func (h *handler) utaKline(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	futures := q.Get("tradeType") == "FUTURES"
+	if !futures && q.Get("tradeType") != "SPOT" {
+		fail(w, "400100", "tradeType is invalid")
+		return
+	}
+	sym, market := q.Get("symbol"), h.env.Market
+	for suffix, kind := range map[string]cc.PriceKind{"-mark-price": cc.MarkPrice, "-index-price": cc.IndexPrice, "-premium-index": cc.PremiumIndex} {
+		if base, found := strings.CutSuffix(sym, suffix); found && futures {
+			if h.env.Derivs == nil {
+				errNoContract(w, sym)
+				return
+			}
+			sym, market = base, h.env.Derivs.Prices(kind)
+		}
+	}
+	var p cc.Pair
+	var found bool
+	if futures {
+		p, found = h.contractPair(sym)
+	} else {
+		p, found = h.spotPair(sym)
+	}
+	if !found {
+		errNoPair(w)
+		return
+	}
+	iv, good := typeNames.Parse(q.Get("interval"))
+	if !good {
+		iv, good = granularity(q.Get("interval")) // futures minutes
+	}
+	if !good {
+		fail(w, "400100", "interval is invalid")
+		return
+	}
+	now := h.env.Clock.NowMillis()
+	end := now
+	if s := q.Get("endAt"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			fail(w, "400100", "endAt is invalid")
+			return
+		}
+		end = min(v*1000, now)
+	}
+	const maxRows = 1500
+	start := end - maxRows*iv.Millis()
+	if s := q.Get("startAt"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			fail(w, "400100", "startAt is invalid")
+			return
+		}
+		start = max(start, v*1000)
+	}
+	cs, err := market.Candles(r.Context(), p.Symbol, iv, iv.Truncate(start), iv.Next(iv.Truncate(end)), now)
+	if err != nil {
+		fail(w, "500000", "Internal Server Error")
+		return
+	}
+	b := append([]byte(`{"tradeType":"`), q.Get("tradeType")...)
+	b = append(b, `","symbol":"`...)
+	b = append(b, q.Get("symbol")...)
+	b = append(b, `","list":[`...)
+	for i := len(cs) - 1; i >= 0; i-- {
+		if i < len(cs)-1 {
+			b = append(b, ',')
+		}
+		b = appendSpotRow(b, cs[i])
+	}
+	okRaw(w, append(b, "]}"...))
+}
+
+// utaOpenInterest serves GET /api/ua/v1/market/open-interest: each
+// contract's (symbol=a,b or all) open interest in contracts, from
+// env.Derivs.
+func (h *handler) utaOpenInterest(w http.ResponseWriter, r *http.Request) {
+	if h.env.Derivs == nil {
+		ok(w, []any{})
+		return
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(r.URL.Query().Get("symbol"), ",") {
+		if s != "" {
+			want[s] = true
+		}
+	}
+	now := h.env.Clock.NowMillis()
+	out := []map[string]any{}
+	for _, p := range h.env.Pairs {
+		sym := contractSymbol(p)
+		if len(want) > 0 && !want[sym] {
+			continue
+		}
+		ps, err := h.env.Derivs.Perp(r.Context(), p.Symbol, now)
+		if err != nil {
+			fail(w, "500000", "Internal Server Error")
+			return
+		}
+		out = append(out, map[string]any{"symbol": sym, "openInterest": lots(ps.OpenInterest, multiplier(sym)).String(), "ts": now})
 	}
 	ok(w, out)
 }

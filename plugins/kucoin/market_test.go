@@ -189,3 +189,58 @@ func numbers(t *testing.T, b []byte) map[string]json.Number {
 	}
 	return out
 }
+
+func TestFuturesAllTickersUTAKlineAndOpenInterest(t *testing.T) {
+	srv := replaytest.Start(t, kucoin.PerpetualName, pairs, replaytest.Clock(base, 1e-9))
+	ctx := context.Background()
+	now := base.UnixMilli()
+	var all []map[string]any
+	json.Unmarshal(get(t, srv.URL, "/api/v1/allTickers").Data, &all)
+	if len(all) != 2 || all[0]["symbol"] != "XBTUSDTM" || all[1]["symbol"] != "ETHUSDTM" {
+		t.Fatalf("allTickers %v", all)
+	}
+	// Mark candles from env.Derivs, newest first, seconds; last-price ones
+	// from the market; they differ.
+	from := cc.Interval1m.Truncate(now) - 30*60_000
+	rows := func(sym string) [][]string {
+		var d struct {
+			Symbol string
+			List   [][]string
+		}
+		e := get(t, srv.URL, "/api/ua/v1/market/kline?tradeType=FUTURES&interval=1min&symbol="+sym+"&startAt="+strconv.FormatInt(from/1000, 10)+"&endAt="+strconv.FormatInt(now/1000, 10))
+		if err := json.Unmarshal(e.Data, &d); err != nil || d.Symbol != sym {
+			t.Fatalf("%s: %v %s", sym, err, e.Data)
+		}
+		return d.List
+	}
+	mark, last := rows("XBTUSDTM-mark-price"), rows("XBTUSDTM")
+	if len(mark) != 31 || len(last) != 31 {
+		t.Fatalf("%d mark rows, %d last rows", len(mark), len(last))
+	}
+	want, err := srv.Env.Derivs.Prices(cc.MarkPrice).Candles(ctx, "XBTUSDTM", cc.Interval1m, from, from+31*60_000, now)
+	if err != nil || len(want) != 31 {
+		t.Fatal(err, len(want))
+	}
+	same := 0
+	for i, r := range mark {
+		w := want[len(want)-1-i]
+		if r[0] != strconv.FormatInt(w.OpenTime/1000, 10) || dec(t, r[1]).Cmp(w.Open) != 0 || dec(t, r[2]).Cmp(w.Close) != 0 {
+			t.Fatalf("mark row %d %v, derivatives %+v", i, r, w)
+		}
+		if r[2] == last[i][2] {
+			same++
+		}
+	}
+	if same == len(mark) {
+		t.Fatal("mark candles equal the last-price ones")
+	}
+	var oi []map[string]any
+	json.Unmarshal(get(t, srv.URL, "/api/ua/v1/market/open-interest?symbol=XBTUSDTM").Data, &oi)
+	ps, err := srv.Env.Derivs.Perp(ctx, "XBTUSDTM", now)
+	if err != nil || len(oi) != 1 || dec(t, oi[0]["openInterest"].(string)).Float64() != ps.OpenInterest.Float64()*1000 {
+		t.Fatalf("open interest %v, state %+v (%v)", oi, ps, err)
+	}
+	if e := get(t, srv.URL, "/api/ua/v1/market/kline?tradeType=FUTURES&interval=1min&symbol=NOPEUSDTM"); e.Code != "400100" {
+		t.Fatalf("unknown symbol: %+v", e)
+	}
+}
