@@ -107,8 +107,12 @@ func (h *handler) trades(w http.ResponseWriter, r *http.Request) {
 			fail(w, "EGeneral:Invalid arguments:since")
 			return
 		}
-		ts, err = tradesAfter(ctx, h.env.Tape, p.Symbol, c, count, now)
 		last = c.micros*1000 + int64(c.skip)
+		if c.micros < Launch*1000 {
+			// No trade before Kraken opened: since=0 is its first.
+			c = cursor{micros: Launch * 1000}
+		}
+		ts, err = tradesAfter(ctx, h.env.Tape, p.Symbol, c, count, now)
 	} else {
 		ts, err = h.env.Tape.Trades(ctx, cc.TradeQuery{Symbol: p.Symbol, Limit: count, Newest: true, Now: now})
 		last = now * 1000

@@ -94,6 +94,12 @@ func TestTradesShapeRecentAndUnknownPair(t *testing.T) {
 	if !strings.Contains(string(body), `"EGeneral:Invalid arguments:pair"`) {
 		t.Fatalf("no pair: %s", body)
 	}
+	for _, since := range []string{"0", "1"} {
+		rows, _, errs := getTrades(t, srv.URL, "/0/public/Trades?pair=XBTUSD&count=3&since="+since)
+		if len(errs) != 0 || len(rows) != 3 || rows[0].time < float64(kraken.Launch/1000) {
+			t.Fatalf("since=%s: %d rows from %v (%v), want the first after launch", since, len(rows), rows, errs)
+		}
+	}
 	_, body = replaytest.Get(t, srv.URL, "/0/public/Trades?pair=XBTUSD&since=abc")
 	if !strings.Contains(string(body), `"EGeneral:Invalid arguments`) {
 		t.Fatalf("bad since: %s", body)

@@ -20,6 +20,8 @@ const (
 	day         = 86_400_000
 	// fundingEvery is KuCoin's funding period; fundingCap its bound.
 	fundingEvery = 28_800_000
+	// fundingPage is the most settlements contract/funding-rates answers.
+	fundingPage = 100
 )
 
 var fundingCap = cc.NewDecimal(3, 3)
@@ -301,7 +303,8 @@ func (h *handler) fundingCurrent(w http.ResponseWriter, r *http.Request) {
 }
 
 // fundingHistory serves GET /api/v1/contract/funding-rates?symbol=&from=&to=
-// (ms, both required): the settlements in [from, to], newest first.
+// (ms, both required): the settlements in [from, to], newest first, at
+// most the newest 100.
 func (h *handler) fundingHistory(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sym := q.Get("symbol")
@@ -317,7 +320,10 @@ func (h *handler) fundingHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.env.Clock.NowMillis()
-	fs, err := h.env.Derivs.FundingHistory(r.Context(), p.Symbol, from, min(to, now)+1, now)
+	to = min(to, now)
+	// At most the newest fundingPage settlements of the window.
+	from = max(from, to-fundingPage*fundingEvery)
+	fs, err := h.env.Derivs.FundingHistory(r.Context(), p.Symbol, from, to+1, now)
 	if err != nil {
 		fail(w, "500000", "Internal Server Error")
 		return
@@ -412,7 +418,7 @@ func (h *handler) utaKline(w http.ResponseWriter, r *http.Request) {
 	now := h.env.Clock.NowMillis()
 	end := now
 	if s := q.Get("endAt"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
+		v, err := optInt(s)
 		if err != nil {
 			fail(w, "400100", "endAt is invalid")
 			return
@@ -422,14 +428,18 @@ func (h *handler) utaKline(w http.ResponseWriter, r *http.Request) {
 	const maxRows = 1500
 	start := end - maxRows*iv.Millis()
 	if s := q.Get("startAt"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
+		v, err := optInt(s)
 		if err != nil {
 			fail(w, "400100", "startAt is invalid")
 			return
 		}
 		start = max(start, v*1000)
 	}
-	cs, err := market.Candles(r.Context(), p.Symbol, iv, iv.Truncate(start), iv.Next(iv.Truncate(end)), now)
+	var cs []cc.Candle
+	var err error
+	if end >= 0 && start <= end {
+		cs, err = market.Candles(r.Context(), p.Symbol, iv, iv.Truncate(max(start, 0)), iv.Next(iv.Truncate(end)), now)
+	}
 	if err != nil {
 		fail(w, "500000", "Internal Server Error")
 		return
