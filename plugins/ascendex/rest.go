@@ -41,6 +41,11 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/{group}/api/pro/v1/stream", WS: true, Probes: []string{"/1/api/pro/v1/stream"}, Handler: s.ws},
 		{Pattern: "/api/pro/v2/stream", WS: true, Handler: s.ws},
 		{Pattern: "/{group}/api/pro/v2/stream", WS: true, Probes: []string{"/1/api/pro/v2/stream"}, Handler: s.ws},
+		// Hummingbot's connector streams here (see risklimit.go).
+		{Pattern: "/api/pro/v1/websocket-for-hummingbot-liq-mining/stream", WS: true, Handler: s.ws},
+		{Pattern: "/{group}/api/pro/v1/websocket-for-hummingbot-liq-mining/stream", WS: true,
+			Probes: []string{"/1/api/pro/v1/websocket-for-hummingbot-liq-mining/stream"}, Handler: s.ws},
+		{Pattern: "/api/pro/v1/risk-limit-info", Handler: s.riskLimitInfo},
 	}
 }
 

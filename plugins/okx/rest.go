@@ -45,6 +45,10 @@ var (
 		"/api/v5/public/instruments":                (*handler).instruments,
 		"/api/v5/market/ticker":                     (*handler).ticker,
 		"/api/v5/market/tickers":                    (*handler).tickers,
+		// ccxt's fetchStatus: the scheduled maintenances, none here.
+		"/api/v5/system/status": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
+			h.ok(w, []byte("[]"))
+		},
 		"/api/v5/public/time": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
 			h.ok(w, mustJSON([]map[string]string{{"ts": strconv.FormatInt(h.env.Clock.NowMillis(), 10)}}))
 		},
