@@ -1,6 +1,7 @@
 package gateio
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,6 +96,24 @@ func changePct(st kit.Stats) string {
 	return strconv.FormatFloat((st.Last.Float64()/o-1)*100, 'f', 2, 64)
 }
 
+// spotTicker is a pair's ticker at now.
+func (s *server) spotTicker(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
+	t, err := s.tick(ctx, p.Symbol, now)
+	if err != nil {
+		return nil, err
+	}
+	st := t.day
+	return map[string]any{
+		"currency_pair": p.Symbol, "last": kit.Trim(st.Last),
+		"lowest_ask": kit.Trim(t.touch.Ask), "lowest_size": kit.Trim(t.touch.AskSize),
+		"highest_bid": kit.Trim(t.touch.Bid), "highest_size": kit.Trim(t.touch.BidSize),
+		"change_percentage": pct(st), "change_utc0": pct(t.utc0), "change_utc8": pct(t.utc8),
+		"base_volume": kit.Trim(st.Volume), "quote_volume": kit.Trim(st.QuoteVolume),
+		"high_24h": kit.Trim(st.High), "low_24h": kit.Trim(st.Low),
+		"etf_net_value": "", "etf_pre_net_value": "", "etf_pre_timestamp": 0, "etf_leverage": "",
+	}, nil
+}
+
 func (s *server) spotTickers(w http.ResponseWriter, r *http.Request) {
 	want := r.URL.Query().Get("currency_pair")
 	out := []any{}
@@ -103,21 +122,12 @@ func (s *server) spotTickers(w http.ResponseWriter, r *http.Request) {
 		if want != "" && want != p.Symbol {
 			continue
 		}
-		t, err := s.tick(r.Context(), p.Symbol, now)
+		row, err := s.spotTicker(r.Context(), p, now)
 		if err != nil {
 			s.internal(w, err)
 			return
 		}
-		st := t.day
-		out = append(out, map[string]any{
-			"currency_pair": p.Symbol, "last": kit.Trim(st.Last),
-			"lowest_ask": kit.Trim(t.touch.Ask), "lowest_size": kit.Trim(t.touch.AskSize),
-			"highest_bid": kit.Trim(t.touch.Bid), "highest_size": kit.Trim(t.touch.BidSize),
-			"change_percentage": pct(st), "change_utc0": pct(t.utc0), "change_utc8": pct(t.utc8),
-			"base_volume": kit.Trim(st.Volume), "quote_volume": kit.Trim(st.QuoteVolume),
-			"high_24h": kit.Trim(st.High), "low_24h": kit.Trim(st.Low),
-			"etf_net_value": "", "etf_pre_net_value": "", "etf_pre_timestamp": 0, "etf_leverage": "",
-		})
+		out = append(out, row)
 	}
 	if want != "" && len(out) == 0 {
 		apiError(w, http.StatusBadRequest, "INVALID_CURRENCY_PAIR", "Invalid currency pair "+want)
@@ -188,6 +198,40 @@ func (s *server) contract(w http.ResponseWriter, r *http.Request) {
 	kit.JSON(w, http.StatusOK, c)
 }
 
+// futuresTicker is a contract's ticker at now.
+func (s *server) futuresTicker(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
+	t, err := s.tick(ctx, p.Symbol, now)
+	if err != nil {
+		return nil, err
+	}
+	st := t.day
+	ps, err := s.perp(ctx, p.Symbol, st.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	mult := multiplier(p.Price)
+	basis := ps.Mark.Add(ps.Index.Neg())
+	basisRate := "0"
+	if !ps.Index.IsZero() {
+		basisRate = strconv.FormatFloat(basis.Float64()/ps.Index.Float64(), 'f', 6, 64)
+	}
+	return map[string]any{
+		"contract": p.Symbol, "last": kit.Trim(st.Last), "change_percentage": pct(st),
+		"change_utc0": pct(t.utc0), "change_utc8": pct(t.utc8), "change_price": kit.Trim(st.Change()),
+		"total_size": strconv.FormatInt(contracts(ps.OpenInterest, mult), 10),
+		"low_24h":    kit.Trim(st.Low), "high_24h": kit.Trim(st.High),
+		"volume_24h":     strconv.FormatInt(contracts(st.Volume, mult), 10),
+		"volume_24h_btc": "0", "volume_24h_usd": kit.Trim(st.QuoteVolume),
+		"volume_24h_base": kit.Trim(st.Volume), "volume_24h_quote": kit.Trim(st.QuoteVolume),
+		"volume_24h_settle": kit.Trim(st.QuoteVolume), "mark_price": kit.Trim(ps.Mark),
+		"funding_rate": kit.Trim(ps.FundingRate), "funding_rate_indicative": kit.Trim(ps.FundingRate),
+		"index_price": kit.Trim(ps.Index), "quanto_base_rate": "",
+		"basis_rate": basisRate, "basis_value": kit.Trim(basis),
+		"highest_bid": kit.Trim(t.touch.Bid), "highest_size": strconv.FormatInt(max(1, contracts(t.touch.BidSize, mult)), 10),
+		"lowest_ask": kit.Trim(t.touch.Ask), "lowest_size": strconv.FormatInt(max(1, contracts(t.touch.AskSize, mult)), 10),
+	}, nil
+}
+
 func (s *server) futuresTickers(w http.ResponseWriter, r *http.Request) {
 	settle := r.PathValue("settle")
 	want := r.URL.Query().Get("contract")
@@ -197,38 +241,12 @@ func (s *server) futuresTickers(w http.ResponseWriter, r *http.Request) {
 		if want != "" && want != p.Symbol {
 			continue
 		}
-		t, err := s.tick(r.Context(), p.Symbol, now)
+		row, err := s.futuresTicker(r.Context(), p, now)
 		if err != nil {
 			s.internal(w, err)
 			return
 		}
-		st := t.day
-		ps, err := s.perp(r.Context(), p.Symbol, st.Last, now)
-		if err != nil {
-			s.internal(w, err)
-			return
-		}
-		mult := multiplier(p.Price)
-		basis := ps.Mark.Add(ps.Index.Neg())
-		basisRate := "0"
-		if !ps.Index.IsZero() {
-			basisRate = strconv.FormatFloat(basis.Float64()/ps.Index.Float64(), 'f', 6, 64)
-		}
-		out = append(out, map[string]any{
-			"contract": p.Symbol, "last": kit.Trim(st.Last), "change_percentage": pct(st),
-			"change_utc0": pct(t.utc0), "change_utc8": pct(t.utc8), "change_price": kit.Trim(st.Change()),
-			"total_size": strconv.FormatInt(contracts(ps.OpenInterest, mult), 10),
-			"low_24h":    kit.Trim(st.Low), "high_24h": kit.Trim(st.High),
-			"volume_24h":     strconv.FormatInt(contracts(st.Volume, mult), 10),
-			"volume_24h_btc": "0", "volume_24h_usd": kit.Trim(st.QuoteVolume),
-			"volume_24h_base": kit.Trim(st.Volume), "volume_24h_quote": kit.Trim(st.QuoteVolume),
-			"volume_24h_settle": kit.Trim(st.QuoteVolume), "mark_price": kit.Trim(ps.Mark),
-			"funding_rate": kit.Trim(ps.FundingRate), "funding_rate_indicative": kit.Trim(ps.FundingRate),
-			"index_price": kit.Trim(ps.Index), "quanto_base_rate": "",
-			"basis_rate": basisRate, "basis_value": kit.Trim(basis),
-			"highest_bid": kit.Trim(t.touch.Bid), "highest_size": strconv.FormatInt(max(1, contracts(t.touch.BidSize, mult)), 10),
-			"lowest_ask": kit.Trim(t.touch.Ask), "lowest_size": strconv.FormatInt(max(1, contracts(t.touch.AskSize, mult)), 10),
-		})
+		out = append(out, row)
 	}
 	if want != "" && len(out) == 0 {
 		apiError(w, http.StatusBadRequest, "CONTRACT_NOT_FOUND", "Contract not found: "+strings.ToUpper(want))
