@@ -1,6 +1,7 @@
 package hyperliquid
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -65,22 +66,45 @@ func (s *server) perpCtxs(r *http.Request) ([]any, error) {
 	out := []any{}
 	now := s.now()
 	for _, p := range s.perpPairs() {
-		st, t, err := s.dayStats(r.Context(), p.Symbol, now)
+		c, err := s.perpCtx(r.Context(), p.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
-		ps, err := s.perp(r.Context(), p.Symbol, st.Last, now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, map[string]any{
-			"funding": hlNum(ps.FundingRate), "openInterest": hlNum(ps.OpenInterest), "prevDayPx": hlNum(st.Open),
-			"dayNtlVlm": hlNum(st.QuoteVolume), "premium": hlNum(ps.Premium), "oraclePx": hlNum(ps.Index),
-			"markPx": hlNum(ps.Mark), "midPx": hlNum(mid(t)), "impactPxs": []string{hlNum(t.Bid), hlNum(t.Ask)},
-			"dayBaseVlm": hlNum(st.Volume),
-		})
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// perpCtx is a perpetual's asset context at now.
+func (s *server) perpCtx(ctx context.Context, coin string, now int64) (map[string]any, error) {
+	st, t, err := s.dayStats(ctx, coin, now)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.perp(ctx, coin, st.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"funding": hlNum(ps.FundingRate), "openInterest": hlNum(ps.OpenInterest), "prevDayPx": hlNum(st.Open),
+		"dayNtlVlm": hlNum(st.QuoteVolume), "premium": hlNum(ps.Premium), "oraclePx": hlNum(ps.Index),
+		"markPx": hlNum(ps.Mark), "midPx": hlNum(mid(t)), "impactPxs": []string{hlNum(t.Bid), hlNum(t.Ask)},
+		"dayBaseVlm": hlNum(st.Volume),
+	}, nil
+}
+
+// spotCtx is a spot market's asset context at now: coin its name, sym
+// the market's symbol.
+func (s *server) spotCtx(ctx context.Context, coin, sym string, now int64) (map[string]any, error) {
+	st, t, err := s.dayStats(ctx, sym, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"prevDayPx": hlNum(st.Open), "dayNtlVlm": hlNum(st.QuoteVolume), "markPx": hlNum(st.Last),
+		"midPx": hlNum(mid(t)), "circulatingSupply": "21000000.0", "coin": coin,
+		"totalSupply": "21000000.0", "dayBaseVlm": hlNum(st.Volume),
+	}, nil
 }
 
 // spotMarket is one served spot pair with its tokens.
@@ -167,15 +191,11 @@ func (s *server) spotCtxs(r *http.Request) ([]any, error) {
 	}
 	now := s.now()
 	for _, m := range markets {
-		st, t, err := s.dayStats(r.Context(), m.pair.Symbol, now)
+		c, err := s.spotCtx(r.Context(), spotCoin(m.pair), m.pair.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
-		out[m.index] = map[string]any{
-			"prevDayPx": hlNum(st.Open), "dayNtlVlm": hlNum(st.QuoteVolume), "markPx": hlNum(st.Last),
-			"midPx": hlNum(mid(t)), "circulatingSupply": "21000000.0", "coin": spotCoin(m.pair),
-			"totalSupply": "21000000.0", "dayBaseVlm": hlNum(st.Volume),
-		}
+		out[m.index] = c
 	}
 	return out, nil
 }
@@ -183,10 +203,15 @@ func (s *server) spotCtxs(r *http.Request) ([]any, error) {
 // allMids maps each coin to the mid of its touch: the perpetual's base
 // and the spot market's coin name alike.
 func (s *server) allMids(r *http.Request) (map[string]string, error) {
+	return s.mids(r.Context(), s.now())
+}
+
+// mids maps each coin to the mid of its touch at now: the perpetual's
+// base and the spot market's coin name alike.
+func (s *server) mids(ctx context.Context, now int64) (map[string]string, error) {
 	out := map[string]string{}
-	now := s.now()
 	for _, p := range s.env.Pairs {
-		_, t, err := s.dayStats(r.Context(), p.Symbol, now)
+		_, t, err := s.dayStats(ctx, p.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
