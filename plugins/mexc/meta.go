@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -188,39 +189,57 @@ func (s *server) contractTicker(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []any{}
-	for i, p := range ps {
-		now := s.now()
-		st, err := s.stats(r.Context(), p.Symbol, now)
+	now := s.now()
+	for _, p := range ps {
+		row, err := s.contractTickerRow(r.Context(), p, now)
 		if err != nil {
 			s.failed(w, true, err)
 			return
 		}
-		ps, err := s.perp(r.Context(), p.Symbol, st.Last, now)
-		if err != nil {
-			s.failed(w, true, err)
-			return
-		}
-		rise := "0"
-		if o := st.Open.Float64(); o != 0 {
-			rise = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 4, 64)
-		}
-		size := kit.ContractSize(p.Price)
-		out = append(out, map[string]any{
-			"contractId": i + 1, "symbol": contractName(p), "lastPrice": dnum(st.Last),
-			"bid1": dnum(st.touch.Bid), "ask1": dnum(st.touch.Ask),
-			"volume24": kit.Contracts(st.Volume, size),
-			"amount24": dnum(st.QuoteVolume), "holdVol": kit.Contracts(ps.OpenInterest, size),
-			"lower24Price": dnum(st.Low), "high24Price": dnum(st.High),
-			"riseFallRate": num(rise), "riseFallValue": dnum(st.Change()),
-			"indexPrice": dnum(ps.Index), "fairPrice": dnum(ps.Mark), "fundingRate": dnum(ps.FundingRate),
-			"maxBidPrice": dnum(ps.Index.Mul(cc.NewDecimal(12, 1)).Rescale(int(st.Last.Scale))),
-			"minAskPrice": dnum(ps.Index.Mul(cc.NewDecimal(8, 1)).Rescale(int(st.Last.Scale))),
-			"timestamp":   now,
-		})
+		out = append(out, row)
 	}
 	if want != "" {
 		contractOK(w, out[0])
 		return
 	}
 	contractOK(w, out)
+}
+
+// contractTickerRow is a contract's ticker at now (REST and push.ticker).
+func (s *server) contractTickerRow(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
+	st, err := s.stats(ctx, p.Symbol, now)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.perp(ctx, p.Symbol, st.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	rise := "0"
+	if o := st.Open.Float64(); o != 0 {
+		rise = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 4, 64)
+	}
+	size := kit.ContractSize(p.Price)
+	return map[string]any{
+		"contractId": s.contractID(p), "symbol": contractName(p), "lastPrice": dnum(st.Last),
+		"bid1": dnum(st.touch.Bid), "ask1": dnum(st.touch.Ask),
+		"volume24": kit.Contracts(st.Volume, size),
+		"amount24": dnum(st.QuoteVolume), "holdVol": kit.Contracts(ps.OpenInterest, size),
+		"lower24Price": dnum(st.Low), "high24Price": dnum(st.High),
+		"riseFallRate": num(rise), "riseFallValue": dnum(st.Change()),
+		"indexPrice": dnum(ps.Index), "fairPrice": dnum(ps.Mark), "fundingRate": dnum(ps.FundingRate),
+		"maxBidPrice": dnum(ps.Index.Mul(cc.NewDecimal(12, 1)).Rescale(int(st.Last.Scale))),
+		"minAskPrice": dnum(ps.Index.Mul(cc.NewDecimal(8, 1)).Rescale(int(st.Last.Scale))),
+		"timestamp":   now,
+	}, nil
+}
+
+// contractID is the pair's contractId: its place among the pairs, from 1.
+func (s *server) contractID(p cc.Pair) int {
+	for i, q := range s.env.Pairs {
+		if q.Symbol == p.Symbol {
+			return i + 1
+		}
+	}
+	return 0
 }
