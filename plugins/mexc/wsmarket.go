@@ -68,7 +68,7 @@ func (p *spotProto) subscribeMarket(sess *plugins.Session, ch string) (ok, handl
 	return err == nil, true
 }
 
-// market serves the contract WS sub.deal (push.deal per trade) and
+// market serves the contract WS sub.deal (push.deal, the deals of each batch) and
 // sub.ticker (push.ticker every second) and their unsubscriptions.
 func (p *contractProto) market(sess *plugins.Session, method, sym string) {
 	pair, ok := p.s.pairByContract(sym)
@@ -93,12 +93,7 @@ func (p *contractProto) market(sess *plugins.Session, method, sym string) {
 	if kind == "deal" {
 		size := kit.ContractSize(pair.Price)
 		err = kit.SubscribeTrades(sess, key, pair.Symbol, tradeEvery, func(ts []cc.Trade) bool {
-			for _, t := range ts {
-				if !sess.Subscribed(key) || sess.Send(appendDealPush(nil, sym, t, size)) != nil {
-					return false
-				}
-			}
-			return true
+			return sess.Subscribed(key) && sess.Send(appendDealPush(nil, sym, ts, size)) == nil
 		})
 	} else {
 		err = sess.Subscribe(key, pair.Symbol, cc.Interval1s, tickerEvery, func(u cc.Update) []byte {
@@ -118,24 +113,31 @@ func (p *contractProto) market(sess *plugins.Session, method, sym string) {
 // tradeEvery is how often deal streams look for new trades.
 const tradeEvery = 100 * time.Millisecond
 
-// appendDealPush writes {"channel":"push.deal","data":{"M","O","T","p",
-// "t","v"},"symbol","ts"}.
-func appendDealPush(b []byte, sym string, t cc.Trade, size cc.Decimal) []byte {
-	b = append(b, `{"channel":"push.deal","data":{"M":2,"O":3,"T":`...)
-	if t.BuyerMaker {
-		b = append(b, '2')
-	} else {
-		b = append(b, '1')
+// appendDealPush writes {"channel":"push.deal","data":[{"M","O","T","p",
+// "t","v"},...],"symbol","ts"}: the deals of one batch, oldest first.
+func appendDealPush(b []byte, sym string, ts []cc.Trade, size cc.Decimal) []byte {
+	b = append(b, `{"channel":"push.deal","data":[`...)
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"M":2,"O":3,"T":`...)
+		if t.BuyerMaker {
+			b = append(b, '2')
+		} else {
+			b = append(b, '1')
+		}
+		b = append(b, `,"p":`...)
+		b = t.Price.AppendTrim(b, int(t.Price.Scale))
+		b = append(b, `,"t":`...)
+		b = strconv.AppendInt(b, t.Millis(), 10)
+		b = append(b, `,"v":`...)
+		b = strconv.AppendInt(b, max(1, kit.Contracts(t.Size, size)), 10)
+		b = append(b, '}')
 	}
-	b = append(b, `,"p":`...)
-	b = t.Price.AppendTrim(b, int(t.Price.Scale))
-	b = append(b, `,"t":`...)
-	b = strconv.AppendInt(b, t.Millis(), 10)
-	b = append(b, `,"v":`...)
-	b = strconv.AppendInt(b, max(1, kit.Contracts(t.Size, size)), 10)
-	b = append(b, `},"symbol":"`...)
+	b = append(b, `],"symbol":"`...)
 	b = append(b, sym...)
 	b = append(b, `","ts":`...)
-	b = strconv.AppendInt(b, t.Millis(), 10)
+	b = strconv.AppendInt(b, ts[len(ts)-1].Millis(), 10)
 	return append(b, '}')
 }

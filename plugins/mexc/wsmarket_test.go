@@ -110,14 +110,17 @@ func TestContractWSDealAndTicker(t *testing.T) {
 		t.Fatalf("ack %v", ack)
 	}
 	var last int64
-	for i := 0; i < 5; i++ {
+	for n := 0; n < 5; {
 		m := ws.ReadJSON(10*time.Second, func(m map[string]any) bool { return m["channel"] == "push.deal" })
-		d := m["data"].(map[string]any)
-		at, _ := strconv.ParseInt(string(d["t"].(json.Number)), 10, 64)
-		if m["symbol"] != "BTC_USDT" || at < last || (d["T"] != json.Number("1") && d["T"] != json.Number("2")) {
-			t.Fatalf("deal %v", m)
+		for _, r := range m["data"].([]any) {
+			d := r.(map[string]any)
+			at, _ := strconv.ParseInt(string(d["t"].(json.Number)), 10, 64)
+			if m["symbol"] != "BTC_USDT" || at < last || (d["T"] != json.Number("1") && d["T"] != json.Number("2")) {
+				t.Fatalf("deal %v", m)
+			}
+			last = at
+			n++
 		}
-		last = at
 	}
 	ws.Send(`{"method":"unsub.deal","param":{"symbol":"BTC_USDT"}}`)
 	ws.Send(`{"method":"sub.ticker","param":{"symbol":"BTC_USDT"}}`)
