@@ -75,9 +75,11 @@ const checks = {
       return `since is only a filter in ccxt's ${ex.id} for ${symbol}: the latest trades, no paging`;
     }
     // The next page from the last trade's time: it overlaps only in
-    // trades of that very millisecond, and goes on without a gap.
+    // trades of that very millisecond, and goes on without a gap. Gate's
+    // futures take since in whole seconds, so the page is long enough to
+    // outlast a busy second.
     const last = page1.at(-1);
-    const page2 = await tradesFrom(ex, symbol, last.timestamp, 50);
+    const page2 = await tradesFrom(ex, symbol, last.timestamp, 1000);
     checkTrades(page2, symbol, last.timestamp, 'page 2');
     const seen = new Set(page1.map(tradeKey));
     const fresh = page2.filter((t) => !seen.has(tradeKey(t)));
