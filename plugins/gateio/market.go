@@ -63,8 +63,8 @@ type tradeSel struct {
 }
 
 // parseTrades reads Gate's trades parameters: limit (1..1000, default
-// 100), last_id with reverse, from/to in seconds, and page (spot) or
-// offset (futures). Gate lists trades newest first; a query with from
+// 100), last_id with reverse (which makes Gate ignore from/to), from/to in
+// seconds, and page (spot) or offset (futures). Gate lists trades newest first; a query with from
 // and no last_id selects the first trades at or after from (so a client
 // pages forward by time), any other the newest that match.
 func (s *server) parseTrades(w http.ResponseWriter, r *http.Request, sym string, futures bool) (tradeSel, bool) {
@@ -96,15 +96,16 @@ func (s *server) parseTrades(w http.ResponseWriter, r *http.Request, sym string,
 	if !ok {
 		return sel, false
 	}
-	if hasFrom {
+	if hasFrom && hasTo && to < from {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "from must be earlier than to")
+		return sel, false
+	}
+	// With last_id, Gate ignores the time range.
+	if hasFrom && !hasLast {
 		sel.q.Start = max(1, from*1_000_000)
 	}
-	if hasTo {
+	if hasTo && !hasLast {
 		sel.q.End = (to + 1) * 1_000_000
-		if hasFrom && to < from {
-			apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "from must be earlier than to")
-			return sel, false
-		}
 	}
 	if hasLast {
 		if q.Get("reverse") == "true" {
