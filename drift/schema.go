@@ -69,7 +69,10 @@ func (n *Node) observe(v any, key func(string) string) {
 		n.scalar(kindNumber, string(x))
 		n.num.add(string(x))
 	case string:
-		if numericRe.MatchString(x) {
+		// A hex token such as OKX's connId may read as scientific
+		// notation ("1e345678"): hex digits alone are a token, never a
+		// number in e-notation.
+		if numericRe.MatchString(x) && !(isHex(x) && strings.ContainsAny(x, "eE")) {
 			n.scalar(kindNumStr, `"`+x+`"`)
 			n.str.add(x)
 		} else {

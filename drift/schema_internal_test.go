@@ -71,6 +71,8 @@ func TestHexTokensThatHappenToBeDigitsAreNoTypeChange(t *testing.T) {
 	}{
 		{"hex ids, all digits once", []any{"a4d3ae55"}, []any{"12345678"}, false},
 		{"hex ids, mixed on one side", []any{"a4d3ae55", "00112233"}, []any{"ffee0011"}, false},
+		{"hex ids, one reads as e-notation", []any{"a4d3ae55"}, []any{"1e345678"}, false},
+		{"a number string that became e-notation", []any{"0.00001"}, []any{"1e-5"}, true},
 		{"a quoted time that became a date", []any{"1700000000000"}, []any{"2023-11-14T22:13:20Z"}, true},
 		{"a flag that became a word", []any{"0", "1"}, []any{"true"}, true},
 		{"a price that became a word", []any{"0.5"}, []any{"abc"}, true},

@@ -85,18 +85,14 @@ func (s *server) ticker(w http.ResponseWriter, r *http.Request) {
 		ps = append(ps, p)
 	}
 	out := []any{}
+	now := s.now()
 	for _, p := range ps {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		t, err := s.tickerOf(r.Context(), p, now)
 		if err != nil {
 			s.failed(w, err)
 			return
 		}
-		out = append(out, map[string]any{
-			"symbol": p.Symbol, "open": st.Open.String(), "close": st.Last.String(),
-			"high": st.High.String(), "low": st.Low.String(), "volume": st.Volume.String(),
-			"ask": []string{st.Last.Add(kit.Tick(int(st.Last.Scale))).String(), "1"},
-			"bid": []string{st.Last.String(), "1"}, "type": "spot",
-		})
+		out = append(out, t)
 	}
 	if want != "" && !strings.Contains(want, ",") {
 		ok(w, out[0])

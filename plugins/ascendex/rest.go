@@ -36,11 +36,18 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/pro/v2/assets", Handler: s.assetsV2},
 		{Pattern: "/api/pro/v1/exchange-info", Handler: s.exchangeInfo},
 		{Pattern: "/api/pro/v1/ticker", Handler: s.ticker},
+		{Pattern: "/api/pro/v1/spot/ticker", Handler: s.ticker},
+		{Pattern: "/api/pro/v1/trades", Handler: s.trades},
 		{Pattern: "/api/pro/v2/futures/contract", Handler: func(w http.ResponseWriter, r *http.Request) { ok(w, []any{}) }},
 		{Pattern: "/api/pro/v1/stream", WS: true, Handler: s.ws},
 		{Pattern: "/{group}/api/pro/v1/stream", WS: true, Probes: []string{"/1/api/pro/v1/stream"}, Handler: s.ws},
 		{Pattern: "/api/pro/v2/stream", WS: true, Handler: s.ws},
 		{Pattern: "/{group}/api/pro/v2/stream", WS: true, Probes: []string{"/1/api/pro/v2/stream"}, Handler: s.ws},
+		// Hummingbot's connector streams here (see risklimit.go).
+		{Pattern: "/api/pro/v1/websocket-for-hummingbot-liq-mining/stream", WS: true, Handler: s.ws},
+		{Pattern: "/{group}/api/pro/v1/websocket-for-hummingbot-liq-mining/stream", WS: true,
+			Probes: []string{"/1/api/pro/v1/websocket-for-hummingbot-liq-mining/stream"}, Handler: s.ws},
+		{Pattern: "/api/pro/v1/risk-limit-info", Handler: s.riskLimitInfo},
 	}
 }
 

@@ -100,6 +100,10 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 }
 
 func (p *proto) sub(sess *plugins.Session, req *wsReq) {
+	if name, sym, ok := strings.Cut(req.Ch, ":"); ok && (name == "trades" || name == "bbo") {
+		p.marketSub(sess, req, name, sym)
+		return
+	}
 	parts := strings.SplitN(req.Ch, ":", 3)
 	if len(parts) != 3 || parts[0] != "bar" {
 		p.fail(sess, req, 100005, "INVALID_WS_REQUEST_DATA", "Invalid channel "+req.Ch)

@@ -13,6 +13,19 @@
 // WebSocket, everything else is REST. Kline streams push the candle in
 // progress on Binance's cadence and the final candle (x:true) at its close.
 //
+// Beside klines: trades, historicalTrades and aggTrades from env.Tape;
+// 24hr, rolling-window (/api/v3/ticker), price and book tickers and
+// avgPrice from cc.WindowStats over the Market (exact at 1s) and the touch
+// from env.Quotes; on USD-M premiumIndex, fundingRate, fundingInfo,
+// openInterest, openInterestHist and mark/index/premium klines from
+// env.Derivs. Streams <s>@trade and <s>@aggTrade push the tape's trades
+// once each as virtual time passes; <s>@bookTicker, !miniTicker@arr,
+// !ticker@arr and !markPrice@arr[@1s] the rest. The WebSocket API
+// (/ws-api/v3, /ws-fapi/v1) answers its methods from the same REST
+// handlers in its own envelope. Spot honours X-MBX-TIME-UNIT: MICROSECOND
+// (?timeUnit= on WS URLs) for every time it writes and takes microsecond
+// startTime/endTime.
+//
 // Both servers also answer the other family's exchangeInfo
 // (/api/v3, /fapi/v1, /dapi/v1), because ccxt's default loadMarkets asks
 // for all three on one host.
@@ -26,16 +39,21 @@
 //
 //   - Spot klines clamp limit above 1000 to 1000 as Binance does; futures
 //     reject limit outside [1, 1500] with -1130.
-//   - Only kline, ticker and miniTicker streams (and, on futures,
-//     continuousKline and markPrice) carry data. Other stream names are accepted and listed, as Binance
-//     accepts any name, but stay silent.
+//   - Only the streams above carry data. Other stream names are accepted
+//     and listed, as Binance accepts any name, but stay silent.
+//   - Without a tape (a mode that has none) the trade endpoints answer
+//     -1121 and the tickers' firstId/lastId are -1; without Quotes the book
+//     is the last price and one tick above; without Derivs the mark and
+//     index follow the last price, premium klines are zero and funding is a
+//     flat 0.01% every 8 hours (fundingRate and openInterest answer -1121).
+//   - The WS API's codes for an unknown method (-1020) and a malformed
+//     frame (-1013) are Binance's documented codes for those cases; their
+//     exact wording is not published.
 //   - Klines start at the market's listing (spot 2017-08-17, USD-M
 //     2019-09-25) however early startTime is, as on Binance.
 //   - Kline streams push every 2 s (1 s for 1s) on spot and every 250 ms
 //     on USD-M futures, Binance's documented speeds; futures serve no 1s.
-//   - The mark and index prices follow the last price, so premium index
-//     klines are zero and funding is a flat 0.01% every 8 hours.
-//   - Trade ids are synthetic: a candle's first trade id is its open time in
-//     milliseconds, so ids grow with time and never repeat across candles
-//     of one interval.
+//   - Kline f/L trade ids are the tape's (cc.TradeIDs); without a tape
+//     that numbers its trades, a candle's first trade id is its open time
+//     in milliseconds.
 package binance

@@ -14,6 +14,7 @@ type klineKey struct {
 	path string
 	sym  string
 	sp   span
+	unit timeUnit
 }
 
 // klineCache keeps the encoded answers of settled kline windows — every

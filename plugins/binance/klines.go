@@ -41,6 +41,14 @@ func (s *server) klineQuery(q params, symParam string) (sym string, sp span, err
 	if sp.end, sp.hasEnd, err = q.optInt("endTime"); err != nil {
 		return
 	}
+	// Spot takes microsecond timestamps too: startTime selects opens at or
+	// after it, endTime at or before it.
+	if s.p.kind == Spot && sp.hasStart && sp.start >= 1e14 {
+		sp.start = (sp.start + 999) / 1000
+	}
+	if s.p.kind == Spot && sp.hasEnd && sp.end >= 1e14 {
+		sp.end /= 1000
+	}
 	limit, hasLimit, err := q.optInt("limit")
 	if err != nil {
 		return
@@ -89,7 +97,8 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 				return
 			}
 		}
-		key := klineKey{path: r.URL.Path, sym: sym, sp: sp}
+		unit := timeUnitOf(r)
+		key := klineKey{path: r.URL.Path, sym: sym, sp: sp, unit: unit}
 		if b, ok := s.klines.get(key); ok {
 			writeCached(w, b)
 			return
@@ -98,13 +107,13 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 		now := s.env.Clock.NowMillis()
 		if !(sp.hasStart && sp.hasEnd && sp.start > sp.end) {
 			var err error
-			cs, err = candles(r.Context(), s.env.Market, sym, sp, now)
+			cs, err = candles(r.Context(), s.klineMarket(kind), sym, sp, now)
 			if err != nil {
 				writeError(w, err)
 				return
 			}
 		}
-		b := s.appendRows(make([]byte, 0, 64+len(cs)*170), kind, cs)
+		b := s.appendRows(make([]byte, 0, 64+len(cs)*170), kind, cs, unit)
 		if settled(sp, cs, now) {
 			s.klines.put(key, b)
 		}
@@ -116,7 +125,7 @@ func (s *server) handleKlines(kind klineKind, symParam string) handler {
 // number with 8 decimals (more if a value has more: a recorded candle is
 // never rounded); futures quote each value at its own precision, which for
 // recorded candles is the symbol's and for synthetic ones the market's.
-func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle) []byte {
+func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle, unit timeUnit) []byte {
 	price, qty, quote := 8, 8, 8
 	if s.p.kind == Perpetual {
 		price, qty, quote = 0, 0, 0 // each value at its own precision
@@ -130,9 +139,9 @@ func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = appendInt(b, c.OpenTime)
+		b = appendInt(b, unit.at(c.OpenTime))
 		for _, d := range [...]cc.Decimal{c.Open, c.High, c.Low, c.Close} {
-			if kind == premiumKlines {
+			if kind == premiumKlines && s.env.Derivs == nil {
 				// The mark price follows the index: the premium is nil.
 				d = cc.Decimal{}
 			}
@@ -144,7 +153,7 @@ func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle) []byte {
 			b = append(b, `,"0"`...)
 		}
 		b = append(b, ',')
-		b = appendInt(b, c.CloseTime)
+		b = appendInt(b, unit.close(c.CloseTime))
 		if kind == tradeKlines {
 			b = appendStr(b, c.QuoteVolume, quote)
 			b = append(b, ',')
@@ -159,6 +168,24 @@ func (s *server) appendRows(b []byte, kind klineKind, cs []cc.Candle) []byte {
 		b = append(b, `,"0"]`...)
 	}
 	return append(b, ']')
+}
+
+// klineMarket is the market a kline kind reads: the traded candles, or
+// env.Derivs' mark, index and premium series (without it, the traded
+// candles stand in for the mark and index).
+func (s *server) klineMarket(kind klineKind) cc.Market {
+	if s.env.Derivs == nil {
+		return s.env.Market
+	}
+	switch kind {
+	case markKlines:
+		return s.env.Derivs.Prices(cc.MarkPrice)
+	case indexKlines:
+		return s.env.Derivs.Prices(cc.IndexPrice)
+	case premiumKlines:
+		return s.env.Derivs.Prices(cc.PremiumIndex)
+	}
+	return s.env.Market
 }
 
 // priceTicks is the number of price samples in a mark/index price candle:

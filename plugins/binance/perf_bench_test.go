@@ -62,11 +62,11 @@ func BenchmarkKlinesRequestParse(b *testing.B) {
 func BenchmarkKlinesEncode1000(b *testing.B) {
 	s := benchServer(b)
 	cs := benchCandles(b, s, 1000)
-	buf := s.appendRows(nil, tradeKlines, cs)
+	buf := s.appendRows(nil, tradeKlines, cs, millis)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = s.appendRows(buf[:0], tradeKlines, cs)
+		buf = s.appendRows(buf[:0], tradeKlines, cs, millis)
 	}
 }
 

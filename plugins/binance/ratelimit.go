@@ -123,7 +123,7 @@ func spotWeight(r *http.Request) int {
 		return 2
 	case "/api/v3/depth":
 		return byLimit(q.Get("limit"), 100, []weightStep{{100, 5}, {500, 25}, {1000, 50}}, 250)
-	case "/api/v3/trades", "/api/v3/historicalTrades":
+	case "/api/v3/trades", "/api/v1/trades", "/api/v3/historicalTrades":
 		return 25
 	case "/api/v3/aggTrades":
 		return 4

@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strings"
@@ -89,6 +90,8 @@ func (s *server) buildRoutes() map[string]route {
 		"/api/v3/exchangeInfo":  {h: s.handleSpotExchangeInfo, reads: []string{"symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus"}},
 		"/fapi/v1/exchangeInfo": {h: s.handleFuturesExchangeInfo},
 		"/dapi/v1/exchangeInfo": {h: s.handleDeliveryExchangeInfo},
+		// ccxt's fetchStatus asks api.binance.com for both ids.
+		"/sapi/v1/system/status": {h: s.handleSystemStatus},
 	}
 	if s.p.kind == Spot {
 		rs["/api/v3/ping"] = route{h: s.handlePing}
@@ -98,6 +101,15 @@ func (s *server) buildRoutes() map[string]route {
 		rs["/api/v3/ticker/price"] = route{h: s.handleTickerPrice, reads: []string{"symbol", "symbols", "symbolStatus"}}
 		rs["/api/v3/ticker/24hr"] = route{h: s.handleTicker24h, reads: []string{"symbol", "symbols", "type", "symbolStatus"}}
 		rs["/api/v3/avgPrice"] = route{h: s.handleAvgPrice, reads: []string{"symbol"}}
+		rs["/api/v3/trades"] = route{h: s.handleTrades, reads: []string{"symbol", "limit"}}
+		// The legacy path Binance still serves, which go-binance's
+		// NewRecentTradesService calls.
+		rs["/api/v1/trades"] = rs["/api/v3/trades"]
+		rs["/api/v3/historicalTrades"] = route{h: s.handleHistoricalTrades, reads: []string{"symbol", "limit", "fromId"}}
+		rs["/api/v3/aggTrades"] = route{h: s.handleAggTrades, reads: []string{"symbol", "fromId", "startTime", "endTime", "limit"}}
+		rs["/api/v3/ticker/bookTicker"] = route{h: s.handleBookTicker, reads: []string{"symbol", "symbols", "symbolStatus"}}
+		rs["/api/v3/ticker"] = route{h: s.handleRollingTicker, reads: []string{"symbol", "symbols", "windowSize", "type", "symbolStatus"}}
+		rs["/api/v3/ticker/tradingDay"] = route{h: s.handleTradingDay, reads: []string{"symbol", "symbols", "timeZone", "type", "symbolStatus"}}
 		return rs
 	}
 	rs["/fapi/v1/ping"] = route{h: s.handlePing}
@@ -113,6 +125,14 @@ func (s *server) buildRoutes() map[string]route {
 	rs["/fapi/v1/ticker/price"] = route{h: s.handleTickerPrice}
 	rs["/fapi/v2/ticker/price"] = route{h: s.handleTickerPrice}
 	rs["/fapi/v1/ticker/24hr"] = route{h: s.handleTicker24h}
+	rs["/fapi/v1/ticker/bookTicker"] = route{h: s.handleBookTicker}
+	rs["/fapi/v1/trades"] = route{h: s.handleTrades}
+	rs["/fapi/v1/historicalTrades"] = route{h: s.handleHistoricalTrades}
+	rs["/fapi/v1/aggTrades"] = route{h: s.handleAggTrades}
+	rs["/fapi/v1/fundingRate"] = route{h: s.handleFundingRate}
+	rs["/fapi/v1/fundingInfo"] = route{h: s.handleFundingInfo}
+	rs["/fapi/v1/openInterest"] = route{h: s.handleOpenInterest}
+	rs["/futures/data/openInterestHist"] = route{h: s.handleOpenInterestHist}
 	return rs
 }
 
@@ -140,6 +160,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(s.env, w, r, s.proto, s.p.wsOptions())
 		return
 	}
+	if r.URL.Path == s.p.wsAPIPath() {
+		plugins.ServeWS(s.env, w, r, &wsAPI{s: s}, s.p.wsOptions())
+		return
+	}
+	s.serveREST(w, r)
+}
+
+// serveREST answers a REST request (and the WS API's requests, which are
+// REST requests in another envelope).
+func (s *server) serveREST(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[r.URL.Path]
 	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		notFound(w)
@@ -154,13 +184,32 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, aerr)
 		return
 	}
+	if v := r.Header.Get("X-MBX-TIME-UNIT"); v != "" && s.p.kind == Spot {
+		unit, ok := parseTimeUnit(v)
+		if !ok {
+			writeError(w, errInvalidParam("timeUnit"))
+			return
+		}
+		if unit == micros {
+			r = r.WithContext(context.WithValue(r.Context(), timeUnitKey{}, unit))
+		}
+	}
 	rt.h(w, r, q)
+}
+
+// handleSystemStatus serves /sapi/v1/system/status: always in service.
+func (s *server) handleSystemStatus(w http.ResponseWriter, _ *http.Request, _ params) {
+	writeBody(w, http.StatusOK, []byte(`{"status":0,"msg":"normal"}`))
 }
 
 func (s *server) handlePing(w http.ResponseWriter, _ *http.Request, _ params) {
 	writeBody(w, http.StatusOK, []byte("{}"))
 }
 
-func (s *server) handleTime(w http.ResponseWriter, _ *http.Request, _ params) {
-	writeJSON(w, http.StatusOK, map[string]int64{"serverTime": s.env.Clock.NowMillis()})
+func (s *server) handleTime(w http.ResponseWriter, r *http.Request, _ params) {
+	t := s.env.Clock.Now().UnixMilli()
+	if timeUnitOf(r) == micros {
+		t = s.env.Clock.Now().UnixMicro()
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"serverTime": t})
 }

@@ -9,9 +9,13 @@ func (p *Plugin) Routes() (rest, ws []string) {
 		rest = append(rest, path)
 	}
 	sort.Strings(rest)
-	ws = []string{"/ws", "/ws/btcusdt@kline_1m", "/stream", "/stream?streams=btcusdt@kline_1m/ethusdt@kline_1h", "/stream?streams=%%%"}
+	ws = []string{"/ws", "/ws/btcusdt@kline_1m", "/stream", "/stream?streams=btcusdt@kline_1m/ethusdt@kline_1h", "/stream?streams=%%%",
+		"/ws/btcusdt@trade", "/ws/btcusdt@aggTrade?timeUnit=MICROSECOND", "/ws/btcusdt@bookTicker",
+		"/stream?streams=!miniTicker@arr/!ticker@arr/btcusdt@miniTicker/btcusdt@ticker"}
+	ws = append(ws, p.wsAPIPath(), p.wsAPIPath()+"?timeUnit=MICROSECOND")
 	if p.kind == Perpetual {
-		ws = append(ws, "/market/ws", "/public/stream?streams=btcusdt@kline_1m")
+		ws = append(ws, "/market/ws", "/public/stream?streams=btcusdt@kline_1m", "/market/ws/btcusdt@markPrice@1s",
+			"/market/stream?streams=!markPrice@arr/!markPrice@arr@1s/btcusdt@aggTrade")
 	}
 	return rest, ws
 }

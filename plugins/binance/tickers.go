@@ -7,77 +7,46 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 )
 
-// stats are a symbol's rolling 24-hour figures, from its 1m candles.
+// day is the 24-hour tickers' window.
+const day = 86_400_000
+
+// stats are a symbol's figures over a window (cc.WindowStats, exact at
+// 1s) with the book's touch at its close.
 type stats struct {
-	open, high, low, last cc.Decimal
-	vol, qvol, lastQty    cc.Decimal
-	trades                int64
-	firstID, lastID       int64
-	openTime, closeTime   int64
+	cc.Stats
+	touch cc.Touch
 }
 
-func (s *server) stats24h(ctx context.Context, sym string, now int64) (stats, error) {
-	iv := cc.Interval1m
-	from := now - 86_400_000
-	cs, err := s.env.Market.Candles(ctx, sym, iv, iv.Truncate(from), iv.Next(iv.Truncate(now)), now)
+// windowStats computes the figures over [start, now] and, when touch is
+// wanted, the best bid and ask at now.
+func (s *server) windowStats(ctx context.Context, sp symbolSpec, start, now int64, touch bool) (stats, error) {
+	st, err := cc.WindowStats(ctx, s.env.Market, s.env.Tape, sp.symbol, start, now)
 	if err != nil {
 		return stats{}, err
 	}
-	if len(cs) == 0 {
-		return stats{}, cc.ErrUnknownSymbol
+	out := stats{Stats: st}
+	if touch {
+		out.touch, err = s.touchAt(ctx, sp, st.Last, now)
 	}
-	a := cc.Aggregate(cs)
-	lastC := cs[len(cs)-1]
-	st := stats{
-		open: a.Open, high: a.High, low: a.Low, last: a.Close,
-		vol: a.Volume, qvol: a.QuoteVolume, trades: a.Trades,
-		openTime: from, closeTime: now,
-		firstID: firstTradeID(cs[0]), lastID: lastTradeID(lastC),
-		lastQty: lastC.Volume,
-	}
-	if lastC.Trades > 0 {
-		st.lastQty = cc.DecimalFromFloat(lastC.Volume.Float64()/float64(lastC.Trades), int(lastC.Volume.Scale))
-	}
-	return st, nil
+	return out, err
 }
 
-// firstTradeID and lastTradeID number a candle's trades from its open time
-// in milliseconds, so ids grow with time and candles never share one.
-// A candle without trades has -1 for both, as on Binance.
-func firstTradeID(c cc.Candle) int64 {
-	if c.Trades == 0 {
-		return -1
+// touchAt is the best bid and ask at now (ms) from env.Quotes; without a
+// quoter, the last price as the bid and one tick above as the ask.
+func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, now int64) (cc.Touch, error) {
+	if s.env.Quotes != nil {
+		return s.env.Quotes.Touch(ctx, sp.symbol, now*1000+999)
 	}
-	return c.OpenTime
+	one := cc.NewDecimal(1, 0)
+	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, sp.priceDec)), AskSize: one}, nil
 }
 
-func lastTradeID(c cc.Candle) int64 {
-	if c.Trades == 0 {
-		return -1
-	}
-	return c.OpenTime + c.Trades - 1
+func (s *server) stats24h(ctx context.Context, sp symbolSpec, now int64, touch bool) (stats, error) {
+	return s.windowStats(ctx, sp, now-day, now, touch)
 }
-
-func neg(d cc.Decimal) cc.Decimal { return cc.Decimal{Units: -d.Units, Scale: d.Scale} }
 
 // num formats d with at least places decimals.
 func num(d cc.Decimal, places int) string { return d.Fixed(max(places, int(d.Scale))) }
-
-func (st stats) change() cc.Decimal { return st.last.Add(neg(st.open)) }
-
-func (st stats) changePercent() string {
-	if st.open.IsZero() {
-		return "0.000"
-	}
-	return cc.DecimalFromFloat(st.change().Float64()/st.open.Float64()*100, 3).Fixed(3)
-}
-
-func (st stats) weightedAvg(places int) string {
-	if st.vol.IsZero() {
-		return num(st.last, places)
-	}
-	return cc.DecimalFromFloat(st.qvol.Float64()/st.vol.Float64(), places).Fixed(places)
-}
 
 // pricePlaces and qtyPlaces are how many decimals tickers pad to: spot
 // always 8, futures none (each value keeps the market's precision).
@@ -95,56 +64,73 @@ func (s *server) qtyPlaces(symbolSpec) int {
 	return 8
 }
 
-// ticker24h lists the fields in Binance's order: spot FULL, spot MINI or
+// tickerKind selects a ticker's fields: the 24hr FULL and MINI, and the
+// rolling-window FULL (MINI is the 24hr one).
+type tickerKind int
+
+const (
+	tickerFull tickerKind = iota
+	tickerMini
+	tickerRolling
+)
+
+// ticker lists the fields in Binance's order: spot FULL, MINI, rolling or
 // futures.
-func (s *server) ticker24h(sp symbolSpec, st stats, mini bool) object {
+func (s *server) ticker(sp symbolSpec, st stats, kind tickerKind, unit timeUnit) object {
 	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
 	tail := object{
-		{"openTime", st.openTime}, {"closeTime", st.closeTime},
-		{"firstId", st.firstID}, {"lastId", st.lastID}, {"count", st.trades},
+		{"openTime", unit.at(st.OpenTime)}, {"closeTime", unit.at(st.CloseTime)},
+		{"firstId", st.FirstID}, {"lastId", st.LastID}, {"count", st.Trades},
 	}
-	ohlcv := object{
-		{"openPrice", num(st.open, pp)}, {"highPrice", num(st.high, pp)}, {"lowPrice", num(st.low, pp)},
+	ohlc := object{
+		{"openPrice", num(st.Open, pp)}, {"highPrice", num(st.High, pp)}, {"lowPrice", num(st.Low, pp)},
 	}
-	vols := object{{"volume", num(st.vol, qp)}, {"quoteVolume", num(st.qvol, pp)}}
+	vols := object{{"volume", num(st.Volume, qp)}, {"quoteVolume", num(st.QuoteVolume, pp)}}
 	o := object{{"symbol", sp.symbol}}
-	if mini {
-		o = append(o, ohlcv...)
-		o = append(o, field{"lastPrice", num(st.last, pp)})
+	if kind == tickerMini {
+		o = append(o, ohlc...)
+		o = append(o, field{"lastPrice", num(st.Last, pp)})
 		o = append(o, vols...)
 		return append(o, tail...)
 	}
 	o = append(o, object{
-		{"priceChange", num(st.change(), pp)}, {"priceChangePercent", st.changePercent()},
-		{"weightedAvgPrice", st.weightedAvg(max(pp, sp.priceDec))},
+		{"priceChange", num(st.Change(), pp)}, {"priceChangePercent", st.ChangePercent(3).Fixed(3)},
+		{"weightedAvgPrice", num(st.WeightedAvg(max(pp, sp.priceDec)), max(pp, sp.priceDec))},
 	}...)
-	if s.p.kind == Spot {
-		o = append(o, field{"prevClosePrice", num(st.open, pp)})
+	if kind == tickerRolling {
+		o = append(o, ohlc...)
+		o = append(o, field{"lastPrice", num(st.Last, pp)})
+		o = append(o, vols...)
+		return append(o, tail...)
 	}
-	o = append(o, field{"lastPrice", num(st.last, pp)}, field{"lastQty", num(st.lastQty, qp)})
 	if s.p.kind == Spot {
-		tick := cc.NewDecimal(1, sp.priceDec)
+		o = append(o, field{"prevClosePrice", num(st.Open, pp)})
+	}
+	o = append(o, field{"lastPrice", num(st.Last, pp)}, field{"lastQty", num(st.LastQty, qp)})
+	if s.p.kind == Spot {
 		o = append(o, object{
-			{"bidPrice", num(st.last, pp)}, {"bidQty", num(st.lastQty, qp)},
-			{"askPrice", num(st.last.Add(tick), pp)}, {"askQty", num(st.lastQty, qp)},
+			{"bidPrice", num(st.touch.Bid, pp)}, {"bidQty", num(st.touch.BidSize, qp)},
+			{"askPrice", num(st.touch.Ask, pp)}, {"askQty", num(st.touch.AskSize, qp)},
 		}...)
 	}
-	o = append(o, ohlcv...)
+	o = append(o, ohlc...)
 	o = append(o, vols...)
 	return append(o, tail...)
 }
 
-// eachSymbol answers one object for symbol=, an array otherwise.
-func (s *server) eachSymbol(w http.ResponseWriter, r *http.Request, q params, one func(symbolSpec, stats) any) {
+// eachSymbol answers one object for symbol=, an array otherwise, each
+// from the figures over the window from from(now) to now.
+func (s *server) eachSymbol(w http.ResponseWriter, r *http.Request, q params, from func(now int64) int64, touch bool, one func(symbolSpec, stats) any) {
 	specs, single, aerr := s.selectSymbols(q)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
 	now := s.env.Clock.NowMillis()
+	start := from(now)
 	out := make([]any, 0, len(specs))
 	for _, sp := range specs {
-		st, err := s.stats24h(r.Context(), sp.symbol, now)
+		st, err := s.windowStats(r.Context(), sp, start, now, touch)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -158,65 +144,239 @@ func (s *server) eachSymbol(w http.ResponseWriter, r *http.Request, q params, on
 	writeJSON(w, http.StatusOK, out)
 }
 
+// tickerType reads type=FULL|MINI.
+func tickerType(q params) (mini bool, err *apiError) {
+	if !q.has("type") {
+		return false, nil
+	}
+	switch q.get("type") {
+	case "FULL":
+		return false, nil
+	case "MINI":
+		return true, nil
+	}
+	return false, badRequest(-1139, "Invalid ticker type.")
+}
+
 func (s *server) handleTicker24h(w http.ResponseWriter, r *http.Request, q params) {
-	mini := false
-	if q.has("type") {
-		switch q.get("type") {
-		case "FULL":
-		case "MINI":
-			mini = true
-		default:
-			writeError(w, badRequest(-1139, "Invalid ticker type."))
+	mini, aerr := tickerType(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	kind := tickerFull
+	if mini {
+		kind = tickerMini
+	}
+	unit := timeUnitOf(r)
+	s.eachSymbol(w, r, q, func(now int64) int64 { return now - day }, !mini && s.p.kind == Spot,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+}
+
+// handleRollingTicker serves /api/v3/ticker: a window of windowSize (1m to
+// 59m, 1h to 23h, 1d to 7d; 1d by default) opening on a minute, for
+// symbol= or symbols= (one is required, at most 100).
+func (s *server) handleRollingTicker(w http.ResponseWriter, r *http.Request, q params) {
+	if !q.has("symbol") && !q.has("symbols") {
+		writeError(w, badRequest(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"))
+		return
+	}
+	if syms, ok, _ := q.symbols(); ok && len(syms) > 100 {
+		writeError(w, badRequest(-1101, "Too many values sent for parameter 'symbols', maximum allowed is 100."))
+		return
+	}
+	span := int64(day)
+	if q.has("windowSize") {
+		var ok bool
+		if span, ok = parseWindowSize(q.get("windowSize")); !ok {
+			writeError(w, errInvalidParam("windowSize"))
 			return
 		}
 	}
-	s.eachSymbol(w, r, q, func(sp symbolSpec, st stats) any { return s.ticker24h(sp, st, mini) })
+	mini, aerr := tickerType(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	kind := tickerRolling
+	if mini {
+		kind = tickerMini
+	}
+	unit := timeUnitOf(r)
+	s.eachSymbol(w, r, q, func(now int64) int64 { return cc.Interval1m.Truncate(now - span) }, false,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+}
+
+// handleTradingDay serves /api/v3/ticker/tradingDay: the figures since the
+// trading day began — midnight in timeZone (UTC by default) — in the
+// rolling ticker's fields, for symbol= or symbols= (at most 100).
+func (s *server) handleTradingDay(w http.ResponseWriter, r *http.Request, q params) {
+	if !q.has("symbol") && !q.has("symbols") {
+		writeError(w, badRequest(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"))
+		return
+	}
+	if syms, ok, _ := q.symbols(); ok && len(syms) > 100 {
+		writeError(w, badRequest(-1101, "Too many values sent for parameter 'symbols', maximum allowed is 100."))
+		return
+	}
+	var tz int64
+	if q.has("timeZone") {
+		var ok bool
+		if tz, ok = parseTimeZone(q.get("timeZone")); !ok {
+			writeError(w, errInvalidParam("timeZone"))
+			return
+		}
+	}
+	mini, aerr := tickerType(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	kind := tickerRolling
+	if mini {
+		kind = tickerMini
+	}
+	unit := timeUnitOf(r)
+	s.eachSymbol(w, r, q, func(now int64) int64 { return grid{iv: cc.Interval1d, tz: tz}.truncate(now) }, false,
+		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+}
+
+// parseWindowSize reads 1m..59m, 1h..23h or 1d..7d into ms.
+func parseWindowSize(v string) (int64, bool) {
+	if len(v) < 2 || len(v) > 3 {
+		return 0, false
+	}
+	n := int64(0)
+	for _, c := range v[:len(v)-1] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n < 1 || v[0] == '0' {
+		return 0, false
+	}
+	switch v[len(v)-1] {
+	case 'm':
+		return n * 60_000, n <= 59
+	case 'h':
+		return n * 3_600_000, n <= 23
+	case 'd':
+		return n * day, n <= 7
+	}
+	return 0, false
 }
 
 func (s *server) handleTickerPrice(w http.ResponseWriter, r *http.Request, q params) {
-	s.eachSymbol(w, r, q, func(sp symbolSpec, st stats) any {
-		o := object{{"symbol", sp.symbol}, {"price", num(st.last, s.pricePlaces(sp))}}
+	unit := timeUnitOf(r)
+	s.eachPrice(w, r, q, func(sp symbolSpec, last cc.Decimal, now int64) (any, error) {
+		o := object{{"symbol", sp.symbol}, {"price", num(last, s.pricePlaces(sp))}}
 		if s.p.kind == Perpetual {
-			o = append(o, field{"time", st.closeTime})
+			o = append(o, field{"time", unit.at(now)})
 		}
-		return o
+		return o, nil
 	})
 }
 
+// eachPrice is eachSymbol for the answers that need only the last price:
+// the close of the 1s candle in progress.
+func (s *server) eachPrice(w http.ResponseWriter, r *http.Request, q params, one func(sp symbolSpec, last cc.Decimal, now int64) (any, error)) {
+	specs, single, aerr := s.selectSymbols(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	now := s.env.Clock.NowMillis()
+	out := make([]any, 0, len(specs))
+	for _, sp := range specs {
+		last, err := s.lastPrice(r.Context(), sp.symbol, now)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		o, err := one(sp, last, now)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		out = append(out, o)
+	}
+	if single {
+		writeJSON(w, http.StatusOK, out[0])
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// lastPrice is the price at now: the close of the last second closed by
+// now, which is the last trade's price (a tape holds no trades of the
+// second in progress), as the tickers' lastPrice (cc.WindowStats).
+func (s *server) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
+	iv := cc.Interval1s
+	stop := iv.Truncate(now + 1)
+	cs, err := s.env.Market.Candles(ctx, sym, iv, stop-1000, stop, now)
+	if err != nil {
+		return cc.Decimal{}, err
+	}
+	if len(cs) == 0 {
+		return cc.Decimal{}, cc.ErrUnknownSymbol
+	}
+	return cs[len(cs)-1].Close, nil
+}
+
+// handleBookTicker serves ticker/bookTicker: the touch now, from
+// env.Quotes. Spot {"symbol","bidPrice","bidQty","askPrice","askQty"};
+// futures add "time" (and list "lastUpdateId" first).
+func (s *server) handleBookTicker(w http.ResponseWriter, r *http.Request, q params) {
+	unit := timeUnitOf(r)
+	s.eachPrice(w, r, q, func(sp symbolSpec, last cc.Decimal, now int64) (any, error) {
+		t, err := s.touchAt(r.Context(), sp, last, now)
+		return s.bookTicker(sp, t, now, unit), err
+	})
+}
+
+func (s *server) bookTicker(sp symbolSpec, t cc.Touch, now int64, unit timeUnit) object {
+	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
+	o := object{}
+	if s.p.kind == Perpetual {
+		o = append(o, field{"lastUpdateId", updateID(t.Time)})
+	}
+	o = append(o, object{
+		{"symbol", sp.symbol},
+		{"bidPrice", num(t.Bid, pp)}, {"bidQty", num(t.BidSize, qp)},
+		{"askPrice", num(t.Ask, pp)}, {"askQty", num(t.AskSize, qp)},
+	}...)
+	if s.p.kind == Perpetual {
+		o = append(o, field{"time", unit.at(now)})
+	}
+	return o
+}
+
+// updateID numbers book updates: one per millisecond of the touch's time.
+func updateID(us int64) int64 { return us / 1000 }
+
 // handleAvgPrice serves /api/v3/avgPrice: the volume-weighted price of the
-// last 5 minutes.
+// last 5 minutes, closeTime the last trade's time.
 func (s *server) handleAvgPrice(w http.ResponseWriter, r *http.Request, q params) {
 	sym, aerr := q.symbol("symbol")
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	if _, ok := s.spec(sym); !ok {
+	sp, ok := s.spec(sym)
+	if !ok {
 		writeError(w, errInvalidSymbol())
 		return
 	}
 	now := s.env.Clock.NowMillis()
-	iv := cc.Interval1m
-	cs, err := s.env.Market.Candles(r.Context(), sym, iv, iv.Truncate(now)-4*iv.Millis(), iv.Next(iv.Truncate(now)), now)
-	if err != nil || len(cs) == 0 {
+	st, err := s.windowStats(r.Context(), sp, now-5*60_000+1, now, false)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	a := cc.Aggregate(cs)
-	st := stats{last: a.Close, vol: a.Volume, qvol: a.QuoteVolume}
-	writeJSON(w, http.StatusOK, object{{"mins", 5}, {"price", st.weightedAvg(8)}, {"closeTime", now}})
-}
-
-// handlePremiumIndex serves /fapi/v1/premiumIndex: the mark price follows
-// the last price, funding is a flat 0.01% every 8 hours.
-func (s *server) handlePremiumIndex(w http.ResponseWriter, r *http.Request, q params) {
-	s.eachSymbol(w, r, q, func(sp symbolSpec, st stats) any {
-		const eight = 8 * 3_600_000
-		return object{
-			{"symbol", sp.symbol}, {"markPrice", num(st.last, 8)}, {"indexPrice", num(st.last, 8)},
-			{"estimatedSettlePrice", num(st.last, 8)}, {"lastFundingRate", "0.00010000"},
-			{"interestRate", "0.00010000"}, {"nextFundingTime", (st.closeTime/eight + 1) * eight},
-			{"time", st.closeTime},
-		}
-	})
+	closeTime := timeUnitOf(r).at(now)
+	if st.LastTradeTime > 0 {
+		closeTime = timeUnitOf(r).trade(st.LastTradeTime)
+	}
+	writeJSON(w, http.StatusOK, object{{"mins", 5}, {"price", num(st.WeightedAvg(8), 8)}, {"closeTime", closeTime}})
 }

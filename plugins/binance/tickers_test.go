@@ -7,51 +7,77 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/binance"
+	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
-// TestTickerStatsFollowTheCandles checks the 24-hour ticker against the 1m
-// candles of the last day: open of the first, close of the last, extremes,
-// summed volume and trades.
+// TestTickerStatsFollowTheCandles checks the 24-hour ticker on the
+// synthetic market against its candles: exactly the aggregate of the 1s
+// candles of the window, within what the 1m candles touching it allow,
+// and the touch straddling the last price.
 func TestTickerStatsFollowTheCandles(t *testing.T) {
 	now := fixedNow.UnixMilli()
-	iv := cc.Interval1m
-	cs, err := testMarket{}.Candles(context.Background(), "ETHUSDT", iv, iv.Truncate(now-86_400_000), iv.Next(iv.Truncate(now)), now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := cc.Aggregate(cs)
+	clock := replaytest.Clock(fixedNow, 0)
 	for _, tc := range []struct {
 		name string
-		url  string
+		kind binance.Kind
+		path string
 	}{
-		{"spot", spotServer(t).URL + "/api/v3/ticker/24hr?symbol=ETHUSDT"},
-		{"futures", futuresServer(t).URL + "/fapi/v1/ticker/24hr?symbol=ETHUSDT"},
+		{"spot", binance.Spot, "/api/v3/ticker/24hr?symbol=ETHUSDT"},
+		{"futures", binance.Perpetual, "/fapi/v1/ticker/24hr?symbol=ETHUSDT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := get(t, tc.url)
-			var got struct {
-				Open, High, Low, Last, Volume cc.Decimal
-				Count                         int64
-				OpenTime, CloseTime           int64
+			env := synthEnv(clock, "binance_spot")
+			srv := serve(t, binance.New(tc.kind, binance.Options{}), env)
+			ctx := context.Background()
+			secs, err := env.Market.Candles(ctx, "ETHUSDT", cc.Interval1s, cc.Interval1s.Truncate(now-86_400_000), cc.Interval1s.Truncate(now+1), now)
+			if err != nil {
+				t.Fatal(err)
 			}
+			want := cc.Aggregate(secs)
+			mins, err := env.Market.Candles(ctx, "ETHUSDT", cc.Interval1m, cc.Interval1m.Truncate(now-86_400_000), cc.Interval1m.Truncate(now)+60_000, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound := cc.Aggregate(mins)
+			status, body := get(t, srv.URL+tc.path)
 			var raw map[string]json.RawMessage
 			if status != 200 || json.Unmarshal(body, &raw) != nil {
 				t.Fatalf("%d %s", status, body)
 			}
-			for k, p := range map[string]*cc.Decimal{"openPrice": &got.Open, "highPrice": &got.High, "lowPrice": &got.Low, "lastPrice": &got.Last, "volume": &got.Volume} {
-				if err := p.UnmarshalJSON(raw[k]); err != nil {
+			dec := func(k string) cc.Decimal {
+				var d cc.Decimal
+				if err := d.UnmarshalJSON(raw[k]); err != nil {
 					t.Fatalf("%s: %v", k, err)
 				}
+				return d
 			}
-			json.Unmarshal(raw["count"], &got.Count)
-			json.Unmarshal(raw["openTime"], &got.OpenTime)
-			json.Unmarshal(raw["closeTime"], &got.CloseTime)
-			if got.Open.Cmp(want.Open) != 0 || got.High.Cmp(want.High) != 0 || got.Low.Cmp(want.Low) != 0 ||
-				got.Last.Cmp(want.Close) != 0 || got.Volume.Cmp(want.Volume) != 0 || got.Count != want.Trades {
-				t.Errorf("ticker %+v\nwant %+v", got, want)
+			var count, openTime, closeTime, firstID, lastID int64
+			json.Unmarshal(raw["count"], &count)
+			json.Unmarshal(raw["openTime"], &openTime)
+			json.Unmarshal(raw["closeTime"], &closeTime)
+			json.Unmarshal(raw["firstId"], &firstID)
+			json.Unmarshal(raw["lastId"], &lastID)
+			if dec("openPrice").Cmp(want.Open) != 0 || dec("highPrice").Cmp(want.High) != 0 || dec("lowPrice").Cmp(want.Low) != 0 ||
+				dec("lastPrice").Cmp(want.Close) != 0 || dec("volume").Cmp(want.Volume) != 0 || dec("quoteVolume").Cmp(want.QuoteVolume) != 0 || count != want.Trades {
+				t.Errorf("ticker %s\nwant the 1s aggregate %+v", body, want)
 			}
-			if got.CloseTime != now || got.OpenTime != now-86_400_000 {
-				t.Errorf("window %d..%d, want %d..%d", got.OpenTime, got.CloseTime, now-86_400_000, now)
+			if dec("highPrice").Cmp(bound.High) > 0 || dec("lowPrice").Cmp(bound.Low) < 0 || dec("volume").Cmp(bound.Volume) > 0 || count > bound.Trades {
+				t.Errorf("ticker %s outside the 1m candles' %+v", body, bound)
+			}
+			if closeTime != now || openTime != now-86_400_000 {
+				t.Errorf("window %d..%d, want %d..%d", openTime, closeTime, now-86_400_000, now)
+			}
+			if firstID <= 0 || lastID < firstID {
+				t.Errorf("trade ids %d..%d", firstID, lastID)
+			}
+			if tc.kind == binance.Spot {
+				// The touch is the book's now: about the last price (it may
+				// have moved on towards the next order since the last trade).
+				bid, ask, last := dec("bidPrice").Float64(), dec("askPrice").Float64(), dec("lastPrice").Float64()
+				if bid >= ask || (bid+ask)/2 < last*0.999 || (bid+ask)/2 > last*1.001 {
+					t.Errorf("touch far from the last price: %s", body)
+				}
 			}
 		})
 	}
@@ -70,16 +96,21 @@ func TestPriceTickersAndAvgPrice(t *testing.T) {
 	if json.Unmarshal(all, &list) != nil || len(list) != 2 || list[0]["symbol"] != "BTCUSDT" || list[1]["symbol"] != "ETHUSDT" {
 		t.Errorf("all price tickers %s", all)
 	}
-	cs, _ := testMarket{}.Candles(context.Background(), "BTCUSDT", cc.Interval1m, cc.Interval1m.Truncate(now)-4*60_000, now+1, now)
+	// The average is exact at 1s: on the synthetic market (whose 1s and
+	// 1m candles agree), the 1s candles of the last 5 minutes.
+	env := synthEnv(replaytest.Clock(fixedNow, 0), "binance_spot")
+	env.Tape = nil
+	syn := serve(t, binance.New(binance.Spot, binance.Options{}), env)
+	cs, _ := env.Market.Candles(context.Background(), "BTCUSDT", cc.Interval1s, cc.Interval1s.Truncate(now-5*60_000+1), cc.Interval1s.Truncate(now+1), now)
 	a := cc.Aggregate(cs)
-	want := cc.DecimalFromFloat(a.QuoteVolume.Float64()/a.Volume.Float64(), 8).Fixed(8)
-	_, avg := get(t, srv.URL+"/api/v3/avgPrice?symbol=BTCUSDT")
+	want := cc.Stats{Volume: a.Volume, QuoteVolume: a.QuoteVolume}.WeightedAvg(8).Fixed(8)
+	_, avg := get(t, syn.URL+"/api/v3/avgPrice?symbol=BTCUSDT")
 	var ap struct {
 		Mins      int    `json:"mins"`
 		Price     string `json:"price"`
 		CloseTime int64  `json:"closeTime"`
 	}
-	if json.Unmarshal(avg, &ap) != nil || ap.Mins != 5 || ap.Price != want || ap.CloseTime != now || len(cs) != 5 {
+	if json.Unmarshal(avg, &ap) != nil || ap.Mins != 5 || ap.Price != want || ap.CloseTime != now || len(cs) != 300 {
 		t.Errorf("avgPrice %s, want price %s over %d candles", avg, want, len(cs))
 	}
 }

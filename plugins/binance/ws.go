@@ -23,6 +23,8 @@ type conn struct {
 	mu       sync.Mutex
 	streams  []string
 	combined atomic.Bool
+	// unit is the URL's timeUnit (spot only).
+	unit timeUnit
 }
 
 func (c *conn) add(name string) bool {
@@ -59,6 +61,9 @@ func (c *conn) list() []string {
 func (p *wsProtocol) Open(s *plugins.Session) error {
 	c := &conn{}
 	s.State = c
+	if p.s.p.kind == Spot {
+		c.unit, _ = parseTimeUnit(s.Request().URL.Query().Get("timeUnit"))
+	}
 	path := s.Request().URL.Path
 	for _, pre := range []string{"/market", "/public"} {
 		if p.s.p.kind == Perpetual {
@@ -93,10 +98,15 @@ func (p *wsProtocol) subscribe(s *plugins.Session, c *conn, name string) {
 	if !c.add(name) {
 		return
 	}
+	if ss, ok := p.s.parseSurfaceStream(name); ok {
+		p.subscribeSurface(s, c, name, ss)
+		return
+	}
 	st, ok := p.s.parseStream(name)
 	if !ok {
 		return
 	}
+	st.unit = c.unit
 	encode := p.s.klineEncoder(name, st, c)
 	// An unknown symbol fails in the Feed; the stream then stays silent.
 	every := p.s.p.pushEvery(st.iv)

@@ -22,6 +22,8 @@ type klineStream struct {
 	// ticker is "ticker" or "miniTicker" for 24-hour ticker streams,
 	// pushed every second.
 	ticker string
+	// unit is the connection's timeUnit (spot: ?timeUnit=MICROSECOND).
+	unit timeUnit
 }
 
 // parseStream reads a kline stream name. Symbols are matched case
@@ -77,7 +79,7 @@ func (s *server) klineEncoder(name string, st klineStream, c *conn) func(cc.Upda
 		case st.ticker != "":
 			b = s.appendTicker(b, st, u)
 		case st.mark > 0:
-			b = appendMarkPrice(b, st, u)
+			b = s.appendMarkPrice(b, st, u)
 		default:
 			b = s.appendKlineEvent(b, st, u)
 		}
@@ -106,7 +108,7 @@ func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte 
 	} else {
 		b = append(b, `{"e":"kline","E":`...)
 	}
-	b = strconv.AppendInt(b, u.EventTime, 10)
+	b = strconv.AppendInt(b, st.unit.at(u.EventTime), 10)
 	if st.continuous {
 		b = append(b, `,"ps":"`...)
 		b = append(b, st.symbol...)
@@ -116,9 +118,9 @@ func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte 
 		b = append(b, st.symbol...)
 		b = append(b, `","k":{"t":`...)
 	}
-	b = strconv.AppendInt(b, c.OpenTime, 10)
+	b = strconv.AppendInt(b, st.unit.at(c.OpenTime), 10)
 	b = append(b, `,"T":`...)
-	b = strconv.AppendInt(b, c.CloseTime, 10)
+	b = strconv.AppendInt(b, st.unit.close(c.CloseTime), 10)
 	if !st.continuous {
 		b = append(b, `,"s":"`...)
 		b = append(b, st.symbol...)
@@ -147,19 +149,24 @@ func (s *server) appendKlineEvent(b []byte, st klineStream, u cc.Update) []byte 
 }
 
 // appendMarkPrice encodes a futures markPriceUpdate: mark, index and
-// settle prices follow the last price; funding is 0.01% every 8 hours.
-func appendMarkPrice(b []byte, st klineStream, u cc.Update) []byte {
-	const eight = 8 * 3_600_000
+// estimated settle price, the estimated funding rate and the next
+// settlement's time (from env.Derivs, see perpState).
+func (s *server) appendMarkPrice(b []byte, st klineStream, u cc.Update) []byte {
+	ps, err := s.perpState(context.Background(), st.symbol, u.EventTime)
+	if err != nil {
+		return b
+	}
 	b = append(b, `{"e":"markPriceUpdate","E":`...)
 	b = strconv.AppendInt(b, u.EventTime, 10)
 	b = append(b, `,"s":"`...)
 	b = append(b, st.symbol...)
 	b = append(b, '"')
-	b = appendField(b, "p", u.Candle.Close, 8)
-	b = appendField(b, "i", u.Candle.Close, 8)
-	b = appendField(b, "P", u.Candle.Close, 8)
-	b = append(b, `,"r":"0.00010000","T":`...)
-	b = strconv.AppendInt(b, (u.EventTime/eight+1)*eight, 10)
+	b = appendField(b, "p", ps.Mark, 8)
+	b = appendField(b, "i", ps.Index, 8)
+	b = appendField(b, "P", ps.Index, 8)
+	b = appendField(b, "r", ps.FundingRate, 8)
+	b = append(b, `,"T":`...)
+	b = strconv.AppendInt(b, ps.NextFunding, 10)
 	return append(b, '}')
 }
 
@@ -170,6 +177,23 @@ func appendField(b []byte, key string, d cc.Decimal, places int) []byte {
 	b = append(b, `":"`...)
 	b = d.Append(b, max(places, int(d.Scale)))
 	return append(b, '"')
+}
+
+// firstTradeID and lastTradeID number a candle's trades from its open time
+// in milliseconds, so ids grow with time and candles never share one.
+// A candle without trades has -1 for both, as on Binance.
+func firstTradeID(c cc.Candle) int64 {
+	if c.Trades == 0 {
+		return -1
+	}
+	return c.OpenTime
+}
+
+func lastTradeID(c cc.Candle) int64 {
+	if c.Trades == 0 {
+		return -1
+	}
+	return c.OpenTime + c.Trades - 1
 }
 
 // klineTradeIDs are the ids of kline c's first and last trades: the

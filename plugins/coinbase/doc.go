@@ -2,8 +2,8 @@
 // Advanced Trade public market-data API (REST under /api/v3/brokerage/market,
 // the server time, and the Coinbase App v2 currency and time endpoints that
 // clients such as ccxt call while loading markets) and the Advanced Trade
-// market-data WebSocket feed's candles and heartbeats channels, served at
-// the root path of the same listener.
+// market-data WebSocket feed's candles, market_trades, ticker, ticker_batch
+// and heartbeats channels, served at the root path of the same listener.
 //
 // # Basics
 //
@@ -13,6 +13,15 @@
 // string. The WS candles channel carries five-minute buckets, pushed about
 // every second of virtual time: a "snapshot" event first, "update" events
 // after.
+//
+// Market trades (products/{id}/ticker) are the newest `limit` (≤ 1000)
+// trades of env.Tape in [start, end) seconds, newest first, with side the
+// maker's as Coinbase reports it and best_bid/best_ask from env.Quotes.
+// Products' price, 24h change and volumes are cc.RollingStats over the
+// last 24 hours (the volume change against the 24 hours before), their mid
+// the touch's. The market_trades channel sends a snapshot of the last 50
+// trades then each new trade once; ticker sends the 24-hour figures when
+// the price or touch moves, ticker_batch every five seconds.
 //
 // # Concurrency
 //

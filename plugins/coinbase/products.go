@@ -53,26 +53,45 @@ type product struct {
 	ApproximateQuote24hVolume string   `json:"approximate_quote_24h_volume"`
 }
 
-// stats are a pair's figures over the last 24 hours, read from the Market.
+// day is the products' 24-hour window, ms.
+const day = 86_400_000
+
+// stats are a pair's figures over the last 24 hours (cc.RollingStats),
+// the 24 hours before them for the volume change, and the touch now.
 type stats struct {
-	last, open cc.Decimal
-	volume     cc.Decimal
+	cc.Stats
+	prevVolume cc.Decimal
+	touch      cc.Touch
 	scale      int
 }
 
 func (h *handler) stats(ctx context.Context, sym string) (stats, error) {
 	now := h.env.Clock.NowMillis()
-	iv := cc.Interval1h
-	to := iv.Truncate(now)
-	cs, err := h.env.Market.Candles(ctx, sym, iv, iv.Truncate(now-86_400_000), iv.Next(to), now)
+	st, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, sym, day, now)
 	if err != nil {
 		return stats{}, err
 	}
-	if len(cs) == 0 {
-		return stats{scale: 2}, nil
+	prev, err := cc.WindowStats(ctx, h.env.Market, nil, sym, now-2*day, now-day-1)
+	if err != nil {
+		return stats{}, err
 	}
-	a := cc.Aggregate(cs)
-	return stats{last: a.Close, open: a.Open, volume: a.Volume, scale: int(a.Close.Scale)}, nil
+	out := stats{Stats: st, prevVolume: prev.Volume, scale: int(st.Last.Scale)}
+	if st.Last.IsZero() && st.Trades == 0 && st.Open.IsZero() {
+		out.scale = 2
+	}
+	out.touch, err = h.touch(ctx, sym, st.Last, now)
+	return out, err
+}
+
+// percent is 100×(to − from)/from with 12 decimals, trimmed.
+func percent(from, to cc.Decimal) string {
+	return trim(cc.Stats{Open: from, Last: to}.ChangePercent(12))
+}
+
+// mid is (a+b)/2, exact.
+func mid(a, b cc.Decimal) cc.Decimal {
+	s := a.Add(b)
+	return cc.Decimal{Units: s.Units * 5, Scale: s.Scale + 1}
 }
 
 func (h *handler) productOf(ctx context.Context, p cc.Pair) (product, error) {
@@ -81,18 +100,13 @@ func (h *handler) productOf(ctx context.Context, p cc.Pair) (product, error) {
 		return product{}, err
 	}
 	inc := cc.NewDecimal(1, st.scale).String()
-	change := 0.0
-	if o := st.open.Float64(); o != 0 {
-		change = (st.last.Float64()/o - 1) * 100
-	}
-	price := st.last.Float64()
-	quoteVol := st.volume.Float64() * price
+	price := st.Last.Float64()
 	return product{
 		ProductID:                 p.Symbol,
-		Price:                     trim(st.last),
-		PricePercentageChange24h:  strconv.FormatFloat(change, 'f', -1, 64),
-		Volume24h:                 trim(st.volume),
-		VolumePercentageChange24h: "0",
+		Price:                     trim(st.Last),
+		PricePercentageChange24h:  percent(st.Open, st.Last),
+		Volume24h:                 trim(st.Volume),
+		VolumePercentageChange24h: percent(st.prevVolume, st.Volume),
 		BaseIncrement:             "0.00000001",
 		QuoteIncrement:            inc,
 		QuoteMinSize:              "1",
@@ -105,13 +119,14 @@ func (h *handler) productOf(ctx context.Context, p cc.Pair) (product, error) {
 		ProductType:               "SPOT",
 		QuoteCurrencyID:           p.Quote,
 		BaseCurrencyID:            p.Base,
+		MidMarketPrice:            trim(mid(st.touch.Bid, st.touch.Ask)),
 		AliasTo:                   []string{},
 		BaseDisplaySymbol:         p.Base,
 		QuoteDisplaySymbol:        p.Quote,
 		PriceIncrement:            inc,
 		DisplayName:               p.Symbol,
 		ProductVenue:              "CBE",
-		ApproximateQuote24hVolume: strconv.FormatFloat(math.Round(quoteVol*100)/100, 'f', -1, 64),
+		ApproximateQuote24hVolume: trim(st.QuoteVolume.Rescale(2)),
 	}, nil
 }
 
@@ -295,11 +310,11 @@ func (h *handler) exchangeRates(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		st, err := h.stats(r.Context(), p.Symbol)
-		if err != nil || st.last.IsZero() {
+		if err != nil || st.Last.IsZero() {
 			continue
 		}
 		if _, done := usd[p.Base]; !done {
-			usd[p.Base] = st.last.Float64() * q
+			usd[p.Base] = st.Last.Float64() * q
 		}
 	}
 	bv, ok := usd[base]

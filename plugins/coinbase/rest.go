@@ -34,6 +34,7 @@ func (h *handler) routes() kit.Table {
 	return kit.Table{
 		{Pattern: "GET /api/v3/brokerage/market/products", Handler: h.products},
 		{Pattern: "GET /api/v3/brokerage/market/products/{id}", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD"}, Handler: h.product},
+		{Pattern: "GET /api/v3/brokerage/market/products/{id}/ticker", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD/ticker", "/api/v3/brokerage/market/products/BTC-USD/ticker?limit=5&start=1&end=2"}, Handler: h.marketTrades},
 		{Pattern: "GET /api/v3/brokerage/market/products/{id}/candles", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD/candles"}, Handler: h.candles},
 		{Pattern: "GET /api/v3/brokerage/time", Handler: h.brokerageTime},
 		{Pattern: "GET /v2/time", Handler: h.v2Time},

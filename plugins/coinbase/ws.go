@@ -37,8 +37,9 @@ type wsRequest struct {
 type wsProto struct {
 	mu         sync.Mutex
 	seq        int64
-	snapshots  map[string]bool // product ids whose snapshot went out
-	candles    []string        // subscribed candle products, in order
+	snapshots  map[string]bool     // product ids whose snapshot went out
+	candles    []string            // subscribed candle products, in order
+	market     map[string][]string // market_trades, ticker, ticker_batch products, in order
 	heartbeats bool
 	hbGen      int // bumped per heartbeats subscribe so a stale beater stops
 	subscribed bool
@@ -48,6 +49,7 @@ var _ plugins.Protocol = (*wsProto)(nil)
 
 func (p *wsProto) Open(s *plugins.Session) error {
 	p.snapshots = map[string]bool{}
+	p.market = map[string][]string{}
 	t := time.AfterFunc(subscribeDeadline, func() {
 		p.mu.Lock()
 		ok := p.subscribed
@@ -151,6 +153,38 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 				return
 			}
 		}
+	case "market_trades", "ticker", "ticker_batch":
+		if len(req.ProductIDs) == 0 {
+			sendError(s, "product_ids is required for channel "+req.Channel)
+			return
+		}
+		for _, id := range req.ProductIDs {
+			if _, ok := env.PairBySymbol(id); !ok {
+				sendError(s, "failure to subscribe")
+				return
+			}
+		}
+		for _, id := range req.ProductIDs {
+			key := req.Channel + ":" + id
+			if req.Type == "unsubscribe" {
+				s.Unsubscribe(key)
+				p.mu.Lock()
+				p.market[req.Channel] = slices.DeleteFunc(p.market[req.Channel], func(x string) bool { return x == id })
+				p.mu.Unlock()
+				continue
+			}
+			if s.Subscribed(key) {
+				continue
+			}
+			p.mu.Lock()
+			p.market[req.Channel] = append(p.market[req.Channel], id)
+			p.subscribed = true
+			p.mu.Unlock()
+			if err := p.subscribeMarket(s, req.Channel, id); err != nil {
+				sendError(s, "failure to subscribe")
+				return
+			}
+		}
 	case "":
 		sendError(s, "channel is required")
 		return
@@ -187,6 +221,11 @@ func (p *wsProto) sendSubscriptions(s *plugins.Session) {
 	subs := map[string][]string{}
 	if len(p.candles) > 0 {
 		subs["candles"] = append([]string(nil), p.candles...)
+	}
+	for _, ch := range marketChannels {
+		if len(p.market[ch]) > 0 {
+			subs[ch] = append([]string(nil), p.market[ch]...)
+		}
 	}
 	if p.heartbeats {
 		subs["heartbeats"] = []string{"heartbeats"}

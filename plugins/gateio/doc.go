@@ -6,12 +6,26 @@
 // for futures):
 //
 //	GET /api/v4/spot/time, /spot/currencies[/{currency}],
-//	    /spot/currency_pairs[/{pair}], /spot/tickers, /spot/candlesticks
+//	    /spot/currency_pairs[/{pair}], /spot/tickers, /spot/candlesticks,
+//	    /spot/trades
 //	GET /api/v4/margin/currency_pairs
 //	GET /api/v4/futures/{settle}/contracts[/{contract}], /tickers, /candlesticks
+//	    (contract mark_X and index_X: the mark and index price candles),
+//	    /trades, /funding_rate
 //	GET /api/v4/delivery/{settle}/contracts, /api/v4/options/underlyings (empty)
-//	WS  /ws/v4/ (spot.candlesticks, spot.ping), /v4/ws/{settle}
-//	    (futures.candlesticks, futures.ping)
+//	WS  /ws/v4/ (spot.candlesticks, spot.trades, spot.tickers, spot.ping),
+//	    /v4/ws/{settle} (futures.candlesticks, futures.trades,
+//	    futures.tickers, futures.ping)
+//
+// Trades come from env.Tape, newest first: limit (≤ 1000), last_id with
+// reverse, from/to (a from without last_id selects the first trades from
+// it, so a client pages forward by time), page (spot) or offset (futures);
+// futures sizes are whole contracts (at least one), negative for a taker
+// sell. Tickers are cc.RollingStats over 24 hours with change_utc0/utc8
+// since those midnights and the touch from env.Quotes; futures tickers and
+// contract details carry mark, index, funding and open interest from
+// env.Derivs. Without a tape or derivatives those routes answer 503
+// SERVER_ERROR.
 //
 // Spot candles are rows of strings [t seconds, quote volume, close, high,
 // low, open, base volume, window closed]; futures candles are objects

@@ -42,10 +42,13 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/v4/margin/currency_pairs", Handler: s.marginPairs},
 		{Pattern: "/api/v4/spot/tickers", Handler: s.spotTickers},
 		{Pattern: "/api/v4/spot/candlesticks", Handler: s.spotCandles},
+		{Pattern: "/api/v4/spot/trades", Handler: s.spotTrades},
 		{Pattern: "/api/v4/futures/{settle}/contracts", Probes: []string{"/api/v4/futures/usdt/contracts"}, Handler: s.contracts},
 		{Pattern: "/api/v4/futures/{settle}/contracts/{contract}", Probes: []string{"/api/v4/futures/usdt/contracts/BTC_USDT"}, Handler: s.contract},
 		{Pattern: "/api/v4/futures/{settle}/tickers", Probes: []string{"/api/v4/futures/usdt/tickers"}, Handler: s.futuresTickers},
 		{Pattern: "/api/v4/futures/{settle}/candlesticks", Probes: []string{"/api/v4/futures/usdt/candlesticks", "/api/v4/futures/btc/candlesticks"}, Handler: s.futuresCandles},
+		{Pattern: "/api/v4/futures/{settle}/trades", Probes: []string{"/api/v4/futures/usdt/trades"}, Handler: s.futuresTrades},
+		{Pattern: "/api/v4/futures/{settle}/funding_rate", Probes: []string{"/api/v4/futures/usdt/funding_rate"}, Handler: s.fundingRate},
 		{Pattern: "/api/v4/delivery/{settle}/contracts", Probes: []string{"/api/v4/delivery/usdt/contracts"}, Handler: s.empty},
 		{Pattern: "/api/v4/options/underlyings", Handler: s.empty},
 		{Pattern: "/ws/v4/", WS: true, Handler: s.spotWS},
@@ -181,6 +184,12 @@ func (s *server) parseWindow(w http.ResponseWriter, q url.Values, g grid, max, h
 
 // candles returns the candles of the window on grid g, never past now.
 func (s *server) candles(r *http.Request, sym string, g grid, win window) ([]cc.Candle, error) {
+	return s.candlesOf(r, s.env.Market, sym, g, win)
+}
+
+// candlesOf is candles from market m (the traded price's, or a mark or
+// index series).
+func (s *server) candlesOf(r *http.Request, m cc.Market, sym string, g grid, win window) ([]cc.Candle, error) {
 	if win.to < win.from {
 		return nil, nil
 	}
@@ -188,7 +197,7 @@ func (s *server) candles(r *http.Request, sym string, g grid, win window) ([]cc.
 	if g.ms > 0 {
 		return s.seconds(r.Context(), sym, g.ms, win.from, min(win.to, now), now)
 	}
-	return kit.Span(r.Context(), s.env.Market, sym, g.iv, win.from, win.to, now, 0, true)
+	return kit.Span(r.Context(), m, sym, g.iv, win.from, win.to, now, 0, true)
 }
 
 func (s *server) spotCandles(w http.ResponseWriter, r *http.Request) {
@@ -273,6 +282,21 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "MISSING_REQUIRED_PARAM", "Missing required parameter: contract")
 		return
 	}
+	// mark_BTC_USDT and index_BTC_USDT are the contract's mark and index
+	// price candles (no volume).
+	market, kind := s.env.Market, cc.LastPrice
+	for pre, k := range map[string]cc.PriceKind{"mark_": cc.MarkPrice, "index_": cc.IndexPrice} {
+		if rest, ok := strings.CutPrefix(contract, pre); ok {
+			contract, kind = rest, k
+		}
+	}
+	if kind != cc.LastPrice {
+		if s.env.Derivs == nil {
+			unavailable(w, "mark and index prices")
+			return
+		}
+		market = s.env.Derivs.Prices(kind)
+	}
 	p, ok := s.contractPair(settle, contract)
 	if !ok {
 		apiError(w, http.StatusBadRequest, "CONTRACT_NOT_FOUND", "Contract not found: "+contract)
@@ -288,12 +312,19 @@ func (s *server) futuresCandles(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cs, err := s.candles(r, contract, g, win)
+	if kind != cc.LastPrice && g.ms > 0 {
+		apiError(w, http.StatusBadRequest, "INVALID_PARAM_VALUE", "Invalid interval: "+name)
+		return
+	}
+	cs, err := s.candlesOf(r, market, contract, g, win)
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
 	mult := multiplier(p.Price)
+	if kind != cc.LastPrice {
+		mult = cc.Decimal{} // mark and index candles carry no volume
+	}
 	b := make([]byte, 0, 16+len(cs)*128)
 	b = append(b, '[')
 	for i, c := range cs {

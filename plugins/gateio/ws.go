@@ -112,6 +112,9 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 		p.reply(sess, &req, "", nil, nil)
 		return
 	case p.prefix + ".candlesticks":
+	case p.prefix + ".trades", p.prefix + ".tickers":
+		p.marketChannel(sess, &req)
+		return
 	default:
 		p.fail(sess, &req, 2, "unknown channel "+req.Channel)
 		return

@@ -7,8 +7,16 @@
 //	POST /info {"type":"candleSnapshot","req":{"coin","interval","startTime","endTime"}}
 //	POST /info {"type":"meta"|"metaAndAssetCtxs"|"spotMeta"|"spotMetaAndAssetCtxs"|
 //	            "perpDexs"|"allMids"|"exchangeStatus"}
-//	WS   /ws   {"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}}
+//	POST /info {"type":"recentTrades","coin"}, {"type":"fundingHistory","coin","startTime","endTime"}
+//	WS   /ws   {"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}},
+//	           also {"type":"trades"|"bbo"|"activeAssetCtx","coin"} and {"type":"allMids"}
 //	           {"method":"ping"} → {"channel":"pong"}
+//
+// Trades come from env.Tape (recentTrades: the latest 10, oldest first);
+// asset contexts' day figures from cc.RollingStats, midPx and impactPxs
+// from the touch (env.Quotes), markPx, oraclePx, funding, premium and
+// openInterest from env.Derivs; fundingHistory lists the hourly
+// settlements in the range, 500 at most, each with its hour's premium.
 //
 // Candles are objects {t, T, s, i, o, c, h, l, v, n} (ms times, decimal
 // strings, trade count), oldest first, at most 5000 per request; the range

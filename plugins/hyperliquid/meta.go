@@ -1,6 +1,7 @@
 package hyperliquid
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -63,20 +64,47 @@ func hlNum(d cc.Decimal) string {
 
 func (s *server) perpCtxs(r *http.Request) ([]any, error) {
 	out := []any{}
+	now := s.now()
 	for _, p := range s.perpPairs() {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		c, err := s.perpCtx(r.Context(), p.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
-		px := hlNum(st.Last)
-		out = append(out, map[string]any{
-			"funding": "0.0000125", "openInterest": "0.0", "prevDayPx": hlNum(st.Open),
-			"dayNtlVlm": hlNum(st.QuoteVolume), "premium": "0.0", "oraclePx": px, "markPx": px,
-			"midPx": px, "impactPxs": []string{px, hlNum(st.Last.Add(kit.Tick(int(st.Last.Scale))))},
-			"dayBaseVlm": hlNum(st.Volume),
-		})
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// perpCtx is a perpetual's asset context at now.
+func (s *server) perpCtx(ctx context.Context, coin string, now int64) (map[string]any, error) {
+	st, t, err := s.dayStats(ctx, coin, now)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.perp(ctx, coin, st.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"funding": hlNum(ps.FundingRate), "openInterest": hlNum(ps.OpenInterest), "prevDayPx": hlNum(st.Open),
+		"dayNtlVlm": hlNum(st.QuoteVolume), "premium": hlNum(ps.Premium), "oraclePx": hlNum(ps.Index),
+		"markPx": hlNum(ps.Mark), "midPx": hlNum(mid(t)), "impactPxs": []string{hlNum(t.Bid), hlNum(t.Ask)},
+		"dayBaseVlm": hlNum(st.Volume),
+	}, nil
+}
+
+// spotCtx is a spot market's asset context at now: coin its name, sym
+// the market's symbol.
+func (s *server) spotCtx(ctx context.Context, coin, sym string, now int64) (map[string]any, error) {
+	st, t, err := s.dayStats(ctx, sym, now)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"prevDayPx": hlNum(st.Open), "dayNtlVlm": hlNum(st.QuoteVolume), "markPx": hlNum(st.Last),
+		"midPx": hlNum(mid(t)), "circulatingSupply": "21000000.0", "coin": coin,
+		"totalSupply": "21000000.0", "dayBaseVlm": hlNum(st.Volume),
+	}, nil
 }
 
 // spotMarket is one served spot pair with its tokens.
@@ -161,30 +189,34 @@ func (s *server) spotCtxs(r *http.Request) ([]any, error) {
 			"circulatingSupply": "0.0", "coin": "@" + strconv.Itoa(i), "totalSupply": "0.0", "dayBaseVlm": "0.0",
 		}
 	}
+	now := s.now()
 	for _, m := range markets {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, m.pair.Symbol, s.now())
+		c, err := s.spotCtx(r.Context(), spotCoin(m.pair), m.pair.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
-		px := hlNum(st.Last)
-		out[m.index] = map[string]any{
-			"prevDayPx": hlNum(st.Open), "dayNtlVlm": hlNum(st.QuoteVolume), "markPx": px,
-			"midPx": px, "circulatingSupply": "21000000.0", "coin": spotCoin(m.pair),
-			"totalSupply": "21000000.0", "dayBaseVlm": hlNum(st.Volume),
-		}
+		out[m.index] = c
 	}
 	return out, nil
 }
 
+// allMids maps each coin to the mid of its touch: the perpetual's base
+// and the spot market's coin name alike.
 func (s *server) allMids(r *http.Request) (map[string]string, error) {
+	return s.mids(r.Context(), s.now())
+}
+
+// mids maps each coin to the mid of its touch at now: the perpetual's
+// base and the spot market's coin name alike.
+func (s *server) mids(ctx context.Context, now int64) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range s.env.Pairs {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		_, t, err := s.dayStats(ctx, p.Symbol, now)
 		if err != nil {
 			return nil, err
 		}
-		out[p.Base] = hlNum(st.Last)
-		out[spotCoin(p)] = hlNum(st.Last)
+		out[p.Base] = hlNum(mid(t))
+		out[spotCoin(p)] = hlNum(mid(t))
 	}
 	return out, nil
 }

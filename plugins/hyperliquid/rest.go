@@ -54,7 +54,7 @@ func deserializeError(w http.ResponseWriter, body []byte, msg string) {
 	fmt.Fprintf(w, "Failed to deserialize the JSON body into the target type: %s at line 1 column %d", msg, len(body))
 }
 
-var infoTypes = []string{"meta", "metaAndAssetCtxs", "spotMeta", "spotMetaAndAssetCtxs", "perpDexs", "allMids", "exchangeStatus", "candleSnapshot"}
+var infoTypes = []string{"meta", "metaAndAssetCtxs", "spotMeta", "spotMetaAndAssetCtxs", "perpDexs", "allMids", "exchangeStatus", "candleSnapshot", "recentTrades", "fundingHistory"}
 
 type snapshotReq struct {
 	Type string `json:"type"`
@@ -101,6 +101,10 @@ func (s *server) info(w http.ResponseWriter, r *http.Request) {
 	switch typ {
 	case "candleSnapshot":
 		s.candleSnapshot(w, r, body, top)
+	case "recentTrades":
+		s.recentTrades(w, r, body, top)
+	case "fundingHistory":
+		s.fundingHistory(w, r, body, top)
 	case "meta":
 		kit.JSON(w, http.StatusOK, s.meta())
 	case "metaAndAssetCtxs":

@@ -20,7 +20,7 @@ func (a *api) Siblings() []string { return []string{"hyperliquid_spot", "hyperli
 // only; the rest (exchangeStatus, allMids, ...) any sibling answers.
 var (
 	spotInfo = map[string]bool{"spotMeta": true, "spotMetaAndAssetCtxs": true, "spotClearinghouseState": true}
-	perpInfo = map[string]bool{"meta": true, "metaAndAssetCtxs": true, "perpDexs": true, "clearinghouseState": true}
+	perpInfo = map[string]bool{"meta": true, "metaAndAssetCtxs": true, "perpDexs": true, "clearinghouseState": true, "fundingHistory": true}
 )
 
 // Owner implements plugins.SharedHostRouter the way Hyperliquid's one
@@ -44,6 +44,15 @@ func (a *api) Owner(r *http.Request) string {
 	var req snapshotReq
 	if json.Unmarshal(b, &req) != nil {
 		return a.Name()
+	}
+	if req.Type == "recentTrades" { // {"type":"recentTrades","coin":...}
+		var c struct{ Coin string }
+		if json.Unmarshal(b, &c) == nil && c.Coin != "" {
+			if isSpotCoin(c.Coin) {
+				return "hyperliquid_spot"
+			}
+			return "hyperliquid_perpetual"
+		}
 	}
 	switch {
 	case spotInfo[req.Type]:

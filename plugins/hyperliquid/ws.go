@@ -34,7 +34,7 @@ type wsReq struct {
 type candleSub struct {
 	Type     string `json:"type"`
 	Coin     string `json:"coin"`
-	Interval string `json:"interval"`
+	Interval string `json:"interval,omitempty"`
 }
 
 func wsError(sess *plugins.Session, msg string) {
@@ -57,6 +57,10 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 			return
 		}
 		key, _ := json.Marshal(sub)
+		if marketSubs[sub.Type] {
+			p.marketSub(sess, req.Method, sub, string(key))
+			return
+		}
 		if sub.Type != "candle" {
 			wsError(sess, "Invalid subscription "+string(key))
 			return

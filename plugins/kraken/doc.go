@@ -1,6 +1,7 @@
 // Package kraken is the kraken_spot plugin: Kraken's public Spot REST API
-// (/0/public/OHLC, Assets, AssetPairs, Ticker, Time), the Spot
-// WebSocket v2 feed at /v2 (ohlc and heartbeat channels, ping/pong) and
+// (/0/public/OHLC, Assets, AssetPairs, Ticker, Trades, Spread, Time,
+// SystemStatus), the Spot
+// WebSocket v2 feed at /v2 (ohlc, trade, ticker and heartbeat channels, ping/pong) and
 // the v1 feed at the root path (ohlc-N channels as arrays, ping/pong,
 // heartbeat events).
 //
@@ -12,6 +13,17 @@
 // has no legacy name), the altname (XBTUSD) and the wsname (XBT/USD), which
 // is this plugin's native symbol. REST accepts any of them; WS v2 uses
 // BTC/USD.
+//
+// Trades, tickers and the touch come from the mode's market: Trades from
+// env.Tape (rows [price, volume, time, side, type, misc, trade_id], count
+// up to 1000; `since` in seconds or ns; `last` an ns cursor whose
+// sub-microsecond digits count the prints of that microsecond already
+// sent, so since=last pages join), Ticker from cc.DayStats ("today", since
+// UTC midnight) and cc.RollingStats (24 hours) with a and b from
+// env.Quotes, Spread the touch second by second. WS v2 serves the trade
+// channel (a snapshot of the last 50, then each trade once) and the
+// ticker channel (rolling 24 hours; event_trigger trades or bbo). Without
+// a tape or quoter those answer EQuery:Unknown asset pair.
 //
 // OHLC returns at most the 720 most recent candles after `since`, oldest
 // first; the last row is the candle in progress and `last` is the open

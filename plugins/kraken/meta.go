@@ -1,7 +1,9 @@
 package kraken
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -111,7 +113,9 @@ func (h *handler) assetPairs(w http.ResponseWriter, r *http.Request) {
 	ok(w, out)
 }
 
-// ticker serves /0/public/Ticker from the last 24 hours of candles.
+// ticker serves /0/public/Ticker: "today" since UTC midnight
+// (cc.DayStats) and the last 24 hours (cc.RollingStats), the touch from
+// env.Quotes.
 func (h *handler) ticker(w http.ResponseWriter, r *http.Request) {
 	form, _ := params(r)
 	var pairs []cc.Pair
@@ -130,29 +134,64 @@ func (h *handler) ticker(w http.ResponseWriter, r *http.Request) {
 	now := h.env.Clock.NowMillis()
 	out := map[string]any{}
 	for _, p := range pairs {
-		iv := cc.Interval1h
-		cur := iv.Truncate(now)
-		cs, err := h.env.Market.Candles(r.Context(), p.Symbol, iv, cur-23*iv.Millis(), iv.Next(cur), now)
-		if err != nil || len(cs) == 0 {
+		t, err := h.tickerOf(r.Context(), p, now)
+		if err != nil {
 			fail(w, "EGeneral:Internal error")
 			return
 		}
-		a := cc.Aggregate(cs)
-		today := cc.Aggregate(cs[max(0, len(cs)-1-int((cur-cc.Interval1d.Truncate(now))/iv.Millis())):])
-		places := int(a.Close.Scale)
-		f := func(d cc.Decimal) string { return d.Fixed(places) }
-		v := func(d cc.Decimal) string { return d.Fixed(8) }
-		out[namesOf(p).key] = map[string]any{
-			"a": []string{f(a.Close), "1", "1.000"},
-			"b": []string{f(a.Close), "1", "1.000"},
-			"c": []string{f(a.Close), "0.00100000"},
-			"v": []string{v(today.Volume), v(a.Volume)},
-			"p": []string{f(vwap(today, places)), f(vwap(a, places))},
-			"t": []int64{today.Trades, a.Trades},
-			"l": []string{f(today.Low), f(a.Low)},
-			"h": []string{f(today.High), f(a.High)},
-			"o": f(today.Open),
-		}
+		out[namesOf(p).key] = t
 	}
 	ok(w, out)
+}
+
+// tickerOf is one pair's ticker object at now (ms).
+func (h *handler) tickerOf(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
+	today, err := cc.DayStats(ctx, h.env.Market, h.env.Tape, p.Symbol, now)
+	if err != nil {
+		return nil, err
+	}
+	day, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, p.Symbol, 86_400_000, now)
+	if err != nil {
+		return nil, err
+	}
+	if today.Trades == 0 { // just after midnight: today opens at the last price
+		today.Open, today.High, today.Low, today.Last = day.Last, day.Last, day.Last, day.Last
+	}
+	touch, err := h.touch(ctx, p, day.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	places := h.priceDecimals(ctx, p)
+	f := func(d cc.Decimal) string { return d.Fixed(places) }
+	v := func(d cc.Decimal) string { return d.Fixed(8) }
+	return map[string]any{
+		"a": lotFields(f(touch.Ask), touch.AskSize),
+		"b": lotFields(f(touch.Bid), touch.BidSize),
+		"c": []string{f(day.Last), v(day.LastQty)},
+		"v": []string{v(today.Volume), v(day.Volume)},
+		"p": []string{f(today.WeightedAvg(places)), f(day.WeightedAvg(places))},
+		"t": []int64{today.Trades, day.Trades},
+		"l": []string{f(today.Low), f(day.Low)},
+		"h": []string{f(today.High), f(day.High)},
+		"o": f(today.Open),
+	}, nil
+}
+
+// lotFields is [price, whole lot volume, lot volume].
+func lotFields(price string, size cc.Decimal) []string {
+	whole := size.Units
+	for i := 0; i < int(size.Scale); i++ {
+		whole /= 10
+	}
+	return []string{price, strconv.FormatInt(whole, 10), size.Fixed(3)}
+}
+
+// touch is the best bid and ask at now (ms); without a quoter, the last
+// price and one tick above it.
+func (h *handler) touch(ctx context.Context, p cc.Pair, last cc.Decimal, now int64) (cc.Touch, error) {
+	if h.env.Quotes != nil {
+		return h.env.Quotes.Touch(ctx, p.Symbol, now*1000+999)
+	}
+	one := cc.NewDecimal(1, 0)
+	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, int(last.Scale))), AskSize: one}, nil
 }

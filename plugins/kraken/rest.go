@@ -38,6 +38,8 @@ func (h *handler) routes() kit.Table {
 		{Pattern: "/0/public/Assets", Handler: h.assets},
 		{Pattern: "/0/public/AssetPairs", Handler: h.assetPairs},
 		{Pattern: "/0/public/Ticker", Handler: h.ticker},
+		{Pattern: "/0/public/Trades", Probes: []string{"/0/public/Trades", "/0/public/Trades?pair=XBTUSD&since=1", "POST /0/public/Trades"}, Handler: h.trades},
+		{Pattern: "/0/public/Spread", Probes: []string{"/0/public/Spread", "/0/public/Spread?pair=XBTUSD"}, Handler: h.spread},
 		{Pattern: "/0/public/Time", Handler: h.time},
 		{Pattern: "/0/public/SystemStatus", Handler: h.systemStatus},
 		{Pattern: "/v2", WS: true, Handler: func(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,8 @@ type wsRequest struct {
 		Symbol   []string `json:"symbol"`
 		Interval *int     `json:"interval"`
 		Snapshot *bool    `json:"snapshot"`
+		// EventTrigger is the ticker's: "trades" (default) or "bbo".
+		EventTrigger string `json:"event_trigger"`
 	} `json:"params"`
 	ReqID *int64 `json:"req_id,omitempty"`
 }
@@ -95,6 +97,22 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		fail("Subscription Not Found", "")
 		return
 	case "ohlc":
+	case "trade", "ticker":
+		if len(req.Params.Symbol) == 0 {
+			fail("Missing symbol", "")
+			return
+		}
+		env := s.Env()
+		for _, sym := range req.Params.Symbol {
+			native, _ := symbolOfKey(strings.ToUpper(sym))
+			pair, found := env.PairBySymbol(native)
+			if !found {
+				fail("Currency pair not supported "+sym, sym)
+				continue
+			}
+			p.subscribeMarket(s, req, sym, pair, timeIn, fail)
+		}
+		return
 	case "":
 		fail("Missing channel", "")
 		return

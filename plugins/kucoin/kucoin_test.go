@@ -364,7 +364,7 @@ func TestWSUnsubscribeAndErrors(t *testing.T) {
 	}
 	c = replaytest.Dial(t, srv.URL+"/endpoint?token=t")
 	c.ReadJSON(&m)
-	for _, bad := range []string{"/market/candles:BTC-USDT_1m", "/market/ticker:BTC-USDT", "/contractMarket/limitCandle:XBTUSDTM_6hour"} {
+	for _, bad := range []string{"/market/candles:BTC-USDT_1m", "/market/ticker:NOPE-USDT", "/market/level9:BTC-USDT", "/contractMarket/limitCandle:XBTUSDTM_6hour"} {
 		c.WriteJSON(map[string]any{"id": "3", "type": "subscribe", "topic": bad, "response": true})
 		if err := c.ReadJSON(&m); err != nil || m["type"] != "error" {
 			t.Fatalf("topic %s: %v %v", bad, m, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -99,39 +98,6 @@ func (h *handler) currencies(w http.ResponseWriter, r *http.Request) {
 	ok(w, out)
 }
 
-// allTickers serves GET /api/v1/market/allTickers.
-func (h *handler) allTickers(w http.ResponseWriter, r *http.Request) {
-	tickers := []map[string]any{}
-	for _, p := range h.env.Pairs {
-		d, err := h.day(r.Context(), p)
-		if err != nil {
-			fail(w, "500000", "Internal Server Error")
-			return
-		}
-		places := int(d.Close.Scale)
-		change := d.Close.Float64() - d.Open.Float64()
-		rate := 0.0
-		if o := d.Open.Float64(); o != 0 {
-			rate = change / o
-		}
-		avg := d.Close
-		if v := d.Volume.Float64(); v > 0 {
-			avg = cc.DecimalFromFloat(d.QuoteVolume.Float64()/v, places)
-		}
-		tickers = append(tickers, map[string]any{
-			"symbol": spotSymbol(p), "symbolName": spotSymbol(p),
-			"buy": trim(d.Close), "bestBidSize": "0.5", "sell": trim(d.Close), "bestAskSize": "0.5",
-			"changeRate":  strconv.FormatFloat(math.Round(rate*1e4)/1e4, 'f', -1, 64),
-			"changePrice": strconv.FormatFloat(change, 'f', places, 64),
-			"high":        trim(d.High), "low": trim(d.Low), "vol": trim(d.Volume), "volValue": trim(d.QuoteVolume),
-			"last": trim(d.Close), "averagePrice": trim(avg),
-			"takerFeeRate": "0.001", "makerFeeRate": "0.001",
-			"takerCoefficient": "1", "makerCoefficient": "1",
-		})
-	}
-	ok(w, map[string]any{"time": h.env.Clock.NowMillis(), "ticker": tickers})
-}
-
 func (h *handler) contractOf(ctx context.Context, p cc.Pair) (map[string]any, error) {
 	d, err := h.day(ctx, p)
 	if err != nil {
@@ -146,6 +112,17 @@ func (h *handler) contractOf(ctx context.Context, p cc.Pair) (map[string]any, er
 	now := h.env.Clock.NowMillis()
 	nextFunding := 28_800_000 - now%28_800_000
 	tick := cc.NewDecimal(1, int(d.Close.Scale))
+	// The perpetual side where the mode has one.
+	mark, index, fr, oi := num(d.Close), num(d.Close), jsonNumber("0.0001"), jsonNumber("1000000")
+	if h.env.Derivs != nil {
+		ps, err := h.env.Derivs.Perp(ctx, p.Symbol, now)
+		if err != nil {
+			return nil, err
+		}
+		mark, index, fr = num(ps.Mark), num(ps.Index), num(ps.FundingRate)
+		oi = jsonNumber(strconv.Quote(lots(ps.OpenInterest, multiplier(sym)).String()))
+		nextFunding = ps.NextFunding - now
+	}
 	return map[string]any{
 		"symbol": sym, "rootSymbol": root, "type": "FFWCSX",
 		"firstOpenDate": int64(1585555200000), "expireDate": nil, "settleDate": nil,
@@ -160,9 +137,9 @@ func (h *handler) contractOf(ctx context.Context, p cc.Pair) (map[string]any, er
 		"fundingBaseSymbol": "." + base + "INT8H", "fundingQuoteSymbol": "." + p.Quote + "INT8H",
 		"fundingRateSymbol": "." + sym + "FPI8H", "indexSymbol": ".K" + base + p.Quote,
 		"settlementSymbol": "", "status": "Open",
-		"fundingFeeRate": 0.0001, "predictedFundingFeeRate": 0.0001, "fundingRateGranularity": 28800000,
-		"openInterest": "1000000", "turnoverOf24h": d.QuoteVolume.Float64(),
-		"volumeOf24h": d.Volume.Float64(), "markPrice": d.Close.Float64(), "indexPrice": d.Close.Float64(),
+		"fundingFeeRate": fr, "predictedFundingFeeRate": fr, "fundingRateGranularity": 28800000,
+		"openInterest": oi, "turnoverOf24h": d.QuoteVolume.Float64(),
+		"volumeOf24h": d.Volume.Float64(), "markPrice": mark, "indexPrice": index,
 		"lastTradePrice": d.Close.Float64(), "nextFundingRateTime": nextFunding, "maxLeverage": 125,
 		"sourceExchanges":  []string{"okex", "binance", "kucoin", "bybit", "bitmart", "gateio"},
 		"premiumsSymbol1M": "." + base + "USDTMPI", "premiumsSymbol8H": "." + base + "USDTMPI8H",

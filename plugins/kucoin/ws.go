@@ -125,6 +125,10 @@ func (p *wsProto) parse(topic string) ([]target, bool) {
 }
 
 func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
+	if targets, every, ok := p.parseSurface(m.Topic); ok {
+		p.subscribeSurface(s, m, targets, every)
+		return
+	}
 	targets, ok := p.parse(m.Topic)
 	if !ok {
 		sendErr(s, m.ID, 404, "topic "+m.Topic+" is not found")
@@ -196,4 +200,31 @@ func encodePush(t target, u cc.Update) []byte {
 		b = strconv.AppendInt(b, u.EventTime*1_000_000, 10)
 	}
 	return append(b, "}}"...)
+}
+
+// subscribeSurface starts the surface topics (wsmarket.go), driven by
+// the 1s candles of their symbols.
+func (p *wsProto) subscribeSurface(s *plugins.Session, m wsMsg, targets []target, every time.Duration) {
+	if m.Response {
+		s.SendJSON(map[string]any{"id": m.ID, "type": "ack"})
+	}
+	for _, t := range targets {
+		if m.Type == "unsubscribe" {
+			s.Unsubscribe(t.key)
+			continue
+		}
+		encode := p.surfaceEncoder(s, t)
+		if encode == nil {
+			continue // nothing to push in this mode
+		}
+		err := s.Subscribe(t.key, t.native, cc.Interval1s, every, encode)
+		if errors.Is(err, plugins.ErrTooManyStreams) {
+			sendErr(s, m.ID, 509, "exceed max subscription count limitation of 400 per session")
+			return
+		}
+		if err != nil {
+			sendErr(s, m.ID, 500, "internal error")
+			return
+		}
+	}
 }

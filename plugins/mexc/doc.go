@@ -5,11 +5,25 @@
 // them (ccxt's default loadMarkets reads exchangeInfo and contract/detail):
 //
 //	GET /api/v3/ping, /time, /exchangeInfo, /defaultSymbols, /klines,
-//	    /ticker/24hr, /ticker/price
-//	GET /api/v1/contract/ping, /detail, /ticker, /kline/{symbol}
+//	    /ticker/24hr, /ticker/price, /ticker/bookTicker, /trades, /aggTrades
+//	GET /api/v1/contract/ping, /detail, /ticker, /kline/{symbol},
+//	    /kline/fair_price/{symbol}, /kline/index_price/{symbol},
+//	    /deals/{symbol}, /funding_rate/{symbol}, /funding_rate/history,
+//	    /index_price/{symbol}, /fair_price/{symbol}
 //	WS  /ws    spot: {"method":"SUBSCRIPTION","params":["spot@public.kline.v3.api.pb@BTCUSDT@Min1"]},
-//	           pushes are protobuf (PushDataV3ApiWrapper with publicSpotKline)
-//	WS  /edge  contract: {"method":"sub.kline","param":{"symbol":"BTC_USDT","interval":"Min1"}}
+//	           also spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT and
+//	           spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT; pushes are
+//	           protobuf (PushDataV3ApiWrapper with publicSpotKline,
+//	           publicAggreDeals or publicAggreBookTicker)
+//	WS  /edge  contract: {"method":"sub.kline","param":{"symbol":"BTC_USDT","interval":"Min1"}},
+//	           sub.deal (push.deal, an array of deals) and sub.ticker (push.ticker)
+//
+// Trades come from env.Tape (spot trade and aggregate ids are null, as
+// MEXC sends them; aggTrades' startTime/endTime at most an hour apart),
+// tickers from cc.RollingStats with the touch from env.Quotes, and the
+// contract's fair (mark) and index prices, funding and holdVol from
+// env.Derivs; funding history pages (page_num, page_size) run from the
+// contracts' listing, newest first.
 //
 // Spot klines are rows [open time, open, high, low, close, volume, close
 // time, quote volume] (times in ms, numbers as strings, oldest first; the

@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -82,8 +83,8 @@ func (s *server) defaultSymbols(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
-	s.spotTickers(w, r, func(p cc.Pair, st kit.Stats) any {
-		chg := st.Last.Add(cc.Decimal{Units: -st.Open.Units, Scale: st.Open.Scale})
+	s.spotTickers(w, r, func(p cc.Pair, st stats) any {
+		chg := st.Change()
 		pct := "0"
 		if o := st.Open.Float64(); o != 0 {
 			pct = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 8, 64)
@@ -91,8 +92,8 @@ func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{
 			"symbol": spotName(p), "priceChange": kit.Trim(chg), "priceChangePercent": pct,
 			"prevClosePrice": kit.Trim(st.Open), "lastPrice": kit.Trim(st.Last),
-			"bidPrice": kit.Trim(st.Last), "bidQty": "1",
-			"askPrice": kit.Trim(st.Last.Add(kit.Tick(int(st.Last.Scale)))), "askQty": "1",
+			"bidPrice": kit.Trim(st.touch.Bid), "bidQty": kit.Trim(st.touch.BidSize),
+			"askPrice": kit.Trim(st.touch.Ask), "askQty": kit.Trim(st.touch.AskSize),
 			"openPrice": kit.Trim(st.Open), "highPrice": kit.Trim(st.High), "lowPrice": kit.Trim(st.Low),
 			"volume": kit.Trim(st.Volume), "quoteVolume": kit.Trim(st.QuoteVolume),
 			"openTime": st.OpenTime, "closeTime": st.CloseTime, "count": nil,
@@ -101,7 +102,7 @@ func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
-	s.spotTickers(w, r, func(p cc.Pair, st kit.Stats) any {
+	s.spotTickers(w, r, func(p cc.Pair, st stats) any {
 		return map[string]any{"symbol": spotName(p), "price": kit.Trim(st.Last)}
 	})
 }
@@ -109,7 +110,7 @@ func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
 // spotTickers answers a spot ticker endpoint: a row built by row from each
 // pair's 24-hour figures, for every pair or, as one object, for the
 // symbol asked for.
-func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc.Pair, kit.Stats) any) {
+func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc.Pair, stats) any) {
 	want := r.URL.Query().Get("symbol")
 	ps := s.symbolFilter(want, spotName)
 	if want != "" && len(ps) == 0 {
@@ -117,8 +118,9 @@ func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc
 		return
 	}
 	out := []any{}
+	now := s.now()
 	for _, p := range ps {
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, s.now())
+		st, err := s.stats(r.Context(), p.Symbol, now)
 		if err != nil {
 			s.failed(w, false, err)
 			return
@@ -187,33 +189,57 @@ func (s *server) contractTicker(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []any{}
-	for i, p := range ps {
-		now := s.now()
-		st, err := kit.Stats24h(r.Context(), s.env.Market, p.Symbol, now)
+	now := s.now()
+	for _, p := range ps {
+		row, err := s.contractTickerRow(r.Context(), p, now)
 		if err != nil {
 			s.failed(w, true, err)
 			return
 		}
-		last := dnum(st.Last)
-		rise := "0"
-		if o := st.Open.Float64(); o != 0 {
-			rise = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 4, 64)
-		}
-		out = append(out, map[string]any{
-			"contractId": i + 1, "symbol": contractName(p), "lastPrice": last,
-			"bid1": last, "ask1": dnum(st.Last.Add(kit.Tick(int(st.Last.Scale)))),
-			"volume24": kit.Contracts(st.Volume, kit.ContractSize(p.Price)),
-			"amount24": dnum(st.QuoteVolume), "holdVol": 0,
-			"lower24Price": dnum(st.Low), "high24Price": dnum(st.High),
-			"riseFallRate": num(rise), "riseFallValue": dnum(st.Last.Add(cc.Decimal{Units: -st.Open.Units, Scale: st.Open.Scale})),
-			"indexPrice": last, "fairPrice": last, "fundingRate": num("0.0001"),
-			"maxBidPrice": dnum(st.Last.Rescale(int(st.Last.Scale))), "minAskPrice": dnum(st.Last),
-			"timestamp": now,
-		})
+		out = append(out, row)
 	}
 	if want != "" {
 		contractOK(w, out[0])
 		return
 	}
 	contractOK(w, out)
+}
+
+// contractTickerRow is a contract's ticker at now (REST and push.ticker).
+func (s *server) contractTickerRow(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
+	st, err := s.stats(ctx, p.Symbol, now)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.perp(ctx, p.Symbol, st.Last, now)
+	if err != nil {
+		return nil, err
+	}
+	rise := "0"
+	if o := st.Open.Float64(); o != 0 {
+		rise = strconv.FormatFloat(st.Last.Float64()/o-1, 'f', 4, 64)
+	}
+	size := kit.ContractSize(p.Price)
+	return map[string]any{
+		"contractId": s.contractID(p), "symbol": contractName(p), "lastPrice": dnum(st.Last),
+		"bid1": dnum(st.touch.Bid), "ask1": dnum(st.touch.Ask),
+		"volume24": kit.Contracts(st.Volume, size),
+		"amount24": dnum(st.QuoteVolume), "holdVol": kit.Contracts(ps.OpenInterest, size),
+		"lower24Price": dnum(st.Low), "high24Price": dnum(st.High),
+		"riseFallRate": num(rise), "riseFallValue": dnum(st.Change()),
+		"indexPrice": dnum(ps.Index), "fairPrice": dnum(ps.Mark), "fundingRate": dnum(ps.FundingRate),
+		"maxBidPrice": dnum(ps.Index.Mul(cc.NewDecimal(12, 1)).Rescale(int(st.Last.Scale))),
+		"minAskPrice": dnum(ps.Index.Mul(cc.NewDecimal(8, 1)).Rescale(int(st.Last.Scale))),
+		"timestamp":   now,
+	}, nil
+}
+
+// contractID is the pair's contractId: its place among the pairs, from 1.
+func (s *server) contractID(p cc.Pair) int {
+	for i, q := range s.env.Pairs {
+		if q.Symbol == p.Symbol {
+			return i + 1
+		}
+	}
+	return 0
 }

@@ -17,6 +17,12 @@ const (
 	fCreateTime      = 5
 	fSendTime        = 6
 	fPublicSpotKline = 308
+	// PublicAggreDealsV3Api {repeated PublicAggreDealsV3ApiItem deals = 1;
+	// string eventType = 2} with items {price 1, quantity 2, tradeType 3,
+	// time 4}; PublicAggreBookTickerV3Api {bidPrice 1, bidQuantity 2,
+	// askPrice 3, askQuantity 4}.
+	fPublicAggreDeals      = 314
+	fPublicAggreBookTicker = 315
 
 	kInterval    = 1
 	kWindowStart = 2
@@ -91,6 +97,51 @@ func encodeKline(k *klinePush) []byte {
 	b = appendInt64(b, fCreateTime, k.CreateTime)
 	b = appendInt64(b, fSendTime, k.SendTime)
 	return appendString(b, fPublicSpotKline, body)
+}
+
+// wrap encodes body as field bodyField of a PushDataV3ApiWrapper.
+func wrap(channel, symbol, symbolID string, at int64, bodyField int, body []byte) []byte {
+	b := make([]byte, 0, len(body)+len(channel)+64)
+	b = appendString(b, fChannel, []byte(channel))
+	b = appendString(b, fSymbol, []byte(symbol))
+	b = appendString(b, fSymbolID, []byte(symbolID))
+	b = appendInt64(b, fCreateTime, at)
+	b = appendInt64(b, fSendTime, at)
+	return appendString(b, bodyField, body)
+}
+
+func appendDecString(b []byte, field int, d cc.Decimal) []byte {
+	return appendString(b, field, d.AppendTrim(nil, int(d.Scale)))
+}
+
+// encodeAggreDeals encodes trades as a publicAggreDeals push: tradeType
+// 1 when the taker bought, 2 when it sold.
+func encodeAggreDeals(channel, symbol, symbolID string, at int64, ts []cc.Trade) []byte {
+	var body []byte
+	for _, t := range ts {
+		var item []byte
+		item = appendDecString(item, 1, t.Price)
+		item = appendDecString(item, 2, t.Size)
+		side := int64(1)
+		if t.BuyerMaker {
+			side = 2
+		}
+		item = appendInt64(item, 3, side)
+		item = appendInt64(item, 4, t.Millis())
+		body = appendString(body, 1, item)
+	}
+	body = appendString(body, 2, []byte("spot@public.aggre.deals.v3.api.pb"))
+	return wrap(channel, symbol, symbolID, at, fPublicAggreDeals, body)
+}
+
+// encodeAggreBookTicker encodes the touch as a publicAggreBookTicker push.
+func encodeAggreBookTicker(channel, symbol, symbolID string, at int64, t cc.Touch) []byte {
+	var body []byte
+	body = appendDecString(body, 1, t.Bid)
+	body = appendDecString(body, 2, t.BidSize)
+	body = appendDecString(body, 3, t.Ask)
+	body = appendDecString(body, 4, t.AskSize)
+	return wrap(channel, symbol, symbolID, at, fPublicAggreBookTicker, body)
 }
 
 var errProto = errors.New("mexc: malformed protobuf")

@@ -41,10 +41,20 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/v3/klines", Handler: s.spotKlines},
 		{Pattern: "/api/v3/ticker/24hr", Handler: s.ticker24h},
 		{Pattern: "/api/v3/ticker/price", Handler: s.tickerPrice},
+		{Pattern: "/api/v3/ticker/bookTicker", Handler: s.bookTicker},
+		{Pattern: "/api/v3/trades", Handler: s.spotTrades},
+		{Pattern: "/api/v3/aggTrades", Handler: s.aggTrades},
 		{Pattern: "/api/v1/contract/ping", Handler: s.contractPing},
 		{Pattern: "/api/v1/contract/detail", Handler: s.contractDetail},
 		{Pattern: "/api/v1/contract/ticker", Handler: s.contractTicker},
 		{Pattern: "/api/v1/contract/kline/{symbol}", Probes: []string{"/api/v1/contract/kline/BTC_USDT", "/api/v1/contract/kline/"}, Handler: s.contractKlines},
+		{Pattern: "/api/v1/contract/deals/{symbol}", Probes: []string{"/api/v1/contract/deals/BTC_USDT"}, Handler: s.contractDeals},
+		{Pattern: "/api/v1/contract/funding_rate/history", Handler: s.fundingHistory},
+		{Pattern: "/api/v1/contract/funding_rate/{symbol}", Probes: []string{"/api/v1/contract/funding_rate/BTC_USDT"}, Handler: s.fundingRate},
+		{Pattern: "/api/v1/contract/index_price/{symbol}", Probes: []string{"/api/v1/contract/index_price/BTC_USDT"}, Handler: s.indexPrice},
+		{Pattern: "/api/v1/contract/fair_price/{symbol}", Probes: []string{"/api/v1/contract/fair_price/BTC_USDT"}, Handler: s.fairPrice},
+		{Pattern: "/api/v1/contract/kline/fair_price/{symbol}", Probes: []string{"/api/v1/contract/kline/fair_price/BTC_USDT"}, Handler: s.priceKlines(cc.MarkPrice)},
+		{Pattern: "/api/v1/contract/kline/index_price/{symbol}", Probes: []string{"/api/v1/contract/kline/index_price/BTC_USDT"}, Handler: s.priceKlines(cc.IndexPrice)},
 		{Pattern: "/ws", WS: true, Handler: s.spotWS},
 		{Pattern: "/edge", WS: true, Handler: s.contractWS},
 	}
@@ -183,6 +193,12 @@ func (s *server) contractPing(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
+	s.klinesOf(w, r, s.env.Market)
+}
+
+// klinesOf answers contract klines from market m (the traded candles, or
+// the fair or index price series).
+func (s *server) klinesOf(w http.ResponseWriter, r *http.Request, m cc.Market) {
 	q := r.URL.Query()
 	sym := r.PathValue("symbol")
 	p, ok := s.pairByContract(sym)
@@ -214,9 +230,9 @@ func (s *server) contractKlines(w http.ResponseWriter, r *http.Request) {
 	var cs []cc.Candle
 	var err error
 	if hasStart {
-		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, start*1000, to, now, 2000, true)
+		cs, err = kit.Span(r.Context(), m, p.Symbol, iv, start*1000, to, now, 2000, true)
 	} else {
-		cs, err = kit.Span(r.Context(), s.env.Market, p.Symbol, iv, 0, to, now, 2000, false)
+		cs, err = kit.Span(r.Context(), m, p.Symbol, iv, 0, to, now, 2000, false)
 	}
 	if err != nil {
 		s.failed(w, true, err)

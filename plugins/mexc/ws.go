@@ -86,6 +86,9 @@ func (p *spotProto) Message(sess *plugins.Session, typ int, data []byte) {
 }
 
 func (p *spotProto) subscribe(sess *plugins.Session, ch string) bool {
+	if ok, handled := p.subscribeMarket(sess, ch); handled {
+		return ok
+	}
 	rest, ok := strings.CutPrefix(ch, klinePrefix)
 	if !ok {
 		return false
@@ -154,6 +157,8 @@ func (p *contractProto) Message(sess *plugins.Session, typ int, data []byte) {
 	switch req.Method {
 	case "ping":
 		sess.SendJSON(map[string]any{"channel": "pong", "data": p.s.now()})
+	case "sub.deal", "unsub.deal", "sub.ticker", "unsub.ticker":
+		p.market(sess, req.Method, req.Param.Symbol)
 	case "sub.kline", "unsub.kline":
 		ivName := cmp.Or(req.Param.Interval, "Min1")
 		iv, ok := wsIntervals.Parse(ivName)
