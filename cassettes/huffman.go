@@ -45,7 +45,17 @@ func huffLengths(freq *[256]int, lens *[256]uint8) {
 		for i := range k {
 			keys[i] = uint64(w[i])<<8 | uint64(i)
 		}
-		slices.Sort(keys[:k])
+		if k <= 48 {
+			for i := 1; i < k; i++ {
+				x, j := keys[i], i
+				for ; j > 0 && keys[j-1] > x; j-- {
+					keys[j] = keys[j-1]
+				}
+				keys[j] = x
+			}
+		} else {
+			slices.Sort(keys[:k])
+		}
 		for j := range k {
 			order[j] = int(keys[j] & 0xff)
 		}
