@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -63,19 +64,34 @@ func digits(u int64) int {
 	return n
 }
 
-func writeParquet(w io.Writer, each func(func([]Row) error) error, withSource bool) (int64, error) {
-	// Pass 1: each column's scale and width.
+func writeParquet(w io.Writer, each, scan func(func([]Row) error) error, withSource bool) (int64, error) {
+	// Pass 1: each column's scale and width (scan may call its function
+	// from several goroutines).
 	var specs [8]decimalSpec
 	for i := range specs {
 		specs[i].intDigits = 1
 	}
-	err := each(func(rows []Row) error {
+	var mu sync.Mutex
+	err := scan(func(rows []Row) error {
+		var sp [8]decimalSpec
+		for i := range sp {
+			sp[i].intDigits = 1
+		}
 		for i := range rows {
 			for j, d := range decimalsOf(&rows[i].Candle) {
 				s := max(int(d.Scale), 0)
-				specs[j].scale = max(specs[j].scale, s)
-				specs[j].intDigits = max(specs[j].intDigits, digits(d.Units)-s)
+				sp[j].scale = max(sp[j].scale, s)
+				// Digits are counted only when they may be more than seen.
+				if t := sp[j].intDigits + s; t > 18 || d.Units < 0 || d.Units >= pow10[t] {
+					sp[j].intDigits = max(sp[j].intDigits, digits(d.Units)-s)
+				}
 			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for j := range specs {
+			specs[j].scale = max(specs[j].scale, sp[j].scale)
+			specs[j].intDigits = max(specs[j].intDigits, sp[j].intDigits)
 		}
 		return nil
 	})
