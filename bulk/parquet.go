@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
 
@@ -148,7 +149,7 @@ func writeParquet(w io.Writer, each, scan func(func([]Row) error) error, withSou
 		cDec[i] = col(name)
 	}
 	ncols := len(schema.Fields())
-	pw := parquet.NewWriter(w, schema, parquet.Compression(&snappy.Codec{}), parquet.PageBufferSize(1<<20))
+	pw := parquet.NewWriter(w, schema, parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1<<20))
 	// Pass 2: the rows, a batch at a time into reused row buffers.
 	var n int64
 	var buf []parquet.Row
@@ -257,7 +258,7 @@ func toPQ(r *Row, specs *[8]decimalSpec) pqRow {
 
 // writeParquetTyped writes rows through parquet-go's typed writer.
 func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, specs [8]decimalSpec, conv func(*Row, *T)) (int64, error) {
-	opts := []parquet.WriterOption{parquet.Compression(&snappy.Codec{}), parquet.PageBufferSize(1 << 20)}
+	opts := []parquet.WriterOption{parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1 << 20)}
 	// Tags are replaced by Go field name (parquet-go's column path).
 	goNames := [...]string{"Open", "High", "Low", "Close", "Volume", "QuoteVolume", "TakerBuyBase", "TakerBuyQuote"}
 	for i, name := range decimalColumns {
@@ -298,3 +299,12 @@ func appendDecimal128(b []byte, d cc.Decimal, scale int) []byte {
 	v.FillBytes(out[:])
 	return append(b, out[:]...)
 }
+
+// fastSnappy is parquet-go's SNAPPY codec writing with s2's plain
+// Snappy block encoder instead of its "better" one (what
+// klauspost/compress/snappy.Encode uses): standard Snappy blocks every
+// reader decodes, a little larger on candle columns, written several
+// times faster (it was a third of the Parquet writer's time).
+type fastSnappy struct{ snappy.Codec }
+
+func (*fastSnappy) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst, src), nil }
