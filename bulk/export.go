@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
@@ -136,6 +139,12 @@ func Export(path string, w io.Writer, o ExportOptions) (ExportResult, error) {
 		}
 		return nil
 	}
+	// Parquet's first pass only gathers: recorded candles are then read
+	// on every core at once.
+	scan := pipelined(each)
+	if o.Source == SourceRecorded {
+		scan = func(fn func([]Row) error) error { return scanParallel(plan, runtime.GOMAXPROCS(0), fn) }
+	}
 	each = pipelined(each)
 	withSource := o.Source == SourceBoth
 	switch o.Format {
@@ -144,7 +153,7 @@ func Export(path string, w io.Writer, o ExportOptions) (ExportResult, error) {
 	case FormatJSONL:
 		res.Rows, err = writeText(w, each, withSource, true)
 	case FormatParquet:
-		res.Rows, err = writeParquet(w, each, withSource)
+		res.Rows, err = writeParquet(w, each, scan, withSource)
 	default:
 		err = fmt.Errorf("--format %q: want csv, jsonl or parquet", o.Format)
 	}
@@ -194,6 +203,45 @@ func pipelined(each func(func([]Row) error) error) func(func([]Row) error) error
 		}
 		return err
 	}
+}
+
+// scanParallel reads the recorded candles of plan as run does, but cut
+// into parts at whole candles of each plan's interval (so every row is
+// the same) read by up to workers goroutines at once: fn is called
+// concurrently, in no particular order.
+func scanParallel(plan []exportPlan, workers int, fn func([]Row) error) error {
+	var parts []exportPlan
+	for _, p := range plan {
+		start := p.iv.Ceil(p.start)
+		for k := range workers {
+			end := p.end
+			if k < workers-1 {
+				end = p.iv.Truncate(start + (p.end-start)/int64(workers-k))
+			}
+			if end <= start {
+				continue
+			}
+			part := p
+			part.start, part.end = start, end
+			parts = append(parts, part)
+			start = end
+		}
+	}
+	var next atomic.Int64
+	var stop atomic.Bool
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for range min(workers, len(parts)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(parts) && !stop.Load(); i = int(next.Add(1) - 1) {
+				if errs[i] = parts[i].run(nil, SourceRecorded, fn); errs[i] != nil {
+					stop.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // exportPlan is one (exchange, symbol, interval) to write, read at base

@@ -6,7 +6,9 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"sync"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
 
@@ -63,19 +65,34 @@ func digits(u int64) int {
 	return n
 }
 
-func writeParquet(w io.Writer, each func(func([]Row) error) error, withSource bool) (int64, error) {
-	// Pass 1: each column's scale and width.
+func writeParquet(w io.Writer, each, scan func(func([]Row) error) error, withSource bool) (int64, error) {
+	// Pass 1: each column's scale and width (scan may call its function
+	// from several goroutines).
 	var specs [8]decimalSpec
 	for i := range specs {
 		specs[i].intDigits = 1
 	}
-	err := each(func(rows []Row) error {
+	var mu sync.Mutex
+	err := scan(func(rows []Row) error {
+		var sp [8]decimalSpec
+		for i := range sp {
+			sp[i].intDigits = 1
+		}
 		for i := range rows {
 			for j, d := range decimalsOf(&rows[i].Candle) {
 				s := max(int(d.Scale), 0)
-				specs[j].scale = max(specs[j].scale, s)
-				specs[j].intDigits = max(specs[j].intDigits, digits(d.Units)-s)
+				sp[j].scale = max(sp[j].scale, s)
+				// Digits are counted only when they may be more than seen.
+				if t := sp[j].intDigits + s; t > 18 || d.Units < 0 || d.Units >= pow10[t] {
+					sp[j].intDigits = max(sp[j].intDigits, digits(d.Units)-s)
+				}
 			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for j := range specs {
+			specs[j].scale = max(specs[j].scale, sp[j].scale)
+			specs[j].intDigits = max(specs[j].intDigits, sp[j].intDigits)
 		}
 		return nil
 	})
@@ -132,7 +149,7 @@ func writeParquet(w io.Writer, each func(func([]Row) error) error, withSource bo
 		cDec[i] = col(name)
 	}
 	ncols := len(schema.Fields())
-	pw := parquet.NewWriter(w, schema, parquet.Compression(&snappy.Codec{}), parquet.PageBufferSize(1<<20))
+	pw := parquet.NewWriter(w, schema, parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1<<20))
 	// Pass 2: the rows, a batch at a time into reused row buffers.
 	var n int64
 	var buf []parquet.Row
@@ -241,7 +258,7 @@ func toPQ(r *Row, specs *[8]decimalSpec) pqRow {
 
 // writeParquetTyped writes rows through parquet-go's typed writer.
 func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, specs [8]decimalSpec, conv func(*Row, *T)) (int64, error) {
-	opts := []parquet.WriterOption{parquet.Compression(&snappy.Codec{}), parquet.PageBufferSize(1 << 20)}
+	opts := []parquet.WriterOption{parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1 << 20)}
 	// Tags are replaced by Go field name (parquet-go's column path).
 	goNames := [...]string{"Open", "High", "Low", "Close", "Volume", "QuoteVolume", "TakerBuyBase", "TakerBuyQuote"}
 	for i, name := range decimalColumns {
@@ -282,3 +299,12 @@ func appendDecimal128(b []byte, d cc.Decimal, scale int) []byte {
 	v.FillBytes(out[:])
 	return append(b, out[:]...)
 }
+
+// fastSnappy is parquet-go's SNAPPY codec writing with s2's plain
+// Snappy block encoder instead of its "better" one (what
+// klauspost/compress/snappy.Encode uses): standard Snappy blocks every
+// reader decodes, a little larger on candle columns, written several
+// times faster (it was a third of the Parquet writer's time).
+type fastSnappy struct{ snappy.Codec }
+
+func (*fastSnappy) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst, src), nil }

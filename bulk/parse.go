@@ -307,7 +307,7 @@ func (p *parser) row(get func(Field) []byte) (cc.Candle, bool, error) {
 			}
 			continue
 		}
-		if *d.dst, err = cc.ParseDecimal(str(v)); err != nil {
+		if *d.dst, err = parseDecimal(v); err != nil {
 			return c, false, fmt.Errorf("%s: %w", d.f, err)
 		}
 	}
@@ -327,6 +327,38 @@ func (p *parser) row(get func(Field) []byte) (cc.Candle, bool, error) {
 	}
 	c.Closed = true
 	return c, true, nil
+}
+
+// parseDecimal is cc.ParseDecimal, reading the plain numbers kline files
+// hold (at most 18 digits and one point, no sign) straight from b; any
+// other input goes to cc.ParseDecimal.
+func parseDecimal(b []byte) (cc.Decimal, error) {
+	if len(b) == 0 || len(b) > 19 {
+		return cc.ParseDecimal(str(b))
+	}
+	var u int64
+	point := -1
+	for i, c := range b {
+		if c-'0' <= 9 {
+			u = u*10 + int64(c-'0')
+			continue
+		}
+		if c == '.' && point < 0 {
+			point = i
+			continue
+		}
+		return cc.ParseDecimal(str(b))
+	}
+	if point < 0 {
+		if len(b) == 19 { // 19 digits may not fit
+			return cc.ParseDecimal(str(b))
+		}
+		return cc.Decimal{Units: u}, nil
+	}
+	if len(b) == 1 { // "."
+		return cc.ParseDecimal(str(b))
+	}
+	return cc.Decimal{Units: u, Scale: int8(len(b) - 1 - point)}, nil
 }
 
 // str views b as a string without copying; for parsers that keep none of it.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 
 	"github.com/klauspost/compress/fse"
@@ -165,21 +166,36 @@ var fsePool = sync.Pool{New: func() any { return &fse.Scratch{} }}
 // blockColumns transforms cs into numCols columns and the common powers
 // of ten they were divided by.
 func blockColumns(cs []cc.Candle) ([numDecimals]int, [][]int64) {
+	cols := make([][]int64, numCols)
+	z := blockColumnsInto(cs, cols, make([]int64, numCols*len(cs)))
+	return z, cols
+}
+
+// blockColumnsInto is blockColumns writing the columns into cols, slices
+// of ints (numCols × len(cs) long, its contents overwritten).
+func blockColumnsInto(cs []cc.Candle, cols [][]int64, ints []int64) [numDecimals]int {
 	var z [numDecimals]int
 	for f := range z {
 		z[f] = 18
 	}
 	for i := range cs {
 		for f, d := range decimals(&cs[i]) {
-			z[f] = min(z[f], trailingZeros(d.Units))
+			// min(z[f], trailingZeros(d.Units)), counting no further
+			// than z[f].
+			u, n := d.Units, 0
+			for n < z[f] && u%10 == 0 {
+				u /= 10
+				n++
+			}
+			z[f] = n
 		}
 	}
 	zp := min(z[fOpen], z[fHigh], z[fLow], z[fClose])
 	z[fOpen], z[fHigh], z[fLow], z[fClose] = zp, zp, zp, zp
-	cols := make([][]int64, numCols)
 	for i := range cols {
-		cols[i] = make([]int64, len(cs))
+		cols[i] = ints[i*len(cs) : (i+1)*len(cs) : (i+1)*len(cs)]
 	}
+	clear(cols[colShut])
 	u := func(c *cc.Candle, f int) int64 { return decimals(c)[f].Units / pow10i[z[f]] }
 	var prevT, prevClose int64
 	for i := range cs {
@@ -205,7 +221,7 @@ func blockColumns(cs []cc.Candle) ([numDecimals]int, [][]int64) {
 			cols[colShut][i] = 1
 		}
 	}
-	return z, cols
+	return z
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
@@ -227,16 +243,24 @@ const (
 // appendPlanes appends col as byte planes: its width in bytes, then each
 // plane FSE-coded, run-length coded or raw, whichever is smallest.
 func appendPlanes(b []byte, col []int64, s *fse.Scratch, plane []byte) []byte {
+	b, _ = appendPlanesUnder(b, col, s, plane, math.MaxInt)
+	return b
+}
+
+// appendPlanesUnder is appendPlanes for a caller that only wants planes
+// coded in fewer than limit bytes: it gives up (false) as soon as the
+// planes coded so far, with two bytes for each plane left (the least one
+// costs), reach limit.
+func appendPlanesUnder(b []byte, col []int64, s *fse.Scratch, plane []byte, limit int) ([]byte, bool) {
 	n := len(col)
-	width := 0
+	var all uint64
 	for _, v := range col {
-		u := zigzag(v)
-		w := 0
-		for u != 0 {
-			w++
-			u >>= 8
-		}
-		width = max(width, w)
+		all |= zigzag(v)
+	}
+	width := (bits.Len64(all) + 7) / 8
+	start := len(b)
+	if 1+2*width >= limit {
+		return b, false
 	}
 	b = append(b, byte(width))
 	for p := 0; p < width; p++ {
@@ -254,8 +278,11 @@ func appendPlanes(b []byte, col []int64, s *fse.Scratch, plane []byte) []byte {
 			b = append(b, planeRaw)
 			b = append(b, plane[:n]...)
 		}
+		if len(b)-start+2*(width-p-1) >= limit {
+			return b, false
+		}
 	}
-	return b
+	return b, true
 }
 
 // allColumns selects every column for a column decoder.

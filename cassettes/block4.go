@@ -150,8 +150,6 @@ func fitRatio(vols, ys []int64) float64 {
 	return k
 }
 
-var huffPool = sync.Pool{New: func() any { return &huff0.Scratch{} }}
-
 // bitWriter packs raw bits, least significant first.
 type bitWriter struct {
 	b     []byte
@@ -227,18 +225,27 @@ func encodeColumn4(col []int64, delta bool, ref []byte, hs *huff0.Scratch, cls [
 // delta, less ref's classes when ref is not nil) as a table and Huffman
 // codes, then the values' raw bits.
 func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
+	var sc enc4
+	sc.cls = cls
+	return sc.appendHuff4(nil, col, delta, ref)
+}
+
+// appendHuff4 appends encodeHuff4's coding of col to b, using sc's
+// buffers.
+func (sc *enc4) appendHuff4(b []byte, col []int64, delta bool, ref []byte) []byte {
+	cls := sc.cls[:len(col)]
 	var freq [256]int
 	classSymbols(col, delta, ref, cls, &freq)
 	lo, hi := symbolRange(&freq)
 	var lens [256]uint8
 	var codes [256]uint16
-	cw := bitWriter{b: make([]byte, 0, len(col))}
+	cw := bitWriter{b: sc.codeBits[:0]}
 	if hi > lo {
 		huffLengths(&freq, &lens)
 		huffCodes(&lens, &codes)
 		appendHuffLengths(&cw, &lens, lo, hi)
 	}
-	rw := bitWriter{b: make([]byte, 0, len(col)*3)}
+	rw := bitWriter{b: sc.rawBits[:0]}
 	for i, v := range col {
 		s := cls[i]
 		cw.write(uint64(codes[s]), uint(lens[s]))
@@ -246,11 +253,44 @@ func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
 		_, e := classOf4(u)
 		rw.write(u, uint(e))
 	}
-	b := make([]byte, 0, len(cw.b)+len(rw.b)+16)
 	b = append(b, byte(lo), byte(hi-lo))
-	b = appendBytes(b, cw.flush())
-	return appendBytes(b, rw.flush())
+	sc.codeBits = cw.flush()
+	b = appendBytes(b, sc.codeBits)
+	sc.rawBits = rw.flush()
+	return appendBytes(b, sc.rawBits)
 }
+
+// enc4 holds the buffers of one kindBlock4 encoding (pooled: an import
+// encodes thousands of blocks).
+type enc4 struct {
+	ints     []int64   // the block's columns
+	cols     [][]int64 // numCols slices of ints
+	alts     []int64   // predictor candidates: 4 columns
+	cls      []byte
+	refs     [2][]byte // classes of volume and of taker-buy base values
+	body     []byte
+	planes   []byte
+	codeBits []byte
+	rawBits  []byte
+	hs       huff0.Scratch
+}
+
+var enc4Pool = sync.Pool{New: func() any { return &enc4{cols: make([][]int64, numCols)} }}
+
+// size readies sc's buffers for a block of n candles.
+func (sc *enc4) size(n int) {
+	if cap(sc.ints) < numCols*n {
+		sc.ints = make([]int64, numCols*n)
+		sc.alts = make([]int64, 4*n)
+		sc.cls = make([]byte, n)
+		sc.refs = [2][]byte{make([]byte, n), make([]byte, n)}
+	}
+	sc.ints, sc.alts, sc.cls = sc.ints[:numCols*n], sc.alts[:4*n], sc.cls[:n]
+	sc.refs[0], sc.refs[1] = sc.refs[0][:n], sc.refs[1][:n]
+}
+
+// alt is predictor candidate column i (0 to 3) of n rows.
+func (sc *enc4) alt(i, n int) []int64 { return sc.alts[i*n : (i+1)*n : (i+1)*n] }
 
 // appendColumn4 appends the smallest coding of col: a constant, classes
 // coded plainly, as steps or against ref (when not nil), or byte planes.
@@ -259,7 +299,7 @@ func encodeHuff4(col []int64, delta bool, ref []byte, cls []byte) []byte {
 // Without planes byte planes are not tried (they cost the most time to
 // try): predictors are compared without them, then the winner is coded
 // with them.
-func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte, planes bool) []byte {
+func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, sc *enc4, planes bool) []byte {
 	same := true
 	for _, v := range col {
 		if v != col[0] {
@@ -280,6 +320,7 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 	mode := byte(modeHuff)
 	if writeHuff0 {
 		mode = modeCoded
+		hs, cls := &sc.hs, sc.cls
 		body = encodeColumn4(col, false, nil, hs, cls)
 		if steps := encodeColumn4(col, true, nil, hs, cls); len(steps) < len(body) {
 			body, mode = steps, mode|tagClassDelta
@@ -290,18 +331,22 @@ func appendColumn4(b []byte, tag byte, param []byte, col []int64, ref []byte, hs
 			}
 		}
 	} else {
-		_, flags := huffChoice(col, ref, cls)
+		_, flags := huffChoice(col, ref)
 		if flags&tagClassRef == 0 {
 			ref = nil
 		}
-		body, mode = encodeHuff4(col, flags&tagClassDelta != 0, ref, cls), mode|flags
+		sc.body = sc.appendHuff4(sc.body[:0], col, flags&tagClassDelta != 0, ref)
+		body, mode = sc.body, mode|flags
 	}
 	if planes {
 		fs := fsePool.Get().(*fse.Scratch)
 		defer fsePool.Put(fs)
 		// Byte planes decode slower (an FSE pass per plane): only for a
 		// clear gain.
-		if p := appendPlanes(nil, col, fs, cls); len(p)+len(body)/32 < len(body) {
+		limit := len(body) - len(body)/32
+		p, ok := appendPlanesUnder(sc.planes[:0], col, fs, sc.cls, limit)
+		sc.planes = p
+		if ok && len(p) < limit {
 			body, mode = p, modePlanes
 		}
 	}
@@ -351,11 +396,17 @@ func symbolRange(freq *[256]int) (lo, hi int) {
 func huffSize(col []int64, delta bool, ref []byte) int {
 	var freq [256]int
 	extra := classSymbols(col, delta, ref, nil, &freq)
-	lo, hi := symbolRange(&freq)
+	return huffSizeOf(&freq, extra)
+}
+
+// huffSizeOf is the size of a modeHuff coding of symbols counted in freq
+// that adds extra raw bits.
+func huffSizeOf(freq *[256]int, extra int) int {
+	lo, hi := symbolRange(freq)
 	codeBits := 0
 	if hi > lo {
 		var lens [256]uint8
-		huffLengths(&freq, &lens)
+		huffLengths(freq, &lens)
 		codeBits = huffLengthsBits(&lens, lo, hi)
 		for s := lo; s <= hi; s++ {
 			codeBits += freq[s] * int(lens[s])
@@ -367,15 +418,44 @@ func huffSize(col []int64, delta bool, ref []byte) int {
 
 func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
 
+// classStats are the symbol counts of huffChoice's three codings of a
+// column (plain classes, steps between classes, classes less ref's),
+// counted in one pass, and the raw bits they all add.
+type classStats struct {
+	freq  [3][256]int
+	extra int
+}
+
+func (st *classStats) count(col []int64, ref []byte) {
+	*st = classStats{}
+	var prev byte
+	plain, steps, rel := &st.freq[0], &st.freq[1], &st.freq[2]
+	if ref != nil {
+		ref = ref[:len(col)]
+	}
+	for i, v := range col {
+		c, e := classOf4(zigzag(v))
+		st.extra += e
+		plain[c]++
+		steps[c-prev]++
+		prev = c
+		if ref != nil {
+			rel[c-ref[i]]++
+		}
+	}
+}
+
 // huffChoice gives the smallest modeHuff coding of col, plain, as class
 // steps or against ref: its size and tag flags.
-func huffChoice(col []int64, ref []byte, cls []byte) (int, byte) {
-	size, flags := huffSize(col, false, nil), byte(0)
-	if n := huffSize(col, true, nil); n < size {
+func huffChoice(col []int64, ref []byte) (int, byte) {
+	var st classStats
+	st.count(col, ref)
+	size, flags := huffSizeOf(&st.freq[0], st.extra), byte(0)
+	if n := huffSizeOf(&st.freq[1], st.extra); n < size {
 		size, flags = n, tagClassDelta
 	}
 	if ref != nil {
-		if n := huffSize(col, false, ref); n < size {
+		if n := huffSizeOf(&st.freq[2], st.extra); n < size {
 			size, flags = n, tagClassRef
 		}
 	}
@@ -384,13 +464,13 @@ func huffChoice(col []int64, ref []byte, cls []byte) (int, byte) {
 
 // columnSize is about what appendColumn4 without planes gives col, for
 // comparing predictors.
-func columnSize(param []byte, col []int64, ref []byte, hs *huff0.Scratch, cls []byte) int {
+func columnSize(param []byte, col []int64, ref []byte, sc *enc4) int {
 	if writeHuff0 {
-		return len(appendColumn4(nil, 0, param, col, ref, hs, cls, false))
+		return len(appendColumn4(nil, 0, param, col, ref, sc, false))
 	}
 	for _, v := range col {
 		if v != col[0] {
-			n, _ := huffChoice(col, ref, cls)
+			n, _ := huffChoice(col, ref)
 			return 1 + len(param) + n
 		}
 	}
@@ -407,8 +487,12 @@ func valueClasses(dst []byte, col []int64) []byte {
 }
 
 func encodeBlock4(cs []cc.Candle) []byte {
-	z, cols := blockColumns(cs)
 	n := len(cs)
+	sc := enc4Pool.Get().(*enc4)
+	defer enc4Pool.Put(sc)
+	sc.size(n)
+	cols := sc.cols
+	z := blockColumnsInto(cs, cols, sc.ints)
 	b := make([]byte, 0, 64+n*16)
 	b = append(b, kindBlock4)
 	b = appendUvarint(b, uint64(n))
@@ -437,13 +521,10 @@ func encodeBlock4(cs []cc.Candle) []byte {
 	for i := 1; i < n; i++ {
 		cols[colOpenTime][i] = cs[i].OpenTime - cs[i-1].OpenTime - step
 	}
-	hs := huffPool.Get().(*huff0.Scratch)
-	defer huffPool.Put(hs)
-	cls := make([]byte, n)
 	vols := cols[colVol]
 	refs := [numCols][]byte{}
-	refs[colVol] = valueClasses(make([]byte, n), vols)
-	refs[colTBB] = valueClasses(make([]byte, n), cols[colTBB])
+	refs[colVol] = valueClasses(sc.refs[0], vols)
+	refs[colTBB] = valueClasses(sc.refs[1], cols[colTBB])
 	for c, col := range cols {
 		var ref []byte
 		if rc := classRefs[c]; rc >= 0 {
@@ -451,23 +532,23 @@ func encodeBlock4(cs []cc.Candle) []byte {
 		}
 		switch c {
 		case colQuote:
-			b = appendQuote4(b, cs, z, cols, ref, hs, cls)
+			b = appendQuote4(b, cs, z, cols, ref, sc)
 		case colTBB, colTrade:
 			k := fitRatio(vols, col)
-			alt := make([]int64, n)
+			alt := sc.alt(0, n)
 			for i := range alt {
 				alt[i] = col[i] - predictRatio(vols[i], k)
 			}
 			tag, param, best := byte(predNone<<tagPredShift), []byte(nil), col
 			if k != 0 {
 				p := binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
-				if columnSize(p, alt, ref, hs, cls) < columnSize(nil, col, ref, hs, cls) {
+				if columnSize(p, alt, ref, sc) < columnSize(nil, col, ref, sc) {
 					tag, param, best = predVolume<<tagPredShift, p, alt
 				}
 			}
-			b = appendColumn4(b, tag, param, best, ref, hs, cls, true)
+			b = appendColumn4(b, tag, param, best, ref, sc, true)
 		default:
-			b = appendColumn4(b, 0, nil, col, ref, hs, cls, true)
+			b = appendColumn4(b, 0, nil, col, ref, sc, true)
 		}
 	}
 	return b
@@ -475,10 +556,10 @@ func encodeBlock4(cs []cc.Candle) []byte {
 
 // appendQuote4 appends the quote column with the predictor that codes
 // it smallest.
-func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, ref []byte, hs *huff0.Scratch, cls []byte) []byte {
+func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, ref []byte, sc *enc4) []byte {
 	n := len(cs)
 	// blockColumns predicted with predictQuote.
-	base := [2][]int64{cols[colQuote], make([]int64, n)}
+	base := [2][]int64{cols[colQuote], sc.alt(1, n)}
 	for i := range cs {
 		base[predOHLC6][i] = cols[colQuote][i] + predictQuote(&cs[i], z[fQuote]) - predictQuote6(&cs[i], z[fQuote])
 	}
@@ -501,17 +582,17 @@ func appendQuote4(b []byte, cs []cc.Candle, z [numDecimals]int, cols [][]int64, 
 			if math.IsNaN(k) || math.IsInf(k, 0) || k == 0 {
 				continue
 			}
-			wick := make([]int64, n)
+			wick := sc.alt(int(p), n) // 2 or 3
 			for i := range wick {
 				wick[i] = col[i] - wickTerm(cols[colVol][i], cols[colHigh][i], cols[colLow][i], k)
 			}
 			col, param = wick, binary.LittleEndian.AppendUint64(nil, math.Float64bits(k))
 		}
-		if n := columnSize(param, col, ref, hs, cls); n < best {
+		if n := columnSize(param, col, ref, sc); n < best {
 			best, bestTag, bestParam, bestCol = n, p<<tagPredShift, param, col
 		}
 	}
-	return appendColumn4(b, bestTag, bestParam, bestCol, ref, hs, cls, true)
+	return appendColumn4(b, bestTag, bestParam, bestCol, ref, sc, true)
 }
 
 // block4 is a decoded kindBlock4 header: what building candles from its

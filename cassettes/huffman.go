@@ -38,10 +38,27 @@ func huffLengths(freq *[256]int, lens *[256]uint8) {
 	for {
 		// Leaves sorted by weight, then internal nodes in the order they
 		// are made (their weights never decrease): two queues.
+		// A stable sort by weight is a sort by weight then index: sort
+		// the two packed in one word (ties are impossible, and sorting
+		// words is several times faster than a stable sort).
+		var keys [256]uint64
 		for i := range k {
-			order[i] = i
+			keys[i] = uint64(w[i])<<8 | uint64(i)
 		}
-		slices.SortStableFunc(order[:k], func(a, b int) int { return w[a] - w[b] })
+		if k <= 48 {
+			for i := 1; i < k; i++ {
+				x, j := keys[i], i
+				for ; j > 0 && keys[j-1] > x; j-- {
+					keys[j] = keys[j-1]
+				}
+				keys[j] = x
+			}
+		} else {
+			slices.Sort(keys[:k])
+		}
+		for j := range k {
+			order[j] = int(keys[j] & 0xff)
+		}
 		for j, i := range order[:k] {
 			weight[j] = w[i]
 		}
