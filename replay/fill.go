@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"math"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -102,13 +103,29 @@ func (m *FilledMarket) fill(ctx context.Context, symbol string, iv cc.Interval, 
 	case prev == nil && next == nil:
 		return m.Synth.Candles(ctx, symbol, iv, start, end, now)
 	case prev == nil:
-		// Nothing recorded before: start from the market's own price.
+		// Nothing recorded before: the market's own path, moved as a whole
+		// so that it reaches the recording's open (when there is one). The
+		// offset is the same for every candle, so two windows before the
+		// recording agree where they overlap; steering from the window's
+		// own start would squeeze the whole level difference into
+		// whichever window was asked for.
 		p := iv.Prev(start)
 		cs, err := m.Synth.Candles(ctx, symbol, iv, p, start, now)
 		if err != nil || len(cs) == 0 {
 			return nil, err
 		}
-		prev = &cs[0]
+		from := cs[0]
+		if next != nil {
+			at, err := m.Synth.Candles(ctx, symbol, iv, next.OpenTime, iv.Next(next.OpenTime), math.MaxInt64)
+			if err != nil {
+				return nil, err
+			}
+			if len(at) > 0 && at[0].Open.Units > 0 {
+				f := next.Open.Float64() / at[0].Open.Float64()
+				from.Close = cc.DecimalFromFloat(from.Close.Float64()*f, int(next.Open.Scale))
+			}
+		}
+		prev = &from
 	}
 	return m.Synth.Bridge(ctx, symbol, iv, *prev, next, start, end, now)
 }

@@ -162,3 +162,37 @@ func TestFilledMarketStopsAtNow(t *testing.T) {
 		t.Fatalf("got %d candles (last closed=%v), want 5 with the last in progress", len(got), got[len(got)-1].Closed)
 	}
 }
+
+// Before a recording the synthetic path is moved as a whole to meet the
+// recording: a window asked for from further back serves the same candles
+// where it overlaps a nearer one, and the level far back is the market's
+// own path times one factor, not a ramp squeezed into the window.
+func TestFilledMarketBeforeRecordingIsWindowIndependent(t *testing.T) {
+	rec := recordedCandles(t0+600*60000, 5, "42000.00000000")
+	m := newFilled(rec)
+	near, err := m.Candles(context.Background(), "BTCUSDT", cc.Interval1m, t0+500*60000, t0+605*60000, t0+1e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far, err := m.Candles(context.Background(), "BTCUSDT", cc.Interval1m, t0, t0+605*60000, t0+1e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkContinuous(t, near)
+	checkContinuous(t, far)
+	if got := far[599].Close; got != rec[0].Open {
+		t.Fatalf("the stretch closes at %s, want the recording's open %s", got, rec[0].Open)
+	}
+	// The windows' candles agree up to one unit in the recording's last
+	// decimal place (each window's anchor is rounded to it once).
+	close := func(a, b cc.Decimal) bool {
+		d := a.Add(b.Neg())
+		return d.Units >= -1 && d.Units <= 1
+	}
+	for k := 0; k < 100; k++ {
+		a, b := near[k], far[500+k]
+		if a.OpenTime != b.OpenTime || !close(a.Open, b.Open) || !close(a.High, b.High) || !close(a.Low, b.Low) || !close(a.Close, b.Close) || a.Volume != b.Volume {
+			t.Fatalf("candle %d before the recording differs between windows:\n near %+v\n far  %+v", k, a, b)
+		}
+	}
+}
