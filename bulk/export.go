@@ -371,6 +371,7 @@ func (p exportPlan) run(m cc.Market, source string, fn func([]Row) error) error 
 	smallest := p.bases[len(p.bases)-1]
 	step := max(1, int(int64(exportWindow)*smallest.Millis()/max(iv.Millis(), 1)))
 	var rows, more []Row
+	var buf []cc.Candle // recorded candles, decoded window after window into one buffer
 	done := map[int64]bool{}
 	for ws := start; ws < p.end; {
 		we := iv.Truncate(min(iv.Add(ws, step), p.end))
@@ -380,9 +381,12 @@ func (p exportPlan) run(m cc.Market, source string, fn func([]Row) error) error 
 		rows = rows[:0]
 		clear(done)
 		for bi, base := range p.bases {
-			cs, src, err := p.read(m, source, base, ws, we)
+			cs, src, err := p.read(m, source, base, ws, we, buf[:0])
 			if err != nil {
 				return err
+			}
+			if src == nil {
+				buf = cs // aggregate copies what it keeps: the room is reused
 			}
 			if bi == 0 {
 				rows = aggregate(rows, p, base, cs, src)
@@ -428,9 +432,12 @@ func cmpInt(a, b int64) int {
 }
 
 // read returns the base candles of [ws, we) and their sources (nil: all
-// recorded).
-func (p exportPlan) read(m cc.Market, source string, base cc.Interval, ws, we int64) ([]cc.Candle, []string, error) {
-	recorded, err := p.c.Candles(p.symbol, base, ws, we)
+// recorded); recorded candles are appended to buf.
+func (p exportPlan) read(m cc.Market, source string, base cc.Interval, ws, we int64, buf []cc.Candle) ([]cc.Candle, []string, error) {
+	if source == SourceRecorded && buf == nil {
+		buf = make([]cc.Candle, 0, exportWindow+1)
+	}
+	recorded, err := p.c.AppendCandles(buf, p.symbol, base, ws, we)
 	if err != nil || source == SourceRecorded {
 		return recorded, nil, err
 	}

@@ -65,6 +65,16 @@ func digits(u int64) int {
 	return n
 }
 
+// see widens sp to hold d.
+func (sp *decimalSpec) see(d cc.Decimal) {
+	s := max(int(d.Scale), 0)
+	sp.scale = max(sp.scale, s)
+	// Digits are counted only when they may be more than seen.
+	if t := sp.intDigits + s; t > 18 || d.Units < 0 || d.Units >= pow10[t] {
+		sp.intDigits = max(sp.intDigits, digits(d.Units)-s)
+	}
+}
+
 func writeParquet(w io.Writer, each, scan func(func([]Row) error) error, withSource bool) (int64, error) {
 	// Pass 1: each column's scale and width (scan may call its function
 	// from several goroutines).
@@ -79,14 +89,15 @@ func writeParquet(w io.Writer, each, scan func(func([]Row) error) error, withSou
 			sp[i].intDigits = 1
 		}
 		for i := range rows {
-			for j, d := range decimalsOf(&rows[i].Candle) {
-				s := max(int(d.Scale), 0)
-				sp[j].scale = max(sp[j].scale, s)
-				// Digits are counted only when they may be more than seen.
-				if t := sp[j].intDigits + s; t > 18 || d.Units < 0 || d.Units >= pow10[t] {
-					sp[j].intDigits = max(sp[j].intDigits, digits(d.Units)-s)
-				}
-			}
+			c := &rows[i].Candle
+			sp[0].see(c.Open)
+			sp[1].see(c.High)
+			sp[2].see(c.Low)
+			sp[3].see(c.Close)
+			sp[4].see(c.Volume)
+			sp[5].see(c.QuoteVolume)
+			sp[6].see(c.TakerBuyBase)
+			sp[7].see(c.TakerBuyQuote)
 		}
 		mu.Lock()
 		defer mu.Unlock()

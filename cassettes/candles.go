@@ -205,6 +205,17 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 		}
 		out = make([]cc.Candle, 0, n+1)
 	}
+	out, err := c.AppendCandles(out, symbol, iv, start, end)
+	if len(out) == 0 {
+		out = nil // as before the preallocation: no candles is nil
+	}
+	return out, err
+}
+
+// AppendCandles is Candles appending to dst (whose room it reuses: a
+// reader of many windows decodes them all into one buffer).
+func (c *Cassette) AppendCandles(dst []cc.Candle, symbol string, iv cc.Interval, start, end int64) ([]cc.Candle, error) {
+	out := dst
 	sn := c.seriesNamesOf(SeriesKey{symbol, iv})
 	err := c.view(func(tx *bolt.Tx) error {
 		b := c.root(tx).Bucket(bucketCandles).Bucket(sn.key)
@@ -247,9 +258,6 @@ func (c *Cassette) Candles(symbol string, iv cc.Interval, start, end int64) ([]c
 		}
 		return nil
 	})
-	if len(out) == 0 {
-		out = nil // as before the preallocation: no candles is nil
-	}
 	return out, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -206,6 +207,14 @@ func TestCandleIndexKeepsFinalsAndReadsRanges(t *testing.T) {
 	across, _ := r.Candles("BTCUSDT", cc.Interval1m, t0+990*60_000, t0+2010*60_000)
 	if len(across) != 1010 {
 		t.Errorf("read across blocks and the hole gave %d candles, want 1010", len(across))
+	}
+	// AppendCandles appends the same candles after what dst holds, in
+	// dst's room when it has enough.
+	head := minuteCandles(t0-60_000, 1, true)
+	buf := append(make([]cc.Candle, 0, 2000), head...)
+	app, err := r.AppendCandles(buf, "BTCUSDT", cc.Interval1m, t0+990*60_000, t0+2010*60_000)
+	if err != nil || len(app) != 1011 || app[0] != head[0] || !slices.Equal(app[1:], across) || &app[0] != &buf[:1][0] {
+		t.Errorf("AppendCandles gave %d candles (%v), want head + %d read into dst's room", len(app), err, len(across))
 	}
 	cv, err := r.Coverage("BTCUSDT", cc.Interval1m)
 	if err != nil {
