@@ -81,7 +81,7 @@ image:
 ## image-test: build the image and serve klines from it on the host network (.ci/image-test.sh;
 ## installs docker.io and starts dockerd when missing, under CI=true or as root)
 image-test: build
-	IMAGE=$(IMAGE) BIN=$(BIN) .ci/image-test.sh
+	+IMAGE=$(IMAGE) BIN=$(BIN) .ci/image-test.sh
 
 ## ui-shot: re-take docs/ui.png, the README's screenshot of /__admin/ui (needs chromium)
 ui-shot:

@@ -48,9 +48,9 @@ wait_docker() {
 start_dockerd() {
 	local log=$1; shift
 	if [[ "$(id -u)" == "0" ]]; then
-		dockerd "$@" >"$log" 2>&1 &
+		dockerd "$@" </dev/null >"$log" 2>&1 &
 	else
-		sudo dockerd "$@" >"$log" 2>&1 & # sudo passes our kill on to it
+		sudo dockerd "$@" </dev/null >"$log" 2>&1 & # sudo passes our kill on to it
 	fi
 	our_dockerd=$!
 	wait_docker
@@ -81,7 +81,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-make --no-print-directory image IMAGE="$IMAGE" >/dev/null
+# -Onone: under `make test`'s -O the sub-make would wait for the output
+# lock on the stdin it shares with the jobs (and dockerd, before its stdin
+# was /dev/null, held a lock there for ever).
+make --no-print-directory -Onone image IMAGE="$IMAGE" </dev/null >/dev/null
 
 # A free loopback port: one nothing answers on.
 port=""
