@@ -125,3 +125,9 @@ fi
 user=$(docker inspect --format '{{.Config.User}}' "$IMAGE")
 [[ "$user" == "65532:65532" ]] || { say "FAIL: image runs as '$user'"; exit 1; }
 say "ok: $IMAGE healthy, 3 klines from $url, user $user ($(($(date +%s) - started))s)"
+
+# The README's testcontainers-go example (compat/readme), while the daemon
+# is up: make test's compat-go runs every other compat test and skips this
+# one, since the daemon this script started is stopped when it ends.
+(cd compat && CANDLECASSETTE_IMAGE="$IMAGE" go test -mod=mod -count=1 -run '^TestTheImageWithTestcontainers$' ./readme) >&2
+say "ok: the README's testcontainers-go example ran the image"
