@@ -115,7 +115,9 @@ func tlsPair(t *testing.T, h http.Handler) (fast, std string, pool *x509.CertPoo
 		s.ConnContext = way
 	})
 	ln2 := listen(t)
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, TLSConfig: cfg, ConnContext: way}
+	// A config of its own: net/http edits the one it is given (http2ConfigureServer
+	// sets NextProtos) while the h1 server's handshakes read theirs.
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, TLSConfig: cfg.Clone(), ConnContext: way}
 	go hs.ServeTLS(ln2, "", "")
 	t.Cleanup(func() { hs.Close() })
 	return ln.Addr().String(), ln2.Addr().String(), pool
