@@ -114,6 +114,7 @@ func newMulti(opts Options) (*Server, error) {
 func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *plugins.Env {
 	u := *lead
 	markets, feeds := unionMarket{}, unionFeed{}
+	tapes, quotes, derivs := unionTape{}, unionQuoter{}, unionDerivs{}
 	u.Pairs = nil
 	for _, env := range append([]*plugins.Env{lead}, lookup(others, envs)...) {
 		for _, p := range env.Pairs {
@@ -121,11 +122,92 @@ func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *pl
 				continue
 			}
 			markets[p.Symbol], feeds[p.Symbol] = env.Market, env.Feed
+			if env.Tape != nil {
+				tapes[p.Symbol] = env.Tape
+			}
+			if env.Quotes != nil {
+				quotes[p.Symbol] = env.Quotes
+			}
+			if env.Derivs != nil {
+				derivs[p.Symbol] = env.Derivs
+			}
 			u.Pairs = append(u.Pairs, p)
 		}
 	}
 	u.Market, u.Feed = markets, feeds
+	// The trades, touch and perpetual side of each symbol come from its own
+	// exchange too (a swap's trades and mark price on OKX's shared socket),
+	// not from the lead's alone.
+	u.Tape, u.Quotes, u.Derivs = nil, nil, nil
+	if len(tapes) > 0 {
+		u.Tape = tapes
+	}
+	if len(quotes) > 0 {
+		u.Quotes = quotes
+	}
+	if len(derivs) > 0 {
+		u.Derivs = derivs
+	}
 	return &u
+}
+
+// unionTape serves each symbol's trades from its exchange's tape.
+type unionTape map[string]cc.Tape
+
+func (u unionTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error) {
+	t, ok := u[q.Symbol]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, q.Symbol)
+	}
+	return t.Trades(ctx, q)
+}
+
+// FirstTradeID implements cc.TradeIDs for the symbols whose tape numbers
+// its trades.
+func (u unionTape) FirstTradeID(ctx context.Context, symbol string, t int64) (int64, error) {
+	ids, ok := u[symbol].(cc.TradeIDs)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s (no trade ids)", cc.ErrUnknownSymbol, symbol)
+	}
+	return ids.FirstTradeID(ctx, symbol, t)
+}
+
+// unionQuoter gives each symbol's touch from its exchange's quoter.
+type unionQuoter map[string]cc.Quoter
+
+func (u unionQuoter) Touch(ctx context.Context, symbol string, at int64) (cc.Touch, error) {
+	q, ok := u[symbol]
+	if !ok {
+		return cc.Touch{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return q.Touch(ctx, symbol, at)
+}
+
+// unionDerivs is the perpetual side of each symbol whose exchange has one.
+type unionDerivs map[string]cc.Derivatives
+
+func (u unionDerivs) Prices(kind cc.PriceKind) cc.Market {
+	m := unionMarket{}
+	for sym, d := range u {
+		m[sym] = d.Prices(kind)
+	}
+	return m
+}
+
+func (u unionDerivs) FundingHistory(ctx context.Context, symbol string, start, end, now int64) ([]cc.Funding, error) {
+	d, ok := u[symbol]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return d.FundingHistory(ctx, symbol, start, end, now)
+}
+
+func (u unionDerivs) Perp(ctx context.Context, symbol string, now int64) (cc.PerpState, error) {
+	d, ok := u[symbol]
+	if !ok {
+		return cc.PerpState{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return d.Perp(ctx, symbol, now)
 }
 
 func lookup(ids []string, envs map[string]*plugins.Env) []*plugins.Env {

@@ -396,3 +396,42 @@ func closes(t *testing.T, m *multi, u string, parse func([]byte) []string) []str
 	}
 	return parse([]byte(body))
 }
+
+// On OKX's shared public socket the swap's trades and mark price come from
+// okx_perpetual's own tape and perpetual model, beside the spot's trades
+// (the socket's env once carried only its lead's, and refused the swap's
+// channels with 60018).
+func TestOneSocketCarriesBothSiblingsTradesAndMarks(t *testing.T) {
+	m := startMulti(t, "okx_spot", "okx_perpetual")
+	conn, _, err := m.dialer.Dial("wss://ws.okx.com:8443/ws/v5/public", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sub := `{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT-SWAP"},{"channel":"mark-price","instId":"BTC-USDT-SWAP"}]}`
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for len(seen) < 3 {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("read: %v (pushes so far %v)", err, seen)
+		}
+		var push struct {
+			Event string            `json:"event"`
+			Arg   map[string]string `json:"arg"`
+			Data  []map[string]any  `json:"data"`
+		}
+		if err := json.Unmarshal(msg, &push); err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		if push.Event == "error" {
+			t.Fatalf("subscribe refused: %s", msg)
+		}
+		if len(push.Data) > 0 {
+			seen[push.Arg["channel"]+" "+push.Arg["instId"]] = true
+		}
+	}
+}
