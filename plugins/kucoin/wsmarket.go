@@ -8,6 +8,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // The topics beside candles: spot /market/match: (each trade once, in
@@ -65,15 +66,10 @@ func (p *wsProto) surfaceEncoder(s *plugins.Session, t target) func(cc.Update) [
 		if h.env.Tape == nil {
 			return nil
 		}
-		last, start := int64(0), h.env.Clock.Now().UnixMicro()+1
+		cur := kit.TradeCursorFrom(t.native, h.env.Clock.Now().UnixMicro()+1)
 		return func(u cc.Update) []byte {
-			now := u.EventTime*1000 + 999
 			for {
-				q := cc.TradeQuery{Symbol: t.native, Start: start, Limit: 1000, Now: now}
-				if last != 0 {
-					q.FromID = last + 1
-				}
-				ts, err := h.env.Tape.Trades(s.Context(), q)
+				ts, err := cur.Next(s.Context(), h.env.Tape, u.EventTime, 1000)
 				if err != nil || len(ts) == 0 {
 					return nil
 				}
@@ -82,7 +78,6 @@ func (p *wsProto) surfaceEncoder(s *plugins.Session, t target) func(cc.Update) [
 						return nil
 					}
 				}
-				last = ts[len(ts)-1].ID
 				if len(ts) < 1000 {
 					return nil
 				}

@@ -25,7 +25,12 @@ type TradeCursor struct {
 
 // NewTradeCursor starts after now (Unix ms).
 func NewTradeCursor(symbol string, now int64) *TradeCursor {
-	return &TradeCursor{Symbol: symbol, start: now*1000 + 1}
+	return TradeCursorFrom(symbol, now*1000+1)
+}
+
+// TradeCursorFrom starts at the first trade at or after start (Unix µs).
+func TradeCursorFrom(symbol string, start int64) *TradeCursor {
+	return &TradeCursor{Symbol: symbol, start: start}
 }
 
 // Next returns up to max trades not returned yet, up to upTo (Unix ms),
