@@ -194,7 +194,10 @@ func appendRow(b []byte, c cc.Candle, places int) []byte {
 	b = strconv.AppendInt(b, c.OpenTime/1000, 10)
 	for _, d := range []cc.Decimal{c.Open, c.High, c.Low, c.Close, vwap(c, places)} {
 		b = append(b, `,"`...)
-		b = d.Append(b, places)
+		// Never fewer digits than the value holds: a recorded price is
+		// served as recorded even when the pair's precision, read from
+		// the candle in progress, came out shorter.
+		b = d.Append(b, max(places, int(d.Scale)))
 		b = append(b, '"')
 	}
 	b = append(b, `,"`...)
