@@ -121,6 +121,9 @@ func (b *syncBuffer) String() string {
 // exits cleanly with status 0. It skips the test when the exchange is not
 // registered.
 func StartBinary(t testing.TB, exchange string, opts Options) *Server {
+	if opts.Clock != nil {
+		t.Fatalf("compattest: StartBinary has no virtual clock; run %s in-process (Start) for Options.Clock", exchange)
+	}
 	t.Helper()
 	RequireExchange(t, exchange)
 	args := []string{"synth", exchange, "--listen", "127.0.0.1:0", "--seed", strconv.FormatUint(opts.Seed, 10)}

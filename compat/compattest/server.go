@@ -21,6 +21,10 @@ type Options struct {
 	Pairs []cc.Pair
 	// Seed of the synthetic market.
 	Seed uint64
+	// Clock is the server's virtual clock (in-process servers only); nil
+	// means real time. A test that waits for live trades runs it fast, so
+	// that a quiet minute of the synthetic market cannot starve it.
+	Clock *cc.Clock
 }
 
 // Server is a running candlecassette server for one exchange id.
@@ -60,7 +64,7 @@ func RequireExchange(t testing.TB, exchange string) {
 func Start(t testing.TB, exchange string, opts Options) *Server {
 	t.Helper()
 	RequireExchange(t, exchange)
-	srv, err := replay.Start(replay.Options{Exchange: exchange, Pairs: opts.Pairs, Seed: opts.Seed}, "127.0.0.1:0")
+	srv, err := replay.Start(replay.Options{Exchange: exchange, Pairs: opts.Pairs, Seed: opts.Seed, Clock: opts.Clock}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start %s: %v", exchange, err)
 	}
