@@ -88,6 +88,10 @@ type Env struct {
 	Tape   cc.Tape
 	Quotes cc.Quoter
 	Derivs cc.Derivatives
+	// Books serves L2 order books consistent with Tape and Quotes; nil
+	// when the mode has none (the plugin answers with the exchange's
+	// own error).
+	Books cc.Books
 	// Pairs are the configured pairs with Symbol filled in by the plugin.
 	Pairs []cc.Pair
 	// Hub tracks WS sessions so the admin API can list and close them,

@@ -1,0 +1,56 @@
+package candlecassette
+
+import "context"
+
+// BookLevel is one price level of an L2 order book: the total size resting
+// at Price. In a BookDiff a zero Size removes the level.
+type BookLevel struct {
+	Price Decimal
+	Size  Decimal
+}
+
+// Book is an L2 order book of one symbol at an instant: the state after
+// every update up to and including the one numbered Seq.
+type Book struct {
+	Time int64 // Unix microseconds of the instant
+	// Seq is the update id of the last change the book includes (Binance
+	// lastUpdateId, OKX seqId, Bybit u, KuCoin sequence, ...). Update ids
+	// increase by one per change of the book, per symbol, and never
+	// repeat, so a diff stream continues any snapshot: the first diff to
+	// apply is the one whose FirstSeq <= Seq+1 <= LastSeq.
+	Seq  int64
+	Bids []BookLevel // best (highest) first, prices strictly decreasing
+	Asks []BookLevel // best (lowest) first, prices strictly increasing
+}
+
+// BookDiff is what changed in a book between two instants: the levels
+// whose size differs (zero size: removed), within the depth the diff was
+// taken at. Applying a BookDiff to the book at the previous instant (kept
+// to the same depth) gives the book at Time exactly.
+type BookDiff struct {
+	Time int64 // Unix microseconds of the later instant
+	// FirstSeq and LastSeq are the update ids the diff covers (Binance U
+	// and u): FirstSeq is the previous book's Seq+1, LastSeq the new
+	// book's Seq. A diff that covers no update is never produced.
+	FirstSeq int64
+	LastSeq  int64
+	Bids     []BookLevel // best first
+	Asks     []BookLevel // best first
+}
+
+// Books gives the L2 order book of a market at any instant, consistent with
+// its Tape and Quoter: the best bid and ask of Book(at) are the Touch at
+// at, trades print at the touch, and the update ids never go backwards.
+// Implementations must be safe for concurrent use and deterministic.
+type Books interface {
+	// Book is the book at at (Unix µs), at most depth levels a side; depth
+	// 0 means all the levels the market models.
+	Book(ctx context.Context, symbol string, at int64, depth int) (Book, error)
+	// Diffs are the changes in (from, to] in steps of step µs: one diff per
+	// step whose book differs from the previous step's, each the difference
+	// of the books at the step's two ends taken at depth levels a side
+	// (levels that leave the top depth are removed, those that enter are
+	// added, as exchanges' depth-limited streams do). Steps are aligned
+	// to multiples of step.
+	Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]BookDiff, error)
+}
