@@ -126,6 +126,11 @@ func flipQuotes(v any) any {
 		}
 	case map[string]any:
 		for k, e := range x {
+			if k == "connId" {
+				// A hex token, all digits now and then: an exchange
+				// that unquotes its numbers keeps its ids quoted.
+				continue
+			}
 			x[k] = flipQuotes(e)
 		}
 	case []any:
