@@ -55,23 +55,33 @@ export function checkTrades(trades, symbol, label, { since, now = Date.now() } =
   });
 }
 
-/** consecutive throws unless trades (oldest first) have ids one apart. */
-export function consecutive(trades, label) {
+/** idRange is a trade's range of print ids: its own id, alone. */
+export const idRange = (t) => [BigInt(t.id), BigInt(t.id)];
+
+/**
+ * consecutive throws unless trades (oldest first) follow one another
+ * without a gap or a repeat: each one's first print id (range(t)[0]) one
+ * past the last print id of the one before. range defaults to the trade's
+ * own id; an aggregate trade covers several prints (Binance's f..l).
+ */
+export function consecutive(trades, label, range = idRange) {
   for (let i = 1; i < trades.length; i++) {
-    assert.equal(BigInt(trades[i].id), BigInt(trades[i - 1].id) + 1n, `${label}: trade ${trades[i].id} after ${trades[i - 1].id}`);
+    const [first] = range(trades[i]);
+    const [, prevLast] = range(trades[i - 1]);
+    assert.equal(first, prevLast + 1n, `${label}: trade ${trades[i].id} after ${trades[i - 1].id}`);
   }
 }
 
 /**
  * joinPages throws unless page2 goes on from page1 without a gap or a
- * duplicate: numeric ids consecutive across both, the first id of page2
- * right after the last of page1. It returns the joined trades.
+ * duplicate: the trades of both consecutive (see consecutive), page2's
+ * first right after page1's last. It returns the joined trades.
  */
-export function joinPages(page1, page2, label) {
+export function joinPages(page1, page2, label, range = idRange) {
   const all = [...page1, ...page2];
   const ids = all.map((t) => String(t.id));
   assert.equal(new Set(ids).size, ids.length, `${label}: a trade is on both pages`);
-  consecutive(all, label);
+  consecutive(all, label, range);
   return all;
 }
 
