@@ -86,13 +86,15 @@ export function joinPages(page1, page2, label, range = idRange) {
 }
 
 /**
- * touchAroundLast throws unless bid < ask and, given last, the touch lies
- * within frac of it (bid not above last by more, ask not below).
+ * touchAroundLast throws unless bid < ask and, given last, the touch
+ * straddles it give or take frac (bid not above last by more, ask not
+ * below) and neither side is further than 10×frac from it.
  */
 export function touchAroundLast(t, label, frac = 0.001) {
   assert.ok(t.bid > 0 && t.ask > 0 && t.bid < t.ask, `${label}: bid ${t.bid} ask ${t.ask}`);
   if (t.last !== undefined) {
     assert.ok(t.bid <= t.last * (1 + frac) && t.ask >= t.last * (1 - frac), `${label}: bid ${t.bid} ask ${t.ask} do not straddle last ${t.last}`);
+    assert.ok(near(t.bid, t.last, 10 * frac) && near(t.ask, t.last, 10 * frac), `${label}: bid ${t.bid} ask ${t.ask} far from last ${t.last}`);
   }
 }
 
@@ -176,8 +178,8 @@ export const WATCH_MS = 20_000;
 /**
  * SHALLOW holds one minimal check per method: the call a user would make,
  * and a result that is valid ccxt (what the method promises), nothing
- * more. Each takes {ex, symbol, watchSymbols (every served
- * symbol ccxt loaded), entry, win} and returns the
+ * more. Each takes {ex, symbol, watchSymbols (a few served symbols ccxt
+ * loaded, for the watches: see firstOf), entry, win} and returns the
  * result, for comparing a replay with its recording.
  */
 export const SHALLOW = {
