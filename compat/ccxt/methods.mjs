@@ -142,6 +142,18 @@ export async function firstOf(ex, method, symbols, ms) {
 }
 
 /**
+ * watchSymbols is symbol and the next n-1 markets of its type that ccxt
+ * loaded (the server's pairs, under ccxt's names), for firstOf: three
+ * pairs are never all quiet at once, and ccxt sends its subscriptions
+ * slowly (Kraken's: one a second).
+ */
+export function watchSymbols(ex, symbol, n = 3) {
+  const type = ex.market(symbol).type;
+  const others = Object.values(ex.markets).filter((mk) => mk.type === type && mk.symbol !== symbol).map((mk) => mk.symbol);
+  return [symbol, ...others].slice(0, n);
+}
+
+/**
  * wsSent waits (up to ms) until no WS client of ex has a message waiting in
  * ccxt's rate-limit queue (its client.throttler).
  */

@@ -142,7 +142,7 @@ describe('binance', { concurrency: true }, () => {
       });
 
       method('watchTrades', 'trades as they print, ids consecutive, going on', async (ex) => {
-        const [symbol, live] = await m.firstOf(ex, 'watchTrades', s.symbols, 30_000);
+        const [symbol, live] = await m.firstOf(ex, 'watchTrades', m.watchSymbols(ex, s.symbol), 30_000);
         m.checkTrades(live, symbol, 'watchTrades');
         m.consecutive(live, 'watchTrades');
         const n = live.length;
@@ -188,7 +188,7 @@ describe('binance', { concurrency: true }, () => {
       });
 
       method('watchTicker', 'a 24h ticker update', async (ex) => {
-        const [symbol, t] = await m.firstOf(ex, 'watchTicker', s.symbols, 30_000);
+        const [symbol, t] = await m.firstOf(ex, 'watchTicker', m.watchSymbols(ex, s.symbol), 30_000);
         m.checkTicker(t, symbol, 'watchTicker');
         assert.ok(t.baseVolume > 0 && t.open > 0, JSON.stringify(t.info));
       });

@@ -59,11 +59,7 @@ async function ready(entry, server) {
   const ex = await h.makeExchange(entry, server);
   await ex.loadMarkets();
   const symbol = h.pickSymbol(entry, ex);
-  // Three markets of the type the server listed (its pairs, under ccxt's
-  // names), the picked one first: three pairs are never all quiet at once,
-  // and ccxt sends its subscriptions slowly (Kraken's: one a second).
-  const served = Object.values(ex.markets).filter((mk) => mk.type === entry.type && mk.symbol !== symbol).map((mk) => mk.symbol);
-  return { ex, symbol, watchSymbols: [symbol, ...served].slice(0, 3) };
+  return { ex, symbol, watchSymbols: m.watchSymbols(ex, symbol) };
 }
 
 /**
