@@ -51,6 +51,8 @@ const SETTINGS = ['synth', 'record', 'replay'].filter((s) => settings.has(s));
 const TIMEOUT = 60_000;
 const HAS = new Map(await Promise.all(EXCHANGES.map(async (e) => [e.id, await h.classHas(e)])));
 
+// streamsFromSynth: id → the replay's count of WS subscriptions by source.
+const streamsFromSynth = new Map();
 // outcome: setting → id → method → 'ok' | Error.
 const outcome = new Map(SETTINGS.map((s) => [s, new Map()]));
 
@@ -171,6 +173,15 @@ describe('ccxt method matrix', { concurrency: 4 }, () => {
           pairs('replay', entry, () => rep, (method, res) => {
             if (res !== undefined && recorded.has(method)) assert.deepEqual(res, recorded.get(method), `${method}: the replay differs from the recording`);
           });
+          // Last (the pairs run in order): the replay's own count of what it
+          // served from where.
+          it('every REST request was answered from the cassette', async () => {
+            if (rep.error) throw rep.error;
+            const st = await (await fetch(`${rep.server.url}/__admin/status`)).json();
+            assert.ok(st.replay?.served, `no replay counts in /__admin/status: ${JSON.stringify(st).slice(0, 300)}`);
+            streamsFromSynth.set(entry.id, st.replay.streams);
+            assert.equal(st.replay.served.synthetic, 0, `REST answers from the synthetic fill: ${JSON.stringify(st.replay.misses)}`);
+          });
         });
       });
     }
@@ -196,7 +207,9 @@ after(() => {
         }
       }
       const n = cells.filter((c) => c.endsWith(' ok')).length;
-      rows.push(`  ${id.padEnd(24)} ${n}/${cells.length}  ${cells.filter((c) => !c.endsWith(' ok')).join(' | ')}`);
+      const ws = setting === 'replay' && streamsFromSynth.get(id);
+      const note = ws ? `(WS subscriptions: ${ws.exact} from the cassette, ${ws.synthetic} from the synthetic fill) ` : '';
+      rows.push(`  ${id.padEnd(24)} ${n}/${cells.length}  ${note}${cells.filter((c) => !c.endsWith(' ok')).join(' | ')}`);
     }
     console.log(`# ccxt methods: passing ${ok} of ${declared} declared (ids ${outcome.get(setting).size}) [${setting}]\n${rows.join('\n')}`);
   }
