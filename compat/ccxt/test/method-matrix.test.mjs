@@ -51,8 +51,8 @@ const SETTINGS = ['synth', 'record', 'replay'].filter((s) => settings.has(s));
 const TIMEOUT = 60_000;
 const HAS = new Map(await Promise.all(EXCHANGES.map(async (e) => [e.id, await h.classHas(e)])));
 
-// streamsFromSynth: id → the replay's count of WS subscriptions by source.
-const streamsFromSynth = new Map();
+// replayStreams: id → the replay's count of WS subscriptions by source.
+const replayStreams = new Map();
 // outcome: setting → id → method → 'ok' | Error.
 const outcome = new Map(SETTINGS.map((s) => [s, new Map()]));
 
@@ -179,7 +179,7 @@ describe('ccxt method matrix', { concurrency: 4 }, () => {
             if (rep.error) throw rep.error;
             const st = await (await fetch(`${rep.server.url}/__admin/status`)).json();
             assert.ok(st.replay?.served, `no replay counts in /__admin/status: ${JSON.stringify(st).slice(0, 300)}`);
-            streamsFromSynth.set(entry.id, st.replay.streams);
+            replayStreams.set(entry.id, st.replay.streams);
             assert.equal(st.replay.served.synthetic, 0, `REST answers from the synthetic fill: ${JSON.stringify(st.replay.misses)}`);
           });
         });
@@ -207,7 +207,7 @@ after(() => {
         }
       }
       const n = cells.filter((c) => c.endsWith(' ok')).length;
-      const ws = setting === 'replay' && streamsFromSynth.get(id);
+      const ws = setting === 'replay' && replayStreams.get(id);
       const note = ws ? `(WS subscriptions: ${ws.exact} from the cassette, ${ws.synthetic} from the synthetic fill) ` : '';
       rows.push(`  ${id.padEnd(24)} ${n}/${cells.length}  ${note}${cells.filter((c) => !c.endsWith(' ok')).join(' | ')}`);
     }
