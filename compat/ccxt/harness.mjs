@@ -169,7 +169,8 @@ export function entries(listings) {
  * readPassing reads passing.json: the ids that do not pass yet (`todo`,
  * per test file: exchanges, roundtrip, proxy, and proxyall, recordall,
  * replayall for test/proxyall-ids.test.mjs's variants — the last four by id,
- * with why).
+ * with why — and methods, methodsrecord, methodsreplay for
+ * test/method-matrix.test.mjs, the ids of its pairs: see readMethodTodos).
  * Every other registered id must pass.
  */
 export function readPassing() {
@@ -181,7 +182,22 @@ export function readPassing() {
     proxyall: new Set(Object.keys(p.todo?.proxyall ?? {})),
     recordall: new Set(Object.keys(p.todo?.recordall ?? {})),
     replayall: new Set(Object.keys(p.todo?.replayall ?? {})),
+    methods: new Set(Object.keys(p.todo?.methods ?? {})),
+    methodsrecord: new Set(Object.keys(p.todo?.methodsrecord ?? {})),
+    methodsreplay: new Set(Object.keys(p.todo?.methodsreplay ?? {})),
   };
+}
+
+/**
+ * readMethodTodos reads passing.json's (id, method) pairs of
+ * test/method-matrix.test.mjs that do not pass yet: todo.methods (in every
+ * setting), todo.methodsrecord and todo.methodsreplay (through the
+ * recorder, through the replay), each {id: {method: why}}. It returns
+ * (setting, id, method) → why, or undefined for a pair that must pass.
+ */
+export function readMethodTodos() {
+  const p = JSON.parse(fs.readFileSync(path.join(here, 'passing.json'), 'utf8'));
+  return (setting, id, method) => p.todo?.[`methods${setting === 'synth' ? '' : setting}`]?.[id]?.[method] ?? p.todo?.methods?.[id]?.[method];
 }
 
 // ---------------------------------------------------------------- network guard
@@ -412,6 +428,15 @@ const modules = new Map();
 async function ccxtModule(pkg) {
   if (!modules.has(pkg)) modules.set(pkg, (await import(pkg)).default);
   return modules.get(pkg);
+}
+
+/**
+ * classHas is `has` of a fresh instance of the entry's ccxt class: what
+ * ccxt declares it can do, before any server is asked.
+ */
+export async function classHas(entry) {
+  const ccxt = await ccxtModule(entry.pkg ?? 'ccxt');
+  return new ccxt.pro[entry.ccxt]().has;
 }
 
 /** ccxtVersion is the version string of the ccxt package an entry uses. */

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import * as h from '../harness.mjs';
+import * as m from '../methods.mjs';
 
 const IDS = ['gate_io_spot', 'gate_io_perpetual', 'mexc_spot', 'mexc_perpetual',
   'hyperliquid_spot', 'hyperliquid_perpetual', 'ascend_ex_spot'];
@@ -23,26 +24,10 @@ const only = process.env.CCXT_IDS ? new Set(process.env.CCXT_IDS.split(',').map(
 const EXCHANGES = h.entries(h.registry(bin)).filter((e) => IDS.includes(e.id));
 const TIMEOUT = 60_000;
 
-const SPOT = ['fetchTrades', 'watchTrades', 'fetchTicker', 'fetchTickers', 'watchTicker', 'fetchBidsAsks', 'fetchStatus'];
-const PERP = ['fetchFundingRate', 'fetchFundingRateHistory', 'fetchMarkOHLCV', 'fetchIndexOHLCV', 'fetchOpenInterest'];
+const { SPOT, PERP, near } = m;
 
 // outcome: id → method → 'ok' | 'skip: why' | Error.
 const outcome = new Map();
-
-/** near says a and b are within frac of each other. */
-const near = (a, b, frac) => Math.abs(a - b) <= Math.abs(b) * frac;
-
-/** checkTrades throws unless trades are ccxt trades of symbol, oldest first, none before since. */
-function checkTrades(trades, symbol, since, label) {
-  assert.ok(Array.isArray(trades) && trades.length > 0, `${label}: no trades`);
-  trades.forEach((t, i) => {
-    assert.equal(t.symbol, symbol, `${label} #${i}: symbol ${t.symbol}`);
-    assert.ok(Number.isFinite(t.price) && t.price > 0 && Number.isFinite(t.amount) && t.amount > 0, `${label} #${i}: ${JSON.stringify(t.info)}`);
-    assert.ok(t.side === 'buy' || t.side === 'sell', `${label} #${i}: side ${t.side}`);
-    assert.ok(since === undefined || t.timestamp >= since, `${label} #${i}: at ${t.timestamp}, before since ${since}`);
-    if (i > 0) assert.ok(t.timestamp >= trades[i - 1].timestamp, `${label}: not oldest first at #${i}`);
-  });
-}
 
 /** tradeKey identifies a trade across pages (ccxt id, else time, price and amount). */
 const tradeKey = (t) => t.id ?? `${t.timestamp}/${t.price}/${t.amount}`;
@@ -64,13 +49,13 @@ const checks = {
   async fetchTrades(ex, symbol) {
     const since = h.currentOpen(h.MINUTE) - 30 * h.MINUTE;
     const page1 = await tradesFrom(ex, symbol, since, 50);
-    checkTrades(page1, symbol, since, 'page 1');
+    m.checkTrades(page1, symbol, 'page 1', { since });
     assert.ok(page1.length <= 50, `page 1 has ${page1.length} trades, asked for 50`);
     if (page1[0].timestamp >= since + 5 * h.MINUTE) {
       // ccxt sends no since for this market (it filters the latest trades
       // by it): those are the latest, and a page from since cannot be had.
       const latest = await ex.fetchTrades(symbol, undefined, 50);
-      checkTrades(latest, symbol, undefined, 'latest');
+      m.checkTrades(latest, symbol, 'latest');
       assert.ok(latest.at(-1).timestamp >= page1.at(-1).timestamp, 'the latest trades are older than the page from since');
       return `since is only a filter in ccxt's ${ex.id} for ${symbol}: the latest trades, no paging`;
     }
@@ -80,7 +65,7 @@ const checks = {
     // outlast a busy second.
     const last = page1.at(-1);
     const page2 = await tradesFrom(ex, symbol, last.timestamp, 1000);
-    checkTrades(page2, symbol, last.timestamp, 'page 2');
+    m.checkTrades(page2, symbol, 'page 2', { since: last.timestamp });
     const seen = new Set(page1.map(tradeKey));
     const fresh = page2.filter((t) => !seen.has(tradeKey(t)));
     assert.ok(fresh.length > 0, 'page 2 brings no new trade');
@@ -89,22 +74,23 @@ const checks = {
       assert.equal(BigInt(fresh[0].id), BigInt(last.id) + 1n, `page 2 goes on at id ${fresh[0].id} after ${last.id}`);
     }
   },
-  async watchTrades(ex, symbol) {
-    const trades = await h.withTimeout(ex.watchTrades(symbol), 30_000, 'watchTrades');
-    checkTrades(trades, symbol, undefined, 'watchTrades');
+  async watchTrades(ex, picked) {
+    // The first of a few pairs to print: one may be in a quiet hour.
+    const [symbol, trades] = await m.firstOf(ex, 'watchTrades', m.watchSymbols(ex, picked), 30_000);
+    m.checkTrades(trades, symbol, 'watchTrades');
     const later = await h.withTimeout(ex.watchTrades(symbol), 30_000, 'second watchTrades');
-    checkTrades(later, symbol, undefined, 'second watchTrades');
+    m.checkTrades(later, symbol, 'second watchTrades');
   },
   async fetchTicker(ex, symbol) {
     const t = await ex.fetchTicker(symbol);
-    checkTicker(t, symbol, 'fetchTicker');
+    m.checkTicker(t, symbol, 'fetchTicker');
   },
   async fetchTickers(ex, symbol) {
     // All tickers of the symbol's market type (ccxt's default type may be
     // another: MEXC's is spot).
     const ts = await ex.fetchTickers(undefined, { type: ex.market(symbol).type });
     assert.ok(ts[symbol], `fetchTickers lacks ${symbol}: ${Object.keys(ts).slice(0, 10)}`);
-    checkTicker(ts[symbol], symbol, 'fetchTickers', { touch: false });
+    m.checkTicker(ts[symbol], symbol, 'fetchTickers', { touch: false });
   },
   async watchTicker(ex, symbol) {
     const t = await h.withTimeout(ex.watchTicker(symbol), 30_000, 'watchTicker');
@@ -147,16 +133,6 @@ const checks = {
     assert.ok((oi.openInterestAmount ?? oi.openInterestValue) > 0, JSON.stringify(oi.info));
   },
 };
-
-function checkTicker(t, symbol, label, { touch = true } = {}) {
-  assert.equal(t.symbol, symbol, `${label}: symbol`);
-  assert.ok(Number.isFinite(t.last) && t.last > 0, `${label}: last ${t.last}`);
-  if (t.high !== undefined && t.low !== undefined) assert.ok(t.low <= t.last && t.last <= t.high, `${label}: last ${t.last} outside ${t.low}..${t.high}`);
-  if (touch && t.bid !== undefined && t.ask !== undefined) {
-    assert.ok(t.bid < t.ask, `${label}: bid ${t.bid} ask ${t.ask}`);
-    assert.ok(near(t.bid, t.last, 0.001) && near(t.ask, t.last, 0.001), `${label}: touch ${t.bid}/${t.ask} far from last ${t.last}`);
-  }
-}
 
 /** checkPriceCandles fetches 1m mark or index candles and checks they are a series unlike the traded one. */
 async function checkPriceCandles(ex, symbol, method) {
