@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -14,9 +15,11 @@ var _ cc.Books = (*Market)(nil)
 
 // The L2 book (see doc.go, "The order book").
 const (
-	// BookLevels is the most levels a side the book models below the
-	// touch.
+	// BookLevels is the most levels a side the book models.
 	BookLevels = 5000
+	// maxDeep bounds the depth laid out below a slot's reference: the
+	// touch may have moved past some of it.
+	maxDeep = 4 * BookLevels
 	// bookSlot (µs) is the clock of the depth: the levels below the touch
 	// change at multiples of it (refreshes, and the reference they are
 	// laid out from), and each slot is one update id.
@@ -24,14 +27,29 @@ const (
 	// bookBand is the width in ticks of the first band of the depth,
 	// where every tick is a candidate level; band b is 4^b times wider
 	// with a candidate every 2^b ticks.
-	bookBand  = 500
-	bookBands = 8
-	// bookPeriod is the mean refresh period, in slots, of a level of the
-	// first band (8 s); it doubles with each band.
-	bookPeriod = 80
+	bookBand   = 500
+	bookBands  = 8
 	bookSalt   = 0x3c6ef372fe94f82b
 	maxSteps   = 1 << 17 // steps of one Diffs call
 	maxChanges = 1 << 20 // book states inside one Diffs call
+)
+
+// A level's size is a trade's worth times a log-normal factor (σ 0.9,
+// as 256 quantiles), growing by e^0.45 a band, now and then e^2 more.
+var (
+	sizeQuantile = func() (q [256]float64) {
+		for i := range q {
+			q[i] = math.Exp(0.9 * math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/256-1))
+		}
+		return q
+	}()
+	bandSize = func() (f [bookBands]float64) {
+		for b := range f {
+			f[b] = math.Exp(0.45 * float64(b))
+		}
+		return f
+	}()
+	wallSize = math.Exp(2)
 )
 
 // bandEdge[b] is the distance in ticks from the reference price where
@@ -61,22 +79,22 @@ func (m *Market) Book(ctx context.Context, symbol string, at int64, depth int) (
 	defer m.pool.Put(g)
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
+	dk, _ := m.deeps.Get().(*deepBook)
+	if dk == nil {
+		dk = new(deepBook)
+	}
+	defer m.deeps.Put(dk)
 	var b cc.Book
-	var dk deepBook
-	err = m.book(g, s, tg, at, n, &b, &dk)
+	err = m.book(g, s, tg, at, n, &b, dk)
 	return b, err
 }
-
-// allLevels is the depth that means all of them: the deep levels and the
-// touch's, a sweep's included.
-const allLevels = BookLevels + 8
 
 func bookDepth(depth int) (int, error) {
 	switch {
 	case depth < 0:
 		return 0, fmt.Errorf("synth: negative book depth %d", depth)
 	case depth == 0 || depth > BookLevels:
-		return allLevels, nil
+		return BookLevels, nil
 	}
 	return depth, nil
 }
@@ -98,27 +116,35 @@ type rawLevel struct{ px, sz int64 }
 // deepBook is the depth of a slot: the levels laid out below the touch at
 // the slot's start (the reference), nearest first, n a side at most.
 type deepBook struct {
-	ok       bool
-	slot     int64
-	n        int
-	bid, ask []rawLevel
-	full     [2]bool // a side holds all the levels it has (fewer than n)
+	ok   bool
+	sym  *symbol
+	slot int64
+	n    int
+	buf  [2][]cc.BookLevel // bids, asks
+	full [2]bool           // a side holds all the levels it has (fewer than n)
 }
+
+func (dk *deepBook) side(k int) []cc.BookLevel { return dk.buf[k] }
 
 // deep makes dk the depth of slot with at least n levels a side.
 func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *deepBook) error {
-	if dk.ok && dk.slot == slot && dk.n >= n {
+	if dk.ok && dk.sym == s && dk.slot == slot && dk.n >= n {
 		return nil
 	}
 	ref, err := m.touchAt(g, s, tg, slot*bookSlot)
 	if err != nil {
 		return err
 	}
-	n = min(max(n, 64), BookLevels)
-	dk.bid = s.deepSide(dk.bid[:0], false, ref.bid, slot, n)
-	dk.ask = s.deepSide(dk.ask[:0], true, ref.ask, slot, n)
-	dk.full = [2]bool{len(dk.bid) < n || n == BookLevels, len(dk.ask) < n || n == BookLevels}
-	dk.ok, dk.slot, dk.n = true, slot, n
+	// A few more than asked: the touch may have moved past some.
+	n = min(max(n+n/32+8, 64), maxDeep)
+	for k, ref := range [2]int64{ref.bid, ref.ask} {
+		if cap(dk.buf[k]) < n {
+			dk.buf[k] = make([]cc.BookLevel, 0, n)
+		}
+		dk.buf[k] = s.deepSide(dk.buf[k][:0], k == 1, ref, slot, n)
+		dk.full[k] = len(dk.buf[k]) < n || n == maxDeep
+	}
+	dk.ok, dk.sym, dk.slot, dk.n = true, s, slot, n
 	return nil
 }
 
@@ -149,8 +175,8 @@ func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Boo
 			return err
 		}
 		var short [2]bool
-		b.Bids, short[0] = s.compose(b.Bids[:0], top[0], dk.bid, dk.full[0], false, n)
-		b.Asks, short[1] = s.compose(b.Asks[:0], top[1], dk.ask, dk.full[1], true, n)
+		b.Bids, short[0] = s.compose(b.Bids[:0], top[0], dk, 0, n)
+		b.Asks, short[1] = s.compose(b.Asks[:0], top[1], dk, 1, n)
 		if !short[0] && !short[1] {
 			return nil
 		}
@@ -158,34 +184,28 @@ func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Boo
 	}
 }
 
-// compose fills dst with a side: the touch's levels top (and a sweep's),
-// then the deep levels beyond the last of them, n at most. short reports
-// that deep ran out before n levels while it may hold more.
-func (s *symbol) compose(dst []cc.BookLevel, top, deep []rawLevel, full, ask bool, n int) ([]cc.BookLevel, bool) {
-	if cap(dst) < min(n, len(top)+len(deep)) {
-		dst = make([]cc.BookLevel, 0, min(n, len(top)+len(deep)))
-	}
-	for _, l := range top {
-		if len(dst) == n {
-			return dst, false
+// compose makes side k (0 bids, 1 asks) in dst: the touch's levels top
+// (and a sweep's), then dk's levels beyond the last of them, n at most.
+// short reports that dk ran out before n levels while it may hold more.
+func (s *symbol) compose(dst []cc.BookLevel, top []rawLevel, dk *deepBook, k, n int) ([]cc.BookLevel, bool) {
+	deep := dk.side(k)
+	cut := top[len(top)-1].px
+	// The first deep level beyond cut (prices fall along the bids).
+	i := sort.Search(len(deep), func(i int) bool {
+		if k == 1 {
+			return deep[i].Price.Units > cut
 		}
+		return deep[i].Price.Units < cut
+	})
+	nt := min(len(top), n)
+	nd := min(len(deep)-i, n-nt)
+	if cap(dst) < nt+nd {
+		dst = make([]cc.BookLevel, 0, nt+nd)
+	}
+	for _, l := range top[:nt] {
 		dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(l.px, s.tickDec), Size: cc.NewDecimal(l.sz, s.lotDec)})
 	}
-	cut := top[len(top)-1].px
-	i := 0
-	if ask {
-		for i < len(deep) && deep[i].px <= cut {
-			i++
-		}
-	} else {
-		for i < len(deep) && deep[i].px >= cut {
-			i++
-		}
-	}
-	for ; i < len(deep) && len(dst) < n; i++ {
-		dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(deep[i].px, s.tickDec), Size: cc.NewDecimal(deep[i].sz, s.lotDec)})
-	}
-	return dst, len(dst) < n && !full
+	return append(dst, deep[i:i+nd]...), nt+nd < n && !dk.full[k]
 }
 
 // sweep appends to dst the levels the taker order starting at print i
@@ -212,12 +232,13 @@ func (tg *tapeGen) sweep(s *symbol, i int, dst []rawLevel) ([]rawLevel, bool) {
 // deepSide appends the depth of one side laid out from ref (the touch at
 // the slot's start), nearest first, n levels at most. Ask prices grow
 // from ref, bid prices fall.
-func (s *symbol) deepSide(dst []rawLevel, ask bool, ref int64, slot int64, n int) []rawLevel {
+func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n int) []cc.BookLevel {
 	dir, side := int64(-1), uint64(0)
 	if ask {
 		dir, side = 1, 1
 	}
 	key := s.exKey ^ bookSalt ^ side*0xd6e8feb86659fd93
+	tickDec, lotDec := s.tickDec, s.lotDec
 	// Presence falls from about 0.95 at the touch to 0.6 far from it.
 	const near = bookBand / 4
 	// No order rests below a fifth of the best bid or above five times
@@ -225,6 +246,8 @@ func (s *symbol) deepSide(dst []rawLevel, ask bool, ref int64, slot int64, n int
 	lo, hi := max(1, (ref+4)/5), ref*5
 	b := 0
 	p := ref + dir
+	var thr uint64
+	nextD := int64(0)
 	for len(dst) < n {
 		if p < lo || p > hi {
 			break
@@ -246,16 +269,27 @@ func (s *symbol) deepSide(dst []rawLevel, ask bool, ref int64, slot int64, n int
 			continue
 		}
 		h := mix64(key ^ uint64(p)*0x9e3779b97f4a7c15)
-		per := int64(bookPeriod)<<b/2 + int64((h>>40)*(uint64(bookPeriod)<<b)>>24)
-		e := floorDiv(slot+int64((h&0xffffff)*uint64(per)>>24), per)
+		// The level's period: 2^(6+b) slots, halved or doubled one time
+		// in four; its phase a random part of it.
+		sh := uint(6 + b)
+		switch h >> 62 {
+		case 0:
+			sh--
+		case 3:
+			sh++
+		}
+		e := (slot + int64(h&(1<<sh-1))) >> sh
 		h2 := mix64(h ^ uint64(e)*0xbf58476d1ce4e5b9 ^ uint64(b))
-		if unitOf(h2) < 0.6+0.35*near/float64(near+d) {
-			x, y := smallOf(mix64(h2 ^ 0x94d049bb133111eb))
-			z := 0.9 * (x + y) / math.Sqrt2
+		if d >= nextD { // presence, by 16 ticks of distance
+			thr = uint64((0.6 + 0.35*near/float64(near+d)) * (1 << 63))
+			nextD = d + 16
+		}
+		if h2>>1 < thr {
+			f := sizeQuantile[h2>>56] * bandSize[b]
 			if h2&0xff < 3 { // a wall, now and then
-				z += 2
+				f *= wallSize
 			}
-			dst = append(dst, rawLevel{p, max(1, int64(s.tradeLot*fastExp(z+0.45*float64(b))+0.5))})
+			dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(p, tickDec), Size: cc.NewDecimal(max(1, int64(s.tradeLot*f+0.5)), lotDec)})
 		}
 		p += dir * sp
 	}

@@ -322,7 +322,7 @@ func BenchmarkBook5000(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		if _, err := m.Book(ctx, "BTCUSDT", at+int64(i)*int64(time.Millisecond/time.Microsecond)*37, 5000); err != nil {
+		if _, err := m.Book(ctx, "BTCUSDT", at+int64(i)*int64(time.Millisecond/time.Microsecond)*1337, 5000); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -134,13 +134,15 @@
 // at the touch to 0.6, of a log-normal size (a trade's worth near the
 // touch, growing by e^0.45 a band, now and then a wall of about seven
 // times that). Each candidate keeps its level for an epoch of its own
-// period (8 s times 2^b, ±50%, in whole slots, with a random phase), so
-// a slot changes only some levels, and the touch moving changes the
-// levels it crosses and a few at the bands' edges: about 60 levels per
-// 100 ms over 5,000 levels a side (BookLevels, plus the touch's), a few
-// in the top 20, many more when the price jumps. No level rests below a
-// fifth of the best bid or above five times the best ask. Inside a slot
-// the book changes only at the touch's updates, so its update id (Seq)
+// period (2^(6+b) slots, 6.4 s times 2^b, halved or doubled one time in
+// four, with a random phase), so a slot changes only some levels; inside
+// a slot the touch moving shows or hides the levels it crosses, and at a
+// slot's start the new reference moves a few at the bands' edges: about
+// 70 levels per 100 ms over 5,000 levels a side (BookLevels, all told),
+// a few in the top 20, many more when the price jumps. No level rests
+// below a fifth of the best bid or above five times the best ask.
+// Inside a slot the book changes only at the touch's updates, so its
+// update id (Seq)
 // counts two updates per trade (the quotes moving to its touch, its
 // print) and one per slot: 2·(next trade id) − 1 + (quotes moved) +
 // ⌊t/100ms⌋, computed from the trade id alone (10 a second plus twice
