@@ -137,7 +137,9 @@ func (s *Session) OnResync(f ResyncFunc) {
 // plugin chooses, one per symbol's book) as a text frame: the network
 // simulation's book faults apply to it (see ProtocolLink). corrupt, if
 // not nil, returns a copy of a message with its checksum made wrong; nil
-// means the format has no checksum.
+// means the format has no checksum. A diff held back for reordering goes
+// out right after the next diff of its book; if none comes before the
+// session ends, it is never sent.
 func (s *Session) SendBookDiff(stream string, data []byte, corrupt func([]byte) []byte) error {
 	return s.queue(outMsg{typ: websocket.TextMessage, data: data, at: time.Now(), book: stream, diff: true, corrupt: corrupt})
 }
