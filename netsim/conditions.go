@@ -242,7 +242,9 @@ type Config struct {
 	// (behind if negative): its time endpoints, every time field it
 	// sends and what it takes for "now" (the candle in progress) follow,
 	// so a client that signs requests with its own clock meets the
-	// exchange's timestamp errors. At most MaxClockSkew either way.
+	// exchange's timestamp errors. At most MaxClockSkew either way. It
+	// applies where the server makes the answers (synth, replay); record
+	// mode forwards the exchange's own times.
 	ClockSkew Duration `json:"clock_skew,omitzero"`
 }
 

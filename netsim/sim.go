@@ -216,7 +216,8 @@ func (s *Sim) SetConfig(c Config) error {
 }
 
 // Reset zeroes the counters and restarts the random streams from the seed,
-// so the fault sequence repeats from its beginning.
+// so the fault sequence repeats from its beginning (connections already
+// open keep their every-N counts).
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.seed()
