@@ -56,7 +56,7 @@ func newMetrics() *metrics {
 	}, []string{"exchange", "route"})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "candlecassette_faults_injected_total",
-		Help: "Faults the network simulation put on REST requests, by exchange and kind (latency, drop, hang, outage, error, throttle).",
+		Help: "Faults the network simulation put on REST requests, by exchange and kind (latency, drop, hang, outage, error, throttle, stale_snapshot).",
 	}, []string{"exchange", "kind"})
 	m.reads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "candlecassette_cassette_reads_total",
@@ -125,7 +125,7 @@ func newStackObs(p plugins.Plugin, m *metrics) *stackObs {
 		r, _, _ = strings.Cut(r, "?")
 		o.routes[r] = r
 	}
-	for _, k := range []string{netsim.FaultLatency, netsim.FaultDrop, netsim.FaultHang, netsim.FaultOutage, netsim.FaultError, netsim.FaultThrottle} {
+	for _, k := range []string{netsim.FaultLatency, netsim.FaultDrop, netsim.FaultHang, netsim.FaultOutage, netsim.FaultError, netsim.FaultThrottle, netsim.FaultStaleSnapshot} {
 		o.faultsBy[k] = m.faults.WithLabelValues(o.exchange, k)
 	}
 	return o
