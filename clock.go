@@ -20,6 +20,21 @@ type Clock struct {
 	Speed float64
 	// Real is the real-time source; nil means time.Now. Tests inject it.
 	Real func() time.Time
+	// Skew, if set, is read at every Now and added to it: how far the
+	// served exchange's clock runs ahead of (behind, if negative) true
+	// time — the network simulation's clock_skew (see WithSkew).
+	Skew func() time.Duration
+}
+
+// WithSkew returns a copy of c whose Now is offset by what skew returns
+// at each reading; c itself is unchanged (a nil c reads real time).
+func (c *Clock) WithSkew(skew func() time.Duration) *Clock {
+	var out Clock
+	if c != nil {
+		out = *c
+	}
+	out.Skew = skew
+	return &out
 }
 
 // NewClock returns a clock reading base now and running at speed.
@@ -43,6 +58,13 @@ func (c *Clock) speed() float64 {
 
 // Now returns the current virtual time.
 func (c *Clock) Now() time.Time {
+	if c != nil && c.Skew != nil {
+		return c.now().Add(c.Skew())
+	}
+	return c.now()
+}
+
+func (c *Clock) now() time.Time {
 	now := c.real()
 	if c == nil || c.Base.IsZero() {
 		return now

@@ -45,6 +45,10 @@ type Conditions struct {
 	// Bandwidth caps REST bodies and WS messages at this many bytes per
 	// second; 0 means unlimited.
 	Bandwidth int64 `json:"bandwidth,omitempty"`
+	// ProtocolFaults are the exchange's own faults (protocol.go): book
+	// diffs lost, doubled, swapped or corrupted, stale snapshots, forced
+	// resyncs.
+	ProtocolFaults
 }
 
 // Validate reports the first field out of range.
@@ -65,7 +69,7 @@ func (c Conditions) Validate() error {
 	case c.Bandwidth < 0:
 		return errors.New("bandwidth must not be negative")
 	}
-	return nil
+	return c.ProtocolFaults.validate()
 }
 
 func probability(p float64) bool { return p >= 0 && p <= 1 && !math.IsNaN(p) }
@@ -93,6 +97,22 @@ type Route struct {
 	LossMode    *string   `json:"loss_mode,omitempty"`
 	ErrorRate   *float64  `json:"error_rate,omitempty"`
 	Bandwidth   *int64    `json:"bandwidth,omitempty"`
+
+	BookGap       *Trigger `json:"book_gap,omitempty"`
+	BookDuplicate *Trigger `json:"book_duplicate,omitempty"`
+	BookReorder   *Trigger `json:"book_reorder,omitempty"`
+	BookCorrupt   *Trigger `json:"book_corrupt,omitempty"`
+	StaleSnapshot *Stale   `json:"stale_snapshot,omitempty"`
+	Resync        *Trigger `json:"resync,omitempty"`
+}
+
+// label names r in the protocol-fault counts: its path, or its prefix
+// followed by "*".
+func (r Route) label() string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return r.Prefix + "*"
 }
 
 func (r Route) matches(path string) bool {
@@ -120,6 +140,18 @@ func (r Route) apply(c Conditions) Conditions {
 	}
 	if r.Bandwidth != nil {
 		c.Bandwidth = *r.Bandwidth
+	}
+	for _, f := range []struct {
+		from *Trigger
+		to   *Trigger
+	}{{r.BookGap, &c.BookGap}, {r.BookDuplicate, &c.BookDuplicate}, {r.BookReorder, &c.BookReorder},
+		{r.BookCorrupt, &c.BookCorrupt}, {r.Resync, &c.Resync}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if r.StaleSnapshot != nil {
+		c.StaleSnapshot = *r.StaleSnapshot
 	}
 	return c
 }
@@ -206,12 +238,23 @@ type Config struct {
 	Disconnects []Disconnect `json:"disconnects,omitempty"`
 	Outages     []Outage     `json:"outages,omitempty"`
 	Slowdowns   []Slowdown   `json:"slowdowns,omitempty"`
+	// ClockSkew sets the exchange's clock this far ahead of true time
+	// (behind if negative): its time endpoints, every time field it
+	// sends and what it takes for "now" (the candle in progress) follow,
+	// so a client that signs requests with its own clock meets the
+	// exchange's timestamp errors. At most MaxClockSkew either way. It
+	// applies where the server makes the answers (synth, replay); record
+	// mode forwards the exchange's own times.
+	ClockSkew Duration `json:"clock_skew,omitzero"`
 }
 
 // Validate reports the first invalid setting.
 func (c Config) Validate() error {
 	if err := c.Conditions.Validate(); err != nil {
 		return err
+	}
+	if c.ClockSkew > Duration(MaxClockSkew) || c.ClockSkew < -Duration(MaxClockSkew) {
+		return fmt.Errorf("clock_skew must be within ±%v, got %v", MaxClockSkew, time.Duration(c.ClockSkew))
 	}
 	for i, r := range c.Routes {
 		if r.Path == "" && r.Prefix == "" {

@@ -23,12 +23,27 @@
 // loss drops a server message silently and the error rate closes the
 // connection abnormally (1006, no close frame).
 //
+// Protocol faults (protocol.go) are the exchange's rather than the
+// network's: a book diff dropped (a sequence gap), doubled, swapped with
+// the next or given a wrong checksum, a REST snapshot older than the
+// stream, a forced resync, and a clock skew. They are conditions like the
+// others (per route, in a scenario file, on the admin API), fired by a
+// Trigger: a rate, every Nth message, or once at a moment (repeated if
+// asked). The serving code marks what they apply to: a WS connection's
+// writer asks its Link about each book diff (Link.BookDiff) and each
+// message (Link.Resync), a REST snapshot handler asks Sim.SnapshotAge,
+// and the exchange's clock reads Sim.ClockSkew. Stats.Protocol counts
+// them by kind and route.
+//
 // # Reproducibility
 //
 // Every random choice comes from a PCG source seeded by Options.Seed: one
 // stream for REST requests and one for WS messages, three draws per request
 // or message whatever the outcome. The same seed and the same sequence of
-// requests give the same faults. Requests that run concurrently reach the
+// requests give the same faults. The protocol faults draw from streams of
+// their own (WS book diffs and messages, REST snapshots), only while one
+// is set, so setting them leaves the network faults' sequence as it was.
+// Requests that run concurrently reach the
 // source in whatever order they are scheduled, so only a sequential client
 // (or one whose requests do not overlap) gets a reproducible sequence.
 //

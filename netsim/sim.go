@@ -66,6 +66,19 @@ type Sim struct {
 	rescheduled time.Time
 	rest        *rand.Rand
 	ws          *rand.Rand
+	// The protocol faults' state (protocol.go, protolink.go): their
+	// random streams (WS messages, REST snapshots), when their At moments
+	// count from, the REST snapshots' trigger state by route and the
+	// faults injected by kind and route.
+	protoWS, protoREST *rand.Rand
+	epochP             time.Time
+	snapFired          map[string]*fired
+	protoCounts        map[protoKey]int64
+	// protoOn is set while any protocol fault is configured: without
+	// one, messages take no lock for them.
+	protoOn atomic.Bool
+	// skew is Config.ClockSkew, read without the lock.
+	skew atomic.Int64
 
 	// lateness is how late timers fire on this machine, learnt by every
 	// wait the Sim times (REST delays and WS links).
@@ -110,6 +123,10 @@ type Stats struct {
 	Disconnected int64 `json:"disconnected"`
 	// Slowed counts requests and messages served during a slowdown.
 	Slowed int64 `json:"slowed"`
+	// Protocol counts the exchange-protocol faults injected, by kind
+	// (FaultBookGap, ...) and route (the path or prefix* of the route
+	// whose conditions applied, or "default").
+	Protocol map[string]map[string]int64 `json:"protocol"`
 }
 
 // New returns a Sim for opts. Its Config must be valid.
@@ -127,8 +144,11 @@ func New(opts Options) (*Sim, error) {
 	s.epochD = time.Now()
 	s.epochO = s.epochD
 	s.epochS = s.epochD
+	s.epochP = s.epochD
 	s.rescheduled = s.epochD
 	s.seed()
+	s.protoCounts = map[protoKey]int64{}
+	s.setProtoLocked()
 	go s.schedule()
 	return s, nil
 }
@@ -142,6 +162,9 @@ func normalize(c Config) Config {
 func (s *Sim) seed() {
 	s.rest = rand.New(rand.NewPCG(s.opts.Seed, 0x6e657473696d0001))
 	s.ws = rand.New(rand.NewPCG(s.opts.Seed, 0x6e657473696d0002))
+	s.protoWS = rand.New(rand.NewPCG(s.opts.Seed, 0x6e657473696d0003))
+	s.protoREST = rand.New(rand.NewPCG(s.opts.Seed, 0x6e657473696d0004))
+	s.snapFired = map[string]*fired{}
 }
 
 // Config returns the configuration in force.
@@ -178,7 +201,12 @@ func (s *Sim) SetConfig(c Config) error {
 	if !reflect.DeepEqual(c.Slowdowns, s.cfg.Slowdowns) {
 		s.epochS = now
 	}
+	if !reflect.DeepEqual(protocolOf(c), protocolOf(s.cfg)) {
+		s.epochP = now
+		s.snapFired = map[string]*fired{}
+	}
 	s.cfg = c
+	s.setProtoLocked()
 	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
@@ -188,10 +216,12 @@ func (s *Sim) SetConfig(c Config) error {
 }
 
 // Reset zeroes the counters and restarts the random streams from the seed,
-// so the fault sequence repeats from its beginning.
+// so the fault sequence repeats from its beginning (connections already
+// open keep their every-N counts).
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	s.seed()
+	clear(s.protoCounts)
 	s.mu.Unlock()
 	for _, c := range []*atomic.Int64{
 		&s.stats.requests, &s.stats.delayed, &s.stats.dropped, &s.stats.hung, &s.stats.errors,
@@ -211,7 +241,8 @@ func (s *Sim) Stats() Stats {
 		WSMessages: s.stats.wsMessages.Load(), WSDelayed: s.stats.wsDelayed.Load(),
 		WSDropped: s.stats.wsDropped.Load(), WSAborted: s.stats.wsAborted.Load(), WSRefused: s.stats.wsRefused.Load(),
 		Disconnects: s.stats.disconnects.Load(), Disconnected: s.stats.disconnected.Load(),
-		Slowed: s.stats.slowed.Load(),
+		Slowed:   s.stats.slowed.Load(),
+		Protocol: s.protocolStats(),
 	}
 }
 

@@ -23,13 +23,23 @@ type Link struct {
 	// last is when the previous delivered message was due.
 	last  time.Time
 	timer *time.Timer
+	// The protocol faults' trigger state on this connection.
+	gap, dup, reorder, corrupt, resync fired
 }
 
 // Link returns the link of a new WS connection to path (the path picks
 // per-route conditions). The link draws from the Sim's WS fault sequence,
 // shared by every connection, so a seed repeats the same faults for the
 // same order of messages.
-func (s *Sim) Link(path string) *Link { return &Link{sim: s, path: path} }
+func (s *Sim) Link(path string) *Link {
+	l := &Link{sim: s, path: path}
+	// At moments before the connection opened are none of its business.
+	now := time.Now()
+	for _, f := range []*fired{&l.gap, &l.dup, &l.reorder, &l.corrupt, &l.resync} {
+		f.last = now
+	}
+	return l
+}
 
 // Schedule decides the fate of a message of n bytes queued at time at: it
 // is dropped (lost on the way), the connection is to be cut without a

@@ -49,6 +49,22 @@
 //
 //	var _ plugins.Plugin = (*Spot)(nil)
 //
+// # Exchange-protocol faults
+//
+// The front injects the exchange's own faults (netsim's book_gap,
+// book_duplicate, book_reorder, book_corrupt, stale_snapshot, resync,
+// clock_skew); a plugin lets them reach its formats with a few calls
+// (faults.go):
+//
+//	s.SendBookDiff(symbol, frame, corruptChecksum) // not s.Send, for every book diff
+//	s.OnResync(func() ([]byte, int, string) { ... }) // in Open, if the exchange has a resync event
+//	at := env.SnapshotTime(r)                        // the instant of a REST book snapshot
+//
+// corruptChecksum returns a copy of frame with a wrong checksum (nil when
+// the format has none). The clock skew needs no call: Env.Clock is the
+// exchange's skewed clock, so read every time field from it, never from
+// time.Now.
+//
 // # What Register checks
 //
 // Register calls Validate and panics, naming the plugin and every defect,

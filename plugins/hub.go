@@ -43,6 +43,8 @@ type Hub struct {
 	sent     atomic.Int64
 	dropped  atomic.Int64
 	received atomic.Int64
+	// faults are the exchange-protocol faults (faults.go).
+	faults hubFaults
 }
 
 // NewHub returns an empty hub.

@@ -75,6 +75,11 @@ type outMsg struct {
 	at   time.Time
 	// closeCode, when set, makes the writer send a close frame and stop.
 	closeCode int
+	// diff marks a book diff of the book named book (SendBookDiff);
+	// corrupt makes its checksum wrong, if the format has one.
+	diff    bool
+	book    string
+	corrupt func([]byte) []byte
 }
 
 // Session is one server-side WS connection. It owns one read loop (the
@@ -87,7 +92,9 @@ type Session struct {
 	req  *http.Request
 	// pipe is what the connection's messages pass through: its network
 	// link and its client's rate limit, from the Hub's policy.
-	pipe   Pipeline
+	pipe Pipeline
+	// plink is pipe.Link if it injects protocol faults, else nil.
+	plink  ProtocolLink
 	opts   WSOptions
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -96,6 +103,11 @@ type Session struct {
 	mu    sync.Mutex
 	subs  map[string]context.CancelFunc
 	order []string
+	// resync is what a forced resync does (OnResync); nil is the default.
+	resync ResyncFunc
+	// held are the book diffs the link holds back for reordering, by
+	// book; the write pump's alone.
+	held map[string]outMsg
 	// State is free for the protocol's per-connection data.
 	State any
 
@@ -153,6 +165,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		subs: map[string]context.CancelFunc{},
 		done: make(chan struct{}),
 	}
+	s.plink, _ = pipe.Link.(ProtocolLink)
 	if env.Hub != nil {
 		done, ok := env.Hub.Track(s)
 		if !ok {
@@ -317,14 +330,75 @@ func (s *Session) flushBatch() bool {
 	return true
 }
 
-// writeQueued writes one queued message when its link says, or drops it,
-// or cuts the connection; false means the session is over.
+// writeQueued writes one queued message, through the protocol faults of
+// its link first if it has them; false means the session is over.
 func (s *Session) writeQueued(m outMsg) bool {
 	if m.closeCode != 0 {
 		s.flushBatch()
 		s.writeClose(m.closeCode, string(m.data))
 		return false
 	}
+	pl := s.plink
+	if pl == nil {
+		return s.writeData(m)
+	}
+	if pl.Resync() {
+		return s.forceResync(m)
+	}
+	if !m.diff {
+		return s.writeData(m)
+	}
+	held, holding := s.held[m.book]
+	gap, dup, reorder, corrupt := pl.BookDiff(m.corrupt != nil, !holding)
+	if gap {
+		return true
+	}
+	if corrupt {
+		m.data = m.corrupt(m.data)
+	}
+	if reorder {
+		if s.held == nil {
+			s.held = map[string]outMsg{}
+		}
+		s.held[m.book] = m
+		return true
+	}
+	if !s.writeData(m) || (dup && !s.writeData(m)) {
+		return false
+	}
+	if holding {
+		delete(s.held, m.book)
+		return s.writeData(held)
+	}
+	return true
+}
+
+// forceResync does what the protocol set with OnResync instead of writing
+// m: an event frame, a close, or both. The messages queued behind a close
+// are not written.
+func (s *Session) forceResync(m outMsg) bool {
+	s.mu.Lock()
+	f := s.resync
+	s.mu.Unlock()
+	if f == nil {
+		f = defaultResync
+	}
+	frame, code, reason := f()
+	if frame != nil && !s.writeData(outMsg{typ: websocket.TextMessage, data: frame, at: m.at}) {
+		return false
+	}
+	if code == 0 {
+		return s.writeData(m)
+	}
+	s.closing.Store(true)
+	s.flushBatch()
+	s.writeClose(code, reason)
+	return false
+}
+
+// writeData writes one message when its link says, or drops it, or cuts
+// the connection; false means the session is over.
+func (s *Session) writeData(m outMsg) bool {
 	if link := s.pipe.Link; link != nil {
 		due, drop, abort := link.Schedule(len(m.data), m.at)
 		if abort {
@@ -393,8 +467,12 @@ func (s *Session) Env() *Env { return s.env }
 // SendMessage queues a frame of the given type. It blocks while the queue is
 // full and fails once the session has ended.
 func (s *Session) SendMessage(typ int, data []byte) error {
+	return s.queue(outMsg{typ: typ, data: data, at: time.Now()})
+}
+
+func (s *Session) queue(m outMsg) error {
 	select {
-	case s.send <- outMsg{typ: typ, data: data, at: time.Now()}:
+	case s.send <- m:
 		return nil
 	case <-s.ctx.Done():
 		return ErrSessionClosed

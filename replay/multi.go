@@ -81,6 +81,8 @@ func newMulti(opts Options) (*Server, error) {
 		p := st.Plugin()
 		ps := spelled(p, pairs)
 		market := synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: ps})
+		// Each exchange's clock is skewed by its own conditions.
+		clock := plugins.SkewedClock(clock, st.Hub())
 		env := &plugins.Env{
 			Market: market,
 			Feed:   &cc.MarketFeed{Market: market, Clock: clock},

@@ -181,6 +181,9 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	} else if clock == nil {
 		clock = &cc.Clock{Speed: opts.Speed}
 	}
+	// What the plugin reads runs on the exchange's clock: skewed by the
+	// network simulation's clock_skew (the tape keeps its own).
+	clock = plugins.SkewedClock(clock, hub)
 	market := opts.Market
 	syn, _ := market.(*synth.Market) // the trade tape and touch, until recorded trades are indexed
 	switch {

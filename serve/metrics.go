@@ -56,7 +56,7 @@ func newMetrics() *metrics {
 	}, []string{"exchange", "route"})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "candlecassette_faults_injected_total",
-		Help: "Faults the network simulation put on REST requests, by exchange and kind (latency, drop, hang, outage, error, throttle).",
+		Help: "Faults the network simulation put on REST requests, by exchange and kind (latency, drop, hang, outage, error, throttle, stale_snapshot).",
 	}, []string{"exchange", "kind"})
 	m.reads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "candlecassette_cassette_reads_total",
@@ -125,7 +125,7 @@ func newStackObs(p plugins.Plugin, m *metrics) *stackObs {
 		r, _, _ = strings.Cut(r, "?")
 		o.routes[r] = r
 	}
-	for _, k := range []string{netsim.FaultLatency, netsim.FaultDrop, netsim.FaultHang, netsim.FaultOutage, netsim.FaultError, netsim.FaultThrottle} {
+	for _, k := range []string{netsim.FaultLatency, netsim.FaultDrop, netsim.FaultHang, netsim.FaultOutage, netsim.FaultError, netsim.FaultThrottle, netsim.FaultStaleSnapshot} {
 		o.faultsBy[k] = m.faults.WithLabelValues(o.exchange, k)
 	}
 	return o
@@ -223,13 +223,17 @@ var (
 		"IPs banned right now.", []string{"exchange"}, nil)
 	descBytes = prometheus.NewDesc("candlecassette_http_response_bytes_total",
 		"REST response body bytes sent.", []string{"exchange"}, nil)
+	descProtocol = prometheus.NewDesc("candlecassette_protocol_faults_total",
+		"Exchange-protocol faults injected, by kind (book_gap, book_duplicate, book_reorder, book_corrupt, stale_snapshot, resync) and route (the conditions route's path or prefix*, or default).", []string{"exchange", "kind", "route"}, nil)
+	descSkew = prometheus.NewDesc("candlecassette_clock_skew_seconds",
+		"How far the served exchange's clock runs ahead of true time (negative: behind).", []string{"exchange"}, nil)
 	descCorrupt = prometheus.NewDesc("candlecassette_cassette_checksum_failures_total",
 		"Requests and streams a damaged cassette read failed (checksum or decoding).", []string{"exchange"}, nil)
 )
 
 func (stackCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWSConns, descWSSubs, descWSOpened, descWSSent, descWSDropped, descWSReceived,
-		descWSFaults, descRefusals, descBans, descBanned, descBytes, descCorrupt} {
+		descWSFaults, descRefusals, descBans, descBanned, descBytes, descCorrupt, descProtocol, descSkew} {
 		ch <- d
 	}
 }
@@ -267,6 +271,12 @@ func (c stackCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBans, rl.Bans)
 		gauge(descBanned, float64(rl.BannedIPs))
 		counter(descBytes, st.obs.bytes.Load())
+		for kind, byRoute := range f.Protocol {
+			for route, n := range byRoute {
+				counter(descProtocol, n, kind, route)
+			}
+		}
+		gauge(descSkew, st.sim.ClockSkew().Seconds())
 		if st.corruptReads != nil {
 			counter(descCorrupt, st.corruptReads.Load())
 		}

@@ -52,8 +52,8 @@ type RequestRecord struct {
 	Status int // 0 when no answer was sent (a dropped request)
 	Source Source
 	// Fault is what the network simulation or the rate limits did to the
-	// request: latency, drop, hang, outage, error, throttle, ratelimit,
-	// ban, or "".
+	// request: latency, drop, hang, outage, error, throttle,
+	// stale_snapshot, ratelimit, ban, or "".
 	Fault    string
 	Duration time.Duration
 	Client   string

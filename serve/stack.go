@@ -203,6 +203,7 @@ func newStack(p plugins.Plugin, hub *plugins.Hub, opts Options, m *metrics) (*St
 	}
 	st.sim = sim
 	hub.SetPolicy(st.admitWS)
+	hub.SetFaults(sim)
 	return st, nil
 }
 

@@ -32,6 +32,13 @@ func netFlags() []cli.Flag {
 		&cli.StringFlag{Name: "loss-mode", Value: netsim.LossDrop, Usage: "a lost REST request is dropped (connection cut, no response) or hangs until the client gives up: drop or hang"},
 		&cli.Float64Flag{Name: "error-rate", Usage: "probability of the exchange's own 5xx answer (WS: an abnormal close) (0..1)"},
 		&cli.Int64Flag{Name: "bandwidth", Usage: "cap on REST bodies and WS messages in bytes per second; 0 means unlimited"},
+		&cli.StringFlag{Name: "book-gap", Usage: "drop a book diff (a sequence gap): a rate (0.01), every:N (the Nth diff of each connection) or at:WHEN[,repeat:D] (once at a duration from start or an RFC3339 time)"},
+		&cli.StringFlag{Name: "book-duplicate", Usage: "send a book diff twice: a rate, every:N or at:WHEN[,repeat:D] (as --book-gap)"},
+		&cli.StringFlag{Name: "book-reorder", Usage: "swap a book diff with the next of its book: a rate, every:N or at:WHEN[,repeat:D]"},
+		&cli.StringFlag{Name: "book-corrupt", Usage: "make a book diff's checksum wrong (exchanges that send one): a rate, every:N or at:WHEN[,repeat:D]"},
+		&cli.StringFlag{Name: "stale-snapshot", Usage: "serve REST book snapshots this much older than the stream: an age (5s: every snapshot) or age:5s with ,rate:P, ,every:N or ,at:WHEN"},
+		&cli.StringFlag{Name: "resync", Usage: "force a WS connection to resync (the exchange's reconnect close, or its resubscribe event) on a server message: a rate, every:N or at:WHEN[,repeat:D]"},
+		&cli.DurationFlag{Name: "clock-skew", Usage: "run the exchange's clock this far ahead of true time (negative: behind), e.g. 5s or -2s: time endpoints and every time field follow"},
 		&cli.PathFlag{Name: "scenario", Usage: "JSON or YAML file of conditions, per-route overrides and schedules (the shape of /__admin/conditions); the flags above override its top level"},
 		&cli.IntFlag{Name: "rest-limit", Usage: "REST requests per --rest-period per client IP (each request counts 1 unless --rest-weighted); default: the exchange's own model"},
 		&cli.DurationFlag{Name: "rest-period", Usage: "window of --rest-limit (default: the exchange's, e.g. 1m)"},
@@ -133,6 +140,25 @@ func frontOptions(c *cli.Context) (serve.Options, error) {
 	}
 	if c.IsSet("bandwidth") {
 		cond.Bandwidth = c.Int64("bandwidth")
+	}
+	for _, f := range []struct {
+		name string
+		to   *netsim.Trigger
+	}{{"book-gap", &cond.BookGap}, {"book-duplicate", &cond.BookDuplicate}, {"book-reorder", &cond.BookReorder},
+		{"book-corrupt", &cond.BookCorrupt}, {"resync", &cond.Resync}} {
+		if c.IsSet(f.name) {
+			if err := f.to.UnmarshalText([]byte(c.String(f.name))); err != nil {
+				return so, fmt.Errorf("--%s: %w", f.name, err)
+			}
+		}
+	}
+	if c.IsSet("stale-snapshot") {
+		if err := cond.StaleSnapshot.UnmarshalText([]byte(c.String("stale-snapshot"))); err != nil {
+			return so, fmt.Errorf("--stale-snapshot: %w", err)
+		}
+	}
+	if c.IsSet("clock-skew") {
+		so.Conditions.ClockSkew = netsim.Duration(c.Duration("clock-skew"))
 	}
 	if err := so.Conditions.Validate(); err != nil {
 		return so, fmt.Errorf("network conditions: %w", err)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/candlecassette/candlecassette/plugins"
 )
 
@@ -67,6 +69,12 @@ func (a *wsAPI) Open(s *plugins.Session) error {
 	c := &wsAPIConn{}
 	if a.s.p.kind == Spot {
 		c.unit, _ = parseTimeUnit(s.Request().URL.Query().Get("timeUnit"))
+		// A forced resync (the network simulation's) is the spot WebSocket
+		// API's serverShutdown event, then the close.
+		s.OnResync(func() ([]byte, int, string) {
+			e := strconv.AppendInt([]byte(`{"event":{"e":"serverShutdown","E":`), c.unit.at(s.Env().Clock.NowMillis()), 10)
+			return append(e, "}}"...), websocket.CloseGoingAway, ""
+		})
 	}
 	s.State = c
 	return nil

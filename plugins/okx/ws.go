@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 )
@@ -68,6 +70,13 @@ func (p *wsProtocol) Open(s *plugins.Session) error {
 	c := &conn{id: hex.EncodeToString(b[:])}
 	c.touch()
 	s.State = c
+	// A forced resync (the network simulation's) is OKX's service-upgrade
+	// notice, then the close.
+	s.OnResync(func() ([]byte, int, string) {
+		b, _ := json.Marshal(wsEvent{Event: "notice", Code: "64008",
+			Msg: "The connection will soon be closed for a service upgrade. Please reconnect.", ConnID: c.id})
+		return b, websocket.CloseGoingAway, ""
+	})
 	idle := time.Duration(idleTimeout.Load())
 	s.Go(func() {
 		t := time.NewTicker(idle / 30)

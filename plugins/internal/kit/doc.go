@@ -4,7 +4,8 @@
 // tables that build both a plugin's dispatch and its Routes list, 24-hour
 // ticker statistics, price precision for market metadata (Scales reads
 // it off the market), JSON replies, server-error and rate-limit refusal
-// bodies and optional integer query parameters.
+// bodies, optional integer query parameters, and CorruptChecksum for the
+// network simulation's book_corrupt fault.
 //
 // Everything here is stateless and safe for concurrent use.
 package kit
