@@ -164,7 +164,9 @@ func (h *handler) books(w http.ResponseWriter, r *http.Request, q url.Values) {
 		h.fail(w, http.StatusServiceUnavailable, "50001", msgUnavailable)
 		return
 	}
-	bk, err := h.env.Books.Book(r.Context(), id, h.nowMicros(), sz)
+	// The book on kit's 100 ms grid, so a snapshot is one a books
+	// stream's push also reaches (same seqId).
+	bk, err := h.env.Books.Book(r.Context(), id, kit.BookTime(h.env.Clock.NowMillis()), sz)
 	if err != nil {
 		h.fail(w, http.StatusServiceUnavailable, "50001", msgUnavailable)
 		return

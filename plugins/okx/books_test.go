@@ -211,8 +211,8 @@ func TestBookChannelsSyncAsOKXDocuments(t *testing.T) {
 // errors.
 func TestRESTBookIsTheMarketsBook(t *testing.T) {
 	f := bookFake()
-	url := bookServer(t, okx.Perpetual, replaytest.Clock(bookT0, 0), f)
-	want, _ := f.Book(context.Background(), "BTC-USDT-SWAP", bookT0.UnixMilli()*1000+999, 0)
+	url := bookServer(t, okx.Perpetual, replaytest.Clock(bookT0.Add(37*time.Millisecond), 0), f) // the book of the 100 ms grid instant before
+	want, _ := f.Book(context.Background(), "BTC-USDT-SWAP", bookT0.UnixMilli()/100*100_000, 0)
 	for _, tc := range []struct {
 		path  string
 		query string
@@ -235,7 +235,7 @@ func TestRESTBookIsTheMarketsBook(t *testing.T) {
 			t.Fatalf("%s%s: %d %s", tc.path, tc.query, status, body)
 		}
 		d := r.Data[0]
-		if d.Ts != strconv.FormatInt(bookT0.UnixMilli(), 10) {
+		if d.Ts != strconv.FormatInt(bookT0.UnixMilli()/100*100, 10) {
 			t.Errorf("ts %s", d.Ts)
 		}
 		cl := booktest.NewClient()
