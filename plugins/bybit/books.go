@@ -21,7 +21,7 @@ import (
 // stream's update id, one more each message; seq is the cross sequence
 // (the book's update id, comparable across depths and with REST's).
 // orderbook.1 pushes snapshots only, again after 3 s without a change
-// with the same u.
+// with the same u and seq.
 
 // bookDepth is one orderbook topic's depth and push frequency.
 type bookDepth struct {
@@ -153,35 +153,32 @@ func (p *wsProtocol) bookTopic(s *plugins.Session, topic string) (handled, ok bo
 		return s.Send(append(b, '}')) == nil
 	}
 	level1 := d.depth == 1
-	var held cc.Book // orderbook.1's last book (a copy), for the repeat
-	hold := func(bk *cc.Book) {
-		held = cc.Book{Seq: bk.Seq, Bids: append(held.Bids[:0], bk.Bids...), Asks: append(held.Asks[:0], bk.Asks...)}
-	}
+	var seq int64 // of the last push, repeated by orderbook.1
 	out := kit.BookStream{
 		Snapshot: func(bk *cc.Book) bool {
-			u = firstU(bk.Time, d.step)
-			hold(bk)
+			u, seq = firstU(bk.Time, d.step), bk.Seq
 			return frame("snapshot", bk.Bids, bk.Asks, bk.Time, bk.Seq)
 		},
 		Diff: func(df cc.BookDiff, after *cc.Book) bool {
 			u++
+			seq = after.Seq
 			if level1 {
-				hold(after)
 				return frame("snapshot", after.Bids, after.Asks, df.Time, after.Seq)
 			}
 			return frame("delta", df.Bids, df.Asks, df.Time, after.Seq)
 		},
 	}
 	if level1 {
-		// The repeat after 3 s without a change: the same u, this time.
-		diff := out.Diff
-		out.Diff = func(df cc.BookDiff, after *cc.Book) bool {
-			for lastPush+level1Idle.Microseconds() <= df.Time-d.step.Microseconds() {
-				if !frame("snapshot", held.Bids, held.Asks, lastPush+level1Idle.Microseconds(), held.Seq) {
+		// After 3 s without a change, the snapshot again with the same u
+		// and seq (the book is the same within its one level).
+		idle := level1Idle.Microseconds()
+		out.Idle = func(at int64, bk *cc.Book) bool {
+			for lastPush+idle <= at {
+				if !frame("snapshot", bk.Bids, bk.Asks, lastPush+idle, seq) {
 					return false
 				}
 			}
-			return diff(df, after)
+			return true
 		}
 	}
 	if err := kit.SubscribeBook(s, topic, sym, d.depth, d.step, bookLook, out); err != nil {

@@ -96,113 +96,127 @@ func TestBookChannelsSyncAsOKXDocuments(t *testing.T) {
 		{okx.Perpetual, "books-l2-tbt", 400, 10},
 		{okx.Perpetual, "books50-l2-tbt", 50, 10},
 	} {
-		t.Run(tc.ex.Name()+" "+tc.channel, func(t *testing.T) {
-			f := bookFake()
-			url := bookServer(t, tc.ex, replaytest.Clock(bookT0, 25), f)
-			inst := tc.ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
-			exp := 0
-			if tc.ex == okx.Perpetual {
-				exp = -2 // BTC-USDT-SWAP: 0.01 BTC a contract
-			}
-			c := replaytest.Dial(t, url+"/ws/v5/public")
-			replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tc.channel+`","instId":"`+inst+`"}]}`)
-			full := tc.channel == "books5" || tc.channel == "bbo-tbt"
-			cl := booktest.NewClient()
-			var st booktest.Steps
-			last := int64(-1)
-			for st.Last-st.First < 10_000_000 {
-				var p bookPush
-				raw := replaytest.ReadFrame(t, c, &p)
-				if p.Event != "" {
-					if p.Event != "subscribe" {
-						t.Fatalf("%s", raw)
-					}
-					continue
+		for _, src := range []string{"fake", "synth"} {
+			t.Run(src+" "+tc.ex.Name()+" "+tc.channel, func(t *testing.T) {
+				var f cc.Books = bookFake()
+				var url string
+				clock := replaytest.Clock(bookT0, 25)
+				if src == "synth" {
+					// The synthetic market's books, served by replay.
+					srv := replaytest.Start(t, tc.ex.Name(), []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000}}, clock)
+					url, f = srv.URL, srv.Env.Books
+				} else {
+					url = bookServer(t, tc.ex, clock, f)
 				}
-				if p.Arg.Channel != tc.channel || len(p.Data) != 1 {
-					t.Fatalf("unexpected push %s", raw)
+				inst := tc.ex.Symbol(cc.Pair{Base: "BTC", Quote: "USDT"})
+				exp := 0
+				if tc.ex == okx.Perpetual {
+					exp = -2 // BTC-USDT-SWAP: 0.01 BTC a contract
 				}
-				d := p.Data[0]
-				ms, _ := strconv.ParseInt(d.Ts, 10, 64)
-				if ms%tc.stepMs != 0 {
-					t.Fatalf("push at %d: not on the %d ms cadence", ms, tc.stepMs)
-				}
-				if d.SeqID <= last {
-					t.Fatalf("seqId %d after %d", d.SeqID, last)
-				}
-				switch {
-				case full:
-					if p.Action != "" || d.Checksum != nil || d.PrevSeqID != nil || (tc.channel == "books5") != (d.InstID == inst) {
-						t.Fatalf("%s push with other fields than OKX's: %s", tc.channel, raw)
-					}
-					cl = booktest.NewClient()
-					st.Snapshots++
-				case last == -1:
-					if p.Action != "snapshot" || *d.PrevSeqID != -1 {
-						t.Fatalf("first push is not a snapshot: %.200s", raw)
-					}
-					st.Snapshots++
-				default:
-					if p.Action != "update" || *d.PrevSeqID != last {
-						t.Fatalf("update with prevSeqId %d after seqId %d", *d.PrevSeqID, last)
-					}
-					st.Updates++
-				}
-				for _, side := range []struct {
-					bid bool
-					ls  [][4]string
-				}{{true, d.Bids}, {false, d.Asks}} {
-					for _, l := range side.ls {
-						if err := cl.Set(side.bid, l[0], l[1]); err != nil {
-							t.Fatal(err)
+				c := replaytest.Dial(t, url+"/ws/v5/public")
+				replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tc.channel+`","instId":"`+inst+`"}]}`)
+				full := tc.channel == "books5" || tc.channel == "bbo-tbt"
+				cl := booktest.NewClient()
+				var st booktest.Steps
+				last := int64(-1)
+				for st.Last-st.First < 10_000_000 {
+					var p bookPush
+					raw := replaytest.ReadFrame(t, c, &p)
+					if p.Event != "" {
+						if p.Event != "subscribe" {
+							t.Fatalf("%s", raw)
 						}
-						if (l[1] == "0") != (l[3] == "0") || l[2] != "0" {
-							t.Fatalf("level %v", l)
-						}
-						st.Levels++
+						continue
 					}
-				}
-				last = d.SeqID
-				if !full {
-					// The checksum string built from the top 25 of each
-					// side as received.
-					var parts []string
-					bids, asks := cl.Levels(true), cl.Levels(false)
-					for i := 0; i < 25; i++ {
-						if i < len(bids) {
-							parts = append(parts, bids[i][0]+":"+bids[i][1])
+					if p.Arg.Channel != tc.channel || len(p.Data) != 1 {
+						t.Fatalf("unexpected push %s", raw)
+					}
+					d := p.Data[0]
+					ms, _ := strconv.ParseInt(d.Ts, 10, 64)
+					if ms%tc.stepMs != 0 {
+						t.Fatalf("push at %d: not on the %d ms cadence", ms, tc.stepMs)
+					}
+					if d.SeqID <= last {
+						t.Fatalf("seqId %d after %d", d.SeqID, last)
+					}
+					switch {
+					case full:
+						if p.Action != "" || d.Checksum != nil || d.PrevSeqID != nil || (tc.channel == "books5") != (d.InstID == inst) {
+							t.Fatalf("%s push with other fields than OKX's: %s", tc.channel, raw)
 						}
-						if i < len(asks) {
-							parts = append(parts, asks[i][0]+":"+asks[i][1])
+						cl = booktest.NewClient()
+						st.Snapshots++
+					case last == -1:
+						if p.Action != "snapshot" || *d.PrevSeqID != -1 {
+							t.Fatalf("first push is not a snapshot: %.200s", raw)
+						}
+						st.Snapshots++
+					default:
+						if p.Action != "update" || *d.PrevSeqID != last {
+							t.Fatalf("update with prevSeqId %d after seqId %d", *d.PrevSeqID, last)
+						}
+						st.Updates++
+					}
+					for _, side := range []struct {
+						bid bool
+						ls  [][4]string
+					}{{true, d.Bids}, {false, d.Asks}} {
+						for _, l := range side.ls {
+							if err := cl.Set(side.bid, l[0], l[1]); err != nil {
+								t.Fatal(err)
+							}
+							if (l[1] == "0") != (l[3] == "0") || l[2] != "0" {
+								t.Fatalf("level %v", l)
+							}
+							st.Levels++
 						}
 					}
-					if want := int32(crc32.ChecksumIEEE([]byte(strings.Join(parts, ":")))); *d.Checksum != want {
-						t.Fatalf("seqId %d: checksum %d, the client's book gives %d", d.SeqID, *d.Checksum, want)
+					last = d.SeqID
+					if !full {
+						// The checksum string built from the top 25 of each
+						// side as received.
+						var parts []string
+						bids, asks := cl.Levels(true), cl.Levels(false)
+						for i := 0; i < 25; i++ {
+							if i < len(bids) {
+								parts = append(parts, bids[i][0]+":"+bids[i][1])
+							}
+							if i < len(asks) {
+								parts = append(parts, asks[i][0]+":"+asks[i][1])
+							}
+						}
+						if want := int32(crc32.ChecksumIEEE([]byte(strings.Join(parts, ":")))); *d.Checksum != want {
+							t.Fatalf("seqId %d: checksum %d, the client's book gives %d", d.SeqID, *d.Checksum, want)
+						}
 					}
+					got := booktest.Scale(cl.Book(0), exp)
+					if err := booktest.Check(got); err != nil {
+						t.Fatal(err)
+					}
+					want, _ := f.Book(context.Background(), inst, ms*1000, tc.depth)
+					if err := booktest.Same(got, want); err != nil {
+						t.Fatalf("at %d (seqId %d): %v", ms, d.SeqID, err)
+					}
+					if want.Seq != d.SeqID {
+						t.Fatalf("at %d: seqId %d, the book's update id is %d", ms, d.SeqID, want.Seq)
+					}
+					if st.First == 0 {
+						st.First = ms * 1000
+					}
+					st.Last = ms * 1000
 				}
-				got := booktest.Scale(cl.Book(0), exp)
-				if err := booktest.Check(got); err != nil {
+				if full {
+					st.Updates = st.Snapshots
+				}
+				least := 50
+				if src == "synth" {
+					least = 3 // the synthetic touch moves with the trades: a few times in 10 s here
+				}
+				if err := st.Long(10_000_000, least); err != nil {
 					t.Fatal(err)
 				}
-				want, _ := f.Book(context.Background(), inst, ms*1000, tc.depth)
-				if err := booktest.Same(got, want); err != nil {
-					t.Fatalf("at %d (seqId %d): %v", ms, d.SeqID, err)
-				}
-				if want.Seq != d.SeqID {
-					t.Fatalf("at %d: seqId %d, the book's update id is %d", ms, d.SeqID, want.Seq)
-				}
-				if st.First == 0 {
-					st.First = ms * 1000
-				}
-				st.Last = ms * 1000
-			}
-			if full {
-				st.Updates = st.Snapshots
-			}
-			if err := st.Long(10_000_000, 50); err != nil {
-				t.Fatal(err)
-			}
-		})
+			})
+		}
 	}
 }
 
