@@ -77,6 +77,26 @@ func (c *Client) sorted(bid bool) []*level {
 	return out
 }
 
+// Crossed reports a crossed book (best bid at or above best ask), found
+// without sorting.
+func (c *Client) Crossed() error {
+	var bid, ask *level
+	for _, l := range c.Bids {
+		if bid == nil || l.p.Cmp(bid.p) > 0 {
+			bid = &l
+		}
+	}
+	for _, l := range c.Asks {
+		if ask == nil || l.p.Cmp(ask.p) < 0 {
+			ask = &l
+		}
+	}
+	if bid != nil && ask != nil && bid.p.Cmp(ask.p) >= 0 {
+		return fmt.Errorf("booktest: crossed book: bid %s ask %s", bid.px, ask.px)
+	}
+	return nil
+}
+
 // Levels are a side's [price, size] strings, best first.
 func (c *Client) Levels(bid bool) [][2]string {
 	ls := c.sorted(bid)

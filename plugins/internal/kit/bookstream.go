@@ -72,6 +72,9 @@ func (c *BookCursor) Next(ctx context.Context, books cc.Books, upTo int64, each 
 	}
 	end := upTo - upTo%c.Step
 	for c.at < end {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		to := min(end, c.at+bookBatch*c.Step)
 		ds, err := books.Diffs(ctx, c.Symbol, c.at, to, c.Step, c.Depth)
 		if err != nil {
