@@ -1,0 +1,156 @@
+package kit
+
+import (
+	"context"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// Diff streams synced with REST snapshots (KuCoin level2, Gate
+// order_book_update, MEXC depth, AscendEX depth): the client buffers the
+// stream, fetches a snapshot and applies the diffs that continue it, so
+// every snapshot must be continued by some diff and the diffs must chain
+// id to id.
+
+// BookGrid is the instant grid (µs) the books of synced streams lie on:
+// REST snapshots are the book at the last grid instant (BookTime), and
+// diff streams start on one, so a snapshot's update id is always the end
+// of some diff of any stream whose step divides BookGrid (10, 20, 50 and
+// 100 ms all do).
+const BookGrid = 100_000
+
+// BookTime is the grid instant (µs) of the book a REST snapshot at now
+// (Unix ms) serves: the newest one at or before now.
+func BookTime(now int64) int64 { return now * 1000 / BookGrid * BookGrid }
+
+// DiffStream is a BookCursor started on the grid whose diffs chain: each
+// one's FirstSeq is the previous one's LastSeq+1 (a step whose book did
+// not change within the depth yields no diff, and the next diff's
+// FirstSeq reaches back over it, as it covers those ids too).
+type DiffStream struct {
+	cur  *BookCursor
+	last int64 // LastSeq handed out (the snapshot's Seq at first)
+}
+
+// NewDiffStream starts at the grid instant at or before start (Unix µs):
+// the first diff continues the book there.
+func NewDiffStream(ctx context.Context, books cc.Books, symbol string, depth int, step time.Duration, start int64) (*DiffStream, error) {
+	cur := NewBookCursor(symbol, depth, step)
+	b, err := cur.Snapshot(ctx, books, start/BookGrid*BookGrid)
+	if err != nil {
+		return nil, err
+	}
+	return &DiffStream{cur: cur, last: b.Seq}, nil
+}
+
+// Next calls each with the diffs of the steps ended by upTo (Unix µs),
+// oldest first.
+func (s *DiffStream) Next(ctx context.Context, books cc.Books, upTo int64, each func(cc.BookDiff)) error {
+	return s.cur.Next(ctx, books, upTo, func(d cc.BookDiff, _ *cc.Book) bool {
+		if d.FirstSeq > s.last+1 {
+			d.FirstSeq = s.last + 1
+		}
+		s.last = d.LastSeq
+		each(d)
+		return true
+	})
+}
+
+// SubscribeBookDiffs pushes symbol's chained book diffs (step every, depth
+// levels a side, 0 all) under key as virtual time passes, from the grid
+// instant at or before the subscription; push sends its own frames.
+func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, every time.Duration, push func(cc.BookDiff)) error {
+	env := sess.Env()
+	if env.Books == nil {
+		return ErrNoBooks
+	}
+	ds, err := NewDiffStream(sess.Context(), env.Books, symbol, depth, every, env.Clock.NowMillis()*1000)
+	if err != nil {
+		return err
+	}
+	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+		_ = ds.Next(sess.Context(), env.Books, u.EventTime*1000, push)
+		return nil
+	})
+}
+
+// SubscribeBookSnapshots pushes symbol's book (depth levels a side) under
+// key every every of virtual time when its levels changed: push gets the
+// book at the step instant and sends its own frames.
+func SubscribeBookSnapshots(sess *plugins.Session, key, symbol string, depth int, every time.Duration, push func(cc.Book)) error {
+	env := sess.Env()
+	if env.Books == nil {
+		return ErrNoBooks
+	}
+	step := every.Microseconds()
+	var last cc.Book
+	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+		at := u.EventTime * 1000 / step * step
+		if last.Time != 0 && at <= last.Time {
+			return nil
+		}
+		b, err := env.Books.Book(sess.Context(), symbol, at, depth)
+		if err != nil || (last.Time != 0 && sameLevels(b.Bids, last.Bids) && sameLevels(b.Asks, last.Asks)) {
+			return nil
+		}
+		last = b
+		push(b)
+		return nil
+	})
+}
+
+func sameLevels(a, b []cc.BookLevel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Price.Cmp(b[i].Price) != 0 || a[i].Size.Cmp(b[i].Size) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// BookChange is one level of a diff with its side.
+type BookChange struct {
+	Bid bool
+	cc.BookLevel
+}
+
+// Changes lists d's levels, bids first, each side best first.
+func Changes(d cc.BookDiff) []BookChange {
+	out := make([]BookChange, 0, len(d.Bids)+len(d.Asks))
+	for _, l := range d.Bids {
+		out = append(out, BookChange{Bid: true, BookLevel: l})
+	}
+	for _, l := range d.Asks {
+		out = append(out, BookChange{BookLevel: l})
+	}
+	return out
+}
+
+// SplitDiff spreads d over one diff per update id, for protocols whose
+// messages carry a single id each that must grow by one (MEXC contract's
+// version, AscendEX's seqnum, KuCoin futures' sequence): the i-th change
+// (bids first) goes to FirstSeq+i, the changes beyond the last id all go
+// to LastSeq, and ids left without a change get an empty diff, so the
+// diffs applied in order give d's book and their ids run unbroken.
+func SplitDiff(d cc.BookDiff) []cc.BookDiff {
+	n := int(d.LastSeq - d.FirstSeq + 1)
+	out := make([]cc.BookDiff, n)
+	for i := range out {
+		seq := d.FirstSeq + int64(i)
+		out[i] = cc.BookDiff{Time: d.Time, FirstSeq: seq, LastSeq: seq}
+	}
+	for i, ch := range Changes(d) {
+		p := &out[min(i, n-1)]
+		if ch.Bid {
+			p.Bids = append(p.Bids, ch.BookLevel)
+		} else {
+			p.Asks = append(p.Asks, ch.BookLevel)
+		}
+	}
+	return out
+}

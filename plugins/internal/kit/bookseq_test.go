@@ -1,0 +1,96 @@
+package kit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/booktest"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+// A diff stream walked in uneven steps hands out diffs that chain id to
+// id from the book at the grid instant before its start and, applied by
+// a client, give the market's book at every diff, at any depth.
+func TestDiffStreamChainsIdsFromTheGrid(t *testing.T) {
+	ctx := context.Background()
+	f := fakeBooks()
+	start := time.Date(2026, 2, 3, 4, 5, 3, 0, time.UTC).UnixMicro() + 42_345
+	for _, depth := range []int{0, 1, 5} {
+		ds, err := kit.NewDiffStream(ctx, f, "X", depth, 20*time.Millisecond, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grid := start / kit.BookGrid * kit.BookGrid
+		if kit.BookTime(start/1000) != grid {
+			t.Fatalf("BookTime %d, want %d", kit.BookTime(start/1000), grid)
+		}
+		b0, _ := f.Book(ctx, "X", grid, depth)
+		local := booktest.NewLocal(b0)
+		at, n := start, 0
+		for _, step := range []int64{7_000, 100_000, 1, 2_500_000, 33_333, 9_000_000} {
+			at += step
+			err := ds.Next(ctx, f, at, func(d cc.BookDiff) {
+				if d.FirstSeq != local.Seq+1 || d.LastSeq < d.FirstSeq || d.Time > at {
+					t.Fatalf("depth %d: diff %d..%d at %d after %d", depth, d.FirstSeq, d.LastSeq, d.Time, local.Seq)
+				}
+				for _, c := range kit.Changes(d) {
+					local.Set(c.Bid, c.Price, c.Size)
+				}
+				local.Seq = d.LastSeq
+				if depth > 0 {
+					local.Truncate(depth)
+				}
+				want, _ := f.Book(ctx, "X", d.Time, depth)
+				if err := local.Equal(want, depth); err != nil {
+					t.Fatalf("depth %d: %v", depth, err)
+				}
+				if err := local.Check(); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n < 100 {
+			t.Fatalf("depth %d: only %d diffs in 11.6 s of 20 ms steps", depth, n)
+		}
+	}
+}
+
+// SplitDiff gives one diff per id, in order, that together make the
+// original, whether it has fewer changes than ids or more.
+func TestSplitDiffSpreadsChangesOverIds(t *testing.T) {
+	lv := func(p, s int64) cc.BookLevel {
+		return cc.BookLevel{Price: cc.NewDecimal(p, 0), Size: cc.NewDecimal(s, 0)}
+	}
+	for _, d := range []cc.BookDiff{
+		{FirstSeq: 10, LastSeq: 14, Bids: []cc.BookLevel{lv(9, 1)}, Asks: []cc.BookLevel{lv(11, 0)}},
+		{FirstSeq: 10, LastSeq: 11, Bids: []cc.BookLevel{lv(9, 1), lv(8, 2)}, Asks: []cc.BookLevel{lv(11, 0), lv(12, 3)}},
+		{FirstSeq: 7, LastSeq: 7, Asks: []cc.BookLevel{lv(11, 0), lv(12, 3)}},
+	} {
+		parts := kit.SplitDiff(d)
+		if len(parts) != int(d.LastSeq-d.FirstSeq+1) {
+			t.Fatalf("%d parts for %d..%d", len(parts), d.FirstSeq, d.LastSeq)
+		}
+		var got []kit.BookChange
+		for i, p := range parts {
+			if p.FirstSeq != d.FirstSeq+int64(i) || p.LastSeq != p.FirstSeq {
+				t.Fatalf("part %d: %d..%d", i, p.FirstSeq, p.LastSeq)
+			}
+			got = append(got, kit.Changes(p)...)
+		}
+		want := kit.Changes(d)
+		if len(got) != len(want) {
+			t.Fatalf("%d changes, want %d", len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Bid != want[i].Bid || got[i].Price.Cmp(want[i].Price) != 0 || got[i].Size.Cmp(want[i].Size) != 0 {
+				t.Fatalf("change %d: %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	}
+}
