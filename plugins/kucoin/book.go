@@ -182,7 +182,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 		}
 		var err error
 		if depth == 0 {
-			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, func(d cc.BookDiff) {
+			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, nil, func(d cc.BookDiff) {
 				for _, f := range encodeLevel2(t, d) {
 					if !s.Subscribed(t.key) || s.Send(f) != nil {
 						return
