@@ -209,6 +209,9 @@ func TestOrderBookUpdateSyncsWithTheRESTSnapshot(t *testing.T) {
 					t.Fatal(err)
 				}
 				steps++
+				if steps%10 == 0 && len(rest) < 5 {
+					rest = append(rest, restBook(t, srv, c.rest))
+				}
 				for len(rest) > 0 && rest[0].Seq <= u {
 					if rest[0].Seq == u {
 						if err := local.Equal(rest[0], 0); err != nil {
@@ -217,9 +220,6 @@ func TestOrderBookUpdateSyncsWithTheRESTSnapshot(t *testing.T) {
 						matches++
 					}
 					rest = rest[1:]
-				}
-				if steps%10 == 0 && len(rest) < 5 {
-					rest = append(rest, restBook(t, srv, c.rest))
 				}
 			}
 			if steps < 100 || matches < 5 {

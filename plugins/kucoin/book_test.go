@@ -257,6 +257,11 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		steps++
+		if steps%10 == 0 && len(rest) < 5 {
+			var r spotBookReply
+			json.Unmarshal(get(t, srv.URL, "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT").Data, &r)
+			rest = append(rest, r.book(t))
+		}
 		for len(rest) > 0 && rest[0].Seq <= local.Seq {
 			if rest[0].Seq == local.Seq {
 				if err := local.Equal(rest[0], 0); err != nil {
@@ -265,11 +270,6 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 				matches++
 			}
 			rest = rest[1:]
-		}
-		if steps%10 == 0 && len(rest) < 5 {
-			var r spotBookReply
-			json.Unmarshal(get(t, srv.URL, "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT").Data, &r)
-			rest = append(rest, r.book(t))
 		}
 	}
 	if matches < 5 {
