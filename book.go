@@ -47,10 +47,14 @@ type Books interface {
 	// 0 means all the levels the market models.
 	Book(ctx context.Context, symbol string, at int64, depth int) (Book, error)
 	// Diffs are the changes in (from, to] in steps of step µs: one diff per
-	// step whose book differs from the previous step's, each the difference
-	// of the books at the step's two ends taken at depth levels a side
-	// (levels that leave the top depth are removed, those that enter are
-	// added, as exchanges' depth-limited streams do). Steps are aligned
-	// to multiples of step.
+	// step in which the book was updated (its Seq moved), each the
+	// difference of the books at the step's two ends taken at depth levels
+	// a side (levels that leave the top depth are removed, those that
+	// enter are added, as exchanges' depth-limited streams do). A diff's
+	// levels are empty when its updates all lay beyond depth: keeping it
+	// makes every diff continue the one before (FirstSeq = previous
+	// LastSeq+1), within a call and across calls over adjacent windows; a
+	// stream that drops empty diffs carries their ids into the next one.
+	// Steps are aligned to multiples of step (the last ends at to).
 	Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]BookDiff, error)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/synth"
 )
@@ -49,6 +50,40 @@ func TestPerpetualEnvsHaveDerivatives(t *testing.T) {
 	for id, perp := range map[string]bool{"okx_spot": false, "okx_perpetual": true, "hyperliquid_perpetual": true} {
 		if got := multi.EnvOf(id).Derivs != nil; got != perp {
 			t.Errorf("%s: has a perpetual side %v, want %v", id, got, perp)
+		}
+	}
+}
+
+// Every synthetic env has an order book, the same as its touch at the top,
+// in single- and multi-exchange servers alike.
+func TestEnvsHaveBooks(t *testing.T) {
+	ctx := context.Background()
+	single, err := replay.New(replay.Options{Exchange: "binance_spot", Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { single.Close(context.Background()) })
+	multi, err := replay.New(replay.Options{Exchanges: []string{"okx_spot", "okx_perpetual", "bybit_spot"}, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { multi.Close(context.Background()) })
+	at := int64(1750000000123456)
+	for id, env := range map[string]*plugins.Env{"binance_spot": single.Env(), "okx_perpetual": multi.EnvOf("okx_perpetual"), "bybit_spot": multi.EnvOf("bybit_spot")} {
+		if env.Books == nil {
+			t.Fatalf("%s: no books", id)
+		}
+		sym := env.Pairs[0].Symbol
+		b, err := env.Books.Book(ctx, sym, at, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, err := env.Quotes.Touch(ctx, sym, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Bids) != 5 || len(b.Asks) != 5 || b.Bids[0].Price != th.Bid || b.Asks[0].Size != th.AskSize {
+			t.Errorf("%s: book %+v, touch %+v", id, b, th)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func newMulti(opts Options) (*Server, error) {
 			Pairs:  ps,
 			Hub:    st.Hub(),
 			Logger: so.Logger,
-			Tape:   market, Quotes: market,
+			Tape:   market, Quotes: market, Books: market,
 		}
 		envs[p.Name()] = env
 		st.Handle(serve.Sourced(serve.SourceSynthetic, p.Handler(env)))
@@ -114,7 +114,7 @@ func newMulti(opts Options) (*Server, error) {
 func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *plugins.Env {
 	u := *lead
 	markets, feeds := unionMarket{}, unionFeed{}
-	tapes, quotes, derivs := unionTape{}, unionQuoter{}, unionDerivs{}
+	tapes, quotes, derivs, books := unionTape{}, unionQuoter{}, unionDerivs{}, unionBooks{}
 	u.Pairs = nil
 	for _, env := range append([]*plugins.Env{lead}, lookup(others, envs)...) {
 		for _, p := range env.Pairs {
@@ -131,6 +131,9 @@ func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *pl
 			if env.Derivs != nil {
 				derivs[p.Symbol] = env.Derivs
 			}
+			if env.Books != nil {
+				books[p.Symbol] = env.Books
+			}
 			u.Pairs = append(u.Pairs, p)
 		}
 	}
@@ -138,7 +141,7 @@ func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *pl
 	// The trades, touch and perpetual side of each symbol come from its own
 	// exchange too (a swap's trades and mark price on OKX's shared socket),
 	// not from the lead's alone.
-	u.Tape, u.Quotes, u.Derivs = nil, nil, nil
+	u.Tape, u.Quotes, u.Derivs, u.Books = nil, nil, nil, nil
 	if len(tapes) > 0 {
 		u.Tape = tapes
 	}
@@ -147,6 +150,9 @@ func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *pl
 	}
 	if len(derivs) > 0 {
 		u.Derivs = derivs
+	}
+	if len(books) > 0 {
+		u.Books = books
 	}
 	return &u
 }
@@ -181,6 +187,25 @@ func (u unionQuoter) Touch(ctx context.Context, symbol string, at int64) (cc.Tou
 		return cc.Touch{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
 	}
 	return q.Touch(ctx, symbol, at)
+}
+
+// unionBooks gives each symbol's order book from its exchange's.
+type unionBooks map[string]cc.Books
+
+func (u unionBooks) Book(ctx context.Context, symbol string, at int64, depth int) (cc.Book, error) {
+	b, ok := u[symbol]
+	if !ok {
+		return cc.Book{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return b.Book(ctx, symbol, at, depth)
+}
+
+func (u unionBooks) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	b, ok := u[symbol]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
+	}
+	return b.Diffs(ctx, symbol, from, to, step, depth)
 }
 
 // unionDerivs is the perpetual side of each symbol whose exchange has one.

@@ -199,7 +199,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		Pairs:  pairs,
 		Hub:    hub,
 		Logger: logger,
-		Tape:   syn.Tape(), Quotes: syn.Quoter(),
+		Tape:   syn.Tape(), Quotes: syn.Quoter(), Books: syn.Books(),
 	}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)

@@ -59,7 +59,8 @@
 //
 // # Trades and the touch
 //
-// Market is also a cc.Tape, a cc.Quoter and a cc.TradeIDs. The trades of
+// Market is also a cc.Tape, a cc.Quoter and a cc.TradeIDs (and a cc.Books,
+// below). The trades of
 // a 1s leaf are generated from the leaf node alone, with draws seeded by
 // (seed, exchange, pair, second), so any window is generated directly.
 // A leaf's trades are taker orders at distinct microseconds strictly
@@ -116,6 +117,31 @@
 // next order's touch at an instant between the two orders (quoteInstant:
 // soon after the last order, never in its microsecond). A book can take
 // the same levels as its top and fill the depth below.
+//
+// # The order book
+//
+// Market is also a cc.Books: an L2 book at any instant, generated from the
+// touch and draws seeded by (seed, exchange, pair, side, price, refresh
+// epoch), so any instant is generated directly. Its top is the touch
+// exactly; while the quotes show the touch an order sweeping several
+// levels prints against, those levels are on the book as it takes them
+// (what prints at each, plus the rest at the last). Below the best, the
+// candidate prices of a side are every tick in the first band (500
+// ticks from the best), then every 2^b ticks in band b, 4^b times wider;
+// a candidate holds a level with a probability falling from about 0.95
+// at the touch to 0.6, of a log-normal size (a trade's worth near the
+// touch, growing by e^0.45 a band, now and then a wall of about seven times that).
+// Each candidate keeps its level for an epoch of its own period (8 s
+// times 2^b, ±50%, with a random phase) on a clock of 10 ms slots, so a
+// slot changes only a few levels, and the touch moving changes the
+// levels it crosses and a few at the bands' edges: about 40-60 levels
+// per 100 ms over 5,000 levels a side (BookLevels), a few in the top 20,
+// more when the price jumps. No level rests below a fifth of the best bid
+// or above five times the best ask. The update id (Seq) counts two
+// updates per trade (the quotes moving to its touch, its print) and one
+// per slot: 2·(next trade id) − 1 + (quotes moved) + ⌊t/10ms⌋, computed
+// from the trade id alone (about 100 updates/s plus twice the trade
+// rate), and below 2^53.
 //
 // # Concurrency
 //

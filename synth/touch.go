@@ -21,13 +21,33 @@ func (m *Market) Touch(ctx context.Context, symbol string, at int64) (cc.Touch, 
 	defer m.pool.Put(g)
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
-
-	j, err := m.next(g, m.firstID(g, tg, at))
+	st, err := m.touchAt(g, s, tg, at)
 	if err != nil {
 		return cc.Touch{}, err
 	}
+	return s.touch(st, at), nil
+}
+
+// touchState is the touch at an instant in the tree's integers (ticks,
+// lots), and where it comes from.
+type touchState struct {
+	bid, bidSz, ask, askSz int64
+	j                      int64 // the first trade at or after the instant
+	// quoted: the quotes have moved to trade j's touch (before); tg.leaf
+	// then holds j's leaf, j at index ji.
+	quoted bool
+	ji     int
+}
+
+// touchAt is the touch at at: the one the last trade before at left, or,
+// from the quote instant on, the one the next trade prints against.
+func (m *Market) touchAt(g *gen, s *symbol, tg *tapeGen, at int64) (touchState, error) {
+	j, err := m.next(g, m.firstID(g, tg, at))
+	if err != nil {
+		return touchState{}, err
+	}
 	// The last trade before at, and the touch it left.
-	var post cc.Touch
+	var post touchState
 	tp := int64(math.MinInt64)
 	if p, err := m.back(g, j, 1); err == nil {
 		if leaf, first, ok := m.locate(g, p); ok {
@@ -39,17 +59,18 @@ func (m *Market) Touch(ctx context.Context, symbol string, at int64) (cc.Touch, 
 	}
 	leaf, first, ok := m.locate(g, j)
 	if !ok {
-		return cc.Touch{}, errRange
+		return touchState{}, errRange
 	}
 	m.gen(g, tg, leaf, first)
 	i := int(j - first)
 	tj := tg.leaf[i].t
-	t := post
+	st := post
 	if tp == math.MinInt64 || at >= quoteInstant(s, j, tp, tj) {
-		t = tg.before(s, i)
+		st = tg.before(s, i)
+		st.quoted, st.ji = true, i
 	}
-	t.Time = at
-	return t, nil
+	st.j = j
+	return st, nil
 }
 
 // quoteInstant is when the quotes move from the touch trade j-1 left
@@ -75,7 +96,7 @@ func (tg *tapeGen) orderStart(i int) int {
 // taker's side at its price, holding the level's printed size plus what
 // rests there after the order (nothing when the order sweeps on), and
 // the other side a spread away.
-func (tg *tapeGen) before(s *symbol, i int) cc.Touch {
+func (tg *tapeGen) before(s *symbol, i int) touchState {
 	l := tg.leaf
 	f := tg.orderStart(i)
 	tr := &l[f]
@@ -88,17 +109,17 @@ func (tg *tapeGen) before(s *symbol, i int) cc.Touch {
 		lvl += restSize(s, uint64(l[k-1].agg))
 	}
 	other, otherSz := tg.otherSide(s, f)
-	return s.touch(tr.buy, tr.px, lvl, other, otherSz)
+	return sides(tr.buy, tr.px, lvl, other, otherSz)
 }
 
 // after is the touch left after print i, the last of its taker order:
 // the taker's side at the last level it reached, with what rests there,
 // the other side unchanged.
-func (tg *tapeGen) after(s *symbol, i int) cc.Touch {
+func (tg *tapeGen) after(s *symbol, i int) touchState {
 	l := tg.leaf
 	f := tg.orderStart(i)
 	other, otherSz := tg.otherSide(s, f)
-	return s.touch(l[i].buy, l[i].px, restSize(s, uint64(l[i].agg)), other, otherSz)
+	return sides(l[i].buy, l[i].px, restSize(s, uint64(l[i].agg)), other, otherSz)
 }
 
 // otherSide is the price and size of the side an order starting at print
@@ -112,15 +133,21 @@ func (tg *tapeGen) otherSide(s *symbol, f int) (px, sz int64) {
 	return tr.px + sp, restSize(s, uint64(tr.id)^0x5bd1e995)
 }
 
-func (s *symbol) touch(buy bool, px, sz, other, otherSz int64) cc.Touch {
-	t := cc.Touch{}
-	bid, bidSz, ask, askSz := other, otherSz, px, sz
-	if !buy {
-		bid, bidSz, ask, askSz = px, sz, other, otherSz
+// sides is the touch whose taker's side (the ask for a buy) is at px
+// holding sz, the other side at other holding otherSz.
+func sides(buy bool, px, sz, other, otherSz int64) touchState {
+	if buy {
+		return touchState{bid: other, bidSz: otherSz, ask: px, askSz: sz}
 	}
-	t.Bid, t.BidSize = cc.NewDecimal(bid, s.tickDec), cc.NewDecimal(bidSz, s.lotDec)
-	t.Ask, t.AskSize = cc.NewDecimal(ask, s.tickDec), cc.NewDecimal(askSz, s.lotDec)
-	return t
+	return touchState{bid: px, bidSz: sz, ask: other, askSz: otherSz}
+}
+
+func (s *symbol) touch(st touchState, at int64) cc.Touch {
+	return cc.Touch{
+		Time: at,
+		Bid:  cc.NewDecimal(st.bid, s.tickDec), BidSize: cc.NewDecimal(st.bidSz, s.lotDec),
+		Ask: cc.NewDecimal(st.ask, s.tickDec), AskSize: cc.NewDecimal(st.askSz, s.lotDec),
+	}
 }
 
 // spreadTicks is the spread, in ticks, the order with first print id met:
@@ -160,6 +187,14 @@ func (m *Market) Tape() cc.Tape {
 
 // Quoter is m as a cc.Quoter; nil for a nil m.
 func (m *Market) Quoter() cc.Quoter {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// Books is m as a cc.Books; nil for a nil m.
+func (m *Market) Books() cc.Books {
 	if m == nil {
 		return nil
 	}
