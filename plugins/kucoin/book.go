@@ -182,8 +182,14 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 		}
 		var err error
 		if depth == 0 {
-			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, nil, func(d cc.BookDiff) {
-				for _, f := range encodeLevel2(t, d) {
+			var prev kit.BookChange // the futures change an id without one repeats
+			first := func(b cc.Book) {
+				if len(b.Bids) > 0 {
+					prev = kit.BookChange{Bid: true, BookLevel: b.Bids[0]}
+				}
+			}
+			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, first, func(d cc.BookDiff) {
+				for _, f := range encodeLevel2(t, d, &prev) {
 					if !s.Subscribed(t.key) || s.Send(f) != nil {
 						return
 					}
@@ -212,9 +218,9 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 // encodeLevel2 is a diff as level2 frames: spot one trade.l2update with
 // every change (change i numbered FirstSeq+i, the last LastSeq); futures
 // one frame per change, sequence by sequence (kit.SplitDiff: an id
-// without a change repeats the previous change, which leaves the book as
-// it is, and changes beyond the last id share it).
-func encodeLevel2(t target, d cc.BookDiff) [][]byte {
+// without a change repeats *prev, the last change sent, which leaves the
+// book as it is, and changes beyond the last id share it).
+func encodeLevel2(t target, d cc.BookDiff, prev *kit.BookChange) [][]byte {
 	if !t.futures {
 		b := append([]byte(`{"topic":"`), t.key...)
 		b = append(b, `","type":"message","subject":"trade.l2update","data":{"changes":{"asks":`...)
@@ -240,15 +246,14 @@ func encodeLevel2(t target, d cc.BookDiff) [][]byte {
 	}
 	mult := multiplier(t.symbol)
 	var out [][]byte
-	var prev kit.BookChange
 	for _, part := range kit.SplitDiff(d) {
 		chs := kit.Changes(part)
 		if len(chs) == 0 {
-			chs = []kit.BookChange{prev}
+			chs = []kit.BookChange{*prev}
 		}
 		for _, c := range chs {
 			out = append(out, encodeFuturesChange(t, part.LastSeq, d.Time/1000, c, mult))
-			prev = c
+			*prev = c
 		}
 	}
 	return out
