@@ -154,16 +154,6 @@ func appendSpotLevels(b []byte, ls []cc.BookLevel) []byte {
 	return append(b, ']')
 }
 
-// bookContracts is a level's size in contracts: at least one for a
-// level that holds anything, zero only for a removed one.
-func bookContracts(size, mult cc.Decimal) int64 {
-	n := contracts(size, mult)
-	if n <= 0 && !size.IsZero() {
-		return 1
-	}
-	return n
-}
-
 func appendFuturesLevels(b []byte, ls []cc.BookLevel, mult cc.Decimal) []byte {
 	b = append(b, '[')
 	for i, l := range ls {
@@ -173,7 +163,7 @@ func appendFuturesLevels(b []byte, ls []cc.BookLevel, mult cc.Decimal) []byte {
 		b = append(b, `{"p":"`...)
 		b = l.Price.AppendTrim(b, int(l.Price.Scale))
 		b = append(b, `","s":`...)
-		b = strconv.AppendInt(b, bookContracts(l.Size, mult), 10)
+		b = strconv.AppendInt(b, kit.BookContracts(l.Size, mult), 10)
 		b = append(b, '}')
 	}
 	return append(b, ']')

@@ -164,3 +164,15 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 	}
 	return out
 }
+
+// BookContracts is a level's size in whole contracts of size contract
+// (Contracts' rounding), at least one for a level that holds anything:
+// a book level never reads as removed because it is under half a
+// contract.
+func BookContracts(size, contract cc.Decimal) int64 {
+	n := Contracts(size, contract)
+	if n <= 0 && !size.IsZero() {
+		return 1
+	}
+	return n
+}
