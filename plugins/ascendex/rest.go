@@ -38,6 +38,7 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/pro/v1/ticker", Handler: s.ticker},
 		{Pattern: "/api/pro/v1/spot/ticker", Handler: s.ticker},
 		{Pattern: "/api/pro/v1/trades", Handler: s.trades},
+		{Pattern: "/api/pro/v1/depth", Probes: []string{"/api/pro/v1/depth", "/api/pro/v1/depth?symbol=BTC/USDT"}, Handler: s.depth},
 		{Pattern: "/api/pro/v2/futures/contract", Handler: func(w http.ResponseWriter, r *http.Request) { ok(w, []any{}) }},
 		{Pattern: "/api/pro/v1/stream", WS: true, Handler: s.ws},
 		{Pattern: "/{group}/api/pro/v1/stream", WS: true, Probes: []string{"/1/api/pro/v1/stream"}, Handler: s.ws},

@@ -55,10 +55,14 @@ func (p *proto) Open(sess *plugins.Session) error {
 }
 
 type wsReq struct {
-	Op string          `json:"op"`
-	ID json.RawMessage `json:"id"`
-	Ch string          `json:"ch"`
-	Hp *int64          `json:"hp"`
+	Op     string          `json:"op"`
+	ID     json.RawMessage `json:"id"`
+	Ch     string          `json:"ch"`
+	Hp     *int64          `json:"hp"`
+	Action string          `json:"action"`
+	Args   struct {
+		Symbol string `json:"symbol"`
+	} `json:"args"`
 }
 
 func idOf(raw json.RawMessage) any {
@@ -94,6 +98,12 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 		// An answer to our ping; receiving it already kept the session alive.
 	case "sub", "unsub":
 		p.sub(sess, &req)
+	case "req":
+		if req.Action != "depth-snapshot" {
+			p.fail(sess, &req, 100005, "INVALID_WS_REQUEST_DATA", fmt.Sprintf("Invalid request action %q", req.Action))
+			return
+		}
+		p.depthSnapshot(sess, &req)
 	default:
 		p.fail(sess, &req, 100005, "INVALID_WS_REQUEST_DATA", fmt.Sprintf("Invalid request op %q", req.Op))
 	}
@@ -102,6 +112,10 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 func (p *proto) sub(sess *plugins.Session, req *wsReq) {
 	if name, sym, ok := strings.Cut(req.Ch, ":"); ok && (name == "trades" || name == "bbo") {
 		p.marketSub(sess, req, name, sym)
+		return
+	}
+	if name, sym, ok := strings.Cut(req.Ch, ":"); ok && name == "depth" {
+		p.depthSub(sess, req, sym)
 		return
 	}
 	parts := strings.SplitN(req.Ch, ":", 3)

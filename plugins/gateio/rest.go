@@ -43,6 +43,8 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/v4/spot/tickers", Handler: s.spotTickers},
 		{Pattern: "/api/v4/spot/candlesticks", Handler: s.spotCandles},
 		{Pattern: "/api/v4/spot/trades", Handler: s.spotTrades},
+		{Pattern: "/api/v4/spot/order_book", Probes: []string{"/api/v4/spot/order_book", "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=5&with_id=true"}, Handler: s.spotOrderBook},
+		{Pattern: "/api/v4/futures/{settle}/order_book", Probes: []string{"/api/v4/futures/usdt/order_book", "/api/v4/futures/usdt/order_book?contract=BTC_USDT&with_id=true"}, Handler: s.futuresOrderBook},
 		{Pattern: "/api/v4/futures/{settle}/contracts", Probes: []string{"/api/v4/futures/usdt/contracts"}, Handler: s.contracts},
 		{Pattern: "/api/v4/futures/{settle}/contracts/{contract}", Probes: []string{"/api/v4/futures/usdt/contracts/BTC_USDT"}, Handler: s.contract},
 		{Pattern: "/api/v4/futures/{settle}/tickers", Probes: []string{"/api/v4/futures/usdt/tickers"}, Handler: s.futuresTickers},

@@ -115,6 +115,9 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 	case p.prefix + ".trades", p.prefix + ".tickers":
 		p.marketChannel(sess, &req)
 		return
+	case p.prefix + ".order_book_update", p.prefix + ".order_book":
+		p.bookChannel(sess, &req)
+		return
 	default:
 		p.fail(sess, &req, 2, "unknown channel "+req.Channel)
 		return

@@ -54,7 +54,7 @@ func deserializeError(w http.ResponseWriter, body []byte, msg string) {
 	fmt.Fprintf(w, "Failed to deserialize the JSON body into the target type: %s at line 1 column %d", msg, len(body))
 }
 
-var infoTypes = []string{"meta", "metaAndAssetCtxs", "spotMeta", "spotMetaAndAssetCtxs", "perpDexs", "allMids", "exchangeStatus", "candleSnapshot", "recentTrades", "fundingHistory"}
+var infoTypes = []string{"meta", "metaAndAssetCtxs", "spotMeta", "spotMetaAndAssetCtxs", "perpDexs", "allMids", "exchangeStatus", "candleSnapshot", "recentTrades", "fundingHistory", "l2Book"}
 
 type snapshotReq struct {
 	Type string `json:"type"`
@@ -103,6 +103,8 @@ func (s *server) info(w http.ResponseWriter, r *http.Request) {
 		s.candleSnapshot(w, r, body, top)
 	case "recentTrades":
 		s.recentTrades(w, r, body, top)
+	case "l2Book":
+		s.l2BookInfo(w, r, body, top)
 	case "fundingHistory":
 		s.fundingHistory(w, r, body, top)
 	case "meta":

@@ -35,6 +35,7 @@ type candleSub struct {
 	Type     string `json:"type"`
 	Coin     string `json:"coin"`
 	Interval string `json:"interval,omitempty"`
+	l2Opts
 }
 
 func wsError(sess *plugins.Session, msg string) {
@@ -57,6 +58,10 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 			return
 		}
 		key, _ := json.Marshal(sub)
+		if sub.Type == "l2Book" {
+			p.l2BookSub(sess, req.Method, sub, string(key))
+			return
+		}
 		if marketSubs[sub.Type] {
 			p.marketSub(sess, req.Method, sub, string(key))
 			return

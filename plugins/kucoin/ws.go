@@ -125,6 +125,10 @@ func (p *wsProto) parse(topic string) ([]target, bool) {
 }
 
 func (p *wsProto) subscribe(s *plugins.Session, m wsMsg) {
+	if targets, depth, ok := p.parseBook(m.Topic); ok {
+		p.subscribeBook(s, m, targets, depth)
+		return
+	}
 	if targets, every, ok := p.parseSurface(m.Topic); ok {
 		p.subscribeSurface(s, m, targets, every)
 		return

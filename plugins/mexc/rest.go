@@ -43,6 +43,8 @@ func (s *server) routes() kit.Table {
 		{Pattern: "/api/v3/ticker/price", Handler: s.tickerPrice},
 		{Pattern: "/api/v3/ticker/bookTicker", Handler: s.bookTicker},
 		{Pattern: "/api/v3/trades", Handler: s.spotTrades},
+		{Pattern: "/api/v3/depth", Probes: []string{"/api/v3/depth", "/api/v3/depth?symbol=BTCUSDT&limit=5"}, Handler: s.spotDepth},
+		{Pattern: "/api/v1/contract/depth/{symbol}", Probes: []string{"/api/v1/contract/depth/BTC_USDT?limit=5"}, Handler: s.contractDepth},
 		{Pattern: "/api/v3/aggTrades", Handler: s.aggTrades},
 		{Pattern: "/api/v1/contract/ping", Handler: s.contractPing},
 		{Pattern: "/api/v1/contract/detail", Handler: s.contractDetail},

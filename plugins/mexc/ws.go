@@ -89,6 +89,9 @@ func (p *spotProto) subscribe(sess *plugins.Session, ch string) bool {
 	if ok, handled := p.subscribeMarket(sess, ch); handled {
 		return ok
 	}
+	if ok, handled := p.subscribeDepth(sess, ch); handled {
+		return ok
+	}
 	rest, ok := strings.CutPrefix(ch, klinePrefix)
 	if !ok {
 		return false
@@ -141,6 +144,7 @@ type contractReq struct {
 	Param  struct {
 		Symbol   string `json:"symbol"`
 		Interval string `json:"interval"`
+		Limit    int    `json:"limit"`
 	} `json:"param"`
 }
 
@@ -159,6 +163,8 @@ func (p *contractProto) Message(sess *plugins.Session, typ int, data []byte) {
 		sess.SendJSON(map[string]any{"channel": "pong", "data": p.s.now()})
 	case "sub.deal", "unsub.deal", "sub.ticker", "unsub.ticker":
 		p.market(sess, req.Method, req.Param.Symbol)
+	case "sub.depth", "unsub.depth", "sub.depth.full", "unsub.depth.full":
+		p.depth(sess, req.Method, req.Param.Symbol, req.Param.Limit)
 	case "sub.kline", "unsub.kline":
 		ivName := cmp.Or(req.Param.Interval, "Min1")
 		iv, ok := wsIntervals.Parse(ivName)

@@ -80,12 +80,24 @@ func (l *Local) Truncate(depth int) {
 
 // Check reports a crossed or empty book.
 func (l *Local) Check() error {
-	b := l.Book(1)
-	if len(b.Bids) == 0 || len(b.Asks) == 0 {
+	if len(l.bids) == 0 || len(l.asks) == 0 {
 		return fmt.Errorf("book at %d has an empty side: %d bids, %d asks", l.Seq, len(l.bids), len(l.asks))
 	}
-	if b.Bids[0].Price.Cmp(b.Asks[0].Price) >= 0 {
-		return fmt.Errorf("book at %d is crossed: bid %s ask %s", l.Seq, b.Bids[0].Price, b.Asks[0].Price)
+	var bid, ask cc.Decimal
+	first := true
+	for _, x := range l.bids {
+		if first || x.Price.Cmp(bid) > 0 {
+			bid, first = x.Price, false
+		}
+	}
+	first = true
+	for _, x := range l.asks {
+		if first || x.Price.Cmp(ask) < 0 {
+			ask, first = x.Price, false
+		}
+	}
+	if bid.Cmp(ask) >= 0 {
+		return fmt.Errorf("book at %d is crossed: bid %s ask %s", l.Seq, bid, ask)
 	}
 	return nil
 }
@@ -93,6 +105,25 @@ func (l *Local) Check() error {
 // Equal reports how the copy's top depth levels a side differ from want's
 // (0: all levels).
 func (l *Local) Equal(want cc.Book, depth int) error {
+	if depth == 0 {
+		// The whole book: the same levels by price, without sorting.
+		for _, side := range []struct {
+			name string
+			have map[int64]cc.BookLevel
+			want []cc.BookLevel
+		}{{"bids", l.bids, want.Bids}, {"asks", l.asks, want.Asks}} {
+			if len(side.have) != len(side.want) {
+				return fmt.Errorf("seq %d: %d %s, want %d", l.Seq, len(side.have), side.name, len(side.want))
+			}
+			for _, w := range side.want {
+				g, ok := side.have[key(w.Price)]
+				if !ok || g.Size.Cmp(w.Size) != 0 {
+					return fmt.Errorf("seq %d: %s at %s: %s, want %s", l.Seq, side.name, w.Price, g.Size, w.Size)
+				}
+			}
+		}
+		return nil
+	}
 	got := l.Book(depth)
 	cut := func(ls []cc.BookLevel) []cc.BookLevel {
 		if depth > 0 && len(ls) > depth {

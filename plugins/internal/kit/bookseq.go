@@ -30,8 +30,9 @@ func BookTime(now int64) int64 { return now * 1000 / BookGrid * BookGrid }
 // not change within the depth yields no diff, and the next diff's
 // FirstSeq reaches back over it, as it covers those ids too).
 type DiffStream struct {
-	cur  *BookCursor
-	last int64 // LastSeq handed out (the snapshot's Seq at first)
+	cur   *BookCursor
+	first cc.Book
+	last  int64 // LastSeq handed out (the snapshot's Seq at first)
 }
 
 // NewDiffStream starts at the grid instant at or before start (Unix µs):
@@ -42,8 +43,11 @@ func NewDiffStream(ctx context.Context, books cc.Books, symbol string, depth int
 	if err != nil {
 		return nil, err
 	}
-	return &DiffStream{cur: cur, last: b.Seq}, nil
+	return &DiffStream{cur: cur, first: b, last: b.Seq}, nil
 }
+
+// Start is the book the first diff continues (the stream's own copy).
+func (s *DiffStream) Start() cc.Book { return s.first }
 
 // Next calls each with the diffs of the steps ended by upTo (Unix µs),
 // oldest first.
@@ -60,8 +64,10 @@ func (s *DiffStream) Next(ctx context.Context, books cc.Books, upTo int64, each 
 
 // SubscribeBookDiffs pushes symbol's chained book diffs (step every, depth
 // levels a side, 0 all) under key as virtual time passes, from the grid
-// instant at or before the subscription; push sends its own frames.
-func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, every time.Duration, push func(cc.BookDiff)) error {
+// instant at or before the subscription; push sends its own frames. first,
+// when not nil, gets that instant's book before the first diff (Gate's
+// full=true push).
+func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, every time.Duration, first func(cc.Book), push func(cc.BookDiff)) error {
 	env := sess.Env()
 	if env.Books == nil {
 		return ErrNoBooks
@@ -71,6 +77,10 @@ func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, ev
 		return err
 	}
 	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+		if first != nil {
+			first(ds.Start())
+			first = nil
+		}
 		_ = ds.Next(sess.Context(), env.Books, u.EventTime*1000, push)
 		return nil
 	})
@@ -153,4 +163,16 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 		}
 	}
 	return out
+}
+
+// BookContracts is a level's size in whole contracts of size contract
+// (Contracts' rounding), at least one for a level that holds anything:
+// a book level never reads as removed because it is under half a
+// contract.
+func BookContracts(size, contract cc.Decimal) int64 {
+	n := Contracts(size, contract)
+	if n <= 0 && !size.IsZero() {
+		return 1
+	}
+	return n
 }
