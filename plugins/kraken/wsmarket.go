@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // WS v2 trade and ticker channels: trades from env.Tape (a snapshot of
@@ -60,43 +61,22 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 	if ch == "trade" {
 		every = tradeEvery
 		first := true
-		var last int64
-		start := env.Clock.Now().UnixMicro() + 1
+		cur := kit.TradeCursorFrom(pair.Symbol, env.Clock.Now().UnixMicro()+1)
 		encode = func(u cc.Update) []byte {
-			now := u.EventTime*1000 + 999
 			places := h.priceDecimals(s.Context(), pair)
 			if first {
 				first = false
 				if snapshot {
-					ts, err := env.Tape.Trades(s.Context(), cc.TradeQuery{Symbol: pair.Symbol, Limit: tradeSnapshot, Newest: true, Now: now})
-					if err != nil {
-						return nil
-					}
-					if len(ts) > 0 {
-						last = ts[len(ts)-1].ID
-					}
-					if s.Send(encodeTrades("snapshot", sym, ts, places)) != nil {
+					ts, err := cur.Snapshot(s.Context(), env.Tape, u.EventTime, tradeSnapshot)
+					if err != nil || s.Send(encodeTrades("snapshot", sym, ts, places)) != nil {
 						return nil
 					}
 				}
 			}
-			for {
-				q := cc.TradeQuery{Symbol: pair.Symbol, Start: start, Limit: tradePage, Now: now}
-				if last != 0 {
-					q.FromID = last + 1
-				}
-				ts, err := env.Tape.Trades(s.Context(), q)
-				if err != nil || len(ts) == 0 || !s.Subscribed(key) {
-					return nil
-				}
-				if s.Send(encodeTrades("update", sym, ts, places)) != nil {
-					return nil
-				}
-				last = ts[len(ts)-1].ID
-				if len(ts) < tradePage {
-					return nil
-				}
-			}
+			_ = cur.Poll(s.Context(), env.Tape, u.EventTime, tradePage, func(ts []cc.Trade) bool {
+				return s.Subscribed(key) && s.Send(encodeTrades("update", sym, ts, places)) == nil
+			})
+			return nil
 		}
 	} else {
 		every = tradeEvery

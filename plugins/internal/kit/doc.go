@@ -6,5 +6,8 @@
 // it off the market), JSON replies, server-error and rate-limit refusal
 // bodies and optional integer query parameters.
 //
-// Everything here is stateless and safe for concurrent use.
+// Everything here is stateless and safe for concurrent use, but for
+// TradeCursor: a trade stream's position (after the subscription or a
+// snapshot, then after the last trade handed out), with Poll walking it
+// in pages and WholeAggregates keeping aggregate-per-event streams whole.
 package kit
