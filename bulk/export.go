@@ -51,6 +51,12 @@ type ExportOptions struct {
 	Format string
 	// Seed of the synthetic market (replay --seed).
 	Seed uint64
+	// What is WhatCandles (default) or WhatTrades: the trades of the
+	// selected exchanges and symbols with times in [Start, End) (both
+	// needed), from the synthetic tape (Source synthetic, the default for
+	// trades), one row a trade (ExportTrades). The cassette may be "" for
+	// trades, with an Exchange.
+	What string
 }
 
 // Row is one exported candle.
@@ -73,6 +79,13 @@ type ExportResult struct {
 // Export writes the selected candles of the cassette at path to w.
 func Export(path string, w io.Writer, o ExportOptions) (ExportResult, error) {
 	var res ExportResult
+	switch o.What {
+	case "", WhatCandles:
+	case WhatTrades:
+		return exportTrades(path, w, o)
+	default:
+		return res, fmt.Errorf("--what %q: want candles or trades", o.What)
+	}
 	switch o.Source {
 	case "":
 		o.Source = SourceRecorded

@@ -1,0 +1,240 @@
+package bulk_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/bulk"
+	"github.com/candlecassette/candlecassette/replay"
+)
+
+// tradeWindow is ten minutes of a weekday afternoon: busy enough that no
+// minute is empty.
+var tradeWindow = [2]int64{
+	time.Date(2025, 3, 5, 15, 0, 0, 0, time.UTC).UnixMilli(),
+	time.Date(2025, 3, 5, 15, 10, 0, 0, time.UTC).UnixMilli(),
+}
+
+// syntheticEnv is what replay serves for binance_spot at seed 7: the
+// tape and market the trades export reads.
+func syntheticEnv(t *testing.T) (cc.Tape, cc.Market) {
+	t.Helper()
+	srv, err := replay.New(replay.Options{Exchange: "binance_spot", Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	return srv.Env().Tape, srv.Env().Market
+}
+
+func exportTrades(t *testing.T, format string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	res, err := bulk.Export("", &out, bulk.ExportOptions{What: bulk.WhatTrades, Exchange: "binance_spot", Symbol: "BTCUSDT",
+		Start: tradeWindow[0], End: tradeWindow[1], Format: format, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows == 0 {
+		t.Fatal("no trades exported")
+	}
+	return out.Bytes()
+}
+
+func tapeTrades(t *testing.T, tape cc.Tape) []cc.Trade {
+	t.Helper()
+	ts, err := tape.Trades(context.Background(), cc.TradeQuery{Symbol: "BTCUSDT", Start: tradeWindow[0] * 1000, End: tradeWindow[1] * 1000})
+	if err != nil || len(ts) < 1000 {
+		t.Fatalf("tape: %d trades, %v", len(ts), err)
+	}
+	return ts
+}
+
+func dec(d cc.Decimal) string { return string(d.Append(nil, int(d.Scale))) }
+
+// The CSV and JSONL trades of a window are the tape's, field for field,
+// decimals with their own digits.
+func TestExportTradesTextIsTheTape(t *testing.T) {
+	tape, _ := syntheticEnv(t)
+	want := tapeTrades(t, tape)
+	lines := strings.Split(strings.TrimSuffix(string(exportTrades(t, bulk.FormatCSV)), "\n"), "\n")
+	if lines[0] != "exchange,symbol,time,id,agg_id,price,size,quote,buyer_maker,source" {
+		t.Fatalf("header %q", lines[0])
+	}
+	if len(lines)-1 != len(want) {
+		t.Fatalf("%d rows, the tape holds %d", len(lines)-1, len(want))
+	}
+	for i, l := range lines[1:] {
+		w := want[i]
+		exp := strings.Join([]string{"binance_spot", "BTCUSDT", strconv.FormatInt(w.Time, 10), strconv.FormatInt(w.ID, 10), strconv.FormatInt(w.AggID, 10),
+			dec(w.Price), dec(w.Size), dec(w.Quote()), strconv.FormatBool(w.BuyerMaker), "synthetic"}, ",")
+		if l != exp {
+			t.Fatalf("row %d: %s, want %s", i, l, exp)
+		}
+	}
+	jl := strings.Split(strings.TrimSuffix(string(exportTrades(t, bulk.FormatJSONL)), "\n"), "\n")
+	if len(jl) != len(want) {
+		t.Fatalf("jsonl: %d lines, the tape holds %d", len(jl), len(want))
+	}
+	for i, l := range jl {
+		var r struct {
+			Exchange, Symbol, Price, Size, Quote, Source string
+			Time, ID                                     int64
+			AggID                                        int64 `json:"agg_id"`
+			BuyerMaker                                   bool  `json:"buyer_maker"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %d: %v: %s", i, err, l)
+		}
+		w := want[i]
+		if r.Time != w.Time || r.ID != w.ID || r.AggID != w.AggID || r.Price != dec(w.Price) || r.Size != dec(w.Size) ||
+			r.Quote != dec(w.Quote()) || r.BuyerMaker != w.BuyerMaker || r.Symbol != "BTCUSDT" || r.Source != "synthetic" {
+			t.Fatalf("line %d: %s, want %+v", i, l, w)
+		}
+	}
+}
+
+// The Parquet trades read back (with parquet-go) are the tape's: typed
+// columns (TIMESTAMP(MICROS) time, DECIMAL price, size and quote whose
+// units at the column's scale are the exact values).
+func TestExportTradesParquetIsTheTape(t *testing.T) {
+	tape, _ := syntheticEnv(t)
+	want := tapeTrades(t, tape)
+	b := exportTrades(t, bulk.FormatParquet)
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != int64(len(want)) {
+		t.Fatalf("%d rows, the tape holds %d", f.NumRows(), len(want))
+	}
+	scale := map[string]int{}
+	for _, c := range f.Schema().Fields() {
+		var lt any
+		if l := c.Type().LogicalType(); l != nil {
+			lt = l.Value
+		}
+		switch c.Name() {
+		case "time":
+			ts, ok := lt.(*format.TimestampType)
+			if _, micros := ts.Unit.Value.(*format.MicroSeconds); c.Type().Kind() != parquet.Int64 || !ok || !ts.IsAdjustedToUTC || !micros {
+				t.Fatalf("time: %v %v, want INT64 TIMESTAMP(MICROS, UTC)", c.Type().Kind(), lt)
+			}
+		case "price", "size", "quote":
+			d, ok := lt.(*format.DecimalType)
+			if c.Type().Kind() != parquet.Int64 || !ok || d.Precision != 18 {
+				t.Fatalf("%s: %v %v, want INT64 DECIMAL(18, s)", c.Name(), c.Type().Kind(), lt)
+			}
+			scale[c.Name()] = int(d.Scale)
+		case "buyer_maker":
+			if c.Type().Kind() != parquet.Boolean {
+				t.Fatalf("buyer_maker: %v", c.Type().Kind())
+			}
+		case "exchange", "symbol", "source":
+			if _, ok := lt.(*format.StringType); !ok {
+				t.Fatalf("%s: %v, want a string", c.Name(), lt)
+			}
+		case "id", "agg_id":
+			if c.Type().Kind() != parquet.Int64 {
+				t.Fatalf("%s: %v", c.Name(), c.Type().Kind())
+			}
+		default:
+			t.Fatalf("unexpected column %s", c.Name())
+		}
+	}
+	type row struct {
+		Exchange   string `parquet:"exchange"`
+		Symbol     string `parquet:"symbol"`
+		Time       int64  `parquet:"time"`
+		ID         int64  `parquet:"id"`
+		AggID      int64  `parquet:"agg_id"`
+		Price      int64  `parquet:"price"`
+		Size       int64  `parquet:"size"`
+		Quote      int64  `parquet:"quote"`
+		BuyerMaker bool   `parquet:"buyer_maker"`
+		Source     string `parquet:"source"`
+	}
+	rows, err := parquet.Read[row](bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		w := want[i]
+		if r.Time != w.Time || r.ID != w.ID || r.AggID != w.AggID || r.BuyerMaker != w.BuyerMaker ||
+			r.Exchange != "binance_spot" || r.Symbol != "BTCUSDT" || r.Source != "synthetic" ||
+			cc.NewDecimal(r.Price, scale["price"]).Cmp(w.Price) != 0 || cc.NewDecimal(r.Size, scale["size"]).Cmp(w.Size) != 0 ||
+			cc.NewDecimal(r.Quote, scale["quote"]).Cmp(w.Quote()) != 0 {
+			t.Fatalf("row %d: %+v (scales %v), want %+v", i, r, scale, w)
+		}
+	}
+}
+
+// The exported trades of each minute aggregate to the 1m candle replay
+// serves for it: the count, open, high, low, close, volume and taker-buy
+// volume exactly. The quote volumes are exact only where the synthetic
+// tape could solve every second of the minute for them (about 86% of
+// trading seconds are exact, synth/doc.go), so they are held to what the
+// tape promises: trades priced inside [low, high], i.e. within
+// volume×(high−low) of the candle's, and to a part in 10^5 here.
+func TestExportedTradesAggregateToTheServedCandle(t *testing.T) {
+	_, market := syntheticEnv(t)
+	lines := strings.Split(strings.TrimSuffix(string(exportTrades(t, bulk.FormatCSV)), "\n"), "\n")[1:]
+	cs, err := market.Candles(context.Background(), "BTCUSDT", cc.Interval1m, tradeWindow[0], tradeWindow[1], tradeWindow[1]+60_000)
+	if err != nil || len(cs) != 10 {
+		t.Fatalf("%d candles, %v", len(cs), err)
+	}
+	k := 0
+	for _, c := range cs {
+		var agg cc.Candle
+		n := 0
+		for ; k < len(lines); k++ {
+			fs := strings.Split(lines[k], ",")
+			us, _ := strconv.ParseInt(fs[2], 10, 64)
+			if us >= (c.OpenTime+60_000)*1000 {
+				break
+			}
+			px, sz, q := cc.MustDecimal(fs[5]), cc.MustDecimal(fs[6]), cc.MustDecimal(fs[7])
+			one := cc.Candle{Open: px, High: px, Low: px, Close: px, Volume: sz, QuoteVolume: q, Trades: 1}
+			if fs[8] == "false" { // the taker bought
+				one.TakerBuyBase, one.TakerBuyQuote = sz, q
+			}
+			if n == 0 {
+				agg = one
+			} else {
+				agg = agg.Merge(one)
+			}
+			n++
+		}
+		got := []cc.Decimal{agg.Open, agg.High, agg.Low, agg.Close, agg.Volume, agg.QuoteVolume, agg.TakerBuyBase, agg.TakerBuyQuote}
+		exp := []cc.Decimal{c.Open, c.High, c.Low, c.Close, c.Volume, c.QuoteVolume, c.TakerBuyBase, c.TakerBuyQuote}
+		if agg.Trades != c.Trades {
+			t.Fatalf("minute %d: %d trades, the candle counts %d", c.OpenTime, agg.Trades, c.Trades)
+		}
+		for i := range got {
+			if i >= 5 && i != 6 { // the quote volumes
+				diff := got[i].Float64() - exp[i].Float64()
+				bound := c.Volume.Float64() * (c.High.Float64() - c.Low.Float64())
+				if math.Abs(diff) > bound || math.Abs(diff) > 1e-5*exp[i].Float64() {
+					t.Errorf("minute %d field %d: trades give %s, the candle %s", c.OpenTime, i, got[i], exp[i])
+				}
+				continue
+			}
+			if got[i].Cmp(exp[i]) != 0 {
+				t.Errorf("minute %d field %d: trades give %s, the candle %s", c.OpenTime, i, got[i], exp[i])
+			}
+		}
+	}
+	if k != len(lines) {
+		t.Fatalf("%d trades after the last minute", len(lines)-k)
+	}
+}
