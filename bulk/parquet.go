@@ -275,18 +275,29 @@ func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, s
 	for i, name := range decimalColumns {
 		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18)"`, name, specs[i].scale)), goNames[i]))
 	}
-	pw := parquet.NewGenericWriter[T](w, opts...)
-	var buf []T
-	var n int64
-	err := each(func(rows []Row) error {
-		buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
+	return writeTyped(parquet.NewGenericWriter[T](w, opts...), each, func(buf []T, rows []Row) ([]T, error) {
+		buf = slices.Grow(buf, len(rows))[:len(rows)]
 		for i := range rows {
 			conv(&rows[i], &buf[i])
+		}
+		return buf, nil
+	})
+}
+
+// writeTyped writes the rows fill makes of each batch (appended to the
+// buffer it is given) through pw, then closes pw.
+func writeTyped[T, B any](pw *parquet.GenericWriter[T], each func(func(B) error) error, fill func([]T, B) ([]T, error)) (int64, error) {
+	var buf []T
+	var n int64
+	err := each(func(b B) error {
+		var err error
+		if buf, err = fill(buf[:0], b); err != nil {
+			return err
 		}
 		if _, err := pw.Write(buf); err != nil {
 			return err
 		}
-		n += int64(len(rows))
+		n += int64(len(buf))
 		return nil
 	})
 	if err != nil {

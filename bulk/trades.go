@@ -1,7 +1,6 @@
 package bulk
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -189,24 +188,15 @@ func readChunk(ctx context.Context, c tradeChunkOf, send func([]cc.Trade) bool) 
 // writeTradesText writes trades as CSV or JSONL: decimals with their own
 // digits, time in Unix µs.
 func writeTradesText(w io.Writer, each func(func(tradeBatch) error) error, jsonl bool) (int64, error) {
-	bw := bufio.NewWriterSize(w, 1<<16)
+	var header []string
 	if !jsonl {
-		for i, h := range tradeHeader {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteString(h)
-		}
-		bw.WriteByte('\n')
+		header = tradeHeader
 	}
-	var n int64
-	var b []byte
-	err := each(func(tb tradeBatch) error {
+	return writeLines(w, header, each, func(b []byte, tb tradeBatch) ([]byte, int) {
 		src := tb.src
 		for i := range tb.trades {
 			r := &tb.trades[i]
 			q := r.Quote()
-			b = b[:0]
 			if jsonl {
 				b = append(b, `{"exchange":`...)
 				b = strconv.AppendQuote(b, src.Exchange)
@@ -251,17 +241,9 @@ func writeTradesText(w io.Writer, each func(func(tradeBatch) error) error, jsonl
 				b = append(b, src.Source...)
 				b = append(b, '\n')
 			}
-			if _, err := bw.Write(b); err != nil {
-				return err
-			}
-			n++
 		}
-		return nil
+		return b, len(tb.trades)
 	})
-	if err != nil {
-		return n, err
-	}
-	return n, bw.Flush()
 }
 
 // pqTrade is a Parquet row of the trades export. The decimals' scales
@@ -333,39 +315,21 @@ func writeTradesParquet(w io.Writer, srcs []TradeSource, each func(func(tradeBat
 		}
 		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18)"`, names[i], sp.scale)), goNames[i]))
 	}
-	pw := parquet.NewGenericWriter[pqTrade](w, opts...)
-	var buf []pqTrade
-	var n int64
-	err := each(func(tb tradeBatch) error {
-		buf = slices.Grow(buf[:0], len(tb.trades))[:len(tb.trades)]
-		bad := -1
+	return writeTyped(parquet.NewGenericWriter[pqTrade](w, opts...), each, func(buf []pqTrade, tb tradeBatch) ([]pqTrade, error) {
 		for i := range tb.trades {
 			r := &tb.trades[i]
 			p, ok0 := unitsAt(r.Price, specs[0].scale)
 			sz, ok1 := unitsAt(r.Size, specs[1].scale)
 			q, ok2 := unitsAt(r.Quote(), specs[2].scale)
 			if !(ok0 && ok1 && ok2) {
-				bad = i
-				break
+				return nil, fmt.Errorf("parquet: %s %s trade %d (price %s, size %s) does not fit DECIMAL(18) at scales %d, %d, %d (csv and jsonl hold any value)",
+					tb.src.Exchange, tb.src.Symbol, r.ID, r.Price, r.Size, specs[0].scale, specs[1].scale, specs[2].scale)
 			}
-			buf[i] = pqTrade{Exchange: tb.src.Exchange, Symbol: tb.src.Symbol, Time: r.Time, ID: r.ID, AggID: r.AggID,
-				Price: p, Size: sz, Quote: q, BuyerMaker: r.BuyerMaker, Source: tb.src.Source}
+			buf = append(buf, pqTrade{Exchange: tb.src.Exchange, Symbol: tb.src.Symbol, Time: r.Time, ID: r.ID, AggID: r.AggID,
+				Price: p, Size: sz, Quote: q, BuyerMaker: r.BuyerMaker, Source: tb.src.Source})
 		}
-		if bad >= 0 {
-			r := tb.trades[bad]
-			return fmt.Errorf("parquet: %s %s trade %d (price %s, size %s) does not fit DECIMAL(18) at scales %d, %d, %d (csv and jsonl hold any value)",
-				tb.src.Exchange, tb.src.Symbol, r.ID, r.Price, r.Size, specs[0].scale, specs[1].scale, specs[2].scale)
-		}
-		if _, err := pw.Write(buf); err != nil {
-			return err
-		}
-		n += int64(len(buf))
-		return nil
+		return buf, nil
 	})
-	if err != nil {
-		return n, err
-	}
-	return n, pw.Close()
 }
 
 // unitsAt is d's units at scale: ok is false when d has more fractional
