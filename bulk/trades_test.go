@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,5 +240,128 @@ func TestExportedTradesAggregateToTheServedCandle(t *testing.T) {
 	}
 	if k != len(lines) {
 		t.Fatalf("%d trades after the last minute", len(lines)-k)
+	}
+}
+
+// plainTape hides the synthetic tape's TickSize: ExportTrades then reads
+// it twice, the first time for the decimal scales.
+type plainTape struct{ cc.Tape }
+
+// failingTape fails every query after the first n.
+type failingTape struct {
+	cc.Tape
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error) {
+	f.mu.Lock()
+	f.n--
+	n := f.n
+	f.mu.Unlock()
+	if n < 0 {
+		return nil, errors.New("tape broke")
+	}
+	return f.Tape.Trades(ctx, q)
+}
+
+// offTick gives a trade a price digit past its symbol's tick.
+type offTick struct{ cc.Tape }
+
+func (o offTick) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error) {
+	ts, err := o.Tape.Trades(ctx, q)
+	for i := range ts {
+		if i == len(ts)/2 {
+			ts[i].Price = cc.NewDecimal(ts[i].Price.Units*10+1, int(ts[i].Price.Scale)+1)
+		}
+	}
+	return ts, err
+}
+
+func (o offTick) TickSize(symbol string) (tick, lot cc.Decimal, err error) {
+	return o.Tape.(bulk.Ticked).TickSize(symbol)
+}
+
+// Several sources over several reading chunks come out in order, each
+// source's trades all there; a tape without TickSize gives the same
+// Parquet file; a failing tape's error comes back (and no goroutine is
+// left: goleak); a value off its tick is refused, not rounded.
+func TestExportTradesSourcesChunksAndErrors(t *testing.T) {
+	tape, _ := syntheticEnv(t)
+	ctx := context.Background()
+	start, end := tradeWindow[0]*1000, (tradeWindow[0]+40*60_000)*1000 // three reading chunks
+	srcs := []bulk.TradeSource{
+		{Tape: tape, Exchange: "binance_spot", Symbol: "ETHUSDT", Source: "synthetic"},
+		{Tape: tape, Exchange: "binance_spot", Symbol: "BTCUSDT", Source: "synthetic"},
+	}
+	var out bytes.Buffer
+	n, err := bulk.ExportTrades(ctx, &out, srcs, start, end, bulk.FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, s := range srcs {
+		ts, err := tape.Trades(ctx, cc.TradeQuery{Symbol: s.Symbol, Start: start, End: end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range ts {
+			want = append(want, s.Symbol+","+strconv.FormatInt(tr.ID, 10))
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")[1:]
+	if int(n) != len(want) || len(lines) != len(want) {
+		t.Fatalf("%d rows (%d lines), the tapes hold %d", n, len(lines), len(want))
+	}
+	for i, l := range lines {
+		fs := strings.Split(l, ",")
+		if got := fs[1] + "," + fs[3]; got != want[i] {
+			t.Fatalf("row %d: %s, want %s", i, got, want[i])
+		}
+	}
+
+	var ticked, plain bytes.Buffer
+	if _, err := bulk.ExportTrades(ctx, &ticked, srcs, start, end, bulk.FormatParquet); err != nil {
+		t.Fatal(err)
+	}
+	plainSrcs := slices.Clone(srcs)
+	for i := range plainSrcs {
+		plainSrcs[i].Tape = plainTape{tape}
+	}
+	if _, err := bulk.ExportTrades(ctx, &plain, plainSrcs, start, end, bulk.FormatParquet); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ticked.Bytes(), plain.Bytes()) {
+		t.Fatalf("parquet from a tape without TickSize differs (%d bytes, %d with)", plain.Len(), ticked.Len())
+	}
+
+	broken := slices.Clone(srcs)
+	broken[1].Tape = &failingTape{Tape: tape, n: 2}
+	for _, f := range []string{bulk.FormatCSV, bulk.FormatParquet} {
+		broken[1].Tape = &failingTape{Tape: tape, n: 2}
+		if _, err := bulk.ExportTrades(ctx, io.Discard, broken, start, end, f); err == nil || !strings.Contains(err.Error(), "tape broke") {
+			t.Fatalf("%s: a failing tape gave %v", f, err)
+		}
+	}
+
+	off := []bulk.TradeSource{{Tape: offTick{tape}, Exchange: "binance_spot", Symbol: "BTCUSDT", Source: "synthetic"}}
+	if _, err := bulk.ExportTrades(ctx, io.Discard, off, start, end, bulk.FormatParquet); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Fatalf("a price off its tick gave %v", err)
+	}
+	off[0].Tape = plainTape{offTick{tape}} // scanned: the column takes the extra digit
+	var wide bytes.Buffer
+	if _, err := bulk.ExportTrades(ctx, &wide, off, start, end, bulk.FormatParquet); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(wide.Bytes()), int64(wide.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.Schema().Fields() {
+		if c.Name() == "price" {
+			if d := c.Type().LogicalType().Value.(*format.DecimalType); d.Scale != 3 {
+				t.Fatalf("price scale %d after a scan of prices with 3 digits, want 3", d.Scale)
+			}
+		}
 	}
 }
