@@ -309,17 +309,26 @@ func writeTyped[T, B any](pw *parquet.GenericWriter[T], each func(func(B) error)
 // appendDecimal128 appends d at scale as a 16-byte big-endian two's
 // complement integer (Parquet's FIXED_LEN_BYTE_ARRAY decimal).
 func appendDecimal128(b []byte, d cc.Decimal, scale int) []byte {
-	v := big.NewInt(d.Units)
-	if k := scale - int(d.Scale); k > 0 {
-		v.Mul(v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil))
+	out, _ := decimal128(big.NewInt(d.Units), int(d.Scale), scale)
+	return append(b, out[:]...)
+}
+
+// decimal128 is units×10^-from at scale to (≥ from) as a 16-byte
+// big-endian two's complement integer; ok is false when it does not fit.
+func decimal128(units *big.Int, from, to int) (out [16]byte, ok bool) {
+	v := units
+	if k := to - from; k > 0 {
+		v = new(big.Int).Mul(units, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil))
 	}
-	var out [16]byte
+	if v.BitLen() > 127 {
+		return out, false
+	}
 	if v.Sign() < 0 {
 		// Two's complement: 2^128 + v.
-		v.Add(v, new(big.Int).Lsh(big.NewInt(1), 128))
+		v = new(big.Int).Add(v, new(big.Int).Lsh(big.NewInt(1), 128))
 	}
 	v.FillBytes(out[:])
-	return append(b, out[:]...)
+	return out, true
 }
 
 // fastSnappy is parquet-go's SNAPPY codec writing with s2's plain

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
+	"math/bits"
 	"reflect"
 	"runtime"
 	"slices"
@@ -196,7 +199,7 @@ func writeTradesText(w io.Writer, each func(func(tradeBatch) error) error, jsonl
 		src := tb.src
 		for i := range tb.trades {
 			r := &tb.trades[i]
-			q := r.Quote()
+			q := quoteOf(r)
 			if jsonl {
 				b = append(b, `{"exchange":`...)
 				b = strconv.AppendQuote(b, src.Exchange)
@@ -213,7 +216,7 @@ func writeTradesText(w io.Writer, each func(func(tradeBatch) error) error, jsonl
 				b = append(b, `","size":"`...)
 				b = r.Size.Append(b, int(r.Size.Scale))
 				b = append(b, `","quote":"`...)
-				b = q.Append(b, int(q.Scale))
+				b = q.append(b)
 				b = append(b, `","buyer_maker":`...)
 				b = strconv.AppendBool(b, r.BuyerMaker)
 				b = append(b, `,"source":`...)
@@ -234,7 +237,7 @@ func writeTradesText(w io.Writer, each func(func(tradeBatch) error) error, jsonl
 				b = append(b, ',')
 				b = r.Size.Append(b, int(r.Size.Scale))
 				b = append(b, ',')
-				b = q.Append(b, int(q.Scale))
+				b = q.append(b)
 				b = append(b, ',')
 				b = strconv.AppendBool(b, r.BuyerMaker)
 				b = append(b, ',')
@@ -265,12 +268,15 @@ type pqTrade struct {
 // typing: time an INT64 TIMESTAMP(MICROS, UTC); id and agg_id INT64;
 // price, size and quote DECIMAL(18, s) over INT64, s the largest number
 // of fractional digits a value of the column has, so every value is
-// exact; exchange, symbol and source dictionary-encoded strings;
-// buyer_maker BOOLEAN. Where every tape is Ticked the scales are its
-// ticks' and lots' (quote: their sum, price×size's); else a first pass
-// reads the tapes for them. A value with more fractional digits than its
-// column (a Ticked tape off its tick) or more than 18 digits at its scale
-// is refused: CSV and JSONL hold any value.
+// exact (DECIMAL(38, s) over 16-byte FIXED_LEN_BYTE_ARRAYs for all three
+// when a column needs more than 18 digits); exchange, symbol and source
+// dictionary-encoded strings; buyer_maker BOOLEAN. Where every tape is
+// Ticked the scales are its ticks' and lots' (quote: their sum, the
+// scale of price×size); else a first pass
+// reads the tapes for them and for their digits (a Ticked tape's are
+// taken to fit 18). A value with more fractional digits than its column
+// (a Ticked tape off its tick) or more digits than the column holds is
+// refused: CSV and JSONL hold any value.
 func writeTradesParquet(w io.Writer, srcs []TradeSource, each func(func(tradeBatch) error) error) (int64, error) {
 	var specs [3]decimalSpec // price, size, quote
 	for i := range specs {
@@ -298,7 +304,7 @@ func writeTradesParquet(w io.Writer, srcs []TradeSource, each func(func(tradeBat
 				r := &tb.trades[i]
 				specs[0].see(r.Price)
 				specs[1].see(r.Size)
-				specs[2].see(r.Quote())
+				specs[2].seeQuote(quoteOf(r))
 			}
 			return nil
 		})
@@ -308,28 +314,159 @@ func writeTradesParquet(w io.Writer, srcs []TradeSource, each func(func(tradeBat
 	}
 	names := [...]string{"price", "size", "quote"}
 	goNames := [...]string{"Price", "Size", "Quote"}
-	opts := []parquet.WriterOption{parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1 << 20)}
+	wide := false
 	for i, sp := range specs {
-		if p := sp.intDigits + sp.scale; p > 18 {
-			return 0, fmt.Errorf("parquet: column %s needs %d digits, more than the 18 of the trades export (csv and jsonl hold any value)", names[i], p)
+		switch p := sp.intDigits + sp.scale; {
+		case p > 38:
+			return 0, fmt.Errorf("parquet: column %s needs %d digits, more than DECIMAL's 38 (csv and jsonl hold any value)", names[i], p)
+		case p > 18:
+			wide = true
 		}
-		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18)"`, names[i], sp.scale)), goNames[i]))
+	}
+	opts := []parquet.WriterOption{parquet.Compression(&fastSnappy{}), parquet.PageBufferSize(1 << 20)}
+	precision := 18
+	if wide {
+		precision = 38
+	}
+	for i, sp := range specs {
+		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:%d)"`, names[i], sp.scale, precision)), goNames[i]))
+	}
+	refuse := func(src *TradeSource, r *cc.Trade) error {
+		return fmt.Errorf("parquet: %s %s trade %d (price %s, size %s) does not fit DECIMAL(%d) at scales %d, %d, %d (csv and jsonl hold any value)",
+			src.Exchange, src.Symbol, r.ID, r.Price, r.Size, precision, specs[0].scale, specs[1].scale, specs[2].scale)
+	}
+	if wide {
+		return writeTyped(parquet.NewGenericWriter[pqTradeWide](w, opts...), each, func(buf []pqTradeWide, tb tradeBatch) ([]pqTradeWide, error) {
+			for i := range tb.trades {
+				r := &tb.trades[i]
+				row := pqTradeWide{Exchange: tb.src.Exchange, Symbol: tb.src.Symbol, Time: r.Time, ID: r.ID, AggID: r.AggID,
+					BuyerMaker: r.BuyerMaker, Source: tb.src.Source}
+				q := quoteOf(r)
+				for j, v := range [...]struct {
+					units *big.Int
+					scale int
+				}{{big.NewInt(r.Price.Units), int(r.Price.Scale)}, {big.NewInt(r.Size.Units), int(r.Size.Scale)}, {q.units(), q.scale}} {
+					var ok bool
+					if *row.decimal(j), ok = decimal128(v.units, v.scale, specs[j].scale); !ok || v.scale > specs[j].scale {
+						return nil, refuse(tb.src, r)
+					}
+				}
+				buf = append(buf, row)
+			}
+			return buf, nil
+		})
 	}
 	return writeTyped(parquet.NewGenericWriter[pqTrade](w, opts...), each, func(buf []pqTrade, tb tradeBatch) ([]pqTrade, error) {
 		for i := range tb.trades {
 			r := &tb.trades[i]
 			p, ok0 := unitsAt(r.Price, specs[0].scale)
 			sz, ok1 := unitsAt(r.Size, specs[1].scale)
-			q, ok2 := unitsAt(r.Quote(), specs[2].scale)
-			if !(ok0 && ok1 && ok2) {
-				return nil, fmt.Errorf("parquet: %s %s trade %d (price %s, size %s) does not fit DECIMAL(18) at scales %d, %d, %d (csv and jsonl hold any value)",
-					tb.src.Exchange, tb.src.Symbol, r.ID, r.Price, r.Size, specs[0].scale, specs[1].scale, specs[2].scale)
+			eq := quoteOf(r)
+			q, ok2 := unitsAt(eq.small, specs[2].scale)
+			if !(ok0 && ok1 && ok2) || eq.big != nil {
+				return nil, refuse(tb.src, r)
 			}
 			buf = append(buf, pqTrade{Exchange: tb.src.Exchange, Symbol: tb.src.Symbol, Time: r.Time, ID: r.ID, AggID: r.AggID,
 				Price: p, Size: sz, Quote: q, BuyerMaker: r.BuyerMaker, Source: tb.src.Source})
 		}
 		return buf, nil
 	})
+}
+
+// pqTradeWide is pqTrade with DECIMAL(38) columns over 16-byte
+// FIXED_LEN_BYTE_ARRAYs, for a file whose values need more than 18
+// digits.
+type pqTradeWide struct {
+	Exchange   string   `parquet:"exchange,dict"`
+	Symbol     string   `parquet:"symbol,dict"`
+	Time       int64    `parquet:"time,timestamp(microsecond)"`
+	ID         int64    `parquet:"id"`
+	AggID      int64    `parquet:"agg_id"`
+	Price      [16]byte `parquet:"price"`
+	Size       [16]byte `parquet:"size"`
+	Quote      [16]byte `parquet:"quote"`
+	BuyerMaker bool     `parquet:"buyer_maker"`
+	Source     string   `parquet:"source,dict"`
+}
+
+// decimal is the j-th decimal column: price, size, quote.
+func (r *pqTradeWide) decimal(j int) *[16]byte {
+	switch j {
+	case 0:
+		return &r.Price
+	case 1:
+		return &r.Size
+	}
+	return &r.Quote
+}
+
+// exactQuote is a trade's price×size with nothing rounded or lost
+// (cc.Trade.Quote rounds past 18 fractional digits and wraps past int64):
+// small when its units fit an int64, else big; scale is the price's plus
+// the size's either way.
+type exactQuote struct {
+	small cc.Decimal
+	big   *big.Int // nil when small holds the value
+	scale int
+}
+
+func quoteOf(t *cc.Trade) exactQuote {
+	p, s := t.Price.Units, t.Size.Units
+	scale := int(t.Price.Scale) + int(t.Size.Scale)
+	up, us := uint64(p), uint64(s)
+	if p < 0 {
+		up = -up
+	}
+	if s < 0 {
+		us = -us
+	}
+	if hi, lo := bits.Mul64(up, us); hi == 0 && lo <= math.MaxInt64 && scale <= math.MaxInt8 {
+		u := int64(lo)
+		if (p < 0) != (s < 0) {
+			u = -u
+		}
+		return exactQuote{small: cc.Decimal{Units: u, Scale: int8(scale)}, scale: scale}
+	}
+	return exactQuote{big: new(big.Int).Mul(big.NewInt(p), big.NewInt(s)), scale: scale}
+}
+
+// units is the quote's integer units.
+func (q exactQuote) units() *big.Int {
+	if q.big != nil {
+		return q.big
+	}
+	return big.NewInt(q.small.Units)
+}
+
+// append appends the quote with all its digits.
+func (q exactQuote) append(b []byte) []byte {
+	if q.big == nil {
+		return q.small.Append(b, q.scale)
+	}
+	ds := q.big.String()
+	if ds[0] == '-' {
+		b = append(b, '-')
+		ds = ds[1:]
+	}
+	for len(ds) <= q.scale {
+		ds = "0" + ds
+	}
+	b = append(b, ds[:len(ds)-q.scale]...)
+	if q.scale > 0 {
+		b = append(b, '.')
+		b = append(b, ds[len(ds)-q.scale:]...)
+	}
+	return b
+}
+
+// seeQuote widens sp to hold q.
+func (sp *decimalSpec) seeQuote(q exactQuote) {
+	if q.big == nil {
+		sp.see(q.small)
+		return
+	}
+	sp.scale = max(sp.scale, q.scale)
+	sp.intDigits = max(sp.intDigits, len(new(big.Int).Abs(q.big).String())-q.scale)
 }
 
 // unitsAt is d's units at scale: ok is false when d has more fractional

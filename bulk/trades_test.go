@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -362,6 +363,87 @@ func TestExportTradesSourcesChunksAndErrors(t *testing.T) {
 			if d := c.Type().LogicalType().Value.(*format.DecimalType); d.Scale != 3 {
 				t.Fatalf("price scale %d after a scan of prices with 3 digits, want 3", d.Scale)
 			}
+		}
+	}
+}
+
+// longSizes writes each size with 12 more (zero) fractional digits: the
+// same values, whose quotes then need more than 18 digits at their scale.
+type longSizes struct{ cc.Tape }
+
+func (l longSizes) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade, error) {
+	ts, err := l.Tape.Trades(ctx, q)
+	for i := range ts {
+		ts[i].Size = cc.NewDecimal(ts[i].Size.Units*1_000_000_000_000, int(ts[i].Size.Scale)+12)
+	}
+	return ts, err
+}
+
+// Values needing more than 18 digits go to DECIMAL(38) columns over 16
+// bytes, every value exact.
+func TestExportTradesParquetWideDecimals(t *testing.T) {
+	tape, _ := syntheticEnv(t)
+	want := tapeTrades(t, tape)
+	srcs := []bulk.TradeSource{{Tape: longSizes{tape}, Exchange: "binance_spot", Symbol: "BTCUSDT", Source: "synthetic"}}
+	var out bytes.Buffer
+	if _, err := bulk.ExportTrades(context.Background(), &out, srcs, tradeWindow[0]*1000, tradeWindow[1]*1000, bulk.FormatParquet); err != nil {
+		t.Fatal(err)
+	}
+	b := out.Bytes()
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := map[string]int{}
+	for _, c := range f.Schema().Fields() {
+		if lt := c.Type().LogicalType(); lt == nil {
+			continue
+		} else if d, ok := lt.Value.(*format.DecimalType); ok {
+			if d.Precision != 38 || c.Type().Kind() != parquet.FixedLenByteArray || c.Type().Length() != 16 {
+				t.Fatalf("%s: %v DECIMAL(%d) of %d bytes, want FIXED_LEN_BYTE_ARRAY(16) DECIMAL(38)", c.Name(), c.Type().Kind(), d.Precision, c.Type().Length())
+			}
+			scale[c.Name()] = int(d.Scale)
+		}
+	}
+	type row struct {
+		ID    int64    `parquet:"id"`
+		Price [16]byte `parquet:"price"`
+		Size  [16]byte `parquet:"size"`
+		Quote [16]byte `parquet:"quote"`
+	}
+	rows, err := parquet.Read[row](bytes.NewReader(b), int64(len(b)))
+	if err != nil || len(rows) != len(want) {
+		t.Fatalf("%d rows, %v; want %d", len(rows), err, len(want))
+	}
+	// at is a 16-byte big-endian two's complement integer at scale, as
+	// digits with the point placed.
+	at := func(v [16]byte, scale int) string {
+		n := new(big.Int).SetBytes(v[:])
+		if v[0]&0x80 != 0 {
+			n.Sub(n, new(big.Int).Lsh(big.NewInt(1), 128))
+		}
+		return new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)).FloatString(scale)
+	}
+	exact := func(d cc.Decimal, scale int) string {
+		return new(big.Rat).SetFrac(big.NewInt(d.Units), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil)).FloatString(scale)
+	}
+	// CSV writes the same quotes, every digit (price×size overflows an
+	// int64 here: cc.Trade.Quote would wrap).
+	var text bytes.Buffer
+	if _, err := bulk.ExportTrades(context.Background(), &text, srcs, tradeWindow[0]*1000, tradeWindow[1]*1000, bulk.FormatCSV); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")[1:] {
+		w := want[i]
+		if q := strings.Split(l, ",")[7]; q != exact(w.Quote(), int(w.Price.Scale+w.Size.Scale)+12) {
+			t.Fatalf("csv row %d: quote %s, want %s", i, q, exact(w.Quote(), int(w.Price.Scale+w.Size.Scale)+12))
+		}
+	}
+	for i, r := range rows {
+		w := want[i]
+		if r.ID != w.ID || at(r.Price, scale["price"]) != exact(w.Price, scale["price"]) || at(r.Size, scale["size"]) != exact(w.Size, scale["size"]) ||
+			at(r.Quote, scale["quote"]) != exact(w.Quote(), scale["quote"]) {
+			t.Fatalf("row %d: price %s size %s quote %s, want %+v (quote %s)", i, at(r.Price, scale["price"]), at(r.Size, scale["size"]), at(r.Quote, scale["quote"]), w, w.Quote())
 		}
 	}
 }
