@@ -21,22 +21,32 @@ const (
 	tradePage     = 1000
 )
 
+// subscribing answers an unsubscribe of key and refuses a subscribe to
+// key made already: true means a subscribe goes on.
+func subscribing(s *plugins.Session, req wsRequest, key, sym string, result map[string]any, timeIn string, fail func(msg, sym string)) bool {
+	if req.Method == "unsubscribe" {
+		if !s.Unsubscribe(key) {
+			fail("Subscription Not Found", sym)
+			return false
+		}
+		yes := true
+		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		return false
+	}
+	if s.Subscribed(key) {
+		fail("Already subscribed", sym)
+		return false
+	}
+	return true
+}
+
 // subscribeMarket handles one symbol of a trade or ticker (un)subscribe.
 func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string, pair cc.Pair, timeIn string, fail func(msg, sym string)) {
 	yes := true
 	ch := req.Params.Channel
 	key := ch + ":" + sym
 	result := map[string]any{"channel": ch, "symbol": sym}
-	if req.Method == "unsubscribe" {
-		if !s.Unsubscribe(key) {
-			fail("Subscription Not Found", sym)
-			return
-		}
-		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
-		return
-	}
-	if s.Subscribed(key) {
-		fail("Already subscribed", sym)
+	if !subscribing(s, req, key, sym, result, timeIn, fail) {
 		return
 	}
 	env := s.Env()
