@@ -16,6 +16,8 @@
 // gaps with, or both) at any interval, aggregated from what is indexed,
 // as CSV, JSONL or Parquet (parquet-go; typed columns, TIMESTAMP(MILLIS),
 // DECIMAL at a per-column scale that holds every value exactly).
+// ExportTrades writes trades from any cc.Tape (today the synthetic tape
+// replay serves; Export with What trades) in the same three formats.
 //
 // Merge, Trim and Compact write a new cassette through a temp file renamed
 // into place; every value of the result is sealed (merge and trim write

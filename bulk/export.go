@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -51,6 +52,12 @@ type ExportOptions struct {
 	Format string
 	// Seed of the synthetic market (replay --seed).
 	Seed uint64
+	// What is WhatCandles (default) or WhatTrades: the trades of the
+	// selected exchanges and symbols with times in [Start, End) (both
+	// needed), from the synthetic tape (Source synthetic, the default for
+	// trades), one row a trade (ExportTrades). The cassette may be "" for
+	// trades, with an Exchange.
+	What string
 }
 
 // Row is one exported candle.
@@ -73,6 +80,13 @@ type ExportResult struct {
 // Export writes the selected candles of the cassette at path to w.
 func Export(path string, w io.Writer, o ExportOptions) (ExportResult, error) {
 	var res ExportResult
+	switch o.What {
+	case "", WhatCandles:
+	case WhatTrades:
+		return exportTrades(path, w, o)
+	default:
+		return res, fmt.Errorf("--what %q: want candles or trades", o.What)
+	}
 	switch o.Source {
 	case "":
 		o.Source = SourceRecorded
@@ -518,24 +532,15 @@ var textHeader = []string{"exchange", "symbol", "interval", "open_time", "open",
 // writeText writes CSV or JSONL: times in Unix ms, decimals with the
 // digits they were recorded or imported with.
 func writeText(w io.Writer, each func(func([]Row) error) error, withSource, jsonl bool) (int64, error) {
-	bw := bufio.NewWriterSize(w, 1<<16)
+	var header []string
 	if !jsonl {
-		for i, h := range textHeader {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteString(h)
-		}
+		header = textHeader
 		if withSource {
-			bw.WriteString(",source")
+			header = append(slices.Clip(header), "source")
 		}
-		bw.WriteByte('\n')
 	}
-	var n int64
-	var b []byte
-	err := each(func(rows []Row) error {
+	return writeLines(w, header, each, func(b []byte, rows []Row) ([]byte, int) {
 		for _, r := range rows {
-			b = b[:0]
 			c := r.Candle
 			if jsonl {
 				b = append(b, `{"exchange":`...)
@@ -598,12 +603,27 @@ func writeText(w io.Writer, each func(func([]Row) error) error, withSource, json
 				}
 				b = append(b, '\n')
 			}
-			if _, err := bw.Write(b); err != nil {
-				return err
-			}
-			n++
 		}
-		return nil
+		return b, len(rows)
+	})
+}
+
+// writeLines writes a CSV header (none if nil), then what encode appends
+// for each batch each hands it (a line a row, and their count).
+func writeLines[B any](w io.Writer, header []string, each func(func(B) error) error, encode func([]byte, B) ([]byte, int)) (int64, error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if header != nil {
+		bw.WriteString(strings.Join(header, ","))
+		bw.WriteByte('\n')
+	}
+	var n int64
+	var b []byte
+	err := each(func(batch B) error {
+		var k int
+		b, k = encode(b[:0], batch)
+		n += int64(k)
+		_, err := bw.Write(b)
+		return err
 	})
 	if err != nil {
 		return n, err

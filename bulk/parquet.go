@@ -275,18 +275,29 @@ func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, s
 	for i, name := range decimalColumns {
 		opts = append(opts, parquet.StructTag(reflect.StructTag(fmt.Sprintf(`parquet:"%s,decimal(%d:18)"`, name, specs[i].scale)), goNames[i]))
 	}
-	pw := parquet.NewGenericWriter[T](w, opts...)
-	var buf []T
-	var n int64
-	err := each(func(rows []Row) error {
-		buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
+	return writeTyped(parquet.NewGenericWriter[T](w, opts...), each, func(buf []T, rows []Row) ([]T, error) {
+		buf = slices.Grow(buf, len(rows))[:len(rows)]
 		for i := range rows {
 			conv(&rows[i], &buf[i])
+		}
+		return buf, nil
+	})
+}
+
+// writeTyped writes the rows fill makes of each batch (appended to the
+// buffer it is given) through pw, then closes pw.
+func writeTyped[T, B any](pw *parquet.GenericWriter[T], each func(func(B) error) error, fill func([]T, B) ([]T, error)) (int64, error) {
+	var buf []T
+	var n int64
+	err := each(func(b B) error {
+		var err error
+		if buf, err = fill(buf[:0], b); err != nil {
+			return err
 		}
 		if _, err := pw.Write(buf); err != nil {
 			return err
 		}
-		n += int64(len(rows))
+		n += int64(len(buf))
 		return nil
 	})
 	if err != nil {
@@ -298,17 +309,26 @@ func writeParquetTyped[T any](w io.Writer, each func(func([]Row) error) error, s
 // appendDecimal128 appends d at scale as a 16-byte big-endian two's
 // complement integer (Parquet's FIXED_LEN_BYTE_ARRAY decimal).
 func appendDecimal128(b []byte, d cc.Decimal, scale int) []byte {
-	v := big.NewInt(d.Units)
-	if k := scale - int(d.Scale); k > 0 {
-		v.Mul(v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil))
+	out, _ := decimal128(big.NewInt(d.Units), int(d.Scale), scale)
+	return append(b, out[:]...)
+}
+
+// decimal128 is units×10^-from at scale to (≥ from) as a 16-byte
+// big-endian two's complement integer; ok is false when it does not fit.
+func decimal128(units *big.Int, from, to int) (out [16]byte, ok bool) {
+	v := units
+	if k := to - from; k > 0 {
+		v = new(big.Int).Mul(units, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(k)), nil))
 	}
-	var out [16]byte
+	if v.BitLen() > 127 {
+		return out, false
+	}
 	if v.Sign() < 0 {
 		// Two's complement: 2^128 + v.
-		v.Add(v, new(big.Int).Lsh(big.NewInt(1), 128))
+		v = new(big.Int).Add(v, new(big.Int).Lsh(big.NewInt(1), 128))
 	}
 	v.FillBytes(out[:])
-	return append(b, out[:]...)
+	return out, true
 }
 
 // fastSnappy is parquet-go's SNAPPY codec writing with s2's plain

@@ -116,7 +116,7 @@ func newMulti(opts Options) (*Server, error) {
 func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *plugins.Env {
 	u := *lead
 	markets, feeds := unionMarket{}, unionFeed{}
-	tapes, quotes, derivs, books := unionTape{}, unionQuoter{}, unionDerivs{}, unionBooks{}
+	tapes, quotes, derivs, books := unionTape{}, unionQuoter{}, map[string]cc.Derivatives{}, unionBooks{}
 	u.Pairs = nil
 	for _, env := range append([]*plugins.Env{lead}, lookup(others, envs)...) {
 		for _, p := range env.Pairs {
@@ -151,7 +151,7 @@ func union(lead *plugins.Env, others []string, envs map[string]*plugins.Env) *pl
 		u.Quotes = quotes
 	}
 	if len(derivs) > 0 {
-		u.Derivs = derivs
+		u.Derivs = newUnionDerivs(derivs)
 	}
 	if len(books) > 0 {
 		u.Books = books
@@ -211,26 +211,47 @@ func (u unionBooks) Diffs(ctx context.Context, symbol string, from, to, step int
 }
 
 // unionDerivs is the perpetual side of each symbol whose exchange has one.
-type unionDerivs map[string]cc.Derivatives
+// prices holds each known price kind's union market, built once by
+// newUnionDerivs: Prices is asked on every mark/index request.
+type unionDerivs struct {
+	bySym  map[string]cc.Derivatives
+	prices [cc.PremiumIndex + 1]unionMarket
+}
 
-func (u unionDerivs) Prices(kind cc.PriceKind) cc.Market {
-	m := unionMarket{}
-	for sym, d := range u {
+func newUnionDerivs(bySym map[string]cc.Derivatives) *unionDerivs {
+	u := &unionDerivs{bySym: bySym}
+	for k := range u.prices {
+		u.prices[k] = u.market(cc.PriceKind(k))
+	}
+	return u
+}
+
+// market is the union of each symbol's kind series.
+func (u *unionDerivs) market(kind cc.PriceKind) unionMarket {
+	m := make(unionMarket, len(u.bySym))
+	for sym, d := range u.bySym {
 		m[sym] = d.Prices(kind)
 	}
 	return m
 }
 
-func (u unionDerivs) FundingHistory(ctx context.Context, symbol string, start, end, now int64) ([]cc.Funding, error) {
-	d, ok := u[symbol]
+func (u *unionDerivs) Prices(kind cc.PriceKind) cc.Market {
+	if int(kind) < len(u.prices) {
+		return u.prices[kind]
+	}
+	return u.market(kind) // a kind this build does not know: each its own answer
+}
+
+func (u *unionDerivs) FundingHistory(ctx context.Context, symbol string, start, end, now int64) ([]cc.Funding, error) {
+	d, ok := u.bySym[symbol]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
 	}
 	return d.FundingHistory(ctx, symbol, start, end, now)
 }
 
-func (u unionDerivs) Perp(ctx context.Context, symbol string, now int64) (cc.PerpState, error) {
-	d, ok := u[symbol]
+func (u *unionDerivs) Perp(ctx context.Context, symbol string, now int64) (cc.PerpState, error) {
+	d, ok := u.bySym[symbol]
 	if !ok {
 		return cc.PerpState{}, fmt.Errorf("%w: %s", cc.ErrUnknownSymbol, symbol)
 	}

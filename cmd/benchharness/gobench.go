@@ -39,6 +39,7 @@ var hotPaths = []benchSpec{
 	{pkg: "./cassettes", name: "BenchmarkIndexWindow1000", label: "cassettes: random 1000-candle index read", unit: "ns/op", less: true, limit: 200, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./bulk", name: "BenchmarkImport", label: "bulk: import 1M Binance kline rows (CSV) into a cassette", unit: "candles/s", less: false, limit: 1, scale: 1e-6, show: "M candles/s"},
 	{pkg: "./bulk", name: "BenchmarkExportParquet", label: "bulk: export 1M indexed candles to Parquet", unit: "candles/s", less: false, limit: 2, scale: 1e-6, show: "M candles/s"},
+	{pkg: "./bulk", name: "BenchmarkExportTradesParquet", label: "bulk: export a day of synthetic trades (1.9M) to Parquet", unit: "trades/s", less: false, limit: 2, scale: 1e-6, show: "M trades/s"},
 	{pkg: "./synth", name: "BenchmarkCandles1m", label: "synth: generate 1000 1m candles", unit: "ns/op", less: true, limit: 1000, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./synth", name: "BenchmarkCandles1d1000", label: "synth: generate 1000 1d candles", unit: "ns/op", less: true, limit: 2000, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./synth", name: "BenchmarkTrades", label: "synth: trades generated per CPU-second (one core)", unit: "trades/cpu-s", less: false, limit: 5e6, scale: 1e-6, show: "M/s", extras: true},

@@ -18,15 +18,20 @@ import (
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
-		Usage: "write a cassette's candles (recorded, synthetic or both) as CSV, JSONL or Parquet",
+		Usage: "write a cassette's candles (recorded, synthetic or both), or synthetic trades, as CSV, JSONL or Parquet",
 		Description: "Recorded candles come from the candle index; synthetic ones from the market replay fills\n" +
 			"gaps with (same --seed); both is what replay serves, with a source column. Any interval:\n" +
 			"one not indexed is aggregated from the largest indexed interval that tiles it (whole\n" +
 			"candles only). CSV and JSONL keep every decimal's own digits; Parquet has typed columns\n" +
 			"(TIMESTAMP(MILLIS) times, DECIMAL prices and volumes at a per-column scale that holds\n" +
-			"every value exactly).",
+			"every value exactly).\n\n" +
+			"--what trades writes the synthetic tape's trades of [--start, --end) instead (both needed),\n" +
+			"one row a trade: exchange, symbol, time (Unix µs; Parquet TIMESTAMP(MICROS)), id, agg_id,\n" +
+			"price, size, quote (price×size, exact), buyer_maker (true: the taker sold), source. The\n" +
+			"cassette is optional there: without one, --exchange names the synthetic market.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "cassette", Usage: "cassette file", Required: true},
+			&cli.StringFlag{Name: "cassette", Usage: "cassette file (required for candles)"},
+			&cli.StringFlag{Name: "what", Usage: "candles or trades", Value: bulk.WhatCandles},
 			&cli.StringFlag{Name: "exchange", Usage: "exchange id (default: every exchange in the file)"},
 			&cli.StringFlag{Name: "symbol", Usage: "symbol (default: every indexed symbol)"},
 			&cli.StringFlag{Name: "interval", Usage: "interval (default: every indexed interval)"},
@@ -39,7 +44,16 @@ func exportCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			o := bulk.ExportOptions{Exchange: c.String("exchange"), Symbol: c.String("symbol"), Source: c.String("source"),
-				Format: c.String("format"), Seed: c.Uint64("seed")}
+				Format: c.String("format"), Seed: c.Uint64("seed"), What: c.String("what")}
+			unit := "candles"
+			if o.What == bulk.WhatTrades {
+				unit = "trades"
+				if !c.IsSet("source") {
+					o.Source = bulk.SourceSynthetic // the only source of trades yet
+				}
+			} else if c.String("cassette") == "" {
+				return fmt.Errorf("export: --cassette is required for candles")
+			}
 			if s := c.String("interval"); s != "" {
 				iv, err := cc.ParseInterval(s)
 				if err != nil {
@@ -78,7 +92,7 @@ func exportCommand() *cli.Command {
 				return fmt.Errorf("export: %w", err)
 			}
 			d := time.Since(start)
-			fmt.Fprintf(c.App.ErrWriter, "exported %d candles to %s in %s (%.0f candles/s)\n", res.Rows, out, d.Round(time.Millisecond), float64(res.Rows)/d.Seconds())
+			fmt.Fprintf(c.App.ErrWriter, "exported %d %s to %s in %s (%.0f %s/s)\n", res.Rows, unit, out, d.Round(time.Millisecond), float64(res.Rows)/d.Seconds(), unit)
 			return nil
 		},
 	}

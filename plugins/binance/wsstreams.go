@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // The streams beside klines: <s>@trade and <s>@aggTrade push the tape's
@@ -84,12 +85,10 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 		if srv.env.Tape == nil {
 			return
 		}
-		// Trades after the subscription, then after the last one sent: a
-		// trade reaches the tape when its second closes, so the cursor is
-		// an id, not a time.
-		cur := tradeCursor{start: srv.nowMicros() + 1}
+		cur := kit.TradeCursorFrom(st.symbol, srv.nowMicros()+1)
+		cur.WholeAggregates = st.kind == "aggTrade"
 		encode = func(u cc.Update) []byte {
-			srv.pushTrades(s, c, name, st, &cur, u.EventTime)
+			srv.pushTrades(s, c, name, st, cur, u.EventTime)
 			return nil
 		}
 	case "depth":
@@ -164,57 +163,29 @@ func (s *server) wrap(c *conn, name string, event []byte) []byte {
 // tradePage bounds one tape query of a trade stream.
 const tradePage = 5000
 
-// tradeCursor is where a trade stream goes on from: the first trade at
-// or after start, then the one after id last.
-type tradeCursor struct {
-	start int64 // µs
-	last  int64 // 0 until a trade went out
-}
-
 // pushTrades sends the tape's trades after cur up to upTo (ms), one event
-// each (aggregates for aggTrade), and moves cur past them.
-func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfaceStream, cur *tradeCursor, upTo int64) {
-	now := upTo*1000 + 999
-	q := cc.TradeQuery{Symbol: st.symbol, Start: cur.start, End: now + 1, Limit: tradePage, Now: now}
-	for {
-		if cur.last != 0 {
-			q.FromID = cur.last + 1
-		}
-		ts, err := s.env.Tape.Trades(ses.Context(), q)
-		if err != nil || len(ts) == 0 {
-			return
-		}
-		// One batch may hold many events: stop as soon as the stream is
-		// unsubscribed, not at the batch's end.
-		send := func(b []byte) bool { return ses.Subscribed(name) && ses.Send(b) == nil }
+// each (aggregates for aggTrade, whose cursor keeps them whole), and
+// moves cur past them.
+func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfaceStream, cur *kit.TradeCursor, upTo int64) {
+	// One page may hold many events: stop as soon as the stream is
+	// unsubscribed, not at the page's end.
+	send := func(b []byte) bool { return ses.Subscribed(name) && ses.Send(b) == nil }
+	_ = cur.Poll(ses.Context(), s.env.Tape, upTo, tradePage, func(ts []cc.Trade) bool {
 		if st.kind == "aggTrade" {
-			if len(ts) == tradePage {
-				// Keep the last aggregate, which may go on, for the next page.
-				cut := len(ts)
-				for cut > 0 && ts[cut-1].AggID == ts[len(ts)-1].AggID {
-					cut--
-				}
-				if cut > 0 {
-					ts = ts[:cut]
-				}
-			}
 			for _, a := range aggregate(ts, nil, false) {
 				if !send(s.wrap(c, name, s.appendAggEvent(nil, st.symbol, a, st.unit))) {
-					return
+					return false
 				}
 			}
-		} else {
-			for _, t := range ts {
-				if !send(s.wrap(c, name, s.appendTradeEvent(nil, st.symbol, t, st.unit))) {
-					return
-				}
+			return true
+		}
+		for _, t := range ts {
+			if !send(s.wrap(c, name, s.appendTradeEvent(nil, st.symbol, t, st.unit))) {
+				return false
 			}
 		}
-		cur.last = ts[len(ts)-1].ID
-		if len(ts) < tradePage {
-			return
-		}
-	}
+		return true
+	})
 }
 
 // appendTradeEvent encodes spot {"e":"trade","E","s","t","p","q","T","m",

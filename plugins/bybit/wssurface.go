@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // The topics beside klines: publicTrade.{symbol} pushes the tape's new
@@ -49,7 +50,7 @@ func (p *wsProtocol) surfaceTopic(s *plugins.Session, topic string) (handled, ok
 		if h.env.Tape == nil {
 			return true, false
 		}
-		cur := &wsTradeCursor{start: h.env.Clock.NowMillis()*1000 + 1000}
+		cur := &wsTradeCursor{TradeCursor: kit.TradeCursorFrom(sym, h.env.Clock.NowMillis()*1000+1000)}
 		every = tradeEvery
 		encode = func(u cc.Update) []byte {
 			p.pushTrades(s, topic, sym, cur, u.EventTime, linear)
@@ -109,13 +110,12 @@ func (p *wsProtocol) surfaceTopic(s *plugins.Session, topic string) (handled, ok
 	return true, true
 }
 
-// wsTradeCursor is where a publicTrade topic goes on from: the first
-// trade at or after start (µs), then the one after id last; price and
+// wsTradeCursor is where a publicTrade topic goes on from; price and
 // tick are the last trade's, for the tick direction.
 type wsTradeCursor struct {
-	start, last int64
-	price       cc.Decimal
-	tick        string
+	*kit.TradeCursor
+	price cc.Decimal
+	tick  string
 }
 
 // direction is Bybit's tick direction of a trade at price after the
@@ -140,15 +140,7 @@ func (c *wsTradeCursor) direction(price cc.Decimal) string {
 // pushTrades sends the tape's trades after cur up to upTo (ms), in
 // batches of at most tradeBatch, and moves cur past them.
 func (p *wsProtocol) pushTrades(s *plugins.Session, topic, sym string, cur *wsTradeCursor, upTo int64, linear bool) {
-	q := cc.TradeQuery{Symbol: sym, Start: cur.start, Limit: tradePageWS, Now: upTo*1000 + 999}
-	for {
-		if cur.last != 0 {
-			q.FromID = cur.last + 1
-		}
-		ts, err := p.h.env.Tape.Trades(s.Context(), q)
-		if err != nil || len(ts) == 0 {
-			return
-		}
+	_ = cur.Poll(s.Context(), p.h.env.Tape, upTo, tradePageWS, func(ts []cc.Trade) bool {
 		for i := 0; i < len(ts); i += tradeBatch {
 			batch := ts[i:min(i+tradeBatch, len(ts))]
 			b := append([]byte(`{"topic":"`), topic...)
@@ -180,12 +172,9 @@ func (p *wsProtocol) pushTrades(s *plugins.Session, topic, sym string, cur *wsTr
 			}
 			b = append(b, "]}"...)
 			if s.Send(b) != nil {
-				return
+				return false
 			}
 		}
-		cur.last = ts[len(ts)-1].ID
-		if len(ts) < tradePageWS {
-			return
-		}
-	}
+		return true
+	})
 }

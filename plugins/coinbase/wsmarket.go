@@ -8,6 +8,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // The market_trades, ticker and ticker_batch channels: trades from
@@ -38,9 +39,9 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, channel, id string) error 
 			return errNoData
 		}
 		every = tradesEvery
-		var cur tradeCursor
+		cur := tradeCursor{TradeCursor: kit.NewTradeCursor(pair.Symbol, env.Clock.NowMillis())}
 		encode = func(u cc.Update) []byte {
-			p.pushTrades(s, key, pair.Symbol, id, &cur, u.EventTime)
+			p.pushTrades(s, key, id, &cur, u.EventTime)
 			return nil
 		}
 	default:
@@ -77,32 +78,19 @@ func (p *wsProto) sendMarket(s *plugins.Session, key, channel string, at int64, 
 	return true
 }
 
-// tradeCursor is where market_trades goes on from: after trade id last,
-// or (nothing sent yet) from time start.
+// tradeCursor is where market_trades goes on from, and whether its
+// snapshot went out.
 type tradeCursor struct {
+	*kit.TradeCursor
 	snapshotSent bool
-	last, start  int64
 }
 
 // pushTrades sends the trades after cur up to upTo (ms): the first call
 // a snapshot of the latest ones, then updates of the new ones, each event
 // newest first.
-func (p *wsProto) pushTrades(s *plugins.Session, key, sym, id string, cur *tradeCursor, upTo int64) {
+func (p *wsProto) pushTrades(s *plugins.Session, key, id string, cur *tradeCursor, upTo int64) {
 	tape := s.Env().Tape
-	now := upTo*1000 + 999
-	for {
-		kind := "update"
-		q := cc.TradeQuery{Symbol: sym, Limit: tradesPage, Now: now, FromID: cur.last + 1, Start: cur.start}
-		if !cur.snapshotSent {
-			kind = "snapshot"
-			q = cc.TradeQuery{Symbol: sym, Limit: tradesSnapshot, Newest: true, Now: now}
-		} else if cur.last == 0 {
-			q.FromID = 0
-		}
-		ts, err := tape.Trades(s.Context(), q)
-		if err != nil || (len(ts) == 0 && kind == "update") {
-			return
-		}
+	send := func(kind string, ts []cc.Trade) bool {
 		b := []byte(`[{"type":"` + kind + `","trades":[`)
 		for i := len(ts) - 1; i >= 0; i-- {
 			if i < len(ts)-1 {
@@ -111,19 +99,14 @@ func (p *wsProto) pushTrades(s *plugins.Session, key, sym, id string, cur *trade
 			b = appendTrade(b, id, ts[i], int(ts[i].Price.Scale))
 		}
 		b = append(b, "]}]"...)
-		if !p.sendMarket(s, key, "market_trades", upTo, json.RawMessage(b)) {
-			return
-		}
-		cur.snapshotSent = true
-		if len(ts) == 0 {
-			cur.start = now + 1 // nothing yet: updates start after now
-			return
-		}
-		cur.last = ts[len(ts)-1].ID
-		if kind == "snapshot" || len(ts) < tradesPage {
-			return
-		}
+		return p.sendMarket(s, key, "market_trades", upTo, json.RawMessage(b))
 	}
+	if !cur.snapshotSent {
+		ts, err := cur.Snapshot(s.Context(), tape, upTo, tradesSnapshot)
+		cur.snapshotSent = err == nil && send("snapshot", ts)
+		return
+	}
+	_ = cur.Poll(s.Context(), tape, upTo, tradesPage, func(ts []cc.Trade) bool { return send("update", ts) })
 }
 
 // tickerState is a ticker event's figures.

@@ -148,16 +148,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		}
 		key := "ohlc:" + sym + ":" + strconv.Itoa(*req.Params.Interval)
 		result := map[string]any{"channel": "ohlc", "interval": *req.Params.Interval, "symbol": sym}
-		if req.Method == "unsubscribe" {
-			if !s.Unsubscribe(key) {
-				fail("Subscription Not Found", sym)
-				continue
-			}
-			s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
-			continue
-		}
-		if s.Subscribed(key) {
-			fail("Already subscribed", sym)
+		if !subscribing(s, req, key, sym, result, timeIn, fail) {
 			continue
 		}
 		snapshot := req.Params.Snapshot == nil || *req.Params.Snapshot

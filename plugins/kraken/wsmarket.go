@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // WS v2 trade and ticker channels: trades from env.Tape (a snapshot of
@@ -20,22 +21,32 @@ const (
 	tradePage     = 1000
 )
 
+// subscribing answers an unsubscribe of key and refuses a subscribe to
+// key made already: true means a subscribe goes on.
+func subscribing(s *plugins.Session, req wsRequest, key, sym string, result map[string]any, timeIn string, fail func(msg, sym string)) bool {
+	if req.Method == "unsubscribe" {
+		if !s.Unsubscribe(key) {
+			fail("Subscription Not Found", sym)
+			return false
+		}
+		yes := true
+		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		return false
+	}
+	if s.Subscribed(key) {
+		fail("Already subscribed", sym)
+		return false
+	}
+	return true
+}
+
 // subscribeMarket handles one symbol of a trade or ticker (un)subscribe.
 func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string, pair cc.Pair, timeIn string, fail func(msg, sym string)) {
 	yes := true
 	ch := req.Params.Channel
 	key := ch + ":" + sym
 	result := map[string]any{"channel": ch, "symbol": sym}
-	if req.Method == "unsubscribe" {
-		if !s.Unsubscribe(key) {
-			fail("Subscription Not Found", sym)
-			return
-		}
-		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
-		return
-	}
-	if s.Subscribed(key) {
-		fail("Already subscribed", sym)
+	if !subscribing(s, req, key, sym, result, timeIn, fail) {
 		return
 	}
 	env := s.Env()
@@ -60,43 +71,22 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 	if ch == "trade" {
 		every = tradeEvery
 		first := true
-		var last int64
-		start := env.Clock.Now().UnixMicro() + 1
+		cur := kit.TradeCursorFrom(pair.Symbol, env.Clock.Now().UnixMicro()+1)
 		encode = func(u cc.Update) []byte {
-			now := u.EventTime*1000 + 999
 			places := h.priceDecimals(s.Context(), pair)
 			if first {
 				first = false
 				if snapshot {
-					ts, err := env.Tape.Trades(s.Context(), cc.TradeQuery{Symbol: pair.Symbol, Limit: tradeSnapshot, Newest: true, Now: now})
-					if err != nil {
-						return nil
-					}
-					if len(ts) > 0 {
-						last = ts[len(ts)-1].ID
-					}
-					if s.Send(encodeTrades("snapshot", sym, ts, places)) != nil {
+					ts, err := cur.Snapshot(s.Context(), env.Tape, u.EventTime, tradeSnapshot)
+					if err != nil || s.Send(encodeTrades("snapshot", sym, ts, places)) != nil {
 						return nil
 					}
 				}
 			}
-			for {
-				q := cc.TradeQuery{Symbol: pair.Symbol, Start: start, Limit: tradePage, Now: now}
-				if last != 0 {
-					q.FromID = last + 1
-				}
-				ts, err := env.Tape.Trades(s.Context(), q)
-				if err != nil || len(ts) == 0 || !s.Subscribed(key) {
-					return nil
-				}
-				if s.Send(encodeTrades("update", sym, ts, places)) != nil {
-					return nil
-				}
-				last = ts[len(ts)-1].ID
-				if len(ts) < tradePage {
-					return nil
-				}
-			}
+			_ = cur.Poll(s.Context(), env.Tape, u.EventTime, tradePage, func(ts []cc.Trade) bool {
+				return s.Subscribed(key) && s.Send(encodeTrades("update", sym, ts, places)) == nil
+			})
+			return nil
 		}
 	} else {
 		every = tradeEvery

@@ -68,20 +68,15 @@ func (p *wsProto) surfaceEncoder(s *plugins.Session, t target) func(cc.Update) [
 		}
 		cur := kit.TradeCursorFrom(t.native, h.env.Clock.Now().UnixMicro()+1)
 		return func(u cc.Update) []byte {
-			for {
-				ts, err := cur.Next(s.Context(), h.env.Tape, u.EventTime, 1000)
-				if err != nil || len(ts) == 0 {
-					return nil
-				}
+			_ = cur.Poll(s.Context(), h.env.Tape, u.EventTime, 1000, func(ts []cc.Trade) bool {
 				for _, tr := range ts {
 					if !s.Subscribed(t.key) || s.Send(encodeMatch(t, tr)) != nil {
-						return nil
+						return false
 					}
 				}
-				if len(ts) < 1000 {
-					return nil
-				}
-			}
+				return true
+			})
+			return nil
 		}
 	case "/market/ticker:", "/contractMarket/ticker:", "/contractMarket/tickerV2:":
 		if h.env.Tape == nil {

@@ -7,6 +7,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // The public channels beside candles, on /ws/v5/public: trades (one push
@@ -52,10 +53,11 @@ func (p *wsProtocol) publicChannel(s *plugins.Session, c *conn, a wsArg, wrong s
 			return true, wrong
 		}
 		exp, swap := h.contractExp(sym)
-		cur := tradeCursor{start: h.nowMicros() + 1}
+		cur := kit.TradeCursorFrom(a.InstID, h.nowMicros()+1)
+		cur.WholeAggregates = true
 		every = tradesEvery
 		encode = func(u cc.Update) []byte {
-			p.pushTrades(s, c, a, &cur, u.EventTime, exp, swap)
+			p.pushTrades(s, c, a, cur, u.EventTime, exp, swap)
 			return nil
 		}
 	case "tickers":
@@ -205,35 +207,10 @@ func (p *wsProtocol) changed(c *conn, a wsArg, last *string, m map[string]string
 	return p.push(c, a, m)
 }
 
-// tradeCursor is where a trades channel goes on from: the first trade at
-// or after start (µs), then the one after id last.
-type tradeCursor struct {
-	start, last int64
-}
-
 // pushTrades sends the aggregates of the tape's trades after cur up to
-// upTo (ms) and moves cur past them. An aggregate still going on at the
-// end of a full page waits for the next.
-func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *tradeCursor, upTo int64, exp int, swap bool) {
-	now := upTo*1000 + 999
-	q := cc.TradeQuery{Symbol: a.InstID, Start: cur.start, Limit: tradesPage, Now: now}
-	for {
-		if cur.last != 0 {
-			q.FromID = cur.last + 1
-		}
-		ts, err := p.h.env.Tape.Trades(s.Context(), q)
-		if err != nil || len(ts) == 0 {
-			return
-		}
-		if len(ts) == tradesPage {
-			cut := len(ts)
-			for cut > 0 && ts[cut-1].AggID == ts[len(ts)-1].AggID {
-				cut--
-			}
-			if cut > 0 {
-				ts = ts[:cut]
-			}
-		}
+// upTo (ms) and moves cur past them; cur keeps aggregates whole.
+func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *kit.TradeCursor, upTo int64, exp int, swap bool) {
+	_ = cur.Poll(s.Context(), p.h.env.Tape, upTo, tradesPage, func(ts []cc.Trade) bool {
 		for i := 0; i < len(ts); {
 			j := i
 			size := cc.Decimal{}
@@ -253,13 +230,10 @@ func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *trade
 			b = append(b, "}]}"...)
 			c.touch()
 			if s.Send(b) != nil {
-				return
+				return false
 			}
 			i = j
 		}
-		cur.last = ts[len(ts)-1].ID
-		if len(ts) < tradesPage {
-			return
-		}
-	}
+		return true
+	})
 }

@@ -7,5 +7,8 @@
 // bodies, optional integer query parameters, and CorruptChecksum for the
 // network simulation's book_corrupt fault.
 //
-// Everything here is stateless and safe for concurrent use.
+// Everything here is stateless and safe for concurrent use, but for
+// TradeCursor: a trade stream's position (after the subscription or a
+// snapshot, then after the last trade handed out), with Poll walking it
+// in pages and WholeAggregates keeping aggregate-per-event streams whole.
 package kit
