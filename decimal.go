@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
+	"math/bits"
 	"strconv"
 )
 
@@ -218,20 +220,47 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Mul returns d × e exactly, at the sum of the two scales. Products beyond
-// int64 are the caller's concern: the market's prices and sizes (ticks and
-// lots) multiply well inside it.
-// Beyond 18 fractional digits the product is rounded half away from zero.
+// Mul returns d × e exactly, at the sum of the two scales, as long as that
+// fits: beyond 18 fractional digits, or where the product's units would
+// overflow int64, fractional digits are dropped (rounding half away from
+// zero) until it fits. A product too large for int64 units even without
+// fractional digits (beyond ±9.2e18) saturates at the int64 bound.
 func (d Decimal) Mul(e Decimal) Decimal {
-	u, s := d.Units*e.Units, int(d.Scale)+int(e.Scale)
-	for s > maxScale {
-		q, r := u/10, u%10
-		if r >= 5 {
-			q++
-		} else if r <= -5 {
-			q--
+	s := int(d.Scale) + int(e.Scale)
+	if d.Units != math.MinInt64 && e.Units != math.MinInt64 && s <= maxScale {
+		hi, lo := bits.Mul64(absUnits(d.Units), absUnits(e.Units))
+		if hi == 0 && lo <= math.MaxInt64 {
+			u := int64(lo)
+			if (d.Units < 0) != (e.Units < 0) {
+				u = -u
+			}
+			return Decimal{Units: u, Scale: int8(s)}
 		}
-		u, s = q, s-1
 	}
-	return Decimal{Units: u, Scale: int8(s)}
+	p := new(big.Int).Mul(big.NewInt(d.Units), big.NewInt(e.Units))
+	ten, r := big.NewInt(10), new(big.Int)
+	for (s > maxScale || !p.IsInt64()) && s > 0 {
+		p.QuoRem(p, ten, r) // truncates toward zero
+		switch r.Int64() {
+		case 5, 6, 7, 8, 9:
+			p.Add(p, big.NewInt(1))
+		case -5, -6, -7, -8, -9:
+			p.Sub(p, big.NewInt(1))
+		}
+		s--
+	}
+	if !p.IsInt64() {
+		if p.Sign() < 0 {
+			return Decimal{Units: math.MinInt64}
+		}
+		return Decimal{Units: math.MaxInt64}
+	}
+	return Decimal{Units: p.Int64(), Scale: int8(s)}
+}
+
+func absUnits(u int64) uint64 {
+	if u < 0 {
+		return uint64(-u)
+	}
+	return uint64(u)
 }
