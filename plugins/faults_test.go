@@ -1,6 +1,7 @@
 package plugins_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,7 +59,13 @@ func bookStream(t *testing.T, cfg string, proto bookProto, n int) ([]string, *ne
 		plugins.ServeWS(env, w, r, proto, plugins.WSOptions{})
 	}))
 	t.Cleanup(func() {
-		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
+		// Shutdown, not CloseAll: it waits for every goroutine the
+		// sessions started (a push still encoding), so goleak sees none.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
 		srv.Close()
 	})
 	conn := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws")

@@ -1,6 +1,7 @@
 package plugins_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -75,7 +76,13 @@ func newWSServer(t *testing.T, opts plugins.WSOptions, sim *netsim.Sim) (*plugin
 		plugins.ServeWS(env, w, r, echoProto{}, opts)
 	}))
 	t.Cleanup(func() {
-		env.Hub.CloseAll(websocket.CloseGoingAway, "test over")
+		// Shutdown, not CloseAll: it waits for every goroutine the
+		// sessions started (a push still encoding), so goleak sees none.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
 		srv.Close()
 	})
 	return env, "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"

@@ -99,7 +99,13 @@ func serve(t testing.TB, p *binance.Plugin, env *plugins.Env) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler(env))
 	t.Cleanup(func() {
-		env.Hub.CloseAll(1001, "test over")
+		// Shutdown, not CloseAll: it waits for every goroutine the
+		// sessions started (a push still encoding), so goleak sees none.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
 		srv.Close()
 	})
 	return srv

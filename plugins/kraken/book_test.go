@@ -47,7 +47,13 @@ func bookServer(t *testing.T, clock *cc.Clock, books cc.Books) string {
 	env := booktest.Env(p, m, clock, bp, books)
 	srv := httptest.NewServer(p.Handler(env))
 	t.Cleanup(func() {
-		env.Hub.CloseAll(1001, "test over")
+		// Shutdown, not CloseAll: it waits for every goroutine the
+		// sessions started (a push still encoding), so goleak sees none.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
 		srv.Close()
 	})
 	return srv.URL

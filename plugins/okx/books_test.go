@@ -55,7 +55,13 @@ func bookServer(t *testing.T, ex *okx.Exchange, clock *cc.Clock, books cc.Books)
 	env := booktest.Env(ex, m, clock, pairs, books)
 	srv := httptest.NewServer(ex.Handler(env))
 	t.Cleanup(func() {
-		env.Hub.CloseAll(1001, "test over")
+		// Shutdown, not CloseAll: it waits for every goroutine the
+		// sessions started (a push still encoding), so goleak sees none.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := env.Hub.Shutdown(ctx); err != nil {
+			t.Errorf("hub shutdown: %v", err)
+		}
 		srv.Close()
 	})
 	return srv.URL
