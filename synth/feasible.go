@@ -364,7 +364,7 @@ func (g *gen) exactLeaves(kids []node) {
 		a := -1
 		for i := range kids {
 			// (A small leaf's solver misses too often to absorb.)
-			if done&(1<<i) == 0 && kids[i].trades > naturalMax && (a < 0 || kids[i].trades > kids[a].trades) {
+			if done&(1<<i) == 0 && kids[i].absorbs() && (a < 0 || kids[i].trades > kids[a].trades) {
 				a = i
 			}
 		}
@@ -534,3 +534,7 @@ func (g *gen) outsideRanges(kids []node, p *node) bool {
 	g.moved = g.moved || out
 	return out
 }
+
+// absorbs reports whether leaf n can absorb its siblings' differences:
+// two free prints per side (tapegen.go, repair).
+func (n *node) absorbs() bool { return n.trades >= n.pins()+naturalFree }

@@ -61,21 +61,27 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	tg.emit(first)
 }
 
-// naturalMax is the most trades of a leaf whose tape may be its natural
-// draw: its orders, prices and sizes laid out from its prices, volumes and
-// taker-buy volume alone, with no solving for the quote volumes. The split
-// that makes leaves (exactLeaves, feasible.go) gives such a leaf the
-// natural draw's quote volumes, so that its tape adds up exactly. Every
-// such leaf costs 1s candles a layout: 4 keeps them within ~6% of their
-// speed without (5: 88% of seconds exact instead of 86%, for 10-20%; 8:
-// 90% for ~25%).
+// naturalFree is the number of free prints (beyond a print per distinct
+// open, high, low and close) from which a leaf's tape is solved for its
+// quote volumes: with two free prints per side the exact repair reaches
+// any quote volume its prices allow (repair). A leaf of fewer takes its
+// natural draw: its orders, prices and sizes laid out from its prices,
+// volumes and taker-buy volume alone, with no solving for the quote
+// volumes; the split that makes leaves (exactLeaves, feasible.go) gives
+// such a leaf the natural draw's quote volumes, so that its tape adds up
+// exactly, and its differences to the leaves that absorb (absorbs).
+const naturalFree = 4
+
+// naturalMax is the most trades of a quiet 10s block (quietMax).
 const naturalMax = 4
 
-// natural reports whether leaf n may take its natural draw: few trades,
-// a trade per price, one side only for a single trade.
+// natural reports whether leaf n takes its natural draw: fewer than
+// naturalFree trades beyond a trade per price, one side only for a single
+// trade.
 func (n *node) natural() bool {
 	N := n.trades
-	return N >= 1 && N <= naturalMax && N >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol)
+	pn := n.pins()
+	return N >= 1 && N < pn+naturalFree && N >= pn && (N >= 2 || n.tbb == 0 || n.tbb == n.vol)
 }
 
 // lay lays out the orders of leaf idx (node n, at least a trade) and
