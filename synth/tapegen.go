@@ -72,9 +72,6 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 // exactly, and its differences to the leaves that absorb (absorbs).
 const naturalFree = 4
 
-// naturalMax is the most trades of a quiet 10s block (quietMax).
-const naturalMax = 4
-
 // natural reports whether leaf n takes its natural draw: fewer than
 // naturalFree trades beyond a trade per price, one side only for a single
 // trade.

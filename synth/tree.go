@@ -108,15 +108,19 @@ type gen struct {
 	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
 	as                                                           allocScratch
 	tg                                                           *tapeGen // scratch of exactLeaves
-	nested, moved                                                bool     // quietBlocks is splitting a block (naturalBlock); a quiet block moved volume
-	// The leaves quietBlocks split ahead, for the blocks qbase+j with bit
+	nested                                                       bool     // minuteLeaves is splitting a block
+	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
 	qleaf [qFan][maxFan]node
 	qmask uint32
 	qbase int64
+	// minuteLeaves' scratch: the leaves that absorb (block·maxFan+leaf),
+	// their quote volumes of one side and its bounds.
+	ab           [qFan * maxFan]int
+	aq, alo, ahi [qFan * maxFan]int64
 }
 
-// qFan is the most blocks of a minute whose leaves quietBlocks keeps.
+// qFan is the number of blocks of a minute, whose leaves minuteLeaves keeps.
 const qFan = 6
 
 func newGen() *gen {
