@@ -462,7 +462,8 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 		if !buy {
 			z, q = n.vol-n.tbb, n.qv-n.tbq
 		}
-		m := int64(0)
+		// (Up to the extremes less what the pins may hold elsewhere.)
+		m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
 		if div > 0 {
 			m = z * (n.h - n.l) / div
 		}
@@ -517,7 +518,10 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 
 // absorbs reports whether leaf n can absorb its siblings' differences:
 // two free prints per side (tapegen.go, repair).
-func (n *node) absorbs() bool { return n.trades >= n.pins()+naturalFree }
+func (n *node) absorbs() bool {
+	B, S := n.tbb, n.vol-n.tbb
+	return n.trades >= n.pins()+naturalFree && (B == 0 || B >= 3) && (S == 0 || S >= 3)
+}
 
 // sideRoom is how far one side's quote volume of leaf n (buys, else
 // sells) can move up (else down) inside its range.

@@ -1271,7 +1271,7 @@ func (tg *tapeGen) freePrints(buy bool) (free, spare int) {
 // prints.
 func (tg *tapeGen) spread() {
 	for _, buy := range [2]bool{true, false} {
-		for guard := 0; guard < 4; guard++ {
+		for guard := 0; guard < 16; guard++ {
 			free, spare := tg.freePrints(buy)
 			if free >= 2 {
 				break
@@ -1317,7 +1317,26 @@ func (tg *tapeGen) spread() {
 				}
 			}
 			if F < 0 {
-				break
+				// A free order of several prints on the other side gives
+				// one up (a sweep folds to one level first).
+				d := -1
+				for j := range tg.ord {
+					o := &tg.ord[j]
+					if o.buy != buy && !o.pin && o.n >= 2 && (d < 0 || o.n > tg.ord[d].n) {
+						d = j
+					}
+				}
+				if d < 0 {
+					break
+				}
+				if o := &tg.ord[d]; o.levels > 1 {
+					for i := o.first; i < o.first+o.n; i++ {
+						tg.pr[i].lvl = 0
+					}
+					o.levels, o.off = 1, 0
+				}
+				tg.detach(d, false)
+				continue
 			}
 			if P < 0 {
 				// F moves over with a lot of this side's largest order, and
