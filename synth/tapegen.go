@@ -67,7 +67,7 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 // any quote volume its prices allow (repair). A leaf of fewer takes its
 // natural draw: its orders, prices and sizes laid out from its prices,
 // volumes and taker-buy volume alone, with no solving for the quote
-// volumes; the split that makes leaves (exactLeaves, feasible.go) gives
+// volumes; the split that makes leaves (minuteLeaves, feasible.go) gives
 // such a leaf the natural draw's quote volumes, so that its tape adds up
 // exactly, and its differences to the leaves that absorb (absorbs).
 const naturalFree = 4

@@ -107,7 +107,7 @@ type gen struct {
 	jumpE                                                        float64           // its excess variance
 	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
 	as                                                           allocScratch
-	tg                                                           *tapeGen // scratch of exactLeaves
+	tg                                                           *tapeGen // scratch of minuteLeaves
 	nested                                                       bool     // minuteLeaves is splitting a block
 	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
