@@ -238,13 +238,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	dur := levels[L].dur
 	kids := g.kids[L][:k]
 	if L == leafLevel && !g.nested && p.trades > 0 {
-		// The leaves minuteLeaves split ahead (always: a block's minute is
-		// split before the block).
-		if j := pidx - g.qbase; g.qmask != 0 && uint64(j) < qFan && g.qmask&(1<<j) != 0 {
-			copy(kids, g.qleaf[j][:k])
-			return
+		// The leaves minuteLeaves split ahead. (They are there whenever
+		// the block came from its minute's split, as nodeSlow's do;
+		// otherwise the minute is split again, to the same blocks.)
+		j := pidx - g.qbase
+		if g.qmask == 0 || uint64(j) >= qFan || g.qmask&(1<<j) == 0 {
+			mi := floorDiv(pidx, qFan)
+			g.splitMicro(leafLevel-1, g.node(leafLevel-2, mi), mi)
+			j = pidx - g.qbase
 		}
-		panic("synth: a block split without its minute")
+		copy(kids, g.qleaf[j][:k])
+		return
 	}
 	if p.trades == 0 {
 		for i := range kids {
