@@ -977,6 +977,37 @@ func (tg *tapeGen) sidePins(n *node) {
 // prices (each pinned order keeping a lot per print) and at least two
 // free prints; it reports whether it did.
 func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
+	for {
+		ok, short := tg.repairOnce(buy, target, n)
+		if ok || !short {
+			return ok
+		}
+		// Out of reach: the pinned orders' extra prints (a lot each at a
+		// pinned price) become free orders, and the repair runs again.
+		d := -1
+		for j := range tg.ord {
+			o := &tg.ord[j]
+			if o.buy == buy && o.pin && o.levels == 1 && o.n >= 2 {
+				d = j
+				break
+			}
+		}
+		if d < 0 {
+			return false
+		}
+		for tg.ord[d].n >= 2 {
+			last := d == len(tg.ord)-1
+			tg.detach(d, last)
+			if last {
+				d++
+			}
+		}
+	}
+}
+
+// repairOnce is one pass of repair; short reports that the group could
+// not reach the target (the others' pinned lots in the way).
+func (tg *tapeGen) repairOnce(buy bool, target int64, n *node) (ok, short bool) {
 	// The group: indices a (and b, or -1).
 	a, b := -1, -1
 	for j := range tg.ord {
@@ -992,12 +1023,12 @@ func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
 		}
 	}
 	if a < 0 {
-		return false
+		return false, false
 	}
 	if tg.ord[a].n < 2 {
 		// Two orders, unless a single one of several prints will do.
 		if b < 0 {
-			return false
+			return false, false
 		}
 	} else {
 		b = -1
@@ -1085,7 +1116,7 @@ func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
 	}
 	T := target - R
 	if T < Z*n.l || T > Z*n.h {
-		return false
+		return false, true
 	}
 	p := floorDiv(T, Z)
 	x := T - p*Z // lots at p+1
@@ -1196,7 +1227,7 @@ func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
 			q += o.quote()
 		}
 	}
-	return q == target
+	return q == target, false
 }
 
 // atHigh reports whether the idx-th of the group's nG prints is one of
