@@ -288,6 +288,17 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 			tg.spread()
 			okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
 			okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			// A side whose pinned prices keep it out of reach hands a pin
+			// to the other side for a free print, and both sides repair
+			// again.
+			for try := 0; try < 4 && (!okB || !okS); try++ {
+				buy := !okB
+				if !tg.tradePin(buy, n) {
+					break
+				}
+				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
+				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			}
 		}
 	}
 
@@ -1049,7 +1060,7 @@ func (tg *tapeGen) repairOnce(buy bool, target int64, n *node) (ok, short bool) 
 	// Too high: the others move up, then give the group their cheapest
 	// lots; too low, the reverse.
 	for step := 0; step < 2; step++ {
-		for guard := 0; guard < len(tg.ord)+1; guard++ {
+		for guard := 0; guard < 4*len(tg.ord)+8; guard++ {
 			T := target - R
 			up := T > Z*n.h // the group cannot go high enough
 			if !up && T >= Z*n.l {
@@ -1423,4 +1434,42 @@ func (tg *tapeGen) reoff(o *taker) {
 		off += tg.pr[i].lvl * tg.pr[i].sz
 	}
 	o.off = off
+}
+
+// tradePin swaps one side's pinned single-print order farthest from that
+// side's target VWAP with a free single-print order of the other side
+// (each side keeps its lots: the two swap sizes too). It reports whether
+// it found a pair.
+func (tg *tapeGen) tradePin(buy bool, n *node) bool {
+	z, q := n.tbb, n.tbq
+	if !buy {
+		z, q = n.vol-n.tbb, n.qv-n.tbq
+	}
+	if z == 0 {
+		return false
+	}
+	P, F := -1, -1
+	var far int64
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.n != 1 || o.levels != 1 {
+			continue
+		}
+		if o.buy == buy && o.pin {
+			if d := abs64(o.base*z - q); P < 0 || d > far {
+				P, far = j, d
+			}
+		}
+		if o.buy != buy && !o.pin && F < 0 {
+			F = j
+		}
+	}
+	if P < 0 || F < 0 {
+		return false
+	}
+	p, f := &tg.ord[P], &tg.ord[F]
+	p.buy, f.buy = f.buy, p.buy
+	p.size, f.size = f.size, p.size
+	tg.pr[p.first].sz, tg.pr[f.first].sz = p.size, f.size
+	return true
 }
