@@ -16,7 +16,8 @@
 // shared among children by log-normal weights (a multiplicative cascade,
 // which makes volatility cluster and returns fat-tailed) and an intraday
 // and weekly seasonal profile; volume follows volatility, the size of the
-// move and the season; trades follow volume; the taker-buy share leans
+// move and the season; trades follow activity (the volume targets before
+// they are tilted to meet the parent's VWAP); the taker-buy share leans
 // with the return. Now and then (about four times a month) a jump pours
 // a burst of variance into one minute, carried down from the day through
 // one node of each level: the rare extreme 1m returns that give returns
@@ -92,19 +93,20 @@
 // takes the quote volumes of its natural tape, laid out without solving,
 // the leaves with four or more (absorbs) share the rest of the minute's,
 // per side, in proportion to their room, and each block's quote volumes
-// are its leaves' sum. Over 158k trading seconds of three seeds, two
-// venues, four pairs, a quiet, a busy and a jump hour, 98.8% are exact,
-// every one of 40 trades or more and all but 15 of those of 10 to 39
+// are its leaves' sum. Over 201k trading seconds of three seeds, two
+// venues, four pairs, a quiet, a busy and a jump hour, 99.3% are exact,
+// every one of 40 trades or more and all but 58 of the 53k of 10 to 39
 // (TestTradesAggregateToCandles). The rest are the leaves of quiet
 // minutes with no leaf that can absorb (every leaf natural: too few
 // trades beyond their pins), whose natural draws' differences go to the
-// other leaves within their ranges, and the 0.4% of the trading seconds
+// other leaves within their ranges, and the 0.2% of the trading seconds
 // whose candle no tape can match (leafFeasible in the tests). Making every second exact needs the quiet
 // minutes to take their leaves' natural sum from their 15-minute block,
 // which would cost 1m candles a full split of each quiet minute; the
 // model's minute trade counts are far more dispersed than real ones
-// (BTCUSDT seed 7: down to a handful a minute, real never below 244),
-// so such minutes are common. The leaves that are not exact get the
+// (BTCUSDT: q1% of a month's minutes 0.03 of the median, real 0.40; a
+// few minutes in a thousand without a trade, real never below 244), so
+// such minutes are common. The leaves that are not exact get the
 // nearest tape the solver finds: always the count, the times, prices
 // inside [low, high] and a lot at least per trade, and the volume and
 // taker-buy volume whenever the count allows two sides. The taker split

@@ -352,6 +352,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			sxx += g.tgt[i] * x * x
 		}
 	}
+	// The volume targets before the tilt: the children's activity, which
+	// their trade counts follow (the tilt moves volume to balance the
+	// VWAP; counting trades on it drained quiet children to a handful).
+	var sa float64
+	for i := 0; i < k; i++ {
+		g.ta[i] = 0
+		if g.hi[i] > 0 {
+			g.ta[i] = g.tgt[i]
+			sa += g.tgt[i]
+		}
+	}
 	if sxx > 0 {
 		th := -sx / sxx
 		for i := 0; i < k; i++ {
@@ -409,11 +420,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 	}
 	g.alloc(p.qv, k, false)
-	// Trade counts follow volume, slightly less than proportionally: big
-	// blocks of volume have bigger trades. x·(1+a)/(1+a·x), with x the
-	// volume relative to the mean child's, behaves like x^(1-a) near the
-	// mean and saturates for the biggest blocks. At least one trade per
-	// trading child, at most one per lot.
+	// Trade counts follow activity (the volume targets before the VWAP
+	// tilt), slightly less than proportionally: busy blocks have bigger
+	// trades. x·(1+a)/(1+a·x), with x the activity relative to the mean
+	// child's, behaves like x^(1-a) near the mean and saturates for the
+	// busiest blocks. At least one trade per trading child, at most one
+	// per lot.
 	mean := float64(p.vol) / float64(k)
 	for i := 0; i < k; i++ {
 		n := &kids[i]
@@ -421,6 +433,9 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i], g.lo[i], g.hi[i] = 0, 0, 0
 		if g.tr[i] > 0 {
 			x := float64(n.vol) / mean
+			if sa > 0 {
+				x = g.ta[i] / sa * float64(k)
+			}
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
 			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}

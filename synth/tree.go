@@ -99,6 +99,8 @@ type gen struct {
 	z, e, nv, exn                                                [maxFan + 1]float64 // raw draws
 	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
 	typ                                                          [maxFan + 1]float64 // typical prices of the children
+	ta                                                           [maxFan + 1]float64 // the children's activity (volume targets before the VWAP tilt)
+	keep                                                         [maxFan + 1]int64   // lots reachVWAP leaves each child in its first pass
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64           // where in their children the extremes fall
 	actKey                                                       uint64            // seed of the draws deciding which children trade
