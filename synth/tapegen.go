@@ -110,12 +110,16 @@ func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 // naturalQuote lays out leaf n's natural draw and returns its Σ
 // price×size, and the buys'.
 func (tg *tapeGen) naturalQuote(s *symbol, idx int64, n *node, times bool) (qv, tbq int64) {
-	if n.trades == 1 && !times && n.h == n.l {
-		// What build lays out: one print of every lot at the price, on
-		// the side that has them.
-		qv = n.o * n.vol
-		if 2*n.tbb >= n.vol {
-			tbq = qv
+	if !times && n.h == n.l {
+		// What build lays out: every print at the price, the buys
+		// holding the taker-buy lots (a single print: every lot, on the
+		// side that has them).
+		qv, tbq = n.o*n.vol, n.o*n.tbb
+		if n.trades == 1 {
+			tbq = 0
+			if 2*n.tbb >= n.vol {
+				tbq = qv
+			}
 		}
 		return qv, tbq
 	}
