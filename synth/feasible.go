@@ -13,8 +13,8 @@ package synth
 // 0.2–1.2% across BTC, XRP and a default altcoin); the others repair
 // what is left where siblings allow. fitPins gives every trading child a
 // trade per price (flattening the path where the parent has too few),
-// and exactLeaves and quietBlocks give small leaves the quote volumes
-// their natural tapes reach (tapegen.go).
+// and minuteLeaves gives every leaf quote volumes its tape reaches
+// (tapegen.go).
 
 // pins is the number of trades node n needs for its prices: one when it
 // is flat, else the open and the close plus the high and the low where
@@ -154,7 +154,7 @@ func (n *node) bandLo(t int64) int64 { return max(t*n.l, n.qv-(n.vol-t)*n.h) }
 // volume lies outside the sum of the children's bands, taker-buy lots
 // move from the children where they reach least toward it to those where
 // they reach most, until it lies inside.
-func fixTakers(kids []node, p *node, bands bool) {
+func fixTakers(kids []node, p *node) {
 	for i := range kids {
 		n := &kids[i]
 		if n.trades != 1 || n.tbb == 0 || n.tbb == n.vol {
@@ -167,9 +167,6 @@ func fixTakers(kids []node, p *node, bands bool) {
 				break
 			}
 		}
-	}
-	if !bands {
-		return
 	}
 	var sLo, sHi int64
 	for i := range kids {
@@ -330,207 +327,211 @@ func (g *gen) tiltTakers(kids []node, p *node, k int) {
 	}
 }
 
-// exactLeaves gives the leaves (1s children of a 10s node, after every
-// split) quote volumes their tapes can reach exactly (tapegen.go): the
-// leaves of few trades (natural) take their natural draws' Σ price×size
-// per side, and the differences, per side, go to absorbers, leaves of more
-// trades that solve their orders for them: most trades first, each taking
-// what keeps its VWAPs an eighth of its range off its extremes. What is
-// left goes to the leaf of most trades inside its prices (its tape then
-// misses), else leaves return to their split one by one. The parent's
-// totals do not change.
-func (g *gen) exactLeaves(kids []node) {
-	const absorbMargin = 8
+// absorbMargin keeps the VWAPs of the leaves that absorb their minute's
+// differences an eighth of their range off their extremes, where it can.
+const absorbMargin = 8
+
+// minuteLeaves splits every 10s block of a minute (kids, the children of
+// minute pidx) into its leaves ahead, keeps them (g.qleaf) and sets their
+// quote volumes so that every leaf's tape adds up exactly (tapegen.go): a
+// block's leaves do not depend on its quote volumes, so the minute's go
+// to its leaves directly, and each block's are then the sum of its
+// leaves'. A leaf of few free prints (natural) takes its natural draw's
+// quote volumes, per side; the rest of the minute's, per side, goes to
+// the leaves that absorb (two free prints per side: the repair solves
+// them), each starting from its split and moving in proportion to its
+// room toward the target, with its VWAPs an eighth of its range off its
+// extremes, then up to its extremes. What even that cannot hold goes to
+// the leaf of most trades (its tape then misses: a minute without a
+// leaf that absorbs, or whose natural draws are too far off for them).
+// The minute's totals do not change.
+func (g *gen) minuteLeaves(kids []node, pidx int64) {
 	if g.tg == nil {
 		g.tg = &tapeGen{}
 	}
-	tg := g.tg
-	var rB, rS int64 // what the natural draws left over, buys and sells
+	k := len(kids)
+	fan := levels[leafLevel].fan
+	g.nested = true
 	for i := range kids {
-		n := &kids[i]
-		g.olo[i], g.ohi[i] = n.qv, n.tbq
-		if n.natural() {
-			qv, tbq := tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
-			rB += n.tbq - tbq
-			rS += (n.qv - n.tbq) - (qv - tbq)
-			n.qv, n.tbq = qv, tbq
+		g.splitMicro(leafLevel, &kids[i], pidx*int64(k)+int64(i))
+		copy(g.qleaf[i][:fan], g.kids[leafLevel][:fan])
+	}
+	g.nested = false
+	g.count[leafLevel] = 0 // the nested splits overwrote the leaves
+	g.qmask, g.qbase = 1<<k-1, pidx*int64(k)
+	var p node // the minute's totals, from its blocks
+	for i := range kids {
+		p.qv += kids[i].qv
+		p.tbq += kids[i].tbq
+	}
+	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
+	var fixB, fixS int64
+	na := 0
+	top := -1
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades == 0 {
+				continue
+			}
+			if top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades {
+				top = i*maxFan + j
+			}
+			switch {
+			case n.natural():
+				n.qv, n.tbq = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+			case n.absorbs():
+				g.ab[na] = i*maxFan + j
+				na++
+				continue
+			}
+			fixB += n.tbq
+			fixS += n.qv - n.tbq
 		}
 	}
-	done, top := uint32(0), -1
-	for range kids {
-		if rB == 0 && rS == 0 {
-			return
+	for side := 0; side < 2; side++ {
+		target := p.tbq - fixB
+		if side == 1 {
+			target = p.qv - p.tbq - fixS
 		}
-		a := -1
-		for i := range kids {
-			// (A small leaf's solver misses too often to absorb.)
-			if done&(1<<i) == 0 && kids[i].trades > naturalMax && (a < 0 || kids[i].trades > kids[a].trades) {
-				a = i
+		rest := target
+		for _, div := range [2]int64{absorbMargin, 0} {
+			if rest = g.absorb(na, side == 0, target, div); rest == 0 {
+				break
 			}
 		}
-		if a < 0 {
-			break
-		}
-		if top < 0 {
-			top = a
-		}
-		done |= 1 << a
-		A := &kids[a]
-		S := A.vol - A.tbb
-		b0, s0 := A.tbq, A.qv-A.tbq
-		// It takes only what keeps its VWAPs off its extremes (where the
-		// solver may miss).
-		mb, ms := A.tbb*(A.h-A.l)/absorbMargin, S*(A.h-A.l)/absorbMargin
-		b := max(A.tbb*A.l+mb, min(A.tbb*A.h-mb, b0+rB))
-		s := max(S*A.l+ms, min(S*A.h-ms, s0+rS))
-		b = min(max(b, min(b0, b0+rB)), max(b0, b0+rB)) // never away from the target
-		s = min(max(s, min(s0, s0+rS)), max(s0, s0+rS))
-		A.qv, A.tbq = b+s, b
-		rB -= A.tbq - b0
-		rS -= A.qv - A.tbq - s0
-	}
-	// What is left goes to the leaf of most trades, as far as its prices
-	// allow (its tape then misses); where they do not, leaves go back to
-	// their split one by one (their tapes then solve for it) until they do.
-	if top < 0 {
-		for i := range kids {
-			if kids[i].trades > 0 && (top < 0 || kids[i].trades > kids[top].trades) {
-				top = i
+		// What they cannot hold goes to the other leaves, up to their
+		// extremes, most room first (their tapes then miss), and what
+		// even those cannot to the leaf of most trades.
+		for rest != 0 {
+			best, room := -1, int64(0)
+			for i := range kids {
+				for j := 0; j < fan; j++ {
+					n := &g.qleaf[i][j]
+					if n.trades == 0 || n.absorbs() {
+						continue
+					}
+					if r := sideRoom(n, side == 0, rest > 0); r > room {
+						best, room = i*maxFan+j, r
+					}
+				}
 			}
+			if best < 0 {
+				break
+			}
+			x := min(room, abs64(rest))
+			if rest < 0 {
+				x = -x
+			}
+			n := &g.qleaf[best/maxFan][best%maxFan]
+			if side == 0 {
+				n.tbq += x
+			}
+			n.qv += x
+			rest -= x
+		}
+		if rest != 0 && top >= 0 {
+			n := &g.qleaf[top/maxFan][top%maxFan]
+			if side == 0 {
+				n.tbq += rest
+			}
+			n.qv += rest
 		}
 	}
-	n := &kids[top]
-	S := n.vol - n.tbb
-	for i := 0; ; i++ {
-		b, s := n.tbq+rB, n.qv-n.tbq+rS
-		if b >= n.tbb*n.l && b <= n.tbb*n.h && s >= S*n.l && s <= S*n.h {
-			n.qv, n.tbq = b+s, b
-			return
-		}
-		if i == len(kids) {
-			break
-		}
-		if c := &kids[i]; i != top {
-			rB += c.tbq - g.ohi[i]
-			rS += (c.qv - c.tbq) - (g.olo[i] - g.ohi[i])
-			c.qv, c.tbq = g.olo[i], g.ohi[i]
-		}
-	}
-	for i := range kids {
-		kids[i].qv, kids[i].tbq = g.olo[i], g.ohi[i]
-	}
-}
-
-// quietMax is the most trades of a quiet 10s block: its leaves do not
-// depend on its quote volumes, which quietBlocks sets from them.
-const quietMax = naturalMax
-
-// quietBlocks gives each quiet 10s block (children of a minute) whose
-// trading leaves can all take their natural draws the quote volumes of
-// those draws, so that every one of its leaves is exact (a block of few
-// trades often has no leaf that can absorb the others' differences); the
-// differences go to the other blocks, most trades first, each as far as
-// its prices allow with its VWAPs an eighth of its range off its
-// extremes (its own leaves then absorb them). If they cannot take it
-// all, the blocks keep their split. The minute's totals do not change.
-func (g *gen) quietBlocks(kids []node, pidx int64) {
-	var q0, t0 [maxFan]int64
-	var rB, rS int64
-	quiet := uint32(0)
-	g.qmask = 0
 	for i := range kids {
 		c := &kids[i]
-		q0[i], t0[i] = c.qv, c.tbq
-		if c.trades == 0 || c.trades > quietMax || i >= qFan {
-			continue
+		c.qv, c.tbq = 0, 0
+		for j := 0; j < fan; j++ {
+			c.qv += g.qleaf[i][j].qv
+			c.tbq += g.qleaf[i][j].tbq
 		}
-		q, t, ok := g.naturalBlock(c, pidx*int64(len(kids))+int64(i), &g.qleaf[i])
-		if !ok {
-			continue
-		}
-		quiet |= 1 << i
-		rB += c.tbq - t
-		rS += (c.qv - c.tbq) - (q - t)
-		c.qv, c.tbq = q, t
 	}
-	if quiet != 0 {
-		g.count[leafLevel] = 0 // the nested splits overwrote the leaves
-	}
-	done := quiet
-	for range kids {
-		if rB == 0 && rS == 0 {
-			g.qmask, g.qbase = quiet, pidx*int64(len(kids))
-			return
+}
+
+// absorb moves one side's quote volumes (buys, else sells) of the na
+// absorbing leaves g.ab so that they sum to target: each moves in
+// proportion to its room toward it, within its band (VWAP 1/div of its
+// range off its extremes; div 0: up to them). It returns what they
+// could not hold; the first call (div > 0) starts them from their
+// split's.
+func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
+	var cur, room int64
+	for a := 0; a < na; a++ {
+		n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
+		z, q := n.tbb, n.tbq
+		if !buy {
+			z, q = n.vol-n.tbb, n.qv-n.tbq
 		}
-		a := -1
-		for i := range kids {
-			if done&(1<<i) == 0 && kids[i].trades > 1 && (a < 0 || kids[i].trades > kids[a].trades) {
-				a = i
+		// (Up to the extremes less what the pins may hold elsewhere.)
+		m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
+		if div > 0 {
+			m = z * (n.h - n.l) / div
+		}
+		lo, hi := z*n.l+m, z*n.h-m
+		q = max(lo, min(hi, q)) // its own split's, inside the band
+		g.aq[a], g.alo[a], g.ahi[a] = q, lo, hi
+		cur += q
+	}
+	r := target - cur
+	for a := 0; a < na; a++ {
+		if r > 0 {
+			room += g.ahi[a] - g.aq[a]
+		} else {
+			room += g.aq[a] - g.alo[a]
+		}
+	}
+	give := max(-room, min(room, r)) // what the leaves take
+	var cum, given int64
+	for a := 0; a < na && room > 0; a++ {
+		x := g.ahi[a] - g.aq[a]
+		if r < 0 {
+			x = g.aq[a] - g.alo[a]
+		}
+		cum += x
+		y := mulDiv(cum, abs64(give), room) - given
+		given += y
+		if r < 0 {
+			y = -y
+		}
+		n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
+		q := g.aq[a] + y
+		if buy {
+			n.qv += q - n.tbq
+			n.tbq = q
+		} else {
+			n.qv = n.tbq + q
+		}
+	}
+	if room == 0 {
+		for a := 0; a < na; a++ {
+			n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
+			if buy {
+				n.qv += g.aq[a] - n.tbq
+				n.tbq = g.aq[a]
+			} else {
+				n.qv = n.tbq + g.aq[a]
 			}
 		}
-		if a < 0 {
-			break
-		}
-		done |= 1 << a
-		A := &kids[a]
-		S := A.vol - A.tbb
-		b0, s0 := A.tbq, A.qv-A.tbq
-		mb, ms := A.tbb*(A.h-A.l)/8, S*(A.h-A.l)/8
-		b := max(A.tbb*A.l+mb, min(A.tbb*A.h-mb, b0+rB))
-		s := max(S*A.l+ms, min(S*A.h-ms, s0+rS))
-		b = min(max(b, min(b0, b0+rB)), max(b0, b0+rB))
-		s = min(max(s, min(s0, s0+rS)), max(s0, s0+rS))
-		A.qv, A.tbq = b+s, b
-		rB -= b - b0
-		rS -= s - s0
 	}
-	for i := range kids {
-		kids[i].qv, kids[i].tbq = q0[i], t0[i]
-	}
+	return r - give
 }
 
-// naturalBlock splits quiet block c (10s node idx) into its leaves and
-// returns the sum of their natural draws' quote volumes, all and the
-// buys', if every trading leaf can take its natural draw; the leaves,
-// with those quote volumes, go to out. It overwrites the cached leaves
-// (the caller forgets them) and the split scratch.
-func (g *gen) naturalBlock(c *node, idx int64, out *[maxFan]node) (qv, tbq int64, ok bool) {
-	g.nested, g.moved = true, false
-	g.splitMicro(leafLevel, c, idx)
-	g.nested = false
-	if g.moved {
-		return 0, 0, false
-	}
-	if g.tg == nil {
-		g.tg = &tapeGen{}
-	}
-	kids := g.kids[leafLevel][:levels[leafLevel].fan]
-	for i := range kids {
-		n := &kids[i]
-		if n.trades == 0 {
-			continue
-		}
-		if !n.natural() {
-			return 0, 0, false
-		}
-		q, t := g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
-		n.qv, n.tbq = q, t
-		qv += q
-		tbq += t
-	}
-	copy(out[:], kids)
-	return qv, tbq, true
+// absorbs reports whether leaf n can absorb its siblings' differences:
+// two free prints per side (tapegen.go, repair).
+func (n *node) absorbs() bool {
+	B, S := n.tbb, n.vol-n.tbb
+	return n.trades >= n.pins()+naturalFree && (B == 0 || B >= 3) && (S == 0 || S >= 3)
 }
 
-// outsideRanges reports whether p's VWAP is outside what its children's
-// volumes allow between their lows and highs (and records it in g.moved).
-func (g *gen) outsideRanges(kids []node, p *node) bool {
-	var lo, hi int64
-	for i := range kids {
-		lo += kids[i].vol * kids[i].l
-		hi += kids[i].vol * kids[i].h
+// sideRoom is how far one side's quote volume of leaf n (buys, else
+// sells) can move up (else down) inside its range.
+func sideRoom(n *node, buy, up bool) int64 {
+	z, q := n.tbb, n.tbq
+	if !buy {
+		z, q = n.vol-n.tbb, n.qv-n.tbq
 	}
-	out := p.qv < lo || p.qv > hi
-	g.moved = g.moved || out
-	return out
+	if up {
+		return max(0, z*n.h-q)
+	}
+	return max(0, q-z*n.l)
 }

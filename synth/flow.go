@@ -77,8 +77,10 @@ func poissonZero(u, want float64) bool {
 // reachVWAP shifts volume between children so that the parent's quote
 // volume lies within the sum of their bands: lots move from the children
 // whose bands sit farthest from the parent's VWAP to the child holding the
-// parent's extreme on that side. Every trading child keeps at least one
-// lot. It reports whether any volume moved; if none did, g.lo and g.hi
+// parent's extreme on that side, each donor first down to half its lots
+// (so that the move spreads over donors rather than draining the first
+// to its pins' lots), then as far as need be. Every trading child keeps
+// at least a lot per price. It reports whether any volume moved; if none did, g.lo and g.hi
 // hold the children's bands (bandQV).
 func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 	var capHi, capLo int64
@@ -94,42 +96,59 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		need := float64(p.qv - capHi)
 		iH = g.receiver(kids, iH, true)
 		_, top := kids[iH].band()
-		for need > 0 {
-			j, jhi := -1, 0.0 // the lowest band that can give lots
-			for i := range kids {
-				if _, hi := kids[i].band(); i != iH && kids[i].vol > g.pn[i] && hi < top && (j < 0 || hi < jhi) {
-					j, jhi = i, hi
+		// Each child first keeps half its lots, then all but its pins'.
+		for i := range kids {
+			g.keep[i] = max(g.pn[i], kids[i].vol/2)
+		}
+		for pass := 0; need > 0 && pass < 2; pass++ {
+			if pass == 1 {
+				g.keep = g.pn
+			}
+			for need > 0 {
+				j, jhi := -1, 0.0 // the lowest band that can give lots
+				for i := range kids {
+					if _, hi := kids[i].band(); i != iH && kids[i].vol > g.keep[i] && hi < top && (j < 0 || hi < jhi) {
+						j, jhi = i, hi
+					}
 				}
+				if j < 0 {
+					break
+				}
+				gain := top - jhi
+				d := min(kids[j].vol-g.keep[j], int64(math.Ceil(need/gain)))
+				kids[j].vol -= d
+				kids[iH].vol += d
+				need -= float64(d) * gain
 			}
-			if j < 0 {
-				return
-			}
-			gain := top - jhi
-			d := min(kids[j].vol-g.pn[j], int64(math.Ceil(need/gain)))
-			kids[j].vol -= d
-			kids[iH].vol += d
-			need -= float64(d) * gain
 		}
 	case p.qv < capLo:
 		moved = true
 		need := float64(capLo - p.qv)
 		iL = g.receiver(kids, iL, false)
 		bottom, _ := kids[iL].band()
-		for need > 0 {
-			j, jlo := -1, 0.0 // the highest band that can give lots
-			for i := range kids {
-				if lo, _ := kids[i].band(); i != iL && kids[i].vol > g.pn[i] && lo > bottom && (j < 0 || lo > jlo) {
-					j, jlo = i, lo
+		for i := range kids {
+			g.keep[i] = max(g.pn[i], kids[i].vol/2)
+		}
+		for pass := 0; need > 0 && pass < 2; pass++ {
+			if pass == 1 {
+				g.keep = g.pn
+			}
+			for need > 0 {
+				j, jlo := -1, 0.0 // the highest band that can give lots
+				for i := range kids {
+					if lo, _ := kids[i].band(); i != iL && kids[i].vol > g.keep[i] && lo > bottom && (j < 0 || lo > jlo) {
+						j, jlo = i, lo
+					}
 				}
+				if j < 0 {
+					break
+				}
+				gain := jlo - bottom
+				d := min(kids[j].vol-g.keep[j], int64(math.Ceil(need/gain)))
+				kids[j].vol -= d
+				kids[iL].vol += d
+				need -= float64(d) * gain
 			}
-			if j < 0 {
-				return
-			}
-			gain := jlo - bottom
-			d := min(kids[j].vol-g.pn[j], int64(math.Ceil(need/gain)))
-			kids[j].vol -= d
-			kids[iL].vol += d
-			need -= float64(d) * gain
 		}
 	}
 	return moved

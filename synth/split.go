@@ -237,12 +237,18 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	k := levels[L].fan
 	dur := levels[L].dur
 	kids := g.kids[L][:k]
-	if L == leafLevel && g.qmask != 0 && !g.nested {
-		// A quiet block quietBlocks split ahead: the same leaves.
-		if j := pidx - g.qbase; uint64(j) < qFan && g.qmask&(1<<j) != 0 {
-			copy(kids, g.qleaf[j][:k])
-			return
+	if L == leafLevel && !g.nested && p.trades > 0 {
+		// The leaves minuteLeaves split ahead. (They are there whenever
+		// the block came from its minute's split, as nodeSlow's do;
+		// otherwise the minute is split again, to the same blocks.)
+		j := pidx - g.qbase
+		if g.qmask == 0 || uint64(j) >= qFan || g.qmask&(1<<j) == 0 {
+			mi := floorDiv(pidx, qFan)
+			g.splitMicro(leafLevel-1, g.node(leafLevel-2, mi), mi)
+			j = pidx - g.qbase
 		}
+		copy(kids, g.qleaf[j][:k])
+		return
 	}
 	if p.trades == 0 {
 		for i := range kids {
@@ -300,10 +306,6 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		isdP = 1 / (math.Sqrt(p.v/float64(k)) * price)
 	}
 	var sx, sxx float64
-	// A quiet block's leaves do not depend on its quote volumes (no VWAP
-	// tilt, no reachVWAP, no taker tilt), so that quietBlocks can set
-	// them from its leaves' natural tapes (feasible.go).
-	quiet := L == leafLevel && p.trades <= quietMax
 	for i := 0; i < k; i++ {
 		// Field by field: the log-price and float-budget fields of nodes
 		// below the day level are never written or read (they stay 0).
@@ -345,9 +347,20 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
-		if g.hi[i] > 0 && !quiet {
+		if g.hi[i] > 0 {
 			sx += g.tgt[i] * x
 			sxx += g.tgt[i] * x * x
+		}
+	}
+	// The volume targets before the tilt: the children's activity, which
+	// their trade counts follow (the tilt moves volume to balance the
+	// VWAP; counting trades on it drained quiet children to a handful).
+	var sa float64
+	for i := 0; i < k; i++ {
+		g.ta[i] = 0
+		if g.hi[i] > 0 {
+			g.ta[i] = g.tgt[i]
+			sa += g.tgt[i]
 		}
 	}
 	if sxx > 0 {
@@ -368,13 +381,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	// its range. The parent's VWAP must be reachable from the children's
 	// ranges; where it is not, volume moves toward the child holding the
 	// parent's extreme (that is where the trading was).
-	// (A quiet block moves volume only when its VWAP is outside what its
-	// children's full ranges allow, which its leaves' natural quote
-	// volumes never are; naturalBlock then does not use it.)
-	moved := true
-	if !quiet || g.outsideRanges(kids, p) {
-		moved = g.reachVWAP(kids, p, iH, iL)
-	}
+	moved := g.reachVWAP(kids, p, iH, iL)
 	// Aim inside the middle of each range, so that no VWAP sits on an
 	// extreme its own children could not reach; fall back to narrower
 	// margins, then to anything. (Unless volume moved, reachVWAP left the
@@ -413,11 +420,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 	}
 	g.alloc(p.qv, k, false)
-	// Trade counts follow volume, slightly less than proportionally: big
-	// blocks of volume have bigger trades. x·(1+a)/(1+a·x), with x the
-	// volume relative to the mean child's, behaves like x^(1-a) near the
-	// mean and saturates for the biggest blocks. At least one trade per
-	// trading child, at most one per lot.
+	// Trade counts follow activity (the volume targets before the VWAP
+	// tilt), slightly less than proportionally: busy blocks have bigger
+	// trades. x·(1+a)/(1+a·x), with x the activity relative to the mean
+	// child's, behaves like x^(1-a) near the mean and saturates for the
+	// busiest blocks. At least one trade per trading child, at most one
+	// per lot.
 	mean := float64(p.vol) / float64(k)
 	for i := 0; i < k; i++ {
 		n := &kids[i]
@@ -425,6 +433,9 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i], g.lo[i], g.hi[i] = 0, 0, 0
 		if g.tr[i] > 0 {
 			x := float64(n.vol) / mean
+			if sa > 0 {
+				x = g.ta[i] / sa * float64(k)
+			}
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
 			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}
@@ -437,15 +448,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		g.tgt[i] = float64(n.vol) * g.nb[i]
 		g.lo[i], g.hi[i] = 0, n.vol
 	}
-	fixTrades(kids) // feasible.go: a trade per pinned price
-	if !quiet {
-		g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
-	}
+	fixTrades(kids)          // feasible.go: a trade per pinned price
+	g.tiltTakers(kids, p, k) // feasible.go: buys priced like the parent's
 	g.alloc(p.tbb, k, false)
 	for i := 0; i < k; i++ {
 		kids[i].tbb = g.bt[i]
 	}
-	fixTakers(kids, p, !quiet) // feasible.go: a taker split every child can trade
+	fixTakers(kids, p) // feasible.go: a taker split every child can trade
 	for i := 0; i < k; i++ {
 		n := &kids[i]
 		sell := n.vol - n.tbb
@@ -461,12 +470,8 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}
-	switch {
-	case g.nested:
-	case L == leafLevel:
-		g.exactLeaves(kids) // feasible.go: quote volumes the tapes reach
-	case L == leafLevel-1:
-		g.quietBlocks(kids, pidx) // feasible.go: quiet blocks' from their leaves
+	if L == leafLevel-1 {
+		g.minuteLeaves(kids, pidx) // feasible.go: quote volumes the tapes reach
 	}
 }
 

@@ -61,21 +61,24 @@ func (tg *tapeGen) genLeaf(s *symbol, idx int64, n *node, first int64) {
 	tg.emit(first)
 }
 
-// naturalMax is the most trades of a leaf whose tape may be its natural
-// draw: its orders, prices and sizes laid out from its prices, volumes and
-// taker-buy volume alone, with no solving for the quote volumes. The split
-// that makes leaves (exactLeaves, feasible.go) gives such a leaf the
-// natural draw's quote volumes, so that its tape adds up exactly. Every
-// such leaf costs 1s candles a layout: 4 keeps them within ~6% of their
-// speed without (5: 88% of seconds exact instead of 86%, for 10-20%; 8:
-// 90% for ~25%).
-const naturalMax = 4
+// naturalFree is the number of free prints (beyond a print per distinct
+// open, high, low and close) from which a leaf's tape is solved for its
+// quote volumes: with two free prints per side the exact repair reaches
+// any quote volume its prices allow (repair). A leaf of fewer takes its
+// natural draw: its orders, prices and sizes laid out from its prices,
+// volumes and taker-buy volume alone, with no solving for the quote
+// volumes; the split that makes leaves (minuteLeaves, feasible.go) gives
+// such a leaf the natural draw's quote volumes, so that its tape adds up
+// exactly, and its differences to the leaves that absorb (absorbs).
+const naturalFree = 4
 
-// natural reports whether leaf n may take its natural draw: few trades,
-// a trade per price, one side only for a single trade.
+// natural reports whether leaf n takes its natural draw: fewer than
+// naturalFree trades beyond a trade per price, one side only for a single
+// trade.
 func (n *node) natural() bool {
 	N := n.trades
-	return N >= 1 && N <= naturalMax && N >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol)
+	pn := n.pins()
+	return N >= 1 && N < pn+naturalFree && N >= pn && (N >= 2 || n.tbb == 0 || n.tbb == n.vol)
 }
 
 // lay lays out the orders of leaf idx (node n, at least a trade) and
@@ -107,12 +110,16 @@ func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 // naturalQuote lays out leaf n's natural draw and returns its Σ
 // price×size, and the buys'.
 func (tg *tapeGen) naturalQuote(s *symbol, idx int64, n *node, times bool) (qv, tbq int64) {
-	if n.trades == 1 && !times && n.h == n.l {
-		// What build lays out: one print of every lot at the price, on
-		// the side that has them.
-		qv = n.o * n.vol
-		if 2*n.tbb >= n.vol {
-			tbq = qv
+	if !times && n.h == n.l {
+		// What build lays out: every print at the price, the buys
+		// holding the taker-buy lots (a single print: every lot, on the
+		// side that has them).
+		qv, tbq = n.o*n.vol, n.o*n.tbb
+		if n.trades == 1 {
+			tbq = 0
+			if 2*n.tbb >= n.vol {
+				tbq = qv
+			}
 		}
 		return qv, tbq
 	}
@@ -238,7 +245,6 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 		tg.ord = append(tg.ord, o)
 		rem -= k
 	}
-	M := len(tg.ord)
 
 	// The orders pinned at h and l: single-level orders inside the leaf,
 	// the low first more often when the price rose.
@@ -280,11 +286,29 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 	if !natural {
 		okB = tg.fixQuote(true, n.tbq, n)
 		okS = tg.fixQuote(false, n.qv-n.tbq, n)
+		if !okB || !okS {
+			// The exact repair, with two free prints per side where the
+			// leaf has them.
+			tg.spread()
+			okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
+			okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			// A side whose pinned prices keep it out of reach hands a pin
+			// to the other side for a free print, and both sides repair
+			// again.
+			for try := 0; try < 4 && (!okB || !okS); try++ {
+				buy := !okB
+				if !tg.tradePin(buy, n) {
+					break
+				}
+				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
+				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			}
+		}
 	}
 
 	// Times: distinct microseconds inside the second, in bursts.
 	if times {
-		tg.times(r, idx*1_000_000, M)
+		tg.times(r, idx*1_000_000, len(tg.ord)) // (repair may have added orders)
 	}
 	return okB && okS && int64(N) >= n.pins() && (N >= 2 || B == 0 || S == 0)
 }
@@ -953,4 +977,503 @@ func (tg *tapeGen) sidePins(n *node) {
 		cnt[from] += int64(f.n - o.n)
 		f.buy, o.buy = o.buy, f.buy
 	}
+}
+
+// repair makes one side's Σ price×size exactly target where fixQuote
+// missed, in integers: a group of free orders (the free order of most
+// lots with two prints or more, else the two free orders of most lots)
+// takes the side's residual at two adjacent prices p and p+1, its prints
+// split between them (an order holding both is a sweep of two levels)
+// and its lots shared so that the group's Σ price×size is what the side
+// needs. First the other free orders move toward the target and lots move
+// into the group from the orders priced farthest from where it must go,
+// as far as needed for the group's need to lie within [l, h]. It
+// succeeds whenever the side can reach target at all with its pinned
+// prices (each pinned order keeping a lot per print) and at least two
+// free prints; it reports whether it did.
+func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
+	for {
+		ok, short := tg.repairOnce(buy, target, n)
+		if ok || !short {
+			return ok
+		}
+		// Out of reach: the pinned orders' extra prints (a lot each at a
+		// pinned price) become free orders, and the repair runs again.
+		d := -1
+		for j := range tg.ord {
+			o := &tg.ord[j]
+			if o.buy == buy && o.pin && o.levels == 1 && o.n >= 2 {
+				d = j
+				break
+			}
+		}
+		if d < 0 {
+			return false
+		}
+		for tg.ord[d].n >= 2 {
+			last := d == len(tg.ord)-1
+			tg.detach(d, last)
+			if last {
+				d++
+			}
+		}
+	}
+}
+
+// repairOnce is one pass of repair; short reports that the group could
+// not reach the target (the others' pinned lots in the way).
+func (tg *tapeGen) repairOnce(buy bool, target int64, n *node) (ok, short bool) {
+	// The group: indices a (and b, or -1).
+	a, b := -1, -1
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.buy != buy || o.pin {
+			continue
+		}
+		switch {
+		case a < 0 || o.size > tg.ord[a].size:
+			a, b = j, a
+		case b < 0 || o.size > tg.ord[b].size:
+			b = j
+		}
+	}
+	if a < 0 {
+		return false, false
+	}
+	if tg.ord[a].n < 2 {
+		// Two orders, unless a single one of several prints will do.
+		if b < 0 {
+			return false, false
+		}
+	} else {
+		b = -1
+	}
+	inG := func(j int) bool { return j == a || j == b }
+	var R, Z int64 // the others' Σ price×size; the group's lots
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.buy != buy {
+			continue
+		}
+		if inG(j) {
+			Z += o.size
+		} else {
+			R += o.quote()
+		}
+	}
+	// Too high: the others move up, then give the group their cheapest
+	// lots; too low, the reverse.
+	for step := 0; step < 2; step++ {
+		for guard := 0; guard < 4*len(tg.ord)+8; guard++ {
+			T := target - R
+			up := T > Z*n.h // the group cannot go high enough
+			if !up && T >= Z*n.l {
+				break
+			}
+			D := T - Z*n.h
+			if !up {
+				D = Z*n.l - T
+			}
+			// The order of the side (not in the group) that helps most.
+			best, bestGain := -1, int64(0)
+			for j := range tg.ord {
+				o := &tg.ord[j]
+				if o.buy != buy || inG(j) {
+					continue
+				}
+				var g int64
+				if step == 0 {
+					if o.pin {
+						continue
+					}
+					dn, upr := o.room(n)
+					g = upr * o.size
+					if !up {
+						g = -dn * o.size
+					}
+				} else {
+					if o.levels != 1 || o.size <= int64(o.n) {
+						continue
+					}
+					g = (n.h - o.base) * (o.size - int64(o.n))
+					if !up {
+						g = (o.base - n.l) * (o.size - int64(o.n))
+					}
+				}
+				if g > bestGain {
+					best, bestGain = j, g
+				}
+			}
+			if best < 0 {
+				break
+			}
+			o := &tg.ord[best]
+			R -= o.quote()
+			if step == 0 {
+				dn, upr := o.room(n)
+				if up {
+					o.base += min(upr, ceilDiv(D, o.size))
+				} else {
+					o.base -= min(-dn, ceilDiv(D, o.size))
+				}
+			} else {
+				per := n.h - o.base
+				if !up {
+					per = o.base - n.l
+				}
+				k := min(ceilDiv(D, per), o.size-int64(o.n))
+				tg.resize(o, o.size-k)
+				tg.resize(&tg.ord[a], tg.ord[a].size+k)
+				Z += k
+			}
+			R += o.quote()
+		}
+	}
+	T := target - R
+	if T < Z*n.l || T > Z*n.h {
+		return false, true
+	}
+	p := floorDiv(T, Z)
+	x := T - p*Z // lots at p+1
+	nG := tg.ord[a].n
+	if b >= 0 {
+		nG += tg.ord[b].n
+	}
+	// H prints at p+1 (the last of the group for a buy, the first for a
+	// sell, so that each order's levels run the right way), the rest at p.
+	H := 0
+	if x > 0 {
+		H = int(max(1, min(x, int64(nG)-(Z-x))))
+	}
+	g := [2]int{a, b}
+	if b >= 0 && b < a {
+		g = [2]int{b, a}
+	}
+	// The prints of the group in time order, and their old sizes as
+	// weights: H of them share x lots, the rest Z-x.
+	var wH, wL int64
+	idx := 0
+	for _, j := range g {
+		if j < 0 {
+			continue
+		}
+		o := &tg.ord[j]
+		for i := o.first; i < o.first+o.n; i++ {
+			if tg.atHigh(idx, nG, H, buy) {
+				wH += tg.pr[i].sz - 1
+			} else {
+				wL += tg.pr[i].sz - 1
+			}
+			idx++
+		}
+	}
+	var cH, cL, gH, gL int64 // cumulative weights and lots given, beyond a lot per print
+	eH, eL := x-int64(H), Z-x-int64(nG-H)
+	leftH, leftL := H, nG-H
+	idx = 0
+	for _, j := range g {
+		if j < 0 {
+			continue
+		}
+		o := &tg.ord[j]
+		hi := 0
+		var size, off int64
+		for i := o.first; i < o.first+o.n; i++ {
+			pr := &tg.pr[i]
+			w := pr.sz - 1
+			var y int64
+			if tg.atHigh(idx, nG, H, buy) {
+				hi++
+				leftH--
+				cH += w
+				y = mulDiv(cH, eH, max(wH, 1)) - gH
+				if wH == 0 {
+					y = 0
+				}
+				if leftH == 0 {
+					y = eH - gH
+				}
+				gH += y
+				pr.lvl = 1 // for a buy: base p; fixed below for a sell
+			} else {
+				leftL--
+				cL += w
+				y = mulDiv(cL, eL, max(wL, 1)) - gL
+				if wL == 0 {
+					y = 0
+				}
+				if leftL == 0 {
+					y = eL - gL
+				}
+				gL += y
+				pr.lvl = 0
+			}
+			pr.sz = 1 + y
+			size += pr.sz
+			idx++
+		}
+		o.size = size
+		switch {
+		case hi == 0:
+			o.base, o.levels = p, 1
+		case hi == o.n:
+			o.base, o.levels = p+1, 1
+		default:
+			o.base, o.levels = p, 2
+			if !buy {
+				o.base = p + 1
+			}
+		}
+		for i := o.first; i < o.first+o.n; i++ {
+			pr := &tg.pr[i]
+			switch {
+			case o.levels == 1:
+				pr.lvl = 0
+			case !buy:
+				pr.lvl = 1 - pr.lvl // a sell sweeps down from p+1
+			}
+			off += pr.lvl * pr.sz
+		}
+		o.off = off
+	}
+	var q int64
+	for j := range tg.ord {
+		if o := &tg.ord[j]; o.buy == buy {
+			q += o.quote()
+		}
+	}
+	return q == target, false
+}
+
+// atHigh reports whether the idx-th of the group's nG prints is one of
+// the H at the higher price: the last H for a buy, the first H for a
+// sell.
+func (tg *tapeGen) atHigh(idx, nG, H int, buy bool) bool {
+	if buy {
+		return idx >= nG-H
+	}
+	return idx < H
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// detach splits one print off pinned single-level order j into a free
+// order of its own at the same price and time place: its first print
+// (lead, for the order holding the close: the close stays its last
+// print) going just before it, else its last just after it.
+func (tg *tapeGen) detach(j int, lead bool) {
+	o := tg.ord[j]
+	i := o.first + o.n - 1
+	at := j + 1
+	if lead {
+		i, at = o.first, j
+	}
+	sz := tg.pr[i].sz
+	nw := taker{buy: o.buy, levels: 1, first: i, n: 1, base: o.base, size: sz, t: o.t}
+	tg.pr[i].lvl = 0
+	tg.ord = append(tg.ord, taker{})
+	copy(tg.ord[at+1:], tg.ord[at:])
+	tg.ord[at] = nw
+	k := j
+	if lead {
+		k = j + 1
+		tg.ord[k].first++
+	}
+	tg.ord[k].n--
+	tg.ord[k].size -= sz
+}
+
+// sideQuote is the Σ price×size of one side's orders.
+func (tg *tapeGen) sideQuote(buy bool) int64 {
+	var q int64
+	for j := range tg.ord {
+		if o := &tg.ord[j]; o.buy == buy {
+			q += o.quote()
+		}
+	}
+	return q
+}
+
+// freePrints counts the prints of one side's free orders, and those
+// its pinned single-level orders could give up (all but one each).
+func (tg *tapeGen) freePrints(buy bool) (free, spare int) {
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		switch {
+		case o.buy != buy:
+		case !o.pin:
+			free += o.n
+		case o.levels == 1:
+			spare += o.n - 1
+		}
+	}
+	return free, spare
+}
+
+// spread gives each side two free prints where the leaf has enough: a
+// pinned order gives up prints (detach), else a pinned order of one
+// print trades sides with a free order of one print of the other side
+// (and its size: each side keeps its lots), if that side keeps two free
+// prints.
+func (tg *tapeGen) spread() {
+	for _, buy := range [2]bool{true, false} {
+		for guard := 0; guard < 16; guard++ {
+			free, spare := tg.freePrints(buy)
+			if free >= 2 {
+				break
+			}
+			if spare > 0 {
+				d := -1
+				for j := range tg.ord {
+					o := &tg.ord[j]
+					if o.buy == buy && o.pin && o.levels == 1 && o.n >= 2 && (d < 0 || o.n > tg.ord[d].n) {
+						d = j
+					}
+				}
+				tg.detach(d, d == len(tg.ord)-1)
+				continue
+			}
+			of, os := tg.freePrints(!buy)
+			if of+os < 3 {
+				break
+			}
+			if of < 3 {
+				// The other side frees a print first.
+				d := -1
+				for j := range tg.ord {
+					o := &tg.ord[j]
+					if o.buy != buy && o.pin && o.levels == 1 && o.n >= 2 && (d < 0 || o.n > tg.ord[d].n) {
+						d = j
+					}
+				}
+				tg.detach(d, d == len(tg.ord)-1)
+				continue
+			}
+			P, F := -1, -1
+			for j := range tg.ord {
+				o := &tg.ord[j]
+				if o.n != 1 || o.levels != 1 {
+					continue
+				}
+				if o.buy == buy && o.pin && P < 0 {
+					P = j
+				}
+				if o.buy != buy && !o.pin && F < 0 {
+					F = j
+				}
+			}
+			if F < 0 {
+				// A free order of several prints on the other side gives
+				// one up (a sweep folds to one level first).
+				d := -1
+				for j := range tg.ord {
+					o := &tg.ord[j]
+					if o.buy != buy && !o.pin && o.n >= 2 && (d < 0 || o.n > tg.ord[d].n) {
+						d = j
+					}
+				}
+				if d < 0 {
+					break
+				}
+				if o := &tg.ord[d]; o.levels > 1 {
+					for i := o.first; i < o.first+o.n; i++ {
+						tg.pr[i].lvl = 0
+					}
+					o.levels, o.off = 1, 0
+				}
+				tg.detach(d, false)
+				continue
+			}
+			if P < 0 {
+				// F moves over with a lot of this side's largest order, and
+				// its lots go to the other side's largest.
+				if !tg.move(F, buy) {
+					break
+				}
+				continue
+			}
+			p, f := &tg.ord[P], &tg.ord[F]
+			p.buy, f.buy = f.buy, p.buy
+			p.size, f.size = f.size, p.size
+			tg.pr[p.first].sz, tg.pr[f.first].sz = p.size, f.size
+		}
+	}
+}
+
+// move turns free single-print order F to side buy with one lot, taken
+// from that side's largest order; its lots go to its old side's largest
+// order. It reports false (nothing moved) if the side has no lot to
+// spare.
+func (tg *tapeGen) move(F int, buy bool) bool {
+	g, o := -1, -1 // the givers of lots: this side's, the other side's
+	for j := range tg.ord {
+		x := &tg.ord[j]
+		if j == F {
+			continue
+		}
+		if x.buy == buy && x.size > int64(x.n) && (g < 0 || x.size > tg.ord[g].size) {
+			g = j
+		}
+		if x.buy != buy && (o < 0 || x.size > tg.ord[o].size) {
+			o = j
+		}
+	}
+	if g < 0 || o < 0 {
+		return false
+	}
+	f := &tg.ord[F]
+	tg.resize(&tg.ord[g], tg.ord[g].size-1)
+	tg.reoff(&tg.ord[g])
+	tg.resize(&tg.ord[o], tg.ord[o].size+f.size)
+	tg.reoff(&tg.ord[o])
+	f.buy, f.size = buy, 1
+	tg.pr[f.first].sz = 1
+	return true
+}
+
+// reoff recomputes order o's Σ level×size.
+func (tg *tapeGen) reoff(o *taker) {
+	var off int64
+	for i := o.first; i < o.first+o.n; i++ {
+		off += tg.pr[i].lvl * tg.pr[i].sz
+	}
+	o.off = off
+}
+
+// tradePin swaps one side's pinned single-print order farthest from that
+// side's target VWAP with a free single-print order of the other side
+// (each side keeps its lots: the two swap sizes too). It reports whether
+// it found a pair.
+func (tg *tapeGen) tradePin(buy bool, n *node) bool {
+	z, q := n.tbb, n.tbq
+	if !buy {
+		z, q = n.vol-n.tbb, n.qv-n.tbq
+	}
+	if z == 0 {
+		return false
+	}
+	P, F := -1, -1
+	var far int64
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.n != 1 || o.levels != 1 {
+			continue
+		}
+		if o.buy == buy && o.pin {
+			if d := abs64(o.base*z - q); P < 0 || d > far {
+				P, far = j, d
+			}
+		}
+		if o.buy != buy && !o.pin && F < 0 {
+			F = j
+		}
+	}
+	if P < 0 || F < 0 {
+		return false
+	}
+	p, f := &tg.ord[P], &tg.ord[F]
+	p.buy, f.buy = f.buy, p.buy
+	p.size, f.size = f.size, p.size
+	tg.pr[p.first].sz, tg.pr[f.first].sz = p.size, f.size
+	return true
 }

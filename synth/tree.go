@@ -99,6 +99,8 @@ type gen struct {
 	z, e, nv, exn                                                [maxFan + 1]float64 // raw draws
 	sq                                                           [maxFan + 1]float64 // sqrt of the variances shape was given
 	typ                                                          [maxFan + 1]float64 // typical prices of the children
+	ta                                                           [maxFan + 1]float64 // the children's activity (volume targets before the VWAP tilt)
+	keep                                                         [maxFan + 1]int64   // lots reachVWAP leaves each child in its first pass
 	tr, lo, hi, olo, ohi, bt                                     [maxFan + 1]int64
 	uH, uL                                                       float64           // where in their children the extremes fall
 	actKey                                                       uint64            // seed of the draws deciding which children trade
@@ -107,16 +109,20 @@ type gen struct {
 	jumpE                                                        float64           // its excess variance
 	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
 	as                                                           allocScratch
-	tg                                                           *tapeGen // scratch of exactLeaves
-	nested, moved                                                bool     // quietBlocks is splitting a block (naturalBlock); a quiet block moved volume
-	// The leaves quietBlocks split ahead, for the blocks qbase+j with bit
+	tg                                                           *tapeGen // scratch of minuteLeaves
+	nested                                                       bool     // minuteLeaves is splitting a block
+	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
 	qleaf [qFan][maxFan]node
 	qmask uint32
 	qbase int64
+	// minuteLeaves' scratch: the leaves that absorb (block·maxFan+leaf),
+	// their quote volumes of one side and its bounds.
+	ab           [qFan * maxFan]int
+	aq, alo, ahi [qFan * maxFan]int64
 }
 
-// qFan is the most blocks of a minute whose leaves quietBlocks keeps.
+// qFan is the number of blocks of a minute, whose leaves minuteLeaves keeps.
 const qFan = 6
 
 func newGen() *gen {

@@ -81,6 +81,18 @@ func TestMarketTradesNewestFirstWithTouch(t *testing.T) {
 	}
 }
 
+// windowTrades is the trades of [start, end) (Unix seconds), newest
+// first: a window that fills a page (1000) is asked for in halves.
+func windowTrades(t *testing.T, url string, start, end int64) []marketTrade {
+	t.Helper()
+	ts, _, _ := getMarketTrades(t, url, "/api/v3/brokerage/market/products/BTC-USD/ticker?limit=1000&start="+strconv.FormatInt(start, 10)+"&end="+strconv.FormatInt(end, 10))
+	if len(ts) < 1000 || end-start < 2 {
+		return ts
+	}
+	mid := (start + end) / 2
+	return append(windowTrades(t, url, mid, end), windowTrades(t, url, start, mid)...)
+}
+
 // TestMarketTradesWindowsJoinAndFoldIntoCandles: consecutive [start, end)
 // minutes together are the tape, each minute's count its candle's.
 func TestMarketTradesWindowsJoinAndFoldIntoCandles(t *testing.T) {
@@ -89,7 +101,7 @@ func TestMarketTradesWindowsJoinAndFoldIntoCandles(t *testing.T) {
 	var ids []int64
 	traded := 0
 	for m := from; m < from+30*60; m += 60 {
-		ts, _, _ := getMarketTrades(t, srv.URL, "/api/v3/brokerage/market/products/BTC-USD/ticker?limit=1000&start="+strconv.FormatInt(m, 10)+"&end="+strconv.FormatInt(m+60, 10))
+		ts := windowTrades(t, srv.URL, m, m+60)
 		cs := getCandles(t, srv.URL, "/api/v3/brokerage/market/products/BTC-USD/candles?granularity=ONE_MINUTE&start="+strconv.FormatInt(m, 10)+"&end="+strconv.FormatInt(m+59, 10))
 		if len(cs) != 1 {
 			t.Fatalf("%d candles for minute %d", len(cs), m)

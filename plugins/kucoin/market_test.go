@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"strconv"
 	"testing"
 
@@ -123,7 +124,7 @@ func TestFuturesTradesTickerMarkAndFunding(t *testing.T) {
 		t.Fatalf("newest %+v, tape %+v (%v)", hist[0], newest, err)
 	}
 	// XBTUSDTM's contract is 0.001 BTC.
-	if got, want := dec(t, hist[0].Size.String()), newest[0].Size; got.Float64() != want.Float64()*1000 {
+	if got, want := dec(t, hist[0].Size.String()), newest[0].Size; math.Abs(got.Float64()-want.Float64()*1000) > 1e-9 {
 		t.Fatalf("size %s contracts for %s BTC", got, want)
 	}
 	var tk map[string]any
