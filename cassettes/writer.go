@@ -17,7 +17,7 @@ type CommitInfo struct {
 	Interactions int   // written in this batch
 	Frames       int
 	Candles      int
-	Trades       int // given to the trades index (before dedup)
+	Trades       int           // given to the trades index (before dedup)
 	Duration     time.Duration // time spent in the bbolt transaction
 	Meta         Meta          // the meta record as committed
 }

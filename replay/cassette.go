@@ -33,7 +33,7 @@ type tape struct {
 	// trades is the trades index joined to the synthetic tape (trades.go),
 	// set by mount before the market is built.
 	trades *recordedTape
-	clock *cc.Clock
+	clock  *cc.Clock
 	// d reports damaged reads (set by newServer).
 	d *damage
 	// file is the cassette file, closed with the tape that owns it (the
