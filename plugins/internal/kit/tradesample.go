@@ -65,3 +65,25 @@ func SameTrades(got, want []cc.Trade) int {
 	}
 	return -1
 }
+
+// NumberByMillis gives ts (oldest first, times in whole milliseconds) ids
+// for an exchange that sends none (MEXC): the trades of one millisecond
+// ms get ms×1000+1000−n … ms×1000+999, the last of them 999, so that two
+// payloads holding the same millisecond's trades number them alike, and a
+// latest-trades page cut inside its oldest millisecond (which keeps that
+// millisecond's last trades) does too. More than 1000 trades in one
+// millisecond share the lowest id.
+func NumberByMillis(ts []cc.Trade) {
+	for i := 0; i < len(ts); {
+		ms := ts[i].Millis()
+		j := i
+		for j < len(ts) && ts[j].Millis() == ms {
+			j++
+		}
+		for k := i; k < j; k++ {
+			ts[k].ID = ms*1000 + 999 - int64(min(j-1-k, 999))
+			ts[k].AggID = ts[k].ID
+		}
+		i = j
+	}
+}
