@@ -310,7 +310,7 @@ func tradeBucketName(symbol string) string { return string(bucketTrades) + "/" +
 
 // putTrades merges rows of symbol into the index inside tx and returns how
 // many more trades it holds.
-func putTrades(tx store, sealed sealing, symbol string, rows []tradeRow) (added int64, err error) {
+func putTrades(tx store, sealed sealing, symbol string, rows []tradeRow, merge func(old, new tradeRow) tradeRow) (added int64, err error) {
 	if symbol == "" || len(rows) == 0 {
 		return 0, nil
 	}
@@ -346,7 +346,7 @@ func putTrades(tx store, sealed sealing, symbol string, rows []tradeRow) (added 
 		}
 		for _, r := range rows[:n] {
 			if o, ok := byID[r.ID]; ok {
-				r = mergeTrade(o, r)
+				r = merge(o, r)
 			}
 			byID[r.ID] = r
 		}
@@ -398,7 +398,7 @@ func commitTrades(c *Cassette, tx store, batch []item) (int, error) {
 	}
 	n := 0
 	for _, sym := range syms {
-		added, err := putTrades(tx, c.sealed, sym, pending[sym])
+		added, err := putTrades(tx, c.sealed, sym, pending[sym], mergeTrade)
 		if err != nil {
 			return 0, err
 		}
@@ -568,4 +568,77 @@ func (c *Cassette) TradeSpans() ([]TradeSpan, error) {
 		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// TradeReport counts what a bulk import did with trades (see BulkReport).
+type TradeReport struct {
+	Given    int64 // prints given (aggregates expanded)
+	Added    int64 // ids the index did not hold
+	Same     int64 // given prints equal to the indexed one
+	Replaced int64 // indexed prints replaced: expanded ones by real ones, or differing ones under Overwrite
+	// Conflicts counts given prints that differ from an indexed one of
+	// the same id; Examples holds the first few (old, new).
+	Conflicts int64
+	Examples  [][2]cc.Trade
+}
+
+func sameTrade(a, b cc.Trade) bool {
+	return a.ID == b.ID && a.Time == b.Time && a.BuyerMaker == b.BuyerMaker && a.Price.Cmp(b.Price) == 0 && a.Size.Cmp(b.Size) == 0
+}
+
+// PutTrades merges s into the trades index inside the bulk write. A print
+// whose id the index holds is compared: equal ones are fine; a differing
+// one is a conflict, kept as indexed unless Overwrite. A real print
+// replaces one expanded from an aggregate, and an aggregate's prints
+// never replace real ones (they only lend them their aggregate id).
+func (b *Bulk) PutTrades(s TradeSeries) error {
+	if b.done {
+		return ErrClosed
+	}
+	if s.Symbol == "" {
+		return fmt.Errorf("cassettes: bulk put trades: no symbol")
+	}
+	rows := s.rows()
+	if len(rows) == 0 {
+		return nil
+	}
+	if b.trades == nil {
+		var err error
+		if b.trades, err = readTradeCounts(b.c.root(b.tx)); err != nil {
+			return err
+		}
+	}
+	r := &b.report.Trades
+	r.Given += int64(len(rows))
+	merge := func(old, new tradeRow) tradeRow {
+		oldExp, newExp := old.flags&flagExpanded != 0, new.flags&flagExpanded != 0
+		switch {
+		case sameTrade(old.Trade, new.Trade) || (newExp && !oldExp):
+			r.Same++
+			return mergeTrade(old, new)
+		case oldExp && !newExp:
+			r.Replaced++
+			return mergeTrade(old, new)
+		}
+		r.Conflicts++
+		if len(r.Examples) < b.opts.MaxExamples {
+			r.Examples = append(r.Examples, [2]cc.Trade{old.Trade, new.Trade})
+		}
+		if b.opts.Overwrite {
+			r.Replaced++
+			return new
+		}
+		return old
+	}
+	added, err := putTrades(b.c.root(b.tx), b.c.sealed, s.Symbol, rows, merge)
+	if err != nil {
+		return err
+	}
+	r.Added += added
+	b.trades[s.Symbol] += added
+	for _, t := range rows {
+		b.first = min(b.first, t.Millis())
+		b.last = max(b.last, t.Millis())
+	}
+	return nil
 }
