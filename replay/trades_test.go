@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -221,5 +223,61 @@ func TestRecordedTradesReplayFromTheIndex(t *testing.T) {
 				t.Fatalf("clock now candles: %d, %v", len(cs), err)
 			}
 		})
+	}
+}
+
+// TestRecordedTradeStreamReplaysFromTheIndex records Binance trade events
+// over WS (the upstream's clock running from a fixed instant at 20×) and
+// finds each recorded event's trade served by the replay tape.
+func TestRecordedTradeStreamReplaysFromTheIndex(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "ws.cassette")
+	up := replaytest.StartWith(t, replay.Options{Exchange: "binance_spot", Seed: 42, Clock: replaytest.Clock(at, 20)})
+	rec, err := record.Start(record.Options{
+		Exchange: "binance_spot", Cassette: path,
+		UpstreamREST: up.URL, UpstreamWS: up.WSURL,
+		CassetteOptions: cassettes.Options{NoSync: true},
+	}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(rec.WSURL()+"/ws/btcusdt@trade", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	p := up.Plugin.(plugins.TradeDecoder)
+	var seen []cc.Trade
+	for len(seen) < 8 {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d trades: %v", len(seen), err)
+		}
+		sets, err := p.DecodeTradeFrame("/ws/btcusdt@trade", b)
+		if err != nil || len(sets) != 1 {
+			t.Fatalf("frame %s: %v", b, err)
+		}
+		seen = append(seen, sets[0].Trades...)
+	}
+	conn.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rec.Close(cctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
+	now := srv.Env.Clock.Now().UnixMicro()
+	got, err := srv.Env.Tape.Trades(ctx, cc.TradeQuery{Symbol: "BTCUSDT", FromID: seen[0].ID, ToID: seen[len(seen)-1].ID + 1, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(seen) {
+		t.Fatalf("replay serves %d trades of ids [%d, %d], %d were streamed", len(got), seen[0].ID, seen[len(seen)-1].ID, len(seen))
+	}
+	for i := range seen {
+		if !sameTrade(got[i], seen[i]) {
+			t.Fatalf("trade %d: replay %+v, streamed %+v", i, got[i], seen[i])
+		}
 	}
 }
