@@ -140,3 +140,41 @@ func TestImportBinanceTradesAndAggTrades(t *testing.T) {
 		t.Fatalf("verify: %v %+v", err, v)
 	}
 }
+
+// TestExportTrades writes the trades index as CSV, and what replay serves
+// (recorded inside the span, renumbered synthetic before it) as JSON lines.
+func TestExportTrades(t *testing.T) {
+	dir := t.TempDir()
+	cas := filepath.Join(dir, "t.cassette")
+	const t0 = int64(1_704_067_200_000_000) // µs
+	f := filepath.Join(dir, "BTCUSDT-trades-2024-01-01.csv")
+	os.WriteFile(f, []byte(fmt.Sprintf("5000,42000.12000000,0.50000000,21000.06,%d,true,true\n5001,42000.13000000,0.25000000,10500.0325,%d,false,true\n", t0, t0+1500)), 0o644)
+	if _, err := importTrades(t, cas, []string{f}, bulk.TradeImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res, err := bulk.ExportTrades(cas, &out, bulk.TradeExportOptions{})
+	if err != nil || res.Rows != 2 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	want := "exchange,symbol,id,agg_id,time,price,qty,quote_qty,is_buyer_maker\n" +
+		fmt.Sprintf("binance_spot,BTCUSDT,5000,5000,%d,42000.12000000,0.50000000,21000.06,true\n", t0) +
+		fmt.Sprintf("binance_spot,BTCUSDT,5001,5001,%d,42000.13000000,0.25000000,10500.0325,false\n", t0+1500)
+	if out.String() != want {
+		t.Fatalf("csv:\n%s\nwant\n%s", out.String(), want)
+	}
+	out.Reset()
+	res, err = bulk.ExportTrades(cas, &out, bulk.TradeExportOptions{Source: bulk.SourceBoth, Format: bulk.FormatJSONL, Start: t0 - 600_000_000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if int64(len(lines)) != res.Rows || len(lines) < 3 {
+		t.Fatalf("%d lines, %d rows:\n%s", len(lines), res.Rows, out.String())
+	}
+	n := len(lines)
+	if !strings.Contains(lines[n-1], `"id":5001`) || !strings.Contains(lines[n-1], `"source":"recorded"`) ||
+		!strings.Contains(lines[n-2], `"id":5000`) || !strings.Contains(lines[n-3], `"id":4999,`) || !strings.Contains(lines[n-3], `"source":"synthetic"`) {
+		t.Fatalf("both: the synthetic trades before the span do not run up to the recorded ids:\n%s\n%s\n%s", lines[n-3], lines[n-2], lines[n-1])
+	}
+}
