@@ -43,8 +43,9 @@ type recordedSpan struct {
 	first, last     int64 // µs
 	firstID, lastID int64
 	// offBefore and offAfter are added to a synthetic id before and
-	// after the span.
+	// after the span; noSynth: there is no synthetic tape to join.
 	offBefore, offAfter int64
+	noSynth             bool
 }
 
 func newRecordedTape(c *cassettes.Cassette, synth cc.Tape, d *damage) *recordedTape {
@@ -65,22 +66,22 @@ func (rt *recordedTape) span(ctx context.Context, symbol string) (*recordedSpan,
 		return nil, err
 	}
 	var sp *recordedSpan
-	if len(blocks) > 0 && rt.ids != nil {
+	if len(blocks) > 0 {
 		sp = &recordedSpan{blocks: blocks, first: blocks[0].First, last: blocks[len(blocks)-1].Last}
 		sp.firstID, sp.lastID = blocks[0].FirstID, blocks[0].LastID
 		for _, b := range blocks {
 			sp.firstID, sp.lastID = min(sp.firstID, b.FirstID), max(sp.lastID, b.LastID)
 		}
-		a, err := rt.ids.FirstTradeID(ctx, symbol, sp.first)
-		if err != nil {
-			return nil, err
+		// A symbol the synthetic market does not know (or a tape that
+		// numbers no trades) has its recorded trades alone.
+		sp.noSynth = rt.ids == nil
+		if !sp.noSynth {
+			a, errA := rt.ids.FirstTradeID(ctx, symbol, sp.first)
+			b, errB := rt.ids.FirstTradeID(ctx, symbol, sp.last+1)
+			sp.noSynth = errA != nil || errB != nil
+			sp.offBefore = sp.firstID - a
+			sp.offAfter = sp.lastID + 1 - b
 		}
-		b, err := rt.ids.FirstTradeID(ctx, symbol, sp.last+1)
-		if err != nil {
-			return nil, err
-		}
-		sp.offBefore = sp.firstID - a
-		sp.offAfter = sp.lastID + 1 - b
 	}
 	rt.syms[symbol] = sp
 	return sp, nil
@@ -135,6 +136,9 @@ func (rt *recordedTape) Trades(ctx context.Context, q cc.TradeQuery) ([]cc.Trade
 // synthPart is the synthetic tape before (after false) or after the span,
 // renumbered.
 func (rt *recordedTape) synthPart(ctx context.Context, q cc.TradeQuery, sp *recordedSpan, after bool) ([]cc.Trade, error) {
+	if sp.noSynth {
+		return nil, nil
+	}
 	off := sp.offBefore
 	if after {
 		off = sp.offAfter
@@ -257,12 +261,15 @@ func (rt *recordedTape) FirstTradeID(ctx context.Context, symbol string, t int64
 	if err != nil {
 		return 0, err
 	}
-	if rt.ids == nil {
-		return 0, cc.ErrUnknownSymbol
-	}
 	switch {
+	case sp == nil && rt.ids == nil:
+		return 0, cc.ErrUnknownSymbol
 	case sp == nil:
 		return rt.ids.FirstTradeID(ctx, symbol, t)
+	case sp.noSynth && t <= sp.first:
+		return sp.firstID, nil
+	case sp.noSynth && t > sp.last:
+		return sp.lastID + 1, nil
 	case t <= sp.first:
 		id, err := rt.ids.FirstTradeID(ctx, symbol, t)
 		return id + sp.offBefore, err

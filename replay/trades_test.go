@@ -281,3 +281,39 @@ func TestRecordedTradeStreamReplaysFromTheIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedTradesOfASymbolTheSyntheticMarketLacks: a symbol only the
+// recording knows is served its recorded trades alone, numbered as
+// recorded, with nothing synthetic around them.
+func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "foo.cassette")
+	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const t0 = int64(1_709_294_400_000_000)
+	var ts []cc.Trade
+	for i := int64(0); i < 5; i++ {
+		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(100+i, 2), Size: cc.NewDecimal(1, 0)})
+	}
+	if err := c.AddTrades(cassettes.TradeSeries{Symbol: "FOOBAR", Trades: ts}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
+	tape := srv.Env.Tape
+	got, err := tape.Trades(ctx, cc.TradeQuery{Symbol: "FOOBAR", Limit: 2, Newest: true, Now: t0 + 1_000_000_000})
+	if err != nil || len(got) != 2 || got[0].ID != 73 || got[1].ID != 74 {
+		t.Fatalf("newest: %+v %v", got, err)
+	}
+	got, err = tape.Trades(ctx, cc.TradeQuery{Symbol: "FOOBAR", Start: 1, Now: t0 + 1_000_000_000})
+	if err != nil || len(got) != 5 || got[0] != ts[0] {
+		t.Fatalf("all: %+v %v", got, err)
+	}
+	if id, err := tape.(cc.TradeIDs).FirstTradeID(ctx, "FOOBAR", t0+10_000); err != nil || id != 75 {
+		t.Fatalf("FirstTradeID after: %d %v", id, err)
+	}
+}
