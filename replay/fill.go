@@ -35,10 +35,10 @@ type FilledMarket struct {
 
 // TradeCandles builds candles from recorded trades (recordedTape).
 type TradeCandles interface {
-	// CandleSpan is the open times [from, to) of iv's candles that hold
-	// a recorded trade; ok is false when there are none (or iv's candles
-	// are not built from trades).
-	CandleSpan(ctx context.Context, symbol string, iv cc.Interval) (from, to int64, ok bool, err error)
+	// CandleSpan is the open times [from, to) of iv's candles made of
+	// recorded trades alone, up to now; ok is false when there are none
+	// (or iv's candles are not built from trades).
+	CandleSpan(ctx context.Context, symbol string, iv cc.Interval, now int64) (from, to int64, ok bool, err error)
 	// CandlesFromTrades is iv's candles opening in [start, end), up to
 	// now, aggregated from the trades.
 	CandlesFromTrades(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error)
@@ -86,7 +86,7 @@ func (m *FilledMarket) Candles(ctx context.Context, symbol string, iv cc.Interva
 		}
 		if m.Trades != nil {
 			// The part of the gap recorded trades cover is made of them.
-			from, to, ok, err := m.Trades.CandleSpan(ctx, symbol, iv)
+			from, to, ok, err := m.Trades.CandleSpan(ctx, symbol, iv, now)
 			if err != nil {
 				return nil, err
 			}

@@ -336,8 +336,11 @@ func (t *tape) tradeTape() cc.Tape {
 const maxTradeCandle = 3_600_000
 
 // CandleSpan implements TradeCandles: the open times [from, to) of iv's
-// candles that hold a recorded trade.
-func (rt *recordedTape) CandleSpan(ctx context.Context, symbol string, iv cc.Interval) (from, to int64, ok bool, err error) {
+// candles that lie wholly inside the recorded span, up to now (ms): a
+// candle across either end would mix recorded trades with synthetic ones
+// of another price level, and is left to the synthetic fill, which
+// bridges to the recorded candles around it.
+func (rt *recordedTape) CandleSpan(ctx context.Context, symbol string, iv cc.Interval, now int64) (from, to int64, ok bool, err error) {
 	if !iv.Fixed() || iv.Millis() > maxTradeCandle {
 		return 0, 0, false, nil
 	}
@@ -345,7 +348,16 @@ func (rt *recordedTape) CandleSpan(ctx context.Context, symbol string, iv cc.Int
 	if err != nil || sp == nil {
 		return 0, 0, false, err
 	}
-	return iv.Truncate(floorMs(sp.first)), iv.Next(iv.Truncate(floorMs(sp.last))), true, nil
+	from = iv.Truncate(floorMs(sp.first))
+	if from*1000 < sp.first {
+		from = iv.Next(from)
+	}
+	to = iv.Truncate(floorMs(sp.last)) // the candle holding the last trade may go on past it
+	if now*1000+999 <= sp.last {
+		// The candle in progress at now holds only recorded trades.
+		to = max(to, iv.Next(iv.Truncate(now)))
+	}
+	return from, to, from < to, nil
 }
 
 func floorMs(us int64) int64 { return cc.Trade{Time: us}.Millis() }

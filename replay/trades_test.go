@@ -145,6 +145,30 @@ func TestRecordedTradesReplayFromTheIndex(t *testing.T) {
 				}
 			}
 
+			if tc.id == "binance_spot" {
+				// The 1s candles wholly inside the span are the recorded
+				// trades aggregated (none was recorded as a candle).
+				from := (first.Millis()/1000 + 1) * 1000
+				to := last.Millis() / 1000 * 1000
+				cs, err := a.Env.Market.Candles(ctx, tc.symbol, cc.Interval1s, from, to, a.Env.Clock.NowMillis())
+				if err != nil || int64(len(cs)) != (to-from)/1000 {
+					t.Fatalf("1s candles in the span: %d, %v", len(cs), err)
+				}
+				for _, c := range cs {
+					var n int64
+					var vol cc.Decimal
+					var close cc.Decimal
+					for _, tr := range indexed {
+						if tr.Millis() >= c.OpenTime && tr.Millis() <= c.CloseTime {
+							n, vol, close = n+1, vol.Add(tr.Size), tr.Price
+						}
+					}
+					if c.Trades != n || c.Volume.Cmp(vol) != 0 || (n > 0 && c.Close.Cmp(close) != 0) {
+						t.Fatalf("1s candle %d: %d trades, volume %s, close %s; recorded %d, %s, %s", c.OpenTime, c.Trades, c.Volume, c.Close, n, vol, close)
+					}
+				}
+			}
+
 			// B: the recorded clock (the recording's wall time, long after
 			// the recorded trades): windows across the span's ends.
 			b := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
