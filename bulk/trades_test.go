@@ -178,3 +178,46 @@ func TestExportTrades(t *testing.T) {
 		t.Fatalf("both: the synthetic trades before the span do not run up to the recorded ids:\n%s\n%s\n%s", lines[n-3], lines[n-2], lines[n-1])
 	}
 }
+
+// TestMergeAndTrimKeepTrades: merge unions the inputs' trades indexes
+// (an id in both is written once), trim keeps the window's trades.
+func TestMergeAndTrimKeepTrades(t *testing.T) {
+	dir := t.TempDir()
+	const t0 = int64(1_704_067_200_000_000)
+	mk := func(name string, ids ...int64) string {
+		p := filepath.Join(dir, name)
+		c, err := cassettes.Open(p, 0o644, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ts []cc.Trade
+		for _, id := range ids {
+			ts = append(ts, cc.Trade{ID: id, AggID: id, Time: t0 + id*1_000_000, Price: cc.NewDecimal(100+id, 1), Size: cc.NewDecimal(1, 0)})
+		}
+		if err := c.AddTrades(cassettes.TradeSeries{Symbol: "BTCUSDT", Trades: ts}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := mk("a.cassette", 1, 2, 3), mk("b.cassette", 3, 4, 70, 200)
+	out := filepath.Join(dir, "m.cassette")
+	rep, err := bulk.Merge(a, b, out, bulk.HouseOptions{})
+	if err != nil || rep.Trades != 6 || rep.TradeConflicts != 0 {
+		t.Fatalf("merge: %v %+v", err, rep)
+	}
+	if got := indexedTrades(t, out, "BTCUSDT"); len(got) != 6 || got[5].ID != 200 {
+		t.Fatalf("merged: %+v", got)
+	}
+	trimmed := filepath.Join(dir, "t.cassette")
+	w := bulk.Window{Start: (t0 + 2_000_000) / 1000, End: (t0 + 71_000_000) / 1000}
+	if _, err := bulk.Trim(out, trimmed, w, bulk.HouseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := indexedTrades(t, trimmed, "BTCUSDT")
+	if len(got) != 4 || got[0].ID != 2 || got[3].ID != 70 {
+		t.Fatalf("trimmed: %+v", got)
+	}
+}

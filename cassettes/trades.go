@@ -455,7 +455,52 @@ func (c *Cassette) TradeBlocks(symbol string) ([]TradeBlock, error) {
 // TradeBlockRows decodes the block of symbol's trades that starts at
 // start (a TradeBlock's Start): its trades by time, then id.
 func (c *Cassette) TradeBlockRows(symbol string, start int64) ([]cc.Trade, error) {
-	var out []cc.Trade
+	rows, err := c.tradeRows(symbol, start)
+	out := make([]cc.Trade, len(rows))
+	for i, r := range rows {
+		out[i] = r.Trade
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// CopyTrades puts src's trades of symbol with times in [start, end) (Unix
+// µs) into the bulk write as PutTrades does, keeping what each row is (a
+// recorded print, or one expanded from an aggregate). It returns how many
+// it read.
+func (b *Bulk) CopyTrades(src *Cassette, symbol string, start, end int64) (int, error) {
+	blocks, err := src.TradeBlocks(symbol)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, bl := range blocks {
+		if bl.Last < start || bl.First >= end {
+			continue
+		}
+		rows, err := src.tradeRows(symbol, bl.Start)
+		if err != nil {
+			return n, err
+		}
+		kept := rows[:0]
+		for _, r := range rows {
+			if r.Time >= start && r.Time < end {
+				kept = append(kept, r)
+			}
+		}
+		n += len(kept)
+		if err := b.putRows(symbol, kept); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// tradeRows decodes one block with its rows' flags.
+func (c *Cassette) tradeRows(symbol string, start int64) ([]tradeRow, error) {
+	var out []tradeRow
 	err := c.view(func(tx *bolt.Tx) error {
 		root := c.root(tx).Bucket(bucketTrades)
 		if root == nil {
@@ -479,10 +524,7 @@ func (c *Cassette) TradeBlockRows(symbol string, start int64) ([]cc.Trade, error
 		if err != nil {
 			return corruptAt(name, key, err)
 		}
-		out = make([]cc.Trade, len(rows))
-		for i, r := range rows {
-			out[i] = r.Trade
-		}
+		out = rows
 		return nil
 	})
 	return out, err
@@ -598,7 +640,11 @@ func (b *Bulk) PutTrades(s TradeSeries) error {
 	if s.Symbol == "" {
 		return fmt.Errorf("cassettes: bulk put trades: no symbol")
 	}
-	rows := s.rows()
+	return b.putRows(s.Symbol, s.rows())
+}
+
+// putRows is PutTrades of rows.
+func (b *Bulk) putRows(symbol string, rows []tradeRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -630,12 +676,12 @@ func (b *Bulk) PutTrades(s TradeSeries) error {
 		}
 		return old
 	}
-	added, err := putTrades(b.c.root(b.tx), b.c.sealed, s.Symbol, rows, merge)
+	added, err := putTrades(b.c.root(b.tx), b.c.sealed, symbol, rows, merge)
 	if err != nil {
 		return err
 	}
 	r.Added += added
-	b.trades[s.Symbol] += added
+	b.trades[symbol] += added
 	for _, t := range rows {
 		b.first = min(b.first, t.Millis())
 		b.last = max(b.last, t.Millis())
