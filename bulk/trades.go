@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/parquet-go/parquet-go"
@@ -36,6 +37,9 @@ type TradeSource struct {
 	Exchange string
 	Symbol   string // exchange-native, as the tape is asked
 	Source   string // SourceSynthetic, SourceRecorded, ...
+	// Start and End bound this source's trades, [Start, End) in Unix µs,
+	// inside ExportTrades' window; both 0 means the whole window.
+	Start, End int64
 }
 
 // tradeBatch is consecutive trades of one source.
@@ -99,8 +103,12 @@ type tradeChunkOf struct {
 func readTrades(ctx context.Context, srcs []TradeSource, start, end int64, workers int, fn func(tradeBatch) error) error {
 	var chunks []tradeChunkOf
 	for i := range srcs {
-		for s := start; s < end; s += tradeChunk {
-			chunks = append(chunks, tradeChunkOf{src: &srcs[i], start: s, end: min(s+tradeChunk, end)})
+		s0, e0 := start, end
+		if srcs[i].Start != 0 || srcs[i].End != 0 {
+			s0, e0 = max(start, srcs[i].Start), min(end, srcs[i].End)
+		}
+		for s := s0; s < e0; s += tradeChunk {
+			chunks = append(chunks, tradeChunkOf{src: &srcs[i], start: s, end: min(s+tradeChunk, e0)})
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -487,32 +495,61 @@ func unitsAt(d cc.Decimal, scale int) (int64, bool) {
 	return u * pow10[k], true
 }
 
-// exportTrades is Export for WhatTrades: the synthetic tape replay
-// serves for each selected exchange (the cassette's, or o.Exchange
-// without one) and symbol (o.Symbol, or every pair served), [o.Start,
-// o.End).
+// exportTrades is Export for WhatTrades, for each selected exchange (the
+// cassette's, or o.Exchange without one) and symbol (o.Symbol, or every
+// pair served) in [o.Start, o.End) (Unix ms; without them, each symbol's
+// recorded span):
+//   - recorded: the cassette's trades index, inside each symbol's recorded
+//     span;
+//   - synthetic: the replay seed's synthetic tape, its own numbering;
+//   - both: what replay serves — recorded inside the span, synthetic
+//     renumbered to run on from the recorded ids outside it — with the
+//     source column saying which.
 func exportTrades(path string, w io.Writer, o ExportOptions) (ExportResult, error) {
 	var res ExportResult
 	switch o.Source {
-	case "", SourceSynthetic:
-	case SourceRecorded, SourceBoth:
-		return res, fmt.Errorf("--source %s: cassettes hold no trade index yet; trades export from the synthetic tape (--source synthetic)", o.Source)
+	case "":
+		o.Source = SourceSynthetic
+		if path != "" {
+			o.Source = SourceRecorded
+		}
+	case SourceSynthetic, SourceRecorded, SourceBoth:
 	default:
-		return res, fmt.Errorf("--source %q: want synthetic for trades", o.Source)
+		return res, fmt.Errorf("--source %q: want recorded, synthetic or both", o.Source)
 	}
-	if o.Start == 0 || o.End == 0 {
-		return res, errors.New("trades need --start and --end")
+	if o.Source != SourceSynthetic && path == "" {
+		return res, fmt.Errorf("--source %s needs a --cassette", o.Source)
 	}
-	if o.End <= o.Start {
+	if (o.Start == 0) != (o.End == 0) {
+		return res, errors.New("trades need both --start and --end, or neither (each symbol's recorded span)")
+	}
+	if o.Start != 0 && o.End <= o.Start {
 		return res, fmt.Errorf("end %d is not after start %d", o.End, o.Start)
 	}
 	var ids []string
+	spans := map[string]map[string]cassettes.TradeSpan{} // exchange → symbol → span
 	if path != "" {
 		f, err := cassettes.OpenFile(path, 0, &cassettes.Options{ReadOnly: true})
 		if err != nil {
 			return res, err
 		}
 		ids = f.Exchanges()
+		for _, id := range ids {
+			c, err := f.Exchange(id, nil)
+			if err != nil {
+				f.Close()
+				return res, err
+			}
+			ss, err := c.TradeSpans()
+			if err != nil {
+				f.Close()
+				return res, err
+			}
+			spans[id] = map[string]cassettes.TradeSpan{}
+			for _, sp := range ss {
+				spans[id][sp.Symbol] = sp
+			}
+		}
 		f.Close()
 		if o.Exchange != "" {
 			if !slices.Contains(ids, o.Exchange) {
@@ -527,6 +564,13 @@ func exportTrades(path string, w io.Writer, o ExportOptions) (ExportResult, erro
 		ids = []string{o.Exchange}
 	}
 	var srcs []TradeSource
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	add := func(s TradeSource) {
+		if s.End > s.Start {
+			srcs = append(srcs, s)
+			lo, hi = min(lo, s.Start), max(hi, s.End)
+		}
+	}
 	for _, id := range ids {
 		srv, err := replay.New(replay.Options{Cassette: path, Exchange: id, Seed: o.Seed})
 		if err != nil {
@@ -538,18 +582,51 @@ func exportTrades(path string, w io.Writer, o ExportOptions) (ExportResult, erro
 			res.Skipped = append(res.Skipped, id+": no trade tape")
 			continue
 		}
+		synthetic := env.Tape
+		if j, ok := env.Tape.(interface{ Synthetic() cc.Tape }); ok {
+			synthetic = j.Synthetic()
+		}
 		found := false
 		for _, p := range env.Pairs {
-			if o.Symbol == "" || p.Symbol == o.Symbol {
-				srcs = append(srcs, TradeSource{Tape: env.Tape, Exchange: id, Symbol: p.Symbol, Source: SourceSynthetic})
-				found = true
+			if o.Symbol != "" && p.Symbol != o.Symbol {
+				continue
+			}
+			found = true
+			sp, recorded := spans[id][p.Symbol]
+			start, end := o.Start*1000, o.End*1000
+			if o.Start == 0 {
+				if !recorded {
+					res.Skipped = append(res.Skipped, fmt.Sprintf("%s %s: no recorded trades (give --start and --end)", id, p.Symbol))
+					continue
+				}
+				start, end = sp.First, sp.Last+1
+			}
+			src := func(tape cc.Tape, source string, s, e int64) TradeSource {
+				return TradeSource{Tape: tape, Exchange: id, Symbol: p.Symbol, Source: source, Start: max(s, start), End: min(e, end)}
+			}
+			switch {
+			case o.Source == SourceSynthetic:
+				add(src(synthetic, SourceSynthetic, start, end))
+			case !recorded && o.Source == SourceRecorded:
+				res.Skipped = append(res.Skipped, fmt.Sprintf("%s %s: no recorded trades", id, p.Symbol))
+			case !recorded:
+				add(src(env.Tape, SourceSynthetic, start, end))
+			case o.Source == SourceRecorded:
+				add(src(env.Tape, SourceRecorded, sp.First, sp.Last+1))
+			default: // both
+				add(src(env.Tape, SourceSynthetic, start, sp.First))
+				add(src(env.Tape, SourceRecorded, sp.First, sp.Last+1))
+				add(src(env.Tape, SourceSynthetic, sp.Last+1, end))
 			}
 		}
 		if !found {
 			res.Skipped = append(res.Skipped, fmt.Sprintf("%s %s: not a pair it serves", id, o.Symbol))
 		}
 	}
-	n, err := ExportTrades(context.Background(), w, srcs, o.Start*1000, o.End*1000, o.Format)
+	if len(srcs) == 0 {
+		return res, fmt.Errorf("no trades selected (%s)", strings.Join(res.Skipped, "; "))
+	}
+	n, err := ExportTrades(context.Background(), w, srcs, lo, hi, o.Format)
 	res.Rows = n
 	return res, err
 }

@@ -18,17 +18,19 @@ import (
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
-		Usage: "write a cassette's candles (recorded, synthetic or both), or synthetic trades, as CSV, JSONL or Parquet",
+		Usage: "write a cassette's candles or trades (recorded, synthetic or both) as CSV, JSONL or Parquet",
 		Description: "Recorded candles come from the candle index; synthetic ones from the market replay fills\n" +
 			"gaps with (same --seed); both is what replay serves, with a source column. Any interval:\n" +
 			"one not indexed is aggregated from the largest indexed interval that tiles it (whole\n" +
 			"candles only). CSV and JSONL keep every decimal's own digits; Parquet has typed columns\n" +
 			"(TIMESTAMP(MILLIS) times, DECIMAL prices and volumes at a per-column scale that holds\n" +
 			"every value exactly).\n\n" +
-			"--what trades writes the synthetic tape's trades of [--start, --end) instead (both needed),\n" +
-			"one row a trade: exchange, symbol, time (Unix µs; Parquet TIMESTAMP(MICROS)), id, agg_id,\n" +
-			"price, size, quote (price×size, exact), buyer_maker (true: the taker sold), source. The\n" +
-			"cassette is optional there: without one, --exchange names the synthetic market.",
+			"--what trades writes trades instead, one row a trade: exchange, symbol, time (Unix µs;\n" +
+			"Parquet TIMESTAMP(MICROS)), id, agg_id, price, size, quote (price×size, exact), buyer_maker\n" +
+			"(true: the taker sold), source. recorded (the default with a cassette) is the cassette's\n" +
+			"trades index, each symbol's recorded span unless --start/--end narrow it; synthetic (the\n" +
+			"default without a cassette: --exchange names the market) the replay seed's tape; both\n" +
+			"what replay serves, synthetic trades outside the recording numbered on from it.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "cassette", Usage: "cassette file (required for candles)"},
 			&cli.StringFlag{Name: "what", Usage: "candles or trades", Value: bulk.WhatCandles},
@@ -49,7 +51,7 @@ func exportCommand() *cli.Command {
 			if o.What == bulk.WhatTrades {
 				unit = "trades"
 				if !c.IsSet("source") {
-					o.Source = bulk.SourceSynthetic // the only source of trades yet
+					o.Source = "" // recorded with a cassette, synthetic without
 				}
 			} else if c.String("cassette") == "" {
 				return fmt.Errorf("export: --cassette is required for candles")

@@ -38,7 +38,7 @@ func TestExportTrades(t *testing.T) {
 		args []string
 		want string
 	}{
-		{append(args, "--source", "recorded"), "no trade index"},
+		{append(args, "--source", "recorded"), "needs a --cassette"},
 		{args[:7], "--start and --end"},
 		{[]string{"export", "--what", "trades", "--start", "2025-03-05", "--end", "2025-03-06"}, "--exchange"},
 		{[]string{"export"}, "--cassette is required"},
