@@ -260,3 +260,20 @@ func TestRESTOrderbook(t *testing.T) {
 		t.Errorf("spot server answered category linear with %d", r.RetCode)
 	}
 }
+
+// A depth the category does not have is refused like any unknown topic.
+func TestOrderbookTopicRefusesUnknownDepths(t *testing.T) {
+	srv := bookServer(t, bybit.Spot, replaytest.Clock(bookT0, 1), bookFake())
+	c := replaytest.Dial(t, srv.WSURL+"/v5/public/spot")
+	for _, topic := range []string{"orderbook.500.BTCUSDT", "orderbook.7.BTCUSDT", "orderbook.50.DOGEUSDT", "orderbook.50"} {
+		replaytest.Send(t, c, `{"op":"subscribe","req_id":"1","args":["`+topic+`"]}`)
+		var ack struct {
+			Success *bool  `json:"success"`
+			RetMsg  string `json:"ret_msg"`
+		}
+		raw := replaytest.ReadFrame(t, c, &ack)
+		if ack.Success == nil || *ack.Success || !strings.Contains(ack.RetMsg, topic) {
+			t.Errorf("%s: %s", topic, raw)
+		}
+	}
+}
