@@ -153,33 +153,42 @@ func (p *wsProtocol) bookTopic(s *plugins.Session, topic string) (handled, ok bo
 		return s.Send(append(b, '}')) == nil
 	}
 	level1 := d.depth == 1
-	var seq int64 // of the last push, repeated by orderbook.1
+	idle := level1Idle.Microseconds()
+	// orderbook.1's last book (a copy) and seq, which it repeats, with
+	// the same u, after 3 s without a change: on the next look, or
+	// before a change that a late look brings.
+	var held cc.Book
+	hold := func(bk *cc.Book) {
+		held = cc.Book{Seq: bk.Seq, Bids: append(held.Bids[:0], bk.Bids...), Asks: append(held.Asks[:0], bk.Asks...)}
+	}
+	repeat := func(before int64) bool {
+		for level1 && lastPush+idle < before {
+			if !frame("snapshot", held.Bids, held.Asks, lastPush+idle, held.Seq) {
+				return false
+			}
+		}
+		return true
+	}
 	out := kit.BookStream{
 		Snapshot: func(bk *cc.Book) bool {
-			u, seq = firstU(bk.Time, d.step), bk.Seq
+			u = firstU(bk.Time, d.step)
+			hold(bk)
 			return frame("snapshot", bk.Bids, bk.Asks, bk.Time, bk.Seq)
 		},
 		Diff: func(df cc.BookDiff, after *cc.Book) bool {
+			if !repeat(df.Time) {
+				return false
+			}
 			u++
-			seq = after.Seq
 			if level1 {
+				hold(after)
 				return frame("snapshot", after.Bids, after.Asks, df.Time, after.Seq)
 			}
 			return frame("delta", df.Bids, df.Asks, df.Time, after.Seq)
 		},
 	}
 	if level1 {
-		// After 3 s without a change, the snapshot again with the same u
-		// and seq (the book is the same within its one level).
-		idle := level1Idle.Microseconds()
-		out.Idle = func(at int64, bk *cc.Book) bool {
-			for lastPush+idle <= at {
-				if !frame("snapshot", bk.Bids, bk.Asks, lastPush+idle, seq) {
-					return false
-				}
-			}
-			return true
-		}
+		out.Idle = func(at int64, _ *cc.Book) bool { return repeat(at + 1) }
 	}
 	if err := kit.SubscribeBook(s, topic, sym, d.depth, d.step, bookLook, out); err != nil {
 		return true, false

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,4 +226,23 @@ func TestProductBook(t *testing.T) {
 			t.Errorf("%s: %d %s", tc.query, status, body)
 		}
 	}
+}
+
+// level2 for an unknown product fails to subscribe, Coinbase's way; after
+// an unsubscribe no more l2_data comes.
+func TestLevel2RefusalsAndUnsubscribe(t *testing.T) {
+	srv := bookServer(t, replaytest.Clock(bookT0, 5), bookFake())
+	c := replaytest.Dial(t, srv.WSURL+"/")
+	replaytest.Send(t, c, `{"type":"subscribe","product_ids":["DOGE-USD"],"channel":"level2"}`)
+	var e struct{ Type, Message string }
+	if raw := replaytest.ReadFrame(t, c, &e); e.Type != "error" {
+		t.Fatalf("unknown product: %s", raw)
+	}
+	replaytest.Send(t, c, `{"type":"subscribe","product_ids":["BTC-USD"],"channel":"level2"}`)
+	if !replaytest.ReadUntil(t, c, 5, func(b []byte) bool { return strings.Contains(string(b), `"type":"update"`) }) {
+		t.Fatal("no update after subscribing")
+	}
+	replaytest.Send(t, c, `{"type":"unsubscribe","product_ids":["BTC-USD"],"channel":"level2"}`)
+	replaytest.ReadUntil(t, c, 50, func(b []byte) bool { return strings.Contains(string(b), `"channel":"subscriptions"`) })
+	replaytest.ExpectSilence(t, c)
 }

@@ -1,7 +1,6 @@
 package kraken
 
 import (
-	"context"
 	"hash/crc32"
 	"net/http"
 	"strconv"
@@ -182,7 +181,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 	snapshot := req.Params.Snapshot == nil || *req.Params.Snapshot
 	result["snapshot"] = snapshot
 	s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
-	f := bookFmt{(&handler{env: env}).priceDecimals(context.WithoutCancel(s.Context()), pair)}
+	f := bookFmt{(&handler{env: env}).priceDecimals(s.Context(), pair)}
 	msg := func(kind string, bids, asks []cc.BookLevel, after *cc.Book, ts int64) bool {
 		b := append([]byte(`{"channel":"book","type":"`), kind...)
 		b = append(b, `","data":[{"symbol":"`...)

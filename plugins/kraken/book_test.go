@@ -232,3 +232,26 @@ func TestDepthIsTheMarketsBook(t *testing.T) {
 		t.Errorf("count=x: %v", e.Error)
 	}
 }
+
+// A depth the channel does not offer, or an unknown pair, is refused.
+func TestBookChannelRefusesBadDepths(t *testing.T) {
+	url := bookServer(t, replaytest.Clock(bookT0, 1), &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.1"), SizeScale: 8})
+	c := replaytest.Dial(t, url+"/v2")
+	for _, req := range []string{
+		`{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":11}}`,
+		`{"method":"subscribe","params":{"channel":"book","symbol":["DOGE/USD"]}}`,
+		`{"method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"]}}`,
+	} {
+		replaytest.Send(t, c, req)
+		for {
+			raw := replaytest.ReadFrame(t, c, nil)
+			if strings.Contains(string(raw), `"channel":"status"`) {
+				continue
+			}
+			if !strings.Contains(string(raw), `"success":false`) {
+				t.Errorf("%s: %s", req, raw)
+			}
+			break
+		}
+	}
+}

@@ -283,3 +283,22 @@ func TestRESTBookIsTheMarketsBook(t *testing.T) {
 		}
 	}
 }
+
+// A book channel for an unknown instrument, or on the business socket,
+// gets OKX's 60018.
+func TestBookChannelsRefuseWhatOKXRefuses(t *testing.T) {
+	url := bookServer(t, okx.Spot, replaytest.Clock(bookT0, 1), bookFake())
+	for _, tc := range []struct{ path, channel, inst string }{
+		{"/ws/v5/public", "books", "DOGE-USDT"},
+		{"/ws/v5/business", "books", "BTC-USDT"},
+		{"/ws/v5/public", "books7", "BTC-USDT"},
+	} {
+		c := replaytest.Dial(t, url+tc.path)
+		replaytest.Send(t, c, `{"op":"subscribe","args":[{"channel":"`+tc.channel+`","instId":"`+tc.inst+`"}]}`)
+		var ev struct{ Event, Code string }
+		raw := replaytest.ReadFrame(t, c, &ev)
+		if ev.Event != "error" || ev.Code != "60018" {
+			t.Errorf("%s %s %s: %s", tc.path, tc.channel, tc.inst, raw)
+		}
+	}
+}
