@@ -46,7 +46,8 @@
 // first, each once ({T,s,S,v,p,i,BT,RPI}, and the tick direction L on
 // linear); tickers.{symbol} pushes a snapshot of the category's ticker
 // fields each time for spot and, for linear, a snapshot and then deltas of
-// the fields that changed.
+// the fields that changed. orderbook.{depth}.{symbol} and
+// /v5/market/orderbook serve env.Books (see books.go).
 //
 // # Concurrency
 //

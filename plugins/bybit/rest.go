@@ -48,6 +48,7 @@ var restRoutes = map[string]restRoute{
 	"/v5/market/index-price-kline": klineRoute(klineIndex),
 	"/v5/market/instruments-info":  (*handler).instruments,
 	"/v5/market/tickers":           (*handler).tickers,
+	"/v5/market/orderbook":         (*handler).orderbook,
 	// ccxt's fetchStatus: the maintenance list, empty here.
 	"/v5/system/status": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {
 		h.ok(w, []byte(`{"list":[]}`))

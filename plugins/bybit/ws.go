@@ -122,6 +122,12 @@ func (p *wsProtocol) subscribe(s *plugins.Session, topics []string) string {
 			dup = append(dup, t)
 			continue
 		}
+		if handled, ok := p.bookTopic(s, t); handled {
+			if !ok {
+				invalid = append(invalid, t)
+			}
+			continue
+		}
 		if handled, ok := p.surfaceTopic(s, t); handled {
 			if !ok {
 				invalid = append(invalid, t)

@@ -21,7 +21,8 @@
 // last 24 hours (the volume change against the 24 hours before), their mid
 // the touch's. The market_trades channel sends a snapshot of the last 50
 // trades then each new trade once; ticker sends the 24-hour figures when
-// the price or touch moves, ticker_batch every five seconds.
+// the price or touch moves, ticker_batch every five seconds. The level2
+// channel and market/product_book serve env.Books (see book.go).
 //
 // # Concurrency
 //

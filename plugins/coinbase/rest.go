@@ -36,6 +36,7 @@ func (h *handler) routes() kit.Table {
 		{Pattern: "GET /api/v3/brokerage/market/products/{id}", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD"}, Handler: h.product},
 		{Pattern: "GET /api/v3/brokerage/market/products/{id}/ticker", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD/ticker", "/api/v3/brokerage/market/products/BTC-USD/ticker?limit=5&start=1&end=2"}, Handler: h.marketTrades},
 		{Pattern: "GET /api/v3/brokerage/market/products/{id}/candles", Probes: []string{"/api/v3/brokerage/market/products/BTC-USD/candles"}, Handler: h.candles},
+		{Pattern: "GET /api/v3/brokerage/market/product_book", Probes: []string{"/api/v3/brokerage/market/product_book", "/api/v3/brokerage/market/product_book?product_id=BTC-USD&limit=5"}, Handler: h.productBook},
 		{Pattern: "GET /api/v3/brokerage/time", Handler: h.brokerageTime},
 		{Pattern: "GET /v2/time", Handler: h.v2Time},
 		{Pattern: "GET /v2/currencies", Handler: h.fiatCurrencies},

@@ -153,7 +153,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 				return
 			}
 		}
-	case "market_trades", "ticker", "ticker_batch":
+	case "market_trades", "ticker", "ticker_batch", "level2":
 		if len(req.ProductIDs) == 0 {
 			sendError(s, "product_ids is required for channel "+req.Channel)
 			return
@@ -180,7 +180,11 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 			p.market[req.Channel] = append(p.market[req.Channel], id)
 			p.subscribed = true
 			p.mu.Unlock()
-			if err := p.subscribeMarket(s, req.Channel, id); err != nil {
+			subscribe := p.subscribeMarket
+			if req.Channel == "level2" {
+				subscribe = func(s *plugins.Session, _, id string) error { return p.subscribeLevel2(s, id) }
+			}
+			if err := subscribe(s, req.Channel, id); err != nil {
 				sendError(s, "failure to subscribe")
 				return
 			}

@@ -22,8 +22,8 @@ const (
 	batchEvery     = 5 * time.Second
 )
 
-// marketChannels are the channels this file serves.
-var marketChannels = []string{"market_trades", "ticker", "ticker_batch"}
+// marketChannels are the channels this file and book.go serve.
+var marketChannels = []string{"market_trades", "ticker", "ticker_batch", "level2"}
 
 // subscribeMarket starts channel for id on s.
 func (p *wsProto) subscribeMarket(s *plugins.Session, channel, id string) error {

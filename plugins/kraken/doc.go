@@ -22,7 +22,9 @@
 // UTC midnight) and cc.RollingStats (24 hours) with a and b from
 // env.Quotes, Spread the touch second by second. WS v2 serves the trade
 // channel (a snapshot of the last 50, then each trade once) and the
-// ticker channel (rolling 24 hours; event_trigger trades or bbo). Without
+// ticker channel (rolling 24 hours; event_trigger trades or bbo); the book
+// channel and /0/public/Depth serve env.Books with Kraken's CRC-32
+// checksum (see book.go). Without
 // a tape or quoter those answer EQuery:Unknown asset pair.
 //
 // OHLC returns at most the 720 most recent candles after `since`, oldest

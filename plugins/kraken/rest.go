@@ -40,6 +40,7 @@ func (h *handler) routes() kit.Table {
 		{Pattern: "/0/public/Ticker", Handler: h.ticker},
 		{Pattern: "/0/public/Trades", Probes: []string{"/0/public/Trades", "/0/public/Trades?pair=XBTUSD&since=1", "POST /0/public/Trades"}, Handler: h.trades},
 		{Pattern: "/0/public/Spread", Probes: []string{"/0/public/Spread", "/0/public/Spread?pair=XBTUSD"}, Handler: h.spread},
+		{Pattern: "/0/public/Depth", Probes: []string{"/0/public/Depth", "/0/public/Depth?pair=XBTUSD&count=5"}, Handler: h.depth},
 		{Pattern: "/0/public/Time", Handler: h.time},
 		{Pattern: "/0/public/SystemStatus", Handler: h.systemStatus},
 		{Pattern: "/v2", WS: true, Handler: func(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,7 @@ type wsRequest struct {
 		Symbol   []string `json:"symbol"`
 		Interval *int     `json:"interval"`
 		Snapshot *bool    `json:"snapshot"`
+		Depth    *int     `json:"depth"` // book
 		// EventTrigger is the ticker's: "trades" (default) or "bbo".
 		EventTrigger string `json:"event_trigger"`
 	} `json:"params"`
@@ -97,7 +98,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		fail("Subscription Not Found", "")
 		return
 	case "ohlc":
-	case "trade", "ticker":
+	case "trade", "ticker", "book":
 		if len(req.Params.Symbol) == 0 {
 			fail("Missing symbol", "")
 			return
@@ -108,6 +109,10 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 			pair, found := env.PairBySymbol(native)
 			if !found {
 				fail("Currency pair not supported "+sym, sym)
+				continue
+			}
+			if req.Params.Channel == "book" {
+				p.subscribeBook(s, req, sym, pair, timeIn, fail)
 				continue
 			}
 			p.subscribeMarket(s, req, sym, pair, timeIn, fail)

@@ -45,7 +45,10 @@
 // ±0.375%), funding-rate-history (fundingTime paging with after/before,
 // limit default and max 400), open-interest (oi in contracts, oiCcy in
 // base, oiUsd at the mark) and /api/v5/market/index-tickers (instId or
-// quoteCcy). /api/v5/system/status lists no maintenance. Without a tape or
+// quoteCcy). Order books come from env.Books (see books.go):
+// /api/v5/market/books and books-full, and the books, books-l2-tbt,
+// books50-l2-tbt, books5 and bbo-tbt channels with seqId/prevSeqId and
+// OKX's CRC-32 checksum. /api/v5/system/status lists no maintenance. Without a tape or
 // derivatives (a mode that has none) those routes answer 50001.
 //
 // GET /api/v5/public/instruments, /api/v5/public/time,

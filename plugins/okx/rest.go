@@ -51,6 +51,8 @@ var (
 		"/api/v5/market/history-index-candles":      candlesRoute,
 		"/api/v5/public/instruments":                (*handler).instruments,
 		"/api/v5/market/ticker":                     (*handler).ticker,
+		"/api/v5/market/books":                      (*handler).books,
+		"/api/v5/market/books-full":                 (*handler).books,
 		"/api/v5/market/tickers":                    (*handler).tickers,
 		// ccxt's fetchStatus: the scheduled maintenances, none here.
 		"/api/v5/system/status": func(h *handler, w http.ResponseWriter, _ *http.Request, _ url.Values) {

@@ -30,6 +30,9 @@ const (
 // publicChannel starts one of the channels above; handled is false for
 // channels it does not know, msg OKX's 60018 text when it refuses.
 func (p *wsProtocol) publicChannel(s *plugins.Session, c *conn, a wsArg, wrong string) (handled bool, msg string) {
+	if handled, msg := p.bookChannel(s, c, a, wrong); handled {
+		return true, msg
+	}
 	h := p.h
 	env := h.env
 	key := a.Channel + ":" + a.InstID

@@ -139,6 +139,9 @@ func (f *Fake) Diffs(ctx context.Context, symbol string, from, to, step int64, d
 	t := from - from%step
 	prev := f.book(t/q, t, depth)
 	for t += step; t <= to; t += step {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if t <= from {
 			continue
 		}

@@ -72,6 +72,9 @@ func (c *BookCursor) Next(ctx context.Context, books cc.Books, upTo int64, each 
 	}
 	end := upTo - upTo%c.Step
 	for c.at < end {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		to := min(end, c.at+bookBatch*c.Step)
 		ds, err := books.Diffs(ctx, c.Symbol, c.at, to, c.Step, c.Depth)
 		if err != nil {
@@ -168,12 +171,16 @@ func cloneBook(b cc.Book) cc.Book {
 type BookStream struct {
 	Snapshot func(b *cc.Book) bool
 	Diff     func(d cc.BookDiff, after *cc.Book) bool
+	// Idle, when set, is called after each look with its instant (Unix
+	// µs) and the book then, for pushes that repeat an unchanged book.
+	Idle func(at int64, b *cc.Book) bool
 }
 
 // SubscribeBook pushes symbol's book under key as virtual time passes: the
 // snapshot at the first push, then one Diff per step of the exchange's
-// cadence whose book changed (depth levels a side, 0 all), looking every
-// every (a multiple of step).
+// cadence whose book changed within depth levels a side (0 all; a diff
+// whose updates all lay deeper is not pushed, so a protocol's ids may
+// skip), looking every every (a multiple of step).
 func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, every time.Duration, out BookStream) error {
 	env := sess.Env()
 	if env.Books == nil {
@@ -194,9 +201,16 @@ func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, e
 			return nil
 		}
 		_ = cur.Next(sess.Context(), env.Books, at, func(d cc.BookDiff, after *cc.Book) bool {
+			if len(d.Bids)+len(d.Asks) == 0 {
+				// Updates beyond the depth only: nothing to push.
+				return true
+			}
 			stopped = !out.Diff(d, after)
 			return !stopped
 		})
+		if !stopped && out.Idle != nil {
+			stopped = !out.Idle(at, cur.Book())
+		}
 		return nil
 	})
 }
