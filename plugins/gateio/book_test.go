@@ -153,25 +153,29 @@ func TestRESTOrderBooks(t *testing.T) {
 
 // order_book_update synced as Gate documents it, spot and futures: cache
 // the updates, take the with_id snapshot, start at the update with U <=
-// id+1 <= u, then require U == last u + 1. The book (kept to the 100
-// levels the stream covers) equals the market's at every update and the
+// id+1 <= u, then require U == last u + 1. The book (kept to the 100 or
+// 20 levels the stream covers) equals the market's at every update and the
 // REST snapshots at their ids, over 12 s of market time (more until it
 // has met two), on a fake book and on the synthetic market. Spot's first
 // push is the full book the stream starts from.
 func TestOrderBookUpdateSyncsWithTheRESTSnapshot(t *testing.T) {
-	for _, c := range []struct{ id, path, channel, payload, rest string }{
-		{"gate_io_spot", "/ws/v4/", "spot.order_book_update", `["BTC_USDT","100ms"]`, "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true"},
-		{"gate_io_perpetual", "/v4/ws/usdt", "futures.order_book_update", `["BTC_USDT","100ms","100"]`, "/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=100&with_id=true"},
+	for _, c := range []struct {
+		id, path, channel, payload, rest string
+		depth                            int
+	}{
+		{"gate_io_spot", "/ws/v4/", "spot.order_book_update", `["BTC_USDT","100ms"]`, "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true", 100},
+		{"gate_io_spot", "/ws/v4/", "spot.order_book_update", `["BTC_USDT","20ms"]`, "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=20&with_id=true", 20},
+		{"gate_io_perpetual", "/v4/ws/usdt", "futures.order_book_update", `["BTC_USDT","100ms","100"]`, "/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=100&with_id=true", 100},
 	} {
 		for _, synthetic := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/synthetic=%v", c.channel, synthetic), func(t *testing.T) {
-				testOrderBookUpdateSync(t, c.id, c.path, c.channel, c.payload, c.rest, synthetic)
+			t.Run(fmt.Sprintf("%s/%d/synthetic=%v", c.channel, c.depth, synthetic), func(t *testing.T) {
+				testOrderBookUpdateSync(t, c.id, c.path, c.channel, c.payload, c.rest, c.depth, synthetic)
 			})
 		}
 	}
 }
 
-func testOrderBookUpdateSync(t *testing.T, exchange, path, channel, payload, restPath string, synthetic bool) {
+func testOrderBookUpdateSync(t *testing.T, exchange, path, channel, payload, restPath string, depth int, synthetic bool) {
 	ctx := context.Background()
 	futures := strings.HasPrefix(channel, "futures")
 	c := struct{ id, path, channel, payload, rest string }{exchange, path, channel, payload, restPath}
@@ -196,7 +200,7 @@ func testOrderBookUpdateSync(t *testing.T, exchange, path, channel, payload, res
 			t.Fatalf("first push %v", full)
 		}
 		ms, _ := full["t"].(json.Number).Int64()
-		want, _ := f.Book(ctx, "BTC_USDT", ms*1000, 100)
+		want, _ := f.Book(ctx, "BTC_USDT", ms*1000, depth)
 		want = conv(want)
 		got := cc.Book{Bids: levels(t, full["b"]), Asks: levels(t, full["a"])}
 		if err := booktest.Same(got, want); err != nil || want.Seq != id(full, "u") {
@@ -233,12 +237,12 @@ func testOrderBookUpdateSync(t *testing.T, exchange, path, channel, payload, res
 			local.Set(false, l.Price, l.Size)
 		}
 		local.Seq = u
-		local.Truncate(100)
+		local.Truncate(depth)
 		at, _ = r["t"].(json.Number).Int64()
 		if start == 0 {
 			start = at
 		}
-		want, _ := f.Book(ctx, "BTC_USDT", at*1000, 100)
+		want, _ := f.Book(ctx, "BTC_USDT", at*1000, depth)
 		want = conv(want)
 		if want.Seq != u {
 			t.Fatalf("update to %d at %d: the market is at %d", u, at, want.Seq)
