@@ -24,9 +24,12 @@ type Book struct {
 }
 
 // BookDiff is what changed in a book between two instants: the levels
-// whose size differs (zero size: removed), within the depth the diff was
-// taken at. Applying a BookDiff to the book at the previous instant (kept
-// to the same depth) gives the book at Time exactly.
+// updated in between, with their size at Time (zero: removed), within the
+// depth the diff was taken at. As in an exchange's diff stream, a level
+// that changed and came back may be listed, so that applying a BookDiff
+// to the book at any update it covers (a snapshot with Seq in
+// [FirstSeq-1, LastSeq]), kept to the same depth, gives the book at Time
+// exactly.
 type BookDiff struct {
 	Time int64 // Unix microseconds of the later instant
 	// FirstSeq and LastSeq are the update ids the diff covers (Binance U
@@ -47,10 +50,11 @@ type Books interface {
 	// 0 means all the levels the market models.
 	Book(ctx context.Context, symbol string, at int64, depth int) (Book, error)
 	// Diffs are the changes in (from, to] in steps of step µs: one diff per
-	// step in which the book was updated (its Seq moved), each the
-	// difference of the books at the step's two ends taken at depth levels
-	// a side (levels that leave the top depth are removed, those that
-	// enter are added, as exchanges' depth-limited streams do). A diff's
+	// step in which the book was updated (its Seq moved), listing the
+	// levels updated in the step with their size at its end, the books
+	// taken at depth levels a side (levels that leave the top depth are
+	// removed, those that enter are added, as exchanges' depth-limited
+	// streams do). A diff's
 	// levels are empty when its updates all lay beyond depth: keeping it
 	// makes every diff continue the one before (FirstSeq = previous
 	// LastSeq+1), within a call and across calls over adjacent windows; a

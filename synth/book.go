@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -15,24 +17,43 @@ var _ cc.Books = (*Market)(nil)
 const (
 	// BookLevels is the most levels a side the book models.
 	BookLevels = 5000
-	// bookSlot (µs) is the clock of the depth's refreshes: a level below
-	// the touch changes only at multiples of it, and each slot is one
-	// update id.
-	bookSlot = 10_000
+	// maxDeep bounds the depth laid out below a slot's reference: the
+	// touch may have moved past some of it.
+	maxDeep = 4 * BookLevels
+	// bookSlot (µs) is the clock of the depth: the levels below the touch
+	// change at multiples of it (refreshes, and the reference they are
+	// laid out from), and each slot is one update id.
+	bookSlot = 100_000
 	// bookBand is the width in ticks of the first band of the depth,
 	// where every tick is a candidate level; band b is 4^b times wider
 	// with a candidate every 2^b ticks.
-	bookBand  = 500
-	bookBands = 8
-	// bookPeriod is the mean refresh period, in slots, of a level of the
-	// first band; it doubles with each band.
-	bookPeriod = 800
+	bookBand   = 500
+	bookBands  = 8
 	bookSalt   = 0x3c6ef372fe94f82b
 	maxSteps   = 1 << 17 // steps of one Diffs call
+	maxChanges = 1 << 20 // book states inside one Diffs call
 )
 
-// bandEdge[b] is the distance in ticks from the best price where band b
-// starts.
+// A level's size is a trade's worth times a log-normal factor (σ 0.9,
+// as 256 quantiles), growing by e^0.6 a band, now and then e^2 more.
+var (
+	sizeQuantile = func() (q [256]float64) {
+		for i := range q {
+			q[i] = math.Exp(0.9 * math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/256-1))
+		}
+		return q
+	}()
+	bandSize = func() (f [bookBands]float64) {
+		for b := range f {
+			f[b] = math.Exp(0.6 * float64(b))
+		}
+		return f
+	}()
+	wallSize = math.Exp(2)
+)
+
+// bandEdge[b] is the distance in ticks from the reference price where
+// band b starts.
 var bandEdge = func() (e [bookBands + 1]int64) {
 	w := int64(bookBand)
 	for b := 1; b <= bookBands; b++ {
@@ -58,8 +79,13 @@ func (m *Market) Book(ctx context.Context, symbol string, at int64, depth int) (
 	defer m.pool.Put(g)
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
+	dk, _ := m.deeps.Get().(*deepBook)
+	if dk == nil {
+		dk = new(deepBook)
+	}
+	defer m.deeps.Put(dk)
 	var b cc.Book
-	err = m.book(g, s, tg, at, n, &b)
+	err = m.book(g, s, tg, at, n, &b, dk)
 	return b, err
 }
 
@@ -73,9 +99,9 @@ func bookDepth(depth int) (int, error) {
 	return depth, nil
 }
 
-// BookSeq is the update id of the book at at: two per trade (the quotes
+// seq is the update id of the book at at: two per trade (the quotes
 // moving to the touch it prints against, then its print) and one per
-// refresh slot, so that it is computed from the trade id alone.
+// slot, so that it is computed from the trade id alone.
 func (st *touchState) seq(at int64) int64 {
 	q := int64(0)
 	if st.quoted {
@@ -84,43 +110,109 @@ func (st *touchState) seq(at int64) int64 {
 	return 2*st.j - 1 + q + floorDiv(at, bookSlot)
 }
 
-// book fills b with the book at at, n levels a side, reusing b's slices.
-func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Book) error {
+// rawLevel is a level in ticks and lots.
+type rawLevel struct{ px, sz int64 }
+
+// deepBook is the depth of a slot: the levels laid out below the touch at
+// the slot's start (the reference), nearest first, n a side at most.
+type deepBook struct {
+	ok   bool
+	sym  *symbol
+	slot int64
+	n    int
+	buf  [2][]cc.BookLevel // bids, asks
+	full [2]bool           // a side holds all the levels it has (fewer than n)
+}
+
+func (dk *deepBook) side(k int) []cc.BookLevel { return dk.buf[k] }
+
+// deep makes dk the depth of slot with at least n levels a side.
+func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *deepBook) error {
+	if dk.ok && dk.sym == s && dk.slot == slot && dk.n >= n {
+		return nil
+	}
+	ref, err := m.touchAt(g, s, tg, slot*bookSlot)
+	if err != nil {
+		return err
+	}
+	// A few more than asked: the touch may have moved past some.
+	n = min(max(n+n/32+8, 64), maxDeep)
+	for k, ref := range [2]int64{ref.bid, ref.ask} {
+		if cap(dk.buf[k]) < n {
+			dk.buf[k] = make([]cc.BookLevel, 0, n)
+		}
+		dk.buf[k] = s.deepSide(dk.buf[k][:0], k == 1, ref, slot, n)
+		dk.full[k] = len(dk.buf[k]) < n || n == maxDeep
+	}
+	dk.ok, dk.sym, dk.slot, dk.n = true, s, slot, n
+	return nil
+}
+
+// book fills b with the book at at, n levels a side, reusing b's slices
+// and dk (the depth of at's slot, when it holds it).
+func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Book, dk *deepBook) error {
 	st, err := m.touchAt(g, s, tg, at)
 	if err != nil {
 		return err
 	}
 	b.Time, b.Seq = at, st.seq(at)
 	slot := floorDiv(at, bookSlot)
-	bids, asks := b.Bids[:0], b.Asks[:0]
-	if cap(bids) < n {
-		bids = make([]cc.BookLevel, 0, n+4)
-	}
-	if cap(asks) < n {
-		asks = make([]cc.BookLevel, 0, n+4)
-	}
 	// The levels a sweeping order takes beyond the first are on the
 	// book from the moment the quotes show its touch.
-	var sweep []cc.BookLevel
-	buy := false
+	var buf [8]rawLevel
+	top := [2][]rawLevel{{{st.bid, st.bidSz}}, {{st.ask, st.askSz}}}
 	if st.quoted {
-		sweep, buy = tg.sweep(s, st.ji, sweep)
+		sw, buy := tg.sweep(s, st.ji, buf[:0])
+		if buy {
+			top[1] = sw
+		} else {
+			top[0] = sw
+		}
 	}
-	if buy {
-		asks = append(asks, sweep...)
-	} else {
-		bids = append(bids, sweep...)
+	want := n
+	for {
+		if err := m.deep(g, s, tg, slot, want, dk); err != nil {
+			return err
+		}
+		var short [2]bool
+		b.Bids, short[0] = s.compose(b.Bids[:0], top[0], dk, 0, n)
+		b.Asks, short[1] = s.compose(b.Asks[:0], top[1], dk, 1, n)
+		if !short[0] && !short[1] {
+			return nil
+		}
+		want = 2*dk.n + n
 	}
-	b.Bids = s.depth(bids, false, st.bid, st.bidSz, slot, n)
-	b.Asks = s.depth(asks, true, st.ask, st.askSz, slot, n)
-	return nil
+}
+
+// compose makes side k (0 bids, 1 asks) in dst: the touch's levels top
+// (and a sweep's), then dk's levels beyond the last of them, n at most.
+// short reports that dk ran out before n levels while it may hold more.
+func (s *symbol) compose(dst []cc.BookLevel, top []rawLevel, dk *deepBook, k, n int) ([]cc.BookLevel, bool) {
+	deep := dk.side(k)
+	cut := top[len(top)-1].px
+	// The first deep level beyond cut (prices fall along the bids).
+	i := sort.Search(len(deep), func(i int) bool {
+		if k == 1 {
+			return deep[i].Price.Units > cut
+		}
+		return deep[i].Price.Units < cut
+	})
+	nt := min(len(top), n)
+	nd := min(len(deep)-i, n-nt)
+	if cap(dst) < nt+nd {
+		dst = make([]cc.BookLevel, 0, nt+nd)
+	}
+	for _, l := range top[:nt] {
+		dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(l.px, s.tickDec), Size: cc.NewDecimal(l.sz, s.lotDec)})
+	}
+	return append(dst, deep[i:i+nd]...), nt+nd < n && !dk.full[k]
 }
 
 // sweep appends to dst the levels the taker order starting at print i
 // takes, from its first price on, each holding what prints there plus,
 // at its last price, what rests after it; buy is the order's side. The
 // first level is the touch's.
-func (tg *tapeGen) sweep(s *symbol, i int, dst []cc.BookLevel) ([]cc.BookLevel, bool) {
+func (tg *tapeGen) sweep(s *symbol, i int, dst []rawLevel) ([]rawLevel, bool) {
 	l := tg.leaf
 	f := tg.orderStart(i)
 	buy := l[f].buy
@@ -128,28 +220,19 @@ func (tg *tapeGen) sweep(s *symbol, i int, dst []cc.BookLevel) ([]cc.BookLevel, 
 	k := f
 	for ; k < len(l) && l[k].t == l[f].t; k++ {
 		if l[k].px != px && k > f {
-			dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(px, s.tickDec), Size: cc.NewDecimal(sz, s.lotDec)})
+			dst = append(dst, rawLevel{px, sz})
 			sz = 0
 		}
 		px = l[k].px
 		sz += l[k].sz
 	}
-	sz += restSize(s, uint64(l[k-1].agg))
-	dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(px, s.tickDec), Size: cc.NewDecimal(sz, s.lotDec)})
-	return dst, buy
+	return append(dst, rawLevel{px, sz + restSize(s, uint64(l[k-1].agg))}), buy
 }
 
-// depth fills one side up to n levels: the levels dst holds (the touch and
-// a sweep's), then the depth beyond them. Ask prices grow from best, bid
-// prices fall.
-func (s *symbol) depth(dst []cc.BookLevel, ask bool, best, bestSz int64, slot int64, n int) []cc.BookLevel {
-	if len(dst) == 0 {
-		dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(best, s.tickDec), Size: cc.NewDecimal(bestSz, s.lotDec)})
-	}
-	last := dst[len(dst)-1].Price.Units
-	if len(dst) >= n {
-		return dst[:n]
-	}
+// deepSide appends the depth of one side laid out from ref (the touch at
+// the slot's start), nearest first, n levels at most. Ask prices grow
+// from ref, bid prices fall.
+func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n int) []cc.BookLevel {
 	dir, side := int64(-1), uint64(0)
 	if ask {
 		dir, side = 1, 1
@@ -160,14 +243,16 @@ func (s *symbol) depth(dst []cc.BookLevel, ask bool, best, bestSz int64, slot in
 	const near = bookBand / 4
 	// No order rests below a fifth of the best bid or above five times
 	// the best ask (as Binance's PERCENT_PRICE_BY_SIDE filters have it).
-	lo, hi := max(1, (best+4)/5), best*5
+	lo, hi := max(1, (ref+4)/5), ref*5
 	b := 0
-	p := last + dir
+	p := ref + dir
+	var thr uint64
+	nextD := int64(0)
 	for len(dst) < n {
 		if p < lo || p > hi {
 			break
 		}
-		d := (p - best) * dir
+		d := (p - ref) * dir
 		for d >= bandEdge[b+1] {
 			b++
 			if b == bookBands {
@@ -184,24 +269,95 @@ func (s *symbol) depth(dst []cc.BookLevel, ask bool, best, bestSz int64, slot in
 			continue
 		}
 		h := mix64(key ^ uint64(p)*0x9e3779b97f4a7c15)
-		per := int64(bookPeriod)<<b/2 + int64((h>>40)*(uint64(bookPeriod)<<b)>>24)
-		e := floorDiv(slot+int64((h&0xffffff)*uint64(per)>>24), per)
+		// The level's period: 2^(6+b) slots, halved or doubled one time
+		// in four; its phase a random part of it.
+		sh := uint(6 + b)
+		switch h >> 62 {
+		case 0:
+			sh--
+		case 3:
+			sh++
+		}
+		e := (slot + int64(h&(1<<sh-1))) >> sh
 		h2 := mix64(h ^ uint64(e)*0xbf58476d1ce4e5b9 ^ uint64(b))
-		if unitOf(h2) < 0.6+0.35*near/float64(near+d) {
-			x, y := smallOf(mix64(h2 ^ 0x94d049bb133111eb))
-			z := 0.9 * (x + y) / math.Sqrt2
+		if d >= nextD { // presence, by 16 ticks of distance
+			thr = uint64((0.6 + 0.35*near/float64(near+d)) * (1 << 63))
+			nextD = d + 16
+		}
+		if h2>>1 < thr {
+			f := sizeQuantile[h2>>56] * bandSize[b]
 			if h2&0xff < 3 { // a wall, now and then
-				z += 2
+				f *= wallSize
 			}
-			sz := max(1, int64(s.tradeLot*fastExp(z+0.45*float64(b))+0.5))
-			dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(p, tickDec), Size: cc.NewDecimal(sz, lotDec)})
+			dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(p, tickDec), Size: cc.NewDecimal(max(1, int64(s.tradeLot*f+0.5)), lotDec)})
 		}
 		p += dir * sp
 	}
 	return dst
 }
 
-// Diffs implements cc.Books.
+// changes appends to out the instants in (a, b] at which the book may
+// change, ascending, b last: the slots' starts, and for each trade the
+// quote instant and the microsecond after its print.
+func (m *Market) changes(g *gen, s *symbol, tg *tapeGen, a, b int64, out []int64) ([]int64, error) {
+	for k := floorDiv(a, bookSlot) + 1; k*bookSlot <= b; k++ {
+		out = append(out, k*bookSlot)
+	}
+	j, err := m.next(g, m.firstID(g, tg, a))
+	if err != nil {
+		return out, err
+	}
+	tp := int64(math.MinInt64)
+	if p, err := m.back(g, j, 1); err == nil {
+		if leaf, first, ok := m.locate(g, p); ok {
+			m.gen(g, tg, leaf, first)
+			tp = tg.leaf[p-first].t
+		}
+	}
+	for len(out) < maxChanges {
+		leaf, first, ok := m.locate(g, j)
+		if !ok {
+			break
+		}
+		m.gen(g, tg, leaf, first)
+		i := int(j - first)
+		for ; i < len(tg.leaf); i++ {
+			tj := tg.leaf[i].t
+			q := tj
+			if tp != math.MinInt64 {
+				q = quoteInstant(s, tg.leaf[i].id, tp, tj)
+			}
+			if q > a && q <= b {
+				out = append(out, q)
+			}
+			if tj > b {
+				break
+			}
+			if tj >= a && tj < b {
+				out = append(out, tj+1)
+			}
+			tp = tj
+		}
+		if i < len(tg.leaf) {
+			break
+		}
+		if j, err = m.next(g, first+int64(len(tg.leaf))); err != nil {
+			break
+		}
+	}
+	if len(out) >= maxChanges {
+		return out, errors.New("synth: too many book changes in one Diffs call")
+	}
+	out = append(out, b)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// Diffs implements cc.Books. A step's diff lists every level that changed
+// at some update inside the step, with its size at the step's end (zero
+// when it is gone), as an exchange's diff stream does: a level that
+// changed and came back is listed too, so that the diff brings a
+// snapshot taken at any instant inside the step to the step's end.
 func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
 	for _, t := range [...]int64{from, to} {
 		if err := checkTime(t); err != nil {
@@ -228,55 +384,97 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
 	var prev, cur cc.Book
-	if err := m.book(g, s, tg, from, n, &prev); err != nil {
+	var dk deepBook
+	if err := m.book(g, s, tg, from, n, &prev, &dk); err != nil {
 		return nil, err
 	}
 	var out []cc.BookDiff
+	var at []int64
+	touched := [2]map[int64]bool{{}, {}}
 	for e := (floorDiv(from, step) + 1) * step; prev.Time < to; e += step {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := m.book(g, s, tg, min(e, to), n, &cur); err != nil {
+		e = min(e, to)
+		if at, err = m.changes(g, s, tg, prev.Time, e, at[:0]); err != nil {
 			return nil, err
 		}
-		if cur.Seq != prev.Seq {
+		seq := prev.Seq
+		for _, x := range at {
+			if err := m.book(g, s, tg, x, n, &cur, &dk); err != nil {
+				return nil, err
+			}
+			if cur.Seq != prev.Seq {
+				changed(prev.Bids, cur.Bids, false, touched[0])
+				changed(prev.Asks, cur.Asks, true, touched[1])
+			}
+			prev, cur = cur, prev
+		}
+		if prev.Seq != seq {
 			out = append(out, cc.BookDiff{
-				Time: cur.Time, FirstSeq: prev.Seq + 1, LastSeq: cur.Seq,
-				Bids: diffSide(prev.Bids, cur.Bids, false),
-				Asks: diffSide(prev.Asks, cur.Asks, true),
+				Time: prev.Time, FirstSeq: seq + 1, LastSeq: prev.Seq,
+				Bids: s.final(prev.Bids, touched[0], false),
+				Asks: s.final(prev.Asks, touched[1], true),
 			})
 		}
-		prev, cur = cur, prev
 	}
 	return out, nil
 }
 
-// diffSide is what changed from a to b (best first, ask prices growing):
-// the levels of b whose size differs, and those of a not in b at size 0.
-func diffSide(a, b []cc.BookLevel, ask bool) []cc.BookLevel {
-	var out []cc.BookLevel
-	i, j := 0, 0
-	better := func(x, y int64) bool { // x before y
-		if ask {
-			return x < y
-		}
-		return x > y
+// better reports whether price x comes before y on its side.
+func better(x, y int64, ask bool) bool {
+	if ask {
+		return x < y
 	}
+	return x > y
+}
+
+// changed adds to set the prices whose level differs between a and b.
+func changed(a, b []cc.BookLevel, ask bool, set map[int64]bool) {
+	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
-		case j == len(b) || (i < len(a) && better(a[i].Price.Units, b[j].Price.Units)):
-			out = append(out, cc.BookLevel{Price: a[i].Price, Size: cc.NewDecimal(0, int(a[i].Size.Scale))})
+		case j == len(b) || (i < len(a) && better(a[i].Price.Units, b[j].Price.Units, ask)):
+			set[a[i].Price.Units] = true
 			i++
-		case i == len(a) || better(b[j].Price.Units, a[i].Price.Units):
-			out = append(out, b[j])
+		case i == len(a) || better(b[j].Price.Units, a[i].Price.Units, ask):
+			set[b[j].Price.Units] = true
 			j++
 		default:
 			if a[i].Size != b[j].Size {
-				out = append(out, b[j])
+				set[a[i].Price.Units] = true
 			}
 			i++
 			j++
 		}
 	}
+}
+
+// final lists the levels of set as side (best first) has them, size zero
+// for those it has not, and empties set.
+func (s *symbol) final(side []cc.BookLevel, set map[int64]bool, ask bool) []cc.BookLevel {
+	if len(set) == 0 {
+		return nil
+	}
+	out := make([]cc.BookLevel, 0, len(set))
+	for _, l := range side {
+		if set[l.Price.Units] {
+			out = append(out, l)
+			delete(set, l.Price.Units)
+		}
+	}
+	for px := range set {
+		out = append(out, cc.BookLevel{Price: cc.NewDecimal(px, s.tickDec), Size: cc.NewDecimal(0, s.lotDec)})
+	}
+	clear(set)
+	slices.SortFunc(out, func(x, y cc.BookLevel) int {
+		switch {
+		case x.Price.Units == y.Price.Units:
+			return 0
+		case better(x.Price.Units, y.Price.Units, ask):
+			return -1
+		}
+		return 1
+	})
 	return out
 }

@@ -188,6 +188,46 @@ func TestBookDiffsApply(t *testing.T) {
 	}
 }
 
+// A snapshot taken at any instant, even inside a step, is brought to the
+// end by the diffs from the one that straddles its update id (Binance's
+// procedure): a diff lists every level that changed inside its step.
+func TestBookDiffsFromAnySnapshot(t *testing.T) {
+	ctx := context.Background()
+	m := tapeMarket(15, "binance_spot")
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := range 40 {
+		p := tapePairs[k%len(tapePairs)]
+		depth := []int{0, 20, 400, 5}[k%4]
+		step := []int64{100_000, 250_000, 1_000_000}[r.IntN(3)]
+		from := ms("2025-05-05T00:00:00Z")*us + r.Int64N(3*86400e6)
+		if k%5 == 0 { // a busy afternoon
+			from = ms("2025-05-06T14:00:00Z")*us + r.Int64N(3600e6)
+		}
+		to := from + step*int64(2+r.IntN(6))
+		diffs, err := m.Diffs(ctx, p.Symbol, from, to, step, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := from + 1 + r.Int64N(to-from-1)
+		b := book(t, m, p.Symbol, at, depth)
+		applied := 0
+		for _, d := range diffs {
+			if d.LastSeq <= b.Seq {
+				continue
+			}
+			if applied == 0 && d.FirstSeq > b.Seq+1 {
+				t.Fatalf("%s: the first diff [%d, %d] after a snapshot at %d", p.Symbol, d.FirstSeq, d.LastSeq, b.Seq)
+			}
+			b.Bids, b.Asks = apply(b.Bids, d.Bids, false), apply(b.Asks, d.Asks, true)
+			applied++
+		}
+		want := book(t, m, p.Symbol, to, depth)
+		if !slices.Equal(b.Bids, want.Bids) || !slices.Equal(b.Asks, want.Asks) {
+			t.Fatalf("%s depth %d step %d: a snapshot at %d (%d diffs applied) does not reach the book at %d", p.Symbol, depth, step, at, applied, to)
+		}
+	}
+}
+
 // Diffs of adjacent windows continue each other, and update ids grow
 // strictly from diff to diff.
 func TestBookDiffsChain(t *testing.T) {
@@ -282,7 +322,7 @@ func BenchmarkBook5000(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		if _, err := m.Book(ctx, "BTCUSDT", at+int64(i)*int64(time.Millisecond/time.Microsecond)*37, 5000); err != nil {
+		if _, err := m.Book(ctx, "BTCUSDT", at+int64(i)*int64(time.Millisecond/time.Microsecond)*1337, 5000); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -125,23 +125,30 @@
 // epoch), so any instant is generated directly. Its top is the touch
 // exactly; while the quotes show the touch an order sweeping several
 // levels prints against, those levels are on the book as it takes them
-// (what prints at each, plus the rest at the last). Below the best, the
-// candidate prices of a side are every tick in the first band (500
-// ticks from the best), then every 2^b ticks in band b, 4^b times wider;
+// (what prints at each, plus the rest at the last). Below them lies the
+// depth of the 100 ms slot (bookSlot) the instant is in, laid out from
+// the touch at the slot's start and cut where the touch now is: the
+// candidate prices of a side are every tick in the first band (500 ticks
+// from that reference), then every 2^b ticks in band b, 4^b times wider;
 // a candidate holds a level with a probability falling from about 0.95
 // at the touch to 0.6, of a log-normal size (a trade's worth near the
-// touch, growing by e^0.45 a band, now and then a wall of about seven times that).
-// Each candidate keeps its level for an epoch of its own period (8 s
-// times 2^b, ±50%, with a random phase) on a clock of 10 ms slots, so a
-// slot changes only a few levels, and the touch moving changes the
-// levels it crosses and a few at the bands' edges: about 40-60 levels
-// per 100 ms over 5,000 levels a side (BookLevels), a few in the top 20,
-// more when the price jumps. No level rests below a fifth of the best bid
-// or above five times the best ask. The update id (Seq) counts two
-// updates per trade (the quotes moving to its touch, its print) and one
-// per slot: 2·(next trade id) − 1 + (quotes moved) + ⌊t/10ms⌋, computed
-// from the trade id alone (about 100 updates/s plus twice the trade
-// rate), and below 2^53.
+// touch, growing by e^0.6 a band, now and then a wall of about seven
+// times that). Each candidate keeps its level for an epoch of its own
+// period (2^(6+b) slots, 6.4 s times 2^b, halved or doubled one time in
+// four, with a random phase), so a slot changes only some levels; inside
+// a slot the touch moving shows or hides the levels it crosses, and at a
+// slot's start the new reference moves a few at the bands' edges: about
+// 70 levels per 100 ms over 5,000 levels a side (BookLevels, all told),
+// a few in the top 20, many more when the price jumps. No level rests
+// below a fifth of the best bid or above five times the best ask.
+// Inside a slot the book changes only at the touch's updates, so its
+// update id (Seq)
+// counts two updates per trade (the quotes moving to its touch, its
+// print) and one per slot: 2·(next trade id) − 1 + (quotes moved) +
+// ⌊t/100ms⌋, computed from the trade id alone (10 a second plus twice
+// the trade rate), below 2^53. Diffs walks the instants where the book
+// changes (slots' starts, quote instants, prints) and lists every level
+// updated in a step, as Binance's diff streams do.
 //
 // # Concurrency
 //

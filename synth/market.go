@@ -42,6 +42,7 @@ type Market struct {
 	symbols map[string]*symbol
 	pool    sync.Pool // of *gen
 	tapes   tapeCache // the trade tape's scratch and id index (tape.go)
+	deeps   sync.Pool // of *deepBook (book.go)
 }
 
 var _ cc.Market = (*Market)(nil)

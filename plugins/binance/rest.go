@@ -108,6 +108,7 @@ func (s *server) buildRoutes() map[string]route {
 		rs["/api/v3/historicalTrades"] = route{h: s.handleHistoricalTrades, reads: []string{"symbol", "limit", "fromId"}}
 		rs["/api/v3/aggTrades"] = route{h: s.handleAggTrades, reads: []string{"symbol", "fromId", "startTime", "endTime", "limit"}}
 		rs["/api/v3/ticker/bookTicker"] = route{h: s.handleBookTicker, reads: []string{"symbol", "symbols", "symbolStatus"}}
+		rs["/api/v3/depth"] = route{h: s.handleDepth, reads: []string{"symbol", "limit"}}
 		rs["/api/v3/ticker"] = route{h: s.handleRollingTicker, reads: []string{"symbol", "symbols", "windowSize", "type", "symbolStatus"}}
 		rs["/api/v3/ticker/tradingDay"] = route{h: s.handleTradingDay, reads: []string{"symbol", "symbols", "timeZone", "type", "symbolStatus"}}
 		return rs
@@ -126,6 +127,7 @@ func (s *server) buildRoutes() map[string]route {
 	rs["/fapi/v2/ticker/price"] = route{h: s.handleTickerPrice}
 	rs["/fapi/v1/ticker/24hr"] = route{h: s.handleTicker24h}
 	rs["/fapi/v1/ticker/bookTicker"] = route{h: s.handleBookTicker}
+	rs["/fapi/v1/depth"] = route{h: s.handleDepth}
 	rs["/fapi/v1/trades"] = route{h: s.handleTrades}
 	rs["/fapi/v1/historicalTrades"] = route{h: s.handleHistoricalTrades}
 	rs["/fapi/v1/aggTrades"] = route{h: s.handleAggTrades}

@@ -12,7 +12,7 @@ func synthEnv(clock *cc.Clock, exchange string) *plugins.Env {
 	m := synth.New(synth.Options{Seed: 3, Exchange: exchange, Pairs: testPairs})
 	return &plugins.Env{
 		Market: m, Feed: &cc.MarketFeed{Market: m, Clock: clock}, Clock: clock,
-		Tape: m, Quotes: m, Derivs: synth.NewDerivatives(m),
+		Tape: m, Quotes: m, Books: m, Derivs: synth.NewDerivatives(m),
 		Pairs: testPairs, Hub: plugins.NewHub(),
 	}
 }

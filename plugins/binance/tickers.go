@@ -26,19 +26,32 @@ func (s *server) windowStats(ctx context.Context, sp symbolSpec, start, now int6
 	}
 	out := stats{Stats: st}
 	if touch {
-		out.touch, err = s.touchAt(ctx, sp, st.Last, now)
+		out.touch, _, err = s.touchAt(ctx, sp, st.Last, now)
 	}
 	return out, err
 }
 
-// touchAt is the best bid and ask at now (ms) from env.Quotes; without a
-// quoter, the last price as the bid and one tick above as the ask.
-func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, now int64) (cc.Touch, error) {
+// touchAt is the best bid and ask at now (ms) and its update id: the top
+// of env.Books and its Seq, or env.Quotes' touch numbered by updateID;
+// without either, the last price as the bid and one tick above as the
+// ask.
+func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, now int64) (cc.Touch, int64, error) {
+	at := now*1000 + 999
+	if s.env.Books != nil {
+		b, err := s.env.Books.Book(ctx, sp.symbol, at, 1)
+		if err != nil {
+			return cc.Touch{}, 0, err
+		}
+		if len(b.Bids) > 0 && len(b.Asks) > 0 {
+			return cc.Touch{Time: at, Bid: b.Bids[0].Price, BidSize: b.Bids[0].Size, Ask: b.Asks[0].Price, AskSize: b.Asks[0].Size}, b.Seq, nil
+		}
+	}
 	if s.env.Quotes != nil {
-		return s.env.Quotes.Touch(ctx, sp.symbol, now*1000+999)
+		t, err := s.env.Quotes.Touch(ctx, sp.symbol, at)
+		return t, updateID(t.Time), err
 	}
 	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, sp.priceDec)), AskSize: one}, nil
+	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, sp.priceDec)), AskSize: one}, now, nil
 }
 
 func (s *server) stats24h(ctx context.Context, sp symbolSpec, now int64, touch bool) (stats, error) {
@@ -330,16 +343,16 @@ func (s *server) lastPrice(ctx context.Context, sym string, now int64) (cc.Decim
 func (s *server) handleBookTicker(w http.ResponseWriter, r *http.Request, q params) {
 	unit := timeUnitOf(r)
 	s.eachPrice(w, r, q, func(sp symbolSpec, last cc.Decimal, now int64) (any, error) {
-		t, err := s.touchAt(r.Context(), sp, last, now)
-		return s.bookTicker(sp, t, now, unit), err
+		t, id, err := s.touchAt(r.Context(), sp, last, now)
+		return s.bookTicker(sp, t, id, now, unit), err
 	})
 }
 
-func (s *server) bookTicker(sp symbolSpec, t cc.Touch, now int64, unit timeUnit) object {
+func (s *server) bookTicker(sp symbolSpec, t cc.Touch, id, now int64, unit timeUnit) object {
 	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
 	o := object{}
 	if s.p.kind == Perpetual {
-		o = append(o, field{"lastUpdateId", updateID(t.Time)})
+		o = append(o, field{"lastUpdateId", id})
 	}
 	o = append(o, object{
 		{"symbol", sp.symbol},
@@ -352,7 +365,8 @@ func (s *server) bookTicker(sp symbolSpec, t cc.Touch, now int64, unit timeUnit)
 	return o
 }
 
-// updateID numbers book updates: one per millisecond of the touch's time.
+// updateID numbers book updates without a book: one per millisecond of
+// the touch's time.
 func updateID(us int64) int64 { return us / 1000 }
 
 // handleAvgPrice serves /api/v3/avgPrice: the volume-weighted price of the

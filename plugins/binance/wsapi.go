@@ -35,12 +35,14 @@ var wsAPIMethods = map[string]string{
 	"ticker":            "/api/v3/ticker",
 	"ticker.tradingDay": "/api/v3/ticker/tradingDay",
 	"avgPrice":          "/api/v3/avgPrice",
+	"depth":             "/api/v3/depth",
 }
 
 // wsFapiMethods are USD-M's documented market-data methods.
 var wsFapiMethods = map[string]string{
 	"ticker.price": "/fapi/v2/ticker/price",
 	"ticker.book":  "/fapi/v1/ticker/bookTicker",
+	"depth":        "/fapi/v1/depth",
 }
 
 // wsAPIPath is the WS API's path for p's kind.

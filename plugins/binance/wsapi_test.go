@@ -47,6 +47,8 @@ func TestWSAPIAnswersAsREST(t *testing.T) {
 		{"ticker.book", `{"symbols":["BTCUSDT","ETHUSDT"]}`, "/api/v3/ticker/bookTicker?symbols=%5B%22BTCUSDT%22,%22ETHUSDT%22%5D", 4},
 		{"ticker.24hr", `{"symbol":"ETHUSDT","type":"MINI"}`, "/api/v3/ticker/24hr?symbol=ETHUSDT&type=MINI", 2},
 		{"avgPrice", `{"symbol":"BTCUSDT"}`, "/api/v3/avgPrice?symbol=BTCUSDT", 2},
+		{"depth", `{"symbol":"BTCUSDT","limit":5}`, "/api/v3/depth?symbol=BTCUSDT&limit=5", 5},
+		{"depth", `{"symbol":"ETHUSDT","limit":1000}`, "/api/v3/depth?symbol=ETHUSDT&limit=1000", 50},
 	} {
 		msg := `{"id":"` + strings.ReplaceAll(tc.method, ".", "") + `","method":"` + tc.method + `"`
 		if tc.params != "" {

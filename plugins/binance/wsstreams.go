@@ -11,7 +11,8 @@ import (
 
 // The streams beside klines: <s>@trade and <s>@aggTrade push the tape's
 // trades as virtual time passes (each once, in order, event time the
-// trade's); <s>@bookTicker the touch when it changes; !miniTicker@arr,
+// trade's); <s>@bookTicker the touch when it changes; <s>@depth... the
+// order book (depth.go); !miniTicker@arr,
 // !ticker@arr and (USD-M) !markPrice@arr[@1s] every symbol's event in one
 // array.
 
@@ -25,7 +26,8 @@ const (
 // surfaceStream is a parsed non-kline stream name.
 type surfaceStream struct {
 	symbol string // upper case; "" for the all-market arrays
-	kind   string // trade, aggTrade, bookTicker, miniTicker, ticker, markPrice
+	kind   string // trade, aggTrade, bookTicker, depth, miniTicker, ticker, markPrice
+	levels int    // depth: 5, 10 or 20 for a partial stream, 0 for diffs
 	every  time.Duration
 	unit   timeUnit
 }
@@ -58,7 +60,7 @@ func (s *server) parseSurfaceStream(name string) (surfaceStream, bool) {
 	case "bookTicker":
 		return surfaceStream{symbol: strings.ToUpper(sym), kind: kind, every: bookEvery}, true
 	}
-	return surfaceStream{}, false
+	return s.parseDepthStream(sym, kind)
 }
 
 // subscribeSurface starts st on the session: the Feed of a symbol's 1s
@@ -90,6 +92,18 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 			srv.pushTrades(s, c, name, st, &cur, u.EventTime)
 			return nil
 		}
+	case "depth":
+		if srv.env.Books == nil {
+			return
+		}
+		d, ok := srv.newDepthStream(s, c, name, st)
+		if !ok {
+			return
+		}
+		encode = func(u cc.Update) []byte {
+			d.push(u.EventTime)
+			return nil
+		}
 	case "bookTicker":
 		var last cc.Touch
 		encode = func(u cc.Update) []byte {
@@ -98,12 +112,12 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 			if err != nil {
 				return nil
 			}
-			t, err := srv.touchAt(s.Context(), sp, price, u.EventTime)
+			t, id, err := srv.touchAt(s.Context(), sp, price, u.EventTime)
 			if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 				return nil
 			}
 			last = t
-			return srv.wrap(c, name, srv.appendBookTicker(nil, sp, t, u.EventTime, st.unit))
+			return srv.wrap(c, name, srv.appendBookTicker(nil, sp, t, id, u.EventTime, st.unit))
 		}
 	default:
 		encode = func(u cc.Update) []byte {
@@ -246,18 +260,18 @@ func (s *server) appendAggEvent(b []byte, sym string, a agg, unit timeUnit) []by
 
 // appendBookTicker encodes spot {"u","s","b","B","a","A"} or USD-M
 // {"e":"bookTicker","u","E","T","s","b","B","a","A"}.
-func (s *server) appendBookTicker(b []byte, sp symbolSpec, t cc.Touch, now int64, unit timeUnit) []byte {
+func (s *server) appendBookTicker(b []byte, sp symbolSpec, t cc.Touch, id, now int64, unit timeUnit) []byte {
 	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
 	if s.p.kind == Perpetual {
 		b = append(b, `{"e":"bookTicker","u":`...)
-		b = strconv.AppendInt(b, updateID(t.Time), 10)
+		b = strconv.AppendInt(b, id, 10)
 		b = append(b, `,"E":`...)
 		b = strconv.AppendInt(b, now, 10)
 		b = append(b, `,"T":`...)
 		b = strconv.AppendInt(b, now, 10)
 	} else {
 		b = append(b, `{"u":`...)
-		b = strconv.AppendInt(b, updateID(t.Time), 10)
+		b = strconv.AppendInt(b, id, 10)
 	}
 	b = append(b, `,"s":"`...)
 	b = append(b, sp.symbol...)

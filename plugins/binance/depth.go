@@ -1,0 +1,267 @@
+package binance
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
+)
+
+// The order book, from env.Books: GET /api/v3/depth and /fapi/v1/depth
+// (and the WS API's depth), the diff streams <s>@depth[@100ms] (USD-M
+// also @250ms, its default, and @500ms) and the partial streams
+// <s>@depth5/10/20[@100ms] (USD-M @250ms, @500ms). Update ids are the
+// book's Seq, so the documented way to keep a local book works: buffer
+// the stream, take a snapshot, drop the events with u <= lastUpdateId,
+// apply the first with U <= lastUpdateId+1 <= u and then each whose U is
+// the previous u+1 (USD-M: whose pu is the previous u). A diff event
+// carries the full book's changes in its step (every level the book
+// models, up to 5,000 a side); a step whose changes were all beyond that
+// sends no event, and the next event's U covers its ids.
+
+const (
+	depthSpotDefault    = 100
+	depthSpotMax        = 5000
+	depthFuturesDefault = 500
+)
+
+// depthLimit reads limit: spot 1-5000 (a larger one truncates to 5000),
+// default 100; USD-M one of 5, 10, 20, 50, 100, 500, 1000, default 500.
+func (s *server) depthLimit(q params) (int, *apiError) {
+	limit, ok, err := q.optInt("limit")
+	switch {
+	case err != nil:
+		return 0, err
+	case s.p.kind == Perpetual:
+		if !ok {
+			return depthFuturesDefault, nil
+		}
+		switch limit {
+		case 5, 10, 20, 50, 100, 500, 1000:
+			return int(limit), nil
+		}
+		return 0, errInvalidParam("limit")
+	case !ok:
+		return depthSpotDefault, nil
+	case limit < 1:
+		return 0, errInvalidParam("limit")
+	}
+	return int(min(limit, depthSpotMax)), nil
+}
+
+// handleDepth serves the order book now: spot {"lastUpdateId","bids",
+// "asks"}, USD-M {"lastUpdateId","E","T","bids","asks"}, levels as
+// [price, qty] strings, best first.
+func (s *server) handleDepth(w http.ResponseWriter, r *http.Request, q params) {
+	sym, aerr := q.symbol("symbol")
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	sp, ok := s.spec(sym)
+	if !ok || s.env.Books == nil {
+		writeError(w, errInvalidSymbol())
+		return
+	}
+	limit, aerr := s.depthLimit(q)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	now := s.env.Clock.NowMillis()
+	b, err := s.env.Books.Book(r.Context(), sp.symbol, now*1000+999, limit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeBody(w, http.StatusOK, s.appendDepth(make([]byte, 0, 64+(len(b.Bids)+len(b.Asks))*48), sp, b, now))
+}
+
+func (s *server) appendDepth(b []byte, sp symbolSpec, bk cc.Book, now int64) []byte {
+	b = append(b, `{"lastUpdateId":`...)
+	b = strconv.AppendInt(b, bk.Seq, 10)
+	if s.p.kind == Perpetual {
+		b = append(b, `,"E":`...)
+		b = strconv.AppendInt(b, now, 10)
+		b = append(b, `,"T":`...)
+		b = strconv.AppendInt(b, now, 10)
+	}
+	b = append(b, `,"bids":`...)
+	b = s.appendLevels(b, sp, bk.Bids)
+	b = append(b, `,"asks":`...)
+	b = s.appendLevels(b, sp, bk.Asks)
+	return append(b, '}')
+}
+
+// appendLevels encodes [["price","qty"],...].
+func (s *server) appendLevels(b []byte, sp symbolSpec, ls []cc.BookLevel) []byte {
+	pp, qp := s.pricePlaces(sp), s.qtyPlaces(sp)
+	b = append(b, '[')
+	for i, l := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `["`...)
+		b = l.Price.Append(b, max(pp, int(l.Price.Scale)))
+		b = append(b, `","`...)
+		b = l.Size.Append(b, max(qp, int(l.Size.Scale)))
+		b = append(b, `"]`...)
+	}
+	return append(b, ']')
+}
+
+// parseDepthStream reads <s>@depth[N][@speed]: levels 0 for the diff
+// stream, else 5, 10 or 20.
+func (s *server) parseDepthStream(sym, kind string) (surfaceStream, bool) {
+	rest, ok := strings.CutPrefix(kind, "depth")
+	if !ok {
+		return surfaceStream{}, false
+	}
+	rest, speed, _ := strings.Cut(rest, "@")
+	st := surfaceStream{symbol: strings.ToUpper(sym), kind: "depth"}
+	switch rest {
+	case "":
+	case "5", "10", "20":
+		st.levels, _ = strconv.Atoi(rest)
+	default:
+		return surfaceStream{}, false
+	}
+	st.every = time.Second
+	if s.p.kind == Perpetual {
+		st.every = 250 * time.Millisecond
+	}
+	switch speed {
+	case "":
+	case "100ms":
+		st.every = 100 * time.Millisecond
+	case "250ms", "500ms":
+		if s.p.kind != Perpetual {
+			return surfaceStream{}, false
+		}
+		ms, _ := strconv.Atoi(strings.TrimSuffix(speed, "ms"))
+		st.every = time.Duration(ms) * time.Millisecond
+	default:
+		return surfaceStream{}, false
+	}
+	return st, true
+}
+
+// depthStream is a depth stream's state: the book instant (ms, a
+// multiple of the speed) its last event reached, and the update ids.
+type depthStream struct {
+	srv   *server
+	ses   *plugins.Session
+	c     *conn
+	name  string
+	st    surfaceStream
+	sp    symbolSpec
+	step  int64 // ms
+	last  int64 // ms
+	seq   int64 // the book's Seq at last
+	lastU int64 // the u of the last event sent (0: none yet)
+	pendU int64 // the U of skipped empty diffs, carried to the next event
+}
+
+// newDepthStream starts at the last step boundary before now.
+func (srv *server) newDepthStream(ses *plugins.Session, c *conn, name string, st surfaceStream) (*depthStream, bool) {
+	sp, _ := srv.spec(st.symbol)
+	d := &depthStream{srv: srv, ses: ses, c: c, name: name, st: st, sp: sp, step: st.every.Milliseconds()}
+	d.last = srv.env.Clock.NowMillis() / d.step * d.step
+	b, err := srv.env.Books.Book(ses.Context(), sp.symbol, d.last*1000, 1)
+	if err != nil {
+		return nil, false
+	}
+	d.seq = b.Seq
+	return d, true
+}
+
+// push sends the events of the steps up to the event time at (ms).
+func (d *depthStream) push(at int64) {
+	t := at / d.step * d.step
+	if t <= d.last {
+		return
+	}
+	ctx := d.ses.Context()
+	send := func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.Send(d.srv.wrap(d.c, d.name, b)) == nil }
+	if d.st.levels > 0 {
+		// A partial stream: the top levels at the latest step.
+		bk, err := d.srv.env.Books.Book(ctx, d.sp.symbol, t*1000, d.st.levels)
+		if err != nil {
+			return
+		}
+		first, prev := d.seq+1, d.seq
+		d.last, d.seq = t, bk.Seq
+		if d.srv.p.kind == Perpetual {
+			send(d.srv.appendDepthEvent(nil, d.sp, t, first, bk.Seq, prev, bk.Bids, bk.Asks))
+			return
+		}
+		b := append([]byte(nil), `{"lastUpdateId":`...)
+		b = strconv.AppendInt(b, bk.Seq, 10)
+		b = append(b, `,"bids":`...)
+		b = d.srv.appendLevels(b, d.sp, bk.Bids)
+		b = append(b, `,"asks":`...)
+		b = d.srv.appendLevels(b, d.sp, bk.Asks)
+		send(append(b, '}'))
+		return
+	}
+	ds, err := d.srv.env.Books.Diffs(ctx, d.sp.symbol, d.last*1000, t*1000, d.step*1000, 0)
+	if err != nil {
+		// Go on from t (after a stall longer than the book serves in one
+		// go): the next event's U leaves a gap, and a client resyncs.
+		if bk, err := d.srv.env.Books.Book(ctx, d.sp.symbol, t*1000, 1); err == nil {
+			d.last, d.seq, d.pendU = t, bk.Seq, 0
+		}
+		return
+	}
+	d.last = t
+	for _, df := range ds {
+		d.seq = df.LastSeq
+		if len(df.Bids)+len(df.Asks) == 0 {
+			if d.pendU == 0 {
+				d.pendU = df.FirstSeq
+			}
+			continue
+		}
+		first := df.FirstSeq
+		if d.pendU != 0 {
+			first, d.pendU = d.pendU, 0
+		}
+		prev := d.lastU
+		if prev == 0 {
+			prev = first - 1
+		}
+		d.lastU = df.LastSeq
+		if !send(d.srv.appendDepthEvent(nil, d.sp, df.Time/1000, first, df.LastSeq, prev, df.Bids, df.Asks)) {
+			return
+		}
+	}
+}
+
+// appendDepthEvent encodes spot {"e":"depthUpdate","E","s","U","u","b",
+// "a"} or USD-M {"e":"depthUpdate","E","T","s","U","u","pu","b","a"}.
+func (s *server) appendDepthEvent(b []byte, sp symbolSpec, at, first, last, prev int64, bids, asks []cc.BookLevel) []byte {
+	b = append(b, `{"e":"depthUpdate","E":`...)
+	b = strconv.AppendInt(b, at, 10)
+	if s.p.kind == Perpetual {
+		b = append(b, `,"T":`...)
+		b = strconv.AppendInt(b, at, 10)
+	}
+	b = append(b, `,"s":"`...)
+	b = append(b, sp.symbol...)
+	b = append(b, `","U":`...)
+	b = strconv.AppendInt(b, first, 10)
+	b = append(b, `,"u":`...)
+	b = strconv.AppendInt(b, last, 10)
+	if s.p.kind == Perpetual {
+		b = append(b, `,"pu":`...)
+		b = strconv.AppendInt(b, prev, 10)
+	}
+	b = append(b, `,"b":`...)
+	b = s.appendLevels(b, sp, bids)
+	b = append(b, `,"a":`...)
+	b = s.appendLevels(b, sp, asks)
+	return append(b, '}')
+}
