@@ -7,11 +7,14 @@
 //	GET /api/pro/v1/products, /api/pro/v1/cash/products, /api/pro/v1/assets,
 //	    /api/pro/v2/assets, /api/pro/v1/exchange-info, /api/pro/v1/ticker,
 //	    /api/pro/v1/spot/ticker, /api/pro/v1/trades (n ≤ 100, from env.Tape),
+//	    /api/pro/v1/depth (env.Books, book.go),
 //	    /api/pro/v2/futures/contract (empty)
 //	WS  /api/pro/v1/stream, /api/pro/v2/stream (also under /{accountGroup}/):
 //	    {"op":"sub","id":"1","ch":"bar:1:BTC/USDT"} → {"m":"sub","id":"1","ch":...,"code":0},
 //	    pushes {"m":"bar","s":"BTC/USDT","data":{"i","ts","o","c","h","l","v"}};
-//	    also trades:BTC/USDT ({"m":"trades",...}) and bbo:BTC/USDT ({"m":"bbo",...}),
+//	    also trades:BTC/USDT ({"m":"trades",...}), bbo:BTC/USDT ({"m":"bbo",...})
+//	    and depth:BTC/USDT ({"m":"depth",...} per seqnum), and the request
+//	    {"op":"req","action":"depth-snapshot","args":{"symbol":...}},
 //	    server pings {"m":"ping","hp":N} every 15 s answered by {"op":"pong","hp":N};
 //	    {"op":"ping"} → {"m":"pong","code":0,"ts":...}
 //

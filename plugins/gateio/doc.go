@@ -7,15 +7,20 @@
 //
 //	GET /api/v4/spot/time, /spot/currencies[/{currency}],
 //	    /spot/currency_pairs[/{pair}], /spot/tickers, /spot/candlesticks,
-//	    /spot/trades
+//	    /spot/trades, /spot/order_book (limit, with_id)
 //	GET /api/v4/margin/currency_pairs
 //	GET /api/v4/futures/{settle}/contracts[/{contract}], /tickers, /candlesticks
 //	    (contract mark_X and index_X: the mark and index price candles),
-//	    /trades, /funding_rate
+//	    /trades, /funding_rate, /order_book
 //	GET /api/v4/delivery/{settle}/contracts, /api/v4/options/underlyings (empty)
-//	WS  /ws/v4/ (spot.candlesticks, spot.trades, spot.tickers, spot.ping),
+//	WS  /ws/v4/ (spot.candlesticks, spot.trades, spot.tickers,
+//	    spot.order_book_update, spot.order_book, spot.ping),
 //	    /v4/ws/{settle} (futures.candlesticks, futures.trades,
-//	    futures.tickers, futures.ping)
+//	    futures.tickers, futures.order_book_update, futures.order_book,
+//	    futures.ping)
+//
+// Order books come from env.Books (book.go): REST snapshots with their
+// update id, diff streams with U/u that continue them.
 //
 // Trades come from env.Tape, newest first: limit (≤ 1000), last_id with
 // reverse, from/to (a from without last_id selects the first trades from

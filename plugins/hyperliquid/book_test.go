@@ -103,11 +103,17 @@ func TestInfoL2BookIsTheMarketsTop(t *testing.T) {
 // uncrossed, later than the one before, and equals the REST book of the
 // same instant, over 12 s of market time.
 func TestL2BookSubscriptionPushesTheMarketsTop(t *testing.T) {
+	for _, tc := range []struct{ id, coin string }{{"hyperliquid_perpetual", "BTC"}, {"hyperliquid_spot", "@142"}} {
+		t.Run(tc.id, func(t *testing.T) { testL2BookSubscription(t, tc.id, tc.coin) })
+	}
+}
+
+func testL2BookSubscription(t *testing.T, id, coin string) {
 	ctx := context.Background()
-	s := replaytest.Start(t, "hyperliquid_perpetual", nil, replaytest.Clock(bookBase, 10))
+	s := replaytest.Start(t, id, nil, replaytest.Clock(bookBase, 10))
 	sym := s.Env.Pairs[0].Symbol
 	ws := s.Dial(t, "/ws")
-	ws.Send(`{"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC"}}`)
+	ws.Send(`{"method":"subscribe","subscription":{"type":"l2Book","coin":"` + coin + `"}}`)
 	ack := ws.ReadJSON(5*time.Second, func(m map[string]any) bool { return true })
 	if ack["channel"] != "subscriptionResponse" {
 		t.Fatalf("ack %v", ack)
@@ -124,7 +130,7 @@ func TestL2BookSubscriptionPushesTheMarketsTop(t *testing.T) {
 			continue
 		}
 		got := m.Data.book(t)
-		if m.Data.Coin != "BTC" || m.Data.Time <= prev {
+		if m.Data.Coin != coin || m.Data.Time <= prev {
 			t.Fatalf("push %s after %d", b, prev)
 		}
 		want, _ := s.Env.Books.Book(ctx, sym, got.Time, 20)
@@ -135,7 +141,7 @@ func TestL2BookSubscriptionPushesTheMarketsTop(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rest l2
-		_, body := s.Post(t, "/info", `{"type":"l2Book","coin":"BTC"}`)
+		_, body := s.Post(t, "/info", `{"type":"l2Book","coin":"`+coin+`"}`)
 		json.Unmarshal(body, &rest)
 		if r := rest.book(t); r.Time == got.Time {
 			if err := booktest.Same(r, got); err != nil {

@@ -8,8 +8,9 @@
 //	POST /info {"type":"meta"|"metaAndAssetCtxs"|"spotMeta"|"spotMetaAndAssetCtxs"|
 //	            "perpDexs"|"allMids"|"exchangeStatus"}
 //	POST /info {"type":"recentTrades","coin"}, {"type":"fundingHistory","coin","startTime","endTime"}
+//	POST /info {"type":"l2Book","coin","nSigFigs"?,"mantissa"?} (env.Books, book.go)
 //	WS   /ws   {"method":"subscribe","subscription":{"type":"candle","coin":"BTC","interval":"1m"}},
-//	           also {"type":"trades"|"bbo"|"activeAssetCtx","coin"} and {"type":"allMids"}
+//	           also {"type":"trades"|"bbo"|"activeAssetCtx"|"l2Book","coin"} and {"type":"allMids"}
 //	           {"method":"ping"} → {"channel":"pong"}
 //
 // Trades come from env.Tape (recentTrades: the latest 10, oldest first);

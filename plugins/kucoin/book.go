@@ -23,8 +23,8 @@ import (
 // book at the 100 ms grid instant (kit.BookTime) and the streams step on
 // that grid, so a client's snapshot is always continued by the stream.
 //
-// Futures sizes are contracts (lots of the contract's multiplier), as
-// KuCoin Futures counts them everywhere.
+// Futures sizes are whole contracts of the contract's multiplier (at
+// least 1 a level), as KuCoin Futures counts them everywhere.
 
 // bookStep is the cadence of every book stream.
 const bookStep = 100 * time.Millisecond
@@ -121,11 +121,11 @@ func appendFuturesLevels(b []byte, ls []cc.BookLevel, mult cc.Decimal) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		n := lots(l.Size, mult)
+		n := kit.BookContracts(l.Size, mult)
 		b = append(b, '[')
 		b = l.Price.AppendTrim(b, int(l.Price.Scale))
 		b = append(b, ',')
-		b = n.AppendTrim(b, int(n.Scale))
+		b = strconv.AppendInt(b, n, 10)
 		b = append(b, ']')
 	}
 	return append(b, ']')
@@ -291,8 +291,7 @@ func encodeFuturesChange(t target, seq, at int64, c kit.BookChange, mult cc.Deci
 	} else {
 		b = append(b, ",sell,"...)
 	}
-	n := lots(c.Size, mult)
-	b = n.AppendTrim(b, int(n.Scale))
+	b = strconv.AppendInt(b, kit.BookContracts(c.Size, mult), 10)
 	b = append(b, `","timestamp":`...)
 	b = strconv.AppendInt(b, at, 10)
 	return append(b, "}}"...)

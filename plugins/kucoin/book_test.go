@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/booktest"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
 	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
@@ -23,11 +25,50 @@ func bookFake() *booktest.Fake {
 	return &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.5"), SizeScale: 3, Levels: 60}
 }
 
-// startBooks serves p over bookFake with the clock at speed.
-func startBooks(t *testing.T, p plugins.Plugin, speed float64) (*replaytest.Server, *booktest.Fake, *plugins.Env) {
+// startBooks serves p with the clock at speed over bookFake or, when
+// synthetic, the synthetic market's own books (5,000 levels a side).
+func startBooks(t *testing.T, p plugins.Plugin, speed float64, synthetic bool) (*replaytest.Server, cc.Books) {
+	if synthetic {
+		srv := replaytest.Start(t, p.Name(), pairs, replaytest.Clock(base, speed))
+		return srv, srv.Env.Books
+	}
 	f := bookFake()
-	url, env := booktest.Serve(t, p, pairs, f, replaytest.Clock(base, speed))
-	return replaytest.At(url), f, env
+	url, _ := booktest.Serve(t, p, pairs, f, replaytest.Clock(base, speed))
+	return replaytest.At(url), f
+}
+
+// bookSources are the two kinds of book the sync tests run over.
+var bookSources = []struct {
+	name      string
+	synthetic bool
+}{{"fake", false}, {"synthetic", true}}
+
+// inContracts is b with sizes in whole XBTUSDTM contracts.
+func inContracts(b cc.Book) cc.Book {
+	conv := func(ls []cc.BookLevel) []cc.BookLevel {
+		out := make([]cc.BookLevel, len(ls))
+		for i, l := range ls {
+			out[i] = cc.BookLevel{Price: l.Price, Size: cc.NewDecimal(kit.BookContracts(l.Size, xbtLot), 0)}
+		}
+		return out
+	}
+	b.Bids, b.Asks = conv(b.Bids), conv(b.Asks)
+	return b
+}
+
+// fullBook is the signed full spot book.
+func fullBook(t *testing.T, srv *replaytest.Server) cc.Book {
+	t.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v3/market/orderbook/level2?symbol=BTC-USDT", nil)
+	for _, k := range []string{"KC-API-KEY", "KC-API-SIGN", "KC-API-TIMESTAMP", "KC-API-PASSPHRASE"} {
+		req.Header.Set(k, "x")
+	}
+	_, body := srv.Do(t, req)
+	var e envelope
+	var r spotBookReply
+	json.Unmarshal(body, &e)
+	json.Unmarshal(e.Data, &r)
+	return r.book(t)
 }
 
 func decimal(t *testing.T, v any) cc.Decimal {
@@ -88,12 +129,12 @@ type futuresBookReply struct {
 var xbtLot = cc.MustDecimal("0.001")
 
 func (r futuresBookReply) book(t *testing.T) cc.Book {
-	return cc.Book{Time: r.Ts / 1000, Seq: r.Sequence, Bids: levels(t, r.Bids, xbtLot), Asks: levels(t, r.Asks, xbtLot)}
+	return cc.Book{Time: r.Ts / 1000, Seq: r.Sequence, Bids: levels(t, r.Bids, cc.Decimal{}), Asks: levels(t, r.Asks, cc.Decimal{})}
 }
 
 func TestRESTBooksAreTheMarketsBookOnTheGrid(t *testing.T) {
 	ctx := context.Background()
-	srv, f, env := startBooks(t, kucoin.Spot, 1e-9)
+	srv, f := startBooks(t, kucoin.Spot, 1e-9, false)
 	for _, c := range []struct {
 		path  string
 		depth int
@@ -136,9 +177,8 @@ func TestRESTBooksAreTheMarketsBookOnTheGrid(t *testing.T) {
 	if e := get(t, srv.URL, "/api/v1/market/orderbook/level2_20?symbol=NOPE-USDT"); e.Code != "400100" {
 		t.Fatalf("unknown symbol: %+v", e)
 	}
-	_ = env
 
-	fsrv, f, _ := startBooks(t, kucoin.Perpetual, 1e-9)
+	fsrv, f := startBooks(t, kucoin.Perpetual, 1e-9, false)
 	for _, c := range []struct {
 		path  string
 		depth int
@@ -150,6 +190,7 @@ func TestRESTBooksAreTheMarketsBookOnTheGrid(t *testing.T) {
 		}
 		got := r.book(t)
 		want, _ := f.Book(ctx, "XBTUSDTM", got.Time, c.depth)
+		want = inContracts(want)
 		if got.Seq != want.Seq || got.Time%100_000 != 0 || booktest.Same(got, want) != nil {
 			t.Fatalf("%s: at %d: %v", c.path, got.Time, booktest.Same(got, want))
 		}
@@ -164,11 +205,21 @@ type l2push struct {
 	Data                 json.RawMessage
 }
 
-// readPush reads the next message push of topic.
+// lastPing is when readPush last pinged c: KuCoin drops a socket that
+// has not pinged for pingInterval+pingTimeout, which a long test under
+// -race outlives.
+var lastPing = map[*websocket.Conn]time.Time{}
+
+// readPush reads the next message push of topic, pinging every 5 s.
 func readPush(t *testing.T, c *websocket.Conn, topic string) l2push {
 	t.Helper()
+	if time.Since(lastPing[c]) > 5*time.Second {
+		c.WriteJSON(map[string]any{"id": "ping", "type": "ping"})
+		lastPing[c] = time.Now()
+	}
 	for {
 		var m l2push
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if err := c.ReadJSON(&m); err != nil {
 			t.Fatal(err)
 		}
@@ -183,10 +234,16 @@ func readPush(t *testing.T, c *websocket.Conn, topic string) l2push {
 // apply each update whose sequenceStart follows the last sequenceEnd.
 // Every step equals the market's book, and the book equals each later
 // REST snapshot at the same sequence, over 12 s of market time (more
-// until it has met five).
+// until it has met two).
 func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
+	for _, src := range bookSources {
+		t.Run(src.name, func(t *testing.T) { testSpotLevel2Sync(t, src.synthetic) })
+	}
+}
+
+func testSpotLevel2Sync(t *testing.T, synthetic bool) {
 	ctx := context.Background()
-	srv, f, _ := startBooks(t, kucoin.Spot, 10)
+	srv, f := startBooks(t, kucoin.Spot, 5, synthetic)
 	c := dialKucoin(t, srv)
 	defer c.Close()
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": "/market/level2:BTC-USDT", "response": true})
@@ -208,13 +265,11 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 		return u
 	}
 	buf = append(buf, read())
-	var snap spotBookReply
-	json.Unmarshal(get(t, srv.URL, "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT").Data, &snap)
-	local := booktest.NewLocal(snap.book(t))
+	local := booktest.NewLocal(fullBook(t, srv))
 	var start int64 // time of the first update applied
 	synced, matches, steps := false, 0, 0
 	var rest []cc.Book // REST snapshots ahead of the stream
-	for last := int64(0); start == 0 || last < start+12_000 || (matches < 5 && last < start+60_000); {
+	for last := int64(0); start == 0 || last < start+12_000 || (matches < 2 && last < start+60_000); {
 		var u update
 		if len(buf) > 0 {
 			u, buf = buf[0], buf[1:]
@@ -258,9 +313,7 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 		}
 		steps++
 		if steps%10 == 0 && len(rest) < 5 {
-			var r spotBookReply
-			json.Unmarshal(get(t, srv.URL, "/api/v1/market/orderbook/level2_100?symbol=BTC-USDT").Data, &r)
-			rest = append(rest, r.book(t))
+			rest = append(rest, fullBook(t, srv))
 		}
 		for len(rest) > 0 && rest[0].Seq <= local.Seq {
 			if rest[0].Seq == local.Seq {
@@ -272,8 +325,8 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 			rest = rest[1:]
 		}
 	}
-	if matches < 5 {
-		t.Fatalf("met only %d REST snapshots in 60 s", matches)
+	if matches < 2 || steps < 100 {
+		t.Fatalf("%d updates, met only %d REST snapshots", steps, matches)
 	}
 }
 
@@ -282,8 +335,14 @@ func TestSpotLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 // equals the market's at every step and the depth20 snapshot at its
 // sequence.
 func TestFuturesLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
+	for _, src := range bookSources {
+		t.Run(src.name, func(t *testing.T) { testFuturesLevel2Sync(t, src.synthetic) })
+	}
+}
+
+func testFuturesLevel2Sync(t *testing.T, synthetic bool) {
 	ctx := context.Background()
-	srv, f, _ := startBooks(t, kucoin.Perpetual, 20)
+	srv, f := startBooks(t, kucoin.Perpetual, 5, synthetic)
 	c := dialKucoin(t, srv)
 	defer c.Close()
 	c.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": "/contractMarket/level2:XBTUSDTM", "response": true})
@@ -307,7 +366,7 @@ func TestFuturesLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 	applied, steps := 0, 0
 	check := func(at int64) {
 		want, _ := f.Book(ctx, "XBTUSDTM", at*1000, 0)
-		if err := local.Equal(want, 0); err != nil {
+		if err := local.Equal(inContracts(want), 0); err != nil {
 			t.Fatalf("at %d: %v", at, err)
 		}
 		if err := local.Check(); err != nil {
@@ -340,7 +399,7 @@ func TestFuturesLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 		if len(p) != 3 || (p[1] != "buy" && p[1] != "sell") || n.Scale != 0 {
 			t.Fatalf("change %q", ch.Change)
 		}
-		local.Set(p[1] == "buy", dec(t, p[0]), n.Mul(xbtLot))
+		local.Set(p[1] == "buy", dec(t, p[0]), n)
 		local.Seq, at = ch.Sequence, ch.Timestamp
 		if start == 0 {
 			start = at
@@ -360,7 +419,7 @@ func TestFuturesLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 // The depth5 and depth50 topics push the market's top levels.
 func TestDepthTopicsPushTheTopLevels(t *testing.T) {
 	ctx := context.Background()
-	for _, c := range []struct {
+	for i, c := range []struct {
 		p      plugins.Plugin
 		topic  string
 		depth  int
@@ -370,8 +429,9 @@ func TestDepthTopicsPushTheTopLevels(t *testing.T) {
 		{kucoin.Spot, "/spotMarket/level2Depth5:BTC-USDT", 5, "BTC-USDT", cc.Decimal{}},
 		{kucoin.Spot, "/spotMarket/level2Depth50:BTC-USDT", 50, "BTC-USDT", cc.Decimal{}},
 		{kucoin.Perpetual, "/contractMarket/level2Depth5:XBTUSDTM", 5, "XBTUSDTM", xbtLot},
+		{kucoin.Spot, "/spotMarket/level2Depth50:BTC-USDT", 50, "BTC-USDT", cc.Decimal{}},
 	} {
-		srv, f, _ := startBooks(t, c.p, 20)
+		srv, f := startBooks(t, c.p, 20, i == 3) // the last over the synthetic market
 		ws := dialKucoin(t, srv)
 		ws.WriteJSON(map[string]any{"id": "1", "type": "subscribe", "topic": c.topic, "response": true})
 		var prev int64
@@ -382,8 +442,11 @@ func TestDepthTopicsPushTheTopLevels(t *testing.T) {
 				Timestamp  int64
 			}
 			json.Unmarshal(m.Data, &d)
-			got := cc.Book{Bids: levels(t, d.Bids, c.mult), Asks: levels(t, d.Asks, c.mult)}
+			got := cc.Book{Bids: levels(t, d.Bids, cc.Decimal{}), Asks: levels(t, d.Asks, cc.Decimal{})}
 			want, _ := f.Book(ctx, c.native, d.Timestamp*1000, c.depth)
+			if !c.mult.IsZero() {
+				want = inContracts(want)
+			}
 			if err := booktest.Same(got, want); err != nil || len(got.Bids) < 5 || d.Timestamp <= prev {
 				t.Fatalf("%s at %d after %d: %v", c.topic, d.Timestamp, prev, err)
 			}

@@ -28,6 +28,12 @@
 // /contractMarket/ticker:, /contractMarket/tickerV2: and
 // /contract/instrument: push the same figures.
 //
+// Order books come from env.Books (book.go): orderbook/level2_20 and
+// level2_100, the signed /api/v3/market/orderbook/level2, futures
+// level2/snapshot and depth20/depth100, and the topics /market/level2:,
+// /spotMarket/level2Depth5:/50:, /contractMarket/level2: and
+// /contractMarket/level2Depth5:/50:.
+//
 // Both plugins serve each other's metadata endpoints: real clients talk to
 // the spot and futures hosts, which here are one listener.
 //

@@ -18,6 +18,11 @@
 //	WS  /edge  contract: {"method":"sub.kline","param":{"symbol":"BTC_USDT","interval":"Min1"}},
 //	           sub.deal (push.deal, an array of deals) and sub.ticker (push.ticker)
 //
+// Order books come from env.Books (book.go): GET /api/v3/depth and
+// /api/v1/contract/depth/{symbol}, the protobuf spot@public.aggre.depth and
+// spot@public.limit.depth channels (publicAggreDepths=313,
+// publicLimitDepths=303), contract sub.depth and sub.depth.full.
+//
 // Trades come from env.Tape (spot trade and aggregate ids are null, as
 // MEXC sends them; aggTrades' startTime/endTime at most an hour apart),
 // tickers from cc.RollingStats with the touch from env.Quotes, and the
