@@ -35,7 +35,7 @@ const (
 )
 
 // A level's size is a trade's worth times a log-normal factor (σ 0.9,
-// as 256 quantiles), growing by e^0.45 a band, now and then e^2 more.
+// as 256 quantiles), growing by e^0.6 a band, now and then e^2 more.
 var (
 	sizeQuantile = func() (q [256]float64) {
 		for i := range q {
@@ -45,7 +45,7 @@ var (
 	}()
 	bandSize = func() (f [bookBands]float64) {
 		for b := range f {
-			f[b] = math.Exp(0.45 * float64(b))
+			f[b] = math.Exp(0.6 * float64(b))
 		}
 		return f
 	}()

@@ -132,7 +132,7 @@
 // from that reference), then every 2^b ticks in band b, 4^b times wider;
 // a candidate holds a level with a probability falling from about 0.95
 // at the touch to 0.6, of a log-normal size (a trade's worth near the
-// touch, growing by e^0.45 a band, now and then a wall of about seven
+// touch, growing by e^0.6 a band, now and then a wall of about seven
 // times that). Each candidate keeps its level for an epoch of its own
 // period (2^(6+b) slots, 6.4 s times 2^b, halved or doubled one time in
 // four, with a random phase), so a slot changes only some levels; inside

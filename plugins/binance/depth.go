@@ -211,6 +211,11 @@ func (d *depthStream) push(at int64) {
 	}
 	ds, err := d.srv.env.Books.Diffs(ctx, d.sp.symbol, d.last*1000, t*1000, d.step*1000, 0)
 	if err != nil {
+		// Go on from t (after a stall longer than the book serves in one
+		// go): the next event's U leaves a gap, and a client resyncs.
+		if bk, err := d.srv.env.Books.Book(ctx, d.sp.symbol, t*1000, 1); err == nil {
+			d.last, d.seq, d.pendU = t, bk.Seq, 0
+		}
 		return
 	}
 	// Diff events are book diffs to the network simulation (gaps,

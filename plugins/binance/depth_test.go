@@ -436,3 +436,22 @@ func TestDepthStreamNames(t *testing.T) {
 		}
 	}
 }
+
+// USD-M's WS API depth is /fapi/v1/depth's answer, its weight counted.
+func TestFuturesWSAPIDepth(t *testing.T) {
+	srv := serve(t, binance.New(binance.Perpetual, binance.Options{}), synthEnv(replaytest.Clock(fixedNow, 0), "binance_spot"))
+	c := dial(t, srv.URL, "/ws-fapi/v1")
+	send(t, c, `{"id":"d","method":"depth","params":{"symbol":"BTCUSDT","limit":100}}`)
+	var r wsAPIReply
+	if b := read(t, c); json.Unmarshal(b, &r) != nil {
+		t.Fatalf("%s", b)
+	}
+	_, want := get(t, srv.URL+"/fapi/v1/depth?symbol=BTCUSDT&limit=100")
+	if r.Status != 200 || string(r.Result) != string(want) || len(r.RateLimits) != 1 || r.RateLimits[0].Count != 5 {
+		t.Errorf("%d %.200s (%+v)\nREST %.200s", r.Status, r.Result, r.RateLimits, want)
+	}
+	send(t, c, `{"id":"e","method":"depth","params":{"symbol":"BTCUSDT","limit":7}}`)
+	if b := read(t, c); json.Unmarshal(b, &r) != nil || r.Status != 400 || r.Error == nil || r.Error.Code != -1130 {
+		t.Errorf("limit 7: %s", b)
+	}
+}

@@ -18,9 +18,13 @@
 // avgPrice from cc.WindowStats over the Market (exact at 1s) and the touch
 // from env.Quotes; on USD-M premiumIndex, fundingRate, fundingInfo,
 // openInterest, openInterestHist and mark/index/premium klines from
-// env.Derivs. Streams <s>@trade and <s>@aggTrade push the tape's trades
-// once each as virtual time passes; <s>@bookTicker, !miniTicker@arr,
-// !ticker@arr and !markPrice@arr[@1s] the rest. The WebSocket API
+// env.Derivs; depth (the order book) from env.Books, whose top and
+// update id the book tickers then show. Streams <s>@trade and
+// <s>@aggTrade push the tape's trades once each as virtual time passes;
+// <s>@depth[@100ms] the book's diffs, which the documented procedure
+// keeps in sync with a depth snapshot, and <s>@depth5/10/20 its top
+// (depth.go); <s>@bookTicker, !miniTicker@arr, !ticker@arr and
+// !markPrice@arr[@1s] the rest. The WebSocket API
 // (/ws-api/v3, /ws-fapi/v1) answers its methods from the same REST
 // handlers in its own envelope. Spot honours X-MBX-TIME-UNIT: MICROSECOND
 // (?timeUnit= on WS URLs) for every time it writes and takes microsecond
@@ -42,8 +46,9 @@
 //   - Only the streams above carry data. Other stream names are accepted
 //     and listed, as Binance accepts any name, but stay silent.
 //   - Without a tape (a mode that has none) the trade endpoints answer
-//     -1121 and the tickers' firstId/lastId are -1; without Quotes the book
-//     is the last price and one tick above; without Derivs the mark and
+//     -1121 and the tickers' firstId/lastId are -1; without Books depth
+//     answers -1121 and the depth streams stay silent; without Books or
+//     Quotes the book ticker is the last price and one tick above; without Derivs the mark and
 //     index follow the last price, premium klines are zero and funding is a
 //     flat 0.01% every 8 hours (fundingRate and openInterest answer -1121).
 //   - The WS API's codes for an unknown method (-1020) and a malformed
