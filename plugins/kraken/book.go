@@ -158,7 +158,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 			fail("Subscription Not Found", sym)
 			return
 		}
-		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 		return
 	}
 	valid := false
@@ -180,7 +180,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 	}
 	snapshot := req.Params.Snapshot == nil || *req.Params.Snapshot
 	result["snapshot"] = snapshot
-	s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+	s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 	f := bookFmt{(&handler{env: env}).priceDecimals(s.Context(), pair)}
 	msg := func(kind string, bids, asks []cc.BookLevel, after *cc.Book, ts int64) bool {
 		b := append([]byte(`{"channel":"book","type":"`), kind...)

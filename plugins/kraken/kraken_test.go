@@ -212,6 +212,9 @@ func TestWSv2SubscribeSnapshotUpdatesAndPing(t *testing.T) {
 	c.WriteJSON(map[string]any{"method": "ping", "req_id": 7})
 	if m, raw := read(t, c); m["method"] != "pong" || m["req_id"] != 7.0 {
 		t.Fatalf("ping answer %s", raw)
+	} else if in, err := time.Parse(time.RFC3339Nano, m["time_in"].(string)); err != nil || in.Before(b) || in.After(b.Add(time.Hour)) {
+		// The server's (virtual) clock, not the host's.
+		t.Fatalf("pong time_in %v (%v), want the server clock near %v", m["time_in"], err, b)
 	}
 	c.WriteJSON(map[string]any{"method": "subscribe", "params": map[string]any{"channel": "ohlc", "symbol": []string{"BTC/USD"}, "interval": 1}, "req_id": 1})
 	m, raw := read(t, c)

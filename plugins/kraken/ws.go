@@ -45,6 +45,10 @@ var _ plugins.Protocol = (*wsProto)(nil)
 
 func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
+// wsNow is a reply's time_in/time_out: the server's clock (skewed, when
+// the network simulation skews it), never the host's.
+func wsNow(s *plugins.Session) string { return rfc3339(s.Env().Clock.Now()) }
+
 func (p *wsProto) Open(s *plugins.Session) error {
 	return s.SendJSON(map[string]any{
 		"channel": "status",
@@ -69,29 +73,29 @@ type reply struct {
 }
 
 func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
-	timeIn := rfc3339(time.Now())
+	timeIn := wsNow(s)
 	yes, no := true, false
 	var req wsRequest
 	if err := json.Unmarshal(data, &req); err != nil {
-		s.SendJSON(reply{Error: "Malformed request", Method: "", Success: &no, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Error: "Malformed request", Method: "", Success: &no, TimeIn: timeIn, TimeOut: wsNow(s)})
 		return
 	}
 	switch req.Method {
 	case "ping":
-		s.SendJSON(reply{Method: "pong", ReqID: req.ReqID, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Method: "pong", ReqID: req.ReqID, TimeIn: timeIn, TimeOut: wsNow(s)})
 		return
 	case "subscribe", "unsubscribe":
 	default:
-		s.SendJSON(reply{Error: "Method not found", Method: req.Method, ReqID: req.ReqID, Success: &no, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Error: "Method not found", Method: req.Method, ReqID: req.ReqID, Success: &no, TimeIn: timeIn, TimeOut: wsNow(s)})
 		return
 	}
 	fail := func(msg, sym string) {
-		s.SendJSON(reply{Error: msg, Method: req.Method, ReqID: req.ReqID, Success: &no, Symbol: sym, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Error: msg, Method: req.Method, ReqID: req.ReqID, Success: &no, Symbol: sym, TimeIn: timeIn, TimeOut: wsNow(s)})
 	}
 	switch req.Params.Channel {
 	case "heartbeat":
 		if req.Method == "subscribe" {
-			s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: map[string]any{"channel": "heartbeat"}, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+			s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: map[string]any{"channel": "heartbeat"}, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 			p.startHeartbeat(s)
 			return
 		}
@@ -153,7 +157,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 		}
 		snapshot := req.Params.Snapshot == nil || *req.Params.Snapshot
 		result["snapshot"] = snapshot
-		s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 		first := true
 		sym := sym
 		m := *req.Params.Interval

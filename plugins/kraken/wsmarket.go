@@ -30,7 +30,7 @@ func subscribing(s *plugins.Session, req wsRequest, key, sym string, result map[
 			return false
 		}
 		yes := true
-		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+		s.SendJSON(reply{Method: "unsubscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 		return false
 	}
 	if s.Subscribed(key) {
@@ -64,7 +64,7 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 		}
 		result["event_trigger"] = trigger
 	}
-	s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: rfc3339(time.Now())})
+	s.SendJSON(reply{Method: "subscribe", ReqID: req.ReqID, Result: result, Success: &yes, TimeIn: timeIn, TimeOut: wsNow(s)})
 	h := &handler{env: env}
 	var encode func(cc.Update) []byte
 	every := time.Second

@@ -69,7 +69,7 @@ func (p *wsProto) Message(s *plugins.Session, typ int, data []byte) {
 	}
 	switch m.Type {
 	case "ping":
-		s.SendJSON(map[string]any{"id": m.ID, "type": "pong", "timestamp": time.Now().UnixMicro()})
+		s.SendJSON(map[string]any{"id": m.ID, "type": "pong", "timestamp": s.Env().Clock.Now().UnixMicro()})
 	case "subscribe", "unsubscribe":
 		p.subscribe(s, m)
 	default:
