@@ -22,6 +22,7 @@ var depthSyms = []string{"BTC-USDT", "ETH-USDT", "SOL-USDT", "BNB-USDT"}
 type depthClient struct {
 	delays []time.Duration
 	msgs   int
+	bytes  int64
 	gaps   int // events whose U is not the previous u + 1
 	err    error
 }
@@ -69,6 +70,9 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 		if i/len(depthSyms)%2 == 1 {
 			path = "/stream?streams=" + sym + "@depth@100ms"
 		}
+		if i%100 == 0 {
+			logf("depth: dialing client %d", i)
+		}
 		c, _, err := d.Dial(ws+path, nil)
 		if err != nil {
 			return fmt.Errorf("client %d: %w", i, err)
@@ -95,11 +99,13 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 	var (
 		delays     []time.Duration
 		msgs, gaps int
+		nbytes     int64
 		errs       []string
 	)
 	for _, r := range results {
 		delays = append(delays, r.delays...)
 		msgs += r.msgs
+		nbytes += r.bytes
 		gaps += r.gaps
 		if r.err != nil && len(errs) < 3 {
 			errs = append(errs, r.err.Error())
@@ -117,7 +123,8 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 	t.info(sec, name+": delay p50 | max", ms(q(0.5))+" | "+ms(delays[len(delays)-1]))
 	t.lessThan(sec, name+": delay p99 (E → received)", float64(q(0.99))/1e6, 10, "ms")
 	t.add(sec, name+": events lost (U ≠ previous u + 1)", strconv.Itoa(gaps), "0", mark(gaps == 0))
-	t.info(sec, name+": messages/s delivered", fmtNum(float64(msgs)/el.Seconds())+" msg/s")
+	t.info(sec, name+": messages/s | MB/s delivered (mean message)", fmtNum(float64(msgs)/el.Seconds())+" msg/s | "+
+		fmtNum(float64(nbytes)/el.Seconds()/1e6)+" MB/s ("+fmtNum(float64(nbytes)/float64(max(1, msgs))/1e3)+" kB)")
 	cpu := "n/a"
 	if cpu1 > 0 {
 		cpu = fmtNum(100*(cpu1-cpu0).Seconds()/el.Seconds()) + " % of one core"
@@ -174,6 +181,7 @@ func readDepth(c *websocket.Conn, w *depthWindow) depthClient {
 			continue
 		}
 		r.msgs++
+		r.bytes += int64(len(b))
 		r.delays = append(r.delays, max(0, now.Sub(time.UnixMilli(e))))
 	}
 }
