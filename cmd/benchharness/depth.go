@@ -90,10 +90,12 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 	window.end = window.start.Add(cfg.depthTime)
 	start := window.start
 	cpu0, _ := procCPU(pid)
+	self0, _ := procCPU(os.Getpid())
 	close(window.begin)
 	wg.Wait()
 	el := time.Since(start)
 	cpu1, _ := procCPU(pid)
+	self1, _ := procCPU(os.Getpid())
 	rss, _, _ := procStatus(pid)
 
 	var (
@@ -130,6 +132,9 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 		cpu = fmtNum(100*(cpu1-cpu0).Seconds()/el.Seconds()) + " % of one core"
 	}
 	t.info(sec, name+": server CPU (user+sys) | RSS", cpu+" | "+fmtNum(rss/1024)+" MiB")
+	// The clients share the machine: when they cannot keep up, messages
+	// queue in the server and the delays grow with the run.
+	t.info(sec, name+": the harness's own CPU (the clients)", fmtNum(100*(self1-self0).Seconds()/el.Seconds())+" % of one core")
 	logf("depth: %d msgs, %d gaps, p50 %s p99 %s max %s, cpu %s", msgs, gaps, ms(q(0.5)), ms(q(0.99)), ms(delays[len(delays)-1]), cpu)
 	return nil
 }
