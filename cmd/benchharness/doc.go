@@ -5,7 +5,9 @@
 // (https://127.0.0.1:PORT against nginx with a certificate of the same
 // local CA) and the time from dial to first byte through CONNECT and a TLS
 // handshake, WS throughput at --speed
-// max and delivery delay with 1,000 clients at speed 1, a 10M-candle
+// max and delivery delay with 1,000 clients at speed 1, order-book diff
+// streams (1,000 clients on four symbols' @depth@100ms: delay from the
+// event's E, U/u continuity, server CPU and RSS), a 10M-candle
 // cassette index (open time, RSS, random window reads), recording proxy
 // overhead and process startup — and prints one table of figures, each
 // next to its target and a pass/miss mark.

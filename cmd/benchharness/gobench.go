@@ -33,6 +33,7 @@ var hotPaths = []benchSpec{
 	{pkg: "./plugins/binance", name: "BenchmarkKlinesEncode1000", label: "binance: encode 1000 kline rows (JSON)", unit: "ns/op", less: true, limit: 150, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./plugins/binance", name: "BenchmarkKlineEventEncode", label: "binance: encode one WS kline event", unit: "ns/op", less: true, limit: 1000, scale: 1, show: "ns", extras: true},
 	{pkg: "./plugins/binance", name: "BenchmarkDepth5000", label: "binance: a 5,000-level depth snapshot at any instant, generated + encoded", unit: "ns/op", less: true, limit: 1000, scale: 1e-3, show: "µs", extras: true},
+	{pkg: "./plugins/binance", name: "BenchmarkDepthStreamStep/subs=1000", label: "binance: one @depth@100ms step for 1,000 subscribers, per subscriber (diff shared, event encoded once)", unit: "ns/subscriber", less: true, limit: 20, scale: 1e-3, show: "µs"},
 	{pkg: "./plugins/binance", name: "BenchmarkKlinesHandler1000", label: "binance: klines handler, 1000 rows, closed window", unit: "ns/op", less: true, limit: 30, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./internal/h1", name: "BenchmarkParseHead", label: "h1: parse a request head and target", unit: "ns/op", less: true, limit: 2000, scale: 1, show: "ns", extras: true},
 	{pkg: "./cassettes", name: "BenchmarkMatchKey", label: "cassettes: normalize a request (match key)", unit: "ns/op", less: true, limit: 2000, scale: 1, show: "ns", extras: true},

@@ -14,23 +14,25 @@ import (
 
 // config is what the flags choose.
 type config struct {
-	quick, full bool
-	only        map[string]bool
-	root        string // module root
-	bin         string // built binary
-	work        string // temp dir of this run
-	keep        bool
-	wrkTime     time.Duration
-	wrkRounds   int
-	wsFrames    int
-	wsClients   int
-	wsSeconds   int
-	benchTime   string
-	cacheDir    string
+	quick, full  bool
+	only         map[string]bool
+	root         string // module root
+	bin          string // built binary
+	work         string // temp dir of this run
+	keep         bool
+	wrkTime      time.Duration
+	wrkRounds    int
+	wsFrames     int
+	wsClients    int
+	wsSeconds    int
+	depthClients int
+	depthTime    time.Duration
+	benchTime    string
+	cacheDir     string
 }
 
 // sections in the order they run.
-var sections = []string{"gobench", "rest", "tls", "ws", "index", "record", "startup"}
+var sections = []string{"gobench", "rest", "tls", "ws", "depth", "index", "record", "startup"}
 
 func main() {
 	var cfg config
@@ -38,6 +40,8 @@ func main() {
 	flag.BoolVar(&cfg.quick, "quick", false, "short run: fewer iterations, shorter wrk runs, smaller index and WS recordings")
 	flag.BoolVar(&cfg.full, "full", false, "long run: longer wrk runs and more iterations (steadier figures)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the run's temp dir (cassettes, nginx config, CA, logs)")
+	flag.IntVar(&cfg.depthClients, "depth-clients", 1000, "WS clients of the depth section")
+	flag.DurationVar(&cfg.depthTime, "depth-time", 0, "timed window of the depth section (default 30s; -quick 10s, -full 60s)")
 	flag.StringVar(&cfg.cacheDir, "cache", filepath.Join(os.TempDir(), "candlecassette-bench"), "where the 10M-candle index cassette is built once and reused")
 	flag.Parse()
 	if *only != "" {
@@ -52,6 +56,15 @@ func main() {
 		cfg.wrkTime, cfg.wrkRounds, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 2*time.Second, 1, 300_000, 4, "300ms"
 	case cfg.full:
 		cfg.wrkTime, cfg.wrkRounds, cfg.wsFrames, cfg.wsSeconds, cfg.benchTime = 8*time.Second, 5, 2_000_000, 20, "3s"
+	}
+	if cfg.depthTime <= 0 {
+		cfg.depthTime = 30 * time.Second
+		switch {
+		case cfg.quick:
+			cfg.depthTime = 10 * time.Second
+		case cfg.full:
+			cfg.depthTime = 60 * time.Second
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -102,6 +115,8 @@ func runAll(ctx context.Context, cfg *config) int {
 			err = tlsSection(ctx, cfg, t)
 		case "ws":
 			err = wsSection(ctx, cfg, t)
+		case "depth":
+			err = depthSection(ctx, cfg, t)
 		case "index":
 			err = indexSection(ctx, cfg, t)
 		case "record":

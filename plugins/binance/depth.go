@@ -1,9 +1,11 @@
 package binance
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -209,7 +211,17 @@ func (d *depthStream) push(at int64) {
 		send(append(b, '}'))
 		return
 	}
-	ds, err := d.srv.env.Books.Diffs(ctx, d.sp.symbol, d.last*1000, t*1000, d.step*1000, 0)
+	d.diffs(ctx, t, func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.Send(b) == nil })
+}
+
+// diffs sends, with send, the diff events of the steps after the last up
+// to t (ms), wrapped for a combined stream: the steps' diffs are shared
+// with the other streams of the symbol (srv.diffs), and so are the
+// encoded events of the streams whose U/u/pu agree (srv.events: all of
+// them but one that skipped an empty diff another did not); the bytes
+// sent are read-only.
+func (d *depthStream) diffs(ctx context.Context, t int64, send func([]byte) bool) {
+	ds, err := d.srv.diffs.Diffs(ctx, d.srv.env.Books, d.sp.symbol, d.last*1000, t*1000, d.step*1000, 0)
 	if err != nil {
 		// Go on from t (after a stall longer than the book serves in one
 		// go): the next event's U leaves a gap, and a client resyncs.
@@ -241,7 +253,15 @@ func (d *depthStream) push(at int64) {
 			prev = first - 1
 		}
 		d.lastU = df.LastSeq
-		if !send(d.srv.appendDepthEvent(nil, d.sp, df.Time/1000, first, df.LastSeq, prev, df.Bids, df.Asks)) {
+		k := eventKey{name: d.name, at: df.Time / 1000, first: first, last: df.LastSeq, prev: prev, combined: d.c != nil && d.c.combined.Load()}
+		b := d.srv.events.get(k, func() []byte {
+			b := d.srv.appendDepthEvent(nil, d.sp, k.at, first, k.last, prev, df.Bids, df.Asks)
+			if k.combined {
+				b = d.srv.wrap(d.c, d.name, b)
+			}
+			return b
+		})
+		if !send(b) {
 			return
 		}
 	}
@@ -271,4 +291,56 @@ func (s *server) appendDepthEvent(b []byte, sp symbolSpec, at, first, last, prev
 	b = append(b, `,"a":`...)
 	b = s.appendLevels(b, sp, asks)
 	return append(b, '}')
+}
+
+// eventCache holds the encoded depth events of the last seconds, so that
+// the streams of one symbol encode each step's event once: a 100 ms diff
+// of the synthetic book runs to tens of kB, and encoding it per client
+// does not scale to a thousand clients.
+type eventCache struct {
+	mu     sync.Mutex
+	m      map[eventKey]*cachedEvent
+	newest int64 // ms
+}
+
+// eventKey is everything an encoded event depends on besides the diff
+// of its stream's symbol (the name carries it) at at.
+type eventKey struct {
+	name                  string
+	at, first, last, prev int64
+	combined              bool
+}
+
+type cachedEvent struct {
+	once sync.Once
+	b    []byte
+}
+
+// eventKeep is how long (ms of event time) encoded events are kept.
+const eventKeep = 5000
+
+// get returns the event under k, encoding it with enc once.
+func (c *eventCache) get(k eventKey, enc func() []byte) []byte {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[eventKey]*cachedEvent{}
+	}
+	e := c.m[k]
+	if e == nil {
+		e = &cachedEvent{}
+		c.m[k] = e
+		if k.at > c.newest {
+			c.newest = k.at
+			if len(c.m) > 1024 {
+				for x := range c.m {
+					if x.at < c.newest-eventKeep {
+						delete(c.m, x)
+					}
+				}
+			}
+		}
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.b = enc() })
+	return e.b
 }

@@ -2,6 +2,7 @@ package binance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -144,4 +145,41 @@ func BenchmarkDepth5000(b *testing.B) {
 		buf = s.appendDepth(buf[:0], sp, bk, at/1000)
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkDepthStreamStep is one 100 ms step of BTCUSDT@depth@100ms for
+// N subscribers, as their streams push it at speed 1: each asks for the
+// step's diff (generated once per step and shared, srv.diffs) and
+// encodes its own depthUpdate event (its U/u carry is its own). The
+// sending itself (Session.Send, the socket) is not in it. ns/op is the
+// whole step; ns/subscriber the step over N.
+func BenchmarkDepthStreamStep(b *testing.B) {
+	for _, n := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+			s := benchServer(b)
+			s.env.Books = s.env.Market.(*synth.Market)
+			sp, _ := s.spec("BTCUSDT")
+			ctx := context.Background()
+			t0 := int64(benchStart)
+			ds := make([]*depthStream, n)
+			for i := range ds {
+				ds[i] = &depthStream{srv: s, sp: sp, step: 100, last: t0}
+			}
+			sent, bytes := 0, 0
+			send := func(p []byte) bool { sent++; bytes += len(p); return true }
+			b.ReportAllocs()
+			t := t0
+			for b.Loop() {
+				t += 100
+				for _, d := range ds {
+					d.diffs(ctx, t, send)
+				}
+			}
+			if sent == 0 {
+				b.Fatal("no diff event in the steps")
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/subscriber")
+			b.ReportMetric(float64(bytes)/float64(sent), "B/event")
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // handler serves one REST endpoint with its validated query.
@@ -38,6 +39,10 @@ type server struct {
 	proto  *wsProtocol
 	// klines caches the answers of settled kline windows.
 	klines klineCache
+	// diffs shares each step's book diff among the depth streams.
+	diffs kit.DiffShare
+	// events shares the encoded depth events among the depth streams.
+	events eventCache
 }
 
 // Handler implements plugins.Plugin.

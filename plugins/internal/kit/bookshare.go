@@ -1,0 +1,172 @@
+package kit
+
+import (
+	"context"
+	"sync"
+
+	cc "github.com/candlecassette/candlecassette"
+)
+
+// DiffShare computes each step's book diff once for every stream of one
+// symbol at one cadence and depth: at speed 1 the diff streams of all the
+// connections on a symbol ask a Books for the same step at the same step
+// boundary, and generating the book (thousands of levels a side) for each
+// of them would cost a core long before a thousand clients. Diffs of
+// step-aligned windows are answered per step from what an earlier caller
+// computed (callers arriving while it computes wait for it); other
+// windows go to the Books as they are. The zero value is ready to use.
+//
+// The diffs handed out share their level slices with every other caller:
+// they are read-only.
+type DiffShare struct {
+	mu     sync.Mutex
+	books  cc.Books
+	series map[shareKey]*shareSeries
+}
+
+// shareKeep is how many steps behind the newest a series keeps: enough
+// for a stream that fell behind by seconds at 100 ms to catch up from the
+// shared steps.
+const shareKeep = 256
+
+// shareMax bounds the steps of a window answered from shared steps; a
+// longer one (a stream far behind) goes to the Books directly.
+const shareMax = 64
+
+type shareKey struct {
+	symbol string
+	step   int64
+	depth  int
+}
+
+type shareSeries struct {
+	steps  map[int64]*shareStep // by the step's end (Unix µs)
+	newest int64
+}
+
+// shareStep is one step's diff, valid once done is closed: changed
+// reports whether the step moved the book (d is its diff); err is set
+// when the computation failed (the step is then no longer shared).
+type shareStep struct {
+	done    chan struct{}
+	changed bool
+	d       cc.BookDiff
+	err     error
+}
+
+// Diffs is books.Diffs(ctx, symbol, from, to, step, depth), shared with
+// the other callers of the same steps.
+func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	if step <= 0 || from%step != 0 || to%step != 0 || to <= from || (to-from)/step > shareMax {
+		return books.Diffs(ctx, symbol, from, to, step, depth)
+	}
+	s.mu.Lock()
+	if s.books != books {
+		s.books, s.series = books, nil
+	}
+	if s.series == nil {
+		s.series = map[shareKey]*shareSeries{}
+	}
+	k := shareKey{symbol, step, depth}
+	ser := s.series[k]
+	if ser == nil {
+		ser = &shareSeries{steps: map[int64]*shareStep{}}
+		s.series[k] = ser
+	}
+	n := int((to - from) / step)
+	got := make([]*shareStep, n)
+	own := make([]bool, n) // the steps this call computes
+	mine := 0
+	for i := range n {
+		e := from + int64(i+1)*step
+		st := ser.steps[e]
+		if st == nil {
+			st = &shareStep{done: make(chan struct{})}
+			ser.steps[e] = st
+			own[i] = true
+			mine++
+		}
+		got[i] = st
+	}
+	if to > ser.newest {
+		ser.newest = to
+		if len(ser.steps) > 2*shareKeep {
+			for e := range ser.steps {
+				if e <= ser.newest-shareKeep*step {
+					delete(ser.steps, e)
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+
+	if mine > 0 {
+		ds, err := books.Diffs(ctx, symbol, from, to, step, depth)
+		s.fill(ser, got, own, ds, err, from, step)
+		if err != nil {
+			return nil, err
+		}
+		if mine == n {
+			return ds, nil
+		}
+	}
+	var out []cc.BookDiff
+	for _, st := range got {
+		select {
+		case <-st.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if st.err != nil {
+			// Whoever computed it failed (its connection went away,
+			// say): compute the window here.
+			return books.Diffs(ctx, symbol, from, to, step, depth)
+		}
+		if st.changed {
+			out = append(out, st.d)
+		}
+	}
+	return out, nil
+}
+
+// fill completes the steps of got this call created (own) from ds, the diffs of (from, from+len(got)*step], or with err, in
+// which case they leave the series so that a later caller computes them.
+func (s *DiffShare) fill(ser *shareSeries, got []*shareStep, own []bool, ds []cc.BookDiff, err error, from, step int64) {
+	var failed []int64
+	var failedSteps []*shareStep
+	j := 0
+	for i, st := range got {
+		if !own[i] {
+			continue
+		}
+		e := from + int64(i+1)*step
+		if err != nil {
+			st.err = err
+			failed = append(failed, e)
+			failedSteps = append(failedSteps, st)
+		} else {
+			// Diffs' steps end at multiples of step: a diff belongs to the
+			// step whose end is the first multiple at or after its time.
+			for j < len(ds) && ds[j].Time < e-step+1 {
+				j++
+			}
+			if j < len(ds) && ds[j].Time <= e {
+				st.changed, st.d = true, ds[j]
+			}
+		}
+	}
+	if len(failed) > 0 {
+		s.mu.Lock()
+		for i, e := range failed {
+			if ser.steps[e] == failedSteps[i] {
+				delete(ser.steps, e)
+			}
+		}
+		s.mu.Unlock()
+	}
+	for i, st := range got {
+		if own[i] {
+			close(st.done)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package kit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
+)
+
+// countingBooks counts Diffs calls and can fail them.
+type countingBooks struct {
+	cc.Books
+	calls atomic.Int64
+	fail  atomic.Bool
+}
+
+func (c *countingBooks) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	c.calls.Add(1)
+	if c.fail.Load() {
+		return nil, errors.New("books down")
+	}
+	return c.Books.Diffs(ctx, symbol, from, to, step, depth)
+}
+
+// Many streams asking for the same steps at once, in windows of one or
+// several steps, unaligned windows and two symbols and depths, get what
+// the Books itself answers, and the shared steps are computed far fewer
+// times than they are asked for.
+func TestDiffShareAnswersAsTheBooks(t *testing.T) {
+	f := fakeBooks()
+	books := &countingBooks{Books: f}
+	var share kit.DiffShare
+	ctx := context.Background()
+	const step = 100_000
+	base := time.Date(2026, 2, 3, 4, 5, 0, 0, time.UTC).UnixMicro()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	asked := atomic.Int64{}
+	for g := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			sym := []string{"X", "Y"}[g%2]
+			depth := []int{0, 20}[g/2%2]
+			at := base
+			for at < base+100*step {
+				n := int64(1 + r.IntN(3))
+				from, to := at, at+n*step
+				if g%10 == 9 {
+					to += 1234 // not step-aligned: straight to the Books
+				}
+				got, err := share.Diffs(ctx, books, sym, from, to, step, depth)
+				want, err2 := f.Diffs(ctx, sym, from, to, step, depth)
+				asked.Add(1)
+				if err != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s depth %d (%d, %d]: %d diffs, %v; Books: %d, %v", sym, depth, from, to, len(got), err, len(want), err2))
+					mu.Unlock()
+					return
+				}
+				at = to
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	// 4 series × 100 steps, each computed about once; the unaligned
+	// windows (2 goroutines × ~50) always go through.
+	if c := books.calls.Load(); c > asked.Load()/3 {
+		t.Errorf("Books.Diffs called %d times for %d asks: not shared", c, asked.Load())
+	}
+}
+
+// A failed computation is not shared: the next caller asks the Books
+// again and gets its answer.
+func TestDiffShareDoesNotKeepErrors(t *testing.T) {
+	f := fakeBooks()
+	books := &countingBooks{Books: f}
+	var share kit.DiffShare
+	ctx := context.Background()
+	from := time.Date(2026, 2, 3, 4, 5, 0, 0, time.UTC).UnixMicro() / 100_000 * 100_000
+	books.fail.Store(true)
+	if _, err := share.Diffs(ctx, books, "X", from, from+200_000, 100_000, 0); err == nil {
+		t.Fatal("no error from failing books")
+	}
+	books.fail.Store(false)
+	got, err := share.Diffs(ctx, books, "X", from, from+200_000, 100_000, 0)
+	want, _ := f.Diffs(ctx, "X", from, from+200_000, 100_000, 0)
+	if err != nil || !reflect.DeepEqual(got, want) || len(want) == 0 {
+		t.Fatalf("after a failure: %d diffs, %v; want %d", len(got), err, len(want))
+	}
+}
