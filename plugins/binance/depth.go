@@ -211,7 +211,10 @@ func (d *depthStream) push(at int64) {
 		send(append(b, '}'))
 		return
 	}
-	d.diffs(ctx, t, func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.Send(b) == nil })
+	// Diff events are book diffs to the network simulation (gaps,
+	// duplicates, reordering); Binance sends no checksum. The events come
+	// wrapped already.
+	d.diffs(ctx, t, func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.SendBookDiff(d.name, b, nil) == nil })
 }
 
 // diffs sends, with send, the diff events of the steps after the last up
@@ -229,11 +232,6 @@ func (d *depthStream) diffs(ctx context.Context, t int64, send func([]byte) bool
 			d.last, d.seq, d.pendU = t, bk.Seq, 0
 		}
 		return
-	}
-	// Diff events are book diffs to the network simulation (gaps,
-	// duplicates, reordering); Binance sends no checksum.
-	send = func(b []byte) bool {
-		return d.ses.Subscribed(d.name) && d.ses.SendBookDiff(d.name, d.srv.wrap(d.c, d.name, b), nil) == nil
 	}
 	d.last = t
 	for _, df := range ds {
