@@ -47,6 +47,10 @@ type HouseReport struct {
 	Conns        int64
 	Frames       int64
 	Candles      int64
+	// Trades counts the trades index's new ids in out; TradeConflicts
+	// the trades that differ between the inputs (A's kept).
+	Trades         int64
+	TradeConflicts int64
 	// Conflicts: recordings of the same request at the same instant, or
 	// of one connection, that differ; and candles that differ (A's kept).
 	Conflicts []string
@@ -402,7 +406,24 @@ func copyExchange(dst *cassettes.Cassette, srcs []*cassettes.Cassette, win *Wind
 			}
 		}
 	}
+	for _, c := range srcs {
+		spans, err := c.TradeSpans()
+		if err != nil {
+			return err
+		}
+		for _, sp := range spans {
+			start, end := int64(-1<<62), int64(1<<62)
+			if win != nil {
+				start, end = win.Start*1000, win.End*1000
+			}
+			if _, err := bulk.CopyTrades(c, sp.Symbol, start, end); err != nil {
+				return err
+			}
+		}
+	}
 	r := bulk.Report()
+	rep.Trades += r.Trades.Added
+	rep.TradeConflicts += r.Trades.Conflicts
 	rep.Candles += r.Added
 	rep.CandleConflicts += r.Conflicts
 	for _, e := range r.Examples {

@@ -41,6 +41,8 @@ type BulkReport struct {
 	// final one; Examples holds the first few.
 	Conflicts int64
 	Examples  []CandleConflict
+	// Trades is what PutTrades did.
+	Trades TradeReport
 }
 
 // BulkOptions configure BeginBulk.
@@ -71,6 +73,7 @@ type Bulk struct {
 	tx     *bolt.Tx
 	opts   BulkOptions
 	list   seriesList
+	trades tradeCounts // read by the first PutTrades
 	report BulkReport
 	first  int64 // open time of the earliest candle put, and the close of the latest
 	last   int64
@@ -107,6 +110,7 @@ func (c *Cassette) BeginBulk(opts BulkOptions) (*Bulk, error) {
 func (b *Bulk) Report() BulkReport {
 	r := b.report
 	r.Examples = slices.Clone(r.Examples)
+	r.Trades.Examples = slices.Clone(r.Trades.Examples)
 	return r
 }
 
@@ -275,6 +279,12 @@ func (b *Bulk) Commit() error {
 	root := c.root(b.tx)
 	if b.list != nil {
 		if err := putSeriesList(root, b.list); err != nil {
+			_ = b.tx.Rollback()
+			return err
+		}
+	}
+	if b.trades != nil {
+		if err := putTradeCounts(root, b.trades); err != nil {
 			_ = b.tx.Rollback()
 			return err
 		}

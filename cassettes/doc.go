@@ -18,6 +18,10 @@
 //   - a candle index per (symbol, interval), keyed by open time (Candles,
 //     Coverage, Series). A final candle is never replaced; an in-progress
 //     one is replaced by any later recording of the same candle.
+//   - a trades index per symbol (trades.go): the trades plugins decode
+//     from recorded trade bodies and frames (plugins.TradeDecoder) or an
+//     import reads from trades files, deduped by trade id, in sealed
+//     blocks of a minute (IndexedTrades, TradeBlocks, TradeSpans).
 //
 // Bodies and frames are zstd-compressed with one shared encoder and
 // decoder (EncodeAll/DecodeAll); interaction records (method, path,

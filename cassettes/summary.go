@@ -20,6 +20,8 @@ type Summary struct {
 	ConnPaths map[string]int64 `json:"conn_paths"`
 	// Coverage per (symbol, interval), sorted.
 	Coverage []CoverageSummary `json:"coverage"`
+	// Trades summarizes the trades index per symbol (none: omitted).
+	Trades []TradeSpan `json:"trades,omitempty"`
 	// FileSize is the file's size in bytes; Ratio is FileSize/RawBytes
 	// (0 when nothing was recorded).
 	FileSize int64   `json:"file_size"`
@@ -82,6 +84,9 @@ func (c *Cassette) Summarize() (*Summary, error) {
 			Symbol: k.Symbol, Interval: string(k.Interval), Candles: cv.Total(),
 			Ranges: cv.Ranges, Gaps: cv.Gaps(),
 		})
+	}
+	if s.Trades, err = c.TradeSpans(); err != nil {
+		return nil, err
 	}
 	if c.file != nil {
 		// One exchange of several: what its values take, not the file.

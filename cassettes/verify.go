@@ -23,6 +23,8 @@ type Verified struct {
 	Series       int   `json:"series"`
 	Blocks       int   `json:"blocks"`
 	Candles      int   `json:"candles"`
+	TradeBlocks  int   `json:"trade_blocks,omitempty"`
+	Trades       int64 `json:"trades,omitempty"`
 }
 
 // Verify reads and checks every value of the cassette: bbolt's own
@@ -131,6 +133,27 @@ func (c *Cassette) verifyValues(v Verified) (Verified, error) {
 		})
 		if err != nil {
 			return v, err
+		}
+	}
+	spans, err := c.TradeSpans()
+	if err != nil {
+		return v, err
+	}
+	for _, sp := range spans {
+		blocks, err := c.TradeBlocks(sp.Symbol)
+		if err != nil {
+			return v, err
+		}
+		for _, bl := range blocks {
+			ts, err := c.TradeBlockRows(sp.Symbol, bl.Start)
+			if err != nil {
+				return v, err
+			}
+			if len(ts) != bl.Count {
+				return v, corruptAt(tradeBucketName(sp.Symbol), timeKey(bl.Start), fmt.Errorf("%w: trade block header counts %d, holds %d", ErrCorrupt, bl.Count, len(ts)))
+			}
+			v.TradeBlocks++
+			v.Trades += int64(len(ts))
 		}
 	}
 	if c.sealed {

@@ -17,6 +17,7 @@ type CommitInfo struct {
 	Interactions int   // written in this batch
 	Frames       int
 	Candles      int
+	Trades       int           // given to the trades index (before dedup)
 	Duration     time.Duration // time spent in the bbolt transaction
 	Meta         Meta          // the meta record as committed
 }
@@ -30,12 +31,14 @@ const (
 	itemFrame
 	itemConnEnd
 	itemFlush
+	itemTrades
 )
 
 type item struct {
 	kind   itemKind
 	ix     *Interaction
 	series []Series
+	trades []TradeSeries
 	frame  Frame
 	conn   uint64
 	at     time.Time
@@ -240,6 +243,10 @@ func (w *writer) commit(batch []item) error {
 				return err
 			}
 		}
+		var err error
+		if info.Trades, err = commitTrades(c, c.root(tx), batch); err != nil {
+			return err
+		}
 		for _, it := range batch {
 			switch it.kind {
 			case itemInteraction:
@@ -275,7 +282,7 @@ func (w *writer) commit(batch []item) error {
 				info.Interactions++
 				touch(ix.Start)
 				touch(ix.Start.Add(ix.Duration))
-			case itemSeries: // merged above
+			case itemSeries, itemTrades: // merged above
 			case itemConnStart:
 				st := w.conn(it.conn)
 				if st == nil {

@@ -55,6 +55,30 @@ type Plugin interface {
 	ServerError() Response
 }
 
+// TradeDecoder is implemented by plugins that can read back the trades
+// their own trade routes and streams send, for the cassette's trades
+// index: the recorder decodes every 200 REST body and every server WS
+// frame it stores with it, and replay serves the indexed trades through
+// Env.Tape where the recording has them.
+//
+// A decoder reads exactly what the plugin's encoders write (and what the
+// exchange sends in that shape). Times become Unix microseconds from the
+// exchange's unit (a millisecond time t is t×1000). A trade's ID is the
+// exchange's numeric trade id (Binance "id"/"f".."l", OKX "tradeId",
+// Bybit "execId", ...), parsed where it is a decimal string; an exchange
+// that names trades by a non-numeric string (a UUID) gives ID 0, and the
+// index leaves such trades out (their bodies still replay verbatim).
+// Sizes are in the base asset: contract counts are converted with the
+// instrument's contract size as the plugin's encoder converts them.
+type TradeDecoder interface {
+	// DecodeTrades decodes a trades response to req; other responses
+	// give ErrNotTrades.
+	DecodeTrades(req *http.Request, body []byte) ([]TradeSet, error)
+	// DecodeTradeFrame decodes a server WS frame on path into the trades
+	// it pushes; other frames give ErrNotTrades.
+	DecodeTradeFrame(path string, frame []byte) ([]TradeSet, error)
+}
+
 // KlineSubscriber is implemented by plugins whose exchange streams klines
 // over WS: the path (with query) to dial and the messages to send once
 // connected so that (symbol, iv) updates flow. The conformance suite

@@ -12,6 +12,10 @@ import (
 // candle listing, and by DecodeFrame for a frame that holds no kline.
 var ErrNotCandles = errors.New("plugins: not a candle payload")
 
+// ErrNotTrades is returned by a TradeDecoder for a payload that carries
+// no trades.
+var ErrNotTrades = errors.New("plugins: not a trades payload")
+
 // Defaults describe an exchange's real endpoints and limits.
 type Defaults struct {
 	UpstreamREST string // e.g. https://api.binance.com
@@ -65,6 +69,19 @@ type CandleSet struct {
 	Symbol   string
 	Interval cc.Interval
 	Candles  []cc.Candle // oldest first
+}
+
+// TradeSet is what a TradeDecoder found in one payload for one symbol.
+type TradeSet struct {
+	Symbol string // exchange-native
+	// Trades are oldest first. AggID is the exchange's aggregate id where
+	// the payload names one (Binance's "a"), else the trade's own ID.
+	Trades []cc.Trade
+	// Last is nil when Trades are single prints. For aggregates (Binance's
+	// aggTrades and aggTrade stream, MEXC's aggTrades) it is as long as
+	// Trades: Trades[i] stands for the prints [Trades[i].ID, Last[i]] at
+	// its price, time and side, its Size their total.
+	Last []int64
 }
 
 // Response is a canned HTTP response.

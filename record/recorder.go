@@ -208,12 +208,60 @@ func (r *recorder) recordInteraction(j job) {
 		}
 	}
 	r.check(j.x, cas.AddInteraction(ix, series...))
+	if ix.Status == http.StatusOK {
+		if ts := RESTTrades(j.x.plugin, j.req, plain); len(ts) > 0 {
+			r.check(j.x, cas.AddTrades(ts...))
+		}
+	}
+}
+
+// RESTTrades decodes a 200 REST body to req with p's TradeDecoder, as the
+// recorder does, into the trades for the index; nil for a plugin without
+// one and for a body that is not trades.
+func RESTTrades(p plugins.Plugin, req *http.Request, body []byte) []cassettes.TradeSeries {
+	d, ok := p.(plugins.TradeDecoder)
+	if !ok {
+		return nil
+	}
+	sets, err := d.DecodeTrades(req, body)
+	if err != nil {
+		return nil
+	}
+	return tradeSeriesOf(sets)
+}
+
+// FrameTrades decodes a server data frame of a WS connection to path with
+// p's TradeDecoder, as the recorder does, into the trades for the index.
+func FrameTrades(p plugins.Plugin, path string, f *cassettes.Frame) []cassettes.TradeSeries {
+	d, ok := p.(plugins.TradeDecoder)
+	if !ok || f.Dir != cassettes.FromServer || (f.Opcode != 1 && f.Opcode != 2) {
+		return nil
+	}
+	sets, err := d.DecodeTradeFrame(path, f.Payload)
+	if err != nil {
+		return nil
+	}
+	return tradeSeriesOf(sets)
+}
+
+func tradeSeriesOf(sets []plugins.TradeSet) []cassettes.TradeSeries {
+	var out []cassettes.TradeSeries
+	for _, s := range sets {
+		if s.Symbol != "" && len(s.Trades) > 0 {
+			out = append(out, cassettes.TradeSeries{Symbol: s.Symbol, Trades: s.Trades, Last: s.Last})
+		}
+	}
+	return out
 }
 
 func (r *recorder) recordFrame(j job) {
 	f := *j.frame
 	series := FrameSeries(j.x.plugin, j.path, &f)
+	trades := FrameTrades(j.x.plugin, j.path, &f)
 	r.check(j.x, j.x.cas.AddFrame(f, series...))
+	if len(trades) > 0 {
+		r.check(j.x, j.x.cas.AddTrades(trades...))
+	}
 }
 
 // FrameSeries decodes a server data frame f of a WS connection to path

@@ -30,7 +30,10 @@ type tape struct {
 	index *cassetteIndex
 	shift int64 // ms added to recorded candle times (--clock now)
 	times timeShifter
-	clock *cc.Clock
+	// trades is the trades index joined to the synthetic tape (trades.go),
+	// set by mount before the market is built.
+	trades *recordedTape
+	clock  *cc.Clock
 	// d reports damaged reads (set by newServer).
 	d *damage
 	// file is the cassette file, closed with the tape that owns it (the
@@ -224,7 +227,11 @@ func (t *tape) setClock(opts *Options, from time.Time) error {
 // market serves the cassette's index, filled in by syn, on the tape's
 // time shift.
 func (t *tape) market(syn Synthetic) cc.Market {
-	var m cc.Market = &FilledMarket{Recorded: t.index, Synth: syn}
+	fm := &FilledMarket{Recorded: t.index, Synth: syn}
+	if t.trades != nil {
+		fm.Trades = t.trades
+	}
+	var m cc.Market = fm
 	if t.shift != 0 {
 		m = shiftedMarket{inner: m, shift: t.shift}
 	}

@@ -17,6 +17,20 @@
 // host, as serve's proxy mode does (multitape.go); Options.Exchange serves
 // one of them alone.
 //
+// # Trades
+//
+// A cassette's trades index (recorded trade bodies and frames, or
+// imported trades files) is the plugin's Env.Tape, joined to the
+// synthetic tape (trades.go): inside the recorded span of a symbol (its
+// first to its last indexed trade) only recorded trades exist; outside
+// it the replay seed's synthetic trades, their ids renumbered to run on
+// from the recorded ones (down from the first before, up from the last
+// after) so ids never repeat and keep increasing. --clock now moves trade
+// times by the candles' shift. A candle the candle index lacks but the
+// recorded trades cover (Binance's last price reads the 1s candle) is
+// aggregated from those trades, so tickers agree with recorded trades.
+// The touch (book tickers) stays synthetic.
+//
 // # Misses and the report
 //
 // A request the cassette cannot answer — no recorded interaction matches

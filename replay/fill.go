@@ -26,6 +26,22 @@ type Recorded interface {
 type FilledMarket struct {
 	Recorded Recorded
 	Synth    Synthetic
+	// Trades, when set, makes the candles of a gap that recorded trades
+	// cover from those trades (the cassette's trades index joined to the
+	// synthetic tape), rather than synthetic ones: the 1s candles a last
+	// price is read from, where only trades were recorded.
+	Trades TradeCandles
+}
+
+// TradeCandles builds candles from recorded trades (recordedTape).
+type TradeCandles interface {
+	// CandleSpan is the open times [from, to) of iv's candles made of
+	// recorded trades alone, up to now; ok is false when there are none
+	// (or iv's candles are not built from trades).
+	CandleSpan(ctx context.Context, symbol string, iv cc.Interval, now int64) (from, to int64, ok bool, err error)
+	// CandlesFromTrades is iv's candles opening in [start, end), up to
+	// now, aggregated from the trades.
+	CandlesFromTrades(ctx context.Context, symbol string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error)
 }
 
 // Synthetic is the synthetic market as replay uses it (synth.Market): its
@@ -67,6 +83,26 @@ func (m *FilledMarket) Candles(ctx context.Context, symbol string, iv cc.Interva
 		gapEnd := end
 		if i < len(rec) {
 			gapEnd = rec[i].OpenTime
+		}
+		if m.Trades != nil {
+			// The part of the gap recorded trades cover is made of them.
+			from, to, ok, err := m.Trades.CandleSpan(ctx, symbol, iv, now)
+			if err != nil {
+				return nil, err
+			}
+			if a, b := max(next, from), min(gapEnd, to); ok && a < b {
+				if next < a {
+					gapEnd = a // synthetic up to the trades, then this again
+				} else {
+					cs, err := m.Trades.CandlesFromTrades(ctx, symbol, iv, a, b, now)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, cs...)
+					next = b
+					continue
+				}
+			}
 		}
 		filled, err := m.fill(ctx, symbol, iv, next, gapEnd, now, out, rec[i:])
 		if err != nil {

@@ -106,7 +106,7 @@ func newMultiTape(opts Options, f cassetteFile) (*Server, error) {
 func sharedEnv(front *serve.Server, lead *tape, ids []string, envs map[string]*plugins.Env, n int) *plugins.Env {
 	u := *envs[ids[0]]
 	u.Pairs = nil
-	markets, feeds := unionMarket{}, unionFeed{}
+	markets, feeds, tapes := unionMarket{}, unionFeed{}, unionTape{}
 	recorded := make([]cc.Feed, len(ids))
 	for i, id := range ids {
 		recorded[i] = lead.feed(front.Exchange(id).Plugin(), envs[id].Feed)
@@ -119,11 +119,17 @@ func sharedEnv(front *serve.Server, lead *tape, ids []string, envs map[string]*p
 					continue
 				}
 				markets[pr.Symbol], feeds[pr.Symbol] = env.Market, recorded[i]
+				if env.Tape != nil {
+					tapes[pr.Symbol] = env.Tape // each symbol's trades from its own exchange
+				}
 				u.Pairs = append(u.Pairs, pr)
 			}
 		}
 	}
 	u.Market, u.Feed = markets, feeds
+	if len(tapes) > 0 {
+		u.Tape = tapes
+	}
 	return &u
 }
 

@@ -185,10 +185,11 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	// network simulation's clock_skew (the tape keeps its own).
 	clock = plugins.SkewedClock(clock, hub)
 	market := opts.Market
-	syn, _ := market.(*synth.Market) // the trade tape and touch, until recorded trades are indexed
+	syn, _ := market.(*synth.Market) // the trade tape and touch
 	switch {
 	case tp != nil:
 		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
+		tp.trades = newRecordedTape(tp.c, syn, tp.d)
 		market = tp.market(notingSynth{syn})
 	case market == nil:
 		syn = synth.New(synth.Options{Seed: opts.Seed, Exchange: p.Name(), Pairs: pairs})
@@ -206,6 +207,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	}
 	if tp != nil {
 		env.Feed = tp.feed(p, env.Feed)
+		env.Tape = tp.tradeTape() // recorded trades where recorded (trades.go)
 	}
 	inner := serve.Sourced(serve.SourceSynthetic, p.Handler(env)) // the index and the tape say when they answer
 	if tp != nil {

@@ -41,8 +41,12 @@ func exportCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "csv, jsonl or parquet", Value: bulk.FormatCSV},
 			&cli.StringFlag{Name: "o", Usage: "output file (default: stdout; written to a temp file and renamed)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the synthetic market (as replay --seed)"},
+			&cli.BoolFlag{Name: "trades", Usage: "export the trades index instead of candles (csv or jsonl; --start/--end bound trade times; recorded, synthetic or both)"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("trades") {
+				return exportTrades(c)
+			}
 			o := bulk.ExportOptions{Exchange: c.String("exchange"), Symbol: c.String("symbol"), Source: c.String("source"),
 				Format: c.String("format"), Seed: c.Uint64("seed"), What: c.String("what")}
 			unit := "candles"
@@ -145,4 +149,39 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// exportTrades is export --trades.
+func exportTrades(c *cli.Context) error {
+	o := bulk.TradeExportOptions{Exchange: c.String("exchange"), Symbol: c.String("symbol"), Source: c.String("source"),
+		Format: c.String("format"), Seed: c.Uint64("seed")}
+	var err error
+	if o.Start, err = parseWhen(c.String("start")); err != nil {
+		return fmt.Errorf("export: --start: %w", err)
+	}
+	if o.End, err = parseWhen(c.String("end")); err != nil {
+		return fmt.Errorf("export: --end: %w", err)
+	}
+	o.Start, o.End = o.Start*1000, o.End*1000 // ms to µs
+	out := c.String("o")
+	if out == "" {
+		res, err := bulk.ExportTradesIndex(c.String("cassette"), c.App.Writer, o)
+		reportSkipped(c.App.ErrWriter, res)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return nil
+	}
+	var res bulk.ExportResult
+	err = writeAtomic(out, func(w io.Writer) error {
+		var err error
+		res, err = bulk.ExportTradesIndex(c.String("cassette"), w, o)
+		return err
+	})
+	reportSkipped(c.App.ErrWriter, res)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "exported %d trades to %s\n", res.Rows, out)
+	return nil
 }

@@ -119,8 +119,14 @@ func compactCommand() *cli.Command {
 func printHouse(w io.Writer, verb, out string, r bulk.HouseReport) {
 	fmt.Fprintf(w, "%s into %s (%v): %d interactions, %d ws connections, %d frames, %d candles",
 		verb, out, r.Exchanges, r.Interactions, r.Conns, r.Frames, r.Candles)
+	if r.Trades > 0 {
+		fmt.Fprintf(w, ", %d trades", r.Trades)
+	}
 	if r.Duplicates > 0 {
 		fmt.Fprintf(w, ", %d duplicates written once", r.Duplicates)
+	}
+	if r.TradeConflicts > 0 {
+		fmt.Fprintf(w, ", %d trades differ (the first input's kept)", r.TradeConflicts)
 	}
 	fmt.Fprintln(w)
 	if r.CandleConflicts > 0 || len(r.Conflicts) > 0 {

@@ -131,6 +131,17 @@ func printContents(w io.Writer, s *cassettes.Summary) {
 			fmt.Fprintf(w, "    gap   %s .. %s  %d missing\n", fmtMs(g.Start), fmtMs(iv.Prev(g.End)), g.Count)
 		}
 	}
+	if len(s.Trades) > 0 {
+		fmt.Fprintf(w, "\ntrades: %d symbols\n", len(s.Trades))
+		for _, t := range s.Trades {
+			fmt.Fprintf(w, "  %s: %d trades, ids %d .. %d, %s .. %s, %d blocks\n", t.Symbol, t.Count, t.FirstID, t.LastID, fmtMicros(t.First), fmtMicros(t.Last), t.Blocks)
+		}
+	}
+}
+
+// fmtMicros spells a Unix µs instant.
+func fmtMicros(us int64) string {
+	return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z")
 }
 
 func printVerified(w io.Writer, v *cassettes.Verified) {
@@ -142,6 +153,9 @@ func printVerified(w io.Writer, v *cassettes.Verified) {
 	fmt.Fprintf(w, "  %d interactions, %d match entries\n", v.Interactions, v.MatchKeys)
 	fmt.Fprintf(w, "  %d ws connections, %d frames in %d chunks\n", v.Conns, v.Frames, v.FrameChunks)
 	fmt.Fprintf(w, "  %d candles in %d blocks of %d series\n", v.Candles, v.Blocks, v.Series)
+	if v.Trades > 0 {
+		fmt.Fprintf(w, "  %d trades in %d blocks\n", v.Trades, v.TradeBlocks)
+	}
 }
 
 func orDash(s string) string {

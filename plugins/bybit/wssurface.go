@@ -142,39 +142,45 @@ func (c *wsTradeCursor) direction(price cc.Decimal) string {
 func (p *wsProtocol) pushTrades(s *plugins.Session, topic, sym string, cur *wsTradeCursor, upTo int64, linear bool) {
 	_ = cur.Poll(s.Context(), p.h.env.Tape, upTo, tradePageWS, func(ts []cc.Trade) bool {
 		for i := 0; i < len(ts); i += tradeBatch {
-			batch := ts[i:min(i+tradeBatch, len(ts))]
-			b := append([]byte(`{"topic":"`), topic...)
-			b = append(b, `","type":"snapshot","ts":`...)
-			b = strconv.AppendInt(b, upTo, 10)
-			b = append(b, `,"data":[`...)
-			for j, t := range batch {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"T":`...)
-				b = strconv.AppendInt(b, t.Millis(), 10)
-				b = append(b, `,"s":"`...)
-				b = append(b, sym...)
-				b = append(b, `","S":"`...)
-				b = append(b, side(t)...)
-				b = append(b, `","v":"`...)
-				b = num(b, t.Size)
-				b = append(b, `","p":"`...)
-				b = num(b, t.Price)
-				dir := cur.direction(t.Price)
-				if linear {
-					b = append(b, `","L":"`...)
-					b = append(b, dir...)
-				}
-				b = append(b, `","i":"`...)
-				b = strconv.AppendInt(b, t.ID, 10)
-				b = append(b, `","BT":false,"RPI":false}`...)
-			}
-			b = append(b, "]}"...)
+			b := appendPublicTrades(topic, sym, upTo, ts[i:min(i+tradeBatch, len(ts))], cur, linear)
 			if s.Send(b) != nil {
 				return false
 			}
 		}
 		return true
 	})
+}
+
+// appendPublicTrades writes a publicTrade push of batch at upTo (ms),
+// moving cur's tick direction along.
+func appendPublicTrades(topic, sym string, upTo int64, batch []cc.Trade, cur *wsTradeCursor, linear bool) []byte {
+	b := append([]byte(`{"topic":"`), topic...)
+	b = append(b, `","type":"snapshot","ts":`...)
+	b = strconv.AppendInt(b, upTo, 10)
+	b = append(b, `,"data":[`...)
+	for j, t := range batch {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"T":`...)
+		b = strconv.AppendInt(b, t.Millis(), 10)
+		b = append(b, `,"s":"`...)
+		b = append(b, sym...)
+		b = append(b, `","S":"`...)
+		b = append(b, side(t)...)
+		b = append(b, `","v":"`...)
+		b = num(b, t.Size)
+		b = append(b, `","p":"`...)
+		b = num(b, t.Price)
+		dir := cur.direction(t.Price)
+		if linear {
+			b = append(b, `","L":"`...)
+			b = append(b, dir...)
+		}
+		b = append(b, `","i":"`...)
+		b = strconv.AppendInt(b, t.ID, 10)
+		b = append(b, `","BT":false,"RPI":false}`...)
+	}
+	b = append(b, "]}"...)
+	return b
 }

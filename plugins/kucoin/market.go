@@ -77,19 +77,24 @@ func (h *handler) histories(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"sequence":"`...)
-		b = strconv.AppendInt(b, t.ID, 10)
-		b = append(b, `","price":"`...)
-		b = t.Price.AppendTrim(b, int(t.Price.Scale))
-		b = append(b, `","size":"`...)
-		b = t.Size.AppendTrim(b, int(t.Size.Scale))
-		b = append(b, `","side":"`...)
-		b = append(b, takerSide(t)...)
-		b = append(b, `","time":`...)
-		b = strconv.AppendInt(b, t.Time*1000, 10)
-		b = append(b, '}')
+		b = appendHistory(b, t)
 	}
 	okRaw(w, append(b, ']'))
+}
+
+// appendHistory writes one spot histories row.
+func appendHistory(b []byte, t cc.Trade) []byte {
+	b = append(b, `{"sequence":"`...)
+	b = strconv.AppendInt(b, t.ID, 10)
+	b = append(b, `","price":"`...)
+	b = t.Price.AppendTrim(b, int(t.Price.Scale))
+	b = append(b, `","size":"`...)
+	b = t.Size.AppendTrim(b, int(t.Size.Scale))
+	b = append(b, `","side":"`...)
+	b = append(b, takerSide(t)...)
+	b = append(b, `","time":`...)
+	b = strconv.AppendInt(b, t.Time*1000, 10)
+	return append(b, '}')
 }
 
 // lastTrade is the newest trade at now, ok false when there is none.
@@ -248,15 +253,19 @@ func (h *handler) tradeHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]map[string]any, 0, len(ts))
 	for i := len(ts) - 1; i >= 0; i-- {
-		t := ts[i]
-		id := strconv.FormatInt(t.ID, 10)
-		out = append(out, map[string]any{
-			"sequence": t.ID, "contractId": 1, "tradeId": id,
-			"makerOrderId": "m" + strconv.FormatInt(t.AggID, 10) + "-" + id, "takerOrderId": "t" + strconv.FormatInt(t.AggID, 10),
-			"ts": t.Time * 1000, "size": num(tradeContracts(t, sym)), "price": trim(t.Price), "side": takerSide(t),
-		})
+		out = append(out, historyEntry(ts[i], sym))
 	}
 	ok(w, out)
+}
+
+// historyEntry is one futures trade history entry.
+func historyEntry(t cc.Trade, sym string) map[string]any {
+	id := strconv.FormatInt(t.ID, 10)
+	return map[string]any{
+		"sequence": t.ID, "contractId": 1, "tradeId": id,
+		"makerOrderId": "m" + strconv.FormatInt(t.AggID, 10) + "-" + id, "takerOrderId": "t" + strconv.FormatInt(t.AggID, 10),
+		"ts": t.Time * 1000, "size": num(tradeContracts(t, sym)), "price": trim(t.Price), "side": takerSide(t),
+	}
 }
 
 // perp is the contract's state at now from env.Derivs.

@@ -113,26 +113,32 @@ func (s *server) spotTrades(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":null,"price":"`...)
-		b = t.Price.AppendTrim(b, int(t.Price.Scale))
-		b = append(b, `","qty":"`...)
-		b = t.Size.AppendTrim(b, int(t.Size.Scale))
-		b = append(b, `","quoteQty":"`...)
-		q := t.Quote()
-		b = q.AppendTrim(b, int(q.Scale))
-		b = append(b, `","time":`...)
-		b = strconv.AppendInt(b, t.Millis(), 10)
-		b = append(b, `,"isBuyerMaker":`...)
-		b = strconv.AppendBool(b, t.BuyerMaker)
-		b = append(b, `,"isBestMatch":true,"tradeType":"`...)
-		if t.BuyerMaker {
-			b = append(b, "ASK"...)
-		} else {
-			b = append(b, "BID"...)
-		}
-		b = append(b, `"}`...)
+		b = appendSpotTrade(b, t)
 	}
 	kit.Raw(w, http.StatusOK, append(b, ']'))
+}
+
+// appendSpotTrade writes one /api/v3/trades row (id null, as MEXC).
+func appendSpotTrade(b []byte, t cc.Trade) []byte {
+	b = append(b, `{"id":null,"price":"`...)
+	b = t.Price.AppendTrim(b, int(t.Price.Scale))
+	b = append(b, `","qty":"`...)
+	b = t.Size.AppendTrim(b, int(t.Size.Scale))
+	b = append(b, `","quoteQty":"`...)
+	q := t.Quote()
+	b = q.AppendTrim(b, int(q.Scale))
+	b = append(b, `","time":`...)
+	b = strconv.AppendInt(b, t.Millis(), 10)
+	b = append(b, `,"isBuyerMaker":`...)
+	b = strconv.AppendBool(b, t.BuyerMaker)
+	b = append(b, `,"isBestMatch":true,"tradeType":"`...)
+	if t.BuyerMaker {
+		b = append(b, "ASK"...)
+	} else {
+		b = append(b, "BID"...)
+	}
+	b = append(b, `"}`...)
+	return b
 }
 
 // agg is an aggregate trade: consecutive prints of one taker order.
@@ -290,21 +296,27 @@ func (s *server) contractDeals(w http.ResponseWriter, r *http.Request) {
 		if i < len(ts)-1 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"p":`...)
-		b = t.Price.AppendTrim(b, int(t.Price.Scale))
-		b = append(b, `,"v":`...)
-		b = strconv.AppendInt(b, max(1, kit.Contracts(t.Size, size)), 10)
-		side := "1"
-		if t.BuyerMaker {
-			side = "2"
-		}
-		b = append(b, `,"T":`...)
-		b = append(b, side...)
-		b = append(b, `,"O":3,"M":2,"t":`...)
-		b = strconv.AppendInt(b, t.Millis(), 10)
-		b = append(b, '}')
+		b = appendDeal(b, t, size)
 	}
 	kit.Raw(w, http.StatusOK, append(b, "]}"...))
+}
+
+// appendDeal writes one contract deal {"p","v","T","O","M","t"}.
+func appendDeal(b []byte, t cc.Trade, size cc.Decimal) []byte {
+	b = append(b, `{"p":`...)
+	b = t.Price.AppendTrim(b, int(t.Price.Scale))
+	b = append(b, `,"v":`...)
+	b = strconv.AppendInt(b, max(1, kit.Contracts(t.Size, size)), 10)
+	side := "1"
+	if t.BuyerMaker {
+		side = "2"
+	}
+	b = append(b, `,"T":`...)
+	b = append(b, side...)
+	b = append(b, `,"O":3,"M":2,"t":`...)
+	b = strconv.AppendInt(b, t.Millis(), 10)
+	b = append(b, '}')
+	return b
 }
 
 // contractPerp answers a contract route from the symbol's state at now.

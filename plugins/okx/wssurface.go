@@ -213,21 +213,10 @@ func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *kit.T
 	_ = cur.Poll(s.Context(), p.h.env.Tape, upTo, tradesPage, func(ts []cc.Trade) bool {
 		for i := 0; i < len(ts); {
 			j := i
-			size := cc.Decimal{}
-			for ; j < len(ts) && ts[j].AggID == ts[i].AggID; j++ {
-				size = size.Add(ts[j].Size)
+			for j < len(ts) && ts[j].AggID == ts[i].AggID {
+				j++
 			}
-			agg := ts[j-1]
-			agg.Size = size
-			b := appendArg(nil, a)
-			b = appendTrade(b, a.InstID, agg, exp, swap)
-			// the trades channel's own fields: count and seqId after ts
-			b = b[:len(b)-1]
-			b = append(b, `,"count":"`...)
-			b = strconv.AppendInt(b, int64(j-i), 10)
-			b = append(b, `","seqId":`...)
-			b = strconv.AppendInt(b, agg.ID, 10)
-			b = append(b, "}]}"...)
+			b := appendTradesPush(a, ts[i:j], exp, swap)
 			c.touch()
 			if s.Send(b) != nil {
 				return false
@@ -236,4 +225,24 @@ func (p *wsProtocol) pushTrades(s *plugins.Session, c *conn, a wsArg, cur *kit.T
 		}
 		return true
 	})
+}
+
+// appendTradesPush writes a trades channel push of one aggregate (its
+// prints ts): the last print's tradeId, the total size, and the channel's
+// own fields count and seqId after ts.
+func appendTradesPush(a wsArg, ts []cc.Trade, exp int, swap bool) []byte {
+	size := cc.Decimal{}
+	for _, t := range ts {
+		size = size.Add(t.Size)
+	}
+	agg := ts[len(ts)-1]
+	agg.Size = size
+	b := appendArg(nil, a)
+	b = appendTrade(b, a.InstID, agg, exp, swap)
+	b = b[:len(b)-1]
+	b = append(b, `,"count":"`...)
+	b = strconv.AppendInt(b, int64(len(ts)), 10)
+	b = append(b, `","seqId":`...)
+	b = strconv.AppendInt(b, agg.ID, 10)
+	return append(b, "}]}"...)
 }
