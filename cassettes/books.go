@@ -3,6 +3,7 @@ package cassettes
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -332,7 +333,11 @@ func (c *Cassette) BookRecords(symbol string, start, end int64) ([]BookRecord, e
 			return nil
 		}
 		cur := b.Cursor()
-		k, v := cur.Seek(timeKey(tradeBlockStart(start)))
+		from := tradeBlockStart(start)
+		if from > start { // wrapped below the least time
+			from = math.MinInt64
+		}
+		k, v := cur.Seek(timeKey(from))
 		for ; k != nil && keyTime(k) < end; k, v = cur.Next() {
 			if len(k) != 8 {
 				return corruptAt(name, k, fmt.Errorf("%w: book block key", ErrCorrupt))
