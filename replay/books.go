@@ -78,7 +78,13 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 	lastDiff := int64(0)
 	for _, r := range recs {
 		if !r.Snapshot {
-			if r.LastSeq > 0 && r.FirstSeq > 0 {
+			if r.LastSeq > 0 {
+				if r.FirstSeq <= 0 || r.FirstSeq > r.LastSeq { // Bybit names no first id
+					r.FirstSeq = min(lastDiff+1, r.LastSeq)
+					if lastDiff == 0 {
+						r.FirstSeq = r.LastSeq
+					}
+				}
 				sp.diffs = append(sp.diffs, r)
 				lastDiff = max(lastDiff, r.LastSeq)
 			}
