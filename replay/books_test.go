@@ -87,7 +87,8 @@ func TestRecordedBooksReplay(t *testing.T) {
 			dec := up.Plugin.(plugins.BookDecoder)
 			var diffs []cc.BookDiff
 			var restBody []byte
-			for len(diffs) < 60 {
+			snapSeq, after := int64(-1), 0
+			for after < 40 {
 				_, b, err := conn.ReadMessage()
 				if err != nil {
 					t.Fatalf("after %d diffs: %v", len(diffs), err)
@@ -98,9 +99,18 @@ func TestRecordedBooksReplay(t *testing.T) {
 				}
 				if sets[0].Diff != nil {
 					diffs = append(diffs, *sets[0].Diff)
+					if snapSeq >= 0 && sets[0].Diff.LastSeq > snapSeq {
+						after++
+					}
 				}
-				if len(diffs) == 5 && restBody == nil {
+				if len(diffs) == 2 && restBody == nil {
 					restBody = fetch(t, rec.URL()+tc.rest)
+					req, _ := http.NewRequest(http.MethodGet, tc.rest, nil)
+					sets, err := dec.DecodeBook(req, restBody)
+					if err != nil {
+						t.Fatal(err)
+					}
+					snapSeq = sets[0].Book.Seq // OKX: 0
 				}
 			}
 			conn.Close()
@@ -109,12 +119,6 @@ func TestRecordedBooksReplay(t *testing.T) {
 			if err := rec.Close(cctx); err != nil {
 				t.Fatal(err)
 			}
-			req, _ := http.NewRequest(http.MethodGet, tc.rest, nil)
-			sets, err := dec.DecodeBook(req, restBody)
-			if err != nil {
-				t.Fatal(err)
-			}
-			snapSeq := sets[0].Book.Seq
 
 			// The replay's books, at seed 7 with its clock at the last
 			// recorded diff: at every recorded diff after the REST
@@ -147,7 +151,7 @@ func TestRecordedBooksReplay(t *testing.T) {
 				sameBook(t, "book at "+strconv.FormatInt(d.Time, 10), got, want)
 				checked++
 			}
-			if checked < 20 {
+			if checked < 30 {
 				t.Fatalf("%d books checked", checked)
 			}
 			// Diffs over the recorded stretch are the recorded diffs.
@@ -166,8 +170,8 @@ func TestRecordedBooksReplay(t *testing.T) {
 			// diffs), its id one the recorded stream reached; the
 			// recorded request replays verbatim.
 			body := fetch(t, srv.URL+tc.other)
-			req, _ = http.NewRequest(http.MethodGet, tc.other, nil)
-			sets, err = dec.DecodeBook(req, body)
+			req, _ := http.NewRequest(http.MethodGet, tc.other, nil)
+			sets, err := dec.DecodeBook(req, body)
 			if err != nil {
 				t.Fatalf("%v: %.300s", err, body)
 			}
@@ -189,6 +193,9 @@ func TestRecordedBooksReplay(t *testing.T) {
 				t.Fatalf("the recorded REST request does not replay verbatim: %.200s", again)
 			}
 			t.Logf("%d books checked, snapshot %d, REST id %d", checked, snapSeq, got.Seq)
+			if tc.id == "binance_spot" {
+				binanceSync(t, path, up, snapSeq, diffs)
+			}
 		})
 	}
 }
@@ -197,4 +204,89 @@ func TestRecordedBooksReplay(t *testing.T) {
 func synthBooks(t *testing.T, id string) cc.Books {
 	srv := replaytest.StartWith(t, replay.Options{Exchange: id, Seed: 7})
 	return srv.Env.Books
+}
+
+// binanceSync keeps a local book the way Binance documents it against a
+// replay of the recording at seed 7, its clock from an instant inside it
+// at 20×: open <s>@depth@100ms, take a REST snapshot (a limit no recorded
+// request used), drop events with u <= lastUpdateId, start at the one
+// with U <= lastUpdateId+1 <= u, then apply each whose U is the previous
+// u+1. After every event the local book is the upstream's (the recorded
+// book) at the recorded event's time.
+func binanceSync(t *testing.T, path string, up *replaytest.Server, snapSeq int64, diffs []cc.BookDiff) {
+	ctx := context.Background()
+	// The recorded stream's ids and times: a replayed event is the
+	// recorded one of its u (a recorded stream replays verbatim, its
+	// times moved to the replay's clock).
+	recorded := map[int64]int64{}
+	for _, d := range diffs {
+		recorded[d.LastSeq] = d.Time
+	}
+	start := diffs[len(diffs)/3].Time
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7, Speed: 20,
+		ClockMode: time.UnixMicro(start).UTC().Format(time.RFC3339Nano)})
+	c, _, err := websocket.DefaultDialer.Dial(srv.WSURL+"/ws/btcusdt@depth@100ms", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	dec := up.Plugin.(plugins.BookDecoder)
+	read := func() cc.BookDiff {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets, err := dec.DecodeBookFrame("/ws/btcusdt@depth@100ms", b)
+		if err != nil || sets[0].Diff == nil {
+			t.Fatalf("%v: %.200s", err, b)
+		}
+		return *sets[0].Diff
+	}
+	buffered := []cc.BookDiff{read()}
+	body := fetch(t, srv.URL+"/api/v3/depth?symbol=BTCUSDT&limit=500")
+	req, _ := http.NewRequest(http.MethodGet, "/api/v3/depth?symbol=BTCUSDT&limit=500", nil)
+	sets, err := dec.DecodeBook(req, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk := sets[0].Book
+	const depth = 100
+	synced, applied := false, 0
+	for applied < 15 {
+		var d cc.BookDiff
+		if len(buffered) > 0 {
+			d, buffered = buffered[0], buffered[1:]
+		} else {
+			d = read()
+		}
+		at, ok := recorded[d.LastSeq]
+		if !ok && synced {
+			break // past the recording
+		}
+		switch {
+		case d.LastSeq <= bk.Seq:
+			continue
+		case !synced && (d.FirstSeq > bk.Seq+1):
+			t.Fatalf("first event %d-%d does not cover lastUpdateId %d+1", d.FirstSeq, d.LastSeq, bk.Seq)
+		case synced && d.FirstSeq != bk.Seq+1:
+			t.Fatalf("event %d-%d after %d", d.FirstSeq, d.LastSeq, bk.Seq)
+		}
+		synced = true
+		if err := bk.ApplyDiff(d, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Fatalf("event %d-%d: not a recorded one", d.FirstSeq, d.LastSeq)
+		}
+		want, _ := up.Env.Books.Book(ctx, "BTCUSDT", at, depth)
+		got := bk
+		got.Bids, got.Asks = got.Bids[:min(depth, len(got.Bids))], got.Asks[:min(depth, len(got.Asks))]
+		sameBook(t, "synced book at "+strconv.FormatInt(d.Time, 10), got, want)
+		applied++
+	}
+	t.Logf("%d events applied in sync", applied)
+	if applied < 10 {
+		t.Fatalf("%d events applied inside the recording (snapshot %d)", applied, snapSeq)
+	}
 }
