@@ -1,6 +1,7 @@
 package ascendex
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -59,7 +60,7 @@ func (*Spot) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSet, e
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (*Spot) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"trades"`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var m tradesMsg

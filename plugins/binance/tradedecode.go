@@ -1,6 +1,7 @@
 package binance
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -107,7 +108,9 @@ func (p *Plugin) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSe
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (p *Plugin) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	// Only trade and aggTrade events name a "…rade" (a cheap test first:
+	// most frames are klines and tickers).
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`rade"`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var ev aggRow

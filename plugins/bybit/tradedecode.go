@@ -1,6 +1,7 @@
 package bybit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -96,7 +97,7 @@ func addTrade(sets []plugins.TradeSet, sym string, t cc.Trade) []plugins.TradeSe
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (e *Exchange) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte("publicTrade.")) {
 		return nil, plugins.ErrNotTrades
 	}
 	var f tradePush

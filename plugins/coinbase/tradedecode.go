@@ -1,6 +1,7 @@
 package coinbase
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,7 +75,7 @@ func (*Plugin) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSet,
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (*Plugin) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`market_trades`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var m struct {

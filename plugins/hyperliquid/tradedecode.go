@@ -1,6 +1,7 @@
 package hyperliquid
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -64,7 +65,7 @@ func (a *api) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSet, 
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (a *api) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"trades"`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var m struct {

@@ -87,7 +87,7 @@ func decodeTradeRow(row []json.RawMessage) (cc.Trade, error) {
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (*Plugin) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"trade"`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var m struct {

@@ -1,6 +1,7 @@
 package kucoin
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -107,7 +108,7 @@ func (p *Plugin) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSe
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (p *Plugin) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte("match")) {
 		return nil, plugins.ErrNotTrades
 	}
 	var m struct {

@@ -1,6 +1,7 @@
 package mexc
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -117,6 +118,9 @@ func (a *api) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, e
 		return nil, plugins.ErrNotTrades
 	}
 	if frame[0] == '{' {
+		if !bytes.Contains(frame, []byte("push.deal")) {
+			return nil, plugins.ErrNotTrades
+		}
 		var m struct {
 			Channel string `json:"channel"`
 			Data    []deal `json:"data"`

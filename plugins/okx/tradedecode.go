@@ -1,6 +1,7 @@
 package okx
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -131,7 +132,7 @@ func decodeRows(rows []tradeRow, aggs bool) ([]plugins.TradeSet, error) {
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (e *Exchange) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"trades"`)) {
 		return nil, plugins.ErrNotTrades
 	}
 	var f tradesPush
