@@ -71,6 +71,9 @@ func TestBooksIndexRoundTrip(t *testing.T) {
 	if w, _ := c.BookRecords("BTCUSDT", t0+1, t0+61_000_000); len(w) != 1 || w[0].LastSeq != 503 {
 		t.Fatalf("window: %+v", w)
 	}
+	if v, err := c.Verify(); err != nil || v.BookRecords != 4 {
+		t.Fatalf("verify: %v, %d book records", err, v.BookRecords)
+	}
 	sp, err := c.BookSpans()
 	if err != nil || len(sp) != 2 || sp[0].Symbol != "BTCUSDT" || sp[0].Count != 3 || sp[0].First != t0 || sp[0].Last != t0+61_000_000 || sp[1].Count != 1 {
 		t.Fatalf("spans %v %+v", err, sp)
