@@ -1,6 +1,9 @@
 package candlecassette
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // BookLevel is one price level of an L2 order book: the total size resting
 // at Price. In a BookDiff a zero Size removes the level.
@@ -61,4 +64,62 @@ type Books interface {
 	// stream that drops empty diffs carries their ids into the next one.
 	// Steps are aligned to multiples of step (the last ends at to).
 	Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]BookDiff, error)
+}
+
+// ApplyDiff applies d to b as a client keeping depth levels a side does
+// (0: all): each level of d replaces b's at its price, a zero size
+// removes it, and levels past depth are dropped; b's Seq and Time become
+// d's. A diff that does not follow b (its LastSeq not after b.Seq) is
+// refused and b left alone. The plugins' streams and replay's recorded
+// books share it.
+func (b *Book) ApplyDiff(d BookDiff, depth int) error {
+	if d.LastSeq <= b.Seq || d.FirstSeq > d.LastSeq {
+		return fmt.Errorf("candlecassette: diff %d-%d does not follow book %d", d.FirstSeq, d.LastSeq, b.Seq)
+	}
+	b.Bids = applyBookSide(b.Bids, d.Bids, true, depth)
+	b.Asks = applyBookSide(b.Asks, d.Asks, false, depth)
+	b.Seq = d.LastSeq
+	b.Time = d.Time
+	return nil
+}
+
+// applyBookSide merges the changes ch (best first) into the side s (best
+// first) into a new slice; desc is true for bids.
+func applyBookSide(s, ch []BookLevel, desc bool, depth int) []BookLevel {
+	out := make([]BookLevel, 0, len(s)+len(ch))
+	i, j := 0, 0
+	for i < len(s) || j < len(ch) {
+		var c int
+		switch {
+		case i == len(s):
+			c = 1
+		case j == len(ch):
+			c = -1
+		default:
+			c = s[i].Price.Cmp(ch[j].Price)
+			if desc {
+				c = -c
+			}
+		}
+		switch {
+		case c < 0: // s[i] is better: untouched
+			out = append(out, s[i])
+			i++
+		case c > 0: // a new level
+			if !ch[j].Size.IsZero() {
+				out = append(out, ch[j])
+			}
+			j++
+		default:
+			if !ch[j].Size.IsZero() {
+				out = append(out, ch[j])
+			}
+			i++
+			j++
+		}
+	}
+	if depth > 0 && len(out) > depth {
+		out = out[:depth]
+	}
+	return out
 }

@@ -22,6 +22,10 @@
 //     from recorded trade bodies and frames (plugins.TradeDecoder) or an
 //     import reads from trades files, deduped by trade id, in sealed
 //     blocks of a minute (IndexedTrades, TradeBlocks, TradeSpans).
+//   - a books index per symbol (books.go): the order book snapshots and
+//     diffs plugins decode from recorded depth bodies and frames
+//     (plugins.BookDecoder), in time order, in sealed blocks of a minute
+//     (AddBooks, BookRecords, BookSpans).
 //
 // Bodies and frames are zstd-compressed with one shared encoder and
 // decoder (EncodeAll/DecodeAll); interaction records (method, path,

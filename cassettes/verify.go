@@ -2,6 +2,7 @@ package cassettes
 
 import (
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -25,6 +26,7 @@ type Verified struct {
 	Candles      int   `json:"candles"`
 	TradeBlocks  int   `json:"trade_blocks,omitempty"`
 	Trades       int64 `json:"trades,omitempty"`
+	BookRecords  int   `json:"book_records,omitempty"`
 }
 
 // Verify reads and checks every value of the cassette: bbolt's own
@@ -155,6 +157,20 @@ func (c *Cassette) verifyValues(v Verified) (Verified, error) {
 			v.TradeBlocks++
 			v.Trades += int64(len(ts))
 		}
+	}
+	bspans, err := c.BookSpans()
+	if err != nil {
+		return v, err
+	}
+	for _, sp := range bspans {
+		recs, err := c.BookRecords(sp.Symbol, math.MinInt64, math.MaxInt64) // every block decoded
+		if err != nil {
+			return v, err
+		}
+		if len(recs) != sp.Count {
+			return v, corruptAt(bookBucketName(sp.Symbol), nil, fmt.Errorf("%w: book block headers count %d records, the blocks hold %d", ErrCorrupt, sp.Count, len(recs)))
+		}
+		v.BookRecords += len(recs)
 	}
 	if c.sealed {
 		// The totals the meta record keeps, against what is stored.

@@ -18,6 +18,7 @@ type CommitInfo struct {
 	Frames       int
 	Candles      int
 	Trades       int           // given to the trades index (before dedup)
+	Books        int           // book records given to the books index
 	Duration     time.Duration // time spent in the bbolt transaction
 	Meta         Meta          // the meta record as committed
 }
@@ -32,6 +33,7 @@ const (
 	itemConnEnd
 	itemFlush
 	itemTrades
+	itemBooks
 )
 
 type item struct {
@@ -39,6 +41,7 @@ type item struct {
 	ix     *Interaction
 	series []Series
 	trades []TradeSeries
+	books  []BookRecord
 	frame  Frame
 	conn   uint64
 	at     time.Time
@@ -247,6 +250,9 @@ func (w *writer) commit(batch []item) error {
 		if info.Trades, err = commitTrades(c, c.root(tx), batch); err != nil {
 			return err
 		}
+		if info.Books, err = commitBooks(c, c.root(tx), batch); err != nil {
+			return err
+		}
 		for _, it := range batch {
 			switch it.kind {
 			case itemInteraction:
@@ -282,7 +288,7 @@ func (w *writer) commit(batch []item) error {
 				info.Interactions++
 				touch(ix.Start)
 				touch(ix.Start.Add(ix.Duration))
-			case itemSeries, itemTrades: // merged above
+			case itemSeries, itemTrades, itemBooks: // merged above
 			case itemConnStart:
 				st := w.conn(it.conn)
 				if st == nil {

@@ -79,6 +79,28 @@ type TradeDecoder interface {
 	DecodeTradeFrame(path string, frame []byte) ([]TradeSet, error)
 }
 
+// BookDecoder is implemented by plugins that can read back the order
+// books their own depth routes and streams send, for the cassette's books
+// index: the recorder decodes every 200 REST body and every server WS
+// frame with it, and replay rebuilds the book at any recorded instant
+// from the latest recorded snapshot plus the recorded diffs.
+//
+// A snapshot's Seq is the exchange's update id of the book (Binance
+// lastUpdateId, OKX seqId, Bybit u), 0 where the payload names none (OKX
+// REST); a diff's FirstSeq/LastSeq are the ids it covers (Binance U/u,
+// OKX prevSeqId+1/seqId, Bybit u/u), 0 where the exchange gives none.
+// Times are Unix µs, 0 where the payload has none (Binance spot REST and
+// partial depth): the recorder uses the recording time. Sizes are in the
+// base asset, as the TradeDecoder converts them.
+type BookDecoder interface {
+	// DecodeBook decodes a depth snapshot response to req; other
+	// responses give ErrNotBook.
+	DecodeBook(req *http.Request, body []byte) ([]BookSet, error)
+	// DecodeBookFrame decodes a server WS frame on path into the book
+	// snapshots or diffs it pushes; other frames give ErrNotBook.
+	DecodeBookFrame(path string, frame []byte) ([]BookSet, error)
+}
+
 // KlineSubscriber is implemented by plugins whose exchange streams klines
 // over WS: the path (with query) to dial and the messages to send once
 // connected so that (symbol, iv) updates flow. The conformance suite

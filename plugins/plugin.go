@@ -16,6 +16,10 @@ var ErrNotCandles = errors.New("plugins: not a candle payload")
 // no trades.
 var ErrNotTrades = errors.New("plugins: not a trades payload")
 
+// ErrNotBook is returned by a BookDecoder for a payload that carries no
+// order book.
+var ErrNotBook = errors.New("plugins: not an order book payload")
+
 // Defaults describe an exchange's real endpoints and limits.
 type Defaults struct {
 	UpstreamREST string // e.g. https://api.binance.com
@@ -82,6 +86,22 @@ type TradeSet struct {
 	// Trades: Trades[i] stands for the prints [Trades[i].ID, Last[i]] at
 	// its price, time and side, its Size their total.
 	Last []int64
+}
+
+// BookSet is what a BookDecoder found in one payload for one symbol:
+// a snapshot (Diff nil) or a diff (Diff set).
+type BookSet struct {
+	Symbol string // exchange-native
+	// Book is the snapshot: Seq its update id (0: not given), Time its
+	// instant (0: not given), levels best first.
+	Book cc.Book
+	// Depth is how many levels a side the snapshot was asked for (a
+	// partial stream's 5, a REST limit), 0 when it is the exchange's
+	// whole stream depth or unknown.
+	Depth int
+	// Diff is a diff push: the levels that changed (size 0: removed),
+	// FirstSeq/LastSeq the update ids it covers.
+	Diff *cc.BookDiff
 }
 
 // Response is a canned HTTP response.

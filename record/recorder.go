@@ -157,13 +157,14 @@ func (r *recorder) interaction(x *exchange, ix *cassettes.Interaction, req *http
 // goroutine reads or writes id (0 until the cassette has the connection)
 // and err (why the cassette refused the connection's start, if it did).
 type connRef struct {
-	x   *exchange
-	id  uint64
-	err error
+	x     *exchange
+	start time.Time // when the connection started (frames' offsets count from it)
+	id    uint64
+	err   error
 }
 
 func (r *recorder) beginConn(x *exchange, url string, at time.Time) *connRef {
-	ref := &connRef{x: x}
+	ref := &connRef{x: x, start: at}
 	r.send(job{x: x, conn: ref, beginConn: url, at: at})
 	return ref
 }
@@ -212,6 +213,9 @@ func (r *recorder) recordInteraction(j job) {
 		if ts := RESTTrades(j.x.plugin, j.req, plain); len(ts) > 0 {
 			r.check(j.x, cas.AddTrades(ts...))
 		}
+		if bs := RESTBooks(j.x.plugin, j.req, plain, ix.Start.Add(ix.Duration).UnixMicro()); len(bs) > 0 {
+			r.check(j.x, cas.AddBooks(bs...))
+		}
 	}
 }
 
@@ -254,13 +258,68 @@ func tradeSeriesOf(sets []plugins.TradeSet) []cassettes.TradeSeries {
 	return out
 }
 
+// RESTBooks decodes a 200 REST body to req with p's BookDecoder, as the
+// recorder does, into records for the books index; at (Unix µs, when the
+// response came) times a snapshot whose body names no time. Nil for a
+// plugin without one and for a body that is not a book.
+func RESTBooks(p plugins.Plugin, req *http.Request, body []byte, at int64) []cassettes.BookRecord {
+	d, ok := p.(plugins.BookDecoder)
+	if !ok {
+		return nil
+	}
+	sets, err := d.DecodeBook(req, body)
+	if err != nil {
+		return nil
+	}
+	return bookRecordsOf(sets, at)
+}
+
+// FrameBooks decodes a server data frame of a WS connection to path with
+// p's BookDecoder, as the recorder does, into records for the books
+// index; at (Unix µs, when the frame came) times those without a time.
+func FrameBooks(p plugins.Plugin, path string, f *cassettes.Frame, at int64) []cassettes.BookRecord {
+	d, ok := p.(plugins.BookDecoder)
+	if !ok || f.Dir != cassettes.FromServer || (f.Opcode != 1 && f.Opcode != 2) {
+		return nil
+	}
+	sets, err := d.DecodeBookFrame(path, f.Payload)
+	if err != nil {
+		return nil
+	}
+	return bookRecordsOf(sets, at)
+}
+
+func bookRecordsOf(sets []plugins.BookSet, at int64) []cassettes.BookRecord {
+	var out []cassettes.BookRecord
+	for _, s := range sets {
+		if s.Symbol == "" {
+			continue
+		}
+		r := cassettes.BookRecord{Symbol: s.Symbol, Snapshot: s.Diff == nil, Depth: s.Depth}
+		if s.Diff != nil {
+			r.Time, r.FirstSeq, r.LastSeq, r.Bids, r.Asks = s.Diff.Time, s.Diff.FirstSeq, s.Diff.LastSeq, s.Diff.Bids, s.Diff.Asks
+		} else {
+			r.Time, r.LastSeq, r.Bids, r.Asks = s.Book.Time, s.Book.Seq, s.Book.Bids, s.Book.Asks
+		}
+		if r.Time == 0 {
+			r.Time = at
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func (r *recorder) recordFrame(j job) {
 	f := *j.frame
 	series := FrameSeries(j.x.plugin, j.path, &f)
 	trades := FrameTrades(j.x.plugin, j.path, &f)
+	books := FrameBooks(j.x.plugin, j.path, &f, j.conn.start.Add(f.Offset).UnixMicro())
 	r.check(j.x, j.x.cas.AddFrame(f, series...))
 	if len(trades) > 0 {
 		r.check(j.x, j.x.cas.AddTrades(trades...))
+	}
+	if len(books) > 0 {
+		r.check(j.x, j.x.cas.AddBooks(books...))
 	}
 }
 

@@ -31,6 +31,18 @@
 // aggregated from those trades, so tickers agree with recorded trades.
 // The touch (book tickers) stays synthetic.
 //
+// # Order books
+//
+// A cassette's books index (recorded REST depth bodies and WS book
+// frames, plugins.BookDecoder) is Env.Books, joined to the synthetic
+// books (books.go): inside a symbol's recorded span the book at any
+// instant is rebuilt from the latest recorded snapshot plus the recorded
+// diffs up to it, its Seq the recorded update id, so a REST snapshot
+// served there chains with the replayed stream as on the exchange; Diffs
+// are the recorded diffs. Outside the span the synthetic books, their ids
+// moved to continue from the recorded ones without going backwards. A
+// REST depth request recorded verbatim still replays verbatim.
+//
 // # Misses and the report
 //
 // A request the cassette cannot answer — no recorded interaction matches

@@ -3,7 +3,6 @@ package kit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -95,60 +94,8 @@ func (c *BookCursor) Next(ctx context.Context, books cc.Books, upTo int64, each 
 }
 
 // ApplyBookDiff applies d to b as a client keeping depth levels a side
-// does (0: all): each level of d replaces b's at its price, a zero size
-// removes it, and levels past depth are dropped. A diff that does not
-// follow b (its LastSeq not after b.Seq) is refused and b left alone.
-func ApplyBookDiff(b *cc.Book, d cc.BookDiff, depth int) error {
-	if d.LastSeq <= b.Seq || d.FirstSeq > d.LastSeq {
-		return fmt.Errorf("kit: diff %d-%d does not follow book %d", d.FirstSeq, d.LastSeq, b.Seq)
-	}
-	b.Bids = applySide(b.Bids, d.Bids, true, depth)
-	b.Asks = applySide(b.Asks, d.Asks, false, depth)
-	b.Seq = d.LastSeq
-	b.Time = d.Time
-	return nil
-}
-
-// applySide merges the changes ch (best first) into the side s (best
-// first); desc is true for bids.
-func applySide(s, ch []cc.BookLevel, desc bool, depth int) []cc.BookLevel {
-	if len(ch) == 0 {
-		return trim(s, depth)
-	}
-	out := make([]cc.BookLevel, 0, len(s)+len(ch))
-	i, j := 0, 0
-	for i < len(s) || j < len(ch) {
-		var c int
-		switch {
-		case i == len(s):
-			c = 1
-		case j == len(ch):
-			c = -1
-		default:
-			c = s[i].Price.Cmp(ch[j].Price)
-			if desc {
-				c = -c
-			}
-		}
-		switch {
-		case c < 0: // s[i] is better: untouched
-			out = append(out, s[i])
-			i++
-		case c > 0: // a new level
-			if !ch[j].Size.IsZero() {
-				out = append(out, ch[j])
-			}
-			j++
-		default:
-			if !ch[j].Size.IsZero() {
-				out = append(out, ch[j])
-			}
-			i++
-			j++
-		}
-	}
-	return trim(out, depth)
-}
+// does (0: all): cc.Book.ApplyDiff.
+func ApplyBookDiff(b *cc.Book, d cc.BookDiff, depth int) error { return b.ApplyDiff(d, depth) }
 
 func trim(s []cc.BookLevel, depth int) []cc.BookLevel {
 	if depth > 0 && len(s) > depth {

@@ -1,0 +1,375 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sort"
+	"sync"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
+)
+
+// recordedBooks serves a cassette's books index joined to the synthetic
+// books, in recorded time (shiftedBooks moves it for --clock now), as
+// recordedTape does for trades. It is Env.Books.
+//
+// Per symbol, the recorded span is [first, last]: from the first recorded
+// snapshot that names an update id (a snapshot without one, OKX's REST
+// books, takes the id of the latest recorded diff at or before it) to
+// the last recorded record; a snapshot is timed by its update id where
+// the recorded stream runs past it. Inside it, Book(at) is the latest recorded
+// snapshot at or before at — the latest deep enough for depth, else the
+// latest — with every recorded diff after it up to at applied in update
+// id order, its Seq the recorded update id: a REST snapshot served there
+// chains with the replayed stream exactly as on the exchange. Levels
+// beyond the snapshot's depth are known only as diffs report them. Diffs
+// are the recorded diffs, grouped into steps, with their recorded ids; a
+// step without a recorded diff has none.
+//
+// Outside the span the synthetic books are served with their update ids
+// moved so that they never go backwards across the span: after it, the
+// synthetic Seq at last+1µs continues from the last recorded id (offset
+// lastSeq − synthetic Seq at last); before it, the synthetic Seq at first
+// is the first recorded snapshot's id minus one (ids may then be zero or
+// negative far back). The synthetic book after the span is another seed's
+// book: a client crossing out of the span keeps a mixed book unless it
+// resyncs, as a client crossing out of a real recording would.
+//
+// The index is read when a symbol is first asked for.
+// errNoBooks answers for books outside a recording without a synthetic
+// market to fill them.
+var errNoBooks = errors.New("replay: no order book outside the recording")
+
+type recordedBooks struct {
+	c     *cassettes.Cassette
+	synth cc.Books
+	d     *damage
+
+	mu   sync.Mutex
+	syms map[string]*bookSpan
+}
+
+type bookSpan struct {
+	snaps               []cassettes.BookRecord // by time, ids resolved
+	diffs               []cassettes.BookRecord // by time
+	first, last         int64
+	offBefore, offAfter int64
+	ok                  bool // a span: at least one snapshot with an id
+}
+
+func newRecordedBooks(c *cassettes.Cassette, synth cc.Books, d *damage) *recordedBooks {
+	return &recordedBooks{c: c, synth: synth, d: d, syms: map[string]*bookSpan{}}
+}
+
+func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, error) {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	if sp, ok := rb.syms[symbol]; ok {
+		return sp, nil
+	}
+	recs, err := rb.c.BookRecords(symbol, math.MinInt64, math.MaxInt64)
+	if err != nil {
+		rb.d.report(ctx, err)
+		return nil, err
+	}
+	sp := &bookSpan{}
+	lastDiff := int64(0)
+	for _, r := range recs {
+		if !r.Snapshot {
+			if r.LastSeq > 0 {
+				if r.FirstSeq <= 0 || r.FirstSeq > r.LastSeq { // Bybit names no first id
+					r.FirstSeq = min(lastDiff+1, r.LastSeq)
+					if lastDiff == 0 {
+						r.FirstSeq = r.LastSeq
+					}
+				}
+				sp.diffs = append(sp.diffs, r)
+				lastDiff = max(lastDiff, r.LastSeq)
+			}
+			continue
+		}
+		if r.LastSeq == 0 {
+			r.LastSeq = lastDiff
+		}
+		if r.LastSeq > 0 {
+			sp.snaps = append(sp.snaps, r)
+		}
+	}
+	// A snapshot is timed by its id where the recorded stream runs past
+	// it: between the last diff it holds and the next one (a REST body
+	// without a time is stamped when its response came, which the
+	// recorded stream's times need not agree with).
+	for i, s := range sp.snaps {
+		k := sort.Search(len(sp.diffs), func(j int) bool { return sp.diffs[j].LastSeq > s.LastSeq })
+		if k > 0 && k < len(sp.diffs) {
+			sp.snaps[i].Time = min(max(s.Time, sp.diffs[k-1].Time), sp.diffs[k].Time-1)
+		}
+	}
+	sort.SliceStable(sp.snaps, func(i, j int) bool { return sp.snaps[i].Time < sp.snaps[j].Time })
+	if len(sp.snaps) > 0 {
+		sp.ok = true
+		sp.first = sp.snaps[0].Time
+		sp.last = sp.snaps[len(sp.snaps)-1].Time
+		if n := len(sp.diffs); n > 0 {
+			sp.last = max(sp.last, sp.diffs[n-1].Time)
+		}
+		lastSeq := sp.snaps[len(sp.snaps)-1].LastSeq
+		if n := len(sp.diffs); n > 0 {
+			lastSeq = max(lastSeq, sp.diffs[n-1].LastSeq)
+		}
+		if rb.synth != nil {
+			if b, err := rb.synth.Book(ctx, symbol, sp.last, 1); err == nil {
+				sp.offAfter = lastSeq - b.Seq
+			}
+			if b, err := rb.synth.Book(ctx, symbol, sp.first, 1); err == nil {
+				sp.offBefore = sp.snaps[0].LastSeq - 1 - b.Seq
+			}
+		}
+	}
+	rb.syms[symbol] = sp
+	return sp, nil
+}
+
+// synthBook is the synthetic book at at with its id moved by off.
+func (rb *recordedBooks) synthBook(ctx context.Context, symbol string, at int64, depth int, off int64) (cc.Book, error) {
+	if rb.synth == nil {
+		return cc.Book{}, errNoBooks
+	}
+	b, err := rb.synth.Book(ctx, symbol, at, depth)
+	b.Seq += off
+	return b, err
+}
+
+// Book implements cc.Books.
+func (rb *recordedBooks) Book(ctx context.Context, symbol string, at int64, depth int) (cc.Book, error) {
+	sp, err := rb.span(ctx, symbol)
+	if err != nil {
+		return cc.Book{}, err
+	}
+	switch {
+	case !sp.ok:
+		return rb.synthBook(ctx, symbol, at, depth, 0)
+	case at < sp.first:
+		return rb.synthBook(ctx, symbol, at, depth, sp.offBefore)
+	case at > sp.last:
+		return rb.synthBook(ctx, symbol, at, depth, sp.offAfter)
+	}
+	b := sp.rebuild(at, depth)
+	b.Time = at
+	return b, nil
+}
+
+// rebuild is the recorded book at at (inside the span), depth levels a
+// side (0: all it holds).
+func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
+	n := sort.Search(len(sp.snaps), func(i int) bool { return sp.snaps[i].Time > at })
+	base := n - 1
+	for i := n - 1; i >= 0; i-- {
+		if d := sp.snaps[i].Depth; d == 0 || (depth > 0 && d >= depth) {
+			base = i
+			break
+		}
+	}
+	s := sp.snaps[base]
+	b := cc.Book{Time: s.Time, Seq: s.LastSeq}
+	b.Bids = append(b.Bids, s.Bids...)
+	b.Asks = append(b.Asks, s.Asks...)
+	// Diffs are applied in time order from a minute before the snapshot
+	// (a REST snapshot is timed when its response came, after diffs it
+	// may not hold); those it already holds are refused by their ids.
+	for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time >= s.Time-60_000_000 }):] {
+		if d.Time > at {
+			break
+		}
+		_ = b.ApplyDiff(d.Diff(), 0)
+	}
+	if depth > 0 {
+		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
+	}
+	return b
+}
+
+// Diffs implements cc.Books: the synthetic diffs before and after the
+// span (ids moved), the recorded ones inside it.
+func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	sp, err := rb.span(ctx, symbol)
+	if err != nil {
+		return nil, err
+	}
+	if !sp.ok {
+		if rb.synth == nil {
+			return nil, errNoBooks
+		}
+		return rb.synth.Diffs(ctx, symbol, from, to, step, depth)
+	}
+	var out []cc.BookDiff
+	synthPart := func(a, b, off int64) error {
+		if a >= b {
+			return nil
+		}
+		if rb.synth == nil {
+			return errNoBooks
+		}
+		ds, err := rb.synth.Diffs(ctx, symbol, a, b, step, depth)
+		for _, d := range ds {
+			d.FirstSeq += off
+			d.LastSeq += off
+			out = append(out, d)
+		}
+		return err
+	}
+	if err := synthPart(from, min(to, sp.first-1), sp.offBefore); err != nil {
+		return nil, err
+	}
+	if a, b := max(from, sp.first-1), min(to, sp.last); a < b {
+		out = append(out, sp.recordedDiffs(a, b, step, depth)...)
+	}
+	if err := synthPart(max(from, sp.last), to, sp.offAfter); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// recordedDiffs groups the recorded diffs in (from, to] into steps of
+// step µs aligned to multiples of step (the last ending at to): each step
+// with a diff gives one, covering the recorded ids, listing the levels
+// they changed with their size at the step's end — for depth > 0 the
+// changes of the book kept to depth.
+func (sp *bookSpan) recordedDiffs(from, to, step int64, depth int) []cc.BookDiff {
+	if step <= 0 {
+		step = to - from
+	}
+	var out []cc.BookDiff
+	var prev cc.Book
+	if depth > 0 {
+		prev = sp.rebuild(from, 0)
+	}
+	i := sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time > from })
+	for i < len(sp.diffs) && sp.diffs[i].Time <= to {
+		end := min(to, (sp.diffs[i].Time+step-1)/step*step)
+		d := cc.BookDiff{Time: end, FirstSeq: sp.diffs[i].FirstSeq}
+		var acc cc.Book
+		for ; i < len(sp.diffs) && sp.diffs[i].Time <= end; i++ {
+			r := sp.diffs[i]
+			acc.Bids = mergeChanges(acc.Bids, r.Bids, true)
+			acc.Asks = mergeChanges(acc.Asks, r.Asks, false)
+			d.LastSeq = r.LastSeq
+		}
+		if depth > 0 {
+			next := prev
+			next.Seq = d.FirstSeq - 1
+			_ = next.ApplyDiff(cc.BookDiff{Time: end, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq, Bids: acc.Bids, Asks: acc.Asks}, 0)
+			a, b := trimBook(prev, depth), trimBook(next, depth)
+			acc.Bids, acc.Asks = levelChanges(a.Bids, b.Bids, true), levelChanges(a.Asks, b.Asks, false)
+			prev = next
+		}
+		d.Bids, d.Asks = acc.Bids, acc.Asks
+		out = append(out, d)
+	}
+	return out
+}
+
+func trimBook(b cc.Book, depth int) cc.Book {
+	b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
+	return b
+}
+
+// mergeChanges merges later changes ch into acc (both best first), a
+// later size replacing an earlier one at the same price, zeros kept.
+func mergeChanges(acc, ch []cc.BookLevel, desc bool) []cc.BookLevel {
+	out := make([]cc.BookLevel, 0, len(acc)+len(ch))
+	i, j := 0, 0
+	for i < len(acc) || j < len(ch) {
+		c := 1
+		switch {
+		case i == len(acc):
+		case j == len(ch):
+			c = -1
+		default:
+			c = acc[i].Price.Cmp(ch[j].Price)
+			if desc {
+				c = -c
+			}
+		}
+		switch {
+		case c < 0:
+			out = append(out, acc[i])
+			i++
+		case c > 0:
+			out = append(out, ch[j])
+			j++
+		default:
+			out = append(out, ch[j])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// levelChanges lists the levels of b that differ from a (new or resized)
+// and those of a gone from b (size 0), best first.
+func levelChanges(a, b []cc.BookLevel, desc bool) []cc.BookLevel {
+	var out []cc.BookLevel
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		c := 1
+		switch {
+		case i == len(a):
+		case j == len(b):
+			c = -1
+		default:
+			c = a[i].Price.Cmp(b[j].Price)
+			if desc {
+				c = -c
+			}
+		}
+		switch {
+		case c < 0:
+			out = append(out, cc.BookLevel{Price: a[i].Price})
+			i++
+		case c > 0:
+			out = append(out, b[j])
+			j++
+		default:
+			if a[i].Size.Cmp(b[j].Size) != 0 {
+				out = append(out, b[j])
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// shiftedBooks is books moved forward in time by shift µs (--clock now).
+type shiftedBooks struct {
+	inner cc.Books
+	shift int64
+}
+
+func (s shiftedBooks) Book(ctx context.Context, symbol string, at int64, depth int) (cc.Book, error) {
+	b, err := s.inner.Book(ctx, symbol, at-s.shift, depth)
+	b.Time += s.shift
+	return b, err
+}
+
+func (s shiftedBooks) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	ds, err := s.inner.Diffs(ctx, symbol, from-s.shift, to-s.shift, step, depth)
+	for i := range ds {
+		ds[i].Time += s.shift
+	}
+	return ds, err
+}
+
+// bookSource is the Books replay serves: the recorded books joined to
+// the synthetic ones, shifted for --clock now.
+func (t *tape) bookSource(synth cc.Books) cc.Books {
+	var b cc.Books = newRecordedBooks(t.c, synth, t.d)
+	if t.shift != 0 {
+		b = shiftedBooks{inner: b, shift: t.shift * 1000}
+	}
+	return b
+}
