@@ -71,7 +71,9 @@ func (s *server) handleDepth(w http.ResponseWriter, r *http.Request, q params) {
 		writeError(w, aerr)
 		return
 	}
-	now := s.env.Clock.NowMillis()
+	// Now, or older than the streams when the network simulation serves
+	// a stale snapshot: the whole answer is as of that instant.
+	now := s.env.SnapshotTime(r).UnixMilli()
 	b, err := s.env.Books.Book(r.Context(), sp.symbol, now*1000+999, limit)
 	if err != nil {
 		writeError(w, err)
@@ -210,6 +212,11 @@ func (d *depthStream) push(at int64) {
 	ds, err := d.srv.env.Books.Diffs(ctx, d.sp.symbol, d.last*1000, t*1000, d.step*1000, 0)
 	if err != nil {
 		return
+	}
+	// Diff events are book diffs to the network simulation (gaps,
+	// duplicates, reordering); Binance sends no checksum.
+	send = func(b []byte) bool {
+		return d.ses.Subscribed(d.name) && d.ses.SendBookDiff(d.name, d.srv.wrap(d.c, d.name, b), nil) == nil
 	}
 	d.last = t
 	for _, df := range ds {
