@@ -75,6 +75,13 @@ const LIMITS = {
   ascendex: [undefined],
 };
 
+/**
+ * WATCH_LIMIT: the watchOrderBook limit where ccxt needs one: ccxt kucoin
+ * and kucoinfutures load the snapshot with fetchOrderBook at the watch's
+ * limit, and without one that is KuCoin's private full book.
+ */
+const WATCH_LIMIT = { kucoin: 100, kucoinfutures: 100 };
+
 /** CHECKSUM: the classes whose exchange sends a checksum (book_corrupt). */
 const CHECKSUM = new Set(['okx', 'kraken']);
 
@@ -116,12 +123,12 @@ async function putConditions(server, body) {
  * watchUntil calls watchOrderBook until stop(ob) is true or ms of real time
  * pass, checking every update and the nonce; each(ob) sees every update.
  */
-async function watchUntil(ex, symbol, ms, stop, label) {
+async function watchUntil(ex, symbol, ms, stop, label, limit = WATCH_LIMIT[ex.id]) {
   const end = Date.now() + ms;
   let nonce;
   let n = 0;
   while (Date.now() < end) {
-    const ob = await h.withTimeout(ex.watchOrderBook(symbol), 10_000, `${label}: watchOrderBook`);
+    const ob = await h.withTimeout(ex.watchOrderBook(symbol, limit), 10_000, `${label}: watchOrderBook`);
     n++;
     valid(ob, `${label} update ${n}`);
     if (ob.nonce !== undefined && nonce !== undefined) assert.ok(ob.nonce >= nonce, `${label}: nonce went back from ${nonce} to ${ob.nonce}`);
@@ -136,7 +143,7 @@ async function expectFault(ex, symbol, label) {
   const end = Date.now() + 15_000;
   while (Date.now() < end) {
     try {
-      await h.withTimeout(ex.watchOrderBook(symbol), 10_000, `${label}: watchOrderBook`);
+      await h.withTimeout(ex.watchOrderBook(symbol, WATCH_LIMIT[ex.id]), 10_000, `${label}: watchOrderBook`);
     } catch (err) {
       return err;
     }
@@ -269,7 +276,7 @@ describe('ccxt order books', { concurrency: 3 }, () => {
         let last;
         while (ok < 3 && Date.now() < end) {
           try {
-            valid(await h.withTimeout(c.ex.watchOrderBook(c.symbol), 10_000, 'watchOrderBook'), `${entry.id} after ${cond}`);
+            valid(await h.withTimeout(c.ex.watchOrderBook(c.symbol, WATCH_LIMIT[c.ex.id]), 10_000, 'watchOrderBook'), `${entry.id} after ${cond}`);
             ok++;
           } catch (e) {
             if (!FAULT_ERRORS.some((k) => mod[k] && e instanceof mod[k])) throw e;
