@@ -107,32 +107,43 @@ var gapFamilies = []bookFamily{
 	}, []cc.Pair{{Base: "BTC", Quote: "USD", Price: 50000}}},
 }
 
-// bookFrames subscribes on a fresh server of fam (faults cond) and
-// returns its first n book frames.
-func bookFrames(t *testing.T, fam bookFamily, cond string, n int) ([]bookFrame, *replaytest.Server) {
+// bookConn starts a server of fam on clock with the faults cond and
+// subscribes; read returns its next n book frames.
+func bookConn(t *testing.T, fam bookFamily, cond string, clock *cc.Clock) (read func(n int) []bookFrame, srv *replaytest.Server) {
 	t.Helper()
-	srv := replaytest.Start(t, fam.id, fam.pairs, replaytest.Clock(faultsT0, 10))
+	srv = replaytest.Start(t, fam.id, fam.pairs, clock)
 	if err := srv.PatchConditions([]byte(cond)); err != nil {
 		t.Fatal(err)
 	}
 	c := replaytest.Dial(t, srv.WSURL+fam.path)
 	replaytest.Send(t, c, fam.sub)
-	var out []bookFrame
-	deadline := time.Now().Add(20 * time.Second)
-	for len(out) < n && time.Now().Before(deadline) {
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, b, err := c.ReadMessage()
-		if err != nil {
-			t.Fatalf("after %d frames: %v", len(out), err)
+	return func(n int) []bookFrame {
+		t.Helper()
+		var out []bookFrame
+		deadline := time.Now().Add(20 * time.Second)
+		for len(out) < n && time.Now().Before(deadline) {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, b, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("after %d frames: %v", len(out), err)
+			}
+			if f := fam.parse(b); f.kind != "" {
+				out = append(out, f)
+			}
 		}
-		if f := fam.parse(b); f.kind != "" {
-			out = append(out, f)
+		if len(out) < n {
+			t.Fatalf("%d book frames in 20 s, want %d", len(out), n)
 		}
-	}
-	if len(out) < n {
-		t.Fatalf("%d book frames in 20 s, want %d", len(out), n)
-	}
-	return out, srv
+		return out
+	}, srv
+}
+
+// bookFrames subscribes on a fresh server of fam (faults cond) and
+// returns its first n book frames.
+func bookFrames(t *testing.T, fam bookFamily, cond string, n int) ([]bookFrame, *replaytest.Server) {
+	t.Helper()
+	read, srv := bookConn(t, fam, cond, replaytest.Clock(faultsT0, 10))
+	return read(n), srv
 }
 
 // With book_gap on, every family's diff stream shows a sequence jump (the
@@ -190,8 +201,12 @@ func TestABookCorruptMakesTheChecksumWrong(t *testing.T) {
 	for _, fam := range []bookFamily{gapFamilies[0], kraken} {
 		t.Run(fam.id, func(t *testing.T) {
 			t.Parallel()
-			clean, _ := bookFrames(t, fam, `{}`, 30)
-			bad, srv := bookFrames(t, fam, `{"book_corrupt":{"every":3}}`, 30)
+			// Both servers on one clock, subscribed before either is
+			// read, so their streams cover the same updates.
+			clock := replaytest.Clock(faultsT0, 10)
+			readClean, _ := bookConn(t, fam, `{}`, clock)
+			readBad, srv := bookConn(t, fam, `{"book_corrupt":{"every":3}}`, clock)
+			clean, bad := readClean(30), readBad(30)
 			right := map[string]int64{}
 			for _, f := range clean {
 				if f.kind == "diff" {
