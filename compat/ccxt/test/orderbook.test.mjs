@@ -10,16 +10,16 @@
 //     valid book — bids strictly descending, asks strictly ascending, never
 //     crossed, every size > 0 — and its nonce never going back;
 //   - the same instant: the watched book's top TOP equals a
-//     fetchOrderBook's top TOP at the same update. Every state the watch
-//     passes through is kept (its top TOP, by nonce and by timestamp); a
+//     fetchOrderBook's top TOP at the same update. Every book ccxt resolves
+//     (one per message it applies: its WS client's resolve is wrapped, on
+//     a fresh connection) is kept (its top TOP, nonce and timestamp); a
 //     REST book is matched with the state of its nonce where both carry
 //     one (the exchange's update id), else of its timestamp, else (no key
 //     at all) with any state the stream passed through in the last
 //     seconds. A REST book ahead of the stream is matched once the watch
 //     reaches it; the test takes REST books until one is matched. Between
 //     two watched states around the REST key ('bracket') a match passes
-//     and a mismatch tries again (ccxt may have merged updates between two
-//     calls); a stream of whole books at its own cadence (Hyperliquid's,
+//     and a mismatch tries again; a stream of whole books at its own cadence (Hyperliquid's,
 //     every 500 ms) needs the exact key or a recent pushed book equal to it;
 //   - the faults, through PUT /__admin/conditions: with book_gap on (and
 //     book_corrupt where the exchange has a checksum ccxt verifies) the
