@@ -230,8 +230,11 @@ describe('ccxt order books', { concurrency: 3 }, () => {
           states.push([ob.nonce, ob.timestamp, t]);
           if (states.length > 5000) states.shift();
         };
-        const client = c.ex.client.bind(c.ex);
-        c.ex.client = (url) => {
+        // A fresh instance, so the hook sees every message.
+        const ex = await h.makeExchange(entry, c.server);
+        await ex.loadMarkets();
+        const client = ex.client.bind(ex);
+        ex.client = (url) => {
           const cl = client(url);
           if (!cl.bookHook) {
             const resolve = cl.resolve.bind(cl);
@@ -243,41 +246,43 @@ describe('ccxt order books', { concurrency: 3 }, () => {
           }
           return cl;
         };
-        // A new connection, so the hook sees every message.
-        await c.ex.close();
-        await watchUntil(c.ex, c.symbol, 300, () => false, entry.id);
-        const tries = [];
-        for (let i = 0; i < 15; i++) {
-          const rest = await c.ex.fetchOrderBook(c.symbol, limits.find((l) => l === undefined || l >= TOP));
-          valid(rest, 'fetchOrderBook');
-          const k = rest.nonce !== undefined ? 0 : rest.timestamp !== undefined ? 1 : -1;
-          const want = top(rest);
-          const at = k < 0 ? undefined : (k === 0 ? rest.nonce : rest.timestamp);
-          // find: 'exact' (a watched state with the REST book's key),
-          // 'bracket' (the last state before the key, its successor past
-          // it: the book then, unless ccxt coalesced updates in between),
-          // 'any' (keyless: a recent state equal to it), or undefined.
-          const find = () => {
-            if (k < 0) return states.slice(-200).some((s) => s[2] === want) ? ['any', want] : undefined;
-            const j = states.findIndex((s) => s[k] !== undefined && s[k] >= at);
-            if (j < 0) return undefined;
-            if (states[j][k] === at) return ['exact', states[j][2]];
-            return j > 0 ? ['bracket', states[j - 1][2]] : ['none'];
-          };
-          let got;
-          await watchUntil(c.ex, c.symbol, 2_000, () => { got = find(); return got !== undefined; }, entry.id);
-          if (got?.[0] === 'exact') {
-            assert.equal(got[1], want, `top ${TOP} at ${['nonce', 'timestamp'][k]} ${at}: watched vs fetched`);
-            return;
+        try {
+          await watchUntil(ex, c.symbol, 300, () => false, entry.id);
+          const tries = [];
+          for (let i = 0; i < 15; i++) {
+            const rest = await ex.fetchOrderBook(c.symbol, limits.find((l) => l === undefined || l >= TOP));
+            valid(rest, 'fetchOrderBook');
+            const k = rest.nonce !== undefined ? 0 : rest.timestamp !== undefined ? 1 : -1;
+            const want = top(rest);
+            const at = k < 0 ? undefined : (k === 0 ? rest.nonce : rest.timestamp);
+            // find: 'exact' (a watched state with the REST book's key),
+            // 'bracket' (the last state before the key, its successor past
+            // it: the book then, unless ccxt coalesced updates in between),
+            // 'any' (keyless: a recent state equal to it), or undefined.
+            const find = () => {
+              if (k < 0) return states.slice(-200).some((s) => s[2] === want) ? ['any', want] : undefined;
+              const j = states.findIndex((s) => s[k] !== undefined && s[k] >= at);
+              if (j < 0) return undefined;
+              if (states[j][k] === at) return ['exact', states[j][2]];
+              return j > 0 ? ['bracket', states[j - 1][2]] : ['none'];
+            };
+            let got;
+            await watchUntil(ex, c.symbol, 2_000, () => { got = find(); return got !== undefined; }, entry.id);
+            if (got?.[0] === 'exact') {
+              assert.equal(got[1], want, `top ${TOP} at ${['nonce', 'timestamp'][k]} ${at}: watched vs fetched`);
+              return;
+            }
+            // A stream of whole books at its own cadence (WHOLE) need not
+            // have pushed the book of every REST instant: exact only.
+            if ((got?.[0] === 'bracket' && !WHOLE.has(entry.ccxt) || got?.[0] === 'any') && got[1] === want) return;
+            // For those, a REST book equal to one the stream pushed lately.
+            if (WHOLE.has(entry.ccxt) && states.slice(-50).some((st) => st[2] === want)) return;
+            tries.push(`${['nonce', 'timestamp'][k] ?? 'keyless'} ${at}: ${got?.[0] ?? 'not reached'}`);
           }
-          // A stream of whole books at its own cadence (WHOLE) need not
-          // have pushed the book of every REST instant: exact only.
-          if ((got?.[0] === 'bracket' && !WHOLE.has(entry.ccxt) || got?.[0] === 'any') && got[1] === want) return;
-          // For those, a REST book equal to one the stream pushed lately.
-          if (WHOLE.has(entry.ccxt) && states.slice(-50).some((st) => st[2] === want)) return;
-          tries.push(`${['nonce', 'timestamp'][k] ?? 'keyless'} ${at}: ${got?.[0] ?? 'not reached'}`);
+          assert.fail(`no REST book met a watched state at the same instant (tried ${tries.join(', ')}; watched ${JSON.stringify(states.slice(-5).map((s) => [s[0], s[1]]))})`);
+        } finally {
+          await ex.close().catch(() => {});
         }
-        assert.fail(`no REST book met a watched state at the same instant (tried ${tries.join(', ')}; watched ${JSON.stringify(states.slice(-5).map((s) => [s[0], s[1]]))})`);
       });
       const fault = (name, cond, skip = false) => check(name, async () => {
         await putConditions(c.server, { [cond]: { every: 3 } });
