@@ -143,3 +143,9 @@ func (s *Session) OnResync(f ResyncFunc) {
 func (s *Session) SendBookDiff(stream string, data []byte, corrupt func([]byte) []byte) error {
 	return s.queue(outMsg{typ: websocket.TextMessage, data: data, at: time.Now(), book: stream, diff: true, corrupt: corrupt})
 }
+
+// SendBinaryBookDiff is SendBookDiff for a binary frame (MEXC's protobuf
+// pushes).
+func (s *Session) SendBinaryBookDiff(stream string, data []byte, corrupt func([]byte) []byte) error {
+	return s.queue(outMsg{typ: websocket.BinaryMessage, data: data, at: time.Now(), book: stream, diff: true, corrupt: corrupt})
+}

@@ -69,7 +69,7 @@ func newMulti(opts Options) (*Server, error) {
 	}
 	clock := opts.Clock
 	if clock == nil {
-		clock = &cc.Clock{Speed: opts.Speed}
+		clock = speedClock(opts.Speed)
 	}
 	// Each exchange spells the pairs its own way.
 	pairs := append([]cc.Pair(nil), opts.Pairs...)

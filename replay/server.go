@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +53,10 @@ type Options struct {
 	// shifted) or an RFC3339 instant. Ignored without a Cassette.
 	ClockMode string
 	// Speed scales the virtual clock and recorded WS streams: 0 or 1 is real
-	// time, 10 ten times faster, math.Inf(1) as fast as possible.
+	// time, 10 ten times faster, math.Inf(1) as fast as possible. Without
+	// a Cassette or a Clock (synth), a speed other than 1 starts the
+	// virtual clock at the real now and runs it Speed times as fast
+	// (math.Inf(1) stops it there).
 	Speed float64
 
 	// OnMiss is what a request the cassette cannot answer gets (see
@@ -179,7 +184,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 	if tp != nil {
 		clock = tp.clock
 	} else if clock == nil {
-		clock = &cc.Clock{Speed: opts.Speed}
+		clock = speedClock(opts.Speed)
 	}
 	// What the plugin reads runs on the exchange's clock: skewed by the
 	// network simulation's clock_skew (the tape keeps its own).
@@ -307,4 +312,14 @@ func (s *Server) close(ctx context.Context, report bool) (*Report, error) {
 		return nil, errors.New("replay: server already closed")
 	}
 	return rep, s.closeErr
+}
+
+// speedClock is the virtual clock of a market without a cassette or a
+// given Clock: real time at speed 0 or 1, otherwise starting at the real
+// now and running speed times as fast.
+func speedClock(speed float64) *cc.Clock {
+	if speed == 0 || speed == 1 {
+		return &cc.Clock{}
+	}
+	return cc.NewClock(time.Now(), speed)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -24,7 +25,8 @@ func synthCommand() *cli.Command {
 			"with the port's http://HOST:PORT; on several exchanges a direct request (naming none of their\n" +
 			"hosts) is answered 421 with the ids and hosts served, and each id's admin API is at /__admin/ID/.",
 		Flags: append(servingFlags(), pairsFlag(),
-			&cli.BoolFlag{Name: "all", Usage: "serve every registered exchange at once, each under its real hostnames (proxy mode)"}),
+			&cli.BoolFlag{Name: "all", Usage: "serve every registered exchange at once, each under its real hostnames (proxy mode)"},
+			&cli.StringFlag{Name: "speed", Value: "1", Usage: "virtual clock speed: the market starts at the real now and runs N times as fast (0.5, 1, 10, ...)"}),
 		Action: func(c *cli.Context) error {
 			ids, err := synthIDs(c)
 			if err != nil {
@@ -34,10 +36,18 @@ func synthCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if len(ids) == 1 && !c.Bool("all") {
-				return runServer(c, replay.Options{Exchange: ids[0], Pairs: pairs})
+			speed, err := parseSpeed(c.String("speed"))
+			if err != nil {
+				return err
 			}
-			return runServer(c, replay.Options{Exchanges: ids, Pairs: pairs})
+			if math.IsInf(speed, 1) {
+				// A stopped clock would never push anything.
+				return fmt.Errorf("--speed max: synth's clock must run; want a positive number")
+			}
+			if len(ids) == 1 && !c.Bool("all") {
+				return runServer(c, replay.Options{Exchange: ids[0], Pairs: pairs, Speed: speed})
+			}
+			return runServer(c, replay.Options{Exchanges: ids, Pairs: pairs, Speed: speed})
 		},
 	}
 }

@@ -170,7 +170,8 @@ export function entries(listings) {
  * per test file: exchanges, roundtrip, proxy, and proxyall, recordall,
  * replayall for test/proxyall-ids.test.mjs's variants — the last four by id,
  * with why — and methods, methodsrecord, methodsreplay for
- * test/method-matrix.test.mjs, the ids of its pairs: see readMethodTodos).
+ * test/method-matrix.test.mjs, the ids of its pairs: see readMethodTodos;
+ * orderbook for test/orderbook.test.mjs, by id then check).
  * Every other registered id must pass.
  */
 export function readPassing() {
@@ -185,6 +186,7 @@ export function readPassing() {
     methods: new Set(Object.keys(p.todo?.methods ?? {})),
     methodsrecord: new Set(Object.keys(p.todo?.methodsrecord ?? {})),
     methodsreplay: new Set(Object.keys(p.todo?.methodsreplay ?? {})),
+    orderbook: new Set(Object.keys(p.todo?.orderbook ?? {})),
   };
 }
 

@@ -56,7 +56,7 @@ func (h *handler) productBook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The book on kit's 100 ms grid, which the level2 stream also reaches.
-	at := kit.BookTime(h.env.Clock.NowMillis())
+	at := kit.BookTime(h.env.SnapshotTime(r).UnixMilli())
 	bk, err := h.env.Books.Book(r.Context(), pair.Symbol, at, limit)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal server error")
@@ -150,7 +150,11 @@ func (p *wsProto) subscribeLevel2(s *plugins.Session, id string) error {
 		if !s.Subscribed(key) || s.Context().Err() != nil {
 			return false
 		}
-		p.sendLocked(s, "l2_data", time.UnixMicro(at), json.RawMessage(b))
+		book := ""
+		if kind == "update" {
+			book = key
+		}
+		p.sendLockedAs(s, "l2_data", time.UnixMicro(at), json.RawMessage(b), book)
 		return true
 	}
 	return kit.SubscribeBook(s, key, pair.Symbol, l2Depth, l2Step, l2Look, kit.BookStream{

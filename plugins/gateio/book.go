@@ -45,7 +45,7 @@ func (s *server) book(w http.ResponseWriter, r *http.Request, sym string, limit 
 		unavailable(w, "order book")
 		return cc.Book{}, false
 	}
-	b, err := s.env.Books.Book(r.Context(), sym, kit.BookTime(s.now()), limit)
+	b, err := s.env.Books.Book(r.Context(), sym, kit.BookTime(s.env.SnapshotTime(r).UnixMilli()), limit)
 	if err != nil {
 		s.internal(w, err)
 		return cc.Book{}, false
@@ -264,7 +264,11 @@ func (p *proto) bookChannel(sess *plugins.Session, req *request) {
 				first = func(b cc.Book) { send(p.encodeFull(req.Channel, sub, b)) }
 			}
 			err = kit.SubscribeBookDiffs(sess, sub.key, pair.Symbol, sub.depth, sub.every, first, func(d cc.BookDiff) {
-				send(p.encodeUpdate(req.Channel, sub, d, mult))
+				// Through the protocol faults (Gate has no checksum): a
+				// gap shows as U past the last u+1.
+				if sess.Subscribed(sub.key) {
+					sess.SendBookDiff(sub.key, p.encodeUpdate(req.Channel, sub, d, mult), nil)
+				}
 			})
 		} else {
 			err = kit.SubscribeBookSnapshots(sess, sub.key, pair.Symbol, sub.depth, sub.every, func(b cc.Book) {

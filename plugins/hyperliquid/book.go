@@ -178,7 +178,7 @@ func (s *server) l2BookInfo(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	var name string
 	json.Unmarshal(top["coin"], &name)
-	at := kit.BookTime(s.now())
+	at := kit.BookTime(s.env.SnapshotTime(r).UnixMilli())
 	bids, asks, err := s.l2Book(r.Context(), coin, at, o)
 	if err != nil {
 		s.failed(w, err)

@@ -112,7 +112,7 @@ func (h *handler) depth(w http.ResponseWriter, r *http.Request) {
 		count = min(v, depthMax)
 	}
 	// The book on kit's 100 ms grid, which a book stream also reaches.
-	bk, err := h.env.Books.Book(r.Context(), p.Symbol, kit.BookTime(h.env.Clock.NowMillis()), count)
+	bk, err := h.env.Books.Book(r.Context(), p.Symbol, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()), count)
 	if err != nil {
 		fail(w, "EGeneral:Internal error")
 		return
@@ -197,7 +197,13 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 			b = append(b, rfc3339(time.UnixMicro(ts))...)
 			b = append(b, '"')
 		}
-		return s.Send(append(b, "}]}"...)) == nil
+		b = append(b, "}]}"...)
+		if kind == "update" {
+			// Through the protocol faults: a gap or a wrong checksum
+			// both show as a checksum the client's book does not meet.
+			return s.SendBookDiff(key, b, corruptChecksum) == nil
+		}
+		return s.Send(b) == nil
 	}
 	out := kit.BookStream{
 		Snapshot: func(bk *cc.Book) bool {
@@ -209,12 +215,18 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 			return msg("update", inDepth(d.Bids, after.Bids, depth, true), inDepth(d.Asks, after.Asks, depth, false), after, d.Time)
 		},
 	}
+	// Subscribing again restarts the channel with a new snapshot (a
+	// client's recovery after a checksum mismatch).
+	s.Unsubscribe(key)
 	if err := kit.SubscribeBook(s, key, pair.Symbol, depth, bookStep, bookLook, out); err != nil {
 		fail("Subscription failed", sym)
 		return
 	}
 	p.startHeartbeat(s)
 }
+
+// corruptChecksum makes a book update's checksum wrong (book_corrupt).
+var corruptChecksum = kit.CorruptChecksum("checksum")
 
 // inDepth drops from ch the removals of levels beyond the book after it
 // (best first, desc for bids) when that book is full: those fell out of

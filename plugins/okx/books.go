@@ -166,7 +166,7 @@ func (h *handler) books(w http.ResponseWriter, r *http.Request, q url.Values) {
 	}
 	// The book on kit's 100 ms grid, so a snapshot is one a books
 	// stream's push also reaches (same seqId).
-	bk, err := h.env.Books.Book(r.Context(), id, kit.BookTime(h.env.Clock.NowMillis()), sz)
+	bk, err := h.env.Books.Book(r.Context(), id, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()), sz)
 	if err != nil {
 		h.fail(w, http.StatusServiceUnavailable, "50001", msgUnavailable)
 		return
@@ -181,6 +181,9 @@ func (h *handler) books(w http.ResponseWriter, r *http.Request, q url.Values) {
 	b = append(b, `"}]`...)
 	h.ok(w, b)
 }
+
+// corruptChecksum makes a books update's checksum wrong (book_corrupt).
+var corruptChecksum = kit.CorruptChecksum("checksum")
 
 // bookChannel starts a book channel; handled is false for other channels.
 func (p *wsProtocol) bookChannel(s *plugins.Session, c *conn, a wsArg, wrong string) (handled bool, msg string) {
@@ -200,6 +203,13 @@ func (p *wsProtocol) bookChannel(s *plugins.Session, c *conn, a wsArg, wrong str
 	send := func(b []byte) bool {
 		c.touch()
 		return s.Send(b) == nil
+	}
+	// Diffs go out through the protocol faults (gap, duplicate, reorder,
+	// a wrong checksum), keyed by the channel's book.
+	bookKey := a.Channel + ":" + a.InstID
+	sendDiff := func(b []byte) bool {
+		c.touch()
+		return s.SendBookDiff(bookKey, b, corruptChecksum) == nil
 	}
 	var out kit.BookStream
 	if ch.full {
@@ -222,7 +232,7 @@ func (p *wsProtocol) bookChannel(s *plugins.Session, c *conn, a wsArg, wrong str
 		}
 		out = kit.BookStream{Snapshot: whole, Diff: func(_ cc.BookDiff, after *cc.Book) bool { return whole(after) }}
 	} else {
-		frame := func(action string, asks, bids []cc.BookLevel, after *cc.Book, ts int64) bool {
+		frame := func(action string, asks, bids []cc.BookLevel, after *cc.Book, ts int64) []byte {
 			b := append([]byte(nil), `{"arg":{"channel":"`...)
 			b = append(b, a.Channel...)
 			b = append(b, `","instId":"`...)
@@ -242,16 +252,20 @@ func (p *wsProtocol) bookChannel(s *plugins.Session, c *conn, a wsArg, wrong str
 			b = append(b, `,"seqId":`...)
 			b = strconv.AppendInt(b, after.Seq, 10)
 			prev = after.Seq
-			return send(append(b, "}]}"...))
+			return append(b, "}]}"...)
 		}
 		out = kit.BookStream{
-			Snapshot: func(bk *cc.Book) bool { return frame("snapshot", bk.Asks, bk.Bids, bk, bk.Time) },
+			Snapshot: func(bk *cc.Book) bool { return send(frame("snapshot", bk.Asks, bk.Bids, bk, bk.Time)) },
 			Diff: func(d cc.BookDiff, after *cc.Book) bool {
-				return frame("update", d.Asks, d.Bids, after, d.Time)
+				return sendDiff(frame("update", d.Asks, d.Bids, after, d.Time))
 			},
 		}
 	}
-	if err := kit.SubscribeBook(s, a.Channel+":"+a.InstID, a.InstID, ch.depth, ch.step, ch.every, out); err != nil {
+	// Subscribing again restarts the channel with a new snapshot, which
+	// is how a client (ccxt after a sequence or checksum error) recovers
+	// without reconnecting.
+	s.Unsubscribe(bookKey)
+	if err := kit.SubscribeBook(s, bookKey, a.InstID, ch.depth, ch.step, ch.every, out); err != nil {
 		return true, wrong
 	}
 	return true, ""
