@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -144,9 +145,13 @@ func Changes(d cc.BookDiff) []BookChange {
 // SplitDiff spreads d over one diff per update id, for protocols whose
 // messages carry a single id each that must grow by one (MEXC contract's
 // version, AscendEX's seqnum, KuCoin futures' sequence): the i-th change
-// (bids first) goes to FirstSeq+i, the changes beyond the last id all go
-// to LastSeq, and ids left without a change get an empty diff, so the
-// diffs applied in order give d's book and their ids run unbroken.
+// goes to FirstSeq+i, the changes beyond the last id all go to LastSeq,
+// and ids left without a change get an empty diff, so the diffs applied
+// in order give d's book and their ids run unbroken. The removals come
+// first (then the rest, bids first): a client shows the book after every
+// message, and a bid moving up to where an ask was must not be seen
+// before that ask is gone — every book in between then holds only prices
+// the final book holds, and is never crossed when it is not.
 func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 	n := int(d.LastSeq - d.FirstSeq + 1)
 	out := make([]cc.BookDiff, n)
@@ -154,7 +159,17 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 		seq := d.FirstSeq + int64(i)
 		out[i] = cc.BookDiff{Time: d.Time, FirstSeq: seq, LastSeq: seq}
 	}
-	for i, ch := range Changes(d) {
+	chs := Changes(d)
+	slices.SortStableFunc(chs, func(a, b BookChange) int {
+		switch {
+		case a.Size.IsZero() && !b.Size.IsZero():
+			return -1
+		case !a.Size.IsZero() && b.Size.IsZero():
+			return 1
+		}
+		return 0
+	})
+	for i, ch := range chs {
 		p := &out[min(i, n-1)]
 		if ch.Bid {
 			p.Bids = append(p.Bids, ch.BookLevel)

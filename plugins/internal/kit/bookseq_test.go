@@ -63,6 +63,26 @@ func TestDiffStreamChainsIdsFromTheGrid(t *testing.T) {
 
 // SplitDiff gives one diff per id, in order, that together make the
 // original, whether it has fewer changes than ids or more.
+// TestSplitDiffNeverShowsACrossedBook: the bid moves up to the price the
+// ask held; a client that shows the book after each message must see the
+// ask go before the bid comes.
+func TestSplitDiffNeverShowsACrossedBook(t *testing.T) {
+	lv := func(p, s int64) cc.BookLevel {
+		return cc.BookLevel{Price: cc.NewDecimal(p, 0), Size: cc.NewDecimal(s, 0)}
+	}
+	book := cc.Book{Seq: 9, Bids: []cc.BookLevel{lv(100, 1)}, Asks: []cc.BookLevel{lv(101, 1), lv(102, 1)}}
+	d := cc.BookDiff{FirstSeq: 10, LastSeq: 11, Bids: []cc.BookLevel{lv(101, 2)}, Asks: []cc.BookLevel{lv(101, 0)}}
+	for _, part := range kit.SplitDiff(d) {
+		kit.ApplyBookDiff(&book, part, 0)
+		if len(book.Bids) > 0 && len(book.Asks) > 0 && book.Bids[0].Price.Cmp(book.Asks[0].Price) >= 0 {
+			t.Fatalf("after seq %d the book is crossed: bid %s, ask %s", part.LastSeq, book.Bids[0].Price, book.Asks[0].Price)
+		}
+	}
+	if book.Bids[0].Price.Cmp(cc.NewDecimal(101, 0)) != 0 || book.Asks[0].Price.Cmp(cc.NewDecimal(102, 0)) != 0 {
+		t.Fatalf("final book %+v", book)
+	}
+}
+
 func TestSplitDiffSpreadsChangesOverIds(t *testing.T) {
 	lv := func(p, s int64) cc.BookLevel {
 		return cc.BookLevel{Price: cc.NewDecimal(p, 0), Size: cc.NewDecimal(s, 0)}
@@ -83,7 +103,15 @@ func TestSplitDiffSpreadsChangesOverIds(t *testing.T) {
 			}
 			got = append(got, kit.Changes(p)...)
 		}
-		want := kit.Changes(d)
+		// Removals first, then the rest, each in Changes' order.
+		var want []kit.BookChange
+		for _, removal := range []bool{true, false} {
+			for _, c := range kit.Changes(d) {
+				if c.Size.IsZero() == removal {
+					want = append(want, c)
+				}
+			}
+		}
 		if len(got) != len(want) {
 			t.Fatalf("%d changes, want %d", len(got), len(want))
 		}
