@@ -257,6 +257,10 @@ func (p *proto) bookChannel(sess *plugins.Session, req *request) {
 				sess.Send(b)
 			}
 		}
+		// Subscribing again restarts the channel (spot with a new full
+		// push), which is how a client recovers from a sequence gap
+		// without reconnecting.
+		sess.Unsubscribe(sub.key)
 		var err error
 		if sub.diffs {
 			var first func(cc.Book)

@@ -175,6 +175,30 @@ func TestOrderBookUpdateSyncsWithTheRESTSnapshot(t *testing.T) {
 	}
 }
 
+// TestSubscribingAgainRestartsTheBook: a second subscribe on the same
+// connection (a client recovering from a gap) gets a new full push.
+func TestSubscribingAgainRestartsTheBook(t *testing.T) {
+	srv, _ := startBooks(t, "gate_io_spot", 5, true)
+	ws := srv.Dial(t, "/ws/v4/")
+	sub := `{"id":1,"time":1,"channel":"spot.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms"]}`
+	full := func() map[string]any {
+		m := ws.ReadJSON(5*time.Second, func(m map[string]any) bool {
+			r, _ := m["result"].(map[string]any)
+			return m["channel"] == "spot.order_book_update" && m["event"] == "update" && r["full"] == true
+		})
+		return m["result"].(map[string]any)
+	}
+	ws.Send(sub)
+	first := full()
+	ws.Send(sub)
+	second := full()
+	u1, _ := first["u"].(json.Number).Int64()
+	u2, _ := second["u"].(json.Number).Int64()
+	if u2 < u1 {
+		t.Fatalf("the second full push (u %d) is older than the first (u %d)", u2, u1)
+	}
+}
+
 func testOrderBookUpdateSync(t *testing.T, exchange, path, channel, payload, restPath string, depth int, synthetic bool) {
 	ctx := context.Background()
 	futures := strings.HasPrefix(channel, "futures")
