@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"reflect"
 	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -61,7 +62,7 @@ func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, fr
 		return books.Diffs(ctx, symbol, from, to, step, depth)
 	}
 	s.mu.Lock()
-	if s.books != books {
+	if !sameBooks(s.books, books) {
 		s.books, s.series = books, nil
 	}
 	if s.series == nil {
@@ -127,6 +128,27 @@ func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, fr
 		}
 	}
 	return out, nil
+}
+
+// sameBooks reports whether a and b are the same Books, without the
+// panic == gives on an uncomparable one (a map of books per symbol: the
+// union of a shared socket).
+func sameBooks(a, b cc.Books) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb {
+		return false
+	}
+	if !ta.Comparable() {
+		switch ta.Kind() {
+		case reflect.Map, reflect.Slice, reflect.Func:
+			return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+		}
+		return false // not shared: each call starts afresh
+	}
+	return a == b
 }
 
 // fill completes the steps of got this call created (own) from ds, the diffs of (from, from+len(got)*step], or with err, in

@@ -102,3 +102,34 @@ func TestDiffShareDoesNotKeepErrors(t *testing.T) {
 		t.Fatalf("after a failure: %d diffs, %v; want %d", len(got), err, len(want))
 	}
 }
+
+// mapBooks is an uncomparable Books, as the union of a shared socket is.
+type mapBooks map[string]cc.Books
+
+func (m mapBooks) Book(ctx context.Context, symbol string, at int64, depth int) (cc.Book, error) {
+	return m[symbol].Book(ctx, symbol, at, depth)
+}
+
+func (m mapBooks) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	return m[symbol].Diffs(ctx, symbol, from, to, step, depth)
+}
+
+// A map of books is shared like any other, without the panic == gives on
+// an uncomparable value, and a second map is a different Books.
+func TestDiffShareTakesAnUncomparableBooks(t *testing.T) {
+	f := fakeBooks()
+	a, b := mapBooks{"X": f}, mapBooks{"X": f}
+	var share kit.DiffShare
+	const step = 100_000
+	from := time.Date(2026, 2, 3, 4, 5, 0, 0, time.UTC).UnixMicro()
+	want, err := f.Diffs(context.Background(), "X", from, from+3*step, step, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, books := range []cc.Books{a, a, b} {
+		got, err := share.Diffs(context.Background(), books, "X", from, from+3*step, step, 0)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %v %+v, want %+v", err, got, want)
+		}
+	}
+}
