@@ -87,29 +87,13 @@ func (f bookFmt) levels(b []byte, ls []cc.BookLevel) []byte {
 
 // depth serves /0/public/Depth.
 func (h *handler) depth(w http.ResponseWriter, r *http.Request) {
-	form, good := params(r)
-	if !good {
-		fail(w, "EGeneral:Invalid arguments")
+	form, p, n, ok := h.pairRequest(w, r, h.env.Books != nil)
+	if !ok {
 		return
 	}
-	pairName := get(form, "pair")
-	if pairName == "" {
-		fail(w, "EGeneral:Invalid arguments:pair")
+	count, ok := countParam(w, form, depthDefault, depthMax)
+	if !ok {
 		return
-	}
-	p, n, found := h.lookup(pairName)
-	if !found || h.env.Books == nil {
-		fail(w, "EQuery:Unknown asset pair")
-		return
-	}
-	count := depthDefault
-	if s := get(form, "count"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			fail(w, "EGeneral:Invalid arguments:count")
-			return
-		}
-		count = min(v, depthMax)
 	}
 	// The book on kit's 100 ms grid, which a book stream also reaches.
 	bk, err := h.env.Books.Book(r.Context(), p.Symbol, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()), count)

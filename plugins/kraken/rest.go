@@ -83,6 +83,43 @@ func ok(w http.ResponseWriter, result any) {
 	writeRaw(w, http.StatusOK, b)
 }
 
+// pairRequest reads a public request's form and its pair, answering
+// Kraken's error itself (ok false) when the form is bad, the pair is
+// missing or unknown, or serves is false (the market has no such data).
+func (h *handler) pairRequest(w http.ResponseWriter, r *http.Request, serves bool) (form map[string][]string, p cc.Pair, n pairNames, ok bool) {
+	form, good := params(r)
+	if !good {
+		fail(w, "EGeneral:Invalid arguments")
+		return nil, p, n, false
+	}
+	pairName := get(form, "pair")
+	if pairName == "" {
+		fail(w, "EGeneral:Invalid arguments:pair")
+		return nil, p, n, false
+	}
+	p, n, found := h.lookup(pairName)
+	if !found || !serves {
+		fail(w, "EQuery:Unknown asset pair")
+		return nil, p, n, false
+	}
+	return form, p, n, true
+}
+
+// countParam reads the count parameter: def when absent, at most max;
+// ok false (Kraken's error answered) when it is not a positive integer.
+func countParam(w http.ResponseWriter, form map[string][]string, def, max int) (int, bool) {
+	s := get(form, "count")
+	if s == "" {
+		return def, true
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		fail(w, "EGeneral:Invalid arguments:count")
+		return 0, false
+	}
+	return min(v, max), true
+}
+
 func params(r *http.Request) (map[string][]string, bool) {
 	if err := r.ParseForm(); err != nil {
 		return nil, false
@@ -114,19 +151,8 @@ func (h *handler) lookup(name string) (cc.Pair, pairNames, bool) {
 // after since, oldest first, the last one always the candle in progress;
 // `last` is the open time of the newest committed candle.
 func (h *handler) ohlc(w http.ResponseWriter, r *http.Request) {
-	form, good := params(r)
-	if !good {
-		fail(w, "EGeneral:Invalid arguments")
-		return
-	}
-	pairName := get(form, "pair")
-	if pairName == "" {
-		fail(w, "EGeneral:Invalid arguments:pair")
-		return
-	}
-	p, n, found := h.lookup(pairName)
-	if !found {
-		fail(w, "EQuery:Unknown asset pair")
+	form, p, n, ok := h.pairRequest(w, r, true)
+	if !ok {
 		return
 	}
 	m := 1

@@ -72,29 +72,13 @@ func lastCursor(ctx context.Context, tape cc.Tape, sym string, t cc.Trade, now i
 // trades serves /0/public/Trades: count (1..1000, default 1000) trades
 // from since on, oldest first; without since, the most recent ones.
 func (h *handler) trades(w http.ResponseWriter, r *http.Request) {
-	form, good := params(r)
-	if !good {
-		fail(w, "EGeneral:Invalid arguments")
+	form, p, n, ok := h.pairRequest(w, r, h.env.Tape != nil)
+	if !ok {
 		return
 	}
-	pairName := get(form, "pair")
-	if pairName == "" {
-		fail(w, "EGeneral:Invalid arguments:pair")
+	count, ok := countParam(w, form, tradesMaxCount, tradesMaxCount)
+	if !ok {
 		return
-	}
-	p, n, found := h.lookup(pairName)
-	if !found || h.env.Tape == nil {
-		fail(w, "EQuery:Unknown asset pair")
-		return
-	}
-	count := tradesMaxCount
-	if s := get(form, "count"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			fail(w, "EGeneral:Invalid arguments:count")
-			return
-		}
-		count = min(v, tradesMaxCount)
 	}
 	now := h.env.Clock.Now().UnixMicro()
 	ctx := r.Context()
@@ -181,19 +165,8 @@ const spreadRows = 50
 // recent seconds (after since, in seconds, when given), [time, "bid",
 // "ask"], with `last` the newest row's time.
 func (h *handler) spread(w http.ResponseWriter, r *http.Request) {
-	form, good := params(r)
-	if !good {
-		fail(w, "EGeneral:Invalid arguments")
-		return
-	}
-	pairName := get(form, "pair")
-	if pairName == "" {
-		fail(w, "EGeneral:Invalid arguments:pair")
-		return
-	}
-	p, n, found := h.lookup(pairName)
-	if !found || h.env.Quotes == nil {
-		fail(w, "EQuery:Unknown asset pair")
+	form, p, n, ok := h.pairRequest(w, r, h.env.Quotes != nil)
+	if !ok {
 		return
 	}
 	now := h.env.Clock.NowMillis() / 1000 // the newest closed second ends at now
