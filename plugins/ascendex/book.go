@@ -68,25 +68,10 @@ func appendDepth(b []byte, m, sym string, ts, seq int64, asks, bids []cc.BookLev
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"asks":`...)
-	b = appendLevels(b, asks)
+	b = kit.AppendQuotedLevels(b, asks)
 	b = append(b, `,"bids":`...)
-	b = appendLevels(b, bids)
+	b = kit.AppendQuotedLevels(b, bids)
 	return append(b, "}}"...)
-}
-
-func appendLevels(b []byte, ls []cc.BookLevel) []byte {
-	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `["`...)
-		b = l.Price.AppendTrim(b, int(l.Price.Scale))
-		b = append(b, `","`...)
-		b = l.Size.AppendTrim(b, int(l.Size.Scale))
-		b = append(b, `"]`...)
-	}
-	return append(b, ']')
 }
 
 // depthSub serves depth:SYMBOL: {"m":"depth","symbol","data":{"ts",
@@ -120,9 +105,9 @@ func (p *proto) depthSub(sess *plugins.Session, req *wsReq, sym string) {
 			b = append(b, `,"seqnum":`...)
 			b = strconv.AppendInt(b, part.LastSeq, 10)
 			b = append(b, `,"asks":`...)
-			b = appendLevels(b, part.Asks)
+			b = kit.AppendQuotedLevels(b, part.Asks)
 			b = append(b, `,"bids":`...)
-			b = appendLevels(b, part.Bids)
+			b = kit.AppendQuotedLevels(b, part.Bids)
 			// Through the protocol faults (no checksum): a gap shows
 			// as seqnum jumping.
 			if !sess.Subscribed(key) || sess.SendBookDiff(key, append(b, "}}"...), nil) != nil {

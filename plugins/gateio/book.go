@@ -85,9 +85,9 @@ func (s *server) spotOrderBook(w http.ResponseWriter, r *http.Request) {
 	out = append(out, `,"update":`...)
 	out = strconv.AppendInt(out, b.Time/1000, 10)
 	out = append(out, `,"asks":`...)
-	out = appendSpotLevels(out, b.Asks)
+	out = kit.AppendQuotedLevels(out, b.Asks)
 	out = append(out, `,"bids":`...)
-	out = appendSpotLevels(out, b.Bids)
+	out = kit.AppendQuotedLevels(out, b.Bids)
 	writeJSONBytes(w, append(out, '}'))
 }
 
@@ -137,21 +137,6 @@ func writeJSONBytes(w http.ResponseWriter, b []byte) {
 func appendSeconds(b []byte, ms int64) []byte {
 	d := cc.NewDecimal(ms, 3)
 	return d.AppendTrim(b, 3)
-}
-
-func appendSpotLevels(b []byte, ls []cc.BookLevel) []byte {
-	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `["`...)
-		b = l.Price.AppendTrim(b, int(l.Price.Scale))
-		b = append(b, `","`...)
-		b = l.Size.AppendTrim(b, int(l.Size.Scale))
-		b = append(b, `"]`...)
-	}
-	return append(b, ']')
 }
 
 func appendFuturesLevels(b []byte, ls []cc.BookLevel, mult cc.Decimal) []byte {
@@ -310,9 +295,9 @@ func (p *proto) encodeUpdate(channel string, sub bookSub, d cc.BookDiff, mult cc
 	b = strconv.AppendInt(b, d.LastSeq, 10)
 	if p.prefix == "spot" {
 		b = append(b, `,"b":`...)
-		b = appendSpotLevels(b, d.Bids)
+		b = kit.AppendQuotedLevels(b, d.Bids)
 		b = append(b, `,"a":`...)
-		b = appendSpotLevels(b, d.Asks)
+		b = kit.AppendQuotedLevels(b, d.Asks)
 		return append(b, "}}"...)
 	}
 	b = append(b, `,"b":`...)
@@ -340,9 +325,9 @@ func (p *proto) encodeFull(channel string, sub bookSub, bk cc.Book) []byte {
 	b = append(b, `,"u":`...)
 	b = strconv.AppendInt(b, bk.Seq, 10)
 	b = append(b, `,"b":`...)
-	b = appendSpotLevels(b, bk.Bids)
+	b = kit.AppendQuotedLevels(b, bk.Bids)
 	b = append(b, `,"a":`...)
-	b = appendSpotLevels(b, bk.Asks)
+	b = kit.AppendQuotedLevels(b, bk.Asks)
 	return append(b, "}}"...)
 }
 
@@ -372,9 +357,9 @@ func (p *proto) encodeLevels(channel string, sub bookSub, bk cc.Book, mult cc.De
 		b = append(b, `,"s":"`...)
 		b = append(b, sub.sym...)
 		b = append(b, `","bids":`...)
-		b = appendSpotLevels(b, bk.Bids)
+		b = kit.AppendQuotedLevels(b, bk.Bids)
 		b = append(b, `,"asks":`...)
-		b = appendSpotLevels(b, bk.Asks)
+		b = kit.AppendQuotedLevels(b, bk.Asks)
 	}
 	b = append(b, `,"l":"`...)
 	b = append(b, sub.level...)

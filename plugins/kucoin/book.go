@@ -65,25 +65,10 @@ func (h *handler) serveSpotBook(w http.ResponseWriter, r *http.Request, depth in
 	out = append(out, `,"sequence":"`...)
 	out = strconv.AppendInt(out, b.Seq, 10)
 	out = append(out, `","bids":`...)
-	out = appendSpotLevels(out, b.Bids)
+	out = kit.AppendQuotedLevels(out, b.Bids)
 	out = append(out, `,"asks":`...)
-	out = appendSpotLevels(out, b.Asks)
+	out = kit.AppendQuotedLevels(out, b.Asks)
 	okRaw(w, append(out, '}'))
-}
-
-func appendSpotLevels(b []byte, ls []cc.BookLevel) []byte {
-	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `["`...)
-		b = l.Price.AppendTrim(b, int(l.Price.Scale))
-		b = append(b, `","`...)
-		b = l.Size.AppendTrim(b, int(l.Size.Scale))
-		b = append(b, `"]`...)
-	}
-	return append(b, ']')
 }
 
 // futuresBook serves level2/snapshot (depth 0), depth20 and depth100:
@@ -305,9 +290,9 @@ func encodeDepth(t target, bk cc.Book) []byte {
 	b := append([]byte(`{"topic":"`), t.key...)
 	b = append(b, `","type":"message","subject":"level2","data":{"asks":`...)
 	if !t.futures {
-		b = appendSpotLevels(b, bk.Asks)
+		b = kit.AppendQuotedLevels(b, bk.Asks)
 		b = append(b, `,"bids":`...)
-		b = appendSpotLevels(b, bk.Bids)
+		b = kit.AppendQuotedLevels(b, bk.Bids)
 		b = append(b, `,"timestamp":`...)
 		b = strconv.AppendInt(b, bk.Time/1000, 10)
 		return append(b, "}}"...)

@@ -153,27 +153,12 @@ func (s *server) spotDepth(w http.ResponseWriter, r *http.Request) {
 	out := []byte(`{"lastUpdateId":`)
 	out = strconv.AppendInt(out, b.Seq, 10)
 	out = append(out, `,"bids":`...)
-	out = appendStringLevels(out, b.Bids)
+	out = kit.AppendQuotedLevels(out, b.Bids)
 	out = append(out, `,"asks":`...)
-	out = appendStringLevels(out, b.Asks)
+	out = kit.AppendQuotedLevels(out, b.Asks)
 	out = append(out, `,"timestamp":`...)
 	out = strconv.AppendInt(out, b.Time/1000, 10)
 	kit.Raw(w, http.StatusOK, append(out, '}'))
-}
-
-func appendStringLevels(b []byte, ls []cc.BookLevel) []byte {
-	b = append(b, '[')
-	for i, l := range ls {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `["`...)
-		b = l.Price.AppendTrim(b, int(l.Price.Scale))
-		b = append(b, `","`...)
-		b = l.Size.AppendTrim(b, int(l.Size.Scale))
-		b = append(b, `"]`...)
-	}
-	return append(b, ']')
 }
 
 // appendContractLevels writes [price, contracts, orders] numbers; a
