@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // Trades, funding and open interest: /v5/market/recent-trade from
@@ -269,29 +270,11 @@ func (h *handler) openInterest(w http.ResponseWriter, r *http.Request, q url.Val
 	h.ok(w, mustJSON(map[string]any{"symbol": sym, "category": cat, "list": list, "nextPageCursor": cursor}))
 }
 
-// lastPrice is the close of the last second closed by now (ms): the last
-// trade's price.
+// lastPrice and touch: kit.LastPrice and kit.TouchAt on the handler's env.
 func (h *handler) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
-	stop := cc.Interval1s.Truncate(now + 1)
-	cs, err := h.env.Market.Candles(ctx, sym, cc.Interval1s, stop-1000, stop, now)
-	if err != nil {
-		return cc.Decimal{}, err
-	}
-	if len(cs) == 0 {
-		return cc.Decimal{}, cc.ErrUnknownSymbol
-	}
-	return cs[len(cs)-1].Close, nil
+	return kit.LastPrice(ctx, h.env, sym, now)
 }
 
-// touch is the best bid and ask at now (ms) from env.Quotes; without one,
-// a tick either side of last.
 func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) cc.Touch {
-	if h.env.Quotes != nil {
-		if t, err := h.env.Quotes.Touch(ctx, sym, now*1000+999); err == nil {
-			return t
-		}
-	}
-	one := cc.NewDecimal(1, 0)
-	tick := cc.Decimal{Units: 1, Scale: last.Scale}
-	return cc.Touch{Time: now * 1000, Bid: last.Add(tick.Neg()), BidSize: one, Ask: last.Add(tick), AskSize: one}
+	return kit.TouchAt(ctx, h.env, sym, last, now)
 }

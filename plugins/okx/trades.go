@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // Trades from env.Tape: /api/v5/market/trades (the latest, up to 500) and
@@ -211,30 +212,11 @@ func (h *handler) lastTrade(ctx context.Context, id string, now int64) (cc.Trade
 	return ts[0], true
 }
 
-// lastPrice is the close of the last second closed by now (ms): a tape
-// holds no trades of the second in progress, so this is the last trade's
-// price, as the tickers' last.
-func (h *handler) lastPrice(ctx context.Context, id string, now int64) (cc.Decimal, error) {
-	stop := cc.Interval1s.Truncate(now + 1)
-	cs, err := h.env.Market.Candles(ctx, id, cc.Interval1s, stop-1000, stop, now)
-	if err != nil {
-		return cc.Decimal{}, err
-	}
-	if len(cs) == 0 {
-		return cc.Decimal{}, cc.ErrUnknownSymbol
-	}
-	return cs[len(cs)-1].Close, nil
+// lastPrice and touch: kit.LastPrice and kit.TouchAt on the handler's env.
+func (h *handler) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
+	return kit.LastPrice(ctx, h.env, sym, now)
 }
 
-// touch is the best bid and ask of id at now (ms) from env.Quotes; without
-// one, a tick either side of last.
-func (h *handler) touch(ctx context.Context, id string, last cc.Decimal, now int64) cc.Touch {
-	if h.env.Quotes != nil {
-		if t, err := h.env.Quotes.Touch(ctx, id, now*1000+999); err == nil {
-			return t
-		}
-	}
-	one := cc.NewDecimal(1, 0)
-	tick := cc.Decimal{Units: 1, Scale: last.Scale}
-	return cc.Touch{Time: now * 1000, Bid: last.Add(tick.Neg()), BidSize: one, Ask: last.Add(tick), AskSize: one}
+func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) cc.Touch {
+	return kit.TouchAt(ctx, h.env, sym, last, now)
 }
