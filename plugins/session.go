@@ -80,6 +80,18 @@ type outMsg struct {
 	diff    bool
 	book    string
 	corrupt func([]byte) []byte
+	// sub, when set, is the subscription the message is a push of
+	// (Push): the writer drops it once that subscription is over, so
+	// nothing of a stream follows the reply to its unsubscribe.
+	sub *subscription
+}
+
+// subscription is one subscribed stream of a Session.
+type subscription struct {
+	cancel context.CancelFunc
+	// over is set by Unsubscribe (before it returns, so before any reply
+	// the protocol sends after it is queued).
+	over atomic.Bool
 }
 
 // Session is one server-side WS connection. It owns one read loop (the
@@ -101,7 +113,7 @@ type Session struct {
 	send   chan outMsg
 
 	mu    sync.Mutex
-	subs  map[string]context.CancelFunc
+	subs  map[string]*subscription
 	order []string
 	// resync is what a forced resync does (OnResync); nil is the default.
 	resync ResyncFunc
@@ -162,7 +174,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	s := &Session{
 		env: env, conn: conn, bc: bw.conn, req: r, pipe: pipe, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
-		subs: map[string]context.CancelFunc{},
+		subs: map[string]*subscription{},
 		done: make(chan struct{}),
 	}
 	s.plink, _ = pipe.Link.(ProtocolLink)
@@ -333,6 +345,9 @@ func (s *Session) flushBatch() bool {
 // writeQueued writes one queued message, through the protocol faults of
 // its link first if it has them; false means the session is over.
 func (s *Session) writeQueued(m outMsg) bool {
+	if m.sub != nil && m.sub.over.Load() {
+		return true // a push of a stream unsubscribed meanwhile
+	}
 	if m.closeCode != 0 {
 		s.flushBatch()
 		s.writeClose(m.closeCode, string(m.data))
@@ -368,6 +383,9 @@ func (s *Session) writeQueued(m outMsg) bool {
 	}
 	if holding {
 		delete(s.held, m.book)
+		if held.sub != nil && held.sub.over.Load() {
+			return true
+		}
 		return s.writeData(held)
 	}
 	return true
@@ -482,6 +500,50 @@ func (s *Session) queue(m outMsg) error {
 // Send queues a text frame.
 func (s *Session) Send(data []byte) error { return s.SendMessage(websocket.TextMessage, data) }
 
+// ErrUnsubscribed is returned by Push and its kin when the stream is not
+// (or no longer) subscribed.
+var ErrUnsubscribed = errors.New("plugins: stream not subscribed")
+
+// Push queues a text frame of the stream subscribed under key. Unlike a
+// Subscribed check followed by Send, it is exact against Unsubscribe: a
+// push queued before Unsubscribe(key) returns but not yet written is
+// dropped, so once the protocol has queued its reply to an unsubscribe,
+// nothing more of the stream reaches the client. A stream's pushes go
+// through Push (or PushMessage, PushBookDiff); replies and events not of
+// a stream through Send.
+func (s *Session) Push(key string, data []byte) error {
+	return s.push(key, outMsg{typ: websocket.TextMessage, data: data})
+}
+
+// PushMessage is Push for a frame of type typ (websocket.BinaryMessage
+// for protobuf pushes).
+func (s *Session) PushMessage(key string, typ int, data []byte) error {
+	return s.push(key, outMsg{typ: typ, data: data})
+}
+
+// PushBookDiff is SendBookDiff for the book diffs of the stream
+// subscribed under key (the book's name for the protocol faults too),
+// exact against Unsubscribe as Push is.
+func (s *Session) PushBookDiff(key string, data []byte, corrupt func([]byte) []byte) error {
+	return s.push(key, outMsg{typ: websocket.TextMessage, data: data, book: key, diff: true, corrupt: corrupt})
+}
+
+// PushBinaryBookDiff is PushBookDiff for a binary frame.
+func (s *Session) PushBinaryBookDiff(key string, data []byte, corrupt func([]byte) []byte) error {
+	return s.push(key, outMsg{typ: websocket.BinaryMessage, data: data, book: key, diff: true, corrupt: corrupt})
+}
+
+func (s *Session) push(key string, m outMsg) error {
+	s.mu.Lock()
+	sub := s.subs[key]
+	s.mu.Unlock()
+	if sub == nil {
+		return ErrUnsubscribed
+	}
+	m.sub, m.at = sub, time.Now()
+	return s.queue(m)
+}
+
 // SendJSON queues v encoded as JSON in a text frame.
 func (s *Session) SendJSON(v any) error {
 	b, err := json.Marshal(v)
@@ -563,7 +625,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	s.subs[key] = cancel
+	s.subs[key] = &subscription{cancel: cancel}
 	s.order = append(s.order, key)
 	gate := s.handling
 	s.mu.Unlock()
@@ -595,7 +657,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		}
 		for u := range ch {
 			if b := encode(u); b != nil {
-				if s.Send(b) != nil {
+				if s.Push(key, b) != nil {
 					cancel()
 				}
 			}
@@ -624,11 +686,12 @@ func (s *Session) Go(f func()) {
 func (s *Session) Unsubscribe(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cancel, ok := s.subs[key]
+	sub, ok := s.subs[key]
 	if !ok {
 		return false
 	}
-	cancel()
+	sub.over.Store(true)
+	sub.cancel()
 	delete(s.subs, key)
 	for i, k := range s.order {
 		if k == key {

@@ -2,6 +2,7 @@ package plugins_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -285,4 +286,82 @@ func TestRegistry(t *testing.T) {
 			t.Fatalf("Lookup(nasdaq) = %v", err)
 		}
 	})
+}
+
+// floodProto answers "flood K" by subscribing stream K and pushing to it
+// as fast as it can, "stop K" by unsubscribing it and acking "stopped",
+// anything else by echoing it.
+type floodProto struct{}
+
+func (floodProto) Open(*plugins.Session) error { return nil }
+
+func (floodProto) Message(s *plugins.Session, _ int, data []byte) {
+	cmd, key, _ := strings.Cut(string(data), " ")
+	switch cmd {
+	case "flood":
+		err := s.Subscribe(key, "BTCUSDT", cc.Interval1s, time.Hour, func(cc.Update) []byte { return nil })
+		if err != nil {
+			s.Send([]byte("error " + err.Error()))
+			return
+		}
+		s.Send([]byte("flooding"))
+		s.Go(func() {
+			for s.Context().Err() == nil && s.Push(key, []byte("push")) == nil {
+			}
+		})
+	case "stop":
+		s.Unsubscribe(key)
+		s.Send([]byte("stopped"))
+	default:
+		s.Send(data)
+	}
+}
+
+// TestPushIsExactAgainstUnsubscribe: a stream pushing flat out while the
+// client unsubscribes sends nothing after the unsubscribe's reply — a
+// Subscribed check then Send let a push that had passed the check out
+// after the reply (TestTradeStreamUnsubscribe in binance failed CI so).
+func TestPushIsExactAgainstUnsubscribe(t *testing.T) {
+	env := &plugins.Env{Clock: &cc.Clock{}, Hub: plugins.NewHub()}
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Pairs: pairs})
+	env.Market, env.Pairs, env.Feed = m, pairs, &cc.MarketFeed{Market: m, Clock: env.Clock}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plugins.ServeWS(env, w, r, floodProto{}, plugins.WSOptions{})
+	}))
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		env.Hub.Shutdown(ctx)
+		srv.Close()
+	}()
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	pushes := 0
+	for round := range 200 {
+		key := fmt.Sprint(round)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.WriteMessage(websocket.TextMessage, []byte("flood "+key))
+		if got := read(t, c); got != "flooding" {
+			t.Fatalf("round %d: %q", round, got)
+		}
+		c.WriteMessage(websocket.TextMessage, []byte("stop "+key))
+		for {
+			got := read(t, c)
+			if got == "stopped" {
+				break
+			}
+			if got != "push" {
+				t.Fatalf("round %d: %q", round, got)
+			}
+			pushes++
+		}
+		c.WriteMessage(websocket.TextMessage, []byte("echo"))
+		if got := read(t, c); got != "echo" {
+			t.Fatalf("round %d: %q after the unsubscribe's reply", round, got)
+		}
+	}
+	if pushes == 0 {
+		t.Fatal("no push at all: the test did not race anything")
+	}
+	t.Logf("%d pushes before 200 unsubscribes", pushes)
 }

@@ -110,7 +110,7 @@ func (p *proto) depthSub(sess *plugins.Session, req *wsReq, sym string) {
 			b = kit.AppendQuotedLevels(b, part.Bids)
 			// Through the protocol faults (no checksum): a gap shows
 			// as seqnum jumping.
-			if !sess.Subscribed(key) || sess.SendBookDiff(key, append(b, "}}"...), nil) != nil {
+			if sess.PushBookDiff(key, append(b, "}}"...), nil) != nil {
 				return
 			}
 		}

@@ -51,7 +51,7 @@ func (p *proto) marketSub(sess *plugins.Session, req *wsReq, name, sym string) {
 				}
 				b = appendTrade(b, t)
 			}
-			return sess.Subscribed(key) && sess.Send(append(b, "]}"...)) == nil
+			return sess.Push(key, append(b, "]}"...)) == nil
 		})
 	} else {
 		var last cc.Touch

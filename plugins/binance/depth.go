@@ -189,7 +189,7 @@ func (d *depthStream) push(at int64) {
 		return
 	}
 	ctx := d.ses.Context()
-	send := func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.Send(d.srv.wrap(d.c, d.name, b)) == nil }
+	send := func(b []byte) bool { return d.ses.Push(d.name, d.srv.wrap(d.c, d.name, b)) == nil }
 	if d.st.levels > 0 {
 		// A partial stream: the top levels at the latest step.
 		bk, err := d.srv.env.Books.Book(ctx, d.sp.symbol, t*1000, d.st.levels)
@@ -214,7 +214,7 @@ func (d *depthStream) push(at int64) {
 	// Diff events are book diffs to the network simulation (gaps,
 	// duplicates, reordering); Binance sends no checksum. The events come
 	// wrapped already.
-	d.diffs(ctx, t, func(b []byte) bool { return d.ses.Subscribed(d.name) && d.ses.SendBookDiff(d.name, b, nil) == nil })
+	d.diffs(ctx, t, func(b []byte) bool { return d.ses.PushBookDiff(d.name, b, nil) == nil })
 }
 
 // diffs sends, with send, the diff events of the steps after the last up

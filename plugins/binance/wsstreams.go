@@ -169,7 +169,7 @@ const tradePage = 5000
 func (s *server) pushTrades(ses *plugins.Session, c *conn, name string, st surfaceStream, cur *kit.TradeCursor, upTo int64) {
 	// One page may hold many events: stop as soon as the stream is
 	// unsubscribed, not at the page's end.
-	send := func(b []byte) bool { return ses.Subscribed(name) && ses.Send(b) == nil }
+	send := func(b []byte) bool { return ses.Push(name, b) == nil }
 	_ = cur.Poll(ses.Context(), s.env.Tape, upTo, tradePage, func(ts []cc.Trade) bool {
 		if st.kind == "aggTrade" {
 			for _, a := range aggregate(ts, nil, false) {

@@ -153,9 +153,9 @@ func (p *wsProtocol) bookTopic(s *plugins.Session, topic string) (handled, ok bo
 		if typ == "delta" {
 			// Deltas go through the protocol faults (Bybit has no
 			// checksum): a gap shows as u jumping.
-			return s.SendBookDiff(topic, append(b, '}'), nil) == nil
+			return s.PushBookDiff(topic, append(b, '}'), nil) == nil
 		}
-		return s.Send(append(b, '}')) == nil
+		return s.Push(topic, append(b, '}')) == nil
 	}
 	level1 := d.depth == 1
 	idle := level1Idle.Microseconds()

@@ -237,11 +237,7 @@ func (p *proto) bookChannel(sess *plugins.Session, req *request) {
 		}
 		p.reply(sess, req, "subscribe", map[string]string{"status": "success"}, nil)
 		mult := multiplier(pair.Price)
-		send := func(b []byte) {
-			if sess.Subscribed(sub.key) {
-				sess.Send(b)
-			}
-		}
+		send := func(b []byte) { sess.Push(sub.key, b) }
 		// Subscribing again restarts the channel (spot with a new full
 		// push), which is how a client recovers from a sequence gap
 		// without reconnecting.
@@ -255,9 +251,7 @@ func (p *proto) bookChannel(sess *plugins.Session, req *request) {
 			err = kit.SubscribeBookDiffs(sess, sub.key, pair.Symbol, sub.depth, sub.every, first, func(d cc.BookDiff) {
 				// Through the protocol faults (Gate has no checksum): a
 				// gap shows as U past the last u+1.
-				if sess.Subscribed(sub.key) {
-					sess.SendBookDiff(sub.key, p.encodeUpdate(req.Channel, sub, d, mult), nil)
-				}
+				sess.PushBookDiff(sub.key, p.encodeUpdate(req.Channel, sub, d, mult), nil)
 			})
 		} else {
 			err = kit.SubscribeBookSnapshots(sess, sub.key, pair.Symbol, sub.depth, sub.every, func(b cc.Book) {

@@ -94,7 +94,7 @@ func (p *proto) subscribeTrades(sess *plugins.Session, key, channel string, pair
 				}
 				b = appendFuturesTrade(b, pair.Symbol, t, mult)
 			}
-			return sess.Subscribed(key) && sess.Send(append(b, "]}"...)) == nil
+			return sess.Push(key, append(b, "]}"...)) == nil
 		}
 		for _, t := range ts {
 			b := pushHead(nil, channel, t.Millis())
@@ -106,7 +106,7 @@ func (p *proto) subscribeTrades(sess *plugins.Session, key, channel string, pair
 			b = append(b, '-')
 			b = strconv.AppendInt(b, t.ID, 10)
 			b = append(b, `"}}`...)
-			if !sess.Subscribed(key) || sess.Send(b) != nil {
+			if sess.Push(key, b) != nil {
 				return false
 			}
 		}

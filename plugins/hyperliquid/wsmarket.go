@@ -59,7 +59,7 @@ func (p *proto) marketSub(sess *plugins.Session, method string, sub candleSub, k
 				}
 				b = appendTrade(b, coin, t)
 			}
-			return sess.Subscribed(key) && sess.Send(append(b, "]}"...)) == nil
+			return sess.Push(key, append(b, "]}"...)) == nil
 		})
 	} else {
 		var last []byte

@@ -185,9 +185,9 @@ func (p *wsProto) subscribeBook(s *plugins.Session, req wsRequest, sym string, p
 		if kind == "update" {
 			// Through the protocol faults: a gap or a wrong checksum
 			// both show as a checksum the client's book does not meet.
-			return s.SendBookDiff(key, b, corruptChecksum) == nil
+			return s.PushBookDiff(key, b, corruptChecksum) == nil
 		}
-		return s.Send(b) == nil
+		return s.Push(key, b) == nil
 	}
 	out := kit.BookStream{
 		Snapshot: func(bk *cc.Book) bool {

@@ -84,7 +84,7 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 				}
 			}
 			_ = cur.Poll(s.Context(), env.Tape, u.EventTime, tradePage, func(ts []cc.Trade) bool {
-				return s.Subscribed(key) && s.Send(encodeTrades("update", sym, ts, places)) == nil
+				return s.Push(key, encodeTrades("update", sym, ts, places)) == nil
 			})
 			return nil
 		}

@@ -177,16 +177,14 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 				for _, f := range encodeLevel2(t, d, &prev) {
 					// Through the protocol faults (no checksum): a gap
 					// shows as sequenceStart past the last sequenceEnd+1.
-					if !s.Subscribed(t.key) || s.SendBookDiff(t.key, f, nil) != nil {
+					if s.PushBookDiff(t.key, f, nil) != nil {
 						return
 					}
 				}
 			})
 		} else {
 			err = kit.SubscribeBookSnapshots(s, t.key, t.native, depth, bookStep, func(b cc.Book) {
-				if s.Subscribed(t.key) {
-					s.Send(encodeDepth(t, b))
-				}
+				s.Push(t.key, encodeDepth(t, b))
 			})
 		}
 		switch {

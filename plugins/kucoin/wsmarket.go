@@ -70,7 +70,7 @@ func (p *wsProto) surfaceEncoder(s *plugins.Session, t target) func(cc.Update) [
 		return func(u cc.Update) []byte {
 			_ = cur.Poll(s.Context(), h.env.Tape, u.EventTime, 1000, func(ts []cc.Trade) bool {
 				for _, tr := range ts {
-					if !s.Subscribed(t.key) || s.Send(encodeMatch(t, tr)) != nil {
+					if s.Push(t.key, encodeMatch(t, tr)) != nil {
 						return false
 					}
 				}

@@ -77,11 +77,7 @@ func encodeLimitDepth(channel, symbol, symbolID string, bk cc.Book) []byte {
 // subscribeDepth starts an aggre or limit depth channel; handled is false
 // for any other channel.
 func (p *spotProto) subscribeDepth(sess *plugins.Session, ch string) (ok, handled bool) {
-	send := func(b []byte) {
-		if sess.Subscribed(ch) {
-			sess.SendMessage(websocket.BinaryMessage, b)
-		}
-	}
+	send := func(b []byte) { sess.PushMessage(ch, websocket.BinaryMessage, b) }
 	if rest, found := strings.CutPrefix(ch, aggreDepthPrefix); found {
 		rate, sym, found := strings.Cut(rest, "@")
 		every := map[string]time.Duration{"100ms": 100 * time.Millisecond, "10ms": 10 * time.Millisecond}[rate]
@@ -93,9 +89,7 @@ func (p *spotProto) subscribeDepth(sess *plugins.Session, ch string) (ok, handle
 		err := kit.SubscribeBookDiffs(sess, ch, pair.Symbol, 0, every, nil, func(d cc.BookDiff) {
 			// Through the protocol faults (no checksum): a gap shows as
 			// fromVersion past the last toVersion+1.
-			if sess.Subscribed(ch) {
-				sess.SendBinaryBookDiff(ch, encodeAggreDepth(ch, sym, id, event, d), nil)
-			}
+			sess.PushBinaryBookDiff(ch, encodeAggreDepth(ch, sym, id, event, d), nil)
 		})
 		return err == nil, true
 	}
@@ -249,7 +243,7 @@ func (p *contractProto) depth(sess *plugins.Session, method, sym string, limit i
 	}
 	p.send(sess, "rs."+method, "success")
 	size := kit.ContractSize(pair.Price)
-	send := func(b []byte) bool { return sess.Subscribed(key) && sess.Send(b) == nil }
+	send := func(b []byte) bool { return sess.Push(key, b) == nil }
 	// diff pushes go through the protocol faults (no checksum): a gap
 	// shows as version jumping.
 	push := func(channel string, ms int64, body []byte, diff bool) bool {
@@ -261,7 +255,7 @@ func (p *contractProto) depth(sess *plugins.Session, method, sym string, limit i
 		b = append(b, `","ts":`...)
 		b = strconv.AppendInt(b, ms, 10)
 		if diff {
-			return sess.Subscribed(key) && sess.SendBookDiff(key, append(b, '}'), nil) == nil
+			return sess.PushBookDiff(key, append(b, '}'), nil) == nil
 		}
 		return send(append(b, '}'))
 	}

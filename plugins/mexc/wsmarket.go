@@ -48,7 +48,7 @@ func (p *spotProto) subscribeMarket(sess *plugins.Session, ch string) (ok, handl
 		return false, true
 	}
 	id := symbolID(sym)
-	send := func(b []byte) bool { return sess.Subscribed(ch) && sess.SendMessage(websocket.BinaryMessage, b) == nil }
+	send := func(b []byte) bool { return sess.PushMessage(ch, websocket.BinaryMessage, b) == nil }
 	if deals {
 		err := kit.SubscribeTrades(sess, ch, pair.Symbol, every, func(ts []cc.Trade) bool {
 			return send(encodeAggreDeals(ch, sym, id, ts[len(ts)-1].Millis(), ts))
@@ -93,7 +93,7 @@ func (p *contractProto) market(sess *plugins.Session, method, sym string) {
 	if kind == "deal" {
 		size := kit.ContractSize(pair.Price)
 		err = kit.SubscribeTrades(sess, key, pair.Symbol, tradeEvery, func(ts []cc.Trade) bool {
-			return sess.Subscribed(key) && sess.Send(appendDealPush(nil, sym, ts, size)) == nil
+			return sess.Push(key, appendDealPush(nil, sym, ts, size)) == nil
 		})
 	} else {
 		err = sess.Subscribe(key, pair.Symbol, cc.Interval1s, tickerEvery, func(u cc.Update) []byte {

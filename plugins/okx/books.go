@@ -200,16 +200,16 @@ func (p *wsProtocol) bookChannel(s *plugins.Session, c *conn, a wsArg, wrong str
 	}
 	e := h.bookEnc(a.InstID)
 	prev := int64(-1)
-	send := func(b []byte) bool {
-		c.touch()
-		return s.Send(b) == nil
-	}
 	// Diffs go out through the protocol faults (gap, duplicate, reorder,
 	// a wrong checksum), keyed by the channel's book.
 	bookKey := a.Channel + ":" + a.InstID
+	send := func(b []byte) bool {
+		c.touch()
+		return s.Push(bookKey, b) == nil
+	}
 	sendDiff := func(b []byte) bool {
 		c.touch()
-		return s.SendBookDiff(bookKey, b, corruptChecksum) == nil
+		return s.PushBookDiff(bookKey, b, corruptChecksum) == nil
 	}
 	var out kit.BookStream
 	if ch.full {
