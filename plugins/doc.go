@@ -56,12 +56,15 @@
 // clock_skew); a plugin lets them reach its formats with a few calls
 // (faults.go):
 //
-//	s.SendBookDiff(symbol, frame, corruptChecksum) // not s.Send, for every book diff
+//	s.PushBookDiff(key, frame, corruptChecksum)      // not s.Send, for every book diff of stream key
 //	s.OnResync(func() ([]byte, int, string) { ... }) // in Open, if the exchange has a resync event
 //	at := env.SnapshotTime(r)                        // the instant of a REST book snapshot
 //
 // corruptChecksum returns a copy of frame with a wrong checksum (nil when
-// the format has none). The clock skew needs no call: Env.Clock is the
+// the format has none). Every push of a subscribed stream goes out with
+// Push (PushMessage, PushBookDiff) under its subscription key, not Send:
+// a push queued but not yet written when the stream is unsubscribed is
+// then dropped, so nothing of it follows the reply to the unsubscribe. The clock skew needs no call: Env.Clock is the
 // exchange's skewed clock, so read every time field from it, never from
 // time.Now.
 //
