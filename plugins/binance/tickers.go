@@ -190,40 +190,39 @@ func (s *server) handleTicker24h(w http.ResponseWriter, r *http.Request, q param
 // 59m, 1h to 23h, 1d to 7d; 1d by default) opening on a minute, for
 // symbol= or symbols= (one is required, at most 100).
 func (s *server) handleRollingTicker(w http.ResponseWriter, r *http.Request, q params) {
-	if !q.has("symbol") && !q.has("symbols") {
-		writeError(w, badRequest(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"))
-		return
-	}
-	if syms, ok, _ := q.symbols(); ok && len(syms) > 100 {
-		writeError(w, badRequest(-1101, "Too many values sent for parameter 'symbols', maximum allowed is 100."))
-		return
-	}
 	span := int64(day)
-	if q.has("windowSize") {
-		var ok bool
-		if span, ok = parseWindowSize(q.get("windowSize")); !ok {
-			writeError(w, errInvalidParam("windowSize"))
-			return
+	s.windowTicker(w, r, q, func() *apiError {
+		if q.has("windowSize") {
+			var ok bool
+			if span, ok = parseWindowSize(q.get("windowSize")); !ok {
+				return errInvalidParam("windowSize")
+			}
 		}
-	}
-	mini, aerr := tickerType(q)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	kind := tickerRolling
-	if mini {
-		kind = tickerMini
-	}
-	unit := timeUnitOf(r)
-	s.eachSymbol(w, r, q, func(now int64) int64 { return cc.Interval1m.Truncate(now - span) }, false,
-		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+		return nil
+	}, func(now int64) int64 { return cc.Interval1m.Truncate(now - span) })
 }
 
 // handleTradingDay serves /api/v3/ticker/tradingDay: the figures since the
 // trading day began — midnight in timeZone (UTC by default) — in the
 // rolling ticker's fields, for symbol= or symbols= (at most 100).
 func (s *server) handleTradingDay(w http.ResponseWriter, r *http.Request, q params) {
+	var tz int64
+	s.windowTicker(w, r, q, func() *apiError {
+		if q.has("timeZone") {
+			var ok bool
+			if tz, ok = parseTimeZone(q.get("timeZone")); !ok {
+				return errInvalidParam("timeZone")
+			}
+		}
+		return nil
+	}, func(now int64) int64 { return grid{iv: cc.Interval1d, tz: tz}.truncate(now) })
+}
+
+// windowTicker answers the rolling-ticker shapes for symbol= or symbols=
+// (one required, at most 100) over the window from(now)..now, after the
+// route's own parameter check (window, whose error it sends), which
+// Binance makes before the type's.
+func (s *server) windowTicker(w http.ResponseWriter, r *http.Request, q params, window func() *apiError, from func(now int64) int64) {
 	if !q.has("symbol") && !q.has("symbols") {
 		writeError(w, badRequest(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"))
 		return
@@ -232,13 +231,9 @@ func (s *server) handleTradingDay(w http.ResponseWriter, r *http.Request, q para
 		writeError(w, badRequest(-1101, "Too many values sent for parameter 'symbols', maximum allowed is 100."))
 		return
 	}
-	var tz int64
-	if q.has("timeZone") {
-		var ok bool
-		if tz, ok = parseTimeZone(q.get("timeZone")); !ok {
-			writeError(w, errInvalidParam("timeZone"))
-			return
-		}
+	if aerr := window(); aerr != nil {
+		writeError(w, aerr)
+		return
 	}
 	mini, aerr := tickerType(q)
 	if aerr != nil {
@@ -250,8 +245,7 @@ func (s *server) handleTradingDay(w http.ResponseWriter, r *http.Request, q para
 		kind = tickerMini
 	}
 	unit := timeUnitOf(r)
-	s.eachSymbol(w, r, q, func(now int64) int64 { return grid{iv: cc.Interval1d, tz: tz}.truncate(now) }, false,
-		func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
+	s.eachSymbol(w, r, q, from, false, func(sp symbolSpec, st stats) any { return s.ticker(sp, st, kind, unit) })
 }
 
 // parseWindowSize reads 1m..59m, 1h..23h or 1d..7d into ms.
