@@ -3,6 +3,10 @@ package serve_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -150,5 +154,72 @@ func TestMetricsCountChecksumFailures(t *testing.T) {
 	srv.ResetCounters()
 	if v := failures(); v != 0 {
 		t.Fatalf("checksum failures %v after a reset", v)
+	}
+}
+
+// TestReadmeListsEveryMetric: the README's table of metrics names every
+// candlecassette_ metric metrics.go defines, and nothing else; every one a
+// scrape shows is among them.
+func TestReadmeListsEveryMetric(t *testing.T) {
+	src, err := os.ReadFile("metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"(candlecassette_[a-z_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		defined[m[1]] = true
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "| Metric | Labels | What |")
+	if !ok {
+		t.Fatal("README.md has no table of metrics")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	listed := map[string]bool{}
+	for _, row := range strings.Split(table, "\n") {
+		cells := strings.Split(row, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		// "`a_b_sent_total`, `_dropped_total`": a name starting with _
+		// replaces as many trailing words of the row's first name.
+		var first []string
+		for _, m := range regexp.MustCompile("`([a-z_*]+)`").FindAllStringSubmatch(cells[1], -1) {
+			name := m[1]
+			if !strings.HasPrefix(name, "candlecassette_") && !strings.HasPrefix(name, "_") {
+				continue
+			}
+			if strings.HasPrefix(name, "_") {
+				words := strings.Split(strings.TrimPrefix(name, "_"), "_")
+				name = strings.Join(append(slices.Clone(first[:len(first)-len(words)]), words...), "_")
+			} else {
+				first = strings.Split(name, "_")
+			}
+			listed[name] = true
+		}
+	}
+	for name := range defined {
+		if !listed[name] {
+			t.Errorf("%s is not in README.md's table of metrics", name)
+		}
+	}
+	for name := range listed {
+		if !defined[name] {
+			t.Errorf("README.md lists %s, which metrics.go does not define", name)
+		}
+	}
+	srv := start(t, replay.Options{})
+	getTok(t, srv.URL()+klinesPath, "")
+	settle(t, srv, 1)
+	for name := range scrape(t, srv) {
+		if strings.HasPrefix(name, "candlecassette_") && !listed[name] {
+			t.Errorf("/metrics shows %s, which README.md does not list", name)
+		}
+	}
+	if len(listed) < 15 {
+		t.Errorf("README.md lists %d metrics", len(listed))
 	}
 }
