@@ -410,7 +410,13 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 
 	// The live chart: the newest 300 candles up to the market's now.
 	p.until("the chart's first data", `document.getElementById('chart').dataset.count === '300' && window.ccDashboard.refreshes > 0`)
-	live := evalJS[[]uiCandle](p, `window.ccDashboard.candles`)
+	// The API's answer and the chart's series, read at once (a refresh in
+	// between may move the window).
+	both := evalJS[struct {
+		Candles []uiCandle `json:"candles"`
+		Bars    []chartBar `json:"bars"`
+	}](p, `({ candles: window.ccDashboard.candles, bars: window.ccDashboard.bars() })`)
+	live := both.Candles
 	if len(live) != 300 {
 		t.Fatalf("live chart: %d candles", len(live))
 	}
@@ -419,7 +425,7 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	closed := live[:len(live)-1]
 	rows := klines(t, s.URL(), closed[0].Time, closed[len(closed)-1].Time+60_000)
 	sameCandles(t, closed, rows)
-	bars := chartBars(p)
+	bars := both.Bars
 	if len(bars) != len(live) || bars[0].Time*1000 != live[0].Time {
 		t.Fatalf("the chart's series: %d bars from %d, the API's answer %d from %d", len(bars), bars[0].Time, len(live), live[0].Time)
 	}
@@ -794,6 +800,65 @@ func TestDashboardShowsRecordingGaps(t *testing.T) {
 	t.Logf("chart pixels: %+v", evalJS[pixelCount](p, pixelsJS))
 	if shot := p.screenshot("recording-gap"); os.Getenv("CANDLECASSETTE_UI_README_SHOT") != "" && shot != "" {
 		readmeShot(t, p)
+	}
+	p.check()
+}
+
+// TestDashboardPicksAnExchange: on a server of two exchanges the page
+// lists both; picking OKX charts OKX's pairs from /__admin/okx_spot/...,
+// and a latency typed in then is OKX's alone.
+func TestDashboardPicksAnExchange(t *testing.T) {
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // a pinned market time
+	s, err := replay.Start(replay.Options{Exchanges: []string{"binance_spot", "okx_spot"}, Seed: 1,
+		Clock: &cc.Clock{Base: base, Start: time.Now(), Speed: 1}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Close(ctx)
+	})
+	p := newPage(t, s.URL(), nil)
+	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
+	p.until("binance's chart", `document.getElementById('chart').dataset.exchange === 'binance_spot' && window.ccDashboard.bars().length === 300`)
+	if ids := evalJS[[]string](p, `[...document.getElementById('exchange').options].map((o) => o.value)`); fmt.Sprint(ids) != "[binance_spot okx_spot]" {
+		t.Fatalf("exchange picker: %v", ids)
+	}
+	p.do("picking okx_spot", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('exchange');
+		s.value = 'okx_spot'; s.dispatchEvent(new Event('change')); })()`))
+	p.until("OKX's chart", `document.getElementById('chart').dataset.exchange === 'okx_spot' &&
+		document.getElementById('chart').dataset.symbol === 'BTC-USDT' && window.ccDashboard.bars().length === 300`)
+	// The bars are OKX's answer for the window, not Binance's.
+	var okx struct {
+		Candles []uiCandle `json:"candles"`
+	}
+	// (Both read at once: a refresh in between may move the window.)
+	shown := evalJS[struct {
+		End  string     `json:"end"`
+		Bars []chartBar `json:"bars"`
+	}](p, `({ end: document.getElementById('chart').dataset.end, bars: window.ccDashboard.bars() })`)
+	getJSON(t, s.URL()+"/__admin/okx_spot/candles?symbol=BTC-USDT&interval=1m&limit=300&end="+shown.End, "", &okx)
+	bars := shown.Bars
+	if len(okx.Candles) != 300 || bars[0].Time*1000 != okx.Candles[0].Time || bars[299].Time*1000 != okx.Candles[299].Time ||
+		bars[150].Close != num(t, okx.Candles[150].Close) {
+		t.Fatalf("OKX's chart %v…%v, /__admin/okx_spot/candles %d from %v", bars[0], bars[len(bars)-1], len(okx.Candles), okx.Candles[0])
+	}
+
+	p.do("setting OKX's latency",
+		chromedp.SetValue(chromedp.ID("cond-latency"), "75ms"),
+		chromedp.Click(chromedp.ID("conditions-apply")))
+	p.until("the conditions applied", `document.getElementById('conditions-ok').textContent === 'conditions applied'`)
+	var cond struct {
+		Latency string `json:"latency"`
+	}
+	getJSON(t, s.URL()+"/__admin/okx_spot/conditions", "", &cond)
+	if cond.Latency != "75ms" {
+		t.Fatalf("okx_spot's latency %q, want 75ms", cond.Latency)
+	}
+	getJSON(t, s.URL()+"/__admin/binance_spot/conditions", "", &cond)
+	if cond.Latency != "0s" {
+		t.Fatalf("binance_spot's latency %q after OKX's change, want 0s", cond.Latency)
 	}
 	p.check()
 }
