@@ -26,6 +26,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/compat/compattest"
+	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
 )
@@ -860,5 +861,50 @@ func TestDashboardPicksAnExchange(t *testing.T) {
 	if cond.Latency != "0s" {
 		t.Fatalf("binance_spot's latency %q after OKX's change, want 0s", cond.Latency)
 	}
+	p.check()
+}
+
+// TestDashboardInRecordMode: recording, the page has no market of its own
+// to chart and says so, and lists the requests it proxied, answered by
+// the upstream.
+func TestDashboardInRecordMode(t *testing.T) {
+	up, err := replay.Start(replay.Options{Exchange: "binance_spot", Seed: 1,
+		Clock: &cc.Clock{Base: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), Start: time.Now(), Speed: 1}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Start(record.Options{Exchange: "binance_spot", Cassette: filepath.Join(t.TempDir(), "rec.cassette"),
+		UpstreamREST: up.URL(), UpstreamWS: up.WSURL()}, "127.0.0.1:0")
+	if err != nil {
+		up.Close(context.Background())
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rec.Close(ctx)
+		up.Close(ctx)
+	})
+	var rows [][]any
+	getJSON(t, rec.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=7", "", &rows)
+	if len(rows) != 7 {
+		t.Fatalf("klines through the recorder: %d rows", len(rows))
+	}
+	p := newPage(t, rec.URL(), nil)
+	p.do("opening the dashboard", chromedp.Navigate(rec.URL()+"/__admin/ui"))
+	p.until("the record mode's page", `document.getElementById('mode').textContent === 'recording (no market view)' &&
+		document.getElementById('chart-info').textContent === 'This mode serves no market of its own.' &&
+		document.getElementById('coverage').textContent.includes('answers from the real exchange')`)
+	p.until("the proxied request in the table", `[...document.querySelectorAll('#requests tbody tr')].some((tr) => {
+		const td = [...tr.children].map((c) => c.textContent);
+		return td[2].includes('/api/v3/klines?') && td[2].includes('limit=7') && td[3] === '200' && td[4] === 'upstream';
+	})`)
+	if n := evalJS[int](p, `window.ccDashboard.bars().length`); n != 0 {
+		t.Errorf("a chart of %d bars in record mode", n)
+	}
+	if h := evalJS[int](p, `document.getElementById('chart').offsetHeight + document.getElementById('symbol').offsetHeight`); h != 0 {
+		t.Errorf("an empty chart and pair picker %d px high in record mode", h)
+	}
+	p.screenshot("record-mode")
 	p.check()
 }

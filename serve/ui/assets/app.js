@@ -110,6 +110,8 @@
     if (!state.ex) { setState('no exchange served'); return; }
     const ex = state.ex;
     $('mode').textContent = ex.replay ? 'replaying a cassette' : (ex.market ? 'synthetic market' : 'recording (no market view)');
+    // Record mode has no market of its own: no chart, pairs or legend.
+    for (const el of document.querySelectorAll('.market-only')) el.hidden = !ex.market;
     fillSelect($('symbol'), ex.pairs.map((p) => p.symbol));
     fillSelect($('interval'), ex.intervals, ex.intervals.includes('1m') ? '1m' : undefined);
     state.chartKey = '';
