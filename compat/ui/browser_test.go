@@ -584,7 +584,18 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	// (GET /__admin/requests).
 	requestLog(t, p, s.URL())
 	// The error it injected is counted among the faults, by kind.
-	p.until("the fault counted", `[...document.querySelectorAll('#status dt')].some((dt) => dt.textContent === 'faults injected' && dt.nextElementSibling.textContent === 'errors 1')`)
+	faults := func(want string) string {
+		return `[...document.querySelectorAll('#status dt')].some((dt) => dt.textContent === 'faults injected' && dt.nextElementSibling.textContent === '` + want + `')`
+	}
+	p.until("the fault counted", faults("errors 1"))
+	// So is a protocol fault (counted by kind and route): a stale book
+	// snapshot.
+	putConditions(t, s.URL(), `{"stale_snapshot":"3s"}`)
+	if code := httpGet(t, s.URL()+"/api/v3/depth?symbol=BTCUSDT&limit=5"); code != 200 {
+		t.Fatalf("depth: %d", code)
+	}
+	putConditions(t, s.URL(), `{"stale_snapshot":null}`)
+	p.until("the protocol fault counted", faults("errors 1, stale snapshot 1"))
 
 	// The usage table shows this test's klines requests' client.
 	p.until("usage per client", `[...document.querySelectorAll('#usage tbody td')].some((td) => td.textContent === '127.0.0.1')`)
@@ -688,15 +699,7 @@ func requestLog(t *testing.T, p *page, base string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /__admin/requests: %d", resp.StatusCode)
 	}
-	put := func(body string) {
-		req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("PUT conditions %s: %v %v", body, resp, err)
-		}
-		resp.Body.Close()
-	}
+	put := func(body string) { putConditions(t, base, body) }
 	put(`{"latency":"0s","jitter":"0s","error_rate":1}`)
 	resp, err = http.Get(base + "/api/v3/klines?symbol=ETHUSDT&interval=5m&limit=3")
 	if err != nil {
@@ -907,4 +910,31 @@ func TestDashboardInRecordMode(t *testing.T) {
 	}
 	p.screenshot("record-mode")
 	p.check()
+}
+
+// putConditions PUTs body to base's /__admin/conditions.
+func putConditions(t *testing.T, base, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT conditions %s: %v", body, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT conditions %s: %d", body, resp.StatusCode)
+	}
+}
+
+// httpGet GETs u and returns the status.
+func httpGet(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
