@@ -83,6 +83,7 @@ image:
 image-test: build
 	+IMAGE=$(IMAGE) BIN=$(BIN) .ci/image-test.sh
 
-## ui-shot: re-take docs/ui.png, the README's screenshot of /__admin/ui (needs chromium)
+## ui-shot: re-take docs/ui.png, the README's screenshot of /__admin/ui: the example cassette with a hole
+## cut in its recording (needs chromium)
 ui-shot:
-	cd compat && CANDLECASSETTE_UI_README_SHOT=1 $(GO) test -mod=mod -count=1 -run TestDashboardShows ./ui/
+	cd compat && CANDLECASSETTE_UI_README_SHOT=1 $(GO) test -mod=mod -count=1 -run TestDashboardShowsRecordingGaps ./ui/

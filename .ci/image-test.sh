@@ -2,7 +2,8 @@
 # The container image check `make test` runs (make image-test): builds the
 # image (make image), runs it with the host network on a free loopback
 # port, waits for its HEALTHCHECK to say healthy, gets klines from it and
-# removes the container.
+# removes the container; checks the image's user, port, volume and health
+# check, and that it turns healthy with its default command as well.
 #
 # Needs a docker daemon. When docker.io is missing it is installed with
 # apt-get (only under CI=true or as root), and a daemon that is not
@@ -76,7 +77,7 @@ fi
 
 name="candlecassette-image-test-$$"
 cleanup() {
-	docker rm -f "$name" >/dev/null 2>&1 || true
+	docker rm -f "$name" "$name-default" >/dev/null 2>&1 || true
 	stop_dockerd
 }
 trap cleanup EXIT
@@ -98,17 +99,21 @@ docker run -d --name "$name" --network host \
 	-e CANDLECASSETTE_HEALTH_URL="$url/__admin/health" --health-interval=1s --health-start-period=1s \
 	"$IMAGE" synth binance_spot --listen "127.0.0.1:$port" >/dev/null
 
-health=""
-for _ in $(seq 100); do
-	health=$(docker inspect --format '{{.State.Health.Status}}' "$name" 2>/dev/null || echo gone)
-	[[ "$health" == "healthy" || "$health" == "gone" ]] && break
-	sleep 0.2
-done
-if [[ "$health" != "healthy" ]]; then
-	docker logs "$name" >&2 || true
-	say "FAIL: container health is $health"
-	exit 1
-fi
+# wait_healthy NAME: the container's HEALTHCHECK says healthy within 20 s.
+wait_healthy() {
+	local health=""
+	for _ in $(seq 100); do
+		health=$(docker inspect --format '{{.State.Health.Status}}' "$1" 2>/dev/null || echo gone)
+		[[ "$health" == "healthy" || "$health" == "gone" ]] && break
+		sleep 0.2
+	done
+	if [[ "$health" != "healthy" ]]; then
+		docker logs "$1" >&2 || true
+		say "FAIL: container $1's health is $health"
+		exit 1
+	fi
+}
+wait_healthy "$name"
 
 # Klines over plain bash: the image answers the exchange's own format.
 exec 3<>"/dev/tcp/127.0.0.1/$port"
@@ -124,7 +129,15 @@ if [[ "$status" != "HTTP/1.1 200 OK" || "$rows" != 3 ]]; then
 fi
 user=$(docker inspect --format '{{.Config.User}}' "$IMAGE")
 [[ "$user" == "65532:65532" ]] || { say "FAIL: image runs as '$user'"; exit 1; }
-say "ok: $IMAGE healthy, 3 klines from $url, user $user ($(($(date +%s) - started))s)"
+# What the Dockerfile promises: the port, the volume, the health check.
+config=$(docker inspect --format '{{json .Config.ExposedPorts}} {{json .Config.Volumes}} {{json .Config.Healthcheck.Test}}' "$IMAGE")
+[[ "$config" == '{"8080/tcp":{}} {"/cassettes":{}} ["CMD","/candlecassette","health"]' ]] ||
+	{ say "FAIL: image config $config"; exit 1; }
+# The image as a service runs it: its default command and health URL, in a
+# network namespace of its own (nothing reaches the host; no bridge needed).
+docker run -d --name "$name-default" --network none --health-interval=1s --health-start-period=1s "$IMAGE" >/dev/null
+wait_healthy "$name-default"
+say "ok: $IMAGE healthy, 3 klines from $url, user $user; healthy with its default command too ($(($(date +%s) - started))s)"
 
 # The README's testcontainers-go example (compat/readme), while the daemon
 # is up: make test's compat-go runs every other compat test and skips this

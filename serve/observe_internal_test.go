@@ -110,3 +110,36 @@ type discard struct{ h http.Header }
 func (w *discard) Header() http.Header         { return w.h }
 func (w *discard) WriteHeader(int)             {}
 func (w *discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkObservation is the cost of the request log and the metrics per
+// request: the same handler on a connection's values with the observe
+// layer (log entry, counters, latency histogram) and without it.
+func BenchmarkObservation(b *testing.B) {
+	p, err := plugins.Lookup("binance_spot")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := NewStack(p, plugins.NewHub(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		NoteSource(r, SourceSynthetic)
+		w.WriteHeader(http.StatusOK)
+	})
+	r := httptest.NewRequest(http.MethodGet, "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000", nil)
+	r = r.WithContext(&connVals{Context: context.Background()})
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"without", inner}, {"with", st.observe(inner)}} {
+		b.Run(c.name, func(b *testing.B) {
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.h.ServeHTTP(w, r)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,7 +23,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/compat/compattest"
+	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
 )
@@ -142,6 +146,19 @@ func (p *page) event(ev any) {
 // not allowed, or a request that left the server.
 func (p *page) check() {
 	p.t.Helper()
+	// A value the page failed to format shows as one of these. (Read
+	// before taking p.mu: the browser's events wait on it.)
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`)); err != nil {
+		p.t.Errorf("reading the page's text: %v", err)
+	} else {
+		for _, bad := range []string{"[object", "undefined", "NaN"} {
+			if i := strings.Index(text, bad); i >= 0 {
+				p.t.Errorf("the page shows %q: ...%s...", bad, text[max(0, i-80):min(len(text), i+80)])
+			}
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, pr := range p.problems {
@@ -306,6 +323,55 @@ func sameCandles(t *testing.T, got []uiCandle, rows [][]any) {
 	}
 }
 
+// chartBar is a bar of the chart's candlestick series as the charting
+// library gives it back (series.data()): what it draws.
+type chartBar struct {
+	Time  int64   `json:"time"` // Unix seconds
+	Open  float64 `json:"open"`
+	High  float64 `json:"high"`
+	Low   float64 `json:"low"`
+	Close float64 `json:"close"`
+	Color string  `json:"color"`
+}
+
+// sourceColors are app.js's COLORS: up and down candles by source.
+var sourceColors = map[string][2]string{"index": {"#26a69a", "#ef5350"}, "synthetic": {"#7b8cde", "#c17ac9"}}
+
+func chartBars(p *page) []chartBar { return evalJS[[]chartBar](p, `window.ccDashboard.bars()`) }
+
+// sameBars checks that the chart's series holds the klines route's
+// candles for the same window, each in the colour of its source.
+func sameBars(t *testing.T, bars []chartBar, rows [][]any, source func(ms int64) string) {
+	t.Helper()
+	if len(bars) != len(rows) {
+		t.Fatalf("the chart's series holds %d bars, the klines route answers %d for the same window", len(bars), len(rows))
+	}
+	for i, b := range bars {
+		k := rows[i]
+		ms := int64(num(t, k[0]))
+		if b.Time*1000 != ms || b.Open != num(t, k[1]) || b.High != num(t, k[2]) || b.Low != num(t, k[3]) || b.Close != num(t, k[4]) {
+			t.Fatalf("bar %d: chart %+v, klines %v", i, b, k)
+		}
+		cols := sourceColors[source(ms)]
+		want := cols[0]
+		if b.Close < b.Open {
+			want = cols[1]
+		}
+		if b.Color != want {
+			t.Fatalf("bar %d at %d (%s): colour %s, want %s", i, ms, source(ms), b.Color, want)
+		}
+	}
+}
+
+type chartMarker struct {
+	Time int64  `json:"time"` // Unix seconds
+	Text string `json:"text"`
+}
+
+func chartMarkers(p *page) []chartMarker {
+	return evalJS[[]chartMarker](p, `window.ccDashboard.markers()`)
+}
+
 // pixels counts the chart canvases' pixels in the colours of recorded
 // and synthetic candles (app.js COLORS), and the pixels drawn at all.
 const pixelsJS = `(() => {
@@ -345,13 +411,26 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 
 	// The live chart: the newest 300 candles up to the market's now.
 	p.until("the chart's first data", `document.getElementById('chart').dataset.count === '300' && window.ccDashboard.refreshes > 0`)
-	live := evalJS[[]uiCandle](p, `window.ccDashboard.candles`)
+	// The API's answer and the chart's series, read at once (a refresh in
+	// between may move the window).
+	both := evalJS[struct {
+		Candles []uiCandle `json:"candles"`
+		Bars    []chartBar `json:"bars"`
+	}](p, `({ candles: window.ccDashboard.candles, bars: window.ccDashboard.bars() })`)
+	live := both.Candles
 	if len(live) != 300 {
 		t.Fatalf("live chart: %d candles", len(live))
 	}
-	// Every closed candle is the klines route's (the last may be in progress).
+	// Every closed candle is the klines route's (the last may be in progress),
+	// in the API's answer and in the chart's series.
 	closed := live[:len(live)-1]
-	sameCandles(t, closed, klines(t, s.URL(), closed[0].Time, closed[len(closed)-1].Time+60_000))
+	rows := klines(t, s.URL(), closed[0].Time, closed[len(closed)-1].Time+60_000)
+	sameCandles(t, closed, rows)
+	bars := both.Bars
+	if len(bars) != len(live) || bars[0].Time*1000 != live[0].Time {
+		t.Fatalf("the chart's series: %d bars from %d, the API's answer %d from %d", len(bars), bars[0].Time, len(live), live[0].Time)
+	}
+	sameBars(t, bars[:len(bars)-1], rows, func(int64) string { return "synthetic" }) // the live end is past the recording
 
 	// Live: on the 1s interval a new candle shows up within seconds.
 	p.do("picking 1s", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('interval');
@@ -372,12 +451,12 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	getJSON(t, s.URL()+"/__admin/coverage", "", &cov)
 	var run serve.CoverageRange
 	for _, sc := range cov.Series {
-		if sc.Symbol == "BTCUSDT" && sc.Interval == "1m" {
-			run = sc.Ranges[len(sc.Ranges)-1]
+		if sc.Symbol == "BTCUSDT" && sc.Interval == "1m" && len(sc.Ranges) == 1 {
+			run = sc.Ranges[0]
 		}
 	}
 	if run.Count != 200 {
-		t.Fatalf("coverage of BTCUSDT 1m: %+v", cov)
+		t.Fatalf("coverage of BTCUSDT 1m: %+v, want one run of 200", cov)
 	}
 	p.until("the coverage timeline", `document.querySelector('.cov-row[data-symbol="BTCUSDT"][data-interval="1m"] .run') !== null`)
 	p.do("clicking the coverage row", chromedp.Click(chromedp.CSS(`.cov-row[data-symbol="BTCUSDT"][data-interval="1m"]`)))
@@ -403,6 +482,18 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	if nIndex != 200 {
 		t.Fatalf("%d recorded candles in the window, want 200", nIndex)
 	}
+	recorded := func(ms int64) string {
+		if ms >= run.Start && ms < run.End {
+			return "index"
+		}
+		return "synthetic"
+	}
+	sameBars(t, chartBars(p), klines(t, s.URL(), got[0].Time, wantEnd), recorded)
+	// One marker where the recording ends and the synthetic market takes over.
+	marks := chartMarkers(p)
+	if len(marks) != 1 || marks[0].Time*1000 != run.End || marks[0].Text != "gap" {
+		t.Fatalf("chart markers %+v, want one 'gap' at %d", marks, run.End/1000)
+	}
 	// The canvas shows both: recorded candles and synthetic ones in their
 	// own colours.
 	p.until("the chart drawn", `document.querySelectorAll('#chart canvas').length > 0`)
@@ -413,10 +504,7 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 		t.Errorf("chart canvases: %+v: nearly blank", px)
 	}
 	t.Logf("chart pixels: %+v", px)
-	shot := p.screenshot("dashboard")
-	if os.Getenv("CANDLECASSETTE_UI_README_SHOT") != "" && shot != "" {
-		readmeShot(t, p)
-	}
+	p.screenshot("dashboard")
 
 	// A latency change made in the form is in /__admin/conditions at once.
 	p.do("setting the latency",
@@ -495,6 +583,19 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 	// The last requests, with status, source and the fault injected
 	// (GET /__admin/requests).
 	requestLog(t, p, s.URL())
+	// The error it injected is counted among the faults, by kind.
+	faults := func(want string) string {
+		return `[...document.querySelectorAll('#status dt')].some((dt) => dt.textContent === 'faults injected' && dt.nextElementSibling.textContent === '` + want + `')`
+	}
+	p.until("the fault counted", faults("errors 1"))
+	// So is a protocol fault (counted by kind and route): a stale book
+	// snapshot.
+	putConditions(t, s.URL(), `{"stale_snapshot":"3s"}`)
+	if code := httpGet(t, s.URL()+"/api/v3/depth?symbol=BTCUSDT&limit=5"); code != 200 {
+		t.Fatalf("depth: %d", code)
+	}
+	putConditions(t, s.URL(), `{"stale_snapshot":null}`)
+	p.until("the protocol fault counted", faults("errors 1, stale snapshot 1"))
 
 	// The usage table shows this test's klines requests' client.
 	p.until("usage per client", `[...document.querySelectorAll('#usage tbody td')].some((td) => td.textContent === '127.0.0.1')`)
@@ -506,7 +607,10 @@ func TestDashboardShowsTheMarketItsCoverageAndAppliesConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	p.until("the WS connection shown", `[...document.querySelectorAll('#status dt')].some((dt) => dt.textContent === 'WS connections' && dt.nextElementSibling.textContent === '1')`)
+	p.until("the WS connection and its subscription shown", `(() => {
+		const dd = (k) => { const dt = [...document.querySelectorAll('#status dt')].find((dt) => dt.textContent === k); return dt && dt.nextElementSibling.textContent; };
+		return dd('WS connections') === '1' && dd('WS subscriptions') === '1';
+	})()`)
 	p.do("disconnecting all", chromedp.Click(chromedp.ID("disconnect")))
 	p.until("the disconnect's answer", `document.getElementById('actions-result').textContent === 'closed 1 WS connection(s)'`)
 	ws.SetReadDeadline(time.Now().Add(wait))
@@ -595,15 +699,7 @@ func requestLog(t *testing.T, p *page, base string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /__admin/requests: %d", resp.StatusCode)
 	}
-	put := func(body string) {
-		req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("PUT conditions %s: %v %v", body, resp, err)
-		}
-		resp.Body.Close()
-	}
+	put := func(body string) { putConditions(t, base, body) }
 	put(`{"latency":"0s","jitter":"0s","error_rate":1}`)
 	resp, err = http.Get(base + "/api/v3/klines?symbol=ETHUSDT&interval=5m&limit=3")
 	if err != nil {
@@ -622,4 +718,223 @@ func requestLog(t *testing.T, p *page, base string) {
 		const td = [...tr.children].map((c) => c.textContent);
 		return td[2].startsWith('/api/v3/klines?') && td[3] === '200' && ['exact', 'index', 'synthetic'].includes(td[4]);
 	})`)
+}
+
+// TestDashboardShowsRecordingGaps: a cassette whose BTCUSDT 1m recording
+// has a hole in it (the example's 200 candles less the 81st to the 120th).
+// The coverage row shows two runs and one gap; clicked, the chart holds
+// the klines route's candles for the whole recording and an hour past it,
+// the recorded ones and the synthetic fill of the hole and after each in
+// its colour, with markers where the recording stops and resumes.
+func TestDashboardShowsRecordingGaps(t *testing.T) {
+	src, err := cassettes.Open(cassette, 0, &cassettes.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := src.Candles("BTCUSDT", cc.Interval1m, 0, math.MaxInt64)
+	src.Close()
+	if err != nil || len(all) != 200 {
+		t.Fatalf("the example's BTCUSDT 1m: %d candles, %v", len(all), err)
+	}
+	const holeFrom, holeTo = 80, 120
+	path := filepath.Join(t.TempDir(), "gap.cassette")
+	c, err := cassettes.Open(path, 0o644, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := append(append([]cc.Candle(nil), all[:holeFrom]...), all[holeTo:]...)
+	if err := c.AddCandles(cassettes.Series{Symbol: "BTCUSDT", Interval: cc.Interval1m, Candles: kept}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t0, end := all[0].OpenTime, all[len(all)-1].OpenTime+60_000
+	runs := [][2]int64{{t0, t0 + holeFrom*60_000}, {t0 + holeTo*60_000, end}}
+	// The market's now a day after the recording: the window clicked is
+	// history, the same at every time of day.
+	s, err := replay.Start(replay.Options{Cassette: path, ClockMode: time.UnixMilli(end + 86_400_000).UTC().Format(time.RFC3339)}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Close(ctx)
+	})
+
+	p := newPage(t, s.URL(), nil)
+	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
+	row := `.cov-row[data-symbol="BTCUSDT"][data-interval="1m"]`
+	p.until("two recorded runs in the coverage row", `document.querySelectorAll('`+row+` .run').length === 2`)
+	if txt := evalJS[string](p, `document.querySelector('`+row+`').textContent`); !strings.Contains(txt, "160 candles, 1 gap") {
+		t.Errorf("coverage row: %q, want 160 candles and 1 gap", txt)
+	}
+	// The runs sit where the recording is: 80/200 of the bar, a hole, 80/200.
+	widths := evalJS[[]string](p, `[...document.querySelectorAll('`+row+` .run')].map((r) => r.style.left + ' ' + r.style.width)`)
+	if len(widths) != 2 || widths[0] != "0% 40%" || widths[1] != "60% 40%" {
+		t.Errorf("runs drawn at %q, want 0%% 40%% and 60%% 40%%", widths)
+	}
+
+	p.do("clicking the coverage row", chromedp.Click(chromedp.CSS(row)))
+	wantEnd := end + 60*60_000
+	wantN := int((wantEnd - t0) / 60_000)
+	p.until("the chart of the whole recording", fmt.Sprintf(`document.getElementById('chart').dataset.end === '%d' && window.ccDashboard.bars().length === %d`, wantEnd, wantN))
+	source := func(ms int64) string {
+		for _, r := range runs {
+			if ms >= r[0] && ms < r[1] {
+				return "index"
+			}
+		}
+		return "synthetic"
+	}
+	sameBars(t, chartBars(p), klines(t, s.URL(), t0, wantEnd), source)
+	got := evalJS[[]uiCandle](p, `window.ccDashboard.candles`)
+	for _, c := range got {
+		if c.Source != source(c.Time) {
+			t.Fatalf("the API's candle at %d: source %s, want %s", c.Time, c.Source, source(c.Time))
+		}
+	}
+	marks := chartMarkers(p)
+	want := []chartMarker{{runs[0][1] / 1000, "gap"}, {runs[1][0] / 1000, "recording"}, {runs[1][1] / 1000, "gap"}}
+	if fmt.Sprint(marks) != fmt.Sprint(want) {
+		t.Errorf("chart markers %+v, want %+v", marks, want)
+	}
+	p.until("recorded and synthetic candles painted", `(() => { const o = `+pixelsJS+`; return o.index > 300 && o.synthetic > 300; })()`)
+	t.Logf("chart pixels: %+v", evalJS[pixelCount](p, pixelsJS))
+	if shot := p.screenshot("recording-gap"); os.Getenv("CANDLECASSETTE_UI_README_SHOT") != "" && shot != "" {
+		readmeShot(t, p)
+	}
+	p.check()
+}
+
+// TestDashboardPicksAnExchange: on a server of two exchanges the page
+// lists both; picking OKX charts OKX's pairs from /__admin/okx_spot/...,
+// and a latency typed in then is OKX's alone.
+func TestDashboardPicksAnExchange(t *testing.T) {
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // a pinned market time
+	s, err := replay.Start(replay.Options{Exchanges: []string{"binance_spot", "okx_spot"}, Seed: 1,
+		Clock: &cc.Clock{Base: base, Start: time.Now(), Speed: 1}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Close(ctx)
+	})
+	p := newPage(t, s.URL(), nil)
+	p.do("opening the dashboard", chromedp.Navigate(s.URL()+"/__admin/ui"))
+	p.until("binance's chart", `document.getElementById('chart').dataset.exchange === 'binance_spot' && window.ccDashboard.bars().length === 300`)
+	if ids := evalJS[[]string](p, `[...document.getElementById('exchange').options].map((o) => o.value)`); fmt.Sprint(ids) != "[binance_spot okx_spot]" {
+		t.Fatalf("exchange picker: %v", ids)
+	}
+	p.do("picking okx_spot", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('exchange');
+		s.value = 'okx_spot'; s.dispatchEvent(new Event('change')); })()`))
+	p.until("OKX's chart", `document.getElementById('chart').dataset.exchange === 'okx_spot' &&
+		document.getElementById('chart').dataset.symbol === 'BTC-USDT' && window.ccDashboard.bars().length === 300`)
+	// The bars are OKX's answer for the window, not Binance's.
+	var okx struct {
+		Candles []uiCandle `json:"candles"`
+	}
+	// (Both read at once: a refresh in between may move the window.)
+	shown := evalJS[struct {
+		End  string     `json:"end"`
+		Bars []chartBar `json:"bars"`
+	}](p, `({ end: document.getElementById('chart').dataset.end, bars: window.ccDashboard.bars() })`)
+	getJSON(t, s.URL()+"/__admin/okx_spot/candles?symbol=BTC-USDT&interval=1m&limit=300&end="+shown.End, "", &okx)
+	bars := shown.Bars
+	if len(okx.Candles) != 300 || bars[0].Time*1000 != okx.Candles[0].Time || bars[299].Time*1000 != okx.Candles[299].Time ||
+		bars[150].Close != num(t, okx.Candles[150].Close) {
+		t.Fatalf("OKX's chart %v…%v, /__admin/okx_spot/candles %d from %v", bars[0], bars[len(bars)-1], len(okx.Candles), okx.Candles[0])
+	}
+
+	p.do("setting OKX's latency",
+		chromedp.SetValue(chromedp.ID("cond-latency"), "75ms"),
+		chromedp.Click(chromedp.ID("conditions-apply")))
+	p.until("the conditions applied", `document.getElementById('conditions-ok').textContent === 'conditions applied'`)
+	var cond struct {
+		Latency string `json:"latency"`
+	}
+	getJSON(t, s.URL()+"/__admin/okx_spot/conditions", "", &cond)
+	if cond.Latency != "75ms" {
+		t.Fatalf("okx_spot's latency %q, want 75ms", cond.Latency)
+	}
+	getJSON(t, s.URL()+"/__admin/binance_spot/conditions", "", &cond)
+	if cond.Latency != "0s" {
+		t.Fatalf("binance_spot's latency %q after OKX's change, want 0s", cond.Latency)
+	}
+	p.check()
+}
+
+// TestDashboardInRecordMode: recording, the page has no market of its own
+// to chart and says so, and lists the requests it proxied, answered by
+// the upstream.
+func TestDashboardInRecordMode(t *testing.T) {
+	up, err := replay.Start(replay.Options{Exchange: "binance_spot", Seed: 1,
+		Clock: &cc.Clock{Base: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), Start: time.Now(), Speed: 1}}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Start(record.Options{Exchange: "binance_spot", Cassette: filepath.Join(t.TempDir(), "rec.cassette"),
+		UpstreamREST: up.URL(), UpstreamWS: up.WSURL()}, "127.0.0.1:0")
+	if err != nil {
+		up.Close(context.Background())
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rec.Close(ctx)
+		up.Close(ctx)
+	})
+	var rows [][]any
+	getJSON(t, rec.URL()+"/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=7", "", &rows)
+	if len(rows) != 7 {
+		t.Fatalf("klines through the recorder: %d rows", len(rows))
+	}
+	p := newPage(t, rec.URL(), nil)
+	p.do("opening the dashboard", chromedp.Navigate(rec.URL()+"/__admin/ui"))
+	p.until("the record mode's page", `document.getElementById('mode').textContent === 'recording (no market view)' &&
+		document.getElementById('chart-info').textContent === 'This mode serves no market of its own.' &&
+		document.getElementById('coverage').textContent.includes('answers from the real exchange')`)
+	p.until("the proxied request in the table", `[...document.querySelectorAll('#requests tbody tr')].some((tr) => {
+		const td = [...tr.children].map((c) => c.textContent);
+		return td[2].includes('/api/v3/klines?') && td[2].includes('limit=7') && td[3] === '200' && td[4] === 'upstream';
+	})`)
+	if n := evalJS[int](p, `window.ccDashboard.bars().length`); n != 0 {
+		t.Errorf("a chart of %d bars in record mode", n)
+	}
+	if h := evalJS[int](p, `document.getElementById('chart').offsetHeight + document.getElementById('symbol').offsetHeight`); h != 0 {
+		t.Errorf("an empty chart and pair picker %d px high in record mode", h)
+	}
+	p.screenshot("record-mode")
+	p.check()
+}
+
+// putConditions PUTs body to base's /__admin/conditions.
+func putConditions(t *testing.T, base, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, base+"/__admin/conditions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT conditions %s: %v", body, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT conditions %s: %d", body, resp.StatusCode)
+	}
+}
+
+// httpGet GETs u and returns the status.
+func httpGet(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

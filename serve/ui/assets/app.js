@@ -25,8 +25,14 @@
     windowEnd: 0,    // the chart's window ends here (Unix ms); 0: at now
     windowStart: 0,  // and starts here, when windowEnd is set
   };
-  // For tests and the curious: what the chart was last given.
-  window.ccDashboard = { candles: [], refreshes: 0 };
+  // For tests and the curious: the candles the API last answered, and what
+  // the chart itself holds — its candlestick series' bars (with the colour
+  // of each) and its markers — read back from the charting library.
+  window.ccDashboard = {
+    candles: [], refreshes: 0,
+    bars: () => (state.candleSeries ? state.candleSeries.data() : []),
+    markers: () => (state.markers ? state.markers.markers() : []),
+  };
 
   function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
 
@@ -104,6 +110,8 @@
     if (!state.ex) { setState('no exchange served'); return; }
     const ex = state.ex;
     $('mode').textContent = ex.replay ? 'replaying a cassette' : (ex.market ? 'synthetic market' : 'recording (no market view)');
+    // Record mode has no market of its own: no chart, pairs or legend.
+    for (const el of document.querySelectorAll('.market-only')) el.hidden = !ex.market;
     fillSelect($('symbol'), ex.pairs.map((p) => p.symbol));
     fillSelect($('interval'), ex.intervals, ex.intervals.includes('1m') ? '1m' : undefined);
     state.chartKey = '';
@@ -272,7 +280,7 @@
       row.className = 'cov-row';
       row.dataset.symbol = s.symbol;
       row.dataset.interval = s.interval;
-      row.title = 'click to chart the end of this recording';
+      row.title = 'click to chart this recording, its gaps and what follows';
       row.append(text('span', s.symbol + ' ' + s.interval));
       const bar = document.createElement('div');
       bar.className = 'cov-bar';
@@ -295,18 +303,19 @@
     box.replaceChildren(...rows);
   }
 
-  // showRecording charts the end of series s's recording and what follows.
+  // showRecording charts series s's recording, its gaps and what follows.
   function showRecording(s) {
     if (![...$('symbol').options].some((o) => o.value === s.symbol) ||
         ![...$('interval').options].some((o) => o.value === s.interval)) return;
     $('symbol').value = s.symbol;
     $('interval').value = s.interval;
-    // From the start of the last run (as far as one answer reaches) to
-    // an hour of candles past its end: recorded, then synthetic.
-    const last = s.ranges[s.ranges.length - 1];
+    // From the first recorded candle (or as far back as one answer
+    // reaches) to 60 candles past the last: recorded runs, the gaps
+    // between them and the synthetic market after, each in its colour.
+    const first = s.ranges[0], last = s.ranges[s.ranges.length - 1];
     const step = (last.end - last.start) / Math.max(last.count, 1);
     state.windowEnd = Math.round(last.end + 60 * step);
-    state.windowStart = Math.round(Math.max(last.start, state.windowEnd - 1500 * step));
+    state.windowStart = Math.round(Math.max(first.start, state.windowEnd - 1500 * step));
     $('latest').hidden = false;
     state.chartKey = '';
     refresh();
@@ -339,8 +348,24 @@
     for (const [k, v] of items) dl.append(text('dt', k), text('dd', String(v ?? '')));
   }
 
+  // nonzero lists the counters of o that are not zero, by name; a nested
+  // object (the protocol faults: kind → route → count) by its inner keys'
+  // totals. The counts of what merely passed (requests, ws_messages) are
+  // not faults.
   function nonzero(o) {
-    return Object.entries(o).filter(([k, v]) => v && k !== 'requests').map(([k, v]) => k.replace(/_/g, ' ') + ' ' + v).join(', ') || 'none';
+    const out = [];
+    const add = (k, v) => { if (v) out.push(k.replace(/_/g, ' ') + ' ' + v); };
+    for (const [k, v] of Object.entries(o || {})) {
+      if (k === 'requests' || k === 'ws_messages') continue;
+      if (v && typeof v === 'object') {
+        for (const [kind, byRoute] of Object.entries(v)) {
+          add(kind, typeof byRoute === 'object' ? Object.values(byRoute || {}).reduce((a, n) => a + n, 0) : byRoute);
+        }
+        continue;
+      }
+      add(k, v);
+    }
+    return out.join(', ') || 'none';
   }
 
   async function loadUsage() {
