@@ -288,3 +288,74 @@ func TestReplayMissFlagsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayReportCountsSourcesMissesUnusedAndFaults: one replay with
+// faults injected (a --scenario route: error_rate 1 on the ping) answers
+// a recorded request exactly, a window inside the recorded candles from
+// the index, a miss synthetically, and fails three pings with the
+// exchange's 5xx; the JSON report and the text
+// on stderr give each count, the miss by key and the recording never
+// used.
+func TestReplayReportCountsSourcesMissesUnusedAndFaults(t *testing.T) {
+	p := recordExchange(t)
+	up := synthUpstream(t, p)
+	dir := t.TempDir()
+	fixture := filepath.Join(dir, "fixture.cassette")
+	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	recorded := candlesURL(t, p, "", start, 100)
+	unused := candlesURL(t, p, "", start+100*60_000, 50)
+	recURL, stopRec := startRecord(t, p.Name(), "--cassette", fixture, "--listen", "127.0.0.1:0",
+		"--upstream-rest", up.URL(), "--upstream-ws", up.WSURL(), "--no-rate-limit")
+	fetch(t, recURL+recorded)
+	fetch(t, recURL+unused)
+	if err := stopRec(); err != nil {
+		t.Fatal(err)
+	}
+	scenario := filepath.Join(dir, "faults.json")
+	os.WriteFile(scenario, []byte(`{"routes":[{"path":"/api/v3/ping","error_rate":1}]}`), 0o644)
+	reportPath := filepath.Join(dir, "r.json")
+	s := startServing(t, "replay", "--cassette", fixture, "--listen", "127.0.0.1:0", "--no-rate-limit",
+		"--scenario", scenario, "--report", reportPath, "--report-text")
+	inside := candlesURL(t, p, "", start+10*60_000, 20)
+	miss := candlesURL(t, p, "", start+86_400_000, 20)
+	for _, path := range []string{recorded, inside, miss} {
+		if code, _ := status(t, s.url+path); code != 200 {
+			t.Fatalf("%s: %d", path, code)
+		}
+	}
+	for range 3 {
+		if code, _ := status(t, s.url+"/api/v3/ping"); code < 500 {
+			t.Fatalf("a ping with error_rate 1 got %d", code)
+		}
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	rep := readReport(t, reportPath)
+	if rep.Served != (replay.Counts{Exact: 1, Index: 1, Synthetic: 1}) {
+		t.Errorf("served %+v, want 1 exact, 1 index, 1 synthetic", rep.Served)
+	}
+	if rep.MissesTotal != 1 || len(rep.Misses) != 1 || !strings.Contains(rep.Misses[0].Key, "startTime=1709337600000") {
+		t.Errorf("misses %+v, want the day-later window", rep.Misses)
+	}
+	if len(rep.Unused) != 1 || !strings.Contains(rep.Unused[0].Key, "startTime=1709257200000") || rep.Unused[0].Recorded != 1 {
+		t.Errorf("unused %+v, want the second recorded window", rep.Unused)
+	}
+	if len(rep.Faults) != 1 || rep.Faults[0].Exchange != p.Name() || rep.Faults[0].Network.Errors != 3 {
+		t.Errorf("faults %+v, want 3 errors injected on %s", rep.Faults, p.Name())
+	}
+	text := s.stderr.String()
+	for _, want := range []string{
+		"replay report: " + fixture + " (on-miss synth)",
+		"  served:  1 exact, 1 index, 1 synthetic, 0 upstream\n",
+		"  misses:  1 (1 distinct)\n",
+		"       1x  " + p.Name() + "  " + rep.Misses[0].Key + "\n",
+		"  unused:  1\n",
+		"       1   " + p.Name() + "  " + rep.Unused[0].Key + "\n",
+		"  faults " + p.Name() + ": 0 delayed, 0 dropped, 0 hung, 3 errors",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text report lacks %q:\n%s", want, text)
+		}
+	}
+}
