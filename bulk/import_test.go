@@ -434,6 +434,41 @@ func TestImportOverlapAgreesOrReports(t *testing.T) {
 	}
 }
 
+// TestImportRepeatsInOneFileAreComparedToo: a file that gives an open
+// time twice — a row repeated as it is, a row given again with another
+// close further down (out of order) — has the repeats compared as
+// candles already indexed are: one identical, one conflict reported
+// with both values, the first kept unless Overwrite.
+func TestImportRepeatsInOneFileAreComparedToo(t *testing.T) {
+	rows := readLines(t, "binance-spot-BTCUSDT-1h-2022-01.csv")[1:25]
+	changed := strings.Split(rows[5], ",")
+	changed[4] = "1.00000000"
+	lines := append(append(append([]string{}, rows[:10]...), rows[3]), rows[10:]...)
+	lines = append(lines, strings.Join(changed, ","))
+	src := filepath.Join(t.TempDir(), "BTCUSDT-1h-2022-01.csv")
+	os.WriteFile(src, []byte(strings.Join(lines, "\n")), 0o644)
+	for _, overwrite := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "r.cassette")
+		res, err := importInto(t, path, "binance_spot", []string{src}, bulk.ImportOptions{Overwrite: overwrite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Report
+		if r.Given != 26 || r.Added != 24 || r.Same != 1 || r.Conflicts != 1 || len(r.Examples) != 1 ||
+			r.Examples[0].Old.Close.String() != strings.Split(rows[5], ",")[4] || r.Examples[0].New.Close.String() != "1.00000000" {
+			t.Fatalf("overwrite=%v: report %+v, want 26 given, 24 added, 1 identical, 1 conflict at row 6", overwrite, r)
+		}
+		got := allCandles(t, openRO(t, path, "binance_spot"), "BTCUSDT", cc.Interval1h)
+		want := strings.Split(rows[5], ",")[4]
+		if overwrite {
+			want = "1.00000000"
+		}
+		if len(got) != 24 || got[5].Close.String() != want {
+			t.Fatalf("overwrite=%v: %d candles, close of the repeated hour %s; want 24 and %s", overwrite, len(got), got[5].Close, want)
+		}
+	}
+}
+
 // TestImportGenericCSVAndJSONL: plain files mapped with --columns (by
 // name and by position), with second, RFC 3339 and ms times, and JSONL
 // objects and arrays, all give the same candles.
