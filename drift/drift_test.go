@@ -3,6 +3,7 @@ package drift_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,6 +139,16 @@ func TestDiffCatchesEachDeliberateChange(t *testing.T) {
 				return status, v
 			}},
 			want: []want{{drift.KindArrayLength, "GET /api/v3/klines?", "$[*]"}},
+		},
+		{
+			name: "kline rows newest first",
+			alter: replaytest.Alter{REST: func(r *http.Request, status int, v any) (int, any) {
+				if r.URL.Path == "/api/v3/klines" && status == 200 {
+					slices.Reverse(v.([]any))
+				}
+				return status, v
+			}},
+			want: []want{{drift.KindOrder, "GET /api/v3/klines?", "$"}},
 		},
 		{
 			name: "open time and open price swapped in each row",
