@@ -1,10 +1,12 @@
 package bulk
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,12 +110,17 @@ func Import(cas *cassettes.Cassette, files []string, o ImportOptions) (ImportRes
 		o.Progress.Start(len(paths), total)
 		defer o.Progress.Finish()
 	}
+	// dups counts what repeated open times within one chunk of a file
+	// did: Put keeps only the last of them, unreported.
+	var dups cassettes.BulkReport
 	for i, p := range paths {
 		var prog func(int64)
 		if o.Progress != nil {
 			prog = o.Progress.Bytes
 		}
+		key := cassettes.SeriesKey{Symbol: infos[i].Symbol, Interval: infos[i].Interval}
 		fr, err := readFile(p, infos[i], o, prog, func(cs []cc.Candle) error {
+			cs = collapseRepeats(cs, key, o.Overwrite, &dups)
 			return bulk.Put(cassettes.Series{Symbol: infos[i].Symbol, Interval: infos[i].Interval, Candles: cs})
 		})
 		if err != nil {
@@ -125,6 +132,11 @@ func Import(cas *cassettes.Cassette, files []string, o ImportOptions) (ImportRes
 		}
 	}
 	res.Report = bulk.Report()
+	res.Report.Given += dups.Given
+	res.Report.Same += dups.Same
+	res.Report.Conflicts += dups.Conflicts
+	res.Report.Replaced += dups.Replaced
+	res.Report.Examples = append(dups.Examples, res.Report.Examples...)[:min(maxExamples, len(dups.Examples)+len(res.Report.Examples))]
 	if err := bulk.Commit(); err != nil {
 		return res, err
 	}
@@ -199,6 +211,54 @@ func readFile(path string, ni NameInfo, o ImportOptions, progress func(int64), p
 }
 
 var errStopped = errors.New("stopped")
+
+// maxExamples is how many differing candles an import reports (Bulk's
+// default).
+const maxExamples = 5
+
+// collapseRepeats makes cs strictly time-ordered for Put: a file that
+// gives one open time twice (two dumps joined, a row repeated) has the
+// later row compared with the earlier one, as an import compares a
+// candle with the indexed one: identical is counted Same; a differing
+// one is a conflict, reported, and replaces the earlier one only with
+// overwrite. Counts go to r (the later row counted as given). cs is
+// sorted in place when it is out of order; the result shares its array.
+func collapseRepeats(cs []cc.Candle, key cassettes.SeriesKey, overwrite bool, r *cassettes.BulkReport) []cc.Candle {
+	strict := true
+	for i := 1; i < len(cs); i++ {
+		if cs[i].OpenTime <= cs[i-1].OpenTime {
+			strict = false
+			break
+		}
+	}
+	if strict {
+		return cs
+	}
+	slices.SortStableFunc(cs, func(a, b cc.Candle) int { return cmp.Compare(a.OpenTime, b.OpenTime) })
+	out := cs[:1]
+	for _, c := range cs[1:] {
+		last := &out[len(out)-1]
+		if c.OpenTime != last.OpenTime {
+			out = append(out, c)
+			continue
+		}
+		r.Given++
+		switch {
+		case cassettes.SameCandle(*last, c):
+			r.Same++
+		default:
+			r.Conflicts++
+			if len(r.Examples) < maxExamples {
+				r.Examples = append(r.Examples, cassettes.CandleConflict{Key: key, Old: *last, New: c})
+			}
+			if overwrite {
+				r.Replaced++
+				*last = c
+			}
+		}
+	}
+	return out
+}
 
 // OpenWritable opens (or creates) the cassette at path for writing
 // exchange's data. A new file is a format-4 file (it can take other

@@ -150,13 +150,26 @@ func toMicros(row string) string {
 	return strings.Join(fs, ",")
 }
 
+// coinM rewrites a spot row as a COIN-M one: volume in contracts (the
+// integer part of the spot volume), quote volume in the base coin.
+func coinM(row string) string {
+	fs := strings.Split(row, ",")
+	fs[7] = fs[5]
+	fs[5], _, _ = strings.Cut(fs[5], ".")
+	fs[10] = fs[9]
+	fs[9], _, _ = strings.Cut(fs[9], ".")
+	return strings.Join(fs, ",")
+}
+
 const futuresHeader = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore"
 
 // TestImportArchiveLayout builds data.binance.vision archives from the
 // real headerless 1h quarter in t.TempDir(): monthly zips of spot (no
-// header, ms), USD-M (header row) and daily zips (µs times), each with a
-// correct .CHECKSUM, and checks the index holds the quarter exactly,
-// whatever the layout.
+// header, ms) and the same months as plain .csv, USD-M monthly and daily
+// zips (header row), COIN-M monthly and daily zips (BTCUSD_PERP, volume
+// in contracts) and spot daily zips (µs times), each with a correct
+// .CHECKSUM, and checks the index holds the quarter exactly, whatever
+// the layout.
 func TestImportArchiveLayout(t *testing.T) {
 	rows := readLines(t, "binance-spot-BTCUSDT-1h-2021-Q1.csv")
 	dir := t.TempDir()
@@ -164,9 +177,12 @@ func TestImportArchiveLayout(t *testing.T) {
 	cases := []struct {
 		name     string
 		exchange string
+		symbol   string
 		files    func() []string
+		// want is what the index must hold of a source row (nil: the row).
+		want func(row string) string
 	}{
-		{"spot monthly, no header, ms", "binance_spot", func() []string {
+		{"spot monthly, no header, ms", "binance_spot", "BTCUSDT", func() []string {
 			var out []string
 			for _, m := range months {
 				p := filepath.Join(dir, "spot/data/spot/monthly/klines/BTCUSDT/1h", "BTCUSDT-1h-"+m+".zip")
@@ -175,8 +191,19 @@ func TestImportArchiveLayout(t *testing.T) {
 				out = append(out, p, p+".CHECKSUM") // sidecars given too are skipped
 			}
 			return out
-		}},
-		{"um monthly, header", "binance_perpetual", func() []string {
+		}, nil},
+		{"spot monthly .csv unzipped, its own CHECKSUM", "binance_spot", "BTCUSDT", func() []string {
+			var out []string
+			for _, m := range months {
+				p := filepath.Join(dir, "csv/data/spot/monthly/klines/BTCUSDT/1h", "BTCUSDT-1h-"+m+".csv")
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				os.WriteFile(p, []byte(strings.Join(byMonth[m], "\n")+"\n"), 0o644)
+				writeChecksum(t, p, false)
+				out = append(out, p)
+			}
+			return out
+		}, nil},
+		{"um monthly, header", "binance_perpetual", "BTCUSDT", func() []string {
 			var out []string
 			for _, m := range months {
 				p := filepath.Join(dir, "um/data/futures/um/monthly/klines/BTCUSDT/1h", "BTCUSDT-1h-"+m+".zip")
@@ -185,8 +212,46 @@ func TestImportArchiveLayout(t *testing.T) {
 				out = append(out, p)
 			}
 			return out
-		}},
-		{"spot daily, µs (2025 on)", "binance_spot", func() []string {
+		}, nil},
+		{"um daily, header, ms", "binance_perpetual", "BTCUSDT", func() []string {
+			days, byDay := splitBy(rows, "2006-01-02")
+			var out []string
+			for _, d := range days {
+				p := filepath.Join(dir, "umd/data/futures/um/daily/klines/BTCUSDT/1h", "BTCUSDT-1h-"+d+".zip")
+				writeZip(t, p, "BTCUSDT-1h-"+d+".csv", []byte(futuresHeader+"\n"+strings.Join(byDay[d], "\n")+"\n"))
+				writeChecksum(t, p, false)
+				out = append(out, p)
+			}
+			return out
+		}, nil},
+		// COIN-M rows count volume in contracts (an integer) and the
+		// quote volume in the base coin; the symbol is BTCUSD_PERP.
+		{"cm monthly and daily, header", "binance_perpetual", "BTCUSD_PERP", func() []string {
+			var out []string
+			for i, m := range months {
+				var cm []string
+				for _, r := range byMonth[m] {
+					cm = append(cm, coinM(r))
+				}
+				if i < 2 {
+					p := filepath.Join(dir, "cm/data/futures/cm/monthly/klines/BTCUSD_PERP/1h", "BTCUSD_PERP-1h-"+m+".zip")
+					writeZip(t, p, "BTCUSD_PERP-1h-"+m+".csv", []byte(futuresHeader+"\n"+strings.Join(cm, "\n")+"\n"))
+					writeChecksum(t, p, false)
+					out = append(out, p)
+					continue
+				}
+				// The last month as daily files.
+				days, byDay := splitBy(cm, "2006-01-02")
+				for _, d := range days {
+					p := filepath.Join(dir, "cm/data/futures/cm/daily/klines/BTCUSD_PERP/1h", "BTCUSD_PERP-1h-"+d+".zip")
+					writeZip(t, p, "BTCUSD_PERP-1h-"+d+".csv", []byte(futuresHeader+"\n"+strings.Join(byDay[d], "\n")+"\n"))
+					writeChecksum(t, p, false)
+					out = append(out, p)
+				}
+			}
+			return out
+		}, coinM},
+		{"spot daily, µs (2025 on)", "binance_spot", "BTCUSDT", func() []string {
 			days, byDay := splitBy(rows, "2006-01-02")
 			var out []string
 			for _, d := range days {
@@ -200,7 +265,7 @@ func TestImportArchiveLayout(t *testing.T) {
 				out = append(out, p)
 			}
 			return out
-		}},
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,17 +275,23 @@ func TestImportArchiveLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(res.Files) != len(files)-strings.Count(strings.Join(files, " "), ".CHECKSUM") {
+				t.Fatalf("%d files imported of %v", len(res.Files), files)
+			}
 			for _, f := range res.Files {
-				if !f.Checksum || f.Symbol != "BTCUSDT" || f.Interval != cc.Interval1h {
-					t.Fatalf("%+v: want checksum verified, BTCUSDT 1h", f)
+				if !f.Checksum || f.Symbol != tc.symbol || f.Interval != cc.Interval1h {
+					t.Fatalf("%+v: want checksum verified, %s 1h", f, tc.symbol)
 				}
 			}
 			c := openRO(t, path, tc.exchange)
-			got := allCandles(t, c, "BTCUSDT", cc.Interval1h)
+			got := allCandles(t, c, tc.symbol, cc.Interval1h)
 			if len(got) != len(rows) {
 				t.Fatalf("%d candles, want %d", len(got), len(rows))
 			}
 			for i, r := range rows {
+				if tc.want != nil {
+					r = tc.want(r)
+				}
 				fs := strings.Split(r, ",")
 				if g := strings.Join(candleFields(got[i]), ","); g != strings.Join(fs[:11], ",") {
 					t.Fatalf("row %d: index %s, file %s", i+1, g, strings.Join(fs[:11], ","))
@@ -360,6 +431,41 @@ func TestImportOverlapAgreesOrReports(t *testing.T) {
 			t.Fatalf("overwrite=%v: close %s, want %s", overwrite, got[20].Close, wantClose)
 		}
 		c.Close()
+	}
+}
+
+// TestImportRepeatsInOneFileAreComparedToo: a file that gives an open
+// time twice — a row repeated as it is, a row given again with another
+// close further down (out of order) — has the repeats compared as
+// candles already indexed are: one identical, one conflict reported
+// with both values, the first kept unless Overwrite.
+func TestImportRepeatsInOneFileAreComparedToo(t *testing.T) {
+	rows := readLines(t, "binance-spot-BTCUSDT-1h-2022-01.csv")[1:25]
+	changed := strings.Split(rows[5], ",")
+	changed[4] = "1.00000000"
+	lines := append(append(append([]string{}, rows[:10]...), rows[3]), rows[10:]...)
+	lines = append(lines, strings.Join(changed, ","))
+	src := filepath.Join(t.TempDir(), "BTCUSDT-1h-2022-01.csv")
+	os.WriteFile(src, []byte(strings.Join(lines, "\n")), 0o644)
+	for _, overwrite := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "r.cassette")
+		res, err := importInto(t, path, "binance_spot", []string{src}, bulk.ImportOptions{Overwrite: overwrite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Report
+		if r.Given != 26 || r.Added != 24 || r.Same != 1 || r.Conflicts != 1 || len(r.Examples) != 1 ||
+			r.Examples[0].Old.Close.String() != strings.Split(rows[5], ",")[4] || r.Examples[0].New.Close.String() != "1.00000000" {
+			t.Fatalf("overwrite=%v: report %+v, want 26 given, 24 added, 1 identical, 1 conflict at row 6", overwrite, r)
+		}
+		got := allCandles(t, openRO(t, path, "binance_spot"), "BTCUSDT", cc.Interval1h)
+		want := strings.Split(rows[5], ",")[4]
+		if overwrite {
+			want = "1.00000000"
+		}
+		if len(got) != 24 || got[5].Close.String() != want {
+			t.Fatalf("overwrite=%v: %d candles, close of the repeated hour %s; want 24 and %s", overwrite, len(got), got[5].Close, want)
+		}
 	}
 }
 

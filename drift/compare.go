@@ -160,7 +160,14 @@ func compareArrays(a, b *Node, path string) []Change {
 		// One side's rows stopped having one length.
 		return []Change{{Kind: KindArrayLength, Path: path, Old: a.lengths(), New: b.lengths()}}
 	}
-	return compareNodes(a.elem, b.elem, path+"[*]")
+	var out []Change
+	// A list of rows by time that ran one way and now runs the other
+	// (klines newest first).
+	if oa, ob := a.order(), b.order(); oa != orderNone && ob != orderNone && oa != ob {
+		out = append(out, Change{Kind: KindOrder, Path: path, Old: "rows " + oa + " by [0]", New: "rows " + ob + " by [0]",
+			Detail: "its rows run the other way by their first field, a time"})
+	}
+	return append(out, compareNodes(a.elem, b.elem, path+"[*]")...)
 }
 
 // comparePositions compares rows position by position. When the

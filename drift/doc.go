@@ -30,7 +30,10 @@
 // A change is reported per place (Change): a key added, removed or
 // renamed (a removed and an added key of the same schema), a type, a
 // number format, an array length, positions of a row in another order
-// (the columns that differ match one to one by kind and format), a status
+// (the columns that differ match one to one by kind and format), a list
+// of rows keyed by a time (klines, candles: a first field that is an
+// integer of 10 or more digits) that always ran one way and now runs the
+// other (oldest first to newest first), a status
 // or content type, an endpoint, stream or message kind only one side has,
 // and a message kind renamed (one discriminator value changed, the schema
 // the same).

@@ -3,6 +3,7 @@ package drift_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +107,48 @@ func TestDiffCatchesEachDeliberateChange(t *testing.T) {
 				row[5] = strconv.FormatFloat(f, 'f', 2, 64)
 			})},
 			want: []want{{drift.KindNumberFormat, "GET /api/v3/klines?", "$[*][5]"}},
+		},
+		{
+			name: "volumes in scientific notation",
+			alter: replaytest.Alter{REST: rows(func(row []any) {
+				f, _ := strconv.ParseFloat(row[5].(string), 64)
+				row[5] = strconv.FormatFloat(f, 'e', -1, 64)
+			})},
+			want: []want{{drift.KindNumberFormat, "GET /api/v3/klines?", "$[*][5]"}},
+		},
+		{
+			name: "the server time as text",
+			alter: replaytest.Alter{REST: func(r *http.Request, status int, v any) (int, any) {
+				if m, ok := v.(map[string]any); ok && r.URL.Path == "/api/v3/time" {
+					ms, _ := m["serverTime"].(json.Number).Int64()
+					m["serverTime"] = time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+				}
+				return status, v
+			}},
+			want: []want{{drift.KindType, "GET /api/v3/time", "$.serverTime"}},
+		},
+		{
+			name: "kline rows without the last field",
+			alter: replaytest.Alter{REST: func(r *http.Request, status int, v any) (int, any) {
+				if r.URL.Path == "/api/v3/klines" && status == 200 {
+					rs := v.([]any)
+					for i, row := range rs {
+						rs[i] = row.([]any)[:11]
+					}
+				}
+				return status, v
+			}},
+			want: []want{{drift.KindArrayLength, "GET /api/v3/klines?", "$[*]"}},
+		},
+		{
+			name: "kline rows newest first",
+			alter: replaytest.Alter{REST: func(r *http.Request, status int, v any) (int, any) {
+				if r.URL.Path == "/api/v3/klines" && status == 200 {
+					slices.Reverse(v.([]any))
+				}
+				return status, v
+			}},
+			want: []want{{drift.KindOrder, "GET /api/v3/klines?", "$"}},
 		},
 		{
 			name: "open time and open price swapped in each row",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +33,10 @@ type Node struct {
 	nonHex int
 	minL   int
 	maxL   int
+	// asc and desc count lists of 3 or more rows whose first fields, all
+	// time-like integers, only rose or only fell; mixed those that did
+	// both (see rowOrder).
+	asc, desc, mixed int
 }
 
 // Kinds of value, as they are named in a Change.
@@ -120,6 +125,14 @@ func (n *Node) observe(v any, key func(string) string) {
 			}
 		}
 		n.arrN++
+		switch rowOrder(x) {
+		case orderAsc:
+			n.asc++
+		case orderDesc:
+			n.desc++
+		case orderMixed:
+			n.mixed++
+		}
 		for i, e := range x {
 			n.elem.observe(e, key)
 			if n.pos != nil {
@@ -129,6 +142,76 @@ func (n *Node) observe(v any, key func(string) string) {
 	default:
 		n.scalar(fmt.Sprintf("%T", v), "")
 	}
+}
+
+// Orders of a list of rows.
+const (
+	orderNone  = "" // not a list of 3 or more rows keyed by a time-like integer
+	orderAsc   = "ascending"
+	orderDesc  = "descending"
+	orderMixed = "mixed"
+)
+
+// minTimeKey is the least first field that keys a row as a time: 1e9 is
+// 2001 in Unix seconds (ms and µs are larger still). Prices and small
+// counts stay below it or have a fraction, so a list of book levels or
+// of trades by price is never read as ordered.
+const minTimeKey = 1_000_000_000
+
+// rowOrder is how a list of rows such as Binance's klines ([[open time,
+// ...], ...]) or OKX's candles (newest first) runs by the first field of
+// each row, when every row starts with a time-like integer (a number or
+// a numeric string): ascending, descending, mixed, or orderNone.
+func rowOrder(x []any) string {
+	if len(x) < 3 {
+		return orderNone
+	}
+	var prev int64
+	dir := orderNone
+	for i, e := range x {
+		r, ok := e.([]any)
+		if !ok || len(r) == 0 {
+			return orderNone
+		}
+		var digits string
+		switch f := r[0].(type) {
+		case json.Number:
+			digits = string(f)
+		case string:
+			digits = f
+		default:
+			return orderNone
+		}
+		k, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || k < minTimeKey {
+			return orderNone
+		}
+		if i > 0 {
+			switch {
+			case k > prev && dir != orderDesc:
+				dir = orderAsc
+			case k < prev && dir != orderAsc:
+				dir = orderDesc
+			case k != prev:
+				return orderMixed
+			}
+		}
+		prev = k
+	}
+	return dir
+}
+
+// order is the one way every list of rows seen here ran, or orderNone.
+func (n *Node) order() string {
+	switch {
+	case n.mixed > 0:
+		return orderNone
+	case n.asc > 0 && n.desc == 0:
+		return orderAsc
+	case n.desc > 0 && n.asc == 0:
+		return orderDesc
+	}
+	return orderNone
 }
 
 func (n *Node) scalar(kind, example string) {

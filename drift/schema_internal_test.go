@@ -1,6 +1,9 @@
 package drift
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func fmtOf(vals ...string) *numFmt {
 	f := &numFmt{}
@@ -80,6 +83,28 @@ func TestHexTokensThatHappenToBeDigitsAreNoTypeChange(t *testing.T) {
 		got := len(compareNodes(nodeOf(tc.a...), nodeOf(tc.b...), "$")) > 0
 		if got != tc.want {
 			t.Errorf("%s: change = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRowOrderReadsOnlyListsOfTimeKeyedRows(t *testing.T) {
+	n := func(s string) json.Number { return json.Number(s) }
+	for _, tc := range []struct {
+		name string
+		list []any
+		want string
+	}{
+		{"klines oldest first", []any{[]any{n("1704067200000"), "1"}, []any{n("1704067260000"), "2"}, []any{n("1704067320000"), "3"}}, orderAsc},
+		{"candles newest first, times as strings", []any{[]any{"1704067320000"}, []any{"1704067260000"}, []any{"1704067200000"}}, orderDesc},
+		{"times out of order", []any{[]any{n("1704067200000")}, []any{n("1704067320000")}, []any{n("1704067260000")}}, orderMixed},
+		{"down then up is mixed", []any{[]any{n("1704067320000")}, []any{n("1704067200000")}, []any{n("1704067260000")}, []any{n("1704067380000")}}, orderMixed},
+		{"two rows say nothing", []any{[]any{n("1704067200000")}, []any{n("1704067260000")}}, orderNone},
+		{"book levels by price", []any{[]any{"42000.10", "1"}, []any{"42000.20", "1"}, []any{"42000.30", "1"}}, orderNone},
+		{"small integers", []any{[]any{n("1")}, []any{n("2")}, []any{n("3")}}, orderNone},
+		{"objects", []any{map[string]any{"t": n("1704067200000")}, map[string]any{"t": n("1704067260000")}, map[string]any{"t": n("1704067320000")}}, orderNone},
+	} {
+		if got := rowOrder(tc.list); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -3,10 +3,13 @@ package replay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,6 +156,68 @@ func TestAMissIsWhatNeitherARecordingNorTheWholeIndexAnswers(t *testing.T) {
 	s.GetJSON(t, "/__admin/status", &st)
 	if st.Replay.OnMiss != replay.MissError || st.Replay.MissesTotal != 4 || st.Replay.Served.Exact != 2 {
 		t.Fatalf("status replay section %+v", st.Replay)
+	}
+}
+
+// lockedBuffer is a log sink the server's goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestEachDistinctMissIsLoggedOnce: a miss asked three times and another
+// asked once give two log lines, each naming the normalized request (its
+// parameters sorted), while the report counts all four.
+func TestEachDistinctMissIsLoggedOnce(t *testing.T) {
+	p, _ := plugins.Lookup("binance_spot")
+	cas, _ := recordCalls(t, p.Name(), candlesPath(t, p, winStart, 10))
+	var logs lockedBuffer
+	s := replaytest.Replay(t, cas, replay.Options{OnMiss: replay.MissError,
+		Serve: serve.Options{NoRateLimit: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
+	day := fmt.Sprint(winStart + 86_400_000)
+	// The same request with its parameters in another order is the same miss.
+	for _, path := range []string{
+		"/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=" + day + "&limit=10",
+		"/api/v3/klines?limit=10&startTime=" + day + "&interval=1m&symbol=BTCUSDT",
+		"/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=" + day + "&limit=10",
+		"/api/v3/exchangeInfo",
+	} {
+		if a := getFull(t, s.URL+path); a.status != replay.MissStatus {
+			t.Fatalf("%s: %d, want the miss status", path, a.status)
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(l, "replay: miss") {
+			lines = append(lines, l)
+		}
+	}
+	want := []string{
+		`key="GET /api/v3/klines?interval=1m&limit=10&startTime=` + day + `&symbol=BTCUSDT"`,
+		`key="GET /api/v3/exchangeInfo"`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d miss lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) || !strings.Contains(lines[i], "on_miss=error") {
+			t.Errorf("log line %q, want it to name %s", lines[i], w)
+		}
+	}
+	if rep := report(t, s); rep.MissesTotal != 4 || len(rep.Misses) != 2 || rep.Misses[0].Count != 3 {
+		t.Fatalf("report misses %+v (%d), want 3 + 1", rep.Misses, rep.MissesTotal)
 	}
 }
 

@@ -161,7 +161,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	c := rep.Served
 	fmt.Fprintf(&b, "  served:  %d exact, %d index, %d synthetic, %d upstream\n", c.Exact, c.Index, c.Synthetic, c.Upstream)
 	c = rep.Streams
-	fmt.Fprintf(&b, "  streams: %d recorded, %d synthetic\n", c.Exact, c.Synthetic)
+	fmt.Fprintf(&b, "  streams: %d recorded, %d synthetic, %d upstream\n", c.Exact, c.Synthetic, c.Upstream)
 	fmt.Fprintf(&b, "  misses:  %d (%d distinct)\n", rep.MissesTotal, len(rep.Misses))
 	for _, m := range rep.Misses {
 		fmt.Fprintf(&b, "    %6dx  %s  %s\n", m.Count, m.Exchange, m.Key)

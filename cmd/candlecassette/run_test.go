@@ -52,6 +52,7 @@ var listeningLine = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:(\d+)
 type serving struct {
 	url    string
 	stdout *output
+	stderr *output
 	stop   func() error // cancels the command's context and returns Run's error
 }
 
@@ -89,7 +90,7 @@ func startServing(t *testing.T, args ...string) *serving {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listeningLine.FindStringSubmatch(stdout.String()); m != nil {
-			return &serving{url: m[1], stdout: stdout, stop: stop}
+			return &serving{url: m[1], stdout: stdout, stderr: stderr, stop: stop}
 		}
 		select {
 		case err := <-done:
