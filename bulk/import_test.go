@@ -352,6 +352,16 @@ func TestImportBadInputNamesFileAndLine(t *testing.T) {
 	fs := strings.Split(offGrid[3], ",")
 	fs[0] = fs[0][:len(fs[0])-4] + "1000"
 	offGrid[3] = strings.Join(fs, ",")
+	// damaged puts value v in field i of row n (1 = the first after the
+	// header): a row no market prints.
+	damaged := func(n, i int, v string) []string {
+		out := append([]string{}, rows...)
+		fs := strings.Split(out[n], ",")
+		fs[i] = v
+		out[n] = strings.Join(fs, ",")
+		return out
+	}
+	high := strings.Split(rows[2], ",")[2]
 	zipPath := filepath.Join(dir, "BTCUSDT-1h-2022-02.zip")
 	writeZip(t, zipPath, "BTCUSDT-1h-2022-02.csv", []byte(strings.Join(rows[1:], "\n")))
 	raw, _ := os.ReadFile(zipPath)
@@ -366,6 +376,10 @@ func TestImportBadInputNamesFileAndLine(t *testing.T) {
 		{"short row", []string{good, write("BTCUSDT-1h-2022-04.csv", short)}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-04.csv:9: 7 fields, the file's rows have 12"},
 		{"off the grid", []string{write("BTCUSDT-1h-2022-05.csv", offGrid)}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-05.csv:4: open time"},
 		{"corrupt zip", []string{good, zipPath}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-02.zip: not a readable zip archive"},
+		{"open above high", []string{write("BTCUSDT-1h-2022-06.csv", damaged(2, 1, high+"1"))}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-06.csv:3: high " + high + " below open"},
+		{"close below low", []string{write("BTCUSDT-1h-2022-07.csv", damaged(2, 4, "0.5"))}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-07.csv:3: low "},
+		{"negative volume", []string{write("BTCUSDT-1h-2022-08.csv", damaged(4, 5, "-1.5"))}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-08.csv:5: "},
+		{"taker part above the whole", []string{write("BTCUSDT-1h-2022-09.csv", damaged(4, 9, "99999999"))}, bulk.ImportOptions{}, "BTCUSDT-1h-2022-09.csv:5: taker_buy_base 99999999 above volume"},
 		{"wrong columns", []string{good}, bulk.ImportOptions{Columns: bulk.Columns{bulk.FieldOpen: "o"}}, "BTCUSDT-1h-2022-01.csv:1: --columns open=o: no such column"},
 	}
 	for _, tc := range cases {
@@ -404,7 +418,7 @@ func TestImportOverlapAgreesOrReports(t *testing.T) {
 	changed := append([]string{}, rows...)
 	for _, i := range []int{10, 20, 30} {
 		fs := strings.Split(changed[i], ",")
-		fs[4] = "1.00000000" // close
+		fs[3], fs[4] = "1.00000000", "1.00000000" // low and close: another candle, still a possible one
 		changed[i] = strings.Join(fs, ",")
 	}
 	// Two files: one is Binance's own (agrees), the other a different
@@ -442,7 +456,7 @@ func TestImportOverlapAgreesOrReports(t *testing.T) {
 func TestImportRepeatsInOneFileAreComparedToo(t *testing.T) {
 	rows := readLines(t, "binance-spot-BTCUSDT-1h-2022-01.csv")[1:25]
 	changed := strings.Split(rows[5], ",")
-	changed[4] = "1.00000000"
+	changed[3], changed[4] = "1.00000000", "1.00000000" // low and close
 	lines := append(append(append([]string{}, rows[:10]...), rows[3]), rows[10:]...)
 	lines = append(lines, strings.Join(changed, ","))
 	src := filepath.Join(t.TempDir(), "BTCUSDT-1h-2022-01.csv")

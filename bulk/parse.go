@@ -322,11 +322,45 @@ func (p *parser) row(get func(Field) []byte) (cc.Candle, bool, error) {
 		}
 		c.Trades = n
 	}
-	if c.High.Cmp(c.Low) < 0 {
-		return c, false, fmt.Errorf("high %s below low %s", c.High, c.Low)
+	if err := checkCandle(&c); err != nil {
+		return c, false, err
 	}
 	c.Closed = true
 	return c, true, nil
+}
+
+// checkCandle refuses a row no market can print: a high below the open,
+// close or low, a low above the open or close, a negative price, size or
+// trade count, or a taker-buy part larger than its whole — damaged data a
+// replay would otherwise serve with a 200.
+func checkCandle(c *cc.Candle) error {
+	switch {
+	case c.High.Cmp(c.Low) < 0:
+		return fmt.Errorf("high %s below low %s", c.High, c.Low)
+	case c.High.Cmp(c.Open) < 0 || c.High.Cmp(c.Close) < 0:
+		return fmt.Errorf("high %s below open %s or close %s", c.High, c.Open, c.Close)
+	case c.Low.Cmp(c.Open) > 0 || c.Low.Cmp(c.Close) > 0:
+		return fmt.Errorf("low %s above open %s or close %s", c.Low, c.Open, c.Close)
+	case c.Low.Units < 0:
+		return fmt.Errorf("negative price %s", c.Low)
+	case c.Trades < 0:
+		return fmt.Errorf("negative trade count %d", c.Trades)
+	}
+	for _, v := range [...]struct {
+		name string
+		d    cc.Decimal
+	}{{"volume", c.Volume}, {"quote_volume", c.QuoteVolume}, {"taker_buy_base", c.TakerBuyBase}, {"taker_buy_quote", c.TakerBuyQuote}} {
+		if v.d.Units < 0 {
+			return fmt.Errorf("negative %s %s", v.name, v.d)
+		}
+	}
+	if c.TakerBuyBase.Cmp(c.Volume) > 0 {
+		return fmt.Errorf("taker_buy_base %s above volume %s", c.TakerBuyBase, c.Volume)
+	}
+	if c.TakerBuyQuote.Cmp(c.QuoteVolume) > 0 {
+		return fmt.Errorf("taker_buy_quote %s above quote_volume %s", c.TakerBuyQuote, c.QuoteVolume)
+	}
+	return nil
 }
 
 // parseDecimal is cc.ParseDecimal, reading the plain numbers kline files

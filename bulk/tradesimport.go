@@ -259,6 +259,9 @@ func parseTradeRow(fs []string, kind TradeKind) (cc.Trade, int64, error) {
 	if t.Size, err = cc.ParseDecimal(fs[2]); err != nil {
 		return t, 0, fmt.Errorf("qty: %w", err)
 	}
+	if t.Price.Units <= 0 || t.Size.Units <= 0 {
+		return t, 0, fmt.Errorf("price %s, qty %s: a trade prints a positive size at a positive price", t.Price, t.Size)
+	}
 	at, err := num(timeCol, "time")
 	if err != nil {
 		return t, 0, err

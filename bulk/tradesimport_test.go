@@ -129,6 +129,11 @@ func TestImportBinanceTradesAndAggTrades(t *testing.T) {
 	if !errors.As(err, &le) || le.Line != 1 || !strings.Contains(err.Error(), "isBuyerMaker") {
 		t.Fatalf("bad row: %v", err)
 	}
+	zero := filepath.Join(dir, "SOLUSDT-trades-2024-01-03.csv")
+	os.WriteFile(zero, []byte(fmt.Sprintf("9,150,1,150,%d,true,true\n10,150,-0.5,-75,%d,true,true\n", t0, t0)), 0o644)
+	if _, err = importTrades(t, cas, []string{eth, zero}, bulk.TradeImportOptions{}); !errors.As(err, &le) || le.Line != 2 || !strings.Contains(err.Error(), "positive size") {
+		t.Fatalf("negative qty: %v", err)
+	}
 	writeChecksum(t, eth, true)
 	if _, err := importTrades(t, cas, []string{eth}, bulk.TradeImportOptions{}); !errors.Is(err, bulk.ErrChecksum) {
 		t.Fatalf("bad checksum: %v", err)
