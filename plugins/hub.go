@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -38,7 +39,8 @@ type Hub struct {
 	mu       sync.Mutex
 	policy   Policy
 	closed   bool
-	conns    map[Conn]struct{}
+	conns    map[Conn]connEntry
+	lastID   uint64 // the last connEntry.id given, under mu
 	opened   atomic.Int64
 	sent     atomic.Int64
 	dropped  atomic.Int64
@@ -50,7 +52,7 @@ type Hub struct {
 // NewHub returns an empty hub.
 func NewHub() *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]struct{}{}}
+	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]connEntry{}}
 }
 
 // Pipeline is what one WS connection's messages pass through, handed out
@@ -129,7 +131,8 @@ func (h *Hub) Track(c Conn) (done func(), ok bool) {
 	// Under mu, before Shutdown can set closed and Wait: no Add races the
 	// Wait.
 	h.wg.Add(1)
-	h.conns[c] = struct{}{}
+	h.lastID++
+	h.conns[c] = connEntry{id: h.lastID, tracked: time.Now()}
 	h.opened.Add(1)
 	var once sync.Once
 	return func() {
