@@ -52,10 +52,18 @@ func listConns(t *testing.T, url, token string) []connLine {
 }
 
 // wsCall sends a Binance request frame on c and reads until its reply.
+// Binance acknowledges a SUBSCRIBE before it subscribes: a
+// LIST_SUBSCRIPTIONS follows it, answered once the streams are on.
 func wsCall(t *testing.T, c *websocket.Conn, method string, params []string, id int) {
 	t.Helper()
 	if err := c.WriteJSON(map[string]any{"method": method, "params": params, "id": id}); err != nil {
 		t.Fatal(err)
+	}
+	if method == "SUBSCRIBE" {
+		if err := c.WriteJSON(map[string]any{"method": "LIST_SUBSCRIPTIONS", "id": id + 100}); err != nil {
+			t.Fatal(err)
+		}
+		id += 100
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	ok := replaytest.ReadUntil(t, c, 1000, func(b []byte) bool {
@@ -63,7 +71,7 @@ func wsCall(t *testing.T, c *websocket.Conn, method string, params []string, id 
 			ID     *int            `json:"id"`
 			Result json.RawMessage `json:"result"`
 		}
-		return json.Unmarshal(b, &r) == nil && r.ID != nil && *r.ID == id && string(r.Result) == "null"
+		return json.Unmarshal(b, &r) == nil && r.ID != nil && *r.ID == id && len(r.Result) > 0
 	})
 	if !ok {
 		t.Fatalf("no reply to %s %v", method, params)
@@ -99,8 +107,8 @@ func TestAdminConnections(t *testing.T) {
 		subs             []string
 		received, minOut int64
 	}{
-		{ca, "/stream", a.LocalAddr().String(), []string{"btcusdt@kline_1m", "ethusdt@trade", "btcusdt@aggTrade"}, 1, 1},
-		{cb, "/ws", b.LocalAddr().String(), []string{"ethusdt@kline_5m"}, 1, 1},
+		{ca, "/stream", a.LocalAddr().String(), []string{"btcusdt@kline_1m", "ethusdt@trade", "btcusdt@aggTrade"}, 2, 2},
+		{cb, "/ws", b.LocalAddr().String(), []string{"ethusdt@kline_5m"}, 2, 2},
 	}
 	for i, w := range want {
 		c := w.c
@@ -138,7 +146,7 @@ func TestAdminConnections(t *testing.T) {
 	if subs := got[1].Subscriptions; !slices.Equal(subs, []string{"ethusdt@kline_5m"}) {
 		t.Errorf("the other connection after the unsubscribe: %q", subs)
 	}
-	if got[0].MessagesReceived != 2 || got[0].MessagesSent < ca.MessagesSent+1 {
+	if got[0].MessagesReceived != 3 || got[0].MessagesSent < ca.MessagesSent+1 {
 		t.Errorf("counts after the unsubscribe: received %d, sent %d (was %d)", got[0].MessagesReceived, got[0].MessagesSent, ca.MessagesSent)
 	}
 
@@ -157,5 +165,49 @@ func TestAdminConnections(t *testing.T) {
 	}
 	if st := srv.Status(); st.WS.Connections != 1 || st.WS.Subscriptions != 2 {
 		t.Errorf("status after closing b: %+v", st.WS)
+	}
+}
+
+// On a server of several exchanges /__admin/connections lists every
+// exchange's connections, each with its id, and /__admin/ID/connections
+// one exchange's.
+func TestAdminConnectionsOfSeveralExchanges(t *testing.T) {
+	srv := replaytest.StartWith(t, replay.Options{Exchanges: []string{"binance_spot", "okx_spot"}, Seed: 3}).Server
+	dial := func(host, path string) *websocket.Conn {
+		t.Helper()
+		c, _, err := websocket.DefaultDialer.Dial(srv.WSURL()+path, http.Header{"Host": {host}})
+		if err != nil {
+			t.Fatalf("dialling %s%s: %v", host, path, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// The client has its handshake's answer before the server tracks the
+	// connection: wait until it is listed.
+	listed := func(n int) []connLine {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got := listConns(t, srv.URL()+"/__admin/connections", "")
+			if len(got) >= n || time.Now().After(deadline) {
+				return got
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	okx := dial("ws.okx.com:8443", "/ws/v5/public")
+	listed(1)
+	bin := dial("stream.binance.com:9443", "/ws/btcusdt@trade")
+	got := listed(2)
+	if len(got) != 2 || got[0].Exchange != "okx_spot" || got[0].Path != "/ws/v5/public" || got[0].Client != okx.LocalAddr().String() ||
+		got[1].Exchange != "binance_spot" || got[1].Path != "/ws/btcusdt@trade" || got[1].Client != bin.LocalAddr().String() ||
+		!slices.Equal(got[1].Subscriptions, []string{"btcusdt@trade"}) {
+		t.Errorf("both exchanges' connections, oldest first: %+v", got)
+	}
+	for id, path := range map[string]string{"okx_spot": "/ws/v5/public", "binance_spot": "/ws/btcusdt@trade"} {
+		one := listConns(t, srv.URL()+"/__admin/"+id+"/connections", "")
+		if len(one) != 1 || one[0].Exchange != id || one[0].Path != path {
+			t.Errorf("/__admin/%s/connections: %+v", id, one)
+		}
 	}
 }
