@@ -11,7 +11,8 @@ import (
 )
 
 // Conn is a WS connection a Hub owns: a plugin's Session, or the record
-// mode's relay.
+// mode's relay. One that implements Describer is listed with its path,
+// client, streams and counts by Hub.Connections (conninfo.go).
 type Conn interface {
 	// CloseWS closes the connection with a close frame carrying code and
 	// reason, after what it has queued; 1006 cuts it without one. It
@@ -25,7 +26,7 @@ type Conn interface {
 }
 
 // Hub owns the live WS connections of one server: the admin API and the
-// network simulation count and close them through it, and Shutdown ends
+// network simulation count, list and close them through it, and Shutdown ends
 // them all and waits for every goroutine they started. Connections are
 // rooted on the hub's Context, so nothing a connection runs outlives the
 // hub. The zero value is not usable; call NewHub.
