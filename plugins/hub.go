@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
 
 // Conn is a WS connection a Hub owns: a plugin's Session, or the record
-// mode's relay.
+// mode's relay. One that implements Describer is listed with its path,
+// client, streams and counts by Hub.Connections (conninfo.go).
 type Conn interface {
 	// CloseWS closes the connection with a close frame carrying code and
 	// reason, after what it has queued; 1006 cuts it without one. It
@@ -24,7 +26,7 @@ type Conn interface {
 }
 
 // Hub owns the live WS connections of one server: the admin API and the
-// network simulation count and close them through it, and Shutdown ends
+// network simulation count, list and close them through it, and Shutdown ends
 // them all and waits for every goroutine they started. Connections are
 // rooted on the hub's Context, so nothing a connection runs outlives the
 // hub. The zero value is not usable; call NewHub.
@@ -38,7 +40,8 @@ type Hub struct {
 	mu       sync.Mutex
 	policy   Policy
 	closed   bool
-	conns    map[Conn]struct{}
+	conns    map[Conn]connEntry
+	lastID   uint64 // the last connEntry.id given, under mu
 	opened   atomic.Int64
 	sent     atomic.Int64
 	dropped  atomic.Int64
@@ -50,7 +53,7 @@ type Hub struct {
 // NewHub returns an empty hub.
 func NewHub() *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]struct{}{}}
+	return &Hub{ctx: ctx, cancel: cancel, conns: map[Conn]connEntry{}}
 }
 
 // Pipeline is what one WS connection's messages pass through, handed out
@@ -129,7 +132,8 @@ func (h *Hub) Track(c Conn) (done func(), ok bool) {
 	// Under mu, before Shutdown can set closed and Wait: no Add races the
 	// Wait.
 	h.wg.Add(1)
-	h.conns[c] = struct{}{}
+	h.lastID++
+	h.conns[c] = connEntry{id: h.lastID, tracked: time.Now()}
 	h.opened.Add(1)
 	var once sync.Once
 	return func() {

@@ -139,6 +139,11 @@ type Session struct {
 	// after all of them. ended, under mu, refuses new ones once it waits.
 	wg    sync.WaitGroup
 	ended bool
+
+	// opened is when the upgrade was done; sent, dropped and received
+	// count the session's data frames as the Hub's counters do (Describe).
+	opened                  time.Time
+	sent, dropped, received atomic.Int64
 }
 
 // ServeWS upgrades the request and runs proto on it until the connection
@@ -175,7 +180,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		env: env, conn: conn, bc: bw.conn, req: r, pipe: pipe, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
 		subs: map[string]*subscription{},
-		done: make(chan struct{}),
+		done: make(chan struct{}), opened: time.Now(),
 	}
 	s.plink, _ = pipe.Link.(ProtocolLink)
 	if env.Hub != nil {
@@ -257,6 +262,7 @@ func (s *Session) readLoop(proto Protocol) {
 			return
 		}
 		s.extendDeadline()
+		s.received.Add(1)
 		if s.env.Hub != nil {
 			s.env.Hub.received.Add(1)
 		}
@@ -427,6 +433,7 @@ func (s *Session) writeData(m outMsg) bool {
 			return false
 		}
 		if drop {
+			s.dropped.Add(1)
 			if s.env.Hub != nil {
 				s.env.Hub.dropped.Add(1)
 			}
@@ -447,6 +454,7 @@ func (s *Session) writeData(m outMsg) bool {
 		s.cancel()
 		return false
 	}
+	s.sent.Add(1)
 	if s.env.Hub != nil {
 		s.env.Hub.sent.Add(1)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,12 @@ type relay struct {
 	pipe   plugins.Pipeline
 	client *websocket.Conn
 	up     *websocket.Conn
+	// addr is the client's address and upstream the scheme and host
+	// relayed to (Describe).
+	addr, upstream string
+	// sent, dropped and received count the data frames relayed to the
+	// client, dropped by its link, and read from it.
+	sent, dropped, received atomic.Int64
 
 	mu        sync.Mutex
 	closeCode int // first close code seen
@@ -113,7 +120,8 @@ func (x *exchange) serveWS(w http.ResponseWriter, r *http.Request) {
 	// REST answers before it (a listen key handed out there is then known
 	// to the redaction when this URL is stored).
 	ref := s.rec.beginConn(x, r.URL.RequestURI(), start)
-	rl := &relay{s: s, x: x, hub: hub, conn: ref, start: start, path: r.URL.Path, pipe: pipe, client: client, up: up}
+	rl := &relay{s: s, x: x, hub: hub, conn: ref, start: start, path: r.URL.Path, pipe: pipe, client: client, up: up,
+		addr: r.RemoteAddr, upstream: upstreamHost(base)}
 	done, ok := hub.Track(rl)
 	if !ok {
 		// The proxy is shutting down.
@@ -145,6 +153,29 @@ func (rl *relay) Abort() { rl.closeWith(websocket.CloseAbnormalClosure, "") }
 
 // Streams is 0: a relay does not know the streams it carries.
 func (rl *relay) Streams() int { return 0 }
+
+var _ plugins.Describer = (*relay)(nil)
+
+// Describe says what the relay is for the admin API: its path, client,
+// start, upstream and message counts. Its streams are not known (they are
+// in the exchange's own subscribe messages, which the relay passes on
+// unread).
+func (rl *relay) Describe() plugins.ConnInfo {
+	return plugins.ConnInfo{
+		Path: rl.path, Client: rl.addr, Opened: rl.start.UTC(), Upstream: rl.upstream,
+		MessagesSent: rl.sent.Load(), MessagesDropped: rl.dropped.Load(), MessagesReceived: rl.received.Load(),
+	}
+}
+
+// upstreamHost is base's scheme and host: what Describe shows of where
+// the relay goes, never a path or credentials.
+func upstreamHost(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
 
 func (rl *relay) run() {
 	var wg sync.WaitGroup
@@ -244,6 +275,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			return
 		}
 		if dir == cassettes.FromClient {
+			rl.received.Add(1)
 			rl.hub.CountReceived()
 		}
 		if lim := rl.pipe.Limit; dir == cassettes.FromClient && lim != nil {
@@ -266,6 +298,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, dir cassettes.Direction) {
 			return
 		}
 		if dir == cassettes.FromServer {
+			rl.sent.Add(1)
 			rl.hub.CountSent()
 		}
 	}
@@ -322,6 +355,7 @@ func (rl *relay) linkWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan
 			cut = true
 			continue
 		case drop:
+			rl.dropped.Add(1)
 			hub.CountDropped()
 			continue
 		}
@@ -335,6 +369,7 @@ func (rl *relay) linkWriter(src, dst *websocket.Conn, q <-chan outMsg, done chan
 			cut = true
 			continue
 		}
+		rl.sent.Add(1)
 		hub.CountSent()
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/candlecassette/candlecassette/plugins"
 )
 
 // maxAdminBody caps an admin request body.
@@ -21,6 +23,7 @@ const maxAdminBody = 1 << 20
 //	POST    /__admin/reset        counters and bans back to zero
 //	POST    /__admin/disconnect   close every WS connection (optional {"code":1006})
 //	GET     /__admin/status       connections, subscriptions, counters
+//	GET     /__admin/connections  each live WS connection: path, client, streams, messages
 //	GET     /__admin/requests     the last RequestLogSize requests (?since=RFC3339Nano)
 //	GET     /__admin/health       {"status":"ok"}, without the token (liveness checks)
 //	GET     /__admin/market, candles, coverage, limits/usage (market.go)
@@ -35,6 +38,9 @@ func (st *Stack) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /__admin/status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, st.Status())
+	})
+	mux.HandleFunc("GET /__admin/connections", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string][]Connection{"connections": st.Connections()})
 	})
 	mux.HandleFunc("GET /__admin/conditions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, st.Conditions())
@@ -170,6 +176,24 @@ func writeRequests(w http.ResponseWriter, recs []RequestRecord) {
 			DurationMS: float64(r.Duration.Microseconds()) / 1000, Client: r.Client}
 	}
 	writeJSON(w, http.StatusOK, map[string][]requestJSON{"requests": out})
+}
+
+// Connection is a live WS connection of an exchange, as GET
+// /__admin/connections lists it.
+type Connection struct {
+	Exchange string `json:"exchange"`
+	plugins.ConnInfo
+}
+
+// Connections describes the exchange's live WS connections, oldest first
+// (see plugins.Hub.Connections).
+func (st *Stack) Connections() []Connection {
+	cs := st.hub.Connections()
+	out := make([]Connection, len(cs))
+	for i, c := range cs {
+		out[i] = Connection{Exchange: st.plugin.Name(), ConnInfo: c}
+	}
+	return out
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {

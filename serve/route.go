@@ -189,7 +189,8 @@ func textError(w http.ResponseWriter, status int, msg string) {
 
 // adminRouter serves /__admin/ on direct requests: each exchange's API at
 // /__admin/ID/..., and at /__admin/... the one exchange's, or on a server
-// of several the status of all by id.
+// of several the status of all by id and their market, connections and
+// requests together.
 func (s *Server) adminRouter() http.Handler {
 	each := make(map[string]http.Handler, len(s.stacks))
 	for _, st := range s.stacks {
@@ -206,6 +207,14 @@ func (s *Server) adminRouter() http.Handler {
 				all[st.plugin.Name()] = st.Status()
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"exchanges": all})
+		})
+		mux.HandleFunc("GET /__admin/connections", func(w http.ResponseWriter, r *http.Request) {
+			all := []Connection{}
+			for _, st := range s.stacks {
+				all = append(all, st.Connections()...)
+			}
+			slices.SortStableFunc(all, func(a, b Connection) int { return a.Opened.Compare(b.Opened) })
+			writeJSON(w, http.StatusOK, map[string][]Connection{"connections": all})
 		})
 		mux.HandleFunc("GET /__admin/market", func(w http.ResponseWriter, r *http.Request) {
 			all := make([]any, len(s.stacks))

@@ -902,6 +902,17 @@ func TestDashboardInRecordMode(t *testing.T) {
 		const td = [...tr.children].map((c) => c.textContent);
 		return td[2].includes('/api/v3/klines?') && td[2].includes('limit=7') && td[3] === '200' && td[4] === 'upstream';
 	})`)
+	// A relayed WS connection is listed with where it goes; its streams
+	// are the exchange's messages, which the proxy does not read.
+	ws, _, err := websocket.DefaultDialer.Dial(rec.WSURL()+"/ws/btcusdt@kline_1m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	p.until("the relayed connection in the table", fmt.Sprintf(`[...document.querySelectorAll('#conns tbody tr')].some((tr) => {
+		const td = [...tr.children].map((c) => c.textContent);
+		return td[0] === '/ws/btcusdt@kline_1m → ' + %q && td[1] === %q && td[3] === 'relayed: not known';
+	})`, up.WSURL(), ws.LocalAddr().String()))
 	if n := evalJS[int](p, `window.ccDashboard.bars().length`); n != 0 {
 		t.Errorf("a chart of %d bars in record mode", n)
 	}

@@ -140,7 +140,7 @@
     if (state.busy || !state.ex) return;
     state.busy = true;
     try {
-      await Promise.all([loadCandles(), loadCoverage(), loadStatus(), loadUsage(), loadRequests()]);
+      await Promise.all([loadCandles(), loadCoverage(), loadStatus(), loadConnections(), loadUsage(), loadRequests()]);
       setState('updated ' + new Date().toLocaleTimeString());
     } catch (e) {
       if (!(e instanceof AuthError)) setState('error: ' + e.message);
@@ -366,6 +366,40 @@
       add(k, v);
     }
     return out.join(', ') || 'none';
+  }
+
+  // loadConnections lists the exchange's live WS connections, oldest
+  // first: where each came from, since when, its streams and messages.
+  async function loadConnections() {
+    const data = await api(exPath('connections'));
+    const conns = (data && data.connections) || [];
+    const now = Date.now() + state.serverSkew;
+    $('conns-note').textContent = conns.length
+      ? `${conns.length} open, oldest first`
+      : 'No WS connection open.';
+    $('conns').tBodies[0].replaceChildren(...conns.map((c) => {
+      const opened = Date.parse(c.opened);
+      const subs = c.subscriptions || [];
+      const row = tr([
+        c.path + (c.upstream ? ' → ' + c.upstream : ''),
+        c.client,
+        Number.isNaN(opened) ? '' : `${iso(opened).slice(11, 19)} (${age(now - opened)})`,
+        subs.length ? subs.join(', ') : (c.upstream ? 'relayed: not known' : 'none'),
+        `${c.messages_sent} / ${c.messages_received}` + (c.messages_dropped ? ` (${c.messages_dropped} dropped)` : ''),
+      ]);
+      row.dataset.id = String(c.id);
+      row.children[0].className = 'path';
+      row.children[3].className = 'subs';
+      return row;
+    }));
+  }
+
+  // age says how long ms is: 42s, 3m 5s, 2h 10m.
+  function age(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + (s % 60) + 's';
+    return Math.floor(s / 3600) + 'h ' + Math.floor((s % 3600) / 60) + 'm';
   }
 
   async function loadUsage() {
