@@ -24,9 +24,9 @@ const (
 	// change at multiples of it (refreshes, and the reference they are
 	// laid out from), and each slot is one update id.
 	bookSlot = 100_000
-	// bookBand is the width in ticks of the first band of the depth,
-	// where every tick is a candidate level; band b is 4^b times wider
-	// with a candidate every 2^b ticks.
+	// bookBand is the width in grid steps (bookUnit) of the first band
+	// of the depth, where every step is a candidate level; band b is 4^b
+	// times wider with a candidate every 2^b steps.
 	bookBand   = 500
 	bookBands  = 8
 	bookSalt   = 0x3c6ef372fe94f82b
@@ -52,8 +52,8 @@ var (
 	wallSize = math.Exp(2)
 )
 
-// bandEdge[b] is the distance in ticks from the reference price where
-// band b starts.
+// bandEdge[b] is the distance in grid steps from the reference price
+// where band b starts.
 var bandEdge = func() (e [bookBands + 1]int64) {
 	w := int64(bookBand)
 	for b := 1; b <= bookBands; b++ {
@@ -229,6 +229,29 @@ func (tg *tapeGen) sweep(s *symbol, i int, dst []rawLevel) ([]rawLevel, bool) {
 	return append(dst, rawLevel{px, sz + restSize(s, uint64(l[k-1].agg))}), buy
 }
 
+// bookUnitTicks is the price in units of the depth's grid at which a
+// symbol's grid is one tick: a symbol with a finer tick (BTC's cent at
+// six figures) lays its depth out on a coarser grid, a power of two of
+// ticks (see bookUnit), so that a move of the touch by a given fraction
+// of the price crosses about as many levels on every symbol.
+const bookUnitTicks = 1 << 17
+
+// bookUnit is log2 of the ticks of s's depth grid: the largest power of
+// two u with s.price/(u·tick) at least bookUnitTicks, 1 tick at least.
+func (s *symbol) bookUnit() uint {
+	k := uint(0)
+	for k < 20 && s.price/(s.tick*float64(int64(2)<<k)) >= bookUnitTicks {
+		k++
+	}
+	return k
+}
+
+// bandShift is log2 of the slots a level of the first band keeps its
+// draw (12.8 s); a level of band b keeps it 8^b times longer (102 s,
+// 13.6 min, 1.8 h, …), halved or doubled one time in four, with a
+// random phase of its own.
+const bandShift = 7
+
 // deepSide appends the depth of one side laid out from ref (the touch at
 // the slot's start), nearest first, n levels at most. Ask prices grow
 // from ref, bid prices fall.
@@ -239,6 +262,7 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 	}
 	key := s.exKey ^ bookSalt ^ side*0xd6e8feb86659fd93
 	tickDec, lotDec := s.tickDec, s.lotDec
+	us := s.unit
 	// Presence falls from about 0.95 at the touch to 0.6 far from it.
 	const near = bookBand / 4
 	// No order rests below a fifth of the best bid or above five times
@@ -252,15 +276,15 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 		if p < lo || p > hi {
 			break
 		}
-		d := (p - ref) * dir
+		d := ((p - ref) * dir) >> us // in grid units
 		for d >= bandEdge[b+1] {
 			b++
 			if b == bookBands {
 				return dst
 			}
 		}
-		sp := int64(1) << b
-		if r := p & (sp - 1); r != 0 { // a candidate every 2^b ticks
+		sp := int64(1) << (uint(b) + us)
+		if r := p & (sp - 1); r != 0 { // a candidate every 2^b units
 			if ask {
 				p += sp - r
 			} else {
@@ -269,9 +293,8 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 			continue
 		}
 		h := mix64(key ^ uint64(p)*0x9e3779b97f4a7c15)
-		// The level's period: 2^(6+b) slots, halved or doubled one time
-		// in four; its phase a random part of it.
-		sh := uint(6 + b)
+		// The level's period, its phase a random part of it.
+		sh := uint(bandShift + 3*b)
 		switch h >> 62 {
 		case 0:
 			sh--
@@ -280,7 +303,7 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 		}
 		e := (slot + int64(h&(1<<sh-1))) >> sh
 		h2 := mix64(h ^ uint64(e)*0xbf58476d1ce4e5b9 ^ uint64(b))
-		if d >= nextD { // presence, by 16 ticks of distance
+		if d >= nextD { // presence, by 16 units of distance
 			thr = uint64((0.6 + 0.35*near/float64(near+d)) * (1 << 63))
 			nextD = d + 16
 		}
