@@ -2,6 +2,8 @@ package candlecassette
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,6 +23,83 @@ type MarketFeed struct {
 	Clock  *Clock
 	// Buffer is the channel capacity per subscription; 0 means 16.
 	Buffer int
+
+	// The subscriptions of one (symbol, interval) tick at the same
+	// instants (multiples of their cadence): the first to ask for an
+	// instant computes its candle, the others take it (the Market is
+	// deterministic). A thousand streams on four symbols cost four
+	// candle computations a tick, not a thousand.
+	mu     sync.Mutex
+	shared map[feedKey]*feedCandle
+}
+
+// feedKey is one candle as it stands at one instant.
+type feedKey struct {
+	symbol   string
+	iv       Interval
+	open, at int64
+}
+
+// feedCandle is a candle being computed or computed, valid once done is
+// closed (ok false: the computation failed, and each caller computes it
+// for itself).
+type feedCandle struct {
+	done chan struct{}
+	c    Candle
+	ok   bool
+}
+
+// feedKeep bounds the shared candles kept: beyond it the oldest instants
+// (by at) go.
+const feedKeep = 256
+
+// candle is the last of Market.Candles(symbol, iv, open, iv.Next(open),
+// at), shared with the other subscriptions asking for the same instant.
+func (f *MarketFeed) candle(ctx context.Context, symbol string, iv Interval, open, at int64) (Candle, bool) {
+	k := feedKey{symbol, iv, open, at}
+	f.mu.Lock()
+	if e := f.shared[k]; e != nil {
+		f.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return Candle{}, false
+		}
+		if e.ok {
+			return e.c, true
+		}
+		return f.compute(ctx, symbol, iv, open, at)
+	}
+	if f.shared == nil {
+		f.shared = map[feedKey]*feedCandle{}
+	}
+	if len(f.shared) >= feedKeep {
+		// Drop the older half of the instants.
+		ats := make([]int64, 0, len(f.shared))
+		for k := range f.shared {
+			ats = append(ats, k.at)
+		}
+		slices.Sort(ats)
+		for k := range f.shared {
+			if k.at <= ats[len(ats)/2] {
+				delete(f.shared, k)
+			}
+		}
+	}
+	e := &feedCandle{done: make(chan struct{})}
+	f.shared[k] = e
+	f.mu.Unlock()
+	e.c, e.ok = f.compute(ctx, symbol, iv, open, at)
+	close(e.done)
+	return e.c, e.ok
+}
+
+func (f *MarketFeed) compute(ctx context.Context, symbol string, iv Interval, open, at int64) (Candle, bool) {
+	cs, err := f.Market.Candles(ctx, symbol, iv, open, iv.Next(open), at)
+	if err != nil || len(cs) == 0 {
+		return Candle{}, false
+	}
+	return cs[len(cs)-1], true
 }
 
 // Subscribe implements Feed. The first update (the candle in progress now)
@@ -57,11 +136,11 @@ func (f *MarketFeed) run(ctx context.Context, symbol string, iv Interval, every 
 		if final {
 			at = closeAt
 		}
-		cs, err := f.Market.Candles(ctx, symbol, iv, open, iv.Next(open), at)
-		if err != nil || len(cs) == 0 {
+		c, ok := f.candle(ctx, symbol, iv, open, at)
+		if !ok {
 			return
 		}
-		u := Update{Symbol: symbol, Interval: iv, EventTime: at, Candle: cs[len(cs)-1]}
+		u := Update{Symbol: symbol, Interval: iv, EventTime: at, Candle: c}
 		if final {
 			u.Candle.Closed = true
 		}
@@ -92,7 +171,10 @@ func (f *MarketFeed) run(ctx context.Context, symbol string, iv Interval, every 
 		if !final && next != closeAt {
 			// Late wake-ups push the candle as it stands now, but never
 			// past its close, so every candle still gets its final update.
-			if now := f.Clock.NowMillis(); now > at {
+			// A quarter of the cadence late is still on time: the
+			// subscriptions ticking together keep one instant, and share
+			// its candle (see candle).
+			if now := f.Clock.NowMillis(); now > at+step/4 {
 				at = min(now, closeAt)
 			}
 		}

@@ -2,6 +2,7 @@ package candlecassette_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +118,64 @@ func TestAggregate(t *testing.T) {
 	if a.OpenTime != 0 || a.CloseTime != 179999 || a.Open.String() != "10" || a.Close.String() != "8.5" ||
 		a.High.String() != "15" || a.Low.String() != "8" || a.Volume.String() != "2.75" || a.Trades != 6 || a.Closed {
 		t.Fatalf("Aggregate = %+v", a)
+	}
+}
+
+// countingMarket counts Candles calls.
+type countingMarket struct {
+	stepMarket
+	calls atomic.Int64
+}
+
+func (m *countingMarket) Candles(ctx context.Context, sym string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
+	m.calls.Add(1)
+	return m.stepMarket.Candles(ctx, sym, iv, start, end, now)
+}
+
+// Subscriptions of one symbol and interval tick together: they get the
+// candle the Market has at each instant, computed once for all of them.
+func TestMarketFeedSharesATick(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 20}
+	m := &countingMarket{}
+	feed := &cc.MarketFeed{Market: m, Clock: clock}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const subs = 50
+	var chs []<-chan cc.Update
+	for range subs {
+		ch, err := feed.Subscribe(ctx, "BTCUSDT", cc.Interval1m, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs = append(chs, ch)
+	}
+	m.calls.Store(0)
+	got := 0
+	deadline := time.After(10 * time.Second)
+	for _, ch := range chs {
+		for range 10 {
+			select {
+			case u := <-ch:
+				want, _ := stepMarket{}.Candles(ctx, "BTCUSDT", cc.Interval1m, u.Candle.OpenTime, u.Candle.OpenTime+1, u.EventTime)
+				if len(want) != 1 || u.Candle != want[0] {
+					t.Fatalf("update at %d: %+v, the market has %+v", u.EventTime, u.Candle, want)
+				}
+				got++
+			case <-deadline:
+				t.Fatalf("%d updates in 10 s", got)
+			}
+		}
+	}
+	cancel()
+	for _, ch := range chs {
+		for range ch {
+		}
+	}
+	// 50 subscriptions × 10 updates; shared, about one computation per
+	// instant (late wake-ups compute their own).
+	if c := m.calls.Load(); c > int64(got)/5 {
+		t.Fatalf("%d Candles calls for %d updates: not shared", c, got)
 	}
 }

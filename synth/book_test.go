@@ -438,3 +438,28 @@ func TestBookDeepLevelsChange(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDiffsStep is one 100 ms diff of the full book, step after step
+// of a busy hour, as a diff stream asks for it.
+func BenchmarkDiffsStep(b *testing.B) {
+	m := tapeMarket(14, "binance_spot")
+	ctx := context.Background()
+	at := ms("2025-05-06T15:00:00Z") * us
+	b.ReportAllocs()
+	levels := 0
+	cpu0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		from := at + int64(i)*100_000
+		ds, err := m.Diffs(ctx, "BTCUSDT", from, from+100_000, 100_000, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range ds {
+			levels += len(d.Bids) + len(d.Asks)
+		}
+	}
+	b.ReportMetric(float64(levels)/float64(b.N), "levels/op")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	}
+}
