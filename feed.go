@@ -171,11 +171,13 @@ func (f *MarketFeed) run(ctx context.Context, symbol string, iv Interval, every 
 		if !final && next != closeAt {
 			// Late wake-ups push the candle as it stands now, but never
 			// past its close, so every candle still gets its final update.
-			// A quarter of the cadence late is still on time: the
-			// subscriptions ticking together keep one instant, and share
-			// its candle (see candle).
-			if now := f.Clock.NowMillis(); now > at+step/4 {
-				at = min(now, closeAt)
+			// A quarter of the cadence late is still on time, and later
+			// ones take now to a quarter of the cadence: the subscriptions
+			// ticking together keep few instants, and share their candles
+			// (see candle).
+			q := max(1, step/4)
+			if now := f.Clock.NowMillis(); now >= at+q {
+				at = min(now/q*q, closeAt)
 			}
 		}
 	}

@@ -151,6 +151,7 @@ type depthWindow struct {
 func readDepth(c *websocket.Conn, w *depthWindow) depthClient {
 	var r depthClient
 	var lastU int64
+	var buf bytes.Buffer
 	in := false
 	for {
 		if !in {
@@ -162,8 +163,16 @@ func readDepth(c *websocket.Conn, w *depthWindow) depthClient {
 			default:
 			}
 		}
-		_, b, err := c.ReadMessage()
+		// One buffer a client, reused: the clients share the machine
+		// with the server, and a fresh 2-10 kB slice per message is GC
+		// work taken from it.
+		buf.Reset()
+		_, rd, err := c.NextReader()
+		if err == nil {
+			_, err = buf.ReadFrom(rd)
+		}
 		now := time.Now()
+		b := buf.Bytes()
 		if err != nil {
 			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
 				return r
