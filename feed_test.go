@@ -179,3 +179,65 @@ func TestMarketFeedSharesATick(t *testing.T) {
 		t.Fatalf("%d Candles calls for %d updates: not shared", c, got)
 	}
 }
+
+// A subscription whose reader falls behind does not hold up the others,
+// and once read it has its pushes in order, every candle's final among
+// them; ending the
+// contexts closes the channels and stops the feed's goroutines.
+func TestMarketFeedSlowReader(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 100} // a virtual second in 10 ms
+	feed := &cc.MarketFeed{Market: stepMarket{}, Clock: clock, Buffer: 4}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fast, err := feed.Subscribe(ctx, "BTCUSDT", cc.Interval1m, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowCtx, slowCancel := context.WithCancel(ctx)
+	slow, err := feed.Subscribe(slowCtx, "BTCUSDT", cc.Interval1m, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 pushes (two minutes and more) of the fast one while the slow
+	// one is not read.
+	var got []cc.Update
+	deadline := time.After(10 * time.Second)
+	for len(got) < 150 {
+		select {
+		case u := <-fast:
+			got = append(got, u)
+		case <-deadline:
+			t.Fatalf("the fast reader got %d updates in 10 s", len(got))
+		}
+	}
+	check := func(name string, us []cc.Update) {
+		t.Helper()
+		for i := 1; i < len(us); i++ {
+			a, b := us[i-1], us[i]
+			// In order, and every candle ends with its final push (late
+			// wake-ups may skip in-progress ones).
+			if b.EventTime <= a.EventTime || (b.Candle.OpenTime != a.Candle.OpenTime && (!a.Candle.Closed || a.EventTime != a.Candle.CloseTime)) {
+				t.Fatalf("%s: push %d at %d (open %d) after %d (open %d, closed %v)", name, i, b.EventTime, b.Candle.OpenTime, a.EventTime, a.Candle.OpenTime, a.Candle.Closed)
+			}
+		}
+	}
+	check("fast", got)
+	var slowGot []cc.Update
+	for len(slowGot) < 150 {
+		select {
+		case u := <-slow:
+			slowGot = append(slowGot, u)
+		case <-deadline:
+			t.Fatalf("the slow reader got %d updates", len(slowGot))
+		}
+	}
+	check("slow", slowGot)
+	slowCancel()
+	cancel()
+	for _, ch := range []<-chan cc.Update{fast, slow} {
+		for range ch {
+		}
+	}
+}
