@@ -145,9 +145,10 @@
 // depth of the 100 ms slot (bookSlot) the instant is in, laid out from
 // the touch at the slot's start and cut where the touch now is. It lies
 // on a grid of its own: a power of two of ticks, so that a symbol with a
-// fine tick (BTC's cent at six figures) has about as many grid steps to
-// its price as the others (some 2^17), and a move of the touch by a given
-// fraction of the price crosses about as many levels on every symbol.
+// fine tick (BTC's cent) has about as many grid steps to its start price
+// as the others (some 2^17: BTC 32 ticks, ETH 2, most others 1), and a
+// move of the touch by a given fraction of the price crosses about as
+// many levels on every symbol.
 // The candidate prices of a side are every grid step in the first band
 // (500 steps from that reference), then every 2^b steps in band b, 4^b
 // times wider; a candidate holds a level with a probability falling from
