@@ -42,7 +42,8 @@ compat-ccxt: build
 	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) npm test
 
 ## bench: the performance harness (cmd/benchharness): hot-path `go test -bench` benchmarks with
-## -benchmem, REST under wrk side by side with nginx, WS, cassette index, recording, startup;
+## -benchmem, REST under wrk side by side with nginx, WS, 1,000 clients on @depth@100ms diff
+## streams (delay p50/p99, lost events, server CPU/RSS), cassette index, recording, startup;
 ## prints one table of figures against targets. BENCHFLAGS=-quick for a short run, -full for a long one.
 ## Needs root to apt-get install wrk and nginx-light when missing. Not part of `make test`.
 bench:

@@ -2,6 +2,7 @@ package candlecassette_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +118,126 @@ func TestAggregate(t *testing.T) {
 	if a.OpenTime != 0 || a.CloseTime != 179999 || a.Open.String() != "10" || a.Close.String() != "8.5" ||
 		a.High.String() != "15" || a.Low.String() != "8" || a.Volume.String() != "2.75" || a.Trades != 6 || a.Closed {
 		t.Fatalf("Aggregate = %+v", a)
+	}
+}
+
+// countingMarket counts Candles calls.
+type countingMarket struct {
+	stepMarket
+	calls atomic.Int64
+}
+
+func (m *countingMarket) Candles(ctx context.Context, sym string, iv cc.Interval, start, end, now int64) ([]cc.Candle, error) {
+	m.calls.Add(1)
+	return m.stepMarket.Candles(ctx, sym, iv, start, end, now)
+}
+
+// Subscriptions of one symbol and interval tick together: they get the
+// candle the Market has at each instant, computed once for all of them.
+func TestMarketFeedSharesATick(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 20}
+	m := &countingMarket{}
+	feed := &cc.MarketFeed{Market: m, Clock: clock}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const subs = 50
+	var chs []<-chan cc.Update
+	for range subs {
+		ch, err := feed.Subscribe(ctx, "BTCUSDT", cc.Interval1m, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs = append(chs, ch)
+	}
+	m.calls.Store(0)
+	got := 0
+	deadline := time.After(10 * time.Second)
+	for _, ch := range chs {
+		for range 10 {
+			select {
+			case u := <-ch:
+				want, _ := stepMarket{}.Candles(ctx, "BTCUSDT", cc.Interval1m, u.Candle.OpenTime, u.Candle.OpenTime+1, u.EventTime)
+				if len(want) != 1 || u.Candle != want[0] {
+					t.Fatalf("update at %d: %+v, the market has %+v", u.EventTime, u.Candle, want)
+				}
+				got++
+			case <-deadline:
+				t.Fatalf("%d updates in 10 s", got)
+			}
+		}
+	}
+	cancel()
+	for _, ch := range chs {
+		for range ch {
+		}
+	}
+	// 50 subscriptions × 10 updates; shared, about one computation per
+	// instant (late wake-ups compute their own).
+	if c := m.calls.Load(); c > int64(got)/5 {
+		t.Fatalf("%d Candles calls for %d updates: not shared", c, got)
+	}
+}
+
+// A subscription whose reader falls behind does not hold up the others,
+// and once read it has its pushes in order, every candle's final among
+// them; ending the
+// contexts closes the channels and stops the feed's goroutines.
+func TestMarketFeedSlowReader(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 100} // a virtual second in 10 ms
+	feed := &cc.MarketFeed{Market: stepMarket{}, Clock: clock, Buffer: 4}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fast, err := feed.Subscribe(ctx, "BTCUSDT", cc.Interval1m, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slowCtx, slowCancel := context.WithCancel(ctx)
+	slow, err := feed.Subscribe(slowCtx, "BTCUSDT", cc.Interval1m, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 pushes (two minutes and more) of the fast one while the slow
+	// one is not read.
+	var got []cc.Update
+	deadline := time.After(10 * time.Second)
+	for len(got) < 150 {
+		select {
+		case u := <-fast:
+			got = append(got, u)
+		case <-deadline:
+			t.Fatalf("the fast reader got %d updates in 10 s", len(got))
+		}
+	}
+	check := func(name string, us []cc.Update) {
+		t.Helper()
+		for i := 1; i < len(us); i++ {
+			a, b := us[i-1], us[i]
+			// In order, and every candle ends with its final push (late
+			// wake-ups may skip in-progress ones).
+			if b.EventTime <= a.EventTime || (b.Candle.OpenTime != a.Candle.OpenTime && (!a.Candle.Closed || a.EventTime != a.Candle.CloseTime)) {
+				t.Fatalf("%s: push %d at %d (open %d) after %d (open %d, closed %v)", name, i, b.EventTime, b.Candle.OpenTime, a.EventTime, a.Candle.OpenTime, a.Candle.Closed)
+			}
+		}
+	}
+	check("fast", got)
+	var slowGot []cc.Update
+	for len(slowGot) < 150 {
+		select {
+		case u := <-slow:
+			slowGot = append(slowGot, u)
+		case <-deadline:
+			t.Fatalf("the slow reader got %d updates", len(slowGot))
+		}
+	}
+	check("slow", slowGot)
+	slowCancel()
+	cancel()
+	for _, ch := range []<-chan cc.Update{fast, slow} {
+		for range ch {
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -24,9 +25,9 @@ const (
 	// change at multiples of it (refreshes, and the reference they are
 	// laid out from), and each slot is one update id.
 	bookSlot = 100_000
-	// bookBand is the width in ticks of the first band of the depth,
-	// where every tick is a candidate level; band b is 4^b times wider
-	// with a candidate every 2^b ticks.
+	// bookBand is the width in grid steps (bookUnit) of the first band
+	// of the depth, where every step is a candidate level; band b is 4^b
+	// times wider with a candidate every 2^b steps.
 	bookBand   = 500
 	bookBands  = 8
 	bookSalt   = 0x3c6ef372fe94f82b
@@ -52,8 +53,8 @@ var (
 	wallSize = math.Exp(2)
 )
 
-// bandEdge[b] is the distance in ticks from the reference price where
-// band b starts.
+// bandEdge[b] is the distance in grid steps from the reference price
+// where band b starts.
 var bandEdge = func() (e [bookBands + 1]int64) {
 	w := int64(bookBand)
 	for b := 1; b <= bookBands; b++ {
@@ -122,14 +123,66 @@ type deepBook struct {
 	n    int
 	buf  [2][]cc.BookLevel // bids, asks
 	full [2]bool           // a side holds all the levels it has (fewer than n)
+	// shared: buf is also the cache's (deepCache), read-only; laying
+	// out another depth takes new buffers.
+	shared bool
+}
+
+// deepCache keeps the depths of the last slots laid out, read-only: the
+// diff streams of a symbol ask for one step after another, and each
+// step's first book is in the slot the previous step ended in.
+type deepCache struct {
+	mu   sync.Mutex
+	ring [8]deepBook
+	next int
+}
+
+// get makes dk a shared copy of the cached depth of (s, slot) with n
+// levels a side at least, if there is one.
+func (c *deepCache) get(s *symbol, slot int64, n int, dk *deepBook) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.ring {
+		if e := &c.ring[i]; e.ok && e.sym == s && e.slot == slot && e.n >= n {
+			*dk = *e
+			return true
+		}
+	}
+	return false
+}
+
+// put caches dk's depth, which dk then shares.
+func (c *deepCache) put(dk *deepBook) {
+	dk.shared = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.ring {
+		if e := &c.ring[i]; e.ok && e.sym == dk.sym && e.slot == dk.slot {
+			if e.n < dk.n {
+				*e = *dk
+			}
+			return
+		}
+	}
+	c.ring[c.next] = *dk
+	c.next = (c.next + 1) % len(c.ring)
 }
 
 func (dk *deepBook) side(k int) []cc.BookLevel { return dk.buf[k] }
 
-// deep makes dk the depth of slot with at least n levels a side.
-func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *deepBook) error {
+// deep makes dk the depth of slot with at least n levels a side, from
+// the cache of recent depths if it has it; keep caches a depth laid out
+// here (Diffs' steps, which the next step starts from; not the random
+// instants of Book, which would only churn it).
+func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *deepBook, keep bool) error {
 	if dk.ok && dk.sym == s && dk.slot == slot && dk.n >= n {
 		return nil
+	}
+	if m.recent.get(s, slot, n, dk) {
+		return nil
+	}
+	if dk.shared {
+		dk.buf, dk.shared = [2][]cc.BookLevel{}, false
 	}
 	ref, err := m.touchAt(g, s, tg, slot*bookSlot)
 	if err != nil {
@@ -145,33 +198,25 @@ func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *dee
 		dk.full[k] = len(dk.buf[k]) < n || n == maxDeep
 	}
 	dk.ok, dk.sym, dk.slot, dk.n = true, s, slot, n
+	if keep {
+		m.recent.put(dk)
+	}
 	return nil
 }
 
 // book fills b with the book at at, n levels a side, reusing b's slices
 // and dk (the depth of at's slot, when it holds it).
 func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Book, dk *deepBook) error {
-	st, err := m.touchAt(g, s, tg, at)
+	var buf [8]rawLevel
+	top, seq, err := m.top(g, s, tg, at, buf[:0])
 	if err != nil {
 		return err
 	}
-	b.Time, b.Seq = at, st.seq(at)
+	b.Time, b.Seq = at, seq
 	slot := floorDiv(at, bookSlot)
-	// The levels a sweeping order takes beyond the first are on the
-	// book from the moment the quotes show its touch.
-	var buf [8]rawLevel
-	top := [2][]rawLevel{{{st.bid, st.bidSz}}, {{st.ask, st.askSz}}}
-	if st.quoted {
-		sw, buy := tg.sweep(s, st.ji, buf[:0])
-		if buy {
-			top[1] = sw
-		} else {
-			top[0] = sw
-		}
-	}
 	want := n
 	for {
-		if err := m.deep(g, s, tg, slot, want, dk); err != nil {
+		if err := m.deep(g, s, tg, slot, want, dk, false); err != nil {
 			return err
 		}
 		var short [2]bool
@@ -184,28 +229,134 @@ func (m *Market) book(g *gen, s *symbol, tg *tapeGen, at int64, n int, b *cc.Boo
 	}
 }
 
+// top is the touch's levels of each side at at (with the levels a
+// sweeping order takes beyond the first, which are on the book from the
+// moment the quotes show its touch), in buf if they fit, and the book's
+// update id there.
+func (m *Market) top(g *gen, s *symbol, tg *tapeGen, at int64, buf []rawLevel) ([2][]rawLevel, int64, error) {
+	st, err := m.touchAt(g, s, tg, at)
+	if err != nil {
+		return [2][]rawLevel{}, 0, err
+	}
+	buf = append(buf, rawLevel{st.bid, st.bidSz}, rawLevel{st.ask, st.askSz})
+	top := [2][]rawLevel{buf[0:1:1], buf[1:2:2]}
+	if st.quoted {
+		sw, buy := tg.sweep(s, st.ji, buf[2:2])
+		if buy {
+			top[1] = sw
+		} else {
+			top[0] = sw
+		}
+	}
+	return top, st.seq(at), nil
+}
+
+// bookView is a book as Diffs walks it, without copying its depth: each
+// side is the touch's levels top, then deep[i:end], deep the whole side
+// of its slot's depth.
+type bookView struct {
+	time, seq, slot int64
+	top             [2][]cc.BookLevel
+	deep            [2][]cc.BookLevel
+	i, end          [2]int
+}
+
+// view makes v the book at at, n levels a side, with dk the depth of
+// at's slot (laid out there unless it holds it).
+func (m *Market) view(g *gen, s *symbol, tg *tapeGen, at int64, n int, v *bookView, dk *deepBook) error {
+	var buf [8]rawLevel
+	top, seq, err := m.top(g, s, tg, at, buf[:0])
+	if err != nil {
+		return err
+	}
+	v.time, v.seq, v.slot = at, seq, floorDiv(at, bookSlot)
+	want := n
+	for {
+		if err := m.deep(g, s, tg, v.slot, want, dk, true); err != nil {
+			return err
+		}
+		short := false
+		for k := range 2 {
+			nt, i, nd, sh := cut(top[k], dk, k, n)
+			v.top[k] = s.appendTop(v.top[k][:0], top[k][:nt])
+			v.deep[k], v.i[k], v.end[k] = dk.side(k), i, i+nd
+			short = short || sh
+		}
+		if !short {
+			return nil
+		}
+		want = 2*dk.n + n
+	}
+}
+
+// appendSide appends side k of v to dst, best first, leaving out
+// deep[lo:hi] (lo ≥ hi leaves out nothing).
+func (v *bookView) appendSide(dst []cc.BookLevel, k, lo, hi int) []cc.BookLevel {
+	dst = append(dst, v.top[k]...)
+	if lo >= hi {
+		return append(dst, v.deep[k][v.i[k]:v.end[k]]...)
+	}
+	dst = append(dst, v.deep[k][v.i[k]:lo]...)
+	return append(dst, v.deep[k][hi:v.end[k]]...)
+}
+
+// level is the level of side k of v at price px, if it has one.
+func (v *bookView) level(k int, px int64) (cc.BookLevel, bool) {
+	for _, l := range v.top[k] {
+		if l.Price.Units == px {
+			return l, true
+		}
+	}
+	deep := v.deep[k][v.i[k]:v.end[k]]
+	j := sort.Search(len(deep), func(j int) bool {
+		if k == 1 {
+			return deep[j].Price.Units >= px
+		}
+		return deep[j].Price.Units <= px
+	})
+	if j < len(deep) && deep[j].Price.Units == px {
+		return deep[j], true
+	}
+	return cc.BookLevel{}, false
+}
+
 // compose makes side k (0 bids, 1 asks) in dst: the touch's levels top
 // (and a sweep's), then dk's levels beyond the last of them, n at most.
 // short reports that dk ran out before n levels while it may hold more.
 func (s *symbol) compose(dst []cc.BookLevel, top []rawLevel, dk *deepBook, k, n int) ([]cc.BookLevel, bool) {
+	nt, i, nd, short := cut(top, dk, k, n)
 	deep := dk.side(k)
-	cut := top[len(top)-1].px
-	// The first deep level beyond cut (prices fall along the bids).
-	i := sort.Search(len(deep), func(i int) bool {
-		if k == 1 {
-			return deep[i].Price.Units > cut
-		}
-		return deep[i].Price.Units < cut
-	})
-	nt := min(len(top), n)
-	nd := min(len(deep)-i, n-nt)
 	if cap(dst) < nt+nd {
 		dst = make([]cc.BookLevel, 0, nt+nd)
 	}
-	for _, l := range top[:nt] {
+	dst = s.appendTop(dst, top[:nt])
+	return append(dst, deep[i:i+nd]...), short
+}
+
+// cut says how side k of a book of n levels a side is made of the
+// touch's levels top and dk's: the first nt of top, then dk's levels
+// i to i+nd (those beyond the last of top); short reports that dk ran
+// out before n levels while it may hold more.
+func cut(top []rawLevel, dk *deepBook, k, n int) (nt, i, nd int, short bool) {
+	deep := dk.side(k)
+	px := top[len(top)-1].px
+	// The first deep level beyond px (prices fall along the bids).
+	i = sort.Search(len(deep), func(i int) bool {
+		if k == 1 {
+			return deep[i].Price.Units > px
+		}
+		return deep[i].Price.Units < px
+	})
+	nt = min(len(top), n)
+	nd = min(len(deep)-i, n-nt)
+	return nt, i, nd, nt+nd < n && !dk.full[k]
+}
+
+func (s *symbol) appendTop(dst []cc.BookLevel, top []rawLevel) []cc.BookLevel {
+	for _, l := range top {
 		dst = append(dst, cc.BookLevel{Price: cc.NewDecimal(l.px, s.tickDec), Size: cc.NewDecimal(l.sz, s.lotDec)})
 	}
-	return append(dst, deep[i:i+nd]...), nt+nd < n && !dk.full[k]
+	return dst
 }
 
 // sweep appends to dst the levels the taker order starting at print i
@@ -229,6 +380,29 @@ func (tg *tapeGen) sweep(s *symbol, i int, dst []rawLevel) ([]rawLevel, bool) {
 	return append(dst, rawLevel{px, sz + restSize(s, uint64(l[k-1].agg))}), buy
 }
 
+// bookUnitTicks is the price in units of the depth's grid at which a
+// symbol's grid is one tick: a symbol with a finer tick (BTC's cent at
+// six figures) lays its depth out on a coarser grid, a power of two of
+// ticks (see bookUnit), so that a move of the touch by a given fraction
+// of the price crosses about as many levels on every symbol.
+const bookUnitTicks = 1 << 17
+
+// bookUnit is log2 of the ticks of s's depth grid: the largest power of
+// two u with s.price/(u·tick) at least bookUnitTicks, 1 tick at least.
+func (s *symbol) bookUnit() uint {
+	k := uint(0)
+	for k < 20 && s.price/(s.tick*float64(int64(2)<<k)) >= bookUnitTicks {
+		k++
+	}
+	return k
+}
+
+// bandShift is log2 of the slots a level of the first band keeps its
+// draw (12.8 s); a level of band b keeps it 8^b times longer (102 s,
+// 13.6 min, 1.8 h, …), halved or doubled one time in four, with a
+// random phase of its own.
+const bandShift = 7
+
 // deepSide appends the depth of one side laid out from ref (the touch at
 // the slot's start), nearest first, n levels at most. Ask prices grow
 // from ref, bid prices fall.
@@ -239,6 +413,7 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 	}
 	key := s.exKey ^ bookSalt ^ side*0xd6e8feb86659fd93
 	tickDec, lotDec := s.tickDec, s.lotDec
+	us := s.unit
 	// Presence falls from about 0.95 at the touch to 0.6 far from it.
 	const near = bookBand / 4
 	// No order rests below a fifth of the best bid or above five times
@@ -252,15 +427,15 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 		if p < lo || p > hi {
 			break
 		}
-		d := (p - ref) * dir
+		d := ((p - ref) * dir) >> us // in grid units
 		for d >= bandEdge[b+1] {
 			b++
 			if b == bookBands {
 				return dst
 			}
 		}
-		sp := int64(1) << b
-		if r := p & (sp - 1); r != 0 { // a candidate every 2^b ticks
+		sp := int64(1) << (uint(b) + us)
+		if r := p & (sp - 1); r != 0 { // a candidate every 2^b units
 			if ask {
 				p += sp - r
 			} else {
@@ -269,9 +444,8 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 			continue
 		}
 		h := mix64(key ^ uint64(p)*0x9e3779b97f4a7c15)
-		// The level's period: 2^(6+b) slots, halved or doubled one time
-		// in four; its phase a random part of it.
-		sh := uint(6 + b)
+		// The level's period, its phase a random part of it.
+		sh := uint(bandShift + 3*b)
 		switch h >> 62 {
 		case 0:
 			sh--
@@ -280,7 +454,7 @@ func (s *symbol) deepSide(dst []cc.BookLevel, ask bool, ref int64, slot int64, n
 		}
 		e := (slot + int64(h&(1<<sh-1))) >> sh
 		h2 := mix64(h ^ uint64(e)*0xbf58476d1ce4e5b9 ^ uint64(b))
-		if d >= nextD { // presence, by 16 ticks of distance
+		if d >= nextD { // presence, by 16 units of distance
 			thr = uint64((0.6 + 0.35*near/float64(near+d)) * (1 << 63))
 			nextD = d + 16
 		}
@@ -383,38 +557,53 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 	defer m.pool.Put(g)
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
-	var prev, cur cc.Book
-	var dk deepBook
-	if err := m.book(g, s, tg, from, n, &prev, &dk); err != nil {
+	// Two depths: the slot of the book before, and the next one's.
+	var dks [2]deepBook
+	var prev, cur bookView
+	pk := 0
+	if err := m.view(g, s, tg, from, n, &prev, &dks[pk]); err != nil {
 		return nil, err
 	}
 	var out []cc.BookDiff
 	var at []int64
+	var sa, sb []cc.BookLevel
 	touched := [2]map[int64]bool{{}, {}}
-	for e := (floorDiv(from, step) + 1) * step; prev.Time < to; e += step {
+	for e := (floorDiv(from, step) + 1) * step; prev.time < to; e += step {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		e = min(e, to)
-		if at, err = m.changes(g, s, tg, prev.Time, e, at[:0]); err != nil {
+		if at, err = m.changes(g, s, tg, prev.time, e, at[:0]); err != nil {
 			return nil, err
 		}
-		seq := prev.Seq
+		seq := prev.seq
 		for _, x := range at {
-			if err := m.book(g, s, tg, x, n, &cur, &dk); err != nil {
+			ck := pk
+			if floorDiv(x, bookSlot) != prev.slot {
+				ck = 1 - pk
+			}
+			if err := m.view(g, s, tg, x, n, &cur, &dks[ck]); err != nil {
 				return nil, err
 			}
-			if cur.Seq != prev.Seq {
-				changed(prev.Bids, cur.Bids, false, touched[0])
-				changed(prev.Asks, cur.Asks, true, touched[1])
+			if cur.seq != prev.seq {
+				for k := range 2 {
+					// In one slot the two books share their depth but
+					// for the ends the touch cut differently.
+					lo, hi := 0, 0
+					if cur.slot == prev.slot {
+						lo, hi = max(prev.i[k], cur.i[k]), min(prev.end[k], cur.end[k])
+					}
+					sa, sb = prev.appendSide(sa[:0], k, lo, hi), cur.appendSide(sb[:0], k, lo, hi)
+					changed(sa, sb, k == 1, touched[k])
+				}
 			}
-			prev, cur = cur, prev
+			prev, cur, pk = cur, prev, ck
 		}
-		if prev.Seq != seq {
+		if prev.seq != seq {
 			out = append(out, cc.BookDiff{
-				Time: prev.Time, FirstSeq: seq + 1, LastSeq: prev.Seq,
-				Bids: s.final(prev.Bids, touched[0], false),
-				Asks: s.final(prev.Asks, touched[1], true),
+				Time: prev.time, FirstSeq: seq + 1, LastSeq: prev.seq,
+				Bids: s.final(&prev, 0, touched[0]),
+				Asks: s.final(&prev, 1, touched[1]),
 			})
 		}
 	}
@@ -450,23 +639,22 @@ func changed(a, b []cc.BookLevel, ask bool, set map[int64]bool) {
 	}
 }
 
-// final lists the levels of set as side (best first) has them, size zero
-// for those it has not, and empties set.
-func (s *symbol) final(side []cc.BookLevel, set map[int64]bool, ask bool) []cc.BookLevel {
+// final lists the levels of set as side k of v (best first) has them,
+// size zero for those it has not, and empties set.
+func (s *symbol) final(v *bookView, k int, set map[int64]bool) []cc.BookLevel {
 	if len(set) == 0 {
 		return nil
 	}
 	out := make([]cc.BookLevel, 0, len(set))
-	for _, l := range side {
-		if set[l.Price.Units] {
-			out = append(out, l)
-			delete(set, l.Price.Units)
-		}
-	}
 	for px := range set {
-		out = append(out, cc.BookLevel{Price: cc.NewDecimal(px, s.tickDec), Size: cc.NewDecimal(0, s.lotDec)})
+		l, ok := v.level(k, px)
+		if !ok {
+			l = cc.BookLevel{Price: cc.NewDecimal(px, s.tickDec), Size: cc.NewDecimal(0, s.lotDec)}
+		}
+		out = append(out, l)
 	}
 	clear(set)
+	ask := k == 1
 	slices.SortFunc(out, func(x, y cc.BookLevel) int {
 		switch {
 		case x.Price.Units == y.Price.Units:

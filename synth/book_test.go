@@ -330,3 +330,136 @@ func BenchmarkBook5000(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 	}
 }
+
+// rank is where price px lies on a side (best first): the number of its
+// levels before it.
+func rank(side []cc.BookLevel, px int64, ask bool) int {
+	i, _ := slices.BinarySearchFunc(side, px, func(l cc.BookLevel, px int64) int {
+		if ask {
+			return int(l.Price.Units - px)
+		}
+		return int(px - l.Price.Units)
+	})
+	return i
+}
+
+// TestBookUpdateRate holds the 100 ms diffs of the full book (5,000
+// levels a side) to what a real venue's @depth@100ms stream of a large
+// pair carries: tens of levels a step, mostly near the touch, the deep
+// levels changing rarely but changing.
+func TestBookUpdateRate(t *testing.T) {
+	ctx := context.Background()
+	m := tapeMarket(12, "binance_spot")
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, p := range tapePairs[:2] {
+		var sizes []int
+		var byRank [5]int // changed levels by rank on their side: <20, <100, <500, <2000, more
+		edges := [4]int{20, 100, 500, 2000}
+		for range 30 {
+			from := (ms("2025-05-05T00:00:00Z")*us + r.Int64N(3*86400e6)) / 100_000 * 100_000
+			ds, err := m.Diffs(ctx, p.Symbol, from, from+2e6, 100_000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				sizes = append(sizes, len(d.Bids)+len(d.Asks))
+				b := book(t, m, p.Symbol, d.Time, 0)
+				for k, side := range [][]cc.BookLevel{d.Bids, d.Asks} {
+					for _, l := range side {
+						n := rank([][]cc.BookLevel{b.Bids, b.Asks}[k], l.Price.Units, k == 1)
+						i := 0
+						for i < len(edges) && n >= edges[i] {
+							i++
+						}
+						byRank[i]++
+					}
+				}
+			}
+		}
+		sum := 0
+		for _, n := range sizes {
+			sum += n
+		}
+		mean := float64(sum) / float64(len(sizes))
+		slices.Sort(sizes)
+		med := sizes[len(sizes)/2]
+		near := float64(byRank[0]+byRank[1]+byRank[2]) / float64(sum)
+		t.Logf("%s: %d diffs of 100 ms: levels mean %.1f, median %d, p90 %d, p99 %d; by rank <20 %d, <100 %d, <500 %d, <2000 %d, deeper %d",
+			p.Symbol, len(sizes), mean, med, sizes[len(sizes)*9/10], sizes[len(sizes)*99/100], byRank[0], byRank[1], byRank[2], byRank[3], byRank[4])
+		if mean < 10 || mean > 60 || med < 5 || med > 40 {
+			t.Errorf("%s: levels per 100 ms diff: mean %.1f, median %d; want a mean in [10, 60], a median in [5, 40]", p.Symbol, mean, med)
+		}
+		// A level of the first 20 changes far more often than one of the
+		// first 500, which changes far more often than a deeper one.
+		perLevel := [5]float64{}
+		width := [5]float64{20, 80, 400, 1500, 3000}
+		for i := range perLevel {
+			perLevel[i] = float64(byRank[i]) / width[i]
+		}
+		if near < 0.6 || perLevel[0] < 4*perLevel[2] || perLevel[2] < 4*perLevel[4] || byRank[4] == 0 {
+			t.Errorf("%s: changes by rank %v (per level %.2g): want most within the first 500 levels, thinning with depth, and some deeper", p.Symbol, byRank, perLevel)
+		}
+	}
+}
+
+// The deep levels are not frozen: a level deeper than the first 2,000 on
+// both books keeps its size from one second to the next, and mostly not
+// over a few hours.
+func TestBookDeepLevelsChange(t *testing.T) {
+	m := tapeMarket(16, "binance_spot")
+	at := ms("2025-05-05T09:00:00Z") * us
+	for _, p := range tapePairs[:2] {
+		frac := func(later int64) (float64, int) {
+			a, b := book(t, m, p.Symbol, at, 0), book(t, m, p.Symbol, at+later, 0)
+			same, both := 0, 0
+			for k, side := range [][]cc.BookLevel{a.Bids, a.Asks} {
+				other := [][]cc.BookLevel{b.Bids, b.Asks}[k]
+				for _, l := range side[min(2000, len(side)):] {
+					j := rank(other, l.Price.Units, k == 1)
+					if j < 2000 || j >= len(other) || other[j].Price != l.Price {
+						continue
+					}
+					both++
+					if other[j].Size == l.Size {
+						same++
+					}
+				}
+			}
+			if both < 100 {
+				t.Fatalf("%s: %d deep levels on both books %d µs apart", p.Symbol, both, later)
+			}
+			return 1 - float64(same)/float64(both), both
+		}
+		sec, n1 := frac(1e6)
+		hours, n2 := frac(4 * 3600e6)
+		t.Logf("%s: deep levels resized after 1 s: %.3f of %d; after 4 h: %.3f of %d", p.Symbol, sec, n1, hours, n2)
+		if sec > 0.02 || hours < 0.5 {
+			t.Errorf("%s: deep levels resized: %.3f after 1 s, %.3f after 4 h", p.Symbol, sec, hours)
+		}
+	}
+}
+
+// BenchmarkDiffsStep is one 100 ms diff of the full book, step after step
+// of a busy hour, as a diff stream asks for it.
+func BenchmarkDiffsStep(b *testing.B) {
+	m := tapeMarket(14, "binance_spot")
+	ctx := context.Background()
+	at := ms("2025-05-06T15:00:00Z") * us
+	b.ReportAllocs()
+	levels := 0
+	cpu0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		from := at + int64(i)*100_000
+		ds, err := m.Diffs(ctx, "BTCUSDT", from, from+100_000, 100_000, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range ds {
+			levels += len(d.Bids) + len(d.Asks)
+		}
+	}
+	b.ReportMetric(float64(levels)/float64(b.N), "levels/op")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	}
+}

@@ -43,6 +43,7 @@ type Market struct {
 	pool    sync.Pool // of *gen
 	tapes   tapeCache // the trade tape's scratch and id index (tape.go)
 	deeps   sync.Pool // of *deepBook (book.go)
+	recent  deepCache // the depths of the slots last laid out (book.go)
 }
 
 var _ cc.Market = (*Market)(nil)

@@ -77,6 +77,7 @@ type symbol struct {
 	exRho float64
 	exOwn uint64
 	shift float64 // log(price in ticks) at RefTime minus the tree's value there
+	unit  uint    // log2 of the ticks of the book's depth grid (bookUnit)
 	lvl   [nLevels]levelMix
 }
 
@@ -143,6 +144,7 @@ func newSymbol(p cc.Pair, seed uint64, exchange string) *symbol {
 	s.tick = math.Pow10(-s.tickDec)
 	s.dayLots = baseUnitsPerDay * math.Pow10(s.lotDec)
 	s.tradeLot = max(1, pr.tradeUSD/usdPrice*math.Pow10(s.lotDec))
+	s.unit = s.bookUnit()
 	s.key = mix64(seed ^ mix64(hashString(s.name)))
 	s.exKey = mix64(s.key ^ mix64(hashString("exchange:"+exchange)+1))
 	for L := range s.lvl {

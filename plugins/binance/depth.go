@@ -263,6 +263,10 @@ func (d *depthStream) diffs(ctx context.Context, t int64, send func([]byte) bool
 			return
 		}
 	}
+	// The next step, computed half a step on by the first stream here,
+	// is ready at its boundary.
+	half := d.srv.env.Clock.RealDuration(time.Duration(t+d.step/2-d.srv.env.Clock.NowMillis()) * time.Millisecond)
+	d.srv.diffs.Prefetch(ctx, d.srv.env.Books, d.sp.symbol, t*1000, d.step*1000, 0, half)
 }
 
 // appendDepthEvent encodes spot {"e":"depthUpdate","E","s","U","u","b",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 )
@@ -128,6 +129,51 @@ func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, fr
 		}
 	}
 	return out, nil
+}
+
+// Prefetch computes the step (from, from+step] of the series ahead of
+// its boundary, unless a caller already did or is doing it, so that the
+// streams asking for it there find it done instead of waiting for its
+// generation (Books are deterministic): a stream that has just sent the
+// step ending at from calls it for the next. The first caller claims the
+// step, waits for after (real time: half a step, say, so that the
+// computation does not compete with the writes of the step just sent),
+// computes it and returns; the others return at once. A failure (ctx
+// done while it waits, say) leaves no trace: the callers of the step
+// compute it then. Windows Diffs does not share are ignored.
+func (s *DiffShare) Prefetch(ctx context.Context, books cc.Books, symbol string, from, step int64, depth int, after time.Duration) {
+	if step <= 0 || from%step != 0 {
+		return
+	}
+	e := from + step
+	s.mu.Lock()
+	if !sameBooks(s.books, books) || s.series == nil {
+		s.mu.Unlock()
+		return
+	}
+	ser := s.series[shareKey{symbol, step, depth}]
+	if ser == nil || ser.steps[e] != nil || from < ser.newest-shareKeep*step {
+		s.mu.Unlock()
+		return
+	}
+	st := &shareStep{done: make(chan struct{})}
+	ser.steps[e] = st
+	s.mu.Unlock()
+	var ds []cc.BookDiff
+	err := ctx.Err()
+	if after > 0 && err == nil {
+		t := time.NewTimer(after)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			err = ctx.Err()
+		}
+	}
+	if err == nil {
+		ds, err = books.Diffs(ctx, symbol, from, e, step, depth)
+	}
+	s.fill(ser, []*shareStep{st}, []bool{true}, ds, err, from, step)
 }
 
 // sameBooks reports whether a and b are the same Books, without the

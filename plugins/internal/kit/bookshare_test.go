@@ -133,3 +133,49 @@ func TestDiffShareTakesAnUncomparableBooks(t *testing.T) {
 		}
 	}
 }
+
+// A step prefetched after the one a stream asked for is answered from
+// the share at its boundary, as the Books answers it, without asking the
+// Books again; a prefetch that cannot complete leaves the step to its
+// callers; one of a series nobody asked for does nothing.
+func TestDiffSharePrefetch(t *testing.T) {
+	f := fakeBooks()
+	books := &countingBooks{Books: f}
+	var share kit.DiffShare
+	ctx := context.Background()
+	const step = 100_000
+	from := time.Date(2026, 2, 3, 4, 5, 0, 0, time.UTC).UnixMicro() / step * step
+	share.Prefetch(ctx, books, "X", from, step, 0, 0)
+	if c := books.calls.Load(); c != 0 {
+		t.Fatalf("a prefetch of a series nobody asked for called the Books %d times", c)
+	}
+	if _, err := share.Diffs(ctx, books, "X", from, from+step, step, 0); err != nil {
+		t.Fatal(err)
+	}
+	share.Prefetch(ctx, books, "X", from+step, step, 0, time.Millisecond)
+	share.Prefetch(ctx, books, "X", from+step, step, 0, 0) // already there
+	if c := books.calls.Load(); c != 2 {
+		t.Fatalf("Books.Diffs called %d times for one step and one prefetch", c)
+	}
+	got, err := share.Diffs(ctx, books, "X", from+step, from+2*step, step, 0)
+	want, _ := f.Diffs(ctx, "X", from+step, from+2*step, step, 0)
+	if err != nil || !reflect.DeepEqual(got, want) || len(want) == 0 {
+		t.Fatalf("prefetched step: %+v, %v; want %+v", got, err, want)
+	}
+	if c := books.calls.Load(); c != 2 {
+		t.Fatalf("the prefetched step asked the Books again (%d calls)", c)
+	}
+
+	// Cancelled while it waits, or failing: the callers compute the step.
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { time.Sleep(time.Millisecond); cancel() }()
+	share.Prefetch(cctx, books, "X", from+2*step, step, 0, time.Minute)
+	books.fail.Store(true)
+	share.Prefetch(ctx, books, "X", from+3*step, step, 0, 0)
+	books.fail.Store(false)
+	got, err = share.Diffs(ctx, books, "X", from+2*step, from+4*step, step, 0)
+	want, _ = f.Diffs(ctx, "X", from+2*step, from+4*step, step, 0)
+	if err != nil || !reflect.DeepEqual(got, want) || len(want) == 0 {
+		t.Fatalf("after failed prefetches: %+v, %v; want %+v", got, err, want)
+	}
+}
