@@ -237,4 +237,5 @@ func futuresChange(sym string, d *bookData, mult cc.Decimal) ([]plugins.BookSet,
 	}
 	return []plugins.BookSet{{Symbol: sym, Diff: df}}, nil
 }
+
 var _ plugins.BookDecoder = (*Plugin)(nil)
