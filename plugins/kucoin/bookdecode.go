@@ -82,6 +82,9 @@ func bookSide(rows [][]cc.Decimal, mult cc.Decimal, desc bool) ([]cc.BookLevel, 
 
 // book reads d's bids and asks as a book (futures: sizes times mult).
 func (d *bookData) book(mult cc.Decimal) (cc.Book, error) {
+	if d.Bids == nil && d.Asks == nil {
+		return cc.Book{}, fmt.Errorf("%w: a book without bids or asks", plugins.ErrNotBook)
+	}
 	seq, err := d.seq()
 	if err != nil {
 		return cc.Book{}, fmt.Errorf("%w: sequence %s", plugins.ErrNotBook, d.Sequence)
