@@ -37,6 +37,32 @@ type familyCase struct {
 	rest, other       string
 	depth             int
 	idless, arrival   bool
+	// lot is a contract's size in the base asset where the exchange
+	// counts levels in contracts ("": base units): the upstream's book
+	// is compared rounded to whole contracts, at least one a level.
+	lot string
+}
+
+// inLots is b with each size in whole lots of lot (at least one for a
+// level that holds anything), as a contract exchange's encoders count.
+func inLots(b cc.Book, lot string) cc.Book {
+	if lot == "" {
+		return b
+	}
+	l := cc.MustDecimal(lot)
+	conv := func(ls []cc.BookLevel) []cc.BookLevel {
+		out := make([]cc.BookLevel, len(ls))
+		for i, x := range ls {
+			n := x.Size.Rescale(int(l.Scale))
+			if n.IsZero() && !x.Size.IsZero() {
+				n = l
+			}
+			out[i] = cc.BookLevel{Price: x.Price, Size: n}
+		}
+		return out
+	}
+	b.Bids, b.Asks = conv(b.Bids), conv(b.Asks)
+	return b
 }
 
 var familyCases = []familyCase{
@@ -50,6 +76,10 @@ var familyCases = []familyCase{
 		rest: "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=100&with_id=true", other: "/api/v4/spot/order_book?currency_pair=BTC_USDT&limit=50&with_id=true", depth: 100},
 	{id: "mexc_spot", symbol: "BTCUSDT", stream: "/ws", subscribe: `{"method":"SUBSCRIPTION","params":["spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT"],"id":1}`,
 		rest: "/api/v3/depth?symbol=BTCUSDT&limit=1000", other: "/api/v3/depth?symbol=BTCUSDT&limit=500", depth: 100},
+	{id: "kucoin_perpetual", symbol: "XBTUSDTM", bullet: true, subscribe: `{"id":"1","type":"subscribe","topic":"/contractMarket/level2:XBTUSDTM","response":true}`,
+		rest: "/api/v1/level2/snapshot?symbol=XBTUSDTM", other: "/api/v1/level2/depth20?symbol=XBTUSDTM", depth: 20, lot: "0.001"},
+	{id: "mexc_perpetual", symbol: "BTC_USDT", stream: "/edge", subscribe: `{"method":"sub.depth","param":{"symbol":"BTC_USDT"}}`,
+		rest: "/api/v1/contract/depth/BTC_USDT", other: "/api/v1/contract/depth/BTC_USDT?limit=20", depth: 20, lot: "0.0001"},
 	{id: "hyperliquid_perpetual", symbol: "BTC", stream: "/ws", subscribe: `{"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC"}}`,
 		rest: `POST /info {"type":"l2Book","coin":"BTC"}`, depth: 20, idless: true},
 	{id: "ascend_ex_spot", symbol: "BTC/USDT", stream: "/1/api/pro/v1/stream", subscribe: `{"op":"sub","id":"d","ch":"depth:BTC/USDT"}`,
@@ -222,6 +252,7 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				want = inLots(want, tc.lot)
 				if !tc.idless && want.Seq != p.last {
 					t.Fatalf("upstream seq %d at %d, the stream's %d", want.Seq, p.time, p.last)
 				}
@@ -269,7 +300,12 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 						wantAt = p.time
 					}
 				}
-				want, _ := up.Env.Books.Book(ctx, tc.symbol, wantAt, min(tc.depth, rs[0].Depth))
+				depth := tc.depth
+				if rs[0].Depth > 0 {
+					depth = min(depth, rs[0].Depth)
+				}
+				want, _ := up.Env.Books.Book(ctx, tc.symbol, wantAt, depth)
+				want = inLots(want, tc.lot)
 				if got.Seq == 0 || tc.idless {
 					got.Seq = want.Seq // the body names none
 				}
