@@ -235,19 +235,29 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	}
 	// Diffs are applied in time order from a minute before the snapshot
 	// (a REST snapshot is timed when its response came, after diffs it
-	// may not hold); those it already holds are refused by their ids.
+	// may not hold); those it already holds are refused by their ids. A
+	// diff repeating the last id (KuCoin futures' extra changes of a
+	// step) is applied, as the exchange's client does; one the book holds
+	// already leaves it as it is. The changes are gathered (a later size
+	// at a price replacing an earlier one) and applied at once: applying
+	// them one by one, each a copy of the book, is quadratic on a stream
+	// of one change a message.
+	var ch changeSet
+	seq, last := b.Seq, b.Time
 	for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time >= s.Time-60_000_000 }):] {
 		if d.Time > at {
 			break
 		}
-		dd := d.Diff()
-		if dd.FirstSeq == dd.LastSeq && dd.LastSeq == b.Seq {
-			// The last id again (KuCoin futures' extra changes of a
-			// step): applied, as the exchange's client does; one the
-			// book holds already leaves it as it is.
-			b.Seq--
+		if d.LastSeq < seq || (d.LastSeq == seq && d.FirstSeq != d.LastSeq) || d.FirstSeq > d.LastSeq {
+			continue
 		}
-		_ = b.ApplyDiff(dd, 0)
+		ch.add(d.Bids, d.Asks)
+		seq, last = d.LastSeq, d.Time
+	}
+	if ch.n > 0 {
+		bids, asks := ch.sides()
+		b.Seq = min(b.Seq, seq-1)
+		_ = b.ApplyDiff(cc.BookDiff{Time: last, FirstSeq: b.Seq + 1, LastSeq: seq, Bids: bids, Asks: asks}, 0)
 	}
 	if depth > 0 {
 		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
@@ -436,4 +446,56 @@ func (t *tape) bookSource(synth cc.Books) cc.Books {
 		b = shiftedBooks{inner: b, shift: t.shift * 1000}
 	}
 	return b
+}
+
+// changeSet gathers book changes by price, a later one replacing an
+// earlier one at the same price.
+type changeSet struct {
+	bids, asks map[priceKey]cc.BookLevel
+	n          int
+}
+
+// priceKey is a price without trailing zeros (31079.90 is 31079.9).
+type priceKey struct {
+	units int64
+	scale int8
+}
+
+func keyOf(p cc.Decimal) priceKey {
+	for p.Scale > 0 && p.Units%10 == 0 {
+		p.Units /= 10
+		p.Scale--
+	}
+	return priceKey{p.Units, p.Scale}
+}
+
+func (c *changeSet) add(bids, asks []cc.BookLevel) {
+	if c.bids == nil {
+		c.bids, c.asks = map[priceKey]cc.BookLevel{}, map[priceKey]cc.BookLevel{}
+	}
+	for _, l := range bids {
+		c.bids[keyOf(l.Price)] = l
+	}
+	for _, l := range asks {
+		c.asks[keyOf(l.Price)] = l
+	}
+	c.n++
+}
+
+// sides are the gathered changes best first.
+func (c *changeSet) sides() (bids, asks []cc.BookLevel) {
+	list := func(m map[priceKey]cc.BookLevel, desc bool) []cc.BookLevel {
+		out := make([]cc.BookLevel, 0, len(m))
+		for _, l := range m {
+			out = append(out, l)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if desc {
+				return out[i].Price.Cmp(out[j].Price) > 0
+			}
+			return out[i].Price.Cmp(out[j].Price) < 0
+		})
+		return out
+	}
+	return list(c.bids, true), list(c.asks, false)
 }

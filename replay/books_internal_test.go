@@ -75,7 +75,9 @@ func TestIdlessBooksRebuildByTime(t *testing.T) {
 }
 
 // A diff repeating the last id (KuCoin futures' extra changes of a step)
-// is applied, not refused as one the book holds.
+// is applied, not refused as one the book holds; a later change at a
+// price replaces an earlier one however the price is spelled; a diff of
+// ids the book holds is refused.
 func TestRepeatedLastIDApplies(t *testing.T) {
 	const t0 = int64(1_780_000_000_000_000)
 	rb := booksOf(t,
@@ -83,6 +85,11 @@ func TestRepeatedLastIDApplies(t *testing.T) {
 		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 100_000, FirstSeq: 11, LastSeq: 11, Asks: lvls("102", "0")},
 		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 100_000, FirstSeq: 11, LastSeq: 11, Asks: lvls("101", "3")},
 		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 200_000, FirstSeq: 12, LastSeq: 12, Bids: lvls("100", "2")},
+		// One price spelled two ways: the later change wins.
+		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 200_000, FirstSeq: 13, LastSeq: 14, Bids: lvls("99.50", "7")},
+		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 200_000, FirstSeq: 15, LastSeq: 15, Bids: lvls("99.5", "0")},
+		// Ids the book holds already: refused.
+		cassettes.BookRecord{Symbol: "XBTUSDTM", Time: t0 + 200_000, FirstSeq: 9, LastSeq: 14, Asks: lvls("150", "1")},
 	)
 	b, err := rb.Book(context.Background(), "XBTUSDTM", t0+200_000, 0)
 	if err != nil {
@@ -90,7 +97,7 @@ func TestRepeatedLastIDApplies(t *testing.T) {
 	}
 	levelsAre(t, "asks", b.Asks, "101", "3")
 	levelsAre(t, "bids", b.Bids, "100", "2")
-	if b.Seq != 12 {
+	if b.Seq != 15 {
 		t.Fatalf("seq %d", b.Seq)
 	}
 }
