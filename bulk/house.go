@@ -51,6 +51,9 @@ type HouseReport struct {
 	// the trades that differ between the inputs (A's kept).
 	Trades         int64
 	TradeConflicts int64
+	// Books counts the book records (snapshots and diffs) written to
+	// out's books index, one recorded in both inputs once.
+	Books int64
 	// Conflicts: recordings of the same request at the same instant, or
 	// of one connection, that differ; and candles that differ (A's kept).
 	Conflicts []string
@@ -145,8 +148,9 @@ func Compact(in, out string, o HouseOptions) (before, after int64, err error) {
 // Merge writes the union of cassettes a and b, which must hold the same
 // exchanges, to out: interactions and connections in time order (one
 // recorded in both is written once; two differing recordings of one
-// request at one instant keep a's and are reported), candle indexes
-// unioned (differing candles keep a's and are reported).
+// request at one instant keep a's and are reported), candle, trades and
+// books indexes unioned (differing candles and trades keep a's and are
+// reported; a book record in both is written once).
 func Merge(a, b, out string, o HouseOptions) (HouseReport, error) {
 	return rewrite([]string{a, b}, out, nil, o)
 }
@@ -421,7 +425,23 @@ func copyExchange(dst *cassettes.Cassette, srcs []*cassettes.Cassette, win *Wind
 			}
 		}
 	}
+	for _, c := range srcs {
+		spans, err := c.BookSpans()
+		if err != nil {
+			return err
+		}
+		for _, sp := range spans {
+			start, end := int64(-1<<62), int64(1<<62)
+			if win != nil {
+				start, end = win.Start*1000, win.End*1000
+			}
+			if _, err := bulk.CopyBooks(c, sp.Symbol, start, end); err != nil {
+				return err
+			}
+		}
+	}
 	r := bulk.Report()
+	rep.Books += r.Books.Added
 	rep.Trades += r.Trades.Added
 	rep.TradeConflicts += r.Trades.Conflicts
 	rep.Candles += r.Added

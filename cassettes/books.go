@@ -217,15 +217,16 @@ func decodeBookBlock(symbol string, v []byte) ([]BookRecord, error) {
 
 func bookBucketName(symbol string) string { return string(bucketBooks) + "/" + symbol }
 
-// putBooks merges recs of symbol into the index inside tx.
-func putBooks(tx store, sealed sealing, symbol string, recs []BookRecord) error {
+// putBooks merges recs of symbol into the index inside tx and returns
+// how many it added (those not already indexed).
+func putBooks(tx store, sealed sealing, symbol string, recs []BookRecord) (added int, err error) {
 	root, err := tx.CreateBucketIfNotExists(bucketBooks)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	b, err := root.CreateBucketIfNotExists([]byte(symbol))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	recs = append([]BookRecord(nil), recs...)
 	sort.SliceStable(recs, func(i, j int) bool { return bookLess(recs[i], recs[j]) })
@@ -238,10 +239,10 @@ func putBooks(tx store, sealed sealing, symbol string, recs []BookRecord) error 
 		if v := b.Get(key); v != nil {
 			p, err := sealed.open(name, key, v)
 			if err != nil {
-				return err
+				return added, err
 			}
 			if merged, err = decodeBookBlock(symbol, p); err != nil {
-				return corruptAt(name, key, err)
+				return added, corruptAt(name, key, err)
 			}
 		}
 		for _, r := range recs[:n] {
@@ -254,15 +255,16 @@ func putBooks(tx store, sealed sealing, symbol string, recs []BookRecord) error 
 			}
 			if !dup {
 				merged = append(merged, r)
+				added++
 			}
 		}
 		sort.SliceStable(merged, func(i, j int) bool { return bookLess(merged[i], merged[j]) })
 		if err := sealed.put(b, key, encodeBookBlock(merged)); err != nil {
-			return err
+			return added, err
 		}
 		recs = recs[n:]
 	}
-	return nil
+	return added, nil
 }
 
 // AddBooks queues book records for the index.
@@ -292,7 +294,7 @@ func commitBooks(c *Cassette, tx store, batch []item) (int, error) {
 	}
 	n := 0
 	for _, sym := range syms {
-		if err := putBooks(tx, c.sealed, sym, pending[sym]); err != nil {
+		if _, err := putBooks(tx, c.sealed, sym, pending[sym]); err != nil {
 			return 0, err
 		}
 		n += len(pending[sym])
@@ -363,9 +365,11 @@ func (c *Cassette) BookRecords(symbol string, start, end int64) ([]BookRecord, e
 
 // BookSpan is the span of one symbol's book records.
 type BookSpan struct {
-	Symbol      string `json:"symbol"`
-	Count       int    `json:"count"`
-	First, Last int64  // Unix µs of the first and last record
+	Symbol string `json:"symbol"`
+	Count  int    `json:"count"`
+	First  int64  `json:"first"` // Unix µs of the first record
+	Last   int64  `json:"last"`  // Unix µs of the last record
+	Blocks int    `json:"blocks"`
 }
 
 // BookSpans summarizes the books index, one span per symbol, from the
@@ -394,6 +398,7 @@ func (c *Cassette) BookSpans() ([]BookSpan, error) {
 					sp.First = h.First
 				}
 				sp.Count += h.Count
+				sp.Blocks++
 				sp.Last = h.Last
 				return nil
 			})
@@ -404,4 +409,39 @@ func (c *Cassette) BookSpans() ([]BookSpan, error) {
 		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// BookReport is what Bulk.CopyBooks did.
+type BookReport struct {
+	Given int64 // records read from the sources
+	Added int64 // records the index did not hold (equal ones are kept once)
+}
+
+// CopyBooks puts src's book records of symbol with times in [start, end)
+// (Unix µs) into the bulk write, each block re-sealed as written, a
+// record equal to one indexed (same time, kind, ids, depth and levels)
+// kept once. It returns how many it read.
+func (b *Bulk) CopyBooks(src *Cassette, symbol string, start, end int64) (int, error) {
+	if b.done {
+		return 0, ErrClosed
+	}
+	recs, err := src.BookRecords(symbol, start, end)
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	added, err := putBooks(b.c.root(b.tx), b.c.sealed, symbol, recs)
+	b.report.Books.Given += int64(len(recs))
+	b.report.Books.Added += int64(added)
+	if err != nil {
+		return len(recs), err
+	}
+	for _, r := range recs {
+		ms := r.Time / 1000
+		if r.Time < 0 && r.Time%1000 != 0 {
+			ms--
+		}
+		b.first = min(b.first, ms)
+		b.last = max(b.last, ms)
+	}
+	return len(recs), nil
 }

@@ -43,6 +43,8 @@ type BulkReport struct {
 	Examples  []CandleConflict
 	// Trades is what PutTrades did.
 	Trades TradeReport
+	// Books is what CopyBooks did.
+	Books BookReport
 }
 
 // BulkOptions configure BeginBulk.

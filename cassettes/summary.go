@@ -22,6 +22,8 @@ type Summary struct {
 	Coverage []CoverageSummary `json:"coverage"`
 	// Trades summarizes the trades index per symbol (none: omitted).
 	Trades []TradeSpan `json:"trades,omitempty"`
+	// Books summarizes the books index per symbol (none: omitted).
+	Books []BookSpan `json:"books,omitempty"`
 	// FileSize is the file's size in bytes; Ratio is FileSize/RawBytes
 	// (0 when nothing was recorded).
 	FileSize int64   `json:"file_size"`
@@ -86,6 +88,9 @@ func (c *Cassette) Summarize() (*Summary, error) {
 		})
 	}
 	if s.Trades, err = c.TradeSpans(); err != nil {
+		return nil, err
+	}
+	if s.Books, err = c.BookSpans(); err != nil {
 		return nil, err
 	}
 	if c.file != nil {

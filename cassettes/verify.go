@@ -26,6 +26,7 @@ type Verified struct {
 	Candles      int   `json:"candles"`
 	TradeBlocks  int   `json:"trade_blocks,omitempty"`
 	Trades       int64 `json:"trades,omitempty"`
+	BookBlocks   int   `json:"book_blocks,omitempty"`
 	BookRecords  int   `json:"book_records,omitempty"`
 }
 
@@ -170,6 +171,7 @@ func (c *Cassette) verifyValues(v Verified) (Verified, error) {
 		if len(recs) != sp.Count {
 			return v, corruptAt(bookBucketName(sp.Symbol), nil, fmt.Errorf("%w: book block headers count %d records, the blocks hold %d", ErrCorrupt, sp.Count, len(recs)))
 		}
+		v.BookBlocks += sp.Blocks
 		v.BookRecords += len(recs)
 	}
 	if c.sealed {

@@ -86,9 +86,14 @@ type TradeDecoder interface {
 // from the latest recorded snapshot plus the recorded diffs.
 //
 // A snapshot's Seq is the exchange's update id of the book (Binance
-// lastUpdateId, OKX seqId, Bybit u), 0 where the payload names none (OKX
-// REST); a diff's FirstSeq/LastSeq are the ids it covers (Binance U/u,
-// OKX prevSeqId+1/seqId, Bybit u/u), 0 where the exchange gives none.
+// lastUpdateId, OKX seqId, Bybit u, KuCoin sequence, Gate id, MEXC
+// version, AscendEX seqnum), 0 where the payload names none (OKX REST,
+// KuCoin spot's depth topics); a diff's FirstSeq/LastSeq are the ids it
+// covers (Binance U/u, OKX prevSeqId+1/seqId, Bybit u/u), 0 where the
+// exchange gives none. Kraken, Coinbase and Hyperliquid name no book ids
+// at all: every record of theirs has ids 0, and replay orders them by
+// time. An exchange that sends one change a message (KuCoin futures,
+// MEXC contract, AscendEX) gives a diff per message, of its one id.
 // Times are Unix µs, 0 where the payload has none (Binance spot REST and
 // partial depth): the recorder uses the recording time. Sizes are in the
 // base asset, as the TradeDecoder converts them.

@@ -28,6 +28,11 @@ import (
 // are the recorded diffs, grouped into steps, with their recorded ids; a
 // step without a recorded diff has none.
 //
+// An exchange that names no update ids (Kraken, Coinbase, Hyperliquid)
+// has its records numbered in time order (numberIdless), and Book(at) is
+// the latest snapshot with every diff from idlessGrace before it up to at
+// applied in time order, kept to the snapshot's depth.
+//
 // Outside the span the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
 // synthetic Seq at last+1µs continues from the last recorded id (offset
@@ -57,6 +62,37 @@ type bookSpan struct {
 	first, last         int64
 	offBefore, offAfter int64
 	ok                  bool // a span: at least one snapshot with an id
+	// idless: the exchange names no update ids (Kraken, Coinbase,
+	// Hyperliquid): the records are numbered in time order, and a book
+	// is rebuilt by time alone (see rebuild).
+	idless bool
+}
+
+// idlessGrace is how far before an id-less snapshot's recorded time the
+// diffs after it are taken from: a snapshot without a time of its own is
+// stamped when it arrived, after updates the exchange timed earlier but
+// which it may not hold. Applying, in order, updates it already holds
+// leaves it as it is (each sets a level's size), so the window only has
+// to reach back past the network's delay and the clocks' skew.
+const idlessGrace = 1_000_000
+
+// numberIdless gives records that carry no update id at all (an id-less
+// exchange's) ids in time order: each record the next one, a snapshot
+// the id after the diffs before it. It reports whether it did.
+func numberIdless(recs []cassettes.BookRecord) bool {
+	for _, r := range recs {
+		if r.FirstSeq != 0 || r.LastSeq != 0 {
+			return false
+		}
+	}
+	for i := range recs {
+		n := int64(i) + 1
+		recs[i].LastSeq = n
+		if !recs[i].Snapshot {
+			recs[i].FirstSeq = n
+		}
+	}
+	return len(recs) > 0
 }
 
 func newRecordedBooks(c *cassettes.Cassette, synth cc.Books, d *damage) *recordedBooks {
@@ -74,7 +110,7 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 		rb.d.report(ctx, err)
 		return nil, err
 	}
-	sp := &bookSpan{}
+	sp := &bookSpan{idless: numberIdless(recs)}
 	lastDiff := int64(0)
 	for _, r := range recs {
 		if !r.Snapshot {
@@ -176,14 +212,52 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	b := cc.Book{Time: s.Time, Seq: s.LastSeq}
 	b.Bids = append(b.Bids, s.Bids...)
 	b.Asks = append(b.Asks, s.Asks...)
+	if sp.idless {
+		// By time: every diff from idlessGrace before the snapshot up to
+		// at, in order, the book kept to the snapshot's depth (an
+		// id-less stream, Kraken's, does not announce the levels that
+		// leave its depth).
+		seq := s.LastSeq
+		for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time >= s.Time-idlessGrace }):] {
+			if d.Time > at {
+				break
+			}
+			dd := d.Diff()
+			b.Seq, dd.FirstSeq, dd.LastSeq = 0, 1, 1
+			_ = b.ApplyDiff(dd, s.Depth)
+			seq = max(seq, d.LastSeq)
+		}
+		b.Seq = seq
+		if depth > 0 {
+			b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
+		}
+		return b
+	}
 	// Diffs are applied in time order from a minute before the snapshot
 	// (a REST snapshot is timed when its response came, after diffs it
-	// may not hold); those it already holds are refused by their ids.
+	// may not hold); those it already holds are refused by their ids. A
+	// diff repeating the last id (KuCoin futures' extra changes of a
+	// step) is applied, as the exchange's client does; one the book holds
+	// already leaves it as it is. The changes are gathered (a later size
+	// at a price replacing an earlier one) and applied at once: applying
+	// them one by one, each a copy of the book, is quadratic on a stream
+	// of one change a message.
+	var ch changeSet
+	seq, last := b.Seq, b.Time
 	for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time >= s.Time-60_000_000 }):] {
 		if d.Time > at {
 			break
 		}
-		_ = b.ApplyDiff(d.Diff(), 0)
+		if d.LastSeq < seq || (d.LastSeq == seq && d.FirstSeq != d.LastSeq) || d.FirstSeq > d.LastSeq {
+			continue
+		}
+		ch.add(d.Bids, d.Asks)
+		seq, last = d.LastSeq, d.Time
+	}
+	if ch.n > 0 {
+		bids, asks := ch.sides()
+		b.Seq = min(b.Seq, seq-1)
+		_ = b.ApplyDiff(cc.BookDiff{Time: last, FirstSeq: b.Seq + 1, LastSeq: seq, Bids: bids, Asks: asks}, 0)
 	}
 	if depth > 0 {
 		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
@@ -372,4 +446,56 @@ func (t *tape) bookSource(synth cc.Books) cc.Books {
 		b = shiftedBooks{inner: b, shift: t.shift * 1000}
 	}
 	return b
+}
+
+// changeSet gathers book changes by price, a later one replacing an
+// earlier one at the same price.
+type changeSet struct {
+	bids, asks map[priceKey]cc.BookLevel
+	n          int
+}
+
+// priceKey is a price without trailing zeros (31079.90 is 31079.9).
+type priceKey struct {
+	units int64
+	scale int8
+}
+
+func keyOf(p cc.Decimal) priceKey {
+	for p.Scale > 0 && p.Units%10 == 0 {
+		p.Units /= 10
+		p.Scale--
+	}
+	return priceKey{p.Units, p.Scale}
+}
+
+func (c *changeSet) add(bids, asks []cc.BookLevel) {
+	if c.bids == nil {
+		c.bids, c.asks = map[priceKey]cc.BookLevel{}, map[priceKey]cc.BookLevel{}
+	}
+	for _, l := range bids {
+		c.bids[keyOf(l.Price)] = l
+	}
+	for _, l := range asks {
+		c.asks[keyOf(l.Price)] = l
+	}
+	c.n++
+}
+
+// sides are the gathered changes best first.
+func (c *changeSet) sides() (bids, asks []cc.BookLevel) {
+	list := func(m map[priceKey]cc.BookLevel, desc bool) []cc.BookLevel {
+		out := make([]cc.BookLevel, 0, len(m))
+		for _, l := range m {
+			out = append(out, l)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if desc {
+				return out[i].Price.Cmp(out[j].Price) > 0
+			}
+			return out[i].Price.Cmp(out[j].Price) < 0
+		})
+		return out
+	}
+	return list(c.bids, true), list(c.asks, false)
 }

@@ -122,6 +122,9 @@ func printHouse(w io.Writer, verb, out string, r bulk.HouseReport) {
 	if r.Trades > 0 {
 		fmt.Fprintf(w, ", %d trades", r.Trades)
 	}
+	if r.Books > 0 {
+		fmt.Fprintf(w, ", %d book records", r.Books)
+	}
 	if r.Duplicates > 0 {
 		fmt.Fprintf(w, ", %d duplicates written once", r.Duplicates)
 	}

@@ -137,6 +137,12 @@ func printContents(w io.Writer, s *cassettes.Summary) {
 			fmt.Fprintf(w, "  %s: %d trades, ids %d .. %d, %s .. %s, %d blocks\n", t.Symbol, t.Count, t.FirstID, t.LastID, fmtMicros(t.First), fmtMicros(t.Last), t.Blocks)
 		}
 	}
+	if len(s.Books) > 0 {
+		fmt.Fprintf(w, "\nbooks: %d symbols\n", len(s.Books))
+		for _, b := range s.Books {
+			fmt.Fprintf(w, "  %s: %d records (snapshots and diffs), %s .. %s, %d blocks\n", b.Symbol, b.Count, fmtMicros(b.First), fmtMicros(b.Last), b.Blocks)
+		}
+	}
 }
 
 // fmtMicros spells a Unix µs instant.
@@ -155,6 +161,9 @@ func printVerified(w io.Writer, v *cassettes.Verified) {
 	fmt.Fprintf(w, "  %d candles in %d blocks of %d series\n", v.Candles, v.Blocks, v.Series)
 	if v.Trades > 0 {
 		fmt.Fprintf(w, "  %d trades in %d blocks\n", v.Trades, v.TradeBlocks)
+	}
+	if v.BookRecords > 0 {
+		fmt.Fprintf(w, "  %d book records in %d blocks\n", v.BookRecords, v.BookBlocks)
 	}
 }
 

@@ -43,10 +43,10 @@ func (e *Exchange) DecodeBook(req *http.Request, body []byte) ([]plugins.BookSet
 		return nil, plugins.ErrNotBook
 	}
 	var r struct {
-		RetCode int      `json:"retCode"`
+		RetCode *int     `json:"retCode"`
 		Result  bookData `json:"result"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil || r.RetCode != 0 || r.Result.S == "" {
+	if err := json.Unmarshal(body, &r); err != nil || r.RetCode == nil || *r.RetCode != 0 || r.Result.S == "" {
 		return nil, fmt.Errorf("%w: orderbook body: %v", plugins.ErrNotBook, err)
 	}
 	q := req.URL.Query()
