@@ -80,6 +80,9 @@ type outMsg struct {
 	diff    bool
 	book    string
 	corrupt func([]byte) []byte
+	// unheld, when set, names a book whose diff held back for
+	// reordering is dropped (its subscription ended): nothing is written.
+	unheld string
 }
 
 // Session is one server-side WS connection. It owns one read loop (the
@@ -333,6 +336,10 @@ func (s *Session) flushBatch() bool {
 // writeQueued writes one queued message, through the protocol faults of
 // its link first if it has them; false means the session is over.
 func (s *Session) writeQueued(m outMsg) bool {
+	if m.unheld != "" {
+		delete(s.held, m.unheld)
+		return true
+	}
 	if m.closeCode != 0 {
 		s.flushBatch()
 		s.writeClose(m.closeCode, string(m.data))
@@ -621,11 +628,16 @@ func (s *Session) Go(f func()) {
 }
 
 // Unsubscribe stops the stream under key and reports whether it existed.
+//
+// A book diff of the book named key (SendBookDiff) that the network
+// simulation holds back for reordering is dropped with the stream: a
+// protocol that restarts a book by subscribing it again must not see the
+// old stream's diff after the new one's start.
 func (s *Session) Unsubscribe(key string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	cancel, ok := s.subs[key]
 	if !ok {
+		s.mu.Unlock()
 		return false
 	}
 	cancel()
@@ -635,6 +647,13 @@ func (s *Session) Unsubscribe(key string) bool {
 			s.order = append(s.order[:i], s.order[i+1:]...)
 			break
 		}
+	}
+	held := s.plink != nil
+	s.mu.Unlock()
+	if held {
+		// In order with the frames queued before: the writer drops the
+		// held diff before it writes anything the caller sends next.
+		s.queue(outMsg{unheld: key})
 	}
 	return true
 }
