@@ -103,9 +103,11 @@ type Session struct {
 	cancel context.CancelFunc
 	send   chan outMsg
 
-	mu    sync.Mutex
-	subs  map[string]context.CancelFunc
-	order []string
+	mu   sync.Mutex
+	subs map[string]context.CancelFunc
+	// subCtx is the context of the stream under each key of subs.
+	subCtx map[string]context.Context
+	order  []string
 	// resync is what a forced resync does (OnResync); nil is the default.
 	resync ResyncFunc
 	// held are the book diffs the link holds back for reordering, by
@@ -165,7 +167,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 	s := &Session{
 		env: env, conn: conn, bc: bw.conn, req: r, pipe: pipe, opts: opts, ctx: ctx, cancel: cancel,
 		send: make(chan outMsg, opts.SendBuffer),
-		subs: map[string]context.CancelFunc{},
+		subs: map[string]context.CancelFunc{}, subCtx: map[string]context.Context{},
 		done: make(chan struct{}),
 	}
 	s.plink, _ = pipe.Link.(ProtocolLink)
@@ -571,6 +573,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.subs[key] = cancel
+	s.subCtx[key] = ctx
 	s.order = append(s.order, key)
 	gate := s.handling
 	s.mu.Unlock()
@@ -642,6 +645,7 @@ func (s *Session) Unsubscribe(key string) bool {
 	}
 	cancel()
 	delete(s.subs, key)
+	delete(s.subCtx, key)
 	for i, k := range s.order {
 		if k == key {
 			s.order = append(s.order[:i], s.order[i+1:]...)
@@ -656,6 +660,18 @@ func (s *Session) Unsubscribe(key string) bool {
 		s.queue(outMsg{unheld: key})
 	}
 	return true
+}
+
+// StreamContext is the context of the stream subscribed under key now,
+// done once it is unsubscribed (even if key is subscribed again: that is
+// another stream); nil when key is not subscribed. A push that runs long
+// (a book stream catching up) checks it between frames, so that a stream
+// started again under the same key does not see the old one's frames
+// after its own start.
+func (s *Session) StreamContext(key string) context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.subCtx[key]
 }
 
 // Subscribed reports whether key is subscribed.

@@ -77,14 +77,28 @@ func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, ev
 	if err != nil {
 		return err
 	}
-	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	var live streamLive
+	err = sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+		if !live.ok() {
+			return nil
+		}
 		if first != nil {
 			first(ds.Start())
 			first = nil
 		}
-		_ = ds.Next(sess.Context(), env.Books, u.EventTime*1000, push)
+		ctx, cancel := context.WithCancel(sess.Context())
+		defer cancel()
+		_ = ds.Next(ctx, env.Books, u.EventTime*1000, func(d cc.BookDiff) {
+			if !live.ok() {
+				cancel() // the stream ended: the rest of the batch is not pushed
+				return
+			}
+			push(d)
+		})
 		return nil
 	})
+	live.set(sess, key, err)
+	return err
 }
 
 // SubscribeBookSnapshots pushes symbol's book (depth levels a side) under
