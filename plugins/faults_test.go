@@ -17,6 +17,7 @@ import (
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/netsim"
 	"github.com/candlecassette/candlecassette/plugins"
+	"github.com/candlecassette/candlecassette/synth"
 )
 
 // bookProto answers "N" by sending book diffs d1..dN of book "B" (their
@@ -32,6 +33,21 @@ func (p bookProto) Open(s *plugins.Session) error {
 }
 
 func (bookProto) Message(s *plugins.Session, _ int, data []byte) {
+	if string(data) == "restart" {
+		// Book "B" subscribed, two diffs, then started again: the stream
+		// ended, a snapshot, two diffs of the new stream.
+		if err := s.Subscribe("B", "BTCUSDT", cc.Interval1s, time.Hour, func(cc.Update) []byte { return nil }); err != nil {
+			s.Send([]byte(err.Error()))
+		}
+		s.SendBookDiff("B", []byte("d1"), nil)
+		s.SendBookDiff("B", []byte("d2"), nil)
+		s.Unsubscribe("B")
+		s.Send([]byte("snapshot"))
+		s.SendBookDiff("B", []byte("e1"), nil)
+		s.SendBookDiff("B", []byte("e2"), nil)
+		s.Send([]byte("end"))
+		return
+	}
 	n, _ := strconv.Atoi(string(data))
 	for i := 1; i <= n; i++ {
 		s.SendBookDiff("B", fmt.Appendf(nil, "d%d", i), func(b []byte) []byte { return append(slices.Clip(b), '!') })
@@ -44,6 +60,12 @@ func (bookProto) Message(s *plugins.Session, _ int, data []byte) {
 // to the close, whose code and text end the list ("close 1001 ...").
 func bookStream(t *testing.T, cfg string, proto bookProto, n int) ([]string, *netsim.Sim) {
 	t.Helper()
+	return bookSession(t, cfg, proto, strconv.Itoa(n))
+}
+
+// bookSession is bookStream for any first message.
+func bookSession(t *testing.T, cfg string, proto bookProto, first string) ([]string, *netsim.Sim) {
+	t.Helper()
 	c, err := netsim.ParseConfig([]byte(cfg))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +75,9 @@ func bookStream(t *testing.T, cfg string, proto bookProto, n int) ([]string, *ne
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	env := &plugins.Env{Clock: &cc.Clock{}, Hub: plugins.NewHub()}
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+	m := synth.New(synth.Options{Pairs: pairs})
+	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
 	pipeline(env, sim, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plugins.ServeWS(env, w, r, proto, plugins.WSOptions{})
@@ -69,7 +93,7 @@ func bookStream(t *testing.T, cfg string, proto bookProto, n int) ([]string, *ne
 		srv.Close()
 	})
 	conn := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws")
-	conn.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(n)))
+	conn.WriteMessage(websocket.TextMessage, []byte(first))
 	var got []string
 	for {
 		_, b, err := conn.ReadMessage()
@@ -115,6 +139,17 @@ func TestBookDiffFaultsReachTheClient(t *testing.T) {
 				t.Errorf("counted %v, want none", tot)
 			}
 		})
+	}
+}
+
+// A diff held back for reordering belongs to its stream: when the
+// subscription ends (a protocol starting the book again), it is dropped,
+// not sent after the new stream's start (d2 here; e2 is held in turn,
+// with no next diff to follow).
+func TestAReorderedDiffEndsWithItsSubscription(t *testing.T) {
+	got, _ := bookSession(t, `{"book_reorder":{"every":2}}`, bookProto{}, "restart")
+	if s := strings.Join(got, " "); s != "d1 snapshot e1 end" {
+		t.Errorf("client read %q, want %q", s, "d1 snapshot e1 end")
 	}
 }
 

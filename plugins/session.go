@@ -84,10 +84,14 @@ type outMsg struct {
 	// (Push): the writer drops it once that subscription is over, so
 	// nothing of a stream follows the reply to its unsubscribe.
 	sub *subscription
+	// unheld, when set, names a book whose diff held back for
+	// reordering is dropped (its subscription ended): nothing is written.
+	unheld string
 }
 
 // subscription is one subscribed stream of a Session.
 type subscription struct {
+	ctx    context.Context
 	cancel context.CancelFunc
 	// over is set by Unsubscribe (before it returns, so before any reply
 	// the protocol sends after it is queued).
@@ -353,6 +357,10 @@ func (s *Session) flushBatch() bool {
 func (s *Session) writeQueued(m outMsg) bool {
 	if m.sub != nil && m.sub.over.Load() {
 		return true // a push of a stream unsubscribed meanwhile
+	}
+	if m.unheld != "" {
+		delete(s.held, m.unheld)
+		return true
 	}
 	if m.closeCode != 0 {
 		s.flushBatch()
@@ -633,7 +641,7 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	s.subs[key] = &subscription{cancel: cancel}
+	s.subs[key] = &subscription{ctx: ctx, cancel: cancel}
 	s.order = append(s.order, key)
 	gate := s.handling
 	s.mu.Unlock()
@@ -691,11 +699,16 @@ func (s *Session) Go(f func()) {
 }
 
 // Unsubscribe stops the stream under key and reports whether it existed.
+//
+// A book diff of the book named key (SendBookDiff) that the network
+// simulation holds back for reordering is dropped with the stream: a
+// protocol that restarts a book by subscribing it again must not see the
+// old stream's diff after the new one's start.
 func (s *Session) Unsubscribe(key string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sub, ok := s.subs[key]
 	if !ok {
+		s.mu.Unlock()
 		return false
 	}
 	sub.over.Store(true)
@@ -707,7 +720,29 @@ func (s *Session) Unsubscribe(key string) bool {
 			break
 		}
 	}
+	held := s.plink != nil
+	s.mu.Unlock()
+	if held {
+		// In order with the frames queued before: the writer drops the
+		// held diff before it writes anything the caller sends next.
+		s.queue(outMsg{unheld: key})
+	}
 	return true
+}
+
+// StreamContext is the context of the stream subscribed under key now,
+// done once it is unsubscribed (even if key is subscribed again: that is
+// another stream); nil when key is not subscribed. A push that runs long
+// (a book stream catching up) checks it between frames, so that a stream
+// started again under the same key does not see the old one's frames
+// after its own start.
+func (s *Session) StreamContext(key string) context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sub := s.subs[key]; sub != nil {
+		return sub.ctx
+	}
+	return nil
 }
 
 // Subscribed reports whether key is subscribed.

@@ -14,7 +14,7 @@
 //	    /trades, /funding_rate, /order_book
 //	GET /api/v4/delivery/{settle}/contracts, /api/v4/options/underlyings (empty)
 //	WS  /ws/v4/ (spot.candlesticks, spot.trades, spot.tickers,
-//	    spot.order_book_update, spot.order_book, spot.ping),
+//	    spot.order_book_update, spot.obu, spot.order_book, spot.ping),
 //	    /v4/ws/{settle} (futures.candlesticks, futures.trades,
 //	    futures.tickers, futures.order_book_update, futures.order_book,
 //	    futures.ping)

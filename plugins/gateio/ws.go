@@ -118,6 +118,13 @@ func (p *proto) Message(sess *plugins.Session, typ int, data []byte) {
 	case p.prefix + ".order_book_update", p.prefix + ".order_book":
 		p.bookChannel(sess, &req)
 		return
+	case "spot.obu":
+		if p.prefix == "spot" {
+			p.obuChannel(sess, &req)
+			return
+		}
+		p.fail(sess, &req, 2, "unknown channel "+req.Channel)
+		return
 	default:
 		p.fail(sess, &req, 2, "unknown channel "+req.Channel)
 		return

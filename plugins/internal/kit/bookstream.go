@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -135,8 +136,9 @@ func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, e
 	}
 	cur := NewBookCursor(symbol, depth, step)
 	stopped := false
-	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
-		if stopped {
+	var live streamLive
+	err := sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+		if stopped || !live.ok() {
 			return nil
 		}
 		at := u.EventTime * 1000
@@ -152,7 +154,7 @@ func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, e
 				// Updates beyond the depth only: nothing to push.
 				return true
 			}
-			stopped = !out.Diff(d, after)
+			stopped = !live.ok() || !out.Diff(d, after)
 			return !stopped
 		})
 		if !stopped && out.Idle != nil {
@@ -160,4 +162,32 @@ func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, e
 		}
 		return nil
 	})
+	live.set(sess, key, err)
+	return err
+}
+
+// streamLive tells a push whether its stream is still the one subscribed
+// (plugins.Session.StreamContext, taken once Subscribe returned: a push
+// catching up sends many frames in one call, and one of a stream started
+// again under the same key must stop at once, not go out after the new
+// stream's start).
+type streamLive struct {
+	mu  sync.Mutex
+	ctx context.Context
+}
+
+func (l *streamLive) set(sess *plugins.Session, key string, err error) {
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	l.ctx = sess.StreamContext(key)
+	l.mu.Unlock()
+}
+
+func (l *streamLive) ok() bool {
+	l.mu.Lock()
+	ctx := l.ctx
+	l.mu.Unlock()
+	return ctx == nil || ctx.Err() == nil
 }

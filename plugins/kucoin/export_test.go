@@ -1,0 +1,4 @@
+package kucoin
+
+// FuturesSeqSpan is futuresSeqSpan for the external tests.
+const FuturesSeqSpan = futuresSeqSpan
