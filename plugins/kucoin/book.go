@@ -1,7 +1,6 @@
 package kucoin
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -26,40 +25,6 @@ import (
 //
 // Futures sizes are whole contracts of the contract's multiplier (at
 // least 1 a level), as KuCoin Futures counts them everywhere.
-//
-// KuCoin Futures gives every change its own sequence, and a step of the
-// market can change far more levels than it has update ids, so a futures
-// sequence spans futuresSeqSpan numbers per update id (futuresSeq): a
-// book's sequence is its id's, and a step's changes take the numbers
-// after the previous book's, one each and in order, the last one the new
-// book's own. So sequences strictly increase, a snapshot is always
-// continued by the change numbered one past it, and both follow from the
-// instant alone. They count from the clock's start (its base instant),
-// as ccxt's kucoin drops a futures change whose sequence is not below
-// its timestamp in ms, which KuCoin's own numbers are.
-
-// futuresSeqSpan is how many futures sequences one update id of the
-// market spans: more than the levels a step of the synthetic market
-// changes per update id (at most a few thousand); a step that changed
-// more would repeat its last number.
-const futuresSeqSpan = 1 << 13
-
-// futuresSeq is the futures sequence of symbol's book at the market's
-// update id seq: seq's distance from the book at the clock's start, plus
-// one, in spans.
-func (h *handler) futuresSeq(ctx context.Context, symbol string, seq int64) int64 {
-	v, ok := h.seq0.Load(symbol)
-	if !ok {
-		var s0 int64
-		if h.env.Books != nil {
-			if b, err := h.env.Books.Book(ctx, symbol, h.origin.UnixMicro(), 1); err == nil {
-				s0 = b.Seq
-			}
-		}
-		v, _ = h.seq0.LoadOrStore(symbol, s0)
-	}
-	return (seq - v.(int64) + 1) * futuresSeqSpan
-}
 
 // bookStep is the cadence of every book stream.
 const bookStep = 100 * time.Millisecond
@@ -124,7 +89,7 @@ func (h *handler) futuresBook(depth int) http.HandlerFunc {
 		mult := multiplier(sym)
 		out := append([]byte(`{"symbol":"`), sym...)
 		out = append(out, `","sequence":`...)
-		out = strconv.AppendInt(out, h.futuresSeq(r.Context(), p.Symbol, b.Seq), 10)
+		out = strconv.AppendInt(out, b.Seq, 10)
 		out = append(out, `,"asks":`...)
 		out = appendFuturesLevels(out, b.Asks, mult)
 		out = append(out, `,"bids":`...)
@@ -200,7 +165,6 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 			s.Unsubscribe(t.key)
 			continue
 		}
-		fseq := func(seq int64) int64 { return p.h.futuresSeq(s.Context(), t.native, seq) }
 		var err error
 		if depth == 0 {
 			var prev kit.BookChange // the futures change an id without one repeats
@@ -210,7 +174,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 				}
 			}
 			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, first, func(d cc.BookDiff) {
-				for _, f := range encodeLevel2(t, d, &prev, fseq) {
+				for _, f := range encodeLevel2(t, d, &prev) {
 					// Through the protocol faults (no checksum): a gap
 					// shows as sequenceStart past the last sequenceEnd+1.
 					if s.PushBookDiff(t.key, f, nil) != nil {
@@ -220,7 +184,7 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 			})
 		} else {
 			err = kit.SubscribeBookSnapshots(s, t.key, t.native, depth, bookStep, func(b cc.Book) {
-				s.Push(t.key, encodeDepth(t, b, fseq))
+				s.Push(t.key, encodeDepth(t, b))
 			})
 		}
 		switch {
@@ -238,11 +202,10 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 
 // encodeLevel2 is a diff as level2 frames: spot one trade.l2update with
 // every change (change i numbered FirstSeq+i, the last LastSeq); futures
-// one frame per change (kit.RemovalsFirst's order), numbered one past the
-// last from futuresSeq(FirstSeq-1), the last one futuresSeq(LastSeq); a
-// diff without a change repeats *prev, the last change sent, which leaves
-// the book as it is.
-func encodeLevel2(t target, d cc.BookDiff, prev *kit.BookChange, futuresSeq func(int64) int64) [][]byte {
+// one frame per change, sequence by sequence (kit.SplitDiff: an id
+// without a change repeats *prev, the last change sent, which leaves the
+// book as it is, and changes beyond the last id share it).
+func encodeLevel2(t target, d cc.BookDiff, prev *kit.BookChange) [][]byte {
 	if !t.futures {
 		b := append([]byte(`{"topic":"`), t.key...)
 		b = append(b, `","type":"message","subject":"trade.l2update","data":{"changes":{"asks":`...)
@@ -267,19 +230,16 @@ func encodeLevel2(t target, d cc.BookDiff, prev *kit.BookChange, futuresSeq func
 		return [][]byte{append(b, "}}"...)}
 	}
 	mult := multiplier(t.symbol)
-	chs := kit.RemovalsFirst(d)
-	if len(chs) == 0 {
-		chs = []kit.BookChange{*prev}
-	}
-	from, last := futuresSeq(d.FirstSeq-1), futuresSeq(d.LastSeq)
-	out := make([][]byte, 0, len(chs))
-	for i, c := range chs {
-		seq := min(from+1+int64(i), last)
-		if i == len(chs)-1 {
-			seq = last
+	var out [][]byte
+	for _, part := range kit.SplitDiff(d) {
+		chs := kit.Changes(part)
+		if len(chs) == 0 {
+			chs = []kit.BookChange{*prev}
 		}
-		out = append(out, encodeFuturesChange(t, seq, d.Time/1000, c, mult))
-		*prev = c
+		for _, c := range chs {
+			out = append(out, encodeFuturesChange(t, part.LastSeq, d.Time/1000, c, mult))
+			*prev = c
+		}
 	}
 	return out
 }
@@ -324,7 +284,7 @@ func encodeFuturesChange(t target, seq, at int64, c kit.BookChange, mult cc.Deci
 
 // encodeDepth is a level2Depth5/50 push: spot asks, bids and timestamp;
 // futures adds the sequence and ts (ns), sizes in contracts.
-func encodeDepth(t target, bk cc.Book, futuresSeq func(int64) int64) []byte {
+func encodeDepth(t target, bk cc.Book) []byte {
 	b := append([]byte(`{"topic":"`), t.key...)
 	b = append(b, `","type":"message","subject":"level2","data":{"asks":`...)
 	if !t.futures {
@@ -340,7 +300,7 @@ func encodeDepth(t target, bk cc.Book, futuresSeq func(int64) int64) []byte {
 	b = append(b, `,"bids":`...)
 	b = appendFuturesLevels(b, bk.Bids, mult)
 	b = append(b, `,"sequence":`...)
-	b = strconv.AppendInt(b, futuresSeq(bk.Seq), 10)
+	b = strconv.AppendInt(b, bk.Seq, 10)
 	b = append(b, `,"timestamp":`...)
 	b = strconv.AppendInt(b, bk.Time/1000, 10)
 	b = append(b, `,"ts":`...)

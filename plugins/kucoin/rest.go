@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins"
@@ -16,8 +14,6 @@ import (
 type handler struct {
 	env     *plugins.Env
 	futures bool
-	origin  time.Time // the clock's base instant (book.go's futuresSeq)
-	seq0    sync.Map  // native symbol → update id of its book at origin
 }
 
 // Handler implements plugins.Plugin. Spot and futures share one listener
@@ -25,10 +21,7 @@ type handler struct {
 // too; the WS endpoint the bullet hands out is /endpoint (the root path
 // also upgrades).
 func (p *Plugin) Handler(env *plugins.Env) http.Handler {
-	h := &handler{env: env, futures: p.futures, origin: env.Clock.Now()}
-	if env.Clock != nil && !env.Clock.Base.IsZero() {
-		h.origin = env.Clock.Base
-	}
+	h := &handler{env: env, futures: p.futures}
 	return h.routes().Mux(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			h.ws(w, r)

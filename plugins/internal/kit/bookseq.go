@@ -158,11 +158,14 @@ func Changes(d cc.BookDiff) []BookChange {
 
 // SplitDiff spreads d over one diff per update id, for protocols whose
 // messages carry a single id each that must grow by one (MEXC contract's
-// version, AscendEX's seqnum): the i-th change
+// version, AscendEX's seqnum, KuCoin futures' sequence): the i-th change
 // goes to FirstSeq+i, the changes beyond the last id all go to LastSeq,
 // and ids left without a change get an empty diff, so the diffs applied
-// in order give d's book and their ids run unbroken. The changes go in
-// RemovalsFirst's order.
+// in order give d's book and their ids run unbroken. The removals come
+// first (then the rest, bids first): a client shows the book after every
+// message, and a bid moving up to where an ask was must not be seen
+// before that ask is gone — every book in between then holds only prices
+// the final book holds, and is never crossed when it is not.
 func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 	n := int(d.LastSeq - d.FirstSeq + 1)
 	out := make([]cc.BookDiff, n)
@@ -170,24 +173,6 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 		seq := d.FirstSeq + int64(i)
 		out[i] = cc.BookDiff{Time: d.Time, FirstSeq: seq, LastSeq: seq}
 	}
-	for i, ch := range RemovalsFirst(d) {
-		p := &out[min(i, n-1)]
-		if ch.Bid {
-			p.Bids = append(p.Bids, ch.BookLevel)
-		} else {
-			p.Asks = append(p.Asks, ch.BookLevel)
-		}
-	}
-	return out
-}
-
-// RemovalsFirst lists d's levels for a protocol that sends them one at
-// a time: the removals first, then the rest (each group bids first, each
-// side best first). A client shows the book after every message, and a
-// bid moving up to where an ask was must not be seen before that ask is
-// gone: every book in between then holds only prices the final book
-// holds, and is never crossed when it is not.
-func RemovalsFirst(d cc.BookDiff) []BookChange {
 	chs := Changes(d)
 	slices.SortStableFunc(chs, func(a, b BookChange) int {
 		switch {
@@ -198,7 +183,15 @@ func RemovalsFirst(d cc.BookDiff) []BookChange {
 		}
 		return 0
 	})
-	return chs
+	for i, ch := range chs {
+		p := &out[min(i, n-1)]
+		if ch.Bid {
+			p.Bids = append(p.Bids, ch.BookLevel)
+		} else {
+			p.Asks = append(p.Asks, ch.BookLevel)
+		}
+	}
+	return out
 }
 
 // BookContracts is a level's size in whole contracts of size contract

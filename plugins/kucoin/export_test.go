@@ -1,4 +1,0 @@
-package kucoin
-
-// FuturesSeqSpan is futuresSeqSpan for the external tests.
-const FuturesSeqSpan = futuresSeqSpan
