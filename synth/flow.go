@@ -8,6 +8,9 @@ import "math"
 // as high as the node's own.
 const vwapMargin = 5
 
+// keepLast: reachVWAP leaves every child at least 1/keepLast of its lots.
+const keepLast = 4
+
 // band is the range a node's VWAP is aimed at, per lot, in ticks.
 func (n *node) band() (lo, hi float64) {
 	m := float64(n.h-n.l) / vwapMargin
@@ -102,7 +105,9 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		}
 		for pass := 0; need > 0 && pass < 2; pass++ {
 			if pass == 1 {
-				g.keep = g.pn
+				for i := range kids {
+					g.keep[i] = max(g.pn[i], kids[i].vol/keepLast)
+				}
 			}
 			for need > 0 {
 				j, jhi := -1, 0.0 // the lowest band that can give lots
@@ -131,7 +136,9 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		}
 		for pass := 0; need > 0 && pass < 2; pass++ {
 			if pass == 1 {
-				g.keep = g.pn
+				for i := range kids {
+					g.keep[i] = max(g.pn[i], kids[i].vol/keepLast)
+				}
 			}
 			for need > 0 {
 				j, jlo := -1, 0.0 // the highest band that can give lots

@@ -16,6 +16,8 @@ const (
 	takerSd      = 0.03               // and has some noise of its own
 	tradeExp     = 0.85               // above a day: trades ∝ volume^tradeExp
 	tradeBend    = 0.15               // below: trades ∝ x(1+b)/(1+bx), x relative volume
+	tradeDamp    = 0.35               // down to the minutes the x of tradeBend is activity^tradeDamp
+	tiltFloor    = 0.2                // the VWAP tilt leaves a child at least this share of its volume target
 
 	// Jumps (gen.jump): in a split of jumpLevel, with probability
 	// jumpRate (about four a month), one child gets an excess variance of
@@ -256,6 +258,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		return
 	}
+	var want *node // a quiet minute's quote volumes, where known
+	if L == leafLevel-1 && p.quiet() {
+		// A quiet minute's quote volumes are its leaves' natural
+		// draws' (quietQuote): its split must not depend on them.
+		if p.qv >= 0 {
+			want = p
+		}
+		g.pq = *p
+		g.pq.qv, g.pq.tbq = p.provisional()
+		p = &g.pq
+	}
 	g.pjx, g.pv = p.jx, p.v
 	g.draw(L, k, p.t0, pidx)
 	// Which children trade at all comes first: a child without trades
@@ -311,7 +324,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
-		n.jx = 0
+		n.jx, n.nat = 0, false
 		if i == g.jumpKid {
 			n.jx = g.jumpE
 		}
@@ -344,7 +357,11 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.lo[i], g.hi[i] = g.pn[i], inf
 		}
 
-		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
+		// Prices are final: kept for the quote volumes, inside the
+		// band the quote volumes are split in (a typical price outside
+		// it left a debt that pushed the next children to their edges).
+		bl, bh := n.band()
+		g.typ[i] = max(bl, min(bh, n.typical()))
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
 		if g.hi[i] > 0 {
@@ -367,8 +384,8 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		th := -sx / sxx
 		for i := 0; i < k; i++ {
 			f := 1 + th*g.w0[i]
-			if f < 0.05 { // max(0.05, f), without the NaN and zero fix-ups
-				f = 0.05
+			if f < tiltFloor { // max(tiltFloor, f), without the NaN and zero fix-ups
+				f = tiltFloor
 			}
 			g.tgt[i] *= f
 		}
@@ -436,6 +453,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			if sa > 0 {
 				x = g.ta[i] / sa * float64(k)
 			}
+			if L <= minLevel {
+				// Down to the minutes counts vary far less than
+				// volume (real BTCUSDT: q1% of a day's 1m counts 0.40
+				// of the median): activity to a power.
+				x = fastPow(x, tradeDamp)
+			}
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
 			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}
@@ -455,8 +478,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		kids[i].tbb = g.bt[i]
 	}
 	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	var quiet uint32
+	if L == minLevel {
+		quiet = g.quietMinutes(kids, p, pidx) // quiet.go: their leaves' quote volumes
+	}
 	for i := 0; i < k; i++ {
 		n := &kids[i]
+		if quiet&(1<<i) != 0 {
+			g.tgt[i] = float64(n.tbq)
+			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = n.tbq, n.tbq, n.tbq, n.tbq
+			continue
+		}
 		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {
@@ -471,7 +503,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		kids[i].tbq = g.bt[i]
 	}
 	if L == leafLevel-1 {
-		g.minuteLeaves(kids, pidx) // feasible.go: quote volumes the tapes reach
+		g.minuteLeaves(kids, pidx, p == &g.pq, want) // feasible.go: quote volumes the tapes reach
 	}
 }
 

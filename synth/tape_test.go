@@ -529,18 +529,20 @@ func TestTradesAggregateToCandles(t *testing.T) {
 	if big != bigExact {
 		t.Fatalf("%d of %d feasible seconds with 40+ trades have no exact tape", big-bigExact, big)
 	}
-	if miss := mid - midExact; miss*1000 > mid {
+	if miss := mid - midExact; miss*500 > mid {
 		t.Fatalf("%d of %d feasible seconds with 10+ trades have no exact tape", miss, mid)
 	}
-	// The measured level, not the goal (every second exact): 99.3% since
-	// the exact repair, natural draws for every leaf it cannot solve and
-	// the minute's quote volumes going to its leaves directly (85.2%
-	// before); what is left is mostly minutes without a leaf that absorbs.
-	if exact*1000 < trading*991 {
-		t.Fatalf("%d of %d seconds with trades exact, below 99.1%%", exact, trading)
+	// The measured level, not the goal (every second exact): 99.6% since
+	// quiet minutes take their leaves' natural quote volumes and natural
+	// draws move exactly (99.3% before, 85.2% before the exact repair);
+	// what is left is minutes of 80 trades or more whose absorbing leaves
+	// cannot hold their natural leaves' differences, absorbing leaves the
+	// repair misses, and infeasible leaves.
+	if exact*1000 < trading*995 {
+		t.Fatalf("%d of %d seconds with trades exact, below 99.5%%", exact, trading)
 	}
-	if feasible*1000 < trading*996 {
-		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.6%%", feasible, trading)
+	if feasible*1000 < trading*999 {
+		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.9%%", feasible, trading)
 	}
 }
 

@@ -1,0 +1,108 @@
+package synth
+
+import "math"
+
+// Quiet minutes. A minute of few trades has
+// too few leaves whose tapes can be solved for their quote volumes
+// (minuteLeaves) to take whatever its split hands them: its natural
+// draws' differences would be left over. So its quote volumes come from
+// below instead: the minute is split ahead with provisional quote
+// volumes (which its split then uses, so that it does not depend on its
+// own), every leaf takes its natural draw's, and the minute's are their
+// sum. The 15-minute split does that for its quiet minutes as it makes
+// them, and its other minutes share the rest of its quote volume.
+
+// Thresholds of a quiet minute: fewer trades, or fewer lots per trade.
+const (
+	quietTrades = 80
+	quietLots   = 3
+)
+
+// quiet reports whether minute n takes its quote volumes from its leaves.
+func (n *node) quiet() bool {
+	return n.trades > 0 && n.trades < quietTrades
+}
+
+// provisional is the quote volume and taker-buy quote volume a quiet
+// minute's split works with: its volume at its typical price, inside its
+// band, the buys at the same VWAP.
+func (n *node) provisional() (qv, tbq int64) {
+	lo, hi := n.bandQV()
+	qv = max(lo, min(hi, int64(math.Round(float64(n.vol)*n.typical()))))
+	return qv, mulDiv(qv, n.tbb, n.vol)
+}
+
+// quietQuote splits quiet minute n (index idx, every field but its quote
+// volumes final) and returns its leaves' quote volumes' sums.
+func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64) {
+	if g.sub == nil {
+		g.sub = newGen()
+	}
+	sub := g.sub
+	sub.use(g.m, g.s)
+	c := *n
+	c.qv = -1 // its leaves' sums: the quote volumes are not known yet
+	sub.splitMicro(leafLevel-1, &c, idx)
+	for i := 0; i < levels[leafLevel-1].fan; i++ {
+		qv += sub.kids[leafLevel-1][i].qv
+		tbq += sub.kids[leafLevel-1][i].tbq
+	}
+	sub.drop()
+	return qv, tbq
+}
+
+// quietMinutes gives the quiet minutes among kids (the children of
+// 15-minute block pidx, every field but the taker-buy quote volumes
+// final) their leaves' quote volumes, and the other minutes the rest of
+// the block's, split as splitMicro splits it (bands narrowing to none).
+// It returns the quiet minutes as a bit mask.
+func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
+	k := len(kids)
+	var mask uint32
+	for i := range kids {
+		n := &kids[i]
+		if n.quiet() {
+			mask |= 1 << i
+			n.qv, n.tbq = g.quietQuote(n, pidx*int64(k)+int64(i))
+		}
+	}
+	if mask == 0 {
+		return 0
+	}
+	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -1} {
+		var sumLo, sumHi int64
+		for i := 0; i < k; i++ {
+			n := &kids[i]
+			if mask&(1<<i) != 0 {
+				g.tgt[i] = float64(n.qv)
+				g.lo[i], g.hi[i] = n.qv, n.qv
+			} else {
+				g.tgt[i] = float64(n.vol) * g.typ[i]
+				switch {
+				case div > 0:
+					m := n.vol * (n.h - n.l) / div
+					g.lo[i], g.hi[i] = n.vol*n.l+m, n.vol*n.h-m
+				case div == 0:
+					g.lo[i], g.hi[i] = n.vol*n.l, n.vol*n.h
+				default:
+					g.lo[i], g.hi[i] = 0, 0
+					if n.vol > 0 {
+						g.hi[i] = inf
+					}
+				}
+			}
+			sumLo = satAdd(sumLo, g.lo[i])
+			sumHi = satAdd(sumHi, g.hi[i])
+		}
+		if sumLo <= p.qv && p.qv <= sumHi {
+			break
+		}
+	}
+	g.alloc(p.qv, k, false)
+	for i := 0; i < k; i++ {
+		// (A quiet minute's own when the others' bands can hold the
+		// rest, else whatever keeps the block exactly their sum.)
+		kids[i].qv = g.bt[i]
+	}
+	return mask
+}
