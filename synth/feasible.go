@@ -364,6 +364,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	g.nested = false
 	g.count[leafLevel] = 0 // the nested splits overwrote the leaves
 	g.qmask, g.qbase = 1<<k-1, pidx*int64(k)
+	g.oneSided(k, fan)
 	var p node // the minute's totals, from its blocks
 	for i := range kids {
 		p.qv += kids[i].qv
@@ -461,12 +462,75 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	}
 	for i := range kids {
 		c := &kids[i]
-		c.qv, c.tbq = 0, 0
+		c.qv, c.tbq, c.tbb = 0, 0, 0
 		for j := 0; j < fan; j++ {
 			c.qv += g.qleaf[i][j].qv
 			c.tbq += g.qleaf[i][j].tbq
+			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// oneSided makes every leaf of a single trade (of the k blocks' leaves
+// g.qleaf) a buy or a sell: its taker-buy lots move to the minute's
+// leaves of two trades or more (the nearer side first), where its block
+// could not move them (fixTakers). The minute's taker-buy volume does not
+// change; the blocks' are their leaves' sums again (minuteLeaves).
+func (g *gen) oneSided(k, fan int) {
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades != 1 || n.tbb == 0 || n.tbb == n.vol {
+				continue
+			}
+			for _, to := range [2]int64{n.vol * boolInt(2*n.tbb >= n.vol), n.vol * boolInt(2*n.tbb < n.vol)} {
+				if g.shiftMinute(k, fan, n.tbb-to) {
+					n.tbb = to
+					break
+				}
+			}
+		}
+	}
+}
+
+// shiftMinute moves d taker-buy lots into the minute's leaves of two
+// trades or more (d < 0: out of them), if they can hold them all.
+func (g *gen) shiftMinute(k, fan int, d int64) bool {
+	var room int64
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades < 2 {
+				continue
+			}
+			if d > 0 {
+				room += n.vol - n.tbb
+			} else {
+				room += n.tbb
+			}
+		}
+	}
+	if room < abs64(d) {
+		return false
+	}
+	for i := 0; i < k && d != 0; i++ {
+		for j := 0; j < fan && d != 0; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades < 2 {
+				continue
+			}
+			if d > 0 {
+				x := min(d, n.vol-n.tbb)
+				n.tbb += x
+				d -= x
+			} else {
+				x := min(-d, n.tbb)
+				n.tbb -= x
+				d += x
+			}
+		}
+	}
+	return true
 }
 
 // natAdjust moves one side's quote volumes (buys: side 0) of the

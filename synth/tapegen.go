@@ -109,6 +109,11 @@ func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 			return true
 		}
 	}
+	// Last, the natural draw moved exactly, where its free orders reach.
+	if int64(N) >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol) && n.h != n.l {
+		qv, tbq := tg.naturalQuote(s, idx, n, times)
+		return tg.adjust(true, n.tbq-tbq, n) && tg.adjust(false, n.qv-n.tbq-(qv-tbq), n)
+	}
 	return false
 }
 
