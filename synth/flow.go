@@ -17,6 +17,18 @@ func (n *node) band() (lo, hi float64) {
 	return float64(n.l) + m, float64(n.h) - m
 }
 
+// aimMargin: the VWAP a split aims a child at is its typical price,
+// at least 1/aimMargin of its range off its extremes (inside band): a
+// VWAP on the band's edge left the child's own children an edge to
+// reach, and so on down, draining volume toward it at every level.
+const aimMargin = 3
+
+// aim is the range of VWAPs a split aims a node at, per lot, in ticks.
+func (n *node) aim() (lo, hi float64) {
+	m := float64(n.h-n.l) / aimMargin
+	return float64(n.l) + m, float64(n.h) - m
+}
+
 // bandQV is band as quote volume: the range of n.qv it aims at.
 func (n *node) bandQV() (lo, hi int64) {
 	m := n.vol * (n.h - n.l) / vwapMargin

@@ -105,3 +105,40 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 	}
 	return mask
 }
+
+// pathLevel: nodes above it (days, 6 hours, hours) aim their VWAP at
+// their path's (pathVWAP), not at their typical price.
+const pathLevel = 7
+
+// pathVWAP is where node n of level L (idx; prices, variance and jump
+// final) can be expected to trade on average, given the path inside it:
+// its children's typical prices weighted by their volume targets, from a
+// split of n that stops there (its trade count taken as what it needs to
+// move freely). A day that doubles in its last hours then trades mostly
+// near its open: aiming it at its typical price drained the volume of
+// its first hours to reach it, level after level.
+func (g *gen) pathVWAP(L int, n *node, idx int64) float64 {
+	if g.sub == nil {
+		g.sub = newGen()
+	}
+	sub := g.sub
+	sub.use(g.m, g.s)
+	c := *n
+	c.trades = 1 << 20
+	c.vol, c.qv, c.tbb, c.tbq = 1<<40, 1<<40*c.o, 1<<39, 1<<39*c.o
+	sub.dry = true
+	sub.splitMicro(L+1, &c, idx)
+	sub.dry = false
+	var sw, sx float64
+	for i := 0; i < levels[L+1].fan; i++ {
+		if sub.hi[i] > 0 {
+			sw += sub.tgt[i]
+			sx += sub.tgt[i] * sub.typ[i]
+		}
+	}
+	sub.drop()
+	if sw <= 0 {
+		return n.typical()
+	}
+	return sx / sw
+}

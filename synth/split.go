@@ -191,7 +191,7 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 	g.kids[L][iL].ll = p.ll
 	if L == dayLevel {
 		for i := 0; i < k; i++ {
-			g.fixDay(&g.kids[L][i], g.nb[i])
+			g.fixDay(&g.kids[L][i], g.nb[i], pidx*int64(k)+int64(i))
 		}
 	}
 	_ = s
@@ -200,15 +200,15 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 // fixDay turns a day's log prices and float budgets into ticks and lots.
 // Consecutive days share the float at their boundary, so one day's close
 // is the next day's open.
-func (g *gen) fixDay(n *node, share float64) {
+func (g *gen) fixDay(n *node, share float64, idx int64) {
 	s := g.s
 	n.o, n.c = g.ticks(n.lo), g.ticks(n.lc)
 	n.h = max(g.ticks(n.lh), n.o, n.c)
 	n.l = min(g.ticks(n.ll), n.o, n.c)
 	n.trades = max(n.pins(), int64(math.Round(n.ftr)))
 	n.vol = max(n.trades, int64(math.Round(n.fvol)))
-	lo, hi := n.bandQV()
-	n.qv = max(lo, min(hi, int64(math.Round(float64(n.vol)*n.typical()))))
+	lo, hi := n.aim()
+	n.qv = int64(math.Round(float64(n.vol) * max(lo, min(hi, g.pathVWAP(dayLevel, n, idx)))))
 	n.tbb = int64(math.Round(float64(n.vol) * share))
 	n.tbq = mulDiv(n.qv, n.tbb, n.vol)
 	_ = s
@@ -360,14 +360,21 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		// Prices are final: kept for the quote volumes, inside the
 		// band the quote volumes are split in (a typical price outside
 		// it left a debt that pushed the next children to their edges).
-		bl, bh := n.band()
-		g.typ[i] = max(bl, min(bh, n.typical()))
+		bl, bh := n.aim()
+		typ := n.typical()
+		if L < pathLevel && !g.dry {
+			typ = g.pathVWAP(L, n, pidx*int64(k)+int64(i))
+		}
+		g.typ[i] = max(bl, min(bh, typ))
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
 		if g.hi[i] > 0 {
 			sx += g.tgt[i] * x
 			sxx += g.tgt[i] * x * x
 		}
+	}
+	if g.dry {
+		return // pathVWAP: the children's prices and volume targets
 	}
 	// The volume targets before the tilt: the children's activity, which
 	// their trade counts follow (the tilt moves volume to balance the

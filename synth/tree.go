@@ -116,6 +116,7 @@ type gen struct {
 	tg                                                           *tapeGen // scratch of minuteLeaves
 	sub                                                          *gen     // splits quiet minutes ahead (quietQuote)
 	pq                                                           node     // a quiet minute with its provisional quote volumes
+	dry                                                          bool     // splitMicro stops at the children's volume targets (pathVWAP)
 	nested                                                       bool     // minuteLeaves is splitting a block
 	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
