@@ -8,7 +8,8 @@ import "math"
 // as high as the node's own.
 const vwapMargin = 5
 
-// keepLast: reachVWAP leaves every child at least 1/keepLast of its lots.
+// keepLast: reachVWAP leaves every child at least 1/keepLast of its lots
+// (down to its pins' lots it drained blocks to a lot a trade).
 const keepLast = 4
 
 // band is the range a node's VWAP is aimed at, per lot, in ticks.
@@ -94,8 +95,9 @@ func poissonZero(u, want float64) bool {
 // whose bands sit farthest from the parent's VWAP to the child holding the
 // parent's extreme on that side, each donor first down to half its lots
 // (so that the move spreads over donors rather than draining the first
-// to its pins' lots), then as far as need be. Every trading child keeps
-// at least a lot per price. It reports whether any volume moved; if none did, g.lo and g.hi
+// to its pins' lots), then down to a quarter (keepLast; where that is not
+// enough, the quote volumes' bands widen instead). Every trading child
+// keeps at least a lot per price. It reports whether any volume moved; if none did, g.lo and g.hi
 // hold the children's bands (bandQV).
 func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 	var capHi, capLo int64
