@@ -32,8 +32,10 @@ func (n *node) provisional() (qv, tbq int64) {
 }
 
 // quietQuote splits quiet minute n (index idx, every field but its quote
-// volumes final) and returns its leaves' quote volumes' sums.
-func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64) {
+// volumes final) and returns its leaves' quote volumes' sums, and how far
+// adjust can move its natural leaves' buys' and sells' (down, up, down,
+// up).
+func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 	if g.sub == nil {
 		g.sub = newGen()
 	}
@@ -46,8 +48,13 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64) {
 		qv += sub.kids[leafLevel-1][i].qv
 		tbq += sub.kids[leafLevel-1][i].tbq
 	}
+	for i := range sub.nroom {
+		for j := range room {
+			room[j] += sub.nroom[i][j]
+		}
+	}
 	sub.drop()
-	return qv, tbq
+	return qv, tbq, room
 }
 
 // quietMinutes gives the quiet minutes among kids (the children of
@@ -62,19 +69,26 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 		n := &kids[i]
 		if n.quiet() {
 			mask |= 1 << i
-			n.qv, n.tbq = g.quietQuote(n, pidx*int64(k)+int64(i))
+			n.qv, n.tbq, g.qroom[i] = g.quietQuote(n, pidx*int64(k)+int64(i))
+			g.qnat[i] = [2]int64{n.qv, n.tbq}
 		}
 	}
 	if mask == 0 {
 		return 0
 	}
-	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -1} {
+	// The others' bands narrowing to none, then (every minute quiet, or
+	// the others too far off) the quiet ones moving too, by adjust.
+	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -1, -2} {
 		var sumLo, sumHi int64
 		for i := 0; i < k; i++ {
 			n := &kids[i]
 			if mask&(1<<i) != 0 {
+				r := &g.qroom[i]
 				g.tgt[i] = float64(n.qv)
 				g.lo[i], g.hi[i] = n.qv, n.qv
+				if div == -2 {
+					g.lo[i], g.hi[i] = n.qv+r[0]+r[2], n.qv+r[1]+r[3]
+				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
 				switch {

@@ -492,8 +492,13 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 0; i < k; i++ {
 		n := &kids[i]
 		if quiet&(1<<i) != 0 {
-			g.tgt[i] = float64(n.tbq)
-			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = n.tbq, n.tbq, n.tbq, n.tbq
+			// Its leaves' buys, or as near as adjust reaches with its
+			// sells' within theirs (quietMinutes).
+			q, r := &g.qnat[i], &g.qroom[i]
+			lo := max(q[1]+r[0], n.qv-(q[0]-q[1]+r[3]))
+			hi := min(q[1]+r[1], n.qv-(q[0]-q[1]+r[2]))
+			g.tgt[i] = float64(q[1])
+			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = lo, hi, lo, hi
 			continue
 		}
 		sell := n.vol - n.tbb

@@ -130,6 +130,10 @@ type gen struct {
 	// How far each natural leaf's draw can move its buys' and its
 	// sells' quote volumes (adjustRoom): down, up, down, up.
 	nroom [qFan * maxFan][4]int64
+	// quietMinutes' scratch: each quiet minute's natural quote volumes
+	// (quote, taker-buy quote) and how far adjust can move them.
+	qnat  [maxFan][2]int64
+	qroom [maxFan][4]int64
 }
 
 // qFan is the number of blocks of a minute, whose leaves minuteLeaves keeps.
