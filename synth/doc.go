@@ -106,13 +106,13 @@
 // (quietQuote, a split of the minute with provisional quote volumes it
 // then always uses) while the block's other minutes share the rest. And
 // the VWAP a split aims a child at is inside the middle third of its
-// range, for days, 6-hour blocks and hours the VWAP of their own path
+// range, for days and 6-hour blocks the VWAP of their own path
 // (pathVWAP: a day that doubles late trades mostly near its open), so
 // that no level drains its children of volume toward an edge. Over 605k
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
-// lots 0.00001 to 1), quiet, busy and jump hours, 99.91% of the trading
-// seconds are exact and 97.3% of the trading minutes in every second,
-// every second of 40 trades or more and all but 0.03% of those of 10 or
+// lots 0.00001 to 1), quiet, busy and jump hours, 99.90% of the trading
+// seconds are exact and 96.8% of the trading minutes in every second,
+// every second of 40 trades or more and all but 0.04% of those of 10 or
 // more (TestTradesAggregateToCandles). NOT all: the rest are minutes
 // whose leaves cannot take the quote volumes their split hands them (a
 // VWAP at the edge of its band, a lot or two per trade), quiet minutes

@@ -282,8 +282,8 @@ func TestRealism(t *testing.T) {
 	// holds weekend nights, the real day does not). It was 0.00, 0.03,
 	// 0.11 before counts down to the minutes followed activity to the
 	// power 0.35 (tradeDamp), the VWAP tilt kept a fifth of a child's
-	// volume target and reachVWAP a quarter of its lots, and days, 6-hour
-	// blocks and hours aimed their VWAP at their path's (pathVWAP): the
+	// volume target and reachVWAP a quarter of its lots, and days and
+	// 6-hour blocks aimed their VWAP at their path's (pathVWAP): the
 	// volume split drained blocks to a lot per trade, and a block has at
 	// most a trade per lot.
 	if counts, err := readTradeCounts(realCounts); err == nil {

@@ -439,13 +439,13 @@ var aggPairs = []cc.Pair{
 // second, prices inside [low, high], at least a lot each, and the volume
 // and taker-buy volume whenever a candle can split them (two trades or
 // more, or one side). Every field exactly: every second of 40 trades or
-// more, all but 0.05% of those of 10 or more (measured 0.026%), at least
-// 99.85% of the seconds with trades (measured 99.91%; 99.54% before
-// nodes above the 15 minutes aimed their VWAP at their path's; on the
+// more, all but 0.05% of those of 10 or more (measured 0.04%), at least
+// 99.85% of the seconds with trades (measured 99.90%; 99.54% before
+// days and 6-hour blocks aimed their VWAP at their path's; on the
 // narrower sample this test had before, 42% before the splits gave
 // leaves a trade per price, 85.2% before the exact repair and
 // minuteLeaves, 99.3% before quiet minutes and adjust) and 96.5% of the
-// minutes with trades (every second exact; measured 97.3%); 99.95% pass
+// minutes with trades (every second exact; measured 96.8%); 99.95% pass
 // leafFeasible (99.99%). NOT every second, as the brief asks: the rest
 // are minutes whose leaves cannot take the quote volumes their split
 // hands them (a VWAP at the edge of its band, a lot or two per trade),
