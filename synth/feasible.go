@@ -345,7 +345,12 @@ const absorbMargin = 8
 // the leaf of most trades (its tape then misses: a minute without a
 // leaf that absorbs, or whose natural draws are too far off for them).
 // The minute's totals do not change.
-func (g *gen) minuteLeaves(kids []node, pidx int64) {
+//
+// A quiet minute (quiet.go) has no leaves that absorb: every leaf takes
+// its natural draw, and the minute's quote volumes are their sums (want
+// nil: quietQuote asking what they are) or, given, what the natural
+// leaves reach by adjust (its 15-minute block could not hold the sums).
+func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	if g.tg == nil {
 		g.tg = &tapeGen{}
 	}
@@ -359,10 +364,14 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 	g.nested = false
 	g.count[leafLevel] = 0 // the nested splits overwrote the leaves
 	g.qmask, g.qbase = 1<<k-1, pidx*int64(k)
+	g.oneSided(k, fan)
 	var p node // the minute's totals, from its blocks
 	for i := range kids {
 		p.qv += kids[i].qv
 		p.tbq += kids[i].tbq
+	}
+	if want != nil {
+		p.qv, p.tbq = want.qv, want.tbq
 	}
 	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
 	var fixB, fixS int64
@@ -371,6 +380,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 	for i := range kids {
 		for j := 0; j < fan; j++ {
 			n := &g.qleaf[i][j]
+			g.nroom[i*maxFan+j] = [4]int64{}
 			if n.trades == 0 {
 				continue
 			}
@@ -378,8 +388,14 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 				top = i*maxFan + j
 			}
 			switch {
-			case n.natural():
+			case quiet || n.natural():
+				n.nat = quiet
 				n.qv, n.tbq = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+				if n.h != n.l {
+					r := &g.nroom[i*maxFan+j]
+					r[0], r[1] = g.tg.adjustRoom(true, n)
+					r[2], r[3] = g.tg.adjustRoom(false, n)
+				}
 			case n.absorbs():
 				g.ab[na] = i*maxFan + j
 				na++
@@ -388,6 +404,9 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 			fixB += n.tbq
 			fixS += n.qv - n.tbq
 		}
+	}
+	if quiet && want == nil {
+		p.qv, p.tbq = fixB+fixS, fixB
 	}
 	for side := 0; side < 2; side++ {
 		target := p.tbq - fixB
@@ -400,6 +419,9 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 				break
 			}
 		}
+		// What they cannot hold goes to the natural leaves, exactly
+		// (adjust).
+		rest -= g.natAdjust(kids, side, rest)
 		// What they cannot hold goes to the other leaves, up to their
 		// extremes, most room first (their tapes then miss), and what
 		// even those cannot to the leaf of most trades.
@@ -440,12 +462,116 @@ func (g *gen) minuteLeaves(kids []node, pidx int64) {
 	}
 	for i := range kids {
 		c := &kids[i]
-		c.qv, c.tbq = 0, 0
+		c.qv, c.tbq, c.tbb = 0, 0, 0
 		for j := 0; j < fan; j++ {
 			c.qv += g.qleaf[i][j].qv
 			c.tbq += g.qleaf[i][j].tbq
+			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// oneSided makes every leaf of a single trade (of the k blocks' leaves
+// g.qleaf) a buy or a sell: its taker-buy lots move to the minute's
+// leaves of two trades or more (the nearer side first), where its block
+// could not move them (fixTakers). The minute's taker-buy volume does not
+// change; the blocks' are their leaves' sums again (minuteLeaves).
+func (g *gen) oneSided(k, fan int) {
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades != 1 || n.tbb == 0 || n.tbb == n.vol {
+				continue
+			}
+			for _, to := range [2]int64{n.vol * boolInt(2*n.tbb >= n.vol), n.vol * boolInt(2*n.tbb < n.vol)} {
+				if g.shiftMinute(k, fan, n.tbb-to) {
+					n.tbb = to
+					break
+				}
+			}
+		}
+	}
+}
+
+// shiftMinute moves d taker-buy lots into the minute's leaves of two
+// trades or more (d < 0: out of them), if they can hold them all.
+func (g *gen) shiftMinute(k, fan int, d int64) bool {
+	var room int64
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades < 2 {
+				continue
+			}
+			if d > 0 {
+				room += n.vol - n.tbb
+			} else {
+				room += n.tbb
+			}
+		}
+	}
+	if room < abs64(d) {
+		return false
+	}
+	for i := 0; i < k && d != 0; i++ {
+		for j := 0; j < fan && d != 0; j++ {
+			n := &g.qleaf[i][j]
+			if n.trades < 2 {
+				continue
+			}
+			if d > 0 {
+				x := min(d, n.vol-n.tbb)
+				n.tbb += x
+				d -= x
+			} else {
+				x := min(-d, n.tbb)
+				n.tbb -= x
+				d += x
+			}
+		}
+	}
+	return true
+}
+
+// natAdjust moves one side's quote volumes (buys: side 0) of the
+// natural leaves of a minute by up to want in all, within what each
+// one's draw can move (g.nroom, then reduced by what it took), most
+// room first, and returns how far it moved them.
+func (g *gen) natAdjust(kids []node, side int, want int64) int64 {
+	fan := levels[leafLevel].fan
+	rest := want
+	for rest != 0 {
+		best, room := -1, int64(0)
+		for i := range kids {
+			for j := 0; j < fan; j++ {
+				r := &g.nroom[i*maxFan+j]
+				x := r[2*side+1]
+				if rest < 0 {
+					x = -r[2*side]
+				}
+				if x > room {
+					best, room = i*maxFan+j, x
+				}
+			}
+		}
+		if best < 0 {
+			break
+		}
+		x := min(room, abs64(rest))
+		if rest < 0 {
+			x = -x
+		}
+		r := &g.nroom[best]
+		r[2*side] -= x // its room from where it now is
+		r[2*side+1] -= x
+		n := &g.qleaf[best/maxFan][best%maxFan]
+		if side == 0 {
+			n.tbq += x
+		}
+		n.qv += x
+		rest -= x
+	}
+	return want - rest
 }
 
 // absorb moves one side's quote volumes (buys, else sells) of the na

@@ -8,9 +8,25 @@ import "math"
 // as high as the node's own.
 const vwapMargin = 5
 
+// keepLast: reachVWAP leaves every child at least 1/keepLast of its lots
+// (down to its pins' lots it drained blocks to a lot a trade).
+const keepLast = 4
+
 // band is the range a node's VWAP is aimed at, per lot, in ticks.
 func (n *node) band() (lo, hi float64) {
 	m := float64(n.h-n.l) / vwapMargin
+	return float64(n.l) + m, float64(n.h) - m
+}
+
+// aimMargin: the VWAP a split aims a child at is its typical price,
+// at least 1/aimMargin of its range off its extremes (inside band): a
+// VWAP on the band's edge left the child's own children an edge to
+// reach, and so on down, draining volume toward it at every level.
+const aimMargin = 3
+
+// aim is the range of VWAPs a split aims a node at, per lot, in ticks.
+func (n *node) aim() (lo, hi float64) {
+	m := float64(n.h-n.l) / aimMargin
 	return float64(n.l) + m, float64(n.h) - m
 }
 
@@ -79,8 +95,9 @@ func poissonZero(u, want float64) bool {
 // whose bands sit farthest from the parent's VWAP to the child holding the
 // parent's extreme on that side, each donor first down to half its lots
 // (so that the move spreads over donors rather than draining the first
-// to its pins' lots), then as far as need be. Every trading child keeps
-// at least a lot per price. It reports whether any volume moved; if none did, g.lo and g.hi
+// to its pins' lots), then down to a quarter (keepLast; where that is not
+// enough, the quote volumes' bands widen instead). Every trading child
+// keeps at least a lot per price. It reports whether any volume moved; if none did, g.lo and g.hi
 // hold the children's bands (bandQV).
 func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 	var capHi, capLo int64
@@ -102,7 +119,9 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		}
 		for pass := 0; need > 0 && pass < 2; pass++ {
 			if pass == 1 {
-				g.keep = g.pn
+				for i := range kids {
+					g.keep[i] = max(g.pn[i], kids[i].vol/keepLast)
+				}
 			}
 			for need > 0 {
 				j, jhi := -1, 0.0 // the lowest band that can give lots
@@ -131,7 +150,9 @@ func (g *gen) reachVWAP(kids []node, p *node, iH, iL int) (moved bool) {
 		}
 		for pass := 0; need > 0 && pass < 2; pass++ {
 			if pass == 1 {
-				g.keep = g.pn
+				for i := range kids {
+					g.keep[i] = max(g.pn[i], kids[i].vol/keepLast)
+				}
 			}
 			for need > 0 {
 				j, jlo := -1, 0.0 // the highest band that can give lots

@@ -16,6 +16,8 @@ const (
 	takerSd      = 0.03               // and has some noise of its own
 	tradeExp     = 0.85               // above a day: trades ∝ volume^tradeExp
 	tradeBend    = 0.15               // below: trades ∝ x(1+b)/(1+bx), x relative volume
+	tradeDamp    = 0.35               // down to the minutes the x of tradeBend is activity^tradeDamp
+	tiltFloor    = 0.2                // the VWAP tilt leaves a child at least this share of its volume target
 
 	// Jumps (gen.jump): in a split of jumpLevel, with probability
 	// jumpRate (about four a month), one child gets an excess variance of
@@ -189,7 +191,7 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 	g.kids[L][iL].ll = p.ll
 	if L == dayLevel {
 		for i := 0; i < k; i++ {
-			g.fixDay(&g.kids[L][i], g.nb[i])
+			g.fixDay(&g.kids[L][i], g.nb[i], pidx*int64(k)+int64(i))
 		}
 	}
 	_ = s
@@ -198,15 +200,15 @@ func (g *gen) splitMacro(L int, p *node, pidx int64) {
 // fixDay turns a day's log prices and float budgets into ticks and lots.
 // Consecutive days share the float at their boundary, so one day's close
 // is the next day's open.
-func (g *gen) fixDay(n *node, share float64) {
+func (g *gen) fixDay(n *node, share float64, idx int64) {
 	s := g.s
 	n.o, n.c = g.ticks(n.lo), g.ticks(n.lc)
 	n.h = max(g.ticks(n.lh), n.o, n.c)
 	n.l = min(g.ticks(n.ll), n.o, n.c)
 	n.trades = max(n.pins(), int64(math.Round(n.ftr)))
 	n.vol = max(n.trades, int64(math.Round(n.fvol)))
-	lo, hi := n.bandQV()
-	n.qv = max(lo, min(hi, int64(math.Round(float64(n.vol)*n.typical()))))
+	lo, hi := n.aim()
+	n.qv = int64(math.Round(float64(n.vol) * max(lo, min(hi, g.pathVWAP(dayLevel, n, idx)))))
 	n.tbb = int64(math.Round(float64(n.vol) * share))
 	n.tbq = mulDiv(n.qv, n.tbb, n.vol)
 	_ = s
@@ -255,6 +257,17 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			kids[i] = node{t0: p.t0 + int64(i)*dur, o: p.c, c: p.c, h: p.c, l: p.c}
 		}
 		return
+	}
+	var want *node // a quiet minute's quote volumes, where known
+	if L == leafLevel-1 && p.quiet() {
+		// A quiet minute's quote volumes are its leaves' natural
+		// draws' (quietQuote): its split must not depend on them.
+		if p.qv >= 0 {
+			want = p
+		}
+		g.pq = *p
+		g.pq.qv, g.pq.tbq = p.provisional()
+		p = &g.pq
 	}
 	g.pjx, g.pv = p.jx, p.v
 	g.draw(L, k, p.t0, pidx)
@@ -311,7 +324,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
-		n.jx = 0
+		n.jx, n.nat = 0, false
 		if i == g.jumpKid {
 			n.jx = g.jumpE
 		}
@@ -344,13 +357,24 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			g.lo[i], g.hi[i] = g.pn[i], inf
 		}
 
-		g.typ[i] = n.typical() // prices are final: kept for the quote volumes
+		// Prices are final: kept for the quote volumes, inside the
+		// band the quote volumes are split in (a typical price outside
+		// it left a debt that pushed the next children to their edges).
+		bl, bh := n.aim()
+		typ := n.typical()
+		if L < pathLevel && !g.dry {
+			typ = g.pathVWAP(L, n, pidx*int64(k)+int64(i))
+		}
+		g.typ[i] = max(bl, min(bh, typ))
 		x := g.typ[i] - vwap
 		g.w0[i] = x // scratch: the boost factors are no longer needed
 		if g.hi[i] > 0 {
 			sx += g.tgt[i] * x
 			sxx += g.tgt[i] * x * x
 		}
+	}
+	if g.dry {
+		return // pathVWAP: the children's prices and volume targets
 	}
 	// The volume targets before the tilt: the children's activity, which
 	// their trade counts follow (the tilt moves volume to balance the
@@ -367,8 +391,8 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		th := -sx / sxx
 		for i := 0; i < k; i++ {
 			f := 1 + th*g.w0[i]
-			if f < 0.05 { // max(0.05, f), without the NaN and zero fix-ups
-				f = 0.05
+			if f < tiltFloor { // max(tiltFloor, f), without the NaN and zero fix-ups
+				f = tiltFloor
 			}
 			g.tgt[i] *= f
 		}
@@ -436,6 +460,12 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			if sa > 0 {
 				x = g.ta[i] / sa * float64(k)
 			}
+			if L <= minLevel {
+				// Down to the minutes counts vary far less than
+				// volume (real BTCUSDT: q1% of a day's 1m counts 0.40
+				// of the median): activity to a power.
+				x = fastPow(x, tradeDamp)
+			}
 			g.tgt[i] = x * (1 + tradeBend) / (1 + tradeBend*x)
 			g.lo[i], g.hi[i] = g.pn[i], n.vol
 		}
@@ -455,8 +485,22 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		kids[i].tbb = g.bt[i]
 	}
 	fixTakers(kids, p) // feasible.go: a taker split every child can trade
+	var quiet uint32
+	if L == minLevel {
+		quiet = g.quietMinutes(kids, p, pidx) // quiet.go: their leaves' quote volumes
+	}
 	for i := 0; i < k; i++ {
 		n := &kids[i]
+		if quiet&(1<<i) != 0 {
+			// Its leaves' buys, or as near as adjust reaches with its
+			// sells' within theirs (quietMinutes).
+			q, r := &g.qnat[i], &g.qroom[i]
+			lo := max(q[1]+r[0], n.qv-(q[0]-q[1]+r[3]))
+			hi := min(q[1]+r[1], n.qv-(q[0]-q[1]+r[2]))
+			g.tgt[i] = float64(q[1])
+			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = lo, hi, lo, hi
+			continue
+		}
 		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {
@@ -471,7 +515,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		kids[i].tbq = g.bt[i]
 	}
 	if L == leafLevel-1 {
-		g.minuteLeaves(kids, pidx) // feasible.go: quote volumes the tapes reach
+		g.minuteLeaves(kids, pidx, p == &g.pq, want) // feasible.go: quote volumes the tapes reach
 	}
 }
 

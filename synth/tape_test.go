@@ -418,34 +418,64 @@ func leafFeasible(c cc.Candle) bool {
 		TQ >= B*l && TQ <= B*h && Q-TQ >= S*l && Q-TQ <= S*h
 }
 
-// The trades of every second aggregate to its 1s candle: over 250k
-// seconds (200k with trades) of three seeds, two exchanges, four pairs (XRP at 0.6 and a
-// default altcoin among them), a quiet hour (Sunday night), a busy one
-// and the hour of the largest 1m move of a month (a jump). Always: the
-// count, the times inside the second, prices inside [low, high], at least
-// a lot each, and the volume and taker-buy volume whenever a candle can
-// split them (two trades or more, or one side). Every field exactly: at
-// least 99.1% of the seconds with trades (measured 99.3%; 42% before the
-// splits gave leaves a trade per price, 85.2% before the exact repair and
-// minuteLeaves), every second of 40 trades or more and all but 0.1% of
-// those of 10 or more (0.07%), and 99.6% pass leafFeasible (99.77%). NOT every
-// second, as the brief asks: the rest are the leaves of quiet minutes
-// where no leaf can absorb the natural draws' differences (see doc.go).
+// aggPairs are TestTradesAggregateToCandles' pairs: ticks from 0.01 to
+// 0.0001 and lots from 0.00001 to 1 (BTC, ETH, SOL, XRP at 0.6, DOGE at
+// 0.15 and a default altcoin).
+var aggPairs = []cc.Pair{
+	{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"},
+	{Base: "ETH", Quote: "USDT", Symbol: "ETHUSDT"},
+	{Base: "SOL", Quote: "USDT", Symbol: "SOLUSDT"},
+	{Base: "XRP", Quote: "USDT", Price: 0.6, Symbol: "XRPUSDT"},
+	{Base: "DOGE", Quote: "USDT", Price: 0.15, Symbol: "DOGEUSDT"},
+	{Base: "FOO", Quote: "USDT", Symbol: "FOOUSDT"},
+}
+
+// The trades of every second aggregate to its 1s candle, and a minute's
+// to its 1m candle: over 520k seconds of three seeds, four venues, six
+// pairs of ticks from 0.01 to 0.0001 and lots from 0.00001 to 1, a quiet
+// hour (a weekend night, on a different day for each seed), a busy one
+// (a weekday afternoon) and, for the first seed, the hour of the largest
+// 1m move of a month (a jump). Always: the count, the times inside the
+// second, prices inside [low, high], at least a lot each, and the volume
+// and taker-buy volume whenever a candle can split them (two trades or
+// more, or one side). Every field exactly: every second of 40 trades or
+// more, all but 0.05% of those of 10 or more (measured 0.04%), at least
+// 99.85% of the seconds with trades (measured 99.90%; 99.54% before
+// days and 6-hour blocks aimed their VWAP at their path's; on the
+// narrower sample this test had before, 42% before the splits gave
+// leaves a trade per price, 85.2% before the exact repair and
+// minuteLeaves, 99.3% before quiet minutes and adjust) and 96.5% of the
+// minutes with trades (every second exact; measured 96.8%); 99.95% pass
+// leafFeasible (99.99%). NOT every second, as the brief asks: the rest
+// are minutes whose leaves cannot take the quote volumes their split
+// hands them (a VWAP at the edge of its band, a lot or two per trade),
+// and quiet minutes whose 15-minute block could not hold their leaves'
+// sums (see doc.go).
 func TestTradesAggregateToCandles(t *testing.T) {
-	hours := []string{"2025-03-02T04:00:00Z", "2025-03-05T15:00:00Z"} // a Sunday night, a Wednesday afternoon
-	var total, trading, feasible, exact, big, bigExact, mid, midExact int
+	type hours struct{ quiet, busy string }
+	days := map[uint64]hours{
+		1: {"2025-03-02T04:00:00Z", "2025-03-05T15:00:00Z"}, // a Sunday night, a Wednesday afternoon
+		2: {"2025-06-14T02:00:00Z", "2025-06-17T14:00:00Z"}, // a Saturday night, a Tuesday afternoon
+		3: {"2026-01-04T05:00:00Z", "2026-01-08T16:00:00Z"}, // a Sunday night, a Thursday afternoon
+	}
+	var total, trading, feasible, exact, big, bigExact, mid, midExact, minutes, minutesExact int
 	missByN := map[string]int{} // feasible, not exact, by trade count
+	missBySym := map[string]int{}
 	for _, seed := range []uint64{1, 2, 3} {
-		for _, ex := range []string{"binance_spot", "okx"} {
-			m := tapeMarket(seed, ex)
-			for _, p := range tapePairs {
-				starts := []int64{ms(hours[0]), ms(hours[1]), jumpHour(t, m, p.Symbol, ms("2025-04-01T00:00:00Z"))}
+		for _, ex := range []string{"binance_spot", "okx_spot", "kraken_spot", "hyperliquid_perpetual"} {
+			m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
+			for _, p := range aggPairs {
+				starts := []int64{ms(days[seed].quiet), ms(days[seed].busy)}
+				if seed == 1 {
+					starts = append(starts, jumpHour(t, m, p.Symbol, ms("2025-04-01T00:00:00Z")))
+				}
 				for _, start := range starts {
 					end := start + 3_600_000
 					cs := candles(t, m, p.Symbol, cc.Interval1s, start, end, far)
 					ts := trades(t, m, cc.TradeQuery{Symbol: p.Symbol, Start: start * us, End: end * us})
 					k := 0
-					for _, c := range cs {
+					minuteOK, minuteTrades := true, 0
+					for i, c := range cs {
 						total++
 						n := int(c.Trades)
 						if k+n > len(ts) {
@@ -471,46 +501,59 @@ func TestTradesAggregateToCandles(t *testing.T) {
 								tbq += px * sz
 							}
 						}
-						if n == 0 {
-							continue
-						}
-						trading++
-						if n >= 2 || c.TakerBuyBase.Units == 0 || c.TakerBuyBase == c.Volume {
-							if vol != c.Volume.Units || tbb != c.TakerBuyBase.Units {
-								t.Fatalf("%s: second %d: volume %d/%d taker-buy %d/%d", p.Symbol, c.OpenTime, vol, c.Volume.Units, tbb, c.TakerBuyBase.Units)
-							}
-						}
-						ok := sec[0].Price == c.Open && sec[n-1].Price == c.Close && hi == c.High.Units && lo == c.Low.Units &&
-							vol == c.Volume.Units && qv == c.QuoteVolume.Units && tbb == c.TakerBuyBase.Units && tbq == c.TakerBuyQuote.Units
-						if ok {
-							exact++
-						}
-						if leafFeasible(c) {
-							feasible++
-							if !ok {
-								b := "40+"
-								switch {
-								case n < 10:
-									b = string(rune('0' + n))
-								case n < 40:
-									b = "10-39"
-								}
-								missByN[b]++
-							}
-							if n >= 40 {
-								big++
-								if ok {
-									bigExact++
+						ok := true
+						if n > 0 {
+							trading++
+							if n >= 2 || c.TakerBuyBase.Units == 0 || c.TakerBuyBase == c.Volume {
+								if vol != c.Volume.Units || tbb != c.TakerBuyBase.Units {
+									t.Fatalf("%s: second %d: volume %d/%d taker-buy %d/%d", p.Symbol, c.OpenTime, vol, c.Volume.Units, tbb, c.TakerBuyBase.Units)
 								}
 							}
-							if n >= 10 {
-								mid++
-								if ok {
-									midExact++
+							ok = sec[0].Price == c.Open && sec[n-1].Price == c.Close && hi == c.High.Units && lo == c.Low.Units &&
+								vol == c.Volume.Units && qv == c.QuoteVolume.Units && tbb == c.TakerBuyBase.Units && tbq == c.TakerBuyQuote.Units
+							if ok {
+								exact++
+							} else {
+								missBySym[p.Symbol]++
+							}
+							if leafFeasible(c) {
+								feasible++
+								if !ok {
+									b := "40+"
+									switch {
+									case n < 10:
+										b = string(rune('0' + n))
+									case n < 40:
+										b = "10-39"
+									}
+									missByN[b]++
+								}
+								if n >= 40 {
+									big++
+									if ok {
+										bigExact++
+									}
+								}
+								if n >= 10 {
+									mid++
+									if ok {
+										midExact++
+									}
+								}
+							} else if ok {
+								t.Fatalf("%s: an exact tape for a candle leafFeasible refuses: %+v", p.Symbol, c)
+							}
+						}
+						minuteOK = minuteOK && ok
+						minuteTrades += n
+						if i%60 == 59 {
+							if minuteTrades > 0 {
+								minutes++
+								if minuteOK {
+									minutesExact++
 								}
 							}
-						} else if ok {
-							t.Fatalf("%s: an exact tape for a candle leafFeasible refuses: %+v", p.Symbol, c)
+							minuteOK, minuteTrades = true, 0
 						}
 					}
 					if k != len(ts) {
@@ -520,27 +563,27 @@ func TestTradesAggregateToCandles(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d seconds, %d with trades: %d pass leafFeasible, %d exact (%.1f%% of trading, %.1f%% of feasible); 40+ trades: %d/%d exact",
-		total, trading, feasible, exact, 100*float64(exact)/float64(trading), 100*float64(exact)/float64(feasible), bigExact, big)
-	t.Logf("feasible but not exact, by trade count: %v", missByN)
-	if total < 250_000 {
+	t.Logf("%d seconds, %d with trades: %d pass leafFeasible, %d exact (%.2f%% of trading, %.2f%% of feasible); 40+ trades: %d/%d exact; 10+: %d/%d; minutes with trades: %d/%d exact (%.2f%%)",
+		total, trading, feasible, exact, 100*float64(exact)/float64(trading), 100*float64(exact)/float64(feasible), bigExact, big,
+		midExact, mid, minutesExact, minutes, 100*float64(minutesExact)/float64(minutes))
+	t.Logf("feasible but not exact, by trade count: %v; seconds not exact by pair: %v", missByN, missBySym)
+	if total < 500_000 {
 		t.Fatalf("only %d seconds", total)
 	}
 	if big != bigExact {
 		t.Fatalf("%d of %d feasible seconds with 40+ trades have no exact tape", big-bigExact, big)
 	}
-	if miss := mid - midExact; miss*1000 > mid {
+	if miss := mid - midExact; miss*2000 > mid {
 		t.Fatalf("%d of %d feasible seconds with 10+ trades have no exact tape", miss, mid)
 	}
-	// The measured level, not the goal (every second exact): 99.3% since
-	// the exact repair, natural draws for every leaf it cannot solve and
-	// the minute's quote volumes going to its leaves directly (85.2%
-	// before); what is left is mostly minutes without a leaf that absorbs.
-	if exact*1000 < trading*991 {
-		t.Fatalf("%d of %d seconds with trades exact, below 99.1%%", exact, trading)
+	if exact*10000 < trading*9985 {
+		t.Fatalf("%d of %d seconds with trades exact, below 99.85%%", exact, trading)
 	}
-	if feasible*1000 < trading*996 {
-		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.6%%", feasible, trading)
+	if minutesExact*1000 < minutes*965 {
+		t.Fatalf("%d of %d minutes with trades exact, below 96.5%%", minutesExact, minutes)
+	}
+	if feasible*10000 < trading*9995 {
+		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.95%%", feasible, trading)
 	}
 }
 

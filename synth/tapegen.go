@@ -77,8 +77,7 @@ const naturalFree = 4
 // trade.
 func (n *node) natural() bool {
 	N := n.trades
-	pn := n.pins()
-	return N >= 1 && N < pn+naturalFree && N >= pn && (N >= 2 || n.tbb == 0 || n.tbb == n.vol)
+	return N >= 1 && N >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol) && !n.absorbs()
 }
 
 // lay lays out the orders of leaf idx (node n, at least a trade) and
@@ -89,9 +88,15 @@ func (n *node) natural() bool {
 // order until one adds up. Times are laid out unless times is false.
 func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 	N := int(n.trades)
-	if n.natural() {
+	if n.nat || n.natural() {
 		qv, tbq := tg.naturalQuote(s, idx, n, times)
 		if qv == n.qv && tbq == n.tbq {
+			return true
+		}
+		// (A flat leaf's draw is laid out whenever times are: with
+		// times false, naturalQuote may skip it, and a flat draw cannot
+		// move.)
+		if n.h != n.l && tg.adjust(true, n.tbq-tbq, n) && tg.adjust(false, n.qv-n.tbq-(qv-tbq), n) {
 			return true
 		}
 	}
@@ -103,6 +108,11 @@ func (tg *tapeGen) lay(s *symbol, idx int64, n *node, times bool) bool {
 		if tg.build(s, idx, n, a, false, times) {
 			return true
 		}
+	}
+	// Last, the natural draw moved exactly, where its free orders reach.
+	if int64(N) >= n.pins() && (N >= 2 || n.tbb == 0 || n.tbb == n.vol) && n.h != n.l {
+		qv, tbq := tg.naturalQuote(s, idx, n, times)
+		return tg.adjust(true, n.tbq-tbq, n) && tg.adjust(false, n.qv-n.tbq-(qv-tbq), n)
 	}
 	return false
 }

@@ -72,6 +72,10 @@ type node struct {
 	// jx is the excess variance of a jump (see gen.jump) the node carries
 	// down to one of its minutes; 0 for most nodes.
 	jx float64
+
+	// nat marks a leaf of a quiet minute: its tape is its natural draw,
+	// whose quote volumes it has (quietQuote).
+	nat bool
 }
 
 // gen walks the tree for one symbol. It caches, per level, the children
@@ -110,6 +114,9 @@ type gen struct {
 	pn                                                           [maxFan + 1]int64 // trades each child needs for its prices (fitPins)
 	as                                                           allocScratch
 	tg                                                           *tapeGen // scratch of minuteLeaves
+	sub                                                          *gen     // splits quiet minutes ahead (quietQuote)
+	pq                                                           node     // a quiet minute with its provisional quote volumes
+	dry                                                          bool     // splitMicro stops at the children's volume targets (pathVWAP)
 	nested                                                       bool     // minuteLeaves is splitting a block
 	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
@@ -120,6 +127,13 @@ type gen struct {
 	// their quote volumes of one side and its bounds.
 	ab           [qFan * maxFan]int
 	aq, alo, ahi [qFan * maxFan]int64
+	// How far each natural leaf's draw can move its buys' and its
+	// sells' quote volumes (adjustRoom): down, up, down, up.
+	nroom [qFan * maxFan][4]int64
+	// quietMinutes' scratch: each quiet minute's natural quote volumes
+	// (quote, taker-buy quote) and how far adjust can move them.
+	qnat  [maxFan][2]int64
+	qroom [maxFan][4]int64
 }
 
 // qFan is the number of blocks of a minute, whose leaves minuteLeaves keeps.
