@@ -111,11 +111,14 @@ func (*Plugin) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, 
 			return nil, fmt.Errorf("kraken: trade timestamp %q: %w", r.Timestamp, err)
 		}
 		t := cc.Trade{ID: r.TradeID, AggID: r.TradeID, Time: at.UnixMicro(), Price: r.Price, Size: r.Qty, BuyerMaker: r.Side == "sell"}
+		// WS v2 names the pair BTC/USD; the index keys it by the native
+		// wsname (XBT/USD), as REST and the book decoder do.
+		sym := namesOfSymbol(r.Symbol).wsname
 		k := len(out) - 1
-		for ; k >= 0 && out[k].Symbol != r.Symbol; k-- {
+		for ; k >= 0 && out[k].Symbol != sym; k-- {
 		}
 		if k < 0 {
-			out = append(out, plugins.TradeSet{Symbol: r.Symbol})
+			out = append(out, plugins.TradeSet{Symbol: sym})
 			k = len(out) - 1
 		}
 		out[k].Trades = append(out[k].Trades, t)

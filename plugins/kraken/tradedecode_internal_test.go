@@ -29,8 +29,9 @@ func TestTradeDecoderRoundTrip(t *testing.T) {
 	if i := kit.SameTrades(sets[0].Trades, want); i >= 0 {
 		t.Fatalf("rest: trade %d: %+v want %+v", i, sets[0].Trades[i], want[i])
 	}
+	// WS v2 says BTC/USD; the set is keyed XBT/USD like REST's.
 	for _, kind := range []string{"snapshot", "update"} {
-		sets, err := p.DecodeTradeFrame("/v2", encodeTrades(kind, "XBT/USD", ts, 2))
+		sets, err := p.DecodeTradeFrame("/v2", encodeTrades(kind, "BTC/USD", ts, 2))
 		if err != nil || len(sets) != 1 || sets[0].Symbol != "XBT/USD" {
 			t.Fatalf("ws %s: %v %+v", kind, err, sets)
 		}
