@@ -74,7 +74,7 @@ for (const entry of EXCHANGES) {
         return;
       }
       const coinbase = entry.id.startsWith('coinbase');
-      let since, page1;
+      let since, page1, page2;
       for (let k = 0; ; k++) {
         since = Date.now() - 6 * HOUR - k * 10 * 60_000;
         const until = since + 2 * HOUR;
@@ -83,20 +83,25 @@ for (const entry of EXCHANGES) {
         // (100 trades or more) cannot be followed by an older page that
         // joins it, on the real exchange too. Take another window then.
         const oneSecond = Math.floor(page1[0].timestamp / 1000) === Math.floor(page1.at(-1).timestamp / 1000);
-        if (!coinbase || !oneSecond || k >= 5) break;
+        if (coinbase && oneSecond && k < 5) continue;
+        m.checkTrades(page1, symbol, 'page 1');
+        assert.ok(page1[0].timestamp >= Math.floor(since / 1000) * 1000, `page 1 starts at ${page1[0].timestamp}, before since ${since}`);
+        if (coinbase) {
+          // Coinbase answers the newest trades of [start, end) in seconds:
+          // the older page ends with the second of page 1's oldest trade.
+          const end = Math.floor(page1[0].timestamp / 1000) * 1000 + 1000;
+          page2 = await ex.fetchTrades(symbol, since, 100, { until: end });
+        } else {
+          page2 = await ex.fetchTrades(symbol, page1.at(-1).timestamp, 100);
+        }
+        m.checkTrades(page2, symbol, 'page 2');
+        // Paging by time stalls where 100 trades or more print in one
+        // millisecond (a sweep of the book), on the real exchange too:
+        // page 2 is then page 1's last instant again. Take another window.
+        const last = page1.at(-1).timestamp;
+        const stalled = !coinbase && page2.every((t) => t.timestamp === last);
+        if (!stalled || k >= 5) break;
       }
-      m.checkTrades(page1, symbol, 'page 1');
-      assert.ok(page1[0].timestamp >= Math.floor(since / 1000) * 1000, `page 1 starts at ${page1[0].timestamp}, before since ${since}`);
-      let page2;
-      if (coinbase) {
-        // Coinbase answers the newest trades of [start, end) in seconds:
-        // the older page ends with the second of page 1's oldest trade.
-        const end = Math.floor(page1[0].timestamp / 1000) * 1000 + 1000;
-        page2 = await ex.fetchTrades(symbol, since, 100, { until: end });
-      } else {
-        page2 = await ex.fetchTrades(symbol, page1.at(-1).timestamp, 100);
-      }
-      m.checkTrades(page2, symbol, 'page 2');
       assert.ok(joined(page1, page2, 'fetchTrades') > 100, 'the second page added nothing');
     });
 
