@@ -410,31 +410,26 @@ func copyExchange(dst *cassettes.Cassette, srcs []*cassettes.Cassette, win *Wind
 			}
 		}
 	}
+	// Trades and books are copied by symbol, in the window (µs) if any.
+	start, end := int64(-1<<62), int64(1<<62)
+	if win != nil {
+		start, end = win.Start*1000, win.End*1000
+	}
 	for _, c := range srcs {
-		spans, err := c.TradeSpans()
+		tspans, err := c.TradeSpans()
 		if err != nil {
 			return err
 		}
-		for _, sp := range spans {
-			start, end := int64(-1<<62), int64(1<<62)
-			if win != nil {
-				start, end = win.Start*1000, win.End*1000
-			}
+		for _, sp := range tspans {
 			if _, err := bulk.CopyTrades(c, sp.Symbol, start, end); err != nil {
 				return err
 			}
 		}
-	}
-	for _, c := range srcs {
-		spans, err := c.BookSpans()
+		bspans, err := c.BookSpans()
 		if err != nil {
 			return err
 		}
-		for _, sp := range spans {
-			start, end := int64(-1<<62), int64(1<<62)
-			if win != nil {
-				start, end = win.Start*1000, win.End*1000
-			}
+		for _, sp := range bspans {
 			if _, err := bulk.CopyBooks(c, sp.Symbol, start, end); err != nil {
 				return err
 			}
