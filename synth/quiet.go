@@ -91,18 +91,7 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
-				switch {
-				case div > 0:
-					m := n.vol * (n.h - n.l) / div
-					g.lo[i], g.hi[i] = n.vol*n.l+m, n.vol*n.h-m
-				case div == 0:
-					g.lo[i], g.hi[i] = n.vol*n.l, n.vol*n.h
-				default:
-					g.lo[i], g.hi[i] = 0, 0
-					if n.vol > 0 {
-						g.hi[i] = inf
-					}
-				}
+				g.lo[i], g.hi[i] = n.qvBand(div)
 			}
 			sumLo = satAdd(sumLo, g.lo[i])
 			sumHi = satAdd(sumHi, g.hi[i])

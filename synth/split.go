@@ -426,19 +426,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		sumLo, sumHi = 0, 0
 		for i := 0; i < k; i++ {
-			n := &kids[i]
-			switch {
-			case div > 0:
-				m := n.vol * (n.h - n.l) / div
-				g.lo[i], g.hi[i] = n.vol*n.l+m, n.vol*n.h-m
-			case div == 0:
-				g.lo[i], g.hi[i] = n.vol*n.l, n.vol*n.h
-			default:
-				g.lo[i], g.hi[i] = 0, 0
-				if n.vol > 0 {
-					g.hi[i] = inf
-				}
-			}
+			g.lo[i], g.hi[i] = kids[i].qvBand(div)
 			sumLo = satAdd(sumLo, g.lo[i])
 			sumHi = satAdd(sumHi, g.hi[i])
 		}
@@ -522,4 +510,20 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 // round converts a mapped price to ticks inside the parent's range.
 func (g *gen) round(x float64, p *node) int64 {
 	return max(p.l, min(p.h, int64(x+0.5))) // x > 0: rounds half up
+}
+
+// qvBand is the quote volume n's trades can sum to with its VWAP held a
+// 1/div of its range inside each extreme (div > 0), anywhere in its range
+// (div == 0), or anything (div < 0: none if n has no volume).
+func (n *node) qvBand(div int64) (lo, hi int64) {
+	switch {
+	case div > 0:
+		m := n.vol * (n.h - n.l) / div
+		return n.vol*n.l + m, n.vol*n.h - m
+	case div == 0:
+		return n.vol * n.l, n.vol * n.h
+	case n.vol > 0:
+		return 0, inf
+	}
+	return 0, 0
 }
