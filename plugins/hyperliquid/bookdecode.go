@@ -74,19 +74,29 @@ func (a *api) DecodeBook(req *http.Request, body []byte) ([]plugins.BookSet, err
 
 // DecodeBookFrame implements plugins.BookDecoder.
 func (a *api) DecodeBookFrame(path string, frame []byte) ([]plugins.BookSet, error) {
-	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"l2Book"`)) {
+	data, ok := channelData(frame, "l2Book")
+	if !ok {
 		return nil, plugins.ErrNotBook
+	}
+	var b l2Body
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("%w: %v", plugins.ErrNotBook, err)
+	}
+	return b.set()
+}
+
+// channelData is the data of a WS push of channel ({"channel":...,
+// "data":...}); ok is false for any other frame.
+func channelData(frame []byte, channel string) (data json.RawMessage, ok bool) {
+	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"`+channel+`"`)) {
+		return nil, false
 	}
 	var m struct {
 		Channel string          `json:"channel"`
 		Data    json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal(frame, &m); err != nil || m.Channel != "l2Book" {
-		return nil, plugins.ErrNotBook
+	if err := json.Unmarshal(frame, &m); err != nil || m.Channel != channel {
+		return nil, false
 	}
-	var b l2Body
-	if err := json.Unmarshal(m.Data, &b); err != nil {
-		return nil, fmt.Errorf("%w: %v", plugins.ErrNotBook, err)
-	}
-	return b.set()
+	return m.Data, true
 }

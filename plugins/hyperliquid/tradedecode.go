@@ -1,7 +1,6 @@
 package hyperliquid
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -65,18 +64,12 @@ func (a *api) DecodeTrades(req *http.Request, body []byte) ([]plugins.TradeSet, 
 
 // DecodeTradeFrame implements plugins.TradeDecoder.
 func (a *api) DecodeTradeFrame(path string, frame []byte) ([]plugins.TradeSet, error) {
-	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(`"trades"`)) {
-		return nil, plugins.ErrNotTrades
-	}
-	var m struct {
-		Channel string          `json:"channel"`
-		Data    json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(frame, &m); err != nil || m.Channel != "trades" {
+	data, ok := channelData(frame, "trades")
+	if !ok {
 		return nil, plugins.ErrNotTrades
 	}
 	var rows []tradeRow
-	if err := json.Unmarshal(m.Data, &rows); err != nil {
+	if err := json.Unmarshal(data, &rows); err != nil {
 		return nil, fmt.Errorf("%w: %v", plugins.ErrNotTrades, err)
 	}
 	return decodeRows(rows), nil
