@@ -36,18 +36,11 @@ type DiffStream struct {
 	last  int64 // LastSeq handed out (the snapshot's Seq at first)
 }
 
-// NewDiffStream starts at the step instant at or before start (Unix µs;
-// steps divide BookGrid, so REST snapshots still end one of its diffs):
-// the first diff continues the book there. A 20 ms stream subscribed
-// again starts from its newest step, not up to 80 ms before the diffs
-// its last subscription sent.
+// NewDiffStream starts at the grid instant at or before start (Unix µs):
+// the first diff continues the book there.
 func NewDiffStream(ctx context.Context, books cc.Books, symbol string, depth int, step time.Duration, start int64) (*DiffStream, error) {
 	cur := NewBookCursor(symbol, depth, step)
-	grid := int64(BookGrid)
-	if us := step.Microseconds(); us > 0 && BookGrid%us == 0 {
-		grid = us
-	}
-	b, err := cur.Snapshot(ctx, books, start/grid*grid)
+	b, err := cur.Snapshot(ctx, books, start/BookGrid*BookGrid)
 	if err != nil {
 		return nil, err
 	}
