@@ -10,6 +10,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/internal/booktest"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // spot.obu (order book v2): the first push is the whole book at the
@@ -61,6 +62,7 @@ func TestSpotObuStartsWithTheFullBookThenContinuesIt(t *testing.T) {
 				t.Fatalf("full push (u %d, market %d): %v", id(full, "u"), want.Seq, err)
 			}
 			local := booktest.NewLocal(cc.Book{Seq: id(full, "u"), Bids: got.Bids, Asks: got.Asks})
+			lastMs := ms
 			for n := 0; n < 100; n++ {
 				r, raw := read()
 				if r["full"] != nil || !strings.Contains(string(raw), `,"s":"ob.BTC_USDT.50","U":`) {
@@ -78,6 +80,7 @@ func TestSpotObuStartsWithTheFullBookThenContinuesIt(t *testing.T) {
 				local.Seq = id(r, "u")
 				local.Truncate(50)
 				ms, _ := r["t"].(json.Number).Int64()
+				lastMs = ms
 				want, _ := f.Book(ctx, "BTC_USDT", ms*1000, 50)
 				if want.Seq != local.Seq {
 					t.Fatalf("diff to %d at %d: the market is at %d", local.Seq, ms, want.Seq)
@@ -97,8 +100,18 @@ func TestSpotObuStartsWithTheFullBookThenContinuesIt(t *testing.T) {
 				r, _ := m["result"].(map[string]any)
 				return m["channel"] == "spot.obu" && m["event"] == "update" && r["full"] == true
 			})["result"].(map[string]any)
-			if id(again, "u") < local.Seq {
-				t.Fatalf("the new full push (u %d) is older than the stream (%d)", id(again, "u"), local.Seq)
+			// A stream starts on the 100 ms grid (where REST snapshots
+			// are, so the documented sync always finds its update): the
+			// new full push is the book there or later, never older than
+			// the grid instant of the old stream's last diff.
+			grid, _ := f.Book(ctx, "BTC_USDT", kit.BookTime(lastMs), 50)
+			if id(again, "u") < grid.Seq {
+				t.Fatalf("the new full push (u %d) is older than the stream's grid instant (%d; last diff %d)", id(again, "u"), grid.Seq, local.Seq)
+			}
+			ams, _ := again["t"].(json.Number).Int64()
+			if want, _ := f.Book(ctx, "BTC_USDT", ams*1000, 50); want.Seq != id(again, "u") ||
+				booktest.Same(cc.Book{Bids: levels(t, again["b"]), Asks: levels(t, again["a"])}, want) != nil {
+				t.Fatalf("the new full push (u %d at %d) is not the market's book then (%d)", id(again, "u"), ams, want.Seq)
 			}
 		})
 	}
