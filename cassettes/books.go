@@ -326,11 +326,7 @@ func (c *Cassette) BookRecords(symbol string, start, end int64) ([]BookRecord, e
 	var out []BookRecord
 	name := bookBucketName(symbol)
 	err := c.view(func(tx *bolt.Tx) error {
-		root := c.root(tx).Bucket(bucketBooks)
-		if root == nil {
-			return nil
-		}
-		b := root.Bucket([]byte(symbol))
+		b := c.indexBucket(tx, bucketBooks, symbol)
 		if b == nil {
 			return nil
 		}
@@ -384,7 +380,7 @@ func (c *Cassette) BookSpans() ([]BookSpan, error) {
 		sp := BookSpan{Symbol: sym}
 		name := bookBucketName(sym)
 		err := c.view(func(tx *bolt.Tx) error {
-			b := c.root(tx).Bucket(bucketBooks).Bucket([]byte(sym))
+			b := c.indexBucket(tx, bucketBooks, sym)
 			return b.ForEach(func(k, v []byte) error {
 				p, err := c.sealed.open(name, k, v)
 				if err != nil {

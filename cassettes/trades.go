@@ -424,11 +424,7 @@ type TradeSpan struct {
 func (c *Cassette) TradeBlocks(symbol string) ([]TradeBlock, error) {
 	var out []TradeBlock
 	err := c.view(func(tx *bolt.Tx) error {
-		root := c.root(tx).Bucket(bucketTrades)
-		if root == nil {
-			return nil
-		}
-		b := root.Bucket([]byte(symbol))
+		b := c.indexBucket(tx, bucketTrades, symbol)
 		if b == nil {
 			return nil
 		}
@@ -502,11 +498,7 @@ func (b *Bulk) CopyTrades(src *Cassette, symbol string, start, end int64) (int, 
 func (c *Cassette) tradeRows(symbol string, start int64) ([]tradeRow, error) {
 	var out []tradeRow
 	err := c.view(func(tx *bolt.Tx) error {
-		root := c.root(tx).Bucket(bucketTrades)
-		if root == nil {
-			return nil
-		}
-		b := root.Bucket([]byte(symbol))
+		b := c.indexBucket(tx, bucketTrades, symbol)
 		if b == nil {
 			return nil
 		}
@@ -687,4 +679,14 @@ func (b *Bulk) putRows(symbol string, rows []tradeRow) error {
 		b.last = max(b.last, t.Millis())
 	}
 	return nil
+}
+
+// indexBucket is symbol's bucket in the index bucket index (trades,
+// books), nil when either is missing.
+func (c *Cassette) indexBucket(tx *bolt.Tx, index []byte, symbol string) *bolt.Bucket {
+	root := c.root(tx).Bucket(index)
+	if root == nil {
+		return nil
+	}
+	return root.Bucket([]byte(symbol))
 }
