@@ -14,6 +14,7 @@ import (
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/bulk"
+	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
 )
 
@@ -76,26 +77,40 @@ func importCommand() *cli.Command {
 			}
 			o.Progress = newImportProgress(c.App.ErrWriter, c.Bool("no-progress"))
 			path := c.String("cassette")
-			_, statErr := os.Stat(path)
-			created := errors.Is(statErr, os.ErrNotExist)
-			cas, closeCas, err := bulk.OpenWritable(path, exchange, Version)
-			if err != nil {
-				return fmt.Errorf("import: %w", err)
-			}
-			res, err := bulk.Import(cas, c.Args().Slice(), o)
-			if cerr := closeCas(); err == nil && cerr != nil {
-				err = cerr
-			}
-			if err != nil {
-				if created {
-					os.Remove(path) // nothing was imported: leave no empty cassette behind
-				}
-				return fmt.Errorf("import: %w", err)
+			var res bulk.ImportResult
+			if err := importInto(path, exchange, func(cas *cassettes.Cassette) (err error) {
+				res, err = bulk.Import(cas, c.Args().Slice(), o)
+				return err
+			}); err != nil {
+				return err
 			}
 			printImport(c.App.Writer, path, exchange, res)
 			return nil
 		},
 	}
+}
+
+// importInto opens the cassette at path writable for exchange (creating
+// it if need be), runs do on it and closes it; when do fails, a cassette
+// it created is removed: nothing was imported, so no empty file is left.
+func importInto(path, exchange string, do func(*cassettes.Cassette) error) error {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
+	cas, closeCas, err := bulk.OpenWritable(path, exchange, Version)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	err = do(cas)
+	if cerr := closeCas(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		if created {
+			os.Remove(path)
+		}
+		return fmt.Errorf("import: %w", err)
+	}
+	return nil
 }
 
 func printImport(w io.Writer, path, exchange string, res bulk.ImportResult) {
@@ -219,21 +234,12 @@ func importTrades(c *cli.Context, exchange string, o bulk.TradeImportOptions) er
 	}
 	o.Progress = newImportProgress(c.App.ErrWriter, c.Bool("no-progress"))
 	path := c.String("cassette")
-	_, statErr := os.Stat(path)
-	created := errors.Is(statErr, os.ErrNotExist)
-	cas, closeCas, err := bulk.OpenWritable(path, exchange, Version)
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	res, err := bulk.ImportTrades(cas, c.Args().Slice(), o)
-	if cerr := closeCas(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		if created {
-			os.Remove(path)
-		}
-		return fmt.Errorf("import: %w", err)
+	var res bulk.TradeImportResult
+	if err := importInto(path, exchange, func(cas *cassettes.Cassette) (err error) {
+		res, err = bulk.ImportTrades(cas, c.Args().Slice(), o)
+		return err
+	}); err != nil {
+		return err
 	}
 	r := res.Report
 	w := c.App.Writer
