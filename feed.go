@@ -366,3 +366,20 @@ func (f *MarketFeed) groupEnded(k feedGroupKey, g *feedGroup, fail bool) bool {
 	}
 	return true
 }
+
+type tickingKey struct{}
+
+// Ticking marks ctx, of a Feed subscription, as the beat of a stream
+// that is not a kline stream (a book, trades, a ticker) and only wants
+// the market's update at each instant: a Feed that replays recorded kline
+// streams serves it live, from the market, and counts it as no kline
+// stream's use or miss.
+func Ticking(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tickingKey{}, true)
+}
+
+// IsTicking reports whether ctx was marked by Ticking.
+func IsTicking(ctx context.Context) bool {
+	v, _ := ctx.Value(tickingKey{}).(bool)
+	return v
+}

@@ -629,6 +629,20 @@ type WSCloser interface {
 // from the Feed is passed to encode and the result sent (nil results are
 // skipped). Subscribing a key twice is a no-op.
 func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Duration, encode func(cc.Update) []byte) error {
+	return s.subscribe(key, symbol, iv, every, false, encode)
+}
+
+// SubscribeTicks is Subscribe for a stream that is not a kline stream (a
+// book, trades, a ticker): encode is called every every of virtual time
+// with the market's 1s update then, for its EventTime (and candle). The
+// Feed is told (cc.Ticking) so that replay serves it live from the
+// market instead of as a recorded 1s kline stream, and does not count it
+// as one.
+func (s *Session) SubscribeTicks(key, symbol string, every time.Duration, encode func(cc.Update) []byte) error {
+	return s.subscribe(key, symbol, cc.Interval1s, every, true, encode)
+}
+
+func (s *Session) subscribe(key, symbol string, iv cc.Interval, every time.Duration, ticks bool, encode func(cc.Update) []byte) error {
 	s.mu.Lock()
 	if _, ok := s.subs[key]; ok {
 		s.mu.Unlock()
@@ -645,7 +659,11 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	s.order = append(s.order, key)
 	gate := s.handling
 	s.mu.Unlock()
-	ch, err := s.env.Feed.Subscribe(ctx, symbol, iv, every)
+	fctx := ctx
+	if ticks {
+		fctx = cc.Ticking(ctx)
+	}
+	ch, err := s.env.Feed.Subscribe(fctx, symbol, iv, every)
 	if err != nil {
 		s.Unsubscribe(key)
 		var ce WSCloser

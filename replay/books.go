@@ -438,10 +438,40 @@ func (s shiftedBooks) Diffs(ctx context.Context, symbol string, from, to, step i
 	return ds, err
 }
 
+// movedOn reports whether the recording holds symbol's book at at (Unix
+// µs, recorded time), and a recorded diff has changed it since snap: the
+// latest diff by then is past snap's update id, or (a snapshot without
+// one, or an exchange without ids) later than snap's time.
+func (rb *recordedBooks) movedOn(ctx context.Context, snap recordedSnapshot, at int64) bool {
+	sp, err := rb.span(ctx, snap.symbol)
+	if err != nil || !sp.ok || at < sp.first || at > sp.last {
+		return false
+	}
+	k := sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time > at })
+	if k == 0 {
+		return false
+	}
+	d := sp.diffs[k-1]
+	if snap.seq > 0 && !sp.idless {
+		return d.LastSeq > snap.seq
+	}
+	return d.Time > snap.at
+}
+
+// bookMovedOn is movedOn at now, the served exchange's clock.
+func (t *tape) bookMovedOn(ctx context.Context, snap recordedSnapshot) bool {
+	if t.books == nil || t.bookNow == nil {
+		return false
+	}
+	return t.books.movedOn(ctx, snap, (t.bookNow()-t.shift)*1000)
+}
+
 // bookSource is the Books replay serves: the recorded books joined to
-// the synthetic ones, shifted for --clock now.
-func (t *tape) bookSource(synth cc.Books) cc.Books {
-	var b cc.Books = newRecordedBooks(t.c, synth, t.d)
+// the synthetic ones, shifted for --clock now. now is the served
+// exchange's clock (bookLive).
+func (t *tape) bookSource(synth cc.Books, now func() int64) cc.Books {
+	t.books, t.bookNow = newRecordedBooks(t.c, synth, t.d), now
+	var b cc.Books = t.books
 	if t.shift != 0 {
 		b = shiftedBooks{inner: b, shift: t.shift * 1000}
 	}

@@ -159,27 +159,33 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wsURL := rec.WSURL() + tc.stream
-			if tc.bullet {
-				body, _ := call(t, rec.URL(), "POST /api/v1/bullet-public ")
-				var b struct {
-					Data struct {
-						Token           string
-						InstanceServers []struct{ Endpoint string }
+			// dial connects to srv's book stream (KuCoin's through its
+			// bullet) and subscribes.
+			dial := func(httpURL, wsBase string) *websocket.Conn {
+				wsURL := wsBase + tc.stream
+				if tc.bullet {
+					body, _ := call(t, httpURL, "POST /api/v1/bullet-public ")
+					var b struct {
+						Data struct {
+							Token           string
+							InstanceServers []struct{ Endpoint string }
+						}
 					}
+					if err := json.Unmarshal(body, &b); err != nil || len(b.Data.InstanceServers) == 0 {
+						t.Fatalf("bullet: %v %s", err, body)
+					}
+					wsURL = b.Data.InstanceServers[0].Endpoint + "?token=" + b.Data.Token
 				}
-				if err := json.Unmarshal(body, &b); err != nil || len(b.Data.InstanceServers) == 0 {
-					t.Fatalf("bullet: %v %s", err, body)
+				conn, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-				wsURL = b.Data.InstanceServers[0].Endpoint + "?token=" + b.Data.Token
+				if err := conn.WriteMessage(websocket.TextMessage, []byte(tc.subscribe)); err != nil {
+					t.Fatal(err)
+				}
+				return conn
 			}
-			conn, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := conn.WriteMessage(websocket.TextMessage, []byte(tc.subscribe)); err != nil {
-				t.Fatal(err)
-			}
+			conn := dial(rec.URL(), rec.WSURL())
 			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 			dec := up.Plugin.(plugins.BookDecoder)
 			var sets []plugins.BookSet
@@ -293,10 +299,13 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 				}
 			}
 
-			// REST: another request is the recorded book at the replay's
-			// clock (on the 100 ms grid the plugins take snapshots on).
-			if tc.other != "" {
-				body, req := call(t, srv.URL, tc.other)
+			// REST at the replay's clock, which the recorded book has moved
+			// on to since the recorded snapshot: another request, and the
+			// recorded one too, are the recorded book at the clock (on the
+			// 100 ms grid the plugins take snapshots on) — the recorded
+			// answer would be older than the stream served then.
+			atClock := func(what string) {
+				body, req := call(t, srv.URL, what)
 				rs, err := dec.DecodeBook(req, body)
 				if err != nil || len(rs) != 1 {
 					t.Fatalf("%v: %.300s", err, body)
@@ -319,10 +328,52 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 				if got.Seq == 0 || tc.idless {
 					got.Seq = want.Seq // the body names none
 				}
-				sameBook(t, "REST", got, want)
+				sameBook(t, "REST "+what, got, want)
 			}
-			if again, _ := call(t, srv.URL, tc.rest); !bytes.Equal(again, restBody) {
-				t.Fatalf("the recorded REST request does not replay verbatim: %.200s", again)
+			if tc.other != "" {
+				atClock(tc.other)
+			}
+			if !tc.idless {
+				// (An id-less exchange's recorded REST snapshot is a record
+				// of its own between the stream's: want above knows only
+				// the stream's instants.)
+				atClock(tc.rest)
+			}
+			// Verbatim at the recorded snapshot's instant: a replay whose
+			// clock has not yet passed a diff after it.
+			var at int64
+			for _, p := range pts {
+				if (!tc.idless && p.last <= snap.Seq) || (tc.idless && p.time <= snap.Time) {
+					at = p.time
+				}
+			}
+			if at == 0 {
+				t.Fatalf("no recorded instant at the REST snapshot (id %d, time %d)", snap.Seq, snap.Time)
+			}
+			then := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7,
+				ClockMode: time.UnixMicro(at + 1).UTC().Format(time.RFC3339Nano), Speed: 1e-9})
+			if again, _ := call(t, then.URL, tc.rest); !bytes.Equal(again, restBody) {
+				t.Fatalf("the recorded REST request at its own instant does not replay verbatim: %.200s", again)
+			}
+			// The recorded stream is no miss: a replay that refuses misses
+			// serves it (it once took the book stream for a 1s kline
+			// stream, a miss, and closed the connection).
+			strict := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7, OnMiss: replay.MissError,
+				ClockMode: time.UnixMicro(at + 1).UTC().Format(time.RFC3339Nano), Speed: 1})
+			sc := dial(strict.URL, strict.WSURL)
+			sc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for n := 0; n < 3; {
+				_, b, err := sc.ReadMessage()
+				if err != nil {
+					t.Fatalf("the recorded book stream under --on-miss error, after %d book frames: %v", n, err)
+				}
+				if ss, err := dec.DecodeBookFrame(tc.stream, b); err == nil && len(ss) == 1 && ss[0].Symbol == tc.symbol {
+					n++
+				}
+			}
+			sc.Close()
+			if rep, err := strict.Server.Report(); err != nil || rep.MissesTotal != 0 {
+				t.Fatalf("report: %v, misses %+v", err, rep.Misses)
 			}
 			t.Logf("%d books checked, REST snapshot id %d", len(checked), snap.Seq)
 		})

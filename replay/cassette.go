@@ -34,6 +34,12 @@ type tape struct {
 	// set by mount before the market is built.
 	trades *recordedTape
 	clock  *cc.Clock
+	// books is the books index joined to the synthetic books (books.go),
+	// and bookNow the clock of the exchange served over it, both set by
+	// mount: a recorded depth snapshot request is answered with the book
+	// now where the recording holds it.
+	books   *recordedBooks
+	bookNow func() int64
 	// d reports damaged reads (set by newServer).
 	d *damage
 	// file is the cassette file, closed with the tape that owns it (the

@@ -176,7 +176,19 @@ func (t *tape) hit(r *http.Request, src serve.Source) {
 // listing under a shifted clock), telling the front where the answer came
 // from.
 func (h *recordedREST) serveIndexed(w http.ResponseWriter, r *http.Request) {
+	h.serveFrom(w, r, &sourceSlot{})
+}
+
+// serveBook serves a depth snapshot request from the plugin over the
+// books index (the recorded book rebuilt at now): an index hit.
+func (h *recordedREST) serveBook(w http.ResponseWriter, r *http.Request) {
 	slot := &sourceSlot{}
+	slot.read.Store(true)
+	h.serveFrom(w, r, slot)
+}
+
+// serveFrom serves r from the plugin, noting the source slot says.
+func (h *recordedREST) serveFrom(w http.ResponseWriter, r *http.Request, slot *sourceSlot) {
 	sw := &sourceWriter{ResponseWriter: w, r: r, slot: slot, counted: h.tape.u.hit}
 	h.serveNext(sw, r.WithContext(context.WithValue(r.Context(), sourceKey{}, slot)))
 	sw.note()

@@ -65,6 +65,42 @@ type matched struct {
 	key  string // the match key
 	ixs  []*cassettes.Interaction
 	seen atomic.Int64
+	// books holds what bookOf read of each recorded answer: a depth
+	// snapshot's symbol, update id and time, or not one.
+	booksMu sync.Mutex
+	books   map[*cassettes.Interaction]recordedSnapshot
+}
+
+// recordedSnapshot is what a recorded answer says of a book: symbol ""
+// when it is not one symbol's depth snapshot; seq its update id (0: the
+// body names none) and at its instant (µs: the body's, else the time it
+// was recorded).
+type recordedSnapshot struct {
+	symbol  string
+	seq, at int64
+}
+
+// bookOf reads ix, one of m's, as a depth snapshot once.
+func (m *matched) bookOf(p plugins.Plugin, r *http.Request, ix *cassettes.Interaction) recordedSnapshot {
+	m.booksMu.Lock()
+	defer m.booksMu.Unlock()
+	if s, ok := m.books[ix]; ok {
+		return s
+	}
+	var s recordedSnapshot
+	if bd, ok := p.(plugins.BookDecoder); ok {
+		if sets, err := bd.DecodeBook(r, ix.Body); err == nil && len(sets) == 1 && sets[0].Diff == nil {
+			s = recordedSnapshot{symbol: sets[0].Symbol, seq: sets[0].Book.Seq, at: sets[0].Book.Time}
+			if s.at == 0 {
+				s.at = ix.Start.UnixMicro()
+			}
+		}
+	}
+	if m.books == nil {
+		m.books = map[*cassettes.Interaction]recordedSnapshot{}
+	}
+	m.books[ix] = s
+	return s
 }
 
 // next is the interaction to replay: recorded order, then the last again.
@@ -107,7 +143,7 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	ix, key, err := h.match(r, body)
+	ix, m, key, err := h.match(r, body)
 	if err != nil {
 		if errors.Is(err, cassettes.ErrCorrupt) {
 			h.d.report(r.Context(), err)
@@ -120,6 +156,17 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ix == nil {
 		h.unmatched(w, r, body, key)
 		return
+	}
+	if t := h.tape; t != nil && t.books != nil {
+		if snap := m.bookOf(h.plugin, r, ix); snap.symbol != "" && t.bookMovedOn(r.Context(), snap) {
+			// A depth snapshot the recorded book has moved on from by now:
+			// the book now, rebuilt from the index, so that it chains with
+			// the stream replay serves now. (Verbatim, a client syncing
+			// later than the recording did would get a snapshot older than
+			// the stream, again and again.)
+			h.serveBook(w, r)
+			return
+		}
 	}
 	respBody := ix.Body
 	if h.times.shift != 0 {
@@ -159,9 +206,9 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// match returns the interaction to replay for r, or nil, and r's match
-// key.
-func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, string, error) {
+// match returns the interaction to replay for r, or nil, the recorded
+// interactions of its key (nil when none is kept) and r's match key.
+func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interaction, *matched, string, error) {
 	var raw []byte
 	if len(body) == 0 {
 		var buf [256]byte // the key is built here, and looked up without a copy
@@ -171,7 +218,7 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		m := h.byRaw[string(raw)]
 		h.mu.RUnlock()
 		if m != nil {
-			return m.next(), m.key, nil
+			return m.next(), m, m.key, nil
 		}
 	}
 	key := h.c.MatchKey(r.Method, r.URL.Path, r.URL.RawQuery, body)
@@ -181,12 +228,12 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 	if m == nil {
 		ixs, err := h.c.Lookup(r.Method, r.URL.Path, r.URL.RawQuery, body)
 		if err != nil {
-			return nil, key, err
+			return nil, nil, key, err
 		}
 		if len(ixs) == 0 && h.full() {
 			// Unrecorded requests are remembered only while there is room:
 			// a client walking ever new windows must not grow the cache.
-			return nil, key, nil
+			return nil, nil, key, nil
 		}
 		h.mu.Lock()
 		if m = h.byKey[key]; m == nil { // another request may have won
@@ -202,5 +249,5 @@ func (h *recordedREST) match(r *http.Request, body []byte) (*cassettes.Interacti
 		}
 		h.mu.Unlock()
 	}
-	return m.next(), m.key, nil
+	return m.next(), m, m.key, nil
 }

@@ -214,7 +214,7 @@ func mount(opts Options, p plugins.Plugin, tp *tape, hub *plugins.Hub, logger *s
 		env.Feed = tp.feed(p, env.Feed)
 		env.Tape = tp.tradeTape() // recorded trades where recorded (trades.go)
 		if env.Books != nil {
-			env.Books = tp.bookSource(env.Books) // recorded books where recorded (books.go)
+			env.Books = tp.bookSource(env.Books, env.Clock.NowMillis) // recorded books where recorded (books.go)
 		}
 	}
 	inner := serve.Sourced(serve.SourceSynthetic, p.Handler(env)) // the index and the tape say when they answer

@@ -84,6 +84,10 @@ func (f *recordedFeed) updates(symbol string, iv cc.Interval) ([]timedUpdate, er
 
 // Subscribe implements cc.Feed.
 func (f *recordedFeed) Subscribe(ctx context.Context, symbol string, iv cc.Interval, every time.Duration) (<-chan cc.Update, error) {
+	if cc.IsTicking(ctx) {
+		// A book, trade or ticker stream's beat: the market now.
+		return f.live.Subscribe(ctx, symbol, iv, every)
+	}
 	ups, err := f.updates(symbol, iv)
 	if err != nil {
 		f.d.report(ctx, err)

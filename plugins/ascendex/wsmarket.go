@@ -55,7 +55,7 @@ func (p *proto) marketSub(sess *plugins.Session, req *wsReq, name, sym string) {
 		})
 	} else {
 		var last cc.Touch
-		err = sess.Subscribe(key, sym, cc.Interval1s, bboEvery, func(u cc.Update) []byte {
+		err = sess.SubscribeTicks(key, sym, bboEvery, func(u cc.Update) []byte {
 			t, err := p.s.touch(sess.Context(), sym, u.Candle.Close, u.EventTime)
 			if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 				return nil

@@ -144,7 +144,7 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 			return srv.wrap(c, name, append(b, ']'))
 		}
 	}
-	_ = s.Subscribe(name, driver, cc.Interval1s, st.every, encode)
+	_ = s.SubscribeTicks(name, driver, st.every, encode)
 }
 
 // wrap makes event the payload of stream name while c is combined.

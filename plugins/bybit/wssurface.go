@@ -104,7 +104,7 @@ func (p *wsProtocol) surfaceTopic(s *plugins.Session, topic string) (handled, ok
 			return append(b, '}')
 		}
 	}
-	if err := s.Subscribe(topic, sym, cc.Interval1s, every, encode); err != nil {
+	if err := s.SubscribeTicks(topic, sym, every, encode); err != nil {
 		return true, false
 	}
 	return true, true

@@ -64,7 +64,7 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, channel, id string) error 
 			return nil
 		}
 	}
-	return s.Subscribe(key, pair.Symbol, cc.Interval1s, every, encode)
+	return s.SubscribeTicks(key, pair.Symbol, every, encode)
 }
 
 // sendMarket sends events on channel while key is subscribed.

@@ -52,7 +52,7 @@ func (p *proto) marketChannel(sess *plugins.Session, req *request) {
 			if strings.HasSuffix(req.Channel, ".trades") {
 				err = p.subscribeTrades(sess, key, req.Channel, pair)
 			} else {
-				err = sess.Subscribe(key, pair.Symbol, cc.Interval1s, tickerEvery, p.tickerEncoder(sess, req.Channel, pair))
+				err = sess.SubscribeTicks(key, pair.Symbol, tickerEvery, p.tickerEncoder(sess, req.Channel, pair))
 			}
 			if err != nil {
 				p.fail(sess, req, 3, "server error: "+err.Error())

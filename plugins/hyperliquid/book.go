@@ -213,7 +213,7 @@ func (p *proto) l2BookSub(sess *plugins.Session, method string, sub candleSub, k
 	sess.SendJSON(map[string]any{"channel": "subscriptionResponse", "data": map[string]any{"method": "subscribe", "subscription": json.RawMessage(key)}})
 	step := l2Every.Microseconds()
 	var last []byte
-	err := sess.Subscribe(key, pair.Symbol, cc.Interval1s, l2Every, func(u cc.Update) []byte {
+	err := sess.SubscribeTicks(key, pair.Symbol, l2Every, func(u cc.Update) []byte {
 		at := u.EventTime * 1000 / step * step
 		bids, asks, err := p.s.l2Book(sess.Context(), pair.Symbol, at, sub.l2Opts)
 		if err != nil {

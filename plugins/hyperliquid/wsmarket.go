@@ -63,7 +63,7 @@ func (p *proto) marketSub(sess *plugins.Session, method string, sub candleSub, k
 		})
 	} else {
 		var last []byte
-		err = sess.Subscribe(key, pair.Symbol, cc.Interval1s, ctxEvery, func(u cc.Update) []byte {
+		err = sess.SubscribeTicks(key, pair.Symbol, ctxEvery, func(u cc.Update) []byte {
 			data, err := p.marketData(sess, sub.Type, sub.Coin, pair.Symbol, u.EventTime)
 			if err != nil || string(data) == string(last) {
 				return nil

@@ -122,7 +122,7 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 			return encodeTicker(kind, sym, st, t, h.priceDecimals(s.Context(), pair))
 		}
 	}
-	if err := s.Subscribe(key, pair.Symbol, cc.Interval1s, every, encode); err != nil {
+	if err := s.SubscribeTicks(key, pair.Symbol, every, encode); err != nil {
 		fail("Subscription failed", sym)
 		return
 	}

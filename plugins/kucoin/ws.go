@@ -221,7 +221,7 @@ func (p *wsProto) subscribeSurface(s *plugins.Session, m wsMsg, targets []target
 		if encode == nil {
 			continue // nothing to push in this mode
 		}
-		err := s.Subscribe(t.key, t.native, cc.Interval1s, every, encode)
+		err := s.SubscribeTicks(t.key, t.native, every, encode)
 		if errors.Is(err, plugins.ErrTooManyStreams) {
 			sendErr(s, m.ID, 509, "exceed max subscription count limitation of 400 per session")
 			return

@@ -56,7 +56,7 @@ func (p *spotProto) subscribeMarket(sess *plugins.Session, ch string) (ok, handl
 		return err == nil, true
 	}
 	var last cc.Touch
-	err := sess.Subscribe(ch, pair.Symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	err := sess.SubscribeTicks(ch, pair.Symbol, every, func(u cc.Update) []byte {
 		t, err := p.s.touch(sess.Context(), pair.Symbol, u.Candle.Close, u.EventTime)
 		if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 			return nil
@@ -96,7 +96,7 @@ func (p *contractProto) market(sess *plugins.Session, method, sym string) {
 			return sess.Push(key, appendDealPush(nil, sym, ts, size)) == nil
 		})
 	} else {
-		err = sess.Subscribe(key, pair.Symbol, cc.Interval1s, tickerEvery, func(u cc.Update) []byte {
+		err = sess.SubscribeTicks(key, pair.Symbol, tickerEvery, func(u cc.Update) []byte {
 			row, err := p.s.contractTickerRow(sess.Context(), pair, u.EventTime)
 			if err != nil {
 				return nil

@@ -127,7 +127,7 @@ func (p *wsProtocol) publicChannel(s *plugins.Session, c *conn, a wsArg, wrong s
 	default:
 		return p.priceCandleChannel(s, c, a, wrong)
 	}
-	if err := s.Subscribe(key, sym, cc.Interval1s, every, encode); err != nil {
+	if err := s.SubscribeTicks(key, sym, every, encode); err != nil {
 		return true, wrong
 	}
 	return true, ""
@@ -170,7 +170,7 @@ func (p *wsProtocol) priceCandleChannel(s *plugins.Session, c *conn, a wsArg, wr
 		out = appendPriceRow(out, cand)
 		return append(out, "]}"...)
 	}
-	if err := s.Subscribe(a.Channel+":"+a.InstID, sym, cc.Interval1s, pushEvery, encode); err != nil {
+	if err := s.SubscribeTicks(a.Channel+":"+a.InstID, sym, pushEvery, encode); err != nil {
 		return true, wrong
 	}
 	return true, ""

@@ -78,7 +78,7 @@ func SubscribeBookDiffs(sess *plugins.Session, key, symbol string, depth int, ev
 		return err
 	}
 	var live streamLive
-	err = sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	err = sess.SubscribeTicks(key, symbol, every, func(u cc.Update) []byte {
 		if !live.ok() {
 			return nil
 		}
@@ -111,7 +111,7 @@ func SubscribeBookSnapshots(sess *plugins.Session, key, symbol string, depth int
 	}
 	step := every.Microseconds()
 	var last cc.Book
-	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	return sess.SubscribeTicks(key, symbol, every, func(u cc.Update) []byte {
 		at := u.EventTime * 1000 / step * step
 		if last.Time != 0 && at <= last.Time {
 			return nil

@@ -137,7 +137,7 @@ func SubscribeBook(sess *plugins.Session, key, symbol string, depth int, step, e
 	cur := NewBookCursor(symbol, depth, step)
 	stopped := false
 	var live streamLive
-	err := sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	err := sess.SubscribeTicks(key, symbol, every, func(u cc.Update) []byte {
 		if stopped || !live.ok() {
 			return nil
 		}

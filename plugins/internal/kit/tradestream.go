@@ -125,7 +125,7 @@ func SubscribeTrades(sess *plugins.Session, key, symbol string, every time.Durat
 		return ErrNoTape
 	}
 	cur := NewTradeCursor(symbol, env.Clock.NowMillis())
-	return sess.Subscribe(key, symbol, cc.Interval1s, every, func(u cc.Update) []byte {
+	return sess.SubscribeTicks(key, symbol, every, func(u cc.Update) []byte {
 		_ = cur.Poll(sess.Context(), env.Tape, u.EventTime, tradeBatch, push)
 		return nil
 	})
