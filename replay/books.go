@@ -35,12 +35,13 @@ import (
 //
 // Outside the span the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
-// synthetic Seq at last+1µs continues from the last recorded id (offset
-// lastSeq − synthetic Seq at last); before it, the synthetic Seq at first
-// is the first recorded snapshot's id minus one (ids may then be zero or
-// negative far back). The synthetic book after the span is another seed's
-// book: a client crossing out of the span keeps a mixed book unless it
-// resyncs, as a client crossing out of a real recording would.
+// synthetic Seq at last is lastSeq+1 (the first id after the recorded
+// ones); before it, the synthetic Seq at first is the first recorded
+// snapshot's id minus one (ids may then be zero or negative far back).
+// The synthetic book is another seed's book, so a stream crossing a seam
+// gets one diff there (seamDiff) that removes the levels of the book
+// before and sets those of the book after: a client following the stream
+// holds the served book on both sides, never a mix of the two.
 //
 // The index is read when a symbol is first asked for.
 // errNoBooks answers for books outside a recording without a synthetic
@@ -157,7 +158,7 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 		}
 		if rb.synth != nil {
 			if b, err := rb.synth.Book(ctx, symbol, sp.last, 1); err == nil {
-				sp.offAfter = lastSeq - b.Seq
+				sp.offAfter = lastSeq + 1 - b.Seq // the seam diff takes lastSeq+1 on
 			}
 			if b, err := rb.synth.Book(ctx, symbol, sp.first, 1); err == nil {
 				sp.offBefore = sp.snaps[0].LastSeq - 1 - b.Seq
@@ -200,13 +201,23 @@ func (rb *recordedBooks) Book(ctx context.Context, symbol string, at int64, dept
 // rebuild is the recorded book at at (inside the span), depth levels a
 // side (0: all it holds).
 func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
+	// The base: the latest snapshot deep enough (of the whole book, or of
+	// depth levels at least), else the deepest (a REST answer of limit 5
+	// recorded after one of limit 1000 must not cut the book to 5).
 	n := sort.Search(len(sp.snaps), func(i int) bool { return sp.snaps[i].Time > at })
-	base := n - 1
+	base, deepest := -1, n-1
 	for i := n - 1; i >= 0; i-- {
-		if d := sp.snaps[i].Depth; d == 0 || (depth > 0 && d >= depth) {
+		d := sp.snaps[i].Depth
+		if d == 0 || (depth > 0 && d >= depth) {
 			base = i
 			break
 		}
+		if d > sp.snaps[deepest].Depth {
+			deepest = i
+		}
+	}
+	if base < 0 {
+		base = deepest
 	}
 	s := sp.snaps[base]
 	b := cc.Book{Time: s.Time, Seq: s.LastSeq}
@@ -297,13 +308,103 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 	if err := synthPart(from, min(to, sp.first-1), sp.offBefore); err != nil {
 		return nil, err
 	}
-	if a, b := max(from, sp.first-1), min(to, sp.last); a < b {
+	// The seams: where the stream passes from the synthetic books into
+	// the recording, and out of it, a diff takes a book kept from the
+	// stream before to the book after (seamDiff), so that a client's book
+	// is never a mix of two markets.
+	recFrom := sp.first - 1
+	if rb.synth != nil && from < sp.first && sp.first <= to {
+		d, err := rb.seamDiff(ctx, symbol, sp, sp.first, depth, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+		recFrom = sp.first
+	}
+	if a, b := max(from, recFrom), min(to, sp.last); a < b {
 		out = append(out, sp.recordedDiffs(a, b, step, depth)...)
 	}
-	if err := synthPart(max(from, sp.last), to, sp.offAfter); err != nil {
-		return nil, err
+	if to > sp.last {
+		if rb.synth == nil {
+			return nil, errNoBooks
+		}
+		seam := sp.last + 1
+		if step > 0 {
+			seam = (sp.last/step + 1) * step
+		}
+		if from < seam && seam <= to {
+			d, err := rb.seamDiff(ctx, symbol, sp, seam, depth, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		if err := synthPart(max(from, seam), to, sp.offAfter); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// seamDiff is the diff at at that takes a client's book across a seam of
+// the span: into the recording (in: at is sp.first; the synthetic book
+// there, ids up to the first snapshot's minus one, becomes the recorded
+// book, the snapshot's id) or out of it (at is the first step end after
+// sp.last; the recorded book, ids up to lastSeq, becomes the synthetic
+// book at at, from lastSeq+1 on). It removes every level the book before
+// could hold that the book after lacks and sets every level of the book
+// after, kept to depth (0: all): leaving the recording, the book before
+// is any a client could hold by then — the recorded book at sp.last, or
+// a synthetic snapshot taken after it, so the synthetic levels at sp.last
+// and those the synthetic diffs touched up to at are removed too.
+func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSpan, at int64, depth int, in bool) (cc.BookDiff, error) {
+	var before, after cc.Book
+	var touched []cc.BookDiff
+	var err error
+	if in {
+		if before, err = rb.synthBook(ctx, symbol, sp.first, depth, sp.offBefore); err != nil {
+			return cc.BookDiff{}, err
+		}
+		after = sp.rebuild(sp.first, depth)
+	} else {
+		before = sp.rebuild(sp.last, depth)
+		if after, err = rb.synthBook(ctx, symbol, at, depth, sp.offAfter); err != nil {
+			return cc.BookDiff{}, err
+		}
+		then, err := rb.synthBook(ctx, symbol, sp.last, depth, sp.offAfter)
+		if err != nil {
+			return cc.BookDiff{}, err
+		}
+		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
+		ds, err := rb.synth.Diffs(ctx, symbol, sp.last, at, at-sp.last, depth)
+		if err != nil {
+			return cc.BookDiff{}, err
+		}
+		touched = append(touched, ds...)
+	}
+	bids, asks := before.Bids, before.Asks
+	for _, d := range touched {
+		bids = mergeChanges(unknownSizes(d.Bids), bids, true)
+		asks = mergeChanges(unknownSizes(d.Asks), asks, false)
+	}
+	d := cc.BookDiff{Time: at, Bids: levelChanges(bids, after.Bids, true), Asks: levelChanges(asks, after.Asks, false)}
+	if in {
+		d.FirstSeq, d.LastSeq = after.Seq, after.Seq
+	} else {
+		d.FirstSeq, d.LastSeq = before.Seq+1, max(after.Seq, before.Seq+1)
+	}
+	return d, nil
+}
+
+// unknownSizes is levels' prices with a size no level has (-1): a level a
+// book may hold at an unknown size, which levelChanges then always sets
+// or removes.
+func unknownSizes(levels []cc.BookLevel) []cc.BookLevel {
+	out := make([]cc.BookLevel, len(levels))
+	for i, l := range levels {
+		out[i] = cc.BookLevel{Price: l.Price, Size: cc.Decimal{Units: -1}}
+	}
+	return out
 }
 
 // recordedDiffs groups the recorded diffs in (from, to] into steps of
@@ -438,14 +539,21 @@ func (s shiftedBooks) Diffs(ctx context.Context, symbol string, from, to, step i
 	return ds, err
 }
 
-// movedOn reports whether the recording holds symbol's book at at (Unix
-// µs, recorded time), and a recorded diff has changed it since snap: the
-// latest diff by then is past snap's update id, or (a snapshot without
-// one, or an exchange without ids) later than snap's time.
+// movedOn reports whether symbol's book at at (Unix µs, recorded time) is
+// no longer snap, a recorded REST snapshot of it: at is past the
+// recording (the synthetic book is served there, its ids after the
+// recorded ones), or inside it and a recorded diff has changed the book
+// since snap — the latest diff by then is past snap's update id, or (a
+// snapshot without one, or an exchange without ids) later than snap's
+// time. Before the recording snap stands (a client syncing with it drops
+// the synthetic diffs, whose ids are below it, and the seam's).
 func (rb *recordedBooks) movedOn(ctx context.Context, snap recordedSnapshot, at int64) bool {
 	sp, err := rb.span(ctx, snap.symbol)
-	if err != nil || !sp.ok || at < sp.first || at > sp.last {
+	if err != nil || !sp.ok || at < sp.first {
 		return false
+	}
+	if at > sp.last {
+		return rb.synth != nil
 	}
 	k := sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time > at })
 	if k == 0 {
@@ -458,12 +566,22 @@ func (rb *recordedBooks) movedOn(ctx context.Context, snap recordedSnapshot, at 
 	return d.Time > snap.at
 }
 
-// bookMovedOn is movedOn at now, the served exchange's clock.
-func (t *tape) bookMovedOn(ctx context.Context, snap recordedSnapshot) bool {
+// bookMovedOn is movedOn at now, the served exchange's clock; inside
+// reports whether now is inside the recording (the book then comes from
+// the index, else from the synthetic market).
+func (t *tape) bookMovedOn(ctx context.Context, snap recordedSnapshot) (moved, inside bool) {
 	if t.books == nil || t.bookNow == nil {
-		return false
+		return false, false
 	}
-	return t.books.movedOn(ctx, snap, (t.bookNow()-t.shift)*1000)
+	at := (t.bookNow() - t.shift) * 1000
+	return t.books.movedOn(ctx, snap, at), t.books.covers(ctx, snap.symbol, at)
+}
+
+// covers reports whether at (Unix µs, recorded time) is inside symbol's
+// recorded span.
+func (rb *recordedBooks) covers(ctx context.Context, symbol string, at int64) bool {
+	sp, err := rb.span(ctx, symbol)
+	return err == nil && sp.ok && sp.first <= at && at <= sp.last
 }
 
 // bookSource is the Books replay serves: the recorded books joined to

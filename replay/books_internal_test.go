@@ -2,11 +2,14 @@ package replay
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/cassettes"
+	"github.com/candlecassette/candlecassette/synth"
 )
 
 func lvls(pairs ...string) []cc.BookLevel {
@@ -100,4 +103,134 @@ func TestRepeatedLastIDApplies(t *testing.T) {
 	if b.Seq != 15 {
 		t.Fatalf("seq %d", b.Seq)
 	}
+}
+
+// A client that follows the stream from before a recorded span to after
+// it — a synthetic book of another seed, the recording, the synthetic book
+// again — holds the served book at every step, never a mix of two
+// markets: the diffs at the seams remove what the book before held and
+// set the book after, and the ids run on across them. Depth-limited
+// streams too, for a client that truncates nothing.
+func TestSeamsTakeTheBookAcrossTheSpan(t *testing.T) {
+	for _, c := range []struct {
+		depth int
+		step  int64
+	}{{0, 100_000}, {50, 20_000}, {400, 100_000}} {
+		t.Run(fmt.Sprintf("depth %d step %d", c.depth, c.step), func(t *testing.T) { seamsAcross(t, c.depth, c.step) })
+	}
+}
+
+// seamsAcross follows the stream of depth levels a side (0: all) in steps
+// of step µs, as a client that applies every diff and truncates nothing
+// does.
+func seamsAcross(t *testing.T, depth int, step int64) {
+	ctx := context.Background()
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"}}
+	up := synth.New(synth.Options{Seed: 42, Exchange: "binance_spot", Pairs: pairs}).Books()
+	mine := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: pairs}).Books()
+	const sym = "BTCUSDT"
+	t0 := time.Date(2024, 3, 1, 12, 0, 0, 50_000_000, time.UTC).UnixMicro()
+	t1 := t0 + 3_000_000
+	snap, err := up.Book(ctx, sym, t0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []cassettes.BookRecord{{Symbol: sym, Time: t0, Snapshot: true, Depth: 1000, LastSeq: snap.Seq, Bids: snap.Bids, Asks: snap.Asks}}
+	ds, err := up.Diffs(ctx, sym, t0, t1, 100_000, 0)
+	if err != nil || len(ds) < 20 {
+		t.Fatalf("upstream diffs: %v, %d", err, len(ds))
+	}
+	for _, d := range ds {
+		recs = append(recs, cassettes.BookRecord{Symbol: sym, Time: d.Time, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq, Bids: d.Bids, Asks: d.Asks})
+	}
+	rb := booksOf(t, recs...)
+	rb.synth = mine
+	if a, b := snap.Bids[0].Price, mustBook(t, mine, sym, t0).Bids[0].Price; a.Cmp(b) == 0 {
+		t.Fatal("the two seeds' books agree: the test would not tell them apart")
+	}
+
+	const top, window = 20, 300_000
+	start := (t0 - 2_000_000) / step * step
+	book, err := rb.Book(ctx, sym, start, depth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seams := 0
+	for at := start; at < t1+2_000_000; at += window {
+		ds, err := rb.Diffs(ctx, sym, at, at+window, step, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			// The ids never go back (a stream chains them: kit.DiffStream
+			// reaches a diff's first id back over steps without a change).
+			if d.LastSeq <= book.Seq {
+				t.Fatalf("diff %d-%d at %d does not follow book %d", d.FirstSeq, d.LastSeq, d.Time, book.Seq)
+			}
+			d.FirstSeq = min(d.FirstSeq, book.Seq+1)
+			if (d.Time <= t0) != (book.Time <= t0) || (d.Time > t1) != (book.Time > t1) {
+				seams++
+			}
+			if err := book.ApplyDiff(d, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := rb.Book(ctx, sym, at+window, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if book.Seq != want.Seq {
+			t.Fatalf("at %d: the client's book is %d, the served one %d", at+window, book.Seq, want.Seq)
+		}
+		if book.Bids[0].Price.Cmp(book.Asks[0].Price) >= 0 {
+			t.Fatalf("at %d (span %d..%d): crossed, bid %s ask %s", at+window, t0, t1, book.Bids[0].Price, book.Asks[0].Price)
+		}
+		for _, side := range [][2][]cc.BookLevel{{book.Bids, want.Bids}, {book.Asks, want.Asks}} {
+			if depth > 0 && len(side[0]) != len(side[1]) {
+				t.Fatalf("at %d (span %d..%d): the client holds %d levels a side, the served book %d", at+window, t0, t1, len(side[0]), len(side[1]))
+			}
+			for i := 0; i < top; i++ {
+				if side[0][i].Price.Cmp(side[1][i].Price) != 0 || side[0][i].Size.Cmp(side[1][i].Size) != 0 {
+					t.Fatalf("at %d (span %d..%d): level %d is %v, served %v", at+window, t0, t1, i, side[0][i], side[1][i])
+				}
+			}
+		}
+	}
+	if seams != 2 {
+		t.Fatalf("%d seams crossed, want 2", seams)
+	}
+}
+
+func mustBook(t *testing.T, b cc.Books, sym string, at int64) cc.Book {
+	t.Helper()
+	bk, err := b.Book(context.Background(), sym, at, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bk
+}
+
+// A shallow REST answer recorded after a deep one (ccxt's limit 5 after
+// its limit 1000) does not cut the whole book to its levels: the book of
+// every level is rebuilt from the deepest snapshot; a book of few levels
+// from the latest deep enough.
+func TestShallowSnapshotDoesNotCutTheBook(t *testing.T) {
+	rb := booksOf(t,
+		cassettes.BookRecord{Symbol: "X", Time: 1_000, Snapshot: true, Depth: 3, LastSeq: 10,
+			Bids: lvls("99", "1", "98", "2", "97", "3"), Asks: lvls("101", "1", "102", "2", "103", "3")},
+		cassettes.BookRecord{Symbol: "X", Time: 2_000, FirstSeq: 11, LastSeq: 11, Bids: lvls("99", "5")},
+		cassettes.BookRecord{Symbol: "X", Time: 3_000, Snapshot: true, Depth: 1, LastSeq: 11,
+			Bids: lvls("99", "5"), Asks: lvls("101", "1")},
+		cassettes.BookRecord{Symbol: "X", Time: 4_000, FirstSeq: 12, LastSeq: 12, Asks: lvls("102", "0")},
+	)
+	b, err := rb.Book(context.Background(), "X", 4_000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levelsAre(t, "bids", b.Bids, "99", "5", "98", "2", "97", "3")
+	levelsAre(t, "asks", b.Asks, "101", "1", "103", "3")
+	if b, _ = rb.Book(context.Background(), "X", 4_000, 1); b.Seq != 12 {
+		t.Fatalf("depth 1: seq %d", b.Seq)
+	}
+	levelsAre(t, "depth 1 bids", b.Bids, "99", "5")
 }

@@ -179,11 +179,14 @@ func (h *recordedREST) serveIndexed(w http.ResponseWriter, r *http.Request) {
 	h.serveFrom(w, r, &sourceSlot{})
 }
 
-// serveBook serves a depth snapshot request from the plugin over the
-// books index (the recorded book rebuilt at now): an index hit.
-func (h *recordedREST) serveBook(w http.ResponseWriter, r *http.Request) {
+// serveBook serves a recorded depth snapshot request from the plugin
+// over the books, at now: from the index (the recorded book rebuilt) when
+// inside, else from the synthetic market past the recording — counted as
+// served from there, not as a miss (the request is a recorded one).
+func (h *recordedREST) serveBook(w http.ResponseWriter, r *http.Request, inside bool) {
 	slot := &sourceSlot{}
 	slot.read.Store(true)
+	slot.synth.Store(!inside)
 	h.serveFrom(w, r, slot)
 }
 

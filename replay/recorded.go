@@ -158,14 +158,17 @@ func (h *recordedREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t := h.tape; t != nil && t.books != nil {
-		if snap := m.bookOf(h.plugin, r, ix); snap.symbol != "" && t.bookMovedOn(r.Context(), snap) {
-			// A depth snapshot the recorded book has moved on from by now:
-			// the book now, rebuilt from the index, so that it chains with
-			// the stream replay serves now. (Verbatim, a client syncing
-			// later than the recording did would get a snapshot older than
-			// the stream, again and again.)
-			h.serveBook(w, r)
-			return
+		if snap := m.bookOf(h.plugin, r, ix); snap.symbol != "" {
+			if moved, inside := t.bookMovedOn(r.Context(), snap); moved {
+				// A depth snapshot the book has moved on from by now: the
+				// book now (rebuilt from the index inside the recording,
+				// the synthetic one after it), so that it chains with the
+				// stream replay serves now. (Verbatim, a client syncing
+				// later than the recording did would get a snapshot older
+				// than the stream, again and again.)
+				h.serveBook(w, r, inside)
+				return
+			}
 		}
 	}
 	respBody := ix.Body
