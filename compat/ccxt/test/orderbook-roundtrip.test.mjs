@@ -1,0 +1,210 @@
+// Order books through record → replay with ccxt, for every registered id
+// whose ccxt class declares fetchOrderBook and watchOrderBook:
+//   1. `candlecassette record ID` in front of `candlecassette synth ID`:
+//      ccxt, pointed at the recorder, watches the book for RECORD_MS (every
+//      book it applies is kept: its top TOP levels a side) and fetches one
+//      REST book; the recorder and the upstream then exit cleanly;
+//   2. with the upstream gone, `candlecassette replay --cassette F --seed
+//      S` (a seed unlike the recording's, so a book the replay made up
+//      instead of reading it from the cassette differs) serves the
+//      cassette: a fresh ccxt watches the book for RECORD_MS + AFTER_MS —
+//      across the end of the recording, where the replay carries on with
+//      its own market — and every book it applies is valid (sides sorted,
+//      sizes > 0, never crossed, the nonce never going back), the
+//      replayed books include the recorded ones (at least MIN_SHARED of
+//      the recorded states come back, in the recorded order), and the
+//      recorded REST request is answered with the recorded book.
+//
+// Every id must pass but those under todo.bookroundtrip in
+// ../passing.json (by id, with why), which run as TODO tests. CCXT_IDS
+// runs only those ids.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import * as h from '../harness.mjs';
+
+const guard = h.installNetworkGuard();
+const bin = h.binary();
+const only = process.env.CCXT_IDS ? new Set(process.env.CCXT_IDS.split(',').map((s) => s.trim())) : undefined;
+const EXCHANGES = h.entries(h.registry(bin)).filter((e) => !only || only.has(e.id));
+const HAS = new Map(await Promise.all(EXCHANGES.map(async (e) => [e.id, await h.classHas(e)])));
+const TODO = JSON.parse(fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'passing.json'), 'utf8')).todo?.bookroundtrip ?? {};
+
+const RECORD_MS = 12_000;
+const AFTER_MS = 6_000;
+const CALL_MS = 20_000;
+const TOP = 5;
+const MIN_SHARED = 3;
+const CONCURRENCY = Number(process.env.CCXT_OB_CONCURRENCY) || 4;
+
+/** WATCH_LIMIT: ccxt kucoin loads its snapshot at the watch's limit (without one, KuCoin's private full book). */
+const WATCH_LIMIT = { kucoin: 100, kucoinfutures: 100 };
+/** FETCH_LIMIT: the REST limit asked (one the exchange documents). */
+const FETCH_LIMIT = { kucoin: 20, kucoinfutures: 20, hyperliquid: undefined, ascendex: undefined, coinbase: 50 };
+
+const outcome = new Map();
+
+/** valid throws unless ob is a valid, uncrossed book. */
+function valid(ob, label) {
+  assert.ok(ob && Array.isArray(ob.bids) && Array.isArray(ob.asks), `${label}: not a book`);
+  assert.ok(ob.bids.length > 0 && ob.asks.length > 0, `${label}: an empty side (${ob.bids.length} bids, ${ob.asks.length} asks)`);
+  for (const [side, sign] of [['bids', -1], ['asks', 1]]) {
+    const lv = ob[side];
+    lv.forEach(([p, s], i) => {
+      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(s) && s > 0, `${label}: ${side}[${i}] = ${p} x ${s}`);
+      if (i > 0) assert.ok(sign * (p - lv[i - 1][0]) > 0, `${label}: ${side} not strictly ${sign < 0 ? 'descending' : 'ascending'} at ${i}: ${lv[i - 1][0]} then ${p}`);
+    });
+  }
+  assert.ok(ob.bids[0][0] < ob.asks[0][0], `${label}: crossed, bid ${ob.bids[0][0]} >= ask ${ob.asks[0][0]}`);
+}
+
+const top = (ob) => JSON.stringify([ob.bids.slice(0, TOP).map((l) => l.slice(0, 2)), ob.asks.slice(0, TOP).map((l) => l.slice(0, 2))]);
+
+/**
+ * watchAll watches symbol's book on ex for ms of real time and returns
+ * every distinct book ccxt applied (not only those a watchOrderBook call
+ * returns: its WS client's resolve is wrapped), each checked valid, the
+ * nonce never going back.
+ */
+async function watchAll(ex, symbol, ms, label) {
+  const states = [];
+  let bad;
+  const client = ex.client.bind(ex);
+  ex.client = (url) => {
+    const cl = client(url);
+    if (!cl.bookHook) {
+      const resolve = cl.resolve.bind(cl);
+      cl.resolve = (result, hash) => {
+        if (result && result.symbol === symbol && Array.isArray(result.bids) && Array.isArray(result.asks) && result.bids.length && result.asks.length) {
+          try {
+            valid(result, `${label} book ${states.length + 1}`);
+            const t = top(result);
+            if (states.length === 0 || states[states.length - 1].top !== t) states.push({ top: t, nonce: result.nonce });
+          } catch (err) {
+            bad ??= err;
+          }
+        }
+        return resolve(result, hash);
+      };
+      cl.bookHook = true;
+    }
+    return cl;
+  };
+  const end = Date.now() + ms;
+  let nonce;
+  let calls = 0;
+  while (Date.now() < end) {
+    const ob = await h.withTimeout(ex.watchOrderBook(symbol, WATCH_LIMIT[ex.id]), CALL_MS, `${label}: watchOrderBook`);
+    calls++;
+    valid(ob, `${label} watchOrderBook ${calls}`);
+    if (ob.nonce !== undefined && nonce !== undefined) assert.ok(ob.nonce >= nonce, `${label}: nonce went back from ${nonce} to ${ob.nonce}`);
+    if (ob.nonce !== undefined) nonce = ob.nonce;
+    if (bad) throw bad;
+  }
+  if (bad) throw bad;
+  return states;
+}
+
+/** inOrder is how many of want appear in got in want's order (a longest run matched greedily). */
+function inOrder(want, got) {
+  let n = 0;
+  let j = 0;
+  for (const w of want) {
+    const k = got.indexOf(w, j);
+    if (k < 0) continue;
+    n++;
+    j = k + 1;
+  }
+  return n;
+}
+
+const cleanExit = async (proc, what) => {
+  const res = await proc.stop('SIGTERM');
+  assert.deepEqual({ code: res.code, signal: res.signal }, { code: 0, signal: null },
+    `${what} did not exit cleanly on SIGTERM; stderr:\n${proc.stderr()}`);
+};
+
+describe('ccxt order books through record → replay', { concurrency: CONCURRENCY }, () => {
+  for (const entry of EXCHANGES) {
+    const has = HAS.get(entry.id);
+    if (!has.fetchOrderBook || !has.watchOrderBook) {
+      it.skip(`${entry.id}: ccxt's ${entry.ccxt} does not declare fetchOrderBook and watchOrderBook`);
+      continue;
+    }
+    const why = TODO[entry.id];
+    it(`${entry.id} (ccxt ${entry.pkg ?? 'ccxt'}.pro.${entry.ccxt})`, { timeout: 180_000, todo: why ? `passing.json: ${why}` : false }, async () => {
+      const s = {};
+      let phase = 'setup';
+      try {
+        s.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candlecassette-bookroundtrip-'));
+        const cassette = path.join(s.dir, `${entry.id}.cassette`);
+        s.upstream = await h.startServer(bin, entry.id, { seed: 11 });
+        s.recorder = await h.startRecorder(bin, entry.id, { cassette, upstream: s.upstream });
+
+        // 1. record.
+        phase = 'record';
+        let ex = s.ex = await h.makeExchange(entry, s.recorder);
+        ex.timeout = CALL_MS;
+        await ex.loadMarkets();
+        const symbol = h.pickSymbol(entry, ex);
+        const recorded = await watchAll(ex, symbol, RECORD_MS, `${entry.id} recording`);
+        assert.ok(recorded.length >= MIN_SHARED, `${recorded.length} distinct books in ${RECORD_MS} ms while recording`);
+        const limit = entry.ccxt in FETCH_LIMIT ? FETCH_LIMIT[entry.ccxt] : 5;
+        const restRec = await ex.fetchOrderBook(symbol, limit);
+        valid(restRec, `${entry.id} recording fetchOrderBook`);
+        await ex.close();
+        s.ex = undefined;
+        await cleanExit(s.recorder, 'the recorder');
+        await cleanExit(s.upstream, 'the upstream synth server');
+        s.recorder = s.upstream = undefined;
+
+        // 2. replay, offline, with another seed.
+        phase = 'replay';
+        s.replay = await h.startReplay(bin, { cassette, label: `${entry.id} replay`, extraArgs: ['--seed', '12345'] });
+        ex = s.ex = await h.makeExchange(entry, s.replay);
+        ex.timeout = CALL_MS;
+        await ex.loadMarkets();
+        assert.equal(h.pickSymbol(entry, ex), symbol, 'the replayed markets differ');
+        const replayed = await watchAll(ex, symbol, RECORD_MS + AFTER_MS, `${entry.id} replay`);
+        const shared = inOrder(recorded.map((st) => st.top), replayed.map((st) => st.top));
+        assert.ok(shared >= MIN_SHARED,
+          `only ${shared} of ${recorded.length} recorded books came back in order among ${replayed.length} replayed ` +
+          `(recorded first ${recorded[0]?.top}, replayed first ${replayed[0]?.top})`);
+        // Past the recording now: the recorded REST request gets the
+        // book now (the synthetic one), not the recorded answer.
+        const restRep = await ex.fetchOrderBook(symbol, limit);
+        valid(restRep, `${entry.id} replay fetchOrderBook`);
+        assert.notEqual(top(restRep), top(restRec), 'past the recording, the recorded REST answer came back instead of the book now');
+        await ex.close();
+        s.ex = undefined;
+        await cleanExit(s.replay, 'the replay server');
+        s.replay = undefined;
+        guard.assertClean();
+        outcome.set(entry.id, { ok: true, recorded: recorded.length, replayed: replayed.length, shared });
+      } catch (err) {
+        guard.violations.splice(0);
+        if (err instanceof Error) err.message = `${phase}: ${err.message}`;
+        const log = (s.replay ?? s.recorder)?.stderr().slice(-1500);
+        if (log && err instanceof Error) err.message += `\nserver stderr (end): ${log}`;
+        outcome.set(entry.id, { ok: false, err });
+        throw err;
+      } finally {
+        await s.ex?.close().catch(() => {});
+        for (const p of [s.recorder, s.upstream, s.replay]) await p?.stop('SIGKILL');
+        if (s.dir) fs.rmSync(s.dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+after(() => {
+  const rows = [...outcome].map(([id, o]) => o.ok
+    ? `${id}: passed (${o.recorded} recorded books, ${o.replayed} replayed, ${o.shared} shared in order)`
+    : `${id}: FAILED${TODO[id] ? ' (todo)' : ''} ${String(o.err?.message ?? '').split('\n')[0].slice(0, 200)}`);
+  const passed = [...outcome.values()].filter((o) => o.ok).length;
+  console.log(`# ccxt order books record → replay: ${passed} of ${outcome.size} ids pass\n  ${rows.join('\n  ')}`);
+});
