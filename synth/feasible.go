@@ -373,59 +373,31 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	if want != nil {
 		p.qv, p.tbq = want.qv, want.tbq
 	}
-	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
-	var fixB, fixS int64
-	na := 0
+	// The quote volumes, then, where the leaves cannot hold them, lots
+	// moving between leaves (shiftLots) and the quote volumes again.
+	for i := range g.lstale {
+		g.lstale[i] = true
+	}
+	rest := g.leafQuotes(kids, &p, quiet, want == nil)
+	for try := 0; try < maxShifts && rest != [2]int64{}; try++ {
+		if !g.shiftLots(kids, rest) {
+			break
+		}
+		rest = g.leafQuotes(kids, &p, quiet, want == nil)
+	}
 	top := -1
 	for i := range kids {
 		for j := 0; j < fan; j++ {
-			n := &g.qleaf[i][j]
-			g.nroom[i*maxFan+j] = [4]int64{}
-			if n.trades == 0 {
-				continue
-			}
-			if top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades {
+			if n := &g.qleaf[i][j]; n.trades > 0 && (top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades) {
 				top = i*maxFan + j
 			}
-			switch {
-			case quiet || n.natural():
-				n.nat = quiet
-				n.qv, n.tbq = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
-				if n.h != n.l {
-					r := &g.nroom[i*maxFan+j]
-					r[0], r[1] = g.tg.adjustRoom(true, n)
-					r[2], r[3] = g.tg.adjustRoom(false, n)
-				}
-			case n.absorbs():
-				g.ab[na] = i*maxFan + j
-				na++
-				continue
-			}
-			fixB += n.tbq
-			fixS += n.qv - n.tbq
 		}
-	}
-	if quiet && want == nil {
-		p.qv, p.tbq = fixB+fixS, fixB
 	}
 	for side := 0; side < 2; side++ {
-		target := p.tbq - fixB
-		if side == 1 {
-			target = p.qv - p.tbq - fixS
-		}
-		rest := target
-		for _, div := range [2]int64{absorbMargin, 0} {
-			if rest = g.absorb(na, side == 0, target, div); rest == 0 {
-				break
-			}
-		}
-		// What they cannot hold goes to the natural leaves, exactly
-		// (adjust).
-		rest -= g.natAdjust(kids, side, rest)
 		// What they cannot hold goes to the other leaves, up to their
 		// extremes, most room first (their tapes then miss), and what
 		// even those cannot to the leaf of most trades.
-		for rest != 0 {
+		for rest[side] != 0 {
 			best, room := -1, int64(0)
 			for i := range kids {
 				for j := 0; j < fan; j++ {
@@ -433,7 +405,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 					if n.trades == 0 || n.absorbs() {
 						continue
 					}
-					if r := sideRoom(n, side == 0, rest > 0); r > room {
+					if r := sideRoom(n, side == 0, rest[side] > 0); r > room {
 						best, room = i*maxFan+j, r
 					}
 				}
@@ -441,8 +413,8 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			if best < 0 {
 				break
 			}
-			x := min(room, abs64(rest))
-			if rest < 0 {
+			x := min(room, abs64(rest[side]))
+			if rest[side] < 0 {
 				x = -x
 			}
 			n := &g.qleaf[best/maxFan][best%maxFan]
@@ -450,25 +422,218 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 				n.tbq += x
 			}
 			n.qv += x
-			rest -= x
+			rest[side] -= x
 		}
-		if rest != 0 && top >= 0 {
+		if rest[side] != 0 && top >= 0 {
 			n := &g.qleaf[top/maxFan][top%maxFan]
 			if side == 0 {
-				n.tbq += rest
+				n.tbq += rest[side]
 			}
-			n.qv += rest
+			n.qv += rest[side]
 		}
 	}
 	for i := range kids {
 		c := &kids[i]
-		c.qv, c.tbq, c.tbb = 0, 0, 0
+		c.vol, c.qv, c.tbq, c.tbb = 0, 0, 0, 0
 		for j := 0; j < fan; j++ {
+			c.vol += g.qleaf[i][j].vol
 			c.qv += g.qleaf[i][j].qv
 			c.tbq += g.qleaf[i][j].tbq
 			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// leafQuotes sets the quote volumes of the minute's leaves (g.qleaf, the
+// blocks of kids) so that they sum to p's, per side, as far as they can
+// (minuteLeaves), and returns what they could not hold (buys, sells).
+// With own set (a quiet minute's own sums asked for), p takes the
+// leaves' sums.
+func (g *gen) leafQuotes(kids []node, p *node, quiet, own bool) (rest [2]int64) {
+	fan := levels[leafLevel].fan
+	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
+	var fixB, fixS int64
+	na := 0
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			x := i*maxFan + j
+			if g.lstale[x] {
+				g.lstale[x] = false
+				g.lkind[x] = 0
+				g.nroom0[x] = [4]int64{}
+				n.nat = false
+				switch {
+				case n.trades == 0:
+				case n.natural() || (quiet && !n.absorbs()):
+					g.lkind[x] = leafNatural
+					n.nat = !n.natural() // (a quiet minute's)
+					g.nq[x][0], g.nq[x][1] = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+					if n.h != n.l {
+						r := &g.nroom0[x]
+						r[0], r[1] = g.tg.adjustRoom(true, n)
+						r[2], r[3] = g.tg.adjustRoom(false, n)
+					}
+				case n.absorbs():
+					g.lkind[x] = leafAbsorbs
+				}
+			}
+			g.nroom[x] = g.nroom0[x]
+			switch {
+			case n.trades == 0:
+				continue
+			case g.lkind[x] == leafNatural:
+				n.qv, n.tbq = g.nq[x][0], g.nq[x][1]
+			case g.lkind[x] == leafAbsorbs:
+				g.ab[na] = x
+				na++
+				continue
+			}
+			fixB += n.tbq
+			fixS += n.qv - n.tbq
+		}
+	}
+	if quiet && own {
+		// The leaves that absorb keep their split's, inside the band
+		// absorb first holds them in.
+		p.qv, p.tbq = fixB+fixS, fixB
+		for a := 0; a < na; a++ {
+			n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
+			for side, q := range [2]int64{n.tbq, n.qv - n.tbq} {
+				z := n.tbb
+				if side == 1 {
+					z = n.vol - n.tbb
+				}
+				m := z * (n.h - n.l) / absorbMargin
+				q = max(z*n.l+m, min(z*n.h-m, q))
+				p.qv += q
+				if side == 0 {
+					p.tbq += q
+				}
+			}
+		}
+	}
+	for side := 0; side < 2; side++ {
+		target := p.tbq - fixB
+		if side == 1 {
+			target = p.qv - p.tbq - fixS
+		}
+		r := target
+		for _, div := range [2]int64{absorbMargin, 0} {
+			if r = g.absorb(na, side == 0, target, div); r == 0 {
+				break
+			}
+		}
+		// What they cannot hold goes to the natural leaves, exactly
+		// (adjust).
+		rest[side] = r - g.natAdjust(kids, side, r)
+	}
+	return rest
+}
+
+// Leaf kinds (gen.lkind).
+const (
+	leafNatural = 1 + iota
+	leafAbsorbs
+)
+
+// maxShifts bounds the rounds of shiftLots in a minute.
+const maxShifts = 64
+
+// shiftLots moves lots of one side (the buys if they missed, else the
+// sells) from one leaf of the minute to another so that the side can
+// reach further toward its target (rest > 0: from the leaf where its lots
+// reach least high to the one where they reach highest), as many as
+// that would take, and reports whether it moved any. A leaf that absorbs
+// can take its lots up to its extremes, a natural one near its side's
+// VWAP. Leaves keep a lot per trade and a single trade one side; the
+// minute's volumes do not change.
+func (g *gen) shiftLots(kids []node, rest [2]int64) bool {
+	side := 0
+	if abs64(rest[1]) > abs64(rest[0]) {
+		side = 1
+	}
+	// Sides missing in opposite directions: lots change sides instead,
+	// a sell lot becoming a buy where buys reach further and a buy lot a
+	// sell where they reach less (the leaves' volumes stay).
+	swap := rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0)
+	if swap {
+		side = 0
+	}
+	up := rest[side] > 0
+	buy := side == 0
+	fan := levels[leafLevel].fan
+	// The price a side's lot of leaf n reaches (up: as high as).
+	reach := func(n *node, x int) int64 {
+		if g.lkind[x] == leafAbsorbs {
+			if up {
+				return n.h
+			}
+			return n.l
+		}
+		z, q := n.tbb, n.tbq
+		if !buy {
+			z, q = n.vol-n.tbb, n.qv-n.tbq
+		}
+		if z == 0 {
+			return (n.h + n.l) / 2
+		}
+		return q / z
+	}
+	better := func(a, b int64) bool { return (up && a > b) || (!up && a < b) }
+	d, r := -1, -1
+	var dv, rv int64
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			x := i*maxFan + j
+			if n.trades == 0 || g.lkind[x] == 0 {
+				continue
+			}
+			z := n.tbb
+			if !buy {
+				z = n.vol - n.tbb
+			}
+			v := reach(n, x)
+			// The donor gives a lot of the side; the receiver takes it
+			// (swap: and gives a lot of the other side).
+			give := z > 0 && n.vol > n.trades
+			take := n.trades > 1 || z == n.vol
+			if swap {
+				give = z > 0 && n.trades > 1
+				take = n.vol-z > 0 && n.trades > 1
+			}
+			if give && (d < 0 || better(dv, v)) {
+				d, dv = x, v
+			}
+			if take && (r < 0 || better(v, rv)) {
+				r, rv = x, v
+			}
+		}
+	}
+	if d < 0 || r < 0 || d == r || dv == rv {
+		return false
+	}
+	D, R := &g.qleaf[d/maxFan][d%maxFan], &g.qleaf[r/maxFan][r%maxFan]
+	gain := abs64(rv - dv)
+	z := D.tbb
+	if !buy {
+		z = D.vol - D.tbb
+	}
+	k := min((abs64(rest[side])+gain-1)/gain, z)
+	if swap {
+		k = min(k, R.vol-R.tbb)
+	} else {
+		k = min(k, D.vol-D.trades)
+		D.vol -= k
+		R.vol += k
+	}
+	if buy {
+		D.tbb -= k
+		R.tbb += k
+	}
+	g.lstale[d], g.lstale[r] = true, true
+	return true
 }
 
 // oneSided makes every leaf of a single trade (of the k blocks' leaves
@@ -589,11 +754,11 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 			z, q = n.vol-n.tbb, n.qv-n.tbq
 		}
 		// (Up to the extremes less what the pins may hold elsewhere.)
-		m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
+		lo, hi := absorbBand(n, buy)
 		if div > 0 {
-			m = z * (n.h - n.l) / div
+			m := z * (n.h - n.l) / div
+			lo, hi = z*n.l+m, z*n.h-m
 		}
-		lo, hi := z*n.l+m, z*n.h-m
 		q = max(lo, min(hi, q)) // its own split's, inside the band
 		g.aq[a], g.alo[a], g.ahi[a] = q, lo, hi
 		cur += q
@@ -640,6 +805,17 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 		}
 	}
 	return r - give
+}
+
+// absorbBand is the band absorb (div 0) moves one side's quote volume
+// of leaf n in (buys, else sells).
+func absorbBand(n *node, buy bool) (lo, hi int64) {
+	z := n.tbb
+	if !buy {
+		z = n.vol - n.tbb
+	}
+	m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
+	return z*n.l + m, z*n.h - m
 }
 
 // absorbs reports whether leaf n can absorb its siblings' differences:

@@ -573,17 +573,17 @@ func TestTradesAggregateToCandles(t *testing.T) {
 	if big != bigExact {
 		t.Fatalf("%d of %d feasible seconds with 40+ trades have no exact tape", big-bigExact, big)
 	}
-	if miss := mid - midExact; miss*2000 > mid {
+	if miss := mid - midExact; miss*4000 > mid {
 		t.Fatalf("%d of %d feasible seconds with 10+ trades have no exact tape", miss, mid)
 	}
-	if exact*10000 < trading*9985 {
-		t.Fatalf("%d of %d seconds with trades exact, below 99.85%%", exact, trading)
+	if exact*10000 < trading*9995 {
+		t.Fatalf("%d of %d seconds with trades exact, below 99.95%%", exact, trading)
 	}
-	if minutesExact*1000 < minutes*965 {
-		t.Fatalf("%d of %d minutes with trades exact, below 96.5%%", minutesExact, minutes)
+	if minutesExact*1000 < minutes*992 {
+		t.Fatalf("%d of %d minutes with trades exact, below 99.2%%", minutesExact, minutes)
 	}
-	if feasible*10000 < trading*9995 {
-		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.95%%", feasible, trading)
+	if feasible*10000 < trading*9999 {
+		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.99%%", feasible, trading)
 	}
 }
 

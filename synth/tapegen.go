@@ -260,6 +260,10 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 	// the low first more often when the price rose.
 	jH, jL := -1, -1
 	if needH || needL {
+		// As many orders inside the leaf as it has inner pins (prints
+		// become orders of their own), else two pins share an order and
+		// the high or the low is not printed.
+		tg.innerOrders(int(boolInt(needH) + boolInt(needL)))
 		lowFirst := r.unit() < 0.5+0.15*sign(n.c-n.o)
 		a, b := tg.pickPins(r, needH && needL)
 		if needH && needL {
@@ -376,10 +380,11 @@ func sortLevels(ps []print) {
 	}
 }
 
-// pickPins picks one or two distinct single-level orders strictly inside
-// the leaf (not the first, not the last), in time order, and marks them
-// pinned. With too few orders it picks what there is (the leaf is then
-// not exact; leafFeasible excludes it).
+// pickPins picks one or two distinct orders strictly inside the leaf
+// (not the first, not the last), single-level ones where it can (a sweep
+// is folded), in time order, and marks them pinned. With too few orders
+// (fewer trades than pins: leafFeasible excludes it; build makes the
+// orders otherwise, innerOrders) it picks what there is.
 func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 	M := len(tg.ord)
 	pick := func(avoid int) int {
@@ -390,6 +395,12 @@ func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 		for d := 0; d < M-2; d++ {
 			j := 1 + (start-1+d)%(M-2)
 			if j != avoid && tg.ord[j].levels == 1 && !tg.ord[j].pin {
+				return j
+			}
+		}
+		for d := 0; d < M-2; d++ { // a sweep then (pin folds it)
+			j := 1 + (start-1+d)%(M-2)
+			if j != avoid && !tg.ord[j].pin {
 				return j
 			}
 		}
@@ -405,6 +416,44 @@ func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 		}
 	}
 	return a, b
+}
+
+// innerOrders splits orders until the leaf has k orders besides its
+// first and its last: the order of most prints (the earliest on a tie)
+// gives its last print (the last order its first, so that it stays
+// last) to a new single-level order of its side beside it. A sweep split
+// so is folded into one level first.
+func (tg *tapeGen) innerOrders(k int) {
+	for len(tg.ord)-2 < k {
+		j := -1
+		for i := range tg.ord {
+			if tg.ord[i].n >= 2 && (j < 0 || tg.ord[i].n > tg.ord[j].n) {
+				j = i
+			}
+		}
+		if j < 0 {
+			return // (fewer prints than pins: the leaf has no exact tape)
+		}
+		o := &tg.ord[j]
+		if o.levels > 1 {
+			o.levels = 1
+			for i := o.first; i < o.first+o.n; i++ {
+				tg.pr[i].lvl = 0
+			}
+		}
+		nw := taker{buy: o.buy, levels: 1, n: 1}
+		at := j + 1
+		if j == len(tg.ord)-1 {
+			nw.first, at = o.first, j
+			o.first++
+		} else {
+			nw.first = o.first + o.n - 1
+		}
+		o.n--
+		tg.ord = append(tg.ord, taker{})
+		copy(tg.ord[at+1:], tg.ord[at:])
+		tg.ord[at] = nw
+	}
 }
 
 // pin marks order j pinned, folding a sweep into one level (a pinned
