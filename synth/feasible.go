@@ -500,12 +500,8 @@ func (g *gen) leafQuotes(kids []node, p *node, quiet, own bool) (rest [2]int64) 
 		for a := 0; a < na; a++ {
 			n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
 			for side, q := range [2]int64{n.tbq, n.qv - n.tbq} {
-				z := n.tbb
-				if side == 1 {
-					z = n.vol - n.tbb
-				}
-				m := z * (n.h - n.l) / absorbMargin
-				q = max(z*n.l+m, min(z*n.h-m, q))
+				lo, hi := absorbBand(n, side == 0, absorbMargin)
+				q = max(lo, min(hi, q))
 				p.qv += q
 				if side == 0 {
 					p.tbq += q
@@ -749,16 +745,11 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 	var cur, room int64
 	for a := 0; a < na; a++ {
 		n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
-		z, q := n.tbb, n.tbq
+		q := n.tbq
 		if !buy {
-			z, q = n.vol-n.tbb, n.qv-n.tbq
+			q = n.qv - n.tbq
 		}
-		// (Up to the extremes less what the pins may hold elsewhere.)
-		lo, hi := absorbBand(n, buy)
-		if div > 0 {
-			m := z * (n.h - n.l) / div
-			lo, hi = z*n.l+m, z*n.h-m
-		}
+		lo, hi := absorbBand(n, buy, div)
 		q = max(lo, min(hi, q)) // its own split's, inside the band
 		g.aq[a], g.alo[a], g.ahi[a] = q, lo, hi
 		cur += q
@@ -807,22 +798,79 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 	return r - give
 }
 
-// absorbBand is the band absorb (div 0) moves one side's quote volume
-// of leaf n in (buys, else sells).
-func absorbBand(n *node, buy bool) (lo, hi int64) {
+// absorbBand is the band absorb moves one side's quote volume of leaf n
+// in (buys, else sells): what the side reaches whichever of the leaf's
+// pinned prices (a print each of o, h, l and c that differ) it holds,
+// each pin a lot and the side's other lots anywhere in [l, h]; with div
+// > 0, its VWAP also 1/div of the range off the extremes where that
+// leaves a band.
+func absorbBand(n *node, buy bool, div int64) (lo, hi int64) {
 	z := n.tbb
 	if !buy {
 		z = n.vol - n.tbb
 	}
-	m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
-	return z*n.l + m, z*n.h - m
+	lo, hi = z*n.l+pinExcess(n, z, true), z*n.h-pinExcess(n, z, false)
+	if div > 0 {
+		m := z * (n.h - n.l) / div
+		if l, h := max(lo, z*n.l+m), min(hi, z*n.h-m); l <= h {
+			lo, hi = l, h
+		}
+	}
+	return lo, hi
+}
+
+// pinExcess is the most that k of leaf n's pinned prices (the distinct
+// of o, h, l and c) add above its low (up: else below its high) over k
+// lots at the low (the high).
+func pinExcess(n *node, k int64, up bool) int64 {
+	if n.h == n.l || k <= 0 {
+		return 0
+	}
+	var x [4]int64
+	m := 0
+	add := func(p int64) {
+		if up {
+			x[m] = p - n.l
+		} else {
+			x[m] = n.h - p
+		}
+		m++
+	}
+	add(n.o)
+	add(n.c)
+	if n.h != n.o && n.h != n.c {
+		add(n.h)
+	}
+	if n.l != n.o && n.l != n.c {
+		add(n.l)
+	}
+	if n.o == n.c {
+		x[1] = 0 // (one print)
+	}
+	// The k largest: sort the few descending.
+	for i := 1; i < m; i++ {
+		for j := i; j > 0 && x[j] > x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
+	var e int64
+	for i := 0; i < m && int64(i) < k; i++ {
+		e += x[i]
+	}
+	return e
 }
 
 // absorbs reports whether leaf n can absorb its siblings' differences:
-// two free prints per side (tapegen.go, repair).
+// two free prints per side (tapegen.go, repair), and each side a band
+// whichever pins it holds (absorbBand).
 func (n *node) absorbs() bool {
 	B, S := n.tbb, n.vol-n.tbb
-	return n.trades >= n.pins()+naturalFree && (B == 0 || B >= 3) && (S == 0 || S >= 3)
+	if n.trades < n.pins()+naturalFree || (B != 0 && B < 3) || (S != 0 && S < 3) {
+		return false
+	}
+	bl, bh := absorbBand(n, true, 0)
+	sl, sh := absorbBand(n, false, 0)
+	return bl <= bh && sl <= sh
 }
 
 // sideRoom is how far one side's quote volume of leaf n (buys, else

@@ -56,7 +56,7 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 			// (Its band as absorb moves it, from where it is.)
 			n := &sub.qleaf[i/maxFan][i%maxFan]
 			for side, q := range [2]int64{n.tbq, n.qv - n.tbq} {
-				lo, hi := absorbBand(n, side == 0)
+				lo, hi := absorbBand(n, side == 0, 0)
 				room[2*side] += min(0, lo-q)
 				room[2*side+1] += max(0, hi-q)
 			}

@@ -317,6 +317,11 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
 				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
 			}
+			// Last, the pins' sides chosen among all.
+			if (!okB || !okS) && tg.pinSides(n) {
+				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
+				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			}
 		}
 	}
 
@@ -1534,5 +1539,84 @@ func (tg *tapeGen) tradePin(buy bool, n *node) bool {
 	p.buy, f.buy = f.buy, p.buy
 	p.size, f.size = f.size, p.size
 	tg.pr[p.first].sz, tg.pr[f.first].sz = p.size, f.size
+	return true
+}
+
+// pinSides gives the pinned orders of one print the sides with which
+// both sides' quote volumes are within reach (each pinned print holding a
+// lot, the rest of a side's lots on two free prints or more, anywhere in
+// [l, h]): of every choice of sides, the one that moves fewest pins. A
+// pin that moves trades sides and sizes with a free order of one print
+// of the other side, as tradePin's. It reports whether it moved any.
+func (tg *tapeGen) pinSides(n *node) bool {
+	var pins [6]int
+	np := 0
+	var fixP, fixC, prints, partners [2]int64 // per side (sells, buys)
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		b := boolInt(o.buy)
+		prints[b] += int64(o.n)
+		single := o.n == 1 && o.levels == 1
+		switch {
+		case o.pin && single && np < len(pins):
+			pins[np] = j
+			np++
+		case o.pin:
+			fixP[b] += o.base * int64(o.n)
+			fixC[b] += int64(o.n)
+		case single:
+			partners[b]++
+		}
+	}
+	T := [2]int64{n.qv - n.tbq, n.tbq}
+	Z := [2]int64{n.vol - n.tbb, n.tbb}
+	reach := func(s int, psum, c int64) bool {
+		f := Z[s] - c // the free lots
+		switch {
+		case f < 0:
+			return false
+		case f == 0:
+			return T[s] == psum
+		}
+		return prints[s]-c >= 2 && T[s]-psum >= f*n.l && T[s]-psum <= f*n.h
+	}
+	best, flips := -1, np+1
+	for mask := 0; mask < 1<<np; mask++ { // bit i set: pin i buys
+		p, c := fixP, fixC
+		var moves [2]int64 // pins moving to each side
+		for i := 0; i < np; i++ {
+			o := &tg.ord[pins[i]]
+			b := int64(mask >> i & 1)
+			p[b] += o.base
+			c[b]++
+			if b != boolInt(o.buy) {
+				moves[b]++
+			}
+		}
+		if m := int(moves[0] + moves[1]); m < flips && moves[0] <= partners[0] && moves[1] <= partners[1] &&
+			reach(0, p[0], c[0]) && reach(1, p[1], c[1]) {
+			best, flips = mask, m
+		}
+	}
+	if best < 0 || flips == 0 {
+		return false
+	}
+	for i := 0; i < np; i++ {
+		po := &tg.ord[pins[i]]
+		buy := best>>i&1 == 1
+		if po.buy == buy {
+			continue
+		}
+		for k := range tg.ord { // a free order of one print on the side it joins
+			f := &tg.ord[k]
+			if f.pin || f.buy != buy || f.n != 1 || f.levels != 1 {
+				continue
+			}
+			po.buy, f.buy = f.buy, po.buy
+			po.size, f.size = f.size, po.size
+			tg.pr[po.first].sz, tg.pr[f.first].sz = po.size, f.size
+			break
+		}
+	}
 	return true
 }
