@@ -341,15 +341,19 @@ const absorbMargin = 8
 // the leaves that absorb (two free prints per side: the repair solves
 // them), each starting from its split and moving in proportion to its
 // room toward the target, with its VWAPs an eighth of its range off its
-// extremes, then up to its extremes. What even that cannot hold goes to
-// the leaf of most trades (its tape then misses: a minute without a
-// leaf that absorbs, or whose natural draws are too far off for them).
-// The minute's totals do not change.
+// extremes, then up to its band's (absorbBand); the natural leaves then
+// move within their draws' room (adjust), and what even that cannot hold
+// makes lots move between the leaves (shiftLots) and the quote volumes
+// shared again, up to maxShifts rounds. What is left then goes to the
+// other leaves up to their extremes, and to the leaf of most trades
+// (their tapes then miss). The minute's totals do not change; its
+// blocks' volumes and quote volumes are their leaves' sums.
 //
-// A quiet minute (quiet.go) has no leaves that absorb: every leaf takes
-// its natural draw, and the minute's quote volumes are their sums (want
-// nil: quietQuote asking what they are) or, given, what the natural
-// leaves reach by adjust (its 15-minute block could not hold the sums).
+// A quiet minute (quiet.go) takes its quote volumes from below: every
+// leaf that does not absorb takes its natural draw, those that absorb
+// their split's, and the minute's quote volumes are their sums (want
+// nil: quietQuote asking what they are) or, given, what the leaves reach
+// as above (its 15-minute block could not hold the sums).
 func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	if g.tg == nil {
 		g.tg = &tapeGen{}
@@ -379,10 +383,12 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 		g.lstale[i] = true
 	}
 	rest := g.leafQuotes(kids, &p, quiet, want == nil)
+	var prev [2][2]int64
 	for try := 0; try < maxShifts && rest != [2]int64{}; try++ {
-		if !g.shiftLots(kids, rest) {
-			break
+		if (try >= 2 && rest == prev[0]) || !g.shiftLots(kids, rest) {
+			break // (moving back and forth)
 		}
+		prev[0], prev[1] = prev[1], rest
 		rest = g.leafQuotes(kids, &p, quiet, want == nil)
 	}
 	top := -1
@@ -536,26 +542,79 @@ const (
 // maxShifts bounds the rounds of shiftLots in a minute.
 const maxShifts = 64
 
-// shiftLots moves lots of one side (the buys if they missed, else the
-// sells) from one leaf of the minute to another so that the side can
-// reach further toward its target (rest > 0: from the leaf where its lots
-// reach least high to the one where they reach highest), as many as
-// that would take, and reports whether it moved any. A leaf that absorbs
-// can take its lots up to its extremes, a natural one near its side's
-// VWAP. Leaves keep a lot per trade and a single trade one side; the
-// minute's volumes do not change.
+// shiftLots moves lots between the leaves of a minute whose quote
+// volumes missed by rest (buys, sells) so that the sides can reach
+// further toward their targets, and reports whether it moved any: where
+// the sides miss in opposite directions, buy lots trade places with sell
+// lots (moveLots, swap: the leaves' volumes stay); else, where two leaves
+// of a single trade make up a side's miss exactly, that (exactLots); else
+// lots of the side missing most (then of the other) move from the leaf
+// where they reach least toward its target to the one where they reach
+// most, as many as that would take (moveLots). A leaf that absorbs can
+// take its lots up to its extremes, a natural one near its side's VWAP.
+// Leaves keep a lot per trade and a single trade one side; the minute's
+// volumes do not change.
 func (g *gen) shiftLots(kids []node, rest [2]int64) bool {
-	side := 0
+	big := 0
 	if abs64(rest[1]) > abs64(rest[0]) {
-		side = 1
+		big = 1
 	}
-	// Sides missing in opposite directions: lots change sides instead,
-	// a sell lot becoming a buy where buys reach further and a buy lot a
-	// sell where they reach less (the leaves' volumes stay).
-	swap := rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0)
-	if swap {
-		side = 0
+	if rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0) && g.moveLots(kids, rest, 0, true) {
+		return true
 	}
+	if g.exactLots(kids, rest, big) || g.exactLots(kids, rest, 1-big) {
+		return true
+	}
+	return (rest[big] != 0 && g.moveLots(kids, rest, big, false)) || (rest[1-big] != 0 && g.moveLots(kids, rest, 1-big, false))
+}
+
+// exactLots makes up one side's miss exactly where two leaves of a
+// single trade on that side allow: k lots from the one at price p to the
+// one at p + rest/k (a leaf of one trade trades its volume at its price),
+// the fewest lots that do. It reports whether it moved any.
+func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
+	r := rest[side]
+	if r == 0 {
+		return false
+	}
+	fan := levels[leafLevel].fan
+	one := func(n *node) bool {
+		return n.trades == 1 && ((side == 0 && n.tbb == n.vol) || (side == 1 && n.tbb == 0))
+	}
+	d, t := -1, -1
+	var best int64
+	for i := 0; i < len(kids)*maxFan; i++ {
+		D := &g.qleaf[i/maxFan][i%maxFan]
+		if i%maxFan >= fan || !one(D) || D.vol < 2 {
+			continue
+		}
+		for j := 0; j < len(kids)*maxFan; j++ {
+			R := &g.qleaf[j/maxFan][j%maxFan]
+			if j%maxFan >= fan || !one(R) || R.o == D.o || r%(R.o-D.o) != 0 {
+				continue
+			}
+			if k := r / (R.o - D.o); k >= 1 && k < D.vol && (d < 0 || k < best) {
+				d, t, best = i, j, k
+			}
+		}
+	}
+	if d < 0 {
+		return false
+	}
+	D, R := &g.qleaf[d/maxFan][d%maxFan], &g.qleaf[t/maxFan][t%maxFan]
+	D.vol -= best
+	R.vol += best
+	if side == 0 {
+		D.tbb -= best
+		R.tbb += best
+	}
+	g.lstale[d], g.lstale[t] = true, true
+	return true
+}
+
+// moveLots is one move of shiftLots: lots of one side (side 0: buys)
+// from one leaf to another, or (swap) buy lots against sell lots.
+func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap bool) bool {
 	up := rest[side] > 0
 	buy := side == 0
 	fan := levels[leafLevel].fan

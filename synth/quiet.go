@@ -7,9 +7,12 @@ import "math"
 // draws' differences would be left over. So its quote volumes come from
 // below instead: the minute is split ahead with provisional quote
 // volumes (which its split then uses, so that it does not depend on its
-// own), every leaf takes its natural draw's, and the minute's are their
-// sum. The 15-minute split does that for its quiet minutes as it makes
-// them, and its other minutes share the rest of its quote volume.
+// own), every leaf takes its natural draw's (one that absorbs, its
+// split's), and the minute's are their sum. The 15-minute split does
+// that for its quiet minutes as it makes them, and its other minutes
+// share the rest of its quote volume; where they cannot, the quiet ones
+// move within their leaves' room (adjust, and the bands of those that
+// absorb) before the others go outside their ranges.
 
 // quietTrades: a minute of fewer trades is quiet. (Also calling quiet a
 // minute of under 8 lots per trade, which its volume split can leave,
