@@ -116,13 +116,13 @@
 // (pathVWAP: a day that doubles late trades mostly near its open), so
 // that no level drains its children of volume toward an edge. Over 605k
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
-// lots 0.00001 to 1), quiet, busy and jump hours, 99.985% of the trading
-// seconds are exact (79 of 525310 not) and 99.7% of the trading minutes
+// lots 0.00001 to 1), quiet, busy and jump hours, 99.986% of the trading
+// seconds are exact (76 of 525310 not) and 99.7% of the trading minutes
 // in every second, every second of 40 trades or more and all but 6 of
 // 217961 of those of 10 or more (TestTradesAggregateToCandles). NOT
 // all: the rest are mostly quiet minutes of a 15-minute block whose
 // minutes are all quiet, so that its quote volumes, set by its hour,
-// are not their leaves' sums (69 of the 79, all on the thinnest pair):
+// are not their leaves' sums (69 of the 76, all on the thinnest pair):
 // that needs the hour to know its quiet blocks' sums, a split of each
 // of their minutes, and so on up while whole hours are quiet, which 1m
 // candles cannot afford; and a few minutes whose leaves' natural draws

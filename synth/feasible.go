@@ -859,7 +859,7 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 
 // absorbBand is the band absorb moves one side's quote volume of leaf n
 // in (buys, else sells): what the side reaches whichever of the leaf's
-// pinned prices (a print each of o, h, l and c that differ) it holds,
+// pinned prints (pins: the first and the last, h and l) it holds,
 // each pin a lot and the side's other lots anywhere in [l, h]; with div
 // > 0, its VWAP also 1/div of the range off the extremes where that
 // leaves a band.
@@ -878,45 +878,51 @@ func absorbBand(n *node, buy bool, div int64) (lo, hi int64) {
 	return lo, hi
 }
 
-// pinExcess is the most that k of leaf n's pinned prices (the distinct
-// of o, h, l and c) add above its low (up: else below its high) over k
+// pinExcess is the most that k of leaf n's pinned prints (the first at
+// o, the last at c, and one at h and at l where they differ from both)
+// add above its low (up: else below its high) over k
 // lots at the low (the high).
 func pinExcess(n *node, k int64, up bool) int64 {
 	if n.h == n.l || k <= 0 {
 		return 0
 	}
-	var x [4]int64
-	m := 0
-	add := func(p int64) {
-		if up {
-			x[m] = p - n.l
-		} else {
-			x[m] = n.h - p
-		}
-		m++
+	ref, sg := n.l, int64(1) // excess of p: (p - ref)·sg
+	if !up {
+		ref, sg = n.h, -1
 	}
-	add(n.o)
-	add(n.c)
+	x0, x1, x2, x3 := (n.o-ref)*sg, (n.c-ref)*sg, int64(0), int64(0)
 	if n.h != n.o && n.h != n.c {
-		add(n.h)
+		x2 = (n.h - ref) * sg
 	}
 	if n.l != n.o && n.l != n.c {
-		add(n.l)
+		x3 = (n.l - ref) * sg
 	}
-	if n.o == n.c {
-		x[1] = 0 // (one print)
+	if k >= 4 {
+		return x0 + x1 + x2 + x3
 	}
-	// The k largest: sort the few descending.
-	for i := 1; i < m; i++ {
-		for j := i; j > 0 && x[j] > x[j-1]; j-- {
-			x[j], x[j-1] = x[j-1], x[j]
-		}
+	// The k largest of four (a sorting network, descending).
+	if x0 < x1 {
+		x0, x1 = x1, x0
 	}
-	var e int64
-	for i := 0; i < m && int64(i) < k; i++ {
-		e += x[i]
+	if x2 < x3 {
+		x2, x3 = x3, x2
 	}
-	return e
+	if x0 < x2 {
+		x0, x2 = x2, x0
+	}
+	if x1 < x3 {
+		x1, x3 = x3, x1
+	}
+	if x1 < x2 {
+		x1, x2 = x2, x1
+	}
+	switch k {
+	case 1:
+		return x0
+	case 2:
+		return x0 + x1
+	}
+	return x0 + x1 + x2
 }
 
 // absorbs reports whether leaf n can absorb its siblings' differences:
@@ -926,6 +932,9 @@ func (n *node) absorbs() bool {
 	B, S := n.tbb, n.vol-n.tbb
 	if n.trades < n.pins()+naturalFree || (B != 0 && B < 3) || (S != 0 && S < 3) {
 		return false
+	}
+	if B != 3 && S != 3 {
+		return true // (four lots or more hold every pin: a band)
 	}
 	bl, bh := absorbBand(n, true, 0)
 	sl, sh := absorbBand(n, false, 0)

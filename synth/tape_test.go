@@ -440,13 +440,13 @@ var aggPairs = []cc.Pair{
 // and taker-buy volume whenever a candle can split them (two trades or
 // more, or one side). Every field exactly: every second of 40 trades or
 // more, all but 6 of the 217961 of 10 or more, all but 0.0167% of the
-// seconds with trades (measured 79 of 525310, 0.015%: 541 before lots
+// seconds with trades (measured 76 of 525310, 0.014%: 541 before lots
 // moved between a minute's leaves, absorbBand, pinSides and innerOrders;
 // 99.54% exact before days and 6-hour blocks aimed their VWAP at their
 // path's; on the narrower sample this test had before, 42% before the
 // splits gave leaves a trade per price, 85.2% before the exact repair and
 // minuteLeaves, 99.3% before quiet minutes and adjust) and 99.7% of the
-// minutes with trades (every second exact; measured 99.73%, 96.8%
+// minutes with trades (every second exact; measured 99.76%, 96.8%
 // before); 99.99% pass leafFeasible (99.997%). NOT every second, as the
 // brief asks: the rest are mostly quiet minutes of all-quiet 15-minute
 // blocks, whose hour cannot know their leaves' sums (see doc.go).
