@@ -36,6 +36,11 @@ func (tg *tapeGen) adjustPair(buy bool) (a, b, m int) {
 // pair's), a lone one only when it holds a single lot, none otherwise.
 func (tg *tapeGen) adjustRoom(buy bool, n *node) (dn, up int64) {
 	a, _, m := tg.adjustPair(buy)
+	if m == 1 && tg.ord[a].size != 1 {
+		if lo, hi, q, ok := tg.adjustLone(a, n); ok {
+			return lo - q, hi - q
+		}
+	}
 	if m == 0 || (m == 1 && tg.ord[a].size != 1) {
 		return 0, 0
 	}
@@ -66,9 +71,20 @@ func (tg *tapeGen) adjust(buy bool, d int64, n *node) bool {
 	switch {
 	case m == 0:
 		return false
+	case m == 1 && tg.ord[a].size != 1:
+		lo, hi, q, ok := tg.adjustLone(a, n)
+		if !ok || q+d < lo || q+d > hi {
+			return false
+		}
+		o, p := &tg.ord[a], &tg.ord[tg.adjustPin(a)]
+		Z := o.size + p.size
+		o.base = q + d - p.base*(Z-1)
+		o.size, p.size = 1, Z-1
+		tg.pr[o.first].sz, tg.pr[p.first].sz = 1, Z-1
+		return true
 	case m == 1:
 		o := &tg.ord[a]
-		if o.size != 1 || o.base+d < n.l || o.base+d > n.h {
+		if o.base+d < n.l || o.base+d > n.h {
 			return false
 		}
 		o.base += d
@@ -107,4 +123,34 @@ func (tg *tapeGen) adjust(buy bool, d int64, n *node) bool {
 		tg.pr[oa.first].sz, tg.pr[ob.first].sz = Z-x, x
 	}
 	return true
+}
+
+// adjustPin is the first pinned order of one print on the side of free
+// order a, or -1.
+func (tg *tapeGen) adjustPin(a int) int {
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		if o.pin && o.buy == tg.ord[a].buy && o.n == 1 && o.levels == 1 {
+			return j
+		}
+	}
+	return -1
+}
+
+// adjustLone is what a side's lone free single-print order a of more
+// than a lot reaches with a pinned order of one print of its side
+// (adjustPin): the pin takes all their lots but one, which the free order
+// holds at any price in [l, h], so their Σ price×size takes every value
+// in [lo, hi]; q is theirs now, ok false when it lies outside (or there is
+// no such pin).
+func (tg *tapeGen) adjustLone(a int, n *node) (lo, hi, q int64, ok bool) {
+	j := tg.adjustPin(a)
+	if j < 0 {
+		return 0, 0, 0, false
+	}
+	o, p := &tg.ord[a], &tg.ord[j]
+	Z := o.size + p.size
+	q = o.base*o.size + p.base*p.size
+	lo, hi = p.base*(Z-1)+n.l, p.base*(Z-1)+n.h
+	return lo, hi, q, q >= lo && q <= hi
 }

@@ -341,15 +341,19 @@ const absorbMargin = 8
 // the leaves that absorb (two free prints per side: the repair solves
 // them), each starting from its split and moving in proportion to its
 // room toward the target, with its VWAPs an eighth of its range off its
-// extremes, then up to its extremes. What even that cannot hold goes to
-// the leaf of most trades (its tape then misses: a minute without a
-// leaf that absorbs, or whose natural draws are too far off for them).
-// The minute's totals do not change.
+// extremes, then up to its band's (absorbBand); the natural leaves then
+// move within their draws' room (adjust), and what even that cannot hold
+// makes lots move between the leaves (shiftLots) and the quote volumes
+// shared again, up to maxShifts rounds. What is left then goes to the
+// other leaves up to their extremes, and to the leaf of most trades
+// (their tapes then miss). The minute's totals do not change; its
+// blocks' volumes and quote volumes are their leaves' sums.
 //
-// A quiet minute (quiet.go) has no leaves that absorb: every leaf takes
-// its natural draw, and the minute's quote volumes are their sums (want
-// nil: quietQuote asking what they are) or, given, what the natural
-// leaves reach by adjust (its 15-minute block could not hold the sums).
+// A quiet minute (quiet.go) takes its quote volumes from below: every
+// leaf that does not absorb takes its natural draw, those that absorb
+// their split's, and the minute's quote volumes are their sums (want
+// nil: quietQuote asking what they are) or, given, what the leaves reach
+// as above (its 15-minute block could not hold the sums).
 func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	if g.tg == nil {
 		g.tg = &tapeGen{}
@@ -373,59 +377,33 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	if want != nil {
 		p.qv, p.tbq = want.qv, want.tbq
 	}
-	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
-	var fixB, fixS int64
-	na := 0
+	// The quote volumes, then, where the leaves cannot hold them, lots
+	// moving between leaves (shiftLots) and the quote volumes again.
+	for i := range g.lstale {
+		g.lstale[i] = true
+	}
+	rest := g.leafQuotes(kids, &p, quiet, want == nil)
+	var prev [2][2]int64
+	for try := 0; try < maxShifts && rest != [2]int64{}; try++ {
+		if (try >= 2 && rest == prev[0]) || !g.shiftLots(kids, rest) {
+			break // (moving back and forth)
+		}
+		prev[0], prev[1] = prev[1], rest
+		rest = g.leafQuotes(kids, &p, quiet, want == nil)
+	}
 	top := -1
 	for i := range kids {
 		for j := 0; j < fan; j++ {
-			n := &g.qleaf[i][j]
-			g.nroom[i*maxFan+j] = [4]int64{}
-			if n.trades == 0 {
-				continue
-			}
-			if top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades {
+			if n := &g.qleaf[i][j]; n.trades > 0 && (top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades) {
 				top = i*maxFan + j
 			}
-			switch {
-			case quiet || n.natural():
-				n.nat = quiet
-				n.qv, n.tbq = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
-				if n.h != n.l {
-					r := &g.nroom[i*maxFan+j]
-					r[0], r[1] = g.tg.adjustRoom(true, n)
-					r[2], r[3] = g.tg.adjustRoom(false, n)
-				}
-			case n.absorbs():
-				g.ab[na] = i*maxFan + j
-				na++
-				continue
-			}
-			fixB += n.tbq
-			fixS += n.qv - n.tbq
 		}
-	}
-	if quiet && want == nil {
-		p.qv, p.tbq = fixB+fixS, fixB
 	}
 	for side := 0; side < 2; side++ {
-		target := p.tbq - fixB
-		if side == 1 {
-			target = p.qv - p.tbq - fixS
-		}
-		rest := target
-		for _, div := range [2]int64{absorbMargin, 0} {
-			if rest = g.absorb(na, side == 0, target, div); rest == 0 {
-				break
-			}
-		}
-		// What they cannot hold goes to the natural leaves, exactly
-		// (adjust).
-		rest -= g.natAdjust(kids, side, rest)
 		// What they cannot hold goes to the other leaves, up to their
 		// extremes, most room first (their tapes then miss), and what
 		// even those cannot to the leaf of most trades.
-		for rest != 0 {
+		for rest[side] != 0 {
 			best, room := -1, int64(0)
 			for i := range kids {
 				for j := 0; j < fan; j++ {
@@ -433,7 +411,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 					if n.trades == 0 || n.absorbs() {
 						continue
 					}
-					if r := sideRoom(n, side == 0, rest > 0); r > room {
+					if r := sideRoom(n, side == 0, rest[side] > 0); r > room {
 						best, room = i*maxFan+j, r
 					}
 				}
@@ -441,8 +419,8 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			if best < 0 {
 				break
 			}
-			x := min(room, abs64(rest))
-			if rest < 0 {
+			x := min(room, abs64(rest[side]))
+			if rest[side] < 0 {
 				x = -x
 			}
 			n := &g.qleaf[best/maxFan][best%maxFan]
@@ -450,25 +428,267 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 				n.tbq += x
 			}
 			n.qv += x
-			rest -= x
+			rest[side] -= x
 		}
-		if rest != 0 && top >= 0 {
+		if rest[side] != 0 && top >= 0 {
 			n := &g.qleaf[top/maxFan][top%maxFan]
 			if side == 0 {
-				n.tbq += rest
+				n.tbq += rest[side]
 			}
-			n.qv += rest
+			n.qv += rest[side]
 		}
 	}
 	for i := range kids {
 		c := &kids[i]
-		c.qv, c.tbq, c.tbb = 0, 0, 0
+		c.vol, c.qv, c.tbq, c.tbb = 0, 0, 0, 0
 		for j := 0; j < fan; j++ {
+			c.vol += g.qleaf[i][j].vol
 			c.qv += g.qleaf[i][j].qv
 			c.tbq += g.qleaf[i][j].tbq
 			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// leafQuotes sets the quote volumes of the minute's leaves (g.qleaf, the
+// blocks of kids) so that they sum to p's, per side, as far as they can
+// (minuteLeaves), and returns what they could not hold (buys, sells).
+// With own set (a quiet minute's own sums asked for), p takes the
+// leaves' sums.
+func (g *gen) leafQuotes(kids []node, p *node, quiet, own bool) (rest [2]int64) {
+	fan := levels[leafLevel].fan
+	// The leaves that absorb (g.ab: block*maxFan+leaf); the others fixed.
+	var fixB, fixS int64
+	na := 0
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			x := i*maxFan + j
+			if g.lstale[x] {
+				g.lstale[x] = false
+				g.lkind[x] = 0
+				g.nroom0[x] = [4]int64{}
+				n.nat = false
+				switch {
+				case n.trades == 0:
+				case n.natural() || (quiet && !n.absorbs()):
+					g.lkind[x] = leafNatural
+					n.nat = !n.natural() // (a quiet minute's)
+					g.nq[x][0], g.nq[x][1] = g.tg.naturalQuote(g.s, floorDiv(n.t0, secMs), n, false)
+					if n.h != n.l {
+						r := &g.nroom0[x]
+						r[0], r[1] = g.tg.adjustRoom(true, n)
+						r[2], r[3] = g.tg.adjustRoom(false, n)
+					}
+				case n.absorbs():
+					g.lkind[x] = leafAbsorbs
+				}
+			}
+			g.nroom[x] = g.nroom0[x]
+			switch {
+			case n.trades == 0:
+				continue
+			case g.lkind[x] == leafNatural:
+				n.qv, n.tbq = g.nq[x][0], g.nq[x][1]
+			case g.lkind[x] == leafAbsorbs:
+				g.ab[na] = x
+				na++
+				continue
+			}
+			fixB += n.tbq
+			fixS += n.qv - n.tbq
+		}
+	}
+	if quiet && own {
+		// The leaves that absorb keep their split's, inside the band
+		// absorb first holds them in.
+		p.qv, p.tbq = fixB+fixS, fixB
+		for a := 0; a < na; a++ {
+			n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
+			for side, q := range [2]int64{n.tbq, n.qv - n.tbq} {
+				lo, hi := absorbBand(n, side == 0, absorbMargin)
+				q = max(lo, min(hi, q))
+				p.qv += q
+				if side == 0 {
+					p.tbq += q
+				}
+			}
+		}
+	}
+	for side := 0; side < 2; side++ {
+		target := p.tbq - fixB
+		if side == 1 {
+			target = p.qv - p.tbq - fixS
+		}
+		r := target
+		for _, div := range [2]int64{absorbMargin, 0} {
+			if r = g.absorb(na, side == 0, target, div); r == 0 {
+				break
+			}
+		}
+		// What they cannot hold goes to the natural leaves, exactly
+		// (adjust).
+		rest[side] = r - g.natAdjust(kids, side, r)
+	}
+	return rest
+}
+
+// Leaf kinds (gen.lkind).
+const (
+	leafNatural = 1 + iota
+	leafAbsorbs
+)
+
+// maxShifts bounds the rounds of shiftLots in a minute.
+const maxShifts = 64
+
+// shiftLots moves lots between the leaves of a minute whose quote
+// volumes missed by rest (buys, sells) so that the sides can reach
+// further toward their targets, and reports whether it moved any: where
+// the sides miss in opposite directions, buy lots trade places with sell
+// lots (moveLots, swap: the leaves' volumes stay); else, where two leaves
+// of a single trade make up a side's miss exactly, that (exactLots); else
+// lots of the side missing most (then of the other) move from the leaf
+// where they reach least toward its target to the one where they reach
+// most, as many as that would take (moveLots). A leaf that absorbs can
+// take its lots up to its extremes, a natural one near its side's VWAP.
+// Leaves keep a lot per trade and a single trade one side; the minute's
+// volumes do not change.
+func (g *gen) shiftLots(kids []node, rest [2]int64) bool {
+	big := 0
+	if abs64(rest[1]) > abs64(rest[0]) {
+		big = 1
+	}
+	if rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0) && g.moveLots(kids, rest, 0, true) {
+		return true
+	}
+	if g.exactLots(kids, rest, big) || g.exactLots(kids, rest, 1-big) {
+		return true
+	}
+	return (rest[big] != 0 && g.moveLots(kids, rest, big, false)) || (rest[1-big] != 0 && g.moveLots(kids, rest, 1-big, false))
+}
+
+// exactLots makes up one side's miss exactly where two leaves of a
+// single trade on that side allow: k lots from the one at price p to the
+// one at p + rest/k (a leaf of one trade trades its volume at its price),
+// the fewest lots that do. It reports whether it moved any.
+func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
+	r := rest[side]
+	if r == 0 {
+		return false
+	}
+	fan := levels[leafLevel].fan
+	one := func(n *node) bool {
+		return n.trades == 1 && ((side == 0 && n.tbb == n.vol) || (side == 1 && n.tbb == 0))
+	}
+	d, t := -1, -1
+	var best int64
+	for i := 0; i < len(kids)*maxFan; i++ {
+		D := &g.qleaf[i/maxFan][i%maxFan]
+		if i%maxFan >= fan || !one(D) || D.vol < 2 {
+			continue
+		}
+		for j := 0; j < len(kids)*maxFan; j++ {
+			R := &g.qleaf[j/maxFan][j%maxFan]
+			if j%maxFan >= fan || !one(R) || R.o == D.o || r%(R.o-D.o) != 0 {
+				continue
+			}
+			if k := r / (R.o - D.o); k >= 1 && k < D.vol && (d < 0 || k < best) {
+				d, t, best = i, j, k
+			}
+		}
+	}
+	if d < 0 {
+		return false
+	}
+	D, R := &g.qleaf[d/maxFan][d%maxFan], &g.qleaf[t/maxFan][t%maxFan]
+	D.vol -= best
+	R.vol += best
+	if side == 0 {
+		D.tbb -= best
+		R.tbb += best
+	}
+	g.lstale[d], g.lstale[t] = true, true
+	return true
+}
+
+// moveLots is one move of shiftLots: lots of one side (side 0: buys)
+// from one leaf to another, or (swap) buy lots against sell lots.
+func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap bool) bool {
+	up := rest[side] > 0
+	buy := side == 0
+	fan := levels[leafLevel].fan
+	// The price a side's lot of leaf n reaches (up: as high as).
+	reach := func(n *node, x int) int64 {
+		if g.lkind[x] == leafAbsorbs {
+			if up {
+				return n.h
+			}
+			return n.l
+		}
+		z, q := n.tbb, n.tbq
+		if !buy {
+			z, q = n.vol-n.tbb, n.qv-n.tbq
+		}
+		if z == 0 {
+			return (n.h + n.l) / 2
+		}
+		return q / z
+	}
+	better := func(a, b int64) bool { return (up && a > b) || (!up && a < b) }
+	d, r := -1, -1
+	var dv, rv int64
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			n := &g.qleaf[i][j]
+			x := i*maxFan + j
+			if n.trades == 0 || g.lkind[x] == 0 {
+				continue
+			}
+			z := n.tbb
+			if !buy {
+				z = n.vol - n.tbb
+			}
+			v := reach(n, x)
+			// The donor gives a lot of the side; the receiver takes it
+			// (swap: and gives a lot of the other side).
+			give := z > 0 && n.vol > n.trades
+			take := n.trades > 1 || z == n.vol
+			if swap {
+				give = z > 0 && n.trades > 1
+				take = n.vol-z > 0 && n.trades > 1
+			}
+			if give && (d < 0 || better(dv, v)) {
+				d, dv = x, v
+			}
+			if take && (r < 0 || better(v, rv)) {
+				r, rv = x, v
+			}
+		}
+	}
+	if d < 0 || r < 0 || d == r || dv == rv {
+		return false
+	}
+	D, R := &g.qleaf[d/maxFan][d%maxFan], &g.qleaf[r/maxFan][r%maxFan]
+	gain := abs64(rv - dv)
+	z := D.tbb
+	if !buy {
+		z = D.vol - D.tbb
+	}
+	k := min((abs64(rest[side])+gain-1)/gain, z)
+	if swap {
+		k = min(k, R.vol-R.tbb)
+	} else {
+		k = min(k, D.vol-D.trades)
+		D.vol -= k
+		R.vol += k
+	}
+	if buy {
+		D.tbb -= k
+		R.tbb += k
+	}
+	g.lstale[d], g.lstale[r] = true, true
+	return true
 }
 
 // oneSided makes every leaf of a single trade (of the k blocks' leaves
@@ -584,16 +804,11 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 	var cur, room int64
 	for a := 0; a < na; a++ {
 		n := &g.qleaf[g.ab[a]/maxFan][g.ab[a]%maxFan]
-		z, q := n.tbb, n.tbq
+		q := n.tbq
 		if !buy {
-			z, q = n.vol-n.tbb, n.qv-n.tbq
+			q = n.qv - n.tbq
 		}
-		// (Up to the extremes less what the pins may hold elsewhere.)
-		m := min(4*(n.h-n.l), z*(n.h-n.l)/2)
-		if div > 0 {
-			m = z * (n.h - n.l) / div
-		}
-		lo, hi := z*n.l+m, z*n.h-m
+		lo, hi := absorbBand(n, buy, div)
 		q = max(lo, min(hi, q)) // its own split's, inside the band
 		g.aq[a], g.alo[a], g.ahi[a] = q, lo, hi
 		cur += q
@@ -642,11 +857,88 @@ func (g *gen) absorb(na int, buy bool, target int64, div int64) int64 {
 	return r - give
 }
 
+// absorbBand is the band absorb moves one side's quote volume of leaf n
+// in (buys, else sells): what the side reaches whichever of the leaf's
+// pinned prints (pins: the first and the last, h and l) it holds,
+// each pin a lot and the side's other lots anywhere in [l, h]; with div
+// > 0, its VWAP also 1/div of the range off the extremes where that
+// leaves a band.
+func absorbBand(n *node, buy bool, div int64) (lo, hi int64) {
+	z := n.tbb
+	if !buy {
+		z = n.vol - n.tbb
+	}
+	lo, hi = z*n.l+pinExcess(n, z, true), z*n.h-pinExcess(n, z, false)
+	if div > 0 {
+		m := z * (n.h - n.l) / div
+		if l, h := max(lo, z*n.l+m), min(hi, z*n.h-m); l <= h {
+			lo, hi = l, h
+		}
+	}
+	return lo, hi
+}
+
+// pinExcess is the most that k of leaf n's pinned prints (the first at
+// o, the last at c, and one at h and at l where they differ from both)
+// add above its low (up: else below its high) over k
+// lots at the low (the high).
+func pinExcess(n *node, k int64, up bool) int64 {
+	if n.h == n.l || k <= 0 {
+		return 0
+	}
+	ref, sg := n.l, int64(1) // excess of p: (p - ref)·sg
+	if !up {
+		ref, sg = n.h, -1
+	}
+	x0, x1, x2, x3 := (n.o-ref)*sg, (n.c-ref)*sg, int64(0), int64(0)
+	if n.h != n.o && n.h != n.c {
+		x2 = (n.h - ref) * sg
+	}
+	if n.l != n.o && n.l != n.c {
+		x3 = (n.l - ref) * sg
+	}
+	if k >= 4 {
+		return x0 + x1 + x2 + x3
+	}
+	// The k largest of four (a sorting network, descending).
+	if x0 < x1 {
+		x0, x1 = x1, x0
+	}
+	if x2 < x3 {
+		x2, x3 = x3, x2
+	}
+	if x0 < x2 {
+		x0, x2 = x2, x0
+	}
+	if x1 < x3 {
+		x1, x3 = x3, x1
+	}
+	if x1 < x2 {
+		x1, x2 = x2, x1
+	}
+	switch k {
+	case 1:
+		return x0
+	case 2:
+		return x0 + x1
+	}
+	return x0 + x1 + x2
+}
+
 // absorbs reports whether leaf n can absorb its siblings' differences:
-// two free prints per side (tapegen.go, repair).
+// two free prints per side (tapegen.go, repair), and each side a band
+// whichever pins it holds (absorbBand).
 func (n *node) absorbs() bool {
 	B, S := n.tbb, n.vol-n.tbb
-	return n.trades >= n.pins()+naturalFree && (B == 0 || B >= 3) && (S == 0 || S >= 3)
+	if n.trades < n.pins()+naturalFree || (B != 0 && B < 3) || (S != 0 && S < 3) {
+		return false
+	}
+	if B != 3 && S != 3 {
+		return true // (four lots or more hold every pin: a band)
+	}
+	bl, bh := absorbBand(n, true, 0)
+	sl, sh := absorbBand(n, false, 0)
+	return bl <= bh && sl <= sh
 }
 
 // sideRoom is how far one side's quote volume of leaf n (buys, else

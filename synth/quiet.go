@@ -7,9 +7,12 @@ import "math"
 // draws' differences would be left over. So its quote volumes come from
 // below instead: the minute is split ahead with provisional quote
 // volumes (which its split then uses, so that it does not depend on its
-// own), every leaf takes its natural draw's, and the minute's are their
-// sum. The 15-minute split does that for its quiet minutes as it makes
-// them, and its other minutes share the rest of its quote volume.
+// own), every leaf takes its natural draw's (one that absorbs, its
+// split's), and the minute's are their sum. The 15-minute split does
+// that for its quiet minutes as it makes them, and its other minutes
+// share the rest of its quote volume; where they cannot, the quiet ones
+// move within their leaves' room (adjust, and the bands of those that
+// absorb) before the others go outside their ranges.
 
 // quietTrades: a minute of fewer trades is quiet. (Also calling quiet a
 // minute of under 8 lots per trade, which its volume split can leave,
@@ -52,6 +55,15 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 		for j := range room {
 			room[j] += sub.nroom[i][j]
 		}
+		if sub.lkind[i] == leafAbsorbs {
+			// (Its band as absorb moves it, from where it is.)
+			n := &sub.qleaf[i/maxFan][i%maxFan]
+			for side, q := range [2]int64{n.tbq, n.qv - n.tbq} {
+				lo, hi := absorbBand(n, side == 0, 0)
+				room[2*side] += min(0, lo-q)
+				room[2*side+1] += max(0, hi-q)
+			}
+		}
 	}
 	sub.drop()
 	return qv, tbq, room
@@ -78,7 +90,7 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 	}
 	// The others' bands narrowing to none, then (every minute quiet, or
 	// the others too far off) the quiet ones moving too, by adjust.
-	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -1, -2} {
+	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -2, -3} {
 		var sumLo, sumHi int64
 		for i := 0; i < k; i++ {
 			n := &kids[i]
@@ -86,12 +98,16 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 				r := &g.qroom[i]
 				g.tgt[i] = float64(n.qv)
 				g.lo[i], g.hi[i] = n.qv, n.qv
-				if div == -2 {
+				if div < -1 {
 					g.lo[i], g.hi[i] = n.qv+r[0]+r[2], n.qv+r[1]+r[3]
 				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
-				g.lo[i], g.hi[i] = n.qvBand(div)
+				d := div
+				if div < -1 {
+					d = div + 2 // (in its range, then anything)
+				}
+				g.lo[i], g.hi[i] = n.qvBand(d)
 			}
 			sumLo = satAdd(sumLo, g.lo[i])
 			sumHi = satAdd(sumHi, g.hi[i])

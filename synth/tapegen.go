@@ -260,6 +260,10 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 	// the low first more often when the price rose.
 	jH, jL := -1, -1
 	if needH || needL {
+		// As many orders inside the leaf as it has inner pins (prints
+		// become orders of their own), else two pins share an order and
+		// the high or the low is not printed.
+		tg.innerOrders(int(boolInt(needH) + boolInt(needL)))
 		lowFirst := r.unit() < 0.5+0.15*sign(n.c-n.o)
 		a, b := tg.pickPins(r, needH && needL)
 		if needH && needL {
@@ -310,6 +314,11 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 				if !tg.tradePin(buy, n) {
 					break
 				}
+				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
+				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			}
+			// Last, the pins' sides chosen among all.
+			if (!okB || !okS) && tg.pinSides(n) {
 				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
 				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
 			}
@@ -376,10 +385,11 @@ func sortLevels(ps []print) {
 	}
 }
 
-// pickPins picks one or two distinct single-level orders strictly inside
-// the leaf (not the first, not the last), in time order, and marks them
-// pinned. With too few orders it picks what there is (the leaf is then
-// not exact; leafFeasible excludes it).
+// pickPins picks one or two distinct orders strictly inside the leaf
+// (not the first, not the last), single-level ones where it can (a sweep
+// is folded), in time order, and marks them pinned. With too few orders
+// (fewer trades than pins: leafFeasible excludes it; build makes the
+// orders otherwise, innerOrders) it picks what there is.
 func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 	M := len(tg.ord)
 	pick := func(avoid int) int {
@@ -390,6 +400,12 @@ func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 		for d := 0; d < M-2; d++ {
 			j := 1 + (start-1+d)%(M-2)
 			if j != avoid && tg.ord[j].levels == 1 && !tg.ord[j].pin {
+				return j
+			}
+		}
+		for d := 0; d < M-2; d++ { // a sweep then (pin folds it)
+			j := 1 + (start-1+d)%(M-2)
+			if j != avoid && !tg.ord[j].pin {
 				return j
 			}
 		}
@@ -405,6 +421,44 @@ func (tg *tapeGen) pickPins(r *stream, two bool) (a, b int) {
 		}
 	}
 	return a, b
+}
+
+// innerOrders splits orders until the leaf has k orders besides its
+// first and its last: the order of most prints (the earliest on a tie)
+// gives its last print (the last order its first, so that it stays
+// last) to a new single-level order of its side beside it. A sweep split
+// so is folded into one level first.
+func (tg *tapeGen) innerOrders(k int) {
+	for len(tg.ord)-2 < k {
+		j := -1
+		for i := range tg.ord {
+			if tg.ord[i].n >= 2 && (j < 0 || tg.ord[i].n > tg.ord[j].n) {
+				j = i
+			}
+		}
+		if j < 0 {
+			return // (fewer prints than pins: the leaf has no exact tape)
+		}
+		o := &tg.ord[j]
+		if o.levels > 1 {
+			o.levels = 1
+			for i := o.first; i < o.first+o.n; i++ {
+				tg.pr[i].lvl = 0
+			}
+		}
+		nw := taker{buy: o.buy, levels: 1, n: 1}
+		at := j + 1
+		if j == len(tg.ord)-1 {
+			nw.first, at = o.first, j
+			o.first++
+		} else {
+			nw.first = o.first + o.n - 1
+		}
+		o.n--
+		tg.ord = append(tg.ord, taker{})
+		copy(tg.ord[at+1:], tg.ord[at:])
+		tg.ord[at] = nw
+	}
 }
 
 // pin marks order j pinned, folding a sweep into one level (a pinned
@@ -1485,5 +1539,84 @@ func (tg *tapeGen) tradePin(buy bool, n *node) bool {
 	p.buy, f.buy = f.buy, p.buy
 	p.size, f.size = f.size, p.size
 	tg.pr[p.first].sz, tg.pr[f.first].sz = p.size, f.size
+	return true
+}
+
+// pinSides gives the pinned orders of one print the sides with which
+// both sides' quote volumes are within reach (each pinned print holding a
+// lot, the rest of a side's lots on two free prints or more, anywhere in
+// [l, h]): of every choice of sides, the one that moves fewest pins. A
+// pin that moves trades sides and sizes with a free order of one print
+// of the other side, as tradePin's. It reports whether it moved any.
+func (tg *tapeGen) pinSides(n *node) bool {
+	var pins [6]int
+	np := 0
+	var fixP, fixC, prints, partners [2]int64 // per side (sells, buys)
+	for j := range tg.ord {
+		o := &tg.ord[j]
+		b := boolInt(o.buy)
+		prints[b] += int64(o.n)
+		single := o.n == 1 && o.levels == 1
+		switch {
+		case o.pin && single && np < len(pins):
+			pins[np] = j
+			np++
+		case o.pin:
+			fixP[b] += o.base * int64(o.n)
+			fixC[b] += int64(o.n)
+		case single:
+			partners[b]++
+		}
+	}
+	T := [2]int64{n.qv - n.tbq, n.tbq}
+	Z := [2]int64{n.vol - n.tbb, n.tbb}
+	reach := func(s int, psum, c int64) bool {
+		f := Z[s] - c // the free lots
+		switch {
+		case f < 0:
+			return false
+		case f == 0:
+			return T[s] == psum
+		}
+		return prints[s]-c >= 2 && T[s]-psum >= f*n.l && T[s]-psum <= f*n.h
+	}
+	best, flips := -1, np+1
+	for mask := 0; mask < 1<<np; mask++ { // bit i set: pin i buys
+		p, c := fixP, fixC
+		var moves [2]int64 // pins moving to each side
+		for i := 0; i < np; i++ {
+			o := &tg.ord[pins[i]]
+			b := int64(mask >> i & 1)
+			p[b] += o.base
+			c[b]++
+			if b != boolInt(o.buy) {
+				moves[b]++
+			}
+		}
+		if m := int(moves[0] + moves[1]); m < flips && moves[0] <= partners[0] && moves[1] <= partners[1] &&
+			reach(0, p[0], c[0]) && reach(1, p[1], c[1]) {
+			best, flips = mask, m
+		}
+	}
+	if best < 0 || flips == 0 {
+		return false
+	}
+	for i := 0; i < np; i++ {
+		po := &tg.ord[pins[i]]
+		buy := best>>i&1 == 1
+		if po.buy == buy {
+			continue
+		}
+		for k := range tg.ord { // a free order of one print on the side it joins
+			f := &tg.ord[k]
+			if f.pin || f.buy != buy || f.n != 1 || f.levels != 1 {
+				continue
+			}
+			po.buy, f.buy = f.buy, po.buy
+			po.size, f.size = f.size, po.size
+			tg.pr[po.first].sz, tg.pr[f.first].sz = po.size, f.size
+			break
+		}
+	}
 	return true
 }

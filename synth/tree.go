@@ -130,6 +130,13 @@ type gen struct {
 	// How far each natural leaf's draw can move its buys' and its
 	// sells' quote volumes (adjustRoom): down, up, down, up.
 	nroom [qFan * maxFan][4]int64
+	// leafQuotes' cache of each leaf's kind (leafNatural, leafAbsorbs,
+	// else 0), natural draw's quote volumes and adjust room, redone for
+	// the leaves marked stale (shiftLots moved their lots).
+	lkind  [qFan * maxFan]uint8
+	lstale [qFan * maxFan]bool
+	nq     [qFan * maxFan][2]int64
+	nroom0 [qFan * maxFan][4]int64
 	// quietMinutes' scratch: each quiet minute's natural quote volumes
 	// (quote, taker-buy quote) and how far adjust can move them.
 	qnat  [maxFan][2]int64
