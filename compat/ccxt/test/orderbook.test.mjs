@@ -44,7 +44,8 @@
 // todo.orderbook (by id then check: fetch, bad-limit, watch, same-instant,
 // gap, corrupt, duplicate, reorder, stale), with why: those run as TODO
 // tests. CCXT_IDS=a,b runs only those ids; the ids run CONCURRENCY at a
-// time (CCXT_OB_CONCURRENCY), each on its own server.
+// time (CCXT_OB_CONCURRENCY), each on its own server, at --speed SPEED
+// (CCXT_OB_SPEED, 5).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -62,7 +63,12 @@ const EXCHANGES = h.entries(h.registry(bin)).filter((e) => !only || only.has(e.i
 const HAS = new Map(await Promise.all(EXCHANGES.map(async (e) => [e.id, await h.classHas(e)])));
 const TODO = JSON.parse(fs.readFileSync(path.join(here, '..', 'passing.json'), 'utf8')).todo?.orderbook ?? {};
 
-const SPEED = 10;
+// SPEED (CCXT_OB_SPEED): every book stream's message rate grows with it
+// (at 10, up to 525 messages a second for ascend_ex_spot, whose messages
+// carry one seqnum each), and this process and the servers share two
+// cores with the other test files: at 10, under npm test, the streams
+// fell seconds behind and ccxt's WS connections and REST calls timed out.
+const SPEED = Number(process.env.CCXT_OB_SPEED) || 5;
 // CALL_MS bounds one watchOrderBook (and is ccxt's REST timeout): the
 // servers run beside the other test files on a shared CI machine.
 const CALL_MS = 20_000;
@@ -216,7 +222,7 @@ async function expectFault(ex, symbol, label) {
 }
 
 /**
- * open is h.makeExchange with ccxt's CALL_MS timeout and its closing
+ * open is h.makeExchange with ccxt's CALL_MS timeouts and its closing
  * made safe: ccxt sends a resubscription after its WS throttle's delay
  * (Exchange.js watchMultiple: client.throttle(cost).then(() =>
  * client.send(message)), the send's promise handled by no one), so one
@@ -228,6 +234,8 @@ async function expectFault(ex, symbol, label) {
 async function open(entry, server) {
   const ex = await h.makeExchange(entry, server);
   ex.timeout = CALL_MS;
+  // ccxt's own bound on opening a WS connection (10 s) to CALL_MS too.
+  ex.options.ws = { ...ex.options.ws, connectionTimeout: CALL_MS };
   const client = ex.client.bind(ex);
   ex.client = (url) => {
     const cl = client(url);
