@@ -465,7 +465,7 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
         const mod = ccxt.default ?? ccxt;
         return FAULT_ERRORS.some((k) => mod[k] && e instanceof mod[k]) || RESUBSCRIBE.some((re) => re.test(e?.message ?? ''));
       };
-      // recover: 3 valid books in a row within 15 s (a call may still
+      // recover: 3 valid books in a row within 20 s (a call may still
       // reject for frames sent before the fault was off).
       const recover = async (ex, label) => {
         const end = Date.now() + 20_000;
@@ -500,8 +500,11 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
         let books = 0;
         let faults = 0;
         try {
+          // 3 s, and (a process slowed by load) on until the third
+          // outcome, for at most CALL_MS more.
           const end = Date.now() + 3_000;
-          while (Date.now() < end) {
+          const last = end + CALL_MS;
+          while (Date.now() < end || (books + faults < 3 && Date.now() < last)) {
             try {
               valid(await watchOnce(ex, c.symbol, entry.id), `${entry.id} under ${cond}`);
               books++;
@@ -513,7 +516,7 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
         } finally {
           await putConditions(c.server, { [cond]: null });
         }
-        assert.ok(books + faults >= 3, `${cond}: ${books} books, ${faults} fault errors in 3 s`);
+        assert.ok(books + faults >= 3, `${cond}: ${books} books, ${faults} fault errors in ${(3_000 + CALL_MS) / 1000} s`);
         if (cond === 'book_duplicate') assert.equal(faults, 0, `${cond}: ccxt raised ${faults} times for a diff it had already applied`);
         await recover(ex, `${entry.id} after ${cond}`);
       };
