@@ -50,3 +50,8 @@ func benchSmallWindows(b *testing.B, iv cc.Interval, n int) {
 // BenchmarkCandles1h is BenchmarkCandles1m for 1h windows (1000 hours,
 // about six weeks, each window after the last).
 func BenchmarkCandles1h(b *testing.B) { benchWindows(b, cc.Interval1h) }
+
+// BenchmarkCandles1d is BenchmarkCandles1m for 1d windows: each window's
+// days are new (BenchmarkCandles1d1000 returns to 50 windows of
+// overlapping days, which a Market's day cache keeps).
+func BenchmarkCandles1d(b *testing.B) { benchWindows(b, cc.Interval1d) }

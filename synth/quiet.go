@@ -41,6 +41,7 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 	}
 	sub := g.sub
 	sub.use(g.m, g.s)
+	sub.solo = g.solo
 	c := *n
 	c.qv = -1 // its leaves' sums: the quote volumes are not known yet
 	sub.splitMicro(leafLevel-1, &c, idx)
@@ -128,6 +129,7 @@ func (g *gen) pathVWAP(L int, n *node, idx int64) float64 {
 	}
 	sub := g.sub
 	sub.use(g.m, g.s)
+	sub.solo = g.solo
 	c := *n
 	c.trades = 1 << 20
 	c.vol, c.qv, c.tbb, c.tbq = 1<<40, 1<<40*c.o, 1<<39, 1<<39*c.o

@@ -118,6 +118,7 @@ type gen struct {
 	pq                                                           node     // a quiet minute with its provisional quote volumes
 	dry                                                          bool     // splitMicro stops at the children's volume targets (pathVWAP)
 	nested                                                       bool     // minuteLeaves is splitting a block
+	solo                                                         bool     // neither reads nor fills the Market's dayCache (pin)
 	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
 	qleaf [qFan][maxFan]node
@@ -184,9 +185,16 @@ func (g *gen) nodeSlow(L int, idx int64) *node {
 	}
 	f := int64(levels[L].fan)
 	p := floorDiv(idx, f)
+	if L == dayLevel && !g.solo && g.m.fixed.load(g.s, p, &g.kids[L]) {
+		g.first[L], g.count[L] = p*f, uint64(f)
+		return &g.kids[L][idx-p*f]
+	}
 	parent := g.node(L-1, p)
 	if L <= dayLevel {
 		g.splitMacro(L, parent, p)
+		if L == dayLevel && !g.solo {
+			g.m.fixed.store(g.s, p, &g.kids[L])
+		}
 	} else {
 		g.splitMicro(L, parent, p)
 	}
