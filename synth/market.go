@@ -44,6 +44,7 @@ type Market struct {
 	tapes   tapeCache // the trade tape's scratch and id index (tape.go)
 	deeps   sync.Pool // of *deepBook (book.go)
 	recent  deepCache // the depths of the slots last laid out (book.go)
+	fixed   dayCache  // the fixed days of the 4-day blocks last split (daycache.go)
 }
 
 var _ cc.Market = (*Market)(nil)
@@ -75,6 +76,11 @@ func New(opts Options) *Market {
 func (m *Market) pin(g *gen, s *symbol) {
 	ref := m.opts.RefTime
 	target := math.Log(s.price / s.tick)
+	// The shift changes the days' ticks: pin's splits keep to g, and
+	// days fixed before (NewDerivatives pins its index again) go.
+	g.solo = true
+	defer func() { g.solo = false }()
+	m.fixed.reset()
 	g.use(m, s)
 	s.shift = target - g.at(dayLevel, ref).lo
 	for range 3 {

@@ -44,6 +44,7 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 	}
 	sub := g.sub
 	sub.use(g.m, g.s)
+	sub.solo = g.solo
 	c := *n
 	c.qv = -1 // its leaves' sums: the quote volumes are not known yet
 	sub.splitMicro(leafLevel-1, &c, idx)
@@ -144,12 +145,14 @@ func (g *gen) pathVWAP(L int, n *node, idx int64) float64 {
 	}
 	sub := g.sub
 	sub.use(g.m, g.s)
+	sub.solo = g.solo
 	c := *n
 	c.trades = 1 << 20
 	c.vol, c.qv, c.tbb, c.tbq = 1<<40, 1<<40*c.o, 1<<39, 1<<39*c.o
 	sub.dry = true
+	sub.rec = g.memoSlot(L+1, idx) // kept for n's own split (memo.go)
 	sub.splitMicro(L+1, &c, idx)
-	sub.dry = false
+	sub.dry, sub.rec = false, nil
 	var sw, sx float64
 	for i := 0; i < levels[L+1].fan; i++ {
 		if sub.hi[i] > 0 {

@@ -270,7 +270,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		p = &g.pq
 	}
 	g.pjx, g.pv = p.jx, p.v
-	g.draw(L, k, p.t0, pidx)
+	memo := g.memoFor(L, p, pidx) // its dry split's draws and path (memo.go)
+	if memo != nil {
+		memo.loadDraw(g, k)
+	} else {
+		g.draw(L, k, p.t0, pidx)
+		if g.rec != nil {
+			g.rec.saveDraw(g, L, k, p, pidx)
+		}
+	}
 	// Which children trade at all comes first: a child without trades
 	// must be flat and empty. A child expecting n trades has none with
 	// probability e^-n (Poisson); at least one child trades, and no more
@@ -296,7 +304,19 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	}
 	price := float64(p.o+p.c) / 2
 	g.w0 = g.w
-	iH, iL := g.shape(k, float64(p.o), float64(p.c), float64(p.h), float64(p.l), price)
+	var iH, iL int
+	if ok := false; memo != nil {
+		iH, iL, ok = memo.loadShape(g, k)
+		if !ok {
+			memo = nil
+		}
+	}
+	if memo == nil {
+		iH, iL = g.shape(k, float64(p.o), float64(p.c), float64(p.h), float64(p.l), price)
+		if g.rec != nil {
+			g.rec.saveShape(g, k, iH, iL)
+		}
+	}
 	g.bt[0], g.bt[k] = p.o, p.c
 	for i := 1; i < k; i++ {
 		g.bt[i] = g.round(g.b[i], p)

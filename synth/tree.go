@@ -118,6 +118,12 @@ type gen struct {
 	pq                                                           node     // a quiet minute with its provisional quote volumes
 	dry                                                          bool     // splitMicro stops at the children's volume targets (pathVWAP)
 	nested                                                       bool     // minuteLeaves is splitting a block
+	solo                                                         bool     // neither reads nor fills the Market's dayCache (pin)
+	// The dry splits pathVWAP made of the days of the 4-day block last
+	// fixed and of the 6-hour blocks of the day last split, for their
+	// own splits (memo.go); rec is where a dry split keeps its own.
+	memo [2][blockDays]splitMemo
+	rec  *splitMemo
 	// The leaves minuteLeaves split ahead, for the blocks qbase+j with bit
 	// j of qmask set (their final leaves: splitMicro copies them).
 	qleaf [qFan][maxFan]node
@@ -179,6 +185,11 @@ func (g *gen) node(L int, idx int64) *node {
 func (g *gen) drop() {
 	g.count = [nLevels]uint64{}
 	g.qmask = 0
+	for i := range g.memo {
+		for j := range g.memo[i] {
+			g.memo[i][j].ok = false
+		}
+	}
 }
 
 // nodeSlow is node when the node's parent is not the one last split.
@@ -191,9 +202,16 @@ func (g *gen) nodeSlow(L int, idx int64) *node {
 	}
 	f := int64(levels[L].fan)
 	p := floorDiv(idx, f)
+	if L == dayLevel && !g.solo && g.m.fixed.load(g.s, p, &g.kids[L]) {
+		g.first[L], g.count[L] = p*f, uint64(f)
+		return &g.kids[L][idx-p*f]
+	}
 	parent := g.node(L-1, p)
 	if L <= dayLevel {
 		g.splitMacro(L, parent, p)
+		if L == dayLevel && !g.solo {
+			g.m.fixed.store(g.s, p, &g.kids[L])
+		}
 	} else {
 		g.splitMicro(L, parent, p)
 	}
