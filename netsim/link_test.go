@@ -159,3 +159,60 @@ func TestALinksWaitReturnsFalseWhenItsContextEnds(t *testing.T) {
 		t.Fatal("Wait after a cancelled one failed")
 	}
 }
+
+// Immediate says whether a message scheduled now is due at once: on a
+// perfect network (loss and errors drop or cut at once, they hold
+// nothing), not with a latency, jitter or bandwidth cap by default or on
+// a route, nor with a slowdown, nor while a message before is held.
+func TestALinkIsImmediateOnlyWhenItHoldsNothing(t *testing.T) {
+	lat := ms(30 * time.Millisecond)
+	var bw int64 = 1000
+	for _, tc := range []struct {
+		name string
+		cfg  netsim.Config
+		want bool
+	}{
+		{"a perfect network", netsim.Config{}, true},
+		{"loss and errors", netsim.Config{Conditions: netsim.Conditions{Loss: 0.5, ErrorRate: 0.1}}, true},
+		{"a latency", netsim.Config{Conditions: netsim.Conditions{Latency: lat}}, false},
+		{"a jitter", netsim.Config{Conditions: netsim.Conditions{Jitter: lat}}, false},
+		{"a bandwidth cap", netsim.Config{Conditions: netsim.Conditions{Bandwidth: bw}}, false},
+		{"a route's latency", netsim.Config{Routes: []netsim.Route{{Prefix: "/other", Latency: &lat}}}, false},
+		{"a route's bandwidth cap", netsim.Config{Routes: []netsim.Route{{Path: "/ws", Bandwidth: &bw}}}, false},
+		{"a slowdown", netsim.Config{Slowdowns: []netsim.Slowdown{{Duration: ms(time.Second), Every: ms(time.Hour), Latency: lat}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newSim(t, 1, netsim.Conditions{})
+			if err := sim.SetConfig(tc.cfg); err != nil {
+				t.Fatal(err)
+			}
+			link := sim.Link("/ws")
+			if got := link.Immediate(); got != tc.want {
+				t.Fatalf("Immediate() = %v, want %v", got, tc.want)
+			}
+			if !tc.want {
+				return
+			}
+			// What Immediate promised: due when queued, or dropped or cut.
+			for i := range 50 {
+				at := time.Now()
+				if due, drop, abort := link.Schedule(100, at); !drop && !abort && due.After(at) {
+					t.Fatalf("message %d due %v after it was queued on an immediate link", i, due.Sub(at))
+				}
+			}
+		})
+	}
+	// A message held by a latency keeps the link from being immediate
+	// after the latency is gone, until it is due.
+	sim := newSim(t, 1, netsim.Conditions{Latency: ms(200 * time.Millisecond)})
+	link := sim.Link("/ws")
+	due, _, _ := link.Schedule(10, time.Now())
+	sim.SetConfig(netsim.Config{})
+	if time.Now().Before(due) && link.Immediate() {
+		t.Fatal("immediate while a message is held")
+	}
+	time.Sleep(time.Until(due) + time.Millisecond)
+	if !link.Immediate() {
+		t.Fatal("not immediate once the held message was due")
+	}
+}

@@ -26,6 +26,20 @@ func (s *Sim) setProtoLocked() {
 	}
 	s.protoOn.Store(on)
 	s.skew.Store(int64(s.cfg.ClockSkew))
+	timed := len(s.cfg.Slowdowns) > 0
+	for _, c := range append([]Conditions{s.cfg.Conditions}, routeConditions(s.cfg)...) {
+		timed = timed || c.Latency > 0 || c.Jitter > 0 || c.Bandwidth > 0
+	}
+	s.timed.Store(timed)
+}
+
+// routeConditions are the conditions of c's routes.
+func routeConditions(c Config) []Conditions {
+	out := make([]Conditions, 0, len(c.Routes))
+	for _, r := range c.Routes {
+		out = append(out, r.apply(c.Conditions))
+	}
+	return out
 }
 
 // protoLocked returns the protocol faults for path and the label of the

@@ -79,6 +79,10 @@ type Sim struct {
 	protoOn atomic.Bool
 	// skew is Config.ClockSkew, read without the lock.
 	skew atomic.Int64
+	// timed is set while a WS message may be held before it is due: a
+	// latency, jitter or bandwidth cap (by default or on a route), or a
+	// slowdown (see Link.Immediate).
+	timed atomic.Bool
 
 	// lateness is how late timers fire on this machine, learnt by every
 	// wait the Sim times (REST delays and WS links).

@@ -59,6 +59,17 @@ func (l *Link) Schedule(n int, at time.Time) (due time.Time, drop, abort bool) {
 	return due, false, false
 }
 
+// Immediate reports whether a message scheduled now would be due at
+// once, whatever its fate draws: no latency, jitter, bandwidth cap or
+// slowdown is configured, and no message before it is held. A writer may
+// then write from where the message is made instead of handing it to a
+// goroutine that waits. Call it where Schedule is called (it reads the
+// link's state); a configuration set meanwhile applies from the next
+// message.
+func (l *Link) Immediate() bool {
+	return !l.sim.timed.Load() && !l.last.After(time.Now())
+}
+
 // Wait sleeps until due and reports true, or false as soon as ctx ends.
 // A due time already past returns at once. A busy machine wakes timers
 // late: Wait sets its timer early by the lateness the Sim has learnt

@@ -19,11 +19,20 @@ const maxBatch = 64 << 10
 // small frames a second, and a syscall each would cap it far lower.
 // Outside a batch every write goes straight through. The websocket.Conn's
 // own write lock keeps frames whole.
+//
+// Write deadlines are set on the connection only when a write needs one
+// other than the one it has: the websocket.Conn sets its deadline before
+// every frame and a flush sets its own, and each setting is a runtime
+// timer update, two a message at a thousand clients on a diff stream.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
 	batching bool
 	buf      []byte
+	// deadline is the write deadline last asked for (SetWriteDeadline),
+	// for the writes that go straight through; applied is the one the
+	// connection has.
+	deadline, applied time.Time
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
@@ -36,7 +45,27 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	if err := c.flushLocked(); err != nil {
 		return 0, err
 	}
+	if !c.applied.Equal(c.deadline) {
+		c.Conn.SetWriteDeadline(c.deadline)
+		c.applied = c.deadline
+	}
 	return c.Conn.Write(p)
+}
+
+// SetWriteDeadline sets the deadline of the writes that go straight
+// through (a batch's flush has its own); the connection gets it at the
+// next such write.
+func (c *batchConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return nil
+}
+
+// SetDeadline is SetReadDeadline and SetWriteDeadline.
+func (c *batchConn) SetDeadline(t time.Time) error {
+	c.SetWriteDeadline(t)
+	return c.Conn.SetReadDeadline(t)
 }
 
 // begin opens a batch.
@@ -66,8 +95,12 @@ func (c *batchConn) flushLocked() error {
 		return nil
 	}
 	// The frames were gathered under older deadlines: give the write
-	// its own.
-	c.Conn.SetWriteDeadline(time.Now().Add(writeWait))
+	// its own, writeWait from now give or take a second (renewed at most
+	// once a second).
+	if now := time.Now(); c.applied.Before(now.Add(writeWait - time.Second)) {
+		c.applied = now.Add(writeWait)
+		c.Conn.SetWriteDeadline(c.applied)
+	}
 	_, err := c.Conn.Write(c.buf)
 	if cap(c.buf) > 4*maxBatch {
 		c.buf = nil // a burst grew it: don't keep it

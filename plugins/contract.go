@@ -197,6 +197,17 @@ type Link interface {
 	Wait(ctx context.Context, due time.Time) bool
 }
 
+// ImmediateLink is a Link that knows when a message scheduled now would
+// be due at once (no latency or bandwidth cap configured, nothing held):
+// a Session then writes a push from the goroutine that made it, when
+// nothing is queued before it, instead of waking its write pump. A Link
+// without it always goes through the pump. Immediate is called where
+// Schedule is, under the same exclusion.
+type ImmediateLink interface {
+	Link
+	Immediate() bool
+}
+
 // Limit is the rate limit on what one WS connection's client sends;
 // ratelimit.Conn implements it.
 type Limit interface {

@@ -110,7 +110,9 @@ type Session struct {
 	// link and its client's rate limit, from the Hub's policy.
 	pipe Pipeline
 	// plink is pipe.Link if it injects protocol faults, else nil.
-	plink  ProtocolLink
+	plink ProtocolLink
+	// ilink is pipe.Link if it is an ImmediateLink, else nil.
+	ilink  ImmediateLink
 	opts   WSOptions
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -122,8 +124,18 @@ type Session struct {
 	// resync is what a forced resync does (OnResync); nil is the default.
 	resync ResyncFunc
 	// held are the book diffs the link holds back for reordering, by
-	// book; the write pump's alone.
+	// book; under wmu.
 	held map[string]outMsg
+
+	// wmu is held by whoever writes: the write pump while it has messages
+	// of the queue in hand, or a push that found the queue empty and
+	// writes its frame itself (see push). queued counts the messages in
+	// send and in the pump's hands: it drops only once they are written.
+	wmu    sync.Mutex
+	queued atomic.Int64
+	// lastDirect is when a push was last written by the goroutine that
+	// made it (Unix ns); see push.
+	lastDirect atomic.Int64
 	// State is free for the protocol's per-connection data.
 	State any
 
@@ -187,6 +199,7 @@ func ServeWS(env *Env, w http.ResponseWriter, r *http.Request, proto Protocol, o
 		done: make(chan struct{}), opened: time.Now(),
 	}
 	s.plink, _ = pipe.Link.(ProtocolLink)
+	s.ilink, _ = pipe.Link.(ImmediateLink)
 	if env.Hub != nil {
 		done, ok := env.Hub.Track(s)
 		if !ok {
@@ -301,37 +314,49 @@ func (s *Session) writePump() {
 		case <-s.ctx.Done():
 			return
 		case <-ping:
+			s.wmu.Lock()
 			s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := s.conn.WriteMessage(websocket.PingMessage, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+			err := s.conn.WriteMessage(websocket.PingMessage, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+			s.wmu.Unlock()
+			if err != nil {
 				s.cancel()
 				return
 			}
 		case m := <-s.send:
-			// Write every message already queued as one batch: one
-			// syscall rather than one per message.
-			s.beginBatch()
-			for {
-				if !s.writeQueued(m) {
-					return
-				}
-				if s.bc != nil && s.bc.pending() >= maxBatch {
-					if !s.flushBatch() {
-						return
-					}
-					s.beginBatch()
-				}
-				select {
-				case m = <-s.send:
-					continue
-				default:
-				}
-				break
-			}
-			if !s.flushBatch() {
+			s.wmu.Lock()
+			n, ok := s.writeBatch(m)
+			s.queued.Add(-n)
+			s.wmu.Unlock()
+			if !ok {
 				return
 			}
 		}
 	}
+}
+
+// writeBatch writes m and every message already queued behind it as one
+// batch: one syscall rather than one per message. n is how many it took
+// from the queue; false means the session is over.
+func (s *Session) writeBatch(m outMsg) (n int64, ok bool) {
+	s.beginBatch()
+	for n = 1; ; n++ {
+		if !s.writeQueued(m) {
+			return n, false
+		}
+		if s.bc != nil && s.bc.pending() >= maxBatch {
+			if !s.flushBatch() {
+				return n, false
+			}
+			s.beginBatch()
+		}
+		select {
+		case m = <-s.send:
+			continue
+		default:
+		}
+		break
+	}
+	return n, s.flushBatch()
 }
 
 func (s *Session) beginBatch() {
@@ -505,10 +530,12 @@ func (s *Session) SendMessage(typ int, data []byte) error {
 }
 
 func (s *Session) queue(m outMsg) error {
+	s.queued.Add(1)
 	select {
 	case s.send <- m:
 		return nil
 	case <-s.ctx.Done():
+		s.queued.Add(-1)
 		return ErrSessionClosed
 	}
 }
@@ -557,7 +584,44 @@ func (s *Session) push(key string, m outMsg) error {
 		return ErrUnsubscribed
 	}
 	m.sub, m.at = sub, time.Now()
+	// Nothing queued and no one writing: write the frame here rather than
+	// wake the write pump for it. At a step of a diff stream every
+	// session has one frame to send, and the hand-over to the pump was a
+	// goroutine switch per frame on the way out. The order is the
+	// queue's: whatever was queued before is written (queued counts it
+	// until then), and whatever is queued meanwhile waits for wmu. Only
+	// on a link that would not hold the frame: one that delays it leaves
+	// the waiting to the pump, so that the frames queued behind it keep
+	// their own due times. And only for a session that wrote no push so
+	// within directGap: a stream pushing flat out (--speed max) writes
+	// its first frame so and queues the others, which the pump gathers
+	// into one syscall a batch.
+	if s.queued.Load() == 0 && m.at.UnixNano()-s.lastDirect.Load() > int64(directGap) && s.wmu.TryLock() {
+		if s.queued.Load() == 0 && (s.pipe.Link == nil || s.ilink != nil && s.ilink.Immediate()) {
+			err := s.writeNow(m)
+			s.lastDirect.Store(time.Now().UnixNano())
+			s.wmu.Unlock()
+			return err
+		}
+		s.wmu.Unlock()
+	}
 	return s.queue(m)
+}
+
+// directGap is how long after a push it wrote itself a session's next
+// push goes through the queue (see push).
+const directGap = time.Millisecond
+
+// writeNow writes m as the pump would, under wmu with nothing queued.
+func (s *Session) writeNow(m outMsg) error {
+	if s.ctx.Err() != nil {
+		return ErrSessionClosed
+	}
+	s.beginBatch()
+	if !s.writeQueued(m) || !s.flushBatch() {
+		return ErrSessionClosed
+	}
+	return nil
 }
 
 // SendJSON queues v encoded as JSON in a text frame.
@@ -599,10 +663,13 @@ func (s *Session) close(code int, reason string) bool {
 	s.closeOnce.Do(func() {
 		started = true
 		s.closing.Store(true)
+		s.queued.Add(1)
 		select {
 		case s.send <- outMsg{closeCode: code, data: []byte(reason)}:
 		case <-s.ctx.Done():
+			s.queued.Add(-1)
 		default:
+			s.queued.Add(-1)
 			// Queue full: close at once rather than wait behind it.
 			if code == websocket.CloseAbnormalClosure {
 				s.abort()

@@ -367,3 +367,119 @@ func TestPushIsExactAgainstUnsubscribe(t *testing.T) {
 	}
 	t.Logf("%d pushes before 200 unsubscribes", pushes)
 }
+
+// seqProto answers "seq K N" by subscribing stream K and pushing "K 0" to
+// "K N-1" to it from a goroutine of its own, in bursts of 25 a few ms
+// apart, each after a "mark K i" (i the next push's) that goroutine
+// sends, and "done K" at the end; anything else it echoes.
+type seqProto struct{}
+
+func (seqProto) Open(*plugins.Session) error { return nil }
+
+func (seqProto) Message(s *plugins.Session, _ int, data []byte) {
+	f := strings.Fields(string(data))
+	if len(f) != 3 || f[0] != "seq" {
+		s.Send(data)
+		return
+	}
+	key := f[1]
+	var n int
+	fmt.Sscan(f[2], &n)
+	if err := s.Subscribe(key, "BTCUSDT", cc.Interval1s, time.Hour, func(cc.Update) []byte { return nil }); err != nil {
+		s.Send([]byte("error " + err.Error()))
+		return
+	}
+	s.Go(func() {
+		for i := range n {
+			if s.Push(key, fmt.Appendf(nil, "%s %d", key, i)) != nil {
+				return
+			}
+			if i%25 == 24 {
+				// A pause, then a reply queued: the next push finds the
+				// session idle for pushes and must still not overtake
+				// the reply (nor what other streams queued).
+				time.Sleep(2 * time.Millisecond)
+				s.Send(fmt.Appendf(nil, "mark %s %d", key, i+1))
+			}
+		}
+		s.Send([]byte("done " + key))
+	})
+}
+
+// TestPushesKeepTheirOrder: pushes written by the pushing goroutine
+// itself (nothing queued, a link that holds nothing) and pushes and
+// replies the write pump writes (queued behind others, or a link with a
+// latency) come out in the order each goroutine made them, none lost:
+// several streams pushing at once, a reply sent after a stream's last
+// push, and echoes of the client's messages between them.
+func TestPushesKeepTheirOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sim  func(t *testing.T) *netsim.Sim
+	}{
+		{"no link", func(*testing.T) *netsim.Sim { return nil }},
+		{"a perfect network", func(t *testing.T) *netsim.Sim { return newSim(t, netsim.Conditions{}) }},
+		{"a 2ms latency", func(t *testing.T) *netsim.Sim {
+			return newSim(t, netsim.Conditions{Latency: netsim.Duration(2 * time.Millisecond)})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
+			m := synth.New(synth.Options{Pairs: pairs})
+			env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
+			pipeline(env, tc.sim(t), nil)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				plugins.ServeWS(env, w, r, seqProto{}, plugins.WSOptions{})
+			}))
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				env.Hub.Shutdown(ctx)
+				srv.Close()
+			}()
+			c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			const streams, n, echoes = 4, 500, 50
+			for k := range streams {
+				c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "seq s%d %d", k, n))
+			}
+			for i := range echoes {
+				c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "echo %d", i))
+			}
+			next := map[string]int{}
+			done, echoed := 0, 0
+			for done < streams || echoed < echoes {
+				got := read(t, c)
+				var key string
+				var i int
+				switch {
+				case strings.HasPrefix(got, "done "):
+					key = strings.TrimPrefix(got, "done ")
+					if next[key] != n {
+						t.Fatalf("%q after %d of the stream's %d pushes", got, next[key], n)
+					}
+					done++
+				case strings.HasPrefix(got, "mark "):
+					fmt.Sscanf(got, "mark %s %d", &key, &i)
+					if i != next[key] {
+						t.Fatalf("%q after %d of the stream's pushes", got, next[key])
+					}
+				case strings.HasPrefix(got, "echo "):
+					fmt.Sscanf(got, "echo %d", &i)
+					if i != echoed {
+						t.Fatalf("%q, want echo %d", got, echoed)
+					}
+					echoed++
+				default:
+					if _, err := fmt.Sscanf(got, "%s %d", &key, &i); err != nil {
+						t.Fatalf("unexpected %q", got)
+					}
+					if i != next[key] {
+						t.Fatalf("%q, want %s %d", got, key, next[key])
+					}
+					next[key]++
+				}
+			}
+		})
+	}
+}

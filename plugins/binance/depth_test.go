@@ -455,3 +455,66 @@ func TestFuturesWSAPIDepth(t *testing.T) {
 		t.Errorf("limit 7: %s", b)
 	}
 }
+
+// A diff event is sent at the end of its step, never before: the clock
+// a client reads when the event arrives is at or past the event's E (the
+// step's end; Binance sends each 100 ms diff once its step is over). The
+// streams' next step is computed ahead (DiffShare.Prefetch), which must
+// not make it go out early. Several clients on one symbol, raw and
+// combined, as the shared steps and events serve them together; speed 1.
+func TestDepthEventsAreNeverAheadOfTheClock(t *testing.T) {
+	for _, kind := range []binance.Kind{binance.Spot, binance.Perpetual} {
+		name := map[binance.Kind]string{binance.Spot: "spot", binance.Perpetual: "usdm"}[kind]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			clock := replaytest.Clock(fixedNow, 1)
+			env := synthEnv(clock, "binance_spot")
+			srv := serve(t, binance.New(kind, binance.Options{}), env)
+			prefix := ""
+			if kind == binance.Perpetual {
+				prefix = "/public"
+			}
+			paths := []string{"/ws/btcusdt@depth@100ms", "/ws/btcusdt@depth@100ms", "/stream?streams=btcusdt@depth@100ms"}
+			// Each client reads its first 10 events: about a second at
+			// speed 1, more under -race on a loaded machine.
+			const want = 10
+			errs := make(chan error, len(paths))
+			for _, p := range paths {
+				c := dial(t, srv.URL, prefix+p)
+				go func() {
+					for range want {
+						c.SetReadDeadline(time.Now().Add(15 * time.Second))
+						_, b, err := c.ReadMessage()
+						now := clock.NowMillis()
+						if err != nil {
+							errs <- fmt.Errorf("%s: %v", p, err)
+							return
+						}
+						var ev depthEvent
+						if strings.HasPrefix(p, "/stream") {
+							var w struct{ Data depthEvent }
+							err = json.Unmarshal(b, &w)
+							ev = w.Data
+						} else {
+							err = json.Unmarshal(b, &ev)
+						}
+						if err != nil || ev.E != "depthUpdate" || ev.ET%100 != 0 {
+							errs <- fmt.Errorf("%s: not a 100 ms diff event: %.200s", p, b)
+							return
+						}
+						if ev.ET > now {
+							errs <- fmt.Errorf("%s: event for the step ending at %d received at %d, %d ms before its end", p, ev.ET, now, ev.ET-now)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range paths {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
