@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -139,15 +138,6 @@ func TestRecordedBooksReplayEveryFamily(t *testing.T) {
 	at := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, tc := range familyCases {
 		t.Run(tc.id, func(t *testing.T) {
-			if tc.arrival && os.Getenv("CC_FLAKY_BOOKS") == "" {
-				// Known limit, not yet mended: a snapshot stamped when it
-				// arrived takes the updates of idlessGrace before it
-				// again, and one naming a level that left the depth since
-				// (Kraken does not announce it) can leave a level wrong
-				// near the depth's edge — about 1 run in 4 here.
-				// CC_FLAKY_BOOKS=1 runs it.
-				t.Skip("id-less snapshots stamped on arrival: a level near the depth's edge can be wrong (known limit)")
-			}
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "books.cassette")
 			clock := replaytest.Clock(at, 20)
