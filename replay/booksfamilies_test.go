@@ -22,8 +22,9 @@ import (
 	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
 
-// familyCase is one more family's recorded book (binance and okx are
-// bookCases'): the stream to record ("" with bullet: KuCoin's endpoint
+// familyCase is one more id's recorded book (binance_spot and okx_spot
+// are bookCases'; with them every registered id has one, which
+// TestEveryIDHasARecordedBookCase checks): the stream to record ("" with bullet: KuCoin's endpoint
 // from POST /api/v1/bullet-public), the REST snapshot taken while it
 // runs ("POST /path body" for a POST), another snapshot request matching
 // no recorded interaction ("": none the exchange tells apart), the
@@ -88,8 +89,45 @@ var familyCases = []familyCase{
 		rest: `POST /info {"type":"l2Book","coin":"BTC"}`, depth: 20, idless: true},
 	{id: "ascend_ex_spot", symbol: "BTC/USDT", stream: "/1/api/pro/v1/stream", subscribe: `{"op":"sub","id":"d","ch":"depth:BTC/USDT"}`,
 		rest: "/api/pro/v1/depth?symbol=BTC/USDT", depth: 100},
+	{id: "binance_perpetual", symbol: "BTCUSDT", stream: "/ws/btcusdt@depth@100ms",
+		rest: "/fapi/v1/depth?symbol=BTCUSDT&limit=1000", other: "/fapi/v1/depth?symbol=BTCUSDT&limit=100", depth: 100},
+	{id: "okx_perpetual", symbol: "BTC-USDT-SWAP", stream: "/ws/v5/public", subscribe: `{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT-SWAP"}]}`,
+		rest: "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400", other: "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=100", depth: 100, lot: "0.00001"},
+	{id: "bybit_perpetual", symbol: "BTCUSDT", stream: "/v5/public/linear", subscribe: `{"op":"subscribe","args":["orderbook.200.BTCUSDT"]}`,
+		rest: "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=200", other: "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=50", depth: 100},
+	{id: "gate_io_perpetual", symbol: "BTC_USDT", stream: "/v4/ws/usdt", subscribe: `{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms","100"]}`,
+		rest: "/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=100&with_id=true", other: "/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=50&with_id=true", depth: 100, lot: "0.0001"},
+	{id: "hyperliquid_spot", symbol: "@142", stream: "/ws", subscribe: `{"method":"subscribe","subscription":{"type":"l2Book","coin":"@142"}}`,
+		rest: `POST /info {"type":"l2Book","coin":"@142"}`, depth: 20, idless: true},
 	{id: "coinbase_advanced_trade", symbol: "BTC-USDT", stream: "/", subscribe: `{"type":"subscribe","product_ids":["BTC-USDT"],"channel":"level2"}`,
 		rest: "/api/v3/brokerage/market/product_book?product_id=BTC-USDT&limit=1000", other: "/api/v3/brokerage/market/product_book?product_id=BTC-USDT&limit=50", depth: 100, idless: true},
+}
+
+// Every registered exchange id records and replays its book in one of
+// the two record→replay book tests.
+func TestEveryIDHasARecordedBookCase(t *testing.T) {
+	have := map[string]bool{}
+	for _, c := range bookCases {
+		have[c.id] = true
+	}
+	for _, c := range familyCases {
+		if have[c.id] {
+			t.Errorf("%s has two cases", c.id)
+		}
+		have[c.id] = true
+	}
+	for _, id := range plugins.Names() {
+		if strings.HasSuffix(id, "_test") {
+			continue // a plugin this package's tests register
+		}
+		if !have[id] {
+			t.Errorf("%s has no recorded book case", id)
+		}
+		delete(have, id)
+	}
+	for id := range have {
+		t.Errorf("a case for %s, which is not registered", id)
+	}
 }
 
 // call sends a request spec (a GET path, or "POST /path body") to base
