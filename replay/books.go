@@ -255,8 +255,8 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	// Diffs are applied in time order from a minute before the snapshot
 	// (a REST snapshot is timed when its response came, after diffs it
 	// may not hold); those it already holds are refused by their ids. A
-	// diff repeating the last id (KuCoin futures' extra changes of a
-	// step) is applied, as the exchange's client does; one the book holds
+	// diff repeating the last id (the extra changes of a step that
+	// kit.SplitDiff gives MEXC contract and AscendEX) is applied, as the exchange's client does; one the book holds
 	// already leaves it as it is. The changes are gathered (a later size
 	// at a price replacing an earlier one) and applied at once: applying
 	// them one by one, each a copy of the book, is quadratic on a stream

@@ -104,7 +104,7 @@ func TestIdlessHeldUpdatesKeepTheSnapshotsLevels(t *testing.T) {
 	levelsAre(t, "bids at +300 ms", b.Bids, "100.5", "1", "100", "1", "99", "4")
 }
 
-// A diff repeating the last id (KuCoin futures' extra changes of a step)
+// A diff repeating the last id (a step's extra changes, kit.SplitDiff's)
 // is applied, not refused as one the book holds; a later change at a
 // price replaces an earlier one however the price is spelled; a diff of
 // ids the book holds is refused.
