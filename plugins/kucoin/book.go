@@ -85,9 +85,11 @@ func (h *handler) futuresBook(depth int) http.HandlerFunc {
 			errNoContract(w, sym)
 			return
 		}
-		b, err := h.env.Books.Book(r.Context(), p.Symbol, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()), depth)
+		at, seq, err := h.seqs.counter(p.Symbol).Snapshot(r.Context(), h.env.Books, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()))
+		var b cc.Book
 		if err == nil {
-			b.Seq, err = h.seqs.counter(p.Symbol).At(r.Context(), h.env.Books, b.Time)
+			b, err = h.env.Books.Book(r.Context(), p.Symbol, at, depth)
+			b.Seq = seq
 		}
 		if err != nil {
 			fail(w, "500000", "Internal Server Error")

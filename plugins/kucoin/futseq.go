@@ -135,6 +135,26 @@ func (c *seqCounter) At(ctx context.Context, books cc.Books, t int64) (int64, er
 	return c.at(ctx, t)
 }
 
+// Snapshot is the grid instant a REST book asked for at t is served at,
+// and its sequence: t, unless a level2 stream runs more than seqGap
+// steps behind it, when it is the newest instant counted — the book the
+// streams have reached — rather than one the request would wait for the
+// whole gap to be counted to (a stream falls that far behind only on a
+// machine too slow for the clock's speed).
+func (c *seqCounter) Snapshot(ctx context.Context, books cc.Books, t int64) (int64, int64, error) {
+	t = floorStep(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.start(ctx, books, t); err != nil {
+		return 0, 0, err
+	}
+	if c.streams > 0 && t-c.hi > seqGap*seqStep {
+		t = c.hi
+	}
+	seq, err := c.at(ctx, t)
+	return t, seq, err
+}
+
 func floorStep(t int64) int64 {
 	if t < 0 {
 		return (t - seqStep + 1) / seqStep * seqStep

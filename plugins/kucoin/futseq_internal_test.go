@@ -85,6 +85,14 @@ func TestSeqCounterCountsFromItsAnchor(t *testing.T) {
 			t.Fatalf("steps (%d, %d] end at %d", from, to, prev)
 		}
 	}
+	// A REST book far ahead of a running stream is the stream's newest.
+	if at, seq, err := c.Snapshot(ctx, f, c.hi+2*seqGap*seqStep); err != nil || at != c.hi || seq != c.hiSeq {
+		t.Fatalf("a snapshot far ahead of the stream: at %d seq %d (%v), the counter at %d seq %d", at, seq, err, c.hi, c.hiSeq)
+	}
+	next := c.hi + seqStep
+	if at, _, _ := c.Snapshot(ctx, f, next); at != next {
+		t.Fatalf("a snapshot a step ahead of the stream: at %d, not %d", at, next)
+	}
 	// Ten minutes later, nobody having asked: skipped, upward.
 	c.Streaming(-1)
 	hi := c.hi
