@@ -31,7 +31,8 @@ import (
 // An exchange that names no update ids (Kraken, Coinbase, Hyperliquid)
 // has its records numbered in time order (numberIdless), and Book(at) is
 // the latest snapshot with every diff from idlessGrace before it up to at
-// applied in time order, kept to the snapshot's depth.
+// applied in time order, kept to the snapshot's depth from the first
+// diff timed at or after the snapshot on (see rebuild).
 //
 // Outside the span the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
@@ -73,8 +74,9 @@ type bookSpan struct {
 // diffs after it are taken from: a snapshot without a time of its own is
 // stamped when it arrived, after updates the exchange timed earlier but
 // which it may not hold. Applying, in order, updates it already holds
-// leaves it as it is (each sets a level's size), so the window only has
-// to reach back past the network's delay and the clocks' skew.
+// leaves it as it is (each sets a level's size) as long as the book is
+// not cut to its depth in between, so the window only has to reach back
+// past the network's delay and the clocks' skew.
 const idlessGrace = 1_000_000
 
 // numberIdless gives records that carry no update id at all (an id-less
@@ -227,16 +229,33 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 		// By time: every diff from idlessGrace before the snapshot up to
 		// at, in order, the book kept to the snapshot's depth (an
 		// id-less stream, Kraken's, does not announce the levels that
-		// leave its depth).
+		// leave its depth). Those timed before the snapshot's stamp may
+		// be held by it already and are applied without cutting the
+		// book to the depth, which is cut once they are in: applied
+		// again, a held diff that brought a level in (pushing the
+		// depth's last one out) and a held one that took it away again
+		// (bringing that one back) would, cut in between, drop the
+		// snapshot's last level for good.
 		seq := s.LastSeq
+		cut := false
 		for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time >= s.Time-idlessGrace }):] {
 			if d.Time > at {
 				break
 			}
+			if d.Time >= s.Time && !cut {
+				b.Bids, b.Asks, cut = trimSide(b.Bids, s.Depth), trimSide(b.Asks, s.Depth), true
+			}
 			dd := d.Diff()
 			b.Seq, dd.FirstSeq, dd.LastSeq = 0, 1, 1
-			_ = b.ApplyDiff(dd, s.Depth)
+			if cut {
+				_ = b.ApplyDiff(dd, s.Depth)
+			} else {
+				_ = b.ApplyDiff(dd, 0)
+			}
 			seq = max(seq, d.LastSeq)
+		}
+		if !cut {
+			b.Bids, b.Asks = trimSide(b.Bids, s.Depth), trimSide(b.Asks, s.Depth)
 		}
 		b.Seq = seq
 		if depth > 0 {
@@ -247,8 +266,8 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	// Diffs are applied in time order from a minute before the snapshot
 	// (a REST snapshot is timed when its response came, after diffs it
 	// may not hold); those it already holds are refused by their ids. A
-	// diff repeating the last id (KuCoin futures' extra changes of a
-	// step) is applied, as the exchange's client does; one the book holds
+	// diff repeating the last id (the extra changes of a step that
+	// kit.SplitDiff gives MEXC contract and AscendEX) is applied, as the exchange's client does; one the book holds
 	// already leaves it as it is. The changes are gathered (a later size
 	// at a price replacing an earlier one) and applied at once: applying
 	// them one by one, each a copy of the book, is quadratic on a stream
@@ -274,6 +293,14 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
 	}
 	return b
+}
+
+// trimSide is side ls kept to depth levels (0: all).
+func trimSide(ls []cc.BookLevel, depth int) []cc.BookLevel {
+	if depth > 0 && len(ls) > depth {
+		return ls[:depth]
+	}
+	return ls
 }
 
 // Diffs implements cc.Books: the synthetic diffs before and after the

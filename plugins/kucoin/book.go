@@ -1,10 +1,12 @@
 package kucoin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -18,8 +20,10 @@ import (
 // futures /api/v1/level2/snapshot (full) and depth20/depth100. WS: spot
 // /market/level2: (changes with per-change sequences between
 // sequenceStart and sequenceEnd) and /spotMarket/level2Depth5:/50:,
-// futures /contractMarket/level2: (one change per message, sequence by
-// sequence) and /contractMarket/level2Depth5:/50:. Every snapshot is the
+// futures /contractMarket/level2: (one change a message, each sequence
+// the last + 1, numbered by the contract's counter of futseq.go, whose
+// sequences the futures REST books and depth pushes carry too) and
+// /contractMarket/level2Depth5:/50:. Every snapshot is the
 // book at the 100 ms grid instant (kit.BookTime) and the streams step on
 // that grid, so a client's snapshot is always continued by the stream.
 //
@@ -81,7 +85,12 @@ func (h *handler) futuresBook(depth int) http.HandlerFunc {
 			errNoContract(w, sym)
 			return
 		}
-		b, err := h.env.Books.Book(r.Context(), p.Symbol, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()), depth)
+		at, seq, err := h.seqs.counter(p.Symbol).Snapshot(r.Context(), h.env.Books, kit.BookTime(h.env.SnapshotTime(r).UnixMilli()))
+		var b cc.Book
+		if err == nil {
+			b, err = h.env.Books.Book(r.Context(), p.Symbol, at, depth)
+			b.Seq = seq
+		}
 		if err != nil {
 			fail(w, "500000", "Internal Server Error")
 			return
@@ -166,24 +175,24 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 			continue
 		}
 		var err error
-		if depth == 0 {
-			var prev kit.BookChange // the futures change an id without one repeats
-			first := func(b cc.Book) {
-				if len(b.Bids) > 0 {
-					prev = kit.BookChange{Bid: true, BookLevel: b.Bids[0]}
-				}
-			}
-			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, first, func(d cc.BookDiff) {
-				for _, f := range encodeLevel2(t, d, &prev) {
-					// Through the protocol faults (no checksum): a gap
-					// shows as sequenceStart past the last sequenceEnd+1.
-					if s.PushBookDiff(t.key, f, nil) != nil {
+		switch {
+		case depth == 0 && t.futures:
+			err = p.subscribeFuturesLevel2(s, t)
+		case depth == 0:
+			err = kit.SubscribeBookDiffs(s, t.key, t.native, 0, bookStep, nil, func(d cc.BookDiff) {
+				// Through the protocol faults (no checksum): a gap shows
+				// as sequenceStart past the last sequenceEnd+1.
+				_ = s.PushBookDiff(t.key, encodeSpotLevel2(t, d), nil)
+			})
+		default:
+			err = kit.SubscribeBookSnapshots(s, t.key, t.native, depth, bookStep, func(b cc.Book) {
+				if t.futures {
+					seq, err := p.h.seqs.counter(t.native).At(s.Context(), s.Env().Books, b.Time)
+					if err != nil {
 						return
 					}
+					b.Seq = seq
 				}
-			})
-		} else {
-			err = kit.SubscribeBookSnapshots(s, t.key, t.native, depth, bookStep, func(b cc.Book) {
 				s.Push(t.key, encodeDepth(t, b))
 			})
 		}
@@ -200,48 +209,106 @@ func (p *wsProto) subscribeBook(s *plugins.Session, m wsMsg, targets []target, d
 	}
 }
 
-// encodeLevel2 is a diff as level2 frames: spot one trade.l2update with
-// every change (change i numbered FirstSeq+i, the last LastSeq); futures
-// one frame per change, sequence by sequence (kit.SplitDiff: an id
-// without a change repeats *prev, the last change sent, which leaves the
-// book as it is, and changes beyond the last id share it).
-func encodeLevel2(t target, d cc.BookDiff, prev *kit.BookChange) [][]byte {
-	if !t.futures {
-		b := append([]byte(`{"topic":"`), t.key...)
-		b = append(b, `","type":"message","subject":"trade.l2update","data":{"changes":{"asks":`...)
-		n := len(d.Bids) + len(d.Asks)
-		seq := func(i int) int64 {
-			if i == n-1 {
-				return d.LastSeq
-			}
-			return min(d.FirstSeq+int64(i), d.LastSeq)
+// encodeSpotLevel2 is a diff as one trade.l2update with every change
+// (change i numbered FirstSeq+i, the last LastSeq).
+func encodeSpotLevel2(t target, d cc.BookDiff) []byte {
+	b := append([]byte(`{"topic":"`), t.key...)
+	b = append(b, `","type":"message","subject":"trade.l2update","data":{"changes":{"asks":`...)
+	n := len(d.Bids) + len(d.Asks)
+	seq := func(i int) int64 {
+		if i == n-1 {
+			return d.LastSeq
 		}
-		b = appendChanges(b, d.Asks, len(d.Bids), seq)
-		b = append(b, `,"bids":`...)
-		b = appendChanges(b, d.Bids, 0, seq)
-		b = append(b, `},"sequenceEnd":`...)
-		b = strconv.AppendInt(b, d.LastSeq, 10)
-		b = append(b, `,"sequenceStart":`...)
-		b = strconv.AppendInt(b, d.FirstSeq, 10)
-		b = append(b, `,"symbol":"`...)
-		b = append(b, t.symbol...)
-		b = append(b, `","time":`...)
-		b = strconv.AppendInt(b, d.Time/1000, 10)
-		return [][]byte{append(b, "}}"...)}
+		return min(d.FirstSeq+int64(i), d.LastSeq)
+	}
+	b = appendChanges(b, d.Asks, len(d.Bids), seq)
+	b = append(b, `,"bids":`...)
+	b = appendChanges(b, d.Bids, 0, seq)
+	b = append(b, `},"sequenceEnd":`...)
+	b = strconv.AppendInt(b, d.LastSeq, 10)
+	b = append(b, `,"sequenceStart":`...)
+	b = strconv.AppendInt(b, d.FirstSeq, 10)
+	b = append(b, `,"symbol":"`...)
+	b = append(b, t.symbol...)
+	b = append(b, `","time":`...)
+	b = strconv.AppendInt(b, d.Time/1000, 10)
+	return append(b, "}}"...)
+}
+
+// subscribeFuturesLevel2 streams /contractMarket/level2: one change a
+// message, numbered by the contract's counter (futseq.go) from the grid
+// instant at or before the subscription: a step's changes (stepChanges'
+// order), then, when the step advanced more ids than it changed levels,
+// repeats of the last change sent, which leave the book as it is.
+func (p *wsProto) subscribeFuturesLevel2(s *plugins.Session, t target) error {
+	env := s.Env()
+	if env.Books == nil {
+		return kit.ErrNoBooks
+	}
+	cnt := p.h.seqs.counter(t.native)
+	last := kit.BookTime(env.Clock.NowMillis())
+	first, err := env.Books.Book(s.Context(), t.native, last, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := cnt.At(s.Context(), env.Books, last); err != nil {
+		return err
+	}
+	cnt.Streaming(1)
+	var prev kit.BookChange
+	if len(first.Bids) > 0 {
+		prev = kit.BookChange{Bid: true, BookLevel: first.Bids[0]}
+	} else if len(first.Asks) > 0 {
+		prev = kit.BookChange{BookLevel: first.Asks[0]}
 	}
 	mult := multiplier(t.symbol)
-	var out [][]byte
-	for _, part := range kit.SplitDiff(d) {
-		chs := kit.Changes(part)
-		if len(chs) == 0 {
-			chs = []kit.BookChange{*prev}
+	var mu sync.Mutex
+	var live context.Context // the subscription's, once Subscribe returned
+	err = s.Subscribe(t.key, t.native, cc.Interval1s, bookStep, func(u cc.Update) []byte {
+		mu.Lock()
+		ctx := live
+		mu.Unlock()
+		upTo := kit.BookTime(u.EventTime)
+		if (ctx != nil && ctx.Err() != nil) || upTo <= last {
+			return nil
 		}
-		for _, c := range chs {
-			out = append(out, encodeFuturesChange(t, part.LastSeq, d.Time/1000, c, mult))
-			*prev = c
+		steps, err := cnt.Steps(s.Context(), env.Books, last, upTo)
+		if err != nil {
+			return nil
 		}
+		last = upTo
+		for _, st := range steps {
+			chs := stepChanges(st.d)
+			seq := st.seq - st.n
+			for i := range st.n {
+				c := prev
+				if i < int64(len(chs)) {
+					c = chs[i]
+				}
+				seq++
+				// A stream started again under the same key stops this one.
+				if (ctx != nil && ctx.Err() != nil) || s.PushBookDiff(t.key, encodeFuturesChange(t, seq, st.d.Time/1000, c, mult), nil) != nil {
+					return nil
+				}
+				prev = c
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		cnt.Streaming(-1)
+		return err
 	}
-	return out
+	ctx := s.StreamContext(t.key)
+	if ctx == nil { // unsubscribed already
+		cnt.Streaming(-1)
+		return nil
+	}
+	mu.Lock()
+	live = ctx
+	mu.Unlock()
+	context.AfterFunc(ctx, func() { cnt.Streaming(-1) })
+	return nil
 }
 
 func appendChanges(b []byte, ls []cc.BookLevel, first int, seq func(int) int64) []byte {

@@ -14,6 +14,7 @@ import (
 type handler struct {
 	env     *plugins.Env
 	futures bool
+	seqs    futSeqs // the futures level2 sequences
 }
 
 // Handler implements plugins.Plugin. Spot and futures share one listener

@@ -13,7 +13,7 @@ import (
 // all). A diff with ids must continue the book: the first after a
 // snapshot covers Seq+1 (FirstSeq <= Seq+1 <= LastSeq), the next ones
 // start at Seq+1 — or repeat the last id (FirstSeq = LastSeq = Seq), as
-// KuCoin futures' extra changes of a step do. A diff without ids (Kraken,
+// the extra changes of a step kit.SplitDiff spreads do. A diff without ids (Kraken,
 // Coinbase) is applied as it comes.
 type Follower struct {
 	Book  cc.Book

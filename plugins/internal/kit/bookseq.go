@@ -158,7 +158,8 @@ func Changes(d cc.BookDiff) []BookChange {
 
 // SplitDiff spreads d over one diff per update id, for protocols whose
 // messages carry a single id each that must grow by one (MEXC contract's
-// version, AscendEX's seqnum, KuCoin futures' sequence): the i-th change
+// version, AscendEX's seqnum; KuCoin futures numbers its changes itself,
+// one sequence each): the i-th change
 // goes to FirstSeq+i, the changes beyond the last id all go to LastSeq,
 // and ids left without a change get an empty diff, so the diffs applied
 // in order give d's book and their ids run unbroken. The removals come

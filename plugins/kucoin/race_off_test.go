@@ -1,0 +1,5 @@
+//go:build !race
+
+package kucoin_test
+
+const raceOn = false
