@@ -264,7 +264,7 @@ func (p *wsProto) subscribeFuturesLevel2(s *plugins.Session, t target) error {
 	mult := multiplier(t.symbol)
 	var mu sync.Mutex
 	var live context.Context // the subscription's, once Subscribe returned
-	err = s.Subscribe(t.key, t.native, cc.Interval1s, bookStep, func(u cc.Update) []byte {
+	err = s.SubscribeTicks(t.key, t.native, bookStep, func(u cc.Update) []byte {
 		mu.Lock()
 		ctx := live
 		mu.Unlock()
