@@ -4,11 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/serve"
 )
@@ -72,30 +69,7 @@ func BenchmarkSynthKlines1000(b *testing.B) {
 // BenchmarkRecordedKlines1000 serves the same window recorded in a
 // cassette (the recorded-interaction path).
 func BenchmarkRecordedKlines1000(b *testing.B) {
-	syn, err := replay.New(replay.Options{Exchange: "binance_spot", Serve: serve.Options{NoRateLimit: true}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	syn.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, benchKlines, nil))
-	syn.Close(context.Background())
-	path := filepath.Join(b.TempDir(), "k.cassette")
-	c, err := cassettes.Open(path, 0o644, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	u := httptest.NewRequest(http.MethodGet, benchKlines, nil).URL
-	if err := c.AddInteraction(&cassettes.Interaction{Method: "GET", Path: u.Path, Query: u.RawQuery, Status: 200,
-		ResponseHeader: rec.Header().Clone(), Body: rec.Body.Bytes(), Start: time.Now()}); err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := replay.New(replay.Options{Cassette: path, Serve: serve.Options{NoRateLimit: true}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := recordedServer(b, benchKlines)
 	defer srv.Close(context.Background())
 	benchHandler(b, srv.Handler())
 }

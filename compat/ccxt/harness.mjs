@@ -612,3 +612,31 @@ export function assertProxyOnly(guard, proxies, proxyAddr, server, cursor) {
   cursor.logSeen = log.length;
   assert.deepEqual(refused, [], 'the server refused a host ccxt asked for (not the exchange\'s own)');
 }
+
+// ---------------------------------------------------------------- books
+
+/**
+ * validBook throws unless ob is a valid, uncrossed book: both sides
+ * non-empty, every price and size > 0, bids strictly descending, asks
+ * strictly ascending, best bid below best ask.
+ */
+export function validBook(ob, label) {
+  assert.ok(ob && Array.isArray(ob.bids) && Array.isArray(ob.asks), `${label}: not a book`);
+  assert.ok(ob.bids.length > 0 && ob.asks.length > 0, `${label}: an empty side (${ob.bids.length} bids, ${ob.asks.length} asks)`);
+  for (const [side, sign] of [['bids', -1], ['asks', 1]]) {
+    const lv = ob[side];
+    lv.forEach(([p, s], i) => {
+      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(s) && s > 0, `${label}: ${side}[${i}] = ${p} x ${s}`);
+      if (i > 0) assert.ok(sign * (p - lv[i - 1][0]) > 0, `${label}: ${side} not strictly ${sign < 0 ? 'descending' : 'ascending'} at ${i}: ${lv[i - 1][0]} then ${p}`);
+    });
+  }
+  assert.ok(ob.bids[0][0] < ob.asks[0][0], `${label}: crossed, bid ${ob.bids[0][0]} >= ask ${ob.asks[0][0]}`);
+}
+
+/**
+ * bookTop is the first n [price, size] levels a side of ob as a string to
+ * compare (OKX's REST levels also carry an order count, left out).
+ */
+export function bookTop(ob, n) {
+  return JSON.stringify([ob.bids.slice(0, n).map((l) => l.slice(0, 2)), ob.asks.slice(0, n).map((l) => l.slice(0, 2))]);
+}

@@ -2,7 +2,6 @@ package kucoin
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -325,16 +324,4 @@ func (c *seqCounter) ringHolds(a, b int64) bool {
 // first (a client shows the book after every message, and a bid moving
 // up to where an ask was must not be seen before that ask is gone), then
 // the rest, bids before asks, each side best first.
-func stepChanges(d cc.BookDiff) []kit.BookChange {
-	chs := kit.Changes(d)
-	slices.SortStableFunc(chs, func(a, b kit.BookChange) int {
-		switch {
-		case a.Size.IsZero() && !b.Size.IsZero():
-			return -1
-		case !a.Size.IsZero() && b.Size.IsZero():
-			return 1
-		}
-		return 0
-	})
-	return chs
-}
+func stepChanges(d cc.BookDiff) []kit.BookChange { return kit.RemovalsFirst(d) }

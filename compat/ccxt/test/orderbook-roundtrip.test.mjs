@@ -48,21 +48,8 @@ const FETCH_LIMIT = { kucoin: 20, kucoinfutures: 20, hyperliquid: undefined, asc
 
 const outcome = new Map();
 
-/** valid throws unless ob is a valid, uncrossed book. */
-function valid(ob, label) {
-  assert.ok(ob && Array.isArray(ob.bids) && Array.isArray(ob.asks), `${label}: not a book`);
-  assert.ok(ob.bids.length > 0 && ob.asks.length > 0, `${label}: an empty side (${ob.bids.length} bids, ${ob.asks.length} asks)`);
-  for (const [side, sign] of [['bids', -1], ['asks', 1]]) {
-    const lv = ob[side];
-    lv.forEach(([p, s], i) => {
-      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(s) && s > 0, `${label}: ${side}[${i}] = ${p} x ${s}`);
-      if (i > 0) assert.ok(sign * (p - lv[i - 1][0]) > 0, `${label}: ${side} not strictly ${sign < 0 ? 'descending' : 'ascending'} at ${i}: ${lv[i - 1][0]} then ${p}`);
-    });
-  }
-  assert.ok(ob.bids[0][0] < ob.asks[0][0], `${label}: crossed, bid ${ob.bids[0][0]} >= ask ${ob.asks[0][0]}`);
-}
-
-const top = (ob) => JSON.stringify([ob.bids.slice(0, TOP).map((l) => l.slice(0, 2)), ob.asks.slice(0, TOP).map((l) => l.slice(0, 2))]);
+const valid = h.validBook;
+const top = (ob) => h.bookTop(ob, TOP);
 
 /**
  * watchAll watches symbol's book on ex for ms of real time and returns

@@ -174,16 +174,7 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 		seq := d.FirstSeq + int64(i)
 		out[i] = cc.BookDiff{Time: d.Time, FirstSeq: seq, LastSeq: seq}
 	}
-	chs := Changes(d)
-	slices.SortStableFunc(chs, func(a, b BookChange) int {
-		switch {
-		case a.Size.IsZero() && !b.Size.IsZero():
-			return -1
-		case !a.Size.IsZero() && b.Size.IsZero():
-			return 1
-		}
-		return 0
-	})
+	chs := RemovalsFirst(d)
 	for i, ch := range chs {
 		p := &out[min(i, n-1)]
 		if ch.Bid {
@@ -205,4 +196,22 @@ func BookContracts(size, contract cc.Decimal) int64 {
 		return 1
 	}
 	return n
+}
+
+// RemovalsFirst is d's changes (Changes) in the order messages of one
+// change each send them: removals first (a client shows the book after
+// every message, and a bid moving up to where an ask was must not be seen
+// before that ask is gone), then the rest, each kind in Changes' order.
+func RemovalsFirst(d cc.BookDiff) []BookChange {
+	chs := Changes(d)
+	slices.SortStableFunc(chs, func(a, b BookChange) int {
+		switch {
+		case a.Size.IsZero() && !b.Size.IsZero():
+			return -1
+		case !a.Size.IsZero() && b.Size.IsZero():
+			return 1
+		}
+		return 0
+	})
+	return chs
 }
