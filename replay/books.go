@@ -370,7 +370,31 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 			return nil, err
 		}
 	}
-	return out, nil
+	return oneAStep(out, step), nil
+}
+
+// oneAStep merges the diffs that end in one step of step µs ((e−step, e],
+// a seam's and the recorded ones of its step) into one, as Diffs gives one
+// diff a step (kit.DiffShare keeps a step's one diff, and a second would
+// be lost): the changes in order, a later size at a price replacing an
+// earlier one, the ids of both, the later time.
+func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
+	if step <= 0 || len(ds) < 2 {
+		return ds
+	}
+	end := func(t int64) int64 { return (t + step - 1) / step * step }
+	out := ds[:1]
+	for _, d := range ds[1:] {
+		p := &out[len(out)-1]
+		if end(p.Time) != end(d.Time) {
+			out = append(out, d)
+			continue
+		}
+		p.Bids = mergeChanges(p.Bids, d.Bids, true)
+		p.Asks = mergeChanges(p.Asks, d.Asks, false)
+		p.FirstSeq, p.LastSeq, p.Time = min(p.FirstSeq, d.FirstSeq), max(p.LastSeq, d.LastSeq), max(p.Time, d.Time)
+	}
+	return out
 }
 
 // seamDiff is the diff at at that takes a client's book across a seam of
@@ -385,25 +409,36 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 // a synthetic snapshot taken after it, so the synthetic levels at sp.last
 // and those the synthetic diffs touched up to at are removed too.
 func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSpan, at int64, depth int, in bool) (cc.BookDiff, error) {
+	// The book before is taken whole (depth 0) whatever the stream's
+	// depth: a client of a depth-limited stream may hold levels beyond
+	// the depth's view of the book (one that left it unannounced, say).
 	var before, after cc.Book
 	var touched []cc.BookDiff
 	var err error
 	if in {
-		if before, err = rb.synthBook(ctx, symbol, sp.first, depth, sp.offBefore); err != nil {
+		// The synthetic stream ends at sp.first−1µs (Diffs): its book
+		// then, and the levels of its book at sp.first (an update at that
+		// very instant) in case a client took a snapshot there.
+		if before, err = rb.synthBook(ctx, symbol, sp.first-1, 0, sp.offBefore); err != nil {
 			return cc.BookDiff{}, err
 		}
+		at, err := rb.synthBook(ctx, symbol, sp.first, 0, sp.offBefore)
+		if err != nil {
+			return cc.BookDiff{}, err
+		}
+		touched = append(touched, cc.BookDiff{Bids: at.Bids, Asks: at.Asks})
 		after = sp.rebuild(sp.first, depth)
 	} else {
-		before = sp.rebuild(sp.last, depth)
+		before = sp.rebuild(sp.last, 0)
 		if after, err = rb.synthBook(ctx, symbol, at, depth, sp.offAfter); err != nil {
 			return cc.BookDiff{}, err
 		}
-		then, err := rb.synthBook(ctx, symbol, sp.last, depth, sp.offAfter)
+		then, err := rb.synthBook(ctx, symbol, sp.last, 0, sp.offAfter)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
 		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
-		ds, err := rb.synth.Diffs(ctx, symbol, sp.last, at, at-sp.last, depth)
+		ds, err := rb.synth.Diffs(ctx, symbol, sp.last, at, at-sp.last, 0)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}

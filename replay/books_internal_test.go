@@ -143,23 +143,25 @@ func TestRepeatedLastIDApplies(t *testing.T) {
 // streams too, for a client that truncates nothing.
 func TestSeamsTakeTheBookAcrossTheSpan(t *testing.T) {
 	for _, c := range []struct {
-		depth int
-		step  int64
-	}{{0, 100_000}, {50, 20_000}, {400, 100_000}} {
-		t.Run(fmt.Sprintf("depth %d step %d", c.depth, c.step), func(t *testing.T) { seamsAcross(t, c.depth, c.step) })
+		depth     int
+		step, off int64
+	}{{0, 100_000, 50_000}, {50, 20_000, 50_000}, {400, 100_000, 50_000}, {400, 100_000, 0}, {0, 100_000, 0}} {
+		t.Run(fmt.Sprintf("depth %d step %d span from %d", c.depth, c.step, c.off), func(t *testing.T) { seamsAcross(t, c.depth, c.step, c.off) })
 	}
 }
 
 // seamsAcross follows the stream of depth levels a side (0: all) in steps
 // of step µs, as a client that applies every diff and truncates nothing
-// does.
-func seamsAcross(t *testing.T, depth int, step int64) {
+// does, across a recording that starts off µs after a whole second (0: on
+// the step grid, as OKX's WS snapshots are; the synthetic book may change
+// at that very instant).
+func seamsAcross(t *testing.T, depth int, step, off int64) {
 	ctx := context.Background()
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"}}
 	up := synth.New(synth.Options{Seed: 42, Exchange: "binance_spot", Pairs: pairs}).Books()
 	mine := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: pairs}).Books()
 	const sym = "BTCUSDT"
-	t0 := time.Date(2024, 3, 1, 12, 0, 0, 50_000_000, time.UTC).UnixMicro()
+	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixMicro() + off
 	t1 := t0 + 3_000_000
 	snap, err := up.Book(ctx, sym, t0, 1000)
 	if err != nil {
@@ -186,6 +188,7 @@ func seamsAcross(t *testing.T, depth int, step int64) {
 		t.Fatal(err)
 	}
 	seams := 0
+	lastEnd := int64(0) // the step the last diff ended in
 	for at := start; at < t1+2_000_000; at += window {
 		ds, err := rb.Diffs(ctx, sym, at, at+window, step, depth)
 		if err != nil {
@@ -198,6 +201,13 @@ func seamsAcross(t *testing.T, depth int, step int64) {
 				t.Fatalf("diff %d-%d at %d does not follow book %d", d.FirstSeq, d.LastSeq, d.Time, book.Seq)
 			}
 			d.FirstSeq = min(d.FirstSeq, book.Seq+1)
+			// One diff a step, as the streams' shared steps keep it (a
+			// seam's diff and the recorded one of its step are one).
+			if end := (d.Time + step - 1) / step * step; end == lastEnd {
+				t.Fatalf("two diffs end in the step ending at %d", end)
+			} else {
+				lastEnd = end
+			}
 			if (d.Time <= t0) != (book.Time <= t0) || (d.Time > t1) != (book.Time > t1) {
 				seams++
 			}
@@ -219,7 +229,11 @@ func seamsAcross(t *testing.T, depth int, step int64) {
 			if depth > 0 && len(side[0]) != len(side[1]) {
 				t.Fatalf("at %d (span %d..%d): the client holds %d levels a side, the served book %d", at+window, t0, t1, len(side[0]), len(side[1]))
 			}
-			for i := 0; i < top; i++ {
+			n := top
+			if depth > 0 {
+				n = len(side[1]) // a depth-limited stream's client holds its whole view
+			}
+			for i := 0; i < n; i++ {
 				if side[0][i].Price.Cmp(side[1][i].Price) != 0 || side[0][i].Size.Cmp(side[1][i].Size) != 0 {
 					t.Fatalf("at %d (span %d..%d): level %d is %v, served %v", at+window, t0, t1, i, side[0][i], side[1][i])
 				}
