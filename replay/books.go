@@ -267,8 +267,9 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	// (a REST snapshot is timed when its response came, after diffs it
 	// may not hold); those it already holds are refused by their ids. A
 	// diff repeating the last id (the extra changes of a step that
-	// kit.SplitDiff gives MEXC contract and AscendEX) is applied, as the exchange's client does; one the book holds
-	// already leaves it as it is. The changes are gathered (a later size
+	// kit.SplitDiff gives MEXC contract and AscendEX) is applied, as the
+	// exchange's client does; one the book holds already leaves it as it
+	// is. The changes are gathered (a later size
 	// at a price replacing an earlier one) and applied at once: applying
 	// them one by one, each a copy of the book, is quadratic on a stream
 	// of one change a message.
@@ -410,8 +411,8 @@ func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
 // and those the synthetic diffs touched up to at are removed too.
 func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSpan, at int64, depth int, in bool) (cc.BookDiff, error) {
 	// The book before is taken whole (depth 0) whatever the stream's
-	// depth: a client of a depth-limited stream may hold levels beyond
-	// the depth's view of the book (one that left it unannounced, say).
+	// depth: removing levels a client does not hold costs it nothing, and
+	// the edge of a depth-limited view moves between the instants taken.
 	var before, after cc.Book
 	var touched []cc.BookDiff
 	var err error
@@ -422,11 +423,11 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 		if before, err = rb.synthBook(ctx, symbol, sp.first-1, 0, sp.offBefore); err != nil {
 			return cc.BookDiff{}, err
 		}
-		at, err := rb.synthBook(ctx, symbol, sp.first, 0, sp.offBefore)
+		then, err := rb.synthBook(ctx, symbol, sp.first, 0, sp.offBefore)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
-		touched = append(touched, cc.BookDiff{Bids: at.Bids, Asks: at.Asks})
+		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
 		after = sp.rebuild(sp.first, depth)
 	} else {
 		before = sp.rebuild(sp.last, 0)
