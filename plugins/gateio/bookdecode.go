@@ -137,7 +137,7 @@ func (a *api) DecodeBook(req *http.Request, body []byte) ([]plugins.BookSet, err
 
 // DecodeBookFrame implements plugins.BookDecoder.
 func (a *api) DecodeBookFrame(path string, frame []byte) ([]plugins.BookSet, error) {
-	if len(frame) == 0 || frame[0] != '{' || !bytes.Contains(frame, []byte(".order_book")) {
+	if len(frame) == 0 || frame[0] != '{' || !(bytes.Contains(frame, []byte(".order_book")) || bytes.Contains(frame, []byte(`"spot.obu"`))) {
 		return nil, plugins.ErrNotBook
 	}
 	var m struct {
@@ -160,6 +160,15 @@ func (a *api) DecodeBookFrame(path string, frame []byte) ([]plugins.BookSet, err
 	if g.Contract != "" {
 		sym = g.Contract
 	}
+	obuDepth := 0
+	if m.Channel == "spot.obu" {
+		// "s" is the stream, ob.{pair}.{level}.
+		st, ok := parseObu(g.S)
+		if !ok {
+			return nil, fmt.Errorf("%w: spot.obu stream %q", plugins.ErrNotBook, g.S)
+		}
+		sym, obuDepth = st.pair, st.depth
+	}
 	if sym == "" {
 		return nil, plugins.ErrNotBook
 	}
@@ -171,6 +180,18 @@ func (a *api) DecodeBookFrame(path string, frame []byte) ([]plugins.BookSet, err
 		}
 	}
 	switch m.Channel {
+	case "spot.obu":
+		// A full push (the book at its first instant, or again after
+		// the stream restarted) or a diff of ids U..u.
+		if g.Last == 0 {
+			return nil, fmt.Errorf("%w: a spot.obu push without u", plugins.ErrNotBook)
+		}
+		if g.Full {
+			bk := cc.Book{Time: g.T * 1000, Seq: g.Last, Bids: gateSide(g.B, mult, true), Asks: gateSide(g.A, mult, false)}
+			return []plugins.BookSet{{Symbol: sym, Book: bk, Depth: obuDepth}}, nil
+		}
+		d := &cc.BookDiff{Time: g.T * 1000, FirstSeq: g.First, LastSeq: g.Last, Bids: gateSide(g.B, mult, true), Asks: gateSide(g.A, mult, false)}
+		return []plugins.BookSet{{Symbol: sym, Diff: d}}, nil
 	case "spot.order_book_update", "futures.order_book_update":
 		if g.Full {
 			bk := cc.Book{Time: g.T * 1000, Seq: g.Last, Bids: gateSide(g.B, mult, true), Asks: gateSide(g.A, mult, false)}

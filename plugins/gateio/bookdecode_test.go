@@ -114,3 +114,46 @@ func TestBookDecoderRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// spot.obu (order book v2) decodes too: its full push is the book at its
+// time, of the stream's depth, and its diffs chain from it to the served
+// book at every diff's time — so a recorded obu stream fills the books
+// index (replay served none of it before).
+func TestObuDecodes(t *testing.T) {
+	ctx := context.Background()
+	p, err := plugins.Lookup("gate_io_spot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := p.(plugins.BookDecoder)
+	f := &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.1"), SizeScale: 4, Levels: 150}
+	url, _ := booktest.Serve(t, p, bookPairs, f, replaytest.Clock(bookBase, 5))
+	srv := replaytest.At(url)
+	c := replaytest.Dial(t, srv.WSURL+"/ws/v4/")
+	defer c.Close()
+	replaytest.Send(t, c, `{"time":1,"channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.50"]}`)
+	fl := booktest.Follower{Depth: 50}
+	for fl.Diffs < 30 {
+		raw := replaytest.ReadFrame(t, c, nil)
+		sets, err := dec.DecodeBookFrame("/ws/v4/", raw)
+		if err != nil {
+			continue // the ack
+		}
+		if len(sets) != 1 || sets[0].Symbol != "BTC_USDT" {
+			t.Fatalf("%+v: %s", sets, raw)
+		}
+		if fl.Book.Seq == 0 && (sets[0].Diff != nil || sets[0].Depth != 50) {
+			t.Fatalf("the first push is not the full book of depth 50: %s", raw)
+		}
+		if err := fl.Apply(sets[0]); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := f.Book(ctx, "BTC_USDT", fl.Book.Time, 50)
+		if err := booktest.Same(fl.Book, want); err != nil || fl.Book.Seq != want.Seq {
+			t.Fatalf("after %d diffs at %d: %v (id %d, want %d)", fl.Diffs, fl.Book.Time, err, fl.Book.Seq, want.Seq)
+		}
+	}
+	if _, err := dec.DecodeBookFrame("/ws/v4/", []byte(`{"channel":"spot.obu","event":"update","result":{"t":1,"s":"ob.BTC_USDT.7","u":5,"b":[],"a":[]}}`)); err == nil {
+		t.Fatal("an obu push of an undocumented level decoded")
+	}
+}
