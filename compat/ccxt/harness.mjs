@@ -640,3 +640,25 @@ export function validBook(ob, label) {
 export function bookTop(ob, n) {
   return JSON.stringify([ob.bids.slice(0, n).map((l) => l.slice(0, 2)), ob.asks.slice(0, n).map((l) => l.slice(0, 2))]);
 }
+
+/**
+ * onEveryBook calls fn with every book of symbol that ccxt's WS clients
+ * of ex resolve from now on: one per message ccxt applies, not only those
+ * a watchOrderBook call returns (those skip the books applied between two
+ * calls). Books with an empty side are not passed.
+ */
+export function onEveryBook(ex, symbol, fn) {
+  const client = ex.client.bind(ex);
+  ex.client = (url) => {
+    const cl = client(url);
+    if (!cl.bookHook) {
+      const resolve = cl.resolve.bind(cl);
+      cl.resolve = (result, hash) => {
+        if (result && result.symbol === symbol && Array.isArray(result.bids) && Array.isArray(result.asks) && result.bids.length && result.asks.length) fn(result);
+        return resolve(result, hash);
+      };
+      cl.bookHook = true;
+    }
+    return cl;
+  };
+}

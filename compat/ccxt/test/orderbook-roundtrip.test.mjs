@@ -60,27 +60,15 @@ const top = (ob) => h.bookTop(ob, TOP);
 async function watchAll(ex, symbol, ms, label) {
   const states = [];
   let bad;
-  const client = ex.client.bind(ex);
-  ex.client = (url) => {
-    const cl = client(url);
-    if (!cl.bookHook) {
-      const resolve = cl.resolve.bind(cl);
-      cl.resolve = (result, hash) => {
-        if (result && result.symbol === symbol && Array.isArray(result.bids) && Array.isArray(result.asks) && result.bids.length && result.asks.length) {
-          try {
-            valid(result, `${label} book ${states.length + 1}`);
-            const t = top(result);
-            if (states.length === 0 || states[states.length - 1].top !== t) states.push({ top: t, nonce: result.nonce });
-          } catch (err) {
-            bad ??= err;
-          }
-        }
-        return resolve(result, hash);
-      };
-      cl.bookHook = true;
+  h.onEveryBook(ex, symbol, (result) => {
+    try {
+      valid(result, `${label} book ${states.length + 1}`);
+      const t = top(result);
+      if (states.length === 0 || states[states.length - 1].top !== t) states.push({ top: t, nonce: result.nonce });
+    } catch (err) {
+      bad ??= err;
     }
-    return cl;
-  };
+  });
   const end = Date.now() + ms;
   let nonce;
   let calls = 0;

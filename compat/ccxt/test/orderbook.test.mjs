@@ -346,19 +346,7 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
         };
         // A fresh instance, so the hook sees every message.
         const ex = await fresh();
-        const client = ex.client.bind(ex);
-        ex.client = (url) => {
-          const cl = client(url);
-          if (!cl.bookHook) {
-            const resolve = cl.resolve.bind(cl);
-            cl.resolve = (result, hash) => {
-              if (result && result.symbol === c.symbol && Array.isArray(result.bids) && Array.isArray(result.asks) && result.bids.length && result.asks.length) keep(result);
-              return resolve(result, hash);
-            };
-            cl.bookHook = true;
-          }
-          return cl;
-        };
+        h.onEveryBook(ex, c.symbol, keep);
         try {
           await watchUntil(ex, c.symbol, 300, () => false, entry.id);
           const tries = [];
