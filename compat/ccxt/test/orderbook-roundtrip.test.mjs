@@ -17,7 +17,8 @@
 //
 // Every id must pass but those under todo.bookroundtrip in
 // ../passing.json (by id, with why), which run as TODO tests. CCXT_IDS
-// runs only those ids.
+// runs only those ids; CCXT_BOOKRT_CONCURRENCY ids run at a time (default 2:
+// make test runs the Go -race suites beside it on 2 cores).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -39,7 +40,7 @@ const AFTER_MS = 6_000;
 const CALL_MS = 20_000;
 const TOP = 5;
 const MIN_SHARED = 3;
-const CONCURRENCY = Number(process.env.CCXT_OB_CONCURRENCY) || 4;
+const CONCURRENCY = Number(process.env.CCXT_BOOKRT_CONCURRENCY) || 2;
 
 /** WATCH_LIMIT: ccxt kucoin loads its snapshot at the watch's limit (without one, KuCoin's private full book). */
 const WATCH_LIMIT = { kucoin: 100, kucoinfutures: 100 };
