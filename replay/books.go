@@ -410,9 +410,10 @@ func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
 // a synthetic snapshot taken after it, so the synthetic levels at sp.last
 // and those the synthetic diffs touched up to at are removed too.
 func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSpan, at int64, depth int, in bool) (cc.BookDiff, error) {
-	// The book before is taken whole (depth 0) whatever the stream's
-	// depth: removing levels a client does not hold costs it nothing, and
-	// the edge of a depth-limited view moves between the instants taken.
+	// The book before is kept to the stream's depth, as its client holds
+	// it: a depth-limited stream announces the levels that leave its view
+	// (the whole book would make the seam a diff of every level of the
+	// market, thousands, for a client that holds 10).
 	var before, after cc.Book
 	var touched []cc.BookDiff
 	var err error
@@ -420,26 +421,26 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 		// The synthetic stream ends at sp.first−1µs (Diffs): its book
 		// then, and the levels of its book at sp.first (an update at that
 		// very instant) in case a client took a snapshot there.
-		if before, err = rb.synthBook(ctx, symbol, sp.first-1, 0, sp.offBefore); err != nil {
+		if before, err = rb.synthBook(ctx, symbol, sp.first-1, depth, sp.offBefore); err != nil {
 			return cc.BookDiff{}, err
 		}
-		then, err := rb.synthBook(ctx, symbol, sp.first, 0, sp.offBefore)
+		then, err := rb.synthBook(ctx, symbol, sp.first, depth, sp.offBefore)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
 		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
 		after = sp.rebuild(sp.first, depth)
 	} else {
-		before = sp.rebuild(sp.last, 0)
+		before = sp.rebuild(sp.last, depth)
 		if after, err = rb.synthBook(ctx, symbol, at, depth, sp.offAfter); err != nil {
 			return cc.BookDiff{}, err
 		}
-		then, err := rb.synthBook(ctx, symbol, sp.last, 0, sp.offAfter)
+		then, err := rb.synthBook(ctx, symbol, sp.last, depth, sp.offAfter)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
 		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
-		ds, err := rb.synth.Diffs(ctx, symbol, sp.last, at, at-sp.last, 0)
+		ds, err := rb.synth.Diffs(ctx, symbol, sp.last, at, at-sp.last, depth)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
