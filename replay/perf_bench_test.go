@@ -3,7 +3,6 @@ package replay_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/candlecassette/candlecassette/replay"
@@ -31,24 +30,7 @@ const benchKlines = "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000&startT
 // again: 49 requests one allocation short, which can make the printed
 // figure (truncated to an integer) one lower.
 func benchHandler(b *testing.B, h http.Handler) {
-	r := httptest.NewRequest(http.MethodGet, benchKlines, nil)
-	r.RemoteAddr = "127.0.0.1:50000"
-	w := &countWriter{h: http.Header{}}
-	serve := func() {
-		clear(w.h)
-		w.code, w.n = 0, 0
-		h.ServeHTTP(w, r)
-		if w.code != http.StatusOK || w.n < 100_000 {
-			b.Fatalf("status %d, %d bytes", w.code, w.n)
-		}
-	}
-	for range warmRequests {
-		serve()
-	}
-	b.ReportAllocs()
-	for b.Loop() { // the timer starts here
-		serve()
-	}
+	benchTarget(b, h, benchKlines, 100_000)
 }
 
 // warmRequests is more than one minute window's requests whose used
