@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,21 +45,33 @@ type recorder struct {
 
 	mu     sync.RWMutex // guards closed against sends
 	closed bool
+
+	// holding: the connections with held book snapshots (connRef.held);
+	// only the recorder goroutine touches it.
+	holding map[*connRef]struct{}
 }
 
 func newRecorder(s *Server) *recorder {
 	// A bounded queue: when the cassette cannot keep up, requests wait
 	// (after their answer is sent) rather than memory growing.
-	r := &recorder{s: s, jobs: make(chan job, 1024), exited: make(chan struct{})}
+	r := &recorder{s: s, jobs: make(chan job, 1024), exited: make(chan struct{}), holding: map[*connRef]struct{}{}}
 	go r.run()
 	return r
 }
 
 func (r *recorder) run() {
 	defer close(r.exited)
+	defer func() {
+		for c := range r.holding {
+			r.release(c)
+		}
+	}()
 	for j := range r.jobs {
 		switch {
 		case j.done != nil:
+			for c := range r.holding {
+				r.release(c)
+			}
 			close(j.done)
 		case j.ix != nil:
 			r.recordInteraction(j)
@@ -78,6 +91,7 @@ func (r *recorder) run() {
 				r.check(j.x, j.conn.err) // lost with its connection's start
 			}
 		case j.endConn:
+			r.release(j.conn)
 			if j.conn.id != 0 {
 				r.check(j.x, j.x.cas.EndConn(j.conn.id, j.at, j.code))
 			} else {
@@ -161,6 +175,10 @@ type connRef struct {
 	start time.Time // when the connection started (frames' offsets count from it)
 	id    uint64
 	err   error
+	// held: book snapshots of this connection that name no time (Kraken's
+	// v2 book snapshot), stamped when they came, waiting for the next
+	// timed record of their symbol (see hold).
+	held []cassettes.BookRecord
 }
 
 func (r *recorder) beginConn(x *exchange, url string, at time.Time) *connRef {
@@ -313,13 +331,67 @@ func (r *recorder) recordFrame(j job) {
 	f := *j.frame
 	series := FrameSeries(j.x.plugin, j.path, &f)
 	trades := FrameTrades(j.x.plugin, j.path, &f)
-	books := FrameBooks(j.x.plugin, j.path, &f, j.conn.start.Add(f.Offset).UnixMicro())
+	books := r.hold(j.conn, FrameBooks(j.x.plugin, j.path, &f, 0), j.conn.start.Add(f.Offset).UnixMicro())
 	r.check(j.x, j.x.cas.AddFrame(f, series...))
 	if len(trades) > 0 {
 		r.check(j.x, j.x.cas.AddTrades(trades...))
 	}
 	if len(books) > 0 {
 		r.check(j.x, j.x.cas.AddBooks(books...))
+	}
+}
+
+// hold times the book records of one frame of c that came at (Unix µs)
+// and returns those ready for the index. A record that names no time
+// (FrameBooks at 0) is stamped when it came, which is later than the
+// instant it holds the book of by the network's delay: a diff naming
+// its own time is written as it is, but a timeless snapshot (Kraken's
+// v2 book snapshot) is held back until the next timed record of its
+// symbol on the connection, which the exchange sent after it and so
+// names a later instant: the snapshot is stamped 1 µs before that one
+// when that is earlier than when it came. Stamped at its arrival alone,
+// a snapshot came to lie after the diffs the stream sent after it, and
+// replay took the instants of those for ones before the recording.
+func (r *recorder) hold(c *connRef, recs []cassettes.BookRecord, at int64) []cassettes.BookRecord {
+	var out []cassettes.BookRecord
+	for _, rec := range recs {
+		if rec.Time == 0 {
+			rec.Time = at
+			if rec.Snapshot {
+				if k := slices.IndexFunc(c.held, func(h cassettes.BookRecord) bool { return h.Symbol == rec.Symbol }); k >= 0 {
+					out = append(out, c.held[k]) // a second snapshot: no later instant for the first
+					c.held = slices.Delete(c.held, k, k+1)
+				}
+				c.held = append(c.held, rec)
+				r.holding[c] = struct{}{}
+				continue
+			}
+		}
+		if k := slices.IndexFunc(c.held, func(h cassettes.BookRecord) bool { return h.Symbol == rec.Symbol }); k >= 0 {
+			h := c.held[k]
+			h.Time = min(h.Time, rec.Time-1)
+			out = append(out, h)
+			c.held = slices.Delete(c.held, k, k+1)
+		}
+		out = append(out, rec)
+	}
+	if len(c.held) == 0 {
+		delete(r.holding, c)
+	}
+	return out
+}
+
+// release writes c's held snapshots as they were stamped (when they
+// came): the connection ended, or everything so far is to be committed.
+func (r *recorder) release(c *connRef) {
+	delete(r.holding, c)
+	if len(c.held) == 0 {
+		return
+	}
+	held := c.held
+	c.held = nil
+	if c.id != 0 {
+		r.check(c.x, c.x.cas.AddBooks(held...))
 	}
 }
 

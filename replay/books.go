@@ -30,9 +30,11 @@ import (
 //
 // An exchange that names no update ids (Kraken, Coinbase, Hyperliquid)
 // has its records numbered in time order (numberIdless), and Book(at) is
+// the latest snapshot pinned by its stream (deep enough) with the diffs
+// after it up to at applied in time order, each cut to its depth; else
 // the latest snapshot with every diff from idlessGrace before it up to at
-// applied in time order, kept to the snapshot's depth from the first
-// diff timed at or after the snapshot on (see rebuild).
+// applied, kept to the snapshot's depth from the first diff timed at or
+// after the snapshot on (see rebuild).
 //
 // Outside the span the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
@@ -68,6 +70,11 @@ type bookSpan struct {
 	// Hyperliquid): the records are numbered in time order, and a book
 	// is rebuilt by time alone (see rebuild).
 	idless bool
+	// pinned[i]: snaps[i] of an id-less span is a stream's timeless
+	// snapshot the recorder stamped 1 µs before the first diff the
+	// stream sent after it (record's hold): it holds every diff timed
+	// before it and none after.
+	pinned []bool
 }
 
 // idlessGrace is how far before an id-less snapshot's recorded time the
@@ -147,6 +154,13 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 		}
 	}
 	sort.SliceStable(sp.snaps, func(i, j int) bool { return sp.snaps[i].Time < sp.snaps[j].Time })
+	if sp.idless {
+		sp.pinned = make([]bool, len(sp.snaps))
+		for i, s := range sp.snaps {
+			k := sort.Search(len(sp.diffs), func(j int) bool { return sp.diffs[j].Time > s.Time })
+			sp.pinned[i] = k < len(sp.diffs) && sp.diffs[k].Time == s.Time+1
+		}
+	}
 	if len(sp.snaps) > 0 {
 		sp.ok = true
 		sp.first = sp.snaps[0].Time
@@ -221,6 +235,16 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 	if base < 0 {
 		base = deepest
 	}
+	if sp.idless {
+		// A pinned snapshot as deep as that base, or as asked, comes
+		// first: it needs no grace (fromPinned).
+		want := sp.snaps[base].Depth
+		for i := n - 1; i >= 0; i-- {
+			if d := sp.snaps[i].Depth; sp.pinned[i] && (d == 0 || (want > 0 && d >= want) || (depth > 0 && d >= depth)) {
+				return sp.fromPinned(i, at, depth)
+			}
+		}
+	}
 	s := sp.snaps[base]
 	b := cc.Book{Time: s.Time, Seq: s.LastSeq}
 	b.Bids = append(b.Bids, s.Bids...)
@@ -290,6 +314,35 @@ func (sp *bookSpan) rebuild(at int64, depth int) cc.Book {
 		b.Seq = min(b.Seq, seq-1)
 		_ = b.ApplyDiff(cc.BookDiff{Time: last, FirstSeq: b.Seq + 1, LastSeq: seq, Bids: bids, Asks: asks}, 0)
 	}
+	if depth > 0 {
+		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
+	}
+	return b
+}
+
+// fromPinned rebuilds an id-less book at at from the pinned snapshot
+// snaps[i]: the diffs timed after it, in order, each cut to the
+// snapshot's depth as the stream's client does. Nothing is applied
+// twice: the grace the other snapshots need (rebuild) would apply again
+// the diffs the snapshot holds, and a level one of them brought in that
+// later left the stream's depth unannounced (Kraken sends no removal for
+// it) came back as a level the book never had.
+func (sp *bookSpan) fromPinned(i int, at int64, depth int) cc.Book {
+	s := sp.snaps[i]
+	b := cc.Book{Time: s.Time, Seq: s.LastSeq}
+	b.Bids = append(b.Bids, s.Bids...)
+	b.Asks = append(b.Asks, s.Asks...)
+	seq := s.LastSeq
+	for _, d := range sp.diffs[sort.Search(len(sp.diffs), func(j int) bool { return sp.diffs[j].Time > s.Time }):] {
+		if d.Time > at {
+			break
+		}
+		dd := d.Diff()
+		b.Seq, dd.FirstSeq, dd.LastSeq = 0, 1, 1
+		_ = b.ApplyDiff(dd, s.Depth)
+		seq = max(seq, d.LastSeq)
+	}
+	b.Seq = seq
 	if depth > 0 {
 		b.Bids, b.Asks = b.Bids[:min(depth, len(b.Bids))], b.Asks[:min(depth, len(b.Asks))]
 	}

@@ -107,6 +107,40 @@ func TestIdlessHeldUpdatesKeepTheSnapshotsLevels(t *testing.T) {
 	levelsAre(t, "bids at +300 ms", b.Bids, "100.5", "1", "100", "1", "99", "4")
 }
 
+// A stream's snapshot the recorder pinned 1 µs before the stream's first
+// diff (record's hold) is the base while it is deep enough: the diffs
+// after it, each cut to the depth, are the stream's client's book. A REST
+// snapshot stamped when its response came (at +120 µs, of the book at
+// +60) would have the grace apply again the diffs before its stamp: the
+// +1 diff that set 12, which left the depth 3 unannounced at +50 (8 and
+// 9 came in, 12 went away beyond the depth), and 12 came back when 8 and
+// 9 went at +100 — a level the book no longer had, where 13 came in.
+func TestIdlessPinnedSnapshotIsTheBase(t *testing.T) {
+	const t0 = int64(1_780_000_000_000_000)
+	rb := booksOf(t,
+		cassettes.BookRecord{Symbol: "XBT/USD", Time: t0, Snapshot: true, Depth: 3, Bids: lvls("5", "1"), Asks: lvls("10", "1", "11", "1", "12", "1")},
+		cassettes.BookRecord{Symbol: "XBT/USD", Time: t0 + 1, Asks: lvls("12", "2")},
+		cassettes.BookRecord{Symbol: "XBT/USD", Time: t0 + 50, Asks: lvls("8", "1", "9", "1")},
+		cassettes.BookRecord{Symbol: "XBT/USD", Time: t0 + 100, Asks: lvls("8", "0", "9", "0", "11", "1", "13", "1")},
+		cassettes.BookRecord{Symbol: "XBT/USD", Time: t0 + 120, Snapshot: true, Depth: 3, Bids: lvls("5", "1"), Asks: lvls("8", "1", "9", "1", "10", "1")},
+	)
+	ctx := context.Background()
+	for _, at := range []int64{t0 + 100, t0 + 120} {
+		b, err := rb.Book(ctx, "XBT/USD", at, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		levelsAre(t, fmt.Sprintf("asks at +%d µs", at-t0), b.Asks, "10", "1", "11", "1", "13", "1")
+	}
+	b, _ := rb.Book(ctx, "XBT/USD", t0+60, 0)
+	levelsAre(t, "asks at +60 µs", b.Asks, "8", "1", "9", "1", "10", "1")
+	// Asked deeper than the pinned snapshot holds, the rebuild falls back
+	// to the deepest base there is.
+	if _, err := rb.Book(ctx, "XBT/USD", t0+120, 5); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A diff repeating the last id (a step's extra changes, kit.SplitDiff's)
 // is applied, not refused as one the book holds; a later change at a
 // price replaces an earlier one however the price is spelled; a diff of
