@@ -320,8 +320,7 @@ func (c *seqCounter) ringHolds(a, b int64) bool {
 	return true
 }
 
-// stepChanges is a step's changes as its messages send them: removals
-// first (a client shows the book after every message, and a bid moving
-// up to where an ask was must not be seen before that ask is gone), then
-// the rest, bids before asks, each side best first.
-func stepChanges(d cc.BookDiff) []kit.BookChange { return kit.RemovalsFirst(d) }
+// stepChanges is a step's changes as its messages send them, one each
+// (kit.ShownOrder: a client shows the book after every message, and
+// never sees it crossed or a side empty).
+func stepChanges(d cc.BookDiff) []kit.BookChange { return kit.ShownOrder(d) }

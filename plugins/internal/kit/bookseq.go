@@ -159,14 +159,11 @@ func Changes(d cc.BookDiff) []BookChange {
 // SplitDiff spreads d over one diff per update id, for protocols whose
 // messages carry a single id each that must grow by one (MEXC contract's
 // version, AscendEX's seqnum; KuCoin futures numbers its changes itself,
-// one sequence each): the i-th change
-// goes to FirstSeq+i, the changes beyond the last id all go to LastSeq,
-// and ids left without a change get an empty diff, so the diffs applied
-// in order give d's book and their ids run unbroken. The removals come
-// first (then the rest, bids first): a client shows the book after every
-// message, and a bid moving up to where an ask was must not be seen
-// before that ask is gone — every book in between then holds only prices
-// the final book holds, and is never crossed when it is not.
+// one sequence each): the i-th change (in ShownOrder) goes to
+// FirstSeq+i, the changes beyond the last id all go to LastSeq, and ids
+// left without a change get an empty diff, so the diffs applied in order
+// give d's book and their ids run unbroken, and a client showing the
+// book after every message never sees it crossed or a side empty.
 func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 	n := int(d.LastSeq - d.FirstSeq + 1)
 	out := make([]cc.BookDiff, n)
@@ -174,7 +171,7 @@ func SplitDiff(d cc.BookDiff) []cc.BookDiff {
 		seq := d.FirstSeq + int64(i)
 		out[i] = cc.BookDiff{Time: d.Time, FirstSeq: seq, LastSeq: seq}
 	}
-	chs := RemovalsFirst(d)
+	chs := ShownOrder(d)
 	for i, ch := range chs {
 		p := &out[min(i, n-1)]
 		if ch.Bid {
@@ -198,20 +195,73 @@ func BookContracts(size, contract cc.Decimal) int64 {
 	return n
 }
 
-// RemovalsFirst is d's changes (Changes) in the order messages of one
-// change each send them: removals first (a client shows the book after
-// every message, and a bid moving up to where an ask was must not be seen
-// before that ask is gone), then the rest, each kind in Changes' order.
-func RemovalsFirst(d cc.BookDiff) []BookChange {
+// ShownOrder is d's changes in the order messages of one change each
+// send them, for a client that shows the book after every message: the
+// book it shows is never crossed and never has a side emptied, as long
+// as the books before and after d are neither. d alone says enough:
+//
+//  1. the levels set that nothing in d stands in the way of: a bid is in
+//     the way of a level set on the ask side at its price or below only
+//     if d removes it (the book after d is not crossed), and so on;
+//  2. the removals that stand in the way of the rest (an ask at or
+//     below a bid to be set, a bid at or above an ask to be set);
+//  3. the rest of the levels set;
+//  4. the other removals.
+//
+// The side a removal in 2 leaves is not empty: what is set on it came in
+// 1 (when bids must wait for asks to go — the market moved up — no ask
+// waits for a bid, as that would need it to move down as well). A bid
+// moving up to where an ask was waits for that ask to go; a seam between
+// two markets far apart (replay's way into or out of a recording) sets
+// the new book's leading side, clears the old one's, then the other
+// side: removing everything first showed a side empty in between. Each
+// group keeps Changes' order (bids first, each side best first).
+func ShownOrder(d cc.BookDiff) []BookChange {
 	chs := Changes(d)
-	slices.SortStableFunc(chs, func(a, b BookChange) int {
+	// The lowest ask removed and the highest bid removed (values: chs is
+	// sorted below).
+	var lowAsk, highBid cc.Decimal
+	hasLowAsk, hasHighBid := false, false
+	for _, c := range chs {
 		switch {
-		case a.Size.IsZero() && !b.Size.IsZero():
-			return -1
-		case !a.Size.IsZero() && b.Size.IsZero():
-			return 1
+		case !c.Size.IsZero():
+		case c.Bid && (!hasHighBid || c.Price.Cmp(highBid) > 0):
+			highBid, hasHighBid = c.Price, true
+		case !c.Bid && (!hasLowAsk || c.Price.Cmp(lowAsk) < 0):
+			lowAsk, hasLowAsk = c.Price, true
 		}
-		return 0
-	})
+	}
+	// blocked: a level set that a removal stands in the way of.
+	blocked := func(c BookChange) bool {
+		if c.Bid {
+			return hasLowAsk && lowAsk.Cmp(c.Price) <= 0
+		}
+		return hasHighBid && highBid.Cmp(c.Price) >= 0
+	}
+	// The highest bid and the lowest ask that wait.
+	var waitBid, waitAsk cc.Decimal
+	hasWaitBid, hasWaitAsk := false, false
+	for _, c := range chs {
+		switch {
+		case c.Size.IsZero() || !blocked(c):
+		case c.Bid && (!hasWaitBid || c.Price.Cmp(waitBid) > 0):
+			waitBid, hasWaitBid = c.Price, true
+		case !c.Bid && (!hasWaitAsk || c.Price.Cmp(waitAsk) < 0):
+			waitAsk, hasWaitAsk = c.Price, true
+		}
+	}
+	group := func(c BookChange) int {
+		switch {
+		case !c.Size.IsZero() && !blocked(c):
+			return 1
+		case c.Size.IsZero() && c.Bid && hasWaitAsk && c.Price.Cmp(waitAsk) >= 0,
+			c.Size.IsZero() && !c.Bid && hasWaitBid && c.Price.Cmp(waitBid) <= 0:
+			return 2
+		case !c.Size.IsZero():
+			return 3
+		}
+		return 4
+	}
+	slices.SortStableFunc(chs, func(a, b BookChange) int { return group(a) - group(b) })
 	return chs
 }

@@ -2,6 +2,7 @@ package kit_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -103,16 +104,9 @@ func TestSplitDiffSpreadsChangesOverIds(t *testing.T) {
 			}
 			got = append(got, kit.Changes(p)...)
 		}
-		// Removals first, then the rest, each in Changes' order.
-		var want []kit.BookChange
-		for _, removal := range []bool{true, false} {
-			for _, c := range kit.Changes(d) {
-				if c.Size.IsZero() == removal {
-					want = append(want, c)
-				}
-			}
-		}
-		if len(got) != len(want) {
+		// Every change of d once, in ShownOrder.
+		want := kit.ShownOrder(d)
+		if len(got) != len(want) || len(want) != len(kit.Changes(d)) {
 			t.Fatalf("%d changes, want %d", len(got), len(want))
 		}
 		for i := range got {
@@ -121,4 +115,96 @@ func TestSplitDiffSpreadsChangesOverIds(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A client that shows the book after every change of ShownOrder never
+// sees it crossed or a side empty, and ends on the book after: random
+// books before and after, from a tick's move to a seam between two
+// markets far apart (up and down), overlapping or not, with levels kept,
+// resized, removed and added on both sides.
+func TestShownOrderNeverShowsABrokenBook(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	lv := func(p, s int64) cc.BookLevel {
+		return cc.BookLevel{Price: cc.NewDecimal(p, 0), Size: cc.NewDecimal(s, 0)}
+	}
+	// book: n levels a side around mid with gaps, spread >= 1.
+	book := func(mid int64, n int) cc.Book {
+		var b cc.Book
+		p := mid - 1 - rng.Int64N(2)
+		for range n {
+			b.Bids = append(b.Bids, lv(p, 1+rng.Int64N(3)))
+			p -= 1 + rng.Int64N(3)
+		}
+		p = mid + rng.Int64N(2)
+		for range n {
+			b.Asks = append(b.Asks, lv(p, 1+rng.Int64N(3)))
+			p += 1 + rng.Int64N(3)
+		}
+		return b
+	}
+	diff := func(a, b []cc.BookLevel, desc bool) []cc.BookLevel {
+		at := map[int64]cc.BookLevel{}
+		for _, l := range a {
+			at[l.Price.Units] = lv(l.Price.Units, 0)
+		}
+		for _, l := range b {
+			if o, ok := at[l.Price.Units]; !ok || o.Size.Units == 0 {
+				at[l.Price.Units] = l
+			}
+		}
+		for _, l := range a {
+			for _, m := range b {
+				if m.Price == l.Price && m.Size == l.Size {
+					delete(at, l.Price.Units) // unchanged
+				}
+			}
+		}
+		var out []cc.BookLevel
+		for _, l := range at {
+			out = append(out, l)
+		}
+		return kit.BestFirst(out, desc)
+	}
+	for i := range 3000 {
+		mid := int64(1000)
+		move := []int64{0, 1, -1, 3, -3, 15, -15, 500, -500}[i%9]
+		before, after := book(mid, 1+rng.IntN(8)), book(mid+move, 1+rng.IntN(8))
+		if i%4 == 0 { // some levels of before kept as they were
+			after.Bids = kit.BestFirst(append(after.Bids, before.Bids[len(before.Bids)-1:]...), true)
+		}
+		if after.Bids[0].Price.Cmp(after.Asks[0].Price) >= 0 {
+			continue
+		}
+		d := cc.BookDiff{FirstSeq: 1, LastSeq: 1, Bids: diff(before.Bids, after.Bids, true), Asks: diff(before.Asks, after.Asks, false)}
+		b := before
+		for k, c := range kit.ShownOrder(d) {
+			one := cc.BookDiff{FirstSeq: b.Seq + 1, LastSeq: b.Seq + 1}
+			if c.Bid {
+				one.Bids = []cc.BookLevel{c.BookLevel}
+			} else {
+				one.Asks = []cc.BookLevel{c.BookLevel}
+			}
+			if err := kit.ApplyBookDiff(&b, one, 0); err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Bids) == 0 || len(b.Asks) == 0 || b.Bids[0].Price.Cmp(b.Asks[0].Price) >= 0 {
+				t.Fatalf("case %d (move %d), after change %d of %d (%+v): %d bids, %d asks, top %v / %v", i, move, k+1, len(d.Bids)+len(d.Asks), c, len(b.Bids), len(b.Asks), b.Bids, b.Asks)
+			}
+		}
+		if !sameSide(b.Bids, after.Bids) || !sameSide(b.Asks, after.Asks) {
+			t.Fatalf("case %d: ends on %v / %v, want %v / %v", i, b.Bids, b.Asks, after.Bids, after.Asks)
+		}
+	}
+}
+
+func sameSide(a, b []cc.BookLevel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Price.Cmp(b[i].Price) != 0 || a[i].Size.Cmp(b[i].Size) != 0 {
+			return false
+		}
+	}
+	return true
 }
