@@ -3,6 +3,7 @@ package kit_test
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -197,14 +198,7 @@ func TestShownOrderNeverShowsABrokenBook(t *testing.T) {
 	}
 }
 
+// sameSide reports whether two sides hold the same levels.
 func sameSide(a, b []cc.BookLevel) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Price.Cmp(b[i].Price) != 0 || a[i].Size.Cmp(b[i].Size) != 0 {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y cc.BookLevel) bool { return x.Price.Cmp(y.Price) == 0 && x.Size.Cmp(y.Size) == 0 })
 }
