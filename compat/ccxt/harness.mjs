@@ -447,6 +447,20 @@ export async function ccxtVersion(entry) {
 }
 
 /**
+ * WS_PONG_MISSES is the keepalive tolerance the book tests give ccxt's WS
+ * clients (its option maxPingPongMisses, 2 by default): how many of its
+ * ping intervals may pass without a pong before it drops the connection
+ * with a RequestTimeout. ccxt kraken pings every 6 s, so by default 12 s
+ * without a pong ends the connection, and under CI's load (the Go -race
+ * suites on both cores) this process was once starved that long while it
+ * parsed the book streams (fresh CI, the book round trip's kraken_spot:
+ * "timed out due to a ping-pong keepalive missing on time"). A server that
+ * never answers a ping still fails, later; the plugins' own tests check
+ * that every ping is answered.
+ */
+export const WS_PONG_MISSES = 4;
+
+/**
  * makeExchange instantiates ccxt.pro[entry.ccxt] for server with only its
  * urls (api and test) rewritten, the market-type restriction of the entry,
  * and no other setting changed.

@@ -124,6 +124,7 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         // 1. record.
         phase = 'record';
         let ex = s.ex = await h.makeExchange(entry, s.recorder);
+        ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
         ex.timeout = CALL_MS;
         await ex.loadMarkets();
         const symbol = h.pickSymbol(entry, ex);
@@ -142,6 +143,7 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         phase = 'replay';
         s.replay = await h.startReplay(bin, { cassette, label: `${entry.id} replay`, extraArgs: ['--seed', '12345'] });
         ex = s.ex = await h.makeExchange(entry, s.replay);
+        ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
         ex.timeout = CALL_MS;
         await ex.loadMarkets();
         assert.equal(h.pickSymbol(entry, ex), symbol, 'the replayed markets differ');
