@@ -66,6 +66,15 @@ type Books interface {
 	Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]BookDiff, error)
 }
 
+// RecordedBooks is implemented by Books that replay a recording (and by
+// wrappers around them): RecordedFrom is the first instant (Unix µs) of
+// symbol's recorded books, ok false when none are recorded. A plugin that
+// numbers a stream's messages itself (KuCoin futures) anchors its count
+// there, so that the recording keeps the numbers it was recorded with.
+type RecordedBooks interface {
+	RecordedFrom(ctx context.Context, symbol string) (from int64, ok bool)
+}
+
 // ApplyDiff applies d to b as a client keeping depth levels a side does
 // (0: all): each level of d replaces b's at its price, a zero size
 // removes it, and levels past depth are dropped; b's Seq and Time become

@@ -636,6 +636,25 @@ func levelChanges(a, b []cc.BookLevel, desc bool) []cc.BookLevel {
 	return out
 }
 
+// RecordedFrom implements cc.RecordedBooks.
+func (rb *recordedBooks) RecordedFrom(ctx context.Context, symbol string) (int64, bool) {
+	sp, err := rb.span(ctx, symbol)
+	if err != nil || !sp.ok {
+		return 0, false
+	}
+	return sp.first, true
+}
+
+// RecordedFrom implements cc.RecordedBooks, in the shifted time.
+func (s shiftedBooks) RecordedFrom(ctx context.Context, symbol string) (int64, bool) {
+	r, ok := s.inner.(cc.RecordedBooks)
+	if !ok {
+		return 0, false
+	}
+	from, ok := r.RecordedFrom(ctx, symbol)
+	return from + s.shift, ok
+}
+
 // shiftedBooks is books moved forward in time by shift µs (--clock now).
 type shiftedBooks struct {
 	inner cc.Books

@@ -210,6 +210,14 @@ func (u unionBooks) Diffs(ctx context.Context, symbol string, from, to, step int
 	return b.Diffs(ctx, symbol, from, to, step, depth)
 }
 
+// RecordedFrom implements cc.RecordedBooks with symbol's exchange's.
+func (u unionBooks) RecordedFrom(ctx context.Context, symbol string) (int64, bool) {
+	if r, ok := u[symbol].(cc.RecordedBooks); ok {
+		return r.RecordedFrom(ctx, symbol)
+	}
+	return 0, false
+}
+
 // unionDerivs is the perpetual side of each symbol whose exchange has one.
 // prices holds each known price kind's union market, built once by
 // newUnionDerivs: Prices is asked on every mark/index request.

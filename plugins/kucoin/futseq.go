@@ -2,6 +2,7 @@ package kucoin
 
 import (
 	"context"
+	"reflect"
 	"sync"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -96,9 +97,23 @@ func messages(d cc.BookDiff) int64 {
 }
 
 // start anchors c at t on first use (and again when the Books changed).
+// Books replaying a recording (cc.RecordedBooks) whose recorded books
+// begin after t, within seqGap steps, anchor it at the recording's first
+// grid instant instead, counting back from there: the recording keeps its
+// recorded sequences (which are message numbers, one a change, as the
+// count's), and the way in from the synthetic books before it, a diff
+// of thousands of changes, takes the sequences below them. Anchored at t
+// before it, the count reached the recording that many messages ahead of
+// the recorded sequences, and a recorded REST snapshot, replayed verbatim,
+// did not chain with the stream.
 func (c *seqCounter) start(ctx context.Context, books cc.Books, t int64) error {
-	if c.started && c.books == books {
+	if c.started && sameBooks(c.books, books) {
 		return nil
+	}
+	if r, ok := books.(cc.RecordedBooks); ok {
+		if from, ok := r.RecordedFrom(ctx, c.sym); ok && from > t && from-t <= seqGap*seqStep {
+			t = floorStep(from + seqStep - 1)
+		}
 	}
 	b, err := books.Book(ctx, c.sym, t, 1)
 	if err != nil {
@@ -114,6 +129,22 @@ func (c *seqCounter) start(ctx context.Context, books cc.Books, t int64) error {
 	c.ring = [seqRecent]seqEntry{}
 	c.check(t, seq)
 	return nil
+}
+
+// sameBooks reports whether a and b are the same Books. A map of them
+// (replay's union of exchanges) cannot be compared with ==, which panics:
+// it is the same when it is the same map.
+func sameBooks(a, b cc.Books) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	switch {
+	case ta != tb:
+		return false
+	case ta == nil || ta.Comparable():
+		return a == b
+	case ta.Kind() == reflect.Map:
+		return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer()
+	}
+	return true
 }
 
 func (c *seqCounter) check(t, seq int64) {
@@ -249,9 +280,9 @@ func (c *seqCounter) extendBack(ctx context.Context, t int64) error {
 		return err
 	}
 	seq := c.loSeq
-	n := map[int64]int64{}
+	n := map[int64]int64{} // by the end of its step (a diff's time lies in it)
 	for _, d := range ds {
-		n[d.Time] = messages(d)
+		n[floorStep(d.Time+seqStep-1)] += messages(d)
 	}
 	for e := c.lo; e > t; e -= seqStep {
 		seq -= n[e]

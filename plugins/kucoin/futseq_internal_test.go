@@ -111,3 +111,70 @@ func TestSeqCounterCountsFromItsAnchor(t *testing.T) {
 		t.Fatalf("counted while streaming: %d, want %d", got, want)
 	}
 }
+
+// recordedFake is a Fake whose books are those of a recording from from
+// on (cc.RecordedBooks), its diffs timed inside their steps, at the last
+// change, as a recording's are (not at the step's end).
+type recordedFake struct {
+	*booktest.Fake
+	from int64
+}
+
+func (r recordedFake) RecordedFrom(context.Context, string) (int64, bool) { return r.from, true }
+
+func (r recordedFake) Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
+	ds, err := r.Fake.Diffs(ctx, symbol, from, to, step, depth)
+	for i := range ds {
+		ds[i].Time -= step / 3
+	}
+	return ds, err
+}
+
+// Books replaying a recording anchor the count at the recording's first
+// grid instant, however early the first question (within seqGap steps):
+// the recording keeps its ids there (KuCoin's, message numbers, as the
+// count's), and the instants before it are counted back from them. A
+// count anchored at the question, before the recording, reached it
+// thousands of messages off its ids (the way in from the synthetic
+// books), and a recorded REST snapshot, replayed verbatim, did not chain
+// with the stream. Further back than seqGap, the anchor is the question.
+func TestSeqCounterAnchorsAtTheRecording(t *testing.T) {
+	ctx := context.Background()
+	f := &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.5"), SizeScale: 3, Levels: 60}
+	from := int64(1_709_294_400_000_000) + 37_000 // between two grid instants
+	rec := recordedFake{f, from}
+	anchor := floorStep(from + seqStep - 1)
+	early := anchor - 40*seqStep
+	c := &seqCounter{sym: "XBTUSDTM"}
+	got, err := c.At(ctx, rec, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := f.Book(ctx, "XBTUSDTM", anchor, 1)
+	brute := prefix(t, rec, early-10*seqStep, anchor+100*seqStep)
+	if want := brute(anchor, b.Seq, early); got != want {
+		t.Fatalf("At(%d) before the recording: %d, counted back from its ids %d", early, got, want)
+	}
+	for _, at := range []int64{anchor, anchor + 37*seqStep} {
+		if got, _ := c.At(ctx, rec, at); got != brute(anchor, b.Seq, at) {
+			t.Fatalf("At(%d): %d, the recording's ids from %d give %d", at, got, b.Seq, brute(anchor, b.Seq, at))
+		}
+	}
+	if got, _ := c.At(ctx, rec, anchor); got != b.Seq {
+		t.Fatalf("At the recording's first grid instant: %d, its id %d", got, b.Seq)
+	}
+	far := anchor - (seqGap+10)*seqStep
+	c2 := &seqCounter{sym: "XBTUSDTM"}
+	if got, _ := c2.At(ctx, rec, far); got != mustSeq(t, f, far) {
+		t.Fatalf("At(%d), over seqGap before the recording: %d, the market's id there %d", far, got, mustSeq(t, f, far))
+	}
+}
+
+func mustSeq(t *testing.T, books cc.Books, at int64) int64 {
+	t.Helper()
+	b, err := books.Book(context.Background(), "XBTUSDTM", at, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Seq
+}
