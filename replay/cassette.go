@@ -238,11 +238,7 @@ func recordedLevels(c *cassettes.Cassette, keys []cassettes.SeriesKey) (map[stri
 // anchorPairs sets the start price of each pair with a recorded level so
 // that the synthetic market of seed passes that level at its instant: the
 // market's prices scale with the start price, so one run at the price
-// the pair has (its level, when it has none) gives the factor. The
-// market's price there is the close of its 1s candle holding the instant
-// (a candle level's own close, at the minute's last ms): the touch would
-// take the second's trade tape, ten times the time, and replay's start
-// is to stay well under 50 ms.
+// the pair has (its level, when it has none) gives the factor.
 func anchorPairs(pairs []cc.Pair, levels map[string]level, seed uint64, exchange string) {
 	for i := range pairs {
 		if lv, ok := levels[pairs[i].Symbol]; ok && pairs[i].Price <= 0 {
@@ -256,10 +252,9 @@ func anchorPairs(pairs []cc.Pair, levels map[string]level, seed uint64, exchange
 		if !ok {
 			continue
 		}
-		sec := lv.at / 1_000_000 * 1000 // ms
-		cs, err := m.Candles(ctx, pairs[i].Symbol, cc.Interval1s, sec, sec+1000, sec+999)
-		if err == nil && len(cs) == 1 && cs[0].Close.Float64() > 0 {
-			pairs[i].Price *= lv.price / cs[0].Close.Float64()
+		tc, err := m.Touch(ctx, pairs[i].Symbol, lv.at)
+		if mid := (tc.Bid.Float64() + tc.Ask.Float64()) / 2; err == nil && mid > 0 {
+			pairs[i].Price *= lv.price / mid
 		}
 	}
 }
