@@ -312,12 +312,23 @@ func TestRecordedTradeStreamReplaysFromTheIndex(t *testing.T) {
 // recorded, with nothing synthetic around them.
 func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "foo.cassette")
+	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const t0 = int64(1_709_294_400_000_000)
 	var ts []cc.Trade
 	for i := int64(0); i < 5; i++ {
 		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(100+i, 2), Size: cc.NewDecimal(1, 0)})
 	}
-	srv := replaytest.StartWith(t, replay.Options{Cassette: tradesCassette(t, "FOOBAR", ts), Seed: 7})
+	if err := c.AddTrades(cassettes.TradeSeries{Symbol: "FOOBAR", Trades: ts}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
 	tape := srv.Env.Tape
 	got, err := tape.Trades(ctx, cc.TradeQuery{Symbol: "FOOBAR", Limit: 2, Newest: true, Now: t0 + 1_000_000_000})
 	if err != nil || len(got) != 2 || got[0].ID != 73 || got[1].ID != 74 {
@@ -339,12 +350,22 @@ func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 // the recording from the recording's level, not the seed's.
 func TestTheSyntheticFillJoinsTheRecordingsLevel(t *testing.T) {
 	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "btc.cassette")
+	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const t0 = int64(1_709_294_400_000_000)
 	var ts []cc.Trade
 	for i := int64(0); i < 5; i++ {
 		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(6_500_000+i, 2), Size: cc.NewDecimal(1, 3)})
 	}
-	path := tradesCassette(t, "BTCUSDT", ts)
+	if err := c.AddTrades(cassettes.TradeSeries{Symbol: "BTCUSDT", Trades: ts}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
 	last := t0 + 4000
 	own := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}})
 	if tc, _ := own.Touch(ctx, "BTCUSDT", last); math.Abs(tc.Bid.Float64()/65000-1) < 0.05 {
@@ -379,22 +400,4 @@ func TestTheSyntheticFillJoinsTheRecordingsLevel(t *testing.T) {
 		t.Fatalf("candles after the recording: %d %v", len(cs), err)
 	}
 	near("a candle after the recording", cs[0].Close.Float64(), 0.02)
-}
-
-// tradesCassette is a binance_spot cassette holding symbol's trades ts
-// alone.
-func tradesCassette(t *testing.T, symbol string, ts []cc.Trade) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "trades.cassette")
-	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.AddTrades(cassettes.TradeSeries{Symbol: symbol, Trades: ts}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
