@@ -17,7 +17,6 @@ import (
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/replay/replaytest"
-	"github.com/candlecassette/candlecassette/synth"
 )
 
 // tradesCase is one exchange's trade calls: what is recorded, and a
@@ -341,63 +340,4 @@ func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 	if id, err := tape.(cc.TradeIDs).FirstTradeID(ctx, "FOOBAR", t0+10_000); err != nil || id != 75 {
 		t.Fatalf("FirstTradeID after: %d %v", id, err)
 	}
-}
-
-// The synthetic market that fills in around a recording passes the
-// recording's last price at its instant: a cassette of trades alone (no
-// candles) at 65,000, replayed with a seed whose own market is far from
-// it there, serves the touch, the books, and the trades and candles after
-// the recording from the recording's level, not the seed's.
-func TestTheSyntheticFillJoinsTheRecordingsLevel(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "btc.cassette")
-	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const t0 = int64(1_709_294_400_000_000)
-	var ts []cc.Trade
-	for i := int64(0); i < 5; i++ {
-		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(6_500_000+i, 2), Size: cc.NewDecimal(1, 3)})
-	}
-	if err := c.AddTrades(cassettes.TradeSeries{Symbol: "BTCUSDT", Trades: ts}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	last := t0 + 4000
-	own := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}})
-	if tc, _ := own.Touch(ctx, "BTCUSDT", last); math.Abs(tc.Bid.Float64()/65000-1) < 0.05 {
-		t.Fatalf("the seed's own market is at %s there: the test would not tell", tc.Bid)
-	}
-	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
-	near := func(what string, price float64, within float64) {
-		t.Helper()
-		if math.Abs(price/65000-1) > within {
-			t.Errorf("%s: %.2f, not near the recording's 65,000.04", what, price)
-		}
-	}
-	tc, err := srv.Env.Quotes.Touch(ctx, "BTCUSDT", last)
-	if err != nil {
-		t.Fatal(err)
-	}
-	near("the touch at the recording's last trade", (tc.Bid.Float64()+tc.Ask.Float64())/2, 0.0005)
-	bk, err := srv.Env.Books.Book(ctx, "BTCUSDT", last+60_000_000, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	near("the book a minute after", bk.Bids[0].Price.Float64(), 0.02)
-	after, err := srv.Env.Tape.Trades(ctx, cc.TradeQuery{Symbol: "BTCUSDT", Start: last + 1, Limit: 20, Now: last + 120_000_000})
-	if err != nil || len(after) == 0 {
-		t.Fatalf("trades after the recording: %d %v", len(after), err)
-	}
-	for _, tr := range after {
-		near("a trade after the recording", tr.Price.Float64(), 0.02)
-	}
-	cs, err := srv.Env.Market.Candles(ctx, "BTCUSDT", cc.Interval1m, last/1000+60_000, last/1000+120_000, last/1000+600_000)
-	if err != nil || len(cs) == 0 {
-		t.Fatalf("candles after the recording: %d %v", len(cs), err)
-	}
-	near("a candle after the recording", cs[0].Close.Float64(), 0.02)
 }
