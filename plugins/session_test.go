@@ -73,8 +73,15 @@ func newWSServer(t *testing.T, opts plugins.WSOptions, sim *netsim.Sim) (*plugin
 	m := synth.New(synth.Options{Pairs: pairs})
 	env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
 	pipeline(env, sim, nil)
+	return env, serveWS(t, env, echoProto{}, opts) + "/ws"
+}
+
+// serveWS serves proto over env's sessions until the test ends, and
+// returns its ws:// base URL.
+func serveWS(t *testing.T, env *plugins.Env, proto plugins.Protocol, opts plugins.WSOptions) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		plugins.ServeWS(env, w, r, echoProto{}, opts)
+		plugins.ServeWS(env, w, r, proto, opts)
 	}))
 	t.Cleanup(func() {
 		// Shutdown, not CloseAll: it waits for every goroutine the
@@ -86,7 +93,7 @@ func newWSServer(t *testing.T, opts plugins.WSOptions, sim *netsim.Sim) (*plugin
 		}
 		srv.Close()
 	})
-	return env, "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
 func dial(t *testing.T, url string) *websocket.Conn {
@@ -328,16 +335,7 @@ func TestPushIsExactAgainstUnsubscribe(t *testing.T) {
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}
 	m := synth.New(synth.Options{Pairs: pairs})
 	env.Market, env.Pairs, env.Feed = m, pairs, &cc.MarketFeed{Market: m, Clock: env.Clock}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		plugins.ServeWS(env, w, r, floodProto{}, plugins.WSOptions{})
-	}))
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		env.Hub.Shutdown(ctx)
-		srv.Close()
-	}()
-	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	c := dial(t, serveWS(t, env, floodProto{}, plugins.WSOptions{}))
 	pushes := 0
 	for round := range 200 {
 		key := fmt.Sprint(round)
@@ -428,16 +426,7 @@ func TestPushesKeepTheirOrder(t *testing.T) {
 			m := synth.New(synth.Options{Pairs: pairs})
 			env := &plugins.Env{Market: m, Clock: &cc.Clock{}, Feed: &cc.MarketFeed{Market: m, Clock: &cc.Clock{}}, Pairs: pairs, Hub: plugins.NewHub()}
 			pipeline(env, tc.sim(t), nil)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				plugins.ServeWS(env, w, r, seqProto{}, plugins.WSOptions{})
-			}))
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				env.Hub.Shutdown(ctx)
-				srv.Close()
-			}()
-			c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+			c := dial(t, serveWS(t, env, seqProto{}, plugins.WSOptions{}))
 			c.SetReadDeadline(time.Now().Add(20 * time.Second))
 			const streams, n, echoes = 4, 500, 50
 			for k := range streams {

@@ -26,14 +26,7 @@ func TestBookDecoderRoundTrip(t *testing.T) {
 		{"gate_io_perpetual", "/v4/ws/usdt", "futures", "/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=100&with_id=true", `["BTC_USDT","100ms","100"]`, `["BTC_USDT","5","0"]`},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
-			p, err := plugins.Lookup(tc.id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dec := p.(plugins.BookDecoder)
-			f := &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.1"), SizeScale: 4, Levels: 150}
-			url, _ := booktest.Serve(t, p, bookPairs, f, replaytest.Clock(bookBase, 5))
-			srv := replaytest.At(url)
+			dec, f, srv := bookServer(t, tc.id)
 			rest := func() plugins.BookSet {
 				t.Helper()
 				status, body := srv.Get(t, tc.rest)
@@ -121,14 +114,7 @@ func TestBookDecoderRoundTrip(t *testing.T) {
 // index (replay served none of it before).
 func TestObuDecodes(t *testing.T) {
 	ctx := context.Background()
-	p, err := plugins.Lookup("gate_io_spot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := p.(plugins.BookDecoder)
-	f := &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.1"), SizeScale: 4, Levels: 150}
-	url, _ := booktest.Serve(t, p, bookPairs, f, replaytest.Clock(bookBase, 5))
-	srv := replaytest.At(url)
+	dec, f, srv := bookServer(t, "gate_io_spot")
 	c := replaytest.Dial(t, srv.WSURL+"/ws/v4/")
 	defer c.Close()
 	replaytest.Send(t, c, `{"time":1,"channel":"spot.obu","event":"subscribe","payload":["ob.BTC_USDT.50"]}`)
@@ -156,4 +142,18 @@ func TestObuDecodes(t *testing.T) {
 	if _, err := dec.DecodeBookFrame("/ws/v4/", []byte(`{"channel":"spot.obu","event":"update","result":{"t":1,"s":"ob.BTC_USDT.7","u":5,"b":[],"a":[]}}`)); err == nil {
 		t.Fatal("an obu push of an undocumented level decoded")
 	}
+}
+
+// bookServer serves exchange id over a fake book of 150 levels a side on
+// a clock at bookBase running 5 times as fast: the plugin's decoder, the
+// book and the server.
+func bookServer(t *testing.T, id string) (plugins.BookDecoder, *booktest.Fake, *replaytest.Server) {
+	t.Helper()
+	p, err := plugins.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &booktest.Fake{Mid: cc.MustDecimal("50000.0"), Tick: cc.MustDecimal("0.1"), SizeScale: 4, Levels: 150}
+	url, _ := booktest.Serve(t, p, bookPairs, f, replaytest.Clock(bookBase, 5))
+	return p.(plugins.BookDecoder), f, replaytest.At(url)
 }
