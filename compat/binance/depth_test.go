@@ -198,11 +198,16 @@ func (f *depthFeed) next(t *testing.T, i int) diffEvent {
 // syncDepth runs the procedure for about 15 s of virtual time (1.5 s at
 // 10x): the kept book never crosses, agrees with the partial stream's top
 // 20 at the same update id, and with a fresh snapshot kept the same way.
+//
+// The partial stream is a separate connection and may run behind the diff
+// stream on a busy machine, so the kept book's top 20 is noted at every
+// applied u and compared with the partial events once they have come.
 func syncDepth(t *testing.T, f *depthFeed, snapshot func() (int64, []common.PriceLevel, []common.PriceLevel), fut bool) {
 	f.next(t, 1) // buffer before the snapshot
 	id, bids, asks := snapshot()
 	local := newLocalBook(id, bids, asks)
-	i, matched, levels := 0, 0, 0
+	kept := map[int64][2][][2]string{} // the kept book's top 20 by u
+	i, levels := 0, 0
 	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end) || local.n < 10; i++ {
 		e := f.next(t, i)
 		if !local.apply(t, e, fut) {
@@ -210,15 +215,7 @@ func syncDepth(t *testing.T, f *depthFeed, snapshot func() (int64, []common.Pric
 		}
 		levels += len(e.bids) + len(e.asks)
 		local.notCrossed(t)
-		f.mu.Lock()
-		p, ok := f.partial[e.last]
-		f.mu.Unlock()
-		if ok {
-			matched++
-			if got := [2][][2]string{local.top(0, 20), local.top(1, 20)}; !slices.Equal(got[0], p[0]) || !slices.Equal(got[1], p[1]) {
-				t.Fatalf("at u %d the kept book's top 20 %v\ndiffers from the partial stream's %v", e.last, got, p)
-			}
-		}
+		kept[e.last] = [2][][2]string{local.top(0, 20), local.top(1, 20)}
 	}
 	// A fresh snapshot, kept the same way, reaches the same book.
 	id, bids, asks = snapshot()
@@ -231,6 +228,41 @@ func syncDepth(t *testing.T, f *depthFeed, snapshot func() (int64, []common.Pric
 			if d := sameIn(local, fresh); d != "" {
 				t.Fatalf("after u %d the kept book and a fresh one differ: %s", e.last, d)
 			}
+		}
+	}
+	// Wait for the partial stream to pass the last u noted (it sends every
+	// 100 ms of virtual time, so this is quick unless it is stuck).
+	var last int64
+	for u := range kept {
+		last = max(last, u)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		caught := false
+		for u := range f.partial {
+			caught = caught || u >= last
+		}
+		f.mu.Unlock()
+		if caught {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the partial stream did not reach u %d within 10 s", last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	matched := 0
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for u, p := range f.partial {
+		got, ok := kept[u]
+		if !ok {
+			continue
+		}
+		matched++
+		if !slices.Equal(got[0], p[0]) || !slices.Equal(got[1], p[1]) {
+			t.Fatalf("at u %d the kept book's top 20 %v\ndiffers from the partial stream's %v", u, got, p)
 		}
 	}
 	if matched < 3 {

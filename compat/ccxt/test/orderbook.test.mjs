@@ -75,6 +75,9 @@ const CALL_MS = 20_000;
 // REACH_MS bounds the wait for the watched stream to reach a REST book's
 // nonce or timestamp (same-instant).
 const REACH_MS = 15_000;
+// SAME_MS bounds the same-instant check's tries (the test's own timeout
+// is 120 s).
+const SAME_MS = 90_000;
 // PAUSE_MS: how long a loop of calls waits after a rejection (watchOnce).
 const PAUSE_MS = 20;
 const WATCH_VIRTUAL_MS = 60_000;
@@ -351,7 +354,11 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
         try {
           await watchUntil(ex, c.symbol, 300, () => false, entry.id);
           const tries = [];
-          for (let i = 0; i < 15; i++) {
+          // The tries end within SAME_MS, so that a failure reports them
+          // (not the test's bare timeout).
+          const until = Date.now() + SAME_MS;
+          for (let i = 0; i < 15 && Date.now() < until; i++) {
+            const t0 = Date.now();
             const rest = await ex.fetchOrderBook(c.symbol, limits.find((l) => l === undefined || l >= TOP));
             valid(rest, 'fetchOrderBook');
             const k = rest.nonce !== undefined ? 0 : rest.timestamp !== undefined ? 1 : -1;
@@ -373,7 +380,8 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
             // up to REACH_MS; a keyless one is compared with the states of
             // the next 2 s.
             let got;
-            await watchUntil(ex, c.symbol, k < 0 ? 2_000 : REACH_MS, () => { got = find(); return got !== undefined; }, entry.id);
+            const t1 = Date.now();
+            await watchUntil(ex, c.symbol, k < 0 ? 2_000 : Math.min(REACH_MS, Math.max(until - Date.now(), 1_000)), () => { got = find(); return got !== undefined; }, entry.id);
             if (got?.[0] === 'exact') {
               assert.equal(got[1], want, `top ${TOP} at ${['nonce', 'timestamp'][k]} ${at}: watched vs fetched`);
               return;
@@ -383,7 +391,8 @@ describe('ccxt order books', { concurrency: CONCURRENCY }, () => {
             if ((got?.[0] === 'bracket' && !WHOLE.has(entry.ccxt) || got?.[0] === 'any') && got[1] === want) return;
             // For those, a REST book equal to one the stream pushed lately.
             if (WHOLE.has(entry.ccxt) && states.slice(-50).some((st) => st[2] === want)) return;
-            tries.push(`${['nonce', 'timestamp'][k] ?? 'keyless'} ${at}: ${got?.[0] ?? 'not reached'}`);
+            const last = states[states.length - 1];
+            tries.push(`${['nonce', 'timestamp'][k] ?? 'keyless'} ${at}: ${got?.[0] ?? 'not reached'} (REST ${t1 - t0} ms, watch ${Date.now() - t1} ms, stream at ${last?.[0]}/${last?.[1]}, ${states.length} states)`);
           }
           assert.fail(`no REST book met a watched state at the same instant (tried ${tries.join(', ')}; watched ${JSON.stringify(states.slice(-5).map((s) => [s[0], s[1]]))})`);
         } finally {
