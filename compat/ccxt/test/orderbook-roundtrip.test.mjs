@@ -7,7 +7,9 @@
 //   2. with the upstream gone, `candlecassette replay --cassette F --seed
 //      S` (a seed unlike the recording's, so a book the replay made up
 //      instead of reading it from the cassette differs) serves the
-//      cassette: a fresh ccxt watches the book for RECORD_MS + AFTER_MS —
+//      cassette: a fresh ccxt watches the book for RECORD_MS + AFTER_MS,
+//      and until the replay's clock is AFTER_MS past the recorded REST
+//      request, whichever is longer —
 //      across the end of the recording, where the replay carries on with
 //      its own market — and every book it applies is valid (sides sorted,
 //      sizes > 0, never crossed, the nonce never going back), the
@@ -119,6 +121,9 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         s.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'candlecassette-bookroundtrip-'));
         const cassette = path.join(s.dir, `${entry.id}.cassette`);
         s.upstream = await h.startServer(bin, entry.id, { seed: 11 });
+        // recStart is before the recording starts, so restDone - recStart
+        // bounds the recorded REST request's instant in the recording.
+        const recStart = Date.now();
         s.recorder = await h.startRecorder(bin, entry.id, { cassette, upstream: s.upstream });
 
         // 1. record.
@@ -133,6 +138,7 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         const limit = entry.ccxt in FETCH_LIMIT ? FETCH_LIMIT[entry.ccxt] : 5;
         const restRec = await ex.fetchOrderBook(symbol, limit);
         valid(restRec, `${entry.id} recording fetchOrderBook`);
+        const restAt = Date.now() - recStart;
         await ex.close();
         s.ex = undefined;
         await cleanExit(s.recorder, 'the recorder');
@@ -142,12 +148,19 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         // 2. replay, offline, with another seed.
         phase = 'replay';
         s.replay = await h.startReplay(bin, { cassette, label: `${entry.id} replay`, extraArgs: ['--seed', '12345'] });
+        // The replay's clock starts at the recording's start when the
+        // replay starts, so by now its clock is at most this far in.
+        const repStart = Date.now();
         ex = s.ex = await h.makeExchange(entry, s.replay);
         ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
         ex.timeout = CALL_MS;
         await ex.loadMarkets();
         assert.equal(h.pickSymbol(entry, ex), symbol, 'the replayed markets differ');
-        const replayed = await watchAll(ex, symbol, RECORD_MS + AFTER_MS, `${entry.id} replay`);
+        // Past the recording's REST request by AFTER_MS (the recording's
+        // own loadMarkets, through the recorder to the upstream, can take
+        // seconds longer than the replay's on a busy machine).
+        const watchMs = Math.max(RECORD_MS + AFTER_MS, restAt + AFTER_MS - (Date.now() - repStart));
+        const replayed = await watchAll(ex, symbol, watchMs, `${entry.id} replay`);
         const shared = inOrder(recorded.map((st) => st.top), replayed.map((st) => st.top));
         assert.ok(shared >= MIN_SHARED,
           `only ${shared} of ${recorded.length} recorded books came back in order among ${replayed.length} replayed ` +
