@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/candlecassette/candlecassette/cassettes"
 	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/record"
+	"github.com/candlecassette/candlecassette/synth"
 )
 
 // Clock modes for Options.ClockMode.
@@ -121,8 +123,15 @@ func newTape(opts *Options, f cassetteFile, from time.Time) (*tape, error) {
 	return t, nil
 }
 
-// addPairs serves every recorded symbol, priced at its last recorded close
-// so the synthetic fill starts where the recording is.
+// addPairs serves every recorded symbol, and sets the synthetic market's
+// level where the recording ends (unless --pairs gave the prices): the
+// synthetic fill is a market of its own, and a price at one instant sets
+// it all (candles, trades, books, touch and marks scale with it), so each
+// recorded symbol's market is made to pass the recording's last price
+// (recordedLevels) at the instant of it. Started at that price instead,
+// it had wandered by then (BTC at 37,800 against a recording's 65,400),
+// and past the recording the trades, books and tickers came from another
+// price level than the recording's and the candles bridged to it.
 func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
 	keys, err := t.c.Series()
 	if err != nil {
@@ -133,36 +142,135 @@ func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
 		pairs = cc.DefaultPairs
 	}
 	pairs = append([]cc.Pair(nil), pairs...)
-	have := map[string]bool{}
+	have, given := map[string]bool{}, map[string]bool{}
 	for i := range pairs {
 		pairs[i].Symbol = p.Symbol(pairs[i])
 		have[pairs[i].Symbol] = true
+		given[pairs[i].Symbol] = opts.Pairs != nil // priced by --pairs
 	}
 	for _, k := range keys {
-		last, ok, err := t.c.Last(k.Symbol, k.Interval)
-		if err != nil {
-			return fmt.Errorf("replay: %w", err)
+		if !have[k.Symbol] {
+			have[k.Symbol] = true
+			pair := splitSymbol(k.Symbol)
+			pair.Symbol = k.Symbol
+			pairs = append(pairs, pair)
 		}
-		if !ok {
-			continue
+	}
+	levels, err := recordedLevels(t.c, keys)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	for sym := range given {
+		if given[sym] {
+			delete(levels, sym)
 		}
-		price := last.Close.Float64()
-		if have[k.Symbol] {
-			for i := range pairs {
-				if pairs[i].Symbol == k.Symbol && opts.Pairs == nil {
-					pairs[i].Price = price
-				}
-			}
-			continue
-		}
-		have[k.Symbol] = true
-		pair := splitSymbol(k.Symbol)
-		pair.Symbol = k.Symbol
-		pair.Price = price
-		pairs = append(pairs, pair)
+	}
+	if len(levels) > 0 {
+		anchorPairs(pairs, levels, opts.Seed, p.Name())
 	}
 	opts.Pairs = pairs
 	return nil
+}
+
+// level is a recorded price and its instant (Unix µs).
+type level struct {
+	at    int64
+	price float64
+}
+
+// recordedLevels is each recorded symbol's last price: the latest of its
+// last candle's close (at its close time), its last recorded trade and
+// its last recorded book's mid. The last candle is, of each interval's
+// last, the one that opened latest, the finest on a tie: its close is
+// the price at its close time or, in progress, near the recording's end,
+// where a coarser interval's last candle, holding the same close, closes
+// hours or days later (the market would be made to pass the price then).
+func recordedLevels(c *cassettes.Cassette, keys []cassettes.SeriesKey) (map[string]level, error) {
+	out := map[string]level{}
+	note := func(sym string, at int64, price float64) {
+		if price > 0 && !math.IsInf(price, 0) && at >= out[sym].at {
+			out[sym] = level{at, price}
+		}
+	}
+	lastCandle := map[string]cc.Candle{}
+	for _, k := range keys {
+		last, ok, err := c.Last(k.Symbol, k.Interval)
+		if err != nil {
+			return nil, err
+		}
+		b, seen := lastCandle[k.Symbol]
+		if ok && (!seen || last.OpenTime > b.OpenTime || last.OpenTime == b.OpenTime && last.CloseTime < b.CloseTime) {
+			lastCandle[k.Symbol] = last
+		}
+	}
+	for sym, cd := range lastCandle {
+		note(sym, cd.CloseTime*1000, cd.Close.Float64())
+	}
+	trades, err := c.TradeSpans()
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range trades {
+		blocks, err := c.TradeBlocks(sp.Symbol)
+		if err != nil {
+			return nil, err
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		rows, err := c.TradeBlockRows(sp.Symbol, blocks[len(blocks)-1].Start)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			note(sp.Symbol, r.Time, r.Price.Float64())
+		}
+	}
+	books, err := c.BookSpans()
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range books {
+		recs, err := c.BookRecords(sp.Symbol, sp.Last-60_000_000, sp.Last+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if r.Snapshot && len(r.Bids) > 0 && len(r.Asks) > 0 {
+				note(sp.Symbol, r.Time, (r.Bids[0].Price.Float64()+r.Asks[0].Price.Float64())/2)
+			}
+		}
+	}
+	return out, nil
+}
+
+// anchorPairs sets the start price of each pair with a recorded level so
+// that the synthetic market of seed passes that level at its instant: the
+// market's prices scale with the start price, so one run at the price
+// the pair has (its level, when it has none) gives the factor. The
+// market's price there is the close of its 1s candle holding the instant
+// (a candle level's own close, at the minute's last ms): the touch would
+// take the second's trade tape, ten times the time, and replay's start
+// is to stay well under 50 ms.
+func anchorPairs(pairs []cc.Pair, levels map[string]level, seed uint64, exchange string) {
+	for i := range pairs {
+		if lv, ok := levels[pairs[i].Symbol]; ok && pairs[i].Price <= 0 {
+			pairs[i].Price = lv.price
+		}
+	}
+	m := synth.New(synth.Options{Seed: seed, Exchange: exchange, Pairs: pairs})
+	ctx := context.Background()
+	for i := range pairs {
+		lv, ok := levels[pairs[i].Symbol]
+		if !ok {
+			continue
+		}
+		sec := lv.at / 1_000_000 * 1000 // ms
+		cs, err := m.Candles(ctx, pairs[i].Symbol, cc.Interval1s, sec, sec+1000, sec+999)
+		if err == nil && len(cs) == 1 && cs[0].Close.Float64() > 0 {
+			pairs[i].Price *= lv.price / cs[0].Close.Float64()
+		}
+	}
 }
 
 // knownQuotes are tried, longest first, to split a native symbol such as

@@ -17,6 +17,7 @@ import (
 	"github.com/candlecassette/candlecassette/record"
 	"github.com/candlecassette/candlecassette/replay"
 	"github.com/candlecassette/candlecassette/replay/replaytest"
+	"github.com/candlecassette/candlecassette/synth"
 )
 
 // tradesCase is one exchange's trade calls: what is recorded, and a
@@ -311,23 +312,12 @@ func TestRecordedTradeStreamReplaysFromTheIndex(t *testing.T) {
 // recorded, with nothing synthetic around them.
 func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "foo.cassette")
-	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const t0 = int64(1_709_294_400_000_000)
 	var ts []cc.Trade
 	for i := int64(0); i < 5; i++ {
 		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(100+i, 2), Size: cc.NewDecimal(1, 0)})
 	}
-	if err := c.AddTrades(cassettes.TradeSeries{Symbol: "FOOBAR", Trades: ts}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
+	srv := replaytest.StartWith(t, replay.Options{Cassette: tradesCassette(t, "FOOBAR", ts), Seed: 7})
 	tape := srv.Env.Tape
 	got, err := tape.Trades(ctx, cc.TradeQuery{Symbol: "FOOBAR", Limit: 2, Newest: true, Now: t0 + 1_000_000_000})
 	if err != nil || len(got) != 2 || got[0].ID != 73 || got[1].ID != 74 {
@@ -340,4 +330,107 @@ func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 	if id, err := tape.(cc.TradeIDs).FirstTradeID(ctx, "FOOBAR", t0+10_000); err != nil || id != 75 {
 		t.Fatalf("FirstTradeID after: %d %v", id, err)
 	}
+}
+
+// The synthetic market that fills in around a recording passes the
+// recording's last price at its instant: a cassette of trades alone (no
+// candles) at 65,000, replayed with a seed whose own market is far from
+// it there, serves the touch, the books, and the trades and candles after
+// the recording from the recording's level, not the seed's.
+func TestTheSyntheticFillJoinsTheRecordingsLevel(t *testing.T) {
+	ctx := context.Background()
+	const t0 = int64(1_709_294_400_000_000)
+	var ts []cc.Trade
+	for i := int64(0); i < 5; i++ {
+		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(6_500_000+i, 2), Size: cc.NewDecimal(1, 3)})
+	}
+	path := tradesCassette(t, "BTCUSDT", ts)
+	last := t0 + 4000
+	own := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}})
+	if tc, _ := own.Touch(ctx, "BTCUSDT", last); math.Abs(tc.Bid.Float64()/65000-1) < 0.05 {
+		t.Fatalf("the seed's own market is at %s there: the test would not tell", tc.Bid)
+	}
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
+	near := func(what string, price float64, within float64) {
+		t.Helper()
+		if math.Abs(price/65000-1) > within {
+			t.Errorf("%s: %.2f, not near the recording's 65,000.04", what, price)
+		}
+	}
+	tc, err := srv.Env.Quotes.Touch(ctx, "BTCUSDT", last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near("the touch at the recording's last trade", (tc.Bid.Float64()+tc.Ask.Float64())/2, 0.0005)
+	bk, err := srv.Env.Books.Book(ctx, "BTCUSDT", last+60_000_000, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near("the book a minute after", bk.Bids[0].Price.Float64(), 0.02)
+	after, err := srv.Env.Tape.Trades(ctx, cc.TradeQuery{Symbol: "BTCUSDT", Start: last + 1, Limit: 20, Now: last + 120_000_000})
+	if err != nil || len(after) == 0 {
+		t.Fatalf("trades after the recording: %d %v", len(after), err)
+	}
+	for _, tr := range after {
+		near("a trade after the recording", tr.Price.Float64(), 0.02)
+	}
+	cs, err := srv.Env.Market.Candles(ctx, "BTCUSDT", cc.Interval1m, last/1000+60_000, last/1000+120_000, last/1000+600_000)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("candles after the recording: %d %v", len(cs), err)
+	}
+	near("a candle after the recording", cs[0].Close.Float64(), 0.02)
+}
+
+// The level of a candles-only recording is its finest last candle's close
+// at that candle's close, not a coarser candle's: a day in progress holds
+// the same close but closes hours later, and the market made to pass the
+// price then is elsewhere at the recording's end.
+func TestTheSyntheticFillJoinsACandleRecordingAtItsLastMinute(t *testing.T) {
+	ctx := context.Background()
+	const day = int64(1_709_251_200_000) // 2024-03-01T00:00Z, ms
+	path := filepath.Join(t.TempDir(), "candles.cassette")
+	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := cc.NewDecimal(6_500_000, 2)
+	var mins []cc.Candle
+	for i := int64(0); i < 5; i++ {
+		open := day + 10*3_600_000 + i*60_000 // 10:00 to 10:04
+		mins = append(mins, cc.Candle{OpenTime: open, CloseTime: open + 59_999, Open: px, High: px, Low: px, Close: px, Volume: cc.NewDecimal(1, 0), QuoteVolume: px, Trades: 1, Closed: true})
+	}
+	d := cc.Candle{OpenTime: day, CloseTime: day + 86_399_999, Open: px, High: px, Low: px, Close: px, Volume: cc.NewDecimal(9, 0), QuoteVolume: px, Trades: 9}
+	if err := c.AddCandles(cassettes.Series{Symbol: "BTCUSDT", Interval: cc.Interval1m, Candles: mins}, cassettes.Series{Symbol: "BTCUSDT", Interval: cc.Interval1d, Candles: []cc.Candle{d}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	last := (mins[4].CloseTime + 1) * 1000 // µs
+	srv := replaytest.StartWith(t, replay.Options{Cassette: path, Seed: 7})
+	tc, err := srv.Env.Quotes.Touch(ctx, "BTCUSDT", last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid := (tc.Bid.Float64() + tc.Ask.Float64()) / 2; math.Abs(mid/65000-1) > 0.0005 {
+		t.Errorf("the touch at the last minute's close: %.2f, not the recording's 65,000", mid)
+	}
+}
+
+// tradesCassette is a binance_spot cassette holding symbol's trades ts
+// alone.
+func tradesCassette(t *testing.T, symbol string, ts []cc.Trade) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "trades.cassette")
+	c, err := cassettes.Open(path, 0o600, &cassettes.Options{Exchange: "binance_spot", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddTrades(cassettes.TradeSeries{Symbol: symbol, Trades: ts}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
