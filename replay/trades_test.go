@@ -313,10 +313,7 @@ func TestRecordedTradeStreamReplaysFromTheIndex(t *testing.T) {
 func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 	ctx := context.Background()
 	const t0 = int64(1_709_294_400_000_000)
-	var ts []cc.Trade
-	for i := int64(0); i < 5; i++ {
-		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(100+i, 2), Size: cc.NewDecimal(1, 0)})
-	}
+	ts := fiveTrades(t0, cc.NewDecimal(100, 2), cc.NewDecimal(1, 0))
 	srv := replaytest.StartWith(t, replay.Options{Cassette: tradesCassette(t, "FOOBAR", ts), Seed: 7})
 	tape := srv.Env.Tape
 	got, err := tape.Trades(ctx, cc.TradeQuery{Symbol: "FOOBAR", Limit: 2, Newest: true, Now: t0 + 1_000_000_000})
@@ -340,10 +337,7 @@ func TestRecordedTradesOfASymbolTheSyntheticMarketLacks(t *testing.T) {
 func TestTheSyntheticFillJoinsTheRecordingsLevel(t *testing.T) {
 	ctx := context.Background()
 	const t0 = int64(1_709_294_400_000_000)
-	var ts []cc.Trade
-	for i := int64(0); i < 5; i++ {
-		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(6_500_000+i, 2), Size: cc.NewDecimal(1, 3)})
-	}
+	ts := fiveTrades(t0, cc.NewDecimal(6_500_000, 2), cc.NewDecimal(1, 3))
 	path := tradesCassette(t, "BTCUSDT", ts)
 	last := t0 + 4000
 	own := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "BTCUSDT"}}})
@@ -415,6 +409,16 @@ func TestTheSyntheticFillJoinsACandleRecordingAtItsLastMinute(t *testing.T) {
 	if mid := (tc.Bid.Float64() + tc.Ask.Float64()) / 2; math.Abs(mid/65000-1) > 0.0005 {
 		t.Errorf("the touch at the last minute's close: %.2f, not the recording's 65,000", mid)
 	}
+}
+
+// fiveTrades are trades 70 to 74, a ms apart from t0 (Unix µs), each of
+// size, the first at price and each next a unit of its scale higher.
+func fiveTrades(t0 int64, price, size cc.Decimal) []cc.Trade {
+	var ts []cc.Trade
+	for i := int64(0); i < 5; i++ {
+		ts = append(ts, cc.Trade{ID: 70 + i, AggID: 70 + i, Time: t0 + i*1000, Price: cc.NewDecimal(price.Units+i, int(price.Scale)), Size: size})
+	}
+	return ts
 }
 
 // tradesCassette is a binance_spot cassette holding symbol's trades ts
