@@ -36,10 +36,27 @@ import (
 // applied, kept to the snapshot's depth from the first diff timed at or
 // after the snapshot on (see rebuild).
 //
-// Outside the span the synthetic books are served with their update ids
+// For bookHold before the span (from held) the recording's own stream is
+// served: the diffs recorded before the first snapshot (a client buffers
+// them before it asks for a REST snapshot, as Binance, KuCoin and MEXC
+// document) as recorded, with their ids, and the book they make
+// (holdBook): the first snapshot without the levels the recorded stream
+// changes up to the snapshot's id, each then set as the diffs set it —
+// the book of the market then without the levels whose size then is
+// not recorded, so never crossed when the market was not. A client that
+// subscribes a little before the recorded stream — a replayed client
+// whose markets load faster from the cassette than they did through the
+// recorder — gets the recorded stream and snapshots from the start, as
+// the recording's client did. With the synthetic seam at first
+// instead, a replayed client buffered synthetic diffs and met a seam of
+// two whole books: KuCoin futures, one change a message, sent ~20,000
+// messages there, and ccxt's kucoinfutures applied the rest of them onto
+// the recorded snapshot it took after the first five.
+//
+// Outside that the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
 // synthetic Seq at last is lastSeq+1 (the first id after the recorded
-// ones); before it, the synthetic Seq at first is the first recorded
+// ones); before it, the synthetic Seq at held is the first recorded
 // snapshot's id minus one (ids may then be zero or negative far back).
 // The synthetic book is another seed's book, so a stream crossing a seam
 // gets one diff there (seamDiff) that removes the levels of the book
@@ -50,6 +67,10 @@ import (
 // errNoBooks answers for books outside a recording without a synthetic
 // market to fill them.
 var errNoBooks = errors.New("replay: no order book outside the recording")
+
+// bookHold is how long before a recorded span its first book is served
+// unchanged (see recordedBooks).
+const bookHold = 60_000_000
 
 type recordedBooks struct {
 	c     *cassettes.Cassette
@@ -64,6 +85,8 @@ type bookSpan struct {
 	snaps               []cassettes.BookRecord // by time, ids resolved
 	diffs               []cassettes.BookRecord // by time
 	first, last         int64
+	held                int64 // first − bookHold (first without synth): the recorded stream is served from here
+	pre                 int   // diffs[:pre] are timed at or before first (held by the first snapshot)
 	offBefore, offAfter int64
 	ok                  bool // a span: at least one snapshot with an id
 	// idless: the exchange names no update ids (Kraken, Coinbase,
@@ -164,6 +187,13 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 	if len(sp.snaps) > 0 {
 		sp.ok = true
 		sp.first = sp.snaps[0].Time
+		sp.pre = sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time > sp.first })
+		sp.held = sp.first
+		if rb.synth != nil {
+			// Without a synthetic market, nothing is served outside the
+			// recording: no hold either.
+			sp.held -= bookHold
+		}
 		sp.last = sp.snaps[len(sp.snaps)-1].Time
 		if n := len(sp.diffs); n > 0 {
 			sp.last = max(sp.last, sp.diffs[n-1].Time)
@@ -176,8 +206,8 @@ func (rb *recordedBooks) span(ctx context.Context, symbol string) (*bookSpan, er
 			if b, err := rb.synth.Book(ctx, symbol, sp.last, 1); err == nil {
 				sp.offAfter = lastSeq + 1 - b.Seq // the seam diff takes lastSeq+1 on
 			}
-			if b, err := rb.synth.Book(ctx, symbol, sp.first, 1); err == nil {
-				sp.offBefore = sp.snaps[0].LastSeq - 1 - b.Seq
+			if b, err := rb.synth.Book(ctx, symbol, sp.held, 1); err == nil {
+				sp.offBefore = sp.holdSeq(sp.held) - 1 - b.Seq
 			}
 		}
 	}
@@ -204,14 +234,81 @@ func (rb *recordedBooks) Book(ctx context.Context, symbol string, at int64, dept
 	switch {
 	case !sp.ok:
 		return rb.synthBook(ctx, symbol, at, depth, 0)
-	case at < sp.first:
+	case at < sp.held:
 		return rb.synthBook(ctx, symbol, at, depth, sp.offBefore)
 	case at > sp.last:
 		return rb.synthBook(ctx, symbol, at, depth, sp.offAfter)
 	}
+	if at < sp.first {
+		return sp.holdBook(at, depth), nil
+	}
 	b := sp.rebuild(at, depth)
 	b.Time = at
 	return b, nil
+}
+
+// holdBook is the book served at at, from held up to first: the first
+// snapshot's levels less those that the diffs recorded from held up to
+// its id change (those timed up to first, and the one after that
+// straddles its id), then those diffs timed up to at applied; its id is
+// holdSeq(at).
+func (sp *bookSpan) holdBook(at int64, depth int) cc.Book {
+	s := sp.rebuild(sp.first, 0)
+	pre := sp.diffs[sort.Search(sp.pre, func(i int) bool { return sp.diffs[i].Time > sp.held }):sp.pre]
+	var touched changeSet
+	for _, d := range pre {
+		touched.add(d.Bids, d.Asks)
+	}
+	if sp.pre < len(sp.diffs) && sp.diffs[sp.pre].FirstSeq <= s.Seq {
+		touched.add(sp.diffs[sp.pre].Bids, sp.diffs[sp.pre].Asks)
+	}
+	keep := func(ls []cc.BookLevel, set map[priceKey]cc.BookLevel) []cc.BookLevel {
+		out := make([]cc.BookLevel, 0, len(ls))
+		for _, l := range ls {
+			if _, ok := set[keyOf(l.Price)]; !ok {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	b := cc.Book{Time: at}
+	if touched.n > 0 {
+		b.Bids, b.Asks = keep(s.Bids, touched.bids), keep(s.Asks, touched.asks)
+	} else {
+		b.Bids, b.Asks = s.Bids, s.Asks
+	}
+	var ch changeSet
+	for _, d := range pre {
+		if d.Time > at {
+			break
+		}
+		ch.add(d.Bids, d.Asks)
+	}
+	if ch.n > 0 {
+		bids, asks := ch.sides()
+		_ = b.ApplyDiff(cc.BookDiff{Time: at, FirstSeq: 1, LastSeq: 1, Bids: bids, Asks: asks}, 0)
+	}
+	b.Time, b.Seq = at, sp.holdSeq(at)
+	if depth > 0 {
+		b.Bids, b.Asks = trimSide(b.Bids, depth), trimSide(b.Asks, depth)
+	}
+	return b
+}
+
+// holdSeq is the id of the book served at at, from held up to first: the
+// last id of the recorded diffs before the first snapshot timed at or
+// before at, else the id before the first of them (the snapshot's when
+// there are none).
+func (sp *bookSpan) holdSeq(at int64) int64 {
+	pre := sp.diffs[:sp.pre]
+	if len(pre) == 0 {
+		return sp.snaps[0].LastSeq
+	}
+	k := sort.Search(len(pre), func(i int) bool { return pre[i].Time > at })
+	if k == 0 {
+		return min(pre[0].FirstSeq-1, sp.snaps[0].LastSeq)
+	}
+	return min(pre[k-1].LastSeq, sp.snaps[0].LastSeq)
 }
 
 // rebuild is the recorded book at at (inside the span), depth levels a
@@ -386,23 +483,27 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 		}
 		return err
 	}
-	if err := synthPart(from, min(to, sp.first-1), sp.offBefore); err != nil {
+	if err := synthPart(from, min(to, sp.held-1), sp.offBefore); err != nil {
 		return nil, err
 	}
 	// The seams: where the stream passes from the synthetic books into
-	// the recording, and out of it, a diff takes a book kept from the
-	// stream before to the book after (seamDiff), so that a client's book
-	// is never a mix of two markets.
-	recFrom := sp.first - 1
-	if rb.synth != nil && from < sp.first && sp.first <= to {
-		d, err := rb.seamDiff(ctx, symbol, sp, sp.first, depth, true)
+	// the recording (at held), and out of it, a diff takes a book kept
+	// from the stream before to the book after (seamDiff), so that a
+	// client's book is never a mix of two markets. From held to first,
+	// the diffs recorded before the first snapshot, as they came (a
+	// client that takes a snapshot drops them; each of the levels they
+	// set ends at the first snapshot's size, whatever the depth).
+	if rb.synth != nil && from < sp.held && sp.held <= to {
+		d, err := rb.seamDiff(ctx, symbol, sp, sp.held, depth, true)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, d)
-		recFrom = sp.first
 	}
-	if a, b := max(from, recFrom), min(to, sp.last); a < b {
+	if a, b := max(from, sp.held), min(to, sp.first); a < b {
+		out = append(out, sp.recordedDiffs(a, b, step, 0)...)
+	}
+	if a, b := max(from, sp.first), min(to, sp.last); a < b {
 		out = append(out, sp.recordedDiffs(a, b, step, depth)...)
 	}
 	if to > sp.last {
@@ -452,9 +553,9 @@ func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
 }
 
 // seamDiff is the diff at at that takes a client's book across a seam of
-// the span: into the recording (in: at is sp.first; the synthetic book
+// the span: into the recording (in: at is sp.held; the synthetic book
 // there, ids up to the first snapshot's minus one, becomes the recorded
-// book, the snapshot's id) or out of it (at is the first step end after
+// book at sp.first, the snapshot's id) or out of it (at is the first step end after
 // sp.last; the recorded book, ids up to lastSeq, becomes the synthetic
 // book at at, from lastSeq+1 on). It removes every level the book before
 // could hold that the book after lacks and sets every level of the book
@@ -471,18 +572,18 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 	var touched []cc.BookDiff
 	var err error
 	if in {
-		// The synthetic stream ends at sp.first−1µs (Diffs): its book
-		// then, and the levels of its book at sp.first (an update at that
+		// The synthetic stream ends at sp.held−1µs (Diffs): its book
+		// then, and the levels of its book at sp.held (an update at that
 		// very instant) in case a client took a snapshot there.
-		if before, err = rb.synthBook(ctx, symbol, sp.first-1, depth, sp.offBefore); err != nil {
+		if before, err = rb.synthBook(ctx, symbol, sp.held-1, depth, sp.offBefore); err != nil {
 			return cc.BookDiff{}, err
 		}
-		then, err := rb.synthBook(ctx, symbol, sp.first, depth, sp.offBefore)
+		then, err := rb.synthBook(ctx, symbol, sp.held, depth, sp.offBefore)
 		if err != nil {
 			return cc.BookDiff{}, err
 		}
 		touched = append(touched, cc.BookDiff{Bids: then.Bids, Asks: then.Asks})
-		after = sp.rebuild(sp.first, depth)
+		after = sp.holdBook(at, depth)
 	} else {
 		before = sp.rebuild(sp.last, depth)
 		if after, err = rb.synthBook(ctx, symbol, at, depth, sp.offAfter); err != nil {
@@ -498,6 +599,17 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 			return cc.BookDiff{}, err
 		}
 		touched = append(touched, ds...)
+		// A client that followed the stream from before the first
+		// snapshot holds the levels the diffs before it set beyond the
+		// snapshot's depth too.
+		var held changeSet
+		for _, d := range sp.diffs[sort.Search(sp.pre, func(i int) bool { return sp.diffs[i].Time > sp.held }):sp.pre] {
+			held.add(d.Bids, d.Asks)
+		}
+		if held.n > 0 {
+			bids, asks := held.sides()
+			touched = append(touched, cc.BookDiff{Bids: bids, Asks: asks})
+		}
 	}
 	bids, asks := before.Bids, before.Asks
 	for _, d := range touched {

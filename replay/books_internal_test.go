@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,26 +171,36 @@ func TestRepeatedLastIDApplies(t *testing.T) {
 }
 
 // A client that follows the stream from before a recorded span to after
-// it — a synthetic book of another seed, the recording, the synthetic book
-// again — holds the served book at every step, never a mix of two
-// markets: the diffs at the seams remove what the book before held and
-// set the book after, and the ids run on across them. Depth-limited
-// streams too, for a client that truncates nothing.
+// it — a synthetic book of another seed, the recording's first book held
+// for bookHold before the span, the recording, the synthetic book again —
+// holds the served book at every step, never a mix of two markets: the
+// diffs at the seams remove what the book before held and set the book
+// after, and the ids run on across them. Before the span, bookHold of the
+// recorded stream: none where the recording starts with its snapshot (no
+// diff comes while the first book is held), else the diffs recorded
+// before the snapshot, as a client that buffers them before its REST
+// snapshot recorded them (pre), on a book that is never crossed and that
+// is at every instant the book served there. Depth-limited streams too,
+// for a client that truncates nothing.
 func TestSeamsTakeTheBookAcrossTheSpan(t *testing.T) {
 	for _, c := range []struct {
-		depth     int
-		step, off int64
-	}{{0, 100_000, 50_000}, {50, 20_000, 50_000}, {400, 100_000, 50_000}, {400, 100_000, 0}, {0, 100_000, 0}} {
-		t.Run(fmt.Sprintf("depth %d step %d span from %d", c.depth, c.step, c.off), func(t *testing.T) { seamsAcross(t, c.depth, c.step, c.off) })
+		depth          int
+		step, off, pre int64
+	}{{0, 100_000, 50_000, 0}, {50, 20_000, 50_000, 0}, {400, 100_000, 50_000, 0}, {400, 100_000, 0, 0}, {0, 100_000, 0, 0},
+		{0, 100_000, 50_000, 5_000_000}, {0, 100_000, 0, 5_000_000}, {0, 100_000, 50_000, 90_000_000}} {
+		t.Run(fmt.Sprintf("depth %d step %d span from %d stream from %d before", c.depth, c.step, c.off, c.pre), func(t *testing.T) { seamsAcross(t, c.depth, c.step, c.off, c.pre) })
 	}
 }
 
 // seamsAcross follows the stream of depth levels a side (0: all) in steps
 // of step µs, as a client that applies every diff and truncates nothing
-// does, across a recording that starts off µs after a whole second (0: on
-// the step grid, as OKX's WS snapshots are; the synthetic book may change
-// at that very instant).
-func seamsAcross(t *testing.T, depth int, step, off int64) {
+// does, across a recording whose snapshot is off µs after a whole second
+// (0: on the step grid, as OKX's WS snapshots are; the synthetic book may
+// change at that very instant) and whose stream starts pre µs before it
+// (0: with it; else the stream's 100 ms diffs up to the grid instant
+// before the snapshot, and the first after it straddles its id when off
+// is not 0).
+func seamsAcross(t *testing.T, depth int, step, off, pre int64) {
 	ctx := context.Background()
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"}}
 	up := synth.New(synth.Options{Seed: 42, Exchange: "binance_spot", Pairs: pairs}).Books()
@@ -202,7 +213,18 @@ func seamsAcross(t *testing.T, depth int, step, off int64) {
 		t.Fatal(err)
 	}
 	recs := []cassettes.BookRecord{{Symbol: sym, Time: t0, Snapshot: true, Depth: 1000, LastSeq: snap.Seq, Bids: snap.Bids, Asks: snap.Asks}}
-	ds, err := up.Diffs(ctx, sym, t0, t1, 100_000, 0)
+	streamFrom := t0
+	if pre > 0 {
+		streamFrom = t0 / 100_000 * 100_000
+		before, err := up.Diffs(ctx, sym, streamFrom-pre, streamFrom, 100_000, 0)
+		if err != nil || len(before) < 10 {
+			t.Fatalf("upstream diffs before the snapshot: %v, %d", err, len(before))
+		}
+		for _, d := range before {
+			recs = append(recs, cassettes.BookRecord{Symbol: sym, Time: d.Time, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq, Bids: d.Bids, Asks: d.Asks})
+		}
+	}
+	ds, err := up.Diffs(ctx, sym, streamFrom, t1, 100_000, 0)
 	if err != nil || len(ds) < 20 {
 		t.Fatalf("upstream diffs: %v, %d", err, len(ds))
 	}
@@ -216,7 +238,8 @@ func seamsAcross(t *testing.T, depth int, step, off int64) {
 	}
 
 	const top, window = 20, 300_000
-	start := (t0 - 2_000_000) / step * step
+	held := t0 - bookHold
+	start := (held - 2_000_000) / step * step
 	book, err := rb.Book(ctx, sym, start, depth)
 	if err != nil {
 		t.Fatal(err)
@@ -242,11 +265,17 @@ func seamsAcross(t *testing.T, depth int, step, off int64) {
 			} else {
 				lastEnd = end
 			}
-			if (d.Time <= t0) != (book.Time <= t0) || (d.Time > t1) != (book.Time > t1) {
+			if pre == 0 && d.Time >= held && d.Time <= t0 && d.Time/step != held/step {
+				t.Fatalf("a diff at %d while the recording's first book is held (%d to %d)", d.Time, held, t0)
+			}
+			if (d.Time < held) != (book.Time < held) || (d.Time > t1) != (book.Time > t1) {
 				seams++
 			}
 			if err := book.ApplyDiff(d, 0); err != nil {
 				t.Fatal(err)
+			}
+			if len(book.Bids) == 0 || len(book.Asks) == 0 || book.Bids[0].Price.Cmp(book.Asks[0].Price) >= 0 {
+				t.Fatalf("after the diff at %d (span %d..%d): crossed or a side empty: %d bids, %d asks", d.Time, t0, t1, len(book.Bids), len(book.Asks))
 			}
 		}
 		want, err := rb.Book(ctx, sym, at+window, depth)
@@ -276,6 +305,74 @@ func seamsAcross(t *testing.T, depth int, step, off int64) {
 	}
 	if seams != 2 {
 		t.Fatalf("%d seams crossed, want 2", seams)
+	}
+}
+
+// A client that starts inside the hold window — a replayed client that
+// subscribes a few seconds before the recorded stream, its REST snapshot
+// or the stream's first book taken there — gets the recorded stream's
+// diffs before the first snapshot, with their recorded ids, on a book
+// that is never crossed and is the book served at every step; at the end
+// of the recording it holds the recorded book.
+func TestAClientInsideTheHoldWindowFollowsTheRecordedStream(t *testing.T) {
+	ctx := context.Background()
+	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"}}
+	up := synth.New(synth.Options{Seed: 42, Exchange: "binance_spot", Pairs: pairs}).Books()
+	const sym, step = "BTCUSDT", int64(100_000)
+	t0 := time.Date(2024, 3, 1, 12, 0, 0, 50_000_000, time.UTC).UnixMicro() // off the grid: the next diff straddles the snapshot's id
+	t1 := t0 + 3_000_000
+	snap, err := up.Book(ctx, sym, t0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []cassettes.BookRecord{{Symbol: sym, Time: t0, Snapshot: true, Depth: 1000, LastSeq: snap.Seq, Bids: snap.Bids, Asks: snap.Asks}}
+	ds, err := up.Diffs(ctx, sym, t0/step*step-5_000_000, t1, step, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		recs = append(recs, cassettes.BookRecord{Symbol: sym, Time: d.Time, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq, Bids: d.Bids, Asks: d.Asks})
+	}
+	rb := booksOf(t, recs...)
+	rb.synth = synth.New(synth.Options{Seed: 7, Exchange: "binance_spot", Pairs: pairs}).Books()
+	for _, start := range []int64{t0 - 30_000_000, t0 - 4_000_000, t0 - 150_000} {
+		b, err := rb.Book(ctx, sym, start, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded, want := 0, 0
+		for _, d := range ds {
+			if d.Time > start && d.Time < t0 {
+				want++
+			}
+		}
+		for at := start; at < t1; at += 300_000 {
+			ds, err := rb.Diffs(ctx, sym, at, at+300_000, step, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.Time < t0 {
+					recorded++
+				}
+				if err := b.ApplyDiff(d, 0); err != nil {
+					t.Fatalf("from %d: %v", start, err)
+				}
+				if len(b.Bids) == 0 || len(b.Asks) == 0 || b.Bids[0].Price.Cmp(b.Asks[0].Price) >= 0 {
+					t.Fatalf("from %d, after the diff at %d: crossed or a side empty", start, d.Time)
+				}
+			}
+			want, err := rb.Book(ctx, sym, at+300_000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Seq != b.Seq || !slices.Equal(want.Bids[:20], b.Bids[:20]) || !slices.Equal(want.Asks[:20], b.Asks[:20]) {
+				t.Fatalf("from %d, at %d: the client's book (id %d) is not the served one (id %d)", start, at+300_000, b.Seq, want.Seq)
+			}
+		}
+		if recorded != want || want == 0 {
+			t.Fatalf("from %d: %d diffs before the snapshot, %d recorded there", start, recorded, want)
+		}
 	}
 }
 
