@@ -68,8 +68,8 @@ import (
 // market to fill them.
 var errNoBooks = errors.New("replay: no order book outside the recording")
 
-// bookHold is how long before a recorded span its first book is served
-// unchanged (see recordedBooks).
+// bookHold is how long before a recorded span's first snapshot the
+// recorded stream is served (see recordedBooks).
 const bookHold = 60_000_000
 
 type recordedBooks struct {
