@@ -306,9 +306,12 @@ func (sp *bookSpan) holdSeq(at int64) int64 {
 	}
 	k := sort.Search(len(pre), func(i int) bool { return pre[i].Time > at })
 	if k == 0 {
-		return min(pre[0].FirstSeq-1, sp.snaps[0].LastSeq)
+		return pre[0].FirstSeq - 1
 	}
-	return min(pre[k-1].LastSeq, sp.snaps[0].LastSeq)
+	// Not capped at the snapshot's id: where no recorded diff is held by
+	// the first snapshot, it keeps the time it came at, and diffs past its
+	// id that came before it are among these (rebuild applies them too).
+	return pre[k-1].LastSeq
 }
 
 // rebuild is the recorded book at at (inside the span), depth levels a

@@ -313,20 +313,32 @@ func seamsAcross(t *testing.T, depth int, step, off, pre int64) {
 // or the stream's first book taken there — gets the recorded stream's
 // diffs before the first snapshot, with their recorded ids, on a book
 // that is never crossed and is the book served at every step; at the end
-// of the recording it holds the recorded book.
+// of the recording it holds the recorded book. Also where the snapshot
+// came late (its response stamped after diffs past its id, none of the
+// recorded diffs held by it).
 func TestAClientInsideTheHoldWindowFollowsTheRecordedStream(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("late snapshot %v", late), func(t *testing.T) { holdWindowClients(t, late) })
+	}
+}
+
+func holdWindowClients(t *testing.T, late bool) {
 	ctx := context.Background()
 	pairs := []cc.Pair{{Base: "BTC", Quote: "USDT", Symbol: "BTCUSDT"}}
 	up := synth.New(synth.Options{Seed: 42, Exchange: "binance_spot", Pairs: pairs}).Books()
 	const sym, step = "BTCUSDT", int64(100_000)
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 50_000_000, time.UTC).UnixMicro() // off the grid: the next diff straddles the snapshot's id
 	t1 := t0 + 3_000_000
-	snap, err := up.Book(ctx, sym, t0, 1000)
+	taken, from := t0, t0/step*step-5_000_000
+	if late {
+		taken, from = t0-1_000_000, t0-1_000_000 // the book of a second before, and the stream from it
+	}
+	snap, err := up.Book(ctx, sym, taken, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := []cassettes.BookRecord{{Symbol: sym, Time: t0, Snapshot: true, Depth: 1000, LastSeq: snap.Seq, Bids: snap.Bids, Asks: snap.Asks}}
-	ds, err := up.Diffs(ctx, sym, t0/step*step-5_000_000, t1, step, 0)
+	ds, err := up.Diffs(ctx, sym, from, t1, step, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
