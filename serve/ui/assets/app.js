@@ -470,15 +470,17 @@
     $('limits-json').value = JSON.stringify(l, null, 2);
   }
 
-  // change runs a control's request and shows the server's answer.
+  // change runs a control's request and shows the server's answer once the
+  // controls hold what the server now has (done reloads them): shown
+  // before, an edit made on seeing it was overwritten by the reload.
   async function change(what, fn, done) {
     const err = $(what + '-error'), ok = $(what + '-ok') || $('actions-result');
     err.textContent = '';
     ok.textContent = '';
     try {
       const msg = await fn();
-      ok.textContent = msg || 'applied';
       if (done) await done();
+      ok.textContent = msg || 'applied';
       refresh();
     } catch (e) {
       if (e instanceof AuthError) return;
