@@ -6,7 +6,7 @@ LISTEN    ?= 127.0.0.1:8080
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 
-.PHONY: all build run test unit compat compat-go compat-ccxt bench lint fmt-check vet realism clean image image-test ui-shot
+.PHONY: all build run test unit compat compat-go compat-ccxt longrun bench lint fmt-check vet realism clean image image-test ui-shot
 
 all: build
 
@@ -40,6 +40,11 @@ compat-go: build
 ## with rewritten URLs and unchanged through proxy mode (npm test's run-tests.mjs makes the CA in a temporary directory)
 compat-ccxt: build
 	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) npm test
+
+## longrun: ccxt keeps every id's order book for a long accelerated run (compat/ccxt/longrun: 20 s at
+## --speed 100, about half an hour of market time, every book checked); not part of `make test`
+longrun: build
+	cd compat/ccxt && npm ci --no-audit --no-fund --loglevel=error && CANDLECASSETTE_BIN=$(CURDIR)/$(BIN) npm run test:long
 
 ## bench: the performance harness (cmd/benchharness): hot-path `go test -bench` benchmarks with
 ## -benchmem, REST under wrk side by side with nginx, WS, 1,000 clients on @depth@100ms diff
