@@ -56,8 +56,9 @@ import (
 // Outside that the synthetic books are served with their update ids
 // moved so that they never go backwards across the span: after it, the
 // synthetic Seq at last is lastSeq+1 (the first id after the recorded
-// ones); before it, the synthetic Seq at held is the first recorded
-// snapshot's id minus one (ids may then be zero or negative far back).
+// ones); before it, the synthetic Seq at held is one below the id of the
+// book served there, holdSeq(held) (ids may then be zero or negative far
+// back).
 // The synthetic book is another seed's book, so a stream crossing a seam
 // gets one diff there (seamDiff) that removes the levels of the book
 // before and sets those of the book after: a client following the stream
@@ -254,7 +255,7 @@ func (rb *recordedBooks) Book(ctx context.Context, symbol string, at int64, dept
 // holdSeq(at).
 func (sp *bookSpan) holdBook(at int64, depth int) cc.Book {
 	s := sp.rebuild(sp.first, 0)
-	pre := sp.diffs[sort.Search(sp.pre, func(i int) bool { return sp.diffs[i].Time > sp.held }):sp.pre]
+	pre := sp.heldDiffs()
 	var touched changeSet
 	for _, d := range pre {
 		touched.add(d.Bids, d.Asks)
@@ -293,6 +294,12 @@ func (sp *bookSpan) holdBook(at int64, depth int) cc.Book {
 		b.Bids, b.Asks = trimSide(b.Bids, depth), trimSide(b.Asks, depth)
 	}
 	return b
+}
+
+// heldDiffs are the recorded diffs served from held up to first: those
+// timed after held and at or before first.
+func (sp *bookSpan) heldDiffs() []cassettes.BookRecord {
+	return sp.diffs[sort.Search(sp.pre, func(i int) bool { return sp.diffs[i].Time > sp.held }):sp.pre]
 }
 
 // holdSeq is the id of the book served at at, from held up to first: the
@@ -557,8 +564,8 @@ func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
 
 // seamDiff is the diff at at that takes a client's book across a seam of
 // the span: into the recording (in: at is sp.held; the synthetic book
-// there, ids up to the first snapshot's minus one, becomes the recorded
-// book at sp.first, the snapshot's id) or out of it (at is the first step end after
+// there, ids up to holdSeq(held) minus one, becomes the book served
+// there, holdBook, its id holdSeq(held)) or out of it (at is the first step end after
 // sp.last; the recorded book, ids up to lastSeq, becomes the synthetic
 // book at at, from lastSeq+1 on). It removes every level the book before
 // could hold that the book after lacks and sets every level of the book
@@ -606,7 +613,7 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 		// snapshot holds the levels the diffs before it set beyond the
 		// snapshot's depth too.
 		var held changeSet
-		for _, d := range sp.diffs[sort.Search(sp.pre, func(i int) bool { return sp.diffs[i].Time > sp.held }):sp.pre] {
+		for _, d := range sp.heldDiffs() {
 			held.add(d.Bids, d.Asks)
 		}
 		if held.n > 0 {
