@@ -256,10 +256,7 @@ func (rb *recordedBooks) Book(ctx context.Context, symbol string, at int64, dept
 func (sp *bookSpan) holdBook(at int64, depth int) cc.Book {
 	s := sp.rebuild(sp.first, 0)
 	pre := sp.heldDiffs()
-	var touched changeSet
-	for _, d := range pre {
-		touched.add(d.Bids, d.Asks)
-	}
+	touched := changesOf(pre)
 	if sp.pre < len(sp.diffs) && sp.diffs[sp.pre].FirstSeq <= s.Seq {
 		touched.add(sp.diffs[sp.pre].Bids, sp.diffs[sp.pre].Asks)
 	}
@@ -272,22 +269,10 @@ func (sp *bookSpan) holdBook(at int64, depth int) cc.Book {
 		}
 		return out
 	}
-	b := cc.Book{Time: at}
-	if touched.n > 0 {
-		b.Bids, b.Asks = keep(s.Bids, touched.bids), keep(s.Asks, touched.asks)
-	} else {
-		b.Bids, b.Asks = s.Bids, s.Asks
-	}
-	var ch changeSet
-	for _, d := range pre {
-		if d.Time > at {
-			break
-		}
-		ch.add(d.Bids, d.Asks)
-	}
-	if ch.n > 0 {
+	b := cc.Book{Bids: keep(s.Bids, touched.bids), Asks: keep(s.Asks, touched.asks)}
+	if ch := changesOf(pre[:sort.Search(len(pre), func(i int) bool { return pre[i].Time > at })]); ch.n > 0 {
 		bids, asks := ch.sides()
-		_ = b.ApplyDiff(cc.BookDiff{Time: at, FirstSeq: 1, LastSeq: 1, Bids: bids, Asks: asks}, 0)
+		_ = b.ApplyDiff(cc.BookDiff{FirstSeq: 1, LastSeq: 1, Bids: bids, Asks: asks}, 0)
 	}
 	b.Time, b.Seq = at, sp.holdSeq(at)
 	if depth > 0 {
@@ -612,11 +597,7 @@ func (rb *recordedBooks) seamDiff(ctx context.Context, symbol string, sp *bookSp
 		// A client that followed the stream from before the first
 		// snapshot holds the levels the diffs before it set beyond the
 		// snapshot's depth too.
-		var held changeSet
-		for _, d := range sp.heldDiffs() {
-			held.add(d.Bids, d.Asks)
-		}
-		if held.n > 0 {
+		if held := changesOf(sp.heldDiffs()); held.n > 0 {
 			bids, asks := held.sides()
 			touched = append(touched, cc.BookDiff{Bids: bids, Asks: asks})
 		}
@@ -873,6 +854,15 @@ func keyOf(p cc.Decimal) priceKey {
 		p.Scale--
 	}
 	return priceKey{p.Units, p.Scale}
+}
+
+// changesOf gathers the changes of ds, in order.
+func changesOf(ds []cassettes.BookRecord) changeSet {
+	var c changeSet
+	for _, d := range ds {
+		c.add(d.Bids, d.Asks)
+	}
+	return c
 }
 
 func (c *changeSet) add(bids, asks []cc.BookLevel) {

@@ -142,11 +142,14 @@ func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
 		pairs = cc.DefaultPairs
 	}
 	pairs = append([]cc.Pair(nil), pairs...)
-	have, given := map[string]bool{}, map[string]bool{}
+	have := map[string]bool{}
 	for i := range pairs {
 		pairs[i].Symbol = p.Symbol(pairs[i])
 		have[pairs[i].Symbol] = true
-		given[pairs[i].Symbol] = opts.Pairs != nil // priced by --pairs
+	}
+	var given []cc.Pair // priced by --pairs: their prices are kept
+	if opts.Pairs != nil {
+		given = pairs
 	}
 	for _, k := range keys {
 		if !have[k.Symbol] {
@@ -160,10 +163,8 @@ func (t *tape) addPairs(opts *Options, p plugins.Plugin) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	for sym := range given {
-		if given[sym] {
-			delete(levels, sym)
-		}
+	for _, g := range given {
+		delete(levels, g.Symbol)
 	}
 	if len(levels) > 0 {
 		anchorPairs(pairs, levels, opts.Seed, p.Name())
