@@ -461,6 +461,17 @@ export async function ccxtVersion(entry) {
 export const WS_PONG_MISSES = 4;
 
 /**
+ * patient sets what the book tests give a ccxt instance: ms for each REST
+ * call (ccxt's timeout) and WS_PONG_MISSES missed pongs for its WS
+ * keepalive. It returns ex.
+ */
+export function patient(ex, ms) {
+  ex.timeout = ms;
+  ex.options.ws = { ...ex.options.ws, maxPingPongMisses: WS_PONG_MISSES };
+  return ex;
+}
+
+/**
  * makeExchange instantiates ccxt.pro[entry.ccxt] for server with only its
  * urls (api and test) rewritten, the market-type restriction of the entry,
  * and no other setting changed.

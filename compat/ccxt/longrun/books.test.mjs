@@ -49,8 +49,7 @@ describe(`ccxt keeps every order book for a long run at --speed ${SPEED}`, { con
       try {
         srv = await h.startServer(bin, entry.id, { seed: 7, extraArgs: ['--speed', String(SPEED)] });
         ex = await h.makeExchange(entry, srv);
-        ex.timeout = CALL_MS;
-        ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
+        h.patient(ex, CALL_MS);
         await ex.loadMarkets();
         const symbol = h.pickSymbol(entry, ex);
         let bad;

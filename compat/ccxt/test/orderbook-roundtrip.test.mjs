@@ -129,8 +129,7 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         // 1. record.
         phase = 'record';
         let ex = s.ex = await h.makeExchange(entry, s.recorder);
-        ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
-        ex.timeout = CALL_MS;
+        h.patient(ex, CALL_MS);
         await ex.loadMarkets();
         const symbol = h.pickSymbol(entry, ex);
         const recorded = await watchAll(ex, symbol, RECORD_MS, `${entry.id} recording`);
@@ -152,8 +151,7 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
         // replay starts, so by now its clock is at most this far in.
         const repStart = Date.now();
         ex = s.ex = await h.makeExchange(entry, s.replay);
-        ex.options.ws = { ...ex.options.ws, maxPingPongMisses: h.WS_PONG_MISSES };
-        ex.timeout = CALL_MS;
+        h.patient(ex, CALL_MS);
         await ex.loadMarkets();
         assert.equal(h.pickSymbol(entry, ex), symbol, 'the replayed markets differ');
         // Past the recording's REST request by AFTER_MS (the recording's

@@ -221,10 +221,9 @@ async function expectFault(ex, symbol, label) {
  */
 async function open(entry, server) {
   const ex = await h.makeExchange(entry, server);
-  ex.timeout = CALL_MS;
-  // ccxt's own bound on opening a WS connection (10 s) to CALL_MS too,
-  // and its keepalive's tolerance (WS_PONG_MISSES).
-  ex.options.ws = { ...ex.options.ws, connectionTimeout: CALL_MS, maxPingPongMisses: h.WS_PONG_MISSES };
+  h.patient(ex, CALL_MS);
+  // ccxt's own bound on opening a WS connection (10 s) to CALL_MS too.
+  ex.options.ws = { ...ex.options.ws, connectionTimeout: CALL_MS };
   const client = ex.client.bind(ex);
   ex.client = (url) => {
     const cl = client(url);
