@@ -110,23 +110,26 @@
 // natural draw's, computed by its 15-minute block's split (quietQuote, a
 // split of the minute with provisional quote volumes it then always
 // uses) while the block's other minutes share the rest, the quiet
-// minutes moving within their room where the others cannot. And
+// minutes moving within their room where the others cannot. A block
+// whose trading minutes are all quiet has no other minutes: its quote
+// volumes, set by its hour, are not their natural sums, so lots of a
+// side move from its cheapest minutes to its dearest (or back) until the
+// difference lies within the minutes' room (moveQuietVolume, the minutes
+// split again), and the difference is shared in proportion to that room
+// (spreadQuiet). And
 // the VWAP a split aims a child at is inside the middle third of its
 // range, for days and 6-hour blocks the VWAP of their own path
 // (pathVWAP: a day that doubles late trades mostly near its open), so
 // that no level drains its children of volume toward an edge. Over 605k
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
-// lots 0.00001 to 1), quiet, busy and jump hours, 99.986% of the trading
-// seconds are exact (76 of 525310 not) and 99.7% of the trading minutes
-// in every second, every second of 40 trades or more and all but 6 of
-// 217961 of those of 10 or more (TestTradesAggregateToCandles). NOT
-// all: the rest are mostly quiet minutes of a 15-minute block whose
-// minutes are all quiet, so that its quote volumes, set by its hour,
-// are not their leaves' sums (69 of the 76, all on the thinnest pair):
-// that needs the hour to know its quiet blocks' sums, a split of each
-// of their minutes, and so on up while whole hours are quiet, which 1m
-// candles cannot afford; and a few minutes whose leaves' natural draws
-// move only by a few ticks at a time (a miss of a unit or two left).
+// lots 0.00001 to 1), quiet, busy and jump hours, 99.998% of the trading
+// seconds are exact (9 of 525310 not) and 99.9% of the trading minutes
+// in every second, every second of 40 trades or more and all but 5 of
+// 217962 of those of 10 or more (TestTradesAggregateToCandles). NOT
+// all: the rest are single seconds of busy minutes (81 to 1,136 trades)
+// whose leaves do not reach the minute's quote volume, by a few units
+// where their natural draws move only by a few ticks at a time, by more
+// where the minute's volume sits on leaves of few trades.
 // The leaves that are not exact get the
 // nearest tape the solver finds: always the count, the times, prices
 // inside [low, high] and a lot at least per trade, and the volume and

@@ -84,10 +84,15 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 			mask |= 1 << i
 			n.qv, n.tbq, g.qroom[i] = g.quietQuote(n, pidx*int64(k)+int64(i))
 			g.qnat[i] = [2]int64{n.qv, n.tbq}
+			g.qbuy[i] = float64(n.tbq)
 		}
 	}
 	if mask == 0 {
 		return 0
+	}
+	allQuiet := g.moveQuietVolume(kids, p, pidx, mask)
+	if allQuiet {
+		g.spreadQuiet(kids, p, mask)
 	}
 	// The others' bands narrowing to none, then (every minute quiet, or
 	// the others too far off) the quiet ones moving too, by adjust.
@@ -96,11 +101,13 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 		for i := 0; i < k; i++ {
 			n := &kids[i]
 			if mask&(1<<i) != 0 {
-				r := &g.qroom[i]
+				// (Aimed at its natural sum or spreadQuiet's, held to
+				// either, or anywhere its room reaches.)
+				r, q := &g.qroom[i], g.qnat[i][0]
 				g.tgt[i] = float64(n.qv)
 				g.lo[i], g.hi[i] = n.qv, n.qv
 				if div < -1 {
-					g.lo[i], g.hi[i] = n.qv+r[0]+r[2], n.qv+r[1]+r[3]
+					g.lo[i], g.hi[i] = q+r[0]+r[2], q+r[1]+r[3]
 				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
@@ -165,4 +172,172 @@ func (g *gen) pathVWAP(L int, n *node, idx int64) float64 {
 		return n.typical()
 	}
 	return sx / sw
+}
+
+// moveQuietVolume: a block whose trading minutes are all quiet has
+// nothing to absorb what its quote volumes (set by its hour) differ from
+// its minutes' natural sums beyond their room, and the first minute took
+// all of it (its tapes then missed). Instead lots of that side move from
+// the minutes whose natural trades of the side are priced lowest to those
+// priced highest (or back), as many as it takes at their price gaps to
+// bring the side within half its room, and the minutes are split again;
+// a round or two meet the room. Trade counts stay, so trade ids do; a
+// minute keeps at least half its side's lots and two lots a trade, gains
+// at most as many as it had, and a one-sided minute stays one-sided. It
+// reports whether the block's trading minutes are all quiet.
+func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) bool {
+	k := len(kids)
+	var orig [maxFan][2]int64 // each minute's buys and sells before
+	for i := 0; i < k; i++ {
+		if kids[i].trades > 0 && mask&(1<<i) == 0 {
+			return false // a minute that absorbs
+		}
+		orig[i] = [2]int64{kids[i].tbb, kids[i].vol - kids[i].tbb}
+	}
+	want := [2]int64{p.tbq, p.qv - p.tbq}
+	for range 4 {
+		var nat, lo, hi [2]int64 // buys, sells: natural sums and room
+		for i := 0; i < k; i++ {
+			if mask&(1<<i) == 0 {
+				continue
+			}
+			q, r := &g.qnat[i], &g.qroom[i]
+			nat[0] += q[1]
+			nat[1] += q[0] - q[1]
+			lo[0] += r[0]
+			hi[0] += r[1]
+			lo[1] += r[2]
+			hi[1] += r[3]
+		}
+		var moved uint32
+		for side := 0; side < 2; side++ {
+			d := want[side] - nat[side]
+			if d >= lo[side] && d <= hi[side] {
+				continue
+			}
+			need := d - hi[side]/2
+			if d < 0 {
+				need = d - lo[side]/2
+			}
+			moved |= g.moveSide(kids, side, need, &orig, mask)
+		}
+		if moved == 0 {
+			break
+		}
+		for i := 0; i < k; i++ {
+			if moved&(1<<i) != 0 {
+				m := &kids[i]
+				m.qv, m.tbq, g.qroom[i] = g.quietQuote(m, pidx*int64(k)+int64(i))
+				g.qnat[i] = [2]int64{m.qv, m.tbq}
+			}
+		}
+	}
+	return true
+}
+
+// moveSide moves lots of one side (0 buys, 1 sells) between the quiet
+// minutes among kids (mask) to change its natural quote volume by about
+// need, dearest from cheapest (need > 0) or back, widest price gap first
+// (moveQuietVolume). It returns the minutes it changed.
+func (g *gen) moveSide(kids []node, side int, need int64, orig *[maxFan][2]int64, mask uint32) (moved uint32) {
+	sideVol := func(n *node) int64 {
+		if side == 0 {
+			return n.tbb
+		}
+		return n.vol - n.tbb
+	}
+	// The minutes holding the side, by its natural price, the donors
+	// first (need > 0: the cheapest).
+	var ord [maxFan]int
+	var px [maxFan]float64
+	nm := 0
+	for i := range kids {
+		v := sideVol(&kids[i])
+		if mask&(1<<i) == 0 || orig[i][side] <= 0 || v <= 0 {
+			continue
+		}
+		q := g.qnat[i][1]
+		if side == 1 {
+			q = g.qnat[i][0] - q
+		}
+		px[i] = float64(q) / float64(v)
+		if need < 0 {
+			px[i] = -px[i]
+		}
+		j := nm
+		for ; j > 0 && px[ord[j-1]] > px[i]; j-- {
+			ord[j] = ord[j-1]
+		}
+		ord[j] = i
+		nm++
+	}
+	left := float64(abs64(need))
+	for d, r := 0, nm-1; d < r && left > 0; {
+		from, to := ord[d], ord[r]
+		gap := px[to] - px[from]
+		if gap < 0.5 {
+			break
+		}
+		f, t := &kids[from], &kids[to]
+		give := min(sideVol(f)-(orig[from][side]+1)/2, f.vol-2*f.trades)
+		take := 2*orig[to][side] - sideVol(t)
+		x := min(give, take, int64(math.Ceil(left/gap)))
+		if x > 0 {
+			f.vol -= x
+			t.vol += x
+			if side == 0 {
+				f.tbb -= x
+				t.tbb += x
+			}
+			left -= float64(x) * gap
+			moved |= 1<<from | 1<<to
+		}
+		if x == give || give <= 0 {
+			d++
+		} else {
+			r--
+		}
+	}
+	return moved
+}
+
+// spreadQuiet aims the minutes of a block of quiet minutes (mask) at
+// quote volumes that sum to the block's: what its buys' and sells' differ
+// from their natural sums is shared among the minutes in proportion to
+// how far each can move that way (its room), not taken by the first
+// minute up to the whole of its room. It sets the minutes' quote
+// volumes (quietMinutes then aims the split at them) and g.qbuy.
+func (g *gen) spreadQuiet(kids []node, p *node, mask uint32) {
+	k := len(kids)
+	var nat, up, down [2]int64
+	for i := 0; i < k; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		q, r := &g.qnat[i], &g.qroom[i]
+		nat[0] += q[1]
+		nat[1] += q[0] - q[1]
+		for s := 0; s < 2; s++ {
+			down[s] -= r[2*s]
+			up[s] += r[2*s+1]
+		}
+	}
+	d := [2]int64{p.tbq - nat[0], p.qv - p.tbq - nat[1]}
+	for i := 0; i < k; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		q, r := &g.qnat[i], &g.qroom[i]
+		var x [2]float64
+		for s := 0; s < 2; s++ {
+			switch {
+			case d[s] > 0 && up[s] > 0:
+				x[s] = float64(d[s]) * float64(r[2*s+1]) / float64(up[s])
+			case d[s] < 0 && down[s] > 0:
+				x[s] = float64(d[s]) * float64(-r[2*s]) / float64(down[s])
+			}
+		}
+		g.qbuy[i] = float64(q[1]) + x[0]
+		kids[i].qv = q[0] + int64(math.Round(x[0]+x[1]))
+	}
 }

@@ -505,7 +505,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			q, r := &g.qnat[i], &g.qroom[i]
 			lo := max(q[1]+r[0], n.qv-(q[0]-q[1]+r[3]))
 			hi := min(q[1]+r[1], n.qv-(q[0]-q[1]+r[2]))
-			g.tgt[i] = float64(q[1])
+			g.tgt[i] = g.qbuy[i]
 			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = lo, hi, lo, hi
 			continue
 		}

@@ -147,6 +147,10 @@ type gen struct {
 	// (quote, taker-buy quote) and how far adjust can move them.
 	qnat  [maxFan][2]int64
 	qroom [maxFan][4]int64
+	// The taker-buy quote volume each quiet minute is aimed at: its
+	// natural one, or in a block of quiet minutes its share of the
+	// block's difference (spreadQuiet).
+	qbuy [maxFan]float64
 }
 
 // qFan is the number of blocks of a minute, whose leaves minuteLeaves keeps.
