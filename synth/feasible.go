@@ -384,9 +384,16 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	}
 	rest := g.leafQuotes(kids, &p, quiet, want == nil)
 	var prev [2][2]int64
-	for try := 0; try < maxShifts && rest != [2]int64{}; try++ {
-		if (try >= 2 && rest == prev[0]) || !g.shiftLots(kids, rest) {
-			break // (moving back and forth)
+	for try := 0; try < 2*maxShifts && rest != [2]int64{}; try++ {
+		// Where the moves run out, go back and forth or take too long,
+		// the donors whose lots make up the most (wide) carry on.
+		wide := try >= maxShifts
+		if (try >= 2 && try != maxShifts && rest == prev[0]) || !g.shiftLots(kids, rest, wide) {
+			if wide {
+				break
+			}
+			try = maxShifts - 1
+			continue
 		}
 		prev[0], prev[1] = prev[1], rest
 		rest = g.leafQuotes(kids, &p, quiet, want == nil)
@@ -546,54 +553,65 @@ const maxShifts = 64
 // volumes missed by rest (buys, sells) so that the sides can reach
 // further toward their targets, and reports whether it moved any: where
 // the sides miss in opposite directions, buy lots trade places with sell
-// lots (moveLots, swap: the leaves' volumes stay); else, where two leaves
-// of a single trade make up a side's miss exactly, that (exactLots); else
-// lots of the side missing most (then of the other) move from the leaf
-// where they reach least toward its target to the one where they reach
-// most, as many as that would take (moveLots). A leaf that absorbs can
+// lots (moveLots, swap: the leaves' volumes stay); else, where two
+// natural leaves that trade a side at one price each make up its miss
+// exactly, that (exactLots); else lots of the side missing most (then of
+// the other) move from the leaf where they reach least toward its target
+// to the one where they reach most, as many as that would take (moveLots;
+// wide: from the leaf whose lots make up most of the miss). A leaf that absorbs can
 // take its lots up to its extremes, a natural one near its side's VWAP.
 // Leaves keep a lot per trade and a single trade one side; the minute's
 // volumes do not change.
-func (g *gen) shiftLots(kids []node, rest [2]int64) bool {
+func (g *gen) shiftLots(kids []node, rest [2]int64, wide bool) bool {
 	big := 0
 	if abs64(rest[1]) > abs64(rest[0]) {
 		big = 1
 	}
-	if rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0) && g.moveLots(kids, rest, 0, true) {
+	if rest[0] != 0 && rest[1] != 0 && (rest[0] > 0) != (rest[1] > 0) && g.moveLots(kids, rest, 0, true, false) {
 		return true
 	}
 	if g.exactLots(kids, rest, big) || g.exactLots(kids, rest, 1-big) {
 		return true
 	}
-	return (rest[big] != 0 && g.moveLots(kids, rest, big, false)) || (rest[1-big] != 0 && g.moveLots(kids, rest, 1-big, false))
+	return (rest[big] != 0 && g.moveLots(kids, rest, big, false, wide)) || (rest[1-big] != 0 && g.moveLots(kids, rest, 1-big, false, wide))
 }
 
-// exactLots makes up one side's miss exactly where two leaves of a
-// single trade on that side allow: k lots from the one at price p to the
-// one at p + rest/k (a leaf of one trade trades its volume at its price),
-// the fewest lots that do. It reports whether it moved any.
+// exactLots makes up one side's miss exactly where two natural leaves
+// trade all their lots of that side at one price each (sidePrice): k lots
+// from the one at price p to the one at p + rest/k, the fewest lots that
+// do. It reports whether it moved any.
 func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
 	r := rest[side]
 	if r == 0 {
 		return false
 	}
 	fan := levels[leafLevel].fan
-	one := func(n *node) bool {
-		return n.trades == 1 && ((side == 0 && n.tbb == n.vol) || (side == 1 && n.tbb == 0))
-	}
 	d, t := -1, -1
 	var best int64
 	for i := 0; i < len(kids)*maxFan; i++ {
 		D := &g.qleaf[i/maxFan][i%maxFan]
-		if i%maxFan >= fan || !one(D) || D.vol < 2 {
+		if i%maxFan >= fan || g.lkind[i] != leafNatural {
 			continue
 		}
-		for j := 0; j < len(kids)*maxFan; j++ {
+		pD, keep := sidePrice(D, side)
+		if keep == 0 {
+			continue
+		}
+		z := D.tbb
+		if side == 1 {
+			z = D.vol - D.tbb
+		}
+		spare := min(z-keep, D.vol-D.trades) // lots D can give
+		for j := 0; j < len(kids)*maxFan && spare > 0; j++ {
 			R := &g.qleaf[j/maxFan][j%maxFan]
-			if j%maxFan >= fan || !one(R) || R.o == D.o || r%(R.o-D.o) != 0 {
+			if j%maxFan >= fan || j == i || g.lkind[j] != leafNatural {
 				continue
 			}
-			if k := r / (R.o - D.o); k >= 1 && k < D.vol && (d < 0 || k < best) {
+			pR, ok := sidePrice(R, side)
+			if ok == 0 || pR == pD || r%(pR-pD) != 0 {
+				continue
+			}
+			if k := r / (pR - pD); k >= 1 && k <= spare && (d < 0 || k < best) {
 				d, t, best = i, j, k
 			}
 		}
@@ -612,9 +630,34 @@ func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
 	return true
 }
 
+// sidePrice is the one price at which natural leaf n trades every lot of
+// a side (0 buys), whatever their number, and the lots of the side it
+// must keep (0: none such). A leaf of one trade on that side trades at
+// its open; a flat leaf at its price; a leaf of two trades, one a side, at
+// the price of that side's print (its natural draw's quote volume over
+// its lots), which a change of lots does not move while both sides keep
+// one.
+func sidePrice(n *node, side int) (p, keep int64) {
+	z, q := n.tbb, n.tbq
+	if side == 1 {
+		z, q = n.vol-n.tbb, n.qv-n.tbq
+	}
+	switch {
+	case z <= 0:
+		return 0, 0
+	case n.trades == 1 && z == n.vol:
+		return n.o, 1
+	case n.h == n.l && n.trades > 1:
+		return n.o, n.trades
+	case n.trades == 2 && z < n.vol && q%z == 0 && (q/z == n.o || q/z == n.c):
+		return q / z, 1
+	}
+	return 0, 0
+}
+
 // moveLots is one move of shiftLots: lots of one side (side 0: buys)
 // from one leaf to another, or (swap) buy lots against sell lots.
-func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap bool) bool {
+func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap, wide bool) bool {
 	up := rest[side] > 0
 	buy := side == 0
 	fan := levels[leafLevel].fan
@@ -663,6 +706,32 @@ func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap bool) bool {
 			}
 			if take && (r < 0 || better(v, rv)) {
 				r, rv = x, v
+			}
+		}
+	}
+	if wide && r >= 0 && !swap {
+		// The donor whose lots make up most of the rest at the
+		// receiver's price, not merely the farthest.
+		d = -1
+		var most int64
+		for i := range kids {
+			for j := 0; j < fan; j++ {
+				n := &g.qleaf[i][j]
+				x := i*maxFan + j
+				if n.trades == 0 || g.lkind[x] == 0 || x == r {
+					continue
+				}
+				z := n.tbb
+				if !buy {
+					z = n.vol - n.tbb
+				}
+				v := reach(n, x)
+				if z <= 0 || n.vol <= n.trades || !better(rv, v) {
+					continue
+				}
+				if m := min(abs64(v-rv)*min(z, n.vol-n.trades), abs64(rest[side])); m > most {
+					d, dv, most = x, v, m
+				}
 			}
 		}
 	}

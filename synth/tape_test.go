@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sort"
 	"testing"
@@ -438,20 +439,19 @@ var aggPairs = []cc.Pair{
 // 1m move of a month (a jump). Always: the count, the times inside the
 // second, prices inside [low, high], at least a lot each, and the volume
 // and taker-buy volume whenever a candle can split them (two trades or
-// more, or one side). Every field exactly: every second of 40 trades or
-// more, all but 5 of the 217962 of 10 or more, all but 0.0025% of the
-// seconds with trades (measured 9 of 525310, 0.0017%: 76 before the
-// blocks whose minutes are all quiet moved lots between their minutes and
-// spread their difference over them, 541 before lots moved between a
-// minute's leaves, absorbBand, pinSides and innerOrders; 99.54% exact
-// before days and 6-hour blocks aimed their VWAP at their path's; on the
-// narrower sample this test had before, 42% before the splits gave leaves
-// a trade per price, 85.2% before the exact repair and minuteLeaves,
-// 99.3% before quiet minutes and adjust) and 99.85% of the minutes with
-// trades (every second exact; measured 99.91%, 96.8% before); 99.99% pass
-// leafFeasible (all of them). NOT every second, as the brief asks: the
-// rest are single seconds of busy minutes whose leaves cannot reach the
-// minute's quote volume by a unit or a few ticks (see doc.go).
+// more, or one side). Every field exactly, in every second with trades
+// of this sample (525310: 9 were not before free sweeps folded in the
+// repair's last try, exactLots took any two leaves trading a side at one
+// price and shiftLots carried on with the donors that make up most; 76
+// before the blocks whose minutes are all quiet moved lots between their
+// minutes and spread their difference over them, 541 before lots moved
+// between a minute's leaves, absorbBand, pinSides and innerOrders; 99.54%
+// exact before days and 6-hour blocks aimed their VWAP at their path's;
+// on the narrower sample this test had before, 42% before the splits gave
+// leaves a trade per price, 85.2% before the exact repair and
+// minuteLeaves, 99.3% before quiet minutes and adjust). The test allows
+// 0.001% (5 seconds) and 99.9% of the minutes with trades: other samples
+// are not all exact (see doc.go).
 func TestTradesAggregateToCandles(t *testing.T) {
 	type hours struct{ quiet, busy string }
 	days := map[uint64]hours{
@@ -484,34 +484,24 @@ func TestTradesAggregateToCandles(t *testing.T) {
 						}
 						sec := ts[k : k+n]
 						k += n
-						var vol, qv, tbb, tbq int64
-						hi, lo := int64(0), int64(1)<<62
 						for _, tr := range sec {
 							if tr.Time <= c.OpenTime*us || tr.Time >= (c.OpenTime+1000)*us {
 								t.Fatalf("%s: trade %+v outside the second at %d", p.Symbol, tr, c.OpenTime)
 							}
-							px, sz := tr.Price.Units, tr.Size.Units
-							if px < c.Low.Units || px > c.High.Units || sz < 1 {
+							if px := tr.Price.Units; px < c.Low.Units || px > c.High.Units || tr.Size.Units < 1 {
 								t.Fatalf("%s: trade %+v outside candle %+v", p.Symbol, tr, c)
-							}
-							vol += sz
-							qv += px * sz
-							hi, lo = max(hi, px), min(lo, px)
-							if !tr.BuyerMaker {
-								tbb += sz
-								tbq += px * sz
 							}
 						}
 						ok := true
 						if n > 0 {
 							trading++
+							var vol, tbb int64
+							ok, vol, tbb = secondExact(c, sec)
 							if n >= 2 || c.TakerBuyBase.Units == 0 || c.TakerBuyBase == c.Volume {
 								if vol != c.Volume.Units || tbb != c.TakerBuyBase.Units {
 									t.Fatalf("%s: second %d: volume %d/%d taker-buy %d/%d", p.Symbol, c.OpenTime, vol, c.Volume.Units, tbb, c.TakerBuyBase.Units)
 								}
 							}
-							ok = sec[0].Price == c.Open && sec[n-1].Price == c.Close && hi == c.High.Units && lo == c.Low.Units &&
-								vol == c.Volume.Units && qv == c.QuoteVolume.Units && tbb == c.TakerBuyBase.Units && tbq == c.TakerBuyQuote.Units
 							if ok {
 								exact++
 							} else {
@@ -577,11 +567,11 @@ func TestTradesAggregateToCandles(t *testing.T) {
 	if miss := mid - midExact; miss*30000 > mid {
 		t.Fatalf("%d of %d feasible seconds with 10+ trades have no exact tape", miss, mid)
 	}
-	if miss := trading - exact; miss*40000 > trading {
-		t.Fatalf("%d of %d seconds with trades not exact, over 0.0025%%", miss, trading)
+	if miss := trading - exact; miss*100000 > trading {
+		t.Fatalf("%d of %d seconds with trades not exact, over 0.001%%", miss, trading)
 	}
-	if minutesExact*10000 < minutes*9985 {
-		t.Fatalf("%d of %d minutes with trades exact, below 99.85%%", minutesExact, minutes)
+	if minutesExact*1000 < minutes*999 {
+		t.Fatalf("%d of %d minutes with trades exact, below 99.9%%", minutesExact, minutes)
 	}
 	if feasible*10000 < trading*9999 {
 		t.Fatalf("%d of %d seconds with trades pass leafFeasible, below 99.99%%", feasible, trading)
@@ -600,4 +590,69 @@ func jumpHour(t *testing.T, m *synth.Market, sym string, start int64) int64 {
 		}
 	}
 	return at / 3_600_000 * 3_600_000
+}
+
+// secondExact reports whether the trades sec of a second aggregate
+// exactly to its 1s candle c (at least a trade), with their volume and
+// taker-buy volume.
+func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
+	var qv, tbq int64
+	hi, lo := int64(0), int64(1)<<62
+	for _, tr := range sec {
+		px, sz := tr.Price.Units, tr.Size.Units
+		vol += sz
+		qv += px * sz
+		hi, lo = max(hi, px), min(lo, px)
+		if !tr.BuyerMaker {
+			tbb += sz
+			tbq += px * sz
+		}
+	}
+	ok = sec[0].Price == c.Open && sec[len(sec)-1].Price == c.Close && hi == c.High.Units && lo == c.Low.Units &&
+		vol == c.Volume.Units && qv == c.QuoteVolume.Units && tbb == c.TakerBuyBase.Units && tbq == c.TakerBuyQuote.Units
+	return ok, vol, tbb
+}
+
+// TestTradesAggregateToCandlesWide (CC_LONG_TAPE=1, about a minute with
+// -race) is TestTradesAggregateToCandles' exactness on a sample it was not
+// tuned on: six other seeds, four other venues, its six pairs, two hours
+// each spread over 2025: 907,484 seconds with trades, 61 not exact
+// (0.0067%, 44 of them on the thinnest pair; 131 before the changes of
+// that test's note), every one listed. It fails over 0.01%.
+func TestTradesAggregateToCandlesWide(t *testing.T) {
+	if os.Getenv("CC_LONG_TAPE") == "" {
+		t.Skip("CC_LONG_TAPE=1 runs it")
+	}
+	var trading, miss int
+	bySym := map[string]int{}
+	for seed := uint64(4); seed < 10; seed++ {
+		for _, ex := range []string{"bybit_spot", "gate_spot", "kucoin_spot", "binance_perpetual"} {
+			m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
+			for _, p := range aggPairs {
+				for h := uint64(0); h < 2; h++ {
+					start := ms("2025-01-01T00:00:00Z") + int64((seed*7919+h*104729+uint64(len(ex))*31)%8000)*3_600_000
+					cs := candles(t, m, p.Symbol, cc.Interval1s, start, start+3_600_000, far)
+					ts := trades(t, m, cc.TradeQuery{Symbol: p.Symbol, Start: start * us, End: (start + 3_600_000) * us})
+					k := 0
+					for _, c := range cs {
+						sec := ts[k : k+int(c.Trades)]
+						k += len(sec)
+						if len(sec) == 0 {
+							continue
+						}
+						trading++
+						if ok, _, _ := secondExact(c, sec); !ok {
+							miss++
+							bySym[p.Symbol]++
+							t.Logf("seed %d %s %s: second %d of %d trades not exact (leafFeasible %v)", seed, ex, p.Symbol, c.OpenTime, len(sec), leafFeasible(c))
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d seconds with trades not exact: %v", miss, trading, bySym)
+	if miss*10000 > trading {
+		t.Fatalf("%d of %d seconds with trades not exact, over 0.01%%", miss, trading)
+	}
 }

@@ -45,6 +45,8 @@ type tapeGen struct {
 	idx int64
 	ok  bool
 	nd  node
+	// fold lets repair fold free sweeps into one level (its last try).
+	fold bool
 }
 
 const tapeSalt = 0x7a9e5c3b1d2f4e61
@@ -317,10 +319,17 @@ func (tg *tapeGen) build(s *symbol, idx int64, n *node, a int, natural, times bo
 				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
 				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
 			}
-			// Last, the pins' sides chosen among all.
+			// Last, the pins' sides chosen among all, and the free sweeps
+			// folded where the target is at the side's extreme.
 			if (!okB || !okS) && tg.pinSides(n) {
 				okB = tg.sideQuote(true) == n.tbq || tg.repair(true, n.tbq, n)
 				okS = tg.sideQuote(false) == n.qv-n.tbq || tg.repair(false, n.qv-n.tbq, n)
+			}
+			if !okB || !okS {
+				tg.fold = true
+				okB = okB || tg.repair(true, n.tbq, n)
+				okS = okS || tg.repair(false, n.qv-n.tbq, n)
+				tg.fold = false
 			}
 		}
 	}
@@ -1051,10 +1060,13 @@ func (tg *tapeGen) sidePins(n *node) {
 // and its lots shared so that the group's Σ price×size is what the side
 // needs. First the other free orders move toward the target and lots move
 // into the group from the orders priced farthest from where it must go,
-// as far as needed for the group's need to lie within [l, h]. It
-// succeeds whenever the side can reach target at all with its pinned
-// prices (each pinned order keeping a lot per print) and at least two
-// free prints; it reports whether it did.
+// as far as needed for the group's need to lie within [l, h]; where they
+// cannot, the pinned orders' extra prints become free orders, and on
+// build's last try (tg.fold) the free sweeps fold into one level (a side
+// aimed at an extreme has every free lot there). It succeeds whenever the
+// side can reach target at all with its pinned prices (each pinned order
+// keeping a lot per print) and at least two free prints; it reports
+// whether it did.
 func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
 	for {
 		ok, short := tg.repairOnce(buy, target, n)
@@ -1072,7 +1084,24 @@ func (tg *tapeGen) repair(buy bool, target int64, n *node) bool {
 			}
 		}
 		if d < 0 {
-			return false
+			// Then a free sweep folds into one level, so that its
+			// lots can move to an extreme and into the group.
+			for j := range tg.ord {
+				o := &tg.ord[j]
+				if o.buy == buy && !o.pin && o.levels > 1 {
+					d = j
+					break
+				}
+			}
+			if d < 0 || !tg.fold {
+				return false
+			}
+			o := &tg.ord[d]
+			o.levels, o.off = 1, 0
+			for i := o.first; i < o.first+o.n; i++ {
+				tg.pr[i].lvl = 0
+			}
+			continue
 		}
 		for tg.ord[d].n >= 2 {
 			last := d == len(tg.ord)-1
