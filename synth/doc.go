@@ -111,7 +111,8 @@
 // split of the minute with provisional quote volumes it then always
 // uses) while the block's other minutes share the rest, the quiet
 // minutes moving within their room where the others cannot. A block
-// whose trading minutes are all quiet has no other minutes: its quote
+// whose trading minutes are all quiet (one or two of under 160 trades
+// among them taken as quiet too) has no other minutes: its quote
 // volumes, set by its hour, are not their natural sums, so lots of a
 // side move from its cheapest minutes to its dearest (or back) until the
 // difference lies within the minutes' room (moveQuietVolume, the minutes
@@ -125,10 +126,10 @@
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
 // 525,310 trading seconds is exact (TestTradesAggregateToCandles). NOT
 // every second everywhere: on a sample that test was not tuned on (other
-// seeds and venues, hours spread over a year; CC_LONG_TAPE=1), 61 of
-// 907,484 are not (0.0067%, mostly on the thinnest pair): seconds of a
-// minute whose quote volume lies beyond what its leaves reach by a few
-// units, and a few leaves whose candle no tape can trade.
+// seeds and venues, hours spread over a year; CC_LONG_TAPE=1), 15 of
+// 907,486 are not (0.0017%): single seconds of a minute whose quote
+// volume lies beyond what its leaves reach by a few units, and a few
+// leaves whose candle no tape can trade.
 // The leaves that are not exact get the
 // nearest tape the solver finds: always the count, the times, prices
 // inside [low, high] and a lot at least per trade, and the volume and

@@ -22,8 +22,14 @@ const quietTrades = 80
 
 // quiet reports whether minute n takes its quote volumes from its leaves.
 func (n *node) quiet() bool {
-	return n.trades > 0 && n.trades < quietTrades
+	return n.trades > 0 && (n.trades < quietTrades || n.qt)
 }
+
+// A block whose minutes are quiet but for at most lonelyBusy of under
+// 2·quietTrades trades takes those as quiet too: they alone would have to
+// absorb what the quiet ones' natural sums differ from the block's, and
+// their few leaves that absorb cannot.
+const lonelyBusy = 2
 
 // provisional is the quote volume and taker-buy quote volume a quiet
 // minute's split works with: its volume at its typical price, inside its
@@ -77,6 +83,18 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 // It returns the quiet minutes as a bit mask.
 func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 	k := len(kids)
+	busy, weak := 0, true
+	for i := range kids {
+		if n := &kids[i]; n.trades >= quietTrades {
+			busy++
+			weak = weak && n.trades < 2*quietTrades
+		}
+	}
+	if busy <= lonelyBusy && weak && busy < k {
+		for i := range kids {
+			kids[i].qt = kids[i].trades >= quietTrades
+		}
+	}
 	var mask uint32
 	for i := range kids {
 		n := &kids[i]
@@ -180,11 +198,13 @@ func (g *gen) pathVWAP(L int, n *node, idx int64) float64 {
 // all of it (its tapes then missed). Instead lots of that side move from
 // the minutes whose natural trades of the side are priced lowest to those
 // priced highest (or back), as many as it takes at their price gaps to
-// bring the side within half its room, and the minutes are split again;
-// a round or two meet the room. Trade counts stay, so trade ids do; a
-// minute keeps at least half its side's lots and two lots a trade, gains
-// at most as many as it had, and a one-sided minute stays one-sided. It
-// reports whether the block's trading minutes are all quiet.
+// bring the side within half its room, and the minutes are split again.
+// Their natural draws move with their lots, so it takes up to six rounds
+// and keeps the best. Trade counts stay, so trade ids do; a minute keeps
+// at least half its side's lots and two lots a trade and at most doubles
+// them (from the third round a quarter and fourfold), and a one-sided
+// minute stays one-sided. It reports whether the block's trading minutes
+// are all quiet.
 func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) bool {
 	k := len(kids)
 	var orig [maxFan][2]int64 // each minute's buys and sells before
@@ -195,31 +215,58 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 		orig[i] = [2]int64{kids[i].tbb, kids[i].vol - kids[i].tbb}
 	}
 	want := [2]int64{p.tbq, p.qv - p.tbq}
-	for range 4 {
-		var nat, lo, hi [2]int64 // buys, sells: natural sums and room
+	// The rounds move toward the room, but the minutes' natural draws
+	// move too: the best round is kept.
+	type state struct {
+		vol, tbb, qv, tbq int64
+		nat               [2]int64
+		room              [4]int64
+	}
+	var best [maxFan]state
+	bestMiss := int64(-1)
+	for round := 0; ; round++ {
+		var d, lo, hi [2]int64 // buys, sells: the difference and the room
+		d = want
 		for i := 0; i < k; i++ {
 			if mask&(1<<i) == 0 {
 				continue
 			}
 			q, r := &g.qnat[i], &g.qroom[i]
-			nat[0] += q[1]
-			nat[1] += q[0] - q[1]
+			d[0] -= q[1]
+			d[1] -= q[0] - q[1]
 			lo[0] += r[0]
 			hi[0] += r[1]
 			lo[1] += r[2]
 			hi[1] += r[3]
 		}
+		var miss int64
+		for side := 0; side < 2; side++ {
+			miss += max(lo[side]-d[side], d[side]-hi[side], 0)
+		}
+		if bestMiss < 0 || miss < bestMiss {
+			bestMiss = miss
+			for i := 0; i < k; i++ {
+				n := &kids[i]
+				best[i] = state{n.vol, n.tbb, n.qv, n.tbq, g.qnat[i], g.qroom[i]}
+			}
+		}
+		if miss == 0 || round == 6 {
+			break
+		}
 		var moved uint32
 		for side := 0; side < 2; side++ {
-			d := want[side] - nat[side]
-			if d >= lo[side] && d <= hi[side] {
+			if d[side] >= lo[side] && d[side] <= hi[side] {
 				continue
 			}
-			need := d - hi[side]/2
-			if d < 0 {
-				need = d - lo[side]/2
+			need := d[side] - hi[side]/2
+			if d[side] < 0 {
+				need = d[side] - lo[side]/2
 			}
-			moved |= g.moveSide(kids, side, need, &orig, mask)
+			f := int64(2) // (then 4: a minute keeps a quarter, grows at most fourfold)
+			if round >= 2 {
+				f = 4
+			}
+			moved |= g.moveSide(kids, side, need, f, &orig, mask)
 		}
 		if moved == 0 {
 			break
@@ -232,14 +279,20 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 			}
 		}
 	}
+	for i := 0; i < k; i++ {
+		b, n := &best[i], &kids[i]
+		n.vol, n.tbb, n.qv, n.tbq = b.vol, b.tbb, b.qv, b.tbq
+		g.qnat[i], g.qroom[i] = b.nat, b.room
+	}
 	return true
 }
 
 // moveSide moves lots of one side (0 buys, 1 sells) between the quiet
 // minutes among kids (mask) to change its natural quote volume by about
-// need, dearest from cheapest (need > 0) or back, widest price gap first
-// (moveQuietVolume). It returns the minutes it changed.
-func (g *gen) moveSide(kids []node, side int, need int64, orig *[maxFan][2]int64, mask uint32) (moved uint32) {
+// need, dearest from cheapest (need > 0) or back, widest price gap first,
+// each minute keeping a 1/f of its side's lots (orig) and growing at most
+// f-fold (moveQuietVolume). It returns the minutes it changed.
+func (g *gen) moveSide(kids []node, side int, need, f int64, orig *[maxFan][2]int64, mask uint32) (moved uint32) {
 	sideVol := func(n *node) int64 {
 		if side == 0 {
 			return n.tbb
@@ -278,15 +331,15 @@ func (g *gen) moveSide(kids []node, side int, need int64, orig *[maxFan][2]int64
 		if gap < 0.5 {
 			break
 		}
-		f, t := &kids[from], &kids[to]
-		give := min(sideVol(f)-(orig[from][side]+1)/2, f.vol-2*f.trades)
-		take := 2*orig[to][side] - sideVol(t)
+		D, t := &kids[from], &kids[to]
+		give := min(sideVol(D)-(orig[from][side]+f-1)/f, D.vol-2*D.trades)
+		take := f*orig[to][side] - sideVol(t)
 		x := min(give, take, int64(math.Ceil(left/gap)))
 		if x > 0 {
-			f.vol -= x
+			D.vol -= x
 			t.vol += x
 			if side == 0 {
-				f.tbb -= x
+				D.tbb -= x
 				t.tbb += x
 			}
 			left -= float64(x) * gap

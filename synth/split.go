@@ -344,7 +344,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
-		n.jx, n.nat = 0, false
+		n.jx, n.nat, n.qt = 0, false, false
 		if i == g.jumpKid {
 			n.jx = g.jumpE
 		}

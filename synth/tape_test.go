@@ -616,9 +616,10 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 // TestTradesAggregateToCandlesWide (CC_LONG_TAPE=1, about a minute with
 // -race) is TestTradesAggregateToCandles' exactness on a sample it was not
 // tuned on: six other seeds, four other venues, its six pairs, two hours
-// each spread over 2025: 907,484 seconds with trades, 61 not exact
-// (0.0067%, 44 of them on the thinnest pair; 131 before the changes of
-// that test's note), every one listed. It fails over 0.01%.
+// each spread over 2025: 907,486 seconds with trades, 15 not exact
+// (0.0017%; 131 before the blocks of quiet minutes moved lots, 61 before
+// they took up to two lonely busy minutes and kept their best of six
+// rounds), every one listed. It fails over 0.005%.
 func TestTradesAggregateToCandlesWide(t *testing.T) {
 	if os.Getenv("CC_LONG_TAPE") == "" {
 		t.Skip("CC_LONG_TAPE=1 runs it")
@@ -652,7 +653,7 @@ func TestTradesAggregateToCandlesWide(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d seconds with trades not exact: %v", miss, trading, bySym)
-	if miss*10000 > trading {
-		t.Fatalf("%d of %d seconds with trades not exact, over 0.01%%", miss, trading)
+	if miss*20000 > trading {
+		t.Fatalf("%d of %d seconds with trades not exact, over 0.005%%", miss, trading)
 	}
 }

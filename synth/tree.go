@@ -76,6 +76,9 @@ type node struct {
 	// nat marks a leaf of a quiet minute: its tape is its natural draw,
 	// whose quote volumes it has (quietQuote).
 	nat bool
+	// qt marks a minute its block takes as quiet beyond quietTrades
+	// (quietMinutes).
+	qt bool
 }
 
 // gen walks the tree for one symbol. It caches, per level, the children
