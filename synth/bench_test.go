@@ -21,10 +21,24 @@ func BenchmarkCandles1m(b *testing.B) { benchWindows(b, cc.Interval1m) }
 // BenchmarkCandles1s is BenchmarkCandles1m for 1s windows.
 func BenchmarkCandles1s(b *testing.B) { benchWindows(b, cc.Interval1s) }
 
+// BenchmarkCandles1mThin is BenchmarkCandles1m for a thin pair (a
+// default altcoin at 100, lots of a dollar): most of its minutes are quiet
+// (under 80 trades) and take their quote volumes from their leaves' tapes,
+// so each costs a split down to the seconds (quiet.go).
+func BenchmarkCandles1mThin(b *testing.B) {
+	m := synth.New(synth.Options{Seed: 7, Exchange: "binance_spot",
+		Pairs: []cc.Pair{{Base: "FOO", Quote: "USDT", Symbol: "FOOUSDT"}}})
+	benchWindowsOf(b, m, "FOOUSDT", cc.Interval1m)
+}
+
 // benchWindows generates 1000-candle windows of iv, each starting where
 // the last ended, and reports candles per second of wall-clock and CPU time.
 func benchWindows(b *testing.B, iv cc.Interval) {
-	m := benchMarket()
+	benchWindowsOf(b, benchMarket(), "BTCUSDT", iv)
+}
+
+// benchWindowsOf is benchWindows for symbol sym of market m.
+func benchWindowsOf(b *testing.B, m *synth.Market, sym string, iv cc.Interval) {
 	ctx := context.Background()
 	const n = 1000
 	span := n * iv.Millis()
@@ -35,7 +49,7 @@ func benchWindows(b *testing.B, iv cc.Interval) {
 	total := 0
 	for i := 0; i < b.N; i++ {
 		s := start + int64(i)*span
-		cs, err := m.Candles(ctx, "BTCUSDT", iv, s, s+span, s+span)
+		cs, err := m.Candles(ctx, sym, iv, s, s+span, s+span)
 		if err != nil || len(cs) != n {
 			b.Fatalf("got %d candles, %v", len(cs), err)
 		}
