@@ -104,8 +104,9 @@
 // shares its lots with a pin of its side), and what even those cannot,
 // lots move between the minute's leaves (shiftLots: toward where a
 // side's lots reach further, or buys trading places with sells) and the
-// quote volumes are shared again; each block's volumes are its leaves'
-// sums. A quiet minute (under 80 trades, quiet.go) has few leaves that
+// quote volumes are shared again, and last a leaf that absorbs widens its
+// high or low inside the minute's range (widenLeaf); each block's volumes
+// are its leaves' sums. A quiet minute (under 80 trades, quiet.go) has few leaves that
 // absorb: its quote volumes come from below, every other leaf taking its
 // natural draw's, computed by its 15-minute block's split (quietQuote, a
 // split of the minute with provisional quote volumes it then always
@@ -126,8 +127,8 @@
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
 // 525,310 trading seconds is exact (TestTradesAggregateToCandles). NOT
 // every second everywhere: on samples that test was not tuned on (other
-// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 15
-// of 907,486 and 717 of 5,683,783 are not (0.0017% and 0.013%): seconds
+// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 11
+// of 907,486 and 674 of 5,683,783 are not (0.0012% and 0.012%): seconds
 // of a minute whose leaves, mostly trades of a lot or two, do not reach
 // its quote volume (the rest of it lands on a few leaves), and a few
 // leaves whose candle no tape can trade. Knowing that would take a split

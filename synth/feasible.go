@@ -398,6 +398,11 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 		prev[0], prev[1] = prev[1], rest
 		rest = g.leafQuotes(kids, &p, quiet, want == nil)
 	}
+	// Last, leaves that absorb widen their range inside the minute's
+	// toward the miss (widenLeaf), and the quote volumes are shared again.
+	for w := 0; w < 4 && rest != [2]int64{} && g.widenLeaf(kids, rest); w++ {
+		rest = g.leafQuotes(kids, &p, quiet, want == nil)
+	}
 	top := -1
 	for i := range kids {
 		for j := 0; j < fan; j++ {
@@ -455,6 +460,76 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// widenLeaf widens the range of one leaf that absorbs, inside the
+// minute's (its blocks' extremes), toward the side that misses most (rest:
+// buys, sells): its high up or its low down by as many ticks as that
+// side's lots there would need, so that its band reaches the rest. The
+// leaf keeps enough free trades to absorb (one of them now prints the new
+// extreme); its block's extreme follows. It reports whether it widened one.
+func (g *gen) widenLeaf(kids []node, rest [2]int64) bool {
+	fan := levels[leafLevel].fan
+	H, L := kids[0].h, kids[0].l
+	for i := range kids {
+		H, L = max(H, kids[i].h), min(L, kids[i].l)
+	}
+	side := 0
+	if abs64(rest[1]) > abs64(rest[0]) {
+		side = 1
+	}
+	for range 2 {
+		r := rest[side]
+		if r != 0 {
+			up := r > 0
+			best, bi := int64(0), -1
+			for i := range kids {
+				for j := 0; j < fan; j++ {
+					n := &g.qleaf[i][j]
+					x := i*maxFan + j
+					if n.trades == 0 || g.lkind[x] != leafAbsorbs {
+						continue
+					}
+					z := n.tbb
+					if side == 1 {
+						z = n.vol - n.tbb
+					}
+					h, l, d := n.h, n.l, H-n.h
+					if up {
+						h = H
+					} else {
+						l, d = L, n.l-L
+					}
+					if z < 3 || d <= 0 || n.trades < pinsOf(n.o, h, l, n.c)+naturalFree {
+						continue
+					}
+					if gain := z * d; gain > best {
+						best, bi = gain, x
+					}
+				}
+			}
+			if bi >= 0 {
+				n := &g.qleaf[bi/maxFan][bi%maxFan]
+				z := n.tbb
+				if side == 1 {
+					z = n.vol - n.tbb
+				}
+				d := ceilDiv(abs64(r), z) + 1
+				b := &kids[bi/maxFan]
+				if up {
+					n.h = min(H, n.h+d)
+					b.h = max(b.h, n.h)
+				} else {
+					n.l = max(L, n.l-d)
+					b.l = min(b.l, n.l)
+				}
+				g.lstale[bi] = true
+				return true
+			}
+		}
+		side = 1 - side
+	}
+	return false
 }
 
 // leafQuotes sets the quote volumes of the minute's leaves (g.qleaf, the

@@ -618,13 +618,13 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 // not tuned on, its six pairs at hours spread over a year, every second
 // not exact listed:
 //   - 2025: seeds 4-9, bybit_spot, gate_spot, kucoin_spot,
-//     binance_perpetual: 15 of 907,486 seconds with trades (0.0017%; 131
+//     binance_perpetual: 11 of 907,486 seconds with trades (0.0012%; 131
 //     at a642d59). It fails over 0.005%.
 //   - 2024: seeds 10-39, okx_perpetual, mexc_spot, coinbase_spot,
-//     hyperliquid_spot, kraken_spot: 717 of 5,683,783 (0.013%; 1,225 at
-//     a642d59), clustered in minutes whose leaves are mostly trades of a
-//     lot or two and cannot reach the minute's quote volume. It fails over
-//     0.02%.
+//     hyperliquid_spot, kraken_spot: 674 of 5,683,783 (0.012%; 1,225 at
+//     a642d59), clustered in minutes whose volume sits on a few leaves of
+//     few trades, the rest trades of a lot or two, which cannot reach the
+//     minute's quote volume. It fails over 0.02%.
 func TestTradesAggregateToCandlesWide(t *testing.T) {
 	if os.Getenv("CC_LONG_TAPE") == "" {
 		t.Skip("CC_LONG_TAPE=1 runs it")
