@@ -675,3 +675,28 @@ func TestTradesAggregateToCandlesWide(t *testing.T) {
 		}
 	}
 }
+
+// A leaf that absorbs widens its range inside its minute's when the
+// minute's leaves cannot reach its quote volume otherwise (widenLeaf): a
+// kucoin XRPUSDT minute of 246 trades of a lot or two, whose sells missed
+// by 22 units, the whole of it dumped on its 72-trade second (o = h 3450,
+// l = c 3449), which no tape then matched. That second now prints a high
+// a tick above its open and aggregates exactly, and the minute keeps its
+// high.
+func TestALeafWidensToTakeWhatItsMinuteMisses(t *testing.T) {
+	m := synth.New(synth.Options{Seed: 9, Exchange: "kucoin_spot", Pairs: aggPairs})
+	const minute = int64(1763092860000)
+	m1 := candles(t, m, "XRPUSDT", cc.Interval1m, minute, minute+60_000, far)[0]
+	cs := candles(t, m, "XRPUSDT", cc.Interval1s, minute, minute+1000, far)
+	c := cs[0]
+	if c.Trades != 72 || c.Open.Units != 3450 || c.Low.Units != 3449 || c.Close.Units != 3449 {
+		t.Fatalf("the second is not the one this test is about: %+v", c)
+	}
+	if c.High.Units <= c.Open.Units || c.High.Units > m1.High.Units {
+		t.Fatalf("high %d: not widened above its open %d within the minute's high %d", c.High.Units, c.Open.Units, m1.High.Units)
+	}
+	ts := trades(t, m, cc.TradeQuery{Symbol: "XRPUSDT", Start: minute * us, End: (minute + 1000) * us})
+	if ok, _, _ := secondExact(c, ts); !ok {
+		t.Fatalf("the widened second's trades do not aggregate to it: %+v", c)
+	}
+}
