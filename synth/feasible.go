@@ -384,15 +384,19 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	}
 	rest := g.leafQuotes(kids, &p, quiet, want == nil)
 	var prev [2][2]int64
+	wide := false
 	for try := 0; try < 2*maxShifts && rest != [2]int64{}; try++ {
-		// Where the moves run out, go back and forth or take too long,
-		// the donors whose lots make up the most (wide) carry on.
-		wide := try >= maxShifts
-		if (try >= 2 && try != maxShifts && rest == prev[0]) || !g.shiftLots(kids, rest, wide) {
+		// Where the moves run out, go back and forth or take maxShifts
+		// tries, the donors whose lots make up the most (wide) carry on,
+		// to 2·maxShifts tries in all.
+		if !wide && try == maxShifts {
+			wide, prev = true, [2][2]int64{}
+		}
+		if (prev != [2][2]int64{} && rest == prev[0]) || !g.shiftLots(kids, rest, wide) {
 			if wide {
 				break
 			}
-			try = maxShifts - 1
+			wide, prev = true, [2][2]int64{}
 			continue
 		}
 		prev[0], prev[1] = prev[1], rest

@@ -450,8 +450,10 @@ var aggPairs = []cc.Pair{
 // on the narrower sample this test had before, 42% before the splits gave
 // leaves a trade per price, 85.2% before the exact repair and
 // minuteLeaves, 99.3% before quiet minutes and adjust). The test allows
-// 0.001% (5 seconds) and 99.9% of the minutes with trades: other samples
-// are not all exact (see doc.go).
+// no miss on the baseline amd64 build, whose candles the golden
+// fingerprints pin, five elsewhere (fused multiply-adds move the last bits
+// of a draw, so the path), and 99.9% of the minutes with trades. Other
+// samples are not all exact (see doc.go).
 func TestTradesAggregateToCandles(t *testing.T) {
 	type hours struct{ quiet, busy string }
 	days := map[uint64]hours{
@@ -567,8 +569,8 @@ func TestTradesAggregateToCandles(t *testing.T) {
 	if miss := mid - midExact; miss*30000 > mid {
 		t.Fatalf("%d of %d feasible seconds with 10+ trades have no exact tape", miss, mid)
 	}
-	if miss := trading - exact; miss*100000 > trading {
-		t.Fatalf("%d of %d seconds with trades not exact, over 0.001%%", miss, trading)
+	if miss := trading - exact; miss > tapeMissesAllowed {
+		t.Fatalf("%d of %d seconds with trades not exact, over %d (%v)", miss, trading, tapeMissesAllowed, missBySym)
 	}
 	if minutesExact*1000 < minutes*999 {
 		t.Fatalf("%d of %d minutes with trades exact, below 99.9%%", minutesExact, minutes)
@@ -618,10 +620,10 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 // not tuned on, its six pairs at hours spread over a year, every second
 // not exact listed:
 //   - 2025: seeds 4-9, bybit_spot, gate_spot, kucoin_spot,
-//     binance_perpetual: 11 of 907,486 seconds with trades (0.0012%; 131
+//     binance_perpetual: 10 of 907,486 seconds with trades (0.0011%; 131
 //     at a642d59). It fails over 0.005%.
 //   - 2024: seeds 10-39, okx_perpetual, mexc_spot, coinbase_spot,
-//     hyperliquid_spot, kraken_spot: 674 of 5,683,783 (0.012%; 1,225 at
+//     hyperliquid_spot, kraken_spot: 677 of 5,683,783 (0.012%; 1,225 at
 //     a642d59), clustered in minutes whose volume sits on a few leaves of
 //     few trades, the rest trades of a lot or two, which cannot reach the
 //     minute's quote volume. It fails over 0.02%.
