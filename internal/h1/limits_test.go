@@ -387,6 +387,11 @@ func TestMaxConnsRefusesPolitely(t *testing.T) {
 		if got := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET"); len(got) != 1 || !strings.HasPrefix(got[0], "200") {
 			t.Fatalf("under the cap: %q", got)
 		}
+		// The client reads EOF once the server has shut its side; the
+		// server counts the connection closed a moment later, and a
+		// connection opened in between would find the cap reached
+		// (a WebSocket dial failed so once, "bad handshake": its 503).
+		eventually(t, "1 open after the exchange", func() bool { return s.Stats().Open == 1 })
 	}
 
 	idle := dial()
