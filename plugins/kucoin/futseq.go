@@ -42,6 +42,11 @@ import (
 // skipped, not counted: the sequence jumps seqJump a step over it, so
 // sequences still grow with time, and no stream saw the jump. While a stream runs, everything
 // is counted, however far behind the stream fell.
+// snapAhead is how many steps a REST snapshot may be ahead of the newest
+// step a running stream has asked for: one, the step boundary a request
+// and a stream reach in either order.
+const snapAhead = 1
+
 const (
 	seqEvery  = 64
 	seqRecent = 256
@@ -166,11 +171,15 @@ func (c *seqCounter) At(ctx context.Context, books cc.Books, t int64) (int64, er
 }
 
 // Snapshot is the grid instant a REST book asked for at t is served at,
-// and its sequence: t, unless a level2 stream runs more than seqGap
+// and its sequence: t, unless a level2 stream runs more than snapAhead
 // steps behind it, when it is the newest instant counted — the book the
-// streams have reached — rather than one the request would wait for the
-// whole gap to be counted to (a stream falls that far behind only on a
-// machine too slow for the clock's speed).
+// streams have reached. A stream falls behind on a machine too slow for
+// the clock's speed (one change a message: a busy step is thousands), and
+// a snapshot ahead of it hands a client changes older than its book
+// after it: ccxt's kucoinfutures, which applies every change once synced,
+// then showed crossed books and an empty side until the stream caught up
+// (fresh-clone CI, speed 5). The request does not wait for the stream
+// either.
 func (c *seqCounter) Snapshot(ctx context.Context, books cc.Books, t int64) (int64, int64, error) {
 	t = floorStep(t)
 	c.mu.Lock()
@@ -178,7 +187,7 @@ func (c *seqCounter) Snapshot(ctx context.Context, books cc.Books, t int64) (int
 	if err := c.start(ctx, books, t); err != nil {
 		return 0, 0, err
 	}
-	if c.streams > 0 && t-c.hi > seqGap*seqStep {
+	if c.streams > 0 && t-c.hi > snapAhead*seqStep {
 		t = c.hi
 	}
 	seq, err := c.at(ctx, t)

@@ -93,6 +93,10 @@ func TestSeqCounterCountsFromItsAnchor(t *testing.T) {
 	if at, _, _ := c.Snapshot(ctx, f, next); at != next {
 		t.Fatalf("a snapshot a step ahead of the stream: at %d, not %d", at, next)
 	}
+	// Two steps ahead, the stream is behind: the snapshot is its newest.
+	if at, seq, _ := c.Snapshot(ctx, f, c.hi+2*seqStep); at != c.hi || seq != c.hiSeq {
+		t.Fatalf("a snapshot two steps ahead of the stream: at %d seq %d, the counter at %d seq %d", at, seq, c.hi, c.hiSeq)
+	}
 	// Ten minutes later, nobody having asked: skipped, upward.
 	c.Streaming(-1)
 	hi := c.hi
