@@ -141,8 +141,12 @@ func TestLatencyErrorsAndLimitsMeasuredAgainstTheCommand(t *testing.T) {
 	wg.Wait()
 	added := trimmedMean(rts["/api/v3/ping"]) - trimmedMean(rts["/api/v3/time"])
 	t.Logf("mean added latency with --latency 100ms: %v", added)
-	if added < 95*time.Millisecond || added > 105*time.Millisecond {
-		t.Errorf("mean added latency %v, want 100ms ± 5ms", added)
+	// The added latency is a timer, which a loaded machine wakes late and
+	// never early, and the baseline has none: above, the bound leaves
+	// that lateness room (a fresh-clone CI run on a doubly loaded machine
+	// measured 105.6 ms); below, it stays tight.
+	if added < 95*time.Millisecond || added > 115*time.Millisecond {
+		t.Errorf("mean added latency %v, want 100ms (-5ms, +15ms for a loaded machine's timer lateness)", added)
 	}
 
 	e := startSynth(t, "binance_spot", "--listen", "127.0.0.1:0", "--error-rate", "0.3", "--seed", "11", "--no-rate-limit")
