@@ -494,10 +494,7 @@ func (g *gen) widenLeaf(kids []node, rest [2]int64) bool {
 					if n.trades == 0 || g.lkind[x] != leafAbsorbs {
 						continue
 					}
-					z := n.tbb
-					if side == 1 {
-						z = n.vol - n.tbb
-					}
+					z, _ := n.sideOf(side)
 					h, l, d := n.h, n.l, H-n.h
 					if up {
 						h = H
@@ -514,10 +511,7 @@ func (g *gen) widenLeaf(kids []node, rest [2]int64) bool {
 			}
 			if bi >= 0 {
 				n := &g.qleaf[bi/maxFan][bi%maxFan]
-				z := n.tbb
-				if side == 1 {
-					z = n.vol - n.tbb
-				}
+				z, _ := n.sideOf(side)
 				d := ceilDiv(abs64(r), z) + 1
 				b := &kids[bi/maxFan]
 				if up {
@@ -676,10 +670,7 @@ func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
 		if keep == 0 {
 			continue
 		}
-		z := D.tbb
-		if side == 1 {
-			z = D.vol - D.tbb
-		}
+		z, _ := D.sideOf(side)
 		spare := min(z-keep, D.vol-D.trades) // lots D can give
 		for j := 0; j < len(kids)*maxFan && spare > 0; j++ {
 			R := &g.qleaf[j/maxFan][j%maxFan]
@@ -709,6 +700,14 @@ func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
 	return true
 }
 
+// sideOf is n's lots and quote volume of one side (0 buys, 1 sells).
+func (n *node) sideOf(side int) (lots, quote int64) {
+	if side == 0 {
+		return n.tbb, n.tbq
+	}
+	return n.vol - n.tbb, n.qv - n.tbq
+}
+
 // sidePrice is the one price at which natural leaf n trades every lot of
 // a side (0 buys), whatever their number, and the lots of the side it
 // must keep (0: none such). A leaf of one trade on that side trades at
@@ -717,10 +716,7 @@ func (g *gen) exactLots(kids []node, rest [2]int64, side int) bool {
 // its lots), which a change of lots does not move while both sides keep
 // one.
 func sidePrice(n *node, side int) (p, keep int64) {
-	z, q := n.tbb, n.tbq
-	if side == 1 {
-		z, q = n.vol-n.tbb, n.qv-n.tbq
-	}
+	z, q := n.sideOf(side)
 	switch {
 	case z <= 0:
 		return 0, 0
@@ -767,10 +763,7 @@ func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap, wide bool) bo
 			if n.trades == 0 || g.lkind[x] == 0 {
 				continue
 			}
-			z := n.tbb
-			if !buy {
-				z = n.vol - n.tbb
-			}
+			z, _ := n.sideOf(side)
 			v := reach(n, x)
 			// The donor gives a lot of the side; the receiver takes it
 			// (swap: and gives a lot of the other side).
@@ -800,10 +793,7 @@ func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap, wide bool) bo
 				if n.trades == 0 || g.lkind[x] == 0 || x == r {
 					continue
 				}
-				z := n.tbb
-				if !buy {
-					z = n.vol - n.tbb
-				}
+				z, _ := n.sideOf(side)
 				v := reach(n, x)
 				if z <= 0 || n.vol <= n.trades || !better(rv, v) {
 					continue
@@ -819,10 +809,7 @@ func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap, wide bool) bo
 	}
 	D, R := &g.qleaf[d/maxFan][d%maxFan], &g.qleaf[r/maxFan][r%maxFan]
 	gain := abs64(rv - dv)
-	z := D.tbb
-	if !buy {
-		z = D.vol - D.tbb
-	}
+	z, _ := D.sideOf(side)
 	k := min((abs64(rest[side])+gain-1)/gain, z)
 	if swap {
 		k = min(k, R.vol-R.tbb)

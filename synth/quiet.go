@@ -293,19 +293,13 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 // each minute keeping a 1/f of its side's lots (orig) and growing at most
 // f-fold (moveQuietVolume). It returns the minutes it changed.
 func (g *gen) moveSide(kids []node, side int, need, f int64, orig *[maxFan][2]int64, mask uint32) (moved uint32) {
-	sideVol := func(n *node) int64 {
-		if side == 0 {
-			return n.tbb
-		}
-		return n.vol - n.tbb
-	}
 	// The minutes holding the side, by its natural price, the donors
 	// first (need > 0: the cheapest).
 	var ord [maxFan]int
 	var px [maxFan]float64
 	nm := 0
 	for i := range kids {
-		v := sideVol(&kids[i])
+		v, _ := kids[i].sideOf(side)
 		if mask&(1<<i) == 0 || orig[i][side] <= 0 || v <= 0 {
 			continue
 		}
@@ -332,8 +326,10 @@ func (g *gen) moveSide(kids []node, side int, need, f int64, orig *[maxFan][2]in
 			break
 		}
 		D, t := &kids[from], &kids[to]
-		give := min(sideVol(D)-(orig[from][side]+f-1)/f, D.vol-2*D.trades)
-		take := f*orig[to][side] - sideVol(t)
+		dv, _ := D.sideOf(side)
+		tv, _ := t.sideOf(side)
+		give := min(dv-(orig[from][side]+f-1)/f, D.vol-2*D.trades)
+		take := f*orig[to][side] - tv
 		x := min(give, take, int64(math.Ceil(left/gap)))
 		if x > 0 {
 			D.vol -= x
