@@ -225,20 +225,8 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 	var best [maxFan]state
 	bestMiss := int64(-1)
 	for round := 0; ; round++ {
-		var d, lo, hi [2]int64 // buys, sells: the difference and the room
-		d = want
-		for i := 0; i < k; i++ {
-			if mask&(1<<i) == 0 {
-				continue
-			}
-			q, r := &g.qnat[i], &g.qroom[i]
-			d[0] -= q[1]
-			d[1] -= q[0] - q[1]
-			lo[0] += r[0]
-			hi[0] += r[1]
-			lo[1] += r[2]
-			hi[1] += r[3]
-		}
+		nat, lo, hi := g.quietSums(k, mask)
+		d := [2]int64{want[0] - nat[0], want[1] - nat[1]} // buys, sells
 		var miss int64
 		for side := 0; side < 2; side++ {
 			miss += max(lo[side]-d[side], d[side]-hi[side], 0)
@@ -358,19 +346,8 @@ func (g *gen) moveSide(kids []node, side int, need, f int64, orig *[maxFan][2]in
 // volumes (quietMinutes then aims the split at them) and g.qbuy.
 func (g *gen) spreadQuiet(kids []node, p *node, mask uint32) {
 	k := len(kids)
-	var nat, up, down [2]int64
-	for i := 0; i < k; i++ {
-		if mask&(1<<i) == 0 {
-			continue
-		}
-		q, r := &g.qnat[i], &g.qroom[i]
-		nat[0] += q[1]
-		nat[1] += q[0] - q[1]
-		for s := 0; s < 2; s++ {
-			down[s] -= r[2*s]
-			up[s] += r[2*s+1]
-		}
-	}
+	nat, lo, up := g.quietSums(k, mask)
+	down := [2]int64{-lo[0], -lo[1]}
 	d := [2]int64{p.tbq - nat[0], p.qv - p.tbq - nat[1]}
 	for i := 0; i < k; i++ {
 		if mask&(1<<i) == 0 {
@@ -389,4 +366,23 @@ func (g *gen) spreadQuiet(kids []node, p *node, mask uint32) {
 		g.qbuy[i] = float64(q[1]) + x[0]
 		kids[i].qv = q[0] + int64(math.Round(x[0]+x[1]))
 	}
+}
+
+// quietSums is the natural quote volumes of the quiet minutes among the
+// first k (mask), buys and sells, and how far their room moves each down
+// (lo, at most 0) and up (hi).
+func (g *gen) quietSums(k int, mask uint32) (nat, lo, hi [2]int64) {
+	for i := 0; i < k; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		q, r := &g.qnat[i], &g.qroom[i]
+		nat[0] += q[1]
+		nat[1] += q[0] - q[1]
+		for s := 0; s < 2; s++ {
+			lo[s] += r[2*s]
+			hi[s] += r[2*s+1]
+		}
+	}
+	return nat, lo, hi
 }
