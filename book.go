@@ -62,7 +62,9 @@ type Books interface {
 	// makes every diff continue the one before (FirstSeq = previous
 	// LastSeq+1), within a call and across calls over adjacent windows; a
 	// stream that drops empty diffs carries their ids into the next one.
-	// Steps are aligned to multiples of step (the last ends at to).
+	// Steps end at from + k·step (the last at to): a stream whose
+	// windows start on a beat of its own (from a multiple of step plus a
+	// phase) gets its steps on that beat.
 	Diffs(ctx context.Context, symbol string, from, to, step int64, depth int) ([]BookDiff, error)
 }
 

@@ -120,7 +120,7 @@ func (f *MarketFeed) Subscribe(ctx context.Context, symbol string, iv Interval, 
 		step = 1000
 	}
 	ch := make(chan Update, n)
-	go f.run(ctx, feedGroupKey{symbol, iv, step}, ch, nil)
+	go f.run(ctx, feedGroupKey{symbol, iv, step, tickPhase(ctx, step)}, ch, nil)
 	return ch, nil
 }
 
@@ -150,7 +150,7 @@ func (f *MarketFeed) tick(ctx context.Context, k feedGroupKey, at int64) (feedTi
 	}
 	// The next push: the following cadence tick, or this candle's close
 	// if that comes first; after a final, the first tick of the next.
-	t.next = (at/k.step + 1) * k.step
+	t.next = k.phase + (floorDiv(at-k.phase, k.step)+1)*k.step
 	if final {
 		t.next = closeAt + 1
 	} else if t.next > closeAt {
@@ -166,8 +166,9 @@ func (f *MarketFeed) wait(t feedTick) time.Duration {
 	return max(0, f.Clock.RealDuration(time.UnixMilli(t.next).Sub(f.Clock.Now())))
 }
 
-// nextAt is the instant of the push after t, woken now.
-func (f *MarketFeed) nextAt(t feedTick, step int64) int64 {
+// nextAt is the instant of the push after t, woken now, for a cadence of
+// step ms at phase ms past its multiples.
+func (f *MarketFeed) nextAt(t feedTick, step, phase int64) int64 {
 	at := t.next
 	if !t.final && t.next != t.closeAt {
 		// Late wake-ups push the candle as it stands now, but never
@@ -178,7 +179,7 @@ func (f *MarketFeed) nextAt(t feedTick, step int64) int64 {
 		// (see candle).
 		q := max(1, step/4)
 		if now := f.Clock.NowMillis(); now >= at+q {
-			at = min(now/q*q, t.closeAt)
+			at = min(phase+floorDiv(now-phase, q)*q, t.closeAt)
 		}
 	}
 	return at
@@ -222,7 +223,7 @@ func (f *MarketFeed) run(ctx context.Context, k feedGroupKey, ch chan Update, pe
 			return
 		}
 		var ok bool
-		if t, ok = f.tick(ctx, k, f.nextAt(t, k.step)); !ok {
+		if t, ok = f.tick(ctx, k, f.nextAt(t, k.step, k.phase)); !ok {
 			return
 		}
 	}
@@ -238,6 +239,7 @@ type feedGroupKey struct {
 	symbol string
 	iv     Interval
 	step   int64
+	phase  int64 // ms past the multiples of step the pushes are at
 }
 
 type feedGroup struct {
@@ -319,7 +321,7 @@ func (f *MarketFeed) tickGroup(k feedGroupKey, g *feedGroup) {
 		if !due {
 			continue // woken by a leave, and someone joined since
 		}
-		nt, ok := f.tick(context.Background(), k, f.nextAt(t, k.step))
+		nt, ok := f.tick(context.Background(), k, f.nextAt(t, k.step, k.phase))
 		if !ok {
 			// The Market failed: every subscription ends, as each one
 			// on its own would.
@@ -384,4 +386,22 @@ func Ticking(ctx context.Context) context.Context {
 func IsTicking(ctx context.Context) bool {
 	v, _ := ctx.Value(tickingKey{}).(bool)
 	return v
+}
+
+type tickPhaseKey struct{}
+
+// TickingAt is Ticking for a beat at phase past the multiples of the
+// subscription's cadence rather than on them: an exchange times some
+// streams per symbol (Binance's depth diffs of different symbols carry
+// event times on beats of their own), and streams of many symbols then
+// do not all push at one instant. A MarketFeed takes phase modulo the
+// cadence, in whole milliseconds.
+func TickingAt(ctx context.Context, phase time.Duration) context.Context {
+	return context.WithValue(Ticking(ctx), tickPhaseKey{}, phase)
+}
+
+// tickPhase is ctx's TickingAt phase in ms, in [0, step).
+func tickPhase(ctx context.Context, step int64) int64 {
+	v, _ := ctx.Value(tickPhaseKey{}).(time.Duration)
+	return v.Milliseconds() - floorDiv(v.Milliseconds(), step)*step
 }

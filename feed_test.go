@@ -241,3 +241,57 @@ func TestMarketFeedSlowReader(t *testing.T) {
 		}
 	}
 }
+
+// A beat marked TickingAt pushes at its phase past the cadence's
+// multiples (late wake-ups at its phase past a quarter cadence's), and
+// a beat without one on the multiples: two symbols' streams so marked are
+// not due at one instant.
+func TestMarketFeedTicksAtAPhase(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	base := time.Date(2024, 1, 1, 0, 0, 50, 0, time.UTC)
+	clock := &cc.Clock{Base: base, Start: time.Now(), Speed: 4} // 100 virtual ms in 25 real
+	feed := &cc.MarketFeed{Market: stepMarket{}, Clock: clock}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, tc := range []struct {
+		ctx   context.Context
+		phase int64
+	}{
+		{cc.TickingAt(ctx, 37*time.Millisecond), 37},
+		{cc.TickingAt(ctx, 237*time.Millisecond), 37}, // modulo the cadence
+		{cc.TickingAt(ctx, -63*time.Millisecond), 37},
+		{cc.Ticking(ctx), 0},
+	} {
+		if !cc.IsTicking(tc.ctx) {
+			t.Fatal("TickingAt does not mark the context Ticking")
+		}
+		ch, err := feed.Subscribe(tc.ctx, "BTCUSDT", cc.Interval1s, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onBeat, onQuarter := 0, 0
+		deadline := time.After(10 * time.Second)
+		for i := 0; i < 24; i++ {
+			select {
+			case u := <-ch:
+				if i == 0 || u.Candle.Closed || u.EventTime%1000 == 0 {
+					continue // the first (now), a candle's final and the next's first
+				}
+				switch r := ((u.EventTime-tc.phase)%100 + 100) % 100; {
+				case r == 0:
+					onBeat++
+				case r%25 == 0:
+					onQuarter++ // a late wake-up
+				default:
+					t.Fatalf("phase %d: a push at %d (%d ms past the beat)", tc.phase, u.EventTime, r)
+				}
+			case <-deadline:
+				t.Fatalf("phase %d: %d pushes in 10 s", tc.phase, i)
+			}
+		}
+		if onBeat < 10 {
+			t.Errorf("phase %d: %d pushes on the beat, %d late", tc.phase, onBeat, onQuarter)
+		}
+	}
+	cancel()
+}

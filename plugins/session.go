@@ -696,7 +696,7 @@ type WSCloser interface {
 // from the Feed is passed to encode and the result sent (nil results are
 // skipped). Subscribing a key twice is a no-op.
 func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Duration, encode func(cc.Update) []byte) error {
-	return s.subscribe(key, symbol, iv, every, false, encode)
+	return s.subscribe(key, symbol, iv, every, nil, encode)
 }
 
 // SubscribeTicks is Subscribe for a stream that is not a kline stream (a
@@ -706,10 +706,18 @@ func (s *Session) Subscribe(key, symbol string, iv cc.Interval, every time.Durat
 // market instead of as a recorded 1s kline stream, and does not count it
 // as one.
 func (s *Session) SubscribeTicks(key, symbol string, every time.Duration, encode func(cc.Update) []byte) error {
-	return s.subscribe(key, symbol, cc.Interval1s, every, true, encode)
+	return s.subscribe(key, symbol, cc.Interval1s, every, cc.Ticking, encode)
 }
 
-func (s *Session) subscribe(key, symbol string, iv cc.Interval, every time.Duration, ticks bool, encode func(cc.Update) []byte) error {
+// SubscribeTicksAt is SubscribeTicks on a beat phase past the multiples of
+// every (cc.TickingAt): the EventTimes encode gets are on that beat.
+func (s *Session) SubscribeTicksAt(key, symbol string, every, phase time.Duration, encode func(cc.Update) []byte) error {
+	return s.subscribe(key, symbol, cc.Interval1s, every, func(ctx context.Context) context.Context { return cc.TickingAt(ctx, phase) }, encode)
+}
+
+// subscribe starts the stream; mark, when not nil, marks the Feed
+// subscription's context as a beat (cc.Ticking).
+func (s *Session) subscribe(key, symbol string, iv cc.Interval, every time.Duration, mark func(context.Context) context.Context, encode func(cc.Update) []byte) error {
 	s.mu.Lock()
 	if _, ok := s.subs[key]; ok {
 		s.mu.Unlock()
@@ -727,8 +735,8 @@ func (s *Session) subscribe(key, symbol string, iv cc.Interval, every time.Durat
 	gate := s.handling
 	s.mu.Unlock()
 	fctx := ctx
-	if ticks {
-		fctx = cc.Ticking(ctx)
+	if mark != nil {
+		fctx = mark(ctx)
 	}
 	ch, err := s.env.Feed.Subscribe(fctx, symbol, iv, every)
 	if err != nil {

@@ -496,18 +496,19 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 		out = append(out, d)
 	}
 	if a, b := max(from, sp.held), min(to, sp.first); a < b {
-		out = append(out, sp.recordedDiffs(a, b, step, 0)...)
+		out = append(out, sp.recordedDiffs(a, b, from, step, 0)...)
 	}
 	if a, b := max(from, sp.first), min(to, sp.last); a < b {
-		out = append(out, sp.recordedDiffs(a, b, step, depth)...)
+		out = append(out, sp.recordedDiffs(a, b, from, step, depth)...)
 	}
 	if to > sp.last {
 		if rb.synth == nil {
 			return nil, errNoBooks
 		}
+		// The first step end after the recording, on the window's beat.
 		seam := sp.last + 1
 		if step > 0 {
-			seam = (sp.last/step + 1) * step
+			seam = stepEnd(sp.last+1, from, step)
 		}
 		if from < seam && seam <= to {
 			d, err := rb.seamDiff(ctx, symbol, sp, seam, depth, false)
@@ -520,19 +521,31 @@ func (rb *recordedBooks) Diffs(ctx context.Context, symbol string, from, to, ste
 			return nil, err
 		}
 	}
-	return oneAStep(out, step), nil
+	return oneAStep(out, from, step), nil
+}
+
+// stepEnd is the end of the step of step µs that t is in, the steps
+// ending at origin + k·step: the first of those at or after t.
+func stepEnd(t, origin, step int64) int64 {
+	d := t - origin
+	k := d / step
+	if d%step > 0 {
+		k++
+	}
+	return origin + k*step
 }
 
 // oneAStep merges the diffs that end in one step of step µs ((e−step, e],
+// the steps ending at origin + k·step,
 // a seam's and the recorded ones of its step) into one, as Diffs gives one
 // diff a step (kit.DiffShare keeps a step's one diff, and a second would
 // be lost): the changes in order, a later size at a price replacing an
 // earlier one, the ids of both, the later time.
-func oneAStep(ds []cc.BookDiff, step int64) []cc.BookDiff {
+func oneAStep(ds []cc.BookDiff, origin, step int64) []cc.BookDiff {
 	if step <= 0 || len(ds) < 2 {
 		return ds
 	}
-	end := func(t int64) int64 { return (t + step - 1) / step * step }
+	end := func(t int64) int64 { return stepEnd(t, origin, step) }
 	out := ds[:1]
 	for _, d := range ds[1:] {
 		p := &out[len(out)-1]
@@ -628,13 +641,13 @@ func unknownSizes(levels []cc.BookLevel) []cc.BookLevel {
 }
 
 // recordedDiffs groups the recorded diffs in (from, to] into steps of
-// step µs aligned to multiples of step (the last ending at to): each step
+// step µs ending at origin + k·step (the last at to): each step
 // with a diff gives one, covering the recorded ids, listing the levels
 // they changed with their size at the step's end — for depth > 0 the
 // changes of the book kept to depth.
-func (sp *bookSpan) recordedDiffs(from, to, step int64, depth int) []cc.BookDiff {
+func (sp *bookSpan) recordedDiffs(from, to, origin, step int64, depth int) []cc.BookDiff {
 	if step <= 0 {
-		step = to - from
+		step, origin = to-from, from
 	}
 	var out []cc.BookDiff
 	var prev cc.Book
@@ -643,7 +656,7 @@ func (sp *bookSpan) recordedDiffs(from, to, step int64, depth int) []cc.BookDiff
 	}
 	i := sort.Search(len(sp.diffs), func(i int) bool { return sp.diffs[i].Time > from })
 	for i < len(sp.diffs) && sp.diffs[i].Time <= to {
-		end := min(to, (sp.diffs[i].Time+step-1)/step*step)
+		end := min(to, stepEnd(sp.diffs[i].Time, origin, step))
 		d := cc.BookDiff{Time: end, FirstSeq: sp.diffs[i].FirstSeq}
 		var acc cc.Book
 		for ; i < len(sp.diffs) && sp.diffs[i].Time <= end; i++ {

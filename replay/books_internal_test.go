@@ -354,7 +354,7 @@ func holdWindowClients(t *testing.T, late bool) {
 		}
 		recorded, want := 0, 0
 		for _, d := range ds {
-			if d.Time > start && d.Time < t0 {
+			if d.Time > start && d.Time <= t0 {
 				want++
 			}
 		}
@@ -364,7 +364,10 @@ func holdWindowClients(t *testing.T, late bool) {
 				t.Fatal(err)
 			}
 			for _, d := range ds {
-				if d.Time < t0 {
+				// Windows off the recording's grid (start t0 − 30 s and
+				// t0 − 4 s) group the recorded diffs into steps of their
+				// own: the last before the snapshot then ends at t0.
+				if d.Time <= t0 {
 					recorded++
 				}
 				if err := b.ApplyDiff(d, 0); err != nil {

@@ -568,7 +568,7 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 	var at []int64
 	var sa, sb []cc.BookLevel
 	touched := [2]map[int64]bool{{}, {}}
-	for e := (floorDiv(from, step) + 1) * step; prev.time < to; e += step {
+	for e := from + step; prev.time < to; e += step {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -152,6 +152,9 @@ func apply(side, d []cc.BookLevel, ask bool) []cc.BookLevel {
 	return out
 }
 
+// Diffs from any instant, even one off every round instant, bring the
+// book there to each diff's instant, the steps ending at from + k·step
+// (a stream on a beat of its own), the last at to.
 func TestBookDiffsApply(t *testing.T) {
 	ctx := context.Background()
 	m := tapeMarket(9, "binance_spot")
@@ -171,7 +174,7 @@ func TestBookDiffsApply(t *testing.T) {
 			}
 			seq := b.Seq
 			for _, d := range diffs {
-				if d.FirstSeq != seq+1 || d.LastSeq < d.FirstSeq || d.Time <= b.Time || d.Time > to || (d.Time != to && d.Time%step != 0) {
+				if d.FirstSeq != seq+1 || d.LastSeq < d.FirstSeq || d.Time <= b.Time || d.Time > to || (d.Time != to && (d.Time-from)%step != 0) {
 					t.Fatalf("%s depth %d: diff [%d, %d] at %d after seq %d at %d", p.Symbol, depth, d.FirstSeq, d.LastSeq, d.Time, seq, b.Time)
 				}
 				b.Bids, b.Asks = apply(b.Bids, d.Bids, false), apply(b.Asks, d.Asks, true)

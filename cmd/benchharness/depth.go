@@ -105,12 +105,14 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 
 	var (
 		delays         []time.Duration
+		bySym          = make([][]time.Duration, len(depthSyms))
 		msgs, gaps     int
 		nbytes, levels int64
 		errs           []string
 	)
-	for _, r := range results {
+	for i, r := range results {
 		delays = append(delays, r.delays...)
+		bySym[i%len(depthSyms)] = append(bySym[i%len(depthSyms)], r.delays...)
 		msgs += r.msgs
 		nbytes += r.bytes
 		levels += r.levels
@@ -129,6 +131,16 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 	q := func(f float64) time.Duration { return delays[min(len(delays)-1, int(f*float64(len(delays))))] }
 	name := fmt.Sprintf("%d clients, 4 symbols @depth@100ms, speed 1, %s", len(conns), cfg.depthTime)
 	t.info(sec, name+": delay p50 | max", ms(q(0.5))+" | "+ms(delays[len(delays)-1]))
+	// Per symbol: each symbol's events are due on a beat of its own.
+	var per []string
+	for i, ds := range bySym {
+		if len(ds) == 0 {
+			continue
+		}
+		slices.Sort(ds)
+		per = append(per, depthSyms[i]+" "+ms(ds[len(ds)/2])+" | "+ms(ds[min(len(ds)-1, len(ds)*99/100)]))
+	}
+	t.info(sec, name+": delay p50 | p99 by symbol", strings.Join(per, ", "))
 	t.lessThan(sec, name+": delay p99 (E → received)", float64(q(0.99))/1e6, 10, "ms")
 	t.add(sec, name+": events lost (U ≠ previous u + 1)", strconv.Itoa(gaps), "0", mark(gaps == 0))
 	t.info(sec, name+": messages/s | MB/s delivered (mean message: size, levels)", fmtNum(float64(msgs)/el.Seconds())+" msg/s | "+

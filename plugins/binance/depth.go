@@ -2,6 +2,7 @@ package binance
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,7 +23,9 @@ import (
 // the previous u+1 (USD-M: whose pu is the previous u). A diff event
 // carries the full book's changes in its step (every level the book
 // models, up to 5,000 a side); a step whose changes were all beyond that
-// sends no event, and the next event's U covers its ids.
+// sends no event, and the next event's U covers its ids. A symbol's steps
+// end on a beat of its own (depthPhase), so its events' E are neither
+// round nor shared with the other symbols' streams.
 
 const (
 	depthSpotDefault    = 100
@@ -153,8 +156,8 @@ func (s *server) parseDepthStream(sym, kind string) (surfaceStream, bool) {
 	return st, true
 }
 
-// depthStream is a depth stream's state: the book instant (ms, a
-// multiple of the speed) its last event reached, and the update ids.
+// depthStream is a depth stream's state: the book instant (ms, on the
+// symbol's beat) its last event reached, and the update ids.
 type depthStream struct {
 	srv   *server
 	ses   *plugins.Session
@@ -163,17 +166,40 @@ type depthStream struct {
 	st    surfaceStream
 	sp    symbolSpec
 	step  int64 // ms
+	phase int64 // ms past the multiples of step the steps end at
 	last  int64 // ms
 	seq   int64 // the book's Seq at last
 	lastU int64 // the u of the last event sent (0: none yet)
 	pendU int64 // the U of skipped empty diffs, carried to the next event
 }
 
+// depthPhase is where in each step of step ms symbol's depth events fall:
+// Binance times a symbol's depth stream on a beat of its own (the E of
+// BTCUSDT's and ETHUSDT's @depth@100ms events are not on the same
+// instants, nor on round ones), so the events of many symbols are not
+// all due at one instant. The phase is a hash of the symbol: the same in
+// every run.
+func depthPhase(symbol string, step int64) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(symbol))
+	return int64(h.Sum32()) % step
+}
+
+// stepAt is the end of the last step at or before at (ms).
+func (d *depthStream) stepAt(at int64) int64 {
+	k := at - d.phase
+	if k < 0 {
+		k -= d.step - 1
+	}
+	return d.phase + k/d.step*d.step
+}
+
 // newDepthStream starts at the last step boundary before now.
 func (srv *server) newDepthStream(ses *plugins.Session, c *conn, name string, st surfaceStream) (*depthStream, bool) {
 	sp, _ := srv.spec(st.symbol)
 	d := &depthStream{srv: srv, ses: ses, c: c, name: name, st: st, sp: sp, step: st.every.Milliseconds()}
-	d.last = srv.env.Clock.NowMillis() / d.step * d.step
+	d.phase = depthPhase(sp.symbol, d.step)
+	d.last = d.stepAt(srv.env.Clock.NowMillis())
 	b, err := srv.env.Books.Book(ses.Context(), sp.symbol, d.last*1000, 1)
 	if err != nil {
 		return nil, false
@@ -184,7 +210,7 @@ func (srv *server) newDepthStream(ses *plugins.Session, c *conn, name string, st
 
 // push sends the events of the steps up to the event time at (ms).
 func (d *depthStream) push(at int64) {
-	t := at / d.step * d.step
+	t := d.stepAt(at)
 	if t <= d.last {
 		return
 	}

@@ -296,7 +296,7 @@ func TestDepthStreamSync(t *testing.T) {
 				}
 				var ev depthEvent
 				json.Unmarshal(env.Data, &ev)
-				if ev.E != "depthUpdate" || ev.S != strings.ToUpper(strings.Split(tc.stream, "@")[0]) || ev.ET%tc.every != 0 {
+				if ev.E != "depthUpdate" || ev.S != strings.ToUpper(strings.Split(tc.stream, "@")[0]) || !onBeat(ev.S, ev.ET, tc.every) {
 					t.Fatalf("event %.200s", env.Data)
 				}
 				return ev
@@ -340,6 +340,48 @@ func TestDepthStreamSync(t *testing.T) {
 			}
 			t.Logf("%d events applied, %.1f levels each", local.applied, float64(local.levels)/float64(local.applied))
 		})
+	}
+}
+
+// onBeat reports whether et (ms) ends a step of symbol's depth stream at
+// every ms: a multiple of every plus the symbol's phase.
+func onBeat(symbol string, et, every int64) bool {
+	return (et-binance.DepthPhase(symbol, every))%every == 0
+}
+
+// Each symbol's depth events are on a beat of its own, as on Binance: the
+// E of BTCUSDT's and ETHUSDT's @depth@100ms events are not on the same
+// instants (nor on round ones), so the streams of many symbols are not
+// all due at once. The phases are fixed (a recording's replay, a test's
+// expectations stay put).
+func TestDepthStreamsOfTwoSymbolsAreOnBeatsOfTheirOwn(t *testing.T) {
+	clock := replaytest.Clock(fixedNow, 10)
+	srv := serve(t, binance.New(binance.Spot, binance.Options{}), synthEnv(clock, "binance_spot"))
+	c := dial(t, srv.URL, "/stream?streams=btcusdt@depth@100ms/ethusdt@depth@100ms")
+	phases := map[string]map[int64]bool{}
+	for range 40 {
+		var env struct {
+			Stream string
+			Data   depthEvent
+		}
+		if err := json.Unmarshal(read(t, c), &env); err != nil {
+			t.Fatal(err)
+		}
+		if phases[env.Data.S] == nil {
+			phases[env.Data.S] = map[int64]bool{}
+		}
+		phases[env.Data.S][env.Data.ET%100] = true
+	}
+	for sym, want := range map[string]int64{"BTCUSDT": 64, "ETHUSDT": 28} {
+		if got := binance.DepthPhase(sym, 100); got != want {
+			t.Errorf("%s: phase %d ms, want %d", sym, got, want)
+		}
+		if len(phases[sym]) != 1 || !phases[sym][want] {
+			t.Errorf("%s: events at %v ms past the 100 ms multiples, want all at %d", sym, phases[sym], want)
+		}
+	}
+	if p := binance.DepthPhase("BTCUSDT", 1000); p < 0 || p >= 1000 {
+		t.Errorf("BTCUSDT @depth (1000 ms): phase %d", p)
 	}
 }
 
@@ -394,7 +436,7 @@ func TestPartialDepthStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.ET%tc.every != 0 || ev.Lu != want.Seq || ev.U != ev.PU+1 || (lastU != 0 && ev.PU != lastU) ||
+			if !onBeat(sym, ev.ET, tc.every) || ev.Lu != want.Seq || ev.U != ev.PU+1 || (lastU != 0 && ev.PU != lastU) ||
 				!slices.Equal(ev.B, levels(want.Bids, 0)) || !slices.Equal(ev.A, levels(want.Asks, 0)) {
 				t.Fatalf("%s event %d: %.300s", tc.stream, i, b)
 			}
@@ -407,7 +449,8 @@ func TestPartialDepthStreams(t *testing.T) {
 // last few hundred steps.
 func bookWithSeq(t *testing.T, env *plugins.Env, sym string, seq, every int64, n int) cc.Book {
 	t.Helper()
-	now := env.Clock.NowMillis() / every * every
+	ph := binance.DepthPhase(sym, every)
+	now := (env.Clock.NowMillis()-ph)/every*every + ph
 	for k := range int64(400) {
 		b, err := env.Books.Book(context.Background(), sym, (now-k*every)*1000, n)
 		if err != nil {
@@ -498,7 +541,7 @@ func TestDepthEventsAreNeverAheadOfTheClock(t *testing.T) {
 						} else {
 							err = json.Unmarshal(b, &ev)
 						}
-						if err != nil || ev.E != "depthUpdate" || ev.ET%100 != 0 {
+						if err != nil || ev.E != "depthUpdate" || !onBeat("BTCUSDT", ev.ET, 100) {
 							errs <- fmt.Errorf("%s: not a 100 ms diff event: %.200s", p, b)
 							return
 						}

@@ -99,10 +99,12 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 		if !ok {
 			return
 		}
-		encode = func(u cc.Update) []byte {
+		// On the symbol's beat, so that each push ends a step.
+		_ = s.SubscribeTicksAt(name, driver, st.every, time.Duration(d.phase)*time.Millisecond, func(u cc.Update) []byte {
 			d.push(u.EventTime)
 			return nil
-		}
+		})
+		return
 	case "bookTicker":
 		var last cc.Touch
 		encode = func(u cc.Update) []byte {

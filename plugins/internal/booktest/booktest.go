@@ -136,14 +136,11 @@ func (f *Fake) Diffs(ctx context.Context, symbol string, from, to, step int64, d
 	}
 	q := f.quantum()
 	var out []cc.BookDiff
-	t := from - from%step
+	t := from
 	prev := f.book(t/q, t, depth)
 	for t += step; t <= to; t += step {
 		if err := ctx.Err(); err != nil {
 			return nil, err
-		}
-		if t <= from {
-			continue
 		}
 		cur := f.book(t/q, t, depth)
 		if cur.Seq != prev.Seq {

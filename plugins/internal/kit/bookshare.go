@@ -14,9 +14,10 @@ import (
 // connections on a symbol ask a Books for the same step at the same step
 // boundary, and generating the book (thousands of levels a side) for each
 // of them would cost a core long before a thousand clients. Diffs of
-// step-aligned windows are answered per step from what an earlier caller
-// computed (callers arriving while it computes wait for it); other
-// windows go to the Books as they are. The zero value is ready to use.
+// windows of whole steps are answered per step from what an earlier
+// caller on the same beat (the steps' ends modulo step) computed (callers
+// arriving while it computes wait for it); other windows go to the Books
+// as they are. The zero value is ready to use.
 //
 // The diffs handed out share their level slices with every other caller:
 // they are read-only.
@@ -38,7 +39,12 @@ const shareMax = 64
 type shareKey struct {
 	symbol string
 	step   int64
+	phase  int64 // the steps' ends modulo step
 	depth  int
+}
+
+func keyOf(symbol string, from, step int64, depth int) shareKey {
+	return shareKey{symbol, step, (from%step + step) % step, depth}
 }
 
 type shareSeries struct {
@@ -59,7 +65,7 @@ type shareStep struct {
 // Diffs is books.Diffs(ctx, symbol, from, to, step, depth), shared with
 // the other callers of the same steps.
 func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, from, to, step int64, depth int) ([]cc.BookDiff, error) {
-	if step <= 0 || from%step != 0 || to%step != 0 || to <= from || (to-from)/step > shareMax {
+	if step <= 0 || (to-from)%step != 0 || to <= from || (to-from)/step > shareMax {
 		return books.Diffs(ctx, symbol, from, to, step, depth)
 	}
 	s.mu.Lock()
@@ -69,7 +75,7 @@ func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, fr
 	if s.series == nil {
 		s.series = map[shareKey]*shareSeries{}
 	}
-	k := shareKey{symbol, step, depth}
+	k := keyOf(symbol, from, step, depth)
 	ser := s.series[k]
 	if ser == nil {
 		ser = &shareSeries{steps: map[int64]*shareStep{}}
@@ -142,7 +148,7 @@ func (s *DiffShare) Diffs(ctx context.Context, books cc.Books, symbol string, fr
 // done while it waits, say) leaves no trace: the callers of the step
 // compute it then. Windows Diffs does not share are ignored.
 func (s *DiffShare) Prefetch(ctx context.Context, books cc.Books, symbol string, from, step int64, depth int, after time.Duration) {
-	if step <= 0 || from%step != 0 {
+	if step <= 0 {
 		return
 	}
 	e := from + step
@@ -151,7 +157,7 @@ func (s *DiffShare) Prefetch(ctx context.Context, books cc.Books, symbol string,
 		s.mu.Unlock()
 		return
 	}
-	ser := s.series[shareKey{symbol, step, depth}]
+	ser := s.series[keyOf(symbol, from, step, depth)]
 	if ser == nil || ser.steps[e] != nil || from < ser.newest-shareKeep*step {
 		s.mu.Unlock()
 		return
@@ -213,8 +219,8 @@ func (s *DiffShare) fill(ser *shareSeries, got []*shareStep, own []bool, ds []cc
 			failed = append(failed, e)
 			failedSteps = append(failedSteps, st)
 		} else {
-			// Diffs' steps end at multiples of step: a diff belongs to the
-			// step whose end is the first multiple at or after its time.
+			// Diffs' steps end at from + k·step: a diff belongs to the
+			// step whose end is the first of those at or after its time.
 			for j < len(ds) && ds[j].Time < e-step+1 {
 				j++
 			}

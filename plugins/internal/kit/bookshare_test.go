@@ -31,9 +31,10 @@ func (c *countingBooks) Diffs(ctx context.Context, symbol string, from, to, step
 }
 
 // Many streams asking for the same steps at once, in windows of one or
-// several steps, unaligned windows and two symbols and depths, get what
-// the Books itself answers, and the shared steps are computed far fewer
-// times than they are asked for.
+// several steps, windows of part of a step, two symbols and depths, and
+// streams on a beat of their own (steps ending 37 ms past the multiples),
+// get what the Books itself answers, and the shared steps are computed
+// far fewer times than they are asked for.
 func TestDiffShareAnswersAsTheBooks(t *testing.T) {
 	f := fakeBooks()
 	books := &countingBooks{Books: f}
@@ -53,11 +54,14 @@ func TestDiffShareAnswersAsTheBooks(t *testing.T) {
 			sym := []string{"X", "Y"}[g%2]
 			depth := []int{0, 20}[g/2%2]
 			at := base
+			if g%4 == 0 {
+				at += 37_000 // X at depth 0 on a beat of its own
+			}
 			for at < base+100*step {
 				n := int64(1 + r.IntN(3))
 				from, to := at, at+n*step
 				if g%10 == 9 {
-					to += 1234 // not step-aligned: straight to the Books
+					to += 1234 // not whole steps: straight to the Books
 				}
 				got, err := share.Diffs(ctx, books, sym, from, to, step, depth)
 				want, err2 := f.Diffs(ctx, sym, from, to, step, depth)

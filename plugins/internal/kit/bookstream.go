@@ -21,8 +21,9 @@ const bookBatch = 1000
 // step boundary, then the diffs of each later step, applied to the book
 // it keeps, so an encoder has both the change and the book after it (for
 // the exchange's checksum). Steps are the exchange's update cadence in
-// virtual time: diffs are taken at multiples of Step, as Books.Diffs
-// aligns them, so the snapshot is taken on one too.
+// virtual time: the snapshot is taken at a multiple of Step, and the
+// diffs, which Books.Diffs steps from the window's start, at the later
+// ones.
 type BookCursor struct {
 	Symbol string
 	Depth  int   // levels a side; 0 means all the market models

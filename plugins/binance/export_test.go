@@ -1,0 +1,4 @@
+package binance
+
+// DepthPhase is depthPhase, for the external tests.
+var DepthPhase = depthPhase
