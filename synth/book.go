@@ -121,50 +121,60 @@ type deepBook struct {
 	sym  *symbol
 	slot int64
 	n    int
-	buf  [2][]cc.BookLevel // bids, asks
+	buf  [2][]cc.BookLevel // bids, asks: the deepBook's own
 	full [2]bool           // a side holds all the levels it has (fewer than n)
-	// shared: buf is also the cache's (deepCache), read-only; laying
-	// out another depth takes new buffers.
-	shared bool
 }
 
-// deepCache keeps the depths of the last slots laid out, read-only: the
-// diff streams of a symbol ask for one step after another, and each
-// step's first book is in the slot the previous step ended in.
+// copyFrom makes dk a copy of e in dk's own buffers.
+func (dk *deepBook) copyFrom(e *deepBook) {
+	for k := range 2 {
+		dk.buf[k] = append(dk.buf[k][:0], e.buf[k]...)
+	}
+	dk.ok, dk.sym, dk.slot, dk.n, dk.full = e.ok, e.sym, e.slot, e.n, e.full
+}
+
+// deepCache keeps the depths of the last slots laid out: the diff
+// streams of a symbol ask for one step after another, and each step's
+// first book is in the slot the previous step ended in. The ring's
+// buffers are its own, copied in and out (a 5,000-level depth is a
+// 330 kB copy, a tenth of laying it out), so that a depth laid out a
+// step (a slot every 100 ms on each symbol a stream follows) allocates
+// nothing once the buffers are grown: at 40 steps a second the fresh
+// buffers were most of the garbage of a server of depth streams, and
+// its collections its slowest pushes.
 type deepCache struct {
 	mu   sync.Mutex
 	ring [8]deepBook
 	next int
 }
 
-// get makes dk a shared copy of the cached depth of (s, slot) with n
-// levels a side at least, if there is one.
+// get copies the cached depth of (s, slot) with n levels a side at least
+// into dk, if there is one.
 func (c *deepCache) get(s *symbol, slot int64, n int, dk *deepBook) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.ring {
 		if e := &c.ring[i]; e.ok && e.sym == s && e.slot == slot && e.n >= n {
-			*dk = *e
+			dk.copyFrom(e)
 			return true
 		}
 	}
 	return false
 }
 
-// put caches dk's depth, which dk then shares.
+// put caches a copy of dk's depth.
 func (c *deepCache) put(dk *deepBook) {
-	dk.shared = true
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.ring {
 		if e := &c.ring[i]; e.ok && e.sym == dk.sym && e.slot == dk.slot {
 			if e.n < dk.n {
-				*e = *dk
+				e.copyFrom(dk)
 			}
 			return
 		}
 	}
-	c.ring[c.next] = *dk
+	c.ring[c.next].copyFrom(dk)
 	c.next = (c.next + 1) % len(c.ring)
 }
 
@@ -180,9 +190,6 @@ func (m *Market) deep(g *gen, s *symbol, tg *tapeGen, slot int64, n int, dk *dee
 	}
 	if m.recent.get(s, slot, n, dk) {
 		return nil
-	}
-	if dk.shared {
-		dk.buf, dk.shared = [2][]cc.BookLevel{}, false
 	}
 	ref, err := m.touchAt(g, s, tg, slot*bookSlot)
 	if err != nil {
@@ -557,17 +564,23 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 	defer m.pool.Put(g)
 	tg := m.tapeGen()
 	defer m.tapes.pool.Put(tg)
+	sc, _ := m.scratch.Get().(*diffScratch)
+	if sc == nil {
+		sc = &diffScratch{touched: [2]map[int64]bool{{}, {}}}
+	}
+	defer m.scratch.Put(sc)
 	// Two depths: the slot of the book before, and the next one's.
-	var dks [2]deepBook
-	var prev, cur bookView
+	dks, prev, cur := &sc.dks, &sc.prev, &sc.cur
+	at, sa, sb, touched := sc.at[:0], sc.sa[:0], sc.sb[:0], sc.touched
+	defer func() { sc.at, sc.sa, sc.sb = at, sa, sb }()
+	for k := range 2 {
+		clear(touched[k])
+	}
 	pk := 0
-	if err := m.view(g, s, tg, from, n, &prev, &dks[pk]); err != nil {
+	if err := m.view(g, s, tg, from, n, prev, &dks[pk]); err != nil {
 		return nil, err
 	}
 	var out []cc.BookDiff
-	var at []int64
-	var sa, sb []cc.BookLevel
-	touched := [2]map[int64]bool{{}, {}}
 	for e := from + step; prev.time < to; e += step {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -582,7 +595,7 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 			if floorDiv(x, bookSlot) != prev.slot {
 				ck = 1 - pk
 			}
-			if err := m.view(g, s, tg, x, n, &cur, &dks[ck]); err != nil {
+			if err := m.view(g, s, tg, x, n, cur, &dks[ck]); err != nil {
 				return nil, err
 			}
 			if cur.seq != prev.seq {
@@ -602,12 +615,22 @@ func (m *Market) Diffs(ctx context.Context, symbol string, from, to, step int64,
 		if prev.seq != seq {
 			out = append(out, cc.BookDiff{
 				Time: prev.time, FirstSeq: seq + 1, LastSeq: prev.seq,
-				Bids: s.final(&prev, 0, touched[0]),
-				Asks: s.final(&prev, 1, touched[1]),
+				Bids: s.final(prev, 0, touched[0]),
+				Asks: s.final(prev, 1, touched[1]),
 			})
 		}
 	}
 	return out, nil
+}
+
+// diffScratch is what a Diffs call works in, pooled: the two depths
+// (5,000 levels a side each), the sides compared and the changed prices.
+type diffScratch struct {
+	dks       [2]deepBook
+	prev, cur bookView
+	at        []int64
+	sa, sb    []cc.BookLevel
+	touched   [2]map[int64]bool
 }
 
 // better reports whether price x comes before y on its side.

@@ -3,7 +3,9 @@ package synth_test
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,5 +466,75 @@ func BenchmarkDiffsStep(b *testing.B) {
 	b.ReportMetric(float64(levels)/float64(b.N), "levels/op")
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	}
+}
+
+// Streams and snapshots of one Market at once — each Diffs call lays its
+// slots out in pooled buffers and copies the depths it shares with the
+// others in and out of the Market's cache — get what a fresh Market
+// answers alone: no call sees another's depth.
+func TestBooksConcurrentCallsAgreeWithAFreshMarket(t *testing.T) {
+	ctx := context.Background()
+	shared := tapeMarket(21, "binance_spot")
+	from := ms("2025-05-06T14:00:00Z") * us
+	const step, steps = int64(100_000), 30
+	type ask struct {
+		sym       string
+		phase     int64
+		depth     int
+		snapshots bool
+	}
+	var asks []ask
+	for i, p := range tapePairs[:3] {
+		for _, depth := range []int{0, 20} {
+			asks = append(asks, ask{p.Symbol, int64(i) * 37_000, depth, i%2 == 0})
+		}
+	}
+	type result struct {
+		diffs []cc.BookDiff
+		books []cc.Book
+	}
+	run := func(m *synth.Market, a ask) (result, error) {
+		var r result
+		for k := range int64(steps) {
+			a0 := from + a.phase + k*step
+			ds, err := m.Diffs(ctx, a.sym, a0, a0+step, step, a.depth)
+			if err != nil {
+				return r, err
+			}
+			r.diffs = append(r.diffs, ds...)
+			if a.snapshots {
+				b, err := m.Book(ctx, a.sym, a0+step/2, 100)
+				if err != nil {
+					return r, err
+				}
+				r.books = append(r.books, b)
+			}
+		}
+		return r, nil
+	}
+	got := make([]result, len(asks))
+	errs := make([]error, len(asks))
+	var wg sync.WaitGroup
+	for i, a := range asks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = run(shared, a)
+		}()
+	}
+	wg.Wait()
+	for i, a := range asks {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		want, err := run(tapeMarket(21, "binance_spot"), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.diffs) < steps/2 || !reflect.DeepEqual(got[i], want) {
+			t.Errorf("%s depth %d at +%d µs: %d diffs and %d books beside the others, %d and %d alone, or they differ",
+				a.sym, a.depth, a.phase, len(got[i].diffs), len(got[i].books), len(want.diffs), len(want.books))
+		}
 	}
 }

@@ -43,6 +43,7 @@ type Market struct {
 	pool    sync.Pool // of *gen
 	tapes   tapeCache // the trade tape's scratch and id index (tape.go)
 	deeps   sync.Pool // of *deepBook (book.go)
+	scratch sync.Pool // of *diffScratch (book.go)
 	recent  deepCache // the depths of the slots last laid out (book.go)
 	fixed   dayCache  // the fixed days of the 4-day blocks last split (daycache.go)
 }

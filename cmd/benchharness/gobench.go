@@ -45,7 +45,7 @@ var hotPaths = []benchSpec{
 	{pkg: "./synth", name: "BenchmarkCandles1mThin", label: "synth: generate 1000 1m candles of a thin pair (quiet minutes priced from their tapes)", unit: "ns/op", less: true, limit: 30000, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./synth", name: "BenchmarkCandles1d1000", label: "synth: generate 1000 1d candles", unit: "ns/op", less: true, limit: 2000, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./synth", name: "BenchmarkTrades", label: "synth: trades generated per CPU-second (one core)", unit: "trades/cpu-s", less: false, limit: 5, scale: 1e-6, show: "M/s", extras: true},
-	{pkg: "./synth", name: "BenchmarkDiffsStep", label: "synth: one 100 ms diff of the 5,000-level book (BTCUSDT, busy hour), CPU", unit: "cpu-µs/op", less: true, limit: 2000, scale: 1, show: "µs"},
+	{pkg: "./synth", name: "BenchmarkDiffsStep", label: "synth: one 100 ms diff of the 5,000-level book (BTCUSDT, busy hour), CPU", unit: "cpu-µs/op", less: true, limit: 2000, scale: 1, show: "µs", extras: true},
 	{pkg: "./synth", name: "BenchmarkTradeWindow1000", label: "synth: a 1000-trade window anywhere in time", unit: "cpu-ms/window", less: true, limit: 1, scale: 1, show: "ms", extras: true},
 	{pkg: "./replay", name: "BenchmarkRecordedKlines1000", label: "replay: recorded 1000-row answer, full stack", unit: "ns/op", less: true, limit: 30, scale: 1e-3, show: "µs", extras: true},
 	{pkg: "./replay", name: "BenchmarkSynthKlines1000", label: "replay: synthetic 1000-row answer, full stack", unit: "ns/op", less: true, limit: 30, scale: 1e-3, show: "µs", extras: true},
