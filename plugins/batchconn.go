@@ -12,6 +12,15 @@ import (
 // out even though more messages are queued.
 const maxBatch = 64 << 10
 
+// bigWrite is the write a batch does not take in: what it gathered goes
+// out, then the write itself, rather than be copied into a buffer grown
+// to hold it. A book diff of a jumping market runs to 80 kB, sent to
+// every client of the symbol in the same step: gathered, each
+// connection's buffer grew to it (kept after, up to 4·maxBatch), tens of
+// MB at once, and the server stalled for a few hundred ms on the
+// allocation. Its syscall is a small part of such a write.
+const bigWrite = 16 << 10
+
 // batchConn is the connection under a session's websocket.Conn. While the
 // write pump has a batch open, frames (from the pump, or control frames
 // from the read loop) are gathered and written with one syscall when the
@@ -39,8 +48,15 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.batching {
-		c.buf = append(c.buf, p...)
-		return len(p), nil
+		if len(p) < bigWrite {
+			c.buf = append(c.buf, p...)
+			return len(p), nil
+		}
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+		c.batchDeadline()
+		return c.Conn.Write(p)
 	}
 	if err := c.flushLocked(); err != nil {
 		return 0, err
@@ -94,13 +110,7 @@ func (c *batchConn) flushLocked() error {
 	if len(c.buf) == 0 {
 		return nil
 	}
-	// The frames were gathered under older deadlines: give the write
-	// its own, writeWait from now give or take a second (renewed at most
-	// once a second).
-	if now := time.Now(); c.applied.Before(now.Add(writeWait - time.Second)) {
-		c.applied = now.Add(writeWait)
-		c.Conn.SetWriteDeadline(c.applied)
-	}
+	c.batchDeadline()
 	_, err := c.Conn.Write(c.buf)
 	if cap(c.buf) > 4*maxBatch {
 		c.buf = nil // a burst grew it: don't keep it
@@ -108,6 +118,16 @@ func (c *batchConn) flushLocked() error {
 		c.buf = c.buf[:0]
 	}
 	return err
+}
+
+// batchDeadline gives a batch's write its deadline: the frames were
+// gathered under older ones, so writeWait from now give or take a second
+// (renewed at most once a second).
+func (c *batchConn) batchDeadline() {
+	if now := time.Now(); c.applied.Before(now.Add(writeWait - time.Second)) {
+		c.applied = now.Add(writeWait)
+		c.Conn.SetWriteDeadline(c.applied)
+	}
 }
 
 // batchWriter hands the upgrader a batchConn when it hijacks the

@@ -1,0 +1,60 @@
+package plugins
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+)
+
+// writesConn records each Write the batch makes on the connection.
+type writesConn struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (c *writesConn) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func (c *writesConn) SetWriteDeadline(time.Time) error { return nil }
+
+// A batch gathers small frames into one write; a big one goes out
+// after what was gathered, in its own write and in order, without being
+// copied into the batch's buffer (which a thousand clients of a jumping
+// market's 80 kB diff each grew at once).
+func TestBatchConnWritesABigFrameThrough(t *testing.T) {
+	nc := &writesConn{}
+	c := &batchConn{Conn: nc}
+	small1, small2 := bytes.Repeat([]byte{'a'}, 100), bytes.Repeat([]byte{'b'}, 200)
+	big := bytes.Repeat([]byte{'c'}, 80<<10)
+	small3 := bytes.Repeat([]byte{'d'}, 300)
+	c.begin()
+	for _, p := range [][]byte{small1, small2, big, small3} {
+		if n, err := c.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{append(append([]byte(nil), small1...), small2...), big, small3}
+	if len(nc.writes) != len(want) {
+		t.Fatalf("%d writes on the connection, want %d", len(nc.writes), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(nc.writes[i], want[i]) {
+			t.Fatalf("write %d: %d bytes, want %d", i, len(nc.writes[i]), len(want[i]))
+		}
+	}
+	if cap(c.buf) >= bigWrite {
+		t.Fatalf("the batch's buffer grew to %d bytes", cap(c.buf))
+	}
+	// Outside a batch, every write goes straight through.
+	nc.writes = nil
+	c.Write(small1)
+	if len(nc.writes) != 1 || len(c.buf) != 0 {
+		t.Fatalf("outside a batch: %d writes, %d bytes held", len(nc.writes), len(c.buf))
+	}
+}
