@@ -31,11 +31,6 @@ func startCC(bin string, args ...string) (*proc, error) {
 	}
 	p := &proc{cmd: cmd, done: make(chan error, 1), log: &syncBuf{}}
 	cmd.Stderr = p.log
-	if fn := os.Getenv("CC_STDERR"); fn != "" {
-		f, _ := os.Create(fn)
-		cmd.Stderr = io.MultiWriter(p.log, f)
-		fmt.Fprintf(f, "start %d\n", time.Now().UnixMilli())
-	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
