@@ -418,9 +418,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	for side := 0; side < 2; side++ {
 		// What they cannot hold goes to the other leaves, up to their
 		// extremes, most room first (their tapes then miss), and what
-		// even those cannot is shared by the leaves so filled, in
-		// proportion to their lots of the side (spreadRest).
-		g.filled = g.filled[:0]
+		// even those cannot to the leaf of most trades.
 		for rest[side] != 0 {
 			best, room := -1, int64(0)
 			for i := range kids {
@@ -447,10 +445,13 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 			n.qv += x
 			rest[side] -= x
-			g.filled = append(g.filled, best)
 		}
-		if rest[side] != 0 {
-			g.spreadRest(kids, side, rest[side], top)
+		if rest[side] != 0 && top >= 0 {
+			n := &g.qleaf[top/maxFan][top%maxFan]
+			if side == 0 {
+				n.tbq += rest[side]
+			}
+			n.qv += rest[side]
 		}
 	}
 	for i := range kids {
@@ -463,75 +464,6 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
-}
-
-// spreadRest shares rest, the part of one side's quote volume (0 buys, 1
-// sells) of a minute that no leaf can hold inside its extremes, among the
-// leaves filled to theirs (g.filled; else every leaf that trades the
-// side; else top, the leaf of most trades) in proportion to their lots
-// of the side: each side's VWAP then moves by about the same fraction of
-// a tick past its extreme. It went whole to the leaf of most trades,
-// which in a thin minute could be a second of a few one-lot trades whose
-// quote volume then came out negative (a 1s candle of 0.008 FOO for
-// −0.24 USDT), or a second of no taker buys with a taker-buy quote
-// volume.
-func (g *gen) spreadRest(kids []node, side int, rest int64, top int) {
-	fan := levels[leafLevel].fan
-	lots := func(x int) int64 {
-		n := &g.qleaf[x/maxFan][x%maxFan]
-		if side == 0 {
-			return n.tbb
-		}
-		return n.vol - n.tbb
-	}
-	var sum int64
-	for _, x := range g.filled {
-		sum += lots(x)
-	}
-	if sum == 0 {
-		g.filled = g.filled[:0]
-		for i := range kids {
-			for j := 0; j < fan; j++ {
-				if x := i*maxFan + j; g.qleaf[i][j].trades > 0 && lots(x) > 0 {
-					g.filled = append(g.filled, x)
-					sum += lots(x)
-				}
-			}
-		}
-	}
-	if sum == 0 {
-		if top < 0 {
-			return
-		}
-		n := &g.qleaf[top/maxFan][top%maxFan]
-		if side == 0 {
-			n.tbq += rest
-		}
-		n.qv += rest
-		return
-	}
-	// Shares by the rounded running total, so that they sum to rest.
-	var cum, prev int64
-	for _, x := range g.filled {
-		cum += lots(x)
-		r := mulDivSigned(rest, cum, sum)
-		d := r - prev
-		prev = r
-		n := &g.qleaf[x/maxFan][x%maxFan]
-		if side == 0 {
-			n.tbq += d
-		}
-		n.qv += d
-	}
-}
-
-// mulDivSigned is a*b/c rounded toward zero for b, c > 0, any a, without
-// intermediate overflow where |a|·b fits 128 bits.
-func mulDivSigned(a, b, c int64) int64 {
-	if a < 0 {
-		return -mulDiv(-a, b, c)
-	}
-	return mulDiv(a, b, c)
 }
 
 // widenLeaf widens the range of one leaf that absorbs, inside the

@@ -3,7 +3,6 @@ package synth_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -481,9 +480,6 @@ func TestTradesAggregateToCandles(t *testing.T) {
 					minuteOK, minuteTrades := true, 0
 					for i, c := range cs {
 						total++
-						if err := quoteSane(c); err != nil {
-							t.Fatalf("%s: %v", p.Symbol, err)
-						}
 						n := int(c.Trades)
 						if k+n > len(ts) {
 							t.Fatalf("%s: %d trades, the candles count more", p.Symbol, len(ts))
@@ -598,24 +594,6 @@ func jumpHour(t *testing.T, m *synth.Market, sym string, start int64) int64 {
 	return at / 3_600_000 * 3_600_000
 }
 
-// quoteSane checks what a candle's quote volumes must be whether or not
-// its tape reaches them: not negative, the taker buys' within the whole,
-// none without taker buys and all with all. A thin minute whose quote
-// volume its leaves could not hold once put it all on one second (a 1s
-// candle of 0.008 FOO for -0.24 USDT: 27 of 7.6M on the wide samples).
-func quoteSane(c cc.Candle) error {
-	q, tq := c.QuoteVolume.Units, c.TakerBuyQuote.Units
-	switch {
-	case q < 0 || tq < 0 || tq > q:
-		return fmt.Errorf("candle at %d: quote volume %v, taker-buy quote %v", c.OpenTime, c.QuoteVolume, c.TakerBuyQuote)
-	case c.TakerBuyBase.Units == 0 && tq != 0, c.TakerBuyBase == c.Volume && tq != q:
-		return fmt.Errorf("candle at %d: taker-buy base %v of %v with taker-buy quote %v of %v", c.OpenTime, c.TakerBuyBase, c.Volume, c.TakerBuyQuote, c.QuoteVolume)
-	case c.Volume.Units > 0 && q == 0:
-		return fmt.Errorf("candle at %d: volume %v for no quote volume", c.OpenTime, c.Volume)
-	}
-	return nil
-}
-
 // secondExact reports whether the trades sec of a second aggregate
 // exactly to its 1s candle c (at least a trade), with their volume and
 // taker-buy volume.
@@ -642,16 +620,13 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 // not tuned on, its six pairs at hours spread over a year, every second
 // not exact listed:
 //   - 2025: seeds 4-9, bybit_spot, gate_spot, kucoin_spot,
-//     binance_perpetual: 9 of 907,486 seconds with trades (0.0010%; 131
+//     binance_perpetual: 10 of 907,486 seconds with trades (0.0011%; 131
 //     at a642d59). It fails over 0.005%.
 //   - 2024: seeds 10-39, okx_perpetual, mexc_spot, coinbase_spot,
-//     hyperliquid_spot, kraken_spot: 735 of 5,683,783 (0.013%; 1,225 at
+//     hyperliquid_spot, kraken_spot: 677 of 5,683,783 (0.012%; 1,225 at
 //     a642d59), clustered in minutes whose volume sits on a few leaves of
 //     few trades, the rest trades of a lot or two, which cannot reach the
 //     minute's quote volume. It fails over 0.02%.
-//
-// Every 1s candle's quote volumes are sane besides (quoteSane), exact or
-// not.
 func TestTradesAggregateToCandlesWide(t *testing.T) {
 	if os.Getenv("CC_LONG_TAPE") == "" {
 		t.Skip("CC_LONG_TAPE=1 runs it")
@@ -680,9 +655,6 @@ func TestTradesAggregateToCandlesWide(t *testing.T) {
 						ts := trades(t, m, cc.TradeQuery{Symbol: p.Symbol, Start: start * us, End: (start + 3_600_000) * us})
 						k := 0
 						for _, c := range cs {
-							if err := quoteSane(c); err != nil {
-								t.Errorf("%s: seed %d %s %s: %v", sm.name, seed, ex, p.Symbol, err)
-							}
 							sec := ts[k : k+int(c.Trades)]
 							k += len(sec)
 							if len(sec) == 0 {

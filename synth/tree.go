@@ -135,7 +135,6 @@ type gen struct {
 	// minuteLeaves' scratch: the leaves that absorb (block·maxFan+leaf),
 	// their quote volumes of one side and its bounds.
 	ab           [qFan * maxFan]int
-	filled       []int // the leaves spreadRest shares a minute's rest among
 	aq, alo, ahi [qFan * maxFan]int64
 	// How far each natural leaf's draw can move its buys' and its
 	// sells' quote volumes (adjustRoom): down, up, down, up.
