@@ -44,8 +44,12 @@ const TOP = 5;
 const MIN_SHARED = 3;
 const CONCURRENCY = Number(process.env.CCXT_BOOKRT_CONCURRENCY) || 2;
 
-/** WATCH_LIMIT: ccxt kucoin loads its snapshot at the watch's limit (without one, KuCoin's private full book). */
-const WATCH_LIMIT = { kucoin: 100, kucoinfutures: 100 };
+/**
+ * WATCH_LIMIT: ccxt kucoin loads its snapshot at the watch's limit (without
+ * one, KuCoin's private full book); kucoinfutures takes none, and loads the
+ * public full level2/snapshot its diff sync needs (see orderbook.test.mjs).
+ */
+const WATCH_LIMIT = { kucoin: 100 };
 /** FETCH_LIMIT: the REST limit asked (one the exchange documents). */
 const FETCH_LIMIT = { kucoin: 20, kucoinfutures: 20, hyperliquid: undefined, ascendex: undefined, coinbase: 50 };
 

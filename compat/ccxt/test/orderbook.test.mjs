@@ -107,10 +107,14 @@ const LIMITS = {
 
 /**
  * WATCH_LIMIT: the watchOrderBook limit where ccxt needs one: ccxt kucoin
- * and kucoinfutures load the snapshot with fetchOrderBook at the watch's
- * limit, and without one that is KuCoin's private full book.
+ * loads the snapshot with fetchOrderBook at the watch's limit, and without
+ * one that is KuCoin's private full book. ccxt kucoinfutures without a
+ * limit loads the public full level2/snapshot, as its diff sync needs (the
+ * futures change stream covers the whole book; a depth100 snapshot lets a
+ * move through its 100 levels empty the side the client holds: ccxt issue
+ * 22063), so it takes none.
  */
-const WATCH_LIMIT = { kucoin: 100, kucoinfutures: 100 };
+const WATCH_LIMIT = { kucoin: 100 };
 
 /** CHECKSUM: the classes whose exchange sends a checksum (book_corrupt). */
 const CHECKSUM = new Set(['okx', 'kraken']);
