@@ -166,9 +166,8 @@ func (f *MarketFeed) wait(t feedTick) time.Duration {
 	return max(0, f.Clock.RealDuration(time.UnixMilli(t.next).Sub(f.Clock.Now())))
 }
 
-// nextAt is the instant of the push after t, woken now, for a cadence of
-// step ms at phase ms past its multiples.
-func (f *MarketFeed) nextAt(t feedTick, step, phase int64) int64 {
+// nextAt is the instant of the push after t of k's beat, woken now.
+func (f *MarketFeed) nextAt(t feedTick, k feedGroupKey) int64 {
 	at := t.next
 	if !t.final && t.next != t.closeAt {
 		// Late wake-ups push the candle as it stands now, but never
@@ -177,9 +176,9 @@ func (f *MarketFeed) nextAt(t feedTick, step, phase int64) int64 {
 		// ones take now to a quarter of the cadence: the subscriptions
 		// ticking together keep few instants, and share their candles
 		// (see candle).
-		q := max(1, step/4)
+		q := max(1, k.step/4)
 		if now := f.Clock.NowMillis(); now >= at+q {
-			at = min(phase+floorDiv(now-phase, q)*q, t.closeAt)
+			at = min(k.phase+floorDiv(now-k.phase, q)*q, t.closeAt)
 		}
 	}
 	return at
@@ -223,7 +222,7 @@ func (f *MarketFeed) run(ctx context.Context, k feedGroupKey, ch chan Update, pe
 			return
 		}
 		var ok bool
-		if t, ok = f.tick(ctx, k, f.nextAt(t, k.step, k.phase)); !ok {
+		if t, ok = f.tick(ctx, k, f.nextAt(t, k)); !ok {
 			return
 		}
 	}
@@ -321,7 +320,7 @@ func (f *MarketFeed) tickGroup(k feedGroupKey, g *feedGroup) {
 		if !due {
 			continue // woken by a leave, and someone joined since
 		}
-		nt, ok := f.tick(context.Background(), k, f.nextAt(t, k.step, k.phase))
+		nt, ok := f.tick(context.Background(), k, f.nextAt(t, k))
 		if !ok {
 			// The Market failed: every subscription ends, as each one
 			// on its own would.

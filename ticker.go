@@ -26,6 +26,11 @@ type Stats struct {
 	// LastTradeTime is the last trade's time in Unix microseconds, 0 when
 	// no tape was given.
 	LastTradeTime int64
+	// Through is where the figures end, Unix ms: the first second not
+	// closed by CloseTime (the second in progress is in none of them). A
+	// touch to go with Last is taken there (Touch at Through·1000, right
+	// after the last trade), not at CloseTime, up to a second later.
+	Through int64
 }
 
 // Change is Last − Open.
@@ -86,15 +91,15 @@ func ratDecimal(r *big.Rat, places int) Decimal {
 // With a tape, FirstID, LastID, LastQty and LastTradeTime come from its
 // trades in the window; without one they are -1, -1, zero and 0.
 func WindowStats(ctx context.Context, m Market, tape Tape, symbol string, start, now int64) (Stats, error) {
-	st := Stats{OpenTime: start, CloseTime: now, FirstID: -1, LastID: -1}
+	s1, m1 := Interval1s, Interval1m
+	stop := s1.Truncate(now + 1) // the first second not closed by now
+	st := Stats{OpenTime: start, CloseTime: now, FirstID: -1, LastID: -1, Through: stop}
 	if start > now {
 		return st, nil
 	}
-	s1, m1 := Interval1s, Interval1m
 	s0 := s1.Truncate(start)
-	stop := s1.Truncate(now + 1) // the first second not closed by now
-	head := m1.Ceil(s0)          // the first minute boundary at or after s0
-	tail := m1.Truncate(stop)    // the minute the closed seconds end in
+	head := m1.Ceil(s0)       // the first minute boundary at or after s0
+	tail := m1.Truncate(stop) // the minute the closed seconds end in
 	if s0 >= stop {
 		return st, nil
 	}

@@ -37,11 +37,10 @@ func (s *server) tickerOf(ctx context.Context, p cc.Pair, now int64) (map[string
 	if err != nil {
 		return nil, err
 	}
-	// The touch right after the ticker's last trade: its figures are
-	// those of the seconds closed by now (the one in progress is not in
-	// them), and a touch taken at now straddled a price up to a second
-	// newer than its close — 0.11 % off it in a fast second.
-	t, err := s.touchAt(ctx, p.Symbol, st.Last, cc.Interval1s.Truncate(now+1)*1000, now)
+	// The touch right after the ticker's last trade (st.Through): a touch
+	// taken at now straddled a price up to a second newer than its close,
+	// 0.11 % off it in a fast second.
+	t, err := s.touchAt(ctx, p.Symbol, st.Last, st.Through*1000, now)
 	if err != nil {
 		return nil, err
 	}
