@@ -64,6 +64,13 @@ func (g *gen) alloc(total int64, k int, fallback bool) {
 	g.bt[k-1] = rem
 }
 
+// fits reports whether total lies within the sums of the first k bounds
+// [lo[i], hi[i]].
+func (g *gen) fits(k int, lo, hi *ivec, total int64) bool {
+	g.allocSums(k, lo, hi)
+	return g.as.lo[0] <= total && total <= g.as.hi[0]
+}
+
 // allocSums sets g.as to the suffix sums of the bounds (what parts i..
 // can absorb; hi saturating at inf) and returns the sum of the targets of
 // the parts that can take anything, added from the last part back.

@@ -407,14 +407,6 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	for w := 0; w < 4 && rest != [2]int64{} && g.widenLeaf(kids, rest); w++ {
 		rest = g.leafQuotes(kids, &p, quiet, want == nil)
 	}
-	top := -1
-	for i := range kids {
-		for j := 0; j < fan; j++ {
-			if n := &g.qleaf[i][j]; n.trades > 0 && (top < 0 || n.trades > g.qleaf[top/maxFan][top%maxFan].trades) {
-				top = i*maxFan + j
-			}
-		}
-	}
 	for side := 0; side < 2; side++ {
 		// What they cannot hold goes to the other leaves, up to their
 		// extremes, most room first (their tapes then miss), and what
@@ -445,6 +437,18 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 			n.qv += x
 			rest[side] -= x
+		}
+		// (The leaf of most lots of the side: its VWAP moves least, and
+		// a side without lots keeps no quote volume. The leaf of most
+		// trades took it once: a second of a few one-lot buys was
+		// served a negative sells' quote volume.)
+		top, most := -1, int64(0)
+		for i := range kids {
+			for j := 0; j < fan; j++ {
+				if z, _ := g.qleaf[i][j].sideOf(side); z > most {
+					top, most = i*maxFan+j, z
+				}
+			}
 		}
 		if rest[side] != 0 && top >= 0 {
 			n := &g.qleaf[top/maxFan][top%maxFan]

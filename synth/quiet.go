@@ -41,10 +41,11 @@ func (n *node) provisional() (qv, tbq int64) {
 }
 
 // quietQuote splits quiet minute n (index idx, every field but its quote
-// volumes final) and returns its leaves' quote volumes' sums, and how far
+// volumes final) and returns its leaves' quote volumes' sums, how far
 // adjust can move its natural leaves' buys' and sells' (down, up, down,
-// up).
-func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
+// up), and where its leaves' buys and sells reach at their extremes (low,
+// high, low, high).
+func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room, ext [4]int64) {
 	if g.sub == nil {
 		g.sub = newGen()
 	}
@@ -62,6 +63,13 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 		for j := range room {
 			room[j] += sub.nroom[i][j]
 		}
+		if l := &sub.qleaf[i/maxFan][i%maxFan]; l.trades > 0 {
+			B, S := l.tbb, l.vol-l.tbb
+			ext[0] += B * l.l
+			ext[1] += B * l.h
+			ext[2] += S * l.l
+			ext[3] += S * l.h
+		}
 		if sub.lkind[i] == leafAbsorbs {
 			// (Its band as absorb moves it, from where it is.)
 			n := &sub.qleaf[i/maxFan][i%maxFan]
@@ -73,7 +81,7 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room [4]int64) {
 		}
 	}
 	sub.drop()
-	return qv, tbq, room
+	return qv, tbq, room, ext
 }
 
 // quietMinutes gives the quiet minutes among kids (the children of
@@ -100,7 +108,7 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 		n := &kids[i]
 		if n.quiet() {
 			mask |= 1 << i
-			n.qv, n.tbq, g.qroom[i] = g.quietQuote(n, pidx*int64(k)+int64(i))
+			n.qv, n.tbq, g.qroom[i], g.qext[i] = g.quietQuote(n, pidx*int64(k)+int64(i))
 			g.qnat[i] = [2]int64{n.qv, n.tbq}
 			g.qbuy[i] = float64(n.tbq)
 		}
@@ -112,28 +120,31 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 	if allQuiet {
 		g.spreadQuiet(kids, p, mask)
 	}
-	// The others' bands narrowing to none, then (every minute quiet, or
-	// the others too far off) the quiet ones moving too, by adjust.
-	for _, div := range [...]int64{vwapMargin, 4 * vwapMargin, 0, -2, -3} {
+	// The others' bands narrowing to their ranges, then (every minute
+	// quiet, or the others too far off) the quiet ones moving too: within
+	// their room (adjust), then inside their ranges (their tapes then
+	// miss, but every VWAP stays inside its range), and only last the
+	// others anywhere.
+	for _, st := range quietStages {
 		var sumLo, sumHi int64
 		for i := 0; i < k; i++ {
 			n := &kids[i]
 			if mask&(1<<i) != 0 {
 				// (Aimed at its natural sum or spreadQuiet's, held to
-				// either, or anywhere its room reaches.)
+				// either, or anywhere its room reaches, or its range.)
 				r, q := &g.qroom[i], g.qnat[i][0]
 				g.tgt[i] = float64(n.qv)
 				g.lo[i], g.hi[i] = n.qv, n.qv
-				if div < -1 {
+				if st.quiet >= 0 {
 					g.lo[i], g.hi[i] = q+r[0]+r[2], q+r[1]+r[3]
+				}
+				if st.quiet > 0 {
+					e := &g.qext[i]
+					g.lo[i], g.hi[i] = min(g.lo[i], e[0]+e[2]), max(g.hi[i], e[1]+e[3])
 				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
-				d := div
-				if div < -1 {
-					d = div + 2 // (in its range, then anything)
-				}
-				g.lo[i], g.hi[i] = n.qvBand(d)
+				g.lo[i], g.hi[i] = n.qvBand(st.others)
 			}
 			sumLo = satAdd(sumLo, g.lo[i])
 			sumHi = satAdd(sumHi, g.hi[i])
@@ -149,6 +160,15 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 		kids[i].qv = g.bt[i]
 	}
 	return mask
+}
+
+// quietStages are the bands quietMinutes tries in turn: the quiet
+// minutes' (quiet: < 0 held to their own sums, 0 within their room, 1
+// within their room or their leaves' extremes, qext) and the others' (a
+// qvBand div).
+var quietStages = [...]struct{ quiet, others int64 }{
+	{-1, vwapMargin}, {-1, 4 * vwapMargin}, {-1, 0},
+	{0, 0}, {1, 0}, {1, -1},
 }
 
 // pathLevel: nodes above it (days and 6-hour blocks) aim their VWAP at
@@ -220,7 +240,7 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 	type state struct {
 		vol, tbb, qv, tbq int64
 		nat               [2]int64
-		room              [4]int64
+		room, ext         [4]int64
 	}
 	var best [maxFan]state
 	bestMiss := int64(-1)
@@ -235,7 +255,7 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 			bestMiss = miss
 			for i := 0; i < k; i++ {
 				n := &kids[i]
-				best[i] = state{n.vol, n.tbb, n.qv, n.tbq, g.qnat[i], g.qroom[i]}
+				best[i] = state{n.vol, n.tbb, n.qv, n.tbq, g.qnat[i], g.qroom[i], g.qext[i]}
 			}
 		}
 		if miss == 0 || round == 6 {
@@ -262,7 +282,7 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 		for i := 0; i < k; i++ {
 			if moved&(1<<i) != 0 {
 				m := &kids[i]
-				m.qv, m.tbq, g.qroom[i] = g.quietQuote(m, pidx*int64(k)+int64(i))
+				m.qv, m.tbq, g.qroom[i], g.qext[i] = g.quietQuote(m, pidx*int64(k)+int64(i))
 				g.qnat[i] = [2]int64{m.qv, m.tbq}
 			}
 		}
@@ -270,7 +290,7 @@ func (g *gen) moveQuietVolume(kids []node, p *node, pidx int64, mask uint32) boo
 	for i := 0; i < k; i++ {
 		b, n := &best[i], &kids[i]
 		n.vol, n.tbb, n.qv, n.tbq = b.vol, b.tbb, b.qv, b.tbq
-		g.qnat[i], g.qroom[i] = b.nat, b.room
+		g.qnat[i], g.qroom[i], g.qext[i] = b.nat, b.room, b.ext
 	}
 	return true
 }
@@ -342,13 +362,32 @@ func (g *gen) moveSide(kids []node, side int, need, f int64, orig *[maxFan][2]in
 // quote volumes that sum to the block's: what its buys' and sells' differ
 // from their natural sums is shared among the minutes in proportion to
 // how far each can move that way (its room), not taken by the first
-// minute up to the whole of its room. It sets the minutes' quote
-// volumes (quietMinutes then aims the split at them) and g.qbuy.
+// minute up to the whole of its room. What is beyond their room is
+// shared in proportion to how much further each side's lots reach at its
+// leaves' extremes (qext), as far as they reach: their tapes then miss,
+// but no VWAP leaves its range (shared by room alone, a minute's went 9
+// ranges above its high). It sets the minutes' quote volumes
+// (quietMinutes then aims the split at them) and g.qbuy.
 func (g *gen) spreadQuiet(kids []node, p *node, mask uint32) {
 	k := len(kids)
 	nat, lo, up := g.quietSums(k, mask)
 	down := [2]int64{-lo[0], -lo[1]}
 	d := [2]int64{p.tbq - nat[0], p.qv - p.tbq - nat[1]}
+	// Beyond the room: each minute's reach past it, and the part of the
+	// difference each side still has to place (as a share of that reach).
+	var far [2]float64
+	for s := 0; s < 2; s++ {
+		var reach int64
+		for i := 0; i < k; i++ {
+			if mask&(1<<i) != 0 {
+				reach += g.pastRoom(i, s, d[s] > 0)
+			}
+		}
+		rest := max(d[s]-up[s], -d[s]-down[s], 0)
+		if rest > 0 && reach > 0 {
+			far[s] = min(1, float64(rest)/float64(reach))
+		}
+	}
 	for i := 0; i < k; i++ {
 		if mask&(1<<i) == 0 {
 			continue
@@ -358,14 +397,36 @@ func (g *gen) spreadQuiet(kids []node, p *node, mask uint32) {
 		for s := 0; s < 2; s++ {
 			switch {
 			case d[s] > 0 && up[s] > 0:
-				x[s] = float64(d[s]) * float64(r[2*s+1]) / float64(up[s])
+				x[s] = float64(min(d[s], up[s])) * float64(r[2*s+1]) / float64(up[s])
 			case d[s] < 0 && down[s] > 0:
-				x[s] = float64(d[s]) * float64(-r[2*s]) / float64(down[s])
+				x[s] = float64(max(d[s], -down[s])) * float64(-r[2*s]) / float64(down[s])
+			}
+			if far[s] > 0 {
+				past := far[s] * float64(g.pastRoom(i, s, d[s] > 0))
+				if d[s] < 0 {
+					past = -past
+				}
+				x[s] += past
 			}
 		}
 		g.qbuy[i] = float64(q[1]) + x[0]
 		kids[i].qv = q[0] + int64(math.Round(x[0]+x[1]))
 	}
+}
+
+// pastRoom is how much further than its room quiet minute i's side s
+// (0 buys, 1 sells) can move up (else down) with its leaves' lots at
+// their extremes.
+func (g *gen) pastRoom(i, s int, up bool) int64 {
+	q, r, e := &g.qnat[i], &g.qroom[i], &g.qext[i]
+	nat := q[1]
+	if s == 1 {
+		nat = q[0] - q[1]
+	}
+	if up {
+		return max(0, e[2*s+1]-(nat+r[2*s+1]))
+	}
+	return max(0, nat+r[2*s]-e[2*s])
 }
 
 // quietSums is the natural quote volumes of the quiet minutes among the

@@ -501,12 +501,18 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		n := &kids[i]
 		if quiet&(1<<i) != 0 {
 			// Its leaves' buys, or as near as adjust reaches with its
-			// sells' within theirs (quietMinutes).
-			q, r := &g.qnat[i], &g.qroom[i]
+			// sells' within theirs (quietMinutes); else (its quote
+			// volume beyond its room) within what its leaves' lots
+			// reach at their extremes.
+			q, r, e := &g.qnat[i], &g.qroom[i], &g.qext[i]
 			lo := max(q[1]+r[0], n.qv-(q[0]-q[1]+r[3]))
 			hi := min(q[1]+r[1], n.qv-(q[0]-q[1]+r[2]))
 			g.tgt[i] = g.qbuy[i]
-			g.lo[i], g.hi[i], g.olo[i], g.ohi[i] = lo, hi, lo, hi
+			g.lo[i], g.hi[i] = lo, hi
+			g.olo[i], g.ohi[i] = max(e[0], n.qv-e[3]), min(e[1], n.qv-e[2])
+			if lo <= hi {
+				g.olo[i], g.ohi[i] = min(lo, g.olo[i]), max(hi, g.ohi[i])
+			}
 			continue
 		}
 		sell := n.vol - n.tbb
@@ -516,7 +522,26 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		g.lo[i] = max(n.tbb*n.l, n.qv-sell*n.h)
 		g.hi[i] = min(n.tbb*n.h, n.qv-sell*n.l)
-		g.olo[i], g.ohi[i] = 0, n.qv
+		g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
+	}
+	// The bands, else the fallback's (a quiet minute's reach). Where even
+	// those miss (quiet minutes' quote volumes set by their leaves left
+	// the block's buys out of their reach), taker-buy lots move between
+	// the minutes as fixTakers moves them, and the buys of each take a
+	// VWAP inside its range. Else anything within each one's quote volume.
+	if quiet != 0 && !g.fits(k, &g.olo, &g.ohi, p.tbq) {
+		fixTakers(kids, p)
+		for i := 0; i < k; i++ {
+			n := &kids[i]
+			g.tgt[i] = float64(mulDiv(n.qv, n.tbb, n.vol))
+			g.lo[i], g.hi[i] = n.bandLo(n.tbb), n.bandHi(n.tbb)
+			g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
+		}
+	}
+	if !g.fits(k, &g.olo, &g.ohi, p.tbq) {
+		for i := 0; i < k; i++ {
+			g.olo[i], g.ohi[i] = 0, kids[i].qv
+		}
 	}
 	g.alloc(p.tbq, k, true)
 	for i := 0; i < k; i++ {

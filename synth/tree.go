@@ -150,6 +150,10 @@ type gen struct {
 	// (quote, taker-buy quote) and how far adjust can move them.
 	qnat  [maxFan][2]int64
 	qroom [maxFan][4]int64
+	// How far each quiet minute's buys' and sells' quote volumes reach
+	// with its leaves' lots at their extremes (low, high, low, high): a
+	// side beyond is one no second of the minute can hold.
+	qext [maxFan][4]int64
 	// The taker-buy quote volume each quiet minute is aimed at: its
 	// natural one, or in a block of quiet minutes its share of the
 	// block's difference (spreadQuiet).

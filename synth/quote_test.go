@@ -1,0 +1,108 @@
+package synth_test
+
+import (
+	"fmt"
+	"testing"
+
+	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/synth"
+)
+
+// quoteSane checks what a candle's quote volumes must be whether or not
+// its tape reaches them: not negative, the taker buys' within the whole,
+// none without taker buys and all with all, some with volume.
+func quoteSane(c cc.Candle) error {
+	q, tq := c.QuoteVolume.Units, c.TakerBuyQuote.Units
+	switch {
+	case q < 0 || tq < 0 || tq > q:
+		return fmt.Errorf("candle at %d: quote volume %v, taker-buy quote %v", c.OpenTime, c.QuoteVolume, c.TakerBuyQuote)
+	case c.TakerBuyBase.Units == 0 && tq != 0, c.TakerBuyBase == c.Volume && tq != q:
+		return fmt.Errorf("candle at %d: taker-buy base %v of %v with taker-buy quote %v of %v", c.OpenTime, c.TakerBuyBase, c.Volume, c.TakerBuyQuote, c.QuoteVolume)
+	case c.Volume.Units > 0 && q == 0:
+		return fmt.Errorf("candle at %d: volume %v for no quote volume", c.OpenTime, c.Volume)
+	}
+	return nil
+}
+
+// vwapBeyond is how far, in ticks, the farthest of a candle's VWAPs (all
+// its trades', the taker buys', the sells') lies outside its [low, high]:
+// 0 when all lie inside.
+func vwapBeyond(c cc.Candle) float64 {
+	L, H := c.Low.Units, c.High.Units
+	far := func(v, q int64) float64 {
+		if v == 0 {
+			return 0
+		}
+		return float64(max(v*L-q, q-v*H, 0)) / float64(v)
+	}
+	v, b := c.Volume.Units, c.TakerBuyBase.Units
+	q, bq := c.QuoteVolume.Units, c.TakerBuyQuote.Units
+	return max(far(v, q), far(b, bq), far(v-b, q-bq))
+}
+
+// Every 1s and 1m candle of the wide tape samples (the seeds, venues and
+// hours of TestTradesAggregateToCandlesWide, 7.5M seconds) has sane quote
+// volumes, and their VWAPs lie inside their ranges but for a few seconds
+// each a fraction of a tick off, and no more than a few minutes. Where a
+// 15-minute block of quiet minutes could not hold its quote volume, its
+// minutes' were shared by their room alone and pushed outside their
+// ranges (46 minutes, one 9 ranges above its high), their buys' could
+// take anything, and what a minute's seconds could not hold went to the
+// second of most trades: 45 seconds had negative or inverted quote
+// volumes, and 91 VWAPs lay outside their range, up to 466 ticks.
+func TestCandleQuoteVolumesStayInRange(t *testing.T) {
+	samples := []struct {
+		seeds       [2]uint64
+		venues      []string
+		year        string
+		hours, mult uint64
+	}{
+		{[2]uint64{4, 10}, []string{"bybit_spot", "gate_spot", "kucoin_spot", "binance_perpetual"}, "2025-01-01T00:00:00Z", 8000, 7919},
+		{[2]uint64{10, 40}, []string{"okx_perpetual", "mexc_spot", "coinbase_spot", "hyperliquid_spot", "kraken_spot"}, "2024-01-01T00:00:00Z", 17000, 6151},
+	}
+	if testing.Short() || raceOn {
+		samples[1].seeds[1] = 16 // (6 s without -race, 45 with, for all)
+	}
+	var seconds, minutes, offS, offM int
+	worst := 0.0
+	for _, sm := range samples {
+		for seed := sm.seeds[0]; seed < sm.seeds[1]; seed++ {
+			for _, ex := range sm.venues {
+				m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
+				for _, p := range aggPairs {
+					for h := uint64(0); h < 2; h++ {
+						start := ms(sm.year) + int64((seed*sm.mult+h*104729+uint64(len(ex))*31)%sm.hours)*3_600_000
+						for _, iv := range []cc.Interval{cc.Interval1s, cc.Interval1m} {
+							for _, c := range candles(t, m, p.Symbol, iv, start, start+3_600_000, far) {
+								if err := quoteSane(c); err != nil {
+									t.Errorf("seed %d %s %s %s: %v", seed, ex, p.Symbol, iv, err)
+								}
+								d := vwapBeyond(c)
+								if iv == cc.Interval1m {
+									minutes++
+									if d > 0 {
+										offM++
+										t.Logf("seed %d %s %s: the minute at %d has a VWAP %.2f ticks outside its range", seed, ex, p.Symbol, c.OpenTime, d)
+									}
+									continue
+								}
+								seconds++
+								if d > 0 {
+									offS++
+									worst = max(worst, d)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("VWAPs outside the range: %d of %d seconds (the farthest %.2f ticks), %d of %d minutes", offS, seconds, worst, offM, minutes)
+	if offS*50_000 > seconds || worst > 30 {
+		t.Errorf("%d of %d seconds have a VWAP outside their range (over 0.002%%), the farthest %.2f ticks (over 30)", offS, seconds, worst)
+	}
+	if offM*10_000 > minutes {
+		t.Errorf("%d of %d minutes have a VWAP outside their range (over 0.01%%)", offM, minutes)
+	}
+}
