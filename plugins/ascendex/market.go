@@ -15,22 +15,6 @@ const day = 86_400_000
 // maxTrades is the most trades /trades lists (its n).
 const maxTrades = 100
 
-// touch is the best bid and ask at now (ms) from env.Quotes; without a
-// quoter, the last price and one tick above it.
-func (s *server) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	return s.touchAt(ctx, sym, last, now*1000+999, now)
-}
-
-// touchAt is touch at the instant at (µs): env.Quotes' touch before the
-// trades stamped then.
-func (s *server) touchAt(ctx context.Context, sym string, last cc.Decimal, at, now int64) (cc.Touch, error) {
-	if s.env.Quotes != nil {
-		return s.env.Quotes.Touch(ctx, sym, at)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(kit.Tick(int(last.Scale))), AskSize: one}, nil
-}
-
 // tickerOf is a symbol's ticker: the rolling 24h figures and the touch.
 func (s *server) tickerOf(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
 	st, err := cc.RollingStats(ctx, s.env.Market, s.env.Tape, p.Symbol, day, now)
@@ -40,7 +24,7 @@ func (s *server) tickerOf(ctx context.Context, p cc.Pair, now int64) (map[string
 	// The touch right after the ticker's last trade (st.Through): a touch
 	// taken at now straddled a price up to a second newer than its close,
 	// 0.11 % off it in a fast second.
-	t, err := s.touchAt(ctx, p.Symbol, st.Last, st.Through*1000, now)
+	t, err := kit.Touch(ctx, s.env, p.Symbol, st.Last, st.Through*1000)
 	if err != nil {
 		return nil, err
 	}

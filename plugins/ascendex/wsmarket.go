@@ -56,7 +56,8 @@ func (p *proto) marketSub(sess *plugins.Session, req *wsReq, name, sym string) {
 	} else {
 		var last cc.Touch
 		err = sess.SubscribeTicks(key, sym, bboEvery, func(u cc.Update) []byte {
-			t, err := p.s.touch(sess.Context(), sym, u.Candle.Close, u.EventTime)
+			// The book's top now: the bbo channel has no last price.
+			t, err := kit.Touch(sess.Context(), p.s.env, sym, u.Candle.Close, u.EventTime*1000+999)
 			if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 				return nil
 			}

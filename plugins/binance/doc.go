@@ -16,19 +16,19 @@
 // Beside klines: trades, historicalTrades and aggTrades from env.Tape;
 // 24hr, rolling-window (/api/v3/ticker), price and book tickers and
 // avgPrice from cc.WindowStats over the Market (exact at 1s) and the touch
-// from env.Quotes; on USD-M premiumIndex, fundingRate, fundingInfo,
-// openInterest, openInterestHist and mark/index/premium klines from
-// env.Derivs; depth (the order book) from env.Books, whose top and
-// update id the book tickers then show. Streams <s>@trade and
-// <s>@aggTrade push the tape's trades once each as virtual time passes;
-// <s>@depth[@100ms] the book's diffs, which the documented procedure
-// keeps in sync with a depth snapshot, and <s>@depth5/10/20 its top
-// (depth.go); <s>@bookTicker, !miniTicker@arr, !ticker@arr and
-// !markPrice@arr[@1s] the rest. The WebSocket API
-// (/ws-api/v3, /ws-fapi/v1) answers its methods from the same REST
-// handlers in its own envelope. Spot honours X-MBX-TIME-UNIT: MICROSECOND
-// (?timeUnit= on WS URLs) for every time it writes and takes microsecond
-// startTime/endTime.
+// from env.Quotes (the 24hr ticker's right after its last trade,
+// cc.Stats.Through; the book ticker's now); on USD-M premiumIndex,
+// fundingRate, fundingInfo, openInterest, openInterestHist and
+// mark/index/premium klines from env.Derivs; depth (the order book) from
+// env.Books, whose top and update id the book tickers then show. Streams
+// <s>@trade and <s>@aggTrade push the tape's trades once each as virtual
+// time passes; <s>@depth[@100ms] the book's diffs, which the documented
+// procedure keeps in sync with a depth snapshot, and <s>@depth5/10/20 its
+// top (depth.go); <s>@bookTicker, !miniTicker@arr, !ticker@arr and
+// !markPrice@arr[@1s] the rest. The WebSocket API (/ws-api/v3,
+// /ws-fapi/v1) answers its methods from the same REST handlers in its own
+// envelope. Spot honours X-MBX-TIME-UNIT: MICROSECOND (?timeUnit= on WS
+// URLs) for every time it writes and takes microsecond startTime/endTime.
 //
 // Both servers also answer the other family's exchangeInfo
 // (/api/v3, /fapi/v1, /dapi/v1), because ccxt's default loadMarkets asks

@@ -11,14 +11,16 @@ import (
 const day = 86_400_000
 
 // stats are a symbol's figures over a window (cc.WindowStats, exact at
-// 1s) with the book's touch at its close.
+// 1s) with the book's touch right after its last trade.
 type stats struct {
 	cc.Stats
 	touch cc.Touch
 }
 
 // windowStats computes the figures over [start, now] and, when touch is
-// wanted, the best bid and ask at now.
+// wanted, the best bid and ask right after their last trade (st.Through),
+// which straddle lastPrice: a touch at now could be up to a second newer
+// than it.
 func (s *server) windowStats(ctx context.Context, sp symbolSpec, start, now int64, touch bool) (stats, error) {
 	st, err := cc.WindowStats(ctx, s.env.Market, s.env.Tape, sp.symbol, start, now)
 	if err != nil {
@@ -26,17 +28,16 @@ func (s *server) windowStats(ctx context.Context, sp symbolSpec, start, now int6
 	}
 	out := stats{Stats: st}
 	if touch {
-		out.touch, _, err = s.touchAt(ctx, sp, st.Last, now)
+		out.touch, _, err = s.touchAt(ctx, sp, st.Last, st.Through*1000)
 	}
 	return out, err
 }
 
-// touchAt is the best bid and ask at now (ms) and its update id: the top
-// of env.Books and its Seq, or env.Quotes' touch numbered by updateID;
-// without either, the last price as the bid and one tick above as the
-// ask.
-func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, now int64) (cc.Touch, int64, error) {
-	at := now*1000 + 999
+// touchAt is the best bid and ask at the instant at (Unix µs; now·1000+999
+// for the book now) and its update id: the top of env.Books and its Seq,
+// or env.Quotes' touch numbered by updateID; without either, the last
+// price as the bid and one tick above as the ask.
+func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, at int64) (cc.Touch, int64, error) {
 	if s.env.Books != nil {
 		b, err := s.env.Books.Book(ctx, sp.symbol, at, 1)
 		if err != nil {
@@ -51,7 +52,7 @@ func (s *server) touchAt(ctx context.Context, sp symbolSpec, last cc.Decimal, no
 		return t, updateID(t.Time), err
 	}
 	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, sp.priceDec)), AskSize: one}, now, nil
+	return cc.Touch{Time: at, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, sp.priceDec)), AskSize: one}, updateID(at), nil
 }
 
 func (s *server) stats24h(ctx context.Context, sp symbolSpec, now int64, touch bool) (stats, error) {
@@ -337,7 +338,7 @@ func (s *server) lastPrice(ctx context.Context, sym string, now int64) (cc.Decim
 func (s *server) handleBookTicker(w http.ResponseWriter, r *http.Request, q params) {
 	unit := timeUnitOf(r)
 	s.eachPrice(w, r, q, func(sp symbolSpec, last cc.Decimal, now int64) (any, error) {
-		t, id, err := s.touchAt(r.Context(), sp, last, now)
+		t, id, err := s.touchAt(r.Context(), sp, last, now*1000+999)
 		return s.bookTicker(sp, t, id, now, unit), err
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/binance"
@@ -72,11 +73,11 @@ func TestTickerStatsFollowTheCandles(t *testing.T) {
 				t.Errorf("trade ids %d..%d", firstID, lastID)
 			}
 			if tc.kind == binance.Spot {
-				// The touch is the book's now: about the last price (it may
-				// have moved on towards the next order since the last trade).
-				bid, ask, last := dec("bidPrice").Float64(), dec("askPrice").Float64(), dec("lastPrice").Float64()
-				if bid >= ask || (bid+ask)/2 < last*0.999 || (bid+ask)/2 > last*1.001 {
-					t.Errorf("touch far from the last price: %s", body)
+				// The touch is the book's right after the last trade, so
+				// it straddles the last price.
+				bid, ask, last := dec("bidPrice"), dec("askPrice"), dec("lastPrice")
+				if bid.Cmp(ask) >= 0 || bid.Cmp(last) > 0 || ask.Cmp(last) < 0 {
+					t.Errorf("touch does not straddle the last price: %s", body)
 				}
 			}
 		})
@@ -122,5 +123,34 @@ func TestUIKlinesMatchKlines(t *testing.T) {
 	_, b := get(t, srv.URL+"/api/v3/uiKlines"+q)
 	if !bytes.Equal(a, b) || len(a) < 100 {
 		t.Errorf("klines and uiKlines differ:\n%.200s\n%.200s", a, b)
+	}
+}
+
+// The 24hr ticker is one instant's: lastPrice is the last trade of the
+// seconds closed by then, and bidPrice and askPrice the book's touch
+// right after that trade, so they straddle it (a touch taken at the
+// clock's now could be up to a second newer than lastPrice, and miss it).
+// The futures 24hr ticker has no bid and ask.
+func TestTickerTouchStraddlesItsLast(t *testing.T) {
+	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+		s := replaytest.Start(t, "binance_spot", nil, replaytest.Clock(at, 0))
+		var tk map[string]any
+		if st, body := s.GetJSON(t, "/api/v3/ticker/24hr?symbol=BTCUSDT", &tk); st != 200 {
+			t.Fatalf("at %s: %d %s", at.Format(time.RFC3339Nano), st, body)
+		}
+		dec := func(k string) cc.Decimal {
+			v, _ := tk[k].(string)
+			d, err := cc.ParseDecimal(v)
+			if err != nil {
+				t.Fatalf("%s %q: %v", k, v, err)
+			}
+			return d
+		}
+		last, bid, ask := dec("lastPrice"), dec("bidPrice"), dec("askPrice")
+		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
+			t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
+		}
 	}
 }

@@ -113,7 +113,7 @@ func (p *wsProtocol) subscribeSurface(s *plugins.Session, c *conn, name string, 
 			if err != nil {
 				return nil
 			}
-			t, id, err := srv.touchAt(s.Context(), sp, price, u.EventTime)
+			t, id, err := srv.touchAt(s.Context(), sp, price, u.EventTime*1000+999)
 			if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 				return nil
 			}

@@ -21,9 +21,10 @@
 // first (spot limit 1..60 default 60, linear 1..1000 default 500), execId
 // the trade id. /v5/market/tickers (category, symbol optional) is the
 // rolling 24 hours (cc.RollingStats, exact at 1s, up to the last second
-// closed) with the touch from env.Quotes; linear tickers add markPrice,
-// indexPrice, fundingRate, nextFundingTime and openInterest (base coin)
-// from env.Derivs. /v5/market/funding/history (limit 1..200 default 200;
+// closed) with the touch from env.Quotes right after their last trade
+// (cc.Stats.Through); linear tickers add markPrice, indexPrice,
+// fundingRate, nextFundingTime and openInterest (base coin) from
+// env.Derivs. /v5/market/funding/history (limit 1..200 default 200;
 // endTime pages back, startTime needs endTime) and /v5/market/open-interest
 // (intervalTime 5min..1d, limit 1..200 default 50, nextPageCursor) come
 // from env.Derivs; /v5/system/status lists no maintenance. Without a tape

@@ -270,11 +270,7 @@ func (h *handler) openInterest(w http.ResponseWriter, r *http.Request, q url.Val
 	h.ok(w, mustJSON(map[string]any{"symbol": sym, "category": cat, "list": list, "nextPageCursor": cursor}))
 }
 
-// lastPrice and touch: kit.LastPrice and kit.TouchAt on the handler's env.
+// lastPrice is kit.LastPrice on the handler's env.
 func (h *handler) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
 	return kit.LastPrice(ctx, h.env, sym, now)
-}
-
-func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) cc.Touch {
-	return kit.TouchAt(ctx, h.env, sym, last, now)
 }

@@ -7,11 +7,13 @@ import (
 	"strconv"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // Tickers: the rolling 24 hours (cc.RollingStats, exact at 1s, up to the
-// last second closed), the touch from env.Quotes, and for linear the mark,
-// index, funding and open interest from env.Derivs.
+// last second closed), the touch from env.Quotes right after their last
+// trade (cc.Stats.Through), and for linear the mark, index, funding and
+// open interest from env.Derivs.
 
 const day = 86_400_000
 
@@ -62,7 +64,9 @@ func (h *handler) ticker(ctx context.Context, sym string, now int64) (map[string
 	if st.Last.IsZero() {
 		return nil, cc.ErrUnknownSymbol
 	}
-	tc := h.touch(ctx, sym, st.Last, now)
+	// The touch right after the last trade (st.Through), so that the bid
+	// and ask straddle lastPrice: one at now could be up to a second newer.
+	tc := kit.TouchAt(ctx, h.env, sym, st.Last, st.Through*1000)
 	t := map[string]string{
 		"symbol":        sym,
 		"bid1Price":     str(tc.Bid),

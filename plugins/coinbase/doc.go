@@ -19,7 +19,9 @@
 // maker's as Coinbase reports it and best_bid/best_ask from env.Quotes.
 // Products' price, 24h change and volumes are cc.RollingStats over the
 // last 24 hours (the volume change against the 24 hours before), their mid
-// the touch's. The market_trades channel sends a snapshot of the last 50
+// the touch's. The touch shown with a price is the one right after its
+// trade, the tape's last (cc.Stats.Through), not the one at now, up to a
+// second newer. The market_trades channel sends a snapshot of the last 50
 // trades then each new trade once; ticker sends the 24-hour figures when
 // the price or touch moves, ticker_batch every five seconds. The level2
 // channel and market/product_book serve env.Books (see book.go).

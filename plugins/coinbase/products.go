@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // product is one entry of the products listing, fields in Coinbase's order.
@@ -57,7 +58,8 @@ type product struct {
 const day = 86_400_000
 
 // stats are a pair's figures over the last 24 hours (cc.RollingStats),
-// the 24 hours before them for the volume change, and the touch now.
+// the 24 hours before them for the volume change, and the touch right
+// after their last trade (st.Through), whose mid goes with their price.
 type stats struct {
 	cc.Stats
 	prevVolume cc.Decimal
@@ -79,7 +81,7 @@ func (h *handler) stats(ctx context.Context, sym string) (stats, error) {
 	if st.Last.IsZero() && st.Trades == 0 && st.Open.IsZero() {
 		out.scale = 2
 	}
-	out.touch, err = h.touch(ctx, sym, st.Last, now)
+	out.touch, err = kit.Touch(ctx, h.env, sym, st.Last, st.Through*1000)
 	return out, err
 }
 

@@ -1,18 +1,18 @@
 package coinbase
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // Market trades: GET /api/v3/brokerage/market/products/{id}/ticker, the
 // newest `limit` trades of [start, end) (Unix seconds, both optional),
-// newest first, with the touch as best_bid and best_ask; every figure
-// from env.Tape and env.Quotes.
+// newest first, with the touch right after the tape's last trade as
+// best_bid and best_ask; every figure from env.Tape and env.Quotes.
 
 const (
 	tradesDefaultLimit = 100
@@ -48,16 +48,6 @@ func appendTrade(b []byte, id string, t cc.Trade, places int) []byte {
 	b = append(b, `","side":"`...)
 	b = append(b, tradeSide(t)...)
 	return append(b, `","bid":"","ask":"","exchange":"coinbase"}`...)
-}
-
-// touch is the best bid and ask at now (ms): env.Quotes, or without one
-// the last price and a tick above.
-func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	if h.env.Quotes != nil {
-		return h.env.Quotes.Touch(ctx, sym, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, int(last.Scale))), AskSize: one}, nil
 }
 
 // marketTrades serves the product's market trades.
@@ -107,7 +97,10 @@ func (h *handler) marketTrades(w http.ResponseWriter, r *http.Request) {
 	if len(ts) > 0 {
 		last, places = ts[len(ts)-1].Price, int(ts[len(ts)-1].Price.Scale)
 	}
-	t, err := h.touch(ctx, pair.Symbol, last, nowMs)
+	// The touch right after the tape's last trade (it holds none of the
+	// second in progress), which ccxt takes as the last price: one at now
+	// could be up to a second newer and miss it.
+	t, err := kit.Touch(ctx, h.env, pair.Symbol, last, kit.Through(nowMs)*1000)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal server error")
 		return

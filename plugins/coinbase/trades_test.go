@@ -278,3 +278,36 @@ func sameNumber(a, b string) bool {
 	y, errB := strconv.ParseFloat(b, 64)
 	return errA == nil && errB == nil && x == y
 }
+
+// The market trades' best_bid and best_ask, which ccxt's fetchTicker
+// shows with the newest trade's price as last, are the touch right after
+// that trade, the tape's last, so they straddle it (a touch taken at the
+// clock's now could be up to a second newer, and miss it). Coinbase is
+// spot only.
+func TestTickerTouchStraddlesItsLast(t *testing.T) {
+	at0 := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		at := at0.Add(time.Duration(i) * 1237 * time.Millisecond)
+		srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(at, 0))
+		var r struct {
+			Trades  []marketTrade `json:"trades"`
+			BestBid string        `json:"best_bid"`
+			BestAsk string        `json:"best_ask"`
+		}
+		replaytest.GetJSON(t, srv.URL, "/api/v3/brokerage/market/products/BTC-USD/ticker?limit=1", &r)
+		if len(r.Trades) != 1 {
+			t.Fatalf("at %s: %d trades", at.Format(time.RFC3339Nano), len(r.Trades))
+		}
+		dec := func(s string) cc.Decimal {
+			d, err := cc.ParseDecimal(s)
+			if err != nil {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return d
+		}
+		last, bid, ask := dec(r.Trades[0].Price), dec(r.BestBid), dec(r.BestAsk)
+		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
+			t.Errorf("at %s: best bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
+		}
+	}
+}

@@ -138,8 +138,9 @@ func tickerOf(ctx context.Context, env *plugins.Env, sym string, now int64) (tic
 		a := cc.Aggregate(ds)
 		t.low52, t.high52 = a.Low, a.High
 	}
-	h := handler{env: env}
-	t.touch, err = h.touch(ctx, sym, st.Last, now)
+	// The touch right after the last trade (st.Through), so that it
+	// straddles the price: one at now could be up to a second newer.
+	t.touch, err = kit.Touch(ctx, env, sym, st.Last, st.Through*1000)
 	return t, err
 }
 

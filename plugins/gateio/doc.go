@@ -27,10 +27,10 @@
 // it, so a client pages forward by time), page (spot) or offset (futures);
 // futures sizes are whole contracts (at least one), negative for a taker
 // sell. Tickers are cc.RollingStats over 24 hours with change_utc0/utc8
-// since those midnights and the touch from env.Quotes; futures tickers and
-// contract details carry mark, index, funding and open interest from
-// env.Derivs. Without a tape or derivatives those routes answer 503
-// SERVER_ERROR.
+// since those midnights and the touch from env.Quotes right after their
+// last trade (cc.Stats.Through); futures tickers and contract details
+// carry mark, index, funding and open interest from env.Derivs. Without a
+// tape or derivatives those routes answer 503 SERVER_ERROR.
 //
 // Spot candles are rows of strings [t seconds, quote volume, close, high,
 // low, open, base volume, window closed]; futures candles are objects

@@ -19,16 +19,6 @@ func unavailable(w http.ResponseWriter, what string) {
 	apiError(w, http.StatusServiceUnavailable, "SERVER_ERROR", what+" not available in this mode")
 }
 
-// touch is the best bid and ask at now (ms) from env.Quotes; without a
-// quoter, the last price and one tick above it.
-func (s *server) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	if s.env.Quotes != nil {
-		return s.env.Quotes.Touch(ctx, sym, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(kit.Tick(int(last.Scale))), AskSize: one}, nil
-}
-
 // tick is what a ticker shows: the rolling 24h figures, the changes since
 // the UTC and UTC+8 midnights, and the touch.
 type tick struct {
@@ -49,7 +39,9 @@ func (s *server) tick(ctx context.Context, sym string, now int64) (tick, error) 
 	if t.utc8, err = cc.WindowStats(ctx, s.env.Market, nil, sym, cc.Interval1d.Truncate(now+h8)-h8, now); err != nil {
 		return t, err
 	}
-	t.touch, err = s.touch(ctx, sym, t.day.Last, now)
+	// The touch right after the last trade (Through): one at now could be
+	// up to a second newer than the close and miss it.
+	t.touch, err = kit.Touch(ctx, s.env, sym, t.day.Last, t.day.Through*1000)
 	return t, err
 }
 

@@ -22,16 +22,6 @@ const recentTradesN = 10
 // fundingPage is how many settlements one fundingHistory answer holds.
 const fundingPage = 500
 
-// touch is the best bid and ask at now (ms) from env.Quotes; without a
-// quoter, the last price and one tick above it.
-func (s *server) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	if s.env.Quotes != nil {
-		return s.env.Quotes.Touch(ctx, sym, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(kit.Tick(int(last.Scale))), AskSize: one}, nil
-}
-
 // mid is (bid+ask)/2, exact.
 func mid(t cc.Touch) cc.Decimal {
 	sum := t.Bid.Add(t.Ask)
@@ -44,7 +34,12 @@ func (s *server) dayStats(ctx context.Context, sym string, now int64) (cc.Stats,
 	if err != nil {
 		return st, cc.Touch{}, err
 	}
-	t, err := s.touch(ctx, sym, st.Last, now)
+	// At now, not right after the figures' last trade (st.Through): no
+	// asset context shows a last price with a bid and ask (a perpetual's
+	// markPx is its mark; a spot market's, the last price, comes with
+	// midPx alone), and allMids and bbo, the book now, keep agreeing with
+	// the contexts' midPx.
+	t, err := kit.Touch(ctx, s.env, sym, st.Last, now*1000+999)
 	return st, t, err
 }
 

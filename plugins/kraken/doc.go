@@ -20,8 +20,9 @@
 // sub-microsecond digits count the prints of that microsecond already
 // sent, so since=last pages join), Ticker from cc.DayStats ("today", since
 // UTC midnight) and cc.RollingStats (24 hours) with a and b from
-// env.Quotes, Spread the touch second by second. WS v2 serves the trade
-// channel (a snapshot of the last 50, then each trade once) and the
+// env.Quotes right after the last trade (cc.Stats.Through, not now, up to
+// a second later), Spread the touch second by second. WS v2 serves the
+// trade channel (a snapshot of the last 50, then each trade once) and the
 // ticker channel (rolling 24 hours; event_trigger trades or bbo); the book
 // channel and /0/public/Depth serve env.Books with Kraken's CRC-32
 // checksum (see book.go). Without

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 type asset struct {
@@ -157,7 +158,9 @@ func (h *handler) tickerOf(ctx context.Context, p cc.Pair, now int64) (map[strin
 	if today.Trades == 0 { // just after midnight: today opens at the last price
 		today.Open, today.High, today.Low, today.Last = day.Last, day.Last, day.Last, day.Last
 	}
-	touch, err := h.touch(ctx, p, day.Last, now)
+	// The touch right after the last trade (day.Through), so that a and b
+	// straddle c: one at now could be up to a second newer.
+	touch, err := kit.Touch(ctx, h.env, p.Symbol, day.Last, day.Through*1000)
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +187,4 @@ func lotFields(price string, size cc.Decimal) []string {
 		whole /= 10
 	}
 	return []string{price, strconv.FormatInt(whole, 10), size.Fixed(3)}
-}
-
-// touch is the best bid and ask at now (ms); without a quoter, the last
-// price and one tick above it.
-func (h *handler) touch(ctx context.Context, p cc.Pair, last cc.Decimal, now int64) (cc.Touch, error) {
-	if h.env.Quotes != nil {
-		return h.env.Quotes.Touch(ctx, p.Symbol, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, int(last.Scale))), AskSize: one}, nil
 }

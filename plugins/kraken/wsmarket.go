@@ -12,8 +12,9 @@ import (
 
 // WS v2 trade and ticker channels: trades from env.Tape (a snapshot of
 // the last 50, then each new trade once, in order), the ticker (rolling
-// 24 hours, cc.RollingStats, with the touch from env.Quotes) pushed when
-// a trade prints or, with event_trigger "bbo", when the touch moves.
+// 24 hours, cc.RollingStats, with the touch from env.Quotes right after
+// their last trade) pushed when a trade prints or, with event_trigger
+// "bbo", when that touch moves.
 
 const (
 	tradeSnapshot = 50
@@ -98,7 +99,9 @@ func (p *wsProto) subscribeMarket(s *plugins.Session, req wsRequest, sym string,
 			if err != nil {
 				return nil
 			}
-			t, err := h.touch(s.Context(), pair, st.Last, u.EventTime)
+			// Right after the last trade (st.Through) under either
+			// trigger: the push shows its price with the touch.
+			t, err := kit.Touch(s.Context(), env, pair.Symbol, st.Last, st.Through*1000)
 			if err != nil {
 				return nil
 			}

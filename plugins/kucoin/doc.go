@@ -15,13 +15,14 @@
 // first, at most 500, with volume counted in contracts. Errors are
 // {"code":"400100","msg":"..."}.
 //
-// Trades, tickers and the perpetual side come from the mode's market:
-// spot /api/v1/market/histories (the last 100 trades of env.Tape),
-// orderbook/level1 (last trade and env.Quotes' touch), market/stats and
-// allTickers (cc.RollingStats over 24 hours); futures /api/v1/ticker,
-// allTickers, trade/history (sizes in contracts), mark-price and
-// funding-rate current, contract/funding-rates (env.Derivs, 8-hour
-// settlements capped at ±0.3%), and the unified account's
+// Trades, tickers and the perpetual side come from the mode's market: spot
+// /api/v1/market/histories (the last 100 trades of env.Tape),
+// orderbook/level1 (last trade and env.Quotes' touch right after it, as
+// every ticker showing a price has it; tickerV2's is the touch now),
+// market/stats and allTickers (cc.RollingStats over 24 hours); futures
+// /api/v1/ticker, allTickers, trade/history (sizes in contracts),
+// mark-price and funding-rate current, contract/funding-rates (env.Derivs,
+// 8-hour settlements capped at ±0.3%), and the unified account's
 // /api/ua/v1/market/kline (mark, index and premium series) and
 // open-interest that ccxt calls. WS topics /market/match:,
 // /market/ticker:, /market/snapshot:, /contractMarket/execution:,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 )
 
 // Trades, tickers and the perpetual side: every figure from env.Tape,
@@ -42,13 +43,13 @@ func (h *handler) recent(ctx context.Context, sym string) ([]cc.Trade, error) {
 	return h.env.Tape.Trades(ctx, cc.TradeQuery{Symbol: sym, Limit: historySize, Newest: true, Now: h.nowMicros()})
 }
 
-// touch is the best bid and ask at now (ms).
+// touch is the touch to go with the tape's last trade at now (ms), last
+// its price: right after it, at the first second not closed (kit.Through;
+// the tape holds no trades of the second in progress), so that it
+// straddles the price. One taken at now could be up to a second newer and
+// miss it.
 func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	if h.env.Quotes != nil {
-		return h.env.Quotes.Touch(ctx, sym, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(cc.NewDecimal(1, int(last.Scale))), AskSize: one}, nil
+	return kit.Touch(ctx, h.env, sym, last, kit.Through(now)*1000)
 }
 
 // takerSide is the taker's side, lower case.
@@ -141,7 +142,7 @@ func (h *handler) spotTicker(ctx context.Context, p cc.Pair, now int64, all bool
 	if err != nil {
 		return nil, err
 	}
-	tc, err := h.touch(ctx, p.Symbol, st.Last, now)
+	tc, err := kit.Touch(ctx, h.env, p.Symbol, st.Last, st.Through*1000)
 	if err != nil {
 		return nil, err
 	}

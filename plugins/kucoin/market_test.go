@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"testing"
+	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
@@ -243,5 +244,42 @@ func TestFuturesAllTickersUTAKlineAndOpenInterest(t *testing.T) {
 	}
 	if e := get(t, srv.URL, "/api/ua/v1/market/kline?tradeType=FUTURES&interval=1min&symbol=NOPEUSDTM"); e.Code != "400100" {
 		t.Fatalf("unknown symbol: %+v", e)
+	}
+}
+
+// A ticker that shows a price is one instant's: the price is the last
+// trade of the seconds closed by then, and the best bid and ask the touch
+// right after that trade, so they straddle it (a touch taken at the
+// clock's now could be up to a second newer than the price, and miss it).
+func TestTickerTouchStraddlesItsLast(t *testing.T) {
+	at0 := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	type row struct{ path, last, bid, ask string }
+	for _, tc := range []struct {
+		id   string
+		rows []row
+	}{
+		{kucoin.SpotName, []row{
+			{"/api/v1/market/stats?symbol=BTC-USDT", "last", "buy", "sell"},
+			{"/api/v1/market/orderbook/level1?symbol=BTC-USDT", "price", "bestBid", "bestAsk"},
+		}},
+		{kucoin.PerpetualName, []row{{"/api/v1/ticker?symbol=XBTUSDTM", "price", "bestBidPrice", "bestAskPrice"}}},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			for i := range 40 {
+				at := at0.Add(time.Duration(i) * 1237 * time.Millisecond)
+				srv := replaytest.Start(t, tc.id, pairs, replaytest.Clock(at, 0))
+				for _, r := range tc.rows {
+					var m map[string]any
+					if err := json.Unmarshal(get(t, srv.URL, r.path).Data, &m); err != nil {
+						t.Fatalf("%s: %v", r.path, err)
+					}
+					str := func(k string) string { s, _ := m[k].(string); return s }
+					last, bid, ask := dec(t, str(r.last)), dec(t, str(r.bid)), dec(t, str(r.ask))
+					if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
+						t.Errorf("%s at %s: bid %v ask %v around last %v", r.path, at.Format(time.RFC3339Nano), bid, ask, last)
+					}
+				}
+			}
+		})
 	}
 }

@@ -91,7 +91,14 @@ func (p *wsProto) surfaceEncoder(s *plugins.Session, t target) func(cc.Update) [
 			if err != nil || !found {
 				return nil
 			}
-			tc, err := h.touch(s.Context(), t.native, tr.Price, u.EventTime)
+			// After the last trade when the push shows its price;
+			// tickerV2 is the book's top now.
+			var tc cc.Touch
+			if t.kind == "/contractMarket/tickerV2:" {
+				tc, err = kit.Touch(s.Context(), h.env, t.native, tr.Price, u.EventTime*1000+999)
+			} else {
+				tc, err = h.touch(s.Context(), t.native, tr.Price, u.EventTime)
+			}
 			if err != nil || (tr.ID == prev.id && tc.Bid == prev.bid && tc.Ask == prev.ask) {
 				return nil
 			}

@@ -25,8 +25,9 @@
 //
 // Trades come from env.Tape (spot trade and aggregate ids are null, as
 // MEXC sends them; aggTrades' startTime/endTime at most an hour apart),
-// tickers from cc.RollingStats with the touch from env.Quotes, and the
-// contract's fair (mark) and index prices, funding and holdVol from
+// tickers from cc.RollingStats with the touch from env.Quotes right after
+// their last trade (cc.Stats.Through; bookTicker's is the touch now), and
+// the contract's fair (mark) and index prices, funding and holdVol from
 // env.Derivs; funding history pages (page_num, page_size) run from the
 // contracts' listing, newest first.
 //

@@ -19,28 +19,25 @@ const fundingPeriod = 8 * 3_600_000
 // createTime): funding history starts there.
 const contractListed int64 = 1591242684000
 
-// touch is the best bid and ask at now (ms) from env.Quotes; without a
-// quoter, the last price and one tick above it.
-func (s *server) touch(ctx context.Context, sym string, last cc.Decimal, now int64) (cc.Touch, error) {
-	if s.env.Quotes != nil {
-		return s.env.Quotes.Touch(ctx, sym, now*1000+999)
-	}
-	one := cc.NewDecimal(1, 0)
-	return cc.Touch{Time: now * 1000, Bid: last, BidSize: one, Ask: last.Add(kit.Tick(int(last.Scale))), AskSize: one}, nil
-}
-
-// stats are the rolling 24h figures and the touch at now.
+// stats are the rolling 24h figures and a touch.
 type stats struct {
 	cc.Stats
 	touch cc.Touch
 }
 
-func (s *server) stats(ctx context.Context, sym string, now int64) (stats, error) {
+// stats are sym's figures at now with the touch right after their last
+// trade (st.Through), which straddles lastPrice, or, when book, the touch
+// now (the book ticker, which has no last price).
+func (s *server) stats(ctx context.Context, sym string, now int64, book bool) (stats, error) {
 	st, err := cc.RollingStats(ctx, s.env.Market, s.env.Tape, sym, day, now)
 	if err != nil {
 		return stats{}, err
 	}
-	t, err := s.touch(ctx, sym, st.Last, now)
+	at := st.Through * 1000
+	if book {
+		at = now*1000 + 999
+	}
+	t, err := kit.Touch(ctx, s.env, sym, st.Last, at)
 	return stats{st, t}, err
 }
 
@@ -245,9 +242,9 @@ func (s *server) aggTrades(w http.ResponseWriter, r *http.Request) {
 	kit.Raw(w, http.StatusOK, append(b, ']'))
 }
 
-// bookTicker is each symbol's touch.
+// bookTicker is each symbol's touch now.
 func (s *server) bookTicker(w http.ResponseWriter, r *http.Request) {
-	s.spotTickers(w, r, func(p cc.Pair, st stats) any {
+	s.spotTickers(w, r, true, func(p cc.Pair, st stats) any {
 		return map[string]any{
 			"symbol": spotName(p), "bidPrice": kit.Trim(st.touch.Bid), "bidQty": kit.Trim(st.touch.BidSize),
 			"askPrice": kit.Trim(st.touch.Ask), "askQty": kit.Trim(st.touch.AskSize),

@@ -1,6 +1,7 @@
 package mexc_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -239,5 +240,40 @@ func TestContractDealsTickerFundingAndPrices(t *testing.T) {
 	s.GetJSON(t, "/api/v1/contract/kline/fair_price/BTC_USDT?interval=Min1", &kf)
 	if len(kf.Data.Close) == 0 || len(kf.Data.Close) != len(k.Data.Close) || fmt.Sprint(kf.Data.Close) == fmt.Sprint(k.Data.Close) {
 		t.Errorf("fair price klines %d rows equal to last-price ones", len(kf.Data.Close))
+	}
+}
+
+// The tickers are one instant's: lastPrice is the last trade of the
+// seconds closed by then, and the bid and ask the touch right after that
+// trade, so they straddle it (a touch taken at the clock's now could be up
+// to a second newer than lastPrice, and miss it).
+func TestTickerTouchStraddlesItsLast(t *testing.T) {
+	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		id, path, data, bid, ask string
+	}{
+		{"mexc_spot", "/api/v3/ticker/24hr?symbol=BTCUSDT", "", "bidPrice", "askPrice"},
+		{"mexc_perpetual", "/api/v1/contract/ticker?symbol=BTC_USDT", "data", "bid1", "ask1"},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			for i := range 40 {
+				at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+				s := replaytest.Start(t, tc.id, nil, replaytest.Clock(at, 0))
+				st, body := s.Get(t, tc.path)
+				var v map[string]any
+				d := json.NewDecoder(bytes.NewReader(body))
+				d.UseNumber()
+				if err := d.Decode(&v); st != 200 || err != nil {
+					t.Fatalf("%d %v: %s", st, err, body)
+				}
+				if tc.data != "" {
+					v, _ = v[tc.data].(map[string]any)
+				}
+				last, bid, ask := dec(t, v["lastPrice"]), dec(t, v[tc.bid]), dec(t, v[tc.ask])
+				if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
+					t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
+				}
+			}
+		})
 	}
 }

@@ -83,7 +83,7 @@ func (s *server) defaultSymbols(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
-	s.spotTickers(w, r, func(p cc.Pair, st stats) any {
+	s.spotTickers(w, r, false, func(p cc.Pair, st stats) any {
 		chg := st.Change()
 		pct := "0"
 		if o := st.Open.Float64(); o != 0 {
@@ -102,15 +102,15 @@ func (s *server) ticker24h(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) tickerPrice(w http.ResponseWriter, r *http.Request) {
-	s.spotTickers(w, r, func(p cc.Pair, st stats) any {
+	s.spotTickers(w, r, false, func(p cc.Pair, st stats) any {
 		return map[string]any{"symbol": spotName(p), "price": kit.Trim(st.Last)}
 	})
 }
 
 // spotTickers answers a spot ticker endpoint: a row built by row from each
-// pair's 24-hour figures, for every pair or, as one object, for the
-// symbol asked for.
-func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc.Pair, stats) any) {
+// pair's 24-hour figures (with the touch now when book), for every pair
+// or, as one object, for the symbol asked for.
+func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, book bool, row func(cc.Pair, stats) any) {
 	want := r.URL.Query().Get("symbol")
 	ps := s.symbolFilter(want, spotName)
 	if want != "" && len(ps) == 0 {
@@ -120,7 +120,7 @@ func (s *server) spotTickers(w http.ResponseWriter, r *http.Request, row func(cc
 	out := []any{}
 	now := s.now()
 	for _, p := range ps {
-		st, err := s.stats(r.Context(), p.Symbol, now)
+		st, err := s.stats(r.Context(), p.Symbol, now, book)
 		if err != nil {
 			s.failed(w, false, err)
 			return
@@ -207,7 +207,7 @@ func (s *server) contractTicker(w http.ResponseWriter, r *http.Request) {
 
 // contractTickerRow is a contract's ticker at now (REST and push.ticker).
 func (s *server) contractTickerRow(ctx context.Context, p cc.Pair, now int64) (map[string]any, error) {
-	st, err := s.stats(ctx, p.Symbol, now)
+	st, err := s.stats(ctx, p.Symbol, now, false)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func (p *spotProto) subscribeMarket(sess *plugins.Session, ch string) (ok, handl
 	}
 	var last cc.Touch
 	err := sess.SubscribeTicks(ch, pair.Symbol, every, func(u cc.Update) []byte {
-		t, err := p.s.touch(sess.Context(), pair.Symbol, u.Candle.Close, u.EventTime)
+		t, err := kit.Touch(sess.Context(), p.s.env, pair.Symbol, u.Candle.Close, u.EventTime*1000+999)
 		if err != nil || (t.Bid == last.Bid && t.Ask == last.Ask && t.BidSize == last.BidSize && t.AskSize == last.AskSize) {
 			return nil
 		}

@@ -39,7 +39,7 @@
 // contracts. /api/v5/market/ticker and tickers are the rolling 24 hours
 // (cc.RollingStats: exact at 1s, up to the last second closed, so last is
 // the last trade's price), lastSz from the tape and the touch from
-// env.Quotes. From env.Derivs: /api/v5/public/mark-price (instType
+// env.Quotes right after that trade (cc.Stats.Through). From env.Derivs: /api/v5/public/mark-price (instType
 // required; MARGIN lists spot pairs at their price), funding-rate (the
 // next settlement's estimate, OKX's 00:00/08:00/16:00 UTC schedule, cap
 // ±0.375%), funding-rate-history (fundingTime paging with after/before,

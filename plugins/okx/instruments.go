@@ -142,8 +142,8 @@ func str(d cc.Decimal) string { return string(num(nil, d)) }
 
 // tickerOf is OKX's ticker for instID at now: the rolling 24 hours
 // (cc.RollingStats, exact at 1s) up to the last second closed, the last
-// trade's size and the touch from the quoter. A perpetual's sizes are in
-// contracts, its volCcy24h in base currency.
+// trade's size and the touch right after it from the quoter. A
+// perpetual's sizes are in contracts, its volCcy24h in base currency.
 func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[string]string, bool) {
 	d, err := cc.RollingStats(ctx, h.env.Market, h.env.Tape, instID, 24*hour, now)
 	if err != nil && h.env.Tape != nil {
@@ -169,7 +169,9 @@ func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[s
 	if d.LastID >= 0 {
 		lastSz = size(d.LastQty)
 	}
-	t := h.touch(ctx, instID, d.Last, now)
+	// The touch right after the last trade (d.Through), so that bidPx and
+	// askPx straddle last: one at now could be up to a second newer.
+	t := kit.TouchAt(ctx, h.env, instID, d.Last, d.Through*1000)
 	// Start of day: the open of the day candle in UTC and in UTC+8.
 	sod := func(b bar) string {
 		cs, err := b.candles(ctx, h.env.Market, instID, b.open(now), b.open(now), now)

@@ -212,11 +212,7 @@ func (h *handler) lastTrade(ctx context.Context, id string, now int64) (cc.Trade
 	return ts[0], true
 }
 
-// lastPrice and touch: kit.LastPrice and kit.TouchAt on the handler's env.
+// lastPrice is kit.LastPrice on the handler's env.
 func (h *handler) lastPrice(ctx context.Context, sym string, now int64) (cc.Decimal, error) {
 	return kit.LastPrice(ctx, h.env, sym, now)
-}
-
-func (h *handler) touch(ctx context.Context, sym string, last cc.Decimal, now int64) cc.Touch {
-	return kit.TouchAt(ctx, h.env, sym, last, now)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	cc "github.com/candlecassette/candlecassette"
+	"github.com/candlecassette/candlecassette/plugins"
 	"github.com/candlecassette/candlecassette/plugins/internal/kit"
 	"github.com/candlecassette/candlecassette/synth"
 )
@@ -105,5 +106,45 @@ func TestScalesFollowTheMarketsDecimals(t *testing.T) {
 	}
 	if p, q := kit.Scales(ctx, m, "NOPE", now); p != 2 || q != 6 {
 		t.Errorf("an unknown symbol gives %d/%d, want the 2/6 guess", p, q)
+	}
+}
+
+// Through is where cc.WindowStats' figures end, and Touch the quoter's
+// touch at the instant asked or, without one, the last price and a tick
+// above; TouchAt's fallback is a tick either side.
+func TestThroughAndTouch(t *testing.T) {
+	m := synth.New(synth.Options{Pairs: []cc.Pair{{Base: "BTC", Quote: "USDT", Price: 50000, Symbol: "X"}}})
+	ctx := context.Background()
+	for _, now := range []int64{1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_998, 1_700_000_000_999} {
+		st, err := cc.WindowStats(ctx, m, nil, "X", now-60_000, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kit.Through(now); got != st.Through {
+			t.Errorf("Through(%d) = %d, WindowStats' %d", now, got, st.Through)
+		}
+	}
+	if kit.Through(1_700_000_000_998) != 1_700_000_000_000 || kit.Through(1_700_000_000_999) != 1_700_000_001_000 {
+		t.Errorf("Through is not the first second not closed")
+	}
+	at := int64(1_700_000_000_000_000)
+	want, err := m.Touch(ctx, "X", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := cc.NewDecimal(5_000_012, 2)
+	if got, err := kit.Touch(ctx, &plugins.Env{Quotes: m}, "X", last, at); err != nil || got != want {
+		t.Errorf("Touch %+v (%v), quoter's %+v", got, err, want)
+	}
+	if got := kit.TouchAt(ctx, &plugins.Env{Quotes: m}, "X", last, at); got != want {
+		t.Errorf("TouchAt %+v, quoter's %+v", got, want)
+	}
+	one := cc.NewDecimal(1, 0)
+	if got, err := kit.Touch(ctx, &plugins.Env{}, "X", last, at); err != nil ||
+		got != (cc.Touch{Time: at, Bid: last, BidSize: one, Ask: cc.NewDecimal(5_000_013, 2), AskSize: one}) {
+		t.Errorf("Touch without a quoter: %+v (%v)", got, err)
+	}
+	if got := kit.TouchAt(ctx, &plugins.Env{}, "X", last, at); got != (cc.Touch{Time: at, Bid: cc.NewDecimal(5_000_011, 2), BidSize: one, Ask: cc.NewDecimal(5_000_013, 2), AskSize: one}) {
+		t.Errorf("TouchAt without a quoter: %+v", got)
 	}
 }
