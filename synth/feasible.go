@@ -345,8 +345,9 @@ const absorbMargin = 8
 // move within their draws' room (adjust), and what even that cannot hold
 // makes lots move between the leaves (shiftLots) and the quote volumes
 // shared again, up to maxShifts rounds. What is left then goes to the
-// other leaves up to their extremes, and to the leaf of most trades
-// (their tapes then miss). The minute's totals do not change; its
+// other leaves up to their extremes (their tapes then miss), past them
+// with their ranges widened inside the minute's (widenFor), and last to
+// the leaf of most lots of the side, widened as far. The minute's totals do not change; its
 // blocks' volumes and quote volumes are their leaves' sums.
 //
 // A quiet minute (quiet.go) takes its quote volumes from below: every
@@ -407,10 +408,14 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	for w := 0; w < 4 && rest != [2]int64{} && g.widenLeaf(kids, rest); w++ {
 		rest = g.leafQuotes(kids, &p, quiet, want == nil)
 	}
+	H, L := kids[0].h, kids[0].l // the minute's extremes
+	for i := range kids {
+		H, L = max(H, kids[i].h), min(L, kids[i].l)
+	}
+	var hit [qFan * maxFan]bool // the leaves the rest went to
 	for side := 0; side < 2; side++ {
 		// What they cannot hold goes to the other leaves, up to their
-		// extremes, most room first (their tapes then miss), and what
-		// even those cannot to the leaf of most trades.
+		// extremes, most room first (their tapes then miss).
 		for rest[side] != 0 {
 			best, room := -1, int64(0)
 			for i := range kids {
@@ -437,11 +442,23 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 			n.qv += x
 			rest[side] -= x
+			hit[best] = true
 		}
-		// (The leaf of most lots of the side: its VWAP moves least, and
-		// a side without lots keeps no quote volume. The leaf of most
-		// trades took it once: a second of a few one-lot buys was
-		// served a negative sells' quote volume.)
+		// What even their extremes cannot hold: the ranges of those
+		// leaves widen inside the minute's, so that the side's VWAP of
+		// each stays inside its range, most room first. (Not other
+		// leaves, whose tapes add up: widening any leaf made twice as
+		// many seconds miss on the wide tape samples.)
+		for rest[side] != 0 {
+			if !g.widenFor(kids, side, &rest[side], H, L, &hit) {
+				break
+			}
+		}
+		// What they cannot hold goes to the leaf of most lots of the
+		// side: its VWAP moves least, and a side without lots keeps no
+		// quote volume. (The leaf of most trades took it once: a second
+		// of a few one-lot buys was served a negative sells' quote
+		// volume.)
 		top, most := -1, int64(0)
 		for i := range kids {
 			for j := 0; j < fan; j++ {
@@ -451,11 +468,17 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 		}
 		if rest[side] != 0 && top >= 0 {
-			n := &g.qleaf[top/maxFan][top%maxFan]
+			n, b := &g.qleaf[top/maxFan][top%maxFan], &kids[top/maxFan]
 			if side == 0 {
 				n.tbq += rest[side]
 			}
 			n.qv += rest[side]
+			// Its range widens toward its side's VWAP, inside the
+			// minute's.
+			z, q := n.sideOf(side)
+			n.h = max(n.h, min(H, ceilDiv(q, z)))
+			n.l = min(n.l, max(L, floorDiv(q, z)))
+			b.h, b.l = max(b.h, n.h), min(b.l, n.l)
 		}
 	}
 	for i := range kids {
@@ -468,6 +491,51 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			c.tbb += g.qleaf[i][j].tbb
 		}
 	}
+}
+
+// widenFor moves as much of rest (one side's quote volume, 0 buys, 1
+// sells, that the minute's leaves could not hold at their extremes) as
+// fits onto the leaf among hit whose side reaches farthest toward the
+// minute's extreme (H if rest > 0, else L), and widens that leaf's range
+// (and its block's) to hold the side's new VWAP. It reports whether it
+// moved any.
+func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFan * maxFan]bool) bool {
+	fan := levels[leafLevel].fan
+	up := *rest > 0
+	best, room := -1, int64(0)
+	for i := range kids {
+		for j := 0; j < fan; j++ {
+			if !hit[i*maxFan+j] {
+				continue
+			}
+			z, q := g.qleaf[i][j].sideOf(side)
+			r := q - z*L
+			if up {
+				r = z*H - q
+			}
+			if z > 0 && r > room {
+				best, room = i*maxFan+j, r
+			}
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	x := min(room, abs64(*rest))
+	if !up {
+		x = -x
+	}
+	n, b := &g.qleaf[best/maxFan][best%maxFan], &kids[best/maxFan]
+	if side == 0 {
+		n.tbq += x
+	}
+	n.qv += x
+	*rest -= x
+	z, q := n.sideOf(side)
+	n.h = max(n.h, ceilDiv(q, z))
+	n.l = min(n.l, floorDiv(q, z))
+	b.h, b.l = max(b.h, n.h), min(b.l, n.l)
+	return true
 }
 
 // widenLeaf widens the range of one leaf that absorbs, inside the
@@ -834,7 +902,13 @@ func (g *gen) moveLots(kids []node, rest [2]int64, side int, swap, wide bool) bo
 // g.qleaf) a buy or a sell: its taker-buy lots move to the minute's
 // leaves of two trades or more (the nearer side first), where its block
 // could not move them (fixTakers). The minute's taker-buy volume does not
-// change; the blocks' are their leaves' sums again (minuteLeaves).
+// change; the blocks' are their leaves' sums again (minuteLeaves). Where
+// the others cannot take them either way (a trade of most of the
+// minute's volume, and more of it than its buys or its sells), the
+// leaf's lesser side itself moves to the leaf of most trades that can
+// trade it: the leaf's volume shrinks to its trade, the minute's stays.
+// (13 seconds of one trade on the wide tape samples were both a buy and
+// a sell.)
 func (g *gen) oneSided(k, fan int) {
 	for i := 0; i < k; i++ {
 		for j := 0; j < fan; j++ {
@@ -848,7 +922,40 @@ func (g *gen) oneSided(k, fan int) {
 					break
 				}
 			}
+			if n.tbb != 0 && n.tbb != n.vol {
+				g.shedSide(k, fan, n)
+			}
 		}
+	}
+}
+
+// shedSide moves the lesser side of one-trade leaf n (buys or sells) to
+// the leaf of most trades among the k blocks' leaves that can trade it
+// (two trades or more, or one of that side), so that n trades one side.
+func (g *gen) shedSide(k, fan int, n *node) {
+	buys := 2*n.tbb < n.vol // the side that goes
+	x := n.vol - n.tbb
+	if buys {
+		x = n.tbb
+	}
+	var to *node
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			r := &g.qleaf[i][j]
+			ok := r.trades >= 2 || r.trades == 1 && (buys && r.tbb == r.vol || !buys && r.tbb == 0)
+			if r != n && ok && (to == nil || r.trades > to.trades) {
+				to = r
+			}
+		}
+	}
+	if to == nil {
+		return
+	}
+	n.vol -= x
+	to.vol += x
+	if buys {
+		n.tbb -= x
+		to.tbb += x
 	}
 }
 

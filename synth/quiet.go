@@ -142,6 +142,10 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 					e := &g.qext[i]
 					g.lo[i], g.hi[i] = min(g.lo[i], e[0]+e[2]), max(g.hi[i], e[1]+e[3])
 				}
+				if st.quiet > 1 {
+					lo, hi := n.qvBand(0)
+					g.lo[i], g.hi[i] = min(g.lo[i], lo), max(g.hi[i], hi)
+				}
 			} else {
 				g.tgt[i] = float64(n.vol) * g.typ[i]
 				g.lo[i], g.hi[i] = n.qvBand(st.others)
@@ -164,11 +168,12 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 
 // quietStages are the bands quietMinutes tries in turn: the quiet
 // minutes' (quiet: < 0 held to their own sums, 0 within their room, 1
-// within their room or their leaves' extremes, qext) and the others' (a
+// within their room or their leaves' extremes, qext, 2 or their range:
+// the leaves then widen to hold it, minuteLeaves) and the others' (a
 // qvBand div).
 var quietStages = [...]struct{ quiet, others int64 }{
 	{-1, vwapMargin}, {-1, 4 * vwapMargin}, {-1, 0},
-	{0, 0}, {1, 0}, {1, -1},
+	{0, 0}, {1, 0}, {2, 0}, {2, -1},
 }
 
 // pathLevel: nodes above it (days and 6-hour blocks) aim their VWAP at
