@@ -52,11 +52,8 @@ func (c *batchConn) Write(p []byte) (int, error) {
 			c.buf = append(c.buf, p...)
 			return len(p), nil
 		}
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
 		c.batchDeadline()
-		return c.Conn.Write(p)
+		return c.writeThrough(p)
 	}
 	if err := c.flushLocked(); err != nil {
 		return 0, err
@@ -66,6 +63,31 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		c.applied = c.deadline
 	}
 	return c.Conn.Write(p)
+}
+
+// writeThrough writes what the batch gathered and then p, with one
+// vectored write where the connection has one (a TCP connection): a big
+// frame's header is gathered by itself just before its payload, and two
+// writes sent it as a segment of its own, to every client of a diff
+// stream at once.
+func (c *batchConn) writeThrough(p []byte) (int, error) {
+	if len(c.buf) == 0 {
+		return c.Conn.Write(p)
+	}
+	head := len(c.buf)
+	bufs := net.Buffers{c.buf, p}
+	n, err := bufs.WriteTo(c.Conn)
+	c.reset()
+	return max(0, int(n)-head), err
+}
+
+// reset empties the batch's buffer, dropping it if a burst grew it.
+func (c *batchConn) reset() {
+	if cap(c.buf) > 4*maxBatch {
+		c.buf = nil // a burst grew it: don't keep it
+	} else {
+		c.buf = c.buf[:0]
+	}
 }
 
 // SetWriteDeadline sets the deadline of the writes that go straight
@@ -112,11 +134,7 @@ func (c *batchConn) flushLocked() error {
 	}
 	c.batchDeadline()
 	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 4*maxBatch {
-		c.buf = nil // a burst grew it: don't keep it
-	} else {
-		c.buf = c.buf[:0]
-	}
+	c.reset()
 	return err
 }
 

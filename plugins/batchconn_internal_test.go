@@ -58,3 +58,45 @@ func TestBatchConnWritesABigFrameThrough(t *testing.T) {
 		t.Fatalf("outside a batch: %d writes, %d bytes held", len(nc.writes), len(c.buf))
 	}
 }
+
+// Over a TCP connection, what a batch gathered and the big frame behind
+// it go out in one vectored write: the peer reads every byte, in order,
+// and Write reports the big frame's own length.
+func TestBatchConnWritesABigFrameWithWhatItGathered(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		pc, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer pc.Close()
+		var b bytes.Buffer
+		b.ReadFrom(pc)
+		got <- b.Bytes()
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &batchConn{Conn: nc}
+	head, big := bytes.Repeat([]byte{'h'}, 4096), bytes.Repeat([]byte{'p'}, 80<<10)
+	c.begin()
+	c.Write(head)
+	if n, err := c.Write(big); n != len(big) || err != nil {
+		t.Fatalf("Write(big): %d, %v", n, err)
+	}
+	if len(c.buf) != 0 {
+		t.Fatalf("%d bytes still held after the big write", len(c.buf))
+	}
+	c.flush()
+	nc.Close()
+	if b := <-got; !bytes.Equal(b, append(append([]byte(nil), head...), big...)) {
+		t.Fatalf("the peer read %d bytes, not the head and the frame in order", len(b))
+	}
+}
