@@ -66,7 +66,8 @@ func (c *batchConn) Write(p []byte) (int, error) {
 }
 
 // writeThrough writes what the batch gathered and then p, with one
-// vectored write where the connection has one (a TCP connection): a big
+// vectored write where the connection has one (a TCP connection, or one
+// that passes it on: buffersWriter): a big
 // frame's header is gathered by itself just before its payload, and two
 // writes sent it as a segment of its own, to every client of a diff
 // stream at once.
@@ -76,9 +77,22 @@ func (c *batchConn) writeThrough(p []byte) (int, error) {
 	}
 	head := len(c.buf)
 	bufs := net.Buffers{c.buf, p}
-	n, err := bufs.WriteTo(c.Conn)
+	var n int64
+	var err error
+	if bw, ok := c.Conn.(buffersWriter); ok {
+		n, err = bw.WriteBuffers(&bufs)
+	} else {
+		n, err = bufs.WriteTo(c.Conn)
+	}
 	c.reset()
 	return max(0, int(n)-head), err
+}
+
+// buffersWriter is a connection that writes net.Buffers with one
+// vectored write although it is not one of net's own (the connection
+// internal/h1 hands over when a WebSocket upgrade hijacks it).
+type buffersWriter interface {
+	WriteBuffers(*net.Buffers) (int64, error)
 }
 
 // reset empties the batch's buffer, dropping it if a burst grew it.

@@ -100,3 +100,38 @@ func TestBatchConnWritesABigFrameWithWhatItGathered(t *testing.T) {
 		t.Fatalf("the peer read %d bytes, not the head and the frame in order", len(b))
 	}
 }
+
+// vecConn records WriteBuffers as one write, as internal/h1's hijacked
+// connection makes it (one writev).
+type vecConn struct {
+	writesConn
+	vectored int
+}
+
+func (c *vecConn) WriteBuffers(b *net.Buffers) (int64, error) {
+	c.vectored++
+	var all []byte
+	for _, p := range *b {
+		all = append(all, p...)
+	}
+	c.writes = append(c.writes, all)
+	return int64(len(all)), nil
+}
+
+// Over a connection that passes vectored writes on (the one internal/h1
+// hands over on a WebSocket upgrade), a big frame and what was gathered
+// before it are one write.
+func TestBatchConnWritesThroughAWrappedConnectionInOneWrite(t *testing.T) {
+	nc := &vecConn{}
+	c := &batchConn{Conn: nc}
+	head, big := bytes.Repeat([]byte{'h'}, 4096), bytes.Repeat([]byte{'p'}, 80<<10)
+	c.begin()
+	c.Write(head)
+	if n, err := c.Write(big); n != len(big) || err != nil {
+		t.Fatalf("Write(big): %d, %v", n, err)
+	}
+	c.flush()
+	if nc.vectored != 1 || len(nc.writes) != 1 || !bytes.Equal(nc.writes[0], append(append([]byte(nil), head...), big...)) {
+		t.Fatalf("%d writes (%d vectored), want the head and the frame in one", len(nc.writes), nc.vectored)
+	}
+}

@@ -338,6 +338,14 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// WriteBuffers writes bufs to the connection with one vectored write
+// where it has one (a TCP connection): net.Buffers does that only for
+// net's own connections, and to this wrapper it would write each buffer
+// in turn.
+func (c *prefixConn) WriteBuffers(bufs *net.Buffers) (int64, error) {
+	return bufs.WriteTo(c.Conn)
+}
+
 // CloseWrite shuts the write side down, if the connection has one.
 func (c *prefixConn) CloseWrite() error {
 	if cw, ok := c.Conn.(closeWriter); ok {

@@ -615,3 +615,40 @@ func TestReadHeaderTimeout(t *testing.T) {
 		t.Fatalf("stalled head: %v after %v, want the connection closed", err, time.Since(startRead))
 	}
 }
+
+// TestHijackedConnectionWritesBuffers: a hijacked connection writes
+// net.Buffers as one vectored write (WriteBuffers, which WebSocket
+// sessions use for a big frame and what they gathered before it), whole
+// and in order.
+func TestHijackedConnectionWritesBuffers(t *testing.T) {
+	body := strings.Repeat("b", 70<<10)
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer c.Close()
+		bw, ok := c.(interface {
+			WriteBuffers(*net.Buffers) (int64, error)
+		})
+		if !ok {
+			t.Errorf("the hijacked %T has no WriteBuffers", c)
+			return
+		}
+		head := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", len(body))
+		bufs := net.Buffers{[]byte(head), []byte(body)}
+		if n, err := bw.WriteBuffers(&bufs); n != int64(len(head)+len(body)) || err != nil {
+			t.Errorf("WriteBuffers: %d, %v", n, err)
+		}
+	}))
+	res, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil || string(got) != body {
+		t.Fatalf("read %d bytes (%v), want the %d written", len(got), err, len(body))
+	}
+}
