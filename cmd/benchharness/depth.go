@@ -44,8 +44,12 @@ type depthClient struct {
 func depthSection(ctx context.Context, cfg *config, t *table) error {
 	const sec = "WS depth"
 	raiseFileLimit()
-	srv, err := startCC(cfg.bin, "synth", "binance_spot", "--pairs", strings.Join(depthSyms, ","),
-		"--listen", "127.0.0.1:0", "--no-rate-limit", "--max-conns", strconv.Itoa(cfg.depthClients+100))
+	args := []string{"synth", "binance_spot", "--pairs", strings.Join(depthSyms, ","),
+		"--listen", "127.0.0.1:0", "--no-rate-limit", "--max-conns", strconv.Itoa(cfg.depthClients + 100)}
+	if cfg.depthSkew != 0 {
+		args = append(args, "--clock-skew", cfg.depthSkew.String())
+	}
+	srv, err := startCC(cfg.bin, args...)
 	if err != nil {
 		return err
 	}
@@ -87,7 +91,7 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = readDepth(c, window)
+			results[i] = readDepth(c, window, cfg.depthSkew)
 		}()
 	}
 	// Let every stream take its first steps before the timed window.
@@ -131,6 +135,9 @@ func depthSection(ctx context.Context, cfg *config, t *table) error {
 	slices.Sort(delays)
 	q := func(f float64) time.Duration { return delays[min(len(delays)-1, int(f*float64(len(delays))))] }
 	name := fmt.Sprintf("%d clients, 4 symbols @depth@100ms, speed 1, %s", len(conns), cfg.depthTime)
+	if cfg.depthSkew != 0 {
+		name += fmt.Sprintf(" (market at %s UTC)", window.start.Add(cfg.depthSkew).UTC().Format("15:04:05"))
+	}
 	t.info(sec, name+": delay p50 | max", ms(q(0.5))+" | "+ms(delays[len(delays)-1]))
 	// Per symbol: each symbol's events are due on a beat of its own.
 	var per []string
@@ -167,8 +174,9 @@ type depthWindow struct {
 }
 
 // readDepth reads depth events from c until the window's end, checking
-// U/u continuity from the first event and timing those in the window.
-func readDepth(c *websocket.Conn, w *depthWindow) depthClient {
+// U/u continuity from the first event and timing those in the window
+// (E less skew, the server's --clock-skew, against the receive time).
+func readDepth(c *websocket.Conn, w *depthWindow, skew time.Duration) depthClient {
 	var r depthClient
 	var lastU int64
 	var msg depthMsg
@@ -213,7 +221,7 @@ func readDepth(c *websocket.Conn, w *depthWindow) depthClient {
 		r.msgs++
 		r.bytes += msg.n
 		r.levels += max(0, msg.brackets-2)
-		r.delays = append(r.delays, max(0, now.Sub(time.UnixMilli(e))))
+		r.delays = append(r.delays, max(0, now.Sub(time.UnixMilli(e).Add(-skew))))
 	}
 }
 

@@ -27,6 +27,7 @@ type config struct {
 	wsSeconds    int
 	depthClients int
 	depthTime    time.Duration
+	depthSkew    time.Duration
 	benchTime    string
 	cacheDir     string
 }
@@ -42,6 +43,7 @@ func main() {
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the run's temp dir (cassettes, nginx config, CA, logs)")
 	flag.IntVar(&cfg.depthClients, "depth-clients", 1000, "WS clients of the depth section")
 	flag.DurationVar(&cfg.depthTime, "depth-time", 0, "timed window of the depth section (default 30s; -quick 10s, -full 60s)")
+	flag.DurationVar(&cfg.depthSkew, "depth-skew", 0, "run the depth section's server this far ahead of true time (--clock-skew; negative: behind, at most 24h), to time the synthetic market's busy hours at any hour: delays are taken from E less the skew")
 	flag.StringVar(&cfg.cacheDir, "cache", filepath.Join(os.TempDir(), "candlecassette-bench"), "where the 10M-candle index cassette is built once and reused")
 	flag.Parse()
 	if *only != "" {
