@@ -85,12 +85,7 @@ func TestBatchConnWritesABigFrameWithWhatItGathered(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &batchConn{Conn: nc}
-	head, big := bytes.Repeat([]byte{'h'}, 4096), bytes.Repeat([]byte{'p'}, 80<<10)
-	c.begin()
-	c.Write(head)
-	if n, err := c.Write(big); n != len(big) || err != nil {
-		t.Fatalf("Write(big): %d, %v", n, err)
-	}
+	head, big := writeHeadAndBig(t, c)
 	if len(c.buf) != 0 {
 		t.Fatalf("%d bytes still held after the big write", len(c.buf))
 	}
@@ -124,14 +119,22 @@ func (c *vecConn) WriteBuffers(b *net.Buffers) (int64, error) {
 func TestBatchConnWritesThroughAWrappedConnectionInOneWrite(t *testing.T) {
 	nc := &vecConn{}
 	c := &batchConn{Conn: nc}
-	head, big := bytes.Repeat([]byte{'h'}, 4096), bytes.Repeat([]byte{'p'}, 80<<10)
+	head, big := writeHeadAndBig(t, c)
+	c.flush()
+	if nc.vectored != 1 || len(nc.writes) != 1 || !bytes.Equal(nc.writes[0], append(append([]byte(nil), head...), big...)) {
+		t.Fatalf("%d writes (%d vectored), want the head and the frame in one", len(nc.writes), nc.vectored)
+	}
+}
+
+// writeHeadAndBig opens a batch on c and writes a 4 kB head (gathered)
+// and an 80 kB frame (written through), as gorilla writes a big frame.
+func writeHeadAndBig(t *testing.T, c *batchConn) (head, big []byte) {
+	t.Helper()
+	head, big = bytes.Repeat([]byte{'h'}, 4096), bytes.Repeat([]byte{'p'}, 80<<10)
 	c.begin()
 	c.Write(head)
 	if n, err := c.Write(big); n != len(big) || err != nil {
 		t.Fatalf("Write(big): %d, %v", n, err)
 	}
-	c.flush()
-	if nc.vectored != 1 || len(nc.writes) != 1 || !bytes.Equal(nc.writes[0], append(append([]byte(nil), head...), big...)) {
-		t.Fatalf("%d writes (%d vectored), want the head and the frame in one", len(nc.writes), nc.vectored)
-	}
+	return head, big
 }

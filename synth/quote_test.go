@@ -2,6 +2,7 @@ package synth_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	cc "github.com/candlecassette/candlecassette"
@@ -54,52 +55,36 @@ func vwapBeyond(c cc.Candle) float64 {
 // both a buy and a sell), and 91 VWAPs lay outside their range, up to
 // 66,360 ticks. Now 99 seconds, under 2 ticks.
 func TestCandleQuoteVolumesStayInRange(t *testing.T) {
-	samples := []struct {
-		seeds       [2]uint64
-		venues      []string
-		year        string
-		hours, mult uint64
-	}{
-		{[2]uint64{4, 10}, []string{"bybit_spot", "gate_spot", "kucoin_spot", "binance_perpetual"}, "2025-01-01T00:00:00Z", 8000, 7919},
-		{[2]uint64{10, 40}, []string{"okx_perpetual", "mexc_spot", "coinbase_spot", "hyperliquid_spot", "kraken_spot"}, "2024-01-01T00:00:00Z", 17000, 6151},
-	}
+	samples := slices.Clone(wideSamples)
 	if testing.Short() || raceOn {
 		samples[1].seeds[1] = 16 // (6 s without -race, 45 with, for all)
 	}
 	var seconds, minutes, offS, offM int
 	worst := 0.0
 	for _, sm := range samples {
-		for seed := sm.seeds[0]; seed < sm.seeds[1]; seed++ {
-			for _, ex := range sm.venues {
-				m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
-				for _, p := range aggPairs {
-					for h := uint64(0); h < 2; h++ {
-						start := ms(sm.year) + int64((seed*sm.mult+h*104729+uint64(len(ex))*31)%sm.hours)*3_600_000
-						for _, iv := range []cc.Interval{cc.Interval1s, cc.Interval1m} {
-							for _, c := range candles(t, m, p.Symbol, iv, start, start+3_600_000, far) {
-								if err := quoteSane(c); err != nil {
-									t.Errorf("seed %d %s %s %s: %v", seed, ex, p.Symbol, iv, err)
-								}
-								d := vwapBeyond(c)
-								if iv == cc.Interval1m {
-									minutes++
-									if d > 0 {
-										offM++
-										t.Logf("seed %d %s %s: the minute at %d has a VWAP %.2f ticks outside its range", seed, ex, p.Symbol, c.OpenTime, d)
-									}
-									continue
-								}
-								seconds++
-								if d > 0 {
-									offS++
-									worst = max(worst, d)
-								}
-							}
+		sm.eachHour(func(seed uint64, ex string, m *synth.Market, p cc.Pair, start int64) {
+			for _, iv := range []cc.Interval{cc.Interval1s, cc.Interval1m} {
+				for _, c := range candles(t, m, p.Symbol, iv, start, start+3_600_000, far) {
+					if err := quoteSane(c); err != nil {
+						t.Errorf("seed %d %s %s %s: %v", seed, ex, p.Symbol, iv, err)
+					}
+					d := vwapBeyond(c)
+					if iv == cc.Interval1m {
+						minutes++
+						if d > 0 {
+							offM++
+							t.Logf("seed %d %s %s: the minute at %d has a VWAP %.2f ticks outside its range", seed, ex, p.Symbol, c.OpenTime, d)
 						}
+						continue
+					}
+					seconds++
+					if d > 0 {
+						offS++
+						worst = max(worst, d)
 					}
 				}
 			}
-		}
+		})
 	}
 	t.Logf("VWAPs outside the range: %d of %d seconds (the farthest %.2f ticks), %d of %d minutes", offS, seconds, worst, offM, minutes)
 	if offS*50_000 > seconds || worst > 3 {

@@ -637,49 +637,62 @@ func TestTradesAggregateToCandlesWide(t *testing.T) {
 	if os.Getenv("CC_LONG_TAPE") == "" {
 		t.Skip("CC_LONG_TAPE=1 runs it")
 	}
-	samples := []struct {
-		name        string
-		seeds       [2]uint64
-		venues      []string
-		year        string
-		hours, mult uint64 // hours of the year the sample's draw spans; its stride
-		max         float64
-	}{
-		{"2025", [2]uint64{4, 10}, []string{"bybit_spot", "gate_spot", "kucoin_spot", "binance_perpetual"}, "2025-01-01T00:00:00Z", 8000, 7919, 0.00005},
-		{"2024", [2]uint64{10, 40}, []string{"okx_perpetual", "mexc_spot", "coinbase_spot", "hyperliquid_spot", "kraken_spot"}, "2024-01-01T00:00:00Z", 17000, 6151, 0.0002},
-	}
-	for _, sm := range samples {
+	for _, sm := range wideSamples {
 		var trading, miss int
 		bySym := map[string]int{}
-		for seed := sm.seeds[0]; seed < sm.seeds[1]; seed++ {
-			for _, ex := range sm.venues {
-				m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
-				for _, p := range aggPairs {
-					for h := uint64(0); h < 2; h++ {
-						start := ms(sm.year) + int64((seed*sm.mult+h*104729+uint64(len(ex))*31)%sm.hours)*3_600_000
-						cs := candles(t, m, p.Symbol, cc.Interval1s, start, start+3_600_000, far)
-						ts := trades(t, m, cc.TradeQuery{Symbol: p.Symbol, Start: start * us, End: (start + 3_600_000) * us})
-						k := 0
-						for _, c := range cs {
-							sec := ts[k : k+int(c.Trades)]
-							k += len(sec)
-							if len(sec) == 0 {
-								continue
-							}
-							trading++
-							if ok, _, _ := secondExact(c, sec); !ok {
-								miss++
-								bySym[p.Symbol]++
-								t.Logf("%s: seed %d %s %s: second %d of %d trades not exact (leafFeasible %v)", sm.name, seed, ex, p.Symbol, c.OpenTime, len(sec), leafFeasible(c))
-							}
-						}
-					}
+		sm.eachHour(func(seed uint64, ex string, m *synth.Market, p cc.Pair, start int64) {
+			cs := candles(t, m, p.Symbol, cc.Interval1s, start, start+3_600_000, far)
+			ts := trades(t, m, cc.TradeQuery{Symbol: p.Symbol, Start: start * us, End: (start + 3_600_000) * us})
+			k := 0
+			for _, c := range cs {
+				sec := ts[k : k+int(c.Trades)]
+				k += len(sec)
+				if len(sec) == 0 {
+					continue
+				}
+				trading++
+				if ok, _, _ := secondExact(c, sec); !ok {
+					miss++
+					bySym[p.Symbol]++
+					t.Logf("%s: seed %d %s %s: second %d of %d trades not exact (leafFeasible %v)", sm.name, seed, ex, p.Symbol, c.OpenTime, len(sec), leafFeasible(c))
 				}
 			}
-		}
+		})
 		t.Logf("%s: %d of %d seconds with trades not exact: %v", sm.name, miss, trading, bySym)
 		if float64(miss) > sm.max*float64(trading) {
 			t.Errorf("%s: %d of %d seconds with trades not exact, over %g%%", sm.name, miss, trading, 100*sm.max)
+		}
+	}
+}
+
+// wideSample is one of the wide tape samples: its seeds, venues and the
+// hours of a year its draw spans, with a stride.
+type wideSample struct {
+	name        string
+	seeds       [2]uint64
+	venues      []string
+	year        string
+	hours, mult uint64
+	max         float64 // the share of seconds TestTradesAggregateToCandlesWide lets miss
+}
+
+var wideSamples = []wideSample{
+	{"2025", [2]uint64{4, 10}, []string{"bybit_spot", "gate_spot", "kucoin_spot", "binance_perpetual"}, "2025-01-01T00:00:00Z", 8000, 7919, 0.00005},
+	{"2024", [2]uint64{10, 40}, []string{"okx_perpetual", "mexc_spot", "coinbase_spot", "hyperliquid_spot", "kraken_spot"}, "2024-01-01T00:00:00Z", 17000, 6151, 0.0002},
+}
+
+// eachHour calls f with the market of each seed and venue of the sample
+// and the start of each of its hours (two per seed, venue and pair of
+// aggPairs).
+func (sm wideSample) eachHour(f func(seed uint64, ex string, m *synth.Market, p cc.Pair, start int64)) {
+	for seed := sm.seeds[0]; seed < sm.seeds[1]; seed++ {
+		for _, ex := range sm.venues {
+			m := synth.New(synth.Options{Seed: seed, Exchange: ex, Pairs: aggPairs})
+			for _, p := range aggPairs {
+				for h := uint64(0); h < 2; h++ {
+					f(seed, ex, m, p, ms(sm.year)+int64((seed*sm.mult+h*104729+uint64(len(ex))*31)%sm.hours)*3_600_000)
+				}
+			}
 		}
 	}
 }
