@@ -102,9 +102,7 @@ func TestTickerIsTheWindowsStatsAndTouch(t *testing.T) {
 // trade, so they straddle it (a touch taken at the clock's now was up to a
 // second newer than the close, and missed it 2,666 times in 3,000).
 func TestTickerTouchStraddlesItsClose(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
-	for i := range 40 {
-		at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+	for _, at := range replaytest.TickerInstants() {
 		s := replaytest.Start(t, "ascend_ex_spot", nil, replaytest.Clock(at, 0))
 		var resp struct {
 			Data struct {
@@ -113,9 +111,9 @@ func TestTickerTouchStraddlesItsClose(t *testing.T) {
 			}
 		}
 		s.GetJSON(t, "/api/pro/v1/spot/ticker?symbol=BTC/USDT", &resp)
-		last, bid, ask := dec(t, resp.Data.Close), dec(t, resp.Data.Bid[0]), dec(t, resp.Data.Ask[0])
-		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-			t.Errorf("at %s: bid %v ask %v around close %v", at.Format(time.RFC3339Nano), bid, ask, last)
+		if len(resp.Data.Bid) == 0 || len(resp.Data.Ask) == 0 {
+			t.Fatalf("at %s: %+v", at, resp)
 		}
+		replaytest.Straddles(t, "spot/ticker", at, resp.Data.Close, resp.Data.Bid[0], resp.Data.Ask[0])
 	}
 }

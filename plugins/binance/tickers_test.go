@@ -132,25 +132,12 @@ func TestUIKlinesMatchKlines(t *testing.T) {
 // clock's now could be up to a second newer than lastPrice, and miss it).
 // The futures 24hr ticker has no bid and ask.
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
-	for i := range 40 {
-		at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+	for _, at := range replaytest.TickerInstants() {
 		s := replaytest.Start(t, "binance_spot", nil, replaytest.Clock(at, 0))
 		var tk map[string]any
 		if st, body := s.GetJSON(t, "/api/v3/ticker/24hr?symbol=BTCUSDT", &tk); st != 200 {
 			t.Fatalf("at %s: %d %s", at.Format(time.RFC3339Nano), st, body)
 		}
-		dec := func(k string) cc.Decimal {
-			v, _ := tk[k].(string)
-			d, err := cc.ParseDecimal(v)
-			if err != nil {
-				t.Fatalf("%s %q: %v", k, v, err)
-			}
-			return d
-		}
-		last, bid, ask := dec("lastPrice"), dec("bidPrice"), dec("askPrice")
-		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-			t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-		}
+		replaytest.Straddles(t, "ticker/24hr", at, tk["lastPrice"], tk["bidPrice"], tk["askPrice"])
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/bybit"
 	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
@@ -182,11 +181,9 @@ func TestTickersReportTheLast24Hours(t *testing.T) {
 // trade, so they straddle it (a touch taken at the clock's now could be
 // up to a second newer than lastPrice, and miss it).
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	for _, ex := range []*bybit.Exchange{bybit.Spot, bybit.Perpetual} {
 		t.Run(ex.Name(), func(t *testing.T) {
-			for i := range 40 {
-				at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+			for _, at := range replaytest.TickerInstants() {
 				f := newFixture(t, ex, replaytest.Clock(at, 0))
 				var r struct {
 					RetCode int `json:"retCode"`
@@ -198,17 +195,7 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 					t.Fatalf("at %s: %s", at.Format(time.RFC3339Nano), body)
 				}
 				tk := r.Result.List[0]
-				dec := func(k string) cc.Decimal {
-					d, err := cc.ParseDecimal(tk[k])
-					if err != nil {
-						t.Fatalf("%s %q: %v", k, tk[k], err)
-					}
-					return d
-				}
-				last, bid, ask := dec("lastPrice"), dec("bid1Price"), dec("ask1Price")
-				if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-					t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-				}
+				replaytest.Straddles(t, "market/tickers", at, tk["lastPrice"], tk["bid1Price"], tk["ask1Price"])
 			}
 		})
 	}

@@ -285,9 +285,7 @@ func sameNumber(a, b string) bool {
 // clock's now could be up to a second newer, and miss it). Coinbase is
 // spot only.
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	at0 := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
-	for i := range 40 {
-		at := at0.Add(time.Duration(i) * 1237 * time.Millisecond)
+	for _, at := range replaytest.TickerInstants() {
 		srv := replaytest.Start(t, coinbase.Name, pairs, replaytest.Clock(at, 0))
 		var r struct {
 			Trades  []marketTrade `json:"trades"`
@@ -298,16 +296,6 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 		if len(r.Trades) != 1 {
 			t.Fatalf("at %s: %d trades", at.Format(time.RFC3339Nano), len(r.Trades))
 		}
-		dec := func(s string) cc.Decimal {
-			d, err := cc.ParseDecimal(s)
-			if err != nil {
-				t.Fatalf("%q: %v", s, err)
-			}
-			return d
-		}
-		last, bid, ask := dec(r.Trades[0].Price), dec(r.BestBid), dec(r.BestAsk)
-		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-			t.Errorf("at %s: best bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-		}
+		replaytest.Straddles(t, "market/products/BTC-USD/ticker", at, r.Trades[0].Price, r.BestBid, r.BestAsk)
 	}
 }

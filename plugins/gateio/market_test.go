@@ -282,23 +282,18 @@ func TestMarkAndIndexCandlesDifferFromLast(t *testing.T) {
 // that trade, so they straddle it (a touch taken at the clock's now could
 // be up to a second newer than last, and miss it).
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	for _, tc := range []struct{ id, path string }{
 		{"gate_io_spot", "/api/v4/spot/tickers?currency_pair=BTC_USDT"},
 		{"gate_io_perpetual", "/api/v4/futures/usdt/tickers?contract=BTC_USDT"},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
-			for i := range 40 {
-				at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+			for _, at := range replaytest.TickerInstants() {
 				s := replaytest.Start(t, tc.id, nil, replaytest.Clock(at, 0))
 				var ts []map[string]any
 				if st, body := s.GetJSON(t, tc.path, &ts); st != 200 || len(ts) != 1 {
 					t.Fatalf("%d %s", st, body)
 				}
-				last, bid, ask := dec(t, ts[0]["last"]), dec(t, ts[0]["highest_bid"]), dec(t, ts[0]["lowest_ask"])
-				if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-					t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-				}
+				replaytest.Straddles(t, tc.path, at, ts[0]["last"], ts[0]["highest_bid"], ts[0]["lowest_ask"])
 			}
 		})
 	}

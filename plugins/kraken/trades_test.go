@@ -300,9 +300,7 @@ func TestSpreadStraddles(t *testing.T) {
 // it (a touch taken at the clock's now could be up to a second newer than
 // c, and miss it). Kraken is spot only.
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	at0 := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
-	for i := range 40 {
-		at := at0.Add(time.Duration(i) * 1237 * time.Millisecond)
+	for _, at := range replaytest.TickerInstants() {
 		srv := replaytest.Start(t, kraken.Name, pairs, replaytest.Clock(at, 0))
 		var r struct {
 			Error  []string
@@ -316,16 +314,6 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 		if len(r.Error) != 0 || !found {
 			t.Fatalf("at %s: %+v", at.Format(time.RFC3339Nano), r)
 		}
-		dec := func(s string) cc.Decimal {
-			d, err := cc.ParseDecimal(s)
-			if err != nil {
-				t.Fatalf("%q: %v", s, err)
-			}
-			return d
-		}
-		last, bid, ask := dec(tk.C[0]), dec(tk.B[0]), dec(tk.A[0])
-		if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-			t.Errorf("at %s: b %v a %v around c %v", at.Format(time.RFC3339Nano), bid, ask, last)
-		}
+		replaytest.Straddles(t, "Ticker (c, b, a)", at, tk.C[0], tk.B[0], tk.A[0])
 	}
 }

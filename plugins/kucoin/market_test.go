@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"testing"
-	"time"
 
 	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/kucoin"
@@ -252,7 +251,6 @@ func TestFuturesAllTickersUTAKlineAndOpenInterest(t *testing.T) {
 // right after that trade, so they straddle it (a touch taken at the
 // clock's now could be up to a second newer than the price, and miss it).
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	at0 := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	type row struct{ path, last, bid, ask string }
 	for _, tc := range []struct {
 		id   string
@@ -265,19 +263,14 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 		{kucoin.PerpetualName, []row{{"/api/v1/ticker?symbol=XBTUSDTM", "price", "bestBidPrice", "bestAskPrice"}}},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
-			for i := range 40 {
-				at := at0.Add(time.Duration(i) * 1237 * time.Millisecond)
+			for _, at := range replaytest.TickerInstants() {
 				srv := replaytest.Start(t, tc.id, pairs, replaytest.Clock(at, 0))
 				for _, r := range tc.rows {
 					var m map[string]any
 					if err := json.Unmarshal(get(t, srv.URL, r.path).Data, &m); err != nil {
 						t.Fatalf("%s: %v", r.path, err)
 					}
-					str := func(k string) string { s, _ := m[k].(string); return s }
-					last, bid, ask := dec(t, str(r.last)), dec(t, str(r.bid)), dec(t, str(r.ask))
-					if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-						t.Errorf("%s at %s: bid %v ask %v around last %v", r.path, at.Format(time.RFC3339Nano), bid, ask, last)
-					}
+					replaytest.Straddles(t, r.path, at, m[r.last], m[r.bid], m[r.ask])
 				}
 			}
 		})

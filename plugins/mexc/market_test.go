@@ -248,7 +248,6 @@ func TestContractDealsTickerFundingAndPrices(t *testing.T) {
 // trade, so they straddle it (a touch taken at the clock's now could be up
 // to a second newer than lastPrice, and miss it).
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		id, path, data, bid, ask string
 	}{
@@ -256,8 +255,7 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 		{"mexc_perpetual", "/api/v1/contract/ticker?symbol=BTC_USDT", "data", "bid1", "ask1"},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
-			for i := range 40 {
-				at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+			for _, at := range replaytest.TickerInstants() {
 				s := replaytest.Start(t, tc.id, nil, replaytest.Clock(at, 0))
 				st, body := s.Get(t, tc.path)
 				var v map[string]any
@@ -269,10 +267,7 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 				if tc.data != "" {
 					v, _ = v[tc.data].(map[string]any)
 				}
-				last, bid, ask := dec(t, v["lastPrice"]), dec(t, v[tc.bid]), dec(t, v[tc.ask])
-				if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-					t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-				}
+				replaytest.Straddles(t, tc.path, at, v["lastPrice"], v[tc.bid], v[tc.ask])
 			}
 		})
 	}

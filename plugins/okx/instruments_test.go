@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	cc "github.com/candlecassette/candlecassette"
 	"github.com/candlecassette/candlecassette/plugins/okx"
 	"github.com/candlecassette/candlecassette/replay/replaytest"
 )
@@ -122,14 +121,12 @@ func TestTimeAndTickers(t *testing.T) {
 // so they straddle it (a touch taken at the clock's now could be up to a
 // second newer than last, and miss it).
 func TestTickerTouchStraddlesItsLast(t *testing.T) {
-	base := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		ex     *okx.Exchange
 		instID string
 	}{{okx.Spot, "BTC-USDT"}, {okx.Perpetual, "BTC-USDT-SWAP"}} {
 		t.Run(tc.ex.Name(), func(t *testing.T) {
-			for i := range 40 {
-				at := base.Add(time.Duration(i) * 1237 * time.Millisecond)
+			for _, at := range replaytest.TickerInstants() {
 				f := newFixture(t, tc.ex, replaytest.Clock(at, 0))
 				var tk struct {
 					Code string              `json:"code"`
@@ -138,17 +135,8 @@ func TestTickerTouchStraddlesItsLast(t *testing.T) {
 				if _, body := f.GetJSON(t, "/api/v5/market/ticker?instId="+tc.instID, &tk); tk.Code != "0" || len(tk.Data) != 1 {
 					t.Fatalf("at %s: %s", at.Format(time.RFC3339Nano), body)
 				}
-				dec := func(k string) cc.Decimal {
-					d, err := cc.ParseDecimal(tk.Data[0][k])
-					if err != nil {
-						t.Fatalf("%s %q: %v", k, tk.Data[0][k], err)
-					}
-					return d
-				}
-				last, bid, ask := dec("last"), dec("bidPx"), dec("askPx")
-				if bid.Cmp(last) > 0 || ask.Cmp(last) < 0 || bid.Cmp(ask) >= 0 {
-					t.Errorf("at %s: bid %v ask %v around last %v", at.Format(time.RFC3339Nano), bid, ask, last)
-				}
+				d := tk.Data[0]
+				replaytest.Straddles(t, "market/ticker", at, d["last"], d["bidPx"], d["askPx"])
 			}
 		})
 	}
