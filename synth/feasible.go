@@ -455,14 +455,30 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 		}
 		// What they cannot hold goes to the leaf of most lots of the
-		// side: its VWAP moves least, and a side without lots keeps no
-		// quote volume. (The leaf of most trades took it once: a second
-		// of a few one-lot buys was served a negative sells' quote
-		// volume.)
+		// side among those that can widen to hold it all inside the
+		// minute's range, else of all: its VWAP moves least, and a side
+		// without lots keeps no quote volume. (The leaf of most trades
+		// took it once: a second of a few one-lot buys was served a
+		// negative sells' quote volume.)
+		up := rest[side] > 0
 		top, most := -1, int64(0)
-		for i := range kids {
-			for j := 0; j < fan; j++ {
-				if z, _ := g.qleaf[i][j].sideOf(side); z > most {
+		for pass := 0; pass < 2 && top < 0; pass++ {
+			for i := range kids {
+				for j := 0; j < fan; j++ {
+					n := &g.qleaf[i][j]
+					z, q := n.sideOf(side)
+					if z <= most {
+						continue
+					}
+					if pass == 0 {
+						room := q - z*L
+						if up {
+							room = z*H - q
+						}
+						if !n.canWiden(up) || room < abs64(rest[side]) {
+							continue
+						}
+					}
 					top, most = i*maxFan+j, z
 				}
 			}
@@ -474,10 +490,14 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			}
 			n.qv += rest[side]
 			// Its range widens toward its side's VWAP, inside the
-			// minute's.
+			// minute's, where its trades can print the new extreme.
 			z, q := n.sideOf(side)
-			n.h = max(n.h, min(H, ceilDiv(q, z)))
-			n.l = min(n.l, max(L, floorDiv(q, z)))
+			if n.canWiden(true) {
+				n.h = max(n.h, min(H, ceilDiv(q, z)))
+			}
+			if n.canWiden(false) {
+				n.l = min(n.l, max(L, floorDiv(q, z)))
+			}
 			b.h, b.l = max(b.h, n.h), min(b.l, n.l)
 		}
 	}
@@ -496,9 +516,9 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 // widenFor moves as much of rest (one side's quote volume, 0 buys, 1
 // sells, that the minute's leaves could not hold at their extremes) as
 // fits onto the leaf among hit whose side reaches farthest toward the
-// minute's extreme (H if rest > 0, else L), and widens that leaf's range
-// (and its block's) to hold the side's new VWAP. It reports whether it
-// moved any.
+// minute's extreme (H if rest > 0, else L) and whose trades can print a
+// new extreme (canWiden), and widens that leaf's range (and its block's)
+// to hold the side's new VWAP. It reports whether it moved any.
 func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFan * maxFan]bool) bool {
 	fan := levels[leafLevel].fan
 	up := *rest > 0
@@ -508,7 +528,11 @@ func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFa
 			if !hit[i*maxFan+j] {
 				continue
 			}
-			z, q := g.qleaf[i][j].sideOf(side)
+			n := &g.qleaf[i][j]
+			if !n.canWiden(up) {
+				continue
+			}
+			z, q := n.sideOf(side)
 			r := q - z*L
 			if up {
 				r = z*H - q
@@ -536,6 +560,16 @@ func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFa
 	n.l = min(n.l, floorDiv(q, z))
 	b.h, b.l = max(b.h, n.h), min(b.l, n.l)
 	return true
+}
+
+// canWiden reports whether leaf n's trades can print a new high (up) or
+// low beyond its range: one trade a distinct price of open, high, low and
+// close (a second of one trade is flat).
+func (n *node) canWiden(up bool) bool {
+	if up {
+		return pinsOf(n.o, n.h+1, n.l, n.c) <= n.trades
+	}
+	return pinsOf(n.o, n.h, n.l-1, n.c) <= n.trades
 }
 
 // widenLeaf widens the range of one leaf that absorbs, inside the

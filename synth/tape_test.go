@@ -623,10 +623,10 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 // not tuned on, its six pairs at hours spread over a year, every second
 // not exact listed:
 //   - 2025: seeds 4-9, bybit_spot, gate_spot, kucoin_spot,
-//     binance_perpetual: 10 of 907,486 seconds with trades (0.0011%; 131
+//     binance_perpetual: 9 of 907,486 seconds with trades (0.0010%; 131
 //     at a642d59). It fails over 0.005%.
 //   - 2024: seeds 10-39, okx_perpetual, mexc_spot, coinbase_spot,
-//     hyperliquid_spot, kraken_spot: 863 of 5,683,783 (0.015%; 1,225 at
+//     hyperliquid_spot, kraken_spot: 864 of 5,683,783 (0.015%; 1,225 at
 //     a642d59), clustered in minutes whose volume sits on a few leaves of
 //     few trades, the rest trades of a lot or two, which cannot reach the
 //     minute's quote volume. It fails over 0.02%. (677 before quiet
