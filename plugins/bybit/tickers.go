@@ -66,7 +66,10 @@ func (h *handler) ticker(ctx context.Context, sym string, now int64) (map[string
 	}
 	// The touch right after the last trade (st.Through), so that the bid
 	// and ask straddle lastPrice: one at now could be up to a second newer.
-	tc := kit.TouchAt(ctx, h.env, sym, st.Last, st.Through*1000)
+	tc, err := kit.TouchAt(ctx, h.env, sym, st.Last, st.Through*1000)
+	if err != nil {
+		return nil, err
+	}
 	t := map[string]string{
 		"symbol":        sym,
 		"bid1Price":     str(tc.Bid),

@@ -171,7 +171,10 @@ func (h *handler) tickerOf(ctx context.Context, instID string, now int64) (map[s
 	}
 	// The touch right after the last trade (d.Through), so that bidPx and
 	// askPx straddle last: one at now could be up to a second newer.
-	t := kit.TouchAt(ctx, h.env, instID, d.Last, d.Through*1000)
+	t, err := kit.TouchAt(ctx, h.env, instID, d.Last, d.Through*1000)
+	if err != nil {
+		return nil, false
+	}
 	// Start of day: the open of the day candle in UTC and in UTC+8.
 	sod := func(b bar) string {
 		cs, err := b.candles(ctx, h.env.Market, instID, b.open(now), b.open(now), now)

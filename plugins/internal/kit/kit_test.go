@@ -136,15 +136,22 @@ func TestThroughAndTouch(t *testing.T) {
 	if got, err := kit.Touch(ctx, &plugins.Env{Quotes: m}, "X", last, at); err != nil || got != want {
 		t.Errorf("Touch %+v (%v), quoter's %+v", got, err, want)
 	}
-	if got := kit.TouchAt(ctx, &plugins.Env{Quotes: m}, "X", last, at); got != want {
-		t.Errorf("TouchAt %+v, quoter's %+v", got, want)
+	if got, err := kit.TouchAt(ctx, &plugins.Env{Quotes: m}, "X", last, at); err != nil || got != want {
+		t.Errorf("TouchAt %+v (%v), quoter's %+v", got, err, want)
+	}
+	// A quoter's failure is the answer's, not a made-up touch.
+	if _, err := kit.TouchAt(ctx, &plugins.Env{Quotes: m}, "NOPE", last, at); err == nil {
+		t.Errorf("TouchAt of a symbol the quoter does not know: no error")
+	}
+	if _, err := kit.Touch(ctx, &plugins.Env{Quotes: m}, "NOPE", last, at); err == nil {
+		t.Errorf("Touch of a symbol the quoter does not know: no error")
 	}
 	one := cc.NewDecimal(1, 0)
 	if got, err := kit.Touch(ctx, &plugins.Env{}, "X", last, at); err != nil ||
 		got != (cc.Touch{Time: at, Bid: last, BidSize: one, Ask: cc.NewDecimal(5_000_013, 2), AskSize: one}) {
 		t.Errorf("Touch without a quoter: %+v (%v)", got, err)
 	}
-	if got := kit.TouchAt(ctx, &plugins.Env{}, "X", last, at); got != (cc.Touch{Time: at, Bid: cc.NewDecimal(5_000_011, 2), BidSize: one, Ask: cc.NewDecimal(5_000_013, 2), AskSize: one}) {
-		t.Errorf("TouchAt without a quoter: %+v", got)
+	if got, err := kit.TouchAt(ctx, &plugins.Env{}, "X", last, at); err != nil || got != (cc.Touch{Time: at, Bid: cc.NewDecimal(5_000_011, 2), BidSize: one, Ask: cc.NewDecimal(5_000_013, 2), AskSize: one}) {
+		t.Errorf("TouchAt without a quoter: %+v (%v)", got, err)
 	}
 }

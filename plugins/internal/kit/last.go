@@ -46,15 +46,15 @@ func Touch(ctx context.Context, env *plugins.Env, symbol string, last cc.Decimal
 	return cc.Touch{Time: at, Bid: last, BidSize: one, Ask: last.Add(Tick(int(last.Scale))), AskSize: one}, nil
 }
 
-// TouchAt is Touch for the plugins that never fail on a touch: when
-// env.Quotes has none (or fails), a tick either side of last, stamped at.
-func TouchAt(ctx context.Context, env *plugins.Env, symbol string, last cc.Decimal, at int64) cc.Touch {
+// TouchAt is Touch with another fallback (okx's and bybit's): without a
+// quoter, a tick either side of last, stamped at. A quoter's error is
+// returned, not covered by a made-up touch (it once was: a failing
+// quoter served a ticker whose bid and ask no market had shown).
+func TouchAt(ctx context.Context, env *plugins.Env, symbol string, last cc.Decimal, at int64) (cc.Touch, error) {
 	if env.Quotes != nil {
-		if t, err := env.Quotes.Touch(ctx, symbol, at); err == nil {
-			return t
-		}
+		return env.Quotes.Touch(ctx, symbol, at)
 	}
 	one := cc.NewDecimal(1, 0)
 	tick := Tick(int(last.Scale))
-	return cc.Touch{Time: at, Bid: last.Add(tick.Neg()), BidSize: one, Ask: last.Add(tick), AskSize: one}
+	return cc.Touch{Time: at, Bid: last.Add(tick.Neg()), BidSize: one, Ask: last.Add(tick), AskSize: one}, nil
 }
