@@ -515,33 +515,15 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 			}
 			continue
 		}
-		sell := n.vol - n.tbb
 		g.tgt[i] = 0
 		if n.vol > 0 {
 			g.tgt[i] = float64(n.qv) * float64(n.tbb) / float64(n.vol)
 		}
-		g.lo[i] = max(n.tbb*n.l, n.qv-sell*n.h)
-		g.hi[i] = min(n.tbb*n.h, n.qv-sell*n.l)
-		g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
+		g.lo[i], g.hi[i] = n.bandLo(n.tbb), n.bandHi(n.tbb)
+		g.olo[i], g.ohi[i] = 0, n.qv
 	}
-	// The bands, else the fallback's (a quiet minute's reach). Where even
-	// those miss (quiet minutes' quote volumes set by their leaves left
-	// the block's buys out of their reach), taker-buy lots move between
-	// the minutes as fixTakers moves them, and the buys of each take a
-	// VWAP inside its range. Else anything within each one's quote volume.
-	if quiet != 0 && !g.fits(k, &g.olo, &g.ohi, p.tbq) {
-		fixTakers(kids, p)
-		for i := 0; i < k; i++ {
-			n := &kids[i]
-			g.tgt[i] = float64(mulDiv(n.qv, n.tbb, n.vol))
-			g.lo[i], g.hi[i] = n.bandLo(n.tbb), n.bandHi(n.tbb)
-			g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
-		}
-	}
-	if !g.fits(k, &g.olo, &g.ohi, p.tbq) {
-		for i := 0; i < k; i++ {
-			g.olo[i], g.ohi[i] = 0, kids[i].qv
-		}
+	if quiet != 0 {
+		g.quietTakerBands(kids, p, quiet)
 	}
 	g.alloc(p.tbq, k, true)
 	for i := 0; i < k; i++ {
@@ -549,6 +531,38 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	}
 	if L == leafLevel-1 {
 		g.minuteLeaves(kids, pidx, p == &g.pq, want) // feasible.go: quote volumes the tapes reach
+	}
+}
+
+// quietTakerBands sets the fallback bands of the taker-buy split of a
+// 15-minute block with quiet minutes (kids, the quiet ones in mask, whose
+// fallback bands, their reach (qext), are set; the bands in g.lo and
+// g.hi): the others' bands are their own fallback. Where even those miss (the quiet minutes' quote
+// volumes, set by their leaves, left the block's buys out of their
+// reach), taker-buy lots move between the minutes as fixTakers moves
+// them, and the buys of each take a VWAP inside its range; else anything
+// within each one's quote volume.
+func (g *gen) quietTakerBands(kids []node, p *node, mask uint32) {
+	k := len(kids)
+	for i := 0; i < k; i++ {
+		if mask&(1<<i) == 0 {
+			g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
+		}
+	}
+	if g.fits(k, &g.olo, &g.ohi, p.tbq) {
+		return
+	}
+	fixTakers(kids, p)
+	for i := 0; i < k; i++ {
+		n := &kids[i]
+		g.tgt[i] = float64(mulDiv(n.qv, n.tbb, n.vol))
+		g.lo[i], g.hi[i] = n.bandLo(n.tbb), n.bandHi(n.tbb)
+		g.olo[i], g.ohi[i] = g.lo[i], g.hi[i]
+	}
+	if !g.fits(k, &g.olo, &g.ohi, p.tbq) {
+		for i := 0; i < k; i++ {
+			g.olo[i], g.ohi[i] = 0, kids[i].qv
+		}
 	}
 }
 
