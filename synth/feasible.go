@@ -436,11 +436,7 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			if rest[side] < 0 {
 				x = -x
 			}
-			n := &g.qleaf[best/maxFan][best%maxFan]
-			if side == 0 {
-				n.tbq += x
-			}
-			n.qv += x
+			g.qleaf[best/maxFan][best%maxFan].addQuote(side, x)
 			rest[side] -= x
 			hit[best] = true
 		}
@@ -466,39 +462,21 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			for i := range kids {
 				for j := 0; j < fan; j++ {
 					n := &g.qleaf[i][j]
-					z, q := n.sideOf(side)
+					z, _ := n.sideOf(side)
 					if z <= most {
 						continue
 					}
-					if pass == 0 {
-						room := q - z*L
-						if up {
-							room = z*H - q
-						}
-						if !n.canWiden(up) || room < abs64(rest[side]) {
-							continue
-						}
+					if pass == 0 && (!n.canWiden(up) || n.reach(side, up, H, L) < abs64(rest[side])) {
+						continue
 					}
 					top, most = i*maxFan+j, z
 				}
 			}
 		}
 		if rest[side] != 0 && top >= 0 {
-			n, b := &g.qleaf[top/maxFan][top%maxFan], &kids[top/maxFan]
-			if side == 0 {
-				n.tbq += rest[side]
-			}
-			n.qv += rest[side]
-			// Its range widens toward its side's VWAP, inside the
-			// minute's, where its trades can print the new extreme.
-			z, q := n.sideOf(side)
-			if n.canWiden(true) {
-				n.h = max(n.h, min(H, ceilDiv(q, z)))
-			}
-			if n.canWiden(false) {
-				n.l = min(n.l, max(L, floorDiv(q, z)))
-			}
-			b.h, b.l = max(b.h, n.h), min(b.l, n.l)
+			n := &g.qleaf[top/maxFan][top%maxFan]
+			n.addQuote(side, rest[side])
+			n.widenToVWAP(&kids[top/maxFan], side, H, L)
 		}
 	}
 	for i := range kids {
@@ -532,13 +510,10 @@ func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFa
 			if !n.canWiden(up) {
 				continue
 			}
-			z, q := n.sideOf(side)
-			r := q - z*L
-			if up {
-				r = z*H - q
-			}
-			if z > 0 && r > room {
-				best, room = i*maxFan+j, r
+			if z, _ := n.sideOf(side); z > 0 {
+				if r := n.reach(side, up, H, L); r > room {
+					best, room = i*maxFan+j, r
+				}
 			}
 		}
 	}
@@ -549,17 +524,45 @@ func (g *gen) widenFor(kids []node, side int, rest *int64, H, L int64, hit *[qFa
 	if !up {
 		x = -x
 	}
-	n, b := &g.qleaf[best/maxFan][best%maxFan], &kids[best/maxFan]
+	n := &g.qleaf[best/maxFan][best%maxFan]
+	n.addQuote(side, x)
+	*rest -= x
+	n.widenToVWAP(&kids[best/maxFan], side, H, L)
+	return true
+}
+
+// addQuote adds x to leaf n's quote volume of one side (0 buys, 1
+// sells).
+func (n *node) addQuote(side int, x int64) {
 	if side == 0 {
 		n.tbq += x
 	}
 	n.qv += x
-	*rest -= x
+}
+
+// reach is how far leaf n's side (0 buys, 1 sells) can move its quote
+// volume up to the minute's high H (up), else down to its low L, with the
+// leaf's range widened that far.
+func (n *node) reach(side int, up bool, H, L int64) int64 {
 	z, q := n.sideOf(side)
-	n.h = max(n.h, ceilDiv(q, z))
-	n.l = min(n.l, floorDiv(q, z))
+	if up {
+		return z*H - q
+	}
+	return q - z*L
+}
+
+// widenToVWAP widens leaf n's range (and its block b's) to hold its
+// side's VWAP, inside the minute's [L, H], where its trades can print the
+// new extreme (canWiden).
+func (n *node) widenToVWAP(b *node, side int, H, L int64) {
+	z, q := n.sideOf(side)
+	if n.canWiden(true) {
+		n.h = max(n.h, min(H, ceilDiv(q, z)))
+	}
+	if n.canWiden(false) {
+		n.l = min(n.l, max(L, floorDiv(q, z)))
+	}
 	b.h, b.l = max(b.h, n.h), min(b.l, n.l)
-	return true
 }
 
 // canWiden reports whether leaf n's trades can print a new high (up) or
