@@ -111,8 +111,11 @@
 // natural draw's, computed by its 15-minute block's split (quietQuote, a
 // split of the minute with provisional quote volumes it then always
 // uses) while the block's other minutes share the rest, the quiet
-// minutes moving within their room where the others cannot. A block
-// whose trading minutes are all quiet (one or two of under 160 trades
+// minutes moving within their room before the others leave the middle
+// of their ranges, and volume moving between the others (shiftBusy)
+// before their VWAPs go to their ranges' ends; no VWAP goes so near an
+// end that no lot is left to print the other (qvBand). A block
+// whose trading minutes are all quiet (up to four of under 160 trades
 // among them taken as quiet too) has no other minutes: its quote
 // volumes, set by its hour, are not their natural sums, so lots of a
 // side move from its cheapest minutes to its dearest (or back) until the
@@ -127,8 +130,8 @@
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
 // 525,310 trading seconds is exact (TestTradesAggregateToCandles). NOT
 // every second everywhere: on samples that test was not tuned on (other
-// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 10
-// of 907,486 and 677 of 5,683,783 are not (0.0011% and 0.012%): seconds
+// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 9
+// of 907,486 and 430 of 5,683,750 are not (0.0010% and 0.0076%): seconds
 // of a minute whose leaves, mostly trades of a lot or two, do not reach
 // its quote volume (the rest of it lands on a few leaves), and a few
 // leaves whose candle no tape can trade. Knowing that would take a split

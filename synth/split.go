@@ -573,14 +573,21 @@ func (g *gen) round(x float64, p *node) int64 {
 
 // qvBand is the quote volume n's trades can sum to with its VWAP held a
 // 1/div of its range inside each extreme (div > 0), anywhere in its range
-// (div == 0), or anything (div < 0: none if n has no volume).
+// that leaves a lot to print each extreme (div == 0), or anything (div <
+// 0: none if n has no volume).
 func (n *node) qvBand(div int64) (lo, hi int64) {
 	switch {
 	case div > 0:
 		m := n.vol * (n.h - n.l) / div
 		return n.vol*n.l + m, n.vol*n.h - m
 	case div == 0:
-		return n.vol * n.l, n.vol * n.h
+		// A lot at each extreme: a VWAP on one would leave no trade
+		// to print the other.
+		m := int64(0)
+		if n.vol >= 2 {
+			m = n.h - n.l
+		}
+		return n.vol*n.l + m, n.vol*n.h - m
 	case n.vol > 0:
 		return 0, inf
 	}
