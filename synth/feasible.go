@@ -414,37 +414,15 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 	}
 	var hit [qFan * maxFan]bool // the leaves the rest went to
 	for side := 0; side < 2; side++ {
-		// What they cannot hold goes to the other leaves, up to their
-		// extremes, most room first (their tapes then miss).
-		for rest[side] != 0 {
-			best, room := -1, int64(0)
-			for i := range kids {
-				for j := 0; j < fan; j++ {
-					n := &g.qleaf[i][j]
-					if n.trades == 0 || n.absorbs() {
-						continue
-					}
-					if r := sideRoom(n, side == 0, rest[side] > 0); r > room {
-						best, room = i*maxFan+j, r
-					}
-				}
-			}
-			if best < 0 {
-				break
-			}
-			x := min(room, abs64(rest[side]))
-			if rest[side] < 0 {
-				x = -x
-			}
-			g.qleaf[best/maxFan][best%maxFan].addQuote(side, x)
-			rest[side] -= x
-			hit[best] = true
-		}
-		// What even their extremes cannot hold: the ranges of those
-		// leaves widen inside the minute's, so that the side's VWAP of
-		// each stays inside its range, most room first. (Not other
-		// leaves, whose tapes add up: widening any leaf made twice as
-		// many seconds miss on the wide tape samples.)
+		// What they cannot hold goes to the other leaves, most room
+		// first, as far as leaves each a lot for each of its pinned
+		// prices (their tapes may then miss).
+		g.placeRest(kids, side, &rest[side], true, &hit, false)
+		// What that cannot hold: the ranges of those leaves widen
+		// inside the minute's, so that the side's VWAP of each stays
+		// inside its range, most room first. (Not other leaves, whose
+		// tapes add up: widening any leaf made twice as many seconds
+		// miss on the wide tape samples.)
 		for rest[side] != 0 {
 			if !g.widenFor(kids, side, &rest[side], H, L, &hit) {
 				break
@@ -452,31 +430,25 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 		}
 		// What they cannot hold goes to the leaf of most lots of the
 		// side among those that can widen to hold it all inside the
-		// minute's range, else of all: its VWAP moves least, and a side
-		// without lots keeps no quote volume. (The leaf of most trades
-		// took it once: a second of a few one-lot buys was served a
-		// negative sells' quote volume.)
-		up := rest[side] > 0
-		top, most := -1, int64(0)
-		for pass := 0; pass < 2 && top < 0; pass++ {
-			for i := range kids {
-				for j := 0; j < fan; j++ {
-					n := &g.qleaf[i][j]
-					z, _ := n.sideOf(side)
-					if z <= most {
-						continue
-					}
-					if pass == 0 && (!n.canWiden(up) || n.reach(side, up, H, L) < abs64(rest[side])) {
-						continue
-					}
-					top, most = i*maxFan+j, z
-				}
+		// minute's range: its VWAP moves least, and one leaf misses.
+		// Else to the leaves it went to up to their extremes, and last
+		// to the leaf of most lots of all: a side without lots keeps no
+		// quote volume. (The leaf of most trades took it once: a second
+		// of a few one-lot buys was served a negative sells' quote
+		// volume. Every leaf up to its extremes before any widened left
+		// 310 seconds of the wide tape samples with no lot for a pinned
+		// price and 430 of the 2024 sample not exact, now 90 and 209;
+		// any leaf up to its extremes in the second pass, 246 and 371.)
+		for pass := 0; pass < 2 && rest[side] != 0; pass++ {
+			if pass == 1 {
+				g.placeRest(kids, side, &rest[side], false, &hit, true)
 			}
-		}
-		if rest[side] != 0 && top >= 0 {
-			n := &g.qleaf[top/maxFan][top%maxFan]
-			n.addQuote(side, rest[side])
-			n.widenToVWAP(&kids[top/maxFan], side, H, L)
+			if top := g.mostLots(kids, side, rest[side], H, L, pass == 0); rest[side] != 0 && top >= 0 {
+				n := &g.qleaf[top/maxFan][top%maxFan]
+				n.addQuote(side, rest[side])
+				n.widenToVWAP(&kids[top/maxFan], side, H, L)
+				rest[side] = 0
+			}
 		}
 	}
 	for i := range kids {
@@ -488,6 +460,61 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 			c.tbq += g.qleaf[i][j].tbq
 			c.tbb += g.qleaf[i][j].tbb
 		}
+	}
+}
+
+// mostLots is the leaf (i·maxFan+j) of the most lots of side among the
+// minute's (kids), with wide only among those that can widen to hold rest
+// inside the minute's range (H, L): -1 if none.
+func (g *gen) mostLots(kids []node, side int, rest, H, L int64, wide bool) int {
+	up := rest > 0
+	top, most := -1, int64(0)
+	for i := range kids {
+		for j := 0; j < levels[leafLevel].fan; j++ {
+			n := &g.qleaf[i][j]
+			z, _ := n.sideOf(side)
+			if z <= most {
+				continue
+			}
+			if wide && (!n.canWiden(up) || n.reach(side, up, H, L) < abs64(rest)) {
+				continue
+			}
+			top, most = i*maxFan+j, z
+		}
+	}
+	return top
+}
+
+// placeRest moves rest (one side's quote volume, 0 buys, 1 sells, that
+// the minute's leaves kids could not hold) onto the leaves that do not
+// absorb (with onlyHit, those marked in hit), most room first (sideRoom,
+// with pins or not), marking them in hit, until it is placed or no leaf
+// has room.
+func (g *gen) placeRest(kids []node, side int, rest *int64, pins bool, hit *[qFan * maxFan]bool, onlyHit bool) {
+	fan := levels[leafLevel].fan
+	for *rest != 0 {
+		best, room := -1, int64(0)
+		for i := range kids {
+			for j := 0; j < fan; j++ {
+				n := &g.qleaf[i][j]
+				if n.trades == 0 || n.absorbs() || onlyHit && !hit[i*maxFan+j] {
+					continue
+				}
+				if r := sideRoom(n, side == 0, *rest > 0, pins); r > room {
+					best, room = i*maxFan+j, r
+				}
+			}
+		}
+		if best < 0 {
+			return
+		}
+		x := min(room, abs64(*rest))
+		if *rest < 0 {
+			x = -x
+		}
+		g.qleaf[best/maxFan][best%maxFan].addQuote(side, x)
+		*rest -= x
+		hit[best] = true
 	}
 }
 
@@ -1225,14 +1252,24 @@ func (n *node) absorbs() bool {
 }
 
 // sideRoom is how far one side's quote volume of leaf n (buys, else
-// sells) can move up (else down) inside its range.
-func sideRoom(n *node, buy, up bool) int64 {
+// sells) can move up (else down) inside its range; with pins, only as far
+// as leaves the whole of it a lot at each of its pinned prices (a VWAP on
+// its high leaves no trade to print its low).
+func sideRoom(n *node, buy, up, pins bool) int64 {
 	z, q := n.tbb, n.tbq
 	if !buy {
 		z, q = n.vol-n.tbb, n.qv-n.tbq
 	}
+	r := q - z*n.l
 	if up {
-		return max(0, z*n.h-q)
+		r = z*n.h - q
 	}
-	return max(0, q-z*n.l)
+	if pins {
+		all := n.qv - n.vol*n.l - pinExcess(n, n.vol, true)
+		if up {
+			all = n.vol*n.h - pinExcess(n, n.vol, false) - n.qv
+		}
+		r = min(r, all)
+	}
+	return max(0, r)
 }
