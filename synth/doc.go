@@ -131,7 +131,7 @@
 // 525,310 trading seconds is exact (TestTradesAggregateToCandles). NOT
 // every second everywhere: on samples that test was not tuned on (other
 // seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 4
-// of 907,486 and 209 of 5,683,750 are not (0.0004% and 0.0037%): seconds
+// of 907,486 and 207 of 5,683,750 are not (0.0004% and 0.0036%): seconds
 // of a minute whose leaves, mostly trades of a lot or two, do not reach
 // its quote volume (the rest of it lands on a few leaves), and a few
 // leaves whose candle no tape can trade. Knowing that would take a split

@@ -585,9 +585,17 @@ func (n *node) widenToVWAP(b *node, side int, H, L int64) {
 	z, q := n.sideOf(side)
 	if n.canWiden(true) {
 		n.h = max(n.h, min(H, ceilDiv(q, z)))
+		// And far enough that the whole leaves a lot at each pinned
+		// price below (its VWAP on its high would leave none).
+		for n.h < H && n.qv > n.vol*n.h-pinExcess(n, n.vol, false) {
+			n.h++
+		}
 	}
 	if n.canWiden(false) {
 		n.l = min(n.l, max(L, floorDiv(q, z)))
+		for n.l > L && n.qv < n.vol*n.l+pinExcess(n, n.vol, true) {
+			n.l--
+		}
 	}
 	b.h, b.l = max(b.h, n.h), min(b.l, n.l)
 }

@@ -93,7 +93,7 @@ func leavesNoLot(c cc.Candle) bool {
 // the other (leavesNoLot), and only a few seconds': busy minutes took what
 // the quiet minutes of their block left them down to their lows, and 54
 // minutes and 731 seconds had no lot left for their highs (or the
-// mirror); now 0 minutes and 90 seconds. (Giving what a minute's
+// mirror); now 0 minutes and 86 seconds. (Giving what a minute's
 // seconds cannot hold to its other seconds only as far as leaves each a
 // lot for its pinned prices, before any second widens, took that from 310
 // to 90 and the seconds whose trades miss on the 2024 sample from 430 to

@@ -628,7 +628,7 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 //     could not hold only as far as leaves a lot for their pinned prices).
 //     It fails over 0.005%.
 //   - 2024: seeds 10-39, okx_perpetual, mexc_spot, coinbase_spot,
-//     hyperliquid_spot, kraken_spot: 209 of 5,683,750 (0.0037%; 1,225 at
+//     hyperliquid_spot, kraken_spot: 207 of 5,683,750 (0.0036%; 1,225 at
 //     a642d59, 864 before busy minutes shared volume ahead of taking
 //     their lows as VWAPs, 430 before the pinned prices), clustered in minutes whose volume sits on a
 //     few leaves of few trades, the rest trades of a lot or two, which
