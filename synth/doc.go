@@ -128,10 +128,10 @@
 // that no level drains its children of volume toward an edge. Over 605k
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
-// 525,310 trading seconds is exact (TestTradesAggregateToCandles). NOT
+// 525,300 trading seconds is exact (TestTradesAggregateToCandles). NOT
 // every second everywhere: on samples that test was not tuned on (other
-// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 4
-// of 907,486 and 207 of 5,683,750 are not (0.0004% and 0.0036%): seconds
+// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 6
+// of 907,536 and 94 of 5,683,893 are not (0.0007% and 0.0017%): seconds
 // of a minute whose leaves, mostly trades of a lot or two, do not reach
 // its quote volume (the rest of it lands on a few leaves), and a few
 // leaves whose candle no tape can trade. Knowing that would take a split
