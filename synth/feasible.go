@@ -435,10 +435,11 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 		// to the leaf of most lots of all: a side without lots keeps no
 		// quote volume. (The leaf of most trades took it once: a second
 		// of a few one-lot buys was served a negative sells' quote
-		// volume. Every leaf up to its extremes before any widened left
-		// 310 seconds of the wide tape samples with no lot for a pinned
-		// price and 430 of the 2024 sample not exact, now 90 and 209;
-		// any leaf up to its extremes in the second pass, 246 and 371.)
+		// volume. Measured at 98df311: every leaf up to its extremes
+		// before any widened left 310 seconds of the wide tape samples
+		// with no lot for a pinned price and 430 of the 2024 sample not
+		// exact, this order 90 and 209, any leaf up to its extremes in
+		// the second pass 246 and 371.)
 		for pass := 0; pass < 2 && rest[side] != 0; pass++ {
 			if pass == 1 {
 				g.placeRest(kids, side, &rest[side], false, &hit, true)

@@ -28,8 +28,9 @@ func (n *node) quiet() bool {
 // A block whose minutes are quiet but for at most lonelyBusy of under
 // 2·quietTrades trades takes those as quiet too: they alone would have to
 // absorb what the quiet ones' natural sums differ from the block's, and
-// their few leaves that absorb cannot. (Two left 487 seconds of the wide
-// 2024 tape sample not exact, four 431, all fifteen 441.)
+// their few leaves that absorb cannot. (Measured at 529f538: two left 487
+// seconds of the wide 2024 tape sample not exact, four 431, all fifteen
+// 441.)
 const lonelyBusy = 4
 
 // provisional is the quote volume and taker-buy quote volume a quiet
@@ -121,11 +122,13 @@ func (g *gen) quietMinutes(kids []node, p *node, pidx int64) uint32 {
 	if allQuiet {
 		g.spreadQuiet(kids, p, mask)
 	}
-	// The others' bands narrowing to their ranges, then (every minute
-	// quiet, or the others too far off) the quiet ones moving too: within
-	// their room (adjust), then inside their ranges (their tapes then
-	// miss, but every VWAP stays inside its range), and only last the
-	// others anywhere.
+	// The others' bands narrowing, the quiet ones moving within their
+	// room (adjust) while the others stay inside their ranges' middles,
+	// volume moving between the others (shiftBusy), the others' bands
+	// widening to their ranges, then (every minute quiet, or the others
+	// too far off) the quiet ones moving further: to their leaves'
+	// extremes, inside their ranges (their tapes then miss, but every
+	// VWAP stays inside its range), and only last the others anywhere.
 	shifted := false
 	for si := 0; si < len(quietStages); si++ {
 		sumLo, sumHi := g.quietBands(kids, mask, quietStages[si])
