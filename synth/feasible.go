@@ -588,13 +588,13 @@ func (n *node) widenToVWAP(b *node, side int, H, L int64) {
 		n.h = max(n.h, min(H, ceilDiv(q, z)))
 		// And far enough that the whole leaves a lot at each pinned
 		// price below (its VWAP on its high would leave none).
-		for n.h < H && n.qv > n.vol*n.h-pinExcess(n, n.vol, false) {
+		for _, hi := n.pinnedQV(); n.h < H && n.qv > hi; _, hi = n.pinnedQV() {
 			n.h++
 		}
 	}
 	if n.canWiden(false) {
 		n.l = min(n.l, max(L, floorDiv(q, z)))
-		for n.l > L && n.qv < n.vol*n.l+pinExcess(n, n.vol, true) {
+		for lo, _ := n.pinnedQV(); n.l > L && n.qv < lo; lo, _ = n.pinnedQV() {
 			n.l--
 		}
 	}
@@ -1197,6 +1197,13 @@ func absorbBand(n *node, buy bool, div int64) (lo, hi int64) {
 	return lo, hi
 }
 
+// pinnedQV is the quote volume leaf n's trades sum to at least and at
+// most with a lot at each of its pinned prices and the rest at its low
+// (its high).
+func (n *node) pinnedQV() (lo, hi int64) {
+	return n.vol*n.l + pinExcess(n, n.vol, true), n.vol*n.h - pinExcess(n, n.vol, false)
+}
+
 // pinExcess is the most that k of leaf n's pinned prints (the first at
 // o, the last at c, and one at h and at l where they differ from both)
 // add above its low (up: else below its high) over k
@@ -1274,9 +1281,10 @@ func sideRoom(n *node, buy, up, pins bool) int64 {
 		r = z*n.h - q
 	}
 	if pins {
-		all := n.qv - n.vol*n.l - pinExcess(n, n.vol, true)
+		lo, hi := n.pinnedQV()
+		all := n.qv - lo
 		if up {
-			all = n.vol*n.h - pinExcess(n, n.vol, false) - n.qv
+			all = hi - n.qv
 		}
 		r = min(r, all)
 	}
