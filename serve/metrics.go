@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"cmp"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -94,8 +96,13 @@ type stackObs struct {
 	served   atomic.Int64
 	bytes    atomic.Int64
 	failed   atomic.Int64
-	secret   map[string]bool
-	routes   map[string]string // a REST path the plugin lists → its route class
+	// overdue counts requests logged as overdue (overdue.go), after
+	// overdueAfter (0: not watched).
+	overdue      atomic.Int64
+	overdueAfter time.Duration
+	logger       *slog.Logger
+	secret       map[string]bool
+	routes       map[string]string // a REST path the plugin lists → its route class
 
 	mu       sync.RWMutex
 	children map[childKey]*child
@@ -114,8 +121,9 @@ type child struct {
 	read     prometheus.Counter // nil unless the source is the cassette
 }
 
-func newStackObs(p plugins.Plugin, m *metrics) *stackObs {
+func newStackObs(p plugins.Plugin, m *metrics, opts Options) *stackObs {
 	o := &stackObs{m: m, exchange: p.Name(), secret: secretParams(p), routes: map[string]string{},
+		logger: cmp.Or(opts.Logger, discardLogger), overdueAfter: cmp.Or(opts.OverdueAfter, DefaultOverdueAfter),
 		children: map[childKey]*child{}, faultsBy: map[string]prometheus.Counter{}}
 	rest, _ := p.Routes()
 	for _, r := range rest {
@@ -227,6 +235,8 @@ var (
 		"Exchange-protocol faults injected, by kind (book_gap, book_duplicate, book_reorder, book_corrupt, stale_snapshot, resync) and route (the conditions route's path or prefix*, or default).", []string{"exchange", "kind", "route"}, nil)
 	descSkew = prometheus.NewDesc("candlecassette_clock_skew_seconds",
 		"How far the served exchange's clock runs ahead of true time (negative: behind).", []string{"exchange"}, nil)
+	descOverdue = prometheus.NewDesc("candlecassette_http_requests_overdue_total",
+		"REST requests still unanswered 5 s after they arrived (Options.OverdueAfter) with no injected fault to explain it; each is also logged.", []string{"exchange"}, nil)
 	descCorrupt = prometheus.NewDesc("candlecassette_cassette_checksum_failures_total",
 		"Requests and streams a damaged cassette read failed (checksum or decoding).", []string{"exchange"}, nil)
 )
@@ -271,6 +281,7 @@ func (c stackCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBans, rl.Bans)
 		gauge(descBanned, float64(rl.BannedIPs))
 		counter(descBytes, st.obs.bytes.Load())
+		counter(descOverdue, st.obs.overdue.Load())
 		for kind, byRoute := range f.Protocol {
 			for route, n := range byRoute {
 				counter(descProtocol, n, kind, route)

@@ -72,8 +72,9 @@ type slotKey struct{}
 // obsSlot is where the Stack keeps the state of the request it observes
 // (cur), for NoteSource and the layers' hooks to find.
 type obsSlot struct {
-	cur *obs // the request being served, or nil
-	own obs  // reused by each request of the connection
+	cur   *obs // the request being served, or nil
+	own   obs  // reused by each request of the connection
+	watch watch
 }
 
 func slotOf(ctx context.Context) *obs {
@@ -178,9 +179,14 @@ func faultRank(kind string) int {
 // noteFault is the network simulation's hook (netsim.Options.Fault).
 func (st *Stack) noteFault(r *http.Request, kind string) {
 	st.obs.fault(kind)
-	if o := slotOf(r.Context()); o != nil && faultRank(kind) >= faultRank(o.fault) {
-		o.fault = kind
+	sl, _ := r.Context().Value(slotKey{}).(*obsSlot)
+	if sl == nil || sl.cur == nil {
+		return
 	}
+	if faultRank(kind) >= faultRank(sl.cur.fault) {
+		sl.cur.fault = kind
+	}
+	sl.watch.noteFault(kind)
 }
 
 // admitted marks the requests the rate limits let through.
@@ -225,11 +231,16 @@ func (st *Stack) serveObserved(next http.Handler, sl *obsSlot, w http.ResponseWr
 	o := &sl.own
 	*o = obs{w: w}
 	sl.cur = o
-	// No defer: a handler that panics (http.ErrAbortHandler) leaves the
-	// slot taken, and its connection is closed; the request goes
-	// unrecorded.
+	st.watchStart(sl, r, start)
+	// Only the watch's end deferred: a handler that panics
+	// (http.ErrAbortHandler) leaves the slot taken, and its connection is
+	// closed; the request goes unrecorded.
+	defer sl.watch.stop()
 	next.ServeHTTP(o, r)
 	sl.cur = nil
+	if sl.watch.stop() {
+		st.answeredLate(r, o, start)
+	}
 	st.finish(r, o, start)
 }
 

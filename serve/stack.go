@@ -91,6 +91,11 @@ type Options struct {
 	// IdleTimeout closes a kept-alive connection without a next request
 	// (not a WebSocket); zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// OverdueAfter is how long a REST request may go unanswered, with no
+	// injected fault to explain it, before the server logs it (warn) and
+	// counts it (Status Overdue); zero means DefaultOverdueAfter, negative
+	// turns the watch off.
+	OverdueAfter time.Duration
 }
 
 // Defaults of the connection limits in Options, as servers built on
@@ -172,7 +177,7 @@ func NewStack(p plugins.Plugin, hub *plugins.Hub, opts Options) (*Stack, error) 
 
 func newStack(p plugins.Plugin, hub *plugins.Hub, opts Options, m *metrics) (*Stack, error) {
 	st := &Stack{plugin: p, hub: hub, admin: newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
-		recorder: opts.Recorder, corruptReads: opts.CorruptReads, replay: opts.Replay, obs: newStackObs(p, m)}
+		recorder: opts.Recorder, corruptReads: opts.CorruptReads, replay: opts.Replay, obs: newStackObs(p, m, opts)}
 	model := p.RateLimits()
 	lim := model.Limits()
 	if opts.Limits != nil {
@@ -275,6 +280,7 @@ func (st *Stack) ResetCounters() {
 	st.limiter.Reset()
 	st.sim.Reset()
 	st.hub.ResetCounters()
+	st.obs.overdue.Store(0)
 	if st.corruptReads != nil {
 		st.corruptReads.Store(0)
 	}
@@ -300,6 +306,10 @@ type Status struct {
 	// CorruptReads counts the requests and streams a damaged cassette
 	// failed (answered with the exchange's server error, and logged).
 	CorruptReads int64 `json:"corrupt_reads"`
+	// Overdue counts the REST requests still unanswered OverdueAfter
+	// after they arrived, with no injected fault to explain it (each is
+	// logged as it happens).
+	Overdue int64 `json:"overdue"`
 	// Conns counts the HTTP server's connections, once it serves.
 	Conns *ConnStats `json:"conns,omitempty"`
 	// Recorder is the record mode's report of writes to the cassette that
@@ -320,6 +330,7 @@ func (st *Stack) Status() Status {
 	}
 	s.Requests = s.RateLimits.Requests
 	s.WS = st.hub.Stats()
+	s.Overdue = st.obs.overdue.Load()
 	if st.corruptReads != nil {
 		s.CorruptReads = st.corruptReads.Load()
 	}

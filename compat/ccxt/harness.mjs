@@ -390,7 +390,31 @@ export async function startCommand(bin, args, label, timeoutMs = 30_000) {
       clearTimeout(timer);
       return { ...res, stdout: lines.slice(1) };
     },
+    /**
+     * goroutines ends the process with SIGQUIT, on which a Go binary
+     * prints every goroutine's stack to stderr, and resolves to that dump
+     * ('' if the process had exited already).
+     */
+    async goroutines(waitMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return '';
+      const from = stderr.length;
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      child.kill('SIGQUIT');
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, waitMs))]);
+      return stderr.slice(from);
+    },
   };
+}
+
+/**
+ * ownStacks keeps, of a Go goroutine dump, the goroutines in
+ * candlecassette's own packages, at most max characters: what a request
+ * that timed out waits for.
+ */
+export function ownStacks(dump, max = 12_000) {
+  return dump.split('\n\n')
+    .filter((b) => /^goroutine \d+/.test(b) && /candlecassette\/(replay|plugins|serve|synth|cassettes|record|netsim|ratelimit|internal)\//.test(b))
+    .join('\n\n').slice(0, max);
 }
 
 // ---------------------------------------------------------------- ccxt

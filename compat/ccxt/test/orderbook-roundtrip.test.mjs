@@ -181,8 +181,13 @@ describe('ccxt order books through record → replay', { concurrency: CONCURRENC
       } catch (err) {
         guard.violations.splice(0);
         if (err instanceof Error) err.message = `${phase}: ${err.message}`;
-        const log = (s.replay ?? s.recorder)?.stderr().slice(-1500);
+        const proc = s.replay ?? s.recorder;
+        const log = proc?.stderr().slice(-1500);
         if (log && err instanceof Error) err.message += `\nserver stderr (end): ${log}`;
+        if (proc && err instanceof Error && /timed out/.test(err.message)) {
+          // A request that timed out: what the server's goroutines wait for.
+          err.message += `\nserver goroutines (SIGQUIT): ${h.ownStacks(await proc.goroutines()) || '(none of its own packages)'}`;
+        }
         outcome.set(entry.id, { ok: false, err });
         throw err;
       } finally {

@@ -343,6 +343,7 @@
     ];
     if (s.conns) items.push(['HTTP connections open', s.conns.open]);
     if (s.corrupt_reads) items.push(['damaged cassette reads', s.corrupt_reads]);
+    if (s.overdue) items.push(['REST requests overdue (unanswered after 5 s)', s.overdue]);
     const dl = $('status');
     dl.replaceChildren();
     for (const [k, v] of items) dl.append(text('dt', k), text('dd', String(v ?? '')));
