@@ -121,22 +121,23 @@
 // side move from its cheapest minutes to its dearest (or back) until the
 // difference lies within the minutes' room (moveQuietVolume, the minutes
 // split again), and the difference is shared in proportion to that room
-// (spreadQuiet). And
+// (spreadQuiet). A block splits ahead each minute whose leaves may not
+// hold what it then has (under 160 trades, or a thin pair's narrow
+// minute) and gives what they cannot to a sibling (carry.go). And
 // the VWAP a split aims a child at is inside the middle third of its
 // range, for days and 6-hour blocks the VWAP of their own path
 // (pathVWAP: a day that doubles late trades mostly near its open), so
 // that no level drains its children of volume toward an edge. Over 605k
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
-// 525,300 trading seconds is exact (TestTradesAggregateToCandles). NOT
-// every second everywhere: on samples that test was not tuned on (other
-// seeds and venues, hours spread over 2024 and 2025; CC_LONG_TAPE=1), 6
-// of 907,536 and 94 of 5,683,893 are not (0.0007% and 0.0017%): seconds
-// of a minute whose leaves, mostly trades of a lot or two, do not reach
-// its quote volume (the rest of it lands on a few leaves), and a few
-// leaves whose candle no tape can trade. Knowing that would take a split
-// of every minute of the block, which busy pairs' 1m candles cannot
-// afford.
+// 525,300 trading seconds is exact (TestTradesAggregateToCandles), and
+// so is every one of 10.3M on samples that test was not tuned on (other
+// seeds and venues, hours spread over 2023, 2024 and 2025;
+// CC_LONG_TAPE=1). NOT every second everywhere: of 3.7M on a 2026
+// sample, 6 are not (0.00016%), the seconds of one block of quiet
+// minutes whose taker buys' quote volume, set by its hour, no split of
+// its minutes can trade; knowing that would take a split of every minute
+// of the hour, which coarser candles cannot afford.
 // The leaves that are not exact get the
 // nearest tape the solver finds: always the count, the times, prices
 // inside [low, high] and a lot at least per trade, and the volume and

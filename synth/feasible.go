@@ -344,18 +344,21 @@ const absorbMargin = 8
 // extremes, then up to its band's (absorbBand); the natural leaves then
 // move within their draws' room (adjust), and what even that cannot hold
 // makes lots move between the leaves (shiftLots) and the quote volumes
-// shared again, up to maxShifts rounds. What is left then goes to the
-// other leaves up to their extremes (their tapes then miss), past them
-// with their ranges widened inside the minute's (widenFor), and last to
-// the leaf of most lots of the side, widened as far. The minute's totals do not change; its
-// blocks' volumes and quote volumes are their leaves' sums.
+// shared again, up to maxShifts rounds. What is left is the minute's
+// lift, which its block gave a sibling (carry.go), and not placed; what
+// is left beyond it (g.miss: carry.go asks for it) goes to the other
+// leaves up to their extremes (their tapes then miss), past them with
+// their ranges widened inside the minute's (widenFor), and last to the
+// leaf of most lots of the side, widened as far. The minute's totals,
+// its lift aside, do not change; its blocks' volumes and quote volumes
+// are their leaves' sums.
 //
 // A quiet minute (quiet.go) takes its quote volumes from below: every
 // leaf that does not absorb takes its natural draw, those that absorb
 // their split's, and the minute's quote volumes are their sums (want
 // nil: quietQuote asking what they are) or, given, what the leaves reach
 // as above (its 15-minute block could not hold the sums).
-func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
+func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node, lift [2]int64) {
 	if g.tg == nil {
 		g.tg = &tapeGen{}
 	}
@@ -413,6 +416,11 @@ func (g *gen) minuteLeaves(kids []node, pidx int64, quiet bool, want *node) {
 		H, L = max(H, kids[i].h), min(L, kids[i].l)
 	}
 	var hit [qFan * maxFan]bool // the leaves the rest went to
+	// What the block carried to a sibling is not placed (carry.go); what
+	// is left is the leaves' miss.
+	rest[0] -= lift[0]
+	rest[1] -= lift[1]
+	g.miss = rest
 	for side := 0; side < 2; side++ {
 		// What they cannot hold goes to the other leaves, most room
 		// first, as far as leaves each a lot for each of its pinned

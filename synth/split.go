@@ -258,6 +258,16 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		}
 		return
 	}
+	lift := p.lift
+	if L == leafLevel-1 && lift != [2]int64{} {
+		// A minute whose block gave a sibling what its leaves could not
+		// hold is split as its block split it ahead: with that, which
+		// minuteLeaves then leaves over exactly (carry.go).
+		g.pl = *p
+		g.pl.qv += lift[0] + lift[1]
+		g.pl.tbq += lift[0]
+		p = &g.pl
+	}
 	var want *node // a quiet minute's quote volumes, where known
 	if L == leafLevel-1 && p.quiet() {
 		// A quiet minute's quote volumes are its leaves' natural
@@ -344,7 +354,7 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 		// below the day level are never written or read (they stay 0).
 		n := &kids[i]
 		n.t0, n.o, n.c, n.v = p.t0+int64(i)*dur, g.bt[i], g.bt[i+1], g.w[i]
-		n.jx, n.nat, n.qt = 0, false, false
+		n.jx, n.nat, n.qt, n.lift = 0, false, false, [2]int64{}
 		if i == g.jumpKid {
 			n.jx = g.jumpE
 		}
@@ -529,8 +539,11 @@ func (g *gen) splitMicro(L int, p *node, pidx int64) {
 	for i := 0; i < k; i++ {
 		kids[i].tbq = g.bt[i]
 	}
+	if L == minLevel {
+		g.carry(kids, pidx) // carry.go: what a minute's leaves cannot hold, to a sibling
+	}
 	if L == leafLevel-1 {
-		g.minuteLeaves(kids, pidx, p == &g.pq, want) // feasible.go: quote volumes the tapes reach
+		g.minuteLeaves(kids, pidx, p == &g.pq, want, lift) // feasible.go: quote volumes the tapes reach
 	}
 }
 

@@ -79,6 +79,10 @@ type node struct {
 	// qt marks a minute its block takes as quiet beyond quietTrades
 	// (quietMinutes).
 	qt bool
+	// lift is the quote volume (buys', sells') a minute's leaves could
+	// not hold, which its block gave a sibling (carry.go): its qv and tbq
+	// are without it, its split works with it, as the block's did.
+	lift [2]int64
 }
 
 // gen walks the tree for one symbol. It caches, per level, the children
@@ -119,6 +123,7 @@ type gen struct {
 	tg                                                           *tapeGen // scratch of minuteLeaves
 	sub                                                          *gen     // splits quiet minutes ahead (quietQuote)
 	pq                                                           node     // a quiet minute with its provisional quote volumes
+	pl                                                           node     // a minute with its lift (carry.go)
 	dry                                                          bool     // splitMicro stops at the children's volume targets (pathVWAP)
 	nested                                                       bool     // minuteLeaves is splitting a block
 	solo                                                         bool     // neither reads nor fills the Market's dayCache (pin)
@@ -154,6 +159,10 @@ type gen struct {
 	// with its leaves' lots at their extremes (low, high, low, high): a
 	// side beyond is one no second of the minute can hold.
 	qext [maxFan][4]int64
+	// miss is what the last minuteLeaves could not place on its leaves
+	// (buys' and sells' quote volume) without a tape missing, its lift
+	// aside (carry.go).
+	miss [2]int64
 	// The taker-buy quote volume each quiet minute is aimed at: its
 	// natural one, or in a block of quiet minutes its share of the
 	// block's difference (spreadQuiet).
