@@ -1,7 +1,10 @@
 package plugins_test
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +108,54 @@ func TestSessionDescribesItself(t *testing.T) {
 	}
 	if age := time.Since(s.Opened); age < 0 || age > time.Minute || s.Opened.Location() != time.UTC {
 		t.Errorf("opened %v", s.Opened)
+	}
+}
+
+// stuckConn is a connection whose goroutine ignores its close frame and
+// ends only when cut (Abort).
+type stuckConn struct {
+	describedConn
+	cut chan struct{}
+}
+
+func (c *stuckConn) Abort() { close(c.cut) }
+
+// waitForAbort is the goroutine a stuck connection runs: its name is
+// what the shutdown error's goroutine profile must show.
+func waitForAbort(c *stuckConn, done func()) {
+	<-c.cut
+	done()
+}
+
+// A Hub whose connection outlives Shutdown's deadline says which it was
+// and what its goroutine was waiting for (ShutdownError), then cuts it.
+func TestShutdownSaysWhatOutlivedIt(t *testing.T) {
+	h := plugins.NewHub()
+	c := &stuckConn{describedConn: describedConn{info: plugins.ConnInfo{Path: "/ws/btcusdt@depth", Client: "127.0.0.1:5555", Subscriptions: []string{"btcusdt@depth"}}}, cut: make(chan struct{})}
+	done, ok := h.Track(c)
+	if !ok {
+		t.Fatal("not tracked")
+	}
+	go waitForAbort(c, done)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := h.Shutdown(ctx)
+	var se *plugins.ShutdownError
+	if !errors.As(err, &se) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v, want a ShutdownError of the deadline", err)
+	}
+	if len(se.Open) != 1 || se.Open[0].Path != "/ws/btcusdt@depth" {
+		t.Errorf("open: %+v", se.Open)
+	}
+	for _, want := range []string{"1 WebSocket connections still open", "/ws/btcusdt@depth from 127.0.0.1:5555", "btcusdt@depth", "context deadline exceeded"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	if !strings.Contains(se.Goroutines, "plugins_test.waitForAbort") {
+		t.Errorf("the goroutine profile does not show the stuck goroutine:\n%s", se.Goroutines)
+	}
+	if strings.Contains(err.Error(), "goroutine") {
+		t.Errorf("the error carries the profile: %s", err)
 	}
 }

@@ -1,8 +1,12 @@
 package plugins
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,7 +172,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		err = ctx.Err()
+		err = &ShutdownError{Open: h.Connections(), Err: ctx.Err(), Goroutines: Goroutines(64 << 10)}
 		h.cancel()
 		for _, c := range h.snapshot() {
 			c.Abort()
@@ -178,6 +182,51 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	h.cancel()
 	return err
 }
+
+// ShutdownError is Shutdown's error when its context ended before every
+// connection had: those still open then, which it cut.
+type ShutdownError struct {
+	Open []ConnInfo
+	Err  error // the context's
+	// Goroutines is the process's goroutine profile as the deadline
+	// passed, before the connections were cut (Goroutines): what they
+	// were waiting for. Error leaves it out.
+	Goroutines string
+}
+
+// Goroutines is the process's goroutine profile (pprof debug=1: one
+// entry per distinct stack, with its count), cut at max bytes.
+func Goroutines(max int) string {
+	var b bytes.Buffer
+	pprof.Lookup("goroutine").WriteTo(&b, 1)
+	if b.Len() > max {
+		b.Truncate(max)
+		b.WriteString("\n[cut]")
+	}
+	return b.String()
+}
+
+func (e *ShutdownError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plugins: %d WebSocket connections still open when shutdown gave up (", len(e.Open))
+	for i, c := range e.Open {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == 8 {
+			fmt.Fprintf(&b, "%d more", len(e.Open)-i)
+			break
+		}
+		fmt.Fprintf(&b, "%s from %s, open %s", c.Path, c.Client, time.Since(c.Opened).Round(time.Millisecond))
+		if len(c.Subscriptions) > 0 {
+			fmt.Fprintf(&b, ", %s", strings.Join(c.Subscriptions, " "))
+		}
+	}
+	fmt.Fprintf(&b, "): %v", e.Err)
+	return b.String()
+}
+
+func (e *ShutdownError) Unwrap() error { return e.Err }
 
 func (h *Hub) snapshot() []Conn {
 	h.mu.Lock()

@@ -235,6 +235,9 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
 func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 
+// goroutines is the process's goroutine profile, cut at max bytes.
+func goroutines(max int) string { return plugins.Goroutines(max) }
+
 // Close stops accepting, closes every WS connection with 1001 (going
 // away), waits up to ctx's deadline for requests in flight, and returns
 // only after every connection and every goroutine it started has ended
@@ -247,6 +250,9 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.srv != nil {
 			err = s.srv.Shutdown(ctx)
 			if err != nil {
+				// Requests held on past the deadline: say what they were
+				// doing before they are cut.
+				s.logger.Error("shutdown: requests still in flight at the deadline", "err", err, "goroutines", goroutines(64<<10))
 				s.srv.Close()
 			}
 			if serr := <-s.serveErr; err == nil {
@@ -256,7 +262,11 @@ func (s *Server) Close(ctx context.Context) error {
 		s.pass.close()
 		// Hijacked connections are no HTTP server's: the hubs own them.
 		for _, st := range s.stacks {
-			if herr := st.hub.Shutdown(ctx); err == nil {
+			herr := st.hub.Shutdown(ctx)
+			if se := (*plugins.ShutdownError)(nil); errors.As(herr, &se) {
+				s.logger.Error("shutdown: WebSocket connections still open at the deadline", "exchange", st.plugin.Name(), "err", herr, "goroutines", se.Goroutines)
+			}
+			if err == nil {
 				err = herr
 			}
 			st.Close()

@@ -18,6 +18,7 @@ package h1
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -234,7 +235,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("h1: %d connections still serving a request when shutdown gave up: %w", s.busy(), ctx.Err())
 		case <-tick.C:
 			if wait < 100*time.Millisecond {
 				wait *= 2
@@ -242,6 +243,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// busy is how many connections are serving a request (or reading one).
+func (s *Server) busy() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		if c.state.Load() == stateActive {
+			n++
+		}
+	}
+	return n
 }
 
 // closeIdle closes the connections waiting for a request; true when none

@@ -579,7 +579,8 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
-// TestShutdownDeadline: Shutdown gives up when ctx ends first.
+// TestShutdownDeadline: Shutdown gives up when ctx ends first, and says
+// how many connections were still serving a request.
 func TestShutdownDeadline(t *testing.T) {
 	block := make(chan struct{})
 	s, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
@@ -587,8 +588,12 @@ func TestShutdownDeadline(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	err := s.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Shutdown: %v, want the deadline", err)
+	}
+	if !strings.Contains(err.Error(), "1 connections still serving a request") {
+		t.Errorf("Shutdown: %v, want the count of connections serving", err)
 	}
 	close(block)
 }

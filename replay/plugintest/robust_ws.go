@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -418,16 +417,8 @@ func robustWSPath(t *testing.T, h *robustHarness, path string, valid [][]byte, s
 	return sent, pings
 }
 
-// goroutines is the process's goroutines, identical stacks counted once
-// (pprof's goroutine profile at debug=1), cut at max bytes: what a
-// session that does not end is waiting for. (Seen once in CI: sessions
-// of every scenario still open for some 30 s, then all ending at once.)
-func goroutines(max int) string {
-	var b bytes.Buffer
-	pprof.Lookup("goroutine").WriteTo(&b, 1)
-	if b.Len() > max {
-		b.Truncate(max)
-		b.WriteString("\n[cut]")
-	}
-	return b.String()
-}
+// goroutines is the process's goroutines, identical stacks counted once,
+// cut at max bytes: what a session that does not end is waiting for.
+// (Seen once in CI: sessions of every scenario still open for some 30 s,
+// then all ending at once.)
+func goroutines(max int) string { return plugins.Goroutines(max) }
