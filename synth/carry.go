@@ -25,9 +25,8 @@ import "math/bits"
 // Measured on the wide tape samples (TestTradesAggregateToCandlesWide),
 // seconds whose trades do not aggregate to them: 94 of 5,683,893 and 6
 // of 907,536 before, none after; VWAPs outside their second's range 39
-// before, none after. What a block cannot share so remains: a block of
-// quiet minutes whose taker buys' quote volume, set by its hour, none of
-// its minutes' leaves can trade (6 seconds of 3.7M in the 2026 sample).
+// before, none after. (The 6 of 3.7M a 2026 sample then left were a
+// minute's one-trade seconds that took both sides: partOneTrades.)
 //
 // Splitting a minute ahead costs about what its 1s candles do, so only
 // the minutes that can leave anything over are: those of under

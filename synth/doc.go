@@ -131,13 +131,11 @@
 // seconds of three seeds, four venues, six pairs (ticks 0.01 to 0.0001,
 // lots 0.00001 to 1), quiet, busy and jump hours, every one of the
 // 525,300 trading seconds is exact (TestTradesAggregateToCandles), and
-// so is every one of 10.3M on samples that test was not tuned on (other
-// seeds and venues, hours spread over 2023, 2024 and 2025;
-// CC_LONG_TAPE=1). NOT every second everywhere: of 3.7M on a 2026
-// sample, 6 are not (0.00016%), the seconds of one block of quiet
-// minutes whose taker buys' quote volume, set by its hour, no split of
-// its minutes can trade; knowing that would take a split of every minute
-// of the hour, which coarser candles cannot afford.
+// so is every one of 14.0M on samples that test was not tuned on (other
+// seeds and venues, hours spread over 2023 to 2026; CC_LONG_TAPE=1).
+// That is a measure, not a proof: a block whose minutes' leaves could
+// not hold its quote volumes at all (its hour knows nothing of them)
+// would still leave seconds over.
 // The leaves that are not exact get the
 // nearest tape the solver finds: always the count, the times, prices
 // inside [low, high] and a lot at least per trade, and the volume and

@@ -1,5 +1,10 @@
 package synth
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Feasibility of the children's counts and taker split, so that nodes,
 // down to each second, can be traded (tapegen.go): the trade tape needs,
 // in every trading node, a trade for each of its distinct open, high, low
@@ -1008,6 +1013,80 @@ func (g *gen) oneSided(k, fan int) {
 			}
 		}
 	}
+	g.partOneTrades(k, fan)
+}
+
+// partOneTrades is oneSided's last resort, for a minute whose leaves of
+// a single trade are all it has to take their sides (no leaf of two
+// trades or more, none of one trade of the side to shed): those leaves
+// are parted into buys and sells, lots moving between them so that the
+// buys hold the minute's taker-buy lots, each leaf a lot at least. (Seen
+// once in 3.7M seconds: a minute of three one-trade seconds of 88, 40 and
+// 19 lots and 60 taker-buy lots, whose seconds stayed both buys and
+// sells.)
+func (g *gen) partOneTrades(k, fan int) {
+	var ones [qFan * maxFan]*node
+	n, split := 0, false
+	var buys int64
+	for i := 0; i < k; i++ {
+		for j := 0; j < fan; j++ {
+			l := &g.qleaf[i][j]
+			if l.trades != 1 {
+				continue
+			}
+			ones[n] = l
+			n++
+			buys += l.tbb
+			split = split || l.tbb != 0 && l.tbb != l.vol
+		}
+	}
+	if !split || n < 2 {
+		return
+	}
+	ls := ones[:n]
+	slices.SortFunc(ls, func(a, b *node) int { return cmp.Compare(b.vol, a.vol) })
+	// The largest that fit are buys, the rest sells.
+	rest := buys
+	var buyer, seller *node
+	for _, l := range ls {
+		if l.vol <= rest {
+			l.tbb = l.vol
+			rest -= l.vol
+			buyer = l
+		} else {
+			l.tbb = 0
+			if seller == nil || l.vol > seller.vol {
+				seller = l
+			}
+		}
+	}
+	if rest == 0 {
+		return
+	}
+	// The buys left over: into a buy from the largest sell, which keeps
+	// a lot; else the smallest sell turns buy and gives what it has
+	// beyond them to the largest other sell.
+	if buyer != nil && seller != nil && seller.vol > rest {
+		seller.vol -= rest
+		buyer.vol += rest
+		buyer.tbb += rest
+		return
+	}
+	small := ls[n-1]
+	if small.tbb != 0 || small.vol <= rest {
+		return // (no part found: the leaves keep their sides as they are)
+	}
+	var big *node
+	for _, l := range ls {
+		if l != small && l.tbb == 0 && (big == nil || l.vol > big.vol) {
+			big = l
+		}
+	}
+	if big == nil {
+		return
+	}
+	big.vol += small.vol - rest
+	small.vol, small.tbb = rest, rest
 }
 
 // shedSide moves the lesser side of one-trade leaf n (buys or sells) to

@@ -179,7 +179,7 @@ var goldenFingerprints = map[string]string{
 	"mixed/SHIB-USDT/3d/2231":   "300:dfd45e9e66ab3649cdd0d939",
 	"mixed/SHIB-USDT/3d/now":    "298:ba92830dbd249ac188d0fbed",
 	"mixed/SHIB-USDT/3m/1969":   "300:a0bced9db1eae3cefce2472e",
-	"mixed/SHIB-USDT/3m/2025":   "300:4cf993c5d7e090eb8b5b5d69",
+	"mixed/SHIB-USDT/3m/2025":   "300:2110a6ee1b6a56e7cd0bebca",
 	"mixed/SHIB-USDT/3m/2231":   "300:6adcc662cb42750b79771ce6",
 	"mixed/SHIB-USDT/3m/now":    "298:1199bef22b76dc4bf635b2be",
 	"mixed/SHIB-USDT/4h/1969":   "300:1b1f1cf906441d5be93f351e",

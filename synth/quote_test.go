@@ -29,6 +29,13 @@ func quoteSane(c cc.Candle) error {
 	case c.Volume.Units > 0 && q == 0:
 		return fmt.Errorf("candle at %d: volume %v for no quote volume", c.OpenTime, c.Volume)
 	}
+	// The buys' and the sells' VWAPs inside the range, as the trades'
+	// prices are. (Not so once: a minute traded at 8905 only had its buys
+	// at 8723.13; see TestOneTradeSecondsTakeOneSide.)
+	B, S, l, h := c.TakerBuyBase.Units, c.Volume.Units-c.TakerBuyBase.Units, c.Low.Units, c.High.Units
+	if tq < B*l || tq > B*h || q-tq < S*l || q-tq > S*h {
+		return fmt.Errorf("candle at %d: buys' quote volume %v of %v lots or sells' %d of %d outside [%v, %v] a lot", c.OpenTime, c.TakerBuyQuote, c.TakerBuyBase, q-tq, S, c.Low, c.High)
+	}
 	return nil
 }
 

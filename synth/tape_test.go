@@ -636,14 +636,13 @@ func secondExact(c cc.Candle, sec []cc.Trade) (ok bool, vol, tbb int64) {
 //     quarter, 94 before carry.go);
 //   - 2023 and 2026, the samples carry.go was checked on once it was
 //     tuned on the two above (seeds 40-79, ten other venue names):
-//     every one of 3,717,946 in 2023 and all but 6 of 3,728,941 in 2026
-//     (0.00016%: the seconds of one block of minutes of 3 to 11 trades
-//     over 1 to 3 ticks, whose taker buys' quote volume, set by its
-//     hour, no split of it can trade; 2 and 8 before the minutes of
-//     under 160 trades were split ahead whatever their range).
+//     every one of 3,717,946 in 2023 and of 3,728,941 in 2026 (2 and 8
+//     not exact before the minutes of under 160 trades were split ahead
+//     whatever their range, then 0 and 6: a minute whose one-trade
+//     seconds took both sides, partOneTrades).
 //
-// Each sample fails over 0.0002% (on amd64 all but the 2026 one are
-// exact; fused multiply-adds elsewhere move the last bits of a draw).
+// Each sample fails over 0.0002% (on amd64 all are exact; fused
+// multiply-adds elsewhere move the last bits of a draw).
 func TestTradesAggregateToCandlesWide(t *testing.T) {
 	if os.Getenv("CC_LONG_TAPE") == "" {
 		t.Skip("CC_LONG_TAPE=1 runs it")
@@ -838,5 +837,47 @@ func TestMinutesCarryWhatTheirLeavesCannotHold(t *testing.T) {
 		if sum.QuoteVolume.Units != b.QuoteVolume.Units || sum.TakerBuyQuote.Units != b.TakerBuyQuote.Units {
 			t.Errorf("seed %d %s %s: the block's minutes do not sum to it", tc.seed, tc.ex, tc.symbol)
 		}
+	}
+}
+
+// A minute whose seconds of a single trade are all it has to take their
+// taker sides parts them into buys and sells (partOneTrades). Found on
+// the 2026 wide sample: seed 64 mexc_perpetual FOOUSDT at 03:43Z, a
+// minute of three one-trade seconds and taker buys no subset of them
+// held; each second was served both a buy and a sell (the taker-buy
+// volume 37 of 88 for one trade), its trades could not make it, and the
+// block's taker buys' quote volume had been dumped on it (buys at
+// 8723.13 in a minute that traded at 8905 only).
+func TestOneTradeSecondsTakeOneSide(t *testing.T) {
+	m := synth.New(synth.Options{Seed: 64, Exchange: "mexc_perpetual", Pairs: aggPairs})
+	const block = int64(1771644600000)
+	cs := candles(t, m, "FOOUSDT", cc.Interval1s, block, block+900_000, far)
+	ts := trades(t, m, cc.TradeQuery{Symbol: "FOOUSDT", Start: block * us, End: (block + 900_000) * us})
+	k, ones := 0, 0
+	for _, c := range cs {
+		sec := ts[k : k+int(c.Trades)]
+		k += len(sec)
+		if len(sec) == 0 {
+			continue
+		}
+		if c.Trades == 1 {
+			ones++
+			if b := c.TakerBuyBase.Units; b != 0 && b != c.Volume.Units {
+				t.Errorf("the one-trade second at %d is %d of %d lots a buy", c.OpenTime, b, c.Volume.Units)
+			}
+		}
+		if ok, _, _ := secondExact(c, sec); !ok {
+			t.Errorf("the second at %d (%d trades) is not its trades' aggregate", c.OpenTime, c.Trades)
+		}
+	}
+	for _, c := range candles(t, m, "FOOUSDT", cc.Interval1m, block, block+900_000, far) {
+		B, S := c.TakerBuyBase.Units, c.Volume.Units-c.TakerBuyBase.Units
+		tb := c.TakerBuyQuote.Units
+		if tb < B*c.Low.Units || tb > B*c.High.Units || c.QuoteVolume.Units-tb < S*c.Low.Units || c.QuoteVolume.Units-tb > S*c.High.Units {
+			t.Errorf("the minute at %d has its buys' or sells' VWAP outside its range: %+v", c.OpenTime, c)
+		}
+	}
+	if ones == 0 {
+		t.Fatal("no one-trade second in the block: not the block this test is about")
 	}
 }
