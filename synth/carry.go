@@ -89,12 +89,7 @@ func (g *gen) carry(kids []node, pidx int64) {
 // leftOver splits minute n (index idx) as its own split will and returns
 // what its leaves could not hold (buys, sells: minuteLeaves' miss).
 func (g *gen) leftOver(n *node, idx int64) [2]int64 {
-	if g.sub == nil {
-		g.sub = newGen()
-	}
-	sub := g.sub
-	sub.use(g.m, g.s)
-	sub.solo = g.solo
+	sub := g.subGen()
 	c := *n
 	sub.splitMicro(leafLevel-1, &c, idx)
 	r := sub.miss

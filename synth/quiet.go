@@ -48,12 +48,7 @@ func (n *node) provisional() (qv, tbq int64) {
 // up), and where its leaves' buys and sells reach at their extremes (low,
 // high, low, high).
 func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room, ext [4]int64) {
-	if g.sub == nil {
-		g.sub = newGen()
-	}
-	sub := g.sub
-	sub.use(g.m, g.s)
-	sub.solo = g.solo
+	sub := g.subGen()
 	c := *n
 	c.qv = -1 // its leaves' sums: the quote volumes are not known yet
 	sub.splitMicro(leafLevel-1, &c, idx)
@@ -84,6 +79,17 @@ func (g *gen) quietQuote(n *node, idx int64) (qv, tbq int64, room, ext [4]int64)
 	}
 	sub.drop()
 	return qv, tbq, room, ext
+}
+
+// subGen is g's gen for splitting a minute ahead (quietQuote, leftOver),
+// on g's symbol; its caller drops it after.
+func (g *gen) subGen() *gen {
+	if g.sub == nil {
+		g.sub = newGen()
+	}
+	g.sub.use(g.m, g.s)
+	g.sub.solo = g.solo
+	return g.sub
 }
 
 // quietMinutes gives the quiet minutes among kids (the children of

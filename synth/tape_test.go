@@ -762,19 +762,7 @@ func TestBusyMinutesKeepTheirVWAPsOffTheirExtremes(t *testing.T) {
 				t.Errorf("%s: the busy minute at %d has its VWAP %.3f within a twentieth of its range [%d, %d] of an end", tc.ex, c.OpenTime, float64(q)/float64(V), l, h)
 			}
 		}
-		cs := candles(t, m, "FOOUSDT", cc.Interval1s, block, block+900_000, far)
-		ts := trades(t, m, cc.TradeQuery{Symbol: "FOOUSDT", Start: block * us, End: (block + 900_000) * us})
-		k, miss := 0, 0
-		for _, c := range cs {
-			sec := ts[k : k+int(c.Trades)]
-			k += len(sec)
-			if len(sec) > 0 {
-				if ok, _, _ := secondExact(c, sec); !ok {
-					miss++
-				}
-			}
-		}
-		if miss > tc.atMost {
+		if miss := blockMisses(t, m, "FOOUSDT", block); miss > tc.atMost {
 			t.Errorf("%s: %d seconds of the block not exact, over %d", tc.ex, miss, tc.atMost)
 		}
 	}
@@ -802,24 +790,10 @@ func TestMinutesCarryWhatTheirLeavesCannotHold(t *testing.T) {
 	} {
 		m := synth.New(synth.Options{Seed: tc.seed, Exchange: tc.ex, Pairs: aggPairs})
 		end := tc.block + 900_000
-		cs := candles(t, m, tc.symbol, cc.Interval1s, tc.block, end, far)
-		if len(cs) != 900 {
-			t.Fatalf("%d 1s candles in a block", len(cs))
-		}
-		ts := trades(t, m, cc.TradeQuery{Symbol: tc.symbol, Start: tc.block * us, End: end * us})
-		k, miss := 0, 0
-		for _, c := range cs {
-			sec := ts[k : k+int(c.Trades)]
-			k += len(sec)
-			if len(sec) > 0 {
-				if ok, _, _ := secondExact(c, sec); !ok {
-					miss++
-				}
-			}
-		}
-		if miss > 0 {
+		if miss := blockMisses(t, m, tc.symbol, tc.block); miss > 0 {
 			t.Errorf("seed %d %s %s, block at %d: %d seconds not exact (%d before carry.go)", tc.seed, tc.ex, tc.symbol, tc.block, miss, tc.missed)
 		}
+		cs := candles(t, m, tc.symbol, cc.Interval1s, tc.block, end, far)
 		var sum cc.Candle
 		for i, c := range candles(t, m, tc.symbol, cc.Interval1m, tc.block, end, far) {
 			var qv, tbq int64
@@ -880,4 +854,26 @@ func TestOneTradeSecondsTakeOneSide(t *testing.T) {
 	if ones == 0 {
 		t.Fatal("no one-trade second in the block: not the block this test is about")
 	}
+}
+
+// blockMisses is how many seconds with trades of the 15-minute block of
+// symbol starting at block (ms) are not their trades' aggregate.
+func blockMisses(t *testing.T, m *synth.Market, symbol string, block int64) int {
+	t.Helper()
+	cs := candles(t, m, symbol, cc.Interval1s, block, block+900_000, far)
+	if len(cs) != 900 {
+		t.Fatalf("%d 1s candles in a block", len(cs))
+	}
+	ts := trades(t, m, cc.TradeQuery{Symbol: symbol, Start: block * us, End: (block + 900_000) * us})
+	k, miss := 0, 0
+	for _, c := range cs {
+		sec := ts[k : k+int(c.Trades)]
+		k += len(sec)
+		if len(sec) > 0 {
+			if ok, _, _ := secondExact(c, sec); !ok {
+				miss++
+			}
+		}
+	}
+	return miss
 }
