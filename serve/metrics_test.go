@@ -132,18 +132,7 @@ func TestMetricsCountChecksumFailures(t *testing.T) {
 	}
 	defer srv.Close(context.Background())
 	srv.Handle(http.NotFoundHandler())
-	failures := func() float64 {
-		fams, err := srv.Registry().Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() == "candlecassette_cassette_checksum_failures_total" {
-				return f.GetMetric()[0].GetCounter().GetValue()
-			}
-		}
-		return -1
-	}
+	failures := func() float64 { return counterValue(t, srv, "candlecassette_cassette_checksum_failures_total") }
 	if v := failures(); v != 0 {
 		t.Fatalf("checksum failures %v before any", v)
 	}

@@ -186,7 +186,7 @@ func (st *Stack) noteFault(r *http.Request, kind string) {
 	if faultRank(kind) >= faultRank(sl.cur.fault) {
 		sl.cur.fault = kind
 	}
-	sl.watch.noteFault(kind)
+	sl.watch.noteFault()
 }
 
 // admitted marks the requests the rate limits let through.

@@ -33,7 +33,7 @@ type watch struct {
 	// The request's, copied as it starts (the handler owns the request).
 	method, path, query, client string
 	start                       time.Time
-	fault                       string // the gravest fault noted on it
+	faulted                     bool // a fault was noted on it
 	active                      bool
 	told                        bool // logged as overdue
 	armed                       bool // the timer will fire
@@ -47,7 +47,7 @@ func (st *Stack) watchStart(sl *obsSlot, r *http.Request, start time.Time) {
 	w := &sl.watch
 	w.mu.Lock()
 	w.method, w.path, w.query, w.client = r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr
-	w.start, w.fault, w.active, w.told = start, "", true, false
+	w.start, w.faulted, w.active, w.told = start, false, true, false
 	if !w.armed {
 		w.armed = true
 		if w.timer == nil {
@@ -59,12 +59,10 @@ func (st *Stack) watchStart(sl *obsSlot, r *http.Request, start time.Time) {
 	w.mu.Unlock()
 }
 
-// noteFault notes kind on the request w watches.
-func (w *watch) noteFault(kind string) {
+// noteFault notes that a fault was put on the request w watches.
+func (w *watch) noteFault() {
 	w.mu.Lock()
-	if w.active && faultRank(kind) >= faultRank(w.fault) {
-		w.fault = kind
-	}
+	w.faulted = w.faulted || w.active
 	w.mu.Unlock()
 }
 
@@ -91,7 +89,7 @@ func (st *Stack) overdue(sl *obsSlot) {
 		return
 	}
 	w.armed = false
-	if !w.active || w.told || w.fault != "" {
+	if !w.active || w.told || w.faulted {
 		w.mu.Unlock()
 		return
 	}
@@ -109,5 +107,5 @@ func (st *Stack) answeredLate(r *http.Request, o *obs, start time.Time) {
 		"path", r.URL.Path, "status", o.status, "took", time.Since(start).Round(time.Millisecond))
 }
 
-// discardLogger is the logger of a Stack given none.
+// discardLogger is the logger of a Server or Stack given none.
 var discardLogger = slog.New(slog.DiscardHandler)

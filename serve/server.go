@@ -87,7 +87,7 @@ func NewMulti(opts Options, exchanges ...Exchange) (*Server, error) {
 		byName:   map[string]*Stack{},
 		hosts:    map[string]*hostRoute{},
 		opts:     opts,
-		logger:   cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
+		logger:   cmp.Or(opts.Logger, discardLogger),
 		admin:    newAdminPolicy(opts.AdminToken, opts.AdminAllowHosts),
 		serveErr: make(chan error, 1),
 		metrics:  newMetrics(),
@@ -235,9 +235,6 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // WSURL is the WS base URL, e.g. ws://127.0.0.1:41234.
 func (s *Server) WSURL() string { return "ws://" + s.Addr() }
 
-// goroutines is the process's goroutine profile, cut at max bytes.
-func goroutines(max int) string { return plugins.Goroutines(max) }
-
 // Close stops accepting, closes every WS connection with 1001 (going
 // away), waits up to ctx's deadline for requests in flight, and returns
 // only after every connection and every goroutine it started has ended
@@ -252,7 +249,7 @@ func (s *Server) Close(ctx context.Context) error {
 			if err != nil {
 				// Requests held on past the deadline: say what they were
 				// doing before they are cut.
-				s.logger.Error("shutdown: requests still in flight at the deadline", "err", err, "goroutines", goroutines(64<<10))
+				s.logger.Error("shutdown: requests still in flight at the deadline", "err", err, "goroutines", plugins.Goroutines(64<<10))
 				s.srv.Close()
 			}
 			if serr := <-s.serveErr; err == nil {

@@ -412,13 +412,7 @@ func robustWSPath(t *testing.T, h *robustHarness, path string, valid [][]byte, s
 	}
 	if n := h.srv.Env().Hub.Stats().Connections; n > 0 {
 		t.Errorf("%d sessions still open %v after their clients closed; where the process's goroutines are:\n%s",
-			n, requestTimeout, goroutines(64<<10))
+			n, requestTimeout, plugins.Goroutines(64<<10))
 	}
 	return sent, pings
 }
-
-// goroutines is the process's goroutines, identical stacks counted once,
-// cut at max bytes: what a session that does not end is waiting for.
-// (Seen once in CI: sessions of every scenario still open for some 30 s,
-// then all ending at once.)
-func goroutines(max int) string { return plugins.Goroutines(max) }
