@@ -34,9 +34,8 @@ import "math/bits"
 // under carryTicks ticks (a thin pair's). Of the 172 minutes that left
 // anything over among 90,000 of FOO, XRP and DOGE (three seeds), 169 had
 // under 160 trades, the others 176, 192 and 274 over a few ticks; of
-// BTCUSDT's minutes
-// (seed 7, 100,000 from 2025) 0.4% are split ahead, 3 leave anything
-// over. The cost is the thin pairs': BenchmarkCandles1mThin (a default
+// BTCUSDT's minutes (seed 7, 100,000 from 2025) 0.4% are split ahead, 3
+// leave anything over. The cost is the thin pairs': BenchmarkCandles1mThin (a default
 // altcoin of mostly quiet minutes) takes about three times as long.
 
 // carryTrades and carryTicks bound the minutes of a narrow range that a
@@ -99,9 +98,9 @@ func (g *gen) leftOver(n *node, idx int64) [2]int64 {
 
 // carryTo is the sibling of minute i (among kids) that takes r (buys',
 // sells' quote volume) best: the one of most trades, which has given
-// nothing (its split must stay the one its gift came from), whose VWAP stays
-// inside the middle of its range (qvBand) and whose buys' and sells'
-// inside theirs with it; -1 if none can.
+// nothing (its split must stay the one its gift came from), whose VWAP
+// stays inside the middle of its range (qvBand) and whose buys' and
+// sells' inside theirs with it; -1 if none can.
 func carryTo(kids []node, i int, r [2]int64) int {
 	best := -1
 	for j := range kids {
